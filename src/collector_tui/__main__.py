@@ -1,0 +1,3 @@
+from collector_tui.cli import main
+
+raise SystemExit(main())

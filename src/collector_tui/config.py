@@ -1,0 +1,93 @@
+"""Settings: database URL, rule pack default and score weights (TOML file, then environment).
+
+Order of precedence: command-line options > environment (COLLECTOR_DB, COLLECTOR_PACK) > the TOML
+file (COLLECTOR_CONFIG, else `config.toml` in the platform's user config folder) > defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ScoreWeights:
+    """How a case earns its place in the queue (DESIGN.md §4). Points, not money."""
+
+    # Likelihood of recovery by risk grade (A best .. E worst), in percent.
+    grade_likelihood: dict[str, int] = field(
+        default_factory=lambda: {"A": 60, "B": 45, "C": 30, "D": 20, "E": 10}
+    )
+    ungraded_likelihood: int = 30
+    # Likelihood lost per 30 days past due, in percent of itself, floored at `dpd_floor_pct`.
+    dpd_decay_pct_per_30d: int = 6
+    dpd_floor_pct: int = 20
+    broken_promise_factor_pct: int = 75  # each broken promise multiplies likelihood by this
+    recent_contact_days: int = 30
+    recent_contact_factor_pct: int = 125
+    # Expected recovery (major units) to points: 100 points per factor of ten.
+    points_per_decade: int = 100
+    urgency_points_per_day: int = 3
+    urgency_cap_points: int = 90
+    never_contacted_points: int = 50
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: str | None = None
+    default_pack: str = "default"
+    locale: str = "en_US"
+    # After an attempt without a result, the case comes back to the queue after this many minutes.
+    retry_after_no_contact_min: int = 120
+    retry_after_contact_min: int = 24 * 60
+    promise_grace_days: int = 2
+    max_note_length: int = 4000
+    weights: ScoreWeights = field(default_factory=ScoreWeights)
+    # Compliance rule packs (services/compliance.py): a folder of `<name>.toml` files that override
+    # or add to the shipped packs, and the pack chosen by the debtor's country (ISO 3166 alpha-2);
+    # countries not listed use `default_pack`.
+    packs_dir: str | None = None
+    country_packs: dict[str, str] = field(
+        default_factory=lambda: {"US": "us", "CN": "cn", "GB": "uk"}
+    )
+
+
+def _config_path() -> Path | None:
+    explicit = os.environ.get("COLLECTOR_CONFIG")
+    if explicit:
+        return Path(explicit)
+    import platformdirs
+
+    candidate = Path(platformdirs.user_config_dir("collector-tui", appauthor=False)) / "config.toml"
+    return candidate if candidate.exists() else None
+
+
+def _apply(base: Any, values: dict[str, Any]) -> Any:
+    known = {f.name: f for f in fields(base)}
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ValueError(f"config: unknown setting {key!r}")
+        current = getattr(base, key)
+        if hasattr(current, "__dataclass_fields__"):
+            changes[key] = _apply(current, value)
+        else:
+            changes[key] = value
+    return replace(base, **changes)
+
+
+def load_settings(path: Path | None = None, *, use_environment: bool = True) -> Settings:
+    settings = Settings()
+    source = path or (_config_path() if use_environment else None)
+    if source is not None:
+        with source.open("rb") as handle:
+            settings = _apply(settings, tomllib.load(handle))
+    if use_environment:
+        if os.environ.get("COLLECTOR_DB"):
+            settings = replace(settings, database=os.environ["COLLECTOR_DB"])
+        if os.environ.get("COLLECTOR_PACK"):
+            settings = replace(settings, default_pack=os.environ["COLLECTOR_PACK"])
+    return settings

@@ -1,0 +1,396 @@
+"""SQLModel tables (DESIGN.md §3).
+
+Keys are UUIDs because laptops create rows offline and later meet the master database. Money is in
+integer minor units of the row's currency. Instants are aware UTC datetimes (stored as naive UTC on
+SQLite, timestamptz on PostgreSQL); calendar dates are plain dates. Facts (activities, payments,
+audit events) are append-only: a correction is a new row that voids the old one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out, on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: every stored instant must be aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _instant(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+def _version_column() -> Column[int]:
+    return Column("version", Integer, nullable=False, server_default="1")
+
+
+class Role(StrEnum):
+    agent = "agent"
+    supervisor = "supervisor"
+    admin = "admin"
+
+
+class CaseStatus(StrEnum):
+    new = "new"
+    active = "active"
+    promised = "promised"
+    plan = "plan"
+    dispute = "dispute"
+    legal = "legal"
+    settled = "settled"
+    paid = "paid"
+    written_off = "written_off"
+    closed = "closed"
+
+
+OPEN_STATUSES: tuple[str, ...] = ("new", "active", "promised", "plan", "dispute", "legal")
+CLOSED_STATUSES: tuple[str, ...] = ("settled", "paid", "written_off", "closed")
+
+
+class HoldKind(StrEnum):
+    cease = "cease"
+    dispute = "dispute"
+    complaint = "complaint"
+    hardship = "hardship"
+    legal = "legal"
+    bankruptcy = "bankruptcy"
+    deceased = "deceased"
+
+
+class Channel(StrEnum):
+    call = "call"
+    sms = "sms"
+    letter = "letter"
+    email = "email"
+    visit = "visit"
+    note = "note"
+
+
+class PromiseStatus(StrEnum):
+    pending = "pending"
+    kept = "kept"
+    partial = "partial"
+    broken = "broken"
+    cancelled = "cancelled"
+
+
+# Queue tiers (DESIGN.md §4). Lower comes first. Closed cases carry TIER_NONE.
+TIER_FOLLOW_UP = 1
+TIER_BROKEN_PROMISE = 2
+TIER_PROMISE_REMINDER = 3
+TIER_NEW = 4
+TIER_WORKABLE = 5
+TIER_NONE = 9
+
+
+# Optimistic concurrency (DESIGN.md §11): SQLModel needs the same Column object in the field and in
+# __mapper_args__, and a Column belongs to one table, hence one per versioned table.
+_user_version = _version_column()
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+    __table_args__ = (UniqueConstraint("username"),)
+    __mapper_args__ = {"version_id_col": _user_version}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    username: str = Field(max_length=64)
+    display_name: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    password_hash: str = Field(max_length=300)
+    active: bool = True
+    time_zone: str = Field(default="UTC", max_length=64)
+    settlement_limit_pct: int = 0
+    created_at: datetime = _instant()
+    updated_at: datetime = _instant()
+    version: int = Field(default=1, sa_column=_user_version)
+
+
+_debtor_version = _version_column()
+
+
+class Debtor(SQLModel, table=True):
+    __mapper_args__ = {"version_id_col": _debtor_version}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    kind: str = Field(default="person", max_length=16)  # person | company
+    name: str = Field(max_length=300, index=True)
+    country: str = Field(max_length=2)  # ISO 3166-1 alpha-2
+    address: str | None = Field(default=None, max_length=500)
+    language: str | None = Field(default=None, max_length=16)
+    risk_grade: str | None = Field(default=None, max_length=2)  # A (best) .. E (worst)
+    capacity_notes: str | None = Field(default=None, max_length=2000)
+    deceased: bool = False
+    bankrupt: bool = False
+    created_at: datetime = _instant()
+    updated_at: datetime = _instant()
+    version: int = Field(default=1, sa_column=_debtor_version)
+
+
+_phone_version = _version_column()
+
+
+class Phone(SQLModel, table=True):
+    __mapper_args__ = {"version_id_col": _phone_version}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    debtor_id: uuid.UUID = Field(foreign_key="debtor.id", index=True)
+    e164: str | None = Field(default=None, max_length=20, index=True)
+    raw: str = Field(max_length=100)
+    extension: str | None = Field(default=None, max_length=20)
+    kind: str = Field(default="unknown", max_length=20)
+    is_primary: bool = False
+    valid: bool = True
+    time_zones: str = Field(default="", max_length=500)  # comma-separated IANA names
+    do_not_call: bool = False
+    sms_consent: bool = False
+    # Regulation F: calls made with the debtor's prior consent do not count, for 7 days.
+    consent_until: datetime | None = _instant(default=None)
+    created_at: datetime = _instant()
+    updated_at: datetime = _instant()
+    version: int = Field(default=1, sa_column=_phone_version)
+
+
+_case_version = _version_column()
+
+
+class Case(SQLModel, table=True):
+    """One debt placed for collection."""
+
+    __tablename__ = "collection_case"
+    __table_args__ = (
+        UniqueConstraint("client", "client_ref"),
+        # The queue (DESIGN.md §4, §12): agent first, then the precomputed sort key.
+        Index("ix_case_queue", "assigned_to_id", "priority", "next_action_at", "status"),
+        Index("ix_case_status_due", "status", "due_date"),
+        # The supervisors' list of cases routed to them (deceased, bankrupt): few, among millions.
+        Index("ix_case_routed", "routed_reason"),
+    )
+    __mapper_args__ = {"version_id_col": _case_version}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    client: str = Field(max_length=100)
+    client_ref: str = Field(max_length=100, index=True)
+    debtor_id: uuid.UUID = Field(foreign_key="debtor.id", index=True)
+    currency: str = Field(max_length=3)
+    principal: int = Field(default=0, sa_type=BigInteger)
+    fees: int = Field(default=0, sa_type=BigInteger)
+    interest: int = Field(default=0, sa_type=BigInteger)
+    balance: int = Field(default=0, sa_type=BigInteger)
+    due_date: date
+    placed_date: date
+    status: str = Field(default=CaseStatus.new.value, max_length=16)
+    assigned_to_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    # Cached queue position, recomputed by services.scoring whenever an input changes.
+    queue_tier: int = TIER_NEW
+    priority: int = Field(default=0, sa_type=BigInteger)
+    score: int = 0
+    score_factors: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    next_action_at: datetime | None = _instant(default=None)
+    last_attempt_at: datetime | None = _instant(default=None)
+    last_contact_at: datetime | None = _instant(default=None)  # last right-party contact
+    routed_reason: str | None = Field(default=None, max_length=200)  # sent to supervisors
+    created_at: datetime = _instant()
+    updated_at: datetime = _instant()
+    version: int = Field(default=1, sa_column=_case_version)
+
+
+class Invoice(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("case_id", "number"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.id", index=True)
+    number: str = Field(max_length=100)
+    issue_date: date | None = None
+    due_date: date
+    amount: int = Field(sa_type=BigInteger)
+    open_amount: int = Field(sa_type=BigInteger)
+    disputed: bool = False
+
+
+class Hold(SQLModel, table=True):
+    """A reason not to contact: any active hold (released_at is null) suspends contact."""
+
+    __table_args__ = (Index("ix_hold_case_active", "case_id", "released_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.id")
+    kind: str = Field(max_length=16)
+    reason: str | None = Field(default=None, max_length=500)
+    placed_at: datetime = _instant()
+    placed_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    released_at: datetime | None = _instant(default=None)
+    released_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+
+
+class Activity(SQLModel, table=True):
+    """A contact attempt or a note. Append-only: a correction voids it with a new row."""
+
+    __table_args__ = (
+        Index("ix_activity_case_time", "case_id", "occurred_at"),
+        # The `cn` pack caps unanswered calls per number per day, across debtors sharing a number.
+        Index("ix_activity_phone_time", "phone_e164", "occurred_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.id")
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    occurred_at: datetime = _instant()
+    channel: str = Field(max_length=16)
+    direction: str = Field(default="outbound", max_length=16)  # outbound | inbound
+    phone_id: uuid.UUID | None = Field(default=None, foreign_key="phone.id")
+    phone_e164: str | None = Field(default=None, max_length=20)
+    disposition: str | None = Field(default=None, max_length=32)
+    note: str | None = Field(default=None, sa_type=Text)
+    duration_s: int | None = None
+    with_consent: bool = False  # Regulation F: prior consent calls are outside the count
+    voids_id: uuid.UUID | None = Field(default=None, foreign_key="activity.id")
+    created_at: datetime = _instant()
+
+
+class Draft(SQLModel, table=True):
+    """A form being typed, kept until saved or discarded so a crash never loses it."""
+
+    __table_args__ = (UniqueConstraint("user_id", "case_id", "form"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="app_user.id")
+    case_id: uuid.UUID = Field(foreign_key="collection_case.id")
+    form: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    updated_at: datetime = _instant()
+
+
+_plan_version = _version_column()
+
+
+class PaymentPlan(SQLModel, table=True):
+    __mapper_args__ = {"version_id_col": _plan_version}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.id", index=True)
+    status: str = Field(default="active", max_length=16)  # active|completed|broken|cancelled
+    created_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _instant()
+    updated_at: datetime = _instant()
+    version: int = Field(default=1, sa_column=_plan_version)
+
+
+_promise_version = _version_column()
+
+
+class Promise(SQLModel, table=True):
+    __table_args__ = (Index("ix_promise_status_due", "status", "due_date"),)
+    __mapper_args__ = {"version_id_col": _promise_version}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.id", index=True)
+    plan_id: uuid.UUID | None = Field(default=None, foreign_key="paymentplan.id")
+    activity_id: uuid.UUID | None = Field(default=None, foreign_key="activity.id")
+    amount: int = Field(sa_type=BigInteger)
+    paid_amount: int = Field(default=0, sa_type=BigInteger)
+    due_date: date
+    grace_days: int = 0
+    status: str = Field(default=PromiseStatus.pending.value, max_length=16)
+    created_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _instant()
+    updated_at: datetime = _instant()
+    resolved_at: datetime | None = _instant(default=None)
+    version: int = Field(default=1, sa_column=_promise_version)
+
+
+class Payment(SQLModel, table=True):
+    """Money received. Append-only: a reversal is a new row with voids_id and a negative amount."""
+
+    __table_args__ = (Index("ix_payment_case_received", "case_id", "received_on"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.id")
+    amount: int = Field(sa_type=BigInteger)
+    received_on: date
+    method: str | None = Field(default=None, max_length=32)
+    reference: str | None = Field(default=None, max_length=100, index=True)
+    recorded_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    voids_id: uuid.UUID | None = Field(default=None, foreign_key="payment.id")
+    created_at: datetime = _instant()
+
+
+class PaymentAllocation(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    payment_id: uuid.UUID = Field(foreign_key="payment.id", index=True)
+    promise_id: uuid.UUID = Field(foreign_key="promise.id", index=True)
+    amount: int = Field(sa_type=BigInteger)
+
+
+_follow_up_version = _version_column()
+
+
+class FollowUp(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_followup_owner_open", "owner_id", "done_at", "due_at"),
+        Index("ix_followup_case", "case_id", "done_at"),
+    )
+    __mapper_args__ = {"version_id_col": _follow_up_version}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.id")
+    owner_id: uuid.UUID = Field(foreign_key="app_user.id")
+    due_at: datetime = _instant()
+    reason: str = Field(max_length=500)
+    done_at: datetime | None = _instant(default=None)
+    created_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _instant()
+    updated_at: datetime = _instant()
+    version: int = Field(default=1, sa_column=_follow_up_version)
+
+
+class Assignment(SQLModel, table=True):
+    """Who held a case, who moved it, and why."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.id", index=True)
+    from_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    to_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    moved_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    at: datetime = _instant()
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only (database triggers refuse UPDATE and DELETE)."""
+
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id", "at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    at: datetime = _instant()
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    entity: str = Field(max_length=32)
+    entity_id: str = Field(max_length=64)
+    action: str = Field(max_length=32)
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
