@@ -1,0 +1,501 @@
+"""Logging contact attempts (with their disposition and its consequences) and notes.
+
+A disposition is not just a label: `log_contact` applies what it means in the same transaction
+(DESIGN.md §6), so the activity, the promise or plan, the follow-up, the hold and the case's new
+status are written together or not at all. Everything is validated before the first row is
+written, and the writes sit in a savepoint, so a refusal never leaves half a contact behind.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from collector_tui.clock import as_utc
+from collector_tui.config import Settings
+from collector_tui.models import (
+    Activity,
+    Case,
+    CaseStatus,
+    Channel,
+    Debtor,
+    FollowUp,
+    HoldKind,
+    Phone,
+    Promise,
+)
+from collector_tui.phones import search_key
+from collector_tui.services import audit
+from collector_tui.services.accounts import Actor
+from collector_tui.services.errors import InvalidInput, StaleEdit
+from collector_tui.services.followups import (
+    FollowUpInput,
+    add_follow_up_to_case,
+    follow_up_owner,
+    mark_done,
+    validate_follow_up,
+)
+from collector_tui.services.holds import add_hold_to_case
+from collector_tui.services.promises import (
+    STALE_MESSAGE,
+    PlanInput,
+    PromiseInput,
+    add_plan_to_case,
+    add_promise_to_case,
+    case_for_change,
+    case_state,
+    changing,
+    finish_case_change,
+    pending_committed,
+    settle_status,
+    utc_today,
+    validate_plan,
+    validate_promise,
+)
+
+MAX_DURATION_S = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Disposition:
+    code: str
+    group: str  # no_contact | contact | result
+    label: str
+    connected: bool  # a person answered (the CN packs count these per debtor per day)
+    right_party: bool  # we spoke with the debtor: a right-party contact
+    needs: str | None  # 'promise' | 'plan' | 'follow_up' | None: what the form must also carry
+
+
+def _disposition(
+    code: str,
+    group: str,
+    label: str,
+    *,
+    connected: bool = True,
+    right_party: bool = False,
+    needs: str | None = None,
+) -> Disposition:
+    return Disposition(code, group, label, connected, right_party, needs)
+
+
+# DESIGN.md §6, in the order the form lists them.
+DISPOSITIONS: dict[str, Disposition] = {
+    d.code: d
+    for d in (
+        _disposition("no_answer", "no_contact", "No answer", connected=False),
+        _disposition("busy", "no_contact", "Busy", connected=False),
+        _disposition("voicemail", "no_contact", "Voicemail / message left", connected=False),
+        _disposition(
+            "disconnected", "no_contact", "Disconnected / not in service", connected=False
+        ),
+        # Someone answered, but not for this debtor.
+        _disposition("wrong_number", "no_contact", "Wrong number"),
+        _disposition("right_party", "contact", "Spoke with the debtor", right_party=True),
+        _disposition("third_party", "contact", "Spoke with a third party"),
+        _disposition("promise", "result", "Promise to pay", right_party=True, needs="promise"),
+        _disposition("plan", "result", "Payment plan agreed", right_party=True, needs="plan"),
+        _disposition("refused", "result", "Refused to pay", right_party=True),
+        _disposition("dispute", "result", "Disputes the debt", right_party=True),
+        _disposition("callback", "result", "Call back later", right_party=True, needs="follow_up"),
+        _disposition("paid", "result", "Says already paid", right_party=True),
+        _disposition("hardship", "result", "Hardship", right_party=True),
+        # Usually told by a relative or an administrator, not the debtor.
+        _disposition("deceased", "result", "Debtor deceased"),
+        _disposition("bankrupt", "result", "Debtor bankrupt"),
+        _disposition("cease", "result", "Asks to cease contact", right_party=True),
+    )
+}
+DISPOSITION_GROUPS: tuple[str, ...] = ("no_contact", "contact", "result")
+# Regulation F: a call that never connects to the dialled number (busy signal, number not in
+# service) is not a placed call and does not count toward the 7-in-7.
+NOT_PLACED: frozenset[str] = frozenset({"busy", "disconnected"})
+# Dispositions that place a hold of this kind.
+HOLD_FOR: dict[str, str] = {
+    "dispute": HoldKind.dispute.value,
+    "cease": HoldKind.cease.value,
+    "hardship": HoldKind.hardship.value,
+    "deceased": HoldKind.deceased.value,
+    "bankrupt": HoldKind.bankruptcy.value,
+}
+VERIFY_PAYMENT_AFTER = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    disposition: str
+    channel: str = "call"
+    direction: str = "outbound"
+    phone_id: uuid.UUID | None = None
+    phone_e164: str | None = None
+    note: str | None = None
+    duration_s: int | None = None
+    with_consent: bool = False
+    occurred_at: datetime | None = None  # default now; never in the future
+    promise: PromiseInput | None = None
+    plan: PlanInput | None = None
+    follow_up: FollowUpInput | None = None
+
+
+@dataclass(frozen=True)
+class LoggedContact:
+    activity_id: uuid.UUID
+    promise_ids: tuple[uuid.UUID, ...]
+    plan_id: uuid.UUID | None
+    follow_up_id: uuid.UUID | None
+    hold_ids: tuple[uuid.UUID, ...]
+    case_status: str
+    case_version: int = 0  # the expected_version for the next edit from the same open form
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+def check_disposition(code: str) -> Disposition:
+    disposition = DISPOSITIONS.get(code) if isinstance(code, str) else None
+    if disposition is None:
+        shown = str(code)[:32]
+        raise InvalidInput(
+            f"unknown disposition {shown!r}: pick one from the list", field="disposition"
+        )
+    return disposition
+
+
+def check_note(note: str | None, settings: Settings, *, required: bool = False) -> str | None:
+    text = (note or "").strip()
+    if not text:
+        if required:
+            raise InvalidInput("a note cannot be empty", field="note")
+        return None
+    if len(text) > settings.max_note_length:
+        raise InvalidInput(
+            f"a note can be at most {settings.max_note_length} characters "
+            f"(this one has {len(text)})",
+            field="note",
+        )
+    return text
+
+
+def _check_channel(channel: str, direction: str) -> None:
+    if channel not in Channel.__members__:
+        kinds = ", ".join(c for c in Channel.__members__ if c != "note")
+        raise InvalidInput(f"unknown channel {str(channel)[:16]!r}: use {kinds}", field="channel")
+    if channel == Channel.note:
+        raise InvalidInput("a note is not a contact attempt: add it as a note", field="channel")
+    if direction not in ("outbound", "inbound"):
+        raise InvalidInput("the direction is outbound or inbound", field="direction")
+
+
+def _check_occurred(occurred_at: datetime | None, now: datetime) -> datetime:
+    if occurred_at is None:
+        return now
+    if not isinstance(occurred_at, datetime) or occurred_at.tzinfo is None:
+        raise InvalidInput(
+            "the time of contact needs a date, a time and a zone", field="occurred_at"
+        )
+    instant = as_utc(occurred_at)
+    if instant > now:
+        raise InvalidInput("a contact cannot be logged in the future", field="occurred_at")
+    return instant
+
+
+def _check_duration(duration_s: int | None) -> None:
+    if duration_s is None:
+        return
+    if type(duration_s) is not int or not 0 <= duration_s <= MAX_DURATION_S:
+        raise InvalidInput("the duration is a number of seconds, 0 to 86400", field="duration_s")
+
+
+def _resolve_phone(
+    session: Session, case: Case, contact: ContactInput, country: str
+) -> Phone | None:
+    """The debtor's phone the contact used, or None; a number not on the file is refused."""
+    phone: Phone | None = None
+    if contact.phone_id is not None:
+        phone = session.get(Phone, contact.phone_id)
+        if phone is None or phone.debtor_id != case.debtor_id:
+            raise InvalidInput("that phone is not one of this debtor's numbers", field="phone")
+    if contact.phone_e164 is not None and contact.phone_e164.strip():
+        key = search_key(contact.phone_e164, country) or contact.phone_e164.strip()
+        if phone is not None:
+            if phone.e164 != key:
+                raise InvalidInput("the number does not match the phone chosen", field="phone")
+        else:
+            phone = session.exec(
+                select(Phone).where(Phone.debtor_id == case.debtor_id, Phone.e164 == key)
+            ).first()
+            if phone is None:
+                raise InvalidInput(
+                    f"{contact.phone_e164.strip()[:24]} is not a number of this debtor: "
+                    "add it to the debtor first",
+                    field="phone",
+                )
+    return phone
+
+
+def _wrong_phone(session: Session, case: Case, phone: Phone | None) -> Phone:
+    if phone is not None:
+        return phone
+    phones = session.exec(select(Phone).where(Phone.debtor_id == case.debtor_id)).all()
+    if len(phones) == 1:
+        return phones[0]
+    raise InvalidInput("wrong number: say which number was wrong", field="phone")
+
+
+def _hold_reason(disposition: Disposition, note: str | None) -> str:
+    if not note:
+        return disposition.label
+    return f"{disposition.label}: {note.splitlines()[0]}"[:500]
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def log_contact(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    case_id: uuid.UUID,
+    contact: ContactInput,
+    settings: Settings,
+    expected_version: int | None = None,
+) -> LoggedContact:
+    """Log one contact attempt and apply what its disposition means (DESIGN.md §6)."""
+    case = case_for_change(session=session, case_id=case_id, actor=actor)
+    if expected_version is not None and expected_version != case.version:
+        raise StaleEdit(STALE_MESSAGE)
+
+    # Every check first: nothing is written unless all of it can be.
+    disposition = check_disposition(contact.disposition)
+    _check_channel(contact.channel, contact.direction)
+    occurred_at = _check_occurred(contact.occurred_at, now)
+    _check_duration(contact.duration_s)
+    note = check_note(contact.note, settings)
+    debtor = session.get(Debtor, case.debtor_id)
+    phone = _resolve_phone(session, case, contact, debtor.country if debtor else "")
+    if disposition.code == "wrong_number":
+        phone = _wrong_phone(session, case, phone)
+
+    if contact.promise is not None and disposition.needs != "promise":
+        raise InvalidInput("a promise goes with the 'promise' disposition", field="disposition")
+    if contact.plan is not None and disposition.needs != "plan":
+        raise InvalidInput("a payment plan goes with the 'plan' disposition", field="disposition")
+    if disposition.needs == "promise" and contact.promise is None:
+        raise InvalidInput(
+            "a promise disposition needs a promise: amount and date", field="promise"
+        )
+    if disposition.needs == "plan" and contact.plan is None:
+        raise InvalidInput("a plan disposition needs a plan: its installments", field="plan")
+    if disposition.needs == "follow_up" and contact.follow_up is None:
+        raise InvalidInput(
+            "a callback needs a follow-up: when to call back and why", field="follow_up"
+        )
+    today = utc_today(now)
+    if contact.promise is not None:
+        committed = pending_committed(session=session, case_id=case.id)
+        validate_promise(case=case, promise=contact.promise, today=today, committed=committed)
+    if contact.plan is not None:
+        committed = pending_committed(session=session, case_id=case.id)
+        validate_plan(case=case, plan=contact.plan, today=today, committed=committed)
+    follow_up = contact.follow_up
+    if follow_up is None and disposition.code == "paid":
+        # "I already paid": someone must look for the money tomorrow.
+        follow_up = FollowUpInput(due_at=now + VERIFY_PAYMENT_AFTER, reason="verify payment")
+    follow_up_reason = owner_id = None
+    if follow_up is not None:
+        follow_up_reason = validate_follow_up(follow_up=follow_up, now=now)
+        owner_id = follow_up_owner(
+            session=session, actor=actor, case=case, owner_id=follow_up.owner_id
+        )
+
+    before = case_state(case)
+    promise_ids: tuple[uuid.UUID, ...] = ()
+    plan_id = follow_up_id = None
+    hold_ids: list[uuid.UUID] = []
+    with changing(session):
+        activity = Activity(
+            case_id=case.id,
+            user_id=actor.user_id,
+            occurred_at=occurred_at,
+            channel=contact.channel,
+            direction=contact.direction,
+            phone_id=phone.id if phone else None,
+            phone_e164=phone.e164 if phone else None,
+            disposition=disposition.code,
+            note=note,
+            duration_s=contact.duration_s,
+            with_consent=bool(contact.with_consent),
+            created_at=now,
+        )
+        session.add(activity)
+        session.flush()  # promises and follow-ups point at it
+        audit.record(
+            session=session,
+            now=now,
+            user_id=actor.user_id,
+            entity="activity",
+            entity_id=activity.id,
+            action="create",
+            after={
+                **audit.snapshot(
+                    activity,
+                    ("case_id", "occurred_at", "channel", "direction", "phone_id", "disposition"),
+                ),
+                "duration_s": contact.duration_s,
+                "note_length": len(note or ""),
+            },
+        )
+
+        if case.status == CaseStatus.new:
+            case.status = CaseStatus.active.value
+        if case.last_attempt_at is None or occurred_at > case.last_attempt_at:
+            case.last_attempt_at = occurred_at
+        if disposition.right_party and (
+            case.last_contact_at is None or occurred_at > case.last_contact_at
+        ):
+            case.last_contact_at = occurred_at
+
+        # The callback was made: the actor's follow-ups on this case that were due are done.
+        for due in session.exec(
+            select(FollowUp).where(
+                FollowUp.case_id == case.id,
+                col(FollowUp.done_at).is_(None),
+                FollowUp.owner_id == actor.user_id,
+                FollowUp.due_at <= occurred_at,
+            )
+        ).all():
+            mark_done(
+                session=session, now=now, row=due, user_id=actor.user_id, why="attempt logged"
+            )
+
+        if contact.promise is not None:
+            promise_ids = (
+                add_promise_to_case(
+                    session=session,
+                    now=now,
+                    actor=actor,
+                    case=case,
+                    promise=contact.promise,
+                    settings=settings,
+                    activity_id=activity.id,
+                ),
+            )
+        if contact.plan is not None:
+            plan_id = add_plan_to_case(
+                session=session,
+                now=now,
+                actor=actor,
+                case=case,
+                plan=contact.plan,
+                settings=settings,
+                activity_id=activity.id,
+            )
+            promise_ids = tuple(
+                session.exec(
+                    select(Promise.id)
+                    .where(Promise.plan_id == plan_id)
+                    .order_by(col(Promise.due_date))
+                ).all()
+            )
+        if follow_up is not None and owner_id is not None and follow_up_reason is not None:
+            follow_up_id = add_follow_up_to_case(
+                session=session,
+                now=now,
+                actor=actor,
+                case=case,
+                follow_up=follow_up,
+                owner_id=owner_id,
+                reason=follow_up_reason,
+                activity_id=activity.id,
+            )
+        if disposition.code in HOLD_FOR:
+            hold_ids.append(
+                add_hold_to_case(
+                    session=session,
+                    now=now,
+                    actor=actor,
+                    case=case,
+                    kind=HOLD_FOR[disposition.code],
+                    reason=_hold_reason(disposition, note),
+                )
+            )
+        if disposition.code == "wrong_number" and phone is not None and phone.valid:
+            phone.valid = False
+            phone.updated_at = now
+            session.add(phone)
+            audit.record(
+                session=session,
+                now=now,
+                user_id=actor.user_id,
+                entity="phone",
+                entity_id=phone.id,
+                action="update",
+                before={"valid": True},
+                after={"valid": False, "why": "wrong number"},
+            )
+
+        settle_status(session=session, case=case)
+        finish_case_change(
+            session=session,
+            now=now,
+            settings=settings,
+            case=case,
+            before=before,
+            user_id=actor.user_id,
+        )
+    return LoggedContact(
+        activity_id=activity.id,
+        promise_ids=promise_ids,
+        plan_id=plan_id,
+        follow_up_id=follow_up_id,
+        hold_ids=tuple(hold_ids),
+        case_status=case.status,
+        case_version=case.version,
+    )
+
+
+def add_note(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    case_id: uuid.UUID,
+    text: str,
+    settings: Settings,
+) -> uuid.UUID:
+    """A free-text note on the case's timeline; not a contact attempt (no attempt time moves)."""
+    case = case_for_change(session=session, case_id=case_id, actor=actor)
+    note = check_note(text, settings, required=True)
+    before = case_state(case)
+    with changing(session):
+        activity = Activity(
+            case_id=case.id,
+            user_id=actor.user_id,
+            occurred_at=now,
+            channel=Channel.note.value,
+            note=note,
+            created_at=now,
+        )
+        session.add(activity)
+        session.flush()
+        audit.record(
+            session=session,
+            now=now,
+            user_id=actor.user_id,
+            entity="activity",
+            entity_id=activity.id,
+            action="create",
+            after={"case_id": case.id, "channel": "note", "note_length": len(note or "")},
+        )
+        finish_case_change(
+            session=session,
+            now=now,
+            settings=settings,
+            case=case,
+            before=before,
+            user_id=actor.user_id,
+        )
+    return activity.id

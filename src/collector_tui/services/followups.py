@@ -1,0 +1,216 @@
+"""Follow-ups (callbacks): who calls the case back, when, and why.
+
+A follow-up whose time has come puts its case at the top of its owner's queue (DESIGN.md §4 tier 1)
+until it is done: completed by hand, by the owner logging an attempt on the case once it is due
+(the callback was made), or when the case is paid in full.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from collector_tui.config import Settings
+from collector_tui.models import Case, FollowUp, User
+from collector_tui.services import audit
+from collector_tui.services.accounts import Actor
+from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
+from collector_tui.services.promises import (
+    case_for_change,
+    case_state,
+    changing,
+    finish_case_change,
+)
+
+# A form opened a few minutes ago may carry "now" as it was then; anything older is a mistake.
+PAST_TOLERANCE = timedelta(minutes=5)
+MAX_DAYS_AHEAD = 366
+MAX_REASON = 500
+DEFAULT_REASON = "call back"
+
+
+@dataclass(frozen=True)
+class FollowUpInput:
+    due_at: datetime
+    reason: str
+    owner_id: uuid.UUID | None = None  # None: the case's assigned agent, else the actor
+
+
+@dataclass(frozen=True)
+class FollowUpView:
+    id: uuid.UUID
+    case_id: uuid.UUID
+    owner_id: uuid.UUID
+    due_at: datetime
+    reason: str
+    done_at: datetime | None
+
+
+def validate_follow_up(*, follow_up: FollowUpInput, now: datetime) -> str:
+    """The cleaned reason ("call back" when none is given), or InvalidInput naming the field."""
+    due = follow_up.due_at
+    if not isinstance(due, datetime) or due.tzinfo is None:
+        raise InvalidInput("the follow-up time needs a date, a time and a zone", field="due_at")
+    if due < now - PAST_TOLERANCE:
+        raise InvalidInput("a follow-up cannot be due in the past", field="due_at")
+    if due > now + timedelta(days=MAX_DAYS_AHEAD):
+        raise InvalidInput(
+            f"a follow-up can be due at most {MAX_DAYS_AHEAD} days ahead", field="due_at"
+        )
+    # A bare time (a dialer's "--follow-up ISO", a quick callback) still means something.
+    reason = (follow_up.reason or "").strip() or DEFAULT_REASON
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"the reason can be at most {MAX_REASON} characters", field="reason")
+    return reason
+
+
+def follow_up_owner(
+    *, session: Session, actor: Actor, case: Case, owner_id: uuid.UUID | None
+) -> uuid.UUID:
+    """Who will own it: by default the case's agent (a supervisor's callback lands in the
+    agent's queue), or the actor on an unassigned case. The owner must be able to open the case."""
+    if owner_id is None:
+        return case.assigned_to_id or actor.user_id
+    if owner_id == actor.user_id:
+        return owner_id
+    if not actor.is_supervisor:
+        raise Forbidden("only a supervisor can give a follow-up to someone else")
+    owner = session.get(User, owner_id)
+    if owner is None or not owner.active:
+        raise InvalidInput("no active user to own this follow-up", field="owner_id")
+    if owner.role == "agent" and case.assigned_to_id != owner.id:
+        raise InvalidInput(
+            f"{owner.username} cannot open this case: assign it to them first", field="owner_id"
+        )
+    return owner_id
+
+
+def add_follow_up_to_case(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    case: Case,
+    follow_up: FollowUpInput,
+    owner_id: uuid.UUID,
+    reason: str,
+    activity_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """Insert a follow-up already validated (validate_follow_up, follow_up_owner)."""
+    row = FollowUp(
+        case_id=case.id,
+        owner_id=owner_id,
+        due_at=follow_up.due_at,
+        reason=reason,
+        created_by_id=actor.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session=session,
+        now=now,
+        user_id=actor.user_id,
+        entity="follow_up",
+        entity_id=row.id,
+        action="create",
+        after={
+            **audit.snapshot(row, ("case_id", "owner_id", "due_at", "reason")),
+            "activity_id": activity_id,
+        },
+    )
+    return row.id
+
+
+def create_follow_up(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    case_id: uuid.UUID,
+    follow_up: FollowUpInput,
+    settings: Settings,
+    activity_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    case = case_for_change(session=session, case_id=case_id, actor=actor)
+    reason = validate_follow_up(follow_up=follow_up, now=now)
+    owner_id = follow_up_owner(session=session, actor=actor, case=case, owner_id=follow_up.owner_id)
+    before = case_state(case)
+    with changing(session):
+        follow_up_id = add_follow_up_to_case(
+            session=session,
+            now=now,
+            actor=actor,
+            case=case,
+            follow_up=follow_up,
+            owner_id=owner_id,
+            reason=reason,
+            activity_id=activity_id,
+        )
+        finish_case_change(
+            session=session,
+            now=now,
+            settings=settings,
+            case=case,
+            before=before,
+            user_id=actor.user_id,
+        )
+    return follow_up_id
+
+
+def mark_done(
+    *, session: Session, now: datetime, row: FollowUp, user_id: uuid.UUID | None, why: str
+) -> None:
+    row.done_at = now
+    row.updated_at = now
+    session.add(row)
+    audit.record(
+        session=session,
+        now=now,
+        user_id=user_id,
+        entity="follow_up",
+        entity_id=row.id,
+        action="complete",
+        before={"done_at": None},
+        after={"done_at": now, "why": why},
+    )
+
+
+def complete_follow_up(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    follow_up_id: uuid.UUID,
+    settings: Settings,
+) -> None:
+    row = session.get(FollowUp, follow_up_id)
+    if row is None:
+        raise NotFound("no such follow-up")
+    case = case_for_change(session=session, case_id=row.case_id, actor=actor)
+    if row.done_at is not None:
+        raise InvalidInput("this follow-up is already done")
+    before = case_state(case)
+    with changing(session):
+        mark_done(session=session, now=now, row=row, user_id=actor.user_id, why="completed")
+        finish_case_change(
+            session=session,
+            now=now,
+            settings=settings,
+            case=case,
+            before=before,
+            user_id=actor.user_id,
+        )
+
+
+def open_follow_ups(*, session: Session, case_id: uuid.UUID) -> list[FollowUpView]:
+    rows = session.exec(
+        select(FollowUp)
+        .where(FollowUp.case_id == case_id, col(FollowUp.done_at).is_(None))
+        .order_by(col(FollowUp.due_at))
+    )
+    return [FollowUpView(r.id, r.case_id, r.owner_id, r.due_at, r.reason, r.done_at) for r in rows]

@@ -1,0 +1,222 @@
+"""The cached queue position of a case: tier, score and its factors, next action time.
+
+Recomputed in the same transaction as any change to its inputs (an attempt, a promise, a payment,
+a follow-up, a reassignment), and by the sweep for the inputs that move with time (days past due,
+time since the last attempt). The queue then reads it straight from an index (DESIGN.md §4, §12).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from collector_tui.config import ScoreWeights, Settings
+from collector_tui.models import (
+    CLOSED_STATUSES,
+    TIER_BROKEN_PROMISE,
+    TIER_FOLLOW_UP,
+    TIER_NEW,
+    TIER_NONE,
+    TIER_PROMISE_REMINDER,
+    TIER_WORKABLE,
+    Activity,
+    Case,
+    Debtor,
+    FollowUp,
+    Promise,
+    PromiseStatus,
+)
+from collector_tui.money import minor_digits
+
+# priority = tier * TIER_SPAN + rank within the tier; lower comes first.
+TIER_SPAN = 10**12
+SCORE_CEILING = 10**9
+
+TIER_NAMES = {
+    TIER_FOLLOW_UP: "follow-up due",
+    TIER_BROKEN_PROMISE: "broken promise",
+    TIER_PROMISE_REMINDER: "promise reminder",
+    TIER_NEW: "new placement",
+    TIER_WORKABLE: "workable",
+    TIER_NONE: "closed",
+}
+
+
+@dataclass(frozen=True)
+class Factor:
+    name: str
+    points: int
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "points": self.points, "detail": self.detail}
+
+
+def days_past_due(due: date, today: date) -> int:
+    return max(0, (today - due).days)
+
+
+def score_factors(
+    *,
+    balance_minor: int,
+    currency: str,
+    risk_grade: str | None,
+    dpd: int,
+    broken_promises: int,
+    last_contact_at: datetime | None,
+    last_attempt_at: datetime | None,
+    now: datetime,
+    weights: ScoreWeights,
+) -> list[Factor]:
+    """Expected recovery (balance x likelihood) in points, plus urgency. Pure: easy to explain."""
+    grade = (risk_grade or "").upper()
+    likelihood = float(weights.grade_likelihood.get(grade, weights.ungraded_likelihood))
+    decay = max(
+        weights.dpd_floor_pct, 100 - weights.dpd_decay_pct_per_30d * (dpd // 30)
+    )  # percent of the base likelihood that survives the passing of time
+    likelihood *= decay / 100
+    likelihood *= (weights.broken_promise_factor_pct / 100) ** broken_promises
+    recent = last_contact_at is not None and now - last_contact_at <= timedelta(
+        days=weights.recent_contact_days
+    )
+    if recent:
+        likelihood *= weights.recent_contact_factor_pct / 100
+    likelihood = min(likelihood, 95.0)
+    major = max(balance_minor, 0) / 10 ** minor_digits(currency)
+    expected = major * likelihood / 100
+    recovery_points = round(weights.points_per_decade * math.log10(1 + expected))
+    factors = [
+        Factor(
+            "expected recovery",
+            recovery_points,
+            f"balance {major:,.2f} {currency} x {likelihood:.0f}% likely",
+        ),
+    ]
+    # Show how each input moved the likelihood, so "why is this case here" reads as a story.
+    factors.append(Factor("risk grade", 0, f"grade {grade or 'none'}"))
+    if dpd:
+        factors.append(Factor("days past due", 0, f"{dpd} days past due, {decay}% kept"))
+    if broken_promises:
+        factors.append(Factor("broken promises", 0, f"{broken_promises} broken"))
+    if recent:
+        factors.append(Factor("recent contact", 0, "right-party contact lately"))
+    if last_attempt_at is None:
+        factors.append(Factor("never contacted", weights.never_contacted_points, "no attempt yet"))
+    else:
+        idle_days = max(0, (now - last_attempt_at).days)
+        urgency = min(weights.urgency_cap_points, idle_days * weights.urgency_points_per_day)
+        if urgency:
+            factors.append(Factor("urgency", urgency, f"{idle_days} days since last attempt"))
+    return factors
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    tier: int
+    priority: int
+    score: int
+    factors: list[dict[str, Any]]
+    next_action_at: datetime | None
+
+
+def compute_place(*, session: Session, case: Case, now: datetime, settings: Settings) -> QueuePlace:
+    if case.status in CLOSED_STATUSES:
+        return QueuePlace(TIER_NONE, TIER_NONE * TIER_SPAN, 0, [], None)
+    today = now.date()
+    debtor = session.get(Debtor, case.debtor_id)
+    broken = session.exec(
+        select(func.count())
+        .select_from(Promise)
+        .where(Promise.case_id == case.id, Promise.status == PromiseStatus.broken)
+    ).one()
+    factors = score_factors(
+        balance_minor=case.balance,
+        currency=case.currency,
+        risk_grade=debtor.risk_grade if debtor else None,
+        dpd=days_past_due(case.due_date, today),
+        broken_promises=int(broken),
+        last_contact_at=case.last_contact_at,
+        last_attempt_at=case.last_attempt_at,
+        now=now,
+        weights=settings.weights,
+    )
+    score = sum(f.points for f in factors)
+    factor_dicts = [f.as_dict() for f in factors]
+
+    def place(tier: int, next_action_at: datetime | None, rank: int | None = None) -> QueuePlace:
+        within = rank if rank is not None else SCORE_CEILING - score
+        return QueuePlace(tier, tier * TIER_SPAN + within, score, factor_dicts, next_action_at)
+
+    follow_up = session.exec(
+        select(FollowUp)
+        .where(FollowUp.case_id == case.id, col(FollowUp.done_at).is_(None))
+        .order_by(col(FollowUp.due_at))
+        .limit(1)
+    ).first()
+    if follow_up is not None:
+        # Callbacks come earliest-due first, whatever the score.
+        return place(TIER_FOLLOW_UP, follow_up.due_at, int(follow_up.due_at.timestamp()))
+
+    last_attempt = case.last_attempt_at
+    latest_broken = session.exec(
+        select(Promise)
+        .where(Promise.case_id == case.id, Promise.status == PromiseStatus.broken)
+        .order_by(col(Promise.resolved_at).desc())
+        .limit(1)
+    ).first()
+    if latest_broken is not None and latest_broken.resolved_at is not None:
+        if last_attempt is None or last_attempt < latest_broken.resolved_at:
+            return place(TIER_BROKEN_PROMISE, None)
+
+    pending = session.exec(
+        select(Promise)
+        .where(Promise.case_id == case.id, Promise.status == PromiseStatus.pending)
+        .order_by(col(Promise.due_date))
+        .limit(1)
+    ).first()
+    if pending is not None:
+        reminder_from = _start_of(pending.due_date - timedelta(days=1))
+        if last_attempt is None or last_attempt < reminder_from:
+            return place(TIER_PROMISE_REMINDER, reminder_from)
+        # Reminded already: nothing to do until the sweep can call it kept or broken.
+        return place(
+            TIER_BROKEN_PROMISE,
+            _start_of(pending.due_date + timedelta(days=pending.grace_days + 1)),
+        )
+
+    if last_attempt is None:
+        return place(TIER_NEW, None)
+    retry = (
+        settings.retry_after_contact_min
+        if case.last_contact_at is not None and case.last_contact_at >= last_attempt
+        else settings.retry_after_no_contact_min
+    )
+    return place(TIER_WORKABLE, last_attempt + timedelta(minutes=retry))
+
+
+def refresh_case(*, session: Session, case: Case, now: datetime, settings: Settings) -> QueuePlace:
+    """Recompute and store the case's queue place (inside the caller's transaction)."""
+    placement = compute_place(session=session, case=case, now=now, settings=settings)
+    case.queue_tier = placement.tier
+    case.priority = placement.priority
+    case.score = placement.score
+    case.score_factors = placement.factors
+    case.next_action_at = placement.next_action_at
+    session.add(case)
+    return placement
+
+
+def last_attempt_time(*, session: Session, case: Case) -> datetime | None:
+    return session.exec(
+        select(func.max(Activity.occurred_at)).where(
+            Activity.case_id == case.id, Activity.channel != "note"
+        )
+    ).one()
