@@ -1,0 +1,590 @@
+"""The agent's queue: who to call next and why (DESIGN.md §4, §5).
+
+The order comes from the cached queue place of each case (`services.scoring`: tier, then score,
+folded into `priority`) read straight from the index `ix_case_queue` (agent, priority,
+next_action_at, status), a page of candidates at a time. Each page gets its compliance verdicts in
+a fixed number of batched queries (`compliance.evaluate_cases`), and the walk stops once `limit`
+callable cases are found or after a bounded number of candidates: the queue never loads every case.
+
+Every open case assigned to the agent is either offered or held with its reason (and, where time
+will lift it, the instant it becomes callable); unassigned open cases are in `unassigned_cases`.
+No case is nowhere.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, func, select
+
+from collector_tui.config import Settings
+from collector_tui.models import (
+    OPEN_STATUSES,
+    TIER_BROKEN_PROMISE,
+    TIER_FOLLOW_UP,
+    TIER_NEW,
+    TIER_NONE,
+    TIER_PROMISE_REMINDER,
+    TIER_WORKABLE,
+    Case,
+    Debtor,
+    FollowUp,
+    Promise,
+    PromiseStatus,
+    User,
+)
+from collector_tui.money import Money, MoneyError, format_plain
+from collector_tui.services import compliance
+from collector_tui.services.compliance import CaseFacts, Verdict
+from collector_tui.services.scoring import TIER_NAMES, TIER_SPAN, days_past_due
+
+__all__ = [
+    "QueueCounts",
+    "QueueEntry",
+    "QueuePage",
+    "build_queue",
+    "entry_json",
+    "next_case",
+    "unassigned_cases",
+]
+
+OPEN_PRIORITY_LIMIT = TIER_NONE * TIER_SPAN  # closed cases sit at TIER_NONE
+# Candidates examined per callable entry asked for, at most: a bound on the walk down the queue
+# when most cases are held (night time in the debtors' zones, caps reached).
+SCAN_FACTOR = 20
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    case_id: uuid.UUID
+    client: str
+    client_ref: str
+    debtor: str
+    debtor_country: str
+    currency: str
+    balance: int  # minor units
+    days_past_due: int
+    status: str
+    tier: int
+    tier_name: str
+    score: int
+    factors: tuple[dict[str, Any], ...]
+    callable: bool
+    reason: str  # callable: why it is here; held: why it is held
+    callable_at: datetime | None
+    last_attempt_at: datetime | None
+    next_action_at: datetime | None
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    follow_ups_due: int  # the agent's cases whose follow-up time has come (callable or not)
+    broken_promises: int  # the agent's cases with a broken promise not yet followed up
+    callable: int  # callable entries found (at most the limit asked for)
+    held: int  # held cases seen: every one waiting for a future time, plus those examined
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    entries: tuple[QueueEntry, ...]
+    held: tuple[QueueEntry, ...]
+    counts: QueueCounts
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    id: uuid.UUID
+    client: str
+    client_ref: str
+    debtor_id: uuid.UUID
+    currency: str
+    balance: int
+    due_date: date
+    status: str
+    tier: int
+    priority: int
+    score: int
+    factors: list[dict[str, Any]] | None
+    next_action_at: datetime | None
+    last_attempt_at: datetime | None
+    routed_reason: str | None
+    debtor: str
+    country: str
+    deceased: bool
+    bankrupt: bool
+
+    def facts(self) -> CaseFacts:
+        return CaseFacts(
+            case_id=self.id,
+            debtor_id=self.debtor_id,
+            country=self.country,
+            status=self.status,
+            routed_reason=self.routed_reason,
+            deceased=self.deceased,
+            bankrupt=self.bankrupt,
+        )
+
+
+_COLUMNS = (
+    Case.id,
+    Case.client,
+    Case.client_ref,
+    Case.debtor_id,
+    Case.currency,
+    Case.balance,
+    Case.due_date,
+    Case.status,
+    Case.queue_tier,
+    Case.priority,
+    Case.score,
+    Case.score_factors,
+    Case.next_action_at,
+    Case.last_attempt_at,
+    Case.routed_reason,
+    Debtor.name,
+    Debtor.country,
+    Debtor.deceased,
+    Debtor.bankrupt,
+)
+
+
+def _select_rows() -> Any:
+    return select(*_COLUMNS).join(Debtor, col(Debtor.id) == col(Case.debtor_id))
+
+
+def _rows(session: Session, statement: Any) -> list[_Row]:
+    return [_Row(*row) for row in session.exec(statement)]
+
+
+# --- Reasons --------------------------------------------------------------------------------------
+
+
+class _Clock:
+    """Formats instants in the agent's own time zone, with the date only when it is not today."""
+
+    def __init__(self, zone_name: str | None, now: datetime) -> None:
+        try:
+            self.zone: ZoneInfo | Any = ZoneInfo(zone_name or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            self.zone = UTC
+        self.today = now.astimezone(self.zone).date()
+
+    def show(self, instant: datetime) -> str:
+        local = instant.astimezone(self.zone)
+        return f"{local:%H:%M}" if local.date() == self.today else f"{local:%Y-%m-%d %H:%M}"
+
+
+def _agent_clock(session: Session, agent_id: uuid.UUID | None, now: datetime) -> _Clock:
+    zone = None
+    if agent_id is not None:
+        zone = session.exec(select(User.time_zone).where(User.id == agent_id)).first()
+    return _Clock(zone, now)
+
+
+def _money(amount: int, currency: str) -> str:
+    try:
+        return format_plain(Money(amount, currency))
+    except (MoneyError, TypeError):
+        return f"{amount} {currency}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Details:
+    follow_up: tuple[datetime, str] | None = None
+    broken: tuple[int, date] | None = None  # amount, due date of the latest broken promise
+    pending: tuple[int, date] | None = None  # amount, due date of the earliest pending promise
+
+
+def _details(session: Session, rows: Sequence[_Row]) -> dict[uuid.UUID, _Details]:
+    """What the tier reasons quote: the due follow-up, the broken or pending promise."""
+    follow_ids = [r.id for r in rows if r.tier == TIER_FOLLOW_UP]
+    promise_ids = [r.id for r in rows if r.tier in (TIER_BROKEN_PROMISE, TIER_PROMISE_REMINDER)]
+    follow_ups: dict[uuid.UUID, tuple[datetime, str]] = {}
+    if follow_ids:
+        for case_id, due_at, reason in session.exec(
+            select(FollowUp.case_id, FollowUp.due_at, FollowUp.reason)
+            .where(col(FollowUp.case_id).in_(follow_ids), col(FollowUp.done_at).is_(None))
+            .order_by(col(FollowUp.due_at))
+        ):
+            follow_ups.setdefault(case_id, (due_at, reason))
+    broken: dict[uuid.UUID, tuple[datetime, int, date]] = {}
+    pending: dict[uuid.UUID, tuple[int, date]] = {}
+    if promise_ids:
+        for case_id, amount, due, status, resolved_at in session.exec(
+            select(
+                Promise.case_id,
+                Promise.amount,
+                Promise.due_date,
+                Promise.status,
+                Promise.resolved_at,
+            )
+            .where(
+                col(Promise.case_id).in_(promise_ids),
+                col(Promise.status).in_([PromiseStatus.broken.value, PromiseStatus.pending.value]),
+            )
+            .order_by(col(Promise.due_date))
+        ):
+            if status == PromiseStatus.pending:
+                pending.setdefault(case_id, (amount, due))
+            else:
+                stamp = resolved_at or datetime.combine(due, datetime.min.time(), tzinfo=UTC)
+                if case_id not in broken or stamp >= broken[case_id][0]:
+                    broken[case_id] = (stamp, amount, due)
+    return {
+        r.id: _Details(
+            follow_up=follow_ups.get(r.id),
+            broken=broken[r.id][1:] if r.id in broken else None,
+            pending=pending.get(r.id),
+        )
+        for r in rows
+    }
+
+
+def _why_here(row: _Row, details: _Details, clock: _Clock) -> str:
+    if row.tier == TIER_FOLLOW_UP:
+        if details.follow_up is not None:
+            due_at, reason = details.follow_up
+            return f"follow-up due {clock.show(due_at)}: {reason}"
+        return "follow-up due"
+    if row.tier == TIER_BROKEN_PROMISE:
+        if details.broken is not None:
+            amount, due = details.broken
+            return f"broken promise of {_money(amount, row.currency)} due {due.isoformat()}"
+        if details.pending is not None:
+            amount, due = details.pending
+            return f"promise of {_money(amount, row.currency)} due {due.isoformat()}: check payment"
+        return "broken promise"
+    if row.tier == TIER_PROMISE_REMINDER:
+        if details.pending is not None:
+            amount, due = details.pending
+            return f"promise reminder: {_money(amount, row.currency)} due {due.isoformat()}"
+        return "promise reminder"
+    if row.tier == TIER_NEW:
+        return "new placement"
+    return f"score {row.score}"
+
+
+def _why_waiting(row: _Row, clock: _Clock) -> str:
+    when = clock.show(row.next_action_at) if row.next_action_at else "later"
+    if row.tier == TIER_FOLLOW_UP:
+        return f"follow-up at {when}"
+    if row.tier in (TIER_BROKEN_PROMISE, TIER_PROMISE_REMINDER):
+        return "pending promise not yet due"
+    if row.tier == TIER_WORKABLE:
+        return f"retry after {when}"
+    return f"next action at {when}"
+
+
+def _entry(
+    row: _Row,
+    *,
+    callable_now: bool,
+    reason: str,
+    callable_at: datetime | None,
+    today: date | None,
+) -> QueueEntry:
+    return QueueEntry(
+        case_id=row.id,
+        client=row.client,
+        client_ref=row.client_ref,
+        debtor=row.debtor,
+        debtor_country=row.country,
+        currency=row.currency,
+        balance=row.balance,
+        days_past_due=days_past_due(row.due_date, today) if today is not None else 0,
+        status=row.status,
+        tier=row.tier,
+        tier_name=TIER_NAMES.get(row.tier, str(row.tier)),
+        score=row.score,
+        factors=tuple(dict(factor) for factor in row.factors or ()),
+        callable=callable_now,
+        reason=reason,
+        callable_at=callable_at,
+        last_attempt_at=row.last_attempt_at,
+        next_action_at=row.next_action_at,
+    )
+
+
+def _held_order(entry: QueueEntry) -> tuple[bool, datetime]:
+    # Soonest callable first; held until someone acts (holds, do-not-call) last.
+    return entry.callable_at is None, entry.callable_at or datetime.max.replace(tzinfo=UTC)
+
+
+# --- Building -------------------------------------------------------------------------------------
+
+
+def _count(session: Session, *conditions: Any) -> int:
+    return int(session.exec(select(func.count()).select_from(Case).where(*conditions)).one())
+
+
+def _due(now: datetime) -> Any:
+    return or_(col(Case.next_action_at).is_(None), col(Case.next_action_at) <= now)
+
+
+def _build(
+    *,
+    session: Session,
+    now: datetime,
+    agent_id: uuid.UUID,
+    settings: Settings,
+    limit: int,
+    include_held: bool,
+    held_limit: int,
+    exclude: Collection[uuid.UUID],
+    with_counts: bool,
+) -> QueuePage:
+    now = now.astimezone(UTC)
+    today = now.date()
+    limit = max(0, limit)
+    held_limit = max(0, held_limit) if include_held else 0
+    clock = _agent_clock(session, agent_id, now)
+    mine = (col(Case.assigned_to_id) == agent_id, col(Case.priority) < OPEN_PRIORITY_LIMIT)
+    skip = set(exclude)
+
+    entries: list[QueueEntry] = []
+    offered: list[tuple[_Row, Verdict]] = []
+    held: list[QueueEntry] = []
+    held_due = 0
+    budget = SCAN_FACTOR * (limit + held_limit)
+    page_size = min(MAX_PAGE, max(32, 2 * limit, held_limit))
+    statement = _select_rows().where(*mine, _due(now)).order_by(col(Case.priority), col(Case.id))
+    offset = 0
+    while offset < budget and (len(offered) < limit or held_due < held_limit):
+        rows = _rows(session, statement.offset(offset).limit(min(page_size, budget - offset)))
+        offset += len(rows)
+        candidates = [row for row in rows if row.id not in skip]
+        verdicts = compliance.evaluate_cases(
+            session=session, cases=[row.facts() for row in candidates], now=now, settings=settings
+        )
+        for row in candidates:
+            verdict = verdicts[row.id]
+            if verdict.callable:
+                if len(offered) < limit:
+                    offered.append((row, verdict))
+                continue
+            held_due += 1
+            if len(held) < held_limit:
+                held.append(
+                    _entry(
+                        row,
+                        callable_now=False,
+                        reason=verdict.reason or "not callable now",
+                        callable_at=verdict.callable_at,
+                        today=today,
+                    )
+                )
+        if len(rows) < page_size:
+            break
+
+    details = _details(session, [row for row, _ in offered])
+    for row, verdict in offered:
+        reason = _why_here(row, details[row.id], clock)
+        if verdict.reason:
+            reason = f"{reason}; {verdict.reason}"
+        entries.append(_entry(row, callable_now=True, reason=reason, callable_at=None, today=today))
+
+    if held_limit:
+        waiting_statement = (
+            _select_rows()
+            .where(*mine, col(Case.next_action_at) > now)
+            .order_by(col(Case.priority), col(Case.id))
+            .limit(held_limit)
+        )
+        waiting = [row for row in _rows(session, waiting_statement) if row.id not in skip]
+        later = compliance.evaluate_cases(
+            session=session,
+            cases=[row.facts() for row in waiting],
+            now=now,
+            settings=settings,
+            not_before={row.id: row.next_action_at for row in waiting if row.next_action_at},
+        )
+        for row in waiting:
+            verdict = later[row.id]
+            if verdict.callable_at is None:
+                reason = verdict.reason or _why_waiting(row, clock)  # held until someone acts
+            else:
+                reason = _why_waiting(row, clock)
+                if verdict.reason:
+                    reason = f"{reason}; {verdict.reason}"
+            held.append(
+                _entry(
+                    row,
+                    callable_now=False,
+                    reason=reason,
+                    callable_at=verdict.callable_at,
+                    today=today,
+                )
+            )
+        held.sort(key=_held_order)
+        del held[held_limit:]
+
+    counts = QueueCounts(0, 0, len(entries), held_due)
+    if with_counts:
+        tier_range = (TIER_FOLLOW_UP, TIER_BROKEN_PROMISE, TIER_PROMISE_REMINDER)
+        follow_ups = _count(
+            session,
+            col(Case.assigned_to_id) == agent_id,
+            col(Case.priority) >= tier_range[0] * TIER_SPAN,
+            col(Case.priority) < tier_range[1] * TIER_SPAN,
+            _due(now),
+        )
+        broken = _count(
+            session,
+            col(Case.assigned_to_id) == agent_id,
+            col(Case.priority) >= tier_range[1] * TIER_SPAN,
+            col(Case.priority) < tier_range[2] * TIER_SPAN,
+            _due(now),
+        )
+        waiting_count = _count(session, *mine, col(Case.next_action_at) > now)
+        counts = QueueCounts(follow_ups, broken, len(entries), held_due + waiting_count)
+    return QueuePage(entries=tuple(entries), held=tuple(held), counts=counts)
+
+
+def _sweep(session: Session, now: datetime, settings: Settings, agent_id: uuid.UUID) -> None:
+    # Broken promises are a matter of time: judge them before ordering the queue (DESIGN.md §4).
+    from collector_tui.services import promises
+
+    promises.sweep(session=session, now=now, settings=settings, agent_id=agent_id)
+
+
+def build_queue(
+    *,
+    session: Session,
+    now: datetime,
+    agent_id: uuid.UUID,
+    settings: Settings,
+    limit: int = 50,
+    include_held: bool = False,
+    held_limit: int = 200,
+) -> QueuePage:
+    """The agent's callable cases in order, each with its reason; with `include_held`, the held
+    ones too (soonest callable first). Runs the promise sweep first: needs a write session."""
+    _sweep(session, now, settings, agent_id)
+    return _build(
+        session=session,
+        now=now,
+        agent_id=agent_id,
+        settings=settings,
+        limit=limit,
+        include_held=include_held,
+        held_limit=held_limit,
+        exclude=(),
+        with_counts=True,
+    )
+
+
+def next_case(
+    *,
+    session: Session,
+    now: datetime,
+    agent_id: uuid.UUID,
+    settings: Settings,
+    exclude: Collection[uuid.UUID] = (),
+) -> QueueEntry | None:
+    """The first callable case of the agent's queue not in `exclude`; needs a write session."""
+    _sweep(session, now, settings, agent_id)
+    page = _build(
+        session=session,
+        now=now,
+        agent_id=agent_id,
+        settings=settings,
+        limit=1,
+        include_held=False,
+        held_limit=0,
+        exclude=exclude,
+        with_counts=False,
+    )
+    return page.entries[0] if page.entries else None
+
+
+def unassigned_cases(
+    *, session: Session, settings: Settings, limit: int = 200, now: datetime | None = None
+) -> list[QueueEntry]:
+    """Open cases no agent holds, and open cases routed to the supervisors (deceased, bankrupt),
+    in queue order. With `now`, each carries its compliance verdict and its days past due (0
+    without it: only the caller knows what time it is)."""
+    limit = max(0, limit)
+    unassigned = _rows(
+        session,
+        _select_rows()
+        .where(col(Case.assigned_to_id).is_(None), col(Case.priority) < OPEN_PRIORITY_LIMIT)
+        .order_by(col(Case.priority), col(Case.id))
+        .limit(limit),
+    )
+    routed = _rows(
+        session,
+        _select_rows()
+        .where(
+            # `> ''` rather than IS NOT NULL: SQLite then seeks ix_case_routed instead of scanning.
+            col(Case.routed_reason) > "",
+            col(Case.assigned_to_id).is_not(None),
+            col(Case.status).in_(OPEN_STATUSES),
+        )
+        .order_by(col(Case.priority), col(Case.id))
+        .limit(limit),
+    )
+    rows = sorted(unassigned + routed, key=lambda row: (row.priority, str(row.id)))[:limit]
+    verdicts: dict[uuid.UUID, Verdict] = {}
+    if now is not None:
+        verdicts = compliance.evaluate_cases(
+            session=session, cases=[row.facts() for row in rows], now=now, settings=settings
+        )
+    today = now.astimezone(UTC).date() if now is not None else None
+    result: list[QueueEntry] = []
+    for row in rows:
+        base = f"routed to a supervisor: {row.routed_reason}" if row.routed_reason else "unassigned"
+        verdict = verdicts.get(row.id)
+        reason = base
+        if verdict is not None and not verdict.callable and verdict.reason:
+            if verdict.reason != f"routed to a supervisor: {row.routed_reason}":
+                reason = f"{base}; {verdict.reason}"
+        result.append(
+            _entry(
+                row,
+                callable_now=bool(verdict and verdict.callable),
+                reason=reason,
+                callable_at=verdict.callable_at if verdict is not None else None,
+                today=today,
+            )
+        )
+    return result
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return instant.astimezone(UTC).isoformat() if instant is not None else None
+
+
+def entry_json(entry: QueueEntry) -> dict[str, Any]:
+    """The `queue --json` object (DESIGN.md §7): ids and instants as strings, money as a decimal
+    string in the case's currency."""
+    try:
+        balance = Money(entry.balance, entry.currency).decimal_string()
+    except (MoneyError, TypeError):
+        balance = str(entry.balance)
+    return {
+        "case_id": str(entry.case_id),
+        "client": entry.client,
+        "client_ref": entry.client_ref,
+        "debtor": entry.debtor,
+        "debtor_country": entry.debtor_country,
+        "currency": entry.currency,
+        "balance": balance,
+        "days_past_due": entry.days_past_due,
+        "status": entry.status,
+        "tier": entry.tier,
+        "tier_name": entry.tier_name,
+        "score": entry.score,
+        "factors": [dict(factor) for factor in entry.factors],
+        "callable": entry.callable,
+        "reason": entry.reason,
+        "callable_at": _iso(entry.callable_at),
+        "last_attempt_at": _iso(entry.last_attempt_at),
+        "next_action_at": _iso(entry.next_action_at),
+    }
