@@ -1,0 +1,149 @@
+"""Showing stored text literally (DESIGN.md §11): the one way any string from the database reaches
+a screen or a terminal.
+
+Names and notes come from clients' files and from people typing; some of them will contain Rich
+markup (`[bold]`, `[@click=app.quit]`), terminal escape sequences (`\\x1b[31m`) or bidi
+overrides that make a line read backwards. Textual parses markup in a plain `str` given to a
+DataTable cell, a `Static` or a `Label`, and lets ESC sequences through to the real terminal. So:
+
+- `printable(text)` replaces every control character and every bidi override/isolate by a visible
+  placeholder. C0 controls and DEL become their Unicode "control picture" (ESC -> "␛", NUL -> "␀",
+  DEL -> "␡"), which keeps one cell per character. C1 controls (U+0080-U+009F), the bidi overrides
+  and isolates (U+202A-U+202E, U+2066-U+2069) and the line/paragraph separators become "<U+XXXX>":
+  there is no picture for them and an agent must be able to tell exactly what is in the record.
+- `safe_text(text)` is `printable` wrapped in a `rich.text.Text`, which Textual never parses as
+  markup; the placeholders are styled so they stand out from real text.
+- `first_line(text, width)` is what lists show of a note: its first non-blank line, cut to `width`
+  terminal cells (wide CJK characters count two) with an ellipsis when anything was left out.
+
+This module imports Rich but not Textual, so the command line can use it too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.cells import cell_len
+from rich.text import Text
+
+__all__ = ["PLACEHOLDER_STYLE", "cut", "first_line", "printable", "safe_text"]
+
+PLACEHOLDER_STYLE = "reverse"
+
+_BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_LINE_SEPARATORS = "\u2028\u2029"
+# C0 (except the newline and tab handled by the caller), DEL, C1, bidi controls, U+2028/2029.
+_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_LINE_SEPARATORS}\t\n]")
+_ELLIPSIS = "…"
+
+
+def _placeholder(char: str) -> str:
+    code = ord(char)
+    if code < 0x20:
+        return chr(0x2400 + code)  # CONTROL PICTURES block: "␛" for ESC
+    if code == 0x7F:
+        return "\u2421"  # "␡"
+    return f"<U+{code:04X}>"
+
+
+def printable(text: str | None, *, multiline: bool = False) -> str:
+    """The text with every control and bidi override replaced by a visible placeholder.
+
+    With `multiline`, newlines (and tabs, as spaces) are kept for a multi-line view; otherwise a
+    newline shows as "␤" and a tab as one space, so a cell stays on one line.
+    """
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n")
+
+    def replace(match: re.Match[str]) -> str:
+        char = match.group()
+        if char == "\n":
+            return "\n" if multiline else "\u2424"
+        if char == "\t":
+            return "    " if multiline else " "
+        return _placeholder(char)
+
+    return _UNSAFE.sub(replace, text)
+
+
+def safe_text(
+    text: str | None,
+    *,
+    style: str = "",
+    multiline: bool = False,
+    justify: str | None = None,
+) -> Text:
+    """A `Text` that shows `text` literally: never markup, never an escape sequence."""
+    result = Text(style=style, justify=justify)  # type: ignore[arg-type]
+    if not text:
+        return result
+    text = text.replace("\r\n", "\n")
+    position = 0
+    for match in _UNSAFE.finditer(text):
+        char = match.group()
+        result.append(text[position : match.start()])
+        if char == "\n" and multiline:
+            result.append("\n")
+        elif char == "\t":
+            result.append("    " if multiline else " ")
+        elif char == "\n":
+            result.append("\u2424", style=PLACEHOLDER_STYLE)
+        else:
+            result.append(_placeholder(char), style=PLACEHOLDER_STYLE)
+        position = match.end()
+    result.append(text[position:])
+    return result
+
+
+def cut(text: str, width: int) -> str:
+    """`text` cut to `width` terminal cells, with an ellipsis when something was dropped."""
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return text
+    kept: list[str] = []
+    used = 0
+    for char in text:
+        size = cell_len(char)
+        if used + size > width - 1:
+            break
+        kept.append(char)
+        used += size
+    return "".join(kept) + _ELLIPSIS
+
+
+def first_line(text: str | None, width: int | None = None, *, style: str = "") -> Text:
+    """The first non-blank line of a note, cut to `width` cells (lists show only this much)."""
+    if not text:
+        return Text(style=style)
+    lines = [line for line in re.split(r"\r\n|[\n\r\u2028\u2029]", text) if line.strip()]
+    if not lines:
+        return Text(style=style)
+    line = lines[0].strip()
+    more = len(lines) > 1
+    if width is not None:
+        shown = printable(line)
+        if more and cell_len(shown) + 1 > width:
+            line = _cut_source(line, width)
+        elif not more and cell_len(shown) > width:
+            line = _cut_source(line, width)
+        elif more:
+            line = line + _ELLIPSIS
+    elif more:
+        line = line + _ELLIPSIS
+    return safe_text(line, style=style)
+
+
+def _cut_source(line: str, width: int) -> str:
+    # Cut by the width of what will be shown (a placeholder is wider than the character it
+    # replaces), never splitting a placeholder in two.
+    kept: list[str] = []
+    used = 0
+    for char in line:
+        size = cell_len(printable(char))
+        if used + size > width - 1:
+            break
+        kept.append(char)
+        used += size
+    return "".join(kept) + _ELLIPSIS

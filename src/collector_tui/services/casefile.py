@@ -1,0 +1,532 @@
+"""The case screen's read model: everything an agent sees about one case, as frozen plain data.
+
+One short read (a handful of indexed queries), no ORM object leaves it: the screen renders the
+result long after the session is closed (STYLE.md 4).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session, col, select
+
+from collector_tui.config import Settings
+from collector_tui.models import (
+    Activity,
+    Case,
+    Debtor,
+    FollowUp,
+    Hold,
+    Invoice,
+    Payment,
+    PaymentPlan,
+    Phone,
+    Promise,
+    User,
+)
+from collector_tui.money import Money, format_plain
+from collector_tui.services.accounts import Actor, ensure_case_access
+from collector_tui.services.errors import NotFound
+from collector_tui.services.scoring import TIER_NAMES, days_past_due
+
+# Enough history for a phone call; older entries are in the audit trail and the CLI export.
+TIMELINE_LIMIT = 300
+
+AGING_BUCKETS: tuple[tuple[int, str], ...] = (
+    (0, "current"),
+    (30, "1-30"),
+    (60, "31-60"),
+    (90, "61-90"),
+    (180, "91-180"),
+)
+
+
+def aging_bucket(dpd: int) -> str:
+    """The aging bucket of a number of days past due (the names `report aging` uses)."""
+    for upper, name in AGING_BUCKETS:
+        if dpd <= upper:
+            return name
+    return "180+"
+
+
+@dataclass(frozen=True)
+class LocalTime:
+    zone: str
+    at: datetime  # aware, in `zone`
+
+
+@dataclass(frozen=True)
+class PhoneView:
+    id: uuid.UUID
+    e164: str | None
+    raw: str
+    extension: str | None
+    kind: str
+    is_primary: bool
+    valid: bool
+    do_not_call: bool
+    sms_consent: bool
+    time_zones: tuple[str, ...]
+    local_times: tuple[LocalTime, ...]  # the debtor's clock now, per zone of the number
+    zones_guessed: bool  # True when the zone comes from the debtor's country, not the number
+
+
+@dataclass(frozen=True)
+class DebtorView:
+    id: uuid.UUID
+    kind: str
+    name: str
+    country: str
+    address: str | None
+    language: str | None
+    risk_grade: str | None
+    capacity_notes: str | None
+    deceased: bool
+    bankrupt: bool
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return tuple(
+            name for name, on in (("deceased", self.deceased), ("bankrupt", self.bankrupt)) if on
+        )
+
+
+@dataclass(frozen=True)
+class InvoiceView:
+    number: str
+    issue_date: date | None
+    due_date: date
+    amount: int
+    open_amount: int
+    disputed: bool
+    days_past_due: int
+
+
+@dataclass(frozen=True)
+class HoldView:
+    id: uuid.UUID
+    kind: str
+    reason: str | None
+    placed_at: datetime
+
+
+@dataclass(frozen=True)
+class PromiseView:
+    id: uuid.UUID
+    amount: int
+    paid_amount: int
+    due_date: date
+    grace_days: int
+    status: str
+    plan_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class FollowUpView:
+    id: uuid.UUID
+    due_at: datetime
+    reason: str
+    owner: str
+
+
+@dataclass(frozen=True)
+class Factor:
+    name: str
+    points: int
+    detail: str
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of the case's history, newest first in `CaseFile.timeline`."""
+
+    at: datetime
+    kind: str  # contact | note | promise | payment | follow_up | hold
+    title: str  # short summary, plain text
+    user: str | None
+    note: str | None  # full free text (the list shows its first line)
+    ref_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the case may be called now (from services.compliance), when it was asked for."""
+
+    callable: bool
+    reason: str | None
+    callable_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    case_id: uuid.UUID
+    version: int
+    client: str
+    client_ref: str
+    currency: str
+    principal: int
+    fees: int
+    interest: int
+    balance: int
+    due_date: date
+    placed_date: date
+    days_past_due: int
+    aging: str
+    status: str
+    assigned_to: str | None
+    assigned_to_id: uuid.UUID | None
+    tier: int
+    tier_name: str
+    score: int
+    factors: tuple[Factor, ...]
+    next_action_at: datetime | None
+    last_attempt_at: datetime | None
+    last_contact_at: datetime | None
+    routed_reason: str | None
+    debtor: DebtorView
+    phones: tuple[PhoneView, ...]
+    invoices: tuple[InvoiceView, ...]
+    holds: tuple[HoldView, ...]
+    open_promises: tuple[PromiseView, ...]
+    open_follow_ups: tuple[FollowUpView, ...]
+    active_plan_id: uuid.UUID | None
+    timeline: tuple[TimelineEntry, ...]
+    verdict: Verdict | None
+
+    def money(self, minor: int) -> Money:
+        return Money(minor, self.currency)
+
+
+def _local_times(zones: tuple[str, ...], now: datetime) -> tuple[LocalTime, ...]:
+    found: list[LocalTime] = []
+    for name in zones:
+        try:
+            found.append(LocalTime(name, now.astimezone(ZoneInfo(name))))
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return tuple(found)
+
+
+def _zone_or_utc(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _country_zones(country: str) -> tuple[str, ...]:
+    # Only a country with a single zone gives a trustworthy guess (CN has two in CLDR, US many).
+    from babel.core import get_global
+
+    zones = get_global("territory_zones").get(country.upper(), [])
+    return (zones[0],) if len(zones) == 1 else ()
+
+
+def _phone_view(phone: Phone, country: str, now: datetime) -> PhoneView:
+    zones = tuple(z for z in phone.time_zones.split(",") if z)
+    guessed = False
+    if not zones:
+        zones = _country_zones(country)
+        guessed = bool(zones)
+    return PhoneView(
+        id=phone.id,
+        e164=phone.e164,
+        raw=phone.raw,
+        extension=phone.extension,
+        kind=phone.kind,
+        is_primary=phone.is_primary,
+        valid=phone.valid,
+        do_not_call=phone.do_not_call,
+        sms_consent=phone.sms_consent,
+        time_zones=zones,
+        local_times=_local_times(zones, now),
+        zones_guessed=guessed,
+    )
+
+
+def _disposition_label(code: str | None) -> str:
+    if not code:
+        return ""
+    try:
+        from collector_tui.services.activities import DISPOSITIONS
+    except ImportError:  # pragma: no cover - activities ships with the app
+        return code.replace("_", " ")
+    found = DISPOSITIONS.get(code)
+    return found.label if found else code.replace("_", " ")
+
+
+def _user_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    rows = session.exec(select(User.id, User.display_name).where(col(User.id).in_(ids)))
+    return {user_id: name for user_id, name in rows}
+
+
+def load_case_file(
+    *,
+    session: Session,
+    actor: Actor,
+    case_id: uuid.UUID,
+    now: datetime,
+    settings: Settings | None = None,
+) -> CaseFile:
+    """Everything about one case the actor may see; with `settings`, also whether it is callable."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("no such case")
+    ensure_case_access(actor, case)
+    debtor = session.get(Debtor, case.debtor_id)
+    if debtor is None:  # pragma: no cover - a foreign key guarantees it
+        raise NotFound("the case has no debtor")
+    today = now.date()
+
+    phones = session.exec(
+        select(Phone)
+        .where(Phone.debtor_id == debtor.id)
+        .order_by(col(Phone.is_primary).desc(), col(Phone.created_at), col(Phone.raw))
+    ).all()
+    invoices = session.exec(
+        select(Invoice).where(Invoice.case_id == case.id).order_by(col(Invoice.due_date))
+    ).all()
+    holds = session.exec(
+        select(Hold).where(Hold.case_id == case.id).order_by(col(Hold.placed_at).desc())
+    ).all()
+    activities = session.exec(
+        select(Activity)
+        .where(Activity.case_id == case.id)
+        .order_by(col(Activity.occurred_at).desc())
+        .limit(TIMELINE_LIMIT)
+    ).all()
+    promises = session.exec(
+        select(Promise)
+        .where(Promise.case_id == case.id)
+        .order_by(col(Promise.created_at).desc(), col(Promise.due_date).desc())
+        .limit(TIMELINE_LIMIT)
+    ).all()
+    payments = session.exec(
+        select(Payment)
+        .where(Payment.case_id == case.id)
+        .order_by(col(Payment.created_at).desc())
+        .limit(TIMELINE_LIMIT)
+    ).all()
+    follow_ups = session.exec(
+        select(FollowUp)
+        .where(FollowUp.case_id == case.id)
+        .order_by(col(FollowUp.created_at).desc())
+        .limit(TIMELINE_LIMIT)
+    ).all()
+    plan = session.exec(
+        select(PaymentPlan)
+        .where(PaymentPlan.case_id == case.id, PaymentPlan.status == "active")
+        .order_by(col(PaymentPlan.created_at).desc())
+        .limit(1)
+    ).first()
+
+    user_ids: set[uuid.UUID] = {
+        i
+        for i in (
+            case.assigned_to_id,
+            *(a.user_id for a in activities),
+            *(p.created_by_id for p in promises),
+            *(p.recorded_by_id for p in payments),
+            *(f.owner_id for f in follow_ups),
+            *(f.created_by_id for f in follow_ups),
+            *(h.placed_by_id for h in holds),
+            *(h.released_by_id for h in holds),
+        )
+        if i is not None
+    }
+    names = _user_names(session, user_ids)
+
+    def who(user_id: uuid.UUID | None) -> str | None:
+        return names.get(user_id) if user_id is not None else None
+
+    def amount(minor: int) -> str:
+        return format_plain(Money(minor, case.currency))
+
+    timeline: list[TimelineEntry] = []
+    for activity in activities:
+        if activity.channel == "note":
+            title = "note"
+            kind = "note"
+        else:
+            label = _disposition_label(activity.disposition)
+            parts = [activity.channel]
+            if activity.direction == "inbound":
+                parts.append("inbound")
+            if label:
+                parts.append(label)
+            if activity.duration_s:
+                minutes, seconds = divmod(activity.duration_s, 60)
+                parts.append(f"{minutes}:{seconds:02d}")
+            title = " · ".join(parts)
+            kind = "contact"
+        if activity.voids_id is not None:
+            title += " (correction)"
+        timeline.append(
+            TimelineEntry(
+                activity.occurred_at, kind, title, who(activity.user_id), activity.note, activity.id
+            )
+        )
+    for promise in promises:
+        what = "plan installment" if promise.plan_id else "promise"
+        title = f"{what} {amount(promise.amount)} due {promise.due_date.isoformat()}"
+        title += f" · {promise.status}"
+        if promise.paid_amount and promise.status != "kept":
+            title += f" (paid {amount(promise.paid_amount)})"
+        timeline.append(
+            TimelineEntry(
+                promise.created_at, "promise", title, who(promise.created_by_id), None, promise.id
+            )
+        )
+    for payment in payments:
+        title = f"payment {amount(payment.amount)} received {payment.received_on.isoformat()}"
+        if payment.method:
+            title += f" · {payment.method}"
+        if payment.voids_id is not None:
+            title += " (reversal)"
+        timeline.append(
+            TimelineEntry(
+                payment.created_at,
+                "payment",
+                title,
+                who(payment.recorded_by_id),
+                payment.reference,
+                payment.id,
+            )
+        )
+    agent_zone = _zone_or_utc(actor.time_zone)
+    for follow_up in follow_ups:
+        state = "done" if follow_up.done_at else "open"
+        due = follow_up.due_at.astimezone(agent_zone)
+        title = f"follow-up {due:%Y-%m-%d %H:%M} · {state}"
+        if follow_up.owner_id != actor.user_id:
+            title += f" · for {who(follow_up.owner_id) or '?'}"
+        timeline.append(
+            TimelineEntry(
+                follow_up.created_at,
+                "follow_up",
+                title,
+                who(follow_up.created_by_id),
+                follow_up.reason,
+                follow_up.id,
+            )
+        )
+    for hold in holds:
+        timeline.append(
+            TimelineEntry(
+                hold.placed_at,
+                "hold",
+                f"{hold.kind} hold placed",
+                who(hold.placed_by_id),
+                hold.reason,
+                hold.id,
+            )
+        )
+        if hold.released_at is not None:
+            timeline.append(
+                TimelineEntry(
+                    hold.released_at,
+                    "hold",
+                    f"{hold.kind} hold released",
+                    who(hold.released_by_id),
+                    None,
+                    hold.id,
+                )
+            )
+    # Newest first; for one instant, the consequence (promise, follow-up) above its contact.
+    order = {"hold": 0, "follow_up": 1, "promise": 2, "payment": 3, "note": 4, "contact": 5}
+    timeline.sort(key=lambda e: (e.at, -order.get(e.kind, 9)), reverse=True)
+
+    verdict: Verdict | None = None
+    if settings is not None:
+        verdict = _verdict(session=session, case=case, now=now, settings=settings)
+
+    factors = tuple(
+        Factor(str(f.get("name", "")), int(f.get("points", 0)), str(f.get("detail", "")))
+        for f in (case.score_factors or [])
+        if isinstance(f, dict)
+    )
+    dpd = days_past_due(case.due_date, today)
+    return CaseFile(
+        case_id=case.id,
+        version=case.version,
+        client=case.client,
+        client_ref=case.client_ref,
+        currency=case.currency,
+        principal=case.principal,
+        fees=case.fees,
+        interest=case.interest,
+        balance=case.balance,
+        due_date=case.due_date,
+        placed_date=case.placed_date,
+        days_past_due=dpd,
+        aging=aging_bucket(dpd),
+        status=case.status,
+        assigned_to=who(case.assigned_to_id),
+        assigned_to_id=case.assigned_to_id,
+        tier=case.queue_tier,
+        tier_name=TIER_NAMES.get(case.queue_tier, str(case.queue_tier)),
+        score=case.score,
+        factors=factors,
+        next_action_at=case.next_action_at,
+        last_attempt_at=case.last_attempt_at,
+        last_contact_at=case.last_contact_at,
+        routed_reason=case.routed_reason,
+        debtor=DebtorView(
+            id=debtor.id,
+            kind=debtor.kind,
+            name=debtor.name,
+            country=debtor.country,
+            address=debtor.address,
+            language=debtor.language,
+            risk_grade=debtor.risk_grade,
+            capacity_notes=debtor.capacity_notes,
+            deceased=debtor.deceased,
+            bankrupt=debtor.bankrupt,
+        ),
+        phones=tuple(_phone_view(p, debtor.country, now) for p in phones),
+        invoices=tuple(
+            InvoiceView(
+                i.number,
+                i.issue_date,
+                i.due_date,
+                i.amount,
+                i.open_amount,
+                i.disputed,
+                days_past_due(i.due_date, today),
+            )
+            for i in invoices
+        ),
+        holds=tuple(
+            HoldView(h.id, h.kind, h.reason, h.placed_at) for h in holds if h.released_at is None
+        ),
+        open_promises=tuple(
+            PromiseView(
+                p.id, p.amount, p.paid_amount, p.due_date, p.grace_days, p.status, p.plan_id
+            )
+            for p in sorted(promises, key=lambda p: p.due_date)
+            if p.status == "pending"
+        ),
+        open_follow_ups=tuple(
+            FollowUpView(f.id, f.due_at, f.reason, who(f.owner_id) or "?")
+            for f in sorted(follow_ups, key=lambda f: f.due_at)
+            if f.done_at is None
+        ),
+        active_plan_id=plan.id if plan else None,
+        timeline=tuple(timeline[:TIMELINE_LIMIT]),
+        verdict=verdict,
+    )
+
+
+def _verdict(*, session: Session, case: Case, now: datetime, settings: Settings) -> Verdict | None:
+    try:
+        from collector_tui.services.compliance import check_case
+    except ImportError:  # pragma: no cover - compliance ships with the app
+        return None
+    found: Any = check_case(session=session, case=case, now=now, settings=settings)
+    return Verdict(bool(found.callable), found.reason, found.callable_at)

@@ -1,0 +1,1 @@
+"""The agent's workspace in Textual. Screens call services in thread workers and show plain data."""

@@ -1,0 +1,127 @@
+"""CollectorApp: the agent's workspace. Built by `make_app`, which the CLI and the tests both call.
+
+The app holds no database state beyond a `Store` that hands out one short unit of work per action;
+screens run every service call in a thread worker and render the frozen dataclasses it returns.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from collector_tui.config import Settings
+from collector_tui.display import printable
+from collector_tui.tui.commands import SessionCommands
+
+if TYPE_CHECKING:
+    from collector_tui.clock import Clock
+    from collector_tui.db import Store
+    from collector_tui.services.accounts import Actor
+
+
+class CollectorApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "collector"
+    # Below 100 columns the case screen stacks its panels instead of showing them side by side.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    COMMANDS = App.COMMANDS | {SessionCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            id="app.help",
+            tooltip="Every key of this screen and the others",
+            key_display="?",
+        ),
+    ]
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        settings: Settings,
+        clock: Clock,
+        username: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.initial_username = username
+        self.actor: Actor | None = None
+        # Tests and snapshots switch this off so the screen is the same at every instant.
+        self.cursor_blink = True
+        # Cases the agent skipped with `n` in this session: the next case never offers them
+        # again until the queue is refreshed on purpose (`r`).
+        self.skipped: set[uuid.UUID] = set()
+
+    def on_mount(self) -> None:
+        from collector_tui.tui.screens.login import LoginScreen
+
+        self.push_screen(LoginScreen(username=self.initial_username))
+
+    # -- session -------------------------------------------------------------------------------
+
+    def home_screen(self, actor: Actor) -> Screen[None]:
+        """Where a user lands after logging in.
+
+        Agents work their queue. Supervisors and admins land on the same queue screen for now;
+        a supervisor screen (workloads, assignment) will be returned here for them.
+        """
+        from collector_tui.tui.screens.queue import QueueScreen
+
+        return QueueScreen()
+
+    def logged_in(self, actor: Actor) -> None:
+        self.actor = actor
+        self.skipped.clear()
+        self.sub_title = printable(f"{actor.display_name} ({actor.role})")
+        self.switch_screen(self.home_screen(actor))
+
+    async def action_logout(self) -> None:
+        from collector_tui.tui.screens.login import LoginScreen
+
+        self.actor = None
+        self.sub_title = ""
+        while len(self.screen_stack) > 2:
+            await self.pop_screen()
+        await self.switch_screen(LoginScreen(username=None))
+
+    def require_actor(self) -> Actor:
+        if self.actor is None:
+            raise RuntimeError("no one is logged in")
+        return self.actor
+
+    # -- helpers for screens ----------------------------------------------------------------------
+
+    def tell(
+        self, message: str, *, severity: str = "information", timeout: float | None = None
+    ) -> None:
+        """A notification whose text is shown literally (messages may quote stored text)."""
+        self.notify(
+            printable(message),
+            severity=severity,  # type: ignore[arg-type]
+            timeout=timeout,
+            markup=False,
+        )
+
+    def action_help(self) -> None:
+        from collector_tui.tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(HelpScreen(context=type(self.screen)))
+
+
+def make_app(
+    *, store: Store, settings: Settings, clock: Clock, username: str | None = None
+) -> CollectorApp:
+    """The workspace on `store`, with `clock` as the only source of now; `username` preselects
+    the login field and puts the cursor in the password field."""
+    return CollectorApp(store=store, settings=settings, clock=clock, username=username)

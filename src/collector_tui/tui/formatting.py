@@ -1,0 +1,69 @@
+"""How the workspace writes instants, amounts and durations for an agent.
+
+Instants are stored in UTC and shown in the agent's own time zone (Actor.time_zone), except where a
+debtor's local clock is meant, which says so. Amounts in tables use the compact locale-free form
+("1,234.50 CNY") so columns line up; headers use the locale's currency form.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rich.text import Text
+
+from collector_tui.money import Money, format_money, format_plain
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def plain_amount(minor: int, currency: str) -> str:
+    return format_plain(Money(minor, currency))
+
+
+def amount_text(minor: int, currency: str, *, style: str = "") -> Text:
+    return Text(plain_amount(minor, currency), style=style, justify="right")
+
+
+def locale_amount(minor: int, currency: str, locale: str) -> str:
+    return format_money(Money(minor, currency), locale)
+
+
+def agent_time(instant: datetime | None, tz: str, now: datetime | None = None) -> str:
+    """ "11-21 09:00" in the agent's zone; with the year when it is not this year's."""
+    if instant is None:
+        return "—"
+    local = instant.astimezone(zone(tz))
+    if now is not None and local.year == now.astimezone(zone(tz)).year:
+        return local.strftime("%m-%d %H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def relative(instant: datetime | None, now: datetime) -> str:
+    """ "3h ago", "2d ago", "in 40m": short enough for a table column."""
+    if instant is None:
+        return "never"
+    delta = instant - now
+    future = delta > timedelta(0)
+    seconds = abs(int(delta.total_seconds()))
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        text = f"{seconds // 60}m"
+    elif seconds < 86400 * 2:
+        text = f"{seconds // 3600}h"
+    else:
+        text = f"{seconds // 86400}d"
+    return f"in {text}" if future else f"{text} ago"
+
+
+def debtor_clock(local: datetime) -> str:
+    """The debtor's local time for a phone line: "22:30 Fri"."""
+    return local.strftime("%H:%M %a")

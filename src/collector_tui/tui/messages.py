@@ -1,0 +1,56 @@
+"""Messages that carry a worker's result back to the event loop: small dataclasses of plain data.
+
+Workers post them from their thread (post_message is thread-safe); the screen that started the
+worker handles them. Refresh results may replace an older one still waiting in the queue.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from collector_tui.services.accounts import Actor
+    from collector_tui.services.casefile import CaseFile
+    from collector_tui.services.queue import QueuePage
+    from collector_tui.services.search import CaseHit
+
+
+@dataclass
+class LoggedIn(Message):
+    actor: Actor
+
+
+@dataclass
+class QueueLoaded(Message):
+    page: QueuePage
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, QueueLoaded)
+
+
+@dataclass
+class CaseLoaded(Message):
+    case_file: CaseFile
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, CaseLoaded)
+
+
+@dataclass
+class NextCaseFound(Message):
+    case_id: uuid.UUID | None
+
+
+@dataclass
+class SearchFinished(Message):
+    query: str
+    hits: list[CaseHit]
+
+
+@dataclass
+class DraftLoaded(Message):
+    payload: dict[str, Any]

@@ -1,0 +1,116 @@
+"""Reading what an agent types into a form field: dates, times, counts, durations.
+
+Each parser raises `FieldError` with a message fit to show under the field. Amounts are read by
+`money.parse_money` in the case's currency; this module only adds the small calendar conveniences
+an agent expects ("today", "tomorrow", "+7").
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, datetime, time, timedelta
+
+
+class FieldError(ValueError):
+    """A field's content cannot be read; `field` is the form field's name."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+_RELATIVE = re.compile(r"\+\s*(\d{1,4})\s*([dw]?)", re.IGNORECASE)
+
+
+def parse_date(text: str, today: date, *, field: str) -> date:
+    """YYYY-MM-DD, "today", "tomorrow", or "+N" days ("+2w" for weeks)."""
+    value = text.strip().lower()
+    if not value:
+        raise FieldError(field, "enter a date (YYYY-MM-DD, today, tomorrow or +N days)")
+    if value == "today":
+        return today
+    if value == "tomorrow":
+        return today + timedelta(days=1)
+    relative = _RELATIVE.fullmatch(value)
+    if relative:
+        count = int(relative.group(1))
+        return today + timedelta(days=count * (7 if relative.group(2) == "w" else 1))
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise FieldError(field, f"{text.strip()[:20]!r} is not a date like 2026-11-25") from None
+
+
+def parse_time(text: str, *, field: str) -> time:
+    """HH:MM (24-hour) or H."""
+    value = text.strip()
+    if not value:
+        raise FieldError(field, "enter a time (HH:MM)")
+    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?", value)
+    if match:
+        hour, minute = int(match.group(1)), int(match.group(2) or 0)
+        if hour < 24 and minute < 60:
+            return time(hour, minute)
+    raise FieldError(field, f"{value[:20]!r} is not a time like 14:30")
+
+
+def parse_count(text: str, *, field: str, low: int, high: int) -> int:
+    value = text.strip()
+    if not value.isdigit():
+        raise FieldError(field, f"enter a whole number from {low} to {high}")
+    number = int(value)
+    if not low <= number <= high:
+        raise FieldError(field, f"enter a whole number from {low} to {high}")
+    return number
+
+
+def parse_duration(text: str, *, field: str) -> int | None:
+    """Seconds from "", "90" (seconds), "3:20" (minutes:seconds) or "5m"."""
+    value = text.strip().lower()
+    if not value:
+        return None
+    if value.isdigit():
+        return int(value)
+    match = re.fullmatch(r"(\d{1,3}):([0-5]\d)", value)
+    if match:
+        return int(match.group(1)) * 60 + int(match.group(2))
+    match = re.fullmatch(r"(\d{1,3})\s*m(?:in)?", value)
+    if match:
+        return int(match.group(1)) * 60
+    raise FieldError(field, "a duration is seconds (90), minutes:seconds (3:20) or minutes (5m)")
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, kept inside shorter months (Jan 31 + 1 -> Feb 28)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+INTERVALS: dict[str, str] = {
+    "weekly": "every week",
+    "biweekly": "every 2 weeks",
+    "monthly": "every month",
+}
+
+
+def schedule(total: int, count: int, first: date, interval: str) -> list[tuple[date, int]]:
+    """Installments (due date, minor units) summing exactly to `total`; earlier ones carry the
+    remainder so the last payment is never the largest surprise."""
+    base, extra = divmod(total, count)
+    dates: list[date] = []
+    for index in range(count):
+        if interval == "weekly":
+            dates.append(first + timedelta(weeks=index))
+        elif interval == "biweekly":
+            dates.append(first + timedelta(weeks=2 * index))
+        else:
+            dates.append(add_months(first, index))
+    return [(due, base + (1 if index < extra else 0)) for index, due in enumerate(dates)]
+
+
+def local_instant(day: date, at: time, tz: object) -> datetime:
+    """An aware instant from a wall-clock date and time in `tz` (a ZoneInfo)."""
+    return datetime.combine(day, at, tzinfo=tz)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Screens: login, queue, case, search, help and the modal forms."""

@@ -1,0 +1,457 @@
+"""The case: who, how much, every contact so far, why it is in the queue; and the forms to act."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from sqlmodel import Session
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import Worker
+
+from collector_tui.display import printable, safe_text
+from collector_tui.services.errors import Forbidden, NotFound
+from collector_tui.tui.commands import CaseCommands
+from collector_tui.tui.formatting import agent_time, zone
+from collector_tui.tui.messages import CaseLoaded, NextCaseFound
+from collector_tui.tui.screens.base import CollectorModal, CollectorScreen
+from collector_tui.tui.screens.forms import (
+    DisputeForm,
+    DraftSlot,
+    FollowUpForm,
+    FormScreen,
+    NoteForm,
+    PlanForm,
+    PromiseForm,
+)
+from collector_tui.tui.widgets import case_panels
+from collector_tui.tui.widgets.timeline import Timeline
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from collector_tui.services.accounts import Actor
+    from collector_tui.services.casefile import CaseFile, TimelineEntry
+
+FORM_ACTIONS = ("log_contact", "promise", "plan", "follow_up", "note", "dispute")
+
+
+class CaseScreen(CollectorScreen):
+    COMMANDS = {CaseCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "log_contact", "Contact", id="case.contact", tooltip="Log a contact attempt"),
+        Binding("p", "promise", "Promise", id="case.promise", tooltip="Record a promise to pay"),
+        Binding("l", "plan", "Plan", id="case.plan", tooltip="Record a payment plan"),
+        Binding("f", "follow_up", "Follow-up", id="case.follow_up", tooltip="Schedule a callback"),
+        Binding("t", "note", "Note", id="case.note", tooltip="Add a note"),
+        Binding("d", "dispute", "Dispute", id="case.dispute", tooltip="Record a dispute (hold)"),
+        Binding(
+            "n",
+            "next_case",
+            "Next",
+            id="case.next",
+            tooltip="Open the next case of the queue (after saving, or to skip this one)",
+        ),
+        Binding("escape", "back", "Back", id="case.back", tooltip="Back to the queue"),
+        Binding(
+            "r", "reload", "Reload", id="case.reload", tooltip="Read the case again", show=False
+        ),
+    ]
+
+    def __init__(self, case_id: uuid.UUID) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.case_file: CaseFile | None = None
+        self.loaded_at: datetime | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading the case…", id="case-header")
+        with Horizontal(id="case-body"):
+            with VerticalScroll(id="case-details"):
+                yield Static(id="phones-panel", classes="panel")
+                yield Static(id="debt-panel", classes="panel")
+                yield Static(id="status-panel", classes="panel")
+                yield Static(id="why-panel", classes="panel")
+                yield Static(id="debtor-panel", classes="panel")
+                yield Static(id="invoices-panel", classes="panel")
+            with Vertical(id="timeline-box"):
+                yield Timeline(id="timeline")
+        # The palette key is on the queue's footer and in the help; here the room goes to the
+        # case's own keys, all of which must fit in 80 columns.
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.title = "Case"
+        for panel_id, title in (
+            ("phones-panel", "Phones · debtor's local time"),
+            ("debt-panel", "Debt"),
+            ("status-panel", "Status"),
+            ("why-panel", "Why this case is here"),
+            ("debtor-panel", "Debtor"),
+            ("invoices-panel", "Invoices"),
+        ):
+            panel = self.query_one(f"#{panel_id}", Static)
+            panel.border_title = title
+            panel.display = False
+        self.query_one("#timeline-box").border_title = "Timeline (enter: full entry)"
+        self.query_one("#timeline", Timeline).focus()
+        self.load_case()
+
+    # -- loading ----------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="case", exit_on_error=False, description="load case")
+    def load_case(self) -> None:
+        from collector_tui.services.casefile import load_case_file
+
+        app = self.collector
+        with app.store.read() as session:
+            case_file = load_case_file(
+                session=session,
+                actor=self.actor,
+                case_id=self.case_id,
+                now=app.clock.now(),
+                settings=app.settings,
+            )
+        self.post_message(CaseLoaded(case_file))
+
+    def worker_failed(self, worker: Worker[Any], error: BaseException | None) -> None:
+        super().worker_failed(worker, error)
+        if worker.group == "case" and isinstance(error, NotFound | Forbidden):
+            self.app.pop_screen()
+
+    def on_case_loaded(self, message: CaseLoaded) -> None:
+        case = message.case_file
+        self.case_file = case
+        app = self.collector
+        actor = self.actor
+        now = app.clock.now()
+        self.loaded_at = now
+        tz = actor.time_zone
+        self.title = printable(case.debtor.name)
+        self.sub_title = printable(f"{case.client} / {case.client_ref}")
+        self.query_one("#case-header", Static).update(
+            case_panels.case_header(case, app.settings.locale, tz, now)
+        )
+        self._panel("phones-panel", case_panels.phones_panel(case))
+        self._panel("debt-panel", case_panels.debt_panel(case, tz, now))
+        self._panel("status-panel", case_panels.status_panel(case, tz, now))
+        self._panel("why-panel", case_panels.why_panel(case))
+        self._panel("debtor-panel", case_panels.debtor_panel(case))
+        self._panel("invoices-panel", case_panels.invoices_panel(case))
+        self.query_one("#timeline", Timeline).show(case.timeline, tz=tz, now=now)
+        box = self.query_one("#timeline-box")
+        box.border_subtitle = "" if case.timeline else "nothing on this case yet"
+        self.refresh_bindings()
+
+    def _panel(self, panel_id: str, content: Any) -> None:
+        panel = self.query_one(f"#{panel_id}", Static)
+        panel.display = content is not None
+        if content is not None:
+            panel.update(content)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in FORM_ACTIONS and self.case_file is None:
+            return None  # shown, but disabled until the case is read
+        return True
+
+    # -- forms ------------------------------------------------------------------------------------
+
+    def _saver(self, work: Callable[[Session, datetime, Actor, Any], Any]) -> Callable[[Any], Any]:
+        """A function the form runs in its worker: one write unit of work with a fresh now."""
+        app = self.collector
+        actor = self.actor
+
+        def save(value: Any) -> Any:
+            with app.store.write() as session:
+                return work(session, app.clock.now(), actor, value)
+
+        return save
+
+    def _today(self) -> Any:
+        actor = self.actor
+        return self.collector.clock.now().astimezone(zone(actor.time_zone)).date()
+
+    def _open(self, form: FormScreen[Any], done: str) -> None:
+        def closed(value: Any) -> None:
+            if value is None:
+                return
+            self.collector.tell(done, timeout=3)
+            if form.then_next:
+                self.action_next_case()
+            else:
+                self.load_case()
+
+        self.app.push_screen(form, closed)
+
+    def action_log_contact(self) -> None:
+        from collector_tui.services import activities, drafts
+        from collector_tui.tui.screens.contact import ContactForm
+
+        case = self.case_file
+        if case is None:
+            return
+        app = self.collector
+        actor = self.actor
+        case_id = case.case_id
+
+        def save(session: Session, now: datetime, actor: Actor, contact: Any) -> Any:
+            current = self.case_file
+            logged = activities.log_contact(
+                session=session,
+                now=now,
+                actor=actor,
+                case_id=case_id,
+                contact=contact,
+                settings=app.settings,
+                expected_version=current.version if current else None,
+            )
+            drafts.discard_draft(session=session, actor=actor, case_id=case_id, form="contact")
+            return logged
+
+        form = ContactForm(
+            phones=case.phones,
+            dispositions=list(activities.DISPOSITIONS.values()),
+            currency=case.currency,
+            locale=app.settings.locale,
+            today=self._today(),
+            balance=case.balance,
+            tz=actor.time_zone,
+            now=app.clock.now(),
+            max_note_length=app.settings.max_note_length,
+            saver=self._saver(save),
+            draft=DraftSlot(case_id, "contact"),
+            on_stale=self.load_case,
+            subtitle=f"{case.debtor.name} · {case.client_ref}",
+        )
+        self._open(form, "Contact logged.")
+
+    def action_promise(self) -> None:
+        from collector_tui.services import promises
+
+        case = self.case_file
+        if case is None:
+            return
+        settings = self.collector.settings
+
+        def save(session: Session, now: datetime, actor: Actor, promise: Any) -> Any:
+            return promises.create_promise(
+                session=session,
+                now=now,
+                actor=actor,
+                case_id=case.case_id,
+                promise=promise,
+                settings=settings,
+            )
+
+        form = PromiseForm(
+            currency=case.currency,
+            locale=settings.locale,
+            today=self._today(),
+            balance=case.balance,
+            saver=self._saver(save),
+            on_stale=self.load_case,
+            subtitle=f"{case.debtor.name} · {case.client_ref}",
+        )
+        self._open(form, "Promise recorded.")
+
+    def action_plan(self) -> None:
+        from collector_tui.services import promises
+
+        case = self.case_file
+        if case is None:
+            return
+        settings = self.collector.settings
+
+        def save(session: Session, now: datetime, actor: Actor, plan: Any) -> Any:
+            return promises.create_plan(
+                session=session,
+                now=now,
+                actor=actor,
+                case_id=case.case_id,
+                plan=plan,
+                settings=settings,
+            )
+
+        form = PlanForm(
+            currency=case.currency,
+            locale=settings.locale,
+            today=self._today(),
+            balance=case.balance,
+            saver=self._saver(save),
+            on_stale=self.load_case,
+            subtitle=f"{case.debtor.name} · {case.client_ref}",
+        )
+        self._open(form, "Payment plan recorded.")
+
+    def action_follow_up(self) -> None:
+        from collector_tui.services import followups
+
+        case = self.case_file
+        if case is None:
+            return
+        app = self.collector
+
+        def save(session: Session, now: datetime, actor: Actor, follow_up: Any) -> Any:
+            return followups.create_follow_up(
+                session=session,
+                now=now,
+                actor=actor,
+                case_id=case.case_id,
+                follow_up=follow_up,
+                settings=app.settings,
+            )
+
+        form = FollowUpForm(
+            tz=self.actor.time_zone,
+            now=app.clock.now(),
+            saver=self._saver(save),
+            on_stale=self.load_case,
+            subtitle=f"{case.debtor.name} · {case.client_ref}",
+        )
+        self._open(form, "Follow-up scheduled.")
+
+    def action_note(self) -> None:
+        from collector_tui.services import activities, drafts
+
+        case = self.case_file
+        if case is None:
+            return
+        app = self.collector
+
+        def save(session: Session, now: datetime, actor: Actor, text: Any) -> Any:
+            note_id = activities.add_note(
+                session=session,
+                now=now,
+                actor=actor,
+                case_id=case.case_id,
+                text=text,
+                settings=app.settings,
+            )
+            drafts.discard_draft(session=session, actor=actor, case_id=case.case_id, form="note")
+            return note_id
+
+        form = NoteForm(
+            max_length=app.settings.max_note_length,
+            saver=self._saver(save),
+            draft=DraftSlot(case.case_id, "note"),
+            on_stale=self.load_case,
+            subtitle=f"{case.debtor.name} · {case.client_ref}",
+        )
+        self._open(form, "Note saved.")
+
+    def action_dispute(self) -> None:
+        from collector_tui.services import holds
+
+        case = self.case_file
+        if case is None:
+            return
+        app = self.collector
+
+        def save(session: Session, now: datetime, actor: Actor, reason: Any) -> Any:
+            return holds.place_hold(
+                session=session,
+                now=now,
+                actor=actor,
+                case_id=case.case_id,
+                kind="dispute",
+                settings=app.settings,
+                reason=reason,
+            )
+
+        form = DisputeForm(
+            saver=self._saver(save),
+            on_stale=self.load_case,
+            subtitle=f"{case.debtor.name} · {case.client_ref}",
+        )
+        self._open(form, "Dispute recorded: the case is on hold.")
+
+    # -- moving on --------------------------------------------------------------------------------
+
+    def action_next_case(self) -> None:
+        self.collector.skipped.add(self.case_id)
+        self.find_next_case()
+
+    @work(thread=True, exclusive=True, group="next", exit_on_error=False, description="next case")
+    def find_next_case(self) -> None:
+        from collector_tui.services.queue import next_case
+
+        app = self.collector
+        actor = self.actor
+        with app.store.write() as session:
+            entry = next_case(
+                session=session,
+                now=app.clock.now(),
+                agent_id=actor.user_id,
+                settings=app.settings,
+                exclude=tuple(app.skipped),
+            )
+        self.post_message(NextCaseFound(entry.case_id if entry else None))
+
+    def on_next_case_found(self, message: NextCaseFound) -> None:
+        if message.case_id is None:
+            self.collector.tell("No more callable cases: back to the queue.", severity="warning")
+            self.app.pop_screen()
+            return
+        self.app.switch_screen(CaseScreen(message.case_id))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_reload(self) -> None:
+        self.load_case()
+
+    # -- the timeline -----------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#timeline")
+    def _entry_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_show_entry()
+
+    def action_show_entry(self) -> None:
+        entry = self.query_one("#timeline", Timeline).selected_entry()
+        if entry is None:
+            return
+        actor = self.actor
+        self.app.push_screen(EntryScreen(entry, tz=actor.time_zone, now=self.collector.clock.now()))
+
+
+class EntryScreen(CollectorModal[None]):
+    """One timeline entry in full (a note may be long; the list shows only its first line)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="entry.close", tooltip="Back to the case"),
+        Binding("enter", "close", "Close", show=False, id="entry.close_enter"),
+    ]
+
+    def __init__(self, entry: TimelineEntry, *, tz: str, now: datetime) -> None:
+        super().__init__()
+        self.entry = entry
+        self.tz = tz
+        self.now = now
+
+    def compose(self) -> ComposeResult:
+        entry = self.entry
+        heading = safe_text(entry.title, style="bold")
+        heading.append(f"\n{agent_time(entry.at, self.tz, self.now)}", style="dim")
+        if entry.user:
+            heading.append(" · ", style="dim")
+            heading.append_text(safe_text(entry.user, style="dim"))
+        with Vertical(id="entry-dialog", classes="dialog"):
+            yield Static(heading, classes="dialog-title")
+            with VerticalScroll(id="entry-body"):
+                yield Static(
+                    safe_text(entry.note, multiline=True) if entry.note else Text("(no note)"),
+                    id="entry-note",
+                )
+        yield Footer(compact=True, show_command_palette=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,371 @@
+"""Log a contact attempt: phone, disposition, note, duration.
+
+A disposition that needs more (a promise, a plan, a follow-up) opens that form when the agent
+saves; what it collects goes into the same `log_contact` call, so the attempt and its promise are
+saved together or not at all. When the service refuses the promise part, its form opens again with
+what was typed and the message under the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Input, Select, Static, TextArea
+
+from collector_tui.display import first_line, safe_text
+from collector_tui.phones import format_phone
+from collector_tui.services.casefile import PhoneView
+from collector_tui.services.errors import ServiceError
+from collector_tui.tui.formatting import agent_time, plain_amount
+from collector_tui.tui.parsing import parse_duration
+from collector_tui.tui.screens.forms import (
+    FollowUpForm,
+    FormScreen,
+    PlanForm,
+    PromiseForm,
+    Reader,
+)
+from collector_tui.tui.widgets.field import FormField
+
+if TYPE_CHECKING:
+    from collector_tui.services.activities import ContactInput, Disposition
+    from collector_tui.services.followups import FollowUpInput
+    from collector_tui.services.promises import PlanInput, PromiseInput
+
+GROUP_TITLES = {"no_contact": "no contact", "contact": "contact", "result": "result"}
+PROMISE_FIELDS = frozenset({"promise", "amount", "due_date", "grace_days"})
+PLAN_FIELDS = frozenset({"plan", "installments"})
+FOLLOW_UP_FIELDS = frozenset({"follow_up", "due_at", "reason"})
+
+
+def disposition_options(dispositions: Sequence[Disposition]) -> list[tuple[Text, str]]:
+    """Select options, grouped: no contact, then contact, then results; the group shows dim."""
+    order = {group: index for index, group in enumerate(GROUP_TITLES)}
+    ranked = sorted(
+        enumerate(dispositions), key=lambda pair: (order.get(pair[1].group, 9), pair[0])
+    )
+    options: list[tuple[Text, str]] = []
+    for _, disposition in ranked:
+        prompt = safe_text(disposition.label)
+        prompt.append(f"  · {GROUP_TITLES.get(disposition.group, disposition.group)}", style="dim")
+        options.append((prompt, disposition.code))
+    return options
+
+
+def phone_options(phones: Sequence[PhoneView]) -> list[tuple[Text, str]]:
+    options: list[tuple[Text, str]] = []
+    for phone in phones:
+        shown = format_phone(phone.e164, phone.extension) if phone.e164 else phone.raw
+        prompt = safe_text(shown)
+        prompt.append(f" {phone.kind}", style="dim")
+        if phone.do_not_call:
+            prompt.append(" DNC", style="bold red")
+        if not phone.valid:
+            prompt.append(" invalid", style="bold red")
+        options.append((prompt, str(phone.id)))
+    return options
+
+
+class ContactForm(FormScreen["ContactInput"]):
+    TITLE_TEXT = "Log contact"
+    FIELD_MAP: ClassVar[dict[str, str]] = {
+        "phone_id": "phone",
+        "phone_e164": "phone",
+        "duration_s": "duration",
+        "channel": "disposition",
+    }
+
+    def __init__(
+        self,
+        *,
+        phones: Sequence[PhoneView],
+        dispositions: Sequence[Disposition],
+        currency: str,
+        locale: str,
+        today: date,
+        balance: int,
+        tz: str,
+        now: datetime,
+        max_note_length: int,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.phones = tuple(phones)
+        self.dispositions = {d.code: d for d in dispositions}
+        self.disposition_list = tuple(dispositions)
+        self.currency = currency
+        self.locale = locale
+        self.today = today
+        self.balance = balance
+        self.tz = tz
+        self.now = now
+        self.max_note_length = max_note_length
+        # What the follow-on form collected, and what was typed in it (to reopen it on an error).
+        self.promise: PromiseInput | None = None
+        self.plan: PlanInput | None = None
+        self.follow_up: FollowUpInput | None = None
+        self.extra_raw: dict[str, dict[str, str]] = {}
+
+    def fields(self) -> ComposeResult:
+        default_phone = next(
+            (str(p.id) for p in self.phones if p.is_primary and p.valid and not p.do_not_call),
+            next((str(p.id) for p in self.phones if p.valid), Select.NULL),
+        )
+        with Horizontal(classes="form-row"):
+            yield FormField(
+                "What happened",
+                Select(
+                    disposition_options(self.disposition_list),
+                    value=self.initial.get("disposition", Select.NULL),
+                    prompt="pick a disposition",
+                    id="disposition",
+                ),
+                name="disposition",
+                classes="wide-field",
+            )
+            yield FormField(
+                "Duration",
+                Input(
+                    value=self.initial.get("duration", ""),
+                    placeholder="3:20 or 5m",
+                    id="duration",
+                ),
+                name="duration",
+                classes="narrow-field",
+            )
+        area = TextArea(self.initial.get("note", ""), id="note", soft_wrap=True)
+        area.show_line_numbers = False
+        yield FormField("Negotiation note", area, name="note")
+        with Horizontal(classes="form-row"):
+            yield FormField(
+                "Phone",
+                Select(
+                    phone_options(self.phones),
+                    value=self.initial.get("phone", default_phone),
+                    prompt="no phone (letter, visit…)",
+                    id="phone",
+                ),
+                name="phone",
+            )
+            yield FormField(
+                "Direction",
+                Select(
+                    [("outbound (we called)", "outbound"), ("inbound (they called)", "inbound")],
+                    value=self.initial.get("direction", "outbound"),
+                    allow_blank=False,
+                    id="direction",
+                ),
+                name="direction",
+            )
+        yield Static("", id="contact-extra", classes="contact-extra")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#contact-extra", Static).display = False
+
+    def focus_first(self) -> None:
+        for field in self.query(FormField):
+            if field.error:
+                field.widget.focus()
+                return
+        self.query_one("#disposition", Select).focus()
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def _selected(self, widget_id: str) -> str | None:
+        value = self.query_one(f"#{widget_id}", Select).value
+        return None if value is Select.NULL else str(value)
+
+    def read_form(self) -> ContactInput:
+        from collector_tui.services.activities import ContactInput
+
+        reader = Reader()
+        code = self._selected("disposition")
+        if code is None:
+            reader.fail("disposition", "pick what happened on this attempt")
+        duration = reader.take(lambda: parse_duration(self.text_of("duration"), field="duration"))
+        note = self.text_of("note").strip()
+        if len(note) > self.max_note_length:
+            reader.fail(
+                "note", f"a note holds at most {self.max_note_length} characters ({len(note)} now)"
+            )
+        reader.done()
+        assert code is not None
+        phone_id = self._selected("phone")
+        phone = next((p for p in self.phones if str(p.id) == phone_id), None)
+        needs = self._needs(code)
+        return ContactInput(
+            disposition=code,
+            direction=self._selected("direction") or "outbound",
+            phone_id=phone.id if phone else None,
+            phone_e164=phone.e164 if phone else None,
+            note=note or None,
+            duration_s=duration,
+            promise=self.promise if needs == "promise" else None,
+            plan=self.plan if needs == "plan" else None,
+            follow_up=self.follow_up if needs == "follow_up" else None,
+        )
+
+    def _needs(self, code: str) -> str | None:
+        found = self.dispositions.get(code)
+        return found.needs if found else None
+
+    # -- saving -----------------------------------------------------------------------------------
+
+    def submit(self, value: ContactInput) -> None:
+        needs = self._needs(value.disposition)
+        missing = (
+            (needs == "promise" and value.promise is None)
+            or (needs == "plan" and value.plan is None)
+            or (needs == "follow_up" and value.follow_up is None)
+        )
+        if missing and needs is not None:
+            self.open_extra(needs)
+            return
+        super().submit(value)
+
+    def open_extra(self, needs: str, error: ServiceError | None = None) -> None:
+        """Open the promise, plan or follow-up form that this disposition needs (collect only)."""
+        initial = self.extra_raw.get(needs, {})
+        form: FormScreen[Any]
+        if needs == "promise":
+            form = PromiseForm(
+                currency=self.currency,
+                locale=self.locale,
+                today=self.today,
+                balance=self.balance,
+                initial=initial,
+                error=error,
+                subtitle="part of this contact: saved together with it",
+            )
+        elif needs == "plan":
+            form = PlanForm(
+                currency=self.currency,
+                locale=self.locale,
+                today=self.today,
+                balance=self.balance,
+                initial=initial,
+                error=error,
+                subtitle="part of this contact: saved together with it",
+            )
+        else:
+            form = FollowUpForm(
+                tz=self.tz,
+                now=self.now,
+                initial=initial or {"reason": "callback requested"},
+                error=error,
+                subtitle="part of this contact: saved together with it",
+            )
+
+        def collected(value: Any) -> None:
+            self.extra_raw[needs] = form.raw_values()  # type: ignore[attr-defined]
+            if value is None:
+                return  # the agent went back to the contact form; nothing saved
+            if needs == "promise":
+                self.promise = value
+            elif needs == "plan":
+                self.plan = value
+            else:
+                self.follow_up = value
+            self._show_extra()
+            if form.then_next:
+                self.then_next = True
+            self.action_save()
+
+        self.app.push_screen(form, collected)
+
+    def _show_extra(self) -> None:
+        extra = self.query_one("#contact-extra", Static)
+        text = Text()
+        if self.promise is not None:
+            text.append("Promise: ", style="bold")
+            text.append(
+                f"{plain_amount(self.promise.amount, self.currency)} on {self.promise.due_date}"
+            )
+        elif self.plan is not None:
+            rows = self.plan.installments
+            total = sum(p.amount for p in rows)
+            text.append("Plan: ", style="bold")
+            text.append(
+                f"{len(rows)} installments, {plain_amount(total, self.currency)}, "
+                f"first {rows[0].due_date}"
+            )
+        elif self.follow_up is not None:
+            text.append("Follow-up: ", style="bold")
+            text.append(agent_time(self.follow_up.due_at, self.tz, self.now) + " ")
+            text.append_text(first_line(self.follow_up.reason, 40))
+        extra.update(text)
+        extra.display = bool(text)
+
+    def show_service_error(self, error: BaseException | None) -> None:
+        if isinstance(error, ServiceError) and error.field:
+            code = self._selected("disposition")
+            needs = self._needs(code) if code else None
+            part = (
+                "promise"
+                if error.field in PROMISE_FIELDS
+                else "plan"
+                if error.field in PLAN_FIELDS
+                else "follow_up"
+                if error.field in FOLLOW_UP_FIELDS
+                else None
+            )
+            if part is not None and part == needs:
+                # The refused part belongs to the follow-on form: reopen it, input intact.
+                if part == "promise":
+                    self.promise = None
+                elif part == "plan":
+                    self.plan = None
+                else:
+                    self.follow_up = None
+                self._show_extra()
+                self.open_extra(part, error)
+                return
+        super().show_service_error(error)
+
+    @on(Select.Changed, "#disposition")
+    def _disposition_changed(self, event: Select.Changed) -> None:
+        self.field("disposition").set_error(None)
+        self.draft_changed()
+
+    @on(Input.Changed, "#duration")
+    def _duration_changed(self) -> None:
+        self.draft_changed()
+
+    # -- drafts -----------------------------------------------------------------------------------
+
+    def draft_payload(self) -> dict[str, Any]:
+        note = self.text_of("note")
+        if not note.strip():
+            return {}
+        return {
+            "note": note,
+            "disposition": self._selected("disposition"),
+            "phone": self._selected("phone"),
+            "duration": self.text_of("duration"),
+        }
+
+    def restore_draft(self, payload: dict[str, Any]) -> bool:
+        area = self.query_one("#note", TextArea)
+        note = payload.get("note")
+        if not isinstance(note, str) or not note or area.text:
+            return False
+        area.load_text(note)
+        area.move_cursor(area.document.end)
+        disposition = self.query_one("#disposition", Select)
+        code = payload.get("disposition")
+        if disposition.value is Select.NULL and code in self.dispositions:
+            disposition.value = code
+        phone = payload.get("phone")
+        if phone and any(str(p.id) == phone for p in self.phones):
+            self.query_one("#phone", Select).value = phone
+        duration = self.query_one("#duration", Input)
+        if not duration.value and isinstance(payload.get("duration"), str):
+            duration.value = payload["duration"]
+        return True

@@ -1,0 +1,761 @@
+"""Modal forms: each returns its typed input (`ModalScreen[PromiseInput | None]`, ...).
+
+The life of a form: the agent types; `ctrl+s` reads the fields (a field that cannot be read gets its
+message right under it); the form then hands the value to its `saver`, a plain function the case
+screen built, which runs in a thread worker as one unit of work. A refusal from the service
+(`InvalidInput` with `.field`) lands under the field it names, anything else above the keys; in
+both cases the form stays open with everything typed intact. Only a successful save closes it.
+
+A form opened without a saver just collects: the contact form opens the promise, plan and
+follow-up forms that way, so a disposition that needs a promise is saved in one `log_contact`.
+
+Forms with free text keep a draft (services.drafts): saved a moment after the agent stops typing,
+and at once when the form is closed without saving, restored when it opens again, discarded in the
+same transaction as the successful save.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer, Input, Select, Static, TextArea
+from textual.worker import Worker, WorkerState
+
+from collector_tui.display import safe_text
+from collector_tui.money import MoneyError, parse_money
+from collector_tui.services.errors import ServiceError, StaleEdit
+from collector_tui.tui.formatting import plain_amount, zone
+from collector_tui.tui.messages import DraftLoaded
+from collector_tui.tui.parsing import (
+    INTERVALS,
+    FieldError,
+    local_instant,
+    parse_count,
+    parse_date,
+    parse_time,
+    schedule,
+)
+from collector_tui.tui.screens.base import CollectorModal, error_text
+from collector_tui.tui.widgets.field import FormField
+
+if TYPE_CHECKING:
+    from collector_tui.services.followups import FollowUpInput
+    from collector_tui.services.promises import PlanInput, PromiseInput
+
+ValueType = TypeVar("ValueType")
+DRAFT_DELAY_S = 0.6
+
+
+class FormErrors(Exception):
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors
+
+
+class Reader:
+    """Collects every field's error in one pass, so the agent sees all of them at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def take(self, read: Callable[[], Any]) -> Any:
+        try:
+            return read()
+        except FieldError as error:
+            self.errors.append(error)
+            return None
+
+    def fail(self, field: str, message: str) -> None:
+        self.errors.append(FieldError(field, message))
+
+    def done(self) -> None:
+        if self.errors:
+            raise FormErrors(self.errors)
+
+
+@dataclass(frozen=True)
+class DraftSlot:
+    """Where a form's draft lives: one per user, case and form."""
+
+    case_id: uuid.UUID
+    form: str
+
+
+# Draft writes and the final save of a form take this lock, so a late draft write can never
+# re-create the draft that the save has just discarded.
+DRAFT_LOCK = threading.Lock()
+
+
+class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save",
+            id="form.save",
+            tooltip="Save; on a problem the form stays open with the message under the field",
+            priority=True,
+        ),
+        Binding(
+            "ctrl+n",
+            "save_next",
+            "Save & next",
+            id="form.save_next",
+            tooltip="Save, then open the next case of the queue",
+            priority=True,
+        ),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="form.cancel",
+            tooltip="Close without saving (typed notes stay as a draft)",
+        ),
+    ]
+    TITLE_TEXT: ClassVar[str] = ""
+    # A service's field name -> this form's field, when they differ.
+    FIELD_MAP: ClassVar[dict[str, str]] = {}
+    DIALOG_CLASSES: ClassVar[str] = "dialog form-dialog"
+
+    def __init__(
+        self,
+        *,
+        saver: Callable[[ValueType], Any] | None = None,
+        initial: dict[str, Any] | None = None,
+        error: ServiceError | None = None,
+        draft: DraftSlot | None = None,
+        on_stale: Callable[[], None] | None = None,
+        subtitle: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.saver = saver
+        self.initial = dict(initial or {})
+        self.initial_error = error
+        self.draft = draft
+        self.on_stale = on_stale
+        self.subtitle = subtitle
+        self.then_next = False
+        self.saving = False
+        self.closed = False
+        self.value: ValueType | None = None
+        self.outcome: Any = None
+        self._draft_timer: Timer | None = None
+        self._draft_ready = draft is None  # no draft writes before the stored one is restored
+
+    # -- building ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes=self.DIALOG_CLASSES, id="dialog"):
+            yield Static(self.TITLE_TEXT, classes="dialog-title")
+            if self.subtitle:
+                yield Static(safe_text(self.subtitle), classes="dialog-subtitle")
+            with VerticalScroll(classes="form-body"):
+                yield from self.fields()
+            yield Static("", id="form-error", classes="form-error")
+        yield Footer()
+
+    def fields(self) -> ComposeResult:
+        raise NotImplementedError
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#form-error", Static).display = False
+        if self.initial_error is not None:
+            self.show_service_error(self.initial_error)
+        if self.draft is not None:
+            self._load_draft()
+        self.focus_first()
+
+    def focus_first(self) -> None:
+        for field in self.query(FormField):
+            if field.error:
+                field.widget.focus()
+                return
+        self.query(FormField).first().widget.focus()
+
+    def field(self, name: str) -> FormField:
+        return self.query_one(f"#field-{name}", FormField)
+
+    def text_of(self, name: str) -> str:
+        widget = self.field(name).widget
+        if isinstance(widget, Input):
+            return widget.value
+        if isinstance(widget, TextArea):
+            return widget.text
+        raise TypeError(f"field {name} is not a text field")
+
+    # -- reading and saving -----------------------------------------------------------------------
+
+    def read_form(self) -> ValueType:
+        """The value of the form, or FormErrors naming each field that cannot be read."""
+        raise NotImplementedError
+
+    def clear_errors(self) -> None:
+        for field in self.query(FormField):
+            field.set_error(None)
+        self.set_general_error(None)
+
+    def set_general_error(self, message: str | None) -> None:
+        label = self.query_one("#form-error", Static)
+        label.update(safe_text(message or ""))
+        label.display = bool(message)
+
+    def show_field_errors(self, errors: list[FieldError]) -> None:
+        first: Widget | None = None
+        for error in errors:
+            target = self._field_for(error.field)
+            if target is None:
+                self.set_general_error(error.message)
+                continue
+            target.set_error(error.message)
+            first = first or target.widget
+        if first is not None:
+            first.focus()
+
+    def _field_for(self, service_field: str | None) -> FormField | None:
+        if not service_field:
+            return None
+        name = self.FIELD_MAP.get(service_field, service_field)
+        found = self.query(f"#field-{name}")
+        return found.first(FormField) if found else None
+
+    def show_service_error(self, error: BaseException | None) -> None:
+        if isinstance(error, StaleEdit):
+            self.set_general_error(
+                f"{error.message} Nothing was saved and your input is kept: the case has been "
+                "read again; check it and save again."
+            )
+            if self.on_stale is not None:
+                self.on_stale()
+            return
+        if isinstance(error, ServiceError) and self._field_for(error.field) is not None:
+            self.show_field_errors([FieldError(error.field or "", error.message)])
+            return
+        self.set_general_error(error_text(error))
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        self.clear_errors()
+        try:
+            value = self.read_form()
+        except FormErrors as problems:
+            self.show_field_errors(problems.errors)
+            return
+        self.submit(value)
+
+    def action_save_next(self) -> None:
+        self.then_next = True
+        self.action_save()
+
+    def submit(self, value: ValueType) -> None:
+        """Save `value` (or hand it back when the form only collects)."""
+        self.value = value
+        if self.saver is None:
+            self._finish(value)
+            return
+        self.saving = True
+        self._stop_draft_timer()
+        self.set_general_error(None)
+        self._save(value)
+
+    @work(thread=True, exclusive=True, group="form-save", exit_on_error=False, description="save")
+    def _save(self, value: ValueType) -> Any:
+        assert self.saver is not None
+        with DRAFT_LOCK:
+            outcome = self.saver(value)
+            self.closed = True
+        return outcome
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "form-save":
+            return
+        if event.state == WorkerState.SUCCESS:
+            self.saving = False
+            self.outcome = event.worker.result
+            assert self.value is not None
+            self._finish(self.value)
+        elif event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self.saving = False
+            self.then_next = False
+            self.show_service_error(event.worker.error)
+
+    def _finish(self, value: ValueType) -> None:
+        self.closed = True
+        self._stop_draft_timer()
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        self.then_next = False
+        self._stop_draft_timer()
+        if self.draft is not None and self._draft_ready and not self.closed:
+            self._write_draft(self.draft_payload())
+        self.closed = True
+        self.dismiss(None)
+
+    # -- drafts -----------------------------------------------------------------------------------
+
+    def draft_payload(self) -> dict[str, Any]:
+        """What to keep of the form while it is not saved; empty means nothing worth keeping."""
+        return {}
+
+    def restore_draft(self, payload: dict[str, Any]) -> bool:
+        """Put a stored draft back into empty fields; True when anything was restored."""
+        return False
+
+    def draft_changed(self) -> None:
+        """Call when a field that belongs in the draft changes: writes it after a short pause."""
+        if self.draft is None or not self._draft_ready or self.closed:
+            return
+        self._stop_draft_timer()
+        self._draft_timer = self.set_timer(DRAFT_DELAY_S, self._draft_due)
+
+    def _draft_due(self) -> None:
+        self._draft_timer = None
+        if not self.closed:
+            self._write_draft(self.draft_payload())
+
+    def _stop_draft_timer(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+
+    def _write_draft(self, payload: dict[str, Any]) -> None:
+        slot = self.draft
+        if slot is None:
+            return
+        app = self.collector
+        actor = self.actor
+        form = self
+
+        def write() -> None:
+            from collector_tui.services import drafts
+
+            with DRAFT_LOCK:
+                if form.saving or (form.closed and form.outcome is not None):
+                    return  # the save owns the draft now (it discards it)
+                with app.store.write() as session:
+                    if payload:
+                        drafts.save_draft(
+                            session=session,
+                            now=app.clock.now(),
+                            actor=actor,
+                            case_id=slot.case_id,
+                            form=slot.form,
+                            payload=payload,
+                        )
+                    else:
+                        drafts.discard_draft(
+                            session=session, actor=actor, case_id=slot.case_id, form=slot.form
+                        )
+
+        # On the app, not the form: the worker must outlive a form closed with escape.
+        app.run_worker(
+            write,
+            thread=True,
+            group=f"draft-{slot.form}",
+            exit_on_error=False,
+            description="save draft",
+        )
+
+    @work(thread=True, group="draft-load", exit_on_error=False, description="load draft")
+    def _load_draft(self) -> None:
+        from collector_tui.services import drafts
+
+        slot = self.draft
+        assert slot is not None
+        app = self.collector
+        try:
+            with app.store.read() as session:
+                payload = drafts.load_draft(
+                    session=session, actor=self.actor, case_id=slot.case_id, form=slot.form
+                )
+        finally:
+            self._draft_ready = True
+        if payload:
+            self.post_message(DraftLoaded(payload))
+
+    def on_draft_loaded(self, message: DraftLoaded) -> None:
+        if self.restore_draft(message.payload):
+            self.collector.tell("Your unsaved draft was restored.", timeout=3)
+
+    @on(TextArea.Changed)
+    def _text_changed(self) -> None:
+        self.draft_changed()
+
+
+# -- promise --------------------------------------------------------------------------------------
+
+
+def read_amount(text: str, currency: str, locale: str, *, field: str) -> int:
+    try:
+        money = parse_money(text, currency, locale)
+    except MoneyError as error:
+        raise FieldError(field, str(error)) from None
+    if money.minor <= 0:
+        raise FieldError(field, "the amount must be more than zero")
+    return money.minor
+
+
+class PromiseForm(FormScreen["PromiseInput"]):
+    """Promise to pay: an amount in the case's currency and a date (today or later)."""
+
+    TITLE_TEXT = "Promise to pay"
+    FIELD_MAP: ClassVar[dict[str, str]] = {"promise": "amount", "date": "due_date"}
+
+    def __init__(
+        self,
+        *,
+        currency: str,
+        locale: str,
+        today: date,
+        balance: int,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.currency = currency
+        self.locale = locale
+        self.today = today
+        self.balance = balance
+
+    def fields(self) -> ComposeResult:
+        yield FormField(
+            f"Amount ({self.currency})",
+            Input(
+                value=self.initial.get("amount", ""),
+                placeholder=f"e.g. 1,234.50 — balance {plain_amount(self.balance, self.currency)}",
+                id="amount",
+            ),
+            name="amount",
+        )
+        yield FormField(
+            "Due date",
+            Input(
+                value=self.initial.get("due_date", ""),
+                placeholder="YYYY-MM-DD, tomorrow, or +7 (days)",
+                id="due_date",
+            ),
+            name="due_date",
+            hint=f"today is {self.today.isoformat()}",
+        )
+
+    def raw_values(self) -> dict[str, str]:
+        return {"amount": self.text_of("amount"), "due_date": self.text_of("due_date")}
+
+    def read_form(self) -> PromiseInput:
+        from collector_tui.services.promises import PromiseInput
+
+        reader = Reader()
+        amount = reader.take(
+            lambda: read_amount(self.text_of("amount"), self.currency, self.locale, field="amount")
+        )
+        due = reader.take(
+            lambda: parse_date(self.text_of("due_date"), self.today, field="due_date")
+        )
+        if due is not None and due < self.today:
+            reader.fail(
+                "due_date", f"{due.isoformat()} is in the past: a promise is for today or later"
+            )
+        reader.done()
+        return PromiseInput(amount=amount, due_date=due)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+
+# -- payment plan ---------------------------------------------------------------------------------
+
+
+class PlanForm(FormScreen["PlanInput"]):
+    """A payment plan: a total split into N installments from a first date at an interval."""
+
+    TITLE_TEXT = "Payment plan"
+    # "installments" (the schedule as a whole) is shown above the keys, under the preview.
+    FIELD_MAP: ClassVar[dict[str, str]] = {
+        "plan": "total",
+        "promise": "total",
+        "amount": "total",
+        "due_date": "first",
+    }
+
+    def __init__(
+        self,
+        *,
+        currency: str,
+        locale: str,
+        today: date,
+        balance: int,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.currency = currency
+        self.locale = locale
+        self.today = today
+        self.balance = balance
+
+    def fields(self) -> ComposeResult:
+        default_total = plain_amount(self.balance, self.currency).rsplit(" ", 1)[0]
+        with Horizontal(classes="form-row"):
+            yield FormField(
+                f"Total ({self.currency})",
+                Input(value=self.initial.get("total", default_total), id="total"),
+                name="total",
+            )
+            yield FormField(
+                "Installments",
+                Input(value=self.initial.get("count", "3"), id="count", placeholder="how many"),
+                name="count",
+            )
+        with Horizontal(classes="form-row"):
+            yield FormField(
+                "First due date",
+                Input(
+                    value=self.initial.get("first", ""),
+                    placeholder="YYYY-MM-DD or +7",
+                    id="first",
+                ),
+                name="first",
+            )
+            yield FormField(
+                "Every",
+                Select(
+                    [(label, key) for key, label in INTERVALS.items()],
+                    value=self.initial.get("interval", "monthly"),
+                    allow_blank=False,
+                    id="interval",
+                ),
+                name="interval",
+            )
+        yield Static("", id="plan-preview", classes="plan-preview")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._preview()
+
+    def raw_values(self) -> dict[str, str]:
+        interval = self.query_one("#interval", Select).value
+        return {
+            "total": self.text_of("total"),
+            "count": self.text_of("count"),
+            "first": self.text_of("first"),
+            "interval": str(interval),
+        }
+
+    def _schedule(self, reader: Reader) -> list[tuple[date, int]] | None:
+        from collector_tui.services.promises import MAX_INSTALLMENTS, MIN_INSTALLMENTS
+
+        total = reader.take(
+            lambda: read_amount(self.text_of("total"), self.currency, self.locale, field="total")
+        )
+        count = reader.take(
+            lambda: parse_count(
+                self.text_of("count"), field="count", low=MIN_INSTALLMENTS, high=MAX_INSTALLMENTS
+            )
+        )
+        first = reader.take(lambda: parse_date(self.text_of("first"), self.today, field="first"))
+        if first is not None and first < self.today:
+            reader.fail("first", f"{first.isoformat()} is in the past")
+        if total is not None and count is not None and total < count:
+            reader.fail("total", "the total is too small for that many installments")
+        if reader.errors:
+            return None
+        interval = str(self.query_one("#interval", Select).value)
+        return schedule(total, count, first, interval)
+
+    def read_form(self) -> PlanInput:
+        from collector_tui.services.promises import PlanInput, PromiseInput
+
+        reader = Reader()
+        rows = self._schedule(reader)
+        reader.done()
+        assert rows is not None
+        return PlanInput(
+            installments=tuple(PromiseInput(amount=amount, due_date=due) for due, amount in rows)
+        )
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def _preview(self) -> None:
+        preview = self.query_one("#plan-preview", Static)
+        rows = self._schedule(Reader())
+        if not rows:
+            preview.update(
+                Text("The schedule appears here once the fields are filled.", style="dim")
+            )
+            return
+        text = Text()
+        shown = rows if len(rows) <= 6 else [*rows[:4], None, rows[-1]]
+        for row in shown:
+            if row is None:
+                text.append(f"   … {len(rows) - 5} more …\n", style="dim")
+                continue
+            due, amount = row
+            text.append(f"  {due.isoformat()}  ")
+            text.append(plain_amount(amount, self.currency) + "\n", style="bold")
+        text.append(f"  {len(rows)} installments", style="dim")
+        preview.update(text)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+
+# -- follow-up ------------------------------------------------------------------------------------
+
+
+class FollowUpForm(FormScreen["FollowUpInput"]):
+    """A callback: date and time in the agent's own time zone, and why."""
+
+    TITLE_TEXT = "Follow-up"
+    FIELD_MAP: ClassVar[dict[str, str]] = {"follow_up": "date", "due_at": "date"}
+
+    def __init__(self, *, tz: str, now: datetime, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tz = tz
+        self.now = now
+
+    def fields(self) -> ComposeResult:
+        local_now = self.now.astimezone(zone(self.tz))
+        with Horizontal(classes="form-row"):
+            yield FormField(
+                "Date",
+                Input(
+                    value=self.initial.get("date", ""),
+                    placeholder="YYYY-MM-DD, tomorrow or +N",
+                    id="date",
+                ),
+                name="date",
+            )
+            yield FormField(
+                "Time",
+                Input(value=self.initial.get("time", ""), placeholder="HH:MM", id="time"),
+                name="time",
+            )
+        yield FormField(
+            "Reason",
+            Input(
+                value=self.initial.get("reason", ""),
+                placeholder="e.g. call back after payday",
+                id="reason",
+            ),
+            name="reason",
+            hint=f"times in your zone, {self.tz}; it is now {local_now:%Y-%m-%d %H:%M}",
+        )
+
+    def raw_values(self) -> dict[str, str]:
+        return {name: self.text_of(name) for name in ("date", "time", "reason")}
+
+    def read_form(self) -> FollowUpInput:
+        from collector_tui.services.followups import FollowUpInput
+
+        reader = Reader()
+        tz = zone(self.tz)
+        today = self.now.astimezone(tz).date()
+        day = reader.take(lambda: parse_date(self.text_of("date"), today, field="date"))
+        at = reader.take(lambda: parse_time(self.text_of("time"), field="time"))
+        reason = " ".join(self.text_of("reason").split())
+        if not reason:
+            reader.fail("reason", "say why to call back")
+        elif len(reason) > 500:
+            reader.fail("reason", "keep the reason under 500 characters")
+        if day is not None and at is not None:
+            due = local_instant(day, at, tz)
+            if due <= self.now:
+                field = "time" if day == today else "date"
+                reader.fail(field, "that moment has passed: pick a time in the future")
+        reader.done()
+        return FollowUpInput(due_at=local_instant(day, at, tz), reason=reason)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+
+# -- note and dispute -----------------------------------------------------------------------------
+
+
+class NoteForm(FormScreen[str]):
+    """A free-text note on the case (kept as a draft while typed)."""
+
+    TITLE_TEXT = "Note"
+    FIELD_MAP: ClassVar[dict[str, str]] = {"text": "note"}
+
+    def __init__(self, *, max_length: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_length = max_length
+
+    def fields(self) -> ComposeResult:
+        area = TextArea(self.initial.get("note", ""), id="note", soft_wrap=True)
+        area.show_line_numbers = False
+        yield FormField("Note", area, name="note", hint="ctrl+s saves; enter starts a new line")
+
+    def read_form(self) -> str:
+        text = self.text_of("note").strip()
+        reader = Reader()
+        if not text:
+            reader.fail("note", "the note is empty")
+        elif len(text) > self.max_length:
+            reader.fail(
+                "note", f"a note holds at most {self.max_length} characters ({len(text)} now)"
+            )
+        reader.done()
+        return text
+
+    def draft_payload(self) -> dict[str, Any]:
+        text = self.text_of("note")
+        return {"note": text} if text.strip() else {}
+
+    def restore_draft(self, payload: dict[str, Any]) -> bool:
+        area = self.query_one("#note", TextArea)
+        note = payload.get("note")
+        if isinstance(note, str) and note and not area.text:
+            area.load_text(note)
+            area.move_cursor(area.document.end)
+            return True
+        return False
+
+
+class DisputeForm(FormScreen[str]):
+    """A dispute: places a dispute hold (no contact until it is resolved)."""
+
+    TITLE_TEXT = "Dispute"
+    FIELD_MAP: ClassVar[dict[str, str]] = {"reason": "reason", "kind": "reason"}
+
+    def fields(self) -> ComposeResult:
+        yield FormField(
+            "What does the debtor dispute?",
+            Input(
+                value=self.initial.get("reason", ""),
+                placeholder="e.g. says invoice 1042 was paid in March",
+                id="reason",
+            ),
+            name="reason",
+            hint="Saving places a dispute hold: the case leaves the queue until it is resolved.",
+        )
+
+    def read_form(self) -> str:
+        reason = " ".join(self.text_of("reason").split())
+        reader = Reader()
+        if not reason:
+            reader.fail("reason", "say what is disputed")
+        elif len(reason) > 500:
+            reader.fail("reason", "keep the reason under 500 characters")
+        reader.done()
+        return reason
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()

@@ -1,0 +1,96 @@
+"""Login: user name and password; the refusal is shown next to the password field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Center, Vertical
+from textual.widgets import Button, Footer, Header, Input, Static
+from textual.worker import Worker, WorkerState
+
+from collector_tui.services import accounts
+from collector_tui.services.accounts import Actor
+from collector_tui.tui.messages import LoggedIn
+from collector_tui.tui.screens.base import CollectorScreen, error_text
+from collector_tui.tui.widgets.field import FormField
+
+
+class LoginScreen(CollectorScreen):
+    AUTO_FOCUS = None
+
+    def __init__(self, *, username: str | None = None) -> None:
+        super().__init__()
+        self.username = username
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Center(id="login-center"):
+            with Vertical(id="login-box"):
+                yield Static("Sign in", id="login-title")
+                yield FormField(
+                    "User name",
+                    Input(value=self.username or "", id="username", placeholder="e.g. alice"),
+                    name="username",
+                )
+                yield FormField(
+                    "Password",
+                    Input(password=True, id="password", placeholder="password"),
+                    name="password",
+                )
+                yield Button("Log in", id="login", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        target = "#password" if self.username else "#username"
+        self.query_one(target, Input).focus()
+
+    @on(Input.Submitted, "#username")
+    def _to_password(self) -> None:
+        self.query_one("#password", Input).focus()
+
+    @on(Input.Submitted, "#password")
+    @on(Button.Pressed, "#login")
+    def _submit(self) -> None:
+        username = self.query_one("#username", Input).value.strip()
+        password = self.query_one("#password", Input).value
+        user_field = self.query_one("#field-username", FormField)
+        password_field = self.query_one("#field-password", FormField)
+        user_field.set_error(None)
+        password_field.set_error(None)
+        if not username:
+            user_field.set_error("enter your user name")
+            self.query_one("#username", Input).focus()
+            return
+        if not password:
+            password_field.set_error("enter your password")
+            self.query_one("#password", Input).focus()
+            return
+        self.query_one("#login", Button).disabled = True
+        self.authenticate(username, password)
+
+    @work(thread=True, exclusive=True, group="login", exit_on_error=False, description="log in")
+    def authenticate(self, username: str, password: str) -> None:
+        with self.collector.store.read() as session:
+            actor = accounts.authenticate(session=session, username=username, password=password)
+        self.post_message(LoggedIn(actor))
+
+    def on_logged_in(self, message: LoggedIn) -> None:
+        actor: Actor = message.actor
+        self.collector.logged_in(actor)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self.query_one("#login", Button).disabled = False
+        if event.state == WorkerState.ERROR:
+            self.worker_failed(event.worker, event.worker.error)
+
+    def worker_failed(self, worker: Worker[Any], error: BaseException | None) -> None:
+        # Shown next to the password, the field an agent retypes; the text never says which
+        # of the two was wrong (no user enumeration).
+        password = self.query_one("#password", Input)
+        self.query_one("#field-password", FormField).set_error(error_text(error))
+        password.value = ""
+        password.focus()

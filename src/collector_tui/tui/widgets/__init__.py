@@ -1,0 +1,1 @@
+"""Reusable widgets: form fields with their error line, case panels, the timeline."""

@@ -1,0 +1,129 @@
+"""Fixtures for the TUI: a seeded demo database per test, an app on a fixed clock, helpers to drive
+it with real keys and to wait for its workers instead of sleeping (STYLE.md 14)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import shutil
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from rich.text import Text
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from collector_tui import db
+from collector_tui.clock import FixedClock
+from collector_tui.config import Settings
+from collector_tui.tui.app import CollectorApp, make_app
+
+from .seed import NOW, PASSWORD, Seeded, seed
+
+
+def _template(folder: Path, *, hostile: bool) -> tuple[Path, Seeded]:
+    path = folder / ("hostile.db" if hostile else "demo.db")
+    store = db.open_store(path)
+    db.upgrade(store)
+    seeded = seed(store, Settings(), hostile=hostile)
+    store.dispose()
+    # Fold the WAL into the main file so a plain file copy carries everything.
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path, seeded
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Seeded]:
+    return _template(tmp_path_factory.mktemp("tui-template"), hostile=False)
+
+
+@pytest.fixture(scope="session")
+def hostile_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Seeded]:
+    return _template(tmp_path_factory.mktemp("tui-hostile"), hostile=True)
+
+
+def _copy(template: tuple[Path, Seeded], tmp_path: Path) -> Iterator[Seeded]:
+    source, seeded = template
+    target = tmp_path / source.name
+    shutil.copyfile(source, target)
+    store = db.open_store(target)
+    yield Seeded(store=store, settings=Settings(), users=seeded.users, cases=seeded.cases)
+    store.dispose()
+
+
+@pytest.fixture
+def demo(demo_template: tuple[Path, Seeded], tmp_path: Path) -> Iterator[Seeded]:
+    """A fresh copy of the seeded demo database for this test."""
+    yield from _copy(demo_template, tmp_path)
+
+
+@pytest.fixture
+def hostile(hostile_template: tuple[Path, Seeded], tmp_path: Path) -> Iterator[Seeded]:
+    """The demo plus debtors named with markup and escape sequences."""
+    yield from _copy(hostile_template, tmp_path)
+
+
+def build_app(seeded: Seeded, username: str | None = "alice") -> CollectorApp:
+    app = make_app(
+        store=seeded.store, settings=seeded.settings, clock=FixedClock(NOW), username=username
+    )
+    app.cursor_blink = False
+    return app
+
+
+@pytest.fixture
+def app(demo: Seeded) -> CollectorApp:
+    return build_app(demo)
+
+
+async def settle(pilot: Pilot[None], rounds: int = 6) -> None:
+    """Let workers finish and their messages be handled: a worker's result may start a screen
+    switch, which starts another worker (a switch takes a moment since Textual 8)."""
+    for done in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if done >= 1 and not any(worker.is_running for worker in pilot.app.workers):
+            return
+
+
+async def login(pilot: Pilot[None], password: str = PASSWORD) -> None:
+    """From the login screen (user preselected) to the queue, with real keys."""
+    await settle(pilot, 1)
+    await pilot.press(*password)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def type_text(pilot: Pilot[None], text: str) -> None:
+    # pilot.press takes key names; a space and some punctuation have names of their own.
+    names = {" ": "space", "-": "minus", ".": "full_stop", ",": "comma", ":": "colon", "/": "slash"}
+    await pilot.press(*(names.get(char, char) for char in text))
+
+
+def rendered(widget: Static) -> str:
+    """The plain text a Static shows (Rich tables and grids rendered wide, without styles)."""
+    content = widget.content
+    if isinstance(content, str | Text):
+        return str(content)
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(content)
+    return console.export_text()
+
+
+def drive(
+    app: CollectorApp,
+    scenario: Callable[[Pilot[None]], Awaitable[None]],
+    *,
+    size: tuple[int, int] = (120, 40),
+) -> None:
+    """Run `scenario` against the app headless (no async test plugin needed)."""
+
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await scenario(pilot)
+
+    asyncio.run(main())
