@@ -1,0 +1,1300 @@
+"""The demo database: a few hundred cases with months of history, built only through the services.
+
+`build_demo` is deterministic: one `random.Random(seed)` draws every name, number, amount and
+storyline, and a simulated clock walks from June to the demo day, so two runs give the same content
+(row ids are uuid4 drawn inside the services and differ; nothing is patched globally). The demo
+"today" is Friday 2026-11-20 and the demo clock stands at 09:30 in Shanghai (01:30 UTC, 20:30 the
+evening before in New York): Chinese debtors may be called, US debtors too (until 21:00 their time),
+UK debtors are asleep and wait in the held list. Follow-ups fall due around that instant, some
+promises are due today or tomorrow, others were broken last week, so every queue has work in it.
+
+Users (password `demo`): agents `alice` (Shanghai) and `bob` (New York), supervisor `sam`, admin
+`root`. `sample_db/generate.py` writes `sample_db/demo.db` with this module; `collector-tui --demo`
+copies that file, or builds a fresh one when the package is installed without the repository.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import sqlite3
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from collector_tui import db
+from collector_tui.config import Settings
+from collector_tui.models import (
+    CLOSED_STATUSES,
+    Activity,
+    Assignment,
+    AuditEvent,
+    Case,
+    Debtor,
+    FollowUp,
+    Hold,
+    Invoice,
+    Payment,
+    PaymentPlan,
+    Phone,
+    Promise,
+    User,
+)
+from collector_tui.phones import parse_phone
+from collector_tui.services import accounts, activities, assignment, holds, promises, scoring
+from collector_tui.services.accounts import Actor
+from collector_tui.services.activities import ContactInput
+from collector_tui.services.cases import InvoiceInput, PlacementInput, add_placement
+from collector_tui.services.followups import FollowUpInput
+from collector_tui.services.promises import PlanInput, PromiseInput
+
+DEMO_NOW = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
+DEMO_NOW_TEXT = "2026-11-20T09:30:00+08:00"  # the same instant, as `--demo` shows it
+DEMO_PASSWORD = "demo"
+DEMO_SEED = 20261120
+DEMO_CASES = 300
+HISTORY_START = datetime(2026, 6, 1, 0, 0, tzinfo=UTC)
+# The last simulated action happens before this, so nothing in the file is "in the future".
+_LAST_ACTION = DEMO_NOW - timedelta(minutes=20)
+
+USERS: tuple[tuple[str, str, str, str], ...] = (
+    ("root", "admin", "Root Administrator", "UTC"),
+    ("sam", "supervisor", "Sam Lee", "Asia/Shanghai"),
+    ("alice", "agent", "Alice Wang", "Asia/Shanghai"),
+    ("bob", "agent", "Bob Miller", "America/New_York"),
+)
+
+# Every status of DESIGN.md §3 comes from at least one storyline; the first len(STORYLINES) cases
+# take one each, so even a small build shows them all.
+STORYLINES: dict[str, int] = {
+    "new": 11,
+    "active": 19,
+    "callback": 8,
+    "promised": 9,
+    "kept": 6,
+    "broken": 8,
+    "partial": 3,
+    "plan": 6,
+    "plan_broken": 2,
+    "dispute": 5,
+    "legal": 3,
+    "settled": 3,
+    "paid": 5,
+    "written_off": 3,
+    "closed": 2,
+    "cease": 2,
+    "hardship": 2,
+    "deceased": 1,
+    "bankrupt": 1,
+    "complaint": 1,
+}
+
+# --- names, places, numbers -----------------------------------------------------------------
+
+CN_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董"
+CN_GIVEN = (
+    "伟 芳 娜 秀英 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 秀兰 霞 平 刚 桂英 建华 志强 "
+    "晓东 海燕 雪梅 国庆 子涵 浩然 欣怡 俊杰 婷婷 鹏 宇 佳 慧 文博"
+).split()
+CN_CITIES = (
+    ("上海市", "浦东新区", "世纪大道", "021"),
+    ("北京市", "朝阳区", "建国路", "010"),
+    ("北京市", "海淀区", "中关村大街", "010"),
+    ("上海市", "徐汇区", "漕溪北路", "021"),
+    ("广州市", "天河区", "天河路", "020"),
+    ("深圳市", "南山区", "科技园南路", "0755"),
+    ("杭州市", "西湖区", "文三路", "0571"),
+    ("成都市", "武侯区", "人民南路", "028"),
+)
+CN_FIRMS = "华信 恒达 鑫源 瑞丰 金桥 宏图 东方 新锐 嘉禾 永盛".split()
+CN_TRADES = "贸易 科技 建材 物流 电子 餐饮管理 服装 五金".split()
+CN_MOBILE_PREFIXES = (
+    "130 131 132 133 135 136 137 138 139 150 151 152 155 156 157 158 159 "
+    "180 181 182 185 186 187 188 189"
+).split()
+
+US_FIRST = (
+    "James Mary Robert Patricia Michael Jennifer David Linda William Elizabeth Richard Barbara "
+    "Joseph Susan Thomas Jessica Daniel Sarah Maria Kevin Keanu Leilani Dakota Aiyana"
+).split()
+US_LAST = (
+    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez "
+    "Wilson Anderson Thomas Taylor Moore Jackson Kahale Nakamura Olson Whitehorse"
+).split()
+# Area code -> (city, state, street, zip). 212 New York, 808 Hawaii, 605 South Dakota, 907
+# Alaska: four zones, so the contact windows differ across the US book.
+US_AREAS = {
+    "212": ("New York", "NY", "West 34th Street", "10001"),
+    "646": ("New York", "NY", "Lexington Avenue", "10017"),
+    "808": ("Honolulu", "HI", "Kapiolani Boulevard", "96814"),
+    "605": ("Sioux Falls", "SD", "Phillips Avenue", "57104"),
+    "907": ("Anchorage", "AK", "Northern Lights Boulevard", "99503"),
+    "312": ("Chicago", "IL", "North Michigan Avenue", "60611"),
+    "415": ("San Francisco", "CA", "Market Street", "94103"),
+}
+US_FIRM_WORDS = "Atlas Summit Pioneer Keystone Harbor Redwood Lone Star Aloha Northern".split()
+US_TRADES = "Supply Logistics Construction Foods Electric Auto Parts".split()
+
+UK_FIRST = (
+    "Oliver Amelia George Isla Harry Ava Jack Mia Charlie Olivia Noah Emily Arthur Sophie "
+    "Freddie Grace Alfie Poppy"
+).split()
+UK_LAST = (
+    "Smith Jones Taylor Brown Williams Wilson Davies Evans Thomas Roberts Walker Wright "
+    "Hughes Patel Khan Murphy"
+).split()
+UK_PLACES = (
+    ("London", "Baker Street", "NW1 6XE", "020 7946"),
+    ("London", "Old Kent Road", "SE1 5AA", "020 7946"),
+    ("Manchester", "Deansgate", "M3 4LQ", "0161 496"),
+    ("Birmingham", "Broad Street", "B1 2HF", "0121 496"),
+)
+UK_FIRM_WORDS = "Brightline Thameside Pennine Albion Crown Harbourside".split()
+UK_TRADES = "Wholesale Joinery Catering Haulage Print".split()
+
+CLIENTS = {
+    ("CN", "person"): (("华信银行信用卡中心", "HX"), ("长城消费金融", "GW")),
+    ("CN", "company"): (("华东钢材供应有限公司", "HD"),),
+    ("US", "person"): (("Harbor Bank", "HB"), ("Northwind Telecom", "NW")),
+    ("US", "company"): (("Atlas Industrial Supply", "AIS"),),
+    ("GB", "person"): (("Thames Credit", "TC"), ("Northwind Telecom", "NW")),
+    ("GB", "company"): (("Brightline Wholesale", "BW"),),
+}
+CURRENCY = {"CN": "CNY", "US": "USD", "GB": "GBP"}
+LANGUAGE = {"CN": "zh", "US": "en", "GB": "en"}
+PAY_METHODS = {
+    "CN": ("bank transfer", "Alipay", "WeChat Pay"),
+    "US": ("ACH", "card", "check"),
+    "GB": ("BACS", "debit card", "Faster Payments"),
+}
+
+# --- what agents write ----------------------------------------------------------------------
+
+NOTES_ZH = {
+    "voicemail": ("已留言，请其回电。", "语音信箱，未透露欠款信息。"),
+    "third_party": ("家属接听，称债务人外出打工，会转告回电。", "同事接听，未透露欠款事宜。"),
+    "right_party": (
+        "已向债务人说明逾期后果，对方态度良好，表示会尽快筹款。",
+        "债务人称本月工资延迟发放，月底前可还一部分。",
+        "债务人询问能否减免部分利息，已告知需申请审批。",
+    ),
+    "refused": ("债务人拒绝还款，情绪激动，称银行乱收费。", "对方表示没钱，挂断电话。"),
+    "promise": (
+        "债务人承诺发工资后还款，已确认金额和日期。",
+        "协商后同意先还一部分，剩余下月再谈。",
+    ),
+    "plan": ("债务人要求分期还款，同意按月还款，已确认每期金额。",),
+    "callback": ("债务人正在开会，约定稍后回电。", "对方要求晚些时候再联系，需先与家人商量。"),
+    "dispute": ("债务人对利息计算有异议，要求提供还款明细。", "债务人称该笔款项已于三月结清。"),
+    "hardship": ("客户失业中，暂时无力偿还，申请延期。", "债务人住院治疗，家庭困难。"),
+    "company": ("公司财务称款项已走审批流程，预计下周付款。", "对方会计要求重新发送对账单。"),
+}
+NOTES_EN = {
+    "voicemail": (
+        "Left voicemail with callback number, no details of the debt.",
+        "Mailbox full; will try another time of day.",
+    ),
+    "third_party": (
+        "Spouse answered; will pass on the message. Did not disclose the debt.",
+        "Flatmate answered, debtor at work until 6pm.",
+    ),
+    "right_party": (
+        "Explained the arrears; debtor cooperative, looking for the money.",
+        "Debtor says wages are late this month; can pay part by the 30th.",
+        "Asked whether the late fees can be waived; told them to put it in writing.",
+    ),
+    "refused": (
+        "Debtor refused to pay, says the service was never delivered.",
+        "Hung up after hearing the balance.",
+    ),
+    "promise": (
+        "Agreed a payment on payday; confirmed amount and date twice.",
+        "Will pay part now and call back about the rest.",
+    ),
+    "plan": ("Asked for a payment plan; agreed monthly installments, confirmed by e-mail.",),
+    "callback": (
+        "Debtor driving, asked to call back later today.",
+        "Needs to check with partner before agreeing anything; call back.",
+    ),
+    "dispute": (
+        "Debtor disputes the interest charged; requested an itemised statement.",
+        "Says the account was closed in March and the final bill paid.",
+    ),
+    "hardship": (
+        "Lost job in September, on benefits. Asked for breathing space.",
+        "Debtor in hospital; family struggling. Referred to hardship team.",
+    ),
+    "company": (
+        "Accounts payable says invoices approved, payment run next Friday.",
+        "AP asked for copies of the invoices; sent by e-mail.",
+    ),
+}
+
+
+def _note(plan: _CasePlan, kind: str, rng: random.Random) -> str:
+    chinese = plan.country == "CN" and rng.random() < 0.75
+    table = NOTES_ZH if chinese else NOTES_EN
+    return rng.choice(table[kind])
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _CasePlan:
+    key: str  # client_ref: stable across runs, the id is not
+    storyline: str
+    country: str
+    currency: str
+    kind: str
+    placement: PlacementInput
+    agent: str | None
+    zone: ZoneInfo
+    phones: tuple[str, ...]  # E.164 of the valid numbers, primary first
+    balance: int
+    placed_at: datetime
+
+
+@dataclass(order=True)
+class _Event:
+    at: datetime
+    seq: int
+    run: Callable[[_World, Session, datetime], None] = field(compare=False)
+
+
+@dataclass
+class _World:
+    settings: Settings
+    users: dict[str, Actor] = field(default_factory=dict)
+    case_ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    assignee: dict[str, str | None] = field(default_factory=dict)
+
+    def agent_of(self, key: str) -> Actor:
+        name = self.assignee.get(key)
+        if name is None:
+            raise RuntimeError(f"demo: case {key} has no agent to act on it")
+        return self.users[name]
+
+
+class _Planner:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.events: list[_Event] = []
+        self._seq = 0
+        self.used_numbers: set[str] = set()
+        self.used_refs: set[str] = set()
+
+    def at(self, instant: datetime, run: Callable[[_World, Session, datetime], None]) -> None:
+        if instant >= _LAST_ACTION:
+            raise RuntimeError(f"demo: an action planned at {instant} is past the demo clock")
+        self._seq += 1
+        self.events.append(_Event(instant, self._seq, run))
+
+    # -- people ------------------------------------------------------------------------------
+
+    def _unique_number(self, make: Callable[[], str], region: str) -> str:
+        for _ in range(200):
+            text = make()
+            parsed = parse_phone(text, region)
+            if parsed.valid and parsed.e164 not in self.used_numbers:
+                self.used_numbers.add(parsed.e164 or "")
+                return text
+        raise RuntimeError("demo: ran out of phone numbers")
+
+    def cn_debtor(self, kind: str) -> tuple[str, str, list[str]]:
+        rng = self.rng
+        city, district, street, area = rng.choice(CN_CITIES)
+        address = f"{city}{district}{street}{rng.randint(1, 999)}号"
+        if kind == "company":
+            name = f"{city[:-1]}{rng.choice(CN_FIRMS)}{rng.choice(CN_TRADES)}有限公司"
+        else:
+            name = rng.choice(CN_SURNAMES) + rng.choice(CN_GIVEN)
+        mobile = self._unique_number(
+            lambda: (
+                f"{rng.choice(CN_MOBILE_PREFIXES)} {rng.randint(0, 9999):04d} "
+                f"{rng.randint(0, 9999):04d}"
+            ),
+            "CN",
+        )
+        phones = [mobile]
+        if kind == "company" or rng.random() < 0.4:
+            code = area
+            phones.insert(
+                0 if kind == "company" else 1,
+                self._unique_number(
+                    lambda: f"{code} {rng.randint(5000, 8999)} {rng.randint(0, 9999):04d}", "CN"
+                ),
+            )
+        return name, address, phones
+
+    def us_debtor(self, kind: str) -> tuple[str, str, list[str]]:
+        rng = self.rng
+        area = rng.choice(sorted(US_AREAS))
+        city, state, street, zip_code = US_AREAS[area]
+        address = f"{rng.randint(10, 9800)} {street}, {city}, {state} {zip_code}"
+        if kind == "company":
+            name = (
+                f"{rng.choice(US_FIRM_WORDS)} {rng.choice(US_TRADES)} {rng.choice(('LLC', 'Inc.'))}"
+            )
+        else:
+            name = f"{rng.choice(US_FIRST)} {rng.choice(US_LAST)}"
+        # 555-0100..0199: the range set aside for fiction, valid in phonenumbers' data.
+        phones = [self._unique_number(lambda: f"+1 {area} 555 01{rng.randint(0, 99):02d}", "US")]
+        if rng.random() < 0.3:
+            other = rng.choice(sorted(US_AREAS))
+            phones.append(
+                self._unique_number(lambda: f"({other}) 555-01{rng.randint(0, 99):02d}", "US")
+            )
+        return name, address, phones
+
+    def uk_debtor(self, kind: str) -> tuple[str, str, list[str]]:
+        rng = self.rng
+        town, street, postcode, exchange = rng.choice(UK_PLACES)
+        address = f"{rng.randint(1, 240)} {street}, {town} {postcode}"
+        if kind == "company":
+            name = f"{rng.choice(UK_FIRM_WORDS)} {rng.choice(UK_TRADES)} Ltd"
+        else:
+            name = f"{rng.choice(UK_FIRST)} {rng.choice(UK_LAST)}"
+        # 020 7946 0xxx, 0161 496 0xxx, 0121 496 0xxx: Ofcom's ranges for drama.
+        landline = self._unique_number(lambda: f"{exchange} 0{rng.randint(0, 999):03d}", "GB")
+        mobile = self._unique_number(
+            lambda: f"07700 {rng.randint(100, 899)}{rng.randint(0, 999):03d}", "GB"
+        )
+        phones = [mobile, landline] if kind == "person" else [landline, mobile]
+        return name, address, phones
+
+    # -- cases -------------------------------------------------------------------------------
+
+    def client_ref(self, prefix: str) -> str:
+        while True:
+            ref = f"{prefix}-{self.rng.randint(100000, 999999)}"
+            if ref not in self.used_refs:
+                self.used_refs.add(ref)
+                return ref
+
+    def amount(self, country: str, kind: str) -> int:
+        """Minor units, rounded the way balances look (no loose cents on most)."""
+        low, high = {
+            ("CN", "person"): (3_000, 80_000),
+            ("CN", "company"): (50_000, 600_000),
+            ("US", "person"): (400, 18_000),
+            ("US", "company"): (5_000, 120_000),
+            ("GB", "person"): (250, 12_000),
+            ("GB", "company"): (3_000, 80_000),
+        }[(country, kind)]
+        major = self.rng.randint(low, high)
+        cents = self.rng.choice((0, 0, 0, 50, self.rng.randint(1, 99)))
+        return major * 100 + cents
+
+    def case(self, storyline: str) -> _CasePlan:
+        rng = self.rng
+        country = rng.choices(("CN", "US", "GB"), weights=(50, 30, 20))[0]
+        kind = "company" if rng.random() < 0.15 else "person"
+        maker = {"CN": self.cn_debtor, "US": self.us_debtor, "GB": self.uk_debtor}[country]
+        name, address, phone_texts = maker(kind)
+        # A few imported files carry a dead number: kept on the file, shown as invalid.
+        raw_phones = list(phone_texts)
+        if rng.random() < 0.06:
+            raw_phones.append({"CN": "1380013", "US": "212 555 01", "GB": "07700 900 12"}[country])
+        client, prefix = rng.choice(CLIENTS[(country, kind)])
+        currency = CURRENCY[country]
+        if storyline == "new":
+            placed_at = datetime(2026, 11, 10, tzinfo=UTC) + timedelta(
+                days=rng.randint(0, 9), hours=rng.randint(0, 12)
+            )
+            if placed_at.date() >= DEMO_NOW.date():
+                placed_at -= timedelta(days=1)
+        else:
+            placed_at = HISTORY_START + timedelta(
+                days=rng.randint(0, 120), hours=rng.randint(0, 10)
+            )
+        placed_on = placed_at.date()
+        overdue = rng.randint(30, 540 if storyline == "written_off" else 240)
+        due_date = placed_on - timedelta(days=overdue)
+        invoices: tuple[InvoiceInput, ...] = ()
+        fees = interest = 0
+        if kind == "company":
+            count = rng.randint(2, 5)
+            invoices = tuple(
+                InvoiceInput(
+                    number=f"INV-{rng.randint(10000, 99999)}-{index}",
+                    due_date=due_date + timedelta(days=30 * index),
+                    amount=self.amount(country, kind) // count // 100 * 100,
+                    issue_date=due_date + timedelta(days=30 * index - 30),
+                )
+                for index in range(count)
+            )
+            principal = sum(invoice.amount for invoice in invoices)
+        else:
+            principal = self.amount(country, kind)
+            fees = rng.choice((0, 0, 2_500, 3_900, 5_000)) if country != "CN" else 0
+            interest = principal * rng.randint(0, 12) // 100
+        balance = sum(i.amount for i in invoices) if invoices else principal + fees + interest
+        agent: str | None
+        if storyline == "new" and rng.random() < 0.4:
+            agent = None  # waiting in the supervisors' unassigned list
+        else:
+            share = {"CN": 0.8, "US": 0.15, "GB": 0.5}[country]
+            agent = "alice" if rng.random() < share else "bob"
+        parsed = [parse_phone(text, country) for text in raw_phones]
+        valid = tuple(p.e164 for p in parsed if p.valid and p.e164)
+        zone = ZoneInfo(parsed[0].time_zones[-1] if parsed[0].time_zones else "UTC")
+        if country == "GB":
+            zone = ZoneInfo("Europe/London")
+        placement = PlacementInput(
+            client=client,
+            client_ref=self.client_ref(prefix),
+            debtor_name=name,
+            country=country,
+            currency=currency,
+            principal=principal,
+            fees=fees,
+            interest=interest,
+            due_date=due_date,
+            placed_date=placed_on,
+            debtor_kind=kind,
+            phones=tuple(raw_phones),
+            address=address,
+            language=LANGUAGE[country],
+            risk_grade=rng.choice(("A", "B", "B", "C", "C", "C", "D", "D", "E", None)),
+            invoices=invoices,
+        )
+        return _CasePlan(
+            key=placement.client_ref,
+            storyline=storyline,
+            country=country,
+            currency=currency,
+            kind=kind,
+            placement=placement,
+            agent=agent,
+            zone=zone,
+            phones=valid,
+            balance=balance,
+            placed_at=placed_at,
+        )
+
+    # -- time --------------------------------------------------------------------------------
+
+    def local(self, plan: _CasePlan, day: date, start: int = 9, end: int = 19) -> datetime:
+        """An instant during the debtor's working day (their zone), in UTC."""
+        minute = self.rng.randint(start * 60, end * 60 - 1)
+        local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=plan.zone)
+        instant = local.astimezone(UTC)
+        while instant >= _LAST_ACTION:
+            instant -= timedelta(days=1)
+        return instant
+
+    def days_after(self, plan: _CasePlan, instant: datetime, low: int, high: int) -> datetime:
+        return self.local(plan, (instant + timedelta(days=self.rng.randint(low, high))).date())
+
+
+# --- actions (closures run later, in time order, each inside the day's transaction) -------------
+
+
+def _place(plan: _CasePlan) -> Callable[[_World, Session, datetime], None]:
+    def run(world: _World, session: Session, now: datetime) -> None:
+        case = add_placement(
+            session=session,
+            now=now,
+            placement=plan.placement,
+            settings=world.settings,
+            actor=world.users["sam"],
+        )
+        world.case_ids[plan.key] = case.id
+        world.assignee[plan.key] = None
+        if plan.agent is not None:
+            _assign_now(world, session, now, [plan.key], plan.agent, "initial allocation")
+
+    return run
+
+
+def _assign_now(
+    world: _World, session: Session, now: datetime, keys: list[str], to: str | None, reason: str
+) -> None:
+    assignment.assign_cases(
+        session=session,
+        now=now,
+        actor=world.users["sam"],
+        case_ids=[world.case_ids[key] for key in keys],
+        to_user_id=world.users[to].user_id if to else None,
+        settings=world.settings,
+        reason=reason,
+    )
+    for key in keys:
+        world.assignee[key] = to
+
+
+def _assign(keys: list[str], to: str | None, reason: str) -> Callable[..., None]:
+    def run(world: _World, session: Session, now: datetime) -> None:
+        _assign_now(world, session, now, keys, to, reason)
+
+    return run
+
+
+def _contact(key: str, contact: ContactInput) -> Callable[..., None]:
+    def run(world: _World, session: Session, now: datetime) -> None:
+        activities.log_contact(
+            session=session,
+            now=now,
+            actor=world.agent_of(key),
+            case_id=world.case_ids[key],
+            contact=contact,
+            settings=world.settings,
+        )
+
+    return run
+
+
+def _contact_with_follow_up(
+    key: str, contact: ContactInput, due_at: datetime, reason: str
+) -> Callable[..., None]:
+    def run(world: _World, session: Session, now: datetime) -> None:
+        activities.log_contact(
+            session=session,
+            now=now,
+            actor=world.agent_of(key),
+            case_id=world.case_ids[key],
+            contact=ContactInput(
+                **{**contact.__dict__, "follow_up": FollowUpInput(due_at=due_at, reason=reason)}
+            ),
+            settings=world.settings,
+        )
+
+    return run
+
+
+def _payment(
+    key: str, amount: int, method: str, reference: str
+) -> Callable[[_World, Session, datetime], None]:
+    def run(world: _World, session: Session, now: datetime) -> None:
+        # Payments arrive from the bank feed, which the supervisor posts.
+        promises.post_payment(
+            session=session,
+            now=now,
+            actor=world.users["sam"],
+            case_id=world.case_ids[key],
+            amount=amount,
+            received_on=now.date(),
+            settings=world.settings,
+            method=method,
+            reference=reference,
+        )
+
+    return run
+
+
+def _note_by(key: str, who: str | None, text: str) -> Callable[..., None]:
+    def run(world: _World, session: Session, now: datetime) -> None:
+        actor = world.users[who] if who else world.agent_of(key)
+        activities.add_note(
+            session=session,
+            now=now,
+            actor=actor,
+            case_id=world.case_ids[key],
+            text=text,
+            settings=world.settings,
+        )
+
+    return run
+
+
+def _hold(key: str, who: str | None, kind: str, reason: str) -> Callable[..., None]:
+    def run(world: _World, session: Session, now: datetime) -> None:
+        holds.place_hold(
+            session=session,
+            now=now,
+            actor=world.users[who] if who else world.agent_of(key),
+            case_id=world.case_ids[key],
+            kind=kind,
+            settings=world.settings,
+            reason=reason,
+        )
+
+    return run
+
+
+def _set_status(key: str, status: str) -> Callable[..., None]:
+    """A supervisor's decision (legal, settled, written off, closed): no service offers these
+    moves yet, so the demo makes them with the casework helpers, audited like any change."""
+
+    def run(world: _World, session: Session, now: datetime) -> None:
+        actor = world.users["sam"]
+        case = promises.case_for_change(session=session, case_id=world.case_ids[key], actor=actor)
+        before = promises.case_state(case)
+        with promises.changing(session):
+            case.status = status
+            if status in CLOSED_STATUSES:
+                promises.close_open_follow_ups(
+                    session=session, now=now, case_id=case.id, user_id=actor.user_id, why=status
+                )
+            promises.finish_case_change(
+                session=session,
+                now=now,
+                settings=world.settings,
+                case=case,
+                before=before,
+                user_id=actor.user_id,
+                action="status",
+            )
+
+    return run
+
+
+def _sweep(world: _World, session: Session, now: datetime) -> None:
+    promises.sweep(session=session, now=now, settings=world.settings)
+
+
+# --- storylines ---------------------------------------------------------------------------------
+
+
+class _Story:
+    """Writes one case's history as timed events; `balance` follows the payments it plans."""
+
+    def __init__(self, planner: _Planner, plan: _CasePlan) -> None:
+        self.p = planner
+        self.rng = planner.rng
+        self.plan = plan
+        self.balance = plan.balance
+        self.last = plan.placed_at
+        self.refs = 0
+
+    def phone(self) -> str | None:
+        return self.plan.phones[0] if self.plan.phones else None
+
+    def attempt(
+        self,
+        disposition: str,
+        *,
+        low: int = 1,
+        high: int = 5,
+        note_kind: str | None = None,
+        at: datetime | None = None,
+        **extra: Any,
+    ) -> datetime:
+        when = at or self.p.days_after(self.plan, self.last, low, high)
+        if when <= self.last:
+            when = self.last + timedelta(minutes=self.rng.randint(5, 50))
+        connected = disposition not in ("no_answer", "busy", "voicemail", "disconnected")
+        duration = self.rng.randint(60, 900) if connected else self.rng.randint(0, 40)
+        note = _note(self.plan, note_kind, self.rng) if note_kind else None
+        contact = ContactInput(
+            disposition=disposition,
+            phone_e164=extra.pop("phone", self.phone()),
+            note=note,
+            duration_s=duration,
+            **extra,
+        )
+        self.p.at(when, _contact(self.plan.key, contact))
+        self.last = when
+        return when
+
+    def prelude(self, attempts: tuple[int, int] = (0, 3)) -> None:
+        for _ in range(self.rng.randint(*attempts)):
+            disposition = self.rng.choice(("no_answer", "no_answer", "busy", "voicemail"))
+            self.attempt(disposition, note_kind="voicemail" if disposition == "voicemail" else None)
+        if self.rng.random() < 0.25:
+            self.attempt("third_party", note_kind="third_party")
+
+    def pay(self, amount: int, when: datetime) -> None:
+        amount = min(amount, self.balance)
+        if amount <= 0:
+            return
+        self.refs += 1
+        method = self.rng.choice(PAY_METHODS[self.plan.country])
+        reference = f"PAY-{self.plan.key}-{self.refs}"
+        self.p.at(when, _payment(self.plan.key, amount, method, reference))
+        self.balance -= amount
+        self.last = max(self.last, when)
+
+    def part(self, low: int, high: int) -> int:
+        """A round share of the balance (percent), in the currency's whole units."""
+        share = self.balance * self.rng.randint(low, high) // 100
+        rounded = share // 10_000 * 10_000 or share // 100 * 100
+        return max(100, min(rounded, self.balance))
+
+    def promise(self, on: datetime, due: date, amount: int, *, inbound: bool = False) -> None:
+        contact = ContactInput(
+            disposition="promise",
+            direction="inbound" if inbound else "outbound",
+            phone_e164=self.phone(),
+            note=_note(
+                self.plan, "company" if self.plan.kind == "company" else "promise", self.rng
+            ),
+            duration_s=self.rng.randint(180, 900),
+            promise=PromiseInput(amount=amount, due_date=due),
+        )
+        self.p.at(on, _contact(self.plan.key, contact))
+        self.last = on
+
+    def day(self, month: int, first: int, last: int) -> date:
+        return date(2026, month, self.rng.randint(first, last))
+
+    def after(self, day: date) -> datetime:
+        """A working-hours instant on `day`, and never before the story's last event."""
+        instant = self.p.local(self.plan, day)
+        if instant <= self.last:
+            instant = self.p.days_after(self.plan, self.last, 1, 2)
+        return instant
+
+    # -- the storylines --------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.p.at(self.plan.placed_at, _place(self.plan))
+        getattr(self, f"story_{self.plan.storyline}")()
+
+    def story_new(self) -> None:
+        pass
+
+    def story_active(self) -> None:
+        self.prelude((1, 3))
+        if self.rng.random() < 0.5:
+            self.attempt("right_party", note_kind="right_party", low=2, high=8)
+        elif self.rng.random() < 0.5:
+            self.attempt("refused", note_kind="refused", low=2, high=8)
+        if self.rng.random() < 0.3 and len(self.plan.phones) > 1:
+            self.attempt("wrong_number", phone=self.plan.phones[-1], low=1, high=4)
+        # Recent work: the last attempt lands in the last fortnight (keeps scores lively).
+        recent = self.after(self.day(11, 6, 18))
+        self.attempt(self.rng.choice(("no_answer", "voicemail", "busy")), at=recent)
+
+    def story_callback(self) -> None:
+        self.prelude((1, 2))
+        # Due around the demo instant: some are waiting right now, others later today.
+        due = DEMO_NOW + timedelta(minutes=self.rng.choice((-1200, -300, -90, -40, -15, 120, 400)))
+        when = self.after(due.date() - timedelta(days=self.rng.randint(1, 3)))
+        if when >= due - timedelta(hours=1):
+            when = due - timedelta(hours=self.rng.randint(20, 40))
+        contact = ContactInput(
+            disposition="callback",
+            phone_e164=self.phone(),
+            note=_note(self.plan, "callback", self.rng),
+            duration_s=self.rng.randint(30, 200),
+        )
+        reason = "call back as agreed" if self.plan.country != "CN" else "约定回电"
+        self.p.at(when, _contact_with_follow_up(self.plan.key, contact, due, reason))
+        self.last = when
+
+    def story_promised(self) -> None:
+        self.prelude((1, 2))
+        on = self.after(self.day(11, 10, 18))
+        # Some fall due today or tomorrow (promise reminders), others in the coming weeks.
+        offset = self.rng.choice((0, 1, 1, 3, 7, 12, 20))
+        due = DEMO_NOW.date() + timedelta(days=offset)
+        if due <= on.date():
+            due = on.date() + timedelta(days=2)
+        self.promise(on, due, self.part(20, 100), inbound=self.rng.random() < 0.2)
+
+    def story_kept(self) -> None:
+        self.prelude((1, 2))
+        on = self.after(self.day(self.rng.choice((8, 9, 10)), 1, 25))
+        due = on.date() + timedelta(days=self.rng.randint(5, 14))
+        amount = self.part(15, 60)
+        self.promise(on, due, amount)
+        paid_at = self.p.local(self.plan, due - timedelta(days=self.rng.randint(0, 2)))
+        self.pay(amount, max(paid_at, on + timedelta(hours=2)))
+        if self.rng.random() < 0.5:
+            self.attempt("right_party", note_kind="right_party", low=10, high=20)
+
+    def story_broken(self) -> None:
+        self.prelude((1, 2))
+        # Promised in the last weeks of October or early November, due a few days later.
+        on = self.after(date(2026, 10, 20) + timedelta(days=self.rng.randint(0, 19)))
+        due = on.date() + timedelta(days=self.rng.randint(3, 7))
+        self.promise(on, due, self.part(20, 70))
+        self.last = datetime.combine(due + timedelta(days=3), time(1, 0), tzinfo=UTC)
+        if self.rng.random() < 0.4:
+            # Followed up after the break: back among the workable cases, score dented.
+            self.attempt("no_answer", low=0, high=2)
+
+    def story_partial(self) -> None:
+        self.prelude((1, 2))
+        on = self.after(self.day(10, 1, 25))
+        due = on.date() + timedelta(days=self.rng.randint(4, 10))
+        amount = self.part(30, 80)
+        self.promise(on, due, amount)
+        self.pay(amount * self.rng.randint(30, 70) // 100, self.p.local(self.plan, due))
+
+    def _plan_contact(self, on: datetime, count: int, first_due: date) -> list[PromiseInput]:
+        total = self.part(60, 100)
+        each = total // count // 100 * 100
+        installments = [
+            PromiseInput(amount=each, due_date=_add_months(first_due, index))
+            for index in range(count)
+        ]
+        contact = ContactInput(
+            disposition="plan",
+            phone_e164=self.phone(),
+            note=_note(self.plan, "plan", self.rng),
+            duration_s=self.rng.randint(300, 1200),
+            plan=PlanInput(installments=tuple(installments)),
+        )
+        self.p.at(on, _contact(self.plan.key, contact))
+        self.last = on
+        return installments
+
+    def story_plan(self) -> None:
+        self.prelude((1, 2))
+        on = self.after(self.day(self.rng.choice((7, 8, 9)), 1, 25))
+        installments = self._plan_contact(
+            on, self.rng.randint(4, 8), on.date() + timedelta(days=self.rng.randint(5, 12))
+        )
+        for installment in installments:
+            paid = self.p.local(self.plan, installment.due_date - timedelta(days=1))
+            if paid < _LAST_ACTION - timedelta(days=1):
+                self.pay(installment.amount, max(paid, self.last + timedelta(hours=1)))
+
+    def story_plan_broken(self) -> None:
+        self.prelude((1, 2))
+        on = self.after(self.day(8, 1, 20))
+        installments = self._plan_contact(on, 4, on.date() + timedelta(days=7))
+        first = installments[0]
+        self.pay(first.amount, self.p.local(self.plan, first.due_date))
+        # The second installment is missed: the sweep breaks the plan.
+        self.last = datetime.combine(installments[1].due_date + timedelta(days=4), time(2, 0), UTC)
+        self.attempt("no_answer", low=1, high=5)
+        self.attempt("refused", note_kind="refused", low=1, high=5)
+
+    def story_dispute(self) -> None:
+        self.prelude((0, 2))
+        self.attempt("dispute", note_kind="dispute", low=2, high=30)
+
+    def story_legal(self) -> None:
+        self.prelude((2, 3))
+        self.attempt("refused", note_kind="refused", low=3, high=10)
+        when = self.p.days_after(self.plan, self.last, 10, 20)
+        text = "Referred to panel solicitors: no response to the letter before action."
+        self.p.at(when, _hold(self.plan.key, "sam", "legal", text))
+        self.p.at(when + timedelta(minutes=1), _set_status(self.plan.key, "legal"))
+        self.p.at(when + timedelta(minutes=2), _note_by(self.plan.key, "sam", text))
+        self.last = when + timedelta(minutes=2)
+
+    def story_settled(self) -> None:
+        self.prelude((1, 2))
+        self.attempt("right_party", note_kind="right_party", low=2, high=10)
+        share = self.rng.choice((60, 65, 70, 75, 80))
+        amount = self.balance * share // 100 // 100 * 100
+        paid_at = self.p.days_after(self.plan, self.last, 3, 12)
+        self.pay(amount, paid_at)
+        text = (
+            f"Settlement in full and final: {share}% accepted by the client, remainder waived."
+            if self.plan.country != "CN"
+            else f"客户同意按{share}%一次性结清，余款减免。"
+        )
+        self.p.at(paid_at + timedelta(hours=1), _set_status(self.plan.key, "settled"))
+        self.p.at(paid_at + timedelta(hours=1, minutes=1), _note_by(self.plan.key, "sam", text))
+        self.last = paid_at + timedelta(hours=1, minutes=1)
+
+    def story_paid(self) -> None:
+        self.prelude((1, 2))
+        if self.rng.random() < 0.5:
+            on = self.p.days_after(self.plan, self.last, 2, 10)
+            due = on.date() + timedelta(days=self.rng.randint(3, 10))
+            self.promise(on, due, self.balance)
+            self.pay(self.balance, self.p.local(self.plan, due - timedelta(days=1)))
+        else:
+            # "I already paid": the follow-up checks the bank feed, which then shows the money.
+            said = self.attempt("paid", note_kind="right_party", low=2, high=10)
+            self.pay(self.balance, said + timedelta(hours=20))
+
+    def story_written_off(self) -> None:
+        self.attempt("disconnected", low=2, high=6)
+        if len(self.plan.phones) > 1:
+            self.attempt("wrong_number", phone=self.plan.phones[-1], low=1, high=6)
+        self.attempt("no_answer", low=3, high=9)
+        when = self.p.days_after(self.plan, self.last, 15, 30)
+        self.p.at(when, _set_status(self.plan.key, "written_off"))
+        self.p.at(
+            when + timedelta(minutes=1),
+            _note_by(
+                self.plan.key,
+                "sam",
+                "No trace: numbers dead, mail returned. Written off on the client's instruction.",
+            ),
+        )
+        self.last = when + timedelta(minutes=1)
+
+    def story_closed(self) -> None:
+        self.prelude((1, 2))
+        when = self.p.days_after(self.plan, self.last, 5, 20)
+        self.p.at(when, _set_status(self.plan.key, "closed"))
+        self.p.at(
+            when + timedelta(minutes=1),
+            _note_by(self.plan.key, "sam", "Client recalled the account (sold to another agency)."),
+        )
+        self.last = when + timedelta(minutes=1)
+
+    def story_cease(self) -> None:
+        self.prelude((1, 3))
+        self.attempt("cease", low=2, high=8)
+        self.p.at(
+            self.last + timedelta(minutes=5),
+            _note_by(self.plan.key, None, "Debtor asked in writing that we stop calling."),
+        )
+        self.last += timedelta(minutes=5)
+
+    def story_hardship(self) -> None:
+        self.prelude((1, 2))
+        self.attempt("hardship", note_kind="hardship", low=2, high=12)
+
+    def story_deceased(self) -> None:
+        self.prelude((1, 2))
+        self.attempt("deceased", low=2, high=12)
+
+    def story_bankrupt(self) -> None:
+        self.prelude((1, 2))
+        self.attempt("bankrupt", low=2, high=12)
+
+    def story_complaint(self) -> None:
+        self.prelude((1, 2))
+        self.attempt("right_party", note_kind="refused", low=2, high=8)
+        when = self.p.days_after(self.plan, self.last, 1, 3)
+        self.p.at(
+            when,
+            _hold(
+                self.plan.key, None, "complaint", "Complained about call frequency; under review."
+            ),
+        )
+        self.last = when
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, 28))
+
+
+# --- building ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    cases: int
+    statuses: dict[str, int]
+    countries: dict[str, int]
+
+
+def build_demo(path: Path, *, cases: int = DEMO_CASES, seed: int = DEMO_SEED) -> DemoSummary:
+    """Write a fresh demo database at `path` (replacing any file there)."""
+    target = Path(path)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    rng = random.Random(seed)
+    planner = _Planner(rng)
+    names = list(STORYLINES)
+    plans: list[_CasePlan] = []
+    for number in range(cases):
+        storyline = (
+            names[number]
+            if number < len(names)
+            else rng.choices(names, weights=list(STORYLINES.values()))[0]
+        )
+        plan = planner.case(storyline)
+        plans.append(plan)
+        _Story(planner, plan).run()
+    _plan_moves(planner, plans)
+    day = HISTORY_START
+    while day < DEMO_NOW:
+        planner.at(day + timedelta(minutes=5), _sweep)
+        day += timedelta(days=1)
+
+    settings = Settings()
+    store = db.open_store(target)
+    try:
+        db.upgrade(store)
+        world = _World(settings=settings)
+        with store.write() as session:
+            _create_users(world, session)
+        _run_events(store, world, planner.events)
+        with store.write() as session:
+            # The instant the demo opens at: judge promises, and bring every cached queue place
+            # (days past due, time since the last attempt) up to that moment.
+            promises.sweep(session=session, now=DEMO_NOW, settings=settings)
+            for case in session.exec(select(Case).order_by(col(Case.client_ref))):
+                scoring.refresh_case(session=session, case=case, now=DEMO_NOW, settings=settings)
+        summary = _summary(store)
+    finally:
+        store.dispose()
+    _compact(target)
+    return summary
+
+
+def _create_users(world: _World, session: Session) -> None:
+    created = HISTORY_START - timedelta(days=7)
+    root: Actor | None = None
+    for username, role, display, zone in USERS:
+        actor = accounts.create_user(
+            session=session,
+            now=created,
+            username=username,
+            password=DEMO_PASSWORD,
+            role=role,
+            display_name=display,
+            time_zone=zone,
+            by=root,
+        )
+        root = root or actor
+        world.users[username] = actor
+
+
+def _plan_moves(planner: _Planner, plans: list[_CasePlan]) -> None:
+    """Mid-October alice goes on a week's leave: sam moves some of her open cases to bob, and
+    returns two to the pool. Later events use whoever holds the case then."""
+    moved_on = datetime(2026, 10, 15, 2, 0, tzinfo=UTC)
+    movable = [
+        p
+        for p in plans
+        if p.agent == "alice"
+        and p.placed_at < moved_on - timedelta(days=1)
+        and p.storyline in ("active", "callback", "promised", "broken", "plan")
+    ]
+    chosen = planner.rng.sample(movable, min(12, len(movable)))
+    if chosen:
+        planner.at(
+            moved_on,
+            _assign([p.key for p in chosen], "bob", "workload balance: alice on leave next week"),
+        )
+    # New placements (no history yet) go back to the pool for the supervisor to hand out.
+    fresh = [p for p in plans if p.storyline == "new" and p.agent == "alice"]
+    pooled = planner.rng.sample(fresh, min(2, len(fresh)))
+    latest = max((p.placed_at for p in pooled), default=None)
+    if latest is not None and latest + timedelta(hours=2) < _LAST_ACTION:
+        planner.at(
+            latest + timedelta(hours=2),
+            _assign([p.key for p in pooled], None, "back to the pool: rota change"),
+        )
+
+
+def _run_events(store: db.Store, world: _World, events: list[_Event]) -> None:
+    """Replay the events in time order, one write transaction per simulated day."""
+    heapq.heapify(events)
+    while events:
+        current_day = events[0].at.date()
+        with store.write() as session:
+            while events and events[0].at.date() == current_day:
+                event = heapq.heappop(events)
+                event.run(world, session, event.at)
+
+
+def _summary(store: db.Store) -> DemoSummary:
+    with store.read() as session:
+        statuses: dict[str, int] = {}
+        countries: dict[str, int] = {}
+        rows = session.exec(
+            select(Case.status, Debtor.country).join(Debtor, col(Debtor.id) == col(Case.debtor_id))
+        ).all()
+        for status, country in rows:
+            statuses[status] = statuses.get(status, 0) + 1
+            countries[country] = countries.get(country, 0) + 1
+    return DemoSummary(cases=len(rows), statuses=statuses, countries=countries)
+
+
+def _compact(path: Path) -> None:
+    # One self-contained file: no WAL beside it, free pages dropped.
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA journal_mode=DELETE")
+        connection.execute("VACUUM")
+    finally:
+        connection.close()
+
+
+# --- using the demo -----------------------------------------------------------------------------
+
+
+def shipped_demo() -> Path | None:
+    """The repository's `sample_db/demo.db`, when the package runs from a checkout."""
+    candidate = Path(__file__).resolve().parents[2] / "sample_db" / "demo.db"
+    return candidate if candidate.is_file() else None
+
+
+def _cached_demo() -> Path:
+    """Without the repository (an installed package), build the demo once per version and keep it
+    in the user cache folder."""
+    import platformdirs
+
+    from collector_tui import __version__
+
+    folder = Path(platformdirs.user_cache_dir("collector-tui", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    cached = folder / f"demo-{__version__}.db"
+    if not cached.is_file():
+        building = folder / f".demo-{__version__}.building.db"
+        build_demo(building, cases=DEMO_CASES)
+        building.replace(cached)
+    return cached
+
+
+def fresh_demo_copy(folder: Path) -> Path:
+    """A demo database of our own in `folder`: a copy of the shipped file (brought up to the
+    current schema), or of one built once when the repository's file is not at hand."""
+    target = Path(folder) / "demo.db"
+    source = shipped_demo() or _cached_demo()
+    # The backup API copies a consistent state even if someone has the file open in WAL mode.
+    reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    writer = sqlite3.connect(target)
+    try:
+        reader.backup(writer)
+    finally:
+        writer.close()
+        reader.close()
+    store = db.open_store(target)
+    try:
+        db.upgrade(store)
+    finally:
+        store.dispose()
+    return target
+
+
+def canonical_dump(store: db.Store) -> dict[str, list[tuple[Any, ...]]]:
+    """The demo's content without row ids or password salts: equal for two builds of one seed."""
+    with store.read() as session:
+        user = {u.id: u.username for u in session.exec(select(User))}
+        ref = {c.id: f"{c.client}/{c.client_ref}" for c in session.exec(select(Case))}
+        debtor_name = {d.id: d.name for d in session.exec(select(Debtor))}
+        plan_case = {p.id: ref[p.case_id] for p in session.exec(select(PaymentPlan))}
+
+        def rows(statement: Any, shape: Callable[[Any], tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+            return sorted((shape(row) for row in session.exec(statement)), key=repr)
+
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "users": rows(
+                select(User), lambda u: (u.username, u.display_name, u.role, u.time_zone, u.active)
+            ),
+            "debtors": rows(
+                select(Debtor),
+                lambda d: (
+                    d.name,
+                    d.kind,
+                    d.country,
+                    d.address,
+                    d.language,
+                    d.risk_grade,
+                    d.deceased,
+                    d.bankrupt,
+                ),
+            ),
+            "phones": rows(
+                select(Phone),
+                lambda p: (
+                    debtor_name[p.debtor_id],
+                    p.e164,
+                    p.raw,
+                    p.kind,
+                    p.is_primary,
+                    p.valid,
+                    p.time_zones,
+                    p.do_not_call,
+                ),
+            ),
+            "cases": rows(
+                select(Case),
+                lambda c: (
+                    ref[c.id],
+                    debtor_name[c.debtor_id],
+                    c.currency,
+                    c.principal,
+                    c.fees,
+                    c.interest,
+                    c.balance,
+                    c.due_date.isoformat(),
+                    c.placed_date.isoformat(),
+                    c.status,
+                    user.get(c.assigned_to_id),
+                    c.queue_tier,
+                    c.priority,
+                    c.score,
+                    iso(c.next_action_at),
+                    iso(c.last_attempt_at),
+                    iso(c.last_contact_at),
+                    c.routed_reason,
+                    c.version,
+                ),
+            ),
+            "invoices": rows(
+                select(Invoice),
+                lambda i: (
+                    ref[i.case_id],
+                    i.number,
+                    i.due_date.isoformat(),
+                    i.amount,
+                    i.open_amount,
+                ),
+            ),
+            "activities": rows(
+                select(Activity),
+                lambda a: (
+                    ref[a.case_id],
+                    user.get(a.user_id),
+                    iso(a.occurred_at),
+                    a.channel,
+                    a.direction,
+                    a.phone_e164,
+                    a.disposition,
+                    a.note,
+                    a.duration_s,
+                ),
+            ),
+            "promises": rows(
+                select(Promise),
+                lambda p: (
+                    ref[p.case_id],
+                    p.plan_id is not None,
+                    p.amount,
+                    p.paid_amount,
+                    p.due_date.isoformat(),
+                    p.grace_days,
+                    p.status,
+                    iso(p.resolved_at),
+                ),
+            ),
+            "plans": rows(select(PaymentPlan), lambda p: (plan_case[p.id], p.status)),
+            "payments": rows(
+                select(Payment),
+                lambda p: (
+                    ref[p.case_id],
+                    p.amount,
+                    p.received_on.isoformat(),
+                    p.method,
+                    p.reference,
+                    user.get(p.recorded_by_id),
+                ),
+            ),
+            "follow_ups": rows(
+                select(FollowUp),
+                lambda f: (
+                    ref[f.case_id],
+                    user.get(f.owner_id),
+                    iso(f.due_at),
+                    f.reason,
+                    iso(f.done_at),
+                ),
+            ),
+            "holds": rows(
+                select(Hold),
+                lambda h: (ref[h.case_id], h.kind, h.reason, iso(h.placed_at), iso(h.released_at)),
+            ),
+            "assignments": rows(
+                select(Assignment),
+                lambda a: (
+                    ref[a.case_id],
+                    user.get(a.from_user_id),
+                    user.get(a.to_user_id),
+                    user.get(a.moved_by_id),
+                    iso(a.at),
+                    a.reason,
+                ),
+            ),
+            "audit": rows(
+                select(AuditEvent),
+                lambda e: (iso(e.at), user.get(e.user_id), e.entity, e.action),
+            ),
+        }

@@ -1,0 +1,260 @@
+"""CSV exports of cases and activities, for clients, auditors and supervisors' scripts (§7).
+
+Rows are streamed from the database in batches and written as they come, so a million cases never
+sit in memory. The file appears only when complete: rows go to a temporary file beside the target
+that replaces it at the end, so a failed export leaves no half-written file behind.
+
+Money is a decimal string in the case's currency ("1234.50"), instants are ISO 8601 in UTC, and
+text that a spreadsheet would run as a formula (a debtor named "=HYPERLINK(...)") is prefixed with
+an apostrophe, the usual defence against CSV injection.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from collector_tui.models import Activity, Case, Debtor, User
+from collector_tui.money import Money, MoneyError
+from collector_tui.services.accounts import Actor
+from collector_tui.services.errors import InvalidInput
+
+CASE_COLUMNS: tuple[str, ...] = (
+    "case_id",
+    "client",
+    "client_ref",
+    "debtor_name",
+    "debtor_type",
+    "country",
+    "currency",
+    "principal",
+    "fees",
+    "interest",
+    "balance",
+    "due_date",
+    "placed_date",
+    "status",
+    "assigned_to",
+    "risk_grade",
+    "queue_tier",
+    "score",
+    "next_action_at",
+    "last_attempt_at",
+    "last_contact_at",
+    "routed_reason",
+)
+ACTIVITY_COLUMNS: tuple[str, ...] = (
+    "activity_id",
+    "occurred_at",
+    "case_id",
+    "client",
+    "client_ref",
+    "user",
+    "channel",
+    "direction",
+    "phone",
+    "disposition",
+    "duration_s",
+    "with_consent",
+    "note",
+    "voids_id",
+)
+BATCH_ROWS = 1000
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str | None) -> str:
+    if not value:
+        return ""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _amount(minor: int, currency: str) -> str:
+    try:
+        return Money(minor, currency).decimal_string()
+    except (MoneyError, TypeError):  # a currency babel does not know: keep the exact figure
+        return f"{minor} (minor units)"
+
+
+def _instant(value: datetime | None) -> str:
+    return value.astimezone(UTC).isoformat() if value is not None else ""
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+@contextmanager
+def _atomic_csv(path: Path, bom: bool) -> Iterator[IO[str]]:
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise InvalidInput(f"{target} is a folder: name a file to write", field="path")
+    if not folder.is_dir():
+        raise InvalidInput(f"no folder {folder} to write {target.name} in", field="path")
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
+    try:
+        with os.fdopen(
+            descriptor, "w", encoding="utf-8-sig" if bom else "utf-8", newline=""
+        ) as handle:
+            yield handle
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _write(path: Path, bom: bool, header: tuple[str, ...], rows: Iterable[list[str]]) -> int:
+    count = 0
+    with _atomic_csv(path, bom) as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(row)
+            count += 1
+    return count
+
+
+def _stream(session: Session, statement: Any) -> Iterator[Any]:
+    # yield_per makes the driver hand rows over in batches instead of fetching them all.
+    yield from session.execute(statement.execution_options(yield_per=BATCH_ROWS))
+
+
+def export_cases(
+    *, session: Session, path: Path, bom: bool = False, actor: Actor | None = None
+) -> int:
+    """Write one row per case (an agent's own cases only; every case for supervisors and for
+    `actor=None`, the scripts' way). Returns the number of cases written."""
+    statement = (
+        select(
+            Case.id,
+            Case.client,
+            Case.client_ref,
+            Debtor.name,
+            Debtor.kind,
+            Debtor.country,
+            Case.currency,
+            Case.principal,
+            Case.fees,
+            Case.interest,
+            Case.balance,
+            Case.due_date,
+            Case.placed_date,
+            Case.status,
+            User.username,
+            Debtor.risk_grade,
+            Case.queue_tier,
+            Case.score,
+            Case.next_action_at,
+            Case.last_attempt_at,
+            Case.last_contact_at,
+            Case.routed_reason,
+        )
+        .join(Debtor, col(Debtor.id) == col(Case.debtor_id))
+        .outerjoin(User, col(User.id) == col(Case.assigned_to_id))
+        .order_by(col(Case.client), col(Case.client_ref))
+    )
+    if actor is not None and not actor.is_supervisor:
+        statement = statement.where(Case.assigned_to_id == actor.user_id)
+
+    def rows() -> Iterator[list[str]]:
+        for r in _stream(session, statement):
+            currency = r[6]
+            yield [
+                str(r[0]),
+                _text(r[1]),
+                _text(r[2]),
+                _text(r[3]),
+                r[4],
+                r[5],
+                currency,
+                _amount(r[7], currency),
+                _amount(r[8], currency),
+                _amount(r[9], currency),
+                _amount(r[10], currency),
+                _day(r[11]),
+                _day(r[12]),
+                r[13],
+                r[14] or "",
+                r[15] or "",
+                str(r[16]),
+                str(r[17]),
+                _instant(r[18]),
+                _instant(r[19]),
+                _instant(r[20]),
+                _text(r[21]),
+            ]
+
+    return _write(path, bom, CASE_COLUMNS, rows())
+
+
+def export_activities(
+    *,
+    session: Session,
+    path: Path,
+    bom: bool = False,
+    actor: Actor | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Write one row per activity (contact attempts and notes), oldest first, optionally within
+    [since, until). An agent gets the activities of their own cases. Returns the row count."""
+    author = aliased(User)
+    statement = (
+        select(
+            Activity.id,
+            Activity.occurred_at,
+            Case.id,
+            Case.client,
+            Case.client_ref,
+            author.username,
+            Activity.channel,
+            Activity.direction,
+            Activity.phone_e164,
+            Activity.disposition,
+            Activity.duration_s,
+            Activity.with_consent,
+            Activity.note,
+            Activity.voids_id,
+        )
+        .join(Case, col(Case.id) == col(Activity.case_id))
+        .outerjoin(author, col(author.id) == col(Activity.user_id))
+        .order_by(col(Activity.occurred_at), col(Activity.id))
+    )
+    if actor is not None and not actor.is_supervisor:
+        statement = statement.where(Case.assigned_to_id == actor.user_id)
+    if since is not None:
+        statement = statement.where(col(Activity.occurred_at) >= since)
+    if until is not None:
+        statement = statement.where(col(Activity.occurred_at) < until)
+
+    def rows() -> Iterator[list[str]]:
+        for r in _stream(session, statement):
+            yield [
+                str(r[0]),
+                _instant(r[1]),
+                str(r[2]),
+                _text(r[3]),
+                _text(r[4]),
+                r[5] or "",
+                r[6],
+                r[7],
+                r[8] or "",
+                r[9] or "",
+                "" if r[10] is None else str(r[10]),
+                "yes" if r[11] else "no",
+                _text(r[12]),
+                str(r[13]) if isinstance(r[13], uuid.UUID) else "",
+            ]
+
+    return _write(path, bom, ACTIVITY_COLUMNS, rows())
