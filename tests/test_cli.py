@@ -436,6 +436,50 @@ def test_payment_reduces_the_balance(
     assert _count(store, Payment) == 1
 
 
+def test_report_aging_json_through_the_command_line(
+    run: Run, db_path: str, place: Callable[..., Case]
+) -> None:
+    place("P-1")  # 1,000.00 CNY, due 2026-09-01: 80 days past due on 2026-11-20
+    place("P-2", currency="USD", country="US", principal=12_345)
+
+    code, out, err = run("--db", db_path, "--user", "sam", "--now", NOW, "report", "aging",
+                         "--json")  # fmt: skip
+
+    assert (code, err) == (0, "")
+    rows = {(r["currency"], r["bucket"]): r for r in json.loads(out)}
+    assert rows[("CNY", "61-90")] == {"currency": "CNY", "bucket": "61-90", "count": 1,
+                                      "balance": "1000.00"}  # fmt: skip
+    assert rows[("USD", "61-90")]["balance"] == "123.45"
+    assert all(r["count"] == 0 for k, r in rows.items() if k[1] != "61-90")
+
+
+def test_import_payments_posts_and_a_bad_file_changes_nothing(
+    run: Run, db_path: str, store: db.Store, place: Callable[..., Case], tmp_path: Path
+) -> None:
+    place("P-1")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("client_ref,amount,date,reference\nP-1,100.00,2026-11-19,B-1\n"
+                   "P-1,abc,2026-11-19,B-2\n", encoding="utf-8")  # fmt: skip
+
+    code, out, err = run("--db", db_path, "--user", "sam", "--now", NOW, "import", "payments",
+                         str(bad))  # fmt: skip
+
+    assert code == 1
+    assert "line 3" in err and "Traceback" not in err
+    assert _count(store, Payment) == 0
+
+    good = tmp_path / "good.csv"
+    good.write_text("client_ref,amount,date,reference\nP-1,100.00,2026-11-19,B-1\n",
+                    encoding="utf-8")  # fmt: skip
+    for _ in range(2):  # idempotent on the reference
+        code, out, err = run("--db", db_path, "--user", "sam", "--now", NOW, "import",
+                             "payments", str(good))  # fmt: skip
+        assert (code, err) == (0, "")
+    assert _count(store, Payment) == 1
+    with store.read() as session:
+        assert session.exec(select(Case.balance)).one() == 90_000
+
+
 def test_assign_by_supervisor_works_and_by_agent_is_refused(
     run: Run, db_path: str, store: db.Store, users: dict[str, Any], place: Callable[..., Case]
 ) -> None:

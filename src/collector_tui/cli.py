@@ -218,6 +218,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("file", metavar="FILE.csv", type=Path)
     export.add_argument("--bom", action="store_true", help="start with a UTF-8 BOM (Excel)")
     export.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    from collector_tui import cli_report
+
+    cli_report.add_commands(
+        commands,
+        parents=[common],
+        import_subparsers=import_commands,
+        report_handler=_cmd_report,
+        import_handler=_cmd_import_payments,
+    )
     return parser
 
 
@@ -571,6 +581,33 @@ def _cmd_import_cases(ctx: _Context) -> int:
     elif rejected_count and args.rejects is not None:
         ctx.print(f"bad rows written to {_show(str(args.rejects))}")
     return 0
+
+
+def _cmd_import_payments(ctx: _Context) -> int:
+    from collector_tui.cli_report import run_import_payments
+
+    return run_import_payments(
+        ctx.args,
+        store=ctx.open(),
+        settings=ctx.load_settings(),
+        now=ctx.now(),
+        actor=ctx.actor(),
+        out=ctx.out,
+        err=ctx.err,
+    )
+
+
+def _cmd_report(ctx: _Context) -> int:
+    from collector_tui.cli_report import run_report
+
+    return run_report(
+        ctx.args,
+        store=ctx.open(),
+        settings=ctx.load_settings(),
+        now=ctx.now(),
+        actor=ctx.actor(),
+        out=ctx.out,
+    )
 
 
 def _queue_line(position: str, entry: QueueEntry, zone: str) -> str:

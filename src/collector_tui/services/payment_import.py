@@ -1,0 +1,596 @@
+"""Payment import: a bank's or client's file of money received, posted to the cases (§7).
+
+The file is read exactly as a placement file is (services.importer: a byte order mark decides the
+encoding, else strict UTF-8, else GB18030; comma, semicolon or tab; headers matched
+case-insensitively through aliases). Columns:
+
+    client_ref (or case_id; optional client when a reference exists at several clients),
+    amount, date (received_on), reference, optional method and currency.
+
+All or nothing: every row is checked against the database first (unknown or ambiguous case, a case
+the acting agent does not hold, bad or over-precise amount, bad or future date, a currency other
+than the case's, more than the balance left, counting the file's earlier rows for the same case),
+and only a clean file is posted, each row through `promises.post_payment` (which pays into the
+promises, keeps them, updates invoices, status and queue place, and audits), all in ONE write
+transaction. When any row is refused, `PaymentImportRejected` carries the report and nothing is
+written.
+
+Idempotent on the payment reference: a row whose reference is already recorded on its case (or on
+an earlier row of the file for the same case) is a duplicate, counted and skipped, so importing
+the same file twice posts nothing the second time. A reference is therefore required on every row;
+the same reference with a different amount is refused, not skipped, since it means one of the two
+is wrong.
+
+A dry run goes through the very same posting and then rolls back, so it refuses exactly what a
+real run would refuse.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import NamedTuple, cast
+
+from sqlmodel import Session, col, select
+
+from collector_tui.config import Settings
+from collector_tui.db import Store
+from collector_tui.models import Case, Payment
+from collector_tui.money import Money, MoneyError, format_plain, minor_digits, normalize_currency
+from collector_tui.services import importer, promises
+from collector_tui.services.accounts import Actor
+from collector_tui.services.errors import ServiceError
+from collector_tui.services.importer import RowError
+
+__all__ = [
+    "PaymentImportRejected",
+    "PaymentImportReport",
+    "RowError",
+    "import_payments",
+]
+
+_LOOKUP_CHUNK = 500  # values per IN (...): under every backend's bound-parameter limit
+_MAX_REFERENCE = 100  # Payment.reference
+_MAX_METHOD = 32  # Payment.method
+_MAX_CLIENT_REF = 100
+
+# Canonical column -> header spellings (compared after importer's header normalisation). Unlike a
+# placement file, "reference" here is the payment's own reference, not the client's account.
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "client": ("client", "creditor", "client_name", "creditor_name", "委托方", "债权人"),
+    "client_ref": (
+        "client_ref",
+        "client_reference",
+        "case_ref",
+        "case_reference",
+        "account",
+        "account_no",
+        "account_number",
+        "合同号",
+        "账号",
+        "案件编号",
+    ),
+    "case_id": ("case_id", "case", "case_uuid", "案件id"),
+    "amount": (
+        "amount",
+        "paid",
+        "amount_paid",
+        "paid_amount",
+        "payment",
+        "payment_amount",
+        "金额",
+        "还款金额",
+        "付款金额",
+        "实收金额",
+        "到账金额",
+    ),
+    "received_on": (
+        "received_on",
+        "date",
+        "received",
+        "received_date",
+        "paid_on",
+        "payment_date",
+        "value_date",
+        "日期",
+        "还款日期",
+        "付款日期",
+        "到账日期",
+    ),
+    "reference": (
+        "reference",
+        "payment_reference",
+        "payment_ref",
+        "ref",
+        "bank_reference",
+        "bank_ref",
+        "transaction_id",
+        "transaction",
+        "txn_id",
+        "流水号",
+        "交易流水号",
+        "参考号",
+    ),
+    "method": ("method", "payment_method", "channel", "支付方式", "还款方式", "付款方式"),
+    "currency": ("currency", "ccy", "币种", "货币"),
+}
+_CANONICAL: dict[str, str] = {
+    alias: column for column, aliases in _ALIASES.items() for alias in aliases
+}
+
+# A file imported without a user (a scheduled job with access to the database file) acts with
+# every case in reach and records no user on the payments.
+_SYSTEM_ACTOR = Actor(
+    user_id=cast(uuid.UUID, None),
+    username="system",
+    display_name="payment import",
+    role="admin",
+    time_zone="UTC",
+)
+
+
+@dataclass(frozen=True)
+class PaymentImportReport:
+    rows: int  # data rows in the file
+    posted: int  # payments posted (in a dry run: that would be posted)
+    duplicates: int  # rows whose reference was already recorded on the case: skipped
+    rejected: tuple[RowError, ...]
+    dry_run: bool
+    encoding: str  # "utf-8", "utf-8-sig", "utf-16", "gb18030"
+    delimiter: str = ","
+    totals: tuple[tuple[str, int], ...] = ()  # (currency, minor units) posted, per currency
+
+
+class PaymentImportRejected(ServiceError):
+    """Some rows are bad: nothing was written; `.report.rejected` lists every bad line."""
+
+    def __init__(self, report: PaymentImportReport) -> None:
+        count = len(report.rejected)
+        first = report.rejected[0]
+        rows = "row" if count == 1 else "rows"
+        super().__init__(f"{count} bad {rows}; first: line {first.line}: {first.reason}")
+        self.report = report
+
+
+class _DryRun(Exception):
+    """Raised inside the write unit to roll a dry run back."""
+
+
+class _Bad(Exception):
+    """A row's first problem; becomes a RowError."""
+
+
+class _RawRow(NamedTuple):
+    line: int
+    client: str | None
+    client_ref: str | None
+    case_id: uuid.UUID | None
+    amount: str
+    amount_header: str
+    received_on: date
+    reference: str
+    method: str | None
+    currency: str | None
+
+
+class _Posting(NamedTuple):
+    line: int
+    case_id: uuid.UUID
+    currency: str
+    amount: int
+    received_on: date
+    reference: str
+    method: str | None
+
+
+@dataclass(frozen=True)
+class _File:
+    encoding: str
+    delimiter: str
+    rows: list[_RawRow]
+    errors: list[RowError]
+    data_rows: int
+
+
+# --- reading the file ----------------------------------------------------------------------------
+
+
+def _shown(text: str, limit: int = 32) -> str:
+    text = " ".join(text.split())
+    text = "".join(char if char.isprintable() else "?" for char in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _layout(header: list[str]) -> dict[str, int]:
+    index: dict[str, int] = {}
+    for position, name in enumerate(header):
+        column = _CANONICAL.get(importer._header_key(name))
+        if column is None:
+            continue  # the bank's other columns are its business
+        if column in index:
+            first = header[index[column]].strip()
+            raise ServiceError(
+                f"columns {first!r} and {name.strip()!r} both mean {column}: keep one"
+            )
+        index[column] = position
+    missing = []
+    if "client_ref" not in index and "case_id" not in index:
+        missing.append("client_ref (or case_id)")
+    missing.extend(c for c in ("amount", "received_on", "reference") if c not in index)
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        names = ", ".join("date (received_on)" if c == "received_on" else c for c in missing)
+        raise ServiceError(f"missing column{plural}: {names}")
+    return index
+
+
+def _row(line: int, fields: list[str], header: list[str], index: dict[str, int]) -> _RawRow:
+    if len(fields) > len(header) and any(f.strip() for f in fields[len(header) :]):
+        raise _Bad(
+            f"{len(fields)} fields but the header has {len(header)}"
+            " (a value containing the delimiter needs quotes)"
+        )
+
+    def value(column: str) -> str:
+        position = index.get(column)
+        if position is None or position >= len(fields):
+            return ""
+        return fields[position].strip()
+
+    case_text = value("case_id")
+    client_ref = value("client_ref") or None
+    case_id: uuid.UUID | None = None
+    if case_text:
+        try:
+            case_id = uuid.UUID(case_text)
+        except ValueError:
+            raise _Bad(f"bad case_id '{_shown(case_text)}'") from None
+    elif client_ref is None:
+        raise _Bad("missing client_ref")
+    if client_ref is not None and len(client_ref) > _MAX_CLIENT_REF:
+        raise _Bad(f"client_ref is longer than {_MAX_CLIENT_REF} characters")
+
+    amount = value("amount")
+    if not amount:
+        raise _Bad("missing amount")
+    date_text = value("received_on")
+    if not date_text:
+        raise _Bad("missing date")
+    received_on = importer._parse_date(date_text)
+    if received_on is None:
+        raise _Bad(f"bad date '{_shown(date_text)}': use YYYY-MM-DD")
+    reference = value("reference")
+    if not reference:
+        raise _Bad("missing reference (it keeps a second import from posting the payment twice)")
+    if len(reference) > _MAX_REFERENCE:
+        raise _Bad(f"reference is longer than {_MAX_REFERENCE} characters")
+    method = value("method") or None
+    if method is not None and len(method) > _MAX_METHOD:
+        raise _Bad(f"method is longer than {_MAX_METHOD} characters")
+    amount_position = index["amount"]
+    return _RawRow(
+        line=line,
+        client=value("client") or None,
+        client_ref=client_ref,
+        case_id=case_id,
+        amount=amount,
+        amount_header=header[amount_position],
+        received_on=received_on,
+        reference=reference,
+        method=method,
+        currency=value("currency") or None,
+    )
+
+
+def _read(path: Path) -> _File:
+    text, encoding = importer._decode(Path(path))
+    if not text.strip():
+        raise ServiceError(f"{Path(path).name} is empty")
+    delimiter = importer._sniff_delimiter(text.lstrip("\r\n"))
+    records = importer._records(text, delimiter)
+    header: list[str] | None = None
+    index: dict[str, int] = {}
+    for _, fields in records:
+        if not importer._blank(fields):
+            header = fields
+            index = _layout(fields)
+            break
+    if header is None:
+        raise ServiceError(f"{Path(path).name} is empty")
+    rows: list[_RawRow] = []
+    errors: list[RowError] = []
+    data_rows = 0
+    for line, fields in records:
+        if importer._blank(fields):
+            continue
+        data_rows += 1
+        try:
+            rows.append(_row(line, fields, header, index))
+        except _Bad as problem:
+            errors.append(RowError(line, str(problem)))
+    return _File(encoding, delimiter, rows, errors, data_rows)
+
+
+# --- checking against the database ---------------------------------------------------------------
+
+
+def _chunks(values: Iterable[object]) -> Iterator[list[object]]:
+    batch: list[object] = []
+    for item in dict.fromkeys(values):
+        batch.append(item)
+        if len(batch) == _LOOKUP_CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _CaseFacts(NamedTuple):
+    id: uuid.UUID
+    client: str
+    client_ref: str
+    currency: str
+    balance: int
+    assigned_to_id: uuid.UUID | None
+
+
+def _cases(
+    session: Session, rows: list[_RawRow]
+) -> tuple[dict[uuid.UUID, _CaseFacts], dict[str, list[_CaseFacts]]]:
+    columns = (
+        col(Case.id),
+        col(Case.client),
+        col(Case.client_ref),
+        col(Case.currency),
+        col(Case.balance),
+        col(Case.assigned_to_id),
+    )
+    by_id: dict[uuid.UUID, _CaseFacts] = {}
+    by_ref: dict[str, list[_CaseFacts]] = defaultdict(list)
+    for batch in _chunks(r.case_id for r in rows if r.case_id is not None):
+        for found in session.execute(select(*columns).where(col(Case.id).in_(batch))):
+            by_id[found[0]] = _CaseFacts(*found)
+    for batch in _chunks(r.client_ref for r in rows if r.case_id is None and r.client_ref):
+        for found in session.execute(select(*columns).where(col(Case.client_ref).in_(batch))):
+            by_ref[found[2]].append(_CaseFacts(*found))
+    return by_id, by_ref
+
+
+def _recorded(
+    session: Session, case_ids: Iterable[uuid.UUID]
+) -> dict[tuple[uuid.UUID, str], int | None]:
+    """(case, reference) -> amount of the payments already recorded with a reference.
+
+    None for a reference seen only on a reversal row: recorded, but with no amount to compare.
+    """
+    found: dict[tuple[uuid.UUID, str], int | None] = {}
+    for batch in _chunks(case_ids):
+        statement = select(
+            col(Payment.case_id), col(Payment.reference), col(Payment.amount), col(Payment.voids_id)
+        ).where(col(Payment.case_id).in_(batch), col(Payment.reference).is_not(None))
+        for case_id, reference, amount, voids_id in session.execute(statement):
+            key = (case_id, reference)
+            if voids_id is None:
+                found[key] = amount
+            else:
+                found.setdefault(key, None)
+    return found
+
+
+def _money(minor: int, currency: str) -> str:
+    try:
+        return format_plain(Money(minor, currency))
+    except MoneyError:
+        return f"{minor} {currency} (minor units)"
+
+
+def _match_case(
+    row: _RawRow,
+    by_id: dict[uuid.UUID, _CaseFacts],
+    by_ref: dict[str, list[_CaseFacts]],
+    actor: Actor,
+) -> _CaseFacts:
+    mine_only = not actor.is_supervisor
+    where = " assigned to you" if mine_only else ""
+
+    def visible(case: _CaseFacts) -> bool:
+        # An agent learns nothing about cases that are not theirs: same message as unknown.
+        return not mine_only or case.assigned_to_id == actor.user_id
+
+    if row.case_id is not None:
+        case = by_id.get(row.case_id)
+        if case is None or not visible(case):
+            raise _Bad(f"no case {row.case_id}{where}")
+        if row.client_ref is not None and row.client_ref != case.client_ref:
+            raise _Bad(f"case_id is case {case.client_ref}, not '{_shown(row.client_ref)}'")
+        if row.client is not None and row.client != case.client:
+            raise _Bad(f"case_id is a case of {case.client}, not '{_shown(row.client)}'")
+        return case
+    assert row.client_ref is not None
+    candidates = [c for c in by_ref.get(row.client_ref, ()) if visible(c)]
+    if row.client is not None:
+        candidates = [c for c in candidates if c.client == row.client]
+    if not candidates:
+        of_client = f" of client '{_shown(row.client)}'" if row.client is not None else ""
+        raise _Bad(f"unknown case '{_shown(row.client_ref)}'{of_client}{where}")
+    if len(candidates) > 1:
+        clients = ", ".join(sorted(c.client for c in candidates))
+        raise _Bad(
+            f"client_ref '{_shown(row.client_ref)}' is a case of several clients ({clients}):"
+            " add a client column"
+        )
+    return candidates[0]
+
+
+def _amount(row: _RawRow, case: _CaseFacts, grouping: bool) -> int:
+    try:
+        code = normalize_currency(case.currency)
+        digits = minor_digits(code)
+    except MoneyError as error:  # pragma: no cover - cases are placed with known currencies
+        raise _Bad(str(error)) from None
+    if row.currency is not None:
+        try:
+            given = normalize_currency(row.currency)
+        except MoneyError:
+            raise _Bad(f"unknown currency '{_shown(row.currency)}'") from None
+        if given != code:
+            raise _Bad(f"currency {given} is not the case's currency {code}")
+    try:
+        minor = importer._amount(
+            row.amount, importer._Currency(code, digits, 10**digits), row.amount_header, grouping
+        )
+    except importer._Bad as problem:
+        raise _Bad(str(problem)) from None
+    if minor == 0:
+        raise _Bad("amount must be above zero")
+    return minor
+
+
+def _check(
+    session: Session,
+    rows: list[_RawRow],
+    *,
+    actor: Actor,
+    today: date,
+    grouping: bool,
+) -> tuple[list[_Posting], int, list[RowError]]:
+    """(payments to post, duplicates, errors) for the rows that parsed."""
+    by_id, by_ref = _cases(session, rows)
+    known_ids = set(by_id) | {c.id for cases in by_ref.values() for c in cases}
+    recorded = _recorded(session, known_ids)
+    postings: list[_Posting] = []
+    errors: list[RowError] = []
+    duplicates = 0
+    in_file: dict[tuple[uuid.UUID, str], tuple[int, int, date]] = {}  # -> line, amount, date
+    balance_left: dict[uuid.UUID, int] = {}
+    for row in rows:
+        try:
+            case = _match_case(row, by_id, by_ref, actor)
+            amount = _amount(row, case, grouping)
+            if row.received_on > today:
+                raise _Bad(f"date {row.received_on.isoformat()} is in the future")
+            key = (case.id, row.reference)
+            if key in recorded:
+                earlier = recorded[key]
+                if earlier is not None and earlier != amount:
+                    raise _Bad(
+                        f"reference '{_shown(row.reference)}' is already recorded on this case"
+                        f" with another amount ({_money(earlier, case.currency)})"
+                    )
+                duplicates += 1
+                continue
+            if key in in_file:
+                line, first_amount, first_date = in_file[key]
+                if (first_amount, first_date) != (amount, row.received_on):
+                    raise _Bad(
+                        f"reference '{_shown(row.reference)}' repeats line {line}"
+                        " with another amount or date"
+                    )
+                duplicates += 1
+                continue
+            left = balance_left.get(case.id, case.balance)
+            if amount > left:
+                earlier_rows = " after the file's earlier rows" if case.id in balance_left else ""
+                raise _Bad(
+                    f"amount {_money(amount, case.currency)} is above the balance"
+                    f" {_money(left, case.currency)} of case {case.client_ref}{earlier_rows}"
+                )
+        except _Bad as problem:
+            errors.append(RowError(row.line, str(problem)))
+            continue
+        balance_left[case.id] = left - amount
+        in_file[key] = (row.line, amount, row.received_on)
+        postings.append(
+            _Posting(
+                row.line,
+                case.id,
+                case.currency,
+                amount,
+                row.received_on,
+                row.reference,
+                row.method,
+            )
+        )
+    return postings, duplicates, errors
+
+
+# --- the import ----------------------------------------------------------------------------------
+
+
+def import_payments(
+    *,
+    store: Store,
+    path: Path,
+    now: datetime,
+    settings: Settings,
+    actor: Actor | None = None,
+    dry_run: bool = False,
+) -> PaymentImportReport:
+    """Check the whole file, then post every payment in one transaction (see the module doc).
+
+    Raises PaymentImportRejected (nothing written) when any row is bad, ServiceError when the file
+    cannot be read at all (unreadable, empty, not text, a required column missing).
+    """
+    parsed = _read(Path(path))
+    acting = actor if actor is not None else _SYSTEM_ACTOR
+    today = now.astimezone(UTC).date()
+
+    def report(
+        posted: int, duplicates: int, errors: list[RowError], totals: dict[str, int]
+    ) -> PaymentImportReport:
+        return PaymentImportReport(
+            rows=parsed.data_rows,
+            posted=posted,
+            duplicates=duplicates,
+            rejected=tuple(sorted(errors, key=lambda error: error.line)),
+            dry_run=dry_run,
+            encoding=parsed.encoding,
+            delimiter=parsed.delimiter,
+            totals=tuple(sorted(totals.items())),
+        )
+
+    result: PaymentImportReport | None = None
+    try:
+        with store.write() as session:
+            postings, duplicates, errors = _check(
+                session,
+                parsed.rows,
+                actor=acting,
+                today=today,
+                grouping=parsed.delimiter == ";",
+            )
+            errors = parsed.errors + errors
+            if errors:
+                raise PaymentImportRejected(report(0, duplicates, errors, {}))
+            totals: dict[str, int] = defaultdict(int)
+            for posting in postings:
+                try:
+                    promises.post_payment(
+                        session=session,
+                        now=now,
+                        actor=acting,
+                        case_id=posting.case_id,
+                        amount=posting.amount,
+                        received_on=posting.received_on,
+                        settings=settings,
+                        method=posting.method,
+                        reference=posting.reference,
+                    )
+                except ServiceError as refusal:
+                    # The checks above should have caught it; the service has the last word.
+                    errors.append(RowError(posting.line, str(refusal)))
+                    continue
+                totals[posting.currency] += posting.amount
+            if errors:
+                raise PaymentImportRejected(report(0, duplicates, errors, {}))
+            result = report(len(postings), duplicates, [], totals)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    assert result is not None
+    return result

@@ -1,0 +1,632 @@
+"""Supervisors' reports: aging, promises kept and broken, collections, agent activity, DSO (§1, §7).
+
+Every report is a read-only query that the database aggregates (GROUP BY); Python receives at most
+one row per group, or per calendar day where a day is the finest grain (collections, DSO), never
+the cases, promises or payments themselves, so the reports cost the same on a 1M-case book.
+
+Conventions shared by all reports:
+
+- Money is never summed across currencies: every row carries its currency.
+- Calendar dates are UTC dates: "today" is the UTC date of `now`, and a period [from, to] holds the
+  instants from `from` 00:00 UTC up to (not including) the day after `to`, 00:00 UTC. This matches
+  how services.promises judges promises; judging by each agent's own zone is a later refinement.
+- A period defaults to the last 30 days up to and including today.
+- Scoping: an agent's report covers the cases assigned to that agent now; supervisors and admins
+  see every case. Agent activity is also limited to the agent's own row.
+- Voids: a payment reversed by another row (`voids_id`, negative amount) counts net of its
+  reversals, on the day the original was received; a reversal row is never a payment by itself.
+  An activity corrected by a later row (its `voids_id`) is replaced by that row: one call counts
+  once, with its corrected disposition.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, null, or_, union_all
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from collector_tui.models import (
+    OPEN_STATUSES,
+    Activity,
+    Case,
+    Invoice,
+    Payment,
+    Promise,
+    PromiseStatus,
+    Role,
+    User,
+)
+from collector_tui.services.accounts import Actor
+from collector_tui.services.errors import InvalidInput
+
+__all__ = [
+    "AGING_BUCKETS",
+    "AgentActivityRow",
+    "AgingRow",
+    "CollectionRow",
+    "DsoRow",
+    "PromiseStatsRow",
+    "agent_activity",
+    "aging",
+    "collections",
+    "default_period",
+    "period_bounds",
+    "dso",
+    "promise_stats",
+    "right_party_codes",
+]
+
+AGING_BUCKETS: tuple[str, ...] = ("current", "1-30", "31-60", "61-90", "91-180", "180+")
+# Upper bound (days past due, inclusive) of each bucket but the last.
+_BUCKET_LIMITS: tuple[tuple[str, int], ...] = (
+    ("current", 0),
+    ("1-30", 30),
+    ("31-60", 60),
+    ("61-90", 90),
+    ("91-180", 180),
+)
+DEFAULT_PERIOD_DAYS = 30
+MAX_PERIOD_DAYS = 5 * 366  # a day-by-day table of more than five years is a typo in a date
+PERIODS = ("day", "week")
+# Used only when services.activities cannot be imported (it defines the real list, §6).
+_FALLBACK_RIGHT_PARTY = (
+    "right_party",
+    "promise",
+    "plan",
+    "refused",
+    "dispute",
+    "callback",
+    "paid",
+    "hardship",
+    "cease",
+)
+_RESOLVED = (PromiseStatus.kept.value, PromiseStatus.partial.value, PromiseStatus.broken.value)
+
+
+# --- rows ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgingRow:
+    currency: str
+    bucket: str  # one of AGING_BUCKETS
+    count: int  # open invoices, plus open cases without invoices
+    balance: int  # minor units of `currency`
+
+
+@dataclass(frozen=True)
+class PromiseStatsRow:
+    """Promises made in the period (created then), with their outcome as of now.
+
+    `amount_kept` is what has been paid into them so far. The rates are percentages (one decimal)
+    over the promises whose outcome is known (kept, partial, broken); None when there are none:
+    a pending promise is not yet a failure, and a cancelled one was never tested.
+    """
+
+    agent: str | None  # username of who took the promise; None for "all agents" or no user
+    currency: str
+    made: int
+    kept: int
+    partial: int
+    broken: int
+    pending: int
+    cancelled: int
+    amount_promised: int
+    amount_kept: int
+    kept_rate_count: Decimal | None
+    kept_rate_amount: Decimal | None
+
+
+@dataclass(frozen=True)
+class CollectionRow:
+    period_start: date  # the day, or the Monday of the ISO week
+    currency: str
+    collected: int  # received in the period, net of reversals
+    promised_due: int  # promised (not cancelled) to fall due in the period
+    payments: int  # payments that still count (not fully reversed)
+
+
+@dataclass(frozen=True)
+class AgentActivityRow:
+    agent: str  # username
+    attempts: int
+    right_party_contacts: int
+    promises: int
+    collected_by_currency: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DsoRow:
+    currency: str
+    open_receivables: int  # open invoice amounts of open cases
+    days: Decimal  # amount-weighted average days outstanding, one decimal
+    invoices: int = 0
+
+
+# --- shared pieces -------------------------------------------------------------------------------
+
+
+def utc_today(now: datetime) -> date:
+    return now.astimezone(UTC).date()
+
+
+def default_period(now: datetime) -> tuple[date, date]:
+    """The last 30 days, today included."""
+    today = utc_today(now)
+    return today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), today
+
+
+def period_bounds(
+    now: datetime, date_from: date | None = None, date_to: date | None = None
+) -> tuple[date, date]:
+    """[from, to] with the defaults filled in and checked (InvalidInput when backwards or huge)."""
+    for value, name in ((date_from, "from"), (date_to, "to")):
+        if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+            raise InvalidInput(f"the '{name}' date must be a calendar date", field=name)
+    first, last = default_period(now)
+    if date_from is None and date_to is not None:
+        # Only an end: the 30 days up to it.
+        first, last = date_to - timedelta(days=DEFAULT_PERIOD_DAYS - 1), date_to
+    elif date_from is not None:
+        # Only a start: up to today, or that one day when it lies in the future.
+        first = date_from
+        last = date_to if date_to is not None else max(date_from, last)
+    if first > last:
+        raise InvalidInput(
+            f"the period starts ({first.isoformat()}) after it ends ({last.isoformat()})",
+            field="from",
+        )
+    if (last - first).days >= MAX_PERIOD_DAYS:
+        raise InvalidInput("a report period can be at most five years", field="from")
+    return first, last
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def _instant_window(column: Any, first: date, last: date) -> Any:
+    return and_(column >= _start_of(first), column < _start_of(last + timedelta(days=1)))
+
+
+def _scoped(statement: Any, actor: Actor | None) -> Any:
+    """Limit a statement that already joins Case to what the actor may see."""
+    if actor is None or actor.is_supervisor:
+        return statement
+    return statement.where(col(Case.assigned_to_id) == actor.user_id)
+
+
+def _percent(part: int, whole: int) -> Decimal | None:
+    if whole <= 0:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def _as_date(value: Any) -> date:
+    # Dates come back as date objects through typed columns; a bare SQL expression on SQLite may
+    # hand over the ISO string instead.
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def right_party_codes() -> tuple[str, ...]:
+    """Disposition codes that mean we spoke with the debtor (services.activities, §6)."""
+    try:
+        from collector_tui.services.activities import DISPOSITIONS
+    except ImportError:  # pragma: no cover - the module ships with the app
+        return _FALLBACK_RIGHT_PARTY
+    return tuple(sorted(code for code, d in DISPOSITIONS.items() if d.right_party))
+
+
+def _net_payments() -> Any:
+    """Original payments with their reversals netted in: (case_id, received_on, net) rows."""
+    reversal = aliased(Payment)
+    reversed_sum = (
+        select(
+            col(reversal.voids_id).label("voided_id"),
+            func.sum(reversal.amount).label("reversed"),
+        )
+        .where(col(reversal.voids_id).is_not(None))
+        .group_by(col(reversal.voids_id))
+        .subquery()
+    )
+    net = (col(Payment.amount) + func.coalesce(reversed_sum.c.reversed, 0)).label("net")
+    return (
+        select(
+            col(Payment.case_id).label("case_id"),
+            col(Payment.received_on).label("received_on"),
+            net,
+        )
+        .select_from(Payment)
+        .outerjoin(reversed_sum, reversed_sum.c.voided_id == col(Payment.id))
+        .where(col(Payment.voids_id).is_(None))
+    )
+
+
+# --- aging ---------------------------------------------------------------------------------------
+
+
+def _bucket_expression(due: Any, today: date) -> Any:
+    # Days past due = today - due date; the bounds are dates computed here, so the SQL is the same
+    # on SQLite and PostgreSQL (no backend date arithmetic).
+    whens = [(due >= today - timedelta(days=limit), name) for name, limit in _BUCKET_LIMITS]
+    return case(*whens, else_=AGING_BUCKETS[-1])
+
+
+def aging(*, session: Session, now: datetime, actor: Actor | None = None) -> list[AgingRow]:
+    """Open balances by days past due, per currency, every bucket present, in bucket order.
+
+    An open case (status in OPEN_STATUSES) contributes each invoice with an open amount, aged by
+    the invoice's due date; a case without invoices contributes its balance, aged by its own due
+    date. Days past due are counted from today (UTC date of `now`): due today or later is
+    `current`, 1-30 days late is `1-30`, and so on.
+    """
+    today = utc_today(now)
+    open_case = col(Case.status).in_(OPEN_STATUSES)
+    by_invoice = _scoped(
+        select(
+            col(Case.currency).label("currency"),
+            _bucket_expression(col(Invoice.due_date), today).label("bucket"),
+            col(Invoice.open_amount).label("amount"),
+        )
+        .select_from(Invoice)
+        .join(Case, col(Case.id) == col(Invoice.case_id))
+        .where(open_case, col(Invoice.open_amount) > 0),
+        actor,
+    )
+    has_invoice = exists().where(col(Invoice.case_id) == col(Case.id))
+    by_case = _scoped(
+        select(
+            col(Case.currency).label("currency"),
+            _bucket_expression(col(Case.due_date), today).label("bucket"),
+            col(Case.balance).label("amount"),
+        ).where(open_case, col(Case.balance) > 0, ~has_invoice),
+        actor,
+    )
+    parts = union_all(by_invoice, by_case).subquery()
+    totals = session.execute(
+        select(
+            parts.c.currency,
+            parts.c.bucket,
+            func.count().label("count"),
+            func.sum(parts.c.amount).label("balance"),
+        ).group_by(parts.c.currency, parts.c.bucket)
+    ).all()
+    found: dict[tuple[str, str], tuple[int, int]] = {
+        (currency, bucket): (int(count), int(balance or 0))
+        for currency, bucket, count, balance in totals
+    }
+    rows: list[AgingRow] = []
+    for currency in sorted({currency for currency, _ in found}):
+        for bucket in AGING_BUCKETS:
+            count, balance = found.get((currency, bucket), (0, 0))
+            rows.append(AgingRow(currency, bucket, count, balance))
+    return rows
+
+
+# --- promises ------------------------------------------------------------------------------------
+
+
+def _count_status(status: str) -> Any:
+    return func.sum(case((col(Promise.status) == status, 1), else_=0))
+
+
+def promise_stats(
+    *,
+    session: Session,
+    now: datetime,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    actor: Actor | None = None,
+    by_agent: bool = True,
+) -> list[PromiseStatsRow]:
+    """Promises made in [from, to] (UTC dates of creation), per agent who took them and currency.
+
+    Outcomes are as of the last sweep: a promise past its grace that no sweep has judged yet is
+    still counted as pending (the queue and `sweep` run it).
+    """
+    first, last = period_bounds(now, date_from, date_to)
+    resolved = col(Promise.status).in_(_RESOLVED)
+    columns: list[Any] = [
+        col(Case.currency).label("currency"),
+        func.count().label("made"),
+        *(_count_status(status.value).label(status.value) for status in PromiseStatus),
+        func.sum(col(Promise.amount)).label("amount_promised"),
+        func.sum(col(Promise.paid_amount)).label("amount_kept"),
+        func.sum(case((resolved, col(Promise.amount)), else_=0)).label("resolved_amount"),
+        func.sum(case((resolved, col(Promise.paid_amount)), else_=0)).label("resolved_paid"),
+    ]
+    statement = (
+        select(*columns)
+        .select_from(Promise)
+        .join(Case, col(Case.id) == col(Promise.case_id))
+        .where(_instant_window(col(Promise.created_at), first, last))
+    )
+    if by_agent:
+        statement = (
+            statement.add_columns(col(User.username).label("agent"))
+            .outerjoin(User, col(User.id) == col(Promise.created_by_id))
+            .group_by(col(User.username), col(Case.currency))
+        )
+    else:
+        statement = statement.add_columns(null().label("agent")).group_by(col(Case.currency))
+    rows: list[PromiseStatsRow] = []
+    for row in session.execute(_scoped(statement, actor)).mappings():
+        kept, partial, broken = int(row["kept"]), int(row["partial"]), int(row["broken"])
+        rows.append(
+            PromiseStatsRow(
+                agent=row["agent"],
+                currency=row["currency"],
+                made=int(row["made"]),
+                kept=kept,
+                partial=partial,
+                broken=broken,
+                pending=int(row["pending"]),
+                cancelled=int(row["cancelled"]),
+                amount_promised=int(row["amount_promised"] or 0),
+                amount_kept=int(row["amount_kept"] or 0),
+                kept_rate_count=_percent(kept, kept + partial + broken),
+                kept_rate_amount=_percent(
+                    int(row["resolved_paid"] or 0), int(row["resolved_amount"] or 0)
+                ),
+            )
+        )
+    rows.sort(key=lambda r: (r.agent is None, r.agent or "", r.currency))
+    return rows
+
+
+# --- collections ---------------------------------------------------------------------------------
+
+
+def _period_start(day: date, period: str) -> date:
+    return day - timedelta(days=day.weekday()) if period == "week" else day
+
+
+def _period_starts(first: date, last: date, period: str) -> list[date]:
+    step = timedelta(days=7 if period == "week" else 1)
+    starts = []
+    current = _period_start(first, period)
+    while current <= last:
+        starts.append(current)
+        current += step
+    return starts
+
+
+def collections(
+    *,
+    session: Session,
+    now: datetime,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    period: str = "day",
+    actor: Actor | None = None,
+) -> list[CollectionRow]:
+    """Money received per day or ISO week (Monday first), against what was promised to fall due.
+
+    Payments count on the day received (`received_on`, both ends of the period included), net of
+    their reversals; promises count on their due date unless cancelled, whatever their outcome.
+    Every period from `from` to `to` is listed for each currency that has any figure, zeros
+    included, so a chart has no holes; a week row is the Monday of the week and covers only the
+    days inside [from, to] (the first and last weeks may be partial).
+
+    The database sums per day; days are folded into weeks here, which keeps the SQL the same on
+    every backend (week arithmetic on dates is not portable) and reads at most one row per day and
+    currency.
+    """
+    if period not in PERIODS:
+        raise InvalidInput(f"the period is 'day' or 'week', not {period!r}", field="period")
+    first, last = period_bounds(now, date_from, date_to)
+
+    payments = _net_payments().subquery()
+    paid_rows = session.execute(
+        _scoped(
+            select(
+                payments.c.received_on,
+                col(Case.currency),
+                func.sum(payments.c.net),
+                func.sum(case((payments.c.net > 0, 1), else_=0)),
+            )
+            .select_from(payments)
+            .join(Case, col(Case.id) == payments.c.case_id)
+            .where(payments.c.received_on >= first, payments.c.received_on <= last)
+            .group_by(payments.c.received_on, col(Case.currency)),
+            actor,
+        )
+    ).all()
+    promised_rows = session.execute(
+        _scoped(
+            select(col(Promise.due_date), col(Case.currency), func.sum(col(Promise.amount)))
+            .select_from(Promise)
+            .join(Case, col(Case.id) == col(Promise.case_id))
+            .where(
+                col(Promise.due_date) >= first,
+                col(Promise.due_date) <= last,
+                col(Promise.status) != PromiseStatus.cancelled.value,
+            )
+            .group_by(col(Promise.due_date), col(Case.currency)),
+            actor,
+        )
+    ).all()
+
+    figures: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for day, currency, net, count in paid_rows:
+        entry = figures[(_period_start(_as_date(day), period), currency)]
+        entry[0] += int(net or 0)
+        entry[2] += int(count or 0)
+    for day, currency, amount in promised_rows:
+        figures[(_period_start(_as_date(day), period), currency)][1] += int(amount or 0)
+    currencies = sorted({currency for _, currency in figures})
+    rows: list[CollectionRow] = []
+    for currency in currencies:
+        for start in _period_starts(first, last, period):
+            collected, promised, count = figures.get((start, currency), (0, 0, 0))
+            rows.append(CollectionRow(start, currency, collected, promised, count))
+    return rows
+
+
+# --- agent activity ------------------------------------------------------------------------------
+
+
+def _live_activity() -> Any:
+    # A correction is a new row that voids the old one and carries the corrected outcome: count
+    # the correction, not the row it replaces, so one call stays one attempt.
+    correction = aliased(Activity)
+    return ~exists().where(col(correction.voids_id) == col(Activity.id))
+
+
+def agent_activity(
+    *,
+    session: Session,
+    now: datetime,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    actor: Actor | None = None,
+) -> list[AgentActivityRow]:
+    """Per user, in [from, to]: contact attempts, right-party contacts, promises taken, money in.
+
+    - attempts: live activities the user logged on any channel but `note` (a correction replaces
+      the row it voids, so it counts once);
+    - right_party_contacts: those of the attempts whose disposition is a right-party one (§6);
+    - promises: promises the user took (created) in the period, cancelled ones included;
+    - collected_by_currency: payments received in the period (net of reversals) on the cases
+      assigned to the user NOW. A payment row does not say who earned it, and the agent holding
+      the case is who the client and the supervisor hold to account; a case moved after the
+      payment moves its money with it.
+
+    Rows: every active agent (zeros included), plus any other user with a figure, by username.
+    An agent sees only their own row.
+    """
+    first, last = period_bounds(now, date_from, date_to)
+    own_only = actor is not None and not actor.is_supervisor
+    right_party = right_party_codes()
+
+    activity_filter = [
+        col(Activity.user_id).is_not(None),
+        col(Activity.channel) != "note",
+        _instant_window(col(Activity.occurred_at), first, last),
+        _live_activity(),
+    ]
+    if own_only:
+        assert actor is not None
+        activity_filter.append(col(Activity.user_id) == actor.user_id)
+    attempts = {
+        user_id: (int(count), int(contacts or 0))
+        for user_id, count, contacts in session.execute(
+            select(
+                col(Activity.user_id),
+                func.count(),
+                func.sum(case((col(Activity.disposition).in_(right_party), 1), else_=0)),
+            )
+            .where(*activity_filter)
+            .group_by(col(Activity.user_id))
+        ).all()
+    }
+
+    promise_filter = [
+        col(Promise.created_by_id).is_not(None),
+        _instant_window(col(Promise.created_at), first, last),
+    ]
+    if own_only:
+        assert actor is not None
+        promise_filter.append(col(Promise.created_by_id) == actor.user_id)
+    promises = {
+        user_id: int(count)
+        for user_id, count in session.execute(
+            select(col(Promise.created_by_id), func.count())
+            .where(*promise_filter)
+            .group_by(col(Promise.created_by_id))
+        ).all()
+    }
+
+    payments = _net_payments().subquery()
+    collected: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
+    paid = (
+        select(col(Case.assigned_to_id), col(Case.currency), func.sum(payments.c.net))
+        .select_from(payments)
+        .join(Case, col(Case.id) == payments.c.case_id)
+        .where(
+            col(Case.assigned_to_id).is_not(None),
+            payments.c.received_on >= first,
+            payments.c.received_on <= last,
+        )
+        .group_by(col(Case.assigned_to_id), col(Case.currency))
+    )
+    for user_id, currency, net in session.execute(_scoped(paid, actor)).all():
+        if net:
+            collected[user_id][currency] = int(net)
+
+    wanted = set(attempts) | set(promises) | set(collected)
+    users = select(col(User.id), col(User.username))
+    if own_only:
+        assert actor is not None
+        users = users.where(col(User.id) == actor.user_id)
+    else:
+        agent = and_(col(User.role) == Role.agent.value, col(User.active))
+        users = users.where(or_(agent, col(User.id).in_(wanted)) if wanted else agent)
+    rows = []
+    for user_id, username in session.execute(users.order_by(col(User.username))).all():
+        count, contacts = attempts.get(user_id, (0, 0))
+        rows.append(
+            AgentActivityRow(
+                agent=username,
+                attempts=count,
+                right_party_contacts=contacts,
+                promises=promises.get(user_id, 0),
+                collected_by_currency=dict(sorted(collected.get(user_id, {}).items())),
+            )
+        )
+    return rows
+
+
+# --- DSO -----------------------------------------------------------------------------------------
+
+
+def dso(*, session: Session, now: datetime, actor: Actor | None = None) -> list[DsoRow]:
+    """Days sales outstanding of the invoiced (B2B) book, per currency.
+
+    days = Σ(open_amount × age) / Σ(open_amount), over the invoices with an open amount on open
+    cases, where age = today - issue date (the due date when the client gave no issue date), at
+    least 0. It is the amount-weighted average age of what is still owed: the classic "receivables
+    / sales × days" needs the client's sales, which a collector never sees. Cases without invoices
+    have no issue date and are left out.
+
+    The database sums open amounts per currency and date; the weighting is done here over those
+    sums (at most one row per distinct date), which keeps date arithmetic out of the SQL.
+    """
+    today = utc_today(now)
+    issued = func.coalesce(col(Invoice.issue_date), col(Invoice.due_date)).label("issued")
+    statement = _scoped(
+        select(col(Case.currency), issued, func.sum(col(Invoice.open_amount)), func.count())
+        .select_from(Invoice)
+        .join(Case, col(Case.id) == col(Invoice.case_id))
+        .where(col(Case.status).in_(OPEN_STATUSES), col(Invoice.open_amount) > 0)
+        .group_by(col(Case.currency), issued),
+        actor,
+    )
+    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # open, open x age, invoices
+    for currency, day, amount, count in session.execute(statement).all():
+        age = max((today - _as_date(day)).days, 0)
+        entry = sums[currency]
+        entry[0] += int(amount)
+        entry[1] += int(amount) * age
+        entry[2] += int(count)
+    return [
+        DsoRow(
+            currency=currency,
+            open_receivables=total,
+            days=(Decimal(weighted) / Decimal(total)).quantize(Decimal("0.1"), ROUND_HALF_UP),
+            invoices=count,
+        )
+        for currency, (total, weighted, count) in sorted(sums.items())
+        if total > 0
+    ]
