@@ -479,3 +479,22 @@ def test_queue_is_per_agent(
     us_case("BOB-1", assigned_to_id=users["bob"].user_id)
     assert refs(build(store, settings, users["alice"]).entries) == ["ALICE-1"]
     assert refs(build(store, settings, users["bob"]).entries) == ["BOB-1"]
+
+
+def test_a_reminded_promise_waits_as_pending_not_as_broken(
+    store: db.Store, settings: Settings, users: dict[str, Actor], us_case: Callable[..., Case]
+) -> None:
+    alice = users["alice"]
+    case = us_case("REMINDED")
+    promise(store, settings, alice, case.id, 30_000, date(2026, 11, 21), EARLIER)
+    # The reminder call on the day before the due date: the promise is reminded, not broken.
+    log(store, settings, alice, case.id, "voicemail", local("2026-11-20 10:00"))
+
+    page = build(store, settings, alice, include_held=True)
+
+    held = by_ref(page.held)
+    assert held["REMINDED"].tier_name == "promise reminder"
+    assert held["REMINDED"].reason.startswith("pending promise not yet due")
+    assert page.counts.broken_promises == 0
+    with store.read() as session:
+        assert session.get(Case, case.id).queue_tier != queue.TIER_BROKEN_PROMISE  # type: ignore[union-attr]

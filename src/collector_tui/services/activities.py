@@ -109,9 +109,8 @@ DISPOSITIONS: dict[str, Disposition] = {
     )
 }
 DISPOSITION_GROUPS: tuple[str, ...] = ("no_contact", "contact", "result")
-# Regulation F: a call that never connects to the dialled number (busy signal, number not in
-# service) is not a placed call and does not count toward the 7-in-7.
-NOT_PLACED: frozenset[str] = frozenset({"busy", "disconnected"})
+# Which of these count toward a call cap is the rule pack's business (packs/*.toml,
+# `[dispositions]`), read by services/compliance.py: the same code serves every jurisdiction.
 # Dispositions that place a hold of this kind.
 HOLD_FOR: dict[str, str] = {
     "dispute": HoldKind.dispute.value,

@@ -186,9 +186,10 @@ def compute_place(*, session: Session, case: Case, now: datetime, settings: Sett
         reminder_from = _start_of(pending.due_date - timedelta(days=1))
         if last_attempt is None or last_attempt < reminder_from:
             return place(TIER_PROMISE_REMINDER, reminder_from)
-        # Reminded already: nothing to do until the sweep can call it kept or broken.
+        # Reminded already: it waits in the promise tier (held as "pending promise not yet
+        # due") until the sweep can call it kept or broken; it is not a broken promise yet.
         return place(
-            TIER_BROKEN_PROMISE,
+            TIER_PROMISE_REMINDER,
             _start_of(pending.due_date + timedelta(days=pending.grace_days + 1)),
         )
 
