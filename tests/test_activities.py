@@ -3,12 +3,11 @@ stale edits, access; and drafts of the contact form."""
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import text
@@ -41,6 +40,9 @@ from collector_tui.services.errors import Forbidden, InvalidInput, ServiceError,
 from collector_tui.services.followups import FollowUpInput
 from collector_tui.services.promises import PlanInput, PromiseInput
 
+if TYPE_CHECKING:
+    from conftest import Template, TestDatabases
+
 PHONE = "+8613800138000"
 OTHER_PHONE = "+8613900139000"
 COUNTED = (
@@ -59,24 +61,21 @@ COUNTED = (
 # A migrated database with the four users, built once and copied for each test: migrating and
 # hashing four passwords per test would make this file ten times slower.
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def template_db(databases: TestDatabases) -> Template[None]:
     now = datetime(2026, 11, 1, tzinfo=UTC)
-    path = tmp_path_factory.mktemp("casework") / "template.db"
-    template = db.open_store(path)
-    db.upgrade(template)
-    with template.write() as session:
+
+    def seed(session: Session) -> None:
         for name, role in (("alice", "agent"), ("bob", "agent"), ("sam", "supervisor")):
             accounts.create_user(
                 session=session, now=now, username=name, password="demo", role=role
             )
-    template.dispose()
-    return path
+
+    return databases.template(seed)
 
 
 @pytest.fixture
-def store(template_db: Path, tmp_path: Path) -> Iterator[db.Store]:
-    shutil.copy(template_db, tmp_path / "test.db")
-    store = db.open_store(tmp_path / "test.db")
+def store(template_db: Template[None], tmp_path: Path) -> Iterator[db.Store]:
+    store = template_db.open(tmp_path)
     yield store
     store.dispose()
 

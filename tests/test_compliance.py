@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from collector_tui import db
 from collector_tui.config import Settings
@@ -29,6 +29,9 @@ from collector_tui.services.compliance import (
     pack_for_country,
     phone_zones,
 )
+
+if TYPE_CHECKING:
+    from conftest import Template, TestDatabases
 
 NY = "America/New_York"
 HONOLULU = "Pacific/Honolulu"
@@ -53,35 +56,31 @@ LONDON_PHONE = "+44 20 7946 0018"
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Actor]]:
+def template(databases: TestDatabases) -> Template[dict[str, Actor]]:
     """A migrated database with the usual users, made once: each test gets a copy (fast)."""
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    made = db.open_store(path)
-    db.upgrade(made)
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    with made.write() as session:
-        people = {
+
+    def seed(session: Session) -> dict[str, Actor]:
+        return {
             name: accounts.create_user(
                 session=session, now=at, username=name, password="demo", role=role
             )
             for name, role in (("alice", "agent"), ("bob", "agent"), ("sam", "supervisor"))
         }
-    made.dispose()
-    return path, people
+
+    return databases.template(seed)
 
 
 @pytest.fixture
-def store(tmp_path: Path, template: tuple[Path, dict[str, Actor]]) -> Iterator[db.Store]:
-    path = tmp_path / "test.db"
-    shutil.copyfile(template[0], path)
-    copy = db.open_store(path)
+def store(tmp_path: Path, template: Template[dict[str, Actor]]) -> Iterator[db.Store]:
+    copy = template.open(tmp_path)
     yield copy
     copy.dispose()
 
 
 @pytest.fixture
-def users(store: db.Store, template: tuple[Path, dict[str, Actor]]) -> dict[str, Actor]:
-    return template[1]
+def users(store: db.Store, template: Template[dict[str, Actor]]) -> dict[str, Actor]:
+    return template.value
 
 
 def local(wall: str, zone: str) -> datetime:

@@ -153,3 +153,139 @@ def test_export_activities(store, now, settings, users, place, tmp_path) -> None
         assert exports.export_activities(session=session, path=target, actor=users["alice"]) == 1
         assert exports.export_activities(session=session, path=target, since=now, until=None) == 0
     assert date.fromisoformat(rows[0]["occurred_at"][:10]) == now.date()
+
+
+# --- promises and payments (issue #6) ----------------------------------------------------------
+
+
+def _promise_and_payments(store, now, settings, users, place):  # noqa: ANN001, ANN202
+    """Alice's CNY case with a Chinese debtor, a promise kept by a payment, a reversed payment;
+    Bob's USD case with a promise and a payment whose reference looks like a formula."""
+    from collector_tui.models import Payment
+    from collector_tui.services import promises
+    from collector_tui.services.promises import PromiseInput
+
+    mine = place("PX-1", debtor_name="王小明", principal=123_450)
+    bobs = place("PX-2", debtor_name="John Smith", country="US", currency="USD",
+                 principal=99_999, phones=("+1 212 555 0123",),
+                 assigned_to_id=users["bob"].user_id)  # fmt: skip
+    with store.write() as session:
+        promises.create_promise(
+            session=session, now=now, actor=users["alice"], case_id=mine.id,
+            promise=PromiseInput(amount=20_000, due_date=date(2026, 11, 25)), settings=settings,
+        )  # fmt: skip
+        promises.create_promise(
+            session=session, now=now, actor=users["bob"], case_id=bobs.id,
+            promise=PromiseInput(amount=5_000, due_date=date(2026, 11, 30)), settings=settings,
+        )  # fmt: skip
+    with store.write() as session:
+        promises.post_payment(
+            session=session, now=now, actor=users["sam"], case_id=mine.id, amount=20_000,
+            received_on=date(2026, 11, 19), settings=settings, method="alipay",
+            reference="支付宝-0001",
+        )  # fmt: skip
+        wrong = promises.post_payment(
+            session=session, now=now, actor=users["sam"], case_id=mine.id, amount=1_050,
+            received_on=date(2026, 11, 20), settings=settings, reference="B-2",
+        )  # fmt: skip
+        promises.post_payment(
+            session=session, now=now, actor=users["sam"], case_id=bobs.id, amount=12_345,
+            received_on=date(2026, 11, 18), settings=settings, reference="=1+2",
+        )  # fmt: skip
+    with store.write() as session:
+        # No void service: a reversal is the append-only row models.Payment describes.
+        session.add(Payment(case_id=mine.id, amount=-1_050, received_on=date(2026, 11, 20),
+                            voids_id=wrong.payment_id, created_at=now))  # fmt: skip
+    return mine, bobs, wrong.payment_id
+
+
+def test_export_promises_columns_money_and_chinese(store, now, settings, users, place, tmp_path):  # noqa: ANN001
+    mine, bobs, _ = _promise_and_payments(store, now, settings, users, place)
+    target = tmp_path / "promises.csv"
+    with store.read() as session:
+        assert exports.export_promises(session=session, path=target, bom=True) == 2
+    raw = target.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert "王小明".encode() in raw  # UTF-8, not a code page
+    rows = _read(target, "utf-8-sig")
+    assert list(rows[0]) == list(exports.PROMISE_COLUMNS)
+    by_ref = {row["client_ref"]: row for row in rows}
+    cny, usd = by_ref["PX-1"], by_ref["PX-2"]
+    assert (cny["debtor_name"], cny["currency"], cny["amount"], cny["paid_amount"]) == (
+        "王小明", "CNY", "200.00", "200.00"
+    )  # fmt: skip
+    assert (cny["status"], cny["due_date"], cny["created_by"], cny["assigned_to"]) == (
+        "kept", "2026-11-25", "alice", "alice"
+    )  # fmt: skip
+    assert cny["case_id"] == str(mine.id) and cny["plan_id"] == ""
+    assert cny["created_at"] == now.isoformat()
+    assert (usd["currency"], usd["amount"], usd["paid_amount"], usd["status"]) == (
+        "USD", "50.00", "50.00", "kept"
+    )  # fmt: skip
+
+    with store.read() as session:
+        assert exports.export_promises(session=session, path=target, actor=users["bob"]) == 1
+    assert [row["client_ref"] for row in _read(target)] == ["PX-2"]
+    assert not target.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_export_payments_reversals_formulas_and_scope(
+    store, now, settings, users, place, tmp_path
+) -> None:
+    mine, _, reversed_id = _promise_and_payments(store, now, settings, users, place)
+    target = tmp_path / "payments.csv"
+    with store.read() as session:
+        assert exports.export_payments(session=session, path=target) == 4
+    rows = _read(target)
+    assert list(rows[0]) == list(exports.PAYMENT_COLUMNS)
+    assert [row["received_on"] for row in rows] == [
+        "2026-11-18", "2026-11-19", "2026-11-20", "2026-11-20"
+    ]  # fmt: skip
+    usd, alipay = rows[:2]
+    # The payment and its reversal share a date and an instant: their order is not defined.
+    wrong, reversal = sorted(rows[2:], key=lambda row: row["voids_id"])
+    assert (usd["currency"], usd["amount"], usd["reference"]) == ("USD", "123.45", "'=1+2")
+    assert (alipay["amount"], alipay["reference"], alipay["method"]) == ("200.00", "支付宝-0001",
+                                                                          "alipay")  # fmt: skip
+    assert (alipay["debtor_name"], alipay["recorded_by"], alipay["assigned_to"]) == (
+        "王小明", "sam", "alice"
+    )  # fmt: skip
+    assert (wrong["payment_id"], wrong["amount"], wrong["voids_id"]) == (str(reversed_id), "10.50",
+                                                                         "")  # fmt: skip
+    assert (reversal["amount"], reversal["voids_id"]) == ("-10.50", str(reversed_id))
+    # The CNY amounts add up to what was really received.
+    from decimal import Decimal
+
+    assert sum(Decimal(r["amount"]) for r in rows if r["currency"] == "CNY") == Decimal("200.00")
+
+    with store.read() as session:
+        assert exports.export_payments(session=session, path=target, actor=users["alice"]) == 3
+    assert {row["case_id"] for row in _read(target)} == {str(mine.id)}
+
+
+def test_export_dispatch_refuses_an_unknown_kind(store, tmp_path) -> None:  # noqa: ANN001
+    with store.read() as session, pytest.raises(InvalidInput, match="promises, payments"):
+        exports.export("invoices", session=session, path=tmp_path / "x.csv")
+    assert not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("what", ["promises", "payments"])
+def test_export_command(store, now, settings, users, place, tmp_path, monkeypatch, capsys, what):  # noqa: ANN001
+    from collector_tui import cli
+
+    _promise_and_payments(store, now, settings, users, place)
+    monkeypatch.setenv("COLLECTOR_PASSWORD", "demo")
+    target = tmp_path / f"{what}.csv"
+    database = str(tmp_path / "test.db")
+    capsys.readouterr()
+    code = cli.main(["--db", database, "--user", "alice", "export", what, str(target), "--bom",
+                     "--json"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    import json
+
+    expected = {"promises": 1, "payments": 3}[what]  # alice: her own case only
+    assert json.loads(out) == {"exported": what, "rows": expected, "path": str(target)}
+    assert target.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert all(row["client_ref"] == "PX-1" for row in _read(target, "utf-8-sig"))

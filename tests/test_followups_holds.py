@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from collector_tui import db
 from collector_tui.config import Settings
@@ -20,14 +19,15 @@ from collector_tui.services.accounts import Actor
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
 from collector_tui.services.followups import FollowUpInput
 
+if TYPE_CHECKING:
+    from conftest import Template, TestDatabases
+
 
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def template_db(databases: TestDatabases) -> Template[None]:
     """Migrated once, with the users; copied per test (migrations and scrypt cost ~0.3 s)."""
-    path = tmp_path_factory.mktemp("followups") / "template.db"
-    template = db.open_store(path)
-    db.upgrade(template)
-    with template.write() as session:
+
+    def seed(session: Session) -> None:
         for name, role in (("alice", "agent"), ("bob", "agent"), ("sam", "supervisor")):
             accounts.create_user(
                 session=session,
@@ -36,14 +36,13 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 password="demo",
                 role=role,
             )
-    template.dispose()
-    return path
+
+    return databases.template(seed)
 
 
 @pytest.fixture
-def store(template_db: Path, tmp_path: Path) -> Iterator[db.Store]:
-    shutil.copy(template_db, tmp_path / "test.db")
-    store = db.open_store(tmp_path / "test.db")
+def store(template_db: Template[None], tmp_path: Path) -> Iterator[db.Store]:
+    store = template_db.open(tmp_path)
     yield store
     store.dispose()
 

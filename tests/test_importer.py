@@ -742,6 +742,7 @@ def test_rows_written_cover_every_column_of_their_tables() -> None:
         assert [c.name for c in model.__table__.columns] == columns  # type: ignore[attr-defined]
 
 
+@pytest.mark.sqlite_only  # the SQLite writer's JSON text
 def test_score_factors_text_is_what_json_dumps_gives(store: Store, now: datetime) -> None:
     builder = importer._CaseBuilder(
         now=now,
@@ -801,6 +802,7 @@ def test_the_core_insert_path_used_off_sqlite_gives_the_same_rows(
         other.dispose()
 
 
+@pytest.mark.sqlite_only  # a SQLite pragma
 def test_the_bigger_page_cache_is_given_back_to_the_pooled_connection(run, store: Store) -> None:
     with store.read() as session:
         before = session.connection().exec_driver_sql("PRAGMA cache_size").scalar_one()

@@ -7,15 +7,14 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
 from collector_tui import cli_report, db
 from collector_tui.config import Settings
@@ -27,16 +26,17 @@ from collector_tui.services.errors import ServiceError
 from collector_tui.services.payment_import import PaymentImportRejected, import_payments
 from collector_tui.services.promises import PromiseInput
 
+if TYPE_CHECKING:
+    from conftest import Template, TestDatabases
+
 NOW = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def template_db(databases: TestDatabases) -> Template[None]:
     """Migrated once, with the users; copied per test (migrations and scrypt cost ~0.3 s)."""
-    path = tmp_path_factory.mktemp("payment_import") / "template.db"
-    template = db.open_store(path)
-    db.upgrade(template)
-    with template.write() as session:
+
+    def seed(session: Session) -> None:
         for name, role in (("alice", "agent"), ("bob", "agent"), ("sam", "supervisor")):
             accounts.create_user(
                 session=session,
@@ -45,14 +45,13 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 password="demo",
                 role=role,
             )
-    template.dispose()
-    return path
+
+    return databases.template(seed)
 
 
 @pytest.fixture
-def store(template_db: Path, tmp_path: Path) -> Iterator[db.Store]:
-    shutil.copy(template_db, tmp_path / "test.db")
-    store = db.open_store(tmp_path / "test.db")
+def store(template_db: Template[None], tmp_path: Path) -> Iterator[db.Store]:
+    store = template_db.open(tmp_path)
     yield store
     store.dispose()
 
@@ -409,3 +408,36 @@ def test_without_a_user_the_import_records_no_one(
     with store.read() as session:
         payment = session.exec(select(Payment)).one()
     assert (payment.amount, payment.recorded_by_id) == (100, None)
+
+
+def test_progress_is_reported_up_to_the_whole_file(
+    store: db.Store, settings: Settings, users: dict, place, tmp_path: Path
+) -> None:
+    for n in range(5):
+        place(f"PR-{n}")
+    lines = "".join(f"PR-{n},10.00,2026-11-19,PR-BANK-{n}\n" for n in range(5))
+    path = write(tmp_path, "client_ref,amount,date,reference\n" + lines)
+    seen: list[tuple[int, int]] = []
+
+    report = run(store, path, settings, users["sam"], progress=lambda d, t: seen.append((d, t)))
+
+    assert report.posted == 5
+    assert seen == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]  # a small file: after each payment
+    assert payment_count(store) == 5
+    # Nothing new the second time: still told it is done, (0, 0).
+    again: list[tuple[int, int]] = []
+    run(store, path, settings, users["sam"], progress=lambda d, t: again.append((d, t)))
+    assert again == [(0, 0)]
+
+
+def test_progress_is_not_reported_for_a_refused_file(
+    store: db.Store, settings: Settings, users: dict, place, tmp_path: Path
+) -> None:
+    place("PR-1")
+    text = "client_ref,amount,date,reference\nPR-1,10.00,2026-11-19,B-1\nPR-9,1,x,\n"
+    path = write(tmp_path, text)
+    seen: list[tuple[int, int]] = []
+    with pytest.raises(PaymentImportRejected):
+        run(store, path, settings, users["sam"], progress=lambda d, t: seen.append((d, t)))
+    assert seen == []
+    assert payment_count(store) == 0

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -35,6 +35,9 @@ from collector_tui.services.cases import PlacementInput, add_placement
 from collector_tui.services.errors import InvalidInput
 from collector_tui.services.promises import PlanInput, PromiseInput
 
+if TYPE_CHECKING:
+    from conftest import TestDatabases
+
 START = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
 SETTINGS = Settings()
 
@@ -47,9 +50,8 @@ class Book:
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Book]:
-    store = db.open_store(Path(tmp_path_factory.mktemp("payments")) / "property.db")
-    db.upgrade(store)
+def book(databases: TestDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Book]:
+    store = databases.open(tmp_path_factory.mktemp("payments"), "property.db")
     with store.write() as session:
         agent = accounts.create_user(
             session=session, now=START, username="alice", password="demo", role="agent"

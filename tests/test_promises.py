@@ -3,16 +3,15 @@ boundary, plans breaking, scoping and idempotence."""
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import event, text
-from sqlmodel import func, select
+from sqlalchemy import event, update
+from sqlmodel import Session, col, func, select
 
 from collector_tui import db
 from collector_tui.config import Settings
@@ -35,16 +34,17 @@ from collector_tui.services.errors import Forbidden, InvalidInput
 from collector_tui.services.followups import FollowUpInput
 from collector_tui.services.promises import PlanInput, PromiseInput
 
+if TYPE_CHECKING:
+    from conftest import Template, TestDatabases
+
 TODAY = date(2026, 11, 20)  # the conftest `now` is 2026-11-20 14:30 UTC
 
 
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def template_db(databases: TestDatabases) -> Template[None]:
     """Migrated once, with the users; copied per test (migrations and scrypt cost ~0.3 s)."""
-    path = tmp_path_factory.mktemp("promises") / "template.db"
-    template = db.open_store(path)
-    db.upgrade(template)
-    with template.write() as session:
+
+    def seed(session: Session) -> None:
         for name, role in (("alice", "agent"), ("bob", "agent"), ("sam", "supervisor")):
             accounts.create_user(
                 session=session,
@@ -53,14 +53,13 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 password="demo",
                 role=role,
             )
-    template.dispose()
-    return path
+
+    return databases.template(seed)
 
 
 @pytest.fixture
-def store(template_db: Path, tmp_path: Path) -> Iterator[db.Store]:
-    shutil.copy(template_db, tmp_path / "test.db")
-    store = db.open_store(tmp_path / "test.db")
+def store(template_db: Template[None], tmp_path: Path) -> Iterator[db.Store]:
+    store = template_db.open(tmp_path)
     yield store
     store.dispose()
 
@@ -442,9 +441,7 @@ def test_the_sweep_counts_a_paid_up_promise_as_kept(book, place, store) -> None:
     # Paid in full but still pending (e.g. written by an older version): the sweep keeps it.
     with store.write() as session:
         session.exec(
-            text("UPDATE promise SET paid_amount = amount WHERE id = :id").bindparams(
-                id=promise_id.hex
-            )
+            update(Promise).where(col(Promise.id) == promise_id).values(paid_amount=Promise.amount)
         )
     assert book.sweep(TODAY + timedelta(days=1)) == promises.SweepResult(1, 0, 0)
     assert book.get(Promise, promise_id).status == "kept"
@@ -480,6 +477,7 @@ def test_the_sweep_can_be_limited_to_an_agent_or_to_cases(book, place, users) ->
     assert book.case(bobs).status == "active"
 
 
+@pytest.mark.sqlite_only  # SQLite's query plan
 def test_the_sweep_selects_in_sql_through_the_status_due_index(book, place, store) -> None:
     case = place("S-7")
     book.promise(case, 100, TODAY, grace_days=0)

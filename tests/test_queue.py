@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from collector_tui import db
 from collector_tui.config import Settings
@@ -24,6 +23,9 @@ from collector_tui.services.activities import ContactInput
 from collector_tui.services.followups import FollowUpInput
 from collector_tui.services.promises import PromiseInput
 from collector_tui.services.queue import QueueEntry, QueuePage
+
+if TYPE_CHECKING:
+    from conftest import Template, TestDatabases
 
 NY = "America/New_York"
 SHANGHAI = "Asia/Shanghai"
@@ -40,13 +42,11 @@ EARLIER = local("2026-11-05 10:00")
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Actor]]:
+def template(databases: TestDatabases) -> Template[dict[str, Actor]]:
     """A migrated database with the usual users, made once: each test gets a copy (fast)."""
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    made = db.open_store(path)
-    db.upgrade(made)
-    with made.write() as session:
-        people = {
+
+    def seed(session: Session) -> dict[str, Actor]:
+        return {
             name: accounts.create_user(
                 session=session,
                 now=EARLIER,
@@ -57,22 +57,20 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
             )
             for name, role in (("alice", "agent"), ("bob", "agent"), ("sam", "supervisor"))
         }
-    made.dispose()
-    return path, people
+
+    return databases.template(seed)
 
 
 @pytest.fixture
-def store(tmp_path: Path, template: tuple[Path, dict[str, Actor]]) -> Iterator[db.Store]:
-    path = tmp_path / "test.db"
-    shutil.copyfile(template[0], path)
-    copy = db.open_store(path)
+def store(tmp_path: Path, template: Template[dict[str, Actor]]) -> Iterator[db.Store]:
+    copy = template.open(tmp_path)
     yield copy
     copy.dispose()
 
 
 @pytest.fixture
-def users(store: db.Store, template: tuple[Path, dict[str, Actor]]) -> dict[str, Actor]:
-    return template[1]
+def users(store: db.Store, template: Template[dict[str, Actor]]) -> dict[str, Actor]:
+    return template.value
 
 
 @pytest.fixture

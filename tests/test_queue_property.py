@@ -8,10 +8,10 @@ random histories at random instants around the end of daylight time in the US an
 from __future__ import annotations
 
 import itertools
-import shutil
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,6 +27,9 @@ from collector_tui.services import accounts, compliance, queue, scoring
 from collector_tui.services.accounts import Actor
 from collector_tui.services.cases import PlacementInput, add_placement
 from collector_tui.services.compliance import RulePack
+
+if TYPE_CHECKING:
+    from conftest import Template, TestDatabases
 
 START = datetime(2026, 10, 24, 0, 0, tzinfo=UTC)  # UK summer time ends on the 25th, US on Nov 1
 SPAN_MINUTES = 16 * 24 * 60
@@ -102,16 +105,13 @@ case_specs = st.builds(
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Actor]:
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    made = db.open_store(path)
-    db.upgrade(made)
-    with made.write() as session:
-        agent = accounts.create_user(
+def template(databases: TestDatabases) -> Template[Actor]:
+    def seed(session: Session) -> Actor:
+        return accounts.create_user(
             session=session, now=START, username="alice", password="demo", role="agent"
         )
-    made.dispose()
-    return path, agent
+
+    return databases.template(seed)
 
 
 @pytest.fixture(scope="module")
@@ -123,11 +123,9 @@ _counter = itertools.count()
 
 
 def make_book(
-    template: tuple[Path, Actor], workdir: Path, specs: list[CaseSpec], now: datetime
+    template: Template[Actor], workdir: Path, specs: list[CaseSpec], now: datetime
 ) -> db.Store:
-    path = workdir / f"book-{next(_counter)}.db"
-    shutil.copyfile(template[0], path)
-    store = db.open_store(path)
+    store = template.open(workdir, f"book-{next(_counter)}.db")
     settings = Settings()
     with store.write() as session:
         for number, spec in enumerate(specs):
@@ -146,7 +144,7 @@ def make_book(
                     due_date=date(2026, 8, 1),
                     placed_date=date(2026, 9, 1),
                     phones=numbers,
-                    assigned_to_id=template[1].user_id,
+                    assigned_to_id=template.value.user_id,
                 ),
             )
             phones = session.exec(
@@ -317,7 +315,7 @@ def app_settings() -> Settings:
 )
 @hypothesis_settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_the_queue_offers_only_lawful_calls(
-    template: tuple[Path, Actor],
+    template: Template[Actor],
     workdir: Path,
     app_settings: Settings,
     specs: list[CaseSpec],
@@ -330,7 +328,7 @@ def test_the_queue_offers_only_lawful_calls(
             page = queue.build_queue(
                 session=session,
                 now=now,
-                agent_id=template[1].user_id,
+                agent_id=template.value.user_id,
                 settings=app_settings,
                 include_held=True,
             )
@@ -360,7 +358,7 @@ def test_the_queue_offers_only_lawful_calls(
         store.dispose()
 
 
-def test_oracle_sanity(template: tuple[Path, Actor], workdir: Path, app_settings: Settings) -> None:
+def test_oracle_sanity(template: Template[Actor], workdir: Path, app_settings: Settings) -> None:
     """The oracle itself must say no where the rules plainly say no."""
     now = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)  # 15:00 in New York, 04:00 in Shanghai
     calls = tuple(

@@ -8,16 +8,15 @@ import argparse
 import csv
 import io
 import json
-import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from collector_tui import cli_report, db
 from collector_tui.config import Settings
@@ -28,6 +27,9 @@ from collector_tui.services.activities import ContactInput
 from collector_tui.services.cases import InvoiceInput, PlacementInput, add_placement
 from collector_tui.services.errors import InvalidInput
 from collector_tui.services.promises import PromiseInput
+
+if TYPE_CHECKING:
+    from conftest import Template, TestDatabases
 
 NOW = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
 TODAY = date(2026, 11, 20)
@@ -42,12 +44,10 @@ def at(day: date, hour: int = 10) -> datetime:
 
 
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def template_db(databases: TestDatabases) -> Template[None]:
     """Migrated once, with the users; copied per test (migrations and scrypt cost ~0.3 s)."""
-    path = tmp_path_factory.mktemp("reports") / "template.db"
-    template = db.open_store(path)
-    db.upgrade(template)
-    with template.write() as session:
+
+    def seed(session: Session) -> None:
         for name, role in (
             ("alice", "agent"),
             ("bob", "agent"),
@@ -61,14 +61,13 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 password="demo",
                 role=role,
             )
-    template.dispose()
-    return path
+
+    return databases.template(seed)
 
 
 @pytest.fixture
-def store(template_db: Path, tmp_path: Path) -> Iterator[db.Store]:
-    shutil.copy(template_db, tmp_path / "test.db")
-    store = db.open_store(tmp_path / "test.db")
+def store(template_db: Template[None], tmp_path: Path) -> Iterator[db.Store]:
+    store = template_db.open(tmp_path)
     yield store
     store.dispose()
 
@@ -578,3 +577,54 @@ def test_reports_read_only(aging_book: Book, store: db.Store) -> None:
         reports.aging(session=session, now=NOW)
         assert not session.new and not session.dirty
     assert before == 9
+
+
+# --- one agent, two currencies, the exact ends of a period ----------------------------------------
+
+
+def test_one_agent_in_two_currencies_at_the_period_edges(book: Book, store: db.Store) -> None:
+    """[Nov 10, Nov 15] holds Nov 10 00:00:00 UTC up to Nov 15 23:59:59; an agent's CNY and USD
+    figures stay apart in every report that carries money."""
+    cny = book.place("EDGE-CNY")
+    usd = book.place("EDGE-USD", currency="USD", country="US", phones=("+1 212 555 0123",))
+    first, last = date(2026, 11, 10), date(2026, 11, 15)
+    start = datetime(2026, 11, 10, tzinfo=UTC)
+    end = datetime(2026, 11, 16, tzinfo=UTC)  # the first instant after the period
+    second = timedelta(seconds=1)
+    due = date(2026, 11, 25)
+    for made in (start - second, start, end - second, end):
+        book.promise(cny, 1_000, due, made=made)
+    book.promise(usd, 2_500, due, made=datetime(2026, 11, 12, 3, tzinfo=UTC))
+    for when in (start - second, start, end - second, end):
+        book.call(cny, "right_party", when)
+    book.call(usd, "no_answer", datetime(2026, 11, 12, 15, tzinfo=UTC))
+    for day, amount in ((first - timedelta(days=1), 1), (first, 10_000), (last + timedelta(1), 2)):
+        book.pay(cny, amount, day)
+    book.pay(usd, 700, last)
+
+    with store.read() as session:
+        stats = reports.promise_stats(session=session, now=NOW, date_from=first, date_to=last)
+        activity = reports.agent_activity(session=session, now=NOW, date_from=first, date_to=last)
+        money = reports.collections(session=session, now=NOW, date_from=first, date_to=last)
+        weekly = reports.collections(
+            session=session, now=NOW, date_from=first, date_to=last, period="week"
+        )
+
+    # Promises: the two made inside, per currency; the USD amount is never added to the CNY one.
+    assert [(r.agent, r.currency, r.made, r.amount_promised) for r in stats] == [
+        ("alice", "CNY", 2, 2_000),
+        ("alice", "USD", 1, 2_500),
+    ]
+    alice = next(r for r in activity if r.agent == "alice")
+    assert (alice.attempts, alice.right_party_contacts, alice.promises) == (3, 2, 3)
+    assert alice.collected_by_currency == {"CNY": 10_000, "USD": 700}
+    by_day = {(r.period_start, r.currency): r.collected for r in money}
+    assert by_day[(first, "CNY")] == 10_000 and by_day[(last, "USD")] == 700
+    assert sum(r.collected for r in money if r.currency == "CNY") == 10_000  # not the 9th, 16th
+    assert sum(r.collected for r in money if r.currency == "USD") == 700
+    assert {r.period_start for r in money} == {first + timedelta(n) for n in range(6)}
+    # Weeks: Monday Nov 9 (only the 10th-15th of it count) and nothing past the period.
+    assert [(r.period_start, r.currency, r.collected) for r in weekly] == [
+        (date(2026, 11, 9), "CNY", 10_000),
+        (date(2026, 11, 9), "USD", 700),
+    ]

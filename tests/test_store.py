@@ -30,6 +30,7 @@ def test_upgrade_is_idempotent(store: db.Store) -> None:
     assert db.current_revision(store) == db.head_revision(store)
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_pragmas(store: db.Store) -> None:
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -39,6 +40,7 @@ def test_sqlite_pragmas(store: db.Store) -> None:
         assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
 
 
+@pytest.mark.sqlite_only
 def test_write_units_take_the_write_lock_up_front(store: db.Store, tmp_path: Path) -> None:
     # A second process cannot start writing while our unit of work is open: BEGIN IMMEDIATE.
     with store.write() as session:

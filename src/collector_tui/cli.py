@@ -213,8 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = command("sweep", "judge due promises: kept, partial or broken", _cmd_sweep)
     sweep.add_argument("--json", action="store_true", help="print the result as JSON")
 
-    export = command("export", "write cases or activities to a CSV file", _cmd_export)
-    export.add_argument("what", choices=("cases", "activities"))
+    export = command(
+        "export", "write cases, activities, promises or payments to a CSV file", _cmd_export
+    )
+    export.add_argument("what", choices=("cases", "activities", "promises", "payments"))
     export.add_argument("file", metavar="FILE.csv", type=Path)
     export.add_argument("--bom", action="store_true", help="start with a UTF-8 BOM (Excel)")
     export.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -228,6 +230,15 @@ def build_parser() -> argparse.ArgumentParser:
         report_handler=_cmd_report,
         import_handler=_cmd_import_payments,
     )
+    # Supervisors' commands (issue #5): workload, cases, balance, route, decide, settle, approve,
+    # routed, history, user limit.
+    from collector_tui import cli_supervision
+
+    cli_supervision.add_commands(commands, parents=[common], user_subparsers=user_commands)
+    # Offline laptops (issue #8): sync pull/push/status, packet export/apply.
+    from collector_tui import cli_sync
+
+    cli_sync.add_commands(commands, parents=[common])
     return parser
 
 
@@ -856,12 +867,9 @@ def _cmd_export(ctx: _Context) -> int:
     args = ctx.args
     actor = ctx.actor()
     with ctx.open().read() as session:
-        if args.what == "cases":
-            count = exports.export_cases(session=session, path=args.file, bom=args.bom, actor=actor)
-        else:
-            count = exports.export_activities(
-                session=session, path=args.file, bom=args.bom, actor=actor
-            )
+        count = exports.export(
+            args.what, session=session, path=args.file, bom=args.bom, actor=actor
+        )
     if args.json:
         ctx.json({"exported": args.what, "rows": count, "path": str(args.file)})
     else:

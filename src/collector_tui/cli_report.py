@@ -38,6 +38,7 @@ __all__ = [
     "add_commands",
     "add_import_payments_arguments",
     "add_report_arguments",
+    "grouped",
     "report_table",
     "run_import_payments",
     "run_report",
@@ -59,6 +60,9 @@ class ReportTable:
     rows: tuple[tuple[str, ...], ...]  # text cells (grouped money for reading)
     csv_rows: tuple[tuple[str, ...], ...]  # machine cells (decimal strings)
     json_rows: tuple[dict[str, Any], ...]
+    # The service's own rows (reports.AgingRow, ...), in the order of `rows`: the TUI draws its
+    # charts from them, so a chart and its table come from one query.
+    records: tuple[Any, ...] = ()
 
 
 # --- arguments -----------------------------------------------------------------------------------
@@ -149,7 +153,8 @@ def _decimal(amount: int, currency: str) -> str:
         return str(amount)
 
 
-def _grouped(amount: int, currency: str) -> str:
+def grouped(amount: int, currency: str) -> str:
+    """ "1,234.50": the amount with its grouping, without the currency (text tables)."""
     from collector_tui.money import Money, MoneyError, format_plain
 
     try:
@@ -204,7 +209,7 @@ def report_table(
             columns=("currency", "bucket", "count", "balance"),
             numeric=frozenset({"count", "balance"}),
             rows=tuple(
-                (r.currency, r.bucket, str(r.count), _grouped(r.balance, r.currency)) for r in aging
+                (r.currency, r.bucket, str(r.count), grouped(r.balance, r.currency)) for r in aging
             ),
             csv_rows=tuple(
                 (r.currency, r.bucket, str(r.count), _decimal(r.balance, r.currency)) for r in aging
@@ -218,6 +223,7 @@ def report_table(
                 }
                 for r in aging
             ),
+            records=tuple(aging),
         )
     if kind == "dso":
         dso = reports.dso(session=session, now=now, actor=actor)
@@ -226,7 +232,7 @@ def report_table(
             columns=("currency", "open_receivables", "invoices", "days"),
             numeric=frozenset({"open_receivables", "invoices", "days"}),
             rows=tuple(
-                (r.currency, _grouped(r.open_receivables, r.currency), str(r.invoices), str(r.days))
+                (r.currency, grouped(r.open_receivables, r.currency), str(r.invoices), str(r.days))
                 for r in dso
             ),
             csv_rows=tuple(
@@ -247,6 +253,7 @@ def report_table(
                 }
                 for r in dso
             ),
+            records=tuple(dso),
         )
 
     first, last = reports.period_bounds(now, date_from, date_to)
@@ -293,7 +300,7 @@ def report_table(
             title=f"Promises made {during}, outcome as of now, {scope}",
             columns=columns,
             numeric=frozenset(columns[2:]),
-            rows=tuple(promise_cells(r, _grouped) for r in stats),
+            rows=tuple(promise_cells(r, grouped) for r in stats),
             csv_rows=tuple(promise_cells(r, _decimal) for r in stats),
             json_rows=tuple(
                 {
@@ -312,6 +319,7 @@ def report_table(
                 }
                 for r in stats
             ),
+            records=tuple(stats),
         )
     if kind == "collections":
         rows = reports.collections(
@@ -334,7 +342,7 @@ def report_table(
             title=f"Collections per {period} {during}, {scope}",
             columns=columns,
             numeric=frozenset(columns[2:]),
-            rows=tuple(collection_cells(r, _grouped) for r in rows),
+            rows=tuple(collection_cells(r, grouped) for r in rows),
             csv_rows=tuple(collection_cells(r, _decimal) for r in rows),
             json_rows=tuple(
                 {
@@ -346,6 +354,7 @@ def report_table(
                 }
                 for r in rows
             ),
+            records=tuple(rows),
         )
     if kind == "agents":
         activity = reports.agent_activity(
@@ -375,7 +384,7 @@ def report_table(
             title=f"Agent activity {during}; money collected on the agents' current cases",
             columns=columns,
             numeric=frozenset(columns[1:]),
-            rows=tuple(agent_cells(r, _grouped) for r in activity),
+            rows=tuple(agent_cells(r, grouped) for r in activity),
             csv_rows=tuple(agent_cells(r, _decimal) for r in activity),
             json_rows=tuple(
                 {
@@ -389,6 +398,7 @@ def report_table(
                 }
                 for r in activity
             ),
+            records=tuple(activity),
         )
     from collector_tui.services.errors import InvalidInput
 

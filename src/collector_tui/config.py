@@ -38,6 +38,8 @@ class ScoreWeights:
 @dataclass(frozen=True)
 class Settings:
     database: str | None = None
+    # The master database a laptop syncs with (path or URL; services/sync, the sync screen).
+    master: str | None = None
     default_pack: str = "default"
     locale: str = "en_US"
     # After an attempt without a result, the case comes back to the queue after this many minutes.

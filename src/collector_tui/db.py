@@ -4,10 +4,20 @@ SQLite with Python's sqlite3 driver needs explicit transaction control (DESIGN.m
 own implicit BEGIN is switched off and we emit `BEGIN` or `BEGIN IMMEDIATE` ourselves. A deferred
 transaction that reads and then writes fails at once with "database is locked" when another process
 committed in between; `BEGIN IMMEDIATE` takes the write lock up front and waits (busy timeout).
+
+PostgreSQL gets the same semantics, so that the services behave alike on both: a write unit takes
+one transaction-scoped advisory lock before its first statement, so write units run one after
+another (as on SQLite) while reads never wait (MVCC). The services check-then-insert (a payment
+reference posted once per case, frequency caps, idempotent imports) and rely on that; READ
+COMMITTED with version counters alone would let two such checks pass side by side, and SERIALIZABLE
+would make concurrent units fail where SQLite waits, with no place to retry a unit of work.
+Version counters still refuse an edit of a row read in an earlier unit of work (a stale screen).
+Read units see one snapshot from their first statement on (REPEATABLE READ), as on SQLite.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +29,9 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 BUSY_TIMEOUT_MS = 10_000
+# The advisory lock key of PostgreSQL write units ("coll" in ASCII): any constant works, it only
+# has to be the same in every process on the database.
+PG_WRITE_LOCK_KEY = 0x636F6C6C
 
 
 class DatabaseError(RuntimeError):
@@ -62,6 +75,15 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get("write_unit"):
+            # Wait for the other writers as long as SQLite would, then fail instead of hanging.
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {BUSY_TIMEOUT_MS}")
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK_KEY})")
+
+
 def make_engine(target: str | Path, **kwargs: Any) -> Engine:
     url = make_url(database_url(target))
     if url.get_backend_name() == "sqlite":
@@ -69,8 +91,15 @@ def make_engine(target: str | Path, **kwargs: Any) -> Engine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
+        # On a laptop (services/sync) every change lands in the outbox in its own transaction.
+        from collector_tui.services.sync.capture import watch
+
+        watch(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    if url.get_backend_name() == "postgresql":
+        _configure_postgresql(engine)
+    return engine
 
 
 @dataclass(frozen=True)
@@ -81,7 +110,12 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
+        engine = self.engine
+        if engine.dialect.name == "postgresql":
+            # One snapshot for the whole unit, as a SQLite read transaction has: a report's totals
+            # and its rows agree even while others write.
+            engine = engine.execution_options(isolation_level="REPEATABLE READ")  # type: ignore[assignment]
+        with Session(engine, expire_on_commit=False) as session:
             yield session
 
     @contextmanager
@@ -90,6 +124,8 @@ class Store:
         engine = self.engine
         if engine.dialect.name == "sqlite":
             engine = engine.execution_options(sqlite_begin="IMMEDIATE")  # type: ignore[assignment]
+        elif engine.dialect.name == "postgresql":
+            engine = engine.execution_options(write_unit=True)  # type: ignore[assignment]
         with Session(engine, expire_on_commit=False) as session:
             try:
                 yield session
@@ -116,7 +152,10 @@ def _alembic_config(engine: Engine) -> Any:
     here = Path(__file__).parent
     config = Config()
     config.set_main_option("script_location", str(here / "migrations"))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # The option goes through ConfigParser interpolation: a `%` (URL-quoted socket folder or
+    # password) must be doubled.
+    url = engine.url.render_as_string(hide_password=False)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
@@ -130,14 +169,59 @@ def upgrade(store: Store, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+# The app checks the schema revision at every start; importing Alembic for it (with Mako and
+# Pygments) cost a tenth of a second of the 1.5 s start-up budget (DESIGN.md §10, bench/). Both
+# answers are read directly, and Alembic decides whatever is not the plain case.
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=]*=\s*(.+?)\s*$", re.MULTILINE)
+
+
 def current_revision(store: Store) -> str | None:
-    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import inspect, text
+
+    with store.engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    if len(versions) <= 1:
+        return versions[0][0] if versions else None
+    from alembic.runtime.migration import MigrationContext  # several heads: Alembic's refusal
 
     with store.engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def _script_heads() -> list[str] | None:
+    """Heads of the migration graph from the version files' literal `revision` and
+    `down_revision` lines; None when a file does not have them in that plain form."""
+    import ast
+
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (Path(__file__).parent / "migrations" / "versions").glob("*.py"):
+        if script.name.startswith(("__", ".#")):
+            continue
+        found = dict(_REVISION_LINE.findall(script.read_text(encoding="utf-8")))
+        try:
+            revision = ast.literal_eval(found["revision"])
+            down = ast.literal_eval(found["down_revision"])
+        except (KeyError, ValueError, SyntaxError):
+            return None
+        if not isinstance(revision, str):
+            return None
+        revisions.add(revision)
+        if isinstance(down, str):
+            parents.add(down)
+        elif isinstance(down, tuple | list):
+            parents.update(down)
+        elif down is not None:
+            return None
+    return sorted(revisions - parents)
+
+
 def head_revision(store: Store) -> str | None:
+    heads = _script_heads()
+    if heads is not None and len(heads) == 1:
+        return heads[0]
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(_alembic_config(store.engine)).get_current_head()

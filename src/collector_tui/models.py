@@ -17,6 +17,7 @@ from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text,
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+from sqlmodel.sql.sqltypes import AutoString
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -166,7 +167,9 @@ class Phone(SQLModel, table=True):
     kind: str = Field(default="unknown", max_length=20)
     is_primary: bool = False
     valid: bool = True
-    time_zones: str = Field(default="", max_length=500)  # comma-separated IANA names
+    # Comma-separated IANA names. Unbounded on PostgreSQL: a US toll-free number has 42 zones (727
+    # characters); SQLite keeps the VARCHAR(500) of 0001, which it never enforces (migration 0005).
+    time_zones: str = Field(default="", sa_type=AutoString(500).with_variant(Text(), "postgresql"))
     do_not_call: bool = False
     sms_consent: bool = False
     # Regulation F: calls made with the debtor's prior consent do not count, for 7 days.
@@ -190,6 +193,9 @@ class Case(SQLModel, table=True):
         Index("ix_case_status_due", "status", "due_date"),
         # The supervisors' list of cases routed to them (deceased, bankrupt): few, among millions.
         Index("ix_case_routed", "routed_reason"),
+        # Supervisors' workload view (issue #5): open cases and balances per agent and currency,
+        # read from this index alone instead of every case row.
+        Index("ix_case_workload", "assigned_to_id", "currency", "status", "balance"),
     )
     __mapper_args__ = {"version_id_col": _case_version}
 
@@ -255,6 +261,11 @@ class Activity(SQLModel, table=True):
         Index("ix_activity_case_time", "case_id", "occurred_at"),
         # The `cn` pack caps unanswered calls per number per day, across debtors sharing a number.
         Index("ix_activity_phone_time", "phone_e164", "occurred_at"),
+        # Supervisors' workload view: one agent's attempts of the day, counted from the index
+        # alone (issue #5).
+        Index(
+            "ix_activity_user_time", "user_id", "occurred_at", "channel", "disposition", "voids_id"
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -305,7 +316,12 @@ _promise_version = _version_column()
 
 
 class Promise(SQLModel, table=True):
-    __table_args__ = (Index("ix_promise_status_due", "status", "due_date"),)
+    __table_args__ = (
+        Index("ix_promise_status_due", "status", "due_date"),
+        # The sweep before every queue (services.queue): pending promises past their grace, one
+        # index seek per grace value, without reading a row (bench/, DESIGN.md §10).
+        Index("ix_promise_sweep", "status", "grace_days", "due_date", "case_id"),
+    )
     __mapper_args__ = {"version_id_col": _promise_version}
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -381,6 +397,35 @@ class Assignment(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=500)
 
 
+_settlement_version = _version_column()
+
+
+class Settlement(SQLModel, table=True):
+    """An agreement to close a case for less than its balance ("full and final"): once the agreed
+    amount is paid the case is settled and the rest forgiven (services.supervision). A discount
+    above the agent's limit (User.settlement_limit_pct) waits for a supervisor's approval."""
+
+    __table_args__ = (Index("ix_settlement_status", "status", "requested_at"),)
+    __mapper_args__ = {"version_id_col": _settlement_version}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.id", index=True)
+    amount: int = Field(sa_type=BigInteger)  # what the debtor pays, minor units of the case
+    balance: int = Field(sa_type=BigInteger)  # the case balance when it was agreed
+    due_date: date
+    # pending (waits for a supervisor) | approved | rejected | completed | lapsed
+    status: str = Field(default="pending", max_length=16)
+    note: str | None = Field(default=None, max_length=500)
+    requested_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    requested_at: datetime = _instant()
+    decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    decided_at: datetime | None = _instant(default=None)
+    decision_note: str | None = Field(default=None, max_length=500)
+    promise_id: uuid.UUID | None = Field(default=None, foreign_key="promise.id")
+    updated_at: datetime = _instant()
+    version: int = Field(default=1, sa_column=_settlement_version)
+
+
 class AuditEvent(SQLModel, table=True):
     """Append-only (database triggers refuse UPDATE and DELETE)."""
 
@@ -394,3 +439,100 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=32)
     before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+
+
+# Offline laptops and sync (issue #8, services/sync). A laptop is a SQLite copy of one agent's
+# briefcase; its local changes are captured in the outbox in the same transaction and pushed to the
+# master, which applies each operation once.
+
+
+class SyncState(SQLModel, table=True):
+    """This database's place in sync, one row: a laptop of `master` (device `device_id`) or the
+    master itself. Its presence with role `laptop` switches on the outbox capture."""
+
+    __tablename__ = "sync_state"
+
+    id: int = Field(default=1, primary_key=True)
+    role: str = Field(max_length=16)  # laptop | master
+    device_id: uuid.UUID
+    master: str | None = Field(default=None, max_length=1000)
+    master_id: uuid.UUID | None = None  # the master's own device id, checked on every exchange
+    agent_id: uuid.UUID | None = None  # the laptop's agent
+    clock: str = Field(default="", max_length=64)  # the last hybrid logical clock issued
+    last_pull_at: datetime | None = _instant(default=None)
+    last_push_at: datetime | None = _instant(default=None)
+    created_at: datetime = _instant()
+
+
+class SyncOutboxOp(SQLModel, table=True):
+    """A local change waiting to reach the master (laptop side), then its answer."""
+
+    __tablename__ = "sync_outbox"
+    __table_args__ = (
+        Index("ix_sync_outbox_state_hlc", "state", "hlc"),
+        Index("ix_sync_outbox_case", "case_id", "state"),
+    )
+
+    op_id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    txn_id: uuid.UUID  # the local transaction: the master applies its ops together
+    hlc: str = Field(max_length=64)
+    device_id: uuid.UUID
+    actor_id: uuid.UUID | None = None
+    kind: str = Field(max_length=16)  # insert | update | delete
+    entity: str = Field(max_length=64)  # table name
+    entity_id: str = Field(max_length=64)
+    case_id: uuid.UUID | None = None
+    base_version: int | None = None
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = _instant()
+    state: str = Field(default="pending", max_length=16)  # pending|accepted|rejected|conflict
+    answer: str | None = Field(default=None, max_length=1000)
+    answered_at: datetime | None = _instant(default=None)
+
+
+class SyncAppliedOp(SQLModel, table=True):
+    """An operation the master has applied (or refused): each op id is applied once."""
+
+    __tablename__ = "sync_applied_op"
+    __table_args__ = (Index("ix_sync_applied_entity", "entity", "entity_id"),)
+
+    op_id: uuid.UUID = Field(primary_key=True)
+    device_id: uuid.UUID
+    actor_id: uuid.UUID | None = None
+    hlc: str = Field(max_length=64)
+    kind: str = Field(max_length=16)
+    entity: str = Field(max_length=64)
+    entity_id: str = Field(max_length=64)
+    case_id: uuid.UUID | None = None
+    outcome: str = Field(max_length=16)  # accepted | rejected | conflict
+    message: str | None = Field(default=None, max_length=1000)
+    applied_at: datetime = _instant()
+
+
+class SyncTombstone(SQLModel, table=True):
+    """A deleted row, remembered so a later insert or update of it is not resurrected."""
+
+    __tablename__ = "sync_tombstone"
+    __table_args__ = (UniqueConstraint("entity", "entity_id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    entity: str = Field(max_length=64)
+    entity_id: str = Field(max_length=64)
+    case_id: uuid.UUID | None = Field(default=None, index=True)
+    hlc: str = Field(max_length=64)
+    deleted_at: datetime = _instant()
+    deleted_by_id: uuid.UUID | None = None
+    device_id: uuid.UUID | None = None
+
+
+class SyncBriefcaseCase(SQLModel, table=True):
+    """A case carried on this laptop: `active` while assigned to the laptop's agent, `read_only`
+    once the master moved it away (its personal data goes once nothing of it waits to go back)."""
+
+    __tablename__ = "sync_briefcase"
+
+    case_id: uuid.UUID = Field(primary_key=True)
+    state: str = Field(default="active", max_length=16)  # active | read_only
+    owner_id: uuid.UUID | None = None  # the case's agent on the master at the last pull
+    reason: str | None = Field(default=None, max_length=500)
+    pulled_at: datetime = _instant()

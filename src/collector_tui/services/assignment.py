@@ -1,24 +1,29 @@
-"""Who works a case: moving cases between agents, with their history (DESIGN.md §3).
+"""Who works a case: moving cases between agents, auto-balancing, their history (DESIGN.md §3).
 
 Every move writes an `Assignment` row (from, to, moved by, when, why) and an audit event, and
 re-places the case in the queue in the same transaction, so a moved case is never in two queues
 nor in none. Open follow-ups that an agent owned on a moved case go with the case: the old agent
 can no longer open it, and a callback nobody can make would silently rot.
+
+Auto-balance spreads cases (chosen ones, or every open unassigned one) over chosen agents: largest
+balance first, each to the agent with the fewest open cases, ties to the one with the smallest
+balance in that case's currency (balances of different currencies never add up). The agents'
+existing open cases count, so a balance evens out the load rather than only the new cases.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from collector_tui.config import Settings
-from collector_tui.models import Assignment, Case, FollowUp, Role, User
+from collector_tui.models import OPEN_STATUSES, Assignment, Case, FollowUp, Role, User
 from collector_tui.services import audit
-from collector_tui.services.accounts import Actor
+from collector_tui.services.accounts import Actor, ensure_case_access
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
 from collector_tui.services.promises import case_state, changing, finish_case_change
 
@@ -91,27 +96,18 @@ def _move_follow_ups(
         )
 
 
-def assign_cases(
+def _move_cases(
     *,
     session: Session,
     now: datetime,
     actor: Actor,
-    case_ids: Sequence[uuid.UUID],
-    to_user_id: uuid.UUID | None,
+    cases: Sequence[Case],
+    target: User | None,
     settings: Settings,
-    reason: str | None = None,
+    why: str | None,
 ) -> int:
-    """Give the cases to `to_user_id` (None: unassign them). Supervisors and admins only.
-
-    Returns how many cases moved; a case already with that user is left alone (no history row).
-    Nothing is written unless every case exists and the target user can take them.
-    """
-    if not actor.is_supervisor:
-        raise Forbidden("only a supervisor can assign cases")
-    why = _check_reason(reason)
-    target = _target(session, to_user_id)
-    unique = list(dict.fromkeys(case_ids))
-    cases = _load_cases(session, unique)
+    """Move checked cases to `target` (None: unassign); cases already there are left alone."""
+    to_user_id = target.id if target is not None else None
     moved = 0
     with changing(session):
         for case in cases:
@@ -154,6 +150,38 @@ def assign_cases(
     return moved
 
 
+def assign_cases(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    case_ids: Sequence[uuid.UUID],
+    to_user_id: uuid.UUID | None,
+    settings: Settings,
+    reason: str | None = None,
+) -> int:
+    """Give the cases to `to_user_id` (None: unassign them). Supervisors and admins only.
+
+    Returns how many cases moved; a case already with that user is left alone (no history row).
+    Nothing is written unless every case exists and the target user can take them.
+    """
+    if not actor.is_supervisor:
+        raise Forbidden("only a supervisor can assign cases")
+    why = _check_reason(reason)
+    target = _target(session, to_user_id)
+    unique = list(dict.fromkeys(case_ids))
+    cases = _load_cases(session, unique)
+    return _move_cases(
+        session=session,
+        now=now,
+        actor=actor,
+        cases=cases,
+        target=target,
+        settings=settings,
+        why=why,
+    )
+
+
 @dataclass(frozen=True)
 class AssignmentView:
     id: uuid.UUID
@@ -165,8 +193,15 @@ class AssignmentView:
     reason: str | None
 
 
-def assignment_history(*, session: Session, case_id: uuid.UUID) -> list[AssignmentView]:
-    """The case's moves, oldest first."""
+def assignment_history(
+    *, session: Session, case_id: uuid.UUID, actor: Actor | None = None
+) -> list[AssignmentView]:
+    """The case's moves, oldest first; with `actor`, only if the actor may see the case."""
+    if actor is not None:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFound("no such case")
+        ensure_case_access(actor, case)
     statement = select(Assignment).where(Assignment.case_id == case_id).order_by(col(Assignment.at))
     return [
         AssignmentView(
@@ -180,3 +215,190 @@ def assignment_history(*, session: Session, case_id: uuid.UUID) -> list[Assignme
         )
         for row in session.exec(statement)
     ]
+
+
+# --- auto-balance --------------------------------------------------------------------------------
+
+BALANCE_REASON = "auto-balance"
+
+
+@dataclass(frozen=True)
+class BalanceCase:
+    case_id: uuid.UUID
+    currency: str
+    balance: int
+
+
+@dataclass(frozen=True)
+class AgentLoad:
+    """What an agent already holds: open cases, and their balance per currency."""
+
+    open_cases: int = 0
+    balances: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BalanceShare:
+    agent_id: uuid.UUID
+    username: str
+    cases: int  # cases this balance gave the agent
+    balances: tuple[tuple[str, int], ...]  # their balance per currency, by currency
+
+
+@dataclass(frozen=True)
+class BalanceResult:
+    considered: int  # cases spread
+    moved: int  # of which changed hands (one already with its chosen agent stays, unrecorded)
+    shares: tuple[BalanceShare, ...]  # in the order the agents were given
+
+
+def plan_balance(
+    cases: Sequence[BalanceCase], loads: Mapping[uuid.UUID, AgentLoad]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """Case id -> agent id. Greedy and deterministic: by currency, largest balance first, each
+    case to the agent with the fewest cases, then the smallest balance in its currency, then the
+    first in `loads` order. Agents that start level end at most one case apart."""
+    if not loads:
+        raise InvalidInput("choose at least one agent", field="agents")
+    agents = list(loads)
+    counts = {agent: loads[agent].open_cases for agent in agents}
+    money: dict[uuid.UUID, dict[str, int]] = {
+        agent: dict(loads[agent].balances) for agent in agents
+    }
+    order = {agent: index for index, agent in enumerate(agents)}
+    plan: dict[uuid.UUID, uuid.UUID] = {}
+    for case in sorted(cases, key=lambda c: (c.currency, -c.balance, str(c.case_id))):
+        if case.case_id in plan:
+            continue
+        chosen = min(
+            agents,
+            key=lambda a: (counts[a], money[a].get(case.currency, 0), order[a]),
+        )
+        plan[case.case_id] = chosen
+        counts[chosen] += 1
+        money[chosen][case.currency] = money[chosen].get(case.currency, 0) + case.balance
+    return plan
+
+
+def _current_loads(
+    session: Session,
+    agents: Sequence[User],
+    leaving: Sequence[BalanceCase],
+    holders: Mapping[uuid.UUID, uuid.UUID | None],
+) -> dict[uuid.UUID, AgentLoad]:
+    """Each agent's open cases and balances, less the cases being spread again."""
+    ids = [agent.id for agent in agents]
+    counts: dict[uuid.UUID, int] = dict.fromkeys(ids, 0)
+    money: dict[uuid.UUID, dict[str, int]] = {agent_id: {} for agent_id in ids}
+    statement = (
+        select(col(Case.assigned_to_id), col(Case.currency), func.count(), func.sum(Case.balance))
+        .where(col(Case.assigned_to_id).in_(ids), col(Case.status).in_(OPEN_STATUSES))
+        .group_by(col(Case.assigned_to_id), col(Case.currency))
+    )
+    for agent_id, currency, count, balance in session.execute(statement).all():
+        counts[agent_id] += int(count)
+        money[agent_id][currency] = int(balance or 0)
+    for case in leaving:
+        holder = holders.get(case.case_id)
+        if holder in counts:
+            counts[holder] -= 1
+            money[holder][case.currency] = money[holder].get(case.currency, 0) - case.balance
+    return {agent_id: AgentLoad(counts[agent_id], money[agent_id]) for agent_id in ids}
+
+
+def _balance_targets(session: Session, agent_ids: Sequence[uuid.UUID]) -> list[User]:
+    unique = list(dict.fromkeys(agent_ids))
+    if not unique:
+        raise InvalidInput("choose at least one agent to spread the cases over", field="agents")
+    targets: list[User] = []
+    for agent_id in unique:
+        user = _target(session, agent_id)
+        assert user is not None
+        targets.append(user)
+    return targets
+
+
+def auto_balance(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    settings: Settings,
+    agent_ids: Sequence[uuid.UUID],
+    case_ids: Sequence[uuid.UUID] | None = None,
+    reason: str | None = None,
+) -> BalanceResult:
+    """Spread `case_ids` (None: every open unassigned case) over `agent_ids` by count and balance.
+
+    Every move is an Assignment row (moved by the actor, reason "auto-balance: ...") and an audit
+    event, the case re-placed in its new queue; one more audit event records the balance as a
+    whole. Supervisors and admins only; nothing is written unless all of it can be.
+    """
+    if not actor.is_supervisor:
+        raise Forbidden("only a supervisor can balance workloads")
+    why = _check_reason(reason)
+    label = f"{BALANCE_REASON}: {why}" if why else BALANCE_REASON
+    targets = _balance_targets(session, agent_ids)
+
+    holders: dict[uuid.UUID, uuid.UUID | None] = {}
+    chosen: list[BalanceCase] = []
+    if case_ids is None:
+        statement = (
+            select(col(Case.id), col(Case.currency), col(Case.balance))
+            .where(col(Case.assigned_to_id).is_(None), col(Case.status).in_(OPEN_STATUSES))
+            .order_by(col(Case.id))
+        )
+        for case_id, currency, balance in session.execute(statement).all():
+            chosen.append(BalanceCase(case_id, currency, int(balance)))
+            holders[case_id] = None
+    else:
+        unique = list(dict.fromkeys(case_ids))
+        for case in _load_cases(session, unique):
+            chosen.append(BalanceCase(case.id, case.currency, case.balance))
+            holders[case.id] = case.assigned_to_id
+
+    loads = _current_loads(session, targets, chosen, holders)
+    plan = plan_balance(chosen, loads)
+    by_agent: dict[uuid.UUID, list[uuid.UUID]] = {user.id: [] for user in targets}
+    for case in chosen:
+        by_agent[plan[case.case_id]].append(case.case_id)
+
+    moved = 0
+    shares: list[BalanceShare] = []
+    amounts = {case.case_id: case for case in chosen}
+    for user in targets:
+        given = by_agent[user.id]
+        if given:
+            moved += _move_cases(
+                session=session,
+                now=now,
+                actor=actor,
+                cases=_load_cases(session, given),
+                target=user,
+                settings=settings,
+                why=label[:MAX_REASON],
+            )
+        per_currency: dict[str, int] = {}
+        for case_id in given:
+            case = amounts[case_id]
+            per_currency[case.currency] = per_currency.get(case.currency, 0) + case.balance
+        shares.append(
+            BalanceShare(user.id, user.username, len(given), tuple(sorted(per_currency.items())))
+        )
+    audit.record(
+        session=session,
+        now=now,
+        user_id=actor.user_id,
+        entity="workload",
+        entity_id=uuid.uuid4(),
+        action="balance",
+        after={
+            "reason": why,
+            "cases": len(chosen),
+            "moved": moved,
+            "source": "unassigned" if case_ids is None else "selected",
+            "shares": {share.username: share.cases for share in shares},
+        },
+    )
+    session.flush()
+    return BalanceResult(considered=len(chosen), moved=moved, shares=tuple(shares))

@@ -1,4 +1,5 @@
-"""CSV exports of cases and activities, for clients, auditors and supervisors' scripts (§7).
+"""CSV exports of cases, activities, promises and payments, for clients, auditors and supervisors'
+scripts (§7).
 
 Rows are streamed from the database in batches and written as they come, so a million cases never
 sit in memory. The file appears only when complete: rows go to a temporary file beside the target
@@ -6,7 +7,12 @@ that replaces it at the end, so a failed export leaves no half-written file behi
 
 Money is a decimal string in the case's currency ("1234.50"), instants are ISO 8601 in UTC, and
 text that a spreadsheet would run as a formula (a debtor named "=HYPERLINK(...)") is prefixed with
-an apostrophe, the usual defence against CSV injection.
+an apostrophe, the usual defence against CSV injection. Every row that carries money carries its
+currency beside it. `bom=True` starts the file with a UTF-8 byte order mark, which Excel needs to
+read UTF-8 (Chinese names stay intact; without it Excel guesses the locale's code page).
+
+An agent's export holds only the agent's own cases (and their activities, promises and payments);
+supervisors and `actor=None` (scripts with the database file) get everything.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import IO, Any
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from collector_tui.models import Activity, Case, Debtor, User
+from collector_tui.models import Activity, Case, Debtor, Payment, Promise, User
 from collector_tui.money import Money, MoneyError
 from collector_tui.services.accounts import Actor
 from collector_tui.services.errors import InvalidInput
@@ -69,6 +75,41 @@ ACTIVITY_COLUMNS: tuple[str, ...] = (
     "note",
     "voids_id",
 )
+PROMISE_COLUMNS: tuple[str, ...] = (
+    "promise_id",
+    "case_id",
+    "client",
+    "client_ref",
+    "debtor_name",
+    "currency",
+    "amount",
+    "paid_amount",
+    "due_date",
+    "grace_days",
+    "status",
+    "plan_id",
+    "created_by",
+    "created_at",
+    "resolved_at",
+    "assigned_to",
+)
+PAYMENT_COLUMNS: tuple[str, ...] = (
+    "payment_id",
+    "case_id",
+    "client",
+    "client_ref",
+    "debtor_name",
+    "currency",
+    "amount",
+    "received_on",
+    "method",
+    "reference",
+    "recorded_by",
+    "voids_id",
+    "created_at",
+    "assigned_to",
+)
+EXPORT_KINDS: tuple[str, ...] = ("cases", "activities", "promises", "payments")
 BATCH_ROWS = 1000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -92,6 +133,10 @@ def _instant(value: datetime | None) -> str:
 
 def _day(value: date | None) -> str:
     return value.isoformat() if value is not None else ""
+
+
+def _uuid(value: object) -> str:
+    return str(value) if isinstance(value, uuid.UUID) else ""
 
 
 @contextmanager
@@ -258,3 +303,144 @@ def export_activities(
             ]
 
     return _write(path, bom, ACTIVITY_COLUMNS, rows())
+
+
+def _own_cases(statement: Any, actor: Actor | None) -> Any:
+    if actor is not None and not actor.is_supervisor:
+        return statement.where(col(Case.assigned_to_id) == actor.user_id)
+    return statement
+
+
+def export_promises(
+    *, session: Session, path: Path, bom: bool = False, actor: Actor | None = None
+) -> int:
+    """Write one row per promise (installments of a plan included, with their `plan_id`), in the
+    order they were made. `amount` and `paid_amount` are decimal strings in `currency`; `status`
+    is the outcome as of the last sweep. Returns the row count."""
+    author = aliased(User)
+    holder = aliased(User)
+    statement = _own_cases(
+        select(
+            Promise.id,
+            Case.id,
+            Case.client,
+            Case.client_ref,
+            Debtor.name,
+            Case.currency,
+            Promise.amount,
+            Promise.paid_amount,
+            Promise.due_date,
+            Promise.grace_days,
+            Promise.status,
+            Promise.plan_id,
+            author.username,
+            Promise.created_at,
+            Promise.resolved_at,
+            holder.username,
+        )
+        .join(Case, col(Case.id) == col(Promise.case_id))
+        .join(Debtor, col(Debtor.id) == col(Case.debtor_id))
+        .outerjoin(author, col(author.id) == col(Promise.created_by_id))
+        .outerjoin(holder, col(holder.id) == col(Case.assigned_to_id))
+        .order_by(col(Promise.created_at), col(Promise.id)),
+        actor,
+    )
+
+    def rows() -> Iterator[list[str]]:
+        for r in _stream(session, statement):
+            currency = r[5]
+            yield [
+                str(r[0]),
+                str(r[1]),
+                _text(r[2]),
+                _text(r[3]),
+                _text(r[4]),
+                currency,
+                _amount(r[6], currency),
+                _amount(r[7], currency),
+                _day(r[8]),
+                str(r[9]),
+                r[10],
+                _uuid(r[11]),
+                r[12] or "",
+                _instant(r[13]),
+                _instant(r[14]),
+                r[15] or "",
+            ]
+
+    return _write(path, bom, PROMISE_COLUMNS, rows())
+
+
+def export_payments(
+    *, session: Session, path: Path, bom: bool = False, actor: Actor | None = None
+) -> int:
+    """Write one row per payment row, oldest first. A reversal is its own row with a negative
+    amount and the reversed payment's id in `voids_id` (payments are append-only), so the amounts
+    of a currency add up to what was really received. Returns the row count."""
+    recorder = aliased(User)
+    holder = aliased(User)
+    statement = _own_cases(
+        select(
+            Payment.id,
+            Case.id,
+            Case.client,
+            Case.client_ref,
+            Debtor.name,
+            Case.currency,
+            Payment.amount,
+            Payment.received_on,
+            Payment.method,
+            Payment.reference,
+            recorder.username,
+            Payment.voids_id,
+            Payment.created_at,
+            holder.username,
+        )
+        .join(Case, col(Case.id) == col(Payment.case_id))
+        .join(Debtor, col(Debtor.id) == col(Case.debtor_id))
+        .outerjoin(recorder, col(recorder.id) == col(Payment.recorded_by_id))
+        .outerjoin(holder, col(holder.id) == col(Case.assigned_to_id))
+        .order_by(col(Payment.received_on), col(Payment.created_at), col(Payment.id)),
+        actor,
+    )
+
+    def rows() -> Iterator[list[str]]:
+        for r in _stream(session, statement):
+            currency = r[5]
+            yield [
+                str(r[0]),
+                str(r[1]),
+                _text(r[2]),
+                _text(r[3]),
+                _text(r[4]),
+                currency,
+                _amount(r[6], currency),
+                _day(r[7]),
+                _text(r[8]),
+                _text(r[9]),
+                r[10] or "",
+                _uuid(r[11]),
+                _instant(r[12]),
+                r[13] or "",
+            ]
+
+    return _write(path, bom, PAYMENT_COLUMNS, rows())
+
+
+def export(
+    what: str, *, session: Session, path: Path, bom: bool = False, actor: Actor | None = None
+) -> int:
+    """Export `what` (one of EXPORT_KINDS) to `path`; the row count. The one entry point for the
+    command line and the TUI."""
+    writers = {
+        "cases": export_cases,
+        "activities": export_activities,
+        "promises": export_promises,
+        "payments": export_payments,
+    }
+    writer = writers.get(what)
+    if writer is None:
+        raise InvalidInput(
+            f"cannot export {what!r}: one of {', '.join(EXPORT_KINDS)}", field="what"
+        )
+    return writer(session=session, path=path, bom=bom, actor=actor)

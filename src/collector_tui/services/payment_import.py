@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 _LOOKUP_CHUNK = 500  # values per IN (...): under every backend's bound-parameter limit
+_PROGRESS_STEPS = 100  # progress is reported about this many times over a file, at most
 _MAX_REFERENCE = 100  # Payment.reference
 _MAX_METHOD = 32  # Payment.method
 _MAX_CLIENT_REF = 100
@@ -529,11 +530,16 @@ def import_payments(
     settings: Settings,
     actor: Actor | None = None,
     dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PaymentImportReport:
     """Check the whole file, then post every payment in one transaction (see the module doc).
 
     Raises PaymentImportRejected (nothing written) when any row is bad, ServiceError when the file
     cannot be read at all (unreadable, empty, not text, a required column missing).
+
+    `progress(payments_posted, payments_to_post)` is called while posting (about a hundred times
+    over a big file, after every payment on a small one) and once more at the end, (n, n), even
+    when there is nothing to post (0, 0). It runs inside the write transaction: keep it quick.
     """
     parsed = _read(Path(path))
     acting = actor if actor is not None else _SYSTEM_ACTOR
@@ -567,7 +573,9 @@ def import_payments(
             if errors:
                 raise PaymentImportRejected(report(0, duplicates, errors, {}))
             totals: dict[str, int] = defaultdict(int)
-            for posting in postings:
+            total = len(postings)
+            step = max(1, total // _PROGRESS_STEPS)
+            for done, posting in enumerate(postings, start=1):
                 try:
                     promises.post_payment(
                         session=session,
@@ -585,8 +593,12 @@ def import_payments(
                     errors.append(RowError(posting.line, str(refusal)))
                     continue
                 totals[posting.currency] += posting.amount
+                if progress is not None and done % step == 0 and done < total:
+                    progress(done, total)
             if errors:
                 raise PaymentImportRejected(report(0, duplicates, errors, {}))
+            if progress is not None:
+                progress(total, total)
             result = report(len(postings), duplicates, [], totals)
             if dry_run:
                 raise _DryRun

@@ -830,6 +830,12 @@ def post_payment(
         session.flush()
         for plan_id in plans:
             _review_plan(session, now, plan_id, actor.user_id)
+        # A kept settlement promise settles the case (issue #5, services.supervision).
+        from collector_tui.services.supervision import settlement_after_payment
+
+        settlement_after_payment(
+            session=session, now=now, actor=actor, case=case, settings=settings
+        )
         settle_status(session=session, case=case)
         audit.record(
             session=session,

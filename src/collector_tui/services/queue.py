@@ -13,14 +13,15 @@ No case is nowhere.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import or_
+from sqlalchemy import Text, or_, type_coerce, union_all
 from sqlmodel import Session, col, func, select
 
 from collector_tui.config import Settings
@@ -59,6 +60,7 @@ OPEN_PRIORITY_LIMIT = TIER_NONE * TIER_SPAN  # closed cases sit at TIER_NONE
 # when most cases are held (night time in the debtors' zones, caps reached).
 SCAN_FACTOR = 20
 MAX_PAGE = 500
+_ID_BATCH = 500  # ids per IN (...): under every backend's bound-parameter limit
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ class _Row:
     tier: int
     priority: int
     score: int
-    factors: list[dict[str, Any]] | None
+    factors: Any  # the stored JSON text, decoded only for the rows that become entries
     next_action_at: datetime | None
     last_attempt_at: datetime | None
     routed_reason: str | None
@@ -144,7 +146,9 @@ _COLUMNS = (
     Case.queue_tier,
     Case.priority,
     Case.score,
-    Case.score_factors,
+    # As text: most candidates a walk reads are never shown, and decoding every row's factors
+    # was a tenth of building a queue.
+    type_coerce(Case.score_factors, Text),
     Case.next_action_at,
     Case.last_attempt_at,
     Case.routed_reason,
@@ -160,7 +164,17 @@ def _select_rows() -> Any:
 
 
 def _rows(session: Session, statement: Any) -> list[_Row]:
-    return [_Row(*row) for row in session.exec(statement)]
+    # Plain column rows: Core execution on the session's connection, all rows fetched at once.
+    # The ORM would have flushed pending changes first; so does this.
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return [_Row(*row) for row in session.connection().execute(statement).all()]
+
+
+def _factors(stored: Any) -> tuple[dict[str, Any], ...]:
+    # Text on SQLite; a driver that decodes JSON itself (psycopg) hands over the list already.
+    value = json.loads(stored) if isinstance(stored, str | bytes) else stored
+    return tuple(dict(factor) for factor in value or ())
 
 
 # --- Reasons --------------------------------------------------------------------------------------
@@ -303,7 +317,7 @@ def _entry(
         tier=row.tier,
         tier_name=TIER_NAMES.get(row.tier, str(row.tier)),
         score=row.score,
-        factors=tuple(dict(factor) for factor in row.factors or ()),
+        factors=_factors(row.factors),
         callable=callable_now,
         reason=reason,
         callable_at=callable_at,
@@ -326,6 +340,14 @@ def _count(session: Session, *conditions: Any) -> int:
 
 def _due(now: datetime) -> Any:
     return or_(col(Case.next_action_at).is_(None), col(Case.next_action_at) <= now)
+
+
+def _after(row: _Row) -> tuple[Any, ...]:
+    # (priority, id) > (row.priority, row.id), written so that the index on priority bounds it.
+    return (
+        col(Case.priority) >= row.priority,
+        or_(col(Case.priority) > row.priority, col(Case.id) > row.id),
+    )
 
 
 def _build(
@@ -356,9 +378,15 @@ def _build(
     page_size = min(MAX_PAGE, max(32, 2 * limit, held_limit))
     statement = _select_rows().where(*mine, _due(now)).order_by(col(Case.priority), col(Case.id))
     offset = 0
+    last: _Row | None = None
     while offset < budget and (len(offered) < limit or held_due < held_limit):
-        rows = _rows(session, statement.offset(offset).limit(min(page_size, budget - offset)))
+        # Each page starts after the last row of the one before (priority, id): the rows an
+        # OFFSET would give, without making the database walk past every earlier page again.
+        page = statement if last is None else statement.where(*_after(last))
+        rows = _rows(session, page.limit(min(page_size, budget - offset)))
         offset += len(rows)
+        if rows:
+            last = rows[-1]
         candidates = [row for row in rows if row.id not in skip]
         verdicts = compliance.evaluate_cases(
             session=session, cases=[row.facts() for row in candidates], now=now, settings=settings
@@ -447,11 +475,62 @@ def _build(
     return QueuePage(entries=tuple(entries), held=tuple(held), counts=counts)
 
 
+def _past_grace(session: Session, today: date) -> set[uuid.UUID]:
+    """Cases with a pending promise past its grace (due + grace < today): the promises the sweep
+    judges. One index seek per grace value (ix_promise_sweep), so only those promises are read,
+    never the many still inside their grace."""
+    from collector_tui.services.promises import MAX_GRACE_DAYS
+
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # Core below: the ORM's autoflush would not run
+    pending = col(Promise.status) == PromiseStatus.pending.value
+    columns = (Promise.case_id, Promise.due_date, Promise.grace_days)
+    conditions = [
+        (col(Promise.grace_days) == grace, col(Promise.due_date) < today - timedelta(days=grace))
+        for grace in range(MAX_GRACE_DAYS + 1)
+    ]
+    # Grace outside what a form accepts (a configured default, an older row): checked below.
+    conditions.append((col(Promise.grace_days) > MAX_GRACE_DAYS, col(Promise.due_date) < today))
+    conditions.append((col(Promise.grace_days) < 0, col(Promise.due_date) < today))
+    # SQLite's planner, seeing one grace value in its statistics, would take the range on
+    # (status, due_date) for the open-ended parts and read every pending promise due before today.
+    parts = [
+        select(*columns)
+        .where(pending, *condition)
+        .with_hint(Promise, "INDEXED BY ix_promise_sweep", dialect_name="sqlite")
+        for condition in conditions
+    ]
+    return {
+        case_id
+        for case_id, due_date, grace_days in session.connection().execute(union_all(*parts)).all()
+        if due_date + timedelta(days=grace_days) < today
+    }
+
+
 def _sweep(session: Session, now: datetime, settings: Settings, agent_id: uuid.UUID) -> None:
     # Broken promises are a matter of time: judge them before ordering the queue (DESIGN.md §4).
     from collector_tui.services import promises
 
-    promises.sweep(session=session, now=now, settings=settings, agent_id=agent_id)
+    # promises.sweep(agent_id=...) would read every pending promise past its due date with its
+    # case (tens of thousands in a big book, nearly all still in their grace). The same promises
+    # are found here from the index, and the sweep runs on exactly this agent's cases among them,
+    # usually none.
+    past_grace = _past_grace(session, now.astimezone(UTC).date())
+    if not past_grace:
+        return
+    ids = list(past_grace)
+    mine: list[uuid.UUID] = []
+    for start in range(0, len(ids), _ID_BATCH):
+        mine.extend(
+            session.exec(
+                select(Case.id).where(
+                    col(Case.id).in_(ids[start : start + _ID_BATCH]),
+                    col(Case.assigned_to_id) == agent_id,
+                )
+            )
+        )
+    if mine:
+        promises.sweep(session=session, now=now, settings=settings, case_ids=mine)
 
 
 def build_queue(

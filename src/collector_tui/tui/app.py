@@ -68,11 +68,12 @@ class CollectorApp(App[None]):
     # -- session -------------------------------------------------------------------------------
 
     def home_screen(self, actor: Actor) -> Screen[None]:
-        """Where a user lands after logging in.
+        """Where a user lands after logging in: agents work their queue; supervisors and admins
+        see the workloads and the case browser (their own queue is one key away there)."""
+        if actor.is_supervisor:
+            from collector_tui.tui.screens.supervisor import SupervisorScreen
 
-        Agents work their queue. Supervisors and admins land on the same queue screen for now;
-        a supervisor screen (workloads, assignment) will be returned here for them.
-        """
+            return SupervisorScreen()
         from collector_tui.tui.screens.queue import QueueScreen
 
         return QueueScreen()

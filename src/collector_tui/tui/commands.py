@@ -6,8 +6,10 @@ a key can type what they want ("promise", "next") instead.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -17,6 +19,23 @@ class PaletteCommand:
     name: str
     help: str
     action: str  # an action of the screen the palette was opened from ("app." for the app's)
+
+
+# "open:NAME" entries open a screen from anywhere: name -> (module, class, supervisors only). The
+# module is imported only when the entry is chosen (the dashboard pulls in plotext).
+OPEN_PREFIX = "open:"
+SCREEN_OPENERS: dict[str, tuple[str, str, bool]] = {
+    "reports": ("collector_tui.tui.screens.reports", "ReportsScreen", False),
+    "import": ("collector_tui.tui.screens.imports", "ImportScreen", True),
+}
+
+
+def open_screen(app: Any, name: str) -> None:
+    """Push a new screen SCREEN_OPENERS names, unless it is the one showing already."""
+    module, class_name, _ = SCREEN_OPENERS[name]
+    screen_class = getattr(importlib.import_module(module), class_name)
+    if not isinstance(app.screen, screen_class):
+        app.push_screen(screen_class())
 
 
 class ScreenCommands(Provider):
@@ -30,12 +49,25 @@ class ScreenCommands(Provider):
             if command.action.startswith("app."):
                 found.append(command)
                 continue
+            if command.action.startswith(OPEN_PREFIX):
+                if self._may_open(command.action[len(OPEN_PREFIX) :]):
+                    found.append(command)
+                continue
             name = command.action.split("(", 1)[0]
             if hasattr(self.screen, f"action_{name}") and self.screen.check_action(name, ()):
                 found.append(command)
         return found
 
+    def _may_open(self, name: str) -> bool:
+        _, class_name, supervisors_only = SCREEN_OPENERS[name]
+        actor = getattr(self.app, "actor", None)
+        if actor is None or (supervisors_only and not actor.is_supervisor):
+            return False
+        return type(self.screen).__name__ != class_name
+
     def _runner(self, command: PaletteCommand) -> partial[object]:
+        if command.action.startswith(OPEN_PREFIX):
+            return partial(open_screen, self.app, command.action[len(OPEN_PREFIX) :])
         if command.action.startswith("app."):
             return partial(self.app.run_action, command.action[4:])
         return partial(self.screen.run_action, command.action)
@@ -86,4 +118,131 @@ class SessionCommands(ScreenCommands):
     COMMANDS_LIST = (
         PaletteCommand("Help: keys", "Every key of every screen", "app.help"),
         PaletteCommand("Log out", "Back to the login screen", "app.logout"),
+        PaletteCommand(
+            "Reports: dashboard",
+            "Aging, collections, promise outcomes, agent activity (charts and tables)",
+            "open:reports",
+        ),
+        PaletteCommand(
+            "Import: cases or payments from a CSV file",
+            "Check the file first (dry run), then import (supervisors)",
+            "open:import",
+        ),
+    )
+
+    # Offline laptops (issue #8): the sync screen, once someone is logged in.
+    async def discover(self) -> Hits:
+        async for hit in super().discover():
+            yield hit
+        if getattr(self.app, "actor", None) is not None:
+            yield DiscoveryHit(SYNC_NAME, partial(open_sync, self.app), help=SYNC_HELP)
+
+    async def search(self, query: str) -> Hits:
+        async for hit in super().search(query):
+            yield hit
+        if getattr(self.app, "actor", None) is not None:
+            matcher = self.matcher(query)
+            score = matcher.match(SYNC_NAME)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(SYNC_NAME),
+                    partial(open_sync, self.app),
+                    help=SYNC_HELP,
+                )
+
+
+# -- offline laptops (issue #8) -------------------------------------------------------------------
+
+SYNC_NAME = "Sync with the master"
+SYNC_HELP = "Send this laptop's changes and bring the briefcase back"
+
+
+def open_sync(app: object) -> None:
+    from collector_tui.tui.screens.sync import SyncScreen
+
+    if not isinstance(app.screen, SyncScreen):  # type: ignore[attr-defined]
+        app.push_screen(SyncScreen())  # type: ignore[attr-defined]
+
+
+# -- supervisors (issue #5) ----------------------------------------------------------------------
+
+
+class SupervisorCommands(ScreenCommands):
+    COMMANDS_LIST = (
+        PaletteCommand("Supervisor: open the case", "The highlighted case", "open_case"),
+        PaletteCommand(
+            "Supervisor: select or unselect the case", "For assign and balance", "toggle_select"
+        ),
+        PaletteCommand("Supervisor: select every case shown", "The cases loaded", "select_all"),
+        PaletteCommand("Supervisor: clear the selection", "Unselect every case", "clear_selection"),
+        PaletteCommand(
+            "Supervisor: assign cases", "The selected cases (or the highlighted one)", "assign"
+        ),
+        PaletteCommand(
+            "Supervisor: balance workloads",
+            "Spread the selected (or the unassigned) cases over agents",
+            "balance",
+        ),
+        PaletteCommand("Supervisor: filter cases", "Agent, status, aging, balance...", "filter"),
+        PaletteCommand(
+            "Supervisor: cases routed to supervisors",
+            "Deceased, bankrupt, legal, settlements",
+            "routed",
+        ),
+        PaletteCommand("Supervisor: load more cases", "The next page of the list", "more"),
+        PaletteCommand("Supervisor: case history", "The audit trail of the case", "history"),
+        PaletteCommand("Supervisor: escalate to legal", "Status legal, legal hold", "legal"),
+        PaletteCommand("Supervisor: write off", "Close the case as written off", "write_off"),
+        PaletteCommand("Supervisor: close case", "Recalled, sold, duplicate...", "close_case"),
+        PaletteCommand(
+            "Supervisor: approve or reject a settlement", "Above the agent's limit", "settlement"
+        ),
+        PaletteCommand("Supervisor: send back to the agent", "Un-route the case", "unroute"),
+        PaletteCommand("Supervisor: my call queue", "The queue of cases you hold", "queue"),
+        PaletteCommand("Supervisor: search cases", "By name, reference or phone", "search"),
+        PaletteCommand("Supervisor: refresh", "Read workloads and cases again", "refresh"),
+    )
+
+
+class AuditCommands(ScreenCommands):
+    COMMANDS_LIST = (
+        PaletteCommand("History: show the full entry", "Before and after, every field", "show"),
+        PaletteCommand("History: reload", "Read the trail again", "reload"),
+        PaletteCommand("History: back", "Close the history", "back"),
+    )
+
+
+# -- reports, exports and imports (issue #6) -----------------------------------------------------
+
+
+class ReportsCommands(ScreenCommands):
+    COMMANDS_LIST = (
+        PaletteCommand("Reports: next currency", "Figures are never added up", "next_currency"),
+        PaletteCommand("Reports: last 7 days", "Period of the dashboard", "period(7)"),
+        PaletteCommand("Reports: last 30 days", "Period of the dashboard", "period(30)"),
+        PaletteCommand("Reports: last 90 days", "Period of the dashboard (per week)", "period(90)"),
+        PaletteCommand("Reports: refresh", "Read the figures again", "refresh"),
+        PaletteCommand(
+            "Export: cases, activities, promises or payments",
+            "Write a CSV file (UTF-8, BOM for Excel)",
+            "export",
+        ),
+        PaletteCommand("Reports: close", "Back to the previous screen", "back"),
+    )
+
+
+class ExportCommands(ScreenCommands):
+    COMMANDS_LIST = (
+        PaletteCommand("Export: write the file", "With the choices shown", "save"),
+        PaletteCommand("Export: cancel", "Write nothing", "cancel"),
+    )
+
+
+class ImportCommands(ScreenCommands):
+    COMMANDS_LIST = (
+        PaletteCommand("Import: check the file (dry run)", "Writes nothing", "check"),
+        PaletteCommand("Import: import the checked file", "After a clean check", "run_import"),
+        PaletteCommand("Import: browse for the file", "Show or hide the folder tree", "browse"),
+        PaletteCommand("Import: close", "Back to the previous screen", "back"),
     )

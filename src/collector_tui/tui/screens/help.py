@@ -38,10 +38,14 @@ def _section(title: str, bindings: list[BindingType]) -> Table:
 def help_sections(context: type | None = None) -> list[tuple[str, list[BindingType]]]:
     """Sections of keys; the one for the screen the agent came from (`context`) first."""
     from collector_tui.tui.app import CollectorApp
+    from collector_tui.tui.screens.audit import AuditScreen
     from collector_tui.tui.screens.case import CaseScreen
     from collector_tui.tui.screens.forms import FormScreen
+    from collector_tui.tui.screens.imports import ImportScreen
     from collector_tui.tui.screens.queue import QueueScreen
+    from collector_tui.tui.screens.reports import ReportsScreen
     from collector_tui.tui.screens.search import SearchScreen
+    from collector_tui.tui.screens.supervisor import SupervisorScreen
 
     palette = Binding("ctrl+p", "command_palette", "Palette", tooltip="Every action, by name")
     sections = [
@@ -49,6 +53,10 @@ def help_sections(context: type | None = None) -> list[tuple[str, list[BindingTy
         ("Case", CaseScreen, list(CaseScreen.BINDINGS)),
         ("Forms", FormScreen, list(FormScreen.BINDINGS)),
         ("Search", SearchScreen, list(SearchScreen.BINDINGS)),
+        ("Supervisor", SupervisorScreen, list(SupervisorScreen.BINDINGS)),
+        ("Audit trail", AuditScreen, list(AuditScreen.BINDINGS)),
+        ("Reports", ReportsScreen, list(ReportsScreen.BINDINGS)),
+        ("Import", ImportScreen, list(ImportScreen.BINDINGS)),
     ]
     sections.sort(key=lambda section: not (context and issubclass(context, section[1])))
     return [

@@ -1,0 +1,594 @@
+"""Supervisors' commands (issue #5); cli.py wires them in with `add_commands`.
+
+    collector-tui workload [--json]                       every agent's load (an agent: their own)
+    collector-tui cases [--agent NAME|none] [--status S] [--aging BUCKET] [--country CC]
+                        [--currency CUR --min AMOUNT --max AMOUNT] [--routed] [--limit N] [--json]
+    collector-tui balance --to NAME,NAME [CASE_REF...] [--reason TEXT] [--json]
+                                                          spread the cases (default: every open
+                                                          unassigned case) over the agents
+    collector-tui route CASE_REF --reason TEXT [--legal]  send a case to the supervisors
+    collector-tui decide CASE_REF legal|write-off|close|unroute --reason TEXT [--json]
+    collector-tui settle CASE_REF AMOUNT@DATE [--note TEXT] [--json]
+    collector-tui approve CASE_REF [--reject] [--note TEXT] [--json]
+    collector-tui routed [--json]                         routed cases, settlements waiting
+    collector-tui history CASE_REF [--json]               the case's audit trail
+    collector-tui user limit NAME PERCENT                 an agent's settlement limit
+
+Handlers follow cli.py: parse, one unit of work, print; refusals are ServiceErrors that the command
+line prints as one line. JSON money is a decimal string ("1234.50"), instants ISO in UTC.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collector_tui.cli import _Context
+    from collector_tui.services.supervision import CaseDecision, SettlementView
+
+__all__ = ["add_commands"]
+
+DECISIONS = ("legal", "write-off", "close", "unroute")
+CASES_MAX = 500
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= CASES_MAX:
+        raise argparse.ArgumentTypeError(f"choose 1 to {CASES_MAX}")
+    return value
+
+
+def _percent(text: str) -> int:
+    try:
+        value = int(text.strip().rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole percent: {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError("choose 0 to 100")
+    return value
+
+
+def add_commands(
+    subparsers: Any,
+    *,
+    parents: Sequence[argparse.ArgumentParser] = (),
+    user_subparsers: Any = None,
+) -> None:
+    """Register the supervision commands on `subparsers` (and `user limit` on the `user`
+    command's subparsers); `parents` are the global option parsers (--db, --user, --now)."""
+    from collector_tui.cli import _promise_text
+
+    def command(name: str, help_text: str, handler: Any) -> Any:
+        sub = subparsers.add_parser(
+            name, parents=list(parents), help=help_text, description=help_text
+        )
+        sub.set_defaults(handler=handler)
+        return sub
+
+    workload = command("workload", "every agent's workload (supervisors)", _cmd_workload)
+    workload.add_argument("--json", action="store_true", help="print JSON")
+
+    cases = command("cases", "browse cases with filters (agents: their own)", _cmd_cases)
+    cases.add_argument("--agent", metavar="NAME", help="one agent's cases; none: unassigned")
+    cases.add_argument("--status", default="open", help="a status, or open|closed|all")
+    cases.add_argument("--aging", metavar="BUCKET", help="current, 1-30, 31-60, 61-90, ...")
+    cases.add_argument("--country", metavar="CC", help="debtor's country, e.g. CN")
+    cases.add_argument("--currency", metavar="CUR", help="needed by --min/--max")
+    cases.add_argument("--min", dest="balance_min", metavar="AMOUNT", help="lowest balance")
+    cases.add_argument("--max", dest="balance_max", metavar="AMOUNT", help="highest balance")
+    cases.add_argument("--routed", action="store_true", help="only cases routed to supervisors")
+    cases.add_argument("--limit", type=_limit, default=100, metavar="N", help="1-500")
+    cases.add_argument("--json", action="store_true", help="print JSON")
+
+    balance = command(
+        "balance",
+        "spread cases over agents by count and balance (supervisors); without CASE_REF, every "
+        "open unassigned case",
+        _cmd_balance,
+    )
+    balance.add_argument("cases", metavar="CASE_REF", nargs="*")
+    balance.add_argument("--to", required=True, metavar="NAME,NAME", help="the agents")
+    balance.add_argument("--reason", metavar="TEXT")
+    balance.add_argument("--json", action="store_true", help="print JSON")
+
+    route = command("route", "send a case to the supervisors", _cmd_route)
+    route.add_argument("case", metavar="CASE_REF")
+    route.add_argument("--reason", required=True, metavar="TEXT")
+    route.add_argument("--legal", action="store_true", help="ask for legal escalation")
+    route.add_argument("--json", action="store_true", help="print JSON")
+
+    decide = command("decide", "a supervisor's decision on a case", _cmd_decide)
+    decide.add_argument("case", metavar="CASE_REF")
+    decide.add_argument("decision", choices=DECISIONS, metavar="|".join(DECISIONS))
+    decide.add_argument("--reason", metavar="TEXT", help="required except for unroute")
+    decide.add_argument("--json", action="store_true", help="print JSON")
+
+    settle = command(
+        "settle", "agree to close a case for less than its balance (full and final)", _cmd_settle
+    )
+    settle.add_argument("case", metavar="CASE_REF")
+    settle.add_argument("terms", type=_promise_text, metavar="AMOUNT@DATE")
+    settle.add_argument("--note", metavar="TEXT")
+    settle.add_argument("--json", action="store_true", help="print JSON")
+
+    approve = command(
+        "approve", "approve (or --reject) a case's settlement waiting (supervisors)", _cmd_approve
+    )
+    approve.add_argument("case", metavar="CASE_REF")
+    approve.add_argument("--reject", action="store_true")
+    approve.add_argument("--note", metavar="TEXT")
+    approve.add_argument("--json", action="store_true", help="print JSON")
+
+    routed = command(
+        "routed", "cases routed to the supervisors and settlements waiting", _cmd_routed
+    )
+    routed.add_argument("--json", action="store_true", help="print JSON")
+
+    history = command("history", "a case's audit trail, newest first", _cmd_history)
+    history.add_argument("case", metavar="CASE_REF")
+    history.add_argument("--json", action="store_true", help="print JSON")
+
+    if user_subparsers is not None:
+        limit = user_subparsers.add_parser(
+            "limit",
+            parents=list(parents),
+            help="set an agent's settlement limit (supervisors)",
+            description="the discount, in percent of the balance, an agent may agree without "
+            "a supervisor's approval",
+        )
+        limit.set_defaults(handler=_cmd_user_limit)
+        limit.add_argument("name", metavar="NAME")
+        limit.add_argument("percent", type=_percent, metavar="PERCENT")
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return instant.astimezone(UTC).isoformat() if instant is not None else None
+
+
+def _day(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _decision_json(decision: CaseDecision) -> dict[str, Any]:
+    return {
+        "case_id": str(decision.case_id),
+        "client_ref": decision.client_ref,
+        "status": decision.status,
+        "routed_reason": decision.routed_reason,
+        "version": decision.version,
+    }
+
+
+def _settlement_json(view: SettlementView) -> dict[str, Any]:
+    from collector_tui.cli import _decimal
+
+    return {
+        "id": str(view.id),
+        "case_id": str(view.case_id),
+        "client_ref": view.client_ref,
+        "debtor": view.debtor,
+        "currency": view.currency,
+        "amount": _decimal(view.amount, view.currency),
+        "balance": _decimal(view.balance, view.currency),
+        "discount_pct": str(view.discount_pct),
+        "due_date": _day(view.due_date),
+        "status": view.status,
+        "requested_by": view.requested_by,
+        "requested_at": _iso(view.requested_at),
+        "decided_by": view.decided_by,
+        "decided_at": _iso(view.decided_at),
+        "note": view.note,
+        "decision_note": view.decision_note,
+    }
+
+
+def _settlement_line(view: SettlementView) -> str:
+    from collector_tui.cli import _money, _show
+
+    return (
+        f"{_show(view.client_ref)}: {_money(view.amount, view.currency)} by "
+        f"{view.due_date.isoformat()} instead of {_money(view.balance, view.currency)} "
+        f"({view.discount_pct}% off), {view.status}"
+        + (f", asked by {_show(view.requested_by)}" if view.requested_by else "")
+    )
+
+
+def _minor(text: str | None, currency: str | None, locale: str) -> int | None:
+    if text is None:
+        return None
+    from collector_tui.money import parse_money
+    from collector_tui.services.errors import InvalidInput
+
+    if not currency:
+        raise InvalidInput("--min and --max need --currency", field="currency")
+    return parse_money(text, currency.upper(), locale).minor
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def _cmd_workload(ctx: _Context) -> int:
+    from collector_tui.cli import _decimal, _money, _pad
+    from collector_tui.services import workload
+
+    actor = ctx.actor()
+    with ctx.open().read() as session:
+        rows = workload.agent_workloads(session=session, now=ctx.now(), actor=actor)
+    if ctx.args.json:
+        ctx.json(
+            [
+                {
+                    "agent": row.username,
+                    "open_cases": row.open_cases,
+                    "balances": [
+                        {"currency": b.currency, "balance": _decimal(b.amount, b.currency)}
+                        for b in row.balances
+                    ],
+                    "follow_ups_due": row.follow_ups_due,
+                    "pending_promises": row.pending_promises,
+                    "attempts_today": row.attempts_today,
+                    "contacts_today": row.contacts_today,
+                }
+                for row in rows
+            ]
+        )
+        return 0
+    ctx.print(f"{'agent':<16} {'open':>5} {'due':>4} {'prom':>4} {'tries':>5} {'rpc':>4}  balance")
+    for row in rows:
+        name = row.username or "(unassigned)"
+        money = ", ".join(_money(b.amount, b.currency) for b in row.balances) or "-"
+        ctx.print(
+            f"{_pad(name, 16)} {row.open_cases:>5} {row.follow_ups_due:>4} "
+            f"{row.pending_promises:>4} {row.attempts_today:>5} {row.contacts_today:>4}  {money}"
+        )
+    return 0
+
+
+def _cmd_cases(ctx: _Context) -> int:
+    from collector_tui.cli import _decimal, _money, _pad, _show
+    from collector_tui.services import accounts, workload
+
+    args = ctx.args
+    actor = ctx.actor()
+    settings = ctx.load_settings()
+    with ctx.open().read() as session:
+        agent_id = None
+        unassigned = False
+        if args.agent:
+            if args.agent.strip().lower() == "none":
+                unassigned = True
+            else:
+                agent_id = accounts.get_actor(session=session, username=args.agent).user_id
+        filters = workload.BrowserFilter(
+            agent_id=agent_id,
+            unassigned=unassigned,
+            status=args.status,
+            aging=args.aging,
+            currency=args.currency,
+            balance_min=_minor(args.balance_min, args.currency, settings.locale),
+            balance_max=_minor(args.balance_max, args.currency, settings.locale),
+            country=args.country,
+            routed=args.routed,
+        )
+        page = workload.browse_cases(
+            session=session, now=ctx.now(), actor=actor, filters=filters, limit=args.limit
+        )
+    if args.json:
+        ctx.json(
+            [
+                {
+                    "case_id": str(row.case_id),
+                    "client": row.client,
+                    "client_ref": row.client_ref,
+                    "debtor": row.debtor,
+                    "country": row.debtor_country,
+                    "currency": row.currency,
+                    "balance": _decimal(row.balance, row.currency),
+                    "status": row.status,
+                    "days_past_due": row.days_past_due,
+                    "aging": row.aging,
+                    "assigned_to": row.assigned_to,
+                    "routed_reason": row.routed_reason,
+                }
+                for row in page.rows
+            ]
+        )
+        return 0
+    shown = f"{len(page.rows)} of {page.total}" if page.total is not None else str(len(page.rows))
+    ctx.print(f"{shown} case(s)")
+    for row in page.rows:
+        ctx.print(
+            f"{_pad(row.client_ref, 14)} {_pad(row.debtor, 20)} {row.debtor_country} "
+            f"{_money(row.balance, row.currency):>18} {row.status:<11} {row.aging:>6} "
+            f"{_pad(row.assigned_to or '-', 10)} {_show(row.routed_reason or '')}"
+        )
+    return 0
+
+
+def _cmd_balance(ctx: _Context) -> int:
+    from collector_tui.cli import UsageError, _decimal, _money, _show
+    from collector_tui.services import accounts, assignment, cases
+
+    args = ctx.args
+    names = [name.strip() for name in args.to.split(",") if name.strip()]
+    if not names:
+        raise UsageError("--to needs at least one agent, e.g. --to alice,bob")
+    actor = ctx.actor()
+    with ctx.open().write() as session:
+        agent_ids = [accounts.get_actor(session=session, username=n).user_id for n in names]
+        case_ids = (
+            [cases.find_case(session=session, reference=r, actor=actor).id for r in args.cases]
+            if args.cases
+            else None
+        )
+        result = assignment.auto_balance(
+            session=session,
+            now=ctx.now(),
+            actor=actor,
+            settings=ctx.load_settings(),
+            agent_ids=agent_ids,
+            case_ids=case_ids,
+            reason=args.reason,
+        )
+    if args.json:
+        ctx.json(
+            {
+                "cases": result.considered,
+                "moved": result.moved,
+                "agents": [
+                    {
+                        "agent": share.username,
+                        "cases": share.cases,
+                        "balances": [
+                            {"currency": cur, "balance": _decimal(amount, cur)}
+                            for cur, amount in share.balances
+                        ],
+                    }
+                    for share in result.shares
+                ],
+            }
+        )
+        return 0
+    source = "selected" if args.cases else "unassigned"
+    ctx.print(f"spread {result.considered} {source} case(s), {result.moved} moved")
+    for share in result.shares:
+        money = ", ".join(_money(amount, cur) for cur, amount in share.balances) or "-"
+        ctx.print(f"  {_show(share.username)}: {share.cases} case(s), {money}")
+    return 0
+
+
+def _case_id(ctx: _Context, session: Any, reference: str) -> Any:
+    from collector_tui.services import cases
+
+    return cases.find_case(session=session, reference=reference, actor=ctx.actor()).id
+
+
+def _cmd_route(ctx: _Context) -> int:
+    from collector_tui.cli import _show
+    from collector_tui.services import supervision
+
+    args = ctx.args
+    actor = ctx.actor()
+    with ctx.open().write() as session:
+        case_id = _case_id(ctx, session, args.case)
+        act = supervision.request_legal_escalation if args.legal else supervision.route_case
+        decision = act(
+            session=session,
+            now=ctx.now(),
+            actor=actor,
+            case_id=case_id,
+            settings=ctx.load_settings(),
+            reason=args.reason,
+        )
+    if args.json:
+        ctx.json(_decision_json(decision))
+    else:
+        ctx.print(
+            f"routed {_show(decision.client_ref)} to the supervisors: "
+            f"{_show(decision.routed_reason)}"
+        )
+    return 0
+
+
+def _cmd_decide(ctx: _Context) -> int:
+    from collector_tui.cli import _show
+    from collector_tui.services import supervision
+
+    args = ctx.args
+    actor = ctx.actor()
+    act = {
+        "legal": supervision.escalate_to_legal,
+        "write-off": supervision.write_off,
+        "close": supervision.close_case,
+        "unroute": supervision.unroute_case,
+    }[args.decision]
+    with ctx.open().write() as session:
+        case_id = _case_id(ctx, session, args.case)
+        decision = act(
+            session=session,
+            now=ctx.now(),
+            actor=actor,
+            case_id=case_id,
+            settings=ctx.load_settings(),
+            reason=args.reason,
+        )
+    if args.json:
+        ctx.json(_decision_json(decision))
+    else:
+        routed = f", routed: {_show(decision.routed_reason)}" if decision.routed_reason else ""
+        ctx.print(f"{_show(decision.client_ref)}: status {decision.status}{routed}")
+    return 0
+
+
+def _cmd_settle(ctx: _Context) -> int:
+    from collector_tui.money import parse_money
+    from collector_tui.services import cases, supervision
+
+    args = ctx.args
+    actor = ctx.actor()
+    settings = ctx.load_settings()
+    amount_text, due = args.terms
+    with ctx.open().write() as session:
+        case = cases.find_case(session=session, reference=args.case, actor=actor)
+        amount = parse_money(amount_text, case.currency, settings.locale)
+        view = supervision.request_settlement(
+            session=session,
+            now=ctx.now(),
+            actor=actor,
+            case_id=case.id,
+            amount=amount.minor,
+            due_date=due,
+            settings=settings,
+            note=args.note,
+        )
+    if args.json:
+        ctx.json(_settlement_json(view))
+    elif view.status == "pending":
+        ctx.print(f"waiting for a supervisor: {_settlement_line(view)}")
+    else:
+        ctx.print(f"agreed: {_settlement_line(view)}; promise recorded")
+    return 0
+
+
+def _cmd_approve(ctx: _Context) -> int:
+    from collector_tui.services import supervision
+    from collector_tui.services.errors import InvalidInput
+
+    args = ctx.args
+    actor = ctx.actor()
+    with ctx.open().write() as session:
+        case_id = _case_id(ctx, session, args.case)
+        waiting = [
+            s
+            for s in supervision.case_settlements(session=session, actor=actor, case_id=case_id)
+            if s.status == "pending"
+        ]
+        if not waiting:
+            raise InvalidInput(f"no settlement of {args.case} waits for approval")
+        view = supervision.decide_settlement(
+            session=session,
+            now=ctx.now(),
+            actor=actor,
+            settlement_id=waiting[0].id,
+            approve=not args.reject,
+            settings=ctx.load_settings(),
+            note=args.note,
+        )
+    if args.json:
+        ctx.json(_settlement_json(view))
+    else:
+        ctx.print(f"{view.status}: {_settlement_line(view)}")
+    return 0
+
+
+def _cmd_routed(ctx: _Context) -> int:
+    from collector_tui.cli import _decimal, _money, _pad, _show
+    from collector_tui.services import supervision
+
+    actor = ctx.actor()
+    with ctx.open().read() as session:
+        page = supervision.routed_cases(session=session, now=ctx.now(), actor=actor, limit=500)
+        waiting = supervision.pending_settlements(session=session, actor=actor)
+    if ctx.args.json:
+        ctx.json(
+            {
+                "routed": [
+                    {
+                        "case_id": str(row.case_id),
+                        "client": row.client,
+                        "client_ref": row.client_ref,
+                        "debtor": row.debtor,
+                        "currency": row.currency,
+                        "balance": _decimal(row.balance, row.currency),
+                        "status": row.status,
+                        "assigned_to": row.assigned_to,
+                        "routed_reason": row.routed_reason,
+                    }
+                    for row in page.rows
+                ],
+                "settlements": [_settlement_json(view) for view in waiting],
+            }
+        )
+        return 0
+    ctx.print(f"{len(page.rows)} case(s) routed to the supervisors")
+    for row in page.rows:
+        ctx.print(
+            f"  {_pad(row.client_ref, 14)} {_pad(row.debtor, 20)} "
+            f"{_money(row.balance, row.currency):>18} {_pad(row.assigned_to or '-', 10)} "
+            f"{_show(row.routed_reason)}"
+        )
+    ctx.print(f"{len(waiting)} settlement(s) waiting for approval")
+    for view in waiting:
+        ctx.print(f"  {_settlement_line(view)}")
+    return 0
+
+
+def _cmd_history(ctx: _Context) -> int:
+    import json
+
+    from collector_tui.cli import _local, _show
+    from collector_tui.services import supervision
+
+    args = ctx.args
+    actor = ctx.actor()
+    with ctx.open().read() as session:
+        case_id = _case_id(ctx, session, args.case)
+        trail = supervision.case_audit_trail(session=session, actor=actor, case_id=case_id)
+    if args.json:
+        ctx.json(
+            [
+                {
+                    "at": _iso(entry.at),
+                    "user": entry.user,
+                    "entity": entry.entity,
+                    "entity_id": entry.entity_id,
+                    "action": entry.action,
+                    "changes": [
+                        {"field": c.name, "before": c.before, "after": c.after}
+                        for c in entry.changes
+                    ],
+                }
+                for entry in trail
+            ]
+        )
+        return 0
+    for entry in trail:
+        changes = "; ".join(
+            f"{c.name}: {json.dumps(c.before, ensure_ascii=False)} -> "
+            f"{json.dumps(c.after, ensure_ascii=False)}"
+            for c in entry.changes
+        )
+        ctx.print(
+            f"{_local(entry.at, actor.time_zone)} {_show(entry.user or 'system'):<10} "
+            f"{entry.entity} {entry.action}  {_show(changes)}"
+        )
+    return 0
+
+
+def _cmd_user_limit(ctx: _Context) -> int:
+    from collector_tui.cli import _show
+    from collector_tui.services import accounts, supervision
+
+    args = ctx.args
+    actor = ctx.actor()
+    with ctx.open().write() as session:
+        target = accounts.get_actor(session=session, username=args.name)
+        supervision.set_settlement_limit(
+            session=session,
+            now=ctx.now(),
+            actor=actor,
+            user_id=target.user_id,
+            limit_pct=args.percent,
+        )
+    ctx.print(f"{_show(target.username)} may now agree settlements up to {args.percent}% off")
+    return 0

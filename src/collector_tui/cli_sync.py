@@ -1,0 +1,403 @@
+"""`sync` and `packet` for the command line (issue #8); cli.py wires them in.
+
+    collector-tui --db LAPTOP --user NAME sync pull --from MASTER   (the first pull creates LAPTOP)
+    collector-tui --db LAPTOP --user NAME sync push [--to MASTER]
+    collector-tui --db LAPTOP --user NAME sync status
+    collector-tui --db MASTER --user NAME packet export --agent AGENT FILE   (a briefcase)
+    collector-tui --db LAPTOP --user NAME packet export FILE                 (the outbox)
+    collector-tui --db DB --user NAME packet apply FILE                      (either kind)
+
+MASTER is a file path or a database URL; without --from/--to, the master the laptop was pulled
+from (then the `master` setting) is used. The password is checked on the master for pull and
+push (the laptop has the same hash), against the packet's own credentials for a briefcase packet
+applied to a new laptop, and on the database for the rest. Every refusal is one line on stderr
+with exit status 1 (cli.main); `sync push` also exits 1 when some changes could not be applied
+and stay in the outbox for the next push.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from collector_tui.services.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from collector_tui.db import Store
+    from collector_tui.services.accounts import Actor
+    from collector_tui.services.sync.briefcase import PullResult
+    from collector_tui.services.sync.engine import PushResult
+
+PROG = "collector-tui"
+NOTES_SHOWN = 20
+
+
+def add_commands(subparsers: Any, *, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
+    """Register `sync` and `packet` on the command line's subparsers."""
+    sync = subparsers.add_parser(
+        "sync",
+        parents=list(parents),
+        help="exchange changes between this laptop and the master",
+        description="pull the briefcase from the master, push the laptop's changes, or show "
+        "where the laptop stands",
+    )
+    sync.set_defaults(handler=_missing("sync: say what to do, e.g. `sync pull --from MASTER`"))
+    actions = sync.add_subparsers(dest="sync_command", metavar="ACTION")
+    pull = actions.add_parser(
+        "pull",
+        parents=list(parents),
+        help="bring your briefcase from the master (creates the laptop database the first time)",
+        description="bring your briefcase from the master: your cases with their history; "
+        "cases moved away become read-only, and are dropped once their changes are pushed",
+    )
+    pull.add_argument("--from", dest="master", metavar="MASTER", help="master path or URL")
+    pull.add_argument("--json", action="store_true", help="print the result as JSON")
+    pull.set_defaults(handler=_cmd_pull)
+    push = actions.add_parser(
+        "push",
+        parents=list(parents),
+        help="send the laptop's changes to the master",
+        description="send the changes waiting in the laptop's outbox to the master; each is "
+        "answered accepted, conflict or rejected",
+    )
+    push.add_argument("--to", dest="master", metavar="MASTER", help="master path or URL")
+    push.add_argument("--json", action="store_true", help="print the result as JSON")
+    push.set_defaults(handler=_cmd_push)
+    status = actions.add_parser(
+        "status", parents=list(parents), help="the laptop's master, outbox and briefcase"
+    )
+    status.add_argument("--json", action="store_true", help="print the result as JSON")
+    status.set_defaults(handler=_cmd_status)
+
+    packets = subparsers.add_parser(
+        "packet",
+        parents=list(parents),
+        help="carry a briefcase or an outbox as a file (no network)",
+        description="write or apply packet files: a briefcase from the master to a laptop, an "
+        "outbox from a laptop to the master",
+    )
+    packets.set_defaults(handler=_missing("packet: say what to do, e.g. `packet apply FILE`"))
+    packet_actions = packets.add_subparsers(dest="packet_command", metavar="ACTION")
+    export = packet_actions.add_parser(
+        "export",
+        parents=list(parents),
+        help="on the master: an agent's briefcase (--agent); on a laptop: its outbox",
+        description="on the master, write AGENT's briefcase to FILE; on a laptop, write the "
+        "changes waiting in its outbox to FILE",
+    )
+    export.add_argument("--agent", metavar="NAME", help="whose briefcase (on the master)")
+    export.add_argument("file", metavar="FILE", type=Path)
+    export.add_argument("--json", action="store_true", help="print the result as JSON")
+    export.set_defaults(handler=_cmd_packet_export)
+    apply = packet_actions.add_parser(
+        "apply",
+        parents=list(parents),
+        help="apply a packet: a briefcase on a laptop (created if new), an outbox on the master",
+    )
+    apply.add_argument("file", metavar="FILE", type=Path)
+    apply.add_argument("--json", action="store_true", help="print the result as JSON")
+    apply.set_defaults(handler=_cmd_packet_apply)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _missing(message: str) -> Any:
+    def handler(ctx: Any) -> int:
+        from collector_tui.cli import UsageError
+
+        raise UsageError(message)
+
+    return handler
+
+
+def _cli_error(message: str) -> Exception:
+    from collector_tui.cli import CliError
+
+    return CliError(message)
+
+
+def _is_file(target: str) -> tuple[bool, str | None]:
+    from sqlalchemy.engine import make_url
+
+    from collector_tui.db import database_url
+
+    url = make_url(database_url(target))
+    if url.get_backend_name() != "sqlite":
+        return False, None
+    return True, url.database
+
+
+def _shown(target: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    from collector_tui.db import database_url
+
+    url = make_url(database_url(target))
+    if url.get_backend_name() == "sqlite" and url.database:
+        return url.database
+    return url.render_as_string(hide_password=True)
+
+
+def _open_master(ctx: Any, target: str) -> Store:
+    from collector_tui import db
+
+    is_file, path = _is_file(target)
+    if is_file and (not path or path == ":memory:" or not Path(path).exists()):
+        raise _cli_error(f"no master database at {path or target}")
+    store = db.open_store(target)
+    ctx.opened.append(store)
+    return store
+
+
+def _laptop_target(ctx: Any) -> str:
+    target = ctx.target()
+    is_file, path = _is_file(target)
+    if not is_file or not path or path == ":memory:":
+        raise _cli_error("a laptop is a SQLite file: give --db PATH")
+    return target
+
+
+def _master_target(ctx: Any, given: str | None, stored: str | None) -> str:
+    target = given or stored or ctx.load_settings().master
+    if not target:
+        raise _cli_error("say where the master is: --from MASTER (or --to for a push)")
+    return str(target)
+
+
+def _login(ctx: Any, store: Store) -> Actor:
+    from collector_tui.services import accounts
+
+    name = ctx.username()
+    if not name:
+        raise _cli_error("this command acts as a user: give --user NAME (or set COLLECTOR_USER)")
+    password = ctx.password("COLLECTOR_PASSWORD", f"password for {name}: ")
+    with store.read() as session:
+        return accounts.authenticate(session=session, username=name, password=password)
+
+
+def _pull_json(result: PullResult) -> dict[str, Any]:
+    return {
+        "created": result.created,
+        "cases": result.cases,
+        "refreshed": result.refreshed,
+        "kept_local": result.kept_local,
+        "read_only": result.read_only,
+        "dropped": result.purged,
+        "context_cases": result.context_cases,
+        "answers": result.answers,
+    }
+
+
+def _pull_line(result: PullResult, source: str, laptop: str) -> str:
+    made = "created the laptop and " if result.created else ""
+    return (
+        f"{made}pulled {result.cases} case(s) from {source} into {laptop}: "
+        f"{result.refreshed} refreshed, {result.kept_local} kept as they are (changes not yet "
+        f"pushed), {result.read_only} read-only, {result.purged} dropped, "
+        f"{result.answers} answer(s) recorded"
+    )
+
+
+def _push_json(result: PushResult) -> dict[str, Any]:
+    return {
+        "sent": result.sent,
+        "accepted": result.accepted,
+        "conflict": result.conflict,
+        "rejected": result.rejected,
+        "errors": result.errors,
+        "reviews": result.reviews,
+        "notes": list(result.notes),
+    }
+
+
+def _print_push(ctx: Any, result: PushResult, target: str) -> int:
+    from collector_tui.cli import _show
+
+    if ctx.args.json:
+        ctx.json(_push_json(result))
+    else:
+        ctx.print(
+            f"sent {result.sent} change(s) to {target}: {result.accepted} accepted, "
+            f"{result.conflict} conflict, {result.rejected} rejected"
+            + (f", {result.reviews} review task(s) raised" if result.reviews else "")
+        )
+        for note in result.notes[:NOTES_SHOWN]:
+            ctx.print(f"  {_show(note)}")
+        if len(result.notes) > NOTES_SHOWN:
+            ctx.print(f"  ... and {len(result.notes) - NOTES_SHOWN} more")
+    if result.errors:
+        first = next((n for n in result.notes if n.startswith("error")), "")
+        raise _cli_error(
+            f"{result.errors} change(s) could not be applied and stay in the outbox for the "
+            f"next push ({first})"
+        )
+    return 0
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+def _cmd_pull(ctx: Any) -> int:
+    from collector_tui import db
+    from collector_tui.services.sync import engine
+
+    laptop_target = _laptop_target(ctx)
+    _, laptop_path = _is_file(laptop_target)
+    stored = None
+    if laptop_path and Path(laptop_path).exists():
+        existing = db.open_store(laptop_target)
+        ctx.opened.append(existing)
+        info = engine.laptop_info(existing)
+        stored = info.master if info is not None else None
+    master_target = _master_target(ctx, ctx.args.master, stored)
+    master = _open_master(ctx, master_target)
+    actor = _login(ctx, master)
+    laptop = db.open_store(laptop_target)
+    ctx.opened.append(laptop)
+    result = engine.pull(
+        master=master,
+        laptop=laptop,
+        actor=actor,
+        now=ctx.now(),
+        settings=ctx.load_settings(),
+        master_location=master_target,
+    )
+    if ctx.args.json:
+        ctx.json(_pull_json(result))
+    else:
+        ctx.print(_pull_line(result, _shown(master_target), _shown(laptop_target)))
+    return 0
+
+
+def _cmd_push(ctx: Any) -> int:
+    from collector_tui.services.sync import engine
+
+    laptop = ctx.open()
+    info = engine.laptop_info(laptop)
+    if info is None or not info.is_laptop:
+        raise InvalidInput("this database is not a laptop: make one with `sync pull --from MASTER`")
+    master_target = _master_target(ctx, ctx.args.master, info.master)
+    master = _open_master(ctx, master_target)
+    actor = _login(ctx, master)
+    result = engine.push(
+        laptop=laptop, master=master, actor=actor, now=ctx.now(), settings=ctx.load_settings()
+    )
+    return _print_push(ctx, result, _shown(master_target))
+
+
+def _cmd_status(ctx: Any) -> int:
+    from collector_tui.cli import _show
+    from collector_tui.services.sync import engine
+
+    laptop = ctx.open()
+    ctx.actor()
+    state = engine.status(laptop=laptop)
+    info, outbox = state.info, state.outbox
+    values = {
+        "device_id": str(info.device_id),
+        "master": info.master,
+        "last_pull_at": info.last_pull_at.isoformat() if info.last_pull_at else None,
+        "last_push_at": info.last_push_at.isoformat() if info.last_push_at else None,
+        "pending": outbox.pending,
+        "conflict": outbox.conflict,
+        "rejected": outbox.rejected,
+        "active_cases": outbox.active_cases,
+        "read_only_cases": outbox.read_only_cases,
+    }
+    if ctx.args.json:
+        ctx.json(
+            {
+                **values,
+                "answers": [
+                    {
+                        "entity": a.entity,
+                        "kind": a.kind,
+                        "outcome": a.outcome,
+                        "message": a.message,
+                    }
+                    for a in state.answers
+                ],
+            }
+        )
+        return 0
+    for key, value in values.items():
+        ctx.print(f"{key.replace('_', ' ')}: {_show(str(value) if value is not None else '-')}")
+    for answer in state.answers:
+        ctx.print(f"  {answer.outcome}: {answer.kind} {answer.entity}: {_show(answer.message)}")
+    return 0
+
+
+def _cmd_packet_export(ctx: Any) -> int:
+    from collector_tui.services import accounts
+    from collector_tui.services.errors import Forbidden
+    from collector_tui.services.sync import engine
+
+    store = ctx.open()
+    info = engine.laptop_info(store)
+    actor = ctx.actor()
+    now = ctx.now()
+    if info is not None and info.is_laptop:
+        if ctx.args.agent:
+            raise InvalidInput("on a laptop, packet export writes its outbox: drop --agent")
+        written = engine.export_outbox_packet(laptop=store, path=ctx.args.file, now=now)
+        what = f"{written.cases} change(s)"
+    else:
+        if not ctx.args.agent:
+            raise InvalidInput("on the master, say whose briefcase: --agent NAME")
+        with store.read() as session:
+            agent = accounts.get_actor(session=session, username=ctx.args.agent)
+        if agent.user_id != actor.user_id and not actor.is_supervisor:
+            raise Forbidden("only a supervisor can export another agent's briefcase")
+        written = engine.export_briefcase_packet(
+            master=store, agent=agent, path=ctx.args.file, now=now, settings=ctx.load_settings()
+        )
+        what = f"{written.cases} case(s) of {agent.username}"
+    if ctx.args.json:
+        ctx.json(
+            {
+                "kind": written.kind,
+                "file": str(written.path),
+                "records": written.records,
+                "count": written.cases,
+            }  # fmt: skip
+        )
+    else:
+        ctx.print(f"wrote a {written.kind} packet with {what} to {written.path}")
+    return 0
+
+
+def _cmd_packet_apply(ctx: Any) -> int:
+    from collector_tui import db
+    from collector_tui.services.sync import engine, packet
+
+    path: Path = ctx.args.file
+    kind = packet.packet_kind(path)
+    now = ctx.now()
+    if kind == "briefcase":
+        carried = packet.read_briefcase(path)
+        name = ctx.username()
+        if not name:
+            raise _cli_error("this command acts as a user: give --user NAME")
+        password = ctx.password("COLLECTOR_PASSWORD", f"password for {name}: ")
+        actor = engine.briefcase_login(carried, name, password)
+        target = _laptop_target(ctx)
+        laptop = db.open_store(target)
+        ctx.opened.append(laptop)
+        result = engine.apply_briefcase_packet(
+            laptop=laptop, briefcase=carried, actor=actor, now=now
+        )
+        if ctx.args.json:
+            ctx.json({"kind": kind, **_pull_json(result)})
+        else:
+            ctx.print(_pull_line(result, f"packet {path.name}", _shown(target)))
+        return 0
+    outbox = packet.read_outbox(path)
+    master = ctx.open()
+    actor = ctx.actor()
+    result = engine.apply_outbox_packet(
+        master=master, outbox=outbox, actor=actor, now=now, settings=ctx.load_settings()
+    )
+    return _print_push(ctx, result, ctx.shown_target())

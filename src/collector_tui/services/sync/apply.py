@@ -1,0 +1,810 @@
+"""The master's side of a push: apply each laptop operation once, answer for each.
+
+Operations come grouped by the laptop transaction that made them (`txn_id`) and ordered by their
+hybrid logical clock. Each group is applied in a savepoint; each operation is answered:
+
+- `accepted`: applied as sent (a derived value is recomputed rather than copied, and says so);
+- `conflict`: applied by the conflict rules rather than as sent: kept with a review task, or the
+  master's value stood (the message says which and why);
+- `rejected`: not applied (a fact edited, a master-owned change, a row deleted on the master).
+
+Every answer is stored in `sync_applied_op` under the operation's id, so a replay (the same push
+again, a packet carried twice) is answered from there and changes nothing. An unexpected failure
+of a group is answered `error` and *not* stored: the laptop keeps those operations and sends them
+again. After the groups, every case touched is recomputed from its facts (status, balance through
+payment allocation, promise status, the queue place via services/scoring) and audited. The rules
+themselves are described in services/sync/policy.py.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col
+
+from collector_tui.config import Settings
+from collector_tui.models import (
+    CLOSED_STATUSES,
+    Activity,
+    Assignment,
+    Case,
+    CaseStatus,
+    Debtor,
+    FollowUp,
+    HoldKind,
+    Payment,
+    Role,
+    SyncAppliedOp,
+    SyncTombstone,
+    User,
+)
+from collector_tui.money import Money, MoneyError, format_plain
+from collector_tui.services import audit, promises
+from collector_tui.services.accounts import Actor
+from collector_tui.services.errors import ServiceError
+from collector_tui.services.sync import codec, hlc, policy
+from collector_tui.services.sync.state import master_state
+
+ACCEPTED, CONFLICT, REJECTED, ERROR = "accepted", "conflict", "rejected", "error"
+MAX_MESSAGE = 1000
+
+
+@dataclass(frozen=True)
+class Op:
+    """One laptop change as it travels (the outbox row without its local answer)."""
+
+    op_id: uuid.UUID
+    txn_id: uuid.UUID
+    hlc: str
+    device_id: uuid.UUID
+    actor_id: uuid.UUID | None
+    kind: str
+    entity: str
+    entity_id: str
+    case_id: uuid.UUID | None
+    base_version: int | None
+    payload: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "op_id": str(self.op_id),
+            "txn_id": str(self.txn_id),
+            "hlc": self.hlc,
+            "device_id": str(self.device_id),
+            "actor_id": str(self.actor_id) if self.actor_id else None,
+            "kind": self.kind,
+            "entity": self.entity,
+            "entity_id": self.entity_id,
+            "case_id": str(self.case_id) if self.case_id else None,
+            "base_version": self.base_version,
+            "payload": self.payload,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Op:
+        def key(name: str) -> uuid.UUID | None:
+            value = data.get(name)
+            return uuid.UUID(str(value)) if value else None
+
+        base = data.get("base_version")
+        return cls(
+            op_id=uuid.UUID(str(data["op_id"])),
+            txn_id=uuid.UUID(str(data["txn_id"])),
+            hlc=str(data["hlc"]),
+            device_id=uuid.UUID(str(data["device_id"])),
+            actor_id=key("actor_id"),
+            kind=str(data["kind"]),
+            entity=str(data["entity"]),
+            entity_id=str(data["entity_id"]),
+            case_id=key("case_id"),
+            base_version=int(base) if base is not None else None,
+            payload=dict(data.get("payload") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    op_id: uuid.UUID
+    outcome: str
+    message: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"op_id": str(self.op_id), "outcome": self.outcome, "message": self.message}
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    answers: tuple[Answer, ...]
+    cases: tuple[uuid.UUID, ...]  # recomputed
+    reviews: int  # review follow-ups raised
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for answer in self.answers if answer.outcome == outcome)
+
+
+class _Refused(Exception):
+    def __init__(self, outcome: str, message: str) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.message = message
+
+
+@dataclass
+class _Run:
+    session: Session
+    now: datetime
+    settings: Settings
+    pusher: Actor
+    touched: set[uuid.UUID] = field(default_factory=set)
+    reviewed: set[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=set)  # (txn, case)
+    reviews: int = 0
+    users: dict[uuid.UUID, User | None] = field(default_factory=dict)
+
+    def user(self, user_id: uuid.UUID | None) -> User | None:
+        if user_id is None:
+            return None
+        if user_id not in self.users:
+            self.users[user_id] = self.session.get(User, user_id)
+        return self.users[user_id]
+
+
+# --- a payment keeps the id the laptop gave it ------------------------------------------------
+
+_pinned: contextvars.ContextVar[dict[type[Any], uuid.UUID] | None] = contextvars.ContextVar(
+    "collector_sync_pinned_ids", default=None
+)
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _pin_ids(session: OrmSession, _context: Any, _instances: Any) -> None:
+    pinned = _pinned.get()
+    if not pinned:
+        return
+    for obj in session.new:
+        key = pinned.get(type(obj))
+        if key is not None:
+            obj.id = key
+            del pinned[type(obj)]
+
+
+@contextmanager
+def _pin(model: type[Any], key: uuid.UUID) -> Iterator[None]:
+    token = _pinned.set({model: key})
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _money(amount: int, currency: str) -> str:
+    try:
+        return format_plain(Money(amount, currency))
+    except MoneyError:
+        return f"{amount} {currency}"
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def _row_clock(session: Session, entity: str, entity_id: str, row: Any) -> str:
+    applied = session.exec(
+        select(func.max(SyncAppliedOp.hlc)).where(
+            SyncAppliedOp.entity == entity,
+            SyncAppliedOp.entity_id == entity_id,
+            SyncAppliedOp.outcome != REJECTED,
+        )
+    ).one()[0]
+    stamp = hlc.of_instant(getattr(row, "updated_at", None))
+    return max(applied or hlc.ZERO, stamp, key=hlc.parse)
+
+
+def _supervisor_for(run: _Run, case: Case) -> uuid.UUID | None:
+    """Who reviews: the supervisor who last moved the case, else the first active one."""
+    session = run.session
+    moves = session.exec(
+        select(Assignment.moved_by_id)
+        .where(Assignment.case_id == case.id)
+        .order_by(col(Assignment.at).desc())
+    ).all()
+    for (moved_by,) in moves:
+        user = run.user(moved_by)
+        if user is not None and user.active and user.role in (Role.supervisor, Role.admin):
+            return user.id
+    for role in (Role.supervisor, Role.admin):
+        found = session.exec(
+            select(User.id)
+            .where(User.role == role.value, col(User.active))
+            .order_by(col(User.username))
+        ).first()
+        if found is not None:
+            return found[0]
+    return None
+
+
+def _review(run: _Run, case: Case, owners: Sequence[uuid.UUID | None], reason: str) -> None:
+    session = run.session
+    for owner_id in dict.fromkeys(owner for owner in owners if owner is not None):
+        row = FollowUp(
+            case_id=case.id,
+            owner_id=owner_id,
+            due_at=run.now,
+            reason=reason[:500],
+            created_by_id=None,
+            created_at=run.now,
+            updated_at=run.now,
+        )
+        session.add(row)
+        session.flush()
+        audit.record(
+            session=session,
+            now=run.now,
+            user_id=None,
+            entity="follow_up",
+            entity_id=row.id,
+            action="create",
+            after={
+                **audit.snapshot(row, ("case_id", "owner_id", "due_at", "reason")),
+                "why": "sync review",
+            },
+        )
+        run.reviews += 1
+
+
+def _had_case(run: _Run, case: Case, user_id: uuid.UUID | None) -> bool:
+    """Whether the user holds the case or ever held it (a placement or a move gave it to them)."""
+    if user_id is None:
+        return False
+    if case.assigned_to_id == user_id:
+        return True
+    held = run.session.exec(
+        select(Assignment.id).where(
+            Assignment.case_id == case.id,
+            (Assignment.to_user_id == user_id) | (Assignment.from_user_id == user_id),
+        )
+    ).first()
+    return held is not None
+
+
+def _case(run: _Run, op: Op) -> Case:
+    if op.case_id is None:
+        raise _Refused(REJECTED, "no case: nothing to apply it to")
+    case = run.session.get(Case, op.case_id)
+    if case is None:
+        raise _Refused(REJECTED, "the case is no longer on the master")
+    if not _had_case(run, case, op.actor_id):
+        raise _Refused(REJECTED, f"case {case.client_ref} was never assigned to this agent")
+    return case
+
+
+def _tombstoned(session: Session, op: Op) -> bool:
+    return (
+        session.exec(
+            select(SyncTombstone.id).where(
+                SyncTombstone.entity == op.entity, SyncTombstone.entity_id == op.entity_id
+            )
+        ).first()
+        is not None
+    )
+
+
+def _model(entity: str) -> Any:
+    model = codec.model_for(entity)
+    if model is None:
+        raise _Refused(REJECTED, f"{entity} rows are not synchronised")
+    return model
+
+
+def _new_row(op: Op) -> dict[str, Any]:
+    values = codec.decode_row(op.entity, op.payload.get("row") or {})
+    values["id"] = uuid.UUID(op.entity_id)
+    values.pop("version", None)
+    return values
+
+
+# --- inserts ------------------------------------------------------------------------------------
+
+
+def _insert(run: _Run, op: Op) -> tuple[str, str | None]:
+    session = run.session
+    model = _model(op.entity)
+    if session.get(model, uuid.UUID(op.entity_id)) is not None:
+        return ACCEPTED, "already on the master"
+    if op.entity in policy.DERIVED_TABLES:
+        if op.entity == "invoice":
+            raise _Refused(REJECTED, "invoices are placed on the master")
+        return ACCEPTED, "recomputed on the master"
+    if op.entity in policy.MASTER_TABLES:
+        raise _Refused(REJECTED, f"{op.entity.replace('_', ' ')} rows are created on the master")
+    if op.entity == "auditevent":
+        if op.case_id is not None:
+            _case(run, op)
+        session.add(model(**_new_row(op)))
+        session.flush()
+        return ACCEPTED, None
+    if op.entity == "phone":
+        values = _new_row(op)
+        if session.get(Debtor, values.get("debtor_id")) is None:
+            raise _Refused(REJECTED, "the debtor is no longer on the master")
+        session.add(model(**values))
+        session.flush()
+        return ACCEPTED, None
+    if op.entity not in policy.FACT_TABLES | policy.KEPT_INSERTS:
+        raise _Refused(REJECTED, f"{op.entity} rows are not synchronised")
+    case = _case(run, op)
+    run.touched.add(case.id)
+    if op.entity == "payment":
+        return _replay_payment(run, op, case)
+    values = _new_row(op)
+    values["case_id"] = case.id
+    if op.entity == "promise":
+        values.update(paid_amount=0, status="pending", resolved_at=None)
+    if op.entity == "paymentplan":
+        values.update(status="active")
+    outcome, message = ACCEPTED, None
+    if op.entity == "followup":
+        outcome, message = _follow_up_owner(run, case, values)
+    session.add(model(**values))
+    session.flush()
+    if op.entity == "hold":
+        _hold_consequences(run, case, values)
+    if op.entity in ("promise", "paymentplan"):
+        return _promise_review(run, op, case, values) or (outcome, message)
+    return outcome, message
+
+
+def _follow_up_owner(run: _Run, case: Case, values: dict[str, Any]) -> tuple[str, str | None]:
+    owner = run.user(values.get("owner_id"))
+    if (
+        owner is not None
+        and owner.active
+        and (owner.role != Role.agent or case.assigned_to_id == owner.id)
+    ):
+        return ACCEPTED, None
+    new_owner = case.assigned_to_id or _supervisor_for(run, case)
+    if new_owner is None:
+        raise _Refused(REJECTED, "nobody on the master can own this follow-up")
+    values["owner_id"] = new_owner
+    name = run.user(new_owner)
+    return CONFLICT, (
+        f"kept; case {case.client_ref} is now {name.username if name else 'someone else'}'s, "
+        "so the follow-up is theirs"
+    )
+
+
+def _hold_consequences(run: _Run, case: Case, values: dict[str, Any]) -> None:
+    """What placing the hold means (services/holds): a dispute status, a routed case."""
+    kind = values.get("kind")
+    if kind == HoldKind.dispute and case.status not in CLOSED_STATUSES and case.status != "legal":
+        case.status = CaseStatus.dispute.value
+    routing = {HoldKind.deceased.value: "deceased", HoldKind.bankruptcy.value: "bankrupt"}
+    if kind in routing:
+        flag = routing[kind]
+        debtor = run.session.get(Debtor, case.debtor_id)
+        if debtor is not None and not getattr(debtor, flag):
+            setattr(debtor, flag, True)
+            debtor.updated_at = run.now
+            run.session.add(debtor)
+        if case.status not in CLOSED_STATUSES:
+            case.routed_reason = flag
+    run.session.add(case)
+
+
+def _promise_review(
+    run: _Run, op: Op, case: Case, values: dict[str, Any]
+) -> tuple[str, str] | None:
+    """A promise or plan taken offline on a case that moved (or closed) meanwhile: kept and
+    credited to its agent; the new owner and a supervisor get a review follow-up (one per case
+    per laptop transaction, so a plan's installments raise one)."""
+    agent = run.user(op.actor_id)
+    moved = case.assigned_to_id != op.actor_id
+    closed = case.status in CLOSED_STATUSES
+    if not moved and not closed:
+        return None
+    who = agent.username if agent is not None else "an agent"
+    owner = run.user(case.assigned_to_id)
+    if moved:
+        why = f"the case moved to {owner.username if owner else 'nobody'} meanwhile"
+    else:
+        why = f"the case is {case.status} on the master"
+    if op.entity == "promise":
+        what = (
+            f"promise of {_money(int(values.get('amount') or 0), case.currency)} due "
+            f"{values.get('due_date')}"
+        )
+    else:
+        what = "payment plan"
+    reason = f"review {what} taken offline by {who}: {why}"
+    key = (op.txn_id, case.id)
+    if key not in run.reviewed:
+        run.reviewed.add(key)
+        _review(run, case, [case.assigned_to_id, _supervisor_for(run, case)], reason)
+    return CONFLICT, f"kept and credited to {who}; {why}: review tasks raised"
+
+
+def _replay_payment(run: _Run, op: Op, case: Case) -> tuple[str, str | None]:
+    """A reported payment goes through services/promises.post_payment on the master, with the
+    laptop's id, so allocation, promise status and balance follow the master's state. If the
+    master refuses it (more than the balance now, a reference already recorded), the fact is
+    kept with a reversal beside it (net nothing) and a supervisor is asked to look."""
+    session = run.session
+    row = codec.decode_row("payment", op.payload.get("row") or {})
+    agent = run.user(op.actor_id)
+    replay_actor = Actor(
+        user_id=op.actor_id or run.pusher.user_id,
+        username=agent.username if agent else run.pusher.username,
+        display_name=agent.display_name if agent else run.pusher.display_name,
+        role=Role.supervisor.value,  # the sync's authority, the agent's name on the record
+        time_zone=agent.time_zone if agent else "UTC",
+    )
+    received_on = row.get("received_on")
+    try:
+        with _pin(Payment, uuid.UUID(op.entity_id)), session.begin_nested():
+            promises.post_payment(
+                session=session,
+                now=run.now,
+                actor=replay_actor,
+                case_id=case.id,
+                amount=int(row.get("amount") or 0),
+                received_on=received_on if isinstance(received_on, date) else run.now.date(),
+                settings=run.settings,
+                method=row.get("method"),
+                reference=row.get("reference"),
+            )
+    except ServiceError as refusal:
+        values = _new_row(op)
+        values["case_id"] = case.id
+        session.add(Payment(**values))
+        session.flush()
+        reversal = Payment(
+            case_id=case.id,
+            amount=-int(values.get("amount") or 0),
+            received_on=values.get("received_on") or run.now.date(),
+            method=values.get("method"),
+            reference=None,
+            recorded_by_id=None,
+            voids_id=values["id"],
+            created_at=run.now,
+        )
+        session.add(reversal)
+        session.flush()
+        audit.record(
+            session=session,
+            now=run.now,
+            user_id=None,
+            entity="payment",
+            entity_id=reversal.id,
+            action="void",
+            after={
+                "voids_id": values["id"],
+                "why": f"not applied on the master: {refusal.message}",
+            },
+        )
+        who = agent.username if agent else "an agent"
+        _review(
+            run,
+            case,
+            [_supervisor_for(run, case)],
+            f"check a payment of {_money(int(values.get('amount') or 0), case.currency)} "
+            f"reported offline by {who}: not applied ({refusal.message})",
+        )
+        return CONFLICT, f"kept but not applied: {refusal.message}; a supervisor will check it"
+    return ACCEPTED, None
+
+
+# --- updates and deletes -------------------------------------------------------------------------
+
+
+def _update(run: _Run, op: Op) -> tuple[str, str | None]:
+    session = run.session
+    model = _model(op.entity)
+    if op.entity in policy.FACT_TABLES:
+        raise _Refused(REJECTED, "facts are never edited: a correction is a new entry")
+    row = session.get(model, uuid.UUID(op.entity_id))
+    if row is None:
+        raise _Refused(REJECTED, "no longer on the master")
+    case_id = getattr(row, "case_id", None) if op.entity != "collection_case" else row.id
+    if case_id is not None:
+        run.touched.add(case_id)
+    if op.entity in policy.DERIVED_TABLES:
+        return ACCEPTED, "recomputed on the master"
+    if op.entity == "hold":
+        raise _Refused(REJECTED, "holds are lifted on the master")
+    if op.entity in ("app_user", "assignment"):
+        raise _Refused(REJECTED, f"{op.entity.replace('_', ' ')} rows change on the master only")
+    changes = {
+        name: value
+        for name, value in (op.payload.get("set") or {}).items()
+        if name not in policy.ignored(op.entity)
+    }
+    columns = codec.table(op.entity).columns
+    derived = policy.DERIVED_FIELDS.get(op.entity, frozenset())
+    master_owned = policy.MASTER_FIELDS.get(op.entity, frozenset())
+    tightening = policy.TIGHTENING.get(op.entity, {})
+    withdrawal = policy.WITHDRAWALS.get(op.entity)
+    applied: list[str] = []
+    refused: list[str] = []
+    lost: list[str] = []
+    recomputed: list[str] = []
+    editable: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name not in columns:
+            continue
+        decoded = codec.decode_value(columns[name].type, value)
+        if withdrawal is not None and name == "status" and value == withdrawal[1]:
+            if getattr(row, name) == withdrawal[0]:
+                setattr(row, name, decoded)
+                if hasattr(row, "resolved_at"):
+                    row.resolved_at = run.now
+                applied.append(name)
+            elif getattr(row, name) != decoded:
+                lost.append(f"it is already {getattr(row, name)} on the master")
+            continue
+        if (op.entity, name) == policy.ROUTING_FIELD:
+            current = getattr(row, name)
+            if decoded is None or current == decoded:
+                if current != decoded:
+                    refused.append(name)
+            elif current is None and row.status not in CLOSED_STATUSES:
+                setattr(row, name, decoded)
+                applied.append(name)
+            else:
+                lost.append(f"the case is already with the supervisors ({current})")
+            continue
+        if name in tightening:
+            if decoded == tightening[name]:
+                if getattr(row, name) != decoded:
+                    setattr(row, name, decoded)
+                applied.append(name)
+            else:
+                refused.append(name)
+            continue
+        if name in derived:
+            recomputed.append(name)
+            continue
+        if name in master_owned or op.entity in policy.MASTER_TABLES - {"debtor"}:
+            if getattr(row, name) != decoded:
+                refused.append(name)
+            continue
+        editable[name] = decoded
+    if editable:
+        version = getattr(row, "version", None)
+        unchanged = op.base_version is not None and version == op.base_version
+        if unchanged or hlc.parse(op.hlc) > hlc.parse(
+            _row_clock(session, op.entity, op.entity_id, row)
+        ):
+            for name, decoded in editable.items():
+                setattr(row, name, decoded)
+            applied.extend(editable)
+        else:
+            lost.append(f"the master changed {', '.join(sorted(editable))} later")
+    if applied:
+        if hasattr(row, "updated_at"):
+            row.updated_at = max(row.updated_at, run.now)
+        session.add(row)
+        session.flush()
+        audit.record(
+            session=session,
+            now=run.now,
+            user_id=op.actor_id,
+            entity=op.entity,
+            entity_id=op.entity_id,
+            action="sync",
+            after={"fields": sorted(applied), "op_id": str(op.op_id)},
+        )
+    notes: list[str] = []
+    if refused:
+        notes.append(f"{', '.join(sorted(refused))}: the master's value stands")
+    notes.extend(lost)
+    if recomputed:
+        notes.append(f"{', '.join(sorted(recomputed))}: recomputed on the master")
+    message = "; ".join(notes) or None
+    if refused and not applied and not lost:
+        return REJECTED, message
+    if refused or lost:
+        return CONFLICT, message
+    return ACCEPTED, message
+
+
+def _delete(run: _Run, op: Op) -> tuple[str, str | None]:
+    session = run.session
+    model = _model(op.entity)
+    if op.entity in policy.FACT_TABLES:
+        raise _Refused(REJECTED, "facts are never deleted: a correction is a new entry")
+    if op.entity in policy.MASTER_TABLES | policy.DERIVED_TABLES or op.entity == "hold":
+        raise _Refused(REJECTED, f"{op.entity.replace('_', ' ')} rows are removed on the master")
+    row = session.get(model, uuid.UUID(op.entity_id))
+    if row is not None:
+        version = getattr(row, "version", None)
+        unchanged = op.base_version is not None and version == op.base_version
+        if not unchanged and hlc.parse(op.hlc) <= hlc.parse(
+            _row_clock(session, op.entity, op.entity_id, row)
+        ):
+            return CONFLICT, "the master changed it later: kept"
+        case_id = getattr(row, "case_id", None)
+        if case_id is not None:
+            run.touched.add(case_id)
+        session.delete(row)
+        session.flush()
+    session.add(
+        SyncTombstone(
+            entity=op.entity,
+            entity_id=op.entity_id,
+            case_id=op.case_id,
+            hlc=op.hlc,
+            deleted_at=run.now,
+            deleted_by_id=op.actor_id,
+            device_id=op.device_id,
+        )
+    )
+    session.flush()
+    return ACCEPTED, None
+
+
+def _apply_one(run: _Run, op: Op) -> tuple[str, str | None]:
+    if op.actor_id != run.pusher.user_id and not run.pusher.is_supervisor:
+        raise _Refused(REJECTED, "another agent's change: only they or a supervisor may push it")
+    if _tombstoned(run.session, op):
+        raise _Refused(REJECTED, "deleted on the master")
+    if op.kind == "insert":
+        return _insert(run, op)
+    if op.kind == "update":
+        return _update(run, op)
+    if op.kind == "delete":
+        return _delete(run, op)
+    raise _Refused(REJECTED, f"unknown operation {op.kind!r}")
+
+
+# --- recompute ----------------------------------------------------------------------------------
+
+
+def recompute_case(
+    *, session: Session, now: datetime, settings: Settings, case_id: uuid.UUID
+) -> None:
+    """Everything on the case that follows from its facts, as the master's services would set it."""
+    from collector_tui.services.activities import DISPOSITIONS
+
+    case = session.get(Case, case_id)
+    if case is None:
+        return
+    before = promises.case_state(case)
+    attempts = session.exec(
+        select(Activity.occurred_at, Activity.disposition).where(
+            Activity.case_id == case.id,
+            Activity.channel != "note",
+            col(Activity.voids_id).is_(None),
+        )
+    ).all()
+    if attempts:
+        latest = max(at for at, _ in attempts)
+        if case.last_attempt_at is None or latest > case.last_attempt_at:
+            case.last_attempt_at = latest
+        spoken = [
+            at for at, code in attempts if code in DISPOSITIONS and DISPOSITIONS[code].right_party
+        ]
+        if spoken and (case.last_contact_at is None or max(spoken) > case.last_contact_at):
+            case.last_contact_at = max(spoken)
+        if case.status == CaseStatus.new:
+            case.status = CaseStatus.active.value
+    promises.settle_status(session=session, case=case)
+    with promises.changing(session):
+        promises.finish_case_change(
+            session=session,
+            now=now,
+            settings=settings,
+            case=case,
+            before=before,
+            user_id=None,
+            action="sync",
+        )
+    promises.sweep(session=session, now=now, settings=settings, case_ids=[case.id])
+
+
+# --- the entry point --------------------------------------------------------------------------
+
+
+def apply_ops(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    ops: Sequence[Op],
+    settings: Settings,
+) -> ApplyResult:
+    """Apply a laptop's operations on the master (inside the caller's transaction)."""
+    state = master_state(session=session, now=now)
+    ordered = sorted(ops, key=lambda op: (hlc.parse(op.hlc), str(op.op_id)))
+    known: dict[uuid.UUID, Answer] = {}
+    ids = [op.op_id for op in ordered]
+    for start in range(0, len(ids), 500):
+        for row in session.exec(
+            select(SyncAppliedOp).where(col(SyncAppliedOp.op_id).in_(ids[start : start + 500]))
+        ).scalars():
+            known[row.op_id] = Answer(row.op_id, row.outcome, row.message)
+
+    run = _Run(session=session, now=now, settings=settings, pusher=actor)
+    groups: dict[uuid.UUID, list[Op]] = defaultdict(list)
+    for op in ordered:
+        if op.op_id not in known:
+            groups[op.txn_id].append(op)
+    fresh: dict[uuid.UUID, Answer] = {}
+    for txn_ops in groups.values():
+        touched = set(run.touched)
+        reviews = run.reviews
+        try:
+            with session.begin_nested():
+                decided: list[Answer] = []
+                for op in txn_ops:
+                    try:
+                        with session.begin_nested():
+                            outcome, message = _apply_one(run, op)
+                    except _Refused as refusal:
+                        outcome, message = refusal.outcome, refusal.message
+                    decided.append(Answer(op.op_id, outcome, _short(message) if message else None))
+                for op, answer in zip(txn_ops, decided, strict=True):
+                    session.add(
+                        SyncAppliedOp(
+                            op_id=op.op_id,
+                            device_id=op.device_id,
+                            actor_id=op.actor_id,
+                            hlc=op.hlc,
+                            kind=op.kind,
+                            entity=op.entity,
+                            entity_id=op.entity_id,
+                            case_id=op.case_id,
+                            outcome=answer.outcome,
+                            message=answer.message,
+                            applied_at=now,
+                        )
+                    )
+                session.flush()
+        except Exception as failure:  # noqa: BLE001 - answered, kept on the laptop, sent again
+            run.touched = touched
+            run.reviews = reviews
+            text = (
+                str(failure).strip().splitlines()[0]
+                if str(failure).strip()
+                else type(failure).__name__
+            )
+            for op in txn_ops:
+                fresh[op.op_id] = Answer(
+                    op.op_id, ERROR, _short(f"not applied, will retry: {text}")
+                )
+            continue
+        for answer in decided:
+            fresh[answer.op_id] = answer
+        state.clock = hlc.receive(state.clock, txn_ops[-1].hlc)
+
+    for case_id in sorted(run.touched, key=str):
+        recompute_case(session=session, now=now, settings=settings, case_id=case_id)
+    session.add(state)
+    if fresh:
+        counts: dict[str, int] = defaultdict(int)
+        for answer in fresh.values():
+            counts[answer.outcome] += 1
+        audit.record(
+            session=session,
+            now=now,
+            user_id=actor.user_id,
+            entity="sync",
+            entity_id=str(ordered[0].device_id),
+            action="apply",
+            after={"ops": len(fresh), **counts, "cases": len(run.touched)},
+        )
+    session.flush()
+    answers = tuple(known.get(op.op_id) or fresh[op.op_id] for op in ordered)
+    return ApplyResult(
+        answers=answers, cases=tuple(sorted(run.touched, key=str)), reviews=run.reviews
+    )

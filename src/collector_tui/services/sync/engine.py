@@ -1,0 +1,408 @@
+"""Sync between stores: pull, push, both, status, and packet files — what the CLI and the sync
+screen call. Each step is its own short unit of work on each database, so a failure half-way
+leaves both consistent: a push whose answers never reached the laptop is sent again and answered
+from the master's record of applied operations.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel import select
+
+from collector_tui import db
+from collector_tui.config import Settings
+from collector_tui.models import SyncBriefcaseCase, SyncOutboxOp, SyncState
+from collector_tui.services.accounts import Actor, actor_of, verify_password
+from collector_tui.services.errors import Forbidden, InvalidInput
+from collector_tui.services.sync import capture, packet
+from collector_tui.services.sync.apply import ERROR, Answer, ApplyResult, Op, apply_ops
+from collector_tui.services.sync.briefcase import (
+    Briefcase,
+    PullResult,
+    apply_briefcase,
+    export_briefcase,
+)
+from collector_tui.services.sync.outbox import (
+    AnsweredOp,
+    OutboxSummary,
+    answered,
+    pending_ops,
+    record_answers,
+    summary,
+)
+from collector_tui.services.sync.state import SyncInfo, read_state
+
+Progress = Callable[[str, float], None]
+PUSH_BATCH = 500  # operations per master transaction (whole laptop transactions only)
+
+
+@dataclass(frozen=True)
+class PushResult:
+    sent: int
+    accepted: int
+    conflict: int
+    rejected: int
+    errors: int
+    reviews: int
+    notes: tuple[str, ...]  # one line per operation that was not simply accepted
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    push: PushResult
+    pull: PullResult
+
+
+@dataclass(frozen=True)
+class LaptopStatus:
+    info: SyncInfo
+    outbox: OutboxSummary
+    answers: tuple[AnsweredOp, ...]
+
+
+def _quiet(_text: str, _done: float) -> None:
+    return None
+
+
+def ensure_schema(store: db.Store) -> None:
+    if db.current_revision(store) != db.head_revision(store):
+        db.upgrade(store)
+
+
+def laptop_info(store: db.Store) -> SyncInfo | None:
+    """The store's sync identity, or None (not initialised, or neither laptop nor master)."""
+    if db.current_revision(store) != db.head_revision(store):
+        return None
+    with store.read() as session:
+        return read_state(session=session)
+
+
+def _require_laptop(store: db.Store) -> SyncInfo:
+    info = laptop_info(store)
+    if info is None or not info.is_laptop:
+        raise InvalidInput("this database is not a laptop: make one with `sync pull --from MASTER`")
+    return info
+
+
+def _require_master(store: db.Store) -> None:
+    if db.current_revision(store) is None:
+        raise InvalidInput("the master database is not initialised")
+    if db.current_revision(store) != db.head_revision(store):
+        raise InvalidInput("the master database needs `collector-tui init` (schema out of date)")
+    info = laptop_info(store)
+    if info is not None and info.is_laptop:
+        raise InvalidInput("that database is a laptop, not a master")
+
+
+def _master_id(store: db.Store) -> uuid.UUID | None:
+    with store.read() as session:
+        row = session.get(SyncState, 1)
+        return row.device_id if row is not None else None
+
+
+# --- pull ---------------------------------------------------------------------------------------
+
+
+def _laptop_cases(store: db.Store) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    """(cases the laptop carries, ids of its operations awaiting an answer)."""
+    with store.read() as session:
+        cases = set(
+            session.exec(
+                select(SyncBriefcaseCase.case_id).where(SyncBriefcaseCase.state != "context")
+            ).all()
+        )
+        waiting = set(
+            session.exec(select(SyncOutboxOp.op_id).where(SyncOutboxOp.state == "pending")).all()
+        )
+    return cases, waiting
+
+
+def apply_briefcase_to(
+    *,
+    laptop: db.Store,
+    briefcase: Briefcase,
+    now: datetime,
+    master_location: str | None,
+    progress: Progress | None = None,
+) -> PullResult:
+    ensure_schema(laptop)
+    if not laptop.is_sqlite:
+        raise InvalidInput("a laptop is a SQLite file, not a server database")
+    with laptop.write() as session:
+        result = apply_briefcase(
+            connection=session.connection(),
+            now=now,
+            briefcase=briefcase,
+            master=master_location,
+            progress=progress,
+        )
+    capture.forget(laptop.engine)
+    return result
+
+
+def pull(
+    *,
+    master: db.Store,
+    laptop: db.Store,
+    actor: Actor,
+    now: datetime,
+    settings: Settings,
+    master_location: str | None = None,
+    progress: Progress | None = None,
+) -> PullResult:
+    """Bring the actor's briefcase from the master into the laptop (created on the first pull)."""
+    tell = progress or _quiet
+    _require_master(master)
+    ensure_schema(laptop)
+    info = laptop_info(laptop)
+    if info is not None and info.agent_id != actor.user_id:
+        raise Forbidden("this laptop is another agent's: each agent pulls into their own file")
+    laptop_cases, waiting = _laptop_cases(laptop) if info is not None else (set(), set())
+    tell("reading the briefcase on the master", 0.05)
+    with master.write() as session:
+        briefcase = export_briefcase(
+            session=session,
+            now=now,
+            agent_id=actor.user_id,
+            settings=settings,
+            laptop_cases=laptop_cases,
+            waiting_ops=waiting,
+        )
+    tell(f"writing {len(briefcase.case_ids)} cases to the laptop", 0.3)
+
+    def scaled(text: str, done: float) -> None:
+        tell(text, 0.3 + 0.7 * done)
+
+    return apply_briefcase_to(
+        laptop=laptop,
+        briefcase=briefcase,
+        now=now,
+        master_location=master_location,
+        progress=scaled,
+    )
+
+
+# --- push ---------------------------------------------------------------------------------------
+
+
+def _batches(ops: Sequence[Op]) -> list[list[Op]]:
+    """Operations in batches that never split one laptop transaction."""
+    batches: list[list[Op]] = []
+    current: list[Op] = []
+    txn: uuid.UUID | None = None
+    for op in ops:
+        if current and len(current) >= PUSH_BATCH and op.txn_id != txn:
+            batches.append(current)
+            current = []
+        current.append(op)
+        txn = op.txn_id
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _notes(ops: Sequence[Op], answers: Sequence[Answer]) -> list[str]:
+    by_id = {op.op_id: op for op in ops}
+    lines: list[str] = []
+    for answer in answers:
+        if answer.outcome == "accepted":
+            continue
+        op = by_id.get(answer.op_id)
+        what = f"{op.kind} {op.entity}" if op else str(answer.op_id)
+        lines.append(f"{answer.outcome}: {what}: {answer.message or ''}".rstrip(": "))
+    return lines
+
+
+def _result(ops: Sequence[Op], results: Sequence[ApplyResult]) -> PushResult:
+    answers = [answer for result in results for answer in result.answers]
+
+    def count(outcome: str) -> int:
+        return sum(1 for answer in answers if answer.outcome == outcome)
+
+    return PushResult(
+        sent=len(ops),
+        accepted=count("accepted"),
+        conflict=count("conflict"),
+        rejected=count("rejected"),
+        errors=count(ERROR),
+        reviews=sum(result.reviews for result in results),
+        notes=tuple(_notes(ops, answers)),
+    )
+
+
+def push(
+    *,
+    laptop: db.Store,
+    master: db.Store,
+    actor: Actor,
+    now: datetime,
+    settings: Settings,
+    progress: Progress | None = None,
+) -> PushResult:
+    """Send the laptop's waiting operations to the master and record its answers."""
+    tell = progress or _quiet
+    info = _require_laptop(laptop)
+    _require_master(master)
+    if info.master_id is not None and _master_id(master) != info.master_id:
+        raise Forbidden("this laptop belongs to another master database")
+    if actor.user_id != info.agent_id and not actor.is_supervisor:
+        raise Forbidden("only the laptop's agent (or a supervisor) can push its changes")
+    with laptop.read() as session:
+        ops = pending_ops(session=session)
+    results: list[ApplyResult] = []
+    batches = _batches(ops)
+    for number, batch in enumerate(batches, start=1):
+        tell(
+            f"sending {len(batch)} changes ({number}/{len(batches)})",
+            0.1 + 0.8 * (number - 1) / len(batches),
+        )
+        with master.write() as session:
+            result = apply_ops(session=session, now=now, actor=actor, ops=batch, settings=settings)
+        with laptop.write() as session:
+            record_answers(session=session, now=now, answers=result.answers)
+        results.append(result)
+    with laptop.write() as session:
+        row = session.get(SyncState, 1)
+        if row is not None:
+            row.last_push_at = now
+            session.add(row)
+    tell("sent", 1.0)
+    return _result(ops, results)
+
+
+def sync_now(
+    *,
+    laptop: db.Store,
+    master: db.Store,
+    actor: Actor,
+    now: datetime,
+    settings: Settings,
+    master_location: str | None = None,
+    progress: Progress | None = None,
+) -> SyncResult:
+    """Push, then pull: the laptop's changes reach the master and the briefcase comes back.
+    `master_location` (what the agent typed) is remembered as the laptop's master."""
+    tell = progress or _quiet
+    info = _require_laptop(laptop)
+
+    def first(text: str, done: float) -> None:
+        tell(f"push: {text}", 0.5 * done)
+
+    def second(text: str, done: float) -> None:
+        tell(f"pull: {text}", 0.5 + 0.5 * done)
+
+    pushed = push(
+        laptop=laptop, master=master, actor=actor, now=now, settings=settings, progress=first
+    )
+    pulled = pull(
+        master=master,
+        laptop=laptop,
+        actor=actor,
+        now=now,
+        settings=settings,
+        master_location=master_location or info.master,
+        progress=second,
+    )
+    return SyncResult(push=pushed, pull=pulled)
+
+
+def status(*, laptop: db.Store) -> LaptopStatus:
+    info = _require_laptop(laptop)
+    with laptop.read() as session:
+        return LaptopStatus(
+            info=info,
+            outbox=summary(session=session),
+            answers=tuple(answered(session=session)),
+        )
+
+
+# --- packets --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PacketWritten:
+    kind: str
+    path: Path
+    records: int
+    cases: int  # briefcase: cases carried; outbox: operations carried
+
+
+def export_briefcase_packet(
+    *, master: db.Store, agent: Actor, path: Path, now: datetime, settings: Settings
+) -> PacketWritten:
+    _require_master(master)
+    with master.write() as session:
+        briefcase = export_briefcase(
+            session=session, now=now, agent_id=agent.user_id, settings=settings
+        )
+    records = packet.write_briefcase(path, briefcase)
+    return PacketWritten("briefcase", Path(path), records, len(briefcase.case_ids))
+
+
+def export_outbox_packet(*, laptop: db.Store, path: Path, now: datetime) -> PacketWritten:
+    info = _require_laptop(laptop)
+    with laptop.read() as session:
+        ops = pending_ops(session=session)
+    records = packet.write_outbox(
+        path,
+        packet.OutboxPacket(
+            device_id=info.device_id,
+            agent_id=info.agent_id,
+            master_id=info.master_id,
+            created_at=now,
+            ops=tuple(ops),
+        ),
+    )
+    return PacketWritten("outbox", Path(path), records, len(ops))
+
+
+def briefcase_login(briefcase: Briefcase, username: str, password: str) -> Actor:
+    """Log in against the credentials a briefcase carries (a laptop made from a packet)."""
+    for row in briefcase.rows.get("app_user", []):
+        if row.get("username") == username.strip() and row.get("active", True):
+            if verify_password(password, str(row.get("password_hash") or "")):
+                from collector_tui.models import User
+                from collector_tui.services.sync import codec
+
+                return actor_of(User(**codec.decode_row("app_user", row)))
+            break
+    raise Forbidden("wrong user name or password")
+
+
+def apply_briefcase_packet(
+    *, laptop: db.Store, briefcase: Briefcase, actor: Actor, now: datetime
+) -> PullResult:
+    if actor.user_id != briefcase.agent_id:
+        raise Forbidden(f"this packet is {briefcase.agent_username}'s briefcase")
+    info = laptop_info(laptop)
+    return apply_briefcase_to(
+        laptop=laptop,
+        briefcase=briefcase,
+        now=now,
+        master_location=info.master if info is not None else None,
+    )
+
+
+def apply_outbox_packet(
+    *,
+    master: db.Store,
+    outbox: packet.OutboxPacket,
+    actor: Actor,
+    now: datetime,
+    settings: Settings,
+) -> PushResult:
+    _require_master(master)
+    if outbox.master_id is not None and _master_id(master) != outbox.master_id:
+        raise Forbidden("this packet comes from a laptop of another master database")
+    results = []
+    for batch in _batches(list(outbox.ops)):
+        with master.write() as session:
+            results.append(
+                apply_ops(session=session, now=now, actor=actor, ops=batch, settings=settings)
+            )
+    return _result(list(outbox.ops), results)

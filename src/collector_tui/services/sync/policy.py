@@ -1,0 +1,106 @@
+"""What a laptop may change, and how the master treats each change (the conflict rules).
+
+- Facts are kept: contact attempts and notes (`activity`), reported payments (`payment`),
+  promises and plans, follow-ups, and the laptop's audit events are inserted on the master with
+  the ids the laptop gave them. A promise or plan on a case reassigned meanwhile is kept, credited
+  to its agent, and raises review follow-ups for the case's new owner and a supervisor.
+- Stopping contact is always safe: a hold placed on a laptop (a dispute, a cease request) and a
+  phone marked wrong or do-not-call stand, and so does a case sent to the supervisors (routed,
+  legal escalation requested, a settlement above the agent's limit) when the master had not.
+  Lifting a hold, clearing do-not-call, un-routing, assignment, placements, users, amounts,
+  closures and settlement decisions are the master's: a laptop's try is rejected.
+- Derived values (balance, promise status and paid amount, invoice open amounts, case status,
+  the queue place) are never copied: the master recomputes them from the facts it now holds.
+- Agent-editable fields (a follow-up done, rescheduled; a promise or plan withdrawn; debtor notes)
+  apply when the master row is still at the version the laptop started from; otherwise the later
+  hybrid-logical-clock wins (the master's side is the clock of its last change to the row).
+- Deletions are tombstones: remembered on the master so a late change never resurrects the row.
+"""
+
+from __future__ import annotations
+
+# Changes that never make an operation on their own: stamps and the case's cached queue place,
+# which the master recomputes anyway.
+IGNORED_FIELDS: dict[str, frozenset[str]] = {
+    "*": frozenset({"updated_at", "version"}),
+    "collection_case": frozenset(
+        {
+            "queue_tier",
+            "priority",
+            "score",
+            "score_factors",
+            "next_action_at",
+            "last_attempt_at",
+            "last_contact_at",
+        }
+    ),
+}
+
+# Inserted as sent (same id); refused as updates or deletes: facts are append-only.
+FACT_TABLES = frozenset({"activity", "payment", "auditevent"})
+# New rows a laptop may create, each kept on the master.
+KEPT_INSERTS = frozenset({"promise", "paymentplan", "followup", "hold", "phone", "settlement"})
+# Whole tables the master derives from the facts (allocations, invoices' open amounts).
+DERIVED_TABLES = frozenset({"paymentallocation", "invoice"})
+# Never changed from a laptop.
+MASTER_TABLES = frozenset({"collection_case", "debtor", "app_user", "assignment"})
+
+# Fields the master recomputes: a laptop's value is taken as a hint and answered, never copied.
+DERIVED_FIELDS: dict[str, frozenset[str]] = {
+    "collection_case": frozenset({"status", "balance"}),
+    "promise": frozenset({"paid_amount", "status", "resolved_at"}),
+    "paymentplan": frozenset({"status"}),
+    "debtor": frozenset({"deceased", "bankrupt"}),
+}
+# Fields only the master changes (a laptop's change is rejected, the master's value stands).
+MASTER_FIELDS: dict[str, frozenset[str]] = {
+    "collection_case": frozenset(
+        {
+            "assigned_to_id",
+            "client",
+            "client_ref",
+            "debtor_id",
+            "currency",
+            "principal",
+            "fees",
+            "interest",
+            "due_date",
+            "placed_date",
+            "created_at",
+        }
+    ),
+    "followup": frozenset({"case_id", "owner_id", "created_by_id", "created_at"}),
+    "promise": frozenset({"case_id", "plan_id", "amount", "due_date", "created_by_id"}),
+    "paymentplan": frozenset({"case_id", "created_by_id"}),
+    "phone": frozenset({"debtor_id"}),
+    "debtor": frozenset({"created_at"}),
+    # A settlement's decision is a supervisor's; the agent's request travels as inserted.
+    "settlement": frozenset(
+        {
+            "case_id",
+            "amount",
+            "balance",
+            "status",
+            "requested_by_id",
+            "requested_at",
+            "decided_by_id",
+            "decision_note",
+        }
+    ),
+}
+# Sending a case to the supervisors (route, legal request, a settlement above the limit) is an
+# agent's request: a laptop may set the reason when the master has none; clearing it is theirs.
+ROUTING_FIELD = ("collection_case", "routed_reason")
+# A laptop may set these one way only: the direction that stops contact.
+TIGHTENING: dict[str, dict[str, object]] = {
+    "phone": {"valid": False, "do_not_call": True},
+}
+# Withdrawals an agent may make offline (status -> value), if the row is still open on the master.
+WITHDRAWALS: dict[str, tuple[str, str]] = {
+    "promise": ("pending", "cancelled"),
+    "paymentplan": ("active", "cancelled"),
+}
+
+
+def ignored(table: str) -> frozenset[str]:
+    return IGNORED_FIELDS["*"] | IGNORED_FIELDS.get(table, frozenset())

@@ -1,0 +1,562 @@
+"""Importing a client's placement file or a bank's payment file, for supervisors (§7, §8).
+
+Pick the file (type its path, or browse with ctrl+o), say what it holds, and check it first: the
+check is the services' own dry run, so it refuses exactly what the import would refuse and writes
+nothing. Its summary counts the rows, what would be created or posted, what is already there, and
+lists every bad row as `line N: reason`. Only a clean check (or, for cases, one with "skip bad
+rows") unlocks the import, which runs in a thread worker and reports its progress into a progress
+bar until the final summary. Changing the file or the options asks for a new check.
+
+Both imports are all or nothing in one transaction (services.importer, services.payment_import),
+so a refused file or a failure halfway leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.validation import ValidationResult, Validator
+from textual.widgets import (
+    Button,
+    Checkbox,
+    DataTable,
+    DirectoryTree,
+    Footer,
+    Header,
+    Input,
+    Label,
+    ProgressBar,
+    RadioButton,
+    RadioSet,
+    Static,
+)
+
+from collector_tui.display import printable, safe_text
+from collector_tui.services.errors import ServiceError
+from collector_tui.tui.commands import ImportCommands
+from collector_tui.tui.screens.base import CollectorScreen, error_text
+
+if TYPE_CHECKING:
+    from collector_tui.config import Settings
+    from collector_tui.db import Store
+    from collector_tui.services.accounts import Actor
+    from collector_tui.services.importer import RowError
+
+__all__ = ["IMPORT_KINDS", "ImportScreen", "ImportSummary", "run_import"]
+
+IMPORT_KINDS = ("cases", "payments")
+CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
+REJECTS_SHOWN = 500  # rows of the rejects table; the summary gives the full count
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What a check or an import found, in the same words for both kinds of file."""
+
+    kind: str  # "cases" or "payments"
+    path: Path
+    dry_run: bool
+    rows: int
+    accepted: int  # cases created / payments posted (on a check: that would be)
+    existing: int  # cases already there / payments already recorded: left alone
+    rejected: tuple[RowError, ...]
+    refused: str | None = None  # the file is refused whole: why (nothing can be imported)
+    details: str = ""  # invoices and phones, or the totals per currency
+    rejects_file: Path | None = None  # cases with skip_bad: where the bad rows were written
+    encoding: str = ""
+
+    @property
+    def importable(self) -> bool:
+        return self.refused is None
+
+    def headline(self) -> str:
+        noun = "cases" if self.kind == "cases" else "payments"
+        if self.refused is not None:
+            return (
+                f"Refused: {self.rows} rows, {len(self.rejected)} bad. Nothing was written; "
+                "fix the lines below (or, for cases, skip bad rows) and check again."
+            )
+        if self.dry_run:
+            verb = "to create" if self.kind == "cases" else "to post"
+            there = "already there" if self.kind == "cases" else "already recorded"
+            text = (
+                f"Check passed: {self.rows} rows, {self.accepted} {noun} {verb}, "
+                f"{self.existing} {there}, {len(self.rejected)} rejected."
+            )
+            return text + " Nothing was written yet: press Import (ctrl+s)."
+        verb = "created" if self.kind == "cases" else "posted"
+        there = "already there" if self.kind == "cases" else "already recorded (skipped)"
+        text = (
+            f"Imported: {self.rows} rows, {self.accepted} {noun} {verb}, "
+            f"{self.existing} {there}, {len(self.rejected)} rejected."
+        )
+        if self.rejects_file is not None and self.rejected:
+            text += f" Bad rows written to {self.rejects_file}."
+        return text
+
+
+def _rejects_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem if path.suffix else path.name}.rejects.csv")
+
+
+def _money_totals(totals: Iterable[tuple[str, int]]) -> str:
+    from collector_tui.cli_report import grouped
+
+    return ", ".join(f"{grouped(amount, currency)} {currency}" for currency, amount in totals)
+
+
+def run_import(
+    *,
+    store: Store,
+    path: Path,
+    kind: str,
+    now: datetime,
+    settings: Settings,
+    actor: Actor,
+    dry_run: bool,
+    skip_bad: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportSummary:
+    """Check or import `path` through the services and sum up the outcome; a file refused for
+    its rows becomes a summary (with `refused`), anything else refused raises ServiceError."""
+    path = Path(path)
+    if kind == "cases":
+        from collector_tui.services.importer import ImportRejected, import_cases
+
+        rejects = _rejects_path(path) if skip_bad else None
+        try:
+            report = import_cases(
+                store=store,
+                path=path,
+                now=now,
+                settings=settings,
+                actor=actor,
+                dry_run=dry_run,
+                skip_bad=skip_bad,
+                rejects_path=rejects,
+                progress=progress,
+            )
+        except ImportRejected as refused:
+            bad = refused.report
+            return ImportSummary(
+                kind, path, dry_run, bad.rows, 0, 0, bad.rejected, refused=str(refused),
+                encoding=bad.encoding,
+            )  # fmt: skip
+        return ImportSummary(
+            kind=kind,
+            path=path,
+            dry_run=dry_run,
+            rows=report.rows,
+            accepted=report.cases_created,
+            existing=report.cases_existing,
+            rejected=report.rejected,
+            details=f"{report.invoices} invoices, {report.phones} phones"
+            + (
+                f" ({report.phones_invalid} invalid: kept on file, never dialled)"
+                if report.phones_invalid
+                else ""
+            ),
+            rejects_file=rejects if report.rejected and not dry_run else None,
+            encoding=report.encoding,
+        )
+    if kind == "payments":
+        from collector_tui.services.payment_import import PaymentImportRejected, import_payments
+
+        try:
+            paid = import_payments(
+                store=store,
+                path=path,
+                now=now,
+                settings=settings,
+                actor=actor,
+                dry_run=dry_run,
+                progress=progress,
+            )
+        except PaymentImportRejected as refused:
+            bad = refused.report
+            return ImportSummary(
+                kind, path, dry_run, bad.rows, 0, bad.duplicates, bad.rejected,
+                refused=str(refused), encoding=bad.encoding,
+            )  # fmt: skip
+        return ImportSummary(
+            kind=kind,
+            path=path,
+            dry_run=dry_run,
+            rows=paid.rows,
+            accepted=paid.posted,
+            existing=paid.duplicates,
+            rejected=paid.rejected,
+            details=f"amounts: {_money_totals(paid.totals)}" if paid.totals else "",
+            encoding=paid.encoding,
+        )
+    raise ServiceError(f"cannot import {kind!r}: cases or payments")
+
+
+class ReadableFile(Validator):
+    """An existing file we may read (the services say the rest: encoding, columns, rows)."""
+
+    def validate(self, value: str) -> ValidationResult:
+        text = value.strip()
+        if not text:
+            return self.failure("Type the path of the CSV file, or browse with ctrl+o")
+        path = Path(text).expanduser()
+        if not path.exists():
+            return self.failure(f"No file {printable(text)}")
+        if path.is_dir():
+            return self.failure(f"{printable(text)} is a folder: name a file in it")
+        if not os.access(path, os.R_OK):
+            return self.failure(f"{printable(text)} cannot be read (permissions)")
+        return self.success()
+
+
+class CsvTree(DirectoryTree):
+    """Folders and the files an import can read; hidden files left out."""
+
+    def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
+        return [
+            path
+            for path in paths
+            if not path.name.startswith(".")
+            and (path.is_dir() or path.suffix.lower() in CSV_SUFFIXES)
+        ]
+
+
+@dataclass(frozen=True)
+class _Request:
+    path: Path
+    kind: str
+    skip_bad: bool
+    stamp: tuple[int, int] = field(default=(0, 0))  # size and mtime of the file when checked
+
+
+@dataclass
+class ImportFinished(Message):
+    summary: ImportSummary
+    request: _Request
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        facts = path.stat()
+    except OSError:
+        return (0, 0)
+    return (facts.st_size, facts.st_mtime_ns)
+
+
+class ImportScreen(CollectorScreen):
+    COMMANDS = {ImportCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="import.back", tooltip="Close the import screen"),
+        Binding(
+            "ctrl+r",
+            "check",
+            "Check",
+            id="import.check",
+            tooltip="Dry run: check every row, write nothing",
+            priority=True,
+        ),
+        Binding(
+            "ctrl+s",
+            "run_import",
+            "Import",
+            id="import.run",
+            tooltip="Import the checked file",
+            priority=True,
+        ),
+        Binding(
+            "ctrl+o",
+            "browse",
+            "Browse",
+            id="import.browse",
+            tooltip="Show or hide the folder tree",
+            priority=True,
+        ),
+    ]
+
+    def __init__(self, folder: Path | None = None) -> None:
+        super().__init__()
+        self.folder = Path(folder) if folder is not None else Path.cwd()
+        self.checked: _Request | None = None  # the last clean check: what Import will import
+        self.summary: ImportSummary | None = None
+        self.busy = False
+        self.progress_reports: list[tuple[int, int]] = []  # as the service reported them
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="import-form"):
+            yield Static(
+                "Import a CSV file. Check it first: nothing is written until you import.",
+                id="import-hint",
+            )
+            with Horizontal(classes="import-row"):
+                yield Label("File", classes="import-label")
+                yield Input(
+                    placeholder="path/to/file.csv",
+                    id="import-path",
+                    validators=[ReadableFile()],
+                    validate_on=["changed", "submitted"],
+                )
+            yield Static("", id="import-path-error", classes="form-error")
+            with Horizontal(classes="import-row"):
+                yield Label("Holds", classes="import-label")
+                with RadioSet(id="import-kind"):
+                    yield RadioButton(
+                        "Cases", value=True, id="kind-cases", tooltip="A placement file"
+                    )
+                    yield RadioButton("Payments", id="kind-payments", tooltip="A bank's file")
+                yield Checkbox(
+                    "Skip bad rows",
+                    id="import-skip-bad",
+                    tooltip="Import the good cases and write the bad rows to NAME.rejects.csv",
+                )
+            with Horizontal(classes="import-row", id="import-buttons"):
+                yield Button("Check (ctrl+r)", id="import-check", variant="primary")
+                yield Button("Import (ctrl+s)", id="import-run", variant="success", disabled=True)
+                yield Button("Browse (ctrl+o)", id="import-browse")
+        # The folder tree is mounted only while browsing: a DirectoryTree keeps a loader worker
+        # alive for as long as it exists.
+        yield ProgressBar(id="import-progress", show_eta=False)
+        yield Static("", id="import-summary")
+        yield DataTable(id="import-rejects", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.title = "Import"
+        self.sub_title = printable(self.actor.display_name)
+        self.query_one("#import-progress", ProgressBar).display = False
+        rejects = self.query_one("#import-rejects", DataTable)
+        rejects.add_column("Line", key="line")
+        rejects.add_column("Reason", key="reason")
+        rejects.display = False
+        if not self.actor.is_supervisor:
+            for widget in self.query("#import-form Input, #import-form Button, RadioSet, Checkbox"):
+                widget.disabled = True
+            self._say("Only a supervisor can import files.", style="bold red")
+            return
+        self.query_one("#import-path", Input).focus()
+
+    # -- the form ---------------------------------------------------------------------------------
+
+    def _kind(self) -> str:
+        pressed = self.query_one("#import-kind", RadioSet).pressed_button
+        return "payments" if pressed is not None and pressed.id == "kind-payments" else "cases"
+
+    def _form(self) -> _Request:
+        path = Path(self.query_one("#import-path", Input).value.strip()).expanduser()
+        kind = self._kind()
+        skip_bad = kind == "cases" and self.query_one("#import-skip-bad", Checkbox).value
+        return _Request(path, kind, skip_bad, _stamp(path))
+
+    def _request(self) -> _Request | None:
+        """The file and options on the form, or None (with the reason shown) when not usable."""
+        field_input = self.query_one("#import-path", Input)
+        result = field_input.validate(field_input.value)
+        error = self.query_one("#import-path-error", Static)
+        if result is not None and not result.is_valid:
+            error.update(Text(" ".join(result.failure_descriptions)))
+            error.set_class(True, "-shown")
+            field_input.focus()
+            return None
+        error.update("")
+        error.set_class(False, "-shown")
+        return self._form()
+
+    def _say(self, text: str | Text, *, style: str = "") -> None:
+        shown = text if isinstance(text, Text) else Text(text, style=style)
+        self.query_one("#import-summary", Static).update(shown)
+
+    def _forget_check(self) -> None:
+        self.checked = None
+        self.query_one("#import-run", Button).disabled = True
+
+    @on(Input.Changed, "#import-path")
+    def _path_changed(self, event: Input.Changed) -> None:
+        self._forget_check()
+        if event.validation_result is not None and event.validation_result.is_valid:
+            error = self.query_one("#import-path-error", Static)
+            error.update("")
+            error.set_class(False, "-shown")
+
+    @on(RadioSet.Changed)
+    @on(Checkbox.Changed)
+    def _options_changed(self) -> None:
+        self._forget_check()
+        self.query_one("#import-skip-bad", Checkbox).disabled = self._kind() != "cases"
+
+    @on(Input.Submitted, "#import-path")
+    def _path_submitted(self) -> None:
+        self.action_check()
+
+    @on(Button.Pressed, "#import-check")
+    def _check_pressed(self) -> None:
+        self.action_check()
+
+    @on(Button.Pressed, "#import-run")
+    def _run_pressed(self) -> None:
+        self.action_run_import()
+
+    @on(Button.Pressed, "#import-browse")
+    def _browse_pressed(self) -> None:
+        self.action_browse()
+
+    @on(DirectoryTree.FileSelected)
+    def _file_chosen(self, event: DirectoryTree.FileSelected) -> None:
+        event.stop()
+        self.query_one("#import-path", Input).value = str(event.path)
+        event.control.remove()
+        self.query_one("#import-check", Button).focus()
+
+    # -- actions ----------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        if self.busy:
+            self.collector.tell("The import is still running: wait for its summary.")
+            return
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    def action_browse(self) -> None:
+        for tree in self.query(CsvTree):
+            tree.remove()
+            self.query_one("#import-path", Input).focus()
+            return
+        typed = Path(self.query_one("#import-path", Input).value.strip()).expanduser()
+        folder = self.folder
+        if str(typed) not in ("", "."):
+            candidate = typed if typed.is_dir() else typed.parent
+            if candidate.is_dir():
+                folder = candidate
+        tree = CsvTree(folder, id="import-tree")
+        self.mount(tree, after=self.query_one("#import-form"))
+        tree.focus()
+
+    def action_check(self) -> None:
+        if self.busy or not self.actor.is_supervisor:
+            return
+        request = self._request()
+        if request is None:
+            return
+        self._start(request, dry_run=True)
+
+    def action_run_import(self) -> None:
+        if self.busy or not self.actor.is_supervisor:
+            return
+        request = self._request()
+        if request is None:
+            return
+        if self.checked is None or self.checked != request:
+            self.collector.tell(
+                "Check the file first (ctrl+r): it changed, or was not checked.",
+                severity="warning",
+            )
+            return
+        self._start(request, dry_run=False)
+
+    def _start(self, request: _Request, *, dry_run: bool) -> None:
+        self.busy = True
+        for button in self.query("#import-buttons Button"):
+            button.disabled = True
+        bar = self.query_one("#import-progress", ProgressBar)
+        if dry_run:
+            bar.display = False
+            self._say(f"Checking {printable(request.path.name)}…")
+        else:
+            self.progress_reports.clear()
+            bar.update(total=None, progress=0)
+            bar.display = True
+            self._say(f"Importing {printable(request.path.name)}…")
+        self.query_one("#import-rejects", DataTable).display = False
+        self.import_file(request, dry_run)
+
+    @work(thread=True, exclusive=True, group="import", exit_on_error=False, description="import")
+    def import_file(self, request: _Request, dry_run: bool) -> None:
+        app = self.collector
+        last_percent = -1
+
+        def progress(done: int, total: int) -> None:
+            # Called from this thread inside the write transaction: hand the figures to the event
+            # loop at most once per percent, and keep going.
+            nonlocal last_percent
+            percent = 100 if total <= 0 else done * 100 // total
+            if percent != last_percent or done >= total:
+                last_percent = percent
+                app.call_from_thread(self._show_progress, done, total)
+
+        summary = run_import(
+            store=app.store,
+            path=request.path,
+            kind=request.kind,
+            now=app.clock.now(),
+            settings=app.settings,
+            actor=self.actor,
+            dry_run=dry_run,
+            skip_bad=request.skip_bad,
+            progress=None if dry_run else progress,
+        )
+        self.post_message(ImportFinished(summary, request))
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.progress_reports.append((done, total))
+        bar = self.query_one("#import-progress", ProgressBar)
+        bar.update(total=max(total, 1), progress=done if total > 0 else 1)
+
+    def on_import_finished(self, message: ImportFinished) -> None:
+        summary = message.summary
+        self.summary = summary
+        self.busy = False
+        for button in self.query("#import-buttons Button"):
+            button.disabled = False
+        run = self.query_one("#import-run", Button)
+        if not summary.dry_run:
+            bar = self.query_one("#import-progress", ProgressBar)
+            # Nothing new to write (all there already) means no progress report: done all the same.
+            if bar.total is None or (bar.progress or 0) < bar.total:
+                bar.update(total=max(bar.total or 1, 1), progress=max(bar.total or 1, 1))
+            self.checked = None
+            run.disabled = True
+        elif summary.importable and summary.accepted > 0 and self._form() == message.request:
+            # Only what was checked may be imported: not a form edited while the check ran.
+            self.checked = message.request
+            run.disabled = False
+        else:
+            self.checked = None
+            run.disabled = True
+        self._show_summary(summary)
+        if summary.importable and summary.dry_run and summary.accepted > 0:
+            run.focus()
+
+    def _show_summary(self, summary: ImportSummary) -> None:
+        text = Text()
+        style = "bold red" if summary.refused else ("bold green" if not summary.dry_run else "bold")
+        text.append(summary.headline(), style=style)
+        if summary.details and summary.importable:
+            text.append("\n")
+            text.append_text(safe_text(summary.details, style="dim"))
+        if summary.importable and summary.dry_run and summary.accepted == 0:
+            text.append("\nNothing new to import.", style="dim")
+        self._say(text)
+        rejects = self.query_one("#import-rejects", DataTable)
+        rejects.clear()
+        rejects.display = bool(summary.rejected)
+        for error in summary.rejected[:REJECTS_SHOWN]:
+            rejects.add_row(Text(f"line {error.line}", justify="right"), safe_text(error.reason))
+
+    def worker_failed(self, worker: Any, error: BaseException | None) -> None:
+        super().worker_failed(worker, error)
+        self.busy = False
+        for button in self.query("#import-buttons Button"):
+            button.disabled = False
+        self._forget_check()
+        self._say(f"Nothing was written: {error_text(error)}", style="bold red")

@@ -1,0 +1,635 @@
+"""The reports dashboard: what a collection manager reads every morning (DESIGN.md §1, §7).
+
+One currency at a time (money is never added across currencies) and one period (the last 7, 30 or
+90 days up to today, UTC dates as in `report`): aging bars (balance and open items), money
+collected against promises falling due, how the promises made turned out, then the same figures
+as tables (aging, promises per agent, agent activity).
+
+The figures are the command line's: one worker calls `cli_report.report_table`, the very function
+behind `collector-tui report ... --json`, once per report; the tables show its cells and the
+charts draw its service rows, so the dashboard, the charts and the CLI always agree. An agent sees
+the numbers of their own cases only (the services scope every report by the acting user).
+
+Keys: `c` next currency, `p` next period, `r` refresh, `e` export to CSV, `escape` back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.validation import ValidationResult, Validator
+from textual.widgets import (
+    Button,
+    Checkbox,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Select,
+    Static,
+)
+
+from collector_tui.display import printable, safe_text
+from collector_tui.tui.commands import ExportCommands, ReportsCommands
+from collector_tui.tui.screens.base import CollectorModal, CollectorScreen
+from collector_tui.tui.widgets.charts import AgingChart, CollectionsChart, PromiseOutcomeChart
+
+if TYPE_CHECKING:
+    from collector_tui.cli_report import ReportTable
+    from collector_tui.services.accounts import Actor
+
+__all__ = [
+    "AGENT_COLUMNS",
+    "AGING_COLUMNS",
+    "PERIOD_CHOICES",
+    "PROMISE_COLUMNS",
+    "Dashboard",
+    "ExportChoice",
+    "ExportDialog",
+    "ReportsScreen",
+    "load_dashboard",
+]
+
+# (days, label): the period selector. Weeks read better than 90 daily points.
+PERIOD_CHOICES: tuple[tuple[int, str], ...] = (
+    (7, "Last 7 days"),
+    (30, "Last 30 days"),
+    (90, "Last 90 days"),
+)
+DEFAULT_DAYS = 30
+WEEKLY_FROM_DAYS = 60
+
+# Table columns: (header, key of the report's column). The cells are the report's own text cells.
+AGING_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("Bucket", "bucket"),
+    ("Open items", "count"),
+    ("Balance", "balance"),
+)
+PROMISE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("Agent", "agent"),
+    ("Made", "made"),
+    ("Kept", "kept"),
+    ("Partial", "partial"),
+    ("Broken", "broken"),
+    ("Pending", "pending"),
+    ("Cancelled", "cancelled"),
+    ("Promised", "amount_promised"),
+    ("Paid in", "amount_kept"),
+    ("Kept %", "kept_rate_count"),
+    ("Kept % amt", "kept_rate_amount"),
+)
+# Below WIDE_AT columns: short headers, and the cancelled promises left to `report promises`.
+WIDE_AT = 100
+NARROW_PROMISE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("Agent", "agent"),
+    ("Made", "made"),
+    ("Kept", "kept"),
+    ("Part.", "partial"),
+    ("Brkn", "broken"),
+    ("Pend.", "pending"),
+    ("Promised", "amount_promised"),
+    ("Paid in", "amount_kept"),
+    ("Kept%", "kept_rate_count"),
+    ("Amt%", "kept_rate_amount"),
+)
+# The agents table's money column is `collected_<CURRENCY>`, the report's own name for it.
+AGENT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("Agent", "agent"),
+    ("Attempts", "attempts"),
+    ("Right party", "right_party_contacts"),
+    ("Promises", "promises"),
+    ("Collected", "collected"),
+)
+TEXT_COLUMNS = frozenset({"agent", "bucket"})
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Every figure the dashboard shows, for every currency, as of one instant."""
+
+    now: datetime
+    days: int
+    first: date
+    last: date
+    per: str  # "day" or "week": the collections' grain
+    supervisor_view: bool
+    aging: ReportTable
+    promises: ReportTable
+    collections: ReportTable
+    agents: ReportTable
+
+    @property
+    def currencies(self) -> tuple[str, ...]:
+        """Currencies with any figure, the book's largest (most open items) first."""
+        open_items: dict[str, int] = {}
+        for row in self.aging.records:
+            open_items[row.currency] = open_items.get(row.currency, 0) + row.count
+        seen = set(open_items)
+        seen.update(row.currency for row in self.promises.records)
+        seen.update(row.currency for row in self.collections.records)
+        for row in self.agents.records:
+            seen.update(row.collected_by_currency)
+        return tuple(sorted(seen, key=lambda c: (-open_items.get(c, 0), c)))
+
+
+def load_dashboard(*, session: Any, now: datetime, actor: Actor, days: int) -> Dashboard:
+    """The four reports of the dashboard over the last `days` days up to today (UTC)."""
+    from collector_tui.cli_report import report_table
+    from collector_tui.services.reports import utc_today
+
+    last = utc_today(now)
+    first = last - timedelta(days=days - 1)
+    per = "week" if days >= WEEKLY_FROM_DAYS else "day"
+    period = {"date_from": first, "date_to": last}
+    return Dashboard(
+        now=now,
+        days=days,
+        first=first,
+        last=last,
+        per=per,
+        supervisor_view=actor.is_supervisor,
+        aging=report_table("aging", session=session, now=now, actor=actor),
+        promises=report_table("promises", session=session, now=now, actor=actor, **period),
+        collections=report_table(
+            "collections", session=session, now=now, actor=actor, period=per, **period
+        ),
+        agents=report_table("agents", session=session, now=now, actor=actor, **period),
+    )
+
+
+def _cells(table: ReportTable, currency: str | None = None) -> list[dict[str, str]]:
+    """The report's text cells by column name, the rows of `currency` only when it has one."""
+    rows = [dict(zip(table.columns, row, strict=True)) for row in table.rows]
+    if currency is not None and "currency" in table.columns:
+        rows = [row for row in rows if row["currency"] == currency]
+    return rows
+
+
+def _cell(key: str, value: str) -> Text:
+    if key in TEXT_COLUMNS:
+        return safe_text(value)
+    return safe_text(value or "—", justify="right")
+
+
+@dataclass
+class DashboardLoaded(Message):
+    dashboard: Dashboard
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, DashboardLoaded)
+
+
+class ReportsScreen(CollectorScreen):
+    COMMANDS = {ReportsCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="reports.back", tooltip="Close the dashboard"),
+        Binding(
+            "c",
+            "next_currency",
+            "Currency",
+            id="reports.currency",
+            tooltip="Show the next currency",
+        ),
+        Binding(
+            "p",
+            "next_period",
+            "Period",
+            id="reports.period",
+            tooltip="Last 7, 30 or 90 days",
+        ),
+        Binding("r", "refresh", "Refresh", id="reports.refresh", tooltip="Read the figures again"),
+        Binding(
+            "e",
+            "export",
+            "Export",
+            id="reports.export",
+            tooltip="Write cases, activities, promises or payments to a CSV file",
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dashboard: Dashboard | None = None
+        self.currency: str | None = None
+        self.days = DEFAULT_DAYS
+        self._wide: bool | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="reports-bar"):
+            yield Label("Currency", classes="reports-label")
+            yield Select(
+                [("…", "")],
+                allow_blank=False,
+                value="",
+                compact=True,
+                id="reports-currency",
+                tooltip="Figures are never added across currencies",
+            )
+            yield Label("Period", classes="reports-label")
+            yield Select(
+                [(label, days) for days, label in PERIOD_CHOICES],
+                allow_blank=False,
+                value=DEFAULT_DAYS,
+                compact=True,
+                id="reports-period",
+            )
+        with VerticalScroll(id="reports-body"):
+            yield Static("Reading the figures…", id="reports-summary")
+            with Grid(id="reports-charts"):
+                yield AgingChart(id="chart-aging-balance", classes="report-chart")
+                yield AgingChart(id="chart-aging-count", classes="report-chart")
+                yield CollectionsChart(id="chart-collections", classes="report-chart")
+                yield PromiseOutcomeChart(id="chart-promises", classes="report-chart")
+            with Vertical(classes="report-section"):
+                yield Static("Aging", id="aging-title", classes="report-title")
+                yield DataTable(id="aging-table", cursor_type="row", zebra_stripes=True)
+            with Vertical(classes="report-section"):
+                yield Static("Promises per agent", id="promises-title", classes="report-title")
+                yield DataTable(id="promises-table", cursor_type="row", zebra_stripes=True)
+            with Vertical(classes="report-section"):
+                yield Static("Agent activity", id="agents-title", classes="report-title")
+                yield DataTable(id="agents-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.title = "Reports"
+        self.sub_title = printable(self.actor.display_name)
+        for table_id, columns in (
+            ("#aging-table", AGING_COLUMNS),
+            ("#agents-table", AGENT_COLUMNS),
+        ):
+            table = self.query_one(table_id, DataTable)
+            for label, key in columns:
+                table.add_column(label, key=key)
+        self._set_promise_columns()
+        self.query_one("#reports-body", VerticalScroll).focus()
+        self.load_dashboard()
+
+    def _set_promise_columns(self) -> None:
+        wide = self.app.size.width >= WIDE_AT
+        if wide == self._wide:
+            return
+        self._wide = wide
+        table = self.query_one("#promises-table", DataTable)
+        table.clear(columns=True)
+        for label, key in PROMISE_COLUMNS if wide else NARROW_PROMISE_COLUMNS:
+            table.add_column(label, key=key)
+
+    def on_resize(self) -> None:
+        if self._wide is None:
+            return
+        before = self._wide
+        self._set_promise_columns()
+        if before != self._wide and self.dashboard is not None and self.currency is not None:
+            _fill(
+                self.query_one("#promises-table", DataTable),
+                _cells(self.dashboard.promises, self.currency),
+            )
+
+    # -- loading ----------------------------------------------------------------------------------
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="reports",
+        exit_on_error=False,
+        description="read the reports",
+    )
+    def load_dashboard(self) -> None:
+        app = self.collector
+        actor = self.actor
+        days = self.days
+        with app.store.read() as session:
+            dashboard = load_dashboard(session=session, now=app.clock.now(), actor=actor, days=days)
+        self.post_message(DashboardLoaded(dashboard))
+
+    def on_dashboard_loaded(self, message: DashboardLoaded) -> None:
+        dashboard = message.dashboard
+        if dashboard.days != self.days:
+            return  # a period chosen before the last one, finishing late
+        self.dashboard = dashboard
+        currencies = dashboard.currencies
+        if self.currency not in currencies:
+            self.currency = currencies[0] if currencies else None
+        select = self.query_one("#reports-currency", Select)
+        with select.prevent(Select.Changed):
+            if currencies:
+                select.set_options([(safe_text(c), c) for c in currencies])
+                select.value = self.currency
+            else:
+                select.set_options([("none", "")])
+                select.value = ""
+        self.show_currency()
+
+    # -- showing ----------------------------------------------------------------------------------
+
+    def show_currency(self) -> None:
+        dashboard = self.dashboard
+        if dashboard is None:
+            return
+        currency = self.currency
+        with self.app.batch_update():
+            if currency is None:
+                self.query_one("#reports-summary", Static).update(
+                    Text("Nothing to report yet: no case has a balance, a promise or a payment.")
+                )
+                for chart in self.query(".report-chart"):
+                    chart.show_message("No figures")  # type: ignore[attr-defined]
+                for table in self.query(DataTable):
+                    table.clear()
+                return
+            self._show_summary(dashboard, currency)
+            self._show_charts(dashboard, currency)
+            self._show_tables(dashboard, currency)
+
+    def _show_summary(self, dashboard: Dashboard, currency: str) -> None:
+        from collector_tui.cli_report import grouped
+
+        aging = [r for r in dashboard.aging.records if r.currency == currency]
+        collections = [r for r in dashboard.collections.records if r.currency == currency]
+        promises = [r for r in dashboard.promises.records if r.currency == currency]
+        open_items = sum(r.count for r in aging)
+        balance = sum(r.balance for r in aging)
+        collected = sum(r.collected for r in collections)
+        promised = sum(r.promised_due for r in collections)
+        made = sum(r.made for r in promises)
+        kept = sum(r.kept for r in promises)
+        judged = sum(r.kept + r.partial + r.broken for r in promises)
+        code = printable(currency)
+        # Rounded as services.reports rounds its rates, so the figure matches the tables.
+        rate = (
+            f"{(Decimal(kept) * 100 / judged).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
+            if judged
+            else "no outcome yet"
+        )
+        text = Text()
+        text.append(code, style="bold")
+        text.append(f" open {open_items} items {grouped(balance, currency)}")
+        text.append(" · ", style="dim")
+        text.append(f"collected {grouped(collected, currency)}", style="green")
+        text.append(f" of {grouped(promised, currency)} promised due")
+        text.append(" · ", style="dim")
+        noun = "promise" if made == 1 else "promises"
+        text.append(f"{made} {noun}, kept {kept} of {judged} judged ({rate})")
+        scope = "all cases" if dashboard.supervisor_view else "your cases only"
+        text.append(
+            f"\n{dashboard.first.isoformat()} to {dashboard.last.isoformat()} (UTC dates), "
+            f"per {dashboard.per}, {scope}",
+            style="dim",
+        )
+        self.query_one("#reports-summary", Static).update(text)
+
+    def _show_charts(self, dashboard: Dashboard, currency: str) -> None:
+        buckets = [
+            (r.bucket, r.count, r.balance)
+            for r in dashboard.aging.records
+            if r.currency == currency
+        ]
+        self.query_one("#chart-aging-balance", AgingChart).show_aging(
+            currency, buckets, measure="balance"
+        )
+        self.query_one("#chart-aging-count", AgingChart).show_aging(
+            currency, buckets, measure="count"
+        )
+        periods = [
+            (r.period_start, r.collected, r.promised_due)
+            for r in dashboard.collections.records
+            if r.currency == currency
+        ]
+        self.query_one("#chart-collections", CollectionsChart).show_collections(
+            currency, periods, per=dashboard.per
+        )
+        outcomes = {"kept": 0, "partial": 0, "broken": 0, "pending": 0}
+        for row in dashboard.promises.records:
+            if row.currency == currency:
+                for name in outcomes:
+                    outcomes[name] += getattr(row, name)
+        self.query_one("#chart-promises", PromiseOutcomeChart).show_outcomes(currency, outcomes)
+
+    def _show_tables(self, dashboard: Dashboard, currency: str) -> None:
+        from collector_tui.cli_report import grouped
+
+        code = printable(currency)
+        self.query_one("#aging-title", Static).update(
+            Text(f"Aging on {dashboard.last.isoformat()} ({code}): open invoices and cases")
+        )
+        self.query_one("#promises-title", Static).update(
+            Text(f"Promises made in the period ({code}), outcome as of now")
+        )
+        self.query_one("#agents-title", Static).update(
+            Text(f"Agent activity in the period; collected in {code} on the agents' current cases")
+        )
+        _fill(self.query_one("#aging-table", DataTable), _cells(dashboard.aging, currency))
+        _fill(self.query_one("#promises-table", DataTable), _cells(dashboard.promises, currency))
+        agents = _cells(dashboard.agents)
+        money_column = f"collected_{currency}"
+        for row in agents:
+            row["collected"] = row.get(money_column, grouped(0, currency))
+        _fill(self.query_one("#agents-table", DataTable), agents)
+
+    # -- actions ----------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    def action_refresh(self) -> None:
+        self.load_dashboard()
+
+    def action_next_currency(self) -> None:
+        if self.dashboard is None:
+            return
+        currencies = self.dashboard.currencies
+        if len(currencies) < 2 or self.currency is None:
+            self.collector.tell("There is only one currency to show.")
+            return
+        self.set_currency(currencies[(currencies.index(self.currency) + 1) % len(currencies)])
+
+    def set_currency(self, currency: str) -> None:
+        self.currency = currency
+        select = self.query_one("#reports-currency", Select)
+        with select.prevent(Select.Changed):
+            select.value = currency
+        self.show_currency()
+
+    def action_next_period(self) -> None:
+        choices = [days for days, _ in PERIOD_CHOICES]
+        following = (
+            choices[(choices.index(self.days) + 1) % len(choices)]
+            if (self.days in choices)
+            else DEFAULT_DAYS
+        )
+        self.set_period(following)
+
+    def action_period(self, days: int) -> None:
+        self.set_period(int(days))
+
+    def set_period(self, days: int) -> None:
+        self.days = days
+        select = self.query_one("#reports-period", Select)
+        with select.prevent(Select.Changed):
+            select.value = days
+        self.load_dashboard()
+
+    def action_currency(self, currency: str) -> None:
+        if self.dashboard is not None and currency in self.dashboard.currencies:
+            self.set_currency(currency)
+
+    @on(Select.Changed, "#reports-currency")
+    def _currency_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value and event.value != self.currency:
+            self.currency = event.value
+            self.show_currency()
+
+    @on(Select.Changed, "#reports-period")
+    def _period_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, int) and event.value != self.days:
+            self.days = event.value
+            self.load_dashboard()
+
+    def action_export(self) -> None:
+        def chosen(choice: ExportChoice | None) -> None:
+            if choice is not None:
+                self.export(choice)
+
+        self.app.push_screen(ExportDialog(), chosen)
+
+    @work(thread=True, group="export", exit_on_error=False, description="export to CSV")
+    def export(self, choice: ExportChoice) -> None:
+        from collector_tui.services.exports import export
+
+        app = self.collector
+        with app.store.read() as session:
+            count = export(
+                choice.what, session=session, path=choice.path, bom=choice.bom, actor=self.actor
+            )
+        app.call_from_thread(
+            app.tell, f"Wrote {count} {choice.what} to {choice.path}", severity="information"
+        )
+
+
+def _fill(table: DataTable[Text], rows: Sequence[dict[str, str]]) -> None:
+    keys = [key.value for key in table.columns if key.value is not None]
+    table.clear()
+    for row in rows:
+        table.add_row(*(_cell(key, row.get(key, "")) for key in keys))
+
+
+# -- export dialog ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportChoice:
+    what: str  # one of services.exports.EXPORT_KINDS
+    path: Path
+    bom: bool
+
+
+class WritableCsvPath(Validator):
+    """A file name in a folder that exists; not a folder itself."""
+
+    def validate(self, value: str) -> ValidationResult:
+        text = value.strip()
+        if not text:
+            return self.failure("Name the file to write")
+        path = Path(text).expanduser()
+        if path.is_dir():
+            return self.failure(f"{printable(text)} is a folder: name a file")
+        folder = path.parent if str(path.parent) else Path(".")
+        if not folder.is_dir():
+            return self.failure(f"No folder {printable(str(folder))}")
+        return self.success()
+
+
+class ExportDialog(CollectorModal[ExportChoice | None]):
+    """What to export, where, and whether to start with a BOM (Excel)."""
+
+    _suggested = "cases"
+
+    COMMANDS = {ExportCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="export.cancel", tooltip="Close, export nothing"),
+        Binding("ctrl+s", "save", "Export", id="export.save", tooltip="Write the file"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        from collector_tui.services.exports import EXPORT_KINDS
+
+        with Vertical(id="export-dialog", classes="dialog"):
+            yield Static("Export to CSV", classes="dialog-title")
+            yield Static(
+                "UTF-8; amounts as decimal strings beside their currency; "
+                + ("every case." if self.actor.is_supervisor else "your cases only."),
+                classes="dialog-hint",
+            )
+            yield Select(
+                [(kind, kind) for kind in EXPORT_KINDS],
+                allow_blank=False,
+                value="cases",
+                id="export-what",
+            )
+            yield Input(
+                value="cases.csv",
+                placeholder="file to write, e.g. cases.csv",
+                id="export-path",
+                validators=[WritableCsvPath()],
+                validate_on=["changed", "submitted"],
+            )
+            yield Checkbox("Start with a BOM (for Excel)", value=True, id="export-bom")
+            yield Static("", id="export-error", classes="form-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Export", id="export-save", variant="primary")
+                yield Button("Cancel", id="export-cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#export-path", Input).focus()
+
+    @on(Select.Changed, "#export-what")
+    def _kind_changed(self, event: Select.Changed) -> None:
+        # Follow the kind in the file name only while it is the name we suggested.
+        path = self.query_one("#export-path", Input)
+        typed = Path(path.value.strip())
+        if not path.value.strip() or typed.name == f"{self._suggested}.csv":
+            path.value = (
+                str(typed.with_name(f"{event.value}.csv")) if path.value else (f"{event.value}.csv")
+            )
+        self._suggested = str(event.value)
+
+    @on(Button.Pressed, "#export-save")
+    @on(Input.Submitted, "#export-path")
+    def action_save(self) -> None:
+        path_input = self.query_one("#export-path", Input)
+        result = path_input.validate(path_input.value)
+        error = self.query_one("#export-error", Static)
+        if result is not None and not result.is_valid:
+            error.update(Text(" ".join(result.failure_descriptions)))
+            path_input.focus()
+            return
+        what = self.query_one("#export-what", Select).value
+        self.dismiss(
+            ExportChoice(
+                what=str(what),
+                path=Path(path_input.value.strip()).expanduser(),
+                bom=self.query_one("#export-bom", Checkbox).value,
+            )
+        )
+
+    @on(Button.Pressed, "#export-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

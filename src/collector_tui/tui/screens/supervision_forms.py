@@ -1,0 +1,419 @@
+"""The supervisor's dialogs: assign, balance, filter the case browser, decide, settlement.
+
+They are FormScreens (STYLE.md 7): `ctrl+s` reads the fields, a field that cannot be read gets its
+message under it, the service runs in a worker through the `saver` the supervisor screen built, and
+a refusal keeps the dialog open with what was typed. The filter dialog only collects.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Input, Select, SelectionList, Static
+
+from collector_tui.display import safe_text
+from collector_tui.money import MoneyError, parse_money
+from collector_tui.tui.formatting import plain_amount
+from collector_tui.tui.screens.forms import FormScreen, Reader
+from collector_tui.tui.widgets.field import FormField
+
+if TYPE_CHECKING:
+    from collector_tui.services.supervision import SettlementView
+    from collector_tui.services.workload import BrowserFilter
+
+MAX_REASON = 500
+UNASSIGNED = "__unassigned__"
+ANY = "__any__"
+
+
+@dataclass(frozen=True)
+class AgentChoice:
+    """Someone cases can go to, as the dialogs list them."""
+
+    user_id: uuid.UUID
+    username: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class AssignChoice:
+    to_user_id: uuid.UUID | None  # None: unassign
+    to_name: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class BalanceChoice:
+    agent_ids: tuple[uuid.UUID, ...]
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class SettlementDecision:
+    approve: bool
+    note: str | None
+
+
+def _agent_label(agent: AgentChoice) -> Text:
+    label = safe_text(agent.display_name)
+    if agent.display_name != agent.username:
+        label.append(f"  {agent.username}", style="dim")
+    return label
+
+
+def _reason_of(form: FormScreen[Any], reader: Reader, *, required: bool, what: str) -> str | None:
+    text = " ".join(form.text_of("reason").split())
+    if not text and required:
+        reader.fail("reason", f"say {what}")
+    elif len(text) > MAX_REASON:
+        reader.fail("reason", f"keep it under {MAX_REASON} characters ({len(text)} now)")
+    return text or None
+
+
+class SupervisorForm(FormScreen[Any]):
+    """A supervisor's dialog: saves with ctrl+s (or enter in the last line), never "and next"."""
+
+    FIELD_MAP: ClassVar[dict[str, str]] = {"to_user": "agent", "agents": "agents"}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "save_next":
+            return False  # there is no "next case" from the supervisor's screen
+        return True
+
+    @on(Input.Submitted, "#reason")
+    def _reason_submitted(self) -> None:
+        self.action_save()
+
+
+class AssignForm(SupervisorForm):
+    TITLE_TEXT = "Assign cases"
+
+    def __init__(self, *, agents: Sequence[AgentChoice], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.agents = tuple(agents)
+
+    def fields(self) -> ComposeResult:
+        options: list[tuple[Text, str]] = [(_agent_label(a), str(a.user_id)) for a in self.agents]
+        options.append((Text("nobody (back to the unassigned list)", style="italic"), UNASSIGNED))
+        yield FormField(
+            "Give them to",
+            Select(options, prompt="choose an agent", id="agent"),
+            name="agent",
+        )
+        yield FormField(
+            "Why (kept in the assignment history)",
+            Input(placeholder="e.g. alice on leave this week", id="reason"),
+            name="reason",
+        )
+
+    def read_form(self) -> AssignChoice:
+        reader = Reader()
+        value = self.query_one("#agent", Select).value
+        if value is Select.NULL:
+            reader.fail("agent", "choose who gets the cases")
+        reason = _reason_of(self, reader, required=False, what="why")
+        reader.done()
+        if value == UNASSIGNED:
+            return AssignChoice(None, "nobody", reason)
+        agent = next(a for a in self.agents if str(a.user_id) == value)
+        return AssignChoice(agent.user_id, agent.display_name, reason)
+
+
+class BalanceForm(SupervisorForm):
+    TITLE_TEXT = "Balance workloads"
+
+    def __init__(self, *, agents: Sequence[AgentChoice], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.agents = tuple(agents)
+
+    def fields(self) -> ComposeResult:
+        choices = SelectionList[str](
+            *((_agent_label(a), str(a.user_id), True) for a in self.agents), id="agents"
+        )
+        yield FormField(
+            "Spread over (space ticks an agent)",
+            choices,
+            name="agents",
+            hint="Largest balance first, each to the agent with the fewest open cases.",
+        )
+        yield FormField(
+            "Why (kept in the assignment history)",
+            Input(placeholder="e.g. new placements of the week", id="reason"),
+            name="reason",
+        )
+
+    def read_form(self) -> BalanceChoice:
+        reader = Reader()
+        ticked = self.query_one("#agents", SelectionList).selected
+        if not ticked:
+            reader.fail("agents", "tick at least one agent")
+        reason = _reason_of(self, reader, required=False, what="why")
+        reader.done()
+        wanted = set(ticked)
+        return BalanceChoice(
+            tuple(a.user_id for a in self.agents if str(a.user_id) in wanted), reason
+        )
+
+
+# What each decision does, for the dialog's title and hint.
+DECISIONS: dict[str, tuple[str, str, bool]] = {
+    "legal": (
+        "Escalate to legal",
+        "The case goes to status legal with a legal hold: no more calls from the queue.",
+        True,
+    ),
+    "write_off": (
+        "Write off",
+        "The case closes as written off; pending promises and follow-ups are cancelled.",
+        True,
+    ),
+    "close": (
+        "Close case",
+        "The case closes (recalled, sold, duplicate...); pending promises are cancelled.",
+        True,
+    ),
+    "unroute": (
+        "Send back to the agent",
+        "Nothing to decide: the case leaves the supervisors' list and goes back to the queue.",
+        False,
+    ),
+}
+
+
+class DecisionForm(SupervisorForm):
+    """The reason for a supervisor's decision on one case."""
+
+    def __init__(self, *, decision: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.decision = decision
+        self.TITLE_TEXT = DECISIONS[decision][0]  # type: ignore[misc]
+
+    def fields(self) -> ComposeResult:
+        _, hint, required = DECISIONS[self.decision]
+        yield FormField(
+            "Reason" + ("" if required else " (optional)"),
+            Input(placeholder="kept in the audit trail and on the case", id="reason"),
+            name="reason",
+            hint=hint,
+        )
+
+    def read_form(self) -> str:
+        reader = Reader()
+        required = DECISIONS[self.decision][2]
+        reason = _reason_of(self, reader, required=required, what="why")
+        reader.done()
+        return reason or ""
+
+
+class SettlementForm(SupervisorForm):
+    """Approve or reject a settlement that is above the agent's limit."""
+
+    TITLE_TEXT = "Settlement waiting for approval"
+    FIELD_MAP: ClassVar[dict[str, str]] = {"note": "reason", "due_date": "decision"}
+
+    def __init__(self, *, settlement: SettlementView, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settlement = settlement
+
+    def fields(self) -> ComposeResult:
+        view = self.settlement
+        terms = Text()
+        terms.append(plain_amount(view.amount, view.currency), style="bold")
+        terms.append(f" by {view.due_date.isoformat()} instead of ")
+        terms.append(plain_amount(view.balance, view.currency))
+        terms.append(f"  ({view.discount_pct}% off", style="bold yellow")
+        limit = "no limit" if view.limit_pct is None else f"limit {view.limit_pct}%"
+        terms.append(f", {limit})")
+        terms.append("\nAsked by ")
+        terms.append_text(safe_text(view.requested_by or "?"))
+        if view.note:
+            terms.append(": ")
+            terms.append_text(safe_text(view.note))
+        yield Static(terms, classes="settlement-terms")
+        yield FormField(
+            "Decision",
+            Select(
+                [("approve: record the promise for the agent", "approve"), ("reject", "reject")],
+                value="approve",
+                allow_blank=False,
+                id="decision",
+            ),
+            name="decision",
+        )
+        yield FormField(
+            "Note (optional)",
+            Input(placeholder="e.g. client agrees to 30% off", id="reason"),
+            name="reason",
+        )
+
+    def focus_first(self) -> None:
+        self.query_one("#decision", Select).focus()
+
+    def read_form(self) -> SettlementDecision:
+        reader = Reader()
+        note = _reason_of(self, reader, required=False, what="a note")
+        reader.done()
+        return SettlementDecision(self.query_one("#decision", Select).value == "approve", note)
+
+
+class FilterForm(SupervisorForm):
+    """Narrow the case browser; collects a BrowserFilter (the browser validates it again)."""
+
+    TITLE_TEXT = "Filter cases"
+    FIELD_MAP: ClassVar[dict[str, str]] = {
+        "balance": "balance_min",
+        "currency": "currency",
+        "aging": "aging",
+        "status": "status",
+        "country": "country",
+    }
+
+    def __init__(
+        self,
+        *,
+        agents: Sequence[AgentChoice],
+        current: BrowserFilter,
+        locale: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.agents = tuple(agents)
+        self.current = current
+        self.locale = locale
+
+    def fields(self) -> ComposeResult:
+        from collector_tui.models import CaseStatus
+        from collector_tui.services.workload import AGING_BUCKETS
+
+        flt = self.current
+        agent_value = (
+            UNASSIGNED if flt.unassigned else str(flt.agent_id) if flt.agent_id is not None else ANY
+        )
+        agent_options: list[tuple[Text | str, str]] = [("every agent", ANY)]
+        agent_options.append(("nobody (unassigned)", UNASSIGNED))
+        agent_options.extend((_agent_label(a), str(a.user_id)) for a in self.agents)
+        statuses: list[tuple[str, str]] = [
+            ("open (any open status)", "open"),
+            ("closed (any closed status)", "closed"),
+            ("all", "all"),
+        ]
+        statuses.extend((status.value, status.value) for status in CaseStatus)
+        with Horizontal(classes="form-row"):
+            yield FormField(
+                "Agent",
+                Select(agent_options, value=agent_value, allow_blank=False, id="agent"),
+                name="agent",
+            )
+            yield FormField(
+                "Status",
+                Select(statuses, value=flt.status, allow_blank=False, id="status"),
+                name="status",
+            )
+        with Horizontal(classes="form-row"):
+            yield FormField(
+                "Days past due",
+                Select(
+                    [("any", ANY), *((name, name) for name, _, _ in AGING_BUCKETS)],
+                    value=flt.aging or ANY,
+                    allow_blank=False,
+                    id="aging",
+                ),
+                name="aging",
+            )
+            yield FormField(
+                "Routed to supervisors",
+                Select(
+                    [("any case", "no"), ("only routed cases", "yes")],
+                    value="yes" if flt.routed else "no",
+                    allow_blank=False,
+                    id="routed",
+                ),
+                name="routed",
+            )
+        with Horizontal(classes="form-row"):
+            yield FormField(
+                "Country",
+                Input(value=flt.country or "", placeholder="CN", id="country"),
+                name="country",
+                classes="narrow-field",
+            )
+            yield FormField(
+                "Currency",
+                Input(value=flt.currency or "", placeholder="CNY", id="currency"),
+                name="currency",
+                classes="narrow-field",
+            )
+            yield FormField(
+                "Balance from",
+                Input(value=self._amount(flt.balance_min), placeholder="0", id="balance_min"),
+                name="balance_min",
+                classes="narrow-field",
+            )
+            yield FormField(
+                "to",
+                Input(value=self._amount(flt.balance_max), placeholder="any", id="balance_max"),
+                name="balance_max",
+                classes="narrow-field",
+            )
+
+    def _amount(self, minor: int | None) -> str:
+        if minor is None or not self.current.currency:
+            return ""
+        try:
+            return plain_amount(minor, self.current.currency).rsplit(" ", 1)[0]
+        except MoneyError:
+            return str(minor)
+
+    def focus_first(self) -> None:
+        self.query_one("#agent", Select).focus()
+
+    def _selected(self, widget_id: str) -> str:
+        return str(self.query_one(f"#{widget_id}", Select).value)
+
+    def read_form(self) -> BrowserFilter:
+        from collector_tui.services.workload import BrowserFilter
+
+        reader = Reader()
+        country = self.text_of("country").strip().upper()
+        if country and (len(country) != 2 or not country.isalpha()):
+            reader.fail("country", "a two-letter code like CN")
+        currency = self.text_of("currency").strip().upper()
+        if currency and (len(currency) != 3 or not currency.isalpha()):
+            reader.fail("currency", "a three-letter code like CNY")
+            currency = ""
+        bounds: list[int | None] = []
+        for name in ("balance_min", "balance_max"):
+            text = self.text_of(name).strip()
+            if not text:
+                bounds.append(None)
+                continue
+            if not currency:
+                reader.fail("currency", "a balance range needs the currency")
+                bounds.append(None)
+                continue
+            try:
+                bounds.append(parse_money(text, currency, self.locale).minor)
+            except MoneyError as error:
+                reader.fail(name, str(error))
+                bounds.append(None)
+        reader.done()
+        agent = self._selected("agent")
+        aging = self._selected("aging")
+        return BrowserFilter(
+            agent_id=uuid.UUID(agent) if agent not in (ANY, UNASSIGNED) else None,
+            unassigned=agent == UNASSIGNED,
+            status=self._selected("status"),
+            aging=None if aging == ANY else aging,
+            currency=currency or None,
+            balance_min=bounds[0],
+            balance_max=bounds[1],
+            country=country or None,
+            routed=self._selected("routed") == "yes",
+        )

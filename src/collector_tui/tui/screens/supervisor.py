@@ -1,0 +1,880 @@
+"""The supervisor's home: every agent's workload, and a browser over the whole book.
+
+Top: one row per agent (open cases, balance per currency, follow-ups due today, pending promises,
+attempts and right-party contacts today) and the unassigned cases; enter on a row shows that
+agent's cases below. Below: the case browser, a page of ~100 cases at a time in a stable order
+(`m` loads the next page), filtered with `f`; space selects cases for `a` (assign) and `b`
+(balance). Decisions act on the highlighted case: `e` legal, `w` write off, `c` close, `v` a
+settlement waiting for approval, `u` send back to the agent; `h` reads its audit trail.
+
+Every service call runs in a thread worker; a decision carries the version of the row it was
+taken on, so a case changed meanwhile is refused (StaleEdit) instead of overwritten.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.cells import cell_len
+from rich.text import Text
+from sqlmodel import Session
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Static
+
+from collector_tui.display import first_line, safe_text
+from collector_tui.money import MoneyError, minor_digits
+from collector_tui.tui.commands import SupervisorCommands
+from collector_tui.tui.formatting import amount_text, plain_amount
+from collector_tui.tui.screens.base import CollectorScreen
+from collector_tui.tui.screens.queue import QueueScreen, _replace_rows
+from collector_tui.tui.screens.supervision_forms import (
+    AgentChoice,
+    AssignChoice,
+    AssignForm,
+    BalanceChoice,
+    BalanceForm,
+    DecisionForm,
+    FilterForm,
+    SettlementDecision,
+    SettlementForm,
+)
+
+if TYPE_CHECKING:
+    from collector_tui.services.accounts import Actor
+    from collector_tui.services.supervision import SettlementView
+    from collector_tui.services.workload import (
+        AgentWorkload,
+        BrowserFilter,
+        BrowserPage,
+        BrowserRow,
+        CurrencyAmount,
+    )
+
+PAGE = 100
+MAX_RELOAD = 500  # a reload reads again at most this many of the rows already shown
+WIDE_AT = 100
+SELECTED_MARK = "●"
+MIN_ROOM = 12
+STATUS_STYLES = {
+    "new": "green",
+    "promised": "cyan",
+    "plan": "cyan",
+    "dispute": "yellow",
+    "legal": "magenta",
+    "written_off": "red",
+    "closed": "dim",
+    "settled": "dim",
+    "paid": "dim",
+}
+
+
+@dataclass
+class WorkloadLoaded(Message):
+    rows: list[AgentWorkload]
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, WorkloadLoaded)
+
+
+@dataclass
+class CasesLoaded(Message):
+    page: BrowserPage
+    append: bool
+    filters: BrowserFilter
+
+
+@dataclass
+class SettlementFound(Message):
+    settlement: SettlementView | None
+    client_ref: str
+
+
+def compact_amount(minor: int, currency: str) -> str:
+    """ "7.01M CNY", "291K GBP": three significant digits, for a summary column too narrow for
+    every digit (the exact figure is one filter away). Decimal arithmetic, never float."""
+    try:
+        major = Decimal(minor).scaleb(-minor_digits(currency))
+    except MoneyError:
+        return f"{minor} {currency}"
+    for size, suffix in ((Decimal(10**9), "B"), (Decimal(10**6), "M"), (Decimal(10**3), "K")):
+        if abs(major) >= size:
+            scaled = major / size
+            places = 0 if abs(scaled) >= 100 else 1 if abs(scaled) >= 10 else 2
+            return f"{scaled.quantize(Decimal(1).scaleb(-places))}{suffix} {currency}"
+    return f"{major.quantize(Decimal(1))} {currency}"
+
+
+def balances_text(balances: tuple[CurrencyAmount, ...], room: int) -> Text:
+    """Every currency's balance, exact when it fits in `room` cells, else compact."""
+    if not balances:
+        return Text("—", style="dim")
+    for shown in (
+        [plain_amount(b.amount, b.currency) for b in balances],
+        [compact_amount(b.amount, b.currency) for b in balances],
+    ):
+        line = " · ".join(shown)
+        if cell_len(line) <= room:
+            return Text(line)
+    return first_line(" · ".join(shown), room)
+
+
+def filter_summary(flt: BrowserFilter, agents: dict[uuid.UUID, str]) -> str:
+    parts = [flt.status]
+    if flt.unassigned:
+        parts.append("unassigned")
+    elif flt.agent_id is not None:
+        parts.append(agents.get(flt.agent_id, "one agent"))
+    else:
+        parts.append("every agent")
+    if flt.routed:
+        parts.append("routed to supervisors")
+    if flt.aging:
+        parts.append(f"{flt.aging} days")
+    if flt.country:
+        parts.append(flt.country)
+    if flt.currency:
+        low, high = flt.balance_min, flt.balance_max
+        if low is not None and high is not None:
+            parts.append(f"{plain_amount(low, flt.currency)} – {plain_amount(high, flt.currency)}")
+        elif low is not None:
+            parts.append(f"≥ {plain_amount(low, flt.currency)}")
+        elif high is not None:
+            parts.append(f"≤ {plain_amount(high, flt.currency)}")
+        else:
+            parts.append(flt.currency)
+    return " · ".join(parts)
+
+
+class SupervisorQueueScreen(QueueScreen):
+    """The supervisor's own call queue, opened from the supervisor screen; escape goes back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="queue.back", tooltip="Back to the supervisor screen"),
+    ]
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+class SupervisorScreen(CollectorScreen):
+    COMMANDS = {SupervisorCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter",
+            "open_case",
+            "Open",
+            id="supervisor.open",
+            tooltip="Open the case (on an agent's row: show that agent's cases)",
+            priority=True,
+        ),
+        Binding(
+            "space",
+            "toggle_select",
+            "Select",
+            id="supervisor.select",
+            tooltip="Select or unselect the case (for assign and balance)",
+        ),
+        Binding(
+            "a", "assign", "Assign", id="supervisor.assign", tooltip="Give the selected cases to…"
+        ),
+        Binding(
+            "b",
+            "balance",
+            "Balance",
+            id="supervisor.balance",
+            tooltip="Spread the selected cases (none selected: the unassigned ones) over agents",
+        ),
+        Binding("f", "filter", "Filter", id="supervisor.filter", tooltip="Narrow the case list"),
+        Binding("h", "history", "History", id="supervisor.history", tooltip="The audit trail"),
+        Binding("m", "more", "More", id="supervisor.more", tooltip="Load the next page of cases"),
+        Binding(
+            "q",
+            "queue",
+            "My queue",
+            id="supervisor.queue",
+            tooltip="Your own call queue (escape comes back here)",
+            show=False,
+        ),
+        Binding(
+            "o",
+            "routed",
+            "Routed",
+            id="supervisor.routed",
+            tooltip="Only the cases routed to supervisors (press again for all)",
+            show=False,
+        ),
+        Binding(
+            "e", "legal", "Legal", id="supervisor.legal", tooltip="Escalate to legal", show=False
+        ),  # fmt: skip
+        Binding(
+            "w",
+            "write_off",
+            "Write off",
+            id="supervisor.write_off",
+            tooltip="Write the case off",
+            show=False,
+        ),  # fmt: skip
+        Binding(
+            "c", "close_case", "Close", id="supervisor.close", tooltip="Close the case", show=False
+        ),  # fmt: skip
+        Binding(
+            "v",
+            "settlement",
+            "Settlement",
+            id="supervisor.settlement",
+            tooltip="Approve or reject the case's settlement (above the agent's limit)",
+            show=False,
+        ),
+        Binding(
+            "u",
+            "unroute",
+            "Send back",
+            id="supervisor.unroute",
+            tooltip="Back to the agent's queue (nothing to decide)",
+            show=False,
+        ),  # fmt: skip
+        Binding(
+            "x",
+            "clear_selection",
+            "Unselect",
+            id="supervisor.clear",
+            tooltip="Unselect every case",
+            show=False,
+        ),  # fmt: skip
+        Binding(
+            "asterisk",
+            "select_all",
+            "Select all",
+            id="supervisor.select_all",
+            tooltip="Select every case shown",
+            show=False,
+            key_display="*",
+        ),  # fmt: skip
+        Binding(
+            "slash",
+            "search",
+            "Search",
+            id="supervisor.search",
+            key_display="/",
+            tooltip="Find a case by name, reference or phone",
+            show=False,
+        ),  # fmt: skip
+        Binding(
+            "r",
+            "refresh",
+            "Refresh",
+            id="supervisor.refresh",
+            tooltip="Read workloads and cases again",
+            show=False,
+        ),  # fmt: skip
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        from collector_tui.services.workload import BrowserFilter
+
+        self.filters: BrowserFilter = BrowserFilter()
+        self.workloads: list[AgentWorkload] = []
+        self.rows: dict[str, BrowserRow] = {}  # case id -> row, in the order shown
+        self.selected: set[str] = set()
+        self.next_cursor: Any = None
+        self.total: int | None = None
+        self._wide: bool | None = None
+
+    # -- building ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield DataTable(id="workload-table", cursor_type="row", zebra_stripes=True)
+        yield Static("Loading cases…", id="browser-summary")
+        yield DataTable(id="browser-table", cursor_type="row", zebra_stripes=True)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.title = "Supervisor"
+        self.sub_title = self.actor.display_name
+        if not self.actor.is_supervisor:
+            # Home is the queue for agents; this screen is never theirs (the services refuse too).
+            self.collector.tell("The supervisor screen is for supervisors.", severity="error")
+            self.app.pop_screen()
+            return
+        self._set_columns()
+        self.query_one("#browser-table", DataTable).focus()
+
+    def on_screen_resume(self) -> None:
+        if self.actor.is_supervisor:
+            self.refresh_all()
+
+    def _is_wide(self) -> bool:
+        return self.app.size.width >= WIDE_AT
+
+    def _set_columns(self) -> None:
+        wide = self._is_wide()
+        workload = self.query_one("#workload-table", DataTable)
+        workload.clear(columns=True)
+        for label, key in (
+            ("Agent", "agent"),
+            ("Open", "open"),
+            ("Due", "due"),
+            ("Prom.", "promises"),
+            ("Tries", "attempts"),
+            ("RPC", "contacts"),
+            ("Balance", "balance"),
+        ):
+            workload.add_column(label, key=key)
+        browser = self.query_one("#browser-table", DataTable)
+        browser.clear(columns=True)
+        columns = [
+            (" ", "sel"),
+            ("Reference", "ref"),
+            ("Debtor", "debtor"),
+            ("CC", "country"),
+            ("Balance", "balance"),
+            ("DPD", "dpd"),
+            ("Status", "status"),
+            ("Agent", "agent"),
+            ("Routed to supervisors", "routed"),
+        ]
+        narrow = {"sel", "ref", "debtor", "balance", "status", "agent"}
+        for label, key in columns:
+            if wide or key in narrow:
+                browser.add_column(label, key=key)
+        self._wide = wide
+
+    def on_resize(self) -> None:
+        if self._wide is None:
+            return
+        if self._is_wide() != self._wide:
+            self._set_columns()
+        self._show_workloads()
+        self._show_rows()
+
+    # -- loading ----------------------------------------------------------------------------------
+
+    def refresh_all(self) -> None:
+        self.load_workloads()
+        self.load_cases(reset=True)
+
+    @work(thread=True, exclusive=True, group="workload", exit_on_error=False,
+          description="workloads")  # fmt: skip
+    def load_workloads(self) -> None:
+        from collector_tui.services.workload import agent_workloads
+
+        app = self.collector
+        with app.store.read() as session:
+            rows = agent_workloads(session=session, now=app.clock.now(), actor=self.actor)
+        self.post_message(WorkloadLoaded(rows))
+
+    def load_cases(self, *, reset: bool) -> None:
+        if reset:
+            limit = min(MAX_RELOAD, max(PAGE, len(self.rows)))
+            self._read_cases(self.filters, None, limit, False)
+        elif self.next_cursor is not None:
+            self._read_cases(self.filters, self.next_cursor, PAGE, True)
+
+    @work(thread=True, exclusive=True, group="browser", exit_on_error=False, description="cases")
+    def _read_cases(self, filters: BrowserFilter, after: Any, limit: int, append: bool) -> None:
+        from collector_tui.services.workload import browse_cases
+
+        app = self.collector
+        with app.store.read() as session:
+            page = browse_cases(
+                session=session,
+                now=app.clock.now(),
+                actor=self.actor,
+                filters=filters,
+                after=after,
+                limit=limit,
+            )
+        self.post_message(CasesLoaded(page, append, filters))
+
+    def on_workload_loaded(self, message: WorkloadLoaded) -> None:
+        self.workloads = message.rows
+        self._show_workloads()
+
+    def on_cases_loaded(self, message: CasesLoaded) -> None:
+        if message.filters != self.filters:
+            return  # an answer to an older filter
+        page = message.page
+        if not message.append:
+            self.rows = {}
+            self.total = page.total
+        for row in page.rows:
+            self.rows[str(row.case_id)] = row
+        self.next_cursor = page.next_cursor
+        self.selected &= set(self.rows)
+        self._show_rows()
+
+    def worker_failed(self, worker: Any, error: BaseException | None) -> None:
+        super().worker_failed(worker, error)
+
+    # -- showing ----------------------------------------------------------------------------------
+
+    def agent_choices(self) -> list[AgentChoice]:
+        return [
+            AgentChoice(row.agent_id, row.username or "", row.display_name)
+            for row in self.workloads
+            if row.agent_id is not None and row.role == "agent"
+        ]
+
+    def _agent_names(self) -> dict[uuid.UUID, str]:
+        return {row.agent_id: row.display_name for row in self.workloads if row.agent_id}
+
+    def _show_workloads(self) -> None:
+        table = self.query_one("#workload-table", DataTable)
+        wide = self._is_wide()
+        rows: dict[str, dict[str, Text]] = {}
+        for row in self.workloads:
+            style = "italic dim" if row.is_unassigned else ""
+            rows[str(row.agent_id or "unassigned")] = {
+                "agent": first_line(row.display_name, 20 if wide else 14, style=style),
+                "open": Text(str(row.open_cases), justify="right", style="bold"),
+                "due": _count(row.follow_ups_due, "bold yellow", row.is_unassigned),
+                "promises": _count(row.pending_promises, "cyan", False),
+                "attempts": _count(row.attempts_today, "", row.is_unassigned),
+                "contacts": _count(row.contacts_today, "green", row.is_unassigned),
+            }
+        room = _room(table, rows, "balance")
+        for row in self.workloads:
+            rows[str(row.agent_id or "unassigned")]["balance"] = balances_text(row.balances, room)
+        # In one batch: column widths change with the rows, and the header must follow them.
+        with self.app.batch_update():
+            _replace_rows(table, rows)
+
+    def _browser_cells(self, key: str, row: BrowserRow) -> dict[str, Text]:
+        wide = self._is_wide()
+        status = Text(row.status, style=STATUS_STYLES.get(row.status, ""))
+        if row.routed_reason and not wide:
+            # No room for the routed column: why it waits says more than its status.
+            status = Text("⚑ ", style="bold yellow") + first_line(
+                row.routed_reason, 14, style="yellow"
+            )
+        return {
+            "sel": Text(SELECTED_MARK if key in self.selected else " ", style="bold green"),
+            "ref": first_line(row.client_ref, 16 if wide else 12),
+            "country": safe_text(row.debtor_country),
+            "balance": amount_text(row.balance, row.currency),
+            "dpd": Text(str(row.days_past_due), justify="right"),
+            "status": status,
+            "agent": first_line(row.assigned_to or "—", 10, style="" if row.assigned_to else "dim"),
+            "routed": first_line(row.routed_reason or "", 26, style="bold yellow"),
+        }
+
+    def _show_rows(self) -> None:
+        table = self.query_one("#browser-table", DataTable)
+        columns = {key.value for key in table.columns}
+        rows = {
+            key: {name: cell for name, cell in self._browser_cells(key, row).items()
+                  if name in columns}
+            for key, row in self.rows.items()
+        }  # fmt: skip
+        # The debtor's name takes what the other columns leave (a row never scrolls sideways).
+        room = min(_room(table, rows, "debtor"), 32)
+        for key, row in self.rows.items():
+            rows[key]["debtor"] = first_line(row.debtor, room)
+        with self.app.batch_update():
+            _replace_rows(table, rows)
+            self._show_summary()
+
+    def _show_summary(self) -> None:
+        text = Text()
+        text.append("Cases ", style="bold")
+        text.append_text(safe_text(filter_summary(self.filters, self._agent_names())))
+        shown = len(self.rows)
+        text.append("  │  ", style="dim")
+        if self.total is not None and self.total > shown:
+            text.append(f"{shown} of {self.total}", style="bold")
+            text.append("  m: more", style="dim")
+        else:
+            text.append(f"{shown} found", style="bold")
+        if self.selected:
+            text.append("  │  ", style="dim")
+            text.append(f"{len(self.selected)} selected", style="bold green")
+        self.query_one("#browser-summary", Static).update(text)
+
+    def _refresh_marks(self, keys: list[str]) -> None:
+        table = self.query_one("#browser-table", DataTable)
+        for key in keys:
+            if key in self.rows:
+                mark = SELECTED_MARK if key in self.selected else " "
+                table.update_cell(key, "sel", Text(mark, style="bold green"))
+        self._show_summary()
+
+    # -- the highlighted case ---------------------------------------------------------------------
+
+    def current_row(self) -> BrowserRow | None:
+        table = self.query_one("#browser-table", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.rows.get(key) if key is not None else None
+
+    def _need_row(self) -> BrowserRow | None:
+        row = self.current_row()
+        if row is None:
+            self.collector.tell("No case here: change the filter (f) or refresh (r).")
+        return row
+
+    # -- actions: list ----------------------------------------------------------------------------
+
+    def action_open_case(self) -> None:
+        if self.focused is self.query_one("#workload-table", DataTable):
+            self._filter_by_workload_row()
+            return
+        row = self._need_row()
+        if row is not None:
+            self.open_case(row.case_id)
+
+    @on(DataTable.RowSelected, "#browser-table")
+    def _browser_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value in self.rows:
+            self.open_case(uuid.UUID(event.row_key.value))
+
+    @on(DataTable.RowSelected, "#workload-table")
+    def _workload_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self._filter_by_workload_row()
+
+    def _filter_by_workload_row(self) -> None:
+        from dataclasses import replace
+
+        table = self.query_one("#workload-table", DataTable)
+        if not table.row_count:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if key == "unassigned":
+            self.set_filters(replace(self.filters, agent_id=None, unassigned=True))
+        elif key is not None:
+            self.set_filters(replace(self.filters, agent_id=uuid.UUID(key), unassigned=False))
+        self.query_one("#browser-table", DataTable).focus()
+
+    def open_case(self, case_id: uuid.UUID) -> None:
+        from collector_tui.tui.screens.case import CaseScreen
+
+        self.app.push_screen(CaseScreen(case_id))
+
+    def set_filters(self, filters: BrowserFilter) -> None:
+        self.filters = filters
+        self.rows = {}
+        self.selected.clear()
+        self.total = None
+        self.next_cursor = None
+        self._show_rows()
+        self.load_cases(reset=True)
+
+    def action_toggle_select(self) -> None:
+        row = self._need_row()
+        if row is None:
+            return
+        key = str(row.case_id)
+        if key in self.selected:
+            self.selected.discard(key)
+        else:
+            self.selected.add(key)
+        self._refresh_marks([key])
+        table = self.query_one("#browser-table", DataTable)
+        if table.cursor_row < table.row_count - 1:
+            table.move_cursor(row=table.cursor_row + 1, animate=False)
+
+    def action_select_all(self) -> None:
+        self.selected = set(self.rows)
+        self._refresh_marks(list(self.rows))
+
+    def action_clear_selection(self) -> None:
+        keys = list(self.selected)
+        self.selected.clear()
+        self._refresh_marks(keys)
+
+    def action_more(self) -> None:
+        if self.next_cursor is None:
+            self.collector.tell("Every case of this list is shown.")
+            return
+        self.load_cases(reset=False)
+
+    def action_filter(self) -> None:
+        def chosen(filters: Any) -> None:
+            if filters is not None:
+                self.set_filters(filters)
+
+        self.app.push_screen(
+            FilterForm(
+                agents=self.agent_choices(),
+                current=self.filters,
+                locale=self.collector.settings.locale,
+            ),
+            chosen,
+        )
+
+    def action_routed(self) -> None:
+        from dataclasses import replace
+
+        self.set_filters(replace(self.filters, routed=not self.filters.routed))
+
+    def action_refresh(self) -> None:
+        self.refresh_all()
+
+    def action_queue(self) -> None:
+        self.app.push_screen(SupervisorQueueScreen())
+
+    def action_search(self) -> None:
+        from collector_tui.tui.screens.search import SearchScreen
+
+        def opened(case_id: uuid.UUID | None) -> None:
+            if case_id is not None:
+                self.open_case(case_id)
+
+        self.app.push_screen(SearchScreen(), opened)
+
+    def action_history(self) -> None:
+        from collector_tui.tui.screens.audit import AuditScreen
+
+        row = self._need_row()
+        if row is not None:
+            self.app.push_screen(
+                AuditScreen(row.case_id, heading=f"{row.client_ref} · {row.debtor}")
+            )
+
+    # -- actions: moving cases --------------------------------------------------------------------
+
+    def _saver(self, work: Callable[[Session, datetime, Actor, Any], Any]) -> Callable[[Any], Any]:
+        app = self.collector
+        actor = self.actor
+
+        def save(value: Any) -> Any:
+            with app.store.write() as session:
+                return work(session, app.clock.now(), actor, value)
+
+        return save
+
+    def _targets(self) -> list[uuid.UUID]:
+        if self.selected:
+            return [uuid.UUID(key) for key in self.rows if key in self.selected]
+        row = self.current_row()
+        return [row.case_id] if row is not None else []
+
+    def action_assign(self) -> None:
+        from collector_tui.services.assignment import assign_cases
+
+        case_ids = self._targets()
+        if not case_ids:
+            self.collector.tell("No case to assign: select some with space.")
+            return
+        settings = self.collector.settings
+
+        def save(session: Session, now: datetime, actor: Actor, choice: AssignChoice) -> int:
+            return assign_cases(
+                session=session,
+                now=now,
+                actor=actor,
+                case_ids=case_ids,
+                to_user_id=choice.to_user_id,
+                settings=settings,
+                reason=choice.reason,
+            )
+
+        form = AssignForm(
+            agents=self.agent_choices(),
+            saver=self._saver(save),
+            subtitle=self._which(case_ids),
+        )
+
+        def done(choice: Any) -> None:
+            if choice is None:
+                return
+            moved = form.outcome or 0
+            self.collector.tell(f"Moved {moved} of {len(case_ids)} case(s) to {choice.to_name}.")
+            self.selected.clear()
+            self.refresh_all()
+
+        self.app.push_screen(form, done)
+
+    def _which(self, case_ids: list[uuid.UUID]) -> str:
+        if len(case_ids) == 1:
+            row = self.rows.get(str(case_ids[0]))
+            if row is not None:
+                return f"{row.client_ref} · {row.debtor}"
+        return f"{len(case_ids)} selected cases"
+
+    def action_balance(self) -> None:
+        from collector_tui.services.assignment import auto_balance
+
+        case_ids = [uuid.UUID(key) for key in self.rows if key in self.selected] or None
+        agents = self.agent_choices()
+        if not agents:
+            self.collector.tell("No agents to spread cases over.", severity="warning")
+            return
+        settings = self.collector.settings
+
+        def save(session: Session, now: datetime, actor: Actor, choice: BalanceChoice) -> Any:
+            return auto_balance(
+                session=session,
+                now=now,
+                actor=actor,
+                settings=settings,
+                agent_ids=choice.agent_ids,
+                case_ids=case_ids,
+                reason=choice.reason,
+            )
+
+        unassigned = next((r.open_cases for r in self.workloads if r.is_unassigned), 0)
+        subtitle = (
+            f"spreads the {len(case_ids)} selected cases"
+            if case_ids
+            else f"spreads every open unassigned case ({unassigned})"
+        )
+        form = BalanceForm(agents=agents, saver=self._saver(save), subtitle=subtitle)
+
+        def done(choice: Any) -> None:
+            if choice is None:
+                return
+            result = form.outcome
+            if result is not None:
+                shares = ", ".join(f"{s.username} {s.cases}" for s in result.shares)
+                self.collector.tell(f"Spread {result.considered} case(s): {shares}.")
+            self.selected.clear()
+            self.refresh_all()
+
+        self.app.push_screen(form, done)
+
+    # -- actions: decisions on the highlighted case -----------------------------------------------
+
+    def _decide(self, decision: str) -> None:
+        from collector_tui.services import supervision
+
+        row = self._need_row()
+        if row is None:
+            return
+        act = {
+            "legal": supervision.escalate_to_legal,
+            "write_off": supervision.write_off,
+            "close": supervision.close_case,
+            "unroute": supervision.unroute_case,
+        }[decision]
+        settings = self.collector.settings
+        key = str(row.case_id)
+
+        def save(session: Session, now: datetime, actor: Actor, reason: str) -> Any:
+            current = self.rows.get(key)  # reloaded after a stale refusal: its new version
+            return act(
+                session=session,
+                now=now,
+                actor=actor,
+                case_id=row.case_id,
+                settings=settings,
+                reason=reason,
+                expected_version=current.version if current else None,
+            )
+
+        form = DecisionForm(
+            decision=decision,
+            saver=self._saver(save),
+            subtitle=f"{row.client_ref} · {row.debtor}",
+            on_stale=self.refresh_all,
+        )
+
+        def done(reason: Any) -> None:
+            if reason is None:
+                return
+            outcome = form.outcome
+            if outcome is not None:
+                self.collector.tell(f"{outcome.client_ref}: status {outcome.status}.")
+            self.refresh_all()
+
+        self.app.push_screen(form, done)
+
+    def action_legal(self) -> None:
+        self._decide("legal")
+
+    def action_write_off(self) -> None:
+        self._decide("write_off")
+
+    def action_close_case(self) -> None:
+        self._decide("close")
+
+    def action_unroute(self) -> None:
+        row = self._need_row()
+        if row is not None and not row.routed_reason:
+            self.collector.tell(f"{row.client_ref} is not routed to the supervisors.")
+            return
+        self._decide("unroute")
+
+    def action_settlement(self) -> None:
+        row = self._need_row()
+        if row is not None:
+            self._find_settlement(row.case_id, row.client_ref)
+
+    @work(thread=True, exclusive=True, group="settlement", exit_on_error=False,
+          description="settlement")  # fmt: skip
+    def _find_settlement(self, case_id: uuid.UUID, client_ref: str) -> None:
+        from collector_tui.services import supervision
+
+        with self.collector.store.read() as session:
+            views = supervision.case_settlements(session=session, actor=self.actor, case_id=case_id)
+        waiting = next((view for view in views if view.status == "pending"), None)
+        self.post_message(SettlementFound(waiting, client_ref))
+
+    def on_settlement_found(self, message: SettlementFound) -> None:
+        from collector_tui.services import supervision
+
+        view = message.settlement
+        if view is None:
+            self.collector.tell(f"No settlement of {message.client_ref} waits for approval.")
+            return
+        settings = self.collector.settings
+
+        def save(session: Session, now: datetime, actor: Actor, choice: SettlementDecision) -> Any:
+            return supervision.decide_settlement(
+                session=session,
+                now=now,
+                actor=actor,
+                settlement_id=view.id,
+                approve=choice.approve,
+                settings=settings,
+                note=choice.note,
+            )
+
+        form = SettlementForm(
+            settlement=view,
+            saver=self._saver(save),
+            subtitle=f"{view.client_ref} · {view.debtor}",
+        )
+
+        def done(choice: Any) -> None:
+            if choice is None:
+                return
+            verdict = "approved: the promise is recorded" if choice.approve else "rejected"
+            self.collector.tell(f"Settlement of {view.client_ref} {verdict}.")
+            self.refresh_all()
+
+        self.app.push_screen(form, done)
+
+
+def _room(table: DataTable[Text], rows: dict[str, dict[str, Text]], key: str) -> int:
+    """The cells left for column `key` once the other columns take their widest cell."""
+    widths = [
+        max(
+            [cell_len(str(column.label))]
+            + [row[column.key.value].cell_len for row in rows.values() if column.key.value in row]
+        )
+        for column in table.columns.values()
+        if column.key.value != key
+    ]
+    # Two cells of padding per column, and the vertical scrollbar.
+    spare = (table.size.width or table.app.size.width) - sum(widths) - 2 * len(table.columns) - 2
+    return max(MIN_ROOM, spare)
+
+
+def _count(value: int, style: str, blank: bool) -> Text:
+    if blank:
+        return Text("", justify="right")
+    return Text(str(value), justify="right", style=style if value else "dim")

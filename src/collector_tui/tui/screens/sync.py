@@ -1,0 +1,213 @@
+"""Sync (command palette: "Sync with the master"): push this laptop's changes, pull the briefcase.
+
+The master comes from where the laptop was pulled from, else the `master` setting, else what the
+agent types. The work runs in a thread worker (services/sync/engine.sync_now: push, then pull);
+its progress comes back through `call_from_thread` to a progress bar and a log of plain lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Footer, Header, Input, Log, ProgressBar, Static
+
+from collector_tui.display import printable
+from collector_tui.tui.screens.base import CollectorScreen, error_text
+
+if TYPE_CHECKING:
+    from collector_tui.services.sync.engine import LaptopStatus, SyncResult
+
+NOTES_SHOWN = 30
+
+
+@dataclass
+class SyncStatusLoaded(Message):
+    status: LaptopStatus | None  # None: this database is not a laptop
+    master: str | None
+
+
+@dataclass
+class SyncFinished(Message):
+    result: SyncResult | None
+    error: str | None
+
+
+def status_lines(status: LaptopStatus | None) -> list[str]:
+    """What the screen says about the laptop, as plain lines (tested without a screen)."""
+    if status is None:
+        return [
+            "This database is not a laptop: a laptop is made on it with "
+            "`collector-tui --db LAPTOP --user NAME sync pull --from MASTER`."
+        ]
+    info, outbox = status.info, status.outbox
+
+    def when(value: Any) -> str:
+        return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "never"
+
+    return [
+        f"Last pull: {when(info.last_pull_at)}   last push: {when(info.last_push_at)}",
+        f"Changes waiting to go to the master: {outbox.pending}",
+        f"Cases on this laptop: {outbox.active_cases}"
+        + (f" (+{outbox.read_only_cases} read-only, moved away)" if outbox.read_only_cases else ""),
+    ]
+
+
+def result_lines(result: SyncResult) -> list[str]:
+    push, pull = result.push, result.pull
+    lines = [
+        f"Sent {push.sent} change(s): {push.accepted} accepted, {push.conflict} conflict, "
+        f"{push.rejected} rejected"
+        + (f", {push.errors} kept for the next sync" if push.errors else ""),
+        *(f"  {note}" for note in push.notes[:NOTES_SHOWN]),
+        f"Pulled {pull.cases} case(s): {pull.refreshed} refreshed, {pull.read_only} read-only, "
+        f"{pull.purged} dropped",
+    ]
+    if len(push.notes) > NOTES_SHOWN:
+        lines.insert(NOTES_SHOWN + 1, f"  ... and {len(push.notes) - NOTES_SHOWN} more")
+    return lines
+
+
+class SyncScreen(CollectorScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="sync.back", tooltip="Back to where you were"),
+        Binding("ctrl+s", "sync", "Sync now", id="sync.run", tooltip="Push, then pull"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="sync-body"):
+            yield Static("Sync with the master", classes="dialog-title")
+            yield Static("Reading the laptop…", id="sync-status")
+            with Horizontal(id="sync-master-row"):
+                yield Input(placeholder="master: a file path or a database URL", id="sync-master")
+                yield Button("Sync now", id="sync-run", variant="primary")
+            yield ProgressBar(total=100, show_eta=False, id="sync-progress")
+            yield Log(id="sync-log", highlight=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.load_status()
+
+    # -- status ----------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="sync-status", exit_on_error=False, description="sync")
+    def load_status(self) -> None:
+        from collector_tui.services.sync import engine
+
+        app = self.collector
+        info = engine.laptop_info(app.store)
+        status = engine.status(laptop=app.store) if info is not None and info.is_laptop else None
+        master = (info.master if info is not None else None) or app.settings.master
+        self.post_message(SyncStatusLoaded(status, master))
+
+    def on_sync_status_loaded(self, message: SyncStatusLoaded) -> None:
+        self.query_one("#sync-status", Static).update(
+            Text("\n".join(printable(line) for line in status_lines(message.status)))
+        )
+        field = self.query_one("#sync-master", Input)
+        if message.master and not field.value:
+            field.value = message.master
+        self.query_one("#sync-run", Button).disabled = message.status is None
+        field.disabled = message.status is None
+        if message.status is not None:
+            field.focus()
+
+    # -- the sync ----------------------------------------------------------------------------------
+
+    def action_sync(self) -> None:
+        button = self.query_one("#sync-run", Button)
+        if button.disabled:
+            return
+        target = self.query_one("#sync-master", Input).value.strip()
+        if not target:
+            self.collector.tell("say where the master is: a file path or a database URL",
+                                severity="warning")  # fmt: skip
+            return
+        button.disabled = True
+        self.query_one("#sync-progress", ProgressBar).update(progress=0)
+        self._log(f"Syncing with {target}…")
+        self.run_sync(target)
+
+    @on(Button.Pressed, "#sync-run")
+    def _pressed(self) -> None:
+        self.action_sync()
+
+    @on(Input.Submitted, "#sync-master")
+    def _submitted(self) -> None:
+        self.action_sync()
+
+    def _progress(self, text: str, done: float) -> None:
+        self.query_one("#sync-progress", ProgressBar).update(progress=round(done * 100))
+        self._log(text)
+
+    def _log(self, line: str) -> None:
+        self.query_one("#sync-log", Log).write_line(printable(line))
+
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False, description="sync")
+    def run_sync(self, target: str) -> None:
+        from pathlib import Path
+
+        from sqlalchemy.engine import make_url
+
+        from collector_tui import db
+        from collector_tui.services.sync import engine
+
+        app = self.collector
+
+        def progress(text: str, done: float) -> None:
+            app.call_from_thread(self._progress, text, done)
+
+        master = None
+        try:
+            url = make_url(db.database_url(target))
+            if url.get_backend_name() == "sqlite" and not Path(str(url.database)).exists():
+                raise FileNotFoundError(f"no master database at {url.database}")
+            master = db.open_store(target)
+            result = engine.sync_now(
+                laptop=app.store,
+                master=master,
+                actor=self.actor,
+                now=app.clock.now(),
+                settings=app.settings,
+                master_location=target,
+                progress=progress,
+            )
+        except Exception as failure:  # noqa: BLE001 - told to the agent, the laptop is unchanged
+            message = (
+                str(failure) if isinstance(failure, FileNotFoundError) else error_text(failure)
+            )
+            self.post_message(SyncFinished(None, message))
+            return
+        finally:
+            if master is not None:
+                master.dispose()
+        self.post_message(SyncFinished(result, None))
+
+    def on_sync_finished(self, message: SyncFinished) -> None:
+        self.query_one("#sync-run", Button).disabled = False
+        if message.result is None:
+            self._log(f"Not synced: {message.error}")
+            self.collector.tell(f"not synced: {message.error}", severity="error", timeout=8)
+            return
+        self.query_one("#sync-progress", ProgressBar).update(progress=100)
+        for line in result_lines(message.result):
+            self._log(line)
+        push = message.result.push
+        severity = "warning" if push.conflict or push.rejected or push.errors else "information"
+        self.collector.tell(
+            f"synced: {push.sent} change(s) sent, {message.result.pull.cases} case(s) on the "
+            "laptop",
+            severity=severity,
+        )
+        self.load_status()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

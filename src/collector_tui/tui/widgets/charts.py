@@ -1,0 +1,208 @@
+"""Charts of the reports dashboard, drawn with textual-plotext.
+
+Each chart takes plain figures (the rows of services.reports, already limited to one currency) and
+draws them; it never queries anything. Amounts arrive in minor units and are drawn in major units
+scaled to a readable unit ("k", "M"); the float conversion is for drawing only, the exact figures
+are in the tables beside the charts. A chart with nothing to draw says so in words instead of
+drawing empty axes. Every label that comes from stored data goes through `printable`, since
+plotext's output is parsed as ANSI text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import ROUND_CEILING, Decimal
+
+from rich.text import Text
+from textual.app import RenderResult
+from textual_plotext import PlotextPlot
+
+from collector_tui.display import printable
+from collector_tui.money import MoneyError, minor_digits
+
+__all__ = [
+    "AgingChart",
+    "Chart",
+    "CollectionsChart",
+    "PromiseOutcomeChart",
+    "scale_for",
+]
+
+# Colours by meaning, the same in every chart: money in, money expected, and the promise outcomes.
+COLLECTED_COLOR = "green"
+PROMISED_COLOR = "orange"
+OUTCOME_COLORS = {"kept": "green", "partial": "orange", "broken": "red", "pending": "blue"}
+BAR_COLOR = "cyan"
+COUNT_COLOR = "magenta"
+
+
+def scale_for(largest: Decimal) -> tuple[Decimal, str]:
+    """(divisor, suffix) that keeps axis labels short: thousands from 10,000, millions from 10M."""
+    if largest >= 10_000_000:
+        return Decimal(1_000_000), "M"
+    if largest >= 10_000:
+        return Decimal(1_000), "k"
+    return Decimal(1), ""
+
+
+def _major(minor: int, currency: str) -> Decimal:
+    try:
+        digits = minor_digits(currency)
+    except MoneyError:
+        digits = 0
+    return Decimal(minor).scaleb(-digits)
+
+
+def nice_ticks(largest: float, most: int = 5) -> list[float]:
+    """Round ticks from 0 up to at least `largest`, steps of 1, 2 or 5 times a power of ten, at
+    most `most` + 1 of them; plotext's own ticks read "1613.2" or "2.3 promises"."""
+    if largest <= 0:
+        return [0.0, 1.0]
+    step = Decimal(1)
+    while Decimal(str(largest)) / step > most:
+        step *= Decimal("2.5") if str(step.normalize())[0] == "2" else Decimal(2)
+    while step >= 10 and Decimal(str(largest)) / (step / 10) <= most:
+        step /= 10
+    count = int((Decimal(str(largest)) / step).to_integral_value(rounding=ROUND_CEILING))
+    return [float(step * n) for n in range(count + 1)]
+
+
+def _tick_labels(ticks: Sequence[float]) -> list[str]:
+    return [f"{tick:,.0f}" if tick == int(tick) else f"{tick:g}" for tick in ticks]
+
+
+class Chart(PlotextPlot):
+    """A plot that shows a sentence instead of empty axes when it has nothing to draw."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, classes=classes)
+        self._empty: str | None = "Loading…"
+
+    def show_message(self, message: str) -> None:
+        self._empty = message
+        self.refresh()
+
+    def _start(self, title: str) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(printable(title))
+        self._empty = None
+
+    def render(self) -> RenderResult:
+        if self._empty is not None:
+            return Text(self._empty, style="dim", justify="center")
+        return super().render()
+
+
+class AgingChart(Chart):
+    """Horizontal bars per aging bucket (current at the top): the balance or the number of open
+    invoices and cases in each, for one currency."""
+
+    def show_aging(
+        self,
+        currency: str,
+        buckets: Sequence[tuple[str, int, int]],
+        *,
+        measure: str = "balance",
+    ) -> None:
+        """`buckets`: (bucket, count, balance in minor units) in bucket order."""
+        if not buckets or not any(count for _, count, _ in buckets):
+            self.show_message(f"No open balance in {printable(currency)}")
+            return
+        labels = [printable(bucket) for bucket, _, _ in buckets]
+        if measure == "count":
+            values: list[float] = [count for _, count, _ in buckets]
+            title = f"Aging: open items ({currency})"
+            color = COUNT_COLOR
+        else:
+            amounts = [_major(balance, currency) for _, _, balance in buckets]
+            divisor, suffix = scale_for(max(amounts))
+            values = [float(amount / divisor) for amount in amounts]
+            unit = f"{currency} {suffix}".strip() if suffix else currency
+            title = f"Aging: balance ({unit})"
+            color = BAR_COLOR
+        self._start(title)
+        plt = self.plt
+        # plotext draws the first label at the bottom: reverse so `current` is on top.
+        plt.bar(labels[::-1], values[::-1], orientation="horizontal", width=0.6, color=color)
+        ticks = nice_ticks(max(values))
+        plt.xticks(ticks, _tick_labels(ticks))
+        plt.xlim(0, ticks[-1])
+        self.refresh()
+
+
+class CollectionsChart(Chart):
+    """Money collected per day or week against what promises said would fall due, one currency."""
+
+    def show_collections(
+        self,
+        currency: str,
+        periods: Sequence[tuple[date, int, int]],
+        *,
+        per: str = "day",
+    ) -> None:
+        """`periods`: (period start, collected, promised due), minor units, in date order."""
+        if not periods or not any(collected or promised for _, collected, promised in periods):
+            self.show_message(f"Nothing collected or promised in {printable(currency)}")
+            return
+        collected = [_major(value, currency) for _, value, _ in periods]
+        promised = [_major(value, currency) for _, _, value in periods]
+        divisor, suffix = scale_for(max(collected + promised))
+        unit = f"{currency} {suffix}".strip() if suffix else currency
+        self._start(f"Collected vs promised due, per {per} ({unit})")
+        plt = self.plt
+        plt.date_form("Y-m-d", "d/m")
+        days = [start.isoformat() for start, _, _ in periods]
+        marker = "braille"  # the finest plotext has: two lines that cross stay readable
+        plt.plot(
+            days,
+            [float(v / divisor) for v in collected],
+            label="collected",
+            color=COLLECTED_COLOR,
+            marker=marker,
+        )
+        plt.plot(
+            days,
+            [float(v / divisor) for v in promised],
+            label="promised due",
+            color=PROMISED_COLOR,
+            marker=marker,
+        )
+        ticks = nice_ticks(float(max(collected + promised) / divisor), most=4)
+        plt.yticks(ticks, _tick_labels(ticks))
+        plt.ylim(0, ticks[-1])
+        self.refresh()
+
+
+class PromiseOutcomeChart(Chart):
+    """How the promises made in the period turned out: kept, partial, broken, still pending."""
+
+    OUTCOMES = ("kept", "partial", "broken", "pending")
+
+    def show_outcomes(self, currency: str, outcomes: dict[str, int]) -> None:
+        values = [outcomes.get(name, 0) for name in self.OUTCOMES]
+        if not any(values):
+            self.show_message(f"No promises made in the period ({printable(currency)})")
+            return
+        self._start(f"Promise outcomes ({currency}, by count)")
+        plt = self.plt
+        # Horizontal: the width gives a count of 1 and of 2 visibly different bars, where ten rows
+        # of height would draw them alike. One bar per call: plotext colours a call alike, and
+        # draws the first position at the bottom, so `kept` goes last to end up on top.
+        count = len(values)
+        for position, (name, value) in enumerate(zip(self.OUTCOMES, values, strict=True)):
+            plt.bar(
+                [count - position],
+                [value],
+                color=OUTCOME_COLORS[name],
+                width=0.6,
+                orientation="horizontal",
+            )
+        plt.yticks(list(range(count, 0, -1)), list(self.OUTCOMES))
+        plt.ylim(0.5, count + 0.5)
+        ticks = nice_ticks(max(values))
+        plt.xticks(ticks, _tick_labels(ticks))
+        plt.xlim(0, ticks[-1])
+        self.refresh()

@@ -1,0 +1,114 @@
+"""The supervisors' commands: workload, cases, balance, route, decide, settle, approve, routed,
+history, user limit (in-process through `cli.main`, on the test database)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from collector_tui import cli, db
+from collector_tui.models import Assignment, Case, Settlement, User
+
+Run = Callable[..., tuple[int, str, str]]
+NOW_TEXT = "2026-11-20T14:30:00+00:00"
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Run:
+    for name in list(os.environ):
+        if name.startswith("COLLECTOR_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("COLLECTOR_PASSWORD", "demo")
+
+    def _run(*args: str, user: str = "sam") -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = cli.main(
+            [*args, "--db", str(tmp_path / "test.db"), "--now", NOW_TEXT, "--user", user]
+        )
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return _run
+
+
+def _ok(result: tuple[int, str, str]) -> str:
+    code, out, err = result
+    assert (code, err) == (0, ""), err
+    return out
+
+
+def test_workload_cases_and_balance(run: Run, store: db.Store, users, place) -> None:  # noqa: ANN001
+    place("C-1", principal=10_000)
+    place("C-2", principal=20_000, assigned_to_id=None)
+    place("C-3", principal=30_000, assigned_to_id=None, country="US", currency="USD",
+          phones=("+1 212 555 0123",))  # fmt: skip
+
+    rows = json.loads(_ok(run("workload", "--json")))
+    assert [(r["agent"], r["open_cases"]) for r in rows] == [("alice", 1), ("bob", 0), (None, 2)]
+    assert rows[2]["balances"] == [
+        {"currency": "CNY", "balance": "200.00"},
+        {"currency": "USD", "balance": "300.00"},
+    ]
+    listed = json.loads(_ok(run("cases", "--agent", "none", "--currency", "CNY", "--min", "150",
+                                "--json")))  # fmt: skip
+    assert [r["client_ref"] for r in listed] == ["C-2"]
+    assert "1 of 1 case(s)" in _ok(run("cases", "--country", "US"))
+
+    result = json.loads(_ok(run("balance", "--to", "alice,bob", "--reason", "monday", "--json")))
+
+    assert (result["cases"], result["moved"]) == (2, 2)
+    # Bob (no case) takes the first; level then, the second goes to the first agent named.
+    assert {a["agent"]: a["cases"] for a in result["agents"]} == {"alice": 1, "bob": 1}
+    with store.read() as session:
+        reasons = set(session.exec(select(Assignment.reason)).all())
+    assert reasons == {"auto-balance: monday"}
+    code, _, err = run("balance", "--to", " , ")
+    assert code == 2 and "--to needs at least one agent" in err
+
+
+def test_route_decide_settle_approve_history(run: Run, store: db.Store, users, place) -> None:  # noqa: ANN001
+    place("D-1", principal=100_000)
+    place("D-2", principal=100_000)
+
+    assert "routed D-1 to the supervisors: legal escalation requested" in _ok(
+        run("route", "D-1", "--reason", "ignores letters", "--legal", user="alice")
+    )
+    waiting = _ok(run("settle", "D-2", "700.00@2026-11-27", "--note", "lump sum", user="alice"))
+    assert "waiting for a supervisor" in waiting and "30.0% off" in waiting
+    routed = json.loads(_ok(run("routed", "--json")))
+    assert {r["client_ref"]: r["routed_reason"] for r in routed["routed"]} == {
+        "D-1": "legal escalation requested",
+        "D-2": "settlement approval",
+    }
+    assert [s["amount"] for s in routed["settlements"]] == ["700.00"]
+
+    decided = json.loads(_ok(run("decide", "D-1", "legal", "--reason", "court", "--json")))
+    assert (decided["status"], decided["routed_reason"]) == ("legal", None)
+    approved = json.loads(_ok(run("approve", "D-2", "--note", "ok", "--json")))
+    assert (approved["status"], approved["decided_by"]) == ("approved", "sam")
+    code, _, err = run("approve", "D-2")
+    assert code == 1 and "no settlement of D-2 waits for approval" in err
+    code, _, err = run("decide", "D-2", "close")
+    assert code == 1 and "a reason is required" in err
+
+    trail = json.loads(_ok(run("history", "D-1", "--json")))
+    assert trail[0]["at"].startswith("2026-11-20T14:30")
+    assert {(e["user"], e["entity"], e["action"]) for e in trail} >= {
+        ("sam", "case", "legal"),
+        ("alice", "case", "route"),
+    }
+
+    assert "up to 15% off" in _ok(run("user", "limit", "alice", "15%"))
+    with store.read() as session:
+        alice = session.exec(select(User).where(User.username == "alice")).one()
+        d2 = session.exec(select(Case).where(Case.client_ref == "D-2")).one()
+        settlement = session.exec(select(Settlement)).one()
+    assert alice.settlement_limit_pct == 15
+    assert (d2.status, settlement.status) == ("promised", "approved")
