@@ -1,0 +1,558 @@
+"""Benchmarks of DESIGN.md §10, side by side with their raw baselines, in one run.
+
+    python bench/run.py --cases 1000000 --json     # one JSON object on stdout
+    python bench/run.py --cases 100000             # a table
+
+The database is built once per size under bench/.cache (see datagen.py) and reused. Every figure
+is measured against a hand-written baseline in the same run, so the ratios stay meaningful on a
+busy machine even when the absolute times move.
+
+- queue_ms: `services.queue.build_queue` for one agent (agent01, 1/20 of the cases) from a warm
+  process with its defaults (50 callable cases and the counts; `collector-tui queue` too): the
+  promise sweep, the candidates, their compliance verdicts, the reasons, the counts.
+  queue_screen_ms: the same call as the queue screen makes it (100 callable, 200 held).
+  queue_query_ms: the first page of candidates (100 rows) as build_queue reads it through
+  SQLAlchemy, inside an open unit of work; queue_raw_ms: the same query written by hand with
+  sqlite3 on an open connection (same filters, order and limit; the run checks that both return
+  the same rows in the same order). Each has a p95 and a median CPU time (`*_cpu_ms`).
+- startup_s: from spawning `python` to the queue screen of a headless app showing rows: the CLI
+  entry point (`cli.main`, which checks the schema revision), the login (scrypt), the queue.
+- log_promise_next_ms: one `activities.log_contact` with a promise (its own unit of work) plus
+  `queue.next_case` (the next unit of work), as the case screen does; median. It writes: agents
+  20, 19, ... lose a few callable cases per run (agent01, whose queue is measured, never does).
+- import_rows_per_s: `services.importer.import_cases` on a generated placement file into an empty
+  migrated database; import_raw_rows_per_s: the minimal pipeline on the same file (csv module, one
+  phonenumbers parse and validation per number, sqlite3 executemany into the same tables).
+- peak_rss_mb: the app process of the start-up probe, after showing the queue (getrusage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import datagen  # noqa: E402
+
+QUEUE_LIMIT = 100  # what the queue screen asks for (tui/screens/queue.py)
+HELD_LIMIT = 200
+QUEUE_AGENT = "agent01"
+WRITE_AGENT = "agent20"  # the write benchmark changes this agent's cases, not agent01's
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def _timed(function: Any, repeats: int, warmup: int = 2) -> tuple[list[float], list[float]]:
+    """(wall seconds, CPU seconds of this process) per call. On a shared machine the CPU time is
+    what the code costs; the wall time adds whatever the other processes took from it."""
+    for _ in range(warmup):
+        function()
+    walls, cpus = [], []
+    for _ in range(repeats):
+        started, cpu = time.perf_counter(), time.process_time()
+        function()
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+    return walls, cpus
+
+
+def _stats(name: str, walls: list[float], cpus: list[float]) -> dict[str, float]:
+    return {
+        f"{name}_ms": _ms(statistics.median(walls)),
+        f"{name}_p95_ms": _ms(_p95(walls)),
+        f"{name}_cpu_ms": _ms(statistics.median(cpus)),
+    }
+
+
+# --- queue ----------------------------------------------------------------------------------------
+
+RAW_QUEUE_SQL = """
+SELECT c.id, c.client, c.client_ref, c.debtor_id, c.currency, c.balance, c.due_date, c.status,
+       c.queue_tier, c.priority, c.score, c.score_factors, c.next_action_at, c.last_attempt_at,
+       c.routed_reason, d.name, d.country, d.deceased, d.bankrupt
+FROM collection_case AS c JOIN debtor AS d ON d.id = c.debtor_id
+WHERE c.assigned_to_id = ? AND c.priority < ?
+  AND (c.next_action_at IS NULL OR c.next_action_at <= ?)
+ORDER BY c.priority, c.id
+LIMIT ? OFFSET 0
+"""
+
+
+def _raw_connection(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000"):
+        connection.execute(f"PRAGMA {pragma}")
+    return connection
+
+
+def bench_queue(path: Path, repeats: int) -> dict[str, Any]:
+    from sqlmodel import col, select
+
+    from collector_tui.config import Settings
+    from collector_tui.db import open_store
+    from collector_tui.models import User
+    from collector_tui.services import queue
+
+    settings = Settings()
+    now = datagen.NOW
+    store = open_store(path)
+    with store.read() as session:
+        agent_id = session.exec(select(User.id).where(User.username == QUEUE_AGENT)).one()
+
+    def agent_queue() -> queue.QueuePage:
+        # The agent's queue as the service gives it by default (`collector-tui queue` too).
+        with store.write() as session:
+            return queue.build_queue(session=session, now=now, agent_id=agent_id, settings=settings)
+
+    def screen_queue() -> queue.QueuePage:
+        # What the queue screen asks for: 100 callable cases, 200 held ones, the counts.
+        with store.write() as session:
+            return queue.build_queue(
+                session=session,
+                now=now,
+                agent_id=agent_id,
+                settings=settings,
+                limit=QUEUE_LIMIT,
+                include_held=True,
+                held_limit=HELD_LIMIT,
+            )
+
+    page_size = min(queue.MAX_PAGE, max(32, 2 * 50))  # the first page of the default queue
+    statement = (
+        queue._select_rows()
+        .where(
+            col(queue.Case.assigned_to_id) == agent_id,
+            col(queue.Case.priority) < queue.OPEN_PRIORITY_LIMIT,
+            queue._due(now),
+        )
+        .order_by(col(queue.Case.priority), col(queue.Case.id))
+        .offset(0)
+        .limit(page_size)
+    )
+
+    # Both run inside an open unit of work / connection, as build_queue's own queries do.
+    reading = store.read()
+    open_session = reading.__enter__()
+
+    def app_query() -> list[Any]:
+        return queue._rows(open_session, statement)
+
+    raw = _raw_connection(path)
+    raw_now = now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    parameters = (agent_id.hex, queue.OPEN_PRIORITY_LIMIT, raw_now, page_size)
+
+    def raw_query() -> list[tuple[Any, ...]]:
+        return raw.execute(RAW_QUEUE_SQL, parameters).fetchall()
+
+    # The hand-written query must answer what the app's does, row for row.
+    app_rows, raw_rows = app_query(), raw_query()
+    if [row.id.hex for row in app_rows] != [row[0] for row in raw_rows]:
+        raise AssertionError("the raw queue query returns other rows than the app's")
+    page, screen = agent_queue(), screen_queue()
+    plan = " / ".join(
+        row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + RAW_QUEUE_SQL, parameters)
+    )
+    result: dict[str, Any] = {}
+    result.update(_stats("queue", *_timed(agent_queue, repeats)))
+    result.update(_stats("queue_screen", *_timed(screen_queue, max(5, repeats // 3))))
+    result.update(_stats("queue_query", *_timed(app_query, repeats * 3)))
+    result.update(_stats("queue_raw", *_timed(raw_query, repeats * 3)))
+    raw.close()
+    reading.__exit__(None, None, None)
+    store.dispose()
+    result.update(
+        queue_rows=len(raw_rows),
+        queue_entries=len(page.entries),
+        queue_screen_entries=len(screen.entries),
+        queue_screen_held=len(screen.held),
+        queue_plan=plan,
+    )
+    return result
+
+
+# --- log contact + promise + next case ------------------------------------------------------------
+
+
+def bench_log_promise_next(path: Path, repeats: int) -> dict[str, Any]:
+    from collector_tui.clock import FixedClock
+    from collector_tui.config import Settings
+    from collector_tui.db import open_store
+    from collector_tui.services import accounts, activities, queue
+    from collector_tui.services.promises import PromiseInput
+
+    settings = Settings()
+    clock = FixedClock(datagen.NOW)
+    store = open_store(path)
+    # Agents 20, 19, ... take turns: each promise takes a case out of its agent's callable
+    # queue, and `next_case` only looks a few candidates deep (DESIGN.md §4 budget).
+    with store.read() as session:
+        agents = [
+            accounts.get_actor(session=session, username=f"agent{number:02d}")
+            for number in range(datagen.AGENTS, 1, -1)
+        ]
+    skipped: set[uuid.UUID] = set()
+
+    def next_entry(actor: Any) -> Any:
+        with store.write() as session:
+            return queue.next_case(
+                session=session,
+                now=clock.now(),
+                agent_id=actor.user_id,
+                settings=settings,
+                exclude=tuple(skipped),
+            )
+
+    def seed() -> tuple[Any, Any]:
+        while agents:
+            actor = agents[0]
+            entry = next_entry(actor)
+            if entry is not None:
+                return actor, entry
+            agents.pop(0)
+        raise RuntimeError("no agent has a callable case left: rebuild the database")
+
+    actor, entry = seed()
+    walls: list[float] = []
+    cpus: list[float] = []
+    log_walls: list[float] = []
+    for index in range(repeats + 2):
+        promise = PromiseInput(
+            amount=max(1, min(entry.balance, 10_000)),
+            due_date=clock.now().date() + timedelta(days=7),
+        )
+        contact = activities.ContactInput(
+            disposition="promise", note="will pay next week", duration_s=120, promise=promise
+        )
+        started, cpu = time.perf_counter(), time.process_time()
+        with store.write() as session:
+            activities.log_contact(
+                session=session,
+                now=clock.now(),
+                actor=actor,
+                case_id=entry.case_id,
+                contact=contact,
+                settings=settings,
+            )
+        logged = time.perf_counter()
+        skipped.add(entry.case_id)
+        entry = next_entry(actor)
+        if index >= 2:  # warm-up
+            walls.append(time.perf_counter() - started)
+            cpus.append(time.process_time() - cpu)
+            log_walls.append(logged - started)
+        if entry is None:
+            agents.pop(0)
+            actor, entry = seed()
+    store.dispose()
+    return {
+        **_stats("log_promise_next", walls, cpus),
+        "log_promise_ms": _ms(statistics.median(log_walls)),
+        "log_promise_next_samples": len(walls),
+    }
+
+
+# --- start-up and memory --------------------------------------------------------------------------
+
+
+def bench_startup(path: Path, runs: int) -> dict[str, Any]:
+    probe = HERE / "probe_startup.py"
+    walls: list[float] = []
+    stages: list[dict[str, float]] = []
+    rss: list[float] = []
+    env = {**os.environ, "COLLECTOR_PASSWORD": datagen.PASSWORD}
+    env.pop("COLLECTOR_CONFIG", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    # One run first, not counted: it writes the bytecode caches an installed program has, and
+    # brings the database file into the OS cache as a second start of the day would find it.
+    for index in range(runs + 1):
+        spawned = time.time()
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, str(probe), str(path), datagen.NOW.isoformat(), QUEUE_AGENT],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        ready = time.perf_counter()
+        stdout, stderr = process.communicate(timeout=120)
+        if not line.startswith("READY "):
+            raise RuntimeError(f"start-up probe failed: {line}{stdout}{stderr}")
+        report = json.loads(line[len("READY ") :])
+        if index == 0:
+            continue
+        walls.append(ready - started)
+        stages.append({name: stamp - spawned for name, stamp in report["stamps"].items()})
+        rss.append(report["max_rss_mb"])
+    # The import of the CLI module alone (what `collector-tui --help` pays).
+    cli = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import collector_tui.cli"], check=True, env=env)
+        cli.append(time.perf_counter() - started)
+    bare = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True, env=env)
+        bare.append(time.perf_counter() - started)
+    middle = sorted(range(len(walls)), key=walls.__getitem__)[len(walls) // 2]
+    return {
+        "startup_s": round(statistics.median(walls), 3),
+        "startup_max_s": round(max(walls), 3),
+        "startup_stages_s": {name: round(value, 3) for name, value in stages[middle].items()},
+        "import_cli_s": round(statistics.median(cli), 3),
+        "python_bare_s": round(statistics.median(bare), 3),
+        "peak_rss_mb": round(max(rss), 1),
+    }
+
+
+# --- import ---------------------------------------------------------------------------------------
+
+
+def _minor(text: str, digits: int) -> int:
+    units, _, fraction = text.partition(".")
+    return int(units) * 10**digits + (int(fraction.ljust(digits, "0")) if fraction else 0)
+
+
+def raw_import(csv_path: Path, db_path: Path) -> int:
+    """The minimal hand-written pipeline (the floor §10 compares the importer with): csv module,
+    one phonenumbers parse and validation per number, sqlite3 executemany into the same tables.
+    Every NOT NULL column gets a value; nothing else is checked or computed."""
+    import phonenumbers
+
+    stamp = datagen.NOW.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    digits = {"CNY": 2, "USD": 2, "GBP": 2}
+    debtors: list[tuple[Any, ...]] = []
+    cases: list[tuple[Any, ...]] = []
+    phones: list[tuple[Any, ...]] = []
+    rows = 0
+    with csv_path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        at = {name: index for index, name in enumerate(header)}
+        for fields in reader:
+            rows += 1
+            debtor_id = uuid.uuid4().hex
+            case_id = uuid.uuid4().hex
+            country = fields[at["country"]]
+            scale = digits[fields[at["currency"]]]
+            principal = _minor(fields[at["principal"]], scale)
+            fees = _minor(fields[at["fees"]], scale) if fields[at["fees"]] else 0
+            debtors.append(
+                (debtor_id, fields[at["debtor_type"]], fields[at["debtor_name"]], country,
+                 fields[at["address"]] or None, fields[at["risk_grade"]] or None, stamp, stamp)
+            )  # fmt: skip
+            cases.append(
+                (case_id, fields[at["client"]], fields[at["client_ref"]], debtor_id,
+                 fields[at["currency"]], principal, fees, principal + fees,
+                 fields[at["due_date"]], fields[at["placed_date"]], stamp, stamp)
+            )  # fmt: skip
+            for text in fields[at["phone"]].split(";"):
+                try:
+                    number = phonenumbers.parse(text, country)
+                except phonenumbers.NumberParseException:
+                    number = None
+                valid = number is not None and phonenumbers.is_valid_number(number)
+                e164 = (
+                    phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                    if valid
+                    else None
+                )
+                phones.append((uuid.uuid4().hex, debtor_id, e164, text, valid, stamp, stamp))
+    connection = _raw_connection(db_path)
+    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute("BEGIN IMMEDIATE")
+    connection.executemany(
+        "INSERT INTO debtor (id, kind, name, country, address, risk_grade, deceased, bankrupt,"
+        " created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?, 1)",
+        debtors,
+    )
+    connection.executemany(
+        "INSERT INTO collection_case (id, client, client_ref, debtor_id, currency, principal,"
+        " fees, interest, balance, due_date, placed_date, status, queue_tier, priority, score,"
+        " score_factors, created_at, updated_at, version)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 'new', 4, 0, 0, '[]', ?, ?, 1)",
+        cases,
+    )
+    connection.executemany(
+        "INSERT INTO phone (id, debtor_id, e164, raw, kind, is_primary, valid, time_zones,"
+        " do_not_call, sms_consent, created_at, updated_at, version)"
+        " VALUES (?, ?, ?, ?, 'unknown', 0, ?, '', 0, 0, ?, ?, 1)",
+        phones,
+    )
+    connection.execute("COMMIT")
+    connection.close()
+    return rows
+
+
+def app_import(csv_path: Path, db_path: Path) -> int:
+    from collector_tui.config import Settings
+    from collector_tui.db import open_store
+    from collector_tui.services.importer import import_cases
+
+    store = open_store(db_path)
+    try:
+        report = import_cases(store=store, path=csv_path, now=datagen.NOW, settings=Settings())
+    finally:
+        store.dispose()
+    if report.cases_created != report.rows:
+        raise AssertionError(f"import created {report.cases_created} of {report.rows} cases")
+    return report.rows
+
+
+def bench_import(rows: int, repeats: int) -> dict[str, Any]:
+    csv_path = datagen.ensure_placements(rows)
+    template = datagen.template_path()
+    best: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="collector-bench-") as folder:
+        target = Path(folder) / "import.db"
+        # Alternate the two so that a busy moment on the machine hurts both alike.
+        for _ in range(repeats):
+            for name, pipeline in (("app", app_import), ("raw", raw_import)):
+                datagen.fresh_copy(template, target)
+                started = time.perf_counter()
+                done = pipeline(csv_path, target)
+                rate = done / (time.perf_counter() - started)
+                best[name] = max(best.get(name, 0.0), rate)
+    return {
+        "import_rows": rows,
+        "import_rows_per_s": round(best["app"]),
+        "import_raw_rows_per_s": round(best["raw"]),
+    }
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+TARGETS = (
+    ("queue_ms", "<=", 50.0),
+    ("queue_screen_ms", "<=", 50.0),
+    ("queue_query_vs_raw", "<=", 3.0),
+    ("startup_s", "<=", 1.5),
+    ("log_promise_next_ms", "<=", 20.0),
+    ("import_rows_per_s", ">=", 30_000),
+    ("import_raw_vs_app", "<=", 2.0),
+    ("peak_rss_mb", "<=", 250.0),
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=100_000, help="cases in the database")
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument("--repeats", type=int, default=30, help="timed calls per service bench")
+    parser.add_argument("--startup-runs", type=int, default=3)
+    parser.add_argument("--import-rows", type=int, default=50_000)
+    parser.add_argument("--import-repeats", type=int, default=2)
+    parser.add_argument(
+        "--only",
+        default="queue,log,startup,import",
+        help="comma-separated subset of queue,log,startup,import",
+    )
+    args = parser.parse_args(argv)
+    wanted = set(args.only.split(","))
+
+    path = datagen.ensure_database(args.cases)
+    result: dict[str, Any] = {
+        "cases": args.cases,
+        "database": str(path),
+        "database_mb": round(path.stat().st_size / 2**20, 1),
+        "now": datagen.NOW.isoformat(),
+        "machine": f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}",
+        "load_avg": round(os.getloadavg()[0], 2),
+    }
+    if "queue" in wanted:
+        result.update(bench_queue(path, args.repeats))
+        result["queue_vs_raw"] = round(result["queue_ms"] / result["queue_raw_ms"], 2)
+        result["queue_query_vs_raw"] = round(result["queue_query_ms"] / result["queue_raw_ms"], 2)
+    if "log" in wanted:
+        result.update(bench_log_promise_next(path, args.repeats))
+    if "startup" in wanted:
+        result.update(bench_startup(path, args.startup_runs))
+    if "import" in wanted:
+        result.update(bench_import(args.import_rows, args.import_repeats))
+        result["import_raw_vs_app"] = round(
+            result["import_raw_rows_per_s"] / result["import_rows_per_s"], 2
+        )
+    checks = {}
+    for name, sense, limit in TARGETS:
+        if name in result:
+            value = result[name]
+            checks[name] = value <= limit if sense == "<=" else value >= limit
+    result["targets_met"] = checks
+    result["load_avg_end"] = round(os.getloadavg()[0], 2)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        _print_table(result)
+    return 0
+
+
+def _print_table(result: dict[str, Any]) -> None:
+    rows = [
+        ("cases", result["cases"], ""),
+        ("database", f"{result['database_mb']} MB", Path(result["database"]).name),
+        ("machine", result["machine"], f"load {result['load_avg']} -> {result['load_avg_end']}"),
+    ]
+    shown = {
+        "queue_ms": ("build_queue, default (50 callable)", "ms", "queue"),
+        "queue_screen_ms": ("build_queue as the screen (100 + 200 held)", "ms", "queue_screen"),
+        "queue_query_ms": ("  candidate query via SQLAlchemy", "ms", "queue_query"),
+        "queue_raw_ms": ("  same query by hand (sqlite3)", "ms", "queue_raw"),
+        "queue_query_vs_raw": ("app query / raw query", "x", None),
+        "queue_vs_raw": ("build_queue / raw query", "x", None),
+        "log_promise_next_ms": ("log + promise + next case", "ms", "log_promise_next"),
+        "log_promise_ms": ("  of which log contact + promise", "ms", None),
+        "startup_s": ("start to interactive queue", "s", None),
+        "import_cli_s": ("  import collector_tui.cli", "s", None),
+        "python_bare_s": ("  bare python start", "s", None),
+        "import_rows_per_s": ("import_cases", "rows/s", None),
+        "import_raw_rows_per_s": ("minimal pipeline", "rows/s", None),
+        "import_raw_vs_app": ("minimal / import_cases", "x", None),
+        "peak_rss_mb": ("peak RSS (app, queue shown)", "MB", None),
+    }
+    for key, (label, unit, extra) in shown.items():
+        if key in result:
+            detail = ""
+            if extra and f"{extra}_p95_ms" in result:
+                detail = f"p95 {result[f'{extra}_p95_ms']}, cpu {result[f'{extra}_cpu_ms']} ms"
+            elif key == "startup_s":
+                detail = f"max {result['startup_max_s']}"
+            met = result["targets_met"].get(key)
+            mark = "" if met is None else ("  ok" if met else "  MISSED")
+            rows.append((label, f"{result[key]} {unit}{mark}", detail))
+    if "startup_stages_s" in result:
+        stages = ", ".join(f"{k} {v}" for k, v in result["startup_stages_s"].items())
+        rows.append(("  start-up stages (s)", stages, ""))
+    if "queue_plan" in result:
+        rows.append(("  raw query plan", result["queue_plan"], ""))
+    width = max(len(label) for label, _, _ in rows)
+    for label, value, detail in rows:
+        print(f"{label:<{width}}  {value}  {detail}".rstrip())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
