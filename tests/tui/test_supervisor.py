@@ -315,6 +315,25 @@ def test_the_supervisors_own_queue_and_back(demo: Seeded) -> None:
     drive(app, scenario)
 
 
+def test_the_supervisor_opens_reports_and_import_with_keys(demo: Seeded) -> None:
+    from collector_tui.tui.screens.imports import ImportScreen
+    from collector_tui.tui.screens.reports import ReportsScreen
+
+    app = build_app(demo, "sam")
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await login(pilot)
+        for key, screen in (("g", ReportsScreen), ("i", ImportScreen)):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, screen)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, SupervisorScreen)
+
+    drive(app, scenario)
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_supervisor_screen(snap_compare: Any, demo: Seeded, size: tuple[int, int]) -> None:
     unassign(demo, "REF-1005")

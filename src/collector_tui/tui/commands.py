@@ -199,6 +199,10 @@ class SupervisorCommands(ScreenCommands):
             "Supervisor: approve or reject a settlement", "Above the agent's limit", "settlement"
         ),
         PaletteCommand("Supervisor: send back to the agent", "Un-route the case", "unroute"),
+        PaletteCommand("Supervisor: reports dashboard", "Aging, promises, agents", "reports"),
+        PaletteCommand(
+            "Supervisor: import a file", "Placements or payments from CSV", "import_file"
+        ),
         PaletteCommand("Supervisor: my call queue", "The queue of cases you hold", "queue"),
         PaletteCommand("Supervisor: search cases", "By name, reference or phone", "search"),
         PaletteCommand("Supervisor: refresh", "Read workloads and cases again", "refresh"),

@@ -196,6 +196,17 @@ class SupervisorScreen(CollectorScreen):
         Binding("h", "history", "History", id="supervisor.history", tooltip="The audit trail"),
         Binding("m", "more", "More", id="supervisor.more", tooltip="Load the next page of cases"),
         Binding(
+            "g", "reports", "Reports", id="supervisor.reports", tooltip="The reports dashboard"
+        ),
+        Binding(
+            "i",
+            "import_file",
+            "Import",
+            id="supervisor.import",
+            tooltip="Import placements or payments from a CSV file",
+            show=False,
+        ),
+        Binding(
             "q",
             "queue",
             "My queue",
@@ -625,6 +636,16 @@ class SupervisorScreen(CollectorScreen):
 
     def action_queue(self) -> None:
         self.app.push_screen(SupervisorQueueScreen())
+
+    def action_reports(self) -> None:
+        from collector_tui.tui.commands import open_screen
+
+        open_screen(self.app, "reports")
+
+    def action_import_file(self) -> None:
+        from collector_tui.tui.commands import open_screen
+
+        open_screen(self.app, "import")
 
     def action_search(self) -> None:
         from collector_tui.tui.screens.search import SearchScreen
