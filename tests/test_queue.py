@@ -424,6 +424,7 @@ def test_entry_json_is_the_cli_shape(
 
 
 def test_the_walk_down_the_queue_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
     store: db.Store,
     settings: Settings,
     users: dict[str, Actor],
@@ -433,10 +434,18 @@ def test_the_walk_down_the_queue_is_bounded(
     for number in range(30):  # asleep in Shanghai, and better placed than the US case
         place(f"NIGHT-{number:02d}", principal=10_000_000)
     us_case("AWAKE", principal=100)
+    # Thirty held cases first: the next case is still found below them.
     one = build(store, settings, users["alice"], limit=1)
-    assert one.entries == () and one.counts.held == 20  # gave up after 20 candidates
-    two = build(store, settings, users["alice"], limit=2)
-    assert refs(two.entries) == ["AWAKE"] and two.counts.held == 30
+    assert refs(one.entries) == ["AWAKE"] and one.counts.held == 30
+    with store.write() as session:
+        found = queue.next_case(
+            session=session, now=NOW, agent_id=users["alice"].user_id, settings=settings
+        )
+    assert found is not None and found.client_ref == "AWAKE"
+    # But the walk has an end: with a floor of 20 candidates it gives up before AWAKE.
+    monkeypatch.setattr(queue, "MIN_SCAN", 20)
+    short = build(store, settings, users["alice"], limit=1)
+    assert short.entries == () and short.counts.held == 20
 
 
 def test_queries_per_page_do_not_grow_with_the_cases(

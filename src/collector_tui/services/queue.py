@@ -59,6 +59,9 @@ OPEN_PRIORITY_LIMIT = TIER_NONE * TIER_SPAN  # closed cases sit at TIER_NONE
 # Candidates examined per callable entry asked for, at most: a bound on the walk down the queue
 # when most cases are held (night time in the debtors' zones, caps reached).
 SCAN_FACTOR = 20
+# However small the page, walk at least this far: an agent whose first due cases are all held
+# (asleep abroad, in a quiet period) must still be offered the callable one further down.
+MIN_SCAN = 1000
 MAX_PAGE = 500
 _ID_BATCH = 500  # ids per IN (...): under every backend's bound-parameter limit
 
@@ -374,7 +377,7 @@ def _build(
     offered: list[tuple[_Row, Verdict]] = []
     held: list[QueueEntry] = []
     held_due = 0
-    budget = SCAN_FACTOR * (limit + held_limit)
+    budget = max(SCAN_FACTOR * (limit + held_limit), MIN_SCAN)
     page_size = min(MAX_PAGE, max(32, 2 * limit, held_limit))
     statement = _select_rows().where(*mine, _due(now)).order_by(col(Case.priority), col(Case.id))
     offset = 0
