@@ -15,7 +15,7 @@ from textual.message import Message
 if TYPE_CHECKING:
     from collector_tui.services.accounts import Actor
     from collector_tui.services.casefile import CaseFile
-    from collector_tui.services.queue import QueuePage
+    from collector_tui.services.queue import QueueEntry, QueuePage
     from collector_tui.services.search import CaseHit
 
 
@@ -30,6 +30,16 @@ class QueueLoaded(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, QueueLoaded)
+
+
+@dataclass
+class HeldLoaded(Message):
+    """The held list, loaded after the callable page so the queue paints first."""
+
+    held: tuple[QueueEntry, ...]
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, HeldLoaded)
 
 
 @dataclass

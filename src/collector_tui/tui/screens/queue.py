@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -16,7 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 from collector_tui.display import first_line, safe_text
 from collector_tui.tui.commands import QueueCommands
 from collector_tui.tui.formatting import agent_time, amount_text, relative
-from collector_tui.tui.messages import NextCaseFound, QueueLoaded
+from collector_tui.tui.messages import HeldLoaded, NextCaseFound, QueueLoaded
 from collector_tui.tui.screens.base import CollectorScreen
 
 if TYPE_CHECKING:
@@ -125,26 +126,44 @@ class QueueScreen(CollectorScreen):
 
         app = self.collector
         actor = self.actor
-        # build_queue sweeps due promises first, hence a write unit of work.
+        now = app.clock.now()
+        # build_queue sweeps due promises first, hence a write unit of work. The callable page
+        # comes first: finding the held cases means judging many more candidates (bench/README).
         with app.store.write() as session:
             page = build_queue(
                 session=session,
-                now=app.clock.now(),
+                now=now,
                 agent_id=actor.user_id,
                 settings=app.settings,
                 limit=QUEUE_LIMIT,
-                include_held=True,
-                held_limit=HELD_LIMIT,
             )
         self.post_message(QueueLoaded(page))
+        with app.store.write() as session:
+            held = build_queue(
+                session=session,
+                now=now,
+                agent_id=actor.user_id,
+                settings=app.settings,
+                limit=0,
+                include_held=True,
+                held_limit=HELD_LIMIT,
+            ).held
+        self.post_message(HeldLoaded(held))
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
-        self.page = message.page
+        # The held list of the previous build stays until the new one arrives.
+        held = self.page.held if self.page is not None else ()
+        self.page = replace(message.page, held=held)
         self.built_at = self.collector.clock.now()
         self._show_counts(message.page)
         with self.app.batch_update():
             self._fill_queue(message.page.entries)
-            self._fill_held(message.page.held)
+
+    def on_held_loaded(self, message: HeldLoaded) -> None:
+        if self.page is None:
+            return
+        self.page = replace(self.page, held=message.held)
+        self._fill_held(message.held)
 
     def _show_counts(self, page: QueuePage) -> None:
         counts = page.counts
