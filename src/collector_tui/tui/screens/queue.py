@@ -347,7 +347,8 @@ def _replace_rows(table: DataTable[Text], rows: dict[str, dict[str, Text]]) -> N
     if current == list(rows):
         for key, cells in rows.items():
             for column in columns:
-                table.update_cell(key, column, cells[column])
+                # A longer cell must widen its column, or its end is cut off silently.
+                table.update_cell(key, column, cells[column], update_width=True)
         return
     selected: str | None = None
     if table.row_count and table.cursor_row < table.row_count:

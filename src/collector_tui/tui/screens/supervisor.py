@@ -318,6 +318,7 @@ class SupervisorScreen(CollectorScreen):
             self.collector.tell("The supervisor screen is for supervisors.", severity="error")
             self.app.pop_screen()
             return
+        self._browser_filled = False
         self._set_columns()
         self.query_one("#browser-table", DataTable).focus()
 
@@ -423,6 +424,12 @@ class SupervisorScreen(CollectorScreen):
             self.rows[str(row.case_id)] = row
         self.next_cursor = page.next_cursor
         self.selected &= set(self.rows)
+        if not self._browser_filled:
+            # Columns made before the screen had its size keep their header widths and cut the
+            # first rows short (seen in tmux at 80×24): make them again for the first page.
+            self._browser_filled = True
+            self._set_columns()
+            self._show_workloads()
         self._show_rows()
 
     def worker_failed(self, worker: Any, error: BaseException | None) -> None:
