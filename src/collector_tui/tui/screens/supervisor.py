@@ -466,7 +466,7 @@ class SupervisorScreen(CollectorScreen):
             rows[str(row.agent_id or "unassigned")]["balance"] = balances_text(row.balances, room)
         # In one batch: column widths change with the rows, and the header must follow them.
         with self.app.batch_update():
-            _replace_rows(table, rows)
+            _replace_rows(table, rows, rebuild=True)
 
     def _browser_cells(self, key: str, row: BrowserRow) -> dict[str, Text]:
         wide = self._is_wide()
