@@ -464,9 +464,19 @@ class SupervisorScreen(CollectorScreen):
         room = _room(table, rows, "balance")
         for row in self.workloads:
             rows[str(row.agent_id or "unassigned")]["balance"] = balances_text(row.balances, room)
-        # In one batch: column widths change with the rows, and the header must follow them.
+        # The columns are made again with explicit widths from these cells: DataTable measures
+        # content when idle, and a header painted before that measure was seen a frame behind.
+        labels = {column.key.value: column.label for column in table.columns.values()}
+        selected = table.cursor_row
         with self.app.batch_update():
-            _replace_rows(table, rows, rebuild=True)
+            table.clear(columns=True)
+            for key, label in labels.items():
+                width = max([label.cell_len] + [cells[key].cell_len for cells in rows.values()])
+                table.add_column(label, key=key, width=width)
+            for key, cells in rows.items():
+                table.add_row(*(cells[column] for column in labels), key=key)
+            if rows:
+                table.move_cursor(row=min(selected, len(rows) - 1), animate=False)
 
     def _browser_cells(self, key: str, row: BrowserRow) -> dict[str, Text]:
         wide = self._is_wide()
