@@ -338,16 +338,13 @@ def _fit_last_column(
         row[key] = first_line(texts[row_key], room)
 
 
-def _replace_rows(
-    table: DataTable[Text], rows: dict[str, dict[str, Text]], *, rebuild: bool = False
-) -> None:
+def _replace_rows(table: DataTable[Text], rows: dict[str, dict[str, Text]]) -> None:
     """Show `rows` (row key -> column key -> cell) in the table's columns, updating cells in place
     when the keys and their order are unchanged, else rebuilding; the cursor stays on the case it
-    was on (clear() would reset it). `rebuild` always rebuilds: a small table whose column widths
-    move with its cells, where an in-place update can leave the header a frame behind."""
+    was on (clear() would reset it)."""
     current = [key.value for key in table.rows]
     columns = [key.value for key in table.columns if key.value is not None]
-    if current == list(rows) and not rebuild:
+    if current == list(rows):
         for key, cells in rows.items():
             for column in columns:
                 # A longer cell must widen its column, or its end is cut off silently.

@@ -34,7 +34,7 @@ from collector_tui.money import MoneyError, minor_digits
 from collector_tui.tui.commands import SupervisorCommands
 from collector_tui.tui.formatting import amount_text, plain_amount
 from collector_tui.tui.screens.base import CollectorScreen
-from collector_tui.tui.screens.queue import QueueScreen, _replace_rows
+from collector_tui.tui.screens.queue import QueueScreen
 from collector_tui.tui.screens.supervision_forms import (
     AgentChoice,
     AssignChoice,
@@ -318,7 +318,6 @@ class SupervisorScreen(CollectorScreen):
             self.collector.tell("The supervisor screen is for supervisors.", severity="error")
             self.app.pop_screen()
             return
-        self._browser_filled = False
         self._set_columns()
         self.query_one("#browser-table", DataTable).focus()
 
@@ -424,12 +423,6 @@ class SupervisorScreen(CollectorScreen):
             self.rows[str(row.case_id)] = row
         self.next_cursor = page.next_cursor
         self.selected &= set(self.rows)
-        if not self._browser_filled:
-            # Columns made before the screen had its size keep their header widths and cut the
-            # first rows short (seen in tmux at 80×24): make them again for the first page.
-            self._browser_filled = True
-            self._set_columns()
-            self._show_workloads()
         self._show_rows()
 
     def worker_failed(self, worker: Any, error: BaseException | None) -> None:
@@ -464,19 +457,7 @@ class SupervisorScreen(CollectorScreen):
         room = _room(table, rows, "balance")
         for row in self.workloads:
             rows[str(row.agent_id or "unassigned")]["balance"] = balances_text(row.balances, room)
-        # The columns are made again with explicit widths from these cells: DataTable measures
-        # content when idle, and a header painted before that measure was seen a frame behind.
-        labels = {column.key.value: column.label for column in table.columns.values()}
-        selected = table.cursor_row
-        with self.app.batch_update():
-            table.clear(columns=True)
-            for key, label in labels.items():
-                width = max([label.cell_len] + [cells[key].cell_len for cells in rows.values()])
-                table.add_column(label, key=key, width=width)
-            for key, cells in rows.items():
-                table.add_row(*(cells[column] for column in labels), key=key)
-            if rows:
-                table.move_cursor(row=min(selected, len(rows) - 1), animate=False)
+        _fill_measured(table, rows)
 
     def _browser_cells(self, key: str, row: BrowserRow) -> dict[str, Text]:
         wide = self._is_wide()
@@ -510,7 +491,7 @@ class SupervisorScreen(CollectorScreen):
         for key, row in self.rows.items():
             rows[key]["debtor"] = first_line(row.debtor, room)
         with self.app.batch_update():
-            _replace_rows(table, rows)
+            _fill_measured(table, rows)
             self._show_summary()
 
     def _show_summary(self) -> None:
@@ -895,6 +876,29 @@ class SupervisorScreen(CollectorScreen):
             self.refresh_all()
 
         self.app.push_screen(form, done)
+
+
+def _fill_measured(table: DataTable[Text], rows: dict[str, dict[str, Text]]) -> None:
+    """Show `rows` with columns as wide as their widest cell, keeping the cursor on its row.
+
+    DataTable measures cells when idle: a table filled before its screen had a size, or updated in
+    place, was seen in tmux with rows cut to the header widths or a header lagging its rows.
+    Explicit widths leave nothing to measure later."""
+    labels = {column.key.value: column.label for column in table.columns.values()}
+    selected: str | None = None
+    if table.row_count and table.cursor_row < table.row_count:
+        selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    with table.app.batch_update():
+        table.clear(columns=True)
+        for key, label in labels.items():
+            width = max([label.cell_len] + [cells[key].cell_len for cells in rows.values()])
+            table.add_column(label, key=key, width=width)
+        for key, cells in rows.items():
+            table.add_row(*(cells[column] for column in labels), key=key)
+        if selected is not None and selected in rows:
+            table.move_cursor(row=table.get_row_index(selected), animate=False)
+        elif rows:
+            table.move_cursor(row=0, animate=False)
 
 
 def _room(table: DataTable[Text], rows: dict[str, dict[str, Text]], key: str) -> int:
