@@ -25,10 +25,12 @@ from __future__ import annotations
 import csv
 import random
 import shutil
+import sqlite3
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -826,10 +828,41 @@ def _upgrade(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+def _schema(connection: sqlite3.Connection) -> dict[tuple[str, str], str]:
+    return {
+        (kind, name): sql
+        for kind, name, sql in connection.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL"
+        )
+    }
+
+
+def _match_schema(path: Path, template: Path) -> None:
+    """A cached database must have exactly the schema the migrations give today. Indexes that a
+    migration gained or changed after the file was built (same revision name) are made again
+    from the template's own SQL; a table that differs needs `--rebuild`."""
+    with closing(sqlite3.connect(template)) as connection:
+        wanted = _schema(connection)
+    with closing(sqlite3.connect(path)) as connection:
+        found = _schema(connection)
+        stale = [key for key, sql in wanted.items() if found.get(key) != sql]
+        tables = [name for kind, name in stale if kind != "index"]
+        if tables:
+            names = ", ".join(tables)
+            raise SystemExit(f"{path.name} differs from the migrations ({names}): use --rebuild")
+        for kind, name in stale:
+            _log(f"{path.name}: making index {name} as the migrations define it")
+            if (kind, name) in found:
+                connection.execute(f'DROP INDEX "{name}"')
+            connection.execute(wanted[(kind, name)])
+        connection.commit()
+
+
 def ensure_database(cases: int, cache: Path = CACHE, *, rebuild: bool = False) -> Path:
     """The cached database with `cases` cases, built (and verified) when missing."""
     path = database_path(cases, cache)
     if path.exists() and not rebuild:
+        _match_schema(path, template_path(cache))
         return path
     cache.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")

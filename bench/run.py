@@ -34,6 +34,7 @@ import csv
 import json
 import os
 import platform
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -201,6 +202,103 @@ def bench_queue(path: Path, repeats: int) -> dict[str, Any]:
     return result
 
 
+# --- the supervisor's workload view -------------------------------------------------------------
+
+RAW_CASE_TOTALS_SQL = """
+SELECT assigned_to_id, currency, count(*), sum(balance) FROM collection_case
+WHERE status IN ({statuses}) GROUP BY assigned_to_id, currency
+"""
+RAW_PENDING_SQL = """
+SELECT c.assigned_to_id, count(*) FROM promise p JOIN collection_case c ON c.id = p.case_id
+WHERE p.status = 'pending' GROUP BY c.assigned_to_id
+"""
+RAW_DUE_SQL = """
+SELECT count(*) FROM followup WHERE owner_id = ? AND done_at IS NULL AND due_at < ?
+"""
+RAW_ATTEMPTS_SQL = """
+SELECT count(*), coalesce(sum(CASE WHEN disposition IN ({codes}) THEN 1 ELSE 0 END), 0)
+FROM activity WHERE user_id = ? AND occurred_at >= ? AND occurred_at < ? AND channel != 'note'
+"""
+RAW_VOIDED_SQL = """
+SELECT voids_id FROM activity WHERE user_id = ? AND occurred_at >= ? AND occurred_at < ?
+AND channel != 'note' AND voids_id IS NOT NULL
+"""
+
+
+def bench_supervisor(path: Path, repeats: int) -> dict[str, Any]:
+    """`workload.agent_workloads` (the supervisor screen's table: open cases and balance per
+    currency, pending promises, follow-ups due and today's attempts per agent) against the same
+    queries by hand; and the case browser's first page."""
+    from collector_tui.db import open_store
+    from collector_tui.models import OPEN_STATUSES
+    from collector_tui.services import accounts, workload
+
+    now = datagen.NOW
+    store = open_store(path)
+    with store.read() as session:
+        supervisor = accounts.get_actor(session=session, username="supervisor")
+        users = [
+            (actor.user_id.hex, *workload.local_day(now, actor.time_zone))
+            for actor in accounts.list_users(session=session)
+            if actor.role == "agent"
+        ]
+
+    def app_workloads() -> list[workload.AgentWorkload]:
+        with store.read() as session:
+            return workload.agent_workloads(session=session, now=now, actor=supervisor)
+
+    def app_browse() -> workload.BrowserPage:
+        with store.read() as session:
+            return workload.browse_cases(session=session, now=now, actor=supervisor)
+
+    raw = _raw_connection(path)
+    statuses = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
+    codes = ", ".join(f"'{code}'" for code in workload._right_party_codes())
+    case_totals = RAW_CASE_TOTALS_SQL.format(statuses=statuses)
+    attempts_sql = RAW_ATTEMPTS_SQL.format(codes=codes)
+
+    def stamp(instant: Any) -> str:
+        return instant.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+    windows = [(user_id, stamp(start), stamp(end)) for user_id, start, end in users]
+
+    def raw_workloads() -> dict[str | None, tuple[int, int]]:
+        # The same questions by hand, read in one transaction as the app reads them.
+        raw.execute("BEGIN")
+        try:
+            opened: dict[str | None, int] = {}
+            for agent_id, _currency, count, _balance in raw.execute(case_totals):
+                opened[agent_id] = opened.get(agent_id, 0) + count
+            pending = dict(raw.execute(RAW_PENDING_SQL).fetchall())
+            for user_id, start, end in windows:
+                raw.execute(RAW_DUE_SQL, (user_id, end)).fetchone()
+                raw.execute(attempts_sql, (user_id, start, end)).fetchone()
+                raw.execute(RAW_VOIDED_SQL, (user_id, start, end)).fetchall()
+        finally:
+            raw.execute("COMMIT")
+        return {key: (count, pending.get(key, 0)) for key, count in opened.items()}
+
+    # Both must count the same cases and promises, agent by agent.
+    app_rows, raw_rows = app_workloads(), raw_workloads()
+    app_counts = {
+        (row.agent_id.hex if row.agent_id else None): (row.open_cases, row.pending_promises)
+        for row in app_rows
+        if row.open_cases
+    }
+    if app_counts != raw_rows:
+        raise AssertionError("the raw workload queries count other cases than the app's")
+    runs = max(5, repeats // 3)
+    result: dict[str, Any] = {}
+    result.update(_stats("workload", *_timed(app_workloads, runs)))
+    result.update(_stats("workload_raw", *_timed(raw_workloads, runs)))
+    result.update(_stats("browse", *_timed(app_browse, repeats)))
+    raw.close()
+    store.dispose()
+    result["workload_vs_raw"] = round(result["workload_ms"] / result["workload_raw_ms"], 2)
+    result["workload_agents"] = len(app_rows)
+    return result
+
+
 # --- log contact + promise + next case ------------------------------------------------------------
 
 
@@ -347,7 +445,7 @@ def _minor(text: str, digits: int) -> int:
     return int(units) * 10**digits + (int(fraction.ljust(digits, "0")) if fraction else 0)
 
 
-def raw_import(csv_path: Path, db_path: Path) -> int:
+def raw_import(csv_path: Path, db_path: Path, timings: dict[str, float] | None = None) -> int:
     """The minimal hand-written pipeline (the floor §10 compares the importer with): csv module,
     one phonenumbers parse and validation per number, sqlite3 executemany into the same tables.
     Every NOT NULL column gets a value; nothing else is checked or computed."""
@@ -392,6 +490,7 @@ def raw_import(csv_path: Path, db_path: Path) -> int:
                     else None
                 )
                 phones.append((uuid.uuid4().hex, debtor_id, e164, text, valid, stamp, stamp))
+    written = time.perf_counter()
     connection = _raw_connection(db_path)
     connection.execute("PRAGMA synchronous=FULL")
     connection.execute("BEGIN IMMEDIATE")
@@ -415,6 +514,8 @@ def raw_import(csv_path: Path, db_path: Path) -> int:
     )
     connection.execute("COMMIT")
     connection.close()
+    if timings is not None:
+        timings["write_s"] = time.perf_counter() - written
     return rows
 
 
@@ -433,6 +534,29 @@ def app_import(csv_path: Path, db_path: Path) -> int:
     return report.rows
 
 
+def phone_numbers(csv_path: Path) -> list[tuple[str, str]]:
+    with csv_path.open(encoding="utf-8", newline="") as handle:
+        return [
+            (text, row["country"])
+            for row in csv.DictReader(handle)
+            for text in row["phone"].split(";")
+        ]
+
+
+def phone_floor(numbers: list[tuple[str, str]]) -> float:
+    """Numbers per second that phonenumbers parses and validates, nothing else: the part of
+    every pipeline that no importer can skip (§10: "with every phone parsed and validated")."""
+    import phonenumbers
+
+    started = time.perf_counter()
+    for text, country in numbers:
+        try:
+            phonenumbers.is_valid_number(phonenumbers.parse(text, country))
+        except phonenumbers.NumberParseException:
+            pass
+    return len(numbers) / (time.perf_counter() - started)
+
+
 def bench_import(rows: int, repeats: int) -> dict[str, Any]:
     csv_path = datagen.ensure_placements(rows)
     template = datagen.template_path()
@@ -447,10 +571,26 @@ def bench_import(rows: int, repeats: int) -> dict[str, Any]:
                 done = pipeline(csv_path, target)
                 rate = done / (time.perf_counter() - started)
                 best[name] = max(best.get(name, 0.0), rate)
+    timings: dict[str, float] = {}
+    datagen.fresh_copy(
+        template, target := Path(tempfile.mkdtemp(prefix="collector-bench-")) / "w.db"
+    )
+    started = time.perf_counter()
+    raw_import(csv_path, target, timings)
+    raw_total = time.perf_counter() - started
+    shutil.rmtree(target.parent)
+    numbers = phone_numbers(csv_path)
+    phones_per_s = max(phone_floor(numbers) for _ in range(repeats))
     return {
         "import_rows": rows,
         "import_rows_per_s": round(best["app"]),
         "import_raw_rows_per_s": round(best["raw"]),
+        "import_phones_per_row": round(len(numbers) / rows, 2),
+        # Of the minimal pipeline's time, the share its sqlite3 executemany calls take.
+        "import_raw_write_share": round(timings["write_s"] / raw_total, 2),
+        "phone_parse_validate_per_s": round(phones_per_s),
+        # The most rows a second that parsing and validating their phones alone allows.
+        "import_phone_ceiling_rows_per_s": round(phones_per_s * rows / len(numbers)),
     }
 
 
@@ -478,8 +618,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--import-repeats", type=int, default=2)
     parser.add_argument(
         "--only",
-        default="queue,log,startup,import",
-        help="comma-separated subset of queue,log,startup,import",
+        default="queue,supervisor,log,startup,import",
+        help="comma-separated subset of queue,supervisor,log,startup,import",
     )
     args = parser.parse_args(argv)
     wanted = set(args.only.split(","))
@@ -497,6 +637,8 @@ def main(argv: list[str] | None = None) -> int:
         result.update(bench_queue(path, args.repeats))
         result["queue_vs_raw"] = round(result["queue_ms"] / result["queue_raw_ms"], 2)
         result["queue_query_vs_raw"] = round(result["queue_query_ms"] / result["queue_raw_ms"], 2)
+    if "supervisor" in wanted:
+        result.update(bench_supervisor(path, args.repeats))
     if "log" in wanted:
         result.update(bench_log_promise_next(path, args.repeats))
     if "startup" in wanted:
@@ -534,6 +676,10 @@ def _print_table(result: dict[str, Any]) -> None:
         "queue_raw_ms": ("  same query by hand (sqlite3)", "ms", "queue_raw"),
         "queue_query_vs_raw": ("app query / raw query", "x", None),
         "queue_vs_raw": ("build_queue / raw query", "x", None),
+        "workload_ms": ("supervisor workload table (all agents)", "ms", "workload"),
+        "workload_raw_ms": ("  same counts by hand (sqlite3)", "ms", "workload_raw"),
+        "workload_vs_raw": ("workload / raw", "x", None),
+        "browse_ms": ("case browser, first page", "ms", "browse"),
         "log_promise_next_ms": ("log + promise + next case", "ms", "log_promise_next"),
         "log_promise_ms": ("  of which log contact + promise", "ms", None),
         "startup_s": ("start to interactive queue", "s", None),
@@ -542,6 +688,9 @@ def _print_table(result: dict[str, Any]) -> None:
         "import_rows_per_s": ("import_cases", "rows/s", None),
         "import_raw_rows_per_s": ("minimal pipeline", "rows/s", None),
         "import_raw_vs_app": ("minimal / import_cases", "x", None),
+        "phone_parse_validate_per_s": ("  phonenumbers parse + validate alone", "numbers/s", None),
+        "import_phone_ceiling_rows_per_s": ("  rows/s those phones alone allow", "rows/s", None),
+        "import_raw_write_share": ("  minimal pipeline's share in executemany", "", None),
         "peak_rss_mb": ("peak RSS (app, queue shown)", "MB", None),
     }
     for key, (label, unit, extra) in shown.items():
