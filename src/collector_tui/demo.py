@@ -7,6 +7,8 @@ storyline, and a simulated clock walks from June to the demo day, so two runs gi
 evening before in New York): Chinese debtors may be called, US debtors too (until 21:00 their time),
 UK debtors are asleep and wait in the held list. Follow-ups fall due around that instant, some
 promises are due today or tomorrow, others were broken last week, so every queue has work in it.
+The day before, alice agreed a settlement within her limit and asked for legal action on a case,
+and bob's settlement above his limit waits for a supervisor (the supervisor's `v` and `o`).
 
 Users (password `demo`): agents `alice` (Shanghai) and `bob` (New York), supervisor `sam`, admin
 `root`. `sample_db/generate.py` writes `sample_db/demo.db` with this module; `collector-tui --demo`
@@ -44,10 +46,19 @@ from collector_tui.models import (
     PaymentPlan,
     Phone,
     Promise,
+    Settlement,
     User,
 )
 from collector_tui.phones import parse_phone
-from collector_tui.services import accounts, activities, assignment, holds, promises, scoring
+from collector_tui.services import (
+    accounts,
+    activities,
+    assignment,
+    holds,
+    promises,
+    scoring,
+    supervision,
+)
 from collector_tui.services.accounts import Actor
 from collector_tui.services.activities import ContactInput
 from collector_tui.services.cases import InvoiceInput, PlacementInput, add_placement
@@ -998,6 +1009,7 @@ def build_demo(path: Path, *, cases: int = DEMO_CASES, seed: int = DEMO_SEED) ->
         plans.append(plan)
         _Story(planner, plan).run()
     _plan_moves(planner, plans)
+    _plan_requests(planner, plans)
     day = HISTORY_START
     while day < DEMO_NOW:
         planner.at(day + timedelta(minutes=5), _sweep)
@@ -1068,6 +1080,96 @@ def _plan_moves(planner: _Planner, plans: list[_CasePlan]) -> None:
             latest + timedelta(hours=2),
             _assign([p.key for p in pooled], None, "back to the pool: rota change"),
         )
+
+
+# The last days before the demo: agents ask the supervisors for things, so the supervisor's
+# settlement (v) and routed (o) views have work. Fixed instants and amounts, no random draws (the
+# rest of the demo stays as it was).
+_LIMITS_SET = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+_LIMITS = {"alice": 15, "bob": 10}
+# (who, instant, what, percent of the balance paid or None, pay-by date, note)
+_REQUESTS: tuple[tuple[str, datetime, str, int | None, date | None, str], ...] = (
+    ("alice", datetime(2026, 11, 19, 6, 10, tzinfo=UTC), "settle", 90, date(2026, 11, 27),
+     "Pays 90% from a family loan, full and final."),
+    ("bob", datetime(2026, 11, 19, 15, 20, tzinfo=UTC), "settle", 65, date(2026, 12, 4),
+     "Offers 65% in one payment if the rest is written off."),
+    ("alice", datetime(2026, 11, 19, 7, 40, tzinfo=UTC), "legal", None, None,
+     "Refuses to pay although employed; owns a flat in their name."),
+)  # fmt: skip
+
+
+def _plan_requests(planner: _Planner, plans: list[_CasePlan]) -> None:
+    """Settlement limits for the agents, then the requests of _REQUESTS."""
+    planner.at(_LIMITS_SET, _set_limits)
+    candidates = [p.key for p in plans if p.storyline == "active"]
+    taken: set[str] = set()
+    for who, at, what, pct, due, note in _REQUESTS:
+        planner.at(at, _request(candidates, taken, who, what, pct, due, note))
+
+
+def _set_limits(world: _World, session: Session, now: datetime) -> None:
+    for username, pct in _LIMITS.items():
+        supervision.set_settlement_limit(
+            session=session,
+            now=now,
+            actor=world.users["sam"],
+            user_id=world.users[username].user_id,
+            limit_pct=pct,
+        )
+
+
+def _request(
+    candidates: list[str],
+    taken: set[str],
+    who: str,
+    what: str,
+    pct: int | None,
+    due: date | None,
+    note: str,
+) -> Callable[..., None]:
+    """`who` asks on the first active case they hold then (in placement order) with nothing
+    pending on it: a settlement of `pct` percent of the balance, or legal action. The full demo
+    always has such cases; a small build may not, and then asks nothing."""
+
+    def run(world: _World, session: Session, now: datetime) -> None:
+        for key in candidates:
+            if key in taken or world.assignee.get(key) != who:
+                continue
+            case = session.get(Case, world.case_ids[key])
+            # Nothing promised, nobody deciding yet, and a balance worth discounting (100 units).
+            if case is None or case.status != "active" or case.routed_reason:
+                continue
+            if case.balance < 10_000:
+                continue
+            taken.add(key)
+            actor = world.users[who]
+            if what == "legal":
+                supervision.request_legal_escalation(
+                    session=session,
+                    now=now,
+                    actor=actor,
+                    case_id=case.id,
+                    settings=world.settings,
+                    reason=note,
+                )
+                return
+            assert pct is not None and due is not None
+            # Whole units of the currency, the way people agree amounts on the phone.
+            amount = max(100, case.balance * pct // 100 // 100 * 100)
+            supervision.request_settlement(
+                session=session,
+                now=now,
+                actor=actor,
+                case_id=case.id,
+                amount=amount,
+                due_date=due,
+                settings=world.settings,
+                note=note,
+            )
+            return
+        # Nothing suitable: only small builds (tests of the generator) run out of active cases.
+
+    return run
 
 
 def _run_events(store: db.Store, world: _World, events: list[_Event]) -> None:
@@ -1291,6 +1393,22 @@ def canonical_dump(store: db.Store) -> dict[str, list[tuple[Any, ...]]]:
                     user.get(a.moved_by_id),
                     iso(a.at),
                     a.reason,
+                ),
+            ),
+            "settlements": rows(
+                select(Settlement),
+                lambda s: (
+                    ref[s.case_id],
+                    s.amount,
+                    s.balance,
+                    s.due_date.isoformat(),
+                    s.status,
+                    s.note,
+                    user.get(s.requested_by_id),
+                    iso(s.requested_at),
+                    user.get(s.decided_by_id),
+                    iso(s.decided_at),
+                    s.promise_id is not None,
                 ),
             ),
             "audit": rows(

@@ -107,6 +107,13 @@ class CaseCommands(ScreenCommands):
         PaletteCommand("Case: follow-up", "Schedule a callback", "follow_up"),
         PaletteCommand("Case: note", "Add a note to the case", "note"),
         PaletteCommand("Case: dispute", "Record a dispute (stops contact)", "dispute"),
+        PaletteCommand(
+            "Case: settlement",
+            "Settle for less than the balance (above your limit: approval)",
+            "settle",
+        ),
+        PaletteCommand("Case: ask for legal action", "A supervisor decides", "legal"),
+        PaletteCommand("Case: send to a supervisor", "Route the case, saying why", "route"),
         PaletteCommand("Case: next case", "Open the next callable case", "next_case"),
         PaletteCommand("Case: reload", "Read the case again", "reload"),
         PaletteCommand("Case: show the full note", "The highlighted timeline entry", "show_entry"),

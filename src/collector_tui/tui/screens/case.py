@@ -39,7 +39,17 @@ if TYPE_CHECKING:
     from collector_tui.services.accounts import Actor
     from collector_tui.services.casefile import CaseFile, TimelineEntry
 
-FORM_ACTIONS = ("log_contact", "promise", "plan", "follow_up", "note", "dispute")
+FORM_ACTIONS = (
+    "log_contact",
+    "promise",
+    "plan",
+    "follow_up",
+    "note",
+    "dispute",
+    "settle",
+    "legal",
+    "route",
+)
 
 
 class CaseScreen(CollectorScreen):
@@ -51,6 +61,31 @@ class CaseScreen(CollectorScreen):
         Binding("f", "follow_up", "Follow-up", id="case.follow_up", tooltip="Schedule a callback"),
         Binding("t", "note", "Note", id="case.note", tooltip="Add a note"),
         Binding("d", "dispute", "Dispute", id="case.dispute", tooltip="Record a dispute (hold)"),
+        # The footer has no room left at 80 columns: these are in the help and the palette.
+        Binding(
+            "s",
+            "settle",
+            "Settle",
+            id="case.settle",
+            tooltip="Agree a settlement for less than the balance (above your limit: approval)",
+            show=False,
+        ),
+        Binding(
+            "e",
+            "legal",
+            "Legal",
+            id="case.legal",
+            tooltip="Ask a supervisor for legal action (the case leaves your queue)",
+            show=False,
+        ),
+        Binding(
+            "o",
+            "route",
+            "To supervisor",
+            id="case.route",
+            tooltip="Send the case to a supervisor, saying why (it leaves your queue)",
+            show=False,
+        ),
         Binding(
             "n",
             "next_case",
@@ -179,11 +214,14 @@ class CaseScreen(CollectorScreen):
         actor = self.actor
         return self.collector.clock.now().astimezone(zone(actor.time_zone)).date()
 
-    def _open(self, form: FormScreen[Any], done: str) -> None:
+    def _open(self, form: FormScreen[Any], done: str | Callable[[Any], str]) -> None:
+        """Push `form`; once it saved, say `done` (or what `done` makes of the service's answer)
+        and read the case again, or move on to the next case."""
+
         def closed(value: Any) -> None:
             if value is None:
                 return
-            self.collector.tell(done, timeout=3)
+            self.collector.tell(done if isinstance(done, str) else done(form.outcome), timeout=3)
             if form.then_next:
                 self.action_next_case()
             else:
@@ -372,6 +410,108 @@ class CaseScreen(CollectorScreen):
             subtitle=f"{case.debtor.name} · {case.client_ref}",
         )
         self._open(form, "Dispute recorded: the case is on hold.")
+
+    # -- asking the supervisors -------------------------------------------------------------------
+
+    def _expected_version(self) -> int | None:
+        # Read when the save runs: a stale edit reloads the case, and the next try uses the new one.
+        current = self.case_file
+        return current.version if current else None
+
+    def _with_supervisors(self, case: CaseFile) -> bool:
+        """Tell the agent, and say True, when the case already waits for a supervisor."""
+        if not case.routed_reason:
+            return False
+        self.collector.tell(
+            f"This case is already with the supervisors: {case.routed_reason}.",
+            severity="warning",
+        )
+        return True
+
+    def action_settle(self) -> None:
+        from collector_tui.services import supervision
+        from collector_tui.tui.screens.case_requests import SettlementRequestForm
+
+        case = self.case_file
+        if case is None:
+            return
+        settings = self.collector.settings
+
+        def save(session: Session, now: datetime, actor: Actor, request: Any) -> Any:
+            return supervision.request_settlement(
+                session=session,
+                now=now,
+                actor=actor,
+                case_id=case.case_id,
+                amount=request.amount,
+                due_date=request.due_date,
+                settings=settings,
+                note=request.note,
+                expected_version=self._expected_version(),
+            )
+
+        def outcome(view: Any) -> str:
+            if view is not None and view.status == "approved":
+                return "Settlement agreed; promise recorded."
+            return "Settlement above your limit: sent to a supervisor for approval."
+
+        form = SettlementRequestForm(
+            currency=case.currency,
+            locale=settings.locale,
+            today=self._today(),
+            balance=case.balance,
+            saver=self._saver(save),
+            on_stale=self.load_case,
+            subtitle=f"{case.debtor.name} · {case.client_ref}",
+        )
+        self._open(form, outcome)
+
+    def action_legal(self) -> None:
+        from collector_tui.services import supervision
+        from collector_tui.tui.screens.case_requests import LegalRequestForm
+
+        self._ask_supervisors(
+            LegalRequestForm,
+            supervision.request_legal_escalation,
+            "Legal action requested: the case waits for a supervisor.",
+        )
+
+    def action_route(self) -> None:
+        from collector_tui.services import supervision
+        from collector_tui.tui.screens.case_requests import RouteForm
+
+        self._ask_supervisors(
+            RouteForm,
+            supervision.route_case,
+            "Sent to a supervisor: the case leaves your queue until they decide.",
+        )
+
+    def _ask_supervisors(
+        self, form_type: type[FormScreen[str]], request: Callable[..., Any], done: str
+    ) -> None:
+        """A form asking one reason, then `request` (a supervision service taking `reason`)."""
+        case = self.case_file
+        if case is None or self._with_supervisors(case):
+            return
+        settings = self.collector.settings
+
+        def save(session: Session, now: datetime, actor: Actor, reason: Any) -> Any:
+            return request(
+                session=session,
+                now=now,
+                actor=actor,
+                case_id=case.case_id,
+                settings=settings,
+                reason=reason,
+                expected_version=self._expected_version(),
+            )
+
+        form = form_type(
+            saver=self._saver(save),
+            on_stale=self.load_case,
+            subtitle=f"{case.debtor.name} · {case.client_ref}",
+        )
+        self._open(form, done)
 
     # -- moving on --------------------------------------------------------------------------------
 
