@@ -677,18 +677,22 @@ def _conflicts(group: list[PlacementRow]) -> list[RowError]:
 def _parse(path: Path, *, region: str | None, client: str | None, currency: str | None) -> _Parsed:
     default_client = (client or "").strip() or None
     if default_client is not None and len(default_client) > _MAX_LENGTHS["client"]:
-        raise ServiceError(f"client is longer than {_MAX_LENGTHS['client']} characters")
+        raise ServiceError(
+            f"client is longer than {_MAX_LENGTHS['client']} characters", field="client"
+        )
     default_country: str | None = None
     if region is not None and region.strip():
         default_country = _country_code(region)
         if default_country is None:
-            raise ServiceError(f"unknown region '{_shown(region)}': use an ISO 3166 code like CN")
+            raise ServiceError(
+                f"unknown region '{_shown(region)}': use an ISO 3166 code like CN", field="region"
+            )
     default_currency: str | None = None
     if currency is not None and currency.strip():
         try:
             default_currency = normalize_currency(currency)
         except MoneyError as error:
-            raise ServiceError(str(error)) from error
+            raise ServiceError(str(error), field="currency") from error
 
     text, encoding = _decode(path)
     if not text.strip():
@@ -1127,7 +1131,7 @@ def _check_assignee(session: Session, user_id: uuid.UUID | None) -> None:
         return
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("no such user to assign the imported cases to")
+        raise NotFound("no such user to assign the imported cases to", field="assign_to")
     if not user.active:
         raise InvalidInput(f"{user.username} is not an active user", field="assign_to")
 

@@ -35,30 +35,62 @@ def _section(title: str, bindings: list[BindingType]) -> Table:
     return table
 
 
+_ELSEWHERE = 1_000  # the rank of a section about another screen: deeper than any class tree
+
+
+def _rank(context: type | None, classes: tuple[type, ...]) -> int:
+    """How close a section is to the screen the agent came from: 0 for that very screen, 1 for
+    its parent class, ...; sections about other screens come after, in their own order."""
+    mro = context.__mro__ if context is not None else ()
+    return min((mro.index(cls) for cls in classes if cls in mro), default=_ELSEWHERE)
+
+
 def help_sections(context: type | None = None) -> list[tuple[str, list[BindingType]]]:
-    """Sections of keys; the one for the screen the agent came from (`context`) first."""
+    """Sections of keys; the one for the screen the agent came from (`context`) first.
+
+    Every screen with keys of its own has a section here (tests/tui/test_help_sections.py finds
+    them all): the screen's own BINDINGS, so the help never lies."""
     from collector_tui.tui.app import CollectorApp
-    from collector_tui.tui.screens.audit import AuditScreen
-    from collector_tui.tui.screens.case import CaseScreen
+    from collector_tui.tui.screens.audit import AuditEntryScreen, AuditScreen
+    from collector_tui.tui.screens.case import CaseScreen, EntryScreen
     from collector_tui.tui.screens.forms import FormScreen
     from collector_tui.tui.screens.imports import ImportScreen
     from collector_tui.tui.screens.queue import QueueScreen
-    from collector_tui.tui.screens.reports import ReportsScreen
+    from collector_tui.tui.screens.reports import ExportDialog, ReportsScreen
     from collector_tui.tui.screens.search import SearchScreen
-    from collector_tui.tui.screens.supervisor import SupervisorScreen
+    from collector_tui.tui.screens.supervision_forms import SupervisorForm
+    from collector_tui.tui.screens.supervisor import SupervisorQueueScreen, SupervisorScreen
+    from collector_tui.tui.screens.sync import SyncScreen
 
     palette = Binding("ctrl+p", "command_palette", "Palette", tooltip="Every action, by name")
-    sections = [
-        ("Queue", QueueScreen, list(QueueScreen.BINDINGS)),
-        ("Case", CaseScreen, list(CaseScreen.BINDINGS)),
-        ("Forms", FormScreen, list(FormScreen.BINDINGS)),
-        ("Search", SearchScreen, list(SearchScreen.BINDINGS)),
-        ("Supervisor", SupervisorScreen, list(SupervisorScreen.BINDINGS)),
-        ("Audit trail", AuditScreen, list(AuditScreen.BINDINGS)),
-        ("Reports", ReportsScreen, list(ReportsScreen.BINDINGS)),
-        ("Import", ImportScreen, list(ImportScreen.BINDINGS)),
+    # The case timeline's and the audit trail's "full entry" share their keys: one section.
+    entry = [
+        Binding("escape", "close", "Close", tooltip="Close the entry, back to the list"),
+        Binding("enter", "close", "Close", tooltip="Close the entry too"),
     ]
-    sections.sort(key=lambda section: not (context and issubclass(context, section[1])))
+    # A supervisor's dialog is a form without "save and next"; enter in its reason line saves.
+    dialogs: list[BindingType] = [
+        item
+        for item in FormScreen.BINDINGS
+        if not (isinstance(item, Binding) and item.action == "save_next")
+    ]
+    dialogs.append(Binding("enter", "save", "Save", tooltip="In the reason line: save", show=False))
+    sections: list[tuple[str, tuple[type, ...], list[BindingType]]] = [
+        ("Queue", (QueueScreen,), list(QueueScreen.BINDINGS)),
+        ("Case", (CaseScreen,), list(CaseScreen.BINDINGS)),
+        ("Forms", (FormScreen,), list(FormScreen.BINDINGS)),
+        ("Search", (SearchScreen,), list(SearchScreen.BINDINGS)),
+        ("Full entry", (EntryScreen, AuditEntryScreen), entry),
+        ("Supervisor", (SupervisorScreen,), list(SupervisorScreen.BINDINGS)),
+        ("Supervisor's own queue", (SupervisorQueueScreen,), list(SupervisorQueueScreen.BINDINGS)),
+        ("Supervisor's dialogs", (SupervisorForm,), dialogs),
+        ("Audit trail", (AuditScreen,), list(AuditScreen.BINDINGS)),
+        ("Reports", (ReportsScreen,), list(ReportsScreen.BINDINGS)),
+        ("Export", (ExportDialog,), list(ExportDialog.BINDINGS)),
+        ("Import", (ImportScreen,), list(ImportScreen.BINDINGS)),
+        ("Sync", (SyncScreen,), list(SyncScreen.BINDINGS)),
+    ]
+    sections.sort(key=lambda section: _rank(context, section[1]))
     return [
         *((title, bindings) for title, _, bindings in sections),
         ("Everywhere", [*CollectorApp.BINDINGS, palette]),

@@ -7,6 +7,11 @@ lists every bad row as `line N: reason`. Only a clean check (or, for cases, one 
 rows") unlocks the import, which runs in a thread worker and reports its progress into a progress
 bar until the final summary. Changing the file or the options asks for a new check.
 
+A placement file may leave out the client, the currency or the debtors' country: the form fills
+them in (as the CLI's --client, --currency and --region do) and can give every new case to one
+agent (--assign-to). The check runs with the same options as the import, so its summary is the
+import's; an option the service refuses gets the service's message under its own field.
+
 Both imports are all or nothing in one transaction (services.importer, services.payment_import),
 so a refused file or a failure halfway leaves the database as it was.
 """
@@ -14,6 +19,7 @@ so a refused file or a failure halfway leaves the database as it was.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +45,7 @@ from textual.widgets import (
     ProgressBar,
     RadioButton,
     RadioSet,
+    Select,
     Static,
 )
 
@@ -56,6 +63,21 @@ if TYPE_CHECKING:
 __all__ = ["IMPORT_KINDS", "ImportScreen", "ImportSummary", "run_import"]
 
 IMPORT_KINDS = ("cases", "payments")
+NOBODY = "nobody"  # the assign-to choice that leaves the new cases unassigned
+# A service's field name -> the widget of this screen it belongs next to (placement files only).
+OPTION_FIELDS = {
+    "client": "import-client",
+    "region": "import-region",
+    "currency": "import-currency",
+    "assign_to": "import-assign",
+}
+# Side by side fields share the line under their row: the message names its field.
+OPTION_LABELS = {
+    "client": "Client",
+    "region": "Region",
+    "currency": "Currency",
+    "assign_to": "Assign to",
+}
 CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
 REJECTS_SHOWN = 500  # rows of the rejects table; the summary gives the full count
 
@@ -127,9 +149,16 @@ def run_import(
     dry_run: bool,
     skip_bad: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    region: str | None = None,
+    client: str | None = None,
+    currency: str | None = None,
+    assign_to: uuid.UUID | None = None,
 ) -> ImportSummary:
     """Check or import `path` through the services and sum up the outcome; a file refused for
-    its rows becomes a summary (with `refused`), anything else refused raises ServiceError."""
+    its rows becomes a summary (with `refused`), anything else refused raises ServiceError.
+
+    `region`, `client`, `currency` and `assign_to` are the placement import's options (what the
+    file leaves out, who gets the new cases); a payments file takes none of them."""
     path = Path(path)
     if kind == "cases":
         from collector_tui.services.importer import ImportRejected, import_cases
@@ -146,6 +175,10 @@ def run_import(
                 skip_bad=skip_bad,
                 rejects_path=rejects,
                 progress=progress,
+                region=region,
+                client=client,
+                currency=currency,
+                assign_to=assign_to,
             )
         except ImportRejected as refused:
             bad = refused.report
@@ -171,6 +204,8 @@ def run_import(
             encoding=report.encoding,
         )
     if kind == "payments":
+        if region or client or currency or assign_to is not None:
+            raise ServiceError("a payments file takes no region, client, currency or assignee")
         from collector_tui.services.payment_import import PaymentImportRejected, import_payments
 
         try:
@@ -238,6 +273,16 @@ class _Request:
     kind: str
     skip_bad: bool
     stamp: tuple[int, int] = field(default=(0, 0))  # size and mtime of the file when checked
+    # What a placement file leaves out, as typed (None: not given); always None for payments.
+    region: str | None = None
+    client: str | None = None
+    currency: str | None = None
+    assign_to: uuid.UUID | None = None
+
+
+@dataclass
+class AgentsLoaded(Message):
+    agents: tuple[Actor, ...]
 
 
 @dataclass
@@ -291,6 +336,7 @@ class ImportScreen(CollectorScreen):
         self.summary: ImportSummary | None = None
         self.busy = False
         self.progress_reports: list[tuple[int, int]] = []  # as the service reported them
+        self.agents: dict[str, Actor] = {}  # who new cases can go to, by str(user_id)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -320,6 +366,45 @@ class ImportScreen(CollectorScreen):
                     id="import-skip-bad",
                     tooltip="Import the good cases and write the bad rows to NAME.rejects.csv",
                 )
+            # Placement files only (hidden for payments): what the file leaves out.
+            with Horizontal(classes="import-row import-cases-only", id="import-defaults"):
+                yield Label("Client", classes="import-label")
+                yield Input(
+                    placeholder="from the file",
+                    id="import-client",
+                    classes="import-option",
+                    validate_on=["changed"],
+                    tooltip="The client of every row, for a file without a client column",
+                )
+                yield Label("Region", classes="import-inline-label")
+                yield Input(
+                    placeholder="e.g. CN",
+                    id="import-region",
+                    classes="import-option",
+                    validate_on=["changed"],
+                    tooltip="Country (ISO 3166, e.g. CN, US, GB) of debtors and phone numbers "
+                    "that have none in the file",
+                )
+                yield Label("Currency", classes="import-inline-label")
+                yield Input(
+                    placeholder="e.g. CNY",
+                    id="import-currency",
+                    classes="import-option",
+                    validate_on=["changed"],
+                    tooltip="Currency (ISO 4217, e.g. CNY) for a file without a currency column",
+                )
+            for option in ("client", "region", "currency"):
+                yield _option_error(option)
+            with Horizontal(classes="import-row import-cases-only", id="import-assign-row"):
+                yield Label("Assign to", classes="import-label")
+                yield Select(
+                    [(Text("nobody / unassigned", style="italic"), NOBODY)],
+                    value=NOBODY,
+                    allow_blank=False,
+                    id="import-assign",
+                    tooltip="Give every new case to this agent (cases already there stay put)",
+                )
+            yield _option_error("assign")
             with Horizontal(classes="import-row", id="import-buttons"):
                 yield Button("Check (ctrl+r)", id="import-check", variant="primary")
                 yield Button("Import (ctrl+s)", id="import-run", variant="success", disabled=True)
@@ -341,11 +426,37 @@ class ImportScreen(CollectorScreen):
         rejects.add_column("Reason", key="reason")
         rejects.display = False
         if not self.actor.is_supervisor:
-            for widget in self.query("#import-form Input, #import-form Button, RadioSet, Checkbox"):
+            for widget in self.query(
+                "#import-form Input, #import-form Button, RadioSet, Checkbox, #import-form Select"
+            ):
                 widget.disabled = True
             self._say("Only a supervisor can import files.", style="bold red")
             return
         self.query_one("#import-path", Input).focus()
+        self.load_agents()
+
+    @work(thread=True, exclusive=True, group="import-agents", exit_on_error=False)
+    def load_agents(self) -> None:
+        from collector_tui.services.accounts import list_users
+
+        with self.collector.store.read() as session:
+            agents = tuple(list_users(session=session, role="agent"))
+        self.post_message(AgentsLoaded(agents))
+
+    def on_agents_loaded(self, message: AgentsLoaded) -> None:
+        self.agents = {str(agent.user_id): agent for agent in message.agents}
+        choice = self.query_one("#import-assign", Select)
+        kept = choice.value
+        options: list[tuple[Text, str]] = [(Text("nobody / unassigned", style="italic"), NOBODY)]
+        for agent in message.agents:
+            label = safe_text(agent.display_name)
+            if agent.display_name != agent.username:
+                label.append(f"  {printable(agent.username)}", style="dim")
+            options.append((label, str(agent.user_id)))
+        with self.prevent(Select.Changed):
+            choice.set_options(options)
+            if isinstance(kept, str) and kept in self.agents:
+                choice.value = kept
 
     # -- the form ---------------------------------------------------------------------------------
 
@@ -356,8 +467,39 @@ class ImportScreen(CollectorScreen):
     def _form(self) -> _Request:
         path = Path(self.query_one("#import-path", Input).value.strip()).expanduser()
         kind = self._kind()
-        skip_bad = kind == "cases" and self.query_one("#import-skip-bad", Checkbox).value
-        return _Request(path, kind, skip_bad, _stamp(path))
+        if kind != "cases":
+            return _Request(path, kind, False, _stamp(path))
+
+        def typed(widget_id: str) -> str | None:
+            return self.query_one(f"#{widget_id}", Input).value.strip() or None
+
+        chosen = self.query_one("#import-assign", Select).value
+        return _Request(
+            path,
+            kind,
+            self.query_one("#import-skip-bad", Checkbox).value,
+            _stamp(path),
+            region=typed("import-region"),
+            client=typed("import-client"),
+            currency=typed("import-currency"),
+            assign_to=uuid.UUID(chosen) if isinstance(chosen, str) and chosen != NOBODY else None,
+        )
+
+    def _option_error(self, name: str, message: str | None) -> None:
+        """Show (or clear) a service's message under the option it is about."""
+        widget_id = OPTION_FIELDS[name]
+        error = self.query_one(f"#{widget_id}-error", Static)
+        error.update(
+            Text.assemble((f"{OPTION_LABELS[name]}: ", "bold"), safe_text(message))
+            if message
+            else ""
+        )
+        error.set_class(bool(message), "-shown")
+        self.query_one(f"#{widget_id}").set_class(bool(message), "-invalid")
+
+    def _clear_option_errors(self) -> None:
+        for name in OPTION_FIELDS:
+            self._option_error(name, None)
 
     def _request(self) -> _Request | None:
         """The file and options on the form, or None (with the reason shown) when not usable."""
@@ -393,7 +535,21 @@ class ImportScreen(CollectorScreen):
     @on(Checkbox.Changed)
     def _options_changed(self) -> None:
         self._forget_check()
-        self.query_one("#import-skip-bad", Checkbox).disabled = self._kind() != "cases"
+        cases = self._kind() == "cases"
+        self.query_one("#import-skip-bad", Checkbox).disabled = not cases
+        # A payments file takes none of the placement options: hidden, so none can mislead.
+        self.query_one("#import-form").set_class(not cases, "-payments")
+
+    @on(Input.Changed, ".import-option")
+    @on(Select.Changed, "#import-assign")
+    def _option_changed(self, event: Input.Changed | Select.Changed) -> None:
+        self._forget_check()
+        name = next(key for key, value in OPTION_FIELDS.items() if value == event.control.id)
+        self._option_error(name, None)
+
+    @on(Input.Submitted, ".import-option")
+    def _option_submitted(self) -> None:
+        self.action_check()
 
     @on(Input.Submitted, "#import-path")
     def _path_submitted(self) -> None:
@@ -466,6 +622,7 @@ class ImportScreen(CollectorScreen):
 
     def _start(self, request: _Request, *, dry_run: bool) -> None:
         self.busy = True
+        self._clear_option_errors()
         for button in self.query("#import-buttons Button"):
             button.disabled = True
         bar = self.query_one("#import-progress", ProgressBar)
@@ -504,6 +661,10 @@ class ImportScreen(CollectorScreen):
             dry_run=dry_run,
             skip_bad=request.skip_bad,
             progress=None if dry_run else progress,
+            region=request.region,
+            client=request.client,
+            currency=request.currency,
+            assign_to=request.assign_to,
         )
         self.post_message(ImportFinished(summary, request))
 
@@ -533,17 +694,39 @@ class ImportScreen(CollectorScreen):
         else:
             self.checked = None
             run.disabled = True
-        self._show_summary(summary)
+        self._show_summary(summary, message.request)
         if summary.importable and summary.dry_run and summary.accepted > 0:
             run.focus()
 
-    def _show_summary(self, summary: ImportSummary) -> None:
+    def _options_line(self, request: _Request) -> str:
+        """The placement options the check or import ran with, so the summary says what it did."""
+        parts = [
+            f"{name} {value}"
+            for name, value in (
+                ("client", request.client),
+                ("region", request.region and request.region.upper()),
+                ("currency", request.currency and request.currency.upper()),
+            )
+            if value
+        ]
+        text = f"Filled in where the file has none: {', '.join(parts)}." if parts else ""
+        if request.assign_to is not None:
+            agent = self.agents.get(str(request.assign_to))
+            who = agent.display_name if agent is not None else str(request.assign_to)
+            text += f"{' ' if text else ''}New cases go to {who}."
+        return text
+
+    def _show_summary(self, summary: ImportSummary, request: _Request | None = None) -> None:
         text = Text()
         style = "bold red" if summary.refused else ("bold green" if not summary.dry_run else "bold")
         text.append(summary.headline(), style=style)
         if summary.details and summary.importable:
             text.append("\n")
             text.append_text(safe_text(summary.details, style="dim"))
+        options = self._options_line(request) if request is not None else ""
+        if options and summary.importable:
+            text.append("\n")
+            text.append_text(safe_text(options, style="dim"))
         if summary.importable and summary.dry_run and summary.accepted == 0:
             text.append("\nNothing new to import.", style="dim")
         self._say(text)
@@ -554,9 +737,34 @@ class ImportScreen(CollectorScreen):
             rejects.add_row(Text(f"line {error.line}", justify="right"), safe_text(error.reason))
 
     def worker_failed(self, worker: Any, error: BaseException | None) -> None:
-        super().worker_failed(worker, error)
+        if worker.group == "import-agents":
+            # Without the list the import still works, unassigned: say so and carry on.
+            self.collector.tell(
+                f"Could not list the agents: {error_text(error)}", severity="warning"
+            )
+            return
         self.busy = False
         for button in self.query("#import-buttons Button"):
             button.disabled = False
         self._forget_check()
-        self._say(f"Nothing was written: {error_text(error)}", style="bold red")
+        cases = self._kind() == "cases"
+        field_name = error.field if isinstance(error, ServiceError) else None
+        if cases and field_name is not None and field_name in OPTION_FIELDS:
+            # The service refused one of the options: its words go under that field, and the
+            # summary only points there (no toast repeating it).
+            self._option_error(field_name, error_text(error))
+            self.query_one(f"#{OPTION_FIELDS[field_name]}").focus()
+            self._say("Nothing was written: see the message under the field.", style="bold red")
+            return
+        super().worker_failed(worker, error)
+        message = f"Nothing was written: {error_text(error)}"
+        if cases and isinstance(error, ServiceError) and error.message.startswith("missing column"):
+            message += ". Client, Region and Currency above fill in what a file leaves out."
+        self._say(message, style="bold red")
+
+
+def _option_error(option: str) -> Static:
+    """The line under an import option where the service's refusal of it is shown."""
+    return Static(
+        "", id=f"import-{option}-error", classes="form-error import-option-error import-cases-only"
+    )
