@@ -12,13 +12,14 @@ import csv
 import json
 import os
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.text import Text
+from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
@@ -26,7 +27,7 @@ from collector_tui import cli, db
 from collector_tui.clock import FixedClock
 from collector_tui.config import Settings
 from collector_tui.demo import DEMO_NOW, DEMO_NOW_TEXT, DEMO_PASSWORD, fresh_demo_copy
-from collector_tui.services import promises
+from collector_tui.services import promises, reports
 from collector_tui.tui.app import CollectorApp, make_app
 from collector_tui.tui.screens.reports import ReportsScreen
 from collector_tui.tui.widgets.charts import Chart
@@ -201,6 +202,88 @@ def test_dashboard_tables_equal_the_report_commands(
         assert all(row["agent"] == "alice" for row in agents)
 
 
+def collection_rows(table: DataTable[Text]) -> list[tuple[str, Decimal, Decimal, int]]:
+    return [
+        (r["period_start"], amount(r["collected"]), amount(r["promised_due"]), int(r["payments"]))
+        for r in rows_of(table)
+    ]
+
+
+def expected_collections(report: list[dict[str, Any]], currency: str) -> list[Any]:
+    return [
+        (r["period_start"], amount(r["collected"]), amount(r["promised_due"]), r["payments"])
+        for r in report
+        if r["currency"] == currency
+    ]
+
+
+def dso_words(report: list[dict[str, Any]], currency: str) -> str:
+    """What the summary says of `report dso --json` for one currency."""
+    row = next((r for r in report if r["currency"] == currency), None)
+    if row is None:
+        return f"no DSO: no open invoices in {currency}"
+    noun = "invoice" if row["invoices"] == 1 else "invoices"
+    open_amount = amount(row["open_receivables"])
+    return f"DSO {row['days']} days over {row['invoices']} open {noun} ({open_amount:,})"
+
+
+@pytest.mark.parametrize("user", ["sam", "alice"])
+def test_dso_and_collections_equal_the_report_commands(
+    demo_file: Path, cli_json: Any, user: str
+) -> None:
+    """Whatever the demo holds: the summary's DSO is `report dso`, the collections table is
+    `report collections` (per day over 30 days, per week over 90), currency by currency as the
+    `c` key switches them."""
+    dso = cli_json(user, "report", "dso")
+    per_day = cli_json(user, "report", "collections")
+    last = DEMO_NOW.astimezone(UTC).date()
+    first = last - timedelta(days=89)
+    per_week = cli_json(
+        user,
+        "report",
+        "collections",
+        *("--period", "week", "--from", first.isoformat(), "--to", last.isoformat()),
+    )
+    app, store = demo_app(demo_file, user)
+    shown: dict[str, tuple[str, list[Any]]] = {}
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await login(pilot, DEMO_PASSWORD)
+        screen = await open_dashboard(pilot)
+        assert screen.dashboard is not None
+        currencies = screen.dashboard.currencies
+        summary = screen.query_one("#reports-summary", Static)
+        table = screen.query_one("#collections-table", DataTable)
+        for index, currency in enumerate(currencies):
+            if index:
+                await pilot.press("c")
+                await pilot.pause()
+            assert screen.currency == currency
+            text = rendered(summary)
+            assert dso_words(dso, currency) in text, currency
+            rows = collection_rows(table)
+            assert rows == expected_collections(per_day, currency), currency
+            shown[currency] = (dso_words(dso, currency).split(" in ")[0], rows)
+
+        # Ninety days: one row per ISO week, as `--period week` over the same dates.
+        await pilot.press("p")
+        await settle(pilot)
+        dashboard = screen.dashboard
+        assert dashboard is not None and dashboard.per == "week"
+        assert (dashboard.first, dashboard.last) == (first, last)
+        for currency in dashboard.currencies:
+            screen.set_currency(currency)
+            await pilot.pause()
+            assert collection_rows(table) == expected_collections(per_week, currency), currency
+            assert dso_words(dso, currency) in rendered(summary)  # DSO is as of today
+
+    drive(app, scenario, size=(120, 40))
+    store.dispose()
+    # The currencies' figures differ, so a switch that kept the last currency's would have failed.
+    assert len(shown) > 1
+    assert len({repr(figures) for figures in shown.values()}) == len(shown)
+
+
 # --- the seeded workspace: scope, selectors, snapshots -------------------------------------------
 
 
@@ -288,6 +371,55 @@ def test_currency_and_period_selectors(demo: Seeded) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, ReportsScreen)
+
+    drive(app, scenario)
+
+
+def test_a_currency_without_invoices_says_it_has_no_dso(demo: Seeded) -> None:
+    """The seed's CNY book has invoices (REF-1003), its USD book none: a DSO for CNY, words for
+    USD, and the collections table follows the currency."""
+    with_payments(demo)
+    with demo.store.read() as session:
+        dso = reports.dso(session=session, now=NOW, actor=demo.users["sam"])
+        per_day = reports.collections(session=session, now=NOW, actor=demo.users["sam"])
+    assert [r.currency for r in dso] == ["CNY"]
+
+    def expected(currency: str) -> list[tuple[str, Decimal, Decimal, int]]:
+        return [
+            (
+                r.period_start.isoformat(),
+                Decimal(r.collected).scaleb(-2),  # CNY and USD have two decimals
+                Decimal(r.promised_due).scaleb(-2),
+                r.payments,
+            )
+            for r in per_day
+            if r.currency == currency
+        ]
+
+    app = build_app(demo, "sam")
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await login(pilot)
+        screen = await open_dashboard(pilot)
+        summary = screen.query_one("#reports-summary", Static)
+        table = screen.query_one("#collections-table", DataTable)
+        assert screen.currency == "CNY"
+        open_cny = Decimal(dso[0].open_receivables).scaleb(-2)
+        assert f"DSO {dso[0].days} days over 2 open invoices ({open_cny:,})" in rendered(summary)
+        assert collection_rows(table) == expected("CNY")
+        # The chart's colour key is below the axes, not plotext's legend over the lines.
+        chart = screen.query_one("#chart-collections", Chart)
+        legend = Content.from_markup(chart.border_subtitle or "").plain
+        assert legend.split() == ["━━", "collected", "━━", "promised", "due"]
+        assert "collected" not in str(chart.render())  # the title says "Collected vs ..."
+        await pilot.press("c")
+        await pilot.pause()
+        assert screen.currency == "USD"
+        assert "no DSO: no open invoices in USD" in rendered(summary)
+        assert "days over" not in rendered(summary)  # no figure, not even 0
+        assert collection_rows(table) == expected("USD") != expected("CNY")
+        title = rendered(screen.query_one("#collections-title", Static))
+        assert title.startswith("Collections per day in USD")
 
     drive(app, scenario)
 

@@ -1,9 +1,10 @@
 """The reports dashboard: what a collection manager reads every morning (DESIGN.md §1, §7).
 
 One currency at a time (money is never added across currencies) and one period (the last 7, 30 or
-90 days up to today, UTC dates as in `report`): aging bars (balance and open items), money
-collected against promises falling due, how the promises made turned out, then the same figures
-as tables (aging, promises per agent, agent activity).
+90 days up to today, UTC dates as in `report`): a summary (the open book and its DSO as of today,
+then the period's collections and promises), aging bars (balance and open items), money collected
+against promises falling due, how the promises made turned out, then the same figures as tables
+(collections per day or week, aging, promises per agent, agent activity).
 
 The figures are the command line's: one worker calls `cli_report.report_table`, the very function
 behind `collector-tui report ... --json`, once per report; the tables show its cells and the
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AGENT_COLUMNS",
     "AGING_COLUMNS",
+    "COLLECTION_COLUMNS",
     "PERIOD_CHOICES",
     "PROMISE_COLUMNS",
     "Dashboard",
@@ -104,6 +106,13 @@ NARROW_PROMISE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("Kept%", "kept_rate_count"),
     ("Amt%", "kept_rate_amount"),
 )
+# Per day, or per ISO week (the Monday) from 90 days: the rows of `report collections`.
+COLLECTION_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("Period", "period_start"),
+    ("Collected", "collected"),
+    ("Promised due", "promised_due"),
+    ("Payments", "payments"),
+)
 # The agents table's money column is `collected_<CURRENCY>`, the report's own name for it.
 AGENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("Agent", "agent"),
@@ -112,7 +121,7 @@ AGENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("Promises", "promises"),
     ("Collected", "collected"),
 )
-TEXT_COLUMNS = frozenset({"agent", "bucket"})
+TEXT_COLUMNS = frozenset({"agent", "bucket", "period_start"})
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,7 @@ class Dashboard:
     promises: ReportTable
     collections: ReportTable
     agents: ReportTable
+    dso: ReportTable  # as of today, whatever the period: the open invoices' weighted age
 
     @property
     def currencies(self) -> tuple[str, ...]:
@@ -145,7 +155,8 @@ class Dashboard:
 
 
 def load_dashboard(*, session: Any, now: datetime, actor: Actor, days: int) -> Dashboard:
-    """The four reports of the dashboard over the last `days` days up to today (UTC)."""
+    """The dashboard's reports: aging and DSO as of today, the others over the last `days` days
+    up to today (UTC)."""
     from collector_tui.cli_report import report_table
     from collector_tui.services.reports import utc_today
 
@@ -166,6 +177,7 @@ def load_dashboard(*, session: Any, now: datetime, actor: Actor, days: int) -> D
             "collections", session=session, now=now, actor=actor, period=per, **period
         ),
         agents=report_table("agents", session=session, now=now, actor=actor, **period),
+        dso=report_table("dso", session=session, now=now, actor=actor),
     )
 
 
@@ -254,6 +266,9 @@ class ReportsScreen(CollectorScreen):
                 yield CollectionsChart(id="chart-collections", classes="report-chart")
                 yield PromiseOutcomeChart(id="chart-promises", classes="report-chart")
             with Vertical(classes="report-section"):
+                yield Static("Collections", id="collections-title", classes="report-title")
+                yield DataTable(id="collections-table", cursor_type="row", zebra_stripes=True)
+            with Vertical(classes="report-section"):
                 yield Static("Aging", id="aging-title", classes="report-title")
                 yield DataTable(id="aging-table", cursor_type="row", zebra_stripes=True)
             with Vertical(classes="report-section"):
@@ -269,6 +284,7 @@ class ReportsScreen(CollectorScreen):
         self.title = "Reports"
         self.sub_title = printable(self.actor.display_name)
         for table_id, columns in (
+            ("#collections-table", COLLECTION_COLUMNS),
             ("#aging-table", AGING_COLUMNS),
             ("#agents-table", AGENT_COLUMNS),
         ):
@@ -376,10 +392,13 @@ class ReportsScreen(CollectorScreen):
             if judged
             else "no outcome yet"
         )
+        # First the book as it stands today (aging, DSO), then what happened in the period.
         text = Text()
         text.append(code, style="bold")
         text.append(f" open {open_items} items {grouped(balance, currency)}")
         text.append(" · ", style="dim")
+        text.append_text(_dso_text(dashboard, currency))
+        text.append("\n")
         text.append(f"collected {grouped(collected, currency)}", style="green")
         text.append(f" of {grouped(promised, currency)} promised due")
         text.append(" · ", style="dim")
@@ -424,6 +443,16 @@ class ReportsScreen(CollectorScreen):
         from collector_tui.cli_report import grouped
 
         code = printable(currency)
+        collections = _cells(dashboard.collections, currency)
+        grain = "week (from Monday)" if dashboard.per == "week" else "day"
+        self.query_one("#collections-title", Static).update(
+            Text(
+                f"Collections per {grain} in {code}: collected against promised due"
+                if collections
+                else f"Collections in {code}: nothing collected or promised due in the period"
+            )
+        )
+        _fill(self.query_one("#collections-table", DataTable), collections)
         self.query_one("#aging-title", Static).update(
             Text(f"Aging on {dashboard.last.isoformat()} ({code}): open invoices and cases")
         )
@@ -522,11 +551,37 @@ class ReportsScreen(CollectorScreen):
         )
 
 
+def _dso_text(dashboard: Dashboard, currency: str) -> Text:
+    """`report dso` for one currency, or why there is none: DSO weighs open invoices by their
+    age, so a book without open invoices has no DSO (which is not a DSO of 0 days)."""
+    from collector_tui.cli_report import grouped
+
+    row = next((r for r in dashboard.dso.records if r.currency == currency), None)
+    if row is None:
+        return Text(f"no DSO: no open invoices in {printable(currency)}", style="dim")
+    noun = "invoice" if row.invoices == 1 else "invoices"
+    text = Text()
+    text.append(f"DSO {row.days} days", style="bold")
+    text.append(f" over {row.invoices} open {noun} ({grouped(row.open_receivables, currency)})")
+    return text
+
+
 def _fill(table: DataTable[Text], rows: Sequence[dict[str, str]]) -> None:
-    keys = [key.value for key in table.columns if key.value is not None]
-    table.clear()
-    for row in rows:
-        table.add_row(*(_cell(key, row.get(key, "")) for key in keys))
+    """Replace the table's rows, keeping its columns (labels and keys) and sizing them to fit."""
+    columns = [(column.label, column.key.value) for column in table.ordered_columns]
+    cells = [[_cell(key or "", row.get(key or "", "")) for _, key in columns] for row in rows]
+    # The columns get explicit widths: DataTable widens auto-width columns only when idle, and a
+    # header painted before that keeps the old widths (out of line with the rows below it) until
+    # something else redraws the table.
+    widths = [
+        max([label.cell_len, *(row[index].cell_len for row in cells)])
+        for index, (label, _) in enumerate(columns)
+    ]
+    table.clear(columns=True)
+    for (label, key), width in zip(columns, widths, strict=True):
+        table.add_column(label, key=key, width=width)
+    for row in cells:
+        table.add_row(*row)
 
 
 # -- export dialog ---------------------------------------------------------------------------------

@@ -6,6 +6,11 @@ scaled to a readable unit ("k", "M"); the float conversion is for drawing only, 
 are in the tables beside the charts. A chart with nothing to draw says so in words instead of
 drawing empty axes. Every label that comes from stored data goes through `printable`, since
 plotext's output is parsed as ANSI text.
+
+plotext 5 (the one textual-plotext uses) always draws its legend over the top-left corner of the
+data, where it hides the start of the lines; it has no option to move it. A chart with several
+series therefore draws no plotext legend and puts its colour key in the widget's bottom border
+(`border_subtitle`; app.tcss gives the chart that border), below the axes.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
 
+from plotext import colorize
 from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
@@ -81,7 +87,19 @@ class Chart(PlotextPlot):
 
     def show_message(self, message: str) -> None:
         self._empty = message
+        self.border_subtitle = None
         self.refresh()
+
+    def _show_legend(self, entries: Sequence[tuple[str, str]]) -> None:
+        """A colour key of (label, plotext colour) pairs below the axes, instead of plotext's."""
+        legend = Text()
+        for label, color in entries:
+            if legend:
+                legend.append("   ")
+            # plotext's own ANSI for the colour, so the key matches the lines whatever the theme.
+            legend.append_text(Text.from_ansi(colorize("━━", color)))
+            legend.append(f" {printable(label)}")
+        self.border_subtitle = legend
 
     def _start(self, title: str) -> None:
         plt = self.plt
@@ -156,20 +174,10 @@ class CollectionsChart(Chart):
         plt.date_form("Y-m-d", "d/m")
         days = [start.isoformat() for start, _, _ in periods]
         marker = "braille"  # the finest plotext has: two lines that cross stay readable
-        plt.plot(
-            days,
-            [float(v / divisor) for v in collected],
-            label="collected",
-            color=COLLECTED_COLOR,
-            marker=marker,
-        )
-        plt.plot(
-            days,
-            [float(v / divisor) for v in promised],
-            label="promised due",
-            color=PROMISED_COLOR,
-            marker=marker,
-        )
+        # No `label=`: the key goes below the axes (see the module's docstring).
+        for values, color in ((collected, COLLECTED_COLOR), (promised, PROMISED_COLOR)):
+            plt.plot(days, [float(v / divisor) for v in values], color=color, marker=marker)
+        self._show_legend((("collected", COLLECTED_COLOR), ("promised due", PROMISED_COLOR)))
         ticks = nice_ticks(float(max(collected + promised) / divisor), most=4)
         plt.yticks(ticks, _tick_labels(ticks))
         plt.ylim(0, ticks[-1])
