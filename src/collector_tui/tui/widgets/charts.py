@@ -41,6 +41,9 @@ PROMISED_COLOR = "orange"
 OUTCOME_COLORS = {"kept": "green", "partial": "orange", "broken": "red", "pending": "blue"}
 BAR_COLOR = "cyan"
 COUNT_COLOR = "magenta"
+# A thick horizontal bar spreads over the rows around its label, unevenly (plotext 5 rounds each
+# bar's edges to rows on its own); a bar this thin is one row, on its label's row, at any height.
+BAR_WIDTH = 0.01
 
 
 def scale_for(largest: Decimal) -> tuple[Decimal, str]:
@@ -144,7 +147,7 @@ class AgingChart(Chart):
         self._start(title)
         plt = self.plt
         # plotext draws the first label at the bottom: reverse so `current` is on top.
-        plt.bar(labels[::-1], values[::-1], orientation="horizontal", width=0.6, color=color)
+        plt.bar(labels[::-1], values[::-1], orientation="horizontal", width=BAR_WIDTH, color=color)
         ticks = nice_ticks(max(values))
         plt.xticks(ticks, _tick_labels(ticks))
         plt.xlim(0, ticks[-1])
@@ -205,7 +208,7 @@ class PromiseOutcomeChart(Chart):
                 [count - position],
                 [value],
                 color=OUTCOME_COLORS[name],
-                width=0.6,
+                width=BAR_WIDTH,
                 orientation="horizontal",
             )
         plt.yticks(list(range(count, 0, -1)), list(self.OUTCOMES))
