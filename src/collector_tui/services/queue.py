@@ -18,10 +18,11 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Text, or_, type_coerce, union_all
+from sqlalchemy import CompoundSelect, Text, or_, type_coerce, union_all
 from sqlmodel import Session, col, func, select
 
 from collector_tui.config import Settings
@@ -379,6 +380,9 @@ def _build(
     held_due = 0
     budget = max(SCAN_FACTOR * (limit + held_limit), MIN_SCAN)
     page_size = min(MAX_PAGE, max(32, 2 * limit, held_limit))
+    # "Next case" wants one: a short first page spares the compliance rules most candidates, and
+    # the pages grow when the top of the queue is held.
+    size = min(page_size, max(8, 2 * limit, held_limit))
     statement = _select_rows().where(*mine, _due(now)).order_by(col(Case.priority), col(Case.id))
     offset = 0
     last: _Row | None = None
@@ -386,7 +390,8 @@ def _build(
         # Each page starts after the last row of the one before (priority, id): the rows an
         # OFFSET would give, without making the database walk past every earlier page again.
         page = statement if last is None else statement.where(*_after(last))
-        rows = _rows(session, page.limit(min(page_size, budget - offset)))
+        wanted = min(size, budget - offset)
+        rows = _rows(session, page.limit(wanted))
         offset += len(rows)
         if rows:
             last = rows[-1]
@@ -411,8 +416,9 @@ def _build(
                         today=today,
                     )
                 )
-        if len(rows) < page_size:
+        if len(rows) < wanted:
             break
+        size = min(page_size, size * 4)
 
     details = _details(session, [row for row, _ in offered])
     for row, verdict in offered:
@@ -482,17 +488,30 @@ def _past_grace(session: Session, today: date) -> set[uuid.UUID]:
     """Cases with a pending promise past its grace (due + grace < today): the promises the sweep
     judges. One index seek per grace value (ix_promise_sweep), so only those promises are read,
     never the many still inside their grace."""
-    from collector_tui.services.promises import MAX_GRACE_DAYS
-
     if session.new or session.dirty or session.deleted:
         session.flush()  # Core below: the ORM's autoflush would not run
+    return {
+        case_id
+        for case_id, due_date, grace_days in session.connection()
+        .execute(_past_grace_statement(today))
+        .all()
+        if due_date + timedelta(days=grace_days) < today
+    }
+
+
+@lru_cache(maxsize=4)
+def _past_grace_statement(today: date) -> CompoundSelect:
+    # Kept for the day: building this union of ~30 selects took longer than running it, and
+    # every queue and every "next case" asks for it.
+    from collector_tui.services.promises import MAX_GRACE_DAYS
+
     pending = col(Promise.status) == PromiseStatus.pending.value
     columns = (Promise.case_id, Promise.due_date, Promise.grace_days)
     conditions = [
         (col(Promise.grace_days) == grace, col(Promise.due_date) < today - timedelta(days=grace))
         for grace in range(MAX_GRACE_DAYS + 1)
     ]
-    # Grace outside what a form accepts (a configured default, an older row): checked below.
+    # Grace outside what a form accepts (a configured default, an older row): checked by the caller.
     conditions.append((col(Promise.grace_days) > MAX_GRACE_DAYS, col(Promise.due_date) < today))
     conditions.append((col(Promise.grace_days) < 0, col(Promise.due_date) < today))
     # SQLite's planner, seeing one grace value in its statistics, would take the range on
@@ -503,11 +522,7 @@ def _past_grace(session: Session, today: date) -> set[uuid.UUID]:
         .with_hint(Promise, "INDEXED BY ix_promise_sweep", dialect_name="sqlite")
         for condition in conditions
     ]
-    return {
-        case_id
-        for case_id, due_date, grace_days in session.connection().execute(union_all(*parts)).all()
-        if due_date + timedelta(days=grace_days) < today
-    }
+    return union_all(*parts)
 
 
 def _sweep(session: Session, now: datetime, settings: Settings, agent_id: uuid.UUID) -> None:
