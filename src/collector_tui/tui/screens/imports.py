@@ -355,7 +355,7 @@ class ImportScreen(CollectorScreen):
                 )
             yield Static("", id="import-path-error", classes="form-error")
             with Horizontal(classes="import-row"):
-                yield Label("Holds", classes="import-label")
+                yield Label("File of", classes="import-label")
                 with RadioSet(id="import-kind"):
                     yield RadioButton(
                         "Cases", value=True, id="kind-cases", tooltip="A placement file"
