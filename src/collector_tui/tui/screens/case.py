@@ -214,6 +214,26 @@ class CaseScreen(CollectorScreen):
         actor = self.actor
         return self.collector.clock.now().astimezone(zone(actor.time_zone)).date()
 
+    def _form_kwargs(
+        self, case: CaseFile, save: Callable[[Session, datetime, Actor, Any], Any]
+    ) -> dict[str, Any]:
+        """What every form of this screen is given: its saver, what to do on a stale edit (read
+        the case again), and whose case it is."""
+        return {
+            "saver": self._saver(save),
+            "on_stale": self.load_case,
+            "subtitle": f"{case.debtor.name} · {case.client_ref}",
+        }
+
+    def _money_kwargs(self, case: CaseFile) -> dict[str, Any]:
+        """What a form taking an amount of this case needs to read and check it."""
+        return {
+            "currency": case.currency,
+            "locale": self.collector.settings.locale,
+            "today": self._today(),
+            "balance": case.balance,
+        }
+
     def _open(self, form: FormScreen[Any], done: str | Callable[[Any], str]) -> None:
         """Push `form`; once it saved, say `done` (or what `done` makes of the service's answer)
         and read the case again, or move on to the next case."""
@@ -257,17 +277,12 @@ class CaseScreen(CollectorScreen):
         form = ContactForm(
             phones=case.phones,
             dispositions=list(activities.DISPOSITIONS.values()),
-            currency=case.currency,
-            locale=app.settings.locale,
-            today=self._today(),
-            balance=case.balance,
             tz=actor.time_zone,
             now=app.clock.now(),
             max_note_length=app.settings.max_note_length,
-            saver=self._saver(save),
             draft=DraftSlot(case_id, "contact"),
-            on_stale=self.load_case,
-            subtitle=f"{case.debtor.name} · {case.client_ref}",
+            **self._money_kwargs(case),
+            **self._form_kwargs(case, save),
         )
         self._open(form, "Contact logged.")
 
@@ -290,13 +305,8 @@ class CaseScreen(CollectorScreen):
             )
 
         form = PromiseForm(
-            currency=case.currency,
-            locale=settings.locale,
-            today=self._today(),
-            balance=case.balance,
-            saver=self._saver(save),
-            on_stale=self.load_case,
-            subtitle=f"{case.debtor.name} · {case.client_ref}",
+            **self._money_kwargs(case),
+            **self._form_kwargs(case, save),
         )
         self._open(form, "Promise recorded.")
 
@@ -319,13 +329,8 @@ class CaseScreen(CollectorScreen):
             )
 
         form = PlanForm(
-            currency=case.currency,
-            locale=settings.locale,
-            today=self._today(),
-            balance=case.balance,
-            saver=self._saver(save),
-            on_stale=self.load_case,
-            subtitle=f"{case.debtor.name} · {case.client_ref}",
+            **self._money_kwargs(case),
+            **self._form_kwargs(case, save),
         )
         self._open(form, "Payment plan recorded.")
 
@@ -350,9 +355,7 @@ class CaseScreen(CollectorScreen):
         form = FollowUpForm(
             tz=self.actor.time_zone,
             now=app.clock.now(),
-            saver=self._saver(save),
-            on_stale=self.load_case,
-            subtitle=f"{case.debtor.name} · {case.client_ref}",
+            **self._form_kwargs(case, save),
         )
         self._open(form, "Follow-up scheduled.")
 
@@ -378,10 +381,8 @@ class CaseScreen(CollectorScreen):
 
         form = NoteForm(
             max_length=app.settings.max_note_length,
-            saver=self._saver(save),
             draft=DraftSlot(case.case_id, "note"),
-            on_stale=self.load_case,
-            subtitle=f"{case.debtor.name} · {case.client_ref}",
+            **self._form_kwargs(case, save),
         )
         self._open(form, "Note saved.")
 
@@ -405,9 +406,7 @@ class CaseScreen(CollectorScreen):
             )
 
         form = DisputeForm(
-            saver=self._saver(save),
-            on_stale=self.load_case,
-            subtitle=f"{case.debtor.name} · {case.client_ref}",
+            **self._form_kwargs(case, save),
         )
         self._open(form, "Dispute recorded: the case is on hold.")
 
@@ -456,13 +455,8 @@ class CaseScreen(CollectorScreen):
             return "Settlement above your limit: sent to a supervisor for approval."
 
         form = SettlementRequestForm(
-            currency=case.currency,
-            locale=settings.locale,
-            today=self._today(),
-            balance=case.balance,
-            saver=self._saver(save),
-            on_stale=self.load_case,
-            subtitle=f"{case.debtor.name} · {case.client_ref}",
+            **self._money_kwargs(case),
+            **self._form_kwargs(case, save),
         )
         self._open(form, outcome)
 
@@ -507,9 +501,7 @@ class CaseScreen(CollectorScreen):
             )
 
         form = form_type(
-            saver=self._saver(save),
-            on_stale=self.load_case,
-            subtitle=f"{case.debtor.name} · {case.client_ref}",
+            **self._form_kwargs(case, save),
         )
         self._open(form, done)
 
