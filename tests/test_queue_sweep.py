@@ -108,3 +108,21 @@ def test_past_grace_matches_the_sweeps_own_reading(
     assert found == reference
     past = ("G0-PAST", "G2-PAST", "GMAX-PAST", "G40-PAST", "BOB-PAST")
     assert found == {cases[ids[ref]] for ref in past}
+
+
+def test_each_day_reads_its_own_past_grace(
+    store: db.Store, now: datetime, settings: Settings, users: dict[str, Actor], place: Any
+) -> None:
+    # The statement is kept per day: a promise still in its grace today must be judged by the
+    # queue of the day after, in the same process, not by today's kept statement.
+    ids = _book(store, settings, users, place)
+    alice = users["alice"].user_id
+    with store.write() as session:
+        queue.build_queue(session=session, now=now, agent_id=alice, settings=settings)
+    assert _statuses(store, ids)["G2-GRACE"] == "pending"
+    with store.write() as session:
+        queue.build_queue(
+            session=session, now=now + timedelta(days=1), agent_id=alice, settings=settings
+        )
+    assert _statuses(store, ids)["G2-GRACE"] == "broken"
+    assert _statuses(store, ids)["G0-DUE"] == "broken"
