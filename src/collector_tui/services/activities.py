@@ -470,25 +470,7 @@ def add_note(
     note = check_note(text, settings, required=True)
     before = case_state(case)
     with changing(session):
-        activity = Activity(
-            case_id=case.id,
-            user_id=actor.user_id,
-            occurred_at=now,
-            channel=Channel.note.value,
-            note=note,
-            created_at=now,
-        )
-        session.add(activity)
-        session.flush()
-        audit.record(
-            session=session,
-            now=now,
-            user_id=actor.user_id,
-            entity="activity",
-            entity_id=activity.id,
-            action="create",
-            after={"case_id": case.id, "channel": "note", "note_length": len(note or "")},
-        )
+        note_id = record_note(session=session, now=now, actor=actor, case=case, text=note or "")
         finish_case_change(
             session=session,
             now=now,
@@ -497,4 +479,31 @@ def add_note(
             before=before,
             user_id=actor.user_id,
         )
+    return note_id
+
+
+def record_note(
+    *, session: Session, now: datetime, actor: Actor, case: Case, text: str
+) -> uuid.UUID:
+    """The note row and its audit event, in the caller's unit of work, for a case already loaded
+    and checked (add_note; the supervisors' decisions, which say on the timeline why)."""
+    activity = Activity(
+        case_id=case.id,
+        user_id=actor.user_id,
+        occurred_at=now,
+        channel=Channel.note.value,
+        note=text,
+        created_at=now,
+    )
+    session.add(activity)
+    session.flush()
+    audit.record(
+        session=session,
+        now=now,
+        user_id=actor.user_id,
+        entity="activity",
+        entity_id=activity.id,
+        action="create",
+        after={"case_id": case.id, "channel": "note", "note_length": len(text)},
+    )
     return activity.id

@@ -40,7 +40,6 @@ from collector_tui.models import (
     AuditEvent,
     Case,
     CaseStatus,
-    Channel,
     Debtor,
     FollowUp,
     Hold,
@@ -55,6 +54,7 @@ from collector_tui.models import (
 )
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor
+from collector_tui.services.activities import record_note
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, StaleEdit
 from collector_tui.services.holds import ROUTING_HOLDS, add_hold_to_case
 from collector_tui.services.promises import (
@@ -152,26 +152,7 @@ def _check_open(case: Case, doing: str) -> None:
 
 def _add_note(session: Session, now: datetime, actor: Actor, case: Case, text: str) -> uuid.UUID:
     """A note on the case's timeline, so whoever opens the case reads what was decided and why."""
-    activity = Activity(
-        case_id=case.id,
-        user_id=actor.user_id,
-        occurred_at=now,
-        channel=Channel.note.value,
-        note=text,
-        created_at=now,
-    )
-    session.add(activity)
-    session.flush()
-    audit.record(
-        session=session,
-        now=now,
-        user_id=actor.user_id,
-        entity="activity",
-        entity_id=activity.id,
-        action="create",
-        after={"case_id": case.id, "channel": "note", "note_length": len(text)},
-    )
-    return activity.id
+    return record_note(session=session, now=now, actor=actor, case=case, text=text)
 
 
 # --- routing --------------------------------------------------------------------------------------
