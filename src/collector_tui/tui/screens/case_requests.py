@@ -20,12 +20,16 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
 from collector_tui.tui.formatting import plain_amount
-from collector_tui.tui.parsing import parse_date
-from collector_tui.tui.screens.forms import FormScreen, Reader, read_amount
+from collector_tui.tui.screens.forms import (
+    FormScreen,
+    Reader,
+    ReasonForm,
+    due_date_field,
+    read_amount,
+    read_due_date,
+    read_line,
+)
 from collector_tui.tui.widgets.field import FormField
-
-# services.supervision.MAX_REASON: the same bound, checked here so the message lands at once.
-MAX_TEXT = 500
 
 
 @dataclass(frozen=True)
@@ -35,19 +39,6 @@ class SettlementRequest:
     amount: int
     due_date: date
     note: str | None
-
-
-def _text(form: FormScreen[Any], reader: Reader, name: str, *, missing: str | None) -> str | None:
-    """A one-line text field with its spaces tidied; `missing` is the message when it is required
-    and empty (None: optional)."""
-    text = " ".join(form.text_of(name).split())
-    if not text:
-        if missing is not None:
-            reader.fail(name, missing)
-        return None
-    if len(text) > MAX_TEXT:
-        reader.fail(name, f"keep it under {MAX_TEXT} characters ({len(text)} now)")
-    return text
 
 
 class SettlementRequestForm(FormScreen[SettlementRequest]):
@@ -77,16 +68,7 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
             ),
             name="amount",
         )
-        yield FormField(
-            "Pay by",
-            Input(
-                value=self.initial.get("due_date", ""),
-                placeholder="YYYY-MM-DD, tomorrow, or +7 (days)",
-                id="due_date",
-            ),
-            name="due_date",
-            hint=f"today is {self.today.isoformat()}",
-        )
+        yield due_date_field(self, self.today, "Pay by")
         yield FormField(
             "Note (optional)",
             Input(
@@ -123,12 +105,8 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
     def read_form(self) -> SettlementRequest:
         reader = Reader()
         amount = self._amount(reader)
-        due = reader.take(
-            lambda: parse_date(self.text_of("due_date"), self.today, field="due_date")
-        )
-        if due is not None and due < self.today:
-            reader.fail("due_date", f"{due.isoformat()} is in the past: pay by today or later")
-        note = _text(self, reader, "note", missing=None)
+        due = read_due_date(self, reader, self.today, "pay by today or later")
+        note = read_line(self, reader, "note", missing=None)
         reader.done()
         assert amount is not None and due is not None
         return SettlementRequest(amount=amount, due_date=due, note=note)
@@ -155,61 +133,24 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
         self.action_save()
 
 
-class LegalRequestForm(FormScreen[str]):
+class LegalRequestForm(ReasonForm):
     """Ask the supervisors for legal action: the case waits with them until they decide."""
 
     TITLE_TEXT = "Ask for legal action"
     FIELD_MAP: ClassVar[dict[str, str]] = {"reason": "grounds"}
-
-    def fields(self) -> ComposeResult:
-        yield FormField(
-            "Grounds",
-            Input(
-                value=self.initial.get("grounds", ""),
-                placeholder="e.g. refuses to pay although able; assets in his name",
-                id="grounds",
-            ),
-            name="grounds",
-            hint="The case goes to a supervisor and leaves your queue until they decide.",
-        )
-
-    def read_form(self) -> str:
-        reader = Reader()
-        grounds = _text(self, reader, "grounds", missing="say why legal action is warranted")
-        reader.done()
-        assert grounds is not None
-        return grounds
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_save()
+    FIELD = "grounds"
+    LABEL = "Grounds"
+    PLACEHOLDER = "e.g. refuses to pay although able; assets in his name"
+    HINT = "The case goes to a supervisor and leaves your queue until they decide."
+    MISSING = "say why legal action is warranted"
 
 
-class RouteForm(FormScreen[str]):
+class RouteForm(ReasonForm):
     """Hand the case to the supervisors for any other reason."""
 
     TITLE_TEXT = "Send to a supervisor"
     FIELD_MAP: ClassVar[dict[str, str]] = {"reason": "reason"}
-
-    def fields(self) -> ComposeResult:
-        yield FormField(
-            "Why",
-            Input(
-                value=self.initial.get("reason", ""),
-                placeholder="e.g. debtor asks for a manager; client instructions unclear",
-                id="reason",
-            ),
-            name="reason",
-            hint="The case leaves your queue until a supervisor decides or sends it back.",
-        )
-
-    def read_form(self) -> str:
-        reader = Reader()
-        reason = _text(self, reader, "reason", missing="say why a supervisor should look at it")
-        reader.done()
-        assert reason is not None
-        return reason
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_save()
+    LABEL = "Why"
+    PLACEHOLDER = "e.g. debtor asks for a manager; client instructions unclear"
+    HINT = "The case leaves your queue until a supervisor decides or sends it back."
+    MISSING = "say why a supervisor should look at it"

@@ -409,6 +409,30 @@ def read_amount(text: str, currency: str, locale: str, *, field: str) -> int:
     return money.minor
 
 
+def due_date_field(form: FormScreen[Any], today: date, label: str) -> FormField:
+    """The `due_date` input of a form: a date, "tomorrow" or "+N" days from the agent's today."""
+    return FormField(
+        label,
+        Input(
+            value=form.initial.get("due_date", ""),
+            placeholder="YYYY-MM-DD, tomorrow, or +7 (days)",
+            id="due_date",
+        ),
+        name="due_date",
+        hint=f"today is {today.isoformat()}",
+    )
+
+
+def read_due_date(form: FormScreen[Any], reader: Reader, today: date, rule: str) -> date | None:
+    """The `due_date` field, today or later; `rule` ends the message for a past date."""
+    due: date | None = reader.take(
+        lambda: parse_date(form.text_of("due_date"), today, field="due_date")
+    )
+    if due is not None and due < today:
+        reader.fail("due_date", f"{due.isoformat()} is in the past: {rule}")
+    return due
+
+
 class PromiseForm(FormScreen["PromiseInput"]):
     """Promise to pay: an amount in the case's currency and a date (today or later)."""
 
@@ -440,16 +464,7 @@ class PromiseForm(FormScreen["PromiseInput"]):
             ),
             name="amount",
         )
-        yield FormField(
-            "Due date",
-            Input(
-                value=self.initial.get("due_date", ""),
-                placeholder="YYYY-MM-DD, tomorrow, or +7 (days)",
-                id="due_date",
-            ),
-            name="due_date",
-            hint=f"today is {self.today.isoformat()}",
-        )
+        yield due_date_field(self, self.today, "Due date")
 
     def raw_values(self) -> dict[str, str]:
         return {"amount": self.text_of("amount"), "due_date": self.text_of("due_date")}
@@ -461,13 +476,7 @@ class PromiseForm(FormScreen["PromiseInput"]):
         amount = reader.take(
             lambda: read_amount(self.text_of("amount"), self.currency, self.locale, field="amount")
         )
-        due = reader.take(
-            lambda: parse_date(self.text_of("due_date"), self.today, field="due_date")
-        )
-        if due is not None and due < self.today:
-            reader.fail(
-                "due_date", f"{due.isoformat()} is in the past: a promise is for today or later"
-            )
+        due = read_due_date(self, reader, self.today, "a promise is for today or later")
         reader.done()
         return PromiseInput(amount=amount, due_date=due)
 
@@ -728,34 +737,61 @@ class NoteForm(FormScreen[str]):
         return False
 
 
-class DisputeForm(FormScreen[str]):
-    """A dispute: places a dispute hold (no contact until it is resolved)."""
+class ReasonForm(FormScreen[str]):
+    """A form of one required line of text: why. Subclasses say which field, and its words."""
 
-    TITLE_TEXT = "Dispute"
-    FIELD_MAP: ClassVar[dict[str, str]] = {"reason": "reason", "kind": "reason"}
+    FIELD: ClassVar[str] = "reason"
+    LABEL: ClassVar[str] = "Why"
+    PLACEHOLDER: ClassVar[str] = ""
+    HINT: ClassVar[str] = ""
+    MISSING: ClassVar[str] = "say why"
+    MAX_LENGTH: ClassVar[int] = 500  # the services' bound on a reason
 
     def fields(self) -> ComposeResult:
         yield FormField(
-            "What does the debtor dispute?",
+            self.LABEL,
             Input(
-                value=self.initial.get("reason", ""),
-                placeholder="e.g. says invoice 1042 was paid in March",
-                id="reason",
+                value=self.initial.get(self.FIELD, ""),
+                placeholder=self.PLACEHOLDER,
+                id=self.FIELD,
             ),
-            name="reason",
-            hint="Saving places a dispute hold: the case leaves the queue until it is resolved.",
+            name=self.FIELD,
+            hint=self.HINT or None,
         )
 
     def read_form(self) -> str:
-        reason = " ".join(self.text_of("reason").split())
         reader = Reader()
-        if not reason:
-            reader.fail("reason", "say what is disputed")
-        elif len(reason) > 500:
-            reader.fail("reason", "keep the reason under 500 characters")
+        text = read_line(self, reader, self.FIELD, missing=self.MISSING, most=self.MAX_LENGTH)
         reader.done()
-        return reason
+        assert text is not None
+        return text
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
         self.action_save()
+
+
+def read_line(
+    form: FormScreen[Any], reader: Reader, name: str, *, missing: str | None, most: int = 500
+) -> str | None:
+    """A one-line text field with its spaces tidied; `missing` is the message when it is required
+    and empty (None: optional)."""
+    text = " ".join(form.text_of(name).split())
+    if not text:
+        if missing is not None:
+            reader.fail(name, missing)
+        return None
+    if len(text) > most:
+        reader.fail(name, f"keep it under {most} characters ({len(text)} now)")
+    return text
+
+
+class DisputeForm(ReasonForm):
+    """A dispute: places a dispute hold (no contact until it is resolved)."""
+
+    TITLE_TEXT = "Dispute"
+    FIELD_MAP: ClassVar[dict[str, str]] = {"reason": "reason", "kind": "reason"}
+    LABEL = "What does the debtor dispute?"
+    PLACEHOLDER = "e.g. says invoice 1042 was paid in March"
+    HINT = "Saving places a dispute hold: the case leaves the queue until it is resolved."
+    MISSING = "say what is disputed"
