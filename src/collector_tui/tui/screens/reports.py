@@ -46,6 +46,7 @@ from collector_tui.display import printable, safe_text
 from collector_tui.tui.commands import ExportCommands, ReportsCommands
 from collector_tui.tui.screens.base import CollectorModal, CollectorScreen
 from collector_tui.tui.widgets.charts import AgingChart, CollectionsChart, PromiseOutcomeChart
+from collector_tui.tui.widgets.tables import fill_measured
 
 if TYPE_CHECKING:
     from collector_tui.cli_report import ReportTable
@@ -567,21 +568,10 @@ def _dso_text(dashboard: Dashboard, currency: str) -> Text:
 
 
 def _fill(table: DataTable[Text], rows: Sequence[dict[str, str]]) -> None:
-    """Replace the table's rows, keeping its columns (labels and keys) and sizing them to fit."""
-    columns = [(column.label, column.key.value) for column in table.ordered_columns]
-    cells = [[_cell(key or "", row.get(key or "", "")) for _, key in columns] for row in rows]
-    # The columns get explicit widths: DataTable widens auto-width columns only when idle, and a
-    # header painted before that keeps the old widths (out of line with the rows below it) until
-    # something else redraws the table.
-    widths = [
-        max([label.cell_len, *(row[index].cell_len for row in cells)])
-        for index, (label, _) in enumerate(columns)
-    ]
-    table.clear(columns=True)
-    for (label, key), width in zip(columns, widths, strict=True):
-        table.add_column(label, key=key, width=width)
-    for row in cells:
-        table.add_row(*row)
+    """Replace the table's rows (column key -> text), its columns sized to fit."""
+    keys = [column.key.value or "" for column in table.ordered_columns]
+    cells = [{key: _cell(key, row.get(key, "")) for key in keys} for row in rows]
+    fill_measured(table, {str(index): row for index, row in enumerate(cells)})
 
 
 # -- export dialog ---------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ from collector_tui.tui.screens.supervision_forms import (
     SettlementDecision,
     SettlementForm,
 )
+from collector_tui.tui.widgets.tables import fill_measured
 
 if TYPE_CHECKING:
     from collector_tui.services.accounts import Actor
@@ -457,7 +458,7 @@ class SupervisorScreen(CollectorScreen):
         room = _room(table, rows, "balance")
         for row in self.workloads:
             rows[str(row.agent_id or "unassigned")]["balance"] = balances_text(row.balances, room)
-        _fill_measured(table, rows)
+        fill_measured(table, rows)
 
     def _browser_cells(self, key: str, row: BrowserRow) -> dict[str, Text]:
         wide = self._is_wide()
@@ -491,7 +492,7 @@ class SupervisorScreen(CollectorScreen):
         for key, row in self.rows.items():
             rows[key]["debtor"] = first_line(row.debtor, room)
         with self.app.batch_update():
-            _fill_measured(table, rows)
+            fill_measured(table, rows)
             self._show_summary()
 
     def _show_summary(self) -> None:
@@ -876,29 +877,6 @@ class SupervisorScreen(CollectorScreen):
             self.refresh_all()
 
         self.app.push_screen(form, done)
-
-
-def _fill_measured(table: DataTable[Text], rows: dict[str, dict[str, Text]]) -> None:
-    """Show `rows` with columns as wide as their widest cell, keeping the cursor on its row.
-
-    DataTable measures cells when idle: a table filled before its screen had a size, or updated in
-    place, was seen in tmux with rows cut to the header widths or a header lagging its rows.
-    Explicit widths leave nothing to measure later."""
-    labels = {column.key.value: column.label for column in table.columns.values()}
-    selected: str | None = None
-    if table.row_count and table.cursor_row < table.row_count:
-        selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-    with table.app.batch_update():
-        table.clear(columns=True)
-        for key, label in labels.items():
-            width = max([label.cell_len] + [cells[key].cell_len for cells in rows.values()])
-            table.add_column(label, key=key, width=width)
-        for key, cells in rows.items():
-            table.add_row(*(cells[column] for column in labels), key=key)
-        if selected is not None and selected in rows:
-            table.move_cursor(row=table.get_row_index(selected), animate=False)
-        elif rows:
-            table.move_cursor(row=0, animate=False)
 
 
 def _room(table: DataTable[Text], rows: dict[str, dict[str, Text]], key: str) -> int:
