@@ -150,11 +150,6 @@ def _check_open(case: Case, doing: str) -> None:
         raise InvalidInput(f"case {case.client_ref} is already {case.status}: cannot {doing}")
 
 
-def _add_note(session: Session, now: datetime, actor: Actor, case: Case, text: str) -> uuid.UUID:
-    """A note on the case's timeline, so whoever opens the case reads what was decided and why."""
-    return record_note(session=session, now=now, actor=actor, case=case, text=text)
-
-
 # --- routing --------------------------------------------------------------------------------------
 
 
@@ -181,7 +176,9 @@ def route_case(
     before = case_state(case)
     with changing(session):
         case.routed_reason = text[:MAX_ROUTED_REASON]
-        _add_note(session, now, actor, case, f"Routed to a supervisor: {text}")
+        record_note(
+            session=session, now=now, actor=actor, case=case, text=f"Routed to a supervisor: {text}"
+        )
         finish_case_change(
             session=session,
             now=now,
@@ -217,7 +214,13 @@ def request_legal_escalation(
     before = case_state(case)
     with changing(session):
         case.routed_reason = LEGAL_REQUEST
-        _add_note(session, now, actor, case, f"Legal escalation requested: {text}")
+        record_note(
+            session=session,
+            now=now,
+            actor=actor,
+            case=case,
+            text=f"Legal escalation requested: {text}",
+        )
         finish_case_change(
             session=session,
             now=now,
@@ -269,12 +272,12 @@ def unroute_case(
     with changing(session):
         previous = case.routed_reason
         case.routed_reason = None
-        _add_note(
-            session,
-            now,
-            actor,
-            case,
-            f"Back to the agent ({previous})" + (f": {text}" if text else ""),
+        record_note(
+            session=session,
+            now=now,
+            actor=actor,
+            case=case,
+            text=f"Back to the agent ({previous})" + (f": {text}" if text else ""),
         )
         finish_case_change(
             session=session,
@@ -357,7 +360,13 @@ def _close(
         _lapse_settlements(session, now, actor.user_id, case.id, why[:MAX_REASON])
         case.routed_reason = None
         amount = show_money(case.balance, case.currency)
-        _add_note(session, now, actor, case, f"{label.capitalize()} ({amount}): {text}")
+        record_note(
+            session=session,
+            now=now,
+            actor=actor,
+            case=case,
+            text=f"{label.capitalize()} ({amount}): {text}",
+        )
         finish_case_change(
             session=session,
             now=now,
@@ -447,7 +456,9 @@ def escalate_to_legal(
             session=session, now=now, actor=actor, case=case, kind=HoldKind.legal, reason=text
         )
         case.routed_reason = None
-        _add_note(session, now, actor, case, f"Escalated to legal: {text}")
+        record_note(
+            session=session, now=now, actor=actor, case=case, text=f"Escalated to legal: {text}"
+        )
         finish_case_change(
             session=session,
             now=now,
