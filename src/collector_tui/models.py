@@ -459,6 +459,9 @@ class SyncState(SQLModel, table=True):
     master_id: uuid.UUID | None = None  # the master's own device id, checked on every exchange
     agent_id: uuid.UUID | None = None  # the laptop's agent
     clock: str = Field(default="", max_length=64)  # the last hybrid logical clock issued
+    # The laptop's ed25519 signing key (raw, base64): it signs every push and outbox packet; the
+    # master knows the public half (SyncDevice). Never carried, never printed.
+    device_key: str | None = Field(default=None, max_length=128)
     last_pull_at: datetime | None = _instant(default=None)
     last_push_at: datetime | None = _instant(default=None)
     created_at: datetime = _instant()
@@ -507,6 +510,10 @@ class SyncAppliedOp(SQLModel, table=True):
     outcome: str = Field(max_length=16)  # accepted | rejected | conflict
     message: str | None = Field(default=None, max_length=1000)
     applied_at: datetime = _instant()
+    # A rejected operation as it came (op and payload), kept for a supervisor's review.
+    payload: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    reviewed_at: datetime | None = _instant(default=None)
+    reviewed_by_id: uuid.UUID | None = None
 
 
 class SyncTombstone(SQLModel, table=True):
@@ -536,3 +543,31 @@ class SyncBriefcaseCase(SQLModel, table=True):
     owner_id: uuid.UUID | None = None  # the case's agent on the master at the last pull
     reason: str | None = Field(default=None, max_length=500)
     pulled_at: datetime = _instant()
+
+
+class SyncDevice(SQLModel, table=True):
+    """A laptop's signing key, registered on the master for one user at the laptop's first pull:
+    pushes and outbox packets are signed with it and verified against it; a revoked device's
+    packets are refused."""
+
+    __tablename__ = "sync_device"
+
+    id: uuid.UUID = Field(primary_key=True)  # the laptop's device id (its sync_state.device_id)
+    user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True)
+    public_key: str = Field(max_length=64)  # raw ed25519 public key, base64
+    label: str | None = Field(default=None, max_length=200)
+    registered_at: datetime = _instant()
+    last_seen_at: datetime | None = _instant(default=None)
+    revoked_at: datetime | None = _instant(default=None)
+    revoked_by_id: uuid.UUID | None = None
+
+
+class SyncReceivedPacket(SQLModel, table=True):
+    """A signed packet or push the master has taken: the same one again is a replay, refused."""
+
+    __tablename__ = "sync_received_packet"
+
+    packet_id: uuid.UUID = Field(primary_key=True)
+    device_id: uuid.UUID = Field(index=True)
+    digest: str = Field(max_length=128)
+    received_at: datetime = _instant()

@@ -27,6 +27,8 @@ LOCAL_TABLES = frozenset(
         "sync_applied_op",
         "sync_tombstone",
         "sync_briefcase",
+        "sync_device",
+        "sync_received_packet",
     }
 )
 
