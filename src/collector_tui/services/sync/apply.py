@@ -28,6 +28,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col
 
@@ -50,8 +51,8 @@ from collector_tui.models import (
 from collector_tui.money import Money, MoneyError, format_plain
 from collector_tui.services import audit, promises
 from collector_tui.services.accounts import Actor
-from collector_tui.services.errors import ServiceError
-from collector_tui.services.sync import codec, hlc, policy
+from collector_tui.services.errors import Forbidden, InvalidInput, ServiceError
+from collector_tui.services.sync import admission, codec, hlc, policy
 from collector_tui.services.sync.state import master_state
 
 ACCEPTED, CONFLICT, REJECTED, ERROR = "accepted", "conflict", "rejected", "error"
@@ -195,8 +196,27 @@ def _money(amount: int, currency: str) -> str:
         return f"{amount} {currency}"
 
 
+# What a hostile or damaged row raises while it is decoded and written: the operation is refused
+# (answered, kept for review, never sent again). Anything else (the database busy, a connection
+# lost) fails the laptop transaction's group, which the laptop sends again.
+MALFORMED = (ValueError, TypeError, KeyError, AttributeError, OverflowError, IntegrityError)
+
+
+def _first_line(failure: BaseException) -> str:
+    text = str(failure).strip()
+    return text.splitlines()[0][:300] if text else type(failure).__name__
+
+
 def _short(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def _clock(run: _Run, op: Op) -> hlc.Hlc:
+    """The operation's clock for last-writer-wins, never more than MAX_CLOCK_SKEW ahead of the
+    master: a laptop with a wrong (or forged) clock neither wins every comparison nor pushes the
+    master's own clock into the future."""
+    ceiling = hlc.Hlc(hlc.wall_ms(run.now + admission.MAX_CLOCK_SKEW), 0, "0")
+    return min(hlc.parse(op.hlc), ceiling)
 
 
 def _row_clock(session: Session, entity: str, entity_id: str, row: Any) -> str:
@@ -329,40 +349,81 @@ def _insert(run: _Run, op: Op) -> tuple[str, str | None]:
     if op.entity in policy.MASTER_TABLES:
         raise _Refused(REJECTED, f"{op.entity.replace('_', ' ')} rows are created on the master")
     if op.entity == "auditevent":
-        if op.case_id is not None:
-            _case(run, op)
-        session.add(model(**_new_row(op)))
-        session.flush()
-        return ACCEPTED, None
+        # The master writes its own trail of what it applied (as whom, from which device); a
+        # laptop's events are never copied, and one in another user's name is refused.
+        written_by = _new_row(op).get("user_id")
+        if written_by is not None and written_by != run.pusher.user_id:
+            raise Forbidden("an audit event in another user's name")
+        return ACCEPTED, "the master keeps its own audit trail"
     if op.entity == "phone":
-        values = _new_row(op)
-        if session.get(Debtor, values.get("debtor_id")) is None:
-            raise _Refused(REJECTED, "the debtor is no longer on the master")
-        session.add(model(**values))
-        session.flush()
-        return ACCEPTED, None
+        raise _Refused(REJECTED, "phones are added on the master")
     if op.entity not in policy.FACT_TABLES | policy.KEPT_INSERTS:
         raise _Refused(REJECTED, f"{op.entity} rows are not synchronised")
     case = _case(run, op)
     run.touched.add(case.id)
-    if op.entity == "payment":
-        return _replay_payment(run, op, case)
     values = _new_row(op)
     values["case_id"] = case.id
-    if op.entity == "promise":
-        values.update(paid_amount=0, status="pending", resolved_at=None)
-    if op.entity == "paymentplan":
-        values.update(status="active")
+    admission.check_actor_columns(op.entity, values, run.pusher)
+    if op.entity == "payment":
+        return _replay_payment(run, op, case, values)
+    day = admission.offline_day(op.hlc, run.now)
     outcome, message = ACCEPTED, None
-    if op.entity == "followup":
+    routed = False
+    if op.entity == "activity":
+        admission.admit_activity(session, case, values, run.now, run.settings)
+    elif op.entity == "promise":
+        admission.admit_promise(session, case, values, day, run.now)
+    elif op.entity == "paymentplan":
+        admission.admit_plan(case, values, run.now)
+    elif op.entity == "followup":
+        admission.admit_follow_up(values, run.pusher, run.now)
         outcome, message = _follow_up_owner(run, case, values)
-    session.add(model(**values))
+    elif op.entity == "hold":
+        admission.admit_hold(values, run.now)
+    elif op.entity == "settlement":
+        routed = admission.admit_settlement(session, case, values, run.pusher, day, run.now)
+    row = model(**values)
+    session.add(row)
     session.flush()
+    _audit_insert(run, op, row)
     if op.entity == "hold":
         _hold_consequences(run, case, values)
+    if routed and not case.routed_reason and case.status not in CLOSED_STATUSES:
+        from collector_tui.services.supervision import SETTLEMENT_ROUTED
+
+        case.routed_reason = SETTLEMENT_ROUTED
+        session.add(case)
     if op.entity in ("promise", "paymentplan"):
         return _promise_review(run, op, case, values) or (outcome, message)
     return outcome, message
+
+
+# What the master's audit trail keeps of a row a laptop made (its own event, never the laptop's).
+_AUDITED: dict[str, tuple[str, ...]] = {
+    "activity": ("case_id", "channel", "direction", "disposition", "occurred_at", "phone_e164"),
+    "promise": ("case_id", "plan_id", "amount", "due_date", "grace_days"),
+    "paymentplan": ("case_id", "status"),
+    "followup": ("case_id", "owner_id", "due_at", "reason"),
+    "hold": ("case_id", "kind", "reason"),
+    "settlement": ("case_id", "amount", "balance", "due_date", "status", "note"),
+}
+
+
+def _audit_insert(run: _Run, op: Op, row: Any) -> None:
+    audit.record(
+        session=run.session,
+        now=run.now,
+        user_id=run.pusher.user_id,
+        entity=op.entity,
+        entity_id=op.entity_id,
+        action="create",
+        after={
+            **audit.snapshot(row, _AUDITED.get(op.entity)),
+            "via": "sync",
+            "device_id": str(op.device_id),
+            "op_id": str(op.op_id),
+        },
+    )
 
 
 def _follow_up_owner(run: _Run, case: Case, values: dict[str, Any]) -> tuple[str, str | None]:
@@ -434,38 +495,51 @@ def _promise_review(
     return CONFLICT, f"kept and credited to {who}; {why}: review tasks raised"
 
 
-def _replay_payment(run: _Run, op: Op, case: Case) -> tuple[str, str | None]:
+def _replay_payment(
+    run: _Run, op: Op, case: Case, values: dict[str, Any]
+) -> tuple[str, str | None]:
     """A reported payment goes through services/promises.post_payment on the master, with the
     laptop's id, so allocation, promise status and balance follow the master's state. If the
     master refuses it (more than the balance now, a reference already recorded), the fact is
     kept with a reversal beside it (net nothing) and a supervisor is asked to look."""
     session = run.session
-    row = codec.decode_row("payment", op.payload.get("row") or {})
-    agent = run.user(op.actor_id)
-    replay_actor = Actor(
-        user_id=op.actor_id or run.pusher.user_id,
-        username=agent.username if agent else run.pusher.username,
-        display_name=agent.display_name if agent else run.pusher.display_name,
-        role=Role.supervisor.value,  # the sync's authority, the agent's name on the record
-        time_zone=agent.time_zone if agent else "UTC",
-    )
-    received_on = row.get("received_on")
+    agent = run.pusher
+    amount = values.get("amount")
+    if type(amount) is not int or amount <= 0:
+        raise InvalidInput("a payment needs an amount above zero", field="amount")
+    if amount > max(case.principal + case.fees + case.interest, case.balance):
+        raise InvalidInput(
+            f"a payment of {_money(amount, case.currency)} is more than the whole debt",
+            field="amount",
+        )
+    if values.get("voids_id") is not None:
+        raise Forbidden("payments are reversed on the master")
+    received_on = values.get("received_on")
+    if isinstance(received_on, datetime) or not isinstance(received_on, date):
+        raise InvalidInput("the date received must be a calendar date", field="received_on")
+    if not admission.EARLIEST <= received_on <= admission.LATEST:
+        raise InvalidInput("the date received must fall between 1900 and 2200", field="received_on")
     try:
+        # The agent's own authority: a case that moved away meanwhile is refused by the service,
+        # and then kept with a reversal for a supervisor (below), as any refusal.
         with _pin(Payment, uuid.UUID(op.entity_id)), session.begin_nested():
             promises.post_payment(
                 session=session,
                 now=run.now,
-                actor=replay_actor,
+                actor=agent,
                 case_id=case.id,
-                amount=int(row.get("amount") or 0),
-                received_on=received_on if isinstance(received_on, date) else run.now.date(),
+                amount=amount,
+                received_on=received_on,
                 settings=run.settings,
-                method=row.get("method"),
-                reference=row.get("reference"),
+                method=values.get("method"),
+                reference=values.get("reference"),
             )
     except ServiceError as refusal:
-        values = _new_row(op)
-        values["case_id"] = case.id
+        values["created_at"] = run.now
+        for name, limit in (("method", 32), ("reference", 100)):
+            text = values.get(name)
+            if text is not None and (not isinstance(text, str) or len(text) > limit):
+                values[name] = None
         session.add(Payment(**values))
         session.flush()
         reversal = Payment(
@@ -492,7 +566,7 @@ def _replay_payment(run: _Run, op: Op, case: Case) -> tuple[str, str | None]:
                 "why": f"not applied on the master: {refusal.message}",
             },
         )
-        who = agent.username if agent else "an agent"
+        who = agent.username
         _review(
             run,
             case,
@@ -524,11 +598,20 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
         raise _Refused(REJECTED, "holds are lifted on the master")
     if op.entity in ("app_user", "assignment"):
         raise _Refused(REJECTED, f"{op.entity.replace('_', ' ')} rows change on the master only")
-    changes = {
-        name: value
-        for name, value in (op.payload.get("set") or {}).items()
-        if name not in policy.ignored(op.entity)
-    }
+    checked: list[bool] = []
+
+    def permitted() -> None:
+        """Whether the pusher may change this row, asked only when something would change: a
+        derived value sent for a case that moved away meanwhile is merely recomputed."""
+        if not checked:
+            admission.may_change_row(op.entity, row, _case_of(run, op.entity, row), run.pusher)
+            checked.append(True)
+
+    sent = op.payload.get("set") or {}
+    if not isinstance(sent, dict):
+        raise InvalidInput("an update carries the fields it sets")
+    changes = {name: value for name, value in sent.items() if name not in policy.ignored(op.entity)}
+    agent_fields = admission.AGENT_FIELDS.get(op.entity, frozenset())
     columns = codec.table(op.entity).columns
     derived = policy.DERIVED_FIELDS.get(op.entity, frozenset())
     master_owned = policy.MASTER_FIELDS.get(op.entity, frozenset())
@@ -545,6 +628,7 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
         decoded = codec.decode_value(columns[name].type, value)
         if withdrawal is not None and name == "status" and value == withdrawal[1]:
             if getattr(row, name) == withdrawal[0]:
+                permitted()
                 setattr(row, name, decoded)
                 if hasattr(row, "resolved_at"):
                     row.resolved_at = run.now
@@ -558,6 +642,7 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
                 if current != decoded:
                     refused.append(name)
             elif current is None and row.status not in CLOSED_STATUSES:
+                permitted()
                 setattr(row, name, decoded)
                 applied.append(name)
             else:
@@ -566,6 +651,7 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
         if name in tightening:
             if decoded == tightening[name]:
                 if getattr(row, name) != decoded:
+                    permitted()
                     setattr(row, name, decoded)
                 applied.append(name)
             else:
@@ -574,15 +660,26 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
         if name in derived:
             recomputed.append(name)
             continue
-        if name in master_owned or op.entity in policy.MASTER_TABLES - {"debtor"}:
+        if (op.entity, name) == policy.SETTLEMENT_PROMISE:
+            if _settlement_promise(run, row, decoded):
+                permitted()
+                row.promise_id = decoded
+                row.decided_at = row.decided_at or row.requested_at
+                applied.append(name)
+            elif getattr(row, name) != decoded:
+                refused.append(name)
+            continue
+        if name in master_owned or name not in agent_fields:
             if getattr(row, name) != decoded:
                 refused.append(name)
             continue
         editable[name] = decoded
+    admission.admit_changes(op.entity, editable, run.now)
     if editable:
+        permitted()
         version = getattr(row, "version", None)
         unchanged = op.base_version is not None and version == op.base_version
-        if unchanged or hlc.parse(op.hlc) > hlc.parse(
+        if unchanged or _clock(run, op) > hlc.parse(
             _row_clock(session, op.entity, op.entity_id, row)
         ):
             for name, decoded in editable.items():
@@ -598,7 +695,7 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
         audit.record(
             session=session,
             now=run.now,
-            user_id=op.actor_id,
+            user_id=run.pusher.user_id,
             entity=op.entity,
             entity_id=op.entity_id,
             action="sync",
@@ -623,13 +720,14 @@ def _delete(run: _Run, op: Op) -> tuple[str, str | None]:
     model = _model(op.entity)
     if op.entity in policy.FACT_TABLES:
         raise _Refused(REJECTED, "facts are never deleted: a correction is a new entry")
-    if op.entity in policy.MASTER_TABLES | policy.DERIVED_TABLES or op.entity == "hold":
+    if op.entity not in policy.DELETABLE:
         raise _Refused(REJECTED, f"{op.entity.replace('_', ' ')} rows are removed on the master")
     row = session.get(model, uuid.UUID(op.entity_id))
     if row is not None:
+        admission.may_change_row(op.entity, row, _case_of(run, op.entity, row), run.pusher)
         version = getattr(row, "version", None)
         unchanged = op.base_version is not None and version == op.base_version
-        if not unchanged and hlc.parse(op.hlc) <= hlc.parse(
+        if not unchanged and _clock(run, op) <= hlc.parse(
             _row_clock(session, op.entity, op.entity_id, row)
         ):
             return CONFLICT, "the master changed it later: kept"
@@ -645,7 +743,7 @@ def _delete(run: _Run, op: Op) -> tuple[str, str | None]:
             case_id=op.case_id,
             hlc=op.hlc,
             deleted_at=run.now,
-            deleted_by_id=op.actor_id,
+            deleted_by_id=run.pusher.user_id,
             device_id=op.device_id,
         )
     )
@@ -653,9 +751,50 @@ def _delete(run: _Run, op: Op) -> tuple[str, str | None]:
     return ACCEPTED, None
 
 
+def _case_of(run: _Run, entity: str, row: Any) -> Case | None:
+    """The case a row belongs to; for a debtor's own rows (the debtor, a phone), one of the
+    debtor's cases the pusher holds, if any."""
+    session = run.session
+    if entity == "collection_case":
+        return row  # type: ignore[no-any-return]
+    if entity in ("debtor", "phone"):
+        debtor_id = row.id if entity == "debtor" else row.debtor_id
+        return (
+            session.exec(
+                select(Case).where(
+                    Case.debtor_id == debtor_id, Case.assigned_to_id == run.pusher.user_id
+                )
+            )
+            .scalars()
+            .first()
+        )
+    case_id = getattr(row, "case_id", None)
+    return session.get(Case, case_id) if case_id is not None else None
+
+
+def _settlement_promise(run: _Run, settlement: Any, promise_id: Any) -> bool:
+    """The promise an agent's settlement within the limit was recorded with (its second step
+    offline): the settlement approved, no promise yet, one of the same terms on the same case."""
+    if settlement.status != "approved" or settlement.promise_id is not None:
+        return False
+    from collector_tui.models import Promise
+
+    promise = run.session.get(Promise, promise_id) if promise_id is not None else None
+    return (
+        promise is not None
+        and promise.case_id == settlement.case_id
+        and promise.amount == settlement.amount
+        and promise.due_date == settlement.due_date
+        and promise.created_by_id == run.pusher.user_id
+    )
+
+
 def _apply_one(run: _Run, op: Op) -> tuple[str, str | None]:
-    if op.actor_id != run.pusher.user_id and not run.pusher.is_supervisor:
-        raise _Refused(REJECTED, "another agent's change: only they or a supervisor may push it")
+    admission.check_shape(kind=op.kind, entity=op.entity, entity_id=op.entity_id, clock=op.hlc)
+    if op.actor_id != run.pusher.user_id:
+        # The pusher is who the master authenticated (a courier carrying an agent's packet
+        # applies it as that agent): a change in someone else's name is never theirs to make.
+        raise Forbidden("sent in another user's name: each user pushes their own changes")
     if _tombstoned(run.session, op):
         raise _Refused(REJECTED, "deleted on the master")
     if op.kind == "insert":
@@ -747,19 +886,27 @@ def apply_ops(
             with session.begin_nested():
                 decided: list[Answer] = []
                 for op in txn_ops:
+                    # A refused operation leaves no trace, not even a recomputed case.
+                    untouched = set(run.touched)
                     try:
                         with session.begin_nested():
                             outcome, message = _apply_one(run, op)
                     except _Refused as refusal:
                         outcome, message = refusal.outcome, refusal.message
+                    except ServiceError as refusal:
+                        outcome, message = REJECTED, refusal.message
+                    except MALFORMED as failure:
+                        outcome, message = REJECTED, f"malformed: {_first_line(failure)}"
+                    if outcome == REJECTED:
+                        run.touched = untouched
                     decided.append(Answer(op.op_id, outcome, _short(message) if message else None))
                 for op, answer in zip(txn_ops, decided, strict=True):
                     session.add(
                         SyncAppliedOp(
                             op_id=op.op_id,
                             device_id=op.device_id,
-                            actor_id=op.actor_id,
-                            hlc=op.hlc,
+                            actor_id=run.pusher.user_id,
+                            hlc=_clock(run, op).text(),
                             kind=op.kind,
                             entity=op.entity,
                             entity_id=op.entity_id,
@@ -767,17 +914,15 @@ def apply_ops(
                             outcome=answer.outcome,
                             message=answer.message,
                             applied_at=now,
+                            # Kept for a supervisor's review (services/sync/review.py).
+                            payload=op.to_json() if answer.outcome == REJECTED else None,
                         )
                     )
                 session.flush()
         except Exception as failure:  # noqa: BLE001 - answered, kept on the laptop, sent again
             run.touched = touched
             run.reviews = reviews
-            text = (
-                str(failure).strip().splitlines()[0]
-                if str(failure).strip()
-                else type(failure).__name__
-            )
+            text = _first_line(failure)
             for op in txn_ops:
                 fresh[op.op_id] = Answer(
                     op.op_id, ERROR, _short(f"not applied, will retry: {text}")
@@ -785,7 +930,7 @@ def apply_ops(
             continue
         for answer in decided:
             fresh[answer.op_id] = answer
-        state.clock = hlc.receive(state.clock, txn_ops[-1].hlc)
+        state.clock = hlc.receive(state.clock, _clock(run, txn_ops[-1]).text())
 
     for case_id in sorted(run.touched, key=str):
         recompute_case(session=session, now=now, settings=settings, case_id=case_id)

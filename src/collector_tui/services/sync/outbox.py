@@ -55,7 +55,9 @@ def pending_ops(*, session: Session, limit: int | None = None) -> list[Op]:
             entity_id=row.entity_id,
             case_id=row.case_id,
             base_version=row.base_version,
-            payload=dict(row.payload or {}),
+            # A row damaged or edited by hand still travels, and the master refuses it
+            # (answered, never sent again) rather than blocking every later push here.
+            payload=row.payload if isinstance(row.payload, dict) else {"damaged": True},
         )
         for row in session.exec(statement)
     ]

@@ -51,6 +51,7 @@ DERIVED_FIELDS: dict[str, frozenset[str]] = {
     "promise": frozenset({"paid_amount", "status", "resolved_at"}),
     "paymentplan": frozenset({"status"}),
     "debtor": frozenset({"deceased", "bankrupt"}),
+    "settlement": frozenset({"decided_at"}),
 }
 # Fields only the master changes (a laptop's change is rejected, the master's value stands).
 MASTER_FIELDS: dict[str, frozenset[str]] = {
@@ -95,6 +96,11 @@ ROUTING_FIELD = ("collection_case", "routed_reason")
 TIGHTENING: dict[str, dict[str, object]] = {
     "phone": {"valid": False, "do_not_call": True},
 }
+# An agent's settlement within their limit is recorded with its promise in a second step: the
+# link may be set once, to a promise of the same terms (services/sync/apply.py checks it).
+SETTLEMENT_PROMISE = ("settlement", "promise_id")
+# Rows a laptop may delete (tombstoned on the master): an agent's follow-ups.
+DELETABLE = frozenset({"followup"})
 # Withdrawals an agent may make offline (status -> value), if the row is still open on the master.
 WITHDRAWALS: dict[str, tuple[str, str]] = {
     "promise": ("pending", "cancelled"),

@@ -1,0 +1,390 @@
+"""What a laptop's operation may do on the master: the app's own checks, applied to rows.
+
+A laptop sends rows, not service calls: a contact logged offline arrives as an activity, a promise,
+a case update and audit events, and replaying the service would make them twice. So each row is
+admitted here by the rules of the service that writes it in the app, as the authenticated user:
+
+- the actor is the user the master authenticated (the device's owner), never a field of the row:
+  an operation sent in another user's name, or a row written in another user's name
+  (`user_id`, `created_by_id`, `placed_by_id`, `requested_by_id`, ...), is refused;
+- the case must be one the app would let that user change (an agent's own case; a fact taken
+  offline on a case that moved away meanwhile is still kept, by the conflict rules of
+  services/sync/policy.py); an update or a deletion touches only the agent's current cases or
+  rows the agent made;
+- every value passes the service's own checks (promises.validate_promise, activities.check_note,
+  holds.check_kind, the 500-character reasons, the accepted date range);
+- fields no app user of that role could set are refused (a settlement's decision, an approval above
+  the agent's limit, a debtor's name, a phone's time zones); the master writes its own audit trail.
+
+Every refusal is a ServiceError with the reason the app would give; services/sync/apply.py answers
+it `rejected` and keeps the operation for a supervisor's review.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from collector_tui.config import Settings
+from collector_tui.models import (
+    Activity,
+    Case,
+    Channel,
+    PaymentPlan,
+    Phone,
+    Promise,
+)
+from collector_tui.services import activities, holds, promises
+from collector_tui.services.accounts import Actor
+from collector_tui.services.errors import Forbidden, InvalidInput
+from collector_tui.services.sync import codec, hlc
+
+# How far a laptop's clock may run ahead of the master's: beyond, its clock values are capped (they
+# would win every last-writer-wins comparison and push the master's clock into the future), and
+# an instant it sends is refused as in the future.
+MAX_CLOCK_SKEW = timedelta(hours=12)
+# One accepted range for every date and instant a laptop sends.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2200, 12, 31)
+KINDS = ("insert", "update", "delete")
+MAX_KEY_LENGTH = 64
+MAX_REASON = 500
+# An offline promise's dates are judged against the day it was taken (the clock of its
+# operation), not the day it reaches the master, within this window.
+MAX_OFFLINE_DAYS = 366
+
+# Columns that name the user who did something: always the authenticated actor.
+ACTOR_COLUMNS: dict[str, tuple[str, ...]] = {
+    "activity": ("user_id",),
+    "promise": ("created_by_id",),
+    "paymentplan": ("created_by_id",),
+    "followup": ("created_by_id",),
+    "hold": ("placed_by_id",),
+    "settlement": ("requested_by_id",),
+    "payment": ("recorded_by_id",),
+}
+
+# What an agent may change on an existing row from the app, by table (anything else is the
+# master's or derived: services/sync/apply.py answers those by policy).
+AGENT_FIELDS: dict[str, frozenset[str]] = {
+    "followup": frozenset({"due_at", "done_at", "reason"}),
+    "promise": frozenset({"status"}),
+    "paymentplan": frozenset({"status"}),
+    "phone": frozenset({"valid", "do_not_call"}),
+    "collection_case": frozenset({"routed_reason"}),
+}
+
+
+# --- the operation itself ------------------------------------------------------------------------
+
+
+def check_shape(*, kind: str, entity: str, entity_id: str, clock: str) -> None:
+    """An operation the master can read at all: known kind and table, a row key that is a UUID,
+    a well-formed clock (one running ahead is capped where it is compared: apply._clock)."""
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown operation {str(kind)[:16]!r}")
+    if entity in codec.LOCAL_TABLES or entity not in codec.BRIEFCASE_TABLES + ("auditevent",):
+        raise InvalidInput(f"{str(entity)[:64]} rows are not synchronised")
+    if len(entity_id) > MAX_KEY_LENGTH:
+        raise InvalidInput("the row key is too long")
+    try:
+        uuid.UUID(entity_id)
+    except ValueError:
+        raise InvalidInput("the row key is not an id") from None
+    stamp = hlc.parse(clock)
+    if stamp.wall_ms <= 0 or stamp.text() != clock:
+        raise InvalidInput("the operation's clock is malformed")
+
+
+def offline_day(clock: str, now: datetime) -> date:
+    """The UTC day an operation was made on the laptop, kept within the last year."""
+    made = hlc.parse(clock).instant
+    earliest = now - timedelta(days=MAX_OFFLINE_DAYS)
+    return min(max(made, earliest), now).astimezone(UTC).date()
+
+
+# --- who ----------------------------------------------------------------------------------------
+
+
+def check_actor_columns(entity: str, values: dict[str, Any], actor: Actor) -> None:
+    """Rows name their author; a laptop writes only in its own user's name."""
+    for name in ACTOR_COLUMNS.get(entity, ()):
+        given = values.get(name)
+        if given is not None and given != actor.user_id:
+            raise Forbidden(f"{entity} written in another user's name ({name})")
+        values[name] = actor.user_id
+
+
+def may_change_case(case: Case, actor: Actor) -> bool:
+    return actor.is_supervisor or case.assigned_to_id == actor.user_id
+
+
+def may_change_row(entity: str, row: Any, case: Case | None, actor: Actor) -> None:
+    """An update or a deletion: the agent's current case, or a row the agent made."""
+    if actor.is_supervisor or (case is not None and case.assigned_to_id == actor.user_id):
+        return
+    own = {
+        "followup": ("owner_id", "created_by_id"),
+        "promise": ("created_by_id",),
+        "paymentplan": ("created_by_id",),
+    }.get(entity, ())
+    if any(getattr(row, name, None) == actor.user_id for name in own):
+        return
+    raise Forbidden("not your case: only its agent or a supervisor can change it")
+
+
+# --- values -------------------------------------------------------------------------------------
+
+
+def _instant(value: Any, field: str, *, required: bool = True) -> datetime | None:
+    if value is None:
+        if required:
+            raise InvalidInput(f"{field} is required", field=field)
+        return None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise InvalidInput(f"{field} needs a date, a time and a zone", field=field)
+    if not EARLIEST <= value.astimezone(UTC).date() <= LATEST:
+        raise InvalidInput(
+            f"{field} must fall between {EARLIEST.year} and {LATEST.year}", field=field
+        )
+    return value
+
+
+def _not_later(value: datetime | None, now: datetime, field: str) -> None:
+    if value is not None and value > now + MAX_CLOCK_SKEW:
+        raise InvalidInput(f"{field} is in the future", field=field)
+
+
+def _date(value: Any, field: str) -> date:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise InvalidInput(f"{field} must be a calendar date", field=field)
+    if not EARLIEST <= value <= LATEST:
+        raise InvalidInput(
+            f"{field} must fall between {EARLIEST.year} and {LATEST.year}", field=field
+        )
+    return value
+
+
+def _text(value: Any, field: str, *, limit: int, required: bool = False) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InvalidInput(f"{field} is required", field=field)
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be text", field=field)
+    if len(value) > limit:
+        raise InvalidInput(f"{field} can be at most {limit} characters", field=field)
+    return value
+
+
+def _flag(value: Any, field: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{field} is true or false", field=field)
+    return value
+
+
+def _same_case(session: Session, model: type[Any], key: Any, case: Case, what: str) -> None:
+    if key is None:
+        return
+    row = session.get(model, key)
+    if row is None or row.case_id != case.id:
+        raise InvalidInput(f"the {what} this refers to belongs to another case")
+
+
+# --- inserts, table by table ----------------------------------------------------------------------
+
+
+def admit_activity(
+    session: Session, case: Case, values: dict[str, Any], now: datetime, settings: Settings
+) -> None:
+    """A contact attempt or a note, as services/activities checks them."""
+    channel = values.get("channel")
+    if channel not in Channel.__members__:
+        raise InvalidInput(f"unknown channel {str(channel)[:16]!r}", field="channel")
+    direction = values.get("direction") or "outbound"
+    if direction not in ("outbound", "inbound"):
+        raise InvalidInput("the direction is outbound or inbound", field="direction")
+    values["direction"] = direction
+    code = values.get("disposition")
+    if channel == Channel.note:
+        if code is not None:
+            raise InvalidInput("a note has no disposition", field="disposition")
+    elif code is not None:
+        activities.check_disposition(code)
+    note = values.get("note")
+    if note is not None and not isinstance(note, str):
+        raise InvalidInput("the note must be text", field="note")
+    if note is not None and len(note) > settings.max_note_length:
+        raise InvalidInput(
+            f"a note can be at most {settings.max_note_length} characters "
+            f"(this one has {len(note)})",
+            field="note",
+        )
+    occurred = _instant(values.get("occurred_at"), "the time of contact")
+    _not_later(occurred, now, "the time of contact")
+    values["created_at"] = _instant(values.get("created_at"), "created_at", required=False) or now
+    duration = values.get("duration_s")
+    if duration is not None and (type(duration) is not int or not 0 <= duration <= 86_400):
+        raise InvalidInput("the duration is a number of seconds, 0 to 86400", field="duration_s")
+    values["with_consent"] = _flag(values.get("with_consent"), "with_consent")
+    phone_id = values.get("phone_id")
+    if phone_id is not None:
+        phone = session.get(Phone, phone_id)
+        if phone is None or phone.debtor_id != case.debtor_id:
+            raise InvalidInput("that phone is not one of this debtor's numbers", field="phone")
+        given = values.get("phone_e164")
+        if given is not None and given != phone.e164:
+            raise InvalidInput("the number does not match the phone chosen", field="phone")
+        values["phone_e164"] = phone.e164
+    elif values.get("phone_e164") is not None:
+        raise InvalidInput("a number dialled must be one of the debtor's phones", field="phone")
+    voided = values.get("voids_id")
+    if voided is not None:
+        _same_case(session, Activity, voided, case, "contact")
+
+
+def admit_promise(
+    session: Session, case: Case, values: dict[str, Any], day: date, now: datetime
+) -> None:
+    """A promise (or a plan's installment), by promises.validate_promise as of the day it was
+    taken offline, within what the case still owes on the master."""
+    promises._check_open(case)
+    amount = values.get("amount")
+    due = _date(values.get("due_date"), "the due date")
+    grace = values.get("grace_days")
+    promises._check_terms(
+        promises.PromiseInput(amount=amount, due_date=due, grace_days=grace),  # type: ignore[arg-type]
+        today=day,
+        horizon_days=promises.MAX_PLAN_DAYS_AHEAD
+        if values.get("plan_id")
+        else promises.MAX_PROMISE_DAYS_AHEAD,
+    )
+    committed = promises.pending_committed(session=session, case_id=case.id)
+    promises._check_within_balance(case, amount, committed, what="promise", field="amount")  # type: ignore[arg-type]
+    _same_case(session, PaymentPlan, values.get("plan_id"), case, "plan")
+    _same_case(session, Activity, values.get("activity_id"), case, "contact")
+    values["grace_days"] = grace if grace is not None else 0
+    values.update(paid_amount=0, status="pending", resolved_at=None)
+    values["created_at"] = _instant(values.get("created_at"), "created_at", required=False) or now
+    values["updated_at"] = now
+
+
+def admit_plan(case: Case, values: dict[str, Any], now: datetime) -> None:
+    promises._check_open(case)
+    values.update(status="active", created_at=now, updated_at=now)
+
+
+def admit_follow_up(values: dict[str, Any], actor: Actor, now: datetime) -> None:
+    """A follow-up: an agent's own (as the app makes them), a reason, a due time in range."""
+    if not actor.is_supervisor and values.get("owner_id") not in (None, actor.user_id):
+        raise Forbidden("an agent sets follow-ups for themselves")
+    values.setdefault("owner_id", actor.user_id)
+    if values["owner_id"] is None:
+        values["owner_id"] = actor.user_id
+    _instant(values.get("due_at"), "the due time")
+    _text(values.get("reason"), "the reason", limit=MAX_REASON, required=True)
+    done = _instant(values.get("done_at"), "done_at", required=False)
+    _not_later(done, now, "done_at")
+    values.update(created_at=now, updated_at=now)
+
+
+def admit_hold(values: dict[str, Any], now: datetime) -> None:
+    """A hold placed offline (it only stops contact): a known kind, a reason of sane length."""
+    holds.check_kind(str(values.get("kind")))
+    _text(values.get("reason"), "the reason", limit=MAX_REASON)
+    placed = _instant(values.get("placed_at"), "placed_at", required=False) or now
+    _not_later(placed, now, "placed_at")
+    values.update(placed_at=placed, released_at=None, released_by_id=None)
+
+
+def admit_settlement(
+    session: Session,
+    case: Case,
+    values: dict[str, Any],
+    actor: Actor,
+    day: date,
+    now: datetime,
+) -> bool:
+    """An agent's settlement, as supervision.request_settlement makes it: approved at once only
+    within the agent's own limit (with its promise, decided by nobody), otherwise pending for a
+    supervisor. Returns whether it waits for a supervisor (the case is then routed to them)."""
+    from collector_tui.services import supervision
+
+    promises._check_open(case)
+    amount = values.get("amount")
+    if type(amount) is not int or amount <= 0:
+        raise InvalidInput("a settlement needs an amount above zero", field="amount")
+    if amount >= case.balance:
+        raise InvalidInput("a settlement is below the balance: record a promise instead")
+    due = _date(values.get("due_date"), "the due date")
+    promises._check_terms(
+        promises.PromiseInput(amount=amount, due_date=due),
+        today=day,
+        horizon_days=promises.MAX_PROMISE_DAYS_AHEAD,
+    )
+    _text(values.get("note"), "the note", limit=MAX_REASON)
+    live = supervision._live(session, case.id)
+    if live is not None:
+        raise InvalidInput(f"case {case.client_ref} already has a settlement {live.status}")
+    status = values.get("status")
+    decided_by = values.get("decided_by_id")
+    if decided_by is not None and decided_by != actor.user_id:
+        raise Forbidden("a settlement decided in another user's name")
+    if values.get("decision_note") is not None:
+        raise Forbidden("a settlement's decision is a supervisor's")
+    limit = supervision._limit_of(session, actor)
+    within = supervision._within(case.balance - amount, case.balance, limit)
+    if status == "approved":
+        if not within:
+            raise Forbidden(
+                f"a discount of {promises.show_money(case.balance - amount, case.currency)} is "
+                f"above {actor.username}'s limit ({limit or 0}%): it needs a supervisor's approval"
+            )
+        if decided_by is not None and not actor.is_supervisor:
+            raise Forbidden("an agent does not decide settlements")
+        promise_id = values.get("promise_id")
+        promise = session.get(Promise, promise_id) if promise_id is not None else None
+        if promise_id is not None and (
+            promise is None
+            or promise.case_id != case.id
+            or promise.amount != amount
+            or promise.due_date != due
+        ):
+            raise InvalidInput("an approved settlement's promise has the settlement's terms")
+    elif status == "pending":
+        if values.get("promise_id") is not None or decided_by is not None:
+            raise InvalidInput("a settlement waiting for approval has no decision yet")
+    else:
+        raise Forbidden(f"a settlement {str(status)[:16]!r} is a supervisor's decision")
+    requested = _instant(values.get("requested_at"), "requested_at", required=False) or now
+    _not_later(requested, now, "requested_at")
+    values.update(
+        balance=case.balance,
+        requested_at=requested,
+        decided_at=requested if status == "approved" else None,
+        decided_by_id=decided_by,
+        updated_at=now,
+    )
+    return status == "pending"
+
+
+# --- updates -------------------------------------------------------------------------------------
+
+
+def admit_changes(entity: str, changes: Mapping[str, Any], now: datetime) -> None:
+    """The values of an agent-editable update, checked as the app checks the same edit."""
+    if entity == "followup":
+        if "due_at" in changes:
+            _instant(changes["due_at"], "the due time")
+        if "done_at" in changes:
+            _not_later(_instant(changes["done_at"], "done_at", required=False), now, "done_at")
+        if "reason" in changes:
+            _text(changes["reason"], "the reason", limit=MAX_REASON, required=True)
+    if entity == "collection_case" and "routed_reason" in changes:
+        _text(changes["routed_reason"], "the reason", limit=200)
