@@ -590,8 +590,6 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
     if row is None:
         raise _Refused(REJECTED, "no longer on the master")
     case_id = getattr(row, "case_id", None) if op.entity != "collection_case" else row.id
-    if case_id is not None:
-        run.touched.add(case_id)
     if op.entity in policy.DERIVED_TABLES:
         return ACCEPTED, "recomputed on the master"
     if op.entity == "hold":
@@ -688,6 +686,8 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
         else:
             lost.append(f"the master changed {', '.join(sorted(editable))} later")
     if applied:
+        if case_id is not None:  # only a change applied here can move what follows from it
+            run.touched.add(case_id)
         if hasattr(row, "updated_at"):
             row.updated_at = max(row.updated_at, run.now)
         session.add(row)
