@@ -30,9 +30,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("public_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column(
-            "registered_at", collector_tui.models.UTCDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("registered_at", collector_tui.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", collector_tui.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", collector_tui.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_by_id", sa.Uuid(), nullable=True),
