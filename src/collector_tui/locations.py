@@ -4,6 +4,7 @@ One place for the command line, the sync screen and the laptop's `sync_state.mas
 
 - `masked(target)`: a URL's password replaced by `***` (a file path is returned as given). The
   laptop stores its master this way, so the `***` also says that the master wants a password;
+  `shown(target)` is the same with a SQLite URL shown as its file path;
 - `scrub(text)`: the same for any URL inside a message (errors, logs);
 - `with_password(target, ...)`: the URL to connect with, the password taken from the URL as
   typed, else `COLLECTOR_MASTER_PASSWORD`, else whoever asks (a prompt on a terminal, a field
@@ -42,6 +43,19 @@ def masked(target: str | None) -> str:
         return _url(text).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - an unparseable URL is still masked, by pattern
         return scrub(text)
+
+
+def shown(target: str | None) -> str:
+    """`target` as a person reads it: a SQLite URL as its file path, any other URL masked."""
+    text = masked(target)
+    if text.startswith("sqlite"):
+        try:
+            url = _url(text)
+        except Exception:  # noqa: BLE001 - shown as it is
+            return text
+        if url.database:
+            return url.database
+    return text
 
 
 def scrub(text: str) -> str:
