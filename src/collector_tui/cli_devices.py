@@ -96,11 +96,12 @@ def _cmd_list(ctx: Any) -> int:
             if device.revoked_at is not None
             else "-"
         )
-        ctx.print(
+        line = (
             f"{device.id}  {_pad(device.username, 12)}  {_pad(device.label or '', 30)}  "
             f"{_pad(_local(device.registered_at, zone), 16)}  "
             f"{_pad(_local(device.last_seen_at, zone) or 'never', 16)}  {_pad(revoked, 40)}"
         )
+        ctx.print(line.rstrip())
     return 0
 
 

@@ -142,10 +142,12 @@ def register(
     public_key: str,
     label: str | None,
     by: uuid.UUID | None,
+    seen: bool = True,
 ) -> None:
     """Register a laptop's public key for `user_id`, whom the caller has authenticated on the
-    master. Registering the same key again only marks the device seen; a revoked device, or one
-    registered with another key or to another user, is refused."""
+    master (`seen`: the laptop is on the line now). Registering the same key again only marks
+    the device seen; a revoked device, or one registered with another key or to another user, is
+    refused."""
     row = session.get(SyncDevice, device_id)
     if row is not None:
         if row.revoked_at is not None:
@@ -166,7 +168,7 @@ def register(
             public_key=public_key,
             label=(label or "")[:200] or None,
             registered_at=now,
-            last_seen_at=None,
+            last_seen_at=now if seen else None,
         )
     )
     session.flush()
@@ -195,6 +197,7 @@ def issue(
         public_key=public_key_of(private_key),
         label=label,
         by=by,
+        seen=False,
     )
     return IssuedKey(device_id, private_key)
 
