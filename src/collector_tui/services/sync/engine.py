@@ -2,6 +2,10 @@
 screen call. Each step is its own short unit of work on each database, so a failure half-way
 leaves both consistent: a push whose answers never reached the laptop is sent again and answered
 from the master's record of applied operations.
+
+What a laptop sends is signed with its device key (services/sync/devices.py): each push batch
+(`push_message`, checked by `receive_push`) and each outbox packet. The master applies it as the
+device's registered user; the actor logged in on the master is only who carries it.
 """
 
 from __future__ import annotations
@@ -268,6 +272,8 @@ def pull(
     if info is not None and info.agent_id != actor.user_id:
         raise Forbidden("this laptop is another agent's: each agent pulls into their own file")
     if info is not None:
+        if info.master_id is not None and _master_id(master) != info.master_id:
+            raise Forbidden("this laptop belongs to another master database")
         # Before anything moves: a revoked laptop is refused, an older one gets its key.
         _register(laptop, master, actor, now, "sync pull")
     laptop_cases, waiting = _laptop_cases(laptop) if info is not None else (set(), set())

@@ -6,13 +6,17 @@ A packet is UTF-8 JSON Lines:
     {"record": "row", "section": "rows" | "context", "table": "...", "row": {...}}   (briefcase)
     {"record": "answer", "op_id": "...", "outcome": "...", "message": ...}           (briefcase)
     {"record": "op", "op": {...}}                                                     (outbox)
-    {"record": "end", "records": N, "sha256": "<hex of every byte before this line>"}
+    {"record": "end", "records": N, "sha256": "<hex of every byte before this line>",
+     "signature": "<outbox: ed25519 over the header and that digest, base64>"}
 
-The first line describes the packet (kind, master, agent or device, when, format version); the
-last line makes a truncated or altered file fail loudly. A packet is written to a temporary file
-and renamed into place, so a half-written packet never exists under its name. Applying a packet
-twice changes nothing: a briefcase replaces what it carries, an outbox's operations are applied
-once each (by op id).
+The first line describes the packet (kind, master, agent or device, packet id, when, format
+version; a briefcase also the device key the master made for a new laptop); the last line makes
+a truncated or damaged file fail loudly, and an outbox's signature makes a forged one fail: the
+master checks it against the device's registered key (services/sync/devices.py). A packet is
+written to a temporary file and renamed into place, so a half-written packet never exists under
+its name. Applying a briefcase twice changes nothing; an outbox packet is taken once (its packet
+id), its operations applied once each (by op id). Reading checks the size of every line and the
+nesting of its JSON before parsing it (MAX_LINE, MAX_HEADER, MAX_DEPTH).
 """
 
 from __future__ import annotations
