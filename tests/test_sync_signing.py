@@ -531,9 +531,13 @@ def test_deeply_nested_and_huge_lines_are_refused_with_their_line_number(tmp_pat
     with pytest.raises(InvalidInput, match=r"line 2: longer than 1 MiB"):
         packet.read_outbox(_packet_with(tmp_path, huge))
 
-    # Brackets inside strings are text, not nesting.
+    # Brackets inside strings are text, not nesting; an escaped backslash ends before the quote.
     texty = json.dumps({"record": "note", "text": "[" * 100 + "{" * 100 + '\\"['}).encode()
     assert packet.read_outbox(_packet_with(tmp_path, texty)).ops == ()
+    after_string = b'{"record":"note","text":"a\\\\","n":' + b"[" * 40 + b"]" * 40 + b"}"
+    assert json.loads(after_string)["text"] == "a\\"
+    with pytest.raises(InvalidInput, match="line 2: nested deeper"):
+        packet.read_outbox(_packet_with(tmp_path, after_string))
 
     for bad, why in (
         (b'{"record": 1' + b"1" * 5000 + b"}", "not valid JSON"),

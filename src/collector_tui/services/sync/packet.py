@@ -50,9 +50,9 @@ MAX_LINE = 1 << 20
 MAX_HEADER = 16 << 20
 MAX_DEPTH = 32
 
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_PAIR = re.compile(rb"\[\]|\{\}")
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_SPECIAL = re.compile(rb'["\\\[\]{}]')
+_QUOTE, _BACKSLASH = ord('"'), ord("\\")
+_OPENING, _CLOSING = frozenset(b"[{"), frozenset(b"]}")
 
 
 @dataclass(frozen=True)
@@ -138,17 +138,32 @@ def _write(
 
 
 def _too_deep(line: bytes) -> bool:
-    """Whether the JSON on `line` nests deeper than MAX_DEPTH, found without recursion: strings
-    are cut out, then the innermost bracket pairs are removed once per level."""
-    skeleton = _STRING.sub(b"", line).translate(None, _NOT_BRACKETS)
-    for _ in range(MAX_DEPTH):
-        if not skeleton:
-            return False
-        reduced = _PAIR.sub(b"", skeleton)
-        if reduced == skeleton:
-            return False  # unbalanced: the JSON parser says what is wrong
-        skeleton = reduced
-    return bool(skeleton)
+    """Whether the JSON on `line` nests deeper than MAX_DEPTH, found without recursion in one
+    pass over its quotes, backslashes and brackets (a bracket inside a string is text)."""
+    if line.count(b"[") + line.count(b"{") <= MAX_DEPTH:
+        return False  # most lines: too few brackets to nest that deep, whatever they are
+    depth = 0
+    in_string = False
+    escaped_at = -1
+    for match in _SPECIAL.finditer(line):
+        at = match.start()
+        if at == escaped_at:
+            continue
+        char = line[at]
+        if in_string:
+            if char == _BACKSLASH:
+                escaped_at = at + 1
+            elif char == _QUOTE:
+                in_string = False
+        elif char == _QUOTE:
+            in_string = True
+        elif char in _OPENING:
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in _CLOSING:
+            depth -= 1
+    return False
 
 
 def _no_constant(name: str) -> Any:
