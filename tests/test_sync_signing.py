@@ -210,6 +210,49 @@ def test_a_laptop_made_before_keys_registers_one_when_its_agent_pushes(
     assert count(store, SyncDevice, SyncDevice.id == laptop_state(laptop).device_id) == 1
 
 
+def test_a_laptop_made_before_keys_takes_the_key_of_its_next_briefcase_packet(
+    store: db.Store, laptop: db.Store, users: dict[str, Actor], place, tmp_path: Path
+) -> None:
+    case = place("A-1")
+    engine.pull(master=store, laptop=laptop, actor=users["alice"], now=NOW, settings=Settings())
+    old_device = laptop_state(laptop).device_id
+    with laptop.write() as session:
+        session.exec(update(SyncState).values(device_key=None))  # type: ignore[call-overload]
+    with store.write() as session:
+        session.exec(delete(SyncDevice))  # type: ignore[call-overload]
+    contact(laptop, users["alice"], case.id, note="waited for a key")
+    with pytest.raises(InvalidInput, match="no device key"):
+        outbox_file(laptop, tmp_path)
+
+    agent = packet_laptop(store, laptop, users, tmp_path)
+
+    state = laptop_state(laptop)
+    assert state.device_key is not None and state.device_id != old_device
+    with laptop.read() as session:
+        waiting = session.exec(select(SyncOutboxOp).where(SyncOutboxOp.state == "pending")).all()
+        assert waiting and {op.device_id for op in waiting} == {state.device_id}
+    result = apply_file(store, outbox_file(laptop, tmp_path), agent)
+    assert result.accepted == result.sent > 0
+    assert count(store, Activity, Activity.note == "waited for a key") == 1
+
+
+def test_a_pull_from_another_master_registers_nothing_there(
+    store: db.Store, laptop: db.Store, users: dict[str, Actor], place, tmp_path: Path
+) -> None:
+    place("A-1")
+    engine.pull(master=store, laptop=laptop, actor=users["alice"], now=NOW, settings=Settings())
+    other = db.open_store(tmp_path / "other-master.db")
+    try:
+        db.upgrade(other)
+        with pytest.raises(Forbidden, match="another master database"):
+            engine.pull(
+                master=other, laptop=laptop, actor=users["alice"], now=LATER, settings=Settings()
+            )
+        assert count(other, SyncDevice) == 0
+    finally:
+        other.dispose()
+
+
 # --- live pushes --------------------------------------------------------------------------------
 
 
