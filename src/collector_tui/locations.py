@@ -46,7 +46,11 @@ def masked(target: str | None) -> str:
 
 
 def shown(target: str | None) -> str:
-    """`target` as a person reads it: a SQLite URL as its file path, any other URL masked."""
+    """`target` as a person reads it: a file as its full path, any other URL masked."""
+    if target and "://" not in str(target):
+        from collector_tui.db import database_url
+
+        target = database_url(target)
     text = masked(target)
     if text.startswith("sqlite"):
         try:
