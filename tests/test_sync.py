@@ -707,15 +707,17 @@ def test_a_packet_file_carries_the_briefcase_and_the_outbox_between_two_sqlite_f
         back = stick / "alice-outbox.jsonl"
         assert engine.export_outbox_packet(laptop=laptop, path=back, now=LATER).cases > 0
         outbox_packet = packet.read_outbox(back)
-        for _ in range(2):  # carried twice: applied once
-            pushed = engine.apply_outbox_packet(
-                master=store,
-                outbox=outbox_packet,
-                actor=users["alice"],
-                now=LATER,
+        pushed = engine.apply_outbox_packet(
+            master=store, outbox=outbox_packet, actor=users["alice"], now=LATER,
+            settings=Settings(),
+        )  # fmt: skip
+        assert pushed.errors == 0 and pushed.rejected == 0
+        # Carried twice: the same signed packet again is a replay, refused; applied once.
+        with pytest.raises(Forbidden, match="replay"):
+            engine.apply_outbox_packet(
+                master=store, outbox=outbox_packet, actor=users["alice"], now=LATER,
                 settings=Settings(),
-            )
-            assert pushed.errors == 0 and pushed.rejected == 0
+            )  # fmt: skip
         with store.read() as session:
             assert session.get(Activity, logged.activity_id).note == "via the stick"
             assert len(session.exec(select(Activity)).all()) == 1

@@ -167,10 +167,13 @@ def test_packets_on_the_command_line(
     code, out, err = run("--db", laptop, "--user", "alice", "--now", LATER, "packet", "export",
                          outbox)  # fmt: skip
     assert (code, err) == (0, "") and "outbox packet" in out
-    for _ in range(2):  # the same stick twice: applied once
-        code, out, err = run("--db", master_path, "--user", "alice", "--now", LATER, "packet",
-                             "apply", outbox)  # fmt: skip
-        assert (code, err) == (0, "")
+    code, out, err = run("--db", master_path, "--user", "alice", "--now", LATER, "packet",
+                         "apply", outbox)  # fmt: skip
+    assert (code, err) == (0, "")
+    # The same stick twice: the second is a replay, refused; applied once.
+    code, out, err = run("--db", master_path, "--user", "alice", "--now", LATER, "packet",
+                         "apply", outbox)  # fmt: skip
+    assert code == 1 and "replay" in _one_error_line(err)
     assert _count(master_path, Activity) == 1
 
     # Misdirected, damaged, missing: one line each.

@@ -239,6 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     from collector_tui import cli_sync
 
     cli_sync.add_commands(commands, parents=[common])
+    # The laptops' devices registered on the master: device list/revoke.
+    from collector_tui import cli_devices
+
+    cli_devices.add_commands(commands, parents=[common])
     return parser
 
 
@@ -291,14 +295,9 @@ class _Context:
         return str(default_database_path())
 
     def shown_target(self) -> str:
-        from sqlalchemy.engine import make_url
+        from collector_tui.locations import shown
 
-        from collector_tui.db import database_url
-
-        url = make_url(database_url(self.target()))
-        if url.get_backend_name() == "sqlite" and url.database:
-            return url.database
-        return url.render_as_string(hide_password=True)
+        return shown(self.target())
 
     def open(self, *, must_exist: bool = True) -> Store:
         """The store; with `must_exist`, refuse a missing or uninitialised database (and never
@@ -923,7 +922,9 @@ def _open_demo(ctx: _Context) -> int:
 
 
 def _error(stream: TextIO, message: str) -> None:
-    line = " ".join(_show(message).replace("\u2424", " ").split())
+    from collector_tui.locations import scrub
+
+    line = " ".join(_show(scrub(message)).replace("\u2424", " ").split())
     print(f"{PROG}: error: {line}", file=stream)
 
 

@@ -8,11 +8,14 @@
     collector-tui --db DB --user NAME packet apply FILE                      (either kind)
 
 MASTER is a file path or a database URL; without --from/--to, the master the laptop was pulled
-from (then the `master` setting) is used. The password is checked on the master for pull and
-push (the laptop has the same hash), against the packet's own credentials for a briefcase packet
-applied to a new laptop, and on the database for the rest. Every refusal is one line on stderr
-with exit status 1 (cli.main); `sync push` also exits 1 when some changes could not be applied
-and stay in the outbox for the next push.
+from (then the `master` setting) is used. The laptop keeps its master without the password
+(`***` in its place): that comes from the URL as typed, COLLECTOR_MASTER_PASSWORD or a prompt.
+The user's password is checked on the master for pull and push (the laptop has the same hash),
+against the packet's own credentials for a briefcase packet applied to a new laptop, and on the
+database for the rest. What a laptop sends is signed with its device key and applied as the
+device's user (services/sync/devices.py). Every refusal is one line on stderr with exit status 1
+(cli.main); `sync push` also exits 1 when some changes could not be applied and stay in the
+outbox for the next push.
 """
 
 from __future__ import annotations
@@ -131,23 +134,26 @@ def _is_file(target: str) -> tuple[bool, str | None]:
 
 
 def _shown(target: str) -> str:
-    from sqlalchemy.engine import make_url
+    from collector_tui import locations
 
-    from collector_tui.db import database_url
-
-    url = make_url(database_url(target))
-    if url.get_backend_name() == "sqlite" and url.database:
-        return url.database
-    return url.render_as_string(hide_password=True)
+    return locations.shown(target)
 
 
 def _open_master(ctx: Any, target: str) -> Store:
-    from collector_tui import db
+    """The master, its password (never stored on the laptop) from the URL as typed, then
+    COLLECTOR_MASTER_PASSWORD, then a prompt on a terminal."""
+    from collector_tui import db, locations
 
     is_file, path = _is_file(target)
     if is_file and (not path or path == ":memory:" or not Path(path).exists()):
         raise _cli_error(f"no master database at {path or target}")
-    store = db.open_store(target)
+
+    def ask() -> str:
+        return ctx.password(
+            locations.PASSWORD_VARIABLE, f"password for the master {locations.masked(target)}: "
+        )
+
+    store = db.open_store(locations.with_password(target, ask=ask))
     ctx.opened.append(store)
     return store
 
@@ -352,7 +358,12 @@ def _cmd_packet_export(ctx: Any) -> int:
         if agent.user_id != actor.user_id and not actor.is_supervisor:
             raise Forbidden("only a supervisor can export another agent's briefcase")
         written = engine.export_briefcase_packet(
-            master=store, agent=agent, path=ctx.args.file, now=now, settings=ctx.load_settings()
+            master=store,
+            agent=agent,
+            path=ctx.args.file,
+            now=now,
+            settings=ctx.load_settings(),
+            by=actor,
         )
         what = f"{written.cases} case(s) of {agent.username}"
     if ctx.args.json:

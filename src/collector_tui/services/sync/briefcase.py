@@ -35,6 +35,7 @@ from collector_tui.config import Settings
 from collector_tui.models import TIER_NONE
 from collector_tui.services.errors import Forbidden, InvalidInput
 from collector_tui.services.sync import codec, hlc
+from collector_tui.services.sync.devices import IssuedKey
 from collector_tui.services.sync.state import LAPTOP, master_state
 
 CHUNK = 500
@@ -66,6 +67,8 @@ class Briefcase:
     moved: dict[uuid.UUID, uuid.UUID | None]  # cases moved away: their owner now
     answers: tuple[dict[str, Any], ...]  # {op_id, outcome, message}
     window_days: int
+    # A packet only: the device key the master made for a laptop created from it (devices.py).
+    device: IssuedKey | None = None
 
     def count(self) -> int:
         return sum(len(rows) for rows in self.rows.values())

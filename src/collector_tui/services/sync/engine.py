@@ -2,24 +2,32 @@
 screen call. Each step is its own short unit of work on each database, so a failure half-way
 leaves both consistent: a push whose answers never reached the laptop is sent again and answered
 from the master's record of applied operations.
+
+What a laptop sends is signed with its device key (services/sync/devices.py): each push batch
+(`push_message`, checked by `receive_push`) and each outbox packet. The master applies it as the
+device's registered user; the actor logged in on the master is only who carries it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlmodel import select
+from sqlalchemy import Connection, update
+from sqlmodel import Session, select
 
-from collector_tui import db
+from collector_tui import db, locations
 from collector_tui.config import Settings
 from collector_tui.models import SyncBriefcaseCase, SyncOutboxOp, SyncState
 from collector_tui.services.accounts import Actor, actor_of, verify_password
 from collector_tui.services.errors import Forbidden, InvalidInput
-from collector_tui.services.sync import capture, packet
+from collector_tui.services.sync import capture, codec, devices, packet
 from collector_tui.services.sync.apply import ERROR, Answer, ApplyResult, Op, apply_ops
 from collector_tui.services.sync.briefcase import (
     Briefcase,
@@ -35,7 +43,7 @@ from collector_tui.services.sync.outbox import (
     record_answers,
     summary,
 )
-from collector_tui.services.sync.state import SyncInfo, read_state
+from collector_tui.services.sync.state import SyncInfo, master_state, read_state
 
 Progress = Callable[[str, float], None]
 PUSH_BATCH = 500  # operations per master transaction (whole laptop transactions only)
@@ -105,6 +113,105 @@ def _master_id(store: db.Store) -> uuid.UUID | None:
         return row.device_id if row is not None else None
 
 
+# --- the laptop's device key ----------------------------------------------------------------------
+
+
+def _device_key(laptop: db.Store) -> tuple[uuid.UUID, uuid.UUID | None, str | None]:
+    """(device id, agent id, private key or None) of a laptop."""
+    with laptop.read() as session:
+        row = session.get(SyncState, 1)
+        if row is None:
+            raise InvalidInput("this database is not a laptop")
+        return row.device_id, row.agent_id, row.device_key
+
+
+def _made_key(laptop: db.Store) -> str:
+    """The laptop's private key, made on first use (Core: the outbox listener never sees it)."""
+    _, _, key = _device_key(laptop)
+    if key is not None:
+        return key
+    key = devices.new_private_key()
+    state = codec.table("sync_state")
+    with laptop.write() as session:
+        session.connection().execute(
+            update(state)
+            .where(state.c.id == 1, state.c.device_key.is_(None))
+            .values(device_key=key)
+        )
+    _, _, stored = _device_key(laptop)
+    return stored or key
+
+
+def _register(laptop: db.Store, master: db.Store, actor: Actor, now: datetime, how: str) -> None:
+    """Register the laptop's key on the master for its agent, who is `actor`, logged in on the
+    master just now: the key travels over the live link only."""
+    device_id, agent_id, _ = _device_key(laptop)
+    if agent_id != actor.user_id:
+        return
+    public_key = devices.public_key_of(_made_key(laptop))
+    label = f"{how} into {Path(str(laptop.engine.url.database or 'laptop')).name}"
+    with master.write() as session:
+        devices.register(
+            session=session,
+            now=now,
+            device_id=device_id,
+            user_id=actor.user_id,
+            public_key=public_key,
+            label=label,
+            by=actor.user_id,
+        )
+
+
+def _adopt(connection: Connection, issued: devices.IssuedKey | None) -> None:
+    """A laptop without a key takes the one its briefcase packet carries (made and registered
+    on the master at export) with its device id; changes still waiting move to that device."""
+    if issued is None:
+        return
+    state = codec.table("sync_state")
+    row = connection.execute(select(state.c.device_id, state.c.device_key)).first()
+    if row is None or row.device_key is not None:
+        return
+    connection.execute(
+        update(state)
+        .where(state.c.id == 1)
+        .values(device_id=issued.device_id, device_key=issued.private_key)
+    )
+    outbox = codec.table("sync_outbox")
+    connection.execute(
+        update(outbox)
+        .where(outbox.c.state == "pending", outbox.c.device_id == row.device_id)
+        .values(device_id=issued.device_id)
+    )
+
+
+def _signing_key(laptop: db.Store) -> tuple[uuid.UUID, str]:
+    device_id, _, key = _device_key(laptop)
+    if key is None:
+        raise InvalidInput(
+            "this laptop has no device key yet: its agent registers it with `sync pull` (or a "
+            "briefcase packet made on the master)"
+        )
+    return device_id, key
+
+
+def _take(
+    *,
+    session: Session,
+    now: datetime,
+    signed: devices.Signed,
+    ops: Sequence[Op],
+    courier: Actor,
+) -> Actor:
+    """On the master: check what a laptop sent; the actor to apply it as (its device's user)."""
+    own = master_state(session=session, now=now).device_id
+    if signed.master_id is not None and signed.master_id != own:
+        raise Forbidden(f"this {signed.what} comes from a laptop of another master database")
+    actor = devices.accept(session=session, now=now, signed=signed, courier=courier)
+    if any(op.device_id != signed.device_id for op in ops):
+        raise Forbidden(f"the {signed.what} carries changes of another device: refused")
+    return actor
+
+
 # --- pull ---------------------------------------------------------------------------------------
 
 
@@ -138,9 +245,11 @@ def apply_briefcase_to(
             connection=session.connection(),
             now=now,
             briefcase=briefcase,
-            master=master_location,
+            # Never with its password: that comes from the user or the environment each time.
+            master=locations.masked(master_location) if master_location else None,
             progress=progress,
         )
+        _adopt(session.connection(), briefcase.device)
     capture.forget(laptop.engine)
     return result
 
@@ -162,6 +271,11 @@ def pull(
     info = laptop_info(laptop)
     if info is not None and info.agent_id != actor.user_id:
         raise Forbidden("this laptop is another agent's: each agent pulls into their own file")
+    if info is not None:
+        if info.master_id is not None and _master_id(master) != info.master_id:
+            raise Forbidden("this laptop belongs to another master database")
+        # Before anything moves: a revoked laptop is refused, an older one gets its key.
+        _register(laptop, master, actor, now, "sync pull")
     laptop_cases, waiting = _laptop_cases(laptop) if info is not None else (set(), set())
     tell("reading the briefcase on the master", 0.05)
     with master.write() as session:
@@ -178,13 +292,16 @@ def pull(
     def scaled(text: str, done: float) -> None:
         tell(text, 0.3 + 0.7 * done)
 
-    return apply_briefcase_to(
+    result = apply_briefcase_to(
         laptop=laptop,
         briefcase=briefcase,
         now=now,
         master_location=master_location,
         progress=scaled,
     )
+    if info is None:
+        _register(laptop, master, actor, now, "first sync pull")
+    return result
 
 
 # --- push ---------------------------------------------------------------------------------------
@@ -252,6 +369,8 @@ def push(
         raise Forbidden("this laptop belongs to another master database")
     if actor.user_id != info.agent_id and not actor.is_supervisor:
         raise Forbidden("only the laptop's agent (or a supervisor) can push its changes")
+    _register(laptop, master, actor, now, "sync push")
+    device_id, key = _signing_key(laptop)
     with laptop.read() as session:
         ops = pending_ops(session=session)
     results: list[ApplyResult] = []
@@ -261,8 +380,20 @@ def push(
             f"sending {len(batch)} changes ({number}/{len(batches)})",
             0.1 + 0.8 * (number - 1) / len(batches),
         )
+        message = push_message(
+            device_id=device_id, agent_id=info.agent_id, master_id=info.master_id, now=now,
+            ops=batch,
+        )  # fmt: skip
+        signature = devices.sign(key, message)
         with master.write() as session:
-            result = apply_ops(session=session, now=now, actor=actor, ops=batch, settings=settings)
+            result = receive_push(
+                session=session,
+                now=now,
+                message=message,
+                signature=signature,
+                courier=actor,
+                settings=settings,
+            )
         with laptop.write() as session:
             record_answers(session=session, now=now, answers=result.answers)
         results.append(result)
@@ -273,6 +404,60 @@ def push(
             session.add(row)
     tell("sent", 1.0)
     return _result(ops, results)
+
+
+def push_message(
+    *,
+    device_id: uuid.UUID,
+    agent_id: uuid.UUID | None,
+    master_id: uuid.UUID | None,
+    now: datetime,
+    ops: Sequence[Op],
+) -> bytes:
+    """One batch of a live push as the laptop signs it: a fresh packet id (a replay is refused)
+    and the operations, as canonical JSON."""
+    body = {
+        "packet_id": str(uuid.uuid4()),
+        "device_id": str(device_id),
+        "agent_id": str(agent_id) if agent_id else None,
+        "master_id": str(master_id) if master_id else None,
+        "created_at": now.isoformat(),
+        "ops": [op.to_json() for op in ops],
+    }
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return devices.PUSH_CONTEXT + text.encode()
+
+
+def receive_push(
+    *,
+    session: Session,
+    now: datetime,
+    message: bytes,
+    signature: str | None,
+    courier: Actor,
+    settings: Settings,
+) -> ApplyResult:
+    """On the master: check one signed batch and apply the operations it carries, exactly those
+    signed, as the device's registered user."""
+    if not message.startswith(devices.PUSH_CONTEXT):
+        raise InvalidInput("not a signed push")
+    try:
+        body = json.loads(message[len(devices.PUSH_CONTEXT) :])
+        ops = [Op.from_json(data) for data in body["ops"]]
+        signed = devices.Signed(
+            what="push",
+            packet_id=uuid.UUID(str(body["packet_id"])),
+            device_id=uuid.UUID(str(body["device_id"])),
+            agent_id=uuid.UUID(str(body["agent_id"])) if body.get("agent_id") else None,
+            master_id=uuid.UUID(str(body["master_id"])) if body.get("master_id") else None,
+            message=message,
+            signature=signature,
+            digest=hashlib.sha256(message).hexdigest(),
+        )
+    except (KeyError, ValueError, TypeError, AttributeError) as bad:
+        raise InvalidInput(f"not a valid push ({bad})") from None
+    actor = _take(session=session, now=now, signed=signed, ops=ops, courier=courier)
+    return apply_ops(session=session, now=now, actor=actor, ops=ops, settings=settings)
 
 
 def sync_now(
@@ -313,9 +498,10 @@ def sync_now(
 
 def status(*, laptop: db.Store) -> LaptopStatus:
     info = _require_laptop(laptop)
+    shown = dataclasses.replace(info, master=locations.masked(info.master) or None)
     with laptop.read() as session:
         return LaptopStatus(
-            info=info,
+            info=shown,
             outbox=summary(session=session),
             answers=tuple(answered(session=session)),
         )
@@ -333,30 +519,48 @@ class PacketWritten:
 
 
 def export_briefcase_packet(
-    *, master: db.Store, agent: Actor, path: Path, now: datetime, settings: Settings
+    *,
+    master: db.Store,
+    agent: Actor,
+    path: Path,
+    now: datetime,
+    settings: Settings,
+    by: Actor | None = None,
 ) -> PacketWritten:
+    """Write `agent`'s briefcase to a packet, with a device key made and registered for the
+    agent here (a laptop made from the packet cannot reach the master to register one)."""
     _require_master(master)
     with master.write() as session:
         briefcase = export_briefcase(
             session=session, now=now, agent_id=agent.user_id, settings=settings
         )
-    records = packet.write_briefcase(path, briefcase)
+        issued = devices.issue(
+            session=session,
+            now=now,
+            user_id=agent.user_id,
+            label=f"briefcase packet {Path(path).name}",
+            by=(by or agent).user_id,
+        )
+    records = packet.write_briefcase(path, dataclasses.replace(briefcase, device=issued))
     return PacketWritten("briefcase", Path(path), records, len(briefcase.case_ids))
 
 
 def export_outbox_packet(*, laptop: db.Store, path: Path, now: datetime) -> PacketWritten:
     info = _require_laptop(laptop)
+    device_id, key = _signing_key(laptop)
     with laptop.read() as session:
         ops = pending_ops(session=session)
     records = packet.write_outbox(
         path,
         packet.OutboxPacket(
-            device_id=info.device_id,
+            device_id=device_id,
             agent_id=info.agent_id,
             master_id=info.master_id,
             created_at=now,
             ops=tuple(ops),
+            packet_id=uuid.uuid4(),
         ),
+        key=key,
     )
     return PacketWritten("outbox", Path(path), records, len(ops))
 
@@ -396,13 +600,21 @@ def apply_outbox_packet(
     now: datetime,
     settings: Settings,
 ) -> PushResult:
+    """Check an outbox packet's signature and apply it as its device's registered user; `actor`
+    is who carries it (that user, or a supervisor), logged in on the master."""
     _require_master(master)
-    if outbox.master_id is not None and _master_id(master) != outbox.master_id:
-        raise Forbidden("this packet comes from a laptop of another master database")
+    ops = list(outbox.ops)
     results = []
-    for batch in _batches(list(outbox.ops)):
+    owner: Actor | None = None
+    # The packet is taken (and recorded against replays) with its first batch.
+    for batch in _batches(ops) or [[]]:
         with master.write() as session:
-            results.append(
-                apply_ops(session=session, now=now, actor=actor, ops=batch, settings=settings)
-            )
-    return _result(list(outbox.ops), results)
+            if owner is None:
+                owner = _take(
+                    session=session, now=now, signed=outbox.signed_by(), ops=ops, courier=actor
+                )
+            if batch:
+                results.append(
+                    apply_ops(session=session, now=now, actor=owner, ops=batch, settings=settings)
+                )
+    return _result(ops, results)

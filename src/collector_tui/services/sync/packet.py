@@ -6,13 +6,17 @@ A packet is UTF-8 JSON Lines:
     {"record": "row", "section": "rows" | "context", "table": "...", "row": {...}}   (briefcase)
     {"record": "answer", "op_id": "...", "outcome": "...", "message": ...}           (briefcase)
     {"record": "op", "op": {...}}                                                     (outbox)
-    {"record": "end", "records": N, "sha256": "<hex of every byte before this line>"}
+    {"record": "end", "records": N, "sha256": "<hex of every byte before this line>",
+     "signature": "<outbox: ed25519 over the header and that digest, base64>"}
 
-The first line describes the packet (kind, master, agent or device, when, format version); the
-last line makes a truncated or altered file fail loudly. A packet is written to a temporary file
-and renamed into place, so a half-written packet never exists under its name. Applying a packet
-twice changes nothing: a briefcase replaces what it carries, an outbox's operations are applied
-once each (by op id).
+The first line describes the packet (kind, master, agent or device, packet id, when, format
+version; a briefcase also the device key the master made for a new laptop); the last line makes
+a truncated or damaged file fail loudly, and an outbox's signature makes a forged one fail: the
+master checks it against the device's registered key (services/sync/devices.py). A packet is
+written to a temporary file and renamed into place, so a half-written packet never exists under
+its name. Applying a briefcase twice changes nothing; an outbox packet is taken once (its packet
+id), its operations applied once each (by op id). Reading checks the size of every line and the
+nesting of its JSON before parsing it (MAX_LINE, MAX_HEADER, MAX_DEPTH).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
@@ -29,12 +34,25 @@ from pathlib import Path
 from typing import Any
 
 from collector_tui.services.errors import InvalidInput
+from collector_tui.services.sync import devices
 from collector_tui.services.sync.apply import Op
 from collector_tui.services.sync.briefcase import Briefcase
 
 FORMAT = "collector-tui-packet"
 VERSION = 1
 KINDS = ("briefcase", "outbox")
+# Limits checked before any JSON is parsed, so a crafted packet is refused with one line instead
+# of exhausting memory or the stack. A record (a row or an operation) is at most 1 MiB: the
+# longest row a laptop writes (a note of 4,000 characters with its audit copy) is a few KiB. The
+# header is at most 16 MiB: a briefcase header lists every case id it carries (about 100,000
+# cases in 4 MiB). JSON nests at most 32 levels deep: a packet's own records nest 4 or 5.
+MAX_LINE = 1 << 20
+MAX_HEADER = 16 << 20
+MAX_DEPTH = 32
+
+_SPECIAL = re.compile(rb'["\\\[\]{}]')
+_QUOTE, _BACKSLASH = ord('"'), ord("\\")
+_OPENING, _CLOSING = frozenset(b"[{"), frozenset(b"]}")
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,33 @@ class OutboxPacket:
     master_id: uuid.UUID | None
     created_at: datetime
     ops: tuple[Op, ...]
+    packet_id: uuid.UUID | None = None
+    # Read from a file: the signature in its end line and the bytes it must sign.
+    signature: str | None = None
+    signed: bytes = b""
+    digest: str = ""
+
+    def signed_by(self) -> devices.Signed:
+        """What the master checks before applying it (services/sync/devices.accept)."""
+        return devices.Signed(
+            what="packet",
+            packet_id=self.packet_id or uuid.UUID(int=0),
+            device_id=self.device_id,
+            agent_id=self.agent_id,
+            master_id=self.master_id,
+            message=self.signed,
+            signature=self.signature if self.packet_id is not None else None,
+            digest=self.digest,
+        )
+
+
+@dataclass(frozen=True)
+class _Packet:
+    header: dict[str, Any]
+    header_line: bytes
+    records: list[dict[str, Any]]
+    digest: str
+    end: dict[str, Any]
 
 
 def _line(value: dict[str, Any]) -> bytes:
@@ -51,7 +96,19 @@ def _line(value: dict[str, Any]) -> bytes:
     return (text + "\n").encode()
 
 
-def _write(path: Path, header: dict[str, Any], records: Iterable[dict[str, Any]]) -> int:
+def signed_message(header_line: bytes, digest: str) -> bytes:
+    """What an outbox packet's signature covers: its header and the digest of every line before
+    the end line (the header and all the operations)."""
+    return devices.PACKET_CONTEXT + header_line + digest.encode()
+
+
+def _write(
+    path: Path,
+    header: dict[str, Any],
+    records: Iterable[dict[str, Any]],
+    *,
+    key: str | None = None,
+) -> int:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -67,7 +124,10 @@ def _write(path: Path, header: dict[str, Any], records: Iterable[dict[str, Any]]
                 digest.update(line)
                 out.write(line)
                 count += 1
-            out.write(_line({"record": "end", "records": count, "sha256": digest.hexdigest()}))
+            end: dict[str, Any] = {"record": "end", "records": count, "sha256": digest.hexdigest()}
+            if key is not None:
+                end["signature"] = devices.sign(key, signed_message(first, digest.hexdigest()))
+            out.write(_line(end))
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)
@@ -77,50 +137,116 @@ def _write(path: Path, header: dict[str, Any], records: Iterable[dict[str, Any]]
     return count
 
 
-def _read(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _too_deep(line: bytes) -> bool:
+    """Whether the JSON on `line` nests deeper than MAX_DEPTH, found without recursion in one
+    pass over its quotes, backslashes and brackets (a bracket inside a string is text)."""
+    if line.count(b"[") + line.count(b"{") <= MAX_DEPTH:
+        return False  # most lines: too few brackets to nest that deep, whatever they are
+    depth = 0
+    in_string = False
+    escaped_at = -1
+    for match in _SPECIAL.finditer(line):
+        at = match.start()
+        if at == escaped_at:
+            continue
+        char = line[at]
+        if in_string:
+            if char == _BACKSLASH:
+                escaped_at = at + 1
+            elif char == _QUOTE:
+                in_string = False
+        elif char == _QUOTE:
+            in_string = True
+        elif char in _OPENING:
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in _CLOSING:
+            depth -= 1
+    return False
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a packet carries")
+
+
+def _parse(line: bytes, where: str) -> dict[str, Any]:
+    if _too_deep(line):
+        raise InvalidInput(f"{where}: nested deeper than {MAX_DEPTH} levels: refused")
+    try:
+        value = json.loads(line, parse_constant=_no_constant)
+    except RecursionError:
+        raise InvalidInput(f"{where}: nested too deep: refused") from None
+    except ValueError as bad:  # JSONDecodeError, UnicodeDecodeError, huge integers
+        raise InvalidInput(f"{where}: not valid JSON ({str(bad)[:80]})") from None
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{where}: not a packet record")
+    return value
+
+
+def _size(limit: int) -> str:
+    return f"{limit >> 20} MiB"
+
+
+def _read(path: Path) -> _Packet:
     name = Path(path).name
     try:
-        raw = Path(path).read_bytes()
+        handle = Path(path).open("rb")
     except FileNotFoundError:
         raise InvalidInput(f"no packet file {name}") from None
     except IsADirectoryError:
         raise InvalidInput(f"{name} is a folder, not a packet file") from None
-    lines = raw.splitlines(keepends=True)
-    if not lines:
-        raise InvalidInput(f"{name} is empty: not a packet")
+    with handle:
+        first = handle.readline(MAX_HEADER + 1)
+        if not first:
+            raise InvalidInput(f"{name} is empty: not a packet")
+        if len(first) > MAX_HEADER:
+            raise InvalidInput(
+                f"{name} line 1: longer than {_size(MAX_HEADER)} (the most a packet header may "
+                "hold): not a collector-tui packet"
+            )
+        lines: list[bytes] = []
+        while line := handle.readline(MAX_LINE + 1):
+            if len(line) > MAX_LINE:
+                raise InvalidInput(
+                    f"{name} line {len(lines) + 2}: longer than {_size(MAX_LINE)} (the most a "
+                    "packet line may hold): refused"
+                )
+            lines.append(line)
     try:
-        header = json.loads(lines[0])
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidInput(f"{name} is not a collector-tui packet") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        header = _parse(first, f"{name} line 1")
+    except InvalidInput as bad:
+        raise InvalidInput(f"{bad.message}: not a collector-tui packet") from None
+    if header.get("format") != FORMAT:
         raise InvalidInput(f"{name} is not a collector-tui packet")
     if header.get("version") != VERSION:
         raise InvalidInput(
-            f"{name} is a packet of format version {header.get('version')}; this program reads "
-            f"version {VERSION}"
+            f"{name} is a packet of format version {str(header.get('version'))[:20]}; this "
+            f"program reads version {VERSION}"
         )
     if header.get("kind") not in KINDS:
         raise InvalidInput(f"{name}: unknown packet kind {str(header.get('kind'))[:20]!r}")
     try:
-        end = json.loads(lines[-1]) if len(lines) > 1 else None
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        end = _parse(lines[-1], f"{name} line {len(lines) + 1}") if lines else None
+    except InvalidInput:
         end = None
-    if not isinstance(end, dict) or end.get("record") != "end":
+    if end is None or end.get("record") != "end":
         raise InvalidInput(f"{name} is incomplete (cut short?): carry it again")
-    digest = hashlib.sha256(b"".join(lines[:-1])).hexdigest()
-    if digest != end.get("sha256") or end.get("records") != len(lines) - 2:
+    digest = hashlib.sha256(first)
+    for line in lines[:-1]:
+        digest.update(line)
+    hexdigest = digest.hexdigest()
+    if hexdigest != end.get("sha256") or end.get("records") != len(lines) - 1:
         raise InvalidInput(f"{name} is damaged (checksum mismatch): carry it again")
-    try:
-        records = [json.loads(line) for line in lines[1:-1]]
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidInput(f"{name} is damaged: carry it again") from None
-    return header, records
+    records = [
+        _parse(line, f"{name} line {number}") for number, line in enumerate(lines[:-1], start=2)
+    ]
+    return _Packet(header, first, records, hexdigest, end)
 
 
 def packet_kind(path: Path) -> str:
     """The kind of a packet (reads and checks the whole file)."""
-    header, _ = _read(path)
-    return str(header["kind"])
+    return str(_read(path).header["kind"])
 
 
 def write_briefcase(path: Path, briefcase: Briefcase) -> int:
@@ -135,6 +261,10 @@ def write_briefcase(path: Path, briefcase: Briefcase) -> int:
         "moved": {str(k): (str(v) if v else None) for k, v in briefcase.moved.items()},
         "window_days": briefcase.window_days,
     }
+    if briefcase.device is not None:
+        # The key pair the master made and registered for a laptop made from this packet.
+        header["device_id"] = str(briefcase.device.device_id)
+        header["device_key"] = briefcase.device.private_key
 
     def records() -> Iterator[dict[str, Any]]:
         for section, tables in (("rows", briefcase.rows), ("context", briefcase.context)):
@@ -148,7 +278,8 @@ def write_briefcase(path: Path, briefcase: Briefcase) -> int:
 
 
 def read_briefcase(path: Path) -> Briefcase:
-    header, records = _read(path)
+    read = _read(path)
+    header, records = read.header, read.records
     if header["kind"] != "briefcase":
         raise InvalidInput(f"{Path(path).name} is an outbox packet: apply it on the master")
     rows: dict[str, list[dict[str, Any]]] = {}
@@ -161,6 +292,11 @@ def read_briefcase(path: Path) -> Briefcase:
                 target.setdefault(str(record["table"]), []).append(dict(record["row"]))
             elif record.get("record") == "answer":
                 answers.append({k: record.get(k) for k in ("op_id", "outcome", "message")})
+        device = None
+        if header.get("device_id") and header.get("device_key"):
+            device = devices.IssuedKey(
+                uuid.UUID(str(header["device_id"])), str(header["device_key"])
+            )
         return Briefcase(
             master_id=uuid.UUID(header["master_id"]),
             master_clock=str(header.get("master_clock") or ""),
@@ -176,33 +312,44 @@ def read_briefcase(path: Path) -> Briefcase:
             },
             answers=tuple(answers),
             window_days=int(header.get("window_days") or 0),
+            device=device,
         )
     except (KeyError, ValueError, TypeError, AttributeError) as bad:
         raise InvalidInput(f"{Path(path).name} is not a valid briefcase packet ({bad})") from None
 
 
-def write_outbox(path: Path, packet: OutboxPacket) -> int:
+def write_outbox(path: Path, packet: OutboxPacket, *, key: str) -> int:
+    """Write the laptop's outbox, signed with the laptop's device key."""
     header = {
         "kind": "outbox",
+        "packet_id": str(packet.packet_id or uuid.uuid4()),
         "device_id": str(packet.device_id),
         "agent_id": str(packet.agent_id) if packet.agent_id else None,
         "master_id": str(packet.master_id) if packet.master_id else None,
         "created_at": packet.created_at.isoformat(),
     }
-    return _write(path, header, ({"record": "op", "op": op.to_json()} for op in packet.ops))
+    return _write(
+        path, header, ({"record": "op", "op": op.to_json()} for op in packet.ops), key=key
+    )
 
 
 def read_outbox(path: Path) -> OutboxPacket:
-    header, records = _read(path)
+    read = _read(path)
+    header, records = read.header, read.records
     if header["kind"] != "outbox":
         raise InvalidInput(f"{Path(path).name} is a briefcase packet: apply it on the laptop")
     try:
+        signature = read.end.get("signature")
         return OutboxPacket(
             device_id=uuid.UUID(header["device_id"]),
             agent_id=uuid.UUID(header["agent_id"]) if header.get("agent_id") else None,
             master_id=uuid.UUID(header["master_id"]) if header.get("master_id") else None,
             created_at=datetime.fromisoformat(header["created_at"]),
             ops=tuple(Op.from_json(r["op"]) for r in records if r.get("record") == "op"),
+            packet_id=uuid.UUID(header["packet_id"]) if header.get("packet_id") else None,
+            signature=signature if isinstance(signature, str) else None,
+            signed=signed_message(read.header_line, read.digest),
+            digest=read.digest,
         )
     except (KeyError, ValueError, TypeError, AttributeError) as bad:
         raise InvalidInput(f"{Path(path).name} is not a valid outbox packet ({bad})") from None

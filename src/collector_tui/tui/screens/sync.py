@@ -1,12 +1,15 @@
 """Sync (command palette: "Sync with the master"): push this laptop's changes, pull the briefcase.
 
 The master comes from where the laptop was pulled from, else the `master` setting, else what the
-agent types. The work runs in a thread worker (services/sync/engine.sync_now: push, then pull);
-its progress comes back through `call_from_thread` to a progress bar and a log of plain lines.
+agent types. It is shown with its password masked (collector_tui.locations); the password comes
+from the URL as typed, the password field, or COLLECTOR_MASTER_PASSWORD. The work runs in a
+thread worker (services/sync/engine.sync_now: push, then pull); its progress comes back through
+`call_from_thread` to a progress bar and a log of plain lines.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -18,13 +21,16 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Log, ProgressBar, Static
 
+from collector_tui import locations
 from collector_tui.display import printable
-from collector_tui.tui.screens.base import CollectorScreen, error_text
+from collector_tui.services.errors import InvalidInput, ServiceError
+from collector_tui.tui.screens.base import CollectorScreen
 
 if TYPE_CHECKING:
     from collector_tui.services.sync.engine import LaptopStatus, SyncResult
 
 NOTES_SHOWN = 30
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -87,10 +93,16 @@ class SyncScreen(CollectorScreen):
             yield Static("Reading the laptop…", id="sync-status")
             with Horizontal(id="sync-master-row"):
                 yield Input(placeholder="master: a file path or a database URL", id="sync-master")
+                yield Input(placeholder="its password, if it asks", password=True,
+                            id="sync-password")  # fmt: skip
                 yield Button("Sync now", id="sync-run", variant="primary")
             yield ProgressBar(total=100, show_eta=False, id="sync-progress")
             yield Log(id="sync-log", highlight=False)
         yield Footer()
+
+    # The master as known (it may hold a password: the config file's, an older laptop's); the
+    # field shows it masked, and a field left as shown means this one.
+    _known_master: str | None = None
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -114,9 +126,11 @@ class SyncScreen(CollectorScreen):
         )
         field = self.query_one("#sync-master", Input)
         if message.master and not field.value:
-            field.value = message.master
+            self._known_master = message.master
+            field.value = locations.masked(message.master)
         self.query_one("#sync-run", Button).disabled = message.status is None
         field.disabled = message.status is None
+        self.query_one("#sync-password", Input).disabled = message.status is None
         if message.status is not None:
             field.focus()
 
@@ -131,16 +145,20 @@ class SyncScreen(CollectorScreen):
             self.collector.tell("say where the master is: a file path or a database URL",
                                 severity="warning")  # fmt: skip
             return
+        if self._known_master and target == locations.masked(self._known_master):
+            target = self._known_master
+        password = self.query_one("#sync-password", Input).value
         button.disabled = True
         self.query_one("#sync-progress", ProgressBar).update(progress=0)
-        self._log(f"Syncing with {target}…")
-        self.run_sync(target)
+        self._log(f"Syncing with {locations.shown(target)}…")
+        self.run_sync(target, password or None)
 
     @on(Button.Pressed, "#sync-run")
     def _pressed(self) -> None:
         self.action_sync()
 
     @on(Input.Submitted, "#sync-master")
+    @on(Input.Submitted, "#sync-password")
     def _submitted(self) -> None:
         self.action_sync()
 
@@ -152,7 +170,7 @@ class SyncScreen(CollectorScreen):
         self.query_one("#sync-log", Log).write_line(printable(line))
 
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False, description="sync")
-    def run_sync(self, target: str) -> None:
+    def run_sync(self, target: str, password: str | None = None) -> None:
         from pathlib import Path
 
         from sqlalchemy.engine import make_url
@@ -165,12 +183,18 @@ class SyncScreen(CollectorScreen):
         def progress(text: str, done: float) -> None:
             app.call_from_thread(self._progress, text, done)
 
+        def no_password() -> str:
+            raise InvalidInput(
+                f"the master {locations.masked(target)} needs its password: type it in the "
+                f"password field (or set {locations.PASSWORD_VARIABLE})"
+            )
+
         master = None
         try:
             url = make_url(db.database_url(target))
             if url.get_backend_name() == "sqlite" and not Path(str(url.database)).exists():
                 raise FileNotFoundError(f"no master database at {url.database}")
-            master = db.open_store(target)
+            master = db.open_store(locations.with_password(target, given=password, ask=no_password))
             result = engine.sync_now(
                 laptop=app.store,
                 master=master,
@@ -181,10 +205,15 @@ class SyncScreen(CollectorScreen):
                 progress=progress,
             )
         except Exception as failure:  # noqa: BLE001 - told to the agent, the laptop is unchanged
-            message = (
-                str(failure) if isinstance(failure, FileNotFoundError) else error_text(failure)
-            )
-            self.post_message(SyncFinished(None, message))
+            if isinstance(failure, FileNotFoundError | ServiceError):
+                message = str(failure)
+            else:
+                # Not error_text: its log keeps the whole exception, and a driver's message may
+                # hold the URL; this one is masked.
+                first = str(failure).strip().splitlines()[0] if str(failure).strip() else ""
+                message = f"could not finish: {first[:200] or type(failure).__name__}"
+                log.warning("sync failed: %s", locations.scrub(message))
+            self.post_message(SyncFinished(None, locations.scrub(message)))
             return
         finally:
             if master is not None:

@@ -1,0 +1,347 @@
+"""Laptops' signing keys (ed25519): made, registered on the master, checked, listed, revoked.
+
+Every laptop holds a private key (`sync_state.device_key`) and signs what it sends; the master
+keeps the public half in `sync_device`, under the laptop's device id and the one user it belongs
+to. A key is only ever registered over a trusted path:
+
+- a live `sync pull` (or `sync push`): the laptop makes the pair and the agent, logged in on the
+  master with their password, registers the public half there directly;
+- a briefcase packet: the master makes the pair at `packet export --agent`, registers the public
+  half at once and writes the private half into the packet (which already holds the agent's
+  password hash and debtors' data: it is as sensitive as the laptop). A laptop made from the
+  packet adopts that key; a laptop that has one keeps its own.
+
+No key ever arrives unauthenticated from a laptop. The master takes a push or an outbox packet
+only when its device is registered, not revoked, registered to the agent it names, the signature
+matches, and its packet id was never received before (a replay). The changes are then applied as
+the device's registered user, never as whoever carries the packet or a name written in it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from collector_tui.models import SyncDevice, SyncReceivedPacket, User
+from collector_tui.services import audit
+from collector_tui.services.accounts import Actor, actor_of
+from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
+
+# What is signed starts with what it is, so a signature over one can never pass as the other.
+PUSH_CONTEXT = b"collector-tui signed push v1\n"
+PACKET_CONTEXT = b"collector-tui signed outbox packet v1\n"
+MAX_REASON = 500
+MIN_PREFIX = 8
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A key pair the master made for a laptop it cannot reach (carried in a briefcase packet)."""
+
+    device_id: uuid.UUID
+    private_key: str  # raw ed25519 private key, base64
+
+
+@dataclass(frozen=True)
+class Signed:
+    """What a laptop sent, as the master checks it: `message` is exactly the bytes signed."""
+
+    what: str  # "packet" or "push", for the messages
+    packet_id: uuid.UUID
+    device_id: uuid.UUID
+    agent_id: uuid.UUID | None
+    master_id: uuid.UUID | None
+    message: bytes
+    signature: str | None
+    digest: str  # a SHA-256 of what was sent, kept with the packet id
+
+
+@dataclass(frozen=True)
+class Device:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    username: str
+    label: str | None
+    registered_at: datetime
+    last_seen_at: datetime | None
+    revoked_at: datetime | None
+    revoked_by: str | None
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+
+def new_private_key() -> str:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    raw = Ed25519PrivateKey.generate().private_bytes(
+        Encoding.Raw, PrivateFormat.Raw, NoEncryption()
+    )
+    return base64.b64encode(raw).decode()
+
+
+def _private(private_key: str):  # noqa: ANN202 - cryptography's key, imported lazily
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    try:
+        return Ed25519PrivateKey.from_private_bytes(base64.b64decode(private_key, validate=True))
+    except (ValueError, binascii.Error):
+        raise InvalidInput("this laptop's device key is damaged: make a new laptop") from None
+
+
+def public_key_of(private_key: str) -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    raw = _private(private_key).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+def sign(private_key: str, message: bytes) -> str:
+    return base64.b64encode(_private(private_key).sign(message)).decode()
+
+
+def _valid(public_key: str, signature: str, message: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key, validate=True))
+        key.verify(base64.b64decode(signature, validate=True), message)
+    except (InvalidSignature, ValueError, TypeError, binascii.Error):
+        return False
+    return True
+
+
+# --- registration -----------------------------------------------------------------------------
+
+
+def _when(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _revoked(row: SyncDevice) -> Forbidden:
+    when = _when(row.revoked_at) if row.revoked_at is not None else "?"
+    return Forbidden(
+        f"this laptop (device {row.id}) was revoked on the master on {when}: nothing it sends "
+        "is taken; make a new laptop file"
+    )
+
+
+def register(
+    *,
+    session: Session,
+    now: datetime,
+    device_id: uuid.UUID,
+    user_id: uuid.UUID,
+    public_key: str,
+    label: str | None,
+    by: uuid.UUID | None,
+    seen: bool = True,
+) -> None:
+    """Register a laptop's public key for `user_id`, whom the caller has authenticated on the
+    master (`seen`: the laptop is on the line now). Registering the same key again only marks
+    the device seen; a revoked device, or one registered with another key or to another user, is
+    refused."""
+    row = session.get(SyncDevice, device_id)
+    if row is not None:
+        if row.revoked_at is not None:
+            raise _revoked(row)
+        if row.user_id != user_id or row.public_key != public_key:
+            raise Forbidden(
+                f"this laptop's device {device_id} is registered on the master with another key "
+                "or user: make a new laptop file"
+            )
+        row.last_seen_at = now
+        session.add(row)
+        session.flush()
+        return
+    session.add(
+        SyncDevice(
+            id=device_id,
+            user_id=user_id,
+            public_key=public_key,
+            label=(label or "")[:200] or None,
+            registered_at=now,
+            last_seen_at=now if seen else None,
+        )
+    )
+    session.flush()
+    audit.record(
+        session=session,
+        now=now,
+        user_id=by,
+        entity="sync_device",
+        entity_id=device_id,
+        action="register",
+        after={"user_id": user_id, "label": label, "public_key": public_key},
+    )
+
+
+def issue(
+    *, session: Session, now: datetime, user_id: uuid.UUID, label: str, by: uuid.UUID | None
+) -> IssuedKey:
+    """A new device key pair for a laptop to be made from a packet, registered on the master."""
+    device_id = uuid.uuid4()
+    private_key = new_private_key()
+    register(
+        session=session,
+        now=now,
+        device_id=device_id,
+        user_id=user_id,
+        public_key=public_key_of(private_key),
+        label=label,
+        by=by,
+        seen=False,
+    )
+    return IssuedKey(device_id, private_key)
+
+
+# --- what a laptop sends ------------------------------------------------------------------------
+
+
+def accept(*, session: Session, now: datetime, signed: Signed, courier: Actor) -> Actor:
+    """Check a signed push or packet and record it as received; the actor to apply it as (the
+    device's registered user). Refusals raise with one line; the caller's transaction then
+    applies nothing."""
+    what = signed.what
+    if not signed.signature:
+        raise Forbidden(f"the {what} is not signed by its laptop: refused")
+    row = session.get(SyncDevice, signed.device_id)
+    if row is None:
+        raise Forbidden(
+            f"the {what} comes from device {signed.device_id}, which is not registered on this "
+            "master: refused"
+        )
+    if row.revoked_at is not None:
+        raise Forbidden(
+            f"the {what} comes from device {signed.device_id}, revoked on "
+            f"{_when(row.revoked_at)}: refused"
+        )
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise Forbidden(f"the {what}'s device belongs to a user who is no longer active: refused")
+    if signed.agent_id != row.user_id:
+        raise Forbidden(
+            f"the {what} names another agent than its device is registered to ({user.username}): "
+            "refused"
+        )
+    if not _valid(row.public_key, signed.signature, signed.message):
+        raise Forbidden(
+            f"the {what}'s signature does not match its device's key (altered or forged): refused"
+        )
+    if courier.user_id != row.user_id and not courier.is_supervisor:
+        raise Forbidden(f"only {user.username} or a supervisor may apply {user.username}'s changes")
+    seen = session.get(SyncReceivedPacket, signed.packet_id)
+    if seen is not None:
+        raise Forbidden(
+            f"the {what} {signed.packet_id} was already received on {_when(seen.received_at)}: "
+            "a replay, refused"
+        )
+    session.add(
+        SyncReceivedPacket(
+            packet_id=signed.packet_id,
+            device_id=signed.device_id,
+            digest=signed.digest,
+            received_at=now,
+        )
+    )
+    row.last_seen_at = now
+    session.add(row)
+    session.flush()
+    return actor_of(user)
+
+
+# --- supervisors' management --------------------------------------------------------------------
+
+
+def _require_supervisor(actor: Actor) -> None:
+    if not actor.is_supervisor:
+        raise Forbidden("only a supervisor or an admin manages laptops' devices")
+
+
+def _device(row: SyncDevice, names: dict[uuid.UUID, str]) -> Device:
+    return Device(
+        id=row.id,
+        user_id=row.user_id,
+        username=names.get(row.user_id, str(row.user_id)),
+        label=row.label,
+        registered_at=row.registered_at,
+        last_seen_at=row.last_seen_at,
+        revoked_at=row.revoked_at,
+        revoked_by=names.get(row.revoked_by_id) if row.revoked_by_id else None,
+    )
+
+
+def _names(session: Session) -> dict[uuid.UUID, str]:
+    return {user_id: name for user_id, name in session.exec(select(User.id, User.username)).all()}
+
+
+def list_devices(*, session: Session, actor: Actor, username: str | None = None) -> list[Device]:
+    _require_supervisor(actor)
+    statement = select(SyncDevice).order_by(col(SyncDevice.registered_at), col(SyncDevice.id))
+    if username is not None:
+        user = session.exec(select(User).where(User.username == username.strip())).first()
+        if user is None:
+            raise NotFound(f"no user named {username!r}")
+        statement = statement.where(SyncDevice.user_id == user.id)
+    names = _names(session)
+    return [_device(row, names) for row in session.exec(statement).all()]
+
+
+def find(*, session: Session, text: str) -> SyncDevice:
+    """A device by its id or a unique prefix of at least 8 characters (as `device list` shows)."""
+    wanted = text.strip().lower()
+    try:
+        key: uuid.UUID | None = uuid.UUID(wanted)
+    except ValueError:
+        key = None
+    if key is not None:
+        row = session.get(SyncDevice, key)
+    else:
+        row = None
+        if len(wanted.replace("-", "")) >= MIN_PREFIX:
+            matches = [
+                device
+                for device in session.exec(select(SyncDevice)).all()
+                if str(device.id).startswith(wanted) or device.id.hex.startswith(wanted)
+            ]
+            if len(matches) > 1:
+                raise InvalidInput(f"{text!r} names more than one device: give more of its id")
+            row = matches[0] if matches else None
+    if row is None:
+        raise NotFound(f"no device {text!r}")
+    return row
+
+
+def revoke(
+    *, session: Session, now: datetime, actor: Actor, device: str, reason: str | None = None
+) -> Device:
+    """Revoke a laptop's device: from now on its pushes, packets and pulls are refused."""
+    _require_supervisor(actor)
+    row = find(session=session, text=device)
+    if row.revoked_at is not None:
+        raise InvalidInput(f"device {row.id} was already revoked on {_when(row.revoked_at)}")
+    why = (reason or "").strip()
+    if len(why) > MAX_REASON:
+        raise InvalidInput(f"the reason is too long (at most {MAX_REASON} characters)")
+    row.revoked_at = now
+    row.revoked_by_id = actor.user_id
+    session.add(row)
+    session.flush()
+    audit.record(
+        session=session,
+        now=now,
+        user_id=actor.user_id,
+        entity="sync_device",
+        entity_id=row.id,
+        action="revoke",
+        before={"revoked_at": None},
+        after={"revoked_at": now, "user_id": row.user_id, "reason": why or None},
+    )
+    return _device(row, _names(session))
