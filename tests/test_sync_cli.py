@@ -217,3 +217,55 @@ def test_a_real_process_exits_1_with_one_line(master_path: str, tmp_path: Path, 
     )
     assert done.returncode == 1
     _one_error_line(done.stderr)
+
+
+def test_refused_changes_are_listed_for_a_supervisor_and_marked_reviewed(
+    run: Run, master_path: str, laptop_path: str, users: dict[str, Actor], place
+) -> None:
+    import uuid
+
+    from collector_tui.services.sync import hlc
+
+    place("A-1")
+    assert _pull(run, laptop_path, master_path)[0] == 0
+    laptop = db.open_store(laptop_path)
+    try:  # a hand-edited outbox row: a hold of a kind that does not exist
+        with laptop.write() as session:
+            from collector_tui.models import SyncState
+
+            state = session.get(SyncState, 1)
+            case_id = session.exec(select(Case.id)).one()
+            session.add(
+                SyncOutboxOp(
+                    txn_id=uuid.uuid4(),
+                    hlc=hlc.tick(state.clock, state.created_at, state.device_id.hex),
+                    device_id=state.device_id,
+                    actor_id=users["alice"].user_id,
+                    kind="insert",
+                    entity="hold",
+                    entity_id=str(uuid.uuid4()),
+                    case_id=case_id,
+                    payload={"row": {"case_id": str(case_id), "kind": "nonsense"}},
+                    created_at=state.created_at,
+                )
+            )
+    finally:
+        laptop.dispose()
+    code, out, _ = run("--db", laptop_path, "--user", "alice", "--now", LATER, "sync", "push")
+    assert code == 0 and "1 rejected" in out and "unknown hold" in out
+
+    code, _, err = run("--db", master_path, "--user", "alice", "sync", "rejected")
+    assert code == 1 and "supervisor" in _one_error_line(err)
+    code, out, err = run("--db", master_path, "--user", "sam", "sync", "rejected", "--json")
+    assert (code, err) == (0, "")
+    (refused,) = json.loads(out)
+    assert refused["user"] == "alice" and "unknown hold" in refused["reason"]
+    assert refused["operation"]["payload"]["row"]["kind"] == "nonsense"
+
+    code, out, err = run("--db", master_path, "--user", "sam", "--now", LATER, "sync",
+                         "reviewed", refused["op_id"])  # fmt: skip
+    assert (code, err) == (0, "") and "reviewed" in out
+    code, out, _ = run("--db", master_path, "--user", "sam", "sync", "rejected", "--json")
+    assert json.loads(out) == []
+    code, _, err = run("--db", master_path, "--user", "sam", "sync", "reviewed", "nope")
+    assert code == 1 and "operation id" in _one_error_line(err)

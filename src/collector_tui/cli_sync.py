@@ -73,6 +73,26 @@ def add_commands(subparsers: Any, *, parents: Sequence[argparse.ArgumentParser] 
     )
     status.add_argument("--json", action="store_true", help="print the result as JSON")
     status.set_defaults(handler=_cmd_status)
+    rejected = actions.add_parser(
+        "rejected",
+        parents=list(parents),
+        help="on the master: the laptops' changes it refused, for review (supervisors)",
+        description="list the operations the master refused, with who sent them, the reason and "
+        "what they carried; reviewed ones only with --all",
+    )
+    rejected.add_argument("--all", action="store_true", help="include the reviewed ones")
+    rejected.add_argument("--json", action="store_true", help="print the result as JSON")
+    rejected.set_defaults(handler=_cmd_rejected)
+    reviewed = actions.add_parser(
+        "reviewed",
+        parents=list(parents),
+        help="on the master: mark a refused change reviewed (supervisors)",
+    )
+    reviewed.add_argument(
+        "op_id", metavar="OP_ID", help="the operation's id (from `sync rejected`)"
+    )
+    reviewed.add_argument("--json", action="store_true", help="print the result as JSON")
+    reviewed.set_defaults(handler=_cmd_reviewed)
 
     packets = subparsers.add_parser(
         "packet",
@@ -333,6 +353,65 @@ def _cmd_status(ctx: Any) -> int:
         ctx.print(f"{key.replace('_', ' ')}: {_show(str(value) if value is not None else '-')}")
     for answer in state.answers:
         ctx.print(f"  {answer.outcome}: {answer.kind} {answer.entity}: {_show(answer.message)}")
+    return 0
+
+
+def _cmd_rejected(ctx: Any) -> int:
+    from collector_tui.cli import _show
+    from collector_tui.services.sync import review
+
+    store = ctx.open()
+    actor = ctx.actor()
+    with store.read() as session:
+        found = review.rejected_ops(session=session, actor=actor, include_reviewed=ctx.args.all)
+    if ctx.args.json:
+        ctx.json(
+            [
+                {
+                    "op_id": str(op.op_id),
+                    "device_id": str(op.device_id),
+                    "user": op.user,
+                    "kind": op.kind,
+                    "entity": op.entity,
+                    "entity_id": op.entity_id,
+                    "case_id": str(op.case_id) if op.case_id else None,
+                    "reason": op.reason,
+                    "applied_at": op.applied_at.isoformat(),
+                    "reviewed_at": op.reviewed_at.isoformat() if op.reviewed_at else None,
+                    "operation": op.payload,
+                }
+                for op in found
+            ]
+        )
+        return 0
+    if not found:
+        ctx.print("no refused changes waiting for review")
+    for op in found:
+        done = f" (reviewed {op.reviewed_at:%Y-%m-%d})" if op.reviewed_at else ""
+        ctx.print(
+            f"{op.op_id}  {op.applied_at:%Y-%m-%d %H:%M}  {_show(op.user or '-')}  "
+            f"{op.kind} {op.entity}: {_show(op.reason)}{done}"
+        )
+    return 0
+
+
+def _cmd_reviewed(ctx: Any) -> int:
+    import uuid
+
+    from collector_tui.services.sync import review
+
+    try:
+        op_id = uuid.UUID(ctx.args.op_id)
+    except ValueError:
+        raise InvalidInput("OP_ID is an operation id, as `sync rejected` prints it") from None
+    store = ctx.open()
+    actor = ctx.actor()
+    with store.write() as session:
+        review.mark_reviewed(session=session, now=ctx.now(), actor=actor, op_id=op_id)
+    if ctx.args.json:
+        ctx.json({"op_id": str(op_id), "reviewed": True})
+    else:
+        ctx.print(f"{op_id} reviewed")
     return 0
 
 
