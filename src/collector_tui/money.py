@@ -337,8 +337,9 @@ def _field_parts(text: str, decimal: str) -> tuple[bool, str, str, str | None]:
     if groups is None:
         other = "." if mark == "," else ","
         raise NotAnAmount(
+            # "12,5" with a decimal point: the comma was meant as the decimal mark, most likely.
             f'"{other}" only groups thousands with a decimal {_MARK_NAME[mark]}'
-            if other in units
+            if units.count(other) == 1 and units.replace(other, "").isdigit()
             else "irregular grouping of thousands",
             reason=True,
         )
