@@ -1049,7 +1049,7 @@ def test_a_file_whose_encoding_cannot_be_told_asks_for_it(
     with pytest.raises(ServiceError) as caught:
         run(path)
     assert str(caught.value) == (
-        "could not tell the encoding of in.csv (it is not UTF-8); say --encoding NAME"
+        "could not tell the encoding of in.csv (it is not UTF-8): say --encoding NAME"
         " (e.g. gb18030, cp1252, shift_jis)"
     )
     assert table_counts(store)["collection_case"] == 0

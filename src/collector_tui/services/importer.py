@@ -76,6 +76,7 @@ from collector_tui.services.accounts import Actor
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, ServiceError
 
 __all__ = [
+    "FileReadingError",
     "ImportRejected",
     "ImportReport",
     "PlacementRow",
@@ -169,6 +170,15 @@ class ImportReport:
     delimiter: str
 
 
+class FileReadingError(ServiceError):
+    """A file that cannot be read until told how (its decimal mark, its encoding). `problem` says
+    why; the message adds what to say on the command line, which a form replaces with its own."""
+
+    def __init__(self, problem: str, advice: str, *, field: str) -> None:
+        super().__init__(f"{problem}: {advice}", field=field)
+        self.problem = problem
+
+
 class ImportRejected(ServiceError):
     """The file has bad rows and `skip_bad` was not given: nothing was written."""
 
@@ -255,9 +265,9 @@ def _decode(path: Path, encoding: str | None = None) -> tuple[str, str]:
         except UnicodeDecodeError:
             guessed = _guess_encoding(data)
         if guessed is None:
-            raise ServiceError(
-                f"could not tell the encoding of {path.name} (it is not UTF-8); say --encoding "
-                "NAME (e.g. gb18030, cp1252, shift_jis)",
+            raise FileReadingError(
+                f"could not tell the encoding of {path.name} (it is not UTF-8)",
+                "say --encoding NAME (e.g. gb18030, cp1252, shift_jis)",
                 field="encoding",
             )
         return guessed
@@ -613,19 +623,21 @@ class _Amounts:
         options = "say --decimal-point or --decimal-comma"
         if self.ambiguous is not None:
             line, text, (one, other) = self.ambiguous
-            raise ServiceError(
+            raise FileReadingError(
                 f"{name}: the amount '{_shown(text)}' on line {line} reads two ways ({one} or"
-                f" {other}): {options}",
+                f" {other})",
+                options,
                 field="decimal",
             )
         if len(self.shown) == 2:
             (first_line, first), (second_line, second) = sorted(self.shown.values())
             first_mark = "point" if self.shown.get(".") == (first_line, first) else "comma"
             second_mark = "comma" if first_mark == "point" else "point"
-            raise ServiceError(
+            raise FileReadingError(
                 f"{name} writes decimals both ways: '{_shown(first)}' on line {first_line} with a"
                 f" decimal {first_mark}, '{_shown(second)}' on line {second_line} with a decimal"
-                f" {second_mark}: {options}",
+                f" {second_mark}",
+                options,
                 field="decimal",
             )
 
