@@ -446,3 +446,30 @@ def test_parse_amount_field_refuses(
     with pytest.raises(error) as caught:
         parse_amount_field(text, "CNY", decimal=decimal)
     assert str(caught.value) == message
+
+
+def _spreadsheet_forms(m: Money) -> dict[str, list[str]]:
+    """How spreadsheets write `m` in a file, by the decimal mark they use."""
+    point = format_plain(m).rsplit(" ", 1)[0]  # "1,234.50"
+    comma = point.translate(str.maketrans(",.", ".,"))  # "1.234,50"
+    bare = m.decimal_string()  # "1234.50"
+    return {
+        "point": [point, bare, point.replace(",", " ")],
+        "comma": [comma, bare.replace(".", ","), comma.replace(".", "\u00a0")],
+    }
+
+
+@given(MONEY)
+def test_file_amounts_round_trip_and_auto_never_misreads(m: Money) -> None:
+    if m.minor < 0:
+        return
+    for mark, texts in _spreadsheet_forms(m).items():
+        for text in texts:
+            assert parse_amount_field(text, m.currency, decimal=mark)[0] == m, text
+            # "auto" reads the same amount, or refuses to guess; never another amount.
+            try:
+                read, shown = parse_amount_field(text, m.currency, decimal="auto")
+            except AmbiguousAmount:
+                continue
+            assert read == m, text
+            assert shown in (None, "." if mark == "point" else ",")
