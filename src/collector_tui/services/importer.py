@@ -596,7 +596,7 @@ class _Amounts:
             raise _bad("amount", text, header, "reads two ways") from None
         except NotAnAmount as error:
             detail = str(error) if error.reason else None
-            if detail is not None and "," in text and not self.chosen:
+            if detail is not None and "," in text and self.decimal == "point" and not self.chosen:
                 detail += " (a decimal comma? say --decimal-comma)"
             raise _bad("amount", text, header, detail) from None
         except MoneyError as error:
