@@ -214,25 +214,49 @@ def test_utf8_chinese_is_never_read_as_gb18030(tmp_path: Path) -> None:
     assert [row.debtor_name for row in rows] == ["张伟", "欧阳娜娜"]
 
 
-def test_semicolon_delimiter_and_thousands_commas(run, store: Store, tmp_path: Path) -> None:
+def test_semicolon_delimiter_and_unambiguous_amounts(run, store: Store, tmp_path: Path) -> None:
     text = (
         "client;client_ref;debtor_name;country;phone;currency;principal;fees;due_date\n"
-        "Bank AG;S-1;Müller, Hans;DE;+49 30 123456;EUR;1,234.50;1,000;2026-03-01\n"
+        "Bank AG;S-1;Müller, Hans;DE;+49 30 123456;EUR;1.234,50;1.000,00;2026-03-01\n"
         "Bank AG;S-2;Other;DE;+49 30 123457;EUR;12;;2026-03-01\n"
+        "Bank AG;S-3;Third;DE;+49 30 123458;EUR;1500,5;1.234.567;2026-03-01\n"
     )
     report = run(write(tmp_path, text))
 
-    assert (report.delimiter, report.cases_created) == (";", 2)
+    assert (report.delimiter, report.cases_created) == (";", 3)
     case, debtor, _, _ = case_by_ref(store, "S-1")
     assert debtor.name == "Müller, Hans"
     assert (case.principal, case.fees, case.balance) == (123450, 100000, 223450)
+    case, _, _, _ = case_by_ref(store, "S-3")
+    assert (case.principal, case.fees) == (150050, 123456700)
 
 
-def test_thousands_commas_are_refused_in_comma_separated_files(tmp_path: Path) -> None:
-    text = f'{HEADER}\nACME,R-1,A,CN,,CNY,"1,234.50",2026-01-01\n'
-    _, errors, _, delimiter = read_placements(write(tmp_path, text))
-    assert delimiter == ","
-    assert errors == [RowError(2, "bad amount '1,234.50' (principal)")]
+def test_excel_quoted_thousands_import_in_comma_separated_files(
+    run, store: Store, tmp_path: Path
+) -> None:
+    text = (
+        f'{HEADER}\nACME,R-1,A,CN,,CNY,"12,500.00",2026-01-01\n'
+        'ACME,R-2,B,CN,,CNY,"1,234,567.89",2026-01-01\nACME,R-3,C,CN,,CNY,"1,500",2026-01-01\n'
+    )
+    report = run(write(tmp_path, text))
+    assert (report.delimiter, report.cases_created) == (",", 3)
+    assert case_by_ref(store, "R-1")[0].balance == 1_250_000
+    assert case_by_ref(store, "R-2")[0].balance == 123_456_789
+    assert case_by_ref(store, "R-3")[0].balance == 150_000  # a comma file: a point, commas group
+
+
+def test_a_decimal_comma_in_a_comma_separated_file_needs_the_option(tmp_path: Path) -> None:
+    path = write(tmp_path, f'{HEADER}\nACME,R-1,A,CN,,CNY,"12,5",2026-01-01\n')
+    _, errors, _, _ = read_placements(path)
+    assert errors == [
+        RowError(
+            2,
+            "bad amount '12,5' (principal): \",\" only groups thousands with a decimal point"
+            " (a decimal comma? say --decimal-comma)",
+        )
+    ]
+    rows, errors, _, _ = read_placements(path, decimal="comma")
+    assert (errors, [row.principal for row in rows]) == ([], [1250])
 
 
 def test_tab_separated_utf16_as_excel_saves_unicode_text(run, store: Store, tmp_path: Path) -> None:
@@ -404,7 +428,21 @@ def test_bad_rows_are_reported_with_their_line_and_reason() -> None:
             "bad amount '1.234' (principal): CNY allows at most 2 decimal places",
         ),
         ("ACME,R,A,CN,,CNY,1e3,2026-01-01", "bad amount '1e3' (principal)"),
-        ("ACME,R,A,CN,,CNY,１２,2026-01-01", "bad amount '１２' (principal)"),
+        (
+            "ACME,R,A,CN,,CNY,𝟏𝟐,2026-01-01",
+            "bad amount '𝟏𝟐' (principal): has a digit other than 0-9 (𝟏): use 0-9",
+        ),
+        (
+            "ACME,R,A,CN,,CNY,١٢٣,2026-01-01",
+            "bad amount '١٢٣' (principal): has a digit other than 0-9 (١): use 0-9",
+        ),
+        (
+            "ACME,R,A,CN,,CNY,12³,2026-01-01",
+            "bad amount '12³' (principal): has a digit other than 0-9 (³): use 0-9",
+        ),  # fmt: skip
+        ("ACME,R,A,CN,,CNY,−5,2026-01-01", "bad amount '−5' (principal): must not be negative"),
+        ("ACME,R,A,CN,,CNY,0,2026-01-01", "the balance is zero: nothing to collect"),
+        ("ACME,R,A,CN,,CNY,0.00,2026-01-01", "the balance is zero: nothing to collect"),
         (
             "ACME,R,A,CN,,CNY,10000000000000000,2026-01-01",
             "bad amount '10000000000000000' (principal): too large",
@@ -809,3 +847,229 @@ def test_the_bigger_page_cache_is_given_back_to_the_pooled_connection(run, store
     run(DATA / "placements_basic.csv")
     with store.read() as session:
         assert session.connection().exec_driver_sql("PRAGMA cache_size").scalar_one() == before
+
+
+# --- decimal marks, encodings, zero balances, digits ---------------------------------------------
+
+SEMICOLON_HEADER = "client;client_ref;debtor_name;country;currency;principal;due_date\n"
+
+
+def _semicolon(tmp_path: Path, *amounts: str) -> Path:
+    rows = "".join(f"ACME;R-{n};Name {n};DE;EUR;{a};2026-01-01\n" for n, a in enumerate(amounts))
+    return write(tmp_path, SEMICOLON_HEADER + rows)
+
+
+def test_an_excel_export_with_quoted_thousands_imports(run, store: Store) -> None:
+    report = run(DATA / "placements_excel_export.csv")
+
+    assert (report.encoding, report.delimiter, report.cases_created) == ("utf-8-sig", ",", 3)
+    case, debtor, _, _ = case_by_ref(store, "XL-1")
+    assert debtor.name == "Smith, John"
+    assert (case.principal, case.fees, case.interest, case.balance) == (
+        1_250_000,
+        25_000,
+        100_050,
+        1_375_050,
+    )
+    assert case_by_ref(store, "XL-2")[0].balance == 123_456_789
+    assert case_by_ref(store, "XL-3")[1].name == "Renée Müller"
+
+
+def test_a_semicolon_file_with_an_amount_read_two_ways_is_refused_whole(
+    run, store: Store, tmp_path: Path
+) -> None:
+    before = table_counts(store)
+    path = DATA / "placements_semicolon_ambiguous.csv"
+    for skip_bad in (False, True):  # not a bad row: the file's convention is unknown
+        with pytest.raises(ServiceError) as caught:
+            run(path, skip_bad=skip_bad, dry_run=skip_bad)
+        assert str(caught.value) == (
+            "placements_semicolon_ambiguous.csv: the amount '1,500' on line 3 reads two ways"
+            " (1500 or 1.500): say --decimal-point or --decimal-comma"
+        )
+        assert caught.value.field == "decimal"
+    assert table_counts(store) == before
+    with pytest.raises(ServiceError, match="line 3 reads two ways"):
+        read_placements(path)
+
+    report = run(path, decimal="comma")
+
+    assert report.cases_created == 3
+    assert case_by_ref(store, "SC-1")[0].balance == 234_567
+    assert case_by_ref(store, "SC-2")[0].balance == 150  # 1,500 with a decimal comma: 1.50
+    assert case_by_ref(store, "SC-3")[0].balance == 30_000
+
+
+def test_the_decimal_options_force_one_reading(tmp_path: Path) -> None:
+    path = _semicolon(tmp_path, "1,500", "1.234,56", "1500,5", "12.500")
+    rows, errors, _, _ = read_placements(path, decimal="comma")
+    assert errors == []
+    assert [row.principal for row in rows] == [150, 123_456, 150_050, 1_250_000]
+
+    rows, errors, _, _ = read_placements(_semicolon(tmp_path, "1,500", "12.500"), decimal="point")
+    assert errors == []
+    assert [row.principal for row in rows] == [150_000, 1250]
+
+    _, errors, _, _ = read_placements(_semicolon(tmp_path, "1500.50"), decimal="comma")
+    assert errors == [
+        RowError(2, "bad amount '1500.50' (principal): \".\" only groups thousands with a decimal"
+                 " comma")
+    ]  # fmt: skip
+    with pytest.raises(ServiceError, match="decimal must be point or comma, not 'dot'"):
+        read_placements(path, decimal="dot")
+
+
+@pytest.mark.parametrize(
+    ("amount", "minor"),
+    [
+        ("1500.50", 150_050),  # a point followed by two digits: only a decimal point
+        ("1500", 150_000),
+        ("1.234,56", 123_456),  # both marks: the last one is the decimal
+        ("1,234.56", 123_456),
+        ("1500,5", 150_050),  # a comma followed by one digit: only a decimal comma
+        ("1.234.567", 123_456_700),  # repeated: it groups
+        ("1234,500", 123_450),  # four digits before: not a thousands group
+        ("0,500", 50),  # nobody writes 500 as 0,500
+        ("1 234,56", 123_456),  # spaces (no-break ones too) only group
+        ("1\u202f234,56", 123_456),
+        ("１２３４.５０", 123_450),  # full-width, as a Chinese input method types it
+    ],
+)
+def test_unambiguous_amounts_in_a_semicolon_file(tmp_path: Path, amount: str, minor: int) -> None:
+    rows, errors, _, _ = read_placements(_semicolon(tmp_path, amount))
+    assert errors == []
+    assert [row.principal for row in rows] == [minor]
+
+
+@pytest.mark.parametrize("amount", ["1,500", "12.500", "999,000", "1.000"])
+def test_amounts_that_read_two_ways_refuse_a_semicolon_file(tmp_path: Path, amount: str) -> None:
+    with pytest.raises(ServiceError, match="--decimal-point or --decimal-comma"):
+        read_placements(_semicolon(tmp_path, "10", amount))
+
+
+def test_a_file_writing_decimals_both_ways_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ServiceError) as caught:
+        read_placements(_semicolon(tmp_path, "12.50", "7", "1.234,56"))
+    assert str(caught.value) == (
+        "in.csv writes decimals both ways: '12.50' on line 2 with a decimal point, '1.234,56' on"
+        " line 4 with a decimal comma: say --decimal-point or --decimal-comma"
+    )
+
+
+def test_a_tab_separated_file_reads_decimal_commas_too(tmp_path: Path) -> None:
+    text = "client\tclient_ref\tdebtor_name\tcountry\tcurrency\tprincipal\tdue_date\n"
+    text += "ACME\tT-1\tRenée\tFR\tEUR\t1 234,56\t2026-01-01\n"
+    rows, errors, _, delimiter = read_placements(write(tmp_path, text, encoding="utf-16"))
+    assert (delimiter, errors, [row.principal for row in rows]) == ("\t", [], [123_456])
+
+
+def test_a_zero_balance_is_refused_unless_allowed(run, store: Store, tmp_path: Path) -> None:
+    text = (
+        "client,client_ref,debtor_name,country,currency,principal,fees,interest,balance,due_date\n"
+        "ACME,Z-1,A,CN,CNY,0,0,0,,2026-01-01\n"
+        "ACME,Z-2,B,CN,CNY,100.00,,,0.00,2026-01-01\n"
+        "ACME,Z-3,C,CN,CNY,100.00,,,,2026-01-01\n"
+        "ACME,Z-4,D,CN,CNY,-100.00,,,,2026-01-01\n"
+    )
+    path = write(tmp_path, text)
+    with pytest.raises(ImportRejected) as caught:
+        run(path)
+    assert caught.value.report.rejected == (
+        RowError(2, "the balance is zero: nothing to collect"),
+        RowError(3, "the balance is zero: nothing to collect"),
+        RowError(5, "bad amount '-100.00' (principal): must not be negative"),
+    )
+    assert str(caught.value) == "3 bad rows; first: line 2: the balance is zero: nothing to collect"
+    assert table_counts(store)["collection_case"] == 0
+
+    report = run(path, allow_zero_balance=True, skip_bad=True)
+    assert (report.cases_created, report.rejected) == (
+        3,
+        (RowError(5, "bad amount '-100.00' (principal): must not be negative"),),
+    )
+    assert case_by_ref(store, "Z-2")[0].balance == 0
+
+
+WESTERN = (
+    "client,client_ref,debtor_name,country,currency,principal,due_date\n"
+    "Bank AG,L-1,Renée Müller,DE,EUR,100.00,2026-01-01\n"
+    "Bank AG,L-2,José Peña,ES,EUR,5,2026-01-01\n"
+)
+JAPANESE = (
+    "client,client_ref,debtor_name,country,currency,principal,due_date\n"
+    "東京銀行,J-1,山田太郎,JP,JPY,1500,2026-01-01\n"
+    "東京銀行,J-2,すずき いちろう,JP,JPY,20000,2026-01-01\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "reported", "ref", "name"),
+    [
+        (WESTERN, "latin-1", "cp1252", "L-1", "Renée Müller"),
+        (WESTERN.replace("José", "“José”"), "cp1252", "cp1252", "L-2", "“José” Peña"),
+        (JAPANESE, "shift_jis", "cp932", "J-1", "山田太郎"),
+        (JAPANESE, "shift_jis", "cp932", "J-2", "すずき いちろう"),
+        (CHINESE, "gbk", "gb18030", "HX-2", "欧阳娜娜"),
+    ],
+)
+def test_files_that_are_not_utf8_are_told_apart(
+    run, store: Store, tmp_path: Path, text: str, written: str, reported: str, ref: str, name: str
+) -> None:
+    report = run(write(tmp_path, text, encoding=written))
+    assert report.encoding == reported
+    assert case_by_ref(store, ref)[1].name == name
+
+
+def test_short_names_in_each_encoding_are_not_mojibake(tmp_path: Path) -> None:
+    # A single short name is the hard case: "Müller" is valid GB18030 ("M黮ler") and "山田" valid
+    # cp1252; each must come back as written, or the file be refused, never misread.
+    header = "client,client_ref,debtor_name,country,currency,principal,due_date\n"
+    for name, encoding in [
+        ("Müller", "latin-1"),
+        ("Straße", "latin-1"),
+        ("Søren Ærø", "latin-1"),
+        ("渡辺", "shift_jis"),
+        ("田中", "shift_jis"),
+        ("刘", "gbk"),
+        ("张伟", "gbk"),
+        ("李娜", "gbk"),
+    ]:
+        path = write(tmp_path, f"{header}B,R,{name},CN,CNY,1,2026-01-01\n", encoding=encoding)
+        rows, _, _, _ = read_placements(path)
+        assert [row.debtor_name for row in rows] == [name], encoding
+
+
+def test_a_file_whose_encoding_cannot_be_told_asks_for_it(
+    run, store: Store, tmp_path: Path
+) -> None:
+    # Half-width katakana only: cp932, or GBK misread as cp932? Too little to tell.
+    text = "client,client_ref,debtor_name,country,currency,principal,due_date\n"
+    text += "ﾄｳｷｮｳ,K-1,ﾔﾏﾀﾞ ﾀﾛｳ,JP,JPY,1500,2026-01-01\n"
+    path = write(tmp_path, text, encoding="cp932")
+    with pytest.raises(ServiceError) as caught:
+        run(path)
+    assert str(caught.value) == (
+        "could not tell the encoding of in.csv (it is not UTF-8): say --encoding NAME"
+        " (e.g. gb18030, cp1252, shift_jis)"
+    )
+    assert table_counts(store)["collection_case"] == 0
+
+    report = run(path, encoding="Shift-JIS")
+    assert (report.encoding, report.cases_created) == ("shift_jis", 1)
+    assert case_by_ref(store, "K-1")[1].name == "ﾔﾏﾀﾞ ﾀﾛｳ"
+
+
+def test_the_encoding_option(run, store: Store, tmp_path: Path) -> None:
+    with pytest.raises(ServiceError) as caught:
+        run(write(tmp_path, WESTERN), encoding="klingon")
+    assert (str(caught.value), caught.value.field) == ("unknown encoding 'klingon'", "encoding")
+    with pytest.raises(ServiceError, match="^unknown encoding 'base64'$"):
+        run(write(tmp_path, WESTERN), encoding="base64")
+    with pytest.raises(ServiceError, match=r"^in\.csv is not utf-8 text \(bad bytes at offset"):
+        run(write(tmp_path, WESTERN, encoding="latin-1"), encoding="utf-8")
+    # A BOM is no part of the text, whatever the name given.
+    report = run(write(tmp_path, CHINESE, encoding="utf-8-sig"), encoding="UTF8")
+    assert (report.encoding, report.cases_created) == ("utf-8", 2)
+    assert case_by_ref(store, "HX-1")[0].client == "华夏银行"
+    report = run(write(tmp_path, WESTERN, encoding="latin-1", name="w.csv"), encoding="latin-1")
+    assert (report.encoding, report.cases_created) == ("iso8859-1", 2)

@@ -10,12 +10,17 @@ from hypothesis import strategies as st
 
 from collector_tui.money import (
     MAX_MINOR,
+    AmbiguousAmount,
     Money,
     MoneyError,
+    NotAnAmount,
+    amount_field_mark,
+    amount_text,
     format_money,
     format_plain,
     minor_digits,
     normalize_currency,
+    parse_amount_field,
     parse_decimal_string,
     parse_money,
 )
@@ -355,3 +360,116 @@ def test_add_and_sub_are_exact(currency: str, a: int, b: int) -> None:
         context.prec = 60  # so the Decimal side cannot round either
         assert (x + y).to_decimal() == x.to_decimal() + y.to_decimal()
         assert (x - y).to_decimal() == x.to_decimal() - y.to_decimal()
+
+
+# --- one digit rule for every amount --------------------------------------------------------------
+
+FOREIGN_DIGITS = [
+    ("𝟏𝟐𝟑𝟒", "𝟏"),  # mathematical bold: NFKC would quietly make it 1234
+    ("١٢٣٤", "١"),  # Arabic-Indic
+    ("۱۲۳۴", "۱"),  # Extended Arabic-Indic (Persian)
+    ("१२३४", "१"),  # Devanagari
+    ("12³", "³"),  # superscript
+    ("①②", "①"),  # circled
+]
+
+
+@pytest.mark.parametrize(("text", "digit"), FOREIGN_DIGITS)
+def test_digits_of_other_scripts_are_refused_everywhere(text: str, digit: str) -> None:
+    message = f'"{text}" has a digit other than 0-9 ({digit}): use 0-9'
+    with pytest.raises(MoneyError) as typed:
+        parse_money(text, "CNY", "zh_CN")
+    with pytest.raises(MoneyError) as filed:
+        parse_amount_field(text, "CNY", decimal="auto")
+    with pytest.raises(MoneyError) as text_only:
+        amount_text(text)
+    assert str(typed.value) == str(filed.value) == str(text_only.value) == message
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "ja_JP", "en_US"])
+def test_full_width_digits_are_read_as_typed_with_a_chinese_input_method(locale: str) -> None:
+    assert parse_money("１２３４.５０", "CNY", locale).minor == 123_450
+    assert parse_money("￥１，２３４．５", "CNY", locale).minor == 123_450
+    assert parse_amount_field("１２３４.５０", "CNY", decimal="point")[0].minor == 123_450
+    assert amount_text("１２３") == "123"
+
+
+@pytest.mark.parametrize(
+    ("text", "decimal", "minor", "mark"),
+    [
+        ("12,500.00", "point", 1_250_000, "."),
+        ("1,234,567.89", "point", 123_456_789, "."),
+        ("1,500", "point", 150_000, "."),
+        ("1,500", "comma", 150, ","),
+        ("1.234,56", "comma", 123_456, ","),
+        ("1.234,56", "auto", 123_456, ","),
+        ("1500,5", "auto", 150_050, ","),
+        ("1500.50", "auto", 150_050, "."),
+        ("1500", "auto", 150_000, None),
+        ("1 234 567", "auto", 123_456_700, None),
+        ("1'234.50", "auto", 123_450, "."),
+        ("1.234.567", "auto", 123_456_700, ","),  # dots that group: a file with decimal commas
+        ("+7", "auto", 700, None),
+    ],
+)
+def test_parse_amount_field(text: str, decimal: str, minor: int, mark: str | None) -> None:
+    money, shown = parse_amount_field(text, "CNY", decimal=decimal)
+    assert (money.minor, shown) == (minor, mark)
+    assert amount_field_mark(text, decimal) == mark
+
+
+@pytest.mark.parametrize("text", ["1,500", "12.500", "999,999", "1.000"])
+def test_parse_amount_field_refuses_to_guess(text: str) -> None:
+    with pytest.raises(AmbiguousAmount) as caught:
+        parse_amount_field(text, "KWD", decimal="auto")
+    units, fraction = text.replace(".", ",").split(",")
+    assert caught.value.readings == (units + fraction, f"{units}.{fraction}")
+
+
+@pytest.mark.parametrize(
+    ("text", "decimal", "error", "message"),
+    [
+        ("12,5", "point", NotAnAmount, '"," only groups thousands with a decimal point'),
+        ("1500.50", "comma", NotAnAmount, '"." only groups thousands with a decimal comma'),
+        ("1.234.567", "point", NotAnAmount, "more than one decimal point"),
+        ("12,34,567.00", "point", NotAnAmount, "irregular grouping of thousands"),
+        ("1e3", "auto", NotAnAmount, '"1e3" is not an amount'),
+        ("$12", "auto", NotAnAmount, '"$12" is not an amount'),
+        ("-12", "auto", MoneyError, "amount must not be negative"),
+        ("1.234", "point", MoneyError, "CNY allows at most 2 decimal places"),
+        ("9" * 20, "auto", MoneyError, "amount is too large"),
+    ],
+)
+def test_parse_amount_field_refuses(
+    text: str, decimal: str, error: type[MoneyError], message: str
+) -> None:
+    with pytest.raises(error) as caught:
+        parse_amount_field(text, "CNY", decimal=decimal)
+    assert str(caught.value) == message
+
+
+def _spreadsheet_forms(m: Money) -> dict[str, list[str]]:
+    """How spreadsheets write `m` in a file, by the decimal mark they use."""
+    point = format_plain(m).rsplit(" ", 1)[0]  # "1,234.50"
+    comma = point.translate(str.maketrans(",.", ".,"))  # "1.234,50"
+    bare = m.decimal_string()  # "1234.50"
+    return {
+        "point": [point, bare, point.replace(",", " ")],
+        "comma": [comma, bare.replace(".", ","), comma.replace(".", "\u00a0")],
+    }
+
+
+@given(MONEY)
+def test_file_amounts_round_trip_and_auto_never_misreads(m: Money) -> None:
+    if m.minor < 0:
+        return
+    for mark, texts in _spreadsheet_forms(m).items():
+        for text in texts:
+            assert parse_amount_field(text, m.currency, decimal=mark)[0] == m, text
+            # "auto" reads the same amount, or refuses to guess; never another amount.
+            try:
+                read, shown = parse_amount_field(text, m.currency, decimal="auto")
+            except AmbiguousAmount:
+                continue
+            assert read == m, text
+            assert shown in (None, "." if mark == "point" else ",")

@@ -23,7 +23,11 @@ from collector_tui.services import accounts, promises
 from collector_tui.services.accounts import Actor
 from collector_tui.services.cases import PlacementInput, add_placement
 from collector_tui.services.errors import ServiceError
-from collector_tui.services.payment_import import PaymentImportRejected, import_payments
+from collector_tui.services.payment_import import (
+    PaymentImportRejected,
+    RowError,
+    import_payments,
+)
 from collector_tui.services.promises import PromiseInput
 
 if TYPE_CHECKING:
@@ -441,3 +445,114 @@ def test_progress_is_not_reported_for_a_refused_file(
         run(store, path, settings, users["sam"], progress=lambda d, t: seen.append((d, t)))
     assert seen == []
     assert payment_count(store) == 0
+
+
+# --- decimal marks, encodings, digits -------------------------------------------------------------
+
+
+def test_excel_quoted_thousands_in_a_comma_separated_file(
+    store: db.Store,
+    settings: Settings,
+    users: dict,
+    place,
+    tmp_path: Path,  # noqa: ANN001
+) -> None:
+    place("P-1", principal=2_000_000)
+    text = (
+        "client_ref,amount,date,reference\r\n"
+        'P-1,"12,500.00",2026-11-19,B-1\r\nP-1,"1,500",2026-11-19,B-2\r\n'
+    )
+    report = run(store, write(tmp_path, text, encoding="utf-8-sig"), settings, users["sam"])
+    assert (report.posted, report.totals) == (2, (("CNY", 1_400_000),))
+
+
+def test_a_semicolon_file_with_an_amount_read_two_ways_is_refused(
+    store: db.Store,
+    settings: Settings,
+    users: dict,
+    place,
+    tmp_path: Path,  # noqa: ANN001
+) -> None:
+    place("P-1")
+    path = write(
+        tmp_path,
+        "client_ref;amount;date;reference\nP-1;12,50;2026-11-19;B-1\nP-1;1,500;2026-11-19;B-2\n",
+    )
+    with pytest.raises(ServiceError) as caught:
+        run(store, path, settings, users["sam"])
+    assert str(caught.value) == (
+        "pay.csv: the amount '1,500' on line 3 reads two ways (1500 or 1.500): say"
+        " --decimal-point or --decimal-comma"
+    )
+    assert payment_count(store) == 0
+
+    report = run(store, path, settings, users["sam"], decimal="comma")
+    assert report.totals == (("CNY", 1400),)  # 12.50 + 1.50
+
+    place("P-2", principal=1_000_000)
+    path = write(tmp_path, "client_ref;amount;date;reference\nP-2;1,500;2026-11-19;B-3\n")
+    report = run(store, path, settings, users["sam"], decimal="point")
+    assert report.totals == (("CNY", 150_000),)
+
+
+def test_a_payment_file_writing_decimals_both_ways_is_refused(
+    store: db.Store,
+    settings: Settings,
+    users: dict,
+    place,
+    tmp_path: Path,  # noqa: ANN001
+) -> None:
+    place("P-1")
+    path = write(
+        tmp_path,
+        "client_ref;amount;date;reference\nP-1;12.50;2026-11-19;B-1\nP-1;1,25;2026-11-19;B-2\n",
+    )
+    with pytest.raises(ServiceError, match="writes decimals both ways: '12.50' on line 2"):
+        run(store, path, settings, users["sam"])
+    assert payment_count(store) == 0
+
+
+def test_full_width_digits_are_read_and_other_digits_refused(
+    store: db.Store,
+    settings: Settings,
+    users: dict,
+    place,
+    tmp_path: Path,  # noqa: ANN001
+) -> None:
+    place("P-1")
+    bad = write(
+        tmp_path,
+        "client_ref,amount,date,reference\nP-1,１２.５０,2026-11-19,B-1\n"
+        "P-1,𝟏𝟐,2026-11-19,B-2\nP-1,١٢,2026-11-19,B-3\n",
+    )
+    with pytest.raises(PaymentImportRejected) as caught:
+        run(store, bad, settings, users["sam"])
+    assert caught.value.report.rejected == (
+        RowError(3, "bad amount '𝟏𝟐': has a digit other than 0-9 (𝟏): use 0-9"),
+        RowError(4, "bad amount '١٢': has a digit other than 0-9 (١): use 0-9"),
+    )
+    good = write(tmp_path, "client_ref,amount,date,reference\nP-1,１２.５０,2026-11-19,B-1\n")
+    assert run(store, good, settings, users["sam"]).totals == (("CNY", 1250),)
+
+
+def test_payment_files_in_cp1252_and_shift_jis(
+    store: db.Store,
+    settings: Settings,
+    users: dict,
+    place,
+    tmp_path: Path,  # noqa: ANN001
+) -> None:
+    place("P-1")
+    place("J-1", currency="JPY", country="JP", principal=50_000, phones=())
+    western = "client_ref,amount,date,reference,method\nP-1,10.00,2026-11-19,Réf-1,Überweisung\n"
+    report = run(store, write(tmp_path, western, encoding="latin-1"), settings, users["sam"])
+    assert (report.encoding, report.posted) == ("cp1252", 1)
+    japanese = "client_ref,amount,date,reference,method\nJ-1,1500,2026-11-19,振込-1,銀行振込\n"
+    path = write(tmp_path, japanese, encoding="shift_jis", name="jp.csv")
+    report = run(store, path, settings, users["sam"])
+    assert (report.encoding, report.posted) == ("cp932", 1)
+    with store.read() as session:
+        methods = sorted(session.exec(select(Payment.method)).all())
+    assert methods == ["Überweisung", "銀行振込"]
+    with pytest.raises(ServiceError, match="^unknown encoding 'nope'$"):
+        run(store, path, settings, users["sam"], encoding="nope")

@@ -170,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--rejects", metavar="FILE", type=Path, help="with --skip-bad: write bad rows here"
     )
     import_cases.add_argument("--assign-to", metavar="NAME", help="give the new cases to NAME")
+    import_cases.add_argument(
+        "--allow-zero-balance", action="store_true", help="take rows with nothing to collect"
+    )
+    add_file_reading_arguments(import_cases)
     import_cases.add_argument("--json", action="store_true", help="print the report as JSON")
 
     queue = command("queue", "print an agent's call queue", _cmd_queue)
@@ -442,6 +446,28 @@ def _cmd_user_missing(ctx: _Context) -> int:
     raise UsageError("user: say what to do, e.g. `user add NAME --role agent`")
 
 
+def add_file_reading_arguments(parser: argparse.ArgumentParser) -> None:
+    """How to read an imported file: its decimal mark and its encoding (both imports)."""
+    marks = parser.add_mutually_exclusive_group()
+    marks.add_argument(
+        "--decimal-point",
+        dest="decimal",
+        action="store_const",
+        const="point",
+        help="amounts are written 1,234.50 (default for comma-separated files)",
+    )
+    marks.add_argument(
+        "--decimal-comma",
+        dest="decimal",
+        action="store_const",
+        const="comma",
+        help="amounts are written 1.234,50",
+    )
+    parser.add_argument(
+        "--encoding", metavar="NAME", help="the file's encoding when it is not UTF-8 (e.g. gbk)"
+    )
+
+
 def _cmd_import_missing(ctx: _Context) -> int:
     raise UsageError("import: say what to import, e.g. `import cases FILE.csv`")
 
@@ -567,6 +593,9 @@ def _cmd_import_cases(ctx: _Context) -> int:
             client=args.client,
             currency=args.currency,
             assign_to=assign_to,
+            decimal=args.decimal,
+            encoding=args.encoding,
+            allow_zero_balance=args.allow_zero_balance,
         )
     except importer.ImportRejected as rejected:
         _error(ctx.err, str(rejected))

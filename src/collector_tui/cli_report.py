@@ -98,8 +98,11 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_import_payments_arguments(parser: argparse.ArgumentParser) -> None:
+    from collector_tui.cli import add_file_reading_arguments
+
     parser.add_argument("file", metavar="FILE.csv", type=Path)
     parser.add_argument("--dry-run", action="store_true", help="check only, write nothing")
+    add_file_reading_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -506,6 +509,8 @@ def run_import_payments(
             settings=settings,
             actor=actor,
             dry_run=bool(getattr(args, "dry_run", False)),
+            decimal=getattr(args, "decimal", None),
+            encoding=getattr(args, "encoding", None),
         )
     except PaymentImportRejected as rejected:
         if getattr(args, "json", False):

@@ -25,13 +25,19 @@ from babel.numbers import (
 )
 
 __all__ = [
+    "DECIMAL_MARKS",
     "MAX_MINOR",
+    "AmbiguousAmount",
     "Money",
     "MoneyError",
+    "NotAnAmount",
+    "amount_field_mark",
+    "amount_text",
     "format_money",
     "format_plain",
     "minor_digits",
     "normalize_currency",
+    "parse_amount_field",
     "parse_decimal_string",
     "parse_money",
 ]
@@ -71,6 +77,23 @@ _MAX_DIGITS = 40
 
 class MoneyError(ValueError):
     """Input that is not an amount of money we can take; the message is shown to the user as is."""
+
+
+class NotAnAmount(MoneyError):
+    """A file's field that is not an amount (parse_amount_field). `reason` is False when the
+    message only says so, True when it says why (a file names the field and value itself)."""
+
+    def __init__(self, message: str, *, reason: bool = False) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class AmbiguousAmount(MoneyError):
+    """A file's amount that reads as two different numbers ("1,500": 1500 or 1.5)."""
+
+    def __init__(self, message: str, readings: tuple[str, str]) -> None:
+        super().__init__(message)
+        self.readings = readings
 
 
 def normalize_currency(currency: str) -> str:
@@ -243,6 +266,121 @@ def parse_decimal_string(text: str, currency: str, *, allow_negative: bool = Tru
     return _checked(_to_minor(units, fraction or "", code), bool(sign), code, allow_negative)
 
 
+# How a file writes the decimals of its amounts: "point" (1,234.50), "comma" (1.234,50), or "auto":
+# whatever each amount shows unambiguously (see parse_amount_field).
+DECIMAL_MARKS = ("auto", "point", "comma")
+_MARK_OF = {"point": ".", "comma": ","}
+_MARK_NAME = {".": "point", ",": "comma"}
+_FIELD_CHARS = frozenset("0123456789.,' ")
+_GROUP_ONLY = frozenset(" '")  # spaces (no-break ones folded) and the Swiss apostrophe
+
+
+def parse_amount_field(
+    text: str, currency: str, *, decimal: str = "point", allow_negative: bool = False
+) -> tuple[Money, str | None]:
+    """Read an amount from a file's field: (the amount, the decimal mark the text shows or None).
+
+    Files are written by spreadsheets in their author's locale, so both "1,234.50" (Excel in
+    English) and "1.234,50" (in German) occur, with spaces or apostrophes grouping too. `decimal`
+    says which mark the file uses: "point", "comma", or "auto", where an amount is read only when
+    its text settles it:
+
+    - a mark followed by other than three digits is the decimal mark ("1500,5", "12.50");
+    - a mark that occurs twice, or before the other one, groups thousands ("1.234.567",
+      "1.234,56", "1,234.56");
+    - one mark followed by exactly three digits after one to three digits ("1,500", "12.500")
+      reads two ways and raises AmbiguousAmount: the caller asks which mark the file uses.
+
+    The mark returned ("." or ","; None when the text shows neither, as in "1500") is the decimal
+    mark the text implies ("1.234.567" implies ","), so a caller can check that a whole file agrees
+    with itself. Grouping must be regular (1-3 digits, then threes) whatever the mode. Raises
+    NotAnAmount for text that is no amount, MoneyError for one refused (a digit of another script,
+    more decimals than the currency has, negative unless allowed, too large).
+    """
+    code = normalize_currency(currency)
+    negative, units, fraction, mark = _field_parts(text, decimal)
+    minor = _to_minor(units, fraction, code)
+    return _checked(minor, negative, code, allow_negative), mark
+
+
+def amount_field_mark(text: str, decimal: str = "auto") -> str | None:
+    """The decimal mark `text` shows ("." or ","; None for "1500") under `decimal`, as
+    parse_amount_field would read it, whatever the currency: for checking a file before its rows
+    are matched to their cases. Raises AmbiguousAmount, NotAnAmount or MoneyError the same way."""
+    return _field_parts(text, decimal)[3]
+
+
+def _field_parts(text: str, decimal: str) -> tuple[bool, str, str, str | None]:
+    """(negative, units digits, fraction digits, the decimal mark shown) of a file's amount."""
+    if decimal not in DECIMAL_MARKS:
+        raise ValueError(f"decimal must be one of {DECIMAL_MARKS}, not {decimal!r}")
+    folded = amount_text(text).strip()
+    negative = folded[:1] in _SIGNS
+    if negative:
+        negative = folded[0] in _MINUS_SIGNS
+        folded = folded[1:].lstrip()
+    if (
+        not folded
+        or len(folded) > _MAX_DIGITS
+        or not set(folded) <= _FIELD_CHARS
+        or not folded[0].isdigit()
+        or not folded[-1].isdigit()
+    ):
+        raise NotAnAmount(f'"{_show(text)}" is not an amount')
+    mark = _MARK_OF.get(decimal) or _auto_mark(folded)
+    units, found, fraction = folded.rpartition(mark) if mark in folded else (folded, "", "")
+    if mark in units:
+        raise NotAnAmount(f"more than one decimal {_MARK_NAME[mark]}", reason=True)
+    if found and not fraction.isdigit():
+        raise NotAnAmount(f'"{_show(text)}" is not an amount')
+    groups = _field_groups(units, "," if mark == "." else ".")
+    if groups is None:
+        other = "." if mark == "," else ","
+        raise NotAnAmount(
+            # "12,5" with a decimal point: the comma was meant as the decimal mark, most likely.
+            f'"{other}" only groups thousands with a decimal {_MARK_NAME[mark]}'
+            if units.count(other) == 1 and units.replace(other, "").isdigit()
+            else "irregular grouping of thousands",
+            reason=True,
+        )
+    # "1.234.567" has no decimals but shows a file with decimal commas all the same.
+    shows_mark = bool(found) or "." in units or "," in units
+    return negative, "".join(groups), fraction, (mark if shows_mark else None)
+
+
+def _auto_mark(text: str) -> str:
+    """The decimal mark of `text` when only one reading exists (see parse_amount_field)."""
+    points, commas = text.count("."), text.count(",")
+    if points and commas:
+        return "." if text.rfind(".") > text.rfind(",") else ","
+    if not points and not commas:
+        return "."  # no decimals: either mark reads the same
+    mark = "." if points else ","
+    if points + commas > 1:
+        return "," if mark == "." else "."  # repeated: it groups, the other mark is the decimal
+    units, _, fraction = text.partition(mark)
+    if len(fraction) == 3 and _field_groups(units + "," + fraction, ",") is not None:
+        # Both readings are amounts ("1,500" is 1500 or 1.5); "1234,500" and "0,500" are not.
+        readings = (f"{units}{fraction}", f"{units}.{fraction}")
+        raise AmbiguousAmount(f'"{_show(text)}" reads two ways: {" or ".join(readings)}', readings)
+    return mark
+
+
+def _field_groups(units: str, group: str) -> list[str] | None:
+    """The digit groups of `units` separated by `group`, spaces or apostrophes, or None when the
+    grouping is irregular (mixed separators, a first group of 0 or over three, others not three)."""
+    if units.isdigit():
+        return [units]
+    separators = {char for char in units if not char.isdigit()}
+    if len(separators) != 1 or not separators <= _GROUP_ONLY | {group}:
+        return None
+    groups = units.split(separators.pop())
+    first, rest = groups[0], groups[1:]
+    if not 1 <= len(first) <= 3 or first[0] == "0" or any(len(g) != 3 for g in rest):
+        return None
+    return groups
+
+
 @dataclass(frozen=True)
 class _LocaleNumbers:
     decimal: str
@@ -264,6 +402,24 @@ def _locale_numbers(locale: str) -> _LocaleNumbers:
         group = " "
     primary, secondary = parsed.decimal_formats[None].grouping
     return _LocaleNumbers(decimal, group, primary, secondary, parsed)
+
+
+def amount_text(text: str) -> str:
+    """`text` with full-width digits and signs read as ASCII, for every amount anyone enters.
+
+    The one digit rule of the application, used by the forms, the command line and the imports:
+    0-9 and full-width ０-９ (what a Chinese or Japanese input method types) are digits; a digit
+    of any other script or style (Arabic-Indic ٣, Devanagari ३, mathematical 𝟑, superscript ³,
+    circled ③) is refused with a message, never read as a number nor dropped.
+    """
+    if text.isascii():
+        return text
+    for char in text:
+        if char.isascii() or "\uff10" <= char <= "\uff19":
+            continue
+        if char.isdigit() or any("0" <= c <= "9" for c in unicodedata.normalize("NFKC", char)):
+            raise MoneyError(f'"{_show(text)}" has a digit other than 0-9 ({char}): use 0-9')
+    return _fold(text)
 
 
 def _fold(text: str) -> str:
@@ -316,7 +472,7 @@ def parse_money(
     code = normalize_currency(currency)
     numbers = _locale_numbers(locale)
     shown = _show(text)
-    folded = _fold(text).strip()
+    folded = amount_text(text).strip()
     if not folded:
         raise MoneyError("enter an amount")
     first = next((i for i, char in enumerate(folded) if "0" <= char <= "9"), None)

@@ -1,9 +1,12 @@
 """CSV placement import: a client's file of debts becomes debtors, phones, cases and invoices (§8).
 
-The file is decoded the way §11 says (a byte order mark decides; otherwise strict UTF-8, then
-GB18030, never the other way round: GB18030 reads UTF-8 Chinese as mojibake without an error), the
-delimiter is sniffed from the header line, and headers are matched case-insensitively through
-aliases, so exports from Excel, a bank's core system or a Chinese spreadsheet load as they are.
+The file is decoded the way §11 says (a byte order mark decides; otherwise strict UTF-8 first:
+GB18030 reads UTF-8 Chinese as mojibake without an error). A file that is not UTF-8 is read as
+cp1252 (Latin-1), cp932 (Shift-JIS) or GB18030 only when its text shows which (`_guess_encoding`),
+else refused with a request for the encoding: these read each other's bytes without an error too.
+The delimiter is sniffed from the header line, amounts are read with the file's decimal mark
+(`_Amounts`), and headers are matched case-insensitively through aliases, so exports from Excel,
+a bank's core system or a Chinese spreadsheet load as they are.
 
 Every row is validated before anything is written. One bad row rejects the whole file unless
 `skip_bad` is given; then the good rows are imported and the bad ones written to a rejects file
@@ -20,6 +23,7 @@ ONE transaction, so a failure leaves nothing behind. See `_TableWriter` for how 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -27,6 +31,7 @@ import operator
 import os
 import re
 import tempfile
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -54,13 +59,24 @@ from collector_tui.models import (
     Phone,
     User,
 )
-from collector_tui.money import MAX_MINOR, MoneyError, minor_digits, normalize_currency
+from collector_tui.money import (
+    DECIMAL_MARKS,
+    MAX_MINOR,
+    AmbiguousAmount,
+    MoneyError,
+    NotAnAmount,
+    amount_field_mark,
+    minor_digits,
+    normalize_currency,
+    parse_amount_field,
+)
 from collector_tui.phones import parse_phone
 from collector_tui.services import audit, scoring
 from collector_tui.services.accounts import Actor
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, ServiceError
 
 __all__ = [
+    "FileReadingError",
     "ImportRejected",
     "ImportReport",
     "PlacementRow",
@@ -123,7 +139,6 @@ _PHONE_SPLIT = re.compile(r"[;|；｜]")
 _PHONE_SEPARATORS = frozenset(";|；｜")
 _ISO_LIKE = re.compile(r"([0-9]{4})([-/])([0-9]{1,2})\2([0-9]{1,2})")
 _DOTTED = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
-_GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")
 _GRADE = re.compile(r"[A-E]|[0-9]{1,2}")
 _FIRST_YEAR, _LAST_YEAR = 1900, 2199  # outside this a date is a typo ("0226-01-31")
 _MAX_AMOUNT_CHARS = 40
@@ -151,8 +166,17 @@ class ImportReport:
     phones_invalid: int  # stored with valid=False: kept for the record, never dialled
     rejected: tuple[RowError, ...]
     dry_run: bool
-    encoding: str  # "utf-8", "utf-8-sig", "utf-16" or "gb18030"
+    encoding: str  # "utf-8", "utf-8-sig", "utf-16", "gb18030", "cp1252", "cp932" or the one given
     delimiter: str
+
+
+class FileReadingError(ServiceError):
+    """A file that cannot be read until told how (its decimal mark, its encoding). `problem` says
+    why; the message adds what to say on the command line, which a form replaces with its own."""
+
+    def __init__(self, problem: str, advice: str, *, field: str) -> None:
+        super().__init__(f"{problem}: {advice}", field=field)
+        self.problem = problem
 
 
 class ImportRejected(ServiceError):
@@ -218,11 +242,14 @@ class _Parsed:
 # --- decoding -----------------------------------------------------------------------------------
 
 
-def _decode(path: Path) -> tuple[str, str]:
+def _decode(path: Path, encoding: str | None = None) -> tuple[str, str]:
+    """(text, encoding) of a CSV file: `encoding` when given, else what the bytes show (§11)."""
     try:
         data = path.read_bytes()
     except OSError as error:
         raise ServiceError(f"cannot read {path}: {error.strerror or error}") from error
+    if encoding is not None:
+        return _decode_as(path, data, encoding)
     if data.startswith(b"\xef\xbb\xbf"):
         encoding = "utf-8-sig"
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -236,7 +263,14 @@ def _decode(path: Path) -> tuple[str, str]:
         try:
             return data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
-            encoding = "gb18030"
+            guessed = _guess_encoding(data)
+        if guessed is None:
+            raise FileReadingError(
+                f"could not tell the encoding of {path.name} (it is not UTF-8)",
+                "say --encoding NAME (e.g. gb18030, cp1252, shift_jis)",
+                field="encoding",
+            )
+        return guessed
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:
@@ -244,6 +278,123 @@ def _decode(path: Path) -> tuple[str, str]:
             f"{path.name} is not UTF-8, UTF-16 or GBK text (bad bytes at offset {error.start})"
         ) from error
     return text, encoding
+
+
+def check_encoding(name: str) -> str:
+    """The codec's canonical name ("Shift-JIS" -> "shift_jis"), or ServiceError for a name that
+    is no text encoding Python knows."""
+    shown = _shown(name)
+    try:
+        info = codecs.lookup(name.strip())
+    except (LookupError, ValueError):
+        raise ServiceError(f"unknown encoding '{shown}'", field="encoding") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise ServiceError(f"unknown encoding '{shown}'", field="encoding")
+    return info.name
+
+
+def _decode_as(path: Path, data: bytes, encoding: str) -> tuple[str, str]:
+    name = check_encoding(encoding)
+    try:
+        text = data.decode("utf-8-sig" if name == "utf-8" else name)
+    except UnicodeDecodeError as error:
+        raise ServiceError(
+            f"{path.name} is not {name} text (bad bytes at offset {error.start})",
+            field="encoding",
+        ) from error
+    return text.removeprefix("\ufeff"), name
+
+
+# Not UTF-8 and no byte order mark: what a spreadsheet in Western Europe or the Americas (cp1252,
+# which reads Latin-1 text the same), in Japan (cp932, Windows' Shift-JIS) or in China (GB18030,
+# which reads GBK) writes. These decode each other's bytes without an error more often than not
+# ("Renée" as GB18030 is "Ren閑"), so an error-free decoding proves nothing.
+_GUESSES = ("cp1252", "cp932", "gb18030")
+_SAMPLE_CHARS = 200_000  # enough text to judge; a 50k-row file is not scored character by character
+_GOOD_ENOUGH = 0.8  # share of plausible characters the winner needs
+_MARGIN = 0.3  # by how much it must beat the runner-up
+_WESTERN_SIGNS = frozenset("“”‘’‚„–—…€£¥¢§©®™°±×÷·•«»¿¡\xa0")
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def _guess_encoding(data: bytes) -> tuple[str, str] | None:
+    """(text, encoding) when exactly one of _GUESSES reads `data` as plausible text, else None.
+
+    charset-normalizer rules out decodings it finds chaotic (control characters, symbol soup); on
+    what is left, the characters of each decoding are scored for what real files of that script
+    hold: accented letters inside Latin words for cp1252, common hanzi (GB2312 level 1) for
+    GB18030, kana and level-1 kanji for cp932. A name or two in a file is too little text for
+    charset-normalizer's own language scores, which is why the scoring is done here.
+    """
+    from charset_normalizer import from_bytes
+
+    scored: list[tuple[float, str, str]] = []
+    for name in _GUESSES:
+        try:
+            text = data.decode(name)
+        except UnicodeDecodeError:
+            continue
+        if from_bytes(data, cp_isolation=[name], enable_fallback=False).best() is None:
+            continue
+        scored.append((_plausibility(name, text[:_SAMPLE_CHARS]), name, text))
+    scored.sort(reverse=True)
+    if not scored or scored[0][0] < _GOOD_ENOUGH:
+        return None
+    if len(scored) > 1 and scored[0][0] - scored[1][0] < _MARGIN:
+        return None
+    _, name, text = scored[0]
+    return text, name
+
+
+def _plausibility(encoding: str, text: str) -> float:
+    """Share (0-1) of the non-ASCII characters of `text` that look like real text in `encoding`."""
+    total = 0
+    score = 0.0
+    for run in _NON_ASCII_RUN.finditer(text):
+        chars = run.group()
+        total += len(chars)
+        if encoding == "cp1252":
+            before = text[run.start() - 1 : run.start()]
+            after = text[run.end() : run.end() + 1]
+            in_word = (before.isascii() and before.isalpha()) or (
+                after.isascii() and after.isalpha()
+            )
+            for char in chars:
+                if char.isalpha():
+                    # "Müller", "Søren Ærø": a letter or two inside a Latin word; "ÕÅÎ°" is GBK.
+                    score += 1.0 if in_word and len(chars) <= 2 else 0.2
+                elif char in _WESTERN_SIGNS and len(chars) == 1:
+                    score += 1.0
+        else:
+            weight = _gb_weight if encoding == "gb18030" else _cp932_weight
+            score += sum(weight(char) for char in chars)
+    return score / total if total else 0.0
+
+
+@lru_cache(maxsize=8192)
+def _gb_weight(char: str) -> float:
+    try:
+        lead = char.encode("gb2312")[0]
+    except UnicodeEncodeError:
+        return 0.4 if unicodedata.name(char, "").startswith("CJK UNIFIED") else 0.0
+    if 0xB0 <= lead <= 0xD7 or 0xA1 <= lead <= 0xA3:  # level-1 hanzi; punctuation, full-width
+        return 1.0
+    return 0.7 if 0xD8 <= lead <= 0xF7 else 0.0  # level-2 hanzi; kana, Greek, box drawing
+
+
+@lru_cache(maxsize=8192)
+def _cp932_weight(char: str) -> float:
+    if "\u3041" <= char <= "\u30ff":  # hiragana, katakana
+        return 1.0
+    if "\uff61" <= char <= "\uff9f":  # half-width katakana: banks use it, GBK read as cp932 too
+        return 0.5
+    raw = char.encode("cp932")
+    if len(raw) != 2:
+        return 0.0
+    lead, trail = raw
+    if lead in (0x81, 0x82) or 0x88 <= lead <= 0x97 or (lead == 0x98 and trail <= 0x72):
+        return 1.0  # punctuation, full-width letters and digits, level-1 kanji
+    return 0.6 if 0x98 <= lead <= 0x9F or 0xE0 <= lead <= 0xEA else 0.0  # level-2 kanji
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -387,52 +538,134 @@ class _Currency(NamedTuple):
     scale: int  # 10 ** digits
 
 
-def _amount(text: str, currency: _Currency, header: str, grouping: bool) -> int:
-    """Machine decimal form ("1234.50") in minor units; like `money.parse_decimal_string` but
-    without negatives, with thousands commas in ';'-separated files, and fast: no Money made."""
-    units, dot, fraction = text.partition(".")
-    if (
-        units.isdigit()
-        and units.isascii()
-        and len(text) <= _MAX_AMOUNT_CHARS
-        and len(fraction) <= currency.digits
-        and (not dot or (fraction.isdigit() and fraction.isascii()))
-    ):
-        minor = int(units) * currency.scale
-        if fraction:
-            minor += int(fraction) * 10 ** (currency.digits - len(fraction))
-        if minor > MAX_MINOR:
-            raise _bad("amount", text, header, "too large")
-        return minor
-    return _amount_slowly(text, currency, header, grouping)
+class _Amounts:
+    """Reads the amounts of one file with one rule for the decimal mark (money.parse_amount_field)
+    and remembers what the file shows about that mark, for `verdict` once every row is read.
+
+    `decimal` is "point", "comma" or "auto" (each amount read only when its text settles it). An
+    amount that reads two ways, or a file that writes decimals both ways, refuses the whole file:
+    no row can be trusted when the file's own convention is unknown.
+    """
+
+    def __init__(self, decimal: str, chosen: bool) -> None:
+        self.decimal = decimal
+        self.chosen = chosen  # given by the user, not the default for the file's delimiter
+        self.ambiguous: tuple[int, str, tuple[str, str]] | None = (
+            None  # first: line, text, readings
+        )
+        self.shown: dict[
+            str, tuple[int, str]
+        ] = {}  # decimal mark -> first line and text showing it
+
+    def __call__(self, text: str, currency: _Currency, header: str, line: int) -> int:
+        """Minor units of `text`; the common "1234.50" in plain Python, without a Money made."""
+        units, dot, fraction = text.partition(".")
+        if (
+            units.isdigit()
+            and units.isascii()
+            and len(text) <= _MAX_AMOUNT_CHARS
+            and len(fraction) <= currency.digits
+            and (not dot or (fraction.isdigit() and fraction.isascii()))
+            and (
+                not dot or self.decimal == "point" or self._plain_point(units, fraction, line, text)
+            )
+        ):
+            minor = int(units) * currency.scale
+            if fraction:
+                minor += int(fraction) * 10 ** (currency.digits - len(fraction))
+            if minor > MAX_MINOR:
+                raise _bad("amount", text, header, "too large")
+            return minor
+        return self._slowly(text, currency, header, line)
+
+    def _plain_point(self, units: str, fraction: str, line: int, text: str) -> bool:
+        # "12.50" read in "auto": a point that only a decimal point can be; "1.500" (a KWD amount
+        # or fifteen hundred) goes the slow way, to be refused.
+        if self.decimal == "comma" or (len(fraction) == 3 and len(units) <= 3 and units[0] != "0"):
+            return False
+        if "." not in self.shown:
+            self.shown["."] = (line, text)
+        return True
+
+    def _slowly(self, text: str, currency: _Currency, header: str, line: int) -> int:
+        try:
+            money, mark = parse_amount_field(text, currency.code, decimal=self.decimal)
+        except AmbiguousAmount as error:
+            if self.ambiguous is None:
+                self.ambiguous = (line, text, error.readings)
+            raise _bad("amount", text, header, "reads two ways") from None
+        except NotAnAmount as error:
+            detail = str(error) if error.reason else None
+            if detail is not None and "," in text and self.decimal == "point" and not self.chosen:
+                detail += " (a decimal comma? say --decimal-comma)"
+            raise _bad("amount", text, header, detail) from None
+        except MoneyError as error:
+            raise _bad("amount", text, header, _money_detail(str(error))) from None
+        if mark is not None and mark not in self.shown:
+            self.shown[mark] = (line, text)
+        return money.minor
+
+    def note(self, text: str, line: int) -> None:
+        """Learn what `text` shows about the decimal mark without reading it in a currency."""
+        try:
+            mark = amount_field_mark(text, self.decimal)
+        except AmbiguousAmount as error:
+            if self.ambiguous is None:
+                self.ambiguous = (line, text, error.readings)
+            return
+        except MoneyError:
+            return  # the row is refused for it when its amount is read
+        if mark is not None and mark not in self.shown:
+            self.shown[mark] = (line, text)
+
+    def verdict(self, name: str) -> None:
+        """ServiceError when the file's amounts cannot be read one way (see the class)."""
+        options = "say --decimal-point or --decimal-comma"
+        if self.ambiguous is not None:
+            line, text, (one, other) = self.ambiguous
+            raise FileReadingError(
+                f"{name}: the amount '{_shown(text)}' on line {line} reads two ways ({one} or"
+                f" {other})",
+                options,
+                field="decimal",
+            )
+        if len(self.shown) == 2:
+            (first_line, first), (second_line, second) = sorted(self.shown.values())
+            first_mark = "point" if self.shown.get(".") == (first_line, first) else "comma"
+            second_mark = "comma" if first_mark == "point" else "point"
+            raise FileReadingError(
+                f"{name} writes decimals both ways: '{_shown(first)}' on line {first_line} with a"
+                f" decimal {first_mark}, '{_shown(second)}' on line {second_line} with a decimal"
+                f" {second_mark}",
+                options,
+                field="decimal",
+            )
 
 
-def _amount_slowly(text: str, currency: _Currency, header: str, grouping: bool) -> int:
-    units, dot, fraction = text.partition(".")
-    if grouping and "," in units and _GROUPED.fullmatch(units):
-        units = units.replace(",", "")
-    if units[:1] == "-" and units[1:].isascii() and units[1:].isdigit():
-        raise _bad("amount", text, header, "must not be negative")
-    if not (
-        units.isascii()
-        and units.isdigit()
-        and (not dot or (fraction.isascii() and fraction.isdigit()))
-        and len(text) <= _MAX_AMOUNT_CHARS
-    ):
-        raise _bad("amount", text, header)
-    digits = currency.digits
-    if len(fraction) > digits:
-        # Trailing zeros lose nothing ("1000.00" yen); any other digit would be rounded away.
-        if fraction[digits:].strip("0"):
-            places = f"at most {digits} decimal places" if digits else "no decimal places"
-            raise _bad("amount", text, header, f"{currency.code} allows {places}")
-        fraction = fraction[:digits]
-    minor = int(units) * currency.scale
-    if fraction:
-        minor += int(fraction) * 10 ** (digits - len(fraction))
-    if minor > MAX_MINOR:
-        raise _bad("amount", text, header, "too large")
-    return minor
+def _money_detail(message: str) -> str:
+    """money's message as the detail of "bad amount '…' (column): …", not repeating the value."""
+    detail = re.sub(r'^".*?" ', "", message)
+    return {
+        "amount is too large": "too large",
+        "amount must not be negative": "must not be negative",
+    }.get(detail, detail)
+
+
+def decimal_mode(decimal: str | None, delimiter: str) -> tuple[str, bool]:
+    """(mode, chosen): the user's "point"/"comma", else the default for the file's delimiter.
+
+    A comma-separated file is what Excel writes where the decimal mark is a point, and its
+    grouped amounts come quoted ("12,500.00"), so a point it is. A semicolon-separated file is
+    what it writes where the decimal mark is a comma, and a tab-separated file can be either:
+    there each amount is read only when it says which ("auto").
+    """
+    if decimal is not None and decimal != "auto":
+        if decimal not in DECIMAL_MARKS:
+            raise ServiceError(
+                f"decimal must be point or comma, not '{_shown(decimal)}'", field="decimal"
+            )
+        return decimal, True
+    return ("point" if delimiter == "," else "auto"), False
 
 
 def _too_long(column: str) -> _Bad:
@@ -453,10 +686,11 @@ class _RowParser:
     def __init__(
         self,
         layout: _Layout,
-        delimiter: str,
+        amounts: _Amounts,
         client: str | None,
         country: str | None,
         currency: str | None,
+        allow_zero_balance: bool = False,
     ) -> None:
         self.header = layout.header
         self.width = width = len(layout.header)
@@ -469,7 +703,8 @@ class _RowParser:
         self.default_client = client
         self.default_country = country
         self.default_currency = currency
-        self.grouping = delimiter == ";"
+        self.amounts = amounts
+        self.allow_zero_balance = allow_zero_balance
         self.dates: dict[str, date] = {}
         self.currencies: dict[str, _Currency] = {}
         self.countries: dict[str, str] = {}
@@ -570,20 +805,18 @@ class _RowParser:
             raise _Bad("missing currency")
         currency = self.currencies.get(text) or self._currency(text)
 
-        grouping = self.grouping
+        amount = self.amounts
         principal_text = fields[at["principal"]].strip()
         balance_text = fields[at["balance"]].strip()
         principal = (
-            _amount(principal_text, currency, names["principal"], grouping)
-            if principal_text
-            else None
+            amount(principal_text, currency, names["principal"], line) if principal_text else None
         )
         text = fields[at["fees"]].strip()
-        fees = _amount(text, currency, names["fees"], grouping) if text else 0
+        fees = amount(text, currency, names["fees"], line) if text else 0
         text = fields[at["interest"]].strip()
-        interest = _amount(text, currency, names["interest"], grouping) if text else 0
+        interest = amount(text, currency, names["interest"], line) if text else 0
         if balance_text:
-            balance = _amount(balance_text, currency, names["balance"], grouping)
+            balance = amount(balance_text, currency, names["balance"], line)
             if principal is None:
                 principal = balance
         elif principal is None:
@@ -592,6 +825,8 @@ class _RowParser:
             balance = principal + fees + interest
             if balance > MAX_MINOR:
                 raise _Bad("principal + fees + interest is too large")
+        if balance == 0 and not self.allow_zero_balance:
+            raise _Bad("the balance is zero: nothing to collect")
 
         text = fields[at["due_date"]].strip()
         if not text:
@@ -674,7 +909,20 @@ def _conflicts(group: list[PlacementRow]) -> list[RowError]:
     return errors
 
 
-def _parse(path: Path, *, region: str | None, client: str | None, currency: str | None) -> _Parsed:
+def _parse(
+    path: Path,
+    *,
+    region: str | None,
+    client: str | None,
+    currency: str | None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    allow_zero_balance: bool = False,
+) -> _Parsed:
+    if encoding is not None:
+        check_encoding(encoding)
+    if decimal is not None:
+        decimal_mode(decimal, ",")  # refuses an unknown mode before the file is read
     default_client = (client or "").strip() or None
     if default_client is not None and len(default_client) > _MAX_LENGTHS["client"]:
         raise ServiceError(
@@ -694,10 +942,11 @@ def _parse(path: Path, *, region: str | None, client: str | None, currency: str 
         except MoneyError as error:
             raise ServiceError(str(error), field="currency") from error
 
-    text, encoding = _decode(path)
+    text, encoding = _decode(path, encoding)
     if not text.strip():
         raise ServiceError(f"{path.name} is empty")
     delimiter = _sniff_delimiter(text)
+    amounts = _Amounts(*decimal_mode(decimal, delimiter))
     records = _records(text, delimiter)
     layout: _Layout | None = None
     for _line, fields in records:
@@ -709,7 +958,9 @@ def _parse(path: Path, *, region: str | None, client: str | None, currency: str 
     if layout is None:
         raise ServiceError(f"{path.name} is empty")
 
-    parse_row = _RowParser(layout, delimiter, default_client, default_country, default_currency)
+    parse_row = _RowParser(
+        layout, amounts, default_client, default_country, default_currency, allow_zero_balance
+    )
     groups: dict[tuple[str, str], list[PlacementRow]] = {}
     errors: list[RowError] = []
     bad_cases: dict[tuple[str, str], int] = {}
@@ -732,6 +983,7 @@ def _parse(path: Path, *, region: str | None, client: str | None, currency: str 
             groups[key] = [row]
         else:
             group.append(row)
+    amounts.verdict(path.name)
 
     first_error = errors[0] if errors else None
     cases: list[list[PlacementRow]] = []
@@ -773,14 +1025,26 @@ def read_placements(
     region: str | None = None,
     client: str | None = None,
     currency: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    allow_zero_balance: bool = False,
 ) -> tuple[list[PlacementRow], list[RowError], str, str]:
     """Parse and validate a placement file: (good rows, errors, encoding, delimiter).
 
     Raises ServiceError for a file that cannot be taken at all (unreadable, empty, not text, a
-    required column missing); row problems come back as RowErrors sorted by line. `region`,
-    `client` and `currency` fill the country, client and currency where the file has none.
+    required column missing, amounts that read two ways); row problems come back as RowErrors
+    sorted by line. `region`, `client` and `currency` fill the country, client and currency where
+    the file has none; `decimal`, `encoding` and `allow_zero_balance` are import_cases'.
     """
-    parsed = _parse(Path(path), region=region, client=client, currency=currency)
+    parsed = _parse(
+        Path(path),
+        region=region,
+        client=client,
+        currency=currency,
+        decimal=decimal,
+        encoding=encoding,
+        allow_zero_balance=allow_zero_balance,
+    )
     rows = [row for group in parsed.cases for row in group]
     rows.sort(key=operator.attrgetter("line"))
     return rows, parsed.errors, parsed.encoding, parsed.delimiter
@@ -1231,6 +1495,9 @@ def import_cases(
     assign_to: uuid.UUID | None = None,
     progress: Callable[[int, int], None] | None = None,
     currency: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    allow_zero_balance: bool = False,
 ) -> ImportReport:
     """Import a placement file in one transaction: all of it, or with `skip_bad` its good cases.
 
@@ -1241,11 +1508,25 @@ def import_cases(
     `region`, `client` and `currency` fill what the file leaves out; `assign_to` gives every new
     case to that user (with its assignment history row). `progress(rows_written, rows_to_write)`
     is called after each chunk written. One audit event covers the whole import.
+
+    `decimal` is the file's decimal mark, "point" or "comma"; None reads a comma-separated file
+    with a point and any other by what each amount shows, refusing the file (ServiceError) when an
+    amount reads two ways ("1,500"). `encoding` names the file's codec when its bytes cannot tell
+    (not UTF-8 and no BOM: cp1252, cp932 and GB18030 are told apart, or the file is refused). A row
+    whose balance is zero is refused unless `allow_zero_balance`.
     """
     if actor is not None and not actor.is_supervisor:
         raise Forbidden("only a supervisor can import placements")
     path = Path(path)
-    parsed = _parse(path, region=region, client=client, currency=currency)
+    parsed = _parse(
+        path,
+        region=region,
+        client=client,
+        currency=currency,
+        decimal=decimal,
+        encoding=encoding,
+        allow_zero_balance=allow_zero_balance,
+    )
     if parsed.data_rows == 0:
         raise ServiceError(f"{path.name} has a header but no rows")
     errors = tuple(parsed.errors)

@@ -1,8 +1,9 @@
 """Payment import: a bank's or client's file of money received, posted to the cases (§7).
 
 The file is read exactly as a placement file is (services.importer: a byte order mark decides the
-encoding, else strict UTF-8, else GB18030; comma, semicolon or tab; headers matched
-case-insensitively through aliases). Columns:
+encoding, else strict UTF-8, else cp1252, cp932 or GB18030 when the text tells which; comma,
+semicolon or tab; amounts with a decimal point or comma; headers matched case-insensitively
+through aliases). Columns:
 
     client_ref (or case_id; optional client when a reference exists at several clients),
     amount, date (received_on), reference, optional method and currency.
@@ -141,7 +142,7 @@ class PaymentImportReport:
     duplicates: int  # rows whose reference was already recorded on the case: skipped
     rejected: tuple[RowError, ...]
     dry_run: bool
-    encoding: str  # "utf-8", "utf-8-sig", "utf-16", "gb18030"
+    encoding: str  # as ImportReport.encoding
     delimiter: str = ","
     totals: tuple[tuple[str, int], ...] = ()  # (currency, minor units) posted, per currency
 
@@ -195,6 +196,7 @@ class _File:
     rows: list[_RawRow]
     errors: list[RowError]
     data_rows: int
+    amounts: importer._Amounts
 
 
 # --- reading the file ----------------------------------------------------------------------------
@@ -287,11 +289,16 @@ def _row(line: int, fields: list[str], header: list[str], index: dict[str, int])
     )
 
 
-def _read(path: Path) -> _File:
-    text, encoding = importer._decode(Path(path))
+def _read(path: Path, *, decimal: str | None, encoding: str | None) -> _File:
+    if encoding is not None:
+        importer.check_encoding(encoding)
+    if decimal is not None:
+        importer.decimal_mode(decimal, ",")  # refuses an unknown mode before the file is read
+    text, encoding = importer._decode(Path(path), encoding)
     if not text.strip():
         raise ServiceError(f"{Path(path).name} is empty")
     delimiter = importer._sniff_delimiter(text.lstrip("\r\n"))
+    amounts = importer._Amounts(*importer.decimal_mode(decimal, delimiter))
     records = importer._records(text, delimiter)
     header: list[str] | None = None
     index: dict[str, int] = {}
@@ -310,10 +317,16 @@ def _read(path: Path) -> _File:
             continue
         data_rows += 1
         try:
-            rows.append(_row(line, fields, header, index))
+            row = _row(line, fields, header, index)
         except _Bad as problem:
             errors.append(RowError(line, str(problem)))
-    return _File(encoding, delimiter, rows, errors, data_rows)
+            continue
+        rows.append(row)
+        # Whether the file's amounts read one way is settled here, before any case is looked up:
+        # the amounts themselves are read in their case's currency.
+        amounts.note(row.amount, line)
+    amounts.verdict(Path(path).name)
+    return _File(encoding, delimiter, rows, errors, data_rows, amounts)
 
 
 # --- checking against the database ---------------------------------------------------------------
@@ -427,7 +440,7 @@ def _match_case(
     return candidates[0]
 
 
-def _amount(row: _RawRow, case: _CaseFacts, grouping: bool) -> int:
+def _amount(row: _RawRow, case: _CaseFacts, amounts: importer._Amounts) -> int:
     try:
         code = normalize_currency(case.currency)
         digits = minor_digits(code)
@@ -441,8 +454,8 @@ def _amount(row: _RawRow, case: _CaseFacts, grouping: bool) -> int:
         if given != code:
             raise _Bad(f"currency {given} is not the case's currency {code}")
     try:
-        minor = importer._amount(
-            row.amount, importer._Currency(code, digits, 10**digits), row.amount_header, grouping
+        minor = amounts(
+            row.amount, importer._Currency(code, digits, 10**digits), row.amount_header, row.line
         )
     except importer._Bad as problem:
         raise _Bad(str(problem)) from None
@@ -457,7 +470,7 @@ def _check(
     *,
     actor: Actor,
     today: date,
-    grouping: bool,
+    amounts: importer._Amounts,
 ) -> tuple[list[_Posting], int, list[RowError]]:
     """(payments to post, duplicates, errors) for the rows that parsed."""
     by_id, by_ref = _cases(session, rows)
@@ -471,7 +484,7 @@ def _check(
     for row in rows:
         try:
             case = _match_case(row, by_id, by_ref, actor)
-            amount = _amount(row, case, grouping)
+            amount = _amount(row, case, amounts)
             if row.received_on > today:
                 raise _Bad(f"date {row.received_on.isoformat()} is in the future")
             key = (case.id, row.reference)
@@ -531,6 +544,8 @@ def import_payments(
     actor: Actor | None = None,
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
 ) -> PaymentImportReport:
     """Check the whole file, then post every payment in one transaction (see the module doc).
 
@@ -540,8 +555,11 @@ def import_payments(
     `progress(payments_posted, payments_to_post)` is called while posting (about a hundred times
     over a big file, after every payment on a small one) and once more at the end, (n, n), even
     when there is nothing to post (0, 0). It runs inside the write transaction: keep it quick.
+
+    `decimal` ("point" or "comma") and `encoding` say how to read the file, as for
+    importer.import_cases; a file whose amounts read two ways is refused whole (ServiceError).
     """
-    parsed = _read(Path(path))
+    parsed = _read(Path(path), decimal=decimal, encoding=encoding)
     acting = actor if actor is not None else _SYSTEM_ACTOR
     today = now.astimezone(UTC).date()
 
@@ -567,7 +585,7 @@ def import_payments(
                 parsed.rows,
                 actor=acting,
                 today=today,
-                grouping=parsed.delimiter == ";",
+                amounts=parsed.amounts,
             )
             errors = parsed.errors + errors
             if errors:

@@ -2,7 +2,8 @@
 
 Each parser raises `FieldError` with a message fit to show under the field. Amounts are read by
 `money.parse_money` in the case's currency; this module only adds the small calendar conveniences
-an agent expects ("today", "tomorrow", "+7").
+an agent expects ("today", "tomorrow", "+7"). Digits follow money's one rule (`amount_text`):
+full-width ０-９ read as 0-9, digits of other scripts refused, as in amounts.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, datetime, time, timedelta
+
+from collector_tui.money import MoneyError, amount_text
 
 
 class FieldError(ValueError):
@@ -21,12 +24,21 @@ class FieldError(ValueError):
         self.message = message
 
 
-_RELATIVE = re.compile(r"\+\s*(\d{1,4})\s*([dw]?)", re.IGNORECASE)
+_RELATIVE = re.compile(r"\+\s*([0-9]{1,4})\s*([dw]?)", re.IGNORECASE)
+
+
+def _digits(text: str, field: str) -> str:
+    """`text` with full-width digits and signs folded to ASCII; FieldError for digits of another
+    script ("٣", "³"), which int() and \\d would otherwise take or choke on."""
+    try:
+        return amount_text(text)
+    except MoneyError as error:
+        raise FieldError(field, str(error)) from None
 
 
 def parse_date(text: str, today: date, *, field: str) -> date:
     """YYYY-MM-DD, "today", "tomorrow", or "+N" days ("+2w" for weeks)."""
-    value = text.strip().lower()
+    value = _digits(text, field).strip().lower()
     if not value:
         raise FieldError(field, "enter a date (YYYY-MM-DD, today, tomorrow or +N days)")
     if value == "today":
@@ -45,10 +57,10 @@ def parse_date(text: str, today: date, *, field: str) -> date:
 
 def parse_time(text: str, *, field: str) -> time:
     """HH:MM (24-hour) or H."""
-    value = text.strip()
+    value = _digits(text, field).strip()
     if not value:
         raise FieldError(field, "enter a time (HH:MM)")
-    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?", value)
+    match = re.fullmatch(r"([0-9]{1,2})(?::([0-9]{2}))?", value)
     if match:
         hour, minute = int(match.group(1)), int(match.group(2) or 0)
         if hour < 24 and minute < 60:
@@ -57,8 +69,8 @@ def parse_time(text: str, *, field: str) -> time:
 
 
 def parse_count(text: str, *, field: str, low: int, high: int) -> int:
-    value = text.strip()
-    if not value.isdigit():
+    value = _digits(text, field).strip()
+    if not (value.isascii() and value.isdigit()):
         raise FieldError(field, f"enter a whole number from {low} to {high}")
     number = int(value)
     if not low <= number <= high:
@@ -68,15 +80,15 @@ def parse_count(text: str, *, field: str, low: int, high: int) -> int:
 
 def parse_duration(text: str, *, field: str) -> int | None:
     """Seconds from "", "90" (seconds), "3:20" (minutes:seconds) or "5m"."""
-    value = text.strip().lower()
+    value = _digits(text, field).strip().lower()
     if not value:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return int(value)
-    match = re.fullmatch(r"(\d{1,3}):([0-5]\d)", value)
+    match = re.fullmatch(r"([0-9]{1,3}):([0-5][0-9])", value)
     if match:
         return int(match.group(1)) * 60 + int(match.group(2))
-    match = re.fullmatch(r"(\d{1,3})\s*m(?:in)?", value)
+    match = re.fullmatch(r"([0-9]{1,3})\s*m(?:in)?", value)
     if match:
         return int(match.group(1)) * 60
     raise FieldError(field, "a duration is seconds (90), minutes:seconds (3:20) or minutes (5m)")

@@ -9,8 +9,11 @@ bar until the final summary. Changing the file or the options asks for a new che
 
 A placement file may leave out the client, the currency or the debtors' country: the form fills
 them in (as the CLI's --client, --currency and --region do) and can give every new case to one
-agent (--assign-to). The check runs with the same options as the import, so its summary is the
-import's; an option the service refuses gets the service's message under its own field.
+agent (--assign-to). For either kind of file the form can say how its amounts are written (auto,
+1,234.50 or 1.234,50: --decimal-point, --decimal-comma) and its encoding (--encoding), for the
+files the services refuse to guess about. The check runs with the same options as the import,
+so its summary is the import's; an option the service refuses (or needs) gets the service's
+message under its own field.
 
 Both imports are all or nothing in one transaction (services.importer, services.payment_import),
 so a refused file or a failure halfway leaves the database as it was.
@@ -70,13 +73,24 @@ OPTION_FIELDS = {
     "region": "import-region",
     "currency": "import-currency",
     "assign_to": "import-assign",
+    "decimal": "import-decimal",
+    "encoding": "import-encoding",
 }
+READING_OPTIONS = frozenset({"decimal", "encoding"})  # how to read the file: both kinds take them
+# What to do about a file the services cannot read untold, in this form's words (not the CLI's).
+READING_ADVICE = {
+    "decimal": "choose 1,234.50 or 1.234,50",
+    "encoding": "type its encoding (e.g. gb18030, cp1252, shift_jis)",
+}
+DECIMAL_CHOICES = {"decimal-auto": None, "decimal-point": "point", "decimal-comma": "comma"}
 # Side by side fields share the line under their row: the message names its field.
 OPTION_LABELS = {
     "client": "Client",
     "region": "Region",
     "currency": "Currency",
     "assign_to": "Assign to",
+    "decimal": "Amounts",
+    "encoding": "Encoding",
 }
 CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
 REJECTS_SHOWN = 500  # rows of the rejects table; the summary gives the full count
@@ -153,12 +167,15 @@ def run_import(
     client: str | None = None,
     currency: str | None = None,
     assign_to: uuid.UUID | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
 ) -> ImportSummary:
     """Check or import `path` through the services and sum up the outcome; a file refused for
     its rows becomes a summary (with `refused`), anything else refused raises ServiceError.
 
     `region`, `client`, `currency` and `assign_to` are the placement import's options (what the
-    file leaves out, who gets the new cases); a payments file takes none of them."""
+    file leaves out, who gets the new cases); a payments file takes none of them. `decimal`
+    ("point", "comma" or None) and `encoding` say how to read either kind of file."""
     path = Path(path)
     if kind == "cases":
         from collector_tui.services.importer import ImportRejected, import_cases
@@ -179,6 +196,8 @@ def run_import(
                 client=client,
                 currency=currency,
                 assign_to=assign_to,
+                decimal=decimal,
+                encoding=encoding,
             )
         except ImportRejected as refused:
             bad = refused.report
@@ -217,6 +236,8 @@ def run_import(
                 actor=actor,
                 dry_run=dry_run,
                 progress=progress,
+                decimal=decimal,
+                encoding=encoding,
             )
         except PaymentImportRejected as refused:
             bad = refused.report
@@ -278,6 +299,9 @@ class _Request:
     client: str | None = None
     currency: str | None = None
     assign_to: uuid.UUID | None = None
+    # How to read the file (either kind): None for what the file shows.
+    decimal: str | None = None
+    encoding: str | None = None
 
 
 @dataclass
@@ -366,6 +390,34 @@ class ImportScreen(CollectorScreen):
                     id="import-skip-bad",
                     tooltip="Import the good cases and write the bad rows to NAME.rejects.csv",
                 )
+            # How to read the file, for either kind: only needed when the check says so.
+            with Horizontal(classes="import-row", id="import-reading"):
+                yield Label("Amounts", classes="import-label")
+                with RadioSet(id="import-decimal"):
+                    yield RadioButton(
+                        "auto",
+                        value=True,
+                        id="decimal-auto",
+                        tooltip="As the file shows; a file whose amounts read two ways "
+                        "(1,500) is refused",
+                    )
+                    yield RadioButton(
+                        "1,234.50", id="decimal-point", tooltip="The decimal mark is a point"
+                    )
+                    yield RadioButton(
+                        "1.234,50", id="decimal-comma", tooltip="The decimal mark is a comma"
+                    )
+                yield Label("Encoding", classes="import-inline-label")
+                yield Input(
+                    placeholder="auto",
+                    id="import-encoding",
+                    classes="import-option",
+                    validate_on=["changed"],
+                    tooltip="The file's encoding when it is not UTF-8 and cannot be told "
+                    "(e.g. gb18030, cp1252, shift_jis)",
+                )
+            yield _option_error("decimal", cases_only=False)
+            yield _option_error("encoding", cases_only=False)
             # Placement files only (hidden for payments): what the file leaves out.
             with Horizontal(classes="import-row import-cases-only", id="import-defaults"):
                 yield Label("Client", classes="import-label")
@@ -467,11 +519,15 @@ class ImportScreen(CollectorScreen):
     def _form(self) -> _Request:
         path = Path(self.query_one("#import-path", Input).value.strip()).expanduser()
         kind = self._kind()
-        if kind != "cases":
-            return _Request(path, kind, False, _stamp(path))
 
         def typed(widget_id: str) -> str | None:
             return self.query_one(f"#{widget_id}", Input).value.strip() or None
+
+        pressed = self.query_one("#import-decimal", RadioSet).pressed_button
+        decimal = DECIMAL_CHOICES.get(pressed.id or "") if pressed is not None else None
+        encoding = typed("import-encoding")
+        if kind != "cases":
+            return _Request(path, kind, False, _stamp(path), decimal=decimal, encoding=encoding)
 
         chosen = self.query_one("#import-assign", Select).value
         return _Request(
@@ -483,6 +539,8 @@ class ImportScreen(CollectorScreen):
             client=typed("import-client"),
             currency=typed("import-currency"),
             assign_to=uuid.UUID(chosen) if isinstance(chosen, str) and chosen != NOBODY else None,
+            decimal=decimal,
+            encoding=encoding,
         )
 
     def _option_error(self, name: str, message: str | None) -> None:
@@ -542,7 +600,8 @@ class ImportScreen(CollectorScreen):
 
     @on(Input.Changed, ".import-option")
     @on(Select.Changed, "#import-assign")
-    def _option_changed(self, event: Input.Changed | Select.Changed) -> None:
+    @on(RadioSet.Changed, "#import-decimal")
+    def _option_changed(self, event: Input.Changed | Select.Changed | RadioSet.Changed) -> None:
         self._forget_check()
         name = next(key for key, value in OPTION_FIELDS.items() if value == event.control.id)
         self._option_error(name, None)
@@ -665,6 +724,8 @@ class ImportScreen(CollectorScreen):
             client=request.client,
             currency=request.currency,
             assign_to=request.assign_to,
+            decimal=request.decimal,
+            encoding=request.encoding,
         )
         self.post_message(ImportFinished(summary, request))
 
@@ -714,6 +775,12 @@ class ImportScreen(CollectorScreen):
             agent = self.agents.get(str(request.assign_to))
             who = agent.display_name if agent is not None else str(request.assign_to)
             text += f"{' ' if text else ''}New cases go to {who}."
+        reading = [
+            f"amounts with a decimal {request.decimal}" if request.decimal else "",
+            f"encoding {request.encoding}" if request.encoding else "",
+        ]
+        if any(reading):
+            text += f"{' ' if text else ''}Read with {' and '.join(r for r in reading if r)}."
         return text
 
     def _show_summary(self, summary: ImportSummary, request: _Request | None = None) -> None:
@@ -723,6 +790,9 @@ class ImportScreen(CollectorScreen):
         if summary.details and summary.importable:
             text.append("\n")
             text.append_text(safe_text(summary.details, style="dim"))
+        if summary.importable and summary.encoding not in ("", "utf-8", "utf-8-sig"):
+            # Not UTF-8: say how the file was read, so a wrong guess can be seen in the names.
+            text.append(f"\nRead as {summary.encoding}.", style="dim")
         options = self._options_line(request) if request is not None else ""
         if options and summary.importable:
             text.append("\n")
@@ -749,10 +819,15 @@ class ImportScreen(CollectorScreen):
         self._forget_check()
         cases = self._kind() == "cases"
         field_name = error.field if isinstance(error, ServiceError) else None
-        if cases and field_name is not None and field_name in OPTION_FIELDS:
-            # The service refused one of the options: its words go under that field, and the
-            # summary only points there (no toast repeating it).
-            self._option_error(field_name, error_text(error))
+        if field_name in OPTION_FIELDS and (cases or field_name in READING_OPTIONS):
+            # The service refused one of the options (or needs one): its words go under that
+            # field, and the summary only points there (no toast repeating it).
+            from collector_tui.services.importer import FileReadingError
+
+            message = error_text(error)
+            if isinstance(error, FileReadingError):
+                message = f"{error.problem}: {READING_ADVICE[field_name]}"
+            self._option_error(field_name, message)
             self.query_one(f"#{OPTION_FIELDS[field_name]}").focus()
             self._say("Nothing was written: see the message under the field.", style="bold red")
             return
@@ -763,8 +838,7 @@ class ImportScreen(CollectorScreen):
         self._say(message, style="bold red")
 
 
-def _option_error(option: str) -> Static:
+def _option_error(option: str, *, cases_only: bool = True) -> Static:
     """The line under an import option where the service's refusal of it is shown."""
-    return Static(
-        "", id=f"import-{option}-error", classes="form-error import-option-error import-cases-only"
-    )
+    classes = "form-error import-option-error" + (" import-cases-only" if cases_only else "")
+    return Static("", id=f"import-{option}-error", classes=classes)
