@@ -62,7 +62,6 @@ from collector_tui.services.promises import (
     case_state,
     changing,
     finish_case_change,
-    settle_status,
     show_money,
 )
 
@@ -323,7 +322,8 @@ def withdraw_promise(
             text=f"Promise of {show_money(promise.amount, case.currency)} due "
             f"{promise.due_date.isoformat()} withdrawn: {text}",
         )
-        settle_status(session=session, case=case)
+        if case.status in PROMISE_DRIVEN_STATUSES:
+            status_from_facts(session=session, case=case)
         finish_case_change(
             session=session,
             now=now,
@@ -368,7 +368,8 @@ def cancel_plan(
         record_note(
             session=session, now=now, actor=actor, case=case, text=f"Payment plan cancelled: {text}"
         )
-        settle_status(session=session, case=case)
+        if case.status in PROMISE_DRIVEN_STATUSES:
+            status_from_facts(session=session, case=case)
         finish_case_change(
             session=session,
             now=now,
@@ -442,7 +443,8 @@ def reschedule_plan(
             f"{show_money(total, case.currency)} from {plan.installments[0].due_date.isoformat()}"
             f" (plan {new_id} replaces plan {old.id}): {text}",
         )
-        settle_status(session=session, case=case)
+        if case.status in PROMISE_DRIVEN_STATUSES:
+            status_from_facts(session=session, case=case)
         finish_case_change(
             session=session,
             now=now,

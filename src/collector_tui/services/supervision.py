@@ -198,13 +198,13 @@ def request_legal_escalation(
     expected_version: int | None = None,
 ) -> CaseDecision:
     """An agent asks for legal action on their case: routed, the why on the timeline."""
+    case = _load(session, actor, case_id, expected_version)
     text = _reason(
         reason,
         required=True,
         what="the grounds for legal action",
         minimum=settings.min_reason_length,
     )
-    case = _load(session, actor, case_id, expected_version)
     _check_open(case, "escalate it")
     if case.status == CaseStatus.legal:
         raise InvalidInput(f"case {case.client_ref} is already with legal")
