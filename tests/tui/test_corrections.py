@@ -441,3 +441,25 @@ def test_moving_the_follow_up(demo: Seeded) -> None:
         ).one()
     # 2026-11-23 10:00 in Shanghai.
     assert follow_up.due_at == datetime.fromisoformat("2026-11-23T02:00:00+00:00")
+
+
+# -- the minimum reason ---------------------------------------------------------------------------
+
+
+def test_a_legal_request_with_a_short_reason_is_refused_under_the_field(demo: Seeded) -> None:
+    from collector_tui.tui.screens.case_requests import LegalRequestForm
+
+    case_id = demo.cases["REF-1001"]
+    app = build(demo)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await open_case(pilot, app, case_id)
+        await press(pilot, "e")
+        assert isinstance(app.screen, LegalRequestForm)
+        await pilot.press(*burst("sue him"))
+        await press(pilot, "ctrl+s")
+        assert isinstance(app.screen, LegalRequestForm)
+        assert "at least 10 characters (7 now)" in (error_of(app, "grounds") or "")
+
+    drive(app, scenario)
+    assert row(demo, Case, case_id).routed_reason is None  # type: ignore[attr-defined]
