@@ -427,7 +427,7 @@ def test_withdrawing_a_promise(store, place, users, work) -> None:
         expected_version=version,
     )
     assert read(store, Promise, promise_id).status == "cancelled"
-    assert read(store, Case, case.id).status == "active"
+    assert read(store, Case, case.id).status == "new"  # never contacted: its facts say new
     assert "cancelled" in audit_actions(store, "promise", promise_id)
     with pytest.raises(InvalidInput, match="already cancelled"):
         work(corrections.withdraw_promise, actor=alice, promise_id=promise_id, reason=WHY)
@@ -480,7 +480,7 @@ def test_cancelling_and_rescheduling_a_plan(store, place, users, work) -> None:
     with pytest.raises(InvalidInput, match="already cancelled"):
         work(corrections.cancel_plan, actor=alice, plan_id=plan_id, reason=WHY)
     work(corrections.cancel_plan, actor=alice, plan_id=done.row_id, reason=WHY)
-    assert read(store, Case, case.id).status == "active"
+    assert read(store, Case, case.id).status == "new"
 
 
 def test_moving_a_follow_up(store, place, users, work, now) -> None:
