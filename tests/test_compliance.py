@@ -24,6 +24,7 @@ from collector_tui.services.compliance import (
     PackError,
     Verdict,
     check_case,
+    clear_pack_cache,
     load_pack,
     local_window_open,
     pack_for_country,
@@ -601,9 +602,20 @@ def test_consent_lifts_the_frequency_rules_not_the_hours(
     assert not later.callable and later.callable_at == local("2026-11-26 08:00", NY)
 
 
-def test_voided_attempts_leave_the_count(
-    store: db.Store, settings: Settings, users: dict[str, Actor], us_case: Callable[..., Case]
+@pytest.mark.parametrize("counted", [True, False])
+def test_voided_attempts_count_as_the_pack_says(
+    store: db.Store,
+    settings: Settings,
+    users: dict[str, Actor],
+    us_case: Callable[..., Case],
+    tmp_path: Path,
+    counted: bool,
 ) -> None:
+    # The shipped `us` pack keeps counting a voided attempt; an override may say otherwise.
+    if not counted:
+        (tmp_path / "us.toml").write_text("[frequency]\nvoided_attempts_count = false\n")
+        settings = replace(settings, packs_dir=str(tmp_path))
+        clear_pack_cache()
     case = us_case("US-1")
     for day in range(14, 21):
         log(
@@ -613,6 +625,7 @@ def test_voided_attempts_leave_the_count(
     with store.write() as session:
         wrong = session.exec(select(Activity).where(Activity.case_id == case.id)).first()
         assert wrong is not None
+        # A correction row (same channel, corrected outcome) never counts itself either.
         session.add(
             Activity(
                 case_id=case.id,
@@ -623,7 +636,8 @@ def test_voided_attempts_leave_the_count(
                 created_at=FRIDAY_3PM_NY,
             )
         )
-    assert verdict(store, settings, case.id, FRIDAY_3PM_NY).callable
+    assert verdict(store, settings, case.id, FRIDAY_3PM_NY).callable is not counted
+    clear_pack_cache()
 
 
 def test_multi_zone_numbers_wait_for_every_zone(
@@ -836,7 +850,7 @@ def _hold(kind: str) -> Callable[[db.Store, Settings, dict[str, Actor], Case], N
                 case_id=case.id,
                 kind=kind,
                 settings=settings,
-                reason="letter of 2026-11-18" if kind == "dispute" else None,
+                reason="letter of 2026-11-18" if kind == "dispute" else "told us on the phone",
             )
 
     return apply
@@ -881,9 +895,9 @@ def _debtor(**values: object) -> Callable[[db.Store, Settings, dict[str, Actor],
     ("change", "reason"),
     [
         (_hold("dispute"), "dispute hold: letter of 2026-11-18"),
-        (_hold("cease"), "cease communication"),
-        (_hold("hardship"), "hardship hold"),
-        (_hold("deceased"), "deceased hold"),
+        (_hold("cease"), "cease communication: told us on the phone"),
+        (_hold("hardship"), "hardship hold: told us on the phone"),
+        (_hold("deceased"), "deceased hold: told us on the phone"),
         (_phones(do_not_call=True), "all numbers do-not-call or invalid"),
         (_phones(valid=False), "all numbers do-not-call or invalid"),
         (_case(status="dispute"), "open dispute"),
@@ -939,6 +953,7 @@ def test_a_released_hold_no_longer_holds(
             actor=users["alice"],
             hold_id=hold.id,
             settings=settings,
+            reason="back at work since Monday",
         )
     assert verdict(store, settings, case.id, FRIDAY_3PM_NY).callable
 

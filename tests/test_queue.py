@@ -360,6 +360,7 @@ def test_no_orphans(
             case_id=dead.id,
             kind="deceased",
             settings=settings,
+            reason="death notice from the family",
         )
     seen: dict[str, str] = {}
     for agent in (alice, bob):

@@ -95,9 +95,11 @@ REFUSED: dict[str, Call] = {
         session=s, case_id=c.case.id, amount=100, received_on=c.now.date(), **_common(c)
     ),
     "place_hold": lambda s, c: holds.place_hold(
-        session=s, case_id=c.case.id, kind="dispute", **_common(c)
+        session=s, case_id=c.case.id, kind="dispute", reason="says it was paid", **_common(c)
     ),
-    "release_hold": lambda s, c: holds.release_hold(session=s, hold_id=c.hold_id, **_common(c)),
+    "release_hold": lambda s, c: holds.release_hold(
+        session=s, hold_id=c.hold_id, reason="back at work now", **_common(c)
+    ),
     "create_follow_up": lambda s, c: followups.create_follow_up(
         session=s,
         case_id=c.case.id,
@@ -204,7 +206,7 @@ def _seed(session: Any) -> dict[str, Any]:
         settings=settings,
     )
     holds.place_hold(session=session, now=NOW, actor=alice, case_id=case.id, kind="hardship",
-                     settings=settings)  # fmt: skip
+                     settings=settings, reason="lost his job in May")  # fmt: skip
     return {"users": users, "case_id": case.id}
 
 

@@ -247,6 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
     from collector_tui import cli_devices
 
     cli_devices.add_commands(commands, parents=[common])
+    # Corrections: hold release, contact void, promise withdraw, plan cancel/reschedule, followup
+    # move.
+    from collector_tui import cli_corrections
+
+    cli_corrections.add_commands(commands, parents=[common])
     return parser
 
 

@@ -47,6 +47,9 @@ class Settings:
     retry_after_contact_min: int = 24 * 60
     promise_grace_days: int = 2
     max_note_length: int = 4000
+    # The shortest reason accepted for a hold, a dispute, an escalation, lifting a hold or voiding
+    # a contact (services/reasons.py): "n/a" is no audit trail.
+    min_reason_length: int = 10
     weights: ScoreWeights = field(default_factory=ScoreWeights)
     # Compliance rule packs (services/compliance.py): a folder of `<name>.toml` files that override
     # or add to the shipped packs, and the pack chosen by the debtor's country (ISO 3166 alpha-2);

@@ -22,12 +22,12 @@ from sqlmodel import Session, col, func, select
 
 from collector_tui.config import Settings
 from collector_tui.models import OPEN_STATUSES, Assignment, Case, FollowUp, Role, User
-from collector_tui.services import audit
+from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor, ensure_case_access
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
 from collector_tui.services.promises import case_state, changing, finish_case_change
 
-MAX_REASON = 500
+MAX_REASON = reasons.MAX_REASON  # the one bound (services/reasons.py)
 _SQL_CHUNK = 500  # ids per IN (...) list, under every backend's bound-parameter limit
 
 
@@ -37,10 +37,7 @@ def _chunks(ids: Sequence[uuid.UUID]) -> Iterator[list[uuid.UUID]]:
 
 
 def _check_reason(reason: str | None) -> str | None:
-    text = (reason or "").strip()
-    if len(text) > MAX_REASON:
-        raise InvalidInput(f"the reason can be at most {MAX_REASON} characters", field="reason")
-    return text or None
+    return reasons.check_reason(reason, required=False, what="the reason")
 
 
 def _target(session: Session, to_user_id: uuid.UUID | None) -> User | None:

@@ -150,6 +150,13 @@ class TimelineEntry:
     user: str | None
     note: str | None  # full free text (the list shows its first line)
     ref_id: uuid.UUID
+    # What the corrections (services.corrections) need about the row behind the entry.
+    voided: bool = False  # a contact voided later: shown struck through
+    voids_id: uuid.UUID | None = None  # this entry is a void or correction of that activity
+    version: int | None = None  # the row's version counter (promise, follow-up)
+    status: str | None = None  # promise status; "open"/"done" for a follow-up
+    plan_id: uuid.UUID | None = None
+    plan_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -325,6 +332,11 @@ def load_case_file(
         .order_by(col(PaymentPlan.created_at).desc())
         .limit(1)
     ).first()
+    plan_versions = dict(
+        session.exec(
+            select(PaymentPlan.id, PaymentPlan.version).where(PaymentPlan.case_id == case.id)
+        ).all()
+    )
 
     user_ids: set[uuid.UUID] = {
         i
@@ -349,8 +361,12 @@ def load_case_file(
         return format_plain(Money(minor, case.currency))
 
     timeline: list[TimelineEntry] = []
+    voided_ids = {a.voids_id for a in activities if a.voids_id is not None}
     for activity in activities:
-        if activity.channel == "note":
+        if activity.channel == "note" and activity.voids_id is not None:
+            title = "void of a contact"
+            kind = "note"
+        elif activity.channel == "note":
             title = "note"
             kind = "note"
         else:
@@ -365,11 +381,21 @@ def load_case_file(
                 parts.append(f"{minutes}:{seconds:02d}")
             title = " · ".join(parts)
             kind = "contact"
-        if activity.voids_id is not None:
+        if activity.voids_id is not None and activity.channel != "note":
             title += " (correction)"
+        voided = activity.id in voided_ids
+        if voided:
+            title += " · voided"
         timeline.append(
             TimelineEntry(
-                activity.occurred_at, kind, title, who(activity.user_id), activity.note, activity.id
+                activity.occurred_at,
+                kind,
+                title,
+                who(activity.user_id),
+                activity.note,
+                activity.id,
+                voided=voided,
+                voids_id=activity.voids_id,
             )
         )
     for promise in promises:
@@ -380,7 +406,16 @@ def load_case_file(
             title += f" (paid {amount(promise.paid_amount)})"
         timeline.append(
             TimelineEntry(
-                promise.created_at, "promise", title, who(promise.created_by_id), None, promise.id
+                promise.created_at,
+                "promise",
+                title,
+                who(promise.created_by_id),
+                None,
+                promise.id,
+                version=promise.version,
+                status=promise.status,
+                plan_id=promise.plan_id,
+                plan_version=plan_versions.get(promise.plan_id) if promise.plan_id else None,
             )
         )
     for payment in payments:
@@ -414,6 +449,8 @@ def load_case_file(
                 who(follow_up.created_by_id),
                 follow_up.reason,
                 follow_up.id,
+                version=follow_up.version,
+                status=state,
             )
         )
     for hold in holds:
@@ -425,6 +462,7 @@ def load_case_file(
                 who(hold.placed_by_id),
                 hold.reason,
                 hold.id,
+                status="active" if hold.released_at is None else "released",
             )
         )
         if hold.released_at is not None:

@@ -29,7 +29,11 @@ Decisions this module takes, in the collector's words:
 - Third-party numbers (phone kinds listed by the pack) are offered only when no number of the
   debtor's own can be called, with a reminder not to disclose the debt; a third party who asks not
   to be called again gets the number marked do-not-call.
-- A correction that voids an activity takes both out of every count.
+- A void (a later row whose `voids_id` names a wrongly logged contact, services/corrections.py)
+  never counts itself. Whether the voided attempt still counts toward the caps is the pack's
+  `voided_attempts_count`: a void says the record was wrong, not that no call was placed, so the
+  packs whose caps are counted from the call records keep counting it (over-counting only delays
+  the next call; under-counting breaks the rule, and would let a void reset a cap).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
@@ -101,6 +106,7 @@ class RulePack:
     counted_channels: frozenset[str]
     inbound_counts: bool
     consent_exempt: bool
+    voided_attempts_count: bool
     not_connected: frozenset[str]
     unanswered: frozenset[str]
     conversation: frozenset[str]
@@ -180,6 +186,7 @@ _SECTIONS: dict[str, frozenset[str]] = {
             "counted_channels",
             "inbound_counts",
             "consent_exempt",
+            "voided_attempts_count",
         }
     ),
     "dispositions": frozenset({"not_connected", "unanswered", "conversation"}),
@@ -365,6 +372,10 @@ def _pack_from_data(name: str, data: dict[str, Any]) -> RulePack:
         ),
         inbound_counts=_flag(frequency.get("inbound_counts", False), f"{where}: inbound_counts"),
         consent_exempt=_flag(frequency.get("consent_exempt", False), f"{where}: consent_exempt"),
+        # Absent: counted, the strict reading.
+        voided_attempts_count=_flag(
+            frequency.get("voided_attempts_count", True), f"{where}: voided_attempts_count"
+        ),
         not_connected=_strings(dispositions.get("not_connected", []), f"{where}: not_connected"),
         unanswered=_strings(dispositions.get("unanswered", []), f"{where}: unanswered"),
         conversation=_strings(dispositions.get("conversation", []), f"{where}: conversation"),
@@ -921,7 +932,7 @@ def evaluate_cases(
     if history_days:
         # One more day than the rules need: a local day can start up to 14 hours before UTC's.
         since = now - timedelta(days=history_days + 1)
-        channels = {"call"}.union(*(pack.counted_channels for pack in packs.values()))
+        channels = channels_of(packs)
         columns = (
             Activity.id,
             Activity.case_id,
@@ -941,7 +952,12 @@ def evaluate_cases(
             .where(
                 col(Case.debtor_id).in_(debtor_ids),
                 col(Activity.occurred_at) >= since,
-                col(Activity.channel).in_(sorted(channels)),
+                # The voids too (notes that name a voided attempt): a void comes after what it
+                # voids, so the window holds it.
+                or_(
+                    col(Activity.channel).in_(sorted(channels)),
+                    col(Activity.voids_id).is_not(None),
+                ),
             )
         )
         for row in session.exec(statement):
@@ -972,25 +988,24 @@ def evaluate_cases(
                 attempts.setdefault(row[0], _Attempt(*row))
 
     voided = {a.voids_id for a in attempts.values() if a.voids_id is not None}
-    live = [a for a in attempts.values() if a.voids_id is None and a.id not in voided]
+    # The rows that are attempts (never a void or a correction row itself), with and without the
+    # voided ones; each case reads the set its pack's `voided_attempts_count` chooses.
+    attempt_channels = channels_of(packs)
+    logged = [a for a in attempts.values() if a.voids_id is None and a.channel in attempt_channels]
     e164_of_phone = {p.id: p.e164 for rows in phones.values() for p in rows}
-    by_case: dict[uuid.UUID, list[_Attempt]] = defaultdict(list)
-    by_debtor: dict[uuid.UUID, list[_Attempt]] = defaultdict(list)
-    by_number: dict[str, list[_Attempt]] = defaultdict(list)
-    for attempt in live:
-        by_case[attempt.case_id].append(attempt)
-        by_debtor[attempt.debtor_id].append(attempt)
-        number = attempt.e164 or (
-            e164_of_phone.get(attempt.phone_id) if attempt.phone_id is not None else None
-        )
-        if number:
-            by_number[number].append(attempt)
+    groups = {
+        True: _group(logged, e164_of_phone),
+        False: _group([a for a in logged if a.id not in voided], e164_of_phone),
+    }
 
     waits = not_before or {}
-    return {
-        case.case_id: _evaluate(
+    verdicts: dict[uuid.UUID, Verdict] = {}
+    for case in cases:
+        pack = packs[case.country]
+        by_case, by_debtor, by_number = groups[pack.voided_attempts_count]
+        verdicts[case.case_id] = _evaluate(
             case=case,
-            pack=packs[case.country],
+            pack=pack,
             phones=phones.get(case.debtor_id, ()),
             holds=holds.get(case.case_id, ()),
             case_attempts=by_case.get(case.case_id, ()),
@@ -999,8 +1014,32 @@ def evaluate_cases(
             now=now,
             not_before=max(now, waits.get(case.case_id, now).astimezone(UTC)),
         )
-        for case in cases
-    }
+    return verdicts
+
+
+def channels_of(packs: Mapping[str, RulePack]) -> frozenset[str]:
+    """The channels whose rows are attempts for some pack here (calls always are)."""
+    return frozenset({"call"}.union(*(pack.counted_channels for pack in packs.values())))
+
+
+def _group(
+    attempts: Iterable[_Attempt], e164_of_phone: Mapping[uuid.UUID, str | None]
+) -> tuple[
+    dict[uuid.UUID, list[_Attempt]], dict[uuid.UUID, list[_Attempt]], dict[str, list[_Attempt]]
+]:
+    """Attempts by case, by debtor and by number dialled."""
+    by_case: dict[uuid.UUID, list[_Attempt]] = defaultdict(list)
+    by_debtor: dict[uuid.UUID, list[_Attempt]] = defaultdict(list)
+    by_number: dict[str, list[_Attempt]] = defaultdict(list)
+    for attempt in attempts:
+        by_case[attempt.case_id].append(attempt)
+        by_debtor[attempt.debtor_id].append(attempt)
+        number = attempt.e164 or (
+            e164_of_phone.get(attempt.phone_id) if attempt.phone_id is not None else None
+        )
+        if number:
+            by_number[number].append(attempt)
+    return by_case, by_debtor, by_number
 
 
 def check_case(*, session: Session, case: Case, now: datetime, settings: Settings) -> Verdict:

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
 from collector_tui.models import Case, FollowUp, User
-from collector_tui.services import audit
+from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
 from collector_tui.services.promises import (
@@ -28,7 +28,7 @@ from collector_tui.services.promises import (
 # A form opened a few minutes ago may carry "now" as it was then; anything older is a mistake.
 PAST_TOLERANCE = timedelta(minutes=5)
 MAX_DAYS_AHEAD = 366
-MAX_REASON = 500
+MAX_REASON = reasons.MAX_REASON  # the one bound (services/reasons.py)
 DEFAULT_REASON = "call back"
 
 
@@ -61,10 +61,8 @@ def validate_follow_up(*, follow_up: FollowUpInput, now: datetime) -> str:
             f"a follow-up can be due at most {MAX_DAYS_AHEAD} days ahead", field="due_at"
         )
     # A bare time (a dialer's "--follow-up ISO", a quick callback) still means something.
-    reason = (follow_up.reason or "").strip() or DEFAULT_REASON
-    if len(reason) > MAX_REASON:
-        raise InvalidInput(f"the reason can be at most {MAX_REASON} characters", field="reason")
-    return reason
+    reason = reasons.check_reason(follow_up.reason, required=False, what="the reason")
+    return reason or DEFAULT_REASON
 
 
 def follow_up_owner(

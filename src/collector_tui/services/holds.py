@@ -5,9 +5,21 @@ Some holds carry more than a pause:
 - `deceased` and `bankruptcy` set the debtor's flag and route the case to the supervisors
   (`case.routed_reason`), because what happens next (estate, insolvency claim) is their call.
 
-Agents may place any hold on their own cases (stopping contact is always safe) but may lift only
-the ones that are part of everyday negotiation (dispute, complaint, hardship); lifting a cease,
-legal, bankruptcy or deceased hold needs a supervisor.
+Agents may place any hold on their own cases (stopping contact is always safe) but may lift only a
+hardship hold: the debtor's situation changed and they said so on the phone, which is everyday
+negotiation. Every other hold ends a legal or compliance matter, so a supervisor lifts it:
+- cease (FDCPA 805(c), CONC 7.9) only ends in writing from the debtor;
+- dispute: collection stays suspended until the debt is verified and the verification sent (FDCPA
+  809(b), Regulation F 1006.34) or the dispute is looked into (CONC 7.5/7.14); deciding that this
+  happened is a compliance judgement, and resuming too early is a violation;
+- complaint: a complaint is closed by its final response (FCA DISP 1.6), not by the agent it was
+  about;
+- legal, bankruptcy, deceased: the case is with the supervisors (or lawyers) already.
+
+Placing and lifting a hold need a reason of at least `min_reason_length` characters
+(services/reasons.py). Lifting the last dispute hold puts the case back to the status its facts
+give: `new` when no contact attempt stands, else `active`, then `promised`/`plan` while a promise
+or plan is pending.
 """
 
 from __future__ import annotations
@@ -19,11 +31,20 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
-from collector_tui.models import CLOSED_STATUSES, Case, CaseStatus, Debtor, Hold, HoldKind
-from collector_tui.services import audit
+from collector_tui.models import (
+    CLOSED_STATUSES,
+    Activity,
+    Case,
+    CaseStatus,
+    Debtor,
+    Hold,
+    HoldKind,
+)
+from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor
-from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
+from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, StaleEdit
 from collector_tui.services.promises import (
+    STALE_MESSAGE,
     case_for_change,
     case_state,
     changing,
@@ -31,13 +52,26 @@ from collector_tui.services.promises import (
     settle_status,
 )
 
-AGENT_RELEASABLE = frozenset({HoldKind.dispute, HoldKind.complaint, HoldKind.hardship})
+# The kinds an agent may lift on their own cases (the module's docstring says why only these).
+AGENT_RELEASABLE = frozenset({HoldKind.hardship})
 # Hold kind -> (debtor flag, routed reason).
 ROUTING_HOLDS: dict[str, tuple[str, str]] = {
     HoldKind.deceased.value: ("deceased", "deceased"),
     HoldKind.bankruptcy.value: ("bankrupt", "bankrupt"),
 }
-MAX_REASON = 500
+MAX_REASON = reasons.MAX_REASON
+
+
+@dataclass(frozen=True)
+class ReleasedHolds:
+    """What lifting holds did: for the command line's answer and the case screen's message."""
+
+    case_id: uuid.UUID
+    client_ref: str
+    kind: str
+    hold_ids: tuple[uuid.UUID, ...]
+    case_status: str
+    case_version: int
 
 
 @dataclass(frozen=True)
@@ -55,11 +89,11 @@ def check_kind(kind: str) -> str:
     return kind
 
 
-def check_reason(reason: str | None) -> str | None:
-    text = (reason or "").strip()
-    if len(text) > MAX_REASON:
-        raise InvalidInput(f"the reason can be at most {MAX_REASON} characters", field="reason")
-    return text or None
+def check_reason(reason: str | None, settings: Settings) -> str:
+    """A hold's reason: required, between the configured minimum and MAX_REASON characters."""
+    text = reasons.check_reason(reason, minimum=settings.min_reason_length)
+    assert text is not None
+    return text
 
 
 def _active(session: Session, case_id: uuid.UUID, kind: str | None = None) -> list[Hold]:
@@ -157,7 +191,7 @@ def place_hold(
 ) -> uuid.UUID:
     case = case_for_change(session=session, case_id=case_id, actor=actor)
     check_kind(kind)
-    text = check_reason(reason)
+    text = check_reason(reason, settings)
     before = case_state(case)
     with changing(session):
         hold_id = add_hold_to_case(
@@ -174,6 +208,67 @@ def place_hold(
     return hold_id
 
 
+def status_from_facts(*, session: Session, case: Case) -> None:
+    """The status an open case's facts give once nothing else (a dispute) sets it: `new` while no
+    contact attempt stands (a voided one does not), else `active`, then `promised`/`plan` while a
+    promise or plan is pending. Legal and the closed statuses are left alone."""
+    if case.status not in ("new", "active", "promised", "plan", "dispute"):
+        return
+    voided = select(Activity.voids_id).where(
+        Activity.case_id == case.id, col(Activity.voids_id).is_not(None)
+    )
+    attempt = session.exec(
+        select(Activity.id)
+        .where(
+            Activity.case_id == case.id,
+            Activity.channel != "note",
+            col(Activity.voids_id).is_(None),
+            col(Activity.id).not_in(voided),
+        )
+        .limit(1)
+    ).first()
+    case.status = CaseStatus.active.value if attempt is not None else CaseStatus.new.value
+    settle_status(session=session, case=case)
+
+
+def _lift(
+    *, session: Session, now: datetime, actor: Actor, case: Case, hold: Hold, reason: str
+) -> None:
+    """Release one active hold already checked, and undo what it alone carried."""
+    if hold.kind not in AGENT_RELEASABLE and not actor.is_supervisor:
+        raise Forbidden(f"only a supervisor can lift a {hold.kind} hold")
+    hold.released_at = now
+    hold.released_by_id = actor.user_id
+    session.add(hold)
+    audit.record(
+        session=session,
+        now=now,
+        user_id=actor.user_id,
+        entity="hold",
+        entity_id=hold.id,
+        action="release",
+        before={"released_at": None, "released_by_id": None},
+        after={
+            "released_at": now,
+            "released_by_id": actor.user_id,
+            "kind": hold.kind,
+            "reason": reason,
+        },
+    )
+    session.flush()
+    if _active(session, case.id, hold.kind):
+        return
+    if hold.kind == HoldKind.dispute and case.status == CaseStatus.dispute:
+        status_from_facts(session=session, case=case)
+    if hold.kind in ROUTING_HOLDS:
+        # Released by a supervisor: the report was wrong or the matter is over.
+        flag, routed = ROUTING_HOLDS[hold.kind]
+        if not _debtor_has_hold(session, case.debtor_id, hold.kind):
+            _set_debtor_flag(session, now, case.debtor_id, flag, False, actor.user_id)
+        if case.routed_reason == routed:
+            case.routed_reason = None
+
+
 def release_hold(
     *,
     session: Session,
@@ -181,44 +276,23 @@ def release_hold(
     actor: Actor,
     hold_id: uuid.UUID,
     settings: Settings,
-) -> None:
+    reason: str,
+    expected_version: int | None = None,
+) -> ReleasedHolds:
+    """Lift one hold; `expected_version` is the case's (a hold has no counter of its own)."""
     hold = session.get(Hold, hold_id)
     if hold is None:
         raise NotFound("no such hold")
     case = case_for_change(session=session, case_id=hold.case_id, actor=actor)
+    if expected_version is not None and expected_version != case.version:
+        raise StaleEdit(STALE_MESSAGE)
     if hold.released_at is not None:
         raise InvalidInput("this hold is already released")
-    if hold.kind not in AGENT_RELEASABLE and not actor.is_supervisor:
-        raise Forbidden(f"only a supervisor can lift a {hold.kind} hold")
+    text = check_reason(reason, settings)
     before = case_state(case)
     with changing(session):
-        hold.released_at = now
-        hold.released_by_id = actor.user_id
-        session.add(hold)
-        audit.record(
-            session=session,
-            now=now,
-            user_id=actor.user_id,
-            entity="hold",
-            entity_id=hold.id,
-            action="release",
-            before={"released_at": None},
-            after={"released_at": now, "kind": hold.kind},
-        )
-        session.flush()
-        others = _active(session, case.id, hold.kind)
-        if not others:
-            if hold.kind == HoldKind.dispute and case.status == CaseStatus.dispute:
-                # Back to whatever the promises say ('active' when none is pending).
-                case.status = CaseStatus.active.value
-                settle_status(session=session, case=case)
-            if hold.kind in ROUTING_HOLDS:
-                # Released by a supervisor: the report was wrong or the matter is over.
-                flag, routed = ROUTING_HOLDS[hold.kind]
-                if not _debtor_has_hold(session, case.debtor_id, hold.kind):
-                    _set_debtor_flag(session, now, case.debtor_id, flag, False, actor.user_id)
-                if case.routed_reason == routed:
-                    case.routed_reason = None
+        _lift(session=session, now=now, actor=actor, case=case, hold=hold, reason=text)
+        _note_release(session, now, actor, case, hold.kind, text)
         finish_case_change(
             session=session,
             now=now,
@@ -226,7 +300,61 @@ def release_hold(
             case=case,
             before=before,
             user_id=actor.user_id,
+            action="release_hold",
         )
+    return ReleasedHolds(case.id, case.client_ref, hold.kind, (hold.id,), case.status, case.version)
+
+
+def release_holds(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    case_id: uuid.UUID,
+    kind: str,
+    settings: Settings,
+    reason: str,
+    expected_version: int | None = None,
+) -> ReleasedHolds:
+    """Lift every active hold of `kind` on the case (`hold release CASE --kind KIND`): ending a
+    dispute ends all of it, not one of two dispute holds."""
+    case = case_for_change(session=session, case_id=case_id, actor=actor)
+    if expected_version is not None and expected_version != case.version:
+        raise StaleEdit(STALE_MESSAGE)
+    check_kind(kind)
+    text = check_reason(reason, settings)
+    found = _active(session, case.id, kind)
+    if not found:
+        raise InvalidInput(f"case {case.client_ref} has no active {kind} hold", field="kind")
+    if kind not in AGENT_RELEASABLE and not actor.is_supervisor:
+        raise Forbidden(f"only a supervisor can lift a {kind} hold")
+    before = case_state(case)
+    with changing(session):
+        for hold in found:
+            _lift(session=session, now=now, actor=actor, case=case, hold=hold, reason=text)
+        _note_release(session, now, actor, case, kind, text)
+        finish_case_change(
+            session=session,
+            now=now,
+            settings=settings,
+            case=case,
+            before=before,
+            user_id=actor.user_id,
+            action="release_hold",
+        )
+    return ReleasedHolds(
+        case.id, case.client_ref, kind, tuple(h.id for h in found), case.status, case.version
+    )
+
+
+def _note_release(
+    session: Session, now: datetime, actor: Actor, case: Case, kind: str, reason: str
+) -> None:
+    # The why on the timeline, where the next agent reads it (the audit event holds it too).
+    from collector_tui.services.activities import record_note
+
+    what = "Dispute ended" if kind == HoldKind.dispute else f"{kind.capitalize()} hold lifted"
+    record_note(session=session, now=now, actor=actor, case=case, text=f"{what}: {reason}")
 
 
 def active_holds(*, session: Session, case_id: uuid.UUID) -> list[HoldView]:

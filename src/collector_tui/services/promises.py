@@ -112,6 +112,17 @@ def utc_today(now: datetime) -> date:
     return now.astimezone(UTC).date()
 
 
+def _actor_today(now: datetime, actor: Actor) -> date:
+    """The actor's own calendar day: a payment posted this morning in Shanghai is received
+    "today" there while it is still yesterday in UTC."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return now.astimezone(ZoneInfo(actor.time_zone)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        return utc_today(now)
+
+
 def show_money(amount: int, currency: str) -> str:
     try:
         return format_plain(Money(amount, currency))
@@ -738,7 +749,7 @@ def post_payment(
         )
     if not isinstance(received_on, date) or isinstance(received_on, datetime):
         raise InvalidInput("the date received must be a calendar date", field="received_on")
-    if received_on > utc_today(now):
+    if received_on > max(utc_today(now), _actor_today(now, actor)):
         raise InvalidInput("a payment cannot be received in the future", field="received_on")
     method_text = _check_text(method, field="method", what="the method", required=False)
     if method_text is not None and len(method_text) > 32:

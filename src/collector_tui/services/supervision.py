@@ -52,7 +52,7 @@ from collector_tui.models import (
     Settlement,
     User,
 )
-from collector_tui.services import audit
+from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor
 from collector_tui.services.activities import record_note
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, StaleEdit
@@ -101,7 +101,7 @@ __all__ = [
 
 LEGAL_REQUEST = "legal escalation requested"
 SETTLEMENT_ROUTED = "settlement approval"
-MAX_REASON = 500
+MAX_REASON = reasons.MAX_REASON
 MAX_ROUTED_REASON = 200  # the column's size
 # Settlements still in play; one case has at most one.
 LIVE_SETTLEMENT = ("pending", "approved")
@@ -123,15 +123,11 @@ def _require_supervisor(actor: Actor, what: str) -> None:
         raise Forbidden(f"only a supervisor can {what}")
 
 
-def _reason(text: str | None, *, required: bool, what: str = "a reason") -> str | None:
-    value = (text or "").strip()
-    if not value:
-        if required:
-            raise InvalidInput(f"{what} is required", field="reason")
-        return None
-    if len(value) > MAX_REASON:
-        raise InvalidInput(f"{what} can be at most {MAX_REASON} characters", field="reason")
-    return value
+def _reason(
+    text: str | None, *, required: bool, what: str = "a reason", minimum: int = 0
+) -> str | None:
+    # The shared check (services/reasons.py); escalations pass the configured minimum.
+    return reasons.check_reason(text, minimum=minimum, required=required, what=what)
 
 
 def _load(session: Session, actor: Actor, case_id: uuid.UUID, expected_version: int | None) -> Case:
@@ -166,7 +162,7 @@ def route_case(
     """Send a case to the supervisors (an agent, for a case of their own; or a supervisor). It
     leaves the agent's queue, held "routed to a supervisor", until a supervisor decides."""
     case = _load(session, actor, case_id, expected_version)
-    text = _reason(reason, required=True)
+    text = _reason(reason, required=True, minimum=settings.min_reason_length)
     assert text is not None
     _check_open(case, "route it")
     if case.routed_reason:
@@ -202,8 +198,13 @@ def request_legal_escalation(
     expected_version: int | None = None,
 ) -> CaseDecision:
     """An agent asks for legal action on their case: routed, the why on the timeline."""
-    text = _reason(reason, required=True, what="the grounds for legal action")
     case = _load(session, actor, case_id, expected_version)
+    text = _reason(
+        reason,
+        required=True,
+        what="the grounds for legal action",
+        minimum=settings.min_reason_length,
+    )
     _check_open(case, "escalate it")
     if case.status == CaseStatus.legal:
         raise InvalidInput(f"case {case.client_ref} is already with legal")

@@ -209,6 +209,25 @@ def _day_attempts(
             select(Activity.voids_id).where(*window, col(Activity.voids_id).is_not(None))
         ).scalars()
     )
+    # A void (services.corrections) is a note naming the attempt: found through the attempt's
+    # case (ix_activity_case_time), whoever voided it and whenever.
+    void = aliased(Activity)
+    voided.extend(
+        session.execute(
+            select(Activity.id).where(
+                *window,
+                col(Activity.voids_id).is_(None),
+                select(void.id)
+                .where(
+                    col(void.case_id) == col(Activity.case_id),
+                    col(void.occurred_at) >= col(Activity.occurred_at),
+                    col(void.voids_id) == col(Activity.id),
+                    col(void.channel) == "note",
+                )
+                .exists(),
+            )
+        ).scalars()
+    )
     if voided:
         # The (few) rows corrected today no longer count, wherever the correction put them.
         for code in session.execute(

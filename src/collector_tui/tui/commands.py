@@ -114,6 +114,22 @@ class CaseCommands(ScreenCommands):
         ),
         PaletteCommand("Case: ask for legal action", "A supervisor decides", "legal"),
         PaletteCommand("Case: send to a supervisor", "Route the case, saying why", "route"),
+        PaletteCommand(
+            "Case: payment received", "Post a payment, applied to the promises", "payment"
+        ),
+        PaletteCommand(
+            "Case: lift a hold or end a dispute", "Saying why (agents: hardship)", "lift_hold"
+        ),
+        PaletteCommand(
+            "Case: void a contact", "The highlighted one, logged by mistake", "void_contact"
+        ),
+        PaletteCommand(
+            "Case: withdraw a promise or cancel a plan", "The highlighted promise", "withdraw"
+        ),
+        PaletteCommand(
+            "Case: reschedule the payment plan", "A new schedule replaces it", "reschedule_plan"
+        ),
+        PaletteCommand("Case: move a follow-up", "A new date and time", "move_follow_up"),
         PaletteCommand("Case: next case", "Open the next callable case", "next_case"),
         PaletteCommand("Case: reload", "Read the case again", "reload"),
         PaletteCommand("Case: show the full note", "The highlighted timeline entry", "show_entry"),

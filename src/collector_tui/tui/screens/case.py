@@ -20,6 +20,7 @@ from collector_tui.services.errors import Forbidden, NotFound
 from collector_tui.tui.commands import CaseCommands
 from collector_tui.tui.formatting import agent_time, zone
 from collector_tui.tui.messages import CaseLoaded, NextCaseFound
+from collector_tui.tui.screens import corrections
 from collector_tui.tui.screens.base import CollectorModal, CollectorScreen
 from collector_tui.tui.screens.forms import (
     DisputeForm,
@@ -49,6 +50,12 @@ FORM_ACTIONS = (
     "settle",
     "legal",
     "route",
+    "lift_hold",
+    "void_contact",
+    "withdraw",
+    "reschedule_plan",
+    "move_follow_up",
+    "payment",
 )
 
 
@@ -84,6 +91,55 @@ class CaseScreen(CollectorScreen):
             "To supervisor",
             id="case.route",
             tooltip="Send the case to a supervisor, saying why (it leaves your queue)",
+            show=False,
+        ),
+        # Corrections (tui/screens/corrections.py): on the highlighted timeline entry.
+        Binding(
+            "y",
+            "payment",
+            "Payment",
+            id="case.payment",
+            tooltip="Post a payment received (applied to the pending promises, oldest first)",
+            show=False,
+        ),
+        Binding(
+            "u",
+            "lift_hold",
+            "Lift hold",
+            id="case.lift_hold",
+            tooltip="Lift a hold or end a dispute, saying why (agents: hardship only)",
+            show=False,
+        ),
+        Binding(
+            "v",
+            "void_contact",
+            "Void",
+            id="case.void_contact",
+            tooltip="Void the highlighted contact, logged by mistake (it stays, struck through)",
+            show=False,
+        ),
+        Binding(
+            "w",
+            "withdraw",
+            "Withdraw",
+            id="case.withdraw",
+            tooltip="Withdraw the highlighted promise (an installment: cancel its plan)",
+            show=False,
+        ),
+        Binding(
+            "L",
+            "reschedule_plan",
+            "Reschedule",
+            id="case.reschedule_plan",
+            tooltip="Reschedule the payment plan: a new schedule replaces it",
+            show=False,
+        ),
+        Binding(
+            "m",
+            "move_follow_up",
+            "Move follow-up",
+            id="case.move_follow_up",
+            tooltip="Give the highlighted (or next) follow-up a new time",
             show=False,
         ),
         Binding(
@@ -504,6 +560,26 @@ class CaseScreen(CollectorScreen):
             **self._form_kwargs(case, save),
         )
         self._open(form, done)
+
+    # -- corrections (tui/screens/corrections.py) ------------------------------------------------
+
+    def action_payment(self) -> None:
+        corrections.open_payment(self)
+
+    def action_lift_hold(self) -> None:
+        corrections.open_release_hold(self)
+
+    def action_void_contact(self) -> None:
+        corrections.open_void_contact(self)
+
+    def action_withdraw(self) -> None:
+        corrections.open_withdraw(self)
+
+    def action_reschedule_plan(self) -> None:
+        corrections.open_reschedule_plan(self)
+
+    def action_move_follow_up(self) -> None:
+        corrections.open_move_follow_up(self)
 
     # -- moving on --------------------------------------------------------------------------------
 

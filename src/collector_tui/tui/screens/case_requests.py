@@ -133,7 +133,25 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
         self.action_save()
 
 
-class LegalRequestForm(ReasonForm):
+class MinimumReasonForm(ReasonForm):
+    """A ReasonForm whose reason is held to the configured minimum (services/reasons.py), checked
+    here so the message is under the field before anything is sent."""
+
+    def read_form(self) -> str:
+        from collector_tui.services.reasons import reason_problem
+
+        reader = Reader()
+        text = read_line(self, reader, self.FIELD, missing=self.MISSING, most=self.MAX_LENGTH)
+        if text is not None and not reader.errors:
+            problem = reason_problem(text, minimum=self.collector.settings.min_reason_length)
+            if problem is not None:
+                reader.fail(self.FIELD, problem)
+        reader.done()
+        assert text is not None
+        return text
+
+
+class LegalRequestForm(MinimumReasonForm):
     """Ask the supervisors for legal action: the case waits with them until they decide."""
 
     TITLE_TEXT = "Ask for legal action"
@@ -145,7 +163,7 @@ class LegalRequestForm(ReasonForm):
     MISSING = "say why legal action is warranted"
 
 
-class RouteForm(ReasonForm):
+class RouteForm(MinimumReasonForm):
     """Hand the case to the supervisors for any other reason."""
 
     TITLE_TEXT = "Send to a supervisor"

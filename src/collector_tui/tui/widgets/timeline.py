@@ -48,9 +48,18 @@ def column_widths(width: int) -> dict[str, int]:
 LABELS = {"when": "When", "what": "What", "who": "Who", "note": "Note", "entry": "What · note"}
 
 
+# A voided contact stays on the timeline (facts are append-only), struck through.
+VOIDED_STYLE = "strike dim"
+
+
+def entry_style(entry: TimelineEntry) -> str:
+    style = KIND_STYLES.get(entry.kind, "")
+    return f"{style} {VOIDED_STYLE}".strip() if entry.voided else style
+
+
 def entry_cell(entry: TimelineEntry, width: int) -> Text:
     """Summary and first note line in one cell, cut to `width` cells."""
-    style = KIND_STYLES.get(entry.kind, "")
+    style = entry_style(entry)
     summary = first_line(entry.title, width, style=style)
     room = width - summary.cell_len - 3
     if entry.note and room >= 6:
@@ -86,9 +95,12 @@ class Timeline(DataTable[Text]):
         else:
             self.clear()
         for index, entry in enumerate(self.entries):
-            style = KIND_STYLES.get(entry.kind, "")
+            style = entry_style(entry)
             cells = {
-                "when": Text(agent_time(entry.at, self.tz, self.now)),
+                "when": Text(
+                    agent_time(entry.at, self.tz, self.now),
+                    style=VOIDED_STYLE if entry.voided else "",
+                ),
                 "what": first_line(entry.title, widths.get("what", 0), style=style),
                 "who": first_line(entry.user or "", widths.get("who", 0), style="dim"),
                 "note": first_line(entry.note, widths.get("note", 0)),

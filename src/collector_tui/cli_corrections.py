@@ -1,0 +1,301 @@
+"""Corrections from the command line; cli.py wires them in with `add_commands`.
+
+    collector-tui hold release CASE_REF --kind KIND --reason TEXT [--json]
+    collector-tui contact void ACTIVITY_ID --reason TEXT [--json]
+    collector-tui promise withdraw PROMISE_ID --reason TEXT [--json]
+    collector-tui plan cancel PLAN_ID --reason TEXT [--json]
+    collector-tui plan reschedule PLAN_ID --installments N --first DATE
+                  [--every monthly|biweekly|weekly] [--total AMOUNT] --reason TEXT [--json]
+    collector-tui followup move FOLLOW_UP_ID --to ISO [--reason TEXT] [--json]
+
+Ids are the UUIDs that `log --json`, `export` and `history` print. A rescheduled plan's total
+defaults to what the old plan's pending installments still owe. Handlers follow cli.py: parse, one
+unit of work, print; refusals are ServiceErrors that the command line prints as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collector_tui.cli import _Context
+    from collector_tui.services.corrections import Correction
+
+__all__ = ["add_commands"]
+
+HOLD_KINDS = ("cease", "dispute", "complaint", "hardship", "legal", "bankruptcy", "deceased")
+INTERVALS = ("monthly", "biweekly", "weekly")
+
+
+def _uuid(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an id (a UUID): {text!r}") from None
+
+
+def _installments(text: str) -> int:
+    from collector_tui.services.promises import MAX_INSTALLMENTS, MIN_INSTALLMENTS
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not MIN_INSTALLMENTS <= value <= MAX_INSTALLMENTS:
+        raise argparse.ArgumentTypeError(f"choose {MIN_INSTALLMENTS} to {MAX_INSTALLMENTS}")
+    return value
+
+
+def _missing(what: str, example: str) -> Any:
+    def handler(ctx: _Context) -> int:
+        from collector_tui.cli import UsageError
+
+        raise UsageError(f"{what}: say what to do, e.g. `{example}`")
+
+    return handler
+
+
+def add_commands(subparsers: Any, *, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
+    """Register `hold`, `contact`, `promise`, `plan` and `followup` on `subparsers`; `parents`
+    are the global option parsers (--db, --user, --now)."""
+    from collector_tui.cli import _instant, _iso_date
+
+    def group(name: str, help_text: str, example: str) -> Any:
+        parser = subparsers.add_parser(
+            name, parents=list(parents), help=help_text, description=help_text
+        )
+        parser.set_defaults(handler=_missing(name, example))
+        return parser.add_subparsers(dest=f"{name}_command", metavar="ACTION")
+
+    def action(actions: Any, name: str, help_text: str, handler: Any) -> Any:
+        parser = actions.add_parser(
+            name, parents=list(parents), help=help_text, description=help_text
+        )
+        parser.set_defaults(handler=handler)
+        parser.add_argument("--json", action="store_true", help="print JSON")
+        return parser
+
+    holds = group("hold", "holds on a case", "hold release CASE_REF --kind dispute --reason TEXT")
+    release = action(
+        holds,
+        "release",
+        "lift a case's holds of one kind (agents: hardship; supervisors: any), or end a dispute",
+        _cmd_hold_release,
+    )
+    release.add_argument("case", metavar="CASE_REF")
+    release.add_argument("--kind", required=True, choices=HOLD_KINDS, metavar="KIND")
+    release.add_argument("--reason", required=True, metavar="TEXT")
+
+    contacts = group("contact", "logged contacts", "contact void ACTIVITY_ID --reason TEXT")
+    void = action(
+        contacts,
+        "void",
+        "void a wrongly logged contact (it stays, marked void; its own effects are undone)",
+        _cmd_contact_void,
+    )
+    void.add_argument("activity", metavar="ACTIVITY_ID", type=_uuid)
+    void.add_argument("--reason", required=True, metavar="TEXT")
+
+    promise = group("promise", "promises to pay", "promise withdraw PROMISE_ID --reason TEXT")
+    withdraw = action(promise, "withdraw", "withdraw a pending promise", _cmd_promise_withdraw)
+    withdraw.add_argument("promise", metavar="PROMISE_ID", type=_uuid)
+    withdraw.add_argument("--reason", required=True, metavar="TEXT")
+
+    plans = group("plan", "payment plans", "plan cancel PLAN_ID --reason TEXT")
+    cancel = action(plans, "cancel", "cancel an active payment plan", _cmd_plan_cancel)
+    cancel.add_argument("plan", metavar="PLAN_ID", type=_uuid)
+    cancel.add_argument("--reason", required=True, metavar="TEXT")
+    reschedule = action(
+        plans,
+        "reschedule",
+        "replace an active plan by a new schedule (the old one is cancelled)",
+        _cmd_plan_reschedule,
+    )
+    reschedule.add_argument("plan", metavar="PLAN_ID", type=_uuid)
+    reschedule.add_argument("--installments", required=True, type=_installments, metavar="N")
+    reschedule.add_argument("--first", required=True, type=_iso_date, metavar="DATE")
+    reschedule.add_argument("--every", choices=INTERVALS, default="monthly")
+    reschedule.add_argument(
+        "--total", metavar="AMOUNT", help="default: what the old plan still owes"
+    )
+    reschedule.add_argument("--reason", required=True, metavar="TEXT")
+
+    followups = group("followup", "follow-ups (callbacks)", "followup move ID --to ISO")
+    move = action(followups, "move", "give an open follow-up a new due time", _cmd_followup_move)
+    move.add_argument("follow_up", metavar="FOLLOW_UP_ID", type=_uuid)
+    move.add_argument("--to", required=True, type=_instant, metavar="ISO")
+    move.add_argument("--reason", metavar="TEXT")
+
+
+def _answer(ctx: _Context, done: Correction, text: str, **extra: Any) -> int:
+    from collector_tui.cli import _show
+
+    if ctx.args.json:
+        ctx.json(
+            {
+                "id": str(done.row_id),
+                "case_id": str(done.case_id),
+                "client_ref": done.client_ref,
+                "case_status": done.case_status,
+                **extra,
+            }
+        )
+    else:
+        ctx.print(f"{text} on {_show(done.client_ref)}; status {done.case_status}")
+    return 0
+
+
+def _cmd_hold_release(ctx: _Context) -> int:
+    from collector_tui.cli import _show
+    from collector_tui.services import cases, holds
+
+    args = ctx.args
+    actor = ctx.actor()
+    with ctx.open().write() as session:
+        case = cases.find_case(session=session, reference=args.case, actor=actor)
+        done = holds.release_holds(
+            session=session,
+            now=ctx.now(),
+            actor=actor,
+            case_id=case.id,
+            kind=args.kind,
+            settings=ctx.load_settings(),
+            reason=args.reason,
+        )
+    if args.json:
+        ctx.json(
+            {
+                "case_id": str(done.case_id),
+                "client_ref": done.client_ref,
+                "kind": done.kind,
+                "hold_ids": [str(i) for i in done.hold_ids],
+                "case_status": done.case_status,
+            }
+        )
+    else:
+        what = "dispute ended" if done.kind == "dispute" else f"{done.kind} hold lifted"
+        ctx.print(f"{what} on {_show(done.client_ref)}; status {done.case_status}")
+    return 0
+
+
+def _cmd_contact_void(ctx: _Context) -> int:
+    from collector_tui.services import corrections
+
+    actor = ctx.actor()
+    with ctx.open().write() as session:
+        done = corrections.void_contact(
+            session=session,
+            now=ctx.now(),
+            actor=actor,
+            activity_id=ctx.args.activity,
+            settings=ctx.load_settings(),
+            reason=ctx.args.reason,
+        )
+    return _answer(ctx, done, "contact voided", voids_id=str(ctx.args.activity))
+
+
+def _cmd_promise_withdraw(ctx: _Context) -> int:
+    from collector_tui.services import corrections
+
+    actor = ctx.actor()
+    with ctx.open().write() as session:
+        done = corrections.withdraw_promise(
+            session=session,
+            now=ctx.now(),
+            actor=actor,
+            promise_id=ctx.args.promise,
+            settings=ctx.load_settings(),
+            reason=ctx.args.reason,
+        )
+    return _answer(ctx, done, "promise withdrawn", promise_status="cancelled")
+
+
+def _cmd_plan_cancel(ctx: _Context) -> int:
+    from collector_tui.services import corrections
+
+    actor = ctx.actor()
+    with ctx.open().write() as session:
+        done = corrections.cancel_plan(
+            session=session,
+            now=ctx.now(),
+            actor=actor,
+            plan_id=ctx.args.plan,
+            settings=ctx.load_settings(),
+            reason=ctx.args.reason,
+        )
+    return _answer(ctx, done, "payment plan cancelled", plan_status="cancelled")
+
+
+def _cmd_plan_reschedule(ctx: _Context) -> int:
+    from collector_tui.cli import _decimal
+    from collector_tui.models import Case, PaymentPlan
+    from collector_tui.money import parse_money
+    from collector_tui.services import corrections
+    from collector_tui.services.errors import InvalidInput, NotFound
+    from collector_tui.services.promises import PlanInput, PromiseInput
+    from collector_tui.tui.parsing import schedule
+
+    args = ctx.args
+    actor = ctx.actor()
+    settings = ctx.load_settings()
+    with ctx.open().write() as session:
+        plan = session.get(PaymentPlan, args.plan)
+        case = session.get(Case, plan.case_id) if plan is not None else None
+        if plan is None or case is None:
+            raise NotFound("no such payment plan")
+        if args.total is not None:
+            total = parse_money(args.total, case.currency, settings.locale).minor
+        else:
+            total = corrections.plan_remainder(session=session, plan_id=plan.id)
+        if total < args.installments:
+            raise InvalidInput("the total is too small for that many installments")
+        rows = schedule(total, args.installments, args.first, args.every)
+        new_plan = PlanInput(tuple(PromiseInput(amount, due) for due, amount in rows))
+        done = corrections.reschedule_plan(
+            session=session,
+            now=ctx.now(),
+            actor=actor,
+            plan_id=args.plan,
+            plan=new_plan,
+            settings=settings,
+            reason=args.reason,
+        )
+        currency = case.currency
+    return _answer(
+        ctx,
+        done,
+        f"plan rescheduled: {len(rows)} installments from {args.first.isoformat()} "
+        f"(new plan {done.row_id})",
+        replaces=str(args.plan),
+        installments=[
+            {"due_date": due.isoformat(), "amount": _decimal(amount, currency)}
+            for due, amount in rows
+        ],
+    )
+
+
+def _cmd_followup_move(ctx: _Context) -> int:
+    from collector_tui.cli import _local
+    from collector_tui.services import corrections
+
+    actor = ctx.actor()
+    with ctx.open().write() as session:
+        done = corrections.move_follow_up(
+            session=session,
+            now=ctx.now(),
+            actor=actor,
+            follow_up_id=ctx.args.follow_up,
+            due_at=ctx.args.to,
+            settings=ctx.load_settings(),
+            reason=ctx.args.reason,
+        )
+    due = ctx.args.to
+    return _answer(
+        ctx,
+        done,
+        f"follow-up moved to {_local(due, actor.time_zone)} {actor.time_zone}",
+        due_at=due.isoformat(),
+    )

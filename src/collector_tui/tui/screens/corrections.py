@@ -1,0 +1,596 @@
+"""Corrections from the case screen: lift a hold or end a dispute, void a contact, withdraw a
+promise, cancel or reschedule a payment plan, move a follow-up, and post a payment received.
+
+The forms are FormScreens (tui/screens/forms.py): `ctrl+s` reads the fields, a field that cannot be
+read gets its message under it, the case screen's saver runs the service (services.holds,
+services.corrections, services.promises.post_payment) in a worker, and a refusal keeps the form
+open with everything typed. The reasons are checked here with the services' own check
+(services/reasons.py), so the message under the field is the one the service would give.
+
+The `open_*` functions are what the case screen's keys call: each finds the row it acts on (the
+highlighted timeline entry when it is the right kind, else the only candidate), builds the saver
+with the row's version counter for the stale-edit check, and opens the form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Input, Select, Static
+
+from collector_tui.services.reasons import reason_problem, tidy
+from collector_tui.tui.formatting import plain_amount, zone
+from collector_tui.tui.parsing import local_instant, parse_date, parse_time
+from collector_tui.tui.screens.forms import (
+    FormErrors,
+    FormScreen,
+    PlanForm,
+    Reader,
+    read_amount,
+)
+from collector_tui.tui.widgets.field import FormField
+from collector_tui.tui.widgets.timeline import Timeline
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from collector_tui.services.accounts import Actor
+    from collector_tui.services.casefile import CaseFile, TimelineEntry
+    from collector_tui.services.promises import PlanInput
+    from collector_tui.tui.screens.case import CaseScreen
+
+
+def read_reason(
+    form: FormScreen[Any], reader: Reader, *, minimum: int, required: bool = True
+) -> str | None:
+    """The `reason` field, tidied, checked with the services' limits."""
+    text = tidy(form.text_of("reason"))
+    if not text:
+        if required:
+            reader.fail("reason", "say why")
+        return None
+    problem = reason_problem(text, minimum=minimum)
+    if problem is not None:
+        reader.fail("reason", problem)
+    return text
+
+
+def reason_field(form: FormScreen[Any], *, label: str, placeholder: str, hint: str) -> FormField:
+    return FormField(
+        label,
+        Input(value=form.initial.get("reason", ""), placeholder=placeholder, id="reason"),
+        name="reason",
+        hint=hint,
+    )
+
+
+# -- the forms ------------------------------------------------------------------------------------
+
+
+class CorrectionReasonForm(FormScreen[str]):
+    """One required reason, at least `minimum` characters: void, withdraw, cancel."""
+
+    LABEL: ClassVar[str] = "Why"
+    PLACEHOLDER: ClassVar[str] = ""
+    HINT: ClassVar[str] = ""
+
+    def __init__(self, *, minimum: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.minimum = minimum
+
+    def fields(self) -> ComposeResult:
+        yield reason_field(self, label=self.LABEL, placeholder=self.PLACEHOLDER, hint=self.HINT)
+
+    def read_form(self) -> str:
+        reader = Reader()
+        text = read_reason(self, reader, minimum=self.minimum)
+        reader.done()
+        assert text is not None
+        return text
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+
+class VoidContactForm(CorrectionReasonForm):
+    TITLE_TEXT = "Void a contact"
+    LABEL = "Why was it logged wrongly?"
+    PLACEHOLDER = "e.g. logged on the wrong case; the call was to REF-1002"
+    HINT = "The contact stays on the timeline, struck through; what it changed is undone."
+
+
+class WithdrawPromiseForm(CorrectionReasonForm):
+    TITLE_TEXT = "Withdraw a promise"
+    LABEL = "Why is the promise withdrawn?"
+    PLACEHOLDER = "e.g. debtor called back: lost the job, cannot pay on the 1st"
+
+
+class CancelPlanForm(CorrectionReasonForm):
+    TITLE_TEXT = "Cancel the payment plan"
+    LABEL = "Why is the plan cancelled?"
+    PLACEHOLDER = "e.g. debtor will pay the rest in one sum instead"
+    HINT = "The pending installments are cancelled; payments made stay."
+
+
+@dataclass(frozen=True)
+class HoldRelease:
+    kind: str
+    reason: str
+
+
+class ReleaseHoldForm(FormScreen[HoldRelease]):
+    """Which of the case's active holds to lift (all of that kind), and why."""
+
+    TITLE_TEXT = "Lift a hold"
+    FIELD_MAP: ClassVar[dict[str, str]] = {"kind": "kind", "reason": "reason"}
+
+    def __init__(self, *, kinds: list[str], kind: str, minimum: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kinds = kinds
+        self.kind = kind
+        self.minimum = minimum
+
+    def fields(self) -> ComposeResult:
+        options = [("dispute (end the dispute)" if k == "dispute" else k, k) for k in self.kinds]
+        yield FormField(
+            "Hold",
+            Select(options, value=self.kind, allow_blank=False, id="kind"),
+            name="kind",
+            hint="Agents may lift a hardship hold; the others (a dispute too) need a supervisor.",
+        )
+        yield reason_field(
+            self,
+            label="Why may contact resume?",
+            placeholder="e.g. verification sent on 11-18, debtor accepts the balance",
+            hint="Kept in the audit trail and on the timeline.",
+        )
+
+    def focus_first(self) -> None:
+        # The hold is usually chosen already (the highlighted one, or the only one): the reason.
+        if self.field("kind").error:
+            self.field("kind").widget.focus()
+        else:
+            self.query_one("#reason", Input).focus()
+
+    def read_form(self) -> HoldRelease:
+        reader = Reader()
+        text = read_reason(self, reader, minimum=self.minimum)
+        reader.done()
+        assert text is not None
+        return HoldRelease(str(self.query_one("#kind", Select).value), text)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+
+@dataclass(frozen=True)
+class NewSchedule:
+    plan: PlanInput
+    reason: str
+
+
+class ReschedulePlanForm(PlanForm):
+    """The plan form with a reason: the new schedule replaces the active plan."""
+
+    TITLE_TEXT = "Reschedule the payment plan"
+
+    def __init__(self, *, minimum: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.minimum = minimum
+
+    def fields(self) -> ComposeResult:
+        yield from super().fields()
+        yield reason_field(
+            self,
+            label="Why a new schedule?",
+            placeholder="e.g. paid late twice: smaller amounts every two weeks",
+            hint="The old plan is cancelled (payments made stay); the note links the two.",
+        )
+
+    def read_form(self) -> Any:  # a NewSchedule (PlanForm's own type says PlanInput)
+        reader = Reader()
+        plan: PlanInput | None = None
+        try:
+            plan = super().read_form()
+        except FormErrors as problems:  # every field's message at once, the reason's too
+            reader.errors.extend(problems.errors)
+        text = read_reason(self, reader, minimum=self.minimum)
+        reader.done()
+        assert plan is not None and text is not None
+        return NewSchedule(plan, text)
+
+
+@dataclass(frozen=True)
+class NewDueTime:
+    due_at: datetime
+    reason: str | None
+
+
+class MoveFollowUpForm(FormScreen[NewDueTime]):
+    """A follow-up's new date and time in the agent's zone, and optionally why."""
+
+    TITLE_TEXT = "Move the follow-up"
+    FIELD_MAP: ClassVar[dict[str, str]] = {"due_at": "date"}
+
+    def __init__(self, *, tz: str, now: datetime, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tz = tz
+        self.now = now
+
+    def fields(self) -> ComposeResult:
+        local_now = self.now.astimezone(zone(self.tz))
+        with Horizontal(classes="form-row"):
+            yield FormField(
+                "New date",
+                Input(
+                    value=self.initial.get("date", ""),
+                    placeholder="YYYY-MM-DD, tomorrow or +N",
+                    id="date",
+                ),
+                name="date",
+            )
+            yield FormField(
+                "Time",
+                Input(value=self.initial.get("time", ""), placeholder="HH:MM", id="time"),
+                name="time",
+            )
+        yield reason_field(
+            self,
+            label="Why (optional)",
+            placeholder="e.g. debtor travels until Monday",
+            hint=f"times in your zone, {self.tz}; it is now {local_now:%Y-%m-%d %H:%M}",
+        )
+
+    def read_form(self) -> NewDueTime:
+        reader = Reader()
+        tz = zone(self.tz)
+        today = self.now.astimezone(tz).date()
+        day = reader.take(lambda: parse_date(self.text_of("date"), today, field="date"))
+        at = reader.take(lambda: parse_time(self.text_of("time"), field="time"))
+        reason = read_reason(self, reader, minimum=0, required=False)
+        if day is not None and at is not None and local_instant(day, at, tz) <= self.now:
+            reader.fail("time" if day == today else "date", "that moment has passed")
+        reader.done()
+        return NewDueTime(local_instant(day, at, tz), reason)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+
+@dataclass(frozen=True)
+class PaymentReceived:
+    amount: int
+    received_on: date
+    reference: str | None
+
+
+class PaymentForm(FormScreen[PaymentReceived]):
+    """Money received: an amount typed as the command line takes it, the day it came in (today
+    in the agent's zone unless changed), and the bank's reference."""
+
+    TITLE_TEXT = "Payment received"
+    FIELD_MAP: ClassVar[dict[str, str]] = {"received_on": "date", "payment": "amount"}
+
+    def __init__(
+        self, *, currency: str, locale: str, today: date, balance: int, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.currency = currency
+        self.locale = locale
+        self.today = today
+        self.balance = balance
+
+    def fields(self) -> ComposeResult:
+        yield FormField(
+            f"Amount ({self.currency})",
+            Input(
+                value=self.initial.get("amount", ""),
+                placeholder=f"e.g. 1,234.50 — balance {plain_amount(self.balance, self.currency)}",
+                id="amount",
+            ),
+            name="amount",
+        )
+        with Horizontal(classes="form-row"):
+            yield FormField(
+                "Received on",
+                Input(value=self.initial.get("date", self.today.isoformat()), id="date"),
+                name="date",
+                hint="YYYY-MM-DD, today or yesterday",
+            )
+            yield FormField(
+                "Reference (optional)",
+                Input(
+                    value=self.initial.get("reference", ""),
+                    placeholder="the bank's reference",
+                    id="reference",
+                ),
+                name="reference",
+            )
+        yield Static(
+            "Applied to the pending promises, oldest first, as `collector-tui payment` does.",
+            classes="dialog-hint",
+        )
+
+    def read_form(self) -> PaymentReceived:
+        reader = Reader()
+        amount = reader.take(
+            lambda: read_amount(self.text_of("amount"), self.currency, self.locale, field="amount")
+        )
+        day = reader.take(lambda: parse_date(self.text_of("date"), self.today, field="date"))
+        if day is not None and day > self.today:
+            reader.fail("date", "money cannot be received in the future")
+        reference = " ".join(self.text_of("reference").split()) or None
+        reader.done()
+        return PaymentReceived(amount, day, reference)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+
+# -- what the case screen's keys open -------------------------------------------------------------
+
+
+def _selected(screen: CaseScreen) -> TimelineEntry | None:
+    return screen.query_one("#timeline", Timeline).selected_entry()
+
+
+def _entry(case: CaseFile, ref_id: Any) -> TimelineEntry | None:
+    return next((e for e in case.timeline if e.ref_id == ref_id), None)
+
+
+def _case_version(screen: CaseScreen) -> int | None:
+    # Read when the save runs: after a stale edit the case is read again and the next try uses it.
+    current = screen.case_file
+    return current.version if current else None
+
+
+def open_release_hold(screen: CaseScreen) -> None:
+    from collector_tui.services import holds
+
+    case = screen.case_file
+    if case is None:
+        return
+    kinds = sorted({h.kind for h in case.holds})
+    if not kinds:
+        screen.collector.tell("This case has no active hold.", severity="warning")
+        return
+    selected = _selected(screen)
+    kind = selected.title.split()[0] if selected is not None and selected.kind == "hold" else ""
+    settings = screen.collector.settings
+
+    def save(session: Session, now: datetime, actor: Actor, value: HoldRelease) -> Any:
+        return holds.release_holds(
+            session=session,
+            now=now,
+            actor=actor,
+            case_id=case.case_id,
+            kind=value.kind,
+            settings=settings,
+            reason=value.reason,
+            expected_version=_case_version(screen),
+        )
+
+    form = ReleaseHoldForm(
+        kinds=kinds,
+        kind=kind if kind in kinds else kinds[0],
+        minimum=settings.min_reason_length,
+        **screen._form_kwargs(case, save),
+    )
+
+    def done(outcome: Any) -> str:
+        if outcome is not None and outcome.kind == "dispute":
+            return f"Dispute ended: the case is {outcome.case_status} again."
+        return "Hold lifted."
+
+    screen._open(form, done)
+
+
+def open_void_contact(screen: CaseScreen) -> None:
+    from collector_tui.services import corrections
+
+    case = screen.case_file
+    entry = _selected(screen)
+    if case is None:
+        return
+    if entry is None or entry.kind != "contact" or entry.voids_id is not None:
+        screen.collector.tell("Highlight a contact on the timeline to void it.", severity="warning")
+        return
+    if entry.voided:
+        screen.collector.tell("That contact is already voided.", severity="warning")
+        return
+    settings = screen.collector.settings
+
+    def save(session: Session, now: datetime, actor: Actor, reason: str) -> Any:
+        return corrections.void_contact(
+            session=session,
+            now=now,
+            actor=actor,
+            activity_id=entry.ref_id,
+            settings=settings,
+            reason=reason,
+            expected_version=_case_version(screen),
+        )
+
+    kwargs = screen._form_kwargs(case, save)
+    kwargs["subtitle"] = f"{kwargs['subtitle']} · {entry.title}"
+    screen._open(VoidContactForm(minimum=settings.min_reason_length, **kwargs), "Contact voided.")
+
+
+def _promise_entry(screen: CaseScreen, case: CaseFile) -> TimelineEntry | None:
+    """The highlighted promise, else the case's only pending one."""
+    entry = _selected(screen)
+    if entry is not None and entry.kind == "promise":
+        return entry
+    pending = [e for e in case.timeline if e.kind == "promise" and e.status == "pending"]
+    singles = [e for e in pending if e.plan_id is None]
+    if len(singles) == 1 and len(pending) == 1:
+        return singles[0]
+    return None
+
+
+def open_withdraw(screen: CaseScreen) -> None:
+    """A single promise is withdrawn; an installment's plan is cancelled."""
+    from collector_tui.services import corrections
+
+    case = screen.case_file
+    if case is None:
+        return
+    entry = _promise_entry(screen, case)
+    if entry is None:
+        screen.collector.tell("Highlight a promise on the timeline.", severity="warning")
+        return
+    if entry.status != "pending":
+        screen.collector.tell(f"That promise is already {entry.status}.", severity="warning")
+        return
+    settings = screen.collector.settings
+    minimum = settings.min_reason_length
+    if entry.plan_id is not None:
+        plan_id, plan_version = entry.plan_id, entry.plan_version
+
+        def cancel(session: Session, now: datetime, actor: Actor, reason: str) -> Any:
+            return corrections.cancel_plan(
+                session=session,
+                now=now,
+                actor=actor,
+                plan_id=plan_id,
+                settings=settings,
+                reason=reason,
+                expected_version=plan_version,
+            )
+
+        form: FormScreen[Any] = CancelPlanForm(minimum=minimum, **screen._form_kwargs(case, cancel))
+        screen._open(form, "Payment plan cancelled.")
+        return
+
+    def withdraw(session: Session, now: datetime, actor: Actor, reason: str) -> Any:
+        return corrections.withdraw_promise(
+            session=session,
+            now=now,
+            actor=actor,
+            promise_id=entry.ref_id,
+            settings=settings,
+            reason=reason,
+            expected_version=entry.version,
+        )
+
+    kwargs = screen._form_kwargs(case, withdraw)
+    kwargs["subtitle"] = f"{kwargs['subtitle']} · {entry.title}"
+    screen._open(WithdrawPromiseForm(minimum=minimum, **kwargs), "Promise withdrawn.")
+
+
+def open_reschedule_plan(screen: CaseScreen) -> None:
+    from collector_tui.services import corrections
+
+    case = screen.case_file
+    if case is None:
+        return
+    entry = _selected(screen)
+    plan_id = entry.plan_id if entry is not None and entry.plan_id else case.active_plan_id
+    if plan_id is None:
+        screen.collector.tell("This case has no active payment plan.", severity="warning")
+        return
+    installments = [e for e in case.timeline if e.plan_id == plan_id]
+    version = installments[0].plan_version if installments else None
+    remainder = sum(p.amount - p.paid_amount for p in case.open_promises if p.plan_id == plan_id)
+    pending = [p for p in case.open_promises if p.plan_id == plan_id]
+    if not pending:
+        screen.collector.tell("That plan is no longer active.", severity="warning")
+        return
+    settings = screen.collector.settings
+
+    def save(session: Session, now: datetime, actor: Actor, value: NewSchedule) -> Any:
+        return corrections.reschedule_plan(
+            session=session,
+            now=now,
+            actor=actor,
+            plan_id=plan_id,
+            plan=value.plan,
+            settings=settings,
+            reason=value.reason,
+            expected_version=version,
+        )
+
+    kwargs = screen._form_kwargs(case, save)
+    kwargs["initial"] = {
+        "total": plain_amount(remainder, case.currency).rsplit(" ", 1)[0],
+        "count": str(len(pending)),
+    }
+    form = ReschedulePlanForm(
+        minimum=settings.min_reason_length, **screen._money_kwargs(case), **kwargs
+    )
+    screen._open(form, "Payment plan rescheduled.")
+
+
+def open_move_follow_up(screen: CaseScreen) -> None:
+    from collector_tui.services import corrections
+
+    case = screen.case_file
+    if case is None:
+        return
+    entry = _selected(screen)
+    if entry is None or entry.kind != "follow_up" or entry.status != "open":
+        first = case.open_follow_ups[0] if case.open_follow_ups else None
+        entry = _entry(case, first.id) if first is not None else None
+    if entry is None:
+        screen.collector.tell("This case has no open follow-up.", severity="warning")
+        return
+    settings = screen.collector.settings
+    follow_up_id, version = entry.ref_id, entry.version
+
+    def save(session: Session, now: datetime, actor: Actor, value: NewDueTime) -> Any:
+        return corrections.move_follow_up(
+            session=session,
+            now=now,
+            actor=actor,
+            follow_up_id=follow_up_id,
+            due_at=value.due_at,
+            settings=settings,
+            reason=value.reason,
+            expected_version=version,
+        )
+
+    kwargs = screen._form_kwargs(case, save)
+    kwargs["subtitle"] = f"{kwargs['subtitle']} · {entry.title}"
+    form = MoveFollowUpForm(tz=screen.actor.time_zone, now=screen.collector.clock.now(), **kwargs)
+    screen._open(form, "Follow-up moved.")
+
+
+def open_payment(screen: CaseScreen) -> None:
+    from collector_tui.services import promises
+
+    case = screen.case_file
+    if case is None:
+        return
+    settings = screen.collector.settings
+
+    def save(session: Session, now: datetime, actor: Actor, value: PaymentReceived) -> Any:
+        return promises.post_payment(
+            session=session,
+            now=now,
+            actor=actor,
+            case_id=case.case_id,
+            amount=value.amount,
+            received_on=value.received_on,
+            settings=settings,
+            reference=value.reference,
+        )
+
+    def done(posted: Any) -> str:
+        if posted is None:
+            return "Payment posted."
+        return (
+            f"Payment posted: balance {plain_amount(posted.balance_after, case.currency)}, "
+            f"status {posted.case_status}."
+        )
+
+    form = PaymentForm(**screen._money_kwargs(case), **screen._form_kwargs(case, save))
+    screen._open(form, done)
