@@ -756,3 +756,45 @@ def test_random_packets_change_nothing_an_agent_could_not(world: dict, script: l
     apply(store, users["alice"], packet)  # never an error, never an exception
 
     assert protected(store, users, bobs) == before
+
+
+def test_a_void_from_a_laptop_follows_the_apps_rules(
+    store: db.Store, users: dict[str, Actor], place
+) -> None:
+    from collector_tui.services import activities, assignment
+
+    case = place("A-1", assigned_to_id=users["bob"].user_id)
+    logged: dict[str, uuid.UUID] = {}
+    for name in ("bob", "alice"):
+        with store.write() as session:
+            if name == "alice":
+                assignment.assign_cases(
+                    session=session,
+                    now=NOW,
+                    actor=users["sam"],
+                    case_ids=[case.id],
+                    to_user_id=users["alice"].user_id,
+                    settings=Settings(),
+                )
+            logged[name] = activities.log_contact(
+                session=session,
+                now=NOW,
+                actor=users[name],
+                case_id=case.id,
+                contact=activities.ContactInput(disposition="no_answer"),
+                settings=Settings(),
+            ).activity_id
+    packet = Packet(users["alice"])
+    voids = {
+        name: packet.add("insert", "activity", uuid.uuid4(), case_id=case.id,
+                         row={"case_id": case.id, "occurred_at": NOW + timedelta(minutes=5),
+                              "channel": "note", "note": "Voided: logged on the wrong case",
+                              "voids_id": logged[name], "created_at": NOW})
+        for name in ("bob", "alice")
+    }  # fmt: skip
+
+    answers = {a.op_id: a for a in apply(store, users["alice"], packet)}
+
+    refused = answers[voids["bob"].op_id]
+    assert refused.outcome == "rejected" and "agent who logged" in (refused.message or "")
+    assert answers[voids["alice"].op_id].outcome == "accepted"

@@ -96,7 +96,7 @@ def _done(row_id: uuid.UUID, case: Case) -> Correction:
     return Correction(row_id, case.id, case.client_ref, case.status, case.version)
 
 
-def _local_day(instant: datetime, zone_name: str) -> object:
+def local_day(instant: datetime, zone_name: str) -> object:
     try:
         zone = ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -233,7 +233,7 @@ def void_contact(
     if not actor.is_supervisor:
         if activity.user_id != actor.user_id:
             raise Forbidden("only the agent who logged a contact, or a supervisor, can void it")
-        if _local_day(activity.created_at, actor.time_zone) != _local_day(now, actor.time_zone):
+        if local_day(activity.created_at, actor.time_zone) != local_day(now, actor.time_zone):
             raise Forbidden(
                 "a contact can be voided by its agent only on the day it was logged: "
                 "ask a supervisor"

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from collector_tui.config import Settings
 from collector_tui.models import (
@@ -201,7 +201,12 @@ def _same_case(session: Session, model: type[Any], key: Any, case: Case, what: s
 
 
 def admit_activity(
-    session: Session, case: Case, values: dict[str, Any], now: datetime, settings: Settings
+    session: Session,
+    case: Case,
+    values: dict[str, Any],
+    actor: Actor,
+    now: datetime,
+    settings: Settings,
 ) -> None:
     """A contact attempt or a note, as services/activities checks them."""
     channel = values.get("channel")
@@ -246,7 +251,33 @@ def admit_activity(
         raise InvalidInput("a number dialled must be one of the debtor's phones", field="phone")
     voided = values.get("voids_id")
     if voided is not None:
-        _same_case(session, Activity, voided, case, "contact")
+        _admit_void(session, case, values, voided, actor)
+
+
+def _admit_void(
+    session: Session, case: Case, values: dict[str, Any], voided: Any, actor: Actor
+) -> None:
+    """A void made offline, by the rules of services/corrections.void_contact: a note on the same
+    case voiding a contact attempt once, by its own agent on the day it was logged (or by a
+    supervisor)."""
+    from collector_tui.services.corrections import local_day
+
+    target = session.get(Activity, voided)
+    if target is None or target.case_id != case.id:
+        raise InvalidInput("the contact this voids belongs to another case")
+    if values.get("channel") != Channel.note:
+        raise InvalidInput("a void is a note on the timeline")
+    if target.voids_id is not None or target.channel == Channel.note:
+        raise InvalidInput("only a contact attempt can be voided")
+    already = session.exec(select(Activity.id).where(Activity.voids_id == target.id)).first()
+    if already is not None:
+        raise InvalidInput("this contact is already voided")
+    if not actor.is_supervisor:
+        if target.user_id != actor.user_id:
+            raise Forbidden("only the agent who logged a contact, or a supervisor, can void it")
+        when = values.get("occurred_at")
+        if local_day(target.created_at, actor.time_zone) != local_day(when, actor.time_zone):
+            raise Forbidden("a contact can be voided by its agent only on the day it was logged")
 
 
 def admit_promise(

@@ -370,7 +370,7 @@ def _insert(run: _Run, op: Op) -> tuple[str, str | None]:
     outcome, message = ACCEPTED, None
     routed = False
     if op.entity == "activity":
-        admission.admit_activity(session, case, values, run.now, run.settings)
+        admission.admit_activity(session, case, values, run.pusher, run.now, run.settings)
     elif op.entity == "promise":
         admission.admit_promise(session, case, values, day, run.now)
     elif op.entity == "paymentplan":
