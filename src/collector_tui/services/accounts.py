@@ -226,8 +226,9 @@ def create_user(
         raise Forbidden("only an admin can add users")
     existing = _users_named(session, name)
     if existing:
-        same = "" if existing[0].username == name else f" (as {existing[0].username!r})"
-        raise InvalidInput(f"user {name!r} already exists{same}", field="username")
+        typed = username.strip()
+        same = "" if existing[0].username == typed else f" (as {existing[0].username!r})"
+        raise InvalidInput(f"user {typed!r} already exists{same}", field="username")
     user = User(
         username=name,
         display_name=display or name,
