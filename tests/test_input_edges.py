@@ -418,3 +418,20 @@ def test_a_reference_shared_with_someone_elses_client_is_not_ambiguous_to_an_age
     )
     assert code == 1
     assert "several clients" in _one_error_line(err)  # a supervisor sees both
+
+
+def test_an_agent_asking_for_another_queue_learns_nothing_about_user_names(
+    run: Run, db_path: str, users: Any
+) -> None:
+    answers = set()
+    for name in ("bob", "nobody"):
+        code, out, err = run(
+            "--db", db_path, "--user", "alice", "--now", NOW, "queue", "--agent", name
+        )
+        assert (code, out) == (1, "")
+        answers.add(_one_error_line(err))
+    assert answers == {"collector-tui: error: agents see only their own queue"}
+    code, _, err = run(
+        "--db", db_path, "--user", "alice", "--now", NOW, "queue", "--agent", "ALICE"
+    )
+    assert (code, err) == (0, "")

@@ -666,10 +666,13 @@ def _cmd_queue(ctx: _Context) -> int:
     args = ctx.args
     actor = ctx.actor()
     store = ctx.open()
+    own = not args.agent or accounts.username_key(args.agent) == accounts.username_key(
+        actor.username
+    )
+    if not actor.is_supervisor and not own:  # before the look-up: no oracle of user names
+        raise Forbidden("agents see only their own queue")
     with store.read() as session:
         agent = accounts.get_actor(session=session, username=args.agent) if args.agent else actor
-    if not actor.is_supervisor and agent.user_id != actor.user_id:
-        raise Forbidden("agents see only their own queue")
     with store.write() as session:  # the queue runs the promise sweep first
         page = queue.build_queue(
             session=session,
