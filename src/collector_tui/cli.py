@@ -10,7 +10,6 @@ transaction. Heavy modules (SQLAlchemy, the services, Textual) are imported insi
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -60,29 +59,46 @@ def _positive_limit(text: str) -> int:
     return value
 
 
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date like 2026-12-01: {text!r}") from None
+class BadValue(Exception):
+    """An option value that is bad input rather than a misuse of the command line (a date that
+    cannot be read or lies outside the accepted range): exit status 1 like any bad input. Not a
+    ValueError, so argparse lets it through instead of turning it into a usage message."""
 
 
-def _instant(text: str) -> datetime:
-    from collector_tui.clock import parse_instant
+def day_value(what: str) -> Callable[[str], date]:
+    """The argparse type of a date option (`--on`, `report --from`): in the accepted range."""
 
-    try:
-        return parse_instant(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not a date and time like 2026-11-20T09:30:00+08:00: {text!r}"
-        ) from None
+    def parse(text: str) -> date:
+        from collector_tui.dates import parse_day
+
+        try:
+            return parse_day(text, what=what)
+        except ValueError as bad:
+            raise BadValue(str(bad)) from None
+
+    return parse
+
+
+def instant_value(what: str) -> Callable[[str], datetime]:
+    """The argparse type of an instant option (`--now`, `--at`, `--follow-up`): in the accepted
+    range, in UTC; without an offset the instant is UTC."""
+
+    def parse(text: str) -> datetime:
+        from collector_tui.dates import parse_instant
+
+        try:
+            return parse_instant(text, what=what)
+        except ValueError as bad:
+            raise BadValue(str(bad)) from None
+
+    return parse
 
 
 def _promise_text(text: str) -> tuple[str, date]:
     amount, separator, when = text.rpartition("@")
     if not separator or not amount.strip():
         raise argparse.ArgumentTypeError(f"expected AMOUNT@DATE like 500.00@2026-12-01: {text!r}")
-    return amount.strip(), _iso_date(when)
+    return amount.strip(), day_value("the date in AMOUNT@DATE")(when)
 
 
 # --- the parser --------------------------------------------------------------------------------
@@ -110,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--now",
         metavar="ISO",
         default=argparse.SUPPRESS,
-        type=_instant,
+        type=instant_value("--now"),
         help="fix the clock at this instant (training, demos, tests)",
     )
 
@@ -189,11 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     log.add_argument("--disposition", required=True, metavar="CODE")
     log.add_argument("--note", metavar="TEXT")
     log.add_argument("--phone", metavar="E164", help="the number dialled")
-    log.add_argument("--at", type=_instant, metavar="ISO", help="when (default: now)")
+    log.add_argument("--at", type=instant_value("--at"), metavar="ISO", help="when (default: now)")
     log.add_argument(
         "--promise", type=_promise_text, metavar="AMOUNT@DATE", help="e.g. 500.00@2026-12-01"
     )
-    log.add_argument("--follow-up", type=_instant, metavar="ISO", help="when to call back")
+    log.add_argument(
+        "--follow-up", type=instant_value("--follow-up"), metavar="ISO", help="when to call back"
+    )
     log.add_argument("--reason", metavar="TEXT", help="why to call back (with --follow-up)")
     log.add_argument("--channel", default="call", metavar="CHANNEL", help="call, sms, ...")
     log.add_argument("--inbound", action="store_true", help="the debtor called us")
@@ -203,7 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     payment = command("payment", "post a payment received", _cmd_payment)
     payment.add_argument("case", metavar="CASE_REF")
     payment.add_argument("amount", metavar="AMOUNT", help="in the case's currency, e.g. 1234.50")
-    payment.add_argument("--on", type=_iso_date, metavar="DATE", help="received (default: today)")
+    payment.add_argument(
+        "--on", type=day_value("--on"), metavar="DATE", help="received (default: today)"
+    )
     payment.add_argument("--reference", metavar="TEXT", help="bank reference (no duplicates)")
     payment.add_argument("--method", metavar="M", help="bank transfer, card, ...")
     payment.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -381,7 +401,10 @@ class _Context:
         print(text, file=self.out)
 
     def json(self, value: Any) -> None:
-        print(json.dumps(value, ensure_ascii=False, indent=2), file=self.out)
+        """Every command's JSON output: controls and bidi characters escaped (display.json_text)."""
+        from collector_tui.display import json_text
+
+        print(json_text(value), file=self.out)
 
 
 def _interactive(stream: TextIO) -> bool:
@@ -676,10 +699,13 @@ def _cmd_queue(ctx: _Context) -> int:
     args = ctx.args
     actor = ctx.actor()
     store = ctx.open()
+    own = not args.agent or accounts.username_key(args.agent) == accounts.username_key(
+        actor.username
+    )
+    if not actor.is_supervisor and not own:  # before the look-up: no oracle of user names
+        raise Forbidden("agents see only their own queue")
     with store.read() as session:
         agent = accounts.get_actor(session=session, username=args.agent) if args.agent else actor
-    if not actor.is_supervisor and agent.user_id != actor.user_id:
-        raise Forbidden("agents see only their own queue")
     with store.write() as session:  # the queue runs the promise sweep first
         page = queue.build_queue(
             session=session,
@@ -1000,6 +1026,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as usage:
         _error(err, f"{usage} (see {PROG} --help)")
         return 2
+    except BadValue as bad:
+        _error(err, str(bad))
+        return 1
     except SystemExit as done:  # --help, --version
         return int(done.code or 0)
     ctx = _Context(args=args, out=sys.stdout, err=err, stdin=sys.stdin)

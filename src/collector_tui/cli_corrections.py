@@ -61,7 +61,7 @@ def _missing(what: str, example: str) -> Any:
 def add_commands(subparsers: Any, *, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
     """Register `hold`, `contact`, `promise`, `plan` and `followup` on `subparsers`; `parents`
     are the global option parsers (--db, --user, --now)."""
-    from collector_tui.cli import _instant, _iso_date
+    from collector_tui.cli import day_value, instant_value
 
     def group(name: str, help_text: str, example: str) -> Any:
         parser = subparsers.add_parser(
@@ -116,7 +116,7 @@ def add_commands(subparsers: Any, *, parents: Sequence[argparse.ArgumentParser] 
     )
     reschedule.add_argument("plan", metavar="PLAN_ID", type=_uuid)
     reschedule.add_argument("--installments", required=True, type=_installments, metavar="N")
-    reschedule.add_argument("--first", required=True, type=_iso_date, metavar="DATE")
+    reschedule.add_argument("--first", required=True, type=day_value("--first"), metavar="DATE")
     reschedule.add_argument("--every", choices=INTERVALS, default="monthly")
     reschedule.add_argument(
         "--total", metavar="AMOUNT", help="default: what the old plan still owes"
@@ -126,7 +126,7 @@ def add_commands(subparsers: Any, *, parents: Sequence[argparse.ArgumentParser] 
     followups = group("followup", "follow-ups (callbacks)", "followup move ID --to ISO")
     move = action(followups, "move", "give an open follow-up a new due time", _cmd_followup_move)
     move.add_argument("follow_up", metavar="FOLLOW_UP_ID", type=_uuid)
-    move.add_argument("--to", required=True, type=_instant, metavar="ISO")
+    move.add_argument("--to", required=True, type=instant_value("--to"), metavar="ISO")
     move.add_argument("--reason", metavar="TEXT")
 
 

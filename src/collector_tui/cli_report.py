@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -68,20 +67,31 @@ class ReportTable:
 # --- arguments -----------------------------------------------------------------------------------
 
 
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-20") from None
+def _day_option(what: str) -> Callable[[str], date]:
+    # The command line's one date parser (the accepted range, exit status 1 for a bad date).
+    def parse(text: str) -> date:
+        from collector_tui.cli import day_value
+
+        return day_value(what)(text)
+
+    return parse
 
 
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("kind", choices=REPORT_KINDS, metavar="|".join(REPORT_KINDS))
     parser.add_argument(
-        "--from", dest="date_from", type=_iso_date, metavar="DATE", help="first day (UTC)"
+        "--from",
+        dest="date_from",
+        type=_day_option("--from"),
+        metavar="DATE",
+        help="first day (UTC)",
     )
     parser.add_argument(
-        "--to", dest="date_to", type=_iso_date, metavar="DATE", help="last day, included (UTC)"
+        "--to",
+        dest="date_to",
+        type=_day_option("--to"),
+        metavar="DATE",
+        help="last day, included (UTC)",
     )
     parser.add_argument(
         "--period",
@@ -145,6 +155,13 @@ def _show(text: str | None) -> str:
     from collector_tui.display import printable
 
     return printable(text)
+
+
+def json_text(value: Any) -> str:
+    """The command line's one JSON writer (display.json_text: terminal-inert, Chinese readable)."""
+    from collector_tui.display import json_text as write
+
+    return write(value)
 
 
 def _decimal(amount: int, currency: str) -> str:
@@ -433,7 +450,7 @@ def _text_table(table: ReportTable) -> list[str]:
 
 def _print_table(table: ReportTable, args: argparse.Namespace, out: TextIO) -> None:
     if getattr(args, "json", False):
-        print(json.dumps(list(table.json_rows), ensure_ascii=False, indent=2), file=out)
+        print(json_text(list(table.json_rows)), file=out)
     elif getattr(args, "csv", False):
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(table.columns)
@@ -514,8 +531,7 @@ def run_import_payments(
         )
     except PaymentImportRejected as rejected:
         if getattr(args, "json", False):
-            print(json.dumps(_import_json(rejected.report), ensure_ascii=False, indent=2),
-                  file=stream)  # fmt: skip
+            print(json_text(_import_json(rejected.report)), file=stream)
         message = " ".join(_show(str(rejected)).split())
         print(f"{PROG}: error: {message}; nothing was written", file=errors)
         bad = rejected.report.rejected
@@ -525,7 +541,7 @@ def run_import_payments(
             print(f"... and {len(bad) - REJECTS_SHOWN} more", file=errors)
         return 1
     if getattr(args, "json", False):
-        print(json.dumps(_import_json(report), ensure_ascii=False, indent=2), file=stream)
+        print(json_text(_import_json(report)), file=stream)
         return 0
     totals = ", ".join(_money(amount, currency) for currency, amount in report.totals)
     verb = "to post" if report.dry_run else "posted"

@@ -46,11 +46,12 @@ def as_utc(instant: datetime) -> datetime:
 
 
 def parse_instant(text: str) -> datetime:
-    """Parse an ISO 8601 instant; without an offset it is taken as UTC (the CLI's convention)."""
-    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    """Parse an ISO 8601 instant; without an offset it is taken as UTC (the CLI's convention).
+    Only instants in the accepted range (`collector_tui.dates`) are read; anything else is a
+    ValueError with a one-line message."""
+    from collector_tui.dates import parse_instant as parse_in_range
+
+    return parse_in_range(text)
 
 
 def clock_for(now: str | None) -> Clock:

@@ -13,11 +13,25 @@ COMMITTED with version counters alone would let two such checks pass side by sid
 would make concurrent units fail where SQLite waits, with no place to retry a unit of work.
 Version counters still refuse an edit of a row read in an earlier unit of work (a stale screen).
 Read units see one snapshot from their first statement on (REPEATABLE READ), as on SQLite.
+
+Waiting for the write lock (`BUSY_TIMEOUT_MS`, 60 s): a write unit waits up to that long in total
+for the lock, then fails with "database is locked" (PostgreSQL: "lock timeout") and writes nothing.
+On PostgreSQL the waiters queue on the advisory lock in order. SQLite has no queue: waiters poll,
+and its busy handler polls ever more slowly (1, 2, 5 ... then every 100 ms), so with several
+writers on loaded cores a waiter that has waited long keeps losing the lock to fresh ones and can
+starve. So `BEGIN IMMEDIATE` is tried in short attempts (`LOCK_ATTEMPT_MS` of SQLite's own waiting
+each, back to its fast polling every time) with a short random pause between them (backoff with
+jitter, so the waiters do not poll in step), until the 60 s are spent. Only the BEGIN is retried:
+when it fails nothing has been read or written, so trying again is the same unit of work from its
+start; a statement failing later in a unit is never retried (the unit rolls back and the error
+reaches the caller).
 """
 
 from __future__ import annotations
 
+import random
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,9 +40,17 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-BUSY_TIMEOUT_MS = 10_000
+# The longest a write unit waits for the write lock, in all, before it gives up (the module
+# docstring says how): 60 s. Also SQLite's busy timeout for any other statement.
+BUSY_TIMEOUT_MS = 60_000
+# One attempt at SQLite's BEGIN IMMEDIATE: long enough to ride out one ordinary unit of work, short
+# enough that SQLite's busy handler is still polling every few ms when it ends.
+LOCK_ATTEMPT_MS = 250
+# The random pause between two attempts grows from 1 ms and never exceeds this.
+LOCK_PAUSE_MAX_S = 0.05
 # The advisory lock key of PostgreSQL write units ("coll" in ASCII): any constant works, it only
 # has to be the same in every process on the database.
 PG_WRITE_LOCK_KEY = 0x636F6C6C
@@ -72,14 +94,48 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "")
-        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+        if mode == "IMMEDIATE":
+            _begin_immediate(connection)
+        else:
+            connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def _is_busy(error: OperationalError) -> bool:
+    text = str(error.orig if error.orig is not None else error).lower()
+    return "locked" in text or "busy" in text
+
+
+def _begin_immediate(connection: Any) -> None:
+    """Take SQLite's write lock in short attempts with jittered pauses, for BUSY_TIMEOUT_MS in
+    all; then the last "database is locked" goes to the caller. Nothing was written before."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    attempt = 0
+    try:
+        while True:
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            connection.exec_driver_sql(
+                f"PRAGMA busy_timeout = {max(0, min(LOCK_ATTEMPT_MS, left_ms))}"
+            )
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as error:
+                if not _is_busy(error) or time.monotonic() >= deadline:
+                    raise
+            attempt += 1
+            pause = random.uniform(0, min(LOCK_PAUSE_MAX_S, 0.001 * 2**attempt))
+            time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
+    finally:
+        # Any other statement (and the next unit) waits with the connection's full patience.
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 def _configure_postgresql(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         if connection.get_execution_options().get("write_unit"):
-            # Wait for the other writers as long as SQLite would, then fail instead of hanging.
+            # Wait for the other writers (in order, PostgreSQL queues lock waiters) as long as
+            # SQLite would, then fail instead of hanging.
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = {BUSY_TIMEOUT_MS}")
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK_KEY})")
 

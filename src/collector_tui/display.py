@@ -6,34 +6,46 @@ markup (`[bold]`, `[@click=app.quit]`), terminal escape sequences (`\\x1b[31m`) 
 overrides that make a line read backwards. Textual parses markup in a plain `str` given to a
 DataTable cell, a `Static` or a `Label`, and lets ESC sequences through to the real terminal. So:
 
-- `printable(text)` replaces every control character and every bidi override/isolate by a visible
+- `printable(text)` replaces every control character and every bidi control by a visible
   placeholder. C0 controls and DEL become their Unicode "control picture" (ESC -> "␛", NUL -> "␀",
-  DEL -> "␡"), which keeps one cell per character. C1 controls (U+0080-U+009F), the bidi overrides
-  and isolates (U+202A-U+202E, U+2066-U+2069) and the line/paragraph separators become "<U+XXXX>":
-  there is no picture for them and an agent must be able to tell exactly what is in the record.
+  DEL -> "␡"), which keeps one cell per character. C1 controls (U+0080-U+009F: U+009B is a
+  one-byte CSI to some terminals), the bidi overrides, embeddings and isolates (U+202A-U+202E,
+  U+2066-U+2069), the bidi marks (U+200E, U+200F, U+061C), the invisible zero-width space, word
+  joiner and byte order mark (U+200B, U+2060, U+FEFF) and the line/paragraph separators become
+  "<U+XXXX>": there is no picture for them and an agent must be able to tell exactly what is in
+  the record. (ZWJ and ZWNJ stay: emoji and Persian or Indic names need them.)
 - `safe_text(text)` is `printable` wrapped in a `rich.text.Text`, which Textual never parses as
   markup; the placeholders are styled so they stand out from real text.
 - `first_line(text, width)` is what lists show of a note: its first non-blank line, cut to `width`
   terminal cells (wide CJK characters count two) with an ellipsis when anything was left out.
+- `json_text(value)` is the JSON every command prints: readable non-ASCII (Chinese stays
+  Chinese), but every character `printable` would replace is written as a `\\uXXXX` escape, so
+  the data is intact for a program and inert on a terminal.
 
 This module imports Rich but not Textual, so the command line can use it too.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
 
-__all__ = ["PLACEHOLDER_STYLE", "cut", "first_line", "printable", "safe_text"]
+__all__ = ["PLACEHOLDER_STYLE", "cut", "first_line", "json_text", "printable", "safe_text"]
 
 PLACEHOLDER_STYLE = "reverse"
 
-_BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_BIDI = "\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
+_INVISIBLE = "\u200b\u2060\ufeff"
 _LINE_SEPARATORS = "\u2028\u2029"
-# C0 (except the newline and tab handled by the caller), DEL, C1, bidi controls, U+2028/2029.
-_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_LINE_SEPARATORS}\t\n]")
+# C0 (newline and tab are the caller's choice), DEL, C1, bidi controls, invisible characters,
+# U+2028/2029.
+_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}{_LINE_SEPARATORS}\t\n]")
+# What `json_text` escapes: the same set; JSON itself already escapes C0, newline and tab.
+_JSON_UNSAFE = re.compile(f"[\x7f-\x9f{_BIDI}{_INVISIBLE}{_LINE_SEPARATORS}]")
 _ELLIPSIS = "…"
 
 
@@ -94,6 +106,15 @@ def safe_text(
         position = match.end()
     result.append(text[position:])
     return result
+
+
+def json_text(value: Any, *, indent: int | None = 2) -> str:
+    """`value` as JSON for a terminal or a pipe: UTF-8 text, with every C1 control, DEL, bidi
+    control, invisible character and line separator escaped as `\\uXXXX` (JSON escapes C0
+    itself). Those characters can only occur inside strings, where the escape means the same
+    character, so a program reading the output gets the data exactly."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def cut(text: str, width: int) -> str:

@@ -6,12 +6,14 @@ import base64
 import hashlib
 import hmac
 import os
+import string
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, or_, select
 
 from collector_tui.models import Case, Role, User
 from collector_tui.services import audit
@@ -73,11 +75,129 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-def _check_username(username: str) -> str:
+USERNAME_CHARACTERS = frozenset(string.ascii_lowercase + string.digits + "._-")
+USERNAME_MAX = 64
+# Letters of other scripts drawn like Latin ones, for the message that names the name a refused
+# one imitates (the refusal itself needs no table: only ASCII is accepted).
+_LOOKALIKES = str.maketrans(
+    "аеорсухіјѕԁӏԛԝвмнктοαινκρτυχεζηβ",
+    "aeopcyxijsdlqwbmhktoaivkptuxezhb",
+)
+
+
+def username_key(text: str) -> str:
+    """What two user names are compared by: NFKC-normalised (a fullwidth `ｅｖｅ` is `eve`),
+    case-folded, without surrounding spaces. Logins and look-ups use it; new names are stored in
+    this form, so a name has exactly one spelling in the database."""
+    return unicodedata.normalize("NFKC", text.strip()).casefold()
+
+
+def _describe(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'a control character')}"
+
+
+def _plain_username(username: str) -> str:
+    """The stored form of a new user name, or InvalidInput saying exactly what is wrong.
+
+    A user name is plain ASCII (letters, digits, '.', '_', '-'; upper case is stored as lower
+    case): it is typed at every login and read in assignments, audit trails and scripts, and only
+    plain ASCII has no look-alike spellings (Cyrillic `е` in `eve`, fullwidth `ｅｖｅ`, a
+    zero-width space). The name shown in the app (`display_name`) may be in any script.
+    """
     name = username.strip()
-    if not name or len(name) > 64 or not all(c.isalnum() or c in "._-" for c in name):
-        raise InvalidInput("a username is 1-64 letters, digits, '.', '_' or '-'", field="username")
-    return name
+    rule = f"a user name is 1-{USERNAME_MAX} ASCII letters, digits, '.', '_' or '-'"
+    if not name:
+        raise InvalidInput(rule, field="username")
+    hidden = [c for c in name if unicodedata.category(c) in _INVISIBLE_CATEGORIES]
+    if hidden:
+        raise InvalidInput(
+            f"a user name may not contain invisible or control characters ({_describe(hidden[0])})",
+            field="username",
+        )
+    plain = unicodedata.normalize("NFKC", name)
+    if plain != name:
+        raise InvalidInput(
+            f"{name!r} is not plain text: it reads as {plain!r}; type it as {plain!r}",
+            field="username",
+        )
+    other = [c for c in name if not c.isascii()]
+    if other:
+        raise InvalidInput(
+            f"{rule}: {name!r} has {_describe(other[0])} (a name in any script goes in the "
+            "display name)",
+            field="username",
+        )
+    key = name.lower()
+    if len(key) > USERNAME_MAX or not set(key) <= USERNAME_CHARACTERS:
+        raise InvalidInput(rule, field="username")
+    return key
+
+
+_INVISIBLE_CATEGORIES = frozenset(("Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"))
+
+
+def _check_display_name(text: str | None) -> str | None:
+    """A display name may be in any script; controls and bidi/format characters (invisible, or
+    reordering what follows) have no place in a name."""
+    if text is None:
+        return None
+    name = " ".join(text.split())
+    # ZWNJ and ZWJ stay: Persian and Indic names and emoji need them.
+    hidden = [
+        c
+        for c in name
+        if unicodedata.category(c) in _INVISIBLE_CATEGORIES and c not in "\u200c\u200d"
+    ]
+    if hidden:
+        raise InvalidInput(
+            f"a display name may not contain invisible or control characters "
+            f"({_describe(hidden[0])})",
+            field="display_name",
+        )
+    if len(name) > 200:
+        raise InvalidInput("a display name has at most 200 characters", field="display_name")
+    return name or None
+
+
+def _users_named(session: Session, username: str) -> list[User]:
+    """Every user whose name has the same `username_key` as `username` (names stored before names
+    were kept in that form, in mixed case or another script, included)."""
+    key = username_key(username)
+    if not key:
+        return []
+    exact = unicodedata.normalize("NFKC", username.strip())
+    found = session.exec(
+        select(User).where(
+            or_(User.username == key, User.username == exact, func.lower(User.username) == key)
+        )
+    )
+    return [user for user in found if username_key(user.username) == key]
+
+
+def _user_by_name(session: Session, username: str) -> User | None:
+    """The user a typed name means; when two old names fold to the same key, only the exact
+    spelling finds one (never a guess between two accounts)."""
+    matches = _users_named(session, username)
+    if len(matches) == 1:
+        return matches[0]
+    exact = unicodedata.normalize("NFKC", username.strip())
+    return next((user for user in matches if user.username == exact), None)
+
+
+def _refuse_lookalike(session: Session, username: str) -> None:
+    """A new name that only looks plain: name the existing user it imitates, if there is one."""
+    if username.strip().isascii():
+        return  # plain already; a mere difference of case is "already exists"
+    twin = _users_named(session, username)
+    if not twin:
+        skeleton = username_key(username).translate(_LOOKALIKES)
+        if skeleton != username_key(username) and skeleton.isascii():
+            twin = _users_named(session, skeleton)
+    if twin:
+        raise InvalidInput(
+            f"{username.strip()!r} looks like the existing user {twin[0].username!r}",
+            field="username",
+        )
 
 
 def create_user(
@@ -91,7 +211,9 @@ def create_user(
     time_zone: str = "UTC",
     by: Actor | None = None,
 ) -> Actor:
-    name = _check_username(username)
+    _refuse_lookalike(session, username)
+    name = _plain_username(username)
+    display = _check_display_name(display_name)
     if role not in Role.__members__:
         raise InvalidInput(f"unknown role {role!r}: use agent, supervisor or admin", field="role")
     if len(password) < 4:
@@ -102,11 +224,14 @@ def create_user(
         raise InvalidInput(f"unknown time zone {time_zone!r}", field="time_zone") from None
     if by is not None and not by.is_admin:
         raise Forbidden("only an admin can add users")
-    if session.exec(select(User).where(User.username == name)).first() is not None:
-        raise InvalidInput(f"user {name!r} already exists", field="username")
+    existing = _users_named(session, name)
+    if existing:
+        typed = username.strip()
+        same = "" if existing[0].username == typed else f" (as {existing[0].username!r})"
+        raise InvalidInput(f"user {typed!r} already exists{same}", field="username")
     user = User(
         username=name,
-        display_name=display_name or name,
+        display_name=display or name,
         role=role,
         password_hash=hash_password(password),
         time_zone=time_zone,
@@ -129,16 +254,16 @@ def create_user(
 
 def authenticate(*, session: Session, username: str, password: str) -> Actor:
     """The actor for these credentials; one message for every refusal (no user enumeration)."""
-    user = session.exec(select(User).where(User.username == username.strip())).first()
+    user = _user_by_name(session, username)
     if user is None or not user.active or not verify_password(password, user.password_hash):
         raise Forbidden("wrong user name or password")
     return actor_of(user)
 
 
 def get_actor(*, session: Session, username: str) -> Actor:
-    user = session.exec(select(User).where(User.username == username)).first()
+    user = _user_by_name(session, username)
     if user is None:
-        raise NotFound(f"no user named {username!r}")
+        raise NotFound(f"no user named {username.strip()!r}")
     return actor_of(user)
 
 
@@ -157,5 +282,8 @@ def ensure_case_access(actor: Actor, case: Case) -> None:
     """Agents see and change only their own cases; supervisors and admins every case."""
     if actor.is_supervisor or case.assigned_to_id == actor.user_id:
         return
-    # Same message whether the case exists or not: an agent learns nothing about others' work.
-    raise Forbidden(f"case {case.client_ref} is not assigned to you")
+    # Reached with a case id (a case the agent was shown, since moved away, or an id from outside):
+    # the refusal names nothing of the case, so an id tells an agent nothing about others' work.
+    # Lookups by reference never get here with someone else's case (cases.find_case searches the
+    # agent's own cases only).
+    raise Forbidden("this case is not assigned to you")

@@ -13,7 +13,7 @@ from collector_tui.models import Case, CaseStatus, Debtor, Invoice, Phone
 from collector_tui.phones import parse_phone
 from collector_tui.services import audit, scoring
 from collector_tui.services.accounts import Actor, ensure_case_access
-from collector_tui.services.errors import InvalidInput, NotFound
+from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
 
 
 @dataclass(frozen=True)
@@ -156,9 +156,18 @@ def add_placement(
 
 
 def find_case(*, session: Session, reference: str, actor: Actor | None = None) -> Case:
-    """A case by client reference, `client/ref`, or id; scoped to what the actor may see."""
+    """A case by client reference, `client/ref`, or id; scoped to what the actor may see.
+
+    An agent's lookup searches only the agent's own cases, so a reference that does not exist and
+    one that is someone else's get the same refusal (Forbidden, with the same words): the command
+    line is no oracle for which references exist, nor for which clients share one.
+    """
     text = reference.strip()
     statement = select(Case)
+    scoped = False
+    if actor is not None and not actor.is_supervisor:
+        scoped = True
+        statement = statement.where(Case.assigned_to_id == actor.user_id)
     if "/" in text:
         client, ref = text.split("/", 1)
         matches = list(session.exec(statement.where(Case.client == client, Case.client_ref == ref)))
@@ -166,11 +175,14 @@ def find_case(*, session: Session, reference: str, actor: Actor | None = None) -
         matches = list(session.exec(statement.where(Case.client_ref == text)))
         if not matches:
             try:
-                case = session.get(Case, uuid.UUID(text))
+                case_id = uuid.UUID(text)
             except ValueError:
-                case = None
-            matches = [case] if case is not None else []
+                case_id = None
+            if case_id is not None:
+                matches = list(session.exec(statement.where(Case.id == case_id)))
     if not matches:
+        if scoped:
+            raise Forbidden(f"no case {text!r} among your cases")
         raise NotFound(f"no case {text!r}")
     if len(matches) > 1:
         clients = ", ".join(sorted(m.client for m in matches))

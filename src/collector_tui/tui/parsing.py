@@ -12,6 +12,7 @@ import calendar
 import re
 from datetime import date, datetime, time, timedelta
 
+from collector_tui.dates import DateOutOfRange, check_day
 from collector_tui.money import MoneyError, amount_text
 
 
@@ -37,22 +38,29 @@ def _digits(text: str, field: str) -> str:
 
 
 def parse_date(text: str, today: date, *, field: str) -> date:
-    """YYYY-MM-DD, "today", "tomorrow", or "+N" days ("+2w" for weeks)."""
+    """YYYY-MM-DD, "today", "tomorrow", or "+N" days ("+2w" for weeks); always inside the accepted
+    range (`collector_tui.dates`), whichever way it was typed."""
     value = _digits(text, field).strip().lower()
     if not value:
         raise FieldError(field, "enter a date (YYYY-MM-DD, today, tomorrow or +N days)")
     if value == "today":
-        return today
-    if value == "tomorrow":
-        return today + timedelta(days=1)
-    relative = _RELATIVE.fullmatch(value)
-    if relative:
+        day = today
+    elif value == "tomorrow":
+        day = today + timedelta(days=1)
+    elif relative := _RELATIVE.fullmatch(value):
         count = int(relative.group(1))
-        return today + timedelta(days=count * (7 if relative.group(2) == "w" else 1))
+        day = today + timedelta(days=count * (7 if relative.group(2) == "w" else 1))
+    else:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise FieldError(
+                field, f"{text.strip()[:20]!r} is not a date like 2026-11-25"
+            ) from None
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise FieldError(field, f"{text.strip()[:20]!r} is not a date like 2026-11-25") from None
+        return check_day(day)
+    except DateOutOfRange as error:
+        raise FieldError(field, str(error)) from None
 
 
 def parse_time(text: str, *, field: str) -> time:
