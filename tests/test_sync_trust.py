@@ -494,7 +494,7 @@ def test_nothing_is_written_in_another_users_name(
     [
         ("promise", {"amount": 10**15, "due_date": date(2026, 12, 1)}, "exceeds the open balance"),
         ("promise", {"amount": -5_000, "due_date": date(2026, 12, 1)}, "above zero"),
-        ("promise", {"amount": 1_000, "due_date": date(9999, 12, 31)}, "between 1900 and 2200"),
+        ("promise", {"amount": 1_000, "due_date": date(9999, 12, 31)}, "1900"),
         (
             "activity",
             {
@@ -514,13 +514,13 @@ def test_nothing_is_written_in_another_users_name(
         (
             "activity",
             {"occurred_at": datetime(9999, 1, 1, tzinfo=UTC), "channel": "call"},
-            "between 1900 and 2200",
+            "1900",
         ),
         ("hold", {"kind": "nonsense", "placed_at": NOW}, "unknown hold"),
         ("hold", {"kind": "cease", "reason": "r" * 100_000, "placed_at": NOW}, "at most 500"),
         ("followup", {"due_at": NOW, "reason": ""}, "reason is required"),
         ("payment", {"amount": 10**15, "received_on": date(2026, 11, 20)}, "more than the whole"),
-        ("payment", {"amount": 100, "received_on": date(1, 1, 1)}, "between 1900 and 2200"),
+        ("payment", {"amount": 100, "received_on": date(1, 1, 1)}, "1900"),
     ],
 )
 def test_values_the_app_refuses_are_refused_from_a_laptop(

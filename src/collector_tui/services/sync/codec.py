@@ -16,6 +16,7 @@ from sqlalchemy import JSON, Date, Table, Uuid
 from sqlmodel import SQLModel
 
 import collector_tui.models  # noqa: F401  (registers every table on the metadata)
+from collector_tui.dates import check_day, check_instant, parse_day, parse_instant
 from collector_tui.models import UTCDateTime
 
 # Rows a laptop keeps to itself: never captured, never carried.
@@ -87,13 +88,20 @@ def decode_value(column_type: Any, value: Any) -> Any:
         return None
     if isinstance(column_type, Uuid):
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    # Dates and instants from another database pass the one accepted range (collector_tui.dates):
+    # a value outside it is a ValueError (a refused operation), never an overflow later on.
     if isinstance(column_type, UTCDateTime):
         if isinstance(value, datetime):
-            return value
-        instant = datetime.fromisoformat(str(value))
-        return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+            return check_instant(value)
+        if not isinstance(value, str):
+            raise ValueError(f"not an instant: {type(value).__name__}")
+        return parse_instant(value)
     if isinstance(column_type, Date):
-        return value if isinstance(value, date) else date.fromisoformat(str(value))
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return check_day(value)
+        if not isinstance(value, str):
+            raise ValueError(f"not a date: {type(value).__name__}")
+        return parse_day(value)
     if isinstance(column_type, JSON):
         return value
     return value
