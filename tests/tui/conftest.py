@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from rich.text import Text
+from textual import events
+from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -102,6 +104,46 @@ async def type_text(pilot: Pilot[None], text: str) -> None:
     # pilot.press takes key names; a space and some punctuation have names of their own.
     names = {" ": "space", "-": "minus", ".": "full_stop", ",": "comma", ":": "colon", "/": "slash"}
     await pilot.press(*(names.get(char, char) for char in text))
+
+
+# Key names a burst takes as one key rather than as text to type character by character.
+KEY_NAMES = frozenset(
+    {"tab", "shift+tab", "enter", "escape", "backspace", "space", "up", "down", "left", "right"}
+)
+
+
+def _key_event(part: str) -> list[events.Key]:
+    if part in KEY_NAMES or "+" in part[1:]:
+        character = " " if part == "space" else "\r" if part == "enter" else None
+        return [events.Key(part, character)]
+    return [events.Key(char if char.isalnum() else _character_to_key(char), char) for char in part]
+
+
+async def burst(pilot: Pilot[None], *parts: str | events.Paste) -> None:
+    """Send keys the way a terminal delivers them when they arrive in one read (a fast typist, a
+    paste without bracketed paste, keys typed while the app was busy): all queued at once, none
+    waiting for the one before to be handled. `pilot.press` waits for the app to be idle after
+    every key, which hides what this shows. A part is a key name (`ctrl+s`, `tab`), text typed
+    character by character, or a Paste event."""
+    app = pilot.app
+    for part in parts:
+        if isinstance(part, events.Paste):
+            app.post_message(part)
+            continue
+        for event in _key_event(part):
+            app.post_message(event)
+    await settle(pilot)
+    await typed(pilot)
+
+
+async def typed(pilot: Pilot[None], limit_s: float = 20) -> None:
+    """Wait until every key sent has been handled (the app takes them one after another)."""
+    order = pilot.app.key_order  # type: ignore[attr-defined]
+    waited = 0.0
+    while (order.waiting or order.in_flight is not None) and waited < limit_s:
+        await pilot.pause(0.02)
+        waited += 0.02
+    await settle(pilot)
 
 
 def rendered(widget: Static) -> str:

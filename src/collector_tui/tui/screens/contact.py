@@ -218,6 +218,18 @@ class ContactForm(FormScreen["ContactInput"]):
 
     # -- saving -----------------------------------------------------------------------------------
 
+    def confirmation(self, value: ContactInput) -> tuple[str, str] | None:
+        from collector_tui.services.activities import HOLD_FOR
+
+        kind = HOLD_FOR.get(value.disposition)
+        if kind is None:
+            return None
+        label = self.dispositions[value.disposition].label
+        return (
+            f"Log \u201c{label}\u201d on {self.subtitle or 'this case'}?",
+            f"It places a {kind} hold: the case leaves your queue until the hold is lifted.",
+        )
+
     def submit(self, value: ContactInput) -> None:
         needs = self._needs(value.disposition)
         missing = (

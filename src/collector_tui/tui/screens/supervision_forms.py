@@ -204,6 +204,12 @@ class DecisionForm(SupervisorForm):
             hint=hint,
         )
 
+    def confirmation(self, value: str) -> tuple[str, str] | None:
+        title, hint, required = DECISIONS[self.decision]
+        if not required:
+            return None  # sending a case back changes nothing that cannot be changed again
+        return (f"{title}: {self.subtitle or 'this case'}?", hint)
+
     def read_form(self) -> str:
         reader = Reader()
         required = DECISIONS[self.decision][2]
