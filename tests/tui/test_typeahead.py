@@ -16,13 +16,14 @@ import pytest
 from sqlmodel import SQLModel, col, select
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import TextArea
+from textual.widgets import Select, TextArea
 
 from collector_tui.models import Activity, Assignment, Case, FollowUp, Hold, Promise, Settlement
 from collector_tui.services import supervision
 from collector_tui.tui.app import CollectorApp
 from collector_tui.tui.screens.case import CaseScreen
 from collector_tui.tui.screens.confirm import ConfirmScreen
+from collector_tui.tui.screens.contact import ContactForm
 from collector_tui.tui.screens.forms import FormScreen, NoteForm
 from collector_tui.tui.screens.supervisor import SupervisorScreen
 
@@ -70,8 +71,8 @@ async def answer_yes(pilot: Pilot[None], app: CollectorApp) -> None:
 CASE_FORMS: dict[str, tuple[tuple[str, ...], bool, Callable[[Seeded, uuid.UUID], str]]] = {
     "note": (("t", LONG), False, lambda s, c: notes(s, c)[-1]),
     "contact": (
-        # `2` picks "busy" by its hot key; two tabs reach the note.
-        ("c", "2", "tab", "tab", LONG),
+        # `b` picks "busy" by its hot key; two tabs reach the note.
+        ("c", "b", "tab", "tab", LONG),
         False,
         lambda s, c: notes(s, c)[-1],
     ),
@@ -198,6 +199,57 @@ def test_keys_typed_after_save_and_next_wait_for_the_next_case(demo: Seeded) -> 
 
     drive(app, scenario)
     assert notes(demo, case_id)[-1] == "first note"
+
+
+# -- the disposition picker ----------------------------------------------------------------------
+
+
+def picked(app: CollectorApp) -> object:
+    return app.screen.query_one("#disposition", Select).value
+
+
+@pytest.mark.parametrize(
+    ("keys", "code"),
+    [
+        (("p",), "promise"),  # a hot key, never the placeholder
+        (("p", "l"), "plan"),  # typing on narrows
+        (("d", "i", "s", "p"), "dispute"),
+        (("d", "i", "s", "c"), "disconnected"),
+        (("c", "e"), "cease"),
+        (("b", "u", "s", "y", "p"), "promise"),  # nothing starts "busyp": starts again from p
+        (("p", "l", "backspace"), "promise"),
+        (("z",), Select.NULL),  # no disposition for z: nothing picked, nothing else happens
+        (("enter", "v"), "voicemail"),  # a hot key in the open list picks and closes it
+    ],
+)
+def test_the_disposition_picker_by_typing(demo: Seeded, keys: tuple[str, ...], code: str) -> None:
+    case_id = demo.cases["REF-1001"]
+    app = make(demo)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await on_case(pilot, app, case_id)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, ContactForm)
+        # A slow typist: a pause between the letters changes nothing.
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause(0.3)
+        assert picked(app) == code
+        assert isinstance(app.screen, ContactForm)
+        assert not app.screen.query_one("#disposition", Select).expanded
+
+    drive(app, scenario)
+
+
+def test_every_disposition_has_its_own_hot_key_shown_beside_it() -> None:
+    from collector_tui.services.activities import DISPOSITIONS
+    from collector_tui.tui.screens.contact import HOT_KEYS, disposition_options
+
+    assert set(HOT_KEYS) == set(DISPOSITIONS)
+    assert len(set(HOT_KEYS.values())) == len(HOT_KEYS)
+    for prompt, code in disposition_options(list(DISPOSITIONS.values())):
+        assert str(prompt).startswith(HOT_KEYS[code] + " ")
 
 
 # -- the supervisor's dialogs ---------------------------------------------------------------------
