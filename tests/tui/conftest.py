@@ -17,6 +17,7 @@ from textual import events
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Static
+from textual.worker import WorkerFailed
 
 from collector_tui import db
 from collector_tui.clock import FixedClock
@@ -86,7 +87,10 @@ async def settle(pilot: Pilot[None], rounds: int = 6) -> None:
     """Let workers finish and their messages be handled: a worker's result may start a screen
     switch, which starts another worker (a switch takes a moment since Textual 8)."""
     for done in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerFailed:
+            pass  # the screen shows the failure (the test reads what it shows)
         await pilot.pause()
         if done >= 1 and not any(worker.is_running for worker in pilot.app.workers):
             return
@@ -108,14 +112,14 @@ async def type_text(pilot: Pilot[None], text: str) -> None:
 
 # Key names a burst takes as one key rather than as text to type character by character.
 KEY_NAMES = frozenset(
-    {"tab", "shift+tab", "enter", "escape", "backspace", "space", "up", "down", "left", "right"}
+    {"tab", "shift+tab", "enter", "escape", "backspace", "space", "up", "down", "slash"}
 )
+KEY_CHARACTERS = {"space": " ", "enter": "\r", "slash": "/", "tab": "\t"}
 
 
 def _key_event(part: str) -> list[events.Key]:
     if part in KEY_NAMES or "+" in part[1:]:
-        character = " " if part == "space" else "\r" if part == "enter" else None
-        return [events.Key(part, character)]
+        return [events.Key(part, KEY_CHARACTERS.get(part))]
     return [events.Key(char if char.isalnum() else _character_to_key(char), char) for char in part]
 
 

@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import SQLModel, col, select
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import Select, TextArea
+from textual.widgets import DataTable, Input, Select, TextArea
 
 from collector_tui.models import Activity, Assignment, Case, FollowUp, Hold, Promise, Settlement
 from collector_tui.services import supervision
@@ -25,7 +25,9 @@ from collector_tui.tui.screens.case import CaseScreen
 from collector_tui.tui.screens.confirm import ConfirmScreen
 from collector_tui.tui.screens.contact import ContactForm
 from collector_tui.tui.screens.forms import FormScreen, NoteForm
+from collector_tui.tui.screens.search import SearchScreen
 from collector_tui.tui.screens.supervisor import SupervisorScreen
+from collector_tui.tui.widgets.timeline import Timeline
 
 from .conftest import build_app as make
 from .conftest import burst, drive, login, settle
@@ -337,3 +339,46 @@ def test_a_burst_into_the_settlement_decision_note(demo: Seeded) -> None:
     with demo.store.read() as session:
         settlement = session.get(Settlement, asked.id)
     assert settlement is not None and settlement.decision_note == LONG
+
+
+# -- search, then enter ---------------------------------------------------------------------------
+
+
+def test_search_keeps_the_typing_in_the_query_and_enter_opens(demo: Seeded) -> None:
+    app = make(demo, "sam")
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await on_supervisor(pilot, app)
+        await burst(pilot, "slash", "o", "enter")  # John Smith and Bob's Debtor
+        assert isinstance(app.screen, SearchScreen)
+        query = app.screen.query_one("#search-input", Input)
+        results = app.screen.query_one("#search-results", DataTable)
+        assert results.row_count == 2 and app.screen.focused is query
+        # Letters go into the query line: no key of the list or of the screen below runs.
+        await burst(pilot, "w", "c", "e")
+        assert isinstance(app.screen, SearchScreen) and query.value == "owce"
+        await burst(pilot, "backspace", "backspace", "backspace", "down")
+        assert results.cursor_row == 1
+        second = results.coordinate_to_cell_key(results.cursor_coordinate).row_key.value
+        await burst(pilot, "enter")
+        # The case opens with the focus on its timeline; letters typed now are the case's keys.
+        assert isinstance(app.screen, CaseScreen) and str(app.screen.case_id) == second
+        assert isinstance(app.screen.focused, Timeline)
+        await burst(pilot, "z", "q")
+        assert isinstance(app.screen, CaseScreen)
+
+    drive(app, scenario)
+
+
+def test_search_enter_enter_in_one_burst_opens_the_only_result(demo: Seeded) -> None:
+    app = make(demo)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await login(pilot)
+        # The second enter waits for the results, and the note key for the case.
+        await burst(pilot, "slash", "REF-1003", "enter", "enter", "t", "found it", "ctrl+s")
+        assert isinstance(app.screen, CaseScreen)
+        assert app.screen.case_id == demo.cases["REF-1003"]
+
+    drive(app, scenario)
+    assert notes(demo, demo.cases["REF-1003"])[-1] == "found it"

@@ -112,7 +112,7 @@ class KeyOrder:
             if event.is_forwarded and not event._stop_propagation:
                 self.in_flight = event
                 self.flight_since = monotonic()
-                self._follow(target, event)
+                self._follow(target, event, target)
 
     def _arm_timer(self) -> None:
         if self.timer_armed:
@@ -125,19 +125,30 @@ class KeyOrder:
 
         self.app.set_timer(STUCK_AFTER_S / 6, tick)
 
-    def _follow(self, pump: MessagePump, event: TypedEvent) -> None:
+    def _follow(
+        self, pump: MessagePump, event: TypedEvent, origin: MessagePump, *, again: bool = False
+    ) -> None:
         """Post a callback behind `event` into `pump`'s queue; once it runs, the key has been
-        handled there: done, or on to the parent it bubbled to."""
+        handled there: done, or on to the parent it bubbled to. A key that went all the way up to
+        the app's bindings is followed once more from where it started: what its binding posted
+        on the way (an input's Submitted, say) is handled by then too."""
+        app = self.app
 
         def handled_here() -> None:
-            parent = pump.parent if pump is not self.app else None
-            if event._stop_propagation or parent is None or not event.bubble:
-                self.app.call_later(self._landed, event)
+            if pump is app:
+                if again:
+                    app.call_later(self._landed, event)
+                else:
+                    self._follow(origin, event, origin, again=True)
+            elif pump.parent is None or (
+                event._stop_propagation and pump.parent is not app and not again
+            ):
+                app.call_later(self._landed, event)  # a widget took it: nothing bubbled on
             else:
-                self._follow(parent, event)
+                self._follow(pump.parent, event, origin, again=again)
 
         if not pump.call_later(handled_here):
-            self.app.call_later(self._landed, event)  # closed meanwhile: the key ends there
+            app.call_later(self._landed, event)  # closed meanwhile: the key ends there
 
     async def _landed(self, event: TypedEvent) -> None:
         if self.in_flight is event:

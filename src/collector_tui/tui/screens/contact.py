@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Input, Select, Static, TextArea
 
@@ -103,6 +104,16 @@ def disposition_matches(dispositions: Sequence[Disposition], typed: str) -> list
         if disposition.code not in found and any(word.startswith(typed) for word in words):
             found.append(disposition.code)
     return [code for code in found if any(d.code == code for d in dispositions)]
+
+
+def picker_keys() -> list[BindingType]:
+    """The picker's letters, for the help (the picker reads them itself: they are no bindings)."""
+    from collector_tui.services.activities import DISPOSITIONS
+
+    return [
+        Binding(HOT_KEYS[d.code], "pick", d.label, tooltip=f"What happened: {d.label}")
+        for d in ordered_dispositions(list(DISPOSITIONS.values()))
+    ]
 
 
 class DispositionSelect(Select[str]):

@@ -77,6 +77,13 @@ class QueueScreen(CollectorScreen):
             key_display="/",
         ),
         Binding("r", "refresh", "Refresh", id="queue.refresh", tooltip="Rebuild the queue now"),
+        Binding(
+            "h",
+            "toggle_held",
+            "Held",
+            id="queue.held",
+            tooltip="The held cases, why and when callable (again: back to the call queue)",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -326,6 +333,10 @@ class QueueScreen(CollectorScreen):
     def action_refresh(self) -> None:
         self.collector.skipped.clear()
         self.load_queue()
+
+    def action_toggle_held(self) -> None:
+        tabs = self.query_one("#queue-tabs", TabbedContent)
+        self.action_show_tab("queue" if tabs.active == "held" else "held")
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one("#queue-tabs", TabbedContent).active = tab

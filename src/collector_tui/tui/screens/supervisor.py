@@ -737,7 +737,7 @@ class SupervisorScreen(CollectorScreen):
         return f"{len(case_ids)} selected cases"
 
     def action_balance(self) -> None:
-        from collector_tui.services.assignment import auto_balance
+        from collector_tui.services.assignment import auto_balance, preview_balance
 
         case_ids = [uuid.UUID(key) for key in self.rows if key in self.selected] or None
         agents = self.agent_choices()
@@ -763,7 +763,18 @@ class SupervisorScreen(CollectorScreen):
             if case_ids
             else f"spreads every open unassigned case ({unassigned})"
         )
-        form = BalanceForm(agents=agents, saver=self._saver(save), subtitle=subtitle)
+        app = self.collector
+        actor = self.actor
+
+        def preview(agent_ids: tuple[uuid.UUID, ...]) -> Any:
+            with app.store.read() as session:
+                return preview_balance(
+                    session=session, actor=actor, agent_ids=agent_ids, case_ids=case_ids
+                )
+
+        form = BalanceForm(
+            agents=agents, previewer=preview, saver=self._saver(save), subtitle=subtitle
+        )
 
         def done(choice: Any) -> None:
             if choice is None:
