@@ -47,7 +47,7 @@ class ConfirmScreen(CollectorModal[bool]):
         with Vertical(id="confirm-dialog", classes="dialog"):
             yield Static(safe_text(self.question), classes="dialog-title")
             if self.detail:
-                yield Static(safe_text(self.detail), classes="dialog-hint")
+                yield Static(safe_text(self.detail, multiline=True), classes="dialog-hint")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(Text(f"{self.yes} (y)"), id="confirm-yes", variant="warning")
                 yield Button(Text("No (n)"), id="confirm-no")

@@ -30,15 +30,18 @@ SEARCH_LIMIT = 50
 class SearchScreen(CollectorModal[uuid.UUID | None]):
     """Returns the id of the case to open, or None."""
 
+    # Priority: the query line has bindings of its own for these keys (enter submits, up and
+    # down scroll it), which would hide these from the footer.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="search.close", tooltip="Back without opening"),
         Binding(
             "enter",
-            "noop",
+            "search_or_open",
             "Search / open",
             id="search.enter",
             key_display="⏎",
             tooltip="Search; once the results are shown, open the highlighted case",
+            priority=True,
         ),
         Binding(
             "down",
@@ -47,6 +50,7 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
             id="search.down",
             key_display="↓",
             tooltip="Highlight the next result (the typing stays in the query line)",
+            priority=True,
         ),
         Binding(
             "up",
@@ -55,6 +59,7 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
             id="search.up",
             key_display="↑",
             tooltip="Highlight the previous result",
+            priority=True,
         ),
     ]
 
@@ -101,9 +106,8 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
         self._focused_once = True
         keys_may_flow(self)
 
-    @on(Input.Submitted, "#search-input")
-    def _search(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
+    def action_search_or_open(self) -> None:
+        text = self.query_one("#search-input", Input).value.strip()
         if not text:
             self.query_one("#search-status", Static).update("Type something to look for.")
             return
@@ -177,9 +181,6 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
         if table.row_count:
             row = min(max(table.cursor_row + step, 0), table.row_count - 1)
             table.move_cursor(row=row, animate=False)
-
-    def action_noop(self) -> None:
-        """Only there so the footer says what enter does (the input and the list handle it)."""
 
     def action_close(self) -> None:
         self.dismiss(None)
