@@ -181,7 +181,7 @@ def test_held_tab_lists_reason_and_when_callable(demo: Seeded) -> None:
     async def scenario(pilot: Pilot[None]) -> None:
         await login(pilot)
         # The Held tab has its key, in the footer.
-        footer_keys = {b.key for b in app.screen.active_bindings.values() if b.binding.show}
+        footer_keys = {key for key, b in app.screen.active_bindings.items() if b.binding.show}
         assert "h" in footer_keys
         await pilot.press("h")
         await settle(pilot)

@@ -223,7 +223,7 @@ def picked(app: CollectorApp) -> object:
         (("b", "u", "s", "y", "p"), "promise"),  # nothing starts "busyp": starts again from p
         (("p", "l", "backspace"), "promise"),
         (("z",), Select.NULL),  # no disposition for z: nothing picked, nothing else happens
-        (("enter", "v"), "voicemail"),  # a hot key in the open list picks and closes it
+        (("enter", "v", "enter"), "voicemail"),  # in the open list too; enter closes it
     ],
 )
 def test_the_disposition_picker_by_typing(demo: Seeded, keys: tuple[str, ...], code: str) -> None:

@@ -15,8 +15,11 @@ app routes all of them before the first is handled, so:
 been handled all the way: by the widget it was posted to, and, when that widget let it through,
 by every container above it up to the app's own bindings. It follows a key by posting a callback
 behind it into each queue it passes through; the callback runs once that queue has handled the
-key. A screen that cannot take keys yet (a form before its first field has the focus, a case
-still loading) says so with `accepts_keys`; its keys wait until it can. A screen that must not be
+key. A key that reached the app's bindings is followed once more from where it started, so what
+its action posted on the way (an input's Submitted) has been handled too.
+
+A screen that cannot take keys yet (a form before its first field has the focus, a case still
+loading) says so with `accepts_keys`; its keys wait until it can. A screen that must not be
 answered by keys typed before it appeared (a confirmation) says so with `answers_keys_after`.
 
 A key never waits forever: past `STUCK_AFTER_S` the next one goes anyway.
@@ -53,8 +56,8 @@ def typed_too_early(screen: Screen[object], event: TypedEvent) -> bool:
     return after is not None and event.time < after
 
 
-def now() -> float:
-    """The clock of Textual's event times (`Message.time`)."""
+def event_clock() -> float:
+    """The clock of Textual's event times (`Message.time`): monotonic, not the business clock."""
     return _time.get_time()
 
 

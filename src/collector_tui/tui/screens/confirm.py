@@ -21,7 +21,7 @@ from textual.widgets import Button, Footer, Static
 
 from collector_tui.display import safe_text
 from collector_tui.tui.screens.base import CollectorModal
-from collector_tui.tui.typeahead import keys_may_flow, now
+from collector_tui.tui.typeahead import event_clock, keys_may_flow
 
 
 class ConfirmScreen(CollectorModal[bool]):
@@ -59,7 +59,7 @@ class ConfirmScreen(CollectorModal[bool]):
         self.app.call_later(self._show)
 
     def _show(self) -> None:
-        self.answers_keys_after = now()
+        self.answers_keys_after = event_clock()
         self._shown = True
         keys_may_flow(self)
 

@@ -151,9 +151,9 @@ class DispositionSelect(Select[str]):
             return
         self.typed = typed
         if found:
+            # With the list open, the pick is highlighted there too and enter closes it, as a
+            # Select does; closed, the pick is made at once.
             self.value = found[0]
-        if self.expanded:
-            self.expanded = False
         self._show_typed()
 
     def _show_typed(self) -> None:
