@@ -112,10 +112,16 @@ class KeyOrder:
                 continue
             target: MessagePump = self.app.focused or screen
             await self.dispatch(event)
-            if event.is_forwarded and not event._stop_propagation:
-                self.in_flight = event
-                self.flight_since = monotonic()
+            if event.is_forwarded and event._stop_propagation:
+                continue
+            self.in_flight = event
+            self.flight_since = monotonic()
+            if event.is_forwarded:
                 self._follow(target, event, target)
+            else:
+                # A priority binding ran it here and now; what its action left for the screen
+                # now on top (a dismissed dialog's answer, say, which opens the case) comes first.
+                self._follow(self.app.screen, event, self.app.screen, again=True)
 
     def _arm_timer(self) -> None:
         if self.timer_armed:
