@@ -23,6 +23,7 @@ from collector_tui.services.assignment import (
     BalanceCase,
     auto_balance,
     plan_balance,
+    preview_balance,
 )
 from collector_tui.services.cases import PlacementInput, add_placement
 from collector_tui.services.errors import Forbidden, InvalidInput
@@ -47,6 +48,32 @@ def _place(session, settings, ref, balance, agent=None, currency="CNY"):  # noqa
             assigned_to_id=agent,
         ),
     ).id
+
+
+def test_the_preview_is_what_the_balance_then_does_and_writes_nothing(
+    store,
+    now,
+    settings,
+    users,  # noqa: ANN001
+) -> None:
+    alice, bob, sam = users["alice"], users["bob"], users["sam"]
+    with store.write() as session:
+        _place(session, settings, "OLD-1", 10_000, alice.user_id)
+        for n, balance in enumerate((90_000, 70_000, 50_000)):
+            _place(session, settings, f"U-{n}", balance)
+        _place(session, settings, "USD-1", 500, currency="USD")
+    agents = [alice.user_id, bob.user_id]
+    with store.read() as session:
+        preview = preview_balance(session=session, actor=sam, agent_ids=agents)
+        assert session.exec(select(func.count()).select_from(Assignment)).one() == 0
+    with store.write() as session:
+        done = auto_balance(
+            session=session, now=now, actor=sam, settings=settings, agent_ids=agents
+        )
+    assert preview == done
+    assert {s.username: s.cases for s in preview.shares} == {"alice": 2, "bob": 2}
+    with store.read() as session, pytest.raises(Forbidden):
+        preview_balance(session=session, actor=alice, agent_ids=agents)
 
 
 def test_unassigned_cases_are_spread_recorded_and_audited(store, now, settings, users) -> None:  # noqa: ANN001

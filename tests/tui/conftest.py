@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from rich.text import Text
+from textual import events
+from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Static
+from textual.worker import WorkerFailed
 
 from collector_tui import db
 from collector_tui.clock import FixedClock
@@ -84,7 +87,10 @@ async def settle(pilot: Pilot[None], rounds: int = 6) -> None:
     """Let workers finish and their messages be handled: a worker's result may start a screen
     switch, which starts another worker (a switch takes a moment since Textual 8)."""
     for done in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerFailed:
+            pass  # the screen shows the failure (the test reads what it shows)
         await pilot.pause()
         if done >= 1 and not any(worker.is_running for worker in pilot.app.workers):
             return
@@ -102,6 +108,46 @@ async def type_text(pilot: Pilot[None], text: str) -> None:
     # pilot.press takes key names; a space and some punctuation have names of their own.
     names = {" ": "space", "-": "minus", ".": "full_stop", ",": "comma", ":": "colon", "/": "slash"}
     await pilot.press(*(names.get(char, char) for char in text))
+
+
+# Key names a burst takes as one key rather than as text to type character by character.
+KEY_NAMES = frozenset(
+    {"tab", "shift+tab", "enter", "escape", "backspace", "space", "up", "down", "slash"}
+)
+KEY_CHARACTERS = {"space": " ", "enter": "\r", "slash": "/", "tab": "\t"}
+
+
+def _key_event(part: str) -> list[events.Key]:
+    if part in KEY_NAMES or "+" in part[1:]:
+        return [events.Key(part, KEY_CHARACTERS.get(part))]
+    return [events.Key(char if char.isalnum() else _character_to_key(char), char) for char in part]
+
+
+async def burst(pilot: Pilot[None], *parts: str | events.Paste) -> None:
+    """Send keys the way a terminal delivers them when they arrive in one read (a fast typist, a
+    paste without bracketed paste, keys typed while the app was busy): all queued at once, none
+    waiting for the one before to be handled. `pilot.press` waits for the app to be idle after
+    every key, which hides what this shows. A part is a key name (`ctrl+s`, `tab`), text typed
+    character by character, or a Paste event."""
+    app = pilot.app
+    for part in parts:
+        if isinstance(part, events.Paste):
+            app.post_message(part)
+            continue
+        for event in _key_event(part):
+            app.post_message(event)
+    await settle(pilot)
+    await typed(pilot)
+
+
+async def typed(pilot: Pilot[None], limit_s: float = 20) -> None:
+    """Wait until every key sent has been handled (the app takes them one after another)."""
+    order = pilot.app.key_order  # type: ignore[attr-defined]
+    waited = 0.0
+    while (order.waiting or order.in_flight is not None) and waited < limit_s:
+        await pilot.pause(0.02)
+        waited += 0.02
+    await settle(pilot)
 
 
 def rendered(widget: Static) -> str:

@@ -29,6 +29,7 @@ from collector_tui.tui.screens.case_requests import (
     RouteForm,
     SettlementRequestForm,
 )
+from collector_tui.tui.screens.confirm import ConfirmScreen
 from collector_tui.tui.screens.help import help_sections
 from collector_tui.tui.widgets.field import FormField
 
@@ -107,6 +108,14 @@ def set_limit(seeded: Seeded, username: str, pct: int) -> None:
         )
 
 
+async def confirm(pilot: Pilot[None], app: CollectorApp, key: str = "y") -> str:
+    """Answer the confirmation a consequential save asks; its question is returned."""
+    assert isinstance(app.screen, ConfirmScreen), app.screen
+    question = rendered(app.screen.query_one(".dialog-title", Static))
+    await press(pilot, key)
+    return question
+
+
 # -- keys, help and palette -----------------------------------------------------------------------
 
 
@@ -146,6 +155,8 @@ def test_settlement_within_the_agents_limit_is_agreed_and_the_promise_recorded(
         await press(pilot, "tab")
         await type_text(pilot, "lump sum")
         await press(pilot, "ctrl+s")
+        question = await confirm(pilot, app)
+        assert "for 11,000.00 CNY by 2026-11-27" in question
         assert isinstance(app.screen, CaseScreen)
         assert "Settlement agreed; promise recorded." in notifications(app)
         assert "11,000.00 CNY due 2026-11-27" in status_panel(app)
@@ -188,6 +199,7 @@ def test_settlement_above_the_limit_waits_for_a_supervisor_after_bad_input(demo:
         fill(app, amount="2,000", due_date="2026-11-30")
         app.screen.query_one("#due_date", Input).focus()
         await press(pilot, "enter")  # enter in a field saves too
+        await confirm(pilot, app)
         assert isinstance(app.screen, CaseScreen)
         assert "Settlement above your limit: sent to a supervisor for approval." in (
             notifications(app)
@@ -222,6 +234,7 @@ def test_a_stale_settlement_is_refused_clearly_and_the_input_kept(demo: Seeded) 
                 settings=demo.settings,
             )
         await press(pilot, "ctrl+s")
+        await confirm(pilot, app)
         assert isinstance(app.screen, SettlementRequestForm)
         general = rendered(app.screen.query_one("#form-error", Static))
         assert "changed by someone else" in general and "your input is kept" in general
@@ -229,6 +242,7 @@ def test_a_stale_settlement_is_refused_clearly_and_the_input_kept(demo: Seeded) 
         assert count(demo, Settlement, case_id) == 0
         # The case was read again meanwhile: saving now goes through.
         await press(pilot, "ctrl+s")
+        await confirm(pilot, app)
         assert isinstance(app.screen, CaseScreen)
 
     drive(app, scenario)
@@ -256,6 +270,12 @@ def test_legal_request_needs_grounds_then_routes_the_case(demo: Seeded) -> None:
         assert case_row(demo, case_id).routed_reason is None
         await type_text(pilot, "has assets")
         await press(pilot, "ctrl+s")
+        # "n" says no: nothing is saved and the form is back with the grounds typed.
+        assert "Ask for legal action on" in await confirm(pilot, app, "n")
+        assert isinstance(app.screen, LegalRequestForm)
+        assert case_row(demo, case_id).routed_reason is None
+        await press(pilot, "ctrl+s")
+        await confirm(pilot, app)
         assert isinstance(app.screen, CaseScreen)
         assert "Legal action requested: the case waits for a supervisor." in notifications(app)
         assert supervision.LEGAL_REQUEST in status_panel(app)
@@ -282,6 +302,8 @@ def test_route_to_a_supervisor_with_a_reason(demo: Seeded) -> None:
         assert error_of(app, "reason") == "say why a supervisor should look at it"
         await type_text(pilot, "wants a manager")
         await press(pilot, "enter")
+        # "Yes" has the focus: enter confirms.
+        assert "Send " in await confirm(pilot, app, "enter")
         assert isinstance(app.screen, CaseScreen)
         assert any("Sent to a supervisor" in note for note in notifications(app))
         assert "wants a manager" in status_panel(app)

@@ -7,7 +7,7 @@ from datetime import date
 from rich.text import Text
 from sqlmodel import col, func, select
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
 from collector_tui.models import Activity, Draft, Promise
 from collector_tui.tui.screens.case import CaseScreen
@@ -180,13 +180,23 @@ def test_held_tab_lists_reason_and_when_callable(demo: Seeded) -> None:
 
     async def scenario(pilot: Pilot[None]) -> None:
         await login(pilot)
-        await app.screen.run_action("show_tab('held')")
+        # The Held tab has its key, in the footer.
+        footer_keys = {key for key, b in app.screen.active_bindings.items() if b.binding.show}
+        assert "h" in footer_keys
+        await pilot.press("h")
         await settle(pilot)
+        tabs = app.screen.query_one("#queue-tabs", TabbedContent)
+        assert tabs.active == "held"
+        assert app.screen.focused is app.screen.query_one("#held-table", DataTable)
         held = table_text(app.screen.query_one("#held-table", DataTable))
         by_debtor = {row[0]: row for row in held}
         # New York is asleep at 01:30; callable at 08:00 there, 21:00 for Alice in Shanghai.
         assert by_debtor["John Smith"][3] == "11-20 21:00"
         assert "outside calling hours" in by_debtor["John Smith"][4]
         assert "dispute hold" in by_debtor["陈静"][4]
+        await pilot.press("h")  # and back
+        await settle(pilot)
+        assert tabs.active == "queue"
+        assert app.screen.focused is app.screen.query_one("#queue-table", DataTable)
 
     drive(app, scenario)

@@ -15,6 +15,7 @@ from collector_tui.services import activities
 from collector_tui.services.activities import ContactInput
 from collector_tui.tui.app import CollectorApp
 from collector_tui.tui.screens.case import CaseScreen
+from collector_tui.tui.screens.confirm import ConfirmScreen
 from collector_tui.tui.screens.contact import ContactForm
 from collector_tui.tui.screens.forms import FollowUpForm, FormScreen, PlanForm, PromiseForm
 from collector_tui.tui.widgets.field import FormField
@@ -314,6 +315,9 @@ def test_note_then_dispute_then_save_and_next(demo: Seeded) -> None:
         await settle(pilot)
         fill(app, reason="says it was paid in March")
         await save(pilot, "ctrl+n")
+        # A dispute hold takes the case out of the queue: asked first.
+        assert isinstance(app.screen, ConfirmScreen)
+        await save(pilot, "y")
         # Saved, then straight on to the next case of the queue.
         assert isinstance(app.screen, CaseScreen) and app.screen is not case_screen
 

@@ -51,3 +51,26 @@ def test_promise_form_with_an_error(snap_compare: Any, demo: Seeded, size: tuple
         await settle(pilot)
 
     assert snap_compare(build_app(demo), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_contact_form_disposition_typed(
+    snap_compare: Any, demo: Seeded, size: tuple[int, int]
+) -> None:
+    # "p" then "l": the hot key of "promise", narrowed on to "plan"; the hint says what was typed.
+    assert snap_compare(
+        build_app(demo), terminal_size=size, run_before=opening("REF-1001", demo, "c", "p", "l")
+    )
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_confirmation_before_a_dispute(
+    snap_compare: Any, demo: Seeded, size: tuple[int, int]
+) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await opening("REF-1001", demo, "d")(pilot)
+        pilot.app.screen.query_one("#reason", Input).value = "says it was paid in March"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    assert snap_compare(build_app(demo), terminal_size=size, run_before=run_before)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, func, select
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Select, SelectionList, TextArea
+from textual.widgets import DataTable, Select, SelectionList, Static, TextArea
 
 from collector_tui.models import Activity, Assignment, AuditEvent, Case, Settlement
 from collector_tui.services import supervision
@@ -18,6 +18,7 @@ from collector_tui.services.assignment import assign_cases
 from collector_tui.tui.app import CollectorApp
 from collector_tui.tui.screens.audit import AuditScreen
 from collector_tui.tui.screens.case import CaseScreen
+from collector_tui.tui.screens.confirm import ConfirmScreen
 from collector_tui.tui.screens.contact import ContactForm
 from collector_tui.tui.screens.queue import QueueScreen
 from collector_tui.tui.screens.supervision_forms import AssignForm, BalanceForm, DecisionForm
@@ -151,11 +152,32 @@ def test_supervisor_balances_the_unassigned_cases_with_keys(demo: Seeded) -> Non
         await pilot.press("b")
         await settle(pilot)
         assert isinstance(app.screen, BalanceForm)
-        ticked = app.screen.query_one("#agents", SelectionList).selected
-        assert set(ticked) == {str(alice.user_id), str(bob.user_id)}
-        await pilot.press("tab")
-        await type_text(pilot, "monday")
-        await pilot.press("enter")
+        choices = app.screen.query_one("#agents", SelectionList)
+        assert set(choices.selected) == {str(alice.user_id), str(bob.user_id)}
+        # The reason has the focus: its spaces are spaces, never a tick taken off an agent.
+        assert app.screen.focused is app.screen.query_one("#reason")
+        await type_text(pilot, "new week monday")
+        assert set(choices.selected) == {str(alice.user_id), str(bob.user_id)}
+        # Ticked and unticked agents differ by text, not only by colour.
+        await pilot.press("tab", "space")
+        await settle(pilot)
+        assert set(choices.selected) == {str(bob.user_id)}
+        prompts = [str(choices.get_option_at_index(i).prompt) for i in range(2)]
+        assert prompts[0].startswith("[ ] Alice") and prompts[1].startswith("[x] Bob")
+        preview = rendered(app.screen.query_one("#balance-preview", Static))
+        assert "Bob Miller gets 3" in preview
+        await pilot.press("space")
+        await settle(pilot)
+        preview = rendered(app.screen.query_one("#balance-preview", Static))
+        # The service's own plan: bob holds 1 open case and alice 3, so bob gets 2 of the 3.
+        assert "Alice Wang gets 1" in preview and "Bob Miller gets 2" in preview
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        # Nothing moves before the supervisor has seen the plan once more and said yes.
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Bob Miller gets 2" in rendered(app.screen.query_one(".dialog-hint", Static))
+        assert str(workload.get_cell("unassigned", "open")) == "3"
+        await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, SupervisorScreen)
         assert str(workload.get_cell("unassigned", "open")) == "0"
@@ -179,7 +201,8 @@ def test_supervisor_balances_the_unassigned_cases_with_keys(demo: Seeded) -> Non
             )
         ).all()
         balance = session.exec(select(AuditEvent).where(AuditEvent.entity == "workload")).one()
-    assert {(h.moved_by_id, h.reason) for h in history} == {(sam.user_id, "auto-balance: monday")}
+    reasons = {(h.moved_by_id, h.reason) for h in history}
+    assert reasons == {(sam.user_id, "auto-balance: new week monday")}
     assert len(history) == 3
     assert balance.user_id == sam.user_id and balance.after["cases"] == 3
 
@@ -210,6 +233,9 @@ def test_supervisor_escalates_a_routed_case_to_legal(demo: Seeded) -> None:
         assert isinstance(app.screen, DecisionForm)
         await type_text(pilot, "court claim")
         await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, SupervisorScreen)
         assert browser(app).row_count == 0  # no longer waiting for a supervisor

@@ -315,6 +315,87 @@ def _balance_targets(session: Session, agent_ids: Sequence[uuid.UUID]) -> list[U
     return targets
 
 
+@dataclass(frozen=True)
+class _BalancePlan:
+    targets: list[User]
+    chosen: list[BalanceCase]
+    holders: dict[uuid.UUID, uuid.UUID | None]
+    by_agent: dict[uuid.UUID, list[uuid.UUID]]
+
+    def shares(self) -> tuple[BalanceShare, ...]:
+        amounts = {case.case_id: case for case in self.chosen}
+        shares: list[BalanceShare] = []
+        for user in self.targets:
+            given = self.by_agent[user.id]
+            per_currency: dict[str, int] = {}
+            for case_id in given:
+                case = amounts[case_id]
+                per_currency[case.currency] = per_currency.get(case.currency, 0) + case.balance
+            shares.append(
+                BalanceShare(
+                    user.id, user.username, len(given), tuple(sorted(per_currency.items()))
+                )
+            )
+        return tuple(shares)
+
+    def changing_hands(self) -> int:
+        return sum(
+            1
+            for agent_id, given in self.by_agent.items()
+            for case_id in given
+            if self.holders.get(case_id) != agent_id
+        )
+
+
+def _plan(
+    session: Session,
+    actor: Actor,
+    agent_ids: Sequence[uuid.UUID],
+    case_ids: Sequence[uuid.UUID] | None,
+) -> _BalancePlan:
+    """Which agent each case goes to, read from the database as it is now; writes nothing."""
+    if not actor.is_supervisor:
+        raise Forbidden("only a supervisor can balance workloads")
+    targets = _balance_targets(session, agent_ids)
+    holders: dict[uuid.UUID, uuid.UUID | None] = {}
+    chosen: list[BalanceCase] = []
+    if case_ids is None:
+        statement = (
+            select(col(Case.id), col(Case.currency), col(Case.balance))
+            .where(col(Case.assigned_to_id).is_(None), col(Case.status).in_(OPEN_STATUSES))
+            .order_by(col(Case.id))
+        )
+        for case_id, currency, balance in session.execute(statement).all():
+            chosen.append(BalanceCase(case_id, currency, int(balance)))
+            holders[case_id] = None
+    else:
+        unique = list(dict.fromkeys(case_ids))
+        for case in _load_cases(session, unique):
+            chosen.append(BalanceCase(case.id, case.currency, case.balance))
+            holders[case.id] = case.assigned_to_id
+    loads = _current_loads(session, targets, chosen, holders)
+    plan = plan_balance(chosen, loads)
+    by_agent: dict[uuid.UUID, list[uuid.UUID]] = {user.id: [] for user in targets}
+    for case in chosen:
+        by_agent[plan[case.case_id]].append(case.case_id)
+    return _BalancePlan(targets, chosen, holders, by_agent)
+
+
+def preview_balance(
+    *,
+    session: Session,
+    actor: Actor,
+    agent_ids: Sequence[uuid.UUID],
+    case_ids: Sequence[uuid.UUID] | None = None,
+) -> BalanceResult:
+    """What `auto_balance` with the same arguments would do now, without doing it: who gets how
+    many cases (and their balance per currency), and how many change hands."""
+    plan = _plan(session, actor, agent_ids, case_ids)
+    return BalanceResult(
+        considered=len(plan.chosen), moved=plan.changing_hands(), shares=plan.shares()
+    )
+
+
 def auto_balance(
     *,
     session: Session,
@@ -335,34 +416,10 @@ def auto_balance(
         raise Forbidden("only a supervisor can balance workloads")
     why = _check_reason(reason)
     label = f"{BALANCE_REASON}: {why}" if why else BALANCE_REASON
-    targets = _balance_targets(session, agent_ids)
-
-    holders: dict[uuid.UUID, uuid.UUID | None] = {}
-    chosen: list[BalanceCase] = []
-    if case_ids is None:
-        statement = (
-            select(col(Case.id), col(Case.currency), col(Case.balance))
-            .where(col(Case.assigned_to_id).is_(None), col(Case.status).in_(OPEN_STATUSES))
-            .order_by(col(Case.id))
-        )
-        for case_id, currency, balance in session.execute(statement).all():
-            chosen.append(BalanceCase(case_id, currency, int(balance)))
-            holders[case_id] = None
-    else:
-        unique = list(dict.fromkeys(case_ids))
-        for case in _load_cases(session, unique):
-            chosen.append(BalanceCase(case.id, case.currency, case.balance))
-            holders[case.id] = case.assigned_to_id
-
-    loads = _current_loads(session, targets, chosen, holders)
-    plan = plan_balance(chosen, loads)
-    by_agent: dict[uuid.UUID, list[uuid.UUID]] = {user.id: [] for user in targets}
-    for case in chosen:
-        by_agent[plan[case.case_id]].append(case.case_id)
+    balance_plan = _plan(session, actor, agent_ids, case_ids)
+    targets, chosen, by_agent = balance_plan.targets, balance_plan.chosen, balance_plan.by_agent
 
     moved = 0
-    shares: list[BalanceShare] = []
-    amounts = {case.case_id: case for case in chosen}
     for user in targets:
         given = by_agent[user.id]
         if given:
@@ -375,13 +432,7 @@ def auto_balance(
                 settings=settings,
                 why=label[:MAX_REASON],
             )
-        per_currency: dict[str, int] = {}
-        for case_id in given:
-            case = amounts[case_id]
-            per_currency[case.currency] = per_currency.get(case.currency, 0) + case.balance
-        shares.append(
-            BalanceShare(user.id, user.username, len(given), tuple(sorted(per_currency.items())))
-        )
+    shares = list(balance_plan.shares())
     audit.record(
         session=session,
         now=now,

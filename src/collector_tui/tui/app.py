@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -16,6 +17,7 @@ from textual.screen import Screen
 from collector_tui.config import Settings
 from collector_tui.display import printable
 from collector_tui.tui.commands import SessionCommands
+from collector_tui.tui.typeahead import KeyOrder
 
 if TYPE_CHECKING:
     from collector_tui.clock import Clock
@@ -59,6 +61,14 @@ class CollectorApp(App[None]):
         # Cases the agent skipped with `n` in this session: the next case never offers them
         # again until the queue is refreshed on purpose (`r`).
         self.skipped: set[uuid.UUID] = set()
+        self.key_order = KeyOrder(self, lambda event: App.on_event(self, event))
+
+    async def on_event(self, event: events.Event) -> None:
+        # Keys and pastes from the terminal are handled one after another (tui/typeahead.py).
+        if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
+            await self.key_order.arrived(event)
+            return
+        await super().on_event(event)
 
     def on_mount(self) -> None:
         from collector_tui.tui.screens.login import LoginScreen

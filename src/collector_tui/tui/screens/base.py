@@ -11,6 +11,7 @@ from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from collector_tui.services.errors import ServiceError
+from collector_tui.tui.typeahead import keys_may_flow
 
 if TYPE_CHECKING:
     from collector_tui.services.accounts import Actor
@@ -72,6 +73,9 @@ class CollectorScreen(ActorMixin, Screen[None]):
         self.capture_actor()
         apply_blink(self)
 
+    def on_screen_resume(self) -> None:
+        keys_may_flow(self)  # keys typed while another screen was on top may wait for this one
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.worker_failed(event.worker, event.worker.error)
@@ -90,3 +94,6 @@ class CollectorModal(ActorMixin, ModalScreen[ResultType]):
     def on_mount(self) -> None:
         self.capture_actor()
         apply_blink(self)
+
+    def on_screen_resume(self) -> None:
+        keys_may_flow(self)

@@ -31,6 +31,7 @@ from collector_tui.tui.screens.forms import (
     PlanForm,
     PromiseForm,
 )
+from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets import case_panels
 from collector_tui.tui.widgets.timeline import Timeline
 
@@ -160,6 +161,13 @@ class CaseScreen(CollectorScreen):
         self.case_id = case_id
         self.case_file: CaseFile | None = None
         self.loaded_at: datetime | None = None
+        self.moving_on = False
+
+    @property
+    def accepts_keys(self) -> bool:
+        """Keys typed while the case loads, or while the next one is found, wait for it
+        (tui/typeahead.py): `enter c` opens the contact form of the case just opened."""
+        return self.case_file is not None and not self.moving_on
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -217,6 +225,9 @@ class CaseScreen(CollectorScreen):
         super().worker_failed(worker, error)
         if worker.group == "case" and isinstance(error, NotFound | Forbidden):
             self.app.pop_screen()
+        if worker.group == "next":
+            self.moving_on = False
+            keys_may_flow(self)
 
     def on_case_loaded(self, message: CaseLoaded) -> None:
         case = message.case_file
@@ -241,6 +252,7 @@ class CaseScreen(CollectorScreen):
         box = self.query_one("#timeline-box")
         box.border_subtitle = "" if case.timeline else "nothing on this case yet"
         self.refresh_bindings()
+        keys_may_flow(self)
 
     def _panel(self, panel_id: str, content: Any) -> None:
         panel = self.query_one(f"#{panel_id}", Static)
@@ -585,6 +597,7 @@ class CaseScreen(CollectorScreen):
 
     def action_next_case(self) -> None:
         self.collector.skipped.add(self.case_id)
+        self.moving_on = True
         self.find_next_case()
 
     @work(thread=True, exclusive=True, group="next", exit_on_error=False, description="next case")
@@ -605,6 +618,7 @@ class CaseScreen(CollectorScreen):
 
     def on_next_case_found(self, message: NextCaseFound) -> None:
         if message.case_id is None:
+            self.moving_on = False
             self.collector.tell("No more callable cases: back to the queue.", severity="warning")
             self.app.pop_screen()
             return

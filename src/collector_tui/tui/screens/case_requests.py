@@ -111,6 +111,14 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
         assert amount is not None and due is not None
         return SettlementRequest(amount=amount, due_date=due, note=note)
 
+    def confirmation(self, value: SettlementRequest) -> tuple[str, str] | None:
+        amount = plain_amount(value.amount, self.currency)
+        return (
+            f"Settle {self.subtitle or 'this case'} for {amount} by {value.due_date.isoformat()}?",
+            "Within your limit the promise is recorded now; above it the case goes to a "
+            "supervisor and leaves your queue until they decide.",
+        )
+
     @on(Input.Changed, "#amount")
     def _show_discount(self) -> None:
         label = self.query_one("#settlement-discount", Static)
@@ -161,6 +169,7 @@ class LegalRequestForm(MinimumReasonForm):
     PLACEHOLDER = "e.g. refuses to pay although able; assets in his name"
     HINT = "The case goes to a supervisor and leaves your queue until they decide."
     MISSING = "say why legal action is warranted"
+    CONFIRM = "Ask for legal action on {case}?"
 
 
 class RouteForm(MinimumReasonForm):
@@ -172,3 +181,4 @@ class RouteForm(MinimumReasonForm):
     PLACEHOLDER = "e.g. debtor asks for a manager; client instructions unclear"
     HINT = "The case leaves your queue until a supervisor decides or sends it back."
     MISSING = "say why a supervisor should look at it"
+    CONFIRM = "Send {case} to a supervisor?"

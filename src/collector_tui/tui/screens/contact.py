@@ -13,8 +13,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Input, Select, Static, TextArea
 
@@ -44,18 +45,125 @@ PLAN_FIELDS = frozenset({"plan", "installments"})
 FOLLOW_UP_FIELDS = frozenset({"follow_up", "due_at", "reason"})
 
 
-def disposition_options(dispositions: Sequence[Disposition]) -> list[tuple[Text, str]]:
-    """Select options, grouped: no contact, then contact, then results; the group shows dim."""
+# One letter per disposition, shown beside it: pressed on the list (open or closed) it picks that
+# disposition at once. Chosen to be remembered: the first letter where it is free, else the word
+# that says it (x: dead line, s: spoke, a: already paid, k: broke, q: quiet).
+HOT_KEYS: dict[str, str] = {
+    "no_answer": "n",
+    "busy": "b",
+    "voicemail": "v",
+    "disconnected": "x",
+    "wrong_number": "w",
+    "right_party": "s",
+    "third_party": "t",
+    "promise": "p",
+    "plan": "l",
+    "refused": "r",
+    "dispute": "d",
+    "callback": "c",
+    "paid": "a",
+    "hardship": "h",
+    "deceased": "e",
+    "bankrupt": "k",
+    "cease": "q",
+}
+PICKER_HINT = "a letter picks; type on to narrow (e.g. pl: plan); enter opens the list"
+
+
+def ordered_dispositions(dispositions: Sequence[Disposition]) -> list[Disposition]:
+    """No contact, then contact, then results (each group in the services' order)."""
     order = {group: index for index, group in enumerate(GROUP_TITLES)}
     ranked = sorted(
         enumerate(dispositions), key=lambda pair: (order.get(pair[1].group, 9), pair[0])
     )
+    return [disposition for _, disposition in ranked]
+
+
+def disposition_options(dispositions: Sequence[Disposition]) -> list[tuple[Text, str]]:
+    """Select options: the hot key, the label, and its group dim."""
     options: list[tuple[Text, str]] = []
-    for _, disposition in ranked:
-        prompt = safe_text(disposition.label)
+    for disposition in ordered_dispositions(dispositions):
+        key = HOT_KEYS.get(disposition.code)
+        prompt = Text(f"{key} " if key else "  ", style="bold")
+        prompt.append_text(safe_text(disposition.label))
         prompt.append(f"  · {GROUP_TITLES.get(disposition.group, disposition.group)}", style="dim")
         options.append((prompt, disposition.code))
     return options
+
+
+def disposition_matches(dispositions: Sequence[Disposition], typed: str) -> list[str]:
+    """The codes `typed` picks, best first: one letter is a hot key; more letters (or a hot key
+    that is free) match the start of a word of the label or of the code. Never the placeholder."""
+    typed = typed.casefold()
+    found: list[str] = []
+    if len(typed) == 1:
+        found.extend(code for code, key in HOT_KEYS.items() if key == typed)
+    for disposition in ordered_dispositions(dispositions):
+        words = disposition.label.casefold().replace("/", " ").split()
+        words += disposition.code.split("_")
+        if disposition.code not in found and any(word.startswith(typed) for word in words):
+            found.append(disposition.code)
+    return [code for code in found if any(d.code == code for d in dispositions)]
+
+
+def picker_keys() -> list[BindingType]:
+    """The picker's letters, for the help (the picker reads them itself: they are no bindings)."""
+    from collector_tui.services.activities import DISPOSITIONS
+
+    return [
+        Binding(HOT_KEYS[d.code], "pick", d.label, tooltip=f"What happened: {d.label}")
+        for d in ordered_dispositions(list(DISPOSITIONS.values()))
+    ]
+
+
+class DispositionSelect(Select[str]):
+    """The disposition list. Letters pick, open or closed: a hot key at once, more letters narrow
+    to the first disposition with a word starting so (no time limit: a slow typist gets what was
+    typed); a letter that narrows to nothing starts again from that letter. The placeholder is
+    never picked by typing. Backspace takes back the last letter."""
+
+    def __init__(self, dispositions: Sequence[Disposition], **kwargs: Any) -> None:
+        super().__init__(disposition_options(dispositions), type_to_search=False, **kwargs)
+        self.dispositions = tuple(dispositions)
+        self.typed = ""
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key == "backspace" and self.typed:
+            event.stop()
+            event.prevent_default()
+            self._type(self.typed[:-1], restart=False)
+            return
+        character = event.character
+        if character is None or not character.isalpha() or len(character) != 1:
+            return
+        event.stop()
+        event.prevent_default()
+        self._type(self.typed + character, restart=True)
+
+    def _type(self, typed: str, *, restart: bool) -> None:
+        found = disposition_matches(self.dispositions, typed) if typed else []
+        if not found and restart and len(typed) > 1:
+            typed = typed[-1]
+            found = disposition_matches(self.dispositions, typed)
+        if typed and not found:
+            typed = typed[:-1]  # nothing starts so: the letter is ignored
+            self._show_typed()
+            return
+        self.typed = typed
+        if found:
+            # With the list open, the pick is highlighted there too and enter closes it, as a
+            # Select does; closed, the pick is made at once.
+            self.value = found[0]
+        self._show_typed()
+
+    def _show_typed(self) -> None:
+        field = self.parent
+        if isinstance(field, FormField):
+            field.set_hint(f"typed: {self.typed}" if self.typed else PICKER_HINT)
+
+    def on_blur(self) -> None:
+        self.typed = ""
+        self._show_typed()
 
 
 def phone_options(phones: Sequence[PhoneView]) -> list[tuple[Text, str]]:
@@ -120,14 +228,15 @@ class ContactForm(FormScreen["ContactInput"]):
         with Horizontal(classes="form-row"):
             yield FormField(
                 "What happened",
-                Select(
-                    disposition_options(self.disposition_list),
+                DispositionSelect(
+                    self.disposition_list,
                     value=self.initial.get("disposition", Select.NULL),
-                    prompt="pick a disposition",
+                    prompt="pick a disposition (letter keys)",
                     id="disposition",
                 ),
                 name="disposition",
                 classes="wide-field",
+                hint=PICKER_HINT,
             )
             yield FormField(
                 "Duration",
@@ -217,6 +326,18 @@ class ContactForm(FormScreen["ContactInput"]):
         return found.needs if found else None
 
     # -- saving -----------------------------------------------------------------------------------
+
+    def confirmation(self, value: ContactInput) -> tuple[str, str] | None:
+        from collector_tui.services.activities import HOLD_FOR
+
+        kind = HOLD_FOR.get(value.disposition)
+        if kind is None:
+            return None
+        label = self.dispositions[value.disposition].label
+        return (
+            f"Log \u201c{label}\u201d on {self.subtitle or 'this case'}?",
+            f"It places a {kind} hold: the case leaves your queue until the hold is lifted.",
+        )
 
     def submit(self, value: ContactInput) -> None:
         needs = self._needs(value.disposition)

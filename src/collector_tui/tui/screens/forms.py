@@ -48,6 +48,7 @@ from collector_tui.tui.parsing import (
     schedule,
 )
 from collector_tui.tui.screens.base import CollectorModal, error_text
+from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets.field import FormField
 
 if TYPE_CHECKING:
@@ -153,6 +154,13 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
         self.outcome: Any = None
         self._draft_timer: Timer | None = None
         self._draft_ready = draft is None  # no draft writes before the stored one is restored
+        self._focused_once = False
+
+    @property
+    def accepts_keys(self) -> bool:
+        """Keys typed before the first field has the focus, or while a save runs, wait (they are
+        handled in order once the form can take them: tui/typeahead.py)."""
+        return self._focused_once and not self.saving
 
     # -- building ---------------------------------------------------------------------------------
 
@@ -177,6 +185,12 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
         if self.draft is not None:
             self._load_draft()
         self.focus_first()
+        # Behind the focus change, which the app applies from its own queue.
+        self.app.call_later(self._take_keys)
+
+    def _take_keys(self) -> None:
+        self._focused_once = True
+        keys_may_flow(self)
 
     def focus_first(self) -> None:
         for field in self.query(FormField):
@@ -254,7 +268,24 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
         except FormErrors as problems:
             self.show_field_errors(problems.errors)
             return
-        self.submit(value)
+        question = self.confirmation(value)
+        if question is None:
+            self.submit(value)
+            return
+        from collector_tui.tui.screens.confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.submit(value)
+            else:
+                self.then_next = False
+
+        self.app.push_screen(ConfirmScreen(*question), answered)
+
+    def confirmation(self, value: ValueType) -> tuple[str, str] | None:
+        """The question (and what follows) to ask before saving `value` when saving it takes the
+        case out of the agent's hands or cannot be undone; None saves at once."""
+        return None
 
     def action_save_next(self) -> None:
         self.then_next = True
@@ -291,6 +322,7 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
             self.saving = False
             self.then_next = False
             self.show_service_error(event.worker.error)
+            keys_may_flow(self)
 
     def _finish(self, value: ValueType) -> None:
         self.closed = True
@@ -746,6 +778,13 @@ class ReasonForm(FormScreen[str]):
     HINT: ClassVar[str] = ""
     MISSING: ClassVar[str] = "say why"
     MAX_LENGTH: ClassVar[int] = 500  # the services' bound on a reason
+    # Asked before saving (with the case's name): the saving takes the case out of the queue.
+    CONFIRM: ClassVar[str | None] = None
+
+    def confirmation(self, value: str) -> tuple[str, str] | None:
+        if self.CONFIRM is None:
+            return None
+        return (self.CONFIRM.format(case=self.subtitle or "this case"), self.HINT)
 
     def fields(self) -> ComposeResult:
         yield FormField(
@@ -795,3 +834,4 @@ class DisputeForm(ReasonForm):
     PLACEHOLDER = "e.g. says invoice 1042 was paid in March"
     HINT = "Saving places a dispute hold: the case leaves the queue until it is resolved."
     MISSING = "say what is disputed"
+    CONFIRM = "Place a dispute hold on {case}?"

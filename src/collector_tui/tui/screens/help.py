@@ -53,6 +53,8 @@ def help_sections(context: type | None = None) -> list[tuple[str, list[BindingTy
     from collector_tui.tui.app import CollectorApp
     from collector_tui.tui.screens.audit import AuditEntryScreen, AuditScreen
     from collector_tui.tui.screens.case import CaseScreen, EntryScreen
+    from collector_tui.tui.screens.confirm import ConfirmScreen
+    from collector_tui.tui.screens.contact import ContactForm, picker_keys
     from collector_tui.tui.screens.forms import FormScreen
     from collector_tui.tui.screens.imports import ImportScreen
     from collector_tui.tui.screens.queue import QueueScreen
@@ -79,6 +81,8 @@ def help_sections(context: type | None = None) -> list[tuple[str, list[BindingTy
         ("Queue", (QueueScreen,), list(QueueScreen.BINDINGS)),
         ("Case", (CaseScreen,), list(CaseScreen.BINDINGS)),
         ("Forms", (FormScreen,), list(FormScreen.BINDINGS)),
+        ("Log contact: what happened", (ContactForm,), picker_keys()),
+        ("Confirmation", (ConfirmScreen,), list(ConfirmScreen.BINDINGS)),
         ("Search", (SearchScreen,), list(SearchScreen.BINDINGS)),
         ("Full entry", (EntryScreen, AuditEntryScreen), entry),
         ("Supervisor", (SupervisorScreen,), list(SupervisorScreen.BINDINGS)),

@@ -14,6 +14,7 @@ from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
 from collector_tui.tui.messages import LoggedIn
 from collector_tui.tui.screens.base import CollectorScreen, error_text
+from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets.field import FormField
 
 
@@ -23,6 +24,12 @@ class LoginScreen(CollectorScreen):
     def __init__(self, *, username: str | None = None) -> None:
         super().__init__()
         self.username = username
+        self._ready = False
+
+    @property
+    def accepts_keys(self) -> bool:
+        """A password typed while the app starts waits for its field (tui/typeahead.py)."""
+        return self._ready
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -46,6 +53,11 @@ class LoginScreen(CollectorScreen):
         super().on_mount()
         target = "#password" if self.username else "#username"
         self.query_one(target, Input).focus()
+        self.app.call_later(self._take_keys)
+
+    def _take_keys(self) -> None:
+        self._ready = True
+        keys_may_flow(self)
 
     @on(Input.Submitted, "#username")
     def _to_password(self) -> None:

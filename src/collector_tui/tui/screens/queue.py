@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -13,12 +13,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.worker import Worker
 
 from collector_tui.display import first_line, safe_text
 from collector_tui.tui.commands import QueueCommands
 from collector_tui.tui.formatting import agent_time, amount_text, relative
 from collector_tui.tui.messages import HeldLoaded, NextCaseFound, QueueLoaded
 from collector_tui.tui.screens.base import CollectorScreen
+from collector_tui.tui.typeahead import keys_may_flow
 
 if TYPE_CHECKING:
     from collector_tui.services.queue import QueueEntry, QueuePage
@@ -75,6 +77,13 @@ class QueueScreen(CollectorScreen):
             key_display="/",
         ),
         Binding("r", "refresh", "Refresh", id="queue.refresh", tooltip="Rebuild the queue now"),
+        Binding(
+            "h",
+            "toggle_held",
+            "Held",
+            id="queue.held",
+            tooltip="The held cases, why and when callable (again: back to the call queue)",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -82,6 +91,12 @@ class QueueScreen(CollectorScreen):
         self.page: QueuePage | None = None
         self.built_at: datetime | None = None
         self._queue_wide: bool | None = None
+        self.finding_next = False
+
+    @property
+    def accepts_keys(self) -> bool:
+        """Keys typed while `n` looks for the next case are for that case (tui/typeahead.py)."""
+        return not self.finding_next
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -273,6 +288,7 @@ class QueueScreen(CollectorScreen):
         self.app.push_screen(CaseScreen(case_id))
 
     def action_next_case(self) -> None:
+        self.finding_next = True
         self.find_next_case()
 
     @work(thread=True, exclusive=True, group="next", exit_on_error=False, description="next case")
@@ -291,7 +307,15 @@ class QueueScreen(CollectorScreen):
             )
         self.post_message(NextCaseFound(entry.case_id if entry else None))
 
+    def worker_failed(self, worker: Worker[Any], error: BaseException | None) -> None:
+        super().worker_failed(worker, error)
+        if worker.group == "next":
+            self.finding_next = False
+            keys_may_flow(self)
+
     def on_next_case_found(self, message: NextCaseFound) -> None:
+        self.finding_next = False
+        keys_may_flow(self)
         if message.case_id is None:
             self.collector.tell("No callable case right now.", severity="warning")
             return
@@ -309,6 +333,10 @@ class QueueScreen(CollectorScreen):
     def action_refresh(self) -> None:
         self.collector.skipped.clear()
         self.load_queue()
+
+    def action_toggle_held(self) -> None:
+        tabs = self.query_one("#queue-tabs", TabbedContent)
+        self.action_show_tab("queue" if tabs.active == "held" else "held")
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one("#queue-tabs", TabbedContent).active = tab

@@ -1,4 +1,10 @@
-"""Search (`/`): by debtor name, client reference, or a phone number in any format."""
+"""Search (`/`): by debtor name, client reference, or a phone number in any format.
+
+The query line keeps the focus all along: letters always go into it (they never run a key of the
+list or of the screen below), `up`/`down` move the highlighted result, and `enter` opens it, or
+searches first when the line was changed since the results were shown. Keys typed while a search
+runs wait for its results (tui/typeahead.py), so `REF-1003 enter enter` opens that case.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from collector_tui.display import first_line, safe_text
 from collector_tui.tui.formatting import amount_text
 from collector_tui.tui.messages import SearchFinished
 from collector_tui.tui.screens.base import CollectorModal, error_text
+from collector_tui.tui.typeahead import keys_may_flow
 
 SEARCH_LIMIT = 50
 
@@ -23,18 +30,48 @@ SEARCH_LIMIT = 50
 class SearchScreen(CollectorModal[uuid.UUID | None]):
     """Returns the id of the case to open, or None."""
 
+    # Priority: the query line has bindings of its own for these keys (enter submits, up and
+    # down scroll it), which would hide these from the footer.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="search.close", tooltip="Back without opening"),
-        Binding("down", "to_results", "Results", show=False, id="search.results"),
         Binding(
             "enter",
-            "noop",
+            "search_or_open",
             "Search / open",
             id="search.enter",
             key_display="⏎",
-            tooltip="Search, or open the highlighted case",
+            tooltip="Search; once the results are shown, open the highlighted case",
+            priority=True,
+        ),
+        Binding(
+            "down",
+            "move(1)",
+            "Next",
+            id="search.down",
+            key_display="↓",
+            tooltip="Highlight the next result (the typing stays in the query line)",
+            priority=True,
+        ),
+        Binding(
+            "up",
+            "move(-1)",
+            "Prev",
+            id="search.up",
+            key_display="↑",
+            tooltip="Highlight the previous result",
+            priority=True,
         ),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown_query: str | None = None  # the query whose results the list shows
+        self.searching = False
+        self._focused_once = False
+
+    @property
+    def accepts_keys(self) -> bool:
+        return self._focused_once and not self.searching
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-dialog", classes="dialog"):
@@ -44,7 +81,10 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
                 id="search-input",
             )
             yield Static("", id="search-status", classes="dialog-status")
-            yield DataTable(id="search-results", cursor_type="row", zebra_stripes=True)
+            # Not focusable: the keys stay in the query line; a click still opens a row.
+            table = DataTable(id="search-results", cursor_type="row", zebra_stripes=True)
+            table.can_focus = False
+            yield table
         yield Footer()
 
     def on_mount(self) -> None:
@@ -60,15 +100,32 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
         ):
             table.add_column(label, key=key)
         self.query_one("#search-input", Input).focus()
+        self.app.call_later(self._take_keys)
 
-    @on(Input.Submitted, "#search-input")
-    def _search(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
+    def _take_keys(self) -> None:
+        self._focused_once = True
+        keys_may_flow(self)
+
+    def action_search_or_open(self) -> None:
+        text = self.query_one("#search-input", Input).value.strip()
         if not text:
             self.query_one("#search-status", Static).update("Type something to look for.")
             return
+        table = self.query_one("#search-results", DataTable)
+        if text == self.shown_query and table.row_count:
+            self._open_highlighted()
+            return
         self.query_one("#search-status", Static).update("Searching…")
+        self.searching = True
         self.run_search(text)
+
+    def _open_highlighted(self) -> None:
+        table = self.query_one("#search-results", DataTable)
+        if not table.row_count:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if key is not None:
+            self.dismiss(uuid.UUID(key))
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False, description="search")
     def run_search(self, text: str) -> None:
@@ -80,6 +137,9 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
         self.post_message(SearchFinished(text, hits))
 
     def on_search_finished(self, message: SearchFinished) -> None:
+        self.searching = False
+        keys_may_flow(self)
+        self.shown_query = message.query
         table = self.query_one("#search-results", DataTable)
         table.clear()
         for hit in message.hits:
@@ -98,13 +158,15 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
             status.update(safe_text(f"Nothing found for {message.query!r}."))
             return
         more = " (first 50: refine the search)" if count >= SEARCH_LIMIT else ""
-        status.update(safe_text(f"{count} found{more}. ↓ to the list, enter to open."))
-        table.focus()
+        status.update(safe_text(f"{count} found{more}. ↑↓ choose, enter opens."))
+        table.move_cursor(row=0, animate=False)
 
     def on_worker_state_changed(self, event: object) -> None:
         from textual.worker import Worker, WorkerState
 
         if isinstance(event, Worker.StateChanged) and event.state == WorkerState.ERROR:
+            self.searching = False
+            keys_may_flow(self)
             message = error_text(event.worker.error)
             self.query_one("#search-status", Static).update(safe_text(message))
 
@@ -114,13 +176,11 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
         if event.row_key.value is not None:
             self.dismiss(uuid.UUID(event.row_key.value))
 
-    def action_to_results(self) -> None:
+    def action_move(self, step: int) -> None:
         table = self.query_one("#search-results", DataTable)
         if table.row_count:
-            table.focus()
-
-    def action_noop(self) -> None:
-        """Only there so the footer says what enter does (the input and the list handle it)."""
+            row = min(max(table.cursor_row + step, 0), table.row_count - 1)
+            table.move_cursor(row=row, animate=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -8,23 +8,29 @@ a refusal keeps the dialog open with what was typed. The filter dialog only coll
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import Input, Select, SelectionList, Static
+from textual.widgets.selection_list import Selection
 
 from collector_tui.display import safe_text
 from collector_tui.money import MoneyError, parse_money
+from collector_tui.services.errors import ServiceError
 from collector_tui.tui.formatting import plain_amount
+from collector_tui.tui.screens.confirm import ConfirmScreen
 from collector_tui.tui.screens.forms import FormScreen, Reader
+from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets.field import FormField
 
 if TYPE_CHECKING:
+    from collector_tui.services.assignment import BalanceResult
     from collector_tui.services.supervision import SettlementView
     from collector_tui.services.workload import BrowserFilter
 
@@ -126,40 +132,170 @@ class AssignForm(SupervisorForm):
         return AssignChoice(agent.user_id, agent.display_name, reason)
 
 
+@dataclass
+class BalancePreviewed(Message):
+    """The balance service's plan for the agents ticked (`result`), or why there is none."""
+
+    agent_ids: tuple[uuid.UUID, ...]
+    result: BalanceResult | None
+    error: str | None
+    confirm: bool
+
+
+def _tick_label(agent: AgentChoice, ticked: bool) -> Text:
+    # The mark is text, not only a colour: "[x]" ticked, "[ ]" not.
+    label = Text("[x] " if ticked else "[ ] ", style="bold" if ticked else "dim")
+    label.append_text(_agent_label(agent))
+    return label
+
+
+def balance_lines(result: BalanceResult, names: dict[uuid.UUID, str]) -> str:
+    """Who gets how many, and their balance per currency (never added across currencies)."""
+    lines = []
+    for share in result.shares:
+        money = ", ".join(plain_amount(amount, currency) for currency, amount in share.balances)
+        name = names.get(share.agent_id, share.username)
+        lines.append(f"{name} gets {share.cases}" + (f" ({money})" if money else ""))
+    moving = f"{result.considered} case(s) spread, {result.moved} change hands"
+    return "\n".join([*lines, moving])
+
+
 class BalanceForm(SupervisorForm):
+    """Spread cases over agents. The reason has the focus first (a space typed in it is a space,
+    never a tick); the agents are ticked `[x]` or not `[ ]`; below them the balance service's own
+    plan for the agents ticked, and saving shows that plan again and asks before anything moves."""
+
     TITLE_TEXT = "Balance workloads"
 
-    def __init__(self, *, agents: Sequence[AgentChoice], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        agents: Sequence[AgentChoice],
+        previewer: Callable[[tuple[uuid.UUID, ...]], BalanceResult],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.agents = tuple(agents)
+        self.previewer = previewer
+        self.confirmed: BalanceChoice | None = None
 
     def fields(self) -> ComposeResult:
-        choices = SelectionList[str](
-            *((_agent_label(a), str(a.user_id), True) for a in self.agents), id="agents"
-        )
-        yield FormField(
-            "Spread over (space ticks an agent)",
-            choices,
-            name="agents",
-            hint="Largest balance first, each to the agent with the fewest open cases.",
-        )
         yield FormField(
             "Why (kept in the assignment history)",
             Input(placeholder="e.g. new placements of the week", id="reason"),
             name="reason",
         )
+        choices = SelectionList[str](
+            *(
+                Selection(_tick_label(a, True), str(a.user_id), True, id=str(a.user_id))
+                for a in self.agents
+            ),
+            id="agents",
+        )
+        yield FormField(
+            "Spread over (tab here; space ticks or unticks an agent)",
+            choices,
+            name="agents",
+            hint="Largest balance first, each to the agent with the fewest open cases.",
+        )
+        yield Static("", id="balance-preview", classes="plan-preview")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._ask_preview(confirm=False)
+
+    def focus_first(self) -> None:
+        for field in self.query(FormField):
+            if field.error:
+                field.widget.focus()
+                return
+        self.query_one("#reason", Input).focus()
+
+    def _ticked(self) -> tuple[uuid.UUID, ...]:
+        wanted = set(self.query_one("#agents", SelectionList).selected)
+        return tuple(a.user_id for a in self.agents if str(a.user_id) in wanted)
+
+    @on(SelectionList.SelectedChanged, "#agents")
+    def _ticks_changed(self) -> None:
+        choices = self.query_one("#agents", SelectionList)
+        ticked = set(choices.selected)
+        for agent in self.agents:
+            key = str(agent.user_id)
+            choices.replace_option_prompt(key, _tick_label(agent, key in ticked))
+        self._ask_preview(confirm=False)
+
+    def _ask_preview(self, *, confirm: bool) -> None:
+        agent_ids = self._ticked()
+        if not agent_ids and not confirm:
+            self._show_preview(Text("Tick at least one agent.", style="dim"))
+            return
+        self._preview(agent_ids, confirm)
+
+    @work(thread=True, exclusive=True, group="balance-preview", exit_on_error=False,
+          description="balance preview")  # fmt: skip
+    def _preview(self, agent_ids: tuple[uuid.UUID, ...], confirm: bool) -> None:
+        try:
+            result = self.previewer(agent_ids)
+        except ServiceError as error:
+            self.post_message(BalancePreviewed(agent_ids, None, error.message, confirm))
+            return
+        self.post_message(BalancePreviewed(agent_ids, result, None, confirm))
+
+    def _show_preview(self, text: Text) -> None:
+        self.query_one("#balance-preview", Static).update(text)
+
+    def on_balance_previewed(self, message: BalancePreviewed) -> None:
+        names = {a.user_id: a.display_name for a in self.agents}
+        if message.agent_ids == self._ticked():
+            if message.result is None:
+                self._show_preview(Text(message.error or "", style="bold"))
+            else:
+                self._show_preview(Text(balance_lines(message.result, names)))
+        if not message.confirm:
+            return
+        self.saving = False
+        keys_may_flow(self)
+        value = self.value
+        if message.result is None or not isinstance(value, BalanceChoice):
+            self.set_general_error(message.error or "nothing to spread")
+            return
+        if message.result.considered == 0:
+            self.set_general_error("There is no open case to spread.")
+            return
+        if message.agent_ids != value.agent_ids:
+            return  # the ticks changed meanwhile: the agent saves again
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.confirmed = value
+                self.submit(value)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Move {message.result.considered} case(s) now?",
+                balance_lines(message.result, names),
+                yes="Move them",
+            ),
+            answered,
+        )
+
+    def submit(self, value: Any) -> None:
+        if value is self.confirmed:
+            super().submit(value)
+            return
+        # First the service's plan for exactly these agents, then the question, then the move.
+        self.value = value
+        self.saving = True
+        self._preview(value.agent_ids, True)
 
     def read_form(self) -> BalanceChoice:
         reader = Reader()
-        ticked = self.query_one("#agents", SelectionList).selected
+        ticked = self._ticked()
         if not ticked:
             reader.fail("agents", "tick at least one agent")
         reason = _reason_of(self, reader, required=False, what="why")
         reader.done()
-        wanted = set(ticked)
-        return BalanceChoice(
-            tuple(a.user_id for a in self.agents if str(a.user_id) in wanted), reason
-        )
+        return BalanceChoice(ticked, reason)
 
 
 # What each decision does, for the dialog's title and hint.
@@ -203,6 +339,12 @@ class DecisionForm(SupervisorForm):
             name="reason",
             hint=hint,
         )
+
+    def confirmation(self, value: str) -> tuple[str, str] | None:
+        title, hint, required = DECISIONS[self.decision]
+        if not required:
+            return None  # sending a case back changes nothing that cannot be changed again
+        return (f"{title}: {self.subtitle or 'this case'}?", hint)
 
     def read_form(self) -> str:
         reader = Reader()

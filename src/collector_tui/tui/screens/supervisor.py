@@ -46,6 +46,7 @@ from collector_tui.tui.screens.supervision_forms import (
     SettlementDecision,
     SettlementForm,
 )
+from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets.tables import fill_measured
 
 if TYPE_CHECKING:
@@ -300,6 +301,13 @@ class SupervisorScreen(CollectorScreen):
         self.next_cursor: Any = None
         self.total: int | None = None
         self._wide: bool | None = None
+        # Set while a worker looks up what a key asked for (the settlement to decide): the keys
+        # typed meanwhile are for the dialog it opens, so they wait (tui/typeahead.py).
+        self.looking_up = False
+
+    @property
+    def accepts_keys(self) -> bool:
+        return not self.looking_up
 
     # -- building ---------------------------------------------------------------------------------
 
@@ -428,6 +436,9 @@ class SupervisorScreen(CollectorScreen):
 
     def worker_failed(self, worker: Any, error: BaseException | None) -> None:
         super().worker_failed(worker, error)
+        if worker.group == "settlement":
+            self.looking_up = False
+            keys_may_flow(self)
 
     # -- showing ----------------------------------------------------------------------------------
 
@@ -726,7 +737,7 @@ class SupervisorScreen(CollectorScreen):
         return f"{len(case_ids)} selected cases"
 
     def action_balance(self) -> None:
-        from collector_tui.services.assignment import auto_balance
+        from collector_tui.services.assignment import auto_balance, preview_balance
 
         case_ids = [uuid.UUID(key) for key in self.rows if key in self.selected] or None
         agents = self.agent_choices()
@@ -752,7 +763,18 @@ class SupervisorScreen(CollectorScreen):
             if case_ids
             else f"spreads every open unassigned case ({unassigned})"
         )
-        form = BalanceForm(agents=agents, saver=self._saver(save), subtitle=subtitle)
+        app = self.collector
+        actor = self.actor
+
+        def preview(agent_ids: tuple[uuid.UUID, ...]) -> Any:
+            with app.store.read() as session:
+                return preview_balance(
+                    session=session, actor=actor, agent_ids=agent_ids, case_ids=case_ids
+                )
+
+        form = BalanceForm(
+            agents=agents, previewer=preview, saver=self._saver(save), subtitle=subtitle
+        )
 
         def done(choice: Any) -> None:
             if choice is None:
@@ -831,6 +853,7 @@ class SupervisorScreen(CollectorScreen):
     def action_settlement(self) -> None:
         row = self._need_row()
         if row is not None:
+            self.looking_up = True
             self._find_settlement(row.case_id, row.client_ref)
 
     @work(thread=True, exclusive=True, group="settlement", exit_on_error=False,
@@ -846,6 +869,8 @@ class SupervisorScreen(CollectorScreen):
     def on_settlement_found(self, message: SettlementFound) -> None:
         from collector_tui.services import supervision
 
+        self.looking_up = False
+        keys_may_flow(self)
         view = message.settlement
         if view is None:
             self.collector.tell(f"No settlement of {message.client_ref} waits for approval.")

@@ -68,6 +68,12 @@ class FormField(Vertical):
         if self.hint:
             yield Label(safe_text(self.hint), classes="field-hint")
 
+    def set_hint(self, hint: str) -> None:
+        """Change the line under the field (only for a field built with a hint)."""
+        self.hint = hint
+        for label in self.query(".field-hint").results(Label):
+            label.update(safe_text(hint))
+
     @property
     def error(self) -> str | None:
         return self._error
