@@ -153,10 +153,12 @@ def test_search_and_the_case_file(store, place, users, now, settings) -> None:  
     with store.read() as session:
         assert _found(session, alice, "s-1") == [("S-1", "reference")]
         assert _found(session, alice, "(212) 736-5000") == [("S-1", "phone")]
-        assert _found(session, alice, "SMITH") == [("S-1", "name")]  # case-insensitive (ILIKE)
-        assert _found(session, alice, "华信") == [("S-2", "name")]
-        for typed in ("0% S", "%", "_"):  # LIKE wildcards typed by the agent are characters
+        assert _found(session, alice, "SMITH") == [("S-1", "name")]  # any letter case
+        assert _found(session, alice, "smith, johN") == [("S-1", "name")]
+        assert _found(session, alice, "深圳华信") == [("S-2", "name")]
+        for typed in ("100% S", "100% Steel_W"):  # LIKE wildcards typed are characters
             assert _found(session, alice, typed) == [("S-3", "name")]
+        assert _found(session, alice, "100% SteelxW") == []
         assert _found(session, users["bob"], "smith") == []
         case_file = load_case_file(
             session=session, actor=alice, case_id=smith.id, now=now, settings=settings
