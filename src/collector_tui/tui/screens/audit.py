@@ -1,13 +1,13 @@
 """A case's audit trail (`h` on the supervisor's screen): who changed what, when, before and after.
 
-The trail is append-only in the database; this screen only reads it (services.supervision). User
-ids in the recorded values are shown as user names, every stored value through the display
-helpers (a debtor's name may hold markup or escape sequences).
+The trail is append-only in the database; this screen only shows what services.audit's
+`case_audit_view` made readable (amounts in the case's currency, user names, local times), every
+stored value through the display helpers (a debtor's name may hold markup or escape sequences).
+The full entry also shows the values as recorded (JSON).
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,12 +29,8 @@ from collector_tui.tui.formatting import agent_time
 from collector_tui.tui.screens.base import CollectorModal, CollectorScreen
 
 if TYPE_CHECKING:
-    from collector_tui.services.supervision import AuditChange, AuditEntry
+    from collector_tui.services.audit import AuditLine, ShownChange
 
-# Recorded values that name a user: shown by user name instead of an id.
-USER_FIELDS = frozenset(
-    {"assigned_to_id", "owner_id", "from_user_id", "to_user_id", "moved_by_id", "user_id"}
-)
 ACTION_STYLES = {
     "assign": "bold cyan",
     "write_off": "bold red",
@@ -48,54 +44,22 @@ ACTION_STYLES = {
 
 @dataclass
 class AuditLoaded(Message):
-    entries: list[AuditEntry]
-    users: dict[str, str]  # user id (text) -> user name
+    lines: list[AuditLine]
 
 
-def show_value(name: str, value: Any, users: dict[str, str]) -> str:
-    """A recorded JSON value as one line of text."""
-    if value is None:
-        return "—"
-    if name in USER_FIELDS and isinstance(value, str) and value in users:
-        return users[value]
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return json.dumps(value, ensure_ascii=False)
-
-
-def change_text(change: AuditChange, users: dict[str, str]) -> Text:
-    """ "status: active → written_off", or "amount = 10000" for a value set from nothing."""
+def change_text(change: ShownChange) -> Text:
+    """ "status: active → written_off", or "amount = 100.00 CNY" for a value set from nothing."""
     text = Text()
     text.append(printable(change.name), style="bold")
-    after = show_value(change.name, change.after, users)
     if change.before is None:
         text.append(" = ")
-        text.append_text(safe_text(after))
+        text.append_text(safe_text(change.after))
     else:
         text.append(": ")
-        text.append_text(safe_text(show_value(change.name, change.before, users), style="dim"))
+        text.append_text(safe_text(change.before, style="dim"))
         text.append(" → ")
-        text.append_text(safe_text(after))
+        text.append_text(safe_text(change.after))
     return text
-
-
-# Left out of the one-line summary (the list is about one case); the full entry shows them.
-SUMMARY_SKIPS = frozenset({"case_id"})
-
-
-def summary(entry: AuditEntry, users: dict[str, str]) -> str:
-    parts = []
-    for change in entry.changes:
-        if change.name in SUMMARY_SKIPS:
-            continue
-        after = show_value(change.name, change.after, users)
-        if change.before is None:
-            parts.append(f"{change.name}={after}")
-        else:
-            parts.append(f"{change.name}: {show_value(change.name, change.before, users)}→{after}")
-    return "; ".join(parts)
 
 
 class AuditScreen(CollectorScreen):
@@ -112,8 +76,7 @@ class AuditScreen(CollectorScreen):
         super().__init__()
         self.case_id = case_id
         self.heading = heading
-        self.entries: list[AuditEntry] = []
-        self.users: dict[str, str] = {}
+        self.lines: list[AuditLine] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -133,15 +96,12 @@ class AuditScreen(CollectorScreen):
 
     @work(thread=True, exclusive=True, group="audit", exit_on_error=False, description="audit")
     def load_trail(self) -> None:
-        from collector_tui.services import accounts, supervision
+        from collector_tui.services import audit
 
         app = self.collector
         with app.store.read() as session:
-            entries = supervision.case_audit_trail(
-                session=session, actor=self.actor, case_id=self.case_id
-            )
-            users = {str(u.user_id): u.username for u in accounts.list_users(session=session)}
-        self.post_message(AuditLoaded(entries, users))
+            lines = audit.case_audit_view(session=session, actor=self.actor, case_id=self.case_id)
+        self.post_message(AuditLoaded(lines))
 
     def worker_failed(self, worker: Worker[Any], error: BaseException | None) -> None:
         super().worker_failed(worker, error)
@@ -149,8 +109,7 @@ class AuditScreen(CollectorScreen):
             self.app.pop_screen()
 
     def on_audit_loaded(self, message: AuditLoaded) -> None:
-        self.entries = message.entries
-        self.users = message.users
+        self.lines = message.lines
         table = self.query_one("#audit-table", DataTable)
         actor = self.actor
         now = self.collector.clock.now()
@@ -158,27 +117,28 @@ class AuditScreen(CollectorScreen):
         width = max(20, (table.size.width or self.app.size.width) - 47)
         with self.app.batch_update():
             table.clear()
-            for index, entry in enumerate(message.entries):
+            for index, line in enumerate(message.lines):
+                entry = line.entry
                 what = Text(f"{entry.entity} ")
                 what.append(entry.action, style=ACTION_STYLES.get(entry.action, "bold"))
                 table.add_row(
                     Text(agent_time(entry.at, actor.time_zone, now)),
-                    first_line(entry.user or "system", 10),
+                    first_line(line.user, 10),
                     what,
-                    first_line(summary(entry, message.users), width),
+                    first_line(line.summary, width),
                     key=str(index),
                 )
-        count = len(message.entries)
+        count = len(message.lines)
         text = Text(f"{count} change{'s' if count != 1 else ''}, newest first", style="bold")
         text.append("  ·  enter: before and after", style="dim")
         self.query_one("#audit-summary", Static).update(text)
 
-    def _current(self) -> AuditEntry | None:
+    def _current(self) -> AuditLine | None:
         table = self.query_one("#audit-table", DataTable)
         if not table.row_count:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.entries[int(key)] if key is not None else None
+        return self.lines[int(key)] if key is not None else None
 
     @on(DataTable.RowSelected, "#audit-table")
     def _selected(self, event: DataTable.RowSelected) -> None:
@@ -186,14 +146,11 @@ class AuditScreen(CollectorScreen):
         self.action_show()
 
     def action_show(self) -> None:
-        entry = self._current()
-        if entry is None:
+        line = self._current()
+        if line is None:
             return
-        actor = self.actor
         self.app.push_screen(
-            AuditEntryScreen(
-                entry, users=self.users, tz=actor.time_zone, now=self.collector.clock.now()
-            )
+            AuditEntryScreen(line, tz=self.actor.time_zone, now=self.collector.clock.now())
         )
 
     def action_reload(self) -> None:
@@ -211,24 +168,28 @@ class AuditEntryScreen(CollectorModal[None]):
         Binding("enter", "close", "Close", show=False, id="audit_entry.close_enter"),
     ]
 
-    def __init__(self, entry: AuditEntry, *, users: dict[str, str], tz: str, now: datetime) -> None:
+    def __init__(self, line: AuditLine, *, tz: str, now: datetime) -> None:
         super().__init__()
-        self.entry = entry
-        self.users = users
+        self.line = line
         self.tz = tz
         self.now = now
 
     def compose(self) -> ComposeResult:
-        entry = self.entry
+        line = self.line
+        entry = line.entry
         heading = Text(f"{entry.entity} {entry.action}", style="bold")
         heading.append(f"\n{agent_time(entry.at, self.tz, self.now)} · ", style="dim")
-        heading.append_text(safe_text(entry.user or "system", style="dim"))
+        heading.append_text(safe_text(line.user, style="dim"))
         heading.append(f" · {entry.entity_id}", style="dim")
         body = Text()
-        for change in entry.changes:
+        for change in line.changes:
             if body:
                 body.append("\n")
-            body.append_text(change_text(change, self.users))
+            body.append_text(change_text(change))
+        for label, raw in (("before", line.raw_before), ("after", line.raw_after)):
+            if raw is not None:
+                body.append(f"\n\nrecorded {label}:\n", style="bold dim")
+                body.append_text(safe_text(raw, style="dim", multiline=True))
         with Vertical(id="entry-dialog", classes="dialog"):
             yield Static(heading, classes="dialog-title")
             with VerticalScroll(id="entry-body"):
