@@ -441,8 +441,14 @@ def read_amount(text: str, currency: str, locale: str, *, field: str) -> int:
     return money.minor
 
 
-def due_date_field(form: FormScreen[Any], today: date, label: str) -> FormField:
-    """The `due_date` input of a form: a date, "tomorrow" or "+N" days from the agent's today."""
+def today_hint(today: date, zone: str) -> str:
+    """Which day "today" is for a due date, and where: the debtor's, which the service checks."""
+    return f"today is {today.isoformat()}" + (f" in {zone}" if zone else "")
+
+
+def due_date_field(form: FormScreen[Any], today: date, label: str, zone: str = "") -> FormField:
+    """The `due_date` input of a form: a date, "tomorrow" or "+N" days from the debtor's today
+    (`today`, read in `zone`)."""
     return FormField(
         label,
         Input(
@@ -451,7 +457,7 @@ def due_date_field(form: FormScreen[Any], today: date, label: str) -> FormField:
             id="due_date",
         ),
         name="due_date",
-        hint=f"today is {today.isoformat()}",
+        hint=today_hint(today, zone),
     )
 
 
@@ -478,12 +484,14 @@ class PromiseForm(FormScreen["PromiseInput"]):
         locale: str,
         today: date,
         balance: int,
+        today_zone: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.currency = currency
         self.locale = locale
         self.today = today
+        self.today_zone = today_zone
         self.balance = balance
 
     def fields(self) -> ComposeResult:
@@ -496,7 +504,7 @@ class PromiseForm(FormScreen["PromiseInput"]):
             ),
             name="amount",
         )
-        yield due_date_field(self, self.today, "Due date")
+        yield due_date_field(self, self.today, "Due date", self.today_zone)
 
     def raw_values(self) -> dict[str, str]:
         return {"amount": self.text_of("amount"), "due_date": self.text_of("due_date")}
@@ -539,12 +547,14 @@ class PlanForm(FormScreen["PlanInput"]):
         locale: str,
         today: date,
         balance: int,
+        today_zone: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.currency = currency
         self.locale = locale
         self.today = today
+        self.today_zone = today_zone
         self.balance = balance
 
     def fields(self) -> ComposeResult:
@@ -569,6 +579,7 @@ class PlanForm(FormScreen["PlanInput"]):
                     id="first",
                 ),
                 name="first",
+                hint=today_hint(self.today, self.today_zone),
             )
             yield FormField(
                 "Every",
