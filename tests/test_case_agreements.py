@@ -129,3 +129,36 @@ def test_next_allowed_contact_follows_the_debtors_hours(
             )[0]
             == inside
         )
+
+
+def test_a_follow_up_outside_the_hours_is_refused_only_when_asked_to_check(
+    store: db.Store, settings: Settings, place, users, now: datetime
+) -> None:
+    alice = users["alice"]
+    case = place("AG-5")
+    late = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
+
+    def create(due_at: datetime, *, ok: bool) -> None:
+        with store.write() as session:
+            followups.create_follow_up(
+                session=session,
+                now=now,
+                actor=alice,
+                case_id=case.id,
+                follow_up=FollowUpInput(due_at=due_at, reason="x", outside_hours_ok=ok),
+                settings=settings,
+            )
+
+    with pytest.raises(followups.OutsideContactHours) as warned:
+        create(late, ok=False)
+    assert warned.value.field == "due_at"
+    assert warned.value.next_allowed == datetime(2026, 11, 22, 0, 0, tzinfo=UTC)
+    assert warned.value.message == (
+        "outside contact hours in Asia/Shanghai: next allowed 2026-11-22 08:00"
+    )
+    with store.read() as session:
+        assert session.exec(select(FollowUp).where(FollowUp.case_id == case.id)).all() == []
+    create(datetime(2026, 11, 21, 3, 0, tzinfo=UTC), ok=False)  # 11:00 there: inside
+    create(late, ok=True)  # the agent kept it
+    with store.read() as session:
+        assert len(session.exec(select(FollowUp).where(FollowUp.case_id == case.id)).all()) == 2

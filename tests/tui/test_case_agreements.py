@@ -9,14 +9,14 @@ from datetime import UTC, date, datetime
 from rich.text import Text
 from sqlmodel import select
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from collector_tui.clock import FixedClock
 from collector_tui.models import Case, FollowUp, Promise
 from collector_tui.tui.app import make_app
 from collector_tui.tui.screens.case import CaseScreen
 from collector_tui.tui.screens.case_requests import SettlementRequestForm
-from collector_tui.tui.screens.forms import PlanForm, PromiseForm
+from collector_tui.tui.screens.forms import FollowUpForm, PlanForm, PromiseForm
 from collector_tui.tui.screens.queue import QueueScreen
 from collector_tui.tui.widgets.field import FormField
 from collector_tui.tui.widgets.timeline import Timeline
@@ -142,3 +142,65 @@ def test_the_settlement_form_shows_the_limit_and_a_pending_one_is_on_the_timelin
         assert "settlement 9,000.00 CNY by 2026-11-30 · pending approval" in _titles(case_screen)
 
     drive(app, scenario)
+
+
+def _follow_ups(demo: Seeded, case_id: object) -> list[FollowUp]:
+    with demo.store.read() as session:
+        return list(
+            session.exec(
+                select(FollowUp).where(FollowUp.case_id == case_id, FollowUp.reason == "late call")
+            )
+        )
+
+
+async def _late_follow_up(pilot: Pilot[None], app: object) -> None:
+    await press(pilot, "f")
+    assert isinstance(app.screen, FollowUpForm)  # type: ignore[attr-defined]
+    # 23:00 in Shanghai: the CN pack allows calls 08:00-22:00.
+    await pilot.press(*"2026-11-20", "tab", *"23:00", "tab")
+    await type_text(pilot, "late call")
+    await press(pilot, "ctrl+s")
+
+
+def test_a_follow_up_outside_contact_hours_warns_and_offers_the_next_allowed_time(
+    demo: Seeded,
+) -> None:
+    app = build_app(demo)
+    case_id = demo.cases["REF-1001"]
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        case_screen = await open_case(pilot, app, case_id)
+        await _late_follow_up(pilot, app)
+        assert isinstance(app.screen, FollowUpForm)
+        warning = app.screen.query_one("#field-date", FormField).error or ""
+        assert warning == (
+            "outside contact hours in Asia/Shanghai: next allowed 2026-11-21 08:00"
+            " — press ctrl+s again to keep, or ctrl+t to use it"
+        )
+        assert _follow_ups(demo, case_id) == []
+        await press(pilot, "ctrl+t")
+        assert app.screen.query_one("#date", Input).value == "2026-11-21"
+        assert app.screen.query_one("#time", Input).value == "08:00"
+        assert not app.screen.query_one("#field-date", FormField).error
+        await press(pilot, "ctrl+s")
+        assert app.screen is case_screen
+
+    drive(app, scenario)
+    (saved,) = _follow_ups(demo, case_id)
+    assert saved.due_at == datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
+
+
+def test_a_follow_up_outside_contact_hours_is_kept_on_a_second_save(demo: Seeded) -> None:
+    app = build_app(demo)
+    case_id = demo.cases["REF-1001"]
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        case_screen = await open_case(pilot, app, case_id)
+        await _late_follow_up(pilot, app)
+        assert isinstance(app.screen, FollowUpForm)
+        await press(pilot, "ctrl+s")
+        assert app.screen is case_screen
+
+    drive(app, scenario)
+    (saved,) = _follow_ups(demo, case_id)
+    assert saved.due_at == datetime(2026, 11, 20, 15, 0, tzinfo=UTC)

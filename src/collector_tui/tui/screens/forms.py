@@ -669,15 +669,66 @@ class PlanForm(FormScreen["PlanInput"]):
 
 
 class FollowUpForm(FormScreen["FollowUpInput"]):
-    """A callback: date and time in the agent's own time zone, and why."""
+    """A callback: date and time in the agent's own time zone, and why.
+
+    A time outside the debtor's contact hours is not saved at once: the warning under the date
+    names the next allowed time; ctrl+s again keeps the time typed, ctrl+t puts the allowed one
+    in the fields (then ctrl+s saves it)."""
 
     TITLE_TEXT = "Follow-up"
     FIELD_MAP: ClassVar[dict[str, str]] = {"follow_up": "date", "due_at": "date"}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+t",
+            "use_allowed",
+            "Use allowed time",
+            id="follow_up.use_allowed",
+            tooltip="Put the next time inside the debtor's contact hours in the fields",
+            priority=True,
+        ),
+    ]
 
     def __init__(self, *, tz: str, now: datetime, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.tz = tz
         self.now = now
+        # The time the hours warning was shown for (saving it again keeps it) and the offer.
+        self.warned_at: datetime | None = None
+        self.allowed_at: datetime | None = None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "use_allowed" and self.allowed_at is None:
+            return None
+        return super().check_action(action, parameters)
+
+    def show_service_error(self, error: BaseException | None) -> None:
+        from collector_tui.services.followups import OutsideContactHours
+
+        if not isinstance(error, OutsideContactHours):
+            super().show_service_error(error)
+            return
+        self.warned_at = self.value.due_at if self.value is not None else None
+        self.allowed_at = error.next_allowed
+        message = error.message
+        if error.next_allowed is not None and error.zone != self.tz:
+            mine = error.next_allowed.astimezone(zone(self.tz))
+            message += f" ({mine:%Y-%m-%d %H:%M} your time)"
+        message += " — press ctrl+s again to keep"
+        if error.next_allowed is not None:
+            message += ", or ctrl+t to use it"
+        self.show_field_errors([FieldError("date", message)])
+        self.refresh_bindings()
+
+    def action_use_allowed(self) -> None:
+        if self.allowed_at is None:
+            return
+        local = self.allowed_at.astimezone(zone(self.tz))
+        self.query_one("#date", Input).value = local.date().isoformat()
+        self.query_one("#time", Input).value = f"{local:%H:%M}"
+        self.allowed_at = self.warned_at = None
+        self.clear_errors()
+        self.refresh_bindings()
+        self.query_one("#time", Input).focus()
 
     def fields(self) -> ComposeResult:
         local_now = self.now.astimezone(zone(self.tz))
@@ -729,7 +780,10 @@ class FollowUpForm(FormScreen["FollowUpInput"]):
                 field = "time" if day == today else "date"
                 reader.fail(field, "that moment has passed: pick a time in the future")
         reader.done()
-        return FollowUpInput(due_at=local_instant(day, at, tz), reason=reason)
+        due_at = local_instant(day, at, tz)
+        return FollowUpInput(
+            due_at=due_at, reason=reason, outside_hours_ok=due_at == self.warned_at
+        )
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
