@@ -10,7 +10,7 @@ from sqlmodel import select
 from collector_tui import db
 from collector_tui.config import Settings
 from collector_tui.models import Activity, Case, FollowUp, Promise
-from collector_tui.services import activities, compliance, followups
+from collector_tui.services import activities, casefile, compliance, followups, supervision
 from collector_tui.services.accounts import Actor
 from collector_tui.services.errors import InvalidInput
 from collector_tui.services.followups import FollowUpInput
@@ -162,3 +162,45 @@ def test_a_follow_up_outside_the_hours_is_refused_only_when_asked_to_check(
     create(late, ok=True)  # the agent kept it
     with store.read() as session:
         assert len(session.exec(select(FollowUp).where(FollowUp.case_id == case.id)).all()) == 2
+
+
+@pytest.mark.parametrize("approve", [True, False])
+def test_a_settlement_is_on_the_timeline_while_pending_and_once_decided(
+    store: db.Store, settings: Settings, place, users, now: datetime, approve: bool
+) -> None:
+    alice, sam = users["alice"], users["sam"]
+    case = place("AG-6")  # balance 1,000.00 CNY; alice's limit is 0%
+    with store.write() as session:
+        view = supervision.request_settlement(
+            session=session,
+            now=now,
+            actor=alice,
+            case_id=case.id,
+            amount=80_000,
+            due_date=date(2026, 11, 30),
+            settings=settings,
+        )
+    with store.read() as session:
+        pending = casefile.load_case_file(session=session, actor=alice, case_id=case.id, now=now)
+    assert pending.settlement_limit_pct == 0
+    assert [e.title for e in pending.timeline if e.kind == "settlement"] == [
+        "settlement 800.00 CNY by 2026-11-30 · pending approval"
+    ]
+    later = now + timedelta(hours=1)
+    with store.write() as session:
+        supervision.decide_settlement(
+            session=session,
+            now=later,
+            actor=sam,
+            settlement_id=view.id,
+            approve=approve,
+            settings=settings,
+            note="ok" if approve else "too low",
+        )
+    with store.read() as session:
+        decided = casefile.load_case_file(session=session, actor=alice, case_id=case.id, now=later)
+    outcome = "approved" if approve else "rejected"
+    assert [e.title for e in decided.timeline if e.kind == "settlement"] == [
+        f"settlement 800.00 CNY by 2026-11-30 · {outcome}",
+        "settlement 800.00 CNY by 2026-11-30 · requested",
+    ]
