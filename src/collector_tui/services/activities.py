@@ -48,10 +48,10 @@ from collector_tui.services.promises import (
     case_for_change,
     case_state,
     changing,
+    debtor_today,
     finish_case_change,
     pending_committed,
     settle_status,
-    utc_today,
     validate_plan,
     validate_promise,
 )
@@ -292,13 +292,21 @@ def log_contact(
         raise InvalidInput(
             "a callback needs a follow-up: when to call back and why", field="follow_up"
         )
-    today = utc_today(now)
-    if contact.promise is not None:
+    if contact.promise is not None or contact.plan is not None:
+        today, zone = debtor_today(session=session, case=case, now=now, settings=settings)
         committed = pending_committed(session=session, case_id=case.id)
-        validate_promise(case=case, promise=contact.promise, today=today, committed=committed)
-    if contact.plan is not None:
-        committed = pending_committed(session=session, case_id=case.id)
-        validate_plan(case=case, plan=contact.plan, today=today, committed=committed)
+        if contact.promise is not None:
+            validate_promise(
+                case=case,
+                promise=contact.promise,
+                today=today,
+                committed=committed,
+                today_zone=zone,
+            )
+        if contact.plan is not None:
+            validate_plan(
+                case=case, plan=contact.plan, today=today, committed=committed, today_zone=zone
+            )
     follow_up = contact.follow_up
     if follow_up is None and disposition.code == "paid":
         # "I already paid": someone must look for the money tomorrow.
@@ -453,6 +461,37 @@ def log_contact(
         hold_ids=tuple(hold_ids),
         case_status=case.status,
         case_version=case.version,
+    )
+
+
+def record_agreement(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    case_id: uuid.UUID,
+    settings: Settings,
+    promise: PromiseInput | None = None,
+    plan: PlanInput | None = None,
+    expected_version: int | None = None,
+) -> LoggedContact:
+    """A promise or a plan taken on the case screen: the debtor agreed to it, so it is a
+    right-party call with that disposition. Through log_contact, so the contact, the case's due
+    follow-ups and the promise are written together, exactly as from the contact form."""
+    contact = ContactInput(
+        disposition="plan" if plan is not None else "promise",
+        channel=Channel.call.value,
+        promise=promise,
+        plan=plan,
+    )
+    return log_contact(
+        session=session,
+        now=now,
+        actor=actor,
+        case_id=case_id,
+        contact=contact,
+        settings=settings,
+        expected_version=expected_version,
     )
 
 

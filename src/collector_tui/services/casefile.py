@@ -26,6 +26,7 @@ from collector_tui.models import (
     PaymentPlan,
     Phone,
     Promise,
+    Settlement,
     User,
 )
 from collector_tui.money import Money, format_plain
@@ -145,7 +146,7 @@ class TimelineEntry:
     """One line of the case's history, newest first in `CaseFile.timeline`."""
 
     at: datetime
-    kind: str  # contact | note | promise | payment | follow_up | hold
+    kind: str  # contact | note | promise | payment | follow_up | hold | settlement
     title: str  # short summary, plain text
     user: str | None
     note: str | None  # full free text (the list shows its first line)
@@ -203,6 +204,12 @@ class CaseFile:
     active_plan_id: uuid.UUID | None
     timeline: tuple[TimelineEntry, ...]
     verdict: Verdict | None
+    # The debtor's date now and its zone: the "today" of every due date (promise, plan,
+    # settlement), shown in the forms and checked by the services alike.
+    debtor_today: date | None = None
+    debtor_zone: str = "UTC"
+    # The reader's settlement discount limit in percent; None: no limit (a supervisor).
+    settlement_limit_pct: int | None = None
 
     def money(self, minor: int) -> Money:
         return Money(minor, self.currency)
@@ -326,6 +333,12 @@ def load_case_file(
         .order_by(col(FollowUp.created_at).desc())
         .limit(TIMELINE_LIMIT)
     ).all()
+    settlements = session.exec(
+        select(Settlement)
+        .where(Settlement.case_id == case.id)
+        .order_by(col(Settlement.requested_at).desc())
+        .limit(TIMELINE_LIMIT)
+    ).all()
     plan = session.exec(
         select(PaymentPlan)
         .where(PaymentPlan.case_id == case.id, PaymentPlan.status == "active")
@@ -349,6 +362,8 @@ def load_case_file(
             *(f.created_by_id for f in follow_ups),
             *(h.placed_by_id for h in holds),
             *(h.released_by_id for h in holds),
+            *(t.requested_by_id for t in settlements),
+            *(t.decided_by_id for t in settlements),
         )
         if i is not None
     }
@@ -476,13 +491,65 @@ def load_case_file(
                     hold.id,
                 )
             )
+    for settlement in settlements:
+        terms = f"{amount(settlement.amount)} by {settlement.due_date.isoformat()}"
+        requested = "pending approval" if settlement.status == "pending" else "requested"
+        timeline.append(
+            TimelineEntry(
+                settlement.requested_at,
+                "settlement",
+                f"settlement {terms} · {requested}",
+                who(settlement.requested_by_id),
+                settlement.note,
+                settlement.id,
+                status=settlement.status,
+            )
+        )
+        if settlement.status != "pending" and settlement.decided_at is not None:
+            timeline.append(
+                TimelineEntry(
+                    settlement.decided_at,
+                    "settlement",
+                    f"settlement {terms} · {settlement.status}",
+                    who(settlement.decided_by_id),
+                    settlement.decision_note,
+                    settlement.id,
+                    status=settlement.status,
+                )
+            )
+        elif settlement.status not in ("pending", "approved", "rejected"):
+            timeline.append(  # completed or lapsed: no decider, the moment it ended
+                TimelineEntry(
+                    settlement.updated_at,
+                    "settlement",
+                    f"settlement {terms} · {settlement.status}",
+                    None,
+                    None,
+                    settlement.id,
+                    status=settlement.status,
+                )
+            )
     # Newest first; for one instant, the consequence (promise, follow-up) above its contact.
-    order = {"hold": 0, "follow_up": 1, "promise": 2, "payment": 3, "note": 4, "contact": 5}
+    order = {
+        "hold": 0,
+        "follow_up": 1,
+        "promise": 2,
+        "settlement": 3,
+        "payment": 4,
+        "note": 5,
+        "contact": 6,
+    }
     timeline.sort(key=lambda e: (e.at, -order.get(e.kind, 9)), reverse=True)
 
     verdict: Verdict | None = None
     if settings is not None:
         verdict = _verdict(session=session, case=case, now=now, settings=settings)
+    from collector_tui.services.compliance import debtor_today
+    from collector_tui.services.supervision import settlement_limit
+
+    local_today, local_zone = debtor_today(
+        session=session, case=case, now=now, settings=settings or Settings()
+    )
 
     factors = tuple(
         Factor(str(f.get("name", "")), int(f.get("points", 0)), str(f.get("detail", "")))
@@ -558,6 +625,9 @@ def load_case_file(
         active_plan_id=plan.id if plan else None,
         timeline=tuple(timeline[:TIMELINE_LIMIT]),
         verdict=verdict,
+        debtor_today=local_today,
+        debtor_zone=local_zone,
+        settlement_limit_pct=settlement_limit(session=session, actor=actor),
     )
 
 

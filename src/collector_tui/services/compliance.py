@@ -1055,3 +1055,50 @@ def check_case(*, session: Session, case: Case, now: datetime, settings: Setting
         bankrupt=bool(debtor and debtor.bankrupt),
     )
     return evaluate_cases(session=session, cases=[facts], now=now, settings=settings)[case.id]
+
+
+# --- One case's zones: the debtor's "today" and the next allowed contact time ---------------------
+
+
+def case_contact_zones(
+    *, session: Session, case: Case, settings: Settings
+) -> tuple[RulePack, tuple[str, ...]]:
+    """The case's rule pack and the zones a contact must respect: those of the first number that
+    may be called (the primary first), else the pack's zones for the debtor's country."""
+    debtor = session.get(Debtor, case.debtor_id)
+    country = debtor.country if debtor is not None else ""
+    pack = pack_for_country(country, settings)
+    phones = session.exec(
+        select(Phone.e164, Phone.time_zones)
+        .where(Phone.debtor_id == case.debtor_id, col(Phone.valid), ~col(Phone.do_not_call))
+        .order_by(col(Phone.is_primary).desc(), col(Phone.created_at), col(Phone.id))
+    ).all()
+    for e164, stored in phones:
+        zones = phone_zones(e164, stored, country, pack)
+        if zones:
+            return pack, zones
+    return pack, tuple(zone for zone in pack.zones_for_country(country) if _zone(zone))
+
+
+def debtor_today(
+    *, session: Session, case: Case, now: datetime, settings: Settings
+) -> tuple[date, str]:
+    """(the debtor's calendar date now, the zone it is read in). Due dates are the debtor's days:
+    the form's hint and the service's check both read this, so they cannot disagree. UTC when the
+    debtor's zone is unknown."""
+    _pack, zones = case_contact_zones(session=session, case=case, settings=settings)
+    name = zones[0] if zones else "UTC"
+    zone = _zone(name) or UTC
+    return now.astimezone(zone).date(), name
+
+
+def next_allowed_contact(
+    *, session: Session, case: Case, at: datetime, settings: Settings
+) -> tuple[datetime | None, tuple[str, ...]]:
+    """(the first instant at or after `at` inside the case's contact hours, the zones read).
+
+    The instant is `at` itself when it is inside; None when the zones are unknown or the hours
+    stay shut for the pack's horizon. Holds and caps are not considered: this is about hours."""
+    pack, zones = case_contact_zones(session=session, case=case, settings=settings)
+    _open, opens = local_window_open(zones, at, pack)
+    return opens, zones

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -17,6 +18,7 @@ from collector_tui.config import Settings
 from collector_tui.models import Case, FollowUp, User
 from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor
+from collector_tui.services.compliance import next_allowed_contact
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
 from collector_tui.services.promises import (
     case_for_change,
@@ -37,6 +39,19 @@ class FollowUpInput:
     due_at: datetime
     reason: str
     owner_id: uuid.UUID | None = None  # None: the case's assigned agent, else the actor
+    # False: refuse a time outside the debtor's contact hours (OutsideContactHours) so the agent
+    # sees it and can keep it or take the next allowed time; the forms ask, other callers keep it.
+    outside_hours_ok: bool = True
+
+
+class OutsideContactHours(InvalidInput):
+    """The follow-up falls outside the debtor's contact hours; `next_allowed` is the first allowed
+    instant after it (None when none is known), read in `zone`."""
+
+    def __init__(self, message: str, *, next_allowed: datetime | None, zone: str) -> None:
+        super().__init__(message, field="due_at")
+        self.next_allowed = next_allowed
+        self.zone = zone
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,29 @@ def validate_follow_up(*, follow_up: FollowUpInput, now: datetime) -> str:
     # A bare time (a dialer's "--follow-up ISO", a quick callback) still means something.
     reason = reasons.check_reason(follow_up.reason, required=False, what="the reason")
     return reason or DEFAULT_REASON
+
+
+def check_contact_hours(
+    *, session: Session, case: Case, due_at: datetime, settings: Settings
+) -> None:
+    """OutsideContactHours when `due_at` is outside the case's contact hours (its rule pack, in
+    the debtor's zones); silent when inside or when the debtor's zone is unknown."""
+    opens, zones = next_allowed_contact(session=session, case=case, at=due_at, settings=settings)
+    if not zones or opens == due_at:
+        return
+    zone = zones[0]
+    if opens is None:
+        raise OutsideContactHours(
+            f"outside contact hours in {zone}: no allowed time in the weeks after it",
+            next_allowed=None,
+            zone=zone,
+        )
+    local = opens.astimezone(ZoneInfo(zone))
+    raise OutsideContactHours(
+        f"outside contact hours in {zone}: next allowed {local:%Y-%m-%d %H:%M}",
+        next_allowed=opens,
+        zone=zone,
+    )
 
 
 def follow_up_owner(
@@ -137,6 +175,8 @@ def create_follow_up(
     case = case_for_change(session=session, case_id=case_id, actor=actor)
     reason = validate_follow_up(follow_up=follow_up, now=now)
     owner_id = follow_up_owner(session=session, actor=actor, case=case, owner_id=follow_up.owner_id)
+    if not follow_up.outside_hours_ok:
+        check_contact_hours(session=session, case=case, due_at=follow_up.due_at, settings=settings)
     before = case_state(case)
     with changing(session):
         follow_up_id = add_follow_up_to_case(

@@ -112,6 +112,15 @@ def utc_today(now: datetime) -> date:
     return now.astimezone(UTC).date()
 
 
+def debtor_today(
+    *, session: Session, case: Case, now: datetime, settings: Settings
+) -> tuple[date, str]:
+    """The debtor's date now and its zone: a due date is a day in the debtor's calendar."""
+    from collector_tui.services.compliance import debtor_today as read
+
+    return read(session=session, case=case, now=now, settings=settings)
+
+
 def _actor_today(now: datetime, actor: Actor) -> date:
     """The actor's own calendar day: a payment posted this morning in Shanghai is received
     "today" there while it is still yesterday in UTC."""
@@ -222,8 +231,10 @@ def _promise_audit(promise: Promise) -> dict[str, Any]:
 # --- validation --------------------------------------------------------------------------------
 
 
-def _check_terms(promise: PromiseInput, *, today: date, horizon_days: int) -> None:
-    """Amount and date rules that need no database."""
+def _check_terms(
+    promise: PromiseInput, *, today: date, horizon_days: int, today_zone: str = ""
+) -> None:
+    """Amount and date rules that need no database; `today` is the debtor's (in `today_zone`)."""
     amount = promise.amount
     if type(amount) is not int:  # bool is an int; a float would bring rounding back
         raise InvalidInput("the amount must be a whole number of minor units", field="amount")
@@ -234,7 +245,8 @@ def _check_terms(promise: PromiseInput, *, today: date, horizon_days: int) -> No
         raise InvalidInput("the due date must be a calendar date", field="due_date")
     if due < today:
         raise InvalidInput(
-            f"a promise cannot be due in the past (today is {today.isoformat()})",
+            f"a promise cannot be due in the past (today is {today.isoformat()}"
+            f"{f' in {today_zone}' if today_zone else ''})",
             field="due_date",
         )
     if due > today + timedelta(days=horizon_days):
@@ -271,14 +283,18 @@ def _check_within_balance(
         )
 
 
-def validate_promise(*, case: Case, promise: PromiseInput, today: date, committed: int = 0) -> None:
+def validate_promise(
+    *, case: Case, promise: PromiseInput, today: date, committed: int = 0, today_zone: str = ""
+) -> None:
     """Refuse a promise that cannot be taken; `committed` is what pending promises still owe."""
     _check_open(case)
-    _check_terms(promise, today=today, horizon_days=MAX_PROMISE_DAYS_AHEAD)
+    _check_terms(promise, today=today, horizon_days=MAX_PROMISE_DAYS_AHEAD, today_zone=today_zone)
     _check_within_balance(case, promise.amount, committed, what="promise", field="amount")
 
 
-def validate_plan(*, case: Case, plan: PlanInput, today: date, committed: int = 0) -> None:
+def validate_plan(
+    *, case: Case, plan: PlanInput, today: date, committed: int = 0, today_zone: str = ""
+) -> None:
     _check_open(case)
     installments = tuple(plan.installments)
     if not MIN_INSTALLMENTS <= len(installments) <= MAX_INSTALLMENTS:
@@ -291,7 +307,7 @@ def validate_plan(*, case: Case, plan: PlanInput, today: date, committed: int = 
         # The first payment is as near as any promise; the schedule may then run for years.
         horizon = MAX_PROMISE_DAYS_AHEAD if number == 1 else MAX_PLAN_DAYS_AHEAD
         try:
-            _check_terms(installment, today=today, horizon_days=horizon)
+            _check_terms(installment, today=today, horizon_days=horizon, today_zone=today_zone)
         except InvalidInput as refusal:
             raise InvalidInput(
                 f"installment {number}: {refusal.message}", field="installments"
@@ -366,10 +382,12 @@ def add_promise_to_case(
     activity_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """create_promise for a case already loaded and checked (log_contact uses it)."""
+    today, today_zone = debtor_today(session=session, case=case, now=now, settings=settings)
     validate_promise(
         case=case,
         promise=promise,
-        today=utc_today(now),
+        today=today,
+        today_zone=today_zone,
         committed=pending_committed(session=session, case_id=case.id),
     )
     row = _insert_promise(
@@ -440,10 +458,12 @@ def add_plan_to_case(
     activity_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """create_plan for a case already loaded and checked (log_contact uses it)."""
+    today, today_zone = debtor_today(session=session, case=case, now=now, settings=settings)
     validate_plan(
         case=case,
         plan=plan,
-        today=utc_today(now),
+        today=today,
+        today_zone=today_zone,
         committed=pending_committed(session=session, case_id=case.id),
     )
     row = PaymentPlan(case_id=case.id, created_by_id=actor.user_id, created_at=now, updated_at=now)

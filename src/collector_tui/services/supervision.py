@@ -67,11 +67,11 @@ from collector_tui.services.promises import (
     case_state,
     changing,
     close_open_follow_ups,
+    debtor_today,
     finish_case_change,
     pending_committed,
     settle_status,
     show_money,
-    utc_today,
     validate_promise,
 )
 from collector_tui.services.workload import BrowserFilter, BrowserPage, browse_cases
@@ -516,6 +516,11 @@ def _limit_of(session: Session, actor: Actor) -> int | None:
     return int(user.settlement_limit_pct) if user is not None else 0
 
 
+def settlement_limit(*, session: Session, actor: Actor) -> int | None:
+    """The discount, in percent of the balance, the actor may agree without a supervisor."""
+    return _limit_of(session, actor)
+
+
 def _within(discount: int, balance: int, limit_pct: int | None) -> bool:
     return limit_pct is None or discount * 100 <= limit_pct * balance
 
@@ -635,10 +640,12 @@ def request_settlement(
             f"case {case.client_ref} already has a settlement {existing.status}"
             + (" (waiting for approval)" if existing.status == "pending" else "")
         )
+    today, today_zone = debtor_today(session=session, case=case, now=now, settings=settings)
     validate_promise(
         case=case,
         promise=PromiseInput(amount=amount, due_date=due_date),
-        today=utc_today(now),
+        today=today,
+        today_zone=today_zone,
         committed=_committed(session, case.id),
     )
     limit = _limit_of(session, actor)
@@ -716,7 +723,8 @@ def decide_settlement(
         raise InvalidInput(f"this settlement is already {settlement.status}")
     if approve:
         _check_open(case, "settle it")
-        if settlement.due_date < utc_today(now):
+        today, today_zone = debtor_today(session=session, case=case, now=now, settings=settings)
+        if settlement.due_date < today:
             raise InvalidInput(
                 f"the agreed date {settlement.due_date.isoformat()} has passed: reject it and "
                 "agree a new date",
@@ -725,7 +733,8 @@ def decide_settlement(
         validate_promise(
             case=case,
             promise=PromiseInput(amount=settlement.amount, due_date=settlement.due_date),
-            today=utc_today(now),
+            today=today,
+            today_zone=today_zone,
             committed=_committed(session, case.id),
         )
     before = case_state(case)

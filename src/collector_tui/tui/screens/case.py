@@ -302,6 +302,15 @@ class CaseScreen(CollectorScreen):
             "balance": case.balance,
         }
 
+    def _due_kwargs(self, case: CaseFile) -> dict[str, Any]:
+        """_money_kwargs for a form that takes a due date: "today" is the debtor's, as the
+        service checks it, and the form says in which zone."""
+        return {
+            **self._money_kwargs(case),
+            "today": case.debtor_today or self._today(),
+            "today_zone": case.debtor_zone if case.debtor_today else self.actor.time_zone,
+        }
+
     def _open(self, form: FormScreen[Any], done: str | Callable[[Any], str]) -> None:
         """Push `form`; once it saved, say `done` (or what `done` makes of the service's answer)
         and read the case again, or move on to the next case."""
@@ -349,13 +358,13 @@ class CaseScreen(CollectorScreen):
             now=app.clock.now(),
             max_note_length=app.settings.max_note_length,
             draft=DraftSlot(case_id, "contact"),
-            **self._money_kwargs(case),
+            **self._due_kwargs(case),
             **self._form_kwargs(case, save),
         )
         self._open(form, "Contact logged.")
 
     def action_promise(self) -> None:
-        from collector_tui.services import promises
+        from collector_tui.services import activities
 
         case = self.case_file
         if case is None:
@@ -363,23 +372,25 @@ class CaseScreen(CollectorScreen):
         settings = self.collector.settings
 
         def save(session: Session, now: datetime, actor: Actor, promise: Any) -> Any:
-            return promises.create_promise(
+            # Agreed with the debtor: a right-party contact that also answers the due callback.
+            return activities.record_agreement(
                 session=session,
                 now=now,
                 actor=actor,
                 case_id=case.case_id,
                 promise=promise,
                 settings=settings,
+                expected_version=self._expected_version(),
             )
 
         form = PromiseForm(
-            **self._money_kwargs(case),
+            **self._due_kwargs(case),
             **self._form_kwargs(case, save),
         )
         self._open(form, "Promise recorded.")
 
     def action_plan(self) -> None:
-        from collector_tui.services import promises
+        from collector_tui.services import activities
 
         case = self.case_file
         if case is None:
@@ -387,17 +398,19 @@ class CaseScreen(CollectorScreen):
         settings = self.collector.settings
 
         def save(session: Session, now: datetime, actor: Actor, plan: Any) -> Any:
-            return promises.create_plan(
+            # Agreed with the debtor: a right-party contact that also answers the due callback.
+            return activities.record_agreement(
                 session=session,
                 now=now,
                 actor=actor,
                 case_id=case.case_id,
                 plan=plan,
                 settings=settings,
+                expected_version=self._expected_version(),
             )
 
         form = PlanForm(
-            **self._money_kwargs(case),
+            **self._due_kwargs(case),
             **self._form_kwargs(case, save),
         )
         self._open(form, "Payment plan recorded.")
@@ -523,7 +536,8 @@ class CaseScreen(CollectorScreen):
             return "Settlement above your limit: sent to a supervisor for approval."
 
         form = SettlementRequestForm(
-            **self._money_kwargs(case),
+            limit_pct=case.settlement_limit_pct,
+            **self._due_kwargs(case),
             **self._form_kwargs(case, save),
         )
         self._open(form, outcome)

@@ -49,13 +49,23 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
     FIELD_MAP: ClassVar[dict[str, str]] = {"reason": "note"}
 
     def __init__(
-        self, *, currency: str, locale: str, today: date, balance: int, **kwargs: Any
+        self,
+        *,
+        currency: str,
+        locale: str,
+        today: date,
+        balance: int,
+        today_zone: str = "",
+        limit_pct: int | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.currency = currency
         self.locale = locale
         self.today = today
+        self.today_zone = today_zone
         self.balance = balance
+        self.limit_pct = limit_pct
 
     def fields(self) -> ComposeResult:
         balance = plain_amount(self.balance, self.currency)
@@ -68,7 +78,7 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
             ),
             name="amount",
         )
-        yield due_date_field(self, self.today, "Pay by")
+        yield due_date_field(self, self.today, "Pay by", self.today_zone)
         yield FormField(
             "Note (optional)",
             Input(
@@ -79,11 +89,14 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
             name="note",
         )
         yield Static("", id="settlement-discount", classes="settlement-discount")
-        yield Static(
-            "Within your settlement limit the promise is recorded now; above it the case waits "
-            "for a supervisor's approval.",
-            classes="dialog-hint",
-        )
+        if self.limit_pct is None:
+            limit = "no discount limit: the promise is recorded now"
+        else:
+            limit = (
+                f"your limit: {self.limit_pct}% — within it the promise is recorded now, "
+                "above it a supervisor approves"
+            )
+        yield Static(limit, id="settlement-limit", classes="dialog-hint")
 
     def on_mount(self) -> None:
         super().on_mount()

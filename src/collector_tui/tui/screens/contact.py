@@ -201,6 +201,7 @@ class ContactForm(FormScreen["ContactInput"]):
         tz: str,
         now: datetime,
         max_note_length: int,
+        today_zone: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -210,6 +211,7 @@ class ContactForm(FormScreen["ContactInput"]):
         self.currency = currency
         self.locale = locale
         self.today = today
+        self.today_zone = today_zone
         self.balance = balance
         self.tz = tz
         self.now = now
@@ -360,6 +362,7 @@ class ContactForm(FormScreen["ContactInput"]):
                 currency=self.currency,
                 locale=self.locale,
                 today=self.today,
+                today_zone=self.today_zone,
                 balance=self.balance,
                 initial=initial,
                 error=error,
@@ -370,6 +373,7 @@ class ContactForm(FormScreen["ContactInput"]):
                 currency=self.currency,
                 locale=self.locale,
                 today=self.today,
+                today_zone=self.today_zone,
                 balance=self.balance,
                 initial=initial,
                 error=error,

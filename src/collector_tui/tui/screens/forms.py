@@ -441,8 +441,14 @@ def read_amount(text: str, currency: str, locale: str, *, field: str) -> int:
     return money.minor
 
 
-def due_date_field(form: FormScreen[Any], today: date, label: str) -> FormField:
-    """The `due_date` input of a form: a date, "tomorrow" or "+N" days from the agent's today."""
+def today_hint(today: date, zone: str) -> str:
+    """Which day "today" is for a due date, and where: the debtor's, which the service checks."""
+    return f"today is {today.isoformat()}" + (f" in {zone}" if zone else "")
+
+
+def due_date_field(form: FormScreen[Any], today: date, label: str, zone: str = "") -> FormField:
+    """The `due_date` input of a form: a date, "tomorrow" or "+N" days from the debtor's today
+    (`today`, read in `zone`)."""
     return FormField(
         label,
         Input(
@@ -451,7 +457,7 @@ def due_date_field(form: FormScreen[Any], today: date, label: str) -> FormField:
             id="due_date",
         ),
         name="due_date",
-        hint=f"today is {today.isoformat()}",
+        hint=today_hint(today, zone),
     )
 
 
@@ -478,12 +484,14 @@ class PromiseForm(FormScreen["PromiseInput"]):
         locale: str,
         today: date,
         balance: int,
+        today_zone: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.currency = currency
         self.locale = locale
         self.today = today
+        self.today_zone = today_zone
         self.balance = balance
 
     def fields(self) -> ComposeResult:
@@ -496,7 +504,7 @@ class PromiseForm(FormScreen["PromiseInput"]):
             ),
             name="amount",
         )
-        yield due_date_field(self, self.today, "Due date")
+        yield due_date_field(self, self.today, "Due date", self.today_zone)
 
     def raw_values(self) -> dict[str, str]:
         return {"amount": self.text_of("amount"), "due_date": self.text_of("due_date")}
@@ -539,12 +547,14 @@ class PlanForm(FormScreen["PlanInput"]):
         locale: str,
         today: date,
         balance: int,
+        today_zone: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.currency = currency
         self.locale = locale
         self.today = today
+        self.today_zone = today_zone
         self.balance = balance
 
     def fields(self) -> ComposeResult:
@@ -569,6 +579,7 @@ class PlanForm(FormScreen["PlanInput"]):
                     id="first",
                 ),
                 name="first",
+                hint=today_hint(self.today, self.today_zone),
             )
             yield FormField(
                 "Every",
@@ -658,15 +669,66 @@ class PlanForm(FormScreen["PlanInput"]):
 
 
 class FollowUpForm(FormScreen["FollowUpInput"]):
-    """A callback: date and time in the agent's own time zone, and why."""
+    """A callback: date and time in the agent's own time zone, and why.
+
+    A time outside the debtor's contact hours is not saved at once: the warning under the date
+    names the next allowed time; ctrl+s again keeps the time typed, ctrl+t puts the allowed one
+    in the fields (then ctrl+s saves it)."""
 
     TITLE_TEXT = "Follow-up"
     FIELD_MAP: ClassVar[dict[str, str]] = {"follow_up": "date", "due_at": "date"}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+t",
+            "use_allowed",
+            "Use allowed time",
+            id="follow_up.use_allowed",
+            tooltip="Put the next time inside the debtor's contact hours in the fields",
+            priority=True,
+        ),
+    ]
 
     def __init__(self, *, tz: str, now: datetime, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.tz = tz
         self.now = now
+        # The time the hours warning was shown for (saving it again keeps it) and the offer.
+        self.warned_at: datetime | None = None
+        self.allowed_at: datetime | None = None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "use_allowed" and self.allowed_at is None:
+            return None
+        return super().check_action(action, parameters)
+
+    def show_service_error(self, error: BaseException | None) -> None:
+        from collector_tui.services.followups import OutsideContactHours
+
+        if not isinstance(error, OutsideContactHours):
+            super().show_service_error(error)
+            return
+        self.warned_at = self.value.due_at if self.value is not None else None
+        self.allowed_at = error.next_allowed
+        message = error.message
+        if error.next_allowed is not None and error.zone != self.tz:
+            mine = error.next_allowed.astimezone(zone(self.tz))
+            message += f" ({mine:%Y-%m-%d %H:%M} your time)"
+        message += " — press ctrl+s again to keep"
+        if error.next_allowed is not None:
+            message += ", or ctrl+t to use it"
+        self.show_field_errors([FieldError("date", message)])
+        self.refresh_bindings()
+
+    def action_use_allowed(self) -> None:
+        if self.allowed_at is None:
+            return
+        local = self.allowed_at.astimezone(zone(self.tz))
+        self.query_one("#date", Input).value = local.date().isoformat()
+        self.query_one("#time", Input).value = f"{local:%H:%M}"
+        self.allowed_at = self.warned_at = None
+        self.clear_errors()
+        self.refresh_bindings()
+        self.query_one("#time", Input).focus()
 
     def fields(self) -> ComposeResult:
         local_now = self.now.astimezone(zone(self.tz))
@@ -718,7 +780,10 @@ class FollowUpForm(FormScreen["FollowUpInput"]):
                 field = "time" if day == today else "date"
                 reader.fail(field, "that moment has passed: pick a time in the future")
         reader.done()
-        return FollowUpInput(due_at=local_instant(day, at, tz), reason=reason)
+        due_at = local_instant(day, at, tz)
+        return FollowUpInput(
+            due_at=due_at, reason=reason, outside_hours_ok=due_at == self.warned_at
+        )
 
     @on(Input.Submitted)
     def _submitted(self) -> None:

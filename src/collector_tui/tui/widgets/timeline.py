@@ -19,6 +19,7 @@ KIND_STYLES = {
     "payment": "bold green",
     "follow_up": "yellow",
     "hold": "bold red",
+    "settlement": "magenta",
 }
 WHEN_WIDTH = 11  # "11-20 22:30"
 MIN_NOTE_WIDTH = 12
