@@ -492,7 +492,7 @@ def test_nothing_is_written_in_another_users_name(
 @pytest.mark.parametrize(
     ("entity", "row", "why"),
     [
-        ("promise", {"amount": 10**15, "due_date": date(2026, 12, 1)}, "exceeds the open balance"),
+        ("promise", {"amount": 10**15, "due_date": date(2026, 12, 1)}, "more than the whole debt"),
         ("promise", {"amount": -5_000, "due_date": date(2026, 12, 1)}, "above zero"),
         ("promise", {"amount": 1_000, "due_date": date(9999, 12, 31)}, "1900"),
         (
@@ -798,3 +798,30 @@ def test_a_void_from_a_laptop_follows_the_apps_rules(
     refused = answers[voids["bob"].op_id]
     assert refused.outcome == "rejected" and "agent who logged" in (refused.message or "")
     assert answers[voids["alice"].op_id].outcome == "accepted"
+
+
+def test_a_promise_taken_offline_on_a_case_paid_meanwhile_is_kept_for_review(
+    store: db.Store, users: dict[str, Actor], place
+) -> None:
+    case = place("A-1", principal=100_000)
+    with store.write() as session:  # the bank pays it all on the master meanwhile
+        promises.post_payment(
+            session=session,
+            now=NOW,
+            actor=users["sam"],
+            case_id=case.id,
+            amount=100_000,
+            received_on=NOW.date(),
+            settings=Settings(),
+        )
+    packet = Packet(users["alice"])
+    row = {"case_id": case.id, "amount": 10_000, "due_date": date(2026, 12, 1)}
+    sent = packet.add("insert", "promise", uuid.uuid4(), case_id=case.id, row=row)
+
+    (answer,) = apply(store, users["alice"], packet)
+
+    assert answer.outcome == "conflict" and "paid" in (answer.message or "")
+    assert one(store, Promise, uuid.UUID(sent.entity_id)) is not None  # a fact is never lost
+    with store.read() as session:
+        reviews = session.exec(select(FollowUp).where(FollowUp.case_id == case.id)).all()
+    assert any("review" in row.reason for row in reviews)

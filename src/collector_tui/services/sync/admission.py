@@ -282,10 +282,11 @@ def _admit_void(
 
 def admit_promise(
     session: Session, case: Case, values: dict[str, Any], day: date, now: datetime
-) -> None:
-    """A promise (or a plan's installment), by promises.validate_promise as of the day it was
-    taken offline, within what the case still owes on the master."""
-    promises._check_open(case)
+) -> str | None:
+    """A promise (or a plan's installment), by promises' own terms as of the day it was taken
+    offline, and never more than the whole debt. What the master learnt meanwhile (the case paid
+    or closed, its balance lower now) does not refuse a fact taken honestly: the answer says so,
+    and services/sync/apply.py keeps the promise with a review."""
     amount = values.get("amount")
     due = _date(values.get("due_date"), "the due date")
     grace = values.get("grace_days")
@@ -296,18 +297,31 @@ def admit_promise(
         if values.get("plan_id")
         else promises.MAX_PROMISE_DAYS_AHEAD,
     )
-    committed = promises.pending_committed(session=session, case_id=case.id)
-    promises._check_within_balance(case, amount, committed, what="promise", field="amount")  # type: ignore[arg-type]
+    whole = max(case.principal + case.fees + case.interest, case.balance)
+    if amount > whole:  # type: ignore[operator]
+        raise InvalidInput(
+            f"a promise of {promises.show_money(amount, case.currency)} is more than the whole "  # type: ignore[arg-type]
+            f"debt ({promises.show_money(whole, case.currency)})",
+            field="amount",
+        )
     _same_case(session, PaymentPlan, values.get("plan_id"), case, "plan")
     _same_case(session, Activity, values.get("activity_id"), case, "contact")
     values["grace_days"] = grace if grace is not None else 0
     values.update(paid_amount=0, status="pending", resolved_at=None)
     values["created_at"] = _instant(values.get("created_at"), "created_at", required=False) or now
     values["updated_at"] = now
+    committed = promises.pending_committed(session=session, case_id=case.id)
+    if amount > case.balance - committed:  # type: ignore[operator]
+        return (
+            f"more than the {promises.show_money(max(case.balance - committed, 0), case.currency)}"
+            " still open on the master now"
+        )
+    return None
 
 
-def admit_plan(case: Case, values: dict[str, Any], now: datetime) -> None:
-    promises._check_open(case)
+def admit_plan(values: dict[str, Any], now: datetime) -> None:
+    """A plan's own row (its installments are promises): a case closed meanwhile keeps it too,
+    with a review (services/sync/apply.py)."""
     values.update(status="active", created_at=now, updated_at=now)
 
 

@@ -369,12 +369,13 @@ def _insert(run: _Run, op: Op) -> tuple[str, str | None]:
     day = admission.offline_day(op.hlc, run.now)
     outcome, message = ACCEPTED, None
     routed = False
+    over: str | None = None
     if op.entity == "activity":
         admission.admit_activity(session, case, values, run.pusher, run.now, run.settings)
     elif op.entity == "promise":
-        admission.admit_promise(session, case, values, day, run.now)
+        over = admission.admit_promise(session, case, values, day, run.now)
     elif op.entity == "paymentplan":
-        admission.admit_plan(case, values, run.now)
+        admission.admit_plan(values, run.now)
     elif op.entity == "followup":
         admission.admit_follow_up(values, run.pusher, run.now)
         outcome, message = _follow_up_owner(run, case, values)
@@ -394,7 +395,7 @@ def _insert(run: _Run, op: Op) -> tuple[str, str | None]:
         case.routed_reason = SETTLEMENT_ROUTED
         session.add(case)
     if op.entity in ("promise", "paymentplan"):
-        return _promise_review(run, op, case, values) or (outcome, message)
+        return _promise_review(run, op, case, values, over) or (outcome, message)
     return outcome, message
 
 
@@ -464,7 +465,7 @@ def _hold_consequences(run: _Run, case: Case, values: dict[str, Any]) -> None:
 
 
 def _promise_review(
-    run: _Run, op: Op, case: Case, values: dict[str, Any]
+    run: _Run, op: Op, case: Case, values: dict[str, Any], over: str | None = None
 ) -> tuple[str, str] | None:
     """A promise or plan taken offline on a case that moved (or closed) meanwhile: kept and
     credited to its agent; the new owner and a supervisor get a review follow-up (one per case
@@ -472,14 +473,16 @@ def _promise_review(
     agent = run.user(op.actor_id)
     moved = case.assigned_to_id != op.actor_id
     closed = case.status in CLOSED_STATUSES
-    if not moved and not closed:
+    if not moved and not closed and over is None:
         return None
     who = agent.username if agent is not None else "an agent"
     owner = run.user(case.assigned_to_id)
     if moved:
         why = f"the case moved to {owner.username if owner else 'nobody'} meanwhile"
-    else:
+    elif closed:
         why = f"the case is {case.status} on the master"
+    else:
+        why = over or ""
     if op.entity == "promise":
         what = (
             f"promise of {_money(int(values.get('amount') or 0), case.currency)} due "
