@@ -102,9 +102,10 @@ def check_shape(*, kind: str, entity: str, entity_id: str, clock: str) -> None:
 
 def offline_day(clock: str, now: datetime) -> date:
     """The UTC day an operation was made on the laptop, kept within the last year."""
-    made = hlc.parse(clock).instant
-    earliest = now - timedelta(days=MAX_OFFLINE_DAYS)
-    return min(max(made, earliest), now).astimezone(UTC).date()
+    # Clamped in milliseconds first: a forged clock may lie beyond what a datetime can hold.
+    earliest = hlc.wall_ms(now - timedelta(days=MAX_OFFLINE_DAYS))
+    made = min(max(hlc.parse(clock).wall_ms, earliest), hlc.wall_ms(now))
+    return datetime.fromtimestamp(made / 1000, tz=UTC).date()
 
 
 # --- who ----------------------------------------------------------------------------------------
@@ -117,10 +118,6 @@ def check_actor_columns(entity: str, values: dict[str, Any], actor: Actor) -> No
         if given is not None and given != actor.user_id:
             raise Forbidden(f"{entity} written in another user's name ({name})")
         values[name] = actor.user_id
-
-
-def may_change_case(case: Case, actor: Actor) -> bool:
-    return actor.is_supervisor or case.assigned_to_id == actor.user_id
 
 
 def may_change_row(entity: str, row: Any, case: Case | None, actor: Actor) -> None:
