@@ -19,6 +19,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Log
 
 from collector_tui import cli, db, locations
+from collector_tui.cli import output
 from collector_tui.clock import FixedClock
 from collector_tui.config import Settings
 from collector_tui.models import Activity, SyncState
@@ -154,7 +155,7 @@ def test_the_master_password_comes_from_the_environment_or_a_clear_error(
 
 def test_a_message_with_a_url_is_printed_masked() -> None:
     stream = io.StringIO()
-    cli._error(stream, f"cannot open {SERVER}")
+    output.error(stream, f"cannot open {SERVER}")
     assert MASKED in stream.getvalue() and SECRET not in stream.getvalue()
 
 

@@ -6,7 +6,7 @@ then the period's collections and promises), aging bars (balance and open items)
 against promises falling due, how the promises made turned out, then the same figures as tables
 (collections per day or week, aging, promises per agent, agent activity).
 
-The figures are the command line's: one worker calls `cli_report.report_table`, the very function
+The figures are the command line's: one worker calls `report_tables.report_table`, the very function
 behind `collector-tui report ... --json`, once per report; the tables show its cells and the
 charts draw its service rows, so the dashboard, the charts and the CLI always agree. An agent sees
 the numbers of their own cases only (the services scope every report by the acting user).
@@ -49,8 +49,8 @@ from collector_tui.tui.widgets.charts import AgingChart, CollectionsChart, Promi
 from collector_tui.tui.widgets.tables import fill_measured
 
 if TYPE_CHECKING:
-    from collector_tui.cli_report import ReportTable
     from collector_tui.services.accounts import Actor
+    from collector_tui.services.report_tables import ReportTable
 
 __all__ = [
     "AGENT_COLUMNS",
@@ -158,7 +158,7 @@ class Dashboard:
 def load_dashboard(*, session: Any, now: datetime, actor: Actor, days: int) -> Dashboard:
     """The dashboard's reports: aging and DSO as of today, the others over the last `days` days
     up to today (UTC)."""
-    from collector_tui.cli_report import report_table
+    from collector_tui.services.report_tables import report_table
     from collector_tui.services.reports import utc_today
 
     last = utc_today(now)
@@ -374,7 +374,7 @@ class ReportsScreen(CollectorScreen):
             self._show_tables(dashboard, currency)
 
     def _show_summary(self, dashboard: Dashboard, currency: str) -> None:
-        from collector_tui.cli_report import grouped
+        from collector_tui.services.report_tables import grouped
 
         aging = [r for r in dashboard.aging.records if r.currency == currency]
         collections = [r for r in dashboard.collections.records if r.currency == currency]
@@ -441,7 +441,7 @@ class ReportsScreen(CollectorScreen):
         self.query_one("#chart-promises", PromiseOutcomeChart).show_outcomes(currency, outcomes)
 
     def _show_tables(self, dashboard: Dashboard, currency: str) -> None:
-        from collector_tui.cli_report import grouped
+        from collector_tui.services.report_tables import grouped
 
         code = printable(currency)
         collections = _cells(dashboard.collections, currency)
@@ -555,7 +555,7 @@ class ReportsScreen(CollectorScreen):
 def _dso_text(dashboard: Dashboard, currency: str) -> Text:
     """`report dso` for one currency, or why there is none: DSO weighs open invoices by their
     age, so a book without open invoices has no DSO (which is not a DSO of 0 days)."""
-    from collector_tui.cli_report import grouped
+    from collector_tui.services.report_tables import grouped
 
     row = next((r for r in dashboard.dso.records if r.currency == currency), None)
     if row is None:
