@@ -39,7 +39,7 @@ class Commands:
     def add(
         self,
         name: str,
-        handler: Handler | None,
+        handler: Handler,
         *,
         help: str,
         description: str | None = None,
@@ -48,8 +48,7 @@ class Commands:
         parser: argparse.ArgumentParser = self.subparsers.add_parser(
             name, parents=self.parents, help=help, description=description
         )
-        if handler is not None:
-            parser.set_defaults(handler=handler)
+        parser.set_defaults(handler=handler)
         return parser
 
     def group(
