@@ -1,6 +1,7 @@
 """Settings: database URL, rule pack default and score weights (TOML file, then environment).
 
-Order of precedence: command-line options > environment (COLLECTOR_DB, COLLECTOR_PACK) > the TOML
+Order of precedence: command-line options > environment (COLLECTOR_DB, COLLECTOR_PACK,
+COLLECTOR_WRAP_UP) > the TOML
 file (COLLECTOR_CONFIG, else `config.toml` in the platform's user config folder) > defaults.
 """
 
@@ -35,6 +36,9 @@ class ScoreWeights:
     never_contacted_points: int = 50
 
 
+WRAP_UP_MODES = ("require", "warn", "allow")
+
+
 @dataclass(frozen=True)
 class Settings:
     database: str | None = None
@@ -58,6 +62,16 @@ class Settings:
     country_packs: dict[str, str] = field(
         default_factory=lambda: {"US": "us", "CN": "cn", "GB": "uk"}
     )
+    # Leaving a case opened from the queue with nothing logged on it during the visit: "warn"
+    # asks first, "require" refuses until something is logged (supervisors are only asked),
+    # "allow" lets the agent go. A team sets it in its config file.
+    wrap_up: str = "warn"
+
+    def __post_init__(self) -> None:
+        if self.wrap_up not in WRAP_UP_MODES:
+            raise ValueError(
+                f"config: wrap_up must be one of {', '.join(WRAP_UP_MODES)} (not {self.wrap_up!r})"
+            )
 
 
 def _config_path() -> Path | None:
@@ -95,4 +109,6 @@ def load_settings(path: Path | None = None, *, use_environment: bool = True) -> 
             settings = replace(settings, database=os.environ["COLLECTOR_DB"])
         if os.environ.get("COLLECTOR_PACK"):
             settings = replace(settings, default_pack=os.environ["COLLECTOR_PACK"])
+        if os.environ.get("COLLECTOR_WRAP_UP"):
+            settings = replace(settings, wrap_up=os.environ["COLLECTOR_WRAP_UP"])
     return settings

@@ -8,6 +8,7 @@ from textual.widgets import DataTable, Static
 
 from collector_tui.services import activities
 from collector_tui.tui.screens.case import CaseScreen, EntryScreen
+from collector_tui.tui.screens.confirm import ConfirmScreen
 from collector_tui.tui.screens.queue import QueueScreen
 
 from .conftest import build_app, drive, login, rendered, settle
@@ -64,6 +65,10 @@ def test_hostile_names_and_notes_render_literally_and_nothing_runs(hostile: Seed
                 await pilot.press("escape")
                 await settle(pilot)
             await pilot.press("escape")
+            await settle(pilot)
+            # Opened from the queue and left with nothing logged: the wrap-up question.
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("y")
             await settle(pilot)
         assert app.is_running
 

@@ -34,6 +34,7 @@ from collector_tui.services.errors import InvalidInput, StaleEdit
 from collector_tui.services.followups import (
     FollowUpInput,
     add_follow_up_to_case,
+    check_contact_hours,
     follow_up_owner,
     mark_done,
     validate_follow_up,
@@ -317,6 +318,11 @@ def log_contact(
         owner_id = follow_up_owner(
             session=session, actor=actor, case=case, owner_id=follow_up.owner_id
         )
+        if not follow_up.outside_hours_ok:
+            # A callback asked from the contact form gets the follow-up form's warning.
+            check_contact_hours(
+                session=session, case=case, due_at=follow_up.due_at, settings=settings
+            )
 
     before = case_state(case)
     promise_ids: tuple[uuid.UUID, ...] = ()

@@ -49,7 +49,12 @@ from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor
 from collector_tui.services.activities import DISPOSITIONS, record_note
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, StaleEdit
-from collector_tui.services.followups import MAX_DAYS_AHEAD, PAST_TOLERANCE, mark_done
+from collector_tui.services.followups import (
+    MAX_DAYS_AHEAD,
+    PAST_TOLERANCE,
+    check_contact_hours,
+    mark_done,
+)
 from collector_tui.services.holds import status_from_facts
 from collector_tui.services.promises import (
     PROMISE_DRIVEN_STATUSES,
@@ -469,8 +474,11 @@ def move_follow_up(
     settings: Settings,
     reason: str | None = None,
     expected_version: int | None = None,
+    outside_hours_ok: bool = True,
 ) -> Correction:
-    """Give an open follow-up a new due time (a reason is optional: the time says most)."""
+    """Give an open follow-up a new due time (a reason is optional: the time says most).
+    `outside_hours_ok=False` refuses a time outside the debtor's contact hours
+    (followups.OutsideContactHours), as creating one does."""
     row = session.get(FollowUp, follow_up_id)
     if row is None:
         raise NotFound("no such follow-up")
@@ -487,6 +495,8 @@ def move_follow_up(
             f"a follow-up can be due at most {MAX_DAYS_AHEAD} days ahead", field="due_at"
         )
     text = reasons.check_reason(reason, required=False)
+    if not outside_hours_ok:
+        check_contact_hours(session=session, case=case, due_at=due_at, settings=settings)
     before = case_state(case)
     with changing(session):
         old_due = row.due_at

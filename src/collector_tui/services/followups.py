@@ -45,11 +45,15 @@ class FollowUpInput:
 
 
 class OutsideContactHours(InvalidInput):
-    """The follow-up falls outside the debtor's contact hours; `next_allowed` is the first allowed
-    instant after it (None when none is known), read in `zone`."""
+    """The follow-up at `at` falls outside the debtor's contact hours; `next_allowed` is the first
+    allowed instant after it (None when none is known), read in `zone`. A form asking again keeps
+    `at` once the agent confirms it (`outside_hours_ok`)."""
 
-    def __init__(self, message: str, *, next_allowed: datetime | None, zone: str) -> None:
+    def __init__(
+        self, message: str, *, at: datetime, next_allowed: datetime | None, zone: str
+    ) -> None:
         super().__init__(message, field="due_at")
+        self.at = at
         self.next_allowed = next_allowed
         self.zone = zone
 
@@ -92,12 +96,14 @@ def check_contact_hours(
     if opens is None:
         raise OutsideContactHours(
             f"outside contact hours in {zone}: no allowed time in the weeks after it",
+            at=due_at,
             next_allowed=None,
             zone=zone,
         )
     local = opens.astimezone(ZoneInfo(zone))
     raise OutsideContactHours(
         f"outside contact hours in {zone}: next allowed {local:%Y-%m-%d %H:%M}",
+        at=due_at,
         next_allowed=opens,
         zone=zone,
     )

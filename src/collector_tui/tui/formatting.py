@@ -1,19 +1,29 @@
 """How the workspace writes instants, amounts and durations for an agent.
 
-Instants are stored in UTC and shown in the agent's own time zone (Actor.time_zone), except where a
-debtor's local clock is meant, which says so. Amounts in tables use the compact locale-free form
-("1,234.50 CNY") so columns line up; headers use the locale's currency form.
+Dates and instants have one style for every locale (until users get locales of their own): a day
+is `2026-11-20` (`day_text`), an instant `2026-11-20 09:00` in the user's zone (`agent_time`). The
+only shorter form is the same pattern cut at the front (`11-20 09:00` for this year, `11-20` on a
+chart's axis), never another order. Instants are stored in UTC and shown in the agent's own time
+zone (Actor.time_zone), except where a debtor's local clock is meant, which says so.
+
+Amounts in tables use the compact locale-free form ("1,234.50 CNY") so columns line up; headers use
+the locale's currency form.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rich.text import Text
 
 from collector_tui.money import Money, format_money, format_plain
+
+DAY_FORMAT = "%Y-%m-%d"
+# The day without its year: the same pattern cut, where the year goes without saying.
+SHORT_DAY_FORMAT = "%m-%d"
+TIME_FORMAT = "%H:%M"
 
 
 @lru_cache(maxsize=64)
@@ -36,14 +46,22 @@ def locale_amount(minor: int, currency: str, locale: str) -> str:
     return format_money(Money(minor, currency), locale)
 
 
+def day_text(day: date | None) -> str:
+    """ "2026-11-20": a calendar day (a due date, a placement date), as it is."""
+    if day is None:
+        return "—"
+    return day.strftime(DAY_FORMAT)
+
+
 def agent_time(instant: datetime | None, tz: str, now: datetime | None = None) -> str:
-    """ "11-21 09:00" in the agent's zone; with the year when it is not this year's."""
+    """ "2026-11-21 09:00" in the user's zone `tz`; given `now`, "11-21 09:00" when it falls in
+    this year (tables, where the room is short)."""
     if instant is None:
         return "—"
     local = instant.astimezone(zone(tz))
     if now is not None and local.year == now.astimezone(zone(tz)).year:
-        return local.strftime("%m-%d %H:%M")
-    return local.strftime("%Y-%m-%d %H:%M")
+        return local.strftime(f"{SHORT_DAY_FORMAT} {TIME_FORMAT}")
+    return local.strftime(f"{DAY_FORMAT} {TIME_FORMAT}")
 
 
 def relative(instant: datetime | None, now: datetime) -> str:
@@ -66,4 +84,4 @@ def relative(instant: datetime | None, now: datetime) -> str:
 
 def debtor_clock(local: datetime) -> str:
     """The debtor's local time for a phone line: "22:30 Fri"."""
-    return local.strftime("%H:%M %a")
+    return local.strftime(f"{TIME_FORMAT} %a")

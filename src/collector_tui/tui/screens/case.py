@@ -156,9 +156,13 @@ class CaseScreen(CollectorScreen):
         ),
     ]
 
-    def __init__(self, case_id: uuid.UUID) -> None:
+    def __init__(self, case_id: uuid.UUID, *, from_queue: bool = False) -> None:
         super().__init__()
         self.case_id = case_id
+        # Worked from the queue (not looked up): leaving it with nothing saved during this visit
+        # meets the wrap-up rule (services/wrap_up.py).
+        self.from_queue = from_queue
+        self.logged = False
         self.case_file: CaseFile | None = None
         self.loaded_at: datetime | None = None
         self.moving_on = False
@@ -318,6 +322,7 @@ class CaseScreen(CollectorScreen):
         def closed(value: Any) -> None:
             if value is None:
                 return
+            self.logged = True
             self.collector.tell(done if isinstance(done, str) else done(form.outcome), timeout=3)
             if form.then_next:
                 self.action_next_case()
@@ -609,7 +614,38 @@ class CaseScreen(CollectorScreen):
 
     # -- moving on --------------------------------------------------------------------------------
 
+    def _leave(self, go: Callable[[], object]) -> None:
+        """Leave the case by `go`, once the wrap-up rule lets it (services/wrap_up.py)."""
+        from collector_tui.services.wrap_up import WHAT_TO_LOG, wrap_up_on_leaving
+
+        rule = wrap_up_on_leaving(
+            settings=self.collector.settings,
+            actor=self.actor,
+            from_queue=self.from_queue and self.case_file is not None,
+            logged=self.logged,
+        )
+        if rule == "allow":
+            go()
+        elif rule == "require":
+            self.collector.tell(WHAT_TO_LOG, severity="warning", timeout=6)
+        else:
+            from collector_tui.tui.screens.confirm import ConfirmScreen
+
+            def answered(leave: bool | None) -> None:
+                if leave:
+                    go()
+
+            question = ConfirmScreen(
+                "Leave without a wrap-up?",
+                "Nothing was logged on this case during this visit.",
+                yes="Leave",
+            )
+            self.app.push_screen(question, answered)
+
     def action_next_case(self) -> None:
+        self._leave(self._next_case)
+
+    def _next_case(self) -> None:
         self.collector.skipped.add(self.case_id)
         self.moving_on = True
         self.find_next_case()
@@ -636,10 +672,10 @@ class CaseScreen(CollectorScreen):
             self.collector.tell("No more callable cases: back to the queue.", severity="warning")
             self.app.pop_screen()
             return
-        self.app.switch_screen(CaseScreen(message.case_id))
+        self.app.switch_screen(CaseScreen(message.case_id, from_queue=True))
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        self._leave(self.app.pop_screen)
 
     def action_reload(self) -> None:
         self.load_case()

@@ -19,7 +19,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
-from collector_tui.tui.formatting import plain_amount
+from collector_tui.tui.formatting import day_text, plain_amount
 from collector_tui.tui.screens.forms import (
     FormScreen,
     Reader,
@@ -127,7 +127,7 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
     def confirmation(self, value: SettlementRequest) -> tuple[str, str] | None:
         amount = plain_amount(value.amount, self.currency)
         return (
-            f"Settle {self.subtitle or 'this case'} for {amount} by {value.due_date.isoformat()}?",
+            f"Settle {self.subtitle or 'this case'} for {amount} by {day_text(value.due_date)}?",
             "Within your limit the promise is recorded now; above it the case goes to a "
             "supervisor and leaves your queue until they decide.",
         )

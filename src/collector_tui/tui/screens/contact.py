@@ -23,7 +23,7 @@ from collector_tui.display import first_line, safe_text
 from collector_tui.phones import format_phone
 from collector_tui.services.casefile import PhoneView
 from collector_tui.services.errors import ServiceError
-from collector_tui.tui.formatting import agent_time, plain_amount
+from collector_tui.tui.formatting import agent_time, day_text, plain_amount
 from collector_tui.tui.parsing import parse_duration
 from collector_tui.tui.screens.forms import (
     FollowUpForm,
@@ -410,16 +410,15 @@ class ContactForm(FormScreen["ContactInput"]):
         text = Text()
         if self.promise is not None:
             text.append("Promise: ", style="bold")
-            text.append(
-                f"{plain_amount(self.promise.amount, self.currency)} on {self.promise.due_date}"
-            )
+            due = day_text(self.promise.due_date)
+            text.append(f"{plain_amount(self.promise.amount, self.currency)} on {due}")
         elif self.plan is not None:
             rows = self.plan.installments
             total = sum(p.amount for p in rows)
             text.append("Plan: ", style="bold")
             text.append(
                 f"{len(rows)} installments, {plain_amount(total, self.currency)}, "
-                f"first {rows[0].due_date}"
+                f"first {day_text(rows[0].due_date)}"
             )
         elif self.follow_up is not None:
             text.append("Follow-up: ", style="bold")

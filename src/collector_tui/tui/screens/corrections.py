@@ -24,9 +24,10 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Select, Static
 
 from collector_tui.services.reasons import reason_problem, tidy
-from collector_tui.tui.formatting import plain_amount, zone
-from collector_tui.tui.parsing import local_instant, parse_date, parse_time
+from collector_tui.tui.formatting import day_text, plain_amount
+from collector_tui.tui.parsing import parse_date
 from collector_tui.tui.screens.forms import (
+    CallTimeForm,
     FormErrors,
     FormScreen,
     PlanForm,
@@ -211,58 +212,32 @@ class ReschedulePlanForm(PlanForm):
 class NewDueTime:
     due_at: datetime
     reason: str | None
+    outside_hours_ok: bool = True
 
 
-class MoveFollowUpForm(FormScreen[NewDueTime]):
-    """A follow-up's new date and time in the agent's zone, and optionally why."""
+class MoveFollowUpForm(CallTimeForm[NewDueTime]):
+    """A follow-up's new date and time in the agent's zone, and optionally why; a time outside the
+    debtor's contact hours is warned about as on the follow-up form."""
 
     TITLE_TEXT = "Move the follow-up"
-    FIELD_MAP: ClassVar[dict[str, str]] = {"due_at": "date"}
-
-    def __init__(self, *, tz: str, now: datetime, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.tz = tz
-        self.now = now
+    DATE_LABEL = "New date"
 
     def fields(self) -> ComposeResult:
-        local_now = self.now.astimezone(zone(self.tz))
-        with Horizontal(classes="form-row"):
-            yield FormField(
-                "New date",
-                Input(
-                    value=self.initial.get("date", ""),
-                    placeholder="YYYY-MM-DD, tomorrow or +N",
-                    id="date",
-                ),
-                name="date",
-            )
-            yield FormField(
-                "Time",
-                Input(value=self.initial.get("time", ""), placeholder="HH:MM", id="time"),
-                name="time",
-            )
+        yield from self.when_fields()
         yield reason_field(
             self,
             label="Why (optional)",
             placeholder="e.g. debtor travels until Monday",
-            hint=f"times in your zone, {self.tz}; it is now {local_now:%Y-%m-%d %H:%M}",
+            hint=self.day_hint(),
         )
 
     def read_form(self) -> NewDueTime:
         reader = Reader()
-        tz = zone(self.tz)
-        today = self.now.astimezone(tz).date()
-        day = reader.take(lambda: parse_date(self.text_of("date"), today, field="date"))
-        at = reader.take(lambda: parse_time(self.text_of("time"), field="time"))
+        due_at = self.read_when(reader)
         reason = read_reason(self, reader, minimum=0, required=False)
-        if day is not None and at is not None and local_instant(day, at, tz) <= self.now:
-            reader.fail("time" if day == today else "date", "that moment has passed")
         reader.done()
-        return NewDueTime(local_instant(day, at, tz), reason)
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_save()
+        assert due_at is not None
+        return NewDueTime(due_at, reason, outside_hours_ok=self.outside_hours_ok(due_at))
 
 
 @dataclass(frozen=True)
@@ -301,7 +276,7 @@ class PaymentForm(FormScreen[PaymentReceived]):
         with Horizontal(classes="form-row"):
             yield FormField(
                 "Received on",
-                Input(value=self.initial.get("date", self.today.isoformat()), id="date"),
+                Input(value=self.initial.get("date", day_text(self.today)), id="date"),
                 name="date",
                 hint="YYYY-MM-DD, today or yesterday",
             )
@@ -524,8 +499,9 @@ def open_reschedule_plan(screen: CaseScreen) -> None:
         "total": plain_amount(remainder, case.currency).rsplit(" ", 1)[0],
         "count": str(len(pending)),
     }
+    # The debtor's today, as for any plan (the service checks the new dates against it).
     form = ReschedulePlanForm(
-        minimum=settings.min_reason_length, **screen._money_kwargs(case), **kwargs
+        minimum=settings.min_reason_length, **screen._due_kwargs(case), **kwargs
     )
     screen._open(form, "Payment plan rescheduled.")
 
@@ -556,6 +532,7 @@ def open_move_follow_up(screen: CaseScreen) -> None:
             settings=settings,
             reason=value.reason,
             expected_version=version,
+            outside_hours_ok=value.outside_hours_ok,
         )
 
     kwargs = screen._form_kwargs(case, save)

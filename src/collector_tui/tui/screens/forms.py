@@ -36,7 +36,7 @@ from textual.worker import Worker, WorkerState
 from collector_tui.display import safe_text
 from collector_tui.money import MoneyError, parse_money
 from collector_tui.services.errors import ServiceError, StaleEdit
-from collector_tui.tui.formatting import plain_amount, zone
+from collector_tui.tui.formatting import TIME_FORMAT, agent_time, day_text, plain_amount, zone
 from collector_tui.tui.messages import DraftLoaded
 from collector_tui.tui.parsing import (
     INTERVALS,
@@ -443,7 +443,7 @@ def read_amount(text: str, currency: str, locale: str, *, field: str) -> int:
 
 def today_hint(today: date, zone: str) -> str:
     """Which day "today" is for a due date, and where: the debtor's, which the service checks."""
-    return f"today is {today.isoformat()}" + (f" in {zone}" if zone else "")
+    return f"today is {day_text(today)}" + (f" in {zone}" if zone else "")
 
 
 def due_date_field(form: FormScreen[Any], today: date, label: str, zone: str = "") -> FormField:
@@ -467,7 +467,7 @@ def read_due_date(form: FormScreen[Any], reader: Reader, today: date, rule: str)
         lambda: parse_date(form.text_of("due_date"), today, field="due_date")
     )
     if due is not None and due < today:
-        reader.fail("due_date", f"{due.isoformat()} is in the past: {rule}")
+        reader.fail("due_date", f"{day_text(due)} is in the past: {rule}")
     return due
 
 
@@ -619,7 +619,7 @@ class PlanForm(FormScreen["PlanInput"]):
         )
         first = reader.take(lambda: parse_date(self.text_of("first"), self.today, field="first"))
         if first is not None and first < self.today:
-            reader.fail("first", f"{first.isoformat()} is in the past")
+            reader.fail("first", f"{day_text(first)} is in the past")
         if total is not None and count is not None and total < count:
             reader.fail("total", "the total is too small for that many installments")
         if reader.errors:
@@ -655,7 +655,7 @@ class PlanForm(FormScreen["PlanInput"]):
                 text.append(f"   … {len(rows) - 5} more …\n", style="dim")
                 continue
             due, amount = row
-            text.append(f"  {due.isoformat()}  ")
+            text.append(f"  {day_text(due)}  ")
             text.append(plain_amount(amount, self.currency) + "\n", style="bold")
         text.append(f"  {len(rows)} installments", style="dim")
         preview.update(text)
@@ -668,15 +668,21 @@ class PlanForm(FormScreen["PlanInput"]):
 # -- follow-up ------------------------------------------------------------------------------------
 
 
-class FollowUpForm(FormScreen["FollowUpInput"]):
-    """A callback: date and time in the agent's own time zone, and why.
+def agent_day_hint(tz: str, now: datetime) -> str:
+    """Which zone the times are typed in and what time it is there: the agent's own."""
+    return f"times in your zone, {tz}; it is now {agent_time(now, tz)}"
 
-    A time outside the debtor's contact hours is not saved at once: the warning under the date
-    names the next allowed time; ctrl+s again keeps the time typed, ctrl+t puts the allowed one
-    in the fields (then ctrl+s saves it)."""
 
-    TITLE_TEXT = "Follow-up"
-    FIELD_MAP: ClassVar[dict[str, str]] = {"follow_up": "date", "due_at": "date"}
+class CallTimeForm(FormScreen[ValueType], Generic[ValueType]):
+    """A form taking a time to call the debtor (a follow-up, a callback, moving a follow-up): a
+    date and a time in the agent's own zone.
+
+    A time outside the debtor's contact hours is not saved at once: the service refuses it
+    (followups.OutsideContactHours) and the warning under the date names the next allowed time;
+    ctrl+s again keeps the time typed, ctrl+t puts the allowed one in the fields (then ctrl+s
+    saves it). The value a subclass reads says `outside_hours_ok(due_at)`."""
+
+    FIELD_MAP: ClassVar[dict[str, str]] = {"due_at": "date"}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "ctrl+t",
@@ -687,6 +693,7 @@ class FollowUpForm(FormScreen["FollowUpInput"]):
             priority=True,
         ),
     ]
+    DATE_LABEL: ClassVar[str] = "Date"
 
     def __init__(self, *, tz: str, now: datetime, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -707,12 +714,13 @@ class FollowUpForm(FormScreen["FollowUpInput"]):
         if not isinstance(error, OutsideContactHours):
             super().show_service_error(error)
             return
-        self.warned_at = self.value.due_at if self.value is not None else None
+        # The refused time itself: a form reopened with this error (the contact form's callback)
+        # has no value of its own yet.
+        self.warned_at = error.at
         self.allowed_at = error.next_allowed
         message = error.message
         if error.next_allowed is not None and error.zone != self.tz:
-            mine = error.next_allowed.astimezone(zone(self.tz))
-            message += f" ({mine:%Y-%m-%d %H:%M} your time)"
+            message += f" ({agent_time(error.next_allowed, self.tz)} your time)"
         message += " — press ctrl+s again to keep"
         if error.next_allowed is not None:
             message += ", or ctrl+t to use it"
@@ -723,18 +731,17 @@ class FollowUpForm(FormScreen["FollowUpInput"]):
         if self.allowed_at is None:
             return
         local = self.allowed_at.astimezone(zone(self.tz))
-        self.query_one("#date", Input).value = local.date().isoformat()
-        self.query_one("#time", Input).value = f"{local:%H:%M}"
+        self.query_one("#date", Input).value = day_text(local.date())
+        self.query_one("#time", Input).value = local.strftime(TIME_FORMAT)
         self.allowed_at = self.warned_at = None
         self.clear_errors()
         self.refresh_bindings()
         self.query_one("#time", Input).focus()
 
-    def fields(self) -> ComposeResult:
-        local_now = self.now.astimezone(zone(self.tz))
+    def when_fields(self) -> ComposeResult:
         with Horizontal(classes="form-row"):
             yield FormField(
-                "Date",
+                self.DATE_LABEL,
                 Input(
                     value=self.initial.get("date", ""),
                     placeholder="YYYY-MM-DD, tomorrow or +N",
@@ -747,6 +754,41 @@ class FollowUpForm(FormScreen["FollowUpInput"]):
                 Input(value=self.initial.get("time", ""), placeholder="HH:MM", id="time"),
                 name="time",
             )
+
+    def day_hint(self) -> str:
+        return agent_day_hint(self.tz, self.now)
+
+    def read_when(self, reader: Reader) -> datetime | None:
+        """The date and time fields as an instant in the agent's zone, in the future."""
+        tz = zone(self.tz)
+        today = self.now.astimezone(tz).date()
+        day = reader.take(lambda: parse_date(self.text_of("date"), today, field="date"))
+        at = reader.take(lambda: parse_time(self.text_of("time"), field="time"))
+        if day is None or at is None:
+            return None
+        due = local_instant(day, at, tz)
+        if due <= self.now:
+            field = "time" if day == today else "date"
+            reader.fail(field, "that moment has passed: pick a time in the future")
+        return due
+
+    def outside_hours_ok(self, due_at: datetime) -> bool:
+        """Whether the agent kept this time after the warning (ctrl+s again)."""
+        return due_at == self.warned_at
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+
+class FollowUpForm(CallTimeForm["FollowUpInput"]):
+    """A callback: date and time in the agent's own time zone, and why."""
+
+    TITLE_TEXT = "Follow-up"
+    FIELD_MAP: ClassVar[dict[str, str]] = {"follow_up": "date", "due_at": "date"}
+
+    def fields(self) -> ComposeResult:
+        yield from self.when_fields()
         yield FormField(
             "Reason",
             Input(
@@ -755,7 +797,7 @@ class FollowUpForm(FormScreen["FollowUpInput"]):
                 id="reason",
             ),
             name="reason",
-            hint=f"times in your zone, {self.tz}; it is now {local_now:%Y-%m-%d %H:%M}",
+            hint=self.day_hint(),
         )
 
     def raw_values(self) -> dict[str, str]:
@@ -765,29 +807,17 @@ class FollowUpForm(FormScreen["FollowUpInput"]):
         from collector_tui.services.followups import FollowUpInput
 
         reader = Reader()
-        tz = zone(self.tz)
-        today = self.now.astimezone(tz).date()
-        day = reader.take(lambda: parse_date(self.text_of("date"), today, field="date"))
-        at = reader.take(lambda: parse_time(self.text_of("time"), field="time"))
+        due_at = self.read_when(reader)
         reason = " ".join(self.text_of("reason").split())
         if not reason:
             reader.fail("reason", "say why to call back")
         elif len(reason) > 500:
             reader.fail("reason", "keep the reason under 500 characters")
-        if day is not None and at is not None:
-            due = local_instant(day, at, tz)
-            if due <= self.now:
-                field = "time" if day == today else "date"
-                reader.fail(field, "that moment has passed: pick a time in the future")
         reader.done()
-        due_at = local_instant(day, at, tz)
+        assert due_at is not None
         return FollowUpInput(
-            due_at=due_at, reason=reason, outside_hours_ok=due_at == self.warned_at
+            due_at=due_at, reason=reason, outside_hours_ok=self.outside_hours_ok(due_at)
         )
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_save()
 
 
 # -- note and dispute -----------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def help_sections(context: type | None = None) -> list[tuple[str, list[BindingTy
     from collector_tui.tui.screens.case import CaseScreen, EntryScreen
     from collector_tui.tui.screens.confirm import ConfirmScreen
     from collector_tui.tui.screens.contact import ContactForm, picker_keys
-    from collector_tui.tui.screens.forms import FollowUpForm, FormScreen
+    from collector_tui.tui.screens.forms import CallTimeForm, FormScreen
     from collector_tui.tui.screens.imports import ImportScreen
     from collector_tui.tui.screens.queue import QueueScreen
     from collector_tui.tui.screens.reports import ExportDialog, ReportsScreen
@@ -81,7 +81,8 @@ def help_sections(context: type | None = None) -> list[tuple[str, list[BindingTy
         ("Queue", (QueueScreen,), list(QueueScreen.BINDINGS)),
         ("Case", (CaseScreen,), list(CaseScreen.BINDINGS)),
         ("Forms", (FormScreen,), list(FormScreen.BINDINGS)),
-        ("Follow-up", (FollowUpForm,), list(FollowUpForm.BINDINGS)),
+        # The follow-up form, a callback's, moving a follow-up: the same ctrl+t.
+        ("Follow-up", (CallTimeForm,), list(CallTimeForm.BINDINGS)),
         ("Log contact: what happened", (ContactForm,), picker_keys()),
         ("Confirmation", (ConfirmScreen,), list(ConfirmScreen.BINDINGS)),
         ("Search", (SearchScreen,), list(SearchScreen.BINDINGS)),

@@ -282,10 +282,10 @@ class QueueScreen(CollectorScreen):
         if event.row_key.value is not None:
             self.open_case(uuid.UUID(event.row_key.value))
 
-    def open_case(self, case_id: uuid.UUID) -> None:
+    def open_case(self, case_id: uuid.UUID, *, from_queue: bool = True) -> None:
         from collector_tui.tui.screens.case import CaseScreen
 
-        self.app.push_screen(CaseScreen(case_id))
+        self.app.push_screen(CaseScreen(case_id, from_queue=from_queue))
 
     def action_next_case(self) -> None:
         self.finding_next = True
@@ -326,7 +326,7 @@ class QueueScreen(CollectorScreen):
 
         def opened(case_id: uuid.UUID | None) -> None:
             if case_id is not None:
-                self.open_case(case_id)
+                self.open_case(case_id, from_queue=False)  # looked up, not worked from the queue
 
         self.app.push_screen(SearchScreen(), opened)
 

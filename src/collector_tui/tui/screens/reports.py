@@ -44,6 +44,7 @@ from textual.widgets import (
 
 from collector_tui.display import printable, safe_text
 from collector_tui.tui.commands import ExportCommands, ReportsCommands
+from collector_tui.tui.formatting import day_text
 from collector_tui.tui.screens.base import CollectorModal, CollectorScreen
 from collector_tui.tui.widgets.charts import AgingChart, CollectionsChart, PromiseOutcomeChart
 from collector_tui.tui.widgets.tables import fill_measured
@@ -407,7 +408,7 @@ class ReportsScreen(CollectorScreen):
         text.append(f"{made} {noun}, kept {kept} of {judged} judged ({rate})")
         scope = "all cases" if dashboard.supervisor_view else "your cases only"
         text.append(
-            f"\n{dashboard.first.isoformat()} to {dashboard.last.isoformat()} (UTC dates), "
+            f"\n{day_text(dashboard.first)} to {day_text(dashboard.last)} (UTC dates), "
             f"per {dashboard.per}, {scope}",
             style="dim",
         )
@@ -455,7 +456,7 @@ class ReportsScreen(CollectorScreen):
         )
         _fill(self.query_one("#collections-table", DataTable), collections)
         self.query_one("#aging-title", Static).update(
-            Text(f"Aging on {dashboard.last.isoformat()} ({code}): open invoices and cases")
+            Text(f"Aging on {day_text(dashboard.last)} ({code}): open invoices and cases")
         )
         self.query_one("#promises-title", Static).update(
             Text(f"Promises made in the period ({code}), outcome as of now")

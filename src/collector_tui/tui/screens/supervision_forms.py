@@ -23,7 +23,7 @@ from textual.widgets.selection_list import Selection
 from collector_tui.display import safe_text
 from collector_tui.money import MoneyError, parse_money
 from collector_tui.services.errors import ServiceError
-from collector_tui.tui.formatting import plain_amount
+from collector_tui.tui.formatting import day_text, plain_amount
 from collector_tui.tui.screens.confirm import ConfirmScreen
 from collector_tui.tui.screens.forms import FormScreen, Reader
 from collector_tui.tui.typeahead import keys_may_flow
@@ -368,7 +368,7 @@ class SettlementForm(SupervisorForm):
         view = self.settlement
         terms = Text()
         terms.append(plain_amount(view.amount, view.currency), style="bold")
-        terms.append(f" by {view.due_date.isoformat()} instead of ")
+        terms.append(f" by {day_text(view.due_date)} instead of ")
         terms.append(plain_amount(view.balance, view.currency))
         terms.append(f"  ({view.discount_pct}% off", style="bold yellow")
         limit = "no limit" if view.limit_pct is None else f"limit {view.limit_pct}%"

@@ -24,6 +24,7 @@ from textual.widgets import Button, Footer, Header, Input, Log, ProgressBar, Sta
 from collector_tui import locations
 from collector_tui.display import printable
 from collector_tui.services.errors import InvalidInput, ServiceError
+from collector_tui.tui.formatting import agent_time
 from collector_tui.tui.screens.base import CollectorScreen
 
 if TYPE_CHECKING:
@@ -55,7 +56,8 @@ def status_lines(status: LaptopStatus | None) -> list[str]:
     info, outbox = status.info, status.outbox
 
     def when(value: Any) -> str:
-        return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "never"
+        # The laptop's own record, in UTC: it is the same for whoever is logged in.
+        return f"{agent_time(value, 'UTC')} UTC" if value is not None else "never"
 
     return [
         f"Last pull: {when(info.last_pull_at)}   last push: {when(info.last_push_at)}",

@@ -13,6 +13,7 @@ from collector_tui.phones import format_phone
 from collector_tui.services.casefile import CaseFile, PhoneView
 from collector_tui.tui.formatting import (
     agent_time,
+    day_text,
     debtor_clock,
     locale_amount,
     plain_amount,
@@ -121,8 +122,8 @@ def debt_panel(case: CaseFile, tz: str, now: datetime) -> RenderableType:
     grid.add_column(style="dim")
     grid.add_column()
     amount = lambda minor: plain_amount(minor, case.currency)  # noqa: E731
-    grid.add_row("Principal", amount(case.principal), "Due date", case.due_date.isoformat())
-    grid.add_row("Fees", amount(case.fees), "Placed", case.placed_date.isoformat())
+    grid.add_row("Principal", amount(case.principal), "Due date", day_text(case.due_date))
+    grid.add_row("Fees", amount(case.fees), "Placed", day_text(case.placed_date))
     grid.add_row("Interest", amount(case.interest), "Aging", case.aging)
     grid.add_row(
         Text("Balance", style="bold"),
@@ -180,7 +181,8 @@ def status_panel(case: CaseFile, tz: str, now: datetime) -> RenderableType:
         grid.add_row("Hold", line)
     for promise in case.open_promises:
         what = "Installment" if promise.plan_id else "Promise"
-        line = Text(f"{plain_amount(promise.amount, case.currency)} due {promise.due_date}")
+        due = day_text(promise.due_date)
+        line = Text(f"{plain_amount(promise.amount, case.currency)} due {due}")
         if promise.paid_amount:
             line.append(f" (paid {plain_amount(promise.paid_amount, case.currency)})", style="dim")
         grid.add_row(what, line)
@@ -225,7 +227,7 @@ def invoices_panel(case: CaseFile) -> RenderableType | None:
             number.append(" disputed", style="bold red")
         table.add_row(
             number,
-            invoice.due_date.isoformat(),
+            day_text(invoice.due_date),
             plain_amount(invoice.amount, case.currency),
             plain_amount(invoice.open_amount, case.currency),
             str(invoice.days_past_due),

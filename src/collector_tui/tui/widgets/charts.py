@@ -26,6 +26,7 @@ from textual_plotext import PlotextPlot
 
 from collector_tui.display import printable
 from collector_tui.money import MoneyError, minor_digits
+from collector_tui.tui.formatting import DAY_FORMAT, SHORT_DAY_FORMAT, day_text
 
 __all__ = [
     "AgingChart",
@@ -174,8 +175,9 @@ class CollectionsChart(Chart):
         unit = f"{currency} {suffix}".strip() if suffix else currency
         self._start(f"Collected vs promised due, per {per} ({unit})")
         plt = self.plt
-        plt.date_form("Y-m-d", "d/m")
-        days = [start.isoformat() for start, _, _ in periods]
+        # plotext's date patterns are strftime's without the "%": the axis shows the day cut.
+        plt.date_form(DAY_FORMAT.replace("%", ""), SHORT_DAY_FORMAT.replace("%", ""))
+        days = [day_text(start) for start, _, _ in periods]
         marker = "braille"  # the finest plotext has: two lines that cross stay readable
         # No `label=`: the key goes below the axes (see the module's docstring).
         for values, color in ((collected, COLLECTED_COLOR), (promised, PROMISED_COLOR)):
