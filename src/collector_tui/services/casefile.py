@@ -445,9 +445,9 @@ def load_case_file(
             (p for p in promises if p.plan_id == plan_row.id), key=lambda p: p.due_date
         )
         total = sum(p.amount for p in installments)
-        title = f"payment plan {amount(total)} in {len(installments)}"
+        title = f"plan of {len(installments)}: {amount(total)}"
         if installments:
-            title += f", {installments[0].due_date.isoformat()} to "
+            title += f" from {installments[0].due_date.isoformat()} to "
             title += installments[-1].due_date.isoformat()
         outcomes = [
             f"{count} {status}"

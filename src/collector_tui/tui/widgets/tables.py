@@ -24,20 +24,35 @@ ELLIPSIS = "…"
 
 
 def fit_line(text: str | None, width: int, *, style: str = "") -> Text:
-    """The first line of `text` cut to `width` cells, never in the middle of a figure: when the
-    cut would fall inside a word holding a digit ("4,100.…"), that whole word goes."""
+    """The first line of `text` cut to `width` cells, never inside a figure: when the cut would
+    split a word holding a digit ("4,100.…") or part a figure from its currency ("2,500.00 CN…"),
+    the figure goes whole."""
     shown = first_line(text, width, style=style)
     plain = shown.plain
     if not plain.endswith(ELLIPSIS):
         return shown
     kept = plain[: -len(ELLIPSIS)]
     whole = first_line(text, None).plain
-    if not whole.startswith(kept) or len(whole) <= len(kept) or whole[len(kept)].isspace():
+    if not whole.startswith(kept) or len(whole) <= len(kept):
         return shown
-    head, space, word = kept.rpartition(" ")
-    if not space or not any(char.isdigit() for char in word):
+    rest = whole[len(kept) :].split()
+    partial = "" if whole[len(kept)].isspace() or kept.endswith(" ") else kept.split(" ")[-1]
+    words = kept[: len(kept) - len(partial)].split()
+    figure = bool(words) and any(char.isdigit() for char in words[-1])
+    if any(char.isdigit() for char in partial):
+        pass  # the split figure is gone already
+    elif figure and (_currency_code(partial) or (not partial and rest and _currency_code(rest[0]))):
+        words.pop()
+    elif not partial:
         return shown
-    return safe_text(head.rstrip() + ELLIPSIS, style=style)
+    head = " ".join(words).rstrip()
+    if not head:
+        return shown
+    return safe_text(head + ELLIPSIS, style=style)
+
+
+def _currency_code(word: str) -> bool:
+    return 0 < len(word) <= 3 and word.isascii() and word.isalpha() and word.isupper()
 
 
 def fill_fitted(

@@ -87,9 +87,11 @@ def entry_cell(entry: TimelineEntry, width: int, *, with_outcome: bool, indent: 
     """Summary and first note line in one cell, cut to `width` cells (never inside a figure)."""
     style = entry_style(entry)
     summary = safe_text(indent, style="dim")
-    summary.append_text(
-        fit_line(summary_of(entry, with_outcome=with_outcome), width - len(indent), style=style)
-    )
+    title = summary_of(entry, with_outcome=with_outcome)
+    if indent:
+        # Under its plan's row an installment is its amount and due date.
+        title = title.removeprefix("plan installment ")
+    summary.append_text(fit_line(title, width - len(indent), style=style))
     room = width - summary.cell_len - 3
     if entry.note and room >= 6:
         summary.append(" · ", style="dim")
