@@ -43,8 +43,6 @@ def fit_line(text: str | None, width: int, *, style: str = "") -> Text:
         pass  # the split figure is gone already
     elif figure and (_currency_code(partial) or (not partial and rest and _currency_code(rest[0]))):
         words.pop()
-    elif not partial:
-        return shown
     head = " ".join(words).rstrip()
     if not head:
         return shown
