@@ -209,7 +209,11 @@ class Timeline(DataTable[Text]):
                         entry, widths.get("what", 0), with_outcome=with_outcome, indent=indent
                     ),
                     "outcome": Text(outcome, style=OUTCOME_STYLES.get(outcome, "")),
-                    "who": first_line(entry.user or "", widths.get("who", 0), style="dim"),
+                    "who": first_line(
+                        entry.user or "",
+                        widths.get("who", 0),
+                        style=VOIDED_STYLE if entry.voided else "dim",
+                    ),
                     "entry": entry_cell(
                         entry, widths.get("entry", 0), with_outcome=False, indent=indent
                     ),
