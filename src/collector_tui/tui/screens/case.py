@@ -203,6 +203,8 @@ class CaseScreen(CollectorScreen):
             panel = self.query_one(f"#{panel_id}", Static)
             panel.border_title = title
             panel.display = False
+        # Wide, the panels share one box, titled as the first of them (app.tcss).
+        self.query_one("#case-details").border_title = "Phones · debtor's local time"
         self.query_one("#timeline-box").border_title = "Timeline (enter: full entry, open a plan)"
         self.query_one("#timeline", Timeline).focus()
         self.load_case()

@@ -137,11 +137,11 @@ class Timeline(DataTable[Text]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "space",
+            "enter,space",
             "select_cursor",
-            "Open plan",
+            "Open",
             id="timeline.open",
-            tooltip="On a payment plan: show or hide its installments; else the full entry",
+            tooltip="Timeline: the full entry; on a payment plan, show or hide its installments",
             show=False,
         ),
     ]
