@@ -146,7 +146,9 @@ class TimelineEntry:
     """One line of the case's history, newest first in `CaseFile.timeline`."""
 
     at: datetime
-    kind: str  # contact | note | promise | payment | follow_up | hold | settlement
+    # contact | note | promise | plan | payment | follow_up | hold | settlement; a plan's
+    # installments are promise entries with its plan_id (the timeline shows them under it).
+    kind: str
     title: str  # short summary, plain text
     user: str | None
     note: str | None  # full free text (the list shows its first line)
@@ -345,11 +347,13 @@ def load_case_file(
         .order_by(col(PaymentPlan.created_at).desc())
         .limit(1)
     ).first()
-    plan_versions = dict(
-        session.exec(
-            select(PaymentPlan.id, PaymentPlan.version).where(PaymentPlan.case_id == case.id)
-        ).all()
-    )
+    plans = session.exec(
+        select(PaymentPlan)
+        .where(PaymentPlan.case_id == case.id)
+        .order_by(col(PaymentPlan.created_at).desc())
+        .limit(TIMELINE_LIMIT)
+    ).all()
+    plan_versions = {p.id: p.version for p in plans}
 
     user_ids: set[uuid.UUID] = {
         i
@@ -357,6 +361,7 @@ def load_case_file(
             case.assigned_to_id,
             *(a.user_id for a in activities),
             *(p.created_by_id for p in promises),
+            *(p.created_by_id for p in plans),
             *(p.recorded_by_id for p in payments),
             *(f.owner_id for f in follow_ups),
             *(f.created_by_id for f in follow_ups),
@@ -431,6 +436,38 @@ def load_case_file(
                 status=promise.status,
                 plan_id=promise.plan_id,
                 plan_version=plan_versions.get(promise.plan_id) if promise.plan_id else None,
+            )
+        )
+    for plan_row in plans:
+        # One row for the whole plan (its installments are the promise entries with its plan_id,
+        # shown under it when the agent opens it).
+        installments = sorted(
+            (p for p in promises if p.plan_id == plan_row.id), key=lambda p: p.due_date
+        )
+        total = sum(p.amount for p in installments)
+        title = f"plan of {len(installments)}: {amount(total)}"
+        if installments:
+            title += f" from {installments[0].due_date.isoformat()} to "
+            title += installments[-1].due_date.isoformat()
+        outcomes = [
+            f"{count} {status}"
+            for status in ("kept", "partial", "broken", "pending", "cancelled")
+            if (count := sum(1 for p in installments if p.status == status))
+        ]
+        if outcomes:
+            title += " · " + ", ".join(outcomes)
+        timeline.append(
+            TimelineEntry(
+                plan_row.created_at,
+                "plan",
+                title,
+                who(plan_row.created_by_id),
+                None,
+                plan_row.id,
+                version=plan_row.version,
+                status=plan_row.status,
+                plan_id=plan_row.id,
+                plan_version=plan_row.version,
             )
         )
     for payment in payments:
@@ -533,6 +570,7 @@ def load_case_file(
     order = {
         "hold": 0,
         "follow_up": 1,
+        "plan": 2,
         "promise": 2,
         "settlement": 3,
         "payment": 4,

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from collector_tui.services.accounts import Actor
     from collector_tui.services.casefile import CaseFile, TimelineEntry
 
+COMPACT_BELOW = 100  # columns; app.py's -narrow breakpoint
+
 FORM_ACTIONS = (
     "log_contact",
     "promise",
@@ -166,6 +168,7 @@ class CaseScreen(CollectorScreen):
         self.case_file: CaseFile | None = None
         self.loaded_at: datetime | None = None
         self.moving_on = False
+        self._compact_panels: bool | None = None
 
     @property
     def accepts_keys(self) -> bool:
@@ -204,7 +207,9 @@ class CaseScreen(CollectorScreen):
             panel = self.query_one(f"#{panel_id}", Static)
             panel.border_title = title
             panel.display = False
-        self.query_one("#timeline-box").border_title = "Timeline (enter: full entry)"
+        # Wide, the panels share one box, titled as the first of them (app.tcss).
+        self.query_one("#case-details").border_title = "Phones · debtor's local time"
+        self.query_one("#timeline-box").border_title = "Timeline (enter: full entry, open a plan)"
         self.query_one("#timeline", Timeline).focus()
         self.load_case()
 
@@ -246,17 +251,37 @@ class CaseScreen(CollectorScreen):
         self.query_one("#case-header", Static).update(
             case_panels.case_header(case, app.settings.locale, tz, now)
         )
-        self._panel("phones-panel", case_panels.phones_panel(case))
-        self._panel("debt-panel", case_panels.debt_panel(case, tz, now))
-        self._panel("status-panel", case_panels.status_panel(case, tz, now))
-        self._panel("why-panel", case_panels.why_panel(case))
-        self._panel("debtor-panel", case_panels.debtor_panel(case))
-        self._panel("invoices-panel", case_panels.invoices_panel(case))
+        self._show_panels()
         self.query_one("#timeline", Timeline).show(case.timeline, tz=tz, now=now)
         box = self.query_one("#timeline-box")
         box.border_subtitle = "" if case.timeline else "nothing on this case yet"
         self.refresh_bindings()
         keys_may_flow(self)
+
+    def _compact(self) -> bool:
+        # Below the -narrow breakpoint (app.py) the panels stack over the timeline: each says
+        # only what the header does not, so that all of them fit at 80x24 without scrolling.
+        return (self.size.width or self.app.size.width) < COMPACT_BELOW
+
+    def _show_panels(self) -> None:
+        case = self.case_file
+        if case is None or self.loaded_at is None:
+            return
+        tz = self.actor.time_zone
+        now = self.loaded_at
+        compact = self._compact()
+        self._compact_panels = compact
+        self._panel("phones-panel", case_panels.phones_panel(case))
+        self._panel("debt-panel", case_panels.debt_panel(case, tz, now, compact=compact))
+        self._panel("status-panel", case_panels.status_panel(case, tz, now, compact=compact))
+        self._panel("why-panel", case_panels.why_panel(case, compact=compact))
+        self._panel("debtor-panel", case_panels.debtor_panel(case, compact=compact))
+        self._panel("invoices-panel", case_panels.invoices_panel(case))
+        self.query_one("#debtor-panel").border_title = "Address" if compact else "Debtor"
+
+    def on_resize(self) -> None:
+        if self.case_file is not None and self._compact() != self._compact_panels:
+            self._show_panels()
 
     def _panel(self, panel_id: str, content: Any) -> None:
         panel = self.query_one(f"#{panel_id}", Static)

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
 from collector_tui.tui.formatting import day_text, plain_amount
@@ -69,16 +70,18 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
 
     def fields(self) -> ComposeResult:
         balance = plain_amount(self.balance, self.currency)
-        yield FormField(
-            f"Amount the debtor pays ({self.currency})",
-            Input(
-                value=self.initial.get("amount", ""),
-                placeholder=f"less than the balance, {balance}",
-                id="amount",
-            ),
-            name="amount",
-        )
-        yield due_date_field(self, self.today, "Pay by", self.today_zone)
+        # Amount and date side by side: the dialog fits 80x24 with an error under every field.
+        with Horizontal(classes="form-row"):
+            yield FormField(
+                f"Debtor pays ({self.currency})",
+                Input(
+                    value=self.initial.get("amount", ""),
+                    placeholder=f"under {balance}",
+                    id="amount",
+                ),
+                name="amount",
+            )
+            yield due_date_field(self, self.today, "Pay by", self.today_zone)
         yield FormField(
             "Note (optional)",
             Input(
@@ -93,7 +96,7 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
             limit = "no discount limit: the promise is recorded now"
         else:
             limit = (
-                f"your limit: {self.limit_pct}% — within it the promise is recorded now, "
+                f"your limit: {self.limit_pct}% — within it recorded now, "
                 "above it a supervisor approves"
             )
         yield Static(limit, id="settlement-limit", classes="dialog-hint")

@@ -401,10 +401,21 @@ def open_void_contact(screen: CaseScreen) -> None:
 
 
 def _promise_entry(screen: CaseScreen, case: CaseFile) -> TimelineEntry | None:
-    """The highlighted promise, else the case's only pending one."""
+    """The highlighted promise (on a plan's row: its next pending installment), else the case's
+    only pending one."""
     entry = _selected(screen)
     if entry is not None and entry.kind == "promise":
         return entry
+    if entry is not None and entry.kind == "plan":
+        # The plan's own row: withdrawing stands for its installments (the plan is cancelled).
+        return next(
+            (
+                e
+                for e in case.timeline
+                if e.kind == "promise" and e.plan_id == entry.plan_id and e.status == "pending"
+            ),
+            None,
+        )
     pending = [e for e in case.timeline if e.kind == "promise" and e.status == "pending"]
     singles = [e for e in pending if e.plan_id is None]
     if len(singles) == 1 and len(pending) == 1:

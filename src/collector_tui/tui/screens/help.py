@@ -63,6 +63,7 @@ def help_sections(context: type | None = None) -> list[tuple[str, list[BindingTy
     from collector_tui.tui.screens.supervision_forms import SupervisorForm
     from collector_tui.tui.screens.supervisor import SupervisorQueueScreen, SupervisorScreen
     from collector_tui.tui.screens.sync import SyncScreen
+    from collector_tui.tui.widgets.timeline import Timeline
 
     palette = Binding("ctrl+p", "command_palette", "Palette", tooltip="Every action, by name")
     # The case timeline's and the audit trail's "full entry" share their keys: one section.
@@ -79,7 +80,7 @@ def help_sections(context: type | None = None) -> list[tuple[str, list[BindingTy
     dialogs.append(Binding("enter", "save", "Save", tooltip="In the reason line: save", show=False))
     sections: list[tuple[str, tuple[type, ...], list[BindingType]]] = [
         ("Queue", (QueueScreen,), list(QueueScreen.BINDINGS)),
-        ("Case", (CaseScreen,), list(CaseScreen.BINDINGS)),
+        ("Case", (CaseScreen,), [*CaseScreen.BINDINGS, *Timeline.BINDINGS]),
         ("Forms", (FormScreen,), list(FormScreen.BINDINGS)),
         # The follow-up form, a callback's, moving a follow-up: the same ctrl+t.
         ("Follow-up", (CallTimeForm,), list(CallTimeForm.BINDINGS)),

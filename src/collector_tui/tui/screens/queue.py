@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,6 +20,7 @@ from collector_tui.tui.formatting import agent_time, amount_text, relative
 from collector_tui.tui.messages import HeldLoaded, NextCaseFound, QueueLoaded
 from collector_tui.tui.screens.base import CollectorScreen
 from collector_tui.tui.typeahead import keys_may_flow
+from collector_tui.tui.widgets.tables import fill_fitted
 
 if TYPE_CHECKING:
     from collector_tui.services.queue import QueueEntry, QueuePage
@@ -33,20 +33,29 @@ TIER_LABELS: dict[int, str] = {1: "callback", 2: "broken", 3: "reminder", 4: "ne
 TIER_STYLES: dict[int, str] = {1: "bold yellow", 2: "bold red", 3: "cyan", 4: "green", 5: ""}
 
 
-# Below WIDE_AT columns the queue leaves out the two time columns (the case screen has them) so
-# the reason, the most useful column, stays readable at 80 columns.
+# The debtor's name is cut shorter below WIDE_AT columns. When the columns do not fit, the two time
+# columns go first (the case screen has them), then the days past due: the reason, the most useful
+# column, keeps at least MIN_REASON_WIDTH cells, and a balance is never cut.
 WIDE_AT = 100
 QUEUE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("Tier", "tier"),
-    ("Debtor", "debtor"),
-    ("Balance", "balance"),
-    ("DPD", "dpd"),
-    ("Last try", "last"),
-    ("Next action", "next"),
-    ("Reason", "reason"),
+    ("tier", "Tier"),
+    ("debtor", "Debtor"),
+    ("balance", "Balance"),
+    ("dpd", "DPD"),
+    ("last", "Last try"),
+    ("next", "Next action"),
+    ("reason", "Reason"),
 )
-MIN_REASON_WIDTH = 16
-NARROW_QUEUE_COLUMNS = frozenset({"tier", "debtor", "balance", "dpd", "reason"})
+QUEUE_DROP_ORDER = ("next", "last", "dpd", "tier", "reason")
+MIN_REASON_WIDTH = 24
+HELD_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("debtor", "Debtor"),
+    ("balance", "Balance"),
+    ("status", "Status"),
+    ("callable_at", "Callable at"),
+    ("reason", "Why held"),
+)
+HELD_DROP_ORDER = ("status", "callable_at", "reason")
 
 
 def tier_cell(tier: int, name: str) -> Text:
@@ -90,7 +99,6 @@ class QueueScreen(CollectorScreen):
         super().__init__()
         self.page: QueuePage | None = None
         self.built_at: datetime | None = None
-        self._queue_wide: bool | None = None
         self.finding_next = False
 
     @property
@@ -115,16 +123,8 @@ class QueueScreen(CollectorScreen):
         self.title = "Queue"
         self.sub_title = actor.display_name
         queue = self.query_one("#queue-table", DataTable)
-        self._set_queue_columns(queue)
-        held = self.query_one("#held-table", DataTable)
-        for label, key in (
-            ("Debtor", "debtor"),
-            ("Balance", "balance"),
-            ("Status", "status"),
-            ("Callable at", "callable_at"),
-            ("Why held", "reason"),
-        ):
-            held.add_column(label, key=key)
+        self._fill_queue(())
+        self._fill_held(())
         self.query_one("#queue-empty", Static).display = False
         queue.focus()
 
@@ -201,23 +201,16 @@ class QueueScreen(CollectorScreen):
     def _wide(self) -> bool:
         return self.app.size.width >= WIDE_AT
 
-    def _set_queue_columns(self, table: DataTable[Text]) -> None:
-        wide = self._wide()
-        table.clear(columns=True)
-        for label, key in QUEUE_COLUMNS:
-            if wide or key in NARROW_QUEUE_COLUMNS:
-                table.add_column(label, key=key)
-        self._queue_wide = wide
+    def _width(self) -> int:
+        # The tables span the screen; the screen has its new size before they do.
+        return self.size.width or self.app.size.width
 
     def on_resize(self) -> None:
-        if self._queue_wide is None:
+        if not self.is_mounted:
             return
-        if self._wide() != self._queue_wide:
-            self._set_queue_columns(self.query_one("#queue-table", DataTable))
-        if self.page is not None:
-            # Reasons are cut to the width: cut them again for the new one.
-            self._fill_queue(self.page.entries)
-            self._fill_held(self.page.held)
+        entries = self.page.entries if self.page is not None else ()
+        self._fill_queue(entries, empty_note=self.page is not None)
+        self._fill_held(self.page.held if self.page is not None else ())
 
     def _queue_row(self, entry: QueueEntry, now: datetime, tz: str) -> dict[str, Text]:
         wide = self._wide()
@@ -230,16 +223,24 @@ class QueueScreen(CollectorScreen):
             "next": Text(agent_time(entry.next_action_at, tz, now)),
         }
 
-    def _fill_queue(self, entries: tuple[QueueEntry, ...]) -> None:
+    def _fill_queue(self, entries: tuple[QueueEntry, ...], *, empty_note: bool = True) -> None:
         table = self.query_one("#queue-table", DataTable)
         actor = self.actor
         now = self.built_at or self.collector.clock.now()
         rows = {str(e.case_id): self._queue_row(e, now, actor.time_zone) for e in entries}
-        _fit_last_column(table, rows, {str(e.case_id): e.reason for e in entries}, "reason")
-        _replace_rows(table, rows)
+        fill_fitted(
+            table,
+            QUEUE_COLUMNS,
+            rows,
+            width=self._width(),
+            drop=QUEUE_DROP_ORDER,
+            flex="reason",
+            flex_texts={str(e.case_id): e.reason for e in entries},
+            min_flex=MIN_REASON_WIDTH,
+        )
         empty = self.query_one("#queue-empty", Static)
-        empty.display = not entries
-        if not entries:
+        empty.display = empty_note and not entries
+        if empty_note and not entries:
             empty.update(
                 "Nothing to call right now. Held cases and the moment they become callable "
                 "are in the Held tab; press r to refresh."
@@ -258,8 +259,16 @@ class QueueScreen(CollectorScreen):
             }
             for e in entries
         }
-        _fit_last_column(table, rows, {str(e.case_id): e.reason for e in entries}, "reason")
-        _replace_rows(table, rows)
+        fill_fitted(
+            table,
+            HELD_COLUMNS,
+            rows,
+            width=self._width(),
+            drop=HELD_DROP_ORDER,
+            flex="reason",
+            flex_texts={str(e.case_id): e.reason for e in entries},
+            min_flex=MIN_REASON_WIDTH,
+        )
 
     # -- actions ----------------------------------------------------------------------------------
 
@@ -345,46 +354,3 @@ class QueueScreen(CollectorScreen):
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
         self._active_table().focus()
-
-
-def _fit_last_column(
-    table: DataTable[Text], rows: dict[str, dict[str, Text]], texts: dict[str, str], key: str
-) -> None:
-    """Add column `key` to every row, its text cut to the width the other columns leave, so the
-    table never scrolls sideways (the full reason is on the case screen)."""
-    widths = [
-        max(
-            [cell_len(str(column.label))]
-            + [row[column.key.value].cell_len for row in rows.values() if column.key.value in row]
-        )
-        for column in table.columns.values()
-        if column.key.value != key
-    ]
-    spare = (table.size.width or table.app.size.width) - sum(widths)
-    room = max(MIN_REASON_WIDTH, spare - 2 * (len(widths) + 1) - 2)
-    for row_key, row in rows.items():
-        row[key] = first_line(texts[row_key], room)
-
-
-def _replace_rows(table: DataTable[Text], rows: dict[str, dict[str, Text]]) -> None:
-    """Show `rows` (row key -> column key -> cell) in the table's columns, updating cells in place
-    when the keys and their order are unchanged, else rebuilding; the cursor stays on the case it
-    was on (clear() would reset it)."""
-    current = [key.value for key in table.rows]
-    columns = [key.value for key in table.columns if key.value is not None]
-    if current == list(rows):
-        for key, cells in rows.items():
-            for column in columns:
-                # A longer cell must widen its column, or its end is cut off silently.
-                table.update_cell(key, column, cells[column], update_width=True)
-        return
-    selected: str | None = None
-    if table.row_count and table.cursor_row < table.row_count:
-        selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-    table.clear()
-    for key, cells in rows.items():
-        table.add_row(*(cells[column] for column in columns), key=key)
-    if selected is not None and selected in rows:
-        table.move_cursor(row=table.get_row_index(selected), animate=False)
-    elif rows:
-        table.move_cursor(row=0, animate=False)

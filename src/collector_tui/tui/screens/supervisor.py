@@ -47,7 +47,7 @@ from collector_tui.tui.screens.supervision_forms import (
     SettlementForm,
 )
 from collector_tui.tui.typeahead import keys_may_flow
-from collector_tui.tui.widgets.tables import fill_measured
+from collector_tui.tui.widgets.tables import fill_fitted, fill_measured
 
 if TYPE_CHECKING:
     from collector_tui.services.accounts import Actor
@@ -65,6 +65,20 @@ MAX_RELOAD = 500  # a reload reads again at most this many of the rows already s
 WIDE_AT = 100
 SELECTED_MARK = "●"
 MIN_ROOM = 12
+BROWSER_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("sel", " "),
+    ("ref", "Reference"),
+    ("debtor", "Debtor"),
+    ("country", "CC"),
+    ("balance", "Balance"),
+    ("dpd", "DPD"),
+    ("status", "Status"),
+    ("agent", "Agent"),
+    ("routed", "Routed to supervisors"),
+)
+NARROW_BROWSER_COLUMNS = frozenset({"sel", "ref", "debtor", "balance", "status", "agent"})
+# Too narrow for every column: these go first, in this order; a balance is never cut.
+BROWSER_DROP_ORDER = ("routed", "dpd", "country", "agent", "status")
 STATUS_STYLES = {
     "new": "green",
     "promised": "cyan",
@@ -196,7 +210,16 @@ class SupervisorScreen(CollectorScreen):
         ),
         Binding("f", "filter", "Filter", id="supervisor.filter", tooltip="Narrow the case list"),
         Binding("h", "history", "History", id="supervisor.history", tooltip="The audit trail"),
-        Binding("m", "more", "More", id="supervisor.more", tooltip="Load the next page of cases"),
+        # The case list's summary line says "m: more" when there is more: not in the footer,
+        # which has no room left at 80 columns.
+        Binding(
+            "m",
+            "more",
+            "More",
+            id="supervisor.more",
+            tooltip="Load the next page of cases",
+            show=False,
+        ),
         Binding(
             "g", "reports", "Reports", id="supervisor.reports", tooltip="The reports dashboard"
         ),
@@ -337,6 +360,10 @@ class SupervisorScreen(CollectorScreen):
     def _is_wide(self) -> bool:
         return self.app.size.width >= WIDE_AT
 
+    def _width(self) -> int:
+        # The tables span the screen, which has its new size before they have theirs.
+        return self.size.width or self.app.size.width
+
     def _set_columns(self) -> None:
         wide = self._is_wide()
         workload = self.query_one("#workload-table", DataTable)
@@ -351,23 +378,6 @@ class SupervisorScreen(CollectorScreen):
             ("Balance", "balance"),
         ):
             workload.add_column(label, key=key)
-        browser = self.query_one("#browser-table", DataTable)
-        browser.clear(columns=True)
-        columns = [
-            (" ", "sel"),
-            ("Reference", "ref"),
-            ("Debtor", "debtor"),
-            ("CC", "country"),
-            ("Balance", "balance"),
-            ("DPD", "dpd"),
-            ("Status", "status"),
-            ("Agent", "agent"),
-            ("Routed to supervisors", "routed"),
-        ]
-        narrow = {"sel", "ref", "debtor", "balance", "status", "agent"}
-        for label, key in columns:
-            if wide or key in narrow:
-                browser.add_column(label, key=key)
         self._wide = wide
 
     def on_resize(self) -> None:
@@ -466,7 +476,7 @@ class SupervisorScreen(CollectorScreen):
                 "attempts": _count(row.attempts_today, "", row.is_unassigned),
                 "contacts": _count(row.contacts_today, "green", row.is_unassigned),
             }
-        room = _room(table, rows, "balance")
+        room = _room(table, rows, "balance", self._width())
         for row in self.workloads:
             rows[str(row.agent_id or "unassigned")]["balance"] = balances_text(row.balances, room)
         fill_measured(table, rows)
@@ -492,18 +502,23 @@ class SupervisorScreen(CollectorScreen):
 
     def _show_rows(self) -> None:
         table = self.query_one("#browser-table", DataTable)
-        columns = {key.value for key in table.columns}
-        rows = {
-            key: {name: cell for name, cell in self._browser_cells(key, row).items()
-                  if name in columns}
-            for key, row in self.rows.items()
-        }  # fmt: skip
+        wide = self._is_wide()
+        columns = [
+            (key, label) for key, label in BROWSER_COLUMNS if wide or key in NARROW_BROWSER_COLUMNS
+        ]
+        rows = {key: self._browser_cells(key, row) for key, row in self.rows.items()}
         # The debtor's name takes what the other columns leave (a row never scrolls sideways).
-        room = min(_room(table, rows, "debtor"), 32)
-        for key, row in self.rows.items():
-            rows[key]["debtor"] = first_line(row.debtor, room)
         with self.app.batch_update():
-            fill_measured(table, rows)
+            fill_fitted(
+                table,
+                columns,
+                rows,
+                width=self._width(),
+                drop=BROWSER_DROP_ORDER,
+                flex="debtor",
+                flex_texts={key: row.debtor for key, row in self.rows.items()},
+                min_flex=MIN_ROOM,
+            )
             self._show_summary()
 
     def _show_summary(self) -> None:
@@ -904,7 +919,7 @@ class SupervisorScreen(CollectorScreen):
         self.app.push_screen(form, done)
 
 
-def _room(table: DataTable[Text], rows: dict[str, dict[str, Text]], key: str) -> int:
+def _room(table: DataTable[Text], rows: dict[str, dict[str, Text]], key: str, width: int) -> int:
     """The cells left for column `key` once the other columns take their widest cell."""
     widths = [
         max(
@@ -915,7 +930,7 @@ def _room(table: DataTable[Text], rows: dict[str, dict[str, Text]], key: str) ->
         if column.key.value != key
     ]
     # Two cells of padding per column, and the vertical scrollbar.
-    spare = (table.size.width or table.app.size.width) - sum(widths) - 2 * len(table.columns) - 2
+    spare = width - sum(widths) - 2 * len(table.columns) - 2
     return max(MIN_ROOM, spare)
 
 

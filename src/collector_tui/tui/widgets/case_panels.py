@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from rich.console import RenderableType
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
 from collector_tui.display import first_line, safe_text
 from collector_tui.phones import format_phone
-from collector_tui.services.casefile import CaseFile, PhoneView
+from collector_tui.services.casefile import CaseFile, HoldView, PhoneView
 from collector_tui.tui.formatting import (
     agent_time,
     day_text,
@@ -21,6 +22,69 @@ from collector_tui.tui.formatting import (
 )
 
 FLAG_STYLE = "bold white on red"
+ELLIPSIS = "…"
+
+# Phone types in the agent's words (phones.py stores phonenumbers' categories).
+PHONE_KIND_WORDS = {
+    "mobile": "mobile",
+    "landline": "landline",
+    "fixed_or_mobile": "mobile or landline",
+    "toll_free": "toll-free",
+    "premium": "premium rate",
+    "shared_cost": "shared cost",
+    "voip": "internet (VoIP)",
+    "personal": "personal number",
+    "pager": "pager",
+    "uan": "company number",
+    "voicemail": "voicemail",
+    "unknown": "type unknown",
+}
+
+
+def phone_kind_words(kind: str) -> str:
+    return PHONE_KIND_WORDS.get(kind, kind.replace("_", " "))
+
+
+class OneLine:
+    """`text` on one line: cut before the last word that does not fit (a figure is never cut in
+    two), with an ellipsis."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield one_line(self.text, options.max_width)
+
+
+def one_line(text: Text, width: int) -> Text:
+    if text.cell_len <= width:
+        line = text.copy()
+    else:
+        plain = text.plain
+        cut = 0
+        for index, char in enumerate(plain):
+            if char == " " and Text(plain[:index]).cell_len <= width - 1:
+                cut = index
+        if cut == 0:
+            line = text.copy()
+            line.truncate(width, overflow="ellipsis")
+        else:
+            line = text[:cut]
+            line.rstrip()
+            line.append(ELLIPSIS)
+    line.no_wrap = True
+    line.overflow = "ellipsis"
+    return line
+
+
+class Lines:
+    """Renderables one under the other (a panel made of lines chosen for the width)."""
+
+    def __init__(self, lines: Iterable[RenderableType]) -> None:
+        self.lines = list(lines)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from self.lines
 
 
 def _zone_name(zone: str) -> str:
@@ -72,12 +136,14 @@ def case_header(case: CaseFile, locale: str, tz: str, now: datetime) -> Text:
     return text
 
 
-def _local_clock(phone: PhoneView) -> Text:
+def _local_clock(phone: PhoneView, zones: int = 2) -> Text:
     if not phone.local_times:
         return Text("local time unknown", style="dim")
-    clocks = " / ".join(f"{debtor_clock(t.at)} {_zone_name(t.zone)}" for t in phone.local_times[:2])
-    if len(phone.local_times) > 2:
-        clocks += f" +{len(phone.local_times) - 2}"
+    clocks = " / ".join(
+        f"{debtor_clock(t.at)} {_zone_name(t.zone)}" for t in phone.local_times[:zones]
+    )
+    if len(phone.local_times) > zones:
+        clocks += f" +{len(phone.local_times) - zones}"
     text = Text(clocks, style="bold cyan")
     if phone.zones_guessed:
         text.append(" (country)", style="dim")
@@ -92,30 +158,88 @@ def _phone_flags(phone: PhoneView) -> Text:
             flags.append(" ")
     if phone.sms_consent:
         flags.append("sms ok", style="green")
+    flags.rstrip()
     return flags
 
 
+def _number(phone: PhoneView) -> Text:
+    number = Text()
+    number.append("★ " if phone.is_primary else "  ", style="yellow")
+    if phone.e164:
+        number.append(format_phone(phone.e164, phone.extension), style="bold")
+    else:
+        number.append_text(safe_text(phone.raw, style="bold"))
+    return number
+
+
+class PhoneLines:
+    """One line a number when the width allows; else the debtor's clock goes under it. The number
+    and its type are never cut (this is where the agent dials from)."""
+
+    def __init__(self, phones: tuple[PhoneView, ...]) -> None:
+        self.phones = phones
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        numbers = [_number(phone) for phone in self.phones]
+        kinds = [Text(phone_kind_words(phone.kind), style="dim") for phone in self.phones]
+        number_width = max(number.cell_len for number in numbers)
+        kind_width = max(kind.cell_len for kind in kinds)
+        for phone, number, kind in zip(self.phones, numbers, kinds, strict=True):
+            flags = _phone_flags(phone)
+            head = number.copy()
+            head.pad_right(number_width - number.cell_len)
+            head.append("  ")
+            head.append_text(kind)
+            head.pad_right(kind_width - kind.cell_len)
+            for clock in (_local_clock(phone, 2), _local_clock(phone, 1)):
+                line = head.copy()
+                line.append("  ")
+                line.append_text(clock)
+                if flags:
+                    line.append("  ")
+                    line.append_text(flags)
+                if line.cell_len <= width:
+                    yield one_line(line, width)
+                    break
+            else:
+                line = head.copy()
+                line.rstrip()
+                if flags and line.cell_len + 2 + flags.cell_len <= width:
+                    line.append("  ")
+                    line.append_text(flags)
+                    flags = Text()
+                yield one_line(line, width)
+                if flags:
+                    yield one_line(Text("    ") + flags, width)
+                yield one_line(Text("    ") + _local_clock(phone, 2), width)
+
+
 def phones_panel(case: CaseFile) -> RenderableType:
-    """Every number in full (this is where the agent dials from), with the debtor's clock."""
+    """Every number in full, its type in words, with the debtor's clock."""
     if not case.phones:
         return Text("No phone number on file.", style="dim")
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column(no_wrap=True, style="dim")
-    grid.add_column(no_wrap=True)
-    grid.add_column()
-    for phone in case.phones:
-        number = Text()
-        number.append("★ " if phone.is_primary else "  ", style="yellow")
-        if phone.e164:
-            number.append(format_phone(phone.e164, phone.extension), style="bold")
-        else:
-            number.append_text(safe_text(phone.raw, style="bold"))
-        grid.add_row(number, phone.kind, _local_clock(phone), _phone_flags(phone))
-    return grid
+    return PhoneLines(case.phones)
 
 
-def debt_panel(case: CaseFile, tz: str, now: datetime) -> RenderableType:
+def debt_panel(case: CaseFile, tz: str, now: datetime, *, compact: bool = False) -> RenderableType:
+    if compact:
+        # The balance, days past due and aging are in the header; the placed date and the agent
+        # are left out (the wide layout has them).
+        line = Text()
+        for label, minor in (
+            ("principal", case.principal),
+            ("fees", case.fees),
+            ("interest", case.interest),
+        ):
+            if line:
+                line.append(" + ", style="dim")
+            line.append(f"{label} ", style="dim")
+            line.append(plain_amount(minor, case.currency).rsplit(" ", 1)[0])
+        line.append(f" {case.currency}")
+        line.append("  ·  due ", style="dim")
+        line.append(case.due_date.isoformat())
+        return line  # wraps between words only: an amount is never cut
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim")
     grid.add_column(justify="right")
@@ -134,8 +258,17 @@ def debt_panel(case: CaseFile, tz: str, now: datetime) -> RenderableType:
     return grid
 
 
-def debtor_panel(case: CaseFile) -> RenderableType | None:
+def debtor_panel(case: CaseFile, *, compact: bool = False) -> RenderableType | None:
     debtor = case.debtor
+    if compact:
+        lines: list[RenderableType] = []
+        if debtor.address:
+            lines.append(safe_text(debtor.address, multiline=True))
+        if debtor.capacity_notes:
+            capacity = Text("capacity: ", style="dim")
+            capacity.append_text(first_line(debtor.capacity_notes))
+            lines.append(OneLine(capacity))
+        return Lines(lines) if lines else None
     rows = [
         ("Address", debtor.address),
         ("Language", debtor.language),
@@ -152,7 +285,11 @@ def debtor_panel(case: CaseFile) -> RenderableType | None:
     return grid
 
 
-def status_panel(case: CaseFile, tz: str, now: datetime) -> RenderableType:
+def status_panel(
+    case: CaseFile, tz: str, now: datetime, *, compact: bool = False
+) -> RenderableType:
+    if compact:
+        return _compact_status(case, tz, now)
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim")
     grid.add_column()
@@ -174,11 +311,7 @@ def status_panel(case: CaseFile, tz: str, now: datetime) -> RenderableType:
     grid.add_row("Last contact", when(case.last_contact_at))
     grid.add_row("Next action", when(case.next_action_at))
     for hold in case.holds:
-        line = Text(f"{hold.kind} since {agent_time(hold.placed_at, tz, now)}", style="bold red")
-        if hold.reason:
-            line.append(": ")
-            line.append_text(first_line(hold.reason, 50))
-        grid.add_row("Hold", line)
+        grid.add_row("Hold", OneLine(_hold_line(hold, tz, now)))
     for promise in case.open_promises:
         what = "Installment" if promise.plan_id else "Promise"
         due = day_text(promise.due_date)
@@ -188,14 +321,78 @@ def status_panel(case: CaseFile, tz: str, now: datetime) -> RenderableType:
         grid.add_row(what, line)
     for follow_up in case.open_follow_ups:
         line = Text(f"{agent_time(follow_up.due_at, tz, now)} ")
-        line.append_text(first_line(follow_up.reason, 44))
-        grid.add_row("Follow-up", line)
+        line.append_text(first_line(follow_up.reason))
+        grid.add_row("Follow-up", OneLine(line))
     if case.routed_reason:
         grid.add_row("Routed", safe_text(case.routed_reason, style="bold yellow"))
     return grid
 
 
-def why_panel(case: CaseFile) -> RenderableType:
+def _hold_line(hold: HoldView, tz: str, now: datetime) -> Text:
+    # One line (the full reason is on the timeline's entry): a wrapped hold label read as two.
+    line = Text(f"{hold.kind} since {agent_time(hold.placed_at, tz, now)}", style="bold red")
+    if hold.reason:
+        line.append(": ")
+        line.append_text(first_line(hold.reason))
+    return line
+
+
+def _compact_status(case: CaseFile, tz: str, now: datetime) -> RenderableType:
+    """The status in as few lines as it takes: whether a call is allowed and the last try are
+    in the header, so here only why not, then one line per hold, promise and follow-up."""
+    lines: list[RenderableType] = []
+    if case.verdict is not None and not case.verdict.callable and case.verdict.reason:
+        lines.append(OneLine(safe_text(f"why not: {case.verdict.reason}", style="red")))
+    times = Text()
+    times.append("last contact ", style="dim")
+    times.append(agent_time(case.last_contact_at, tz, now) if case.last_contact_at else "never")
+    times.append(" · next action ", style="dim")
+    times.append(agent_time(case.next_action_at, tz, now))
+    lines.append(OneLine(times))
+    for hold in case.holds:
+        hold_line = Text("hold ", style="dim")
+        hold_line.append_text(_hold_line(hold, tz, now))
+        lines.append(OneLine(hold_line))
+    for promise in case.open_promises:
+        what = "installment " if promise.plan_id else "promise "
+        line = Text(what, style="dim")
+        line.append(f"{plain_amount(promise.amount, case.currency)} due {promise.due_date}")
+        if promise.paid_amount:
+            line.append(f" (paid {plain_amount(promise.paid_amount, case.currency)})", style="dim")
+        lines.append(line)  # wraps between words: an amount is never cut
+    for follow_up in case.open_follow_ups:
+        line = Text("follow-up ", style="dim")
+        line.append(f"{agent_time(follow_up.due_at, tz, now)} ")
+        line.append_text(first_line(follow_up.reason))
+        lines.append(OneLine(line))
+    if case.routed_reason:
+        routed = Text("routed ", style="dim")
+        routed.append_text(safe_text(case.routed_reason, style="bold yellow"))
+        lines.append(OneLine(routed))
+    return Lines(lines)
+
+
+def why_panel(case: CaseFile, *, compact: bool = False) -> RenderableType:
+    if compact:
+        # The tier and score are in the header: the factors that gave points, one line each,
+        # then the ones that gave none on one line.
+        lines: list[RenderableType] = []
+        quiet = Text()
+        for factor in case.factors:
+            if not factor.points:
+                if quiet:
+                    quiet.append(" · ", style="dim")
+                quiet.append_text(safe_text(factor.detail or factor.name, style="dim"))
+                continue
+            line = Text(f"+{factor.points} ", style="bold")
+            line.append_text(safe_text(factor.name))
+            if factor.detail:
+                line.append(" — ", style="dim")
+                line.append_text(safe_text(factor.detail, style="dim"))
+            lines.append(OneLine(line))
+        if quiet:
+            lines.append(OneLine(quiet))
+        return Lines(lines) if lines else Text(f"{case.tier_name} · score {case.score}")
     grid = Table.grid(padding=(0, 1))
     grid.add_column(justify="right", style="bold")
     grid.add_column()
