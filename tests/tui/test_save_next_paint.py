@@ -192,24 +192,3 @@ def test_a_case_read_ahead_then_taken_moves_on_to_the_next(demo: Seeded) -> None
         assert any("REF-1004 is no longer yours" in message for message in said)
 
     drive(app, scenario)
-
-
-def test_enter_on_the_queue_paints_the_case_filled_in_its_first_frame(demo: Seeded) -> None:
-    app = build_app(demo)
-    frames: list[Frame] = []
-
-    async def scenario(pilot: Pilot[None]) -> None:
-        await login(pilot)
-        assert isinstance(app.screen, QueueScreen)
-        recorded = record_frames(app)
-        await pilot.press("enter")
-        await settle(pilot)
-        frames.extend(recorded)
-        assert isinstance(app.screen, CaseScreen)
-
-    drive(app, scenario)
-
-    assert frames, "the case was never painted"
-    assert frames[0].ref == "REF-1002"  # the top of the queue, read while the cursor rested on it
-    assert "李娜" in frames[0].header and "REF-1002" in frames[0].text
-    assert all("Loading the case" not in frame.text for frame in frames)

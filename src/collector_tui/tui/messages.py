@@ -53,17 +53,6 @@ class CaseLoaded(Message):
 @dataclass
 class NextCaseFound(Message):
     case_id: uuid.UUID | None
-    case_file: CaseFile | None = None  # read with it, when it was
-
-
-@dataclass
-class CaseReadAhead(Message):
-    """The file of the case under the queue's cursor, read before the agent opens it."""
-
-    case_file: CaseFile
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, CaseReadAhead)
 
 
 @dataclass

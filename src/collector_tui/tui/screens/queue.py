@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import datetime
-from time import monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len
@@ -13,26 +12,18 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker
 
 from collector_tui.display import first_line, safe_text
 from collector_tui.tui.commands import QueueCommands
 from collector_tui.tui.formatting import agent_time, amount_text, relative
-from collector_tui.tui.messages import CaseReadAhead, HeldLoaded, NextCaseFound, QueueLoaded
+from collector_tui.tui.messages import HeldLoaded, NextCaseFound, QueueLoaded
 from collector_tui.tui.screens.base import CollectorScreen
 from collector_tui.tui.typeahead import keys_may_flow
 
 if TYPE_CHECKING:
-    from collector_tui.services.casefile import CaseFile
     from collector_tui.services.queue import QueueEntry, QueuePage
-
-# The highlighted case is read ahead once the cursor rests this long (arrows held down read
-# nothing), and opened from what was read when that is this recent (the case screen reads it
-# again behind it in any case).
-READ_AHEAD_DELAY_S = 0.08
-READ_AHEAD_FRESH_S = 30.0
 
 QUEUE_LIMIT = 100
 HELD_LIMIT = 200
@@ -101,8 +92,6 @@ class QueueScreen(CollectorScreen):
         self.built_at: datetime | None = None
         self._queue_wide: bool | None = None
         self.finding_next = False
-        self.ahead: tuple[CaseFile, float] | None = None
-        self._ahead_timer: Timer | None = None
 
     @property
     def accepts_keys(self) -> bool:
@@ -140,7 +129,6 @@ class QueueScreen(CollectorScreen):
         queue.focus()
 
     def on_screen_resume(self) -> None:
-        self.ahead = None  # the case just left may have changed
         self.load_queue()
 
     # -- loading ----------------------------------------------------------------------------------
@@ -294,47 +282,10 @@ class QueueScreen(CollectorScreen):
         if event.row_key.value is not None:
             self.open_case(uuid.UUID(event.row_key.value))
 
-    def open_case(self, case_id: uuid.UUID, case_file: CaseFile | None = None) -> None:
+    def open_case(self, case_id: uuid.UUID) -> None:
         from collector_tui.tui.screens.case import CaseScreen
 
-        ahead = self.ahead
-        if (
-            case_file is None
-            and ahead is not None
-            and ahead[0].case_id == case_id
-            and monotonic() - ahead[1] <= READ_AHEAD_FRESH_S
-        ):
-            case_file = ahead[0]
-        self.app.push_screen(CaseScreen(case_id, case_file))
-
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value is None:
-            return
-        case_id = uuid.UUID(event.row_key.value)
-        if self._ahead_timer is not None:
-            self._ahead_timer.stop()
-        self._ahead_timer = self.set_timer(READ_AHEAD_DELAY_S, lambda: self.read_ahead(case_id))
-
-    @work(thread=True, exclusive=True, group="ahead", exit_on_error=False, description="read ahead")
-    def read_ahead(self, case_id: uuid.UUID) -> None:
-        """The highlighted case's file, so enter shows it filled at once."""
-        from collector_tui.services.casefile import load_case_file
-
-        app = self.collector
-        with app.store.read() as session:
-            case_file = load_case_file(
-                session=session,
-                actor=self.actor,
-                case_id=case_id,
-                now=app.clock.now(),
-                settings=app.settings,
-            )
-        if not get_current_worker().is_cancelled:
-            self.post_message(CaseReadAhead(case_file))
-
-    def on_case_read_ahead(self, message: CaseReadAhead) -> None:
-        self.ahead = (message.case_file, monotonic())
+        self.app.push_screen(CaseScreen(case_id))
 
     def action_next_case(self) -> None:
         self.finding_next = True
@@ -342,7 +293,6 @@ class QueueScreen(CollectorScreen):
 
     @work(thread=True, exclusive=True, group="next", exit_on_error=False, description="next case")
     def find_next_case(self) -> None:
-        from collector_tui.services.casefile import load_case_file
         from collector_tui.services.queue import next_case
 
         app = self.collector
@@ -355,23 +305,9 @@ class QueueScreen(CollectorScreen):
                 settings=app.settings,
                 exclude=tuple(app.skipped),
             )
-        if entry is None:
-            self.post_message(NextCaseFound(None))
-            return
-        # Read with it, so the case opens filled.
-        with app.store.read() as session:
-            case_file = load_case_file(
-                session=session,
-                actor=actor,
-                case_id=entry.case_id,
-                now=app.clock.now(),
-                settings=app.settings,
-            )
-        self.post_message(NextCaseFound(entry.case_id, case_file))
+        self.post_message(NextCaseFound(entry.case_id if entry else None))
 
     def worker_failed(self, worker: Worker[Any], error: BaseException | None) -> None:
-        if worker.group == "ahead":
-            return  # only read ahead: enter reads the case itself
         super().worker_failed(worker, error)
         if worker.group == "next":
             self.finding_next = False
@@ -383,7 +319,7 @@ class QueueScreen(CollectorScreen):
         if message.case_id is None:
             self.collector.tell("No callable case right now.", severity="warning")
             return
-        self.open_case(message.case_id, message.case_file)
+        self.open_case(message.case_id)
 
     def action_search(self) -> None:
         from collector_tui.tui.screens.search import SearchScreen
