@@ -223,6 +223,8 @@ class CaseScreen(CollectorScreen):
 
     @work(thread=True, exclusive=True, group="case", exit_on_error=False, description="load case")
     def load_case(self) -> None:
+        # Imported here, off the event loop, so the first `c` does not pay for it.
+        import collector_tui.tui.screens.contact  # noqa: F401
         from collector_tui.services.casefile import load_case_file
 
         app = self.collector
