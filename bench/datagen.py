@@ -23,6 +23,7 @@ here builds a new one instead of reusing a stale file.
 from __future__ import annotations
 
 import csv
+import os
 import random
 import shutil
 import sqlite3
@@ -43,7 +44,8 @@ AGENTS = 20
 PASSWORD = "bench-password"
 CHUNK = 5000  # cases per transaction of inserts
 SEED = 20261120
-CACHE = Path(__file__).resolve().parent / ".cache"
+# COLLECTOR_BENCH_CACHE puts the (multi-GB) databases elsewhere, e.g. /tmp, not in the checkout.
+CACHE = Path(os.environ.get("COLLECTOR_BENCH_CACHE") or Path(__file__).resolve().parent / ".cache")
 
 CN_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
 CN_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红建国文斌鹏飞"

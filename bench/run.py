@@ -379,6 +379,361 @@ def bench_log_promise_next(path: Path, repeats: int) -> dict[str, Any]:
     }
 
 
+# --- keys: key press -> the screen painted with its data ------------------------------------------
+
+KEY_TIMEOUT_S = 20.0
+ANSI = None  # compiled lazily: the regex that strips terminal sequences from a frame
+
+
+class _Frames:
+    """Watches what the app hands the terminal. Headless, Textual composes every frame but does
+    not turn it into terminal bytes; this does (`render_segments`, what a terminal is sent), stamps
+    the moment each frame is ready and checks it with the probes of the keys being timed."""
+
+    def __init__(self, app: Any) -> None:
+        import re
+
+        from textual._compositor import CompositorUpdate
+
+        global ANSI
+        ANSI = ANSI or re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+        self.app = app
+        self.probes: list[Any] = []
+        original = app._display
+
+        def display(screen: Any, renderable: Any) -> None:
+            if renderable is not None and not app._batch_count:
+                sent = (
+                    renderable.render_segments(app.console)
+                    if isinstance(renderable, CompositorUpdate)
+                    else ""
+                )
+                at = (time.perf_counter(), time.process_time())
+                if self.probes:
+                    text = ANSI.sub("", sent)
+                    for probe in list(self.probes):
+                        probe(screen, text, at)
+            original(screen, renderable)
+
+        app._display = display
+
+    async def press(self, key: str, character: str | None, painted: Any) -> tuple[float, float]:
+        """Seconds from the key (posted as the terminal driver posts it) to the first frame for
+        which `painted(screen, frame_text)` holds: wall time, and the CPU time of this process
+        (every thread: the app's workers too) meanwhile."""
+        import asyncio
+
+        from textual import events
+
+        done: list[tuple[float, float]] = []
+        painted_now = asyncio.Event()
+
+        def probe(screen: Any, text: str, at: tuple[float, float]) -> None:
+            if not done and screen is self.app.screen and painted(screen, text):
+                done.append(at)
+                painted_now.set()
+
+        self.probes.append(probe)
+        started, cpu = time.perf_counter(), time.process_time()
+        self.app.post_message(events.Key(key, character))
+        try:
+            # Woken by the frame itself: polling would cost the event loop time it measures.
+            await asyncio.wait_for(painted_now.wait(), KEY_TIMEOUT_S)
+        except TimeoutError:
+            raise TimeoutError(f"{key}: the screen was not painted in time") from None
+        finally:
+            self.probes.remove(probe)
+        return done[0][0] - started, done[0][1] - cpu
+
+
+async def _idle(pilot: Any) -> None:
+    """Wait as an agent does between keys: every worker done, every key handled."""
+    from textual.worker import WorkerFailed
+
+    app = pilot.app
+    for _ in range(100):
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerFailed:
+            pass
+        await pilot.pause()
+        order = getattr(app, "key_order", None)
+        busy = order is not None and (order.waiting or order.in_flight is not None)
+        if not busy and not any(worker.is_running for worker in app.workers):
+            return
+
+
+def _bare_app(refs: list[str]) -> Any:
+    """A bare Textual app doing the same screen pushes with no database and no app code: a table
+    of cases; enter pushes a case screen (header, six panels, a timeline table) showing the ref;
+    `c` pushes a modal form with the contact form's widgets (three selects, an input, a text
+    area); ctrl+n in the form closes it and switches to the next case's screen. The floor that
+    Textual itself sets for these keys on this machine."""
+    from textual.app import App, ComposeResult
+    from textual.binding import Binding
+    from textual.containers import Horizontal, Vertical, VerticalScroll
+    from textual.screen import ModalScreen, Screen
+    from textual.widgets import DataTable, Footer, Header, Input, Select, Static, TextArea
+
+    options = [(f"{letter} disposition {letter}", letter) for letter in "nbvxwstplrdcahekq"]
+
+    class BareForm(ModalScreen[bool]):
+        BINDINGS = [Binding("ctrl+n", "save_next", "Save & next", priority=True)]
+
+        def __init__(self, ref: str) -> None:
+            super().__init__()
+            self.ref = ref
+
+        def compose(self) -> ComposeResult:
+            with Vertical():
+                yield Static("Log contact")
+                yield Static(f"Debtor · {self.ref}")
+                with VerticalScroll():
+                    with Horizontal():
+                        yield Select(options, prompt="pick a disposition", id="disposition")
+                        yield Input(placeholder="3:20 or 5m")
+                    yield TextArea("")
+                    with Horizontal():
+                        yield Select([("+44 20 7946 0000 mobile", "1")], value="1")
+                        yield Select([("outbound", "o"), ("inbound", "i")], allow_blank=False)
+            yield Footer()
+
+        def on_mount(self) -> None:
+            self.query_one("#disposition", Select).focus()
+
+        def action_save_next(self) -> None:
+            self.dismiss(True)
+
+    class BareCase(Screen[None]):
+        BINDINGS = [Binding("c", "contact", "Contact"), Binding("escape", "back", "Back")]
+
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+            self.ref = refs[index % len(refs)]
+
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield Static(f"Debtor · Client / {self.ref} · balance 1,234.56")
+            with Horizontal():
+                with VerticalScroll():
+                    for name in ("Phones", "Debt", "Status", "Why", "Debtor", "Invoices"):
+                        yield Static(f"{name}\n{self.ref} line one\nline two")
+                table: DataTable[str] = DataTable()
+                yield table
+            yield Footer()
+
+        def on_mount(self) -> None:
+            self.title = "Debtor"
+            self.sub_title = f"Client / {self.ref}"
+            table = self.query_one(DataTable)
+            table.add_columns("when", "what", "who", "note")
+            for row in range(12):
+                table.add_row(f"2026-11-{row + 1:02d}", "call: no answer", "agent", "note text")
+
+        def action_contact(self) -> None:
+            def closed(next_case: bool | None) -> None:
+                if next_case:
+                    self.app.switch_screen(BareCase(self.index + 1))
+
+            self.app.push_screen(BareForm(self.ref), closed)
+
+        def action_back(self) -> None:
+            self.app.pop_screen()
+
+    class BareQueue(Screen[None]):
+        def compose(self) -> ComposeResult:
+            yield Header()
+            table: DataTable[str] = DataTable(cursor_type="row", id="queue-table")
+            yield table
+            yield Footer()
+
+        def on_mount(self) -> None:
+            table = self.query_one(DataTable)
+            table.add_columns("ref", "debtor", "balance", "reason")
+            for index, ref in enumerate(refs[:100]):
+                table.add_row(ref, f"Debtor {index}", "1,234.56", "due", key=str(index))
+            table.focus()
+
+        def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+            self.app.push_screen(BareCase(int(event.row_key.value or 0)))
+
+    class Bare(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(BareQueue())
+
+    return Bare()
+
+
+def _key_figures(
+    name: str, timed: list[tuple[float, float]], bare: list[tuple[float, float]]
+) -> dict[str, float]:
+    walls = [wall for wall, _ in timed]
+    bare_walls = [wall for wall, _ in bare]
+    figures = {
+        f"{name}_ms": _ms(_p95(walls)),
+        f"{name}_median_ms": _ms(statistics.median(walls)),
+        f"{name}_cpu_ms": _ms(statistics.median(cpu for _, cpu in timed)),
+        f"{name}_bare_ms": _ms(_p95(bare_walls)),
+        f"{name}_bare_median_ms": _ms(statistics.median(bare_walls)),
+        f"{name}_bare_cpu_ms": _ms(statistics.median(cpu for _, cpu in bare)),
+    }
+    figures[f"{name}_vs_bare"] = round(figures[f"{name}_ms"] / figures[f"{name}_bare_ms"], 2)
+    return figures
+
+
+def bench_keys(path: Path, repeats: int) -> dict[str, Any]:
+    """The keystroke budget, through Textual's Pilot on a headless app: from a key posted as the
+    terminal driver posts it to the first frame that shows the target screen with its data (the
+    case's reference in the frame sent to the terminal, not a screen merely pushed). Keys are
+    pressed at an agent's pace: the app idle (its workers done) before each timed key. Each
+    repetition: enter on the queue's top row (key_open_case), `c` (key_open_form), `n` (no
+    answer, untimed), ctrl+n (key_save_next: contact saved, the next case shown filled), escape.
+    Figures are p95; the same keys on a bare Textual app (_bare_app) in the same run beside them.
+    It writes, so `path` must be a scratch copy."""
+    import asyncio
+
+    from collector_tui.clock import FixedClock
+    from collector_tui.config import Settings
+    from collector_tui.db import open_store
+    from collector_tui.tui.app import make_app
+    from collector_tui.tui.screens.case import CaseScreen
+
+    runs = max(20, repeats)
+    store = open_store(path)
+    app = make_app(
+        store=store, settings=Settings(), clock=FixedClock(datagen.NOW), username=WRITE_AGENT
+    )
+    app.cursor_blink = False
+    walls: dict[str, list[tuple[float, float]]] = {
+        "open_case": [],
+        "open_form": [],
+        "save_next": [],
+    }
+    blank_frames = 0
+
+    async def drive_app() -> None:
+        nonlocal blank_frames
+        from textual.widgets import DataTable, Input
+
+        async with app.run_test(headless=True, size=(120, 40)) as pilot:
+            frames = _Frames(app)
+            await _idle(pilot)
+            password = app.screen.query_one("#password", Input)
+            password.value = datagen.PASSWORD
+            await password.action_submit()
+            await _idle(pilot)
+            for index in range(runs + 2):
+                table = app.screen.query_one("#queue-table", DataTable)
+                if table.row_count == 0:
+                    raise RuntimeError(f"{WRITE_AGENT} has no callable case left")
+                row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+                wanted = uuid.UUID(row_key.value)
+
+                def case_painted(screen: Any, text: str, wanted: Any = wanted) -> bool:
+                    case = getattr(screen, "case_file", None)
+                    return (
+                        isinstance(screen, CaseScreen)
+                        and screen.case_id == wanted
+                        and case is not None
+                        and case.client_ref in text
+                    )
+
+                opened = await frames.press("enter", "\r", case_painted)
+                await _idle(pilot)
+                case_screen = app.screen
+                ref = case_screen.case_file.client_ref
+
+                def form_painted(screen: Any, text: str, ref: str = ref) -> bool:
+                    return type(screen).__name__ == "ContactForm" and ref in text
+
+                formed = await frames.press("c", "c", form_painted)
+                await _idle(pilot)
+                await pilot.press("n")  # no answer
+                await _idle(pilot)
+                seen_blank: list[bool] = []
+
+                def blank(
+                    screen: Any,
+                    text: str,
+                    at: Any,
+                    old: Any = case_screen,
+                    seen: Any = seen_blank,
+                ) -> None:
+                    if isinstance(screen, CaseScreen) and screen is not old:
+                        if screen.case_file is None or "Loading the case" in text:
+                            seen.append(True)
+
+                def next_painted(screen: Any, text: str, old: Any = case_screen) -> bool:
+                    case = getattr(screen, "case_file", None)
+                    return (
+                        isinstance(screen, CaseScreen)
+                        and screen is not old
+                        and case is not None
+                        and case.client_ref in text
+                    )
+
+                frames.probes.append(blank)
+                moved = await frames.press("ctrl+n", None, next_painted)
+                await _idle(pilot)
+                frames.probes.remove(blank)
+                blank_frames += len(seen_blank)
+                await pilot.press("escape")
+                await _idle(pilot)
+                if index >= 2:  # warm-up: the first screens import their modules
+                    walls["open_case"].append(opened)
+                    walls["open_form"].append(formed)
+                    walls["save_next"].append(moved)
+            app.exit()
+
+    asyncio.run(drive_app())
+    store.dispose()
+
+    refs = [f"B-{number:08d}" for number in range(200)]
+    bare_app = _bare_app(refs)
+    bare: dict[str, list[tuple[float, float]]] = {"open_case": [], "open_form": [], "save_next": []}
+
+    async def drive_bare() -> None:
+        async with bare_app.run_test(headless=True, size=(120, 40)) as pilot:
+            frames = _Frames(bare_app)
+            await _idle(pilot)
+            for index in range(runs + 2):
+
+                def case_painted(screen: Any, text: str, ref: str = refs[0]) -> bool:
+                    return getattr(screen, "ref", None) == ref and ref in text
+
+                opened = await frames.press("enter", "\r", case_painted)
+                await _idle(pilot)
+                old = bare_app.screen
+                ref = old.ref
+
+                def form_painted(screen: Any, text: str, ref: str = ref) -> bool:
+                    return type(screen).__name__ == "BareForm" and ref in text
+
+                formed = await frames.press("c", "c", form_painted)
+                await _idle(pilot)
+
+                def next_painted(screen: Any, text: str, old: Any = old) -> bool:
+                    ref = getattr(screen, "ref", None)
+                    return type(screen).__name__ == "BareCase" and screen is not old and ref in text
+
+                moved = await frames.press("ctrl+n", None, next_painted)
+                await _idle(pilot)
+                await pilot.press("escape")
+                await _idle(pilot)
+                if index >= 2:
+                    bare["open_case"].append(opened)
+                    bare["open_form"].append(formed)
+                    bare["save_next"].append(moved)
+            bare_app.exit()
+
+    asyncio.run(drive_bare())
+    result: dict[str, Any] = {"key_samples": runs, "key_save_next_blank_frames": blank_frames}
+    for name in ("open_form", "save_next", "open_case"):
+        result.update(_key_figures(f"key_{name}", walls[name], bare[name]))
+    return result
+
+
 # --- start-up and memory --------------------------------------------------------------------------
 
 
@@ -604,6 +959,10 @@ TARGETS = (
     ("import_rows_per_s", ">=", 30_000),
     ("import_raw_vs_app", "<=", 2.0),
     ("peak_rss_mb", "<=", 250.0),
+    ("key_open_form_ms", "<=", 50.0),
+    ("key_open_case_ms", "<=", 50.0),
+    ("key_save_next_ms", "<=", 100.0),
+    ("key_save_next_blank_frames", "<=", 0),
 )
 
 
@@ -617,8 +976,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--import-repeats", type=int, default=2)
     parser.add_argument(
         "--only",
-        default="queue,supervisor,log,startup,import",
-        help="comma-separated subset of queue,supervisor,log,startup,import",
+        default="queue,supervisor,log,keys,startup,import",
+        help="comma-separated subset of queue,supervisor,log,keys,startup,import",
     )
     args = parser.parse_args(argv)
     wanted = set(args.only.split(","))
@@ -644,6 +1003,11 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="log-", dir=path.parent) as folder:
             scratch = datagen.fresh_copy(path, Path(folder) / path.name)
             result.update(bench_log_promise_next(scratch, args.repeats))
+    if "keys" in wanted:
+        # It logs contacts: on a scratch copy too.
+        with tempfile.TemporaryDirectory(prefix="keys-", dir=path.parent) as folder:
+            scratch = datagen.fresh_copy(path, Path(folder) / path.name)
+            result.update(bench_keys(scratch, args.repeats))
     if "startup" in wanted:
         result.update(bench_startup(path, args.startup_runs))
     if "import" in wanted:
@@ -685,6 +1049,10 @@ def _print_table(result: dict[str, Any]) -> None:
         "browse_ms": ("case browser, first page", "ms", "browse"),
         "log_promise_next_ms": ("log + promise + next case", "ms", "log_promise_next"),
         "log_promise_ms": ("  of which log contact + promise", "ms", None),
+        "key_open_case_ms": ("key: enter on a queue row -> case painted", "ms", "key_open_case"),
+        "key_open_form_ms": ("key: c -> contact form painted", "ms", "key_open_form"),
+        "key_save_next_ms": ("key: ctrl+n -> next case painted", "ms", "key_save_next"),
+        "key_save_next_blank_frames": ("  frames of a next case not yet filled", "", None),
         "startup_s": ("start to interactive queue", "s", None),
         "import_cli_s": ("  import collector_tui.cli", "s", None),
         "python_bare_s": ("  bare python start", "s", None),
@@ -701,6 +1069,12 @@ def _print_table(result: dict[str, Any]) -> None:
             detail = ""
             if extra and f"{extra}_p95_ms" in result:
                 detail = f"p95 {result[f'{extra}_p95_ms']}, cpu {result[f'{extra}_cpu_ms']} ms"
+            elif extra and f"{extra}_bare_ms" in result:
+                detail = (
+                    f"median {result[f'{extra}_median_ms']}, cpu {result[f'{extra}_cpu_ms']}; "
+                    f"bare Textual p95 {result[f'{extra}_bare_ms']} "
+                    f"(x{result[f'{extra}_vs_bare']}), cpu {result[f'{extra}_bare_cpu_ms']}"
+                )
             elif key == "startup_s":
                 detail = f"max {result['startup_max_s']}"
             met = result["targets_met"].get(key)

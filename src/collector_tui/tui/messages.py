@@ -56,6 +56,13 @@ class NextCaseFound(Message):
 
 
 @dataclass
+class NextCaseRead(Message):
+    """The next case of the queue, read ahead with its file; None: the queue has no more."""
+
+    case_file: CaseFile | None
+
+
+@dataclass
 class SearchFinished(Message):
     query: str
     hits: list[CaseHit]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from time import monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -13,15 +14,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
-from textual.worker import Worker
+from textual.worker import Worker, get_current_worker
 
 from collector_tui.display import printable, safe_text
 from collector_tui.services.errors import Forbidden, NotFound
 from collector_tui.tui.commands import CaseCommands
 from collector_tui.tui.formatting import agent_time, zone
-from collector_tui.tui.messages import CaseLoaded, NextCaseFound
+from collector_tui.tui.messages import CaseLoaded, NextCaseRead
 from collector_tui.tui.screens import corrections
-from collector_tui.tui.screens.base import CollectorModal, CollectorScreen
+from collector_tui.tui.screens.base import CollectorModal, CollectorScreen, error_text
 from collector_tui.tui.screens.forms import (
     DisputeForm,
     DraftSlot,
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
     from collector_tui.services.casefile import CaseFile, TimelineEntry
 
 COMPACT_BELOW = 100  # columns; app.py's -narrow breakpoint
+# A next case read ahead longer ago than this is read again when a form opens: the agent is about
+# to save, and "save & next" should land on the queue's top as it is now.
+PREFETCH_FRESH_S = 30.0
 
 FORM_ACTIONS = (
     "log_contact",
@@ -158,7 +162,11 @@ class CaseScreen(CollectorScreen):
         ),
     ]
 
-    def __init__(self, case_id: uuid.UUID, *, from_queue: bool = False) -> None:
+    def __init__(
+        self, case_id: uuid.UUID, case_file: CaseFile | None = None, *, from_queue: bool = False
+    ) -> None:
+        """`case_file`, when given, was read ahead (the next case of the queue): it is shown at
+        once, in the first frame, and read again behind it."""
         super().__init__()
         self.case_id = case_id
         # Worked from the queue (not looked up): leaving it with nothing saved during this visit
@@ -169,6 +177,11 @@ class CaseScreen(CollectorScreen):
         self.loaded_at: datetime | None = None
         self.moving_on = False
         self._compact_panels: bool | None = None
+        self.arrived = case_file
+        # The next case of the queue, read ahead in a worker while the agent is on this one, so
+        # "next" shows it filled at once. `None` with `next_read_at` set: the queue had no more.
+        self.next_file: CaseFile | None = None
+        self.next_read_at: float | None = None
 
     @property
     def accepts_keys(self) -> bool:
@@ -211,12 +224,17 @@ class CaseScreen(CollectorScreen):
         self.query_one("#case-details").border_title = "Phones · debtor's local time"
         self.query_one("#timeline-box").border_title = "Timeline (enter: full entry, open a plan)"
         self.query_one("#timeline", Timeline).focus()
+        if self.arrived is not None:
+            # Filled before the first paint; the worker checks it is still the agent's to work.
+            self.show_case(self.arrived)
         self.load_case()
 
     # -- loading ----------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="case", exit_on_error=False, description="load case")
     def load_case(self) -> None:
+        # Imported here, off the event loop, so the first `c` does not pay for it.
+        import collector_tui.tui.screens.contact  # noqa: F401
         from collector_tui.services.casefile import load_case_file
 
         app = self.collector
@@ -231,6 +249,22 @@ class CaseScreen(CollectorScreen):
         self.post_message(CaseLoaded(case_file))
 
     def worker_failed(self, worker: Worker[Any], error: BaseException | None) -> None:
+        if worker.group == "next" and not self.moving_on:
+            return  # only read ahead: "next" reads it again when pressed
+        if (
+            worker.group == "case"
+            and self.arrived is not None
+            and isinstance(error, NotFound | Forbidden)
+        ):
+            # Read ahead, then taken (reassigned, closed) before the agent got to it.
+            self.collector.tell(
+                f"{self.arrived.client_ref} is no longer yours to work ({error_text(error)}): "
+                "opening the next case.",
+                severity="warning",
+            )
+            self.arrived = None
+            self.action_next_case()
+            return
         super().worker_failed(worker, error)
         if worker.group == "case" and isinstance(error, NotFound | Forbidden):
             self.app.pop_screen()
@@ -239,7 +273,13 @@ class CaseScreen(CollectorScreen):
             keys_may_flow(self)
 
     def on_case_loaded(self, message: CaseLoaded) -> None:
-        case = message.case_file
+        self.show_case(message.case_file)
+
+    def show_case(self, case: CaseFile) -> None:
+        shown = self.case_file
+        if shown is not None and shown == case:
+            return  # read again and unchanged (a case read ahead, checked on arrival)
+        first = shown is None
         self.case_file = case
         app = self.collector
         actor = self.actor
@@ -257,6 +297,8 @@ class CaseScreen(CollectorScreen):
         box.border_subtitle = "" if case.timeline else "nothing on this case yet"
         self.refresh_bindings()
         keys_may_flow(self)
+        if first and self.next_read_at is None:
+            self.read_next_case()
 
     def _compact(self) -> bool:
         # Below the -narrow breakpoint (app.py) the panels stack over the timeline: each says
@@ -343,17 +385,23 @@ class CaseScreen(CollectorScreen):
     def _open(self, form: FormScreen[Any], done: str | Callable[[Any], str]) -> None:
         """Push `form`; once it saved, say `done` (or what `done` makes of the service's answer)
         and read the case again, or move on to the next case."""
+        ref = self.case_file.client_ref if self.case_file else ""
 
         def closed(value: Any) -> None:
             if value is None:
                 return
             self.logged = True
-            self.collector.tell(done if isinstance(done, str) else done(form.outcome), timeout=3)
+            said = done if isinstance(done, str) else done(form.outcome)
             if form.then_next:
+                # Shown on the next case: it names the case it was saved on.
+                self.collector.tell(f"{ref}: {said}", timeout=3)
                 self.action_next_case()
             else:
+                self.collector.tell(said, timeout=3)
                 self.load_case()
 
+        if self.next_read_at is None or monotonic() - self.next_read_at > PREFETCH_FRESH_S:
+            self.read_next_case()
         self.app.push_screen(form, closed)
 
     def action_log_contact(self) -> None:
@@ -671,12 +719,28 @@ class CaseScreen(CollectorScreen):
         self._leave(self._next_case)
 
     def _next_case(self) -> None:
+        if self.moving_on:
+            return
         self.collector.skipped.add(self.case_id)
         self.moving_on = True
-        self.find_next_case()
+        if self.next_read_at is not None and not self._reading_next():
+            self._move_on(self.next_file)
+        elif not self._reading_next():
+            self.read_next_case()
+        # else: the case being read ahead is shown as soon as it is read (on_next_case_read)
+
+    def _reading_next(self) -> bool:
+        return any(
+            worker.node is self and worker.group == "next" and worker.is_running
+            for worker in self.workers
+        )
 
     @work(thread=True, exclusive=True, group="next", exit_on_error=False, description="next case")
-    def find_next_case(self) -> None:
+    def read_next_case(self) -> None:
+        """The next case of the queue and its whole file, in two short units of work (none held
+        while the agent works): read ahead while the agent is on this case, or when "next" finds
+        none read."""
+        from collector_tui.services.casefile import load_case_file
         from collector_tui.services.queue import next_case
 
         app = self.collector
@@ -687,17 +751,34 @@ class CaseScreen(CollectorScreen):
                 now=app.clock.now(),
                 agent_id=actor.user_id,
                 settings=app.settings,
-                exclude=tuple(app.skipped),
+                exclude=(*app.skipped, self.case_id),
             )
-        self.post_message(NextCaseFound(entry.case_id if entry else None))
+        case_file = None
+        if entry is not None:
+            with app.store.read() as session:
+                case_file = load_case_file(
+                    session=session,
+                    actor=actor,
+                    case_id=entry.case_id,
+                    now=app.clock.now(),
+                    settings=app.settings,
+                )
+        if not get_current_worker().is_cancelled:
+            self.post_message(NextCaseRead(case_file))
 
-    def on_next_case_found(self, message: NextCaseFound) -> None:
-        if message.case_id is None:
+    def on_next_case_read(self, message: NextCaseRead) -> None:
+        self.next_file = message.case_file
+        self.next_read_at = monotonic()
+        if self.moving_on:
+            self._move_on(message.case_file)
+
+    def _move_on(self, case_file: CaseFile | None) -> None:
+        if case_file is None:
             self.moving_on = False
             self.collector.tell("No more callable cases: back to the queue.", severity="warning")
             self.app.pop_screen()
             return
-        self.app.switch_screen(CaseScreen(message.case_id, from_queue=True))
+        self.app.switch_screen(CaseScreen(case_file.case_id, case_file, from_queue=True))
 
     def action_back(self) -> None:
         self._leave(self.app.pop_screen)

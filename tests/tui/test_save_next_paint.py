@@ -1,0 +1,194 @@
+"""Save & next, frame by frame: the next case is read ahead while the agent works, so the first
+frame after the switch already shows it (never a "Loading the case…" screen); the toast names
+the case the contact was saved on; a case read ahead is checked again when it is shown."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import col, select
+from textual._compositor import CompositorUpdate
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from collector_tui.models import Activity
+from collector_tui.services import accounts, activities, assignment
+from collector_tui.tui.app import CollectorApp
+from collector_tui.tui.screens.case import CaseScreen
+from collector_tui.tui.screens.contact import ContactForm
+from collector_tui.tui.screens.queue import QueueScreen
+from collector_tui.tui.widgets.timeline import Timeline
+
+from .conftest import build_app, drive, login, rendered, settle
+from .seed import NOW, Seeded
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+@dataclass
+class Frame:
+    """One frame the app handed to the terminal while a case screen was on top."""
+
+    screen: CaseScreen
+    ref: str | None  # the case file the screen held then
+    header: str  # what its header widget showed
+    text: str  # the frame itself, as the terminal would draw it (without escape sequences)
+
+
+def record_frames(app: CollectorApp) -> list[Frame]:
+    """Every frame from now on whose screen is a case screen. Headless Textual composes each frame
+    and skips only the writing; this turns it into the text a terminal would be sent."""
+    frames: list[Frame] = []
+    original = app._display
+
+    def display(screen: Any, renderable: Any) -> None:
+        if isinstance(screen, CaseScreen) and isinstance(renderable, CompositorUpdate):
+            case = screen.case_file
+            frames.append(
+                Frame(
+                    screen=screen,
+                    ref=case.client_ref if case else None,
+                    header=rendered(screen.query_one("#case-header", Static)),
+                    text=ANSI.sub("", renderable.render_segments(app.console)),
+                )
+            )
+        original(screen, renderable)
+
+    app._display = display  # type: ignore[method-assign]
+    return frames
+
+
+def record_toasts(app: CollectorApp) -> list[str]:
+    """Every notification's text from now on (the toasts themselves expire)."""
+    said: list[str] = []
+    original = app.notify
+
+    def notify(message: str, **kwargs: Any) -> None:
+        said.append(message)
+        original(message, **kwargs)
+
+    app.notify = notify  # type: ignore[method-assign]
+    return said
+
+
+async def open_first_case(pilot: Pilot[None]) -> CaseScreen:
+    await login(pilot)
+    assert isinstance(pilot.app.screen, QueueScreen)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, CaseScreen) and screen.case_file is not None
+    assert screen.case_file.client_ref == "REF-1002"  # the top of alice's queue
+    return screen
+
+
+def test_save_and_next_paints_the_next_case_filled_in_its_first_frame(demo: Seeded) -> None:
+    app = build_app(demo)
+    frames: list[Frame] = []
+    said: list[str] = []
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        first = await open_first_case(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, ContactForm)
+        await pilot.press("n")  # no answer
+        recorded = record_frames(app)
+        told = record_toasts(app)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        frames.extend(frame for frame in recorded if frame.screen is not first)
+        said.extend(told)
+        arrived = app.screen
+        assert isinstance(arrived, CaseScreen) and arrived is not first
+        assert arrived.case_file is not None and arrived.case_file.client_ref == "REF-1004"
+
+    drive(app, scenario)
+
+    assert frames, "the next case was never painted"
+    opening = frames[0]
+    # The very first frame of the next case: its reference and debtor, no placeholder.
+    assert opening.ref == "REF-1004"
+    assert "张伟" in opening.header
+    assert "REF-1004" in opening.text and "张伟" in opening.text
+    for frame in frames:
+        assert frame.ref == "REF-1004"
+        assert "Loading the case" not in frame.header
+        assert "Loading the case" not in frame.text
+    # The toast is shown on REF-1004: it says which case the contact went to.
+    assert "REF-1002: Contact logged." in said
+    assert "Contact logged." not in said
+
+    with demo.store.read() as session:
+        logged = session.exec(
+            select(Activity)
+            .where(Activity.case_id == demo.cases["REF-1002"])
+            .order_by(col(Activity.occurred_at).desc())
+        ).first()
+        assert logged is not None and logged.disposition == "no_answer"
+        assert logged.user_id == demo.users["alice"].user_id
+        assert (
+            session.exec(
+                select(Activity).where(
+                    Activity.case_id == demo.cases["REF-1004"],
+                    Activity.disposition == "no_answer",
+                    col(Activity.occurred_at) >= NOW,
+                )
+            ).first()
+            is None
+        )
+
+
+def test_a_case_read_ahead_and_changed_meanwhile_arrives_as_it_is_now(demo: Seeded) -> None:
+    app = build_app(demo)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        first = await open_first_case(pilot)
+        assert first.next_file is not None and first.next_file.client_ref == "REF-1004"
+        # Someone else writes on the case read ahead before the agent gets there.
+        with demo.store.write() as session:
+            activities.add_note(
+                session=session,
+                now=NOW,
+                actor=accounts.get_actor(session=session, username="sam"),
+                case_id=demo.cases["REF-1004"],
+                text="debtor called the client directly",
+                settings=demo.settings,
+            )
+        await pilot.press("n")
+        await settle(pilot)
+        arrived = app.screen
+        assert isinstance(arrived, CaseScreen) and arrived.case_file is not None
+        assert arrived.case_file.client_ref == "REF-1004"
+        notes = [entry.note for entry in arrived.query_one("#timeline", Timeline).entries]
+        assert "debtor called the client directly" in notes
+
+    drive(app, scenario)
+
+
+def test_a_case_read_ahead_then_taken_moves_on_to_the_next(demo: Seeded) -> None:
+    app = build_app(demo)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        first = await open_first_case(pilot)
+        assert first.next_file is not None and first.next_file.client_ref == "REF-1004"
+        with demo.store.write() as session:
+            assignment.assign_cases(
+                session=session,
+                now=NOW,
+                actor=accounts.get_actor(session=session, username="sam"),
+                case_ids=[demo.cases["REF-1004"]],
+                to_user_id=demo.users["bob"].user_id,
+                settings=demo.settings,
+            )
+        said = record_toasts(app)
+        await pilot.press("n")
+        await settle(pilot)
+        arrived = app.screen
+        assert isinstance(arrived, CaseScreen) and arrived.case_file is not None
+        assert arrived.case_file.client_ref not in ("REF-1002", "REF-1004")
+        assert any("REF-1004 is no longer yours" in message for message in said)
+
+    drive(app, scenario)
