@@ -170,7 +170,7 @@ class Store:
         if engine.dialect.name == "postgresql":
             # One snapshot for the whole unit, as a SQLite read transaction has: a report's totals
             # and its rows agree even while others write.
-            engine = engine.execution_options(isolation_level="REPEATABLE READ")  # type: ignore[assignment]
+            engine = engine.execution_options(isolation_level="REPEATABLE READ")
         with Session(engine, expire_on_commit=False) as session:
             yield session
 
@@ -179,9 +179,9 @@ class Store:
         """One transaction that commits on success and rolls back on any error."""
         engine = self.engine
         if engine.dialect.name == "sqlite":
-            engine = engine.execution_options(sqlite_begin="IMMEDIATE")  # type: ignore[assignment]
+            engine = engine.execution_options(sqlite_begin="IMMEDIATE")
         elif engine.dialect.name == "postgresql":
-            engine = engine.execution_options(write_unit=True)  # type: ignore[assignment]
+            engine = engine.execution_options(write_unit=True)
         with Session(engine, expire_on_commit=False) as session:
             try:
                 yield session
