@@ -42,6 +42,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
+from sqlmodel.sql.expression import Select
 
 # The longest a write unit waits for the write lock, in all, before it gives up (the module
 # docstring says how): 60 s. Also SQLite's busy timeout for any other statement.
@@ -138,6 +139,14 @@ def _configure_postgresql(engine: Engine) -> None:
             # SQLite would, then fail instead of hanging.
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = {BUSY_TIMEOUT_MS}")
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK_KEY})")
+
+
+def select_columns(*columns: Any) -> Select[*tuple[Any, ...]]:
+    """`sqlmodel.select(...)` of several columns, its rows read by position (rows even of one).
+
+    The same statement `select` builds for two columns or more; its typed overloads stop at four,
+    past which the type checker finds none that matches."""
+    return Select(*columns)
 
 
 def make_engine(target: str | Path, **kwargs: Any) -> Engine:
