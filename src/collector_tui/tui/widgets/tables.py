@@ -12,7 +12,12 @@ def fill_measured(table: DataTable[Text], rows: dict[str, dict[str, Text]]) -> N
     DataTable measures cells when idle: a table filled before its screen had a size, or updated in
     place, was seen in tmux with rows cut to the header widths or a header lagging its rows.
     Explicit widths leave nothing to measure later."""
-    labels = {column.key.value: column.label for column in table.columns.values()}
+    # Cells are looked up by column key: a column without one (none here) has nothing to show.
+    labels = {
+        column.key.value: column.label
+        for column in table.columns.values()
+        if column.key.value is not None
+    }
     selected: str | None = None
     if table.row_count and table.cursor_row < table.row_count:
         selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
