@@ -42,6 +42,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
+from sqlmodel.sql.expression import Select
 
 # The longest a write unit waits for the write lock, in all, before it gives up (the module
 # docstring says how): 60 s. Also SQLite's busy timeout for any other statement.
@@ -140,6 +141,14 @@ def _configure_postgresql(engine: Engine) -> None:
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK_KEY})")
 
 
+def select_columns(*columns: Any) -> Select[*tuple[Any, ...]]:
+    """`sqlmodel.select(...)` of several columns, its rows read by position (rows even of one).
+
+    The same statement `select` builds for two columns or more; its typed overloads stop at four,
+    past which the type checker finds none that matches."""
+    return Select(*columns)
+
+
 def make_engine(target: str | Path, **kwargs: Any) -> Engine:
     url = make_url(database_url(target))
     if url.get_backend_name() == "sqlite":
@@ -170,7 +179,7 @@ class Store:
         if engine.dialect.name == "postgresql":
             # One snapshot for the whole unit, as a SQLite read transaction has: a report's totals
             # and its rows agree even while others write.
-            engine = engine.execution_options(isolation_level="REPEATABLE READ")  # type: ignore[assignment]
+            engine = engine.execution_options(isolation_level="REPEATABLE READ")
         with Session(engine, expire_on_commit=False) as session:
             yield session
 
@@ -179,9 +188,9 @@ class Store:
         """One transaction that commits on success and rolls back on any error."""
         engine = self.engine
         if engine.dialect.name == "sqlite":
-            engine = engine.execution_options(sqlite_begin="IMMEDIATE")  # type: ignore[assignment]
+            engine = engine.execution_options(sqlite_begin="IMMEDIATE")
         elif engine.dialect.name == "postgresql":
-            engine = engine.execution_options(write_unit=True)  # type: ignore[assignment]
+            engine = engine.execution_options(write_unit=True)
         with Session(engine, expire_on_commit=False) as session:
             try:
                 yield session

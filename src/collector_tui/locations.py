@@ -16,8 +16,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from collector_tui.services.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 MASK = "***"
 PASSWORD_VARIABLE = "COLLECTOR_MASTER_PASSWORD"
@@ -26,7 +30,7 @@ PASSWORD_VARIABLE = "COLLECTOR_MASTER_PASSWORD"
 _USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*):(?P<secret>[^\s@]*)@")
 
 
-def _url(target: str):  # noqa: ANN202 - sqlalchemy's URL, imported lazily
+def _url(target: str) -> URL:
     from sqlalchemy.engine import make_url
 
     return make_url(target)

@@ -246,7 +246,8 @@ def _to_minor(units: str, fraction: str, code: str) -> int:
         fraction = fraction[:digits]
     if len(units.lstrip("0")) + digits > _MAX_DIGITS:
         raise MoneyError("amount is too large")
-    return int(units or "0") * 10**digits + int(fraction.ljust(digits, "0") or "0")
+    scale: int = 10**digits  # typeshed types int ** int as Any (a negative power is a float)
+    return int(units or "0") * scale + int(fraction.ljust(digits, "0") or "0")
 
 
 def parse_decimal_string(text: str, currency: str, *, allow_negative: bool = True) -> Money:

@@ -148,6 +148,8 @@ def _region_and_type(number: PhoneNumber) -> tuple[str | None, int]:
     match, else whose patterns give a type, is the region, and the type found there is the
     number's. tests/test_phones_fast.py holds it to the public calls."""
     country_code = number.country_code
+    if country_code is None:  # never after a parse, but the field is optional on PhoneNumber
+        return None, PhoneNumberType.UNKNOWN
     regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code)
     if regions is None:
         return None, PhoneNumberType.UNKNOWN

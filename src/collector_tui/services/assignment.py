@@ -376,8 +376,8 @@ def _plan(
     loads = _current_loads(session, targets, chosen, holders)
     plan = plan_balance(chosen, loads)
     by_agent: dict[uuid.UUID, list[uuid.UUID]] = {user.id: [] for user in targets}
-    for case in chosen:
-        by_agent[plan[case.case_id]].append(case.case_id)
+    for balance_case in chosen:
+        by_agent[plan[balance_case.case_id]].append(balance_case.case_id)
     return _BalancePlan(targets, chosen, holders, by_agent)
 
 

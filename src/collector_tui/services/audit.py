@@ -181,8 +181,8 @@ def case_audit_view(
     ids = [entry.id for entry in entries]
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        for event in session.exec(select(AuditEvent).where(col(AuditEvent.id).in_(chunk))):
-            raw[event.id] = event
+        for found in session.exec(select(AuditEvent).where(col(AuditEvent.id).in_(chunk))):
+            raw[found.id] = found
     reader = _Reader(currency, users, _zone(actor.time_zone))
     lines = []
     for entry in entries:

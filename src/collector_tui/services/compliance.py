@@ -56,6 +56,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
+from collector_tui.db import select_columns
 from collector_tui.models import CLOSED_STATUSES, Activity, Case, Debtor, Hold, Phone
 from collector_tui.phones import mask_phone, zones_for
 
@@ -912,7 +913,7 @@ def evaluate_cases(
 
     phones: dict[uuid.UUID, list[_PhoneRow]] = defaultdict(list)
     for row in session.exec(
-        select(
+        select_columns(
             Phone.id,
             Phone.debtor_id,
             Phone.e164,
@@ -947,7 +948,7 @@ def evaluate_cases(
             Activity.voids_id,
         )
         statement = (
-            select(*columns)
+            select_columns(*columns)
             .join(Case, col(Case.id) == col(Activity.case_id))
             .where(
                 col(Case.debtor_id).in_(debtor_ids),
@@ -975,7 +976,7 @@ def evaluate_cases(
         )
         if numbers:
             shared = (
-                select(*columns)
+                select_columns(*columns)
                 .join(Case, col(Case.id) == col(Activity.case_id))
                 .where(
                     col(Activity.phone_e164).in_(numbers),

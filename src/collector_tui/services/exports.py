@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
+from collector_tui.db import select_columns
 from collector_tui.models import Activity, Case, Debtor, Payment, Promise, User
 from collector_tui.money import Money, MoneyError
 from collector_tui.services.accounts import Actor
@@ -181,7 +182,7 @@ def export_cases(
     """Write one row per case (an agent's own cases only; every case for supervisors and for
     `actor=None`, the scripts' way). Returns the number of cases written."""
     statement = (
-        select(
+        select_columns(
             Case.id,
             Case.client,
             Case.client_ref,
@@ -256,7 +257,7 @@ def export_activities(
     [since, until). An agent gets the activities of their own cases. Returns the row count."""
     author = aliased(User)
     statement = (
-        select(
+        select_columns(
             Activity.id,
             Activity.occurred_at,
             Case.id,
@@ -320,7 +321,7 @@ def export_promises(
     author = aliased(User)
     holder = aliased(User)
     statement = _own_cases(
-        select(
+        select_columns(
             Promise.id,
             Case.id,
             Case.client,
@@ -380,7 +381,7 @@ def export_payments(
     recorder = aliased(User)
     holder = aliased(User)
     statement = _own_cases(
-        select(
+        select_columns(
             Payment.id,
             Case.id,
             Case.client,

@@ -42,7 +42,7 @@ from json.encoder import encode_basestring_ascii as _json_string
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import ColumnDefault, Table, insert, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
@@ -503,7 +503,7 @@ def _countries() -> frozenset[str]:
     return frozenset(
         code
         for code in Locale.parse("en").territories
-        if len(code) == 2 and code.isalpha() and code not in pseudo
+        if isinstance(code, str) and len(code) == 2 and code.isalpha() and code not in pseudo
     )
 
 
@@ -1087,13 +1087,14 @@ class _TableWriter:
         self.dialect = dialect
         defaults = {}
         for column in table.columns:
-            if column.name in self.columns or column.default is None:
-                continue
             default = column.default
-            if default.is_scalar:  # type: ignore[attr-defined]
-                defaults[column.name] = default.arg  # type: ignore[attr-defined]
-            elif default.is_callable:  # type: ignore[attr-defined]
-                defaults[column.name] = default.arg(None)  # type: ignore[attr-defined]
+            # No default, or a Sequence (the database numbers the row): nothing to fill in.
+            if column.name in self.columns or not isinstance(default, ColumnDefault):
+                continue
+            if default.is_scalar:
+                defaults[column.name] = default.arg
+            elif default.is_callable:
+                defaults[column.name] = default.arg(None)
         self.extra_names = tuple(defaults)
         self.extra_values = tuple(self.encode(name, value) for name, value in defaults.items())
         if self.fast:

@@ -39,7 +39,7 @@ from typing import NamedTuple, cast
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
-from collector_tui.db import Store
+from collector_tui.db import Store, select_columns
 from collector_tui.models import Case, Payment
 from collector_tui.money import Money, MoneyError, format_plain, minor_digits, normalize_currency
 from collector_tui.services import importer, promises
@@ -366,10 +366,12 @@ def _cases(
     by_id: dict[uuid.UUID, _CaseFacts] = {}
     by_ref: dict[str, list[_CaseFacts]] = defaultdict(list)
     for batch in _chunks(r.case_id for r in rows if r.case_id is not None):
-        for found in session.execute(select(*columns).where(col(Case.id).in_(batch))):
+        for found in session.execute(select_columns(*columns).where(col(Case.id).in_(batch))):
             by_id[found[0]] = _CaseFacts(*found)
     for batch in _chunks(r.client_ref for r in rows if r.case_id is None and r.client_ref):
-        for found in session.execute(select(*columns).where(col(Case.client_ref).in_(batch))):
+        for found in session.execute(
+            select_columns(*columns).where(col(Case.client_ref).in_(batch))
+        ):
             by_ref[found[2]].append(_CaseFacts(*found))
     return by_id, by_ref
 

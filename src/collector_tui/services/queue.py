@@ -26,6 +26,7 @@ from sqlalchemy import CompoundSelect, Text, or_, type_coerce, union_all
 from sqlmodel import Session, col, func, select
 
 from collector_tui.config import Settings
+from collector_tui.db import select_columns
 from collector_tui.models import (
     OPEN_STATUSES,
     TIER_BROKEN_PROMISE,
@@ -164,7 +165,7 @@ _COLUMNS = (
 
 
 def _select_rows() -> Any:
-    return select(*_COLUMNS).join(Debtor, col(Debtor.id) == col(Case.debtor_id))
+    return select_columns(*_COLUMNS).join(Debtor, col(Debtor.id) == col(Case.debtor_id))
 
 
 def _rows(session: Session, statement: Any) -> list[_Row]:
@@ -236,7 +237,7 @@ def _details(session: Session, rows: Sequence[_Row]) -> dict[uuid.UUID, _Details
     pending: dict[uuid.UUID, tuple[int, date]] = {}
     if promise_ids:
         for case_id, amount, due, status, resolved_at in session.exec(
-            select(
+            select_columns(
                 Promise.case_id,
                 Promise.amount,
                 Promise.due_date,
@@ -500,7 +501,7 @@ def _past_grace(session: Session, today: date) -> set[uuid.UUID]:
 
 
 @lru_cache(maxsize=4)
-def _past_grace_statement(today: date) -> CompoundSelect:
+def _past_grace_statement(today: date) -> CompoundSelect[*tuple[Any, ...]]:
     # Kept for the day: building this union of ~30 selects took longer than running it, and
     # every queue and every "next case" asks for it.
     from collector_tui.services.promises import MAX_GRACE_DAYS
@@ -517,7 +518,7 @@ def _past_grace_statement(today: date) -> CompoundSelect:
     # SQLite's planner, seeing one grace value in its statistics, would take the range on
     # (status, due_date) for the open-ended parts and read every pending promise due before today.
     parts = [
-        select(*columns)
+        select_columns(*columns)
         .where(pending, *condition)
         .with_hint(Promise, "INDEXED BY ix_promise_sweep", dialect_name="sqlite")
         for condition in conditions

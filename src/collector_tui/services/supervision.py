@@ -947,19 +947,19 @@ def case_audit_trail(
         ("follow_up", FollowUp),
         ("settlement", Settlement),
     ):
-        ids = session.exec(select(model.id).where(model.case_id == case.id)).all()  # type: ignore[attr-defined]
+        ids = session.exec(select(model.id).where(model.case_id == case.id)).all()
         related[entity] = [str(i) for i in ids]
     related["phone"] = [
         str(i) for i in session.exec(select(Phone.id).where(Phone.debtor_id == case.debtor_id))
     ]
     events: list[AuditEvent] = []
-    for entity, ids in related.items():
-        for start in range(0, len(ids), _SQL_CHUNK):
+    for entity, entity_ids in related.items():
+        for start in range(0, len(entity_ids), _SQL_CHUNK):
             events.extend(
                 session.exec(
                     select(AuditEvent).where(
                         AuditEvent.entity == entity,
-                        col(AuditEvent.entity_id).in_(ids[start : start + _SQL_CHUNK]),
+                        col(AuditEvent.entity_id).in_(entity_ids[start : start + _SQL_CHUNK]),
                     )
                 ).all()
             )

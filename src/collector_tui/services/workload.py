@@ -22,10 +22,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import SQLColumnExpression, and_, case, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from collector_tui.db import select_columns
 from collector_tui.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -417,7 +418,7 @@ def browse_cases(
     conditions = _conditions(flt, actor, today)
     agent = aliased(User)
     statement = (
-        select(
+        select_columns(
             col(Case.id),
             col(Case.client),
             col(Case.client_ref),
@@ -445,6 +446,7 @@ def browse_cases(
                 and_(col(Case.client) == after.client, col(Case.client_ref) > after.client_ref),
             )
         )
+    order: tuple[SQLColumnExpression[str], SQLColumnExpression[str]]
     if _selective(flt, actor):
         # Few cases match and an index finds them (routed, one agent's, the unassigned): let the
         # planner use it and sort those few. Wrapped columns sort the same but keep SQLite from

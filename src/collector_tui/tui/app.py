@@ -29,7 +29,7 @@ class CollectorApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "collector"
     # Below 100 columns the case screen stacks its panels instead of showing them side by side.
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     COMMANDS = App.COMMANDS | {SessionCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(

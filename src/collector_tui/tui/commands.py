@@ -7,6 +7,7 @@ a key can type what they want ("promise", "next") instead.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -65,7 +66,7 @@ class ScreenCommands(Provider):
             return False
         return type(self.screen).__name__ != class_name
 
-    def _runner(self, command: PaletteCommand) -> partial[object]:
+    def _runner(self, command: PaletteCommand) -> Callable[[], object]:
         if command.action.startswith(OPEN_PREFIX):
             return partial(open_screen, self.app, command.action[len(OPEN_PREFIX) :])
         if command.action.startswith("app."):

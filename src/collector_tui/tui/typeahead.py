@@ -30,14 +30,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Awaitable, Callable
 from time import monotonic
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import _time, events
 
 if TYPE_CHECKING:
     from textual.app import App
     from textual.dom import DOMNode
-    from textual.message_pump import MessagePump
     from textual.screen import Screen
 
 TypedEvent = events.Key | events.Paste
@@ -69,7 +68,7 @@ def keys_may_flow(node: DOMNode) -> None:
 
 
 class KeyOrder:
-    def __init__(self, app: App[object], dispatch: Callable[[TypedEvent], Awaitable[None]]) -> None:
+    def __init__(self, app: App[Any], dispatch: Callable[[TypedEvent], Awaitable[None]]) -> None:
         self.app = app
         self.dispatch = dispatch  # Textual's own routing of a key or a paste
         self.waiting: deque[TypedEvent] = deque()
@@ -110,7 +109,7 @@ class KeyOrder:
             event = self.waiting.popleft()
             if typed_too_early(screen, event):
                 continue
-            target: MessagePump = self.app.focused or screen
+            target: DOMNode = self.app.focused or screen
             await self.dispatch(event)
             if event.is_forwarded and event._stop_propagation:
                 continue
@@ -135,7 +134,7 @@ class KeyOrder:
         self.app.set_timer(STUCK_AFTER_S / 6, tick)
 
     def _follow(
-        self, pump: MessagePump, event: TypedEvent, origin: MessagePump, *, again: bool = False
+        self, pump: DOMNode, event: TypedEvent, origin: DOMNode, *, again: bool = False
     ) -> None:
         """Post a callback behind `event` into `pump`'s queue; once it runs, the key has been
         handled there: done, or on to the parent it bubbled to. A key that went all the way up to

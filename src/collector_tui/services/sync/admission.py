@@ -272,7 +272,7 @@ def _admit_void(
     if not actor.is_supervisor:
         if target.user_id != actor.user_id:
             raise Forbidden("only the agent who logged a contact, or a supervisor, can void it")
-        when = values.get("occurred_at")
+        when = values["occurred_at"]  # admitted above: an aware instant
         if local_day(target.created_at, actor.time_zone) != local_day(when, actor.time_zone):
             raise Forbidden("a contact can be voided by its agent only on the day it was logged")
 
@@ -374,7 +374,7 @@ def admit_settlement(
     live = supervision._live(session, case.id)
     if live is not None:
         raise InvalidInput(f"case {case.client_ref} already has a settlement {live.status}")
-    status = values.get("status")
+    status: object = values.get("status")  # anything a packet holds, until checked below
     decided_by = values.get("decided_by_id")
     if decided_by is not None and decided_by != actor.user_id:
         raise Forbidden("a settlement decided in another user's name")

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
 from collector_tui.models import (
@@ -226,7 +226,7 @@ def _row_clock(session: Session, entity: str, entity_id: str, row: Any) -> str:
             SyncAppliedOp.entity_id == entity_id,
             SyncAppliedOp.outcome != REJECTED,
         )
-    ).one()[0]
+    ).one()
     stamp = hlc.of_instant(getattr(row, "updated_at", None))
     return max(applied or hlc.ZERO, stamp, key=hlc.parse)
 
@@ -239,7 +239,7 @@ def _supervisor_for(run: _Run, case: Case) -> uuid.UUID | None:
         .where(Assignment.case_id == case.id)
         .order_by(col(Assignment.at).desc())
     ).all()
-    for (moved_by,) in moves:
+    for moved_by in moves:
         user = run.user(moved_by)
         if user is not None and user.active and user.role in (Role.supervisor, Role.admin):
             return user.id
@@ -250,7 +250,7 @@ def _supervisor_for(run: _Run, case: Case) -> uuid.UUID | None:
             .order_by(col(User.username))
         ).first()
         if found is not None:
-            return found[0]
+            return found
     return None
 
 
@@ -762,15 +762,11 @@ def _case_of(run: _Run, entity: str, row: Any) -> Case | None:
         return row  # type: ignore[no-any-return]
     if entity in ("debtor", "phone"):
         debtor_id = row.id if entity == "debtor" else row.debtor_id
-        return (
-            session.exec(
-                select(Case).where(
-                    Case.debtor_id == debtor_id, Case.assigned_to_id == run.pusher.user_id
-                )
+        return session.exec(
+            select(Case).where(
+                Case.debtor_id == debtor_id, Case.assigned_to_id == run.pusher.user_id
             )
-            .scalars()
-            .first()
-        )
+        ).first()
     case_id = getattr(row, "case_id", None)
     return session.get(Case, case_id) if case_id is not None else None
 
@@ -873,7 +869,7 @@ def apply_ops(
     for start in range(0, len(ids), 500):
         for row in session.exec(
             select(SyncAppliedOp).where(col(SyncAppliedOp.op_id).in_(ids[start : start + 500]))
-        ).scalars():
+        ):
             known[row.op_id] = Answer(row.op_id, row.outcome, row.message)
 
     run = _Run(session=session, now=now, settings=settings, pusher=actor)

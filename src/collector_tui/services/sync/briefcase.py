@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, func, or_, select, update
+from sqlalchemy import Connection, Row, Table, delete, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
@@ -127,7 +127,9 @@ def history_window_days(settings: Settings) -> int:
 # --- on the master ----------------------------------------------------------------------------
 
 
-def case_rows(connection: Connection, case_ids: Collection[uuid.UUID]) -> dict[str, list[dict]]:
+def case_rows(
+    connection: Connection, case_ids: Collection[uuid.UUID]
+) -> dict[str, list[dict[str, Any]]]:
     """Every row of these cases, by table (debtors and phones included), encoded and sorted."""
     tables = {name: codec.table(name) for name in codec.BRIEFCASE_TABLES}
     cases = _select_in(connection, tables["collection_case"], "id", case_ids)
@@ -312,7 +314,7 @@ def export_briefcase(
     applied = codec.table("sync_applied_op")
     answer_query = select(applied.c.op_id, applied.c.outcome, applied.c.message)
     if waiting_ops is not None:
-        answers = []
+        answers: list[Row[Any, Any, Any]] = []
         for batch in _chunks(sorted(waiting_ops, key=str)):
             answers.extend(connection.execute(answer_query.where(applied.c.op_id.in_(batch))).all())
     else:
@@ -423,7 +425,7 @@ def purge_cases(connection: Connection, case_ids: set[uuid.UUID]) -> None:
     if not case_ids:
         return
     case = codec.table("collection_case")
-    debtor_ids = set()
+    debtor_ids: set[uuid.UUID] = set()
     for batch in _chunks(sorted(case_ids, key=str)):
         debtor_ids.update(
             connection.execute(select(case.c.debtor_id).where(case.c.id.in_(batch))).scalars()

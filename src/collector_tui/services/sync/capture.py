@@ -90,7 +90,7 @@ def _engine_of(session: Session) -> Engine | None:
 def _laptop(session: Session, engine: Engine) -> tuple[uuid.UUID, uuid.UUID | None] | None:
     known = _engines.get(engine.pool)
     if known is not _UNKNOWN:
-        return known  # type: ignore[no-any-return]
+        return known
     state = SyncState.__table__  # type: ignore[attr-defined]
     try:
         row = (
@@ -181,7 +181,7 @@ def _txn_id(session: Session) -> uuid.UUID:
     if marker is None or marker[0] is not root:
         marker = (root, uuid.uuid4())
         session.info[_TXN_KEY] = marker
-    return marker[1]  # type: ignore[no-any-return]
+    return marker[1]
 
 
 def _guard(
@@ -193,7 +193,7 @@ def _guard(
     connection = session.connection()
     briefcase = SyncBriefcaseCase.__table__  # type: ignore[attr-defined]
     if cases:
-        states = dict(
+        states: dict[uuid.UUID, str] = dict(
             connection.execute(
                 select(briefcase.c.case_id, briefcase.c.state).where(
                     briefcase.c.case_id.in_(list(cases))

@@ -63,13 +63,13 @@ def table(name: str) -> Table:
     found = SQLModel.metadata.tables.get(name)
     if found is None:
         raise KeyError(name)
-    return found  # type: ignore[return-value]
+    return found
 
 
 def model_for(name: str) -> type[SQLModel] | None:
-    for mapper in SQLModel._sa_registry.mappers:  # type: ignore[attr-defined]
+    for mapper in SQLModel._sa_registry.mappers:
         if getattr(mapper.local_table, "name", None) == name:
-            return mapper.class_  # type: ignore[no-any-return]
+            return mapper.class_
     return None
 
 

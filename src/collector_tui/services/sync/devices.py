@@ -24,6 +24,7 @@ import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -31,6 +32,9 @@ from collector_tui.models import SyncDevice, SyncReceivedPacket, User
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor, actor_of
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 # What is signed starts with what it is, so a signature over one can never pass as the other.
 PUSH_CONTEXT = b"collector-tui signed push v1\n"
@@ -86,7 +90,7 @@ def new_private_key() -> str:
     return base64.b64encode(raw).decode()
 
 
-def _private(private_key: str):  # noqa: ANN202 - cryptography's key, imported lazily
+def _private(private_key: str) -> Ed25519PrivateKey:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     try:

@@ -389,7 +389,7 @@ class ContactForm(FormScreen["ContactInput"]):
             )
 
         def collected(value: Any) -> None:
-            self.extra_raw[needs] = form.raw_values()  # type: ignore[attr-defined]
+            self.extra_raw[needs] = form.raw_values()
             if value is None:
                 return  # the agent went back to the contact form; nothing saved
             if needs == "promise":

@@ -518,6 +518,7 @@ class PromiseForm(FormScreen["PromiseInput"]):
         )
         due = read_due_date(self, reader, self.today, "a promise is for today or later")
         reader.done()
+        assert due is not None
         return PromiseInput(amount=amount, due_date=due)
 
     @on(Input.Submitted)

@@ -67,7 +67,7 @@ def help_sections(context: type | None = None) -> list[tuple[str, list[BindingTy
 
     palette = Binding("ctrl+p", "command_palette", "Palette", tooltip="Every action, by name")
     # The case timeline's and the audit trail's "full entry" share their keys: one section.
-    entry = [
+    entry: list[BindingType] = [
         Binding("escape", "close", "Close", tooltip="Close the entry, back to the list"),
         Binding("enter", "close", "Close", tooltip="Close the entry too"),
     ]

@@ -240,10 +240,10 @@ def run_import(
                 encoding=encoding,
             )
         except PaymentImportRejected as refused:
-            bad = refused.report
+            bad_payments = refused.report
             return ImportSummary(
-                kind, path, dry_run, bad.rows, 0, bad.duplicates, bad.rejected,
-                refused=str(refused), encoding=bad.encoding,
+                kind, path, dry_run, bad_payments.rows, 0, bad_payments.duplicates,
+                bad_payments.rejected, refused=str(refused), encoding=bad_payments.encoding,
             )  # fmt: skip
         return ImportSummary(
             kind=kind,

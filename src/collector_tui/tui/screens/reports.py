@@ -165,7 +165,6 @@ def load_dashboard(*, session: Any, now: datetime, actor: Actor, days: int) -> D
     last = utc_today(now)
     first = last - timedelta(days=days - 1)
     per = "week" if days >= WEEKLY_FROM_DAYS else "day"
-    period = {"date_from": first, "date_to": last}
     return Dashboard(
         now=now,
         days=days,
@@ -174,11 +173,21 @@ def load_dashboard(*, session: Any, now: datetime, actor: Actor, days: int) -> D
         per=per,
         supervisor_view=actor.is_supervisor,
         aging=report_table("aging", session=session, now=now, actor=actor),
-        promises=report_table("promises", session=session, now=now, actor=actor, **period),
-        collections=report_table(
-            "collections", session=session, now=now, actor=actor, period=per, **period
+        promises=report_table(
+            "promises", session=session, now=now, actor=actor, date_from=first, date_to=last
         ),
-        agents=report_table("agents", session=session, now=now, actor=actor, **period),
+        collections=report_table(
+            "collections",
+            session=session,
+            now=now,
+            actor=actor,
+            period=per,
+            date_from=first,
+            date_to=last,
+        ),
+        agents=report_table(
+            "agents", session=session, now=now, actor=actor, date_from=first, date_to=last
+        ),
         dso=report_table("dso", session=session, now=now, actor=actor),
     )
 

@@ -82,7 +82,9 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
             )
             yield Static("", id="search-status", classes="dialog-status")
             # Not focusable: the keys stay in the query line; a click still opens a row.
-            table = DataTable(id="search-results", cursor_type="row", zebra_stripes=True)
+            table: DataTable[Text] = DataTable(
+                id="search-results", cursor_type="row", zebra_stripes=True
+            )
             table.can_focus = False
             yield table
         yield Footer()
