@@ -9,7 +9,7 @@ few invalid or do-not-call), and a history per case: attempts with dispositions,
 (dispute, cease), closed cases.
 
 The cached queue place of every case (tier, priority, score, factors, next action time) is what
-`services.scoring.compute_place` gives at `NOW`: `scoring.score_factors` is called per case with
+`services.rules.scoring.compute_place` gives at `NOW`: `scoring.score_factors` is called per case with
 the case's own inputs and the tier rules are applied to the case's generated promises and
 follow-ups. `verify_places` checks a random sample against `compute_place` itself, reading the
 database, and the generator refuses to cache a database that fails it. Pending promises are never
@@ -136,7 +136,7 @@ class CaseMaker:
     def __init__(self, seed: int, agents: list[uuid.UUID], settings: Any) -> None:
         from collector_tui.money import minor_digits
         from collector_tui.phones import parse_phone
-        from collector_tui.services import scoring
+        from collector_tui.services.rules import scoring
 
         self.rng = random.Random(seed)
         self.agents = agents
@@ -745,7 +745,7 @@ def verify_places(path: Path, sample: int = 400) -> int:
     from collector_tui.config import Settings
     from collector_tui.db import open_store
     from collector_tui.models import Case, Promise
-    from collector_tui.services import scoring
+    from collector_tui.services.rules import scoring
 
     settings = Settings()
     store = open_store(path)

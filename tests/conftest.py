@@ -32,7 +32,7 @@ from collector_tui import db
 from collector_tui.config import Settings
 from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
-from collector_tui.services.cases import PlacementInput, add_placement
+from collector_tui.services.casework.cases import PlacementInput, add_placement
 
 NOW = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)  # a Friday afternoon in UTC
 

@@ -57,7 +57,7 @@ def actor(name):
 """
 
 SUPERVISOR = """
-from collector_tui.services.assignment import assign_cases
+from collector_tui.services.supervision.assignment import assign_cases
 sam, alice, bob = actor("sam"), actor("alice"), actor("bob")
 moves = []
 
@@ -84,7 +84,7 @@ print(json.dumps(moves))
 
 AGENT = """
 from collector_tui.services import activities, cases
-from collector_tui.services.activities import ContactInput
+from collector_tui.services.casework.activities import ContactInput
 from collector_tui.services.errors import Forbidden, StaleEdit
 alice = actor("alice")
 results = []

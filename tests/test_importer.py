@@ -24,16 +24,17 @@ from collector_tui.models import (
     Invoice,
     Phone,
 )
-from collector_tui.services import importer, scoring
 from collector_tui.services.accounts import Actor
 from collector_tui.services.errors import Forbidden, ServiceError
-from collector_tui.services.importer import (
+from collector_tui.services.imports import placement_file
+from collector_tui.services.imports.placement_file import (
     ImportRejected,
     ImportReport,
     RowError,
     import_cases,
     read_placements,
 )
+from collector_tui.services.rules import scoring
 
 DATA = Path(__file__).parent / "data"
 HEADER = "client,client_ref,debtor_name,country,phone,currency,principal,due_date"
@@ -497,13 +498,13 @@ def test_a_failure_while_writing_rolls_everything_back(
     run, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = table_counts(store)
-    original = importer._write_cases
+    original = placement_file._write_cases
 
     def write_then_fail(*args: Any, **kwargs: Any) -> None:
         original(*args, **kwargs)
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(importer, "_write_cases", write_then_fail)
+    monkeypatch.setattr(placement_file, "_write_cases", write_then_fail)
     with pytest.raises(RuntimeError):
         run(DATA / "placements_basic.csv")
     assert table_counts(store) == before
@@ -754,7 +755,7 @@ def test_assign_to_an_unknown_user_is_refused(run, store: Store) -> None:
 def test_chunked_writes_report_progress(
     run, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(importer, "WRITE_CHUNK", 2)
+    monkeypatch.setattr(placement_file, "WRITE_CHUNK", 2)
     lines = [f"ACME,C-{n},Debtor {n},CN,1380013{n:04d},CNY,{n}.50,2026-01-01" for n in range(7)]
     seen: list[tuple[int, int]] = []
 
@@ -771,22 +772,22 @@ def test_chunked_writes_report_progress(
 def test_rows_written_cover_every_column_of_their_tables() -> None:
     # A column added to a model must be added to the importer's rows too (or have a default).
     for model, columns in (
-        (Debtor, importer._DEBTOR_COLUMNS),
-        (Case, importer._CASE_COLUMNS),
-        (Phone, importer._PHONE_COLUMNS),
-        (Invoice, importer._INVOICE_COLUMNS),
-        (Assignment, importer._ASSIGNMENT_COLUMNS),
+        (Debtor, placement_file._DEBTOR_COLUMNS),
+        (Case, placement_file._CASE_COLUMNS),
+        (Phone, placement_file._PHONE_COLUMNS),
+        (Invoice, placement_file._INVOICE_COLUMNS),
+        (Assignment, placement_file._ASSIGNMENT_COLUMNS),
     ):
         assert [c.name for c in model.__table__.columns] == columns  # type: ignore[attr-defined]
 
 
 @pytest.mark.sqlite_only  # the SQLite writer's JSON text
 def test_score_factors_text_is_what_json_dumps_gives(store: Store, now: datetime) -> None:
-    builder = importer._CaseBuilder(
+    builder = placement_file._CaseBuilder(
         now=now,
         settings=Settings(),
         assign_to=None,
-        writers=importer._writers(store.engine.dialect),
+        writers=placement_file._writers(store.engine.dialect),
         dialect=store.engine.dialect,
     )
     factors = scoring.score_factors(
@@ -829,7 +830,7 @@ def test_the_core_insert_path_used_off_sqlite_gives_the_same_rows(
         ]
 
     import_cases(store=store, path=DATA / "placements_basic.csv", now=now, settings=settings)
-    monkeypatch.setattr(importer, "_FAST_DIALECTS", frozenset())
+    monkeypatch.setattr(placement_file, "_FAST_DIALECTS", frozenset())
     other = Store(make_engine(tmp_path / "core.db"))
     upgrade(other)
     try:

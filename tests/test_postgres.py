@@ -24,8 +24,8 @@ from sqlmodel import func, select
 from collector_tui import cli, db
 from collector_tui.models import AuditEvent, Case, Payment, Phone, Promise
 from collector_tui.services import audit
-from collector_tui.services.casefile import load_case_file
-from collector_tui.services.search import search_cases
+from collector_tui.services.casework.casefile import load_case_file
+from collector_tui.services.casework.search import search_cases
 
 if TYPE_CHECKING:
     from conftest import TestDatabases

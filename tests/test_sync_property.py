@@ -41,10 +41,12 @@ from collector_tui.models import (
     SyncBriefcaseCase,
     SyncOutboxOp,
 )
-from collector_tui.services import accounts, activities, assignment, promises
+from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
-from collector_tui.services.cases import PlacementInput, add_placement
+from collector_tui.services.casework import activities, notes, payments, promises
+from collector_tui.services.casework.cases import PlacementInput, add_placement
 from collector_tui.services.errors import ServiceError
+from collector_tui.services.supervision import assignment
 from collector_tui.services.sync import briefcase, engine
 from collector_tui.services.sync.apply import Op, apply_ops
 from collector_tui.services.sync.outbox import pending_ops
@@ -174,7 +176,7 @@ def _offline(world: World, agent: str, at: datetime, step: tuple) -> None:  # no
                 )
                 new = {"activity": {logged.activity_id}, "promise": set(logged.promise_ids)}
             elif kind == "note":
-                note_id = activities.add_note(
+                note_id = notes.add_note(
                     session=session,
                     now=at,
                     actor=actor,
@@ -184,7 +186,7 @@ def _offline(world: World, agent: str, at: datetime, step: tuple) -> None:  # no
                 )
                 new = {"activity": {note_id}}
             else:
-                posted = promises.post_payment(
+                posted = payments.post_payment(
                     session=session,
                     now=at,
                     actor=actor,
@@ -217,7 +219,7 @@ def _run(world: World, at: datetime, step: tuple) -> None:
     elif kind == "bank":
         try:
             with world.master.write() as session:
-                promises.post_payment(
+                payments.post_payment(
                     session=session,
                     now=at,
                     actor=world.users["sam"],

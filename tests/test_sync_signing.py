@@ -29,8 +29,8 @@ from collector_tui.models import (
     SyncReceivedPacket,
     SyncState,
 )
-from collector_tui.services import activities
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework import activities
 from collector_tui.services.errors import Forbidden, InvalidInput
 from collector_tui.services.sync import devices, engine, packet
 

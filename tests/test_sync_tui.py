@@ -16,8 +16,8 @@ from collector_tui import db
 from collector_tui.clock import FixedClock
 from collector_tui.config import Settings
 from collector_tui.models import Activity
-from collector_tui.services import activities
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework import activities
 from collector_tui.services.sync import engine
 from collector_tui.tui.app import make_app
 from collector_tui.tui.screens.sync import SyncScreen

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from collector_tui.config import Settings
     from collector_tui.db import Store
     from collector_tui.services.accounts import Actor
-    from collector_tui.services.queue import QueueEntry
+    from collector_tui.services.casework.queue import QueueEntry
 
 PROG = "collector-tui"
 REJECTS_SHOWN = 20  # bad import lines printed before "... and K more"
@@ -600,7 +600,7 @@ def _report_dict(report: Any) -> dict[str, Any]:
 
 
 def _cmd_import_cases(ctx: _Context) -> int:
-    from collector_tui.services import importer
+    from collector_tui.services.imports import placement_file
 
     args = ctx.args
     if args.rejects is not None and not args.skip_bad:
@@ -608,7 +608,7 @@ def _cmd_import_cases(ctx: _Context) -> int:
     actor = ctx.actor()
     assign_to = _find_user_id(ctx, args.assign_to) if args.assign_to else None
     try:
-        report = importer.import_cases(
+        report = placement_file.import_cases(
             store=ctx.open(),
             path=args.file,
             now=ctx.now(),
@@ -625,7 +625,7 @@ def _cmd_import_cases(ctx: _Context) -> int:
             encoding=args.encoding,
             allow_zero_balance=args.allow_zero_balance,
         )
-    except importer.ImportRejected as rejected:
+    except placement_file.ImportRejected as rejected:
         _error(ctx.err, str(rejected))
         errors = tuple(getattr(rejected.report, "rejected", ()))
         for error in errors[:REJECTS_SHOWN]:
@@ -694,7 +694,8 @@ def _queue_line(position: str, entry: QueueEntry, zone: str) -> str:
 
 
 def _cmd_queue(ctx: _Context) -> int:
-    from collector_tui.services import accounts, queue
+    from collector_tui.services import accounts
+    from collector_tui.services.casework import queue
 
     args = ctx.args
     actor = ctx.actor()
@@ -738,9 +739,9 @@ def _cmd_queue(ctx: _Context) -> int:
 
 def _cmd_log(ctx: _Context) -> int:
     from collector_tui.money import parse_money
-    from collector_tui.services import activities, cases
-    from collector_tui.services.followups import FollowUpInput
-    from collector_tui.services.promises import PromiseInput
+    from collector_tui.services.casework import activities, cases
+    from collector_tui.services.casework.followups import FollowUpInput
+    from collector_tui.services.casework.promises import PromiseInput
 
     args = ctx.args
     if args.reason is not None and args.follow_up is None:
@@ -810,7 +811,7 @@ def _cmd_log(ctx: _Context) -> int:
 
 def _cmd_payment(ctx: _Context) -> int:
     from collector_tui.money import parse_money
-    from collector_tui.services import cases, promises
+    from collector_tui.services.casework import cases, payments
 
     args = ctx.args
     actor = ctx.actor()
@@ -820,7 +821,7 @@ def _cmd_payment(ctx: _Context) -> int:
     with ctx.open().write() as session:
         case = cases.find_case(session=session, reference=args.case, actor=actor)
         amount = parse_money(args.amount, case.currency, settings.locale)
-        posted = promises.post_payment(
+        posted = payments.post_payment(
             session=session,
             now=now,
             actor=actor,
@@ -861,7 +862,9 @@ def _cmd_payment(ctx: _Context) -> int:
 
 
 def _cmd_assign(ctx: _Context) -> int:
-    from collector_tui.services import accounts, assignment, cases
+    from collector_tui.services import accounts
+    from collector_tui.services.casework import cases
+    from collector_tui.services.supervision import assignment
 
     args = ctx.args
     actor = ctx.actor()
@@ -891,13 +894,13 @@ def _cmd_assign(ctx: _Context) -> int:
 
 
 def _cmd_sweep(ctx: _Context) -> int:
-    from collector_tui.services import promises
+    from collector_tui.services.casework import sweep
 
     actor = ctx.actor()
     now = ctx.now()
     with ctx.open().write() as session:
         # An agent's command touches only that agent's cases.
-        result = promises.sweep(
+        result = sweep.sweep(
             session=session,
             now=now,
             settings=ctx.load_settings(),
@@ -921,7 +924,7 @@ def _cmd_sweep(ctx: _Context) -> int:
 
 
 def _cmd_export(ctx: _Context) -> int:
-    from collector_tui.services import exports
+    from collector_tui.services.reporting import exports
 
     args = ctx.args
     actor = ctx.actor()

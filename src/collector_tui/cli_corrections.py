@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collector_tui.cli import _Context
-    from collector_tui.services.corrections import Correction
+    from collector_tui.services.casework.corrections import Correction
 
 __all__ = ["add_commands"]
 
@@ -38,7 +38,7 @@ def _uuid(text: str) -> uuid.UUID:
 
 
 def _installments(text: str) -> int:
-    from collector_tui.services.promises import MAX_INSTALLMENTS, MIN_INSTALLMENTS
+    from collector_tui.services.casework.promises import MAX_INSTALLMENTS, MIN_INSTALLMENTS
 
     try:
         value = int(text)
@@ -150,7 +150,7 @@ def _answer(ctx: _Context, done: Correction, text: str, **extra: Any) -> int:
 
 def _cmd_hold_release(ctx: _Context) -> int:
     from collector_tui.cli import _show
-    from collector_tui.services import cases, holds
+    from collector_tui.services.casework import cases, holds
 
     args = ctx.args
     actor = ctx.actor()
@@ -182,7 +182,7 @@ def _cmd_hold_release(ctx: _Context) -> int:
 
 
 def _cmd_contact_void(ctx: _Context) -> int:
-    from collector_tui.services import corrections
+    from collector_tui.services.casework import corrections
 
     actor = ctx.actor()
     with ctx.open().write() as session:
@@ -198,7 +198,7 @@ def _cmd_contact_void(ctx: _Context) -> int:
 
 
 def _cmd_promise_withdraw(ctx: _Context) -> int:
-    from collector_tui.services import corrections
+    from collector_tui.services.casework import corrections
 
     actor = ctx.actor()
     with ctx.open().write() as session:
@@ -214,7 +214,7 @@ def _cmd_promise_withdraw(ctx: _Context) -> int:
 
 
 def _cmd_plan_cancel(ctx: _Context) -> int:
-    from collector_tui.services import corrections
+    from collector_tui.services.casework import corrections
 
     actor = ctx.actor()
     with ctx.open().write() as session:
@@ -233,9 +233,9 @@ def _cmd_plan_reschedule(ctx: _Context) -> int:
     from collector_tui.cli import _decimal
     from collector_tui.models import Case, PaymentPlan
     from collector_tui.money import parse_money
-    from collector_tui.services import corrections
+    from collector_tui.services.casework import corrections
+    from collector_tui.services.casework.promises import PlanInput, PromiseInput
     from collector_tui.services.errors import InvalidInput, NotFound
-    from collector_tui.services.promises import PlanInput, PromiseInput
     from collector_tui.tui.parsing import schedule
 
     args = ctx.args
@@ -279,7 +279,7 @@ def _cmd_plan_reschedule(ctx: _Context) -> int:
 
 def _cmd_followup_move(ctx: _Context) -> int:
     from collector_tui.cli import _local
-    from collector_tui.services import corrections
+    from collector_tui.services.casework import corrections
 
     actor = ctx.actor()
     with ctx.open().write() as session:

@@ -218,7 +218,7 @@ def report_table(
     by_agent: bool = True,
 ) -> ReportTable:
     """Run one report and lay it out (the TUI's report screen can show the same table)."""
-    from collector_tui.services import reports
+    from collector_tui.services.reporting import reports
 
     scope = _scope_text(actor)
     if kind == "aging":
@@ -514,7 +514,7 @@ def run_import_payments(
 ) -> int:
     """`import payments FILE.csv`: 0 when posted (or checked, with --dry-run); 1 with every bad
     line on stderr (and the report on stdout with --json) when the file is rejected."""
-    from collector_tui.services.payment_import import PaymentImportRejected, import_payments
+    from collector_tui.services.imports.payment_file import PaymentImportRejected, import_payments
 
     stream = out if out is not None else sys.stdout
     errors = err if err is not None else sys.stderr

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collector_tui.cli import _Context
-    from collector_tui.services.supervision import CaseDecision, SettlementView
+    from collector_tui.services.casework.settlements import SettlementView
+    from collector_tui.services.supervision.decisions import CaseDecision
 
 __all__ = ["add_commands"]
 
@@ -219,7 +220,7 @@ def _minor(text: str | None, currency: str | None, locale: str) -> int | None:
 
 def _cmd_workload(ctx: _Context) -> int:
     from collector_tui.cli import _decimal, _money, _pad
-    from collector_tui.services import workload
+    from collector_tui.services.supervision import workload
 
     actor = ctx.actor()
     with ctx.open().read() as session:
@@ -256,7 +257,8 @@ def _cmd_workload(ctx: _Context) -> int:
 
 def _cmd_cases(ctx: _Context) -> int:
     from collector_tui.cli import _decimal, _money, _pad, _show
-    from collector_tui.services import accounts, workload
+    from collector_tui.services import accounts
+    from collector_tui.services.supervision import workload
 
     args = ctx.args
     actor = ctx.actor()
@@ -317,7 +319,9 @@ def _cmd_cases(ctx: _Context) -> int:
 
 def _cmd_balance(ctx: _Context) -> int:
     from collector_tui.cli import UsageError, _decimal, _money, _show
-    from collector_tui.services import accounts, assignment, cases
+    from collector_tui.services import accounts
+    from collector_tui.services.casework import cases
+    from collector_tui.services.supervision import assignment
 
     args = ctx.args
     names = [name.strip() for name in args.to.split(",") if name.strip()]
@@ -368,20 +372,20 @@ def _cmd_balance(ctx: _Context) -> int:
 
 
 def _case_id(ctx: _Context, session: Any, reference: str) -> Any:
-    from collector_tui.services import cases
+    from collector_tui.services.casework import cases
 
     return cases.find_case(session=session, reference=reference, actor=ctx.actor()).id
 
 
 def _cmd_route(ctx: _Context) -> int:
     from collector_tui.cli import _show
-    from collector_tui.services import supervision
+    from collector_tui.services.supervision import decisions
 
     args = ctx.args
     actor = ctx.actor()
     with ctx.open().write() as session:
         case_id = _case_id(ctx, session, args.case)
-        act = supervision.request_legal_escalation if args.legal else supervision.route_case
+        act = decisions.request_legal_escalation if args.legal else decisions.route_case
         decision = act(
             session=session,
             now=ctx.now(),
@@ -402,15 +406,15 @@ def _cmd_route(ctx: _Context) -> int:
 
 def _cmd_decide(ctx: _Context) -> int:
     from collector_tui.cli import _show
-    from collector_tui.services import supervision
+    from collector_tui.services.supervision import decisions
 
     args = ctx.args
     actor = ctx.actor()
     act = {
-        "legal": supervision.escalate_to_legal,
-        "write-off": supervision.write_off,
-        "close": supervision.close_case,
-        "unroute": supervision.unroute_case,
+        "legal": decisions.escalate_to_legal,
+        "write-off": decisions.write_off,
+        "close": decisions.close_case,
+        "unroute": decisions.unroute_case,
     }[args.decision]
     with ctx.open().write() as session:
         case_id = _case_id(ctx, session, args.case)
@@ -432,7 +436,7 @@ def _cmd_decide(ctx: _Context) -> int:
 
 def _cmd_settle(ctx: _Context) -> int:
     from collector_tui.money import parse_money
-    from collector_tui.services import cases, supervision
+    from collector_tui.services.casework import cases, settlements
 
     args = ctx.args
     actor = ctx.actor()
@@ -441,7 +445,7 @@ def _cmd_settle(ctx: _Context) -> int:
     with ctx.open().write() as session:
         case = cases.find_case(session=session, reference=args.case, actor=actor)
         amount = parse_money(amount_text, case.currency, settings.locale)
-        view = supervision.request_settlement(
+        view = settlements.request_settlement(
             session=session,
             now=ctx.now(),
             actor=actor,
@@ -461,7 +465,7 @@ def _cmd_settle(ctx: _Context) -> int:
 
 
 def _cmd_approve(ctx: _Context) -> int:
-    from collector_tui.services import supervision
+    from collector_tui.services.casework import settlements
     from collector_tui.services.errors import InvalidInput
 
     args = ctx.args
@@ -470,12 +474,12 @@ def _cmd_approve(ctx: _Context) -> int:
         case_id = _case_id(ctx, session, args.case)
         waiting = [
             s
-            for s in supervision.case_settlements(session=session, actor=actor, case_id=case_id)
+            for s in settlements.case_settlements(session=session, actor=actor, case_id=case_id)
             if s.status == "pending"
         ]
         if not waiting:
             raise InvalidInput(f"no settlement of {args.case} waits for approval")
-        view = supervision.decide_settlement(
+        view = settlements.decide_settlement(
             session=session,
             now=ctx.now(),
             actor=actor,
@@ -493,12 +497,13 @@ def _cmd_approve(ctx: _Context) -> int:
 
 def _cmd_routed(ctx: _Context) -> int:
     from collector_tui.cli import _decimal, _money, _pad, _show
-    from collector_tui.services import supervision
+    from collector_tui.services.casework import settlements
+    from collector_tui.services.supervision import decisions
 
     actor = ctx.actor()
     with ctx.open().read() as session:
-        page = supervision.routed_cases(session=session, now=ctx.now(), actor=actor, limit=500)
-        waiting = supervision.pending_settlements(session=session, actor=actor)
+        page = decisions.routed_cases(session=session, now=ctx.now(), actor=actor, limit=500)
+        waiting = settlements.pending_settlements(session=session, actor=actor)
     if ctx.args.json:
         ctx.json(
             {
@@ -537,13 +542,13 @@ def _cmd_history(ctx: _Context) -> int:
     import json
 
     from collector_tui.cli import _local, _show
-    from collector_tui.services import supervision
+    from collector_tui.services.supervision import audit_trail
 
     args = ctx.args
     actor = ctx.actor()
     with ctx.open().read() as session:
         case_id = _case_id(ctx, session, args.case)
-        trail = supervision.case_audit_trail(session=session, actor=actor, case_id=case_id)
+        trail = audit_trail.case_audit_trail(session=session, actor=actor, case_id=case_id)
     if args.json:
         ctx.json(
             [
@@ -577,13 +582,14 @@ def _cmd_history(ctx: _Context) -> int:
 
 def _cmd_user_limit(ctx: _Context) -> int:
     from collector_tui.cli import _show
-    from collector_tui.services import accounts, supervision
+    from collector_tui.services import accounts
+    from collector_tui.services.casework import settlements
 
     args = ctx.args
     actor = ctx.actor()
     with ctx.open().write() as session:
         target = accounts.get_actor(session=session, username=args.name)
-        supervision.set_settlement_limit(
+        settlements.set_settlement_limit(
             session=session,
             now=ctx.now(),
             actor=actor,

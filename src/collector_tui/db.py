@@ -32,11 +32,11 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -58,6 +58,22 @@ PG_WRITE_LOCK_KEY = 0x636F6C6C
 
 class DatabaseError(RuntimeError):
     """A database problem with a message fit for a user (one stderr line or a notification)."""
+
+
+SQL_BATCH = 500  # values per IN (...) list, well under every backend's bound-parameter limit
+T = TypeVar("T")
+
+
+def in_batches(values: Iterable[T], size: int = SQL_BATCH) -> Iterator[list[T]]:
+    """Values in lists of at most `size`, in order: IN (...) lists and rounds of inserts."""
+    batch: list[T] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def database_url(target: str | Path) -> str:

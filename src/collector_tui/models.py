@@ -212,7 +212,7 @@ class Case(SQLModel, table=True):
     placed_date: date
     status: str = Field(default=CaseStatus.new.value, max_length=16)
     assigned_to_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
-    # Cached queue position, recomputed by services.scoring whenever an input changes.
+    # Cached queue position, recomputed by services.rules.scoring whenever an input changes.
     queue_tier: int = TIER_NEW
     priority: int = Field(default=0, sa_type=BigInteger)
     score: int = 0
@@ -318,7 +318,7 @@ _promise_version = _version_column()
 class Promise(SQLModel, table=True):
     __table_args__ = (
         Index("ix_promise_status_due", "status", "due_date"),
-        # The sweep before every queue (services.queue): pending promises past their grace, one
+        # The sweep before every queue (services.casework.queue): pending promises past their grace, one
         # index seek per grace value, without reading a row (bench/, DESIGN.md §10).
         Index("ix_promise_sweep", "status", "grace_days", "due_date", "case_id"),
     )

@@ -27,7 +27,8 @@ from collector_tui import cli, db
 from collector_tui.clock import FixedClock
 from collector_tui.config import Settings
 from collector_tui.demo import DEMO_NOW, DEMO_NOW_TEXT, DEMO_PASSWORD, fresh_demo_copy
-from collector_tui.services import promises, reports
+from collector_tui.services.casework import payments, sweep
+from collector_tui.services.reporting import reports
 from collector_tui.tui.app import CollectorApp, make_app
 from collector_tui.tui.screens.reports import ReportsScreen
 from collector_tui.tui.widgets.charts import Chart
@@ -300,7 +301,7 @@ def with_payments(demo: Seeded) -> Seeded:
     )
     for ref, minor, days_ago in paid:
         with demo.store.write() as session:
-            promises.post_payment(
+            payments.post_payment(
                 session=session,
                 now=NOW,
                 actor=sam,
@@ -311,7 +312,7 @@ def with_payments(demo: Seeded) -> Seeded:
                 reference=f"BANK-{ref}",
             )
     with demo.store.write() as session:
-        promises.sweep(session=session, now=NOW, settings=demo.settings)
+        sweep.sweep(session=session, now=NOW, settings=demo.settings)
     assert alice.username == "alice"
     return demo
 

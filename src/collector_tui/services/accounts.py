@@ -287,3 +287,8 @@ def ensure_case_access(actor: Actor, case: Case) -> None:
     # Lookups by reference never get here with someone else's case (cases.find_case searches the
     # agent's own cases only).
     raise Forbidden("this case is not assigned to you")
+
+
+def require_supervisor(actor: Actor, what: str) -> None:
+    if not actor.is_supervisor:
+        raise Forbidden(f"only a supervisor can {what}")

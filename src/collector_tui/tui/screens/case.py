@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from collector_tui.services.accounts import Actor
-    from collector_tui.services.casefile import CaseFile, TimelineEntry
+    from collector_tui.services.casework.casefile import CaseFile, TimelineEntry
 
 FORM_ACTIONS = (
     "log_contact",
@@ -208,7 +208,7 @@ class CaseScreen(CollectorScreen):
 
     @work(thread=True, exclusive=True, group="case", exit_on_error=False, description="load case")
     def load_case(self) -> None:
-        from collector_tui.services.casefile import load_case_file
+        from collector_tui.services.casework.casefile import load_case_file
 
         app = self.collector
         with app.store.read() as session:
@@ -327,7 +327,8 @@ class CaseScreen(CollectorScreen):
         self.app.push_screen(form, closed)
 
     def action_log_contact(self) -> None:
-        from collector_tui.services import activities, drafts
+        from collector_tui.services.casework import activities, drafts
+        from collector_tui.services.rules import dispositions
         from collector_tui.tui.screens.contact import ContactForm
 
         case = self.case_file
@@ -353,7 +354,7 @@ class CaseScreen(CollectorScreen):
 
         form = ContactForm(
             phones=case.phones,
-            dispositions=list(activities.DISPOSITIONS.values()),
+            dispositions=list(dispositions.DISPOSITIONS.values()),
             tz=actor.time_zone,
             now=app.clock.now(),
             max_note_length=app.settings.max_note_length,
@@ -364,7 +365,7 @@ class CaseScreen(CollectorScreen):
         self._open(form, "Contact logged.")
 
     def action_promise(self) -> None:
-        from collector_tui.services import activities
+        from collector_tui.services.casework import activities
 
         case = self.case_file
         if case is None:
@@ -390,7 +391,7 @@ class CaseScreen(CollectorScreen):
         self._open(form, "Promise recorded.")
 
     def action_plan(self) -> None:
-        from collector_tui.services import activities
+        from collector_tui.services.casework import activities
 
         case = self.case_file
         if case is None:
@@ -416,7 +417,7 @@ class CaseScreen(CollectorScreen):
         self._open(form, "Payment plan recorded.")
 
     def action_follow_up(self) -> None:
-        from collector_tui.services import followups
+        from collector_tui.services.casework import followups
 
         case = self.case_file
         if case is None:
@@ -441,7 +442,7 @@ class CaseScreen(CollectorScreen):
         self._open(form, "Follow-up scheduled.")
 
     def action_note(self) -> None:
-        from collector_tui.services import activities, drafts
+        from collector_tui.services.casework import drafts, notes
 
         case = self.case_file
         if case is None:
@@ -449,7 +450,7 @@ class CaseScreen(CollectorScreen):
         app = self.collector
 
         def save(session: Session, now: datetime, actor: Actor, text: Any) -> Any:
-            note_id = activities.add_note(
+            note_id = notes.add_note(
                 session=session,
                 now=now,
                 actor=actor,
@@ -468,7 +469,7 @@ class CaseScreen(CollectorScreen):
         self._open(form, "Note saved.")
 
     def action_dispute(self) -> None:
-        from collector_tui.services import holds
+        from collector_tui.services.casework import holds
 
         case = self.case_file
         if case is None:
@@ -509,7 +510,7 @@ class CaseScreen(CollectorScreen):
         return True
 
     def action_settle(self) -> None:
-        from collector_tui.services import supervision
+        from collector_tui.services.casework import settlements
         from collector_tui.tui.screens.case_requests import SettlementRequestForm
 
         case = self.case_file
@@ -518,7 +519,7 @@ class CaseScreen(CollectorScreen):
         settings = self.collector.settings
 
         def save(session: Session, now: datetime, actor: Actor, request: Any) -> Any:
-            return supervision.request_settlement(
+            return settlements.request_settlement(
                 session=session,
                 now=now,
                 actor=actor,
@@ -543,22 +544,22 @@ class CaseScreen(CollectorScreen):
         self._open(form, outcome)
 
     def action_legal(self) -> None:
-        from collector_tui.services import supervision
+        from collector_tui.services.supervision import decisions
         from collector_tui.tui.screens.case_requests import LegalRequestForm
 
         self._ask_supervisors(
             LegalRequestForm,
-            supervision.request_legal_escalation,
+            decisions.request_legal_escalation,
             "Legal action requested: the case waits for a supervisor.",
         )
 
     def action_route(self) -> None:
-        from collector_tui.services import supervision
+        from collector_tui.services.supervision import decisions
         from collector_tui.tui.screens.case_requests import RouteForm
 
         self._ask_supervisors(
             RouteForm,
-            supervision.route_case,
+            decisions.route_case,
             "Sent to a supervisor: the case leaves your queue until they decide.",
         )
 
@@ -616,7 +617,7 @@ class CaseScreen(CollectorScreen):
 
     @work(thread=True, exclusive=True, group="next", exit_on_error=False, description="next case")
     def find_next_case(self) -> None:
-        from collector_tui.services.queue import next_case
+        from collector_tui.services.casework.queue import next_case
 
         app = self.collector
         actor = self.actor

@@ -159,7 +159,7 @@ def load_dashboard(*, session: Any, now: datetime, actor: Actor, days: int) -> D
     """The dashboard's reports: aging and DSO as of today, the others over the last `days` days
     up to today (UTC)."""
     from collector_tui.cli_report import report_table
-    from collector_tui.services.reports import utc_today
+    from collector_tui.services.reporting.reports import utc_today
 
     last = utc_today(now)
     first = last - timedelta(days=days - 1)
@@ -387,7 +387,7 @@ class ReportsScreen(CollectorScreen):
         kept = sum(r.kept for r in promises)
         judged = sum(r.kept + r.partial + r.broken for r in promises)
         code = printable(currency)
-        # Rounded as services.reports rounds its rates, so the figure matches the tables.
+        # Rounded as services.reporting.reports rounds its rates, so the figure matches the tables.
         rate = (
             f"{(Decimal(kept) * 100 / judged).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
             if judged
@@ -540,7 +540,7 @@ class ReportsScreen(CollectorScreen):
 
     @work(thread=True, group="export", exit_on_error=False, description="export to CSV")
     def export(self, choice: ExportChoice) -> None:
-        from collector_tui.services.exports import export
+        from collector_tui.services.reporting.exports import export
 
         app = self.collector
         with app.store.read() as session:
@@ -579,7 +579,7 @@ def _fill(table: DataTable[Text], rows: Sequence[dict[str, str]]) -> None:
 
 @dataclass(frozen=True)
 class ExportChoice:
-    what: str  # one of services.exports.EXPORT_KINDS
+    what: str  # one of services.reporting.exports.EXPORT_KINDS
     path: Path
     bom: bool
 
@@ -612,7 +612,7 @@ class ExportDialog(CollectorModal[ExportChoice | None]):
     ]
 
     def compose(self) -> ComposeResult:
-        from collector_tui.services.exports import EXPORT_KINDS
+        from collector_tui.services.reporting.exports import EXPORT_KINDS
 
         with Vertical(id="export-dialog", classes="dialog"):
             yield Static("Export to CSV", classes="dialog-title")

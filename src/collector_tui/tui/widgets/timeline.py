@@ -9,7 +9,7 @@ from textual import events
 from textual.widgets import DataTable
 
 from collector_tui.display import first_line
-from collector_tui.services.casefile import TimelineEntry
+from collector_tui.services.casework.casefile import TimelineEntry
 from collector_tui.tui.formatting import agent_time
 
 KIND_STYLES = {

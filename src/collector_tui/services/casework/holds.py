@@ -42,8 +42,7 @@ from collector_tui.models import (
 )
 from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor
-from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, StaleEdit
-from collector_tui.services.promises import (
+from collector_tui.services.casework.change import (
     STALE_MESSAGE,
     case_for_change,
     case_state,
@@ -51,6 +50,7 @@ from collector_tui.services.promises import (
     finish_case_change,
     settle_status,
 )
+from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, StaleEdit
 
 # The kinds an agent may lift on their own cases (the module's docstring says why only these).
 AGENT_RELEASABLE = frozenset({HoldKind.hardship})
@@ -351,7 +351,7 @@ def _note_release(
     session: Session, now: datetime, actor: Actor, case: Case, kind: str, reason: str
 ) -> None:
     # The why on the timeline, where the next agent reads it (the audit event holds it too).
-    from collector_tui.services.activities import record_note
+    from collector_tui.services.casework.notes import record_note
 
     what = "Dispute ended" if kind == HoldKind.dispute else f"{kind.capitalize()} hold lifted"
     record_note(session=session, now=now, actor=actor, case=case, text=f"{what}: {reason}")

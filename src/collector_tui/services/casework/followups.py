@@ -15,17 +15,21 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
-from collector_tui.models import Case, FollowUp, User
+from collector_tui.models import (
+    Case,
+    FollowUp,
+    User,
+)
 from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor
-from collector_tui.services.compliance import next_allowed_contact
-from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
-from collector_tui.services.promises import (
+from collector_tui.services.casework.change import (
     case_for_change,
     case_state,
     changing,
     finish_case_change,
 )
+from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
+from collector_tui.services.rules.compliance import next_allowed_contact
 
 # A form opened a few minutes ago may carry "now" as it was then; anything older is a mistake.
 PAST_TOLERANCE = timedelta(minutes=5)
@@ -252,3 +256,26 @@ def open_follow_ups(*, session: Session, case_id: uuid.UUID) -> list[FollowUpVie
         .order_by(col(FollowUp.due_at))
     )
     return [FollowUpView(r.id, r.case_id, r.owner_id, r.due_at, r.reason, r.done_at) for r in rows]
+
+
+def close_open_follow_ups(
+    *, session: Session, now: datetime, case_id: uuid.UUID, user_id: uuid.UUID | None, why: str
+) -> int:
+    rows = session.exec(
+        select(FollowUp).where(FollowUp.case_id == case_id, col(FollowUp.done_at).is_(None))
+    ).all()
+    for row in rows:
+        row.done_at = now
+        row.updated_at = now
+        session.add(row)
+        audit.record(
+            session=session,
+            now=now,
+            user_id=user_id,
+            entity="follow_up",
+            entity_id=row.id,
+            action="complete",
+            before={"done_at": None},
+            after={"done_at": now, "why": why},
+        )
+    return len(rows)

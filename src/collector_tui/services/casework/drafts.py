@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 
 from collector_tui.models import Draft
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework.change import case_for_change
 from collector_tui.services.errors import InvalidInput
-from collector_tui.services.promises import case_for_change
 
 MAX_FORM_NAME = 32
 # Several notes' worth; a runaway payload (a pasted file) is refused rather than stored.

@@ -47,23 +47,26 @@ from collector_tui.models import (
 )
 from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor
-from collector_tui.services.activities import DISPOSITIONS, record_note
-from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, StaleEdit
-from collector_tui.services.followups import MAX_DAYS_AHEAD, PAST_TOLERANCE, mark_done
-from collector_tui.services.holds import status_from_facts
-from collector_tui.services.promises import (
+from collector_tui.services.casework.change import (
     PROMISE_DRIVEN_STATUSES,
     STALE_MESSAGE,
-    PlanInput,
-    _end_plan,
-    _resolve,
-    add_plan_to_case,
     case_for_change,
     case_state,
     changing,
     finish_case_change,
     show_money,
 )
+from collector_tui.services.casework.followups import MAX_DAYS_AHEAD, PAST_TOLERANCE, mark_done
+from collector_tui.services.casework.holds import status_from_facts
+from collector_tui.services.casework.notes import record_note
+from collector_tui.services.casework.promises import (
+    PlanInput,
+    _end_plan,
+    add_plan_to_case,
+    resolve,
+)
+from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, StaleEdit
+from collector_tui.services.rules.dispositions import DISPOSITIONS
 
 __all__ = [
     "Correction",
@@ -313,7 +316,7 @@ def withdraw_promise(
     text = reasons.check_reason(reason)
     before = case_state(case)
     with changing(session):
-        _resolve(session, now, promise, PromiseStatus.cancelled.value, actor.user_id, text)
+        resolve(session, now, promise, PromiseStatus.cancelled.value, actor.user_id, text)
         record_note(
             session=session,
             now=now,

@@ -41,7 +41,7 @@ from collector_tui.models import (
 )
 from collector_tui.services.accounts import Actor
 from collector_tui.services.errors import Forbidden, InvalidInput
-from collector_tui.services.scoring import days_past_due
+from collector_tui.services.rules.scoring import days_past_due
 
 __all__ = [
     "AGING_BUCKETS",
@@ -117,7 +117,7 @@ def local_day(now: datetime, zone_name: str | None) -> tuple[datetime, datetime]
 
 
 def _right_party_codes() -> tuple[str, ...]:
-    from collector_tui.services.activities import DISPOSITIONS
+    from collector_tui.services.rules.dispositions import DISPOSITIONS
 
     return tuple(sorted(code for code, d in DISPOSITIONS.items() if d.right_party))
 
@@ -189,7 +189,7 @@ def _day_attempts(
 ) -> tuple[int, int]:
     """Attempts and right-party contacts the user logged in [start, end), from the covering index
     ix_activity_user_time. A correction voids the row it replaces: one call counts once, with its
-    corrected disposition (as in services.reports)."""
+    corrected disposition (as in services.reporting.reports)."""
     window = (
         col(Activity.user_id) == user_id,
         col(Activity.occurred_at) >= start,
@@ -209,7 +209,7 @@ def _day_attempts(
             select(Activity.voids_id).where(*window, col(Activity.voids_id).is_not(None))
         ).scalars()
     )
-    # A void (services.corrections) is a note naming the attempt: found through the attempt's
+    # A void (services.casework.corrections) is a note naming the attempt: found through the attempt's
     # case (ix_activity_case_time), whoever voided it and whenever.
     void = aliased(Activity)
     voided.extend(
