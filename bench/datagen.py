@@ -9,7 +9,7 @@ few invalid or do-not-call), and a history per case: attempts with dispositions,
 (dispute, cease), closed cases.
 
 The cached queue place of every case (tier, priority, score, factors, next action time) is what
-`services.rules.scoring.compute_place` gives at `NOW`: `scoring.score_factors` is called per case with
+`rules.scoring.compute_place` gives at `NOW`: `scoring.score_factors` is called per case with
 the case's own inputs and the tier rules are applied to the case's generated promises and
 follow-ups. `verify_places` checks a random sample against `compute_place` itself, reading the
 database, and the generator refuses to cache a database that fails it. Pending promises are never
@@ -619,7 +619,8 @@ def template_path(cache: Path = CACHE) -> Path:
     """An empty database at the head revision (import targets are copies of it)."""
     path = cache / f"empty-r{head_revision()}.db"
     if not path.exists():
-        from collector_tui.db import open_store, upgrade
+        from collector_tui.bootstrap import open_store
+        from collector_tui.db import upgrade
 
         cache.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
@@ -653,8 +654,9 @@ def build_database(cases: int, path: Path) -> dict[str, Any]:
     """Create `path` from the migrations and fill it; returns row counts."""
     from sqlalchemy import insert
 
+    from collector_tui.bootstrap import open_store
     from collector_tui.config import Settings
-    from collector_tui.db import open_store, upgrade
+    from collector_tui.db import upgrade
     from collector_tui.models import (
         Activity,
         Case,
@@ -742,8 +744,8 @@ def verify_places(path: Path, sample: int = 400) -> int:
     also check that the promise sweep has nothing to judge. Returns the number of cases checked."""
     from sqlmodel import col, func, select
 
+    from collector_tui.bootstrap import open_store
     from collector_tui.config import Settings
-    from collector_tui.db import open_store
     from collector_tui.models import Case, Promise
     from collector_tui.services.rules import scoring
 
@@ -815,7 +817,8 @@ def _known_revisions() -> set[str]:
 
 
 def _upgrade(path: Path) -> None:
-    from collector_tui.db import open_store, upgrade
+    from collector_tui.bootstrap import open_store
+    from collector_tui.db import upgrade
 
     store = open_store(path)
     upgrade(store)

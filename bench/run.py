@@ -7,7 +7,7 @@ The database is built once per size under bench/.cache (see datagen.py) and reus
 is measured against a hand-written baseline in the same run, so the ratios stay meaningful on a
 busy machine even when the absolute times move.
 
-- queue_ms: `services.casework.queue.build_queue` for one agent (agent01, 1/20 of the cases) from a warm
+- queue_ms: `casework.queue.build_queue` for one agent (agent01, 1/20 of the cases) from a warm
   process with its defaults (50 callable cases and the counts; `collector-tui queue` too): the
   promise sweep, the candidates, their compliance verdicts, the reasons, the counts.
   queue_screen_ms: the queue screen's first paint (100 callable cases and the counts);
@@ -21,9 +21,10 @@ busy machine even when the absolute times move.
 - log_promise_next_ms: one `activities.log_contact` with a promise (its own unit of work) plus
   `queue.next_case` (the next unit of work), as the case screen does; median. It writes, so it
   runs on a scratch copy of the cached database: every run starts from the same queues.
-- import_rows_per_s: `services.imports.placement_file.import_cases` on a generated placement file into an empty
-  migrated database; import_raw_rows_per_s: the minimal pipeline on the same file (csv module, one
-  phonenumbers parse and validation per number, sqlite3 executemany into the same tables).
+- import_rows_per_s: `imports.placement_file.import_cases` on a generated placement file into an
+  empty migrated database; import_raw_rows_per_s: the minimal pipeline on the same file (csv
+  module, one phonenumbers parse and validation per number, sqlite3 executemany into the same
+  tables).
 - peak_rss_mb: the app process of the start-up probe, after showing the queue (getrusage).
 """
 
@@ -111,8 +112,8 @@ def _raw_connection(path: Path) -> sqlite3.Connection:
 def bench_queue(path: Path, repeats: int) -> dict[str, Any]:
     from sqlmodel import col, select
 
+    from collector_tui.bootstrap import open_store
     from collector_tui.config import Settings
-    from collector_tui.db import open_store
     from collector_tui.models import User
     from collector_tui.services.casework import queue
 
@@ -228,7 +229,7 @@ def bench_supervisor(path: Path, repeats: int) -> dict[str, Any]:
     """`workload.agent_workloads` (the supervisor screen's table: open cases and balance per
     currency, pending promises, follow-ups due and today's attempts per agent) against the same
     queries by hand; and the case browser's first page."""
-    from collector_tui.db import open_store
+    from collector_tui.bootstrap import open_store
     from collector_tui.models import OPEN_STATUSES
     from collector_tui.services import accounts
     from collector_tui.services.supervision import workload
@@ -303,9 +304,9 @@ def bench_supervisor(path: Path, repeats: int) -> dict[str, Any]:
 
 
 def bench_log_promise_next(path: Path, repeats: int) -> dict[str, Any]:
+    from collector_tui.bootstrap import open_store
     from collector_tui.clock import FixedClock
     from collector_tui.config import Settings
-    from collector_tui.db import open_store
     from collector_tui.services import accounts
     from collector_tui.services.casework import activities, queue
     from collector_tui.services.casework.promises import PromiseInput
@@ -521,8 +522,8 @@ def raw_import(csv_path: Path, db_path: Path, timings: dict[str, float] | None =
 
 
 def app_import(csv_path: Path, db_path: Path) -> int:
+    from collector_tui.bootstrap import open_store
     from collector_tui.config import Settings
-    from collector_tui.db import open_store
     from collector_tui.services.imports.placement_file import import_cases
 
     store = open_store(db_path)

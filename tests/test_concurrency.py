@@ -39,7 +39,7 @@ path, folder = sys.argv[1], Path(sys.argv[2])
 first = [uuid.UUID(x) for x in sys.argv[3].split(",")]
 second = [uuid.UUID(x) for x in sys.argv[4].split(",")]
 rounds = int(sys.argv[5])
-store, settings, clock = db.open_store(path), Settings(), SystemClock()
+store, settings, clock = bootstrap.open_store(path), Settings(), SystemClock()
 
 def wait_for(name):
     deadline = time.monotonic() + 60

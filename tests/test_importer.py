@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import SQLModel, col
 
+from collector_tui.bootstrap import make_engine
 from collector_tui.config import Settings
-from collector_tui.db import Store, make_engine, upgrade
+from collector_tui.db import Store, upgrade
 from collector_tui.models import (
     TIER_NEW,
     Assignment,

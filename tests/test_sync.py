@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from collector_tui import db
+from collector_tui import bootstrap, db
 from collector_tui.config import Settings
 from collector_tui.models import (
     Activity,
@@ -63,7 +63,7 @@ def laptop_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def laptop(laptop_path: Path) -> Iterator[db.Store]:
-    store = db.open_store(laptop_path)
+    store = bootstrap.open_store(laptop_path)
     yield store
     store.dispose()
 
@@ -701,7 +701,7 @@ def test_a_packet_file_carries_the_briefcase_and_the_outbox_between_two_sqlite_f
     )
     assert written.cases == 1 and out_file.exists()
     carried = packet.read_briefcase(out_file)
-    laptop = db.open_store(tmp_path / "far-away.db")
+    laptop = bootstrap.open_store(tmp_path / "far-away.db")
     try:
         agent = engine.briefcase_login(carried, "alice", "demo")
         with pytest.raises(Forbidden):

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import func, select
 
-from collector_tui import db
+from collector_tui import bootstrap, db
 from collector_tui.config import Settings
 from collector_tui.models import (
     Activity,
@@ -83,7 +83,7 @@ class World:
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A master with two agents, a supervisor and four cases, and each agent's first pull."""
     folder = tmp_path_factory.mktemp("sync-template")
-    master = db.open_store(folder / "master.db")
+    master = bootstrap.open_store(folder / "master.db")
     db.upgrade(master)
     with master.write() as session:
         users = {
@@ -116,7 +116,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cases["C-2"].debtor_id = cases["C-0"].debtor_id
         session.add(cases["C-2"])
     for name in AGENTS:
-        laptop = db.open_store(folder / f"{name}.db")
+        laptop = bootstrap.open_store(folder / f"{name}.db")
         engine.pull(master=master, laptop=laptop, actor=users[name], now=NOW, settings=SETTINGS)
         laptop.dispose()
     master.dispose()
@@ -127,13 +127,13 @@ def _world(template: Path) -> World:
     folder = Path(tempfile.mkdtemp(prefix="sync-world-"))
     for name in ("master", *AGENTS):
         shutil.copy(template / f"{name}.db", folder / f"{name}.db")
-    master = db.open_store(folder / "master.db")
+    master = bootstrap.open_store(folder / "master.db")
     with master.read() as session:
         users = {
             name: accounts.get_actor(session=session, username=name) for name in (*AGENTS, "sam")
         }
         case_ids = list(session.exec(select(Case.id).order_by(Case.client_ref)))
-    laptops = {name: db.open_store(folder / f"{name}.db") for name in AGENTS}
+    laptops = {name: bootstrap.open_store(folder / f"{name}.db") for name in AGENTS}
     return World(master, laptops, users, case_ids, folder)
 
 

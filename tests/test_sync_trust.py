@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from collector_tui import db
+from collector_tui import bootstrap, db
 from collector_tui.config import Settings
 from collector_tui.models import (
     Activity,
@@ -352,7 +352,7 @@ def test_a_row_hand_inserted_into_the_laptop_outbox_is_refused_and_never_blocks_
 ) -> None:
     alice = users["alice"]
     mine = place("A-1")
-    laptop = db.open_store(tmp_path / "laptop.db")
+    laptop = bootstrap.open_store(tmp_path / "laptop.db")
     try:
         engine.pull(master=store, laptop=laptop, actor=alice, now=NOW, settings=Settings())
         before = snapshot(store, bobs["case"].id)

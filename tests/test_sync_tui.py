@@ -12,7 +12,7 @@ from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Log, ProgressBar, Static
 
-from collector_tui import db
+from collector_tui import bootstrap, db
 from collector_tui.clock import FixedClock
 from collector_tui.config import Settings
 from collector_tui.models import Activity
@@ -42,7 +42,7 @@ def test_sync_from_the_palette_pushes_and_pulls(
     store: db.Store, users: dict[str, Actor], place, now, tmp_path: Path
 ) -> None:
     case = place("A-1")
-    laptop = db.open_store(tmp_path / "laptop.db")
+    laptop = bootstrap.open_store(tmp_path / "laptop.db")
     engine.pull(master=store, laptop=laptop, actor=users["alice"], now=now, settings=Settings())
     with laptop.write() as session:
         activities.log_contact(

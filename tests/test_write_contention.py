@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import func, select
 
-from collector_tui import db
+from collector_tui import bootstrap, db
 from collector_tui.clock import SystemClock
 from collector_tui.config import Settings
 from collector_tui.models import Activity, Case
@@ -42,7 +42,7 @@ def _burn(stop: Any) -> None:
 
 
 def _write_notes(path: str, actor: Actor, case_id: uuid.UUID, start: Any, results: Any) -> None:
-    store = db.open_store(path)
+    store = bootstrap.open_store(path)
     settings = Settings()
     failures: list[str] = []
     written = 0

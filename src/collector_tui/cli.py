@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from collector_tui import __version__
+from collector_tui import __version__, bootstrap
 from collector_tui.services.errors import Forbidden, ServiceError
 
 if TYPE_CHECKING:
@@ -342,7 +342,7 @@ class _Context:
         is_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
         if must_exist and is_file and not Path(str(url.database)).exists():
             raise CliError(f"no database at {url.database}: run `{PROG} init` first")
-        store = db.open_store(target)
+        store = bootstrap.open_store(target)
         self.opened.append(store)
         if must_exist:
             current = db.current_revision(store)

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from collector_tui import bootstrap
 from collector_tui.services.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -162,7 +163,7 @@ def _shown(target: str) -> str:
 def _open_master(ctx: Any, target: str) -> Store:
     """The master, its password (never stored on the laptop) from the URL as typed, then
     COLLECTOR_MASTER_PASSWORD, then a prompt on a terminal."""
-    from collector_tui import db, locations
+    from collector_tui import locations
 
     is_file, path = _is_file(target)
     if is_file and (not path or path == ":memory:" or not Path(path).exists()):
@@ -173,7 +174,7 @@ def _open_master(ctx: Any, target: str) -> Store:
             locations.PASSWORD_VARIABLE, f"password for the master {locations.masked(target)}: "
         )
 
-    store = db.open_store(locations.with_password(target, ask=ask))
+    store = bootstrap.open_store(locations.with_password(target, ask=ask))
     ctx.opened.append(store)
     return store
 
@@ -267,21 +268,20 @@ def _print_push(ctx: Any, result: PushResult, target: str) -> int:
 
 
 def _cmd_pull(ctx: Any) -> int:
-    from collector_tui import db
     from collector_tui.services.sync import engine
 
     laptop_target = _laptop_target(ctx)
     _, laptop_path = _is_file(laptop_target)
     stored = None
     if laptop_path and Path(laptop_path).exists():
-        existing = db.open_store(laptop_target)
+        existing = bootstrap.open_store(laptop_target)
         ctx.opened.append(existing)
         info = engine.laptop_info(existing)
         stored = info.master if info is not None else None
     master_target = _master_target(ctx, ctx.args.master, stored)
     master = _open_master(ctx, master_target)
     actor = _login(ctx, master)
-    laptop = db.open_store(laptop_target)
+    laptop = bootstrap.open_store(laptop_target)
     ctx.opened.append(laptop)
     result = engine.pull(
         master=master,
@@ -460,7 +460,6 @@ def _cmd_packet_export(ctx: Any) -> int:
 
 
 def _cmd_packet_apply(ctx: Any) -> int:
-    from collector_tui import db
     from collector_tui.services.sync import engine, packet
 
     path: Path = ctx.args.file
@@ -474,7 +473,7 @@ def _cmd_packet_apply(ctx: Any) -> int:
         password = ctx.password("COLLECTOR_PASSWORD", f"password for {name}: ")
         actor = engine.briefcase_login(carried, name, password)
         target = _laptop_target(ctx)
-        laptop = db.open_store(target)
+        laptop = bootstrap.open_store(target)
         ctx.opened.append(laptop)
         result = engine.apply_briefcase_packet(
             laptop=laptop, briefcase=carried, actor=actor, now=now

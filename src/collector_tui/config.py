@@ -51,7 +51,7 @@ class Settings:
     # a contact (services/reasons.py): "n/a" is no audit trail.
     min_reason_length: int = 10
     weights: ScoreWeights = field(default_factory=ScoreWeights)
-    # Compliance rule packs (services/rules/compliance.py): a folder of `<name>.toml` files that override
+    # Compliance rule packs (rules.compliance.py): a folder of `<name>.toml` files that override
     # or add to the shipped packs, and the pack chosen by the debtor's country (ISO 3166 alpha-2);
     # countries not listed use `default_pack`.
     packs_dir: str | None = None

@@ -157,16 +157,13 @@ def _configure_postgresql(engine: Engine) -> None:
 
 
 def make_engine(target: str | Path, **kwargs: Any) -> Engine:
+    """An engine configured for its backend, with no listeners: faces use bootstrap.make_engine."""
     url = make_url(database_url(target))
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
-        # On a laptop (services/sync) every change lands in the outbox in its own transaction.
-        from collector_tui.services.sync.capture import watch
-
-        watch(engine)
         return engine
     engine = create_engine(url, pool_pre_ping=True, **kwargs)
     if url.get_backend_name() == "postgresql":

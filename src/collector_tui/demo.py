@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from collector_tui import db
+from collector_tui import bootstrap, db
 from collector_tui.config import Settings
 from collector_tui.models import (
     CLOSED_STATUSES,
@@ -1020,7 +1020,7 @@ def build_demo(path: Path, *, cases: int = DEMO_CASES, seed: int = DEMO_SEED) ->
         day += timedelta(days=1)
 
     settings = Settings()
-    store = db.open_store(target)
+    store = bootstrap.open_store(target)
     try:
         db.upgrade(store)
         world = _World(settings=settings)
@@ -1249,7 +1249,7 @@ def fresh_demo_copy(folder: Path) -> Path:
     finally:
         writer.close()
         reader.close()
-    store = db.open_store(target)
+    store = bootstrap.open_store(target)
     try:
         db.upgrade(store)
     finally:

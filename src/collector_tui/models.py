@@ -318,7 +318,7 @@ _promise_version = _version_column()
 class Promise(SQLModel, table=True):
     __table_args__ = (
         Index("ix_promise_status_due", "status", "due_date"),
-        # The sweep before every queue (services.casework.queue): pending promises past their grace, one
+        # The sweep before every queue (casework.queue): pending promises past their grace, one
         # index seek per grace value, without reading a row (bench/, DESIGN.md §10).
         Index("ix_promise_sweep", "status", "grace_days", "due_date", "case_id"),
     )

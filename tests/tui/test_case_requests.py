@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from collector_tui import db
+from collector_tui import bootstrap
 from collector_tui.demo import DEMO_NOW, fresh_demo_copy
 from collector_tui.models import Activity, Case, Promise, Settlement
 from collector_tui.services import accounts
@@ -319,7 +319,7 @@ def test_route_to_a_supervisor_with_a_reason(demo: Seeded) -> None:
 
 
 def test_the_demo_gives_the_supervisors_settlements_and_requests_to_decide(tmp_path: Path) -> None:
-    store = db.open_store(fresh_demo_copy(tmp_path))
+    store = bootstrap.open_store(fresh_demo_copy(tmp_path))
     try:
         with store.read() as session:
             sam = accounts.get_actor(session=session, username="sam")

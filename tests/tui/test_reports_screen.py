@@ -23,7 +23,7 @@ from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
-from collector_tui import cli, db
+from collector_tui import bootstrap, cli, db
 from collector_tui.clock import FixedClock
 from collector_tui.config import Settings
 from collector_tui.demo import DEMO_NOW, DEMO_NOW_TEXT, DEMO_PASSWORD, fresh_demo_copy
@@ -118,7 +118,7 @@ def cli_json(
 
 
 def demo_app(path: Path, username: str) -> tuple[CollectorApp, db.Store]:
-    store = db.open_store(path)
+    store = bootstrap.open_store(path)
     app = make_app(store=store, settings=Settings(), clock=FixedClock(DEMO_NOW), username=username)
     app.cursor_blink = False
     return app, store
@@ -472,7 +472,7 @@ def test_dashboard_snapshot_of_the_tables(snap_compare: Any, demo: Seeded) -> No
 def test_an_empty_book_says_so(tmp_path: Path) -> None:
     from collector_tui.services import accounts
 
-    store = db.open_store(tmp_path / "empty.db")
+    store = bootstrap.open_store(tmp_path / "empty.db")
     db.upgrade(store)
     with store.write() as session:
         accounts.create_user(

@@ -162,7 +162,7 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class Verdict:
-    """Whether the case may be called now (from services.rules.compliance), when it was asked for."""
+    """Whether the case may be called now (from rules.compliance), when it was asked for."""
 
     callable: bool
     reason: str | None

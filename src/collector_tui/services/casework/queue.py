@@ -1,6 +1,6 @@
 """The agent's queue: who to call next and why (DESIGN.md §4, §5).
 
-The order comes from the cached queue place of each case (`services.rules.scoring`: tier, then score,
+The order comes from the cached queue place of each case (`rules.scoring`: tier, then score,
 folded into `priority`) read straight from the index `ix_case_queue` (agent, priority,
 next_action_at, status), a page of candidates at a time. Each page gets its compliance verdicts in
 a fixed number of batched queries (`compliance.evaluate_cases`), and the walk stops once `limit`

@@ -1,4 +1,4 @@
-"""Settlements ("full and final" for less than the balance), which agents agree and supervisors decide.
+"""Settlements ("full and final", for less than the balance): agents agree, supervisors decide.
 
 An agent may agree to close a case for less than its balance when the discount (balance - amount,
 in percent of the balance) is within their limit (`User.settlement_limit_pct`, 0 by default: every

@@ -391,9 +391,9 @@ class Amounts:
             first_mark = "point" if self.shown.get(".") == (first_line, first) else "comma"
             second_mark = "comma" if first_mark == "point" else "point"
             raise FileReadingError(
-                f"{name} writes decimals both ways: '{shortened(first)}' on line {first_line} with a"
-                f" decimal {first_mark}, '{shortened(second)}' on line {second_line} with a decimal"
-                f" {second_mark}",
+                f"{name} writes decimals both ways: '{shortened(first)}' on line {first_line}"
+                f" with a decimal {first_mark}, '{shortened(second)}' on line {second_line}"
+                f" with a decimal {second_mark}",
                 options,
                 field="decimal",
             )

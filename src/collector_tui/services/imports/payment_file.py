@@ -1,7 +1,7 @@
 """Payment import: a bank's or client's file of money received, posted to the cases (§7).
 
-The file is read exactly as a placement file is (services.imports.placement_file: a byte order mark decides the
-encoding, else strict UTF-8, else cp1252, cp932 or GB18030 when the text tells which; comma,
+The file is read exactly as a placement file is (imports.csv_reading: a byte order mark decides
+the encoding, else strict UTF-8, else cp1252, cp932 or GB18030 when the text tells which; comma,
 semicolon or tab; amounts with a decimal point or comma; headers matched case-insensitively
 through aliases). Columns:
 

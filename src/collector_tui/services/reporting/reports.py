@@ -9,7 +9,7 @@ Conventions shared by all reports:
 - Money is never summed across currencies: every row carries its currency.
 - Calendar dates are UTC dates: "today" is the UTC date of `now`, and a period [from, to] holds the
   instants from `from` 00:00 UTC up to (not including) the day after `to`, 00:00 UTC. This matches
-  how services.casework.promises judges promises; judging by each agent's own zone is a later refinement.
+  how casework.promises judges promises; judging by each agent's own zone is a later refinement.
 - A period defaults to the last 30 days up to and including today.
 - Scoping: an agent's report covers the cases assigned to that agent now; supervisors and admins
   see every case. Agent activity is also limited to the agent's own row.

@@ -209,7 +209,7 @@ def _day_attempts(
             select(Activity.voids_id).where(*window, col(Activity.voids_id).is_not(None))
         ).scalars()
     )
-    # A void (services.casework.corrections) is a note naming the attempt: found through the attempt's
+    # A void (casework.corrections) is a note naming the attempt: found through the attempt's
     # case (ix_activity_case_time), whoever voided it and whenever.
     void = aliased(Activity)
     voided.extend(

@@ -3,7 +3,7 @@ promise, cancel or reschedule a payment plan, move a follow-up, and post a payme
 
 The forms are FormScreens (tui/screens/forms.py): `ctrl+s` reads the fields, a field that cannot be
 read gets its message under it, the case screen's saver runs the service (services.casework.holds,
-services.casework.corrections, services.casework.payments.post_payment) in a worker, and a refusal keeps the form
+casework.corrections, casework.payments.post_payment) in a worker, and a refusal keeps the form
 open with everything typed. The reasons are checked here with the services' own check
 (services/reasons.py), so the message under the field is the one the service would give.
 

@@ -9,7 +9,7 @@ both cases the form stays open with everything typed intact. Only a successful s
 A form opened without a saver just collects: the contact form opens the promise, plan and
 follow-up forms that way, so a disposition that needs a promise is saved in one `log_contact`.
 
-Forms with free text keep a draft (services.casework.drafts): saved a moment after the agent stops typing,
+Forms with free text keep a draft (casework.drafts): saved a moment after the agent stops typing,
 and at once when the form is closed without saving, restored when it opens again, discarded in the
 same transaction as the successful save.
 """

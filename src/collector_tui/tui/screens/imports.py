@@ -15,7 +15,7 @@ files the services refuse to guess about. The check runs with the same options a
 so its summary is the import's; an option the service refuses (or needs) gets the service's
 message under its own field.
 
-Both imports are all or nothing in one transaction (services.imports.placement_file, services.imports.payment_file),
+Both imports are all or nothing in one transaction (imports.placement_file, imports.payment_file),
 so a refused file or a failure halfway leaves the database as it was.
 """
 

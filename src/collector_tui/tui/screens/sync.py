@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Log, ProgressBar, Static
 
-from collector_tui import locations
+from collector_tui import bootstrap, locations
 from collector_tui.display import printable
 from collector_tui.services.errors import InvalidInput, ServiceError
 from collector_tui.tui.screens.base import CollectorScreen
@@ -194,7 +194,9 @@ class SyncScreen(CollectorScreen):
             url = make_url(db.database_url(target))
             if url.get_backend_name() == "sqlite" and not Path(str(url.database)).exists():
                 raise FileNotFoundError(f"no master database at {url.database}")
-            master = db.open_store(locations.with_password(target, given=password, ask=no_password))
+            master = bootstrap.open_store(
+                locations.with_password(target, given=password, ask=no_password)
+            )
             result = engine.sync_now(
                 laptop=app.store,
                 master=master,
