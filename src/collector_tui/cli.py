@@ -324,7 +324,7 @@ class _Context:
         return str(default_database_path())
 
     def shown_target(self) -> str:
-        from collector_tui.locations import shown
+        from collector_tui.services.sync.locations import shown
 
         return shown(self.target())
 
@@ -985,7 +985,7 @@ def _open_demo(ctx: _Context) -> int:
 
 
 def _error(stream: TextIO, message: str) -> None:
-    from collector_tui.locations import scrub
+    from collector_tui.services.sync.locations import scrub
 
     line = " ".join(_show(scrub(message)).replace("\u2424", " ").split())
     print(f"{PROG}: error: {line}", file=stream)

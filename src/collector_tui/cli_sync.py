@@ -155,7 +155,7 @@ def _is_file(target: str) -> tuple[bool, str | None]:
 
 
 def _shown(target: str) -> str:
-    from collector_tui import locations
+    from collector_tui.services.sync import locations
 
     return locations.shown(target)
 
@@ -163,7 +163,7 @@ def _shown(target: str) -> str:
 def _open_master(ctx: Any, target: str) -> Store:
     """The master, its password (never stored on the laptop) from the URL as typed, then
     COLLECTOR_MASTER_PASSWORD, then a prompt on a terminal."""
-    from collector_tui import locations
+    from collector_tui.services.sync import locations
 
     is_file, path = _is_file(target)
     if is_file and (not path or path == ":memory:" or not Path(path).exists()):

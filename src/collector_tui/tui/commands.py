@@ -27,6 +27,7 @@ OPEN_PREFIX = "open:"
 SCREEN_OPENERS: dict[str, tuple[str, str, bool]] = {
     "reports": ("collector_tui.tui.screens.reports", "ReportsScreen", False),
     "import": ("collector_tui.tui.screens.imports", "ImportScreen", True),
+    "sync": ("collector_tui.tui.screens.sync", "SyncScreen", False),
 }
 
 
@@ -182,10 +183,7 @@ SYNC_HELP = "Send this laptop's changes and bring the briefcase back"
 
 
 def open_sync(app: object) -> None:
-    from collector_tui.tui.screens.sync import SyncScreen
-
-    if not isinstance(app.screen, SyncScreen):  # type: ignore[attr-defined]
-        app.push_screen(SyncScreen())  # type: ignore[attr-defined]
+    open_screen(app, "sync")
 
 
 # -- supervisors (issue #5) ----------------------------------------------------------------------

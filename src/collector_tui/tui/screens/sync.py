@@ -21,9 +21,9 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Log, ProgressBar, Static
 
-from collector_tui import bootstrap, locations
 from collector_tui.display import printable
 from collector_tui.services.errors import InvalidInput, ServiceError
+from collector_tui.services.sync import locations
 from collector_tui.tui.screens.base import CollectorScreen
 
 if TYPE_CHECKING:
@@ -171,11 +171,6 @@ class SyncScreen(CollectorScreen):
 
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False, description="sync")
     def run_sync(self, target: str, password: str | None = None) -> None:
-        from pathlib import Path
-
-        from sqlalchemy.engine import make_url
-
-        from collector_tui import db
         from collector_tui.services.sync import engine
 
         app = self.collector
@@ -191,12 +186,7 @@ class SyncScreen(CollectorScreen):
 
         master = None
         try:
-            url = make_url(db.database_url(target))
-            if url.get_backend_name() == "sqlite" and not Path(str(url.database)).exists():
-                raise FileNotFoundError(f"no master database at {url.database}")
-            master = bootstrap.open_store(
-                locations.with_password(target, given=password, ask=no_password)
-            )
+            master = engine.open_master(target, password=password, ask=no_password)
             result = engine.sync_now(
                 laptop=app.store,
                 master=master,
