@@ -31,7 +31,6 @@ from collector_tui.phones import search_key
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor
 from collector_tui.services.casework.change import (
-    STALE_MESSAGE,
     case_for_change,
     case_state,
     changing,
@@ -57,7 +56,7 @@ from collector_tui.services.casework.promises import (
     validate_plan,
     validate_promise,
 )
-from collector_tui.services.errors import InvalidInput, StaleEdit
+from collector_tui.services.errors import InvalidInput
 from collector_tui.services.rules.dispositions import Disposition, check_disposition
 
 MAX_DURATION_S = 24 * 3600
@@ -192,9 +191,9 @@ def log_contact(
     expected_version: int | None = None,
 ) -> LoggedContact:
     """Log one contact attempt and apply what its disposition means (DESIGN.md §6)."""
-    case = case_for_change(session=session, case_id=case_id, actor=actor)
-    if expected_version is not None and expected_version != case.version:
-        raise StaleEdit(STALE_MESSAGE)
+    case = case_for_change(
+        session=session, case_id=case_id, actor=actor, expected_version=expected_version
+    )
 
     # Every check first: nothing is written unless all of it can be.
     disposition = check_disposition(contact.disposition)

@@ -31,6 +31,7 @@ from collector_tui.models import (
 )
 from collector_tui.money import Money, format_plain
 from collector_tui.services.accounts import Actor, ensure_case_access
+from collector_tui.services.context import reads
 from collector_tui.services.errors import NotFound
 from collector_tui.services.rules.scoring import TIER_NAMES, days_past_due
 
@@ -280,6 +281,7 @@ def _user_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     return {user_id: name for user_id, name in rows}
 
 
+@reads
 def load_case_file(
     *,
     session: Session,

@@ -175,8 +175,11 @@ def create_follow_up(
     follow_up: FollowUpInput,
     settings: Settings,
     activity_id: uuid.UUID | None = None,
+    expected_version: int | None = None,
 ) -> uuid.UUID:
-    case = case_for_change(session=session, case_id=case_id, actor=actor)
+    case = case_for_change(
+        session=session, case_id=case_id, actor=actor, expected_version=expected_version
+    )
     reason = validate_follow_up(follow_up=follow_up, now=now)
     owner_id = follow_up_owner(session=session, actor=actor, case=case, owner_id=follow_up.owner_id)
     if not follow_up.outside_hours_ok:

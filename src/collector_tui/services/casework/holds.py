@@ -188,8 +188,11 @@ def place_hold(
     kind: str,
     settings: Settings,
     reason: str | None = None,
+    expected_version: int | None = None,
 ) -> uuid.UUID:
-    case = case_for_change(session=session, case_id=case_id, actor=actor)
+    case = case_for_change(
+        session=session, case_id=case_id, actor=actor, expected_version=expected_version
+    )
     check_kind(kind)
     text = check_reason(reason, settings)
     before = case_state(case)

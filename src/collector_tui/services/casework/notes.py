@@ -24,6 +24,7 @@ from collector_tui.services.casework.change import (
     changing,
     finish_case_change,
 )
+from collector_tui.services.context import writes
 from collector_tui.services.errors import InvalidInput
 
 
@@ -42,6 +43,7 @@ def check_note(note: str | None, settings: Settings, *, required: bool = False) 
     return text
 
 
+@writes
 def add_note(
     *,
     session: Session,
@@ -50,9 +52,12 @@ def add_note(
     case_id: uuid.UUID,
     text: str,
     settings: Settings,
+    expected_version: int | None = None,
 ) -> uuid.UUID:
     """A free-text note on the case's timeline; not a contact attempt (no attempt time moves)."""
-    case = case_for_change(session=session, case_id=case_id, actor=actor)
+    case = case_for_change(
+        session=session, case_id=case_id, actor=actor, expected_version=expected_version
+    )
     note = check_note(text, settings, required=True)
     before = case_state(case)
     with changing(session):

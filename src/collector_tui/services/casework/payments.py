@@ -78,10 +78,13 @@ def post_payment(
     settings: Settings,
     method: str | None = None,
     reference: str | None = None,
+    expected_version: int | None = None,
 ) -> PostedPayment:
     """Record money received and apply it: pending promises first (oldest due first), then
     promises already judged partial; a promise paid in full is kept at once, before its date."""
-    case = case_for_change(session=session, case_id=case_id, actor=actor)
+    case = case_for_change(
+        session=session, case_id=case_id, actor=actor, expected_version=expected_version
+    )
     if type(amount) is not int:
         raise InvalidInput("the amount must be a whole number of minor units", field="amount")
     if amount <= 0:

@@ -41,6 +41,7 @@ from collector_tui.services.casework.change import (
     settle_status,
     show_money,
 )
+from collector_tui.services.context import reads, writes
 from collector_tui.services.errors import InvalidInput, NotFound
 
 # A promise further out than a year is a wish, not a promise; a plan may run longer.
@@ -280,6 +281,7 @@ def add_promise_to_case(
     return row.id
 
 
+@writes
 def create_promise(
     *,
     session: Session,
@@ -289,8 +291,11 @@ def create_promise(
     promise: PromiseInput,
     settings: Settings,
     activity_id: uuid.UUID | None = None,
+    expected_version: int | None = None,
 ) -> uuid.UUID:
-    case = case_for_change(session=session, case_id=case_id, actor=actor)
+    case = case_for_change(
+        session=session, case_id=case_id, actor=actor, expected_version=expected_version
+    )
     _check_activity(session, case, activity_id)
     before = case_state(case)
     with changing(session):
@@ -367,6 +372,7 @@ def add_plan_to_case(
     return row.id
 
 
+@writes
 def create_plan(
     *,
     session: Session,
@@ -376,8 +382,11 @@ def create_plan(
     plan: PlanInput,
     settings: Settings,
     activity_id: uuid.UUID | None = None,
+    expected_version: int | None = None,
 ) -> uuid.UUID:
-    case = case_for_change(session=session, case_id=case_id, actor=actor)
+    case = case_for_change(
+        session=session, case_id=case_id, actor=actor, expected_version=expected_version
+    )
     _check_activity(session, case, activity_id)
     before = case_state(case)
     with changing(session):
@@ -573,6 +582,7 @@ def cancel_promise(
 # --- reading -----------------------------------------------------------------------------------
 
 
+@reads
 def case_promises(*, session: Session, case_id: uuid.UUID) -> list[PromiseView]:
     rows = session.exec(
         select(Promise)

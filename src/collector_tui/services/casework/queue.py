@@ -42,6 +42,7 @@ from collector_tui.models import (
     User,
 )
 from collector_tui.money import Money, MoneyError, format_plain
+from collector_tui.services.context import writes
 from collector_tui.services.rules import compliance
 from collector_tui.services.rules.compliance import CaseFacts, Verdict
 from collector_tui.services.rules.scoring import TIER_NAMES, TIER_SPAN, days_past_due
@@ -551,6 +552,7 @@ def _sweep(session: Session, now: datetime, settings: Settings, agent_id: uuid.U
         sweep.sweep(session=session, now=now, settings=settings, case_ids=mine)
 
 
+@writes
 def build_queue(
     *,
     session: Session,
