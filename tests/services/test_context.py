@@ -47,7 +47,7 @@ def test_reads_and_writes_are_declared_by_the_service(store, now, settings, user
     assert unit_of(casefile.load_case_file) == "read"
     page = alice.run(queue.build_queue, agent_id=users["alice"].user_id, include_held=True)
     assert [entry.case_id for entry in (*page.entries, *page.held)] == [case.id]
-    assert alice.run(casefile.load_case_file, case_id=case.id).case.id == case.id
+    assert alice.run(casefile.load_case_file, case_id=case.id).client_ref == "CTX-3"
 
 
 def test_an_undeclared_function_or_a_missing_actor_is_refused(store, now, settings, place):
