@@ -56,6 +56,7 @@ from collector_tui.services.casework.promises import (
     validate_plan,
     validate_promise,
 )
+from collector_tui.services.context import writes
 from collector_tui.services.errors import InvalidInput
 from collector_tui.services.rules.dispositions import Disposition, check_disposition
 
@@ -180,6 +181,7 @@ def _hold_reason(disposition: Disposition, note: str | None) -> str:
 # --- writing -----------------------------------------------------------------------------------
 
 
+@writes
 def log_contact(
     *,
     session: Session,
@@ -392,6 +394,7 @@ def log_contact(
     )
 
 
+@writes
 def record_agreement(
     *,
     session: Session,

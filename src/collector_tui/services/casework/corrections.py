@@ -65,6 +65,7 @@ from collector_tui.services.casework.promises import (
     add_plan_to_case,
     resolve,
 )
+from collector_tui.services.context import reads, writes
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, StaleEdit
 from collector_tui.services.rules.dispositions import DISPOSITIONS
 
@@ -210,6 +211,7 @@ def _undo_consequences(
             )
 
 
+@writes
 def void_contact(
     *,
     session: Session,
@@ -290,6 +292,7 @@ def void_contact(
 # --- promises and plans --------------------------------------------------------------------------
 
 
+@writes
 def withdraw_promise(
     *,
     session: Session,
@@ -351,6 +354,7 @@ def _active_plan(
     return plan, case
 
 
+@writes
 def cancel_plan(
     *,
     session: Session,
@@ -384,6 +388,7 @@ def cancel_plan(
     return _done(plan.id, case)
 
 
+@reads
 def plan_remainder(*, session: Session, plan_id: uuid.UUID) -> int:
     """What the plan's pending installments still owe: the default total of its reschedule."""
     rows = session.exec(
@@ -394,6 +399,7 @@ def plan_remainder(*, session: Session, plan_id: uuid.UUID) -> int:
     return sum(amount - paid for amount, paid in rows)
 
 
+@writes
 def reschedule_plan(
     *,
     session: Session,
@@ -462,6 +468,7 @@ def reschedule_plan(
 # --- follow-ups ----------------------------------------------------------------------------------
 
 
+@writes
 def move_follow_up(
     *,
     session: Session,

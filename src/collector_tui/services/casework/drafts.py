@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from collector_tui.models import Draft
 from collector_tui.services.accounts import Actor
 from collector_tui.services.casework.change import case_for_change
+from collector_tui.services.context import reads, writes
 from collector_tui.services.errors import InvalidInput
 
 MAX_FORM_NAME = 32
@@ -57,6 +58,7 @@ def _find(session: Session, actor: Actor, case_id: uuid.UUID, form: str) -> Draf
     ).first()
 
 
+@writes
 def save_draft(
     *,
     session: Session,
@@ -78,6 +80,7 @@ def save_draft(
     session.flush()
 
 
+@reads
 def load_draft(
     *, session: Session, actor: Actor, case_id: uuid.UUID, form: str
 ) -> dict[str, Any] | None:
@@ -86,6 +89,7 @@ def load_draft(
     return copy.deepcopy(draft.payload) if draft is not None else None
 
 
+@writes
 def discard_draft(*, session: Session, actor: Actor, case_id: uuid.UUID, form: str) -> None:
     """Forget the draft (after saving the form, or on the user's say); no draft is fine."""
     case_for_change(session=session, case_id=case_id, actor=actor)

@@ -28,6 +28,7 @@ from collector_tui.services.casework.change import (
     changing,
     finish_case_change,
 )
+from collector_tui.services.context import reads, writes
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
 from collector_tui.services.rules.compliance import next_allowed_contact
 
@@ -166,6 +167,7 @@ def add_follow_up_to_case(
     return row.id
 
 
+@writes
 def create_follow_up(
     *,
     session: Session,
@@ -225,6 +227,7 @@ def mark_done(
     )
 
 
+@writes
 def complete_follow_up(
     *,
     session: Session,
@@ -252,6 +255,7 @@ def complete_follow_up(
         )
 
 
+@reads
 def open_follow_ups(*, session: Session, case_id: uuid.UUID) -> list[FollowUpView]:
     rows = session.exec(
         select(FollowUp)

@@ -50,6 +50,7 @@ from collector_tui.services.casework.change import (
     finish_case_change,
     settle_status,
 )
+from collector_tui.services.context import reads, writes
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, StaleEdit
 
 # The kinds an agent may lift on their own cases (the module's docstring says why only these).
@@ -179,6 +180,7 @@ def add_hold_to_case(
     return hold_id
 
 
+@writes
 def place_hold(
     *,
     session: Session,
@@ -272,6 +274,7 @@ def _lift(
             case.routed_reason = None
 
 
+@writes
 def release_hold(
     *,
     session: Session,
@@ -308,6 +311,7 @@ def release_hold(
     return ReleasedHolds(case.id, case.client_ref, hold.kind, (hold.id,), case.status, case.version)
 
 
+@writes
 def release_holds(
     *,
     session: Session,
@@ -360,5 +364,6 @@ def _note_release(
     record_note(session=session, now=now, actor=actor, case=case, text=f"{what}: {reason}")
 
 
+@reads
 def active_holds(*, session: Session, case_id: uuid.UUID) -> list[HoldView]:
     return [HoldView(h.id, h.kind, h.reason, h.placed_at) for h in _active(session, case_id)]

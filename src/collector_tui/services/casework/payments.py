@@ -35,6 +35,7 @@ from collector_tui.services.casework.change import (
 )
 from collector_tui.services.casework.followups import close_open_follow_ups
 from collector_tui.services.casework.promises import check_text, resolve, review_plan
+from collector_tui.services.context import writes
 from collector_tui.services.errors import InvalidInput
 
 
@@ -67,6 +68,7 @@ def _allocate_to_invoices(session: Session, case_id: uuid.UUID, amount: int) -> 
     return paid
 
 
+@writes
 def post_payment(
     *,
     session: Session,

@@ -531,6 +531,7 @@ def cancel_plan(
         )
 
 
+@writes
 def cancel_promise(
     *,
     session: Session,

@@ -579,6 +579,7 @@ def build_queue(
     )
 
 
+@writes
 def next_case(
     *,
     session: Session,

@@ -50,6 +50,7 @@ from collector_tui.services.casework.promises import (
     pending_committed,
     validate_promise,
 )
+from collector_tui.services.context import reads, writes
 from collector_tui.services.errors import InvalidInput, NotFound
 
 # Settlements still in play; one case has at most one.
@@ -100,6 +101,7 @@ def limit_of(session: Session, actor: Actor) -> int | None:
     return int(user.settlement_limit_pct) if user is not None else 0
 
 
+@reads
 def settlement_limit(*, session: Session, actor: Actor) -> int | None:
     """The discount, in percent of the balance, the actor may agree without a supervisor."""
     return limit_of(session, actor)
@@ -192,6 +194,7 @@ def _record_promise(
     return promise_id
 
 
+@writes
 def request_settlement(
     *,
     session: Session,
@@ -288,6 +291,7 @@ def _committed(session: Session, case_id: uuid.UUID) -> int:
     return pending_committed(session=session, case_id=case_id)
 
 
+@writes
 def decide_settlement(
     *,
     session: Session,
@@ -430,6 +434,7 @@ def _views(session: Session, rows: Sequence[Settlement]) -> list[SettlementView]
     return views
 
 
+@reads
 def pending_settlements(
     *, session: Session, actor: Actor, limit: int = 200
 ) -> list[SettlementView]:
@@ -444,6 +449,7 @@ def pending_settlements(
     return _views(session, rows)
 
 
+@reads
 def case_settlements(*, session: Session, actor: Actor, case_id: uuid.UUID) -> list[SettlementView]:
     """A case's settlements, newest first (agents: their own cases only)."""
     case_for_change(session=session, case_id=case_id, actor=actor)
@@ -455,6 +461,7 @@ def case_settlements(*, session: Session, actor: Actor, case_id: uuid.UUID) -> l
     return _views(session, rows)
 
 
+@writes
 def set_settlement_limit(
     *, session: Session, now: datetime, actor: Actor, user_id: uuid.UUID, limit_pct: int
 ) -> None:

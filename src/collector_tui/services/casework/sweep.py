@@ -27,6 +27,7 @@ from collector_tui.services.casework.change import (
     utc_today,
 )
 from collector_tui.services.casework.promises import resolve, review_plan
+from collector_tui.services.context import writes
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ def _due_candidates(
     return due
 
 
+@writes
 def sweep(
     *,
     session: Session,

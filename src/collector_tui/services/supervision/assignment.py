@@ -26,6 +26,7 @@ from collector_tui.models import OPEN_STATUSES, Assignment, Case, FollowUp, Role
 from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor, ensure_case_access
 from collector_tui.services.casework.change import case_state, changing, finish_case_change
+from collector_tui.services.context import reads, writes
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
 
 MAX_REASON = reasons.MAX_REASON  # the one bound (services/reasons.py)
@@ -142,6 +143,7 @@ def _move_cases(
     return moved
 
 
+@writes
 def assign_cases(
     *,
     session: Session,
@@ -185,6 +187,7 @@ class AssignmentView:
     reason: str | None
 
 
+@reads
 def assignment_history(
     *, session: Session, case_id: uuid.UUID, actor: Actor | None = None
 ) -> list[AssignmentView]:
@@ -376,6 +379,7 @@ def _plan(
     return _BalancePlan(targets, chosen, holders, by_agent)
 
 
+@reads
 def preview_balance(
     *,
     session: Session,
@@ -391,6 +395,7 @@ def preview_balance(
     )
 
 
+@writes
 def auto_balance(
     *,
     session: Session,

@@ -32,9 +32,8 @@ from collector_tui.models import (
 )
 from collector_tui.money import Money, MoneyError, format_plain
 from collector_tui.services.accounts import Actor
-from collector_tui.services.casework.change import (
-    case_for_change,
-)
+from collector_tui.services.casework.change import case_for_change
+from collector_tui.services.context import reads
 
 if TYPE_CHECKING:
     from collector_tui.services.accounts import Actor
@@ -70,6 +69,7 @@ def _changes(
 _SQL_CHUNK = 500
 
 
+@reads
 def case_audit_trail(
     *, session: Session, actor: Actor, case_id: uuid.UUID, limit: int = 1000
 ) -> list[AuditEntry]:
@@ -224,6 +224,7 @@ def _raw(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, indent=2)
 
 
+@reads
 def case_audit_view(
     *, session: Session, actor: Actor, case_id: uuid.UUID, limit: int = 1000
 ) -> list[AuditLine]:

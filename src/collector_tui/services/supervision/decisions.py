@@ -52,6 +52,7 @@ from collector_tui.services.casework.settlements import (
     lapse_settlements,
     live_settlement,
 )
+from collector_tui.services.context import reads, writes
 from collector_tui.services.errors import InvalidInput
 from collector_tui.services.supervision.workload import BrowserFilter, BrowserPage, browse_cases
 
@@ -90,6 +91,7 @@ def _decision(case: Case) -> CaseDecision:
 # --- routing --------------------------------------------------------------------------------------
 
 
+@writes
 def route_case(
     *,
     session: Session,
@@ -130,6 +132,7 @@ def route_case(
     return _decision(case)
 
 
+@writes
 def request_legal_escalation(
     *,
     session: Session,
@@ -191,6 +194,7 @@ def _has_routing_hold(session: Session, case: Case) -> str | None:
     return found
 
 
+@writes
 def unroute_case(
     *,
     session: Session,
@@ -239,6 +243,7 @@ def unroute_case(
     return _decision(case)
 
 
+@reads
 def routed_cases(*, session: Session, now: datetime, actor: Actor, limit: int = 100) -> BrowserPage:
     """Open cases waiting for a supervisor (deceased, bankrupt, legal requests, settlements...)."""
     require_supervisor(actor, "see the cases routed to the supervisors")
@@ -300,6 +305,7 @@ def _close(
     return _decision(case)
 
 
+@writes
 def write_off(
     *,
     session: Session,
@@ -326,6 +332,7 @@ def write_off(
     )
 
 
+@writes
 def close_case(
     *,
     session: Session,
@@ -352,6 +359,7 @@ def close_case(
     )
 
 
+@writes
 def escalate_to_legal(
     *,
     session: Session,

@@ -40,6 +40,7 @@ from collector_tui.models import (
     User,
 )
 from collector_tui.services.accounts import Actor
+from collector_tui.services.context import reads
 from collector_tui.services.errors import Forbidden, InvalidInput
 from collector_tui.services.rules.scoring import days_past_due
 
@@ -122,6 +123,7 @@ def _right_party_codes() -> tuple[str, ...]:
     return tuple(sorted(code for code, d in DISPOSITIONS.items() if d.right_party))
 
 
+@reads
 def agent_workloads(*, session: Session, now: datetime, actor: Actor) -> list[AgentWorkload]:
     """Every agent's workload by username, then the unassigned row (supervisors); an agent gets
     only their own row."""
@@ -400,6 +402,7 @@ def _conditions(flt: BrowserFilter, actor: Actor, today: date) -> list[Any]:
     return conditions
 
 
+@reads
 def browse_cases(
     *,
     session: Session,
