@@ -16,12 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from collector_tui.clock import Clock
 from collector_tui.config import Settings
 from collector_tui.db import Store
-from collector_tui.services.accounts import Actor
+
+if TYPE_CHECKING:  # accounts declares its own units with this module's decorators
+    from collector_tui.services.accounts import Actor
 
 Unit = Literal["read", "write"]
 Service = TypeVar("Service", bound=Callable[..., Any])
