@@ -3,10 +3,11 @@
     python bench/probe_startup.py DB NOW USERNAME      (password in $COLLECTOR_PASSWORD)
 
 Runs the real entry point, `collector_tui.cli.main(["--db", DB, "--now", NOW, "--user", NAME])`,
-with `cli._run_app` (the one place the CLI hands the app to a terminal) replaced by a headless
-driver: it submits the password on the login screen, waits for the queue table to show rows, and
-prints one line `READY {json}` with wall-clock stamps of each stage (time.time(), compared by the
-parent with its own spawn time) and the process's peak RSS. Imports nothing heavy before `cli`.
+with `collector_tui.cli.app.run_app` (the one place the CLI hands the app to a terminal) replaced
+by a headless driver: it submits the password on the login screen, waits for the queue table to
+show rows, and prints one line `READY {json}` with wall-clock stamps of each stage (time.time(),
+compared by the parent with its own spawn time) and the process's peak RSS. Imports nothing heavy
+before `cli`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sys  # noqa: E402
 from typing import Any  # noqa: E402
 
 import collector_tui.cli as cli  # noqa: E402
+import collector_tui.cli.app as cli_app  # noqa: E402
 
 STAMPS["cli_imported"] = time.time()
 POLL_S = 0.002
@@ -83,7 +85,7 @@ def _drive(app: Any) -> int:
 
 def main() -> int:
     database, now, username = sys.argv[1:4]
-    cli._run_app = _drive  # type: ignore[assignment]
+    cli_app.run_app = _drive  # type: ignore[assignment]
     return cli.main(["--db", database, "--now", now, "--user", username])
 
 

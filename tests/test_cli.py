@@ -18,6 +18,8 @@ import pytest
 from sqlmodel import func, select
 
 from collector_tui import bootstrap, cli, db
+from collector_tui.cli import app as cli_app
+from collector_tui.cli import imports as cli_imports
 from collector_tui.demo import DEMO_NOW
 from collector_tui.models import Assignment, Case, FollowUp, Payment, Promise, User
 from collector_tui.services import accounts
@@ -253,7 +255,7 @@ def test_import_error_list_is_capped_and_skip_bad_writes_the_rejects(
     code, _, err = run("--db", db_path, "--user", "sam", "import", "cases", str(source))
     lines = err.strip().splitlines()
     assert code == 1
-    assert len(lines) == 1 + cli.REJECTS_SHOWN + 1
+    assert len(lines) == 1 + cli_imports.REJECTS_SHOWN + 1
     assert lines[1].startswith("line 2: ")
     assert lines[-1] == "... and 5 more"
 
@@ -594,7 +596,7 @@ def test_demo_opens_a_fresh_copy_on_the_demo_clock(
             opened["cases"] = session.exec(select(func.count()).select_from(Case)).one()
         return 0
 
-    monkeypatch.setattr(cli, "_run_app", fake_run)
+    monkeypatch.setattr(cli_app, "run_app", fake_run)
     code, _, err = run("--demo", "--user", "alice")
 
     assert (code, err) == (0, "")
@@ -623,7 +625,7 @@ def test_the_app_gets_store_clock_and_user(
         seen.update(user=app.initial_username, now=app.clock.now())
         return 0
 
-    monkeypatch.setattr(cli, "_run_app", fake_run)
+    monkeypatch.setattr(cli_app, "run_app", fake_run)
     assert run("--db", db_path, "--user", "alice", "--now", NOW)[0] == 0
     assert seen["user"] == "alice"
     assert seen["now"].isoformat() == "2026-11-20T14:30:00+00:00"

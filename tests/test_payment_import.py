@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlmodel import Session, func, select
 
-from collector_tui import cli_report, db
+from collector_tui import db
+from collector_tui.cli import imports as cli_imports
+from collector_tui.cli.parser import build_parser
 from collector_tui.config import Settings
 from collector_tui.models import AuditEvent, Case, Payment, Promise
 from collector_tui.services import accounts
@@ -361,11 +363,7 @@ def test_unreadable_files(store: db.Store, settings: Settings, users: dict, tmp_
 
 
 def _args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="collector-tui")
-    commands = parser.add_subparsers(dest="command")
-    imports = commands.add_parser("import").add_subparsers(dest="import_command")
-    cli_report.add_commands(commands, import_subparsers=imports)
-    return parser.parse_args(argv)
+    return build_parser().parse_args(argv)
 
 
 def test_command_output(
@@ -379,7 +377,7 @@ def test_command_output(
     place("P-2")
     good = write(tmp_path, GOOD)
     out, err = io.StringIO(), io.StringIO()
-    status = cli_report.run_import_payments(
+    status = cli_imports.run_import_payments(
         _args(["import", "payments", str(good), "--dry-run"]),
         store=store, settings=settings, now=NOW, actor=users["sam"], out=out, err=err,
     )  # fmt: skip
@@ -389,7 +387,7 @@ def test_command_output(
 
     bad = write(tmp_path, "client_ref,amount,date,reference\nP-1,x,2026-11-19,R\n", name="b.csv")
     out, err = io.StringIO(), io.StringIO()
-    status = cli_report.run_import_payments(
+    status = cli_imports.run_import_payments(
         _args(["import", "payments", str(bad), "--json"]),
         store=store, settings=settings, now=NOW, actor=users["sam"], out=out, err=err,
     )  # fmt: skip

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlmodel import Session, select
 
-from collector_tui import cli_report, db
+from collector_tui import db
+from collector_tui.cli import reports as cli_report
+from collector_tui.cli.parser import build_parser
 from collector_tui.config import Settings
 from collector_tui.models import Activity, Case, Payment
 from collector_tui.services import accounts
@@ -522,11 +524,7 @@ def test_dso_weighted_by_open_amount(book: Book, store: db.Store) -> None:
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="collector-tui")
-    commands = parser.add_subparsers(dest="command")
-    imports = commands.add_parser("import").add_subparsers(dest="import_command")
-    cli_report.add_commands(commands, import_subparsers=imports)
-    return parser.parse_args(argv)
+    return build_parser().parse_args(argv)
 
 
 def test_report_csv_and_text(promise_book: Book, store: db.Store, settings: Settings) -> None:

@@ -18,14 +18,15 @@ from sqlmodel import func, select
 from textual.pilot import Pilot
 from textual.widgets import Input, Log
 
-from collector_tui import bootstrap, cli, db
+from collector_tui import bootstrap, cli, db, locations
+from collector_tui.cli import output
 from collector_tui.clock import FixedClock
 from collector_tui.config import Settings
 from collector_tui.models import Activity, SyncState
 from collector_tui.services.accounts import Actor
 from collector_tui.services.casework import activities
 from collector_tui.services.errors import InvalidInput
-from collector_tui.services.sync import engine, locations
+from collector_tui.services.sync import engine
 from collector_tui.tui.app import make_app
 from collector_tui.tui.screens.sync import SyncScreen
 
@@ -154,7 +155,7 @@ def test_the_master_password_comes_from_the_environment_or_a_clear_error(
 
 def test_a_message_with_a_url_is_printed_masked() -> None:
     stream = io.StringIO()
-    cli._error(stream, f"cannot open {SERVER}")
+    output.error(stream, f"cannot open {SERVER}")
     assert MASKED in stream.getvalue() and SECRET not in stream.getvalue()
 
 

@@ -147,7 +147,7 @@ def _rejects_path(path: Path) -> Path:
 
 
 def _money_totals(totals: Iterable[tuple[str, int]]) -> str:
-    from collector_tui.cli_report import grouped
+    from collector_tui.services.reporting.tables import grouped
 
     return ", ".join(f"{grouped(amount, currency)} {currency}" for currency, amount in totals)
 

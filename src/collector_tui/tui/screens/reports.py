@@ -6,7 +6,8 @@ then the period's collections and promises), aging bars (balance and open items)
 against promises falling due, how the promises made turned out, then the same figures as tables
 (collections per day or week, aging, promises per agent, agent activity).
 
-The figures are the command line's: one worker calls `cli_report.report_table`, the very function
+The figures are the command line's: one worker calls `reporting.tables.report_table`, the very
+function
 behind `collector-tui report ... --json`, once per report; the tables show its cells and the
 charts draw its service rows, so the dashboard, the charts and the CLI always agree. An agent sees
 the numbers of their own cases only (the services scope every report by the acting user).
@@ -49,8 +50,8 @@ from collector_tui.tui.widgets.charts import AgingChart, CollectionsChart, Promi
 from collector_tui.tui.widgets.tables import fill_measured
 
 if TYPE_CHECKING:
-    from collector_tui.cli_report import ReportTable
     from collector_tui.services.accounts import Actor
+    from collector_tui.services.reporting.tables import ReportTable
 
 __all__ = [
     "AGENT_COLUMNS",
@@ -158,8 +159,8 @@ class Dashboard:
 def load_dashboard(*, session: Any, now: datetime, actor: Actor, days: int) -> Dashboard:
     """The dashboard's reports: aging and DSO as of today, the others over the last `days` days
     up to today (UTC)."""
-    from collector_tui.cli_report import report_table
     from collector_tui.services.reporting.reports import utc_today
+    from collector_tui.services.reporting.tables import report_table
 
     last = utc_today(now)
     first = last - timedelta(days=days - 1)
@@ -374,7 +375,7 @@ class ReportsScreen(CollectorScreen):
             self._show_tables(dashboard, currency)
 
     def _show_summary(self, dashboard: Dashboard, currency: str) -> None:
-        from collector_tui.cli_report import grouped
+        from collector_tui.services.reporting.tables import grouped
 
         aging = [r for r in dashboard.aging.records if r.currency == currency]
         collections = [r for r in dashboard.collections.records if r.currency == currency]
@@ -387,7 +388,7 @@ class ReportsScreen(CollectorScreen):
         kept = sum(r.kept for r in promises)
         judged = sum(r.kept + r.partial + r.broken for r in promises)
         code = printable(currency)
-        # Rounded as services.reporting.reports rounds its rates, so the figure matches the tables.
+        # Rounded as services.reports rounds its rates, so the figure matches the tables.
         rate = (
             f"{(Decimal(kept) * 100 / judged).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
             if judged
@@ -441,7 +442,7 @@ class ReportsScreen(CollectorScreen):
         self.query_one("#chart-promises", PromiseOutcomeChart).show_outcomes(currency, outcomes)
 
     def _show_tables(self, dashboard: Dashboard, currency: str) -> None:
-        from collector_tui.cli_report import grouped
+        from collector_tui.services.reporting.tables import grouped
 
         code = printable(currency)
         collections = _cells(dashboard.collections, currency)
@@ -555,7 +556,7 @@ class ReportsScreen(CollectorScreen):
 def _dso_text(dashboard: Dashboard, currency: str) -> Text:
     """`report dso` for one currency, or why there is none: DSO weighs open invoices by their
     age, so a book without open invoices has no DSO (which is not a DSO of 0 days)."""
-    from collector_tui.cli_report import grouped
+    from collector_tui.services.reporting.tables import grouped
 
     row = next((r for r in dashboard.dso.records if r.currency == currency), None)
     if row is None:
@@ -579,7 +580,7 @@ def _fill(table: DataTable[Text], rows: Sequence[dict[str, str]]) -> None:
 
 @dataclass(frozen=True)
 class ExportChoice:
-    what: str  # one of services.reporting.exports.EXPORT_KINDS
+    what: str  # one of services.exports.EXPORT_KINDS
     path: Path
     bom: bool
 

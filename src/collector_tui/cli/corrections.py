@@ -1,4 +1,4 @@
-"""Corrections from the command line; cli.py wires them in with `add_commands`.
+"""Corrections from the command line.
 
     collector-tui hold release CASE_REF --kind KIND --reason TEXT [--json]
     collector-tui contact void ACTIVITY_ID --reason TEXT [--json]
@@ -9,22 +9,24 @@
     collector-tui followup move FOLLOW_UP_ID --to ISO [--reason TEXT] [--json]
 
 Ids are the UUIDs that `log --json`, `export` and `history` print. A rescheduled plan's total
-defaults to what the old plan's pending installments still owe. Handlers follow cli.py: parse, one
-unit of work, print; refusals are ServiceErrors that the command line prints as one line.
+defaults to what the old plan's pending installments still owe. Each handler parses, does one unit
+of work and prints; refusals are ServiceErrors that the command line prints as one line.
 """
 
 from __future__ import annotations
 
 import argparse
 import uuid
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from collector_tui.cli.arguments import Commands, day_value, instant_value
+from collector_tui.cli.context import Context, Handler
+from collector_tui.cli.output import decimal, local, show
+
 if TYPE_CHECKING:
-    from collector_tui.cli import _Context
     from collector_tui.services.casework.corrections import Correction
 
-__all__ = ["add_commands"]
+__all__ = ["register"]
 
 HOLD_KINDS = ("cease", "dispute", "complaint", "hardship", "legal", "bankruptcy", "deceased")
 INTERVALS = ("monthly", "biweekly", "weekly")
@@ -49,32 +51,22 @@ def _installments(text: str) -> int:
     return value
 
 
-def _missing(what: str, example: str) -> Any:
-    def handler(ctx: _Context) -> int:
-        from collector_tui.cli import UsageError
+def register(commands: Commands) -> None:
+    """`hold`, `contact`, `promise`, `plan` and `followup`, each with its actions."""
 
-        raise UsageError(f"{what}: say what to do, e.g. `{example}`")
-
-    return handler
-
-
-def add_commands(subparsers: Any, *, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
-    """Register `hold`, `contact`, `promise`, `plan` and `followup` on `subparsers`; `parents`
-    are the global option parsers (--db, --user, --now)."""
-    from collector_tui.cli import day_value, instant_value
-
-    def group(name: str, help_text: str, example: str) -> Any:
-        parser = subparsers.add_parser(
-            name, parents=list(parents), help=help_text, description=help_text
+    def group(name: str, help_text: str, example: str) -> Commands:
+        return commands.group(
+            name,
+            help=help_text,
+            description=help_text,
+            dest=f"{name}_command",
+            without_action=f"{name}: say what to do, e.g. `{example}`",
         )
-        parser.set_defaults(handler=_missing(name, example))
-        return parser.add_subparsers(dest=f"{name}_command", metavar="ACTION")
 
-    def action(actions: Any, name: str, help_text: str, handler: Any) -> Any:
-        parser = actions.add_parser(
-            name, parents=list(parents), help=help_text, description=help_text
-        )
-        parser.set_defaults(handler=handler)
+    def action(
+        actions: Commands, name: str, help_text: str, handler: Handler
+    ) -> argparse.ArgumentParser:
+        parser = actions.add(name, handler, help=help_text, description=help_text)
         parser.add_argument("--json", action="store_true", help="print JSON")
         return parser
 
@@ -130,9 +122,7 @@ def add_commands(subparsers: Any, *, parents: Sequence[argparse.ArgumentParser] 
     move.add_argument("--reason", metavar="TEXT")
 
 
-def _answer(ctx: _Context, done: Correction, text: str, **extra: Any) -> int:
-    from collector_tui.cli import _show
-
+def _answer(ctx: Context, done: Correction, text: str, **extra: Any) -> int:
     if ctx.args.json:
         ctx.json(
             {
@@ -144,12 +134,11 @@ def _answer(ctx: _Context, done: Correction, text: str, **extra: Any) -> int:
             }
         )
     else:
-        ctx.print(f"{text} on {_show(done.client_ref)}; status {done.case_status}")
+        ctx.print(f"{text} on {show(done.client_ref)}; status {done.case_status}")
     return 0
 
 
-def _cmd_hold_release(ctx: _Context) -> int:
-    from collector_tui.cli import _show
+def _cmd_hold_release(ctx: Context) -> int:
     from collector_tui.services.casework import cases, holds
 
     args = ctx.args
@@ -177,11 +166,11 @@ def _cmd_hold_release(ctx: _Context) -> int:
         )
     else:
         what = "dispute ended" if done.kind == "dispute" else f"{done.kind} hold lifted"
-        ctx.print(f"{what} on {_show(done.client_ref)}; status {done.case_status}")
+        ctx.print(f"{what} on {show(done.client_ref)}; status {done.case_status}")
     return 0
 
 
-def _cmd_contact_void(ctx: _Context) -> int:
+def _cmd_contact_void(ctx: Context) -> int:
     from collector_tui.services.casework import corrections
 
     actor = ctx.actor()
@@ -197,7 +186,7 @@ def _cmd_contact_void(ctx: _Context) -> int:
     return _answer(ctx, done, "contact voided", voids_id=str(ctx.args.activity))
 
 
-def _cmd_promise_withdraw(ctx: _Context) -> int:
+def _cmd_promise_withdraw(ctx: Context) -> int:
     from collector_tui.services.casework import corrections
 
     actor = ctx.actor()
@@ -213,7 +202,7 @@ def _cmd_promise_withdraw(ctx: _Context) -> int:
     return _answer(ctx, done, "promise withdrawn", promise_status="cancelled")
 
 
-def _cmd_plan_cancel(ctx: _Context) -> int:
+def _cmd_plan_cancel(ctx: Context) -> int:
     from collector_tui.services.casework import corrections
 
     actor = ctx.actor()
@@ -229,8 +218,7 @@ def _cmd_plan_cancel(ctx: _Context) -> int:
     return _answer(ctx, done, "payment plan cancelled", plan_status="cancelled")
 
 
-def _cmd_plan_reschedule(ctx: _Context) -> int:
-    from collector_tui.cli import _decimal
+def _cmd_plan_reschedule(ctx: Context) -> int:
     from collector_tui.models import Case, PaymentPlan
     from collector_tui.money import parse_money
     from collector_tui.services.casework import corrections
@@ -271,14 +259,13 @@ def _cmd_plan_reschedule(ctx: _Context) -> int:
         f"(new plan {done.row_id})",
         replaces=str(args.plan),
         installments=[
-            {"due_date": due.isoformat(), "amount": _decimal(amount, currency)}
+            {"due_date": due.isoformat(), "amount": decimal(amount, currency)}
             for due, amount in rows
         ],
     )
 
 
-def _cmd_followup_move(ctx: _Context) -> int:
-    from collector_tui.cli import _local
+def _cmd_followup_move(ctx: Context) -> int:
     from collector_tui.services.casework import corrections
 
     actor = ctx.actor()
@@ -296,6 +283,6 @@ def _cmd_followup_move(ctx: _Context) -> int:
     return _answer(
         ctx,
         done,
-        f"follow-up moved to {_local(due, actor.time_zone)} {actor.time_zone}",
+        f"follow-up moved to {local(due, actor.time_zone)} {actor.time_zone}",
         due_at=due.isoformat(),
     )

@@ -5,55 +5,48 @@
 
 A laptop's device is registered at its first `sync pull` (or when its briefcase packet is
 exported); `device revoke` makes the master refuse everything it sends from then on (pushes,
-outbox packets and pulls), audited. cli.py wires this in; refusals are one line (cli.main).
+outbox packets and pulls), audited. Refusals are one line on stderr, exit status 1.
 """
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from collector_tui.cli.arguments import Commands
+from collector_tui.cli.context import Context
+from collector_tui.cli.output import local, pad, show
 
 if TYPE_CHECKING:
     from collector_tui.services.sync.devices import Device
 
-__all__ = ["add_commands"]
+__all__ = ["register"]
 
 
-def add_commands(subparsers: Any, *, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
-    devices = subparsers.add_parser(
+def register(commands: Commands) -> None:
+    actions = commands.group(
         "device",
-        parents=list(parents),
         help="the laptops registered on the master: list, revoke (supervisors)",
         description="list the laptops' devices registered on the master, or revoke one so "
         "that nothing it sends is taken any more",
+        dest="device_command",
+        without_action="device: say what to do, e.g. `device list`",
     )
-    devices.set_defaults(handler=_missing)
-    actions = devices.add_subparsers(dest="device_command", metavar="ACTION")
-    listing = actions.add_parser(
+    listing = actions.add(
         "list",
-        parents=list(parents),
+        _cmd_list,
         help="every laptop's device: user, label, registered, last seen, revoked",
     )
     # `--user` is the acting user (a global option), so the filter is named as in `queue`.
     listing.add_argument("--agent", metavar="NAME", help="only this user's devices")
     listing.add_argument("--json", action="store_true", help="print the result as JSON")
-    listing.set_defaults(handler=_cmd_list)
-    revoke = actions.add_parser(
+    revoke = actions.add(
         "revoke",
-        parents=list(parents),
+        _cmd_revoke,
         help="refuse everything a laptop sends from now on (audited)",
     )
     revoke.add_argument("device", metavar="DEVICE_ID", help="the id (or its first 8 characters)")
     revoke.add_argument("--reason", metavar="TEXT", help="why (kept in the audit trail)")
     revoke.add_argument("--json", action="store_true", help="print the result as JSON")
-    revoke.set_defaults(handler=_cmd_revoke)
-
-
-def _missing(ctx: Any) -> int:
-    from collector_tui.cli import UsageError
-
-    raise UsageError("device: say what to do, e.g. `device list`")
 
 
 def _json(device: Device) -> dict[str, Any]:
@@ -71,8 +64,7 @@ def _json(device: Device) -> dict[str, Any]:
     }
 
 
-def _cmd_list(ctx: Any) -> int:
-    from collector_tui.cli import _local, _pad
+def _cmd_list(ctx: Context) -> int:
     from collector_tui.services.sync import devices
 
     store = ctx.open()
@@ -87,26 +79,25 @@ def _cmd_list(ctx: Any) -> int:
         return 0
     zone = actor.time_zone
     ctx.print(
-        f"{_pad('device', 36)}  {_pad('user', 12)}  {_pad('label', 30)}  "
-        f"{_pad('registered', 16)}  {_pad('last seen', 16)}  revoked"
+        f"{pad('device', 36)}  {pad('user', 12)}  {pad('label', 30)}  "
+        f"{pad('registered', 16)}  {pad('last seen', 16)}  revoked"
     )
     for device in found:
         revoked = (
-            f"{_local(device.revoked_at, zone)} by {device.revoked_by or '?'}"
+            f"{local(device.revoked_at, zone)} by {device.revoked_by or '?'}"
             if device.revoked_at is not None
             else "-"
         )
         line = (
-            f"{device.id}  {_pad(device.username, 12)}  {_pad(device.label or '', 30)}  "
-            f"{_pad(_local(device.registered_at, zone), 16)}  "
-            f"{_pad(_local(device.last_seen_at, zone) or 'never', 16)}  {_pad(revoked, 40)}"
+            f"{device.id}  {pad(device.username, 12)}  {pad(device.label or '', 30)}  "
+            f"{pad(local(device.registered_at, zone), 16)}  "
+            f"{pad(local(device.last_seen_at, zone) or 'never', 16)}  {pad(revoked, 40)}"
         )
         ctx.print(line.rstrip())
     return 0
 
 
-def _cmd_revoke(ctx: Any) -> int:
-    from collector_tui.cli import _show
+def _cmd_revoke(ctx: Context) -> int:
     from collector_tui.services.sync import devices
 
     store = ctx.open()
@@ -123,7 +114,7 @@ def _cmd_revoke(ctx: Any) -> int:
         ctx.json(_json(device))
     else:
         ctx.print(
-            f"revoked device {device.id} of {_show(device.username)}: nothing it sends is "
+            f"revoked device {device.id} of {show(device.username)}: nothing it sends is "
             "taken any more"
         )
     return 0

@@ -1,4 +1,4 @@
-"""`sync` and `packet` for the command line (issue #8); cli.py wires them in.
+"""`sync` and `packet` for the command line: offline laptops and their master.
 
     collector-tui --db LAPTOP --user NAME sync pull --from MASTER   (the first pull creates LAPTOP)
     collector-tui --db LAPTOP --user NAME sync push [--to MASTER]
@@ -13,19 +13,20 @@ from (then the `master` setting) is used. The laptop keeps its master without th
 The user's password is checked on the master for pull and push (the laptop has the same hash),
 against the packet's own credentials for a briefcase packet applied to a new laptop, and on the
 database for the rest. What a laptop sends is signed with its device key and applied as the
-device's user (services/sync/devices.py). Every refusal is one line on stderr with exit status 1
-(cli.main); `sync push` also exits 1 when some changes could not be applied and stay in the
-outbox for the next push.
+device's user (services/sync/devices.py). Every refusal is one line on stderr with exit status 1;
+`sync push` also exits 1 when some changes could not be applied and stay in the outbox for the
+next push.
 """
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from collector_tui import bootstrap
+from collector_tui.cli.arguments import Commands
+from collector_tui.cli.context import Context
+from collector_tui.cli.output import CliError, show
 from collector_tui.services.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -34,79 +35,71 @@ if TYPE_CHECKING:
     from collector_tui.services.sync.briefcase import PullResult
     from collector_tui.services.sync.engine import PushResult
 
-PROG = "collector-tui"
+__all__ = ["register"]
+
 NOTES_SHOWN = 20
 
 
-def add_commands(subparsers: Any, *, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
-    """Register `sync` and `packet` on the command line's subparsers."""
-    sync = subparsers.add_parser(
+def register(commands: Commands) -> None:
+    """`sync` (pull, push, status, rejected, reviewed) and `packet` (export, apply)."""
+    actions = commands.group(
         "sync",
-        parents=list(parents),
         help="exchange changes between this laptop and the master",
         description="pull the briefcase from the master, push the laptop's changes, or show "
         "where the laptop stands",
+        dest="sync_command",
+        without_action="sync: say what to do, e.g. `sync pull --from MASTER`",
     )
-    sync.set_defaults(handler=_missing("sync: say what to do, e.g. `sync pull --from MASTER`"))
-    actions = sync.add_subparsers(dest="sync_command", metavar="ACTION")
-    pull = actions.add_parser(
+    pull = actions.add(
         "pull",
-        parents=list(parents),
+        _cmd_pull,
         help="bring your briefcase from the master (creates the laptop database the first time)",
         description="bring your briefcase from the master: your cases with their history; "
         "cases moved away become read-only, and are dropped once their changes are pushed",
     )
     pull.add_argument("--from", dest="master", metavar="MASTER", help="master path or URL")
     pull.add_argument("--json", action="store_true", help="print the result as JSON")
-    pull.set_defaults(handler=_cmd_pull)
-    push = actions.add_parser(
+    push = actions.add(
         "push",
-        parents=list(parents),
+        _cmd_push,
         help="send the laptop's changes to the master",
         description="send the changes waiting in the laptop's outbox to the master; each is "
         "answered accepted, conflict or rejected",
     )
     push.add_argument("--to", dest="master", metavar="MASTER", help="master path or URL")
     push.add_argument("--json", action="store_true", help="print the result as JSON")
-    push.set_defaults(handler=_cmd_push)
-    status = actions.add_parser(
-        "status", parents=list(parents), help="the laptop's master, outbox and briefcase"
-    )
+    status = actions.add("status", _cmd_status, help="the laptop's master, outbox and briefcase")
     status.add_argument("--json", action="store_true", help="print the result as JSON")
-    status.set_defaults(handler=_cmd_status)
-    rejected = actions.add_parser(
+    rejected = actions.add(
         "rejected",
-        parents=list(parents),
+        _cmd_rejected,
         help="on the master: the laptops' changes it refused, for review (supervisors)",
         description="list the operations the master refused, with who sent them, the reason and "
         "what they carried; reviewed ones only with --all",
     )
     rejected.add_argument("--all", action="store_true", help="include the reviewed ones")
     rejected.add_argument("--json", action="store_true", help="print the result as JSON")
-    rejected.set_defaults(handler=_cmd_rejected)
-    reviewed = actions.add_parser(
+    reviewed = actions.add(
         "reviewed",
-        parents=list(parents),
+        _cmd_reviewed,
         help="on the master: mark a refused change reviewed (supervisors)",
     )
     reviewed.add_argument(
         "op_id", metavar="OP_ID", help="the operation's id (from `sync rejected`)"
     )
     reviewed.add_argument("--json", action="store_true", help="print the result as JSON")
-    reviewed.set_defaults(handler=_cmd_reviewed)
 
-    packets = subparsers.add_parser(
+    packets = commands.group(
         "packet",
-        parents=list(parents),
         help="carry a briefcase or an outbox as a file (no network)",
         description="write or apply packet files: a briefcase from the master to a laptop, an "
         "outbox from a laptop to the master",
+        dest="packet_command",
+        without_action="packet: say what to do, e.g. `packet apply FILE`",
     )
-    packets.set_defaults(handler=_missing("packet: say what to do, e.g. `packet apply FILE`"))
-    packet_actions = packets.add_subparsers(dest="packet_command", metavar="ACTION")
-    export = packet_actions.add_parser(
+    export = packets.add(
         "export",
-        parents=list(parents),
+        _cmd_packet_export,
         help="on the master: an agent's briefcase (--agent); on a laptop: its outbox",
         description="on the master, write AGENT's briefcase to FILE; on a laptop, write the "
         "changes waiting in its outbox to FILE",
@@ -114,33 +107,16 @@ def add_commands(subparsers: Any, *, parents: Sequence[argparse.ArgumentParser] 
     export.add_argument("--agent", metavar="NAME", help="whose briefcase (on the master)")
     export.add_argument("file", metavar="FILE", type=Path)
     export.add_argument("--json", action="store_true", help="print the result as JSON")
-    export.set_defaults(handler=_cmd_packet_export)
-    apply = packet_actions.add_parser(
+    apply = packets.add(
         "apply",
-        parents=list(parents),
+        _cmd_packet_apply,
         help="apply a packet: a briefcase on a laptop (created if new), an outbox on the master",
     )
     apply.add_argument("file", metavar="FILE", type=Path)
     apply.add_argument("--json", action="store_true", help="print the result as JSON")
-    apply.set_defaults(handler=_cmd_packet_apply)
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _missing(message: str) -> Any:
-    def handler(ctx: Any) -> int:
-        from collector_tui.cli import UsageError
-
-        raise UsageError(message)
-
-    return handler
-
-
-def _cli_error(message: str) -> Exception:
-    from collector_tui.cli import CliError
-
-    return CliError(message)
 
 
 def _is_file(target: str) -> tuple[bool, str | None]:
@@ -160,14 +136,14 @@ def _shown(target: str) -> str:
     return locations.shown(target)
 
 
-def _open_master(ctx: Any, target: str) -> Store:
+def _open_master(ctx: Context, target: str) -> Store:
     """The master, its password (never stored on the laptop) from the URL as typed, then
     COLLECTOR_MASTER_PASSWORD, then a prompt on a terminal."""
     from collector_tui.services.sync import locations
 
     is_file, path = _is_file(target)
     if is_file and (not path or path == ":memory:" or not Path(path).exists()):
-        raise _cli_error(f"no master database at {path or target}")
+        raise CliError(f"no master database at {path or target}")
 
     def ask() -> str:
         return ctx.password(
@@ -179,27 +155,27 @@ def _open_master(ctx: Any, target: str) -> Store:
     return store
 
 
-def _laptop_target(ctx: Any) -> str:
+def _laptop_target(ctx: Context) -> str:
     target = ctx.target()
     is_file, path = _is_file(target)
     if not is_file or not path or path == ":memory:":
-        raise _cli_error("a laptop is a SQLite file: give --db PATH")
+        raise CliError("a laptop is a SQLite file: give --db PATH")
     return target
 
 
-def _master_target(ctx: Any, given: str | None, stored: str | None) -> str:
+def _master_target(ctx: Context, given: str | None, stored: str | None) -> str:
     target = given or stored or ctx.load_settings().master
     if not target:
-        raise _cli_error("say where the master is: --from MASTER (or --to for a push)")
+        raise CliError("say where the master is: --from MASTER (or --to for a push)")
     return str(target)
 
 
-def _login(ctx: Any, store: Store) -> Actor:
+def _login(ctx: Context, store: Store) -> Actor:
     from collector_tui.services import accounts
 
     name = ctx.username()
     if not name:
-        raise _cli_error("this command acts as a user: give --user NAME (or set COLLECTOR_USER)")
+        raise CliError("this command acts as a user: give --user NAME (or set COLLECTOR_USER)")
     password = ctx.password("COLLECTOR_PASSWORD", f"password for {name}: ")
     with store.read() as session:
         return accounts.authenticate(session=session, username=name, password=password)
@@ -240,9 +216,7 @@ def _push_json(result: PushResult) -> dict[str, Any]:
     }
 
 
-def _print_push(ctx: Any, result: PushResult, target: str) -> int:
-    from collector_tui.cli import _show
-
+def _print_push(ctx: Context, result: PushResult, target: str) -> int:
     if ctx.args.json:
         ctx.json(_push_json(result))
     else:
@@ -252,12 +226,12 @@ def _print_push(ctx: Any, result: PushResult, target: str) -> int:
             + (f", {result.reviews} review task(s) raised" if result.reviews else "")
         )
         for note in result.notes[:NOTES_SHOWN]:
-            ctx.print(f"  {_show(note)}")
+            ctx.print(f"  {show(note)}")
         if len(result.notes) > NOTES_SHOWN:
             ctx.print(f"  ... and {len(result.notes) - NOTES_SHOWN} more")
     if result.errors:
         first = next((n for n in result.notes if n.startswith("error")), "")
-        raise _cli_error(
+        raise CliError(
             f"{result.errors} change(s) could not be applied and stay in the outbox for the "
             f"next push ({first})"
         )
@@ -267,7 +241,7 @@ def _print_push(ctx: Any, result: PushResult, target: str) -> int:
 # --- commands -----------------------------------------------------------------------------------
 
 
-def _cmd_pull(ctx: Any) -> int:
+def _cmd_pull(ctx: Context) -> int:
     from collector_tui.services.sync import engine
 
     laptop_target = _laptop_target(ctx)
@@ -298,7 +272,7 @@ def _cmd_pull(ctx: Any) -> int:
     return 0
 
 
-def _cmd_push(ctx: Any) -> int:
+def _cmd_push(ctx: Context) -> int:
     from collector_tui.services.sync import engine
 
     laptop = ctx.open()
@@ -314,8 +288,7 @@ def _cmd_push(ctx: Any) -> int:
     return _print_push(ctx, result, _shown(master_target))
 
 
-def _cmd_status(ctx: Any) -> int:
-    from collector_tui.cli import _show
+def _cmd_status(ctx: Context) -> int:
     from collector_tui.services.sync import engine
 
     laptop = ctx.open()
@@ -350,14 +323,13 @@ def _cmd_status(ctx: Any) -> int:
         )
         return 0
     for key, value in values.items():
-        ctx.print(f"{key.replace('_', ' ')}: {_show(str(value) if value is not None else '-')}")
+        ctx.print(f"{key.replace('_', ' ')}: {show(str(value) if value is not None else '-')}")
     for answer in state.answers:
-        ctx.print(f"  {answer.outcome}: {answer.kind} {answer.entity}: {_show(answer.message)}")
+        ctx.print(f"  {answer.outcome}: {answer.kind} {answer.entity}: {show(answer.message)}")
     return 0
 
 
-def _cmd_rejected(ctx: Any) -> int:
-    from collector_tui.cli import _show
+def _cmd_rejected(ctx: Context) -> int:
     from collector_tui.services.sync import review
 
     store = ctx.open()
@@ -389,13 +361,13 @@ def _cmd_rejected(ctx: Any) -> int:
     for op in found:
         done = f" (reviewed {op.reviewed_at:%Y-%m-%d})" if op.reviewed_at else ""
         ctx.print(
-            f"{op.op_id}  {op.applied_at:%Y-%m-%d %H:%M}  {_show(op.user or '-')}  "
-            f"{op.kind} {op.entity}: {_show(op.reason)}{done}"
+            f"{op.op_id}  {op.applied_at:%Y-%m-%d %H:%M}  {show(op.user or '-')}  "
+            f"{op.kind} {op.entity}: {show(op.reason)}{done}"
         )
     return 0
 
 
-def _cmd_reviewed(ctx: Any) -> int:
+def _cmd_reviewed(ctx: Context) -> int:
     import uuid
 
     from collector_tui.services.sync import review
@@ -415,7 +387,7 @@ def _cmd_reviewed(ctx: Any) -> int:
     return 0
 
 
-def _cmd_packet_export(ctx: Any) -> int:
+def _cmd_packet_export(ctx: Context) -> int:
     from collector_tui.services import accounts
     from collector_tui.services.errors import Forbidden
     from collector_tui.services.sync import engine
@@ -459,7 +431,7 @@ def _cmd_packet_export(ctx: Any) -> int:
     return 0
 
 
-def _cmd_packet_apply(ctx: Any) -> int:
+def _cmd_packet_apply(ctx: Context) -> int:
     from collector_tui.services.sync import engine, packet
 
     path: Path = ctx.args.file
@@ -469,7 +441,7 @@ def _cmd_packet_apply(ctx: Any) -> int:
         carried = packet.read_briefcase(path)
         name = ctx.username()
         if not name:
-            raise _cli_error("this command acts as a user: give --user NAME")
+            raise CliError("this command acts as a user: give --user NAME")
         password = ctx.password("COLLECTOR_PASSWORD", f"password for {name}: ")
         actor = engine.briefcase_login(carried, name, password)
         target = _laptop_target(ctx)
@@ -486,7 +458,7 @@ def _cmd_packet_apply(ctx: Any) -> int:
     outbox = packet.read_outbox(path)
     master = ctx.open()
     actor = ctx.actor()
-    result = engine.apply_outbox_packet(
+    pushed = engine.apply_outbox_packet(
         master=master, outbox=outbox, actor=actor, now=now, settings=ctx.load_settings()
     )
-    return _print_push(ctx, result, ctx.shown_target())
+    return _print_push(ctx, pushed, ctx.shown_target())

@@ -1,4 +1,4 @@
-"""Supervisors' commands (issue #5); cli.py wires them in with `add_commands`.
+"""Supervisors' commands.
 
     collector-tui workload [--json]                       every agent's load (an agent: their own)
     collector-tui cases [--agent NAME|none] [--status S] [--aging BUCKET] [--country CC]
@@ -12,66 +12,45 @@
     collector-tui approve CASE_REF [--reject] [--note TEXT] [--json]
     collector-tui routed [--json]                         routed cases, settlements waiting
     collector-tui history CASE_REF [--json]               the case's audit trail
-    collector-tui user limit NAME PERCENT                 an agent's settlement limit
 
-Handlers follow cli.py: parse, one unit of work, print; refusals are ServiceErrors that the command
-line prints as one line. JSON money is a decimal string ("1234.50"), instants ISO in UTC.
+(`user limit`, an agent's settlement limit, is with the users in users.py.) Each handler parses,
+does one unit of work and prints; refusals are ServiceErrors that the command line prints as one
+line. JSON money is a decimal string ("1234.50"), instants ISO in UTC.
 """
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Sequence
-from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from collector_tui.cli.arguments import Commands, limit_value, promise_value
+from collector_tui.cli.context import Context, Handler
+from collector_tui.cli.output import (
+    UsageError,
+    day_text,
+    decimal,
+    iso_utc,
+    local,
+    money,
+    pad,
+    show,
+)
+
 if TYPE_CHECKING:
-    from collector_tui.cli import _Context
+    import argparse
+    from collections.abc import Callable
+
     from collector_tui.services.casework.settlements import SettlementView
     from collector_tui.services.supervision.decisions import CaseDecision
 
-__all__ = ["add_commands"]
+__all__ = ["register"]
 
 DECISIONS = ("legal", "write-off", "close", "unroute")
 CASES_MAX = 500
 
 
-def _limit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= value <= CASES_MAX:
-        raise argparse.ArgumentTypeError(f"choose 1 to {CASES_MAX}")
-    return value
-
-
-def _percent(text: str) -> int:
-    try:
-        value = int(text.strip().rstrip("%"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole percent: {text!r}") from None
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError("choose 0 to 100")
-    return value
-
-
-def add_commands(
-    subparsers: Any,
-    *,
-    parents: Sequence[argparse.ArgumentParser] = (),
-    user_subparsers: Any = None,
-) -> None:
-    """Register the supervision commands on `subparsers` (and `user limit` on the `user`
-    command's subparsers); `parents` are the global option parsers (--db, --user, --now)."""
-    from collector_tui.cli import _promise_text
-
-    def command(name: str, help_text: str, handler: Any) -> Any:
-        sub = subparsers.add_parser(
-            name, parents=list(parents), help=help_text, description=help_text
-        )
-        sub.set_defaults(handler=handler)
-        return sub
+def register(commands: Commands) -> None:
+    def command(name: str, help_text: str, handler: Handler) -> argparse.ArgumentParser:
+        return commands.add(name, handler, help=help_text, description=help_text)
 
     workload = command("workload", "every agent's workload (supervisors)", _cmd_workload)
     workload.add_argument("--json", action="store_true", help="print JSON")
@@ -85,7 +64,9 @@ def add_commands(
     cases.add_argument("--min", dest="balance_min", metavar="AMOUNT", help="lowest balance")
     cases.add_argument("--max", dest="balance_max", metavar="AMOUNT", help="highest balance")
     cases.add_argument("--routed", action="store_true", help="only cases routed to supervisors")
-    cases.add_argument("--limit", type=_limit, default=100, metavar="N", help="1-500")
+    cases.add_argument(
+        "--limit", type=limit_value(CASES_MAX), default=100, metavar="N", help="1-500"
+    )
     cases.add_argument("--json", action="store_true", help="print JSON")
 
     balance = command(
@@ -115,7 +96,7 @@ def add_commands(
         "settle", "agree to close a case for less than its balance (full and final)", _cmd_settle
     )
     settle.add_argument("case", metavar="CASE_REF")
-    settle.add_argument("terms", type=_promise_text, metavar="AMOUNT@DATE")
+    settle.add_argument("terms", type=promise_value, metavar="AMOUNT@DATE")
     settle.add_argument("--note", metavar="TEXT")
     settle.add_argument("--json", action="store_true", help="print JSON")
 
@@ -136,28 +117,8 @@ def add_commands(
     history.add_argument("case", metavar="CASE_REF")
     history.add_argument("--json", action="store_true", help="print JSON")
 
-    if user_subparsers is not None:
-        limit = user_subparsers.add_parser(
-            "limit",
-            parents=list(parents),
-            help="set an agent's settlement limit (supervisors)",
-            description="the discount, in percent of the balance, an agent may agree without "
-            "a supervisor's approval",
-        )
-        limit.set_defaults(handler=_cmd_user_limit)
-        limit.add_argument("name", metavar="NAME")
-        limit.add_argument("percent", type=_percent, metavar="PERCENT")
-
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def _iso(instant: datetime | None) -> str | None:
-    return instant.astimezone(UTC).isoformat() if instant is not None else None
-
-
-def _day(day: date | None) -> str | None:
-    return day.isoformat() if day is not None else None
 
 
 def _decision_json(decision: CaseDecision) -> dict[str, Any]:
@@ -171,36 +132,32 @@ def _decision_json(decision: CaseDecision) -> dict[str, Any]:
 
 
 def _settlement_json(view: SettlementView) -> dict[str, Any]:
-    from collector_tui.cli import _decimal
-
     return {
         "id": str(view.id),
         "case_id": str(view.case_id),
         "client_ref": view.client_ref,
         "debtor": view.debtor,
         "currency": view.currency,
-        "amount": _decimal(view.amount, view.currency),
-        "balance": _decimal(view.balance, view.currency),
+        "amount": decimal(view.amount, view.currency),
+        "balance": decimal(view.balance, view.currency),
         "discount_pct": str(view.discount_pct),
-        "due_date": _day(view.due_date),
+        "due_date": day_text(view.due_date),
         "status": view.status,
         "requested_by": view.requested_by,
-        "requested_at": _iso(view.requested_at),
+        "requested_at": iso_utc(view.requested_at),
         "decided_by": view.decided_by,
-        "decided_at": _iso(view.decided_at),
+        "decided_at": iso_utc(view.decided_at),
         "note": view.note,
         "decision_note": view.decision_note,
     }
 
 
 def _settlement_line(view: SettlementView) -> str:
-    from collector_tui.cli import _money, _show
-
     return (
-        f"{_show(view.client_ref)}: {_money(view.amount, view.currency)} by "
-        f"{view.due_date.isoformat()} instead of {_money(view.balance, view.currency)} "
+        f"{show(view.client_ref)}: {money(view.amount, view.currency)} by "
+        f"{view.due_date.isoformat()} instead of {money(view.balance, view.currency)} "
         f"({view.discount_pct}% off), {view.status}"
-        + (f", asked by {_show(view.requested_by)}" if view.requested_by else "")
+        + (f", asked by {show(view.requested_by)}" if view.requested_by else "")
     )
 
 
@@ -218,9 +175,8 @@ def _minor(text: str | None, currency: str | None, locale: str) -> int | None:
 # --- commands ------------------------------------------------------------------------------------
 
 
-def _cmd_workload(ctx: _Context) -> int:
-    from collector_tui.cli import _decimal, _money, _pad
-    from collector_tui.services.supervision import workload
+def _cmd_workload(ctx: Context) -> int:
+    from collector_tui.services.supervision.decisions import workload
 
     actor = ctx.actor()
     with ctx.open().read() as session:
@@ -232,7 +188,7 @@ def _cmd_workload(ctx: _Context) -> int:
                     "agent": row.username,
                     "open_cases": row.open_cases,
                     "balances": [
-                        {"currency": b.currency, "balance": _decimal(b.amount, b.currency)}
+                        {"currency": b.currency, "balance": decimal(b.amount, b.currency)}
                         for b in row.balances
                     ],
                     "follow_ups_due": row.follow_ups_due,
@@ -247,18 +203,17 @@ def _cmd_workload(ctx: _Context) -> int:
     ctx.print(f"{'agent':<16} {'open':>5} {'due':>4} {'prom':>4} {'tries':>5} {'rpc':>4}  balance")
     for row in rows:
         name = row.username or "(unassigned)"
-        money = ", ".join(_money(b.amount, b.currency) for b in row.balances) or "-"
+        balances = ", ".join(money(b.amount, b.currency) for b in row.balances) or "-"
         ctx.print(
-            f"{_pad(name, 16)} {row.open_cases:>5} {row.follow_ups_due:>4} "
-            f"{row.pending_promises:>4} {row.attempts_today:>5} {row.contacts_today:>4}  {money}"
+            f"{pad(name, 16)} {row.open_cases:>5} {row.follow_ups_due:>4} "
+            f"{row.pending_promises:>4} {row.attempts_today:>5} {row.contacts_today:>4}  {balances}"
         )
     return 0
 
 
-def _cmd_cases(ctx: _Context) -> int:
-    from collector_tui.cli import _decimal, _money, _pad, _show
+def _cmd_cases(ctx: Context) -> int:
     from collector_tui.services import accounts
-    from collector_tui.services.supervision import workload
+    from collector_tui.services.supervision.decisions import workload
 
     args = ctx.args
     actor = ctx.actor()
@@ -295,7 +250,7 @@ def _cmd_cases(ctx: _Context) -> int:
                     "debtor": row.debtor,
                     "country": row.debtor_country,
                     "currency": row.currency,
-                    "balance": _decimal(row.balance, row.currency),
+                    "balance": decimal(row.balance, row.currency),
                     "status": row.status,
                     "days_past_due": row.days_past_due,
                     "aging": row.aging,
@@ -310,18 +265,17 @@ def _cmd_cases(ctx: _Context) -> int:
     ctx.print(f"{shown} case(s)")
     for row in page.rows:
         ctx.print(
-            f"{_pad(row.client_ref, 14)} {_pad(row.debtor, 20)} {row.debtor_country} "
-            f"{_money(row.balance, row.currency):>18} {row.status:<11} {row.aging:>6} "
-            f"{_pad(row.assigned_to or '-', 10)} {_show(row.routed_reason or '')}"
+            f"{pad(row.client_ref, 14)} {pad(row.debtor, 20)} {row.debtor_country} "
+            f"{money(row.balance, row.currency):>18} {row.status:<11} {row.aging:>6} "
+            f"{pad(row.assigned_to or '-', 10)} {show(row.routed_reason or '')}"
         )
     return 0
 
 
-def _cmd_balance(ctx: _Context) -> int:
-    from collector_tui.cli import UsageError, _decimal, _money, _show
+def _cmd_balance(ctx: Context) -> int:
     from collector_tui.services import accounts
     from collector_tui.services.casework import cases
-    from collector_tui.services.supervision import assignment
+    from collector_tui.services.supervision.decisions import assignment
 
     args = ctx.args
     names = [name.strip() for name in args.to.split(",") if name.strip()]
@@ -354,7 +308,7 @@ def _cmd_balance(ctx: _Context) -> int:
                         "agent": share.username,
                         "cases": share.cases,
                         "balances": [
-                            {"currency": cur, "balance": _decimal(amount, cur)}
+                            {"currency": cur, "balance": decimal(amount, cur)}
                             for cur, amount in share.balances
                         ],
                     }
@@ -366,20 +320,19 @@ def _cmd_balance(ctx: _Context) -> int:
     source = "selected" if args.cases else "unassigned"
     ctx.print(f"spread {result.considered} {source} case(s), {result.moved} moved")
     for share in result.shares:
-        money = ", ".join(_money(amount, cur) for cur, amount in share.balances) or "-"
-        ctx.print(f"  {_show(share.username)}: {share.cases} case(s), {money}")
+        balances = ", ".join(money(amount, cur) for cur, amount in share.balances) or "-"
+        ctx.print(f"  {show(share.username)}: {share.cases} case(s), {balances}")
     return 0
 
 
-def _case_id(ctx: _Context, session: Any, reference: str) -> Any:
+def _case_id(ctx: Context, session: Any, reference: str) -> Any:
     from collector_tui.services.casework import cases
 
     return cases.find_case(session=session, reference=reference, actor=ctx.actor()).id
 
 
-def _cmd_route(ctx: _Context) -> int:
-    from collector_tui.cli import _show
-    from collector_tui.services.supervision import decisions
+def _cmd_route(ctx: Context) -> int:
+    from collector_tui.services.supervision.decisions import decisions
 
     args = ctx.args
     actor = ctx.actor()
@@ -398,24 +351,23 @@ def _cmd_route(ctx: _Context) -> int:
         ctx.json(_decision_json(decision))
     else:
         ctx.print(
-            f"routed {_show(decision.client_ref)} to the supervisors: "
-            f"{_show(decision.routed_reason)}"
+            f"routed {show(decision.client_ref)} to the supervisors: {show(decision.routed_reason)}"
         )
     return 0
 
 
-def _cmd_decide(ctx: _Context) -> int:
-    from collector_tui.cli import _show
-    from collector_tui.services.supervision import decisions
+def _cmd_decide(ctx: Context) -> int:
+    from collector_tui.services.supervision.decisions import decisions
 
     args = ctx.args
     actor = ctx.actor()
-    act = {
+    decisions: dict[str, Callable[..., CaseDecision]] = {
         "legal": decisions.escalate_to_legal,
         "write-off": decisions.write_off,
         "close": decisions.close_case,
         "unroute": decisions.unroute_case,
-    }[args.decision]
+    }
+    act = decisions[args.decision]
     with ctx.open().write() as session:
         case_id = _case_id(ctx, session, args.case)
         decision = act(
@@ -429,12 +381,12 @@ def _cmd_decide(ctx: _Context) -> int:
     if args.json:
         ctx.json(_decision_json(decision))
     else:
-        routed = f", routed: {_show(decision.routed_reason)}" if decision.routed_reason else ""
-        ctx.print(f"{_show(decision.client_ref)}: status {decision.status}{routed}")
+        routed = f", routed: {show(decision.routed_reason)}" if decision.routed_reason else ""
+        ctx.print(f"{show(decision.client_ref)}: status {decision.status}{routed}")
     return 0
 
 
-def _cmd_settle(ctx: _Context) -> int:
+def _cmd_settle(ctx: Context) -> int:
     from collector_tui.money import parse_money
     from collector_tui.services.casework import cases, settlements
 
@@ -464,7 +416,7 @@ def _cmd_settle(ctx: _Context) -> int:
     return 0
 
 
-def _cmd_approve(ctx: _Context) -> int:
+def _cmd_approve(ctx: Context) -> int:
     from collector_tui.services.casework import settlements
     from collector_tui.services.errors import InvalidInput
 
@@ -495,10 +447,9 @@ def _cmd_approve(ctx: _Context) -> int:
     return 0
 
 
-def _cmd_routed(ctx: _Context) -> int:
-    from collector_tui.cli import _decimal, _money, _pad, _show
+def _cmd_routed(ctx: Context) -> int:
     from collector_tui.services.casework import settlements
-    from collector_tui.services.supervision import decisions
+    from collector_tui.services.supervision.decisions import decisions
 
     actor = ctx.actor()
     with ctx.open().read() as session:
@@ -514,7 +465,7 @@ def _cmd_routed(ctx: _Context) -> int:
                         "client_ref": row.client_ref,
                         "debtor": row.debtor,
                         "currency": row.currency,
-                        "balance": _decimal(row.balance, row.currency),
+                        "balance": decimal(row.balance, row.currency),
                         "status": row.status,
                         "assigned_to": row.assigned_to,
                         "routed_reason": row.routed_reason,
@@ -528,9 +479,9 @@ def _cmd_routed(ctx: _Context) -> int:
     ctx.print(f"{len(page.rows)} case(s) routed to the supervisors")
     for row in page.rows:
         ctx.print(
-            f"  {_pad(row.client_ref, 14)} {_pad(row.debtor, 20)} "
-            f"{_money(row.balance, row.currency):>18} {_pad(row.assigned_to or '-', 10)} "
-            f"{_show(row.routed_reason)}"
+            f"  {pad(row.client_ref, 14)} {pad(row.debtor, 20)} "
+            f"{money(row.balance, row.currency):>18} {pad(row.assigned_to or '-', 10)} "
+            f"{show(row.routed_reason)}"
         )
     ctx.print(f"{len(waiting)} settlement(s) waiting for approval")
     for view in waiting:
@@ -538,11 +489,10 @@ def _cmd_routed(ctx: _Context) -> int:
     return 0
 
 
-def _cmd_history(ctx: _Context) -> int:
+def _cmd_history(ctx: Context) -> int:
     import json
 
-    from collector_tui.cli import _local, _show
-    from collector_tui.services.supervision import audit_trail
+    from collector_tui.services.supervision.decisions import audit_trail
 
     args = ctx.args
     actor = ctx.actor()
@@ -553,7 +503,7 @@ def _cmd_history(ctx: _Context) -> int:
         ctx.json(
             [
                 {
-                    "at": _iso(entry.at),
+                    "at": iso_utc(entry.at),
                     "user": entry.user,
                     "entity": entry.entity,
                     "entity_id": entry.entity_id,
@@ -574,27 +524,7 @@ def _cmd_history(ctx: _Context) -> int:
             for c in entry.changes
         )
         ctx.print(
-            f"{_local(entry.at, actor.time_zone)} {_show(entry.user or 'system'):<10} "
-            f"{entry.entity} {entry.action}  {_show(changes)}"
+            f"{local(entry.at, actor.time_zone)} {show(entry.user or 'system'):<10} "
+            f"{entry.entity} {entry.action}  {show(changes)}"
         )
-    return 0
-
-
-def _cmd_user_limit(ctx: _Context) -> int:
-    from collector_tui.cli import _show
-    from collector_tui.services import accounts
-    from collector_tui.services.casework import settlements
-
-    args = ctx.args
-    actor = ctx.actor()
-    with ctx.open().write() as session:
-        target = accounts.get_actor(session=session, username=args.name)
-        settlements.set_settlement_limit(
-            session=session,
-            now=ctx.now(),
-            actor=actor,
-            user_id=target.user_id,
-            limit_pct=args.percent,
-        )
-    ctx.print(f"{_show(target.username)} may now agree settlements up to {args.percent}% off")
     return 0

@@ -1,0 +1,174 @@
+"""What one run of the command line works with: the parsed options, the streams, the settings,
+the clock (`--now`), the store (`--db`) and the acting user (`--user` with $COLLECTOR_PASSWORD or a
+prompt). Everything is made on first use, so a command that needs no database never opens one and
+a usage mistake never loads SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from collector_tui import bootstrap
+from collector_tui.cli.output import PROG, CliError, json_text
+
+if TYPE_CHECKING:
+    from collector_tui.clock import Clock
+    from collector_tui.config import Settings
+    from collector_tui.db import Store
+    from collector_tui.services.accounts import Actor
+
+__all__ = ["Context", "Handler", "interactive"]
+
+
+def interactive(stream: TextIO) -> bool:
+    """Whether `stream` is a terminal (a closed or odd stream is not)."""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+@dataclass
+class Context:
+    args: argparse.Namespace
+    out: TextIO
+    err: TextIO
+    stdin: TextIO
+    settings: Settings | None = None
+    # Every store opened during the run (the laptop and its master for sync): closed at the end.
+    opened: list[Store] = field(default_factory=list)
+    _clock: Clock | None = None
+    _store: Store | None = None
+    _actor: Actor | None = None
+
+    def option(self, name: str) -> Any:
+        """A global option (--db, --user, --now) or a command's, None when not given."""
+        return getattr(self.args, name, None)
+
+    def load_settings(self) -> Settings:
+        if self.settings is None:
+            from collector_tui.config import load_settings
+
+            self.settings = load_settings()
+        return self.settings
+
+    @property
+    def clock(self) -> Clock:
+        if self._clock is None:
+            from collector_tui.clock import FixedClock, SystemClock
+
+            now = self.option("now")
+            self._clock = FixedClock(now) if now is not None else SystemClock()
+        return self._clock
+
+    def fix_clock(self, clock: Clock) -> None:
+        """Use `clock` instead of the one --now asks for (the demo's own instant)."""
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def target(self) -> str:
+        """The database as given: --db, then the settings ($COLLECTOR_DB), then the default."""
+        explicit = self.option("db")
+        if explicit:
+            return str(explicit)
+        configured = self.load_settings().database
+        if configured:
+            return configured
+        from collector_tui.db import default_database_path
+
+        return str(default_database_path())
+
+    def shown_target(self) -> str:
+        """The database for a message: a URL's password masked."""
+        from collector_tui.services.sync.locations import shown
+
+        return shown(self.target())
+
+    def open(self, *, must_exist: bool = True) -> Store:
+        """The store; with `must_exist`, refuse a missing or uninitialised database (and never
+        create an empty file by looking for one)."""
+        if self._store is not None:
+            return self._store
+        from sqlalchemy.engine import make_url
+
+        from collector_tui import db
+
+        target = self.target()
+        url = make_url(db.database_url(target))
+        is_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+        if must_exist and is_file and not Path(str(url.database)).exists():
+            raise CliError(f"no database at {url.database}: run `{PROG} init` first")
+        store = bootstrap.open_store(target)
+        self.opened.append(store)
+        if must_exist:
+            current = db.current_revision(store)
+            if current is None:
+                raise CliError(
+                    f"the database at {self.shown_target()} is not initialised: "
+                    f"run `{PROG} init` first"
+                )
+            if current != db.head_revision(store):
+                raise CliError(
+                    f"the database at {self.shown_target()} has schema {current}, this program "
+                    f"needs {db.head_revision(store)}: run `{PROG} init` to upgrade it"
+                )
+        self._store = store
+        return store
+
+    def username(self) -> str | None:
+        return self.option("user") or os.environ.get("COLLECTOR_USER") or None
+
+    def actor(self) -> Actor:
+        """Log the acting user in (password from $COLLECTOR_PASSWORD or a prompt)."""
+        if self._actor is not None:
+            return self._actor
+        name = self.username()
+        if not name:
+            raise CliError("this command acts as a user: give --user NAME (or set COLLECTOR_USER)")
+        store = self.open()
+        password = self.password("COLLECTOR_PASSWORD", f"password for {name}: ")
+        from collector_tui.services import accounts
+
+        with store.read() as session:
+            self._actor = accounts.authenticate(session=session, username=name, password=password)
+        return self._actor
+
+    def password(self, variable: str, prompt: str, *, confirm: bool = False) -> str:
+        """A password from the environment `variable`, else asked on the terminal."""
+        value = os.environ.get(variable)
+        if value:
+            return value
+        if not interactive(self.stdin):
+            raise CliError(f"no password: set {variable} or run from a terminal to be asked")
+        import getpass
+
+        first = getpass.getpass(prompt)
+        if confirm and getpass.getpass("again: ") != first:
+            raise CliError("the two passwords differ")
+        return first
+
+    def close(self) -> None:
+        for store in self.opened:
+            store.dispose()
+        self.opened.clear()
+
+    # -- printing ------------------------------------------------------------------------------
+
+    def print(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+    def json(self, value: Any) -> None:
+        """Every command's JSON output: controls and bidi characters escaped (display.json_text)."""
+        print(json_text(value), file=self.out)
+
+
+# A command's handler: runs with the context, returns the exit status or raises for a refusal.
+Handler = Callable[[Context], int]

@@ -1,0 +1,42 @@
+"""Writing records to a file.
+
+    collector-tui export cases|activities|promises|payments FILE.csv [--bom] [--json]
+
+An agent's export holds that agent's cases only; `--bom` starts the file with a UTF-8 BOM so that
+Excel reads it as UTF-8.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from collector_tui.cli.arguments import Commands
+from collector_tui.cli.context import Context
+from collector_tui.cli.output import show
+
+__all__ = ["register"]
+
+
+def register(commands: Commands) -> None:
+    about = "write cases, activities, promises or payments to a CSV file"
+    export = commands.add("export", _cmd_export, help=about, description=about)
+    export.add_argument("what", choices=("cases", "activities", "promises", "payments"))
+    export.add_argument("file", metavar="FILE.csv", type=Path)
+    export.add_argument("--bom", action="store_true", help="start with a UTF-8 BOM (Excel)")
+    export.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _cmd_export(ctx: Context) -> int:
+    from collector_tui.services.reporting import exports
+
+    args = ctx.args
+    actor = ctx.actor()
+    with ctx.open().read() as session:
+        count = exports.export(
+            args.what, session=session, path=args.file, bom=args.bom, actor=actor
+        )
+    if args.json:
+        ctx.json({"exported": args.what, "rows": count, "path": str(args.file)})
+    else:
+        ctx.print(f"wrote {count} {args.what} to {show(str(args.file))}")
+    return 0

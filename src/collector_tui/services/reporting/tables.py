@@ -1,0 +1,296 @@
+"""The reports as tables of cells: what `collector-tui report` prints and the reports dashboard
+shows, from one query per report, so the command line, the dashboard's tables and its charts always
+agree.
+
+`report_table(kind, session=, now=, actor=)` runs one report (services/reports.py) and returns a
+`ReportTable`: text cells with grouped money ("1,234.50"), CSV cells and JSON objects with decimal
+strings ("1234.50"), percentages as strings ("66.7") or None, and the service's own rows for
+charts. Plain data: how it is drawn (aligned text, CSV, a DataTable) is the caller's business, and
+text from the database (an agent's name) is left as stored for the caller to show safely.
+
+The services are imported inside `report_table`: the command line reads REPORT_KINDS to build its
+parser, and that must not load SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collector_tui.services.accounts import Actor
+
+__all__ = ["REPORT_KINDS", "ReportTable", "grouped", "report_table"]
+
+REPORT_KINDS = ("aging", "promises", "collections", "agents", "dso")
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """A report as rows of cells: the same figures for text, CSV and JSON."""
+
+    title: str  # may hold stored text (an agent's name): shown through the display helpers
+    columns: tuple[str, ...]
+    numeric: frozenset[str]  # right-aligned in text
+    rows: tuple[tuple[str, ...], ...]  # text cells (grouped money for reading)
+    csv_rows: tuple[tuple[str, ...], ...]  # machine cells (decimal strings)
+    json_rows: tuple[dict[str, Any], ...]
+    # The service's own rows (reports.AgingRow, ...), in the order of `rows`: the TUI draws its
+    # charts from them, so a chart and its table come from one query.
+    records: tuple[Any, ...] = ()
+
+
+def _decimal(amount: int, currency: str) -> str:
+    from collector_tui.money import Money, MoneyError
+
+    try:
+        return Money(amount, currency).decimal_string()
+    except (MoneyError, TypeError):
+        return str(amount)
+
+
+def grouped(amount: int, currency: str) -> str:
+    """ "1,234.50": the amount with its grouping, without the currency (text tables)."""
+    from collector_tui.money import Money, MoneyError, format_plain
+
+    try:
+        return format_plain(Money(amount, currency)).rsplit(" ", 1)[0]
+    except (MoneyError, TypeError):
+        return str(amount)
+
+
+def _pct(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _period_text(first: date, last: date) -> str:
+    return f"{first.isoformat()} to {last.isoformat()} (UTC dates)"
+
+
+def _scope_text(actor: Actor | None) -> str:
+    # The user name as stored: whoever shows the title makes it safe for the screen.
+    if actor is None or actor.is_supervisor:
+        return "all cases"
+    return f"cases of {actor.username}"
+
+
+def report_table(
+    kind: str,
+    *,
+    session: Any,
+    now: datetime,
+    actor: Actor | None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    period: str = "day",
+    by_agent: bool = True,
+) -> ReportTable:
+    """Run one report and lay it out: the cells for text, CSV and JSON, and the service rows."""
+    from collector_tui.services.reporting import reports
+
+    scope = _scope_text(actor)
+    if kind == "aging":
+        aging = reports.aging(session=session, now=now, actor=actor)
+        today = reports.utc_today(now)
+        return ReportTable(
+            title=f"Aging on {today.isoformat()} (UTC), {scope}",
+            columns=("currency", "bucket", "count", "balance"),
+            numeric=frozenset({"count", "balance"}),
+            rows=tuple(
+                (r.currency, r.bucket, str(r.count), grouped(r.balance, r.currency)) for r in aging
+            ),
+            csv_rows=tuple(
+                (r.currency, r.bucket, str(r.count), _decimal(r.balance, r.currency)) for r in aging
+            ),
+            json_rows=tuple(
+                {
+                    "currency": r.currency,
+                    "bucket": r.bucket,
+                    "count": r.count,
+                    "balance": _decimal(r.balance, r.currency),
+                }
+                for r in aging
+            ),
+            records=tuple(aging),
+        )
+    if kind == "dso":
+        dso = reports.dso(session=session, now=now, actor=actor)
+        return ReportTable(
+            title=f"Days sales outstanding of open invoices on {reports.utc_today(now)}, {scope}",
+            columns=("currency", "open_receivables", "invoices", "days"),
+            numeric=frozenset({"open_receivables", "invoices", "days"}),
+            rows=tuple(
+                (r.currency, grouped(r.open_receivables, r.currency), str(r.invoices), str(r.days))
+                for r in dso
+            ),
+            csv_rows=tuple(
+                (
+                    r.currency,
+                    _decimal(r.open_receivables, r.currency),
+                    str(r.invoices),
+                    str(r.days),
+                )
+                for r in dso
+            ),
+            json_rows=tuple(
+                {
+                    "currency": r.currency,
+                    "open_receivables": _decimal(r.open_receivables, r.currency),
+                    "invoices": r.invoices,
+                    "days": str(r.days),
+                }
+                for r in dso
+            ),
+            records=tuple(dso),
+        )
+
+    first, last = reports.period_bounds(now, date_from, date_to)
+    during = _period_text(first, last)
+    if kind == "promises":
+        stats = reports.promise_stats(
+            session=session,
+            now=now,
+            date_from=first,
+            date_to=last,
+            actor=actor,
+            by_agent=by_agent,
+        )
+        columns: tuple[str, ...] = (
+            "agent",
+            "currency",
+            "made",
+            "kept",
+            "partial",
+            "broken",
+            "pending",
+            "cancelled",
+            "amount_promised",
+            "amount_kept",
+            "kept_rate_count",
+            "kept_rate_amount",
+        )
+
+        def promise_cells(
+            r: reports.PromiseStatsRow, money: Callable[[int, str], str]
+        ) -> tuple[str, ...]:
+            counts = (r.made, r.kept, r.partial, r.broken, r.pending, r.cancelled)
+            return (
+                r.agent or ("(all)" if not by_agent else "(none)"),
+                r.currency,
+                *(str(n) for n in counts),
+                money(r.amount_promised, r.currency),
+                money(r.amount_kept, r.currency),
+                _pct(r.kept_rate_count) or "",
+                _pct(r.kept_rate_amount) or "",
+            )
+
+        return ReportTable(
+            title=f"Promises made {during}, outcome as of now, {scope}",
+            columns=columns,
+            numeric=frozenset(columns[2:]),
+            rows=tuple(promise_cells(r, grouped) for r in stats),
+            csv_rows=tuple(promise_cells(r, _decimal) for r in stats),
+            json_rows=tuple(
+                {
+                    "agent": r.agent,
+                    "currency": r.currency,
+                    "made": r.made,
+                    "kept": r.kept,
+                    "partial": r.partial,
+                    "broken": r.broken,
+                    "pending": r.pending,
+                    "cancelled": r.cancelled,
+                    "amount_promised": _decimal(r.amount_promised, r.currency),
+                    "amount_kept": _decimal(r.amount_kept, r.currency),
+                    "kept_rate_count": _pct(r.kept_rate_count),
+                    "kept_rate_amount": _pct(r.kept_rate_amount),
+                }
+                for r in stats
+            ),
+            records=tuple(stats),
+        )
+    if kind == "collections":
+        rows = reports.collections(
+            session=session, now=now, date_from=first, date_to=last, period=period, actor=actor
+        )
+        columns = ("period_start", "currency", "collected", "promised_due", "payments")
+
+        def collection_cells(
+            r: reports.CollectionRow, money: Callable[[int, str], str]
+        ) -> tuple[str, ...]:
+            return (
+                r.period_start.isoformat(),
+                r.currency,
+                money(r.collected, r.currency),
+                money(r.promised_due, r.currency),
+                str(r.payments),
+            )
+
+        return ReportTable(
+            title=f"Collections per {period} {during}, {scope}",
+            columns=columns,
+            numeric=frozenset(columns[2:]),
+            rows=tuple(collection_cells(r, grouped) for r in rows),
+            csv_rows=tuple(collection_cells(r, _decimal) for r in rows),
+            json_rows=tuple(
+                {
+                    "period_start": r.period_start.isoformat(),
+                    "currency": r.currency,
+                    "collected": _decimal(r.collected, r.currency),
+                    "promised_due": _decimal(r.promised_due, r.currency),
+                    "payments": r.payments,
+                }
+                for r in rows
+            ),
+            records=tuple(rows),
+        )
+    if kind == "agents":
+        activity = reports.agent_activity(
+            session=session, now=now, date_from=first, date_to=last, actor=actor
+        )
+        currencies = sorted({c for r in activity for c in r.collected_by_currency})
+        columns = (
+            "agent",
+            "attempts",
+            "right_party_contacts",
+            "promises",
+            *(f"collected_{c}" for c in currencies),
+        )
+
+        def agent_cells(
+            r: reports.AgentActivityRow, money: Callable[[int, str], str]
+        ) -> tuple[str, ...]:
+            return (
+                r.agent,
+                str(r.attempts),
+                str(r.right_party_contacts),
+                str(r.promises),
+                *(money(r.collected_by_currency.get(c, 0), c) for c in currencies),
+            )
+
+        return ReportTable(
+            title=f"Agent activity {during}; money collected on the agents' current cases",
+            columns=columns,
+            numeric=frozenset(columns[1:]),
+            rows=tuple(agent_cells(r, grouped) for r in activity),
+            csv_rows=tuple(agent_cells(r, _decimal) for r in activity),
+            json_rows=tuple(
+                {
+                    "agent": r.agent,
+                    "attempts": r.attempts,
+                    "right_party_contacts": r.right_party_contacts,
+                    "promises": r.promises,
+                    "collected_by_currency": {
+                        c: _decimal(amount, c) for c, amount in r.collected_by_currency.items()
+                    },
+                }
+                for r in activity
+            ),
+            records=tuple(activity),
+        )
+    from collector_tui.services.errors import InvalidInput
+
+    raise InvalidInput(f"unknown report {kind!r}: one of {', '.join(REPORT_KINDS)}")
