@@ -232,7 +232,7 @@ def bench_supervisor(path: Path, repeats: int) -> dict[str, Any]:
     from collector_tui.bootstrap import open_store
     from collector_tui.models import OPEN_STATUSES
     from collector_tui.services import accounts
-    from collector_tui.services.supervision.decisions import workload
+    from collector_tui.services.supervision import workload
 
     now = datagen.NOW
     store = open_store(path)

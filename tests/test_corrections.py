@@ -32,7 +32,7 @@ from collector_tui.services.casework.followups import FollowUpInput
 from collector_tui.services.casework.promises import PlanInput, PromiseInput
 from collector_tui.services.errors import Forbidden, InvalidInput, StaleEdit
 from collector_tui.services.reasons import check_reason
-from collector_tui.services.supervision.decisions import decisions
+from collector_tui.services.supervision import decisions
 
 WHY = "debtor sent the bank statement"
 

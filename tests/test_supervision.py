@@ -18,8 +18,8 @@ from collector_tui.services.casework.activities import ContactInput
 from collector_tui.services.casework.followups import FollowUpInput, create_follow_up
 from collector_tui.services.casework.promises import PromiseInput
 from collector_tui.services.errors import Forbidden, InvalidInput, StaleEdit
+from collector_tui.services.supervision import audit_trail, decisions, workload
 from collector_tui.services.supervision.assignment import assign_cases
-from collector_tui.services.supervision.decisions import audit_trail, decisions, workload
 from collector_tui.services.supervision.workload import BrowserFilter
 
 

@@ -39,12 +39,7 @@ from collector_tui.services.casework.followups import FollowUpInput
 from collector_tui.services.casework.promises import PlanInput, PromiseInput
 from collector_tui.services.errors import Forbidden
 from collector_tui.services.reporting import exports, reports
-from collector_tui.services.supervision.decisions import (
-    assignment,
-    audit_trail,
-    decisions,
-    workload,
-)
+from collector_tui.services.supervision import assignment, audit_trail, decisions, workload
 
 Call = Callable[[Any, Any], Any]  # (session, context) -> result
 

@@ -45,7 +45,7 @@ from collector_tui.services.casework import (
 )
 from collector_tui.services.errors import Forbidden, InvalidInput, ServiceError
 from collector_tui.services.rules import compliance
-from collector_tui.services.supervision.decisions import assignment
+from collector_tui.services.supervision import assignment
 from collector_tui.services.sync import briefcase, engine, hlc, packet
 from collector_tui.services.sync.apply import apply_ops
 from collector_tui.services.sync.outbox import pending_ops
@@ -769,7 +769,7 @@ def test_a_request_to_the_supervisors_made_offline_reaches_them(
 ) -> None:
     from collector_tui.models import Settlement
     from collector_tui.services.casework import settlements
-    from collector_tui.services.supervision.decisions import decisions
+    from collector_tui.services.supervision import decisions
 
     settled = place("A-1")
     routed = place("A-2")

@@ -46,7 +46,7 @@ from collector_tui.services.accounts import Actor
 from collector_tui.services.casework import activities, notes, payments, promises
 from collector_tui.services.casework.cases import PlacementInput, add_placement
 from collector_tui.services.errors import ServiceError
-from collector_tui.services.supervision.decisions import assignment
+from collector_tui.services.supervision import assignment
 from collector_tui.services.sync import briefcase, engine
 from collector_tui.services.sync.apply import Op, apply_ops
 from collector_tui.services.sync.outbox import pending_ops

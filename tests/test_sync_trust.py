@@ -762,7 +762,7 @@ def test_a_void_from_a_laptop_follows_the_apps_rules(
     store: db.Store, users: dict[str, Actor], place
 ) -> None:
     from collector_tui.services.casework import activities
-    from collector_tui.services.supervision.decisions import assignment
+    from collector_tui.services.supervision import assignment
 
     case = place("A-1", assigned_to_id=users["bob"].user_id)
     logged: dict[str, uuid.UUID] = {}

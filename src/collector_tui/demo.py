@@ -67,7 +67,7 @@ from collector_tui.services.casework.cases import InvoiceInput, PlacementInput, 
 from collector_tui.services.casework.followups import FollowUpInput
 from collector_tui.services.casework.promises import PlanInput, PromiseInput
 from collector_tui.services.rules import scoring
-from collector_tui.services.supervision.decisions import assignment, decisions
+from collector_tui.services.supervision import assignment, decisions
 
 DEMO_NOW = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
 DEMO_NOW_TEXT = "2026-11-20T09:30:00+08:00"  # the same instant, as `--demo` shows it

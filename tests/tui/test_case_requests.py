@@ -22,7 +22,7 @@ from collector_tui.models import Activity, Case, Promise, Settlement
 from collector_tui.services import accounts
 from collector_tui.services.casework import activities, settlements
 from collector_tui.services.casework.activities import ContactInput
-from collector_tui.services.supervision.decisions import decisions
+from collector_tui.services.supervision import decisions
 from collector_tui.tui.app import CollectorApp
 from collector_tui.tui.commands import CaseCommands
 from collector_tui.tui.screens.case import CaseScreen

@@ -14,8 +14,8 @@ from textual.widgets import DataTable, Select, SelectionList, Static, TextArea
 
 from collector_tui.models import Activity, Assignment, AuditEvent, Case, Settlement
 from collector_tui.services.casework import settlements
+from collector_tui.services.supervision import decisions
 from collector_tui.services.supervision.assignment import assign_cases
-from collector_tui.services.supervision.decisions import decisions
 from collector_tui.tui.app import CollectorApp
 from collector_tui.tui.screens.audit import AuditScreen
 from collector_tui.tui.screens.case import CaseScreen

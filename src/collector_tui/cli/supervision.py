@@ -176,7 +176,7 @@ def _minor(text: str | None, currency: str | None, locale: str) -> int | None:
 
 
 def _cmd_workload(ctx: Context) -> int:
-    from collector_tui.services.supervision.decisions import workload
+    from collector_tui.services.supervision import workload
 
     actor = ctx.actor()
     with ctx.open().read() as session:
@@ -213,7 +213,7 @@ def _cmd_workload(ctx: Context) -> int:
 
 def _cmd_cases(ctx: Context) -> int:
     from collector_tui.services import accounts
-    from collector_tui.services.supervision.decisions import workload
+    from collector_tui.services.supervision import workload
 
     args = ctx.args
     actor = ctx.actor()
@@ -275,7 +275,7 @@ def _cmd_cases(ctx: Context) -> int:
 def _cmd_balance(ctx: Context) -> int:
     from collector_tui.services import accounts
     from collector_tui.services.casework import cases
-    from collector_tui.services.supervision.decisions import assignment
+    from collector_tui.services.supervision import assignment
 
     args = ctx.args
     names = [name.strip() for name in args.to.split(",") if name.strip()]
@@ -332,7 +332,7 @@ def _case_id(ctx: Context, session: Any, reference: str) -> Any:
 
 
 def _cmd_route(ctx: Context) -> int:
-    from collector_tui.services.supervision.decisions import decisions
+    from collector_tui.services.supervision import decisions
 
     args = ctx.args
     actor = ctx.actor()
@@ -357,7 +357,7 @@ def _cmd_route(ctx: Context) -> int:
 
 
 def _cmd_decide(ctx: Context) -> int:
-    from collector_tui.services.supervision.decisions import decisions
+    from collector_tui.services.supervision import decisions
 
     args = ctx.args
     actor = ctx.actor()
@@ -449,7 +449,7 @@ def _cmd_approve(ctx: Context) -> int:
 
 def _cmd_routed(ctx: Context) -> int:
     from collector_tui.services.casework import settlements
-    from collector_tui.services.supervision.decisions import decisions
+    from collector_tui.services.supervision import decisions
 
     actor = ctx.actor()
     with ctx.open().read() as session:
@@ -492,7 +492,7 @@ def _cmd_routed(ctx: Context) -> int:
 def _cmd_history(ctx: Context) -> int:
     import json
 
-    from collector_tui.services.supervision.decisions import audit_trail
+    from collector_tui.services.supervision import audit_trail
 
     args = ctx.args
     actor = ctx.actor()

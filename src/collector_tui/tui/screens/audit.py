@@ -96,7 +96,7 @@ class AuditScreen(CollectorScreen):
 
     @work(thread=True, exclusive=True, group="audit", exit_on_error=False, description="audit")
     def load_trail(self) -> None:
-        from collector_tui.services.supervision.decisions import audit_trail
+        from collector_tui.services.supervision import audit_trail
 
         app = self.collector
         with app.store.read() as session:

@@ -544,7 +544,7 @@ class CaseScreen(CollectorScreen):
         self._open(form, outcome)
 
     def action_legal(self) -> None:
-        from collector_tui.services.supervision.decisions import decisions
+        from collector_tui.services.supervision import decisions
         from collector_tui.tui.screens.case_requests import LegalRequestForm
 
         self._ask_supervisors(
@@ -554,7 +554,7 @@ class CaseScreen(CollectorScreen):
         )
 
     def action_route(self) -> None:
-        from collector_tui.services.supervision.decisions import decisions
+        from collector_tui.services.supervision import decisions
         from collector_tui.tui.screens.case_requests import RouteForm
 
         self._ask_supervisors(

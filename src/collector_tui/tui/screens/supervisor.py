@@ -791,7 +791,7 @@ class SupervisorScreen(CollectorScreen):
     # -- actions: decisions on the highlighted case -----------------------------------------------
 
     def _decide(self, decision: str) -> None:
-        from collector_tui.services.supervision.decisions import decisions
+        from collector_tui.services.supervision import decisions
 
         row = self._need_row()
         if row is None:
