@@ -1,4 +1,5 @@
-"""Realistic benchmark databases and placement files, built fast and cached (DESIGN.md §10).
+"""Realistic benchmark databases and placement files, built fast and cached
+(docs/decisions.md, performance).
 
 `ensure_database(cases)` returns the path of a database with `cases` cases, 20 agents and a
 supervisor, created by the project's own migrations (`db.open_store` + `db.upgrade`) and filled
@@ -909,7 +910,8 @@ CSV_HEADER = (
 
 
 def ensure_placements(rows: int, cache: Path = CACHE) -> Path:
-    """A placement file (§8) of `rows` one-row cases: CN/US/UK debtors, one or two phones."""
+    """A placement file (docs/decisions.md, placement files) of `rows` one-row cases: CN/US/UK
+    debtors, one or two phones."""
     path = cache / f"placements-{rows}-g{GENERATOR_VERSION}.csv"
     if path.exists():
         return path

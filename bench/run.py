@@ -1,4 +1,5 @@
-"""Benchmarks of DESIGN.md §10, side by side with their raw baselines, in one run.
+"""Benchmarks of the performance targets (docs/decisions.md, performance), side by side with their
+raw baselines, in one run.
 
     python bench/run.py --cases 1000000 --json     # one JSON object on stdout
     python bench/run.py --cases 100000             # a table
@@ -314,8 +315,8 @@ def bench_log_promise_next(path: Path, repeats: int) -> dict[str, Any]:
     settings = Settings()
     clock = FixedClock(datagen.NOW)
     store = open_store(path)
-    # Agents 20, 19, ... take turns: each promise takes a case out of its agent's callable
-    # queue, and `next_case` only looks a few candidates deep (DESIGN.md §4 budget).
+    # Agents 20, 19, ... take turns: each promise takes a case out of its agent's callable queue,
+    # and `next_case` only looks a few candidates deep (docs/decisions.md, queue: its budget).
     with store.read() as session:
         agents = [
             accounts.get_actor(session=session, username=f"agent{number:02d}")
@@ -448,9 +449,9 @@ def _minor(text: str, digits: int) -> int:
 
 
 def raw_import(csv_path: Path, db_path: Path, timings: dict[str, float] | None = None) -> int:
-    """The minimal hand-written pipeline (the floor §10 compares the importer with): csv module,
-    one phonenumbers parse and validation per number, sqlite3 executemany into the same tables.
-    Every NOT NULL column gets a value; nothing else is checked or computed."""
+    """The minimal hand-written pipeline (the floor the import target compares the importer with):
+    csv module, one phonenumbers parse and validation per number, sqlite3 executemany into the same
+    tables. Every NOT NULL column gets a value; nothing else is checked or computed."""
     import phonenumbers
 
     stamp = datagen.NOW.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
@@ -546,8 +547,9 @@ def phone_numbers(csv_path: Path) -> list[tuple[str, str]]:
 
 
 def phone_floor(numbers: list[tuple[str, str]]) -> float:
-    """Numbers per second that phonenumbers parses and validates, nothing else: the part of
-    every pipeline that no importer can skip (§10: "with every phone parsed and validated")."""
+    """Numbers per second that phonenumbers parses and validates, nothing else: the part of every
+    pipeline that no importer can skip (the import target: "with every phone parsed and
+    validated")."""
     import phonenumbers
 
     started = time.perf_counter()

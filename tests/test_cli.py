@@ -1,5 +1,5 @@
-"""The command line (DESIGN.md §7): in-process through `main([...])`, and a few real processes for
-exit codes and a clean one-line stderr."""
+"""The command line (docs/decisions.md, command line): in-process through `main([...])`, and a few
+real processes for exit codes and a clean one-line stderr."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Two real processes on one SQLite file: a supervisor reassigning cases while an agent logs
-contacts on the same cases with the version each form was opened on (DESIGN.md §11, issue #5).
+contacts on the same cases with the version each form was opened on
+(docs/decisions.md, stale edits).
 
 Phase 1 is deterministic: the agent "opens" every case (reads its version), the supervisor then
 moves half of them to bob and back, and the agent saves on all of them: the moved ones are refused

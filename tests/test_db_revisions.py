@@ -1,5 +1,6 @@
-"""The schema revision check at every start reads Alembic's answers without importing Alembic
-(a tenth of a second of the start-up budget, DESIGN.md §10): the answers must be Alembic's."""
+"""The schema revision check at every start reads Alembic's answers without importing Alembic (a
+tenth of a second of the start-up budget, docs/decisions.md, performance): the answers must be
+Alembic's."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""CSV placement import (DESIGN.md §8): encodings, delimiters, aliases, cases of several invoices,
-bad rows and their line numbers, all-or-nothing, --skip-bad, idempotence and dry runs."""
+"""CSV placement import (docs/decisions.md, placement files): encodings, delimiters, aliases, cases
+of several invoices, bad rows and their line numbers, all-or-nothing, --skip-bad, idempotence and
+dry runs."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""PostgreSQL itself (DESIGN.md §10, §11): write units queue behind each other as they do on SQLite,
-a read unit sees one snapshot, and the command line does a day's work on a postgresql+psycopg://
-URL, from `init` on an empty database to the reports.
+"""PostgreSQL itself (docs/decisions.md: performance, transactions): write units queue behind each
+other as they do on SQLite, a read unit sees one snapshot, and the command line does a day's work on
+a postgresql+psycopg:// URL, from `init` on an empty database to the reports.
 
 Every other store and service test also runs on PostgreSQL (see conftest.py); these are the ones
 about PostgreSQL's own behaviour. Without a server they skip and say how to get one.

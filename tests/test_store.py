@@ -1,4 +1,5 @@
-"""The store: migrations match the models, SQLite runs the way DESIGN.md §11 requires."""
+"""The store: migrations match the models, SQLite runs as
+docs/decisions.md, transactions, says."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class ScoreWeights:
-    """How a case earns its place in the queue (DESIGN.md §4). Points, not money."""
+    """How a case earns its place in the queue (docs/decisions.md, queue). Points, not money."""
 
     # Likelihood of recovery by risk grade (A best .. E worst), in percent.
     grade_likelihood: dict[str, int] = field(

@@ -1,9 +1,10 @@
 """Engine and unit-of-work factory, SQLite pragmas, migrations entry.
 
-SQLite with Python's sqlite3 driver needs explicit transaction control (DESIGN.md §11): the driver's
-own implicit BEGIN is switched off and we emit `BEGIN` or `BEGIN IMMEDIATE` ourselves. A deferred
-transaction that reads and then writes fails at once with "database is locked" when another process
-committed in between; `BEGIN IMMEDIATE` takes the write lock up front and waits (busy timeout).
+SQLite with Python's sqlite3 driver needs explicit transaction control (docs/decisions.md,
+transactions): the driver's own implicit BEGIN is switched off and we emit `BEGIN` or
+`BEGIN IMMEDIATE` ourselves. A deferred transaction that reads and then writes fails at once with
+"database is locked" when another process committed in between; `BEGIN IMMEDIATE` takes the write
+lock up front and waits (busy timeout).
 
 PostgreSQL gets the same semantics, so that the services behave alike on both: a write unit takes
 one transaction-scoped advisory lock before its first statement, so write units run one after
@@ -239,8 +240,8 @@ def upgrade(store: Store, revision: str = "head") -> None:
 
 
 # The app checks the schema revision at every start; importing Alembic for it (with Mako and
-# Pygments) cost a tenth of a second of the 1.5 s start-up budget (DESIGN.md §10, bench/). Both
-# answers are read directly, and Alembic decides whatever is not the plain case.
+# Pygments) cost a tenth of a second of the 1.5 s start-up budget (docs/decisions.md, performance).
+# Both answers are read directly, and Alembic decides whatever is not the plain case.
 _REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=]*=\s*(.+?)\s*$", re.MULTILINE)
 
 

@@ -85,8 +85,8 @@ USERS: tuple[tuple[str, str, str, str], ...] = (
     ("bob", "agent", "Bob Miller", "America/New_York"),
 )
 
-# Every status of DESIGN.md §3 comes from at least one storyline; the first len(STORYLINES) cases
-# take one each, so even a small build shows them all.
+# Every status (docs/decisions.md, data model) comes from at least one storyline; the first
+# len(STORYLINES) cases take one each, so even a small build shows them all.
 STORYLINES: dict[str, int] = {
     "new": 11,
     "active": 19,

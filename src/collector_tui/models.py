@@ -1,4 +1,4 @@
-"""SQLModel tables (DESIGN.md §3).
+"""SQLModel tables (docs/decisions.md: data model, UUID keys, append-only facts).
 
 Keys are UUIDs because laptops create rows offline and later meet the master database. Money is in
 integer minor units of the row's currency. Instants are aware UTC datetimes (stored as naive UTC on
@@ -100,7 +100,7 @@ class PromiseStatus(StrEnum):
     cancelled = "cancelled"
 
 
-# Queue tiers (DESIGN.md §4). Lower comes first. Closed cases carry TIER_NONE.
+# Queue tiers (docs/decisions.md, queue). Lower comes first. Closed cases carry TIER_NONE.
 TIER_FOLLOW_UP = 1
 TIER_BROKEN_PROMISE = 2
 TIER_PROMISE_REMINDER = 3
@@ -109,8 +109,9 @@ TIER_WORKABLE = 5
 TIER_NONE = 9
 
 
-# Optimistic concurrency (DESIGN.md §11): SQLModel needs the same Column object in the field and in
-# __mapper_args__, and a Column belongs to one table, hence one per versioned table.
+# Optimistic concurrency (docs/decisions.md, stale edits): SQLModel needs the same Column object in
+# the field and in __mapper_args__, and a Column belongs to one table, hence one per versioned
+# table.
 _user_version = _version_column()
 
 
@@ -188,7 +189,8 @@ class Case(SQLModel, table=True):
     __tablename__ = "collection_case"
     __table_args__ = (
         UniqueConstraint("client", "client_ref"),
-        # The queue (DESIGN.md §4, §12): agent first, then the precomputed sort key.
+        # The queue (docs/decisions.md: queue, stack facts): agent first, then the precomputed sort
+        # key.
         Index("ix_case_queue", "assigned_to_id", "priority", "next_action_at", "status"),
         Index("ix_case_status_due", "status", "due_date"),
         # The supervisors' list of cases routed to them (deceased, bankrupt): few, among millions.
@@ -319,7 +321,8 @@ class Promise(SQLModel, table=True):
     __table_args__ = (
         Index("ix_promise_status_due", "status", "due_date"),
         # The sweep before every queue (casework.queue): pending promises past their grace, one
-        # index seek per grace value, without reading a row (bench/, DESIGN.md §10).
+        # index seek per grace value, without reading a row (bench/; docs/decisions.md,
+        # performance).
         Index("ix_promise_sweep", "status", "grace_days", "due_date", "case_id"),
     )
     __mapper_args__ = {"version_id_col": _promise_version}

@@ -1,4 +1,5 @@
-"""Names and notes with Rich markup, terminal escapes and bidi overrides show literally (§11)."""
+"""Names and notes with Rich markup, terminal escapes and bidi overrides show literally
+(docs/decisions.md, text on screen)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """Logging contact attempts (with their disposition and its consequences) and notes.
 
 A disposition is not just a label: `log_contact` applies what it means in the same transaction
-(DESIGN.md §6), so the activity, the promise or plan, the follow-up, the hold and the case's new
-status are written together or not at all. Everything is validated before the first row is
-written, and the writes sit in a savepoint, so a refusal never leaves half a contact behind.
+(docs/decisions.md, dispositions), so the activity, the promise or plan, the follow-up, the hold and
+the case's new status are written together or not at all. Everything is validated before the first
+row is written, and the writes sit in a savepoint, so a refusal never leaves half a contact behind.
 """
 
 from __future__ import annotations
@@ -192,7 +192,8 @@ def log_contact(
     settings: Settings,
     expected_version: int | None = None,
 ) -> LoggedContact:
-    """Log one contact attempt and apply what its disposition means (DESIGN.md §6)."""
+    """Log one contact attempt and apply what its disposition means (docs/decisions.md,
+    dispositions)."""
     case = case_for_change(
         session=session, case_id=case_id, actor=actor, expected_version=expected_version
     )

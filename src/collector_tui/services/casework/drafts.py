@@ -1,5 +1,6 @@
 """Drafts: a form being typed (a contact, a note, a promise), kept until saved or discarded, so
-leaving the form or a crash never loses it (DESIGN.md §3). One draft per user, case and form.
+leaving the form or a crash never loses it (docs/decisions.md, data model). One draft per user, case
+and form.
 
 Drafts are the user's own unsent keystrokes, not case data: they are not audited (the audit trail
 is append-only and would fill with every autosave) and they do not touch the case or its queue

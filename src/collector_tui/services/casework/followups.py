@@ -1,8 +1,8 @@
 """Follow-ups (callbacks): who calls the case back, when, and why.
 
-A follow-up whose time has come puts its case at the top of its owner's queue (DESIGN.md §4 tier 1)
-until it is done: completed by hand, by the owner logging an attempt on the case once it is due
-(the callback was made), or when the case is paid in full.
+A follow-up whose time has come puts its case at the top of its owner's queue (docs/decisions.md,
+queue: tier 1) until it is done: completed by hand, by the owner logging an attempt on the case once
+it is due (the callback was made), or when the case is paid in full.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Holds: reasons not to contact a case. Any active hold suspends contact (DESIGN.md §3, §5).
+"""Holds: reasons not to contact a case. Any active hold suspends contact
+(docs/decisions.md: data model, compliance).
 
 Some holds carry more than a pause:
 - `dispute` puts the case in status 'dispute' until the last dispute hold is released;

@@ -1,4 +1,4 @@
-"""The agent's queue: who to call next and why (DESIGN.md §4, §5).
+"""The agent's queue: who to call next and why (docs/decisions.md: queue, compliance).
 
 The order comes from the cached queue place of each case (`rules.scoring`: tier, then score,
 folded into `priority`) read straight from the index `ix_case_queue` (agent, priority,
@@ -527,7 +527,8 @@ def _past_grace_statement(today: date) -> CompoundSelect:
 
 
 def _sweep(session: Session, now: datetime, settings: Settings, agent_id: uuid.UUID) -> None:
-    # Broken promises are a matter of time: judge them before ordering the queue (DESIGN.md §4).
+    # Broken promises are a matter of time: judge them before ordering the queue (docs/decisions.md,
+    # queue).
     from collector_tui.services.casework import sweep
 
     # sweep.sweep(agent_id=...) would read every pending promise past its due date with its
@@ -662,8 +663,8 @@ def _iso(instant: datetime | None) -> str | None:
 
 
 def entry_json(entry: QueueEntry) -> dict[str, Any]:
-    """The `queue --json` object (DESIGN.md §7): ids and instants as strings, money as a decimal
-    string in the case's currency."""
+    """The `queue --json` object (docs/decisions.md, command line): ids and instants as strings,
+    money as a decimal string in the case's currency."""
     try:
         balance = Money(entry.balance, entry.currency).decimal_string()
     except (MoneyError, TypeError):

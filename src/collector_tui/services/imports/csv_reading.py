@@ -65,7 +65,8 @@ class BadValue(Exception):
 
 
 def decode_file(path: Path, encoding: str | None = None) -> tuple[str, str]:
-    """(text, encoding) of a CSV file: `encoding` when given, else what the bytes show (§11)."""
+    """(text, encoding) of a CSV file: `encoding` when given, else what the bytes show
+    (docs/decisions.md, placement files)."""
     try:
         data = path.read_bytes()
     except OSError as error:

@@ -1,4 +1,5 @@
-"""Payment import: a bank's or client's file of money received, posted to the cases (§7).
+"""Payment import: a bank's or client's file of money received, posted to the cases
+(docs/decisions.md, command line).
 
 The file is read exactly as a placement file is (imports.csv_reading: a byte order mark decides
 the encoding, else strict UTF-8, else cp1252, cp932 or GB18030 when the text tells which; comma,

@@ -1,12 +1,13 @@
-"""CSV placement import: a client's file of debts becomes debtors, phones, cases and invoices (§8).
+"""CSV placement import: a client's file of debts becomes debtors, phones, cases and invoices
+(docs/decisions.md, placement files).
 
-The file is decoded the way §11 says (a byte order mark decides; otherwise strict UTF-8 first:
-GB18030 reads UTF-8 Chinese as mojibake without an error). A file that is not UTF-8 is read as
-cp1252 (Latin-1), cp932 (Shift-JIS) or GB18030 only when its text shows which (`_guess_encoding`),
-else refused with a request for the encoding: these read each other's bytes without an error too.
-The delimiter is sniffed from the header line, amounts are read with the file's decimal mark
-(`Amounts`), and headers are matched case-insensitively through aliases, so exports from Excel,
-a bank's core system or a Chinese spreadsheet load as they are.
+The file is decoded as docs/decisions.md, placement files, says (a byte order mark decides;
+otherwise strict UTF-8 first: GB18030 reads UTF-8 Chinese as mojibake without an error). A file that
+is not UTF-8 is read as cp1252 (Latin-1), cp932 (Shift-JIS) or GB18030 only when its text shows
+which (`_guess_encoding`), else refused with a request for the encoding: these read each other's
+bytes without an error too. The delimiter is sniffed from the header line, amounts are read with the
+file's decimal mark (`Amounts`), and headers are matched case-insensitively through aliases, so
+exports from Excel, a bank's core system or a Chinese spreadsheet load as they are.
 
 Every row is validated before anything is written. One bad row rejects the whole file unless
 `skip_bad` is given; then the good rows are imported and the bad ones written to a rejects file
@@ -15,10 +16,11 @@ client + client_ref form one case with an invoice per row, and a case is all or 
 of its rows is bad, all of them are rejected, because a case imported without one of its invoices
 could never be completed (a second import leaves existing cases alone).
 
-Speed (§10, §12): values are parsed in plain Python with per-file caches for what repeats (dates,
-currencies, countries), phones are parsed once per case, the queue place of a new case is computed
-here in bulk rather than by `scoring.refresh_case` per case, and rows are inserted in chunks inside
-ONE transaction, so a failure leaves nothing behind. See `_TableWriter` for how rows reach SQLite.
+Speed (docs/decisions.md: performance, stack facts): values are parsed in plain Python with per-file
+caches for what repeats (dates, currencies, countries), phones are parsed once per case, the queue
+place of a new case is computed here in bulk rather than by `scoring.refresh_case` per case, and
+rows are inserted in chunks inside ONE transaction, so a failure leaves nothing behind. See
+`_TableWriter` for how rows reach SQLite.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ __all__ = [
     "read_placements",
 ]
 
-WRITE_CHUNK = 5000  # cases per round of inserts: §12 measured 5-10k rows as the sweet spot
+WRITE_CHUNK = 5000  # cases per insert round (5-10k measured best: docs/decisions.md, stack facts)
 _LOOKUP_CHUNK = 500  # client refs per IN (...): under every backend's bound-parameter limit
 
 # Column lengths of the tables (models.py); PostgreSQL enforces them, SQLite would not.
@@ -706,9 +708,9 @@ _ASSIGNMENT_COLUMNS = "id case_id from_user_id to_user_id moved_by_id at reason"
 class _TableWriter:
     """Inserts rows given as tuples in `columns` order, in the caller's transaction.
 
-    On SQLite (the embedded default, and where §10 is measured) the rows go to the driver's
-    `executemany` with the INSERT compiled by SQLAlchemy and every value already in the driver's
-    form, converted by the column's own bind processor (`encode`): exactly what Core's
+    On SQLite (the embedded default, and where the performance targets are measured) the rows go to
+    the driver's `executemany` with the INSERT compiled by SQLAlchemy and every value already in the
+    driver's form, converted by the column's own bind processor (`encode`): exactly what Core's
     `insert(table)` would send, without its per-row parameter handling, which here costs more than
     SQLite's own work. Other backends get Core `insert(table)` with dicts. Columns added to the
     table later and unknown here get their Python-side defaults either way.

@@ -1,4 +1,5 @@
-"""Compliance: contact hours, call-frequency caps and holds, from rule packs (DESIGN.md §5).
+"""Compliance: contact hours, call-frequency caps and holds, from rule packs
+(docs/decisions.md, compliance).
 
 A rule pack is TOML data shipped in `collector_tui/packs/` (`us`, `cn`, `uk`, and the strict
 `default`), chosen per case by the debtor's country (`Settings.country_packs`, else

@@ -34,7 +34,7 @@ def _disposition(
     return Disposition(code, group, label, connected, right_party, needs)
 
 
-# DESIGN.md §6, in the order the form lists them.
+# docs/decisions.md, dispositions; in the order the form lists them.
 DISPOSITIONS: dict[str, Disposition] = {
     d.code: d
     for d in (

@@ -1,4 +1,5 @@
-"""Who works a case: moving cases between agents, auto-balancing, their history (DESIGN.md §3).
+"""Who works a case: moving cases between agents, auto-balancing, their history
+(docs/decisions.md, data model).
 
 Every move writes an `Assignment` row (from, to, moved by, when, why) and an audit event, and
 re-places the case in the queue in the same transaction, so a moved case is never in two queues

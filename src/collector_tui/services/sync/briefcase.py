@@ -6,7 +6,7 @@ history, promises, plans, payments and their allocations, follow-ups and assignm
 users (only the agent's own password hash: the others cannot log in on the laptop); the answers to
 operations the laptop pushed; and the compliance context: the recent attempts on the same
 debtors' other cases and on numbers they share, carried without notes or names, so the laptop's
-queue counts every call the master would count (DESIGN.md §5).
+queue counts every call the master would count (docs/decisions.md, compliance).
 
 `apply_briefcase` writes it into the laptop (creating its `sync_state` on the first pull):
 

@@ -1,4 +1,5 @@
-"""Importing a client's placement file or a bank's payment file, for supervisors (§7, §8).
+"""Importing a client's placement file or a bank's payment file, for supervisors
+(docs/decisions.md: command line, placement files).
 
 Pick the file (type its path, or browse with ctrl+o), say what it holds, and check it first: the
 check is the services' own dry run, so it refuses exactly what the import would refuse and writes

@@ -1,4 +1,5 @@
-"""The reports dashboard: what a collection manager reads every morning (DESIGN.md §1, §7).
+"""The reports dashboard: what a collection manager reads every morning
+(docs/decisions.md, reports).
 
 One currency at a time (money is never added across currencies) and one period (the last 7, 30 or
 90 days up to today, UTC dates as in `report`): a summary (the open book and its DSO as of today,
