@@ -40,7 +40,7 @@ def register(commands: Commands) -> None:
     about = "print an agent's call queue"
     queue = commands.add("queue", _cmd_queue, help=about, description=about)
     queue.add_argument("--agent", metavar="NAME", help="whose queue (default: yours)")
-    queue.add_argument("--json", action="store_true", help="print JSON (DESIGN.md §7)")
+    queue.add_argument("--json", action="store_true", help="print JSON")
     queue.add_argument(
         "--limit",
         type=limit_value(QUEUE_MAX),

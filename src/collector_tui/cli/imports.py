@@ -66,7 +66,7 @@ def register(commands: Commands) -> None:
     cases = kinds.add(
         "cases",
         _cmd_import_cases,
-        help="import placements from a CSV file (DESIGN.md §8)",
+        help="import placements from a CSV file",
         description="import placements from a CSV file; one bad row rejects the whole file "
         "unless --skip-bad",
     )

@@ -58,7 +58,7 @@ def register(commands: Commands) -> None:
         "--total", action="store_true", help="promises: one row per currency, not per agent"
     )
     output = report.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print JSON (DESIGN.md §7)")
+    output.add_argument("--json", action="store_true", help="print JSON")
     output.add_argument("--csv", action="store_true", help="print CSV with a header")
 
 
