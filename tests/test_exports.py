@@ -156,7 +156,7 @@ def test_export_activities(store, now, settings, users, place, tmp_path) -> None
     assert date.fromisoformat(rows[0]["occurred_at"][:10]) == now.date()
 
 
-# --- promises and payments (issue #6) ----------------------------------------------------------
+# --- promises and payments ----------------------------------------------------------
 
 
 def _promise_and_payments(store, now, settings, users, place):  # noqa: ANN001, ANN202

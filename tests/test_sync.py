@@ -1,4 +1,4 @@
-"""Offline laptops and sync (issue #8): pull, the outbox, push, conflict rules, packets.
+"""Offline laptops and sync: pull, the outbox, push, conflict rules, packets.
 
 A master (the `store` fixture) and laptops in temporary SQLite files, all in this process.
 """

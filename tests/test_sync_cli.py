@@ -1,4 +1,4 @@
-"""`sync` and `packet` on the command line (issue #8): results, exit codes, one-line errors."""
+"""`sync` and `packet` on the command line: results, exit codes, one-line errors."""
 
 from __future__ import annotations
 

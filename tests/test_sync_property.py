@@ -1,4 +1,4 @@
-"""Property test of sync (issue #8): a master and two laptops in-process (three SQLite files),
+"""Property test of sync: a master and two laptops in-process (three SQLite files),
 random interleavings of offline work, reassignments on the master, pushes, pulls and replays.
 
 What must hold for every interleaving:

@@ -1,4 +1,4 @@
-"""The sync screen (issue #8): opened from the command palette, it pushes, pulls, shows progress."""
+"""The sync screen: opened from the command palette, it pushes, pulls, shows progress."""
 
 from __future__ import annotations
 

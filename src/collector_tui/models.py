@@ -195,7 +195,7 @@ class Case(SQLModel, table=True):
         Index("ix_case_status_due", "status", "due_date"),
         # The supervisors' list of cases routed to them (deceased, bankrupt): few, among millions.
         Index("ix_case_routed", "routed_reason"),
-        # Supervisors' workload view (issue #5): open cases and balances per agent and currency,
+        # Supervisors' workload view: open cases and balances per agent and currency,
         # read from this index alone instead of every case row.
         Index("ix_case_workload", "assigned_to_id", "currency", "status", "balance"),
     )
@@ -264,7 +264,7 @@ class Activity(SQLModel, table=True):
         # The `cn` pack caps unanswered calls per number per day, across debtors sharing a number.
         Index("ix_activity_phone_time", "phone_e164", "occurred_at"),
         # Supervisors' workload view: one agent's attempts of the day, counted from the index
-        # alone (issue #5).
+        # alone.
         Index(
             "ix_activity_user_time", "user_id", "occurred_at", "channel", "disposition", "voids_id"
         ),
@@ -405,7 +405,7 @@ _settlement_version = _version_column()
 
 class Settlement(SQLModel, table=True):
     """An agreement to close a case for less than its balance ("full and final"): once the agreed
-    amount is paid the case is settled and the rest forgiven (services.supervision). A discount
+    amount is paid the case is settled and the rest forgiven (casework.settlements). A discount
     above the agent's limit (User.settlement_limit_pct) waits for a supervisor's approval."""
 
     __table_args__ = (Index("ix_settlement_status", "status", "requested_at"),)
@@ -444,7 +444,7 @@ class AuditEvent(SQLModel, table=True):
     after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
 
 
-# Offline laptops and sync (issue #8, services/sync). A laptop is a SQLite copy of one agent's
+# Offline laptops and sync (services/sync). A laptop is a SQLite copy of one agent's
 # briefcase; its local changes are captured in the outbox in the same transaction and pushed to the
 # master, which applies each operation once.
 

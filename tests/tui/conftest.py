@@ -1,5 +1,5 @@
 """Fixtures for the TUI: a seeded demo database per test, an app on a fixed clock, helpers to drive
-it with real keys and to wait for its workers instead of sleeping (STYLE.md 14)."""
+it with real keys and to wait for its workers instead of sleeping."""
 
 from __future__ import annotations
 

@@ -154,7 +154,7 @@ class SessionCommands(ScreenCommands):
         ),
     )
 
-    # Offline laptops (issue #8): the sync screen, once someone is logged in.
+    # Offline laptops: the sync screen, once someone is logged in.
     async def discover(self) -> Hits:
         async for hit in super().discover():
             yield hit
@@ -176,7 +176,7 @@ class SessionCommands(ScreenCommands):
                 )
 
 
-# -- offline laptops (issue #8) -------------------------------------------------------------------
+# -- offline laptops -------------------------------------------------------------------
 
 SYNC_NAME = "Sync with the master"
 SYNC_HELP = "Send this laptop's changes and bring the briefcase back"
@@ -186,7 +186,7 @@ def open_sync(app: object) -> None:
     open_screen(app, "sync")
 
 
-# -- supervisors (issue #5) ----------------------------------------------------------------------
+# -- supervisors ----------------------------------------------------------------------
 
 
 class SupervisorCommands(ScreenCommands):
@@ -238,7 +238,7 @@ class AuditCommands(ScreenCommands):
     )
 
 
-# -- reports, exports and imports (issue #6) -----------------------------------------------------
+# -- reports, exports and imports -----------------------------------------------------
 
 
 class ReportsCommands(ScreenCommands):

@@ -1,7 +1,7 @@
 """The case screen's read model: everything an agent sees about one case, as frozen plain data.
 
 One short read (a handful of indexed queries), no ORM object leaves it: the screen renders the
-result long after the session is closed (STYLE.md 4).
+result long after the session is closed.
 """
 
 from __future__ import annotations

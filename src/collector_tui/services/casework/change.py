@@ -3,7 +3,7 @@
 `case_for_change` loads the case the actor may change (and, given the version the user saw, refuses
 a stale edit with the one message `STALE_MESSAGE`); `changing` is the savepoint around the writes;
 `finish_case_change` stamps the case, re-places it in the queue (scoring) and audits what changed on
-the case itself. `case_change` puts the three together for the writers that need nothing else.
+the case itself.
 Also here: the small calendar and money helpers every casework module shares.
 """
 

@@ -191,7 +191,7 @@ def post_payment(
         session.flush()
         for plan_id in plans:
             review_plan(session, now, plan_id, actor.user_id)
-        # A kept settlement promise settles the case (issue #5, services.supervision).
+        # A kept settlement promise settles the case (casework.settlements).
         from collector_tui.services.casework.settlements import settlement_after_payment
 
         settlement_after_payment(

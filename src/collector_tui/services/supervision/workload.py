@@ -1,4 +1,4 @@
-"""What supervisors look at: each agent's workload, and a browser over every case (issue #5).
+"""What supervisors look at: each agent's workload, and a browser over every case.
 
 Both are read-only queries that the database aggregates or pages; Python never receives the whole
 book. Money is never summed across currencies: a workload carries one balance per currency.

@@ -1,6 +1,6 @@
 """A case's audit trail (`h` on the supervisor's screen): who changed what, when, before and after.
 
-The trail is append-only in the database; this screen only shows what services.audit's
+The trail is append-only in the database; this screen only shows what supervision.audit_trail's
 `case_audit_view` made readable (amounts in the case's currency, user names, local times), every
 stored value through the display helpers (a debtor's name may hold markup or escape sequences).
 The full entry also shows the values as recorded (JSON).

@@ -8,9 +8,9 @@ against promises falling due, how the promises made turned out, then the same fi
 (collections per day or week, aging, promises per agent, agent activity).
 
 The figures are the command line's: one worker calls `reporting.tables.report_table`, the very
-function behind `collector-tui report ... --json`, once per report; the tables show its cells and the
-charts draw its service rows, so the dashboard, the charts and the CLI always agree. An agent sees
-the numbers of their own cases only (the services scope every report by the acting user).
+function behind `collector-tui report ... --json`, once per report; the tables show its cells and
+the charts draw its service rows, so the dashboard, the charts and the CLI always agree. An agent
+sees the numbers of their own cases only (the services scope every report by the acting user).
 
 Keys: `c` next currency, `p` next period, `r` refresh, `e` export to CSV, `escape` back.
 """

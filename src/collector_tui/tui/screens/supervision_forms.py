@@ -1,6 +1,6 @@
 """The supervisor's dialogs: assign, balance, filter the case browser, decide, settlement.
 
-They are FormScreens (STYLE.md 7): `ctrl+s` reads the fields, a field that cannot be read gets its
+They are FormScreens: `ctrl+s` reads the fields, a field that cannot be read gets its
 message under it, the service runs in a worker through the `saver` the supervisor screen built, and
 a refusal keeps the dialog open with what was typed. The filter dialog only collects.
 """

@@ -1,7 +1,7 @@
 """Sync (command palette: "Sync with the master"): push this laptop's changes, pull the briefcase.
 
 The master comes from where the laptop was pulled from, else the `master` setting, else what the
-agent types. It is shown with its password masked (collector_tui.locations); the password comes
+agent types. It is shown with its password masked (services/sync/locations.py); the password comes
 from the URL as typed, the password field, or COLLECTOR_MASTER_PASSWORD. The work runs in a
 thread worker (services/sync/engine.sync_now: push, then pull); its progress comes back through
 `call_from_thread` to a progress bar and a log of plain lines.
