@@ -31,7 +31,7 @@ ROUNDS = 4  # phase 2: passes of each process over its cases
 COMMON = """
 import json, sys, time, uuid
 from pathlib import Path
-from collector_tui import db
+from collector_tui import bootstrap
 from collector_tui.clock import SystemClock
 from collector_tui.config import Settings
 from collector_tui.services import accounts
@@ -84,7 +84,7 @@ print(json.dumps(moves))
 """
 
 AGENT = """
-from collector_tui.services import activities, cases
+from collector_tui.services.casework import activities, cases
 from collector_tui.services.casework.activities import ContactInput
 from collector_tui.services.errors import Forbidden, StaleEdit
 alice = actor("alice")

@@ -18,7 +18,7 @@ from sqlmodel import func, select
 from textual.pilot import Pilot
 from textual.widgets import Input, Log
 
-from collector_tui import bootstrap, cli, db, locations
+from collector_tui import bootstrap, cli, db
 from collector_tui.cli import output
 from collector_tui.clock import FixedClock
 from collector_tui.config import Settings
@@ -26,7 +26,7 @@ from collector_tui.models import Activity, SyncState
 from collector_tui.services.accounts import Actor
 from collector_tui.services.casework import activities
 from collector_tui.services.errors import InvalidInput
-from collector_tui.services.sync import engine
+from collector_tui.services.sync import engine, locations
 from collector_tui.tui.app import make_app
 from collector_tui.tui.screens.sync import SyncScreen
 

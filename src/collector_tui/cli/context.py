@@ -14,7 +14,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from collector_tui import bootstrap
 from collector_tui.cli.output import PROG, CliError, json_text
 
 if TYPE_CHECKING:
@@ -106,6 +105,8 @@ class Context:
         is_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
         if must_exist and is_file and not Path(str(url.database)).exists():
             raise CliError(f"no database at {url.database}: run `{PROG} init` first")
+        from collector_tui import bootstrap
+
         store = bootstrap.open_store(target)
         self.opened.append(store)
         if must_exist:

@@ -23,7 +23,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from collector_tui import bootstrap
 from collector_tui.cli.arguments import Commands
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import CliError, show
@@ -150,6 +149,8 @@ def _open_master(ctx: Context, target: str) -> Store:
             locations.PASSWORD_VARIABLE, f"password for the master {locations.masked(target)}: "
         )
 
+    from collector_tui import bootstrap
+
     store = bootstrap.open_store(locations.with_password(target, ask=ask))
     ctx.opened.append(store)
     return store
@@ -248,6 +249,8 @@ def _cmd_pull(ctx: Context) -> int:
     _, laptop_path = _is_file(laptop_target)
     stored = None
     if laptop_path and Path(laptop_path).exists():
+        from collector_tui import bootstrap
+
         existing = bootstrap.open_store(laptop_target)
         ctx.opened.append(existing)
         info = engine.laptop_info(existing)
@@ -255,6 +258,8 @@ def _cmd_pull(ctx: Context) -> int:
     master_target = _master_target(ctx, ctx.args.master, stored)
     master = _open_master(ctx, master_target)
     actor = _login(ctx, master)
+    from collector_tui import bootstrap
+
     laptop = bootstrap.open_store(laptop_target)
     ctx.opened.append(laptop)
     result = engine.pull(
@@ -445,6 +450,8 @@ def _cmd_packet_apply(ctx: Context) -> int:
         password = ctx.password("COLLECTOR_PASSWORD", f"password for {name}: ")
         actor = engine.briefcase_login(carried, name, password)
         target = _laptop_target(ctx)
+        from collector_tui import bootstrap
+
         laptop = bootstrap.open_store(target)
         ctx.opened.append(laptop)
         result = engine.apply_briefcase_packet(
