@@ -1,4 +1,5 @@
-"""Realistic benchmark databases and placement files, built fast and cached (DESIGN.md §10).
+"""Realistic benchmark databases and placement files, built fast and cached
+(docs/decisions.md, performance).
 
 `ensure_database(cases)` returns the path of a database with `cases` cases, 20 agents and a
 supervisor, created by the project's own migrations (`db.open_store` + `db.upgrade`) and filled
@@ -9,7 +10,7 @@ few invalid or do-not-call), and a history per case: attempts with dispositions,
 (dispute, cease), closed cases.
 
 The cached queue place of every case (tier, priority, score, factors, next action time) is what
-`services.scoring.compute_place` gives at `NOW`: `scoring.score_factors` is called per case with
+`rules.scoring.compute_place` gives at `NOW`: `scoring.score_factors` is called per case with
 the case's own inputs and the tier rules are applied to the case's generated promises and
 follow-ups. `verify_places` checks a random sample against `compute_place` itself, reading the
 database, and the generator refuses to cache a database that fails it. Pending promises are never
@@ -138,7 +139,7 @@ class CaseMaker:
     def __init__(self, seed: int, agents: list[uuid.UUID], settings: Any) -> None:
         from collector_tui.money import minor_digits
         from collector_tui.phones import parse_phone
-        from collector_tui.services import scoring
+        from collector_tui.services.rules import scoring
 
         self.rng = random.Random(seed)
         self.agents = agents
@@ -621,7 +622,8 @@ def template_path(cache: Path = CACHE) -> Path:
     """An empty database at the head revision (import targets are copies of it)."""
     path = cache / f"empty-r{head_revision()}.db"
     if not path.exists():
-        from collector_tui.db import open_store, upgrade
+        from collector_tui.bootstrap import open_store
+        from collector_tui.db import upgrade
 
         cache.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
@@ -655,8 +657,9 @@ def build_database(cases: int, path: Path) -> dict[str, Any]:
     """Create `path` from the migrations and fill it; returns row counts."""
     from sqlalchemy import insert
 
+    from collector_tui.bootstrap import open_store
     from collector_tui.config import Settings
-    from collector_tui.db import open_store, upgrade
+    from collector_tui.db import upgrade
     from collector_tui.models import (
         Activity,
         Case,
@@ -744,10 +747,10 @@ def verify_places(path: Path, sample: int = 400) -> int:
     also check that the promise sweep has nothing to judge. Returns the number of cases checked."""
     from sqlmodel import col, func, select
 
+    from collector_tui.bootstrap import open_store
     from collector_tui.config import Settings
-    from collector_tui.db import open_store
     from collector_tui.models import Case, Promise
-    from collector_tui.services import scoring
+    from collector_tui.services.rules import scoring
 
     settings = Settings()
     store = open_store(path)
@@ -817,7 +820,8 @@ def _known_revisions() -> set[str]:
 
 
 def _upgrade(path: Path) -> None:
-    from collector_tui.db import open_store, upgrade
+    from collector_tui.bootstrap import open_store
+    from collector_tui.db import upgrade
 
     store = open_store(path)
     upgrade(store)
@@ -908,7 +912,8 @@ CSV_HEADER = (
 
 
 def ensure_placements(rows: int, cache: Path = CACHE) -> Path:
-    """A placement file (§8) of `rows` one-row cases: CN/US/UK debtors, one or two phones."""
+    """A placement file (docs/decisions.md, placement files) of `rows` one-row cases: CN/US/UK
+    debtors, one or two phones."""
     path = cache / f"placements-{rows}-g{GENERATOR_VERSION}.csv"
     if path.exists():
         return path

@@ -1,4 +1,5 @@
-"""Benchmarks of DESIGN.md §10, side by side with their raw baselines, in one run.
+"""Benchmarks of the performance targets (docs/decisions.md, performance), side by side with their
+raw baselines, in one run.
 
     python bench/run.py --cases 1000000 --json     # one JSON object on stdout
     python bench/run.py --cases 100000             # a table
@@ -7,7 +8,7 @@ The database is built once per size under bench/.cache (see datagen.py) and reus
 is measured against a hand-written baseline in the same run, so the ratios stay meaningful on a
 busy machine even when the absolute times move.
 
-- queue_ms: `services.queue.build_queue` for one agent (agent01, 1/20 of the cases) from a warm
+- queue_ms: `casework.queue.build_queue` for one agent (agent01, 1/20 of the cases) from a warm
   process with its defaults (50 callable cases and the counts; `collector-tui queue` too): the
   promise sweep, the candidates, their compliance verdicts, the reasons, the counts.
   queue_screen_ms: the queue screen's first paint (100 callable cases and the counts);
@@ -21,9 +22,10 @@ busy machine even when the absolute times move.
 - log_promise_next_ms: one `activities.log_contact` with a promise (its own unit of work) plus
   `queue.next_case` (the next unit of work), as the case screen does; median. It writes, so it
   runs on a scratch copy of the cached database: every run starts from the same queues.
-- import_rows_per_s: `services.importer.import_cases` on a generated placement file into an empty
-  migrated database; import_raw_rows_per_s: the minimal pipeline on the same file (csv module, one
-  phonenumbers parse and validation per number, sqlite3 executemany into the same tables).
+- import_rows_per_s: `imports.placement_file.import_cases` on a generated placement file into an
+  empty migrated database; import_raw_rows_per_s: the minimal pipeline on the same file (csv
+  module, one phonenumbers parse and validation per number, sqlite3 executemany into the same
+  tables).
 - peak_rss_mb: the app process of the start-up probe, after showing the queue (getrusage).
 """
 
@@ -111,10 +113,10 @@ def _raw_connection(path: Path) -> sqlite3.Connection:
 def bench_queue(path: Path, repeats: int) -> dict[str, Any]:
     from sqlmodel import col, select
 
+    from collector_tui.bootstrap import open_store
     from collector_tui.config import Settings
-    from collector_tui.db import open_store
     from collector_tui.models import User
-    from collector_tui.services import queue
+    from collector_tui.services.casework import queue
 
     settings = Settings()
     now = datagen.NOW
@@ -228,9 +230,10 @@ def bench_supervisor(path: Path, repeats: int) -> dict[str, Any]:
     """`workload.agent_workloads` (the supervisor screen's table: open cases and balance per
     currency, pending promises, follow-ups due and today's attempts per agent) against the same
     queries by hand; and the case browser's first page."""
-    from collector_tui.db import open_store
+    from collector_tui.bootstrap import open_store
     from collector_tui.models import OPEN_STATUSES
-    from collector_tui.services import accounts, workload
+    from collector_tui.services import accounts
+    from collector_tui.services.supervision import workload
 
     now = datagen.NOW
     store = open_store(path)
@@ -302,17 +305,18 @@ def bench_supervisor(path: Path, repeats: int) -> dict[str, Any]:
 
 
 def bench_log_promise_next(path: Path, repeats: int) -> dict[str, Any]:
+    from collector_tui.bootstrap import open_store
     from collector_tui.clock import FixedClock
     from collector_tui.config import Settings
-    from collector_tui.db import open_store
-    from collector_tui.services import accounts, activities, queue
-    from collector_tui.services.promises import PromiseInput
+    from collector_tui.services import accounts
+    from collector_tui.services.casework import activities, queue
+    from collector_tui.services.casework.promises import PromiseInput
 
     settings = Settings()
     clock = FixedClock(datagen.NOW)
     store = open_store(path)
-    # Agents 20, 19, ... take turns: each promise takes a case out of its agent's callable
-    # queue, and `next_case` only looks a few candidates deep (DESIGN.md §4 budget).
+    # Agents 20, 19, ... take turns: each promise takes a case out of its agent's callable queue,
+    # and `next_case` only looks a few candidates deep (docs/decisions.md, queue: its budget).
     with store.read() as session:
         agents = [
             accounts.get_actor(session=session, username=f"agent{number:02d}")
@@ -800,9 +804,9 @@ def _minor(text: str, digits: int) -> int:
 
 
 def raw_import(csv_path: Path, db_path: Path, timings: dict[str, float] | None = None) -> int:
-    """The minimal hand-written pipeline (the floor §10 compares the importer with): csv module,
-    one phonenumbers parse and validation per number, sqlite3 executemany into the same tables.
-    Every NOT NULL column gets a value; nothing else is checked or computed."""
+    """The minimal hand-written pipeline (the floor the import target compares the importer with):
+    csv module, one phonenumbers parse and validation per number, sqlite3 executemany into the same
+    tables. Every NOT NULL column gets a value; nothing else is checked or computed."""
     import phonenumbers
 
     stamp = datagen.NOW.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
@@ -874,9 +878,9 @@ def raw_import(csv_path: Path, db_path: Path, timings: dict[str, float] | None =
 
 
 def app_import(csv_path: Path, db_path: Path) -> int:
+    from collector_tui.bootstrap import open_store
     from collector_tui.config import Settings
-    from collector_tui.db import open_store
-    from collector_tui.services.importer import import_cases
+    from collector_tui.services.imports.placement_file import import_cases
 
     store = open_store(db_path)
     try:
@@ -898,8 +902,9 @@ def phone_numbers(csv_path: Path) -> list[tuple[str, str]]:
 
 
 def phone_floor(numbers: list[tuple[str, str]]) -> float:
-    """Numbers per second that phonenumbers parses and validates, nothing else: the part of
-    every pipeline that no importer can skip (§10: "with every phone parsed and validated")."""
+    """Numbers per second that phonenumbers parses and validates, nothing else: the part of every
+    pipeline that no importer can skip (the import target: "with every phone parsed and
+    validated")."""
     import phonenumbers
 
     started = time.perf_counter()

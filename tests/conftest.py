@@ -28,11 +28,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
-from collector_tui import db
+from collector_tui import bootstrap, db
 from collector_tui.config import Settings
 from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
-from collector_tui.services.cases import PlacementInput, add_placement
+from collector_tui.services.casework.cases import PlacementInput, add_placement
 
 NOW = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)  # a Friday afternoon in UTC
 
@@ -151,7 +151,7 @@ class TestDatabases:
     def _sqlite_base(self) -> Path:
         if self._base is None:
             path = self.folder / "migrated.db"
-            store = db.open_store(path)
+            store = bootstrap.open_store(path)
             db.upgrade(store)
             store.dispose()
             self._base = path
@@ -169,7 +169,7 @@ class TestDatabases:
             self._superuser = connection.exec_driver_sql("SHOW is_superuser").scalar() == "on"
             connection.exec_driver_sql(f'CREATE DATABASE "{self._prefix}"')
         self._made.append(self._prefix)
-        base = db.open_store(self._database_url(self._prefix))
+        base = bootstrap.open_store(self._database_url(self._prefix))
         try:
             db.upgrade(base)
         finally:
@@ -233,9 +233,9 @@ class TestDatabases:
             source = template.path if template is not None else self._sqlite_base()
             assert source is not None
             shutil.copyfile(source, target)
-            return db.open_store(target)
+            return bootstrap.open_store(target)
         database = self._take_database()
-        engine = db.make_engine(self._database_url(database))
+        engine = bootstrap.make_engine(self._database_url(database))
         store = _PooledStore(engine)
         # Runs once, on `dispose` or when the store is garbage: closes its connections and gives
         # the database back to the pool.
@@ -254,7 +254,7 @@ class TestDatabases:
         if self.backend == "sqlite":
             path = self.folder / f"template-{next(self._templates)}.db"
             shutil.copyfile(self._sqlite_base(), path)
-            store = db.open_store(path)
+            store = bootstrap.open_store(path)
             try:
                 with store.write() as session:
                     value = seed(session)

@@ -33,12 +33,14 @@ from collector_tui.models import (
     Phone,
     Promise,
 )
-from collector_tui.services import accounts, activities, drafts, followups
+from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
-from collector_tui.services.activities import DISPOSITIONS, ContactInput, LoggedContact
+from collector_tui.services.casework import activities, drafts, followups, notes
+from collector_tui.services.casework.activities import ContactInput, LoggedContact
+from collector_tui.services.casework.followups import FollowUpInput
+from collector_tui.services.casework.promises import PlanInput, PromiseInput
 from collector_tui.services.errors import Forbidden, InvalidInput, ServiceError, StaleEdit
-from collector_tui.services.followups import FollowUpInput
-from collector_tui.services.promises import PlanInput, PromiseInput
+from collector_tui.services.rules.dispositions import DISPOSITIONS
 
 if TYPE_CHECKING:
     from conftest import Template, TestDatabases
@@ -497,7 +499,7 @@ def test_an_attempt_completes_only_the_actors_due_follow_ups(
 def test_a_note_only_is_not_an_attempt(store: db.Store, place, users, settings, now) -> None:
     case = place("A-16")
     with store.write() as session:
-        note_id = activities.add_note(
+        note_id = notes.add_note(
             session=session,
             now=now,
             actor=users["alice"],
@@ -518,7 +520,7 @@ def test_a_note_only_is_not_an_attempt(store: db.Store, place, users, settings, 
         before = footprint(store, case.id)
         error = refused(
             store,
-            lambda s, bad=bad: activities.add_note(
+            lambda s, bad=bad: notes.add_note(
                 session=s,
                 now=now,
                 actor=users["alice"],
@@ -676,7 +678,7 @@ def test_an_agent_cannot_log_on_another_agents_case(
     assert isinstance(error, Forbidden)
     error = refused(
         store,
-        lambda s: activities.add_note(
+        lambda s: notes.add_note(
             session=s, now=now, actor=users["bob"], case_id=case.id, text="hi", settings=settings
         ),
     )

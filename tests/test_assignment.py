@@ -9,10 +9,10 @@ import pytest
 from sqlmodel import select
 
 from collector_tui.models import Assignment, AuditEvent, Case, FollowUp, User
-from collector_tui.services import queue
-from collector_tui.services.assignment import assign_cases, assignment_history
+from collector_tui.services.casework import queue
+from collector_tui.services.casework.followups import FollowUpInput, create_follow_up
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
-from collector_tui.services.followups import FollowUpInput, create_follow_up
+from collector_tui.services.supervision.assignment import assign_cases, assignment_history
 
 
 def _assign(store, now, settings, actor, case_ids, to, reason=None):  # noqa: ANN001, ANN202

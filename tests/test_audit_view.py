@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from collector_tui.services import activities
-from collector_tui.services.activities import ContactInput
-from collector_tui.services.assignment import assign_cases
-from collector_tui.services.audit import case_audit_view
+from collector_tui.services.casework import activities
+from collector_tui.services.casework.activities import ContactInput
+from collector_tui.services.casework.promises import PromiseInput
 from collector_tui.services.errors import Forbidden
-from collector_tui.services.promises import PromiseInput
+from collector_tui.services.supervision.assignment import assign_cases
+from collector_tui.services.supervision.audit_trail import case_audit_view
 
 
 def test_amounts_users_and_instants_are_readable_and_the_json_is_kept(

@@ -10,11 +10,12 @@ from sqlmodel import select
 from collector_tui import db
 from collector_tui.config import Settings
 from collector_tui.models import Activity, Case, FollowUp, Promise
-from collector_tui.services import activities, casefile, compliance, followups, supervision
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework import activities, casefile, followups, settlements
+from collector_tui.services.casework.followups import FollowUpInput
+from collector_tui.services.casework.promises import PlanInput, PromiseInput
 from collector_tui.services.errors import InvalidInput
-from collector_tui.services.followups import FollowUpInput
-from collector_tui.services.promises import PlanInput, PromiseInput
+from collector_tui.services.rules import compliance
 
 
 def _callback_due(
@@ -171,7 +172,7 @@ def test_a_settlement_is_on_the_timeline_while_pending_and_once_decided(
     alice, sam = users["alice"], users["sam"]
     case = place("AG-6")  # balance 1,000.00 CNY; alice's limit is 0%
     with store.write() as session:
-        view = supervision.request_settlement(
+        view = settlements.request_settlement(
             session=session,
             now=now,
             actor=alice,
@@ -188,7 +189,7 @@ def test_a_settlement_is_on_the_timeline_while_pending_and_once_decided(
     ]
     later = now + timedelta(hours=1)
     with store.write() as session:
-        supervision.decide_settlement(
+        settlements.decide_settlement(
             session=session,
             now=later,
             actor=sam,

@@ -1,5 +1,5 @@
-"""The command line (DESIGN.md §7): in-process through `main([...])`, and a few real processes for
-exit codes and a clean one-line stderr."""
+"""The command line (docs/decisions.md, command line): in-process through `main([...])`, and a few
+real processes for exit codes and a clean one-line stderr."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
-from collector_tui import cli, db
+from collector_tui import bootstrap, cli, db
 from collector_tui.cli import app as cli_app
 from collector_tui.cli import imports as cli_imports
 from collector_tui.demo import DEMO_NOW
@@ -89,7 +89,7 @@ def test_init_creates_the_schema_and_the_first_admin(run: Run, tmp_path: Path) -
 
     assert (code, err) == (0, "")
     assert "created admin boss" in out
-    store = db.open_store(path)
+    store = bootstrap.open_store(path)
     try:
         assert db.current_revision(store) == db.head_revision(store)
         with store.read() as session:
@@ -102,7 +102,7 @@ def test_init_creates_the_schema_and_the_first_admin(run: Run, tmp_path: Path) -
     code, out, err = run("init", "--db", path, password=None)
     assert code == 0
     assert "up to date" in out
-    store = db.open_store(path)
+    store = bootstrap.open_store(path)
     try:
         assert _count(store, User) == 1
     finally:
@@ -114,7 +114,7 @@ def test_init_without_a_password_writes_nothing(run: Run, tmp_path: Path) -> Non
     code, _, err = run("--db", str(path), "init", password=None)
     assert code == 1
     assert "COLLECTOR_PASSWORD" in _one_error_line(err)
-    store = db.open_store(path)
+    store = bootstrap.open_store(path)
     try:
         assert db.current_revision(store) is None
     finally:

@@ -117,7 +117,7 @@ def test_the_app_never_imports_the_command_line() -> None:
 
 
 def test_the_report_tables_are_plain_data() -> None:
-    found = {module for module, _ in _imports(PACKAGE / "services" / "report_tables.py")}
+    found = {module for module, _ in _imports(PACKAGE / "services" / "reporting" / "tables.py")}
     for heavy in ("rich", "textual", "argparse", "collector_tui.cli", "collector_tui.tui"):
         assert not any(m == heavy or m.startswith(f"{heavy}.") for m in found), heavy
 

@@ -17,10 +17,12 @@ from collector_tui import db
 from collector_tui.config import Settings
 from collector_tui.models import Activity, Case, Debtor, Phone
 from collector_tui.phones import parse_phone
-from collector_tui.services import accounts, activities, compliance, holds, scoring
+from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
-from collector_tui.services.activities import ContactInput
-from collector_tui.services.compliance import (
+from collector_tui.services.casework import activities, holds
+from collector_tui.services.casework.activities import ContactInput
+from collector_tui.services.rules import compliance, scoring
+from collector_tui.services.rules.compliance import (
     PackError,
     Verdict,
     check_case,

@@ -1,5 +1,6 @@
 """Two real processes on one SQLite file: a supervisor reassigning cases while an agent logs
-contacts on the same cases with the version each form was opened on (DESIGN.md §11, issue #5).
+contacts on the same cases with the version each form was opened on
+(docs/decisions.md, stale edits).
 
 Phase 1 is deterministic: the agent "opens" every case (reads its version), the supervisor then
 moves half of them to bob and back, and the agent saves on all of them: the moved ones are refused
@@ -30,7 +31,7 @@ ROUNDS = 4  # phase 2: passes of each process over its cases
 COMMON = """
 import json, sys, time, uuid
 from pathlib import Path
-from collector_tui import db
+from collector_tui import bootstrap
 from collector_tui.clock import SystemClock
 from collector_tui.config import Settings
 from collector_tui.services import accounts
@@ -39,7 +40,7 @@ path, folder = sys.argv[1], Path(sys.argv[2])
 first = [uuid.UUID(x) for x in sys.argv[3].split(",")]
 second = [uuid.UUID(x) for x in sys.argv[4].split(",")]
 rounds = int(sys.argv[5])
-store, settings, clock = db.open_store(path), Settings(), SystemClock()
+store, settings, clock = bootstrap.open_store(path), Settings(), SystemClock()
 
 def wait_for(name):
     deadline = time.monotonic() + 60
@@ -57,7 +58,7 @@ def actor(name):
 """
 
 SUPERVISOR = """
-from collector_tui.services.assignment import assign_cases
+from collector_tui.services.supervision.assignment import assign_cases
 sam, alice, bob = actor("sam"), actor("alice"), actor("bob")
 moves = []
 
@@ -83,8 +84,8 @@ print(json.dumps(moves))
 """
 
 AGENT = """
-from collector_tui.services import activities, cases
-from collector_tui.services.activities import ContactInput
+from collector_tui.services.casework import activities, cases
+from collector_tui.services.casework.activities import ContactInput
 from collector_tui.services.errors import Forbidden, StaleEdit
 alice = actor("alice")
 results = []

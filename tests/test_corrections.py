@@ -25,13 +25,14 @@ from collector_tui.models import (
     Phone,
     Promise,
 )
-from collector_tui.services import activities, corrections, holds, promises, queue, supervision
 from collector_tui.services.accounts import Actor
-from collector_tui.services.activities import ContactInput
+from collector_tui.services.casework import activities, corrections, holds, promises, queue
+from collector_tui.services.casework.activities import ContactInput
+from collector_tui.services.casework.followups import FollowUpInput
+from collector_tui.services.casework.promises import PlanInput, PromiseInput
 from collector_tui.services.errors import Forbidden, InvalidInput, StaleEdit
-from collector_tui.services.followups import FollowUpInput
-from collector_tui.services.promises import PlanInput, PromiseInput
 from collector_tui.services.reasons import check_reason
+from collector_tui.services.supervision import decisions
 
 WHY = "debtor sent the bank statement"
 
@@ -100,12 +101,12 @@ def test_short_reasons_are_refused_for_holds_disputes_and_escalations(
         with pytest.raises(InvalidInput, match="at least 10"):
             work(holds.place_hold, actor=alice, case_id=case.id, kind=kind, reason="nope")
     with pytest.raises(InvalidInput, match="at least 10"):
-        work(supervision.route_case, actor=alice, case_id=case.id, reason="look")
+        work(decisions.route_case, actor=alice, case_id=case.id, reason="look")
     with pytest.raises(InvalidInput, match="at least 10"):
-        work(supervision.request_legal_escalation, actor=alice, case_id=case.id, reason="sue")
+        work(decisions.request_legal_escalation, actor=alice, case_id=case.id, reason="sue")
     # The minimum is a setting.
     lenient = replace(settings, min_reason_length=3)
-    work(supervision.route_case, actor=alice, case_id=case.id, reason="look", settings=lenient)
+    work(decisions.route_case, actor=alice, case_id=case.id, reason="look", settings=lenient)
     with store.read() as session:
         assert session.exec(select(Hold)).all() == []
     assert read(store, Case, case.id).routed_reason == "look"
@@ -340,7 +341,7 @@ def _us_settings(tmp_path: Path, settings: Settings, *, count: bool) -> Settings
     (folder / "us.toml").write_text(
         f"[frequency]\nvoided_attempts_count = {'true' if count else 'false'}\n"
     )
-    from collector_tui.services.compliance import clear_pack_cache
+    from collector_tui.services.rules.compliance import clear_pack_cache
 
     clear_pack_cache()
     return replace(settings, packs_dir=str(folder))
@@ -350,7 +351,7 @@ def _us_settings(tmp_path: Path, settings: Settings, *, count: bool) -> Settings
 def test_a_voided_attempt_counts_toward_the_cap_as_the_pack_says(
     store, place, users, work, settings, tmp_path, count
 ) -> None:
-    from collector_tui.services.compliance import check_case
+    from collector_tui.services.rules.compliance import check_case
 
     pack_settings = _us_settings(tmp_path, settings, count=count)
     case = place("V-US", country="US", currency="USD", phones=("+1 212 555 0123",))
@@ -388,7 +389,7 @@ def test_a_voided_attempt_counts_toward_the_cap_as_the_pack_says(
 
 
 def test_the_shipped_packs_choose_whether_voided_attempts_count() -> None:
-    from collector_tui.services.compliance import load_pack
+    from collector_tui.services.rules.compliance import load_pack
 
     chosen = {n: load_pack(n, Settings()).voided_attempts_count for n in ("default", "us", "cn")}
     assert chosen == {"default": True, "us": True, "cn": True}
@@ -484,7 +485,7 @@ def test_cancelling_and_rescheduling_a_plan(store, place, users, work) -> None:
 
 
 def test_moving_a_follow_up(store, place, users, work, now) -> None:
-    from collector_tui.services.followups import create_follow_up
+    from collector_tui.services.casework.followups import create_follow_up
 
     case = place("F-1")
     alice = users["alice"]

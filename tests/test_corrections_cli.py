@@ -15,8 +15,8 @@ from sqlmodel import select
 from collector_tui import cli, db
 from collector_tui.config import Settings
 from collector_tui.models import Activity, Case, FollowUp, Hold, PaymentPlan, Promise
-from collector_tui.services import promises
-from collector_tui.services.promises import PlanInput, PromiseInput
+from collector_tui.services.casework import promises
+from collector_tui.services.casework.promises import PlanInput, PromiseInput
 
 Run = Callable[..., tuple[int, str, str]]
 NOW_TEXT = "2026-11-20T14:30:00+00:00"

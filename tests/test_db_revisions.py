@@ -1,5 +1,6 @@
-"""The schema revision check at every start reads Alembic's answers without importing Alembic
-(a tenth of a second of the start-up budget, DESIGN.md §10): the answers must be Alembic's."""
+"""The schema revision check at every start reads Alembic's answers without importing Alembic (a
+tenth of a second of the start-up budget, docs/decisions.md, performance): the answers must be
+Alembic's."""
 
 from __future__ import annotations
 
@@ -10,16 +11,16 @@ import pytest
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from collector_tui import db
+from collector_tui import bootstrap, db
 
 
 def test_script_heads_are_alembics() -> None:
-    scripts = ScriptDirectory.from_config(db._alembic_config(db.make_engine("sqlite://")))
+    scripts = ScriptDirectory.from_config(db._alembic_config(bootstrap.make_engine("sqlite://")))
     assert db._script_heads() == sorted(scripts.get_heads())
 
 
 def test_current_revision_is_alembics_at_every_step(tmp_path) -> None:  # noqa: ANN001
-    store = db.open_store(tmp_path / "steps.db")
+    store = bootstrap.open_store(tmp_path / "steps.db")
     try:
         assert db.current_revision(store) is None
         scripts = ScriptDirectory.from_config(db._alembic_config(store.engine))
@@ -38,8 +39,8 @@ def test_checking_the_revision_does_not_import_alembic(store: db.Store) -> None:
     path = store.engine.url.database
     code = (
         "import sys\n"
-        "from collector_tui import db\n"
-        f"store = db.open_store({path!r})\n"
+        "from collector_tui import bootstrap, db\n"
+        f"store = bootstrap.open_store({path!r})\n"
         "assert db.current_revision(store) == db.head_revision(store) is not None\n"
         "print(sorted(name for name in sys.modules if name.split('.')[0] in ('alembic', 'mako')))\n"
     )

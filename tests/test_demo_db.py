@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, func, select
 
-from collector_tui import db, demo
+from collector_tui import bootstrap, db, demo
 from collector_tui.demo import (
     DEMO_NOW,
     DEMO_PASSWORD,
@@ -37,7 +37,7 @@ REGENERATE = "sample_db/demo.db is stale: run `python sample_db/generate.py` and
 
 
 def _dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    store = db.open_store(path)
+    store = bootstrap.open_store(path)
     try:
         return canonical_dump(store)
     finally:
@@ -48,7 +48,7 @@ def _dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
 def shipped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[db.Store]:
     """A copy of the committed demo database (never open the committed file itself)."""
     assert SHIPPED.is_file(), "sample_db/demo.db is missing: run python sample_db/generate.py"
-    store = db.open_store(fresh_demo_copy(tmp_path_factory.mktemp("demo")))
+    store = bootstrap.open_store(fresh_demo_copy(tmp_path_factory.mktemp("demo")))
     yield store
     store.dispose()
 
@@ -87,7 +87,7 @@ def test_committed_file_is_small_self_contained_and_at_the_current_schema() -> N
     finally:
         connection.close()
     assert journal == "delete"  # one self-contained file, no -wal beside it
-    store = db.open_store("sqlite://")
+    store = bootstrap.open_store("sqlite://")
     try:
         assert revision == db.head_revision(store), REGENERATE
     finally:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from collector_tui.services import activities, exports
-from collector_tui.services.activities import ContactInput
+from collector_tui.services.casework import activities
+from collector_tui.services.casework.activities import ContactInput
 from collector_tui.services.errors import InvalidInput
+from collector_tui.services.reporting import exports
 
 
 def _read(path: Path, encoding: str = "utf-8") -> list[dict[str, str]]:
@@ -155,15 +156,15 @@ def test_export_activities(store, now, settings, users, place, tmp_path) -> None
     assert date.fromisoformat(rows[0]["occurred_at"][:10]) == now.date()
 
 
-# --- promises and payments (issue #6) ----------------------------------------------------------
+# --- promises and payments ----------------------------------------------------------
 
 
 def _promise_and_payments(store, now, settings, users, place):  # noqa: ANN001, ANN202
     """Alice's CNY case with a Chinese debtor, a promise kept by a payment, a reversed payment;
     Bob's USD case with a promise and a payment whose reference looks like a formula."""
     from collector_tui.models import Payment
-    from collector_tui.services import promises
-    from collector_tui.services.promises import PromiseInput
+    from collector_tui.services.casework import payments, promises
+    from collector_tui.services.casework.promises import PromiseInput
 
     mine = place("PX-1", debtor_name="王小明", principal=123_450)
     bobs = place("PX-2", debtor_name="John Smith", country="US", currency="USD",
@@ -179,16 +180,16 @@ def _promise_and_payments(store, now, settings, users, place):  # noqa: ANN001, 
             promise=PromiseInput(amount=5_000, due_date=date(2026, 11, 30)), settings=settings,
         )  # fmt: skip
     with store.write() as session:
-        promises.post_payment(
+        payments.post_payment(
             session=session, now=now, actor=users["sam"], case_id=mine.id, amount=20_000,
             received_on=date(2026, 11, 19), settings=settings, method="alipay",
             reference="支付宝-0001",
         )  # fmt: skip
-        wrong = promises.post_payment(
+        wrong = payments.post_payment(
             session=session, now=now, actor=users["sam"], case_id=mine.id, amount=1_050,
             received_on=date(2026, 11, 20), settings=settings, reference="B-2",
         )  # fmt: skip
-        promises.post_payment(
+        payments.post_payment(
             session=session, now=now, actor=users["sam"], case_id=bobs.id, amount=12_345,
             received_on=date(2026, 11, 18), settings=settings, reference="=1+2",
         )  # fmt: skip

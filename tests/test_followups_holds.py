@@ -14,10 +14,11 @@ from sqlmodel import Session, select
 from collector_tui import db
 from collector_tui.config import Settings
 from collector_tui.models import TIER_FOLLOW_UP, TIER_NEW, AuditEvent, Case, Debtor, FollowUp, Hold
-from collector_tui.services import accounts, followups, holds, promises
+from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework import followups, holds, promises
+from collector_tui.services.casework.followups import FollowUpInput
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
-from collector_tui.services.followups import FollowUpInput
 
 if TYPE_CHECKING:
     from conftest import Template, TestDatabases
@@ -269,7 +270,7 @@ def test_a_dispute_hold_sets_and_its_release_restores_the_status(
         reason="debtor called about it",
     )
     assert read(store, Case, case.id).status == "dispute"
-    # Ending a dispute is a supervisor's call (services/holds.py says why).
+    # Ending a dispute is a supervisor's call (services/casework/holds.py says why).
     with pytest.raises(Forbidden, match="only a supervisor"):
         work(
             holds.release_hold,

@@ -1,5 +1,6 @@
-"""CSV placement import (DESIGN.md §8): encodings, delimiters, aliases, cases of several invoices,
-bad rows and their line numbers, all-or-nothing, --skip-bad, idempotence and dry runs."""
+"""CSV placement import (docs/decisions.md, placement files): encodings, delimiters, aliases, cases
+of several invoices, bad rows and their line numbers, all-or-nothing, --skip-bad, idempotence and
+dry runs."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import SQLModel, col
 
+from collector_tui.bootstrap import make_engine
 from collector_tui.config import Settings
-from collector_tui.db import Store, make_engine, upgrade
+from collector_tui.db import Store, upgrade
 from collector_tui.models import (
     TIER_NEW,
     Assignment,
@@ -24,16 +26,17 @@ from collector_tui.models import (
     Invoice,
     Phone,
 )
-from collector_tui.services import importer, scoring
 from collector_tui.services.accounts import Actor
 from collector_tui.services.errors import Forbidden, ServiceError
-from collector_tui.services.importer import (
+from collector_tui.services.imports import placement_file
+from collector_tui.services.imports.placement_file import (
     ImportRejected,
     ImportReport,
     RowError,
     import_cases,
     read_placements,
 )
+from collector_tui.services.rules import scoring
 
 DATA = Path(__file__).parent / "data"
 HEADER = "client,client_ref,debtor_name,country,phone,currency,principal,due_date"
@@ -497,13 +500,13 @@ def test_a_failure_while_writing_rolls_everything_back(
     run, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = table_counts(store)
-    original = importer._write_cases
+    original = placement_file._write_cases
 
     def write_then_fail(*args: Any, **kwargs: Any) -> None:
         original(*args, **kwargs)
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(importer, "_write_cases", write_then_fail)
+    monkeypatch.setattr(placement_file, "_write_cases", write_then_fail)
     with pytest.raises(RuntimeError):
         run(DATA / "placements_basic.csv")
     assert table_counts(store) == before
@@ -754,7 +757,7 @@ def test_assign_to_an_unknown_user_is_refused(run, store: Store) -> None:
 def test_chunked_writes_report_progress(
     run, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(importer, "WRITE_CHUNK", 2)
+    monkeypatch.setattr(placement_file, "WRITE_CHUNK", 2)
     lines = [f"ACME,C-{n},Debtor {n},CN,1380013{n:04d},CNY,{n}.50,2026-01-01" for n in range(7)]
     seen: list[tuple[int, int]] = []
 
@@ -771,22 +774,22 @@ def test_chunked_writes_report_progress(
 def test_rows_written_cover_every_column_of_their_tables() -> None:
     # A column added to a model must be added to the importer's rows too (or have a default).
     for model, columns in (
-        (Debtor, importer._DEBTOR_COLUMNS),
-        (Case, importer._CASE_COLUMNS),
-        (Phone, importer._PHONE_COLUMNS),
-        (Invoice, importer._INVOICE_COLUMNS),
-        (Assignment, importer._ASSIGNMENT_COLUMNS),
+        (Debtor, placement_file._DEBTOR_COLUMNS),
+        (Case, placement_file._CASE_COLUMNS),
+        (Phone, placement_file._PHONE_COLUMNS),
+        (Invoice, placement_file._INVOICE_COLUMNS),
+        (Assignment, placement_file._ASSIGNMENT_COLUMNS),
     ):
         assert [c.name for c in model.__table__.columns] == columns  # type: ignore[attr-defined]
 
 
 @pytest.mark.sqlite_only  # the SQLite writer's JSON text
 def test_score_factors_text_is_what_json_dumps_gives(store: Store, now: datetime) -> None:
-    builder = importer._CaseBuilder(
+    builder = placement_file._CaseBuilder(
         now=now,
         settings=Settings(),
         assign_to=None,
-        writers=importer._writers(store.engine.dialect),
+        writers=placement_file._writers(store.engine.dialect),
         dialect=store.engine.dialect,
     )
     factors = scoring.score_factors(
@@ -829,7 +832,7 @@ def test_the_core_insert_path_used_off_sqlite_gives_the_same_rows(
         ]
 
     import_cases(store=store, path=DATA / "placements_basic.csv", now=now, settings=settings)
-    monkeypatch.setattr(importer, "_FAST_DIALECTS", frozenset())
+    monkeypatch.setattr(placement_file, "_FAST_DIALECTS", frozenset())
     other = Store(make_engine(tmp_path / "core.db"))
     upgrade(other)
     try:

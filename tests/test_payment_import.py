@@ -21,16 +21,17 @@ from collector_tui.cli import imports as cli_imports
 from collector_tui.cli.parser import build_parser
 from collector_tui.config import Settings
 from collector_tui.models import AuditEvent, Case, Payment, Promise
-from collector_tui.services import accounts, promises
+from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
-from collector_tui.services.cases import PlacementInput, add_placement
+from collector_tui.services.casework import promises
+from collector_tui.services.casework.cases import PlacementInput, add_placement
+from collector_tui.services.casework.promises import PromiseInput
 from collector_tui.services.errors import ServiceError
-from collector_tui.services.payment_import import (
+from collector_tui.services.imports.payment_file import (
     PaymentImportRejected,
     RowError,
     import_payments,
 )
-from collector_tui.services.promises import PromiseInput
 
 if TYPE_CHECKING:
     from conftest import Template, TestDatabases

@@ -29,11 +29,12 @@ from collector_tui.models import (
     Promise,
     PromiseStatus,
 )
-from collector_tui.services import accounts, promises
+from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
-from collector_tui.services.cases import PlacementInput, add_placement
+from collector_tui.services.casework import payments, promises, sweep
+from collector_tui.services.casework.cases import PlacementInput, add_placement
+from collector_tui.services.casework.promises import PlanInput, PromiseInput
 from collector_tui.services.errors import InvalidInput
-from collector_tui.services.promises import PlanInput, PromiseInput
 
 if TYPE_CHECKING:
     from conftest import TestDatabases
@@ -221,7 +222,7 @@ def test_money_always_adds_up(book: Book, balance: int, steps: list[tuple[object
                     should_refuse = (
                         amount <= 0 or amount > balance_before or reference in expected.references
                     )
-                    posted = promises.post_payment(
+                    posted = payments.post_payment(
                         session=session,
                         now=now,
                         actor=agent,
@@ -239,7 +240,7 @@ def test_money_always_adds_up(book: Book, balance: int, steps: list[tuple[object
                         expected.references.add(reference)  # type: ignore[arg-type]
                 elif kind == "wait":
                     now += timedelta(days=step[1])  # type: ignore[arg-type]
-                    promises.sweep(session=session, now=now, settings=SETTINGS, case_ids=[case_id])
+                    sweep.sweep(session=session, now=now, settings=SETTINGS, case_ids=[case_id])
                 elif kind == "cancel":
                     pending = session.exec(
                         select(Promise.id)

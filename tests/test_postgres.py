@@ -1,6 +1,6 @@
-"""PostgreSQL itself (DESIGN.md §10, §11): write units queue behind each other as they do on SQLite,
-a read unit sees one snapshot, and the command line does a day's work on a postgresql+psycopg://
-URL, from `init` on an empty database to the reports.
+"""PostgreSQL itself (docs/decisions.md: performance, transactions): write units queue behind each
+other as they do on SQLite, a read unit sees one snapshot, and the command line does a day's work on
+a postgresql+psycopg:// URL, from `init` on an empty database to the reports.
 
 Every other store and service test also runs on PostgreSQL (see conftest.py); these are the ones
 about PostgreSQL's own behaviour. Without a server they skip and say how to get one.
@@ -21,11 +21,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 from sqlmodel import func, select
 
-from collector_tui import cli, db
+from collector_tui import bootstrap, cli, db
 from collector_tui.models import AuditEvent, Case, Payment, Phone, Promise
 from collector_tui.services import audit
-from collector_tui.services.casefile import load_case_file
-from collector_tui.services.search import search_cases
+from collector_tui.services.casework.casefile import load_case_file
+from collector_tui.services.casework.search import search_cases
 
 if TYPE_CHECKING:
     from conftest import TestDatabases
@@ -74,7 +74,7 @@ def test_a_second_writer_waits_then_sees_what_the_first_wrote(
 ) -> None:
     # The services check, then write (a payment reference once per case, frequency caps): the
     # second unit must start after the first committed, as BEGIN IMMEDIATE makes it on SQLite.
-    other = db.open_store(store.engine.url.render_as_string(hide_password=False))
+    other = bootstrap.open_store(store.engine.url.render_as_string(hide_password=False))
     seen: list[int] = []
 
     def second() -> None:
@@ -106,7 +106,7 @@ def test_a_writer_gives_up_after_the_busy_timeout(
     store: db.Store, now: datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 300)
-    other = db.open_store(store.engine.url.render_as_string(hide_password=False))
+    other = bootstrap.open_store(store.engine.url.render_as_string(hide_password=False))
     try:
         with store.write() as session:
             session.exec(select(AuditEvent)).all()
@@ -227,7 +227,7 @@ def test_a_day_of_work_on_the_command_line(databases: TestDatabases, run: Any) -
     for kind in ("aging", "promises", "collections", "agents", "dso"):
         assert isinstance(ok("report", kind, "--json", user="sam"), list | dict)
 
-    store = db.open_store(url)
+    store = bootstrap.open_store(url)
     try:
         assert db.current_revision(store) == db.head_revision(store)
         with store.read() as session:

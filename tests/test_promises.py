@@ -27,12 +27,13 @@ from collector_tui.models import (
     PaymentPlan,
     Promise,
 )
-from collector_tui.services import accounts, followups, promises
+from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
-from collector_tui.services.cases import InvoiceInput
+from collector_tui.services.casework import followups, payments, promises, sweep
+from collector_tui.services.casework.cases import InvoiceInput
+from collector_tui.services.casework.followups import FollowUpInput
+from collector_tui.services.casework.promises import PlanInput, PromiseInput
 from collector_tui.services.errors import Forbidden, InvalidInput
-from collector_tui.services.followups import FollowUpInput
-from collector_tui.services.promises import PlanInput, PromiseInput
 
 if TYPE_CHECKING:
     from conftest import Template, TestDatabases
@@ -99,7 +100,7 @@ def book(store: db.Store, settings: Settings, users: dict[str, Actor], now: date
 
         def pay(self, case: Case, amount: int, *, at: datetime = now, **kw: Any):
             with store.write() as session:
-                return promises.post_payment(
+                return payments.post_payment(
                     session=session,
                     now=at,
                     actor=kw.pop("actor", users["alice"]),
@@ -110,9 +111,9 @@ def book(store: db.Store, settings: Settings, users: dict[str, Actor], now: date
                     **kw,
                 )
 
-        def sweep(self, on: date, **kw: Any) -> promises.SweepResult:
+        def sweep(self, on: date, **kw: Any) -> sweep.SweepResult:
             with store.write() as session:
-                return promises.sweep(
+                return sweep.sweep(
                     session=session,
                     now=datetime(on.year, on.month, on.day, 9, tzinfo=UTC),
                     settings=settings,
@@ -421,10 +422,10 @@ def test_the_sweep_judges_at_the_grace_boundary(book, place) -> None:
     book.pay(case_partial, 4_000)
 
     # Due date + grace == today: still pending.
-    assert book.sweep(due + timedelta(days=2)) == promises.SweepResult(0, 0, 0)
+    assert book.sweep(due + timedelta(days=2)) == sweep.SweepResult(0, 0, 0)
     assert book.get(Promise, broken_id).status == "pending"
     # One day later: judged.
-    assert book.sweep(due + timedelta(days=3)) == promises.SweepResult(kept=0, partial=1, broken=1)
+    assert book.sweep(due + timedelta(days=3)) == sweep.SweepResult(kept=0, partial=1, broken=1)
     broken, partial = book.get(Promise, broken_id), book.get(Promise, partial_id)
     assert (broken.status, partial.status) == ("broken", "partial")
     assert broken.resolved_at == datetime(2026, 11, 26, 9, tzinfo=UTC)
@@ -432,7 +433,7 @@ def test_the_sweep_judges_at_the_grace_boundary(book, place) -> None:
         assert book.case(case).status == "active"
     assert book.case(case_broken).queue_tier == TIER_BROKEN_PROMISE
     # Idempotent: nothing pending is left to judge.
-    assert book.sweep(due + timedelta(days=4)) == promises.SweepResult(0, 0, 0)
+    assert book.sweep(due + timedelta(days=4)) == sweep.SweepResult(0, 0, 0)
 
 
 def test_the_sweep_counts_a_paid_up_promise_as_kept(book, place, store) -> None:
@@ -443,7 +444,7 @@ def test_the_sweep_counts_a_paid_up_promise_as_kept(book, place, store) -> None:
         session.exec(
             update(Promise).where(col(Promise.id) == promise_id).values(paid_amount=Promise.amount)
         )
-    assert book.sweep(TODAY + timedelta(days=1)) == promises.SweepResult(1, 0, 0)
+    assert book.sweep(TODAY + timedelta(days=1)) == sweep.SweepResult(1, 0, 0)
     assert book.get(Promise, promise_id).status == "kept"
 
 
@@ -456,7 +457,7 @@ def test_a_broken_installment_breaks_its_plan(book, place) -> None:
         (10_000, TODAY + timedelta(days=61)),
     )
     result = book.sweep(TODAY + timedelta(days=1 + 2 + 1))
-    assert result == promises.SweepResult(kept=0, partial=0, broken=1)
+    assert result == sweep.SweepResult(kept=0, partial=0, broken=1)
     assert book.get(PaymentPlan, plan_id).status == "broken"
     assert [p.status for p in book.promises_of(case)] == ["broken", "cancelled", "cancelled"]
     assert book.case(case).status == "active"
@@ -469,11 +470,11 @@ def test_the_sweep_can_be_limited_to_an_agent_or_to_cases(book, place, users) ->
     book.promise(alices, 100, TODAY, grace_days=0)
     book.promise(bobs, 100, TODAY, grace_days=0, actor=users["bob"])
     later = TODAY + timedelta(days=1)
-    assert book.sweep(later, agent_id=users["alice"].user_id) == promises.SweepResult(0, 0, 1)
+    assert book.sweep(later, agent_id=users["alice"].user_id) == sweep.SweepResult(0, 0, 1)
     assert book.case(bobs).status == "promised"
-    assert book.sweep(later, case_ids=[]) == promises.SweepResult(0, 0, 0)
-    assert book.sweep(later, case_ids=[alices.id]) == promises.SweepResult(0, 0, 0)
-    assert book.sweep(later, case_ids=[bobs.id]) == promises.SweepResult(0, 0, 1)
+    assert book.sweep(later, case_ids=[]) == sweep.SweepResult(0, 0, 0)
+    assert book.sweep(later, case_ids=[alices.id]) == sweep.SweepResult(0, 0, 0)
+    assert book.sweep(later, case_ids=[bobs.id]) == sweep.SweepResult(0, 0, 1)
     assert book.case(bobs).status == "active"
 
 
@@ -505,7 +506,7 @@ def test_a_short_installment_made_good_later_completes_the_plan(book, place) -> 
         case, (10_000, TODAY + timedelta(days=1)), (10_000, TODAY + timedelta(days=31))
     )
     book.pay(case, 4_000)
-    assert book.sweep(TODAY + timedelta(days=4)) == promises.SweepResult(0, 1, 0)
+    assert book.sweep(TODAY + timedelta(days=4)) == sweep.SweepResult(0, 1, 0)
     first, second = book.promises_of(case)
     assert first.status == "partial" and book.get(PaymentPlan, plan_id).status == "active"
     # The live installment is served before the late one.

@@ -17,12 +17,13 @@ from sqlmodel import Session, select
 from collector_tui import db
 from collector_tui.config import Settings
 from collector_tui.models import OPEN_STATUSES, Case, Promise
-from collector_tui.services import accounts, activities, followups, holds, promises, queue
+from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
-from collector_tui.services.activities import ContactInput
-from collector_tui.services.followups import FollowUpInput
-from collector_tui.services.promises import PromiseInput
-from collector_tui.services.queue import QueueEntry, QueuePage
+from collector_tui.services.casework import activities, followups, holds, payments, promises, queue
+from collector_tui.services.casework.activities import ContactInput
+from collector_tui.services.casework.followups import FollowUpInput
+from collector_tui.services.casework.promises import PromiseInput
+from collector_tui.services.casework.queue import QueueEntry, QueuePage
 
 if TYPE_CHECKING:
     from conftest import Template, TestDatabases
@@ -284,7 +285,7 @@ def test_held_cases_carry_the_reason_and_when_they_become_callable(
     )
     paid = us_case("PAID")
     with store.write() as session:
-        promises.post_payment(
+        payments.post_payment(
             session=session,
             now=NOW,
             actor=alice,

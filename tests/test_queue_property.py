@@ -23,10 +23,12 @@ from sqlmodel import Session, select
 from collector_tui import db
 from collector_tui.config import Settings
 from collector_tui.models import CLOSED_STATUSES, Activity, Case, Debtor, Hold, Phone
-from collector_tui.services import accounts, compliance, queue, scoring
+from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
-from collector_tui.services.cases import PlacementInput, add_placement
-from collector_tui.services.compliance import RulePack
+from collector_tui.services.casework import queue
+from collector_tui.services.casework.cases import PlacementInput, add_placement
+from collector_tui.services.rules import compliance, scoring
+from collector_tui.services.rules.compliance import RulePack
 
 if TYPE_CHECKING:
     from conftest import Template, TestDatabases

@@ -14,9 +14,9 @@ from sqlmodel import select
 from collector_tui import db
 from collector_tui.config import Settings
 from collector_tui.models import Promise
-from collector_tui.services import promises, queue
 from collector_tui.services.accounts import Actor
-from collector_tui.services.promises import MAX_GRACE_DAYS, PromiseInput
+from collector_tui.services.casework import promises, queue, sweep
+from collector_tui.services.casework.promises import MAX_GRACE_DAYS, PromiseInput
 
 # (client_ref, agent, grace days, due date) at the fixtures' now, 2026-11-20: judged from
 # due + grace + 1 on, so the first of each pair is past its grace and the second is not.
@@ -102,7 +102,7 @@ def test_past_grace_matches_the_sweeps_own_reading(
         reference = {
             promise.case_id
             for agent in ("alice", "bob")
-            for promise in promises._due_candidates(session, now.date(), users[agent].user_id, None)
+            for promise in sweep._due_candidates(session, now.date(), users[agent].user_id, None)
         }
         cases = dict(session.exec(select(Promise.id, Promise.case_id)).all())
     assert found == reference

@@ -23,12 +23,14 @@ from collector_tui.cli import reports as cli_report
 from collector_tui.cli.parser import build_parser
 from collector_tui.config import Settings
 from collector_tui.models import Activity, Case, Payment
-from collector_tui.services import accounts, activities, promises, reports
+from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
-from collector_tui.services.activities import ContactInput
-from collector_tui.services.cases import InvoiceInput, PlacementInput, add_placement
+from collector_tui.services.casework import activities, notes, payments, promises, sweep
+from collector_tui.services.casework.activities import ContactInput
+from collector_tui.services.casework.cases import InvoiceInput, PlacementInput, add_placement
+from collector_tui.services.casework.promises import PromiseInput
 from collector_tui.services.errors import InvalidInput
-from collector_tui.services.promises import PromiseInput
+from collector_tui.services.reporting import reports
 
 if TYPE_CHECKING:
     from conftest import Template, TestDatabases
@@ -148,7 +150,7 @@ class Book:
         self, case_id: uuid.UUID, amount: int, on: date, *, by: str = "sam", now: datetime = NOW
     ) -> uuid.UUID:
         with self.store.write() as session:
-            return promises.post_payment(
+            return payments.post_payment(
                 session=session,
                 now=now,
                 actor=self.users[by],
@@ -175,7 +177,7 @@ class Book:
 
     def sweep(self, now: datetime = NOW) -> None:
         with self.store.write() as session:
-            promises.sweep(session=session, now=now, settings=self.settings)
+            sweep.sweep(session=session, now=now, settings=self.settings)
 
     def call(
         self, case_id: uuid.UUID, disposition: str, when: datetime, *, by: str = "alice", **kw: Any
@@ -192,7 +194,7 @@ class Book:
 
     def note(self, case_id: uuid.UUID, when: datetime, *, by: str = "alice") -> None:
         with self.store.write() as session:
-            activities.add_note(
+            notes.add_note(
                 session=session,
                 now=when,
                 actor=self.users[by],

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from collector_tui.services.search import search_cases
+from collector_tui.services.casework.search import search_cases
 
 
 def _found(store: Any, actor: Any, typed: str) -> list[tuple[str, str]]:
@@ -87,7 +87,7 @@ def test_prefix_searches_use_the_indexes_not_a_scan(store, place) -> None:  # no
     from sqlmodel import select
 
     from collector_tui.models import Case, Debtor
-    from collector_tui.services.search import name_prefix_clause, reference_prefix_clause
+    from collector_tui.services.casework.search import name_prefix_clause, reference_prefix_clause
 
     place("HX-61310", debtor_name="McDonald, Ronald")
     names = _plan(store, select(Debtor.id).where(name_prefix_clause("mcd")))

@@ -1,4 +1,5 @@
-"""The store: migrations match the models, SQLite runs the way DESIGN.md §11 requires."""
+"""The store: migrations match the models, SQLite runs as
+docs/decisions.md, transactions, says."""
 
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def test_instants_come_back_aware_utc(store: db.Store, now) -> None:  # noqa: AN
 
 def test_services_never_import_textual() -> None:
     code = (
-        "import sys, collector_tui.services.cases, collector_tui.services.scoring, "
+        "import sys, collector_tui.services.casework.cases, collector_tui.services.rules.scoring, "
         "collector_tui.services.accounts, collector_tui.db; "
         "import pkgutil, importlib, collector_tui.services as s; "
         "[importlib.import_module(f's.{m.name}'.replace('s.', 'collector_tui.services.', 1)) "

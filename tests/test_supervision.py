@@ -11,14 +11,16 @@ from sqlmodel import col, select
 
 from collector_tui import db
 from collector_tui.models import Activity, AuditEvent, Case, FollowUp, Hold, Promise, Settlement
-from collector_tui.services import accounts, activities, promises, supervision, workload
+from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
-from collector_tui.services.activities import ContactInput
-from collector_tui.services.assignment import assign_cases
+from collector_tui.services.casework import activities, payments, settlements
+from collector_tui.services.casework.activities import ContactInput
+from collector_tui.services.casework.followups import FollowUpInput, create_follow_up
+from collector_tui.services.casework.promises import PromiseInput
 from collector_tui.services.errors import Forbidden, InvalidInput, StaleEdit
-from collector_tui.services.followups import FollowUpInput, create_follow_up
-from collector_tui.services.promises import PromiseInput
-from collector_tui.services.workload import BrowserFilter
+from collector_tui.services.supervision import audit_trail, decisions, workload
+from collector_tui.services.supervision.assignment import assign_cases
+from collector_tui.services.supervision.workload import BrowserFilter
 
 
 def _write(store: db.Store, fn: Any, **kw: Any) -> Any:
@@ -89,7 +91,7 @@ def test_workload_counts_per_agent_in_their_own_day(
     c1 = place("W-4", principal=30_000, assigned_to_id=carol.user_id)
     place("W-5", principal=999, assigned_to_id=None)
     closed = place("W-6", principal=123)
-    _write(store, supervision.close_case, now=now, actor=sam, case_id=closed.id,
+    _write(store, decisions.close_case, now=now, actor=sam, case_id=closed.id,
            settings=settings, reason="recalled")  # fmt: skip
 
     # Alice (UTC): one attempt today, one right-party contact with a promise, one yesterday.
@@ -206,18 +208,18 @@ def test_browser_pages_with_a_keyset_and_counts_once(store, now, users, place) -
 def test_escalate_to_legal_holds_and_clears_the_routing(store, now, settings, users, place) -> None:  # noqa: ANN001
     alice, sam = users["alice"], users["sam"]
     case = place("L-1")
-    asked = _write(store, supervision.request_legal_escalation, now=now, actor=alice,
+    asked = _write(store, decisions.request_legal_escalation, now=now, actor=alice,
                    case_id=case.id, settings=settings, reason="ignores every letter")  # fmt: skip
-    assert asked.routed_reason == supervision.LEGAL_REQUEST
-    page = _read(store, supervision.routed_cases, now=now, actor=sam)
+    assert asked.routed_reason == decisions.LEGAL_REQUEST
+    page = _read(store, decisions.routed_cases, now=now, actor=sam)
     assert [row.client_ref for row in page.rows] == ["L-1"]
     with pytest.raises(Forbidden):
-        _read(store, supervision.routed_cases, now=now, actor=alice)
+        _read(store, decisions.routed_cases, now=now, actor=alice)
     with pytest.raises(Forbidden, match="only a supervisor"):
-        _write(store, supervision.escalate_to_legal, now=now, actor=alice, case_id=case.id,
+        _write(store, decisions.escalate_to_legal, now=now, actor=alice, case_id=case.id,
                settings=settings, reason="x")  # fmt: skip
 
-    done = _write(store, supervision.escalate_to_legal, now=now, actor=sam, case_id=case.id,
+    done = _write(store, decisions.escalate_to_legal, now=now, actor=sam, case_id=case.id,
                   settings=settings, reason="court claim",
                   expected_version=asked.version)  # fmt: skip
 
@@ -231,10 +233,10 @@ def test_escalate_to_legal_holds_and_clears_the_routing(store, now, settings, us
     actions = {(e.action, e.user_id) for e in _events(store, "case", case.id)}
     assert ("route", alice.user_id) in actions and ("legal", sam.user_id) in actions
     legal = next(e for e in _events(store, "case", case.id) if e.action == "legal")
-    assert legal.before == {"status": "new", "routed_reason": supervision.LEGAL_REQUEST}
+    assert legal.before == {"status": "new", "routed_reason": decisions.LEGAL_REQUEST}
     assert legal.after == {"status": "legal", "routed_reason": None}
     with pytest.raises(InvalidInput, match="already with legal"):
-        _write(store, supervision.escalate_to_legal, now=now, actor=sam, case_id=case.id,
+        _write(store, decisions.escalate_to_legal, now=now, actor=sam, case_id=case.id,
                settings=settings, reason="again")  # fmt: skip
 
 
@@ -248,13 +250,13 @@ def test_write_off_cancels_promises_and_follow_ups(store, now, settings, users, 
            settings=settings)  # fmt: skip
     version = _case(store, case.id).version
     with pytest.raises(StaleEdit):
-        _write(store, supervision.write_off, now=now, actor=sam, case_id=case.id,
+        _write(store, decisions.write_off, now=now, actor=sam, case_id=case.id,
                settings=settings, reason="uncollectable", expected_version=version - 1)  # fmt: skip
     with pytest.raises(InvalidInput, match="reason is required"):
-        _write(store, supervision.write_off, now=now, actor=sam, case_id=case.id,
+        _write(store, decisions.write_off, now=now, actor=sam, case_id=case.id,
                settings=settings, reason="  ")  # fmt: skip
 
-    done = _write(store, supervision.write_off, now=now, actor=sam, case_id=case.id,
+    done = _write(store, decisions.write_off, now=now, actor=sam, case_id=case.id,
                   settings=settings, reason="uncollectable", expected_version=version)  # fmt: skip
 
     assert done.status == "written_off"
@@ -274,7 +276,7 @@ def test_write_off_cancels_promises_and_follow_ups(store, now, settings, users, 
         "written_off",
     )
     with pytest.raises(InvalidInput, match="already written_off"):
-        _write(store, supervision.close_case, now=now, actor=sam, case_id=case.id,
+        _write(store, decisions.close_case, now=now, actor=sam, case_id=case.id,
                settings=settings, reason="again")  # fmt: skip
 
 
@@ -284,19 +286,19 @@ def test_routing_and_unrouting(store, now, settings, users, place) -> None:  # n
     dead = place("R-2")
     _contact(store, now, settings, alice, dead.id, "deceased")
     with pytest.raises(Forbidden):
-        _write(store, supervision.route_case, now=now, actor=bob, case_id=case.id,
+        _write(store, decisions.route_case, now=now, actor=bob, case_id=case.id,
                settings=settings, reason="help")  # fmt: skip
-    routed = _write(store, supervision.route_case, now=now, actor=alice, case_id=case.id,
+    routed = _write(store, decisions.route_case, now=now, actor=alice, case_id=case.id,
                     settings=settings, reason="debtor threatens a complaint")  # fmt: skip
     assert routed.routed_reason == "debtor threatens a complaint"
     with pytest.raises(Forbidden):
-        _write(store, supervision.unroute_case, now=now, actor=alice, case_id=case.id,
+        _write(store, decisions.unroute_case, now=now, actor=alice, case_id=case.id,
                settings=settings)  # fmt: skip
-    back = _write(store, supervision.unroute_case, now=now, actor=sam, case_id=case.id,
+    back = _write(store, decisions.unroute_case, now=now, actor=sam, case_id=case.id,
                   settings=settings, reason="nothing to do")  # fmt: skip
     assert back.routed_reason is None
     with pytest.raises(InvalidInput, match="release the hold"):
-        _write(store, supervision.unroute_case, now=now, actor=sam, case_id=dead.id,
+        _write(store, decisions.unroute_case, now=now, actor=sam, case_id=dead.id,
                settings=settings)  # fmt: skip
 
 
@@ -309,7 +311,7 @@ def test_settlement_above_the_limit_waits_for_approval_then_settles(
     alice, sam = users["alice"], users["sam"]
     case = place("S-1", principal=100_000)
     due = date(2026, 11, 27)
-    view = _write(store, supervision.request_settlement, now=now, actor=alice, case_id=case.id,
+    view = _write(store, settlements.request_settlement, now=now, actor=alice, case_id=case.id,
                   amount=70_000, due_date=due, settings=settings, note="one payment")  # fmt: skip
 
     assert (view.status, view.discount, str(view.discount_pct), view.limit_pct) == (
@@ -318,17 +320,17 @@ def test_settlement_above_the_limit_waits_for_approval_then_settles(
         "30.0",
         0,
     )
-    assert _case(store, case.id).routed_reason == supervision.SETTLEMENT_ROUTED
-    waiting = _read(store, supervision.pending_settlements, actor=sam)
+    assert _case(store, case.id).routed_reason == decisions.SETTLEMENT_ROUTED
+    waiting = _read(store, settlements.pending_settlements, actor=sam)
     assert [(s.client_ref, s.requested_by) for s in waiting] == [("S-1", "alice")]
     with pytest.raises(Forbidden):
-        _write(store, supervision.decide_settlement, now=now, actor=alice,
+        _write(store, settlements.decide_settlement, now=now, actor=alice,
                settlement_id=view.id, approve=True, settings=settings)  # fmt: skip
     with pytest.raises(InvalidInput, match="already has a settlement pending"):
-        _write(store, supervision.request_settlement, now=now, actor=alice, case_id=case.id,
+        _write(store, settlements.request_settlement, now=now, actor=alice, case_id=case.id,
                amount=80_000, due_date=due, settings=settings)  # fmt: skip
 
-    approved = _write(store, supervision.decide_settlement, now=now, actor=sam,
+    approved = _write(store, settlements.decide_settlement, now=now, actor=sam,
                       settlement_id=view.id, approve=True, settings=settings,
                       note="ok, client agrees")  # fmt: skip
 
@@ -338,9 +340,9 @@ def test_settlement_above_the_limit_waits_for_approval_then_settles(
     with store.read() as session:
         promise = session.get(Promise, approved.promise_id)
     assert (promise.amount, promise.due_date, promise.created_by_id) == (70_000, due, alice.user_id)
-    assert _read(store, supervision.pending_settlements, actor=sam) == []
+    assert _read(store, settlements.pending_settlements, actor=sam) == []
 
-    _write(store, promises.post_payment, now=now, actor=alice, case_id=case.id, amount=70_000,
+    _write(store, payments.post_payment, now=now, actor=alice, case_id=case.id, amount=70_000,
            received_on=now.date(), settings=settings)  # fmt: skip
 
     row = _case(store, case.id)
@@ -356,16 +358,16 @@ def test_settlement_within_the_limit_is_agreed_at_once_and_rejection(
 ) -> None:  # noqa: ANN001
     alice, sam = users["alice"], users["sam"]
     with pytest.raises(Forbidden):
-        _write(store, supervision.set_settlement_limit, now=now, actor=alice,
+        _write(store, settlements.set_settlement_limit, now=now, actor=alice,
                user_id=alice.user_id, limit_pct=50)  # fmt: skip
-    _write(store, supervision.set_settlement_limit, now=now, actor=sam, user_id=alice.user_id,
+    _write(store, settlements.set_settlement_limit, now=now, actor=sam, user_id=alice.user_id,
            limit_pct=10)  # fmt: skip
     small = place("S-2", principal=100_000)
     big = place("S-3", principal=100_000)
 
-    agreed = _write(store, supervision.request_settlement, now=now, actor=alice, case_id=small.id,
+    agreed = _write(store, settlements.request_settlement, now=now, actor=alice, case_id=small.id,
                     amount=90_000, due_date=date(2026, 11, 30), settings=settings)  # fmt: skip
-    asked = _write(store, supervision.request_settlement, now=now, actor=alice, case_id=big.id,
+    asked = _write(store, settlements.request_settlement, now=now, actor=alice, case_id=big.id,
                    amount=89_999, due_date=date(2026, 11, 30), settings=settings)  # fmt: skip
 
     assert (agreed.status, agreed.promise_id is not None, agreed.decided_by) == (
@@ -375,17 +377,17 @@ def test_settlement_within_the_limit_is_agreed_at_once_and_rejection(
     )
     assert _case(store, small.id).status == "promised"
     assert asked.status == "pending"
-    rejected = _write(store, supervision.decide_settlement, now=now, actor=sam,
+    rejected = _write(store, settlements.decide_settlement, now=now, actor=sam,
                       settlement_id=asked.id, approve=False, settings=settings,
                       note="too low")  # fmt: skip
     assert (rejected.status, rejected.decision_note) == ("rejected", "too low")
     row = _case(store, big.id)
     assert (row.status, row.routed_reason) == ("new", None)
     with pytest.raises(InvalidInput, match="not below the balance"):
-        _write(store, supervision.request_settlement, now=now, actor=alice, case_id=big.id,
+        _write(store, settlements.request_settlement, now=now, actor=alice, case_id=big.id,
                amount=100_000, due_date=date(2026, 11, 30), settings=settings)  # fmt: skip
     with pytest.raises(InvalidInput, match="already rejected"):
-        _write(store, supervision.decide_settlement, now=now, actor=sam,
+        _write(store, settlements.decide_settlement, now=now, actor=sam,
                settlement_id=asked.id, approve=True, settings=settings)  # fmt: skip
 
 
@@ -401,7 +403,7 @@ def test_case_audit_trail_collects_every_related_change(store, now, settings, us
     _write(store, assign_cases, now=later, actor=sam, case_ids=[case.id], to_user_id=bob.user_id,
            settings=settings, reason="rebalance")  # fmt: skip
 
-    trail = _read(store, supervision.case_audit_trail, actor=sam, case_id=case.id)
+    trail = _read(store, audit_trail.case_audit_trail, actor=sam, case_id=case.id)
 
     assert trail[0].at == later and trail[0].action == "assign" and trail[0].user == "sam"
     changes = {c.name: (c.before, c.after) for c in trail[0].changes}
@@ -412,5 +414,5 @@ def test_case_audit_trail_collects_every_related_change(store, now, settings, us
     assert ("case", "place") in kinds and trail[-1].at == now
     assert [e.at for e in trail] == sorted((e.at for e in trail), reverse=True)
     with pytest.raises(Forbidden):
-        _read(store, supervision.case_audit_trail, actor=alice, case_id=case.id)
-    assert _read(store, supervision.case_audit_trail, actor=bob, case_id=case.id)
+        _read(store, audit_trail.case_audit_trail, actor=alice, case_id=case.id)
+    assert _read(store, audit_trail.case_audit_trail, actor=bob, case_id=case.id)

@@ -18,15 +18,15 @@ from sqlmodel import col, func, select
 from collector_tui.config import Settings
 from collector_tui.models import Assignment, AuditEvent, Case
 from collector_tui.services import accounts
-from collector_tui.services.assignment import (
+from collector_tui.services.casework.cases import PlacementInput, add_placement
+from collector_tui.services.errors import Forbidden, InvalidInput
+from collector_tui.services.supervision.assignment import (
     AgentLoad,
     BalanceCase,
     auto_balance,
     plan_balance,
     preview_balance,
 )
-from collector_tui.services.cases import PlacementInput, add_placement
-from collector_tui.services.errors import Forbidden, InvalidInput
 
 NOW = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
 

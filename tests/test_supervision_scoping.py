@@ -20,26 +20,26 @@ from sqlmodel import func, select
 
 from collector_tui import cli, db
 from collector_tui.models import Activity, Assignment, AuditEvent, Case, Hold, Promise
-from collector_tui.services import (
+from collector_tui.services.accounts import Actor
+from collector_tui.services.casework import (
     activities,
-    assignment,
     casefile,
     cases,
     drafts,
-    exports,
     followups,
     holds,
+    notes,
+    payments,
     promises,
-    reports,
     search,
-    supervision,
-    workload,
+    settlements,
 )
-from collector_tui.services.accounts import Actor
-from collector_tui.services.activities import ContactInput
+from collector_tui.services.casework.activities import ContactInput
+from collector_tui.services.casework.followups import FollowUpInput
+from collector_tui.services.casework.promises import PlanInput, PromiseInput
 from collector_tui.services.errors import Forbidden
-from collector_tui.services.followups import FollowUpInput
-from collector_tui.services.promises import PlanInput, PromiseInput
+from collector_tui.services.reporting import exports, reports
+from collector_tui.services.supervision import assignment, audit_trail, decisions, workload
 
 Call = Callable[[Any, Any], Any]  # (session, context) -> result
 
@@ -76,7 +76,7 @@ REFUSED: dict[str, Call] = {
     "log_contact": lambda s, c: activities.log_contact(
         session=s, case_id=c.case.id, contact=ContactInput(disposition="no_answer"), **_common(c)
     ),
-    "add_note": lambda s, c: activities.add_note(
+    "add_note": lambda s, c: notes.add_note(
         session=s, case_id=c.case.id, text="peek", **_common(c)
     ),
     "create_promise": lambda s, c: promises.create_promise(
@@ -91,7 +91,7 @@ REFUSED: dict[str, Call] = {
     "cancel_promise": lambda s, c: promises.cancel_promise(
         session=s, promise_id=c.promise_id, reason="x", **_common(c)
     ),
-    "post_payment": lambda s, c: promises.post_payment(
+    "post_payment": lambda s, c: payments.post_payment(
         session=s, case_id=c.case.id, amount=100, received_on=c.now.date(), **_common(c)
     ),
     "place_hold": lambda s, c: holds.place_hold(
@@ -121,35 +121,33 @@ REFUSED: dict[str, Call] = {
     "assignment_history": lambda s, c: assignment.assignment_history(
         session=s, case_id=c.case.id, actor=c.bob
     ),
-    "route_case": lambda s, c: supervision.route_case(
+    "route_case": lambda s, c: decisions.route_case(
         session=s, case_id=c.case.id, reason="x", **_common(c)
     ),
-    "request_legal_escalation": lambda s, c: supervision.request_legal_escalation(
+    "request_legal_escalation": lambda s, c: decisions.request_legal_escalation(
         session=s, case_id=c.case.id, reason="x", **_common(c)
     ),
-    "request_settlement": lambda s, c: supervision.request_settlement(
+    "request_settlement": lambda s, c: settlements.request_settlement(
         session=s, case_id=c.case.id, amount=100, due_date=DUE, **_common(c)
     ),
-    "case_settlements": lambda s, c: supervision.case_settlements(
+    "case_settlements": lambda s, c: settlements.case_settlements(
         session=s, actor=c.bob, case_id=c.case.id
     ),
-    "case_audit_trail": lambda s, c: supervision.case_audit_trail(
+    "case_audit_trail": lambda s, c: audit_trail.case_audit_trail(
         session=s, actor=c.bob, case_id=c.case.id
     ),
-    "escalate_to_legal": lambda s, c: supervision.escalate_to_legal(
+    "escalate_to_legal": lambda s, c: decisions.escalate_to_legal(
         session=s, case_id=c.case.id, reason="x", **_common(c)
     ),
-    "write_off": lambda s, c: supervision.write_off(
+    "write_off": lambda s, c: decisions.write_off(
         session=s, case_id=c.case.id, reason="x", **_common(c)
     ),
-    "close_case": lambda s, c: supervision.close_case(
+    "close_case": lambda s, c: decisions.close_case(
         session=s, case_id=c.case.id, reason="x", **_common(c)
     ),
-    "unroute_case": lambda s, c: supervision.unroute_case(
-        session=s, case_id=c.case.id, **_common(c)
-    ),
-    "routed_cases": lambda s, c: supervision.routed_cases(session=s, now=c.now, actor=c.bob),
-    "pending_settlements": lambda s, c: supervision.pending_settlements(session=s, actor=c.bob),
+    "unroute_case": lambda s, c: decisions.unroute_case(session=s, case_id=c.case.id, **_common(c)),
+    "routed_cases": lambda s, c: decisions.routed_cases(session=s, now=c.now, actor=c.bob),
+    "pending_settlements": lambda s, c: settlements.pending_settlements(session=s, actor=c.bob),
     "browse_other_agent": lambda s, c: workload.browse_cases(
         session=s,
         now=c.now,
@@ -176,7 +174,7 @@ def _snapshot(store: db.Store) -> tuple[Any, ...]:
 def _seed(session: Any) -> dict[str, Any]:
     from collector_tui.config import Settings
     from collector_tui.services import accounts
-    from collector_tui.services.cases import PlacementInput, add_placement
+    from collector_tui.services.casework.cases import PlacementInput, add_placement
 
     settings = Settings()
     users = {
@@ -237,7 +235,7 @@ def test_an_agent_cannot_reach_another_agents_case(store, context: Context, name
 
 
 def test_lists_leave_other_agents_cases_out(store, context: Context) -> None:  # noqa: ANN001
-    from collector_tui.services.cases import PlacementInput, add_placement
+    from collector_tui.services.casework.cases import PlacementInput, add_placement
 
     c = context
     with store.write() as session:

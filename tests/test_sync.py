@@ -1,4 +1,4 @@
-"""Offline laptops and sync (issue #8): pull, the outbox, push, conflict rules, packets.
+"""Offline laptops and sync: pull, the outbox, push, conflict rules, packets.
 
 A master (the `store` fixture) and laptops in temporary SQLite files, all in this process.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from collector_tui import db
+from collector_tui import bootstrap, db
 from collector_tui.config import Settings
 from collector_tui.models import (
     Activity,
@@ -32,18 +32,20 @@ from collector_tui.models import (
     SyncState,
     SyncTombstone,
 )
-from collector_tui.services import (
-    accounts,
+from collector_tui.services import accounts
+from collector_tui.services.accounts import Actor
+from collector_tui.services.casework import (
     activities,
-    assignment,
-    compliance,
     followups,
     holds,
+    notes,
+    payments,
     promises,
     queue,
 )
-from collector_tui.services.accounts import Actor
 from collector_tui.services.errors import Forbidden, InvalidInput, ServiceError
+from collector_tui.services.rules import compliance
+from collector_tui.services.supervision import assignment
 from collector_tui.services.sync import briefcase, engine, hlc, packet
 from collector_tui.services.sync.apply import apply_ops
 from collector_tui.services.sync.outbox import pending_ops
@@ -61,7 +63,7 @@ def laptop_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def laptop(laptop_path: Path) -> Iterator[db.Store]:
-    store = db.open_store(laptop_path)
+    store = bootstrap.open_store(laptop_path)
     yield store
     store.dispose()
 
@@ -206,7 +208,7 @@ def test_every_local_change_lands_in_the_outbox_in_the_same_transaction(
     with pytest.raises(ServiceError):
         contact(laptop, users["alice"], case.id, "promise")  # a promise disposition needs one
     with pytest.raises(RuntimeError), laptop.write() as session:
-        activities.add_note(
+        notes.add_note(
             session=session,
             now=LATER,
             actor=users["alice"],
@@ -231,7 +233,7 @@ def test_a_master_database_records_no_operations(
 def test_laptop_refuses_placements_and_other_cases(
     store: db.Store, laptop: db.Store, users: dict[str, Actor], place, settings: Settings
 ) -> None:
-    from collector_tui.services.cases import PlacementInput, add_placement
+    from collector_tui.services.casework.cases import PlacementInput, add_placement
 
     place("A-1")
     pull(store, laptop, users["alice"])
@@ -309,7 +311,7 @@ def test_an_offline_payment_is_posted_on_the_master_with_its_id_and_allocated_th
         )
     pull(store, laptop, users["alice"])
     with laptop.write() as session:
-        posted = promises.post_payment(
+        posted = payments.post_payment(
             session=session,
             now=NOW,
             actor=users["alice"],
@@ -321,7 +323,7 @@ def test_an_offline_payment_is_posted_on_the_master_with_its_id_and_allocated_th
         )
     # Meanwhile the master took a bank payment: the master's allocation must decide.
     with store.write() as session:
-        promises.post_payment(
+        payments.post_payment(
             session=session,
             now=NOW,
             actor=users["sam"],
@@ -357,7 +359,7 @@ def test_a_payment_the_master_cannot_take_is_kept_with_a_reversal_and_a_review(
     case = place("A-1")
     pull(store, laptop, users["alice"])
     with laptop.write() as session:
-        posted = promises.post_payment(
+        posted = payments.post_payment(
             session=session,
             now=NOW,
             actor=users["alice"],
@@ -367,7 +369,7 @@ def test_a_payment_the_master_cannot_take_is_kept_with_a_reversal_and_a_review(
             settings=Settings(),
         )
     with store.write() as session:
-        promises.post_payment(
+        payments.post_payment(
             session=session,
             now=NOW,
             actor=users["sam"],
@@ -699,7 +701,7 @@ def test_a_packet_file_carries_the_briefcase_and_the_outbox_between_two_sqlite_f
     )
     assert written.cases == 1 and out_file.exists()
     carried = packet.read_briefcase(out_file)
-    laptop = db.open_store(tmp_path / "far-away.db")
+    laptop = bootstrap.open_store(tmp_path / "far-away.db")
     try:
         agent = engine.briefcase_login(carried, "alice", "demo")
         with pytest.raises(Forbidden):
@@ -766,13 +768,14 @@ def test_a_request_to_the_supervisors_made_offline_reaches_them(
     store: db.Store, laptop: db.Store, users: dict[str, Actor], place
 ) -> None:
     from collector_tui.models import Settlement
-    from collector_tui.services import supervision
+    from collector_tui.services.casework import settlements
+    from collector_tui.services.supervision import decisions
 
     settled = place("A-1")
     routed = place("A-2")
     pull(store, laptop, users["alice"])
     with laptop.write() as session:  # above alice's limit (0%): waits for a supervisor
-        view = supervision.request_settlement(
+        view = settlements.request_settlement(
             session=session,
             now=NOW,
             actor=users["alice"],
@@ -782,7 +785,7 @@ def test_a_request_to_the_supervisors_made_offline_reaches_them(
             settings=Settings(),
             note="full and final",
         )
-        supervision.route_case(
+        decisions.route_case(
             session=session,
             now=NOW,
             actor=users["alice"],
@@ -798,7 +801,7 @@ def test_a_request_to_the_supervisors_made_offline_reaches_them(
         settlement = session.get(Settlement, view.id)
         assert settlement is not None and settlement.status == "pending"
         assert settlement.requested_by_id == users["alice"].user_id
-        assert session.get(Case, settled.id).routed_reason == supervision.SETTLEMENT_ROUTED
+        assert session.get(Case, settled.id).routed_reason == decisions.SETTLEMENT_ROUTED
         assert session.get(Case, routed.id).routed_reason == "debtor asks for a manager"
     pull(store, laptop, users["alice"], now=LATER)
     assert converged(store, laptop, users["alice"])

@@ -1,4 +1,4 @@
-"""`sync` and `packet` on the command line (issue #8): results, exit codes, one-line errors."""
+"""`sync` and `packet` on the command line: results, exit codes, one-line errors."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
-from collector_tui import cli, db
+from collector_tui import bootstrap, cli, db
 from collector_tui.models import Activity, Case, SyncOutboxOp
 from collector_tui.services.accounts import Actor
 
@@ -67,7 +67,7 @@ def _one_error_line(err: str) -> str:
 
 
 def _count(path: str, model: type, *where: object) -> int:
-    store = db.open_store(path)
+    store = bootstrap.open_store(path)
     try:
         with store.read() as session:
             return session.exec(select(func.count()).select_from(model).where(*where)).one()
@@ -228,7 +228,7 @@ def test_refused_changes_are_listed_for_a_supervisor_and_marked_reviewed(
 
     place("A-1")
     assert _pull(run, laptop_path, master_path)[0] == 0
-    laptop = db.open_store(laptop_path)
+    laptop = bootstrap.open_store(laptop_path)
     try:  # a hand-edited outbox row: a hold of a kind that does not exist
         with laptop.write() as session:
             from collector_tui.models import SyncState

@@ -1,4 +1,4 @@
-"""Property test of sync (issue #8): a master and two laptops in-process (three SQLite files),
+"""Property test of sync: a master and two laptops in-process (three SQLite files),
 random interleavings of offline work, reassignments on the master, pushes, pulls and replays.
 
 What must hold for every interleaving:
@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import func, select
 
-from collector_tui import db
+from collector_tui import bootstrap, db
 from collector_tui.config import Settings
 from collector_tui.models import (
     Activity,
@@ -41,10 +41,12 @@ from collector_tui.models import (
     SyncBriefcaseCase,
     SyncOutboxOp,
 )
-from collector_tui.services import accounts, activities, assignment, promises
+from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
-from collector_tui.services.cases import PlacementInput, add_placement
+from collector_tui.services.casework import activities, notes, payments, promises
+from collector_tui.services.casework.cases import PlacementInput, add_placement
 from collector_tui.services.errors import ServiceError
+from collector_tui.services.supervision import assignment
 from collector_tui.services.sync import briefcase, engine
 from collector_tui.services.sync.apply import Op, apply_ops
 from collector_tui.services.sync.outbox import pending_ops
@@ -81,7 +83,7 @@ class World:
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A master with two agents, a supervisor and four cases, and each agent's first pull."""
     folder = tmp_path_factory.mktemp("sync-template")
-    master = db.open_store(folder / "master.db")
+    master = bootstrap.open_store(folder / "master.db")
     db.upgrade(master)
     with master.write() as session:
         users = {
@@ -114,7 +116,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cases["C-2"].debtor_id = cases["C-0"].debtor_id
         session.add(cases["C-2"])
     for name in AGENTS:
-        laptop = db.open_store(folder / f"{name}.db")
+        laptop = bootstrap.open_store(folder / f"{name}.db")
         engine.pull(master=master, laptop=laptop, actor=users[name], now=NOW, settings=SETTINGS)
         laptop.dispose()
     master.dispose()
@@ -125,13 +127,13 @@ def _world(template: Path) -> World:
     folder = Path(tempfile.mkdtemp(prefix="sync-world-"))
     for name in ("master", *AGENTS):
         shutil.copy(template / f"{name}.db", folder / f"{name}.db")
-    master = db.open_store(folder / "master.db")
+    master = bootstrap.open_store(folder / "master.db")
     with master.read() as session:
         users = {
             name: accounts.get_actor(session=session, username=name) for name in (*AGENTS, "sam")
         }
         case_ids = list(session.exec(select(Case.id).order_by(Case.client_ref)))
-    laptops = {name: db.open_store(folder / f"{name}.db") for name in AGENTS}
+    laptops = {name: bootstrap.open_store(folder / f"{name}.db") for name in AGENTS}
     return World(master, laptops, users, case_ids, folder)
 
 
@@ -174,7 +176,7 @@ def _offline(world: World, agent: str, at: datetime, step: tuple) -> None:  # no
                 )
                 new = {"activity": {logged.activity_id}, "promise": set(logged.promise_ids)}
             elif kind == "note":
-                note_id = activities.add_note(
+                note_id = notes.add_note(
                     session=session,
                     now=at,
                     actor=actor,
@@ -184,7 +186,7 @@ def _offline(world: World, agent: str, at: datetime, step: tuple) -> None:  # no
                 )
                 new = {"activity": {note_id}}
             else:
-                posted = promises.post_payment(
+                posted = payments.post_payment(
                     session=session,
                     now=at,
                     actor=actor,
@@ -217,7 +219,7 @@ def _run(world: World, at: datetime, step: tuple) -> None:
     elif kind == "bank":
         try:
             with world.master.write() as session:
-                promises.post_payment(
+                payments.post_payment(
                     session=session,
                     now=at,
                     actor=world.users["sam"],

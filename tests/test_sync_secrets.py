@@ -18,15 +18,15 @@ from sqlmodel import func, select
 from textual.pilot import Pilot
 from textual.widgets import Input, Log
 
-from collector_tui import cli, db, locations
+from collector_tui import bootstrap, cli, db
 from collector_tui.cli import output
 from collector_tui.clock import FixedClock
 from collector_tui.config import Settings
 from collector_tui.models import Activity, SyncState
-from collector_tui.services import activities
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework import activities
 from collector_tui.services.errors import InvalidInput
-from collector_tui.services.sync import engine
+from collector_tui.services.sync import engine, locations
 from collector_tui.tui.app import make_app
 from collector_tui.tui.screens.sync import SyncScreen
 
@@ -74,7 +74,7 @@ def laptop(store: db.Store, users: dict[str, Actor], place, tmp_path: Path) -> s
     """alice's laptop, pulled from a master she reached with a password in the URL."""
     place("A-1")
     path = tmp_path / "alice-laptop.db"
-    laptop = db.open_store(path)
+    laptop = bootstrap.open_store(path)
     try:
         engine.pull(
             master=store,
@@ -117,7 +117,7 @@ def test_locations_mask_store_and_fill_in_the_password() -> None:
 
 
 def test_the_laptop_keeps_its_master_without_the_password(laptop: str, run: Run) -> None:
-    store = db.open_store(laptop)
+    store = bootstrap.open_store(laptop)
     try:
         with store.read() as session:
             state = session.get(SyncState, 1)
@@ -192,7 +192,7 @@ def test_device_list_and_revoke_on_the_command_line(
     assert code == 1 and "already revoked" in one_error_line(err)
 
     # The revoked laptop's changes are refused, with one line, and nothing reaches the master.
-    store_laptop = db.open_store(laptop)
+    store_laptop = bootstrap.open_store(laptop)
     try:
         with store_laptop.write() as session:
             activities.log_contact(
@@ -234,7 +234,7 @@ async def _settle(pilot: Pilot[None], rounds: int = 8) -> None:
 
 def test_the_sync_screen_never_shows_the_master_password(laptop: str, now) -> None:
     pytest.importorskip("psycopg")
-    store = db.open_store(laptop)
+    store = bootstrap.open_store(laptop)
     app = make_app(store=store, settings=Settings(), clock=FixedClock(now), username="alice")
     app.cursor_blink = False
     seen: list[str] = []

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, delete, func, select, update
 
-from collector_tui import db
+from collector_tui import bootstrap, db
 from collector_tui.config import Settings
 from collector_tui.models import (
     Activity,
@@ -29,8 +29,8 @@ from collector_tui.models import (
     SyncReceivedPacket,
     SyncState,
 )
-from collector_tui.services import activities
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework import activities
 from collector_tui.services.errors import Forbidden, InvalidInput
 from collector_tui.services.sync import devices, engine, packet
 
@@ -41,7 +41,7 @@ MUCH_LATER = NOW + timedelta(hours=3)
 
 @pytest.fixture
 def laptop(tmp_path: Path) -> Iterator[db.Store]:
-    store = db.open_store(tmp_path / "laptop.db")
+    store = bootstrap.open_store(tmp_path / "laptop.db")
     yield store
     store.dispose()
 
@@ -241,7 +241,7 @@ def test_a_pull_from_another_master_registers_nothing_there(
 ) -> None:
     place("A-1")
     engine.pull(master=store, laptop=laptop, actor=users["alice"], now=NOW, settings=Settings())
-    other = db.open_store(tmp_path / "other-master.db")
+    other = bootstrap.open_store(tmp_path / "other-master.db")
     try:
         db.upgrade(other)
         with pytest.raises(Forbidden, match="another master database"):

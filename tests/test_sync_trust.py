@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from collector_tui import db
+from collector_tui import bootstrap, db
 from collector_tui.config import Settings
 from collector_tui.models import (
     Activity,
@@ -37,8 +37,8 @@ from collector_tui.models import (
     SyncState,
     User,
 )
-from collector_tui.services import followups, promises
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework import followups, payments, promises
 from collector_tui.services.errors import Forbidden
 from collector_tui.services.sync import codec, engine, hlc, review
 from collector_tui.services.sync.apply import Answer, Op, apply_ops
@@ -352,7 +352,7 @@ def test_a_row_hand_inserted_into_the_laptop_outbox_is_refused_and_never_blocks_
 ) -> None:
     alice = users["alice"]
     mine = place("A-1")
-    laptop = db.open_store(tmp_path / "laptop.db")
+    laptop = bootstrap.open_store(tmp_path / "laptop.db")
     try:
         engine.pull(master=store, laptop=laptop, actor=alice, now=NOW, settings=Settings())
         before = snapshot(store, bobs["case"].id)
@@ -761,7 +761,8 @@ def test_random_packets_change_nothing_an_agent_could_not(world: dict, script: l
 def test_a_void_from_a_laptop_follows_the_apps_rules(
     store: db.Store, users: dict[str, Actor], place
 ) -> None:
-    from collector_tui.services import activities, assignment
+    from collector_tui.services.casework import activities
+    from collector_tui.services.supervision import assignment
 
     case = place("A-1", assigned_to_id=users["bob"].user_id)
     logged: dict[str, uuid.UUID] = {}
@@ -805,7 +806,7 @@ def test_a_promise_taken_offline_on_a_case_paid_meanwhile_is_kept_for_review(
 ) -> None:
     case = place("A-1", principal=100_000)
     with store.write() as session:  # the bank pays it all on the master meanwhile
-        promises.post_payment(
+        payments.post_payment(
             session=session,
             now=NOW,
             actor=users["sam"],

@@ -1,4 +1,4 @@
-"""The sync screen (issue #8): opened from the command palette, it pushes, pulls, shows progress."""
+"""The sync screen: opened from the command palette, it pushes, pulls, shows progress."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Log, ProgressBar, Static
 
-from collector_tui import db
+from collector_tui import bootstrap, db
 from collector_tui.clock import FixedClock
 from collector_tui.config import Settings
 from collector_tui.models import Activity
-from collector_tui.services import activities
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework import activities
 from collector_tui.services.sync import engine
 from collector_tui.tui.app import make_app
 from collector_tui.tui.screens.sync import SyncScreen
@@ -42,7 +42,7 @@ def test_sync_from_the_palette_pushes_and_pulls(
     store: db.Store, users: dict[str, Actor], place, now, tmp_path: Path
 ) -> None:
     case = place("A-1")
-    laptop = db.open_store(tmp_path / "laptop.db")
+    laptop = bootstrap.open_store(tmp_path / "laptop.db")
     engine.pull(master=store, laptop=laptop, actor=users["alice"], now=now, settings=Settings())
     with laptop.write() as session:
         activities.log_contact(

@@ -22,12 +22,12 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import func, select
 
-from collector_tui import db
+from collector_tui import bootstrap, db
 from collector_tui.clock import SystemClock
 from collector_tui.config import Settings
 from collector_tui.models import Activity, Case
-from collector_tui.services import activities
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework import notes
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -42,7 +42,7 @@ def _burn(stop: Any) -> None:
 
 
 def _write_notes(path: str, actor: Actor, case_id: uuid.UUID, start: Any, results: Any) -> None:
-    store = db.open_store(path)
+    store = bootstrap.open_store(path)
     settings = Settings()
     failures: list[str] = []
     written = 0
@@ -52,7 +52,7 @@ def _write_notes(path: str, actor: Actor, case_id: uuid.UUID, start: Any, result
         began = time.monotonic()
         try:
             with store.write() as session:
-                activities.add_note(
+                notes.add_note(
                     session=session,
                     now=SystemClock().now(),
                     actor=actor,
@@ -123,7 +123,7 @@ def _hold_write_lock(path: Path, seconds: float, held: threading.Event) -> None:
 
 def _add_note(store: db.Store, case: Case, actor: Actor) -> None:
     with store.write() as session:
-        activities.add_note(
+        notes.add_note(
             session=session,
             now=SystemClock().now(),
             actor=actor,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alembic import command
 
-from collector_tui import db
+from collector_tui import bootstrap, db
 
 VERSIONS = Path(db.__file__).parent / "migrations" / "versions"
 
@@ -24,7 +24,7 @@ def main() -> None:
         # Later revisions point at 0001; set them aside so Alembic can load the directory.
         for path in later:
             path.rename(Path(folder) / path.name)
-        store = db.open_store(Path(folder) / "empty.db")
+        store = bootstrap.open_store(Path(folder) / "empty.db")
         config = db._alembic_config(store.engine)
         # Later hand-written revisions build on 0001; autogenerate against an empty database.
         command.revision(

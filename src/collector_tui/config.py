@@ -16,7 +16,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class ScoreWeights:
-    """How a case earns its place in the queue (DESIGN.md §4). Points, not money."""
+    """How a case earns its place in the queue (docs/decisions.md, queue). Points, not money."""
 
     # Likelihood of recovery by risk grade (A best .. E worst), in percent.
     grade_likelihood: dict[str, int] = field(
@@ -55,7 +55,7 @@ class Settings:
     # a contact (services/reasons.py): "n/a" is no audit trail.
     min_reason_length: int = 10
     weights: ScoreWeights = field(default_factory=ScoreWeights)
-    # Compliance rule packs (services/compliance.py): a folder of `<name>.toml` files that override
+    # Compliance rule packs (rules.compliance.py): a folder of `<name>.toml` files that override
     # or add to the shipped packs, and the pack chosen by the debtor's country (ISO 3166 alpha-2);
     # countries not listed use `default_pack`.
     packs_dir: str | None = None

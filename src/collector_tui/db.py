@@ -1,9 +1,10 @@
 """Engine and unit-of-work factory, SQLite pragmas, migrations entry.
 
-SQLite with Python's sqlite3 driver needs explicit transaction control (DESIGN.md §11): the driver's
-own implicit BEGIN is switched off and we emit `BEGIN` or `BEGIN IMMEDIATE` ourselves. A deferred
-transaction that reads and then writes fails at once with "database is locked" when another process
-committed in between; `BEGIN IMMEDIATE` takes the write lock up front and waits (busy timeout).
+SQLite with Python's sqlite3 driver needs explicit transaction control (docs/decisions.md,
+transactions): the driver's own implicit BEGIN is switched off and we emit `BEGIN` or
+`BEGIN IMMEDIATE` ourselves. A deferred transaction that reads and then writes fails at once with
+"database is locked" when another process committed in between; `BEGIN IMMEDIATE` takes the write
+lock up front and waits (busy timeout).
 
 PostgreSQL gets the same semantics, so that the services behave alike on both: a write unit takes
 one transaction-scoped advisory lock before its first statement, so write units run one after
@@ -32,11 +33,11 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -59,6 +60,22 @@ PG_WRITE_LOCK_KEY = 0x636F6C6C
 
 class DatabaseError(RuntimeError):
     """A database problem with a message fit for a user (one stderr line or a notification)."""
+
+
+SQL_BATCH = 500  # values per IN (...) list, well under every backend's bound-parameter limit
+T = TypeVar("T")
+
+
+def in_batches(values: Iterable[T], size: int = SQL_BATCH) -> Iterator[list[T]]:
+    """Values in lists of at most `size`, in order: IN (...) lists and rounds of inserts."""
+    batch: list[T] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def database_url(target: str | Path) -> str:
@@ -150,16 +167,13 @@ def select_columns(*columns: Any) -> Select[*tuple[Any, ...]]:
 
 
 def make_engine(target: str | Path, **kwargs: Any) -> Engine:
+    """An engine configured for its backend, with no listeners: faces use bootstrap.make_engine."""
     url = make_url(database_url(target))
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
-        # On a laptop (services/sync) every change lands in the outbox in its own transaction.
-        from collector_tui.services.sync.capture import watch
-
-        watch(engine)
         return engine
     engine = create_engine(url, pool_pre_ping=True, **kwargs)
     if url.get_backend_name() == "postgresql":
@@ -235,8 +249,8 @@ def upgrade(store: Store, revision: str = "head") -> None:
 
 
 # The app checks the schema revision at every start; importing Alembic for it (with Mako and
-# Pygments) cost a tenth of a second of the 1.5 s start-up budget (DESIGN.md §10, bench/). Both
-# answers are read directly, and Alembic decides whatever is not the plain case.
+# Pygments) cost a tenth of a second of the 1.5 s start-up budget (docs/decisions.md, performance).
+# Both answers are read directly, and Alembic decides whatever is not the plain case.
 _REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=]*=\s*(.+?)\s*$", re.MULTILINE)
 
 

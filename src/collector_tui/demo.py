@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from collector_tui import db
+from collector_tui import bootstrap, db
 from collector_tui.config import Settings
 from collector_tui.models import (
     CLOSED_STATUSES,
@@ -50,20 +50,24 @@ from collector_tui.models import (
     User,
 )
 from collector_tui.phones import parse_phone
-from collector_tui.services import (
-    accounts,
-    activities,
-    assignment,
-    holds,
-    promises,
-    scoring,
-    supervision,
-)
+from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
-from collector_tui.services.activities import ContactInput
-from collector_tui.services.cases import InvoiceInput, PlacementInput, add_placement
-from collector_tui.services.followups import FollowUpInput
-from collector_tui.services.promises import PlanInput, PromiseInput
+from collector_tui.services.casework import (
+    activities,
+    change,
+    followups,
+    holds,
+    notes,
+    payments,
+    settlements,
+    sweep,
+)
+from collector_tui.services.casework.activities import ContactInput
+from collector_tui.services.casework.cases import InvoiceInput, PlacementInput, add_placement
+from collector_tui.services.casework.followups import FollowUpInput
+from collector_tui.services.casework.promises import PlanInput, PromiseInput
+from collector_tui.services.rules import scoring
+from collector_tui.services.supervision import assignment, decisions
 
 DEMO_NOW = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
 DEMO_NOW_TEXT = "2026-11-20T09:30:00+08:00"  # the same instant, as `--demo` shows it
@@ -81,8 +85,8 @@ USERS: tuple[tuple[str, str, str, str], ...] = (
     ("bob", "agent", "Bob Miller", "America/New_York"),
 )
 
-# Every status of DESIGN.md §3 comes from at least one storyline; the first len(STORYLINES) cases
-# take one each, so even a small build shows them all.
+# Every status (docs/decisions.md, data model) comes from at least one storyline; the first
+# len(STORYLINES) cases take one each, so even a small build shows them all.
 STORYLINES: dict[str, int] = {
     "new": 11,
     "active": 19,
@@ -585,7 +589,7 @@ def _payment(
 ) -> Callable[[_World, Session, datetime], None]:
     def run(world: _World, session: Session, now: datetime) -> None:
         # Payments arrive from the bank feed, which the supervisor posts.
-        promises.post_payment(
+        payments.post_payment(
             session=session,
             now=now,
             actor=world.users["sam"],
@@ -603,7 +607,7 @@ def _payment(
 def _note_by(key: str, who: str | None, text: str) -> Callable[..., None]:
     def run(world: _World, session: Session, now: datetime) -> None:
         actor = world.users[who] if who else world.agent_of(key)
-        activities.add_note(
+        notes.add_note(
             session=session,
             now=now,
             actor=actor,
@@ -636,15 +640,15 @@ def _set_status(key: str, status: str) -> Callable[..., None]:
 
     def run(world: _World, session: Session, now: datetime) -> None:
         actor = world.users["sam"]
-        case = promises.case_for_change(session=session, case_id=world.case_ids[key], actor=actor)
-        before = promises.case_state(case)
-        with promises.changing(session):
+        case = change.case_for_change(session=session, case_id=world.case_ids[key], actor=actor)
+        before = change.case_state(case)
+        with change.changing(session):
             case.status = status
             if status in CLOSED_STATUSES:
-                promises.close_open_follow_ups(
+                followups.close_open_follow_ups(
                     session=session, now=now, case_id=case.id, user_id=actor.user_id, why=status
                 )
-            promises.finish_case_change(
+            change.finish_case_change(
                 session=session,
                 now=now,
                 settings=world.settings,
@@ -658,7 +662,7 @@ def _set_status(key: str, status: str) -> Callable[..., None]:
 
 
 def _sweep(world: _World, session: Session, now: datetime) -> None:
-    promises.sweep(session=session, now=now, settings=world.settings)
+    sweep.sweep(session=session, now=now, settings=world.settings)
 
 
 # --- storylines ---------------------------------------------------------------------------------
@@ -1016,7 +1020,7 @@ def build_demo(path: Path, *, cases: int = DEMO_CASES, seed: int = DEMO_SEED) ->
         day += timedelta(days=1)
 
     settings = Settings()
-    store = db.open_store(target)
+    store = bootstrap.open_store(target)
     try:
         db.upgrade(store)
         world = _World(settings=settings)
@@ -1026,7 +1030,7 @@ def build_demo(path: Path, *, cases: int = DEMO_CASES, seed: int = DEMO_SEED) ->
         with store.write() as session:
             # The instant the demo opens at: judge promises, and bring every cached queue place
             # (days past due, time since the last attempt) up to that moment.
-            promises.sweep(session=session, now=DEMO_NOW, settings=settings)
+            sweep.sweep(session=session, now=DEMO_NOW, settings=settings)
             for case in session.exec(select(Case).order_by(col(Case.client_ref))):
                 scoring.refresh_case(session=session, case=case, now=DEMO_NOW, settings=settings)
         summary = _summary(store)
@@ -1109,7 +1113,7 @@ def _plan_requests(planner: _Planner, plans: list[_CasePlan]) -> None:
 
 def _set_limits(world: _World, session: Session, now: datetime) -> None:
     for username, pct in _LIMITS.items():
-        supervision.set_settlement_limit(
+        settlements.set_settlement_limit(
             session=session,
             now=now,
             actor=world.users["sam"],
@@ -1144,7 +1148,7 @@ def _request(
             taken.add(key)
             actor = world.users[who]
             if what == "legal":
-                supervision.request_legal_escalation(
+                decisions.request_legal_escalation(
                     session=session,
                     now=now,
                     actor=actor,
@@ -1156,7 +1160,7 @@ def _request(
             assert pct is not None and due is not None
             # Whole units of the currency, the way people agree amounts on the phone.
             amount = max(100, case.balance * pct // 100 // 100 * 100)
-            supervision.request_settlement(
+            settlements.request_settlement(
                 session=session,
                 now=now,
                 actor=actor,
@@ -1245,7 +1249,7 @@ def fresh_demo_copy(folder: Path) -> Path:
     finally:
         writer.close()
         reader.close()
-    store = db.open_store(target)
+    store = bootstrap.open_store(target)
     try:
         db.upgrade(store)
     finally:

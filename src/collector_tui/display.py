@@ -1,5 +1,5 @@
-"""Showing stored text literally (DESIGN.md §11): the one way any string from the database reaches
-a screen or a terminal.
+"""Showing stored text literally (docs/decisions.md, text on screen): the one way any string from
+the database reaches a screen or a terminal.
 
 Names and notes come from clients' files and from people typing; some of them will contain Rich
 markup (`[bold]`, `[@click=app.quit]`), terminal escape sequences (`\\x1b[31m`) or bidi

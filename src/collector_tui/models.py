@@ -1,4 +1,4 @@
-"""SQLModel tables (DESIGN.md §3).
+"""SQLModel tables (docs/decisions.md: data model, UUID keys, append-only facts).
 
 Keys are UUIDs because laptops create rows offline and later meet the master database. Money is in
 integer minor units of the row's currency. Instants are aware UTC datetimes (stored as naive UTC on
@@ -100,7 +100,7 @@ class PromiseStatus(StrEnum):
     cancelled = "cancelled"
 
 
-# Queue tiers (DESIGN.md §4). Lower comes first. Closed cases carry TIER_NONE.
+# Queue tiers (docs/decisions.md, queue). Lower comes first. Closed cases carry TIER_NONE.
 TIER_FOLLOW_UP = 1
 TIER_BROKEN_PROMISE = 2
 TIER_PROMISE_REMINDER = 3
@@ -109,8 +109,9 @@ TIER_WORKABLE = 5
 TIER_NONE = 9
 
 
-# Optimistic concurrency (DESIGN.md §11): SQLModel needs the same Column object in the field and in
-# __mapper_args__, and a Column belongs to one table, hence one per versioned table.
+# Optimistic concurrency (docs/decisions.md, stale edits): SQLModel needs the same Column object in
+# the field and in __mapper_args__, and a Column belongs to one table, hence one per versioned
+# table.
 _user_version = _version_column()
 
 
@@ -188,12 +189,13 @@ class Case(SQLModel, table=True):
     __tablename__ = "collection_case"
     __table_args__ = (
         UniqueConstraint("client", "client_ref"),
-        # The queue (DESIGN.md §4, §12): agent first, then the precomputed sort key.
+        # The queue (docs/decisions.md: queue, stack facts): agent first, then the precomputed sort
+        # key.
         Index("ix_case_queue", "assigned_to_id", "priority", "next_action_at", "status"),
         Index("ix_case_status_due", "status", "due_date"),
         # The supervisors' list of cases routed to them (deceased, bankrupt): few, among millions.
         Index("ix_case_routed", "routed_reason"),
-        # Supervisors' workload view (issue #5): open cases and balances per agent and currency,
+        # Supervisors' workload view: open cases and balances per agent and currency,
         # read from this index alone instead of every case row.
         Index("ix_case_workload", "assigned_to_id", "currency", "status", "balance"),
     )
@@ -212,7 +214,7 @@ class Case(SQLModel, table=True):
     placed_date: date
     status: str = Field(default=CaseStatus.new.value, max_length=16)
     assigned_to_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
-    # Cached queue position, recomputed by services.scoring whenever an input changes.
+    # Cached queue position, recomputed by services.rules.scoring whenever an input changes.
     queue_tier: int = TIER_NEW
     priority: int = Field(default=0, sa_type=BigInteger)
     score: int = 0
@@ -262,7 +264,7 @@ class Activity(SQLModel, table=True):
         # The `cn` pack caps unanswered calls per number per day, across debtors sharing a number.
         Index("ix_activity_phone_time", "phone_e164", "occurred_at"),
         # Supervisors' workload view: one agent's attempts of the day, counted from the index
-        # alone (issue #5).
+        # alone.
         Index(
             "ix_activity_user_time", "user_id", "occurred_at", "channel", "disposition", "voids_id"
         ),
@@ -318,8 +320,9 @@ _promise_version = _version_column()
 class Promise(SQLModel, table=True):
     __table_args__ = (
         Index("ix_promise_status_due", "status", "due_date"),
-        # The sweep before every queue (services.queue): pending promises past their grace, one
-        # index seek per grace value, without reading a row (bench/, DESIGN.md §10).
+        # The sweep before every queue (casework.queue): pending promises past their grace, one
+        # index seek per grace value, without reading a row (bench/; docs/decisions.md,
+        # performance).
         Index("ix_promise_sweep", "status", "grace_days", "due_date", "case_id"),
     )
     __mapper_args__ = {"version_id_col": _promise_version}
@@ -402,7 +405,7 @@ _settlement_version = _version_column()
 
 class Settlement(SQLModel, table=True):
     """An agreement to close a case for less than its balance ("full and final"): once the agreed
-    amount is paid the case is settled and the rest forgiven (services.supervision). A discount
+    amount is paid the case is settled and the rest forgiven (casework.settlements). A discount
     above the agent's limit (User.settlement_limit_pct) waits for a supervisor's approval."""
 
     __table_args__ = (Index("ix_settlement_status", "status", "requested_at"),)
@@ -441,7 +444,7 @@ class AuditEvent(SQLModel, table=True):
     after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
 
 
-# Offline laptops and sync (issue #8, services/sync). A laptop is a SQLite copy of one agent's
+# Offline laptops and sync (services/sync). A laptop is a SQLite copy of one agent's
 # briefcase; its local changes are captured in the outbox in the same transaction and pushed to the
 # master, which applies each operation once.
 

@@ -1,9 +1,9 @@
 """Money as integer minor units plus an ISO 4217 currency; parsing and formatting with babel.
 
 Amounts never pass through float: a balance of 0.1 + 0.2 must stay 30 fen, and SQLite would store a
-`Numeric` as REAL anyway (DESIGN.md §11). Human input is read the way the user's locale writes
-numbers, and anything that could be read two ways is refused with a message fit to show next to the
-field, because a silently misread amount is worse than a retyped one.
+`Numeric` as REAL anyway (docs/decisions.md, money). Human input is read the way the user's locale
+writes numbers, and anything that could be read two ways is refused with a message fit to show next
+to the field, because a silently misread amount is worse than a retyped one.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Fixtures for the TUI: a seeded demo database per test, an app on a fixed clock, helpers to drive
-it with real keys and to wait for its workers instead of sleeping (STYLE.md 14)."""
+it with real keys and to wait for its workers instead of sleeping."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 from textual.worker import WorkerFailed
 
-from collector_tui import db
+from collector_tui import bootstrap, db
 from collector_tui.clock import FixedClock
 from collector_tui.config import Settings
 from collector_tui.tui.app import CollectorApp, make_app
@@ -29,7 +29,7 @@ from .seed import NOW, PASSWORD, Seeded, seed
 
 def _template(folder: Path, *, hostile: bool) -> tuple[Path, Seeded]:
     path = folder / ("hostile.db" if hostile else "demo.db")
-    store = db.open_store(path)
+    store = bootstrap.open_store(path)
     db.upgrade(store)
     seeded = seed(store, Settings(), hostile=hostile)
     store.dispose()
@@ -53,7 +53,7 @@ def _copy(template: tuple[Path, Seeded], tmp_path: Path) -> Iterator[Seeded]:
     source, seeded = template
     target = tmp_path / source.name
     shutil.copyfile(source, target)
-    store = db.open_store(target)
+    store = bootstrap.open_store(target)
     yield Seeded(store=store, settings=Settings(), users=seeded.users, cases=seeded.cases)
     store.dispose()
 

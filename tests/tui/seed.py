@@ -12,12 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from collector_tui import db
 from collector_tui.config import Settings
-from collector_tui.services import accounts, activities, holds
+from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
-from collector_tui.services.activities import ContactInput
-from collector_tui.services.cases import InvoiceInput, PlacementInput, add_placement
-from collector_tui.services.followups import FollowUpInput
-from collector_tui.services.promises import PromiseInput
+from collector_tui.services.casework import activities, holds
+from collector_tui.services.casework.activities import ContactInput
+from collector_tui.services.casework.cases import InvoiceInput, PlacementInput, add_placement
+from collector_tui.services.casework.followups import FollowUpInput
+from collector_tui.services.casework.promises import PromiseInput
 
 NOW = datetime(2026, 11, 20, 6, 30, tzinfo=UTC)
 PASSWORD = "demo"

@@ -13,8 +13,8 @@ from textual.widgets import Input
 
 from collector_tui.clock import FixedClock
 from collector_tui.models import Activity, FollowUp, PaymentPlan, Promise
-from collector_tui.services import promises
-from collector_tui.services.promises import PlanInput, PromiseInput
+from collector_tui.services.casework import promises
+from collector_tui.services.casework.promises import PlanInput, PromiseInput
 from collector_tui.tui.app import CollectorApp, make_app
 from collector_tui.tui.screens.case import CaseScreen
 from collector_tui.tui.screens.contact import ContactForm

@@ -16,11 +16,13 @@ from textual.binding import Binding
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from collector_tui import db
+from collector_tui import bootstrap
 from collector_tui.demo import DEMO_NOW, fresh_demo_copy
 from collector_tui.models import Activity, Case, Promise, Settlement
-from collector_tui.services import accounts, activities, supervision
-from collector_tui.services.activities import ContactInput
+from collector_tui.services import accounts
+from collector_tui.services.casework import activities, settlements
+from collector_tui.services.casework.activities import ContactInput
+from collector_tui.services.supervision import decisions
 from collector_tui.tui.app import CollectorApp
 from collector_tui.tui.commands import CaseCommands
 from collector_tui.tui.screens.case import CaseScreen
@@ -99,7 +101,7 @@ def fill(app: CollectorApp, **values: str) -> None:
 
 def set_limit(seeded: Seeded, username: str, pct: int) -> None:
     with seeded.store.write() as session:
-        supervision.set_settlement_limit(
+        settlements.set_settlement_limit(
             session=session,
             now=NOW,
             actor=seeded.users["sam"],
@@ -212,7 +214,7 @@ def test_settlement_above_the_limit_waits_for_a_supervisor_after_bad_input(demo:
     assert (settlement.status, settlement.amount) == ("pending", 200_000)
     assert settlement.promise_id is None
     assert count(demo, Promise, case_id) == 0
-    assert case_row(demo, case_id).routed_reason == supervision.SETTLEMENT_ROUTED
+    assert case_row(demo, case_id).routed_reason == decisions.SETTLEMENT_ROUTED
 
 
 def test_a_stale_settlement_is_refused_clearly_and_the_input_kept(demo: Seeded) -> None:
@@ -278,14 +280,14 @@ def test_legal_request_needs_grounds_then_routes_the_case(demo: Seeded) -> None:
         await confirm(pilot, app)
         assert isinstance(app.screen, CaseScreen)
         assert "Legal action requested: the case waits for a supervisor." in notifications(app)
-        assert supervision.LEGAL_REQUEST in status_panel(app)
+        assert decisions.LEGAL_REQUEST in status_panel(app)
         # Once with the supervisors, the agent is told so instead of getting another form.
         await press(pilot, "o")
         assert isinstance(app.screen, CaseScreen)
         assert any("already with the supervisors" in note for note in notifications(app))
 
     drive(app, scenario)
-    assert case_row(demo, case_id).routed_reason == supervision.LEGAL_REQUEST
+    assert case_row(demo, case_id).routed_reason == decisions.LEGAL_REQUEST
     added = [n for n in notes_of(demo, case_id) if n not in notes_before]
     assert added == ["Legal escalation requested: has assets"]
 
@@ -317,16 +319,16 @@ def test_route_to_a_supervisor_with_a_reason(demo: Seeded) -> None:
 
 
 def test_the_demo_gives_the_supervisors_settlements_and_requests_to_decide(tmp_path: Path) -> None:
-    store = db.open_store(fresh_demo_copy(tmp_path))
+    store = bootstrap.open_store(fresh_demo_copy(tmp_path))
     try:
         with store.read() as session:
             sam = accounts.get_actor(session=session, username="sam")
-            waiting = supervision.pending_settlements(session=session, actor=sam)
-            routed = supervision.routed_cases(session=session, now=DEMO_NOW, actor=sam)
+            waiting = settlements.pending_settlements(session=session, actor=sam)
+            routed = decisions.routed_cases(session=session, now=DEMO_NOW, actor=sam)
             agreed = [
                 view
                 for row in routed.rows
-                for view in supervision.case_settlements(
+                for view in settlements.case_settlements(
                     session=session, actor=sam, case_id=row.case_id
                 )
             ]
@@ -337,7 +339,7 @@ def test_the_demo_gives_the_supervisors_settlements_and_requests_to_decide(tmp_p
     assert [(v.requested_by, v.status) for v in waiting] == [("bob", "pending")]
     assert waiting[0].due_date > DEMO_NOW.date() and waiting[0].discount_pct > waiting[0].limit_pct
     reasons = {row.routed_reason for row in routed.rows}
-    assert {supervision.SETTLEMENT_ROUTED, supervision.LEGAL_REQUEST} <= reasons
+    assert {decisions.SETTLEMENT_ROUTED, decisions.LEGAL_REQUEST} <= reasons
     assert [v.status for v in agreed] == ["pending"]
     # Within alice's limit: agreed at once, the promise recorded.
     assert len(approved) == 1 and approved[0].promise_id is not None

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from collector_tui.services.casefile import aging_bucket, load_case_file
+from collector_tui.services.casework.casefile import aging_bucket, load_case_file
+from collector_tui.services.casework.search import search_cases
 from collector_tui.services.errors import Forbidden
-from collector_tui.services.search import search_cases
 
 from .seed import NOW, Seeded
 
@@ -152,7 +152,7 @@ def test_read_models_do_not_import_textual_and_the_app_module_opens_no_database(
 
     code = (
         "import sys\n"
-        "import collector_tui.services.casefile, collector_tui.services.search\n"
+        "import collector_tui.services.casework.casefile, collector_tui.services.casework.search\n"
         "assert 'textual' not in sys.modules, 'services must not import textual'\n"
         "import gc\n"
         "import collector_tui.tui.app\n"

@@ -14,9 +14,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from collector_tui.models import Activity, Case, FollowUp, Hold, Payment, PaymentPlan, Promise
-from collector_tui.services import activities, holds, promises
-from collector_tui.services.activities import ContactInput
-from collector_tui.services.promises import PlanInput, PromiseInput
+from collector_tui.services.casework import activities, holds, promises
+from collector_tui.services.casework.activities import ContactInput
+from collector_tui.services.casework.promises import PlanInput, PromiseInput
 from collector_tui.tui.app import CollectorApp
 from collector_tui.tui.commands import CaseCommands
 from collector_tui.tui.screens.case import CaseScreen

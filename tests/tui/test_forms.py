@@ -11,8 +11,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static, TextArea
 
 from collector_tui.models import Activity, Draft, FollowUp, Hold, Promise
-from collector_tui.services import activities
-from collector_tui.services.activities import ContactInput
+from collector_tui.services.casework import activities
+from collector_tui.services.casework.activities import ContactInput
 from collector_tui.tui.app import CollectorApp
 from collector_tui.tui.screens.case import CaseScreen
 from collector_tui.tui.screens.confirm import ConfirmScreen

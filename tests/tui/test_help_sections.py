@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 import collector_tui.tui.screens as screens_package
+from collector_tui.tui.app import CollectorApp
 from collector_tui.tui.screens.help import HelpScreen, help_sections
 
 from .conftest import build_app, drive, login, rendered, settle
@@ -64,7 +65,9 @@ def test_the_walk_finds_the_screens() -> None:
 
 
 def test_every_screen_with_keys_is_in_the_help_first_when_it_asks() -> None:
-    everything = keys(b for _, bindings in help_sections() for b in bindings)
+    everything = keys(
+        b for _, bindings in help_sections(None, CollectorApp.BINDINGS) for b in bindings
+    )
     missing: dict[str, set[tuple[str, str]]] = {}
     not_first: dict[str, str] = {}
     for cls, own in screens_with_keys().items():

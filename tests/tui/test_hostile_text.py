@@ -1,4 +1,5 @@
-"""Names and notes with Rich markup, terminal escapes and bidi overrides show literally (§11)."""
+"""Names and notes with Rich markup, terminal escapes and bidi overrides show literally
+(docs/decisions.md, text on screen)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
-from collector_tui.services import activities
+from collector_tui.services.casework import notes
 from collector_tui.tui.screens.case import CaseScreen, EntryScreen
 from collector_tui.tui.screens.confirm import ConfirmScreen
 from collector_tui.tui.screens.queue import QueueScreen
@@ -19,7 +20,7 @@ HOSTILE_NOTE = "x[/oops] [@click=app.quit]q[/] \x1b[2J\x1b]0;pwned\x07 \u202eevi
 
 def test_hostile_names_and_notes_render_literally_and_nothing_runs(hostile: Seeded) -> None:
     with hostile.store.write() as session:
-        activities.add_note(
+        notes.add_note(
             session=session,
             now=NOW,
             actor=hostile.users["alice"],

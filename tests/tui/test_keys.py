@@ -1,4 +1,5 @@
-"""Keys (DESIGN.md §9): in the footer, in the help screen, and every action in the palette."""
+"""Keys (docs/decisions.md, keyboard): in the footer, in the help screen, and every action in the
+palette."""
 
 from __future__ import annotations
 

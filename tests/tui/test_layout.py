@@ -18,8 +18,8 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from collector_tui.money import Money, format_plain
-from collector_tui.services import promises
-from collector_tui.services.promises import PlanInput, PromiseInput
+from collector_tui.services.casework import promises
+from collector_tui.services.casework.promises import PlanInput, PromiseInput
 from collector_tui.tui.app import CollectorApp
 from collector_tui.tui.screens.case import CaseScreen
 from collector_tui.tui.screens.case_requests import SettlementRequestForm

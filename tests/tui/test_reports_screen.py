@@ -23,11 +23,12 @@ from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
-from collector_tui import cli, db
+from collector_tui import bootstrap, cli, db
 from collector_tui.clock import FixedClock
 from collector_tui.config import Settings
 from collector_tui.demo import DEMO_NOW, DEMO_NOW_TEXT, DEMO_PASSWORD, fresh_demo_copy
-from collector_tui.services import promises, reports
+from collector_tui.services.casework import payments, sweep
+from collector_tui.services.reporting import reports
 from collector_tui.tui.app import CollectorApp, make_app
 from collector_tui.tui.screens.reports import ReportsScreen
 from collector_tui.tui.widgets.charts import Chart
@@ -117,7 +118,7 @@ def cli_json(
 
 
 def demo_app(path: Path, username: str) -> tuple[CollectorApp, db.Store]:
-    store = db.open_store(path)
+    store = bootstrap.open_store(path)
     app = make_app(store=store, settings=Settings(), clock=FixedClock(DEMO_NOW), username=username)
     app.cursor_blink = False
     return app, store
@@ -300,7 +301,7 @@ def with_payments(demo: Seeded) -> Seeded:
     )
     for ref, minor, days_ago in paid:
         with demo.store.write() as session:
-            promises.post_payment(
+            payments.post_payment(
                 session=session,
                 now=NOW,
                 actor=sam,
@@ -311,7 +312,7 @@ def with_payments(demo: Seeded) -> Seeded:
                 reference=f"BANK-{ref}",
             )
     with demo.store.write() as session:
-        promises.sweep(session=session, now=NOW, settings=demo.settings)
+        sweep.sweep(session=session, now=NOW, settings=demo.settings)
     assert alice.username == "alice"
     return demo
 
@@ -471,7 +472,7 @@ def test_dashboard_snapshot_of_the_tables(snap_compare: Any, demo: Seeded) -> No
 def test_an_empty_book_says_so(tmp_path: Path) -> None:
     from collector_tui.services import accounts
 
-    store = db.open_store(tmp_path / "empty.db")
+    store = bootstrap.open_store(tmp_path / "empty.db")
     db.upgrade(store)
     with store.write() as session:
         accounts.create_user(

@@ -14,7 +14,9 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from collector_tui.models import Activity
-from collector_tui.services import accounts, activities, assignment
+from collector_tui.services import accounts
+from collector_tui.services.casework import notes
+from collector_tui.services.supervision import assignment
 from collector_tui.tui.app import CollectorApp
 from collector_tui.tui.screens.case import CaseScreen
 from collector_tui.tui.screens.contact import ContactForm
@@ -149,7 +151,7 @@ def test_a_case_read_ahead_and_changed_meanwhile_arrives_as_it_is_now(demo: Seed
         assert first.next_file is not None and first.next_file.client_ref == "REF-1004"
         # Someone else writes on the case read ahead before the agent gets there.
         with demo.store.write() as session:
-            activities.add_note(
+            notes.add_note(
                 session=session,
                 now=NOW,
                 actor=accounts.get_actor(session=session, username="sam"),
@@ -162,8 +164,8 @@ def test_a_case_read_ahead_and_changed_meanwhile_arrives_as_it_is_now(demo: Seed
         arrived = app.screen
         assert isinstance(arrived, CaseScreen) and arrived.case_file is not None
         assert arrived.case_file.client_ref == "REF-1004"
-        notes = [entry.note for entry in arrived.query_one("#timeline", Timeline).entries]
-        assert "debtor called the client directly" in notes
+        shown = [entry.note for entry in arrived.query_one("#timeline", Timeline).entries]
+        assert "debtor called the client directly" in shown
 
     drive(app, scenario)
 

@@ -13,8 +13,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Select, SelectionList, Static, TextArea
 
 from collector_tui.models import Activity, Assignment, AuditEvent, Case, Settlement
-from collector_tui.services import supervision
-from collector_tui.services.assignment import assign_cases
+from collector_tui.services.casework import settlements
+from collector_tui.services.supervision import decisions
+from collector_tui.services.supervision.assignment import assign_cases
 from collector_tui.tui.app import CollectorApp
 from collector_tui.tui.screens.audit import AuditScreen
 from collector_tui.tui.screens.case import CaseScreen
@@ -210,7 +211,7 @@ def test_supervisor_balances_the_unassigned_cases_with_keys(demo: Seeded) -> Non
 def test_supervisor_escalates_a_routed_case_to_legal(demo: Seeded) -> None:
     case_id = demo.cases["REF-1004"]
     with demo.store.write() as session:
-        supervision.request_legal_escalation(
+        decisions.request_legal_escalation(
             session=session,
             now=NOW,
             actor=demo.users["alice"],
@@ -379,7 +380,7 @@ def test_supervisor_screen(snap_compare: Any, demo: Seeded, size: tuple[int, int
 def test_supervisor_approves_a_settlement_with_keys(demo: Seeded) -> None:
     case_id = demo.cases["REF-1003"]
     with demo.store.write() as session:
-        asked = supervision.request_settlement(
+        asked = settlements.request_settlement(
             session=session,
             now=NOW,
             actor=demo.users["alice"],

@@ -19,7 +19,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, TextArea
 
 from collector_tui.models import Activity, Assignment, Case, FollowUp, Hold, Promise, Settlement
-from collector_tui.services import supervision
+from collector_tui.services.casework import settlements
 from collector_tui.tui.app import CollectorApp
 from collector_tui.tui.screens.case import CaseScreen
 from collector_tui.tui.screens.confirm import ConfirmScreen
@@ -247,7 +247,7 @@ def test_the_disposition_picker_by_typing(demo: Seeded, keys: tuple[str, ...], c
 
 
 def test_every_disposition_has_its_own_hot_key_shown_beside_it() -> None:
-    from collector_tui.services.activities import DISPOSITIONS
+    from collector_tui.services.rules.dispositions import DISPOSITIONS
     from collector_tui.tui.screens.contact import HOT_KEYS, disposition_options
 
     assert set(HOT_KEYS) == set(DISPOSITIONS)
@@ -283,7 +283,7 @@ def test_a_burst_into_a_supervisor_decision(demo: Seeded) -> None:
 
 def test_a_burst_into_the_balance_reason(demo: Seeded) -> None:
     with demo.store.write() as session:
-        from collector_tui.services.assignment import assign_cases
+        from collector_tui.services.supervision.assignment import assign_cases
 
         assign_cases(
             session=session,
@@ -318,7 +318,7 @@ def test_a_burst_into_the_balance_reason(demo: Seeded) -> None:
 def test_a_burst_into_the_settlement_decision_note(demo: Seeded) -> None:
     case_id = demo.cases["REF-1003"]
     with demo.store.write() as session:
-        asked = supervision.request_settlement(
+        asked = settlements.request_settlement(
             session=session,
             now=NOW,
             actor=demo.users["alice"],

@@ -29,7 +29,7 @@ from collector_tui.cli.output import UsageError, decimal, local, money, pad, sho
 from collector_tui.services.errors import Forbidden
 
 if TYPE_CHECKING:
-    from collector_tui.services.queue import QueueEntry
+    from collector_tui.services.casework.queue import QueueEntry
 
 __all__ = ["QUEUE_MAX", "register"]
 
@@ -40,7 +40,7 @@ def register(commands: Commands) -> None:
     about = "print an agent's call queue"
     queue = commands.add("queue", _cmd_queue, help=about, description=about)
     queue.add_argument("--agent", metavar="NAME", help="whose queue (default: yours)")
-    queue.add_argument("--json", action="store_true", help="print JSON (DESIGN.md §7)")
+    queue.add_argument("--json", action="store_true", help="print JSON")
     queue.add_argument(
         "--limit",
         type=limit_value(QUEUE_MAX),
@@ -112,7 +112,8 @@ def _queue_line(position: str, entry: QueueEntry, zone: str) -> str:
 
 
 def _cmd_queue(ctx: Context) -> int:
-    from collector_tui.services import accounts, queue
+    from collector_tui.services import accounts
+    from collector_tui.services.casework import queue
 
     args = ctx.args
     actor = ctx.actor()
@@ -159,9 +160,9 @@ def _cmd_queue(ctx: Context) -> int:
 
 def _cmd_log(ctx: Context) -> int:
     from collector_tui.money import parse_money
-    from collector_tui.services import activities, cases
-    from collector_tui.services.followups import FollowUpInput
-    from collector_tui.services.promises import PromiseInput
+    from collector_tui.services.casework import activities, cases
+    from collector_tui.services.casework.followups import FollowUpInput
+    from collector_tui.services.casework.promises import PromiseInput
 
     args = ctx.args
     if args.reason is not None and args.follow_up is None:
@@ -231,7 +232,7 @@ def _cmd_log(ctx: Context) -> int:
 
 def _cmd_payment(ctx: Context) -> int:
     from collector_tui.money import parse_money
-    from collector_tui.services import cases, promises
+    from collector_tui.services.casework import cases, payments
 
     args = ctx.args
     actor = ctx.actor()
@@ -241,7 +242,7 @@ def _cmd_payment(ctx: Context) -> int:
     with ctx.open().write() as session:
         case = cases.find_case(session=session, reference=args.case, actor=actor)
         amount = parse_money(args.amount, case.currency, settings.locale)
-        posted = promises.post_payment(
+        posted = payments.post_payment(
             session=session,
             now=now,
             actor=actor,
@@ -285,7 +286,9 @@ def _cmd_payment(ctx: Context) -> int:
 
 
 def _cmd_assign(ctx: Context) -> int:
-    from collector_tui.services import accounts, assignment, cases
+    from collector_tui.services import accounts
+    from collector_tui.services.casework import cases
+    from collector_tui.services.supervision import assignment
 
     args = ctx.args
     actor = ctx.actor()
@@ -315,13 +318,13 @@ def _cmd_assign(ctx: Context) -> int:
 
 
 def _cmd_sweep(ctx: Context) -> int:
-    from collector_tui.services import promises
+    from collector_tui.services.casework import sweep
 
     actor = ctx.actor()
     now = ctx.now()
     with ctx.open().write() as session:
         # An agent's command touches only that agent's cases.
-        result = promises.sweep(
+        result = sweep.sweep(
             session=session,
             now=now,
             settings=ctx.load_settings(),

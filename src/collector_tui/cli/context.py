@@ -87,7 +87,7 @@ class Context:
 
     def shown_target(self) -> str:
         """The database for a message: a URL's password masked."""
-        from collector_tui.locations import shown
+        from collector_tui.services.sync.locations import shown
 
         return shown(self.target())
 
@@ -105,7 +105,9 @@ class Context:
         is_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
         if must_exist and is_file and not Path(str(url.database)).exists():
             raise CliError(f"no database at {url.database}: run `{PROG} init` first")
-        store = db.open_store(target)
+        from collector_tui import bootstrap
+
+        store = bootstrap.open_store(target)
         self.opened.append(store)
         if must_exist:
             current = db.current_revision(store)

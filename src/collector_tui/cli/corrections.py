@@ -24,7 +24,7 @@ from collector_tui.cli.context import Context, Handler
 from collector_tui.cli.output import decimal, local, show
 
 if TYPE_CHECKING:
-    from collector_tui.services.corrections import Correction
+    from collector_tui.services.casework.corrections import Correction
 
 __all__ = ["register"]
 
@@ -40,7 +40,7 @@ def _uuid(text: str) -> uuid.UUID:
 
 
 def _installments(text: str) -> int:
-    from collector_tui.services.promises import MAX_INSTALLMENTS, MIN_INSTALLMENTS
+    from collector_tui.services.casework.promises import MAX_INSTALLMENTS, MIN_INSTALLMENTS
 
     try:
         value = int(text)
@@ -139,7 +139,7 @@ def _answer(ctx: Context, done: Correction, text: str, **extra: Any) -> int:
 
 
 def _cmd_hold_release(ctx: Context) -> int:
-    from collector_tui.services import cases, holds
+    from collector_tui.services.casework import cases, holds
 
     args = ctx.args
     actor = ctx.actor()
@@ -171,7 +171,7 @@ def _cmd_hold_release(ctx: Context) -> int:
 
 
 def _cmd_contact_void(ctx: Context) -> int:
-    from collector_tui.services import corrections
+    from collector_tui.services.casework import corrections
 
     actor = ctx.actor()
     with ctx.open().write() as session:
@@ -187,7 +187,7 @@ def _cmd_contact_void(ctx: Context) -> int:
 
 
 def _cmd_promise_withdraw(ctx: Context) -> int:
-    from collector_tui.services import corrections
+    from collector_tui.services.casework import corrections
 
     actor = ctx.actor()
     with ctx.open().write() as session:
@@ -203,7 +203,7 @@ def _cmd_promise_withdraw(ctx: Context) -> int:
 
 
 def _cmd_plan_cancel(ctx: Context) -> int:
-    from collector_tui.services import corrections
+    from collector_tui.services.casework import corrections
 
     actor = ctx.actor()
     with ctx.open().write() as session:
@@ -221,9 +221,9 @@ def _cmd_plan_cancel(ctx: Context) -> int:
 def _cmd_plan_reschedule(ctx: Context) -> int:
     from collector_tui.models import Case, PaymentPlan
     from collector_tui.money import parse_money
-    from collector_tui.services import corrections
+    from collector_tui.services.casework import corrections
+    from collector_tui.services.casework.promises import PlanInput, PromiseInput
     from collector_tui.services.errors import InvalidInput, NotFound
-    from collector_tui.services.promises import PlanInput, PromiseInput
     from collector_tui.tui.parsing import schedule
 
     args = ctx.args
@@ -266,7 +266,7 @@ def _cmd_plan_reschedule(ctx: Context) -> int:
 
 
 def _cmd_followup_move(ctx: Context) -> int:
-    from collector_tui.services import corrections
+    from collector_tui.services.casework import corrections
 
     actor = ctx.actor()
     with ctx.open().write() as session:

@@ -27,7 +27,7 @@ def register(commands: Commands) -> None:
 
 
 def _cmd_export(ctx: Context) -> int:
-    from collector_tui.services import exports
+    from collector_tui.services.reporting import exports
 
     args = ctx.args
     actor = ctx.actor()

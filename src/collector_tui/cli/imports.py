@@ -66,7 +66,7 @@ def register(commands: Commands) -> None:
     cases = kinds.add(
         "cases",
         _cmd_import_cases,
-        help="import placements from a CSV file (DESIGN.md §8)",
+        help="import placements from a CSV file",
         description="import placements from a CSV file; one bad row rejects the whole file "
         "unless --skip-bad",
     )
@@ -130,7 +130,7 @@ def _user_id(ctx: Context, name: str) -> Any:
 
 
 def _cmd_import_cases(ctx: Context) -> int:
-    from collector_tui.services import importer
+    from collector_tui.services.imports import placement_file
 
     args = ctx.args
     if args.rejects is not None and not args.skip_bad:
@@ -138,7 +138,7 @@ def _cmd_import_cases(ctx: Context) -> int:
     actor = ctx.actor()
     assign_to = _user_id(ctx, args.assign_to) if args.assign_to else None
     try:
-        report = importer.import_cases(
+        report = placement_file.import_cases(
             store=ctx.open(),
             path=args.file,
             now=ctx.now(),
@@ -155,7 +155,7 @@ def _cmd_import_cases(ctx: Context) -> int:
             encoding=args.encoding,
             allow_zero_balance=args.allow_zero_balance,
         )
-    except importer.ImportRejected as rejected:
+    except placement_file.ImportRejected as rejected:
         error(ctx.err, str(rejected))
         errors = tuple(getattr(rejected.report, "rejected", ()))
         for bad in errors[:REJECTS_SHOWN]:
@@ -220,7 +220,7 @@ def run_import_payments(
 ) -> int:
     """`import payments FILE.csv`: 0 when posted (or checked, with --dry-run); 1 with every bad
     line on stderr (and the report on stdout with --json) when the file is rejected."""
-    from collector_tui.services.payment_import import PaymentImportRejected, import_payments
+    from collector_tui.services.imports.payment_file import PaymentImportRejected, import_payments
 
     stream = out if out is not None else sys.stdout
     errors = err if err is not None else sys.stderr

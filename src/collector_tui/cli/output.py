@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from collector_tui.services.report_tables import ReportTable
+    from collector_tui.services.reporting.tables import ReportTable
 
 __all__ = [
     "PROG",
@@ -173,7 +173,7 @@ def print_table(table: ReportTable, out: TextIO, *, as_json: bool, as_csv: bool)
 
 def error(stream: TextIO, message: str) -> None:
     """`collector-tui: error: ...` as one line: database URLs masked, controls made visible."""
-    from collector_tui.locations import scrub
+    from collector_tui.services.sync.locations import scrub
 
     line = " ".join(show(scrub(message)).replace("\u2424", " ").split())
     print(f"{PROG}: error: {line}", file=stream)

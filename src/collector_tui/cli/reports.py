@@ -6,7 +6,7 @@
 Output: an aligned text table by default; `--csv` a header and one row per line; `--json` a list
 of objects (money as decimal strings such as "1234.50", dates ISO, percentages as strings such as
 "66.7" or null). `report aging --json` is exactly `{currency, bucket, count, balance}` per row. An
-agent's report covers that agent's cases. The tables come from services/report_tables.py, the
+agent's report covers that agent's cases. The tables come from services/reporting/tables.py, the
 same ones the reports dashboard shows.
 """
 
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 from collector_tui.cli.arguments import Commands, day_value
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import print_table
-from collector_tui.services.report_tables import REPORT_KINDS
+from collector_tui.services.reporting.tables import REPORT_KINDS
 
 if TYPE_CHECKING:
     from collector_tui.config import Settings
@@ -58,7 +58,7 @@ def register(commands: Commands) -> None:
         "--total", action="store_true", help="promises: one row per currency, not per agent"
     )
     output = report.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print JSON (DESIGN.md §7)")
+    output.add_argument("--json", action="store_true", help="print JSON")
     output.add_argument("--csv", action="store_true", help="print CSV with a header")
 
 
@@ -83,7 +83,7 @@ def run_report(
     out: TextIO | None = None,
 ) -> int:
     """`report KIND`: read-only; prints the table and returns 0, or raises ServiceError."""
-    from collector_tui.services.report_tables import report_table
+    from collector_tui.services.reporting.tables import report_table
 
     stream = out if out is not None else sys.stdout
     with store.read() as session:

@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
 
-    from collector_tui.services.supervision import CaseDecision, SettlementView
+    from collector_tui.services.casework.settlements import SettlementView
+    from collector_tui.services.supervision.decisions import CaseDecision
 
 __all__ = ["register"]
 
@@ -175,7 +176,7 @@ def _minor(text: str | None, currency: str | None, locale: str) -> int | None:
 
 
 def _cmd_workload(ctx: Context) -> int:
-    from collector_tui.services import workload
+    from collector_tui.services.supervision import workload
 
     actor = ctx.actor()
     with ctx.open().read() as session:
@@ -211,7 +212,8 @@ def _cmd_workload(ctx: Context) -> int:
 
 
 def _cmd_cases(ctx: Context) -> int:
-    from collector_tui.services import accounts, workload
+    from collector_tui.services import accounts
+    from collector_tui.services.supervision import workload
 
     args = ctx.args
     actor = ctx.actor()
@@ -271,7 +273,9 @@ def _cmd_cases(ctx: Context) -> int:
 
 
 def _cmd_balance(ctx: Context) -> int:
-    from collector_tui.services import accounts, assignment, cases
+    from collector_tui.services import accounts
+    from collector_tui.services.casework import cases
+    from collector_tui.services.supervision import assignment
 
     args = ctx.args
     names = [name.strip() for name in args.to.split(",") if name.strip()]
@@ -322,19 +326,19 @@ def _cmd_balance(ctx: Context) -> int:
 
 
 def _case_id(ctx: Context, session: Any, reference: str) -> Any:
-    from collector_tui.services import cases
+    from collector_tui.services.casework import cases
 
     return cases.find_case(session=session, reference=reference, actor=ctx.actor()).id
 
 
 def _cmd_route(ctx: Context) -> int:
-    from collector_tui.services import supervision
+    from collector_tui.services.supervision import decisions
 
     args = ctx.args
     actor = ctx.actor()
     with ctx.open().write() as session:
         case_id = _case_id(ctx, session, args.case)
-        act = supervision.request_legal_escalation if args.legal else supervision.route_case
+        act = decisions.request_legal_escalation if args.legal else decisions.route_case
         decision = act(
             session=session,
             now=ctx.now(),
@@ -353,17 +357,17 @@ def _cmd_route(ctx: Context) -> int:
 
 
 def _cmd_decide(ctx: Context) -> int:
-    from collector_tui.services import supervision
+    from collector_tui.services.supervision import decisions
 
     args = ctx.args
     actor = ctx.actor()
-    decisions: dict[str, Callable[..., CaseDecision]] = {
-        "legal": supervision.escalate_to_legal,
-        "write-off": supervision.write_off,
-        "close": supervision.close_case,
-        "unroute": supervision.unroute_case,
+    acts: dict[str, Callable[..., CaseDecision]] = {
+        "legal": decisions.escalate_to_legal,
+        "write-off": decisions.write_off,
+        "close": decisions.close_case,
+        "unroute": decisions.unroute_case,
     }
-    act = decisions[args.decision]
+    act = acts[args.decision]
     with ctx.open().write() as session:
         case_id = _case_id(ctx, session, args.case)
         decision = act(
@@ -384,7 +388,7 @@ def _cmd_decide(ctx: Context) -> int:
 
 def _cmd_settle(ctx: Context) -> int:
     from collector_tui.money import parse_money
-    from collector_tui.services import cases, supervision
+    from collector_tui.services.casework import cases, settlements
 
     args = ctx.args
     actor = ctx.actor()
@@ -393,7 +397,7 @@ def _cmd_settle(ctx: Context) -> int:
     with ctx.open().write() as session:
         case = cases.find_case(session=session, reference=args.case, actor=actor)
         amount = parse_money(amount_text, case.currency, settings.locale)
-        view = supervision.request_settlement(
+        view = settlements.request_settlement(
             session=session,
             now=ctx.now(),
             actor=actor,
@@ -413,7 +417,7 @@ def _cmd_settle(ctx: Context) -> int:
 
 
 def _cmd_approve(ctx: Context) -> int:
-    from collector_tui.services import supervision
+    from collector_tui.services.casework import settlements
     from collector_tui.services.errors import InvalidInput
 
     args = ctx.args
@@ -422,12 +426,12 @@ def _cmd_approve(ctx: Context) -> int:
         case_id = _case_id(ctx, session, args.case)
         waiting = [
             s
-            for s in supervision.case_settlements(session=session, actor=actor, case_id=case_id)
+            for s in settlements.case_settlements(session=session, actor=actor, case_id=case_id)
             if s.status == "pending"
         ]
         if not waiting:
             raise InvalidInput(f"no settlement of {args.case} waits for approval")
-        view = supervision.decide_settlement(
+        view = settlements.decide_settlement(
             session=session,
             now=ctx.now(),
             actor=actor,
@@ -444,12 +448,13 @@ def _cmd_approve(ctx: Context) -> int:
 
 
 def _cmd_routed(ctx: Context) -> int:
-    from collector_tui.services import supervision
+    from collector_tui.services.casework import settlements
+    from collector_tui.services.supervision import decisions
 
     actor = ctx.actor()
     with ctx.open().read() as session:
-        page = supervision.routed_cases(session=session, now=ctx.now(), actor=actor, limit=500)
-        waiting = supervision.pending_settlements(session=session, actor=actor)
+        page = decisions.routed_cases(session=session, now=ctx.now(), actor=actor, limit=500)
+        waiting = settlements.pending_settlements(session=session, actor=actor)
     if ctx.args.json:
         ctx.json(
             {
@@ -487,13 +492,13 @@ def _cmd_routed(ctx: Context) -> int:
 def _cmd_history(ctx: Context) -> int:
     import json
 
-    from collector_tui.services import supervision
+    from collector_tui.services.supervision import audit_trail
 
     args = ctx.args
     actor = ctx.actor()
     with ctx.open().read() as session:
         case_id = _case_id(ctx, session, args.case)
-        trail = supervision.case_audit_trail(session=session, actor=actor, case_id=case_id)
+        trail = audit_trail.case_audit_trail(session=session, actor=actor, case_id=case_id)
     if args.json:
         ctx.json(
             [

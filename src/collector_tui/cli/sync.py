@@ -130,7 +130,7 @@ def _is_file(target: str) -> tuple[bool, str | None]:
 
 
 def _shown(target: str) -> str:
-    from collector_tui import locations
+    from collector_tui.services.sync import locations
 
     return locations.shown(target)
 
@@ -138,7 +138,7 @@ def _shown(target: str) -> str:
 def _open_master(ctx: Context, target: str) -> Store:
     """The master, its password (never stored on the laptop) from the URL as typed, then
     COLLECTOR_MASTER_PASSWORD, then a prompt on a terminal."""
-    from collector_tui import db, locations
+    from collector_tui.services.sync import locations
 
     is_file, path = _is_file(target)
     if is_file and (not path or path == ":memory:" or not Path(path).exists()):
@@ -149,7 +149,9 @@ def _open_master(ctx: Context, target: str) -> Store:
             locations.PASSWORD_VARIABLE, f"password for the master {locations.masked(target)}: "
         )
 
-    store = db.open_store(locations.with_password(target, ask=ask))
+    from collector_tui import bootstrap
+
+    store = bootstrap.open_store(locations.with_password(target, ask=ask))
     ctx.opened.append(store)
     return store
 
@@ -241,21 +243,24 @@ def _print_push(ctx: Context, result: PushResult, target: str) -> int:
 
 
 def _cmd_pull(ctx: Context) -> int:
-    from collector_tui import db
     from collector_tui.services.sync import engine
 
     laptop_target = _laptop_target(ctx)
     _, laptop_path = _is_file(laptop_target)
     stored = None
     if laptop_path and Path(laptop_path).exists():
-        existing = db.open_store(laptop_target)
+        from collector_tui import bootstrap
+
+        existing = bootstrap.open_store(laptop_target)
         ctx.opened.append(existing)
         info = engine.laptop_info(existing)
         stored = info.master if info is not None else None
     master_target = _master_target(ctx, ctx.args.master, stored)
     master = _open_master(ctx, master_target)
     actor = _login(ctx, master)
-    laptop = db.open_store(laptop_target)
+    from collector_tui import bootstrap
+
+    laptop = bootstrap.open_store(laptop_target)
     ctx.opened.append(laptop)
     result = engine.pull(
         master=master,
@@ -432,7 +437,6 @@ def _cmd_packet_export(ctx: Context) -> int:
 
 
 def _cmd_packet_apply(ctx: Context) -> int:
-    from collector_tui import db
     from collector_tui.services.sync import engine, packet
 
     path: Path = ctx.args.file
@@ -446,7 +450,9 @@ def _cmd_packet_apply(ctx: Context) -> int:
         password = ctx.password("COLLECTOR_PASSWORD", f"password for {name}: ")
         actor = engine.briefcase_login(carried, name, password)
         target = _laptop_target(ctx)
-        laptop = db.open_store(target)
+        from collector_tui import bootstrap
+
+        laptop = bootstrap.open_store(target)
         ctx.opened.append(laptop)
         result = engine.apply_briefcase_packet(
             laptop=laptop, briefcase=carried, actor=actor, now=now

@@ -141,13 +141,14 @@ def _cmd_user_add(ctx: Context) -> int:
 
 
 def _cmd_user_limit(ctx: Context) -> int:
-    from collector_tui.services import accounts, supervision
+    from collector_tui.services import accounts
+    from collector_tui.services.casework import settlements
 
     args = ctx.args
     actor = ctx.actor()
     with ctx.open().write() as session:
         target = accounts.get_actor(session=session, username=args.name)
-        supervision.set_settlement_limit(
+        settlements.set_settlement_limit(
             session=session,
             now=ctx.now(),
             actor=actor,

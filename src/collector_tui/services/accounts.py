@@ -17,6 +17,7 @@ from sqlmodel import Session, col, func, or_, select
 
 from collector_tui.models import Case, Role, User
 from collector_tui.services import audit
+from collector_tui.services.context import reads, writes
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
 
 # scrypt from the standard library: memory-hard, no native dependency to install. n=2**14, r=8
@@ -200,6 +201,7 @@ def _refuse_lookalike(session: Session, username: str) -> None:
         )
 
 
+@writes
 def create_user(
     *,
     session: Session,
@@ -252,6 +254,7 @@ def create_user(
     return actor_of(user)
 
 
+@reads
 def authenticate(*, session: Session, username: str, password: str) -> Actor:
     """The actor for these credentials; one message for every refusal (no user enumeration)."""
     user = _user_by_name(session, username)
@@ -260,6 +263,7 @@ def authenticate(*, session: Session, username: str, password: str) -> Actor:
     return actor_of(user)
 
 
+@reads
 def get_actor(*, session: Session, username: str) -> Actor:
     user = _user_by_name(session, username)
     if user is None:
@@ -267,10 +271,12 @@ def get_actor(*, session: Session, username: str) -> Actor:
     return actor_of(user)
 
 
+@reads
 def has_users(*, session: Session) -> bool:
     return session.exec(select(User.id).limit(1)).first() is not None
 
 
+@reads
 def list_users(*, session: Session, role: str | None = None) -> list[Actor]:
     statement = select(User).where(col(User.active)).order_by(col(User.username))
     if role is not None:
@@ -287,3 +293,8 @@ def ensure_case_access(actor: Actor, case: Case) -> None:
     # Lookups by reference never get here with someone else's case (cases.find_case searches the
     # agent's own cases only).
     raise Forbidden("this case is not assigned to you")
+
+
+def require_supervisor(actor: Actor, what: str) -> None:
+    if not actor.is_supervisor:
+        raise Forbidden(f"only a supervisor can {what}")

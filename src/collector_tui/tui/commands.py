@@ -28,6 +28,7 @@ OPEN_PREFIX = "open:"
 SCREEN_OPENERS: dict[str, tuple[str, str, bool]] = {
     "reports": ("collector_tui.tui.screens.reports", "ReportsScreen", False),
     "import": ("collector_tui.tui.screens.imports", "ImportScreen", True),
+    "sync": ("collector_tui.tui.screens.sync", "SyncScreen", False),
 }
 
 
@@ -154,7 +155,7 @@ class SessionCommands(ScreenCommands):
         ),
     )
 
-    # Offline laptops (issue #8): the sync screen, once someone is logged in.
+    # Offline laptops: the sync screen, once someone is logged in.
     async def discover(self) -> Hits:
         async for hit in super().discover():
             yield hit
@@ -176,20 +177,17 @@ class SessionCommands(ScreenCommands):
                 )
 
 
-# -- offline laptops (issue #8) -------------------------------------------------------------------
+# -- offline laptops -------------------------------------------------------------------
 
 SYNC_NAME = "Sync with the master"
 SYNC_HELP = "Send this laptop's changes and bring the briefcase back"
 
 
 def open_sync(app: object) -> None:
-    from collector_tui.tui.screens.sync import SyncScreen
-
-    if not isinstance(app.screen, SyncScreen):  # type: ignore[attr-defined]
-        app.push_screen(SyncScreen())  # type: ignore[attr-defined]
+    open_screen(app, "sync")
 
 
-# -- supervisors (issue #5) ----------------------------------------------------------------------
+# -- supervisors ----------------------------------------------------------------------
 
 
 class SupervisorCommands(ScreenCommands):
@@ -241,7 +239,7 @@ class AuditCommands(ScreenCommands):
     )
 
 
-# -- reports, exports and imports (issue #6) -----------------------------------------------------
+# -- reports, exports and imports -----------------------------------------------------
 
 
 class ReportsCommands(ScreenCommands):

@@ -14,9 +14,9 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from collector_tui.services.accounts import Actor
-    from collector_tui.services.casefile import CaseFile
-    from collector_tui.services.queue import QueueEntry, QueuePage
-    from collector_tui.services.search import CaseHit
+    from collector_tui.services.casework.casefile import CaseFile
+    from collector_tui.services.casework.queue import QueueEntry, QueuePage
+    from collector_tui.services.casework.search import CaseHit
 
 
 @dataclass

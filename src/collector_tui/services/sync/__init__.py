@@ -1,4 +1,5 @@
-"""Offline laptops and sync with the master database (issue #8; DESIGN.md §3, §11).
+"""Offline laptops and sync with the master database (docs/architecture.md, how a change travels;
+docs/decisions.md: UUID keys, sync trust).
 
 - `capture`: the outbox listener (every change on a laptop is recorded in its own transaction);
 - `briefcase`: what a pull carries and how a laptop takes it (read-only and purged cases);

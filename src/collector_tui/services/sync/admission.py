@@ -11,7 +11,7 @@ admitted here by the rules of the service that writes it in the app, as the auth
   offline on a case that moved away meanwhile is still kept, by the conflict rules of
   services/sync/policy.py); an update or a deletion touches only the agent's current cases or
   rows the agent made;
-- every value passes the service's own checks (promises.validate_promise, activities.check_note,
+- every value passes the service's own checks (promises.validate_promise, notes.check_note,
   holds.check_kind, the 500-character reasons, the accepted date range);
 - fields no app user of that role could set are refused (a settlement's decision, an approval above
   the agent's limit, a debtor's name, a phone's time zones); the master writes its own audit trail.
@@ -38,9 +38,10 @@ from collector_tui.models import (
     Phone,
     Promise,
 )
-from collector_tui.services import activities, holds, promises
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework import change, holds, promises
 from collector_tui.services.errors import Forbidden, InvalidInput
+from collector_tui.services.rules import dispositions
 from collector_tui.services.sync import codec, hlc
 
 # How far a laptop's clock may run ahead of the master's: beyond, its clock values are capped (they
@@ -218,7 +219,7 @@ def admit_activity(
         if code is not None:
             raise InvalidInput("a note has no disposition", field="disposition")
     elif code is not None:
-        activities.check_disposition(code)
+        dispositions.check_disposition(code)
     note = values.get("note")
     if note is not None and not isinstance(note, str):
         raise InvalidInput("the note must be text", field="note")
@@ -257,7 +258,7 @@ def _admit_void(
     """A void made offline, by the rules of services/corrections.void_contact: a note on the same
     case voiding a contact attempt once, by its own agent on the day it was logged (or by a
     supervisor)."""
-    from collector_tui.services.corrections import local_day
+    from collector_tui.services.casework.corrections import local_day
 
     target = session.get(Activity, voided)
     if target is None or target.case_id != case.id:
@@ -287,7 +288,7 @@ def admit_promise(
     amount = values.get("amount")
     due = _date(values.get("due_date"), "the due date")
     grace = values.get("grace_days")
-    promises._check_terms(
+    promises.check_terms(
         promises.PromiseInput(amount=amount, due_date=due, grace_days=grace),  # type: ignore[arg-type]
         today=day,
         horizon_days=promises.MAX_PLAN_DAYS_AHEAD
@@ -297,8 +298,8 @@ def admit_promise(
     whole = max(case.principal + case.fees + case.interest, case.balance)
     if amount > whole:  # type: ignore[operator]
         raise InvalidInput(
-            f"a promise of {promises.show_money(amount, case.currency)} is more than the whole "  # type: ignore[arg-type]
-            f"debt ({promises.show_money(whole, case.currency)})",
+            f"a promise of {change.show_money(amount, case.currency)} is more than the whole "  # type: ignore[arg-type]
+            f"debt ({change.show_money(whole, case.currency)})",
             field="amount",
         )
     _same_case(session, PaymentPlan, values.get("plan_id"), case, "plan")
@@ -310,7 +311,7 @@ def admit_promise(
     committed = promises.pending_committed(session=session, case_id=case.id)
     if amount > case.balance - committed:  # type: ignore[operator]
         return (
-            f"more than the {promises.show_money(max(case.balance - committed, 0), case.currency)}"
+            f"more than the {change.show_money(max(case.balance - committed, 0), case.currency)}"
             " still open on the master now"
         )
     return None
@@ -353,25 +354,25 @@ def admit_settlement(
     day: date,
     now: datetime,
 ) -> bool:
-    """An agent's settlement, as supervision.request_settlement makes it: approved at once only
+    """An agent's settlement, as settlements.request_settlement makes it: approved at once only
     within the agent's own limit (with its promise, decided by nobody), otherwise pending for a
     supervisor. Returns whether it waits for a supervisor (the case is then routed to them)."""
-    from collector_tui.services import supervision
+    from collector_tui.services.casework import settlements
 
-    promises._check_open(case)
+    promises.check_open(case)
     amount = values.get("amount")
     if type(amount) is not int or amount <= 0:
         raise InvalidInput("a settlement needs an amount above zero", field="amount")
     if amount >= case.balance:
         raise InvalidInput("a settlement is below the balance: record a promise instead")
     due = _date(values.get("due_date"), "the due date")
-    promises._check_terms(
+    promises.check_terms(
         promises.PromiseInput(amount=amount, due_date=due),
         today=day,
         horizon_days=promises.MAX_PROMISE_DAYS_AHEAD,
     )
     _text(values.get("note"), "the note", limit=MAX_REASON)
-    live = supervision._live(session, case.id)
+    live = settlements.live_settlement(session, case.id)
     if live is not None:
         raise InvalidInput(f"case {case.client_ref} already has a settlement {live.status}")
     status: object = values.get("status")  # anything a packet holds, until checked below
@@ -380,12 +381,12 @@ def admit_settlement(
         raise Forbidden("a settlement decided in another user's name")
     if values.get("decision_note") is not None:
         raise Forbidden("a settlement's decision is a supervisor's")
-    limit = supervision._limit_of(session, actor)
-    within = supervision._within(case.balance - amount, case.balance, limit)
+    limit = settlements.limit_of(session, actor)
+    within = settlements.within_limit(case.balance - amount, case.balance, limit)
     if status == "approved":
         if not within:
             raise Forbidden(
-                f"a discount of {promises.show_money(case.balance - amount, case.currency)} is "
+                f"a discount of {change.show_money(case.balance - amount, case.currency)} is "
                 f"above {actor.username}'s limit ({limit or 0}%): it needs a supervisor's approval"
             )
         if decided_by is not None and not actor.is_supervisor:

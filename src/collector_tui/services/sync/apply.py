@@ -49,8 +49,9 @@ from collector_tui.models import (
     User,
 )
 from collector_tui.money import Money, MoneyError, format_plain
-from collector_tui.services import audit, promises
+from collector_tui.services import audit
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework import change, payments, sweep
 from collector_tui.services.errors import Forbidden, InvalidInput, ServiceError
 from collector_tui.services.sync import admission, codec, hlc, policy
 from collector_tui.services.sync.state import master_state
@@ -390,7 +391,7 @@ def _insert(run: _Run, op: Op) -> tuple[str, str | None]:
     if op.entity == "hold":
         _hold_consequences(run, case, values)
     if routed and not case.routed_reason and case.status not in CLOSED_STATUSES:
-        from collector_tui.services.supervision import SETTLEMENT_ROUTED
+        from collector_tui.services.casework.settlements import SETTLEMENT_ROUTED
 
         case.routed_reason = SETTLEMENT_ROUTED
         session.add(case)
@@ -501,7 +502,7 @@ def _promise_review(
 def _replay_payment(
     run: _Run, op: Op, case: Case, values: dict[str, Any]
 ) -> tuple[str, str | None]:
-    """A reported payment goes through services/promises.post_payment on the master, with the
+    """A reported payment goes through services/payments.post_payment on the master, with the
     laptop's id, so allocation, promise status and balance follow the master's state. If the
     master refuses it (more than the balance now, a reference already recorded), the fact is
     kept with a reversal beside it (net nothing) and a supervisor is asked to look."""
@@ -526,7 +527,7 @@ def _replay_payment(
         # The agent's own authority: a case that moved away meanwhile is refused by the service,
         # and then kept with a reversal for a supervisor (below), as any refusal.
         with _pin(Payment, uuid.UUID(op.entity_id)), session.begin_nested():
-            promises.post_payment(
+            payments.post_payment(
                 session=session,
                 now=run.now,
                 actor=agent,
@@ -812,12 +813,12 @@ def recompute_case(
     *, session: Session, now: datetime, settings: Settings, case_id: uuid.UUID
 ) -> None:
     """Everything on the case that follows from its facts, as the master's services would set it."""
-    from collector_tui.services.activities import DISPOSITIONS
+    from collector_tui.services.rules.dispositions import DISPOSITIONS
 
     case = session.get(Case, case_id)
     if case is None:
         return
-    before = promises.case_state(case)
+    before = change.case_state(case)
     attempts = session.exec(
         select(Activity.occurred_at, Activity.disposition).where(
             Activity.case_id == case.id,
@@ -836,9 +837,9 @@ def recompute_case(
             case.last_contact_at = max(spoken)
         if case.status == CaseStatus.new:
             case.status = CaseStatus.active.value
-    promises.settle_status(session=session, case=case)
-    with promises.changing(session):
-        promises.finish_case_change(
+    change.settle_status(session=session, case=case)
+    with change.changing(session):
+        change.finish_case_change(
             session=session,
             now=now,
             settings=settings,
@@ -847,7 +848,7 @@ def recompute_case(
             user_id=None,
             action="sync",
         )
-    promises.sweep(session=session, now=now, settings=settings, case_ids=[case.id])
+    sweep.sweep(session=session, now=now, settings=settings, case_ids=[case.id])
 
 
 # --- the entry point --------------------------------------------------------------------------

@@ -6,7 +6,7 @@ history, promises, plans, payments and their allocations, follow-ups and assignm
 users (only the agent's own password hash: the others cannot log in on the laptop); the answers to
 operations the laptop pushed; and the compliance context: the recent attempts on the same
 debtors' other cases and on numbers they share, carried without notes or names, so the laptop's
-queue counts every call the master would count (DESIGN.md §5).
+queue counts every call the master would count (docs/decisions.md, compliance).
 
 `apply_briefcase` writes it into the laptop (creating its `sync_state` on the first pull):
 
@@ -21,7 +21,7 @@ queue counts every call the master would count (DESIGN.md §5).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,6 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from collector_tui.config import Settings
+from collector_tui.db import in_batches
 from collector_tui.models import TIER_NONE
 from collector_tui.services.errors import Forbidden, InvalidInput
 from collector_tui.services.sync import codec, hlc
@@ -86,16 +87,11 @@ class PullResult:
     answers: int
 
 
-def _chunks(values: Sequence[Any]) -> Iterator[list[Any]]:
-    for start in range(0, len(values), CHUNK):
-        yield list(values[start : start + CHUNK])
-
-
 def _select_in(
     connection: Connection, table: Table, column: str, values: Collection[Any]
 ) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for batch in _chunks(sorted(values, key=str)):
+    for batch in in_batches(sorted(values, key=str)):
         statement = select(table).where(table.c[column].in_(batch))
         found.extend(dict(row) for row in connection.execute(statement).mappings())
     return found
@@ -108,7 +104,7 @@ def _by_id(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 def history_window_days(settings: Settings) -> int:
     """Days of attempts the longest rolling window of any pack in use needs (plus a day for
     local calendars that start before UTC's, as services/compliance does)."""
-    from collector_tui.services import compliance
+    from collector_tui.services.rules import compliance
 
     names = {"default", settings.default_pack}
     names.update(compliance.BUILTIN_COUNTRY_PACKS.values())
@@ -162,11 +158,11 @@ def _context(
     found: dict[uuid.UUID, dict[str, Any]] = {}
     conditions = []
     if debtor_ids:
-        for batch in _chunks(sorted(debtor_ids, key=str)):
+        for batch in in_batches(sorted(debtor_ids, key=str)):
             conditions.append(case.c.debtor_id.in_(batch))
     if numbers:
-        for batch in _chunks(sorted(numbers)):
-            conditions.append(activity.c.phone_e164.in_(batch))
+        for number_batch in in_batches(sorted(numbers)):
+            conditions.append(activity.c.phone_e164.in_(number_batch))
     if not conditions:
         return {}
     statement = (
@@ -188,7 +184,7 @@ def _context(
     # A correction and what it voids count for nothing: carry neither.
     voided = {row["voids_id"] for row in found.values() if row["voids_id"] is not None}
     if found:
-        for batch in _chunks(sorted(found, key=str)):
+        for batch in in_batches(sorted(found, key=str)):
             voided.update(
                 connection.execute(
                     select(activity.c.voids_id).where(activity.c.voids_id.in_(batch))
@@ -315,7 +311,7 @@ def export_briefcase(
     answer_query = select(applied.c.op_id, applied.c.outcome, applied.c.message)
     if waiting_ops is not None:
         answers: list[Row[Any, Any, Any]] = []
-        for batch in _chunks(sorted(waiting_ops, key=str)):
+        for batch in in_batches(sorted(waiting_ops, key=str)):
             answers.extend(connection.execute(answer_query.where(applied.c.op_id.in_(batch))).all())
     else:
         answers = list(
@@ -352,7 +348,7 @@ def _upsert(connection: Connection, name: str, rows: Sequence[dict[str, Any]]) -
         return
     table = codec.table(name)
     values = [codec.decode_row(name, row) for row in rows]
-    for batch in _chunks(values):
+    for batch in in_batches(values):
         statement = sqlite_insert(table)
         keys = [column.name for column in table.primary_key.columns]
         statement = statement.on_conflict_do_update(
@@ -374,12 +370,12 @@ def _delete_missing(
 ) -> None:
     """Delete the rows of `owners` (by `column`) that are not in `keep`."""
     table = codec.table(name)
-    for batch in _chunks(sorted(owners, key=str)):
+    for batch in in_batches(sorted(owners, key=str)):
         present = set(
             connection.execute(select(table.c.id).where(table.c[column].in_(batch))).scalars()
         )
         gone = sorted(present - keep, key=str)
-        for chunk in _chunks(gone):
+        for chunk in in_batches(gone):
             connection.execute(delete(table).where(table.c.id.in_(chunk)))
 
 
@@ -388,13 +384,13 @@ def _case_row_ids(connection: Connection, case_ids: set[uuid.UUID]) -> dict[str,
     for name in CASE_TABLES:
         table = codec.table(name)
         found[name] = set()
-        for batch in _chunks(sorted(case_ids, key=str)):
+        for batch in in_batches(sorted(case_ids, key=str)):
             found[name].update(
                 connection.execute(select(table.c.id).where(table.c.case_id.in_(batch))).scalars()
             )
     allocation = codec.table("paymentallocation")
     found["paymentallocation"] = set()
-    for batch in _chunks(sorted(found["payment"], key=str)):
+    for batch in in_batches(sorted(found["payment"], key=str)):
         found["paymentallocation"].update(
             connection.execute(
                 select(allocation.c.id).where(allocation.c.payment_id.in_(batch))
@@ -411,7 +407,7 @@ def _drop_audit_of(connection: Connection, entity_ids: set[uuid.UUID]) -> None:
         return
     audit = codec.table("auditevent")
     connection.exec_driver_sql("DROP TRIGGER IF EXISTS auditevent_no_delete")
-    for batch in _chunks(sorted(str(i) for i in entity_ids)):
+    for batch in in_batches(sorted(str(i) for i in entity_ids)):
         connection.execute(delete(audit).where(audit.c.entity_id.in_(batch)))
     connection.exec_driver_sql(
         "CREATE TRIGGER auditevent_no_delete BEFORE DELETE ON auditevent "
@@ -426,7 +422,7 @@ def purge_cases(connection: Connection, case_ids: set[uuid.UUID]) -> None:
         return
     case = codec.table("collection_case")
     debtor_ids: set[uuid.UUID] = set()
-    for batch in _chunks(sorted(case_ids, key=str)):
+    for batch in in_batches(sorted(case_ids, key=str)):
         debtor_ids.update(
             connection.execute(select(case.c.debtor_id).where(case.c.id.in_(batch))).scalars()
         )
@@ -436,15 +432,15 @@ def purge_cases(connection: Connection, case_ids: set[uuid.UUID]) -> None:
         entity_ids.update(ids)
     for name in ("paymentallocation",):
         table = codec.table(name)
-        for batch in _chunks(sorted(rows[name], key=str)):
+        for batch in in_batches(sorted(rows[name], key=str)):
             connection.execute(delete(table).where(table.c.id.in_(batch)))
     draft = codec.table("draft")
     for name in (*reversed(CASE_TABLES), "draft"):
         table = draft if name == "draft" else codec.table(name)
-        for batch in _chunks(sorted(case_ids, key=str)):
+        for batch in in_batches(sorted(case_ids, key=str)):
             connection.execute(delete(table).where(table.c.case_id.in_(batch)))
     briefcase = codec.table("sync_briefcase")
-    for batch in _chunks(sorted(case_ids, key=str)):
+    for batch in in_batches(sorted(case_ids, key=str)):
         connection.execute(delete(briefcase).where(briefcase.c.case_id.in_(batch)))
         connection.execute(delete(case).where(case.c.id.in_(batch)))
     _drop_audit_of(connection, entity_ids)
@@ -631,7 +627,7 @@ def apply_briefcase(
             else _ids(row for row in rows.get(name, []) if uuid.UUID(row["case_id"]) in fresh)
         )
         table = codec.table(name)
-        for batch in _chunks(sorted(present[name] - keep, key=str)):
+        for batch in in_batches(sorted(present[name] - keep, key=str)):
             connection.execute(delete(table).where(table.c.id.in_(batch)))
 
     # Cases no longer the agent's.
@@ -660,10 +656,10 @@ def apply_briefcase(
     if old_context:
         activity = codec.table("activity")
         stale = old_context - incoming
-        for batch in _chunks(sorted(stale, key=str)):
+        for batch in in_batches(sorted(stale, key=str)):
             connection.execute(delete(activity).where(activity.c.case_id.in_(batch)))
         gone = stale - context_ids
-        for batch in _chunks(sorted(gone, key=str)):
+        for batch in in_batches(sorted(gone, key=str)):
             connection.execute(delete(briefcase_table).where(briefcase_table.c.case_id.in_(batch)))
             connection.execute(delete(case_table).where(case_table.c.id.in_(batch)))
     real_debtors = set(
@@ -697,7 +693,7 @@ def apply_briefcase(
     debtor = codec.table("debtor")
     phone = codec.table("phone")
     orphans = set(connection.execute(select(debtor.c.id)).scalars()) - case_debtors
-    for batch in _chunks(sorted(orphans, key=str)):
+    for batch in in_batches(sorted(orphans, key=str)):
         connection.execute(delete(phone).where(phone.c.debtor_id.in_(batch)))
         connection.execute(delete(debtor).where(debtor.c.id.in_(batch)))
 
@@ -778,7 +774,7 @@ def _settle(
         )
     )
     for cases, accepted_only in ((fresh, True), (purged, False)):
-        for batch in _chunks(sorted(cases, key=str)):
+        for batch in in_batches(sorted(cases, key=str)):
             statement = delete(outbox).where(answered, outbox.c.case_id.in_(batch))
             if accepted_only:
                 statement = statement.where(outbox.c.state == "accepted")
@@ -790,7 +786,7 @@ def _debtors_with_waiting_phones(connection: Connection, waiting_other: set[str]
         return set()
     phone = codec.table("phone")
     found: set[uuid.UUID] = set()
-    for batch in _chunks(sorted(waiting_other)):
+    for batch in in_batches(sorted(waiting_other)):
         ids = [uuid.UUID(value) for value in batch]
         found.update(
             connection.execute(select(phone.c.debtor_id).where(phone.c.id.in_(ids))).scalars()

@@ -20,14 +20,15 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, update
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
-from collector_tui import db, locations
+from collector_tui import db
 from collector_tui.config import Settings
 from collector_tui.models import SyncBriefcaseCase, SyncOutboxOp, SyncState
 from collector_tui.services.accounts import Actor, actor_of, verify_password
 from collector_tui.services.errors import Forbidden, InvalidInput
-from collector_tui.services.sync import capture, codec, devices, packet
+from collector_tui.services.sync import capture, codec, devices, locations, packet
 from collector_tui.services.sync.apply import ERROR, Answer, ApplyResult, Op, apply_ops
 from collector_tui.services.sync.briefcase import (
     Briefcase,
@@ -75,6 +76,19 @@ class LaptopStatus:
 
 def _quiet(_text: str, _done: float) -> None:
     return None
+
+
+def open_master(
+    target: str, *, password: str | None = None, ask: Callable[[], str] | None = None
+) -> db.Store:
+    """The master database named by `target` (a path or URL; its password from the field, the
+    environment or `ask`). A SQLite master must exist: syncing never creates one by mistake."""
+    url = make_url(db.database_url(target))
+    if url.get_backend_name() == "sqlite" and not Path(str(url.database)).exists():
+        raise FileNotFoundError(f"no master database at {url.database}")
+    engine = db.make_engine(locations.with_password(target, given=password, ask=ask))
+    capture.watch(engine)  # as bootstrap does for every engine (the master is never a laptop)
+    return db.Store(engine)
 
 
 def ensure_schema(store: db.Store) -> None:

@@ -1,6 +1,6 @@
 """A case's audit trail (`h` on the supervisor's screen): who changed what, when, before and after.
 
-The trail is append-only in the database; this screen only shows what services.audit's
+The trail is append-only in the database; this screen only shows what supervision.audit_trail's
 `case_audit_view` made readable (amounts in the case's currency, user names, local times), every
 stored value through the display helpers (a debtor's name may hold markup or escape sequences).
 The full entry also shows the values as recorded (JSON).
@@ -29,7 +29,7 @@ from collector_tui.tui.formatting import agent_time
 from collector_tui.tui.screens.base import CollectorModal, CollectorScreen
 
 if TYPE_CHECKING:
-    from collector_tui.services.audit import AuditLine, ShownChange
+    from collector_tui.services.supervision.audit_trail import AuditLine, ShownChange
 
 ACTION_STYLES = {
     "assign": "bold cyan",
@@ -96,11 +96,13 @@ class AuditScreen(CollectorScreen):
 
     @work(thread=True, exclusive=True, group="audit", exit_on_error=False, description="audit")
     def load_trail(self) -> None:
-        from collector_tui.services import audit
+        from collector_tui.services.supervision import audit_trail
 
         app = self.collector
         with app.store.read() as session:
-            lines = audit.case_audit_view(session=session, actor=self.actor, case_id=self.case_id)
+            lines = audit_trail.case_audit_view(
+                session=session, actor=self.actor, case_id=self.case_id
+            )
         self.post_message(AuditLoaded(lines))
 
     def worker_failed(self, worker: Worker[Any], error: BaseException | None) -> None:

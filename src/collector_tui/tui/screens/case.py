@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from collector_tui.services.accounts import Actor
-    from collector_tui.services.casefile import CaseFile, TimelineEntry
+    from collector_tui.services.casework.casefile import CaseFile, TimelineEntry
 
 COMPACT_BELOW = 100  # columns; app.py's -narrow breakpoint
 # A next case read ahead longer ago than this is read again when a form opens: the agent is about
@@ -170,7 +170,7 @@ class CaseScreen(CollectorScreen):
         super().__init__()
         self.case_id = case_id
         # Worked from the queue (not looked up): leaving it with nothing saved during this visit
-        # meets the wrap-up rule (services/wrap_up.py).
+        # meets the wrap-up rule (services/casework/wrap_up.py).
         self.from_queue = from_queue
         self.logged = False
         self.case_file: CaseFile | None = None
@@ -235,7 +235,7 @@ class CaseScreen(CollectorScreen):
     def load_case(self) -> None:
         # Imported here, off the event loop, so the first `c` does not pay for it.
         import collector_tui.tui.screens.contact  # noqa: F401
-        from collector_tui.services.casefile import load_case_file
+        from collector_tui.services.casework.casefile import load_case_file
 
         app = self.collector
         with app.store.read() as session:
@@ -405,7 +405,8 @@ class CaseScreen(CollectorScreen):
         self.app.push_screen(form, closed)
 
     def action_log_contact(self) -> None:
-        from collector_tui.services import activities, drafts
+        from collector_tui.services.casework import activities, drafts
+        from collector_tui.services.rules import dispositions
         from collector_tui.tui.screens.contact import ContactForm
 
         case = self.case_file
@@ -431,7 +432,7 @@ class CaseScreen(CollectorScreen):
 
         form = ContactForm(
             phones=case.phones,
-            dispositions=list(activities.DISPOSITIONS.values()),
+            dispositions=list(dispositions.DISPOSITIONS.values()),
             tz=actor.time_zone,
             now=app.clock.now(),
             max_note_length=app.settings.max_note_length,
@@ -442,7 +443,7 @@ class CaseScreen(CollectorScreen):
         self._open(form, "Contact logged.")
 
     def action_promise(self) -> None:
-        from collector_tui.services import activities
+        from collector_tui.services.casework import activities
 
         case = self.case_file
         if case is None:
@@ -468,7 +469,7 @@ class CaseScreen(CollectorScreen):
         self._open(form, "Promise recorded.")
 
     def action_plan(self) -> None:
-        from collector_tui.services import activities
+        from collector_tui.services.casework import activities
 
         case = self.case_file
         if case is None:
@@ -494,7 +495,7 @@ class CaseScreen(CollectorScreen):
         self._open(form, "Payment plan recorded.")
 
     def action_follow_up(self) -> None:
-        from collector_tui.services import followups
+        from collector_tui.services.casework import followups
 
         case = self.case_file
         if case is None:
@@ -519,7 +520,7 @@ class CaseScreen(CollectorScreen):
         self._open(form, "Follow-up scheduled.")
 
     def action_note(self) -> None:
-        from collector_tui.services import activities, drafts
+        from collector_tui.services.casework import drafts, notes
 
         case = self.case_file
         if case is None:
@@ -527,7 +528,7 @@ class CaseScreen(CollectorScreen):
         app = self.collector
 
         def save(session: Session, now: datetime, actor: Actor, text: Any) -> Any:
-            note_id = activities.add_note(
+            note_id = notes.add_note(
                 session=session,
                 now=now,
                 actor=actor,
@@ -546,7 +547,7 @@ class CaseScreen(CollectorScreen):
         self._open(form, "Note saved.")
 
     def action_dispute(self) -> None:
-        from collector_tui.services import holds
+        from collector_tui.services.casework import holds
 
         case = self.case_file
         if case is None:
@@ -587,7 +588,7 @@ class CaseScreen(CollectorScreen):
         return True
 
     def action_settle(self) -> None:
-        from collector_tui.services import supervision
+        from collector_tui.services.casework import settlements
         from collector_tui.tui.screens.case_requests import SettlementRequestForm
 
         case = self.case_file
@@ -596,7 +597,7 @@ class CaseScreen(CollectorScreen):
         settings = self.collector.settings
 
         def save(session: Session, now: datetime, actor: Actor, request: Any) -> Any:
-            return supervision.request_settlement(
+            return settlements.request_settlement(
                 session=session,
                 now=now,
                 actor=actor,
@@ -621,22 +622,22 @@ class CaseScreen(CollectorScreen):
         self._open(form, outcome)
 
     def action_legal(self) -> None:
-        from collector_tui.services import supervision
+        from collector_tui.services.supervision import decisions
         from collector_tui.tui.screens.case_requests import LegalRequestForm
 
         self._ask_supervisors(
             LegalRequestForm,
-            supervision.request_legal_escalation,
+            decisions.request_legal_escalation,
             "Legal action requested: the case waits for a supervisor.",
         )
 
     def action_route(self) -> None:
-        from collector_tui.services import supervision
+        from collector_tui.services.supervision import decisions
         from collector_tui.tui.screens.case_requests import RouteForm
 
         self._ask_supervisors(
             RouteForm,
-            supervision.route_case,
+            decisions.route_case,
             "Sent to a supervisor: the case leaves your queue until they decide.",
         )
 
@@ -688,8 +689,8 @@ class CaseScreen(CollectorScreen):
     # -- moving on --------------------------------------------------------------------------------
 
     def _leave(self, go: Callable[[], object]) -> None:
-        """Leave the case by `go`, once the wrap-up rule lets it (services/wrap_up.py)."""
-        from collector_tui.services.wrap_up import WHAT_TO_LOG, wrap_up_on_leaving
+        """Leave the case by `go`, once the wrap-up rule lets it (services/casework/wrap_up.py)."""
+        from collector_tui.services.casework.wrap_up import WHAT_TO_LOG, wrap_up_on_leaving
 
         rule = wrap_up_on_leaving(
             settings=self.collector.settings,
@@ -740,8 +741,8 @@ class CaseScreen(CollectorScreen):
         """The next case of the queue and its whole file, in two short units of work (none held
         while the agent works): read ahead while the agent is on this case, or when "next" finds
         none read."""
-        from collector_tui.services.casefile import load_case_file
-        from collector_tui.services.queue import next_case
+        from collector_tui.services.casework.casefile import load_case_file
+        from collector_tui.services.casework.queue import next_case
 
         app = self.collector
         actor = self.actor

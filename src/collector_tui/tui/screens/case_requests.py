@@ -1,6 +1,6 @@
 """What an agent asks of the supervisors from the case screen: a settlement, legal action, or simply
-"please look at this case" (services.supervision: request_settlement, request_legal_escalation,
-route_case).
+"please look at this case" (casework.settlements.request_settlement; supervision.decisions:
+request_legal_escalation, route_case).
 
 They are FormScreens like the promise form: `ctrl+s` reads the fields (a field that cannot be read
 gets its message under it), the case screen's saver runs the service in a worker, and a refusal or

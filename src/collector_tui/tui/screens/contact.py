@@ -21,7 +21,7 @@ from textual.widgets import Input, Select, Static, TextArea
 
 from collector_tui.display import first_line, safe_text
 from collector_tui.phones import format_phone
-from collector_tui.services.casefile import PhoneView
+from collector_tui.services.casework.casefile import PhoneView
 from collector_tui.services.errors import ServiceError
 from collector_tui.tui.formatting import agent_time, day_text, plain_amount
 from collector_tui.tui.parsing import parse_duration
@@ -35,9 +35,10 @@ from collector_tui.tui.screens.forms import (
 from collector_tui.tui.widgets.field import FormField
 
 if TYPE_CHECKING:
-    from collector_tui.services.activities import ContactInput, Disposition
-    from collector_tui.services.followups import FollowUpInput
-    from collector_tui.services.promises import PlanInput, PromiseInput
+    from collector_tui.services.casework.activities import ContactInput
+    from collector_tui.services.casework.followups import FollowUpInput
+    from collector_tui.services.casework.promises import PlanInput, PromiseInput
+    from collector_tui.services.rules.dispositions import Disposition
 
 GROUP_TITLES = {"no_contact": "no contact", "contact": "contact", "result": "result"}
 PROMISE_FIELDS = frozenset({"promise", "amount", "due_date", "grace_days"})
@@ -108,7 +109,7 @@ def disposition_matches(dispositions: Sequence[Disposition], typed: str) -> list
 
 def picker_keys() -> list[BindingType]:
     """The picker's letters, for the help (the picker reads them itself: they are no bindings)."""
-    from collector_tui.services.activities import DISPOSITIONS
+    from collector_tui.services.rules.dispositions import DISPOSITIONS
 
     return [
         Binding(HOT_KEYS[d.code], "pick", d.label, tooltip=f"What happened: {d.label}")
@@ -294,7 +295,7 @@ class ContactForm(FormScreen["ContactInput"]):
         return None if value is Select.NULL else str(value)
 
     def read_form(self) -> ContactInput:
-        from collector_tui.services.activities import ContactInput
+        from collector_tui.services.casework.activities import ContactInput
 
         reader = Reader()
         code = self._selected("disposition")
@@ -330,7 +331,7 @@ class ContactForm(FormScreen["ContactInput"]):
     # -- saving -----------------------------------------------------------------------------------
 
     def confirmation(self, value: ContactInput) -> tuple[str, str] | None:
-        from collector_tui.services.activities import HOLD_FOR
+        from collector_tui.services.casework.activities import HOLD_FOR
 
         kind = HOLD_FOR.get(value.disposition)
         if kind is None:

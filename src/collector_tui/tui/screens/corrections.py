@@ -2,8 +2,8 @@
 promise, cancel or reschedule a payment plan, move a follow-up, and post a payment received.
 
 The forms are FormScreens (tui/screens/forms.py): `ctrl+s` reads the fields, a field that cannot be
-read gets its message under it, the case screen's saver runs the service (services.holds,
-services.corrections, services.promises.post_payment) in a worker, and a refusal keeps the form
+read gets its message under it, the case screen's saver runs the service (services.casework.holds,
+casework.corrections, casework.payments.post_payment) in a worker, and a refusal keeps the form
 open with everything typed. The reasons are checked here with the services' own check
 (services/reasons.py), so the message under the field is the one the service would give.
 
@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from collector_tui.services.accounts import Actor
-    from collector_tui.services.casefile import CaseFile, TimelineEntry
-    from collector_tui.services.promises import PlanInput
+    from collector_tui.services.casework.casefile import CaseFile, TimelineEntry
+    from collector_tui.services.casework.promises import PlanInput
     from collector_tui.tui.screens.case import CaseScreen
 
 
@@ -329,7 +329,7 @@ def _case_version(screen: CaseScreen) -> int | None:
 
 
 def open_release_hold(screen: CaseScreen) -> None:
-    from collector_tui.services import holds
+    from collector_tui.services.casework import holds
 
     case = screen.case_file
     if case is None:
@@ -370,7 +370,7 @@ def open_release_hold(screen: CaseScreen) -> None:
 
 
 def open_void_contact(screen: CaseScreen) -> None:
-    from collector_tui.services import corrections
+    from collector_tui.services.casework import corrections
 
     case = screen.case_file
     entry = _selected(screen)
@@ -425,7 +425,7 @@ def _promise_entry(screen: CaseScreen, case: CaseFile) -> TimelineEntry | None:
 
 def open_withdraw(screen: CaseScreen) -> None:
     """A single promise is withdrawn; an installment's plan is cancelled."""
-    from collector_tui.services import corrections
+    from collector_tui.services.casework import corrections
 
     case = screen.case_file
     if case is None:
@@ -474,7 +474,7 @@ def open_withdraw(screen: CaseScreen) -> None:
 
 
 def open_reschedule_plan(screen: CaseScreen) -> None:
-    from collector_tui.services import corrections
+    from collector_tui.services.casework import corrections
 
     case = screen.case_file
     if case is None:
@@ -518,7 +518,7 @@ def open_reschedule_plan(screen: CaseScreen) -> None:
 
 
 def open_move_follow_up(screen: CaseScreen) -> None:
-    from collector_tui.services import corrections
+    from collector_tui.services.casework import corrections
 
     case = screen.case_file
     if case is None:
@@ -553,7 +553,7 @@ def open_move_follow_up(screen: CaseScreen) -> None:
 
 
 def open_payment(screen: CaseScreen) -> None:
-    from collector_tui.services import promises
+    from collector_tui.services.casework import payments
 
     case = screen.case_file
     if case is None:
@@ -561,7 +561,7 @@ def open_payment(screen: CaseScreen) -> None:
     settings = screen.collector.settings
 
     def save(session: Session, now: datetime, actor: Actor, value: PaymentReceived) -> Any:
-        return promises.post_payment(
+        return payments.post_payment(
             session=session,
             now=now,
             actor=actor,

@@ -9,7 +9,7 @@ both cases the form stays open with everything typed intact. Only a successful s
 A form opened without a saver just collects: the contact form opens the promise, plan and
 follow-up forms that way, so a disposition that needs a promise is saved in one `log_contact`.
 
-Forms with free text keep a draft (services.drafts): saved a moment after the agent stops typing,
+Forms with free text keep a draft (casework.drafts): saved a moment after the agent stops typing,
 and at once when the form is closed without saving, restored when it opens again, discarded in the
 same transaction as the successful save.
 """
@@ -52,8 +52,8 @@ from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets.field import FormField
 
 if TYPE_CHECKING:
-    from collector_tui.services.followups import FollowUpInput
-    from collector_tui.services.promises import PlanInput, PromiseInput
+    from collector_tui.services.casework.followups import FollowUpInput
+    from collector_tui.services.casework.promises import PlanInput, PromiseInput
 
 ValueType = TypeVar("ValueType")
 DRAFT_DELAY_S = 0.6
@@ -373,7 +373,7 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
         form = self
 
         def write() -> None:
-            from collector_tui.services import drafts
+            from collector_tui.services.casework import drafts
 
             with DRAFT_LOCK:
                 if form.saving or (form.closed and form.outcome is not None):
@@ -404,7 +404,7 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
 
     @work(thread=True, group="draft-load", exit_on_error=False, description="load draft")
     def _load_draft(self) -> None:
-        from collector_tui.services import drafts
+        from collector_tui.services.casework import drafts
 
         slot = self.draft
         assert slot is not None
@@ -510,7 +510,7 @@ class PromiseForm(FormScreen["PromiseInput"]):
         return {"amount": self.text_of("amount"), "due_date": self.text_of("due_date")}
 
     def read_form(self) -> PromiseInput:
-        from collector_tui.services.promises import PromiseInput
+        from collector_tui.services.casework.promises import PromiseInput
 
         reader = Reader()
         amount = reader.take(
@@ -608,7 +608,7 @@ class PlanForm(FormScreen["PlanInput"]):
         }
 
     def _schedule(self, reader: Reader) -> list[tuple[date, int]] | None:
-        from collector_tui.services.promises import MAX_INSTALLMENTS, MIN_INSTALLMENTS
+        from collector_tui.services.casework.promises import MAX_INSTALLMENTS, MIN_INSTALLMENTS
 
         total = reader.take(
             lambda: read_amount(self.text_of("total"), self.currency, self.locale, field="total")
@@ -629,7 +629,7 @@ class PlanForm(FormScreen["PlanInput"]):
         return schedule(total, count, first, interval)
 
     def read_form(self) -> PlanInput:
-        from collector_tui.services.promises import PlanInput, PromiseInput
+        from collector_tui.services.casework.promises import PlanInput, PromiseInput
 
         reader = Reader()
         rows = self._schedule(reader)
@@ -710,7 +710,7 @@ class CallTimeForm(FormScreen[ValueType], Generic[ValueType]):
         return super().check_action(action, parameters)
 
     def show_service_error(self, error: BaseException | None) -> None:
-        from collector_tui.services.followups import OutsideContactHours
+        from collector_tui.services.casework.followups import OutsideContactHours
 
         if not isinstance(error, OutsideContactHours):
             super().show_service_error(error)
@@ -805,7 +805,7 @@ class FollowUpForm(CallTimeForm["FollowUpInput"]):
         return {name: self.text_of(name) for name in ("date", "time", "reason")}
 
     def read_form(self) -> FollowUpInput:
-        from collector_tui.services.followups import FollowUpInput
+        from collector_tui.services.casework.followups import FollowUpInput
 
         reader = Reader()
         due_at = self.read_when(reader)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.table import Table
@@ -45,12 +46,14 @@ def _rank(context: type | None, classes: tuple[type, ...]) -> int:
     return min((mro.index(cls) for cls in classes if cls in mro), default=_ELSEWHERE)
 
 
-def help_sections(context: type | None = None) -> list[tuple[str, list[BindingType]]]:
+def help_sections(
+    context: type | None = None, everywhere: Sequence[BindingType] = ()
+) -> list[tuple[str, list[BindingType]]]:
     """Sections of keys; the one for the screen the agent came from (`context`) first.
 
     Every screen with keys of its own has a section here (tests/tui/test_help_sections.py finds
-    them all): the screen's own BINDINGS, so the help never lies."""
-    from collector_tui.tui.app import CollectorApp
+    them all): the screen's own BINDINGS, so the help never lies. `everywhere` is the app's own
+    keys (the running app's class gives them: screens never import the app)."""
     from collector_tui.tui.screens.audit import AuditEntryScreen, AuditScreen
     from collector_tui.tui.screens.case import CaseScreen, EntryScreen
     from collector_tui.tui.screens.confirm import ConfirmScreen
@@ -100,7 +103,7 @@ def help_sections(context: type | None = None) -> list[tuple[str, list[BindingTy
     sections.sort(key=lambda section: _rank(context, section[1]))
     return [
         *((title, bindings) for title, _, bindings in sections),
-        ("Everywhere", [*CollectorApp.BINDINGS, palette]),
+        ("Everywhere", [*everywhere, palette]),
     ]
 
 
@@ -118,7 +121,7 @@ class HelpScreen(CollectorModal[None]):
         with Vertical(id="help-dialog", classes="dialog"):
             yield Static("Keys", classes="dialog-title")
             with VerticalScroll(id="help-body"):
-                for title, bindings in help_sections(self.context):
+                for title, bindings in help_sections(self.context, type(self.app).BINDINGS):
                     yield Static(_section(title, bindings), classes="help-section")
         yield Footer()
 

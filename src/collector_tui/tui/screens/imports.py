@@ -1,4 +1,5 @@
-"""Importing a client's placement file or a bank's payment file, for supervisors (§7, §8).
+"""Importing a client's placement file or a bank's payment file, for supervisors
+(docs/decisions.md: command line, placement files).
 
 Pick the file (type its path, or browse with ctrl+o), say what it holds, and check it first: the
 check is the services' own dry run, so it refuses exactly what the import would refuse and writes
@@ -15,7 +16,7 @@ files the services refuse to guess about. The check runs with the same options a
 so its summary is the import's; an option the service refuses (or needs) gets the service's
 message under its own field.
 
-Both imports are all or nothing in one transaction (services.importer, services.payment_import),
+Both imports are all or nothing in one transaction (imports.placement_file, imports.payment_file),
 so a refused file or a failure halfway leaves the database as it was.
 """
 
@@ -61,7 +62,7 @@ if TYPE_CHECKING:
     from collector_tui.config import Settings
     from collector_tui.db import Store
     from collector_tui.services.accounts import Actor
-    from collector_tui.services.importer import RowError
+    from collector_tui.services.imports.csv_reading import RowError
 
 __all__ = ["IMPORT_KINDS", "ImportScreen", "ImportSummary", "run_import"]
 
@@ -147,7 +148,7 @@ def _rejects_path(path: Path) -> Path:
 
 
 def _money_totals(totals: Iterable[tuple[str, int]]) -> str:
-    from collector_tui.services.report_tables import grouped
+    from collector_tui.services.reporting.tables import grouped
 
     return ", ".join(f"{grouped(amount, currency)} {currency}" for currency, amount in totals)
 
@@ -178,7 +179,7 @@ def run_import(
     ("point", "comma" or None) and `encoding` say how to read either kind of file."""
     path = Path(path)
     if kind == "cases":
-        from collector_tui.services.importer import ImportRejected, import_cases
+        from collector_tui.services.imports.placement_file import ImportRejected, import_cases
 
         rejects = _rejects_path(path) if skip_bad else None
         try:
@@ -225,7 +226,10 @@ def run_import(
     if kind == "payments":
         if region or client or currency or assign_to is not None:
             raise ServiceError("a payments file takes no region, client, currency or assignee")
-        from collector_tui.services.payment_import import PaymentImportRejected, import_payments
+        from collector_tui.services.imports.payment_file import (
+            PaymentImportRejected,
+            import_payments,
+        )
 
         try:
             paid = import_payments(
@@ -822,7 +826,7 @@ class ImportScreen(CollectorScreen):
         if field_name in OPTION_FIELDS and (cases or field_name in READING_OPTIONS):
             # The service refused one of the options (or needs one): its words go under that
             # field, and the summary only points there (no toast repeating it).
-            from collector_tui.services.importer import FileReadingError
+            from collector_tui.services.imports.csv_reading import FileReadingError
 
             message = error_text(error)
             if isinstance(error, FileReadingError):

@@ -23,7 +23,7 @@ from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets.tables import fill_fitted
 
 if TYPE_CHECKING:
-    from collector_tui.services.queue import QueueEntry, QueuePage
+    from collector_tui.services.casework.queue import QueueEntry, QueuePage
 
 QUEUE_LIMIT = 100
 HELD_LIMIT = 200
@@ -137,7 +137,7 @@ class QueueScreen(CollectorScreen):
         thread=True, exclusive=True, group="queue", exit_on_error=False, description="build queue"
     )
     def load_queue(self) -> None:
-        from collector_tui.services.queue import build_queue
+        from collector_tui.services.casework.queue import build_queue
 
         app = self.collector
         actor = self.actor
@@ -302,7 +302,7 @@ class QueueScreen(CollectorScreen):
 
     @work(thread=True, exclusive=True, group="next", exit_on_error=False, description="next case")
     def find_next_case(self) -> None:
-        from collector_tui.services.queue import next_case
+        from collector_tui.services.casework.queue import next_case
 
         app = self.collector
         actor = self.actor

@@ -1,4 +1,5 @@
-"""The reports dashboard: what a collection manager reads every morning (DESIGN.md §1, §7).
+"""The reports dashboard: what a collection manager reads every morning
+(docs/decisions.md, reports).
 
 One currency at a time (money is never added across currencies) and one period (the last 7, 30 or
 90 days up to today, UTC dates as in `report`): a summary (the open book and its DSO as of today,
@@ -6,10 +7,10 @@ then the period's collections and promises), aging bars (balance and open items)
 against promises falling due, how the promises made turned out, then the same figures as tables
 (collections per day or week, aging, promises per agent, agent activity).
 
-The figures are the command line's: one worker calls `report_tables.report_table`, the very function
-behind `collector-tui report ... --json`, once per report; the tables show its cells and the
-charts draw its service rows, so the dashboard, the charts and the CLI always agree. An agent sees
-the numbers of their own cases only (the services scope every report by the acting user).
+The figures are the command line's: one worker calls `reporting.tables.report_table`, the very
+function behind `collector-tui report ... --json`, once per report; the tables show its cells and
+the charts draw its service rows, so the dashboard, the charts and the CLI always agree. An agent
+sees the numbers of their own cases only (the services scope every report by the acting user).
 
 Keys: `c` next currency, `p` next period, `r` refresh, `e` export to CSV, `escape` back.
 """
@@ -51,7 +52,7 @@ from collector_tui.tui.widgets.tables import fill_measured
 
 if TYPE_CHECKING:
     from collector_tui.services.accounts import Actor
-    from collector_tui.services.report_tables import ReportTable
+    from collector_tui.services.reporting.tables import ReportTable
 
 __all__ = [
     "AGENT_COLUMNS",
@@ -159,8 +160,8 @@ class Dashboard:
 def load_dashboard(*, session: Any, now: datetime, actor: Actor, days: int) -> Dashboard:
     """The dashboard's reports: aging and DSO as of today, the others over the last `days` days
     up to today (UTC)."""
-    from collector_tui.services.report_tables import report_table
-    from collector_tui.services.reports import utc_today
+    from collector_tui.services.reporting.reports import utc_today
+    from collector_tui.services.reporting.tables import report_table
 
     last = utc_today(now)
     first = last - timedelta(days=days - 1)
@@ -384,7 +385,7 @@ class ReportsScreen(CollectorScreen):
             self._show_tables(dashboard, currency)
 
     def _show_summary(self, dashboard: Dashboard, currency: str) -> None:
-        from collector_tui.services.report_tables import grouped
+        from collector_tui.services.reporting.tables import grouped
 
         aging = [r for r in dashboard.aging.records if r.currency == currency]
         collections = [r for r in dashboard.collections.records if r.currency == currency]
@@ -451,7 +452,7 @@ class ReportsScreen(CollectorScreen):
         self.query_one("#chart-promises", PromiseOutcomeChart).show_outcomes(currency, outcomes)
 
     def _show_tables(self, dashboard: Dashboard, currency: str) -> None:
-        from collector_tui.services.report_tables import grouped
+        from collector_tui.services.reporting.tables import grouped
 
         code = printable(currency)
         collections = _cells(dashboard.collections, currency)
@@ -550,7 +551,7 @@ class ReportsScreen(CollectorScreen):
 
     @work(thread=True, group="export", exit_on_error=False, description="export to CSV")
     def export(self, choice: ExportChoice) -> None:
-        from collector_tui.services.exports import export
+        from collector_tui.services.reporting.exports import export
 
         app = self.collector
         with app.store.read() as session:
@@ -565,7 +566,7 @@ class ReportsScreen(CollectorScreen):
 def _dso_text(dashboard: Dashboard, currency: str) -> Text:
     """`report dso` for one currency, or why there is none: DSO weighs open invoices by their
     age, so a book without open invoices has no DSO (which is not a DSO of 0 days)."""
-    from collector_tui.services.report_tables import grouped
+    from collector_tui.services.reporting.tables import grouped
 
     row = next((r for r in dashboard.dso.records if r.currency == currency), None)
     if row is None:
@@ -622,7 +623,7 @@ class ExportDialog(CollectorModal[ExportChoice | None]):
     ]
 
     def compose(self) -> ComposeResult:
-        from collector_tui.services.exports import EXPORT_KINDS
+        from collector_tui.services.reporting.exports import EXPORT_KINDS
 
         with Vertical(id="export-dialog", classes="dialog"):
             yield Static("Export to CSV", classes="dialog-title")

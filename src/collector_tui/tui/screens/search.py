@@ -131,7 +131,7 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False, description="search")
     def run_search(self, text: str) -> None:
-        from collector_tui.services.search import search_cases
+        from collector_tui.services.casework.search import search_cases
 
         app = self.collector
         with app.store.read() as session:

@@ -1,6 +1,6 @@
 """The supervisor's dialogs: assign, balance, filter the case browser, decide, settlement.
 
-They are FormScreens (STYLE.md 7): `ctrl+s` reads the fields, a field that cannot be read gets its
+They are FormScreens: `ctrl+s` reads the fields, a field that cannot be read gets its
 message under it, the service runs in a worker through the `saver` the supervisor screen built, and
 a refusal keeps the dialog open with what was typed. The filter dialog only collects.
 """
@@ -30,9 +30,9 @@ from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets.field import FormField
 
 if TYPE_CHECKING:
-    from collector_tui.services.assignment import BalanceResult
-    from collector_tui.services.supervision import SettlementView
-    from collector_tui.services.workload import BrowserFilter
+    from collector_tui.services.casework.settlements import SettlementView
+    from collector_tui.services.supervision.assignment import BalanceResult
+    from collector_tui.services.supervision.workload import BrowserFilter
 
 MAX_REASON = 500
 UNASSIGNED = "__unassigned__"
@@ -432,7 +432,7 @@ class FilterForm(SupervisorForm):
 
     def fields(self) -> ComposeResult:
         from collector_tui.models import CaseStatus
-        from collector_tui.services.workload import AGING_BUCKETS
+        from collector_tui.services.supervision.workload import AGING_BUCKETS
 
         flt = self.current
         agent_value = (
@@ -520,7 +520,7 @@ class FilterForm(SupervisorForm):
         return str(self.query_one(f"#{widget_id}", Select).value)
 
     def read_form(self) -> BrowserFilter:
-        from collector_tui.services.workload import BrowserFilter
+        from collector_tui.services.supervision.workload import BrowserFilter
 
         reader = Reader()
         country = self.text_of("country").strip().upper()

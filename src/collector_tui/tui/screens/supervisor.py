@@ -51,8 +51,9 @@ from collector_tui.tui.widgets.tables import fill_fitted, fill_measured
 
 if TYPE_CHECKING:
     from collector_tui.services.accounts import Actor
-    from collector_tui.services.supervision import CaseDecision, SettlementView
-    from collector_tui.services.workload import (
+    from collector_tui.services.casework.settlements import SettlementView
+    from collector_tui.services.supervision.decisions import CaseDecision
+    from collector_tui.services.supervision.workload import (
         AgentWorkload,
         BrowserFilter,
         BrowserPage,
@@ -315,7 +316,7 @@ class SupervisorScreen(CollectorScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        from collector_tui.services.workload import BrowserFilter
+        from collector_tui.services.supervision.workload import BrowserFilter
 
         self.filters: BrowserFilter = BrowserFilter()
         self.workloads: list[AgentWorkload] = []
@@ -397,7 +398,7 @@ class SupervisorScreen(CollectorScreen):
     @work(thread=True, exclusive=True, group="workload", exit_on_error=False,
           description="workloads")  # fmt: skip
     def load_workloads(self) -> None:
-        from collector_tui.services.workload import agent_workloads
+        from collector_tui.services.supervision.workload import agent_workloads
 
         app = self.collector
         with app.store.read() as session:
@@ -413,7 +414,7 @@ class SupervisorScreen(CollectorScreen):
 
     @work(thread=True, exclusive=True, group="browser", exit_on_error=False, description="cases")
     def _read_cases(self, filters: BrowserFilter, after: Any, limit: int, append: bool) -> None:
-        from collector_tui.services.workload import browse_cases
+        from collector_tui.services.supervision.workload import browse_cases
 
         app = self.collector
         with app.store.read() as session:
@@ -709,7 +710,7 @@ class SupervisorScreen(CollectorScreen):
         return [row.case_id] if row is not None else []
 
     def action_assign(self) -> None:
-        from collector_tui.services.assignment import assign_cases
+        from collector_tui.services.supervision.assignment import assign_cases
 
         case_ids = self._targets()
         if not case_ids:
@@ -752,7 +753,7 @@ class SupervisorScreen(CollectorScreen):
         return f"{len(case_ids)} selected cases"
 
     def action_balance(self) -> None:
-        from collector_tui.services.assignment import auto_balance, preview_balance
+        from collector_tui.services.supervision.assignment import auto_balance, preview_balance
 
         case_ids = [uuid.UUID(key) for key in self.rows if key in self.selected] or None
         agents = self.agent_choices()
@@ -806,19 +807,19 @@ class SupervisorScreen(CollectorScreen):
     # -- actions: decisions on the highlighted case -----------------------------------------------
 
     def _decide(self, decision: str) -> None:
-        from collector_tui.services import supervision
+        from collector_tui.services.supervision import decisions
 
         row = self._need_row()
         if row is None:
             return
         # Called alike; only unroute's reason has a default, so mypy finds no common type alone.
-        decisions: dict[str, Callable[..., CaseDecision]] = {
-            "legal": supervision.escalate_to_legal,
-            "write_off": supervision.write_off,
-            "close": supervision.close_case,
-            "unroute": supervision.unroute_case,
+        acts: dict[str, Callable[..., CaseDecision]] = {
+            "legal": decisions.escalate_to_legal,
+            "write_off": decisions.write_off,
+            "close": decisions.close_case,
+            "unroute": decisions.unroute_case,
         }
-        act = decisions[decision]
+        act = acts[decision]
         settings = self.collector.settings
         key = str(row.case_id)
 
@@ -876,15 +877,15 @@ class SupervisorScreen(CollectorScreen):
     @work(thread=True, exclusive=True, group="settlement", exit_on_error=False,
           description="settlement")  # fmt: skip
     def _find_settlement(self, case_id: uuid.UUID, client_ref: str) -> None:
-        from collector_tui.services import supervision
+        from collector_tui.services.casework import settlements
 
         with self.collector.store.read() as session:
-            views = supervision.case_settlements(session=session, actor=self.actor, case_id=case_id)
+            views = settlements.case_settlements(session=session, actor=self.actor, case_id=case_id)
         waiting = next((view for view in views if view.status == "pending"), None)
         self.post_message(SettlementFound(waiting, client_ref))
 
     def on_settlement_found(self, message: SettlementFound) -> None:
-        from collector_tui.services import supervision
+        from collector_tui.services.casework import settlements
 
         self.looking_up = False
         keys_may_flow(self)
@@ -895,7 +896,7 @@ class SupervisorScreen(CollectorScreen):
         settings = self.collector.settings
 
         def save(session: Session, now: datetime, actor: Actor, choice: SettlementDecision) -> Any:
-            return supervision.decide_settlement(
+            return settlements.decide_settlement(
                 session=session,
                 now=now,
                 actor=actor,

@@ -1,7 +1,7 @@
 """Sync (command palette: "Sync with the master"): push this laptop's changes, pull the briefcase.
 
 The master comes from where the laptop was pulled from, else the `master` setting, else what the
-agent types. It is shown with its password masked (collector_tui.locations); the password comes
+agent types. It is shown with its password masked (services/sync/locations.py); the password comes
 from the URL as typed, the password field, or COLLECTOR_MASTER_PASSWORD. The work runs in a
 thread worker (services/sync/engine.sync_now: push, then pull); its progress comes back through
 `call_from_thread` to a progress bar and a log of plain lines.
@@ -21,9 +21,9 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Log, ProgressBar, Static
 
-from collector_tui import locations
 from collector_tui.display import printable
 from collector_tui.services.errors import InvalidInput, ServiceError
+from collector_tui.services.sync import locations
 from collector_tui.tui.formatting import agent_time
 from collector_tui.tui.screens.base import CollectorScreen
 
@@ -173,11 +173,6 @@ class SyncScreen(CollectorScreen):
 
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False, description="sync")
     def run_sync(self, target: str, password: str | None = None) -> None:
-        from pathlib import Path
-
-        from sqlalchemy.engine import make_url
-
-        from collector_tui import db
         from collector_tui.services.sync import engine
 
         app = self.collector
@@ -193,10 +188,7 @@ class SyncScreen(CollectorScreen):
 
         master = None
         try:
-            url = make_url(db.database_url(target))
-            if url.get_backend_name() == "sqlite" and not Path(str(url.database)).exists():
-                raise FileNotFoundError(f"no master database at {url.database}")
-            master = db.open_store(locations.with_password(target, given=password, ask=no_password))
+            master = engine.open_master(target, password=password, ask=no_password)
             result = engine.sync_now(
                 laptop=app.store,
                 master=master,

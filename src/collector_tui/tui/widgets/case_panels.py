@@ -11,7 +11,7 @@ from rich.text import Text
 
 from collector_tui.display import first_line, safe_text
 from collector_tui.phones import format_phone
-from collector_tui.services.casefile import CaseFile, HoldView, PhoneView
+from collector_tui.services.casework.casefile import CaseFile, HoldView, PhoneView
 from collector_tui.tui.formatting import (
     agent_time,
     day_text,

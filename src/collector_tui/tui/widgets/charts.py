@@ -1,6 +1,6 @@
 """Charts of the reports dashboard, drawn with textual-plotext.
 
-Each chart takes plain figures (the rows of services.reports, already limited to one currency) and
+Each chart takes plain figures (the rows of reporting.reports, already limited to one currency) and
 draws them; it never queries anything. Amounts arrive in minor units and are drawn in major units
 scaled to a readable unit ("k", "M"); the float conversion is for drawing only, the exact figures
 are in the tables beside the charts. A chart with nothing to draw says so in words instead of

@@ -11,7 +11,8 @@ from collector_tui.display import safe_text
 
 
 class FormField(Vertical):
-    """Wraps one input; `set_error` shows a message right under it (DESIGN.md §11)."""
+    """Wraps one input; `set_error` shows a message right under it
+    (docs/decisions.md, bad input)."""
 
     DEFAULT_CSS = """
     FormField {

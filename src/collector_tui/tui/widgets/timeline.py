@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from collector_tui.display import first_line, safe_text
-from collector_tui.services.casefile import TimelineEntry
+from collector_tui.services.casework.casefile import TimelineEntry
 from collector_tui.tui.formatting import agent_time
 from collector_tui.tui.widgets.tables import PADDING_PER_COLUMN, SCROLLBAR, fit_line
 

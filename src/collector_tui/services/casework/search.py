@@ -26,6 +26,7 @@ from sqlmodel import Session, col, or_, select
 from collector_tui.models import Case, Debtor, Phone, User
 from collector_tui.phones import search_key
 from collector_tui.services.accounts import Actor
+from collector_tui.services.context import reads
 
 # A number typed without its country code is tried as a number of each of these regions, in
 # order; the demo and the shipped rule packs cover China, the United States and the United Kingdom.
@@ -113,6 +114,7 @@ def reference_prefix_clause(text: str) -> ColumnElement[bool]:
     return _prefix_clause(col(Case.client_ref), text)
 
 
+@reads
 def search_cases(
     *,
     session: Session,

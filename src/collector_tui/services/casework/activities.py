@@ -1,9 +1,9 @@
 """Logging contact attempts (with their disposition and its consequences) and notes.
 
 A disposition is not just a label: `log_contact` applies what it means in the same transaction
-(DESIGN.md §6), so the activity, the promise or plan, the follow-up, the hold and the case's new
-status are written together or not at all. Everything is validated before the first row is
-written, and the writes sit in a savepoint, so a refusal never leaves half a contact behind.
+(docs/decisions.md, dispositions), so the activity, the promise or plan, the follow-up, the hold and
+the case's new status are written together or not at all. Everything is validated before the first
+row is written, and the writes sit in a savepoint, so a refusal never leaves half a contact behind.
 """
 
 from __future__ import annotations
@@ -30,8 +30,15 @@ from collector_tui.models import (
 from collector_tui.phones import search_key
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor
-from collector_tui.services.errors import InvalidInput, StaleEdit
-from collector_tui.services.followups import (
+from collector_tui.services.casework.change import (
+    case_for_change,
+    case_state,
+    changing,
+    debtor_today,
+    finish_case_change,
+    settle_status,
+)
+from collector_tui.services.casework.followups import (
     FollowUpInput,
     add_follow_up_to_case,
     check_contact_hours,
@@ -39,79 +46,26 @@ from collector_tui.services.followups import (
     mark_done,
     validate_follow_up,
 )
-from collector_tui.services.holds import add_hold_to_case
-from collector_tui.services.promises import (
-    STALE_MESSAGE,
+from collector_tui.services.casework.holds import add_hold_to_case
+from collector_tui.services.casework.notes import check_note
+from collector_tui.services.casework.promises import (
     PlanInput,
     PromiseInput,
     add_plan_to_case,
     add_promise_to_case,
-    case_for_change,
-    case_state,
-    changing,
-    debtor_today,
-    finish_case_change,
     pending_committed,
-    settle_status,
     validate_plan,
     validate_promise,
 )
+from collector_tui.services.context import writes
+from collector_tui.services.errors import InvalidInput
+from collector_tui.services.rules.dispositions import Disposition, check_disposition
 
 MAX_DURATION_S = 24 * 3600
 
 
-@dataclass(frozen=True)
-class Disposition:
-    code: str
-    group: str  # no_contact | contact | result
-    label: str
-    connected: bool  # a person answered (the CN packs count these per debtor per day)
-    right_party: bool  # we spoke with the debtor: a right-party contact
-    needs: str | None  # 'promise' | 'plan' | 'follow_up' | None: what the form must also carry
-
-
-def _disposition(
-    code: str,
-    group: str,
-    label: str,
-    *,
-    connected: bool = True,
-    right_party: bool = False,
-    needs: str | None = None,
-) -> Disposition:
-    return Disposition(code, group, label, connected, right_party, needs)
-
-
-# DESIGN.md §6, in the order the form lists them.
-DISPOSITIONS: dict[str, Disposition] = {
-    d.code: d
-    for d in (
-        _disposition("no_answer", "no_contact", "No answer", connected=False),
-        _disposition("busy", "no_contact", "Busy", connected=False),
-        _disposition("voicemail", "no_contact", "Voicemail / message left", connected=False),
-        _disposition(
-            "disconnected", "no_contact", "Disconnected / not in service", connected=False
-        ),
-        # Someone answered, but not for this debtor.
-        _disposition("wrong_number", "no_contact", "Wrong number"),
-        _disposition("right_party", "contact", "Spoke with the debtor", right_party=True),
-        _disposition("third_party", "contact", "Spoke with a third party"),
-        _disposition("promise", "result", "Promise to pay", right_party=True, needs="promise"),
-        _disposition("plan", "result", "Payment plan agreed", right_party=True, needs="plan"),
-        _disposition("refused", "result", "Refused to pay", right_party=True),
-        _disposition("dispute", "result", "Disputes the debt", right_party=True),
-        _disposition("callback", "result", "Call back later", right_party=True, needs="follow_up"),
-        _disposition("paid", "result", "Says already paid", right_party=True),
-        _disposition("hardship", "result", "Hardship", right_party=True),
-        # Usually told by a relative or an administrator, not the debtor.
-        _disposition("deceased", "result", "Debtor deceased"),
-        _disposition("bankrupt", "result", "Debtor bankrupt"),
-        _disposition("cease", "result", "Asks to cease contact", right_party=True),
-    )
-}
-DISPOSITION_GROUPS: tuple[str, ...] = ("no_contact", "contact", "result")
 # Which of these count toward a call cap is the rule pack's business (packs/*.toml,
-# `[dispositions]`), read by services/compliance.py: the same code serves every jurisdiction.
+# `[dispositions]`), read by services/rules/compliance.py: the same code serves every jurisdiction.
 # Dispositions that place a hold of this kind.
 HOLD_FOR: dict[str, str] = {
     "dispute": HoldKind.dispute.value,
@@ -151,31 +105,6 @@ class LoggedContact:
 
 
 # --- validation --------------------------------------------------------------------------------
-
-
-def check_disposition(code: str) -> Disposition:
-    disposition = DISPOSITIONS.get(code) if isinstance(code, str) else None
-    if disposition is None:
-        shown = str(code)[:32]
-        raise InvalidInput(
-            f"unknown disposition {shown!r}: pick one from the list", field="disposition"
-        )
-    return disposition
-
-
-def check_note(note: str | None, settings: Settings, *, required: bool = False) -> str | None:
-    text = (note or "").strip()
-    if not text:
-        if required:
-            raise InvalidInput("a note cannot be empty", field="note")
-        return None
-    if len(text) > settings.max_note_length:
-        raise InvalidInput(
-            f"a note can be at most {settings.max_note_length} characters "
-            f"(this one has {len(text)})",
-            field="note",
-        )
-    return text
 
 
 def _check_channel(channel: str, direction: str) -> None:
@@ -253,6 +182,7 @@ def _hold_reason(disposition: Disposition, note: str | None) -> str:
 # --- writing -----------------------------------------------------------------------------------
 
 
+@writes
 def log_contact(
     *,
     session: Session,
@@ -263,10 +193,11 @@ def log_contact(
     settings: Settings,
     expected_version: int | None = None,
 ) -> LoggedContact:
-    """Log one contact attempt and apply what its disposition means (DESIGN.md §6)."""
-    case = case_for_change(session=session, case_id=case_id, actor=actor)
-    if expected_version is not None and expected_version != case.version:
-        raise StaleEdit(STALE_MESSAGE)
+    """Log one contact attempt and apply what its disposition means (docs/decisions.md,
+    dispositions)."""
+    case = case_for_change(
+        session=session, case_id=case_id, actor=actor, expected_version=expected_version
+    )
 
     # Every check first: nothing is written unless all of it can be.
     disposition = check_disposition(contact.disposition)
@@ -470,6 +401,7 @@ def log_contact(
     )
 
 
+@writes
 def record_agreement(
     *,
     session: Session,
@@ -499,56 +431,3 @@ def record_agreement(
         settings=settings,
         expected_version=expected_version,
     )
-
-
-def add_note(
-    *,
-    session: Session,
-    now: datetime,
-    actor: Actor,
-    case_id: uuid.UUID,
-    text: str,
-    settings: Settings,
-) -> uuid.UUID:
-    """A free-text note on the case's timeline; not a contact attempt (no attempt time moves)."""
-    case = case_for_change(session=session, case_id=case_id, actor=actor)
-    note = check_note(text, settings, required=True)
-    before = case_state(case)
-    with changing(session):
-        note_id = record_note(session=session, now=now, actor=actor, case=case, text=note or "")
-        finish_case_change(
-            session=session,
-            now=now,
-            settings=settings,
-            case=case,
-            before=before,
-            user_id=actor.user_id,
-        )
-    return note_id
-
-
-def record_note(
-    *, session: Session, now: datetime, actor: Actor, case: Case, text: str
-) -> uuid.UUID:
-    """The note row and its audit event, in the caller's unit of work, for a case already loaded
-    and checked (add_note; the supervisors' decisions, which say on the timeline why)."""
-    activity = Activity(
-        case_id=case.id,
-        user_id=actor.user_id,
-        occurred_at=now,
-        channel=Channel.note.value,
-        note=text,
-        created_at=now,
-    )
-    session.add(activity)
-    session.flush()
-    audit.record(
-        session=session,
-        now=now,
-        user_id=actor.user_id,
-        entity="activity",
-        entity_id=activity.id,
-        action="create",
-        after={"case_id": case.id, "channel": "note", "note_length": len(text)},
-    )
-    return activity.id

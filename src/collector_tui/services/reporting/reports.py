@@ -1,4 +1,5 @@
-"""Supervisors' reports: aging, promises kept and broken, collections, agent activity, DSO (§1, §7).
+"""Supervisors' reports: aging, promises kept and broken, collections, agent activity, DSO
+(docs/decisions.md, reports).
 
 Every report is a read-only query that the database aggregates (GROUP BY); Python receives at most
 one row per group, or per calendar day where a day is the finest grain (collections, DSO), never
@@ -9,7 +10,7 @@ Conventions shared by all reports:
 - Money is never summed across currencies: every row carries its currency.
 - Calendar dates are UTC dates: "today" is the UTC date of `now`, and a period [from, to] holds the
   instants from `from` 00:00 UTC up to (not including) the day after `to`, 00:00 UTC. This matches
-  how services.promises judges promises; judging by each agent's own zone is a later refinement.
+  how casework.promises judges promises; judging by each agent's own zone is a later refinement.
 - A period defaults to the last 30 days up to and including today.
 - Scoping: an agent's report covers the cases assigned to that agent now; supervisors and admins
   see every case. Agent activity is also limited to the agent's own row.
@@ -75,7 +76,8 @@ _BUCKET_LIMITS: tuple[tuple[str, int], ...] = (
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 5 * 366  # a day-by-day table of more than five years is a typo in a date
 PERIODS = ("day", "week")
-# Used only when services.activities cannot be imported (it defines the real list, §6).
+# Used only when services.casework.activities cannot be imported (it defines the real list;
+# docs/decisions.md, dispositions).
 _FALLBACK_RIGHT_PARTY = (
     "right_party",
     "promise",
@@ -220,9 +222,9 @@ def _as_date(value: Any) -> date:
 
 
 def right_party_codes() -> tuple[str, ...]:
-    """Disposition codes that mean we spoke with the debtor (services.activities, §6)."""
+    """Disposition codes that mean we spoke with the debtor (docs/decisions.md, dispositions)."""
     try:
-        from collector_tui.services.activities import DISPOSITIONS
+        from collector_tui.services.rules.dispositions import DISPOSITIONS
     except ImportError:  # pragma: no cover - the module ships with the app
         return _FALLBACK_RIGHT_PARTY
     return tuple(sorted(code for code, d in DISPOSITIONS.items() if d.right_party))
@@ -496,7 +498,8 @@ def agent_activity(
 
     - attempts: live activities the user logged on any channel but `note` (a correction replaces
       the row it voids, so it counts once);
-    - right_party_contacts: those of the attempts whose disposition is a right-party one (§6);
+    - right_party_contacts: those of the attempts whose disposition is a right-party one
+      (docs/decisions.md, dispositions);
     - promises: promises the user took (created) in the period, cancelled ones included;
     - collected_by_currency: payments received in the period (net of reversals) on the cases
       assigned to the user NOW. A payment row does not say who earned it, and the agent holding

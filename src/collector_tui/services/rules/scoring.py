@@ -1,8 +1,9 @@
 """The cached queue position of a case: tier, score and its factors, next action time.
 
-Recomputed in the same transaction as any change to its inputs (an attempt, a promise, a payment,
-a follow-up, a reassignment), and by the sweep for the inputs that move with time (days past due,
-time since the last attempt). The queue then reads it straight from an index (DESIGN.md §4, §12).
+Recomputed in the same transaction as any change to its inputs (an attempt, a promise, a payment, a
+follow-up, a reassignment), and by the sweep for the inputs that move with time (days past due, time
+since the last attempt). The queue then reads it straight from an index (docs/decisions.md: queue,
+stack facts).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Compliance: contact hours, call-frequency caps and holds, from rule packs (DESIGN.md §5).
+"""Compliance: contact hours, call-frequency caps and holds, from rule packs
+(docs/decisions.md, compliance).
 
 A rule pack is TOML data shipped in `collector_tui/packs/` (`us`, `cn`, `uk`, and the strict
 `default`), chosen per case by the debtor's country (`Settings.country_packs`, else
@@ -29,7 +30,7 @@ Decisions this module takes, in the collector's words:
 - Third-party numbers (phone kinds listed by the pack) are offered only when no number of the
   debtor's own can be called, with a reminder not to disclose the debt; a third party who asks not
   to be called again gets the number marked do-not-call.
-- A void (a later row whose `voids_id` names a wrongly logged contact, services/corrections.py)
+- A void (a later row whose `voids_id` names a wrongly logged contact, casework/corrections.py)
   never counts itself. Whether the voided attempt still counts toward the caps is the pack's
   `voided_attempts_count`: a void says the record was wrong, not that no call was placed, so the
   packs whose caps are counted from the call records keep counting it (over-counting only delays

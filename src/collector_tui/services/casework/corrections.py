@@ -47,28 +47,32 @@ from collector_tui.models import (
 )
 from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor
-from collector_tui.services.activities import DISPOSITIONS, record_note
-from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, StaleEdit
-from collector_tui.services.followups import (
-    MAX_DAYS_AHEAD,
-    PAST_TOLERANCE,
-    check_contact_hours,
-    mark_done,
-)
-from collector_tui.services.holds import status_from_facts
-from collector_tui.services.promises import (
+from collector_tui.services.casework.change import (
     PROMISE_DRIVEN_STATUSES,
     STALE_MESSAGE,
-    PlanInput,
-    _end_plan,
-    _resolve,
-    add_plan_to_case,
     case_for_change,
     case_state,
     changing,
     finish_case_change,
     show_money,
 )
+from collector_tui.services.casework.followups import (
+    MAX_DAYS_AHEAD,
+    PAST_TOLERANCE,
+    check_contact_hours,
+    mark_done,
+)
+from collector_tui.services.casework.holds import status_from_facts
+from collector_tui.services.casework.notes import record_note
+from collector_tui.services.casework.promises import (
+    PlanInput,
+    _end_plan,
+    add_plan_to_case,
+    resolve,
+)
+from collector_tui.services.context import reads, writes
+from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, StaleEdit
+from collector_tui.services.rules.dispositions import DISPOSITIONS
 
 __all__ = [
     "Correction",
@@ -212,6 +216,7 @@ def _undo_consequences(
             )
 
 
+@writes
 def void_contact(
     *,
     session: Session,
@@ -292,6 +297,7 @@ def void_contact(
 # --- promises and plans --------------------------------------------------------------------------
 
 
+@writes
 def withdraw_promise(
     *,
     session: Session,
@@ -318,7 +324,7 @@ def withdraw_promise(
     text = reasons.check_reason(reason)
     before = case_state(case)
     with changing(session):
-        _resolve(session, now, promise, PromiseStatus.cancelled.value, actor.user_id, text)
+        resolve(session, now, promise, PromiseStatus.cancelled.value, actor.user_id, text)
         record_note(
             session=session,
             now=now,
@@ -353,6 +359,7 @@ def _active_plan(
     return plan, case
 
 
+@writes
 def cancel_plan(
     *,
     session: Session,
@@ -386,6 +393,7 @@ def cancel_plan(
     return _done(plan.id, case)
 
 
+@reads
 def plan_remainder(*, session: Session, plan_id: uuid.UUID) -> int:
     """What the plan's pending installments still owe: the default total of its reschedule."""
     rows = session.exec(
@@ -396,6 +404,7 @@ def plan_remainder(*, session: Session, plan_id: uuid.UUID) -> int:
     return sum(amount - paid for amount, paid in rows)
 
 
+@writes
 def reschedule_plan(
     *,
     session: Session,
@@ -464,6 +473,7 @@ def reschedule_plan(
 # --- follow-ups ----------------------------------------------------------------------------------
 
 
+@writes
 def move_follow_up(
     *,
     session: Session,

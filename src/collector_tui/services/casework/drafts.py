@@ -1,5 +1,6 @@
 """Drafts: a form being typed (a contact, a note, a promise), kept until saved or discarded, so
-leaving the form or a crash never loses it (DESIGN.md §3). One draft per user, case and form.
+leaving the form or a crash never loses it (docs/decisions.md, data model). One draft per user, case
+and form.
 
 Drafts are the user's own unsent keystrokes, not case data: they are not audited (the audit trail
 is append-only and would fill with every autosave) and they do not touch the case or its queue
@@ -18,8 +19,9 @@ from sqlmodel import Session, select
 
 from collector_tui.models import Draft
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework.change import case_for_change
+from collector_tui.services.context import reads, writes
 from collector_tui.services.errors import InvalidInput
-from collector_tui.services.promises import case_for_change
 
 MAX_FORM_NAME = 32
 # Several notes' worth; a runaway payload (a pasted file) is refused rather than stored.
@@ -57,6 +59,7 @@ def _find(session: Session, actor: Actor, case_id: uuid.UUID, form: str) -> Draf
     ).first()
 
 
+@writes
 def save_draft(
     *,
     session: Session,
@@ -78,6 +81,7 @@ def save_draft(
     session.flush()
 
 
+@reads
 def load_draft(
     *, session: Session, actor: Actor, case_id: uuid.UUID, form: str
 ) -> dict[str, Any] | None:
@@ -86,6 +90,7 @@ def load_draft(
     return copy.deepcopy(draft.payload) if draft is not None else None
 
 
+@writes
 def discard_draft(*, session: Session, actor: Actor, case_id: uuid.UUID, form: str) -> None:
     """Forget the draft (after saving the form, or on the user's say); no draft is fine."""
     case_for_change(session=session, case_id=case_id, actor=actor)

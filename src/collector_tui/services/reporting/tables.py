@@ -89,7 +89,7 @@ def report_table(
     by_agent: bool = True,
 ) -> ReportTable:
     """Run one report and lay it out: the cells for text, CSV and JSON, and the service rows."""
-    from collector_tui.services import reports
+    from collector_tui.services.reporting import reports
 
     scope = _scope_text(actor)
     if kind == "aging":

@@ -1,4 +1,5 @@
-"""Holds: reasons not to contact a case. Any active hold suspends contact (DESIGN.md §3, §5).
+"""Holds: reasons not to contact a case. Any active hold suspends contact
+(docs/decisions.md: data model, compliance).
 
 Some holds carry more than a pause:
 - `dispute` puts the case in status 'dispute' until the last dispute hold is released;
@@ -42,8 +43,7 @@ from collector_tui.models import (
 )
 from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor
-from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, StaleEdit
-from collector_tui.services.promises import (
+from collector_tui.services.casework.change import (
     STALE_MESSAGE,
     case_for_change,
     case_state,
@@ -51,6 +51,8 @@ from collector_tui.services.promises import (
     finish_case_change,
     settle_status,
 )
+from collector_tui.services.context import reads, writes
+from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, StaleEdit
 
 # The kinds an agent may lift on their own cases (the module's docstring says why only these).
 AGENT_RELEASABLE = frozenset({HoldKind.hardship})
@@ -179,6 +181,7 @@ def add_hold_to_case(
     return hold_id
 
 
+@writes
 def place_hold(
     *,
     session: Session,
@@ -188,8 +191,11 @@ def place_hold(
     kind: str,
     settings: Settings,
     reason: str | None = None,
+    expected_version: int | None = None,
 ) -> uuid.UUID:
-    case = case_for_change(session=session, case_id=case_id, actor=actor)
+    case = case_for_change(
+        session=session, case_id=case_id, actor=actor, expected_version=expected_version
+    )
     check_kind(kind)
     text = check_reason(reason, settings)
     before = case_state(case)
@@ -269,6 +275,7 @@ def _lift(
             case.routed_reason = None
 
 
+@writes
 def release_hold(
     *,
     session: Session,
@@ -305,6 +312,7 @@ def release_hold(
     return ReleasedHolds(case.id, case.client_ref, hold.kind, (hold.id,), case.status, case.version)
 
 
+@writes
 def release_holds(
     *,
     session: Session,
@@ -351,11 +359,12 @@ def _note_release(
     session: Session, now: datetime, actor: Actor, case: Case, kind: str, reason: str
 ) -> None:
     # The why on the timeline, where the next agent reads it (the audit event holds it too).
-    from collector_tui.services.activities import record_note
+    from collector_tui.services.casework.notes import record_note
 
     what = "Dispute ended" if kind == HoldKind.dispute else f"{kind.capitalize()} hold lifted"
     record_note(session=session, now=now, actor=actor, case=case, text=f"{what}: {reason}")
 
 
+@reads
 def active_holds(*, session: Session, case_id: uuid.UUID) -> list[HoldView]:
     return [HoldView(h.id, h.kind, h.reason, h.placed_at) for h in _active(session, case_id)]

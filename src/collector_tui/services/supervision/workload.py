@@ -1,4 +1,4 @@
-"""What supervisors look at: each agent's workload, and a browser over every case (issue #5).
+"""What supervisors look at: each agent's workload, and a browser over every case.
 
 Both are read-only queries that the database aggregates or pages; Python never receives the whole
 book. Money is never summed across currencies: a workload carries one balance per currency.
@@ -41,8 +41,9 @@ from collector_tui.models import (
     User,
 )
 from collector_tui.services.accounts import Actor
+from collector_tui.services.context import reads
 from collector_tui.services.errors import Forbidden, InvalidInput
-from collector_tui.services.scoring import days_past_due
+from collector_tui.services.rules.scoring import days_past_due
 
 __all__ = [
     "AGING_BUCKETS",
@@ -118,11 +119,12 @@ def local_day(now: datetime, zone_name: str | None) -> tuple[datetime, datetime]
 
 
 def _right_party_codes() -> tuple[str, ...]:
-    from collector_tui.services.activities import DISPOSITIONS
+    from collector_tui.services.rules.dispositions import DISPOSITIONS
 
     return tuple(sorted(code for code, d in DISPOSITIONS.items() if d.right_party))
 
 
+@reads
 def agent_workloads(*, session: Session, now: datetime, actor: Actor) -> list[AgentWorkload]:
     """Every agent's workload by username, then the unassigned row (supervisors); an agent gets
     only their own row."""
@@ -190,7 +192,7 @@ def _day_attempts(
 ) -> tuple[int, int]:
     """Attempts and right-party contacts the user logged in [start, end), from the covering index
     ix_activity_user_time. A correction voids the row it replaces: one call counts once, with its
-    corrected disposition (as in services.reports)."""
+    corrected disposition (as in services.reporting.reports)."""
     window = (
         col(Activity.user_id) == user_id,
         col(Activity.occurred_at) >= start,
@@ -210,7 +212,7 @@ def _day_attempts(
             select(Activity.voids_id).where(*window, col(Activity.voids_id).is_not(None))
         ).scalars()
     )
-    # A void (services.corrections) is a note naming the attempt: found through the attempt's
+    # A void (casework.corrections) is a note naming the attempt: found through the attempt's
     # case (ix_activity_case_time), whoever voided it and whenever.
     void = aliased(Activity)
     voided.extend(
@@ -401,6 +403,7 @@ def _conditions(flt: BrowserFilter, actor: Actor, today: date) -> list[Any]:
     return conditions
 
 
+@reads
 def browse_cases(
     *,
     session: Session,

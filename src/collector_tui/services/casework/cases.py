@@ -11,9 +11,10 @@ from sqlmodel import Session, select
 from collector_tui.config import Settings
 from collector_tui.models import Case, CaseStatus, Debtor, Invoice, Phone
 from collector_tui.phones import parse_phone
-from collector_tui.services import audit, scoring
+from collector_tui.services import audit
 from collector_tui.services.accounts import Actor, ensure_case_access
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
+from collector_tui.services.rules import scoring
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """CSV exports of cases, activities, promises and payments, for clients, auditors and supervisors'
-scripts (§7).
+scripts (docs/decisions.md, command line).
 
 Rows are streamed from the database in batches and written as they come, so a million cases never
 sit in memory. The file appears only when complete: rows go to a temporary file beside the target

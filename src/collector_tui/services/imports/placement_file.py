@@ -1,12 +1,13 @@
-"""CSV placement import: a client's file of debts becomes debtors, phones, cases and invoices (§8).
+"""CSV placement import: a client's file of debts becomes debtors, phones, cases and invoices
+(docs/decisions.md, placement files).
 
-The file is decoded the way §11 says (a byte order mark decides; otherwise strict UTF-8 first:
-GB18030 reads UTF-8 Chinese as mojibake without an error). A file that is not UTF-8 is read as
-cp1252 (Latin-1), cp932 (Shift-JIS) or GB18030 only when its text shows which (`_guess_encoding`),
-else refused with a request for the encoding: these read each other's bytes without an error too.
-The delimiter is sniffed from the header line, amounts are read with the file's decimal mark
-(`_Amounts`), and headers are matched case-insensitively through aliases, so exports from Excel,
-a bank's core system or a Chinese spreadsheet load as they are.
+The file is decoded as docs/decisions.md, placement files, says (a byte order mark decides;
+otherwise strict UTF-8 first: GB18030 reads UTF-8 Chinese as mojibake without an error). A file that
+is not UTF-8 is read as cp1252 (Latin-1), cp932 (Shift-JIS) or GB18030 only when its text shows
+which (`_guess_encoding`), else refused with a request for the encoding: these read each other's
+bytes without an error too. The delimiter is sniffed from the header line, amounts are read with the
+file's decimal mark (`Amounts`), and headers are matched case-insensitively through aliases, so
+exports from Excel, a bank's core system or a Chinese spreadsheet load as they are.
 
 Every row is validated before anything is written. One bad row rejects the whole file unless
 `skip_bad` is given; then the good rows are imported and the bad ones written to a rejects file
@@ -15,23 +16,21 @@ client + client_ref form one case with an invoice per row, and a case is all or 
 of its rows is bad, all of them are rejected, because a case imported without one of its invoices
 could never be completed (a second import leaves existing cases alone).
 
-Speed (§10, §12): values are parsed in plain Python with per-file caches for what repeats (dates,
-currencies, countries), phones are parsed once per case, the queue place of a new case is computed
-here in bulk rather than by `scoring.refresh_case` per case, and rows are inserted in chunks inside
-ONE transaction, so a failure leaves nothing behind. See `_TableWriter` for how rows reach SQLite.
+Speed (docs/decisions.md: performance, stack facts): values are parsed in plain Python with per-file
+caches for what repeats (dates, currencies, countries), phones are parsed once per case, the queue
+place of a new case is computed here in bulk rather than by `scoring.refresh_case` per case, and
+rows are inserted in chunks inside ONE transaction, so a failure leaves nothing behind. See
+`_TableWriter` for how rows reach SQLite.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
-import io
 import json
 import operator
 import os
 import re
 import tempfile
-import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -60,23 +59,34 @@ from collector_tui.models import (
     User,
 )
 from collector_tui.money import (
-    DECIMAL_MARKS,
     MAX_MINOR,
-    AmbiguousAmount,
     MoneyError,
-    NotAnAmount,
-    amount_field_mark,
     minor_digits,
     normalize_currency,
-    parse_amount_field,
 )
 from collector_tui.phones import parse_phone
-from collector_tui.services import audit, scoring
+from collector_tui.services import audit
 from collector_tui.services.accounts import Actor
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, ServiceError
+from collector_tui.services.imports.csv_reading import (
+    Amounts,
+    BadValue,
+    CurrencyDigits,
+    RowError,
+    bad_value,
+    check_encoding,
+    csv_records,
+    decimal_mode,
+    decode_file,
+    header_key,
+    is_blank,
+    parse_date,
+    shortened,
+    sniff_delimiter,
+)
+from collector_tui.services.rules import scoring
 
 __all__ = [
-    "FileReadingError",
     "ImportRejected",
     "ImportReport",
     "PlacementRow",
@@ -85,7 +95,7 @@ __all__ = [
     "read_placements",
 ]
 
-WRITE_CHUNK = 5000  # cases per round of inserts: §12 measured 5-10k rows as the sweet spot
+WRITE_CHUNK = 5000  # cases per insert round (5-10k measured best: docs/decisions.md, stack facts)
 _LOOKUP_CHUNK = 500  # client refs per IN (...): under every backend's bound-parameter limit
 
 # Column lengths of the tables (models.py); PostgreSQL enforces them, SQLite would not.
@@ -98,7 +108,7 @@ _MAX_LENGTHS = {
     "phone": 100,
 }
 
-# Canonical column -> the header spellings accepted for it (compared after `_header_key`).
+# Canonical column -> the header spellings accepted for it (compared after `header_key`).
 # "客户" alone is left out: in a bank's file the customer is the debtor, not the creditor.
 _ALIASES: dict[str, tuple[str, ...]] = {
     column: tuple(aliases.split())
@@ -127,7 +137,6 @@ _CANONICAL: dict[str, str] = {
     alias: column for column, aliases in _ALIASES.items() for alias in aliases
 }
 _NUMBERED = re.compile(r"(.*?)_?[0-9]+")  # "phone2", "phone_2", "电话2": more phone columns
-_HEADER_JUNK = re.compile(r"[\s\-./]+")
 
 _DEBTOR_KINDS: dict[str, str] = {
     **dict.fromkeys("person individual private consumer p 个人".split(), "person"),
@@ -137,23 +146,11 @@ _DEBTOR_KINDS: dict[str, str] = {
 }
 _PHONE_SPLIT = re.compile(r"[;|；｜]")
 _PHONE_SEPARATORS = frozenset(";|；｜")
-_ISO_LIKE = re.compile(r"([0-9]{4})([-/])([0-9]{1,2})\2([0-9]{1,2})")
-_DOTTED = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
 _GRADE = re.compile(r"[A-E]|[0-9]{1,2}")
-_FIRST_YEAR, _LAST_YEAR = 1900, 2199  # outside this a date is a typo ("0226-01-31")
-_MAX_AMOUNT_CHARS = 40
 _SIBLING = "case rejected with"
 _MAX_FRAGMENTS = 10_000
 _IMPORT_CACHE_KIB = -64 * 1024  # negative: KiB, as SQLite counts it
 _FAST_DIALECTS = frozenset({"sqlite"})  # where _TableWriter hands rows to executemany itself
-
-
-@dataclass(frozen=True)
-class RowError:
-    """A refused row: `line` as a spreadsheet numbers it (the header is line 1)."""
-
-    line: int
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -168,15 +165,6 @@ class ImportReport:
     dry_run: bool
     encoding: str  # "utf-8", "utf-8-sig", "utf-16", "gb18030", "cp1252", "cp932" or the one given
     delimiter: str
-
-
-class FileReadingError(ServiceError):
-    """A file that cannot be read until told how (its decimal mark, its encoding). `problem` says
-    why; the message adds what to say on the command line, which a form replaces with its own."""
-
-    def __init__(self, problem: str, advice: str, *, field: str) -> None:
-        super().__init__(f"{problem}: {advice}", field=field)
-        self.problem = problem
 
 
 class ImportRejected(ServiceError):
@@ -214,10 +202,6 @@ class PlacementRow(NamedTuple):
     invoice_no: str | None
 
 
-class _Bad(Exception):
-    """A row's first problem; becomes a RowError."""
-
-
 @dataclass(frozen=True)
 class _Layout:
     """Where each canonical column sits in the file's records."""
@@ -242,195 +226,11 @@ class _Parsed:
 # --- decoding -----------------------------------------------------------------------------------
 
 
-def _decode(path: Path, encoding: str | None = None) -> tuple[str, str]:
-    """(text, encoding) of a CSV file: `encoding` when given, else what the bytes show (§11)."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ServiceError(f"cannot read {path}: {error.strerror or error}") from error
-    if encoding is not None:
-        return _decode_as(path, data, encoding)
-    if data.startswith(b"\xef\xbb\xbf"):
-        encoding = "utf-8-sig"
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
-    elif b"\x00" in data:
-        raise ServiceError(
-            f"{path.name} is not a text CSV file (UTF-16 without a byte order mark? "
-            "save it as UTF-8)"
-        )
-    else:
-        try:
-            return data.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            guessed = _guess_encoding(data)
-        if guessed is None:
-            raise FileReadingError(
-                f"could not tell the encoding of {path.name} (it is not UTF-8)",
-                "say --encoding NAME (e.g. gb18030, cp1252, shift_jis)",
-                field="encoding",
-            )
-        return guessed
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as error:
-        raise ServiceError(
-            f"{path.name} is not UTF-8, UTF-16 or GBK text (bad bytes at offset {error.start})"
-        ) from error
-    return text, encoding
-
-
-def check_encoding(name: str) -> str:
-    """The codec's canonical name ("Shift-JIS" -> "shift_jis"), or ServiceError for a name that
-    is no text encoding Python knows."""
-    shown = _shown(name)
-    try:
-        info = codecs.lookup(name.strip())
-    except (LookupError, ValueError):
-        raise ServiceError(f"unknown encoding '{shown}'", field="encoding") from None
-    if not getattr(info, "_is_text_encoding", True):
-        raise ServiceError(f"unknown encoding '{shown}'", field="encoding")
-    return info.name
-
-
-def _decode_as(path: Path, data: bytes, encoding: str) -> tuple[str, str]:
-    name = check_encoding(encoding)
-    try:
-        text = data.decode("utf-8-sig" if name == "utf-8" else name)
-    except UnicodeDecodeError as error:
-        raise ServiceError(
-            f"{path.name} is not {name} text (bad bytes at offset {error.start})",
-            field="encoding",
-        ) from error
-    return text.removeprefix("\ufeff"), name
-
-
-# Not UTF-8 and no byte order mark: what a spreadsheet in Western Europe or the Americas (cp1252,
-# which reads Latin-1 text the same), in Japan (cp932, Windows' Shift-JIS) or in China (GB18030,
-# which reads GBK) writes. These decode each other's bytes without an error more often than not
-# ("Renée" as GB18030 is "Ren閑"), so an error-free decoding proves nothing.
-_GUESSES = ("cp1252", "cp932", "gb18030")
-_SAMPLE_CHARS = 200_000  # enough text to judge; a 50k-row file is not scored character by character
-_GOOD_ENOUGH = 0.8  # share of plausible characters the winner needs
-_MARGIN = 0.3  # by how much it must beat the runner-up
-_WESTERN_SIGNS = frozenset("“”‘’‚„–—…€£¥¢§©®™°±×÷·•«»¿¡\xa0")
-_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
-
-
-def _guess_encoding(data: bytes) -> tuple[str, str] | None:
-    """(text, encoding) when exactly one of _GUESSES reads `data` as plausible text, else None.
-
-    charset-normalizer rules out decodings it finds chaotic (control characters, symbol soup); on
-    what is left, the characters of each decoding are scored for what real files of that script
-    hold: accented letters inside Latin words for cp1252, common hanzi (GB2312 level 1) for
-    GB18030, kana and level-1 kanji for cp932. A name or two in a file is too little text for
-    charset-normalizer's own language scores, which is why the scoring is done here.
-    """
-    from charset_normalizer import from_bytes
-
-    scored: list[tuple[float, str, str]] = []
-    for name in _GUESSES:
-        try:
-            text = data.decode(name)
-        except UnicodeDecodeError:
-            continue
-        if from_bytes(data, cp_isolation=[name], enable_fallback=False).best() is None:
-            continue
-        scored.append((_plausibility(name, text[:_SAMPLE_CHARS]), name, text))
-    scored.sort(reverse=True)
-    if not scored or scored[0][0] < _GOOD_ENOUGH:
-        return None
-    if len(scored) > 1 and scored[0][0] - scored[1][0] < _MARGIN:
-        return None
-    _, name, text = scored[0]
-    return text, name
-
-
-def _plausibility(encoding: str, text: str) -> float:
-    """Share (0-1) of the non-ASCII characters of `text` that look like real text in `encoding`."""
-    total = 0
-    score = 0.0
-    for run in _NON_ASCII_RUN.finditer(text):
-        chars = run.group()
-        total += len(chars)
-        if encoding == "cp1252":
-            before = text[run.start() - 1 : run.start()]
-            after = text[run.end() : run.end() + 1]
-            in_word = (before.isascii() and before.isalpha()) or (
-                after.isascii() and after.isalpha()
-            )
-            for char in chars:
-                if char.isalpha():
-                    # "Müller", "Søren Ærø": a letter or two inside a Latin word; "ÕÅÎ°" is GBK.
-                    score += 1.0 if in_word and len(chars) <= 2 else 0.2
-                elif char in _WESTERN_SIGNS and len(chars) == 1:
-                    score += 1.0
-        else:
-            weight = _gb_weight if encoding == "gb18030" else _cp932_weight
-            score += sum(weight(char) for char in chars)
-    return score / total if total else 0.0
-
-
-@lru_cache(maxsize=8192)
-def _gb_weight(char: str) -> float:
-    try:
-        lead = char.encode("gb2312")[0]
-    except UnicodeEncodeError:
-        return 0.4 if unicodedata.name(char, "").startswith("CJK UNIFIED") else 0.0
-    if 0xB0 <= lead <= 0xD7 or 0xA1 <= lead <= 0xA3:  # level-1 hanzi; punctuation, full-width
-        return 1.0
-    return 0.7 if 0xD8 <= lead <= 0xF7 else 0.0  # level-2 hanzi; kana, Greek, box drawing
-
-
-@lru_cache(maxsize=8192)
-def _cp932_weight(char: str) -> float:
-    if "\u3041" <= char <= "\u30ff":  # hiragana, katakana
-        return 1.0
-    if "\uff61" <= char <= "\uff9f":  # half-width katakana: banks use it, GBK read as cp932 too
-        return 0.5
-    raw = char.encode("cp932")
-    if len(raw) != 2:
-        return 0.0
-    lead, trail = raw
-    if lead in (0x81, 0x82) or 0x88 <= lead <= 0x97 or (lead == 0x98 and trail <= 0x72):
-        return 1.0  # punctuation, full-width letters and digits, level-1 kanji
-    return 0.6 if 0x98 <= lead <= 0x9F or 0xE0 <= lead <= 0xEA else 0.0  # level-2 kanji
-
-
-def _sniff_delimiter(text: str) -> str:
-    """The commonest of comma, semicolon and tab on the first non-blank line."""
-    stripped = text.lstrip("\r\n\ufeff")
-    first = re.split(r"[\r\n]", stripped, maxsplit=1)[0]
-    counts = {delimiter: first.count(delimiter) for delimiter in (",", ";", "\t")}
-    best = max(counts, key=counts.__getitem__)
-    return best if counts[best] else ","
-
-
-def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """(line, fields) per record; a blank line is a record too, as in a spreadsheet."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    line = 0
-    try:
-        for fields in reader:
-            line += 1
-            yield line, fields
-    except csv.Error as error:
-        raise ServiceError(f"line {line + 1}: unreadable CSV ({error})") from error
-
-
-def _blank(fields: list[str]) -> bool:
-    return not "".join(fields).strip()
-
-
 # --- header -------------------------------------------------------------------------------------
 
 
-def _header_key(text: str) -> str:
-    return _HEADER_JUNK.sub("_", text.strip().lstrip("\ufeff").lower()).strip("_")
-
-
 def _canonical(text: str) -> str | None:
-    key = _header_key(text)
+    key = header_key(text)
     column = _CANONICAL.get(key)
     if column is None:
         numbered = _NUMBERED.fullmatch(key)
@@ -481,19 +281,6 @@ def _layout(
 # --- values -------------------------------------------------------------------------------------
 
 
-def _shown(text: str, limit: int = 32) -> str:
-    # Reasons go to a terminal and a rejects file: one line, no control characters.
-    text = " ".join(text.split())
-    text = "".join(char if char.isprintable() else "?" for char in text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _bad(kind: str, value: str, header: str, detail: str | None = None) -> _Bad:
-    """ "bad amount '12,3x'", naming the file's column when it is not called like the kind."""
-    where = "" if _header_key(header) == kind else f" ({_shown(header)})"
-    return _Bad(f"bad {kind} '{_shown(value)}'{where}" + (f": {detail}" if detail else ""))
-
-
 @lru_cache(maxsize=1)
 def _countries() -> frozenset[str]:
     from babel import Locale
@@ -514,162 +301,8 @@ def _country_code(text: str) -> str | None:
     return code if code in _countries() else None
 
 
-def _parse_date(text: str) -> date | None:
-    """YYYY-MM-DD, YYYY/MM/DD (also without leading zeros, as Excel writes them) or DD.MM.YYYY."""
-    match = _ISO_LIKE.fullmatch(text)
-    if match:
-        year, month, day = int(match.group(1)), int(match.group(3)), int(match.group(4))
-    else:
-        match = _DOTTED.fullmatch(text)
-        if not match:
-            return None
-        day, month, year = (int(part) for part in match.groups())
-    if not _FIRST_YEAR <= year <= _LAST_YEAR:
-        return None
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-class _Currency(NamedTuple):
-    code: str
-    digits: int
-    scale: int  # 10 ** digits
-
-
-class _Amounts:
-    """Reads the amounts of one file with one rule for the decimal mark (money.parse_amount_field)
-    and remembers what the file shows about that mark, for `verdict` once every row is read.
-
-    `decimal` is "point", "comma" or "auto" (each amount read only when its text settles it). An
-    amount that reads two ways, or a file that writes decimals both ways, refuses the whole file:
-    no row can be trusted when the file's own convention is unknown.
-    """
-
-    def __init__(self, decimal: str, chosen: bool) -> None:
-        self.decimal = decimal
-        self.chosen = chosen  # given by the user, not the default for the file's delimiter
-        self.ambiguous: tuple[int, str, tuple[str, str]] | None = (
-            None  # first: line, text, readings
-        )
-        self.shown: dict[
-            str, tuple[int, str]
-        ] = {}  # decimal mark -> first line and text showing it
-
-    def __call__(self, text: str, currency: _Currency, header: str, line: int) -> int:
-        """Minor units of `text`; the common "1234.50" in plain Python, without a Money made."""
-        units, dot, fraction = text.partition(".")
-        if (
-            units.isdigit()
-            and units.isascii()
-            and len(text) <= _MAX_AMOUNT_CHARS
-            and len(fraction) <= currency.digits
-            and (not dot or (fraction.isdigit() and fraction.isascii()))
-            and (
-                not dot or self.decimal == "point" or self._plain_point(units, fraction, line, text)
-            )
-        ):
-            minor = int(units) * currency.scale
-            if fraction:
-                minor += int(fraction) * 10 ** (currency.digits - len(fraction))
-            if minor > MAX_MINOR:
-                raise _bad("amount", text, header, "too large")
-            return minor
-        return self._slowly(text, currency, header, line)
-
-    def _plain_point(self, units: str, fraction: str, line: int, text: str) -> bool:
-        # "12.50" read in "auto": a point that only a decimal point can be; "1.500" (a KWD amount
-        # or fifteen hundred) goes the slow way, to be refused.
-        if self.decimal == "comma" or (len(fraction) == 3 and len(units) <= 3 and units[0] != "0"):
-            return False
-        if "." not in self.shown:
-            self.shown["."] = (line, text)
-        return True
-
-    def _slowly(self, text: str, currency: _Currency, header: str, line: int) -> int:
-        try:
-            money, mark = parse_amount_field(text, currency.code, decimal=self.decimal)
-        except AmbiguousAmount as error:
-            if self.ambiguous is None:
-                self.ambiguous = (line, text, error.readings)
-            raise _bad("amount", text, header, "reads two ways") from None
-        except NotAnAmount as error:
-            detail = str(error) if error.reason else None
-            if detail is not None and "," in text and self.decimal == "point" and not self.chosen:
-                detail += " (a decimal comma? say --decimal-comma)"
-            raise _bad("amount", text, header, detail) from None
-        except MoneyError as error:
-            raise _bad("amount", text, header, _money_detail(str(error))) from None
-        if mark is not None and mark not in self.shown:
-            self.shown[mark] = (line, text)
-        return money.minor
-
-    def note(self, text: str, line: int) -> None:
-        """Learn what `text` shows about the decimal mark without reading it in a currency."""
-        try:
-            mark = amount_field_mark(text, self.decimal)
-        except AmbiguousAmount as error:
-            if self.ambiguous is None:
-                self.ambiguous = (line, text, error.readings)
-            return
-        except MoneyError:
-            return  # the row is refused for it when its amount is read
-        if mark is not None and mark not in self.shown:
-            self.shown[mark] = (line, text)
-
-    def verdict(self, name: str) -> None:
-        """ServiceError when the file's amounts cannot be read one way (see the class)."""
-        options = "say --decimal-point or --decimal-comma"
-        if self.ambiguous is not None:
-            line, text, (one, other) = self.ambiguous
-            raise FileReadingError(
-                f"{name}: the amount '{_shown(text)}' on line {line} reads two ways ({one} or"
-                f" {other})",
-                options,
-                field="decimal",
-            )
-        if len(self.shown) == 2:
-            (first_line, first), (second_line, second) = sorted(self.shown.values())
-            first_mark = "point" if self.shown.get(".") == (first_line, first) else "comma"
-            second_mark = "comma" if first_mark == "point" else "point"
-            raise FileReadingError(
-                f"{name} writes decimals both ways: '{_shown(first)}' on line {first_line} with a"
-                f" decimal {first_mark}, '{_shown(second)}' on line {second_line} with a decimal"
-                f" {second_mark}",
-                options,
-                field="decimal",
-            )
-
-
-def _money_detail(message: str) -> str:
-    """money's message as the detail of "bad amount '…' (column): …", not repeating the value."""
-    detail = re.sub(r'^".*?" ', "", message)
-    return {
-        "amount is too large": "too large",
-        "amount must not be negative": "must not be negative",
-    }.get(detail, detail)
-
-
-def decimal_mode(decimal: str | None, delimiter: str) -> tuple[str, bool]:
-    """(mode, chosen): the user's "point"/"comma", else the default for the file's delimiter.
-
-    A comma-separated file is what Excel writes where the decimal mark is a point, and its
-    grouped amounts come quoted ("12,500.00"), so a point it is. A semicolon-separated file is
-    what it writes where the decimal mark is a comma, and a tab-separated file can be either:
-    there each amount is read only when it says which ("auto").
-    """
-    if decimal is not None and decimal != "auto":
-        if decimal not in DECIMAL_MARKS:
-            raise ServiceError(
-                f"decimal must be point or comma, not '{_shown(decimal)}'", field="decimal"
-            )
-        return decimal, True
-    return ("point" if delimiter == "," else "auto"), False
-
-
-def _too_long(column: str) -> _Bad:
-    return _Bad(f"{column} is longer than {_MAX_LENGTHS[column]} characters")
+def _too_long(column: str) -> BadValue:
+    return BadValue(f"{column} is longer than {_MAX_LENGTHS[column]} characters")
 
 
 # --- rows ---------------------------------------------------------------------------------------
@@ -686,7 +319,7 @@ class _RowParser:
     def __init__(
         self,
         layout: _Layout,
-        amounts: _Amounts,
+        amounts: Amounts,
         client: str | None,
         country: str | None,
         currency: str | None,
@@ -706,7 +339,7 @@ class _RowParser:
         self.amounts = amounts
         self.allow_zero_balance = allow_zero_balance
         self.dates: dict[str, date] = {}
-        self.currencies: dict[str, _Currency] = {}
+        self.currencies: dict[str, CurrencyDigits] = {}
         self.countries: dict[str, str] = {}
         self.grades: dict[str, str] = {}
 
@@ -718,32 +351,32 @@ class _RowParser:
         return (client, client_ref) if client and client_ref else None
 
     def _date(self, text: str, column: str) -> date:
-        value = _parse_date(text)
+        value = parse_date(text)
         if value is None:
-            raise _bad("date", text, self.names[column], "use YYYY-MM-DD")
+            raise bad_value("date", text, self.names[column], "use YYYY-MM-DD")
         self.dates[text] = value
         return value
 
-    def _currency(self, text: str) -> _Currency:
+    def _currency(self, text: str) -> CurrencyDigits:
         try:
             code = normalize_currency(text)
         except MoneyError:
-            raise _Bad(f"unknown currency '{_shown(text)}'") from None
+            raise BadValue(f"unknown currency '{shortened(text)}'") from None
         digits = minor_digits(code)
-        value = self.currencies[text] = _Currency(code, digits, 10**digits)
+        value = self.currencies[text] = CurrencyDigits(code, digits, 10**digits)
         return value
 
     def _country(self, text: str) -> str:
         value = _country_code(text)
         if value is None:
-            raise _Bad(f"unknown country '{_shown(text)}' (use an ISO 3166 code like CN)")
+            raise BadValue(f"unknown country '{shortened(text)}' (use an ISO 3166 code like CN)")
         self.countries[text] = value
         return value
 
     def _grade(self, text: str) -> str:
         upper = text.upper()
         if not _GRADE.fullmatch(upper):
-            raise _bad("risk_grade", text, self.names["risk_grade"], "use A to E or a number")
+            raise bad_value("risk_grade", text, self.names["risk_grade"], "use A to E or a number")
         self.grades[text] = upper
         return upper
 
@@ -753,7 +386,7 @@ class _RowParser:
         if count != width:
             if count > width:
                 if "".join(fields[width:]).strip():
-                    raise _Bad(
+                    raise BadValue(
                         f"{count} fields but the header has {width}"
                         " (a value containing the delimiter needs quotes)"
                     )
@@ -767,20 +400,22 @@ class _RowParser:
         client = fields[at["client"]].strip()
         if not client:
             if self.default_client is None:
-                raise _Bad("missing client")
+                raise BadValue("missing client")
             client = self.default_client
         elif self.default_client is not None and client != self.default_client:
-            raise _Bad(f"client '{_shown(client)}' is not the one given ({self.default_client})")
+            raise BadValue(
+                f"client '{shortened(client)}' is not the one given ({self.default_client})"
+            )
         elif len(client) > _MAX_LENGTHS["client"]:
             raise _too_long("client")
         client_ref = fields[at["client_ref"]].strip()
         if not client_ref:
-            raise _Bad("missing client_ref")
+            raise BadValue("missing client_ref")
         if len(client_ref) > _MAX_LENGTHS["client_ref"]:
             raise _too_long("client_ref")
         debtor_name = fields[at["debtor_name"]].strip()
         if not debtor_name:
-            raise _Bad("missing debtor_name")
+            raise BadValue("missing debtor_name")
         if len(debtor_name) > _MAX_LENGTHS["debtor_name"]:
             raise _too_long("debtor_name")
 
@@ -788,7 +423,7 @@ class _RowParser:
         if text:
             kind = _DEBTOR_KINDS.get(text.lower())
             if kind is None:
-                raise _bad("debtor_type", text, names["debtor_type"], "person or company")
+                raise bad_value("debtor_type", text, names["debtor_type"], "person or company")
         else:
             kind = "person"
 
@@ -798,11 +433,11 @@ class _RowParser:
         elif self.default_country is not None:
             country = self.default_country
         else:
-            raise _Bad("missing country")
+            raise BadValue("missing country")
 
         text = fields[at["currency"]].strip() or self.default_currency or ""
         if not text:
-            raise _Bad("missing currency")
+            raise BadValue("missing currency")
         currency = self.currencies.get(text) or self._currency(text)
 
         amount = self.amounts
@@ -820,17 +455,17 @@ class _RowParser:
             if principal is None:
                 principal = balance
         elif principal is None:
-            raise _Bad("missing principal or balance")
+            raise BadValue("missing principal or balance")
         else:
             balance = principal + fees + interest
             if balance > MAX_MINOR:
-                raise _Bad("principal + fees + interest is too large")
+                raise BadValue("principal + fees + interest is too large")
         if balance == 0 and not self.allow_zero_balance:
-            raise _Bad("the balance is zero: nothing to collect")
+            raise BadValue("the balance is zero: nothing to collect")
 
         text = fields[at["due_date"]].strip()
         if not text:
-            raise _Bad("missing due_date")
+            raise BadValue("missing due_date")
         due_date = self.dates.get(text) or self._date(text, "due_date")
         text = fields[at["placed_date"]].strip()
         placed_date = (self.dates.get(text) or self._date(text, "placed_date")) if text else None
@@ -933,7 +568,8 @@ def _parse(
         default_country = _country_code(region)
         if default_country is None:
             raise ServiceError(
-                f"unknown region '{_shown(region)}': use an ISO 3166 code like CN", field="region"
+                f"unknown region '{shortened(region)}': use an ISO 3166 code like CN",
+                field="region",
             )
     default_currency: str | None = None
     if currency is not None and currency.strip():
@@ -942,15 +578,15 @@ def _parse(
         except MoneyError as error:
             raise ServiceError(str(error), field="currency") from error
 
-    text, encoding = _decode(path, encoding)
+    text, encoding = decode_file(path, encoding)
     if not text.strip():
         raise ServiceError(f"{path.name} is empty")
-    delimiter = _sniff_delimiter(text)
-    amounts = _Amounts(*decimal_mode(decimal, delimiter))
-    records = _records(text, delimiter)
+    delimiter = sniff_delimiter(text)
+    amounts = Amounts(*decimal_mode(decimal, delimiter))
+    records = csv_records(text, delimiter)
     layout: _Layout | None = None
     for _line, fields in records:
-        if not _blank(fields):
+        if not is_blank(fields):
             layout = _layout(
                 fields, client=default_client, currency=default_currency, region=default_country
             )
@@ -971,7 +607,7 @@ def _parse(
         data_rows += 1
         try:
             row = parse_row(line, fields)
-        except _Bad as problem:
+        except BadValue as problem:
             errors.append(RowError(line, str(problem)))
             key = parse_row.case_key(fields)
             if key is not None:
@@ -1072,9 +708,9 @@ _ASSIGNMENT_COLUMNS = "id case_id from_user_id to_user_id moved_by_id at reason"
 class _TableWriter:
     """Inserts rows given as tuples in `columns` order, in the caller's transaction.
 
-    On SQLite (the embedded default, and where §10 is measured) the rows go to the driver's
-    `executemany` with the INSERT compiled by SQLAlchemy and every value already in the driver's
-    form, converted by the column's own bind processor (`encode`): exactly what Core's
+    On SQLite (the embedded default, and where the performance targets are measured) the rows go to
+    the driver's `executemany` with the INSERT compiled by SQLAlchemy and every value already in the
+    driver's form, converted by the column's own bind processor (`encode`): exactly what Core's
     `insert(table)` would send, without its per-row parameter handling, which here costs more than
     SQLite's own work. Other backends get Core `insert(table)` with dicts. Columns added to the
     table later and unknown here get their Python-side defaults either way.
@@ -1467,7 +1103,7 @@ def _write_rejects(parsed: _Parsed, target: Path) -> None:
         with os.fdopen(descriptor, "w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle, delimiter=parsed.delimiter)
             writer.writerow([*parsed.layout.header, "line", "reason"])
-            for line, fields in _records(parsed.text, parsed.delimiter):
+            for line, fields in csv_records(parsed.text, parsed.delimiter):
                 reason = reasons.get(line)
                 if reason is not None:
                     padding = [""] * (width - len(fields))

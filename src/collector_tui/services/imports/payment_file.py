@@ -1,7 +1,8 @@
-"""Payment import: a bank's or client's file of money received, posted to the cases (§7).
+"""Payment import: a bank's or client's file of money received, posted to the cases
+(docs/decisions.md, command line).
 
-The file is read exactly as a placement file is (services.importer: a byte order mark decides the
-encoding, else strict UTF-8, else cp1252, cp932 or GB18030 when the text tells which; comma,
+The file is read exactly as a placement file is (imports.csv_reading: a byte order mark decides
+the encoding, else strict UTF-8, else cp1252, cp932 or GB18030 when the text tells which; comma,
 semicolon or tab; amounts with a decimal point or comma; headers matched case-insensitively
 through aliases). Columns:
 
@@ -11,7 +12,7 @@ through aliases). Columns:
 All or nothing: every row is checked against the database first (unknown or ambiguous case, a case
 the acting agent does not hold, bad or over-precise amount, bad or future date, a currency other
 than the case's, more than the balance left, counting the file's earlier rows for the same case),
-and only a clean file is posted, each row through `promises.post_payment` (which pays into the
+and only a clean file is posted, each row through `payments.post_payment` (which pays into the
 promises, keeps them, updates invoices, status and queue place, and audits), all in ONE write
 transaction. When any row is refused, `PaymentImportRejected` carries the report and nothing is
 written.
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -39,13 +40,14 @@ from typing import NamedTuple, cast
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
-from collector_tui.db import Store, select_columns
+from collector_tui.db import Store, in_batches, select_columns
 from collector_tui.models import Case, Payment
 from collector_tui.money import Money, MoneyError, format_plain, minor_digits, normalize_currency
-from collector_tui.services import importer, promises
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework import payments
 from collector_tui.services.errors import ServiceError
-from collector_tui.services.importer import RowError
+from collector_tui.services.imports import csv_reading
+from collector_tui.services.imports.csv_reading import RowError, shortened
 
 __all__ = [
     "PaymentImportRejected",
@@ -54,7 +56,6 @@ __all__ = [
     "import_payments",
 ]
 
-_LOOKUP_CHUNK = 500  # values per IN (...): under every backend's bound-parameter limit
 _PROGRESS_STEPS = 100  # progress is reported about this many times over a file, at most
 _MAX_REFERENCE = 100  # Payment.reference
 _MAX_METHOD = 32  # Payment.method
@@ -162,7 +163,7 @@ class _DryRun(Exception):
     """Raised inside the write unit to roll a dry run back."""
 
 
-class _Bad(Exception):
+class BadValue(Exception):
     """A row's first problem; becomes a RowError."""
 
 
@@ -196,22 +197,16 @@ class _File:
     rows: list[_RawRow]
     errors: list[RowError]
     data_rows: int
-    amounts: importer._Amounts
+    amounts: csv_reading.Amounts
 
 
 # --- reading the file ----------------------------------------------------------------------------
 
 
-def _shown(text: str, limit: int = 32) -> str:
-    text = " ".join(text.split())
-    text = "".join(char if char.isprintable() else "?" for char in text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _layout(header: list[str]) -> dict[str, int]:
     index: dict[str, int] = {}
     for position, name in enumerate(header):
-        column = _CANONICAL.get(importer._header_key(name))
+        column = _CANONICAL.get(csv_reading.header_key(name))
         if column is None:
             continue  # the bank's other columns are its business
         if column in index:
@@ -233,7 +228,7 @@ def _layout(header: list[str]) -> dict[str, int]:
 
 def _row(line: int, fields: list[str], header: list[str], index: dict[str, int]) -> _RawRow:
     if len(fields) > len(header) and any(f.strip() for f in fields[len(header) :]):
-        raise _Bad(
+        raise BadValue(
             f"{len(fields)} fields but the header has {len(header)}"
             " (a value containing the delimiter needs quotes)"
         )
@@ -251,29 +246,31 @@ def _row(line: int, fields: list[str], header: list[str], index: dict[str, int])
         try:
             case_id = uuid.UUID(case_text)
         except ValueError:
-            raise _Bad(f"bad case_id '{_shown(case_text)}'") from None
+            raise BadValue(f"bad case_id '{shortened(case_text)}'") from None
     elif client_ref is None:
-        raise _Bad("missing client_ref")
+        raise BadValue("missing client_ref")
     if client_ref is not None and len(client_ref) > _MAX_CLIENT_REF:
-        raise _Bad(f"client_ref is longer than {_MAX_CLIENT_REF} characters")
+        raise BadValue(f"client_ref is longer than {_MAX_CLIENT_REF} characters")
 
     amount = value("amount")
     if not amount:
-        raise _Bad("missing amount")
+        raise BadValue("missing amount")
     date_text = value("received_on")
     if not date_text:
-        raise _Bad("missing date")
-    received_on = importer._parse_date(date_text)
+        raise BadValue("missing date")
+    received_on = csv_reading.parse_date(date_text)
     if received_on is None:
-        raise _Bad(f"bad date '{_shown(date_text)}': use YYYY-MM-DD")
+        raise BadValue(f"bad date '{shortened(date_text)}': use YYYY-MM-DD")
     reference = value("reference")
     if not reference:
-        raise _Bad("missing reference (it keeps a second import from posting the payment twice)")
+        raise BadValue(
+            "missing reference (it keeps a second import from posting the payment twice)"
+        )
     if len(reference) > _MAX_REFERENCE:
-        raise _Bad(f"reference is longer than {_MAX_REFERENCE} characters")
+        raise BadValue(f"reference is longer than {_MAX_REFERENCE} characters")
     method = value("method") or None
     if method is not None and len(method) > _MAX_METHOD:
-        raise _Bad(f"method is longer than {_MAX_METHOD} characters")
+        raise BadValue(f"method is longer than {_MAX_METHOD} characters")
     amount_position = index["amount"]
     return _RawRow(
         line=line,
@@ -291,19 +288,19 @@ def _row(line: int, fields: list[str], header: list[str], index: dict[str, int])
 
 def _read(path: Path, *, decimal: str | None, encoding: str | None) -> _File:
     if encoding is not None:
-        importer.check_encoding(encoding)
+        csv_reading.check_encoding(encoding)
     if decimal is not None:
-        importer.decimal_mode(decimal, ",")  # refuses an unknown mode before the file is read
-    text, encoding = importer._decode(Path(path), encoding)
+        csv_reading.decimal_mode(decimal, ",")  # refuses an unknown mode before the file is read
+    text, encoding = csv_reading.decode_file(Path(path), encoding)
     if not text.strip():
         raise ServiceError(f"{Path(path).name} is empty")
-    delimiter = importer._sniff_delimiter(text.lstrip("\r\n"))
-    amounts = importer._Amounts(*importer.decimal_mode(decimal, delimiter))
-    records = importer._records(text, delimiter)
+    delimiter = csv_reading.sniff_delimiter(text.lstrip("\r\n"))
+    amounts = csv_reading.Amounts(*csv_reading.decimal_mode(decimal, delimiter))
+    records = csv_reading.csv_records(text, delimiter)
     header: list[str] | None = None
     index: dict[str, int] = {}
     for _, fields in records:
-        if not importer._blank(fields):
+        if not csv_reading.is_blank(fields):
             header = fields
             index = _layout(fields)
             break
@@ -313,12 +310,12 @@ def _read(path: Path, *, decimal: str | None, encoding: str | None) -> _File:
     errors: list[RowError] = []
     data_rows = 0
     for line, fields in records:
-        if importer._blank(fields):
+        if csv_reading.is_blank(fields):
             continue
         data_rows += 1
         try:
             row = _row(line, fields, header, index)
-        except _Bad as problem:
+        except BadValue as problem:
             errors.append(RowError(line, str(problem)))
             continue
         rows.append(row)
@@ -330,17 +327,6 @@ def _read(path: Path, *, decimal: str | None, encoding: str | None) -> _File:
 
 
 # --- checking against the database ---------------------------------------------------------------
-
-
-def _chunks(values: Iterable[object]) -> Iterator[list[object]]:
-    batch: list[object] = []
-    for item in dict.fromkeys(values):
-        batch.append(item)
-        if len(batch) == _LOOKUP_CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 class _CaseFacts(NamedTuple):
@@ -365,12 +351,14 @@ def _cases(
     )
     by_id: dict[uuid.UUID, _CaseFacts] = {}
     by_ref: dict[str, list[_CaseFacts]] = defaultdict(list)
-    for batch in _chunks(r.case_id for r in rows if r.case_id is not None):
+    for batch in in_batches(dict.fromkeys(r.case_id for r in rows if r.case_id is not None)):
         for found in session.execute(select_columns(*columns).where(col(Case.id).in_(batch))):
             by_id[found[0]] = _CaseFacts(*found)
-    for batch in _chunks(r.client_ref for r in rows if r.case_id is None and r.client_ref):
+    for ref_batch in in_batches(
+        dict.fromkeys(r.client_ref for r in rows if r.case_id is None and r.client_ref)
+    ):
         for found in session.execute(
-            select_columns(*columns).where(col(Case.client_ref).in_(batch))
+            select_columns(*columns).where(col(Case.client_ref).in_(ref_batch))
         ):
             by_ref[found[2]].append(_CaseFacts(*found))
     return by_id, by_ref
@@ -384,7 +372,7 @@ def _recorded(
     None for a reference seen only on a reversal row: recorded, but with no amount to compare.
     """
     found: dict[tuple[uuid.UUID, str], int | None] = {}
-    for batch in _chunks(case_ids):
+    for batch in in_batches(dict.fromkeys(case_ids)):
         statement = select(
             col(Payment.case_id), col(Payment.reference), col(Payment.amount), col(Payment.voids_id)
         ).where(col(Payment.case_id).in_(batch), col(Payment.reference).is_not(None))
@@ -420,49 +408,52 @@ def _match_case(
     if row.case_id is not None:
         case = by_id.get(row.case_id)
         if case is None or not visible(case):
-            raise _Bad(f"no case {row.case_id}{where}")
+            raise BadValue(f"no case {row.case_id}{where}")
         if row.client_ref is not None and row.client_ref != case.client_ref:
-            raise _Bad(f"case_id is case {case.client_ref}, not '{_shown(row.client_ref)}'")
+            raise BadValue(f"case_id is case {case.client_ref}, not '{shortened(row.client_ref)}'")
         if row.client is not None and row.client != case.client:
-            raise _Bad(f"case_id is a case of {case.client}, not '{_shown(row.client)}'")
+            raise BadValue(f"case_id is a case of {case.client}, not '{shortened(row.client)}'")
         return case
     assert row.client_ref is not None
     candidates = [c for c in by_ref.get(row.client_ref, ()) if visible(c)]
     if row.client is not None:
         candidates = [c for c in candidates if c.client == row.client]
     if not candidates:
-        of_client = f" of client '{_shown(row.client)}'" if row.client is not None else ""
-        raise _Bad(f"unknown case '{_shown(row.client_ref)}'{of_client}{where}")
+        of_client = f" of client '{shortened(row.client)}'" if row.client is not None else ""
+        raise BadValue(f"unknown case '{shortened(row.client_ref)}'{of_client}{where}")
     if len(candidates) > 1:
         clients = ", ".join(sorted(c.client for c in candidates))
-        raise _Bad(
-            f"client_ref '{_shown(row.client_ref)}' is a case of several clients ({clients}):"
+        raise BadValue(
+            f"client_ref '{shortened(row.client_ref)}' is a case of several clients ({clients}):"
             " add a client column"
         )
     return candidates[0]
 
 
-def _amount(row: _RawRow, case: _CaseFacts, amounts: importer._Amounts) -> int:
+def _amount(row: _RawRow, case: _CaseFacts, amounts: csv_reading.Amounts) -> int:
     try:
         code = normalize_currency(case.currency)
         digits = minor_digits(code)
     except MoneyError as error:  # pragma: no cover - cases are placed with known currencies
-        raise _Bad(str(error)) from None
+        raise BadValue(str(error)) from None
     if row.currency is not None:
         try:
             given = normalize_currency(row.currency)
         except MoneyError:
-            raise _Bad(f"unknown currency '{_shown(row.currency)}'") from None
+            raise BadValue(f"unknown currency '{shortened(row.currency)}'") from None
         if given != code:
-            raise _Bad(f"currency {given} is not the case's currency {code}")
+            raise BadValue(f"currency {given} is not the case's currency {code}")
     try:
         minor = amounts(
-            row.amount, importer._Currency(code, digits, 10**digits), row.amount_header, row.line
+            row.amount,
+            csv_reading.CurrencyDigits(code, digits, 10**digits),
+            row.amount_header,
+            row.line,
         )
-    except importer._Bad as problem:
-        raise _Bad(str(problem)) from None
+    except csv_reading.BadValue as problem:
+        raise BadValue(str(problem)) from None
     if minor == 0:
-        raise _Bad("amount must be above zero")
+        raise BadValue("amount must be above zero")
     return minor
 
 
@@ -472,7 +463,7 @@ def _check(
     *,
     actor: Actor,
     today: date,
-    amounts: importer._Amounts,
+    amounts: csv_reading.Amounts,
 ) -> tuple[list[_Posting], int, list[RowError]]:
     """(payments to post, duplicates, errors) for the rows that parsed."""
     by_id, by_ref = _cases(session, rows)
@@ -488,13 +479,13 @@ def _check(
             case = _match_case(row, by_id, by_ref, actor)
             amount = _amount(row, case, amounts)
             if row.received_on > today:
-                raise _Bad(f"date {row.received_on.isoformat()} is in the future")
+                raise BadValue(f"date {row.received_on.isoformat()} is in the future")
             key = (case.id, row.reference)
             if key in recorded:
                 earlier = recorded[key]
                 if earlier is not None and earlier != amount:
-                    raise _Bad(
-                        f"reference '{_shown(row.reference)}' is already recorded on this case"
+                    raise BadValue(
+                        f"reference '{shortened(row.reference)}' is already recorded on this case"
                         f" with another amount ({_money(earlier, case.currency)})"
                     )
                 duplicates += 1
@@ -502,8 +493,8 @@ def _check(
             if key in in_file:
                 line, first_amount, first_date = in_file[key]
                 if (first_amount, first_date) != (amount, row.received_on):
-                    raise _Bad(
-                        f"reference '{_shown(row.reference)}' repeats line {line}"
+                    raise BadValue(
+                        f"reference '{shortened(row.reference)}' repeats line {line}"
                         " with another amount or date"
                     )
                 duplicates += 1
@@ -511,11 +502,11 @@ def _check(
             left = balance_left.get(case.id, case.balance)
             if amount > left:
                 earlier_rows = " after the file's earlier rows" if case.id in balance_left else ""
-                raise _Bad(
+                raise BadValue(
                     f"amount {_money(amount, case.currency)} is above the balance"
                     f" {_money(left, case.currency)} of case {case.client_ref}{earlier_rows}"
                 )
-        except _Bad as problem:
+        except BadValue as problem:
             errors.append(RowError(row.line, str(problem)))
             continue
         balance_left[case.id] = left - amount
@@ -559,7 +550,7 @@ def import_payments(
     when there is nothing to post (0, 0). It runs inside the write transaction: keep it quick.
 
     `decimal` ("point" or "comma") and `encoding` say how to read the file, as for
-    importer.import_cases; a file whose amounts read two ways is refused whole (ServiceError).
+    placement_file.import_cases; a file whose amounts read two ways is refused whole (ServiceError).
     """
     parsed = _read(Path(path), decimal=decimal, encoding=encoding)
     acting = actor if actor is not None else _SYSTEM_ACTOR
@@ -597,7 +588,7 @@ def import_payments(
             step = max(1, total // _PROGRESS_STEPS)
             for done, posting in enumerate(postings, start=1):
                 try:
-                    promises.post_payment(
+                    payments.post_payment(
                         session=session,
                         now=now,
                         actor=acting,

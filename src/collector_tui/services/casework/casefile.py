@@ -1,7 +1,7 @@
 """The case screen's read model: everything an agent sees about one case, as frozen plain data.
 
 One short read (a handful of indexed queries), no ORM object leaves it: the screen renders the
-result long after the session is closed (STYLE.md 4).
+result long after the session is closed.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from collector_tui.models import (
 )
 from collector_tui.money import Money, format_plain
 from collector_tui.services.accounts import Actor, ensure_case_access
+from collector_tui.services.context import reads
 from collector_tui.services.errors import NotFound
-from collector_tui.services.scoring import TIER_NAMES, days_past_due
+from collector_tui.services.rules.scoring import TIER_NAMES, days_past_due
 
 # Enough history for a phone call; older entries are in the audit trail and the CLI export.
 TIMELINE_LIMIT = 300
@@ -153,7 +154,7 @@ class TimelineEntry:
     user: str | None
     note: str | None  # full free text (the list shows its first line)
     ref_id: uuid.UUID
-    # What the corrections (services.corrections) need about the row behind the entry.
+    # What the corrections (services.casework.corrections) need about the row behind the entry.
     voided: bool = False  # a contact voided later: shown struck through
     voids_id: uuid.UUID | None = None  # this entry is a void or correction of that activity
     version: int | None = None  # the row's version counter (promise, follow-up)
@@ -164,7 +165,7 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class Verdict:
-    """Whether the case may be called now (from services.compliance), when it was asked for."""
+    """Whether the case may be called now (from rules.compliance), when it was asked for."""
 
     callable: bool
     reason: str | None
@@ -268,7 +269,7 @@ def _disposition_label(code: str | None) -> str:
     if not code:
         return ""
     try:
-        from collector_tui.services.activities import DISPOSITIONS
+        from collector_tui.services.rules.dispositions import DISPOSITIONS
     except ImportError:  # pragma: no cover - activities ships with the app
         return code.replace("_", " ")
     found = DISPOSITIONS.get(code)
@@ -282,6 +283,7 @@ def _user_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     return {user_id: name for user_id, name in rows}
 
 
+@reads
 def load_case_file(
     *,
     session: Session,
@@ -582,8 +584,8 @@ def load_case_file(
     verdict: Verdict | None = None
     if settings is not None:
         verdict = _verdict(session=session, case=case, now=now, settings=settings)
-    from collector_tui.services.compliance import debtor_today
-    from collector_tui.services.supervision import settlement_limit
+    from collector_tui.services.casework.settlements import settlement_limit
+    from collector_tui.services.rules.compliance import debtor_today
 
     local_today, local_zone = debtor_today(
         session=session, case=case, now=now, settings=settings or Settings()
@@ -671,7 +673,7 @@ def load_case_file(
 
 def _verdict(*, session: Session, case: Case, now: datetime, settings: Settings) -> Verdict | None:
     try:
-        from collector_tui.services.compliance import check_case
+        from collector_tui.services.rules.compliance import check_case
     except ImportError:  # pragma: no cover - compliance ships with the app
         return None
     found: Any = check_case(session=session, case=case, now=now, settings=settings)

@@ -1,8 +1,8 @@
 """Follow-ups (callbacks): who calls the case back, when, and why.
 
-A follow-up whose time has come puts its case at the top of its owner's queue (DESIGN.md §4 tier 1)
-until it is done: completed by hand, by the owner logging an attempt on the case once it is due
-(the callback was made), or when the case is paid in full.
+A follow-up whose time has come puts its case at the top of its owner's queue (docs/decisions.md,
+queue: tier 1) until it is done: completed by hand, by the owner logging an attempt on the case once
+it is due (the callback was made), or when the case is paid in full.
 """
 
 from __future__ import annotations
@@ -15,17 +15,22 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
-from collector_tui.models import Case, FollowUp, User
+from collector_tui.models import (
+    Case,
+    FollowUp,
+    User,
+)
 from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor
-from collector_tui.services.compliance import next_allowed_contact
-from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
-from collector_tui.services.promises import (
+from collector_tui.services.casework.change import (
     case_for_change,
     case_state,
     changing,
     finish_case_change,
 )
+from collector_tui.services.context import reads, writes
+from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
+from collector_tui.services.rules.compliance import next_allowed_contact
 
 # A form opened a few minutes ago may carry "now" as it was then; anything older is a mistake.
 PAST_TOLERANCE = timedelta(minutes=5)
@@ -168,6 +173,7 @@ def add_follow_up_to_case(
     return row.id
 
 
+@writes
 def create_follow_up(
     *,
     session: Session,
@@ -177,8 +183,11 @@ def create_follow_up(
     follow_up: FollowUpInput,
     settings: Settings,
     activity_id: uuid.UUID | None = None,
+    expected_version: int | None = None,
 ) -> uuid.UUID:
-    case = case_for_change(session=session, case_id=case_id, actor=actor)
+    case = case_for_change(
+        session=session, case_id=case_id, actor=actor, expected_version=expected_version
+    )
     reason = validate_follow_up(follow_up=follow_up, now=now)
     owner_id = follow_up_owner(session=session, actor=actor, case=case, owner_id=follow_up.owner_id)
     if not follow_up.outside_hours_ok:
@@ -224,6 +233,7 @@ def mark_done(
     )
 
 
+@writes
 def complete_follow_up(
     *,
     session: Session,
@@ -251,6 +261,7 @@ def complete_follow_up(
         )
 
 
+@reads
 def open_follow_ups(*, session: Session, case_id: uuid.UUID) -> list[FollowUpView]:
     rows = session.exec(
         select(FollowUp)
@@ -258,3 +269,26 @@ def open_follow_ups(*, session: Session, case_id: uuid.UUID) -> list[FollowUpVie
         .order_by(col(FollowUp.due_at))
     )
     return [FollowUpView(r.id, r.case_id, r.owner_id, r.due_at, r.reason, r.done_at) for r in rows]
+
+
+def close_open_follow_ups(
+    *, session: Session, now: datetime, case_id: uuid.UUID, user_id: uuid.UUID | None, why: str
+) -> int:
+    rows = session.exec(
+        select(FollowUp).where(FollowUp.case_id == case_id, col(FollowUp.done_at).is_(None))
+    ).all()
+    for row in rows:
+        row.done_at = now
+        row.updated_at = now
+        session.add(row)
+        audit.record(
+            session=session,
+            now=now,
+            user_id=user_id,
+            entity="follow_up",
+            entity_id=row.id,
+            action="complete",
+            before={"done_at": None},
+            after={"done_at": now, "why": why},
+        )
+    return len(rows)

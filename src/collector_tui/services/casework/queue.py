@@ -1,6 +1,6 @@
-"""The agent's queue: who to call next and why (DESIGN.md §4, §5).
+"""The agent's queue: who to call next and why (docs/decisions.md: queue, compliance).
 
-The order comes from the cached queue place of each case (`services.scoring`: tier, then score,
+The order comes from the cached queue place of each case (`rules.scoring`: tier, then score,
 folded into `priority`) read straight from the index `ix_case_queue` (agent, priority,
 next_action_at, status), a page of candidates at a time. Each page gets its compliance verdicts in
 a fixed number of batched queries (`compliance.evaluate_cases`), and the walk stops once `limit`
@@ -43,9 +43,10 @@ from collector_tui.models import (
     User,
 )
 from collector_tui.money import Money, MoneyError, format_plain
-from collector_tui.services import compliance
-from collector_tui.services.compliance import CaseFacts, Verdict
-from collector_tui.services.scoring import TIER_NAMES, TIER_SPAN, days_past_due
+from collector_tui.services.context import writes
+from collector_tui.services.rules import compliance
+from collector_tui.services.rules.compliance import CaseFacts, Verdict
+from collector_tui.services.rules.scoring import TIER_NAMES, TIER_SPAN, days_past_due
 
 __all__ = [
     "QueueCounts",
@@ -504,7 +505,7 @@ def _past_grace(session: Session, today: date) -> set[uuid.UUID]:
 def _past_grace_statement(today: date) -> CompoundSelect[*tuple[Any, ...]]:
     # Kept for the day: building this union of ~30 selects took longer than running it, and
     # every queue and every "next case" asks for it.
-    from collector_tui.services.promises import MAX_GRACE_DAYS
+    from collector_tui.services.casework.promises import MAX_GRACE_DAYS
 
     pending = col(Promise.status) == PromiseStatus.pending.value
     columns = (Promise.case_id, Promise.due_date, Promise.grace_days)
@@ -527,10 +528,11 @@ def _past_grace_statement(today: date) -> CompoundSelect[*tuple[Any, ...]]:
 
 
 def _sweep(session: Session, now: datetime, settings: Settings, agent_id: uuid.UUID) -> None:
-    # Broken promises are a matter of time: judge them before ordering the queue (DESIGN.md §4).
-    from collector_tui.services import promises
+    # Broken promises are a matter of time: judge them before ordering the queue (docs/decisions.md,
+    # queue).
+    from collector_tui.services.casework import sweep
 
-    # promises.sweep(agent_id=...) would read every pending promise past its due date with its
+    # sweep.sweep(agent_id=...) would read every pending promise past its due date with its
     # case (tens of thousands in a big book, nearly all still in their grace). The same promises
     # are found here from the index, and the sweep runs on exactly this agent's cases among them,
     # usually none.
@@ -549,9 +551,10 @@ def _sweep(session: Session, now: datetime, settings: Settings, agent_id: uuid.U
             )
         )
     if mine:
-        promises.sweep(session=session, now=now, settings=settings, case_ids=mine)
+        sweep.sweep(session=session, now=now, settings=settings, case_ids=mine)
 
 
+@writes
 def build_queue(
     *,
     session: Session,
@@ -578,6 +581,7 @@ def build_queue(
     )
 
 
+@writes
 def next_case(
     *,
     session: Session,
@@ -660,8 +664,8 @@ def _iso(instant: datetime | None) -> str | None:
 
 
 def entry_json(entry: QueueEntry) -> dict[str, Any]:
-    """The `queue --json` object (DESIGN.md §7): ids and instants as strings, money as a decimal
-    string in the case's currency."""
+    """The `queue --json` object (docs/decisions.md, command line): ids and instants as strings,
+    money as a decimal string in the case's currency."""
     try:
         balance = Money(entry.balance, entry.currency).decimal_string()
     except (MoneyError, TypeError):

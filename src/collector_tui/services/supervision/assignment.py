@@ -1,4 +1,5 @@
-"""Who works a case: moving cases between agents, auto-balancing, their history (DESIGN.md §3).
+"""Who works a case: moving cases between agents, auto-balancing, their history
+(docs/decisions.md, data model).
 
 Every move writes an `Assignment` row (from, to, moved by, when, why) and an audit event, and
 re-places the case in the queue in the same transaction, so a moved case is never in two queues
@@ -14,26 +15,22 @@ existing open cases count, so a balance evens out the load rather than only the 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
 from collector_tui.config import Settings
+from collector_tui.db import in_batches
 from collector_tui.models import OPEN_STATUSES, Assignment, Case, FollowUp, Role, User
 from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor, ensure_case_access
+from collector_tui.services.casework.change import case_state, changing, finish_case_change
+from collector_tui.services.context import reads, writes
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
-from collector_tui.services.promises import case_state, changing, finish_case_change
 
 MAX_REASON = reasons.MAX_REASON  # the one bound (services/reasons.py)
-_SQL_CHUNK = 500  # ids per IN (...) list, under every backend's bound-parameter limit
-
-
-def _chunks(ids: Sequence[uuid.UUID]) -> Iterator[list[uuid.UUID]]:
-    for start in range(0, len(ids), _SQL_CHUNK):
-        yield list(ids[start : start + _SQL_CHUNK])
 
 
 def _check_reason(reason: str | None) -> str | None:
@@ -53,7 +50,7 @@ def _target(session: Session, to_user_id: uuid.UUID | None) -> User | None:
 
 def _load_cases(session: Session, case_ids: Sequence[uuid.UUID]) -> list[Case]:
     found: dict[uuid.UUID, Case] = {}
-    for batch in _chunks(case_ids):
+    for batch in in_batches(case_ids):
         for case in session.exec(select(Case).where(col(Case.id).in_(batch))):
             found[case.id] = case
     missing = [case_id for case_id in case_ids if case_id not in found]
@@ -147,6 +144,7 @@ def _move_cases(
     return moved
 
 
+@writes
 def assign_cases(
     *,
     session: Session,
@@ -190,6 +188,7 @@ class AssignmentView:
     reason: str | None
 
 
+@reads
 def assignment_history(
     *, session: Session, case_id: uuid.UUID, actor: Actor | None = None
 ) -> list[AssignmentView]:
@@ -381,6 +380,7 @@ def _plan(
     return _BalancePlan(targets, chosen, holders, by_agent)
 
 
+@reads
 def preview_balance(
     *,
     session: Session,
@@ -396,6 +396,7 @@ def preview_balance(
     )
 
 
+@writes
 def auto_balance(
     *,
     session: Session,

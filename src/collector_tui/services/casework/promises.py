@@ -1,0 +1,634 @@
+"""Promises to pay and payment plans: their terms, recording, withdrawal and cancellation.
+
+A promise changes status the moment a payment is posted (kept: casework.payments), and with the
+passage of time (partial or broken) when the sweep runs (casework.sweep), which the queue does
+before it is built.
+
+Calendar dates are UTC dates for now: "today" is the UTC date of `now`, so for a debtor far from
+UTC a promise is judged up to a day off their own calendar, which the grace days absorb. Judging
+by the debtor's own zone is a later refinement.
+
+Every function here works inside the caller's transaction; what it writes sits in a savepoint, so a
+refusal half-way leaves nothing behind even when the caller swallows the error and commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from collector_tui.config import Settings
+from collector_tui.models import (
+    CLOSED_STATUSES,
+    Activity,
+    Case,
+    PaymentPlan,
+    Promise,
+    PromiseStatus,
+)
+from collector_tui.services import audit
+from collector_tui.services.accounts import Actor
+from collector_tui.services.casework.change import (
+    case_for_change,
+    case_state,
+    changing,
+    debtor_today,
+    finish_case_change,
+    settle_status,
+    show_money,
+)
+from collector_tui.services.context import reads, writes
+from collector_tui.services.errors import InvalidInput, NotFound
+
+# A promise further out than a year is a wish, not a promise; a plan may run longer.
+MAX_PROMISE_DAYS_AHEAD = 365
+MAX_PLAN_DAYS_AHEAD = 5 * 366
+MIN_INSTALLMENTS, MAX_INSTALLMENTS = 2, 60
+MAX_GRACE_DAYS = 31
+MAX_TEXT = 500  # reasons, references, as the columns allow
+
+
+@dataclass(frozen=True)
+class PromiseInput:
+    """What the debtor promised: `amount` in minor units of the case currency, by `due_date`."""
+
+    amount: int
+    due_date: date
+    grace_days: int | None = None  # None: settings.promise_grace_days
+
+
+@dataclass(frozen=True)
+class PlanInput:
+    installments: tuple[PromiseInput, ...]
+
+
+@dataclass(frozen=True)
+class PromiseView:
+    id: uuid.UUID
+    plan_id: uuid.UUID | None
+    amount: int
+    paid_amount: int
+    due_date: date
+    grace_days: int
+    status: str
+    resolved_at: datetime | None
+
+
+# --- helpers shared by the casework services (followups, holds, activities import these) ------
+
+
+def check_text(value: str | None, *, field: str, what: str, required: bool) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise InvalidInput(f"{what} is required", field=field)
+        return None
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"{what} can be at most {MAX_TEXT} characters", field=field)
+    return text
+
+
+def _promise_audit(promise: Promise) -> dict[str, Any]:
+    return audit.snapshot(
+        promise,
+        ("case_id", "plan_id", "amount", "paid_amount", "due_date", "grace_days", "status"),
+    )
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+def check_terms(
+    promise: PromiseInput, *, today: date, horizon_days: int, today_zone: str = ""
+) -> None:
+    """Amount and date rules that need no database; `today` is the debtor's (in `today_zone`)."""
+    amount = promise.amount
+    if type(amount) is not int:  # bool is an int; a float would bring rounding back
+        raise InvalidInput("the amount must be a whole number of minor units", field="amount")
+    if amount <= 0:
+        raise InvalidInput("a promise needs an amount above zero", field="amount")
+    due = promise.due_date
+    if not isinstance(due, date) or isinstance(due, datetime):
+        raise InvalidInput("the due date must be a calendar date", field="due_date")
+    if due < today:
+        raise InvalidInput(
+            f"a promise cannot be due in the past (today is {today.isoformat()}"
+            f"{f' in {today_zone}' if today_zone else ''})",
+            field="due_date",
+        )
+    if due > today + timedelta(days=horizon_days):
+        raise InvalidInput(
+            f"a promise can be due at most {horizon_days} days ahead", field="due_date"
+        )
+    grace = promise.grace_days
+    if grace is not None and (type(grace) is not int or not 0 <= grace <= MAX_GRACE_DAYS):
+        raise InvalidInput(
+            f"grace days must be a whole number from 0 to {MAX_GRACE_DAYS}", field="grace_days"
+        )
+
+
+def check_open(case: Case) -> None:
+    if case.status in CLOSED_STATUSES:
+        raise InvalidInput(f"case {case.client_ref} is {case.status}: nothing left to promise")
+
+
+def check_within_balance(case: Case, amount: int, committed: int, *, what: str, field: str) -> None:
+    room = case.balance - committed
+    if amount > room:
+        label = f"{what} of {show_money(amount, case.currency)}"
+        if committed:
+            raise InvalidInput(
+                f"{label} exceeds the open balance {show_money(max(room, 0), case.currency)}"
+                f" ({show_money(committed, case.currency)} already promised)",
+                field=field,
+            )
+        raise InvalidInput(
+            f"{label} exceeds the open balance {show_money(case.balance, case.currency)}",
+            field=field,
+        )
+
+
+def validate_promise(
+    *, case: Case, promise: PromiseInput, today: date, committed: int = 0, today_zone: str = ""
+) -> None:
+    """Refuse a promise that cannot be taken; `committed` is what pending promises still owe."""
+    check_open(case)
+    check_terms(promise, today=today, horizon_days=MAX_PROMISE_DAYS_AHEAD, today_zone=today_zone)
+    check_within_balance(case, promise.amount, committed, what="promise", field="amount")
+
+
+def validate_plan(
+    *, case: Case, plan: PlanInput, today: date, committed: int = 0, today_zone: str = ""
+) -> None:
+    check_open(case)
+    installments = tuple(plan.installments)
+    if not MIN_INSTALLMENTS <= len(installments) <= MAX_INSTALLMENTS:
+        raise InvalidInput(
+            f"a plan has {MIN_INSTALLMENTS} to {MAX_INSTALLMENTS} installments",
+            field="installments",
+        )
+    previous: date | None = None
+    for number, installment in enumerate(installments, start=1):
+        # The first payment is as near as any promise; the schedule may then run for years.
+        horizon = MAX_PROMISE_DAYS_AHEAD if number == 1 else MAX_PLAN_DAYS_AHEAD
+        try:
+            check_terms(installment, today=today, horizon_days=horizon, today_zone=today_zone)
+        except InvalidInput as refusal:
+            raise InvalidInput(
+                f"installment {number}: {refusal.message}", field="installments"
+            ) from None
+        if previous is not None and installment.due_date <= previous:
+            raise InvalidInput(
+                f"installment {number}: each installment must fall after the one before",
+                field="installments",
+            )
+        previous = installment.due_date
+    total = sum(i.amount for i in installments)
+    check_within_balance(case, total, committed, what="plan", field="installments")
+
+
+def pending_committed(*, session: Session, case_id: uuid.UUID) -> int:
+    """What the case's pending promises still owe (minor units)."""
+    owed = session.exec(
+        select(func.coalesce(func.sum(Promise.amount - Promise.paid_amount), 0)).where(
+            Promise.case_id == case_id, Promise.status == PromiseStatus.pending
+        )
+    ).one()
+    return int(owed)
+
+
+def _check_activity(session: Session, case: Case, activity_id: uuid.UUID | None) -> None:
+    if activity_id is None:
+        return
+    activity = session.get(Activity, activity_id)
+    if activity is None or activity.case_id != case.id:
+        raise InvalidInput("the contact this refers to belongs to another case")
+
+
+# --- promises and plans ------------------------------------------------------------------------
+
+
+def _insert_promise(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    case: Case,
+    promise: PromiseInput,
+    settings: Settings,
+    activity_id: uuid.UUID | None,
+    plan_id: uuid.UUID | None = None,
+) -> Promise:
+    row = Promise(
+        case_id=case.id,
+        plan_id=plan_id,
+        activity_id=activity_id,
+        amount=promise.amount,
+        due_date=promise.due_date,
+        grace_days=(
+            promise.grace_days if promise.grace_days is not None else settings.promise_grace_days
+        ),
+        created_by_id=actor.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    return row
+
+
+def add_promise_to_case(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    case: Case,
+    promise: PromiseInput,
+    settings: Settings,
+    activity_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """create_promise for a case already loaded and checked (log_contact uses it)."""
+    today, today_zone = debtor_today(session=session, case=case, now=now, settings=settings)
+    validate_promise(
+        case=case,
+        promise=promise,
+        today=today,
+        today_zone=today_zone,
+        committed=pending_committed(session=session, case_id=case.id),
+    )
+    row = _insert_promise(
+        session=session,
+        now=now,
+        actor=actor,
+        case=case,
+        promise=promise,
+        settings=settings,
+        activity_id=activity_id,
+    )
+    session.flush()
+    audit.record(
+        session=session,
+        now=now,
+        user_id=actor.user_id,
+        entity="promise",
+        entity_id=row.id,
+        action="create",
+        after={**_promise_audit(row), "activity_id": activity_id},
+    )
+    return row.id
+
+
+@writes
+def create_promise(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    case_id: uuid.UUID,
+    promise: PromiseInput,
+    settings: Settings,
+    activity_id: uuid.UUID | None = None,
+    expected_version: int | None = None,
+) -> uuid.UUID:
+    case = case_for_change(
+        session=session, case_id=case_id, actor=actor, expected_version=expected_version
+    )
+    _check_activity(session, case, activity_id)
+    before = case_state(case)
+    with changing(session):
+        promise_id = add_promise_to_case(
+            session=session,
+            now=now,
+            actor=actor,
+            case=case,
+            promise=promise,
+            settings=settings,
+            activity_id=activity_id,
+        )
+        settle_status(session=session, case=case)
+        finish_case_change(
+            session=session,
+            now=now,
+            settings=settings,
+            case=case,
+            before=before,
+            user_id=actor.user_id,
+        )
+    return promise_id
+
+
+def add_plan_to_case(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    case: Case,
+    plan: PlanInput,
+    settings: Settings,
+    activity_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """create_plan for a case already loaded and checked (log_contact uses it)."""
+    today, today_zone = debtor_today(session=session, case=case, now=now, settings=settings)
+    validate_plan(
+        case=case,
+        plan=plan,
+        today=today,
+        today_zone=today_zone,
+        committed=pending_committed(session=session, case_id=case.id),
+    )
+    row = PaymentPlan(case_id=case.id, created_by_id=actor.user_id, created_at=now, updated_at=now)
+    session.add(row)
+    session.flush()  # the installments point at the plan
+    installments = [
+        _insert_promise(
+            session=session,
+            now=now,
+            actor=actor,
+            case=case,
+            promise=installment,
+            settings=settings,
+            activity_id=activity_id,
+            plan_id=row.id,
+        )
+        for installment in plan.installments
+    ]
+    session.flush()
+    audit.record(
+        session=session,
+        now=now,
+        user_id=actor.user_id,
+        entity="plan",
+        entity_id=row.id,
+        action="create",
+        after={
+            "case_id": case.id,
+            "activity_id": activity_id,
+            "installments": [_promise_audit(p) | {"id": p.id} for p in installments],
+        },
+    )
+    return row.id
+
+
+@writes
+def create_plan(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    case_id: uuid.UUID,
+    plan: PlanInput,
+    settings: Settings,
+    activity_id: uuid.UUID | None = None,
+    expected_version: int | None = None,
+) -> uuid.UUID:
+    case = case_for_change(
+        session=session, case_id=case_id, actor=actor, expected_version=expected_version
+    )
+    _check_activity(session, case, activity_id)
+    before = case_state(case)
+    with changing(session):
+        plan_id = add_plan_to_case(
+            session=session,
+            now=now,
+            actor=actor,
+            case=case,
+            plan=plan,
+            settings=settings,
+            activity_id=activity_id,
+        )
+        settle_status(session=session, case=case)
+        finish_case_change(
+            session=session,
+            now=now,
+            settings=settings,
+            case=case,
+            before=before,
+            user_id=actor.user_id,
+        )
+    return plan_id
+
+
+def resolve(
+    session: Session,
+    now: datetime,
+    promise: Promise,
+    status: str,
+    user_id: uuid.UUID | None,
+    reason: str | None = None,
+) -> None:
+    before = _promise_audit(promise)
+    promise.status = status
+    promise.resolved_at = now
+    promise.updated_at = now
+    session.add(promise)
+    after = _promise_audit(promise)
+    if reason:
+        after["reason"] = reason
+    audit.record(
+        session=session,
+        now=now,
+        user_id=user_id,
+        entity="promise",
+        entity_id=promise.id,
+        action=status,
+        before=before,
+        after=after,
+    )
+
+
+def _set_plan_status(
+    session: Session, now: datetime, plan: PaymentPlan, status: str, user_id: uuid.UUID | None
+) -> None:
+    if plan.status == status:
+        return
+    before = plan.status
+    plan.status = status
+    plan.updated_at = now
+    session.add(plan)
+    audit.record(
+        session=session,
+        now=now,
+        user_id=user_id,
+        entity="plan",
+        entity_id=plan.id,
+        action=status,
+        before={"status": before},
+        after={"status": status},
+    )
+
+
+def _installments(session: Session, plan_id: uuid.UUID) -> list[Promise]:
+    return list(
+        session.exec(
+            select(Promise).where(Promise.plan_id == plan_id).order_by(col(Promise.due_date))
+        )
+    )
+
+
+def _end_plan(
+    session: Session,
+    now: datetime,
+    plan: PaymentPlan,
+    status: str,
+    user_id: uuid.UUID | None,
+    reason: str,
+) -> None:
+    """Close a plan: its installments still pending are cancelled."""
+    for installment in _installments(session, plan.id):
+        if installment.status == PromiseStatus.pending:
+            resolve(session, now, installment, PromiseStatus.cancelled.value, user_id, reason)
+    _set_plan_status(session, now, plan, status, user_id)
+
+
+def review_plan(
+    session: Session, now: datetime, plan_id: uuid.UUID, user_id: uuid.UUID | None
+) -> None:
+    """An active plan with a broken installment is broken; one whose installments are all resolved
+    is completed when every one was paid in full, else broken."""
+    plan = session.get(PaymentPlan, plan_id)
+    if plan is None or plan.status != "active":
+        return
+    installments = _installments(session, plan_id)
+    statuses = [p.status for p in installments]
+    if PromiseStatus.broken in statuses:
+        _end_plan(session, now, plan, "broken", user_id, "an installment was broken")
+    elif PromiseStatus.pending not in statuses:
+        # A short installment made good later still completes the plan.
+        paid_up = all(p.paid_amount >= p.amount for p in installments)
+        _set_plan_status(session, now, plan, "completed" if paid_up else "broken", user_id)
+
+
+def cancel_plan(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    plan_id: uuid.UUID,
+    settings: Settings,
+    reason: str,
+) -> None:
+    plan = session.get(PaymentPlan, plan_id)
+    if plan is None:
+        raise NotFound("no such payment plan")
+    case = case_for_change(session=session, case_id=plan.case_id, actor=actor)
+    text = check_text(reason, field="reason", what="a reason", required=True)
+    if plan.status != "active":
+        raise InvalidInput(f"this plan is already {plan.status}")
+    before = case_state(case)
+    with changing(session):
+        _end_plan(session, now, plan, "cancelled", actor.user_id, text or "")
+        settle_status(session=session, case=case)
+        finish_case_change(
+            session=session,
+            now=now,
+            settings=settings,
+            case=case,
+            before=before,
+            user_id=actor.user_id,
+        )
+
+
+@writes
+def cancel_promise(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    promise_id: uuid.UUID,
+    settings: Settings,
+    reason: str,
+) -> None:
+    """Withdraw a pending promise. An installment cannot leave a hole in its plan: cancelling one
+    cancels the plan (its pending installments); the payments already made stay allocated."""
+    promise = session.get(Promise, promise_id)
+    if promise is None:
+        raise NotFound("no such promise")
+    case = case_for_change(session=session, case_id=promise.case_id, actor=actor)
+    text = check_text(reason, field="reason", what="a reason", required=True)
+    if promise.status != PromiseStatus.pending:
+        raise InvalidInput(f"this promise is already {promise.status}")
+    if promise.plan_id is not None:
+        cancel_plan(
+            session=session,
+            now=now,
+            actor=actor,
+            plan_id=promise.plan_id,
+            settings=settings,
+            reason=text or "",
+        )
+        return
+    before = case_state(case)
+    with changing(session):
+        resolve(session, now, promise, PromiseStatus.cancelled.value, actor.user_id, text)
+        settle_status(session=session, case=case)
+        finish_case_change(
+            session=session,
+            now=now,
+            settings=settings,
+            case=case,
+            before=before,
+            user_id=actor.user_id,
+        )
+
+
+# --- payments ----------------------------------------------------------------------------------
+
+
+# --- the sweep ---------------------------------------------------------------------------------
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+@reads
+def case_promises(*, session: Session, case_id: uuid.UUID) -> list[PromiseView]:
+    rows = session.exec(
+        select(Promise)
+        .where(Promise.case_id == case_id)
+        .order_by(col(Promise.due_date), col(Promise.created_at))
+    )
+    return [
+        PromiseView(
+            p.id,
+            p.plan_id,
+            p.amount,
+            p.paid_amount,
+            p.due_date,
+            p.grace_days,
+            p.status,
+            p.resolved_at,
+        )
+        for p in rows
+    ]
+
+
+def cancel_commitments(
+    session: Session, now: datetime, actor: Actor, case: Case, settings: Settings, why: str
+) -> None:
+    """Pending promises and active plans end with the case (cancelled, with the reason)."""
+    plans = session.exec(
+        select(PaymentPlan.id).where(PaymentPlan.case_id == case.id, PaymentPlan.status == "active")
+    ).all()
+    for plan_id in plans:
+        cancel_plan(
+            session=session, now=now, actor=actor, plan_id=plan_id, settings=settings, reason=why
+        )
+    promises = session.exec(
+        select(Promise.id).where(
+            Promise.case_id == case.id,
+            Promise.status == PromiseStatus.pending,
+            col(Promise.plan_id).is_(None),
+        )
+    ).all()
+    for promise_id in promises:
+        cancel_promise(
+            session=session,
+            now=now,
+            actor=actor,
+            promise_id=promise_id,
+            settings=settings,
+            reason=why,
+        )

@@ -1,0 +1,1 @@
+"""Imports: placement and payment files from clients and banks."""

@@ -1,0 +1,1 @@
+"""Reporting: reports, exports and the report tables both faces show."""

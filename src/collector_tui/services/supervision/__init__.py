@@ -1,0 +1,1 @@
+"""Supervision: supervisors' decisions, assignment and balancing, workloads, the audit trail."""
