@@ -44,8 +44,8 @@ PG_SKIP_REASON = (
 # Read once: some tests clear COLLECTOR_* variables while they run.
 PG_URL = os.environ.get(PG_URL_VARIABLE, "")
 # The command line (test_*cli*.py, given `tmp_path / "test.db"`), the app (tests/tui/,
-# test_*tui*.py) and the demo file run on SQLite only; tests/test_postgres.py runs the command line
-# on PostgreSQL.
+# test_*tui*.py) and the demo file run on SQLite only; tests/core/test_postgres.py runs the command
+# line on PostgreSQL.
 SQLITE_ONLY_FILES = ("test_demo_db.py",)
 SQLITE_ONLY_FOLDERS = ("tui",)
 
