@@ -44,8 +44,8 @@ PG_SKIP_REASON = (
 # Read once: some tests clear COLLECTOR_* variables while they run.
 PG_URL = os.environ.get(PG_URL_VARIABLE, "")
 # The command line (test_*cli*.py, given `tmp_path / "test.db"`), the app (tests/tui/,
-# test_*tui*.py) and the demo file run on SQLite only; tests/test_postgres.py runs the command line
-# on PostgreSQL.
+# test_*tui*.py) and the demo file run on SQLite only; tests/core/test_postgres.py runs the command
+# line on PostgreSQL.
 SQLITE_ONLY_FILES = ("test_demo_db.py",)
 SQLITE_ONLY_FOLDERS = ("tui",)
 
@@ -310,28 +310,54 @@ def settings() -> Settings:
     return Settings()
 
 
+USERS = (("alice", "agent"), ("bob", "agent"), ("sam", "supervisor"), ("root", "admin"))
+
+
+def create_users(session: Session, *, now: datetime = NOW, **options: Any) -> dict[str, Actor]:
+    """The usual users, password "demo": alice and bob (agents), sam (supervisor), root (admin).
+    `options` go to every `accounts.create_user` (`time_zone=...`)."""
+    return {
+        name: accounts.create_user(
+            session=session, now=now, username=name, password="demo", role=role, **options
+        )
+        for name, role in USERS
+    }
+
+
+@pytest.fixture(scope="session")
+def users_template(databases: TestDatabases) -> Template[dict[str, Actor]]:
+    """A migrated database with the usual users, made once per backend: each test that uses
+    `users` gets a copy (hashing four passwords and migrating cost ~0.3 s a test, a copy almost
+    nothing)."""
+    return databases.template(create_users)
+
+
 @pytest.fixture
-def store(databases: TestDatabases, tmp_path: Path) -> Iterator[db.Store]:
-    """An empty store migrated to head (SQLite: `tmp_path / "test.db"`)."""
-    store = databases.open(tmp_path)
+def store_template(request: pytest.FixtureRequest) -> Template[Any] | None:
+    """What `store` starts from: the usual users when the test uses `users`, else nothing (the
+    migrated schema). A module whose tests all start from rows of their own overrides this with
+    its own template (made once: `databases.template(seed)` in a module-scoped fixture); it holds
+    the usual users if those tests use `users`."""
+    if "users" in request.fixturenames:
+        return request.getfixturevalue("users_template")
+    return None
+
+
+@pytest.fixture
+def store(
+    databases: TestDatabases, store_template: Template[Any] | None, tmp_path: Path
+) -> Iterator[db.Store]:
+    """A store migrated to head (SQLite: `tmp_path / "test.db"`), a copy of `store_template`."""
+    store = databases.open(tmp_path, template=store_template)
     yield store
     store.dispose()
 
 
 @pytest.fixture
 def users(store: db.Store) -> dict[str, Actor]:
-    with store.write() as session:
-        return {
-            name: accounts.create_user(
-                session=session, now=NOW, username=name, password="demo", role=role
-            )
-            for name, role in (
-                ("alice", "agent"),
-                ("bob", "agent"),
-                ("sam", "supervisor"),
-                ("root", "admin"),
-            )
-        }
+    """The usual users (see `create_users`), as the store holds them."""
+    with store.read() as session:
+        return {name: accounts.get_actor(session=session, username=name) for name, _ in USERS}
 
 
 @pytest.fixture

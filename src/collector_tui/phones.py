@@ -146,7 +146,7 @@ def _region_and_type(number: PhoneNumber) -> tuple[str | None, int]:
     The same steps as phonenumbers' own: a calling code of one region takes that region's (or the
     non-geographic entity's) metadata; for a shared one the first region whose leading digits
     match, else whose patterns give a type, is the region, and the type found there is the
-    number's. tests/test_phones_fast.py holds it to the public calls."""
+    number's. tests/core/test_phones_fast.py holds it to the public calls."""
     country_code = number.country_code
     if country_code is None:  # never after a parse, but the field is optional on PhoneNumber
         return None, PhoneNumberType.UNKNOWN

@@ -8,23 +8,20 @@ import argparse
 import io
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import func, select
 
 from collector_tui import db
 from collector_tui.cli import imports as cli_imports
 from collector_tui.cli.parser import build_parser
 from collector_tui.config import Settings
 from collector_tui.models import AuditEvent, Case, Payment, Promise
-from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
 from collector_tui.services.casework import promises
-from collector_tui.services.casework.cases import PlacementInput, add_placement
 from collector_tui.services.casework.promises import PromiseInput
 from collector_tui.services.errors import ServiceError
 from collector_tui.services.imports.payment_file import (
@@ -33,62 +30,16 @@ from collector_tui.services.imports.payment_file import (
     import_payments,
 )
 
-if TYPE_CHECKING:
-    from conftest import Template, TestDatabases
-
 NOW = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
 
 
-@pytest.fixture(scope="session")
-def template_db(databases: TestDatabases) -> Template[None]:
-    """Migrated once, with the users; copied per test (migrations and scrypt cost ~0.3 s)."""
-
-    def seed(session: Session) -> None:
-        for name, role in (("alice", "agent"), ("bob", "agent"), ("sam", "supervisor")):
-            accounts.create_user(
-                session=session,
-                now=datetime(2026, 10, 1, tzinfo=UTC),
-                username=name,
-                password="demo",
-                role=role,
-            )
-
-    return databases.template(seed)
-
-
 @pytest.fixture
-def store(template_db: Template[None], tmp_path: Path) -> Iterator[db.Store]:
-    store = template_db.open(tmp_path)
-    yield store
-    store.dispose()
+def place(place, users):  # noqa: ANN001, ANN201
+    """conftest's `place`, answering the new case's id. `users` is named here because pytest does
+    not look through a fixture that overrides itself: without it `store` would start empty."""
 
-
-@pytest.fixture
-def users(store: db.Store) -> dict[str, Actor]:
-    with store.read() as session:
-        return {n: accounts.get_actor(session=session, username=n) for n in ("alice", "bob", "sam")}
-
-
-@pytest.fixture
-def place(store: db.Store, settings: Settings, users: dict[str, Actor]):  # noqa: ANN201
     def _place(ref: str, **overrides: Any) -> uuid.UUID:
-        values: dict[str, Any] = {
-            "client": "ACME Bank",
-            "client_ref": ref,
-            "debtor_name": f"Debtor {ref}",
-            "country": "CN",
-            "currency": "CNY",
-            "principal": 100_000,
-            "due_date": date(2026, 9, 1),
-            "placed_date": date(2026, 10, 1),
-            "phones": ("+86 138 0013 8000",),
-            "assigned_to_id": users["alice"].user_id,
-        }
-        values.update(overrides)
-        with store.write() as session:
-            return add_placement(
-                session=session, now=NOW, placement=PlacementInput(**values), settings=settings
-            ).id
+        return place(ref, **overrides).id
 
     return _place
 

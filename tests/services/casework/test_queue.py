@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from collector_tui import db
 from collector_tui.config import Settings
 from collector_tui.models import OPEN_STATUSES, Case, Promise
-from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
 from collector_tui.services.casework import activities, followups, holds, payments, promises, queue
 from collector_tui.services.casework.activities import ContactInput
 from collector_tui.services.casework.followups import FollowUpInput
 from collector_tui.services.casework.promises import PromiseInput
 from collector_tui.services.casework.queue import QueueEntry, QueuePage
+from conftest import create_users
 
 if TYPE_CHECKING:
     from conftest import Template, TestDatabases
@@ -43,35 +42,14 @@ EARLIER = local("2026-11-05 10:00")
 
 
 @pytest.fixture(scope="module")
-def template(databases: TestDatabases) -> Template[dict[str, Actor]]:
-    """A migrated database with the usual users, made once: each test gets a copy (fast)."""
-
-    def seed(session: Session) -> dict[str, Actor]:
-        return {
-            name: accounts.create_user(
-                session=session,
-                now=EARLIER,
-                username=name,
-                password="demo",
-                role=role,
-                time_zone=NY,
-            )
-            for name, role in (("alice", "agent"), ("bob", "agent"), ("sam", "supervisor"))
-        }
-
-    return databases.template(seed)
+def users_in_new_york(databases: TestDatabases) -> Template[dict[str, Actor]]:
+    """The usual users, living in New York; made once, each test's store is a copy."""
+    return databases.template(lambda session: create_users(session, now=EARLIER, time_zone=NY))
 
 
 @pytest.fixture
-def store(tmp_path: Path, template: Template[dict[str, Actor]]) -> Iterator[db.Store]:
-    copy = template.open(tmp_path)
-    yield copy
-    copy.dispose()
-
-
-@pytest.fixture
-def users(store: db.Store, template: Template[dict[str, Actor]]) -> dict[str, Actor]:
-    return template.value
+def store_template(users_in_new_york: Template[dict[str, Actor]]) -> Template[dict[str, Actor]]:
+    return users_in_new_york
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ from collector_tui.services.casework.promises import PlanInput, PromiseInput
 from collector_tui.services.errors import Forbidden
 from collector_tui.services.reporting import exports, reports
 from collector_tui.services.supervision import assignment, audit_trail, decisions, workload
+from conftest import create_users
 
 Call = Callable[[Any, Any], Any]  # (session, context) -> result
 
@@ -173,16 +174,10 @@ def _snapshot(store: db.Store) -> tuple[Any, ...]:
 
 def _seed(session: Any) -> dict[str, Any]:
     from collector_tui.config import Settings
-    from collector_tui.services import accounts
     from collector_tui.services.casework.cases import PlacementInput, add_placement
 
     settings = Settings()
-    users = {
-        name: accounts.create_user(
-            session=session, now=NOW, username=name, password="demo", role=role
-        )
-        for name, role in (("alice", "agent"), ("bob", "agent"), ("sam", "supervisor"))
-    }
+    users = create_users(session)
     alice = users["alice"]
     case = add_placement(
         session=session,
@@ -215,10 +210,8 @@ def seeded(databases: Any) -> Any:
 
 
 @pytest.fixture
-def store(seeded: Any, tmp_path: Path) -> Any:
-    made = seeded.open(tmp_path)
-    yield made
-    made.dispose()
+def store_template(seeded: Any) -> Any:
+    return seeded
 
 
 @pytest.fixture

@@ -9,21 +9,18 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from collector_tui import db
 from collector_tui.cli import reports as cli_report
 from collector_tui.cli.parser import build_parser
 from collector_tui.config import Settings
 from collector_tui.models import Activity, Case, Payment
-from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
 from collector_tui.services.casework import activities, notes, payments, promises, sweep
 from collector_tui.services.casework.activities import ContactInput
@@ -31,9 +28,6 @@ from collector_tui.services.casework.cases import InvoiceInput, PlacementInput, 
 from collector_tui.services.casework.promises import PromiseInput
 from collector_tui.services.errors import InvalidInput
 from collector_tui.services.reporting import reports
-
-if TYPE_CHECKING:
-    from conftest import Template, TestDatabases
 
 NOW = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
 TODAY = date(2026, 11, 20)
@@ -45,44 +39,6 @@ def days_ago(n: int) -> date:
 
 def at(day: date, hour: int = 10) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
-
-
-@pytest.fixture(scope="session")
-def template_db(databases: TestDatabases) -> Template[None]:
-    """Migrated once, with the users; copied per test (migrations and scrypt cost ~0.3 s)."""
-
-    def seed(session: Session) -> None:
-        for name, role in (
-            ("alice", "agent"),
-            ("bob", "agent"),
-            ("sam", "supervisor"),
-            ("root", "admin"),
-        ):
-            accounts.create_user(
-                session=session,
-                now=datetime(2026, 10, 1, tzinfo=UTC),
-                username=name,
-                password="demo",
-                role=role,
-            )
-
-    return databases.template(seed)
-
-
-@pytest.fixture
-def store(template_db: Template[None], tmp_path: Path) -> Iterator[db.Store]:
-    store = template_db.open(tmp_path)
-    yield store
-    store.dispose()
-
-
-@pytest.fixture
-def users(store: db.Store) -> dict[str, Actor]:
-    with store.read() as session:
-        return {
-            n: accounts.get_actor(session=session, username=n)
-            for n in ("alice", "bob", "sam", "root")
-        }
 
 
 class Book:

@@ -3,55 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from collector_tui import db
 from collector_tui.config import Settings
 from collector_tui.models import TIER_FOLLOW_UP, TIER_NEW, AuditEvent, Case, Debtor, FollowUp, Hold
-from collector_tui.services import accounts
-from collector_tui.services.accounts import Actor
 from collector_tui.services.casework import followups, holds, promises
 from collector_tui.services.casework.followups import FollowUpInput
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
-
-if TYPE_CHECKING:
-    from conftest import Template, TestDatabases
-
-
-@pytest.fixture(scope="session")
-def template_db(databases: TestDatabases) -> Template[None]:
-    """Migrated once, with the users; copied per test (migrations and scrypt cost ~0.3 s)."""
-
-    def seed(session: Session) -> None:
-        for name, role in (("alice", "agent"), ("bob", "agent"), ("sam", "supervisor")):
-            accounts.create_user(
-                session=session,
-                now=datetime(2026, 11, 1, tzinfo=UTC),
-                username=name,
-                password="demo",
-                role=role,
-            )
-
-    return databases.template(seed)
-
-
-@pytest.fixture
-def store(template_db: Template[None], tmp_path: Path) -> Iterator[db.Store]:
-    store = template_db.open(tmp_path)
-    yield store
-    store.dispose()
-
-
-@pytest.fixture
-def users(store: db.Store) -> dict[str, Actor]:
-    with store.read() as session:
-        return {n: accounts.get_actor(session=session, username=n) for n in ("alice", "bob", "sam")}
 
 
 @pytest.fixture

@@ -4,10 +4,9 @@ stale edits, access; and drafts of the contact form."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -33,7 +32,6 @@ from collector_tui.models import (
     Phone,
     Promise,
 )
-from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
 from collector_tui.services.casework import activities, drafts, followups, notes
 from collector_tui.services.casework.activities import ContactInput, LoggedContact
@@ -41,9 +39,6 @@ from collector_tui.services.casework.followups import FollowUpInput
 from collector_tui.services.casework.promises import PlanInput, PromiseInput
 from collector_tui.services.errors import Forbidden, InvalidInput, ServiceError, StaleEdit
 from collector_tui.services.rules.dispositions import DISPOSITIONS
-
-if TYPE_CHECKING:
-    from conftest import Template, TestDatabases
 
 PHONE = "+8613800138000"
 OTHER_PHONE = "+8613900139000"
@@ -58,34 +53,6 @@ COUNTED = (
     AuditEvent,
     Draft,
 )
-
-
-# A migrated database with the four users, built once and copied for each test: migrating and
-# hashing four passwords per test would make this file ten times slower.
-@pytest.fixture(scope="session")
-def template_db(databases: TestDatabases) -> Template[None]:
-    now = datetime(2026, 11, 1, tzinfo=UTC)
-
-    def seed(session: Session) -> None:
-        for name, role in (("alice", "agent"), ("bob", "agent"), ("sam", "supervisor")):
-            accounts.create_user(
-                session=session, now=now, username=name, password="demo", role=role
-            )
-
-    return databases.template(seed)
-
-
-@pytest.fixture
-def store(template_db: Template[None], tmp_path: Path) -> Iterator[db.Store]:
-    store = template_db.open(tmp_path)
-    yield store
-    store.dispose()
-
-
-@pytest.fixture
-def users(store: db.Store) -> dict[str, Actor]:
-    with store.read() as session:
-        return {n: accounts.get_actor(session=session, username=n) for n in ("alice", "bob", "sam")}
 
 
 def footprint(store: db.Store, case_id: uuid.UUID) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from test_cli import NOW, Run, _count, _one_error_line, clean_environment, db_pa
 
 __all__ = ["clean_environment", "db_path", "run"]  # fixtures of test_cli, used here by name
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 
 def _balances(store: db.Store) -> dict[str, int]:

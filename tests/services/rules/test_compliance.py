@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from collector_tui import db
 from collector_tui.config import Settings
 from collector_tui.models import Activity, Case, Debtor, Phone
 from collector_tui.phones import parse_phone
-from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
 from collector_tui.services.casework import activities, holds
 from collector_tui.services.casework.activities import ContactInput
@@ -32,9 +30,6 @@ from collector_tui.services.rules.compliance import (
     pack_for_country,
     phone_zones,
 )
-
-if TYPE_CHECKING:
-    from conftest import Template, TestDatabases
 
 NY = "America/New_York"
 HONOLULU = "Pacific/Honolulu"
@@ -56,34 +51,6 @@ SHANGHAI_MOBILE = "+86 138 0013 8000"
 SHANGHAI_MOBILE_2 = "+86 139 1234 5678"
 BEIJING_LANDLINE = "+86 10 6552 9988"
 LONDON_PHONE = "+44 20 7946 0018"
-
-
-@pytest.fixture(scope="module")
-def template(databases: TestDatabases) -> Template[dict[str, Actor]]:
-    """A migrated database with the usual users, made once: each test gets a copy (fast)."""
-    at = datetime(2026, 1, 1, tzinfo=UTC)
-
-    def seed(session: Session) -> dict[str, Actor]:
-        return {
-            name: accounts.create_user(
-                session=session, now=at, username=name, password="demo", role=role
-            )
-            for name, role in (("alice", "agent"), ("bob", "agent"), ("sam", "supervisor"))
-        }
-
-    return databases.template(seed)
-
-
-@pytest.fixture
-def store(tmp_path: Path, template: Template[dict[str, Actor]]) -> Iterator[db.Store]:
-    copy = template.open(tmp_path)
-    yield copy
-    copy.dispose()
-
-
-@pytest.fixture
-def users(store: db.Store, template: Template[dict[str, Actor]]) -> dict[str, Actor]:
-    return template.value
 
 
 def local(wall: str, zone: str) -> datetime:

@@ -38,7 +38,7 @@ from collector_tui.services.imports.placement_file import (
 )
 from collector_tui.services.rules import scoring
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[2] / "data"
 HEADER = "client,client_ref,debtor_name,country,phone,currency,principal,due_date"
 
 

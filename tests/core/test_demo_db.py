@@ -32,7 +32,7 @@ from collector_tui.models import (
 )
 from collector_tui.services import accounts
 
-SHIPPED = Path(__file__).resolve().parents[1] / "sample_db" / "demo.db"
+SHIPPED = Path(__file__).resolve().parents[2] / "sample_db" / "demo.db"
 REGENERATE = "sample_db/demo.db is stale: run `python sample_db/generate.py` and commit it"
 
 
