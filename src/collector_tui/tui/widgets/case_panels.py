@@ -353,8 +353,20 @@ def _compact_status(case: CaseFile, tz: str, now: datetime) -> RenderableType:
         hold_line = Text("hold ", style="dim")
         hold_line.append_text(_hold_line(hold, tz, now))
         lines.append(OneLine(hold_line))
+    shown_plans: set[object] = set()
     for promise in case.open_promises:
-        what = "installment " if promise.plan_id else "promise "
+        if promise.plan_id is not None:
+            # A plan is one line here: its next installment and how many remain.
+            if promise.plan_id in shown_plans:
+                continue
+            shown_plans.add(promise.plan_id)
+            left = sum(1 for p in case.open_promises if p.plan_id == promise.plan_id)
+            line = Text("plan, next ", style="dim")
+            line.append(f"{plain_amount(promise.amount, case.currency)} due {promise.due_date}")
+            line.append(f" ({left} to pay)", style="dim")
+            lines.append(line)
+            continue
+        what = "promise "
         line = Text(what, style="dim")
         line.append(f"{plain_amount(promise.amount, case.currency)} due {promise.due_date}")
         if promise.paid_amount:
