@@ -159,7 +159,8 @@ def test_a_case_read_ahead_and_changed_meanwhile_arrives_as_it_is_now(demo: Seed
                 text="debtor called the client directly",
                 settings=demo.settings,
             )
-        await pilot.press("n")
+        # Nothing was logged on the first case: the agent says yes to leaving without a wrap-up.
+        await pilot.press("n", "y")
         await settle(pilot)
         arrived = app.screen
         assert isinstance(arrived, CaseScreen) and arrived.case_file is not None
@@ -186,7 +187,8 @@ def test_a_case_read_ahead_then_taken_moves_on_to_the_next(demo: Seeded) -> None
                 settings=demo.settings,
             )
         said = record_toasts(app)
-        await pilot.press("n")
+        # Nothing was logged on the first case: the agent says yes to leaving without a wrap-up.
+        await pilot.press("n", "y")
         await settle(pilot)
         arrived = app.screen
         assert isinstance(arrived, CaseScreen) and arrived.case_file is not None

@@ -263,7 +263,7 @@ class CaseScreen(CollectorScreen):
                 severity="warning",
             )
             self.arrived = None
-            self.action_next_case()
+            self._next_case()  # no wrap-up to ask for: the case is not the agent's any more
             return
         super().worker_failed(worker, error)
         if worker.group == "case" and isinstance(error, NotFound | Forbidden):
