@@ -214,3 +214,51 @@ def test_wrap_up_is_read_from_the_file_and_the_environment(
     config.write_text('wrap_up = "sometimes"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="wrap_up must be one of require, warn, allow"):
         load_settings(config, use_environment=False)
+
+
+def test_logging_out_from_the_palette_asks_for_the_wrap_up_too(demo: Seeded) -> None:
+    from collector_tui.tui.screens.login import LoginScreen
+
+    seeded = with_rule(demo, "warn")
+    app = build_app(seeded)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        case_screen = await from_queue(pilot, app)
+        await burst(pilot, "ctrl+p", "Log out")
+        await settle(pilot)
+        await burst(pilot, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert str(app.screen.question) == "Leave without a wrap-up?"
+        await burst(pilot, "n")
+        assert app.screen is case_screen and app.actor is not None
+        await burst(pilot, "ctrl+p", "Log out")
+        await settle(pilot)
+        await burst(pilot, "enter")
+        await settle(pilot)
+        await burst(pilot, "y")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert app.actor is None
+
+    drive(app, scenario)
+
+
+def test_quitting_asks_for_the_wrap_up_and_require_keeps_the_app_open(demo: Seeded) -> None:
+    seeded = with_rule(demo, "require")
+    app = build_app(seeded)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        case_screen = await from_queue(pilot, app)
+        await burst(pilot, "ctrl+q")
+        await settle(pilot)
+        assert app.is_running and app.screen is case_screen
+        assert any(m.startswith("Log what happened before leaving") for m in notifications(app))
+        await burst(pilot, "t", "debtor hung up at once", "ctrl+s")
+        await settle(pilot)
+        await burst(pilot, "ctrl+q")
+        await settle(pilot, 2)
+        assert not app.is_running
+
+    drive(app, scenario)
+    assert activities_of(seeded, seeded.cases[FIRST])[-1:] == ["debtor hung up at once"]

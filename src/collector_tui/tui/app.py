@@ -7,6 +7,7 @@ screens run every service call in a thread worker and render the frozen dataclas
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
@@ -94,7 +95,24 @@ class CollectorApp(App[None]):
         self.sub_title = printable(f"{actor.display_name} ({actor.role})")
         self.switch_screen(self.home_screen(actor))
 
-    async def action_logout(self) -> None:
+    def _leave_work_then(self, go: Callable[[], object]) -> None:
+        """Run `go` once the screen being worked lets the agent leave it: the topmost full screen
+        decides (a case from the queue asks for its wrap-up), whatever modal is above it."""
+        from collector_tui.tui.screens.base import CollectorScreen
+
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, CollectorScreen):
+                screen.leave_then(go)
+                return
+        go()
+
+    def action_logout(self) -> None:
+        self._leave_work_then(lambda: self.call_later(self._log_out))
+
+    async def action_quit(self) -> None:
+        self._leave_work_then(self.exit)
+
+    async def _log_out(self) -> None:
         from collector_tui.tui.screens.login import LoginScreen
 
         self.actor = None

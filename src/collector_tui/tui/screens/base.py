@@ -4,6 +4,7 @@ failed worker becomes a message for the agent instead of a traceback."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.screen import ModalScreen, Screen
@@ -82,6 +83,11 @@ class CollectorScreen(ActorMixin, Screen[None]):
 
     def worker_failed(self, worker: Worker[Any], error: BaseException | None) -> None:
         self.collector.tell(error_text(error), severity="error", timeout=8)
+
+    def leave_then(self, go: Callable[[], object]) -> None:
+        """Leave this screen by `go` (back, log out, quit), once the screen lets it go: a case
+        worked from the queue asks for its wrap-up first, whichever way the agent leaves."""
+        go()
 
 
 class CollectorModal(ActorMixin, ModalScreen[ResultType]):

@@ -688,7 +688,7 @@ class CaseScreen(CollectorScreen):
 
     # -- moving on --------------------------------------------------------------------------------
 
-    def _leave(self, go: Callable[[], object]) -> None:
+    def leave_then(self, go: Callable[[], object]) -> None:
         """Leave the case by `go`, once the wrap-up rule lets it (services/casework/wrap_up.py)."""
         from collector_tui.services.casework.wrap_up import WHAT_TO_LOG, wrap_up_on_leaving
 
@@ -717,7 +717,7 @@ class CaseScreen(CollectorScreen):
             self.app.push_screen(question, answered)
 
     def action_next_case(self) -> None:
-        self._leave(self._next_case)
+        self.leave_then(self._next_case)
 
     def _next_case(self) -> None:
         if self.moving_on:
@@ -782,7 +782,7 @@ class CaseScreen(CollectorScreen):
         self.app.switch_screen(CaseScreen(case_file.case_id, case_file, from_queue=True))
 
     def action_back(self) -> None:
-        self._leave(self.app.pop_screen)
+        self.leave_then(self.app.pop_screen)
 
     def action_reload(self) -> None:
         self.load_case()
