@@ -196,3 +196,60 @@ def test_a_case_read_ahead_then_taken_moves_on_to_the_next(demo: Seeded) -> None
         assert any("REF-1004 is no longer yours" in message for message in said)
 
     drive(app, scenario)
+
+
+def _opened_from_the_queue(demo: Seeded, *keys: str, peek: bool) -> tuple[list[Frame], str]:
+    """Log in, then press `keys` on the queue (with or without letting the cursor rest long
+    enough for the highlighted case to be read ahead); the frames of the case screen it opens."""
+    from collector_tui.tui.screens import queue as queue_screen
+
+    app = build_app(demo)
+    frames: list[Frame] = []
+    opened: list[str] = []
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await login(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        if peek:
+            await pilot.pause(queue_screen.PEEK_AFTER_S * 3)
+            await settle(pilot)
+            assert app.screen.peeked is not None
+        else:
+            app.screen.peeked = None
+        recorded = record_frames(app)
+        await pilot.press(*keys)
+        await settle(pilot)
+        frames.extend(recorded)
+        assert isinstance(app.screen, CaseScreen) and app.screen.case_file is not None
+        opened.append(app.screen.case_file.client_ref)
+
+    drive(app, scenario)
+    return frames, opened[0]
+
+
+def _never_loading(frames: list[Frame], ref: str) -> None:
+    assert frames, "the case was never painted"
+    assert ref in frames[0].text
+    for frame in frames:
+        assert frame.ref == ref
+        assert "Loading the case" not in frame.header
+
+
+def test_enter_on_the_queue_paints_the_case_filled_in_its_first_frame(demo: Seeded) -> None:
+    frames, ref = _opened_from_the_queue(demo, "enter", peek=True)
+    assert ref == "REF-1002"
+    _never_loading(frames, ref)
+
+
+def test_enter_before_the_row_was_read_ahead_still_never_paints_an_empty_case(
+    demo: Seeded,
+) -> None:
+    frames, ref = _opened_from_the_queue(demo, "enter", peek=False)
+    assert ref == "REF-1002"
+    _never_loading(frames, ref)
+
+
+def test_next_on_the_queue_paints_the_case_filled_in_its_first_frame(demo: Seeded) -> None:
+    frames, ref = _opened_from_the_queue(demo, "n", peek=False)
+    assert ref == "REF-1002"
+    _never_loading(frames, ref)

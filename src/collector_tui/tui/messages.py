@@ -6,7 +6,6 @@ worker handles them. Refresh results may replace an older one still waiting in t
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -51,8 +50,19 @@ class CaseLoaded(Message):
 
 
 @dataclass
-class NextCaseFound(Message):
-    case_id: uuid.UUID | None
+class CaseReadToOpen(Message):
+    """A case of the queue read with its whole file before its screen opens, so the screen's first
+    frame shows it filled; `case_file` None: `n` found no callable case."""
+
+    case_file: CaseFile | None
+    from_queue: bool
+
+
+@dataclass
+class CasePeeked(Message):
+    """The file of the case under the queue's cursor, read while the agent looks at the row."""
+
+    case_file: CaseFile
 
 
 @dataclass

@@ -22,7 +22,8 @@ A screen that cannot take keys yet (a form before its first field has the focus,
 loading) says so with `accepts_keys`; its keys wait until it can. A screen that must not be
 answered by keys typed before it appeared (a confirmation) says so with `answers_keys_after`.
 
-A key never waits forever: past `STUCK_AFTER_S` the next one goes anyway.
+A key never waits forever: past `STUCK_AFTER_S` after a key whose handling was lost, or past
+`NOT_READY_AFTER_S` on a screen that still cannot take keys, the next one goes anyway.
 """
 
 from __future__ import annotations
@@ -40,9 +41,12 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
 TypedEvent = events.Key | events.Paste
-# A screen still loading after this long takes the keys anyway, as does the key after one whose
-# handling was lost (its widget closed meanwhile).
+# The key after one whose handling was lost (its widget closed meanwhile) goes after this long.
 STUCK_AFTER_S = 3.0
+# A screen still loading (a case read on a busy database, a form mounting on a loaded machine)
+# takes the keys anyway after this long. Long, because a key let through early is a key lost:
+# the first letter of a note typed into a form whose field has no focus yet.
+NOT_READY_AFTER_S = 10.0
 
 
 def accepts_keys(screen: Screen[object]) -> bool:
@@ -102,7 +106,7 @@ class KeyOrder:
             if not accepts_keys(screen):
                 if self.wait_since is None:
                     self.wait_since = monotonic()
-                if monotonic() - self.wait_since < STUCK_AFTER_S:
+                if monotonic() - self.wait_since < NOT_READY_AFTER_S:
                     self._arm_timer()
                     return
             self.wait_since = None

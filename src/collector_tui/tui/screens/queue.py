@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import datetime
+from time import monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -17,16 +18,23 @@ from textual.worker import Worker
 from collector_tui.display import first_line, safe_text
 from collector_tui.tui.commands import QueueCommands
 from collector_tui.tui.formatting import agent_time, amount_text, relative
-from collector_tui.tui.messages import HeldLoaded, NextCaseFound, QueueLoaded
+from collector_tui.tui.messages import CasePeeked, CaseReadToOpen, HeldLoaded, QueueLoaded
 from collector_tui.tui.screens.base import CollectorScreen
 from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets.tables import fill_fitted
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
+    from collector_tui.services.casework.casefile import CaseFile
     from collector_tui.services.casework.queue import QueueEntry, QueuePage
 
 QUEUE_LIMIT = 100
 HELD_LIMIT = 200
+# The file of the case under the cursor is read once the cursor rests this long on its row, and
+# opens that case at once (its screen reads it again behind) while it is this fresh.
+PEEK_AFTER_S = 0.12
+PEEK_FRESH_S = 30.0
 
 # Short tier names keep the first column narrow enough for 80 columns.
 TIER_LABELS: dict[int, str] = {1: "callback", 2: "broken", 3: "reminder", 4: "new", 5: "workable"}
@@ -100,11 +108,16 @@ class QueueScreen(CollectorScreen):
         self.page: QueuePage | None = None
         self.built_at: datetime | None = None
         self.finding_next = False
+        self.opening = False
+        self.peeked: CaseFile | None = None
+        self.peeked_at = 0.0
+        self._peek_timer: Timer | None = None
 
     @property
     def accepts_keys(self) -> bool:
-        """Keys typed while `n` looks for the next case are for that case (tui/typeahead.py)."""
-        return not self.finding_next
+        """Keys typed while `n` looks for the next case, or while the case to open is read, are
+        for that case (tui/typeahead.py)."""
+        return not (self.finding_next or self.opening)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -129,6 +142,8 @@ class QueueScreen(CollectorScreen):
         queue.focus()
 
     def on_screen_resume(self) -> None:
+        # Back from a case: what was read ahead may have changed there.
+        self.peeked = None
         self.load_queue()
 
     # -- loading ----------------------------------------------------------------------------------
@@ -292,9 +307,81 @@ class QueueScreen(CollectorScreen):
             self.open_case(uuid.UUID(event.row_key.value))
 
     def open_case(self, case_id: uuid.UUID, *, from_queue: bool = True) -> None:
+        """Open the case with its file already read, so its screen never paints empty: the file
+        read while the cursor rested on the row, or read now (keys typed meanwhile wait for it)."""
         from collector_tui.tui.screens.case import CaseScreen
 
-        self.app.push_screen(CaseScreen(case_id, from_queue=from_queue))
+        peeked = self.peeked
+        if (
+            peeked is not None
+            and peeked.case_id == case_id
+            and monotonic() - self.peeked_at < PEEK_FRESH_S
+        ):
+            self.peeked = None
+            self.app.push_screen(CaseScreen(case_id, peeked, from_queue=from_queue))
+            return
+        self.opening = True
+        self.read_case_to_open(case_id, from_queue)
+
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False, description="open case")
+    def read_case_to_open(self, case_id: uuid.UUID, from_queue: bool) -> None:
+        from collector_tui.services.casework.casefile import load_case_file
+
+        app = self.collector
+        with app.store.read() as session:
+            case_file = load_case_file(
+                session=session,
+                actor=self.actor,
+                case_id=case_id,
+                now=app.clock.now(),
+                settings=app.settings,
+            )
+        self.post_message(CaseReadToOpen(case_file, from_queue))
+
+    @on(DataTable.RowHighlighted, "#queue-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self._peek_timer is not None:
+            self._peek_timer.stop()
+        key = event.row_key.value
+        if key is None or not self.is_current:
+            return
+        case_id = uuid.UUID(key)
+        if self.peeked is not None and self.peeked.case_id == case_id:
+            return
+        self._peek_timer = self.set_timer(PEEK_AFTER_S, lambda: self.peek_case(case_id))
+
+    @work(thread=True, exclusive=True, group="peek", exit_on_error=False, description="peek case")
+    def peek_case(self, case_id: uuid.UUID) -> None:
+        from collector_tui.services.casework.casefile import load_case_file
+
+        app = self.collector
+        with app.store.read() as session:
+            case_file = load_case_file(
+                session=session,
+                actor=self.actor,
+                case_id=case_id,
+                now=app.clock.now(),
+                settings=app.settings,
+            )
+        self.post_message(CasePeeked(case_file))
+
+    def on_case_peeked(self, message: CasePeeked) -> None:
+        self.peeked = message.case_file
+        self.peeked_at = monotonic()
+
+    def on_case_read_to_open(self, message: CaseReadToOpen) -> None:
+        from collector_tui.tui.screens.case import CaseScreen
+
+        self.opening = False
+        self.finding_next = False
+        case_file = message.case_file
+        if case_file is None:
+            keys_may_flow(self)
+            self.collector.tell("No callable case right now.", severity="warning")
+            return
+        self.app.push_screen(
+            CaseScreen(case_file.case_id, case_file, from_queue=message.from_queue)
+        )
 
     def action_next_case(self) -> None:
         self.finding_next = True
@@ -302,6 +389,7 @@ class QueueScreen(CollectorScreen):
 
     @work(thread=True, exclusive=True, group="next", exit_on_error=False, description="next case")
     def find_next_case(self) -> None:
+        from collector_tui.services.casework.casefile import load_case_file
         from collector_tui.services.casework.queue import next_case
 
         app = self.collector
@@ -314,21 +402,27 @@ class QueueScreen(CollectorScreen):
                 settings=app.settings,
                 exclude=tuple(app.skipped),
             )
-        self.post_message(NextCaseFound(entry.case_id if entry else None))
+        case_file = None
+        if entry is not None:
+            with app.store.read() as session:
+                case_file = load_case_file(
+                    session=session,
+                    actor=actor,
+                    case_id=entry.case_id,
+                    now=app.clock.now(),
+                    settings=app.settings,
+                )
+        self.post_message(CaseReadToOpen(case_file, from_queue=True))
 
     def worker_failed(self, worker: Worker[Any], error: BaseException | None) -> None:
+        if worker.group == "peek":
+            return  # only read ahead: enter reads it again
         super().worker_failed(worker, error)
-        if worker.group == "next":
+        if worker.group in ("next", "open"):
             self.finding_next = False
+            self.opening = False
             keys_may_flow(self)
-
-    def on_next_case_found(self, message: NextCaseFound) -> None:
-        self.finding_next = False
-        keys_may_flow(self)
-        if message.case_id is None:
-            self.collector.tell("No callable case right now.", severity="warning")
-            return
-        self.open_case(message.case_id)
+            self.load_queue()  # the case may have left the queue meanwhile
 
     def action_search(self) -> None:
         from collector_tui.tui.screens.search import SearchScreen
