@@ -253,3 +253,30 @@ def test_next_on_the_queue_paints_the_case_filled_in_its_first_frame(demo: Seede
     frames, ref = _opened_from_the_queue(demo, "n", peek=False)
     assert ref == "REF-1002"
     _never_loading(frames, ref)
+
+
+def test_at_80_columns_the_next_case_is_never_painted_in_the_wide_layout(demo: Seeded) -> None:
+    """The width class comes before the first frame: no frame of the wide layout (panels side by
+    side) flashes on every next case at 80 columns."""
+    app = build_app(demo)
+    layouts: list[tuple[str, bool]] = []
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await open_first_case(pilot)
+        original = app._display
+
+        def display(screen: Any, renderable: Any) -> None:
+            if isinstance(screen, CaseScreen) and isinstance(renderable, CompositorUpdate):
+                layouts.append((type(screen).__name__, screen.has_class("-narrow")))
+            original(screen, renderable)
+
+        app._display = display  # type: ignore[method-assign]
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("n", "ctrl+n")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+
+    drive(app, scenario, size=(80, 24))
+    assert layouts, "no case screen was painted"
+    assert all(narrow for _, narrow in layouts), layouts

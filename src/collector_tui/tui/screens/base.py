@@ -35,6 +35,17 @@ def error_text(error: BaseException | None) -> str:
     return f"could not finish: {first[:200]}"
 
 
+def apply_breakpoints(screen: Screen[Any]) -> None:
+    """Give a new screen the width class (`-narrow`, `-wide`) it will have, before its first
+    frame: Textual adds it on the screen's first Resize, after a frame in the other layout has
+    already been painted (a visible jump at 80 columns on every next case)."""
+    app = screen.app
+    width = app.size.width
+    breakpoints = sorted(app.HORIZONTAL_BREAKPOINTS or [], reverse=True)
+    chosen = next((name for at, name in breakpoints if width >= at), None)
+    screen.update_classes({name: name == chosen for _, name in breakpoints}, animate=False)
+
+
 def apply_blink(screen: Screen[Any]) -> None:
     blink = getattr(screen.app, "cursor_blink", True)
     for widget in screen.query(Input):
@@ -71,6 +82,7 @@ class CollectorScreen(ActorMixin, Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def on_mount(self) -> None:
+        apply_breakpoints(self)
         self.capture_actor()
         apply_blink(self)
 
