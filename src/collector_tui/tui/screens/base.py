@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from textual._context import NoActiveAppError
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
@@ -39,7 +40,10 @@ def apply_breakpoints(screen: Screen[Any]) -> None:
     """Give a new screen the width class (`-narrow`, `-wide`) it will have, before its first
     frame: Textual adds it on the screen's first Resize, after a frame in the other layout has
     already been painted (a visible jump at 80 columns on every next case)."""
-    app = screen.app
+    try:
+        app = screen.app
+    except NoActiveAppError:  # built outside a running app (a test of the screen alone)
+        return
     width = app.size.width
     breakpoints = sorted(app.HORIZONTAL_BREAKPOINTS or [], reverse=True)
     chosen = next((name for at, name in breakpoints if width >= at), None)
@@ -81,8 +85,11 @@ class CollectorScreen(ActorMixin, Screen[None]):
     def collector(self) -> CollectorApp:
         return self.app  # type: ignore[return-value]
 
-    def on_mount(self) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         apply_breakpoints(self)
+
+    def on_mount(self) -> None:
         self.capture_actor()
         apply_blink(self)
 
@@ -104,6 +111,10 @@ class CollectorScreen(ActorMixin, Screen[None]):
 
 class CollectorModal(ActorMixin, ModalScreen[ResultType]):
     """A modal of the workspace (forms, search, help)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        apply_breakpoints(self)
 
     @property
     def collector(self) -> CollectorApp:
