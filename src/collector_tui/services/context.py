@@ -25,6 +25,9 @@ from collector_tui.db import Store
 if TYPE_CHECKING:  # accounts declares its own units with this module's decorators
     from collector_tui.services.accounts import Actor
 
+# Store is named here too so that a face can type what it hands over without importing core's db.
+__all__ = ["Context", "Service", "Store", "Unit", "reads", "unit_of", "writes"]
+
 Unit = Literal["read", "write"]
 Service = TypeVar("Service", bound=Callable[..., Any])
 Result = TypeVar("Result")
