@@ -20,6 +20,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from collector_tui.services.context import reads
+
 if TYPE_CHECKING:
     from collector_tui.services.accounts import Actor
 
@@ -77,6 +79,7 @@ def _scope_text(actor: Actor | None) -> str:
     return f"cases of {actor.username}"
 
 
+@reads
 def report_table(
     kind: str,
     *,
