@@ -7,6 +7,7 @@ result long after the session is closed.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -301,80 +302,10 @@ def load_case_file(
     if debtor is None:  # pragma: no cover - a foreign key guarantees it
         raise NotFound("the case has no debtor")
     today = now.date()
-
-    phones = session.exec(
-        select(Phone)
-        .where(Phone.debtor_id == debtor.id)
-        .order_by(col(Phone.is_primary).desc(), col(Phone.created_at), col(Phone.raw))
-    ).all()
-    invoices = session.exec(
-        select(Invoice).where(Invoice.case_id == case.id).order_by(col(Invoice.due_date))
-    ).all()
-    holds = session.exec(
-        select(Hold).where(Hold.case_id == case.id).order_by(col(Hold.placed_at).desc())
-    ).all()
-    activities = session.exec(
-        select(Activity)
-        .where(Activity.case_id == case.id)
-        .order_by(col(Activity.occurred_at).desc())
-        .limit(TIMELINE_LIMIT)
-    ).all()
-    promises = session.exec(
-        select(Promise)
-        .where(Promise.case_id == case.id)
-        .order_by(col(Promise.created_at).desc(), col(Promise.due_date).desc())
-        .limit(TIMELINE_LIMIT)
-    ).all()
-    payments = session.exec(
-        select(Payment)
-        .where(Payment.case_id == case.id)
-        .order_by(col(Payment.created_at).desc())
-        .limit(TIMELINE_LIMIT)
-    ).all()
-    follow_ups = session.exec(
-        select(FollowUp)
-        .where(FollowUp.case_id == case.id)
-        .order_by(col(FollowUp.created_at).desc())
-        .limit(TIMELINE_LIMIT)
-    ).all()
-    settlements = session.exec(
-        select(Settlement)
-        .where(Settlement.case_id == case.id)
-        .order_by(col(Settlement.requested_at).desc())
-        .limit(TIMELINE_LIMIT)
-    ).all()
-    plan = session.exec(
-        select(PaymentPlan)
-        .where(PaymentPlan.case_id == case.id, PaymentPlan.status == "active")
-        .order_by(col(PaymentPlan.created_at).desc())
-        .limit(1)
-    ).first()
-    plans = session.exec(
-        select(PaymentPlan)
-        .where(PaymentPlan.case_id == case.id)
-        .order_by(col(PaymentPlan.created_at).desc())
-        .limit(TIMELINE_LIMIT)
-    ).all()
-    plan_versions = {p.id: p.version for p in plans}
-
-    user_ids: set[uuid.UUID] = {
-        i
-        for i in (
-            case.assigned_to_id,
-            *(a.user_id for a in activities),
-            *(p.created_by_id for p in promises),
-            *(p.created_by_id for p in plans),
-            *(p.recorded_by_id for p in payments),
-            *(f.owner_id for f in follow_ups),
-            *(f.created_by_id for f in follow_ups),
-            *(h.placed_by_id for h in holds),
-            *(h.released_by_id for h in holds),
-            *(t.requested_by_id for t in settlements),
-            *(t.decided_by_id for t in settlements),
-        )
-        if i is not None
-    }
-    names = _user_names(session, user_ids)
+    rows = _read_case_rows(session, case, debtor)
+    phones, invoices, holds = rows.phones, rows.invoices, rows.holds
+    promises, follow_ups, plan = rows.promises, rows.follow_ups, rows.plan
+    names = _user_names(session, _user_ids(case, rows))
 
     def who(user_id: uuid.UUID | None) -> str | None:
         return names.get(user_id) if user_id is not None else None
@@ -382,204 +313,7 @@ def load_case_file(
     def amount(minor: int) -> str:
         return format_plain(Money(minor, case.currency))
 
-    timeline: list[TimelineEntry] = []
-    voided_ids = {a.voids_id for a in activities if a.voids_id is not None}
-    for activity in activities:
-        if activity.channel == "note" and activity.voids_id is not None:
-            title = "void of a contact"
-            kind = "note"
-        elif activity.channel == "note":
-            title = "note"
-            kind = "note"
-        else:
-            label = _disposition_label(activity.disposition)
-            parts = [activity.channel]
-            if activity.direction == "inbound":
-                parts.append("inbound")
-            if label:
-                parts.append(label)
-            if activity.duration_s:
-                minutes, seconds = divmod(activity.duration_s, 60)
-                parts.append(f"{minutes}:{seconds:02d}")
-            title = " · ".join(parts)
-            kind = "contact"
-        if activity.voids_id is not None and activity.channel != "note":
-            title += " (correction)"
-        voided = activity.id in voided_ids
-        if voided:
-            title += " · voided"
-        timeline.append(
-            TimelineEntry(
-                activity.occurred_at,
-                kind,
-                title,
-                who(activity.user_id),
-                activity.note,
-                activity.id,
-                voided=voided,
-                voids_id=activity.voids_id,
-            )
-        )
-    for promise in promises:
-        what = "plan installment" if promise.plan_id else "promise"
-        title = f"{what} {amount(promise.amount)} due {promise.due_date.isoformat()}"
-        title += f" · {promise.status}"
-        if promise.paid_amount and promise.status != "kept":
-            title += f" (paid {amount(promise.paid_amount)})"
-        timeline.append(
-            TimelineEntry(
-                promise.created_at,
-                "promise",
-                title,
-                who(promise.created_by_id),
-                None,
-                promise.id,
-                version=promise.version,
-                status=promise.status,
-                plan_id=promise.plan_id,
-                plan_version=plan_versions.get(promise.plan_id) if promise.plan_id else None,
-            )
-        )
-    for plan_row in plans:
-        # One row for the whole plan (its installments are the promise entries with its plan_id,
-        # shown under it when the agent opens it).
-        installments = sorted(
-            (p for p in promises if p.plan_id == plan_row.id), key=lambda p: p.due_date
-        )
-        total = sum(p.amount for p in installments)
-        title = f"plan of {len(installments)}: {amount(total)}"
-        if installments:
-            title += f" from {installments[0].due_date.isoformat()} to "
-            title += installments[-1].due_date.isoformat()
-        outcomes = [
-            f"{count} {status}"
-            for status in ("kept", "partial", "broken", "pending", "cancelled")
-            if (count := sum(1 for p in installments if p.status == status))
-        ]
-        if outcomes:
-            title += " · " + ", ".join(outcomes)
-        timeline.append(
-            TimelineEntry(
-                plan_row.created_at,
-                "plan",
-                title,
-                who(plan_row.created_by_id),
-                None,
-                plan_row.id,
-                version=plan_row.version,
-                status=plan_row.status,
-                plan_id=plan_row.id,
-                plan_version=plan_row.version,
-            )
-        )
-    for payment in payments:
-        title = f"payment {amount(payment.amount)} received {payment.received_on.isoformat()}"
-        if payment.method:
-            title += f" · {payment.method}"
-        if payment.voids_id is not None:
-            title += " (reversal)"
-        timeline.append(
-            TimelineEntry(
-                payment.created_at,
-                "payment",
-                title,
-                who(payment.recorded_by_id),
-                payment.reference,
-                payment.id,
-            )
-        )
-    agent_zone = _zone_or_utc(actor.time_zone)
-    for follow_up in follow_ups:
-        state = "done" if follow_up.done_at else "open"
-        due = follow_up.due_at.astimezone(agent_zone)
-        title = f"follow-up {due:%Y-%m-%d %H:%M} · {state}"
-        if follow_up.owner_id != actor.user_id:
-            title += f" · for {who(follow_up.owner_id) or '?'}"
-        timeline.append(
-            TimelineEntry(
-                follow_up.created_at,
-                "follow_up",
-                title,
-                who(follow_up.created_by_id),
-                follow_up.reason,
-                follow_up.id,
-                version=follow_up.version,
-                status=state,
-            )
-        )
-    for hold in holds:
-        timeline.append(
-            TimelineEntry(
-                hold.placed_at,
-                "hold",
-                f"{hold.kind} hold placed",
-                who(hold.placed_by_id),
-                hold.reason,
-                hold.id,
-                status="active" if hold.released_at is None else "released",
-            )
-        )
-        if hold.released_at is not None:
-            timeline.append(
-                TimelineEntry(
-                    hold.released_at,
-                    "hold",
-                    f"{hold.kind} hold released",
-                    who(hold.released_by_id),
-                    None,
-                    hold.id,
-                )
-            )
-    for settlement in settlements:
-        terms = f"{amount(settlement.amount)} by {settlement.due_date.isoformat()}"
-        requested = "pending approval" if settlement.status == "pending" else "requested"
-        timeline.append(
-            TimelineEntry(
-                settlement.requested_at,
-                "settlement",
-                f"settlement {terms} · {requested}",
-                who(settlement.requested_by_id),
-                settlement.note,
-                settlement.id,
-                status=settlement.status,
-            )
-        )
-        if settlement.status != "pending" and settlement.decided_at is not None:
-            timeline.append(
-                TimelineEntry(
-                    settlement.decided_at,
-                    "settlement",
-                    f"settlement {terms} · {settlement.status}",
-                    who(settlement.decided_by_id),
-                    settlement.decision_note,
-                    settlement.id,
-                    status=settlement.status,
-                )
-            )
-        elif settlement.status not in ("pending", "approved", "rejected"):
-            timeline.append(  # completed or lapsed: no decider, the moment it ended
-                TimelineEntry(
-                    settlement.updated_at,
-                    "settlement",
-                    f"settlement {terms} · {settlement.status}",
-                    None,
-                    None,
-                    settlement.id,
-                    status=settlement.status,
-                )
-            )
-    # Newest first; for one instant, the consequence (promise, follow-up) above its contact.
-    order = {
-        "hold": 0,
-        "follow_up": 1,
-        "plan": 2,
-        "promise": 2,
-        "settlement": 3,
-        "payment": 4,
-        "note": 5,
-        "contact": 6,
-    }
-    timeline.sort(key=lambda e: (e.at, -order.get(e.kind, 9)), reverse=True)
+    timeline = _timeline(rows, who, amount, actor)
 
     verdict: Verdict | None = None
     if settings is not None:
@@ -669,6 +403,379 @@ def load_case_file(
         debtor_zone=local_zone,
         settlement_limit_pct=settlement_limit(session=session, actor=actor),
     )
+
+
+@dataclass(frozen=True)
+class _CaseRows:
+    """The rows of one case the case file is made of (each list newest first, at most
+    TIMELINE_LIMIT of a kind)."""
+
+    phones: Sequence[Phone]
+    invoices: Sequence[Invoice]
+    holds: Sequence[Hold]
+    activities: Sequence[Activity]
+    promises: Sequence[Promise]
+    payments: Sequence[Payment]
+    follow_ups: Sequence[FollowUp]
+    settlements: Sequence[Settlement]
+    plan: PaymentPlan | None  # the active one
+    plans: Sequence[PaymentPlan]
+
+
+_Who = Callable[[uuid.UUID | None], str | None]
+_Amount = Callable[[int], str]
+
+
+def _read_case_rows(session: Session, case: Case, debtor: Debtor) -> _CaseRows:
+    phones = session.exec(
+        select(Phone)
+        .where(Phone.debtor_id == debtor.id)
+        .order_by(col(Phone.is_primary).desc(), col(Phone.created_at), col(Phone.raw))
+    ).all()
+    invoices = session.exec(
+        select(Invoice).where(Invoice.case_id == case.id).order_by(col(Invoice.due_date))
+    ).all()
+    holds = session.exec(
+        select(Hold).where(Hold.case_id == case.id).order_by(col(Hold.placed_at).desc())
+    ).all()
+    activities = session.exec(
+        select(Activity)
+        .where(Activity.case_id == case.id)
+        .order_by(col(Activity.occurred_at).desc())
+        .limit(TIMELINE_LIMIT)
+    ).all()
+    promises = session.exec(
+        select(Promise)
+        .where(Promise.case_id == case.id)
+        .order_by(col(Promise.created_at).desc(), col(Promise.due_date).desc())
+        .limit(TIMELINE_LIMIT)
+    ).all()
+    payments = session.exec(
+        select(Payment)
+        .where(Payment.case_id == case.id)
+        .order_by(col(Payment.created_at).desc())
+        .limit(TIMELINE_LIMIT)
+    ).all()
+    follow_ups = session.exec(
+        select(FollowUp)
+        .where(FollowUp.case_id == case.id)
+        .order_by(col(FollowUp.created_at).desc())
+        .limit(TIMELINE_LIMIT)
+    ).all()
+    settlements = session.exec(
+        select(Settlement)
+        .where(Settlement.case_id == case.id)
+        .order_by(col(Settlement.requested_at).desc())
+        .limit(TIMELINE_LIMIT)
+    ).all()
+    plan = session.exec(
+        select(PaymentPlan)
+        .where(PaymentPlan.case_id == case.id, PaymentPlan.status == "active")
+        .order_by(col(PaymentPlan.created_at).desc())
+        .limit(1)
+    ).first()
+    plans = session.exec(
+        select(PaymentPlan)
+        .where(PaymentPlan.case_id == case.id)
+        .order_by(col(PaymentPlan.created_at).desc())
+        .limit(TIMELINE_LIMIT)
+    ).all()
+    return _CaseRows(
+        phones=phones,
+        invoices=invoices,
+        holds=holds,
+        activities=activities,
+        promises=promises,
+        payments=payments,
+        follow_ups=follow_ups,
+        settlements=settlements,
+        plan=plan,
+        plans=plans,
+    )
+
+
+def _user_ids(case: Case, rows: _CaseRows) -> set[uuid.UUID]:
+    """Every user the case file names: its agent and whoever did something on the timeline."""
+    return {
+        i
+        for i in (
+            case.assigned_to_id,
+            *(a.user_id for a in rows.activities),
+            *(p.created_by_id for p in rows.promises),
+            *(p.created_by_id for p in rows.plans),
+            *(p.recorded_by_id for p in rows.payments),
+            *(f.owner_id for f in rows.follow_ups),
+            *(f.created_by_id for f in rows.follow_ups),
+            *(h.placed_by_id for h in rows.holds),
+            *(h.released_by_id for h in rows.holds),
+            *(t.requested_by_id for t in rows.settlements),
+            *(t.decided_by_id for t in rows.settlements),
+        )
+        if i is not None
+    }
+
+
+def _timeline(rows: _CaseRows, who: _Who, amount: _Amount, actor: Actor) -> list[TimelineEntry]:
+    """Every entry of the case's timeline, newest first."""
+    timeline = [
+        *_activity_entries(rows, who, amount),
+        *_promise_entries(rows, who, amount),
+        *_plan_entries(rows, who, amount),
+        *_payment_entries(rows, who, amount),
+        *_follow_up_entries(rows, who, amount, actor),
+        *_hold_entries(rows, who, amount),
+        *_settlement_entries(rows, who, amount),
+    ]
+    # Newest first; for one instant, the consequence (promise, follow-up) above its contact.
+    order = {
+        "hold": 0,
+        "follow_up": 1,
+        "plan": 2,
+        "promise": 2,
+        "settlement": 3,
+        "payment": 4,
+        "note": 5,
+        "contact": 6,
+    }
+    timeline.sort(key=lambda e: (e.at, -order.get(e.kind, 9)), reverse=True)
+
+    return timeline
+
+
+def _activity_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[TimelineEntry]:
+    """Contacts and notes, a void marked on the contact it voids."""
+    timeline: list[TimelineEntry] = []
+    activities = rows.activities
+    voided_ids = {a.voids_id for a in activities if a.voids_id is not None}
+    for activity in activities:
+        if activity.channel == "note" and activity.voids_id is not None:
+            title = "void of a contact"
+            kind = "note"
+        elif activity.channel == "note":
+            title = "note"
+            kind = "note"
+        else:
+            label = _disposition_label(activity.disposition)
+            parts = [activity.channel]
+            if activity.direction == "inbound":
+                parts.append("inbound")
+            if label:
+                parts.append(label)
+            if activity.duration_s:
+                minutes, seconds = divmod(activity.duration_s, 60)
+                parts.append(f"{minutes}:{seconds:02d}")
+            title = " · ".join(parts)
+            kind = "contact"
+        if activity.voids_id is not None and activity.channel != "note":
+            title += " (correction)"
+        voided = activity.id in voided_ids
+        if voided:
+            title += " · voided"
+        timeline.append(
+            TimelineEntry(
+                activity.occurred_at,
+                kind,
+                title,
+                who(activity.user_id),
+                activity.note,
+                activity.id,
+                voided=voided,
+                voids_id=activity.voids_id,
+            )
+        )
+    return timeline
+
+
+def _promise_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[TimelineEntry]:
+    """Promises and plan installments, each with its outcome."""
+    timeline: list[TimelineEntry] = []
+    plan_versions = {p.id: p.version for p in rows.plans}
+    for promise in rows.promises:
+        what = "plan installment" if promise.plan_id else "promise"
+        title = f"{what} {amount(promise.amount)} due {promise.due_date.isoformat()}"
+        title += f" · {promise.status}"
+        if promise.paid_amount and promise.status != "kept":
+            title += f" (paid {amount(promise.paid_amount)})"
+        timeline.append(
+            TimelineEntry(
+                promise.created_at,
+                "promise",
+                title,
+                who(promise.created_by_id),
+                None,
+                promise.id,
+                version=promise.version,
+                status=promise.status,
+                plan_id=promise.plan_id,
+                plan_version=plan_versions.get(promise.plan_id) if promise.plan_id else None,
+            )
+        )
+    return timeline
+
+
+def _plan_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[TimelineEntry]:
+    """One row per payment plan."""
+    timeline: list[TimelineEntry] = []
+    promises = rows.promises
+    for plan_row in rows.plans:
+        # One row for the whole plan (its installments are the promise entries with its plan_id,
+        # shown under it when the agent opens it).
+        installments = sorted(
+            (p for p in promises if p.plan_id == plan_row.id), key=lambda p: p.due_date
+        )
+        total = sum(p.amount for p in installments)
+        title = f"plan of {len(installments)}: {amount(total)}"
+        if installments:
+            title += f" from {installments[0].due_date.isoformat()} to "
+            title += installments[-1].due_date.isoformat()
+        outcomes = [
+            f"{count} {status}"
+            for status in ("kept", "partial", "broken", "pending", "cancelled")
+            if (count := sum(1 for p in installments if p.status == status))
+        ]
+        if outcomes:
+            title += " · " + ", ".join(outcomes)
+        timeline.append(
+            TimelineEntry(
+                plan_row.created_at,
+                "plan",
+                title,
+                who(plan_row.created_by_id),
+                None,
+                plan_row.id,
+                version=plan_row.version,
+                status=plan_row.status,
+                plan_id=plan_row.id,
+                plan_version=plan_row.version,
+            )
+        )
+    return timeline
+
+
+def _payment_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[TimelineEntry]:
+    """Payments received (and reversals)."""
+    timeline: list[TimelineEntry] = []
+    payments = rows.payments
+    for payment in payments:
+        title = f"payment {amount(payment.amount)} received {payment.received_on.isoformat()}"
+        if payment.method:
+            title += f" · {payment.method}"
+        if payment.voids_id is not None:
+            title += " (reversal)"
+        timeline.append(
+            TimelineEntry(
+                payment.created_at,
+                "payment",
+                title,
+                who(payment.recorded_by_id),
+                payment.reference,
+                payment.id,
+            )
+        )
+    return timeline
+
+
+def _follow_up_entries(
+    rows: _CaseRows, who: _Who, amount: _Amount, actor: Actor
+) -> list[TimelineEntry]:
+    """Follow-ups, due in the agent's time zone."""
+    timeline: list[TimelineEntry] = []
+    follow_ups = rows.follow_ups
+    agent_zone = _zone_or_utc(actor.time_zone)
+    for follow_up in follow_ups:
+        state = "done" if follow_up.done_at else "open"
+        due = follow_up.due_at.astimezone(agent_zone)
+        title = f"follow-up {due:%Y-%m-%d %H:%M} · {state}"
+        if follow_up.owner_id != actor.user_id:
+            title += f" · for {who(follow_up.owner_id) or '?'}"
+        timeline.append(
+            TimelineEntry(
+                follow_up.created_at,
+                "follow_up",
+                title,
+                who(follow_up.created_by_id),
+                follow_up.reason,
+                follow_up.id,
+                version=follow_up.version,
+                status=state,
+            )
+        )
+    return timeline
+
+
+def _hold_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[TimelineEntry]:
+    """Holds placed, and released."""
+    timeline: list[TimelineEntry] = []
+    holds = rows.holds
+    for hold in holds:
+        timeline.append(
+            TimelineEntry(
+                hold.placed_at,
+                "hold",
+                f"{hold.kind} hold placed",
+                who(hold.placed_by_id),
+                hold.reason,
+                hold.id,
+                status="active" if hold.released_at is None else "released",
+            )
+        )
+        if hold.released_at is not None:
+            timeline.append(
+                TimelineEntry(
+                    hold.released_at,
+                    "hold",
+                    f"{hold.kind} hold released",
+                    who(hold.released_by_id),
+                    None,
+                    hold.id,
+                )
+            )
+    return timeline
+
+
+def _settlement_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[TimelineEntry]:
+    """Settlements asked for, and what became of them."""
+    timeline: list[TimelineEntry] = []
+    settlements = rows.settlements
+    for settlement in settlements:
+        terms = f"{amount(settlement.amount)} by {settlement.due_date.isoformat()}"
+        requested = "pending approval" if settlement.status == "pending" else "requested"
+        timeline.append(
+            TimelineEntry(
+                settlement.requested_at,
+                "settlement",
+                f"settlement {terms} · {requested}",
+                who(settlement.requested_by_id),
+                settlement.note,
+                settlement.id,
+                status=settlement.status,
+            )
+        )
+        if settlement.status != "pending" and settlement.decided_at is not None:
+            timeline.append(
+                TimelineEntry(
+                    settlement.decided_at,
+                    "settlement",
+                    f"settlement {terms} · {settlement.status}",
+                    who(settlement.decided_by_id),
+                    settlement.decision_note,
+                    settlement.id,
+                    status=settlement.status,
+                )
+            )
+        elif settlement.status not in ("pending", "approved", "rejected"):
+            timeline.append(  # completed or lapsed: no decider, the moment it ended
+                TimelineEntry(
+                    settlement.updated_at,
+                    "settlement",
+                    f"settlement {terms} · {settlement.status}",
+                    None,
+                    None,
+                    settlement.id,
+                    status=settlement.status,
+                )
+            )
+    return timeline
 
 
 def _verdict(*, session: Session, case: Case, now: datetime, settings: Settings) -> Verdict | None:

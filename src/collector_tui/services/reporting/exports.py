@@ -34,6 +34,7 @@ from collector_tui.db import select_columns
 from collector_tui.models import Activity, Case, Debtor, Payment, Promise, User
 from collector_tui.money import Money, MoneyError
 from collector_tui.services.accounts import Actor
+from collector_tui.services.context import reads
 from collector_tui.services.errors import InvalidInput
 
 CASE_COLUMNS: tuple[str, ...] = (
@@ -428,6 +429,7 @@ def export_payments(
     return _write(path, bom, PAYMENT_COLUMNS, rows())
 
 
+@reads
 def export(
     what: str, *, session: Session, path: Path, bom: bool = False, actor: Actor | None = None
 ) -> int:
