@@ -40,8 +40,9 @@ IGNORED_FIELDS: dict[str, frozenset[str]] = {
 FACT_TABLES = frozenset({"activity", "payment", "auditevent"})
 # New rows a laptop may create, each kept on the master.
 KEPT_INSERTS = frozenset({"promise", "paymentplan", "followup", "hold", "phone", "settlement"})
-# Whole tables the master derives from the facts (allocations, invoices' open amounts).
-DERIVED_TABLES = frozenset({"paymentallocation", "invoice"})
+# Whole tables the master derives from the facts (allocations, invoices' open amounts, the balance
+# by component and where each payment went).
+DERIVED_TABLES = frozenset({"paymentallocation", "invoice", "balance_component", "payment_part"})
 # Never changed from a laptop.
 MASTER_TABLES = frozenset({"collection_case", "debtor", "app_user", "assignment"})
 
