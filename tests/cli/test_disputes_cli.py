@@ -1,4 +1,5 @@
-"""`dispute open / resolve / list` (in-process through `cli.main`, on the test database)."""
+"""`dispute open / resolve / list` and `payment reverse` beside `payment CASE_REF AMOUNT`
+(in-process through `cli.main`, on the test database)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from sqlmodel import func, select
 
 from collector_tui import cli, db
-from collector_tui.models import InvoiceDispute
+from collector_tui.models import InvoiceDispute, Payment
 from collector_tui.services.casework.cases import InvoiceInput
 
 Run = Callable[..., tuple[int, str, str]]
@@ -138,3 +139,48 @@ def test_bad_input_one_line_nothing_written(run: Run, store: db.Store, users, b2
     code, _, err = run("dispute", "resolve", "x", "--upheld", "--rejected", "--reason", "r")
     assert code == 2 and "not allowed with" in err
     assert _disputes(store) == 0
+
+
+def _payments(store: db.Store) -> list[tuple[int, object]]:
+    with store.read() as session:
+        return sorted(session.exec(select(Payment.amount, Payment.voids_id)).all(), key=str)
+
+
+def test_payment_and_payment_reverse(run: Run, store: db.Store, users, b2b) -> None:  # noqa: ANN001
+    posted = json.loads(_ok(run("payment", "B2B-7", "30.00", "--json", user="alice")))
+    assert posted["balance_after"] == "70.00"
+    # The older form still works as before, without --json too.
+    assert "posted 5.00" in _ok(run("payment", "B2B-7", "5.00", user="alice")).replace("\xa0", " ")
+    _refused(
+        run("payment", "reverse", posted["payment_id"], "--reason", "bounced", user="alice"),
+        "only a supervisor",
+    )
+    done = json.loads(
+        _ok(run("payment", "reverse", posted["payment_id"], "--reason", "bounced", "--json"))
+    )
+    assert (done["amount"], done["balance_after"], done["reason"]) == ("30.00", "95.00", "bounced")
+    with store.read() as session:
+        reversal_id = session.exec(select(Payment.id).where(Payment.amount < 0)).one()
+    assert done["reversal_id"] == str(reversal_id)
+    written = _payments(store)
+    _refused(
+        run("payment", "reverse", posted["payment_id"], "--reason", "bounced"), "already reversed"
+    )
+    _refused(
+        run("payment", "reverse", str(reversal_id), "--reason", "error"),
+        "a reversal cannot be reversed",
+    )
+    _refused(
+        run("payment", "reverse", "00000000-0000-0000-0000-000000000000", "--reason", "error"),
+        "no such payment",
+    )
+    _refused(run("payment", "reverse", "nope", "--reason", "error"), "not a payment id")
+    _refused(run("payment", "reverse", posted["payment_id"], "--reason", "lost"), "unknown reason")
+    code, _, err = run("payment", "reverse", posted["payment_id"])
+    assert code == 2 and "needs --reason" in err
+    code, _, err = run("payment", "reverse", posted["payment_id"], "--reason", "error", "--on",
+                       "2026-11-20")  # fmt: skip
+    assert code == 2 and "--on does not go" in err
+    code, _, err = run("payment", "B2B-7", "1.00", "--reason", "bounced")
+    assert code == 2 and "--reason goes with" in err
+    assert _payments(store) == written
