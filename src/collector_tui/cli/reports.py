@@ -1,11 +1,12 @@
 """Reports.
 
-    collector-tui report aging|promises|collections|agents|dso [--from DATE --to DATE]
+    collector-tui report aging|promises|collections|agents|dso|disputes [--from DATE --to DATE]
                          [--period day|week] [--total] [--json|--csv]
 
 Output: an aligned text table by default; `--csv` a header and one row per line; `--json` a list
 of objects (money as decimal strings such as "1234.50", dates ISO, percentages as strings such as
-"66.7" or null). `report aging --json` is exactly `{currency, bucket, count, balance}` per row. An
+"66.7" or null). `report aging --json` is exactly `{currency, bucket, count, balance, disputed,
+collectible}` per row (`collectible` = `balance` - `disputed`, what open invoice disputes hold). An
 agent's report covers that agent's cases. The tables come from services/reporting/tables.py, the
 same ones the reports dashboard shows.
 """
@@ -31,7 +32,7 @@ __all__ = ["register", "run_report"]
 
 
 def register(commands: Commands) -> None:
-    about = "print a report: aging, promises, collections, agents or dso"
+    about = "print a report: aging, promises, collections, agents, dso or disputes"
     report = commands.add("report", _cmd_report, help=about, description=about)
     report.add_argument("kind", choices=REPORT_KINDS, metavar="|".join(REPORT_KINDS))
     report.add_argument(

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["REPORT_KINDS", "ReportTable", "grouped", "report_table"]
 
-REPORT_KINDS = ("aging", "promises", "collections", "agents", "dso")
+REPORT_KINDS = ("aging", "promises", "collections", "agents", "dso", "disputes")
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,10 @@ def _pct(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+def _days(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
 def _period_text(first: date, last: date) -> str:
     return f"{first.isoformat()} to {last.isoformat()} (UTC dates)"
 
@@ -97,13 +101,29 @@ def report_table(
         today = reports.utc_today(now)
         return ReportTable(
             title=f"Aging on {today.isoformat()} (UTC), {scope}",
-            columns=("currency", "bucket", "count", "balance"),
-            numeric=frozenset({"count", "balance"}),
+            columns=("currency", "bucket", "count", "balance", "disputed", "collectible"),
+            numeric=frozenset({"count", "balance", "disputed", "collectible"}),
             rows=tuple(
-                (r.currency, r.bucket, str(r.count), grouped(r.balance, r.currency)) for r in aging
+                (
+                    r.currency,
+                    r.bucket,
+                    str(r.count),
+                    grouped(r.balance, r.currency),
+                    grouped(r.disputed, r.currency),
+                    grouped(r.collectible, r.currency),
+                )
+                for r in aging
             ),
             csv_rows=tuple(
-                (r.currency, r.bucket, str(r.count), _decimal(r.balance, r.currency)) for r in aging
+                (
+                    r.currency,
+                    r.bucket,
+                    str(r.count),
+                    _decimal(r.balance, r.currency),
+                    _decimal(r.disputed, r.currency),
+                    _decimal(r.collectible, r.currency),
+                )
+                for r in aging
             ),
             json_rows=tuple(
                 {
@@ -111,6 +131,8 @@ def report_table(
                     "bucket": r.bucket,
                     "count": r.count,
                     "balance": _decimal(r.balance, r.currency),
+                    "disputed": _decimal(r.disputed, r.currency),
+                    "collectible": _decimal(r.collectible, r.currency),
                 }
                 for r in aging
             ),
@@ -120,10 +142,32 @@ def report_table(
         dso = reports.dso(session=session, now=now, actor=actor)
         return ReportTable(
             title=f"Days sales outstanding of open invoices on {reports.utc_today(now)}, {scope}",
-            columns=("currency", "open_receivables", "invoices", "days"),
-            numeric=frozenset({"open_receivables", "invoices", "days"}),
+            columns=(
+                "currency",
+                "open_receivables",
+                "invoices",
+                "days",
+                "collectible_receivables",
+                "collectible_days",
+            ),
+            numeric=frozenset(
+                {
+                    "open_receivables",
+                    "invoices",
+                    "days",
+                    "collectible_receivables",
+                    "collectible_days",
+                }
+            ),
             rows=tuple(
-                (r.currency, grouped(r.open_receivables, r.currency), str(r.invoices), str(r.days))
+                (
+                    r.currency,
+                    grouped(r.open_receivables, r.currency),
+                    str(r.invoices),
+                    str(r.days),
+                    grouped(r.collectible_receivables, r.currency),
+                    _days(r.collectible_days) or "-",
+                )
                 for r in dso
             ),
             csv_rows=tuple(
@@ -132,6 +176,8 @@ def report_table(
                     _decimal(r.open_receivables, r.currency),
                     str(r.invoices),
                     str(r.days),
+                    _decimal(r.collectible_receivables, r.currency),
+                    _days(r.collectible_days) or "",
                 )
                 for r in dso
             ),
@@ -141,10 +187,53 @@ def report_table(
                     "open_receivables": _decimal(r.open_receivables, r.currency),
                     "invoices": r.invoices,
                     "days": str(r.days),
+                    "collectible_receivables": _decimal(r.collectible_receivables, r.currency),
+                    "collectible_days": _days(r.collectible_days),
                 }
                 for r in dso
             ),
             records=tuple(dso),
+        )
+    if kind == "disputes":
+        open_disputes = reports.dispute_aging(session=session, now=now, actor=actor)
+        return ReportTable(
+            title=f"Open invoice disputes by age on {reports.utc_today(now)} (UTC), {scope}",
+            columns=("currency", "age", "category", "count", "amount", "overdue"),
+            numeric=frozenset({"count", "amount", "overdue"}),
+            rows=tuple(
+                (
+                    r.currency,
+                    r.age,
+                    r.category,
+                    str(r.count),
+                    grouped(r.amount, r.currency),
+                    str(r.overdue),
+                )
+                for r in open_disputes
+            ),
+            csv_rows=tuple(
+                (
+                    r.currency,
+                    r.age,
+                    r.category,
+                    str(r.count),
+                    _decimal(r.amount, r.currency),
+                    str(r.overdue),
+                )
+                for r in open_disputes
+            ),
+            json_rows=tuple(
+                {
+                    "currency": r.currency,
+                    "age": r.age,
+                    "category": r.category,
+                    "count": r.count,
+                    "amount": _decimal(r.amount, r.currency),
+                    "overdue": r.overdue,
+                }
+                for r in open_disputes
+            ),
+            records=tuple(open_disputes),
         )
 
     first, last = reports.period_bounds(now, date_from, date_to)
