@@ -184,3 +184,27 @@ def test_payment_and_payment_reverse(run: Run, store: db.Store, users, b2b) -> N
     code, _, err = run("payment", "B2B-7", "1.00", "--reason", "bounced")
     assert code == 2 and "--reason goes with" in err
     assert _payments(store) == written
+
+
+def test_statement_json_csv_and_bad_period(run: Run, store: db.Store, users, b2b) -> None:  # noqa: ANN001
+    _ok(run("payment", "B2B-7", "30.00", user="alice"))
+    period = ("--from", "2026-11-01", "--to", "2026-11-30")
+    data = json.loads(_ok(run("statement", "ACME Bank", *period, "--json")))
+    assert (data["client"], data["from"], data["to"]) == ("ACME Bank", "2026-11-01", "2026-11-30")
+    assert data["commission"] == "no commission configured"
+    assert data["cases"] == [
+        {"client_ref": "B2B-7", "currency": "CNY", "payments": 1, "collected": "30.00",
+         "reversed": "0.00", "principal": "30.00", "fees": "0.00", "interest": "0.00",
+         "costs": "0.00", "commission": "0.00", "net_to_remit": "30.00"}
+    ]  # fmt: skip
+    assert data["totals"][0]["collected"] == "30.00"
+    lines = _ok(run("statement", "ACME Bank", *period, "--csv")).splitlines()
+    assert lines[0].startswith("client_ref,currency,payments,collected")
+    assert lines[1].startswith("B2B-7,CNY,1,30.00") and lines[2].startswith("total,CNY,1,30.00")
+    assert "Statement of ACME Bank" in _ok(run("statement", "ACME Bank", *period))
+    _refused(
+        run("statement", "ACME Bank", "--from", "2026-12-01", "--to", "2026-11-01"),
+        "after it ends",
+    )
+    _refused(run("statement", "ACME Bank", *period, user="alice"), "only a supervisor")
+    _refused(run("statement", "Nobody", *period), "no cases of client")

@@ -2,6 +2,7 @@
 
     collector-tui report aging|promises|collections|agents|dso|disputes [--from DATE --to DATE]
                          [--period day|week] [--total] [--json|--csv]
+    collector-tui statement CLIENT --from DATE --to DATE [--json|--csv]      (supervisors)
 
 Output: an aligned text table by default; `--csv` a header and one row per line; `--json` a list
 of objects (money as decimal strings such as "1234.50", dates ISO, percentages as strings such as
@@ -61,6 +62,56 @@ def register(commands: Commands) -> None:
     output = report.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON")
     output.add_argument("--csv", action="store_true", help="print CSV with a header")
+    _register_statement(commands)
+
+
+def _register_statement(commands: Commands) -> None:
+    about = "a client's statement: collected per case, reversals, commission, net to remit"
+    statement = commands.add("statement", _cmd_statement, help=about, description=about)
+    statement.add_argument("client", metavar="CLIENT")
+    statement.add_argument(
+        "--from", dest="date_from", type=day_value("--from"), required=True, metavar="DATE"
+    )
+    statement.add_argument(
+        "--to", dest="date_to", type=day_value("--to"), required=True, metavar="DATE"
+    )
+    output = statement.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON")
+    output.add_argument("--csv", action="store_true", help="print CSV with a header")
+
+
+def _cmd_statement(ctx: Context) -> int:
+    from collector_tui.services.reporting.statements import client_statement
+    from collector_tui.services.reporting.tables import statement_table
+
+    args = ctx.args
+    actor = ctx.actor()
+    with ctx.open().read() as session:
+        statement = client_statement(
+            session=session,
+            actor=actor,
+            settings=ctx.load_settings(),
+            client=args.client,
+            date_from=args.date_from,
+            date_to=args.date_to,
+        )
+    table = statement_table(statement)
+    if args.json:
+        cases = list(table.json_rows[: len(statement.cases)])
+        totals = list(table.json_rows[len(statement.cases) :])
+        ctx.json(
+            {
+                "client": statement.client,
+                "from": statement.date_from.isoformat(),
+                "to": statement.date_to.isoformat(),
+                "commission": statement.rule,
+                "cases": cases,
+                "totals": [{k: v for k, v in t.items() if k != "client_ref"} for t in totals],
+            }
+        )
+        return 0
+    print_table(table, ctx.out, as_json=False, as_csv=bool(args.csv))
+    return 0
 
 
 def _cmd_report(ctx: Context) -> int:

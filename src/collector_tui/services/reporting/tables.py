@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collector_tui.services.accounts import Actor
+    from collector_tui.services.reporting.statements import Statement, StatementLine
 
-__all__ = ["REPORT_KINDS", "ReportTable", "grouped", "report_table"]
+__all__ = ["REPORT_KINDS", "ReportTable", "grouped", "report_table", "statement_table"]
 
 REPORT_KINDS = ("aging", "promises", "collections", "agents", "dso", "disputes")
 
@@ -383,3 +384,52 @@ def report_table(
     from collector_tui.services.errors import InvalidInput
 
     raise InvalidInput(f"unknown report {kind!r}: one of {', '.join(REPORT_KINDS)}")
+
+
+STATEMENT_COLUMNS = (
+    "client_ref",
+    "currency",
+    "payments",
+    "collected",
+    "reversed",
+    "principal",
+    "fees",
+    "interest",
+    "costs",
+    "commission",
+    "net_to_remit",
+)
+_STATEMENT_MONEY = STATEMENT_COLUMNS[3:]
+
+
+def statement_table(statement: Statement) -> ReportTable:
+    """A client's statement (services/reporting/statements.py) as a table: one row per case, then
+    one `total` row per currency."""
+    lines = [*statement.cases, *statement.totals]
+
+    def cells(line: StatementLine, money: Callable[[int, str], str]) -> tuple[str, ...]:
+        return (
+            line.client_ref if line.client_ref is not None else "total",
+            line.currency,
+            str(line.payments),
+            *(money(getattr(line, name), line.currency) for name in _STATEMENT_MONEY),
+        )
+
+    def as_json(line: StatementLine) -> dict[str, Any]:
+        return {
+            "client_ref": line.client_ref,
+            "currency": line.currency,
+            "payments": line.payments,
+            **{name: _decimal(getattr(line, name), line.currency) for name in _STATEMENT_MONEY},
+        }
+
+    period = _period_text(statement.date_from, statement.date_to)
+    return ReportTable(
+        title=f"Statement of {statement.client}, {period}; commission {statement.rule}",
+        columns=STATEMENT_COLUMNS,
+        numeric=frozenset({"payments", *_STATEMENT_MONEY}),
+        rows=tuple(cells(line, grouped) for line in lines),
+        csv_rows=tuple(cells(line, _decimal) for line in lines),
+        json_rows=tuple(as_json(line) for line in lines),
+        records=tuple(lines),
+    )
