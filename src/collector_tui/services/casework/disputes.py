@@ -99,7 +99,7 @@ class DisputeView:
     overdue: bool
 
 
-def _check_category(category: str) -> str:
+def check_category(category: str) -> str:
     if category not in CATEGORIES:
         raise InvalidInput(
             f"unknown category {str(category)[:32]!r}: use one of {', '.join(CATEGORIES)}",
@@ -179,7 +179,7 @@ def open_dispute(
         raise InvalidInput(
             f"case {case.client_ref} has no invoice {number[:100]!r}", field="invoice"
         )
-    _check_category(category)
+    check_category(category)
     text = reasons.check_reason(reason, minimum=settings.min_reason_length)
     assert text is not None
     already = balances.disputed_by_invoice(session, case.id).get(row.id, 0)
@@ -206,24 +206,10 @@ def open_dispute(
 
     before = case_state(case)
     with changing(session):
-        dispute = InvoiceDispute(
-            case_id=case.id,
-            invoice_id=row.id,
-            amount=wanted,
-            category=category,
-            reason=text,
-            owner_id=owner,
-            resolve_by=by,
-            opened_by_id=actor.user_id,
-            opened_at=now,
-            updated_at=now,
-        )
-        session.add(dispute)
-        row.disputed = True
-        session.add(row)
-        session.flush()
+        # The follow-up and the hold first, so the dispute is one insert that names them (on a
+        # laptop: one operation the master admits as a fact).
         # Unresolved the day after its resolve-by date, the dispute is in its owner's queue.
-        dispute.follow_up_id = add_follow_up_to_case(
+        follow_up_id = add_follow_up_to_case(
             session=session,
             now=now,
             actor=actor,
@@ -235,9 +221,10 @@ def open_dispute(
             owner_id=owner,
             reason=f"resolve the dispute of invoice {row.number} (due {by.isoformat()})",
         )
-        if balances.disputed_total(session, case.id) >= case.balance:
+        hold_id = None
+        if balances.disputed_total(session, case.id) + wanted >= case.balance:
             # The debtor disputes the whole debt: no contact until it is resolved.
-            dispute.hold_id = add_hold_to_case(
+            hold_id = add_hold_to_case(
                 session=session,
                 now=now,
                 actor=actor,
@@ -245,7 +232,23 @@ def open_dispute(
                 kind=HoldKind.dispute.value,
                 reason=f"the whole balance is disputed: {text}",
             )
+        dispute = InvoiceDispute(
+            case_id=case.id,
+            invoice_id=row.id,
+            amount=wanted,
+            category=category,
+            reason=text,
+            owner_id=owner,
+            resolve_by=by,
+            opened_by_id=actor.user_id,
+            opened_at=now,
+            updated_at=now,
+            follow_up_id=follow_up_id,
+            hold_id=hold_id,
+        )
         session.add(dispute)
+        row.disputed = True
+        session.add(row)
         session.flush()
         audit.record(
             session=session,

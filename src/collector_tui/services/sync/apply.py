@@ -42,6 +42,7 @@ from collector_tui.models import (
     Debtor,
     FollowUp,
     HoldKind,
+    Invoice,
     Payment,
     Role,
     SyncAppliedOp,
@@ -384,9 +385,17 @@ def _insert(run: _Run, op: Op) -> tuple[str, str | None]:
         admission.admit_hold(values, run.now)
     elif op.entity == "settlement":
         routed = admission.admit_settlement(session, case, values, run.pusher, day, run.now)
+    elif op.entity == "invoice_dispute":
+        admission.admit_dispute(session, case, values, run.pusher, run.now, run.settings)
     row = model(**values)
     session.add(row)
     session.flush()
+    if op.entity == "invoice_dispute":
+        # The invoice's flag is derived: the master sets it for the dispute it now holds.
+        invoice = session.get(Invoice, values["invoice_id"])
+        if invoice is not None and not invoice.disputed:
+            invoice.disputed = True
+            session.add(invoice)
     _audit_insert(run, op, row)
     if op.entity == "hold":
         _hold_consequences(run, case, values)
@@ -408,6 +417,7 @@ _AUDITED: dict[str, tuple[str, ...]] = {
     "followup": ("case_id", "owner_id", "due_at", "reason"),
     "hold": ("case_id", "kind", "reason"),
     "settlement": ("case_id", "amount", "balance", "due_date", "status", "note"),
+    "invoice_dispute": ("case_id", "invoice_id", "amount", "category", "reason", "resolve_by"),
 }
 
 
