@@ -275,8 +275,11 @@ def add_promise_to_case(
     promise: PromiseInput,
     settings: Settings,
     activity_id: uuid.UUID | None = None,
+    settles_disputes: bool = False,
 ) -> uuid.UUID:
-    """create_promise for a case already loaded and checked (log_contact uses it)."""
+    """create_promise for a case already loaded and checked (log_contact uses it).
+    `settles_disputes`: the promise of a settlement, which closes the whole debt, disputed parts
+    included, so they do not limit it."""
     today, today_zone = debtor_today(session=session, case=case, now=now, settings=settings)
     validate_promise(
         case=case,
@@ -284,7 +287,7 @@ def add_promise_to_case(
         today=today,
         today_zone=today_zone,
         committed=pending_committed(session=session, case_id=case.id),
-        disputed=disputed_total(session, case.id),
+        disputed=0 if settles_disputes else disputed_total(session, case.id),
     )
     row = _insert_promise(
         session=session,
