@@ -208,3 +208,18 @@ def test_statement_json_csv_and_bad_period(run: Run, store: db.Store, users, b2b
     )
     _refused(run("statement", "ACME Bank", *period, user="alice"), "only a supervisor")
     _refused(run("statement", "Nobody", *period), "no cases of client")
+
+
+def test_closures_csv(run: Run, store: db.Store, users, b2b) -> None:  # noqa: ANN001
+    _ok(run("payment", "B2B-7", "100.00", user="alice"))
+    period = ("--from", "2026-11-01", "--to", "2026-11-30")
+    lines = _ok(run("closures", "ACME Bank", *period, "--csv")).splitlines()
+    assert lines == [
+        "client_ref,status,closed_on,currency,placed,collected,credited,balance",
+        "B2B-7,paid,2026-11-20,CNY,100.00,100.00,0.00,0.00",
+    ]
+    assert json.loads(_ok(run("closures", "ACME Bank", *period, "--json")))[0]["status"] == "paid"
+    _refused(
+        run("closures", "ACME Bank", "--from", "2026-12-01", "--to", "2026-11-01"),
+        "after it ends",
+    )

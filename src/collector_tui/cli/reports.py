@@ -3,6 +3,7 @@
     collector-tui report aging|promises|collections|agents|dso|disputes [--from DATE --to DATE]
                          [--period day|week] [--total] [--json|--csv]
     collector-tui statement CLIENT --from DATE --to DATE [--json|--csv]      (supervisors)
+    collector-tui closures CLIENT --from DATE --to DATE [--json|--csv]       (supervisors)
 
 Output: an aligned text table by default; `--csv` a header and one row per line; `--json` a list
 of objects (money as decimal strings such as "1234.50", dates ISO, percentages as strings such as
@@ -78,6 +79,40 @@ def _register_statement(commands: Commands) -> None:
     output = statement.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON")
     output.add_argument("--csv", action="store_true", help="print CSV with a header")
+
+    about = "a client's recall and closure file: its cases closed in the period"
+    closures = commands.add("closures", _cmd_closures, help=about, description=about)
+    closures.add_argument("client", metavar="CLIENT")
+    closures.add_argument(
+        "--from", dest="date_from", type=day_value("--from"), required=True, metavar="DATE"
+    )
+    closures.add_argument(
+        "--to", dest="date_to", type=day_value("--to"), required=True, metavar="DATE"
+    )
+    output = closures.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON")
+    output.add_argument("--csv", action="store_true", help="print CSV with a header")
+
+
+def _cmd_closures(ctx: Context) -> int:
+    from collector_tui.services.reporting.statements import client_closures
+    from collector_tui.services.reporting.tables import closures_table
+
+    args = ctx.args
+    actor = ctx.actor()
+    with ctx.open().read() as session:
+        lines = client_closures(
+            session=session,
+            actor=actor,
+            client=args.client,
+            date_from=args.date_from,
+            date_to=args.date_to,
+        )
+    table = closures_table(
+        lines, client=args.client.strip(), date_from=args.date_from, date_to=args.date_to
+    )
+    print_table(table, ctx.out, as_json=bool(args.json), as_csv=bool(args.csv))
+    return 0
 
 
 def _cmd_statement(ctx: Context) -> int:

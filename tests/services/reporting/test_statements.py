@@ -118,3 +118,40 @@ def test_bad_statements_are_refused(store: db.Store, users, place) -> None:  # n
             client_statement(session=session, actor=users["sam"], **{**ask, "settings": bad})
         empty = client_statement(session=session, actor=users["sam"], **ask)
     assert (empty.cases, empty.totals, empty.rule) == ((), (), "no commission configured")
+
+
+def test_closures_list_the_cases_closed_in_the_period(store: db.Store, users, place, now) -> None:  # noqa: ANN001
+    from collector_tui.services.reporting.statements import client_closures
+
+    settings = Settings()
+    paid = place("C-PAID", principal=2_000)
+    bounced = place("C-BOUNCED", principal=3_000)
+    place("C-OPEN", principal=4_000)
+    _pay(store, users["alice"], paid, 2_000, now, settings)
+    posted = _pay(store, users["alice"], bounced, 3_000, now, settings)
+    with store.write() as session:
+        reversals.reverse_payment(
+            session=session,
+            now=now,
+            actor=users["sam"],
+            settings=settings,
+            payment_id=posted.payment_id,
+            reason="chargeback",
+        )
+    ask = {"client": "ACME Bank", "date_from": FROM, "date_to": TO}
+    with store.read() as session:
+        lines = client_closures(session=session, actor=users["sam"], **ask)
+        before = client_closures(
+            session=session, actor=users["sam"], **{**ask, "date_to": date(2026, 11, 19)}
+        )
+        with pytest.raises(InvalidInput, match="after it ends"):
+            client_closures(
+                session=session, actor=users["sam"], **{**ask, "date_from": date(2026, 12, 1)}
+            )
+        with pytest.raises(Forbidden):
+            client_closures(session=session, actor=users["alice"], **ask)
+    assert [(line.client_ref, line.status, line.closed_on) for line in lines] == [
+        ("C-PAID", "paid", now.date())
+    ]
+    assert (lines[0].placed, lines[0].collected, lines[0].balance) == (2_000, 2_000, 0)
+    assert before == []

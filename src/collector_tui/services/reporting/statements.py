@@ -17,19 +17,33 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from collector_tui.config import COMPONENTS, Settings
-from collector_tui.models import Case, Payment, PaymentPart
+from collector_tui.models import (
+    CLOSED_STATUSES,
+    AuditEvent,
+    Case,
+    InvoiceDispute,
+    Payment,
+    PaymentPart,
+)
 from collector_tui.services.accounts import Actor, require_supervisor
 from collector_tui.services.context import reads
 from collector_tui.services.errors import InvalidInput, NotFound
 
-__all__ = ["Statement", "StatementLine", "client_statement", "commission_rule"]
+__all__ = [
+    "ClosureLine",
+    "Statement",
+    "StatementLine",
+    "client_closures",
+    "client_statement",
+    "commission_rule",
+]
 
 
 @dataclass(frozen=True)
@@ -207,3 +221,85 @@ def client_statement(
         cases=tuple(rows),
         totals=tuple(made(None, currency, sums[currency]) for currency in sorted(sums)),
     )
+
+
+@dataclass(frozen=True)
+class ClosureLine:
+    """A case of the client that closed (paid, settled, written off, closed or returned) in the
+    period: the recall and closure file the client reconciles its ledger with."""
+
+    client_ref: str
+    status: str
+    closed_on: date
+    currency: str
+    placed: int  # principal + fees + interest as placed
+    collected: int  # payments less reversals, ever
+    credited: int  # credits from upheld disputes
+    balance: int  # what is left (forgiven by a settlement or a write-off, or returned)
+
+
+@reads
+def client_closures(
+    *,
+    session: Session,
+    actor: Actor,
+    client: str,
+    date_from: date,
+    date_to: date,
+) -> list[ClosureLine]:
+    """The client's cases whose status became a closed one during the period (the audit trail
+    says when), still closed now, oldest closure first."""
+    require_supervisor(actor, "print a client's closures")
+    if date_from > date_to:
+        raise InvalidInput(
+            f"the period starts ({date_from.isoformat()}) after it ends ({date_to.isoformat()})",
+            field="date_from",
+        )
+    name = (client or "").strip()
+    cases = {
+        str(case.id): case for case in session.exec(select(Case).where(Case.client == name)).all()
+    }
+    if not cases:
+        raise NotFound(f"no cases of client {name[:100]!r}")
+    closed = {key: case for key, case in cases.items() if case.status in CLOSED_STATUSES}
+    start = datetime.combine(date_from, time(0), tzinfo=UTC)
+    end = datetime.combine(date_to + timedelta(days=1), time(0), tzinfo=UTC)
+    when: dict[str, date] = {}
+    for event in session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.entity == "case",
+            col(AuditEvent.entity_id).in_(list(closed)),
+            col(AuditEvent.at) < end,
+        )
+        .order_by(col(AuditEvent.at))
+    ).all():
+        status = (event.after or {}).get("status")
+        if status in CLOSED_STATUSES:
+            when[event.entity_id] = event.at.date()  # the last time it closed
+    lines: list[ClosureLine] = []
+    for key, day in when.items():
+        if day < start.date():
+            continue
+        case = closed[key]
+        collected = session.exec(
+            select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.case_id == case.id)
+        ).one()
+        credited = session.exec(
+            select(func.coalesce(func.sum(InvoiceDispute.credited), 0)).where(
+                InvoiceDispute.case_id == case.id
+            )
+        ).one()
+        lines.append(
+            ClosureLine(
+                client_ref=case.client_ref,
+                status=case.status,
+                closed_on=day,
+                currency=case.currency,
+                placed=case.principal + case.fees + case.interest,
+                collected=int(collected),
+                credited=int(credited),
+                balance=case.balance,
+            )
+        )
+    return sorted(lines, key=lambda line: (line.closed_on, line.client_ref))

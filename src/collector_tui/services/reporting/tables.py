@@ -14,7 +14,7 @@ parser, and that must not load SQLAlchemy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,9 +22,20 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collector_tui.services.accounts import Actor
-    from collector_tui.services.reporting.statements import Statement, StatementLine
+    from collector_tui.services.reporting.statements import (
+        ClosureLine,
+        Statement,
+        StatementLine,
+    )
 
-__all__ = ["REPORT_KINDS", "ReportTable", "grouped", "report_table", "statement_table"]
+__all__ = [
+    "REPORT_KINDS",
+    "ReportTable",
+    "closures_table",
+    "grouped",
+    "report_table",
+    "statement_table",
+]
 
 REPORT_KINDS = ("aging", "promises", "collections", "agents", "dso", "disputes")
 
@@ -431,5 +442,52 @@ def statement_table(statement: Statement) -> ReportTable:
         rows=tuple(cells(line, grouped) for line in lines),
         csv_rows=tuple(cells(line, _decimal) for line in lines),
         json_rows=tuple(as_json(line) for line in lines),
+        records=tuple(lines),
+    )
+
+
+CLOSURE_COLUMNS = (
+    "client_ref",
+    "status",
+    "closed_on",
+    "currency",
+    "placed",
+    "collected",
+    "credited",
+    "balance",
+)
+_CLOSURE_MONEY = CLOSURE_COLUMNS[4:]
+
+
+def closures_table(
+    lines: Sequence[ClosureLine], *, client: str, date_from: date, date_to: date
+) -> ReportTable:
+    """A client's recall and closure file (services/reporting/statements.client_closures)."""
+
+    def cells(line: ClosureLine, money: Callable[[int, str], str]) -> tuple[str, ...]:
+        return (
+            line.client_ref,
+            line.status,
+            line.closed_on.isoformat(),
+            line.currency,
+            *(money(getattr(line, name), line.currency) for name in _CLOSURE_MONEY),
+        )
+
+    return ReportTable(
+        title=f"Cases of {client} closed {_period_text(date_from, date_to)}",
+        columns=CLOSURE_COLUMNS,
+        numeric=frozenset(_CLOSURE_MONEY),
+        rows=tuple(cells(line, grouped) for line in lines),
+        csv_rows=tuple(cells(line, _decimal) for line in lines),
+        json_rows=tuple(
+            {
+                "client_ref": line.client_ref,
+                "status": line.status,
+                "closed_on": line.closed_on.isoformat(),
+                "currency": line.currency,
+                **{name: _decimal(getattr(line, name), line.currency) for name in _CLOSURE_MONEY},
+            }
+            for line in lines
+        ),
         records=tuple(lines),
     )
