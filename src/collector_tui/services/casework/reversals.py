@@ -67,9 +67,10 @@ class ReversedPayment:
 
 
 def _judge_again(
-    session: Session, now: datetime, promise: Promise, actor: Actor, why: str
+    session: Session, now: datetime, promise: Promise, actor: Actor, why: str, paid_before: int
 ) -> str | None:
-    """The promise's status once the money it counted is gone; the old status if it changed."""
+    """The promise's status once the money it counted is gone (`promise.paid_amount` already
+    lowered from `paid_before`); the old status if it changed."""
     if promise.status not in (PromiseStatus.kept, PromiseStatus.partial):
         return None
     if promise.paid_amount >= promise.amount and promise.status == PromiseStatus.kept:
@@ -77,7 +78,7 @@ def _judge_again(
     before = promise.status
     if utc_today(now) <= promise.due_date + timedelta(days=promise.grace_days):
         # Still time to pay: the promise is open again.
-        old = {"status": promise.status, "paid_amount": promise.paid_amount + 0}
+        old = {"status": promise.status, "paid_amount": paid_before}
         promise.status = PromiseStatus.pending.value
         promise.resolved_at = None
         promise.updated_at = now
@@ -169,7 +170,9 @@ def reverse_payment(
                     payment_id=reversal.id, promise_id=promise.id, amount=-allocation.amount
                 )
             )
-            was = _judge_again(session, now, promise, actor, why)
+            was = _judge_again(
+                session, now, promise, actor, why, promise.paid_amount + allocation.amount
+            )
             if was is not None:
                 changed.append((promise.id, promise.status))
                 fallen = fallen or was == PromiseStatus.kept
