@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ class ScoreWeights:
 
 
 WRAP_UP_MODES = ("require", "warn", "allow")
+# What a balance is made of (casework.balances); a payment pays them in a client's order.
+COMPONENTS = ("principal", "fees", "interest", "costs")
 
 
 @dataclass(frozen=True)
@@ -66,12 +69,35 @@ class Settings:
     # asks first, "require" refuses until something is logged (supervisors are only asked),
     # "allow" lets the agent go. A team sets it in its config file.
     wrap_up: str = "warn"
+    # An invoice dispute must be resolved within this many days unless a date is given; past it,
+    # it comes to its owner's queue (casework.disputes).
+    dispute_resolve_days: int = 30
+    # The order a payment pays a balance's components in: by client, else the default
+    # (e.g. `allocation_order = { "ACME Bank" = ["principal", "fees", "interest", "costs"] }`).
+    default_allocation_order: tuple[str, ...] = ("costs", "interest", "fees", "principal")
+    allocation_order: dict[str, list[str]] = field(default_factory=dict)
+    # A client's commission on what was collected (reporting.statements): a flat percentage,
+    # `{ flat = 15 }`, or by the debt's age in days past due at payment, `{ bands = [[90, 10],
+    # [180, 15], [100000, 25]] }` (up to 90 days 10 %, ...); clients not listed pay none.
+    commission: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.wrap_up not in WRAP_UP_MODES:
             raise ValueError(
                 f"config: wrap_up must be one of {', '.join(WRAP_UP_MODES)} (not {self.wrap_up!r})"
             )
+        if type(self.dispute_resolve_days) is not int or not 1 <= self.dispute_resolve_days <= 365:
+            raise ValueError("config: dispute_resolve_days must be a whole number from 1 to 365")
+        orders: dict[str, Sequence[str]] = {
+            "default_allocation_order": self.default_allocation_order
+        }
+        orders.update({f"allocation_order of {k!r}": v for k, v in self.allocation_order.items()})
+        for name, order in orders.items():
+            if sorted(order) != sorted(COMPONENTS):
+                raise ValueError(f"config: {name} must list each of {', '.join(COMPONENTS)} once")
+
+    def allocation_order_for(self, client: str) -> tuple[str, ...]:
+        return tuple(self.allocation_order.get(client, self.default_allocation_order))
 
 
 def _config_path() -> Path | None:

@@ -42,6 +42,7 @@ from collector_tui.models import (
     FollowUp,
     Hold,
     Invoice,
+    InvoiceDispute,
     Payment,
     PaymentPlan,
     Phone,
@@ -55,10 +56,12 @@ from collector_tui.services.accounts import Actor
 from collector_tui.services.casework import (
     activities,
     change,
+    disputes,
     followups,
     holds,
     notes,
     payments,
+    reversals,
     settlements,
     sweep,
 )
@@ -1014,6 +1017,7 @@ def build_demo(path: Path, *, cases: int = DEMO_CASES, seed: int = DEMO_SEED) ->
         _Story(planner, plan).run()
     _plan_moves(planner, plans)
     _plan_requests(planner, plans)
+    _plan_disputes(planner, plans)
     day = HISTORY_START
     while day < DEMO_NOW:
         planner.at(day + timedelta(minutes=5), _sweep)
@@ -1109,6 +1113,122 @@ def _plan_requests(planner: _Planner, plans: list[_CasePlan]) -> None:
     taken: set[str] = set()
     for who, at, what, pct, due, note in _REQUESTS:
         planner.at(at, _request(candidates, taken, who, what, pct, due, note))
+
+
+# Invoice disputes on B2B cases and a bounced payment, at fixed instants without random draws
+# (the rest of the demo stays as it was): one part of an invoice disputed and left past its
+# resolve-by date (in its owner's queue), one whole invoice disputed and partly upheld by sam.
+# (who opens, instant, category, percent of the invoice's open amount or None, resolve-by,
+#  reason, resolution instant or None, percent of the disputed amount credited)
+_DISPUTES: tuple[tuple[datetime, str, int | None, date, str, datetime | None, int], ...] = (
+    (datetime(2026, 11, 5, 3, 0, tzinfo=UTC), "quality", 30, date(2026, 11, 15),
+     "Says a third of the pallets arrived damaged; photos promised.", None, 0),
+    (datetime(2026, 11, 10, 3, 0, tzinfo=UTC), "goods_not_received", None, date(2026, 12, 10),
+     "Claims the last delivery never reached their warehouse.",
+     datetime(2026, 11, 18, 2, 0, tzinfo=UTC), 40),
+)  # fmt: skip
+_BOUNCE_AT = datetime(2026, 11, 18, 2, 30, tzinfo=UTC)
+
+
+def _plan_disputes(planner: _Planner, plans: list[_CasePlan]) -> None:
+    candidates = [
+        p.key
+        for p in plans
+        if p.kind == "company" and p.agent is not None and p.storyline in ("active", "callback")
+    ]
+    taken: list[str] = []
+    for opened_at, category, pct, by, reason, resolved_at, credit in _DISPUTES:
+        planner.at(opened_at, _dispute(candidates, taken, category, pct, by, reason))
+        if resolved_at is not None:
+            planner.at(resolved_at, _resolve_last(taken, credit))
+    planner.at(_BOUNCE_AT, _bounce)
+
+
+def _dispute(
+    candidates: list[str], taken: list[str], category: str, pct: int | None, by: date, reason: str
+) -> Callable[..., None]:
+    """The case's agent disputes the oldest open invoice of the first B2B case not yet taken."""
+
+    def run(world: _World, session: Session, now: datetime) -> None:
+        for key in candidates:
+            if key in taken or world.assignee.get(key) is None:
+                continue
+            case = session.get(Case, world.case_ids[key])
+            invoice = session.exec(
+                select(Invoice)
+                .where(Invoice.case_id == world.case_ids[key], Invoice.open_amount > 0)
+                .order_by(col(Invoice.due_date), col(Invoice.number))
+            ).first()
+            if case is None or case.status not in ("active", "new") or invoice is None:
+                continue
+            amount = None if pct is None else invoice.open_amount * pct // 100 // 100 * 100
+            disputes.open_dispute(
+                session=session,
+                now=now,
+                actor=world.agent_of(key),
+                settings=world.settings,
+                case_id=case.id,
+                invoice=invoice.number,
+                category=category,
+                reason=reason,
+                amount=amount or None,
+                resolve_by=by,
+            )
+            taken.append(key)
+            return
+
+    return run
+
+
+def _resolve_last(taken: list[str], credit_pct: int) -> Callable[..., None]:
+    """sam partly upholds the open dispute of the case disputed last."""
+
+    def run(world: _World, session: Session, now: datetime) -> None:
+        if not taken:
+            return
+        dispute = session.exec(
+            select(InvoiceDispute).where(
+                InvoiceDispute.case_id == world.case_ids[taken[-1]],
+                InvoiceDispute.status == "open",
+            )
+        ).first()
+        if dispute is None:
+            return
+        disputes.resolve_dispute(
+            session=session,
+            now=now,
+            actor=world.users["sam"],
+            settings=world.settings,
+            dispute_id=dispute.id,
+            outcome="partly",
+            amount=max(1, dispute.amount * credit_pct // 100),
+            reason="Carrier confirms part of the delivery was lost; credit note for that part.",
+        )
+
+    return run
+
+
+def _bounce(world: _World, session: Session, now: datetime) -> None:
+    """The bank returns the latest payment on an open case: sam reverses it."""
+    latest = session.exec(
+        select(Payment)
+        .join(Case, col(Case.id) == col(Payment.case_id))
+        .where(
+            col(Payment.voids_id).is_(None),
+            col(Payment.amount) > 0,
+            col(Case.status).in_(("active", "promised", "plan", "paid")),
+        )
+        .order_by(col(Payment.received_on).desc(), col(Payment.reference))
+    ).first()
+    if latest is not None:
+        reversals.reverse_payment(
+            session=session,
+            now=now,
+            actor=world.users["sam"],
+            settings=world.settings,
+            payment_id=latest.id,
+            reason="bounced",
+        )
 
 
 def _set_limits(world: _World, session: Session, now: datetime) -> None:

@@ -357,6 +357,8 @@ class Payment(SQLModel, table=True):
     recorded_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     voids_id: uuid.UUID | None = Field(default=None, foreign_key="payment.id")
     created_at: datetime = _instant()
+    # A reversal's reason (bounced | chargeback | error); None on money received.
+    reversal_reason: str | None = Field(default=None, max_length=16)
 
 
 class PaymentAllocation(SQLModel, table=True):
@@ -367,6 +369,87 @@ class PaymentAllocation(SQLModel, table=True):
 
 
 _follow_up_version = _version_column()
+
+
+class BalanceComponent(SQLModel, table=True):
+    """What is still owed on a case, by invoice (None: the case itself, e.g. a consumer debt or
+    legal costs) and component (principal, fees, interest, costs); the open amounts add up to the
+    case's balance and, per invoice, to its open amount (casework.balances)."""
+
+    __tablename__ = "balance_component"
+    __table_args__ = (Index("ix_balance_component_case", "case_id", "invoice_id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.id")
+    invoice_id: uuid.UUID | None = Field(default=None, foreign_key="invoice.id")
+    component: str = Field(max_length=16)
+    amount: int = Field(default=0, sa_type=BigInteger)
+
+
+class PaymentPart(SQLModel, table=True):
+    """Where a payment went, by invoice and component; a reversal's parts are the same, negated.
+    Append-only, like the payments."""
+
+    __tablename__ = "payment_part"
+    __table_args__ = (Index("ix_payment_part_case", "case_id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    payment_id: uuid.UUID = Field(foreign_key="payment.id", index=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.id")
+    invoice_id: uuid.UUID | None = Field(default=None, foreign_key="invoice.id")
+    component: str = Field(max_length=16)
+    amount: int = Field(sa_type=BigInteger)
+
+
+class DisputeStatus(StrEnum):
+    open = "open"
+    upheld = "upheld"
+    rejected = "rejected"
+    partly = "partly"
+
+
+class DisputeCategory(StrEnum):
+    goods_not_received = "goods_not_received"
+    quality = "quality"
+    price = "price"
+    already_paid = "already_paid"
+    not_mine = "not_mine"
+    other = "other"
+
+
+_dispute_version = _version_column()
+
+
+class InvoiceDispute(SQLModel, table=True):
+    """A debtor's dispute of an invoice, whole or in part (casework.disputes): while open its
+    amount is out of the collectible balance; upheld, the invoice is credited by `credited`."""
+
+    __tablename__ = "invoice_dispute"
+    __table_args__ = (
+        Index("ix_invoice_dispute_case", "case_id", "status"),
+        Index("ix_invoice_dispute_open", "status", "resolve_by"),
+    )
+    __mapper_args__ = {"version_id_col": _dispute_version}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.id")
+    invoice_id: uuid.UUID = Field(foreign_key="invoice.id", index=True)
+    amount: int = Field(sa_type=BigInteger)
+    category: str = Field(max_length=32)
+    reason: str = Field(max_length=500)
+    owner_id: uuid.UUID = Field(foreign_key="app_user.id")
+    resolve_by: date
+    status: str = Field(default=DisputeStatus.open.value, max_length=16)
+    credited: int = Field(default=0, sa_type=BigInteger)
+    opened_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    opened_at: datetime = _instant()
+    resolved_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    resolved_at: datetime | None = _instant(default=None)
+    resolution_reason: str | None = Field(default=None, max_length=500)
+    follow_up_id: uuid.UUID | None = Field(default=None, foreign_key="followup.id")
+    hold_id: uuid.UUID | None = Field(default=None, foreign_key="hold.id")
+    updated_at: datetime = _instant()
+    version: int = Field(default=1, sa_column=_dispute_version)
 
 
 class FollowUp(SQLModel, table=True):

@@ -450,7 +450,8 @@ def test_report_aging_json_through_the_command_line(
     assert (code, err) == (0, "")
     rows = {(r["currency"], r["bucket"]): r for r in json.loads(out)}
     assert rows[("CNY", "61-90")] == {"currency": "CNY", "bucket": "61-90", "count": 1,
-                                      "balance": "1000.00"}  # fmt: skip
+                                      "balance": "1000.00", "disputed": "0.00",
+                                      "collectible": "1000.00"}  # fmt: skip
     assert rows[("USD", "61-90")]["balance"] == "123.45"
     assert all(r["count"] == 0 for k, r in rows.items() if k[1] != "61-90")
 

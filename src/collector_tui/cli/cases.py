@@ -5,6 +5,9 @@
                       [--reason TEXT]] [--note TEXT] [--phone E164] [--at ISO] [--channel C]
                       [--inbound] [--duration SECONDS] [--json]        a contact attempt
     collector-tui payment CASE_REF AMOUNT [--on DATE] [--reference TEXT] [--method M] [--json]
+    collector-tui payment reverse PAYMENT_ID --reason bounced|chargeback|error [--json]
+                                                 (supervisors; a case whose reference is
+                                                 "reverse" is CLIENT/reverse or its id)
     collector-tui assign CASE_REF... --to NAME|none [--reason TEXT] [--json]   (supervisors)
     collector-tui sweep [--json]                 judge due promises: kept, partial or broken
 
@@ -25,7 +28,7 @@ from collector_tui.cli.arguments import (
     promise_value,
 )
 from collector_tui.cli.context import Context
-from collector_tui.cli.output import UsageError, decimal, local, money, pad, show
+from collector_tui.cli.output import CliError, UsageError, decimal, local, money, pad, show
 from collector_tui.services.errors import Forbidden
 
 if TYPE_CHECKING:
@@ -69,10 +72,17 @@ def register(commands: Commands) -> None:
     log.add_argument("--duration", type=int, metavar="SECONDS")
     log.add_argument("--json", action="store_true", help="print the result as JSON")
 
-    about = "post a payment received"
+    about = "post a payment received, or reverse one (`payment reverse PAYMENT_ID --reason R`)"
     payment = commands.add("payment", _cmd_payment, help=about, description=about)
-    payment.add_argument("case", metavar="CASE_REF")
-    payment.add_argument("amount", metavar="AMOUNT", help="in the case's currency, e.g. 1234.50")
+    payment.add_argument("case", metavar="CASE_REF", help="the case, or `reverse`")
+    payment.add_argument(
+        "amount",
+        metavar="AMOUNT",
+        help="in the case's currency, e.g. 1234.50 (after `reverse`: the payment's id)",
+    )
+    payment.add_argument(
+        "--reason", metavar="R", help="with `reverse`: bounced, chargeback or error"
+    )
     payment.add_argument(
         "--on", type=day_value("--on"), metavar="DATE", help="received (default: today)"
     )
@@ -223,6 +233,12 @@ def _cmd_payment(ctx: Context) -> int:
     from collector_tui.services.casework import cases, payments
 
     args = ctx.args
+    # `payment reverse ID` shares the command with `payment CASE_REF AMOUNT` (the older form):
+    # the word `reverse` in the case's place says which.
+    if args.case == "reverse":
+        return _reverse_payment(ctx)
+    if args.reason is not None:
+        raise UsageError("--reason goes with `payment reverse PAYMENT_ID`")
     ctx.actor()
     settings = ctx.load_settings()
     now = ctx.now()
@@ -263,6 +279,50 @@ def _cmd_payment(ctx: Context) -> int:
         f"posted {money(amount.minor, currency)} to {show(reference)} on "
         f"{received_on.isoformat()}: balance {money(posted.balance_after, currency)}, "
         f"status {posted.case_status}, {len(posted.allocations)} promise(s) paid into"
+    )
+    return 0
+
+
+def _reverse_payment(ctx: Context) -> int:
+    import uuid
+
+    from collector_tui.services.casework import reversals
+
+    args = ctx.args
+    extra = [name for name in ("on", "reference", "method") if getattr(args, name) is not None]
+    if extra:
+        raise UsageError(f"--{extra[0]} does not go with `payment reverse`")
+    if args.reason is None:
+        raise UsageError("payment reverse needs --reason bounced|chargeback|error")
+    try:
+        payment_id = uuid.UUID(args.amount)
+    except ValueError:
+        raise CliError(f"not a payment id: {show(args.amount[:64])}") from None
+    ctx.actor()
+    done = ctx.run(reversals.reverse_payment, payment_id=payment_id, reason=args.reason)
+    currency = done.currency
+    if args.json:
+        ctx.json(
+            {
+                "reversal_id": str(done.reversal_id),
+                "payment_id": str(done.payment_id),
+                "amount": decimal(done.amount, currency),
+                "currency": currency,
+                "reason": done.reason,
+                "balance_after": decimal(done.balance_after, currency),
+                "case_status": done.case_status,
+                "promises": [
+                    {"promise_id": str(promise_id), "status": status}
+                    for promise_id, status in done.promises
+                ],
+                "follow_up_id": str(done.follow_up_id) if done.follow_up_id else None,
+            }
+        )
+        return 0
+    ctx.print(
+        f"reversed payment {done.payment_id} of {money(done.amount, currency)} ({done.reason}): "
+        f"balance {money(done.balance_after, currency)}, status {done.case_status}, "
+        f"{len(done.promises)} promise(s) judged again"
     )
     return 0
 

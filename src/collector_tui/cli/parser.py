@@ -11,6 +11,7 @@ from collector_tui.cli import (
     cases,
     corrections,
     devices,
+    disputes,
     exports,
     imports,
     reports,
@@ -24,7 +25,18 @@ from collector_tui.cli.output import PROG, UsageError
 __all__ = ["build_parser"]
 
 # users first (init, user), then the day's work, supervision, the laptops and the corrections.
-GROUPS = (users, imports, cases, exports, reports, supervision, sync, devices, corrections)
+GROUPS = (
+    users,
+    imports,
+    cases,
+    disputes,
+    exports,
+    reports,
+    supervision,
+    sync,
+    devices,
+    corrections,
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,11 +1,14 @@
 """Reports.
 
-    collector-tui report aging|promises|collections|agents|dso [--from DATE --to DATE]
+    collector-tui report aging|promises|collections|agents|dso|disputes [--from DATE --to DATE]
                          [--period day|week] [--total] [--json|--csv]
+    collector-tui statement CLIENT --from DATE --to DATE [--json|--csv]      (supervisors)
+    collector-tui closures CLIENT --from DATE --to DATE [--json|--csv]       (supervisors)
 
 Output: an aligned text table by default; `--csv` a header and one row per line; `--json` a list
 of objects (money as decimal strings such as "1234.50", dates ISO, percentages as strings such as
-"66.7" or null). `report aging --json` is exactly `{currency, bucket, count, balance}` per row. An
+"66.7" or null). `report aging --json` is exactly `{currency, bucket, count, balance, disputed,
+collectible}` per row (`collectible` = `balance` - `disputed`, what open invoice disputes hold). An
 agent's report covers that agent's cases. The tables come from services/reporting/tables.py, the
 same ones the reports dashboard shows.
 """
@@ -31,7 +34,7 @@ __all__ = ["register", "run_report"]
 
 
 def register(commands: Commands) -> None:
-    about = "print a report: aging, promises, collections, agents or dso"
+    about = "print a report: aging, promises, collections, agents, dso or disputes"
     report = commands.add("report", _cmd_report, help=about, description=about)
     report.add_argument("kind", choices=REPORT_KINDS, metavar="|".join(REPORT_KINDS))
     report.add_argument(
@@ -60,6 +63,79 @@ def register(commands: Commands) -> None:
     output = report.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON")
     output.add_argument("--csv", action="store_true", help="print CSV with a header")
+    _register_statement(commands)
+
+
+def _register_statement(commands: Commands) -> None:
+    about = "a client's statement: collected per case, reversals, commission, net to remit"
+    statement = commands.add("statement", _cmd_statement, help=about, description=about)
+    statement.add_argument("client", metavar="CLIENT")
+    statement.add_argument(
+        "--from", dest="date_from", type=day_value("--from"), required=True, metavar="DATE"
+    )
+    statement.add_argument(
+        "--to", dest="date_to", type=day_value("--to"), required=True, metavar="DATE"
+    )
+    output = statement.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON")
+    output.add_argument("--csv", action="store_true", help="print CSV with a header")
+
+    about = "a client's recall and closure file: its cases closed in the period"
+    closures = commands.add("closures", _cmd_closures, help=about, description=about)
+    closures.add_argument("client", metavar="CLIENT")
+    closures.add_argument(
+        "--from", dest="date_from", type=day_value("--from"), required=True, metavar="DATE"
+    )
+    closures.add_argument(
+        "--to", dest="date_to", type=day_value("--to"), required=True, metavar="DATE"
+    )
+    output = closures.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON")
+    output.add_argument("--csv", action="store_true", help="print CSV with a header")
+
+
+def _cmd_closures(ctx: Context) -> int:
+    from collector_tui.services.reporting.statements import client_closures
+    from collector_tui.services.reporting.tables import closures_table
+
+    args = ctx.args
+    ctx.actor()
+    lines = ctx.run(
+        client_closures, client=args.client, date_from=args.date_from, date_to=args.date_to
+    )
+    table = closures_table(
+        lines, client=args.client.strip(), date_from=args.date_from, date_to=args.date_to
+    )
+    print_table(table, ctx.out, as_json=bool(args.json), as_csv=bool(args.csv))
+    return 0
+
+
+def _cmd_statement(ctx: Context) -> int:
+    from collector_tui.services.reporting.statements import client_statement
+    from collector_tui.services.reporting.tables import statement_table
+
+    args = ctx.args
+    ctx.actor()
+    statement = ctx.run(
+        client_statement, client=args.client, date_from=args.date_from, date_to=args.date_to
+    )
+    table = statement_table(statement)
+    if args.json:
+        cases = list(table.json_rows[: len(statement.cases)])
+        totals = list(table.json_rows[len(statement.cases) :])
+        ctx.json(
+            {
+                "client": statement.client,
+                "from": statement.date_from.isoformat(),
+                "to": statement.date_to.isoformat(),
+                "commission": statement.rule,
+                "cases": cases,
+                "totals": [{k: v for k, v in t.items() if k != "client_ref"} for t in totals],
+            }
+        )
+        return 0
+    print_table(table, ctx.out, as_json=False, as_csv=bool(args.csv))
+    return 0
 
 
 def _cmd_report(ctx: Context) -> int:

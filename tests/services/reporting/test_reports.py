@@ -237,9 +237,14 @@ def test_aging_json_shape(aging_book: Book, store: db.Store, settings: Settings)
     assert cli_report.run_report(args, store=store, settings=settings, now=NOW, actor=None,
                                  out=out) == 0  # fmt: skip
     data = json.loads(out.getvalue())
-    assert data[0] == {"currency": "CNY", "bucket": "current", "count": 2, "balance": "150.00"}
-    assert {"currency": "CNY", "bucket": "31-60", "count": 2, "balance": "700.00"} in data
-    assert all(set(item) == {"currency", "bucket", "count", "balance"} for item in data)
+    assert data[0] == {"currency": "CNY", "bucket": "current", "count": 2, "balance": "150.00",
+                       "disputed": "0.00", "collectible": "150.00"}  # fmt: skip
+    assert {"currency": "CNY", "bucket": "31-60", "count": 2, "balance": "700.00",
+            "disputed": "0.00", "collectible": "700.00"} in data  # fmt: skip
+    assert all(
+        set(item) == {"currency", "bucket", "count", "balance", "disputed", "collectible"}
+        for item in data
+    )
     assert all(isinstance(item["balance"], str) for item in data)
 
 
@@ -472,7 +477,14 @@ def test_dso_weighted_by_open_amount(book: Book, store: db.Store) -> None:
         rows = reports.dso(session=session, now=NOW)
     # (300 x 10 + 100 x 40 + 100 x 60) / 500 = 26 days
     assert rows == [
-        reports.DsoRow(currency="CNY", open_receivables=50_000, days=Decimal("26.0"), invoices=3)
+        reports.DsoRow(
+            currency="CNY",
+            open_receivables=50_000,
+            days=Decimal("26.0"),
+            invoices=3,
+            collectible_receivables=50_000,
+            collectible_days=Decimal("26.0"),
+        )
     ]
 
 

@@ -30,6 +30,7 @@ from collector_tui.models import (
 from collector_tui.phones import search_key
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework.balances import disputed_total
 from collector_tui.services.casework.change import (
     case_for_change,
     case_state,
@@ -295,6 +296,7 @@ def _check_agreement(
     if contact.promise is not None or contact.plan is not None:
         today, zone = debtor_today(session=session, case=case, now=now, settings=settings)
         committed = pending_committed(session=session, case_id=case.id)
+        disputed = disputed_total(session, case.id)
         if contact.promise is not None:
             validate_promise(
                 case=case,
@@ -302,10 +304,16 @@ def _check_agreement(
                 today=today,
                 committed=committed,
                 today_zone=zone,
+                disputed=disputed,
             )
         if contact.plan is not None:
             validate_plan(
-                case=case, plan=contact.plan, today=today, committed=committed, today_zone=zone
+                case=case,
+                plan=contact.plan,
+                today=today,
+                committed=committed,
+                today_zone=zone,
+                disputed=disputed,
             )
 
 

@@ -238,10 +238,18 @@ def status_from_facts(*, session: Session, case: Case) -> None:
 
 
 def _lift(
-    *, session: Session, now: datetime, actor: Actor, case: Case, hold: Hold, reason: str
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    case: Case,
+    hold: Hold,
+    reason: str,
+    decided: bool = False,
 ) -> None:
-    """Release one active hold already checked, and undo what it alone carried."""
-    if hold.kind not in AGENT_RELEASABLE and not actor.is_supervisor:
+    """Release one active hold already checked, and undo what it alone carried. `decided`: the
+    matter the hold stood for was decided by the caller (an invoice dispute resolved)."""
+    if hold.kind not in AGENT_RELEASABLE and not actor.is_supervisor and not decided:
         raise Forbidden(f"only a supervisor can lift a {hold.kind} hold")
     hold.released_at = now
     hold.released_by_id = actor.user_id
@@ -273,6 +281,18 @@ def _lift(
             _set_debtor_flag(session, now, case.debtor_id, flag, False, actor.user_id)
         if case.routed_reason == routed:
             case.routed_reason = None
+
+
+def lift_decided_hold(
+    *, session: Session, now: datetime, actor: Actor, case: Case, hold_id: uuid.UUID, reason: str
+) -> bool:
+    """Release a hold placed for a matter now decided (casework.disputes: the whole debt is no
+    longer disputed); False when it was released already."""
+    hold = session.get(Hold, hold_id)
+    if hold is None or hold.released_at is not None:
+        return False
+    _lift(session=session, now=now, actor=actor, case=case, hold=hold, reason=reason, decided=True)
+    return True
 
 
 @writes

@@ -1,5 +1,6 @@
-"""Posting a payment: allocated to the case's invoices (oldest due first, disputed ones skipped) and
-to its pending promises, whose status changes the moment the money arrives (kept or partial); a
+"""Posting a payment: allocated to the case's balance components (casework.balances: the client's
+order, oldest invoice first, disputed amounts last) and to its pending promises, whose status
+changes the moment the money arrives (kept or partial); a
 settlement whose promise is kept settles the case.
 """
 
@@ -19,11 +20,13 @@ from collector_tui.models import (
     Invoice,
     Payment,
     PaymentAllocation,
+    PaymentPart,
     Promise,
     PromiseStatus,
 )
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework import balances
 from collector_tui.services.casework.change import (
     actor_today,
     case_for_change,
@@ -49,24 +52,16 @@ class PostedPayment:
     case_version: int = 0  # for the next expected_version of a form that stays open
 
 
-def _allocate_to_invoices(session: Session, case_id: uuid.UUID, amount: int) -> list[list[Any]]:
-    """A B2B balance is its invoices' open sum: pay the oldest undisputed invoice first."""
-    invoices = session.exec(
-        select(Invoice)
-        .where(Invoice.case_id == case_id, Invoice.open_amount > 0)
-        .order_by(col(Invoice.disputed), col(Invoice.due_date), col(Invoice.number))
-    ).all()
-    left = amount
-    paid: list[list[Any]] = []
-    for invoice in invoices:
-        if left == 0:
-            break
-        take = min(invoice.open_amount, left)
-        invoice.open_amount -= take
-        left -= take
-        session.add(invoice)
-        paid.append([invoice.number, take])
-    return paid
+def _invoices_paid(session: Session, parts: list[PaymentPart]) -> list[list[Any]]:
+    """[invoice number, minor units] for the audit trail, in the order they were paid."""
+    paid: dict[uuid.UUID, int] = {}
+    for part in parts:
+        if part.invoice_id is not None:
+            paid[part.invoice_id] = paid.get(part.invoice_id, 0) + part.amount
+    numbers = dict(
+        session.exec(select(Invoice.id, Invoice.number).where(col(Invoice.id).in_(paid))).all()
+    )
+    return [[numbers[invoice_id], amount] for invoice_id, amount in paid.items()]
 
 
 @writes
@@ -114,7 +109,8 @@ def post_payment(
         session.flush()  # allocations point at the payment
 
         allocations, plans = _allocate_to_promises(session, now, actor, case, payment)
-        invoices_paid = _allocate_to_invoices(session, case.id, amount)
+        parts = balances.apply_payment(session, case, payment, settings)
+        invoices_paid = _invoices_paid(session, parts)
 
         case.balance -= amount
         if case.balance == 0:

@@ -32,6 +32,7 @@ from collector_tui.models import (
 )
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework.balances import disputed_total
 from collector_tui.services.casework.change import (
     case_for_change,
     case_state,
@@ -136,14 +137,23 @@ def check_open(case: Case) -> None:
         raise InvalidInput(f"case {case.client_ref} is {case.status}: nothing left to promise")
 
 
-def check_within_balance(case: Case, amount: int, committed: int, *, what: str, field: str) -> None:
-    room = case.balance - committed
+def check_within_balance(
+    case: Case, amount: int, committed: int, *, what: str, field: str, disputed: int = 0
+) -> None:
+    """`disputed`: what open invoice disputes hold out of the balance (casework.balances); it
+    cannot be promised."""
+    room = case.balance - committed - disputed
     if amount > room:
         label = f"{what} of {show_money(amount, case.currency)}"
+        taken = []
         if committed:
+            taken.append(f"{show_money(committed, case.currency)} already promised")
+        if disputed:
+            taken.append(f"{show_money(disputed, case.currency)} disputed")
+        if taken:
             raise InvalidInput(
                 f"{label} exceeds the open balance {show_money(max(room, 0), case.currency)}"
-                f" ({show_money(committed, case.currency)} already promised)",
+                f" ({', '.join(taken)})",
                 field=field,
             )
         raise InvalidInput(
@@ -153,16 +163,30 @@ def check_within_balance(case: Case, amount: int, committed: int, *, what: str, 
 
 
 def validate_promise(
-    *, case: Case, promise: PromiseInput, today: date, committed: int = 0, today_zone: str = ""
+    *,
+    case: Case,
+    promise: PromiseInput,
+    today: date,
+    committed: int = 0,
+    today_zone: str = "",
+    disputed: int = 0,
 ) -> None:
     """Refuse a promise that cannot be taken; `committed` is what pending promises still owe."""
     check_open(case)
     check_terms(promise, today=today, horizon_days=MAX_PROMISE_DAYS_AHEAD, today_zone=today_zone)
-    check_within_balance(case, promise.amount, committed, what="promise", field="amount")
+    check_within_balance(
+        case, promise.amount, committed, what="promise", field="amount", disputed=disputed
+    )
 
 
 def validate_plan(
-    *, case: Case, plan: PlanInput, today: date, committed: int = 0, today_zone: str = ""
+    *,
+    case: Case,
+    plan: PlanInput,
+    today: date,
+    committed: int = 0,
+    today_zone: str = "",
+    disputed: int = 0,
 ) -> None:
     check_open(case)
     installments = tuple(plan.installments)
@@ -188,7 +212,9 @@ def validate_plan(
             )
         previous = installment.due_date
     total = sum(i.amount for i in installments)
-    check_within_balance(case, total, committed, what="plan", field="installments")
+    check_within_balance(
+        case, total, committed, what="plan", field="installments", disputed=disputed
+    )
 
 
 def pending_committed(*, session: Session, case_id: uuid.UUID) -> int:
@@ -249,8 +275,11 @@ def add_promise_to_case(
     promise: PromiseInput,
     settings: Settings,
     activity_id: uuid.UUID | None = None,
+    settles_disputes: bool = False,
 ) -> uuid.UUID:
-    """create_promise for a case already loaded and checked (log_contact uses it)."""
+    """create_promise for a case already loaded and checked (log_contact uses it).
+    `settles_disputes`: the promise of a settlement, which closes the whole debt, disputed parts
+    included, so they do not limit it."""
     today, today_zone = debtor_today(session=session, case=case, now=now, settings=settings)
     validate_promise(
         case=case,
@@ -258,6 +287,7 @@ def add_promise_to_case(
         today=today,
         today_zone=today_zone,
         committed=pending_committed(session=session, case_id=case.id),
+        disputed=0 if settles_disputes else disputed_total(session, case.id),
     )
     row = _insert_promise(
         session=session,
@@ -338,6 +368,7 @@ def add_plan_to_case(
         today=today,
         today_zone=today_zone,
         committed=pending_committed(session=session, case_id=case.id),
+        disputed=disputed_total(session, case.id),
     )
     row = PaymentPlan(case_id=case.id, created_by_id=actor.user_id, created_at=now, updated_at=now)
     session.add(row)

@@ -185,6 +185,7 @@ def _record_promise(
         case=case,
         promise=PromiseInput(amount=settlement.amount, due_date=settlement.due_date),
         settings=settings,
+        settles_disputes=True,
     )
     if settlement.requested_by_id is not None and settlement.requested_by_id != by.user_id:
         promise = session.get(Promise, promise_id)

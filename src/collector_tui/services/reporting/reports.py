@@ -29,7 +29,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, null, or_, union_all
+from sqlalchemy import (
+    BigInteger,
+    and_,
+    case,
+    exists,
+    func,
+    literal_column,
+    null,
+    or_,
+    union_all,
+)
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -38,6 +49,7 @@ from collector_tui.models import (
     Activity,
     Case,
     Invoice,
+    InvoiceDispute,
     Payment,
     Promise,
     PromiseStatus,
@@ -52,12 +64,14 @@ __all__ = [
     "AgentActivityRow",
     "AgingRow",
     "CollectionRow",
+    "DisputeAgingRow",
     "DsoRow",
     "PromiseStatsRow",
     "agent_activity",
     "aging",
     "collections",
     "default_period",
+    "dispute_aging",
     "period_bounds",
     "dso",
     "promise_stats",
@@ -65,6 +79,8 @@ __all__ = [
 ]
 
 AGING_BUCKETS: tuple[str, ...] = ("current", "1-30", "31-60", "61-90", "91-180", "180+")
+DISPUTE_AGES: tuple[tuple[str, int], ...] = (("0-30", 30), ("31-60", 60), ("61-90", 90))
+DISPUTE_OLDEST = "90+"
 # Upper bound (days past due, inclusive) of each bucket but the last.
 _BUCKET_LIMITS: tuple[tuple[str, int], ...] = (
     ("current", 0),
@@ -101,6 +117,11 @@ class AgingRow:
     bucket: str  # one of AGING_BUCKETS
     count: int  # open invoices, plus open cases without invoices
     balance: int  # minor units of `currency`
+    disputed: int = 0  # of `balance`, under open invoice dispute (casework.disputes)
+
+    @property
+    def collectible(self) -> int:
+        return self.balance - self.disputed
 
 
 @dataclass(frozen=True)
@@ -150,6 +171,22 @@ class DsoRow:
     open_receivables: int  # open invoice amounts of open cases
     days: Decimal  # amount-weighted average days outstanding, one decimal
     invoices: int = 0
+    # The same over what is collectible (open amounts less what is under open dispute); None when
+    # nothing is.
+    collectible_receivables: int = 0
+    collectible_days: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class DisputeAgingRow:
+    """Open invoice disputes of one currency, age band (days since opened) and category."""
+
+    currency: str
+    age: str  # one of DISPUTE_AGES
+    category: str
+    count: int
+    amount: int  # disputed, minor units of `currency`
+    overdue: int  # past their resolve-by date
 
 
 # --- shared pieces -------------------------------------------------------------------------------
@@ -275,14 +312,18 @@ def aging(*, session: Session, now: datetime, actor: Actor | None = None) -> lis
     """
     today = utc_today(now)
     open_case = col(Case.status).in_(OPEN_STATUSES)
+    disputed = _open_disputes()
+    on_invoice = _disputed_of_invoice(disputed)
     by_invoice = _scoped(
         select(
             col(Case.currency).label("currency"),
             _bucket_expression(col(Invoice.due_date), today).label("bucket"),
             col(Invoice.open_amount).label("amount"),
+            on_invoice.label("disputed"),
         )
         .select_from(Invoice)
         .join(Case, col(Case.id) == col(Invoice.case_id))
+        .outerjoin(disputed, disputed.c.invoice_id == col(Invoice.id))
         .where(open_case, col(Invoice.open_amount) > 0),
         actor,
     )
@@ -292,28 +333,96 @@ def aging(*, session: Session, now: datetime, actor: Actor | None = None) -> lis
             col(Case.currency).label("currency"),
             _bucket_expression(col(Case.due_date), today).label("bucket"),
             col(Case.balance).label("amount"),
+            literal_column("0", BigInteger).label("disputed"),
         ).where(open_case, col(Case.balance) > 0, ~has_invoice),
         actor,
     )
     parts = union_all(by_invoice, by_case).subquery()
     totals = session.execute(
-        select(
+        sa_select(
             parts.c.currency,
             parts.c.bucket,
             func.count().label("count"),
             func.sum(parts.c.amount).label("balance"),
+            func.sum(parts.c.disputed).label("disputed"),
         ).group_by(parts.c.currency, parts.c.bucket)
     ).all()
-    found: dict[tuple[str, str], tuple[int, int]] = {
-        (currency, bucket): (int(count), int(balance or 0))
-        for currency, bucket, count, balance in totals
+    found: dict[tuple[str, str], tuple[int, int, int]] = {
+        (currency, bucket): (int(count), int(balance or 0), int(held or 0))
+        for currency, bucket, count, balance, held in totals
     }
     rows: list[AgingRow] = []
     for currency in sorted({currency for currency, _ in found}):
         for bucket in AGING_BUCKETS:
-            count, balance = found.get((currency, bucket), (0, 0))
-            rows.append(AgingRow(currency, bucket, count, balance))
+            count, balance, held = found.get((currency, bucket), (0, 0, 0))
+            rows.append(AgingRow(currency, bucket, count, balance, held))
     return rows
+
+
+def _open_disputes() -> Any:
+    """(invoice_id, disputed) of the invoices under open dispute."""
+    return (
+        select(
+            col(InvoiceDispute.invoice_id).label("invoice_id"),
+            func.sum(col(InvoiceDispute.amount)).label("disputed"),
+        )
+        .where(col(InvoiceDispute.status) == "open")
+        .group_by(col(InvoiceDispute.invoice_id))
+        .subquery()
+    )
+
+
+def _disputed_of_invoice(disputed: Any) -> Any:
+    """What of an invoice's open amount is disputed: at most the open amount (a payment may
+    have reached a disputed part), 0 without a dispute."""
+    held = func.coalesce(disputed.c.disputed, 0)
+    return case((held > col(Invoice.open_amount), col(Invoice.open_amount)), else_=held)
+
+
+# --- dispute aging -------------------------------------------------------------------------------
+
+
+def dispute_aging(
+    *, session: Session, now: datetime, actor: Actor | None = None
+) -> list[DisputeAgingRow]:
+    """Open invoice disputes by age (days since opened: 0-30, 31-60, 61-90, 90+) and category,
+    per currency, with how many are past their resolve-by date. Only groups that have disputes."""
+    today = utc_today(now)
+    opened = _start_of(today + timedelta(days=1))
+    whens = [
+        (col(InvoiceDispute.opened_at) >= opened - timedelta(days=limit + 1), name)
+        for name, limit in DISPUTE_AGES
+    ]
+    age = case(*whens, else_=DISPUTE_OLDEST).label("age")
+    overdue = func.sum(case((col(InvoiceDispute.resolve_by) < today, 1), else_=0))
+    statement = _scoped(
+        sa_select(
+            col(Case.currency),
+            age,
+            col(InvoiceDispute.category),
+            func.count(),
+            func.sum(col(InvoiceDispute.amount)),
+            overdue,
+        )
+        .select_from(InvoiceDispute)
+        .join(Case, col(Case.id) == col(InvoiceDispute.case_id))
+        .where(col(InvoiceDispute.status) == "open")
+        .group_by(col(Case.currency), age, col(InvoiceDispute.category)),
+        actor,
+    )
+    order = {name: i for i, name in enumerate([*(n for n, _ in DISPUTE_AGES), DISPUTE_OLDEST])}
+    rows = [
+        DisputeAgingRow(
+            currency=currency,
+            age=str(band),
+            category=category,
+            count=int(count),
+            amount=int(amount or 0),
+            overdue=int(late or 0),
+        )
+        for currency, band, category, count, amount, late in session.execute(statement).all()
+    ]
+    return sorted(rows, key=lambda r: (r.currency, order[r.age], r.category))
 
 
 # --- promises ------------------------------------------------------------------------------------
@@ -608,28 +717,48 @@ def dso(*, session: Session, now: datetime, actor: Actor | None = None) -> list[
     """
     today = utc_today(now)
     issued = func.coalesce(col(Invoice.issue_date), col(Invoice.due_date)).label("issued")
+    disputed = _open_disputes()
     statement = _scoped(
-        select(col(Case.currency), issued, func.sum(col(Invoice.open_amount)), func.count())
+        sa_select(
+            col(Case.currency),
+            issued,
+            func.sum(col(Invoice.open_amount)),
+            func.count(),
+            func.sum(_disputed_of_invoice(disputed)),
+        )
         .select_from(Invoice)
         .join(Case, col(Case.id) == col(Invoice.case_id))
+        .outerjoin(disputed, disputed.c.invoice_id == col(Invoice.id))
         .where(col(Case.status).in_(OPEN_STATUSES), col(Invoice.open_amount) > 0)
         .group_by(col(Case.currency), issued),
         actor,
     )
-    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # open, open x age, invoices
-    for currency, day, amount, count in session.execute(statement).all():
+    # open, open x age, invoices, collectible, collectible x age
+    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for currency, day, amount, count, held in session.execute(statement).all():
         age = max((today - _as_date(day)).days, 0)
         entry = sums[currency]
         entry[0] += int(amount)
         entry[1] += int(amount) * age
         entry[2] += int(count)
+        collectible = int(amount) - int(held or 0)
+        entry[3] += collectible
+        entry[4] += collectible * age
+
+    def days(weighted: int, total: int) -> Decimal:
+        return (Decimal(weighted) / Decimal(total)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
     return [
         DsoRow(
             currency=currency,
             open_receivables=total,
-            days=(Decimal(weighted) / Decimal(total)).quantize(Decimal("0.1"), ROUND_HALF_UP),
+            days=days(weighted, total),
             invoices=count,
+            collectible_receivables=collectible,
+            collectible_days=days(weighted_collectible, collectible) if collectible > 0 else None,
         )
-        for currency, (total, weighted, count) in sorted(sums.items())
+        for currency, (total, weighted, count, collectible, weighted_collectible) in sorted(
+            sums.items()
+        )
         if total > 0
     ]

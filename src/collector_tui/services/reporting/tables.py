@@ -14,7 +14,7 @@ parser, and that must not load SQLAlchemy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,10 +24,22 @@ from collector_tui.services.context import reads
 
 if TYPE_CHECKING:
     from collector_tui.services.accounts import Actor
+    from collector_tui.services.reporting.statements import (
+        ClosureLine,
+        Statement,
+        StatementLine,
+    )
 
-__all__ = ["REPORT_KINDS", "ReportTable", "grouped", "report_table"]
+__all__ = [
+    "REPORT_KINDS",
+    "ReportTable",
+    "closures_table",
+    "grouped",
+    "report_table",
+    "statement_table",
+]
 
-REPORT_KINDS = ("aging", "promises", "collections", "agents", "dso")
+REPORT_KINDS = ("aging", "promises", "collections", "agents", "dso", "disputes")
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,10 @@ def _pct(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+def _days(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
 def _period_text(first: date, last: date) -> str:
     return f"{first.isoformat()} to {last.isoformat()} (UTC dates)"
 
@@ -99,6 +115,8 @@ def report_table(
         return _aging_table(session=session, now=now, actor=actor, scope=scope)
     if kind == "dso":
         return _dso_table(session=session, now=now, actor=actor, scope=scope)
+    if kind == "disputes":
+        return _disputes_table(session=session, now=now, actor=actor, scope=scope)
 
     first, last = reports.period_bounds(now, date_from, date_to)
     during = _period_text(first, last)
@@ -129,13 +147,29 @@ def _aging_table(*, session: Any, now: datetime, actor: Actor | None, scope: str
     today = reports.utc_today(now)
     return ReportTable(
         title=f"Aging on {today.isoformat()} (UTC), {scope}",
-        columns=("currency", "bucket", "count", "balance"),
-        numeric=frozenset({"count", "balance"}),
+        columns=("currency", "bucket", "count", "balance", "disputed", "collectible"),
+        numeric=frozenset({"count", "balance", "disputed", "collectible"}),
         rows=tuple(
-            (r.currency, r.bucket, str(r.count), grouped(r.balance, r.currency)) for r in aging
+            (
+                r.currency,
+                r.bucket,
+                str(r.count),
+                grouped(r.balance, r.currency),
+                grouped(r.disputed, r.currency),
+                grouped(r.collectible, r.currency),
+            )
+            for r in aging
         ),
         csv_rows=tuple(
-            (r.currency, r.bucket, str(r.count), _decimal(r.balance, r.currency)) for r in aging
+            (
+                r.currency,
+                r.bucket,
+                str(r.count),
+                _decimal(r.balance, r.currency),
+                _decimal(r.disputed, r.currency),
+                _decimal(r.collectible, r.currency),
+            )
+            for r in aging
         ),
         json_rows=tuple(
             {
@@ -143,6 +177,8 @@ def _aging_table(*, session: Any, now: datetime, actor: Actor | None, scope: str
                 "bucket": r.bucket,
                 "count": r.count,
                 "balance": _decimal(r.balance, r.currency),
+                "disputed": _decimal(r.disputed, r.currency),
+                "collectible": _decimal(r.collectible, r.currency),
             }
             for r in aging
         ),
@@ -157,10 +193,32 @@ def _dso_table(*, session: Any, now: datetime, actor: Actor | None, scope: str) 
     dso = reports.dso(session=session, now=now, actor=actor)
     return ReportTable(
         title=f"Days sales outstanding of open invoices on {reports.utc_today(now)}, {scope}",
-        columns=("currency", "open_receivables", "invoices", "days"),
-        numeric=frozenset({"open_receivables", "invoices", "days"}),
+        columns=(
+            "currency",
+            "open_receivables",
+            "invoices",
+            "days",
+            "collectible_receivables",
+            "collectible_days",
+        ),
+        numeric=frozenset(
+            {
+                "open_receivables",
+                "invoices",
+                "days",
+                "collectible_receivables",
+                "collectible_days",
+            }
+        ),
         rows=tuple(
-            (r.currency, grouped(r.open_receivables, r.currency), str(r.invoices), str(r.days))
+            (
+                r.currency,
+                grouped(r.open_receivables, r.currency),
+                str(r.invoices),
+                str(r.days),
+                grouped(r.collectible_receivables, r.currency),
+                _days(r.collectible_days) or "-",
+            )
             for r in dso
         ),
         csv_rows=tuple(
@@ -169,6 +227,8 @@ def _dso_table(*, session: Any, now: datetime, actor: Actor | None, scope: str) 
                 _decimal(r.open_receivables, r.currency),
                 str(r.invoices),
                 str(r.days),
+                _decimal(r.collectible_receivables, r.currency),
+                _days(r.collectible_days) or "",
             )
             for r in dso
         ),
@@ -178,10 +238,58 @@ def _dso_table(*, session: Any, now: datetime, actor: Actor | None, scope: str) 
                 "open_receivables": _decimal(r.open_receivables, r.currency),
                 "invoices": r.invoices,
                 "days": str(r.days),
+                "collectible_receivables": _decimal(r.collectible_receivables, r.currency),
+                "collectible_days": _days(r.collectible_days),
             }
             for r in dso
         ),
         records=tuple(dso),
+    )
+
+
+def _disputes_table(*, session: Any, now: datetime, actor: Actor | None, scope: str) -> ReportTable:
+    """Open invoice disputes by age and category, as of today."""
+    from collector_tui.services.reporting import reports
+
+    open_disputes = reports.dispute_aging(session=session, now=now, actor=actor)
+    return ReportTable(
+        title=f"Open invoice disputes by age on {reports.utc_today(now)} (UTC), {scope}",
+        columns=("currency", "age", "category", "count", "amount", "overdue"),
+        numeric=frozenset({"count", "amount", "overdue"}),
+        rows=tuple(
+            (
+                r.currency,
+                r.age,
+                r.category,
+                str(r.count),
+                grouped(r.amount, r.currency),
+                str(r.overdue),
+            )
+            for r in open_disputes
+        ),
+        csv_rows=tuple(
+            (
+                r.currency,
+                r.age,
+                r.category,
+                str(r.count),
+                _decimal(r.amount, r.currency),
+                str(r.overdue),
+            )
+            for r in open_disputes
+        ),
+        json_rows=tuple(
+            {
+                "currency": r.currency,
+                "age": r.age,
+                "category": r.category,
+                "count": r.count,
+                "amount": _decimal(r.amount, r.currency),
+                "overdue": r.overdue,
+            }
+            for r in open_disputes
+        ),
+        records=tuple(open_disputes),
     )
 
 
@@ -367,4 +475,100 @@ def _agents_table(
             for r in activity
         ),
         records=tuple(activity),
+    )
+
+
+STATEMENT_COLUMNS = (
+    "client_ref",
+    "currency",
+    "payments",
+    "collected",
+    "reversed",
+    "principal",
+    "fees",
+    "interest",
+    "costs",
+    "commission",
+    "net_to_remit",
+)
+_STATEMENT_MONEY = STATEMENT_COLUMNS[3:]
+
+
+def statement_table(statement: Statement) -> ReportTable:
+    """A client's statement (services/reporting/statements.py) as a table: one row per case, then
+    one `total` row per currency."""
+    lines = [*statement.cases, *statement.totals]
+
+    def cells(line: StatementLine, money: Callable[[int, str], str]) -> tuple[str, ...]:
+        return (
+            line.client_ref if line.client_ref is not None else "total",
+            line.currency,
+            str(line.payments),
+            *(money(getattr(line, name), line.currency) for name in _STATEMENT_MONEY),
+        )
+
+    def as_json(line: StatementLine) -> dict[str, Any]:
+        return {
+            "client_ref": line.client_ref,
+            "currency": line.currency,
+            "payments": line.payments,
+            **{name: _decimal(getattr(line, name), line.currency) for name in _STATEMENT_MONEY},
+        }
+
+    period = _period_text(statement.date_from, statement.date_to)
+    return ReportTable(
+        title=f"Statement of {statement.client}, {period}; commission {statement.rule}",
+        columns=STATEMENT_COLUMNS,
+        numeric=frozenset({"payments", *_STATEMENT_MONEY}),
+        rows=tuple(cells(line, grouped) for line in lines),
+        csv_rows=tuple(cells(line, _decimal) for line in lines),
+        json_rows=tuple(as_json(line) for line in lines),
+        records=tuple(lines),
+    )
+
+
+CLOSURE_COLUMNS = (
+    "client_ref",
+    "status",
+    "closed_on",
+    "currency",
+    "placed",
+    "collected",
+    "credited",
+    "balance",
+)
+_CLOSURE_MONEY = CLOSURE_COLUMNS[4:]
+
+
+def closures_table(
+    lines: Sequence[ClosureLine], *, client: str, date_from: date, date_to: date
+) -> ReportTable:
+    """A client's recall and closure file (services/reporting/statements.client_closures)."""
+
+    def cells(line: ClosureLine, money: Callable[[int, str], str]) -> tuple[str, ...]:
+        return (
+            line.client_ref,
+            line.status,
+            line.closed_on.isoformat(),
+            line.currency,
+            *(money(getattr(line, name), line.currency) for name in _CLOSURE_MONEY),
+        )
+
+    return ReportTable(
+        title=f"Cases of {client} closed {_period_text(date_from, date_to)}",
+        columns=CLOSURE_COLUMNS,
+        numeric=frozenset(_CLOSURE_MONEY),
+        rows=tuple(cells(line, grouped) for line in lines),
+        csv_rows=tuple(cells(line, _decimal) for line in lines),
+        json_rows=tuple(
+            {
+                "client_ref": line.client_ref,
+                "status": line.status,
+                "closed_on": line.closed_on.isoformat(),
+                "currency": line.currency,
+                **{name: _decimal(getattr(line, name), line.currency) for name in _CLOSURE_MONEY},
+            }
+            for line in lines
+        ),
+        records=tuple(lines),
     )

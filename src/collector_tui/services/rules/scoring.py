@@ -28,6 +28,7 @@ from collector_tui.models import (
     Case,
     Debtor,
     FollowUp,
+    InvoiceDispute,
     Promise,
     PromiseStatus,
 )
@@ -138,8 +139,14 @@ def compute_place(*, session: Session, case: Case, now: datetime, settings: Sett
         .select_from(Promise)
         .where(Promise.case_id == case.id, Promise.status == PromiseStatus.broken)
     ).one()
+    # An amount under open invoice dispute is not chased (casework.disputes).
+    disputed = session.exec(
+        select(func.coalesce(func.sum(InvoiceDispute.amount), 0)).where(
+            InvoiceDispute.case_id == case.id, InvoiceDispute.status == "open"
+        )
+    ).one()
     factors = score_factors(
-        balance_minor=case.balance,
+        balance_minor=case.balance - min(int(disputed or 0), case.balance),
         currency=case.currency,
         risk_grade=debtor.risk_grade if debtor else None,
         dpd=days_past_due(case.due_date, today),

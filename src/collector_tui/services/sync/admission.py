@@ -34,6 +34,9 @@ from collector_tui.models import (
     Activity,
     Case,
     Channel,
+    FollowUp,
+    Hold,
+    Invoice,
     PaymentPlan,
     Phone,
     Promise,
@@ -67,6 +70,7 @@ ACTOR_COLUMNS: dict[str, tuple[str, ...]] = {
     "hold": ("placed_by_id",),
     "settlement": ("requested_by_id",),
     "payment": ("recorded_by_id",),
+    "invoice_dispute": ("opened_by_id",),
 }
 
 # What an agent may change on an existing row from the app, by table (anything else is the
@@ -344,6 +348,65 @@ def admit_hold(values: dict[str, Any], now: datetime) -> None:
     placed = _instant(values.get("placed_at"), "placed_at", required=False) or now
     _not_later(placed, now, "placed_at")
     values.update(placed_at=placed, released_at=None, released_by_id=None)
+
+
+def admit_dispute(
+    session: Session,
+    case: Case,
+    values: dict[str, Any],
+    actor: Actor,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """An invoice dispute opened offline, by the checks of casework.disputes.open_dispute: an
+    invoice of the case, a known category, a reason, an amount within what is open and not
+    disputed on the master now, the agent's own (or a supervisor's) ownership, a resolve-by date
+    in range. It arrives open: a resolution made on a laptop is not taken."""
+    from collector_tui.services.casework import balances, disputes
+
+    invoice = session.get(Invoice, values.get("invoice_id"))
+    if invoice is None or invoice.case_id != case.id:
+        raise InvalidInput("the invoice this dispute is about belongs to another case")
+    disputes.check_category(str(values.get("category")))
+    text = _text(values.get("reason"), "the reason", limit=MAX_REASON, required=True)
+    if text is None or len(text) < settings.min_reason_length:
+        raise InvalidInput("the dispute's reason is too short", field="reason")
+    amount = values.get("amount")
+    if type(amount) is not int or amount <= 0:
+        raise InvalidInput("a disputed amount must be above zero", field="amount")
+    room = invoice.open_amount - balances.disputed_by_invoice(session, case.id).get(invoice.id, 0)
+    if amount > room:
+        raise InvalidInput(
+            f"a dispute of {change.show_money(amount, case.currency)} is more than the "
+            f"{change.show_money(max(room, 0), case.currency)} open and undisputed on invoice "
+            f"{invoice.number} on the master now",
+            field="amount",
+        )
+    if not actor.is_supervisor and values.get("owner_id") not in (None, actor.user_id):
+        raise Forbidden("an agent opens disputes for themselves")
+    if values.get("owner_id") is None:
+        values["owner_id"] = actor.user_id
+    _date(values.get("resolve_by"), "the resolve-by date")
+    opened = _instant(values.get("opened_at"), "opened_at", required=False) or now
+    _not_later(opened, now, "opened_at")
+    follow_up = (
+        session.get(FollowUp, values["follow_up_id"]) if values.get("follow_up_id") else None
+    )
+    if follow_up is None or follow_up.case_id != case.id:
+        values["follow_up_id"] = None  # not on the master: the dispute stands alone
+    hold = session.get(Hold, values["hold_id"]) if values.get("hold_id") else None
+    if hold is None or hold.case_id != case.id:
+        values["hold_id"] = None
+    values.update(
+        reason=text,
+        status="open",
+        credited=0,
+        opened_at=opened,
+        resolved_by_id=None,
+        resolved_at=None,
+        resolution_reason=None,
+        updated_at=now,
+    )
 
 
 def admit_settlement(

@@ -42,6 +42,7 @@ from collector_tui.models import (
     Debtor,
     FollowUp,
     HoldKind,
+    Invoice,
     Payment,
     Role,
     SyncAppliedOp,
@@ -384,9 +385,17 @@ def _insert(run: _Run, op: Op) -> tuple[str, str | None]:
         admission.admit_hold(values, run.now)
     elif op.entity == "settlement":
         routed = admission.admit_settlement(session, case, values, run.pusher, day, run.now)
+    elif op.entity == "invoice_dispute":
+        admission.admit_dispute(session, case, values, run.pusher, run.now, run.settings)
     row = model(**values)
     session.add(row)
     session.flush()
+    if op.entity == "invoice_dispute":
+        # The invoice's flag is derived: the master sets it for the dispute it now holds.
+        invoice = session.get(Invoice, values["invoice_id"])
+        if invoice is not None and not invoice.disputed:
+            invoice.disputed = True
+            session.add(invoice)
     _audit_insert(run, op, row)
     if op.entity == "hold":
         _hold_consequences(run, case, values)
@@ -408,6 +417,7 @@ _AUDITED: dict[str, tuple[str, ...]] = {
     "followup": ("case_id", "owner_id", "due_at", "reason"),
     "hold": ("case_id", "kind", "reason"),
     "settlement": ("case_id", "amount", "balance", "due_date", "status", "note"),
+    "invoice_dispute": ("case_id", "invoice_id", "amount", "category", "reason", "resolve_by"),
 }
 
 
@@ -590,12 +600,14 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
     model = _model(op.entity)
     if op.entity in policy.FACT_TABLES:
         raise _Refused(REJECTED, "facts are never edited: a correction is a new entry")
+    if op.entity in policy.DERIVED_TABLES:
+        # Before the look-up: a derived row the laptop made (balance components) never exists
+        # on the master under the laptop's id.
+        return ACCEPTED, "recomputed on the master"
     row = session.get(model, uuid.UUID(op.entity_id))
     if row is None:
         raise _Refused(REJECTED, "no longer on the master")
     case_id = getattr(row, "case_id", None) if op.entity != "collection_case" else row.id
-    if op.entity in policy.DERIVED_TABLES:
-        return ACCEPTED, "recomputed on the master"
     if op.entity == "hold":
         raise _Refused(REJECTED, "holds are lifted on the master")
     if op.entity in ("app_user", "assignment"):

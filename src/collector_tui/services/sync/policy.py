@@ -38,10 +38,14 @@ IGNORED_FIELDS: dict[str, frozenset[str]] = {
 
 # Inserted as sent (same id); refused as updates or deletes: facts are append-only.
 FACT_TABLES = frozenset({"activity", "payment", "auditevent"})
-# New rows a laptop may create, each kept on the master.
-KEPT_INSERTS = frozenset({"promise", "paymentplan", "followup", "hold", "phone", "settlement"})
-# Whole tables the master derives from the facts (allocations, invoices' open amounts).
-DERIVED_TABLES = frozenset({"paymentallocation", "invoice"})
+# New rows a laptop may create, each kept on the master. An invoice dispute opened offline is the
+# debtor's statement: a fact; resolving it (and reversing a payment) is the master's.
+KEPT_INSERTS = frozenset(
+    {"promise", "paymentplan", "followup", "hold", "phone", "settlement", "invoice_dispute"}
+)
+# Whole tables the master derives from the facts (allocations, invoices' open amounts, the balance
+# by component and where each payment went).
+DERIVED_TABLES = frozenset({"paymentallocation", "invoice", "balance_component", "payment_part"})
 # Never changed from a laptop.
 MASTER_TABLES = frozenset({"collection_case", "debtor", "app_user", "assignment"})
 
@@ -75,6 +79,28 @@ MASTER_FIELDS: dict[str, frozenset[str]] = {
     "paymentplan": frozenset({"case_id", "created_by_id"}),
     "phone": frozenset({"debtor_id"}),
     "debtor": frozenset({"created_at"}),
+    # An invoice dispute travels as opened; its resolution and everything else on it are the
+    # master's (services/casework/disputes.py resolves it there).
+    "invoice_dispute": frozenset(
+        {
+            "case_id",
+            "invoice_id",
+            "amount",
+            "category",
+            "reason",
+            "owner_id",
+            "resolve_by",
+            "status",
+            "credited",
+            "opened_by_id",
+            "opened_at",
+            "resolved_by_id",
+            "resolved_at",
+            "resolution_reason",
+            "follow_up_id",
+            "hold_id",
+        }
+    ),
     # A settlement's decision is a supervisor's; the agent's request travels as inserted.
     "settlement": frozenset(
         {
