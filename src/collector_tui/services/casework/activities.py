@@ -368,6 +368,9 @@ def log_contact(
             )
         if disposition.code == "wrong_number" and phone is not None and phone.valid:
             phone.valid = False
+            # The mark the contacts panel shows (services/contacts keeps the two in step).
+            phone.status, phone.status_at, phone.status_reason = "wrong", now, "wrong number"
+            phone.is_primary = False
             phone.updated_at = now
             session.add(phone)
             audit.record(
