@@ -9,6 +9,7 @@ from typing import NoReturn
 from collector_tui import __version__
 from collector_tui.cli import (
     cases,
+    contacts,
     corrections,
     devices,
     exports,
@@ -24,7 +25,18 @@ from collector_tui.cli.output import PROG, UsageError
 __all__ = ["build_parser"]
 
 # users first (init, user), then the day's work, supervision, the laptops and the corrections.
-GROUPS = (users, imports, cases, exports, reports, supervision, sync, devices, corrections)
+GROUPS = (
+    users,
+    imports,
+    cases,
+    contacts,
+    exports,
+    reports,
+    supervision,
+    sync,
+    devices,
+    corrections,
+)
 
 
 class _Parser(argparse.ArgumentParser):

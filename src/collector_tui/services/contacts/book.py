@@ -469,7 +469,7 @@ def set_contact_status(
     """`contact set CASE NUMBER|ADDR --status ...`: find the contact by what it is (a number as
     typed, an e-mail, an address's text) and mark it."""
     case = _case(session, actor, case_id)
-    kind, contact_id = _find_by_value(session, case, value)
+    kind, contact_id = find_contact(session=session, case=case, value=value)
     return mark_contact(
         session=session,
         now=now,
@@ -923,7 +923,9 @@ def _contact(session: Session, case: Case, kind: str, contact_id: uuid.UUID) -> 
     return row
 
 
-def _find_by_value(session: Session, case: Case, value: str) -> tuple[str, uuid.UUID]:
+def find_contact(*, session: Session, case: Case, value: str) -> tuple[str, uuid.UUID]:
+    """(kind, id) of the debtor's contact written as `value`: an e-mail, a number as typed, an
+    address's text, a third party's name. NotFound when none is."""
     text = (value or "").strip()
     if not text:
         raise InvalidInput("say which contact: a number, an e-mail or an address", field="contact")
@@ -951,6 +953,11 @@ def _find_by_value(session: Session, case: Case, value: str) -> tuple[str, uuid.
     ).first()
     if found is not None:
         return "address", found
+    found = session.exec(
+        select(ThirdParty.id).where(ThirdParty.debtor_id == debtor.id, ThirdParty.name == text)
+    ).first()
+    if found is not None:
+        return "third_party", found
     raise NotFound(f"{text[:40]!r} is not a contact of this debtor")
 
 
