@@ -23,7 +23,7 @@ from collector_tui.models import (
     ThirdParty,
 )
 from collector_tui.services.accounts import Actor
-from collector_tui.services.casework import activities, casefile, queue
+from collector_tui.services.casework import activities, casefile, corrections, queue
 from collector_tui.services.contacts import book, skiptrace
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, StaleEdit
 from collector_tui.services.rules import compliance
@@ -499,3 +499,22 @@ def test_skip_trace_list_finds_unreachable_debtors_and_returned_mail(
     assert found[no_number.id] == ("no callable number",)
     assert found[returned.id] == ("returned mail",)
     assert theirs == ()
+
+
+def test_a_wrong_number_logged_then_voided_gets_its_mark_back(
+    store: db.Store, users: dict[str, Actor], now: datetime, settings: Settings, place: Any
+) -> None:
+    case = place("W-1", phones=("+86 138 0013 8000", NEW))
+    with store.write() as session:
+        logged = activities.log_contact(
+            session=session, now=now, actor=users["alice"], settings=settings, case_id=case.id,
+            contact=activities.ContactInput(disposition="wrong_number", phone_e164=NEW),
+        )  # fmt: skip
+        phone = session.exec(select(Phone).where(Phone.e164 == NEW_E164)).one()
+        assert (phone.status, phone.valid) == ("wrong", False)
+        corrections.void_contact(
+            session=session, now=now, actor=users["alice"], settings=settings,
+            activity_id=logged.activity_id, reason="logged on the wrong number by mistake",
+        )  # fmt: skip
+        session.refresh(phone)
+        assert (phone.status, phone.valid) == ("valid", True)
