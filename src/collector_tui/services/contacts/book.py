@@ -397,6 +397,10 @@ def mark_contact(
     how_text = _how(how, "how")
     if row.retired_at is not None:
         raise InvalidInput("this contact is retired: add it again instead", field="status")
+    if isinstance(row, Phone) and row.e164 is None and wanted in ("valid", "unverified"):
+        raise InvalidInput(
+            "this number cannot exist as written: add the right one instead", field="status"
+        )
     if row.status == "dnc" and wanted != "dnc" and not actor.is_supervisor:
         raise Forbidden("only a supervisor can lift a do-not-call request")
     if row.status == wanted and (reason_text is None or reason_text == row.status_reason):
