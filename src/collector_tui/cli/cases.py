@@ -117,23 +117,16 @@ def _cmd_queue(ctx: Context) -> int:
 
     args = ctx.args
     actor = ctx.actor()
-    store = ctx.open()
+    ctx.open()
     own = not args.agent or accounts.username_key(args.agent) == accounts.username_key(
         actor.username
     )
     if not actor.is_supervisor and not own:  # before the look-up: no oracle of user names
         raise Forbidden("agents see only their own queue")
-    with store.read() as session:
-        agent = accounts.get_actor(session=session, username=args.agent) if args.agent else actor
-    with store.write() as session:  # the queue runs the promise sweep first
-        page = queue.build_queue(
-            session=session,
-            now=ctx.now(),
-            agent_id=agent.user_id,
-            settings=ctx.load_settings(),
-            limit=args.limit,
-            include_held=args.held,
-        )
+    agent = ctx.run(accounts.get_actor, username=args.agent) if args.agent else actor
+    page = ctx.run(
+        queue.build_queue, agent_id=agent.user_id, limit=args.limit, include_held=args.held
+    )
     if args.json:
         entries = [queue.entry_json(entry) for entry in page.entries]
         if args.held:
@@ -169,44 +162,39 @@ def _cmd_log(ctx: Context) -> int:
         raise UsageError("--reason goes with --follow-up")
     actor = ctx.actor()
     settings = ctx.load_settings()
-    now = ctx.now()
-    with ctx.open().write() as session:
-        case = cases.find_case(session=session, reference=args.case, actor=actor)
-        promise = None
-        if args.promise is not None:
-            amount_text, due = args.promise
-            amount = parse_money(amount_text, case.currency, settings.locale)
-            promise = PromiseInput(amount=amount.minor, due_date=due)
-        follow_up = (
-            FollowUpInput(due_at=args.follow_up, reason=args.reason or "")
-            if args.follow_up is not None
-            else None
-        )
-        logged = activities.log_contact(
-            session=session,
-            now=now,
-            actor=actor,
-            case_id=case.id,
-            contact=activities.ContactInput(
-                disposition=args.disposition,
-                channel=args.channel,
-                direction="inbound" if args.inbound else "outbound",
-                phone_e164=args.phone,
-                note=args.note,
-                duration_s=args.duration,
-                occurred_at=args.at,
-                promise=promise,
-                follow_up=follow_up,
-            ),
-            settings=settings,
-        )
-        reference = f"{case.client}/{case.client_ref}"
-        currency = case.currency
+    case = ctx.run(cases.resolve_case, reference=args.case)
+    promise = None
+    if args.promise is not None:
+        amount_text, due = args.promise
+        amount = parse_money(amount_text, case.currency, settings.locale)
+        promise = PromiseInput(amount=amount.minor, due_date=due)
+    follow_up = (
+        FollowUpInput(due_at=args.follow_up, reason=args.reason or "")
+        if args.follow_up is not None
+        else None
+    )
+    logged = ctx.run(
+        activities.log_contact,
+        case_id=case.case_id,
+        contact=activities.ContactInput(
+            disposition=args.disposition,
+            channel=args.channel,
+            direction="inbound" if args.inbound else "outbound",
+            phone_e164=args.phone,
+            note=args.note,
+            duration_s=args.duration,
+            occurred_at=args.at,
+            promise=promise,
+            follow_up=follow_up,
+        ),
+    )
+    reference = f"{case.client}/{case.client_ref}"
+    currency = case.currency
     if args.json:
         ctx.json(
             {
                 "activity_id": str(logged.activity_id),
-                "case_id": str(case.id),
+                "case_id": str(case.case_id),
                 "client": case.client,
                 "client_ref": case.client_ref,
                 "case_status": logged.case_status,
@@ -235,31 +223,28 @@ def _cmd_payment(ctx: Context) -> int:
     from collector_tui.services.casework import cases, payments
 
     args = ctx.args
-    actor = ctx.actor()
+    ctx.actor()
     settings = ctx.load_settings()
     now = ctx.now()
     received_on = args.on or now.astimezone(UTC).date()
-    with ctx.open().write() as session:
-        case = cases.find_case(session=session, reference=args.case, actor=actor)
-        amount = parse_money(args.amount, case.currency, settings.locale)
-        posted = payments.post_payment(
-            session=session,
-            now=now,
-            actor=actor,
-            case_id=case.id,
-            amount=amount.minor,
-            received_on=received_on,
-            settings=settings,
-            method=args.method,
-            reference=args.reference,
-        )
-        reference = f"{case.client}/{case.client_ref}"
-        currency = case.currency
+    case = ctx.run(cases.resolve_case, reference=args.case)
+    amount = parse_money(args.amount, case.currency, settings.locale)
+    posted = ctx.run(
+        payments.post_payment,
+        now=now,
+        case_id=case.case_id,
+        amount=amount.minor,
+        received_on=received_on,
+        method=args.method,
+        reference=args.reference,
+    )
+    reference = f"{case.client}/{case.client_ref}"
+    currency = case.currency
     if args.json:
         ctx.json(
             {
                 "payment_id": str(posted.payment_id),
-                "case_id": str(case.id),
+                "case_id": str(case.case_id),
                 "client": case.client,
                 "client_ref": case.client_ref,
                 "currency": currency,
@@ -291,23 +276,16 @@ def _cmd_assign(ctx: Context) -> int:
     from collector_tui.services.supervision import assignment
 
     args = ctx.args
-    actor = ctx.actor()
-    with ctx.open().write() as session:
-        case_ids = [
-            cases.find_case(session=session, reference=reference, actor=actor).id
-            for reference in args.cases
-        ]
-        unassign = args.to.strip().lower() == "none"
-        target = None if unassign else accounts.get_actor(session=session, username=args.to)
-        moved = assignment.assign_cases(
-            session=session,
-            now=ctx.now(),
-            actor=actor,
-            case_ids=case_ids,
-            to_user_id=target.user_id if target else None,
-            settings=ctx.load_settings(),
-            reason=args.reason,
-        )
+    ctx.actor()
+    case_ids = [ctx.run(cases.resolve_case, reference=ref).case_id for ref in args.cases]
+    unassign = args.to.strip().lower() == "none"
+    target = None if unassign else ctx.run(accounts.get_actor, username=args.to)
+    moved = ctx.run(
+        assignment.assign_cases,
+        case_ids=case_ids,
+        to_user_id=target.user_id if target else None,
+        reason=args.reason,
+    )
     to_name = target.username if target else None
     if args.json:
         ctx.json({"moved": moved, "cases": len(set(case_ids)), "to": to_name})
@@ -322,14 +300,9 @@ def _cmd_sweep(ctx: Context) -> int:
 
     actor = ctx.actor()
     now = ctx.now()
-    with ctx.open().write() as session:
-        # An agent's command touches only that agent's cases.
-        result = sweep.sweep(
-            session=session,
-            now=now,
-            settings=ctx.load_settings(),
-            agent_id=None if actor.is_supervisor else actor.user_id,
-        )
+    # An agent's command touches only that agent's cases.
+    agent_id = None if actor.is_supervisor else actor.user_id
+    result = ctx.run(sweep.sweep, now=now, agent_id=agent_id)
     if ctx.args.json:
         ctx.json(
             {

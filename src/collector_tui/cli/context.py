@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from collector_tui.cli.output import PROG, CliError, json_text
 
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from collector_tui.services.accounts import Actor
 
 __all__ = ["Context", "Handler", "interactive"]
+
+Result = TypeVar("Result")
 
 
 def interactive(stream: TextIO) -> bool:
@@ -124,6 +126,23 @@ class Context:
         self._store = store
         return store
 
+    def run(self, service: Callable[..., Result], /, **arguments: Any) -> Result:
+        """Run a declared service in one unit of work on this run's store, through
+        `services.context.Context.run`: `now` from --now, the settings and the acting user where
+        the service takes them. The user is logged in (and the settings read) only when the
+        service takes them and the handler did not give them."""
+        from collector_tui.config import Settings
+        from collector_tui.services.context import Context as Services
+        from collector_tui.services.context import takes
+
+        store = self.open()
+        if self._actor is None and "actor" not in arguments and takes(service, "actor"):
+            self.actor()
+        wants_settings = "settings" not in arguments and takes(service, "settings")
+        settings = self.load_settings() if wants_settings else (self.settings or Settings())
+        services = Services(store=store, clock=self.clock, settings=settings, actor=self._actor)
+        return services.run(service, **arguments)
+
     def username(self) -> str | None:
         return self.option("user") or os.environ.get("COLLECTOR_USER") or None
 
@@ -134,12 +153,11 @@ class Context:
         name = self.username()
         if not name:
             raise CliError("this command acts as a user: give --user NAME (or set COLLECTOR_USER)")
-        store = self.open()
+        self.open()
         password = self.password("COLLECTOR_PASSWORD", f"password for {name}: ")
         from collector_tui.services import accounts
 
-        with store.read() as session:
-            self._actor = accounts.authenticate(session=session, username=name, password=password)
+        self._actor = self.run(accounts.authenticate, username=name, password=password)
         return self._actor
 
     def password(self, variable: str, prompt: str, *, confirm: bool = False) -> str:

@@ -142,18 +142,9 @@ def _cmd_hold_release(ctx: Context) -> int:
     from collector_tui.services.casework import cases, holds
 
     args = ctx.args
-    actor = ctx.actor()
-    with ctx.open().write() as session:
-        case = cases.find_case(session=session, reference=args.case, actor=actor)
-        done = holds.release_holds(
-            session=session,
-            now=ctx.now(),
-            actor=actor,
-            case_id=case.id,
-            kind=args.kind,
-            settings=ctx.load_settings(),
-            reason=args.reason,
-        )
+    ctx.actor()
+    case = ctx.run(cases.resolve_case, reference=args.case)
+    done = ctx.run(holds.release_holds, case_id=case.case_id, kind=args.kind, reason=args.reason)
     if args.json:
         ctx.json(
             {
@@ -173,48 +164,36 @@ def _cmd_hold_release(ctx: Context) -> int:
 def _cmd_contact_void(ctx: Context) -> int:
     from collector_tui.services.casework import corrections
 
-    actor = ctx.actor()
-    with ctx.open().write() as session:
-        done = corrections.void_contact(
-            session=session,
-            now=ctx.now(),
-            actor=actor,
-            activity_id=ctx.args.activity,
-            settings=ctx.load_settings(),
-            reason=ctx.args.reason,
-        )
+    ctx.actor()
+    done = ctx.run(
+        corrections.void_contact,
+        activity_id=ctx.args.activity,
+        reason=ctx.args.reason,
+    )
     return _answer(ctx, done, "contact voided", voids_id=str(ctx.args.activity))
 
 
 def _cmd_promise_withdraw(ctx: Context) -> int:
     from collector_tui.services.casework import corrections
 
-    actor = ctx.actor()
-    with ctx.open().write() as session:
-        done = corrections.withdraw_promise(
-            session=session,
-            now=ctx.now(),
-            actor=actor,
-            promise_id=ctx.args.promise,
-            settings=ctx.load_settings(),
-            reason=ctx.args.reason,
-        )
+    ctx.actor()
+    done = ctx.run(
+        corrections.withdraw_promise,
+        promise_id=ctx.args.promise,
+        reason=ctx.args.reason,
+    )
     return _answer(ctx, done, "promise withdrawn", promise_status="cancelled")
 
 
 def _cmd_plan_cancel(ctx: Context) -> int:
     from collector_tui.services.casework import corrections
 
-    actor = ctx.actor()
-    with ctx.open().write() as session:
-        done = corrections.cancel_plan(
-            session=session,
-            now=ctx.now(),
-            actor=actor,
-            plan_id=ctx.args.plan,
-            settings=ctx.load_settings(),
-            reason=ctx.args.reason,
-        )
+    ctx.actor()
+    done = ctx.run(
+        corrections.cancel_plan,
+        plan_id=ctx.args.plan,
+        reason=ctx.args.reason,
+    )
     return _answer(ctx, done, "payment plan cancelled", plan_status="cancelled")
 
 
@@ -269,16 +248,12 @@ def _cmd_followup_move(ctx: Context) -> int:
     from collector_tui.services.casework import corrections
 
     actor = ctx.actor()
-    with ctx.open().write() as session:
-        done = corrections.move_follow_up(
-            session=session,
-            now=ctx.now(),
-            actor=actor,
-            follow_up_id=ctx.args.follow_up,
-            due_at=ctx.args.to,
-            settings=ctx.load_settings(),
-            reason=ctx.args.reason,
-        )
+    done = ctx.run(
+        corrections.move_follow_up,
+        follow_up_id=ctx.args.follow_up,
+        due_at=ctx.args.to,
+        reason=ctx.args.reason,
+    )
     due = ctx.args.to
     return _answer(
         ctx,

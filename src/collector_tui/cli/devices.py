@@ -67,10 +67,9 @@ def _json(device: Device) -> dict[str, Any]:
 def _cmd_list(ctx: Context) -> int:
     from collector_tui.services.sync import devices
 
-    store = ctx.open()
+    ctx.open()
     actor = ctx.actor()
-    with store.read() as session:
-        found = devices.list_devices(session=session, actor=actor, username=ctx.args.agent)
+    found = ctx.run(devices.list_devices, username=ctx.args.agent)
     if ctx.args.json:
         ctx.json([_json(device) for device in found])
         return 0
@@ -100,16 +99,9 @@ def _cmd_list(ctx: Context) -> int:
 def _cmd_revoke(ctx: Context) -> int:
     from collector_tui.services.sync import devices
 
-    store = ctx.open()
-    actor = ctx.actor()
-    with store.write() as session:
-        device = devices.revoke(
-            session=session,
-            now=ctx.now(),
-            actor=actor,
-            device=ctx.args.device,
-            reason=ctx.args.reason,
-        )
+    ctx.open()
+    ctx.actor()
+    device = ctx.run(devices.revoke, device=ctx.args.device, reason=ctx.args.reason)
     if ctx.args.json:
         ctx.json(_json(device))
     else:

@@ -31,10 +31,7 @@ def _cmd_export(ctx: Context) -> int:
 
     args = ctx.args
     actor = ctx.actor()
-    with ctx.open().read() as session:
-        count = exports.export(
-            args.what, session=session, path=args.file, bom=args.bom, actor=actor
-        )
+    count = ctx.run(exports.export, what=args.what, path=args.file, bom=args.bom, actor=actor)
     if args.json:
         ctx.json({"exported": args.what, "rows": count, "path": str(args.file)})
     else:

@@ -125,8 +125,7 @@ def _cases_json(report: Any) -> dict[str, Any]:
 def _user_id(ctx: Context, name: str) -> Any:
     from collector_tui.services import accounts
 
-    with ctx.open().read() as session:
-        return accounts.get_actor(session=session, username=name).user_id
+    return ctx.run(accounts.get_actor, username=name).user_id
 
 
 def _cmd_import_cases(ctx: Context) -> int:

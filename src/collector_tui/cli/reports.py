@@ -83,20 +83,22 @@ def run_report(
     out: TextIO | None = None,
 ) -> int:
     """`report KIND`: read-only; prints the table and returns 0, or raises ServiceError."""
+    from collector_tui.clock import FixedClock
+    from collector_tui.services.context import Context as Services
     from collector_tui.services.reporting.tables import report_table
 
     stream = out if out is not None else sys.stdout
-    with store.read() as session:
-        table = report_table(
-            args.kind,
-            session=session,
-            now=now,
-            actor=actor,
-            date_from=getattr(args, "date_from", None),
-            date_to=getattr(args, "date_to", None),
-            period=getattr(args, "period", "day") or "day",
-            by_agent=not getattr(args, "total", False),
-        )
+    # Scripts call this with `actor=None` (every case): given, not injected.
+    table = Services(store=store, clock=FixedClock(now), settings=settings).run(
+        report_table,
+        kind=args.kind,
+        now=now,
+        actor=actor,
+        date_from=getattr(args, "date_from", None),
+        date_to=getattr(args, "date_to", None),
+        period=getattr(args, "period", "day") or "day",
+        by_agent=not getattr(args, "total", False),
+    )
     print_table(
         table,
         stream,

@@ -178,9 +178,8 @@ def _minor(text: str | None, currency: str | None, locale: str) -> int | None:
 def _cmd_workload(ctx: Context) -> int:
     from collector_tui.services.supervision import workload
 
-    actor = ctx.actor()
-    with ctx.open().read() as session:
-        rows = workload.agent_workloads(session=session, now=ctx.now(), actor=actor)
+    ctx.actor()
+    rows = ctx.run(workload.agent_workloads)
     if ctx.args.json:
         ctx.json(
             [
@@ -216,30 +215,27 @@ def _cmd_cases(ctx: Context) -> int:
     from collector_tui.services.supervision import workload
 
     args = ctx.args
-    actor = ctx.actor()
+    ctx.actor()
     settings = ctx.load_settings()
-    with ctx.open().read() as session:
-        agent_id = None
-        unassigned = False
-        if args.agent:
-            if args.agent.strip().lower() == "none":
-                unassigned = True
-            else:
-                agent_id = accounts.get_actor(session=session, username=args.agent).user_id
-        filters = workload.BrowserFilter(
-            agent_id=agent_id,
-            unassigned=unassigned,
-            status=args.status,
-            aging=args.aging,
-            currency=args.currency,
-            balance_min=_minor(args.balance_min, args.currency, settings.locale),
-            balance_max=_minor(args.balance_max, args.currency, settings.locale),
-            country=args.country,
-            routed=args.routed,
-        )
-        page = workload.browse_cases(
-            session=session, now=ctx.now(), actor=actor, filters=filters, limit=args.limit
-        )
+    agent_id = None
+    unassigned = False
+    if args.agent:
+        if args.agent.strip().lower() == "none":
+            unassigned = True
+        else:
+            agent_id = ctx.run(accounts.get_actor, username=args.agent).user_id
+    filters = workload.BrowserFilter(
+        agent_id=agent_id,
+        unassigned=unassigned,
+        status=args.status,
+        aging=args.aging,
+        currency=args.currency,
+        balance_min=_minor(args.balance_min, args.currency, settings.locale),
+        balance_max=_minor(args.balance_max, args.currency, settings.locale),
+        country=args.country,
+        routed=args.routed,
+    )
+    page = ctx.run(workload.browse_cases, filters=filters, limit=args.limit)
     if args.json:
         ctx.json(
             [
@@ -281,23 +277,16 @@ def _cmd_balance(ctx: Context) -> int:
     names = [name.strip() for name in args.to.split(",") if name.strip()]
     if not names:
         raise UsageError("--to needs at least one agent, e.g. --to alice,bob")
-    actor = ctx.actor()
-    with ctx.open().write() as session:
-        agent_ids = [accounts.get_actor(session=session, username=n).user_id for n in names]
-        case_ids = (
-            [cases.find_case(session=session, reference=r, actor=actor).id for r in args.cases]
-            if args.cases
-            else None
-        )
-        result = assignment.auto_balance(
-            session=session,
-            now=ctx.now(),
-            actor=actor,
-            settings=ctx.load_settings(),
-            agent_ids=agent_ids,
-            case_ids=case_ids,
-            reason=args.reason,
-        )
+    ctx.actor()
+    agent_ids = [ctx.run(accounts.get_actor, username=n).user_id for n in names]
+    case_ids = (
+        [ctx.run(cases.resolve_case, reference=r).case_id for r in args.cases]
+        if args.cases
+        else None
+    )
+    result = ctx.run(
+        assignment.auto_balance, agent_ids=agent_ids, case_ids=case_ids, reason=args.reason
+    )
     if args.json:
         ctx.json(
             {
@@ -325,28 +314,20 @@ def _cmd_balance(ctx: Context) -> int:
     return 0
 
 
-def _case_id(ctx: Context, session: Any, reference: str) -> Any:
+def _case_id(ctx: Context, reference: str) -> Any:
     from collector_tui.services.casework import cases
 
-    return cases.find_case(session=session, reference=reference, actor=ctx.actor()).id
+    return ctx.run(cases.resolve_case, reference=reference).case_id
 
 
 def _cmd_route(ctx: Context) -> int:
     from collector_tui.services.supervision import decisions
 
     args = ctx.args
-    actor = ctx.actor()
-    with ctx.open().write() as session:
-        case_id = _case_id(ctx, session, args.case)
-        act = decisions.request_legal_escalation if args.legal else decisions.route_case
-        decision = act(
-            session=session,
-            now=ctx.now(),
-            actor=actor,
-            case_id=case_id,
-            settings=ctx.load_settings(),
-            reason=args.reason,
-        )
+    ctx.actor()
+    case_id = _case_id(ctx, args.case)
+    act = decisions.request_legal_escalation if args.legal else decisions.route_case
+    decision = ctx.run(act, case_id=case_id, reason=args.reason)
     if args.json:
         ctx.json(_decision_json(decision))
     else:
@@ -360,7 +341,7 @@ def _cmd_decide(ctx: Context) -> int:
     from collector_tui.services.supervision import decisions
 
     args = ctx.args
-    actor = ctx.actor()
+    ctx.actor()
     acts: dict[str, Callable[..., CaseDecision]] = {
         "legal": decisions.escalate_to_legal,
         "write-off": decisions.write_off,
@@ -368,16 +349,8 @@ def _cmd_decide(ctx: Context) -> int:
         "unroute": decisions.unroute_case,
     }
     act = acts[args.decision]
-    with ctx.open().write() as session:
-        case_id = _case_id(ctx, session, args.case)
-        decision = act(
-            session=session,
-            now=ctx.now(),
-            actor=actor,
-            case_id=case_id,
-            settings=ctx.load_settings(),
-            reason=args.reason,
-        )
+    case_id = _case_id(ctx, args.case)
+    decision = ctx.run(act, case_id=case_id, reason=args.reason)
     if args.json:
         ctx.json(_decision_json(decision))
     else:
@@ -391,22 +364,18 @@ def _cmd_settle(ctx: Context) -> int:
     from collector_tui.services.casework import cases, settlements
 
     args = ctx.args
-    actor = ctx.actor()
+    ctx.actor()
     settings = ctx.load_settings()
     amount_text, due = args.terms
-    with ctx.open().write() as session:
-        case = cases.find_case(session=session, reference=args.case, actor=actor)
-        amount = parse_money(amount_text, case.currency, settings.locale)
-        view = settlements.request_settlement(
-            session=session,
-            now=ctx.now(),
-            actor=actor,
-            case_id=case.id,
-            amount=amount.minor,
-            due_date=due,
-            settings=settings,
-            note=args.note,
-        )
+    case = ctx.run(cases.resolve_case, reference=args.case)
+    amount = parse_money(amount_text, case.currency, settings.locale)
+    view = ctx.run(
+        settlements.request_settlement,
+        case_id=case.case_id,
+        amount=amount.minor,
+        due_date=due,
+        note=args.note,
+    )
     if args.json:
         ctx.json(_settlement_json(view))
     elif view.status == "pending":
@@ -421,25 +390,20 @@ def _cmd_approve(ctx: Context) -> int:
     from collector_tui.services.errors import InvalidInput
 
     args = ctx.args
-    actor = ctx.actor()
-    with ctx.open().write() as session:
-        case_id = _case_id(ctx, session, args.case)
-        waiting = [
-            s
-            for s in settlements.case_settlements(session=session, actor=actor, case_id=case_id)
-            if s.status == "pending"
-        ]
-        if not waiting:
-            raise InvalidInput(f"no settlement of {args.case} waits for approval")
-        view = settlements.decide_settlement(
-            session=session,
-            now=ctx.now(),
-            actor=actor,
-            settlement_id=waiting[0].id,
-            approve=not args.reject,
-            settings=ctx.load_settings(),
-            note=args.note,
-        )
+    ctx.actor()
+    case_id = _case_id(ctx, args.case)
+    waiting = [
+        s for s in ctx.run(settlements.case_settlements, case_id=case_id) if s.status == "pending"
+    ]
+    if not waiting:
+        raise InvalidInput(f"no settlement of {args.case} waits for approval")
+    # decide_settlement refuses a settlement decided meanwhile (it reads the status again).
+    view = ctx.run(
+        settlements.decide_settlement,
+        settlement_id=waiting[0].id,
+        approve=not args.reject,
+        note=args.note,
+    )
     if args.json:
         ctx.json(_settlement_json(view))
     else:
@@ -496,9 +460,8 @@ def _cmd_history(ctx: Context) -> int:
 
     args = ctx.args
     actor = ctx.actor()
-    with ctx.open().read() as session:
-        case_id = _case_id(ctx, session, args.case)
-        trail = audit_trail.case_audit_trail(session=session, actor=actor, case_id=case_id)
+    case_id = _case_id(ctx, args.case)
+    trail = ctx.run(audit_trail.case_audit_trail, case_id=case_id)
     if args.json:
         ctx.json(
             [

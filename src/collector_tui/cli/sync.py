@@ -172,14 +172,17 @@ def _master_target(ctx: Context, given: str | None, stored: str | None) -> str:
 
 
 def _login(ctx: Context, store: Store) -> Actor:
+    from collector_tui.config import Settings
     from collector_tui.services import accounts
+    from collector_tui.services.context import Context as Services
 
     name = ctx.username()
     if not name:
         raise CliError("this command acts as a user: give --user NAME (or set COLLECTOR_USER)")
     password = ctx.password("COLLECTOR_PASSWORD", f"password for {name}: ")
-    with store.read() as session:
-        return accounts.authenticate(session=session, username=name, password=password)
+    # On `store` (the master for a pull), not the run's own store: a context of its own.
+    on_store = Services(store=store, clock=ctx.clock, settings=ctx.settings or Settings())
+    return on_store.run(accounts.authenticate, username=name, password=password)
 
 
 def _pull_json(result: PullResult) -> dict[str, Any]:
@@ -337,10 +340,9 @@ def _cmd_status(ctx: Context) -> int:
 def _cmd_rejected(ctx: Context) -> int:
     from collector_tui.services.sync import review
 
-    store = ctx.open()
-    actor = ctx.actor()
-    with store.read() as session:
-        found = review.rejected_ops(session=session, actor=actor, include_reviewed=ctx.args.all)
+    ctx.open()
+    ctx.actor()
+    found = ctx.run(review.rejected_ops, include_reviewed=ctx.args.all)
     if ctx.args.json:
         ctx.json(
             [
@@ -381,10 +383,9 @@ def _cmd_reviewed(ctx: Context) -> int:
         op_id = uuid.UUID(ctx.args.op_id)
     except ValueError:
         raise InvalidInput("OP_ID is an operation id, as `sync rejected` prints it") from None
-    store = ctx.open()
-    actor = ctx.actor()
-    with store.write() as session:
-        review.mark_reviewed(session=session, now=ctx.now(), actor=actor, op_id=op_id)
+    ctx.open()
+    ctx.actor()
+    ctx.run(review.mark_reviewed, op_id=op_id)
     if ctx.args.json:
         ctx.json({"op_id": str(op_id), "reviewed": True})
     else:
@@ -409,8 +410,7 @@ def _cmd_packet_export(ctx: Context) -> int:
     else:
         if not ctx.args.agent:
             raise InvalidInput("on the master, say whose briefcase: --agent NAME")
-        with store.read() as session:
-            agent = accounts.get_actor(session=session, username=ctx.args.agent)
+        agent = ctx.run(accounts.get_actor, username=ctx.args.agent)
         if agent.user_id != actor.user_id and not actor.is_supervisor:
             raise Forbidden("only a supervisor can export another agent's briefcase")
         written = engine.export_briefcase_packet(

@@ -68,8 +68,7 @@ def _cmd_init(ctx: Context) -> int:
     needs_admin = True
     if db.current_revision(store) is not None:
         try:
-            with store.read() as session:
-                needs_admin = not accounts.has_users(session=session)
+            needs_admin = not ctx.run(accounts.has_users)
         except Exception:  # an old schema without the users table: the upgrade will tell
             needs_admin = True
     name = ctx.option("admin") or ctx.username() or "admin"
@@ -83,15 +82,9 @@ def _cmd_init(ctx: Context) -> int:
     db.upgrade(store)
     after = db.current_revision(store)
     if password is not None:
-        with store.write() as session:
-            accounts.create_user(
-                session=session,
-                now=ctx.now(),
-                username=name,
-                password=password,
-                role="admin",
-                display_name=name,
-            )
+        ctx.run(
+            accounts.create_user, username=name, password=password, role="admin", display_name=name
+        )
     elif ctx.option("admin"):
         print(f"{PROG}: note: the database already has users; --admin ignored", file=ctx.err)
     where = ctx.shown_target()
@@ -114,17 +107,15 @@ def _cmd_user_add(ctx: Context) -> int:
     password = ctx.password(
         "COLLECTOR_NEW_PASSWORD", f"password for the new user {args.name}: ", confirm=True
     )
-    with ctx.open().write() as session:
-        created = accounts.create_user(
-            session=session,
-            now=ctx.now(),
-            username=args.name,
-            password=password,
-            role=args.role,
-            display_name=args.display_name,
-            time_zone=args.tz,
-            by=actor,
-        )
+    created = ctx.run(
+        accounts.create_user,
+        username=args.name,
+        password=password,
+        role=args.role,
+        display_name=args.display_name,
+        time_zone=args.tz,
+        by=actor,
+    )
     if args.json:
         ctx.json(
             {
@@ -145,15 +136,8 @@ def _cmd_user_limit(ctx: Context) -> int:
     from collector_tui.services.casework import settlements
 
     args = ctx.args
-    actor = ctx.actor()
-    with ctx.open().write() as session:
-        target = accounts.get_actor(session=session, username=args.name)
-        settlements.set_settlement_limit(
-            session=session,
-            now=ctx.now(),
-            actor=actor,
-            user_id=target.user_id,
-            limit_pct=args.percent,
-        )
+    ctx.actor()
+    target = ctx.run(accounts.get_actor, username=args.name)
+    ctx.run(settlements.set_settlement_limit, user_id=target.user_id, limit_pct=args.percent)
     ctx.print(f"{show(target.username)} may now agree settlements up to {args.percent}% off")
     return 0

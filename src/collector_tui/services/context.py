@@ -18,12 +18,15 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from collector_tui.clock import Clock
-from collector_tui.config import Settings
-from collector_tui.db import Store
+if TYPE_CHECKING:
+    from collector_tui.clock import Clock
+    from collector_tui.config import Settings
+    from collector_tui.db import Store
+    from collector_tui.services.accounts import Actor  # accounts uses this module's decorators
 
-if TYPE_CHECKING:  # accounts declares its own units with this module's decorators
-    from collector_tui.services.accounts import Actor
+# Store is named here too (for annotations only: importing this module loads no database code) so
+# that a face can type what it hands over without importing core's db.
+__all__ = ["Context", "Service", "Store", "Unit", "reads", "takes", "unit_of", "writes"]
 
 Unit = Literal["read", "write"]
 Service = TypeVar("Service", bound=Callable[..., Any])
@@ -53,6 +56,11 @@ def unit_of(service: Callable[..., Any]) -> Unit | None:
 @lru_cache(maxsize=512)
 def _parameters(service: Callable[..., Any]) -> frozenset[str]:
     return frozenset(inspect.signature(service).parameters)
+
+
+def takes(service: Callable[..., Any], name: str) -> bool:
+    """Whether `service` has a parameter `name` (a face asks before it logs someone in)."""
+    return name in _parameters(service)
 
 
 @dataclass(frozen=True)

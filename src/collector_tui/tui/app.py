@@ -1,7 +1,8 @@
 """CollectorApp: the agent's workspace. Built by `make_app`, which the CLI and the tests both call.
 
-The app holds no database state beyond a `Store` that hands out one short unit of work per action;
-screens run every service call in a thread worker and render the frozen dataclasses it returns.
+The app holds one `Context` (services/context.py: the store, the clock, the settings and who is
+logged in); screens call `context.run(service, **arguments)` in a thread worker, one short unit of
+work per call, and render the frozen dataclasses it returns.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from textual.screen import Screen
 
 from collector_tui.config import Settings
 from collector_tui.display import printable
+from collector_tui.services.context import Context
 from collector_tui.tui.commands import SessionCommands
 from collector_tui.tui.typeahead import KeyOrder
 
 if TYPE_CHECKING:
     from collector_tui.clock import Clock
-    from collector_tui.db import Store
     from collector_tui.services.accounts import Actor
+    from collector_tui.services.context import Store
 
 
 class CollectorApp(App[None]):
@@ -51,11 +53,9 @@ class CollectorApp(App[None]):
         username: str | None = None,
     ) -> None:
         super().__init__()
-        self.store = store
-        self.settings = settings
-        self.clock = clock
+        # Who acts changes at login and logout (`acting_as`); the rest is fixed for the app's life.
+        self.context = Context(store=store, clock=clock, settings=settings)
         self.initial_username = username
-        self.actor: Actor | None = None
         # Tests and snapshots switch this off so the screen is the same at every instant.
         self.cursor_blink = True
         # Cases the agent skipped with `n` in this session: the next case never offers them
@@ -75,6 +75,22 @@ class CollectorApp(App[None]):
 
         self.push_screen(LoginScreen(username=self.initial_username))
 
+    @property
+    def store(self) -> Store:
+        return self.context.store
+
+    @property
+    def settings(self) -> Settings:
+        return self.context.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.context.clock
+
+    @property
+    def actor(self) -> Actor | None:
+        return self.context.actor
+
     # -- session -------------------------------------------------------------------------------
 
     def home_screen(self, actor: Actor) -> Screen[None]:
@@ -89,7 +105,7 @@ class CollectorApp(App[None]):
         return QueueScreen()
 
     def logged_in(self, actor: Actor) -> None:
-        self.actor = actor
+        self.context = self.context.acting_as(actor)
         self.skipped.clear()
         self.sub_title = printable(f"{actor.display_name} ({actor.role})")
         self.switch_screen(self.home_screen(actor))
@@ -97,7 +113,7 @@ class CollectorApp(App[None]):
     async def action_logout(self) -> None:
         from collector_tui.tui.screens.login import LoginScreen
 
-        self.actor = None
+        self.context = self.context.acting_as(None)
         self.sub_title = ""
         while len(self.screen_stack) > 2:
             await self.pop_screen()

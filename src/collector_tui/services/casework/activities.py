@@ -209,7 +209,75 @@ def log_contact(
     phone = _resolve_phone(session, case, contact, debtor.country if debtor else "")
     if disposition.code == "wrong_number":
         phone = _wrong_phone(session, case, phone)
+    _check_agreement(session, now, case, disposition, contact, settings)
+    callback = _check_callback(session, now, actor, case, disposition, contact, settings)
 
+    before = case_state(case)
+    with changing(session):
+        activity = _record_activity(
+            session, now, actor, case, contact, disposition, occurred_at, phone, note
+        )
+        _mark_attempt(session, now, actor, case, disposition, occurred_at)
+        promise_ids, plan_id = _add_agreement(
+            session, now, actor, case, contact, settings, activity
+        )
+        follow_up_id = None
+        if callback is not None:
+            follow_up_id = add_follow_up_to_case(
+                session=session,
+                now=now,
+                actor=actor,
+                case=case,
+                follow_up=callback.follow_up,
+                owner_id=callback.owner_id,
+                reason=callback.reason,
+                activity_id=activity.id,
+            )
+        hold_ids: list[uuid.UUID] = []
+        if disposition.code in HOLD_FOR:
+            hold_ids.append(
+                add_hold_to_case(
+                    session=session,
+                    now=now,
+                    actor=actor,
+                    case=case,
+                    kind=HOLD_FOR[disposition.code],
+                    reason=_hold_reason(disposition, note),
+                )
+            )
+        if disposition.code == "wrong_number" and phone is not None and phone.valid:
+            _mark_number_wrong(session, now, actor, phone)
+
+        settle_status(session=session, case=case)
+        finish_case_change(
+            session=session,
+            now=now,
+            settings=settings,
+            case=case,
+            before=before,
+            user_id=actor.user_id,
+        )
+    return LoggedContact(
+        activity_id=activity.id,
+        promise_ids=promise_ids,
+        plan_id=plan_id,
+        follow_up_id=follow_up_id,
+        hold_ids=tuple(hold_ids),
+        case_status=case.status,
+        case_version=case.version,
+    )
+
+
+def _check_agreement(
+    session: Session,
+    now: datetime,
+    case: Case,
+    disposition: Disposition,
+    contact: ContactInput,
+    settings: Settings,
+) -> None:
+    """The promise or plan the disposition needs, and only that, checked against the debtor's
+    calendar, the balance and what is already promised."""
     if contact.promise is not None and disposition.needs != "promise":
         raise InvalidInput("a promise goes with the 'promise' disposition", field="disposition")
     if contact.plan is not None and disposition.needs != "plan":
@@ -239,168 +307,179 @@ def log_contact(
             validate_plan(
                 case=case, plan=contact.plan, today=today, committed=committed, today_zone=zone
             )
+
+
+@dataclass(frozen=True)
+class _Callback:
+    follow_up: FollowUpInput
+    reason: str
+    owner_id: uuid.UUID
+
+
+def _check_callback(
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    case: Case,
+    disposition: Disposition,
+    contact: ContactInput,
+    settings: Settings,
+) -> _Callback | None:
+    """The follow-up to schedule with the contact (the agent's, or "verify payment" after
+    "paid"), checked, with its tidied reason and its owner."""
     follow_up = contact.follow_up
     if follow_up is None and disposition.code == "paid":
         # "I already paid": someone must look for the money tomorrow.
         follow_up = FollowUpInput(due_at=now + VERIFY_PAYMENT_AFTER, reason="verify payment")
-    follow_up_reason = owner_id = None
-    if follow_up is not None:
-        follow_up_reason = validate_follow_up(follow_up=follow_up, now=now)
-        owner_id = follow_up_owner(
-            session=session, actor=actor, case=case, owner_id=follow_up.owner_id
-        )
-        if not follow_up.outside_hours_ok:
-            # A callback asked from the contact form gets the follow-up form's warning.
-            check_contact_hours(
-                session=session, case=case, due_at=follow_up.due_at, settings=settings
-            )
+    if follow_up is None:
+        return None
+    reason = validate_follow_up(follow_up=follow_up, now=now)
+    owner_id = follow_up_owner(session=session, actor=actor, case=case, owner_id=follow_up.owner_id)
+    if not follow_up.outside_hours_ok:
+        # A callback asked from the contact form gets the follow-up form's warning.
+        check_contact_hours(session=session, case=case, due_at=follow_up.due_at, settings=settings)
+    if owner_id is None or reason is None:
+        return None
+    return _Callback(follow_up, reason, owner_id)
 
-    before = case_state(case)
+
+def _record_activity(
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    case: Case,
+    contact: ContactInput,
+    disposition: Disposition,
+    occurred_at: datetime,
+    phone: Phone | None,
+    note: str | None,
+) -> Activity:
+    """The attempt itself, and its audit event."""
+    activity = Activity(
+        case_id=case.id,
+        user_id=actor.user_id,
+        occurred_at=occurred_at,
+        channel=contact.channel,
+        direction=contact.direction,
+        phone_id=phone.id if phone else None,
+        phone_e164=phone.e164 if phone else None,
+        disposition=disposition.code,
+        note=note,
+        duration_s=contact.duration_s,
+        with_consent=bool(contact.with_consent),
+        created_at=now,
+    )
+    session.add(activity)
+    session.flush()  # promises and follow-ups point at it
+    audit.record(
+        session=session,
+        now=now,
+        user_id=actor.user_id,
+        entity="activity",
+        entity_id=activity.id,
+        action="create",
+        after={
+            **audit.snapshot(
+                activity,
+                ("case_id", "occurred_at", "channel", "direction", "phone_id", "disposition"),
+            ),
+            "duration_s": contact.duration_s,
+            "note_length": len(note or ""),
+        },
+    )
+    return activity
+
+
+def _mark_attempt(
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    case: Case,
+    disposition: Disposition,
+    occurred_at: datetime,
+) -> None:
+    """The case was worked: active, its attempt (and contact) times, the actor's due
+    follow-ups on it done."""
+    if case.status == CaseStatus.new:
+        case.status = CaseStatus.active.value
+    if case.last_attempt_at is None or occurred_at > case.last_attempt_at:
+        case.last_attempt_at = occurred_at
+    if disposition.right_party and (
+        case.last_contact_at is None or occurred_at > case.last_contact_at
+    ):
+        case.last_contact_at = occurred_at
+
+    # The callback was made: the actor's follow-ups on this case that were due are done.
+    for due in session.exec(
+        select(FollowUp).where(
+            FollowUp.case_id == case.id,
+            col(FollowUp.done_at).is_(None),
+            FollowUp.owner_id == actor.user_id,
+            FollowUp.due_at <= occurred_at,
+        )
+    ).all():
+        mark_done(session=session, now=now, row=due, user_id=actor.user_id, why="attempt logged")
+
+
+def _add_agreement(
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    case: Case,
+    contact: ContactInput,
+    settings: Settings,
+    activity: Activity,
+) -> tuple[tuple[uuid.UUID, ...], uuid.UUID | None]:
+    """The promise or plan agreed in the contact: the promises' ids (a plan's, by due date) and
+    the plan's."""
     promise_ids: tuple[uuid.UUID, ...] = ()
-    plan_id = follow_up_id = None
-    hold_ids: list[uuid.UUID] = []
-    with changing(session):
-        activity = Activity(
-            case_id=case.id,
-            user_id=actor.user_id,
-            occurred_at=occurred_at,
-            channel=contact.channel,
-            direction=contact.direction,
-            phone_id=phone.id if phone else None,
-            phone_e164=phone.e164 if phone else None,
-            disposition=disposition.code,
-            note=note,
-            duration_s=contact.duration_s,
-            with_consent=bool(contact.with_consent),
-            created_at=now,
-        )
-        session.add(activity)
-        session.flush()  # promises and follow-ups point at it
-        audit.record(
-            session=session,
-            now=now,
-            user_id=actor.user_id,
-            entity="activity",
-            entity_id=activity.id,
-            action="create",
-            after={
-                **audit.snapshot(
-                    activity,
-                    ("case_id", "occurred_at", "channel", "direction", "phone_id", "disposition"),
-                ),
-                "duration_s": contact.duration_s,
-                "note_length": len(note or ""),
-            },
-        )
-
-        if case.status == CaseStatus.new:
-            case.status = CaseStatus.active.value
-        if case.last_attempt_at is None or occurred_at > case.last_attempt_at:
-            case.last_attempt_at = occurred_at
-        if disposition.right_party and (
-            case.last_contact_at is None or occurred_at > case.last_contact_at
-        ):
-            case.last_contact_at = occurred_at
-
-        # The callback was made: the actor's follow-ups on this case that were due are done.
-        for due in session.exec(
-            select(FollowUp).where(
-                FollowUp.case_id == case.id,
-                col(FollowUp.done_at).is_(None),
-                FollowUp.owner_id == actor.user_id,
-                FollowUp.due_at <= occurred_at,
-            )
-        ).all():
-            mark_done(
-                session=session, now=now, row=due, user_id=actor.user_id, why="attempt logged"
-            )
-
-        if contact.promise is not None:
-            promise_ids = (
-                add_promise_to_case(
-                    session=session,
-                    now=now,
-                    actor=actor,
-                    case=case,
-                    promise=contact.promise,
-                    settings=settings,
-                    activity_id=activity.id,
-                ),
-            )
-        if contact.plan is not None:
-            plan_id = add_plan_to_case(
+    plan_id = None
+    if contact.promise is not None:
+        promise_ids = (
+            add_promise_to_case(
                 session=session,
                 now=now,
                 actor=actor,
                 case=case,
-                plan=contact.plan,
+                promise=contact.promise,
                 settings=settings,
                 activity_id=activity.id,
-            )
-            promise_ids = tuple(
-                session.exec(
-                    select(Promise.id)
-                    .where(Promise.plan_id == plan_id)
-                    .order_by(col(Promise.due_date))
-                ).all()
-            )
-        if follow_up is not None and owner_id is not None and follow_up_reason is not None:
-            follow_up_id = add_follow_up_to_case(
-                session=session,
-                now=now,
-                actor=actor,
-                case=case,
-                follow_up=follow_up,
-                owner_id=owner_id,
-                reason=follow_up_reason,
-                activity_id=activity.id,
-            )
-        if disposition.code in HOLD_FOR:
-            hold_ids.append(
-                add_hold_to_case(
-                    session=session,
-                    now=now,
-                    actor=actor,
-                    case=case,
-                    kind=HOLD_FOR[disposition.code],
-                    reason=_hold_reason(disposition, note),
-                )
-            )
-        if disposition.code == "wrong_number" and phone is not None and phone.valid:
-            phone.valid = False
-            # The mark the contacts panel shows (services/contacts keeps the two in step).
-            phone.status, phone.status_at, phone.status_reason = "wrong", now, "wrong number"
-            phone.is_primary = False
-            phone.updated_at = now
-            session.add(phone)
-            audit.record(
-                session=session,
-                now=now,
-                user_id=actor.user_id,
-                entity="phone",
-                entity_id=phone.id,
-                action="update",
-                before={"valid": True},
-                after={"valid": False, "why": "wrong number"},
-            )
-
-        settle_status(session=session, case=case)
-        finish_case_change(
+            ),
+        )
+    if contact.plan is not None:
+        plan_id = add_plan_to_case(
             session=session,
             now=now,
-            settings=settings,
+            actor=actor,
             case=case,
-            before=before,
-            user_id=actor.user_id,
+            plan=contact.plan,
+            settings=settings,
+            activity_id=activity.id,
         )
-    return LoggedContact(
-        activity_id=activity.id,
-        promise_ids=promise_ids,
-        plan_id=plan_id,
-        follow_up_id=follow_up_id,
-        hold_ids=tuple(hold_ids),
-        case_status=case.status,
-        case_version=case.version,
+        promise_ids = tuple(
+            session.exec(
+                select(Promise.id).where(Promise.plan_id == plan_id).order_by(col(Promise.due_date))
+            ).all()
+        )
+    return promise_ids, plan_id
+
+
+def _mark_number_wrong(session: Session, now: datetime, actor: Actor, phone: Phone) -> None:
+    phone.valid = False
+    # The mark the contacts panel shows (services/contacts keeps the two in step).
+    phone.status, phone.status_at, phone.status_reason = "wrong", now, "wrong number"
+    phone.is_primary = False
+    phone.updated_at = now
+    session.add(phone)
+    audit.record(
+        session=session,
+        now=now,
+        user_id=actor.user_id,
+        entity="phone",
+        entity_id=phone.id,
+        action="update",
+        before={"valid": True},
+        after={"valid": False, "why": "wrong number"},
     )
 
 

@@ -13,6 +13,7 @@ from collector_tui.models import Case, CaseStatus, Debtor, Invoice, Phone
 from collector_tui.phones import parse_phone
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor, ensure_case_access
+from collector_tui.services.context import reads
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
 from collector_tui.services.rules import scoring
 
@@ -206,3 +207,24 @@ def get_case(*, session: Session, case_id: uuid.UUID, actor: Actor | None = None
     if actor is not None:
         ensure_case_access(actor, case)
     return case
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """A case as a face names it: what to pass to a service and what to print."""
+
+    case_id: uuid.UUID
+    client: str
+    client_ref: str
+    currency: str
+
+
+@reads
+def resolve_case(*, session: Session, reference: str, actor: Actor | None = None) -> CaseRef:
+    """`find_case` for a face that names a case by reference (the command line), in a read unit
+    of its own: the service then acting on `case_id` checks access (and the version) again in
+    its own unit, so nothing is decided on what this read saw."""
+    case = find_case(session=session, reference=reference, actor=actor)
+    return CaseRef(
+        case_id=case.id, client=case.client, client_ref=case.client_ref, currency=case.currency
+    )

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
 from collector_tui.models import (
+    Case,
     CaseStatus,
     Invoice,
     Payment,
@@ -87,38 +88,16 @@ def post_payment(
     case = case_for_change(
         session=session, case_id=case_id, actor=actor, expected_version=expected_version
     )
-    if type(amount) is not int:
-        raise InvalidInput("the amount must be a whole number of minor units", field="amount")
-    if amount <= 0:
-        raise InvalidInput("a payment needs an amount above zero", field="amount")
-    if amount > case.balance:
-        raise InvalidInput(
-            f"payment of {show_money(amount, case.currency)} exceeds the balance "
-            f"{show_money(case.balance, case.currency)}",
-            field="amount",
-        )
-    if not isinstance(received_on, date) or isinstance(received_on, datetime):
-        raise InvalidInput("the date received must be a calendar date", field="received_on")
-    if received_on > max(utc_today(now), actor_today(now, actor)):
-        raise InvalidInput("a payment cannot be received in the future", field="received_on")
-    method_text = check_text(method, field="method", what="the method", required=False)
-    if method_text is not None and len(method_text) > 32:
-        raise InvalidInput("the method can be at most 32 characters", field="method")
-    reference_text = check_text(reference, field="reference", what="the reference", required=False)
-    if reference_text is not None:
-        if len(reference_text) > 100:
-            raise InvalidInput("the reference can be at most 100 characters", field="reference")
-        repeat = session.exec(
-            select(Payment.id).where(
-                Payment.case_id == case.id, Payment.reference == reference_text
-            )
-        ).first()
-        if repeat is not None:
-            # Imports rely on this: the same file twice must not take the money twice.
-            raise InvalidInput(
-                f"a payment with reference {reference_text!r} is already recorded on this case",
-                field="reference",
-            )
+    method_text, reference_text = _check_payment(
+        session=session,
+        now=now,
+        actor=actor,
+        case=case,
+        amount=amount,
+        received_on=received_on,
+        method=method,
+        reference=reference,
+    )
 
     before = case_state(case)
     with changing(session):
@@ -134,60 +113,12 @@ def post_payment(
         session.add(payment)
         session.flush()  # allocations point at the payment
 
-        allocations: list[tuple[uuid.UUID, int]] = []
-        plans: set[uuid.UUID] = set()
-        left = amount
-        for status in (PromiseStatus.pending, PromiseStatus.partial):
-            if left == 0:
-                break
-            promises = session.exec(
-                select(Promise)
-                .where(Promise.case_id == case.id, Promise.status == status)
-                .order_by(col(Promise.due_date), col(Promise.created_at), col(Promise.id))
-            ).all()
-            for promise in promises:
-                owed = promise.amount - promise.paid_amount
-                if left == 0:
-                    break
-                if owed <= 0:
-                    continue
-                take = min(owed, left)
-                left -= take
-                promise.paid_amount += take
-                promise.updated_at = now
-                session.add(promise)
-                session.add(
-                    PaymentAllocation(payment_id=payment.id, promise_id=promise.id, amount=take)
-                )
-                allocations.append((promise.id, take))
-                if promise.plan_id is not None:
-                    plans.add(promise.plan_id)
-                # A promise judged partial keeps that verdict: it was late; the money is recorded.
-                if status == PromiseStatus.pending and promise.paid_amount >= promise.amount:
-                    resolve(session, now, promise, PromiseStatus.kept.value, actor.user_id)
+        allocations, plans = _allocate_to_promises(session, now, actor, case, payment)
         invoices_paid = _allocate_to_invoices(session, case.id, amount)
 
         case.balance -= amount
         if case.balance == 0:
-            case.status = CaseStatus.paid.value
-            close_open_follow_ups(
-                session=session,
-                now=now,
-                case_id=case.id,
-                user_id=actor.user_id,
-                why="paid in full",
-            )
-            # Promises never exceed the balance, so none can be pending here; stay safe anyway.
-            for leftover in session.exec(
-                select(Promise).where(
-                    Promise.case_id == case.id, Promise.status == PromiseStatus.pending
-                )
-            ).all():
-                resolve(
-                    session, now, leftover, PromiseStatus.cancelled.value, actor.user_id, "paid"
-                )
-                if leftover.plan_id is not None:
-                    plans.add(leftover.plan_id)
+            _close_paid_case(session, now, actor, case, plans)
         session.flush()
         for plan_id in plans:
             review_plan(session, now, plan_id, actor.user_id)
@@ -228,3 +159,112 @@ def post_payment(
         case_status=case.status,
         case_version=case.version,
     )
+
+
+def _check_payment(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    case: Case,
+    amount: int,
+    received_on: date,
+    method: str | None,
+    reference: str | None,
+) -> tuple[str | None, str | None]:
+    """Every check of a payment before anything is written; the method and reference, tidied."""
+    if type(amount) is not int:
+        raise InvalidInput("the amount must be a whole number of minor units", field="amount")
+    if amount <= 0:
+        raise InvalidInput("a payment needs an amount above zero", field="amount")
+    if amount > case.balance:
+        raise InvalidInput(
+            f"payment of {show_money(amount, case.currency)} exceeds the balance "
+            f"{show_money(case.balance, case.currency)}",
+            field="amount",
+        )
+    if not isinstance(received_on, date) or isinstance(received_on, datetime):
+        raise InvalidInput("the date received must be a calendar date", field="received_on")
+    if received_on > max(utc_today(now), actor_today(now, actor)):
+        raise InvalidInput("a payment cannot be received in the future", field="received_on")
+    method_text = check_text(method, field="method", what="the method", required=False)
+    if method_text is not None and len(method_text) > 32:
+        raise InvalidInput("the method can be at most 32 characters", field="method")
+    reference_text = check_text(reference, field="reference", what="the reference", required=False)
+    if reference_text is not None:
+        if len(reference_text) > 100:
+            raise InvalidInput("the reference can be at most 100 characters", field="reference")
+        repeat = session.exec(
+            select(Payment.id).where(
+                Payment.case_id == case.id, Payment.reference == reference_text
+            )
+        ).first()
+        if repeat is not None:
+            # Imports rely on this: the same file twice must not take the money twice.
+            raise InvalidInput(
+                f"a payment with reference {reference_text!r} is already recorded on this case",
+                field="reference",
+            )
+    return method_text, reference_text
+
+
+def _allocate_to_promises(
+    session: Session, now: datetime, actor: Actor, case: Case, payment: Payment
+) -> tuple[list[tuple[uuid.UUID, int]], set[uuid.UUID]]:
+    """Pay into the case's pending promises (oldest due first), then those already judged
+    partial; a pending promise paid in full is kept at once. The allocations, and the plans
+    whose installments were paid into."""
+    allocations: list[tuple[uuid.UUID, int]] = []
+    plans: set[uuid.UUID] = set()
+    left = payment.amount
+    for status in (PromiseStatus.pending, PromiseStatus.partial):
+        if left == 0:
+            break
+        promises = session.exec(
+            select(Promise)
+            .where(Promise.case_id == case.id, Promise.status == status)
+            .order_by(col(Promise.due_date), col(Promise.created_at), col(Promise.id))
+        ).all()
+        for promise in promises:
+            owed = promise.amount - promise.paid_amount
+            if left == 0:
+                break
+            if owed <= 0:
+                continue
+            take = min(owed, left)
+            left -= take
+            promise.paid_amount += take
+            promise.updated_at = now
+            session.add(promise)
+            session.add(
+                PaymentAllocation(payment_id=payment.id, promise_id=promise.id, amount=take)
+            )
+            allocations.append((promise.id, take))
+            if promise.plan_id is not None:
+                plans.add(promise.plan_id)
+            # A promise judged partial keeps that verdict: it was late; the money is recorded.
+            if status == PromiseStatus.pending and promise.paid_amount >= promise.amount:
+                resolve(session, now, promise, PromiseStatus.kept.value, actor.user_id)
+    return allocations, plans
+
+
+def _close_paid_case(
+    session: Session, now: datetime, actor: Actor, case: Case, plans: set[uuid.UUID]
+) -> None:
+    """A case paid in full: paid, its open follow-ups closed, any pending promise cancelled (its
+    plan added to `plans`, to be reviewed with the others)."""
+    case.status = CaseStatus.paid.value
+    close_open_follow_ups(
+        session=session,
+        now=now,
+        case_id=case.id,
+        user_id=actor.user_id,
+        why="paid in full",
+    )
+    # Promises never exceed the balance, so none can be pending here; stay safe anyway.
+    for leftover in session.exec(
+        select(Promise).where(Promise.case_id == case.id, Promise.status == PromiseStatus.pending)
+    ).all():
+        resolve(session, now, leftover, PromiseStatus.cancelled.value, actor.user_id, "paid")
+        if leftover.plan_id is not None:
+            plans.add(leftover.plan_id)

@@ -35,6 +35,7 @@ from collector_tui.models import Activity, Case, Debtor, Payment, Promise, User
 from collector_tui.money import Money, MoneyError
 from collector_tui.services.accounts import Actor
 from collector_tui.services.contacts.skiptrace import skip_trace_cases
+from collector_tui.services.context import reads
 from collector_tui.services.errors import InvalidInput
 
 CASE_COLUMNS: tuple[str, ...] = (
@@ -429,6 +430,7 @@ def export_payments(
     return _write(path, bom, PAYMENT_COLUMNS, rows())
 
 
+@reads
 def export(
     what: str, *, session: Session, path: Path, bom: bool = False, actor: Actor | None = None
 ) -> int:

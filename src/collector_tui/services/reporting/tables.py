@@ -20,6 +20,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from collector_tui.services.context import reads
+
 if TYPE_CHECKING:
     from collector_tui.services.accounts import Actor
 
@@ -77,6 +79,7 @@ def _scope_text(actor: Actor | None) -> str:
     return f"cases of {actor.username}"
 
 
+@reads
 def report_table(
     kind: str,
     *,
@@ -93,204 +96,275 @@ def report_table(
 
     scope = _scope_text(actor)
     if kind == "aging":
-        aging = reports.aging(session=session, now=now, actor=actor)
-        today = reports.utc_today(now)
-        return ReportTable(
-            title=f"Aging on {today.isoformat()} (UTC), {scope}",
-            columns=("currency", "bucket", "count", "balance"),
-            numeric=frozenset({"count", "balance"}),
-            rows=tuple(
-                (r.currency, r.bucket, str(r.count), grouped(r.balance, r.currency)) for r in aging
-            ),
-            csv_rows=tuple(
-                (r.currency, r.bucket, str(r.count), _decimal(r.balance, r.currency)) for r in aging
-            ),
-            json_rows=tuple(
-                {
-                    "currency": r.currency,
-                    "bucket": r.bucket,
-                    "count": r.count,
-                    "balance": _decimal(r.balance, r.currency),
-                }
-                for r in aging
-            ),
-            records=tuple(aging),
-        )
+        return _aging_table(session=session, now=now, actor=actor, scope=scope)
     if kind == "dso":
-        dso = reports.dso(session=session, now=now, actor=actor)
-        return ReportTable(
-            title=f"Days sales outstanding of open invoices on {reports.utc_today(now)}, {scope}",
-            columns=("currency", "open_receivables", "invoices", "days"),
-            numeric=frozenset({"open_receivables", "invoices", "days"}),
-            rows=tuple(
-                (r.currency, grouped(r.open_receivables, r.currency), str(r.invoices), str(r.days))
-                for r in dso
-            ),
-            csv_rows=tuple(
-                (
-                    r.currency,
-                    _decimal(r.open_receivables, r.currency),
-                    str(r.invoices),
-                    str(r.days),
-                )
-                for r in dso
-            ),
-            json_rows=tuple(
-                {
-                    "currency": r.currency,
-                    "open_receivables": _decimal(r.open_receivables, r.currency),
-                    "invoices": r.invoices,
-                    "days": str(r.days),
-                }
-                for r in dso
-            ),
-            records=tuple(dso),
-        )
+        return _dso_table(session=session, now=now, actor=actor, scope=scope)
 
     first, last = reports.period_bounds(now, date_from, date_to)
     during = _period_text(first, last)
     if kind == "promises":
-        stats = reports.promise_stats(
-            session=session,
-            now=now,
-            date_from=first,
-            date_to=last,
-            actor=actor,
-            by_agent=by_agent,
-        )
-        columns: tuple[str, ...] = (
-            "agent",
-            "currency",
-            "made",
-            "kept",
-            "partial",
-            "broken",
-            "pending",
-            "cancelled",
-            "amount_promised",
-            "amount_kept",
-            "kept_rate_count",
-            "kept_rate_amount",
-        )
-
-        def promise_cells(
-            r: reports.PromiseStatsRow, money: Callable[[int, str], str]
-        ) -> tuple[str, ...]:
-            counts = (r.made, r.kept, r.partial, r.broken, r.pending, r.cancelled)
-            return (
-                r.agent or ("(all)" if not by_agent else "(none)"),
-                r.currency,
-                *(str(n) for n in counts),
-                money(r.amount_promised, r.currency),
-                money(r.amount_kept, r.currency),
-                _pct(r.kept_rate_count) or "",
-                _pct(r.kept_rate_amount) or "",
-            )
-
-        return ReportTable(
-            title=f"Promises made {during}, outcome as of now, {scope}",
-            columns=columns,
-            numeric=frozenset(columns[2:]),
-            rows=tuple(promise_cells(r, grouped) for r in stats),
-            csv_rows=tuple(promise_cells(r, _decimal) for r in stats),
-            json_rows=tuple(
-                {
-                    "agent": r.agent,
-                    "currency": r.currency,
-                    "made": r.made,
-                    "kept": r.kept,
-                    "partial": r.partial,
-                    "broken": r.broken,
-                    "pending": r.pending,
-                    "cancelled": r.cancelled,
-                    "amount_promised": _decimal(r.amount_promised, r.currency),
-                    "amount_kept": _decimal(r.amount_kept, r.currency),
-                    "kept_rate_count": _pct(r.kept_rate_count),
-                    "kept_rate_amount": _pct(r.kept_rate_amount),
-                }
-                for r in stats
-            ),
-            records=tuple(stats),
-        )
+        return _promises_table(
+            session=session, now=now, actor=actor, scope=scope,
+            first=first, last=last, during=during, by_agent=by_agent,
+        )  # fmt: skip
     if kind == "collections":
-        rows = reports.collections(
-            session=session, now=now, date_from=first, date_to=last, period=period, actor=actor
-        )
-        columns = ("period_start", "currency", "collected", "promised_due", "payments")
-
-        def collection_cells(
-            r: reports.CollectionRow, money: Callable[[int, str], str]
-        ) -> tuple[str, ...]:
-            return (
-                r.period_start.isoformat(),
-                r.currency,
-                money(r.collected, r.currency),
-                money(r.promised_due, r.currency),
-                str(r.payments),
-            )
-
-        return ReportTable(
-            title=f"Collections per {period} {during}, {scope}",
-            columns=columns,
-            numeric=frozenset(columns[2:]),
-            rows=tuple(collection_cells(r, grouped) for r in rows),
-            csv_rows=tuple(collection_cells(r, _decimal) for r in rows),
-            json_rows=tuple(
-                {
-                    "period_start": r.period_start.isoformat(),
-                    "currency": r.currency,
-                    "collected": _decimal(r.collected, r.currency),
-                    "promised_due": _decimal(r.promised_due, r.currency),
-                    "payments": r.payments,
-                }
-                for r in rows
-            ),
-            records=tuple(rows),
-        )
+        return _collections_table(
+            session=session, now=now, actor=actor, scope=scope,
+            first=first, last=last, during=during, period=period,
+        )  # fmt: skip
     if kind == "agents":
-        activity = reports.agent_activity(
-            session=session, now=now, date_from=first, date_to=last, actor=actor
-        )
-        currencies = sorted({c for r in activity for c in r.collected_by_currency})
-        columns = (
-            "agent",
-            "attempts",
-            "right_party_contacts",
-            "promises",
-            *(f"collected_{c}" for c in currencies),
-        )
-
-        def agent_cells(
-            r: reports.AgentActivityRow, money: Callable[[int, str], str]
-        ) -> tuple[str, ...]:
-            return (
-                r.agent,
-                str(r.attempts),
-                str(r.right_party_contacts),
-                str(r.promises),
-                *(money(r.collected_by_currency.get(c, 0), c) for c in currencies),
-            )
-
-        return ReportTable(
-            title=f"Agent activity {during}; money collected on the agents' current cases",
-            columns=columns,
-            numeric=frozenset(columns[1:]),
-            rows=tuple(agent_cells(r, grouped) for r in activity),
-            csv_rows=tuple(agent_cells(r, _decimal) for r in activity),
-            json_rows=tuple(
-                {
-                    "agent": r.agent,
-                    "attempts": r.attempts,
-                    "right_party_contacts": r.right_party_contacts,
-                    "promises": r.promises,
-                    "collected_by_currency": {
-                        c: _decimal(amount, c) for c, amount in r.collected_by_currency.items()
-                    },
-                }
-                for r in activity
-            ),
-            records=tuple(activity),
+        return _agents_table(
+            session=session, now=now, actor=actor, first=first, last=last, during=during
         )
     from collector_tui.services.errors import InvalidInput
 
     raise InvalidInput(f"unknown report {kind!r}: one of {', '.join(REPORT_KINDS)}")
+
+
+def _aging_table(*, session: Any, now: datetime, actor: Actor | None, scope: str) -> ReportTable:
+    """Open balances by age bucket, as of today."""
+    from collector_tui.services.reporting import reports
+
+    aging = reports.aging(session=session, now=now, actor=actor)
+    today = reports.utc_today(now)
+    return ReportTable(
+        title=f"Aging on {today.isoformat()} (UTC), {scope}",
+        columns=("currency", "bucket", "count", "balance"),
+        numeric=frozenset({"count", "balance"}),
+        rows=tuple(
+            (r.currency, r.bucket, str(r.count), grouped(r.balance, r.currency)) for r in aging
+        ),
+        csv_rows=tuple(
+            (r.currency, r.bucket, str(r.count), _decimal(r.balance, r.currency)) for r in aging
+        ),
+        json_rows=tuple(
+            {
+                "currency": r.currency,
+                "bucket": r.bucket,
+                "count": r.count,
+                "balance": _decimal(r.balance, r.currency),
+            }
+            for r in aging
+        ),
+        records=tuple(aging),
+    )
+
+
+def _dso_table(*, session: Any, now: datetime, actor: Actor | None, scope: str) -> ReportTable:
+    """Days sales outstanding of the open invoices, as of today."""
+    from collector_tui.services.reporting import reports
+
+    dso = reports.dso(session=session, now=now, actor=actor)
+    return ReportTable(
+        title=f"Days sales outstanding of open invoices on {reports.utc_today(now)}, {scope}",
+        columns=("currency", "open_receivables", "invoices", "days"),
+        numeric=frozenset({"open_receivables", "invoices", "days"}),
+        rows=tuple(
+            (r.currency, grouped(r.open_receivables, r.currency), str(r.invoices), str(r.days))
+            for r in dso
+        ),
+        csv_rows=tuple(
+            (
+                r.currency,
+                _decimal(r.open_receivables, r.currency),
+                str(r.invoices),
+                str(r.days),
+            )
+            for r in dso
+        ),
+        json_rows=tuple(
+            {
+                "currency": r.currency,
+                "open_receivables": _decimal(r.open_receivables, r.currency),
+                "invoices": r.invoices,
+                "days": str(r.days),
+            }
+            for r in dso
+        ),
+        records=tuple(dso),
+    )
+
+
+def _promises_table(
+    *,
+    session: Any,
+    now: datetime,
+    actor: Actor | None,
+    scope: str,
+    first: date,
+    last: date,
+    during: str,
+    by_agent: bool,
+) -> ReportTable:
+    """Promises made in the period and how they turned out."""
+    from collector_tui.services.reporting import reports
+
+    stats = reports.promise_stats(
+        session=session,
+        now=now,
+        date_from=first,
+        date_to=last,
+        actor=actor,
+        by_agent=by_agent,
+    )
+    columns: tuple[str, ...] = (
+        "agent",
+        "currency",
+        "made",
+        "kept",
+        "partial",
+        "broken",
+        "pending",
+        "cancelled",
+        "amount_promised",
+        "amount_kept",
+        "kept_rate_count",
+        "kept_rate_amount",
+    )
+
+    def promise_cells(
+        r: reports.PromiseStatsRow, money: Callable[[int, str], str]
+    ) -> tuple[str, ...]:
+        counts = (r.made, r.kept, r.partial, r.broken, r.pending, r.cancelled)
+        return (
+            r.agent or ("(all)" if not by_agent else "(none)"),
+            r.currency,
+            *(str(n) for n in counts),
+            money(r.amount_promised, r.currency),
+            money(r.amount_kept, r.currency),
+            _pct(r.kept_rate_count) or "",
+            _pct(r.kept_rate_amount) or "",
+        )
+
+    return ReportTable(
+        title=f"Promises made {during}, outcome as of now, {scope}",
+        columns=columns,
+        numeric=frozenset(columns[2:]),
+        rows=tuple(promise_cells(r, grouped) for r in stats),
+        csv_rows=tuple(promise_cells(r, _decimal) for r in stats),
+        json_rows=tuple(
+            {
+                "agent": r.agent,
+                "currency": r.currency,
+                "made": r.made,
+                "kept": r.kept,
+                "partial": r.partial,
+                "broken": r.broken,
+                "pending": r.pending,
+                "cancelled": r.cancelled,
+                "amount_promised": _decimal(r.amount_promised, r.currency),
+                "amount_kept": _decimal(r.amount_kept, r.currency),
+                "kept_rate_count": _pct(r.kept_rate_count),
+                "kept_rate_amount": _pct(r.kept_rate_amount),
+            }
+            for r in stats
+        ),
+        records=tuple(stats),
+    )
+
+
+def _collections_table(
+    *,
+    session: Any,
+    now: datetime,
+    actor: Actor | None,
+    scope: str,
+    first: date,
+    last: date,
+    during: str,
+    period: str,
+) -> ReportTable:
+    """Money collected and promised per day or week of the period."""
+    from collector_tui.services.reporting import reports
+
+    rows = reports.collections(
+        session=session, now=now, date_from=first, date_to=last, period=period, actor=actor
+    )
+    columns = ("period_start", "currency", "collected", "promised_due", "payments")
+
+    def collection_cells(
+        r: reports.CollectionRow, money: Callable[[int, str], str]
+    ) -> tuple[str, ...]:
+        return (
+            r.period_start.isoformat(),
+            r.currency,
+            money(r.collected, r.currency),
+            money(r.promised_due, r.currency),
+            str(r.payments),
+        )
+
+    return ReportTable(
+        title=f"Collections per {period} {during}, {scope}",
+        columns=columns,
+        numeric=frozenset(columns[2:]),
+        rows=tuple(collection_cells(r, grouped) for r in rows),
+        csv_rows=tuple(collection_cells(r, _decimal) for r in rows),
+        json_rows=tuple(
+            {
+                "period_start": r.period_start.isoformat(),
+                "currency": r.currency,
+                "collected": _decimal(r.collected, r.currency),
+                "promised_due": _decimal(r.promised_due, r.currency),
+                "payments": r.payments,
+            }
+            for r in rows
+        ),
+        records=tuple(rows),
+    )
+
+
+def _agents_table(
+    *,
+    session: Any,
+    now: datetime,
+    actor: Actor | None,
+    first: date,
+    last: date,
+    during: str,
+) -> ReportTable:
+    """What each agent did in the period."""
+    from collector_tui.services.reporting import reports
+
+    activity = reports.agent_activity(
+        session=session, now=now, date_from=first, date_to=last, actor=actor
+    )
+    currencies = sorted({c for r in activity for c in r.collected_by_currency})
+    columns = (
+        "agent",
+        "attempts",
+        "right_party_contacts",
+        "promises",
+        *(f"collected_{c}" for c in currencies),
+    )
+
+    def agent_cells(
+        r: reports.AgentActivityRow, money: Callable[[int, str], str]
+    ) -> tuple[str, ...]:
+        return (
+            r.agent,
+            str(r.attempts),
+            str(r.right_party_contacts),
+            str(r.promises),
+            *(money(r.collected_by_currency.get(c, 0), c) for c in currencies),
+        )
+
+    return ReportTable(
+        title=f"Agent activity {during}; money collected on the agents' current cases",
+        columns=columns,
+        numeric=frozenset(columns[1:]),
+        rows=tuple(agent_cells(r, grouped) for r in activity),
+        csv_rows=tuple(agent_cells(r, _decimal) for r in activity),
+        json_rows=tuple(
+            {
+                "agent": r.agent,
+                "attempts": r.attempts,
+                "right_party_contacts": r.right_party_contacts,
+                "promises": r.promises,
+                "collected_by_currency": {
+                    c: _decimal(amount, c) for c, amount in r.collected_by_currency.items()
+                },
+            }
+            for r in activity
+        ),
+        records=tuple(activity),
+    )

@@ -555,20 +555,8 @@ def apply_briefcase(
     tell = progress or (lambda _text, _done: None)
     created, existing = _check_laptop(connection, briefcase)
     connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-    state = codec.table("sync_state")
     if created:
-        connection.execute(
-            state.insert().values(
-                id=1,
-                role=LAPTOP,
-                device_id=uuid.uuid4(),
-                master=master,
-                master_id=briefcase.master_id,
-                agent_id=briefcase.agent_id,
-                clock=briefcase.master_clock,
-                created_at=now,
-            )
-        )
+        _create_state(connection, now, briefcase, master)
     answers = _record_answers(connection, briefcase.answers, now)
     tell("users", 0.1)
     _upsert(connection, "app_user", briefcase.rows.get("app_user", []))
@@ -582,7 +570,57 @@ def apply_briefcase(
     kept_local = incoming & waiting_cases
     fresh = incoming - waiting_cases
 
-    # Rows of the cases refreshed from the master.
+    cases_in = _refresh_cases(connection, briefcase, fresh, waiting_other, tell)
+    read_only, purge = _cases_moved_away(connection, briefcase, held, incoming, waiting_cases, tell)
+    context_ids = _replace_context(connection, briefcase, held, incoming, read_only, cases_in, tell)
+    _mark_briefcase(connection, briefcase, now, incoming, read_only, context_ids)
+
+    # Settled: an accepted operation once the laptop holds the master's rows it went into, and
+    # anything about a dropped case. Conflicts and rejections stay a while for `sync status`.
+    _settle(connection, fresh, purge, now)
+    _finish_state(connection, existing, briefcase, master, now)
+    tell("done", 1.0)
+    return PullResult(
+        created=created,
+        cases=len(incoming),
+        refreshed=len(fresh),
+        kept_local=len(kept_local),
+        read_only=len(read_only),
+        purged=len(purge),
+        context_cases=len(context_ids),
+        answers=answers,
+    )
+
+
+def _create_state(
+    connection: Connection, now: datetime, briefcase: Briefcase, master: str | None
+) -> None:
+    """The laptop's sync state, on its first pull."""
+    state = codec.table("sync_state")
+    connection.execute(
+        state.insert().values(
+            id=1,
+            role=LAPTOP,
+            device_id=uuid.uuid4(),
+            master=master,
+            master_id=briefcase.master_id,
+            agent_id=briefcase.agent_id,
+            clock=briefcase.master_clock,
+            created_at=now,
+        )
+    )
+
+
+def _refresh_cases(
+    connection: Connection,
+    briefcase: Briefcase,
+    fresh: set[uuid.UUID],
+    waiting_other: set[str],
+    tell: Progress,
+) -> list[dict[str, Any]]:
+    """The rows of the cases refreshed from the master (those with no change waiting on the
+    laptop): debtors, phones, cases and their rows, each table made equal to the master's. The
+    case rows taken."""
     rows = briefcase.rows
     cases_in = [row for row in rows.get("collection_case", []) if uuid.UUID(row["id"]) in fresh]
     debtors_in = {uuid.UUID(row["debtor_id"]) for row in cases_in}
@@ -632,8 +670,19 @@ def apply_briefcase(
         table = codec.table(name)
         for batch in in_batches(sorted(present[name] - keep, key=str)):
             connection.execute(delete(table).where(table.c.id.in_(batch)))
+    return cases_in
 
-    # Cases no longer the agent's.
+
+def _cases_moved_away(
+    connection: Connection,
+    briefcase: Briefcase,
+    held: dict[uuid.UUID, str],
+    incoming: set[uuid.UUID],
+    waiting_cases: set[uuid.UUID],
+    tell: Progress,
+) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    """Cases no longer the agent's: kept read-only while changes wait on them, else purged.
+    The read-only ones and the purged ones."""
     tell("cases moved away", 0.8)
     laptop_cases = {case_id for case_id, s in held.items() if s in ("active", "read_only")}
     away = laptop_cases - incoming
@@ -646,8 +695,22 @@ def apply_briefcase(
             update(case_table).where(case_table.c.id == case_id).values(assigned_to_id=owner)
         )
     purge_cases(connection, purge)
+    return read_only, purge
 
-    # Compliance context: replaced as a whole.
+
+def _replace_context(
+    connection: Connection,
+    briefcase: Briefcase,
+    held: dict[uuid.UUID, str],
+    incoming: set[uuid.UUID],
+    read_only: set[uuid.UUID],
+    cases_in: list[dict[str, Any]],
+    tell: Progress,
+) -> set[uuid.UUID]:
+    """The compliance context (stand-in cases and their activities), replaced as a whole; then
+    debtors no case points at any more. The context case ids."""
+    briefcase_table = codec.table("sync_briefcase")
+    case_table = codec.table("collection_case")
     tell("compliance context", 0.9)
     old_context = {case_id for case_id, s in held.items() if s == "context"}
     context_cases_in = [
@@ -700,8 +763,18 @@ def apply_briefcase(
             contacts = codec.table(name)
             connection.execute(delete(contacts).where(contacts.c.debtor_id.in_(batch)))
         connection.execute(delete(debtor).where(debtor.c.id.in_(batch)))
+    return context_ids
 
-    # The briefcase index.
+
+def _mark_briefcase(
+    connection: Connection,
+    briefcase: Briefcase,
+    now: datetime,
+    incoming: set[uuid.UUID],
+    read_only: set[uuid.UUID],
+    context_ids: set[uuid.UUID],
+) -> None:
+    """The briefcase index: every case the laptop holds and why."""
     marks: list[dict[str, Any]] = []
     for case_id in incoming:
         marks.append(
@@ -736,9 +809,16 @@ def apply_briefcase(
         )
     _upsert(connection, "sync_briefcase", [codec.encode_row(mark) for mark in marks])
 
-    # Settled: an accepted operation once the laptop holds the master's rows it went into, and
-    # anything about a dropped case. Conflicts and rejections stay a while for `sync status`.
-    _settle(connection, fresh, purge, now)
+
+def _finish_state(
+    connection: Connection,
+    existing: Any,
+    briefcase: Briefcase,
+    master: str | None,
+    now: datetime,
+) -> None:
+    """The laptop's clock moves past the master's; the time and source of this pull."""
+    state = codec.table("sync_state")
     clock = existing["clock"] if existing is not None else briefcase.master_clock
     connection.execute(
         update(state)
@@ -750,17 +830,6 @@ def apply_briefcase(
             if master is not None
             else (existing["master"] if existing is not None else None),
         )
-    )
-    tell("done", 1.0)
-    return PullResult(
-        created=created,
-        cases=len(incoming),
-        refreshed=len(fresh),
-        kept_local=len(kept_local),
-        read_only=len(read_only),
-        purged=len(purge),
-        context_cases=len(context_ids),
-        answers=answers,
     )
 
 

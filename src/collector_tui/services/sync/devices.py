@@ -31,6 +31,7 @@ from sqlmodel import Session, col, select
 from collector_tui.models import SyncDevice, SyncReceivedPacket, User
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor, actor_of
+from collector_tui.services.context import reads, writes
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -286,6 +287,7 @@ def _names(session: Session) -> dict[uuid.UUID, str]:
     return {user_id: name for user_id, name in session.exec(select(User.id, User.username)).all()}
 
 
+@reads
 def list_devices(*, session: Session, actor: Actor, username: str | None = None) -> list[Device]:
     _require_supervisor(actor)
     statement = select(SyncDevice).order_by(col(SyncDevice.registered_at), col(SyncDevice.id))
@@ -323,6 +325,7 @@ def find(*, session: Session, text: str) -> SyncDevice:
     return row
 
 
+@writes
 def revoke(
     *, session: Session, now: datetime, actor: Actor, device: str, reason: str | None = None
 ) -> Device:

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from collector_tui.models import SyncAppliedOp, User
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor
+from collector_tui.services.context import reads, writes
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
 
 REJECTED = "rejected"
@@ -42,6 +43,7 @@ def _require_supervisor(actor: Actor) -> None:
         raise Forbidden("only a supervisor reviews refused sync operations")
 
 
+@reads
 def rejected_ops(
     *, session: Session, actor: Actor, include_reviewed: bool = False, limit: int = 200
 ) -> list[RejectedOp]:
@@ -74,6 +76,7 @@ def rejected_ops(
     ]
 
 
+@writes
 def mark_reviewed(*, session: Session, now: datetime, actor: Actor, op_id: uuid.UUID) -> None:
     _require_supervisor(actor)
     row = session.get(SyncAppliedOp, op_id)

@@ -98,11 +98,7 @@ class AuditScreen(CollectorScreen):
     def load_trail(self) -> None:
         from collector_tui.services.supervision import audit_trail
 
-        app = self.collector
-        with app.store.read() as session:
-            lines = audit_trail.case_audit_view(
-                session=session, actor=self.actor, case_id=self.case_id
-            )
+        lines = self.context.run(audit_trail.case_audit_view, case_id=self.case_id)
         self.post_message(AuditLoaded(lines))
 
     def worker_failed(self, worker: Worker[Any], error: BaseException | None) -> None:

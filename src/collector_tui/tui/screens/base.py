@@ -15,6 +15,7 @@ from collector_tui.tui.typeahead import keys_may_flow
 
 if TYPE_CHECKING:
     from collector_tui.services.accounts import Actor
+    from collector_tui.services.context import Context
     from collector_tui.tui.app import CollectorApp
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,14 @@ class ActorMixin:
         if self._actor is None:
             self._actor = self.app.require_actor()  # type: ignore[attr-defined]
         return self._actor
+
+    @property
+    def context(self) -> Context:
+        """The app's context, acting as this screen's user: what every service call goes through
+        (`self.context.run(service, **arguments)`). Take it on the event loop when a worker or a
+        form's saver may outlive a logout."""
+        app_context: Context = self.app.context  # type: ignore[attr-defined]
+        return app_context.acting_as(self.actor)
 
     def capture_actor(self) -> None:
         if self._actor is None and getattr(self.app, "actor", None) is not None:  # type: ignore[attr-defined]

@@ -8,7 +8,6 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from sqlmodel import Session
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -39,7 +38,6 @@ from collector_tui.tui.widgets.timeline import Timeline
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from collector_tui.services.accounts import Actor
     from collector_tui.services.casework.casefile import CaseFile, TimelineEntry
 
 COMPACT_BELOW = 100  # columns; app.py's -narrow breakpoint
@@ -237,15 +235,7 @@ class CaseScreen(CollectorScreen):
         import collector_tui.tui.screens.contact  # noqa: F401
         from collector_tui.services.casework.casefile import load_case_file
 
-        app = self.collector
-        with app.store.read() as session:
-            case_file = load_case_file(
-                session=session,
-                actor=self.actor,
-                case_id=self.case_id,
-                now=app.clock.now(),
-                settings=app.settings,
-            )
+        case_file = self.context.run(load_case_file, case_id=self.case_id)
         self.post_message(CaseLoaded(case_file))
 
     def worker_failed(self, worker: Worker[Any], error: BaseException | None) -> None:
@@ -338,28 +328,16 @@ class CaseScreen(CollectorScreen):
 
     # -- forms ------------------------------------------------------------------------------------
 
-    def _saver(self, work: Callable[[Session, datetime, Actor, Any], Any]) -> Callable[[Any], Any]:
-        """A function the form runs in its worker: one write unit of work with a fresh now."""
-        app = self.collector
-        actor = self.actor
-
-        def save(value: Any) -> Any:
-            with app.store.write() as session:
-                return work(session, app.clock.now(), actor, value)
-
-        return save
-
     def _today(self) -> Any:
         actor = self.actor
         return self.collector.clock.now().astimezone(zone(actor.time_zone)).date()
 
-    def _form_kwargs(
-        self, case: CaseFile, save: Callable[[Session, datetime, Actor, Any], Any]
-    ) -> dict[str, Any]:
-        """What every form of this screen is given: its saver, what to do on a stale edit (read
-        the case again), and whose case it is."""
+    def _form_kwargs(self, case: CaseFile, save: Callable[[Any], Any]) -> dict[str, Any]:
+        """What every form of this screen is given: its saver (run in the form's worker; it calls
+        one service through `Context.run`, one unit of work with a fresh now), what to do on a
+        stale edit (read the case again), and whose case it is."""
         return {
-            "saver": self._saver(save),
+            "saver": save,
             "on_stale": self.load_case,
             "subtitle": f"{case.debtor.name} · {case.client_ref}",
         }
@@ -405,7 +383,7 @@ class CaseScreen(CollectorScreen):
         self.app.push_screen(form, closed)
 
     def action_log_contact(self) -> None:
-        from collector_tui.services.casework import activities, drafts
+        from collector_tui.services.casework import drafted
         from collector_tui.services.rules import dispositions
         from collector_tui.tui.screens.contact import ContactForm
 
@@ -414,21 +392,18 @@ class CaseScreen(CollectorScreen):
             return
         app = self.collector
         actor = self.actor
+        context = self.context
         case_id = case.case_id
 
-        def save(session: Session, now: datetime, actor: Actor, contact: Any) -> Any:
+        def save(contact: Any) -> Any:
             current = self.case_file
-            logged = activities.log_contact(
-                session=session,
-                now=now,
-                actor=actor,
+            return context.run(
+                drafted.log_drafted_contact,
                 case_id=case_id,
                 contact=contact,
-                settings=app.settings,
+                draft_form="contact",
                 expected_version=current.version if current else None,
             )
-            drafts.discard_draft(session=session, actor=actor, case_id=case_id, form="contact")
-            return logged
 
         form = ContactForm(
             phones=case.phones,
@@ -448,17 +423,14 @@ class CaseScreen(CollectorScreen):
         case = self.case_file
         if case is None:
             return
-        settings = self.collector.settings
+        context = self.context
 
-        def save(session: Session, now: datetime, actor: Actor, promise: Any) -> Any:
+        def save(promise: Any) -> Any:
             # Agreed with the debtor: a right-party contact that also answers the due callback.
-            return activities.record_agreement(
-                session=session,
-                now=now,
-                actor=actor,
+            return context.run(
+                activities.record_agreement,
                 case_id=case.case_id,
                 promise=promise,
-                settings=settings,
                 expected_version=self._expected_version(),
             )
 
@@ -474,17 +446,14 @@ class CaseScreen(CollectorScreen):
         case = self.case_file
         if case is None:
             return
-        settings = self.collector.settings
+        context = self.context
 
-        def save(session: Session, now: datetime, actor: Actor, plan: Any) -> Any:
+        def save(plan: Any) -> Any:
             # Agreed with the debtor: a right-party contact that also answers the due callback.
-            return activities.record_agreement(
-                session=session,
-                now=now,
-                actor=actor,
+            return context.run(
+                activities.record_agreement,
                 case_id=case.case_id,
                 plan=plan,
-                settings=settings,
                 expected_version=self._expected_version(),
             )
 
@@ -501,15 +470,11 @@ class CaseScreen(CollectorScreen):
         if case is None:
             return
         app = self.collector
+        context = self.context
 
-        def save(session: Session, now: datetime, actor: Actor, follow_up: Any) -> Any:
-            return followups.create_follow_up(
-                session=session,
-                now=now,
-                actor=actor,
-                case_id=case.case_id,
-                follow_up=follow_up,
-                settings=app.settings,
+        def save(follow_up: Any) -> Any:
+            return context.run(
+                followups.create_follow_up, case_id=case.case_id, follow_up=follow_up
             )
 
         form = FollowUpForm(
@@ -520,24 +485,18 @@ class CaseScreen(CollectorScreen):
         self._open(form, "Follow-up scheduled.")
 
     def action_note(self) -> None:
-        from collector_tui.services.casework import drafts, notes
+        from collector_tui.services.casework import drafted
 
         case = self.case_file
         if case is None:
             return
         app = self.collector
+        context = self.context
 
-        def save(session: Session, now: datetime, actor: Actor, text: Any) -> Any:
-            note_id = notes.add_note(
-                session=session,
-                now=now,
-                actor=actor,
-                case_id=case.case_id,
-                text=text,
-                settings=app.settings,
+        def save(text: Any) -> Any:
+            return context.run(
+                drafted.add_drafted_note, case_id=case.case_id, text=text, draft_form="note"
             )
-            drafts.discard_draft(session=session, actor=actor, case_id=case.case_id, form="note")
-            return note_id
 
         form = NoteForm(
             max_length=app.settings.max_note_length,
@@ -552,17 +511,11 @@ class CaseScreen(CollectorScreen):
         case = self.case_file
         if case is None:
             return
-        app = self.collector
+        context = self.context
 
-        def save(session: Session, now: datetime, actor: Actor, reason: Any) -> Any:
-            return holds.place_hold(
-                session=session,
-                now=now,
-                actor=actor,
-                case_id=case.case_id,
-                kind="dispute",
-                settings=app.settings,
-                reason=reason,
+        def save(reason: Any) -> Any:
+            return context.run(
+                holds.place_hold, case_id=case.case_id, kind="dispute", reason=reason
             )
 
         form = DisputeForm(
@@ -594,17 +547,14 @@ class CaseScreen(CollectorScreen):
         case = self.case_file
         if case is None:
             return
-        settings = self.collector.settings
+        context = self.context
 
-        def save(session: Session, now: datetime, actor: Actor, request: Any) -> Any:
-            return settlements.request_settlement(
-                session=session,
-                now=now,
-                actor=actor,
+        def save(request: Any) -> Any:
+            return context.run(
+                settlements.request_settlement,
                 case_id=case.case_id,
                 amount=request.amount,
                 due_date=request.due_date,
-                settings=settings,
                 note=request.note,
                 expected_version=self._expected_version(),
             )
@@ -648,15 +598,12 @@ class CaseScreen(CollectorScreen):
         case = self.case_file
         if case is None or self._with_supervisors(case):
             return
-        settings = self.collector.settings
+        context = self.context
 
-        def save(session: Session, now: datetime, actor: Actor, reason: Any) -> Any:
-            return request(
-                session=session,
-                now=now,
-                actor=actor,
+        def save(reason: Any) -> Any:
+            return context.run(
+                request,
                 case_id=case.case_id,
-                settings=settings,
                 reason=reason,
                 expected_version=self._expected_version(),
             )
@@ -745,25 +692,13 @@ class CaseScreen(CollectorScreen):
         from collector_tui.services.casework.queue import next_case
 
         app = self.collector
-        actor = self.actor
-        with app.store.write() as session:
-            entry = next_case(
-                session=session,
-                now=app.clock.now(),
-                agent_id=actor.user_id,
-                settings=app.settings,
-                exclude=(*app.skipped, self.case_id),
-            )
+        context = self.context
+        entry = context.run(
+            next_case, agent_id=self.actor.user_id, exclude=(*app.skipped, self.case_id)
+        )
         case_file = None
         if entry is not None:
-            with app.store.read() as session:
-                case_file = load_case_file(
-                    session=session,
-                    actor=actor,
-                    case_id=entry.case_id,
-                    now=app.clock.now(),
-                    settings=app.settings,
-                )
+            case_file = context.run(load_case_file, case_id=entry.case_id)
         if not get_current_worker().is_cancelled:
             self.post_message(NextCaseRead(case_file))
 

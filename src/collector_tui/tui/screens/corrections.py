@@ -38,9 +38,6 @@ from collector_tui.tui.widgets.field import FormField
 from collector_tui.tui.widgets.timeline import Timeline
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
-    from collector_tui.services.accounts import Actor
     from collector_tui.services.casework.casefile import CaseFile, TimelineEntry
     from collector_tui.services.casework.promises import PlanInput
     from collector_tui.tui.screens.case import CaseScreen
@@ -341,15 +338,13 @@ def open_release_hold(screen: CaseScreen) -> None:
     selected = _selected(screen)
     kind = selected.title.split()[0] if selected is not None and selected.kind == "hold" else ""
     settings = screen.collector.settings
+    context = screen.context
 
-    def save(session: Session, now: datetime, actor: Actor, value: HoldRelease) -> Any:
-        return holds.release_holds(
-            session=session,
-            now=now,
-            actor=actor,
+    def save(value: HoldRelease) -> Any:
+        return context.run(
+            holds.release_holds,
             case_id=case.case_id,
             kind=value.kind,
-            settings=settings,
             reason=value.reason,
             expected_version=_case_version(screen),
         )
@@ -383,14 +378,12 @@ def open_void_contact(screen: CaseScreen) -> None:
         screen.collector.tell("That contact is already voided.", severity="warning")
         return
     settings = screen.collector.settings
+    context = screen.context
 
-    def save(session: Session, now: datetime, actor: Actor, reason: str) -> Any:
-        return corrections.void_contact(
-            session=session,
-            now=now,
-            actor=actor,
+    def save(reason: str) -> Any:
+        return context.run(
+            corrections.void_contact,
             activity_id=entry.ref_id,
-            settings=settings,
             reason=reason,
             expected_version=_case_version(screen),
         )
@@ -438,17 +431,15 @@ def open_withdraw(screen: CaseScreen) -> None:
         screen.collector.tell(f"That promise is already {entry.status}.", severity="warning")
         return
     settings = screen.collector.settings
+    context = screen.context
     minimum = settings.min_reason_length
     if entry.plan_id is not None:
         plan_id, plan_version = entry.plan_id, entry.plan_version
 
-        def cancel(session: Session, now: datetime, actor: Actor, reason: str) -> Any:
-            return corrections.cancel_plan(
-                session=session,
-                now=now,
-                actor=actor,
+        def cancel(reason: str) -> Any:
+            return context.run(
+                corrections.cancel_plan,
                 plan_id=plan_id,
-                settings=settings,
                 reason=reason,
                 expected_version=plan_version,
             )
@@ -457,13 +448,10 @@ def open_withdraw(screen: CaseScreen) -> None:
         screen._open(form, "Payment plan cancelled.")
         return
 
-    def withdraw(session: Session, now: datetime, actor: Actor, reason: str) -> Any:
-        return corrections.withdraw_promise(
-            session=session,
-            now=now,
-            actor=actor,
+    def withdraw(reason: str) -> Any:
+        return context.run(
+            corrections.withdraw_promise,
             promise_id=entry.ref_id,
-            settings=settings,
             reason=reason,
             expected_version=entry.version,
         )
@@ -492,15 +480,13 @@ def open_reschedule_plan(screen: CaseScreen) -> None:
         screen.collector.tell("That plan is no longer active.", severity="warning")
         return
     settings = screen.collector.settings
+    context = screen.context
 
-    def save(session: Session, now: datetime, actor: Actor, value: NewSchedule) -> Any:
-        return corrections.reschedule_plan(
-            session=session,
-            now=now,
-            actor=actor,
+    def save(value: NewSchedule) -> Any:
+        return context.run(
+            corrections.reschedule_plan,
             plan_id=plan_id,
             plan=value.plan,
-            settings=settings,
             reason=value.reason,
             expected_version=version,
         )
@@ -530,17 +516,14 @@ def open_move_follow_up(screen: CaseScreen) -> None:
     if entry is None:
         screen.collector.tell("This case has no open follow-up.", severity="warning")
         return
-    settings = screen.collector.settings
+    context = screen.context
     follow_up_id, version = entry.ref_id, entry.version
 
-    def save(session: Session, now: datetime, actor: Actor, value: NewDueTime) -> Any:
-        return corrections.move_follow_up(
-            session=session,
-            now=now,
-            actor=actor,
+    def save(value: NewDueTime) -> Any:
+        return context.run(
+            corrections.move_follow_up,
             follow_up_id=follow_up_id,
             due_at=value.due_at,
-            settings=settings,
             reason=value.reason,
             expected_version=version,
             outside_hours_ok=value.outside_hours_ok,
@@ -558,17 +541,14 @@ def open_payment(screen: CaseScreen) -> None:
     case = screen.case_file
     if case is None:
         return
-    settings = screen.collector.settings
+    context = screen.context
 
-    def save(session: Session, now: datetime, actor: Actor, value: PaymentReceived) -> Any:
-        return payments.post_payment(
-            session=session,
-            now=now,
-            actor=actor,
+    def save(value: PaymentReceived) -> Any:
+        return context.run(
+            payments.post_payment,
             case_id=case.case_id,
             amount=value.amount,
             received_on=value.received_on,
-            settings=settings,
             reference=value.reference,
         )
 

@@ -369,7 +369,8 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
         if slot is None:
             return
         app = self.collector
-        actor = self.actor
+        # Taken now: the worker may run after a logout.
+        context = self.context
         form = self
 
         def write() -> None:
@@ -378,20 +379,12 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
             with DRAFT_LOCK:
                 if form.saving or (form.closed and form.outcome is not None):
                     return  # the save owns the draft now (it discards it)
-                with app.store.write() as session:
-                    if payload:
-                        drafts.save_draft(
-                            session=session,
-                            now=app.clock.now(),
-                            actor=actor,
-                            case_id=slot.case_id,
-                            form=slot.form,
-                            payload=payload,
-                        )
-                    else:
-                        drafts.discard_draft(
-                            session=session, actor=actor, case_id=slot.case_id, form=slot.form
-                        )
+                if payload:
+                    context.run(
+                        drafts.save_draft, case_id=slot.case_id, form=slot.form, payload=payload
+                    )
+                else:
+                    context.run(drafts.discard_draft, case_id=slot.case_id, form=slot.form)
 
         # On the app, not the form: the worker must outlive a form closed with escape.
         app.run_worker(
@@ -408,12 +401,8 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
 
         slot = self.draft
         assert slot is not None
-        app = self.collector
         try:
-            with app.store.read() as session:
-                payload = drafts.load_draft(
-                    session=session, actor=self.actor, case_id=slot.case_id, form=slot.form
-                )
+            payload = self.context.run(drafts.load_draft, case_id=slot.case_id, form=slot.form)
         finally:
             self._draft_ready = True
         if payload:

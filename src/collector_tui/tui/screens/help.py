@@ -115,13 +115,13 @@ class HelpScreen(CollectorModal[None]):
 
     def __init__(self, *, context: type | None = None) -> None:
         super().__init__()
-        self.context = context
+        self.came_from = context
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog", classes="dialog"):
             yield Static("Keys", classes="dialog-title")
             with VerticalScroll(id="help-body"):
-                for title, bindings in help_sections(self.context, type(self.app).BINDINGS):
+                for title, bindings in help_sections(self.came_from, type(self.app).BINDINGS):
                     yield Static(_section(title, bindings), classes="help-section")
         yield Footer()
 

@@ -60,8 +60,8 @@ from collector_tui.tui.screens.base import CollectorScreen, error_text
 
 if TYPE_CHECKING:
     from collector_tui.config import Settings
-    from collector_tui.db import Store
     from collector_tui.services.accounts import Actor
+    from collector_tui.services.context import Store
     from collector_tui.services.imports.csv_reading import RowError
 
 __all__ = ["IMPORT_KINDS", "ImportScreen", "ImportSummary", "run_import"]
@@ -495,8 +495,7 @@ class ImportScreen(CollectorScreen):
     def load_agents(self) -> None:
         from collector_tui.services.accounts import list_users
 
-        with self.collector.store.read() as session:
-            agents = tuple(list_users(session=session, role="agent"))
+        agents = tuple(self.context.run(list_users, role="agent"))
         self.post_message(AgentsLoaded(agents))
 
     def on_agents_loaded(self, message: AgentsLoaded) -> None:

@@ -85,8 +85,9 @@ class LoginScreen(CollectorScreen):
 
     @work(thread=True, exclusive=True, group="login", exit_on_error=False, description="log in")
     def authenticate(self, username: str, password: str) -> None:
-        with self.collector.store.read() as session:
-            actor = accounts.authenticate(session=session, username=username, password=password)
+        actor = self.collector.context.run(
+            accounts.authenticate, username=username, password=password
+        )
         self.post_message(LoggedIn(actor))
 
     def on_logged_in(self, message: LoggedIn) -> None:

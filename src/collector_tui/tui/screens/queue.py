@@ -139,30 +139,21 @@ class QueueScreen(CollectorScreen):
     def load_queue(self) -> None:
         from collector_tui.services.casework.queue import build_queue
 
-        app = self.collector
-        actor = self.actor
-        now = app.clock.now()
-        # build_queue sweeps due promises first, hence a write unit of work. The callable page
-        # comes first: finding the held cases means judging many more candidates (bench/README).
-        with app.store.write() as session:
-            page = build_queue(
-                session=session,
-                now=now,
-                agent_id=actor.user_id,
-                settings=app.settings,
-                limit=QUEUE_LIMIT,
-            )
+        context = self.context
+        agent_id = self.actor.user_id
+        # Both halves as of one instant. The callable page comes first: finding the held cases
+        # means judging many more candidates (bench/README).
+        now = context.now()
+        page = context.run(build_queue, now=now, agent_id=agent_id, limit=QUEUE_LIMIT)
         self.post_message(QueueLoaded(page))
-        with app.store.write() as session:
-            held = build_queue(
-                session=session,
-                now=now,
-                agent_id=actor.user_id,
-                settings=app.settings,
-                limit=0,
-                include_held=True,
-                held_limit=HELD_LIMIT,
-            ).held
+        held = context.run(
+            build_queue,
+            now=now,
+            agent_id=agent_id,
+            limit=0,
+            include_held=True,
+            held_limit=HELD_LIMIT,
+        ).held
         self.post_message(HeldLoaded(held))
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
@@ -305,15 +296,7 @@ class QueueScreen(CollectorScreen):
         from collector_tui.services.casework.queue import next_case
 
         app = self.collector
-        actor = self.actor
-        with app.store.write() as session:
-            entry = next_case(
-                session=session,
-                now=app.clock.now(),
-                agent_id=actor.user_id,
-                settings=app.settings,
-                exclude=tuple(app.skipped),
-            )
+        entry = self.context.run(next_case, agent_id=self.actor.user_id, exclude=tuple(app.skipped))
         self.post_message(NextCaseFound(entry.case_id if entry else None))
 
     def worker_failed(self, worker: Worker[Any], error: BaseException | None) -> None:

@@ -7,9 +7,10 @@ then the period's collections and promises), aging bars (balance and open items)
 against promises falling due, how the promises made turned out, then the same figures as tables
 (collections per day or week, aging, promises per agent, agent activity).
 
-The figures are the command line's: one worker calls `reporting.tables.report_table`, the very
-function behind `collector-tui report ... --json`, once per report; the tables show its cells and
-the charts draw its service rows, so the dashboard, the charts and the CLI always agree. An agent
+The figures are the command line's: one worker runs `reporting.dashboard.load_dashboard`, which
+calls `reporting.tables.report_table`, the very function behind `collector-tui report ... --json`,
+once per report, in one unit of work; the tables show its cells and the charts draw its service
+rows, so the dashboard, the charts and the CLI always agree. An agent
 sees the numbers of their own cases only (the services scope every report by the acting user).
 
 Keys: `c` next currency, `p` next period, `r` refresh, `e` export to CSV, `escape` back.
@@ -19,10 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -51,7 +51,7 @@ from collector_tui.tui.widgets.charts import AgingChart, CollectionsChart, Promi
 from collector_tui.tui.widgets.tables import fill_measured
 
 if TYPE_CHECKING:
-    from collector_tui.services.accounts import Actor
+    from collector_tui.services.reporting.dashboard import Dashboard
     from collector_tui.services.reporting.tables import ReportTable
 
 __all__ = [
@@ -60,11 +60,9 @@ __all__ = [
     "COLLECTION_COLUMNS",
     "PERIOD_CHOICES",
     "PROMISE_COLUMNS",
-    "Dashboard",
     "ExportChoice",
     "ExportDialog",
     "ReportsScreen",
-    "load_dashboard",
 ]
 
 # (days, label): the period selector. Weeks read better than 90 daily points.
@@ -74,7 +72,6 @@ PERIOD_CHOICES: tuple[tuple[int, str], ...] = (
     (90, "Last 90 days"),
 )
 DEFAULT_DAYS = 30
-WEEKLY_FROM_DAYS = 60
 
 # Table columns: (header, key of the report's column). The cells are the report's own text cells.
 AGING_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -125,72 +122,6 @@ AGENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("Collected", "collected"),
 )
 TEXT_COLUMNS = frozenset({"agent", "bucket", "period_start"})
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    """Every figure the dashboard shows, for every currency, as of one instant."""
-
-    now: datetime
-    days: int
-    first: date
-    last: date
-    per: str  # "day" or "week": the collections' grain
-    supervisor_view: bool
-    aging: ReportTable
-    promises: ReportTable
-    collections: ReportTable
-    agents: ReportTable
-    dso: ReportTable  # as of today, whatever the period: the open invoices' weighted age
-
-    @property
-    def currencies(self) -> tuple[str, ...]:
-        """Currencies with any figure, the book's largest (most open items) first."""
-        open_items: dict[str, int] = {}
-        for row in self.aging.records:
-            open_items[row.currency] = open_items.get(row.currency, 0) + row.count
-        seen = set(open_items)
-        seen.update(row.currency for row in self.promises.records)
-        seen.update(row.currency for row in self.collections.records)
-        for row in self.agents.records:
-            seen.update(row.collected_by_currency)
-        return tuple(sorted(seen, key=lambda c: (-open_items.get(c, 0), c)))
-
-
-def load_dashboard(*, session: Any, now: datetime, actor: Actor, days: int) -> Dashboard:
-    """The dashboard's reports: aging and DSO as of today, the others over the last `days` days
-    up to today (UTC)."""
-    from collector_tui.services.reporting.reports import utc_today
-    from collector_tui.services.reporting.tables import report_table
-
-    last = utc_today(now)
-    first = last - timedelta(days=days - 1)
-    per = "week" if days >= WEEKLY_FROM_DAYS else "day"
-    return Dashboard(
-        now=now,
-        days=days,
-        first=first,
-        last=last,
-        per=per,
-        supervisor_view=actor.is_supervisor,
-        aging=report_table("aging", session=session, now=now, actor=actor),
-        promises=report_table(
-            "promises", session=session, now=now, actor=actor, date_from=first, date_to=last
-        ),
-        collections=report_table(
-            "collections",
-            session=session,
-            now=now,
-            actor=actor,
-            period=per,
-            date_from=first,
-            date_to=last,
-        ),
-        agents=report_table(
-            "agents", session=session, now=now, actor=actor, date_from=first, date_to=last
-        ),
-        dso=report_table("dso", session=session, now=now, actor=actor),
-    )
 
 
 def _cells(table: ReportTable, currency: str | None = None) -> list[dict[str, str]]:
@@ -338,11 +269,9 @@ class ReportsScreen(CollectorScreen):
         description="read the reports",
     )
     def load_dashboard(self) -> None:
-        app = self.collector
-        actor = self.actor
-        days = self.days
-        with app.store.read() as session:
-            dashboard = load_dashboard(session=session, now=app.clock.now(), actor=actor, days=days)
+        from collector_tui.services.reporting.dashboard import load_dashboard
+
+        dashboard = self.context.run(load_dashboard, days=self.days)
         self.post_message(DashboardLoaded(dashboard))
 
     def on_dashboard_loaded(self, message: DashboardLoaded) -> None:
@@ -554,10 +483,7 @@ class ReportsScreen(CollectorScreen):
         from collector_tui.services.reporting.exports import export
 
         app = self.collector
-        with app.store.read() as session:
-            count = export(
-                choice.what, session=session, path=choice.path, bom=choice.bom, actor=self.actor
-            )
+        count = self.context.run(export, what=choice.what, path=choice.path, bom=choice.bom)
         app.call_from_thread(
             app.tell, f"Wrote {count} {choice.what} to {choice.path}", severity="information"
         )

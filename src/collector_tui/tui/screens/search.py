@@ -133,9 +133,7 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
     def run_search(self, text: str) -> None:
         from collector_tui.services.casework.search import search_cases
 
-        app = self.collector
-        with app.store.read() as session:
-            hits = search_cases(session=session, actor=self.actor, text=text, limit=SEARCH_LIMIT)
+        hits = self.context.run(search_cases, text=text, limit=SEARCH_LIMIT)
         self.post_message(SearchFinished(text, hits))
 
     def on_search_finished(self, message: SearchFinished) -> None:

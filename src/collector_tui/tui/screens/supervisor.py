@@ -16,13 +16,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
-from sqlmodel import Session
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -50,7 +48,6 @@ from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets.tables import fill_fitted, fill_measured
 
 if TYPE_CHECKING:
-    from collector_tui.services.accounts import Actor
     from collector_tui.services.casework.settlements import SettlementView
     from collector_tui.services.supervision.decisions import CaseDecision
     from collector_tui.services.supervision.workload import (
@@ -400,9 +397,7 @@ class SupervisorScreen(CollectorScreen):
     def load_workloads(self) -> None:
         from collector_tui.services.supervision.workload import agent_workloads
 
-        app = self.collector
-        with app.store.read() as session:
-            rows = agent_workloads(session=session, now=app.clock.now(), actor=self.actor)
+        rows = self.context.run(agent_workloads)
         self.post_message(WorkloadLoaded(rows))
 
     def load_cases(self, *, reset: bool) -> None:
@@ -416,16 +411,7 @@ class SupervisorScreen(CollectorScreen):
     def _read_cases(self, filters: BrowserFilter, after: Any, limit: int, append: bool) -> None:
         from collector_tui.services.supervision.workload import browse_cases
 
-        app = self.collector
-        with app.store.read() as session:
-            page = browse_cases(
-                session=session,
-                now=app.clock.now(),
-                actor=self.actor,
-                filters=filters,
-                after=after,
-                limit=limit,
-            )
+        page = self.context.run(browse_cases, filters=filters, after=after, limit=limit)
         self.post_message(CasesLoaded(page, append, filters))
 
     def on_workload_loaded(self, message: WorkloadLoaded) -> None:
@@ -693,16 +679,6 @@ class SupervisorScreen(CollectorScreen):
 
     # -- actions: moving cases --------------------------------------------------------------------
 
-    def _saver(self, work: Callable[[Session, datetime, Actor, Any], Any]) -> Callable[[Any], Any]:
-        app = self.collector
-        actor = self.actor
-
-        def save(value: Any) -> Any:
-            with app.store.write() as session:
-                return work(session, app.clock.now(), actor, value)
-
-        return save
-
     def _targets(self) -> list[uuid.UUID]:
         if self.selected:
             return [uuid.UUID(key) for key in self.rows if key in self.selected]
@@ -716,22 +692,16 @@ class SupervisorScreen(CollectorScreen):
         if not case_ids:
             self.collector.tell("No case to assign: select some with space.")
             return
-        settings = self.collector.settings
+        context = self.context
 
-        def save(session: Session, now: datetime, actor: Actor, choice: AssignChoice) -> int:
-            return assign_cases(
-                session=session,
-                now=now,
-                actor=actor,
-                case_ids=case_ids,
-                to_user_id=choice.to_user_id,
-                settings=settings,
-                reason=choice.reason,
+        def save(choice: AssignChoice) -> int:
+            return context.run(
+                assign_cases, case_ids=case_ids, to_user_id=choice.to_user_id, reason=choice.reason
             )
 
         form = AssignForm(
             agents=self.agent_choices(),
-            saver=self._saver(save),
+            saver=save,
             subtitle=self._which(case_ids),
         )
 
@@ -760,17 +730,11 @@ class SupervisorScreen(CollectorScreen):
         if not agents:
             self.collector.tell("No agents to spread cases over.", severity="warning")
             return
-        settings = self.collector.settings
+        context = self.context
 
-        def save(session: Session, now: datetime, actor: Actor, choice: BalanceChoice) -> Any:
-            return auto_balance(
-                session=session,
-                now=now,
-                actor=actor,
-                settings=settings,
-                agent_ids=choice.agent_ids,
-                case_ids=case_ids,
-                reason=choice.reason,
+        def save(choice: BalanceChoice) -> Any:
+            return context.run(
+                auto_balance, agent_ids=choice.agent_ids, case_ids=case_ids, reason=choice.reason
             )
 
         unassigned = next((r.open_cases for r in self.workloads if r.is_unassigned), 0)
@@ -779,18 +743,11 @@ class SupervisorScreen(CollectorScreen):
             if case_ids
             else f"spreads every open unassigned case ({unassigned})"
         )
-        app = self.collector
-        actor = self.actor
 
         def preview(agent_ids: tuple[uuid.UUID, ...]) -> Any:
-            with app.store.read() as session:
-                return preview_balance(
-                    session=session, actor=actor, agent_ids=agent_ids, case_ids=case_ids
-                )
+            return context.run(preview_balance, agent_ids=agent_ids, case_ids=case_ids)
 
-        form = BalanceForm(
-            agents=agents, previewer=preview, saver=self._saver(save), subtitle=subtitle
-        )
+        form = BalanceForm(agents=agents, previewer=preview, saver=save, subtitle=subtitle)
 
         def done(choice: Any) -> None:
             if choice is None:
@@ -820,24 +777,21 @@ class SupervisorScreen(CollectorScreen):
             "unroute": decisions.unroute_case,
         }
         act = acts[decision]
-        settings = self.collector.settings
+        context = self.context
         key = str(row.case_id)
 
-        def save(session: Session, now: datetime, actor: Actor, reason: str) -> Any:
+        def save(reason: str) -> Any:
             current = self.rows.get(key)  # reloaded after a stale refusal: its new version
-            return act(
-                session=session,
-                now=now,
-                actor=actor,
+            return context.run(
+                act,
                 case_id=row.case_id,
-                settings=settings,
                 reason=reason,
                 expected_version=current.version if current else None,
             )
 
         form = DecisionForm(
             decision=decision,
-            saver=self._saver(save),
+            saver=save,
             subtitle=f"{row.client_ref} · {row.debtor}",
             on_stale=self.refresh_all,
         )
@@ -879,8 +833,7 @@ class SupervisorScreen(CollectorScreen):
     def _find_settlement(self, case_id: uuid.UUID, client_ref: str) -> None:
         from collector_tui.services.casework import settlements
 
-        with self.collector.store.read() as session:
-            views = settlements.case_settlements(session=session, actor=self.actor, case_id=case_id)
+        views = self.context.run(settlements.case_settlements, case_id=case_id)
         waiting = next((view for view in views if view.status == "pending"), None)
         self.post_message(SettlementFound(waiting, client_ref))
 
@@ -893,22 +846,19 @@ class SupervisorScreen(CollectorScreen):
         if view is None:
             self.collector.tell(f"No settlement of {message.client_ref} waits for approval.")
             return
-        settings = self.collector.settings
+        context = self.context
 
-        def save(session: Session, now: datetime, actor: Actor, choice: SettlementDecision) -> Any:
-            return settlements.decide_settlement(
-                session=session,
-                now=now,
-                actor=actor,
+        def save(choice: SettlementDecision) -> Any:
+            return context.run(
+                settlements.decide_settlement,
                 settlement_id=view.id,
                 approve=choice.approve,
-                settings=settings,
                 note=choice.note,
             )
 
         form = SettlementForm(
             settlement=view,
-            saver=self._saver(save),
+            saver=save,
             subtitle=f"{view.client_ref} · {view.debtor}",
         )
 
