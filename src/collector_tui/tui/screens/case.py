@@ -71,7 +71,7 @@ FORM_ACTIONS = (
 # having no room left for them at 80 columns.
 CONTACT_KEYS = "+ add · x mark · E edit · X retire"
 STATUS_WORDS = {"dnc": "do not call", "wrong": "wrong number", "returned": "mail returned"}
-CONTACTS_TITLE = f"Contacts · debtor's time · {CONTACT_KEYS}"
+CONTACTS_TITLE = f"Contacts ({CONTACT_KEYS})"
 
 
 class CaseScreen(CollectorScreen):

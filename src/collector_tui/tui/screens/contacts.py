@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.widgets import Input, Label, Select
 
 from collector_tui.display import first_line, safe_text
@@ -82,11 +83,11 @@ VALUE_CAPTIONS = {
     "third_party": "Name",
 }
 SOURCES = (
-    ("d", "debtor", "the debtor gave it"),
-    ("a", "agent", "found by me"),
-    ("t", "third party", "a third party gave it"),
+    ("d", "debtor", "debtor"),
+    ("a", "agent", "agent"),
+    ("t", "third party", "third party"),
     ("s", "skip trace", "skip trace"),
-    ("p", "placement", "with the placement"),
+    ("p", "placement", "placement"),
 )
 PHONE_TYPES = (
     ("m", "mobile", "mobile"),
@@ -167,27 +168,34 @@ class AddContactForm(FormScreen[NewContact]):
             Input(value=self.initial.get("value", ""), id="value"),
             name="value",
         )
-        yield FormField("Type", KeySelect(PHONE_TYPES, value="mobile", id="type"), name="type")
-        yield FormField(
-            "Relation", KeySelect(RELATIONS, value="employer", id="relation"), name="relation"
-        )
-        yield FormField(
-            "Their number (optional)",
-            Input(id="party_phone", placeholder="+86 10 1234 5678"),
-            name="party_phone",
-        )
-        yield FormField("Source", KeySelect(SOURCES, value="debtor", id="source"), name="source")
-        yield FormField("Consent", KeySelect(PHONE_CONSENT, value="", id="consent"), name="consent")
-        yield FormField(
-            "Call consent until (optional)",
-            Input(id="until", placeholder="YYYY-MM-DD or +30; empty: a week"),
-            name="until",
-        )
-        yield FormField(
-            "How was it given (optional)",
-            Input(id="how", placeholder="e.g. said so on the call of 11-20"),
-            name="how",
-        )
+        with Horizontal(classes="form-row"):
+            yield FormField("Type", KeySelect(PHONE_TYPES, value="", id="type"), name="type")
+            yield FormField(
+                "Consent", KeySelect(PHONE_CONSENT, value="", id="consent"), name="consent"
+            )
+            yield FormField(
+                "Relation", KeySelect(RELATIONS, value="employer", id="relation"), name="relation"
+            )
+            yield FormField(
+                "Their number (optional)",
+                Input(id="party_phone", placeholder="+86 10 1234 5678"),
+                name="party_phone",
+            )
+        with Horizontal(classes="form-row"):
+            yield FormField(
+                "Source", KeySelect(SOURCES, value="debtor", id="source"), name="source"
+            )
+            yield FormField(
+                "Call consent until",
+                Input(id="until", placeholder="date or +30"),
+                name="until",
+                hint="empty: a week",
+            )
+            yield FormField(
+                "How given (optional)",
+                Input(id="how", placeholder="e.g. on the call"),
+                name="how",
+            )
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -226,15 +226,23 @@ class PhoneLines:
             head.append("  ")
             head.append_text(kind)
             head.pad_right(kind_width - kind.cell_len)
-            for clock in (_local_clock(phone, 2), _local_clock(phone, 1)):
+            # With a detail line under the number, the flags may go there rather than push the
+            # clock onto a line of its own.
+            tries = [(clock, True) for clock in (_local_clock(phone, 2), _local_clock(phone, 1))]
+            if detail is not None and flags:
+                tries.append((_local_clock(phone, 2), False))
+            for clock, flags_beside in tries:
                 line = head.copy()
                 line.append("  ")
                 line.append_text(clock)
-                if flags:
+                if flags and flags_beside:
                     line.append("  ")
                     line.append_text(flags)
                 if line.cell_len <= width:
                     yield one_line(line, width)
+                    if flags and not flags_beside:
+                        assert detail is not None
+                        detail = flags + Text("  ") + detail if detail else flags
                     break
             else:
                 yield from self._narrow(head, flags, phone, width)
@@ -268,13 +276,17 @@ def _phone_detail(phone: PhoneView, tz: str, now: datetime) -> Text | None:
     mark = phone.mark
     if mark is None:
         return None
-    parts: list[Text] = [Text(f"from {mark.source}")]
+    parts: list[Text] = []
+    if mark.source != "placement":
+        parts.append(Text(f"from {mark.source}"))
     if mark.call_consent_until is not None and mark.call_consent_until > now:
-        parts.append(Text(f"call consent until {agent_time(mark.call_consent_until, tz, now)}"))
+        parts.append(Text(f"call ok until {agent_time(mark.call_consent_until, tz, now)}"))
     if mark.status_reason and (mark.status != "valid" or mark.retired):
         reason = Text(f"{'retired' if mark.retired else mark.status}: ")
         reason.append_text(first_line(mark.status_reason))
         parts.append(reason)
+    if not parts:
+        return None
     detail = Text(" · ").join(parts)
     detail.stylize("dim")
     return detail
@@ -339,10 +351,10 @@ def contact_lines(case: CaseFile, *, compact: bool) -> list[Text]:
         number = Text(format_phone(party.phone_e164) if party.phone_e164 else "")
         objected = Text("")
         if party.objected:
-            objected = Text(" OBJECTED: no contact ", style=FLAG_STYLE)
+            objected = Text(" OBJECTED ", style=FLAG_STYLE)
         elif party.recontact_requested_at is not None:
             objected = Text("asked to be called again", style="green")
-        lines.append(_contact_line("3rd ", who, number, objected, retired=party.retired))
+        lines.append(_contact_line("3rd ", who, objected, number, retired=party.retired))
     return lines
 
 
@@ -356,9 +368,8 @@ def contacts_panel(
     details: dict[uuid.UUID, Text] = {}
     if not compact:
         for phone in phones:
-            detail = _phone_detail(phone, tz, now)
-            if detail is not None:
-                details[phone.id] = detail
+            # Empty: no line under the number, unless its flags go there.
+            details[phone.id] = _phone_detail(phone, tz, now) or Text(style="dim")
     lines: list[RenderableType] = []
     if phones:
         lines.append(PhoneLines(phones, now, details))
