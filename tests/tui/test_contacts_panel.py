@@ -238,3 +238,28 @@ def test_skip_trace_view_from_the_supervisor_screen(demo: Seeded) -> None:
         assert isinstance(app.screen, CaseScreen)
 
     drive(app, scenario)
+
+
+def test_consent_edited_and_a_number_retired_with_keys(demo: Seeded) -> None:
+    app = build_app(demo)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        case_screen = await open_first_case(pilot)
+        # E: the only number; consent to calls (b: and texts) until a date, and how.
+        await burst(pilot, "E", "tab", "tab", "tab", "b", "tab", "+30", "tab", "on the call")
+        assert app.screen.query_one("#consent", Select).value == "call sms"
+        await burst(pilot, "ctrl+s")
+        assert app.screen is case_screen
+        assert "call ok" in panel_text(case_screen)
+        # X: retire it; it stays in the history, shown struck through at this width.
+        await burst(pilot, "X", "ctrl+s")
+        assert app.screen is case_screen
+        assert "retired" in panel_text(case_screen)
+        said = " ".join(notifications(app))
+        assert "Out of the queue" in said
+
+    drive(app, scenario)
+
+    [phone] = phones_of(demo, "REF-1002")
+    assert phone.retired_at is not None
+    assert phone.call_consent_how == "on the call" and phone.sms_consent

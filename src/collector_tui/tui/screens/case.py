@@ -982,6 +982,10 @@ def contact_saved_text(verb: str) -> Callable[[Any], str]:
         from collector_tui.display import printable
 
         what = printable(saved.value)
+        if saved.kind == "phone" and what.startswith("+"):
+            from collector_tui.phones import format_phone
+
+            what = format_phone(what)
         if len(what) > 40:
             what = what[:39] + "…"
         kind = saved.kind.replace("_", " ")

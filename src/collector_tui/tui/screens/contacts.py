@@ -517,19 +517,24 @@ class EditContactForm(FormScreen[ContactEdit]):
             name="contact",
             hint="a digit picks (1: the first)",
         )
-        yield FormField("Type", KeySelect(PHONE_TYPES, value="", id="type"), name="type")
-        yield FormField("Primary", KeySelect(PRIMARY, value="no", id="primary"), name="primary")
-        yield FormField("Consent", KeySelect(PHONE_CONSENT, value="", id="consent"), name="consent")
-        yield FormField(
-            "Call consent until (optional)",
-            Input(id="until", placeholder="YYYY-MM-DD or +30; empty: a week"),
-            name="until",
-        )
-        yield FormField(
-            "How was it given (optional)",
-            Input(id="how", placeholder="e.g. said so on the call of 11-20"),
-            name="how",
-        )
+        with Horizontal(classes="form-row"):
+            yield FormField("Type", KeySelect(PHONE_TYPES, value="", id="type"), name="type")
+            yield FormField("Primary", KeySelect(PRIMARY, value="no", id="primary"), name="primary")
+            yield FormField(
+                "Consent", KeySelect(PHONE_CONSENT, value="", id="consent"), name="consent"
+            )
+        with Horizontal(classes="form-row"):
+            yield FormField(
+                "Call consent until",
+                Input(id="until", placeholder="date or +30"),
+                name="until",
+                hint="empty: a week",
+            )
+            yield FormField(
+                "How given (optional)",
+                Input(id="how", placeholder="e.g. on the call"),
+                name="how",
+            )
 
     def on_mount(self) -> None:
         super().on_mount()
