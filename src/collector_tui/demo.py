@@ -69,6 +69,8 @@ from collector_tui.services.casework.activities import ContactInput
 from collector_tui.services.casework.cases import InvoiceInput, PlacementInput, add_placement
 from collector_tui.services.casework.followups import FollowUpInput
 from collector_tui.services.casework.promises import PlanInput, PromiseInput
+from collector_tui.services.contacts import book
+from collector_tui.services.errors import InvalidInput
 from collector_tui.services.rules import scoring
 from collector_tui.services.supervision import assignment, decisions
 
@@ -1018,6 +1020,7 @@ def build_demo(path: Path, *, cases: int = DEMO_CASES, seed: int = DEMO_SEED) ->
     _plan_moves(planner, plans)
     _plan_requests(planner, plans)
     _plan_disputes(planner, plans)
+    _plan_contact_data(planner, plans)
     day = HISTORY_START
     while day < DEMO_NOW:
         planner.at(day + timedelta(minutes=5), _sweep)
@@ -1294,6 +1297,129 @@ def _request(
         # Nothing suitable: only small builds (tests of the generator) run out of active cases.
 
     return run
+
+
+# Contact data kept by the agents in the last days (services/contacts): a number and an e-mail the
+# debtor gave, a third party, Reg F consent, a do-not-call request, returned mail, a skip-traced
+# number, a third party who objected. Fixed instants, no random draws (the rest of the demo stays).
+_CONTACT_DAYS = (
+    datetime(2026, 11, 18, 3, 0, tzinfo=UTC),
+    datetime(2026, 11, 18, 6, 0, tzinfo=UTC),
+    datetime(2026, 11, 19, 2, 0, tzinfo=UTC),
+    datetime(2026, 11, 19, 3, 0, tzinfo=UTC),
+)
+_NEW_NUMBERS = {
+    "CN": ("+86 137 1234 5601", "+86 137 1234 5602", "+86 137 1234 5603", "+86 137 1234 5604"),
+    "US": ("+1 212 555 0191", "+1 212 555 0192", "+1 212 555 0193", "+1 212 555 0194"),
+    "GB": ("07700 900 451", "07700 900 452", "07700 900 453", "07700 900 454"),
+}
+
+_SWITCHBOARDS = {"CN": "+86 21 6321 0000", "US": "+1 212 736 5000", "GB": "020 7946 0018"}
+
+
+def _plan_contact_data(planner: _Planner, plans: list[_CasePlan]) -> None:
+    candidates = [(p.key, p.country) for p in plans if p.storyline == "active"]
+    taken: set[str] = set()
+    for step, at in enumerate(_CONTACT_DAYS):
+        planner.at(at, _contact_data(candidates, taken, step))
+
+
+def _contact_data(
+    candidates: list[tuple[str, str]], taken: set[str], step: int
+) -> Callable[..., None]:
+    def run(world: _World, session: Session, now: datetime) -> None:
+        for key, country in candidates:
+            if key in taken or world.assignee.get(key) != "alice":
+                continue
+            case = session.get(Case, world.case_ids[key])
+            if case is None or case.status != "active" or case.routed_reason:
+                continue
+            taken.add(key)
+            _contact_step(world, session, now, case, country, step)
+            return
+
+    return run
+
+
+def _new_number(
+    world: _World, session: Session, now: datetime, case: Case, country: str, **kw: Any
+) -> Any:
+    """The first of the country's demo numbers the debtor does not have yet."""
+    for text in _NEW_NUMBERS.get(country, _NEW_NUMBERS["CN"]):
+        try:
+            return book.add_phone(
+                session=session,
+                now=now,
+                actor=world.users["alice"],
+                settings=world.settings,
+                case_id=case.id,
+                number=text,
+                **kw,
+            )
+        except InvalidInput:
+            continue
+    return None
+
+
+def _contact_step(
+    world: _World, session: Session, now: datetime, case: Case, country: str, step: int
+) -> None:
+    alice = world.users["alice"]
+    common: dict[str, Any] = {
+        "session": session,
+        "now": now,
+        "actor": alice,
+        "settings": world.settings,
+        "case_id": case.id,
+    }
+    own = list(
+        session.exec(
+            select(Phone)
+            .where(Phone.debtor_id == case.debtor_id, col(Phone.valid))
+            .order_by(col(Phone.is_primary).desc(), col(Phone.created_at), col(Phone.id))
+        )
+    )
+    if step == 0:
+        _new_number(
+            world, session, now, case, country, phone_type="mobile", source="debtor",
+            consent=("sms",), consent_how="asked for text reminders on the call",
+        )  # fmt: skip
+        book.add_email(
+            **common, address=f"debtor.{case.client_ref.lower()}@example.com", source="debtor",
+            opt_in=True, opt_in_how="web form",
+        )  # fmt: skip
+        book.add_third_party(
+            **common, name="Harbour Logistics (HR desk)", relation="employer",
+            phone=_SWITCHBOARDS.get(country, _SWITCHBOARDS["CN"]), source="debtor",
+            note="confirms employment only",
+        )  # fmt: skip
+    elif step == 1 and own:
+        book.set_phone_consent(
+            **common, phone_id=own[0].id, channel="call", until=now + timedelta(days=7),
+            how="asked to be called after work, also late in the evening",
+        )  # fmt: skip
+    elif step == 2:
+        for position, phone in enumerate(own):
+            book.mark_contact(
+                **common, kind="phone", contact_id=phone.id,
+                status="dnc" if position == 0 else "disconnected",
+                how="said on the call: stop contacting this number" if position == 0 else None,
+            )  # fmt: skip
+        saved = book.add_address(**common, text="Flat 3, 12 Old Mill Lane", source="agent")
+        book.mark_contact(
+            **common, kind="address", contact_id=saved.contact_id, status="returned",
+            reason="letter came back: addressee unknown",
+        )  # fmt: skip
+    elif step == 3:
+        found = _new_number(world, session, now, case, country, source="skip trace")
+        if found is not None:
+            book.mark_contact(
+                **common, kind="phone", contact_id=found.contact_id, status="unverified",
+            )  # fmt: skip
+        party = book.add_third_party(
+            **common, name="Li Na (sister)", relation="relative", source="agent",
+        )  # fmt: skip
+        book.record_objection(**common, party_id=party.contact_id, how="asked not to be called")
 
 
 def _run_events(store: db.Store, world: _World, events: list[_Event]) -> None:

@@ -173,11 +173,134 @@ class Phone(SQLModel, table=True):
     time_zones: str = Field(default="", sa_type=AutoString(500).with_variant(Text(), "postgresql"))
     do_not_call: bool = False
     sms_consent: bool = False
-    # Regulation F: calls made with the debtor's prior consent do not count, for 7 days.
+    # Regulation F: calls made with the debtor's prior consent do not count, for 7 days; calls at
+    # otherwise inconvenient times are allowed while it runs (services/rules/compliance.py).
     consent_until: datetime | None = _instant(default=None)
     created_at: datetime = _instant()
     updated_at: datetime = _instant()
     version: int = Field(default=1, sa_column=_phone_version)
+    # Contact data an agent keeps (services/contacts, migration 0008). `status` is the mark;
+    # `valid` and `do_not_call` above are kept coherent with it (services/contacts/model.py), so
+    # every reader of those two keeps working: valid is False for wrong, disconnected, retired or
+    # unparseable numbers, do_not_call is True for status dnc.
+    source: str = Field(
+        default="placement", max_length=20, sa_column_kwargs={"server_default": "placement"}
+    )
+    status: str = Field(
+        default="valid", max_length=16, sa_column_kwargs={"server_default": "valid"}
+    )
+    status_reason: str | None = Field(default=None, max_length=500)
+    status_at: datetime | None = _instant(default=None)
+    # Retired: no longer used, kept for the history (a number is never deleted).
+    retired_at: datetime | None = _instant(default=None)
+    call_consent_at: datetime | None = _instant(default=None)
+    call_consent_how: str | None = Field(default=None, max_length=200)
+    sms_consent_at: datetime | None = _instant(default=None)
+    sms_consent_how: str | None = Field(default=None, max_length=200)
+    # Do-not-call (also the CN guideline's "stop contacting this number"): when and how asked.
+    dnc_at: datetime | None = _instant(default=None)
+    dnc_how: str | None = Field(default=None, max_length=200)
+
+
+class ContactStatus(StrEnum):
+    valid = "valid"
+    wrong = "wrong"
+    disconnected = "disconnected"
+    dnc = "dnc"
+    unverified = "unverified"
+    returned = "returned"  # postal addresses: mail came back
+
+
+class ContactSource(StrEnum):
+    placement = "placement"
+    debtor = "debtor"
+    third_party = "third party"
+    skip_trace = "skip trace"
+    agent = "agent"
+
+
+_address_version = _version_column()
+
+
+class PostalAddress(SQLModel, table=True):
+    """A debtor's postal address. Never deleted: a wrong or returned one is marked, an old one
+    retired. `Debtor.address` stays the placement's address as the client sent it."""
+
+    __mapper_args__ = {"version_id_col": _address_version}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    debtor_id: uuid.UUID = Field(foreign_key="debtor.id", index=True)
+    text: str = Field(max_length=500)
+    # Lower case, spaces collapsed: how duplicates are told apart.
+    match_key: str = Field(max_length=500)
+    source: str = Field(default="agent", max_length=20)
+    status: str = Field(default="valid", max_length=16)  # valid|wrong|returned|unverified
+    status_reason: str | None = Field(default=None, max_length=500)
+    status_at: datetime | None = _instant(default=None)
+    is_primary: bool = False
+    retired_at: datetime | None = _instant(default=None)
+    created_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _instant()
+    updated_at: datetime = _instant()
+    version: int = Field(default=1, sa_column=_address_version)
+
+
+_email_version = _version_column()
+
+
+class EmailAddress(SQLModel, table=True):
+    __mapper_args__ = {"version_id_col": _email_version}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    debtor_id: uuid.UUID = Field(foreign_key="debtor.id", index=True)
+    address: str = Field(max_length=320)  # normalised by email-validator
+    source: str = Field(default="agent", max_length=20)
+    status: str = Field(default="valid", max_length=16)  # valid|wrong|dnc|unverified
+    status_reason: str | None = Field(default=None, max_length=500)
+    status_at: datetime | None = _instant(default=None)
+    opt_in: bool = False
+    opt_in_at: datetime | None = _instant(default=None)
+    opt_in_how: str | None = Field(default=None, max_length=200)
+    retired_at: datetime | None = _instant(default=None)
+    created_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _instant()
+    updated_at: datetime = _instant()
+    version: int = Field(default=1, sa_column=_email_version)
+
+
+class ThirdPartyRelation(StrEnum):
+    employer = "employer"
+    relative = "relative"
+    guarantor = "guarantor"
+    reference = "reference"
+
+
+_third_party_version = _version_column()
+
+
+class ThirdParty(SQLModel, table=True):
+    """Someone who may know where the debtor is. Their number is a Phone row of the debtor with
+    kind `third_party` (so the packs' third-party rules see it); an objection stops every further
+    contact (services/rules/compliance.py)."""
+
+    __mapper_args__ = {"version_id_col": _third_party_version}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    debtor_id: uuid.UUID = Field(foreign_key="debtor.id", index=True)
+    name: str = Field(max_length=300)
+    relation: str = Field(max_length=20)
+    phone_id: uuid.UUID | None = Field(default=None, foreign_key="phone.id", index=True)
+    source: str = Field(default="agent", max_length=20)
+    note: str | None = Field(default=None, max_length=500)
+    objected_at: datetime | None = _instant(default=None)
+    objected_how: str | None = Field(default=None, max_length=200)
+    # FDCPA 804(3): one contact to ask where the debtor is, another only when they ask for it.
+    recontact_requested_at: datetime | None = _instant(default=None)
+    retired_at: datetime | None = _instant(default=None)
+    created_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _instant()
+    updated_at: datetime = _instant()
+    version: int = Field(default=1, sa_column=_third_party_version)
 
 
 _case_version = _version_column()

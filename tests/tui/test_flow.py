@@ -143,7 +143,7 @@ def test_search_by_phone_in_local_format_and_only_own_cases(demo: Seeded) -> Non
         assert isinstance(app.screen, CaseScreen)
         assert case_ref_of(app.screen) == "REF-1001"
         # The case screen shows the full number to dial, and the debtor's clock.
-        phones = rendered(app.screen.query_one("#phones-panel", Static))
+        phones = rendered(app.screen.query_one("#contacts-panel", Static))
         assert "+86 10 6552 9988" in phones and "14:30 Fri Shanghai" in phones
         await pilot.press("escape")
         await settle(pilot)

@@ -67,7 +67,8 @@ async def test_the_case_at_80x24_shows_every_panel_without_scrolling(demo: Seede
         screen = await open_case(pilot, demo, "REF-1001")  # two phones
         details = screen.query_one("#case-details", VerticalScroll)
         assert details.max_scroll_y == 0
-        for panel_id in ("phones-panel", "debt-panel", "status-panel", "why-panel", "debtor-panel"):
+        panels = ("contacts-panel", "debt-panel", "status-panel", "why-panel", "debtor-panel")
+        for panel_id in panels:
             panel = screen.query_one(f"#{panel_id}", Static)
             assert panel.display and inside(panel, details), panel_id
             assert inside(panel, screen), panel_id
@@ -84,7 +85,7 @@ async def test_phones_in_words_and_never_cut(demo: Seeded, size: tuple[int, int]
     app = build_app(demo)
     async with app.run_test(size=size) as pilot:
         screen = await open_case(pilot, demo, "REF-2001")  # +1 212: mobile or landline
-        panel = screen.query_one("#phones-panel", Static)
+        panel = screen.query_one("#contacts-panel", Static)
         text = "\n".join(strip.text for strip in panel.render_lines(panel.region.reset_offset))
         assert "+1 212-555-0123" in text
         assert "fixed_or_mobile" not in text and "mobile or landline" in text

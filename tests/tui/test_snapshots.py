@@ -74,3 +74,61 @@ def test_confirmation_before_a_dispute(
         await settle(pilot)
 
     assert snap_compare(build_app(demo), terminal_size=size, run_before=run_before)
+
+
+def with_contacts(demo: Seeded) -> None:
+    """REF-1001's debtor with a number given on a call (consent to call), a wrong one, an e-mail
+    opted in, returned mail and an employer who objected."""
+    from datetime import timedelta
+
+    from collector_tui.services.contacts import book
+
+    from .seed import NOW
+
+    case_id = demo.cases["REF-1001"]
+
+    def run(service: Any, **args: Any) -> Any:
+        with demo.store.write() as session:
+            return service(
+                session=session,
+                now=NOW,
+                actor=demo.users["alice"],
+                settings=demo.settings,
+                case_id=case_id,
+                **args,
+            )
+
+    run(
+        book.add_phone,
+        number="135 8888 6666",
+        source="debtor",
+        consent=("call", "sms"),
+        consent_until=NOW + timedelta(days=30),
+        consent_how="on the call",
+    )
+    wrong = run(book.add_phone, number="0755 8888 1235", source="skip trace")
+    run(book.mark_contact, kind="phone", contact_id=wrong.contact_id, status="wrong",
+        reason="a shop answers")  # fmt: skip
+    run(book.add_email, address="wang.xm@example.cn", opt_in=True, opt_in_how="on the call")
+    address = run(book.add_address, text="Room 5, 8 Jianguo Road, Beijing", source="skip trace")
+    run(book.mark_contact, kind="address", contact_id=address.contact_id, status="returned")
+    party = run(book.add_third_party, name="Acme Shenzhen Ltd", relation="employer",
+                phone="+86 755 2222 3333")  # fmt: skip
+    run(book.record_objection, party_id=party.contact_id, how="on the call")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_case_screen_with_contacts(snap_compare: Any, demo: Seeded, size: tuple[int, int]) -> None:
+    with_contacts(demo)
+    assert snap_compare(build_app(demo), terminal_size=size, run_before=opening("REF-1001", demo))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_add_contact_form(snap_compare: Any, demo: Seeded, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await opening("REF-1001", demo, "plus", "tab")(pilot)
+        pilot.app.screen.query_one("#value", Input).value = "12"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    assert snap_compare(build_app(demo), terminal_size=size, run_before=run_before)

@@ -7,11 +7,11 @@ transaction. Heavy modules (SQLAlchemy, the services, Textual) are imported insi
 `--help` and argument mistakes answer at once.
 
 The package: parser.py builds the argparse tree from each command group's `register` (users.py,
-imports.py, cases.py, disputes.py, exports.py, reports.py, supervision.py, sync.py, devices.py,
-corrections.py);
-arguments.py holds what the groups share to declare their commands, context.py the options, store,
-clock and acting user of one run, output.py the printing and the one-line errors; app.py opens the
-Textual app. The groups import arguments, context and output only, never each other.
+imports.py, cases.py, contacts.py, disputes.py, exports.py, reports.py, supervision.py, sync.py,
+devices.py, corrections.py); arguments.py holds what the groups share to declare their commands,
+context.py the options, store, clock and acting user of one run, output.py the printing and the
+one-line errors; app.py opens the Textual app. The groups import arguments, context and output
+only, never each other.
 """
 
 from __future__ import annotations

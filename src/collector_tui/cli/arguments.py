@@ -35,6 +35,9 @@ class Commands:
     def __init__(self, subparsers: Any, parents: Sequence[argparse.ArgumentParser]) -> None:
         self.subparsers = subparsers
         self.parents = list(parents)
+        # Groups by name: two modules may add actions to one (`contact add` in contacts.py,
+        # `contact void` in corrections.py); the first to register it gives its help.
+        self.groups: dict[str, Commands] = {}
 
     def add(
         self,
@@ -63,8 +66,12 @@ class Commands:
     ) -> Commands:
         """A command made of actions (`user add`, `sync pull`); given alone it is a usage error
         saying `without_action`."""
+        if name in self.groups:
+            return self.groups[name]
         parser = self.add(name, missing(without_action), help=help, description=description)
-        return Commands(parser.add_subparsers(dest=dest, metavar=metavar), self.parents)
+        actions = Commands(parser.add_subparsers(dest=dest, metavar=metavar), self.parents)
+        self.groups[name] = actions
+        return actions
 
 
 def missing(message: str) -> Handler:

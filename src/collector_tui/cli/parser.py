@@ -9,6 +9,7 @@ from typing import NoReturn
 from collector_tui import __version__
 from collector_tui.cli import (
     cases,
+    contacts,
     corrections,
     devices,
     disputes,
@@ -29,6 +30,7 @@ GROUPS = (
     users,
     imports,
     cases,
+    contacts,
     disputes,
     exports,
     reports,

@@ -132,6 +132,22 @@ class CaseCommands(ScreenCommands):
             "Case: reschedule the payment plan", "A new schedule replaces it", "reschedule_plan"
         ),
         PaletteCommand("Case: move a follow-up", "A new date and time", "move_follow_up"),
+        PaletteCommand(
+            "Case: add a contact",
+            "A number the debtor gives, an e-mail, a postal address, a third party",
+            "add_contact",
+        ),
+        PaletteCommand(
+            "Case: mark a contact",
+            "Wrong, disconnected, do not call, returned mail; a third party's objection",
+            "mark_contact",
+        ),
+        PaletteCommand(
+            "Case: edit a contact", "A number's type, primary and consent; opt-in", "edit_contact"
+        ),
+        PaletteCommand(
+            "Case: retire a contact", "No longer in use (kept in the history)", "retire_contact"
+        ),
         PaletteCommand("Case: next case", "Open the next callable case", "next_case"),
         PaletteCommand("Case: reload", "Read the case again", "reload"),
         PaletteCommand("Case: show the full note", "The highlighted timeline entry", "show_entry"),
@@ -225,9 +241,22 @@ class SupervisorCommands(ScreenCommands):
         PaletteCommand(
             "Supervisor: import a file", "Placements or payments from CSV", "import_file"
         ),
+        PaletteCommand(
+            "Supervisor: skip-trace cases",
+            "No callable number or returned mail: to trace",
+            "skip_trace",
+        ),
         PaletteCommand("Supervisor: my call queue", "The queue of cases you hold", "queue"),
         PaletteCommand("Supervisor: search cases", "By name, reference or phone", "search"),
         PaletteCommand("Supervisor: refresh", "Read workloads and cases again", "refresh"),
+    )
+
+
+class SkipTraceCommands(ScreenCommands):
+    COMMANDS_LIST = (
+        PaletteCommand("Skip tracing: open the case", "The highlighted case", "open_case"),
+        PaletteCommand("Skip tracing: reload", "Read the list again", "reload"),
+        PaletteCommand("Skip tracing: back", "To the supervisor screen", "back"),
     )
 
 

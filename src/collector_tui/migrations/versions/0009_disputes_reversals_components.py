@@ -6,11 +6,8 @@ error) by a new payment row that voids it (`payment.reversal_reason`). What is o
 invoice and component (principal, fees, interest, costs: `balance_component`), and where each
 payment went (`payment_part`), so a reversal puts back exactly what its payment took.
 
-Written next to 0008 (contacts) on another branch: it revises 0007 here and is re-chained on 0008
-when the branches meet.
-
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 from collections.abc import Sequence
@@ -22,7 +19,7 @@ from alembic import op
 import collector_tui.models
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -474,6 +474,9 @@ def _add_agreement(
 
 def _mark_number_wrong(session: Session, now: datetime, actor: Actor, phone: Phone) -> None:
     phone.valid = False
+    # The mark the contacts panel shows (services/contacts keeps the two in step).
+    phone.status, phone.status_at, phone.status_reason = "wrong", now, "wrong number"
+    phone.is_primary = False
     phone.updated_at = now
     session.add(phone)
     audit.record(

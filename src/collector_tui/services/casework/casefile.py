@@ -32,6 +32,17 @@ from collector_tui.models import (
 )
 from collector_tui.money import Money, format_plain
 from collector_tui.services.accounts import Actor, ensure_case_access
+from collector_tui.services.casework.contact_book import (
+    AddressView,
+    EmailView,
+    PhoneMark,
+    ThirdPartyView,
+    addresses_of,
+    emails_of,
+    phone_mark,
+    third_parties_of,
+    third_party_of_phones,
+)
 from collector_tui.services.context import reads
 from collector_tui.services.errors import NotFound
 from collector_tui.services.rules.scoring import TIER_NAMES, days_past_due
@@ -76,6 +87,22 @@ class PhoneView:
     time_zones: tuple[str, ...]
     local_times: tuple[LocalTime, ...]  # the debtor's clock now, per zone of the number
     zones_guessed: bool  # True when the zone comes from the debtor's country, not the number
+    # The mark, source and consent (casework/contact_book.py); None only in hand-made views.
+    mark: PhoneMark | None = None
+    version: int = 1
+
+    @property
+    def status(self) -> str:
+        return self.mark.status if self.mark is not None else ("valid" if self.valid else "wrong")
+
+    @property
+    def retired(self) -> bool:
+        return self.mark is not None and self.mark.retired
+
+    @property
+    def dialable(self) -> bool:
+        """May be offered in the contact form's phone picker (compliance still decides when)."""
+        return bool(self.e164) and self.valid and not self.do_not_call and not self.retired
 
 
 @dataclass(frozen=True)
@@ -162,6 +189,7 @@ class TimelineEntry:
     status: str | None = None  # promise status; "open"/"done" for a follow-up
     plan_id: uuid.UUID | None = None
     plan_version: int | None = None
+    phone_e164: str | None = None  # a contact's number dialled (or called from), when logged
 
 
 @dataclass(frozen=True)
@@ -214,6 +242,10 @@ class CaseFile:
     debtor_zone: str = "UTC"
     # The reader's settlement discount limit in percent; None: no limit (a supervisor).
     settlement_limit_pct: int | None = None
+    # Contact data besides the phones (casework/contact_book.py), retired rows last.
+    addresses: tuple[AddressView, ...] = ()
+    emails: tuple[EmailView, ...] = ()
+    third_parties: tuple[ThirdPartyView, ...] = ()
 
     def money(self, minor: int) -> Money:
         return Money(minor, self.currency)
@@ -244,7 +276,9 @@ def _country_zones(country: str) -> tuple[str, ...]:
     return (zones[0],) if len(zones) == 1 else ()
 
 
-def _phone_view(phone: Phone, country: str, now: datetime) -> PhoneView:
+def _phone_view(
+    phone: Phone, country: str, now: datetime, third_party_id: uuid.UUID | None = None
+) -> PhoneView:
     zones = tuple(z for z in phone.time_zones.split(",") if z)
     guessed = False
     if not zones:
@@ -263,6 +297,8 @@ def _phone_view(phone: Phone, country: str, now: datetime) -> PhoneView:
         time_zones=zones,
         local_times=_local_times(zones, now),
         zones_guessed=guessed,
+        mark=phone_mark(phone, third_party_id),
+        version=phone.version,
     )
 
 
@@ -306,6 +342,7 @@ def load_case_file(
     phones, invoices, holds = rows.phones, rows.invoices, rows.holds
     promises, follow_ups, plan = rows.promises, rows.follow_ups, rows.plan
     names = _user_names(session, _user_ids(case, rows))
+    party_of_phone = third_party_of_phones(session, debtor.id)
 
     def who(user_id: uuid.UUID | None) -> str | None:
         return names.get(user_id) if user_id is not None else None
@@ -368,7 +405,7 @@ def load_case_file(
             deceased=debtor.deceased,
             bankrupt=debtor.bankrupt,
         ),
-        phones=tuple(_phone_view(p, debtor.country, now) for p in phones),
+        phones=tuple(_phone_view(p, debtor.country, now, party_of_phone.get(p.id)) for p in phones),
         invoices=tuple(
             InvoiceView(
                 i.number,
@@ -402,6 +439,9 @@ def load_case_file(
         debtor_today=local_today,
         debtor_zone=local_zone,
         settlement_limit_pct=settlement_limit(session=session, actor=actor),
+        addresses=addresses_of(session, debtor.id),
+        emails=emails_of(session, debtor.id),
+        third_parties=third_parties_of(session, debtor.id),
     )
 
 
@@ -430,7 +470,12 @@ def _read_case_rows(session: Session, case: Case, debtor: Debtor) -> _CaseRows:
     phones = session.exec(
         select(Phone)
         .where(Phone.debtor_id == debtor.id)
-        .order_by(col(Phone.is_primary).desc(), col(Phone.created_at), col(Phone.raw))
+        .order_by(
+            col(Phone.retired_at).is_not(None),
+            col(Phone.is_primary).desc(),
+            col(Phone.created_at),
+            col(Phone.raw),
+        )
     ).all()
     invoices = session.exec(
         select(Invoice).where(Invoice.case_id == case.id).order_by(col(Invoice.due_date))
@@ -581,6 +626,7 @@ def _activity_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Timel
                 activity.id,
                 voided=voided,
                 voids_id=activity.voids_id,
+                phone_e164=activity.phone_e164,
             )
         )
     return timeline

@@ -97,6 +97,9 @@ def add_placement(
                 is_primary=position == 0,
                 valid=parsed.valid,
                 time_zones=",".join(parsed.time_zones),
+                # A number that cannot exist is kept as sent, marked wrong (never dialled).
+                status="valid" if parsed.valid else "wrong",
+                status_reason=None if parsed.valid else parsed.error,
                 created_at=now,
                 updated_at=now,
             )

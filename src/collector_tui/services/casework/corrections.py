@@ -200,8 +200,10 @@ def _undo_consequences(
             for event in _events_of(session, "phone", "update", logged_at, by)
             if event.entity_id == str(activity.phone_id)
         )
-        if phone is not None and not phone.valid and marked:
+        if phone is not None and not phone.valid and marked and phone.retired_at is None:
             phone.valid = True
+            if phone.status == "wrong":  # the mark the contacts panel shows goes with it
+                phone.status, phone.status_at, phone.status_reason = "valid", now, None
             phone.updated_at = now
             session.add(phone)
             audit.record(

@@ -699,7 +699,8 @@ _CASE_COLUMNS = (
 ).split()
 _PHONE_COLUMNS = (
     "id debtor_id e164 raw extension kind is_primary valid time_zones do_not_call sms_consent"
-    " consent_until created_at updated_at version"
+    " consent_until created_at updated_at version source status status_reason status_at retired_at"
+    " call_consent_at call_consent_how sms_consent_at sms_consent_how dnc_at dnc_how"
 ).split()
 _INVOICE_COLUMNS = "id case_id number issue_date due_date amount open_amount disputed".split()
 _ASSIGNMENT_COLUMNS = "id case_id from_user_id to_user_id moved_by_id at reason".split()
@@ -934,6 +935,11 @@ class _CaseBuilder:
                         at,
                         at,
                         1,  # version
+                        "placement",  # source
+                        "valid" if parsed.valid else "wrong",  # status: see casework/cases.py
+                        None if parsed.valid else (parsed.error or "")[:500],  # status_reason
+                        *(self.no_instant, self.no_instant),  # status_at, retired_at
+                        *(self.no_instant, None, self.no_instant, None, self.no_instant, None),
                     )
                 )
 

@@ -34,6 +34,7 @@ from collector_tui.db import select_columns
 from collector_tui.models import Activity, Case, Debtor, Payment, Promise, User
 from collector_tui.money import Money, MoneyError
 from collector_tui.services.accounts import Actor
+from collector_tui.services.contacts.skiptrace import skip_trace_cases
 from collector_tui.services.context import reads
 from collector_tui.services.errors import InvalidInput
 
@@ -447,3 +448,47 @@ def export(
             f"cannot export {what!r}: one of {', '.join(EXPORT_KINDS)}", field="what"
         )
     return writer(session=session, path=path, bom=bom, actor=actor)
+
+
+SKIP_TRACE_COLUMNS: tuple[str, ...] = (
+    "case_id",
+    "client",
+    "client_ref",
+    "debtor",
+    "country",
+    "assigned_to",
+    "reasons",
+    "numbers",
+    "addresses",
+    # Left empty for the tracer; `skiptrace import` reads them back (imports/skip_trace_file.py).
+    "phone",
+    "phone_type",
+    "address",
+    "email",
+)
+
+
+def export_skip_trace(*, session: Session, path: Path, bom: bool = False, actor: Actor) -> int:
+    """`skiptrace export`: the cases with no callable number or with returned mail
+    (contacts.skiptrace), one row each, with the numbers and addresses known and their marks."""
+    found = skip_trace_cases(session=session, actor=actor)
+
+    def rows() -> Iterator[list[str]]:
+        for case in found:
+            yield [
+                str(case.case_id),
+                _text(case.client),
+                _text(case.client_ref),
+                _text(case.debtor_name),
+                case.country,
+                _text(case.assigned_to),
+                "; ".join(case.reasons),
+                _text("; ".join(f"{number} ({status})" for number, status in case.numbers)),
+                _text("; ".join(f"{text} ({status})" for text, status in case.addresses)),
+                "",
+                "",
+                "",
+                "",
+            ]
+
+    return _write(path, bom, SKIP_TRACE_COLUMNS, rows())

@@ -44,7 +44,7 @@ import tomllib
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache
 from importlib import resources
@@ -58,7 +58,7 @@ from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
 from collector_tui.db import select_columns
-from collector_tui.models import CLOSED_STATUSES, Activity, Case, Debtor, Hold, Phone
+from collector_tui.models import CLOSED_STATUSES, Activity, Case, Debtor, Hold, Phone, ThirdParty
 from collector_tui.phones import mask_phone, zones_for
 
 __all__ = [
@@ -118,6 +118,10 @@ class RulePack:
     third_parties_only_when_unreachable: bool
     channels: frozenset[str]
     fallback_zones: tuple[tuple[str, tuple[str, ...]], ...]
+    # The debtor's prior consent (Phone.consent_until) lifts the hours until it ends.
+    consent_lifts_hours: bool = False
+    # Contacts with one third party before they must ask for another (FDCPA 804(3)); 0: no limit.
+    third_party_contacts: int = 0
 
     def day_kind(self, day: date) -> str:
         if day in self.holidays:
@@ -177,7 +181,7 @@ class CaseFacts:
 # --- Loading packs --------------------------------------------------------------------------------
 
 _SECTIONS: dict[str, frozenset[str]] = {
-    "hours": frozenset({"weekday", "weekend", "holiday"}),
+    "hours": frozenset({"weekday", "weekend", "holiday", "consent_lifts"}),
     "frequency": frozenset(
         {
             "calls_per_debt",
@@ -193,7 +197,9 @@ _SECTIONS: dict[str, frozenset[str]] = {
     ),
     "dispositions": frozenset({"not_connected", "unanswered", "conversation"}),
     "holds": frozenset({"suspending", "statuses"}),
-    "third_parties": frozenset({"phone_kinds", "only_when_unreachable"}),
+    "third_parties": frozenset(
+        {"phone_kinds", "only_when_unreachable", "contacts_without_request"}
+    ),
     "channels": frozenset({"allowed"}),
     "fallback_zones": frozenset(),  # any country code
 }
@@ -389,6 +395,10 @@ def _pack_from_data(name: str, data: dict[str, Any]) -> RulePack:
         ),
         channels=_strings(channels.get("allowed", ["call"]), f"{where}: channels.allowed"),
         fallback_zones=tuple(sorted(fallback)),
+        consent_lifts_hours=_flag(hours.get("consent_lifts", False), f"{where}: consent_lifts"),
+        third_party_contacts=_count(
+            third.get("contacts_without_request", 0), f"{where}: contacts_without_request"
+        ),
     )
 
 
@@ -644,6 +654,23 @@ class _PhoneRow:
     do_not_call: bool
     time_zones: str
     consent_until: datetime | None
+    status: str = "valid"
+    retired_at: datetime | None = None
+    # A third party's number: they objected (never again), or their contacts so far.
+    third_party_objected: bool = False
+    third_party_contacts: int = 0
+
+    @property
+    def dialable(self) -> bool:
+        """The mark allows dialling (services/contacts keeps `valid`/`do_not_call` in step)."""
+        return (
+            self.valid
+            and bool(self.e164)
+            and not self.do_not_call
+            and self.status not in ("wrong", "disconnected", "dnc")
+            and self.retired_at is None
+            and not self.third_party_objected
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -760,8 +787,20 @@ def _evaluate(
         return _held(f"calls not allowed ({pack.name})")
     if not phones:
         return _held("no phone number")
-    usable = [p for p in phones if p.valid and p.e164 and not p.do_not_call]
+    usable = [p for p in phones if p.dialable]
+    if pack.third_party_contacts:
+        usable = [
+            p
+            for p in usable
+            if p.kind not in pack.third_party_kinds
+            or p.third_party_contacts < pack.third_party_contacts
+        ]
     if not usable:
+        if any(p.third_party_contacts for p in phones if p.dialable):
+            return _held(
+                f"no number: the third party was contacted already; again only at their request "
+                f"({pack.name})"
+            )
         return _held("all numbers do-not-call or invalid")
     own = [p for p in usable if p.kind not in pack.third_party_kinds]
     third_party_only = False
@@ -856,6 +895,13 @@ def _evaluate(
             other = _next_open(zones, max([t0, *(b.until for b in lifted)]), pack)
             if other is not None and other < consent and (opens is None or other < opens):
                 opens, binding = other, lifted
+        if pack.consent_lifts_hours and consent is not None and consent > t0:
+            # Prior consent to be called at otherwise inconvenient times: the hours do not bind
+            # until it ends; the caps still do (those consent lifts were lifted above).
+            lifted = [b for b in phone_blocks if not (pack.consent_exempt and b.presumption)]
+            at = max([t0, *(b.until for b in lifted)])
+            if at < consent and (opens is None or at < opens):
+                opens, binding = at, lifted
         if opens is None:
             results.append((phone, None, f"no calling hours in the next {HORIZON_DAYS} days"))
             continue
@@ -923,11 +969,14 @@ def evaluate_cases(
             Phone.do_not_call,
             Phone.time_zones,
             Phone.consent_until,
+            Phone.status,
+            Phone.retired_at,
         )
         .where(col(Phone.debtor_id).in_(debtor_ids))
         .order_by(col(Phone.is_primary).desc(), col(Phone.created_at), col(Phone.id))
     ):
         phones[row[1]].append(_PhoneRow(*row))
+    _third_parties(session, phones, debtor_ids, packs)
 
     history_days = max(pack.history_days for pack in packs.values())
     attempts: dict[uuid.UUID, _Attempt] = {}
@@ -972,7 +1021,7 @@ def evaluate_cases(
                 p.e164
                 for debtor_id in capped
                 for p in phones.get(debtor_id, ())
-                if p.e164 and p.valid and not p.do_not_call
+                if p.e164 and p.dialable
             }
         )
         if numbers:
@@ -1017,6 +1066,70 @@ def evaluate_cases(
             not_before=max(now, waits.get(case.case_id, now).astimezone(UTC)),
         )
     return verdicts
+
+
+def _third_parties(
+    session: Session,
+    phones: dict[uuid.UUID, list[_PhoneRow]],
+    debtor_ids: Sequence[uuid.UUID],
+    packs: Mapping[str, RulePack],
+) -> None:
+    """Mark the third parties' numbers: objected (or retired) ones are never dialled again, and
+    where a pack limits the contacts with a third party, count them (all time, since the request
+    to be called again when there is one)."""
+    parties = session.exec(
+        select(
+            ThirdParty.phone_id,
+            ThirdParty.objected_at,
+            ThirdParty.retired_at,
+            ThirdParty.recontact_requested_at,
+        ).where(col(ThirdParty.debtor_id).in_(debtor_ids), col(ThirdParty.phone_id).is_not(None))
+    ).all()
+    if not parties:
+        return
+    of_phone = {
+        phone_id: (objected, retired, asked) for phone_id, objected, retired, asked in parties
+    }
+    contacts: dict[uuid.UUID, int] = defaultdict(int)
+    if any(pack.third_party_contacts for pack in packs.values()):
+        gone = set(
+            session.exec(
+                select(Activity.voids_id).where(
+                    col(Activity.voids_id).is_not(None),
+                    col(Activity.case_id).in_(
+                        select(Case.id).where(col(Case.debtor_id).in_(debtor_ids))
+                    ),
+                )
+            ).all()
+        )
+        silent = set().union(*(pack.unanswered | pack.not_connected for pack in packs.values()))
+        for attempt_id, phone_id, occurred_at, disposition in session.exec(
+            select(
+                Activity.id, Activity.phone_id, Activity.occurred_at, Activity.disposition
+            ).where(
+                col(Activity.phone_id).in_(list(of_phone)),
+                Activity.channel == "call",
+                col(Activity.voids_id).is_(None),
+            )
+        ):
+            asked = of_phone[phone_id][2] if phone_id is not None else None
+            if attempt_id in gone or disposition is None or disposition in silent:
+                continue
+            if asked is not None and occurred_at < asked:
+                continue
+            if phone_id is not None:
+                contacts[phone_id] += 1
+    for rows in phones.values():
+        for position, phone in enumerate(rows):
+            found = of_phone.get(phone.id)
+            if found is None:
+                continue
+            objected, retired, _asked = found
+            rows[position] = replace(
+                phone,
+                third_party_objected=objected is not None or retired is not None,
+                third_party_contacts=contacts.get(phone.id, 0),
+            )
 
 
 def channels_of(packs: Mapping[str, RulePack]) -> frozenset[str]:
@@ -1072,7 +1185,12 @@ def case_contact_zones(
     pack = pack_for_country(country, settings)
     phones = session.exec(
         select(Phone.e164, Phone.time_zones)
-        .where(Phone.debtor_id == case.debtor_id, col(Phone.valid), ~col(Phone.do_not_call))
+        .where(
+            Phone.debtor_id == case.debtor_id,
+            col(Phone.valid),
+            ~col(Phone.do_not_call),
+            col(Phone.retired_at).is_(None),
+        )
         .order_by(col(Phone.is_primary).desc(), col(Phone.created_at), col(Phone.id))
     ).all()
     for e164, stored in phones:

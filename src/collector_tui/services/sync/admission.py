@@ -34,15 +34,21 @@ from collector_tui.models import (
     Activity,
     Case,
     Channel,
+    Debtor,
+    EmailAddress,
     FollowUp,
     Hold,
     Invoice,
     PaymentPlan,
     Phone,
+    PostalAddress,
     Promise,
+    ThirdParty,
 )
+from collector_tui.phones import parse_phone
 from collector_tui.services.accounts import Actor
 from collector_tui.services.casework import change, holds, promises
+from collector_tui.services.contacts import book as contacts
 from collector_tui.services.errors import Forbidden, InvalidInput
 from collector_tui.services.rules import dispositions
 from collector_tui.services.sync import codec, hlc
@@ -71,6 +77,9 @@ ACTOR_COLUMNS: dict[str, tuple[str, ...]] = {
     "settlement": ("requested_by_id",),
     "payment": ("recorded_by_id",),
     "invoice_dispute": ("opened_by_id",),
+    "postaladdress": ("created_by_id",),
+    "emailaddress": ("created_by_id",),
+    "thirdparty": ("created_by_id",),
 }
 
 # What an agent may change on an existing row from the app, by table (anything else is the
@@ -79,7 +88,31 @@ AGENT_FIELDS: dict[str, frozenset[str]] = {
     "followup": frozenset({"due_at", "done_at", "reason"}),
     "promise": frozenset({"status"}),
     "paymentplan": frozenset({"status"}),
-    "phone": frozenset({"valid", "do_not_call"}),
+    "phone": frozenset(
+        {
+            "valid",
+            "do_not_call",
+            "kind",
+            "source",
+            "is_primary",
+            "status_reason",
+            "status_at",
+            "dnc_how",
+            "consent_until",
+            "call_consent_at",
+            "call_consent_how",
+            "sms_consent",
+            "sms_consent_at",
+            "sms_consent_how",
+        }
+    ),
+    "postaladdress": frozenset({"source", "status_reason", "status_at", "is_primary"}),
+    "emailaddress": frozenset(
+        {"source", "status_reason", "status_at", "opt_in", "opt_in_at", "opt_in_how"}
+    ),
+    "thirdparty": frozenset(
+        {"name", "relation", "note", "source", "objected_how", "recontact_requested_at"}
+    ),
     "collection_case": frozenset({"routed_reason"}),
 }
 
@@ -494,3 +527,167 @@ def admit_changes(entity: str, changes: Mapping[str, Any], now: datetime) -> Non
             _text(changes["reason"], "the reason", limit=MAX_REASON, required=True)
     if entity == "collection_case" and "routed_reason" in changes:
         _text(changes["routed_reason"], "the reason", limit=200)
+
+
+# --- contact data (services/contacts) -------------------------------------------------------------
+
+
+def offline_moment(clock: str, now: datetime) -> datetime:
+    """When an operation was made on the laptop (its clock, kept within the last year and never
+    after now): the "now" a consent's end is judged against."""
+    earliest = hlc.wall_ms(now - timedelta(days=MAX_OFFLINE_DAYS))
+    made = min(max(hlc.parse(clock).wall_ms, earliest), hlc.wall_ms(now))
+    return datetime.fromtimestamp(made / 1000, tz=UTC)
+
+
+def _one_of(value: Any, allowed: tuple[str, ...], field: str) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise InvalidInput(f"{field} must be one of: {', '.join(allowed)}", field=field)
+    return value
+
+
+def admit_contact(
+    session: Session, entity: str, values: dict[str, Any], debtor: Debtor, made: datetime
+) -> bool:
+    """A contact row made on a laptop, checked as services/contacts checks the same addition;
+    values the master derives (E.164, zones, the flags, duplicate keys) are derived again here.
+    True when the master has the same contact already (apply keeps it retired)."""
+    if "source" in values:
+        values["source"] = _one_of(values.get("source"), contacts.SOURCES, "source")
+    for name in ("status_reason",):
+        _text(values.get(name), name, limit=contacts.MAX_REASON)
+    if entity == "phone":
+        raw = _text(values.get("raw"), "phone", limit=100, required=True)
+        parsed = parse_phone(raw or "", debtor.country)
+        if not parsed.valid or parsed.e164 is None:
+            raise InvalidInput(parsed.error or "not a valid phone number", field="phone")
+        given = values.get("e164")
+        if given is not None and given != parsed.e164:
+            raise InvalidInput("the number does not match what was typed", field="phone")
+        values["e164"], values["extension"] = parsed.e164, parsed.extension
+        values["time_zones"] = ",".join(parsed.time_zones)
+        kinds = (*contacts.PHONE_TYPES, "third_party")
+        values["kind"] = _one_of(values.get("kind") or parsed.kind, kinds, "type")
+        values["status"] = _one_of(values.get("status", "valid"), contacts.PHONE_STATUSES, "status")
+        for name in ("call_consent_how", "sms_consent_how", "dnc_how"):
+            _text(values.get(name), name, limit=contacts.MAX_HOW)
+        for name in ("status_at", "retired_at", "call_consent_at", "sms_consent_at", "dnc_at"):
+            _not_later(_instant(values.get(name), name, required=False), made, name)
+        _flag(values.get("sms_consent"), "sms_consent")
+        _consent_end(values.get("consent_until"), made, values.get("call_consent_at"))
+        values["is_primary"] = bool(values.get("is_primary")) and not _has_primary(
+            session, debtor.id
+        )
+        return (
+            session.exec(
+                select(Phone.id).where(Phone.debtor_id == debtor.id, Phone.e164 == parsed.e164)
+            ).first()
+            is not None
+        )
+    if entity == "postaladdress":
+        text = _text(values.get("text"), "address", limit=contacts.MAX_ADDRESS, required=True)
+        values["match_key"] = contacts.address_key(text or "")
+        values["status"] = _one_of(values.get("status"), contacts.ADDRESS_STATUSES, "status")
+        _flag(values.get("is_primary"), "is_primary")
+        return (
+            session.exec(
+                select(PostalAddress.id).where(
+                    PostalAddress.debtor_id == debtor.id,
+                    PostalAddress.match_key == values["match_key"],
+                )
+            ).first()
+            is not None
+        )
+    if entity == "emailaddress":
+        values["address"] = contacts.normalise_email(str(values.get("address") or ""))
+        values["status"] = _one_of(values.get("status"), contacts.EMAIL_STATUSES, "status")
+        _flag(values.get("opt_in"), "opt_in")
+        _text(values.get("opt_in_how"), "opt_in_how", limit=contacts.MAX_HOW)
+        return (
+            session.exec(
+                select(EmailAddress.id).where(
+                    EmailAddress.debtor_id == debtor.id,
+                    EmailAddress.address == values["address"],
+                )
+            ).first()
+            is not None
+        )
+    # thirdparty
+    _text(values.get("name"), "name", limit=contacts.MAX_NAME, required=True)
+    values["relation"] = _one_of(values.get("relation"), contacts.RELATIONS, "relation")
+    _text(values.get("note"), "note", limit=contacts.MAX_NOTE)
+    _text(values.get("objected_how"), "objected_how", limit=contacts.MAX_HOW)
+    phone_id = values.get("phone_id")
+    if phone_id is not None:
+        phone = session.get(Phone, phone_id)
+        if phone is None or phone.debtor_id != debtor.id:
+            raise InvalidInput("that phone is not one of this debtor's numbers", field="phone")
+    return (
+        phone_id is not None
+        and session.exec(select(ThirdParty.id).where(ThirdParty.phone_id == phone_id)).first()
+        is not None
+    )
+
+
+def admit_contact_changes(entity: str, row: Any, changes: dict[str, Any], made: datetime) -> None:
+    """The agent-editable values of a contact update, checked as the services check them."""
+    if "source" in changes:
+        _one_of(changes["source"], contacts.SOURCES, "source")
+    if "status_reason" in changes:
+        _text(changes["status_reason"], "status_reason", limit=contacts.MAX_REASON)
+    for name in ("call_consent_how", "sms_consent_how", "dnc_how", "opt_in_how", "objected_how"):
+        if name in changes:
+            _text(changes[name], name, limit=contacts.MAX_HOW)
+    for name in ("status_at", "call_consent_at", "sms_consent_at", "opt_in_at"):
+        if name in changes:
+            _not_later(_instant(changes[name], name, required=False), made, name)
+    for name in ("is_primary", "sms_consent", "opt_in"):
+        if name in changes:
+            _flag(changes[name], name)
+    if entity == "phone":
+        if "kind" in changes:
+            _one_of(changes["kind"], (*contacts.PHONE_TYPES, "third_party"), "type")
+        if "consent_until" in changes:
+            _consent_end(changes["consent_until"], made, changes.get("call_consent_at"))
+        loosening = changes.get("sms_consent") or changes.get("consent_until") is not None
+        if loosening and (row.do_not_call or not row.valid or row.retired_at is not None):
+            raise InvalidInput(
+                "consent cannot be recorded on a number not dialled", field="consent"
+            )
+    if entity == "emailaddress" and changes.get("opt_in") and row.status in ("wrong", "dnc"):
+        raise InvalidInput(f"{row.address} is {row.status}: no opt-in on it", field="consent")
+    if entity == "thirdparty":
+        if "name" in changes:
+            _text(changes["name"], "name", limit=contacts.MAX_NAME, required=True)
+        if "relation" in changes:
+            _one_of(changes["relation"], contacts.RELATIONS, "relation")
+        if "note" in changes:
+            _text(changes["note"], "note", limit=contacts.MAX_NOTE)
+        if changes.get("recontact_requested_at") is not None and row.objected_at is not None:
+            raise InvalidInput("this third party objected: not contacted again", field="party")
+
+
+def _consent_end(value: Any, made: datetime, given: Any) -> None:
+    """Consent to call ends after it was given (the laptop's moment) and within a year of it."""
+    end = _instant(value, "consent_until", required=False)
+    if end is None:
+        return
+    start = given if isinstance(given, datetime) and given.tzinfo is not None else made
+    if end <= min(start, made):
+        raise InvalidInput("the consent's end is in the past", field="consent_until")
+    if end > made + timedelta(days=366):
+        raise InvalidInput("consent to call lasts at most a year", field="consent_until")
+
+
+def _has_primary(session: Session, debtor_id: uuid.UUID) -> bool:
+    return (
+        session.exec(
+            select(Phone.id).where(
+                Phone.debtor_id == debtor_id,
+                Phone.is_primary == True,  # noqa: E712
+                Phone.valid == True,  # noqa: E712
+                Phone.do_not_call == False,  # noqa: E712
+            )
+        ).first()
+        is not None
+    )

@@ -53,6 +53,7 @@ from collector_tui.money import Money, MoneyError, format_plain
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor
 from collector_tui.services.casework import change, payments, sweep
+from collector_tui.services.contacts import book as contacts_book
 from collector_tui.services.errors import Forbidden, InvalidInput, ServiceError
 from collector_tui.services.sync import admission, codec, hlc, policy
 from collector_tui.services.sync.state import master_state
@@ -357,8 +358,8 @@ def _insert(run: _Run, op: Op) -> tuple[str, str | None]:
         if written_by is not None and written_by != run.pusher.user_id:
             raise Forbidden("an audit event in another user's name")
         return ACCEPTED, "the master keeps its own audit trail"
-    if op.entity == "phone":
-        raise _Refused(REJECTED, "phones are added on the master")
+    if op.entity in codec.DEBTOR_TABLES:
+        return _insert_contact(run, op, model)
     if op.entity not in policy.FACT_TABLES | policy.KEPT_INSERTS:
         raise _Refused(REJECTED, f"{op.entity} rows are not synchronised")
     case = _case(run, op)
@@ -411,6 +412,10 @@ def _insert(run: _Run, op: Op) -> tuple[str, str | None]:
 
 # What the master's audit trail keeps of a row a laptop made (its own event, never the laptop's).
 _AUDITED: dict[str, tuple[str, ...]] = {
+    "phone": ("debtor_id", "e164", "kind", "status", "source", "retired_at"),
+    "postaladdress": ("debtor_id", "text", "status", "source", "retired_at"),
+    "emailaddress": ("debtor_id", "address", "status", "source", "opt_in", "retired_at"),
+    "thirdparty": ("debtor_id", "name", "relation", "phone_id", "objected_at", "retired_at"),
     "activity": ("case_id", "channel", "direction", "disposition", "occurred_at", "phone_e164"),
     "promise": ("case_id", "plan_id", "amount", "due_date", "grace_days"),
     "paymentplan": ("case_id", "status"),
@@ -663,11 +668,14 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
                 lost.append(f"the case is already with the supervisors ({current})")
             continue
         if name in tightening:
-            if decoded == tightening[name]:
-                if getattr(row, name) != decoded:
+            rule, current = tightening[name], getattr(row, name)
+            if policy.tightens(rule, current, decoded):
+                if current != decoded:
                     permitted()
                     setattr(row, name, decoded)
                 applied.append(name)
+            elif rule is policy.SET and current is not None and decoded is not None:
+                pass  # stopped on the master already: its moment stands
             else:
                 refused.append(name)
             continue
@@ -689,6 +697,10 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
             continue
         editable[name] = decoded
     admission.admit_changes(op.entity, editable, run.now)
+    if op.entity in codec.DEBTOR_TABLES and editable:
+        admission.admit_contact_changes(
+            op.entity, row, editable, admission.offline_moment(op.hlc, run.now)
+        )
     if editable:
         permitted()
         version = getattr(row, "version", None)
@@ -704,6 +716,11 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
     if applied:
         if case_id is not None:  # only a change applied here can move what follows from it
             run.touched.add(case_id)
+        if op.entity in codec.DEBTOR_TABLES:
+            # A number marked or retired moves every case of the debtor the pusher holds.
+            run.touched.update(_debtor_cases(run, row.debtor_id))
+            if op.entity == "phone":
+                contacts_book.settle_flags(row)
         if hasattr(row, "updated_at"):
             row.updated_at = max(row.updated_at, run.now)
         session.add(row)
@@ -773,7 +790,7 @@ def _case_of(run: _Run, entity: str, row: Any) -> Case | None:
     session = run.session
     if entity == "collection_case":
         return row  # type: ignore[no-any-return]
-    if entity in ("debtor", "phone"):
+    if entity == "debtor" or entity in codec.DEBTOR_TABLES:
         debtor_id = row.id if entity == "debtor" else row.debtor_id
         return session.exec(
             select(Case).where(
@@ -782,6 +799,52 @@ def _case_of(run: _Run, entity: str, row: Any) -> Case | None:
         ).first()
     case_id = getattr(row, "case_id", None)
     return session.get(Case, case_id) if case_id is not None else None
+
+
+def _debtor_cases(run: _Run, debtor_id: uuid.UUID) -> set[uuid.UUID]:
+    return set(
+        run.session.exec(
+            select(Case.id).where(
+                Case.debtor_id == debtor_id, Case.assigned_to_id == run.pusher.user_id
+            )
+        ).all()
+    )
+
+
+def _insert_contact(run: _Run, op: Op, model: Any) -> tuple[str, str | None]:
+    """A number, address, e-mail or third party added on a laptop: kept when the pusher holds a
+    case of the debtor, its values checked as services/contacts checks them. One the master has
+    already (added there meanwhile, or on another laptop) is kept retired beside it: the contacts
+    logged against it still point at a row, and nothing is offered twice."""
+    session = run.session
+    values = _new_row(op)
+    debtor_id = values.get("debtor_id")
+    debtor = session.get(Debtor, debtor_id) if isinstance(debtor_id, uuid.UUID) else None
+    if debtor is None:
+        raise _Refused(REJECTED, "the debtor is not on the master")
+    cases = _debtor_cases(run, debtor.id)
+    if not cases and not run.pusher.is_supervisor:
+        raise Forbidden("not your case: only its agent or a supervisor can change it")
+    admission.check_actor_columns(op.entity, values, run.pusher)
+    duplicate = admission.admit_contact(
+        session, op.entity, values, debtor, admission.offline_moment(op.hlc, run.now)
+    )
+    values["created_at"] = values.get("created_at") or run.now
+    values["updated_at"] = run.now
+    outcome, message = ACCEPTED, None
+    if duplicate:
+        values["retired_at"] = run.now
+        if op.entity == "phone":
+            values["is_primary"] = False
+        outcome, message = CONFLICT, "already on the master: kept retired beside it"
+    row = model(**values)
+    if op.entity == "phone":
+        contacts_book.settle_flags(row)
+    session.add(row)
+    session.flush()
+    _audit_insert(run, op, row)
+    run.touched.update(cases)
+    return outcome, message
 
 
 def _settlement_promise(run: _Run, settlement: Any, promise_id: Any) -> bool:

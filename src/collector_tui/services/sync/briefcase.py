@@ -133,8 +133,9 @@ def case_rows(
     rows: dict[str, list[dict[str, Any]]] = {
         "collection_case": _by_id(cases),
         "debtor": _by_id(_select_in(connection, tables["debtor"], "id", debtor_ids)),
-        "phone": _by_id(_select_in(connection, tables["phone"], "debtor_id", debtor_ids)),
     }
+    for name in codec.DEBTOR_TABLES:
+        rows[name] = _by_id(_select_in(connection, tables[name], "debtor_id", debtor_ids))
     for name in CASE_TABLES:
         rows[name] = _by_id(_select_in(connection, tables[name], "case_id", case_ids))
     payment_ids = {uuid.UUID(row["id"]) for row in rows["payment"]}
@@ -450,7 +451,6 @@ def purge_cases(connection: Connection, case_ids: set[uuid.UUID]) -> None:
 def _tidy_debtors(connection: Connection, debtor_ids: set[uuid.UUID]) -> None:
     case = codec.table("collection_case")
     debtor = codec.table("debtor")
-    phone = codec.table("phone")
     briefcase = codec.table("sync_briefcase")
     for debtor_id in sorted(debtor_ids, key=str):
         users = (
@@ -464,7 +464,9 @@ def _tidy_debtors(connection: Connection, debtor_ids: set[uuid.UUID]) -> None:
         )
         if any(state in ("active", "read_only") for state in users):
             continue
-        connection.execute(delete(phone).where(phone.c.debtor_id == debtor_id))
+        for name in reversed(codec.DEBTOR_TABLES):
+            contacts = codec.table(name)
+            connection.execute(delete(contacts).where(contacts.c.debtor_id == debtor_id))
         if users:
             connection.execute(
                 update(debtor)
@@ -496,7 +498,7 @@ def _waiting(connection: Connection) -> tuple[set[uuid.UUID], set[str]]:
     ):
         if case_id is not None:
             cases.add(case_id)
-        if entity in ("debtor", "phone"):
+        if entity == "debtor" or entity in codec.DEBTOR_TABLES:
             others.add(entity_id)
     return cases, others
 
@@ -628,21 +630,22 @@ def _refresh_cases(
         if uuid.UUID(row["id"]) in debtors_in and row["id"] not in waiting_other
     ]
     refreshed_debtors = _ids(debtor_rows)
-    phone_rows = [
-        row
-        for row in rows.get("phone", [])
-        if uuid.UUID(row["debtor_id"]) in refreshed_debtors and row["id"] not in waiting_other
-    ]
+    contact_rows = {
+        name: [
+            row
+            for row in rows.get(name, [])
+            if uuid.UUID(row["debtor_id"]) in refreshed_debtors and row["id"] not in waiting_other
+        ]
+        for name in codec.DEBTOR_TABLES
+    }
     tell("debtors and phones", 0.25)
     _upsert(connection, "debtor", debtor_rows)
-    _upsert(connection, "phone", phone_rows)
-    _delete_missing(
-        connection,
-        "phone",
-        "debtor_id",
-        refreshed_debtors - _debtors_with_waiting_phones(connection, waiting_other),
-        _ids(phone_rows),
-    )
+    for name in codec.DEBTOR_TABLES:
+        _upsert(connection, name, contact_rows[name])
+    # A debtor with contact changes still to go keeps all its contact rows until they are answered.
+    settled = refreshed_debtors - _debtors_with_waiting_phones(connection, waiting_other)
+    for name in reversed(codec.DEBTOR_TABLES):
+        _delete_missing(connection, name, "debtor_id", settled, _ids(contact_rows[name]))
     tell("cases", 0.4)
     _upsert(connection, "collection_case", cases_in)
     # A case the laptop has as context becomes a real one (or the other way round) right here.
@@ -754,10 +757,11 @@ def _replace_context(
     # Debtors no case points at any more (their last stand-in went): gone with their phones.
     case_debtors = set(connection.execute(select(case_table.c.debtor_id)).scalars())
     debtor = codec.table("debtor")
-    phone = codec.table("phone")
     orphans = set(connection.execute(select(debtor.c.id)).scalars()) - case_debtors
     for batch in in_batches(sorted(orphans, key=str)):
-        connection.execute(delete(phone).where(phone.c.debtor_id.in_(batch)))
+        for name in reversed(codec.DEBTOR_TABLES):
+            contacts = codec.table(name)
+            connection.execute(delete(contacts).where(contacts.c.debtor_id.in_(batch)))
         connection.execute(delete(debtor).where(debtor.c.id.in_(batch)))
     return context_ids
 
@@ -851,15 +855,17 @@ def _settle(
 
 
 def _debtors_with_waiting_phones(connection: Connection, waiting_other: set[str]) -> set[uuid.UUID]:
+    """The debtors with a contact row (phone, address, e-mail, third party) still to go."""
     if not waiting_other:
         return set()
-    phone = codec.table("phone")
     found: set[uuid.UUID] = set()
-    for batch in in_batches(sorted(waiting_other)):
-        ids = [uuid.UUID(value) for value in batch]
-        found.update(
-            connection.execute(select(phone.c.debtor_id).where(phone.c.id.in_(ids))).scalars()
-        )
+    for name in codec.DEBTOR_TABLES:
+        table = codec.table(name)
+        for batch in in_batches(sorted(waiting_other)):
+            ids = [uuid.UUID(value) for value in batch]
+            found.update(
+                connection.execute(select(table.c.debtor_id).where(table.c.id.in_(ids))).scalars()
+            )
     return found
 
 

@@ -141,7 +141,7 @@ def _case_id(session: Session, obj: Any, table: str) -> uuid.UUID | None:
 def _debtor_id(obj: Any, table: str) -> uuid.UUID | None:
     if table == "debtor":
         return obj.id  # type: ignore[no-any-return]
-    if table == "phone":
+    if table in codec.DEBTOR_TABLES:
         return obj.debtor_id  # type: ignore[no-any-return]
     return None
 

@@ -48,11 +48,14 @@ def _case_tables() -> tuple[str, ...]:
 
 
 CASE_TABLES: tuple[str, ...] = _case_tables()
+# A debtor's contact data (services/contacts): rows by `debtor_id`, carried with the debtor, parents
+# first (a third party names their phone).
+DEBTOR_TABLES: tuple[str, ...] = ("phone", "postaladdress", "emailaddress", "thirdparty")
 # Tables in the order their rows can be inserted (parents first); deletes go the other way.
 BRIEFCASE_TABLES: tuple[str, ...] = (
     "app_user",
     "debtor",
-    "phone",
+    *DEBTOR_TABLES,
     "collection_case",
     *CASE_TABLES,
     "paymentallocation",
@@ -130,6 +133,7 @@ def row_values(row: Any) -> dict[str, Any]:
 __all__ = [
     "BRIEFCASE_TABLES",
     "CASE_TABLES",
+    "DEBTOR_TABLES",
     "LOCAL_TABLES",
     "decode_row",
     "decode_value",

@@ -5,10 +5,15 @@
   the ids the laptop gave them. A promise or plan on a case reassigned meanwhile is kept, credited
   to its agent, and raises review follow-ups for the case's new owner and a supervisor.
 - Stopping contact is always safe: a hold placed on a laptop (a dispute, a cease request) and a
-  phone marked wrong or do-not-call stand, and so does a case sent to the supervisors (routed,
+  phone, address or e-mail marked wrong, disconnected, returned or do-not-call, a contact retired,
+  a third party's objection stand, and so does a case sent to the supervisors (routed,
   legal escalation requested, a settlement above the agent's limit) when the master had not.
-  Lifting a hold, clearing do-not-call, un-routing, assignment, placements, users, amounts,
-  closures and settlement decisions are the master's: a laptop's try is rejected.
+  Contact data a laptop adds (a number, an address, an e-mail, a third party) is kept, its values
+  checked as the app checks them (services/sync/admission.py); one the master already has is kept
+  retired beside it, so what was logged against it still points somewhere.
+  Lifting a hold, clearing do-not-call or a wrong-number mark, un-routing, assignment,
+  placements, users, amounts, closures and settlement decisions are the master's: a laptop's try
+  is rejected.
 - Derived values (balance, promise status and paid amount, invoice open amounts, case status,
   the queue place) are never copied: the master recomputes them from the facts it now holds.
 - Agent-editable fields (a follow-up done, rescheduled; a promise or plan withdrawn; debtor notes)
@@ -41,7 +46,18 @@ FACT_TABLES = frozenset({"activity", "payment", "auditevent"})
 # New rows a laptop may create, each kept on the master. An invoice dispute opened offline is the
 # debtor's statement: a fact; resolving it (and reversing a payment) is the master's.
 KEPT_INSERTS = frozenset(
-    {"promise", "paymentplan", "followup", "hold", "phone", "settlement", "invoice_dispute"}
+    {
+        "promise",
+        "paymentplan",
+        "followup",
+        "hold",
+        "phone",
+        "settlement",
+        "invoice_dispute",
+        "postaladdress",
+        "emailaddress",
+        "thirdparty",
+    }
 )
 # Whole tables the master derives from the facts (allocations, invoices' open amounts, the balance
 # by component and where each payment went).
@@ -77,7 +93,10 @@ MASTER_FIELDS: dict[str, frozenset[str]] = {
     "followup": frozenset({"case_id", "owner_id", "created_by_id", "created_at"}),
     "promise": frozenset({"case_id", "plan_id", "amount", "due_date", "created_by_id"}),
     "paymentplan": frozenset({"case_id", "created_by_id"}),
-    "phone": frozenset({"debtor_id"}),
+    "phone": frozenset({"debtor_id", "e164", "raw", "extension", "time_zones", "created_at"}),
+    "postaladdress": frozenset({"debtor_id", "text", "match_key", "created_by_id", "created_at"}),
+    "emailaddress": frozenset({"debtor_id", "address", "created_by_id", "created_at"}),
+    "thirdparty": frozenset({"debtor_id", "phone_id", "created_by_id", "created_at"}),
     "debtor": frozenset({"created_at"}),
     # An invoice dispute travels as opened; its resolution and everything else on it are the
     # master's (services/casework/disputes.py resolves it there).
@@ -118,10 +137,32 @@ MASTER_FIELDS: dict[str, frozenset[str]] = {
 # Sending a case to the supervisors (route, legal request, a settlement above the limit) is an
 # agent's request: a laptop may set the reason when the master has none; clearing it is theirs.
 ROUTING_FIELD = ("collection_case", "routed_reason")
-# A laptop may set these one way only: the direction that stops contact.
+# A laptop may set these one way only: the direction that stops contact. A set of values: any of
+# them; SET: any value where the master has none (a retirement, an objection).
+SET = object()
 TIGHTENING: dict[str, dict[str, object]] = {
-    "phone": {"valid": False, "do_not_call": True},
+    "phone": {
+        "valid": False,
+        "do_not_call": True,
+        "status": frozenset({"wrong", "disconnected", "dnc"}),
+        "retired_at": SET,
+        "dnc_at": SET,
+    },
+    "postaladdress": {"status": frozenset({"wrong", "returned"}), "retired_at": SET},
+    "emailaddress": {"status": frozenset({"wrong", "dnc"}), "retired_at": SET, "opt_in": False},
+    "thirdparty": {"objected_at": SET, "retired_at": SET},
 }
+
+
+def tightens(rule: object, current: object, value: object) -> bool:
+    """Whether setting `value` (over the master's `current`) is the direction `rule` allows."""
+    if rule is SET:
+        return value is not None and current is None
+    if isinstance(rule, frozenset):
+        return value in rule
+    return value == rule
+
+
 # An agent's settlement within their limit is recorded with its promise in a second step: the
 # link may be set once, to a promise of the same terms (services/sync/apply.py checks it).
 SETTLEMENT_PROMISE = ("settlement", "promise_id")

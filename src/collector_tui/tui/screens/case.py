@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from collector_tui.services.casework.casefile import CaseFile, TimelineEntry
+    from collector_tui.tui.screens.contacts import MarkContactForm
 
 COMPACT_BELOW = 100  # columns; app.py's -narrow breakpoint
 # A next case read ahead longer ago than this is read again when a form opens: the agent is about
@@ -61,7 +62,16 @@ FORM_ACTIONS = (
     "reschedule_plan",
     "move_follow_up",
     "payment",
+    "add_contact",
+    "mark_contact",
+    "retire_contact",
+    "edit_contact",
 )
+# Contact changes (tui/screens/contacts.py): shown in the contacts panel's title too, the footer
+# having no room left for them at 80 columns.
+CONTACT_KEYS = "+ add · x mark · E edit · X retire"
+STATUS_WORDS = {"dnc": "do not call", "wrong": "wrong number", "returned": "mail returned"}
+CONTACTS_TITLE = f"Contacts ({CONTACT_KEYS})"
 
 
 class CaseScreen(CollectorScreen):
@@ -147,6 +157,40 @@ class CaseScreen(CollectorScreen):
             tooltip="Give the highlighted (or next) follow-up a new time",
             show=False,
         ),
+        # Contact data (tui/screens/contacts.py).
+        Binding(
+            "plus",
+            "add_contact",
+            "Add contact",
+            id="case.add_contact",
+            tooltip="Add a number the debtor gives, an e-mail, a postal address or a third party",
+            show=False,
+        ),
+        Binding(
+            "x",
+            "mark_contact",
+            "Mark contact",
+            id="case.mark_contact",
+            tooltip="Mark a number or address: wrong, disconnected, do not call, returned mail; "
+            "a third party's objection",
+            show=False,
+        ),
+        Binding(
+            "E",
+            "edit_contact",
+            "Edit contact",
+            id="case.edit_contact",
+            tooltip="A number's type, primary and consent (call, SMS); an e-mail's opt-in",
+            show=False,
+        ),
+        Binding(
+            "X",
+            "retire_contact",
+            "Retire contact",
+            id="case.retire_contact",
+            tooltip="Retire a number, address, e-mail or third party (kept in the history)",
+            show=False,
+        ),
         Binding(
             "n",
             "next_case",
@@ -174,6 +218,9 @@ class CaseScreen(CollectorScreen):
         self.case_file: CaseFile | None = None
         self.loaded_at: datetime | None = None
         self.moving_on = False
+        # Read again after a save: keys typed meanwhile wait for it (a number just added is in
+        # the contact form's phone picker when `c` follows `+`).
+        self.rereading = False
         self._compact_panels: bool | None = None
         self.arrived = case_file
         # The next case of the queue, read ahead in a worker while the agent is on this one, so
@@ -185,14 +232,14 @@ class CaseScreen(CollectorScreen):
     def accepts_keys(self) -> bool:
         """Keys typed while the case loads, or while the next one is found, wait for it
         (tui/typeahead.py): `enter c` opens the contact form of the case just opened."""
-        return self.case_file is not None and not self.moving_on
+        return self.case_file is not None and not self.moving_on and not self.rereading
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading the case…", id="case-header")
         with Horizontal(id="case-body"):
             with VerticalScroll(id="case-details"):
-                yield Static(id="phones-panel", classes="panel")
+                yield Static(id="contacts-panel", classes="panel")
                 yield Static(id="debt-panel", classes="panel")
                 yield Static(id="status-panel", classes="panel")
                 yield Static(id="why-panel", classes="panel")
@@ -208,7 +255,7 @@ class CaseScreen(CollectorScreen):
         super().on_mount()
         self.title = "Case"
         for panel_id, title in (
-            ("phones-panel", "Phones · debtor's local time"),
+            ("contacts-panel", CONTACTS_TITLE),
             ("debt-panel", "Debt"),
             ("status-panel", "Status"),
             ("why-panel", "Why this case is here"),
@@ -219,7 +266,7 @@ class CaseScreen(CollectorScreen):
             panel.border_title = title
             panel.display = False
         # Wide, the panels share one box, titled as the first of them (app.tcss).
-        self.query_one("#case-details").border_title = "Phones · debtor's local time"
+        self.query_one("#case-details").border_title = CONTACTS_TITLE
         self.query_one("#timeline-box").border_title = "Timeline (enter: full entry, open a plan)"
         self.query_one("#timeline", Timeline).focus()
         if self.arrived is not None:
@@ -233,6 +280,7 @@ class CaseScreen(CollectorScreen):
     def load_case(self) -> None:
         # Imported here, off the event loop, so the first `c` does not pay for it.
         import collector_tui.tui.screens.contact  # noqa: F401
+        import collector_tui.tui.screens.contacts  # noqa: F401
         from collector_tui.services.casework.casefile import load_case_file
 
         case_file = self.context.run(load_case_file, case_id=self.case_id)
@@ -256,6 +304,9 @@ class CaseScreen(CollectorScreen):
             self._next_case()  # no wrap-up to ask for: the case is not the agent's any more
             return
         super().worker_failed(worker, error)
+        if worker.group == "case" and self.rereading:
+            self.rereading = False
+            keys_may_flow(self)
         if worker.group == "case" and isinstance(error, NotFound | Forbidden):
             self.app.pop_screen()
         if worker.group == "next":
@@ -267,6 +318,9 @@ class CaseScreen(CollectorScreen):
 
     def show_case(self, case: CaseFile) -> None:
         shown = self.case_file
+        if self.rereading:
+            self.rereading = False
+            keys_may_flow(self)
         if shown is not None and shown == case:
             return  # read again and unchanged (a case read ahead, checked on arrival)
         first = shown is None
@@ -303,7 +357,7 @@ class CaseScreen(CollectorScreen):
         now = self.loaded_at
         compact = self._compact()
         self._compact_panels = compact
-        self._panel("phones-panel", case_panels.phones_panel(case))
+        self._panel("contacts-panel", case_panels.contacts_panel(case, tz, now, compact=compact))
         self._panel("debt-panel", case_panels.debt_panel(case, tz, now, compact=compact))
         self._panel("status-panel", case_panels.status_panel(case, tz, now, compact=compact))
         self._panel("why-panel", case_panels.why_panel(case, compact=compact))
@@ -376,6 +430,7 @@ class CaseScreen(CollectorScreen):
                 self.action_next_case()
             else:
                 self.collector.tell(said, timeout=3)
+                self.rereading = True
                 self.load_case()
 
         if self.next_read_at is None or monotonic() - self.next_read_at > PREFETCH_FRESH_S:
@@ -522,6 +577,76 @@ class CaseScreen(CollectorScreen):
             **self._form_kwargs(case, save),
         )
         self._open(form, "Dispute recorded: the case is on hold.")
+
+    # -- contact data (tui/screens/contacts.py) ---------------------------------------------------
+
+    def action_add_contact(self) -> None:
+        from collector_tui.tui.screens.contacts import AddContactForm
+
+        case = self.case_file
+        if case is None:
+            return
+        context = self.context
+
+        def save(new: Any) -> Any:
+            return add_contact(context, case.case_id, new, self._expected_version())
+
+        form = AddContactForm(
+            tz=self.actor.time_zone, today=self._today(), **self._form_kwargs(case, save)
+        )
+        self._open(form, contact_saved_text("Added"))
+
+    def action_mark_contact(self) -> None:
+        from collector_tui.tui.screens.contacts import MarkContactForm
+
+        self._mark_or_retire(MarkContactForm)
+
+    def action_retire_contact(self) -> None:
+        from collector_tui.tui.screens.contacts import RetireContactForm
+
+        self._mark_or_retire(RetireContactForm)
+
+    def _mark_or_retire(self, form_type: type[MarkContactForm]) -> None:
+        from collector_tui.tui.screens.contacts import has_contacts
+
+        case = self.case_file
+        if case is None:
+            return
+        if not has_contacts(case, "phone", "address", "email", "third_party"):
+            self.collector.tell("No contact on file to mark: + adds one.", severity="warning")
+            return
+        context = self.context
+
+        def save(mark: Any) -> Any:
+            return mark_contact(context, case.case_id, mark, self._expected_version())
+
+        form = form_type(case=case, **self._form_kwargs(case, save))
+        self._open(form, contact_saved_text("Marked"))
+
+    def action_edit_contact(self) -> None:
+        from collector_tui.tui.screens.contacts import EditContactForm, has_contacts
+
+        case = self.case_file
+        if case is None:
+            return
+        if not has_contacts(case, "phone", "email"):
+            self.collector.tell(
+                "No number or e-mail on file to edit: + adds one.", severity="warning"
+            )
+            return
+        context = self.context
+
+        def save(edit: Any) -> Any:
+            return edit_contact(context, case, edit, self._expected_version())
+
+        form = EditContactForm(
+            case=case,
+            tz=self.actor.time_zone,
+            today=self._today(),
+            now=self.collector.clock.now(),
+            **self._form_kwargs(case, save),
+        )
+        self._open(form, contact_saved_text("Saved"))
 
     # -- asking the supervisors -------------------------------------------------------------------
 
@@ -737,6 +862,147 @@ class CaseScreen(CollectorScreen):
         self.app.push_screen(EntryScreen(entry, tz=actor.time_zone, now=self.collector.clock.now()))
 
 
+# -- contact data: the form's value to services/contacts calls ------------------------------------
+
+
+def add_contact(context: Any, case_id: uuid.UUID, new: Any, version: int | None) -> Any:
+    """One services/contacts call for an AddContactForm's NewContact."""
+    from collector_tui.services.contacts import book
+
+    common = {"case_id": case_id, "expected_version": version, "source": new.source}
+    if new.kind == "phone":
+        return context.run(
+            book.add_phone,
+            number=new.value,
+            phone_type=new.phone_type,
+            consent=new.consent,
+            consent_until=new.consent_until,
+            consent_how=new.how,
+            **common,
+        )
+    if new.kind == "email":
+        return context.run(
+            book.add_email,
+            address=new.value,
+            opt_in="opt_in" in new.consent,
+            opt_in_how=new.how,
+            **common,
+        )
+    if new.kind == "address":
+        return context.run(book.add_address, text=new.value, **common)
+    return context.run(
+        book.add_third_party,
+        name=new.value,
+        relation=new.relation,
+        phone=new.party_phone,
+        **common,
+    )
+
+
+def mark_contact(context: Any, case_id: uuid.UUID, mark: Any, version: int | None) -> Any:
+    """One services/contacts call for a MarkContactForm's ContactMark."""
+    from collector_tui.services.contacts import book
+
+    common = {"case_id": case_id, "expected_version": version}
+    if mark.status == "retire":
+        return context.run(
+            book.retire_contact,
+            kind=mark.kind,
+            contact_id=mark.contact_id,
+            reason=mark.reason,
+            **common,
+        )
+    if mark.kind == "third_party":
+        if mark.status == "objected":
+            return context.run(
+                book.record_objection, party_id=mark.contact_id, how=mark.reason, **common
+            )
+        return context.run(book.record_recontact_request, party_id=mark.contact_id, **common)
+    return context.run(
+        book.mark_contact,
+        kind=mark.kind,
+        contact_id=mark.contact_id,
+        status=mark.status,
+        reason=mark.reason,
+        **common,
+    )
+
+
+def edit_contact(context: Any, case: CaseFile, edit: Any, version: int | None) -> Any:
+    """An EditContactForm's ContactEdit: the calls for what changed, each on the case version the
+    one before returned (a refusal stops there: what was saved before it stays, the form says
+    what was refused)."""
+    from collector_tui.services.contacts import book
+
+    saved: Any = None
+
+    def run(service: Any, **args: Any) -> None:
+        nonlocal saved, version
+        saved = context.run(service, case_id=case.case_id, expected_version=version, **args)
+        version = saved.case_version
+
+    if edit.kind == "email":
+        email = next(e for e in case.emails if e.id == edit.contact_id)
+        wanted = "opt_in" in edit.consent
+        if wanted != email.opt_in or edit.how:
+            run(book.set_email_opt_in, email_id=edit.contact_id, opt_in=wanted, how=edit.how)
+        return saved
+    phone = next(p for p in case.phones if p.id == edit.contact_id)
+    kind = phone.kind if phone.kind in ("mobile", "home", "work") else None
+    if edit.phone_type != kind or edit.primary != phone.is_primary:
+        run(
+            book.edit_phone,
+            phone_id=edit.contact_id,
+            phone_type=edit.phone_type if edit.phone_type != kind else None,
+            primary=edit.primary if edit.primary != phone.is_primary else None,
+        )
+    held = set(phone.mark.consents(context.now())) if phone.mark is not None else set()
+    for channel in ("call", "sms"):
+        wanted = channel in edit.consent
+        renewed = channel == "call" and wanted and edit.consent_until is not None
+        if wanted != (channel in held) or renewed:
+            run(
+                book.set_phone_consent,
+                phone_id=edit.contact_id,
+                channel=channel,
+                given=wanted,
+                until=edit.consent_until if channel == "call" and wanted else None,
+                how=edit.how if wanted else None,
+            )
+    return saved
+
+
+def contact_saved_text(verb: str) -> Callable[[Any], str]:
+    """The toast after a contact change: what was saved and, when the case may not be called
+    now, why (services/contacts: the queue's verdict in the same transaction)."""
+
+    def said(saved: Any) -> str:
+        if saved is None:
+            return "Nothing to change."
+        from collector_tui.display import printable
+
+        what = printable(saved.value)
+        if saved.kind == "phone" and what.startswith("+"):
+            from collector_tui.phones import format_phone
+
+            what = format_phone(what)
+        if len(what) > 40:
+            what = what[:39] + "…"
+        kind = saved.kind.replace("_", " ")
+        if not saved.changed:
+            text = f"{kind} {what}: already so, nothing changed."
+        elif verb == "Marked":
+            text = f"Marked {kind} {what}: {STATUS_WORDS.get(saved.status, saved.status)}."
+        else:
+            text = f"{verb} {kind} {what}."
+        if saved.queue.reason:
+            head = "Note" if saved.queue.callable else "Out of the queue"
+            text += f" {head}: {saved.queue.reason}."
+        return text
+
+    return said
+
+
 class EntryScreen(CollectorModal[None]):
     """One timeline entry in full (a note may be long; the list shows only its first line)."""
 
@@ -758,6 +1024,10 @@ class EntryScreen(CollectorModal[None]):
         if entry.user:
             heading.append(" · ", style="dim")
             heading.append_text(safe_text(entry.user, style="dim"))
+        if entry.phone_e164:
+            from collector_tui.phones import format_phone
+
+            heading.append(f" · {format_phone(entry.phone_e164)}", style="dim")
         with Vertical(id="entry-dialog", classes="dialog"):
             yield Static(heading, classes="dialog-title")
             with VerticalScroll(id="entry-body"):

@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Input, Select, Static, TextArea
+from textual.widgets._select import NoSelection
 
 from collector_tui.display import first_line, safe_text
 from collector_tui.phones import format_phone
@@ -167,16 +168,33 @@ class DispositionSelect(Select[str]):
         self._show_typed()
 
 
+STATUS_MARKS = {"dnc": "DNC", "wrong": "wrong", "disconnected": "disconnected"}
+
+
+def picker_order(phones: Sequence[PhoneView]) -> list[PhoneView]:
+    """Dialable numbers first (the primary first, then as the case file lists them: a number just
+    added is among them at once), then the others, which stay pickable for an inbound call."""
+    dialable = [p for p in phones if p.dialable]
+    dialable.sort(key=lambda p: not p.is_primary)
+    return dialable + [p for p in phones if not p.dialable]
+
+
 def phone_options(phones: Sequence[PhoneView]) -> list[tuple[Text, str]]:
     options: list[tuple[Text, str]] = []
-    for phone in phones:
+    for phone in picker_order(phones):
         shown = format_phone(phone.e164, phone.extension) if phone.e164 else phone.raw
         prompt = safe_text(shown)
         prompt.append(f" {phone.kind}", style="dim")
-        if phone.do_not_call:
+        if phone.retired:
+            prompt.append(" retired", style="bold red")
+        elif phone.do_not_call or phone.status == "dnc":
             prompt.append(" DNC", style="bold red")
-        if not phone.valid:
+        elif phone.status in STATUS_MARKS:
+            prompt.append(f" {STATUS_MARKS[phone.status]}", style="bold red")
+        elif not phone.valid:
             prompt.append(" invalid", style="bold red")
+        elif phone.status == "unverified":
+            prompt.append(" unverified", style="yellow")
         options.append((prompt, str(phone.id)))
     return options
 
@@ -224,10 +242,10 @@ class ContactForm(FormScreen["ContactInput"]):
         self.extra_raw: dict[str, dict[str, str]] = {}
 
     def fields(self) -> ComposeResult:
-        default_phone = next(
-            (str(p.id) for p in self.phones if p.is_primary and p.valid and not p.do_not_call),
-            next((str(p.id) for p in self.phones if p.valid), Select.NULL),
-        )
+        dialable = [str(p.id) for p in picker_order(self.phones) if p.dialable]
+        valid = [str(p.id) for p in self.phones if p.valid]
+        picked = dialable or valid
+        default_phone: str | NoSelection = picked[0] if picked else Select.NULL
         with Horizontal(classes="form-row"):
             yield FormField(
                 "What happened",

@@ -63,6 +63,7 @@ def help_sections(
     from collector_tui.tui.screens.queue import QueueScreen
     from collector_tui.tui.screens.reports import ExportDialog, ReportsScreen
     from collector_tui.tui.screens.search import SearchScreen
+    from collector_tui.tui.screens.skiptrace import SkipTraceScreen
     from collector_tui.tui.screens.supervision_forms import SupervisorForm
     from collector_tui.tui.screens.supervisor import SupervisorQueueScreen, SupervisorScreen
     from collector_tui.tui.screens.sync import SyncScreen
@@ -94,6 +95,7 @@ def help_sections(
         ("Supervisor", (SupervisorScreen,), list(SupervisorScreen.BINDINGS)),
         ("Supervisor's own queue", (SupervisorQueueScreen,), list(SupervisorQueueScreen.BINDINGS)),
         ("Supervisor's dialogs", (SupervisorForm,), dialogs),
+        ("Skip tracing", (SkipTraceScreen,), list(SkipTraceScreen.BINDINGS)),
         ("Audit trail", (AuditScreen,), list(AuditScreen.BINDINGS)),
         ("Reports", (ReportsScreen,), list(ReportsScreen.BINDINGS)),
         ("Export", (ExportDialog,), list(ExportDialog.BINDINGS)),

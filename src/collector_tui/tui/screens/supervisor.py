@@ -238,6 +238,14 @@ class SupervisorScreen(CollectorScreen):
             show=False,
         ),
         Binding(
+            "t",
+            "skip_trace",
+            "Skip trace",
+            id="supervisor.skip_trace",
+            tooltip="Cases to trace: no callable number left, or mail returned",
+            show=False,
+        ),
+        Binding(
             "o",
             "routed",
             "Routed",
@@ -658,6 +666,11 @@ class SupervisorScreen(CollectorScreen):
         from collector_tui.tui.commands import open_screen
 
         open_screen(self.app, "import")
+
+    def action_skip_trace(self) -> None:
+        from collector_tui.tui.screens.skiptrace import SkipTraceScreen
+
+        self.app.push_screen(SkipTraceScreen())
 
     def action_search(self) -> None:
         from collector_tui.tui.screens.search import SearchScreen

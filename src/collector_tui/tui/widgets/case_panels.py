@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -150,12 +151,34 @@ def _local_clock(phone: PhoneView, zones: int = 2) -> Text:
     return text
 
 
-def _phone_flags(phone: PhoneView) -> Text:
+# A phone's status in the agent's words, flagged when it stops the number being dialled.
+STATUS_FLAGS = {
+    "wrong": "WRONG",
+    "disconnected": "DISCONNECTED",
+    "dnc": "DO NOT CALL",
+    "unverified": "unverified",
+}
+
+
+def _phone_flags(phone: PhoneView, now: datetime | None = None) -> Text:
     flags = Text()
-    for flag, on in (("DO NOT CALL", phone.do_not_call), ("INVALID", not phone.valid)):
-        if on:
-            flags.append(f" {flag} ", style=FLAG_STYLE)
-            flags.append(" ")
+    if phone.retired:
+        flags.append("retired", style="dim")
+        return flags
+    status = phone.status
+    if status == "valid" and phone.do_not_call:
+        status = "dnc"
+    if status == "valid" and not phone.valid:
+        flags.append(" INVALID ", style=FLAG_STYLE)
+        flags.append(" ")
+    elif status == "unverified":
+        flags.append("unverified ", style="yellow")
+    elif status in STATUS_FLAGS:
+        flags.append(f" {STATUS_FLAGS[status]} ", style=FLAG_STYLE)
+        flags.append(" ")
+    consents = phone.mark.consents(now) if phone.mark is not None and now is not None else ()
+    if "call" in consents:
+        flags.append("call ok ", style="green")
     if phone.sms_consent:
         flags.append("sms ok", style="green")
     flags.rstrip()
@@ -176,8 +199,16 @@ class PhoneLines:
     """One line a number when the width allows; else the debtor's clock goes under it. The number
     and its type are never cut (this is where the agent dials from)."""
 
-    def __init__(self, phones: tuple[PhoneView, ...]) -> None:
+    def __init__(
+        self,
+        phones: tuple[PhoneView, ...],
+        now: datetime | None = None,
+        details: dict[uuid.UUID, Text] | None = None,
+    ) -> None:
         self.phones = phones
+        self.now = now
+        # A dim line under a number (source, consent's dates, why it was marked), when given.
+        self.details = details or {}
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
@@ -186,33 +217,51 @@ class PhoneLines:
         number_width = max(number.cell_len for number in numbers)
         kind_width = max(kind.cell_len for kind in kinds)
         for phone, number, kind in zip(self.phones, numbers, kinds, strict=True):
-            flags = _phone_flags(phone)
+            flags = _phone_flags(phone, self.now)
+            detail = self.details.get(phone.id)
+            if phone.retired:
+                number.stylize("dim strike")
             head = number.copy()
             head.pad_right(number_width - number.cell_len)
             head.append("  ")
             head.append_text(kind)
             head.pad_right(kind_width - kind.cell_len)
-            for clock in (_local_clock(phone, 2), _local_clock(phone, 1)):
+            # With a detail line under the number, the flags may go there rather than push the
+            # clock onto a line of its own.
+            tries = [(clock, True) for clock in (_local_clock(phone, 2), _local_clock(phone, 1))]
+            if detail is not None and flags:
+                tries.append((_local_clock(phone, 2), False))
+            for clock, flags_beside in tries:
                 line = head.copy()
                 line.append("  ")
                 line.append_text(clock)
-                if flags:
+                if flags and flags_beside:
                     line.append("  ")
                     line.append_text(flags)
                 if line.cell_len <= width:
                     yield one_line(line, width)
+                    if flags and not flags_beside:
+                        assert detail is not None
+                        detail = flags + Text("  ") + detail if detail else flags
                     break
             else:
-                line = head.copy()
-                line.rstrip()
-                if flags and line.cell_len + 2 + flags.cell_len <= width:
-                    line.append("  ")
-                    line.append_text(flags)
-                    flags = Text()
-                yield one_line(line, width)
-                if flags:
-                    yield one_line(Text("    ") + flags, width)
-                yield one_line(Text("    ") + _local_clock(phone, 2), width)
+                yield from self._narrow(head, flags, phone, width)
+            if detail:
+                yield one_line(Text("    ") + detail, width)
+
+    @staticmethod
+    def _narrow(head: Text, flags: Text, phone: PhoneView, width: int) -> RenderResult:
+        """The number and type on a line; the flags beside it or under it; the clock under."""
+        line = head.copy()
+        line.rstrip()
+        if flags and line.cell_len + 2 + flags.cell_len <= width:
+            line.append("  ")
+            line.append_text(flags)
+            flags = Text()
+        yield one_line(line, width)
+        if flags:
+            yield one_line(Text("    ") + flags, width)
+        yield one_line(Text("    ") + _local_clock(phone, 2), width)
 
 
 def phones_panel(case: CaseFile) -> RenderableType:
@@ -220,6 +269,117 @@ def phones_panel(case: CaseFile) -> RenderableType:
     if not case.phones:
         return Text("No phone number on file.", style="dim")
     return PhoneLines(case.phones)
+
+
+def _phone_detail(phone: PhoneView, tz: str, now: datetime) -> Text | None:
+    """Where the number came from, its consent's dates, why it was marked: one dim line."""
+    mark = phone.mark
+    if mark is None:
+        return None
+    parts: list[Text] = []
+    if mark.source != "placement":
+        parts.append(Text(f"from {mark.source}"))
+    if mark.call_consent_until is not None and mark.call_consent_until > now:
+        parts.append(Text(f"call ok until {agent_time(mark.call_consent_until, tz, now)}"))
+    if mark.status_reason and (mark.status != "valid" or mark.retired):
+        reason = Text(f"{'retired' if mark.retired else mark.status}: ")
+        reason.append_text(first_line(mark.status_reason))
+        parts.append(reason)
+    if not parts:
+        return None
+    detail = Text(" · ").join(parts)
+    detail.stylize("dim")
+    return detail
+
+
+def _mark_words(status: str, retired: bool) -> Text:
+    if retired:
+        return Text("retired", style="dim")
+    if status == "valid":
+        return Text("")
+    style = "yellow" if status == "unverified" else "bold red"
+    return Text(STATUS_FLAGS.get(status, status.upper()), style=style)
+
+
+def _contact_line(glyph: str, value: Text, *extra: Text, retired: bool = False) -> Text:
+    line = Text(f"{glyph} ", style="dim")
+    if retired:
+        value.stylize("dim strike")
+    line.append_text(value)
+    for part in extra:
+        if part:
+            line.append("  ")
+            line.append_text(part)
+    return line
+
+
+def contact_lines(case: CaseFile, *, compact: bool) -> list[Text]:
+    """Postal addresses, e-mails and third parties, a line each (compact: the ones in use)."""
+    lines: list[Text] = []
+    for address in case.addresses:
+        if compact and address.retired:
+            continue
+        value = first_line(address.text)
+        lines.append(
+            _contact_line(
+                "addr",
+                value,
+                _mark_words(address.status, address.retired),
+                Text(address.source, style="dim"),
+                retired=address.retired,
+            )
+        )
+    for email in case.emails:
+        if compact and email.retired:
+            continue
+        opt_in = Text("opted in", style="green") if email.opt_in else Text("")
+        lines.append(
+            _contact_line(
+                "mail",
+                safe_text(email.address),
+                _mark_words(email.status, email.retired),
+                opt_in,
+                Text(email.source, style="dim"),
+                retired=email.retired,
+            )
+        )
+    for party in case.third_parties:
+        if compact and party.retired:
+            continue
+        who = safe_text(party.name, style="bold")
+        who.append(f" ({party.relation})", style="dim")
+        number = Text(format_phone(party.phone_e164) if party.phone_e164 else "")
+        objected = Text("")
+        if party.objected:
+            objected = Text(" OBJECTED ", style=FLAG_STYLE)
+        elif party.recontact_requested_at is not None:
+            objected = Text("asked to be called again", style="green")
+        lines.append(_contact_line("3rd ", who, objected, number, retired=party.retired))
+    return lines
+
+
+def contacts_panel(
+    case: CaseFile, tz: str, now: datetime, *, compact: bool = False
+) -> RenderableType:
+    """The debtor's numbers (status, consent, source, local time), postal addresses, e-mails and
+    third parties. Compact: a line a contact in use; wide: retired ones too, and a dim line under
+    each number saying where it came from and what was marked."""
+    phones = tuple(p for p in case.phones if not (compact and p.retired))
+    details: dict[uuid.UUID, Text] = {}
+    if not compact:
+        for phone in phones:
+            # Empty: no line under the number, unless its flags go there.
+            details[phone.id] = _phone_detail(phone, tz, now) or Text(style="dim")
+    lines: list[RenderableType] = []
+    if phones:
+        lines.append(PhoneLines(phones, now, details))
+    else:
+        lines.append(Text("No phone number on file.", style="dim"))
+    retired = len(case.phones) - len(phones)
+    if retired:
+        lines.append(Text(f"  + {retired} retired (wide screen shows them)", style="dim"))
+    lines.extend(OneLine(line) for line in contact_lines(case, compact=compact))
+    return Lines(lines)
 
 
 def debt_panel(case: CaseFile, tz: str, now: datetime, *, compact: bool = False) -> RenderableType:

@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from collector_tui.display import first_line, safe_text
+from collector_tui.phones import format_phone
 from collector_tui.services.casework.casefile import TimelineEntry
 from collector_tui.tui.formatting import agent_time
 from collector_tui.tui.widgets.tables import PADDING_PER_COLUMN, SCROLLBAR, fit_line
@@ -47,6 +48,7 @@ MIN_WHAT_WIDTH = 24
 COLUMNS_FROM = 60
 MAX_WHO_WIDTH = 24
 INSTALLMENT_MARK = "└ "
+ELLIPSIS = "…"
 
 # A voided contact stays on the timeline (facts are append-only), struck through.
 VOIDED_STYLE = "strike dim"
@@ -92,11 +94,30 @@ def entry_cell(entry: TimelineEntry, width: int, *, with_outcome: bool, indent: 
         # Under its plan's row an installment is its amount and due date.
         title = title.removeprefix("plan installment ")
     summary.append_text(fit_line(title, width - len(indent), style=style))
+    number = number_text(entry, width - summary.cell_len - 3, with_note=bool(entry.note))
+    if number:
+        summary.append(" · ", style="dim")
+        summary.append(number, style=f"{style} dim".strip())
     room = width - summary.cell_len - 3
     if entry.note and room >= 6:
         summary.append(" · ", style="dim")
         summary.append_text(fit_line(entry.note, room, style="dim"))
     return summary
+
+
+# The number's last digits, when the whole of it does not fit: enough to tell two numbers apart.
+SHORT_NUMBER_DIGITS = 4
+
+
+def number_text(entry: TimelineEntry, room: int, *, with_note: bool) -> str:
+    """The number dialled on a contact: in full when it leaves a note some room, else its last
+    digits ("…8000"), else nothing."""
+    if not entry.phone_e164 or room <= SHORT_NUMBER_DIGITS:
+        return ""
+    full = format_phone(entry.phone_e164)
+    if len(full) <= room - (12 if with_note else 0):
+        return full
+    return ELLIPSIS + entry.phone_e164[-SHORT_NUMBER_DIGITS:]
 
 
 def column_widths(

@@ -1,0 +1,374 @@
+"""A debtor's contact data, and skip tracing.
+
+    collector-tui contact add CASE --phone NUMBER [--type mobile|home|work]
+                      [--consent call|sms] [--consent-until ISO] [--how TEXT] [--source TEXT]
+    collector-tui contact add CASE --email ADDR [--consent email] [--how TEXT] [--source TEXT]
+    collector-tui contact add CASE --address TEXT [--source TEXT]
+    collector-tui contact set CASE NUMBER|ADDR --status STATUS [--reason TEXT] [--how TEXT]
+    collector-tui contact retire CASE NUMBER|ADDR [--reason TEXT]
+    collector-tui contact list CASE [--json]
+    collector-tui skiptrace export FILE.csv [--bom] [--json]
+    collector-tui skiptrace import FILE.csv [--encoding NAME] [--json]
+
+(`contact void`, the correction of a logged contact, is in corrections.py, in the same group.)
+
+Every change is one transaction through services/contacts (the case's queue place moves in it);
+an agent works on their own cases only. `skiptrace import` adds what a tracer found with source
+"skip trace": all or nothing, every bad line named, the same file twice adds nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from collector_tui.cli.arguments import Commands, instant_value
+from collector_tui.cli.context import Context
+from collector_tui.cli.output import PROG, UsageError, iso_utc, local, pad, show
+
+__all__ = ["register"]
+
+REJECTS_SHOWN = 20
+STATUSES = ("valid", "wrong", "disconnected", "dnc", "unverified", "returned")
+
+
+def register(commands: Commands) -> None:
+    about = "a debtor's phones, addresses and e-mails; logged contacts (void)"
+    contact = commands.group(
+        "contact",
+        help=about,
+        description=about,
+        dest="contact_command",
+        without_action="contact: say what to do, e.g. `contact add CASE --phone NUMBER`",
+    )
+    about = "add a phone number, an e-mail or a postal address"
+    add = contact.add("add", _cmd_add, help=about, description=about)
+    add.add_argument("case", metavar="CASE", help="client reference, CLIENT/REF, or case id")
+    what = add.add_mutually_exclusive_group(required=True)
+    what.add_argument("--phone", metavar="NUMBER", help="as typed; the debtor's country decides")
+    what.add_argument("--email", metavar="ADDR")
+    what.add_argument("--address", metavar="TEXT", help="a postal address, as written")
+    add.add_argument("--type", metavar="TYPE", help="a phone's type: mobile, home or work")
+    add.add_argument(
+        "--consent",
+        action="append",
+        choices=("call", "sms", "email"),
+        help="consent given now: call (Reg F prior consent), sms (a phone), email (an e-mail)",
+    )
+    add.add_argument(
+        "--consent-until",
+        type=instant_value("--consent-until"),
+        metavar="ISO",
+        help="when consent to call ends (default: in 7 days)",
+    )
+    add.add_argument("--how", metavar="TEXT", help="how consent was given")
+    add.add_argument(
+        "--source",
+        default="agent",
+        metavar="TEXT",
+        help="placement, debtor, third party, skip trace or agent (default)",
+    )
+    add.add_argument("--primary", action="store_true", help="make it the first number or address")
+    add.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    about = "mark a contact: valid, wrong, disconnected, dnc, unverified, returned (mail)"
+    mark = contact.add("set", _cmd_set, help=about, description=about)
+    mark.add_argument("case", metavar="CASE")
+    mark.add_argument("value", metavar="NUMBER|ADDR", help="the number, e-mail or address")
+    mark.add_argument("--status", required=True, choices=STATUSES)
+    mark.add_argument("--reason", metavar="TEXT")
+    mark.add_argument("--how", metavar="TEXT", help="how a do-not-call request was made")
+    mark.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    about = "stop using a contact (kept in the history, never deleted)"
+    retire = contact.add("retire", _cmd_retire, help=about, description=about)
+    retire.add_argument("case", metavar="CASE")
+    retire.add_argument("value", metavar="NUMBER|ADDR")
+    retire.add_argument("--reason", metavar="TEXT")
+    retire.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    about = "list the debtor's contacts with their status, consent and source"
+    listing = contact.add("list", _cmd_list, help=about, description=about)
+    listing.add_argument("case", metavar="CASE")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+
+    about = "cases with no callable number or with returned mail, and what a tracer found"
+    trace = commands.group(
+        "skiptrace",
+        help=about,
+        description=about,
+        dest="skiptrace_action",
+        without_action="say what to do: skiptrace export or import",
+    )
+    about = "write the cases to trace to a CSV file (with empty columns for what is found)"
+    export = trace.add("export", _cmd_export, help=about, description=about)
+    export.add_argument("file", metavar="FILE.csv", type=Path)
+    export.add_argument("--bom", action="store_true", help="start with a UTF-8 BOM (Excel)")
+    export.add_argument("--json", action="store_true", help="print the result as JSON")
+    about = "add the phones, addresses and e-mails found (source: skip trace)"
+    load = trace.add("import", _cmd_import, help=about, description=about)
+    load.add_argument("file", metavar="FILE.csv", type=Path)
+    load.add_argument("--encoding", metavar="NAME", help="the file's encoding (default: guessed)")
+    load.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+# --- contact ---------------------------------------------------------------------------------
+
+
+def _saved_json(saved: Any) -> dict[str, Any]:
+    return {
+        "kind": saved.kind,
+        "id": str(saved.contact_id),
+        "value": saved.value,
+        "status": saved.status,
+        "changed": saved.changed,
+        "case_id": str(saved.case_id),
+        "case_version": saved.case_version,
+        "callable": saved.queue.callable,
+        "reason": saved.queue.reason,
+        "callable_at": iso_utc(saved.queue.callable_at),
+    }
+
+
+def _report(ctx: Context, saved: Any, verb: str, reference: str, zone: str) -> None:
+    if ctx.args.json:
+        ctx.json(_saved_json(saved))
+        return
+    kind = saved.kind.replace("_", " ")
+    line = f"{verb} {kind} {show(saved.value)} on {show(reference)}"
+    if not saved.changed:
+        line = f"{kind} {show(saved.value)} on {show(reference)} was already {saved.status}"
+    queue = saved.queue
+    if queue.callable:
+        line += "; callable now"
+    else:
+        line += f"; not callable: {show(queue.reason or 'held')}"
+        if queue.callable_at is not None:
+            line += f" (from {local(queue.callable_at, zone)} {zone})"
+    ctx.print(line)
+
+
+def _cmd_add(ctx: Context) -> int:
+    from collector_tui.services.casework import cases
+    from collector_tui.services.contacts import book
+
+    args = ctx.args
+    consent = tuple(args.consent or ())
+    if args.type is not None and args.phone is None:
+        raise UsageError("--type goes with --phone")
+    if args.consent_until is not None and "call" not in consent:
+        raise UsageError("--consent-until goes with --consent call")
+    actor = ctx.actor()
+    settings = ctx.load_settings()
+    now = ctx.now()
+    with ctx.open().write() as session:
+        case = cases.find_case(session=session, reference=args.case, actor=actor)
+        common: dict[str, Any] = {
+            "session": session,
+            "now": now,
+            "actor": actor,
+            "settings": settings,
+            "case_id": case.id,
+            "source": args.source,
+        }
+        if args.phone is not None:
+            saved = book.add_phone(
+                **common,
+                number=args.phone,
+                phone_type=args.type,
+                consent=consent,
+                consent_until=args.consent_until,
+                consent_how=args.how,
+                primary=args.primary,
+            )
+        elif args.email is not None:
+            if set(consent) - {"email"}:
+                raise UsageError("an e-mail takes --consent email only")
+            saved = book.add_email(
+                **common, address=args.email, opt_in="email" in consent, opt_in_how=args.how
+            )
+        else:
+            if consent or args.how:
+                raise UsageError("a postal address takes no --consent")
+            saved = book.add_address(**common, text=args.address, primary=args.primary)
+        reference = f"{case.client}/{case.client_ref}"
+    _report(ctx, saved, "added", reference, actor.time_zone)
+    return 0
+
+
+def _cmd_set(ctx: Context) -> int:
+    from collector_tui.services.casework import cases
+    from collector_tui.services.contacts import book
+
+    args = ctx.args
+    actor = ctx.actor()
+    settings = ctx.load_settings()
+    with ctx.open().write() as session:
+        case = cases.find_case(session=session, reference=args.case, actor=actor)
+        saved = book.set_contact_status(
+            session=session,
+            now=ctx.now(),
+            actor=actor,
+            settings=settings,
+            case_id=case.id,
+            value=args.value,
+            status=args.status,
+            reason=args.reason,
+            how=args.how,
+        )
+        reference = f"{case.client}/{case.client_ref}"
+    _report(ctx, saved, f"marked {args.status}:", reference, actor.time_zone)
+    return 0
+
+
+def _cmd_retire(ctx: Context) -> int:
+    from collector_tui.services.casework import cases
+    from collector_tui.services.contacts import book
+
+    args = ctx.args
+    actor = ctx.actor()
+    settings = ctx.load_settings()
+    now = ctx.now()
+    with ctx.open().write() as session:
+        case = cases.find_case(session=session, reference=args.case, actor=actor)
+        kind, contact_id = book.find_contact(session=session, case=case, value=args.value)
+        saved = book.retire_contact(
+            session=session,
+            now=now,
+            actor=actor,
+            settings=settings,
+            case_id=case.id,
+            kind=kind,
+            contact_id=contact_id,
+            reason=args.reason,
+        )
+        reference = f"{case.client}/{case.client_ref}"
+    _report(ctx, saved, "retired", reference, actor.time_zone)
+    return 0
+
+
+def _cmd_list(ctx: Context) -> int:
+    from collector_tui.services.casework import cases
+    from collector_tui.services.contacts import book
+
+    args = ctx.args
+    actor = ctx.actor()
+    now = ctx.now()
+    with ctx.open().read() as session:
+        case = cases.find_case(session=session, reference=args.case, actor=actor)
+        listed = book.list_contacts(session=session, actor=actor, case_id=case.id, now=now)
+        reference = f"{case.client}/{case.client_ref}"
+    if args.json:
+        ctx.json(
+            {
+                "case_id": str(listed.case_id),
+                "client": case.client,
+                "client_ref": case.client_ref,
+                "debtor": listed.debtor_name,
+                "contacts": [
+                    {
+                        "kind": entry.kind,
+                        "id": str(entry.id),
+                        "value": entry.value,
+                        "status": entry.status,
+                        "consent": list(entry.consent),
+                        "source": entry.source,
+                        "time_zones": list(entry.time_zones),
+                        "retired": entry.retired,
+                        "detail": entry.detail,
+                    }
+                    for entry in listed.entries
+                ],
+            }
+        )
+        return 0
+    ctx.print(f"{show(reference)}  {show(listed.debtor_name)}")
+    if not listed.entries:
+        ctx.print("no contacts")
+    for entry in listed.entries:
+        status = "retired" if entry.retired else entry.status
+        consent = ",".join(entry.consent) or "-"
+        ctx.print(
+            "  ".join(
+                (
+                    pad(entry.kind.replace("_", " "), 11),
+                    pad(show(entry.value), 34),
+                    pad(status, 12),
+                    pad(consent, 10),
+                    pad(entry.source, 11),
+                    show(entry.detail or ""),
+                )
+            ).rstrip()
+        )
+    return 0
+
+
+# --- skiptrace -------------------------------------------------------------------------------
+
+
+def _cmd_export(ctx: Context) -> int:
+    from collector_tui.services.reporting import exports
+
+    args = ctx.args
+    actor = ctx.actor()
+    with ctx.open().read() as session:
+        count = exports.export_skip_trace(
+            session=session, path=args.file, bom=args.bom, actor=actor
+        )
+    if args.json:
+        ctx.json({"exported": "skiptrace", "rows": count, "path": str(args.file)})
+    else:
+        ctx.print(f"wrote {count} cases to trace to {show(str(args.file))}")
+    return 0
+
+
+def _cmd_import(ctx: Context) -> int:
+    from collector_tui.services.imports.skip_trace_file import SkipTraceRejected, import_skip_trace
+
+    args = ctx.args
+    actor = ctx.actor()
+    settings = ctx.load_settings()
+    try:
+        with ctx.open().write() as session:
+            report = import_skip_trace(
+                session=session,
+                now=ctx.now(),
+                actor=actor,
+                settings=settings,
+                path=args.file,
+                encoding=args.encoding,
+            )
+    except SkipTraceRejected as rejected:
+        if args.json:
+            ctx.json(
+                {
+                    "imported": False,
+                    "rejected": [{"line": r.line, "reason": r.reason} for r in rejected.rejected],
+                }
+            )
+        message = " ".join(show(str(rejected)).split())
+        print(f"{PROG}: error: {message}; nothing was written", file=ctx.err)
+        for line in rejected.rejected[:REJECTS_SHOWN]:
+            print(f"line {line.line}: {show(line.reason)}", file=ctx.err)
+        if len(rejected.rejected) > REJECTS_SHOWN:
+            print(f"... and {len(rejected.rejected) - REJECTS_SHOWN} more", file=ctx.err)
+        return 1
+    if args.json:
+        ctx.json(
+            {
+                "imported": True,
+                "rows": report.rows,
+                "phones": report.phones,
+                "addresses": report.addresses,
+                "emails": report.emails,
+                "duplicates": report.duplicates,
+                "cases": report.cases,
+            }
+        )
+        return 0
+    ctx.print(
+        f"{show(str(args.file))}: {report.rows} rows; added {report.phones} phones, "
+        f"{report.addresses} addresses, {report.emails} e-mails to {report.cases} cases; "
+        f"{report.duplicates} already on file (skipped)"
+    )
+    return 0
