@@ -158,40 +158,35 @@ def _cmd_add(ctx: Context) -> int:
         raise UsageError("--type goes with --phone")
     if args.consent_until is not None and "call" not in consent:
         raise UsageError("--consent-until goes with --consent call")
+    if args.email is not None and set(consent) - {"email"}:
+        raise UsageError("an e-mail takes --consent email only")
+    if args.phone is None and args.email is None and (consent or args.how):
+        raise UsageError("a postal address takes no --consent")
     actor = ctx.actor()
-    settings = ctx.load_settings()
-    now = ctx.now()
-    with ctx.open().write() as session:
-        case = cases.find_case(session=session, reference=args.case, actor=actor)
-        common: dict[str, Any] = {
-            "session": session,
-            "now": now,
-            "actor": actor,
-            "settings": settings,
-            "case_id": case.id,
-            "source": args.source,
-        }
-        if args.phone is not None:
-            saved = book.add_phone(
-                **common,
-                number=args.phone,
-                phone_type=args.type,
-                consent=consent,
-                consent_until=args.consent_until,
-                consent_how=args.how,
-                primary=args.primary,
-            )
-        elif args.email is not None:
-            if set(consent) - {"email"}:
-                raise UsageError("an e-mail takes --consent email only")
-            saved = book.add_email(
-                **common, address=args.email, opt_in="email" in consent, opt_in_how=args.how
-            )
-        else:
-            if consent or args.how:
-                raise UsageError("a postal address takes no --consent")
-            saved = book.add_address(**common, text=args.address, primary=args.primary)
-        reference = f"{case.client}/{case.client_ref}"
+    case = ctx.run(cases.resolve_case, reference=args.case)
+    common: dict[str, Any] = {"case_id": case.case_id, "source": args.source}
+    if args.phone is not None:
+        saved = ctx.run(
+            book.add_phone,
+            **common,
+            number=args.phone,
+            phone_type=args.type,
+            consent=consent,
+            consent_until=args.consent_until,
+            consent_how=args.how,
+            primary=args.primary,
+        )
+    elif args.email is not None:
+        saved = ctx.run(
+            book.add_email,
+            **common,
+            address=args.email,
+            opt_in="email" in consent,
+            opt_in_how=args.how,
+        )
+    else:
+        saved = ctx.run(book.add_address, **common, text=args.address, primary=args.primary)
+    reference = f"{case.client}/{case.client_ref}"
     _report(ctx, saved, "added", reference, actor.time_zone)
     return 0
 
@@ -202,21 +197,16 @@ def _cmd_set(ctx: Context) -> int:
 
     args = ctx.args
     actor = ctx.actor()
-    settings = ctx.load_settings()
-    with ctx.open().write() as session:
-        case = cases.find_case(session=session, reference=args.case, actor=actor)
-        saved = book.set_contact_status(
-            session=session,
-            now=ctx.now(),
-            actor=actor,
-            settings=settings,
-            case_id=case.id,
-            value=args.value,
-            status=args.status,
-            reason=args.reason,
-            how=args.how,
-        )
-        reference = f"{case.client}/{case.client_ref}"
+    case = ctx.run(cases.resolve_case, reference=args.case)
+    saved = ctx.run(
+        book.set_contact_status,
+        case_id=case.case_id,
+        value=args.value,
+        status=args.status,
+        reason=args.reason,
+        how=args.how,
+    )
+    reference = f"{case.client}/{case.client_ref}"
     _report(ctx, saved, f"marked {args.status}:", reference, actor.time_zone)
     return 0
 
@@ -227,22 +217,11 @@ def _cmd_retire(ctx: Context) -> int:
 
     args = ctx.args
     actor = ctx.actor()
-    settings = ctx.load_settings()
-    now = ctx.now()
-    with ctx.open().write() as session:
-        case = cases.find_case(session=session, reference=args.case, actor=actor)
-        kind, contact_id = book.find_contact(session=session, case=case, value=args.value)
-        saved = book.retire_contact(
-            session=session,
-            now=now,
-            actor=actor,
-            settings=settings,
-            case_id=case.id,
-            kind=kind,
-            contact_id=contact_id,
-            reason=args.reason,
-        )
-        reference = f"{case.client}/{case.client_ref}"
+    case = ctx.run(cases.resolve_case, reference=args.case)
+    saved = ctx.run(
+        book.retire_contact_by_value, case_id=case.case_id, value=args.value, reason=args.reason
+    )
+    reference = f"{case.client}/{case.client_ref}"
     _report(ctx, saved, "retired", reference, actor.time_zone)
     return 0
 
@@ -252,12 +231,10 @@ def _cmd_list(ctx: Context) -> int:
     from collector_tui.services.contacts import book
 
     args = ctx.args
-    actor = ctx.actor()
-    now = ctx.now()
-    with ctx.open().read() as session:
-        case = cases.find_case(session=session, reference=args.case, actor=actor)
-        listed = book.list_contacts(session=session, actor=actor, case_id=case.id, now=now)
-        reference = f"{case.client}/{case.client_ref}"
+    ctx.actor()
+    case = ctx.run(cases.resolve_case, reference=args.case)
+    listed = ctx.run(book.list_contacts, case_id=case.case_id)
+    reference = f"{case.client}/{case.client_ref}"
     if args.json:
         ctx.json(
             {
@@ -310,11 +287,8 @@ def _cmd_export(ctx: Context) -> int:
     from collector_tui.services.reporting import exports
 
     args = ctx.args
-    actor = ctx.actor()
-    with ctx.open().read() as session:
-        count = exports.export_skip_trace(
-            session=session, path=args.file, bom=args.bom, actor=actor
-        )
+    ctx.actor()
+    count = ctx.run(exports.export_skip_trace, path=args.file, bom=args.bom)
     if args.json:
         ctx.json({"exported": "skiptrace", "rows": count, "path": str(args.file)})
     else:
@@ -326,18 +300,9 @@ def _cmd_import(ctx: Context) -> int:
     from collector_tui.services.imports.skip_trace_file import SkipTraceRejected, import_skip_trace
 
     args = ctx.args
-    actor = ctx.actor()
-    settings = ctx.load_settings()
+    ctx.actor()
     try:
-        with ctx.open().write() as session:
-            report = import_skip_trace(
-                session=session,
-                now=ctx.now(),
-                actor=actor,
-                settings=settings,
-                path=args.file,
-                encoding=args.encoding,
-            )
+        report = ctx.run(import_skip_trace, path=args.file, encoding=args.encoding)
     except SkipTraceRejected as rejected:
         if args.json:
             ctx.json(

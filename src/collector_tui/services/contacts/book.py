@@ -489,6 +489,35 @@ def set_contact_status(
     )
 
 
+@writes
+def retire_contact_by_value(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    settings: Settings,
+    case_id: uuid.UUID,
+    value: str,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> ContactSaved:
+    """`contact retire CASE NUMBER|ADDR`: find the contact by what it is, then retire it, in one
+    unit."""
+    case = _case(session, actor, case_id)
+    kind, contact_id = find_contact(session=session, case=case, value=value)
+    return retire_contact(
+        session=session,
+        now=now,
+        actor=actor,
+        settings=settings,
+        case_id=case_id,
+        kind=kind,
+        contact_id=contact_id,
+        reason=reason,
+        expected_version=expected_version,
+    )
+
+
 # --- Postal addresses -----------------------------------------------------------------------------
 
 

@@ -468,6 +468,7 @@ SKIP_TRACE_COLUMNS: tuple[str, ...] = (
 )
 
 
+@reads
 def export_skip_trace(*, session: Session, path: Path, bom: bool = False, actor: Actor) -> int:
     """`skiptrace export`: the cases with no callable number or with returned mail
     (contacts.skiptrace), one row each, with the numbers and addresses known and their marks."""
