@@ -77,7 +77,9 @@ def test_the_committed_file_is_what_the_generator_builds(tmp_path: Path) -> None
 
 def test_committed_file_is_small_self_contained_and_at_the_current_schema() -> None:
     assert shipped_demo() == SHIPPED
-    assert SHIPPED.stat().st_size < 3 * 1024 * 1024
+    # Small enough to commit at every change of the demo: it holds contacts, invoice disputes and
+    # balance components since migrations 0008 and 0009 (3.1 MB then).
+    assert SHIPPED.stat().st_size < 4 * 1024 * 1024
     # Read-only and without the app's pragmas: opening it through the store would switch the
     # committed file to WAL mode.
     connection = sqlite3.connect(f"file:{SHIPPED}?mode=ro", uri=True)
