@@ -210,6 +210,34 @@ def test_chinese_text_survives_every_encoding(
     assert case.balance == 6660
 
 
+def test_the_placement_address_is_a_contact_an_agent_can_mark_returned(
+    run, store: Store, users: dict[str, Actor], tmp_path: Path, now: datetime, settings: Settings
+) -> None:
+    from collector_tui.models import PostalAddress
+    from collector_tui.services.contacts import book, skiptrace
+
+    run(write(tmp_path, CHINESE))
+    case, debtor, _, _ = case_by_ref(store, "HX-2")
+    with store.read() as session:
+        rows = session.exec(
+            select(PostalAddress).where(col(PostalAddress.debtor_id) == debtor.id)
+        ).all()
+    assert [(a.text, a.source, a.status, a.is_primary) for (a,) in rows] == [
+        ("广州市天河区体育西路1号", "placement", "valid", True)
+    ]
+    with store.write() as session:
+        sam = users["sam"]
+        saved = book.set_contact_status(
+            session=session, now=now, actor=sam, settings=settings, case_id=case.id,
+            value="广州市天河区体育西路1号", status="returned", reason="letter came back",
+        )  # fmt: skip
+        assert saved.kind == "address" and saved.status == "returned"
+        traced = skiptrace.skip_trace_cases(session=session, actor=sam)
+    assert [(t.client_ref, t.reasons) for t in traced if t.case_id == case.id] == [
+        ("HX-2", ("returned mail",))
+    ]
+
+
 def test_utf8_chinese_is_never_read_as_gb18030(tmp_path: Path) -> None:
     # Most UTF-8 Chinese also decodes as GB18030, as nonsense: UTF-8 must be tried first.
     rows, errors, encoding, _ = read_placements(write(tmp_path, CHINESE))

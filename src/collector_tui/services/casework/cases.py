@@ -9,10 +9,11 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from collector_tui.config import Settings
-from collector_tui.models import Case, CaseStatus, Debtor, Invoice, Phone
+from collector_tui.models import Case, CaseStatus, Debtor, Invoice, Phone, PostalAddress
 from collector_tui.phones import parse_phone
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor, ensure_case_access
+from collector_tui.services.casework.contact_book import address_key
 from collector_tui.services.context import reads
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
 from collector_tui.services.rules import scoring
@@ -85,6 +86,20 @@ def add_placement(
     # No relationship() links the tables, so the unit of work would insert in class-name order
     # (Case before Debtor) and break the foreign key: write the debtor first.
     session.flush()
+    if placement.address and placement.address.strip():
+        # The placement's address as a contact row too, so an agent can mark it returned.
+        session.add(
+            PostalAddress(
+                debtor_id=debtor.id,
+                text=placement.address,
+                match_key=address_key(placement.address),
+                source="placement",
+                is_primary=True,
+                created_by_id=actor.user_id if actor is not None else None,
+                created_at=now,
+                updated_at=now,
+            )
+        )
     for position, text in enumerate(placement.phones):
         parsed = parse_phone(text, placement.country.upper())
         session.add(

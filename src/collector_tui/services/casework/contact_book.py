@@ -7,6 +7,7 @@ The read model sits in casework because the case file shows it; the changes are 
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,14 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from collector_tui.models import EmailAddress, Phone, PostalAddress, ThirdParty
+
+MAX_ADDRESS = 500
+
+
+def address_key(text: str) -> str:
+    """How two addresses are told to be the same: case and spacing do not count."""
+    return re.sub(r"\s+", " ", text).strip().casefold()[:MAX_ADDRESS]
+
 
 # Marks under which a number is never dialled (the old flags say the same: services/contacts).
 NOT_CALLABLE_STATUSES = frozenset({"wrong", "disconnected", "dnc"})

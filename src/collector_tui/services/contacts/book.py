@@ -14,7 +14,6 @@ know the marks.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +45,9 @@ from collector_tui.services.casework.contact_book import (
     addresses_of,
     emails_of,
     third_parties_of,
+)
+from collector_tui.services.casework.contact_book import (
+    address_key as address_key,  # the services and sync use it from here
 )
 from collector_tui.services.context import reads, writes
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
@@ -590,11 +592,6 @@ def add_address(
             _state_of("address", address),
         )
     return _finish(session, now, settings, actor, case, before, "address", address.id, cleaned)
-
-
-def address_key(text: str) -> str:
-    """How two addresses are told to be the same: case and spacing do not count."""
-    return re.sub(r"\s+", " ", text).strip().casefold()[:MAX_ADDRESS]
 
 
 # --- E-mail ---------------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ from collector_tui.models import (
     Debtor,
     Invoice,
     Phone,
+    PostalAddress,
     User,
 )
 from collector_tui.money import (
@@ -67,6 +68,7 @@ from collector_tui.money import (
 from collector_tui.phones import parse_phone
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework.contact_book import address_key
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, ServiceError
 from collector_tui.services.imports.csv_reading import (
     Amounts,
@@ -703,6 +705,10 @@ _PHONE_COLUMNS = (
     " call_consent_at call_consent_how sms_consent_at sms_consent_how dnc_at dnc_how"
 ).split()
 _INVOICE_COLUMNS = "id case_id number issue_date due_date amount open_amount disputed".split()
+_ADDRESS_COLUMNS = (
+    "id debtor_id text match_key source status status_reason status_at is_primary retired_at"
+    " created_by_id created_at updated_at version"
+).split()
 _ASSIGNMENT_COLUMNS = "id case_id from_user_id to_user_id moved_by_id at reason".split()
 
 
@@ -792,6 +798,8 @@ class _NewCase(NamedTuple):
     phones: list[tuple[Any, ...]]
     invoices: list[tuple[Any, ...]]
     invalid_phones: int
+    # The placement's address as a contact row too, so an agent can mark it returned or wrong.
+    addresses: list[tuple[Any, ...]]
 
 
 class _Writers(NamedTuple):
@@ -800,6 +808,7 @@ class _Writers(NamedTuple):
     phone: _TableWriter
     invoice: _TableWriter
     assignment: _TableWriter
+    address: _TableWriter
 
 
 def _writers(dialect: Dialect) -> _Writers:
@@ -813,6 +822,7 @@ def _writers(dialect: Dialect) -> _Writers:
             _ASSIGNMENT_COLUMNS,
             dialect,
         ),
+        _TableWriter(PostalAddress.__table__, _ADDRESS_COLUMNS, dialect),  # type: ignore[attr-defined]
     )
 
 
@@ -1012,8 +1022,32 @@ class _CaseBuilder:
             for row in group
             if row.invoice_no is not None
         ]
+        addresses = (
+            [
+                (
+                    self.uuid(uuid.uuid4()),
+                    debtor_id,
+                    address,
+                    address_key(address),
+                    "placement",  # source
+                    "valid",  # status, as the migration that brought contacts marked them
+                    None,  # status_reason
+                    self.no_instant,  # status_at
+                    self.true,  # is_primary
+                    self.no_instant,  # retired_at
+                    None,  # created_by_id
+                    at,
+                    at,
+                    1,  # version
+                )
+            ]
+            if address
+            else []
+        )
         key = (first.client, first.client_ref)
-        return _NewCase(key, len(group), case_id, debtor, case, phones, invoices, invalid)
+        return _NewCase(
+            key, len(group), case_id, debtor, case, phones, invoices, invalid, addresses
+        )
 
 
 def _existing_keys(session: Session, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -1081,6 +1115,7 @@ def _write_cases(
         writers.case.write(session, [new.case for new in chunk])
         writers.phone.write(session, [phone for new in chunk for phone in new.phones])
         writers.invoice.write(session, [invoice for new in chunk for invoice in new.invoices])
+        writers.address.write(session, [row for new in chunk for row in new.addresses])
         if assignment is not None:
             writers.assignment.write(
                 session,
