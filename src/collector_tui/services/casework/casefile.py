@@ -23,6 +23,7 @@ from collector_tui.models import (
     FollowUp,
     Hold,
     Invoice,
+    InvoiceDispute,
     Payment,
     PaymentPlan,
     Phone,
@@ -32,6 +33,7 @@ from collector_tui.models import (
 )
 from collector_tui.money import Money, format_plain
 from collector_tui.services.accounts import Actor, ensure_case_access
+from collector_tui.services.casework import balances
 from collector_tui.services.context import reads
 from collector_tui.services.errors import NotFound
 from collector_tui.services.rules.scoring import TIER_NAMES, days_past_due
@@ -107,6 +109,23 @@ class InvoiceView:
     open_amount: int
     disputed: bool
     days_past_due: int
+    # The amount under open dispute (out of the collectible balance), capped at what is open.
+    disputed_amount: int = 0
+
+
+@dataclass(frozen=True)
+class DisputeBrief:
+    """An open invoice dispute of the case (casework.disputes), for the case screen."""
+
+    id: uuid.UUID
+    invoice: str
+    amount: int
+    category: str
+    reason: str
+    owner: str
+    owner_id: uuid.UUID
+    resolve_by: date
+    overdue: bool
 
 
 @dataclass(frozen=True)
@@ -159,7 +178,8 @@ class TimelineEntry:
     voided: bool = False  # a contact voided later: shown struck through
     voids_id: uuid.UUID | None = None  # this entry is a void or correction of that activity
     version: int | None = None  # the row's version counter (promise, follow-up)
-    status: str | None = None  # promise status; "open"/"done" for a follow-up
+    # promise status; "open"/"done" for a follow-up; "reversed"/"reversal" for a payment
+    status: str | None = None
     plan_id: uuid.UUID | None = None
     plan_version: int | None = None
 
@@ -214,6 +234,13 @@ class CaseFile:
     debtor_zone: str = "UTC"
     # The reader's settlement discount limit in percent; None: no limit (a supervisor).
     settlement_limit_pct: int | None = None
+    # Open invoice disputes, oldest resolve-by first, and what they take out of the balance.
+    disputes: tuple[DisputeBrief, ...] = ()
+    disputed: int = 0
+
+    @property
+    def collectible(self) -> int:
+        return max(0, self.balance - self.disputed)
 
     def money(self, minor: int) -> Money:
         return Money(minor, self.currency)
@@ -305,7 +332,14 @@ def load_case_file(
     rows = _read_case_rows(session, case, debtor)
     phones, invoices, holds = rows.phones, rows.invoices, rows.holds
     promises, follow_ups, plan = rows.promises, rows.follow_ups, rows.plan
-    names = _user_names(session, _user_ids(case, rows))
+    open_disputes = session.exec(
+        select(InvoiceDispute)
+        .where(InvoiceDispute.case_id == case.id, InvoiceDispute.status == "open")
+        .order_by(col(InvoiceDispute.resolve_by), col(InvoiceDispute.opened_at))
+    ).all()
+    names = _user_names(session, _user_ids(case, rows) | {d.owner_id for d in open_disputes})
+    disputed_on = balances.disputed_by_invoice(session, case.id) if open_disputes else {}
+    invoice_numbers = {i.id: i.number for i in invoices}
 
     def who(user_id: uuid.UUID | None) -> str | None:
         return names.get(user_id) if user_id is not None else None
@@ -378,6 +412,7 @@ def load_case_file(
                 i.open_amount,
                 i.disputed,
                 days_past_due(i.due_date, today),
+                disputed_on.get(i.id, 0),
             )
             for i in invoices
         ),
@@ -402,6 +437,21 @@ def load_case_file(
         debtor_today=local_today,
         debtor_zone=local_zone,
         settlement_limit_pct=settlement_limit(session=session, actor=actor),
+        disputes=tuple(
+            DisputeBrief(
+                id=d.id,
+                invoice=invoice_numbers.get(d.invoice_id, "?"),
+                amount=d.amount,
+                category=d.category,
+                reason=d.reason,
+                owner=names.get(d.owner_id, "?"),
+                owner_id=d.owner_id,
+                resolve_by=d.resolve_by,
+                overdue=d.resolve_by < today,
+            )
+            for d in open_disputes
+        ),
+        disputed=sum(disputed_on.values()),
     )
 
 
@@ -656,12 +706,18 @@ def _payment_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Timeli
     """Payments received (and reversals)."""
     timeline: list[TimelineEntry] = []
     payments = rows.payments
+    reversed_ids = {p.voids_id for p in payments if p.voids_id is not None}
     for payment in payments:
         title = f"payment {amount(payment.amount)} received {payment.received_on.isoformat()}"
         if payment.method:
             title += f" · {payment.method}"
+        status = None
         if payment.voids_id is not None:
-            title += " (reversal)"
+            title += f" (reversal: {payment.reversal_reason or 'reversed'})"
+            status = "reversal"
+        elif payment.id in reversed_ids:
+            title += " · reversed"
+            status = "reversed"
         timeline.append(
             TimelineEntry(
                 payment.created_at,
@@ -670,6 +726,8 @@ def _payment_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Timeli
                 who(payment.recorded_by_id),
                 payment.reference,
                 payment.id,
+                voids_id=payment.voids_id,
+                status=status,
             )
         )
     return timeline

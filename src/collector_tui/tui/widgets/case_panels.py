@@ -11,7 +11,7 @@ from rich.text import Text
 
 from collector_tui.display import first_line, safe_text
 from collector_tui.phones import format_phone
-from collector_tui.services.casework.casefile import CaseFile, HoldView, PhoneView
+from collector_tui.services.casework.casefile import CaseFile, DisputeBrief, HoldView, PhoneView
 from collector_tui.tui.formatting import (
     agent_time,
     day_text,
@@ -424,21 +424,60 @@ def why_panel(case: CaseFile, *, compact: bool = False) -> RenderableType:
 def invoices_panel(case: CaseFile) -> RenderableType | None:
     if not case.invoices:
         return None
+    disputed = any(invoice.disputed_amount for invoice in case.invoices)
     table = Table(box=None, padding=(0, 1), show_edge=False, header_style="dim")
     table.add_column("Invoice")
     table.add_column("Due")
     table.add_column("Amount", justify="right")
     table.add_column("Open", justify="right")
+    if disputed:
+        # Out of the collectible balance while the dispute is open (casework.disputes).
+        table.add_column("Disputed", justify="right")
     table.add_column("DPD", justify="right")
     for invoice in case.invoices:
         number = first_line(invoice.number, 16)
-        if invoice.disputed:
-            number.append(" disputed", style="bold red")
-        table.add_row(
+        cells: list[RenderableType] = [
             number,
             day_text(invoice.due_date),
             plain_amount(invoice.amount, case.currency),
             plain_amount(invoice.open_amount, case.currency),
-            str(invoice.days_past_due),
-        )
-    return table
+        ]
+        if disputed:
+            cells.append(
+                Text(plain_amount(invoice.disputed_amount, case.currency), style="bold red")
+                if invoice.disputed_amount
+                else Text("—", style="dim")
+            )
+        elif invoice.disputed:
+            number.append(" disputed", style="bold red")
+        cells.append(str(invoice.days_past_due))
+        table.add_row(*cells)
+    if not case.disputes:
+        return table
+    lines: list[RenderableType] = [table, _collectible_line(case)]
+    lines.extend(OneLine(_dispute_line(case, dispute)) for dispute in case.disputes)
+    return Lines(lines)
+
+
+def _collectible_line(case: CaseFile) -> Text:
+    line = Text("collectible ", style="dim")
+    line.append(plain_amount(case.collectible, case.currency), style="bold")
+    line.append(" · disputed ", style="dim")
+    line.append(plain_amount(case.disputed, case.currency), style="bold red")
+    return line
+
+
+def _dispute_line(case: CaseFile, dispute: DisputeBrief) -> Text:
+    """One open dispute: the invoice, the amount, why, whose, and by when (overdue in red)."""
+    line = Text("dispute ", style="dim")
+    line.append_text(first_line(dispute.invoice, 16))
+    line.append(f" {plain_amount(dispute.amount, case.currency)} ")
+    line.append(dispute.category.replace("_", " "), style="dim")
+    line.append(" · ")
+    line.append_text(safe_text(dispute.owner))
+    line.append(f" · by {day_text(dispute.resolve_by)}")
+    if dispute.overdue:
+        line.append(" OVERDUE", style="bold red")
+    line.append(" · ", style="dim")
+    line.append_text(first_line(dispute.reason))
+    return line
