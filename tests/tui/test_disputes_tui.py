@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from collector_tui.models import Case, Invoice, InvoiceDispute, Payment
-from collector_tui.services.casework import disputes, payments
+from collector_tui.services.casework import payments
 from collector_tui.tui.app import CollectorApp
 from collector_tui.tui.screens.case import CaseScreen
 from collector_tui.tui.screens.dispute_list import DisputesScreen
@@ -28,7 +28,7 @@ from collector_tui.tui.widgets.field import FormField
 from collector_tui.tui.widgets.timeline import Timeline
 
 from .conftest import build_app, burst, drive, login, rendered, settle, type_text
-from .seed import NOW, Seeded
+from .seed import NOW, Seeded, open_disputes
 
 REF = "REF-1003"  # two invoices: INV-7001 50,000.00 CNY, INV-7002 38,000.00 CNY
 
@@ -245,37 +245,8 @@ def test_an_agent_is_told_reversals_are_for_supervisors(demo: Seeded) -> None:
     drive(app, scenario)
 
 
-def open_two_disputes(demo: Seeded) -> None:
-    """INV-7001 in part (resolve-by passed: overdue) and INV-7002 whole, both alice's."""
-    alice = demo.users["alice"]
-    with demo.store.write() as session:
-        disputes.open_dispute(
-            session=session,
-            now=NOW - timedelta(days=20),
-            actor=alice,
-            settings=demo.settings,
-            case_id=demo.cases[REF],
-            invoice="INV-7001",
-            amount=1_250_000,
-            category="quality",
-            reason="part of the goods arrived damaged",
-            resolve_by=(NOW - timedelta(days=6)).date(),
-        )
-    with demo.store.write() as session:
-        disputes.open_dispute(
-            session=session,
-            now=NOW - timedelta(days=2),
-            actor=alice,
-            settings=demo.settings,
-            case_id=demo.cases[REF],
-            invoice="INV-7002",
-            category="price",
-            reason="price differs from the order",
-        )
-
-
 def test_the_supervisor_sees_open_disputes_and_opens_the_case(demo: Seeded) -> None:
-    open_two_disputes(demo)
+    open_disputes(demo)
     app = build_app(demo, "sam")
 
     async def scenario(pilot: Pilot[None]) -> None:
