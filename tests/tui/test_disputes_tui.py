@@ -216,7 +216,7 @@ def test_a_supervisor_reverses_a_payment(demo: Seeded) -> None:
         assert [tuple(r) for r in reversals] == [(-20_000, "bounced")]
         assert case_row(demo, case_id).balance == before
         titles = [e.title for e in app.screen.query_one("#timeline", Timeline).entries]
-        assert any("reversal: bounced" in t for t in titles)
+        assert any(t.startswith("reversal (bounced) -200.00 CNY") for t in titles)
         assert any(t.endswith("· reversed") for t in titles)
         # Highlighted again: reversed already, nothing opens.
         _highlight_payment(app)
@@ -272,3 +272,46 @@ def test_the_supervisor_sees_open_disputes_and_opens_the_case(demo: Seeded) -> N
         assert isinstance(app.screen, DisputesScreen)
 
     drive(app, scenario, size=(80, 24))
+
+
+def test_every_choice_left_open_is_named_under_its_field(demo: Seeded) -> None:
+    """Saved with nothing chosen: the category, the outcome, the reversal's reason each get their
+    message, and nothing is written (the blank choice is never sent as a value)."""
+    case_id = demo.cases["REF-1002"]
+    _paid(demo, case_id, 20_000)
+    open_disputes(demo)
+    app = build_app(demo, "sam")
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await open_case(pilot, demo.cases[REF])
+        await pilot.press("D")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ResolveDisputeForm)
+        assert app.screen.query_one("#field-outcome", FormField).error == "choose the outcome"
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        assert isinstance(app.screen, InvoiceDisputeForm)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen.query_one("#field-category", FormField).error == "choose what is disputed"
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        app.push_screen(CaseScreen(case_id))
+        await settle(pilot)
+        _highlight_payment(app)
+        await pilot.press("V")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ReversePaymentForm)
+        error = app.screen.query_one("#field-reason", FormField).error
+        assert error == "choose why the payment is reversed"
+        assert [r.status for r in dispute_rows(demo, demo.cases[REF])] == ["open", "open"]
+        with demo.store.read() as session:
+            assert session.exec(select(Payment).where(Payment.voids_id.is_not(None))).all() == []  # type: ignore[union-attr]
+
+    drive(app, scenario)

@@ -713,7 +713,11 @@ def _payment_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Timeli
             title += f" · {payment.method}"
         status = None
         if payment.voids_id is not None:
-            title += f" (reversal: {payment.reversal_reason or 'reversed'})"
+            # The reason first: a narrow timeline cuts the end of the title.
+            title = (
+                f"reversal ({payment.reversal_reason or 'reversed'}) {amount(payment.amount)} "
+                f"on {payment.received_on.isoformat()}"
+            )
             status = "reversal"
         elif payment.id in reversed_ids:
             title += " · reversed"

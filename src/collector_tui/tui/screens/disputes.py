@@ -163,7 +163,7 @@ class InvoiceDisputeForm(FormScreen[InvoiceDisputeInput]):
                     f"of invoice {invoice.number}",
                 )
         category = self.query_one("#category", Select).value
-        if category is Select.BLANK:
+        if category is Select.NULL:
             reader.fail("category", "choose what is disputed")
         text = read_reason(self, reader, minimum=self.minimum)
         owner = str(self.query_one("#owner", Select).value)
@@ -267,7 +267,7 @@ class ResolveDisputeForm(FormScreen[Resolution]):
         outcome = self.query_one("#outcome", Select).value
         amount: int | None = None
         typed = self.text_of("amount").strip()
-        if outcome is Select.BLANK:
+        if outcome is Select.NULL:
             reader.fail("outcome", "choose the outcome")
         elif outcome == "partly":
             amount = reader.take(
@@ -328,7 +328,7 @@ class ReversePaymentForm(FormScreen[str]):
     def read_form(self) -> str:
         reader = Reader()
         reason = self.query_one("#reason", Select).value
-        if reason is Select.BLANK:
+        if reason is Select.NULL:
             reader.fail("reason", "choose why the payment is reversed")
         reader.done()
         return str(reason)
