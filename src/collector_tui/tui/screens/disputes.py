@@ -110,7 +110,7 @@ class InvoiceDisputeForm(FormScreen[InvoiceDisputeInput]):
                 value=self.initial.get("amount", ""), placeholder="empty: all of it", id="amount"
             ),
             name="amount",
-            hint="The disputed amount leaves the collectible balance; the rest stays workable.",
+            hint="It leaves the collectible balance; the rest stays workable.",
         )
         yield FormField(
             "Category",
@@ -127,16 +127,17 @@ class InvoiceDisputeForm(FormScreen[InvoiceDisputeInput]):
             placeholder="e.g. 20 of the 100 units arrived broken",
             hint="Kept on the dispute and in the audit trail.",
         )
-        yield FormField(
-            "Owner (resolves it)",
-            Select(
-                [(label, str(value) if value else "") for label, value in self.owners],
-                value="",
-                allow_blank=False,
-                id="owner",
-            ),
-            name="owner",
-        )
+        if len(self.owners) > 1:  # the case's own agent opening it: nobody else to choose
+            yield FormField(
+                "Owner (resolves it)",
+                Select(
+                    [(label, str(value) if value else "") for label, value in self.owners],
+                    value="",
+                    allow_blank=False,
+                    id="owner",
+                ),
+                name="owner",
+            )
 
     def focus_first(self) -> None:
         errors = [field for field in self.query(FormField) if field.error]
@@ -166,7 +167,8 @@ class InvoiceDisputeForm(FormScreen[InvoiceDisputeInput]):
         if category is Select.NULL:
             reader.fail("category", "choose what is disputed")
         text = read_reason(self, reader, minimum=self.minimum)
-        owner = str(self.query_one("#owner", Select).value)
+        owners = self.query("#owner")
+        owner = str(owners.first(Select).value) if owners else ""
         reader.done()
         assert text is not None
         return InvoiceDisputeInput(
