@@ -121,6 +121,12 @@ def test_a_partial_dispute_then_upheld(demo: Seeded) -> None:
         assert case_row(demo, case_id).balance == before.balance - 100_000
         assert invoice_open(demo, "INV-7001") == 5_000_000 - 100_000
         assert "Disputed" not in invoices_text(app)
+        titles = [e.title for e in app.screen.query_one("#timeline", Timeline).entries]
+        disputed = [t for t in titles if t.startswith("dispute")]
+        assert disputed == [
+            "dispute of INV-7001 1,000.00 CNY · upheld · 1,000.00 CNY credited",
+            "dispute of INV-7001 1,000.00 CNY · quality",
+        ]
 
     drive(app, scenario)
 

@@ -167,7 +167,7 @@ class TimelineEntry:
     """One line of the case's history, newest first in `CaseFile.timeline`."""
 
     at: datetime
-    # contact | note | promise | plan | payment | follow_up | hold | settlement; a plan's
+    # contact | note | promise | plan | payment | follow_up | hold | settlement | dispute; a plan's
     # installments are promise entries with its plan_id (the timeline shows them under it).
     kind: str
     title: str  # short summary, plain text
@@ -332,12 +332,8 @@ def load_case_file(
     rows = _read_case_rows(session, case, debtor)
     phones, invoices, holds = rows.phones, rows.invoices, rows.holds
     promises, follow_ups, plan = rows.promises, rows.follow_ups, rows.plan
-    open_disputes = session.exec(
-        select(InvoiceDispute)
-        .where(InvoiceDispute.case_id == case.id, InvoiceDispute.status == "open")
-        .order_by(col(InvoiceDispute.resolve_by), col(InvoiceDispute.opened_at))
-    ).all()
-    names = _user_names(session, _user_ids(case, rows) | {d.owner_id for d in open_disputes})
+    open_disputes = [d for d in rows.disputes if d.status == "open"]
+    names = _user_names(session, _user_ids(case, rows))
     disputed_on = balances.disputed_by_invoice(session, case.id) if open_disputes else {}
     invoice_numbers = {i.id: i.number for i in invoices}
 
@@ -470,6 +466,7 @@ class _CaseRows:
     settlements: Sequence[Settlement]
     plan: PaymentPlan | None  # the active one
     plans: Sequence[PaymentPlan]
+    disputes: Sequence[InvoiceDispute] = ()  # invoice disputes, open and resolved
 
 
 _Who = Callable[[uuid.UUID | None], str | None]
@@ -530,7 +527,14 @@ def _read_case_rows(session: Session, case: Case, debtor: Debtor) -> _CaseRows:
         .order_by(col(PaymentPlan.created_at).desc())
         .limit(TIMELINE_LIMIT)
     ).all()
+    disputes = session.exec(
+        select(InvoiceDispute)
+        .where(InvoiceDispute.case_id == case.id)
+        .order_by(col(InvoiceDispute.resolve_by), col(InvoiceDispute.opened_at))
+        .limit(TIMELINE_LIMIT)
+    ).all()
     return _CaseRows(
+        disputes=disputes,
         phones=phones,
         invoices=invoices,
         holds=holds,
@@ -560,6 +564,9 @@ def _user_ids(case: Case, rows: _CaseRows) -> set[uuid.UUID]:
             *(h.released_by_id for h in rows.holds),
             *(t.requested_by_id for t in rows.settlements),
             *(t.decided_by_id for t in rows.settlements),
+            *(d.owner_id for d in rows.disputes),
+            *(d.opened_by_id for d in rows.disputes),
+            *(d.resolved_by_id for d in rows.disputes),
         )
         if i is not None
     }
@@ -575,6 +582,7 @@ def _timeline(rows: _CaseRows, who: _Who, amount: _Amount, actor: Actor) -> list
         *_follow_up_entries(rows, who, amount, actor),
         *_hold_entries(rows, who, amount),
         *_settlement_entries(rows, who, amount),
+        *_dispute_entries(rows, who, amount),
     ]
     # Newest first; for one instant, the consequence (promise, follow-up) above its contact.
     order = {
@@ -583,6 +591,7 @@ def _timeline(rows: _CaseRows, who: _Who, amount: _Amount, actor: Actor) -> list
         "plan": 2,
         "promise": 2,
         "settlement": 3,
+        "dispute": 3,
         "payment": 4,
         "note": 5,
         "contact": 6,
@@ -837,6 +846,42 @@ def _settlement_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Tim
                     status=settlement.status,
                 )
             )
+    return timeline
+
+
+def _dispute_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[TimelineEntry]:
+    """Invoice disputes opened, and how each was resolved (the resolution first: at one instant,
+    the timeline's stable sort keeps it above the opening)."""
+    numbers = {invoice.id: invoice.number for invoice in rows.invoices}
+    timeline: list[TimelineEntry] = []
+    for dispute in rows.disputes:
+        what = f"dispute of {numbers.get(dispute.invoice_id, '?')} {amount(dispute.amount)}"
+        if dispute.resolved_at is not None:
+            title = f"{what} · {dispute.status}"
+            if dispute.credited:
+                title += f" · {amount(dispute.credited)} credited"
+            timeline.append(
+                TimelineEntry(
+                    dispute.resolved_at,
+                    "dispute",
+                    title,
+                    who(dispute.resolved_by_id),
+                    dispute.resolution_reason,
+                    dispute.id,
+                    status=dispute.status,
+                )
+            )
+        timeline.append(
+            TimelineEntry(
+                dispute.opened_at,
+                "dispute",
+                f"{what} · {dispute.category.replace('_', ' ')}",
+                who(dispute.opened_by_id),
+                dispute.reason,
+                dispute.id,
+                status=dispute.status,
+            )
+        )
     return timeline
 
 

@@ -30,6 +30,7 @@ KIND_STYLES = {
     "follow_up": "yellow",
     "hold": "bold red",
     "settlement": "magenta",
+    "dispute": "bold magenta",
 }
 OUTCOME_STYLES = {
     "kept": "bold green",
