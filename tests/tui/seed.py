@@ -14,7 +14,7 @@ from collector_tui import db
 from collector_tui.config import Settings
 from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
-from collector_tui.services.casework import activities, holds
+from collector_tui.services.casework import activities, disputes, holds
 from collector_tui.services.casework.activities import ContactInput
 from collector_tui.services.casework.cases import InvoiceInput, PlacementInput, add_placement
 from collector_tui.services.casework.followups import FollowUpInput
@@ -177,3 +177,32 @@ def seed(store: db.Store, settings: Settings, *, hostile: bool = False) -> Seede
             reason="says the loan was repaid in cash",
         )
     return Seeded(store=store, settings=settings, users=users, cases=cases)
+
+
+def open_disputes(demo: Seeded) -> None:
+    """On REF-1003: INV-7001 in part (its resolve-by passed), INV-7002 whole; alice owns both."""
+    alice = demo.users["alice"]
+    with demo.store.write() as session:
+        disputes.open_dispute(
+            session=session,
+            now=NOW - timedelta(days=20),
+            actor=alice,
+            settings=demo.settings,
+            case_id=demo.cases["REF-1003"],
+            invoice="INV-7001",
+            amount=1_250_000,
+            category="quality",
+            reason="part of the goods arrived damaged",
+            resolve_by=(NOW - timedelta(days=6)).date(),
+        )
+    with demo.store.write() as session:
+        disputes.open_dispute(
+            session=session,
+            now=NOW - timedelta(days=2),
+            actor=alice,
+            settings=demo.settings,
+            case_id=demo.cases["REF-1003"],
+            invoice="INV-7002",
+            category="price",
+            reason="price differs from the order",
+        )

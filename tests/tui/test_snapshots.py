@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from .conftest import build_app, login, settle
-from .seed import Seeded
+from .seed import Seeded, open_disputes
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -132,3 +132,24 @@ def test_add_contact_form(snap_compare: Any, demo: Seeded, size: tuple[int, int]
         await settle(pilot)
 
     assert snap_compare(build_app(demo), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_invoices_with_a_dispute(snap_compare: Any, demo: Seeded, size: tuple[int, int]) -> None:
+    open_disputes(demo)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await opening("REF-1003", demo)(pilot)
+        # Stacked at 80 columns: the invoices are the last panel.
+        pilot.app.screen.query_one("#case-details").scroll_end(animate=False)
+        await settle(pilot)
+
+    assert snap_compare(build_app(demo), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_open_disputes_view(snap_compare: Any, demo: Seeded, size: tuple[int, int]) -> None:
+    open_disputes(demo)
+    assert snap_compare(
+        build_app(demo, "sam"), terminal_size=size, run_before=opening("", demo, "d")
+    )

@@ -110,6 +110,19 @@ class CaseCommands(ScreenCommands):
         PaletteCommand("Case: note", "Add a note to the case", "note"),
         PaletteCommand("Case: dispute", "Record a dispute (stops contact)", "dispute"),
         PaletteCommand(
+            "Case: dispute an invoice",
+            "All or part of one invoice; the rest stays workable",
+            "dispute_invoice",
+        ),
+        PaletteCommand(
+            "Case: resolve a dispute", "Upheld, rejected or partly (a credit)", "resolve_dispute"
+        ),
+        PaletteCommand(
+            "Case: reverse a payment",
+            "The highlighted payment: bounced, chargeback, error (supervisors)",
+            "reverse_payment",
+        ),
+        PaletteCommand(
             "Case: settlement",
             "Settle for less than the balance (above your limit: approval)",
             "settle",
@@ -239,6 +252,9 @@ class SupervisorCommands(ScreenCommands):
         PaletteCommand("Supervisor: send back to the agent", "Un-route the case", "unroute"),
         PaletteCommand("Supervisor: reports dashboard", "Aging, promises, agents", "reports"),
         PaletteCommand(
+            "Supervisor: open disputes", "Invoice disputes by owner and age", "disputes"
+        ),
+        PaletteCommand(
             "Supervisor: import a file", "Placements or payments from CSV", "import_file"
         ),
         PaletteCommand(
@@ -257,6 +273,14 @@ class SkipTraceCommands(ScreenCommands):
         PaletteCommand("Skip tracing: open the case", "The highlighted case", "open_case"),
         PaletteCommand("Skip tracing: reload", "Read the list again", "reload"),
         PaletteCommand("Skip tracing: back", "To the supervisor screen", "back"),
+    )
+
+
+class DisputesCommands(ScreenCommands):
+    COMMANDS_LIST = (
+        PaletteCommand("Disputes: open the case", "The highlighted dispute's case", "open_case"),
+        PaletteCommand("Disputes: refresh", "Read the open disputes again", "refresh"),
+        PaletteCommand("Disputes: back", "Back to the supervisor screen", "back"),
     )
 
 

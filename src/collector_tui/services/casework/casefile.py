@@ -23,6 +23,7 @@ from collector_tui.models import (
     FollowUp,
     Hold,
     Invoice,
+    InvoiceDispute,
     Payment,
     PaymentPlan,
     Phone,
@@ -32,6 +33,7 @@ from collector_tui.models import (
 )
 from collector_tui.money import Money, format_plain
 from collector_tui.services.accounts import Actor, ensure_case_access
+from collector_tui.services.casework import balances
 from collector_tui.services.casework.contact_book import (
     AddressView,
     EmailView,
@@ -134,6 +136,23 @@ class InvoiceView:
     open_amount: int
     disputed: bool
     days_past_due: int
+    # The amount under open dispute (out of the collectible balance), capped at what is open.
+    disputed_amount: int = 0
+
+
+@dataclass(frozen=True)
+class DisputeBrief:
+    """An open invoice dispute of the case (casework.disputes), for the case screen."""
+
+    id: uuid.UUID
+    invoice: str
+    amount: int
+    category: str
+    reason: str
+    owner: str
+    owner_id: uuid.UUID
+    resolve_by: date
+    overdue: bool
 
 
 @dataclass(frozen=True)
@@ -175,7 +194,7 @@ class TimelineEntry:
     """One line of the case's history, newest first in `CaseFile.timeline`."""
 
     at: datetime
-    # contact | note | promise | plan | payment | follow_up | hold | settlement; a plan's
+    # contact | note | promise | plan | payment | follow_up | hold | settlement | dispute; a plan's
     # installments are promise entries with its plan_id (the timeline shows them under it).
     kind: str
     title: str  # short summary, plain text
@@ -186,7 +205,8 @@ class TimelineEntry:
     voided: bool = False  # a contact voided later: shown struck through
     voids_id: uuid.UUID | None = None  # this entry is a void or correction of that activity
     version: int | None = None  # the row's version counter (promise, follow-up)
-    status: str | None = None  # promise status; "open"/"done" for a follow-up
+    # promise status; "open"/"done" for a follow-up; "reversed"/"reversal" for a payment
+    status: str | None = None
     plan_id: uuid.UUID | None = None
     plan_version: int | None = None
     phone_e164: str | None = None  # a contact's number dialled (or called from), when logged
@@ -246,6 +266,13 @@ class CaseFile:
     addresses: tuple[AddressView, ...] = ()
     emails: tuple[EmailView, ...] = ()
     third_parties: tuple[ThirdPartyView, ...] = ()
+    # Open invoice disputes, oldest resolve-by first, and what they take out of the balance.
+    disputes: tuple[DisputeBrief, ...] = ()
+    disputed: int = 0
+
+    @property
+    def collectible(self) -> int:
+        return max(0, self.balance - self.disputed)
 
     def money(self, minor: int) -> Money:
         return Money(minor, self.currency)
@@ -341,8 +368,11 @@ def load_case_file(
     rows = _read_case_rows(session, case, debtor)
     phones, invoices, holds = rows.phones, rows.invoices, rows.holds
     promises, follow_ups, plan = rows.promises, rows.follow_ups, rows.plan
+    open_disputes = [d for d in rows.disputes if d.status == "open"]
     names = _user_names(session, _user_ids(case, rows))
     party_of_phone = third_party_of_phones(session, debtor.id)
+    disputed_on = balances.disputed_by_invoice(session, case.id) if open_disputes else {}
+    invoice_numbers = {i.id: i.number for i in invoices}
 
     def who(user_id: uuid.UUID | None) -> str | None:
         return names.get(user_id) if user_id is not None else None
@@ -415,6 +445,7 @@ def load_case_file(
                 i.open_amount,
                 i.disputed,
                 days_past_due(i.due_date, today),
+                disputed_on.get(i.id, 0),
             )
             for i in invoices
         ),
@@ -442,6 +473,21 @@ def load_case_file(
         addresses=addresses_of(session, debtor.id),
         emails=emails_of(session, debtor.id),
         third_parties=third_parties_of(session, debtor.id),
+        disputes=tuple(
+            DisputeBrief(
+                id=d.id,
+                invoice=invoice_numbers.get(d.invoice_id, "?"),
+                amount=d.amount,
+                category=d.category,
+                reason=d.reason,
+                owner=names.get(d.owner_id, "?"),
+                owner_id=d.owner_id,
+                resolve_by=d.resolve_by,
+                overdue=d.resolve_by < today,
+            )
+            for d in open_disputes
+        ),
+        disputed=sum(disputed_on.values()),
     )
 
 
@@ -460,6 +506,7 @@ class _CaseRows:
     settlements: Sequence[Settlement]
     plan: PaymentPlan | None  # the active one
     plans: Sequence[PaymentPlan]
+    disputes: Sequence[InvoiceDispute] = ()  # invoice disputes, open and resolved
 
 
 _Who = Callable[[uuid.UUID | None], str | None]
@@ -525,7 +572,14 @@ def _read_case_rows(session: Session, case: Case, debtor: Debtor) -> _CaseRows:
         .order_by(col(PaymentPlan.created_at).desc())
         .limit(TIMELINE_LIMIT)
     ).all()
+    disputes = session.exec(
+        select(InvoiceDispute)
+        .where(InvoiceDispute.case_id == case.id)
+        .order_by(col(InvoiceDispute.resolve_by), col(InvoiceDispute.opened_at))
+        .limit(TIMELINE_LIMIT)
+    ).all()
     return _CaseRows(
+        disputes=disputes,
         phones=phones,
         invoices=invoices,
         holds=holds,
@@ -555,6 +609,9 @@ def _user_ids(case: Case, rows: _CaseRows) -> set[uuid.UUID]:
             *(h.released_by_id for h in rows.holds),
             *(t.requested_by_id for t in rows.settlements),
             *(t.decided_by_id for t in rows.settlements),
+            *(d.owner_id for d in rows.disputes),
+            *(d.opened_by_id for d in rows.disputes),
+            *(d.resolved_by_id for d in rows.disputes),
         )
         if i is not None
     }
@@ -570,6 +627,7 @@ def _timeline(rows: _CaseRows, who: _Who, amount: _Amount, actor: Actor) -> list
         *_follow_up_entries(rows, who, amount, actor),
         *_hold_entries(rows, who, amount),
         *_settlement_entries(rows, who, amount),
+        *_dispute_entries(rows, who, amount),
     ]
     # Newest first; for one instant, the consequence (promise, follow-up) above its contact.
     order = {
@@ -578,6 +636,7 @@ def _timeline(rows: _CaseRows, who: _Who, amount: _Amount, actor: Actor) -> list
         "plan": 2,
         "promise": 2,
         "settlement": 3,
+        "dispute": 3,
         "payment": 4,
         "note": 5,
         "contact": 6,
@@ -702,12 +761,22 @@ def _payment_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Timeli
     """Payments received (and reversals)."""
     timeline: list[TimelineEntry] = []
     payments = rows.payments
+    reversed_ids = {p.voids_id for p in payments if p.voids_id is not None}
     for payment in payments:
         title = f"payment {amount(payment.amount)} received {payment.received_on.isoformat()}"
         if payment.method:
             title += f" · {payment.method}"
+        status = None
         if payment.voids_id is not None:
-            title += " (reversal)"
+            # The reason first: a narrow timeline cuts the end of the title.
+            title = (
+                f"reversal ({payment.reversal_reason or 'reversed'}) {amount(payment.amount)} "
+                f"on {payment.received_on.isoformat()}"
+            )
+            status = "reversal"
+        elif payment.id in reversed_ids:
+            title += " · reversed"
+            status = "reversed"
         timeline.append(
             TimelineEntry(
                 payment.created_at,
@@ -716,6 +785,8 @@ def _payment_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Timeli
                 who(payment.recorded_by_id),
                 payment.reference,
                 payment.id,
+                voids_id=payment.voids_id,
+                status=status,
             )
         )
     return timeline
@@ -821,6 +892,42 @@ def _settlement_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Tim
                     status=settlement.status,
                 )
             )
+    return timeline
+
+
+def _dispute_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[TimelineEntry]:
+    """Invoice disputes opened, and how each was resolved (the resolution first: at one instant,
+    the timeline's stable sort keeps it above the opening)."""
+    numbers = {invoice.id: invoice.number for invoice in rows.invoices}
+    timeline: list[TimelineEntry] = []
+    for dispute in rows.disputes:
+        what = f"dispute of {numbers.get(dispute.invoice_id, '?')} {amount(dispute.amount)}"
+        if dispute.resolved_at is not None:
+            title = f"{what} · {dispute.status}"
+            if dispute.credited:
+                title += f" · {amount(dispute.credited)} credited"
+            timeline.append(
+                TimelineEntry(
+                    dispute.resolved_at,
+                    "dispute",
+                    title,
+                    who(dispute.resolved_by_id),
+                    dispute.resolution_reason,
+                    dispute.id,
+                    status=dispute.status,
+                )
+            )
+        timeline.append(
+            TimelineEntry(
+                dispute.opened_at,
+                "dispute",
+                f"{what} · {dispute.category.replace('_', ' ')}",
+                who(dispute.opened_by_id),
+                dispute.reason,
+                dispute.id,
+                status=dispute.status,
+            )
+        )
     return timeline
 
 

@@ -66,6 +66,9 @@ FORM_ACTIONS = (
     "mark_contact",
     "retire_contact",
     "edit_contact",
+    "dispute_invoice",
+    "resolve_dispute",
+    "reverse_payment",
 )
 # Contact changes (tui/screens/contacts.py): shown in the contacts panel's title too, the footer
 # having no room left for them at 80 columns.
@@ -84,6 +87,31 @@ class CaseScreen(CollectorScreen):
         Binding("t", "note", "Note", id="case.note", tooltip="Add a note"),
         Binding("d", "dispute", "Dispute", id="case.dispute", tooltip="Record a dispute (hold)"),
         # The footer has no room left at 80 columns: these are in the help and the palette.
+        # Invoice disputes and reversals: tui/screens/disputes.py.
+        Binding(
+            "i",
+            "dispute_invoice",
+            "Dispute invoice",
+            id="case.dispute_invoice",
+            tooltip="Dispute an invoice, all or an amount of it (the rest stays workable)",
+            show=False,
+        ),
+        Binding(
+            "D",
+            "resolve_dispute",
+            "Resolve dispute",
+            id="case.resolve_dispute",
+            tooltip="Resolve an invoice dispute: upheld (a credit), rejected or partly",
+            show=False,
+        ),
+        Binding(
+            "V",
+            "reverse_payment",
+            "Reverse payment",
+            id="case.reverse_payment",
+            tooltip="Reverse the highlighted payment: bounced, chargeback, error (supervisors)",
+            show=False,
+        ),
         Binding(
             "s",
             "settle",
@@ -757,6 +785,23 @@ class CaseScreen(CollectorScreen):
 
     def action_move_follow_up(self) -> None:
         corrections.open_move_follow_up(self)
+
+    # -- invoice disputes and reversals (tui/screens/disputes.py) --------------------------------
+
+    def action_dispute_invoice(self) -> None:
+        from collector_tui.tui.screens import disputes
+
+        disputes.open_invoice_dispute(self)
+
+    def action_resolve_dispute(self) -> None:
+        from collector_tui.tui.screens import disputes
+
+        disputes.open_resolve_dispute(self)
+
+    def action_reverse_payment(self) -> None:
+        from collector_tui.tui.screens import disputes
+
+        disputes.open_reverse_payment(self)
 
     # -- moving on --------------------------------------------------------------------------------
 

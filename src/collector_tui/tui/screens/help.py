@@ -58,6 +58,7 @@ def help_sections(
     from collector_tui.tui.screens.case import CaseScreen, EntryScreen
     from collector_tui.tui.screens.confirm import ConfirmScreen
     from collector_tui.tui.screens.contact import ContactForm, picker_keys
+    from collector_tui.tui.screens.dispute_list import DisputesScreen
     from collector_tui.tui.screens.forms import CallTimeForm, FormScreen
     from collector_tui.tui.screens.imports import ImportScreen
     from collector_tui.tui.screens.queue import QueueScreen
@@ -93,6 +94,7 @@ def help_sections(
         ("Search", (SearchScreen,), list(SearchScreen.BINDINGS)),
         ("Full entry", (EntryScreen, AuditEntryScreen), entry),
         ("Supervisor", (SupervisorScreen,), list(SupervisorScreen.BINDINGS)),
+        ("Open disputes", (DisputesScreen,), list(DisputesScreen.BINDINGS)),
         ("Supervisor's own queue", (SupervisorQueueScreen,), list(SupervisorQueueScreen.BINDINGS)),
         ("Supervisor's dialogs", (SupervisorForm,), dialogs),
         ("Skip tracing", (SkipTraceScreen,), list(SkipTraceScreen.BINDINGS)),

@@ -222,6 +222,14 @@ class SupervisorScreen(CollectorScreen):
             "g", "reports", "Reports", id="supervisor.reports", tooltip="The reports dashboard"
         ),
         Binding(
+            "d",
+            "disputes",
+            "Disputes",
+            id="supervisor.disputes",
+            tooltip="Open invoice disputes by owner and age (overdue marked)",
+            show=False,
+        ),
+        Binding(
             "i",
             "import_file",
             "Import",
@@ -661,6 +669,11 @@ class SupervisorScreen(CollectorScreen):
         from collector_tui.tui.commands import open_screen
 
         open_screen(self.app, "reports")
+
+    def action_disputes(self) -> None:
+        from collector_tui.tui.screens.dispute_list import DisputesScreen
+
+        self.app.push_screen(DisputesScreen())
 
     def action_import_file(self) -> None:
         from collector_tui.tui.commands import open_screen

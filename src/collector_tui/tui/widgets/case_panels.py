@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
 from collector_tui.display import first_line, safe_text
 from collector_tui.phones import format_phone
-from collector_tui.services.casework.casefile import CaseFile, HoldView, PhoneView
+from collector_tui.services.casework.casefile import CaseFile, DisputeBrief, HoldView, PhoneView
 from collector_tui.tui.formatting import (
     agent_time,
     day_text,
@@ -581,24 +582,108 @@ def why_panel(case: CaseFile, *, compact: bool = False) -> RenderableType:
     return grid
 
 
+def _invoice_table(
+    case: CaseFile, *, currency_in_cells: bool, due: bool, tight: bool = False
+) -> Table:
+    disputed = any(invoice.disputed_amount for invoice in case.invoices)
+
+    def money(minor: int, style: str = "") -> Text:
+        shown = plain_amount(minor, case.currency)
+        if not currency_in_cells:
+            shown = shown.rsplit(" ", 1)[0]
+        # An amount is never wrapped or cut (the table is chosen to fit: InvoiceTable).
+        return Text(shown, style=style, justify="right", no_wrap=True)
+
+    table = Table(
+        box=None,
+        padding=(0, 1),
+        show_edge=False,
+        header_style="dim",
+        collapse_padding=tight,
+        pad_edge=not tight,
+    )
+    table.add_column("Invoice" if currency_in_cells else f"Invoice ({case.currency})", no_wrap=True)
+    if due:
+        table.add_column("Due", no_wrap=True)
+    table.add_column("Amount", justify="right", no_wrap=True)
+    table.add_column("Open", justify="right", no_wrap=True)
+    if disputed:
+        # Out of the collectible balance while the dispute is open (casework.disputes).
+        table.add_column("Disputed", justify="right", no_wrap=True)
+    table.add_column("DPD", justify="right", no_wrap=True)
+    for invoice in case.invoices:
+        number = first_line(invoice.number, 16)
+        cells: list[RenderableType] = [number]
+        if due:
+            cells.append(day_text(invoice.due_date))
+        cells += [money(invoice.amount), money(invoice.open_amount)]
+        if disputed:
+            cells.append(
+                money(invoice.disputed_amount, "bold red")
+                if invoice.disputed_amount
+                else Text("—", style="dim", justify="right")
+            )
+        elif invoice.disputed:
+            number.append(" disputed", style="bold red")
+        cells.append(str(invoice.days_past_due))
+        table.add_row(*cells)
+    return table
+
+
+class InvoiceTable:
+    """The invoices as wide as the panel allows: amounts with their currency, else the currency
+    once in the header, else without the due date (the days past due stay), else one space
+    between the columns."""
+
+    def __init__(self, case: CaseFile) -> None:
+        self.case = case
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        variants = [(True, True, False), (False, True, False), (False, False, False)]
+        for currency_in_cells, due, tight in [*variants, (False, False, True)]:
+            table = _invoice_table(
+                self.case, currency_in_cells=currency_in_cells, due=due, tight=tight
+            )
+            # Measured unbounded: a measurement within `width` is clamped to it.
+            natural = Measurement.get(console, options.update_width(1 << 16), table)
+            if natural.maximum <= width:
+                break
+        yield table
+
+
 def invoices_panel(case: CaseFile) -> RenderableType | None:
     if not case.invoices:
         return None
-    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="dim")
-    table.add_column("Invoice")
-    table.add_column("Due")
-    table.add_column("Amount", justify="right")
-    table.add_column("Open", justify="right")
-    table.add_column("DPD", justify="right")
-    for invoice in case.invoices:
-        number = first_line(invoice.number, 16)
-        if invoice.disputed:
-            number.append(" disputed", style="bold red")
-        table.add_row(
-            number,
-            day_text(invoice.due_date),
-            plain_amount(invoice.amount, case.currency),
-            plain_amount(invoice.open_amount, case.currency),
-            str(invoice.days_past_due),
-        )
-    return table
+    if not case.disputes:
+        return InvoiceTable(case)
+    lines: list[RenderableType] = [InvoiceTable(case), _collectible_line(case)]
+    lines.extend(OneLine(_dispute_line(case, dispute)) for dispute in case.disputes)
+    return Lines(lines)
+
+
+def _collectible_line(case: CaseFile) -> Text:
+    line = Text("collectible ", style="dim")
+    line.append(plain_amount(case.collectible, case.currency), style="bold")
+    line.append(" · disputed ", style="dim")
+    line.append(plain_amount(case.disputed, case.currency), style="bold red")
+    return line
+
+
+def _dispute_line(case: CaseFile, dispute: DisputeBrief) -> Text:
+    """One open dispute: the invoice, the amount, by when (overdue in red), why, whose."""
+    # Under the "disputed" total: the invoice first, and whether it is overdue before the rest.
+    line = first_line(dispute.invoice, 16)
+    line.append(f" {plain_amount(dispute.amount, case.currency)}")
+    line.append(" · ", style="dim")
+    if dispute.overdue:
+        line.append(f"OVERDUE {day_text(dispute.resolve_by)}", style="bold red")
+    else:
+        line.append(f"by {day_text(dispute.resolve_by)}")
+    line.append(" · ", style="dim")
+    line.append(dispute.category.replace("_", " "))
+    line.append(" · ", style="dim")
+    line.append_text(safe_text(dispute.owner))
+    line.append(" · ", style="dim")
+    line.append_text(first_line(dispute.reason))
+    return line

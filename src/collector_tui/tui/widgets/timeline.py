@@ -31,6 +31,7 @@ KIND_STYLES = {
     "follow_up": "yellow",
     "hold": "bold red",
     "settlement": "magenta",
+    "dispute": "bold magenta",
 }
 OUTCOME_STYLES = {
     "kept": "bold green",
@@ -40,9 +41,10 @@ OUTCOME_STYLES = {
     "pending": "cyan",
     "active": "cyan",
     "cancelled": "dim",
+    "reversed": "bold red",
 }
-# Entries whose status is an outcome the agent reads at a glance.
-OUTCOME_KINDS = frozenset({"promise", "plan"})
+# Entries whose status is an outcome the agent reads at a glance (a payment's: reversed).
+OUTCOME_KINDS = frozenset({"promise", "plan", "payment"})
 MIN_WHAT_WIDTH = 24
 # Below this width one "entry" column holds the summary, the outcome and the note.
 COLUMNS_FROM = 60
@@ -68,6 +70,8 @@ def entry_style(entry: TimelineEntry) -> str:
 
 
 def outcome_of(entry: TimelineEntry) -> str | None:
+    if entry.kind == "payment" and entry.status != "reversed":
+        return None  # a reversal says so in its title
     return entry.status if entry.kind in OUTCOME_KINDS and entry.status else None
 
 
@@ -82,6 +86,8 @@ def summary_of(entry: TimelineEntry, *, with_outcome: bool) -> str:
         return head + tail if sep else title
     if entry.kind == "plan" and outcome and not with_outcome:
         return f"{title} · {outcome}"
+    if entry.kind == "payment" and outcome and with_outcome:
+        return title.removesuffix(f" · {outcome}")
     return title
 
 
