@@ -391,7 +391,10 @@ class CaseScreen(CollectorScreen):
         self._panel("why-panel", case_panels.why_panel(case, compact=compact))
         self._panel("debtor-panel", case_panels.debtor_panel(case, compact=compact))
         self._panel("invoices-panel", case_panels.invoices_panel(case))
-        self.query_one("#debtor-panel").border_title = "Address" if compact else "Debtor"
+        # Compact, the panel holds an address only when the contacts panel does not list it.
+        self.query_one("#debtor-panel").border_title = (
+            "Address" if compact and case_panels.address_unlisted(case) else "Debtor"
+        )
 
     def on_resize(self) -> None:
         if self.case_file is not None and self._compact() != self._compact_panels:

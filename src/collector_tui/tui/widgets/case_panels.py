@@ -419,19 +419,32 @@ def debt_panel(case: CaseFile, tz: str, now: datetime, *, compact: bool = False)
     return grid
 
 
+def address_unlisted(case: CaseFile) -> str | None:
+    """The placement's address when the contacts panel does not show it already (a placement
+    makes it a postal-address row too; older data and hand-made case files may not have one)."""
+    address = case.debtor.address
+    if not address:
+        return None
+    key = " ".join(address.split()).casefold()
+    if any(" ".join(row.text.split()).casefold() == key for row in case.addresses):
+        return None
+    return address
+
+
 def debtor_panel(case: CaseFile, *, compact: bool = False) -> RenderableType | None:
     debtor = case.debtor
+    address = address_unlisted(case)
     if compact:
         lines: list[RenderableType] = []
-        if debtor.address:
-            lines.append(safe_text(debtor.address, multiline=True))
+        if address:
+            lines.append(safe_text(address, multiline=True))
         if debtor.capacity_notes:
             capacity = Text("capacity: ", style="dim")
             capacity.append_text(first_line(debtor.capacity_notes))
             lines.append(OneLine(capacity))
         return Lines(lines) if lines else None
     rows = [
-        ("Address", debtor.address),
+        ("Address", address),
         ("Language", debtor.language),
         ("Capacity", debtor.capacity_notes),
     ]
@@ -583,7 +596,7 @@ def why_panel(case: CaseFile, *, compact: bool = False) -> RenderableType:
 
 
 def _invoice_table(
-    case: CaseFile, *, currency_in_cells: bool, due: bool, tight: bool = False
+    case: CaseFile, *, currency_in_cells: bool, due: bool, tight: bool = False, dpd: bool = True
 ) -> Table:
     disputed = any(invoice.disputed_amount for invoice in case.invoices)
 
@@ -610,7 +623,8 @@ def _invoice_table(
     if disputed:
         # Out of the collectible balance while the dispute is open (casework.disputes).
         table.add_column("Disputed", justify="right", no_wrap=True)
-    table.add_column("DPD", justify="right", no_wrap=True)
+    if dpd:
+        table.add_column("DPD", justify="right", no_wrap=True)
     for invoice in case.invoices:
         number = first_line(invoice.number, 16)
         cells: list[RenderableType] = [number]
@@ -625,7 +639,8 @@ def _invoice_table(
             )
         elif invoice.disputed:
             number.append(" disputed", style="bold red")
-        cells.append(str(invoice.days_past_due))
+        if dpd:
+            cells.append(str(invoice.days_past_due))
         table.add_row(*cells)
     return table
 
@@ -633,17 +648,24 @@ def _invoice_table(
 class InvoiceTable:
     """The invoices as wide as the panel allows: amounts with their currency, else the currency
     once in the header, else without the due date (the days past due stay), else one space
-    between the columns."""
+    between the columns, else without the days past due (the Debt panel gives the case's age):
+    columns go, digits never."""
 
     def __init__(self, case: CaseFile) -> None:
         self.case = case
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
-        variants = [(True, True, False), (False, True, False), (False, False, False)]
-        for currency_in_cells, due, tight in [*variants, (False, False, True)]:
+        variants = [
+            (True, True, False, True),
+            (False, True, False, True),
+            (False, False, False, True),
+            (False, False, True, True),
+            (False, False, True, False),
+        ]
+        for currency_in_cells, due, tight, dpd in variants:
             table = _invoice_table(
-                self.case, currency_in_cells=currency_in_cells, due=due, tight=tight
+                self.case, currency_in_cells=currency_in_cells, due=due, tight=tight, dpd=dpd
             )
             # Measured unbounded: a measurement within `width` is clamped to it.
             natural = Measurement.get(console, options.update_width(1 << 16), table)
