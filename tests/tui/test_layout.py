@@ -67,11 +67,17 @@ async def test_the_case_at_80x24_shows_every_panel_without_scrolling(demo: Seede
         screen = await open_case(pilot, demo, "REF-1001")  # two phones
         details = screen.query_one("#case-details", VerticalScroll)
         assert details.max_scroll_y == 0
-        panels = ("contacts-panel", "debt-panel", "status-panel", "why-panel", "debtor-panel")
+        panels = ("contacts-panel", "debt-panel", "status-panel", "why-panel")
         for panel_id in panels:
             panel = screen.query_one(f"#{panel_id}", Static)
             assert panel.display and inside(panel, details), panel_id
             assert inside(panel, screen), panel_id
+        # The placement's address is a contact row: shown once, in the contacts panel, so the
+        # debtor panel (which held only the address at this width) makes way for the timeline.
+        case = screen.case_file
+        assert case is not None and case.debtor.address
+        assert [a.source for a in case.addresses] == ["placement"]
+        assert not screen.query_one("#debtor-panel", Static).display
         box = screen.query_one("#timeline-box")
         # The timeline starts under the last panel, never over a border, and shows entries.
         assert box.region.y >= details.region.bottom
