@@ -384,3 +384,36 @@ def place(store: db.Store, settings: Settings, users: dict[str, Actor]):  # noqa
             )
 
     return _place
+
+
+# -- the command line -----------------------------------------------------------------------------
+
+CLI_NOW_TEXT = "2026-11-20T14:30:00+00:00"
+
+
+@pytest.fixture
+def cli_runner(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Callable[[str], Callable[..., tuple[int, str, str]]]:
+    """`runner(default_user)` gives `run(*args, user=default_user) -> (status, stdout, stderr)`:
+    the command on `tmp_path/test.db` at CLI_NOW_TEXT, as `user` with the password "demo"."""
+    for name in list(os.environ):
+        if name.startswith("COLLECTOR_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("COLLECTOR_PASSWORD", "demo")
+    from collector_tui import cli
+
+    def runner(default_user: str) -> Callable[..., tuple[int, str, str]]:
+        def _run(*args: str, user: str = default_user) -> tuple[int, str, str]:
+            capsys.readouterr()
+            code = cli.main(
+                [*args, "--db", str(tmp_path / "test.db"), "--now", CLI_NOW_TEXT, "--user", user]
+            )
+            captured = capsys.readouterr()
+            return code, captured.out, captured.err
+
+        return _run
+
+    return runner

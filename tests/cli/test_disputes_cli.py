@@ -4,40 +4,22 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlmodel import func, select
 
-from collector_tui import cli, db
+from collector_tui import db
 from collector_tui.models import InvoiceDispute, Payment
 from collector_tui.services.casework.cases import InvoiceInput
 
-Run = Callable[..., tuple[int, str, str]]
-NOW_TEXT = "2026-11-20T14:30:00+00:00"
+Run = Callable[..., tuple[int, str, str]]  # run(*args, user=...) -> (status, out, err)
 
 
 @pytest.fixture
-def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Run:
-    for name in list(os.environ):
-        if name.startswith("COLLECTOR_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("COLLECTOR_PASSWORD", "demo")
-
-    def _run(*args: str, user: str = "sam") -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = cli.main(
-            [*args, "--db", str(tmp_path / "test.db"), "--now", NOW_TEXT, "--user", user]
-        )
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return _run
+def run(cli_runner: Callable[[str], Run]) -> Run:
+    return cli_runner("sam")
 
 
 def _ok(result: tuple[int, str, str]) -> str:
