@@ -30,6 +30,7 @@ from collector_tui.services.casework import activities, corrections, holds, prom
 from collector_tui.services.casework.activities import ContactInput
 from collector_tui.services.casework.followups import FollowUpInput
 from collector_tui.services.casework.promises import PlanInput, PromiseInput
+from collector_tui.services.contacts import book as contacts_book
 from collector_tui.services.errors import Forbidden, InvalidInput, StaleEdit
 from collector_tui.services.reasons import check_reason
 from collector_tui.services.supervision import decisions
@@ -276,6 +277,39 @@ def test_voiding_a_contact_keeps_it_and_undoes_its_own_consequences(
     work(corrections.void_contact, actor=alice, activity_id=earlier.activity_id, reason=WHY)
     case_now = read(store, Case, case.id)
     assert case_now.last_attempt_at is None and case_now.status == "new"
+
+
+def test_voiding_a_wrong_number_keeps_a_mark_given_since(store, place, users, work, now) -> None:
+    """The void undoes only its own mark: a number marked disconnected afterwards stays so."""
+    case = place("V-9", phones=("+86 138 0013 8000", "+86 139 1234 5678"))
+    alice = users["alice"]
+    logged = log(
+        work,
+        alice,
+        case.id,
+        "wrong_number",
+        phone_e164="+8613912345678",
+        now=now - timedelta(hours=1),
+    )
+    with store.read() as session:
+        phone = session.exec(select(Phone).where(Phone.e164 == "+8613912345678")).one()
+    assert (phone.status, phone.valid, phone.is_primary) == ("wrong", False, False)
+    work(
+        contacts_book.set_contact_status,
+        actor=alice,
+        case_id=case.id,
+        value="+86 139 1234 5678",
+        status="disconnected",
+        reason="operator says the line is closed",
+    )
+    work(
+        corrections.void_contact,
+        actor=alice,
+        activity_id=logged.activity_id,
+        reason="logged on the wrong number",
+    )
+    after = read(store, Phone, phone.id)
+    assert (after.status, after.valid) == ("disconnected", False)
 
 
 def test_voiding_a_callback_reopens_and_closes_its_follow_ups(

@@ -30,6 +30,7 @@ from collector_tui.models import (
 from collector_tui.phones import search_key
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework import contact_book
 from collector_tui.services.casework.balances import disputed_total
 from collector_tui.services.casework.change import (
     case_for_change,
@@ -473,10 +474,7 @@ def _add_agreement(
 
 
 def _mark_number_wrong(session: Session, now: datetime, actor: Actor, phone: Phone) -> None:
-    phone.valid = False
-    # The mark the contacts panel shows (services/contacts keeps the two in step).
-    phone.status, phone.status_at, phone.status_reason = "wrong", now, "wrong number"
-    phone.is_primary = False
+    contact_book.mark_phone(phone, status="wrong", at=now, reason="wrong number")
     phone.updated_at = now
     session.add(phone)
     audit.record(

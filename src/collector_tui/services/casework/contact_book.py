@@ -28,6 +28,26 @@ def address_key(text: str) -> str:
 NOT_CALLABLE_STATUSES = frozenset({"wrong", "disconnected", "dnc"})
 
 
+def mark_phone(phone: Phone, *, status: str, at: datetime, reason: str | None) -> None:
+    """Give a phone its mark and the flags that follow from it. The one place a mark is set, for
+    contacts' own changes, a wrong-number attempt and the voiding of one."""
+    phone.status, phone.status_at, phone.status_reason = status, at, reason
+    settle_phone_flags(phone)
+
+
+def settle_phone_flags(phone: Phone) -> None:
+    """Set the flags older readers know (`valid`, `do_not_call`) from the mark, so compliance,
+    sync and search need not know the marks. A number that cannot be dialled is never primary."""
+    phone.valid = (
+        phone.e164 is not None
+        and phone.status not in ("wrong", "disconnected")
+        and phone.retired_at is None
+    )
+    phone.do_not_call = phone.status == "dnc"
+    if not phone.valid or phone.do_not_call:
+        phone.is_primary = False
+
+
 @dataclass(frozen=True)
 class PhoneMark:
     """A phone's mark, source and consent (the contact panel's columns for a number)."""

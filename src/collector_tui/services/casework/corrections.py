@@ -47,6 +47,7 @@ from collector_tui.models import (
 )
 from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework import contact_book
 from collector_tui.services.casework.change import (
     PROMISE_DRIVEN_STATUSES,
     STALE_MESSAGE,
@@ -200,10 +201,9 @@ def _undo_consequences(
             for event in _events_of(session, "phone", "update", logged_at, by)
             if event.entity_id == str(activity.phone_id)
         )
-        if phone is not None and not phone.valid and marked and phone.retired_at is None:
-            phone.valid = True
-            if phone.status == "wrong":  # the mark the contacts panel shows goes with it
-                phone.status, phone.status_at, phone.status_reason = "valid", now, None
+        # Only the attempt's own mark is undone: a number marked otherwise since keeps that mark.
+        if phone is not None and phone.status == "wrong" and marked and phone.retired_at is None:
+            contact_book.mark_phone(phone, status="valid", at=now, reason=None)
             phone.updated_at = now
             session.add(phone)
             audit.record(

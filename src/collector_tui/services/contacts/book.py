@@ -8,8 +8,8 @@ transaction. The debtor's other open cases are re-placed too: their numbers are 
 
 Nothing is ever deleted: a wrong number is marked, an old one retired, and both stay in the
 history. A phone's mark (`status`) and the older flags every reader knows (`valid`,
-`do_not_call`) are set together here (`_settle_flags`), so compliance, sync and search need not
-know the marks.
+`do_not_call`) are set together (`casework.contact_book.mark_phone`), so compliance, sync and
+search need not know the marks.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from collector_tui.models import (
 from collector_tui.phones import PHONE_KINDS, parse_phone, zones_for
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor, ensure_case_access
-from collector_tui.services.casework import change
+from collector_tui.services.casework import change, contact_book
 from collector_tui.services.casework.contact_book import (
     AddressView,
     EmailView,
@@ -410,15 +410,12 @@ def mark_contact(
     before = change.case_state(case)
     state = _state_of(kind, row)
     with change.changing(session):
-        row.status = wanted
-        row.status_reason = reason_text
-        row.status_at = now
         if isinstance(row, Phone):
             if wanted == "dnc":
                 row.dnc_at, row.dnc_how = now, how_text
-            _settle_flags(row)
-            if not row.valid or row.do_not_call:
-                row.is_primary = False
+            contact_book.mark_phone(row, status=wanted, at=now, reason=reason_text)
+        else:
+            row.status, row.status_reason, row.status_at = wanted, reason_text, now
         _touch_and_audit(session, now, actor, kind, row, state, _state_of(kind, row))
     return _finish(session, now, settings, actor, case, before, kind, row.id, _value(row))
 
@@ -453,7 +450,7 @@ def retire_contact(
         if isinstance(row, Phone | PostalAddress):
             row.is_primary = False
         if isinstance(row, Phone):
-            _settle_flags(row)
+            contact_book.settle_phone_flags(row)
         _touch_and_audit(session, now, actor, kind, row, state, _state_of(kind, row))
     return _finish(session, now, settings, actor, case, before, kind, row.id, _value(row))
 
@@ -841,14 +838,8 @@ def record_objection(
         number = session.get(Phone, party.phone_id) if party.phone_id else None
         if number is not None and number.status != "dnc":
             phone_before = _phone_state(number)
-            number.status, number.status_at, number.status_reason = (
-                "dnc",
-                now,
-                "third party objected",
-            )
             number.dnc_at, number.dnc_how = now, how_text
-            _settle_flags(number)
-            number.is_primary = False
+            contact_book.mark_phone(number, status="dnc", at=now, reason="third party objected")
             _touch_and_audit(
                 session, now, actor, "phone", number, phone_before, _phone_state(number)
             )
@@ -886,20 +877,6 @@ def record_recontact_request(
 
 
 # --- Helpers --------------------------------------------------------------------------------------
-
-
-def settle_flags(phone: Phone) -> None:
-    """Set the flags every older reader knows from the mark (see the module docstring)."""
-    _settle_flags(phone)
-
-
-def _settle_flags(phone: Phone) -> None:
-    phone.valid = (
-        phone.e164 is not None
-        and phone.status not in ("wrong", "disconnected")
-        and phone.retired_at is None
-    )
-    phone.do_not_call = phone.status == "dnc"
 
 
 def _dialable(phone: Phone) -> bool:

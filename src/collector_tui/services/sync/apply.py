@@ -52,8 +52,7 @@ from collector_tui.models import (
 from collector_tui.money import Money, MoneyError, format_plain
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor
-from collector_tui.services.casework import change, payments, sweep
-from collector_tui.services.contacts import book as contacts_book
+from collector_tui.services.casework import change, contact_book, payments, sweep
 from collector_tui.services.errors import Forbidden, InvalidInput, ServiceError
 from collector_tui.services.sync import admission, codec, hlc, policy
 from collector_tui.services.sync.state import master_state
@@ -720,7 +719,7 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
             # A number marked or retired moves every case of the debtor the pusher holds.
             run.touched.update(_debtor_cases(run, row.debtor_id))
             if op.entity == "phone":
-                contacts_book.settle_flags(row)
+                contact_book.settle_phone_flags(row)
         if hasattr(row, "updated_at"):
             row.updated_at = max(row.updated_at, run.now)
         session.add(row)
@@ -839,7 +838,7 @@ def _insert_contact(run: _Run, op: Op, model: Any) -> tuple[str, str | None]:
         outcome, message = CONFLICT, "already on the master: kept retired beside it"
     row = model(**values)
     if op.entity == "phone":
-        contacts_book.settle_flags(row)
+        contact_book.settle_phone_flags(row)
     session.add(row)
     session.flush()
     _audit_insert(run, op, row)
