@@ -16,6 +16,7 @@ use it.
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, date, datetime
 
 __all__ = [
@@ -94,3 +95,10 @@ def parse_instant(text: str, *, what: str = "time") -> datetime:
             f"{what} {_shown(text)} is not a date and time like 2026-11-20T09:30:00+08:00"
         ) from None
     return check_instant(value, what=what)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, kept inside shorter months (Jan 31 + 1 -> Feb 28)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 
 from collector_tui import bootstrap, db
 from collector_tui.config import Settings
+from collector_tui.dates import add_months
 from collector_tui.models import (
     CLOSED_STATUSES,
     Activity,
@@ -844,7 +845,7 @@ class _Story:
         total = self.part(60, 100)
         each = total // count // 100 * 100
         installments = [
-            PromiseInput(amount=each, due_date=_add_months(first_due, index))
+            PromiseInput(amount=each, due_date=add_months(first_due, index))
             for index in range(count)
         ]
         contact = ContactInput(
@@ -981,12 +982,6 @@ class _Story:
             ),
         )
         self.last = when
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return date(year, month, min(day.day, 28))
 
 
 # --- building ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ reschedule, followup move (in-process through `cli.main`, on the test database).
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from datetime import date
 
@@ -135,6 +136,41 @@ def test_promise_withdraw_and_plans(run: Run, store: db.Store, users, place) -> 
     text = _ok(run("plan", "cancel", answer["id"], "--reason", "debtor paid in full elsewhere"))
     assert "payment plan cancelled on P-1; status active" in text
     _refused(run("plan", "cancel", answer["id"], "--reason", WHY), "already cancelled")
+
+
+def test_plan_reschedule_refuses_before_writing(run: Run, store: db.Store, users, place) -> None:  # noqa: ANN001
+    """Another agent's plan, a total below the installment count and an unknown plan are refused
+    with one line; the plan stays active and no new plan is written."""
+    case = place("P-2")
+    with store.write() as session:
+        plan_id = promises.create_plan(
+            session=session,
+            now=case.created_at,
+            actor=users["alice"],
+            case_id=case.id,
+            plan=PlanInput(
+                (PromiseInput(15_000, date(2026, 12, 1)), PromiseInput(15_000, date(2027, 1, 1)))
+            ),
+            settings=Settings(),
+        )
+    base = ("plan", "reschedule", str(plan_id), "--first", "2026-12-15", "--reason", WHY)
+    _refused(run(*base, "--installments", "4", "--total", "0.03"), "too small")
+    _refused(run(*base, "--installments", "2", user="bob"), "not assigned to you")
+    _refused(
+        run("plan", "reschedule", str(uuid.uuid4()), "--installments", "2", "--first",
+            "2026-12-15", "--reason", WHY),
+        "no such payment plan",
+    )  # fmt: skip
+    with store.read() as session:
+        plans = session.exec(select(PaymentPlan)).all()
+    assert [p.status for p in plans] == ["active"]
+
+
+def test_cli_intervals_are_the_services() -> None:
+    from collector_tui.cli.corrections import INTERVALS
+    from collector_tui.services.casework.promises import INSTALLMENT_INTERVALS
+
+    assert INTERVALS == INSTALLMENT_INTERVALS
 
 
 def test_followup_move(run: Run, store: db.Store, users, place) -> None:  # noqa: ANN001

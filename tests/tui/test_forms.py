@@ -338,14 +338,15 @@ def test_every_form_has_save_cancel_and_save_next_keys() -> None:
 
 
 def test_dates_and_times_read_by_forms() -> None:
-    from collector_tui.tui.parsing import FieldError, parse_date, parse_duration, schedule
+    from collector_tui.services.casework.promises import even_installments
+    from collector_tui.tui.parsing import FieldError, parse_date, parse_duration
 
     today = date(2026, 11, 20)
     assert parse_date("tomorrow", today, field="d") == today + timedelta(days=1)
     assert parse_date("+2w", today, field="d") == date(2026, 12, 4)
     assert parse_duration("3:20", field="x") == 200
     assert parse_duration("5m", field="x") == 300
-    assert sum(amount for _, amount in schedule(100_00, 3, today, "weekly")) == 100_00
+    assert sum(amount for _, amount in even_installments(100_00, 3, today, "weekly")) == 100_00
     try:
         parse_date("31/12", today, field="due_date")
     except FieldError as error:

@@ -28,8 +28,11 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-HOLD_KINDS = ("cease", "dispute", "complaint", "hardship", "legal", "bankruptcy", "deceased")
+# casework.promises.INSTALLMENT_INTERVALS, written out so that building the parser imports no
+# service (start-up time); tests/cli/test_corrections_cli.py holds the two equal.
 INTERVALS = ("monthly", "biweekly", "weekly")
+
+HOLD_KINDS = ("cease", "dispute", "complaint", "hardship", "legal", "bankruptcy", "deceased")
 
 
 def _uuid(text: str) -> uuid.UUID:
@@ -198,39 +201,26 @@ def _cmd_plan_cancel(ctx: Context) -> int:
 
 
 def _cmd_plan_reschedule(ctx: Context) -> int:
-    from collector_tui.models import Case, PaymentPlan
     from collector_tui.money import parse_money
     from collector_tui.services.casework import corrections
-    from collector_tui.services.casework.promises import PlanInput, PromiseInput
-    from collector_tui.services.errors import InvalidInput, NotFound
-    from collector_tui.tui.parsing import schedule
+    from collector_tui.services.casework.promises import PlanInput, PromiseInput, even_installments
 
     args = ctx.args
-    actor = ctx.actor()
-    settings = ctx.load_settings()
-    with ctx.open().write() as session:
-        plan = session.get(PaymentPlan, args.plan)
-        case = session.get(Case, plan.case_id) if plan is not None else None
-        if plan is None or case is None:
-            raise NotFound("no such payment plan")
-        if args.total is not None:
-            total = parse_money(args.total, case.currency, settings.locale).minor
-        else:
-            total = corrections.plan_remainder(session=session, plan_id=plan.id)
-        if total < args.installments:
-            raise InvalidInput("the total is too small for that many installments")
-        rows = schedule(total, args.installments, args.first, args.every)
-        new_plan = PlanInput(tuple(PromiseInput(amount, due) for due, amount in rows))
-        done = corrections.reschedule_plan(
-            session=session,
-            now=ctx.now(),
-            actor=actor,
-            plan_id=args.plan,
-            plan=new_plan,
-            settings=settings,
-            reason=args.reason,
-        )
-        currency = case.currency
+    ctx.actor()
+    old = ctx.run(corrections.plan_to_reschedule, plan_id=args.plan)
+    total = (
+        old.remainder
+        if args.total is None
+        else parse_money(args.total, old.currency, ctx.load_settings().locale).minor
+    )
+    rows = even_installments(total, args.installments, args.first, args.every)
+    done = ctx.run(
+        corrections.reschedule_plan,
+        plan_id=args.plan,
+        plan=PlanInput(tuple(PromiseInput(amount, due) for due, amount in rows)),
+        reason=args.reason,
+        expected_version=old.version,
+    )
     return _answer(
         ctx,
         done,
@@ -238,7 +228,7 @@ def _cmd_plan_reschedule(ctx: Context) -> int:
         f"(new plan {done.row_id})",
         replaces=str(args.plan),
         installments=[
-            {"due_date": due.isoformat(), "amount": decimal(amount, currency)}
+            {"due_date": due.isoformat(), "amount": decimal(amount, old.currency)}
             for due, amount in rows
         ],
     )

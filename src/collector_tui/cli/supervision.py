@@ -412,13 +412,11 @@ def _cmd_approve(ctx: Context) -> int:
 
 
 def _cmd_routed(ctx: Context) -> int:
-    from collector_tui.services.casework import settlements
     from collector_tui.services.supervision import decisions
 
-    actor = ctx.actor()
-    with ctx.open().read() as session:
-        page = decisions.routed_cases(session=session, now=ctx.now(), actor=actor, limit=500)
-        waiting = settlements.pending_settlements(session=session, actor=actor)
+    ctx.actor()
+    work = ctx.run(decisions.routed_work)
+    page, waiting = work.cases, work.settlements
     if ctx.args.json:
         ctx.json(
             {

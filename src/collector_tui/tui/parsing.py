@@ -8,7 +8,6 @@ full-width ０-９ read as 0-9, digits of other scripts refused, as in amounts.
 
 from __future__ import annotations
 
-import calendar
 import re
 from datetime import date, datetime, time, timedelta
 
@@ -102,33 +101,11 @@ def parse_duration(text: str, *, field: str) -> int | None:
     raise FieldError(field, "a duration is seconds (90), minutes:seconds (3:20) or minutes (5m)")
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, kept inside shorter months (Jan 31 + 1 -> Feb 28)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 INTERVALS: dict[str, str] = {
     "weekly": "every week",
     "biweekly": "every 2 weeks",
     "monthly": "every month",
 }
-
-
-def schedule(total: int, count: int, first: date, interval: str) -> list[tuple[date, int]]:
-    """Installments (due date, minor units) summing exactly to `total`; earlier ones carry the
-    remainder so the last payment is never the largest surprise."""
-    base, extra = divmod(total, count)
-    dates: list[date] = []
-    for index in range(count):
-        if interval == "weekly":
-            dates.append(first + timedelta(weeks=index))
-        elif interval == "biweekly":
-            dates.append(first + timedelta(weeks=2 * index))
-        else:
-            dates.append(add_months(first, index))
-    return [(due, base + (1 if index < extra else 0)) for index, due in enumerate(dates)]
 
 
 def local_instant(day: date, at: time, tz: object) -> datetime:

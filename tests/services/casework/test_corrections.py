@@ -487,7 +487,10 @@ def test_cancelling_and_rescheduling_a_plan(store, place, users, work) -> None:
     with pytest.raises(InvalidInput, match="installment of a payment plan"):
         work(corrections.withdraw_promise, actor=alice, promise_id=first.id, reason=WHY)
     with store.read() as session:
-        assert corrections.plan_remainder(session=session, plan_id=plan_id) == 30_000
+        assert (
+            corrections.plan_to_reschedule(session=session, actor=alice, plan_id=plan_id).remainder
+            == 30_000
+        )
     done = work(
         corrections.reschedule_plan,
         actor=alice,

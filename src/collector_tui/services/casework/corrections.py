@@ -46,7 +46,7 @@ from collector_tui.models import (
     PromiseStatus,
 )
 from collector_tui.services import audit, reasons
-from collector_tui.services.accounts import Actor
+from collector_tui.services.accounts import Actor, ensure_case_access
 from collector_tui.services.casework import contact_book
 from collector_tui.services.casework.change import (
     PROMISE_DRIVEN_STATUSES,
@@ -395,15 +395,37 @@ def cancel_plan(
     return _done(plan.id, case)
 
 
+@dataclass(frozen=True)
+class PlanToReschedule:
+    """An active plan as its reschedule starts from: what its pending installments still owe
+    (the default total), in the case's currency, and the version the change expects."""
+
+    plan_id: uuid.UUID
+    currency: str
+    remainder: int
+    version: int
+
+
 @reads
-def plan_remainder(*, session: Session, plan_id: uuid.UUID) -> int:
-    """What the plan's pending installments still owe: the default total of its reschedule."""
+def plan_to_reschedule(*, session: Session, actor: Actor, plan_id: uuid.UUID) -> PlanToReschedule:
+    plan = session.get(PaymentPlan, plan_id)
+    case = session.get(Case, plan.case_id) if plan is not None else None
+    if plan is None or case is None:
+        raise NotFound("no such payment plan")
+    ensure_case_access(actor, case)
+    if plan.status != "active":
+        raise InvalidInput(f"this plan is already {plan.status}")
     rows = session.exec(
         select(Promise.amount, Promise.paid_amount).where(
             Promise.plan_id == plan_id, Promise.status == PromiseStatus.pending
         )
     ).all()
-    return sum(amount - paid for amount, paid in rows)
+    return PlanToReschedule(
+        plan_id=plan.id,
+        currency=case.currency,
+        remainder=sum(amount - paid for amount, paid in rows),
+        version=plan.version,
+    )
 
 
 @writes

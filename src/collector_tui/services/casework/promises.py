@@ -22,6 +22,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from collector_tui.config import Settings
+from collector_tui.dates import add_months
 from collector_tui.models import (
     CLOSED_STATUSES,
     Activity,
@@ -215,6 +216,28 @@ def validate_plan(
     check_within_balance(
         case, total, committed, what="plan", field="installments", disputed=disputed
     )
+
+
+# How often a plan's installments fall due, as a plan form and `plan reschedule` offer it.
+INSTALLMENT_INTERVALS = ("monthly", "biweekly", "weekly")
+
+
+def even_installments(total: int, count: int, first: date, interval: str) -> list[tuple[date, int]]:
+    """Installments (due date, minor units) summing exactly to `total`; earlier ones carry the
+    remainder so the last payment is never the largest surprise."""
+    if interval not in INSTALLMENT_INTERVALS:
+        raise InvalidInput(
+            f"installments fall due {', '.join(INSTALLMENT_INTERVALS)}", field="every"
+        )
+    if count < 1 or total < count:
+        raise InvalidInput("the total is too small for that many installments", field="total")
+    base, extra = divmod(total, count)
+    step = {"weekly": 1, "biweekly": 2}.get(interval)
+    dates = [
+        first + timedelta(weeks=step * index) if step else add_months(first, index)
+        for index in range(count)
+    ]
+    return [(due, base + (1 if index < extra else 0)) for index, due in enumerate(dates)]
 
 
 def pending_committed(*, session: Session, case_id: uuid.UUID) -> int:

@@ -49,8 +49,10 @@ from collector_tui.services.casework.promises import (
 )
 from collector_tui.services.casework.settlements import (
     SETTLEMENT_ROUTED,
+    SettlementView,
     lapse_settlements,
     live_settlement,
+    pending_settlements,
 )
 from collector_tui.services.context import reads, writes
 from collector_tui.services.errors import InvalidInput
@@ -249,6 +251,22 @@ def routed_cases(*, session: Session, now: datetime, actor: Actor, limit: int = 
     require_supervisor(actor, "see the cases routed to the supervisors")
     return browse_cases(
         session=session, now=now, actor=actor, filters=BrowserFilter(routed=True), limit=limit
+    )
+
+
+@dataclass(frozen=True)
+class RoutedWork:
+    """What waits for a supervisor, read at one moment: routed cases and settlements."""
+
+    cases: BrowserPage
+    settlements: list[SettlementView]
+
+
+@reads
+def routed_work(*, session: Session, now: datetime, actor: Actor, limit: int = 500) -> RoutedWork:
+    return RoutedWork(
+        cases=routed_cases(session=session, now=now, actor=actor, limit=limit),
+        settlements=pending_settlements(session=session, actor=actor),
     )
 
 

@@ -45,7 +45,6 @@ from collector_tui.tui.parsing import (
     parse_count,
     parse_date,
     parse_time,
-    schedule,
 )
 from collector_tui.tui.screens.base import CollectorModal, error_text
 from collector_tui.tui.typeahead import keys_may_flow
@@ -597,7 +596,11 @@ class PlanForm(FormScreen["PlanInput"]):
         }
 
     def _schedule(self, reader: Reader) -> list[tuple[date, int]] | None:
-        from collector_tui.services.casework.promises import MAX_INSTALLMENTS, MIN_INSTALLMENTS
+        from collector_tui.services.casework.promises import (
+            MAX_INSTALLMENTS,
+            MIN_INSTALLMENTS,
+            even_installments,
+        )
 
         total = reader.take(
             lambda: read_amount(self.text_of("total"), self.currency, self.locale, field="total")
@@ -615,7 +618,7 @@ class PlanForm(FormScreen["PlanInput"]):
         if reader.errors:
             return None
         interval = str(self.query_one("#interval", Select).value)
-        return schedule(total, count, first, interval)
+        return even_installments(total, count, first, interval)
 
     def read_form(self) -> PlanInput:
         from collector_tui.services.casework.promises import PlanInput, PromiseInput
