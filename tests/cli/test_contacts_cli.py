@@ -228,3 +228,42 @@ def test_skip_trace_import_is_all_or_nothing_with_line_numbers(
     assert "nothing was written" in lines[0]
     assert [line.split(":")[0] for line in lines[1:]] == ["line 3", "line 4", "line 5"]
     assert counts(store) == before
+
+
+def test_third_parties_from_the_command_line(
+    run: Run, db_path: str, store: db.Store, place: Callable[..., Case]
+) -> None:
+    """A third party added with a number, their objection (the number becomes do-not-call), and a
+    request to be called again refused after it; unknown names and relations write nothing."""
+    place("T-1")
+    code, out, err = cli(
+        run, db_path, "contact", "add-party", "T-1", "Wang Fang", "--relation", "employer",
+        "--phone", "139 0013 9000", "--note", "HR office", "--json",
+    )  # fmt: skip
+    assert (code, err) == (0, ""), err
+    added = json.loads(out)
+    assert (added["kind"], added["value"]) == ("third_party", "Wang Fang")
+
+    before = counts(store)
+    code, out, err = cli(run, db_path, "contact", "add-party", "T-1", "Li", "--relation", "pal")
+    assert code == 1 and "relation" in _one_error_line(err) and counts(store) == before
+    code, _, err = cli(run, db_path, "contact", "objected", "T-1", "Nobody")
+    assert code == 1 and "not a contact of this debtor" in _one_error_line(err)
+
+    code, out, err = cli(
+        run, db_path, "contact", "objected", "T-1", "Wang Fang", "--how", "said so on the call"
+    )
+    assert (code, err) == (0, ""), err
+    assert out.startswith("objection recorded for third party Wang Fang on ")
+    with store.read() as session:
+        number = session.exec(select(Phone).where(Phone.e164 == NEW)).one()
+    assert (number.status, number.do_not_call) == ("dnc", True)
+    code, _, err = cli(run, db_path, "contact", "call-again", "T-1", "Wang Fang")
+    assert code == 1 and "objected" in _one_error_line(err)
+
+
+def test_cli_relations_are_the_models() -> None:
+    from collector_tui.cli.contacts import RELATIONS
+    from collector_tui.services.contacts.book import RELATIONS as BOOK_RELATIONS
+
+    assert RELATIONS == BOOK_RELATIONS

@@ -7,6 +7,9 @@
     collector-tui contact set CASE NUMBER|ADDR --status STATUS [--reason TEXT] [--how TEXT]
     collector-tui contact retire CASE NUMBER|ADDR [--reason TEXT]
     collector-tui contact list CASE [--json]
+    collector-tui contact add-party CASE NAME --relation REL [--phone NUMBER] [--note TEXT]
+    collector-tui contact objected CASE NAME [--how TEXT]      (a third party asked for no contact)
+    collector-tui contact call-again CASE NAME                 (a third party asked to be called)
     collector-tui skiptrace export FILE.csv [--bom] [--json]
     collector-tui skiptrace import FILE.csv [--encoding NAME] [--json]
 
@@ -30,6 +33,9 @@ __all__ = ["register"]
 
 REJECTS_SHOWN = 20
 STATUSES = ("valid", "wrong", "disconnected", "dnc", "unverified", "returned")
+# contacts.book.RELATIONS, written out so that building the parser imports no service (start-up);
+# tests/cli/test_contacts_cli.py holds the two equal.
+RELATIONS = ("employer", "relative", "guarantor", "reference")
 
 
 def register(commands: Commands) -> None:
@@ -91,6 +97,31 @@ def register(commands: Commands) -> None:
     listing = contact.add("list", _cmd_list, help=about, description=about)
     listing.add_argument("case", metavar="CASE")
     listing.add_argument("--json", action="store_true", help="print JSON")
+
+    about = "add a third party: someone who knows the debtor (a relative, an employer...)"
+    party = contact.add("add-party", _cmd_add_party, help=about, description=about)
+    party.add_argument("case", metavar="CASE")
+    party.add_argument("name", metavar="NAME")
+    party.add_argument("--relation", required=True, metavar="REL", help=", ".join(RELATIONS))
+    party.add_argument("--phone", metavar="NUMBER", help="their number, as typed")
+    party.add_argument("--note", metavar="TEXT")
+    party.add_argument("--source", default="agent", metavar="TEXT")
+    party.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    about = "a third party objected to being contacted: never again, their number do-not-call"
+    objected = contact.add("objected", _cmd_party_request, help=about, description=about)
+    objected.add_argument("case", metavar="CASE")
+    objected.add_argument("name", metavar="NAME", help="the third party's name")
+    objected.add_argument("--how", metavar="TEXT", help="how the objection was made")
+    objected.add_argument("--json", action="store_true", help="print the result as JSON")
+    objected.set_defaults(party_request="objected")
+
+    about = "a third party asked to be called again (one more contact is allowed)"
+    again = contact.add("call-again", _cmd_party_request, help=about, description=about)
+    again.add_argument("case", metavar="CASE")
+    again.add_argument("name", metavar="NAME", help="the third party's name")
+    again.add_argument("--json", action="store_true", help="print the result as JSON")
+    again.set_defaults(party_request="call-again", how=None)
 
     about = "cases with no callable number or with returned mail, and what a tracer found"
     trace = commands.group(
@@ -223,6 +254,45 @@ def _cmd_retire(ctx: Context) -> int:
     )
     reference = f"{case.client}/{case.client_ref}"
     _report(ctx, saved, "retired", reference, actor.time_zone)
+    return 0
+
+
+def _cmd_add_party(ctx: Context) -> int:
+    from collector_tui.services.casework import cases
+    from collector_tui.services.contacts import book
+
+    args = ctx.args
+    actor = ctx.actor()
+    case = ctx.run(cases.resolve_case, reference=args.case)
+    saved = ctx.run(
+        book.add_third_party,
+        case_id=case.case_id,
+        name=args.name,
+        relation=args.relation,
+        phone=args.phone,
+        source=args.source,
+        note=args.note,
+    )
+    _report(ctx, saved, "added", f"{case.client}/{case.client_ref}", actor.time_zone)
+    return 0
+
+
+def _cmd_party_request(ctx: Context) -> int:
+    from collector_tui.services.casework import cases
+    from collector_tui.services.contacts import book
+
+    args = ctx.args
+    actor = ctx.actor()
+    case = ctx.run(cases.resolve_case, reference=args.case)
+    saved = ctx.run(
+        book.record_third_party_request,
+        case_id=case.case_id,
+        name=args.name,
+        request=args.party_request,
+        how=args.how,
+    )
+    verb = "objection recorded for" if args.party_request == "objected" else "call again:"
+    _report(ctx, saved, verb, f"{case.client}/{case.client_ref}", actor.time_zone)
     return 0
 
 

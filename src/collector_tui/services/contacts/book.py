@@ -876,6 +876,46 @@ def record_recontact_request(
     return _finish(session, now, settings, actor, case, before, "third_party", party.id, party.name)
 
 
+THIRD_PARTY_REQUESTS = ("objected", "call-again")
+
+
+@writes
+def record_third_party_request(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    settings: Settings,
+    case_id: uuid.UUID,
+    name: str,
+    request: str,
+    how: str | None = None,
+    expected_version: int | None = None,
+) -> ContactSaved:
+    """`contact objected|call-again CASE NAME`: find the third party by name and record what
+    they asked (no more contact, or one more call), in one unit."""
+    if request not in THIRD_PARTY_REQUESTS:
+        raise InvalidInput(f"a third party's request is {' or '.join(THIRD_PARTY_REQUESTS)}")
+    case = _case(session, actor, case_id)
+    kind, party_id = find_contact(session=session, case=case, value=name)
+    if kind != "third_party":
+        raise NotFound(f"{name.strip()[:40]!r} is not a third party of this debtor")
+    common: dict[str, Any] = {
+        "session": session,
+        "now": now,
+        "actor": actor,
+        "settings": settings,
+        "case_id": case_id,
+        "party_id": party_id,
+        "expected_version": expected_version,
+    }
+    if request == "objected":
+        return record_objection(**common, how=how)
+    if how is not None:
+        raise InvalidInput("--how goes with an objection", field="how")
+    return record_recontact_request(**common)
+
+
 # --- Helpers --------------------------------------------------------------------------------------
 
 
