@@ -24,5 +24,61 @@ def make_engine(target: str | Path, **kwargs: Any) -> Engine:
     return engine
 
 
-def open_store(target: str | Path, **kwargs: Any) -> db.Store:
-    return db.Store(make_engine(target, **kwargs))
+def open_store(target: str | Path, *, key: db.DatabaseKey | None = None, **kwargs: Any) -> db.Store:
+    """The store on `target`; an encrypted file needs `key` (possibly still locked: the login
+    screen unlocks it with `unlock`)."""
+    return db.Store(make_engine(target, key=key, **kwargs), key=key)
+
+
+def encrypted_file(target: str | Path) -> Path | None:
+    """The file of `target` if it is an existing, encrypted SQLite file."""
+    from sqlalchemy.engine import make_url
+
+    from collector_tui import vault
+
+    url = make_url(db.database_url(target))
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(str(url.database))
+    if not vault.is_encrypted(path):
+        return None
+    from collector_tui import cipherfile
+
+    cipherfile.clear_leftovers(path)  # of a conversion killed mid-way: never plaintext left
+    return path
+
+
+def unlock(store: db.Store, username: str, password: str) -> None:
+    """Open a locked store with a user's password, then make sure its schema is this program's.
+    Refusals are ServiceErrors a screen shows as they are: a wrong password says what a failed
+    login says."""
+    from collector_tui import vault
+    from collector_tui.services.errors import Forbidden, ServiceError
+
+    if store.key is None or not store.key.locked or store.file is None:
+        return
+    try:
+        key = vault.unlock(store.file, username, password)
+    except vault.WrongPassword:
+        raise Forbidden("wrong user name or password") from None
+    except vault.VaultError as error:
+        raise ServiceError(str(error)) from None
+    store.key.set(key)
+    problem = schema_problem(store)
+    if problem is not None:
+        store.key.clear()
+        raise ServiceError(problem)
+
+
+def schema_problem(store: db.Store) -> str | None:
+    """Why this program cannot work on the store's schema, or None."""
+    current = db.current_revision(store)
+    if current is None:
+        return "the database is not initialised: run `collector-tui init` first"
+    head = db.head_revision(store)
+    if current != head:
+        return (
+            f"the database has schema {current}, this program needs {head}: "
+            "run `collector-tui init` to upgrade it"
+        )
+    return None

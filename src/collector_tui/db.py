@@ -94,10 +94,64 @@ def default_database_path() -> Path:
     return folder / "collector.db"
 
 
-def _configure_sqlite(engine: Engine) -> None:
+class DatabaseLocked(DatabaseError):
+    """An encrypted database asked for before its key was given, or with the wrong key."""
+
+
+class DatabaseKey:
+    """The key of an encrypted (SQLCipher) file, held only by the engine's connect hook: never
+    in the URL, a log or an error. Empty until the user's password unwrapped it (vault.py)."""
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key
+
+    def set(self, key: bytes) -> None:
+        self._key = key
+
+    def clear(self) -> None:
+        self._key = None
+
+    @property
+    def locked(self) -> bool:
+        return self._key is None
+
+    def pragma(self) -> str:
+        if self._key is None:
+            raise DatabaseLocked("the database is encrypted: log in to open it")
+        from collector_tui.vault import pragma_key
+
+        return pragma_key(self._key)
+
+    def reveal(self) -> bytes:
+        """The raw key, for rewrapping it (a password change) or converting the file only."""
+        if self._key is None:
+            raise DatabaseLocked("the database is encrypted: log in to open it")
+        return self._key
+
+    def __repr__(self) -> str:
+        return f"DatabaseKey({'locked' if self._key is None else 'set'})"
+
+
+def _apply_key(dbapi_connection: Any, key: DatabaseKey) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        # SQLCipher logs decryption failures to stderr, which would garble the TUI.
+        cursor.execute("PRAGMA cipher_log_level = NONE")
+        cursor.execute(key.pragma())
+        try:
+            cursor.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except Exception:
+            raise DatabaseLocked("this key does not open the database") from None
+    finally:
+        cursor.close()
+
+
+def _configure_sqlite(engine: Engine, key: DatabaseKey | None = None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        if key is not None:
+            _apply_key(dbapi_connection, key)
         cursor = dbapi_connection.cursor()
         for pragma in (
             "journal_mode=WAL",
@@ -166,15 +220,22 @@ def select_columns(*columns: Any) -> Select[*tuple[Any, ...]]:
     return Select(*columns)
 
 
-def make_engine(target: str | Path, **kwargs: Any) -> Engine:
-    """An engine configured for its backend, with no listeners: faces use bootstrap.make_engine."""
+def make_engine(target: str | Path, *, key: DatabaseKey | None = None, **kwargs: Any) -> Engine:
+    """An engine configured for its backend, with no listeners: faces use bootstrap.make_engine.
+    With `key`, a SQLite file is opened through SQLCipher with that key."""
     url = make_url(database_url(target))
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        if key is not None:
+            import sqlcipher3.dbapi2  # type: ignore[import-untyped]
+
+            kwargs["module"] = sqlcipher3.dbapi2
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, key)
         return engine
+    if key is not None:
+        raise DatabaseError("only a SQLite file can be encrypted (PostgreSQL: the server's disk)")
     engine = create_engine(url, pool_pre_ping=True, **kwargs)
     if url.get_backend_name() == "postgresql":
         _configure_postgresql(engine)
@@ -186,6 +247,27 @@ class Store:
     """The database a process works on: hands out short units of work, one per action."""
 
     engine: Engine
+    # An encrypted file's key (SQLCipher); None for plain SQLite and PostgreSQL.
+    key: DatabaseKey | None = None
+
+    @property
+    def locked(self) -> bool:
+        return self.key is not None and self.key.locked
+
+    def lock(self) -> None:
+        """Forget an encrypted file's key and close its connections (logout, idle lock): the
+        next user opens it with their own password."""
+        if self.key is not None and not self.key.locked:
+            self.key.clear()
+            self.engine.dispose()
+
+    @property
+    def file(self) -> Path | None:
+        """The SQLite file, if the store is one."""
+        database = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+            return None
+        return Path(str(database))
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -221,8 +303,8 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(target: str | Path, **kwargs: Any) -> Store:
-    return Store(make_engine(target, **kwargs))
+def open_store(target: str | Path, *, key: DatabaseKey | None = None, **kwargs: Any) -> Store:
+    return Store(make_engine(target, key=key, **kwargs), key=key)
 
 
 def _alembic_config(engine: Engine) -> Any:

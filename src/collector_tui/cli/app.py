@@ -28,7 +28,7 @@ def run_app(app: Any) -> int:
 def open_app(ctx: Context) -> int:
     from collector_tui.tui.app import make_app
 
-    store = ctx.open()
+    store = ctx.open(unlock=False)  # an encrypted file is opened at the login screen
     app = make_app(
         store=store, settings=ctx.load_settings(), clock=ctx.clock, username=ctx.username()
     )

@@ -47,6 +47,8 @@ class Context:
     _clock: Clock | None = None
     _store: Store | None = None
     _actor: Actor | None = None
+    # The password that opened an encrypted file: the same user then logs in with it, unasked.
+    _password: str | None = None
 
     def option(self, name: str) -> Any:
         """A global option (--db, --user, --now) or a command's, None when not given."""
@@ -93,9 +95,10 @@ class Context:
 
         return shown(self.target())
 
-    def open(self, *, must_exist: bool = True) -> Store:
+    def open(self, *, must_exist: bool = True, unlock: bool = True) -> Store:
         """The store; with `must_exist`, refuse a missing or uninitialised database (and never
-        create an empty file by looking for one)."""
+        create an empty file by looking for one). An encrypted file is opened with the user's
+        password; without `unlock` it is left locked for the login screen."""
         if self._store is not None:
             return self._store
         from sqlalchemy.engine import make_url
@@ -109,8 +112,17 @@ class Context:
             raise CliError(f"no database at {url.database}: run `{PROG} init` first")
         from collector_tui import bootstrap
 
-        store = bootstrap.open_store(target)
+        encrypted = bootstrap.encrypted_file(target)
+        key = None
+        if encrypted is not None:
+            key = db.DatabaseKey()
+            if unlock:
+                key.set(self._unwrap_key(encrypted))
+        store = bootstrap.open_store(target, key=key)
         self.opened.append(store)
+        if store.locked:
+            self._store = store
+            return store
         if must_exist:
             current = db.current_revision(store)
             if current is None:
@@ -125,6 +137,20 @@ class Context:
                 )
         self._store = store
         return store
+
+    def _unwrap_key(self, database: Path) -> bytes:
+        from collector_tui import vault
+
+        name = self.username()
+        if not name:
+            raise CliError(f"{database.name} is encrypted: give --user NAME to open it")
+        password = self.password("COLLECTOR_PASSWORD", f"password for {name}: ")
+        try:
+            key = vault.unlock(database, name, password)
+        except vault.VaultError as error:  # WrongPassword says what a failed login says
+            raise CliError(str(error)) from None
+        self._password = password
+        return key
 
     def run(self, service: Callable[..., Result], /, **arguments: Any) -> Result:
         """Run a declared service in one unit of work on this run's store, through
@@ -154,11 +180,24 @@ class Context:
         if not name:
             raise CliError("this command acts as a user: give --user NAME (or set COLLECTOR_USER)")
         self.open()
-        password = self.password("COLLECTOR_PASSWORD", f"password for {name}: ")
+        password = self._password or self.password("COLLECTOR_PASSWORD", f"password for {name}: ")
         from collector_tui.services import accounts
 
         self._actor = self.run(accounts.authenticate, username=name, password=password)
+        self._password = password
         return self._actor
+
+    def use_login(self, username: str, password: str) -> None:
+        """Act as this user with this password (the admin `init` just made)."""
+        self.args.user = username
+        self._password = password
+        self._actor = None
+
+    def given_password(self) -> str:
+        """The password the acting user logged in with (to wrap an encrypted file's key)."""
+        if self._password is None:
+            raise CliError("log in first")
+        return self._password
 
     def password(self, variable: str, prompt: str, *, confirm: bool = False) -> str:
         """A password from the environment `variable`, else asked on the terminal."""
@@ -178,6 +217,7 @@ class Context:
         for store in self.opened:
             store.dispose()
         self.opened.clear()
+        self._store = None
 
     # -- printing ------------------------------------------------------------------------------
 

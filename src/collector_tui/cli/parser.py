@@ -13,6 +13,7 @@ from collector_tui.cli import (
     corrections,
     devices,
     disputes,
+    encryption,
     exports,
     imports,
     reports,
@@ -38,6 +39,7 @@ GROUPS = (
     sync,
     devices,
     corrections,
+    encryption,
 )
 
 

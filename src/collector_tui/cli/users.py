@@ -1,6 +1,9 @@
 """The database and its users.
 
-    collector-tui init [--admin NAME]                     create or upgrade; the first admin
+    collector-tui init [--admin NAME] [--encrypt [--recovery PUBLIC_KEY]]
+                                                          create or upgrade; the first admin;
+                                                          --encrypt: an encrypted SQLite file
+    collector-tui user password [NAME]                    a new password (one's own; admins: any)
     collector-tui user add NAME --role ROLE [--tz ZONE] [--name DISPLAY] [--json]   (admins)
     collector-tui user limit NAME PERCENT                 an agent's settlement limit (supervisors)
 
@@ -14,7 +17,7 @@ import argparse
 
 from collector_tui.cli.arguments import Commands
 from collector_tui.cli.context import Context
-from collector_tui.cli.output import PROG, show
+from collector_tui.cli.output import PROG, CliError, UsageError, show
 from collector_tui.services.errors import Forbidden
 
 __all__ = ["register"]
@@ -34,6 +37,15 @@ def register(commands: Commands) -> None:
     about = "create or upgrade the database; on an empty one add the first admin"
     init = commands.add("init", _cmd_init, help=about, description=about)
     init.add_argument("--admin", metavar="NAME", help="name of the first admin (default: admin)")
+    init.add_argument(
+        "--encrypt",
+        action="store_true",
+        help="encrypt the SQLite file (SQLCipher): it opens with the admin's (or --user's) "
+        "password",
+    )
+    init.add_argument(
+        "--recovery", metavar="PUBLIC_KEY", help="with --encrypt: the team's recovery public key"
+    )
 
     users = commands.group(
         "user",
@@ -42,6 +54,14 @@ def register(commands: Commands) -> None:
         dest="user_command",
         without_action="user: say what to do, e.g. `user add NAME --role agent`",
     )
+    password = users.add(
+        "password",
+        _cmd_user_password,
+        help="set a new password (one's own; admins: anyone's)",
+        description="set a new password; on an encrypted file it also opens the file from then on",
+    )
+    password.add_argument("name", metavar="NAME", nargs="?", help="whose (default: yourself)")
+    password.add_argument("--json", action="store_true", help="print the result as JSON")
     add = users.add("add", _cmd_user_add, help="add a user (admins only)", description="add a user")
     add.add_argument("name", metavar="NAME")
     add.add_argument("--role", required=True, choices=("agent", "supervisor", "admin"))
@@ -62,9 +82,17 @@ def register(commands: Commands) -> None:
 
 def _cmd_init(ctx: Context) -> int:
     from collector_tui import db
+    from collector_tui.cli import encryption
     from collector_tui.services import accounts
 
+    recovery = encryption.recovery_public(ctx.option("recovery"))
+    if recovery is not None and not ctx.option("encrypt"):
+        raise UsageError("--recovery goes with --encrypt")
     store = ctx.open(must_exist=False)
+    if ctx.option("encrypt") and store.file is None:
+        raise CliError(
+            "--encrypt: only a SQLite file can be encrypted (PostgreSQL: the server's disk)"
+        )
     needs_admin = True
     if db.current_revision(store) is not None:
         try:
@@ -94,6 +122,36 @@ def _cmd_init(ctx: Context) -> int:
         ctx.print(f"database {where} upgraded to schema {after}")
     if password is not None:
         ctx.print(f"created admin {name}")
+    if ctx.option("encrypt"):
+        if store.key is not None:
+            ctx.print(f"database {where} is already encrypted")
+            return 0
+        if password is not None:  # the admin just made opens the file
+            ctx.use_login(name, password)
+        path = encryption.encrypt_current(ctx, recovery)
+        ctx.print(f"encrypted {show(str(path))}: it opens with {ctx.username() or name}'s password")
+    return 0
+
+
+def _cmd_user_password(ctx: Context) -> int:
+    from collector_tui.services import accounts
+
+    actor = ctx.actor()
+    name = ctx.args.name or actor.username
+    if name != actor.username and not actor.is_admin:  # before asking for a password
+        raise Forbidden("only an admin can change another user's password")
+    password = ctx.password("COLLECTOR_NEW_PASSWORD", f"new password for {name}: ", confirm=True)
+    store = ctx.open()
+    changed = ctx.run(accounts.change_password, username=name, password=password)
+    if store.key is not None and store.file is not None:
+        from collector_tui import vault
+
+        # Rewrapped, not re-encrypted: the file's key stays, the new password opens it.
+        vault.allow_user(store.file, store.key.reveal(), changed.username, password)
+    if ctx.args.json:
+        ctx.json({"user": changed.username, "password": "changed"})
+    else:
+        ctx.print(f"password of {show(changed.username)} changed")
     return 0
 
 

@@ -135,6 +135,7 @@ class CollectorApp(App[None]):
         self.sub_title = ""
         while len(self.screen_stack) > 2:
             await self.pop_screen()
+        self.store.lock()
         await self.switch_screen(LoginScreen(username=None))
 
     def require_actor(self) -> Actor:

@@ -85,6 +85,11 @@ class LoginScreen(CollectorScreen):
 
     @work(thread=True, exclusive=True, group="login", exit_on_error=False, description="log in")
     def authenticate(self, username: str, password: str) -> None:
+        store = self.collector.context.store
+        if store.locked:  # an encrypted file opens with the password of one of its users
+            from collector_tui import bootstrap
+
+            bootstrap.unlock(store, username, password)
         actor = self.collector.context.run(
             accounts.authenticate, username=username, password=password
         )
