@@ -9,7 +9,8 @@ A crash at any point leaves the file at its path either the old one or the new o
    files included, so no plaintext copy is left behind in the folder. (The disk itself may keep
    old blocks, e.g. on SSDs and copy-on-write file systems: full-disk encryption covers those.)
 
-A leftover of an interrupted run is cleared by the next (`clear_leftovers`; opening the file does it too).
+A leftover of an interrupted run is cleared by the next (`clear_leftovers`), and when the file
+is opened.
 """
 
 from __future__ import annotations
