@@ -85,9 +85,9 @@ def _cmd_init(ctx: Context) -> int:
     from collector_tui.cli import encryption
     from collector_tui.services import accounts
 
-    recovery = encryption.recovery_public(ctx.option("recovery"))
-    if recovery is not None and not ctx.option("encrypt"):
+    if ctx.option("recovery") is not None and not ctx.option("encrypt"):
         raise UsageError("--recovery goes with --encrypt")
+    recovery = encryption.recovery_public(ctx.option("recovery"))
     store = ctx.open(must_exist=False)
     if ctx.option("encrypt") and store.file is None:
         raise CliError(
