@@ -177,3 +177,10 @@ def create_encrypted(database: Path, key: bytes, keys: vault.KeyFile) -> None:
     finally:
         connection.close()
     _fsync(database)
+
+
+def encrypt_for(database: Path, username: str, password: str, recovery: bytes | None) -> None:
+    """Encrypt a plain file with a new random key that opens with this user's password (and the
+    team's recovery key, if given)."""
+    key = vault.new_database_key()
+    encrypt_file(database, key, vault.new_keys(key, {username: password}, recovery))

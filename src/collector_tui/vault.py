@@ -299,6 +299,17 @@ def recover_key(database: Path, private: bytes) -> bytes:
     return key
 
 
+def recovery_public(text: str) -> bytes:
+    """A recovery public key as `recovery-key new` prints it (base64 of 32 bytes)."""
+    try:
+        raw = base64.b64decode(text.strip(), validate=True)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise VaultError("not a recovery public key (44 characters of base64)")
+    return raw
+
+
 def new_keys(key: bytes, users: Mapping[str, str], recovery_public: bytes | None) -> KeyFile:
     """A keys file for a newly encrypted database: each user with their password."""
     return KeyFile(

@@ -23,6 +23,7 @@ GROUPS = {
     "cases",
     "contacts",
     "disputes",
+    "encryption",
     "corrections",
     "devices",
     "exports",

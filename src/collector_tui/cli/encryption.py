@@ -17,7 +17,6 @@ prompt) both for the file's key and for logging in. The keys never appear in out
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import os
 from pathlib import Path
@@ -27,7 +26,7 @@ from collector_tui.cli.arguments import Commands
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import CliError, show
 
-__all__ = ["encrypt_current", "recovery_public", "register"]
+__all__ = ["register"]
 
 RECOVERY_FORMAT = "collector-tui recovery key 1"
 
@@ -78,40 +77,19 @@ def _answer(ctx: Context, text: str, **fields: Any) -> int:
 
 
 def recovery_public(text: str | None) -> bytes | None:
-    """The recovery public key as given (base64 of 32 bytes), or None."""
+    """The recovery public key as given, or None."""
+    from collector_tui import vault
+
     if text is None:
         return None
     try:
-        raw = base64.b64decode(text.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        raw = b""
-    if len(raw) != 32:
-        raise CliError("--recovery: not a recovery public key (44 characters of base64)")
-    return raw
-
-
-def encrypt_current(ctx: Context, recovery: bytes | None) -> Path:
-    """Encrypt the run's database file for the acting user (logged in here)."""
-    from collector_tui import bootstrap, cipherfile, vault
-
-    path = Path(str(ctx.open().file or ""))
-    if not path.name or ctx.open().key is not None:
-        raise CliError("only a plain SQLite file can be encrypted")
-    actor = ctx.actor()
-    password = ctx.given_password()
-    ctx.close()  # the conversion needs the file to itself
-    key = vault.new_database_key()
-    keys = vault.new_keys(key, {actor.username: password}, recovery)
-    try:
-        cipherfile.encrypt_file(path, key, keys)
-    except cipherfile.ConversionError as error:
-        raise CliError(str(error)) from None
-    assert bootstrap.encrypted_file(path) == path
-    return path
+        return vault.recovery_public(text)
+    except vault.VaultError as error:
+        raise CliError(f"--recovery: {error}") from None
 
 
 def _cmd_encrypt(ctx: Context) -> int:
-    from collector_tui import bootstrap
+    from collector_tui import bootstrap, cipherfile
 
     args = ctx.args
     args.db = str(args.file)
@@ -120,7 +98,13 @@ def _cmd_encrypt(ctx: Context) -> int:
     if bootstrap.encrypted_file(args.file) is not None:
         raise CliError(f"{args.file.name} is already encrypted")
     recovery = recovery_public(args.recovery)
-    path = encrypt_current(ctx, recovery)
+    path = args.file
+    actor = ctx.actor()
+    ctx.close()  # the conversion needs the file to itself
+    try:
+        cipherfile.encrypt_for(path, actor.username, ctx.given_password(), recovery)
+    except cipherfile.ConversionError as error:
+        raise CliError(str(error)) from None
     return _answer(
         ctx,
         f"encrypted {show(str(path))}: it opens with {ctx.username()}'s password"

@@ -81,13 +81,17 @@ def register(commands: Commands) -> None:
 
 
 def _cmd_init(ctx: Context) -> int:
-    from collector_tui import db
-    from collector_tui.cli import encryption
+    from collector_tui import db, vault
     from collector_tui.services import accounts
 
-    if ctx.option("recovery") is not None and not ctx.option("encrypt"):
-        raise UsageError("--recovery goes with --encrypt")
-    recovery = encryption.recovery_public(ctx.option("recovery"))
+    recovery = None
+    if ctx.option("recovery") is not None:
+        if not ctx.option("encrypt"):
+            raise UsageError("--recovery goes with --encrypt")
+        try:
+            recovery = vault.recovery_public(ctx.option("recovery"))
+        except vault.VaultError as error:
+            raise CliError(f"--recovery: {error}") from None
     store = ctx.open(must_exist=False)
     if ctx.option("encrypt") and store.file is None:
         raise CliError(
@@ -126,10 +130,19 @@ def _cmd_init(ctx: Context) -> int:
         if store.key is not None:
             ctx.print(f"database {where} is already encrypted")
             return 0
+        from collector_tui import cipherfile
+
         if password is not None:  # the admin just made opens the file
             ctx.use_login(name, password)
-        path = encryption.encrypt_current(ctx, recovery)
-        ctx.print(f"encrypted {show(str(path))}: it opens with {ctx.username() or name}'s password")
+        actor = ctx.actor()
+        path = store.file
+        assert path is not None
+        ctx.close()  # the conversion needs the file to itself
+        try:
+            cipherfile.encrypt_for(path, actor.username, ctx.given_password(), recovery)
+        except cipherfile.ConversionError as error:
+            raise CliError(str(error)) from None
+        ctx.print(f"encrypted {show(str(path))}: it opens with {actor.username}'s password")
     return 0
 
 
