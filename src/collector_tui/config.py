@@ -80,12 +80,17 @@ class Settings:
     # `{ flat = 15 }`, or by the debt's age in days past due at payment, `{ bands = [[90, 10],
     # [180, 15], [100000, 25]] }` (up to 90 days 10 %, ...); clients not listed pay none.
     commission: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The app covers itself and asks for the password again after this many minutes without a
+    # key (laptops carry debtors' data); 0 turns the lock off.
+    idle_lock_minutes: int = 10
 
     def __post_init__(self) -> None:
         if self.wrap_up not in WRAP_UP_MODES:
             raise ValueError(
                 f"config: wrap_up must be one of {', '.join(WRAP_UP_MODES)} (not {self.wrap_up!r})"
             )
+        if type(self.idle_lock_minutes) is not int or not 0 <= self.idle_lock_minutes <= 480:
+            raise ValueError("config: idle_lock_minutes must be a whole number from 0 to 480")
         if type(self.dispute_resolve_days) is not int or not 1 <= self.dispute_resolve_days <= 365:
             raise ValueError("config: dispute_resolve_days must be a whole number from 1 to 365")
         orders: dict[str, Sequence[str]] = {

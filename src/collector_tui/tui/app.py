@@ -7,6 +7,7 @@ work per call, and render the frozen dataclasses it returns.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
     from collector_tui.clock import Clock
     from collector_tui.services.accounts import Actor
     from collector_tui.services.context import Store
+
+
+# How often the idle lock looks at the time since the last key.
+IDLE_CHECK_S = 15
 
 
 class CollectorApp(App[None]):
@@ -63,8 +68,13 @@ class CollectorApp(App[None]):
         # again until the queue is refreshed on purpose (`r`).
         self.skipped: set[uuid.UUID] = set()
         self.key_order = KeyOrder(self, lambda event: App.on_event(self, event))
+        # The idle lock measures real time, whatever clock the work runs on (--now, tests).
+        self.idle_clock: Callable[[], float] = time.monotonic
+        self.last_activity = self.idle_clock()
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.Paste | events.MouseDown):
+            self.last_activity = self.idle_clock()
         # Keys and pastes from the terminal are handled one after another (tui/typeahead.py).
         if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
             await self.key_order.arrived(event)
@@ -75,6 +85,19 @@ class CollectorApp(App[None]):
         from collector_tui.tui.screens.login import LoginScreen
 
         self.push_screen(LoginScreen(username=self.initial_username))
+        self.set_interval(IDLE_CHECK_S, self.lock_if_idle)
+
+    def lock_if_idle(self) -> None:
+        """Cover the workspace when nobody has typed for `idle_lock_minutes` (0: never)."""
+        from collector_tui.tui.screens.lock import LockScreen, lock_screen
+
+        minutes = self.settings.idle_lock_minutes
+        if not minutes or self.actor is None:
+            return
+        if any(isinstance(screen, LockScreen) for screen in self.screen_stack):
+            return
+        if self.idle_clock() - self.last_activity >= minutes * 60:
+            self.push_screen(lock_screen(self))
 
     @property
     def store(self) -> Store:
