@@ -299,6 +299,16 @@ class Store:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def checkpoint(self) -> bool:
+        """Fold a SQLite WAL into the main file and empty it, so that pages an erasure rewrote
+        leave no old copy behind (with `secure_delete` on, freed space is zeroed). False when a
+        reader still holds an old snapshot (it is then folded at the next checkpoint)."""
+        if self.engine.dialect.name != "sqlite":
+            return True
+        with self.engine.connect() as connection:
+            busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        return not busy
+
     def dispose(self) -> None:
         self.engine.dispose()
 

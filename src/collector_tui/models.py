@@ -648,6 +648,9 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=32)
     before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    # Set when an erasure redacted the personal values in `before`/`after` (migration 0013: the
+    # only update the triggers let through; the event's facts stay).
+    erased_at: datetime | None = _instant(default=None)
 
 
 # Offline laptops and sync (services/sync). A laptop is a SQLite copy of one agent's

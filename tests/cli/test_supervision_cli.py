@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from collector_tui import db
-from collector_tui.models import Assignment, Case, Settlement, User
+from collector_tui.models import Assignment, Case, Debtor, Settlement, User
 
 Run = Callable[..., tuple[int, str, str]]  # run(*args, user=...) -> (status, out, err)
 
@@ -94,3 +94,19 @@ def test_route_decide_settle_approve_history(run: Run, store: db.Store, users, p
         settlement = session.exec(select(Settlement)).one()
     assert alice.settlement_limit_pct == 15
     assert (d2.status, settlement.status) == ("promised", "approved")
+
+
+def test_erase_a_closed_case(run: Run, store: db.Store, users, place) -> None:  # noqa: ANN001
+    place("ER-1", debtor_name="Sun Forget-Me")
+    place("ER-2")
+    why = "written request of the debtor"
+    code, _, err = run("erase", "ER-1", "--reason", why, user="sam")
+    assert code == 1 and "open cases (ER-1)" in err
+    _ok(run("decide", "ER-1", "close", "--reason", "recalled by the client", user="sam"))
+    code, _, err = run("erase", "ER-1", "--reason", why, user="alice")
+    assert code == 1 and "erase" in err
+    answer = json.loads(_ok(run("erase", "ER-1", "--reason", why, "--json", user="sam")))
+    assert answer["cases"] == 1 and answer["rows"] > 0 and answer["wal_folded"] is True
+    with store.read() as session:
+        names = session.exec(select(Debtor.name)).all()
+    assert "Sun Forget-Me" not in names and "[erased]" in names

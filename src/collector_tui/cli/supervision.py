@@ -12,6 +12,7 @@
     collector-tui approve CASE_REF [--reject] [--note TEXT] [--json]
     collector-tui routed [--json]                         routed cases, settlements waiting
     collector-tui history CASE_REF [--json]               the case's audit trail
+    collector-tui erase CASE_REF --reason TEXT [--json]   a closed case's debtor's personal data
 
 (`user limit`, an agent's settlement limit, is with the users in users.py.) Each handler parses,
 does one unit of work and prints; refusals are ServiceErrors that the command line prints as one
@@ -116,6 +117,14 @@ def register(commands: Commands) -> None:
     history = command("history", "a case's audit trail, newest first", _cmd_history)
     history.add_argument("case", metavar="CASE_REF")
     history.add_argument("--json", action="store_true", help="print JSON")
+    erase = command(
+        "erase",
+        "remove a closed case's debtor's personal data on request (amounts and dates stay)",
+        _cmd_erase,
+    )
+    erase.add_argument("case", metavar="CASE_REF")
+    erase.add_argument("--reason", required=True, metavar="TEXT", help="the request, for the audit")
+    erase.add_argument("--json", action="store_true", help="print JSON")
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -488,4 +497,32 @@ def _cmd_history(ctx: Context) -> int:
             f"{local(entry.at, actor.time_zone)} {show(entry.user or 'system'):<10} "
             f"{entry.entity} {entry.action}  {show(changes)}"
         )
+    return 0
+
+
+def _cmd_erase(ctx: Context) -> int:
+    from collector_tui.services.supervision import erasure
+
+    args = ctx.args
+    ctx.actor()
+    case_id = _case_id(ctx, args.case)
+    done = ctx.run(erasure.erase_case, case_id=case_id, reason=args.reason)
+    folded = ctx.open().checkpoint()
+    if args.json:
+        ctx.json(
+            {
+                "debtor_id": str(done.debtor_id),
+                "cases": done.cases,
+                "rows": done.rows,
+                "audit_events": done.audit_events,
+                "wal_folded": folded,
+            }
+        )
+    else:
+        ctx.print(
+            f"erased the debtor's personal data from {done.cases} case(s): {done.rows} row(s), "
+            f"{done.audit_events} audit event(s) redacted"
+        )
+        if not folded:
+            ctx.print("note: another program is reading the file; its old pages go at its close")
     return 0
