@@ -674,6 +674,9 @@ class SyncState(SQLModel, table=True):
     # The laptop's ed25519 signing key (raw, base64): it signs every push and outbox packet; the
     # master knows the public half (SyncDevice). Never carried, never printed.
     device_key: str | None = Field(default=None, max_length=128)
+    # The master: the team's recovery public key (X25519, base64), which a laptop's encrypted
+    # file is also sealed to at its first pull (vault.py, migration 0013).
+    recovery_key: str | None = Field(default=None, max_length=64)
     last_pull_at: datetime | None = _instant(default=None)
     last_push_at: datetime | None = _instant(default=None)
     created_at: datetime = _instant()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
-from collector_tui import bootstrap, cli, db
+from collector_tui import bootstrap, cli, db, vault
 from collector_tui.models import Activity, Case, SyncOutboxOp
 from collector_tui.services.accounts import Actor
 
@@ -66,8 +67,16 @@ def _one_error_line(err: str) -> str:
     return lines[0]
 
 
+def _open(path: str) -> db.Store:
+    """A laptop file made by `sync pull` is encrypted for alice (the master is plain)."""
+    if vault.is_encrypted(Path(path)):
+        key = db.DatabaseKey(vault.unlock(Path(path), "alice", "demo"))
+        return bootstrap.open_store(path, key=key)
+    return bootstrap.open_store(path)
+
+
 def _count(path: str, model: type, *where: object) -> int:
-    store = bootstrap.open_store(path)
+    store = _open(path)
     try:
         with store.read() as session:
             return session.exec(select(func.count()).select_from(model).where(*where)).one()
@@ -90,6 +99,10 @@ def test_pull_log_push_pull_round_trip(
     assert (code, err) == (0, "")
     assert json.loads(out)["created"] is True and json.loads(out)["cases"] == 1
     assert _count(laptop_path, Case) == 1
+    assert (
+        vault.is_encrypted(Path(laptop_path))
+        and b"Debtor A-1" not in Path(laptop_path).read_bytes()
+    )
 
     # Offline work with the usual commands, on the laptop, as the agent (offline login).
     code, _, err = run("--db", laptop_path, "--user", "alice", "--now", NOW, "log", "A-1",
@@ -141,6 +154,17 @@ def test_sync_errors_are_one_line_with_exit_status(
 
     assert _pull(run, laptop_path, master_path)[0] == 0
     code, _, err = run("--db", laptop_path, "--user", "bob", "sync", "pull", "--from", master_path)
+    # alice's laptop file is encrypted for her: bob cannot even open it.
+    assert code == 1 and _one_error_line(err).endswith("wrong user name or password")
+    code, _, err = run(
+        "--db", str(Path(laptop_path).with_name("plain.db")), "--user", "alice", "sync", "pull",
+        "--from", master_path, "--plain",
+    )  # fmt: skip
+    assert code == 0 and not vault.is_encrypted(Path(laptop_path).with_name("plain.db"))
+    code, _, err = run(
+        "--db", str(Path(laptop_path).with_name("plain.db")), "--user", "bob", "sync", "pull",
+        "--from", master_path,
+    )  # fmt: skip
     assert code == 1 and "another agent" in _one_error_line(err)
 
 
@@ -228,7 +252,7 @@ def test_refused_changes_are_listed_for_a_supervisor_and_marked_reviewed(
 
     place("A-1")
     assert _pull(run, laptop_path, master_path)[0] == 0
-    laptop = bootstrap.open_store(laptop_path)
+    laptop = _open(laptop_path)
     try:  # a hand-edited outbox row: a hold of a kind that does not exist
         with laptop.write() as session:
             from collector_tui.models import SyncState
@@ -269,3 +293,20 @@ def test_refused_changes_are_listed_for_a_supervisor_and_marked_reviewed(
     assert json.loads(out) == []
     code, _, err = run("--db", master_path, "--user", "sam", "sync", "reviewed", "nope")
     assert code == 1 and "operation id" in _one_error_line(err)
+
+
+def test_a_pulled_laptop_is_sealed_to_the_masters_recovery_key(
+    run: Run, master_path: str, laptop_path: str, users: dict[str, Actor], place
+) -> None:
+    place("A-1")
+    team = vault.new_recovery_keys()
+    public = base64.b64encode(team.public).decode()
+    code, _, err = run("--db", master_path, "--user", "alice", "recovery-key", "set", public)
+    assert code == 1 and "supervisor" in _one_error_line(err)
+    code, _, err = run("--db", master_path, "--user", "sam", "recovery-key", "set", "nonsense")
+    assert code == 1 and "not a recovery public key" in _one_error_line(err)
+    code, out, err = run("--db", master_path, "--user", "sam", "recovery-key", "set", public)
+    assert (code, err) == (0, ""), err
+    assert _pull(run, laptop_path, master_path)[0] == 0
+    laptop = Path(laptop_path)
+    assert vault.recover_key(laptop, team.private) == vault.unlock(laptop, "alice", "demo")

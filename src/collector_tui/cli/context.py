@@ -144,7 +144,7 @@ class Context:
         name = self.username()
         if not name:
             raise CliError(f"{database.name} is encrypted: give --user NAME to open it")
-        password = self.password("COLLECTOR_PASSWORD", f"password for {name}: ")
+        password = self.given_password_or_ask()
         try:
             key = vault.unlock(database, name, password)
         except vault.VaultError as error:  # WrongPassword says what a failed login says
@@ -180,7 +180,7 @@ class Context:
         if not name:
             raise CliError("this command acts as a user: give --user NAME (or set COLLECTOR_USER)")
         self.open()
-        password = self._password or self.password("COLLECTOR_PASSWORD", f"password for {name}: ")
+        password = self.given_password_or_ask()
         from collector_tui.services import accounts
 
         self._actor = self.run(accounts.authenticate, username=name, password=password)
@@ -192,6 +192,11 @@ class Context:
         self.args.user = username
         self._password = password
         self._actor = None
+
+    def given_password_or_ask(self) -> str:
+        """The acting user's password: the one already given in this run, else asked."""
+        name = self.username()
+        return self._password or self.password("COLLECTOR_PASSWORD", f"password for {name}: ")
 
     def given_password(self) -> str:
         """The password the acting user logged in with (to wrap an encrypted file's key)."""

@@ -3,6 +3,7 @@
     collector-tui --user NAME encrypt FILE [--recovery PUBLIC_KEY] [--json]
     collector-tui --user NAME decrypt FILE [--json]
     collector-tui recovery-key new --out FILE [--json]
+    collector-tui --db MASTER --user NAME recovery-key set PUBLIC_KEY [--json]   (supervisors)
     collector-tui recover FILE --key FILE --user NAME [--json]
 
 `encrypt` turns a plain file into an encrypted one in place (crash-safe, no plaintext copy left:
@@ -60,6 +61,13 @@ def register(commands: Commands) -> None:
     )
     new.add_argument("--out", required=True, metavar="FILE", type=Path)
     new.add_argument("--json", action="store_true", help="print the result as JSON")
+    keep = recovery.add(
+        "set",
+        _cmd_recovery_set,
+        help="keep the recovery public key on the master: laptops pulled from it are sealed to it",
+    )
+    keep.add_argument("public_key", metavar="PUBLIC_KEY")
+    keep.add_argument("--json", action="store_true", help="print the result as JSON")
 
     about = "open an encrypted file with the recovery key and give a user a new password"
     recover = commands.add("recover", _cmd_recover, help=about, description=about)
@@ -162,6 +170,18 @@ def _cmd_recovery_new(ctx: Context) -> int:
         f"public key: {public}",
         out=str(out),
         public=public,
+    )
+
+
+def _cmd_recovery_set(ctx: Context) -> int:
+    from collector_tui.services.sync import devices
+
+    ctx.actor()
+    public = ctx.run(devices.set_recovery_key, public_key=ctx.args.public_key)
+    return _answer(
+        ctx,
+        "recovery key kept on the master: laptop files pulled from now on are sealed to it",
+        recovery_key=public,
     )
 
 

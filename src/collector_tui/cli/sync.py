@@ -57,6 +57,11 @@ def register(commands: Commands) -> None:
         "cases moved away become read-only, and are dropped once their changes are pushed",
     )
     pull.add_argument("--from", dest="master", metavar="MASTER", help="master path or URL")
+    pull.add_argument(
+        "--plain",
+        action="store_true",
+        help="make a new laptop file unencrypted (default: encrypted with your password)",
+    )
     pull.add_argument("--json", action="store_true", help="print the result as JSON")
     push = actions.add(
         "push",
@@ -179,10 +184,12 @@ def _login(ctx: Context, store: Store) -> Actor:
     name = ctx.username()
     if not name:
         raise CliError("this command acts as a user: give --user NAME (or set COLLECTOR_USER)")
-    password = ctx.password("COLLECTOR_PASSWORD", f"password for {name}: ")
+    password = ctx.given_password_or_ask()
     # On `store` (the master for a pull), not the run's own store: a context of its own.
     on_store = Services(store=store, clock=ctx.clock, settings=ctx.settings or Settings())
-    return on_store.run(accounts.authenticate, username=name, password=password)
+    actor = on_store.run(accounts.authenticate, username=name, password=password)
+    ctx.use_login(name, password)
+    return actor
 
 
 def _pull_json(result: PullResult) -> dict[str, Any]:
@@ -246,24 +253,24 @@ def _print_push(ctx: Context, result: PushResult, target: str) -> int:
 
 
 def _cmd_pull(ctx: Context) -> int:
+    from collector_tui import bootstrap
     from collector_tui.services.sync import engine
 
     laptop_target = _laptop_target(ctx)
     _, laptop_path = _is_file(laptop_target)
     stored = None
+    existing = None
     if laptop_path and Path(laptop_path).exists():
-        from collector_tui import bootstrap
-
-        existing = bootstrap.open_store(laptop_target)
-        ctx.opened.append(existing)
+        existing = ctx.open(must_exist=False)  # an encrypted laptop opens with your password
         info = engine.laptop_info(existing)
         stored = info.master if info is not None else None
     master_target = _master_target(ctx, ctx.args.master, stored)
     master = _open_master(ctx, master_target)
     actor = _login(ctx, master)
-    from collector_tui import bootstrap
-
-    laptop = bootstrap.open_store(laptop_target)
+    if existing is None and laptop_path and not ctx.args.plain:
+        _new_encrypted_laptop(ctx, master, Path(laptop_path), actor.username)
+        existing = ctx.open(must_exist=False)
+    laptop = existing or bootstrap.open_store(laptop_target)
     ctx.opened.append(laptop)
     result = engine.pull(
         master=master,
@@ -278,6 +285,23 @@ def _cmd_pull(ctx: Context) -> int:
     else:
         ctx.print(_pull_line(result, _shown(master_target), _shown(laptop_target)))
     return 0
+
+
+def _new_encrypted_laptop(ctx: Context, master: Store, path: Path, username: str) -> None:
+    """The first pull makes the laptop file encrypted: it opens with the agent's password and,
+    when the master has one, the team's recovery key."""
+    from collector_tui import cipherfile, vault
+    from collector_tui.config import Settings
+    from collector_tui.services.context import Context as Services
+    from collector_tui.services.sync import devices
+
+    on_master = Services(store=master, clock=ctx.clock, settings=ctx.settings or Settings())
+    public = on_master.run(devices.recovery_key)
+    recovery = vault.recovery_public(public) if public else None
+    key = vault.new_database_key()
+    cipherfile.create_encrypted(
+        path, key, vault.new_keys(key, {username: ctx.given_password()}, recovery)
+    )
 
 
 def _cmd_push(ctx: Context) -> int:

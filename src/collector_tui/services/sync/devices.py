@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
-from collector_tui.models import SyncDevice, SyncReceivedPacket, User
+from collector_tui.models import SyncDevice, SyncReceivedPacket, SyncState, User
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor, actor_of
 from collector_tui.services.context import reads, writes
@@ -352,3 +352,44 @@ def revoke(
         after={"revoked_at": now, "user_id": row.user_id, "reason": why or None},
     )
     return _device(row, _names(session))
+
+
+# --- the team's recovery key ---------------------------------------------------------------
+
+
+@writes
+def set_recovery_key(*, session: Session, now: datetime, actor: Actor, public_key: str) -> str:
+    """Keep the team's recovery public key on the master: laptop files made by `sync pull` from
+    then on are sealed to it too (vault.py). Supervisors; audited (a public key is no secret)."""
+    from collector_tui import vault
+    from collector_tui.services.sync.state import LAPTOP, master_state
+
+    _require_supervisor(actor)
+    try:
+        vault.recovery_public(public_key)
+    except vault.VaultError as error:
+        raise InvalidInput(str(error), field="public_key") from None
+    existing = session.get(SyncState, 1)
+    if existing is not None and existing.role == LAPTOP:
+        raise InvalidInput("the recovery key is set on the master")
+    row = master_state(session=session, now=now)
+    before = row.recovery_key
+    row.recovery_key = public_key.strip()
+    session.add(row)
+    audit.record(
+        session=session,
+        now=now,
+        user_id=actor.user_id,
+        entity="sync_state",
+        entity_id=str(row.id),
+        action="recovery_key",
+        before={"recovery_key": before},
+        after={"recovery_key": row.recovery_key},
+    )
+    return row.recovery_key
+
+
+@reads
+def recovery_key(*, session: Session) -> str | None:
+    row = session.get(SyncState, 1)
+    return row.recovery_key if row is not None else None

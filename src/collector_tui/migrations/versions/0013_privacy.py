@@ -1,4 +1,10 @@
-"""erasure on request: an audit event's values may be redacted, never its facts
+"""privacy: erasure on request redacts audit values; the master keeps the recovery key
+
+The master keeps the team's recovery public key (`sync_state.recovery_key`): an encrypted laptop
+file made by `sync pull` is sealed to it, so a supervisor can open a laptop whose password was
+forgotten.
+
+Erasure on request:
 
 `erase CASE` removes a debtor's personal data from closed cases. The audit trail keeps who did
 what and when, but not the erased values: an event's `before`/`after` may be rewritten once
@@ -31,6 +37,10 @@ REDACTION = (
 
 
 def upgrade() -> None:
+    op.add_column(
+        "sync_state",
+        sa.Column("recovery_key", sa.String(length=64), nullable=True),
+    )
     # A plain ADD COLUMN (no batch copy of the table): the triggers stay in place.
     op.add_column(
         "auditevent",
@@ -53,6 +63,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("sync_state") as batch_op:
+        batch_op.drop_column("recovery_key")
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         op.execute(
