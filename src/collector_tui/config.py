@@ -83,11 +83,21 @@ class Settings:
     # The app covers itself and asks for the password again after this many minutes without a
     # key (laptops carry debtors' data); 0 turns the lock off.
     idle_lock_minutes: int = 10
+    # Roles that see a debtor's phone numbers in full in `contact list`; the others see them
+    # masked (`138****8000`) and reveal them with `--reveal`, an audited action. `export
+    # activities` always masks the number dialled (the skip-trace file does not: finding numbers
+    # is what it is for).
+    unmasked_roles: tuple[str, ...] = ("agent",)
 
     def __post_init__(self) -> None:
         if self.wrap_up not in WRAP_UP_MODES:
             raise ValueError(
                 f"config: wrap_up must be one of {', '.join(WRAP_UP_MODES)} (not {self.wrap_up!r})"
+            )
+        unknown_roles = set(self.unmasked_roles) - {"agent", "supervisor", "admin"}
+        if unknown_roles:
+            raise ValueError(
+                f"config: unmasked_roles names unknown roles: {', '.join(sorted(unknown_roles))}"
             )
         if type(self.idle_lock_minutes) is not int or not 0 <= self.idle_lock_minutes <= 480:
             raise ValueError("config: idle_lock_minutes must be a whole number from 0 to 480")

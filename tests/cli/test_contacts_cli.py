@@ -27,7 +27,7 @@ __all__ = ["clean_environment", "db_path", "run"]  # fixtures of test_cli, used 
 
 NEW = "+8613900139000"
 CONTACT_KEYS = {"kind", "id", "value", "status", "consent", "source", "time_zones", "retired",
-                "detail"}  # fmt: skip
+                "detail", "masked"}  # fmt: skip
 
 
 def cli(run: Run, db_path: str, *args: str, user: str = "alice") -> tuple[int, str, str]:
@@ -267,3 +267,27 @@ def test_cli_relations_are_the_models() -> None:
     from collector_tui.services.contacts.book import RELATIONS as BOOK_RELATIONS
 
     assert RELATIONS == BOOK_RELATIONS
+
+
+def test_numbers_are_masked_for_supervisors_until_revealed_with_an_audit(
+    run: Run, db_path: str, store: db.Store, place: Callable[..., Case]
+) -> None:
+    place("M-1", phones=("+86 138 0013 8000",))
+    code, out, err = cli(run, db_path, "contact", "list", "M-1", "--json")  # alice, an agent
+    assert (code, err) == (0, "")
+    phone = next(e for e in json.loads(out)["contacts"] if e["kind"] == "phone")
+    assert (phone["value"], phone["masked"]) == ("+8613800138000", False)
+
+    code, out, err = cli(run, db_path, "contact", "list", "M-1", "--json", user="sam")
+    phone = next(e for e in json.loads(out)["contacts"] if e["kind"] == "phone")
+    assert (phone["value"], phone["masked"]) == ("138****8000", True)
+    assert "13800138000" not in out
+    with store.read() as session:
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "reveal")).all() == []
+
+    code, out, err = cli(run, db_path, "contact", "list", "M-1", "--reveal", user="sam")
+    assert (code, err) == (0, "") and "+8613800138000" in out
+    with store.read() as session:
+        reveals = session.exec(select(AuditEvent).where(AuditEvent.action == "reveal")).all()
+    assert len(reveals) == 1 and reveals[0].entity == "phone"
+    assert "8000" not in repr((reveals[0].before, reveals[0].after))

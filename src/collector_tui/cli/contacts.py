@@ -6,7 +6,7 @@
     collector-tui contact add CASE --address TEXT [--source TEXT]
     collector-tui contact set CASE NUMBER|ADDR --status STATUS [--reason TEXT] [--how TEXT]
     collector-tui contact retire CASE NUMBER|ADDR [--reason TEXT]
-    collector-tui contact list CASE [--json]
+    collector-tui contact list CASE [--reveal] [--json]
     collector-tui contact add-party CASE NAME --relation REL [--phone NUMBER] [--note TEXT]
     collector-tui contact objected CASE NAME [--how TEXT]      (a third party asked for no contact)
     collector-tui contact call-again CASE NAME                 (a third party asked to be called)
@@ -96,6 +96,11 @@ def register(commands: Commands) -> None:
     about = "list the debtor's contacts with their status, consent and source"
     listing = contact.add("list", _cmd_list, help=about, description=about)
     listing.add_argument("case", metavar="CASE")
+    listing.add_argument(
+        "--reveal",
+        action="store_true",
+        help="numbers in full for a role that sees them masked (an audited action)",
+    )
     listing.add_argument("--json", action="store_true", help="print JSON")
 
     about = "add a third party: someone who knows the debtor (a relative, an employer...)"
@@ -303,7 +308,8 @@ def _cmd_list(ctx: Context) -> int:
     args = ctx.args
     ctx.actor()
     case = ctx.run(cases.resolve_case, reference=args.case)
-    listed = ctx.run(book.list_contacts, case_id=case.case_id)
+    service = book.reveal_contacts if args.reveal else book.list_contacts
+    listed = ctx.run(service, case_id=case.case_id)
     reference = f"{case.client}/{case.client_ref}"
     if args.json:
         ctx.json(
@@ -323,6 +329,7 @@ def _cmd_list(ctx: Context) -> int:
                         "time_zones": list(entry.time_zones),
                         "retired": entry.retired,
                         "detail": entry.detail,
+                        "masked": entry.masked,
                     }
                     for entry in listed.entries
                 ],

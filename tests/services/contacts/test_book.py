@@ -79,7 +79,9 @@ def test_add_phone_is_parsed_as_on_import_and_audited(
             )
         ).all()
         assert [e.action for e in events] == ["create"]
-        listed = book.list_contacts(session=session, actor=users["alice"], case_id=case_id, now=now)
+        listed = book.list_contacts(
+            session=session, actor=users["alice"], settings=Settings(), case_id=case_id, now=now
+        )
     values = [(e.kind, e.value, e.status, e.source) for e in listed.entries]
     assert ("phone", NEW_E164, "valid", "debtor") in values
     assert ("phone", "+8613800138000", "valid", "placement") in values
@@ -399,8 +401,9 @@ def test_retired_and_wrong_contacts_stay_in_the_history(
     with store.read() as session:
         phone = session.get(Phone, added.contact_id)
         assert phone is not None and phone.retired_at is not None and not phone.valid
-        listed = book.list_contacts(session=session, actor=users["alice"], case_id=case_id,
-                                    now=now)  # fmt: skip
+        listed = book.list_contacts(
+            session=session, actor=users["alice"], settings=Settings(), case_id=case_id, now=now
+        )
         shown = casefile.load_case_file(session=session, actor=users["alice"], case_id=case_id,
                                         now=now)  # fmt: skip
     assert listed.entries[-1].value == NEW_E164 and listed.entries[-1].retired
@@ -420,7 +423,9 @@ def test_agents_change_only_their_own_cases_and_stale_forms_are_refused(
         run(store, book.add_phone, **common(users, now, settings, "bob"), case_id=case_id,
             number=NEW)  # fmt: skip
     with store.read() as session, pytest.raises(Forbidden):
-        book.list_contacts(session=session, actor=users["bob"], case_id=case_id, now=now)
+        book.list_contacts(
+            session=session, actor=users["bob"], settings=Settings(), case_id=case_id, now=now
+        )
     with store.read() as session:
         seen = session.get(Case, case_id).version  # type: ignore[union-attr]
     later = now + timedelta(minutes=1)

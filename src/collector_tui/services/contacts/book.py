@@ -34,7 +34,7 @@ from collector_tui.models import (
     ThirdParty,
     ThirdPartyRelation,
 )
-from collector_tui.phones import PHONE_KINDS, parse_phone, zones_for
+from collector_tui.phones import PHONE_KINDS, mask_phone, parse_phone, zones_for
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor, ensure_case_access
 from collector_tui.services.casework import change, contact_book
@@ -109,6 +109,7 @@ class ContactEntry:
     retired: bool
     detail: str | None  # a phone's type; a third party's relation and number
     version: int
+    masked: bool = False  # a number shown masked to a role that does not need it in full
 
 
 @dataclass(frozen=True)
@@ -129,9 +130,39 @@ class ContactList:
 
 @reads
 def list_contacts(
-    *, session: Session, actor: Actor, case_id: uuid.UUID, now: datetime
+    *, session: Session, actor: Actor, settings: Settings, case_id: uuid.UUID, now: datetime
 ) -> ContactList:
-    """Every contact of the case's debtor, retired ones last (`contact list`)."""
+    """Every contact of the case's debtor, retired ones last (`contact list`); phone numbers
+    masked for roles not in `settings.unmasked_roles` (`reveal_contacts` shows them, audited)."""
+    return _contacts(session, actor, case_id, now, masked=actor.role not in settings.unmasked_roles)
+
+
+@writes
+def reveal_contacts(
+    *, session: Session, actor: Actor, settings: Settings, case_id: uuid.UUID, now: datetime
+) -> ContactList:
+    """The contacts with every number in full, for a role that sees them masked: each number
+    revealed is an audit event (who, when, which number; not the number itself)."""
+    listed = _contacts(session, actor, case_id, now, masked=False)
+    if actor.role in settings.unmasked_roles:
+        return listed
+    for entry in listed.entries:
+        if entry.kind == "phone":
+            audit.record(
+                session=session,
+                now=now,
+                user_id=actor.user_id,
+                entity="phone",
+                entity_id=entry.id,
+                action="reveal",
+                after={"case_id": str(case_id)},
+            )
+    return listed
+
+
+def _contacts(
+    session: Session, actor: Actor, case_id: uuid.UUID, now: datetime, *, masked: bool
+) -> ContactList:
     case = _case(session, actor, case_id)
     debtor = _debtor(session, case)
     phones = session.exec(
@@ -161,7 +192,7 @@ def list_contacts(
             ContactEntry(
                 kind="phone",
                 id=phone.id,
-                value=phone.e164 or phone.raw,
+                value=mask_phone(phone.e164 or phone.raw) if masked else phone.e164 or phone.raw,
                 status=phone.status,
                 consent=tuple(consent),
                 source=phone.source,
@@ -169,6 +200,7 @@ def list_contacts(
                 retired=phone.retired_at is not None,
                 detail=detail,
                 version=phone.version,
+                masked=masked,
             )
         )
     for address in addresses:

@@ -33,6 +33,7 @@ from sqlmodel import Session, col
 from collector_tui.db import select_columns
 from collector_tui.models import Activity, Case, Debtor, Payment, Promise, User
 from collector_tui.money import Money, MoneyError
+from collector_tui.phones import mask_phone
 from collector_tui.services.accounts import Actor
 from collector_tui.services.contacts.skiptrace import skip_trace_cases
 from collector_tui.services.context import reads
@@ -297,7 +298,7 @@ def export_activities(
                 r[5] or "",
                 r[6],
                 r[7],
-                r[8] or "",
+                mask_phone(r[8]) if r[8] else "",  # a list: which number, not the number
                 r[9] or "",
                 "" if r[10] is None else str(r[10]),
                 "yes" if r[11] else "no",
