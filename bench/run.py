@@ -110,7 +110,7 @@ def _raw_connection(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def bench_queue(path: Path, repeats: int) -> dict[str, Any]:
+def bench_queue(path: Path, repeats: int, key: Any = None) -> dict[str, Any]:
     from sqlmodel import col, select
 
     from collector_tui.bootstrap import open_store
@@ -120,7 +120,7 @@ def bench_queue(path: Path, repeats: int) -> dict[str, Any]:
 
     settings = Settings()
     now = datagen.NOW
-    store = open_store(path)
+    store = open_store(path, key=key)
     with store.read() as session:
         agent_id = session.exec(select(User.id).where(User.username == QUEUE_AGENT)).one()
 
@@ -304,7 +304,7 @@ def bench_supervisor(path: Path, repeats: int) -> dict[str, Any]:
 # --- log contact + promise + next case ------------------------------------------------------------
 
 
-def bench_log_promise_next(path: Path, repeats: int) -> dict[str, Any]:
+def bench_log_promise_next(path: Path, repeats: int, key: Any = None) -> dict[str, Any]:
     from collector_tui.bootstrap import open_store
     from collector_tui.clock import FixedClock
     from collector_tui.config import Settings
@@ -314,7 +314,7 @@ def bench_log_promise_next(path: Path, repeats: int) -> dict[str, Any]:
 
     settings = Settings()
     clock = FixedClock(datagen.NOW)
-    store = open_store(path)
+    store = open_store(path, key=key)
     # Agents 20, 19, ... take turns: each promise takes a case out of its agent's callable queue,
     # and `next_case` only looks a few candidates deep (docs/decisions.md, queue: its budget).
     with store.read() as session:
@@ -381,6 +381,40 @@ def bench_log_promise_next(path: Path, repeats: int) -> dict[str, Any]:
         "log_promise_ms": _ms(statistics.median(log_walls)),
         "log_promise_next_samples": len(walls),
     }
+
+
+# --- encrypted: the same service benches on a SQLCipher copy ----------------------------------
+
+
+def bench_encrypted(path: Path, repeats: int) -> dict[str, Any]:
+    """Queue and log + promise + next on a plain scratch copy and on an encrypted one, in this
+    run: the cost of encryption as a ratio (target 1.3x)."""
+    from collector_tui import cipherfile, db, vault
+
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="crypt-", dir=path.parent) as folder:
+        plain = datagen.fresh_copy(path, Path(folder) / "plain.db")
+        locked = datagen.fresh_copy(path, Path(folder) / "encrypted.db")
+        key = vault.new_database_key()
+        started = time.perf_counter()
+        cipherfile.encrypt_file(locked, key, vault.new_keys(key, {"agent20": "x"}, None))
+        out["encrypt_file_s"] = round(time.perf_counter() - started, 2)
+        started = time.perf_counter()
+        vault.unlock(locked, "agent20", "x")
+        out["unlock_ms"] = _ms(time.perf_counter() - started)
+        for label, target, database_key in (
+            ("plain", plain, None),
+            ("encrypted", locked, db.DatabaseKey(key)),
+        ):
+            queued = bench_queue(target, repeats, key=database_key)
+            logged = bench_log_promise_next(target, repeats, key=database_key)
+            out[f"{label}_queue_ms"] = queued["queue_ms"]
+            out[f"{label}_log_promise_next_ms"] = logged["log_promise_next_ms"]
+    out["encrypted_queue_vs_plain"] = round(out["encrypted_queue_ms"] / out["plain_queue_ms"], 2)
+    out["encrypted_log_vs_plain"] = round(
+        out["encrypted_log_promise_next_ms"] / out["plain_log_promise_next_ms"], 2
+    )
+    return out
 
 
 # --- keys: key press -> the screen painted with its data ------------------------------------------
@@ -987,7 +1021,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="queue,supervisor,log,keys,startup,import",
-        help="comma-separated subset of queue,supervisor,log,keys,startup,import",
+        help="comma-separated subset of queue,supervisor,log,keys,startup,import,encrypted "
+        "(encrypted: the queue and log benches on a SQLCipher copy, not in the default run)",
     )
     args = parser.parse_args(argv)
     wanted = set(args.only.split(","))
@@ -1018,6 +1053,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="keys-", dir=path.parent) as folder:
             scratch = datagen.fresh_copy(path, Path(folder) / path.name)
             result.update(bench_keys(scratch, args.repeats))
+    if "encrypted" in wanted:
+        result.update(bench_encrypted(path, args.repeats))
     if "startup" in wanted:
         result.update(bench_startup(path, args.startup_runs))
     if "import" in wanted:
