@@ -103,8 +103,14 @@ LIMIT ? OFFSET 0
 """
 
 
-def _raw_connection(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+def _raw_connection(path: Path, key: Any = None) -> sqlite3.Connection:
+    if key is None:
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    else:  # the same hand-written baseline through SQLCipher with the key
+        import sqlcipher3.dbapi2 as sqlcipher  # type: ignore[import-untyped]
+
+        connection = sqlcipher.connect(str(path), isolation_level=None, check_same_thread=False)
+        connection.execute(key.pragma())
     for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000"):
         connection.execute(f"PRAGMA {pragma}")
     return connection
@@ -169,7 +175,7 @@ def bench_queue(path: Path, repeats: int, key: Any = None) -> dict[str, Any]:
     def app_query() -> list[Any]:
         return queue._rows(open_session, statement)
 
-    raw = _raw_connection(path)
+    raw = _raw_connection(path, key)
     raw_now = now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
     parameters = (agent_id.hex, queue.OPEN_PRIORITY_LIMIT, raw_now, page_size)
 

@@ -93,7 +93,11 @@ async def settle(pilot: Pilot[None], rounds: int = 6) -> None:
             pass  # the screen shows the failure (the test reads what it shows)
         await pilot.pause()
         if done >= 1 and not any(worker.is_running for worker in pilot.app.workers):
-            return
+            # A message handled in that pause may start the next worker (a dialog's answer
+            # starts the save): look once more before calling the app settled.
+            await pilot.pause()
+            if not any(worker.is_running for worker in pilot.app.workers):
+                return
 
 
 async def login(pilot: Pilot[None], password: str = PASSWORD) -> None:
