@@ -408,14 +408,17 @@ def bench_encrypted(path: Path, repeats: int) -> dict[str, Any]:
         started = time.perf_counter()
         vault.unlock(locked, "agent20", "x")
         out["unlock_ms"] = _ms(time.perf_counter() - started)
-        for label, target, database_key in (
-            ("plain", plain, None),
-            ("encrypted", locked, db.DatabaseKey(key)),
-        ):
-            queued = bench_queue(target, repeats, key=database_key)
+        runs = {"plain": (plain, None), "encrypted": (locked, db.DatabaseKey(key))}
+        # Both orders, the better of two each: the first run after a copy pays for the cache.
+        for label in ("plain", "encrypted", "encrypted", "plain"):
+            target, database_key = runs[label]
+            queued = bench_queue(target, repeats, key=database_key)["queue_ms"]
             logged = bench_log_promise_next(target, repeats, key=database_key)
-            out[f"{label}_queue_ms"] = queued["queue_ms"]
-            out[f"{label}_log_promise_next_ms"] = logged["log_promise_next_ms"]
+            for name, value in (
+                (f"{label}_queue_ms", queued),
+                (f"{label}_log_promise_next_ms", logged["log_promise_next_ms"]),
+            ):
+                out[name] = min(value, out.get(name, value))
     out["encrypted_queue_vs_plain"] = round(out["encrypted_queue_ms"] / out["plain_queue_ms"], 2)
     out["encrypted_log_vs_plain"] = round(
         out["encrypted_log_promise_next_ms"] / out["plain_log_promise_next_ms"], 2
