@@ -8,14 +8,13 @@ quitting stays possible. The password is checked as a login is (`accounts.authen
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from collector_tui.services import accounts
@@ -25,11 +24,7 @@ from collector_tui.tui.widgets.field import FormField
 
 
 class LockScreen(ActorMixin, ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "enter", "unlock", "Unlock", id="lock.unlock", tooltip="Check the password and go on"
-        ),
-    ]
+    # No footer: the password field takes every key but ctrl+q, and the box says both.
 
     def compose(self) -> ComposeResult:
         with Center(id="lock-center"):
@@ -46,7 +41,7 @@ class LockScreen(ActorMixin, ModalScreen[None]):
                     Input(password=True, id="lock-password", placeholder="password"),
                     name="lock-password",
                 )
-        yield Footer()
+                yield Static("enter unlocks · ctrl+q quits", id="lock-keys")
 
     def on_mount(self) -> None:
         self.capture_actor()
@@ -54,7 +49,7 @@ class LockScreen(ActorMixin, ModalScreen[None]):
         keys_may_flow(self)
 
     @on(Input.Submitted, "#lock-password")
-    def action_unlock(self) -> None:
+    def unlock(self) -> None:
         password = self.query_one("#lock-password", Input).value
         field = self.query_one("#field-lock-password", FormField)
         field.set_error(None if password else "enter your password")
