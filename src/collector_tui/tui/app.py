@@ -67,6 +67,8 @@ class CollectorApp(App[None]):
         # Cases the agent skipped with `n` in this session: the next case never offers them
         # again until the queue is refreshed on purpose (`r`).
         self.skipped: set[uuid.UUID] = set()
+        # Cases whose numbers the user revealed (an audited action) in this session.
+        self.revealed: set[uuid.UUID] = set()
         self.key_order = KeyOrder(self, lambda event: App.on_event(self, event))
         # The idle lock measures real time, whatever clock the work runs on (--now, tests).
         self.idle_clock: Callable[[], float] = time.monotonic
@@ -155,6 +157,7 @@ class CollectorApp(App[None]):
         from collector_tui.tui.screens.login import LoginScreen
 
         self.context = self.context.acting_as(None)
+        self.revealed.clear()
         self.sub_title = ""
         while len(self.screen_stack) > 2:
             await self.pop_screen()

@@ -220,6 +220,15 @@ class CaseScreen(CollectorScreen):
             show=False,
         ),
         Binding(
+            "R",
+            "reveal_numbers",
+            "Show numbers",
+            id="case.reveal_numbers",
+            tooltip="Show the debtor's numbers in full where your role sees them masked "
+            "(an audited action)",
+            show=False,
+        ),
+        Binding(
             "n",
             "next_case",
             "Next",
@@ -385,7 +394,8 @@ class CaseScreen(CollectorScreen):
         now = self.loaded_at
         compact = self._compact()
         self._compact_panels = compact
-        self._panel("contacts-panel", case_panels.contacts_panel(case, tz, now, compact=compact))
+        shown = case if self.numbers_shown() else case_panels.masked_numbers(case)
+        self._panel("contacts-panel", case_panels.contacts_panel(shown, tz, now, compact=compact))
         self._panel("debt-panel", case_panels.debt_panel(case, tz, now, compact=compact))
         self._panel("status-panel", case_panels.status_panel(case, tz, now, compact=compact))
         self._panel("why-panel", case_panels.why_panel(case, compact=compact))
@@ -409,7 +419,32 @@ class CaseScreen(CollectorScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in FORM_ACTIONS and self.case_file is None:
             return None  # shown, but disabled until the case is read
+        if action == "reveal_numbers" and self.numbers_shown():
+            return False  # nothing masked: the key is not offered
         return True
+
+    # -- numbers masked for roles that do not dial (config unmasked_roles) -------------------------
+
+    def numbers_shown(self) -> bool:
+        app = self.collector
+        return self.actor.role in app.settings.unmasked_roles or self.case_id in app.revealed
+
+    def action_reveal_numbers(self) -> None:
+        if not self.numbers_shown():
+            self.reveal_numbers()
+
+    @work(thread=True, exclusive=True, group="reveal", exit_on_error=False, description="reveal")
+    def reveal_numbers(self) -> None:
+        from collector_tui.services.contacts import book
+
+        self.context.run(book.reveal_contacts, case_id=self.case_id)
+        self.app.call_from_thread(self._numbers_revealed)
+
+    def _numbers_revealed(self) -> None:
+        self.collector.revealed.add(self.case_id)
+        self._show_panels()
+        self.refresh_bindings()
+        self.collector.tell("Numbers shown in full; the audit trail records it.")
 
     # -- forms ------------------------------------------------------------------------------------
 

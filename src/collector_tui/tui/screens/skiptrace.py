@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
 from collector_tui.display import first_line, safe_text
-from collector_tui.phones import format_phone
+from collector_tui.phones import mask_phone
 from collector_tui.tui.commands import SkipTraceCommands
 from collector_tui.tui.screens.base import CollectorScreen
 from collector_tui.tui.widgets.tables import fill_fitted
@@ -41,8 +41,8 @@ class SkipTraceLoaded(Message):
 def _numbers_text(case: SkipTraceCase) -> str:
     parts = []
     for number, status in case.numbers:
-        shown = format_phone(number) if number.startswith("+") else number
-        parts.append(f"{shown} {status}")
+        # A list: which numbers failed, masked (the tracer's file carries them in full).
+        parts.append(f"{mask_phone(number)} {status}")
     for text, status in case.addresses:
         if status != "valid":
             parts.append(f"{text} {status}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -12,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from collector_tui.display import first_line, safe_text
-from collector_tui.phones import format_phone
+from collector_tui.phones import format_phone, mask_phone
 from collector_tui.services.casework.casefile import CaseFile, DisputeBrief, HoldView, PhoneView
 from collector_tui.tui.formatting import (
     agent_time,
@@ -357,6 +358,17 @@ def contact_lines(case: CaseFile, *, compact: bool) -> list[Text]:
             objected = Text("asked to be called again", style="green")
         lines.append(_contact_line("3rd ", who, objected, number, retired=party.retired))
     return lines
+
+
+def masked_numbers(case: CaseFile) -> CaseFile:
+    """The case as a role that does not dial sees it: each number masked ("138****8000") in the
+    contacts panel (`unmasked_roles`; revealing them is audited: contacts.reveal_contacts)."""
+    phones = tuple(
+        replace(phone, e164=None, extension=None, raw=mask_phone(phone.e164 or phone.raw))
+        for phone in case.phones
+    )
+    parties = tuple(replace(party, phone_e164=None) for party in case.third_parties)
+    return replace(case, phones=phones, third_parties=parties)
 
 
 def contacts_panel(

@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from collector_tui.display import first_line, safe_text
-from collector_tui.phones import format_phone
+from collector_tui.phones import mask_phone
 from collector_tui.services.casework.casefile import TimelineEntry
 from collector_tui.tui.formatting import agent_time
 from collector_tui.tui.widgets.tables import PADDING_PER_COLUMN, SCROLLBAR, fit_line
@@ -116,13 +116,14 @@ SHORT_NUMBER_DIGITS = 4
 
 
 def number_text(entry: TimelineEntry, room: int, *, with_note: bool) -> str:
-    """The number dialled on a contact: in full when it leaves a note some room, else its last
-    digits ("…8000"), else nothing."""
+    """The number dialled on a contact, masked as lists show numbers ("138****8000": which
+    number, not the number; the contacts panel is where one dials) when it leaves a note some
+    room, else its last digits ("…8000"), else nothing."""
     if not entry.phone_e164 or room <= SHORT_NUMBER_DIGITS:
         return ""
-    full = format_phone(entry.phone_e164)
-    if len(full) <= room - (12 if with_note else 0):
-        return full
+    masked = mask_phone(entry.phone_e164)
+    if len(masked) <= room - (12 if with_note else 0):
+        return masked
     return ELLIPSIS + entry.phone_e164[-SHORT_NUMBER_DIGITS:]
 
 
