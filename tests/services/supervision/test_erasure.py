@@ -199,3 +199,52 @@ def test_no_byte_of_an_erased_value_is_left_in_the_file(
     on_disk = file_bytes()
     for value in (NAME, NUMBER, STREET, MAIL, PARTY, "after six"):
         assert value.encode() not in on_disk, value
+
+
+@pytest.mark.sqlite_only
+def test_an_erasure_reaches_the_laptop_at_its_next_pull(
+    store: db.Store, place, users, now: datetime, tmp_path: Path
+) -> None:  # noqa: ANN001
+    """The laptop pulled the case while it was open; the master closes and erases it; the next
+    pull leaves nothing of the debtor in the laptop file."""
+    from collector_tui import bootstrap
+    from collector_tui.services.sync import engine
+
+    case = place("ER-L", debtor_name=NAME, phones=(NUMBER,))
+    alice, sam = users["alice"], users["sam"]
+    laptop = bootstrap.open_store(tmp_path / "laptop.db")
+    try:
+        engine.pull(master=store, laptop=laptop, actor=alice, now=now, settings=Settings())
+        laptop_file = tmp_path / "laptop.db"
+        assert NAME.encode() in laptop_file.read_bytes() + _wal(laptop_file)
+        with store.write() as session:
+            decisions.close_case(
+                session=session,
+                now=now,
+                actor=sam,
+                case_id=case.id,
+                settings=Settings(),
+                reason="recalled by the client",
+            )
+        with store.write() as session:
+            erasure.erase_case(
+                session=session,
+                now=now,
+                actor=sam,
+                settings=Settings(),
+                case_id=case.id,
+                reason=WHY,
+            )
+        later = now + timedelta(hours=1)
+        engine.pull(master=store, laptop=laptop, actor=alice, now=later, settings=Settings())
+        assert laptop.checkpoint()
+        on_disk = laptop_file.read_bytes() + _wal(laptop_file)
+        for value in (NAME, NUMBER):
+            assert value.encode() not in on_disk, value
+    finally:
+        laptop.dispose()
+
+
+def _wal(path: Path) -> bytes:
+    wal = Path(str(path) + "-wal")
+    return wal.read_bytes() if wal.exists() else b""
