@@ -227,78 +227,62 @@ def _cmd_add(ctx: Context) -> int:
     return 0
 
 
-def _cmd_set(ctx: Context) -> int:
+def _change(ctx: Context, verb: str, service: str, **arguments: Any) -> int:
+    """Find the case named on the command line, run one contacts service on it, say what
+    changed and where the case stands in the queue."""
     from collector_tui.services.casework import cases
     from collector_tui.services.contacts import book
 
-    args = ctx.args
     actor = ctx.actor()
-    case = ctx.run(cases.resolve_case, reference=args.case)
-    saved = ctx.run(
-        book.set_contact_status,
-        case_id=case.case_id,
+    case = ctx.run(cases.resolve_case, reference=ctx.args.case)
+    saved = ctx.run(getattr(book, service), case_id=case.case_id, **arguments)
+    _report(ctx, saved, verb, f"{case.client}/{case.client_ref}", actor.time_zone)
+    return 0
+
+
+def _cmd_set(ctx: Context) -> int:
+    args = ctx.args
+    return _change(
+        ctx,
+        f"marked {args.status}:",
+        "set_contact_status",
         value=args.value,
         status=args.status,
         reason=args.reason,
         how=args.how,
     )
-    reference = f"{case.client}/{case.client_ref}"
-    _report(ctx, saved, f"marked {args.status}:", reference, actor.time_zone)
-    return 0
 
 
 def _cmd_retire(ctx: Context) -> int:
-    from collector_tui.services.casework import cases
-    from collector_tui.services.contacts import book
-
     args = ctx.args
-    actor = ctx.actor()
-    case = ctx.run(cases.resolve_case, reference=args.case)
-    saved = ctx.run(
-        book.retire_contact_by_value, case_id=case.case_id, value=args.value, reason=args.reason
-    )
-    reference = f"{case.client}/{case.client_ref}"
-    _report(ctx, saved, "retired", reference, actor.time_zone)
-    return 0
+    return _change(ctx, "retired", "retire_contact_by_value", value=args.value, reason=args.reason)
 
 
 def _cmd_add_party(ctx: Context) -> int:
-    from collector_tui.services.casework import cases
-    from collector_tui.services.contacts import book
-
     args = ctx.args
-    actor = ctx.actor()
-    case = ctx.run(cases.resolve_case, reference=args.case)
-    saved = ctx.run(
-        book.add_third_party,
-        case_id=case.case_id,
+    return _change(
+        ctx,
+        "added",
+        "add_third_party",
         name=args.name,
         relation=args.relation,
         phone=args.phone,
         source=args.source,
         note=args.note,
     )
-    _report(ctx, saved, "added", f"{case.client}/{case.client_ref}", actor.time_zone)
-    return 0
 
 
 def _cmd_party_request(ctx: Context) -> int:
-    from collector_tui.services.casework import cases
-    from collector_tui.services.contacts import book
-
     args = ctx.args
-    actor = ctx.actor()
-    case = ctx.run(cases.resolve_case, reference=args.case)
-    saved = ctx.run(
-        book.record_third_party_request,
-        case_id=case.case_id,
+    verb = "objection recorded for" if args.party_request == "objected" else "call again:"
+    return _change(
+        ctx,
+        verb,
+        "record_third_party_request",
         name=args.name,
         request=args.party_request,
         how=args.how,
     )
-    verb = "objection recorded for" if args.party_request == "objected" else "call again:"
-    _report(ctx, saved, verb, f"{case.client}/{case.client_ref}", actor.time_zone)
-    return 0
 
 
 def _cmd_list(ctx: Context) -> int:
