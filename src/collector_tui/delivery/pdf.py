@@ -17,7 +17,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
+from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -86,6 +86,7 @@ class Document:
     title: str
     blocks: tuple[Block, ...] = field(default_factory=tuple)
     author: str = ""
+    landscape: bool = False  # wide tables (a statement's eleven columns)
 
 
 @lru_cache(maxsize=1)
@@ -216,7 +217,7 @@ def _build(documents: Sequence[Document]) -> bytes:
     first = documents[0]
     template = SimpleDocTemplate(
         buffer,
-        pagesize=A4,
+        pagesize=landscape(A4) if first.landscape else A4,
         leftMargin=22 * mm,
         rightMargin=20 * mm,
         topMargin=20 * mm,
