@@ -146,7 +146,13 @@ def _cmd_statement(ctx: Context) -> int:
 def _write_statement_pdf(ctx: Context, statement, path: Path) -> int:
     from collector_tui.services.reporting.statement_pdf import statement_pdf
 
-    data = statement_pdf(statement, agency_name=ctx.load_settings().delivery.agency_name)
+    delivery = ctx.load_settings().delivery
+    try:
+        data = statement_pdf(
+            statement, agency_name=delivery.agency_name, font_file=delivery.letter_font
+        )
+    except ValueError as error:  # a letter_font ReportLab cannot use
+        raise CliError(str(error)) from None
     try:
         path.write_bytes(data)
     except OSError as error:

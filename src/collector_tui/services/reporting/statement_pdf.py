@@ -37,5 +37,8 @@ def statement_document(statement: Statement, *, agency_name: str = "") -> Docume
     )
 
 
-def statement_pdf(statement: Statement, *, agency_name: str = "") -> bytes:
-    return render_pdf(statement_document(statement, agency_name=agency_name))
+def statement_pdf(
+    statement: Statement, *, agency_name: str = "", font_file: str | None = None
+) -> bytes:
+    document = statement_document(statement, agency_name=agency_name)
+    return render_pdf(document, font_file=font_file)
