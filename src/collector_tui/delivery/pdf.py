@@ -6,7 +6,7 @@ and the text extracts back as Unicode, but the font is not embedded, so the read
 draws it with its own Chinese font (Acrobat, macOS, Windows and browsers have one; a bare Linux
 box shows boxes). With `font_file` (config `[delivery] letter_font`, a TrueType .ttf/.ttc file
 such as WenQuanYi Micro Hei or Noto Sans SC), that font is embedded instead, as a subset, and the
-letter looks the same everywhere (docs/decisions.md, letters as PDF). Every text is escaped
+letter looks the same everywhere (docs/decisions.md, reminders). Every text is escaped
 before ReportLab's paragraph markup sees it, so a name like `<b>` prints literally.
 """
 

@@ -12,7 +12,7 @@ Files, shipped in `collector_tui/reminder_templates/` and in the team's folder (
 `<name>` is lower-case letters, digits and `_`; `<lang>` a language code (`en`, `zh`). A reminder is
 rendered in the debtor's language when the template exists in it, else in English.
 
-Why a sandbox and a check at load (docs/decisions.md, reminder templates): a team's template is
+Why a sandbox and a check at load (docs/decisions.md, reminders): a team's template is
 code written by people who are not developers, and the data it shows comes from clients' files.
 So templates run in Jinja2's ImmutableSandboxedEnvironment (no `__class__`, no mutation), undefined
 names raise (StrictUndefined), HTML is autoescaped, and the data is only ever a value: every text a
