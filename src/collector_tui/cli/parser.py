@@ -9,6 +9,7 @@ from typing import NoReturn
 from collector_tui import __version__
 from collector_tui.cli import (
     cases,
+    charges,
     contacts,
     corrections,
     devices,
@@ -38,6 +39,7 @@ GROUPS = (
     sync,
     devices,
     corrections,
+    charges,
 )
 
 

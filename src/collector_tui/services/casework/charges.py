@@ -45,6 +45,7 @@ __all__ = [
     "ChargeChange",
     "ChargeView",
     "add_charge",
+    "charge_currency",
     "list_charges",
     "waive_charge",
 ]
@@ -308,6 +309,17 @@ def waive_charge(
         found = session.get(Invoice, charge.invoice_id)
         number = found.number if found is not None else None
     return _change(session, case, waiver, number)
+
+
+@reads
+def charge_currency(*, session: Session, charge_id: uuid.UUID) -> str | None:
+    """The currency of a charge's case (a face parses a typed amount with it); None for an unknown
+    id, which the service acting on it then refuses in its own words."""
+    return session.exec(
+        select(Case.currency)
+        .join(CaseCharge, col(CaseCharge.case_id) == col(Case.id))
+        .where(CaseCharge.id == charge_id)
+    ).first()
 
 
 @reads
