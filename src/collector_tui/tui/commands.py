@@ -123,6 +123,11 @@ class CaseCommands(ScreenCommands):
             "reverse_payment",
         ),
         PaletteCommand(
+            "Case: add a charge",
+            "Legal costs, fees or interest after placement (supervisors)",
+            "add_charge",
+        ),
+        PaletteCommand(
             "Case: settlement",
             "Settle for less than the balance (above your limit: approval)",
             "settle",
