@@ -283,6 +283,9 @@ class SkipTraceCommands(ScreenCommands):
 
 class DisputesCommands(ScreenCommands):
     COMMANDS_LIST = (
+        PaletteCommand(
+            "Disputes: resolve", "The highlighted dispute: upheld, rejected or partly", "resolve"
+        ),
         PaletteCommand("Disputes: open the case", "The highlighted dispute's case", "open_case"),
         PaletteCommand("Disputes: refresh", "Read the open disputes again", "refresh"),
         PaletteCommand("Disputes: back", "Back to the supervisor screen", "back"),
