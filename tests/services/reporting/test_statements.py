@@ -203,3 +203,33 @@ def test_commission_ages_each_amount_by_the_invoice_it_paid(
     (total,) = statement.totals
     assert total.collected == received == sum(total.components().values()) == 5_001
     assert total.net_to_remit == total.collected - total.commission == 5_001 - 1_150
+
+
+def test_a_closure_shows_what_was_charged_after_placement(
+    store: db.Store, users, place, now
+) -> None:  # noqa: ANN001
+    from collector_tui.services.casework import charges
+    from collector_tui.services.reporting.statements import client_closures
+
+    settings = Settings()
+    case = place("C-COSTS", principal=1_000)
+    with store.write() as session:
+        charges.add_charge(session=session, now=now, actor=users["sam"], settings=settings,
+                           case_id=case.id, amount=400, component="costs",
+                           reason="court filing fee for the claim")  # fmt: skip
+    _pay(store, users["alice"], case, 1_400, now, settings)
+    with store.read() as session:
+        (line,) = client_closures(session=session, actor=users["sam"], client="ACME Bank",
+                                  date_from=FROM, date_to=TO)  # fmt: skip
+        statement = client_statement(session=session, actor=users["sam"], settings=settings,
+                                     client="ACME Bank", date_from=FROM, date_to=TO)  # fmt: skip
+    assert (line.status, line.placed, line.charged, line.collected, line.balance) == (
+        "paid",
+        1_000,
+        400,
+        1_400,
+        0,
+    )
+    assert line.placed + line.charged - line.collected - line.credited == line.balance
+    (collected,) = statement.cases
+    assert (collected.costs, collected.principal, collected.collected) == (400, 1_000, 1_400)

@@ -32,6 +32,7 @@ from collector_tui.models import (
     CLOSED_STATUSES,
     AuditEvent,
     Case,
+    CaseCharge,
     Invoice,
     InvoiceDispute,
     Payment,
@@ -275,6 +276,7 @@ class ClosureLine:
     collected: int  # payments less reversals, ever
     credited: int  # credits from upheld disputes
     balance: int  # what is left (forgiven by a settlement or a write-off, or returned)
+    charged: int = 0  # charges after placement less their waivers (casework.charges)
 
 
 @reads
@@ -329,6 +331,11 @@ def client_closures(
                 InvoiceDispute.case_id == case.id
             )
         ).one()
+        charged = session.exec(
+            select(func.coalesce(func.sum(CaseCharge.amount), 0)).where(
+                CaseCharge.case_id == case.id
+            )
+        ).one()
         lines.append(
             ClosureLine(
                 client_ref=case.client_ref,
@@ -339,6 +346,7 @@ def client_closures(
                 collected=int(collected),
                 credited=int(credited),
                 balance=case.balance,
+                charged=int(charged),
             )
         )
     return sorted(lines, key=lambda line: (line.closed_on, line.client_ref))
