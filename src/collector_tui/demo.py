@@ -39,6 +39,7 @@ from collector_tui.models import (
     Assignment,
     AuditEvent,
     Case,
+    CaseCharge,
     Debtor,
     FollowUp,
     Hold,
@@ -57,6 +58,7 @@ from collector_tui.services.accounts import Actor
 from collector_tui.services.casework import (
     activities,
     change,
+    charges,
     disputes,
     followups,
     holds,
@@ -1126,6 +1128,8 @@ _DISPUTES: tuple[tuple[datetime, str, int | None, date, str, datetime | None, in
      datetime(2026, 11, 18, 2, 0, tzinfo=UTC), 40),
 )  # fmt: skip
 _BOUNCE_AT = datetime(2026, 11, 18, 2, 30, tzinfo=UTC)
+# sam charges the court fee of the legal action to a case in legal (costs after placement).
+_CHARGE_AT = datetime(2026, 11, 18, 3, 0, tzinfo=UTC)
 
 
 def _plan_disputes(planner: _Planner, plans: list[_CasePlan]) -> None:
@@ -1140,6 +1144,7 @@ def _plan_disputes(planner: _Planner, plans: list[_CasePlan]) -> None:
         if resolved_at is not None:
             planner.at(resolved_at, _resolve_last(taken, credit))
     planner.at(_BOUNCE_AT, _bounce)
+    planner.at(_CHARGE_AT, _charge_costs)
 
 
 def _dispute(
@@ -1227,6 +1232,35 @@ def _bounce(world: _World, session: Session, now: datetime) -> None:
             payment_id=latest.id,
             reason="bounced",
         )
+
+
+def _charge_costs(world: _World, session: Session, now: datetime) -> None:
+    """sam adds the court fee to the first case in legal (else the first open B2B case): legal
+    costs, 5 % of its balance, on the case itself."""
+    found = session.exec(
+        select(Case)
+        .where(col(Case.id).in_(list(world.case_ids.values())), Case.status == "legal")
+        .order_by(col(Case.client), col(Case.client_ref))
+    ).first()
+    if found is None:
+        found = session.exec(
+            select(Case)
+            .join(Invoice, col(Invoice.case_id) == col(Case.id))
+            .where(col(Case.status).in_(("active", "new")))
+            .order_by(col(Case.client), col(Case.client_ref))
+        ).first()
+    if found is None or found.balance <= 0:
+        return
+    charges.add_charge(
+        session=session,
+        now=now,
+        actor=world.users["sam"],
+        settings=world.settings,
+        case_id=found.id,
+        amount=max(1, found.balance // 20),
+        component="costs",
+        reason="Court filing fee for the claim (legal action approved).",
+    )
 
 
 def _set_limits(world: _World, session: Session, now: datetime) -> None:
@@ -1654,6 +1688,17 @@ def canonical_dump(store: db.Store) -> dict[str, list[tuple[Any, ...]]]:
                     user.get(s.decided_by_id),
                     iso(s.decided_at),
                     s.promise_id is not None,
+                ),
+            ),
+            "charges": rows(
+                select(CaseCharge),
+                lambda c: (
+                    ref[c.case_id],
+                    c.component,
+                    c.amount,
+                    c.reason,
+                    user.get(c.created_by_id),
+                    iso(c.created_at),
                 ),
             ),
             "audit": rows(

@@ -524,6 +524,25 @@ class PaymentPart(SQLModel, table=True):
     amount: int = Field(sa_type=BigInteger)
 
 
+class CaseCharge(SQLModel, table=True):
+    """A charge a supervisor adds to a case after placement (legal costs, fees, interest), or the
+    waiver of one (`voids_id` names the charge, `amount` negative). Append-only: the balance and
+    its components move by it (casework.charges)."""
+
+    __tablename__ = "case_charge"
+    __table_args__ = (Index("ix_case_charge_case", "case_id", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.id")
+    invoice_id: uuid.UUID | None = Field(default=None, foreign_key="invoice.id")
+    component: str = Field(max_length=16)
+    amount: int = Field(sa_type=BigInteger)
+    reason: str = Field(max_length=500)
+    voids_id: uuid.UUID | None = Field(default=None, foreign_key="case_charge.id")
+    created_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _instant()
+
+
 class DisputeStatus(StrEnum):
     open = "open"
     upheld = "upheld"

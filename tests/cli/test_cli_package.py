@@ -21,6 +21,7 @@ SHARED = {"collector_tui.cli.arguments", "collector_tui.cli.context", "collector
 GROUPS = {
     "app",
     "cases",
+    "charges",
     "contacts",
     "disputes",
     "encryption",

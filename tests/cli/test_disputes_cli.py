@@ -197,8 +197,8 @@ def test_closures_csv(run: Run, store: db.Store, users, b2b) -> None:  # noqa: A
     period = ("--from", "2026-11-01", "--to", "2026-11-30")
     lines = _ok(run("closures", "ACME Bank", *period, "--csv")).splitlines()
     assert lines == [
-        "client_ref,status,closed_on,currency,placed,collected,credited,balance",
-        "B2B-7,paid,2026-11-20,CNY,100.00,100.00,0.00,0.00",
+        "client_ref,status,closed_on,currency,placed,collected,credited,balance,charged",
+        "B2B-7,paid,2026-11-20,CNY,100.00,100.00,0.00,0.00,0.00",
     ]
     assert json.loads(_ok(run("closures", "ACME Bank", *period, "--json")))[0]["status"] == "paid"
     _refused(

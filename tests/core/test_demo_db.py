@@ -205,3 +205,37 @@ def test_follow_ups_are_due_on_demo_day_for_both_agents(shipped: db.Store) -> No
     later_today = [at for _, at in due if DEMO_NOW < at and at.date() == DEMO_NOW.date()]
     assert due_now == {"alice", "bob"}
     assert later_today
+
+
+def test_the_generator_makes_client_money_stories(tmp_path: Path) -> None:
+    """Disputed B2B invoices (one partly upheld), a reversed payment and legal costs charged after
+    placement, each balance still the sum of its components (checked on a fresh build: the
+    committed file follows when it is regenerated)."""
+    from collector_tui.models import BalanceComponent, CaseCharge, InvoiceDispute, Payment
+    from collector_tui.services.casework import balances
+
+    build_demo(tmp_path / "money.db")
+    store = bootstrap.open_store(tmp_path / "money.db")
+    try:
+        with store.read() as session:
+            disputed = session.exec(
+                select(InvoiceDispute.status, Debtor.kind)
+                .join(Case, col(Case.id) == col(InvoiceDispute.case_id))
+                .join(Debtor, col(Debtor.id) == col(Case.debtor_id))
+            ).all()
+            assert {kind for _, kind in disputed} == {"company"}
+            assert {"open", "partly"} <= {status for status, _ in disputed}
+            assert session.exec(
+                select(Payment.reversal_reason).where(col(Payment.voids_id).is_not(None))
+            ).all() == ["bounced"]
+            charged = session.exec(select(CaseCharge)).all()
+            assert [(c.component, c.amount > 0) for c in charged] == [("costs", True)]
+            case = session.get(Case, charged[0].case_id)
+            assert case is not None
+            assert balances.case_components(session, case).costs == charged[0].amount
+            for case_id in set(session.exec(select(BalanceComponent.case_id)).all()):
+                row = session.get(Case, case_id)
+                assert row is not None
+                assert balances.case_components(session, row).total == row.balance
+    finally:
+        store.dispose()

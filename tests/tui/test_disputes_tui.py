@@ -1,7 +1,8 @@
 """Invoice disputes and payment reversals from the TUI (tui/screens/disputes.py, dispute_list.py).
 
 Real keys from the case screen (`i` dispute an invoice, `D` resolve, `V` reverse the highlighted
-payment) and the supervisor screen (`d` the open disputes), then the screen and the database.
+payment) and the supervisor screen (`d` the open disputes: enter resolves one, `o` opens its
+case), then the screen and the database.
 """
 
 from __future__ import annotations
@@ -267,7 +268,7 @@ def test_the_supervisor_sees_open_disputes_and_opens_the_case(demo: Seeded) -> N
         assert "OVERDUE" in first and "12,500.00 CNY" in first
         summary = rendered(app.screen.query_one("#disputes-summary", Static))
         assert "2" in summary and "1 overdue" in summary
-        await pilot.press("enter")
+        await pilot.press("o")
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen)
         assert app.screen.case_id == demo.cases[REF]
@@ -319,5 +320,74 @@ def test_every_choice_left_open_is_named_under_its_field(demo: Seeded) -> None:
         assert [r.status for r in dispute_rows(demo, demo.cases[REF])] == ["open", "open"]
         with demo.store.read() as session:
             assert session.exec(select(Payment).where(Payment.voids_id.is_not(None))).all() == []  # type: ignore[union-attr]
+
+    drive(app, scenario)
+
+
+def test_the_supervisor_resolves_from_the_disputes_list_in_one_burst(demo: Seeded) -> None:
+    """Enter on the overdue dispute opens the resolve form (the one `D` opens): partly upheld
+    with 2,500.00 credited, asked again; the list is read again and shows the one left."""
+    open_disputes(demo)
+    case_id = demo.cases[REF]
+    before = case_row(demo, case_id).balance
+    app = build_app(demo, "sam")
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await login(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, DisputesScreen)
+        # The overdue dispute of INV-7001 (12,500.00) is the first row: enter, partly (blank,
+        # upheld, rejected, partly), the amount, the reason, save, yes.
+        await burst(pilot, "enter", "enter", "down", "down", "down", "enter", "tab", "2500",
+                    "tab", "client accepts part of the claim", "ctrl+s")  # fmt: skip
+        await settle(pilot)
+        await burst(pilot, "y")
+        await settle(pilot)
+        assert isinstance(app.screen, DisputesScreen)
+        rows = {r.invoice_id: r for r in dispute_rows(demo, case_id)}
+        with demo.store.read() as session:
+            numbers = dict(session.exec(select(Invoice.id, Invoice.number)).all())
+        by_number = {numbers[k]: r for k, r in rows.items()}
+        resolved = by_number["INV-7001"]
+        assert (resolved.status, resolved.credited, resolved.resolved_by_id) == (
+            "partly",
+            250_000,
+            demo.users["sam"].user_id,
+        )
+        assert resolved.resolution_reason == "client accepts part of the claim"
+        assert by_number["INV-7002"].status == "open"
+        assert case_row(demo, case_id).balance == before - 250_000
+        assert invoice_open(demo, "INV-7001") == 5_000_000 - 250_000
+        table = app.screen.query_one("#disputes-table", DataTable)
+        assert table.row_count == 1
+        assert "38,000.00 CNY" in " ".join(str(cell) for cell in table.get_row_at(0))
+        summary = rendered(app.screen.query_one("#disputes-summary", Static))
+        assert "overdue" not in summary
+        assert any("dispute partly, 2,500.00 CNY credited" in n for n in notifications(app))
+
+    drive(app, scenario)
+
+
+def test_a_bad_resolution_from_the_list_is_named_under_its_field(demo: Seeded) -> None:
+    open_disputes(demo)
+    app = build_app(demo, "sam")
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await login(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        # Partly, with more than the 12,500.00 disputed: refused under the amount.
+        await burst(pilot, "enter", "enter", "down", "down", "down", "enter", "tab", "20000",
+                    "tab", "client accepts part of the claim", "ctrl+s")  # fmt: skip
+        await settle(pilot)
+        assert isinstance(app.screen, ResolveDisputeForm)
+        error = app.screen.query_one("#field-amount", FormField).error
+        assert error is not None and "below the disputed 12,500.00 CNY" in error
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DisputesScreen)
+        assert [r.status for r in dispute_rows(demo, demo.cases[REF])] == ["open", "open"]
+        assert app.screen.query_one("#disputes-table", DataTable).row_count == 2
 
     drive(app, scenario)

@@ -9,6 +9,7 @@ from typing import NoReturn
 from collector_tui import __version__
 from collector_tui.cli import (
     cases,
+    charges,
     contacts,
     corrections,
     devices,
@@ -40,6 +41,7 @@ GROUPS = (
     devices,
     corrections,
     encryption,
+    charges,
 )
 
 

@@ -123,6 +123,11 @@ class CaseCommands(ScreenCommands):
             "reverse_payment",
         ),
         PaletteCommand(
+            "Case: add a charge",
+            "Legal costs, fees or interest after placement (supervisors)",
+            "add_charge",
+        ),
+        PaletteCommand(
             "Case: settlement",
             "Settle for less than the balance (above your limit: approval)",
             "settle",
@@ -278,6 +283,9 @@ class SkipTraceCommands(ScreenCommands):
 
 class DisputesCommands(ScreenCommands):
     COMMANDS_LIST = (
+        PaletteCommand(
+            "Disputes: resolve", "The highlighted dispute: upheld, rejected or partly", "resolve"
+        ),
         PaletteCommand("Disputes: open the case", "The highlighted dispute's case", "open_case"),
         PaletteCommand("Disputes: refresh", "Read the open disputes again", "refresh"),
         PaletteCommand("Disputes: back", "Back to the supervisor screen", "back"),

@@ -1,4 +1,5 @@
-"""Random sequences of payments, reversals, disputes, resolutions and promises on one B2B case
+"""Random sequences of payments, reversals, disputes, resolutions, promises, charges and waivers
+on one B2B case
 (invoices plus placed fees and interest), under a random allocation order: the balance always
 equals the sum of its components (>= 0, each invoice's open amount its own components' sum), the
 payments' parts add up to payments less reversals, promises hold what was allocated to them, and a
@@ -28,6 +29,7 @@ from collector_tui.models import (
     AuditEvent,
     BalanceComponent,
     Case,
+    CaseCharge,
     Invoice,
     InvoiceDispute,
     Payment,
@@ -38,7 +40,14 @@ from collector_tui.models import (
 )
 from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
-from collector_tui.services.casework import balances, disputes, payments, promises, reversals
+from collector_tui.services.casework import (
+    balances,
+    charges,
+    disputes,
+    payments,
+    promises,
+    reversals,
+)
 from collector_tui.services.casework.cases import InvoiceInput, PlacementInput, add_placement
 from collector_tui.services.casework.promises import PromiseInput
 from collector_tui.services.errors import ServiceError
@@ -87,9 +96,16 @@ operations = st.lists(
         ),
         st.tuples(st.just("promise"), percent, st.integers(0, 10)),
         st.tuples(st.just("wait"), st.integers(0, 6)),
+        st.tuples(
+            st.just("charge"),
+            st.sampled_from(["costs", "fees", "interest"]),
+            st.integers(0, 2),  # INV-1, INV-2 or the case itself
+            st.one_of(st.integers(-5, 20_000), st.sampled_from([0, 1, 10**16])),
+        ),
+        st.tuples(st.just("waive"), st.integers(0, 3), st.one_of(st.none(), percent)),
     ),
     min_size=1,
-    max_size=12,
+    max_size=14,
 )
 
 
@@ -106,12 +122,13 @@ def footprint(session: Session) -> tuple[int, ...]:
         count(PaymentPart),
         count(PaymentAllocation),
         count(InvoiceDispute),
+        count(CaseCharge),
         count(AuditEvent),
         session.exec(select(func.coalesce(func.sum(BalanceComponent.amount), 0))).one(),
     )
 
 
-def check(session: Session, case_id: uuid.UUID, credited: int, original: int) -> None:
+def check(session: Session, case_id: uuid.UUID, credited: int, original: int, charged: int) -> None:
     case = session.get(Case, case_id)
     assert case is not None
     rows = session.exec(select(BalanceComponent).where(BalanceComponent.case_id == case_id)).all()
@@ -129,7 +146,11 @@ def check(session: Session, case_id: uuid.UUID, credited: int, original: int) ->
         select(func.coalesce(func.sum(PaymentPart.amount), 0)).where(PaymentPart.case_id == case_id)
     ).one()
     assert parts == paid  # allocations = payments - reversals
-    assert case.balance == original - paid - credited
+    assert case.balance == original - paid - credited + charged
+    on_record = session.exec(
+        select(func.coalesce(func.sum(CaseCharge.amount), 0)).where(CaseCharge.case_id == case_id)
+    ).one()
+    assert on_record == charged  # charges less waivers
     assert 0 <= balances.disputed_total(session, case_id) <= case.balance
     for promise in session.exec(select(Promise).where(Promise.case_id == case_id)).all():
         allocated = session.exec(
@@ -189,6 +210,7 @@ def test_balance_is_always_its_components(
         ).id
     now = START
     credited = 0
+    charged = 0
     for step in steps:
         with store.write() as session:
             case = session.get(Case, case_id)
@@ -273,7 +295,41 @@ def test_balance_is_always_its_components(
                     )
                 elif kind == "wait":
                     now += timedelta(days=int(step[1]))  # type: ignore[call-overload]
+                elif kind == "charge":
+                    _, component, which, amount = step
+                    added = charges.add_charge(
+                        session=session,
+                        now=now,
+                        actor=book.supervisor,
+                        settings=settings,
+                        case_id=case_id,
+                        amount=int(amount),  # type: ignore[call-overload]
+                        component=str(component),
+                        reason="legal costs of the claim",
+                        invoice=("INV-1", "INV-2", None)[int(which)],  # type: ignore[call-overload]
+                    )
+                    charged += added.amount
+                elif kind == "waive":
+                    _, which, pct = step
+                    made_charges = session.exec(
+                        select(CaseCharge)
+                        .where(CaseCharge.case_id == case_id)
+                        .order_by(CaseCharge.created_at, CaseCharge.id)
+                    ).all()
+                    if not made_charges:
+                        continue
+                    target_charge = made_charges[int(which) % len(made_charges)]  # type: ignore[call-overload]
+                    waived = charges.waive_charge(
+                        session=session,
+                        now=now,
+                        actor=book.supervisor,
+                        settings=settings,
+                        charge_id=target_charge.id,
+                        reason="the client forgives it",
+                        amount=None if pct is None else share(abs(target_charge.amount), int(pct)),  # type: ignore[call-overload]
+                    )
+                    charged -= waived.amount
             except ServiceError:
                 session.rollback()
                 assert footprint(session) == before  # nothing written by a refusal
-            check(session, case_id, credited, original)
+            check(session, case_id, credited, original, charged)

@@ -53,6 +53,78 @@ def test_export_cases_writes_one_row_per_case_with_the_contract_columns(
     assert by_ref["E-2"]["due_date"] == "2026-09-01"
 
 
+# The columns `export cases` had before the components: scripts read them by name and position.
+FIRST_CASE_COLUMNS = (
+    "case_id", "client", "client_ref", "debtor_name", "debtor_type", "country", "currency",
+    "principal", "fees", "interest", "balance", "due_date", "placed_date", "status",
+    "assigned_to", "risk_grade", "queue_tier", "score", "next_action_at", "last_attempt_at",
+    "last_contact_at", "routed_reason",
+)  # fmt: skip
+
+
+def test_export_cases_shows_what_is_owed_by_component_and_what_is_disputed(
+    store, users, place, now, settings, tmp_path, monkeypatch
+) -> None:  # noqa: ANN001
+    """After the older columns, in their order: the open principal, fees, interest and costs
+    (a charge and a payment moved them), the disputed and the collectible amounts; a case no
+    money has moved on shows its placed components."""
+    from collector_tui.services.casework import charges, disputes, payments
+    from collector_tui.services.casework.cases import InvoiceInput
+
+    b2b = place(
+        "K-1",
+        debtor_kind="company",
+        principal=10_000,
+        invoices=(
+            InvoiceInput("INV-1", date(2026, 8, 1), 6_000),
+            InvoiceInput("INV-2", date(2026, 9, 1), 4_000),
+        ),
+    )
+    place("K-2", principal=5_000, fees=300, interest=200)
+    with store.write() as session:
+        charges.add_charge(session=session, now=now, actor=users["sam"], settings=settings,
+                           case_id=b2b.id, amount=2_000, component="costs",
+                           reason="court filing fee for the claim")  # fmt: skip
+    with store.write() as session:
+        payments.post_payment(session=session, now=now, actor=users["alice"], case_id=b2b.id,
+                              amount=2_500, received_on=now.date(), settings=settings)  # fmt: skip
+    with store.write() as session:
+        charges.add_charge(session=session, now=now, actor=users["sam"], settings=settings,
+                           case_id=b2b.id, amount=300, component="interest", invoice="INV-1",
+                           reason="late interest on INV-1")  # fmt: skip
+    with store.write() as session:
+        disputes.open_dispute(session=session, now=now, actor=users["alice"], settings=settings,
+                              case_id=b2b.id, invoice="INV-2", amount=1_500, category="price",
+                              reason="priced above the quote")  # fmt: skip
+    monkeypatch.setattr(exports, "BATCH_ROWS", 1)  # each case its own batch
+    target = tmp_path / "owed.csv"
+    with store.read() as session:
+        assert exports.export_cases(session=session, path=target) == 2
+    rows = _read(target)
+    assert tuple(exports.CASE_COLUMNS[: len(FIRST_CASE_COLUMNS)]) == FIRST_CASE_COLUMNS
+    assert list(rows[0]) == list(exports.CASE_COLUMNS)
+    by_ref = {row["client_ref"]: row for row in rows}
+    owed = by_ref["K-1"]
+    # Costs first (20.00), then 5.00 of the oldest invoice's principal; then 3.00 interest
+    # charged: 120.00 - 25.00 + 3.00 owed.
+    assert (owed["balance"], owed["principal"]) == ("98.00", "100.00")
+    assert [owed[f"{name}_open"] for name in ("principal", "fees", "interest", "costs")] == [
+        "95.00",
+        "0.00",
+        "3.00",
+        "0.00",
+    ]
+    assert (owed["disputed"], owed["collectible"]) == ("15.00", "83.00")
+    placed = by_ref["K-2"]
+    assert [placed[f"{name}_open"] for name in ("principal", "fees", "interest", "costs")] == [
+        "50.00",
+        "3.00",
+        "2.00",
+        "0.00",
+    ]
+    assert (placed["disputed"], placed["collectible"]) == ("0.00", "55.00")
+
+
 def test_bom_for_spreadsheets(store, place, tmp_path) -> None:
     place("B-1", debtor_name="李娜")
     target = tmp_path / "bom.csv"

@@ -155,3 +155,81 @@ def test_closures_list_the_cases_closed_in_the_period(store: db.Store, users, pl
     ]
     assert (lines[0].placed, lines[0].collected, lines[0].balance) == (2_000, 2_000, 0)
     assert before == []
+
+
+def test_commission_ages_each_amount_by_the_invoice_it_paid(
+    store: db.Store, users, place, now
+) -> None:  # noqa: ANN001
+    """A B2B case whose invoices sit in three bands: each amount a payment paid earns the band of
+    its invoice's age that day; costs charged to the case itself are aged by the case's due date;
+    a bounce takes back exactly its payment's commission; the totals still reconcile."""
+    from collector_tui.services.casework import charges
+
+    settings = replace(Settings(), commission=BANDS)  # up to 60 days 10 %, 120 20 %, beyond 30 %
+    b2b = place(
+        "B-AGES",
+        debtor_kind="company",
+        principal=6_000,
+        due_date=date(2026, 11, 1),  # the case: 19 days past due (10 %)
+        invoices=(
+            InvoiceInput("INV-A", date(2026, 10, 1), 1_000),  # 50 days: 10 %
+            InvoiceInput("INV-B", date(2026, 8, 1), 2_000),  # 111 days: 20 %
+            InvoiceInput("INV-C", date(2026, 5, 1), 3_000),  # 203 days: 30 %
+        ),
+    )
+    with store.write() as session:
+        charges.add_charge(session=session, now=now, actor=users["sam"], settings=settings,
+                           case_id=b2b.id, amount=700, component="costs",
+                           reason="court filing fee for the claim")  # fmt: skip
+    # Costs first (700 at 10 %), then the oldest invoice: INV-C 3,000 at 30 %, INV-B 300 at 20 %.
+    _pay(store, users["alice"], b2b, 4_000, now, settings)
+    bounced = _pay(store, users["alice"], b2b, 1_500, now, settings)  # INV-B at 20 %: 300
+    # INV-B 200 at 20 % (40) and INV-A 801 at 10 % (80.1): 120.1 -> 120 for the payment.
+    _pay(store, users["alice"], b2b, 1_001, now, settings)
+    with store.write() as session:
+        reversals.reverse_payment(session=session, now=now, actor=users["sam"], settings=settings,
+                                  payment_id=bounced.payment_id, reason="bounced")  # fmt: skip
+    with store.read() as session:
+        statement = client_statement(session=session, actor=users["sam"], settings=settings,
+                                     client="ACME Bank", date_from=FROM, date_to=TO)  # fmt: skip
+        received = session.exec(
+            select(func.sum(Payment.amount)).where(Payment.case_id == b2b.id)
+        ).one()
+    (line,) = statement.cases
+    assert (line.payments, line.collected, line.reversed) == (3, 5_001, 1_500)
+    assert (line.costs, line.principal) == (700, 4_301)
+    # 70 + 900 + 60 = 1,030; 300 - 300 for the bounce; 120: 1,150 (by the case's age: 500).
+    assert line.commission == 1_150
+    (total,) = statement.totals
+    assert total.collected == received == sum(total.components().values()) == 5_001
+    assert total.net_to_remit == total.collected - total.commission == 5_001 - 1_150
+
+
+def test_a_closure_shows_what_was_charged_after_placement(
+    store: db.Store, users, place, now
+) -> None:  # noqa: ANN001
+    from collector_tui.services.casework import charges
+    from collector_tui.services.reporting.statements import client_closures
+
+    settings = Settings()
+    case = place("C-COSTS", principal=1_000)
+    with store.write() as session:
+        charges.add_charge(session=session, now=now, actor=users["sam"], settings=settings,
+                           case_id=case.id, amount=400, component="costs",
+                           reason="court filing fee for the claim")  # fmt: skip
+    _pay(store, users["alice"], case, 1_400, now, settings)
+    with store.read() as session:
+        (line,) = client_closures(session=session, actor=users["sam"], client="ACME Bank",
+                                  date_from=FROM, date_to=TO)  # fmt: skip
+        statement = client_statement(session=session, actor=users["sam"], settings=settings,
+                                     client="ACME Bank", date_from=FROM, date_to=TO)  # fmt: skip
+    assert (line.status, line.placed, line.charged, line.collected, line.balance) == (
+        "paid",
+        1_000,
+        400,
+        1_400,
+        0,
+    )
+    assert line.placed + line.charged - line.collected - line.credited == line.balance
+    (collected,) = statement.cases
+    assert (collected.costs, collected.principal, collected.collected) == (400, 1_000, 1_400)

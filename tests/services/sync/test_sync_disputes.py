@@ -1,5 +1,6 @@
 """Invoice disputes offline: opened on a laptop they reach the master as facts; resolving one on a
-laptop is refused (the master's), as is reversing a payment (SQLite and PostgreSQL master)."""
+laptop is refused (the master's), as is reversing a payment or adding a charge (SQLite and
+PostgreSQL master)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from sqlmodel import select
 
 from collector_tui import bootstrap, db
 from collector_tui.config import Settings
-from collector_tui.models import Case, FollowUp, Invoice, InvoiceDispute
+from collector_tui.models import Case, CaseCharge, FollowUp, Invoice, InvoiceDispute
 from collector_tui.services.accounts import Actor
-from collector_tui.services.casework import balances, disputes
+from collector_tui.services.casework import balances, charges, disputes
 from collector_tui.services.casework.cases import InvoiceInput
 from collector_tui.services.sync import briefcase, engine
 
@@ -127,3 +128,47 @@ def test_a_resolution_made_offline_is_refused(
         dispute = session.get(InvoiceDispute, opened.dispute_id)
         assert (dispute.status, dispute.credited) == ("open", 0)
         assert session.get(Case, b2b.id).balance == 10_000
+
+
+def test_a_charge_made_on_a_laptop_is_refused(
+    store: db.Store, laptop: db.Store, users: dict[str, Actor], b2b
+) -> None:  # noqa: ANN001
+    """Charges are the master's (services/casework/charges.py): one a laptop sends is rejected,
+    the master's balance and components stay; one made on the master reaches the laptop."""
+    alice = users["alice"]
+    with store.write() as session:
+        made = charges.add_charge(
+            session=session,
+            now=NOW,
+            actor=users["sam"],
+            settings=Settings(),
+            case_id=b2b.id,
+            amount=1_500,
+            component="costs",
+            reason="court filing fee for the claim",
+        )
+    _pull(store, laptop, alice, NOW)
+    with laptop.read() as session:
+        assert session.get(CaseCharge, made.charge_id) is not None
+    with laptop.write() as session:
+        # A laptop cannot reach the service as a supervisor; a tampered one writes the row itself.
+        session.add(
+            CaseCharge(
+                case_id=b2b.id,
+                component="costs",
+                amount=99_900,
+                reason="legal costs added offline",
+                created_by_id=alice.user_id,
+                created_at=NOW + timedelta(minutes=5),
+            )
+        )
+    result = _sync(store, laptop, alice, LATER)
+    assert result.rejected >= 1
+    assert any("case charge rows are created on the master" in note for note in result.notes), (
+        result.notes
+    )
+    with store.read() as session:
+        assert session.exec(select(CaseCharge)).all() == [session.get(CaseCharge, made.charge_id)]
+        case = session.get(Case, b2b.id)
+        assert case.balance == 11_500
+        assert balances.case_components(session, case).total == 11_500

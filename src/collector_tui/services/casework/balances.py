@@ -37,13 +37,17 @@ from collector_tui.models import (
 __all__ = [
     "COMPONENTS",
     "Components",
+    "add_to_component",
     "apply_payment",
     "case_components",
+    "components_of_cases",
     "collectible",
     "credit_invoice",
     "disputed_by_invoice",
     "disputed_total",
     "ensure_components",
+    "open_in_component",
+    "take_from_component",
     "undo_payment",
 ]
 
@@ -333,3 +337,108 @@ def credit_invoice(
     invoice.open_amount -= credited
     session.add(invoice)
     return credited
+
+
+def add_to_component(
+    session: Session, case: Case, invoice: Invoice | None, component: str, amount: int
+) -> BalanceComponent:
+    """Raise one component (of an invoice, or of the case itself) by a charge; the invoice's open
+    amount follows. The caller changes `case.balance`."""
+    rows = ensure_components(session, case)
+    invoice_id = invoice.id if invoice is not None else None
+    row = next((r for r in rows if r.invoice_id == invoice_id and r.component == component), None)
+    if row is None:
+        row = BalanceComponent(case_id=case.id, invoice_id=invoice_id, component=component)
+    row.amount += amount
+    session.add(row)
+    if invoice is not None:
+        invoice.open_amount += amount
+        session.add(invoice)
+    session.flush()
+    return row
+
+
+def open_in_component(
+    session: Session, case: Case, invoice_id: uuid.UUID | None, component: str
+) -> int:
+    """What is still open of one stored component (of an invoice, or of the case itself); a read
+    only (a case with a charge has its components stored)."""
+    found = session.exec(
+        select(func.coalesce(func.sum(BalanceComponent.amount), 0)).where(
+            BalanceComponent.case_id == case.id,
+            BalanceComponent.invoice_id == invoice_id,
+            BalanceComponent.component == component,
+        )
+    ).one()
+    return int(found or 0)
+
+
+def take_from_component(
+    session: Session, case: Case, invoice_id: uuid.UUID | None, component: str, amount: int
+) -> int:
+    """Lower one component by a waiver, at most what is open of it; returns what was taken. The
+    invoice's open amount follows; the caller changes `case.balance`."""
+    rows = ensure_components(session, case)
+    left = amount
+    for row in rows:
+        if row.invoice_id != invoice_id or row.component != component or left <= 0:
+            continue
+        take = min(row.amount, left)
+        row.amount -= take
+        left -= take
+        session.add(row)
+    taken = amount - left
+    if invoice_id is not None and taken:
+        invoice = session.get(Invoice, invoice_id)
+        if invoice is not None:
+            invoice.open_amount -= taken
+            session.add(invoice)
+    session.flush()
+    return taken
+
+
+def components_of_cases(
+    session: Session, cases: Sequence[tuple[uuid.UUID, int, int, int]]
+) -> dict[uuid.UUID, tuple[Components, int]]:
+    """For a batch of cases `(id, balance, fees, interest)`: each one's open amounts by component
+    and what of its balance is under open dispute, in three grouped queries (an export of a
+    million cases asks batch by batch, never case by case)."""
+    ids = [case_id for case_id, _, _, _ in cases]
+    if not ids:
+        return {}
+    stored: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
+    for case_id, component, amount in session.exec(
+        select(
+            BalanceComponent.case_id, BalanceComponent.component, func.sum(BalanceComponent.amount)
+        )
+        .where(col(BalanceComponent.case_id).in_(ids))
+        .group_by(col(BalanceComponent.case_id), col(BalanceComponent.component))
+    ).all():
+        stored[case_id][component] = int(amount or 0)
+    on_invoices: dict[uuid.UUID, int] = defaultdict(int)
+    opens: dict[uuid.UUID, int] = {}
+    for invoice_id, case_id, open_amount in session.exec(
+        select(Invoice.id, Invoice.case_id, Invoice.open_amount).where(
+            col(Invoice.case_id).in_(ids), Invoice.open_amount > 0
+        )
+    ).all():
+        on_invoices[case_id] += open_amount
+        opens[invoice_id] = open_amount
+    disputed: dict[uuid.UUID, int] = defaultdict(int)
+    for case_id, invoice_id, amount in session.exec(
+        select(InvoiceDispute.case_id, InvoiceDispute.invoice_id, func.sum(InvoiceDispute.amount))
+        .where(col(InvoiceDispute.case_id).in_(ids), InvoiceDispute.status == DisputeStatus.open)
+        .group_by(col(InvoiceDispute.case_id), col(InvoiceDispute.invoice_id))
+    ).all():
+        disputed[case_id] += max(0, min(int(amount or 0), opens.get(invoice_id, 0)))
+    found: dict[uuid.UUID, tuple[Components, int]] = {}
+    for case_id, balance, fees, interest in cases:
+        if case_id in stored:
+            components = Components(**stored[case_id])
+        else:  # as case_components derives them for a case no money has moved on yet
+            invoiced = min(on_invoices.get(case_id, 0), balance)
+            derived = dict(_split(balance - invoiced, [("interest", interest), ("fees", fees)]))
+            derived["principal"] = derived.get("principal", 0) + invoiced
+            components = Components(**derived)
+        found[case_id] = (components, min(disputed.get(case_id, 0), max(balance, 0)))
+    return found

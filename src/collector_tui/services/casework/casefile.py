@@ -19,6 +19,7 @@ from collector_tui.config import Settings
 from collector_tui.models import (
     Activity,
     Case,
+    CaseCharge,
     Debtor,
     FollowUp,
     Hold,
@@ -507,6 +508,7 @@ class _CaseRows:
     plan: PaymentPlan | None  # the active one
     plans: Sequence[PaymentPlan]
     disputes: Sequence[InvoiceDispute] = ()  # invoice disputes, open and resolved
+    charges: Sequence[CaseCharge] = ()  # charges after placement and their waivers
 
 
 _Who = Callable[[uuid.UUID | None], str | None]
@@ -578,7 +580,14 @@ def _read_case_rows(session: Session, case: Case, debtor: Debtor) -> _CaseRows:
         .order_by(col(InvoiceDispute.resolve_by), col(InvoiceDispute.opened_at))
         .limit(TIMELINE_LIMIT)
     ).all()
+    charges = session.exec(
+        select(CaseCharge)
+        .where(CaseCharge.case_id == case.id)
+        .order_by(col(CaseCharge.created_at).desc())
+        .limit(TIMELINE_LIMIT)
+    ).all()
     return _CaseRows(
+        charges=charges,
         disputes=disputes,
         phones=phones,
         invoices=invoices,
@@ -612,6 +621,7 @@ def _user_ids(case: Case, rows: _CaseRows) -> set[uuid.UUID]:
             *(d.owner_id for d in rows.disputes),
             *(d.opened_by_id for d in rows.disputes),
             *(d.resolved_by_id for d in rows.disputes),
+            *(c.created_by_id for c in rows.charges),
         )
         if i is not None
     }
@@ -628,6 +638,7 @@ def _timeline(rows: _CaseRows, who: _Who, amount: _Amount, actor: Actor) -> list
         *_hold_entries(rows, who, amount),
         *_settlement_entries(rows, who, amount),
         *_dispute_entries(rows, who, amount),
+        *_charge_entries(rows, who, amount),
     ]
     # Newest first; for one instant, the consequence (promise, follow-up) above its contact.
     order = {
@@ -637,6 +648,7 @@ def _timeline(rows: _CaseRows, who: _Who, amount: _Amount, actor: Actor) -> list
         "promise": 2,
         "settlement": 3,
         "dispute": 3,
+        "charge": 3,
         "payment": 4,
         "note": 5,
         "contact": 6,
@@ -926,6 +938,30 @@ def _dispute_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Timeli
                 dispute.reason,
                 dispute.id,
                 status=dispute.status,
+            )
+        )
+    return timeline
+
+
+def _charge_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[TimelineEntry]:
+    """Charges added after placement (legal costs, fees, interest) and their waivers."""
+    numbers = {invoice.id: invoice.number for invoice in rows.invoices}
+    timeline: list[TimelineEntry] = []
+    for charge in rows.charges:
+        on = f" on {numbers.get(charge.invoice_id, '?')}" if charge.invoice_id else ""
+        if charge.voids_id is None:
+            title = f"{charge.component} {amount(charge.amount)} charged{on}"
+        else:
+            title = f"{charge.component} {amount(-charge.amount)} waived{on}"
+        timeline.append(
+            TimelineEntry(
+                charge.created_at,
+                "charge",
+                title,
+                who(charge.created_by_id),
+                charge.reason,
+                charge.id,
+                voids_id=charge.voids_id,
             )
         )
     return timeline

@@ -97,6 +97,7 @@ class DisputeView:
     resolved_at: datetime | None
     resolution_reason: str | None
     overdue: bool
+    owner_id: uuid.UUID
 
 
 def check_category(category: str) -> str:
@@ -492,6 +493,7 @@ def list_disputes(
             resolved_at=dispute.resolved_at,
             resolution_reason=dispute.resolution_reason,
             overdue=dispute.status == DisputeStatus.open and dispute.resolve_by < today,
+            owner_id=dispute.owner_id,
         )
         for dispute, case, number, username in session.exec(statement).all()
     ]

@@ -35,6 +35,7 @@ from collector_tui.models import Activity, Case, Debtor, Payment, Promise, User
 from collector_tui.money import Money, MoneyError
 from collector_tui.phones import mask_phone
 from collector_tui.services.accounts import Actor
+from collector_tui.services.casework import balances
 from collector_tui.services.contacts.skiptrace import skip_trace_cases
 from collector_tui.services.context import reads
 from collector_tui.services.errors import InvalidInput
@@ -62,6 +63,15 @@ CASE_COLUMNS: tuple[str, ...] = (
     "last_attempt_at",
     "last_contact_at",
     "routed_reason",
+    # What is owed now by component (principal, fees and interest above are as placed), and what
+    # of the balance is under open invoice dispute or collectible (casework.balances); after the
+    # older columns, which scripts read by position too.
+    "principal_open",
+    "fees_open",
+    "interest_open",
+    "costs_open",
+    "disputed",
+    "collectible",
 )
 ACTIVITY_COLUMNS: tuple[str, ...] = (
     "activity_id",
@@ -217,34 +227,59 @@ def export_cases(
         statement = statement.where(Case.assigned_to_id == actor.user_id)
 
     def rows() -> Iterator[list[str]]:
-        for r in _stream(session, statement):
-            currency = r[6]
-            yield [
-                str(r[0]),
-                _text(r[1]),
-                _text(r[2]),
-                _text(r[3]),
-                r[4],
-                r[5],
-                currency,
-                _amount(r[7], currency),
-                _amount(r[8], currency),
-                _amount(r[9], currency),
-                _amount(r[10], currency),
-                _day(r[11]),
-                _day(r[12]),
-                r[13],
-                r[14] or "",
-                r[15] or "",
-                str(r[16]),
-                str(r[17]),
-                _instant(r[18]),
-                _instant(r[19]),
-                _instant(r[20]),
-                _text(r[21]),
-            ]
+        for batch in _batches(_stream(session, statement)):
+            # The components and disputes of a batch in three grouped queries, not per case.
+            owed = balances.components_of_cases(session, [(r[0], r[10], r[8], r[9]) for r in batch])
+            for r in batch:
+                components, disputed = owed[r[0]]
+                currency = r[6]
+                yield [
+                    *_case_cells(r),
+                    *(_amount(value, currency) for value in components.as_dict().values()),
+                    _amount(disputed, currency),
+                    _amount(max(0, r[10] - disputed), currency),
+                ]
 
     return _write(path, bom, CASE_COLUMNS, rows())
+
+
+def _batches(rows: Iterable[Any]) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH_ROWS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _case_cells(r: Any) -> list[str]:
+    currency = r[6]
+    return [
+        str(r[0]),
+        _text(r[1]),
+        _text(r[2]),
+        _text(r[3]),
+        r[4],
+        r[5],
+        currency,
+        _amount(r[7], currency),
+        _amount(r[8], currency),
+        _amount(r[9], currency),
+        _amount(r[10], currency),
+        _day(r[11]),
+        _day(r[12]),
+        r[13],
+        r[14] or "",
+        r[15] or "",
+        str(r[16]),
+        str(r[17]),
+        _instant(r[18]),
+        _instant(r[19]),
+        _instant(r[20]),
+        _text(r[21]),
+    ]
 
 
 def export_activities(

@@ -7,15 +7,19 @@ the components it paid (principal, fees, interest, costs: `payment_part`; a paym
 the components were kept counts as principal). The agency's commission is the client's rate
 (config `commission`): flat, `{ flat = 15 }`, or by the debt's age in days past due on the day the
 money was received, `{ bands = [[90, 10], [180, 15], [100000, 25]] }` (up to 90 days 10 %, up to
-180 days 15 %, beyond 25 %; past the last band, its rate). A reversal takes back the commission of
-the payment it reverses, at that payment's rate. Commission is rounded half up to the minor unit
-per payment; net to remit = collected - commission. Totals are per currency, never summed across.
+180 days 15 %, beyond 25 %; past the last band, its rate). The age is that of the invoice each
+amount paid (a B2B payment across invoices of different ages earns each its own band); money paid
+on the case itself (a consumer debt, costs charged to the case) is aged by the case's due date.
+A reversal takes back the commission of the payment it reverses, at that payment's rate.
+Commission is rounded half up to the minor unit per payment; net to remit = collected -
+commission. Totals are per currency, never summed across.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -28,6 +32,8 @@ from collector_tui.models import (
     CLOSED_STATUSES,
     AuditEvent,
     Case,
+    CaseCharge,
+    Invoice,
     InvoiceDispute,
     Payment,
     PaymentPart,
@@ -126,6 +132,24 @@ def _commission(amount: int, rate: Decimal) -> int:
     return int((Decimal(amount) * rate / 100).quantize(Decimal(1), ROUND_HALF_UP))
 
 
+def _commission_of(
+    amount: int,
+    paid_on: dict[uuid.UUID | None, int],
+    rate_for: Callable[[uuid.UUID | None], Decimal],
+) -> int:
+    """A payment's commission: each amount it paid on an invoice at the rate of that invoice's
+    age, the rest (on the case itself, or posted before the parts were kept) at the case's; one
+    rounding per payment, so a reversal (the same parts negated, at its payment's ages) takes
+    back exactly what its payment earned."""
+    exact = Decimal(0)
+    for invoice_id, part in paid_on.items():
+        exact += Decimal(part) * rate_for(invoice_id)
+    rest = amount - sum(paid_on.values())
+    if rest:
+        exact += Decimal(rest) * rate_for(None)
+    return int((exact / 100).quantize(Decimal(1), ROUND_HALF_UP))
+
+
 @reads
 def client_statement(
     *,
@@ -164,10 +188,20 @@ def client_statement(
         ).all()
     }
     parts: dict[uuid.UUID, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    # What each payment paid on each invoice (None: on the case itself), to age it by that invoice.
+    paid_on: dict[uuid.UUID, dict[uuid.UUID | None, int]] = defaultdict(lambda: defaultdict(int))
     for part in session.exec(
         select(PaymentPart).where(col(PaymentPart.payment_id).in_([p.id for p in moved]))
     ).all():
         parts[part.payment_id][part.component] += part.amount
+        paid_on[part.payment_id][part.invoice_id] += part.amount
+    paid_invoices = list({i for split in paid_on.values() for i in split if i is not None})
+    invoice_due: dict[uuid.UUID, date] = {
+        invoice_id: due
+        for invoice_id, due in session.exec(
+            select(col(Invoice.id), col(Invoice.due_date)).where(col(Invoice.id).in_(paid_invoices))
+        ).all()
+    }
 
     lines: dict[uuid.UUID, dict[str, int]] = {}
     for payment in sorted(moved, key=lambda p: (p.received_on, p.created_at, str(p.id))):
@@ -185,8 +219,14 @@ def client_statement(
             line[name_] += split.get(name_, 0)
         # Money of a payment posted before the components were kept: principal.
         line["principal"] += payment.amount - sum(split.values())
-        days = max(0, (priced.received_on - case.due_date).days)
-        line["commission"] += _commission(payment.amount, rate_of(days))
+
+        def rate_for(
+            invoice_id: uuid.UUID | None, on: date = priced.received_on, due: date = case.due_date
+        ) -> Decimal:
+            aged_from = invoice_due.get(invoice_id, due) if invoice_id is not None else due
+            return Decimal(rate_of(max(0, (on - aged_from).days)))
+
+        line["commission"] += _commission_of(payment.amount, paid_on.get(payment.id, {}), rate_for)
 
     def made(ref: str | None, currency: str, values: dict[str, int]) -> StatementLine:
         return StatementLine(
@@ -236,6 +276,7 @@ class ClosureLine:
     collected: int  # payments less reversals, ever
     credited: int  # credits from upheld disputes
     balance: int  # what is left (forgiven by a settlement or a write-off, or returned)
+    charged: int = 0  # charges after placement less their waivers (casework.charges)
 
 
 @reads
@@ -290,6 +331,11 @@ def client_closures(
                 InvoiceDispute.case_id == case.id
             )
         ).one()
+        charged = session.exec(
+            select(func.coalesce(func.sum(CaseCharge.amount), 0)).where(
+                CaseCharge.case_id == case.id
+            )
+        ).one()
         lines.append(
             ClosureLine(
                 client_ref=case.client_ref,
@@ -300,6 +346,7 @@ def client_closures(
                 collected=int(collected),
                 credited=int(credited),
                 balance=case.balance,
+                charged=int(charged),
             )
         )
     return sorted(lines, key=lambda line: (line.closed_on, line.client_ref))

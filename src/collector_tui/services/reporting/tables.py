@@ -536,6 +536,7 @@ CLOSURE_COLUMNS = (
     "collected",
     "credited",
     "balance",
+    "charged",  # after placement, less waivers: placed + charged - collected - credited = balance
 )
 _CLOSURE_MONEY = CLOSURE_COLUMNS[4:]
 

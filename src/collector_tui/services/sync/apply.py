@@ -614,7 +614,7 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
     case_id = getattr(row, "case_id", None) if op.entity != "collection_case" else row.id
     if op.entity == "hold":
         raise _Refused(REJECTED, "holds are lifted on the master")
-    if op.entity in ("app_user", "assignment"):
+    if op.entity in ("app_user", "assignment", "case_charge"):
         raise _Refused(REJECTED, f"{op.entity.replace('_', ' ')} rows change on the master only")
     checked: list[bool] = []
 

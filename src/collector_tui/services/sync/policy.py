@@ -12,8 +12,8 @@
   checked as the app checks them (services/sync/admission.py); one the master already has is kept
   retired beside it, so what was logged against it still points somewhere.
   Lifting a hold, clearing do-not-call or a wrong-number mark, un-routing, assignment,
-  placements, users, amounts, closures and settlement decisions are the master's: a laptop's try
-  is rejected.
+  placements, users, amounts, charges and their waivers, closures and settlement decisions are
+  the master's: a laptop's try is rejected.
 - Derived values (balance, promise status and paid amount, invoice open amounts, case status,
   the queue place) are never copied: the master recomputes them from the facts it now holds.
 - Agent-editable fields (a follow-up done, rescheduled; a promise or plan withdrawn; debtor notes)
@@ -62,8 +62,10 @@ KEPT_INSERTS = frozenset(
 # Whole tables the master derives from the facts (allocations, invoices' open amounts, the balance
 # by component and where each payment went).
 DERIVED_TABLES = frozenset({"paymentallocation", "invoice", "balance_component", "payment_part"})
-# Never changed from a laptop.
-MASTER_TABLES = frozenset({"collection_case", "debtor", "app_user", "assignment"})
+# Never changed from a laptop. A charge (legal costs, a fee) or its waiver is a supervisor's
+# decision on the money (services/casework/charges.py): made on the master, carried to laptops in
+# the briefcase, refused when a laptop sends one.
+MASTER_TABLES = frozenset({"collection_case", "debtor", "app_user", "assignment", "case_charge"})
 
 # Fields the master recomputes: a laptop's value is taken as a hint and answered, never copied.
 DERIVED_FIELDS: dict[str, frozenset[str]] = {

@@ -69,6 +69,7 @@ FORM_ACTIONS = (
     "dispute_invoice",
     "resolve_dispute",
     "reverse_payment",
+    "add_charge",
 )
 # Contact changes (tui/screens/contacts.py): shown in the contacts panel's title too, the footer
 # having no room left for them at 80 columns.
@@ -110,6 +111,14 @@ class CaseScreen(CollectorScreen):
             "Reverse payment",
             id="case.reverse_payment",
             tooltip="Reverse the highlighted payment: bounced, chargeback, error (supervisors)",
+            show=False,
+        ),
+        Binding(
+            "C",
+            "add_charge",
+            "Charge",
+            id="case.add_charge",
+            tooltip="Add a charge after placement: legal costs, fees, interest (supervisors)",
             show=False,
         ),
         Binding(
@@ -840,6 +849,11 @@ class CaseScreen(CollectorScreen):
         from collector_tui.tui.screens import disputes
 
         disputes.open_reverse_payment(self)
+
+    def action_add_charge(self) -> None:
+        from collector_tui.tui.screens import charges
+
+        charges.open_charge(self)
 
     # -- moving on --------------------------------------------------------------------------------
 

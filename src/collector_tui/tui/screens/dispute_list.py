@@ -1,11 +1,12 @@
 """The supervisor's view of open invoice disputes (`d` on the supervisor screen): by owner and
-age, the oldest first, overdue ones marked; enter opens the case, where `D` resolves it."""
+age, the oldest first, overdue ones marked; enter resolves the highlighted one (the form and the
+service `D` uses on the case screen), `o` opens its case; the list is read again after each."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -66,17 +67,24 @@ def dispute_rows(rows: list[DisputeView], today: date) -> dict[str, dict[str, Te
 
 class DisputesScreen(CollectorScreen):
     """Every open invoice dispute, by owner and age (oldest first), overdue ones marked; enter
-    opens the case (where `D` resolves it)."""
+    resolves the highlighted one, `o` opens its case."""
 
     COMMANDS = {DisputesCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "enter",
-            "open_case",
-            "Open",
-            id="disputes.open",
-            tooltip="Open the dispute's case (D there resolves it)",
+            "resolve",
+            "Resolve",
+            id="disputes.resolve",
+            tooltip="Resolve the highlighted dispute: upheld (a credit), rejected or partly",
             priority=True,
+        ),
+        Binding(
+            "o",
+            "open_case",
+            "Open case",
+            id="disputes.open",
+            tooltip="Open the dispute's case",
         ),
         Binding(
             "r", "refresh", "Refresh", id="disputes.refresh", tooltip="Read the disputes again"
@@ -171,7 +179,60 @@ class DisputesScreen(CollectorScreen):
     @on(DataTable.RowSelected, "#disputes-table")
     def _selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.action_open_case()
+        self.action_resolve()
+
+    def action_resolve(self) -> None:
+        row = self.current()
+        if row is None:
+            self.collector.tell("No open dispute here.")
+            return
+        from collector_tui.services.casework import disputes
+        from collector_tui.services.casework.casefile import DisputeBrief
+        from collector_tui.tui.screens.disputes import ResolveDisputeForm
+
+        brief = DisputeBrief(
+            id=row.id,
+            invoice=row.invoice,
+            amount=row.amount,
+            category=row.category,
+            reason=row.reason,
+            owner=row.owner,
+            owner_id=row.owner_id,
+            resolve_by=row.resolve_by,
+            overdue=row.overdue,
+        )
+        context = self.context  # taken on the event loop: the save may outlive a logout
+
+        def save(value: Any) -> Any:
+            return context.run(
+                disputes.resolve_dispute,
+                dispute_id=value.dispute_id,
+                outcome=value.outcome,
+                amount=value.amount,
+                reason=value.reason,
+            )
+
+        form = ResolveDisputeForm(
+            disputes=[brief],
+            currency=row.currency,
+            locale=self.collector.settings.locale,
+            minimum=self.collector.settings.min_reason_length,
+            saver=save,
+            on_stale=self.load_disputes,
+            subtitle=f"{row.client_ref} · invoice {row.invoice} · {row.owner}",
+        )
+
+        def closed(value: Any) -> None:
+            change = form.outcome
+            if value is None or change is None:
+                return
+            said = f"{row.client_ref}: dispute {change.status}"
+            if change.credited:
+                said += f", {plain_amount(change.credited, change.currency)} credited"
+            self.collector.tell(f"{said}.", timeout=3)
+            self.load_disputes()
+
+        self.app.push_screen(form, closed)
 
     def action_refresh(self) -> None:
         self.load_disputes()

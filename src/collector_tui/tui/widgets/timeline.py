@@ -32,6 +32,7 @@ KIND_STYLES = {
     "hold": "bold red",
     "settlement": "magenta",
     "dispute": "bold magenta",
+    "charge": "bold yellow",
 }
 OUTCOME_STYLES = {
     "kept": "bold green",
