@@ -15,7 +15,7 @@ from collector_tui.tui.screens.charges import ChargeForm
 from collector_tui.tui.widgets.field import FormField
 from collector_tui.tui.widgets.timeline import Timeline
 
-from .conftest import build_app, burst, drive, login, settle, type_text
+from .conftest import build_app, burst, drive, login, rendered, settle, type_text
 from .seed import Seeded
 
 REF = "REF-1003"  # two invoices: INV-7001 50,000.00 CNY, INV-7002 38,000.00 CNY
@@ -75,6 +75,9 @@ def test_a_supervisor_charges_costs_on_an_invoice(demo: Seeded) -> None:
             assert invoice.open_amount == 3_800_000 + 35_000
         titles = [e.title for e in app.screen.query_one("#timeline", Timeline).entries]
         assert "costs 350.00 CNY charged on INV-7002" in titles
+        assert app.screen.case_file is not None and app.screen.case_file.charged == 35_000
+        debt = rendered(app.screen.query_one("#debt-panel", Static))
+        assert "Charged" in debt and "350.00" in debt
         assert any("Costs 350.00 CNY charged" in n for n in notifications(app))
 
     drive(app, scenario)

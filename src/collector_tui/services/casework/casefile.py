@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from collector_tui.config import Settings
 from collector_tui.models import (
@@ -270,6 +270,8 @@ class CaseFile:
     # Open invoice disputes, oldest resolve-by first, and what they take out of the balance.
     disputes: tuple[DisputeBrief, ...] = ()
     disputed: int = 0
+    # Charged after placement (legal costs, fees, interest: casework.charges) less waivers.
+    charged: int = 0
 
     @property
     def collectible(self) -> int:
@@ -489,6 +491,13 @@ def load_case_file(
             for d in open_disputes
         ),
         disputed=sum(disputed_on.values()),
+        charged=int(
+            session.exec(
+                select(func.coalesce(func.sum(CaseCharge.amount), 0)).where(
+                    CaseCharge.case_id == case.id
+                )
+            ).one()
+        ),
     )
 
 

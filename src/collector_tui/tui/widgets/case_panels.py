@@ -404,6 +404,7 @@ def debt_panel(case: CaseFile, tz: str, now: datetime, *, compact: bool = False)
             ("principal", case.principal),
             ("fees", case.fees),
             ("interest", case.interest),
+            *((("charged", case.charged),) if case.charged else ()),
         ):
             if line:
                 line.append(" + ", style="dim")
@@ -422,6 +423,8 @@ def debt_panel(case: CaseFile, tz: str, now: datetime, *, compact: bool = False)
     grid.add_row("Principal", amount(case.principal), "Due date", day_text(case.due_date))
     grid.add_row("Fees", amount(case.fees), "Placed", day_text(case.placed_date))
     grid.add_row("Interest", amount(case.interest), "Aging", case.aging)
+    if case.charged:  # after placement (legal costs, fees, interest), less waivers
+        grid.add_row("Charged", amount(case.charged), "", "")
     grid.add_row(
         Text("Balance", style="bold"),
         Text(amount(case.balance), style="bold"),
