@@ -1,0 +1,1 @@
+"""Delivery of reminders: SMS gateways, e-mail, letters as PDF. No database, no rules."""
