@@ -1,0 +1,1 @@
+"""Reminders by SMS, e-mail and letter: sequences, templates, the outbox and its send run."""
