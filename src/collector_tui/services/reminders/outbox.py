@@ -1210,15 +1210,15 @@ def send_due(
     or still to do (see the module doc for what is left `sending`). A courier raising
     DeliveryFailed is a failed try; anything else stops the run (the reminder stays `sending`).
     `progress(done, total)` is called after each reminder."""
-    require_supervisor(actor, "send reminders")
-    chosen = _channels(channels)
-    missing = sorted(chosen - set(couriers))
     with store.read() as session:
         if is_laptop(session):
             raise Forbidden(
                 "reminders are sent by the master: queue them here, sync, and the "
                 "master's send run sends them"
             )
+    require_supervisor(actor, "send reminders")
+    chosen = _channels(channels)
+    missing = sorted(chosen - set(couriers))
     renderer = render or render_with_book
     with store.write() as session:
         queued = queue_due(
