@@ -8,10 +8,12 @@ file (COLLECTOR_CONFIG, else `config.toml` in the platform's user config folder)
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from string import Template
 from typing import Any
 
 
@@ -35,6 +37,154 @@ class ScoreWeights:
     urgency_points_per_day: int = 3
     urgency_cap_points: int = 90
     never_contacted_points: int = 50
+
+
+SMS_KINDS = ("file", "http")
+# The placeholders an SMS gateway's body template may name (delivery/sms.py fills them).
+_SMS_PLACEHOLDERS = frozenset({"to", "sender", "text", "idempotency_key"})
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _env_name(value: str | None, name: str, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str) or not _ENV_NAME.fullmatch(value):
+        raise ValueError(
+            f"config: delivery {name} must name an environment variable (the secret is never"
+            " written in the config file)"
+        )
+
+
+def _placeholders(template: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(template, str):
+        for match in Template.pattern.finditer(template):
+            found.add(match.group("named") or match.group("braced") or "$")
+    elif isinstance(template, dict):
+        for value in template.values():
+            found |= _placeholders(value)
+    elif isinstance(template, list):
+        for value in template:
+            found |= _placeholders(value)
+    return found
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """`[delivery.sms]`: "file" writes each message as a JSON file under the outbox folder;
+    "http" posts it to a gateway (`url`, the bearer token in the environment variable
+    `token_env`, the JSON `body_template` with `${to}`, `${sender}`, `${text}`,
+    `${idempotency_key}`)."""
+
+    kind: str = "file"
+    url: str | None = None
+    token_env: str = "COLLECTOR_SMS_TOKEN"
+    sender: str = ""
+    body_template: dict[str, Any] = field(
+        default_factory=lambda: {"to": "${to}", "from": "${sender}", "text": "${text}"}
+    )
+    timeout_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in SMS_KINDS:
+            raise ValueError(
+                f"config: delivery sms kind must be one of {', '.join(SMS_KINDS)}"
+                f" (not {self.kind!r})"
+            )
+        if self.kind == "http" and not (
+            isinstance(self.url, str) and self.url.startswith(("http://", "https://"))
+        ):
+            raise ValueError("config: delivery sms url must start with http:// or https://")
+        _env_name(self.token_env, "sms token_env")
+        if not isinstance(self.body_template, dict) or not self.body_template:
+            raise ValueError("config: delivery sms body_template must be a table")
+        unknown = _placeholders(self.body_template) - _SMS_PLACEHOLDERS
+        if unknown:
+            raise ValueError(
+                "config: delivery sms body_template may name only "
+                + ", ".join(f"${{{name}}}" for name in sorted(_SMS_PLACEHOLDERS))
+                + f" (not {', '.join(sorted(unknown))})"
+            )
+        _timeout(self.timeout_s, "sms timeout_s")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """`[delivery.smtp]`: with no `host`, e-mails are written as .eml files under the outbox
+    folder instead of sent. The login, when `user_env` is set, comes from the environment."""
+
+    host: str | None = None
+    port: int = 587
+    starttls: bool = True
+    user_env: str | None = None
+    password_env: str | None = None
+    sender: str = ""
+    timeout_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if type(self.port) is not int or not 1 <= self.port <= 65535:
+            raise ValueError("config: delivery smtp port must be a whole number from 1 to 65535")
+        if type(self.starttls) is not bool:
+            raise ValueError("config: delivery smtp starttls must be true or false")
+        _env_name(self.user_env, "smtp user_env", optional=True)
+        _env_name(self.password_env, "smtp password_env", optional=True)
+        if (self.user_env is None) != (self.password_env is None):
+            raise ValueError(
+                "config: delivery smtp needs both user_env and password_env, or neither"
+            )
+        if self.host is not None and "@" not in self.sender:
+            raise ValueError("config: delivery smtp sender must be an e-mail address")
+        _timeout(self.timeout_s, "smtp timeout_s")
+
+
+def _timeout(value: object, name: str) -> None:
+    if type(value) not in (int, float) or not 0 < value <= 600:  # type: ignore[operator]
+        raise ValueError(f"config: delivery {name} must be a number of seconds from 0 to 600")
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """`[delivery]`: where reminders' templates and written messages live, the SMS and e-mail
+    channels, and what the templates say about the agency and how to pay."""
+
+    # A team's own templates (services/reminders/templates.py), beside and over the shipped ones.
+    templates_dir: str | None = None
+    # Letters, and the file channels' messages; default `outbox` in the user data folder.
+    outbox_dir: str | None = None
+    sms: SmsSettings = field(default_factory=SmsSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    agency_name: str = "Collection Agency"
+    agency_address: str = ""
+    agency_phone: str = ""
+    agency_email: str = ""
+    # How to pay, as the templates print it (multi-line: bank, account, reference to quote).
+    payment_details: str = ""
+    payment_url: str = ""
+
+    def __post_init__(self) -> None:
+        for name in (
+            "agency_name",
+            "agency_address",
+            "agency_phone",
+            "agency_email",
+            "payment_details",
+            "payment_url",
+        ):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"config: delivery {name} must be text")
+        if not self.agency_name.strip():
+            raise ValueError("config: delivery agency_name must not be empty")
+        for name in ("templates_dir", "outbox_dir"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise ValueError(f"config: delivery {name} must be a folder path")
+
+    def outbox_path(self) -> Path:
+        if self.outbox_dir:
+            return Path(self.outbox_dir).expanduser()
+        import platformdirs
+
+        return Path(platformdirs.user_data_dir("collector-tui", appauthor=False)) / "outbox"
 
 
 WRAP_UP_MODES = ("require", "warn", "allow")
@@ -80,6 +230,8 @@ class Settings:
     # `{ flat = 15 }`, or by the debt's age in days past due at payment, `{ bands = [[90, 10],
     # [180, 15], [100000, 25]] }` (up to 90 days 10 %, ...); clients not listed pay none.
     commission: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Reminders by SMS, e-mail and letter (delivery/, services/reminders): `[delivery]`.
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
     # Reminders (services/reminders): a TOML file of sequences and the rules attaching them to
     # cases, instead of the shipped `reminder_sequences.toml`; a message that cannot be delivered is
     # tried again after `reminder_retry_min` minutes, doubled each time, and after
