@@ -203,6 +203,9 @@ class Outgoing:
     language: str
     template: str
     idempotency_key: str
+    opt_out: str | None = None  # an e-mail's opt-out line, from its template
+    recipient_name: str = ""  # a letter's addressee
+    date_line: str = ""  # a letter's date, the debtor's day
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,7 @@ class Rendered:
     subject: str | None
     text: str
     html: str | None
+    opt_out: str | None = None
 
 
 # (session, case, row, now, settings) -> the rendered message; the template book by default.
@@ -1089,6 +1093,9 @@ def _claim(
             language=row.language,
             template=row.template,
             idempotency_key=row.idempotency_key,
+            opt_out=rendered.opt_out,
+            recipient_name=view.debtor.name,
+            date_line=view.today.isoformat(),
         )
     )
 
