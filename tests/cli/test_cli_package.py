@@ -27,6 +27,7 @@ GROUPS = {
     "devices",
     "exports",
     "imports",
+    "reminders",
     "reports",
     "supervision",
     "sync",

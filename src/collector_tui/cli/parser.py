@@ -15,6 +15,7 @@ from collector_tui.cli import (
     disputes,
     exports,
     imports,
+    reminders,
     reports,
     supervision,
     sync,
@@ -38,6 +39,7 @@ GROUPS = (
     sync,
     devices,
     corrections,
+    reminders,
 )
 
 

@@ -398,7 +398,7 @@ def _hours(
     if found is None:
         return None
     reason, opens = found
-    return reason.replace("calling hours", "contact hours"), opens
+    return reason.replace("calling hours", "contact hours").replace("(calls ", "(hours "), opens
 
 
 def _sent_today(
