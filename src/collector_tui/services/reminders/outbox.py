@@ -86,7 +86,9 @@ __all__ = [
     "list_outbox",
     "plan_reminders",
     "queue_due",
+    "preview_reminder",
     "queue_reminder",
+    "reminder_choices",
     "send_due",
 ]
 
@@ -795,6 +797,67 @@ def check_reminder(
     case = _case_of(session, case_id, actor)
     check, _target = _manual(session, case, channel, template, now, settings)
     return check
+
+
+@dataclass(frozen=True)
+class ReminderPreview:
+    """A reminder as it would be sent now, with what the checks say (the case screen's preview)."""
+
+    check: ManualCheck
+    subject: str | None
+    text: str | None
+    error: str | None  # the template could not be rendered
+
+
+@reads
+def preview_reminder(
+    *,
+    session: Session,
+    now: datetime,
+    settings: Settings,
+    actor: Actor,
+    case_id: uuid.UUID,
+    channel: str,
+    template: str,
+) -> ReminderPreview:
+    """The rendered reminder for the case and whether it could be queued (writes nothing)."""
+    _channels([channel])
+    _check_template(channel, template, settings)
+    case = _case_of(session, case_id, actor)
+    check, target = _manual(session, case, channel, template, now, settings)
+    draft = Reminder(
+        case_id=case.id,
+        debtor_id=case.debtor_id,
+        channel=channel,
+        template=template,
+        language=check.language,
+        due_date=now.date(),
+        destination=target.value if target else None,
+        idempotency_key=check.key,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        rendered = render_with_book(session, case, draft, now, settings)
+    except (ValueError, LookupError, InvalidInput) as error:
+        return ReminderPreview(check, None, None, str(error))
+    return ReminderPreview(check, rendered.subject, rendered.text, None)
+
+
+@dataclass(frozen=True)
+class ReminderChoice:
+    channel: str
+    template: str
+
+
+def reminder_choices(settings: Settings) -> tuple[ReminderChoice, ...]:
+    """Every (channel, template) the template book offers, for the case screen's list."""
+    names = template_names(settings) or {}
+    return tuple(
+        ReminderChoice(channel, template)
+        for channel in REMINDER_CHANNELS
+        for template in sorted(names.get(channel, ()))
+    )
 
 
 @writes
