@@ -131,3 +131,27 @@ def test_bad_input_one_line(run: Run, reachable, tmp_path: Path) -> None:  # noq
     (tmp_path / "sequences.toml").write_text(RULES.replace('"sms"', '"fax"'), encoding="utf-8")
     clear_rules_cache()
     _refused(run("remind", "plan"), "steps[2].channel: 'fax' is not one of")
+
+
+def test_send_writes_letters_and_a_print_batch_then_nothing_twice(
+    run: Run,
+    store: db.Store,
+    place,
+    tmp_path: Path,  # noqa: ANN001
+) -> None:
+    place("CLI-2", address="88 Nanjing Road\nShanghai", language="zh")
+    report = json.loads(_ok(run("remind", "send", "--json")))
+    assert (report["queued"], report["sent"]) == (1, 1)
+    [batch] = report["files"]
+    letters = list((tmp_path / "outbox" / "letters").iterdir())
+    assert len(letters) == 1 and Path(batch).exists()
+    from pypdf import PdfReader
+
+    text = PdfReader(letters[0]).pages[0].extract_text()
+    assert "Debtor CLI-2" in text and "Nanjing Road" in text
+    again = json.loads(_ok(run("remind", "send", "--json")))
+    assert (again["queued"], again["sent"], again["files"]) == (0, 0, [])
+    listed = json.loads(_ok(run("remind", "list", "--status", "sent", "--json")))
+    assert [entry["template"] for entry in listed] == ["first_notice"]
+    assert listed[0]["pdf_path"] == str(letters[0])
+    _ok(run("remind", "list"))

@@ -147,7 +147,11 @@ class LetterCourier:
         from collector_tui.delivery.errors import DeliveryFailed
 
         try:
-            data = render_pdf(self.document(message, self.settings))
+            data = (
+                message.pdf
+                if message.pdf is not None
+                else render_pdf(self.document(message, self.settings))
+            )
         except ValueError as error:
             raise DeliveryFailed(f"cannot render the letter: {error}", permanent=True) from None
         try:

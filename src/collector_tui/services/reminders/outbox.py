@@ -62,11 +62,18 @@ from collector_tui.services.casework import balances
 from collector_tui.services.casework.contact_book import NOT_CALLABLE_STATUSES
 from collector_tui.services.context import reads, writes
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
+from collector_tui.services.reminders.fields import reminder_fields
+from collector_tui.services.reminders.letters import letter_pdf
 from collector_tui.services.reminders.sequences import (
     CaseTraits,
     ReminderRules,
     Step,
     load_rules,
+)
+from collector_tui.services.reminders.templates import (
+    TemplateBook,
+    TemplateError,
+    load_template_book,
 )
 from collector_tui.services.rules import compliance
 from collector_tui.services.rules.compliance import CaseFacts, RulePack
@@ -208,6 +215,9 @@ class Outgoing:
     opt_out: str | None = None  # an e-mail's opt-out line, from its template
     recipient_name: str = ""  # a letter's addressee
     date_line: str = ""  # a letter's date, the debtor's day
+    pdf: bytes | None = field(
+        default=None, repr=False
+    )  # a letter's PDF, rendered from its template
 
 
 @dataclass(frozen=True)
@@ -234,6 +244,7 @@ class Rendered:
     text: str
     html: str | None
     opt_out: str | None = None
+    pdf: bytes | None = None  # a letter, ready to print
 
 
 # (session, case, row, now, settings) -> the rendered message; the template book by default.
@@ -279,7 +290,7 @@ class _CaseView:
 def _language(debtor: Debtor) -> str:
     if debtor.language:
         return debtor.language[:16]
-    return "zh_CN" if debtor.country.upper() == "CN" else "en"
+    return "zh" if debtor.country.upper() == "CN" else "en"
 
 
 def _view(session: Session, case: Case, now: datetime, settings: Settings) -> _CaseView:
@@ -590,7 +601,7 @@ def _plan(
     channels: frozenset[str],
     owner_id: uuid.UUID | None,
 ) -> tuple[list[PlannedReminder], set[str]]:
-    rules = load_rules(settings)
+    rules = load_rules(settings, templates=template_names(settings))
     statement = select(Case).where(col(Case.status).in_(OPEN_STATUSES))
     if case_ids is not None:
         statement = statement.where(col(Case.id).in_(list(case_ids)))
@@ -839,7 +850,7 @@ def preview_reminder(
     )
     try:
         rendered = render_with_book(session, case, draft, now, settings)
-    except (ValueError, LookupError, InvalidInput) as error:
+    except (ValueError, LookupError, InvalidInput, TemplateError) as error:
         return ReminderPreview(check, None, None, str(error))
     return ReminderPreview(check, rendered.subject, rendered.text, None)
 
@@ -1019,29 +1030,47 @@ def cancel_reminder(
 
 def template_names(settings: Settings) -> dict[str, frozenset[str]] | None:
     """Template names by channel from the template book, or None when it cannot be read (its
-    own error comes when a reminder is rendered)."""
-    try:
-        from collector_tui.services.reminders.templates import load_template_book
-    except ImportError:  # pragma: no cover - the template book lives beside this module
-        return None
+    own error comes when a reminder is rendered, with the file and line)."""
     try:
         book = load_template_book(settings)
-    except Exception:  # noqa: BLE001 - a broken book is reported when rendering, per reminder
+    except TemplateError:
         return None
     return {channel: frozenset(book.names(channel)) for channel in REMINDER_CHANNELS}
+
+
+def template_language(language: str) -> str:
+    """The template book's name for a debtor's language: "zh_CN" and "zh-CN" are "zh"."""
+    return language.replace("_", "-").split("-")[0].lower() or "en"
+
+
+def book_renderer(settings: Settings) -> Renderer:
+    """Render reminders with the team's template book (read once, at the first reminder) from
+    the case's fields; a letter's PDF is made here too."""
+    book: TemplateBook | None = None
+
+    def render(
+        session: Session, case: Case, row: Reminder, now: datetime, settings: Settings
+    ) -> Rendered:
+        nonlocal book
+        if book is None:
+            book = load_template_book(settings)
+        fields = reminder_fields(session=session, case_id=case.id, now=now, settings=settings)
+        rendered = book.render(row.template, row.channel, template_language(row.language), fields)
+        return Rendered(
+            subject=rendered.subject or None,
+            text=rendered.text,
+            html=rendered.html or None,
+            opt_out=rendered.opt_out or None,
+            pdf=letter_pdf(rendered, fields) if row.channel == "letter" else None,
+        )
+
+    return render
 
 
 def render_with_book(
     session: Session, case: Case, row: Reminder, now: datetime, settings: Settings
 ) -> Rendered:
-    """Render a reminder with the team's template book from the case's fields."""
-    from collector_tui.services.reminders.fields import reminder_fields
-    from collector_tui.services.reminders.templates import load_template_book
-
-    book = load_template_book(settings)
-    fields = reminder_fields(session=session, case_id=case.id, now=now, settings=settings)
-    rendered = book.render(row.template, row.channel, row.language, fields)
-    return Rendered(subject=rendered.subject, text=rendered.text, html=rendered.html)
+    return book_renderer(settings)(session, case, row, now, settings)
 
 
 def is_laptop(session: Session) -> bool:
@@ -1125,7 +1154,7 @@ def _claim(
         return None
     try:
         rendered = render(session, case, row, now, settings)
-    except (ValueError, LookupError, InvalidInput) as error:
+    except (ValueError, LookupError, InvalidInput, TemplateError) as error:
         _set(row, now, status=ReminderStatus.failed.value, reason=f"cannot render: {error}"[:500])
         session.add(row)
         tally["failed"] += 1
@@ -1159,6 +1188,7 @@ def _claim(
             opt_out=rendered.opt_out,
             recipient_name=view.debtor.name,
             date_line=view.today.isoformat(),
+            pdf=rendered.pdf,
         )
     )
 
@@ -1289,7 +1319,7 @@ def send_due(
     require_supervisor(actor, "send reminders")
     chosen = _channels(channels)
     missing = sorted(chosen - set(couriers))
-    renderer = render or render_with_book
+    renderer = render or book_renderer(settings)
     with store.write() as session:
         queued = queue_due(
             session=session, now=now, settings=settings, actor=actor, channels=chosen
