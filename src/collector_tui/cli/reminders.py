@@ -4,6 +4,7 @@
     collector-tui remind send [--channel C ...] [--outbox DIR] [--json]
     collector-tui remind list [--status S ...] [--case CASE_REF] [--limit N] [--json]
     collector-tui remind queue CASE_REF --channel C --template NAME
+    collector-tui remind settle ID --delivered|--not-delivered --reason TEXT
     collector-tui remind cancel ID --reason TEXT
 
 `plan` is a dry run (services/reminders/outbox.py says what is checked); `send` queues what is
@@ -64,6 +65,14 @@ def register(commands: Commands) -> None:
     queue.add_argument("--channel", required=True, choices=CHANNELS)
     queue.add_argument("--template", required=True, metavar="NAME")
     queue.add_argument("--json", action="store_true", help="print the reminder as JSON")
+
+    about = "settle a reminder left uncertain by a crash: it arrived, or send it again"
+    settle = remind.add("settle", _cmd_settle, help=about, description=about)
+    settle.add_argument("reminder", metavar="ID")
+    outcome = settle.add_mutually_exclusive_group(required=True)
+    outcome.add_argument("--delivered", action="store_true", help="it arrived: record it sent")
+    outcome.add_argument("--not-delivered", action="store_true", help="queue it again")
+    settle.add_argument("--reason", required=True, metavar="TEXT")
 
     about = "cancel a queued, failed or uncertain reminder (supervisors)"
     cancel = remind.add("cancel", _cmd_cancel, help=about, description=about)
@@ -216,14 +225,34 @@ def _cmd_queue(ctx: Context) -> int:
     return 0
 
 
+def _reminder_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise CliError(f"not a reminder id: {show(text[:64])}") from None
+
+
+def _cmd_settle(ctx: Context) -> int:
+    from collector_tui.services.reminders import outbox
+
+    args = ctx.args
+    reminder_id = _reminder_id(args.reminder)
+    ctx.actor()
+    entry = ctx.run(
+        outbox.settle_uncertain,
+        reminder_id=reminder_id,
+        delivered=bool(args.delivered),
+        reason=args.reason,
+    )
+    ctx.print(f"reminder {entry.id} {entry.status}")
+    return 0
+
+
 def _cmd_cancel(ctx: Context) -> int:
     from collector_tui.services.reminders import outbox
 
     args = ctx.args
-    try:
-        reminder_id = uuid.UUID(args.reminder)
-    except ValueError:
-        raise CliError(f"not a reminder id: {show(args.reminder[:64])}") from None
+    reminder_id = _reminder_id(args.reminder)
     ctx.actor()
     entry = ctx.run(outbox.cancel_reminder, reminder_id=reminder_id, reason=args.reason)
     ctx.print(f"reminder {entry.id} cancelled")

@@ -201,3 +201,95 @@ def test_letters_one_pdf_each_and_a_print_batch(store, place, users, tmp_path) -
         assert all(r.pdf_path and len(r.pdf_sha256 or "") == 64 for r in rows)
         notes = session.exec(select(Activity.note).where(Activity.channel == "letter")).all()
         assert all("sha256" in (note or "") for note in notes)
+
+
+class _Gateway:
+    """A loopback HTTP SMS gateway: answers 500 to the first request, then 200."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.keys: list[str] = []
+        gateway = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length", "0"))
+                self.rfile.read(length)
+                gateway.keys.append(self.headers.get("Idempotency-Key", ""))
+                status = 500 if len(gateway.keys) == 1 else 200
+                body = b'{"id": "msg-1"}'
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/send"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_sms_through_an_http_gateway_answering_500_then_ok(
+    store,
+    place,
+    users,
+    tmp_path,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    from datetime import timedelta
+
+    from collector_tui.config import SmsSettings
+
+    gateway = _Gateway()
+    try:
+        path = tmp_path / "sequences.toml"
+        path.write_text(
+            '[sequences.s]\nsteps = [{ day = 0, channel = "sms", template = "reminder" }]\n'
+            '[[rules]]\nsequence = "s"\n',
+            encoding="utf-8",
+        )
+        clear_rules_cache()
+        monkeypatch.setenv("COLLECTOR_SMS_TOKEN", "secret-token")
+        settings = Settings(
+            reminder_rules=str(path),
+            reminder_retry_min=5,
+            delivery=DeliverySettings(
+                outbox_dir=str(tmp_path / "outbox"),
+                sms=SmsSettings(kind="http", url=gateway.url, sender="ACME"),
+            ),
+        )
+        reachable_cases(store, place, 1)
+
+        def send(at: datetime) -> outbox.RunReport:
+            return outbox.send_due(
+                store=store,
+                now=at,
+                settings=settings,
+                actor=users["sam"],
+                couriers=couriers_from_settings(settings, now=at),
+            )
+
+        assert send(MORNING).retrying == 1
+        assert send(MORNING + timedelta(minutes=5)).sent == 1
+        assert send(MORNING + timedelta(minutes=10)).sent == 0
+        assert len(gateway.keys) == 2 and gateway.keys[0] == gateway.keys[1] != ""
+        with store.read() as session:
+            [row] = session.exec(select(Reminder)).all()
+            assert (row.status, row.tries) == ("sent", 2)
+            [sms] = session.exec(select(Activity).where(Activity.channel == "sms")).all()
+            assert sms.phone_e164 == "+8613800138000" and sms.note
+    finally:
+        gateway.close()

@@ -481,3 +481,47 @@ def test_bad_channel_refused(store, settings, users) -> None:  # noqa: ANN001
         outbox.plan_reminders(
             session=session, now=MORNING, settings=settings, actor=users["sam"], channels=["fax"]
         )
+
+
+@pytest.mark.parametrize("delivered", [True, False])
+def test_a_supervisor_settles_an_uncertain_reminder(
+    store,
+    place,
+    settings,
+    users,
+    delivered,  # noqa: ANN001
+) -> None:
+    new_case(place, store, "U-1")
+    crashing = CountingMailer(crash_after=1)
+    with pytest.raises(RuntimeError):
+        run(store, settings, users["sam"], {"sms": crashing, "email": crashing, "letter": crashing})
+    again = CountingMailer()
+    couriers = {"sms": again, "email": again, "letter": again}
+    assert run(store, settings, users["sam"], couriers).uncertain == 1
+    [row] = rows(store)
+    with store.write() as session, pytest.raises(Forbidden):
+        outbox.settle_uncertain(
+            session=session,
+            now=MORNING,
+            actor=users["alice"],
+            reminder_id=row.id,
+            delivered=delivered,
+            reason="checked the mail server log",
+        )
+    with store.write() as session:
+        entry = outbox.settle_uncertain(
+            session=session,
+            now=MORNING,
+            actor=users["sam"],
+            reminder_id=row.id,
+            delivered=delivered,
+            reason="checked the mail server log",
+        )
+    assert entry.status == ("sent" if delivered else "queued")
+    report = run(store, settings, users["sam"], couriers)
+    with store.read() as session:
+        activities = session.exec(select(Activity).where(Activity.channel == "letter")).all()
+    if delivered:
+        assert report.sent == 0 and len(activities) == 1 and again.delivered == []
+    else:
+        assert report.sent == 1 and len(activities) == 1 and len(again.delivered) == 1

@@ -97,6 +97,7 @@ __all__ = [
     "queue_reminder",
     "reminder_choices",
     "send_due",
+    "settle_uncertain",
 ]
 
 SEND = "send"
@@ -1023,6 +1024,61 @@ def cancel_reminder(
     session.flush()
     case = session.get(Case, row.case_id)
     return _entry(row, case.client_ref if case else "")
+
+
+@writes
+def settle_uncertain(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    reminder_id: uuid.UUID,
+    delivered: bool,
+    reason: str,
+) -> OutboxEntry:
+    """A supervisor settles a reminder left `uncertain` by a crash: it did arrive (recorded sent,
+    with its activity, as the run would have) or it did not (queued again for the next run)."""
+    require_supervisor(actor, "settle an uncertain reminder")
+    row = session.get(Reminder, reminder_id)
+    if row is None:
+        raise NotFound("no such reminder")
+    if row.status != ReminderStatus.uncertain:
+        raise InvalidInput(f"the reminder is {row.status}, not uncertain", field="reminder")
+    case = session.get(Case, row.case_id)
+    assert case is not None
+    if delivered:
+        message = Outgoing(
+            reminder_id=row.id,
+            case_id=row.case_id,
+            client_ref=case.client_ref,
+            channel=row.channel,
+            to=row.destination or "",
+            subject=row.subject,
+            text=row.body or "",
+            html=None,
+            language=row.language,
+            template=row.template,
+            idempotency_key=row.idempotency_key,
+        )
+        receipt = Receipt(
+            reference=row.provider_ref, pdf_path=row.pdf_path, pdf_sha256=row.pdf_sha256
+        )
+        _record_sent(session, message=message, receipt=receipt, now=now, actor=actor)
+    else:
+        _set(row, now, status=ReminderStatus.queued.value, reason=None, next_try_at=None)
+        session.add(row)
+    audit.record(
+        session=session,
+        now=now,
+        user_id=actor.user_id,
+        entity="reminder",
+        entity_id=row.id,
+        action="settle",
+        before={"status": ReminderStatus.uncertain.value},
+        after={"status": row.status, "reason": (reason or "")[:500]},
+    )
+    session.flush()
+    return _entry(row, case.client_ref)
 
 
 # --- the send run ---------------------------------------------------------------------------------
