@@ -95,7 +95,7 @@ class ReminderScreen(CollectorModal[str | None]):
         options = self.query_one("#reminder-choices", OptionList)
         options.clear_options()
         options.add_options(
-            [Option(f"{c.channel:<6}  {c.template}", id=f"{c.channel}/{c.template}")
+            [Option(safe_text(f"{c.channel:<6}  {c.template}"), id=f"{c.channel}/{c.template}")
              for c in self.choices]
         )  # fmt: skip
         if not self.choices:
