@@ -24,7 +24,6 @@ marked `uncertain` for a supervisor, who knows whether it arrived.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -1434,7 +1433,3 @@ def send_due(
         uncertain=tally["uncertain"],
         files=tuple(files),
     )
-
-
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
