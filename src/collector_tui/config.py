@@ -160,6 +160,9 @@ class DeliverySettings:
     # How to pay, as the templates print it (multi-line: bank, account, reference to quote).
     payment_details: str = ""
     payment_url: str = ""
+    # A TrueType font (.ttf or .ttc) embedded in letters and statements for Chinese and other
+    # non-Latin text; without one, ReportLab's CID font is used and not embedded (delivery/pdf.py).
+    letter_font: str | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -174,6 +177,13 @@ class DeliverySettings:
                 raise ValueError(f"config: delivery {name} must be text")
         if not self.agency_name.strip():
             raise ValueError("config: delivery agency_name must not be empty")
+        if self.letter_font is not None and (
+            not isinstance(self.letter_font, str)
+            or not self.letter_font.lower().endswith((".ttf", ".ttc"))
+        ):
+            raise ValueError(
+                "config: delivery letter_font must be a TrueType font file (.ttf or .ttc)"
+            )
         for name in ("templates_dir", "outbox_dir"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):

@@ -2,7 +2,7 @@
 
     collector-tui report aging|promises|collections|agents|dso|disputes [--from DATE --to DATE]
                          [--period day|week] [--total] [--json|--csv]
-    collector-tui statement CLIENT --from DATE --to DATE [--json|--csv]      (supervisors)
+    collector-tui statement CLIENT --from DATE --to DATE [--json|--csv|--pdf FILE]  (supervisors)
     collector-tui closures CLIENT --from DATE --to DATE [--json|--csv]       (supervisors)
 
 Output: an aligned text table by default; `--csv` a header and one row per line; `--json` a list
@@ -10,7 +10,8 @@ of objects (money as decimal strings such as "1234.50", dates ISO, percentages a
 "66.7" or null). `report aging --json` is exactly `{currency, bucket, count, balance, disputed,
 collectible}` per row (`collectible` = `balance` - `disputed`, what open invoice disputes hold). An
 agent's report covers that agent's cases. The tables come from services/reporting/tables.py, the
-same ones the reports dashboard shows.
+same ones the reports dashboard shows. `statement --pdf FILE` writes the statement as a PDF
+(services/reporting/statement_pdf.py) for the client.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from collector_tui.cli.arguments import Commands, day_value
 from collector_tui.cli.context import Context
-from collector_tui.cli.output import print_table
+from collector_tui.cli.output import CliError, print_table, show
 from collector_tui.services.reporting.tables import REPORT_KINDS
 
 if TYPE_CHECKING:
@@ -79,6 +81,7 @@ def _register_statement(commands: Commands) -> None:
     output = statement.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON")
     output.add_argument("--csv", action="store_true", help="print CSV with a header")
+    output.add_argument("--pdf", type=Path, metavar="FILE", help="write the statement as a PDF")
 
     about = "a client's recall and closure file: its cases closed in the period"
     closures = commands.add("closures", _cmd_closures, help=about, description=about)
@@ -119,6 +122,8 @@ def _cmd_statement(ctx: Context) -> int:
     statement = ctx.run(
         client_statement, client=args.client, date_from=args.date_from, date_to=args.date_to
     )
+    if args.pdf is not None:
+        return _write_statement_pdf(ctx, statement, args.pdf)
     table = statement_table(statement)
     if args.json:
         cases = list(table.json_rows[: len(statement.cases)])
@@ -135,6 +140,24 @@ def _cmd_statement(ctx: Context) -> int:
         )
         return 0
     print_table(table, ctx.out, as_json=False, as_csv=bool(args.csv))
+    return 0
+
+
+def _write_statement_pdf(ctx: Context, statement, path: Path) -> int:
+    from collector_tui.services.reporting.statement_pdf import statement_pdf
+
+    delivery = ctx.load_settings().delivery
+    try:
+        data = statement_pdf(
+            statement, agency_name=delivery.agency_name, font_file=delivery.letter_font
+        )
+    except ValueError as error:  # a letter_font ReportLab cannot use
+        raise CliError(str(error)) from None
+    try:
+        path.write_bytes(data)
+    except OSError as error:
+        raise CliError(f"cannot write {show(str(path))}: {error.strerror}") from None
+    ctx.print(f"wrote the statement of {show(statement.client)} to {show(str(path))}")
     return 0
 
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from collector_tui.config import Settings
-from collector_tui.delivery.email import FileMailer, SmtpMailer, build_email, text_to_html
+from collector_tui.delivery.email import Mailer, build_email, text_to_html
 from collector_tui.delivery.files import key_file_name, write_atomically
 from collector_tui.delivery.pdf import (
     AddressBlock,
@@ -27,7 +27,8 @@ from collector_tui.delivery.pdf import (
     print_batch,
     render_pdf,
 )
-from collector_tui.delivery.sms import FileSmsGateway, HttpSmsGateway, SmsMessage
+from collector_tui.delivery.sms import SmsGateway, SmsMessage
+from collector_tui.services.reminders import channels
 from collector_tui.services.reminders.outbox import Courier, Outgoing, Receipt
 
 __all__ = [
@@ -44,7 +45,7 @@ DEFAULT_OPT_OUT = "To stop e-mails about this debt, reply with the word STOP."
 class SmsCourier:
     idempotent = True
 
-    def __init__(self, gateway: FileSmsGateway | HttpSmsGateway, sender: str) -> None:
+    def __init__(self, gateway: SmsGateway, sender: str) -> None:
         self.gateway = gateway
         self.sender = sender
 
@@ -63,7 +64,7 @@ class SmsCourier:
 class EmailCourier:
     def __init__(
         self,
-        mailer: FileMailer | SmtpMailer,
+        mailer: Mailer,
         *,
         sender: str,
         sender_name: str,
@@ -180,30 +181,10 @@ def couriers_from_settings(
     """One courier per channel, as the config's `[delivery]` says; files under `outbox_dir`
     (default the config's outbox folder)."""
     delivery = settings.delivery
-    folder = outbox_dir if outbox_dir is not None else delivery.outbox_path()
-    sms = delivery.sms
-    gateway: FileSmsGateway | HttpSmsGateway
-    if sms.kind == "http":
-        assert sms.url is not None
-        gateway = HttpSmsGateway(
-            sms.url, sms.token_env, body_template=sms.body_template, timeout_s=sms.timeout_s
-        )
-    else:
-        gateway = FileSmsGateway(folder / "sms")
-    smtp = delivery.smtp
-    mailer: FileMailer | SmtpMailer
-    if smtp.host:
-        mailer = SmtpMailer(
-            smtp.host,
-            smtp.port,
-            starttls=smtp.starttls,
-            user_env=smtp.user_env,
-            password_env=smtp.password_env,
-            sender=smtp.sender,
-            timeout_s=smtp.timeout_s,
-        )
-    else:
-        mailer = FileMailer(folder / "email")
+    folder = channels.outbox_folder(settings, outbox_dir)
+    gateway = channels.sms_gateway(settings, folder)
+    mailer = channels.mailer(settings, folder)
+    sms, smtp = delivery.sms, delivery.smtp
     sender = smtp.sender or delivery.agency_email or "reminders@localhost"
     return {
         "sms": SmsCourier(gateway, sms.sender or delivery.agency_name),

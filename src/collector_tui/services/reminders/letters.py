@@ -98,8 +98,11 @@ def letter_document(rendered: RenderedReminder, fields: ReminderFields) -> Docum
     )
 
 
-def letter_pdf(rendered: RenderedReminder, fields: ReminderFields) -> bytes:
-    """The letter as a PDF (the same letter gives the same bytes)."""
+def letter_pdf(
+    rendered: RenderedReminder, fields: ReminderFields, *, font_file: str | None = None
+) -> bytes:
+    """The letter as a PDF (the same letter gives the same bytes). `font_file`: config
+    `[delivery] letter_font`, a TrueType font embedded for the Chinese (delivery/pdf.py)."""
     if rendered.channel != "letter":
         raise ValueError(f"a {rendered.channel} reminder is not a letter")
-    return render_pdf(letter_document(rendered, fields))
+    return render_pdf(letter_document(rendered, fields), font_file=font_file)

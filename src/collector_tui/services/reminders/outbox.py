@@ -1116,7 +1116,11 @@ def book_renderer(settings: Settings) -> Renderer:
             text=rendered.text,
             html=rendered.html or None,
             opt_out=rendered.opt_out or None,
-            pdf=letter_pdf(rendered, fields) if row.channel == "letter" else None,
+            pdf=(
+                letter_pdf(rendered, fields, font_file=settings.delivery.letter_font)
+                if row.channel == "letter"
+                else None
+            ),
         )
 
     return render

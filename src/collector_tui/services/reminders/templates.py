@@ -12,7 +12,7 @@ Files, shipped in `collector_tui/reminder_templates/` and in the team's folder (
 `<name>` is lower-case letters, digits and `_`; `<lang>` a language code (`en`, `zh`). A reminder is
 rendered in the debtor's language when the template exists in it, else in English.
 
-Why a sandbox and a check at load (docs/decisions.md, reminder templates): a team's template is
+Why a sandbox and a check at load (docs/decisions.md, reminders): a team's template is
 code written by people who are not developers, and the data it shows comes from clients' files.
 So templates run in Jinja2's ImmutableSandboxedEnvironment (no `__class__`, no mutation), undefined
 names raise (StrictUndefined), HTML is autoescaped, and the data is only ever a value: every text a
@@ -36,7 +36,8 @@ from typing import Any, Literal
 
 from jinja2 import StrictUndefined, nodes
 from jinja2 import TemplateError as JinjaError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 
 from collector_tui.config import Settings
 from collector_tui.delivery.email import text_to_html
@@ -66,9 +67,12 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     "letter": ("Title",),
 }
 _HEADER_LINE = re.compile(r"(?P<key>[A-Za-z-]+):[ \t]*(?P<value>.*)")
-# What Jinja offers a template besides the fields: `range` (bounded by the sandbox) and a loop's
+# What Jinja offers a template besides the fields: `range` (the sandbox's, bounded) and a loop's
 # `loop`. No `namespace`, `cycler`, `joiner` or `lipsum`: nothing a reminder needs.
-_GLOBALS = {"range": range}
+_GLOBALS = {"range": safe_range}
+# A reminder is a page at most: a repeated string or list past this is a mistake or an attack.
+_MAX_REPEAT = 100_000
+_MAX_EXPONENT = 64
 _REFUSED_TAGS: dict[type[nodes.Node], str] = {
     nodes.Include: "include",
     nodes.Import: "import",
@@ -118,9 +122,29 @@ def _letter_finalize(value: Any) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("#", "\\#")
 
 
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, also refusing `'x' * 10**9` and `9 ** 9 ** 9`: the stock sandbox keeps a
+    template from reaching Python, not from spending all memory or time."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > _MAX_EXPONENT:
+            raise SecurityError(f"exponent {right} is too large")
+        if operator == "*":
+            for sequence, count in ((left, right), (right, left)):
+                if (
+                    isinstance(sequence, str | list | tuple)
+                    and isinstance(count, int)
+                    and len(sequence) * count > _MAX_REPEAT
+                ):
+                    raise SecurityError("a repeated text or list is too long")
+        return super().call_binop(context, operator, left, right)
+
+
 def _environment(kind: Literal["text", "letter", "html"]) -> ImmutableSandboxedEnvironment:
     finalize: Callable[[Any], str] = _letter_finalize if kind == "letter" else _flatten
-    env = ImmutableSandboxedEnvironment(
+    env = _Sandbox(
         undefined=StrictUndefined,
         autoescape=kind == "html",
         finalize=finalize,
@@ -195,6 +219,16 @@ class _Checker:
                 self.visit(child, inner)
             if node.test is not None:
                 self.visit(node.test, inner)
+            return
+        if isinstance(node, nodes.With):
+            inner = dict(scope)
+            for value in node.values:
+                self.visit(value, scope)
+            for assigned in node.targets:
+                for name in _names(assigned):
+                    inner[name] = None
+            for child in node.body:
+                self.visit(child, inner)
             return
         if isinstance(node, nodes.Assign | nodes.AssignBlock):
             for child in node.iter_child_nodes(exclude=("target",)):
@@ -369,8 +403,10 @@ def _split_header(line: str) -> tuple[str, str]:
 def _render(compiled: _Compiled, values: dict[str, Any]) -> str:
     try:
         return str(compiled.template.render(values))
-    except JinjaError as error:
-        # The line of the template that failed: the last frame Jinja attributes to the file.
+    except Exception as error:
+        # A template's expression may raise anything (`{{ 1 / 0 }}`, `range(10**9)`): the
+        # reminder is not sent and the message says where. The line: the last frame Jinja
+        # attributes to the file.
         line = None
         for frame in traceback.extract_tb(error.__traceback__):
             if frame.filename == str(compiled.path):

@@ -192,3 +192,28 @@ def test_the_sandbox_refuses_what_reaches_it() -> None:
         env.from_string("{{ x|attr('__class__') }}").render(x="")
     with pytest.raises(SecurityError):
         env.from_string("{% set l = [1] %}{{ l.append(2) }}").render()
+
+
+def test_a_template_that_would_exhaust_memory_fails_with_its_line(
+    store: db.Store,
+    place,
+    now,
+    tmp_path: Path,  # noqa: ANN001
+) -> None:
+    path = _team(
+        tmp_path,
+        "sms/bomb.en.txt",
+        "{% with n = 10 %}{{ n }}{% endwith %}\n{{ debtor_name * 10**9 }}",
+    )
+    _team(tmp_path, "sms/power.en.txt", "{{ 9 ** 999 }}")
+    _team(tmp_path, "sms/count.en.txt", "{% for i in range(10**9) %}x{% endfor %}")
+    settings = _settings(tmp_path)
+    book = load_template_book(settings)
+    fields = _fields(store, place("B-1", language="en").id, now, settings)
+    with pytest.raises(TemplateError, match="too long") as caught:
+        book.render("bomb", "sms", "en", fields)
+    assert (caught.value.path, caught.value.line) == (str(path), 2)
+    with pytest.raises(TemplateError, match="too large"):
+        book.render("power", "sms", "en", fields)
+    with pytest.raises(TemplateError, match="Range too big"):
+        book.render("count", "sms", "en", fields)
