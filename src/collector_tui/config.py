@@ -250,6 +250,13 @@ class Settings:
     unmasked_roles: tuple[str, ...] = ("agent",)
     # Reminders by SMS, e-mail and letter (delivery/, services/reminders): `[delivery]`.
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    # Reminders (services/reminders): a TOML file of sequences and the rules attaching them to
+    # cases, instead of the shipped `reminder_sequences.toml`; a message that cannot be delivered is
+    # tried again after `reminder_retry_min` minutes, doubled each time, and after
+    # `reminder_max_tries` tries it is failed and listed for a supervisor.
+    reminder_rules: str | None = None
+    reminder_max_tries: int = 5
+    reminder_retry_min: int = 15
 
     def __post_init__(self) -> None:
         if self.wrap_up not in WRAP_UP_MODES:
@@ -265,6 +272,10 @@ class Settings:
             raise ValueError("config: idle_lock_minutes must be a whole number from 0 to 480")
         if type(self.dispute_resolve_days) is not int or not 1 <= self.dispute_resolve_days <= 365:
             raise ValueError("config: dispute_resolve_days must be a whole number from 1 to 365")
+        if type(self.reminder_max_tries) is not int or not 1 <= self.reminder_max_tries <= 50:
+            raise ValueError("config: reminder_max_tries must be a whole number from 1 to 50")
+        if type(self.reminder_retry_min) is not int or not 1 <= self.reminder_retry_min <= 1440:
+            raise ValueError("config: reminder_retry_min must be a whole number from 1 to 1440")
         orders: dict[str, Sequence[str]] = {
             "default_allocation_order": self.default_allocation_order
         }

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import random
+import re
 import sqlite3
 import uuid
 from collections.abc import Callable
@@ -49,6 +50,7 @@ from collector_tui.models import (
     PaymentPlan,
     Phone,
     Promise,
+    Reminder,
     Settlement,
     User,
 )
@@ -1031,6 +1033,7 @@ def build_demo(path: Path, *, cases: int = DEMO_CASES, seed: int = DEMO_SEED) ->
         with store.write() as session:
             _create_users(world, session)
         _run_events(store, world, planner.events)
+        _send_reminders(store, settings)
         with store.write() as session:
             # The instant the demo opens at: judge promises, and bring every cached queue place
             # (days past due, time since the last attempt) up to that moment.
@@ -1042,6 +1045,39 @@ def build_demo(path: Path, *, cases: int = DEMO_CASES, seed: int = DEMO_SEED) ->
         store.dispose()
     _compact(target)
     return summary
+
+
+# Reminder send runs in the demo's last days, at 11:00 in Shanghai: the shipped sequences
+# (services/reminders/reminder_sequences.toml) send first notices, reminders and broken-promise
+# messages, one a debtor a day; the last instant only queues what is due, for the outbox's "due".
+REMINDER_RUNS = (DEMO_NOW - timedelta(days=2, hours=-1, minutes=30), DEMO_NOW - timedelta(days=1))
+
+
+def _send_reminders(store: db.Store, settings: Settings) -> None:
+    """Send runs through the real channels into a scratch folder (its files are not kept: the
+    timeline's activities keep the text, a letter's path and hash)."""
+    import shutil
+    import tempfile
+
+    from collector_tui.services.reminders import outbox
+    from collector_tui.services.reminders.couriers import couriers_from_settings
+
+    with store.read() as session:
+        sam = accounts.get_actor(session=session, username="sam")
+    folder = Path(tempfile.mkdtemp(prefix="collector-demo-outbox-"))
+    try:
+        for at in REMINDER_RUNS:
+            outbox.send_due(
+                store=store,
+                now=at,
+                settings=settings,
+                actor=sam,
+                couriers=couriers_from_settings(settings, now=at, outbox_dir=folder),
+            )
+        with store.write() as session:
+            outbox.queue_due(session=session, now=DEMO_NOW, settings=settings, actor=sam)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _create_users(world: _World, session: Session) -> None:
@@ -1532,6 +1568,14 @@ def fresh_demo_copy(folder: Path) -> Path:
     return target
 
 
+def _canonical_note(note: str | None) -> str | None:
+    """A sent letter's note names its file, whose folder and name (a hash of ids) differ between
+    builds; its hash does not."""
+    if note is None:
+        return None
+    return re.sub(r"^(Letter \S+): .* \((sha256 [0-9a-f]+)\)$", r"\1 (\2)", note)
+
+
 def canonical_dump(store: db.Store) -> dict[str, list[tuple[Any, ...]]]:
     """The demo's content without row ids or password salts: equal for two builds of one seed."""
     with store.read() as session:
@@ -1620,8 +1664,25 @@ def canonical_dump(store: db.Store) -> dict[str, list[tuple[Any, ...]]]:
                     a.direction,
                     a.phone_e164,
                     a.disposition,
-                    a.note,
+                    _canonical_note(a.note),
                     a.duration_s,
+                ),
+            ),
+            "reminders": rows(
+                select(Reminder),
+                lambda r: (
+                    ref[r.case_id],
+                    r.channel,
+                    r.template,
+                    r.language,
+                    r.sequence,
+                    r.step,
+                    r.due_date.isoformat(),
+                    r.status,
+                    r.reason,
+                    r.tries,
+                    iso(r.sent_at),
+                    r.pdf_sha256,
                 ),
             ),
             "promises": rows(

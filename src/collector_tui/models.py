@@ -594,6 +594,72 @@ class InvoiceDispute(SQLModel, table=True):
     version: int = Field(default=1, sa_column=_dispute_version)
 
 
+class ReminderStatus(StrEnum):
+    queued = "queued"  # waiting for the send run (or for its next try, `next_try_at`)
+    sending = "sending"  # handed to a channel; a crash here is resolved by the next run
+    sent = "sent"
+    failed = "failed"  # tried `reminder_max_tries` times, or refused for good: a supervisor's list
+    uncertain = "uncertain"  # a crash mid-send on a channel that cannot be asked again safely
+    skipped = "skipped"  # the compliance check at send time said no (the reason says why)
+    cancelled = "cancelled"
+
+
+REMINDER_CHANNELS: tuple[str, ...] = ("sms", "email", "letter")
+_reminder_version = _version_column()
+
+
+class Reminder(SQLModel, table=True):
+    """One reminder in the outbox (services/reminders/outbox.py): an SMS, e-mail or letter due on
+    a case, from a sequence step or queued by hand, until it is sent (then an Activity names it)
+    or skipped, failed or cancelled with a reason. `idempotency_key` makes queueing a step twice
+    and delivering a message twice impossible (docs/decisions.md, reminders)."""
+
+    __table_args__ = (
+        UniqueConstraint("idempotency_key"),
+        # The send run: what is queued (or left sending) and due to be tried now.
+        Index("ix_reminder_run", "status", "next_try_at"),
+        Index("ix_reminder_case", "case_id", "created_at"),
+        # One reminder per debtor per day: what went out to a debtor lately.
+        Index("ix_reminder_debtor_sent", "debtor_id", "sent_at"),
+    )
+    __mapper_args__ = {"version_id_col": _reminder_version}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.id")
+    debtor_id: uuid.UUID = Field(foreign_key="debtor.id")
+    channel: str = Field(max_length=8)  # sms | email | letter
+    template: str = Field(max_length=64)
+    language: str = Field(default="en", max_length=16)
+    # The sequence and step it comes from; both None for one queued by hand.
+    sequence: str | None = Field(default=None, max_length=64)
+    step: int | None = None
+    due_date: date
+    # Where it goes: a number (E.164), an e-mail address or a postal address, and that row's id.
+    destination: str | None = Field(default=None, max_length=500)
+    destination_id: uuid.UUID | None = None
+    status: str = Field(
+        default=ReminderStatus.queued.value,
+        max_length=16,
+        sa_column_kwargs={"server_default": "queued"},
+    )
+    reason: str | None = Field(default=None, max_length=500)
+    tries: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    next_try_at: datetime | None = _instant(default=None)
+    # What was (or is being) sent: a letter's PDF file and its SHA-256 instead of a body.
+    subject: str | None = Field(default=None, max_length=500)
+    body: str | None = Field(default=None, sa_type=Text)
+    pdf_path: str | None = Field(default=None, max_length=1000)
+    pdf_sha256: str | None = Field(default=None, max_length=64)
+    provider_ref: str | None = Field(default=None, max_length=200)  # the gateway's message id
+    idempotency_key: str = Field(max_length=200)
+    created_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _instant()
+    updated_at: datetime = _instant()
+    sent_at: datetime | None = _instant(default=None)
+    activity_id: uuid.UUID | None = Field(default=None, foreign_key="activity.id")
+    version: int = Field(default=1, sa_column=_reminder_version)
+
+
 class FollowUp(SQLModel, table=True):
     __table_args__ = (
         Index("ix_followup_owner_open", "owner_id", "done_at", "due_at"),

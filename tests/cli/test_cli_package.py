@@ -29,6 +29,7 @@ GROUPS = {
     "devices",
     "exports",
     "imports",
+    "reminders",
     "reports",
     "supervision",
     "sync",

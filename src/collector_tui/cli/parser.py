@@ -17,6 +17,7 @@ from collector_tui.cli import (
     encryption,
     exports,
     imports,
+    reminders,
     reports,
     supervision,
     sync,
@@ -42,6 +43,7 @@ GROUPS = (
     corrections,
     encryption,
     charges,
+    reminders,
 )
 
 

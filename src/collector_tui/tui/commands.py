@@ -108,6 +108,9 @@ class CaseCommands(ScreenCommands):
         PaletteCommand("Case: payment plan", "Record a plan of several installments", "plan"),
         PaletteCommand("Case: follow-up", "Schedule a callback", "follow_up"),
         PaletteCommand("Case: note", "Add a note to the case", "note"),
+        PaletteCommand(
+            "Case: reminder by SMS, e-mail or letter", "Preview it, then queue it", "remind"
+        ),
         PaletteCommand("Case: dispute", "Record a dispute (stops contact)", "dispute"),
         PaletteCommand(
             "Case: dispute an invoice",
@@ -227,6 +230,9 @@ def open_sync(app: object) -> None:
 class SupervisorCommands(ScreenCommands):
     COMMANDS_LIST = (
         PaletteCommand("Supervisor: open the case", "The highlighted case", "open_case"),
+        PaletteCommand(
+            "Supervisor: reminder outbox", "Due, sent, failed, skipped; a send run", "reminders"
+        ),
         PaletteCommand(
             "Supervisor: select or unselect the case", "For assign and balance", "toggle_select"
         ),

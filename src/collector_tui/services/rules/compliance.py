@@ -69,8 +69,10 @@ __all__ = [
     "Verdict",
     "check_case",
     "clear_pack_cache",
+    "contact_block",
     "country_zones",
     "evaluate_cases",
+    "hours_block",
     "load_pack",
     "local_window_open",
     "pack_for_country",
@@ -712,6 +714,44 @@ def _held(reason: str) -> Verdict:
     return Verdict(False, reason, None, ())
 
 
+def contact_block(
+    case: CaseFacts, holds: Sequence[tuple[str, str | None]], pack: RulePack
+) -> str | None:
+    """Why no one may contact the debtor about this case by any channel (a closed case, a hold the
+    pack suspends on, a held status, a deceased or bankrupt debtor, a case routed to the
+    supervisors), or None. `holds` are the case's active holds as (kind, reason)."""
+    if case.status in CLOSED_STATUSES:
+        return f"case {case.status.replace('_', ' ')}"
+    for kind, reason in holds:
+        if kind in pack.suspending_holds:
+            text = _HOLD_REASONS.get(kind, f"{kind} hold")
+            return f"{text}: {reason}" if reason else text
+    if case.status in pack.held_statuses:
+        return _STATUS_REASONS.get(case.status, f"status {case.status}")
+    if case.deceased:
+        return "debtor deceased"
+    if case.bankrupt:
+        return "debtor bankrupt"
+    if case.routed_reason:
+        return f"routed to a supervisor: {case.routed_reason}"
+    return None
+
+
+def hours_block(
+    zones: Sequence[str], now: datetime, pack: RulePack
+) -> tuple[str, datetime | None] | None:
+    """(why not now, when the hours open in every zone) while `now` is outside the pack's contact
+    hours in one of `zones`; None inside them. Written messages (SMS, e-mail) keep to the hours
+    as calls do. Pure: no database."""
+    open_now, opens = local_window_open(zones, now, pack)
+    if open_now:
+        return None
+    known = tuple(zone for zone in zones if _zone(zone) is not None)
+    if not known:
+        return "the debtor's time zone is unknown", None
+    return _window_reason(known, now.astimezone(UTC), pack), opens
+
+
 def _counts_toward_cap(attempt: _Attempt, pack: RulePack) -> bool:
     return (
         attempt.channel in pack.counted_channels
@@ -769,20 +809,9 @@ def _evaluate(
 ) -> Verdict:
     """One case's verdict; `number_attempts` maps numbers to their calls, whoever's case they were
     made on, and `debtor_attempts` also carries the debtor's calls logged without a number."""
-    if case.status in CLOSED_STATUSES:
-        return _held(f"case {case.status.replace('_', ' ')}")
-    for kind, reason in holds:
-        if kind in pack.suspending_holds:
-            text = _HOLD_REASONS.get(kind, f"{kind} hold")
-            return _held(f"{text}: {reason}" if reason else text)
-    if case.status in pack.held_statuses:
-        return _held(_STATUS_REASONS.get(case.status, f"status {case.status}"))
-    if case.deceased:
-        return _held("debtor deceased")
-    if case.bankrupt:
-        return _held("debtor bankrupt")
-    if case.routed_reason:
-        return _held(f"routed to a supervisor: {case.routed_reason}")
+    blocked = contact_block(case, holds, pack)
+    if blocked is not None:
+        return _held(blocked)
     if "call" not in pack.channels:
         return _held(f"calls not allowed ({pack.name})")
     if not phones:

@@ -31,6 +31,7 @@ from sqlmodel import Session, select
 
 from collector_tui.config import Settings
 from collector_tui.models import (
+    REMINDER_CHANNELS,
     Activity,
     Case,
     Channel,
@@ -46,7 +47,7 @@ from collector_tui.models import (
     ThirdParty,
 )
 from collector_tui.phones import parse_phone
-from collector_tui.services.accounts import Actor
+from collector_tui.services.accounts import Actor, ensure_case_access
 from collector_tui.services.casework import change, holds, promises
 from collector_tui.services.contacts import book as contacts
 from collector_tui.services.errors import Forbidden, InvalidInput
@@ -80,6 +81,7 @@ ACTOR_COLUMNS: dict[str, tuple[str, ...]] = {
     "postaladdress": ("created_by_id",),
     "emailaddress": ("created_by_id",),
     "thirdparty": ("created_by_id",),
+    "reminder": ("created_by_id",),
 }
 
 # What an agent may change on an existing row from the app, by table (anything else is the
@@ -372,6 +374,44 @@ def admit_follow_up(values: dict[str, Any], actor: Actor, now: datetime) -> None
     done = _instant(values.get("done_at"), "done_at", required=False)
     _not_later(done, now, "done_at")
     values.update(created_at=now, updated_at=now)
+
+
+def admit_reminder(
+    session: Session, case: Case, values: dict[str, Any], actor: Actor, now: datetime
+) -> None:
+    """A reminder queued offline by the case's agent: a reminder channel, a template name, the
+    case's debtor, queued by hand (a sequence's steps are queued by the master itself). Whatever
+    the laptop said about its sending is dropped: it arrives queued, and the master's send run
+    checks the case again (a hold placed here meanwhile wins)."""
+    ensure_case_access(actor, case)
+    if values.get("channel") not in REMINDER_CHANNELS:
+        raise InvalidInput("not a reminder channel", field="channel")
+    _text(values.get("template"), "the template", limit=64, required=True)
+    _text(values.get("language"), "the language", limit=16, required=True)
+    key = _text(values.get("idempotency_key"), "the key", limit=200, required=True)
+    if values.get("sequence") is not None or values.get("step") is not None:
+        raise Forbidden("sequence steps are queued by the master")
+    if not str(key).startswith(f"manual:{case.id}:"):
+        raise InvalidInput("a reminder queued offline carries its case's key", field="key")
+    if values.get("debtor_id") != case.debtor_id:
+        raise InvalidInput("the reminder's debtor is not the case's", field="debtor")
+    _date(values.get("due_date"), "the due date")
+    _text(values.get("destination"), "the destination", limit=500)
+    values.update(
+        status="queued",
+        reason=None,
+        tries=0,
+        next_try_at=None,
+        subject=None,
+        body=None,
+        pdf_path=None,
+        pdf_sha256=None,
+        provider_ref=None,
+        sent_at=None,
+        activity_id=None,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def admit_hold(values: dict[str, Any], now: datetime) -> None:

@@ -44,6 +44,7 @@ from collector_tui.models import (
     HoldKind,
     Invoice,
     Payment,
+    Reminder,
     Role,
     SyncAppliedOp,
     SyncTombstone,
@@ -383,6 +384,13 @@ def _insert(run: _Run, op: Op) -> tuple[str, str | None]:
         outcome, message = _follow_up_owner(run, case, values)
     elif op.entity == "hold":
         admission.admit_hold(values, run.now)
+    elif op.entity == "reminder":
+        admission.admit_reminder(session, case, values, run.pusher, run.now)
+        taken = session.exec(
+            select(Reminder.id).where(Reminder.idempotency_key == values["idempotency_key"])
+        ).first()
+        if taken is not None:
+            return ACCEPTED, "already queued on the master"
     elif op.entity == "settlement":
         routed = admission.admit_settlement(session, case, values, run.pusher, day, run.now)
     elif op.entity == "invoice_dispute":
@@ -614,6 +622,8 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
     case_id = getattr(row, "case_id", None) if op.entity != "collection_case" else row.id
     if op.entity == "hold":
         raise _Refused(REJECTED, "holds are lifted on the master")
+    if op.entity == "reminder":
+        raise _Refused(REJECTED, "reminders are sent and changed on the master")
     if op.entity in ("app_user", "assignment", "case_charge"):
         raise _Refused(REJECTED, f"{op.entity.replace('_', ' ')} rows change on the master only")
     checked: list[bool] = []

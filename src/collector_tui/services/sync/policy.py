@@ -57,6 +57,9 @@ KEPT_INSERTS = frozenset(
         "postaladdress",
         "emailaddress",
         "thirdparty",
+        # A reminder an agent queued offline (services/reminders/outbox.queue_reminder): kept as
+        # queued; only the master sends, checking the case again at send time.
+        "reminder",
     }
 )
 # Whole tables the master derives from the facts (allocations, invoices' open amounts, the balance

@@ -70,6 +70,7 @@ FORM_ACTIONS = (
     "resolve_dispute",
     "reverse_payment",
     "add_charge",
+    "remind",
 )
 # Contact changes (tui/screens/contacts.py): shown in the contacts panel's title too, the footer
 # having no room left for them at 80 columns.
@@ -192,6 +193,15 @@ class CaseScreen(CollectorScreen):
             "Move follow-up",
             id="case.move_follow_up",
             tooltip="Give the highlighted (or next) follow-up a new time",
+            show=False,
+        ),
+        # Reminders by SMS, e-mail or letter (tui/screens/reminders.py): `m` was taken already.
+        Binding(
+            "M",
+            "remind",
+            "Reminder",
+            id="case.remind",
+            tooltip="Preview a reminder (SMS, e-mail, letter) for this case and queue it",
             show=False,
         ),
         # Contact data (tui/screens/contacts.py).
@@ -854,6 +864,18 @@ class CaseScreen(CollectorScreen):
         from collector_tui.tui.screens import charges
 
         charges.open_charge(self)
+
+    def action_remind(self) -> None:
+        case = self.case_file
+        if case is None:
+            return
+        from collector_tui.tui.screens.reminders import ReminderScreen
+
+        def done(message: str | None) -> None:
+            if message:
+                self.collector.tell(message)
+
+        self.app.push_screen(ReminderScreen(case.case_id, case.client_ref), done)
 
     # -- moving on --------------------------------------------------------------------------------
 

@@ -61,7 +61,9 @@ def help_sections(
     from collector_tui.tui.screens.dispute_list import DisputesScreen
     from collector_tui.tui.screens.forms import CallTimeForm, FormScreen
     from collector_tui.tui.screens.imports import ImportScreen
+    from collector_tui.tui.screens.outbox import OutboxScreen
     from collector_tui.tui.screens.queue import QueueScreen
+    from collector_tui.tui.screens.reminders import ReminderScreen
     from collector_tui.tui.screens.reports import ExportDialog, ReportsScreen
     from collector_tui.tui.screens.search import SearchScreen
     from collector_tui.tui.screens.skiptrace import SkipTraceScreen
@@ -95,6 +97,8 @@ def help_sections(
         ("Full entry", (EntryScreen, AuditEntryScreen), entry),
         ("Supervisor", (SupervisorScreen,), list(SupervisorScreen.BINDINGS)),
         ("Open disputes", (DisputesScreen,), list(DisputesScreen.BINDINGS)),
+        ("Reminder outbox", (OutboxScreen,), list(OutboxScreen.BINDINGS)),
+        ("Reminder for a case", (ReminderScreen,), list(ReminderScreen.BINDINGS)),
         ("Supervisor's own queue", (SupervisorQueueScreen,), list(SupervisorQueueScreen.BINDINGS)),
         ("Supervisor's dialogs", (SupervisorForm,), dialogs),
         ("Skip tracing", (SkipTraceScreen,), list(SkipTraceScreen.BINDINGS)),

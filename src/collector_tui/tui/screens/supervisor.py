@@ -318,6 +318,14 @@ class SupervisorScreen(CollectorScreen):
             show=False,
         ),  # fmt: skip
         Binding(
+            "n",
+            "reminders",
+            "Reminders",
+            id="supervisor.reminders",
+            tooltip="The reminder outbox: due, sent, failed, skipped; start a send run",
+            show=False,
+        ),
+        Binding(
             "r",
             "refresh",
             "Refresh",
@@ -674,6 +682,11 @@ class SupervisorScreen(CollectorScreen):
         from collector_tui.tui.screens.dispute_list import DisputesScreen
 
         self.app.push_screen(DisputesScreen())
+
+    def action_reminders(self) -> None:
+        from collector_tui.tui.screens.outbox import OutboxScreen
+
+        self.app.push_screen(OutboxScreen())
 
     def action_import_file(self) -> None:
         from collector_tui.tui.commands import open_screen

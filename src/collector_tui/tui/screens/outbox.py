@@ -1,0 +1,285 @@
+"""The supervisor's reminder outbox (`n` on the supervisor screen): due, sent, failed (and
+uncertain), skipped with the reason; `s` starts a send run, whose progress shows in a bar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
+
+from collector_tui.display import first_line
+from collector_tui.tui.screens.base import CollectorScreen, error_text
+from collector_tui.tui.screens.confirm import ConfirmScreen
+from collector_tui.tui.widgets.tables import fill_fitted
+
+if TYPE_CHECKING:
+    from collector_tui.services.reminders.outbox import OutboxEntry, RunReport
+
+# The outbox's views, in the order `f` cycles through them: (name, statuses shown).
+VIEWS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("due", ("queued", "sending")),
+    ("sent", ("sent",)),
+    ("failed", ("failed", "uncertain")),
+    ("skipped", ("skipped", "cancelled")),
+)
+OUTBOX_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("ref", "Reference"),
+    ("channel", "Channel"),
+    ("template", "Template"),
+    ("status", "Status"),
+    ("when", "When"),
+    ("tries", "Tries"),
+    ("reason", "Reason"),
+)
+OUTBOX_DROP_ORDER = ("tries", "template", "when")
+STATUS_STYLES = {
+    "sent": "green",
+    "failed": "bold red",
+    "uncertain": "bold yellow",
+    "skipped": "dim",
+    "cancelled": "dim",
+}
+
+
+@dataclass
+class OutboxLoaded(Message):
+    rows: list[OutboxEntry]
+
+
+@dataclass
+class SendRunDone(Message):
+    report: RunReport | None
+    error: str | None = None
+
+
+def _when(entry: OutboxEntry) -> str:
+    instant = entry.sent_at or entry.next_try_at
+    if instant is not None:
+        return instant.strftime("%Y-%m-%d %H:%M UTC")
+    return entry.due.isoformat()
+
+
+class OutboxScreen(CollectorScreen):
+    """The reminder outbox for supervisors."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "f",
+            "next_view",
+            "Due/Sent/Failed/Skipped",
+            id="outbox.view",
+            tooltip="Show the next list: due, sent, failed (and uncertain), skipped",
+        ),
+        Binding(
+            "s",
+            "send_run",
+            "Send run",
+            id="outbox.send",
+            tooltip="Queue what the sequences make due and send the outbox now",
+        ),
+        Binding(
+            "enter",
+            "open_case",
+            "Open",
+            id="outbox.open",
+            tooltip="Open the reminder's case",
+            priority=True,
+        ),
+        Binding("r", "refresh", "Refresh", id="outbox.refresh", tooltip="Read the outbox again"),
+        Binding(
+            "escape", "back", "Back", id="outbox.back", tooltip="Back to the supervisor screen"
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view = 0
+        self.rows: dict[str, OutboxEntry] = {}
+        self.running = False
+        self.last_report: RunReport | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading the outbox…", id="outbox-summary")
+        yield ProgressBar(id="outbox-progress", show_eta=False)
+        yield DataTable(id="outbox-table", cursor_type="row", zebra_stripes=True)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.title = "Reminders"
+        self.query_one("#outbox-progress", ProgressBar).display = False
+        self.query_one("#outbox-table", DataTable).focus()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.load_outbox()
+
+    @property
+    def view_name(self) -> str:
+        return VIEWS[self.view][0]
+
+    @work(thread=True, exclusive=True, group="outbox", exit_on_error=False,
+          description="outbox")  # fmt: skip
+    def load_outbox(self) -> None:
+        from collector_tui.services.reminders.outbox import list_outbox
+
+        rows = self.context.run(list_outbox, statuses=VIEWS[self.view][1])
+        self.post_message(OutboxLoaded(list(rows)))
+
+    def on_outbox_loaded(self, message: OutboxLoaded) -> None:
+        self.rows = {str(row.id): row for row in message.rows}
+        self._show()
+
+    def on_resize(self) -> None:
+        if self.rows:
+            self._show()
+
+    def _show(self) -> None:
+        self.sub_title = self.view_name
+        cells: dict[str, dict[str, Text]] = {}
+        for key, row in self.rows.items():
+            cells[key] = {
+                "ref": first_line(row.client_ref, 16),
+                "channel": Text(row.channel),
+                "template": first_line(row.template, 18),
+                "status": Text(row.status, style=STATUS_STYLES.get(row.status, "")),
+                "when": Text(_when(row)),
+                "tries": Text(str(row.tries), justify="right"),
+            }
+        table = self.query_one("#outbox-table", DataTable)
+        with self.app.batch_update():
+            fill_fitted(
+                table,
+                OUTBOX_COLUMNS,
+                cells,
+                width=self.size.width or self.app.size.width,
+                drop=OUTBOX_DROP_ORDER,
+                flex="reason",
+                flex_texts={
+                    key: row.reason or row.destination or "" for key, row in self.rows.items()
+                },
+                min_flex=10,
+            )
+        text = Text()
+        text.append(f"Reminders {self.view_name}: ", style="bold")
+        text.append(str(len(self.rows)), style="bold")
+        text.append("  (f: next list · s: send run)", style="dim")
+        if self.last_report is not None:
+            report = self.last_report
+            text.append(
+                f"\nLast run: queued {report.queued}, sent {report.sent}, waiting "
+                f"{report.waiting}, skipped {report.skipped}, to retry {report.retrying}, failed "
+                f"{report.failed}, uncertain {report.uncertain}"
+            )
+        self.query_one("#outbox-summary", Static).update(text)
+
+    def action_next_view(self) -> None:
+        self.view = (self.view + 1) % len(VIEWS)
+        self.load_outbox()
+
+    def action_refresh(self) -> None:
+        self.load_outbox()
+
+    def current(self) -> OutboxEntry | None:
+        table = self.query_one("#outbox-table", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.rows.get(key) if key is not None else None
+
+    def action_open_case(self) -> None:
+        row = self.current()
+        if row is None:
+            self.collector.tell("No reminder here.")
+            return
+        from collector_tui.tui.screens.case import CaseScreen
+
+        self.app.push_screen(CaseScreen(row.case_id))
+
+    @on(DataTable.RowSelected, "#outbox-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_case()
+
+    def action_send_run(self) -> None:
+        if self.running:
+            self.collector.tell("A send run is going on.")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._start_run()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Send the reminders now?",
+                "What the sequences make due is queued, then every reminder due is checked "
+                "again and sent.",
+                yes="Send",
+            ),
+            answered,
+        )
+
+    def _start_run(self) -> None:
+        self.running = True
+        bar = self.query_one("#outbox-progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
+        self.query_one("#outbox-summary", Static).update(Text("Sending…", style="bold"))
+        self.send_run()
+
+    @work(thread=True, exclusive=True, group="send-run", exit_on_error=False,
+          description="send run")  # fmt: skip
+    def send_run(self) -> None:
+        from collector_tui.services.errors import ServiceError
+        from collector_tui.services.reminders.couriers import couriers_from_settings
+        from collector_tui.services.reminders.outbox import send_due
+
+        app = self.collector
+
+        def progress(done: int, total: int) -> None:
+            app.call_from_thread(self._show_progress, done, total)
+
+        now = app.clock.now()
+        try:
+            report = send_due(
+                store=app.store,
+                now=now,
+                settings=app.settings,
+                actor=self.actor,
+                couriers=couriers_from_settings(app.settings, now=now),
+                progress=progress,
+            )
+        except (ServiceError, ValueError, OSError) as error:
+            self.post_message(SendRunDone(None, error_text(error)))
+            return
+        self.post_message(SendRunDone(report))
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.query_one("#outbox-progress", ProgressBar).update(total=max(total, 1), progress=done)
+
+    def on_send_run_done(self, message: SendRunDone) -> None:
+        self.running = False
+        bar = self.query_one("#outbox-progress", ProgressBar)
+        bar.update(total=max(bar.total or 1, 1), progress=max(bar.total or 1, 1))
+        if message.report is None:
+            self.collector.tell(message.error or "the send run failed", severity="error")
+        else:
+            self.last_report = message.report
+            self.collector.tell(f"Send run done: {message.report.sent} sent.")
+        self.load_outbox()
+
+    def worker_failed(self, worker: Any, error: BaseException | None) -> None:
+        if worker.group == "send-run":
+            self.running = False
+        super().worker_failed(worker, error)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
