@@ -508,6 +508,12 @@ def _cmd_erase(ctx: Context) -> int:
     case_id = _case_id(ctx, args.case)
     done = ctx.run(erasure.erase_case, case_id=case_id, reason=args.reason)
     folded = ctx.open().checkpoint()
+    from pathlib import Path
+
+    from collector_tui.cipherfile import shred
+
+    for letter in done.letter_files:
+        shred(Path(letter))  # the sent letter's PDF: the debtor's name and address
     if args.json:
         ctx.json(
             {
@@ -515,6 +521,7 @@ def _cmd_erase(ctx: Context) -> int:
                 "cases": done.cases,
                 "rows": done.rows,
                 "audit_events": done.audit_events,
+                "letters_removed": len(done.letter_files),
                 "wal_folded": folded,
             }
         )

@@ -3,12 +3,13 @@ cases, while amounts, dates and the audit chain stay.
 
 What goes: the debtor's name, addresses and notes on capacity; every phone number, postal and
 e-mail address and third party of the debtor (the rows stay, as placeholders, so the history that
-points at them holds); the free text written on the debtor's cases (contact notes, follow-up,
-hold, dispute and settlement reasons, routing reasons); drafts; and the same values wherever the
-audit trail or the sync log quoted them (redacted in place: migration 0013 lets an audit event's
-values be rewritten once `erased_at` is set, never its facts). What stays: the cases, their
-amounts, dates, statuses, dispositions and who did what when, and one audit event saying that an
-erasure happened and why (not what was erased).
+points at them holds); the free text written on the debtor's cases (contact notes, follow-up, hold,
+dispute and settlement reasons, routing reasons); the reminders' rendered text and destination (the
+letters' PDF files are the face's to remove: `Erasure.letter_files`); drafts; and the same values
+wherever the audit trail or the sync log quoted them (redacted in place: migration 0013 lets an
+audit event's values be rewritten once `erased_at` is set, never its facts). What stays: the cases,
+their amounts, dates, statuses, dispositions and who did what when, and one audit event saying that
+an erasure happened and why (not what was erased).
 
 The debtor's data is shared by all their cases, so every one of them must be closed. The master
 erases; a laptop gets the erased rows at its next pull. The face checkpoints the SQLite WAL after
@@ -43,6 +44,7 @@ from collector_tui.models import (
     Phone,
     PostalAddress,
     Promise,
+    Reminder,
     Settlement,
     SyncAppliedOp,
     SyncState,
@@ -93,6 +95,8 @@ class Erasure:
     cases: int
     rows: int
     audit_events: int
+    # Letters sent to the debtor, as files of the outbox: the face removes them (no database).
+    letter_files: tuple[str, ...] = ()
 
 
 def _placeholder(row_id: uuid.UUID) -> str:
@@ -107,6 +111,7 @@ class _Eraser:
         self.session = session
         self.values: set[str] = set()
         self.rows = 0
+        self.letters: list[str] = []
 
     def blank(self, row: Any, *fields: str, placeholder: str | None = ERASED) -> None:
         """Replace the fields' values by `placeholder` (None where the column allows it, else
@@ -236,6 +241,12 @@ def _erase_case_text(eraser: _Eraser, cases: list[Case]) -> list[uuid.UUID]:
         ids.append(assignment.id)
         eraser.blank(assignment, "reason", placeholder=None)
     ids.extend(row.id for row in rows(Promise))
+    for reminder in rows(Reminder):
+        ids.append(reminder.id)
+        if reminder.pdf_path:
+            eraser.letters.append(reminder.pdf_path)
+        eraser.blank(reminder, "destination", "subject", "body", "reason", placeholder=None)
+        eraser.blank(reminder, "pdf_path", placeholder=None)
     for draft in rows(Draft):
         session.delete(draft)
         eraser.rows += 1
@@ -305,4 +316,10 @@ def erase_case(
             "audit_events": redacted,
         },
     )
-    return Erasure(debtor_id=debtor.id, cases=len(cases), rows=eraser.rows, audit_events=redacted)
+    return Erasure(
+        debtor_id=debtor.id,
+        cases=len(cases),
+        rows=eraser.rows,
+        audit_events=redacted,
+        letter_files=tuple(eraser.letters),
+    )
