@@ -63,10 +63,9 @@ class FormField(Vertical):
         self._error: str | None = None
 
     def compose(self) -> ComposeResult:
-        # The error line is mounted with the first error: most fields never show one, and every
-        # widget of a form is styled, laid out and painted each time the form opens.
         yield Label(safe_text(self.caption), classes="field-caption")
         yield self.widget
+        yield Label("", classes="field-error", id=f"error-{self.field_name}")
         if self.hint:
             yield Label(safe_text(self.hint), classes="field-hint")
 
@@ -81,15 +80,6 @@ class FormField(Vertical):
         return self._error
 
     def set_error(self, message: str | None) -> None:
-        if message is None and self._error is None:
-            return
         self._error = message
-        labels = self.query(".field-error").results(Label)
-        label = next(iter(labels), None)
-        if label is None:
-            if not message:
-                return
-            label = Label("", classes="field-error", id=f"error-{self.field_name}")
-            self.mount(label, after=self.widget)
-        label.update(safe_text(message or ""))
+        self.query_one(".field-error", Label).update(safe_text(message or ""))
         self.set_class(bool(message), "-invalid")
