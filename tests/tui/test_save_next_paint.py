@@ -280,3 +280,40 @@ def test_at_80_columns_the_next_case_is_never_painted_in_the_wide_layout(demo: S
     drive(app, scenario, size=(80, 24))
     assert layouts, "no case screen was painted"
     assert all(narrow for _, narrow in layouts), layouts
+
+
+def test_enter_on_a_search_result_opens_the_case_read_ahead_filled_in_its_first_frame(
+    demo: Seeded,
+) -> None:
+    from collector_tui.tui.screens import search as search_screen
+    from collector_tui.tui.screens.search import SearchScreen
+
+    app = build_app(demo)
+    frames: list[Frame] = []
+    read_by_the_queue: list[object] = []
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await login(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        queue.read_case_to_open = read_by_the_queue.append  # type: ignore[assignment,method-assign]
+        await pilot.press("slash")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press(*"REF-1003", "enter")
+        await settle(pilot)
+        await pilot.pause(search_screen.PEEK_AFTER_S * 3)
+        await settle(pilot)
+        assert app.screen.peeked is not None
+        assert app.screen.peeked.client_ref == "REF-1003"
+        recorded = record_frames(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        frames.extend(recorded)
+        assert isinstance(app.screen, CaseScreen) and app.screen.case_file is not None
+        assert app.screen.case_file.client_ref == "REF-1003"
+        assert not app.screen.from_queue  # looked up, not worked from the queue
+
+    drive(app, scenario)
+    assert read_by_the_queue == []  # opened with what the search read ahead
+    _never_loading(frames, "REF-1003")

@@ -57,9 +57,11 @@ def test_promise_form_with_an_error(snap_compare: Any, demo: Seeded, size: tuple
 def test_contact_form_disposition_typed(
     snap_compare: Any, demo: Seeded, size: tuple[int, int]
 ) -> None:
-    # "p" then "l": the hot key of "promise", narrowed on to "plan"; the hint says what was typed.
+    # "p", the hot key of "promise", then "ok": the letters after the disposition's are the note's.
     assert snap_compare(
-        build_app(demo), terminal_size=size, run_before=opening("REF-1001", demo, "c", "p", "l")
+        build_app(demo),
+        terminal_size=size,
+        run_before=opening("REF-1001", demo, "c", "p", "o", "k"),
     )
 
 

@@ -73,8 +73,8 @@ async def answer_yes(pilot: Pilot[None], app: CollectorApp) -> None:
 CASE_FORMS: dict[str, tuple[tuple[str, ...], bool, Callable[[Seeded, uuid.UUID], str]]] = {
     "note": (("t", LONG), False, lambda s, c: notes(s, c)[-1]),
     "contact": (
-        # `b` picks "busy" by its hot key; two tabs reach the note.
-        ("c", "b", "tab", "tab", LONG),
+        # `b` picks "busy" by its hot key and moves on to the note.
+        ("c", "b", LONG),
         False,
         lambda s, c: notes(s, c)[-1],
     ),
@@ -213,20 +213,26 @@ def picked(app: CollectorApp) -> object:
 
 
 @pytest.mark.parametrize(
-    ("keys", "code"),
+    ("keys", "code", "then"),
     [
-        (("p",), "promise"),  # a hot key, never the placeholder
-        (("p", "l"), "plan"),  # typing on narrows
-        (("d", "i", "s", "p"), "dispute"),
-        (("d", "i", "s", "c"), "disconnected"),
-        (("c", "e"), "cease"),
-        (("b", "u", "s", "y", "p"), "promise"),  # nothing starts "busyp": starts again from p
-        (("p", "l", "backspace"), "promise"),
-        (("z",), Select.NULL),  # no disposition for z: nothing picked, nothing else happens
-        (("enter", "v", "enter"), "voicemail"),  # in the open list too; enter closes it
+        (("p",), "promise", "note"),  # a hot key, never the placeholder; on to the note
+        (("l",), "plan", "note"),
+        (("z",), Select.NULL, "disposition"),  # no disposition for z: nothing picked, nothing else
+        (("z", "q"), "cease", "note"),
+        # In the open list letters narrow (no time limit); enter closes it on the pick.
+        (("enter", "p", "l", "enter"), "plan", "disposition"),
+        (("enter", "d", "i", "s", "p", "enter"), "dispute", "disposition"),
+        (("enter", "d", "i", "s", "c", "enter"), "disconnected", "disposition"),
+        (("enter", "c", "e", "enter"), "cease", "disposition"),
+        # nothing starts "busyp": starts again from p
+        (("enter", "b", "u", "s", "y", "p", "enter"), "promise", "disposition"),
+        (("enter", "p", "l", "backspace", "enter"), "promise", "disposition"),
+        (("enter", "v", "enter"), "voicemail", "disposition"),
     ],
 )
-def test_the_disposition_picker_by_typing(demo: Seeded, keys: tuple[str, ...], code: str) -> None:
+def test_the_disposition_picker_by_typing(
+    demo: Seeded, keys: tuple[str, ...], code: object, then: str
+) -> None:
     case_id = demo.cases["REF-1001"]
     app = make(demo)
 
@@ -242,8 +248,50 @@ def test_the_disposition_picker_by_typing(demo: Seeded, keys: tuple[str, ...], c
         assert picked(app) == code
         assert isinstance(app.screen, ContactForm)
         assert not app.screen.query_one("#disposition", Select).expanded
+        assert app.screen.focused is not None and app.screen.focused.id == then
 
     drive(app, scenario)
+
+
+# Agents type `c`, the disposition's letter, the note, `ctrl+n`: every letter after the
+# disposition's is the note's, in one burst or key by key.
+DISPOSITION_THEN_NOTE = [("n", "no_answer"), ("v", "voicemail"), ("s", "right_party")]
+
+
+@pytest.mark.parametrize(("letter", "code"), DISPOSITION_THEN_NOTE)
+@pytest.mark.parametrize("how", ["burst", "per key"])
+def test_contact_letter_note_save_next(demo: Seeded, letter: str, code: str, how: str) -> None:
+    app = make(demo)
+    names = {" ": "space", ",": "comma", ".": "full_stop", ";": "semicolon", ":": "colon"}
+    opened: list[uuid.UUID] = []
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await login(pilot)
+        await pilot.press("enter")  # the top of the queue
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen) and app.screen.case_id is not None
+        opened.append(app.screen.case_id)
+        if how == "burst":
+            await burst(pilot, "c", letter, LONG, "ctrl+n")
+        else:
+            await pilot.press("c", letter, *(names.get(char, char) for char in LONG), "ctrl+n")
+            await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CaseScreen) and screen.case_file is not None
+        assert screen.case_id != opened[0]  # the next case is open, filled
+        opened.append(screen.case_id)
+
+    drive(app, scenario)
+    with demo.store.read() as session:
+        logged = session.exec(
+            select(Activity).where(Activity.case_id == opened[0], Activity.note == LONG)
+        ).all()
+        assert [row.disposition for row in logged] == [code]
+        # Nothing typed spilled onto the next case.
+        spilled = select(Activity).where(
+            Activity.case_id == opened[1], col(Activity.occurred_at) >= NOW
+        )
+        assert session.exec(spilled).first() is None
 
 
 def test_every_disposition_has_its_own_hot_key_shown_beside_it() -> None:

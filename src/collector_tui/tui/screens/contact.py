@@ -8,7 +8,7 @@ what was typed and the message under the field.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -47,9 +47,10 @@ PLAN_FIELDS = frozenset({"plan", "installments"})
 FOLLOW_UP_FIELDS = frozenset({"follow_up", "due_at", "reason"})
 
 
-# One letter per disposition, shown beside it: pressed on the list (open or closed) it picks that
-# disposition at once. Chosen to be remembered: the first letter where it is free, else the word
-# that says it (x: dead line, s: spoke, a: already paid, k: broke, q: quiet).
+# One letter per disposition, shown beside it: pressed on the closed list it picks that disposition
+# and moves on to the note (agents type `c`, the letter, the note, `ctrl+n`); in the open list it
+# picks too and more letters narrow. Chosen to be remembered: the first letter where it is free,
+# else the word that says it (x: dead line, s: spoke, a: already paid, k: broke, q: quiet).
 HOT_KEYS: dict[str, str] = {
     "no_answer": "n",
     "busy": "b",
@@ -69,7 +70,7 @@ HOT_KEYS: dict[str, str] = {
     "bankrupt": "k",
     "cease": "q",
 }
-PICKER_HINT = "a letter picks; type on to narrow (e.g. pl: plan); enter opens the list"
+PICKER_HINT = "a letter picks, then type the note; enter lists them (type there to narrow)"
 
 
 def ordered_dispositions(dispositions: Sequence[Disposition]) -> list[Disposition]:
@@ -119,15 +120,23 @@ def picker_keys() -> list[BindingType]:
 
 
 class DispositionSelect(Select[str]):
-    """The disposition list. Letters pick, open or closed: a hot key at once, more letters narrow
-    to the first disposition with a word starting so (no time limit: a slow typist gets what was
-    typed); a letter that narrows to nothing starts again from that letter. The placeholder is
-    never picked by typing. Backspace takes back the last letter."""
+    """The disposition list. On the closed list a hot key picks its disposition and `on_pick` moves
+    the focus on (to the note), so the letters after it are the note's. In the open list letters
+    pick too and more letters narrow to the first disposition with a word starting so (no time
+    limit: a slow typist gets what was typed); a letter that narrows to nothing starts again from
+    that letter. The placeholder is never picked by typing. Backspace takes back the last letter."""
 
-    def __init__(self, dispositions: Sequence[Disposition], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        dispositions: Sequence[Disposition],
+        *,
+        on_pick: Callable[[str], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(disposition_options(dispositions), type_to_search=False, **kwargs)
         self.dispositions = tuple(dispositions)
         self.typed = ""
+        self.on_pick = on_pick
 
     def on_key(self, event: events.Key) -> None:
         if event.key == "backspace" and self.typed:
@@ -141,6 +150,11 @@ class DispositionSelect(Select[str]):
         event.stop()
         event.prevent_default()
         self._type(self.typed + character, restart=True)
+        if not self.expanded and self.typed and self.on_pick is not None:
+            code = self.value
+            if code is not Select.NULL:
+                self.typed = ""
+                self.on_pick(str(code))
 
     def _type(self, typed: str, *, restart: bool) -> None:
         found = disposition_matches(self.dispositions, typed) if typed else []
@@ -254,6 +268,7 @@ class ContactForm(FormScreen["ContactInput"]):
                     value=self.initial.get("disposition", Select.NULL),
                     prompt="pick a disposition (letter keys)",
                     id="disposition",
+                    on_pick=self._picked_by_letter,
                 ),
                 name="disposition",
                 classes="wide-field",
@@ -305,6 +320,11 @@ class ContactForm(FormScreen["ContactInput"]):
                 field.widget.focus()
                 return
         self.query_one("#disposition", Select).focus()
+
+    def _picked_by_letter(self, code: str) -> None:
+        # At once, not through the app's queue (as `focus()` would): the next key typed may already
+        # be on its way and must land in the note.
+        self.set_focus(self.query_one("#note", TextArea))
 
     # -- reading ----------------------------------------------------------------------------------
 

@@ -168,7 +168,12 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
             yield Static(self.TITLE_TEXT, classes="dialog-title")
             if self.subtitle:
                 yield Static(safe_text(self.subtitle), classes="dialog-subtitle")
-            with VerticalScroll(classes="form-body"):
+            body = VerticalScroll(classes="form-body")
+            # The fields take the focus, never their container: Textual's auto-focus would
+            # otherwise focus it first and restyle the whole form twice (focus, then blur) before
+            # the first field has it.
+            body.can_focus = False
+            with body:
                 yield from self.fields()
             yield Static("", id="form-error", classes="form-error")
         yield Footer()

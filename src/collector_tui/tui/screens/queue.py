@@ -297,11 +297,21 @@ class QueueScreen(CollectorScreen):
         if event.row_key.value is not None:
             self.open_case(uuid.UUID(event.row_key.value))
 
-    def open_case(self, case_id: uuid.UUID, *, from_queue: bool = True) -> None:
+    def open_case(
+        self,
+        case_id: uuid.UUID,
+        *,
+        from_queue: bool = True,
+        case_file: CaseFile | None = None,
+    ) -> None:
         """Open the case with its file already read, so its screen never paints empty: the file
-        read while the cursor rested on the row, or read now (keys typed meanwhile wait for it)."""
+        read ahead (`case_file`, or while the cursor rested on the row), or read now (keys typed
+        meanwhile wait for it)."""
         from collector_tui.tui.screens.case import CaseScreen
 
+        if case_file is not None and case_file.case_id == case_id:
+            self.app.push_screen(CaseScreen(case_id, case_file, from_queue=from_queue))
+            return
         peeked = self.peeked
         if (
             peeked is not None
@@ -387,11 +397,14 @@ class QueueScreen(CollectorScreen):
     def action_search(self) -> None:
         from collector_tui.tui.screens.search import SearchScreen
 
+        search = SearchScreen()
+
         def opened(case_id: uuid.UUID | None) -> None:
             if case_id is not None:
-                self.open_case(case_id, from_queue=False)  # looked up, not worked from the queue
+                # Looked up, not worked from the queue.
+                self.open_case(case_id, from_queue=False, case_file=search.read_ahead(case_id))
 
-        self.app.push_screen(SearchScreen(), opened)
+        self.app.push_screen(search, opened)
 
     def action_refresh(self) -> None:
         self.collector.skipped.clear()

@@ -4,12 +4,16 @@ The query line keeps the focus all along: letters always go into it (they never 
 list or of the screen below), `up`/`down` move the highlighted result, and `enter` opens it, or
 searches first when the line was changed since the results were shown. Keys typed while a search
 runs wait for its results (tui/typeahead.py), so `REF-1003 enter enter` opens that case.
+
+The highlighted result's case file is read ahead, as the queue reads the row under its cursor:
+whoever opened the search takes it with `read_ahead` and opens the case filled at once.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
+from time import monotonic
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -20,11 +24,20 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from collector_tui.display import first_line, safe_text
 from collector_tui.tui.formatting import amount_text
-from collector_tui.tui.messages import SearchFinished
+from collector_tui.tui.messages import CasePeeked, SearchFinished
 from collector_tui.tui.screens.base import CollectorModal, error_text
 from collector_tui.tui.typeahead import keys_may_flow
 
+if TYPE_CHECKING:
+    from textual.timer import Timer
+
+    from collector_tui.services.casework.casefile import CaseFile
+
 SEARCH_LIMIT = 50
+# As the queue: a result the cursor rests on this long is read ahead; a read older than
+# PEEK_FRESH_S is read again when opened.
+PEEK_AFTER_S = 0.12
+PEEK_FRESH_S = 30.0
 
 
 class SearchScreen(CollectorModal[uuid.UUID | None]):
@@ -68,6 +81,9 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
         self.shown_query: str | None = None  # the query whose results the list shows
         self.searching = False
         self._focused_once = False
+        self.peeked: CaseFile | None = None
+        self.peeked_at = 0.0
+        self._peek_timer: Timer | None = None
 
     @property
     def accepts_keys(self) -> bool:
@@ -165,6 +181,8 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
         from textual.worker import Worker, WorkerState
 
         if isinstance(event, Worker.StateChanged) and event.state == WorkerState.ERROR:
+            if event.worker.group == "peek":
+                return  # only read ahead: opening reads it again
             self.searching = False
             keys_may_flow(self)
             message = error_text(event.worker.error)
@@ -175,6 +193,40 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
         event.stop()
         if event.row_key.value is not None:
             self.dismiss(uuid.UUID(event.row_key.value))
+
+    @on(DataTable.RowHighlighted, "#search-results")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self._peek_timer is not None:
+            self._peek_timer.stop()
+        key = event.row_key.value
+        if key is None:
+            return
+        case_id = uuid.UUID(key)
+        if self.peeked is not None and self.peeked.case_id == case_id:
+            return
+        self._peek_timer = self.set_timer(PEEK_AFTER_S, lambda: self.peek_case(case_id))
+
+    @work(thread=True, exclusive=True, group="peek", exit_on_error=False, description="peek case")
+    def peek_case(self, case_id: uuid.UUID) -> None:
+        from collector_tui.services.casework.casefile import load_case_file
+
+        case_file = self.context.run(load_case_file, case_id=case_id)
+        self.post_message(CasePeeked(case_file))
+
+    def on_case_peeked(self, message: CasePeeked) -> None:
+        self.peeked = message.case_file
+        self.peeked_at = monotonic()
+
+    def read_ahead(self, case_id: uuid.UUID) -> CaseFile | None:
+        """The file of `case_id` if it was read ahead lately, else None (the opener reads it)."""
+        peeked = self.peeked
+        if (
+            peeked is not None
+            and peeked.case_id == case_id
+            and monotonic() - self.peeked_at < PEEK_FRESH_S
+        ):
+            return peeked
+        return None
 
     def action_move(self, step: int) -> None:
         table = self.query_one("#search-results", DataTable)

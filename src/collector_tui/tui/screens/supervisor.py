@@ -48,6 +48,7 @@ from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets.tables import fill_fitted, fill_measured
 
 if TYPE_CHECKING:
+    from collector_tui.services.casework.casefile import CaseFile
     from collector_tui.services.casework.settlements import SettlementView
     from collector_tui.services.supervision.decisions import CaseDecision
     from collector_tui.services.supervision.workload import (
@@ -605,10 +606,11 @@ class SupervisorScreen(CollectorScreen):
             self.set_filters(replace(self.filters, agent_id=uuid.UUID(key), unassigned=False))
         self.query_one("#browser-table", DataTable).focus()
 
-    def open_case(self, case_id: uuid.UUID) -> None:
+    def open_case(self, case_id: uuid.UUID, case_file: CaseFile | None = None) -> None:
+        """Open a case; filled at once when its file was read ahead (by the search)."""
         from collector_tui.tui.screens.case import CaseScreen
 
-        self.app.push_screen(CaseScreen(case_id))
+        self.app.push_screen(CaseScreen(case_id, case_file))
 
     def set_filters(self, filters: BrowserFilter) -> None:
         self.filters = filters
@@ -701,11 +703,13 @@ class SupervisorScreen(CollectorScreen):
     def action_search(self) -> None:
         from collector_tui.tui.screens.search import SearchScreen
 
+        search = SearchScreen()
+
         def opened(case_id: uuid.UUID | None) -> None:
             if case_id is not None:
-                self.open_case(case_id)
+                self.open_case(case_id, search.read_ahead(case_id))
 
-        self.app.push_screen(SearchScreen(), opened)
+        self.app.push_screen(search, opened)
 
     def action_history(self) -> None:
         from collector_tui.tui.screens.audit import AuditScreen
