@@ -80,6 +80,12 @@ class Settings:
     # `{ flat = 15 }`, or by the debt's age in days past due at payment, `{ bands = [[90, 10],
     # [180, 15], [100000, 25]] }` (up to 90 days 10 %, ...); clients not listed pay none.
     commission: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # An assessment of the debtor (services/assessment) older than this many days is shown stale
+    # and asks to be made again (unless it names its own review date).
+    assessment_stale_days: int = 180
+    # The probability-of-payment model (services/assessment/model.py) is fitted only on at least
+    # this many cases with an outcome; until then the rule score alone orders the queue.
+    model_min_cases: int = 200
 
     def __post_init__(self) -> None:
         if self.wrap_up not in WRAP_UP_MODES:
@@ -88,6 +94,11 @@ class Settings:
             )
         if type(self.dispute_resolve_days) is not int or not 1 <= self.dispute_resolve_days <= 365:
             raise ValueError("config: dispute_resolve_days must be a whole number from 1 to 365")
+        stale = self.assessment_stale_days
+        if type(stale) is not int or not 1 <= stale <= 3660:
+            raise ValueError("config: assessment_stale_days must be a whole number from 1 to 3660")
+        if type(self.model_min_cases) is not int or not 20 <= self.model_min_cases <= 10**7:
+            raise ValueError("config: model_min_cases must be a whole number of at least 20")
         orders: dict[str, Sequence[str]] = {
             "default_allocation_order": self.default_allocation_order
         }
