@@ -8,6 +8,7 @@ from typing import NoReturn
 
 from collector_tui import __version__
 from collector_tui.cli import (
+    assessment,
     cases,
     contacts,
     corrections,
@@ -38,6 +39,7 @@ GROUPS = (
     sync,
     devices,
     corrections,
+    assessment,
 )
 
 

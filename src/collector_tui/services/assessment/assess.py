@@ -182,6 +182,13 @@ def check_figures(
                 f"(not {str(given.currency)[:8]})",
                 field="currency",
             )
+        if any(
+            getattr(given, name) is not None
+            for name in ("revenue_trend", "other_creditors", "trading_status")
+        ):
+            raise InvalidInput(
+                "revenue, creditors and trading status are for a company", field="revenue_trend"
+            )
         if given.income is None:
             raise InvalidInput("a person's assessment needs the monthly income", field="income")
         amounts = {
@@ -192,13 +199,6 @@ def check_figures(
         values["disposable"] = amounts["income"] - sum(
             amounts[name] for name in PERSON_FIELDS if name != "income"
         )
-        if any(
-            getattr(given, name) is not None
-            for name in ("revenue_trend", "other_creditors", "trading_status")
-        ):
-            raise InvalidInput(
-                "revenue, creditors and trading status are for a company", field="revenue_trend"
-            )
     elif kind == "company":
         if any(getattr(given, name) is not None for name in PERSON_FIELDS):
             raise InvalidInput(
