@@ -238,7 +238,7 @@ class AssessmentForm(FormScreen["AssessmentInput"]):
         shown = self.query_one("#disposable", Static)
         amounts = self._amounts(Reader())
         if any(value is None for value in amounts.values()):
-            shown.update(Text("Disposable income appears once the income is read.", style="dim"))
+            shown.update(Text("Disposable income appears once the figures are read.", style="dim"))
             return
         left = (amounts["income"] or 0) - sum(
             amounts[name] or 0 for name in ("housing", "family", "other_debts")
