@@ -114,3 +114,42 @@ def test_usage(run: Run, place) -> None:  # noqa: ANN001
     place("U-1")
     code, _out, err = run("assess", "U-1", "U-2", "--income", "1")
     assert code != 0 and "one CASE_REF" in err
+
+
+def test_model_fit_too_early_then_show(run: Run, store: db.Store, place) -> None:  # noqa: ANN001
+    place("M-1")
+    _refused(run("model", "fit", user="sam"), "not enough history to fit a model: 0 cases")
+    assert _ok(run("model", "show")).startswith("no model fitted yet")
+    assert json.loads(_ok(run("model", "show", "--json"))) is None
+    code, _out, err = run("model", "fit")  # an agent
+    assert code == 1 and "supervisor" in err
+
+
+def test_model_fit_prints_its_validation(
+    run: Run,
+    store: db.Store,
+    place,  # noqa: ANN001
+    tmp_path,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from datetime import date, timedelta
+
+    config = tmp_path / "collector.toml"
+    config.write_text("model_min_cases = 20\n", encoding="utf-8")
+    monkeypatch.setenv("COLLECTOR_CONFIG", str(config))
+    for index in range(40):
+        good = index % 2 == 0
+        case = place(
+            f"H-{index}",
+            risk_grade="A" if good else "E",
+            due_date=date(2026, 9, 1) - timedelta(days=index * (1 if good else 9)),
+            phones=(),
+        )
+        with store.write() as session:
+            row = session.get(Case, case.id)
+            row.status = "paid" if good != (index % 10 == 1) else "written_off"
+            session.add(row)
+    out = _ok(run("model", "fit", user="sam"))
+    assert out.startswith("model v1 fitted") and "AUC" in out and "band 1" in out
+    shown = json.loads(_ok(run("model", "show", "--json")))
+    assert shown["version"] == 1 and shown["n_train"] + shown["n_test"] == 40

@@ -5,6 +5,8 @@
     collector-tui assess CASE_REF --revenue-trend T [--creditors N] [--trading S]
                   [--insolvency TEXT] [--judgement TEXT] [--grade X --reason TEXT]   (a company)
     collector-tui assess show CASE_REF [--history] [--json]
+    collector-tui model fit [--json]          (supervisors: fit the probability of payment)
+    collector-tui model show [--json]
 
 Amounts are monthly, in the case's currency, typed as in the app (`--income "4 500.00"`); an amount
 naming another currency is refused. A grade (A best .. E worst) needs its reason and becomes the
@@ -57,6 +59,66 @@ def register(commands: Commands) -> None:
     parser.add_argument("--review-by", type=day_value("--review-by"), metavar="DATE")
     parser.add_argument("--history", action="store_true", help="show: every assessment")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    models = commands.group(
+        "model",
+        help="the probability-of-payment model: fit, show",
+        description="a logistic regression fitted on this database's paid and written-off cases",
+        dest="model_command",
+        without_action="model: say what to do, e.g. `model show`",
+    )
+    about = "fit a new version on the history and print its validation (supervisors)"
+    fit = models.add("fit", _cmd_fit, help=about, description=about)
+    fit.add_argument("--json", action="store_true", help="print the result as JSON")
+    about = "the model in force, its coefficients and validation"
+    shown = models.add("show", _cmd_model_show, help=about, description=about)
+    shown.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _model_lines(view: Any) -> list[str]:
+    auc = f"{view.auc:.3f}" if view.auc is not None else "n/a"
+    lines = [
+        f"model v{view.version} fitted {view.fitted_at:%Y-%m-%d %H:%M} UTC on {view.n_train} "
+        f"cases; held out {view.n_test}: AUC {auc}",
+        "  coefficients (log-odds per standard deviation):",
+    ]
+    for name, value in view.coefficients.items():
+        lines.append(f"    {name:<22} {value:+.3f}")
+    lines.append("  calibration on the held-out cases (predicted vs observed paid):")
+    for band in view.calibration:
+        lines.append(
+            f"    band {band['band']}: n {band['n']:>4}  predicted {band['predicted']:.2f}  "
+            f"observed {band['observed']:.2f}"
+        )
+    return lines
+
+
+def _cmd_fit(ctx: Context) -> int:
+    from collector_tui.services.assessment import model
+
+    ctx.actor()
+    view = ctx.run(model.fit_model)
+    if ctx.args.json:
+        ctx.json(view.as_json())
+        return 0
+    for line in _model_lines(view):
+        ctx.print(line)
+    return 0
+
+
+def _cmd_model_show(ctx: Context) -> int:
+    from collector_tui.services.assessment import model
+
+    view = ctx.run(model.model_in_force)
+    if ctx.args.json:
+        ctx.json(view.as_json() if view is not None else None)
+        return 0
+    if view is None:
+        ctx.print("no model fitted yet: the queue is ordered by the rule score alone")
+        return 0
+    for line in _model_lines(view):
+        ctx.print(line)
+    return 0
 
 
 def _count(text: str) -> int:
