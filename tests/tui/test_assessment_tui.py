@@ -159,3 +159,50 @@ def test_a_company_is_assessed_by_its_standing(demo: Seeded) -> None:
         assert "revenue falling" in panel and "3 other creditors" in panel
 
     drive(app, scenario)
+
+
+def test_the_why_panel_shows_p_its_factors_and_the_expected_loss(demo: Seeded) -> None:
+    from collector_tui.models import RiskModel
+    from collector_tui.services.assessment.model import FEATURES
+
+    from .seed import NOW
+
+    # A model in force, as `model fit` stores one: the grade raises p, the delay lowers it.
+    coefficients = dict.fromkeys(FEATURES, 0.0) | {
+        "intercept": 0.0,
+        "grade": 1.0,
+        "dpd_at_placement": -0.5,
+    }
+    with demo.store.write() as session:
+        session.add(
+            RiskModel(
+                version=1,
+                fitted_at=NOW,
+                n_train=300,
+                n_test=100,
+                features=list(FEATURES),
+                coefficients={
+                    "coefficients": coefficients,
+                    "means": dict.fromkeys(FEATURES, 0.0) | {"grade": 2.0},
+                    "scales": dict.fromkeys(FEATURES, 1.0),
+                },
+                auc=0.8,
+                calibration=[],
+            )
+        )
+    app = build_app(demo)
+    case_id = demo.cases["REF-1001"]  # grade B
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await open_case(pilot, case_id)
+        screen = app.screen
+        assert isinstance(screen, CaseScreen)
+        assert screen.outlook is not None and screen.outlook.prediction is not None
+        prediction = screen.outlook.prediction
+        panel = rendered(screen.query_one("#why-panel", Static))
+        assert f"p(pay) {prediction.p:.2f}" in panel and "expected loss" in panel
+        assert "risk grade +" in panel
+        balance = screen.case_file.balance if screen.case_file else 0
+        assert prediction.expected_loss == round(balance * (1 - prediction.p))
+
+    drive(app, scenario)

@@ -27,6 +27,7 @@ from collector_tui.tui.widgets.field import FormField
 
 if TYPE_CHECKING:
     from collector_tui.services.assessment.assess import AssessmentInput, AssessmentView
+    from collector_tui.services.assessment.model import Prediction
     from collector_tui.services.casework.casefile import CaseFile
     from collector_tui.tui.screens.case import CaseScreen
 
@@ -279,6 +280,23 @@ def assessment_lines(view: AssessmentView | None, *, compact: bool) -> Text | No
             text.append(" · " + shown)
     if view.grade and not compact:
         text.append(f" · grade {view.grade}", style="bold")
+    return text
+
+
+def chance_line(prediction: Prediction | None, currency: str) -> Text | None:
+    """p, the expected loss and the three largest effects (+ raises p, − lowers it)."""
+    if prediction is None:
+        return None
+    text = Text(f"p(pay) {prediction.p:.2f}", style="bold")
+    text.append(" · expected loss ", style="dim")
+    text.append(plain_amount(prediction.expected_loss, currency))
+    effects = [f for f in prediction.factors if abs(f.contribution) >= 0.05][:3]
+    if effects:
+        text.append(" · ", style="dim")
+        text.append(
+            ", ".join(f"{f.words} {'+' if f.contribution > 0 else '−'}" for f in effects),
+            style="dim",
+        )
     return text
 
 

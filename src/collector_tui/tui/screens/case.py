@@ -414,7 +414,10 @@ class CaseScreen(CollectorScreen):
         self._panel("contacts-panel", case_panels.contacts_panel(case, tz, now, compact=compact))
         self._panel("debt-panel", case_panels.debt_panel(case, tz, now, compact=compact))
         self._panel("status-panel", case_panels.status_panel(case, tz, now, compact=compact))
-        self._panel("why-panel", case_panels.why_panel(case, compact=compact))
+        from collector_tui.tui.screens.assessment import chance_line
+
+        chance = chance_line(self.outlook.prediction, case.currency) if self.outlook else None
+        self._panel("why-panel", case_panels.why_panel(case, compact=compact, chance=chance))
         from collector_tui.tui.screens.assessment import assessment_lines
 
         assessed = assessment_lines(

@@ -566,7 +566,13 @@ def _compact_status(case: CaseFile, tz: str, now: datetime) -> RenderableType:
     return Lines(lines)
 
 
-def why_panel(case: CaseFile, *, compact: bool = False) -> RenderableType:
+def why_panel(
+    case: CaseFile, *, compact: bool = False, chance: Text | None = None
+) -> RenderableType:
+    """The queue tier, score and factors; `chance`, given, is the fitted probability of payment
+    with its top factors and the expected loss (tui/screens/assessment.py: chance_line)."""
+    if chance is not None:
+        return Lines([OneLine(chance), why_panel(case, compact=compact)])
     if compact:
         # The tier and score are in the header: the factors that gave points, one line each,
         # then the ones that gave none on one line.
