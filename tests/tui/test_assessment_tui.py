@@ -206,3 +206,84 @@ def test_the_why_panel_shows_p_its_factors_and_the_expected_loss(demo: Seeded) -
         assert prediction.expected_loss == round(balance * (1 - prediction.p))
 
     drive(app, scenario)
+
+
+def _assess(seeded: Seeded, case_id: uuid.UUID, disposable: int) -> None:
+    from collector_tui.services import accounts
+    from collector_tui.services.assessment import assess as assessing
+    from collector_tui.services.assessment.assess import AssessmentInput
+
+    from .seed import NOW
+
+    with seeded.store.write() as session:
+        alice = accounts.get_actor(session=session, username="alice")
+        assessing.assess(
+            session=session,
+            now=NOW,
+            actor=alice,
+            settings=seeded.settings,
+            case_id=case_id,
+            assessment=AssessmentInput(currency="CNY", income=disposable),
+        )
+
+
+def test_the_plan_form_proposes_within_the_disposable_income_and_warns_above_it(
+    demo: Seeded,
+) -> None:
+    from collector_tui.tui.screens.forms import PlanForm
+
+    case_id = demo.cases[PERSON]  # balance 3,200.50 CNY
+    _assess(demo, case_id, 80_000)  # 800.00 CNY a month left
+    app = build_app(demo)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await open_case(pilot, case_id)
+        await pilot.press("l")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, PlanForm)
+        assert form.text_of("count") == "5"  # 4 would be 800.13 each
+        form.query_one("#first").value = "+7"  # type: ignore[attr-defined]
+        await settle(pilot)
+        preview = form.query_one("#plan-preview", Static)
+        assert "within the disposable income (800.00 CNY a month)" in rendered(preview)
+        form.query_one("#total").value = "3,200.00"  # type: ignore[attr-defined]
+        form.query_one("#count").value = "4"  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert "within the disposable income" in rendered(preview)  # exactly 800.00: fits
+        form.query_one("#total").value = "3,200.04"  # type: ignore[attr-defined]
+        await settle(pilot)
+        shown = rendered(preview)
+        assert "800.01 CNY a month is above the disposable income (800.00 CNY)" in shown
+        # A warning, not a refusal: the plan is saved.
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+
+    drive(app, scenario)
+
+
+def test_the_settlement_form_weighs_the_offer_against_the_disposable_income(
+    demo: Seeded,
+) -> None:
+    from collector_tui.tui.screens.case_requests import SettlementRequestForm
+
+    case_id = demo.cases[PERSON]
+    _assess(demo, case_id, 80_000)
+    app = build_app(demo)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await open_case(pilot, case_id)
+        await pilot.press("s")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, SettlementRequestForm)
+        label = form.query_one("#settlement-discount", Static)
+        form.query_one("#amount").value = "800.00"  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert "Within the disposable income until then (800.00 CNY)" in rendered(label)
+        form.query_one("#amount").value = "800.01"  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert "above the disposable income until it is due" in rendered(label)
+
+    drive(app, scenario)

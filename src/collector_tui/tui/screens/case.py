@@ -481,6 +481,15 @@ class CaseScreen(CollectorScreen):
             "today_zone": case.debtor_zone if case.debtor_today else self.actor.time_zone,
         }
 
+    def _disposable(self) -> int | None:
+        """The latest assessment's disposable income a month, when in the case's currency."""
+        assessed = self.outlook.assessment if self.outlook else None
+        if assessed is None or assessed.disposable is None:
+            return None
+        if self.case_file is None or assessed.currency != self.case_file.currency:
+            return None
+        return assessed.disposable
+
     def _open(self, form: FormScreen[Any], done: str | Callable[[Any], str]) -> None:
         """Push `form`; once it saved, say `done` (or what `done` makes of the service's answer)
         and read the case again, or move on to the next case."""
@@ -581,6 +590,7 @@ class CaseScreen(CollectorScreen):
 
         form = PlanForm(
             **self._due_kwargs(case),
+            disposable=self._disposable(),
             **self._form_kwargs(case, save),
         )
         self._open(form, "Payment plan recorded.")
@@ -756,8 +766,13 @@ class CaseScreen(CollectorScreen):
                 return "Settlement agreed; promise recorded."
             return "Settlement above your limit: sent to a supervisor for approval."
 
+        prediction = self.outlook.prediction if self.outlook else None
         form = SettlementRequestForm(
             limit_pct=case.settlement_limit_pct,
+            disposable=self._disposable(),
+            expected_recovery=(
+                case.balance - prediction.expected_loss if prediction is not None else None
+            ),
             **self._due_kwargs(case),
             **self._form_kwargs(case, save),
         )
