@@ -257,6 +257,12 @@ class Settings:
     reminder_rules: str | None = None
     reminder_max_tries: int = 5
     reminder_retry_min: int = 15
+    # An assessment of the debtor (services/assessment) older than this many days is shown stale
+    # and asks to be made again (unless it names its own review date).
+    assessment_stale_days: int = 180
+    # The probability-of-payment model (services/assessment/model.py) is fitted only on at least
+    # this many cases with an outcome; until then the rule score alone orders the queue.
+    model_min_cases: int = 200
 
     def __post_init__(self) -> None:
         if self.wrap_up not in WRAP_UP_MODES:
@@ -276,6 +282,11 @@ class Settings:
             raise ValueError("config: reminder_max_tries must be a whole number from 1 to 50")
         if type(self.reminder_retry_min) is not int or not 1 <= self.reminder_retry_min <= 1440:
             raise ValueError("config: reminder_retry_min must be a whole number from 1 to 1440")
+        stale = self.assessment_stale_days
+        if type(stale) is not int or not 1 <= stale <= 3660:
+            raise ValueError("config: assessment_stale_days must be a whole number from 1 to 3660")
+        if type(self.model_min_cases) is not int or not 20 <= self.model_min_cases <= 10**7:
+            raise ValueError("config: model_min_cases must be a whole number of at least 20")
         orders: dict[str, Sequence[str]] = {
             "default_allocation_order": self.default_allocation_order
         }

@@ -23,7 +23,7 @@ import re
 import sqlite3
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,9 +54,12 @@ from collector_tui.models import (
     Settlement,
     User,
 )
+from collector_tui.money import minor_digits
 from collector_tui.phones import parse_phone
 from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
+from collector_tui.services.assessment import assess as assessing
+from collector_tui.services.assessment.assess import AssessmentInput
 from collector_tui.services.casework import (
     activities,
     change,
@@ -1020,6 +1023,7 @@ def build_demo(path: Path, *, cases: int = DEMO_CASES, seed: int = DEMO_SEED) ->
     _plan_requests(planner, plans)
     _plan_disputes(planner, plans)
     _plan_contact_data(planner, plans)
+    _plan_assessments(planner, plans, seed)
     day = HISTORY_START
     while day < DEMO_NOW:
         planner.at(day + timedelta(minutes=5), _sweep)
@@ -1181,6 +1185,73 @@ def _plan_disputes(planner: _Planner, plans: list[_CasePlan]) -> None:
             planner.at(resolved_at, _resolve_last(taken, credit))
     planner.at(_BOUNCE_AT, _bounce)
     planner.at(_CHARGE_AT, _charge_costs)
+
+
+DEMO_ASSESSMENTS = 24
+
+
+def _plan_assessments(planner: _Planner, plans: list[_CasePlan], seed: int) -> None:
+    """Assessments of some debtors a few days after placement: a person's monthly figures (a
+    quarter of them left with nothing), a company's standing; some set a grade. Drawn from a
+    random source of their own, so the rest of the demo is what it was without them."""
+    rng = random.Random(seed + 11)
+    candidates = [
+        p
+        for p in plans
+        if p.agent is not None
+        and p.storyline in ("active", "callback", "promised", "broken", "plan")
+    ]
+    for plan in candidates[:DEMO_ASSESSMENTS]:
+        at = plan.placed_at + timedelta(days=rng.randint(2, 20), hours=rng.randint(1, 6))
+        if at >= _LAST_ACTION:
+            continue
+        if plan.kind == "company":
+            given = AssessmentInput(
+                revenue_trend=rng.choice(("growing", "stable", "falling", "falling")),
+                other_creditors=rng.randint(0, 6),
+                trading_status=rng.choice(("trading", "trading", "reduced", "dormant")),
+                judgement=rng.choice(
+                    ("pays slowly but pays", "cash-flow squeeze until the season", "will pay part")
+                ),
+            )
+        else:
+            unit = 10 ** minor_digits(plan.currency)
+            income = rng.randint(30, 120) * 100 * unit
+            housing = income * rng.randint(20, 45) // 100
+            family = income * rng.randint(10, 40) // 100
+            other = income * rng.randint(0, 35) // 100
+            given = AssessmentInput(
+                currency=plan.currency,
+                income=income,
+                housing=housing,
+                family=family,
+                other_debts=other,
+            )
+        if rng.random() < 0.4:
+            grade = rng.choice(("B", "C", "D"))
+            given = replace(
+                given, grade=grade, reason="figures checked with the debtor on the call"
+            )
+        planner.at(at, _assess(plan.key, given))
+
+
+def _assess(key: str, given: AssessmentInput) -> Callable[..., None]:
+    def run(world: _World, session: Session, now: datetime) -> None:
+        if world.assignee.get(key) is None:
+            return
+        case = session.get(Case, world.case_ids[key])
+        if case is None or case.status in CLOSED_STATUSES:
+            return
+        assessing.assess(
+            session=session,
+            now=now,
+            actor=world.agent_of(key),
+            settings=world.settings,
+            case_id=case.id,
+            assessment=given,
+        )
+
+    return run
 
 
 def _dispute(

@@ -720,6 +720,61 @@ class Settlement(SQLModel, table=True):
     version: int = Field(default=1, sa_column=_settlement_version)
 
 
+class Assessment(SQLModel, table=True):
+    """One assessment of a debtor's capacity to pay, made on a case (services/assessment).
+
+    Append-only history: each assessment is a row with its instant, author, figures, grade and
+    reason; the case and its debtor show the latest. A person's figures are monthly amounts in
+    minor units of the case's currency; a company's are the agent's reading of its standing.
+    """
+
+    __table_args__ = (
+        Index("ix_assessment_case_time", "case_id", "assessed_at"),
+        Index("ix_assessment_debtor_time", "debtor_id", "assessed_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.id")
+    debtor_id: uuid.UUID = Field(foreign_key="debtor.id")
+    assessed_at: datetime = _instant()
+    assessed_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    kind: str = Field(max_length=16)  # person | company, as the debtor was when assessed
+    currency: str | None = Field(default=None, max_length=3)
+    income: int | None = Field(default=None, sa_type=BigInteger)
+    housing: int | None = Field(default=None, sa_type=BigInteger)
+    family: int | None = Field(default=None, sa_type=BigInteger)
+    other_debts: int | None = Field(default=None, sa_type=BigInteger)
+    disposable: int | None = Field(default=None, sa_type=BigInteger)
+    revenue_trend: str | None = Field(default=None, max_length=16)
+    other_creditors: int | None = None
+    trading_status: str | None = Field(default=None, max_length=16)
+    insolvency_signals: str | None = Field(default=None, max_length=500)
+    judgement: str | None = Field(default=None, max_length=2000)
+    grade: str | None = Field(default=None, max_length=2)
+    grade_before: str | None = Field(default=None, max_length=2)
+    reason: str | None = Field(default=None, max_length=500)
+    review_by: date | None = None
+    created_at: datetime = _instant()
+
+
+class RiskModel(SQLModel, table=True):
+    """A fitted probability-of-payment model (services/assessment/model.py): versioned, never
+    edited; the newest is in force. Fitted on the master's own history."""
+
+    __tablename__ = "risk_model"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    version: int = Field(unique=True)
+    fitted_at: datetime = _instant()
+    fitted_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    n_train: int = 0
+    n_test: int = 0
+    features: list[str] = Field(default_factory=list, sa_type=JSON)
+    coefficients: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    auc: float | None = None
+    calibration: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+
+
 class AuditEvent(SQLModel, table=True):
     """Append-only (database triggers refuse UPDATE and DELETE)."""
 

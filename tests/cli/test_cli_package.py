@@ -20,6 +20,7 @@ CLI = PACKAGE / "cli"
 SHARED = {"collector_tui.cli.arguments", "collector_tui.cli.context", "collector_tui.cli.output"}
 GROUPS = {
     "app",
+    "assessment",
     "cases",
     "charges",
     "contacts",

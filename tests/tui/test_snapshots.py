@@ -155,3 +155,19 @@ def test_open_disputes_view(snap_compare: Any, demo: Seeded, size: tuple[int, in
     assert snap_compare(
         build_app(demo, "sam"), terminal_size=size, run_before=opening("", demo, "d")
     )
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_assessment_form_with_an_error(
+    snap_compare: Any, demo: Seeded, size: tuple[int, int]
+) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await opening("REF-1002", demo, "a")(pilot)
+        pilot.app.screen.query_one("#income", Input).value = "8,000"
+        pilot.app.screen.query_one("#housing", Input).value = "3,000"
+        pilot.app.screen.query_one("#family", Input).value = "-50"
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    assert snap_compare(build_app(demo), terminal_size=size, run_before=run_before)

@@ -8,6 +8,7 @@ from typing import NoReturn
 
 from collector_tui import __version__
 from collector_tui.cli import (
+    assessment,
     cases,
     charges,
     contacts,
@@ -44,6 +45,7 @@ GROUPS = (
     encryption,
     charges,
     reminders,
+    assessment,
 )
 
 

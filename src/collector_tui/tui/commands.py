@@ -131,6 +131,11 @@ class CaseCommands(ScreenCommands):
             "add_charge",
         ),
         PaletteCommand(
+            "Case: assess the debtor",
+            "Income and expenses (a company: its standing), the risk grade",
+            "assess",
+        ),
+        PaletteCommand(
             "Case: settlement",
             "Settle for less than the balance (above your limit: approval)",
             "settle",

@@ -13,6 +13,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from collector_tui.services.accounts import Actor
+    from collector_tui.services.assessment.outlook import CaseOutlook
     from collector_tui.services.casework.casefile import CaseFile
     from collector_tui.services.casework.queue import QueueEntry, QueuePage
     from collector_tui.services.casework.search import CaseHit
@@ -47,6 +48,17 @@ class CaseLoaded(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, CaseLoaded)
+
+
+@dataclass
+class OutlookLoaded(Message):
+    """The case's assessment and probability of payment (services/assessment/outlook.py), read
+    after its file so the case paints first."""
+
+    outlook: CaseOutlook
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, OutlookLoaded)
 
 
 @dataclass

@@ -78,6 +78,7 @@ ACTOR_COLUMNS: dict[str, tuple[str, ...]] = {
     "settlement": ("requested_by_id",),
     "payment": ("recorded_by_id",),
     "invoice_dispute": ("opened_by_id",),
+    "assessment": ("assessed_by_id",),
     "postaladdress": ("created_by_id",),
     "emailaddress": ("created_by_id",),
     "thirdparty": ("created_by_id",),
@@ -421,6 +422,50 @@ def admit_hold(values: dict[str, Any], now: datetime) -> None:
     placed = _instant(values.get("placed_at"), "placed_at", required=False) or now
     _not_later(placed, now, "placed_at")
     values.update(placed_at=placed, released_at=None, released_by_id=None)
+
+
+def admit_assessment(
+    session: Session,
+    case: Case,
+    values: dict[str, Any],
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """An assessment made offline, by the checks of services/assessment.assess: the debtor of the
+    case, figures in the case's currency and in range, a grade with its reason. It keeps the
+    instant it was made on the laptop (not later than now), and the grade the laptop saw before."""
+    from collector_tui.services.assessment.assess import AssessmentInput, check_figures
+
+    debtor = session.get(Debtor, case.debtor_id)
+    if debtor is None:
+        raise InvalidInput("the case has no debtor on the master")
+    made = _instant(values.get("assessed_at"), "assessed_at")
+    _not_later(made, now, "assessed_at")
+    review = values.get("review_by")
+    if review is not None:
+        _date(review, "the review date")
+    given = AssessmentInput(
+        **{
+            name: values.get(name)
+            for name in AssessmentInput.__dataclass_fields__
+            if name != "review_by"
+        }
+    )
+    checked = check_figures(
+        kind=debtor.kind,
+        currency=case.currency,
+        given=given,
+        current_grade=values.get("grade_before"),
+        today=(made or now).date(),
+        min_reason=settings.min_reason_length,
+    )
+    values.update(checked.values)
+    values.update(
+        debtor_id=debtor.id,
+        review_by=review,
+        grade_before=values.get("grade_before") if checked.values["grade"] else None,
+        created_at=now,
+    )
 
 
 def admit_dispute(

@@ -395,6 +395,8 @@ def _insert(run: _Run, op: Op) -> tuple[str, str | None]:
         routed = admission.admit_settlement(session, case, values, run.pusher, day, run.now)
     elif op.entity == "invoice_dispute":
         admission.admit_dispute(session, case, values, run.pusher, run.now, run.settings)
+    elif op.entity == "assessment":
+        admission.admit_assessment(session, case, values, run.now, run.settings)
     row = model(**values)
     session.add(row)
     session.flush()
@@ -404,6 +406,8 @@ def _insert(run: _Run, op: Op) -> tuple[str, str | None]:
         if invoice is not None and not invoice.disputed:
             invoice.disputed = True
             session.add(invoice)
+    if op.entity == "assessment" and values.get("grade"):
+        _debtor_grade(run, values["debtor_id"])
     _audit_insert(run, op, row)
     if op.entity == "hold":
         _hold_consequences(run, case, values)
@@ -430,7 +434,29 @@ _AUDITED: dict[str, tuple[str, ...]] = {
     "hold": ("case_id", "kind", "reason"),
     "settlement": ("case_id", "amount", "balance", "due_date", "status", "note"),
     "invoice_dispute": ("case_id", "invoice_id", "amount", "category", "reason", "resolve_by"),
+    "assessment": (
+        "case_id",
+        "kind",
+        "disposable",
+        "grade",
+        "grade_before",
+        "reason",
+        "assessed_at",
+    ),
 }
+
+
+def _debtor_grade(run: _Run, debtor_id: uuid.UUID) -> None:
+    """The debtor's grade is its latest graded assessment's: one made offline before a newer one
+    on the master is kept in the history without overriding it."""
+    from collector_tui.services.assessment.assess import latest_grade
+
+    debtor = run.session.get(Debtor, debtor_id)
+    grade = latest_grade(run.session, debtor_id=debtor_id)
+    if debtor is not None and grade is not None and debtor.risk_grade != grade:
+        debtor.risk_grade = grade
+        debtor.updated_at = run.now
+        run.session.add(debtor)
 
 
 def _audit_insert(run: _Run, op: Op, row: Any) -> None:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from collector_tui.clock import SystemClock
 from collector_tui.models import (
     Activity,
+    Assessment,
     Case,
     FollowUp,
     Hold,
@@ -54,6 +55,7 @@ AUDIT_ENTITIES: dict[str, type[Any]] = {
     "follow_up": FollowUp,
     "hold": Hold,
     "settlement": Settlement,
+    "assessment": Assessment,
 }
 READ_ONLY_MESSAGE = (
     "case {ref} was moved to another agent on the master: it is read-only on this laptop"

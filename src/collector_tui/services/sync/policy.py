@@ -1,6 +1,7 @@
 """What a laptop may change, and how the master treats each change (the conflict rules).
 
 - Facts are kept: contact attempts and notes (`activity`), reported payments (`payment`),
+  assessments of the debtor (`assessment`: the debtor's grade follows the latest one),
   promises and plans, follow-ups, and the laptop's audit events are inserted on the master with
   the ids the laptop gave them. A promise or plan on a case reassigned meanwhile is kept, credited
   to its agent, and raises review follow-ups for the case's new owner and a supervisor.
@@ -42,7 +43,7 @@ IGNORED_FIELDS: dict[str, frozenset[str]] = {
 }
 
 # Inserted as sent (same id); refused as updates or deletes: facts are append-only.
-FACT_TABLES = frozenset({"activity", "payment", "auditevent"})
+FACT_TABLES = frozenset({"activity", "payment", "auditevent", "assessment"})
 # New rows a laptop may create, each kept on the master. An invoice dispute opened offline is the
 # debtor's statement: a fact; resolving it (and reversing a payment) is the master's.
 KEPT_INSERTS = frozenset(
@@ -75,7 +76,8 @@ DERIVED_FIELDS: dict[str, frozenset[str]] = {
     "collection_case": frozenset({"status", "balance"}),
     "promise": frozenset({"paid_amount", "status", "resolved_at"}),
     "paymentplan": frozenset({"status"}),
-    "debtor": frozenset({"deceased", "bankrupt"}),
+    # The debtor's risk grade follows its latest graded assessment (a fact that travels).
+    "debtor": frozenset({"deceased", "bankrupt", "risk_grade"}),
     "settlement": frozenset({"decided_at"}),
 }
 # Fields only the master changes (a laptop's change is rejected, the master's value stands).

@@ -19,7 +19,7 @@ from collector_tui.display import printable, safe_text
 from collector_tui.services.errors import Forbidden, NotFound
 from collector_tui.tui.commands import CaseCommands
 from collector_tui.tui.formatting import agent_time, zone
-from collector_tui.tui.messages import CaseLoaded, NextCaseRead
+from collector_tui.tui.messages import CaseLoaded, NextCaseRead, OutlookLoaded
 from collector_tui.tui.screens import corrections
 from collector_tui.tui.screens.base import CollectorModal, CollectorScreen, error_text
 from collector_tui.tui.screens.forms import (
@@ -38,6 +38,7 @@ from collector_tui.tui.widgets.timeline import Timeline
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from collector_tui.services.assessment.outlook import CaseOutlook
     from collector_tui.services.casework.casefile import CaseFile, TimelineEntry
     from collector_tui.tui.screens.contacts import MarkContactForm
 
@@ -71,6 +72,7 @@ FORM_ACTIONS = (
     "reverse_payment",
     "add_charge",
     "remind",
+    "assess",
 )
 # Contact changes (tui/screens/contacts.py): shown in the contacts panel's title too, the footer
 # having no room left for them at 80 columns.
@@ -112,6 +114,15 @@ class CaseScreen(CollectorScreen):
             "Reverse payment",
             id="case.reverse_payment",
             tooltip="Reverse the highlighted payment: bounced, chargeback, error (supervisors)",
+            show=False,
+        ),
+        # Assessing the debtor (tui/screens/assessment.py).
+        Binding(
+            "a",
+            "assess",
+            "Assess",
+            id="case.assess",
+            tooltip="Assess the debtor: income and expenses (a company: its standing), risk grade",
             show=False,
         ),
         Binding(
@@ -283,6 +294,8 @@ class CaseScreen(CollectorScreen):
         # "next" shows it filled at once. `None` with `next_read_at` set: the queue had no more.
         self.next_file: CaseFile | None = None
         self.next_read_at: float | None = None
+        # The latest assessment and the probability of payment, read after the case file.
+        self.outlook: CaseOutlook | None = None
 
     @property
     def accepts_keys(self) -> bool:
@@ -341,6 +354,19 @@ class CaseScreen(CollectorScreen):
 
         case_file = self.context.run(load_case_file, case_id=self.case_id)
         self.post_message(CaseLoaded(case_file))
+        self._read_outlook()
+
+    def _read_outlook(self) -> None:
+        # Its own read after the case file: the case paints first, the outlook a moment later.
+        from collector_tui.services.assessment.outlook import case_outlook
+
+        self.post_message(OutlookLoaded(self.context.run(case_outlook, case_id=self.case_id)))
+
+    def on_outlook_loaded(self, message: OutlookLoaded) -> None:
+        if message.outlook.case_id != self.case_id:
+            return
+        self.outlook = message.outlook
+        self._show_panels()
 
     def worker_failed(self, worker: Worker[Any], error: BaseException | None) -> None:
         if worker.group == "next" and not self.moving_on:
@@ -417,8 +443,18 @@ class CaseScreen(CollectorScreen):
         self._panel("contacts-panel", case_panels.contacts_panel(shown, tz, now, compact=compact))
         self._panel("debt-panel", case_panels.debt_panel(case, tz, now, compact=compact))
         self._panel("status-panel", case_panels.status_panel(case, tz, now, compact=compact))
-        self._panel("why-panel", case_panels.why_panel(case, compact=compact))
-        self._panel("debtor-panel", case_panels.debtor_panel(case, compact=compact))
+        from collector_tui.tui.screens.assessment import chance_line
+
+        chance = chance_line(self.outlook.prediction, case.currency) if self.outlook else None
+        self._panel("why-panel", case_panels.why_panel(case, compact=compact, chance=chance))
+        from collector_tui.tui.screens.assessment import assessment_lines
+
+        assessed = assessment_lines(
+            self.outlook.assessment if self.outlook else None, compact=compact
+        )
+        self._panel(
+            "debtor-panel", case_panels.debtor_panel(case, compact=compact, assessment=assessed)
+        )
         self._panel("invoices-panel", case_panels.invoices_panel(case))
         # Compact, the panel holds an address only when the contacts panel does not list it.
         self.query_one("#debtor-panel").border_title = (
@@ -498,6 +534,15 @@ class CaseScreen(CollectorScreen):
             "today": case.debtor_today or self._today(),
             "today_zone": case.debtor_zone if case.debtor_today else self.actor.time_zone,
         }
+
+    def _disposable(self) -> int | None:
+        """The latest assessment's disposable income a month, when in the case's currency."""
+        assessed = self.outlook.assessment if self.outlook else None
+        if assessed is None or assessed.disposable is None:
+            return None
+        if self.case_file is None or assessed.currency != self.case_file.currency:
+            return None
+        return assessed.disposable
 
     def _open(self, form: FormScreen[Any], done: str | Callable[[Any], str]) -> None:
         """Push `form`; once it saved, say `done` (or what `done` makes of the service's answer)
@@ -599,6 +644,7 @@ class CaseScreen(CollectorScreen):
 
         form = PlanForm(
             **self._due_kwargs(case),
+            disposable=self._disposable(),
             **self._form_kwargs(case, save),
         )
         self._open(form, "Payment plan recorded.")
@@ -774,8 +820,13 @@ class CaseScreen(CollectorScreen):
                 return "Settlement agreed; promise recorded."
             return "Settlement above your limit: sent to a supervisor for approval."
 
+        prediction = self.outlook.prediction if self.outlook else None
         form = SettlementRequestForm(
             limit_pct=case.settlement_limit_pct,
+            disposable=self._disposable(),
+            expected_recovery=(
+                case.balance - prediction.expected_loss if prediction is not None else None
+            ),
             **self._due_kwargs(case),
             **self._form_kwargs(case, save),
         )
@@ -842,6 +893,13 @@ class CaseScreen(CollectorScreen):
 
     def action_move_follow_up(self) -> None:
         corrections.open_move_follow_up(self)
+
+    # -- assessing the debtor (tui/screens/assessment.py) -----------------------------------------
+
+    def action_assess(self) -> None:
+        from collector_tui.tui.screens import assessment
+
+        assessment.open_assessment(self)
 
     # -- invoice disputes and reversals (tui/screens/disputes.py) --------------------------------
 

@@ -21,6 +21,7 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
 from collector_tui.tui.formatting import day_text, plain_amount
+from collector_tui.tui.parsing import FieldError, parse_date
 from collector_tui.tui.screens.forms import (
     FormScreen,
     Reader,
@@ -58,6 +59,8 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
         balance: int,
         today_zone: str = "",
         limit_pct: int | None = None,
+        disposable: int | None = None,
+        expected_recovery: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -67,6 +70,10 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
         self.today_zone = today_zone
         self.balance = balance
         self.limit_pct = limit_pct
+        # The assessed disposable income a month and the expected recovery (balance × p) when
+        # known (services/assessment): the discount line weighs the offer against them.
+        self.disposable = disposable
+        self.expected_recovery = expected_recovery
 
     def fields(self) -> ComposeResult:
         balance = plain_amount(self.balance, self.currency)
@@ -136,6 +143,7 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
         )
 
     @on(Input.Changed, "#amount")
+    @on(Input.Changed, "#due_date")
     def _show_discount(self) -> None:
         label = self.query_one("#settlement-discount", Static)
         reader = Reader()
@@ -150,7 +158,38 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
         text = Text("Discount ")
         text.append(plain_amount(discount, self.currency), style="bold")
         text.append(f" ({pct}% of the balance, {plain_amount(self.balance, self.currency)})")
+        self._weigh(text, amount)
         label.update(text)
+
+    def _weigh(self, text: Text, amount: int) -> None:
+        """The offer against the expected recovery and the debtor's disposable income."""
+        from collector_tui.services.assessment.affordability import months_until, settlement_warning
+
+        if self.expected_recovery is not None:
+            expected = plain_amount(self.expected_recovery, self.currency)
+            better = amount >= self.expected_recovery
+            text.append(f"\nExpected recovery without it {expected}: ", style="dim")
+            text.append(
+                "the offer is above it" if better else "the offer is below it",
+                style="green" if better else "yellow",
+            )
+        if self.disposable is None:
+            return
+        due = None
+        raw = self.text_of("due_date").strip()
+        if raw:
+            try:
+                due = parse_date(raw, self.today, field="due_date")
+            except FieldError:
+                due = None
+        due = due or self.today
+        warning = settlement_warning(amount, self.disposable, today=self.today, due=due)
+        months = months_until(self.today, due)
+        room = plain_amount(max(self.disposable, 0) * months, self.currency)
+        if warning is None:
+            text.append(f"\nWithin the disposable income until then ({room})", style="green")
+        else:
+            text.append(f"\n⚠ {warning} ({room} over {months} month(s))", style="bold yellow")
 
     @on(Input.Submitted)
     def _submitted(self) -> None:

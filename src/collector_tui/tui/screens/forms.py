@@ -542,6 +542,7 @@ class PlanForm(FormScreen["PlanInput"]):
         today: date,
         balance: int,
         today_zone: str = "",
+        disposable: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -550,6 +551,18 @@ class PlanForm(FormScreen["PlanInput"]):
         self.today = today
         self.today_zone = today_zone
         self.balance = balance
+        # The assessed disposable income a month (services/assessment): the default count keeps
+        # each installment within it, and the preview warns (never refuses) above it.
+        self.disposable = disposable
+
+    def _default_count(self) -> str:
+        from collector_tui.services.assessment.affordability import proposed_installments
+        from collector_tui.services.casework.promises import MAX_INSTALLMENTS, MIN_INSTALLMENTS
+
+        proposed = proposed_installments(
+            self.balance, self.disposable, low=MIN_INSTALLMENTS, high=MAX_INSTALLMENTS
+        )
+        return str(proposed) if proposed is not None else "3"
 
     def fields(self) -> ComposeResult:
         default_total = plain_amount(self.balance, self.currency).rsplit(" ", 1)[0]
@@ -561,7 +574,11 @@ class PlanForm(FormScreen["PlanInput"]):
             )
             yield FormField(
                 "Installments",
-                Input(value=self.initial.get("count", "3"), id="count", placeholder="how many"),
+                Input(
+                    value=self.initial.get("count", self._default_count()),
+                    id="count",
+                    placeholder="how many",
+                ),
                 name="count",
             )
         with Horizontal(classes="form-row"):
@@ -656,7 +673,22 @@ class PlanForm(FormScreen["PlanInput"]):
             text.append(f"  {day_text(due)}  ")
             text.append(plain_amount(amount, self.currency) + "\n", style="bold")
         text.append(f"  {len(rows)} installments", style="dim")
+        self._affordability(text, max(amount for _, amount in rows))
         preview.update(text)
+
+    def _affordability(self, text: Text, installment: int) -> None:
+        from collector_tui.services.assessment.affordability import monthly_load, plan_warning
+
+        if self.disposable is None:
+            return
+        interval = str(self.query_one("#interval", Select).value)
+        left = plain_amount(self.disposable, self.currency)
+        warning = plan_warning(installment, interval, self.disposable)
+        if warning is None:
+            text.append(f"\n  within the disposable income ({left} a month)", style="green")
+            return
+        load = plain_amount(monthly_load(installment, interval), self.currency)
+        text.append(f"\n  ⚠ {load} a month is {warning} ({left})", style="bold yellow")
 
     @on(Input.Submitted)
     def _submitted(self) -> None:

@@ -446,14 +446,20 @@ def address_unlisted(case: CaseFile) -> str | None:
     return address
 
 
-def debtor_panel(case: CaseFile, *, compact: bool = False) -> RenderableType | None:
+def debtor_panel(
+    case: CaseFile, *, compact: bool = False, assessment: Text | None = None
+) -> RenderableType | None:
+    """The debtor's address (when not listed), language, capacity notes and, given, the line of
+    the latest assessment (tui/screens/assessment.py: assessment_lines)."""
     debtor = case.debtor
     address = address_unlisted(case)
     if compact:
         lines: list[RenderableType] = []
         if address:
             lines.append(safe_text(address, multiline=True))
-        if debtor.capacity_notes:
+        if assessment is not None:
+            lines.append(OneLine(assessment))
+        elif debtor.capacity_notes:
             capacity = Text("capacity: ", style="dim")
             capacity.append_text(first_line(debtor.capacity_notes))
             lines.append(OneLine(capacity))
@@ -464,13 +470,15 @@ def debtor_panel(case: CaseFile, *, compact: bool = False) -> RenderableType | N
         ("Capacity", debtor.capacity_notes),
     ]
     rows = [(label, value) for label, value in rows if value]
-    if not rows:
+    if not rows and assessment is None:
         return None
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim")
     grid.add_column()
     for label, value in rows:
         grid.add_row(label, safe_text(value, multiline=True))
+    if assessment is not None:
+        grid.add_row("Assessment", assessment)
     return grid
 
 
@@ -573,7 +581,13 @@ def _compact_status(case: CaseFile, tz: str, now: datetime) -> RenderableType:
     return Lines(lines)
 
 
-def why_panel(case: CaseFile, *, compact: bool = False) -> RenderableType:
+def why_panel(
+    case: CaseFile, *, compact: bool = False, chance: Text | None = None
+) -> RenderableType:
+    """The queue tier, score and factors; `chance`, given, is the fitted probability of payment
+    with its top factors and the expected loss (tui/screens/assessment.py: chance_line)."""
+    if chance is not None:
+        return Lines([OneLine(chance), why_panel(case, compact=compact)])
     if compact:
         # The tier and score are in the header: the factors that gave points, one line each,
         # then the ones that gave none on one line.
