@@ -4,12 +4,12 @@ cases, while amounts, dates and the audit chain stay.
 What goes: the debtor's name, addresses and notes on capacity; every phone number, postal and
 e-mail address and third party of the debtor (the rows stay, as placeholders, so the history that
 points at them holds); the free text written on the debtor's cases (contact notes, follow-up, hold,
-dispute and settlement reasons, routing reasons); the reminders' rendered text and destination (the
-letters' PDF files are the face's to remove: `Erasure.letter_files`); drafts; and the same values
-wherever the audit trail or the sync log quoted them (redacted in place: migration 0013 lets an
-audit event's values be rewritten once `erased_at` is set, never its facts). What stays: the cases,
-their amounts, dates, statuses, dispositions and who did what when, and one audit event saying that
-an erasure happened and why (not what was erased).
+dispute and settlement reasons, routing reasons, assessments' words); the reminders' rendered text
+and destination (the letters' PDF files are the face's to remove: `Erasure.letter_files`); drafts;
+and the same values wherever the audit trail or the sync log quoted them (redacted in place:
+migration 0013 lets an audit event's values be rewritten once `erased_at` is set, never its facts).
+What stays: the cases, their amounts, dates, statuses, dispositions and who did what when, and one
+audit event saying that an erasure happened and why (not what was erased).
 
 The debtor's data is shared by all their cases, so every one of them must be closed. The master
 erases; a laptop gets the erased rows at its next pull. The face checkpoints the SQLite WAL after
@@ -32,6 +32,7 @@ from collector_tui.db import in_batches
 from collector_tui.models import (
     CLOSED_STATUSES,
     Activity,
+    Assessment,
     Assignment,
     AuditEvent,
     Case,
@@ -241,6 +242,10 @@ def _erase_case_text(eraser: _Eraser, cases: list[Case]) -> list[uuid.UUID]:
         ids.append(assignment.id)
         eraser.blank(assignment, "reason", placeholder=None)
     ids.extend(row.id for row in rows(Promise))
+    for assessment in rows(Assessment):
+        # The figures stay (the debt's story in numbers); the words about the debtor go.
+        ids.append(assessment.id)
+        eraser.blank(assessment, "insolvency_signals", "judgement", "reason", placeholder=None)
     for reminder in rows(Reminder):
         ids.append(reminder.id)
         if reminder.pdf_path:
