@@ -58,7 +58,6 @@ def update() -> None:
         "-D",
         DOMAIN,
         "--no-fuzzy-matching",
-        "--no-location",
         "--ignore-obsolete",
     )
 

@@ -22,6 +22,7 @@ import calendar
 import re
 from datetime import UTC, date, datetime
 
+from collector_tui.i18n import N_
 from collector_tui.i18n import gettext as _
 
 __all__ = [
@@ -50,7 +51,7 @@ def _shown(text: str) -> str:
     return repr(text.strip()[:40])
 
 
-def check_day(day: date, *, what: str = "date") -> date:
+def check_day(day: date, *, what: str = N_("date")) -> date:
     """`day` itself, or DateOutOfRange naming `what` and the range."""
     if isinstance(day, datetime):
         return check_instant(day, what=what).date()
@@ -63,7 +64,7 @@ def check_day(day: date, *, what: str = "date") -> date:
     return day
 
 
-def check_instant(instant: datetime, *, what: str = "time") -> datetime:
+def check_instant(instant: datetime, *, what: str = N_("time")) -> datetime:
     """`instant` in UTC (aware; a naive value counts as UTC), or DateOutOfRange."""
     if not FIRST_DAY <= instant.date() <= LAST_DAY:  # wall clock first: converting may overflow
         raise DateOutOfRange(
@@ -83,7 +84,7 @@ def check_instant(instant: datetime, *, what: str = "time") -> datetime:
     return utc
 
 
-def check_in_range(value: date | datetime, *, what: str = "date") -> date | datetime:
+def check_in_range(value: date | datetime, *, what: str = N_("date")) -> date | datetime:
     """For parsers elsewhere (the CSV importers): the value (an instant in UTC) when it lies in
     FIRST_DAY … LAST_DAY; DateOutOfRange (a ValueError) with a one-line message otherwise."""
     if isinstance(value, datetime):
@@ -91,7 +92,7 @@ def check_in_range(value: date | datetime, *, what: str = "date") -> date | date
     return check_day(value, what=what)
 
 
-def parse_day(text: str, *, what: str = "date") -> date:
+def parse_day(text: str, *, what: str = N_("date")) -> date:
     """An ISO date (YYYY-MM-DD; also YYYY/MM/DD and YYYY年M月D日, the forms Chinese users
     write) in range; ValueError with a one-line message otherwise."""
     written = _SLASHED_DAY.fullmatch(text.strip()) or _CHINESE_DAY.fullmatch(text.strip())
@@ -115,7 +116,7 @@ _SLASHED_DAY = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})", re.ASCII)
 _CHINESE_DAY = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?", re.ASCII)
 
 
-def parse_instant(text: str, *, what: str = "time") -> datetime:
+def parse_instant(text: str, *, what: str = N_("time")) -> datetime:
     """An ISO 8601 instant in range, in UTC; without an offset it is UTC (the command line's
     convention). ValueError with a one-line message otherwise."""
     try:

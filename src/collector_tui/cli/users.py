@@ -222,8 +222,8 @@ def _cmd_user_limit(ctx: Context) -> int:
     target = ctx.run(accounts.get_actor, username=args.name)
     ctx.run(settlements.set_settlement_limit, user_id=target.user_id, limit_pct=args.percent)
     ctx.print(
-        _("{name} may now agree settlements up to {percent}% off").format(
-            name=show(target.username), percent=args.percent
+        _("{name} may now agree settlements up to {percent} off").format(
+            name=show(target.username), percent=f"{args.percent}%"
         )
     )
     return 0
