@@ -55,6 +55,10 @@ def language_value(text: str) -> str:
     return found
 
 
+# Commands whose own --lang names a user's language: `user add`, `user set`.
+OWN_LANG_COMMANDS = ("add", "set")
+
+
 def asked_language(arguments: Sequence[str]) -> str | None:
     """The language `--lang` asks for in `arguments`, read before they are parsed (so that the
     parser's own words are in it); None when not given or not a language the app speaks."""
@@ -62,6 +66,8 @@ def asked_language(arguments: Sequence[str]) -> str | None:
     for index, argument in enumerate(arguments):
         if argument == "--":
             break
+        if argument in OWN_LANG_COMMANDS and arguments[index - 1 : index] == ["user"]:
+            break  # from here on --lang is the user's language (cli/users.py), not the run's
         if argument == "--lang" and index + 1 < len(arguments):
             found = arguments[index + 1]
         elif argument.startswith("--lang="):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 
+from collector_tui import i18n
 from collector_tui.cli.arguments import Commands
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import PROG, show
@@ -198,6 +199,9 @@ def _cmd_user_set(ctx: Context) -> int:
     args = ctx.args
     ctx.actor()
     changed = ctx.run(accounts.set_user_language, username=args.name, language=args.user_language)
+    if changed.user_id == ctx.actor().user_id:
+        # Your own new language answers at once.
+        i18n.set_language(changed.language or i18n.environment_language())
     if args.json:
         ctx.json({"username": changed.username, "language": changed.language})
     elif changed.language is None:
