@@ -96,11 +96,15 @@ def test_user_add_and_set_keep_the_users_language(
         changes = session.exec(
             select(AuditEvent).where(AuditEvent.entity == "user", AuditEvent.action == "update")
         ).all()
-    assert [(e.before, e.after) for e in changes] == [
-        ({"language": "zh_CN"}, {"language": "en"}),
-        ({"language": None}, {"language": "zh_CN"}),
-        ({"language": "zh_CN"}, {"language": None}),
-    ]
+    # The clock is fixed (--now): the events share one instant, so their order is not asserted.
+    assert sorted((repr(e.before), repr(e.after)) for e in changes) == sorted(
+        (repr(before), repr(after))
+        for before, after in [
+            ({"language": "zh_CN"}, {"language": "en"}),
+            ({"language": None}, {"language": "zh_CN"}),
+            ({"language": "zh_CN"}, {"language": None}),
+        ]
+    )
 
 
 def test_json_is_the_same_in_every_language(run: Run, users, place) -> None:  # noqa: ANN001
@@ -108,3 +112,26 @@ def test_json_is_the_same_in_every_language(run: Run, users, place) -> None:  # 
     english = run("queue", "--json", user="alice")
     chinese = run("--lang", "zh_CN", "queue", "--json", user="alice")
     assert english[0] == 0 and english == chinese
+
+
+def test_export_cases_headers_in_chinese_only_when_asked(
+    run: Run,
+    users,  # noqa: ANN001
+    place,  # noqa: ANN001
+    tmp_path,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from collector_tui.services.reporting.exports import CASE_COLUMNS
+
+    place("REF-1", balance=10_000)
+    english, chinese, by_locale = (tmp_path / n for n in ("en.csv", "zh.csv", "env.csv"))
+    assert run("export", "cases", str(english), user="sam")[0] == 0
+    assert run("export", "cases", str(chinese), "--lang", "zh_CN", user="sam")[0] == 0
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")  # a Chinese terminal: the contract stays English
+    assert run("export", "cases", str(by_locale), user="sam")[0] == 0
+    en_lines = english.read_text(encoding="utf-8").splitlines()
+    zh_lines = chinese.read_text(encoding="utf-8").splitlines()
+    assert en_lines[0] == ",".join(CASE_COLUMNS)
+    assert by_locale.read_text(encoding="utf-8") == english.read_text(encoding="utf-8")
+    assert zh_lines[0].startswith("案件ID,客户,客户编号,债务人,类型,国家,币种,本金,费用,利息,余额")
+    assert zh_lines[1:] == en_lines[1:]
