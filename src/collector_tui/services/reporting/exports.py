@@ -21,9 +21,10 @@ import csv
 import os
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -486,8 +487,8 @@ def export(
     """Export `what` (one of EXPORT_KINDS) to `path`; the row count. The one entry point for the
     command line and the TUI. `headers="zh_CN"` gives cases Chinese headers; the other kinds
     keep English ones."""
-    writers = {
-        "cases": export_cases,
+    writers: dict[str, Callable[..., int]] = {
+        "cases": partial(export_cases, headers=headers),
         "activities": export_activities,
         "promises": export_promises,
         "payments": export_payments,
@@ -497,8 +498,6 @@ def export(
         raise InvalidInput(
             f"cannot export {what!r}: one of {', '.join(EXPORT_KINDS)}", field="what"
         )
-    if what == "cases":
-        return export_cases(session=session, path=path, bom=bom, actor=actor, headers=headers)
     return writer(session=session, path=path, bom=bom, actor=actor)
 
 
