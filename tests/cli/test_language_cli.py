@@ -46,6 +46,11 @@ def test_a_usage_mistake_in_both(run: Run, users) -> None:  # noqa: ANN001
     assert code == 2 and "not a whole percent: 'lots' (see collector-tui --help)" in err
     code, _, err = run("user", "limit", "alice", "lots", "--lang", "zh_CN")
     assert code == 2 and "不是整数百分比：'lots'（见 collector-tui --help）" in err
+    # argparse's own words too.
+    code, _, err = run("--lang", "zh_CN", "user", "add", "li", "--role", "boss")
+    assert code == 2 and "参数 --role：无效的选项：'boss'" in err
+    code, _, err = run("user", "add", "li", "--role", "boss")
+    assert code == 2 and "argument --role: invalid choice: 'boss'" in err
 
 
 def test_an_unknown_language_is_a_usage_mistake(run: Run, users) -> None:  # noqa: ANN001

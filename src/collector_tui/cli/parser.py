@@ -23,6 +23,7 @@ from collector_tui.cli import (
 )
 from collector_tui.cli.arguments import Commands, instant_value
 from collector_tui.cli.output import PROG, UsageError
+from collector_tui.i18n import N_
 from collector_tui.i18n import gettext as _
 
 __all__ = ["asked_language", "build_parser", "language_value"]
@@ -54,6 +55,24 @@ def language_value(text: str) -> str:
         )
     return found
 
+
+# argparse's own words (its help's headings, its usage mistakes) through our catalog: argparse
+# looks them up with the standard library's `gettext`, whose domain has no Chinese here. Words not
+# listed stay English, as before.
+ARGPARSE_WORDS = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("show this help message and exit"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("the following arguments are required: %s"),
+    N_("unrecognized arguments: %s"),
+    N_("expected one argument"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+)
+argparse._ = i18n.gettext  # type: ignore[attr-defined]
 
 # Commands whose own --lang names a user's language: `user add`, `user set`.
 OWN_LANG_COMMANDS = ("add", "set")
