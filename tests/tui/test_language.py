@@ -195,3 +195,22 @@ def test_help_screen_shows_only_catalog_text(demo: Seeded) -> None:
         assert pseudo.untranslated(frame, ("collector", "esc")) == []
 
     drive(app, scenario, size=(120, 200))
+
+
+@pytest.mark.usefixtures("pseudo_locale")
+def test_sync_screen_shows_only_catalog_text(demo: Seeded) -> None:
+    from collector_tui.tui.commands import open_screen
+
+    app = build_app(demo, language=pseudo.PSEUDO)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await login(pilot)
+        open_screen(app, "sync")
+        await settle(pilot)
+        lines = pseudo.screen_text(app)
+        assert any("⟦Sync with the master⟧" in line for line in lines)
+        # The header: the app's name and who is logged in (stored data); the footer's key names.
+        allowed = ("collector", "Alice", "Wang", "agent", "esc")
+        assert pseudo.untranslated(lines, allowed) == []
+
+    drive(app, scenario, size=(120, 40))
