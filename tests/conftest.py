@@ -52,6 +52,20 @@ SQLITE_ONLY_FOLDERS = ("tui",)
 T = TypeVar("T")
 
 
+@pytest.fixture(autouse=True)
+def english_interface(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts in English whatever the machine's locale, and a test that switches the
+    language (the app, --lang, i18n.set_language) leaves none of it to the next."""
+    from collector_tui import i18n
+
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    i18n.set_language(i18n.ENGLISH)
+    yield
+    i18n.set_language(i18n.ENGLISH)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sqlite_only: about SQLite itself (pragmas, file locks, raw sqlite3)"

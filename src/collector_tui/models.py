@@ -19,6 +19,8 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
+from collector_tui.i18n import N_
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC in, aware UTC out, on every backend."""
@@ -67,6 +69,28 @@ class CaseStatus(StrEnum):
     paid = "paid"
     written_off = "written_off"
     closed = "closed"
+
+
+# What a person reads for each status (lazy: `str(label)` in the interface's language); the codes
+# themselves are stored, exported and printed in --json as they are.
+CASE_STATUS_LABELS: dict[str, str] = {
+    "new": N_("new"),
+    "active": N_("active"),
+    "promised": N_("promised"),
+    "plan": N_("on a plan"),
+    "dispute": N_("in dispute"),
+    "legal": N_("legal"),
+    "settled": N_("settled"),
+    "paid": N_("paid"),
+    "written_off": N_("written off"),
+    "closed": N_("closed"),
+}
+
+
+def case_status_label(status: str) -> str:
+    """A case status as a person reads it, in the current language (unknown codes as they are)."""
+    label = CASE_STATUS_LABELS.get(status)
+    return str(label) if label is not None else status
 
 
 OPEN_STATUSES: tuple[str, ...] = ("new", "active", "promised", "plan", "dispute", "legal")
@@ -128,6 +152,8 @@ class User(SQLModel, table=True):
     active: bool = True
     time_zone: str = Field(default="UTC", max_length=64)
     settlement_limit_pct: int = 0
+    # The interface's language (i18n.LANGUAGES: "en", "zh_CN"); None: the environment's locale.
+    language: str | None = Field(default=None, max_length=16)
     created_at: datetime = _instant()
     updated_at: datetime = _instant()
     version: int = Field(default=1, sa_column=_user_version)

@@ -24,6 +24,9 @@ from babel.numbers import (
     list_currencies,
 )
 
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
+
 __all__ = [
     "DECIMAL_MARKS",
     "MAX_MINOR",
@@ -99,7 +102,9 @@ class AmbiguousAmount(MoneyError):
 def normalize_currency(currency: str) -> str:
     """The ISO 4217 code in upper case ("usd" -> "USD"), or MoneyError for an unknown code."""
     if not isinstance(currency, str):
-        raise MoneyError(f'"{_show(str(currency))}" is not a known currency code')
+        raise MoneyError(
+            _('"{code}" is not a known currency code').format(code=_show(str(currency)))
+        )
     return _normalize_currency(currency)
 
 
@@ -107,7 +112,7 @@ def normalize_currency(currency: str) -> str:
 def _normalize_currency(currency: str) -> str:
     code = currency.strip().upper()
     if len(code) != 3 or code not in _known_currencies():
-        raise MoneyError(f'"{_show(currency)}" is not a known currency code')
+        raise MoneyError(_('"{code}" is not a known currency code').format(code=_show(currency)))
     return code
 
 
@@ -129,8 +134,10 @@ def _minor_digits(code: str) -> int:
 
 def _precision_error(code: str, digits: int) -> MoneyError:
     if digits == 0:
-        return MoneyError(f"{code} allows no decimal places")
-    return MoneyError(f"{code} allows at most {digits} decimal places")
+        return MoneyError(_("{code} allows no decimal places").format(code=code))
+    return MoneyError(
+        _("{code} allows at most {digits} decimal places").format(code=code, digits=digits)
+    )
 
 
 def _show(text: str, limit: int = 32) -> str:
@@ -168,7 +175,7 @@ class Money:
         code = normalize_currency(currency)
         digits = _minor_digits(code)
         if not isinstance(value, Decimal) or not value.is_finite():
-            raise MoneyError(f'"{_show(str(value))}" is not an amount')
+            raise MoneyError(_('"{text}" is not an amount').format(text=_show(str(value))))
         sign, value_digits, exponent = value.as_tuple()
         assert isinstance(exponent, int)  # finite, checked above
         coefficient = int("".join(map(str, value_digits)) or "0")
@@ -177,7 +184,7 @@ class Money:
             return cls(0, code)
         if shift >= 0:
             if len(value_digits) + shift > _MAX_DIGITS:
-                raise MoneyError("amount is too large")
+                raise MoneyError(_("amount is too large"))
             minor = coefficient * 10**shift
         else:
             # Trailing zeros beyond the currency's precision lose nothing ("1000.00" yen).
@@ -185,7 +192,7 @@ class Money:
             if rest:
                 raise _precision_error(code, digits)
         if minor > MAX_MINOR:
-            raise MoneyError("amount is too large")
+            raise MoneyError(_("amount is too large"))
         return cls(-minor if sign else minor, code)
 
     @property
@@ -205,7 +212,11 @@ class Money:
 
     def _same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
-            raise MoneyError(f"cannot combine {self.currency} and {other.currency} amounts")
+            raise MoneyError(
+                _("cannot combine {first} and {second} amounts").format(
+                    first=self.currency, second=other.currency
+                )
+            )
 
     def __add__(self, other: object) -> Money:
         if not isinstance(other, Money):
@@ -232,9 +243,9 @@ def _digits_string(minor: int, digits: int, *, grouping: bool) -> str:
 
 def _checked(minor: int, negative: bool, code: str, allow_negative: bool) -> Money:
     if minor > MAX_MINOR:
-        raise MoneyError("amount is too large")
+        raise MoneyError(_("amount is too large"))
     if negative and minor and not allow_negative:
-        raise MoneyError("amount must not be negative")
+        raise MoneyError(_("amount must not be negative"))
     return Money(-minor if negative else minor, code)
 
 
@@ -245,7 +256,7 @@ def _to_minor(units: str, fraction: str, code: str) -> int:
             raise _precision_error(code, digits)
         fraction = fraction[:digits]
     if len(units.lstrip("0")) + digits > _MAX_DIGITS:
-        raise MoneyError("amount is too large")
+        raise MoneyError(_("amount is too large"))
     scale: int = 10**digits  # typeshed types int ** int as Any (a negative power is a float)
     return int(units or "0") * scale + int(fraction.ljust(digits, "0") or "0")
 
@@ -259,10 +270,12 @@ def parse_decimal_string(text: str, currency: str, *, allow_negative: bool = Tru
     code = normalize_currency(currency)
     stripped = text.strip()
     if not stripped:
-        raise MoneyError("enter an amount")
+        raise MoneyError(_("enter an amount"))
     match = _MACHINE_DECIMAL.fullmatch(stripped)
     if match is None:
-        raise MoneyError(f'"{_show(stripped)}" is not a decimal amount like 1234.50')
+        raise MoneyError(
+            _('"{text}" is not a decimal amount like 1234.50').format(text=_show(stripped))
+        )
     sign, units, fraction = match.groups()
     return _checked(_to_minor(units, fraction or "", code), bool(sign), code, allow_negative)
 
@@ -271,7 +284,7 @@ def parse_decimal_string(text: str, currency: str, *, allow_negative: bool = Tru
 # whatever each amount shows unambiguously (see parse_amount_field).
 DECIMAL_MARKS = ("auto", "point", "comma")
 _MARK_OF = {"point": ".", "comma": ","}
-_MARK_NAME = {".": "point", ",": "comma"}
+_MARK_NAME = {".": N_("point"), ",": N_("comma")}
 _FIELD_CHARS = frozenset("0123456789.,' ")
 _GROUP_ONLY = frozenset(" '")  # spaces (no-break ones folded) and the Swiss apostrophe
 
@@ -327,21 +340,25 @@ def _field_parts(text: str, decimal: str) -> tuple[bool, str, str, str | None]:
         or not folded[0].isdigit()
         or not folded[-1].isdigit()
     ):
-        raise NotAnAmount(f'"{_show(text)}" is not an amount')
+        raise NotAnAmount(_('"{text}" is not an amount').format(text=_show(text)))
     mark = _MARK_OF.get(decimal) or _auto_mark(folded)
     units, found, fraction = folded.rpartition(mark) if mark in folded else (folded, "", "")
     if mark in units:
-        raise NotAnAmount(f"more than one decimal {_MARK_NAME[mark]}", reason=True)
+        raise NotAnAmount(
+            _("more than one decimal {mark}").format(mark=_(_MARK_NAME[mark])), reason=True
+        )
     if found and not fraction.isdigit():
-        raise NotAnAmount(f'"{_show(text)}" is not an amount')
+        raise NotAnAmount(_('"{text}" is not an amount').format(text=_show(text)))
     groups = _field_groups(units, "," if mark == "." else ".")
     if groups is None:
         other = "." if mark == "," else ","
         raise NotAnAmount(
             # "12,5" with a decimal point: the comma was meant as the decimal mark, most likely.
-            f'"{other}" only groups thousands with a decimal {_MARK_NAME[mark]}'
+            _('"{other}" only groups thousands with a decimal {mark}').format(
+                other=other, mark=_(_MARK_NAME[mark])
+            )
             if units.count(other) == 1 and units.replace(other, "").isdigit()
-            else "irregular grouping of thousands",
+            else _("irregular grouping of thousands"),
             reason=True,
         )
     # "1.234.567" has no decimals but shows a file with decimal commas all the same.
@@ -359,11 +376,16 @@ def _auto_mark(text: str) -> str:
     mark = "." if points else ","
     if points + commas > 1:
         return "," if mark == "." else "."  # repeated: it groups, the other mark is the decimal
-    units, _, fraction = text.partition(mark)
+    units, _mark, fraction = text.partition(mark)
     if len(fraction) == 3 and _field_groups(units + "," + fraction, ",") is not None:
         # Both readings are amounts ("1,500" is 1500 or 1.5); "1234,500" and "0,500" are not.
         readings = (f"{units}{fraction}", f"{units}.{fraction}")
-        raise AmbiguousAmount(f'"{_show(text)}" reads two ways: {" or ".join(readings)}', readings)
+        raise AmbiguousAmount(
+            _('"{text}" reads two ways: {first} or {second}').format(
+                text=_show(text), first=readings[0], second=readings[1]
+            ),
+            readings,
+        )
     return mark
 
 
@@ -396,7 +418,9 @@ def _locale_numbers(locale: str) -> _LocaleNumbers:
     try:
         parsed = Locale.parse(locale.replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError) as error:
-        raise MoneyError(f'"{_show(str(locale))}" is not a known locale') from error
+        raise MoneyError(
+            _('"{locale}" is not a known locale').format(locale=_show(str(locale)))
+        ) from error
     decimal = _fold(get_decimal_symbol(parsed))
     group = _fold(get_group_symbol(parsed))
     if group.isspace():
@@ -419,7 +443,11 @@ def amount_text(text: str) -> str:
         if char.isascii() or "\uff10" <= char <= "\uff19":
             continue
         if char.isdigit() or any("0" <= c <= "9" for c in unicodedata.normalize("NFKC", char)):
-            raise MoneyError(f'"{_show(text)}" has a digit other than 0-9 ({char}): use 0-9')
+            raise MoneyError(
+                _('"{text}" has a digit other than 0-9 ({char}): use 0-9').format(
+                    text=_show(text), char=char
+                )
+            )
     return _fold(text)
 
 
@@ -475,10 +503,10 @@ def parse_money(
     shown = _show(text)
     folded = amount_text(text).strip()
     if not folded:
-        raise MoneyError("enter an amount")
+        raise MoneyError(_("enter an amount"))
     first = next((i for i, char in enumerate(folded) if "0" <= char <= "9"), None)
     if first is None:
-        raise MoneyError(f'"{shown}" is not an amount')
+        raise MoneyError(_('"{text}" is not an amount').format(text=shown))
     last = max(i for i, char in enumerate(folded) if "0" <= char <= "9")
     start, end = first, last + 1
     # A decimal separator touching the digits belongs to the number: ".5", "$.50", "1234.".
@@ -490,12 +518,16 @@ def parse_money(
 
     negative, prefix = _split_sign(prefix)
     if prefix and suffix or any(char in _SIGNS for char in prefix + suffix):
-        raise MoneyError(f'"{shown}" is not an amount')
+        raise MoneyError(_('"{text}" is not an amount').format(text=shown))
     marker = (prefix or suffix).upper()
     if marker and marker not in _symbols_for(code, locale):
         if marker in _all_symbols(locale):
-            raise MoneyError(f'"{_show(prefix or suffix)}" does not match the currency {code}')
-        raise MoneyError(f'"{shown}" is not an amount')
+            raise MoneyError(
+                _('"{marker}" does not match the currency {code}').format(
+                    marker=_show(prefix or suffix), code=code
+                )
+            )
+        raise MoneyError(_('"{text}" is not an amount').format(text=shown))
 
     units, fraction = _split_core(core, numbers, shown, locale)
     return _checked(_to_minor(units, fraction, code), negative, code, allow_negative)
@@ -504,10 +536,10 @@ def parse_money(
 def _split_core(core: str, numbers: _LocaleNumbers, shown: str, locale: str) -> tuple[str, str]:
     """Digits before and after the decimal separator, with grouping checked and removed."""
     if not set(core) <= _CORE_CHARS | {numbers.decimal, numbers.group}:
-        raise MoneyError(f'"{shown}" is not an amount')
+        raise MoneyError(_('"{text}" is not an amount').format(text=shown))
     if core.count(numbers.decimal) > 1:
         raise _ambiguous(shown, locale, numbers)
-    units, _, fraction = core.partition(numbers.decimal)
+    units, _mark, fraction = core.partition(numbers.decimal)
     if fraction and not fraction.isdigit():
         raise _ambiguous(shown, locale, numbers)
     if units.isdigit() or not units:
@@ -525,8 +557,10 @@ def _split_core(core: str, numbers: _LocaleNumbers, shown: str, locale: str) -> 
 
 def _ambiguous(shown: str, locale: str, numbers: _LocaleNumbers) -> MoneyError:
     return MoneyError(
-        f'"{shown}" is ambiguous: in {locale} "{numbers.group}" separates thousands'
-        f' and "{numbers.decimal}" decimals'
+        _(
+            '"{text}" is ambiguous: in {locale} "{group}" separates thousands'
+            ' and "{decimal}" decimals'
+        ).format(text=shown, locale=locale, group=numbers.group, decimal=numbers.decimal)
     )
 
 

@@ -70,9 +70,15 @@ def hostile(hostile_template: tuple[Path, Seeded], tmp_path: Path) -> Iterator[S
     yield from _copy(hostile_template, tmp_path)
 
 
-def build_app(seeded: Seeded, username: str | None = "alice") -> CollectorApp:
+def build_app(
+    seeded: Seeded, username: str | None = "alice", language: str | None = None
+) -> CollectorApp:
     app = make_app(
-        store=seeded.store, settings=seeded.settings, clock=FixedClock(NOW), username=username
+        store=seeded.store,
+        settings=seeded.settings,
+        clock=FixedClock(NOW),
+        username=username,
+        language=language,
     )
     app.cursor_blink = False
     return app

@@ -172,6 +172,8 @@ def test_make_app_takes_exactly_its_dependencies() -> None:
     from collector_tui.tui.app import make_app
 
     parameters = inspect.signature(make_app).parameters
-    assert list(parameters) == ["store", "settings", "clock", "username"]
+    # `language`: --lang for the whole session (the user's own otherwise).
+    assert list(parameters) == ["store", "settings", "clock", "username", "language"]
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters.values())
     assert parameters["username"].default is None
+    assert parameters["language"].default is None

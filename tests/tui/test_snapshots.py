@@ -171,3 +171,28 @@ def test_assessment_form_with_an_error(
         await settle(pilot)
 
     assert snap_compare(build_app(demo), terminal_size=size, run_before=run_before)
+
+
+# -- Chinese (zh_CN): CJK characters take two cells; nothing may be cut or overflow ---------------
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_login_in_chinese(snap_compare: Any, demo: Seeded, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot, 1)
+        await pilot.press("enter")  # the refusal under the empty password, in Chinese
+        await settle(pilot)
+
+    app = build_app(demo, language="zh_CN")
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_help_in_chinese(snap_compare: Any, demo: Seeded, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot, 1)
+        pilot.app.action_help()  # type: ignore[attr-defined]
+        await settle(pilot)
+
+    app = build_app(demo, language="zh_CN")
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

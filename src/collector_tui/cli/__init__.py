@@ -20,6 +20,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from collector_tui import i18n
 from collector_tui.cli import app
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import (
@@ -31,19 +32,33 @@ from collector_tui.cli.output import (
     error,
     silence_stdout,
 )
-from collector_tui.cli.parser import build_parser
+from collector_tui.cli.parser import asked_language, build_parser
+from collector_tui.i18n import gettext as _
 from collector_tui.services.errors import ServiceError
 
 __all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(argv) if argv is not None else sys.argv[1:]
+    # The language of this run: --lang, else the environment's (LC_ALL, LC_MESSAGES, LANG); the
+    # acting user's own setting replaces the environment's once they are known (cli/context.py).
+    # Read before the parser is built, so --help and usage mistakes speak it too.
+    with i18n.language(asked_language(arguments) or i18n.environment_language()):
+        return _main(arguments)
+
+
+def _usage(usage: UsageError) -> str:
+    return _("{problem} (see {prog} --help)").format(problem=usage, prog=PROG)
+
+
+def _main(arguments: list[str]) -> int:
     parser = build_parser()
     err = sys.stderr
     try:
-        args = parser.parse_args(list(argv) if argv is not None else None)
+        args = parser.parse_args(arguments)
     except UsageError as usage:
-        error(err, f"{usage} (see {PROG} --help)")
+        error(err, _usage(usage))
         return 2
     except BadValue as bad:
         error(err, str(bad))
@@ -54,20 +69,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.demo:
             if args.command:
-                raise UsageError("--demo opens the app: it takes no command")
+                raise UsageError(_("--demo opens the app: it takes no command"))
             return app.open_demo(ctx)
         handler = getattr(args, "handler", None)
         if handler is None:
             return app.open_app(ctx)
         return int(handler(ctx))
     except UsageError as usage:
-        error(err, f"{usage} (see {PROG} --help)")
+        error(err, _usage(usage))
         return 2
     except (CliError, ServiceError) as refusal:
         error(err, str(refusal))
         return 1
     except KeyboardInterrupt:
-        error(err, "interrupted")
+        error(err, _("interrupted"))
         return 130
     except BrokenPipeError:  # `collector-tui queue | head`: the reader has seen enough
         silence_stdout()
@@ -84,7 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if message is None:
             if os.environ.get("COLLECTOR_DEBUG"):
                 raise
-            message = f"unexpected {type(failure).__name__}: {failure} (set COLLECTOR_DEBUG=1)"
+            message = _("unexpected {kind}: {detail} (set COLLECTOR_DEBUG=1)").format(
+                kind=type(failure).__name__, detail=failure
+            )
         error(err, message)
         return 1
     finally:

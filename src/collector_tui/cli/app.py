@@ -12,6 +12,7 @@ from typing import Any
 
 from collector_tui.cli.context import Context, interactive
 from collector_tui.cli.output import CliError, UsageError
+from collector_tui.i18n import gettext as _
 
 __all__ = ["open_app", "open_demo", "run_app"]
 
@@ -20,7 +21,7 @@ def run_app(app: Any) -> int:
     """Run the Textual app in this terminal: the one place the command line hands the app to a
     terminal (tests and the startup probe replace it to drive the app headless instead)."""
     if not (interactive(sys.stdin) and interactive(sys.stdout)):
-        raise CliError("the app needs a terminal; for scripts use a command (see --help)")
+        raise CliError(_("the app needs a terminal; for scripts use a command (see --help)"))
     app.run()
     return int(app.return_code or 0)
 
@@ -30,7 +31,11 @@ def open_app(ctx: Context) -> int:
 
     store = ctx.open(unlock=False)  # an encrypted file is opened at the login screen
     app = make_app(
-        store=store, settings=ctx.load_settings(), clock=ctx.clock, username=ctx.username()
+        store=store,
+        settings=ctx.load_settings(),
+        clock=ctx.clock,
+        username=ctx.username(),
+        language=ctx.option("lang"),
     )
     return run_app(app)
 
@@ -45,7 +50,7 @@ def open_demo(ctx: Context) -> int:
     from collector_tui.demo import DEMO_NOW_TEXT, fresh_demo_copy
 
     if ctx.option("db"):
-        raise UsageError("--demo opens its own copy of the demo database: drop --db")
+        raise UsageError(_("--demo opens its own copy of the demo database: drop --db"))
     folder = Path(tempfile.mkdtemp(prefix="collector-demo-"))
     try:
         path = fresh_demo_copy(folder)

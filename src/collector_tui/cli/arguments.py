@@ -14,6 +14,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from collector_tui.cli.output import BadValue, UsageError
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 
 if TYPE_CHECKING:
     from collector_tui.cli.context import Context, Handler
@@ -32,9 +34,17 @@ class Commands:
     """The subcommands of one level (the root, or `user`, `import`, `sync`...): each command
     repeats the global options (--db, --user, --now), so they work before and after it."""
 
-    def __init__(self, subparsers: Any, parents: Sequence[argparse.ArgumentParser]) -> None:
+    def __init__(
+        self,
+        subparsers: Any,
+        parents: Sequence[argparse.ArgumentParser],
+        parents_without_lang: Sequence[argparse.ArgumentParser] | None = None,
+    ) -> None:
         self.subparsers = subparsers
         self.parents = list(parents)
+        # The global options but --lang, for a command that gives --lang a meaning of its own
+        # (`user set NAME --lang zh_CN`: the user's language, not this run's).
+        self.parents_without_lang = list(parents_without_lang or parents)
         # Groups by name: two modules may add actions to one (`contact add` in contacts.py,
         # `contact void` in corrections.py); the first to register it gives its help.
         self.groups: dict[str, Commands] = {}
@@ -46,10 +56,16 @@ class Commands:
         *,
         help: str,
         description: str | None = None,
+        own_lang: bool = False,
     ) -> argparse.ArgumentParser:
-        """A command that runs `handler`; its --help shows `description` (None: no text)."""
+        """A command that runs `handler`; its --help shows `description` (None: no text).
+        With `own_lang` the global --lang is left out: the command declares a --lang of its own
+        (the run's language is then given before the command)."""
         parser: argparse.ArgumentParser = self.subparsers.add_parser(
-            name, parents=self.parents, help=help, description=description
+            name,
+            parents=self.parents_without_lang if own_lang else self.parents,
+            help=help,
+            description=description,
         )
         parser.set_defaults(handler=handler)
         return parser
@@ -69,7 +85,11 @@ class Commands:
         if name in self.groups:
             return self.groups[name]
         parser = self.add(name, missing(without_action), help=help, description=description)
-        actions = Commands(parser.add_subparsers(dest=dest, metavar=metavar), self.parents)
+        actions = Commands(
+            parser.add_subparsers(dest=dest, metavar=metavar),
+            self.parents,
+            self.parents_without_lang,
+        )
         self.groups[name] = actions
         return actions
 
@@ -120,8 +140,10 @@ def promise_value(text: str) -> tuple[str, date]:
     currency, and the date."""
     amount, separator, when = text.rpartition("@")
     if not separator or not amount.strip():
-        raise argparse.ArgumentTypeError(f"expected AMOUNT@DATE like 500.00@2026-12-01: {text!r}")
-    return amount.strip(), day_value("the date in AMOUNT@DATE")(when)
+        raise argparse.ArgumentTypeError(
+            _("expected AMOUNT@DATE like 500.00@2026-12-01: {text}").format(text=repr(text))
+        )
+    return amount.strip(), day_value(N_("the date in AMOUNT@DATE"))(when)
 
 
 def limit_value(maximum: int) -> Callable[[str], int]:
@@ -131,9 +153,11 @@ def limit_value(maximum: int) -> Callable[[str], int]:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+            raise argparse.ArgumentTypeError(
+                _("not a whole number: {text}").format(text=repr(text))
+            ) from None
         if not 1 <= value <= maximum:
-            raise argparse.ArgumentTypeError(f"choose 1 to {maximum}")
+            raise argparse.ArgumentTypeError(_("choose 1 to {max}").format(max=maximum))
         return value
 
     return parse

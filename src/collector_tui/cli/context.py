@@ -14,7 +14,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
+from collector_tui import i18n
 from collector_tui.cli.output import PROG, CliError, json_text
+from collector_tui.i18n import gettext as _
 
 if TYPE_CHECKING:
     from collector_tui.clock import Clock
@@ -109,7 +111,11 @@ class Context:
         url = make_url(db.database_url(target))
         is_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
         if must_exist and is_file and not Path(str(url.database)).exists():
-            raise CliError(f"no database at {url.database}: run `{PROG} init` first")
+            raise CliError(
+                _("no database at {path}: run `{prog} init` first").format(
+                    path=url.database, prog=PROG
+                )
+            )
         from collector_tui import bootstrap
 
         encrypted = bootstrap.encrypted_file(target)
@@ -127,13 +133,21 @@ class Context:
             current = db.current_revision(store)
             if current is None:
                 raise CliError(
-                    f"the database at {self.shown_target()} is not initialised: "
-                    f"run `{PROG} init` first"
+                    _("the database at {where} is not initialised: run `{prog} init` first").format(
+                        where=self.shown_target(), prog=PROG
+                    )
                 )
             if current != db.head_revision(store):
                 raise CliError(
-                    f"the database at {self.shown_target()} has schema {current}, this program "
-                    f"needs {db.head_revision(store)}: run `{PROG} init` to upgrade it"
+                    _(
+                        "the database at {where} has schema {current}, this program needs "
+                        "{head}: run `{prog} init` to upgrade it"
+                    ).format(
+                        where=self.shown_target(),
+                        current=current,
+                        head=db.head_revision(store),
+                        prog=PROG,
+                    )
                 )
         self._store = store
         return store
@@ -178,13 +192,18 @@ class Context:
             return self._actor
         name = self.username()
         if not name:
-            raise CliError("this command acts as a user: give --user NAME (or set COLLECTOR_USER)")
+            raise CliError(
+                _("this command acts as a user: give --user NAME (or set COLLECTOR_USER)")
+            )
         self.open()
         password = self.given_password_or_ask()
         from collector_tui.services import accounts
 
         self._actor = self.run(accounts.authenticate, username=name, password=password)
         self._password = password
+        if self.option("lang") is None and self._actor.language:
+            # The user's own language, unless --lang asked for another for this run.
+            i18n.set_language(self._actor.language)
         return self._actor
 
     def use_login(self, username: str, password: str) -> None:
@@ -196,7 +215,9 @@ class Context:
     def given_password_or_ask(self) -> str:
         """The acting user's password: the one already given in this run, else asked."""
         name = self.username()
-        return self._password or self.password("COLLECTOR_PASSWORD", f"password for {name}: ")
+        return self._password or self.password(
+            "COLLECTOR_PASSWORD", _("password for {name}: ").format(name=name)
+        )
 
     def given_password(self) -> str:
         """The password the acting user logged in with (to wrap an encrypted file's key)."""
@@ -210,12 +231,16 @@ class Context:
         if value:
             return value
         if not interactive(self.stdin):
-            raise CliError(f"no password: set {variable} or run from a terminal to be asked")
+            raise CliError(
+                _("no password: set {variable} or run from a terminal to be asked").format(
+                    variable=variable
+                )
+            )
         import getpass
 
         first = getpass.getpass(prompt)
-        if confirm and getpass.getpass("again: ") != first:
-            raise CliError("the two passwords differ")
+        if confirm and getpass.getpass(_("again: ")) != first:
+            raise CliError(_("the two passwords differ"))
         return first
 
     def close(self) -> None:

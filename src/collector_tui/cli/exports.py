@@ -31,7 +31,17 @@ def _cmd_export(ctx: Context) -> int:
 
     args = ctx.args
     actor = ctx.actor()
-    count = ctx.run(exports.export, what=args.what, path=args.file, bom=args.bom, actor=actor)
+    # Chinese headers only when --lang zh_CN is given on this run: the English ones are the
+    # machine contract and never follow the user's or the environment's language.
+    headers = "zh_CN" if ctx.option("lang") == "zh_CN" else "en"
+    count = ctx.run(
+        exports.export,
+        what=args.what,
+        path=args.file,
+        bom=args.bom,
+        actor=actor,
+        headers=headers,
+    )
     if args.json:
         ctx.json({"exported": args.what, "rows": count, "path": str(args.file)})
     else:

@@ -85,7 +85,9 @@ def money(amount: int, currency: str) -> str:
     try:
         return format_plain(Money(amount, currency))
     except (MoneyError, TypeError):
-        return f"{amount} {currency} (minor units)"
+        from collector_tui.i18n import gettext as _
+
+        return _("{amount} {currency} (minor units)").format(amount=amount, currency=currency)
 
 
 def decimal(amount: int, currency: str) -> str:
@@ -108,7 +110,9 @@ def local(instant: datetime | None, zone: str) -> str:
         tz = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         tz = ZoneInfo("UTC")
-    return instant.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    from collector_tui.i18n import format_day_time
+
+    return format_day_time(instant.astimezone(tz))
 
 
 def iso_utc(instant: datetime | None) -> str | None:
@@ -151,7 +155,9 @@ def text_table(table: ReportTable) -> list[str]:
     lines = [show(table.title), "", line(table.columns), line(["-" * w for w in widths])]
     lines.extend(line(row) for row in shown)
     if not shown:
-        lines.append("(nothing to report)")
+        from collector_tui.i18n import gettext as _
+
+        lines.append(_("(nothing to report)"))
     return lines
 
 
@@ -173,18 +179,21 @@ def print_table(table: ReportTable, out: TextIO, *, as_json: bool, as_csv: bool)
 
 def error(stream: TextIO, message: str) -> None:
     """`collector-tui: error: ...` as one line: database URLs masked, controls made visible."""
+    from collector_tui.i18n import gettext as _
     from collector_tui.services.sync.locations import scrub
 
     line = " ".join(show(scrub(message)).replace("\u2424", " ").split())
-    print(f"{PROG}: error: {line}", file=stream)
+    print(_("{prog}: error: {message}").format(prog=PROG, message=line), file=stream)
 
 
 def database_message(failure: Exception) -> str | None:
     """A sentence for the database errors a user can meet; None for anything else."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
+    from collector_tui.i18n import gettext as _
+
     if type(failure).__name__ == "CommandError":  # Alembic: e.g. a schema newer than this program
-        return f"cannot migrate the database: {failure}"
+        return _("cannot migrate the database: {detail}").format(detail=failure)
     if not isinstance(failure, DBAPIError):
         return None
     detail = str(failure.orig if failure.orig is not None else failure).strip().splitlines()
@@ -192,12 +201,14 @@ def database_message(failure: Exception) -> str | None:
     lowered = text.lower()
     if isinstance(failure, OperationalError):
         if "locked" in lowered or "busy" in lowered:
-            return "the database is busy (another program is writing to it); try again"
+            return _("the database is busy (another program is writing to it); try again")
         if "no such table" in lowered or "no such column" in lowered:
-            return f"the database is not initialised or is out of date: run `{PROG} init` ({text})"
+            return _(
+                "the database is not initialised or is out of date: run `{prog} init` ({detail})"
+            ).format(prog=PROG, detail=text)
         if "unable to open" in lowered:
-            return f"cannot open the database file ({text})"
-    return f"database error: {text}"
+            return _("cannot open the database file ({detail})").format(detail=text)
+    return _("database error: {detail}").format(detail=text)
 
 
 def silence_stdout() -> None:

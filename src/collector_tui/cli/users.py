@@ -4,8 +4,13 @@
                                                           create or upgrade; the first admin;
                                                           --encrypt: an encrypted SQLite file
     collector-tui user password [NAME]                    a new password (one's own; admins: any)
-    collector-tui user add NAME --role ROLE [--tz ZONE] [--name DISPLAY] [--json]   (admins)
+    collector-tui user add NAME --role ROLE [--tz ZONE] [--name DISPLAY] [--lang LANG] [--json]
+                                                          (admins)
+    collector-tui user set NAME --lang zh_CN|en|none      a user's language (self, or admins)
     collector-tui user limit NAME PERCENT                 an agent's settlement limit (supervisors)
+
+After `user add` and `user set`, `--lang` is the user's language, not this run's (give the run's
+before the command: `--lang en user set li --lang zh_CN`).
 
 The first admin's password comes from $COLLECTOR_PASSWORD (or a prompt, twice), a new user's from
 $COLLECTOR_NEW_PASSWORD (or a prompt, twice).
@@ -15,9 +20,12 @@ from __future__ import annotations
 
 import argparse
 
+from collector_tui import i18n
 from collector_tui.cli.arguments import Commands
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import PROG, CliError, UsageError, show
+from collector_tui.i18n import LANGUAGES
+from collector_tui.i18n import gettext as _
 from collector_tui.services.errors import Forbidden
 
 __all__ = ["register"]
@@ -27,57 +35,97 @@ def _percent(text: str) -> int:
     try:
         value = int(text.strip().rstrip("%"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole percent: {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            _("not a whole percent: {text}").format(text=repr(text))
+        ) from None
     if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError("choose 0 to 100")
+        raise argparse.ArgumentTypeError(_("choose 0 to 100"))
     return value
 
 
 def register(commands: Commands) -> None:
-    about = "create or upgrade the database; on an empty one add the first admin"
+    about = _("create or upgrade the database; on an empty one add the first admin")
     init = commands.add("init", _cmd_init, help=about, description=about)
-    init.add_argument("--admin", metavar="NAME", help="name of the first admin (default: admin)")
+    init.add_argument("--admin", metavar="NAME", help=_("name of the first admin (default: admin)"))
     init.add_argument(
         "--encrypt",
         action="store_true",
-        help="encrypt the SQLite file (SQLCipher): it opens with the admin's (or --user's) "
-        "password",
+        help=_(
+            "encrypt the SQLite file (SQLCipher): it opens with the admin's (or --user's) password"
+        ),
     )
     init.add_argument(
-        "--recovery", metavar="PUBLIC_KEY", help="with --encrypt: the team's recovery public key"
+        "--recovery", metavar="PUBLIC_KEY", help=_("with --encrypt: the team's recovery public key")
     )
 
     users = commands.group(
         "user",
-        help="manage users",
-        description="manage users",
+        help=_("manage users"),
+        description=_("manage users"),
         dest="user_command",
-        without_action="user: say what to do, e.g. `user add NAME --role agent`",
+        without_action=_("user: say what to do, e.g. `user add NAME --role agent`"),
     )
+    add = users.add(
+        "add",
+        _cmd_user_add,
+        help=_("add a user (admins only)"),
+        description=_("add a user"),
+        own_lang=True,
+    )
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--role", required=True, choices=("agent", "supervisor", "admin"))
+    add.add_argument("--tz", metavar="ZONE", default="UTC", help=_("IANA time zone"))
+    add.add_argument("--name", dest="display_name", metavar="DISPLAY", help=_("full name"))
+    _user_language_option(add)
+    add.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+
     password = users.add(
         "password",
         _cmd_user_password,
-        help="set a new password (one's own; admins: anyone's)",
-        description="set a new password; on an encrypted file it also opens the file from then on",
+        help=_("set a new password (one's own; admins: anyone's)"),
+        description=_(
+            "set a new password; on an encrypted file it also opens the file from then on"
+        ),
     )
-    password.add_argument("name", metavar="NAME", nargs="?", help="whose (default: yourself)")
-    password.add_argument("--json", action="store_true", help="print the result as JSON")
-    add = users.add("add", _cmd_user_add, help="add a user (admins only)", description="add a user")
-    add.add_argument("name", metavar="NAME")
-    add.add_argument("--role", required=True, choices=("agent", "supervisor", "admin"))
-    add.add_argument("--tz", metavar="ZONE", default="UTC", help="IANA time zone")
-    add.add_argument("--name", dest="display_name", metavar="DISPLAY", help="full name")
-    add.add_argument("--json", action="store_true", help="print the result as JSON")
+    password.add_argument("name", metavar="NAME", nargs="?", help=_("whose (default: yourself)"))
+    password.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+
+    chosen = users.add(
+        "set",
+        _cmd_user_set,
+        help=_("set a user's language (your own; admins: anyone's)"),
+        description=_("set a user's language (your own; admins: anyone's)"),
+        own_lang=True,
+    )
+    chosen.add_argument("name", metavar="NAME")
+    _user_language_option(chosen, required=True)
+    chosen.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
     limit = users.add(
         "limit",
         _cmd_user_limit,
-        help="set an agent's settlement limit (supervisors)",
-        description="the discount, in percent of the balance, an agent may agree without "
-        "a supervisor's approval",
+        help=_("set an agent's settlement limit (supervisors)"),
+        description=_(
+            "the discount, in percent of the balance, an agent may agree without "
+            "a supervisor's approval"
+        ),
     )
     limit.add_argument("name", metavar="NAME")
     limit.add_argument("percent", type=_percent, metavar="PERCENT")
+
+
+def _user_language_option(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+    # This command's --lang is the user's language (the parser was made with `own_lang`).
+    parser.add_argument(
+        "--lang",
+        dest="user_language",
+        metavar="LANG",
+        required=required,
+        choices=(*LANGUAGES, "none"),
+        help=_("the user's language: {choices} (none: the environment's)").format(
+            choices=", ".join(LANGUAGES)
+        ),
+    )
 
 
 def _cmd_init(ctx: Context) -> int:
@@ -106,7 +154,11 @@ def _cmd_init(ctx: Context) -> int:
     name = ctx.option("admin") or ctx.username() or "admin"
     # Ask for the password before touching anything: no schema without its first admin.
     password = (
-        ctx.password("COLLECTOR_PASSWORD", f"password for the new admin {name}: ", confirm=True)
+        ctx.password(
+            "COLLECTOR_PASSWORD",
+            _("password for the new admin {name}: ").format(name=name),
+            confirm=True,
+        )
         if needs_admin
         else None
     )
@@ -118,14 +170,21 @@ def _cmd_init(ctx: Context) -> int:
             accounts.create_user, username=name, password=password, role="admin", display_name=name
         )
     elif ctx.option("admin"):
-        print(f"{PROG}: note: the database already has users; --admin ignored", file=ctx.err)
+        print(
+            _("{prog}: note: the database already has users; --admin ignored").format(prog=PROG),
+            file=ctx.err,
+        )
     where = ctx.shown_target()
     if before == after:
-        ctx.print(f"database {where} is up to date (schema {after})")
+        ctx.print(
+            _("database {where} is up to date (schema {schema})").format(where=where, schema=after)
+        )
     else:
-        ctx.print(f"database {where} upgraded to schema {after}")
+        ctx.print(
+            _("database {where} upgraded to schema {schema}").format(where=where, schema=after)
+        )
     if password is not None:
-        ctx.print(f"created admin {name}")
+        ctx.print(_("created admin {name}").format(name=name))
     if ctx.option("encrypt"):
         if store.key is not None:
             ctx.print(f"database {where} is already encrypted")
@@ -173,10 +232,12 @@ def _cmd_user_add(ctx: Context) -> int:
 
     actor = ctx.actor()
     if not actor.is_admin:  # before asking for a password nobody will use
-        raise Forbidden("only an admin can add users")
+        raise Forbidden(_("only an admin can add users"))
     args = ctx.args
     password = ctx.password(
-        "COLLECTOR_NEW_PASSWORD", f"password for the new user {args.name}: ", confirm=True
+        "COLLECTOR_NEW_PASSWORD",
+        _("password for the new user {name}: ").format(name=args.name),
+        confirm=True,
     )
     created = ctx.run(
         accounts.create_user,
@@ -186,6 +247,7 @@ def _cmd_user_add(ctx: Context) -> int:
         display_name=args.display_name,
         time_zone=args.tz,
         by=actor,
+        language=args.user_language,
     )
     if args.json:
         ctx.json(
@@ -198,7 +260,35 @@ def _cmd_user_add(ctx: Context) -> int:
             }
         )
     else:
-        ctx.print(f"added {created.role} {show(created.username)} ({created.time_zone})")
+        ctx.print(
+            _("added {role} {name} ({zone})").format(
+                role=created.role, name=show(created.username), zone=created.time_zone
+            )
+        )
+    return 0
+
+
+def _cmd_user_set(ctx: Context) -> int:
+    from collector_tui.services import accounts
+
+    args = ctx.args
+    ctx.actor()
+    changed = ctx.run(accounts.set_user_language, username=args.name, language=args.user_language)
+    if changed.user_id == ctx.actor().user_id:
+        # Your own new language answers at once.
+        i18n.set_language(changed.language or i18n.environment_language())
+    if args.json:
+        ctx.json({"username": changed.username, "language": changed.language})
+    elif changed.language is None:
+        ctx.print(
+            _("{name} now uses the environment's language").format(name=show(changed.username))
+        )
+    else:
+        ctx.print(
+            _("{name} now uses {language}").format(
+                name=show(changed.username), language=LANGUAGES[changed.language]
+            )
+        )
     return 0
 
 
@@ -210,5 +300,9 @@ def _cmd_user_limit(ctx: Context) -> int:
     ctx.actor()
     target = ctx.run(accounts.get_actor, username=args.name)
     ctx.run(settlements.set_settlement_limit, user_id=target.user_id, limit_pct=args.percent)
-    ctx.print(f"{show(target.username)} may now agree settlements up to {args.percent}% off")
+    ctx.print(
+        _("{name} may now agree settlements up to {percent} off").format(
+            name=show(target.username), percent=f"{args.percent}%"
+        )
+    )
     return 0

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, func, or_, select
 
+from collector_tui.i18n import LANGUAGES, normalize
+from collector_tui.i18n import gettext as _
 from collector_tui.models import Case, Role, User
 from collector_tui.services import audit
 from collector_tui.services.context import reads, writes
@@ -34,6 +36,8 @@ class Actor:
     display_name: str
     role: str
     time_zone: str
+    # The interface's language chosen for this user (i18n.LANGUAGES); None: the environment's.
+    language: str | None = None
 
     @property
     def is_supervisor(self) -> bool:
@@ -45,7 +49,9 @@ class Actor:
 
 
 def actor_of(user: User) -> Actor:
-    return Actor(user.id, user.username, user.display_name, user.role, user.time_zone)
+    return Actor(
+        user.id, user.username, user.display_name, user.role, user.time_zone, user.language
+    )
 
 
 def hash_password(password: str) -> str:
@@ -106,26 +112,33 @@ def _plain_username(username: str) -> str:
     zero-width space). The name shown in the app (`display_name`) may be in any script.
     """
     name = username.strip()
-    rule = f"a user name is 1-{USERNAME_MAX} ASCII letters, digits, '.', '_' or '-'"
+    rule = _("a user name is 1-{max} ASCII letters, digits, '.', '_' or '-'").format(
+        max=USERNAME_MAX
+    )
     if not name:
         raise InvalidInput(rule, field="username")
     hidden = [c for c in name if unicodedata.category(c) in _INVISIBLE_CATEGORIES]
     if hidden:
         raise InvalidInput(
-            f"a user name may not contain invisible or control characters ({_describe(hidden[0])})",
+            _("a user name may not contain invisible or control characters ({char})").format(
+                char=_describe(hidden[0])
+            ),
             field="username",
         )
     plain = unicodedata.normalize("NFKC", name)
     if plain != name:
         raise InvalidInput(
-            f"{name!r} is not plain text: it reads as {plain!r}; type it as {plain!r}",
+            _("{name} is not plain text: it reads as {plain}; type it as {plain}").format(
+                name=repr(name), plain=repr(plain)
+            ),
             field="username",
         )
     other = [c for c in name if not c.isascii()]
     if other:
         raise InvalidInput(
-            f"{rule}: {name!r} has {_describe(other[0])} (a name in any script goes in the "
-            "display name)",
+            _("{rule}: {name} has {char} (a name in any script goes in the display name)").format(
+                rule=rule, name=repr(name), char=_describe(other[0])
+            ),
             field="username",
         )
     key = name.lower()
@@ -151,12 +164,13 @@ def _check_display_name(text: str | None) -> str | None:
     ]
     if hidden:
         raise InvalidInput(
-            f"a display name may not contain invisible or control characters "
-            f"({_describe(hidden[0])})",
+            _("a display name may not contain invisible or control characters ({char})").format(
+                char=_describe(hidden[0])
+            ),
             field="display_name",
         )
     if len(name) > 200:
-        raise InvalidInput("a display name has at most 200 characters", field="display_name")
+        raise InvalidInput(_("a display name has at most 200 characters"), field="display_name")
     return name or None
 
 
@@ -196,7 +210,9 @@ def _refuse_lookalike(session: Session, username: str) -> None:
             twin = _users_named(session, skeleton)
     if twin:
         raise InvalidInput(
-            f"{username.strip()!r} looks like the existing user {twin[0].username!r}",
+            _("{name} looks like the existing user {existing}").format(
+                name=repr(username.strip()), existing=repr(twin[0].username)
+            ),
             field="username",
         )
 
@@ -212,30 +228,43 @@ def create_user(
     display_name: str | None = None,
     time_zone: str = "UTC",
     by: Actor | None = None,
+    language: str | None = None,
 ) -> Actor:
     _refuse_lookalike(session, username)
+    chosen_language = check_language(language)
     name = _plain_username(username)
     display = _check_display_name(display_name)
     if role not in Role.__members__:
-        raise InvalidInput(f"unknown role {role!r}: use agent, supervisor or admin", field="role")
+        raise InvalidInput(
+            _("unknown role {role}: use agent, supervisor or admin").format(role=repr(role)),
+            field="role",
+        )
     _check_password(password)
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"unknown time zone {time_zone!r}", field="time_zone") from None
+        raise InvalidInput(
+            _("unknown time zone {zone}").format(zone=repr(time_zone)), field="time_zone"
+        ) from None
     if by is not None and not by.is_admin:
-        raise Forbidden("only an admin can add users")
+        raise Forbidden(_("only an admin can add users"))
     existing = _users_named(session, name)
     if existing:
         typed = username.strip()
-        same = "" if existing[0].username == typed else f" (as {existing[0].username!r})"
-        raise InvalidInput(f"user {typed!r} already exists{same}", field="username")
+        if existing[0].username == typed:
+            message = _("user {name} already exists").format(name=repr(typed))
+        else:
+            message = _("user {name} already exists (as {existing})").format(
+                name=repr(typed), existing=repr(existing[0].username)
+            )
+        raise InvalidInput(message, field="username")
     user = User(
         username=name,
         display_name=display or name,
         role=role,
         password_hash=hash_password(password),
         time_zone=time_zone,
+        language=chosen_language,
         created_at=now,
         updated_at=now,
     )
@@ -248,14 +277,65 @@ def create_user(
         entity="user",
         entity_id=user.id,
         action="create",
-        after=audit.snapshot(user, ("username", "display_name", "role", "time_zone")),
+        after=audit.snapshot(user, ("username", "display_name", "role", "time_zone", "language")),
+    )
+    return actor_of(user)
+
+
+def check_language(language: str | None) -> str | None:
+    """A user's language as stored (`zh_CN`, `en`), None for "the environment's", or
+    InvalidInput naming the ones there are."""
+    if language is None or not language.strip():
+        return None
+    if language.strip().lower() in ("none", "default", "env"):
+        return None
+    chosen = normalize(language)
+    if chosen not in LANGUAGES:
+        raise InvalidInput(
+            _("unknown language {language}: use {choices}").format(
+                language=repr(language), choices=", ".join(LANGUAGES)
+            ),
+            field="language",
+        )
+    return chosen
+
+
+@writes
+def set_user_language(
+    *, session: Session, now: datetime, actor: Actor, username: str, language: str | None
+) -> Actor:
+    """Set the interface language of `username` (None: the environment's). A user sets their
+    own; an admin anyone's. The user table is the master's: a laptop refuses the change
+    (services/sync/capture.py) and gets it with the next pull."""
+    chosen = check_language(language)
+    user = _user_by_name(session, username)
+    if user is None:
+        raise NotFound(_("no user named {name}").format(name=repr(username.strip())))
+    if user.id != actor.user_id and not actor.is_admin:
+        raise Forbidden(_("only an admin can change another user's language"))
+    if user.language == chosen:
+        return actor_of(user)
+    before = audit.snapshot(user, ("language",))
+    user.language = chosen
+    user.updated_at = now
+    session.add(user)
+    session.flush()
+    audit.record(
+        session=session,
+        now=now,
+        user_id=actor.user_id,
+        entity="user",
+        entity_id=user.id,
+        action="update",
+        before=before,
+        after=audit.snapshot(user, ("language",)),
     )
     return actor_of(user)
 
 
 def _check_password(password: str) -> None:
     if len(password) < 4:
-        raise InvalidInput("a password needs at least 4 characters", field="password")
+        raise InvalidInput(_("a password needs at least 4 characters"), field="password")
 
 
 @writes
@@ -268,7 +348,7 @@ def change_password(
     if user is None:
         raise NotFound(f"no user named {username.strip()!r}")
     if user.id != actor.user_id and not actor.is_admin:
-        raise Forbidden("only an admin can change another user's password")
+        raise Forbidden(_("only an admin can change another user's password"))
     _check_password(password)
     user.password_hash = hash_password(password)
     user.updated_at = now
@@ -290,7 +370,7 @@ def authenticate(*, session: Session, username: str, password: str) -> Actor:
     """The actor for these credentials; one message for every refusal (no user enumeration)."""
     user = _user_by_name(session, username)
     if user is None or not user.active or not verify_password(password, user.password_hash):
-        raise Forbidden("wrong user name or password")
+        raise Forbidden(_("wrong user name or password"))
     return actor_of(user)
 
 
@@ -298,7 +378,7 @@ def authenticate(*, session: Session, username: str, password: str) -> Actor:
 def get_actor(*, session: Session, username: str) -> Actor:
     user = _user_by_name(session, username)
     if user is None:
-        raise NotFound(f"no user named {username.strip()!r}")
+        raise NotFound(_("no user named {name}").format(name=repr(username.strip())))
     return actor_of(user)
 
 
@@ -323,9 +403,9 @@ def ensure_case_access(actor: Actor, case: Case) -> None:
     # the refusal names nothing of the case, so an id tells an agent nothing about others' work.
     # Lookups by reference never get here with someone else's case (cases.find_case searches the
     # agent's own cases only).
-    raise Forbidden("this case is not assigned to you")
+    raise Forbidden(_("this case is not assigned to you"))
 
 
 def require_supervisor(actor: Actor, what: str) -> None:
     if not actor.is_supervisor:
-        raise Forbidden(f"only a supervisor can {what}")
+        raise Forbidden(_("only a supervisor can {what}").format(what=_(what)))

@@ -11,6 +11,8 @@ an assignment's note) are only bounded above.
 
 from __future__ import annotations
 
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.services.errors import InvalidInput
 
 MAX_REASON = 500
@@ -22,14 +24,20 @@ def tidy(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def reason_problem(text: str | None, *, minimum: int = 0, what: str = "the reason") -> str | None:
+def reason_problem(
+    text: str | None, *, minimum: int = 0, what: str = N_("the reason")
+) -> str | None:
     """What is wrong with `text` as a reason (None when it is fine); empty text is the caller's
     business (required or not)."""
     value = tidy(text)
     if len(value) > MAX_REASON:
-        return f"{what} can be at most {MAX_REASON} characters ({len(value)} now)"
+        return _("{what} can be at most {max} characters ({count} now)").format(
+            what=_(what), max=MAX_REASON, count=len(value)
+        )
     if value and len(value) < minimum:
-        return f"{what} needs at least {minimum} characters ({len(value)} now): say why"
+        return _("{what} needs at least {min} characters ({count} now): say why").format(
+            what=_(what), min=minimum, count=len(value)
+        )
     return None
 
 
@@ -38,14 +46,14 @@ def check_reason(
     *,
     minimum: int = 0,
     required: bool = True,
-    what: str = "a reason",
+    what: str = N_("a reason"),
     field: str = "reason",
 ) -> str | None:
     """The tidied reason, or InvalidInput naming `field`; None only when not required and empty."""
     value = tidy(text)
     if not value:
         if required:
-            raise InvalidInput(f"{what} is required", field=field)
+            raise InvalidInput(_("{what} is required").format(what=_(what)), field=field)
         return None
     problem = reason_problem(value, minimum=minimum, what=what)
     if problem is not None:

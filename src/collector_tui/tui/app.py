@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
@@ -17,8 +18,10 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from collector_tui import i18n
 from collector_tui.config import Settings
 from collector_tui.display import printable
+from collector_tui.i18n import N_
 from collector_tui.services.context import Context
 from collector_tui.tui.commands import SessionCommands
 from collector_tui.tui.typeahead import KeyOrder
@@ -43,9 +46,9 @@ class CollectorApp(App[None]):
         Binding(
             "question_mark",
             "help",
-            "Help",
+            N_("Help"),
             id="app.help",
-            tooltip="Every key of this screen and the others",
+            tooltip=N_("Every key of this screen and the others"),
             key_display="?",
         ),
     ]
@@ -57,11 +60,17 @@ class CollectorApp(App[None]):
         settings: Settings,
         clock: Clock,
         username: str | None = None,
+        language: str | None = None,
     ) -> None:
         super().__init__()
-        # Who acts changes at login and logout (`acting_as`); the rest is fixed for the app's life.
+        # Who acts changes at login and logout (`acting_as`), and the language with the user.
         self.context = Context(store=store, clock=clock, settings=settings)
         self.initial_username = username
+        # --lang holds for the whole session; without it the user's own language replaces the
+        # environment's at login (and the environment's comes back at logout).
+        self.forced_language = i18n.normalize(language) if language else None
+        self.team_locale = settings.locale
+        self._set_language(self.forced_language or i18n.environment_language())
         # Tests and snapshots switch this off so the screen is the same at every instant.
         self.cursor_blink = True
         # Cases the agent skipped with `n` in this session: the next case never offers them
@@ -130,8 +139,37 @@ class CollectorApp(App[None]):
 
         return QueueScreen()
 
+    # -- language ------------------------------------------------------------------------------
+
+    def _set_language(self, language: str) -> str:
+        chosen = i18n.set_language(language)
+        # Amounts are read and written in the user's locale when it is not English; in English the
+        # team's configured locale (config `locale`) stays.
+        locale = self.team_locale if chosen == i18n.ENGLISH else chosen
+        if self.context.settings.locale != locale:
+            settings = replace(self.context.settings, locale=locale)
+            self.context = replace(self.context, settings=settings)
+        return chosen
+
+    def switch_language(self, language: str) -> None:
+        """Show the whole interface in `language` now: every open screen is told
+        (`language_changed`), the footers follow, nothing is restarted or lost."""
+        self._set_language(language)
+        for screen in self.screen_stack:
+            changed = getattr(screen, "language_changed", None)
+            if changed is not None:
+                changed()
+        self.refresh_bindings()
+
+    def action_set_language(self, language: str) -> None:
+        """The palette's "Language: ...": this session only (a user's lasting choice is
+        `user set --lang`, kept in the master's user table)."""
+        self.switch_language(language)
+
     def logged_in(self, actor: Actor) -> None:
         self.context = self.context.acting_as(actor)
+        if self.forced_language is None and actor.language:
+            self.switch_language(actor.language)
         self.skipped.clear()
         self.sub_title = printable(f"{actor.display_name} ({actor.role})")
         self.switch_screen(self.home_screen(actor))
@@ -159,6 +197,7 @@ class CollectorApp(App[None]):
         self.context = self.context.acting_as(None)
         self.revealed.clear()
         self.sub_title = ""
+        self._set_language(self.forced_language or i18n.environment_language())
         while len(self.screen_stack) > 2:
             await self.pop_screen()
         self.store.lock()
@@ -166,7 +205,7 @@ class CollectorApp(App[None]):
 
     def require_actor(self) -> Actor:
         if self.actor is None:
-            raise RuntimeError("no one is logged in")
+            raise RuntimeError("no one is logged in")  # a bug, never shown to a user
         return self.actor
 
     # -- helpers for screens ----------------------------------------------------------------------
@@ -192,8 +231,16 @@ class CollectorApp(App[None]):
 
 
 def make_app(
-    *, store: Store, settings: Settings, clock: Clock, username: str | None = None
+    *,
+    store: Store,
+    settings: Settings,
+    clock: Clock,
+    username: str | None = None,
+    language: str | None = None,
 ) -> CollectorApp:
     """The workspace on `store`, with `clock` as the only source of now; `username` preselects
-    the login field and puts the cursor in the password field."""
-    return CollectorApp(store=store, settings=settings, clock=clock, username=username)
+    the login field and puts the cursor in the password field; `language` (--lang) holds for the
+    session, else the user's own, else the environment's."""
+    return CollectorApp(
+        store=store, settings=settings, clock=clock, username=username, language=language
+    )

@@ -1,7 +1,9 @@
 """Command palette providers (ctrl+p), one per concern, each listing what its screen can do.
 
 Every action that has a key also has a palette entry with the same words, so an agent who forgets
-a key can type what they want ("promise", "next") instead.
+a key can type what they want ("promise", "next") instead. The words are `N_()` text shown in the
+current language; a search matches the shown words and the English ones (an agent may type
+"promise" in the Chinese interface too).
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from functools import partial
 from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from collector_tui.i18n import LANGUAGES, N_
+from collector_tui.i18n import gettext as _
 
 
 @dataclass(frozen=True)
@@ -74,155 +79,189 @@ class ScreenCommands(Provider):
             return partial(self.app.run_action, command.action[4:])
         return partial(self.screen.run_action, command.action)
 
+    def _entries(self) -> list[tuple[str, str, str, Callable[[], object]]]:
+        """(shown name, English name, shown help, runner) of every entry offered now."""
+        return [
+            (_(command.name), command.name, _(command.help), self._runner(command))
+            for command in self._available()
+        ]
+
     async def discover(self) -> Hits:
-        for command in self._available():
-            yield DiscoveryHit(command.name, self._runner(command), help=command.help)
+        for name, _english, help_text, runner in self._entries():
+            yield DiscoveryHit(name, runner, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for command in self._available():
-            score = matcher.match(command.name)
+        for name, english, help_text, runner in self._entries():
+            score = max(matcher.match(name), matcher.match(english) if english != name else 0)
             if score > 0:
-                yield Hit(
-                    score, matcher.highlight(command.name), self._runner(command), help=command.help
-                )
+                yield Hit(score, matcher.highlight(name), runner, help=help_text)
 
 
 class QueueCommands(ScreenCommands):
     COMMANDS_LIST = (
-        PaletteCommand("Queue: open the selected case", "Open the highlighted case", "open_case"),
-        PaletteCommand("Queue: next callable case", "Open the first callable case", "next_case"),
-        PaletteCommand("Queue: search cases", "By name, client reference or phone", "search"),
-        PaletteCommand("Queue: refresh", "Rebuild the queue now", "refresh"),
-        PaletteCommand("Queue: show the call queue", "The callable cases tab", "show_tab('queue')"),
         PaletteCommand(
-            "Queue: show held cases", "Cases not callable now, and why", "show_tab('held')"
+            N_("Queue: open the selected case"), N_("Open the highlighted case"), "open_case"
+        ),
+        PaletteCommand(
+            N_("Queue: next callable case"), N_("Open the first callable case"), "next_case"
+        ),
+        PaletteCommand(
+            N_("Queue: search cases"), N_("By name, client reference or phone"), "search"
+        ),
+        PaletteCommand(N_("Queue: refresh"), N_("Rebuild the queue now"), "refresh"),
+        PaletteCommand(
+            N_("Queue: show the call queue"), N_("The callable cases tab"), "show_tab('queue')"
+        ),
+        PaletteCommand(
+            N_("Queue: show held cases"), N_("Cases not callable now, and why"), "show_tab('held')"
         ),
     )
 
 
 class CaseCommands(ScreenCommands):
     COMMANDS_LIST = (
-        PaletteCommand("Case: log contact", "Record a call attempt and its outcome", "log_contact"),
-        PaletteCommand("Case: promise to pay", "Record a promise (amount and date)", "promise"),
-        PaletteCommand("Case: payment plan", "Record a plan of several installments", "plan"),
-        PaletteCommand("Case: follow-up", "Schedule a callback", "follow_up"),
-        PaletteCommand("Case: note", "Add a note to the case", "note"),
         PaletteCommand(
-            "Case: reminder by SMS, e-mail or letter", "Preview it, then queue it", "remind"
+            N_("Case: log contact"), N_("Record a call attempt and its outcome"), "log_contact"
         ),
-        PaletteCommand("Case: dispute", "Record a dispute (stops contact)", "dispute"),
         PaletteCommand(
-            "Case: dispute an invoice",
-            "All or part of one invoice; the rest stays workable",
+            N_("Case: promise to pay"), N_("Record a promise (amount and date)"), "promise"
+        ),
+        PaletteCommand(
+            N_("Case: payment plan"), N_("Record a plan of several installments"), "plan"
+        ),
+        PaletteCommand(N_("Case: follow-up"), N_("Schedule a callback"), "follow_up"),
+        PaletteCommand(N_("Case: note"), N_("Add a note to the case"), "note"),
+        PaletteCommand(
+            N_("Case: reminder by SMS, e-mail or letter"), N_("Preview it, then queue it"), "remind"
+        ),
+        PaletteCommand(N_("Case: dispute"), N_("Record a dispute (stops contact)"), "dispute"),
+        PaletteCommand(
+            N_("Case: dispute an invoice"),
+            N_("All or part of one invoice; the rest stays workable"),
             "dispute_invoice",
         ),
         PaletteCommand(
-            "Case: resolve a dispute", "Upheld, rejected or partly (a credit)", "resolve_dispute"
+            N_("Case: resolve a dispute"),
+            N_("Upheld, rejected or partly (a credit)"),
+            "resolve_dispute",
         ),
         PaletteCommand(
-            "Case: reverse a payment",
-            "The highlighted payment: bounced, chargeback, error (supervisors)",
+            N_("Case: reverse a payment"),
+            N_("The highlighted payment: bounced, chargeback, error (supervisors)"),
             "reverse_payment",
         ),
         PaletteCommand(
-            "Case: add a charge",
-            "Legal costs, fees or interest after placement (supervisors)",
+            N_("Case: add a charge"),
+            N_("Legal costs, fees or interest after placement (supervisors)"),
             "add_charge",
         ),
         PaletteCommand(
-            "Case: assess the debtor",
-            "Income and expenses (a company: its standing), the risk grade",
+            N_("Case: assess the debtor"),
+            N_("Income and expenses (a company: its standing), the risk grade"),
             "assess",
         ),
         PaletteCommand(
-            "Case: settlement",
-            "Settle for less than the balance (above your limit: approval)",
+            N_("Case: settlement"),
+            N_("Settle for less than the balance (above your limit: approval)"),
             "settle",
         ),
-        PaletteCommand("Case: ask for legal action", "A supervisor decides", "legal"),
-        PaletteCommand("Case: send to a supervisor", "Route the case, saying why", "route"),
+        PaletteCommand(N_("Case: ask for legal action"), N_("A supervisor decides"), "legal"),
+        PaletteCommand(N_("Case: send to a supervisor"), N_("Route the case, saying why"), "route"),
         PaletteCommand(
-            "Case: payment received", "Post a payment, applied to the promises", "payment"
+            N_("Case: payment received"), N_("Post a payment, applied to the promises"), "payment"
         ),
         PaletteCommand(
-            "Case: lift a hold or end a dispute", "Saying why (agents: hardship)", "lift_hold"
+            N_("Case: lift a hold or end a dispute"),
+            N_("Saying why (agents: hardship)"),
+            "lift_hold",
         ),
         PaletteCommand(
-            "Case: void a contact", "The highlighted one, logged by mistake", "void_contact"
+            N_("Case: void a contact"), N_("The highlighted one, logged by mistake"), "void_contact"
         ),
         PaletteCommand(
-            "Case: withdraw a promise or cancel a plan", "The highlighted promise", "withdraw"
+            N_("Case: withdraw a promise or cancel a plan"),
+            N_("The highlighted promise"),
+            "withdraw",
         ),
         PaletteCommand(
-            "Case: reschedule the payment plan", "A new schedule replaces it", "reschedule_plan"
+            N_("Case: reschedule the payment plan"),
+            N_("A new schedule replaces it"),
+            "reschedule_plan",
         ),
-        PaletteCommand("Case: move a follow-up", "A new date and time", "move_follow_up"),
+        PaletteCommand(N_("Case: move a follow-up"), N_("A new date and time"), "move_follow_up"),
         PaletteCommand(
-            "Case: add a contact",
-            "A number the debtor gives, an e-mail, a postal address, a third party",
+            N_("Case: add a contact"),
+            N_("A number the debtor gives, an e-mail, a postal address, a third party"),
             "add_contact",
         ),
         PaletteCommand(
-            "Case: mark a contact",
-            "Wrong, disconnected, do not call, returned mail; a third party's objection",
+            N_("Case: mark a contact"),
+            N_("Wrong, disconnected, do not call, returned mail; a third party's objection"),
             "mark_contact",
         ),
         PaletteCommand(
-            "Case: edit a contact", "A number's type, primary and consent; opt-in", "edit_contact"
+            N_("Case: edit a contact"),
+            N_("A number's type, primary and consent; opt-in"),
+            "edit_contact",
         ),
         PaletteCommand(
-            "Case: retire a contact", "No longer in use (kept in the history)", "retire_contact"
+            N_("Case: retire a contact"),
+            N_("No longer in use (kept in the history)"),
+            "retire_contact",
         ),
-        PaletteCommand("Case: next case", "Open the next callable case", "next_case"),
-        PaletteCommand("Case: reload", "Read the case again", "reload"),
-        PaletteCommand("Case: show the full note", "The highlighted timeline entry", "show_entry"),
-        PaletteCommand("Case: back to the queue", "Close the case", "back"),
+        PaletteCommand(N_("Case: next case"), N_("Open the next callable case"), "next_case"),
+        PaletteCommand(N_("Case: reload"), N_("Read the case again"), "reload"),
+        PaletteCommand(
+            N_("Case: show the full note"), N_("The highlighted timeline entry"), "show_entry"
+        ),
+        PaletteCommand(N_("Case: back to the queue"), N_("Close the case"), "back"),
     )
 
 
 class SessionCommands(ScreenCommands):
     COMMANDS_LIST = (
-        PaletteCommand("Help: keys", "Every key of every screen", "app.help"),
-        PaletteCommand("Log out", "Back to the login screen", "app.logout"),
+        PaletteCommand(N_("Help: keys"), N_("Every key of every screen"), "app.help"),
+        PaletteCommand(N_("Log out"), N_("Back to the login screen"), "app.logout"),
         PaletteCommand(
-            "Reports: dashboard",
-            "Aging, collections, promise outcomes, agent activity (charts and tables)",
+            N_("Reports: dashboard"),
+            N_("Aging, collections, promise outcomes, agent activity (charts and tables)"),
             "open:reports",
         ),
         PaletteCommand(
-            "Import: cases or payments from a CSV file",
-            "Check the file first (dry run), then import (supervisors)",
+            N_("Import: cases or payments from a CSV file"),
+            N_("Check the file first (dry run), then import (supervisors)"),
             "open:import",
         ),
     )
 
-    # Offline laptops: the sync screen, once someone is logged in.
-    async def discover(self) -> Hits:
-        async for hit in super().discover():
-            yield hit
+    def _entries(self) -> list[tuple[str, str, str, Callable[[], object]]]:
+        found = super()._entries()
+        # Offline laptops: the sync screen, once someone is logged in.
         if getattr(self.app, "actor", None) is not None:
-            yield DiscoveryHit(SYNC_NAME, partial(open_sync, self.app), help=SYNC_HELP)
-
-    async def search(self, query: str) -> Hits:
-        async for hit in super().search(query):
-            yield hit
-        if getattr(self.app, "actor", None) is not None:
-            matcher = self.matcher(query)
-            score = matcher.match(SYNC_NAME)
-            if score > 0:
-                yield Hit(
-                    score,
-                    matcher.highlight(SYNC_NAME),
-                    partial(open_sync, self.app),
-                    help=SYNC_HELP,
+            found.append((_(SYNC_NAME), SYNC_NAME, _(SYNC_HELP), partial(open_sync, self.app)))
+        # The interface's language, from any screen (the login screen too): each language by its
+        # own name, so it can be found whichever language is showing.
+        for code, own_name in LANGUAGES.items():
+            found.append(
+                (
+                    f"{_(LANGUAGE_NAME)}: {own_name}",
+                    f"{LANGUAGE_NAME}: {own_name}",
+                    _(LANGUAGE_HELP).format(language=own_name),
+                    partial(self.app.run_action, f"set_language({code!r})"),
                 )
+            )
+        return found
 
 
 # -- offline laptops -------------------------------------------------------------------
 
-SYNC_NAME = "Sync with the master"
-SYNC_HELP = "Send this laptop's changes and bring the briefcase back"
+SYNC_NAME = N_("Sync with the master")
+SYNC_HELP = N_("Send this laptop's changes and bring the briefcase back")
+
+
+LANGUAGE_NAME = N_("Language")
+LANGUAGE_HELP = N_("Show the interface in {language} (this session)")
 
 
 def open_sync(app: object) -> None:
@@ -234,80 +273,112 @@ def open_sync(app: object) -> None:
 
 class SupervisorCommands(ScreenCommands):
     COMMANDS_LIST = (
-        PaletteCommand("Supervisor: open the case", "The highlighted case", "open_case"),
+        PaletteCommand(N_("Supervisor: open the case"), N_("The highlighted case"), "open_case"),
         PaletteCommand(
-            "Supervisor: reminder outbox", "Due, sent, failed, skipped; a send run", "reminders"
+            N_("Supervisor: reminder outbox"),
+            N_("Due, sent, failed, skipped; a send run"),
+            "reminders",
         ),
         PaletteCommand(
-            "Supervisor: select or unselect the case", "For assign and balance", "toggle_select"
-        ),
-        PaletteCommand("Supervisor: select every case shown", "The cases loaded", "select_all"),
-        PaletteCommand("Supervisor: clear the selection", "Unselect every case", "clear_selection"),
-        PaletteCommand(
-            "Supervisor: assign cases", "The selected cases (or the highlighted one)", "assign"
+            N_("Supervisor: select or unselect the case"),
+            N_("For assign and balance"),
+            "toggle_select",
         ),
         PaletteCommand(
-            "Supervisor: balance workloads",
-            "Spread the selected (or the unassigned) cases over agents",
+            N_("Supervisor: select every case shown"), N_("The cases loaded"), "select_all"
+        ),
+        PaletteCommand(
+            N_("Supervisor: clear the selection"), N_("Unselect every case"), "clear_selection"
+        ),
+        PaletteCommand(
+            N_("Supervisor: assign cases"),
+            N_("The selected cases (or the highlighted one)"),
+            "assign",
+        ),
+        PaletteCommand(
+            N_("Supervisor: balance workloads"),
+            N_("Spread the selected (or the unassigned) cases over agents"),
             "balance",
         ),
-        PaletteCommand("Supervisor: filter cases", "Agent, status, aging, balance...", "filter"),
         PaletteCommand(
-            "Supervisor: cases routed to supervisors",
-            "Deceased, bankrupt, legal, settlements",
+            N_("Supervisor: filter cases"), N_("Agent, status, aging, balance..."), "filter"
+        ),
+        PaletteCommand(
+            N_("Supervisor: cases routed to supervisors"),
+            N_("Deceased, bankrupt, legal, settlements"),
             "routed",
         ),
-        PaletteCommand("Supervisor: load more cases", "The next page of the list", "more"),
-        PaletteCommand("Supervisor: case history", "The audit trail of the case", "history"),
-        PaletteCommand("Supervisor: escalate to legal", "Status legal, legal hold", "legal"),
-        PaletteCommand("Supervisor: write off", "Close the case as written off", "write_off"),
-        PaletteCommand("Supervisor: close case", "Recalled, sold, duplicate...", "close_case"),
+        PaletteCommand(N_("Supervisor: load more cases"), N_("The next page of the list"), "more"),
         PaletteCommand(
-            "Supervisor: approve or reject a settlement", "Above the agent's limit", "settlement"
-        ),
-        PaletteCommand("Supervisor: send back to the agent", "Un-route the case", "unroute"),
-        PaletteCommand("Supervisor: reports dashboard", "Aging, promises, agents", "reports"),
-        PaletteCommand(
-            "Supervisor: open disputes", "Invoice disputes by owner and age", "disputes"
+            N_("Supervisor: case history"), N_("The audit trail of the case"), "history"
         ),
         PaletteCommand(
-            "Supervisor: import a file", "Placements or payments from CSV", "import_file"
+            N_("Supervisor: escalate to legal"), N_("Status legal, legal hold"), "legal"
         ),
         PaletteCommand(
-            "Supervisor: skip-trace cases",
-            "No callable number or returned mail: to trace",
+            N_("Supervisor: write off"), N_("Close the case as written off"), "write_off"
+        ),
+        PaletteCommand(
+            N_("Supervisor: close case"), N_("Recalled, sold, duplicate..."), "close_case"
+        ),
+        PaletteCommand(
+            N_("Supervisor: approve or reject a settlement"),
+            N_("Above the agent's limit"),
+            "settlement",
+        ),
+        PaletteCommand(
+            N_("Supervisor: send back to the agent"), N_("Un-route the case"), "unroute"
+        ),
+        PaletteCommand(
+            N_("Supervisor: reports dashboard"), N_("Aging, promises, agents"), "reports"
+        ),
+        PaletteCommand(
+            N_("Supervisor: open disputes"), N_("Invoice disputes by owner and age"), "disputes"
+        ),
+        PaletteCommand(
+            N_("Supervisor: import a file"), N_("Placements or payments from CSV"), "import_file"
+        ),
+        PaletteCommand(
+            N_("Supervisor: skip-trace cases"),
+            N_("No callable number or returned mail: to trace"),
             "skip_trace",
         ),
-        PaletteCommand("Supervisor: my call queue", "The queue of cases you hold", "queue"),
-        PaletteCommand("Supervisor: search cases", "By name, reference or phone", "search"),
-        PaletteCommand("Supervisor: refresh", "Read workloads and cases again", "refresh"),
+        PaletteCommand(N_("Supervisor: my call queue"), N_("The queue of cases you hold"), "queue"),
+        PaletteCommand(N_("Supervisor: search cases"), N_("By name, reference or phone"), "search"),
+        PaletteCommand(N_("Supervisor: refresh"), N_("Read workloads and cases again"), "refresh"),
     )
 
 
 class SkipTraceCommands(ScreenCommands):
     COMMANDS_LIST = (
-        PaletteCommand("Skip tracing: open the case", "The highlighted case", "open_case"),
-        PaletteCommand("Skip tracing: reload", "Read the list again", "reload"),
-        PaletteCommand("Skip tracing: back", "To the supervisor screen", "back"),
+        PaletteCommand(N_("Skip tracing: open the case"), N_("The highlighted case"), "open_case"),
+        PaletteCommand(N_("Skip tracing: reload"), N_("Read the list again"), "reload"),
+        PaletteCommand(N_("Skip tracing: back"), N_("To the supervisor screen"), "back"),
     )
 
 
 class DisputesCommands(ScreenCommands):
     COMMANDS_LIST = (
         PaletteCommand(
-            "Disputes: resolve", "The highlighted dispute: upheld, rejected or partly", "resolve"
+            N_("Disputes: resolve"),
+            N_("The highlighted dispute: upheld, rejected or partly"),
+            "resolve",
         ),
-        PaletteCommand("Disputes: open the case", "The highlighted dispute's case", "open_case"),
-        PaletteCommand("Disputes: refresh", "Read the open disputes again", "refresh"),
-        PaletteCommand("Disputes: back", "Back to the supervisor screen", "back"),
+        PaletteCommand(
+            N_("Disputes: open the case"), N_("The highlighted dispute's case"), "open_case"
+        ),
+        PaletteCommand(N_("Disputes: refresh"), N_("Read the open disputes again"), "refresh"),
+        PaletteCommand(N_("Disputes: back"), N_("Back to the supervisor screen"), "back"),
     )
 
 
 class AuditCommands(ScreenCommands):
     COMMANDS_LIST = (
-        PaletteCommand("History: show the full entry", "Before and after, every field", "show"),
-        PaletteCommand("History: reload", "Read the trail again", "reload"),
-        PaletteCommand("History: back", "Close the history", "back"),
+        PaletteCommand(
+            N_("History: show the full entry"), N_("Before and after, every field"), "show"
+        ),
+        PaletteCommand(N_("History: reload"), N_("Read the trail again"), "reload"),
+        PaletteCommand(N_("History: back"), N_("Close the history"), "back"),
     )
 
 
@@ -316,31 +387,39 @@ class AuditCommands(ScreenCommands):
 
 class ReportsCommands(ScreenCommands):
     COMMANDS_LIST = (
-        PaletteCommand("Reports: next currency", "Figures are never added up", "next_currency"),
-        PaletteCommand("Reports: last 7 days", "Period of the dashboard", "period(7)"),
-        PaletteCommand("Reports: last 30 days", "Period of the dashboard", "period(30)"),
-        PaletteCommand("Reports: last 90 days", "Period of the dashboard (per week)", "period(90)"),
-        PaletteCommand("Reports: refresh", "Read the figures again", "refresh"),
         PaletteCommand(
-            "Export: cases, activities, promises or payments",
-            "Write a CSV file (UTF-8, BOM for Excel)",
+            N_("Reports: next currency"), N_("Figures are never added up"), "next_currency"
+        ),
+        PaletteCommand(N_("Reports: last 7 days"), N_("Period of the dashboard"), "period(7)"),
+        PaletteCommand(N_("Reports: last 30 days"), N_("Period of the dashboard"), "period(30)"),
+        PaletteCommand(
+            N_("Reports: last 90 days"), N_("Period of the dashboard (per week)"), "period(90)"
+        ),
+        PaletteCommand(N_("Reports: refresh"), N_("Read the figures again"), "refresh"),
+        PaletteCommand(
+            N_("Export: cases, activities, promises or payments"),
+            N_("Write a CSV file (UTF-8, BOM for Excel)"),
             "export",
         ),
-        PaletteCommand("Reports: close", "Back to the previous screen", "back"),
+        PaletteCommand(N_("Reports: close"), N_("Back to the previous screen"), "back"),
     )
 
 
 class ExportCommands(ScreenCommands):
     COMMANDS_LIST = (
-        PaletteCommand("Export: write the file", "With the choices shown", "save"),
-        PaletteCommand("Export: cancel", "Write nothing", "cancel"),
+        PaletteCommand(N_("Export: write the file"), N_("With the choices shown"), "save"),
+        PaletteCommand(N_("Export: cancel"), N_("Write nothing"), "cancel"),
     )
 
 
 class ImportCommands(ScreenCommands):
     COMMANDS_LIST = (
-        PaletteCommand("Import: check the file (dry run)", "Writes nothing", "check"),
-        PaletteCommand("Import: import the checked file", "After a clean check", "run_import"),
-        PaletteCommand("Import: browse for the file", "Show or hide the folder tree", "browse"),
-        PaletteCommand("Import: close", "Back to the previous screen", "back"),
+        PaletteCommand(N_("Import: check the file (dry run)"), N_("Writes nothing"), "check"),
+        PaletteCommand(
+            N_("Import: import the checked file"), N_("After a clean check"), "run_import"
+        ),
+        PaletteCommand(
+            N_("Import: browse for the file"), N_("Show or hide the folder tree"), "browse"
+        ),
+        PaletteCommand(N_("Import: close"), N_("Back to the previous screen"), "back"),
     )

@@ -1,10 +1,11 @@
 """How the workspace writes instants, amounts and durations for an agent.
 
-Dates and instants have one style for every locale (until users get locales of their own): a day
-is `2026-11-20` (`day_text`), an instant `2026-11-20 09:00` in the user's zone (`agent_time`). The
-only shorter form is the same pattern cut at the front (`11-20 09:00` for this year, `11-20` on a
-chart's axis), never another order. Instants are stored in UTC and shown in the agent's own time
-zone (Actor.time_zone), except where a debtor's local clock is meant, which says so.
+Dates and instants have one style per language (i18n.DAY_PATTERNS, babel patterns): a day is
+`2026-11-20` in English and `2026/11/20` in Chinese (`day_text`), an instant `2026-11-20 09:00` in
+the user's zone (`agent_time`). The only shorter form is the same pattern cut at the front
+(`11-20 09:00` for this year, `11-20` on a chart's axis), never another order. Instants are
+stored in UTC and shown in the agent's own time zone (Actor.time_zone), except where a debtor's
+local clock is meant, which says so.
 
 Amounts in tables use the compact locale-free form ("1,234.50 CNY") so columns line up; headers use
 the locale's currency form.
@@ -18,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rich.text import Text
 
+from collector_tui.i18n import format_day, format_day_time
+from collector_tui.i18n import gettext as _
 from collector_tui.money import Money, format_money, format_plain
 
 DAY_FORMAT = "%Y-%m-%d"
@@ -46,11 +49,18 @@ def locale_amount(minor: int, currency: str, locale: str) -> str:
     return format_money(Money(minor, currency), locale)
 
 
+def plotext_day_forms() -> tuple[str, str]:
+    """The day and the day without its year as plotext writes dates (strftime without "%"), in
+    the current language's style, so a chart's axis reads the days `day_text` gives it."""
+    separator = "/" if format_day(date(2000, 1, 2)).count("/") else "-"
+    return separator.join(("Y", "m", "d")), separator.join(("m", "d"))
+
+
 def day_text(day: date | None) -> str:
     """ "2026-11-20": a calendar day (a due date, a placement date), as it is."""
     if day is None:
         return "—"
-    return day.strftime(DAY_FORMAT)
+    return format_day(day)
 
 
 def agent_time(instant: datetime | None, tz: str, now: datetime | None = None) -> str:
@@ -59,27 +69,26 @@ def agent_time(instant: datetime | None, tz: str, now: datetime | None = None) -
     if instant is None:
         return "—"
     local = instant.astimezone(zone(tz))
-    if now is not None and local.year == now.astimezone(zone(tz)).year:
-        return local.strftime(f"{SHORT_DAY_FORMAT} {TIME_FORMAT}")
-    return local.strftime(f"{DAY_FORMAT} {TIME_FORMAT}")
+    short = now is not None and local.year == now.astimezone(zone(tz)).year
+    return format_day_time(local, short=short)
 
 
 def relative(instant: datetime | None, now: datetime) -> str:
     """ "3h ago", "2d ago", "in 40m": short enough for a table column."""
     if instant is None:
-        return "never"
+        return _("never")
     delta = instant - now
     future = delta > timedelta(0)
     seconds = abs(int(delta.total_seconds()))
     if seconds < 60:
-        return "now"
+        return _("now")
     if seconds < 3600:
-        text = f"{seconds // 60}m"
+        text = _("{n}m").format(n=seconds // 60)
     elif seconds < 86400 * 2:
-        text = f"{seconds // 3600}h"
+        text = _("{n}h").format(n=seconds // 3600)
     else:
-        text = f"{seconds // 86400}d"
-    return f"in {text}" if future else f"{text} ago"
+        text = _("{n}d").format(n=seconds // 86400)
+    return (_("in {time}") if future else _("{time} ago")).format(time=text)
 
 
 def debtor_clock(local: datetime) -> str:

@@ -1104,3 +1104,41 @@ def test_the_encoding_option(run, store: Store, tmp_path: Path) -> None:
     assert case_by_ref(store, "HX-1")[0].client == "华夏银行"
     report = run(write(tmp_path, WESTERN, encoding="latin-1", name="w.csv"), encoding="latin-1")
     assert (report.encoding, report.cases_created) == ("iso8859-1", 2)
+
+
+def test_every_chinese_placement_header(run, store: Store, tmp_path: Path) -> None:
+    text = (
+        "客户,客户编号,债务人,类型,国家,电话,地址,币种,本金,费用,利息,余额,到期日,委托日期,"
+        "风险等级,发票号\n"
+        "招商银行,ZS-9,深圳某某贸易有限公司,公司,CN,13800138000,深圳南山,CNY,1000,20,5.50,"
+        "1025.50,2026-01-31,2026-10-15,B,FP-1\n"
+    )
+    report = run(write(tmp_path, text, encoding="utf-8-sig"), region=None)
+    assert report.cases_created == 1
+    case, debtor, phones, invoices = case_by_ref(store, "ZS-9")
+    assert (case.client, case.currency, case.principal, case.balance) == (
+        "招商银行",
+        "CNY",
+        100_000,
+        102_550,
+    )
+    assert (case.due_date, case.placed_date) == (date(2026, 1, 31), date(2026, 10, 15))
+    assert (debtor.name, debtor.kind, debtor.country, debtor.address, debtor.risk_grade) == (
+        "深圳某某贸易有限公司",
+        "company",
+        "CN",
+        "深圳南山",
+        "B",
+    )
+    assert [p.e164 for p in phones] == ["+8613800138000"]
+    assert [i.number for i in invoices] == ["FP-1"]
+
+
+def test_customer_alone_is_not_guessed(tmp_path: Path) -> None:
+    # In a bank's file "客户" is the debtor: without a debtor column of its own, refused.
+    text = (
+        "委托方,合同号,客户,电话,币种,金额,到期日\n"
+        "招商银行,ZS-1,王芳,13800138000,CNY,1,2026-01-31\n"
+    )
+    with pytest.raises(ServiceError, match="may mean the client or the debtor"):
+        read_placements(write(tmp_path, text), region="CN")

@@ -6,7 +6,7 @@ case's currency and what is left, a company's standing as the agent reads it, an
 set with its reason. `risk_model` keeps each fitted model, versioned, with its validation figures.
 
 Revision ID: 0011
-Revises: 0010 (re-chained onto 0010 when the branches meet)
+Revises: 0010
 """
 
 from collections.abc import Sequence

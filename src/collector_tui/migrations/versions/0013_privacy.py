@@ -12,7 +12,7 @@ what and when, but not the erased values: an event's `before`/`after` may be rew
 Deleting an event stays refused.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 """
 
 from collections.abc import Sequence
@@ -23,7 +23,7 @@ from alembic import op
 import collector_tui.models
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -111,7 +111,7 @@ _MAX_LENGTHS = {
 }
 
 # Canonical column -> the header spellings accepted for it (compared after `header_key`).
-# "客户" alone is left out: in a bank's file the customer is the debtor, not the creditor.
+# "客户" and "客户编号" are not here: see _BESIDE_A_DEBTOR.
 _ALIASES: dict[str, tuple[str, ...]] = {
     column: tuple(aliases.split())
     for column, aliases in {
@@ -138,6 +138,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 _CANONICAL: dict[str, str] = {
     alias: column for column, aliases in _ALIASES.items() for alias in aliases
 }
+# "客户" (customer) is the creditor to an agency and the debtor to a bank: it reads as the client
+# (and "客户编号" as the client's reference) only in a file that names its debtor in a column of
+# its own (债务人, 姓名...); alone, the file is refused with a message rather than guessed.
+_BESIDE_A_DEBTOR: dict[str, str] = {"客户": "client", "客户编号": "client_ref"}
 _NUMBERED = re.compile(r"(.*?)_?[0-9]+")  # "phone2", "phone_2", "电话2": more phone columns
 
 _DEBTOR_KINDS: dict[str, str] = {
@@ -246,8 +250,17 @@ def _layout(
 ) -> _Layout:
     index: dict[str, int] = {}
     phones: list[int] = []
+    names_debtor = any(_canonical(name) == "debtor_name" for name in header)
     for position, name in enumerate(header):
         column = _canonical(name)
+        customer = _BESIDE_A_DEBTOR.get(header_key(name))
+        if customer is not None:
+            if not names_debtor:
+                raise ServiceError(
+                    f"column {name.strip()!r} may mean the client or the debtor: name the debtor's"
+                    " column 债务人 (or the client's 委托方)"
+                )
+            column = customer
         if column is None:
             continue  # unknown columns are the client's business, not an error
         if column == "phone":

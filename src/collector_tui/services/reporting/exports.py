@@ -21,9 +21,10 @@ import csv
 import os
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -189,11 +190,51 @@ def _stream(session: Session, statement: Any) -> Iterator[Any]:
     yield from session.execute(statement.execution_options(yield_per=BATCH_ROWS))
 
 
+# `export cases --lang zh_CN`: the same columns under Chinese headers (the placement import reads
+# the ones it knows: 客户 beside 债务人, 客户编号, 本金...). Only asked for explicitly: the English
+# headers are the machine contract and never follow the user's language.
+CASE_HEADERS_ZH: dict[str, str] = {
+    "case_id": "案件ID",
+    "client": "客户",
+    "client_ref": "客户编号",
+    "debtor_name": "债务人",
+    "debtor_type": "类型",
+    "country": "国家",
+    "currency": "币种",
+    "principal": "本金",
+    "fees": "费用",
+    "interest": "利息",
+    "balance": "余额",
+    "due_date": "到期日",
+    "placed_date": "委托日期",
+    "status": "状态",
+    "assigned_to": "负责人",
+    "risk_grade": "风险等级",
+    "queue_tier": "队列层级",
+    "score": "评分",
+    "next_action_at": "下次处理时间",
+    "last_attempt_at": "最近拨打时间",
+    "last_contact_at": "最近联系时间",
+    "routed_reason": "转交原因",
+}
+HEADER_LANGUAGES = ("en", "zh_CN")
+
+
 def export_cases(
-    *, session: Session, path: Path, bom: bool = False, actor: Actor | None = None
+    *,
+    session: Session,
+    path: Path,
+    bom: bool = False,
+    actor: Actor | None = None,
+    headers: str = "en",
 ) -> int:
     """Write one row per case (an agent's own cases only; every case for supervisors and for
-    `actor=None`, the scripts' way). Returns the number of cases written."""
+    `actor=None`, the scripts' way). Returns the number of cases written. `headers="zh_CN"`
+    writes the Chinese headers (CASE_HEADERS_ZH); the rows are the same."""
+    if headers not in HEADER_LANGUAGES:
+        raise InvalidInput(
+            f"headers in {headers!r}: one of {', '.join(HEADER_LANGUAGES)}", field="headers"
+        )
     statement = (
         select_columns(
             Case.id,
@@ -240,7 +281,10 @@ def export_cases(
                     _amount(max(0, r[10] - disputed), currency),
                 ]
 
-    return _write(path, bom, CASE_COLUMNS, rows())
+    header = CASE_COLUMNS
+    if headers == "zh_CN":
+        header = tuple(CASE_HEADERS_ZH[column] for column in CASE_COLUMNS)
+    return _write(path, bom, header, rows())
 
 
 def _batches(rows: Iterable[Any]) -> Iterator[list[Any]]:
@@ -468,12 +512,19 @@ def export_payments(
 
 @reads
 def export(
-    what: str, *, session: Session, path: Path, bom: bool = False, actor: Actor | None = None
+    what: str,
+    *,
+    session: Session,
+    path: Path,
+    bom: bool = False,
+    actor: Actor | None = None,
+    headers: str = "en",
 ) -> int:
     """Export `what` (one of EXPORT_KINDS) to `path`; the row count. The one entry point for the
-    command line and the TUI."""
-    writers = {
-        "cases": export_cases,
+    command line and the TUI. `headers="zh_CN"` gives cases Chinese headers; the other kinds
+    keep English ones."""
+    writers: dict[str, Callable[..., int]] = {
+        "cases": partial(export_cases, headers=headers),
         "activities": export_activities,
         "promises": export_promises,
         "payments": export_payments,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.services.errors import InvalidInput
 
 
@@ -16,6 +18,7 @@ from collector_tui.services.errors import InvalidInput
 class Disposition:
     code: str
     group: str  # no_contact | contact | result
+    # Lazy text (i18n.N_): `str(label)` is in the interface's language; the code never changes.
     label: str
     connected: bool  # a person answered (the CN packs count these per debtor per day)
     right_party: bool  # we spoke with the debtor: a right-party contact
@@ -38,27 +41,29 @@ def _disposition(
 DISPOSITIONS: dict[str, Disposition] = {
     d.code: d
     for d in (
-        _disposition("no_answer", "no_contact", "No answer", connected=False),
-        _disposition("busy", "no_contact", "Busy", connected=False),
-        _disposition("voicemail", "no_contact", "Voicemail / message left", connected=False),
+        _disposition("no_answer", "no_contact", N_("No answer"), connected=False),
+        _disposition("busy", "no_contact", N_("Busy"), connected=False),
+        _disposition("voicemail", "no_contact", N_("Voicemail / message left"), connected=False),
         _disposition(
-            "disconnected", "no_contact", "Disconnected / not in service", connected=False
+            "disconnected", "no_contact", N_("Disconnected / not in service"), connected=False
         ),
         # Someone answered, but not for this debtor.
-        _disposition("wrong_number", "no_contact", "Wrong number"),
-        _disposition("right_party", "contact", "Spoke with the debtor", right_party=True),
-        _disposition("third_party", "contact", "Spoke with a third party"),
-        _disposition("promise", "result", "Promise to pay", right_party=True, needs="promise"),
-        _disposition("plan", "result", "Payment plan agreed", right_party=True, needs="plan"),
-        _disposition("refused", "result", "Refused to pay", right_party=True),
-        _disposition("dispute", "result", "Disputes the debt", right_party=True),
-        _disposition("callback", "result", "Call back later", right_party=True, needs="follow_up"),
-        _disposition("paid", "result", "Says already paid", right_party=True),
-        _disposition("hardship", "result", "Hardship", right_party=True),
+        _disposition("wrong_number", "no_contact", N_("Wrong number")),
+        _disposition("right_party", "contact", N_("Spoke with the debtor"), right_party=True),
+        _disposition("third_party", "contact", N_("Spoke with a third party")),
+        _disposition("promise", "result", N_("Promise to pay"), right_party=True, needs="promise"),
+        _disposition("plan", "result", N_("Payment plan agreed"), right_party=True, needs="plan"),
+        _disposition("refused", "result", N_("Refused to pay"), right_party=True),
+        _disposition("dispute", "result", N_("Disputes the debt"), right_party=True),
+        _disposition(
+            "callback", "result", N_("Call back later"), right_party=True, needs="follow_up"
+        ),
+        _disposition("paid", "result", N_("Says already paid"), right_party=True),
+        _disposition("hardship", "result", N_("Hardship"), right_party=True),
         # Usually told by a relative or an administrator, not the debtor.
-        _disposition("deceased", "result", "Debtor deceased"),
-        _disposition("bankrupt", "result", "Debtor bankrupt"),
-        _disposition("cease", "result", "Asks to cease contact", right_party=True),
+        _disposition("deceased", "result", N_("Debtor deceased")),
+        _disposition("bankrupt", "result", N_("Debtor bankrupt")),
+        _disposition("cease", "result", N_("Asks to cease contact"), right_party=True),
     )
 }
 
@@ -71,6 +76,7 @@ def check_disposition(code: str) -> Disposition:
     if disposition is None:
         shown = str(code)[:32]
         raise InvalidInput(
-            f"unknown disposition {shown!r}: pick one from the list", field="disposition"
+            _("unknown disposition {code}: pick one from the list").format(code=repr(shown)),
+            field="disposition",
         )
     return disposition

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual._context import NoActiveAppError
+from textual.binding import ActiveBinding
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.services.errors import ServiceError
 from collector_tui.tui.typeahead import keys_may_flow
 
@@ -30,11 +34,50 @@ def error_text(error: BaseException | None) -> str:
     if isinstance(error, ServiceError):
         return error.message
     if error is None:
-        return "something went wrong"
+        return _("something went wrong")
     log.exception("unexpected error in a worker", exc_info=error)
     # SQLAlchemy messages can be pages long; the first line says what happened.
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return f"could not finish: {first[:200]}"
+    return _("could not finish: {detail}").format(detail=first[:200])
+
+
+# Textual's own keys the footer shows (the app's quit, the palette): their words are Textual's,
+# translated here like ours.
+TEXTUAL_WORDS = (
+    N_("palette"),
+    N_("Open the command palette"),
+    N_("Quit"),
+    N_("Quit the app and return to the command prompt."),
+)
+
+
+def translated(active: ActiveBinding) -> ActiveBinding:
+    """A binding as the footer shows it: its description and tooltip in the current language
+    (they are written in English, often as lazy `N_()` text fixed at import time)."""
+    binding = active.binding
+    shown = replace(
+        binding,
+        description=_(binding.description) if binding.description else "",
+        tooltip=_(binding.tooltip) if binding.tooltip else "",
+    )
+    return active._replace(binding=shown, tooltip=_(active.tooltip) if active.tooltip else "")
+
+
+class LanguageMixin:
+    """What makes a screen follow the interface's language: the footer's words translated when
+    it draws them, and `language_changed`, which the app calls on every screen when the language
+    is switched (tui/app.py)."""
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        found: dict[str, ActiveBinding] = super().active_bindings  # type: ignore[misc]
+        return {key: translated(active) for key, active in found.items()}
+
+    def language_changed(self) -> None:
+        """Show this screen's words in the new language. The footer follows by itself; a screen
+        whose words were composed once overrides this to set them again (tui/screens/login.py)
+        or recompose (tui/screens/help.py)."""
+        self.refresh_bindings()  # type: ignore[attr-defined]
 
 
 def apply_breakpoints(screen: Screen[Any]) -> None:
@@ -87,7 +130,7 @@ class ActorMixin:
             self._actor = self.app.actor  # type: ignore[attr-defined]
 
 
-class CollectorScreen(ActorMixin, Screen[None]):
+class CollectorScreen(LanguageMixin, ActorMixin, Screen[None]):
     """A full screen of the workspace."""
 
     @property
@@ -118,7 +161,7 @@ class CollectorScreen(ActorMixin, Screen[None]):
         go()
 
 
-class CollectorModal(ActorMixin, ModalScreen[ResultType]):
+class CollectorModal(LanguageMixin, ActorMixin, ModalScreen[ResultType]):
     """A modal of the workspace (forms, search, help)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -12,6 +12,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.tui.screens.base import CollectorModal
 
 
@@ -19,6 +21,7 @@ def _key_name(binding: Binding) -> str:
     if binding.key_display:
         return binding.key_display
     names = {"slash": "/", "question_mark": "?", "escape": "esc", "enter": "enter"}
+    # Keys are named as printed on the keyboard, in every language.
     return ", ".join(names.get(key, key) for key in binding.key.split(","))
 
 
@@ -26,13 +29,13 @@ def _section(title: str, bindings: list[BindingType]) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", min_width=10)
     table.add_column()
-    table.title = title
+    table.title = _(title)
     table.title_justify = "left"
     table.title_style = "bold underline"
     for item in bindings:
         if not isinstance(item, Binding) or item.action == "noop":
             continue
-        table.add_row(Text(_key_name(item)), Text(item.tooltip or item.description))
+        table.add_row(Text(_key_name(item)), Text(_(item.tooltip or item.description)))
     return table
 
 
@@ -72,11 +75,13 @@ def help_sections(
     from collector_tui.tui.screens.sync import SyncScreen
     from collector_tui.tui.widgets.timeline import Timeline
 
-    palette = Binding("ctrl+p", "command_palette", "Palette", tooltip="Every action, by name")
+    palette = Binding(
+        "ctrl+p", "command_palette", N_("Palette"), tooltip=N_("Every action, by name")
+    )
     # The case timeline's and the audit trail's "full entry" share their keys: one section.
     entry: list[BindingType] = [
-        Binding("escape", "close", "Close", tooltip="Close the entry, back to the list"),
-        Binding("enter", "close", "Close", tooltip="Close the entry too"),
+        Binding("escape", "close", N_("Close"), tooltip=N_("Close the entry, back to the list")),
+        Binding("enter", "close", N_("Close"), tooltip=N_("Close the entry too")),
     ]
     # A supervisor's dialog is a form without "save and next"; enter in its reason line saves.
     dialogs: list[BindingType] = [
@@ -84,41 +89,49 @@ def help_sections(
         for item in FormScreen.BINDINGS
         if not (isinstance(item, Binding) and item.action == "save_next")
     ]
-    dialogs.append(Binding("enter", "save", "Save", tooltip="In the reason line: save", show=False))
+    dialogs.append(
+        Binding("enter", "save", N_("Save"), tooltip=N_("In the reason line: save"), show=False)
+    )
     sections: list[tuple[str, tuple[type, ...], list[BindingType]]] = [
-        ("Queue", (QueueScreen,), list(QueueScreen.BINDINGS)),
-        ("Case", (CaseScreen,), [*CaseScreen.BINDINGS, *Timeline.BINDINGS]),
-        ("Forms", (FormScreen,), list(FormScreen.BINDINGS)),
+        (N_("Queue"), (QueueScreen,), list(QueueScreen.BINDINGS)),
+        (N_("Case"), (CaseScreen,), [*CaseScreen.BINDINGS, *Timeline.BINDINGS]),
+        (N_("Forms"), (FormScreen,), list(FormScreen.BINDINGS)),
         # The follow-up form, a callback's, moving a follow-up: the same ctrl+t.
-        ("Follow-up", (CallTimeForm,), list(CallTimeForm.BINDINGS)),
-        ("Log contact: what happened", (ContactForm,), picker_keys()),
-        ("Confirmation", (ConfirmScreen,), list(ConfirmScreen.BINDINGS)),
-        ("Search", (SearchScreen,), list(SearchScreen.BINDINGS)),
-        ("Full entry", (EntryScreen, AuditEntryScreen), entry),
-        ("Supervisor", (SupervisorScreen,), list(SupervisorScreen.BINDINGS)),
-        ("Open disputes", (DisputesScreen,), list(DisputesScreen.BINDINGS)),
-        ("Reminder outbox", (OutboxScreen,), list(OutboxScreen.BINDINGS)),
-        ("Reminder for a case", (ReminderScreen,), list(ReminderScreen.BINDINGS)),
-        ("Supervisor's own queue", (SupervisorQueueScreen,), list(SupervisorQueueScreen.BINDINGS)),
-        ("Supervisor's dialogs", (SupervisorForm,), dialogs),
-        ("Skip tracing", (SkipTraceScreen,), list(SkipTraceScreen.BINDINGS)),
-        ("Audit trail", (AuditScreen,), list(AuditScreen.BINDINGS)),
-        ("Reports", (ReportsScreen,), list(ReportsScreen.BINDINGS)),
-        ("Export", (ExportDialog,), list(ExportDialog.BINDINGS)),
-        ("Import", (ImportScreen,), list(ImportScreen.BINDINGS)),
-        ("Sync", (SyncScreen,), list(SyncScreen.BINDINGS)),
+        (N_("Follow-up"), (CallTimeForm,), list(CallTimeForm.BINDINGS)),
+        (N_("Log contact: what happened"), (ContactForm,), picker_keys()),
+        (N_("Confirmation"), (ConfirmScreen,), list(ConfirmScreen.BINDINGS)),
+        (N_("Search"), (SearchScreen,), list(SearchScreen.BINDINGS)),
+        (N_("Full entry"), (EntryScreen, AuditEntryScreen), entry),
+        (N_("Supervisor"), (SupervisorScreen,), list(SupervisorScreen.BINDINGS)),
+        (N_("Open disputes"), (DisputesScreen,), list(DisputesScreen.BINDINGS)),
+        (N_("Reminder outbox"), (OutboxScreen,), list(OutboxScreen.BINDINGS)),
+        (N_("Reminder for a case"), (ReminderScreen,), list(ReminderScreen.BINDINGS)),
+        (
+            N_("Supervisor's own queue"),
+            (SupervisorQueueScreen,),
+            list(SupervisorQueueScreen.BINDINGS),
+        ),
+        (N_("Supervisor's dialogs"), (SupervisorForm,), dialogs),
+        (N_("Skip tracing"), (SkipTraceScreen,), list(SkipTraceScreen.BINDINGS)),
+        (N_("Audit trail"), (AuditScreen,), list(AuditScreen.BINDINGS)),
+        (N_("Reports"), (ReportsScreen,), list(ReportsScreen.BINDINGS)),
+        (N_("Export"), (ExportDialog,), list(ExportDialog.BINDINGS)),
+        (N_("Import"), (ImportScreen,), list(ImportScreen.BINDINGS)),
+        (N_("Sync"), (SyncScreen,), list(SyncScreen.BINDINGS)),
     ]
     sections.sort(key=lambda section: _rank(context, section[1]))
     return [
         *((title, bindings) for title, _, bindings in sections),
-        ("Everywhere", [*everywhere, palette]),
+        (N_("Everywhere"), [*everywhere, palette]),
     ]
 
 
 class HelpScreen(CollectorModal[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close", id="help.close", tooltip="Close the help"),
-        Binding("question_mark", "close", "Close", id="help.toggle", show=False, key_display="?"),
+        Binding("escape", "close", N_("Close"), id="help.close", tooltip=N_("Close the help")),
+        Binding(
+            "question_mark", "close", N_("Close"), id="help.toggle", show=False, key_display="?"
+        ),
     ]
 
     def __init__(self, *, context: type | None = None) -> None:
@@ -127,11 +140,16 @@ class HelpScreen(CollectorModal[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog", classes="dialog"):
-            yield Static("Keys", classes="dialog-title")
+            yield Static(_("Keys"), classes="dialog-title")
             with VerticalScroll(id="help-body"):
                 for title, bindings in help_sections(self.came_from, type(self.app).BINDINGS):
                     yield Static(_section(title, bindings), classes="help-section")
         yield Footer()
+
+    def language_changed(self) -> None:
+        # Nothing here is typed or chosen: compose it again in the new language.
+        super().language_changed()
+        self.refresh(recompose=True)
 
     def action_close(self) -> None:
         self.dismiss(None)

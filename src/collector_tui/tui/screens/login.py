@@ -10,6 +10,7 @@ from textual.containers import Center, Vertical
 from textual.widgets import Button, Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
+from collector_tui.i18n import gettext as _
 from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
 from collector_tui.tui.messages import LoggedIn
@@ -35,19 +36,31 @@ class LoginScreen(CollectorScreen):
         yield Header()
         with Center(id="login-center"):
             with Vertical(id="login-box"):
-                yield Static("Sign in", id="login-title")
+                yield Static(_("Sign in"), id="login-title")
                 yield FormField(
-                    "User name",
-                    Input(value=self.username or "", id="username", placeholder="e.g. alice"),
+                    _("User name"),
+                    Input(value=self.username or "", id="username", placeholder=_("e.g. alice")),
                     name="username",
                 )
                 yield FormField(
-                    "Password",
-                    Input(password=True, id="password", placeholder="password"),
+                    _("Password"),
+                    Input(password=True, id="password", placeholder=_("password")),
                     name="password",
                 )
-                yield Button("Log in", id="login", variant="primary")
+                yield Button(_("Log in"), id="login", variant="primary")
         yield Footer()
+
+    def language_changed(self) -> None:
+        # Set the words again rather than recompose: what is typed and the focus stay.
+        super().language_changed()
+        self.query_one("#login-title", Static).update(_("Sign in"))
+        self.query_one("#field-username", FormField).set_caption(_("User name"))
+        self.query_one("#field-password", FormField).set_caption(_("Password"))
+        self.query_one("#username", Input).placeholder = _("e.g. alice")
+        self.query_one("#password", Input).placeholder = _("password")
+        self.query_one("#login", Button).label = _("Log in")
+        for name in ("username", "password"):
+            self.query_one(f"#field-{name}", FormField).set_error(None)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -73,11 +86,11 @@ class LoginScreen(CollectorScreen):
         user_field.set_error(None)
         password_field.set_error(None)
         if not username:
-            user_field.set_error("enter your user name")
+            user_field.set_error(_("enter your user name"))
             self.query_one("#username", Input).focus()
             return
         if not password:
-            password_field.set_error("enter your password")
+            password_field.set_error(_("enter your password"))
             self.query_one("#password", Input).focus()
             return
         self.query_one("#login", Button).disabled = True

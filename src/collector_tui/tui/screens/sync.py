@@ -22,6 +22,8 @@ from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Log, ProgressBar, Static
 
 from collector_tui.display import printable
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.services.errors import InvalidInput, ServiceError
 from collector_tui.services.sync import locations
 from collector_tui.tui.formatting import agent_time
@@ -50,54 +52,69 @@ def status_lines(status: LaptopStatus | None) -> list[str]:
     """What the screen says about the laptop, as plain lines (tested without a screen)."""
     if status is None:
         return [
-            "This database is not a laptop: a laptop is made on it with "
-            "`collector-tui --db LAPTOP --user NAME sync pull --from MASTER`."
+            _(
+                "This database is not a laptop: a laptop is made on it with "
+                "`collector-tui --db LAPTOP --user NAME sync pull --from MASTER`."
+            )
         ]
     info, outbox = status.info, status.outbox
 
     def when(value: Any) -> str:
         # The laptop's own record, in UTC: it is the same for whoever is logged in.
-        return f"{agent_time(value, 'UTC')} UTC" if value is not None else "never"
+        return f"{agent_time(value, 'UTC')} UTC" if value is not None else _("never")
 
+    cases = _("Cases on this laptop: {count}").format(count=outbox.active_cases)
+    if outbox.read_only_cases:
+        cases += _(" (+{count} read-only, moved away)").format(count=outbox.read_only_cases)
     return [
-        f"Last pull: {when(info.last_pull_at)}   last push: {when(info.last_push_at)}",
-        f"Changes waiting to go to the master: {outbox.pending}",
-        f"Cases on this laptop: {outbox.active_cases}"
-        + (f" (+{outbox.read_only_cases} read-only, moved away)" if outbox.read_only_cases else ""),
+        _("Last pull: {pull}   last push: {push}").format(
+            pull=when(info.last_pull_at), push=when(info.last_push_at)
+        ),
+        _("Changes waiting to go to the master: {count}").format(count=outbox.pending),
+        cases,
     ]
 
 
 def result_lines(result: SyncResult) -> list[str]:
     push, pull = result.push, result.pull
+    sent = _(
+        "Sent {sent} change(s): {accepted} accepted, {conflict} conflict, {rejected} rejected"
+    ).format(sent=push.sent, accepted=push.accepted, conflict=push.conflict, rejected=push.rejected)
+    if push.errors:
+        sent += _(", {count} kept for the next sync").format(count=push.errors)
     lines = [
-        f"Sent {push.sent} change(s): {push.accepted} accepted, {push.conflict} conflict, "
-        f"{push.rejected} rejected"
-        + (f", {push.errors} kept for the next sync" if push.errors else ""),
+        sent,
         *(f"  {note}" for note in push.notes[:NOTES_SHOWN]),
-        f"Pulled {pull.cases} case(s): {pull.refreshed} refreshed, {pull.read_only} read-only, "
-        f"{pull.purged} dropped",
+        _(
+            "Pulled {cases} case(s): {refreshed} refreshed, {read_only} read-only, {purged} dropped"
+        ).format(
+            cases=pull.cases, refreshed=pull.refreshed, read_only=pull.read_only, purged=pull.purged
+        ),
     ]
     if len(push.notes) > NOTES_SHOWN:
-        lines.insert(NOTES_SHOWN + 1, f"  ... and {len(push.notes) - NOTES_SHOWN} more")
+        more = len(push.notes) - NOTES_SHOWN
+        lines.insert(NOTES_SHOWN + 1, _("  ... and {count} more").format(count=more))
     return lines
 
 
 class SyncScreen(CollectorScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="sync.back", tooltip="Back to where you were"),
-        Binding("ctrl+s", "sync", "Sync now", id="sync.run", tooltip="Push, then pull"),
+        Binding("escape", "back", N_("Back"), id="sync.back", tooltip=N_("Back to where you were")),
+        Binding("ctrl+s", "sync", N_("Sync now"), id="sync.run", tooltip=N_("Push, then pull")),
     ]
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="sync-body"):
-            yield Static("Sync with the master", classes="dialog-title")
-            yield Static("Reading the laptop…", id="sync-status")
+            yield Static(_("Sync with the master"), classes="dialog-title")
+            yield Static(_("Reading the laptop…"), id="sync-status")
             with Horizontal(id="sync-master-row"):
-                yield Input(placeholder="master: a file path or a database URL", id="sync-master")
-                yield Input(placeholder="its password, if it asks", password=True,
+                yield Input(
+                    placeholder=_("master: a file path or a database URL"), id="sync-master"
+                )
+                yield Input(placeholder=_("its password, if it asks"), password=True,
                             id="sync-password")  # fmt: skip
-                yield Button("Sync now", id="sync-run", variant="primary")
+                yield Button(_("Sync now"), id="sync-run", variant="primary")
             yield ProgressBar(total=100, show_eta=False, id="sync-progress")
             yield Log(id="sync-log", highlight=False)
         yield Footer()
@@ -144,7 +161,7 @@ class SyncScreen(CollectorScreen):
             return
         target = self.query_one("#sync-master", Input).value.strip()
         if not target:
-            self.collector.tell("say where the master is: a file path or a database URL",
+            self.collector.tell(_("say where the master is: a file path or a database URL"),
                                 severity="warning")  # fmt: skip
             return
         if self._known_master and target == locations.masked(self._known_master):
@@ -152,7 +169,7 @@ class SyncScreen(CollectorScreen):
         password = self.query_one("#sync-password", Input).value
         button.disabled = True
         self.query_one("#sync-progress", ProgressBar).update(progress=0)
-        self._log(f"Syncing with {locations.shown(target)}…")
+        self._log(_("Syncing with {master}…").format(master=locations.shown(target)))
         self.run_sync(target, password or None)
 
     @on(Button.Pressed, "#sync-run")
@@ -182,8 +199,10 @@ class SyncScreen(CollectorScreen):
 
         def no_password() -> str:
             raise InvalidInput(
-                f"the master {locations.masked(target)} needs its password: type it in the "
-                f"password field (or set {locations.PASSWORD_VARIABLE})"
+                _(
+                    "the master {master} needs its password: type it in the password field "
+                    "(or set {variable})"
+                ).format(master=locations.masked(target), variable=locations.PASSWORD_VARIABLE)
             )
 
         master = None
@@ -205,7 +224,9 @@ class SyncScreen(CollectorScreen):
                 # Not error_text: its log keeps the whole exception, and a driver's message may
                 # hold the URL; this one is masked.
                 first = str(failure).strip().splitlines()[0] if str(failure).strip() else ""
-                message = f"could not finish: {first[:200] or type(failure).__name__}"
+                message = _("could not finish: {detail}").format(
+                    detail=first[:200] or type(failure).__name__
+                )
                 log.warning("sync failed: %s", locations.scrub(message))
             self.post_message(SyncFinished(None, locations.scrub(message)))
             return
@@ -217,8 +238,10 @@ class SyncScreen(CollectorScreen):
     def on_sync_finished(self, message: SyncFinished) -> None:
         self.query_one("#sync-run", Button).disabled = False
         if message.result is None:
-            self._log(f"Not synced: {message.error}")
-            self.collector.tell(f"not synced: {message.error}", severity="error", timeout=8)
+            self._log(_("Not synced: {error}").format(error=message.error))
+            self.collector.tell(
+                _("not synced: {error}").format(error=message.error), severity="error", timeout=8
+            )
             return
         self.query_one("#sync-progress", ProgressBar).update(progress=100)
         for line in result_lines(message.result):
@@ -226,8 +249,9 @@ class SyncScreen(CollectorScreen):
         push = message.result.push
         severity = "warning" if push.conflict or push.rejected or push.errors else "information"
         self.collector.tell(
-            f"synced: {push.sent} change(s) sent, {message.result.pull.cases} case(s) on the "
-            "laptop",
+            _("synced: {sent} change(s) sent, {cases} case(s) on the laptop").format(
+                sent=push.sent, cases=message.result.pull.cases
+            ),
             severity=severity,
         )
         self.load_status()

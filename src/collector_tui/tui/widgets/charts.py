@@ -26,7 +26,7 @@ from textual_plotext import PlotextPlot
 
 from collector_tui.display import printable
 from collector_tui.money import MoneyError, minor_digits
-from collector_tui.tui.formatting import DAY_FORMAT, SHORT_DAY_FORMAT, day_text
+from collector_tui.tui.formatting import day_text, plotext_day_forms
 
 __all__ = [
     "AgingChart",
@@ -176,7 +176,7 @@ class CollectionsChart(Chart):
         self._start(f"Collected vs promised due, per {per} ({unit})")
         plt = self.plt
         # plotext's date patterns are strftime's without the "%": the axis shows the day cut.
-        plt.date_form(DAY_FORMAT.replace("%", ""), SHORT_DAY_FORMAT.replace("%", ""))
+        plt.date_form(*plotext_day_forms())
         days = [day_text(start) for start, _, _ in periods]
         marker = "braille"  # the finest plotext has: two lines that cross stay readable
         # No `label=`: the key goes below the axes (see the module's docstring).

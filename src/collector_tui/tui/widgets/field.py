@@ -69,6 +69,12 @@ class FormField(Vertical):
         if self.hint:
             yield Label(safe_text(self.hint), classes="field-hint")
 
+    def set_caption(self, caption: str) -> None:
+        """Change the field's caption (the interface's language was switched)."""
+        self.caption = caption
+        for label in self.query(".field-caption").results(Label):
+            label.update(safe_text(caption))
+
     def set_hint(self, hint: str) -> None:
         """Change the line under the field (only for a field built with a hint)."""
         self.hint = hint
