@@ -134,6 +134,8 @@ NOT_WRAPPED_YET = (
     "Full entry",
     "Supervisor",
     "Open disputes",
+    "Reminder outbox",
+    "Reminder for a case",
     "Supervisor's own queue",
     "Supervisor's dialogs",
     "Skip tracing",

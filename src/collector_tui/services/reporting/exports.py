@@ -216,6 +216,12 @@ CASE_HEADERS_ZH: dict[str, str] = {
     "last_attempt_at": "最近拨打时间",
     "last_contact_at": "最近联系时间",
     "routed_reason": "转交原因",
+    "principal_open": "未还本金",
+    "fees_open": "未还费用",
+    "interest_open": "未还利息",
+    "costs_open": "未还成本",
+    "disputed": "争议金额",
+    "collectible": "可催收金额",
 }
 HEADER_LANGUAGES = ("en", "zh_CN")
 
