@@ -20,7 +20,9 @@ AUC_FLOOR = 0.75  # docs/decisions.md, probability of payment
 
 def history(store: db.Store, place, n: int, seed: int = 7) -> None:  # noqa: ANN001
     """Good grades, little delay and small debts pay (mostly); the others are written off
-    (mostly): the pattern a model must find, with a fifth of the cases going against it."""
+    (mostly): the pattern a model must find, with a tenth of the cases going against it. (With a
+    fifth, a perfect ranker scores about 0.80 and the ~40 held-out cases, drawn by random case ids,
+    fell under the floor one run in four.)"""
     rng = random.Random(seed)
     for index in range(n):
         good = index % 2 == 0
@@ -34,7 +36,7 @@ def history(store: db.Store, place, n: int, seed: int = 7) -> None:  # noqa: ANN
             placed_date=date(2026, 10, 1),
             phones=(),
         )
-        pays = good if rng.random() < 0.8 else not good
+        pays = good if rng.random() < 0.9 else not good
         with store.write() as session:
             row = session.get(Case, case.id)
             row.status = "paid" if pays else "written_off"
@@ -45,12 +47,12 @@ def history(store: db.Store, place, n: int, seed: int = 7) -> None:  # noqa: ANN
 def test_the_model_ranks_payers_above_non_payers(
     store: db.Store, place, users, now: datetime
 ) -> None:
-    history(store, place, 160)
+    history(store, place, 200)
     settings = Settings(model_min_cases=40)
     with store.write() as session:
         fitted = model.fit_model(session=session, now=now, actor=users["sam"], settings=settings)
-    assert fitted.version == 1 and fitted.n_train + fitted.n_test == 160
-    assert 25 <= fitted.n_test <= 55
+    assert fitted.version == 1 and fitted.n_train + fitted.n_test == 200
+    assert 25 <= fitted.n_test <= 75
     assert fitted.auc is not None and fitted.auc >= AUC_FLOOR, fitted
     assert fitted.coefficients["grade"] > 0 and fitted.coefficients["dpd_at_placement"] < 0
     # Calibration on the held-out split: the bands rise with the prediction.
