@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -166,7 +167,18 @@ def wrap_for_user(key: bytes, username: str, password: str) -> dict[str, Any]:
 def unlock(database: Path, username: str, password: str) -> bytes:
     """The database key, unwrapped with this user's password; WrongPassword otherwise."""
     keys = read_keys(database)
-    return unwrap_entry(keys.users.get(username), username, password, where=database.name)
+    name = _stored_name(keys, username)
+    return unwrap_entry(keys.users.get(name), name, password, where=database.name)
+
+
+def _stored_name(keys: KeyFile, typed: str) -> str:
+    """The user name as stored, for a name typed as a login accepts it (spaces, case, fullwidth
+    letters: the same folding as accounts.username_key); never a guess between two names."""
+    if typed in keys.users:
+        return typed
+    folded = unicodedata.normalize("NFKC", typed.strip()).casefold()
+    matches = [name for name in keys.users if name.casefold() == folded]
+    return matches[0] if len(matches) == 1 else typed
 
 
 def unwrap_entry(entry: Any, name: str, password: str, *, where: str) -> bytes:

@@ -61,7 +61,11 @@ def test_wrapped_keys_open_with_the_right_password_only(tmp_path: Path) -> None:
     key = vault.new_database_key()
     vault.write_keys(database, vault.new_keys(key, {"alice": "s3cret"}, None))
     assert vault.unlock(database, "alice", "s3cret") == key
-    for name, password in (("alice", "wrong"), ("bob", "s3cret"), ("Alice", "s3cret")):
+    # The name as a login takes it: case, spaces and fullwidth letters fold.
+    assert vault.unlock(database, " Alice ", "s3cret") == vault.unlock(
+        database, "ａｌｉｃｅ", "s3cret"
+    )
+    for name, password in (("alice", "wrong"), ("bob", "s3cret"), ("alicia", "s3cret")):
         with pytest.raises(vault.WrongPassword, match="wrong user name or password"):
             vault.unlock(database, name, password)
     # A password change rewraps; the old password no longer opens, the key is the same.
