@@ -22,6 +22,7 @@ an agent works on their own cases only. `skiptrace import` adds what a tracer fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -227,15 +228,21 @@ def _cmd_add(ctx: Context) -> int:
     return 0
 
 
-def _change(ctx: Context, verb: str, service: str, **arguments: Any) -> int:
+def _book() -> Any:
+    # Imported when a command runs, not when the parser is built (start-up time).
+    from collector_tui.services.contacts import book
+
+    return book
+
+
+def _change(ctx: Context, verb: str, service: Callable[..., Any], **arguments: Any) -> int:
     """Find the case named on the command line, run one contacts service on it, say what
     changed and where the case stands in the queue."""
     from collector_tui.services.casework import cases
-    from collector_tui.services.contacts import book
 
     actor = ctx.actor()
     case = ctx.run(cases.resolve_case, reference=ctx.args.case)
-    saved = ctx.run(getattr(book, service), case_id=case.case_id, **arguments)
+    saved = ctx.run(service, case_id=case.case_id, **arguments)
     _report(ctx, saved, verb, f"{case.client}/{case.client_ref}", actor.time_zone)
     return 0
 
@@ -245,7 +252,7 @@ def _cmd_set(ctx: Context) -> int:
     return _change(
         ctx,
         f"marked {args.status}:",
-        "set_contact_status",
+        _book().set_contact_status,
         value=args.value,
         status=args.status,
         reason=args.reason,
@@ -255,7 +262,9 @@ def _cmd_set(ctx: Context) -> int:
 
 def _cmd_retire(ctx: Context) -> int:
     args = ctx.args
-    return _change(ctx, "retired", "retire_contact_by_value", value=args.value, reason=args.reason)
+    return _change(
+        ctx, "retired", _book().retire_contact_by_value, value=args.value, reason=args.reason
+    )
 
 
 def _cmd_add_party(ctx: Context) -> int:
@@ -263,7 +272,7 @@ def _cmd_add_party(ctx: Context) -> int:
     return _change(
         ctx,
         "added",
-        "add_third_party",
+        _book().add_third_party,
         name=args.name,
         relation=args.relation,
         phone=args.phone,
@@ -278,7 +287,7 @@ def _cmd_party_request(ctx: Context) -> int:
     return _change(
         ctx,
         verb,
-        "record_third_party_request",
+        _book().record_third_party_request,
         name=args.name,
         request=args.party_request,
         how=args.how,
