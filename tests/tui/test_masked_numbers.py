@@ -35,11 +35,13 @@ def test_a_supervisor_reveals_the_numbers_and_it_is_audited(demo: Seeded) -> Non
         assert isinstance(app.screen, CaseScreen)
         shown = _contacts(app)
         assert "139****5678" in shown and "139 1234 5678" not in shown
+        assert "R numbers" in str(app.screen.query_one("#contacts-panel").border_title)
         assert app.screen.check_action("reveal_numbers", ()) is True
         await pilot.press("R")
         await settle(pilot)
         assert "139 1234 5678" in _contacts(app)
         assert app.screen.check_action("reveal_numbers", ()) is False
+        assert "R numbers" not in str(app.screen.query_one("#contacts-panel").border_title)
 
     drive(app, scenario)
     reveals = _reveals(demo)

@@ -79,6 +79,8 @@ FORM_ACTIONS = (
 CONTACT_KEYS = "+ add · x mark · E edit · X retire"
 STATUS_WORDS = {"dnc": "do not call", "wrong": "wrong number", "returned": "mail returned"}
 CONTACTS_TITLE = f"Contacts ({CONTACT_KEYS})"
+# Numbers masked for this role: the key that shows them is said where they are.
+MASKED_CONTACTS_TITLE = f"Contacts ({CONTACT_KEYS} · R numbers)"
 
 
 class CaseScreen(CollectorScreen):
@@ -440,6 +442,9 @@ class CaseScreen(CollectorScreen):
         compact = self._compact()
         self._compact_panels = compact
         shown = case if self.numbers_shown() else case_panels.masked_numbers(case)
+        title = CONTACTS_TITLE if shown is case else MASKED_CONTACTS_TITLE
+        self.query_one("#contacts-panel", Static).border_title = title
+        self.query_one("#case-details").border_title = title
         self._panel("contacts-panel", case_panels.contacts_panel(shown, tz, now, compact=compact))
         self._panel("debt-panel", case_panels.debt_panel(case, tz, now, compact=compact))
         self._panel("status-panel", case_panels.status_panel(case, tz, now, compact=compact))
