@@ -257,6 +257,9 @@ class Settings:
     reminder_rules: str | None = None
     reminder_max_tries: int = 5
     reminder_retry_min: int = 15
+    # A send run holds the outbox (one run at a time); one killed outright frees it after this
+    # many minutes without renewing it, or at once with `remind send --take-over`.
+    reminder_run_lease_min: int = 10
     # An assessment of the debtor (services/assessment) older than this many days is shown stale
     # and asks to be made again (unless it names its own review date).
     assessment_stale_days: int = 180
@@ -282,6 +285,9 @@ class Settings:
             raise ValueError("config: reminder_max_tries must be a whole number from 1 to 50")
         if type(self.reminder_retry_min) is not int or not 1 <= self.reminder_retry_min <= 1440:
             raise ValueError("config: reminder_retry_min must be a whole number from 1 to 1440")
+        lease = self.reminder_run_lease_min
+        if type(lease) is not int or not 1 <= lease <= 1440:
+            raise ValueError("config: reminder_run_lease_min must be a whole number from 1 to 1440")
         stale = self.assessment_stale_days
         if type(stale) is not int or not 1 <= stale <= 3660:
             raise ValueError("config: assessment_stale_days must be a whole number from 1 to 3660")

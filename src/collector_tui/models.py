@@ -686,6 +686,21 @@ class Reminder(SQLModel, table=True):
     version: int = Field(default=1, sa_column=_reminder_version)
 
 
+class RunLease(SQLModel, table=True):
+    """Who holds a run that must not go twice at once (the reminders' send run): taken with a
+    conditional write, renewed as the run goes, released at its end. A holder killed outright
+    leaves it until `expires_at`; the next run waits for that or takes it over on purpose
+    (services/reminders/run_lease.py)."""
+
+    __tablename__ = "run_lease"
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=64)  # one run's own random id
+    holder_label: str = Field(max_length=200)  # who and where, for the message to the next one
+    acquired_at: datetime = _instant()
+    expires_at: datetime = _instant()
+
+
 class FollowUp(SQLModel, table=True):
     __table_args__ = (
         Index("ix_followup_owner_open", "owner_id", "done_at", "due_at"),

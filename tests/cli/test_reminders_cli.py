@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,9 @@ from sqlmodel import select
 
 from collector_tui import db
 from collector_tui.models import EmailAddress, Phone, Reminder
+from collector_tui.services.reminders import outbox, run_lease
 from collector_tui.services.reminders.sequences import clear_rules_cache
+from conftest import CLI_NOW_TEXT
 
 Run = Callable[..., tuple[int, str, str]]
 RULES = """
@@ -155,3 +158,25 @@ def test_send_writes_letters_and_a_print_batch_then_nothing_twice(
     assert [entry["template"] for entry in listed] == ["first_notice"]
     assert listed[0]["pdf_path"] == str(letters[0])
     _ok(run("remind", "list"))
+
+
+def test_remind_send_says_who_holds_the_outbox_and_takes_it_over_on_request(
+    run: Run,
+    store: db.Store,
+    reachable,  # noqa: ANN001
+) -> None:
+    # What a run killed outright leaves: the outbox's lease taken and never given back.
+    with store.write() as session:
+        run_lease.acquire(
+            session,
+            lease=run_lease.new_lease(outbox.SEND_RUN, "bob"),
+            now=datetime.fromisoformat(CLI_NOW_TEXT),
+            minutes=10,
+        )
+    code, out, err = run("remind", "send")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "another send run holds the outbox: bob on" in err
+    assert "--take-over" in err
+    code, out, err = run("remind", "send", "--take-over")
+    assert code == 0, err
+    assert out.startswith("queued 1, sent 1,")

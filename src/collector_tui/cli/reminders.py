@@ -50,6 +50,11 @@ def register(commands: Commands) -> None:
     send.add_argument(
         "--outbox", type=Path, metavar="DIR", help="where letters and file messages go"
     )
+    send.add_argument(
+        "--take-over",
+        action="store_true",
+        help="take the outbox from an earlier run that was stopped (one run at a time)",
+    )
     send.add_argument("--json", action="store_true", help="print the run's counts as JSON")
 
     about = "the outbox, newest first"
@@ -139,6 +144,7 @@ def _cmd_send(ctx: Context) -> int:
             actor=actor,
             couriers=couriers,
             channels=args.channel,
+            take_over=args.take_over,
         )
     except (RulesError, DeliveryFailed) as refused:
         raise _rules_refused(refused) from None

@@ -24,6 +24,7 @@ marked `uncertain` for a supervisor, who knows whether it arrived.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -61,6 +62,7 @@ from collector_tui.services.casework import balances
 from collector_tui.services.casework.contact_book import NOT_CALLABLE_STATUSES
 from collector_tui.services.context import reads, writes
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound
+from collector_tui.services.reminders import run_lease
 from collector_tui.services.reminders.fields import reminder_fields
 from collector_tui.services.reminders.letters import letter_pdf
 from collector_tui.services.reminders.sequences import (
@@ -1142,6 +1144,9 @@ class _Claim:
     message: Outgoing
 
 
+SEND_RUN = "reminders-send"
+
+
 def _retry_at(now: datetime, tries: int, settings: Settings) -> datetime:
     return now + timedelta(minutes=settings.reminder_retry_min * 2 ** max(0, tries - 1))
 
@@ -1360,6 +1365,7 @@ def send_due(
     channels: Iterable[str] | None = None,
     render: Renderer | None = None,
     progress: Callable[[int, int], None] | None = None,
+    take_over: bool = False,
 ) -> RunReport:
     """The send run (master only, supervisors): queue what is due, then for each reminder in the
     outbox due now check it again, render it, hand it to its channel's courier and record it.
@@ -1368,7 +1374,10 @@ def send_due(
     recorded `sent` after), so a run that stops half-way leaves every reminder either sent once
     or still to do (see the module doc for what is left `sending`). A courier raising
     DeliveryFailed is a failed try; anything else stops the run (the reminder stays `sending`).
-    `progress(done, total)` is called after each reminder."""
+    `progress(done, total)` is called after each reminder.
+
+    One run at a time (run_lease.py): the run takes the outbox's lease first and refuses with
+    RunBusy while another holds it; `take_over` takes it from a run known to be gone."""
     with store.read() as session:
         if is_laptop(session):
             raise Forbidden(
@@ -1379,6 +1388,48 @@ def send_due(
     chosen = _channels(channels)
     missing = sorted(chosen - set(couriers))
     renderer = render or book_renderer(settings)
+    lease = run_lease.new_lease(SEND_RUN, actor.username)
+    minutes = settings.reminder_run_lease_min
+    started = time.monotonic()
+
+    def lease_now() -> datetime:
+        return now + timedelta(seconds=time.monotonic() - started)
+
+    with store.write() as session:
+        run_lease.acquire(session, lease=lease, now=now, minutes=minutes, take_over=take_over)
+    try:
+        return _run(
+            store=store,
+            now=now,
+            settings=settings,
+            actor=actor,
+            couriers=couriers,
+            chosen=chosen,
+            missing=missing,
+            renderer=renderer,
+            progress=progress,
+            still_ours=lambda session: run_lease.renew(
+                session, lease=lease, now=lease_now(), minutes=minutes
+            ),
+        )
+    finally:
+        with store.write() as session:
+            run_lease.release(session, lease=lease)
+
+
+def _run(
+    *,
+    store: Store,
+    now: datetime,
+    settings: Settings,
+    actor: Actor,
+    couriers: Mapping[str, Courier],
+    chosen: frozenset[str],
+    missing: list[str],
+    renderer: Renderer,
+    progress: Callable[[int, int], None] | None,
+    still_ours: Callable[[Session], bool],
+) -> RunReport:
     with store.write() as session:
         queued = queue_due(
             session=session, now=now, settings=settings, actor=actor, channels=chosen
@@ -1389,6 +1440,12 @@ def send_due(
     total = len(ids)
     for done, reminder_id in enumerate(ids, start=1):
         with store.write() as session:
+            if not still_ours(session):
+                raise run_lease.RunBusy(
+                    f"another send run took over the outbox; this one stopped after {done - 1} "
+                    f"of {total}",
+                    field="run",
+                )
             claim = _claim(
                 session,
                 reminder_id=reminder_id,
