@@ -17,7 +17,11 @@ from collector_tui.delivery.pdf import print_batch
 from collector_tui.models import BalanceComponent, Case
 from collector_tui.services.casework import payments
 from collector_tui.services.casework.cases import InvoiceInput
-from collector_tui.services.reminders.fields import business_days_after, reminder_fields
+from collector_tui.services.reminders.fields import (
+    business_days_after,
+    reminder_fields,
+    us_legal_holidays,
+)
 from collector_tui.services.reminders.letters import letter_pdf
 from collector_tui.services.reminders.templates import load_template_book
 
@@ -106,9 +110,13 @@ def test_validation_notice_shows_the_itemization(store: db.Store, place, users, 
     assert "You were charged this amount in fees: + $0.00" in flat
     assert "You paid or were credited this amount toward the debt: - $100.00" in flat
     assert "Total amount of the debt now: $987.34" in flat
-    # Sent Friday 20 November: received 5 business days later (Friday 27th), plus 30 days.
+    # Sent Friday 20 November: received 5 business days later, Thanksgiving (Thursday 26th) not
+    # counted: Monday 30th; plus 30 days.
     assert business_days_after(date(2026, 11, 20), 5) == date(2026, 11, 27)
-    assert "by December 27, 2026" in flat
+    assert business_days_after(date(2026, 11, 20), 5, us_legal_holidays(date(2026, 11, 20))) == (
+        date(2026, 11, 30)
+    )
+    assert "by December 30, 2026" in flat
     assert "42 Elm Street" in flat and "Debtor US-1" in flat
     assert "www.cfpb.gov/debt-collection" in flat
 
@@ -133,3 +141,19 @@ def test_print_batch_and_hostile_names(store: db.Store, place, now) -> None:  # 
     )
     batch_text = _text(batch)
     assert "Evil" in batch_text and "尊敬的李娜：" in batch_text
+
+
+def test_receipt_days_skip_the_federal_holidays_and_the_days_they_are_observed() -> None:
+    closed = us_legal_holidays(date(2026, 12, 20))
+    # Christmas 2026 on a Friday: Monday 21st to Thursday 24th count, the 25th does not, Monday
+    # 28th is the fifth.
+    assert business_days_after(date(2026, 12, 20), 5, closed) == date(2026, 12, 28)
+    # Independence Day 2026 falls on a Saturday and is observed Friday 3 July: not a receipt day.
+    assert date(2026, 7, 3) in us_legal_holidays(date(2026, 6, 29))
+    assert business_days_after(date(2026, 6, 29), 5, us_legal_holidays(date(2026, 6, 29))) == (
+        date(2026, 7, 7)
+    )
+    # A notice sent late in December counts into January's holidays (next year's list too).
+    assert business_days_after(date(2027, 12, 29), 2, us_legal_holidays(date(2027, 12, 29))) == (
+        date(2028, 1, 3)
+    )

@@ -10,9 +10,11 @@ when it is loaded.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import holidays
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from sqlmodel import Session, col, func, select
@@ -47,12 +49,14 @@ __all__ = [
     "PromiseDue",
     "ReminderFields",
     "business_days_after",
+    "us_legal_holidays",
     "debtor_locale",
     "reminder_fields",
 ]
 
-# Reg F §1006.34: the validation period ends 30 days after the consumer receives the notice,
-# and a notice is assumed received 5 business days (weekdays) after it is sent.
+# Reg F §1006.34(b)(5): the validation period ends 30 days after the consumer receives the notice,
+# and a notice is assumed received 5 days after it is sent, not counting Saturdays, Sundays and
+# the legal public holidays of 5 U.S.C. 6103(a).
 RECEIPT_BUSINESS_DAYS = 5
 VALIDATION_DAYS = 30
 
@@ -131,13 +135,21 @@ def debtor_locale(language: str | None, country: str, default: str) -> str:
     return "en_US"
 
 
-def business_days_after(day: date, count: int) -> date:
-    """`count` weekdays after `day` (Saturday and Sunday do not count)."""
+def business_days_after(day: date, count: int, closed: Container[date] = ()) -> date:
+    """`count` business days after `day`: Saturdays, Sundays and the `closed` days do not count."""
     while count > 0:
         day += timedelta(days=1)
-        if day.weekday() < 5:
+        if day.weekday() < 5 and day not in closed:
             count -= 1
     return day
+
+
+def us_legal_holidays(start: date) -> frozenset[date]:
+    """The US federal legal public holidays (5 U.S.C. 6103(a)) of `start`'s year and the next,
+    with the days they are observed on when they fall on a weekend: Reg F's receipt days skip
+    them. Counting an observed day too can only move the validation period's end later, which
+    is the consumer's side of any doubt."""
+    return frozenset(holidays.country_holidays("US", years=(start.year, start.year + 1)))
 
 
 def _language(language: str | None) -> str:
@@ -210,7 +222,7 @@ def _itemization(
         fees += rest
     elif rest < 0:
         paid -= rest
-    received = business_days_after(today, RECEIPT_BUSINESS_DAYS)
+    received = business_days_after(today, RECEIPT_BUSINESS_DAYS, us_legal_holidays(today))
     return Itemization(
         date=format_date(case.placed_date, "long", locale=locale),
         amount_then=shown(then),
