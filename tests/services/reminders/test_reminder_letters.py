@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 from pypdf import PdfReader
 from sqlmodel import select
@@ -157,3 +157,13 @@ def test_receipt_days_skip_the_federal_holidays_and_the_days_they_are_observed()
     assert business_days_after(date(2027, 12, 29), 2, us_legal_holidays(date(2027, 12, 29))) == (
         date(2028, 1, 3)
     )
+
+
+def test_the_letter_is_dated_by_the_debtors_day_not_utcs(store: db.Store, place) -> None:  # noqa: ANN001
+    case = place("NY-1", country="US", currency="USD", language="en", phones=("+1 212 555 0100",))
+    evening = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)  # 21:00 on the 20th in New York
+    with store.read() as session:
+        fields = reminder_fields(session=session, case_id=case.id, now=evening, settings=SETTINGS)
+    assert fields.today == "November 20, 2026"
+    # Receipt: Mon 23, Tue 24, Wed 25, (Thanksgiving), Fri 27, Mon 30; plus 30 days.
+    assert fields.itemization.dispute_by == "December 30, 2026"

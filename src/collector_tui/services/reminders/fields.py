@@ -12,7 +12,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Container
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import holidays
 from babel import Locale, UnknownLocaleError
@@ -42,6 +43,7 @@ from collector_tui.services.casework.balances import (
 )
 from collector_tui.services.context import reads
 from collector_tui.services.errors import NotFound
+from collector_tui.services.rules import compliance
 
 __all__ = [
     "InvoiceLine",
@@ -245,7 +247,10 @@ def reminder_fields(
     if debtor is None:
         raise NotFound(f"debtor of case {case.client_ref} not found")
     locale = debtor_locale(debtor.language, debtor.country, settings.locale)
-    today = as_utc(now).date()
+    # The debtor's day, as the outbox dates the letter: a notice sent at 21:00 in New York is
+    # dated that day, not the next (UTC), and its receipt days count from it.
+    _, zones = compliance.case_contact_zones(session=session, case=case, settings=settings)
+    today = as_utc(now).astimezone(ZoneInfo(zones[0]) if zones else UTC).date()
 
     def shown(minor: int) -> str:
         return format_money(Money(minor, case.currency), locale)
