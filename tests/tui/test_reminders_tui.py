@@ -12,15 +12,16 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList, Static
 
 from collector_tui.config import DeliverySettings, Settings
-from collector_tui.models import Activity, Reminder
+from collector_tui.models import Activity, Case, Reminder
 from collector_tui.tui.app import CollectorApp
 from collector_tui.tui.screens.case import CaseScreen
 from collector_tui.tui.screens.outbox import OutboxScreen
+from collector_tui.tui.screens.outbox_forms import CancelReminderForm, SettleReminderForm
 from collector_tui.tui.screens.reminders import ReminderScreen
 from collector_tui.tui.screens.supervisor import SupervisorScreen
 
-from .conftest import build_app, drive, login, rendered, settle
-from .seed import Seeded
+from .conftest import build_app, burst, drive, login, rendered, settle
+from .seed import NOW, Seeded
 
 REF = "REF-1001"  # 王小明, language zh, an address in Shanghai, no SMS consent
 
@@ -136,5 +137,86 @@ def test_escape_leaves_the_preview_without_queueing(demo: Seeded, tmp_path: Path
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen) and reminders(seeded) == []
+
+    drive(app, scenario)
+
+
+def _left_in_the_outbox(seeded: Seeded) -> None:
+    """An e-mail a stopped run left uncertain and a letter queued, on REF-1001."""
+    with seeded.store.write() as session:
+        case = session.get(Case, seeded.cases[REF])
+        assert case is not None
+        for status, channel, key in (("uncertain", "email", "k-1"), ("queued", "letter", "k-2")):
+            session.add(
+                Reminder(
+                    case_id=case.id,
+                    debtor_id=case.debtor_id,
+                    channel=channel,
+                    template="reminder",
+                    due_date=NOW.date(),
+                    destination="wang@example.com" if channel == "email" else None,
+                    subject="Reminder" if channel == "email" else None,
+                    body="请尽快还款。",
+                    status=status,
+                    tries=1 if status == "uncertain" else 0,
+                    idempotency_key=key,
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+
+
+def test_the_outbox_settles_an_uncertain_reminder_and_cancels_a_queued_one(
+    demo: Seeded, tmp_path: Path
+) -> None:
+    seeded = with_outbox(demo, tmp_path)
+    _left_in_the_outbox(seeded)
+    app = build_app(seeded, "sam")
+
+    def status(channel: str) -> str:
+        return next(row.status for row in reminders(seeded) if row.channel == channel)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await login(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen) and app.screen.view_name == "due"
+        await pilot.press("u")  # the queued letter is highlighted: not uncertain
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen)
+        assert "Only an uncertain reminder" in " ".join(notifications(app))
+        await pilot.press("f", "f")  # sent, then failed (and uncertain)
+        await settle(pilot)
+        assert app.screen.view_name == "failed"
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, SettleReminderForm)
+        await pilot.press("enter", "down", "enter")  # "Yes: record it sent"
+        await settle(pilot)
+        await burst(pilot, "tab", "SMTP log: accepted 09:14", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen)
+        assert status("email") == "sent"
+        with seeded.store.read() as session:
+            [activity] = session.exec(select(Activity).where(Activity.channel == "email")).all()
+            assert "请尽快还款" in (activity.note or "")
+        await pilot.press("f", "f")  # skipped, then due again
+        await settle(pilot)
+        assert app.screen.view_name == "due"
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, CancelReminderForm)
+        await burst(pilot, "paid", "ctrl+s")  # too short for the audit trail
+        await settle(pilot)
+        assert isinstance(app.screen, CancelReminderForm)
+        assert "at least 10 characters" in (app.screen.field("reason").error or "")
+        assert status("letter") == "queued"
+        await burst(pilot, " by phone this morning", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen)
+        assert status("letter") == "cancelled"
+        with seeded.store.read() as session:
+            [row] = session.exec(select(Reminder).where(Reminder.channel == "letter")).all()
+            assert row.reason == "paid by phone this morning"
 
     drive(app, scenario)

@@ -504,15 +504,27 @@ def test_a_supervisor_settles_an_uncertain_reminder(
             session=session,
             now=MORNING,
             actor=users["alice"],
+            settings=settings,
             reminder_id=row.id,
             delivered=delivered,
             reason="checked the mail server log",
+        )
+    with store.write() as session, pytest.raises(InvalidInput, match="at least 10 characters"):
+        outbox.settle_uncertain(
+            session=session,
+            now=MORNING,
+            actor=users["sam"],
+            settings=settings,
+            reminder_id=row.id,
+            delivered=delivered,
+            reason="checked",
         )
     with store.write() as session:
         entry = outbox.settle_uncertain(
             session=session,
             now=MORNING,
             actor=users["sam"],
+            settings=settings,
             reminder_id=row.id,
             delivered=delivered,
             reason="checked the mail server log",

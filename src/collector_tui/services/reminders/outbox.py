@@ -56,7 +56,7 @@ from collector_tui.models import (
     SyncState,
 )
 from collector_tui.phones import mask_phone
-from collector_tui.services import audit
+from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor, ensure_case_access, require_supervisor
 from collector_tui.services.casework import balances
 from collector_tui.services.casework.contact_book import NOT_CALLABLE_STATUSES
@@ -994,10 +994,18 @@ def list_outbox(
 
 @writes
 def cancel_reminder(
-    *, session: Session, now: datetime, actor: Actor, reminder_id: uuid.UUID, reason: str
+    *,
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    settings: Settings,
+    reminder_id: uuid.UUID,
+    reason: str,
 ) -> OutboxEntry:
-    """A supervisor cancels a queued, failed or uncertain reminder (never a sent one)."""
+    """A supervisor cancels a queued, failed or uncertain reminder (never a sent one), saying why
+    (at least `min_reason_length` characters, as for holds: it goes to the audit trail)."""
     require_supervisor(actor, "cancel a reminder")
+    why = reasons.check_reason(reason, minimum=settings.min_reason_length) or ""
     row = session.get(Reminder, reminder_id)
     if row is None:
         raise NotFound("no such reminder")
@@ -1009,7 +1017,7 @@ def cancel_reminder(
         raise InvalidInput(f"a {row.status} reminder cannot be cancelled", field="reminder")
     before = row.status
     row.status = ReminderStatus.cancelled.value
-    row.reason = (reason or "cancelled")[:500]
+    row.reason = why
     row.updated_at = now
     session.add(row)
     audit.record(
@@ -1033,13 +1041,16 @@ def settle_uncertain(
     session: Session,
     now: datetime,
     actor: Actor,
+    settings: Settings,
     reminder_id: uuid.UUID,
     delivered: bool,
     reason: str,
 ) -> OutboxEntry:
     """A supervisor settles a reminder left `uncertain` by a crash: it did arrive (recorded sent,
-    with its activity, as the run would have) or it did not (queued again for the next run)."""
+    with its activity, as the run would have) or it did not (queued again for the next run).
+    The reason (how the supervisor knows) is required, as for a cancel."""
     require_supervisor(actor, "settle an uncertain reminder")
+    why = reasons.check_reason(reason, minimum=settings.min_reason_length) or ""
     row = session.get(Reminder, reminder_id)
     if row is None:
         raise NotFound("no such reminder")
@@ -1076,7 +1087,7 @@ def settle_uncertain(
         entity_id=row.id,
         action="settle",
         before={"status": ReminderStatus.uncertain.value},
-        after={"status": row.status, "reason": (reason or "")[:500]},
+        after={"status": row.status, "reason": why},
     )
     session.flush()
     return _entry(row, case.client_ref)

@@ -1,5 +1,6 @@
 """The supervisor's reminder outbox (`n` on the supervisor screen): due, sent, failed (and
-uncertain), skipped with the reason; `s` starts a send run, whose progress shows in a bar."""
+uncertain), skipped with the reason; `s` starts a send run, whose progress shows in a bar; `x`
+cancels a reminder and `u` settles an uncertain one, each with a reason."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 
 from collector_tui.display import first_line
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.tui.screens.base import CollectorScreen, error_text
 from collector_tui.tui.screens.confirm import ConfirmScreen
 from collector_tui.tui.widgets.tables import fill_fitted
@@ -38,6 +41,7 @@ OUTBOX_COLUMNS: tuple[tuple[str, str], ...] = (
     ("reason", "Reason"),
 )
 OUTBOX_DROP_ORDER = ("tries", "template", "when")
+CANCELLABLE = ("queued", "failed", "uncertain")
 STATUS_STYLES = {
     "sent": "green",
     "failed": "bold red",
@@ -90,6 +94,22 @@ class OutboxScreen(CollectorScreen):
             id="outbox.open",
             tooltip="Open the reminder's case",
             priority=True,
+        ),
+        Binding(
+            "x",
+            "cancel_reminder",
+            N_("Cancel"),
+            id="outbox.cancel",
+            tooltip=N_("Cancel the highlighted reminder (queued, failed or uncertain), saying why"),
+        ),
+        Binding(
+            "u",
+            "settle_uncertain",
+            N_("Settle"),
+            id="outbox.settle",
+            tooltip=N_(
+                "The highlighted uncertain reminder: it arrived (record it sent) or queue it again"
+            ),
         ),
         Binding("r", "refresh", "Refresh", id="outbox.refresh", tooltip="Read the outbox again"),
         Binding(
@@ -170,7 +190,7 @@ class OutboxScreen(CollectorScreen):
         text = Text()
         text.append(f"Reminders {self.view_name}: ", style="bold")
         text.append(str(len(self.rows)), style="bold")
-        text.append("  (f: next list · s: send run)", style="dim")
+        text.append("  (f: next list · s: send run · x: cancel · u: settle)", style="dim")
         if self.last_report is not None:
             report = self.last_report
             text.append(
@@ -202,6 +222,66 @@ class OutboxScreen(CollectorScreen):
         from collector_tui.tui.screens.case import CaseScreen
 
         self.app.push_screen(CaseScreen(row.case_id))
+
+    def action_cancel_reminder(self) -> None:
+        row = self.current()
+        if row is None or row.status not in CANCELLABLE:
+            self.collector.tell(_("Only a queued, failed or uncertain reminder can be cancelled."))
+            return
+        from collector_tui.services.reminders.outbox import cancel_reminder
+        from collector_tui.tui.screens.outbox_forms import CancelReminderForm
+
+        context = self.context  # taken on the event loop: the save may outlive a logout
+        form = CancelReminderForm(
+            minimum=self.collector.settings.min_reason_length,
+            saver=lambda reason: context.run(cancel_reminder, reminder_id=row.id, reason=reason),
+            subtitle=f"{row.client_ref} · {row.channel} · {row.template} · {row.status}",
+        )
+
+        def closed(value: Any) -> None:
+            if value is not None:
+                self.collector.tell(_("{ref}: reminder cancelled.").format(ref=row.client_ref))
+                self.load_outbox()
+
+        self.app.push_screen(form, closed)
+
+    def action_settle_uncertain(self) -> None:
+        row = self.current()
+        if row is None or row.status != "uncertain":
+            self.collector.tell(
+                _("Only an uncertain reminder is settled (the failed list shows them).")
+            )
+            return
+        from collector_tui.services.reminders.outbox import settle_uncertain
+        from collector_tui.tui.screens.outbox_forms import SettleReminderForm
+
+        context = self.context
+
+        def save(value: Any) -> Any:
+            return context.run(
+                settle_uncertain,
+                reminder_id=row.id,
+                delivered=value.delivered,
+                reason=value.reason,
+            )
+
+        form = SettleReminderForm(
+            minimum=self.collector.settings.min_reason_length,
+            saver=save,
+            subtitle=f"{row.client_ref} · {row.channel} · {row.destination or ''}",
+        )
+
+        def closed(value: Any) -> None:
+            if value is None:
+                return
+            if value.delivered:
+                said = _("{ref}: recorded sent.")
+            else:
+                said = _("{ref}: queued for the next run.")
+            self.collector.tell(said.format(ref=row.client_ref))
+            self.load_outbox()
+
+        self.app.push_screen(form, closed)
 
     @on(DataTable.RowSelected, "#outbox-table")
     def _selected(self, event: DataTable.RowSelected) -> None:
