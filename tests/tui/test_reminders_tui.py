@@ -15,7 +15,7 @@ from collector_tui.config import DeliverySettings, Settings
 from collector_tui.models import Activity, Case, Reminder
 from collector_tui.tui.app import CollectorApp
 from collector_tui.tui.screens.case import CaseScreen
-from collector_tui.tui.screens.outbox import OutboxScreen
+from collector_tui.tui.screens.outbox import OutboxLoaded, OutboxScreen
 from collector_tui.tui.screens.outbox_forms import CancelReminderForm, SettleReminderForm
 from collector_tui.tui.screens.reminders import ReminderScreen
 from collector_tui.tui.screens.supervisor import SupervisorScreen
@@ -218,5 +218,33 @@ def test_the_outbox_settles_an_uncertain_reminder_and_cancels_a_queued_one(
         with seeded.store.read() as session:
             [row] = session.exec(select(Reminder).where(Reminder.channel == "letter")).all()
             assert row.reason == "paid by phone this morning"
+
+    drive(app, scenario)
+
+
+def test_a_late_read_for_an_earlier_list_does_not_replace_the_current_one(
+    demo: Seeded, tmp_path: Path
+) -> None:
+    seeded = with_outbox(demo, tmp_path)
+    _left_in_the_outbox(seeded)
+    app = build_app(seeded, "sam")
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await login(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, OutboxScreen)
+        due = list(screen.rows.values())
+        assert [row.status for row in due] == ["queued"]
+        await burst(pilot, "f", "f")  # sent, then failed, as fast as a terminal sends them
+        await settle(pilot)
+        assert screen.view_name == "failed"
+        assert [row.status for row in screen.rows.values()] == ["uncertain"]
+        # The read made for the due list arriving now (a slow worker) is dropped.
+        screen.post_message(OutboxLoaded(due, view=0))
+        await settle(pilot)
+        assert [row.status for row in screen.rows.values()] == ["uncertain"]
+        assert screen.query_one("#outbox-table", DataTable).row_count == 1
 
     drive(app, scenario)

@@ -54,6 +54,7 @@ STATUS_STYLES = {
 @dataclass
 class OutboxLoaded(Message):
     rows: list[OutboxEntry]
+    view: int  # the list they were read for: a slower read for an earlier `f` must not win
 
 
 @dataclass
@@ -150,10 +151,13 @@ class OutboxScreen(CollectorScreen):
     def load_outbox(self) -> None:
         from collector_tui.services.reminders.outbox import list_outbox
 
-        rows = self.context.run(list_outbox, statuses=VIEWS[self.view][1])
-        self.post_message(OutboxLoaded(list(rows)))
+        view = self.view
+        rows = self.context.run(list_outbox, statuses=VIEWS[view][1])
+        self.post_message(OutboxLoaded(list(rows), view))
 
     def on_outbox_loaded(self, message: OutboxLoaded) -> None:
+        if message.view != self.view:
+            return
         self.rows = {str(row.id): row for row in message.rows}
         self._show()
 
