@@ -4,7 +4,7 @@ retries."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -537,3 +537,32 @@ def test_a_supervisor_settles_an_uncertain_reminder(
         assert report.sent == 0 and len(activities) == 1 and again.delivered == []
     else:
         assert report.sent == 1 and len(activities) == 1 and len(again.delivered) == 1
+
+
+def test_the_plan_read_in_chunks_equals_the_plan_read_at_once(
+    store, place, settings, users, monkeypatch
+) -> None:  # noqa: ANN001
+    # Five cases placed on different days, one placed on the debtor's today that is still
+    # tomorrow in UTC (20:00 UTC is 04:00 the next day in Shanghai).
+    evening = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
+    for n, placed in enumerate((date(2026, 10, 1), date(2026, 11, 6), date(2026, 11, 13))):
+        new_case(place, store, f"C-{n}", placed_date=placed)
+    new_case(place, store, "C-3", placed_date=date(2026, 11, 21))
+    new_case(place, store, "C-4", placed_date=date(2026, 11, 22))  # not due anywhere yet
+    with store.write() as session:  # some steps already in the outbox
+        outbox.queue_due(session=session, now=MORNING, settings=settings, actor=users["sam"])
+
+    def planned(chunk: int) -> tuple[list[tuple[str, str, str, str | None]], int]:
+        monkeypatch.setattr(outbox, "PLAN_CHUNK", chunk)
+        with store.read() as session:
+            result = outbox.queue_due(
+                session=session, now=evening, settings=settings, actor=users["sam"]
+            )
+            session.rollback()
+        items = [(i.client_ref, i.key, i.action, i.reason) for i in result.plan]
+        return items, result.already
+
+    at_once, already = planned(1000)
+    assert planned(2) == (at_once, already) and already > 0
+    refs = {ref for ref, _key, _action, _reason in at_once}
+    assert "C-3" in refs and "C-4" not in refs

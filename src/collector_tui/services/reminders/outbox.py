@@ -33,7 +33,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, tuple_
+from sqlalchemy import select as select_columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -439,11 +440,41 @@ def _sent_today(
 # --- planning -------------------------------------------------------------------------------------
 
 
-def _traits(case: Case, debtor: Debtor) -> CaseTraits:
+@dataclass(frozen=True)
+class _Planned:
+    """What the plan's first pass reads of a case and its debtor (no ORM object per case)."""
+
+    id: uuid.UUID
+    client_ref: str
+    client: str
+    status: str
+    balance: int
+    currency: str
+    placed_date: date
+    last_contact_at: datetime | None
+    country: str
+    debtor_kind: str
+
+
+PLANNED_COLUMNS: tuple[Any, ...] = (
+    Case.id,
+    Case.client_ref,
+    Case.client,
+    Case.status,
+    Case.balance,
+    Case.currency,
+    Case.placed_date,
+    Case.last_contact_at,
+    Debtor.country,
+    Debtor.kind,
+)
+
+
+def _traits(case: _Planned) -> CaseTraits:
     return CaseTraits(
         client=case.client,
-        country=debtor.country,
-        debtor_kind=debtor.kind,
+        country=case.country,
+        debtor_kind=case.debtor_kind,
         status=case.status,
         balance=case.balance,
         currency=case.currency,
@@ -457,51 +488,60 @@ def step_key(case_id: uuid.UUID, sequence: str, step: Step, anchor_id: uuid.UUID
     return f"{key}:{anchor_id}" if anchor_id is not None else key
 
 
-def _latest_broken(session: Session, case_id: uuid.UUID) -> tuple[uuid.UUID, date] | None:
-    promise = session.exec(
+def _broken_on(promise: Promise) -> date:
+    if promise.resolved_at is not None:
+        return promise.resolved_at.date()
+    return promise.due_date + timedelta(days=promise.grace_days + 1)
+
+
+def _latest_broken(
+    session: Session, case_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[uuid.UUID, date]]:
+    """Each case's latest broken promise (its id, the day it broke), for the steps counted from
+    it: one query for a chunk of cases."""
+    found: dict[uuid.UUID, tuple[uuid.UUID, date]] = {}
+    if not case_ids:
+        return found
+    promises = session.exec(
         select(Promise)
-        .where(Promise.case_id == case_id, Promise.status == PromiseStatus.broken)
-        .order_by(col(Promise.due_date).desc(), col(Promise.id))
-        .limit(1)
-    ).first()
-    if promise is None:
-        return None
-    broken = (
-        promise.resolved_at.date()
-        if promise.resolved_at is not None
-        else promise.due_date + timedelta(days=promise.grace_days + 1)
-    )
-    return promise.id, broken
+        .where(col(Promise.case_id).in_(list(case_ids)), Promise.status == PromiseStatus.broken)
+        .order_by(col(Promise.case_id), col(Promise.due_date).desc(), col(Promise.id))
+    ).all()
+    for promise in promises:
+        if promise.case_id not in found:
+            found[promise.case_id] = (promise.id, _broken_on(promise))
+    return found
 
 
 def _due_steps(
-    session: Session, view: _CaseView, rules: ReminderRules, now: datetime
+    case: _Planned,
+    rules: ReminderRules,
+    now: datetime,
+    today: date,
+    broken: tuple[uuid.UUID, date] | None,
 ) -> list[tuple[str, Step, date, str]]:
-    """(sequence, step, due date, key) of the case's steps due by the debtor's today whose
-    conditions hold."""
-    sequence = rules.sequence_for(_traits(view.case, view.debtor))
+    """(sequence, step, due date, key) of the case's steps due by `today` whose conditions
+    hold; `broken` is the case's latest broken promise (for the steps counted from it)."""
+    sequence = rules.sequence_for(_traits(case))
     if sequence is None:
         return []
-    broken = None
     found: list[tuple[str, Step, date, str]] = []
     for step in sequence.steps:
         if step.anchor == "placement":
-            due = view.case.placed_date + timedelta(days=step.day)
-            key = step_key(view.case.id, sequence.name, step, None)
+            due = case.placed_date + timedelta(days=step.day)
+            key = step_key(case.id, sequence.name, step, None)
         else:
             if broken is None:
-                broken = _latest_broken(session, view.case.id) or (None, None)
-            promise_id, broken_on = broken
-            if promise_id is None or broken_on is None:
                 continue
+            promise_id, broken_on = broken
             due = broken_on + timedelta(days=step.day)
-            key = step_key(view.case.id, sequence.name, step, promise_id)
-        if due > view.today:
+            key = step_key(case.id, sequence.name, step, promise_id)
+        if due > today:
             continue
-        if step.statuses is not None and view.case.status not in step.statuses:
+        if step.statuses is not None and case.status not in step.statuses:
             continue
-        if step.no_contact_since_days is not None and view.case.last_contact_at is not None:
-            if view.case.last_contact_at > now - timedelta(days=step.no_contact_since_days):
+        if step.no_contact_since_days is not None and case.last_contact_at is not None:
+            if case.last_contact_at > now - timedelta(days=step.no_contact_since_days):
                 continue
         found.append((sequence.name, step, due, key))
     return found
@@ -526,15 +566,11 @@ def _check(
 def _plan_case(
     session: Session,
     view: _CaseView,
-    rules: ReminderRules,
+    steps: list[tuple[str, Step, date, str]],
     now: datetime,
-    known: set[str],
-    channels: frozenset[str],
 ) -> list[PlannedReminder]:
     planned: list[PlannedReminder] = []
-    for sequence, step, due, key in _due_steps(session, view, rules, now):
-        if key in known or step.channel not in channels:
-            continue
+    for sequence, step, due, key in steps:
         reason, target, _later = _check(session, view, step.channel, now)
         planned.append(
             PlannedReminder(
@@ -594,6 +630,18 @@ def _one_a_day(
     return result
 
 
+# The debtor's today is at most 14 hours ahead of UTC's (Kiribati): a step due after UTC's
+# today plus 14 hours is due nowhere yet.
+AHEAD_OF_UTC = timedelta(hours=14)
+PLAN_CHUNK = 1000
+
+
+def _new_steps(
+    steps: list[tuple[str, Step, date, str]], known: set[str], channels: frozenset[str]
+) -> list[tuple[str, Step, date, str]]:
+    return [item for item in steps if item[3] not in known and item[1].channel in channels]
+
+
 def _plan(
     session: Session,
     *,
@@ -602,31 +650,70 @@ def _plan(
     case_ids: Sequence[uuid.UUID] | None,
     channels: frozenset[str],
     owner_id: uuid.UUID | None,
-) -> tuple[list[PlannedReminder], set[str]]:
+) -> tuple[list[PlannedReminder], int]:
+    """The plan and how many reminders the planned cases already have in the outbox.
+
+    Read in chunks of open cases in reference order: the sequence steps of a chunk are worked
+    out from the case and debtor rows alone (and the latest broken promises, one query); only
+    a case with a step due and not yet in the outbox gets the full check (its zones, holds,
+    numbers and addresses). Most cases of a large book have nothing new on a given day, so the
+    plan costs a few queries per thousand cases rather than several per case, and the session
+    keeps only the cases that have something to plan."""
     rules = load_rules(settings, templates=template_names(settings))
-    statement = select(Case).where(col(Case.status).in_(OPEN_STATUSES))
+    from_broken = any(
+        step.anchor != "placement"
+        for sequence in rules.sequences.values()
+        for step in sequence.steps
+    )
+    horizon = (now + AHEAD_OF_UTC).date()
+    statement = (
+        select_columns(*PLANNED_COLUMNS)
+        .join(Debtor, col(Debtor.id) == col(Case.debtor_id))
+        .where(col(Case.status).in_(OPEN_STATUSES))
+    )
     if case_ids is not None:
         statement = statement.where(col(Case.id).in_(list(case_ids)))
     if owner_id is not None:
-        statement = statement.where(Case.assigned_to_id == owner_id)
-    cases = session.exec(statement.order_by(col(Case.client_ref), col(Case.id))).all()
-    if not cases:
-        return [], set()
-    known: set[str] = set()
-    for chunk_start in range(0, len(cases), 500):
-        chunk = [case.id for case in cases[chunk_start : chunk_start + 500]]
-        known.update(
+        statement = statement.where(col(Case.assigned_to_id) == owner_id)
+    views: dict[uuid.UUID, _CaseView] = {}
+    planned: list[PlannedReminder] = []
+    already = 0
+    after: tuple[str, uuid.UUID] | None = None
+    while True:
+        page = statement
+        if after is not None:
+            page = page.where(tuple_(col(Case.client_ref), col(Case.id)) > tuple_(*after))
+        rows = [
+            _Planned(*row)
+            for row in session.execute(
+                page.order_by(col(Case.client_ref), col(Case.id)).limit(PLAN_CHUNK)
+            ).all()
+        ]
+        if not rows:
+            break
+        after = (rows[-1].client_ref, rows[-1].id)
+        chunk = [row.id for row in rows]
+        known = set(
             session.exec(
                 select(Reminder.idempotency_key).where(col(Reminder.case_id).in_(chunk))
             ).all()
         )
-    views: dict[uuid.UUID, _CaseView] = {}
-    planned: list[PlannedReminder] = []
-    for case in cases:
-        view = _view(session, case, now, settings)
-        views[case.id] = view
-        planned.extend(_plan_case(session, view, rules, now, known, channels))
-    return _one_a_day(session, planned, views), known
+        already += len(known)
+        broken = _latest_broken(session, chunk) if from_broken else {}
+        for row in rows:
+            latest = broken.get(row.id)
+            if not _new_steps(_due_steps(row, rules, now, horizon, latest), known, channels):
+                continue
+            case = session.get(Case, row.id)
+            assert case is not None
+            view = _view(session, case, now, settings)
+            steps = _new_steps(_due_steps(row, rules, now, view.today, latest), known, channels)
+            if steps:
+                views[case.id] = view
+                planned.extend(_plan_case(session, view, steps, now))
+        if len(rows) < PLAN_CHUNK:
+            break
+    return _one_a_day(session, planned, views), already
 
 
 def _channels(channels: Iterable[str] | None) -> frozenset[str]:
@@ -656,7 +743,7 @@ def plan_reminders(
     nothing). An agent sees their own cases; a supervisor every case."""
     chosen = _channels(channels)
     owner = None if actor.is_supervisor else actor.user_id
-    planned, _known = _plan(
+    planned, _already = _plan(
         session, now=now, settings=settings, case_ids=case_ids, channels=chosen, owner_id=owner
     )
     return tuple(planned)
@@ -698,7 +785,7 @@ def queue_due(
     step already in the outbox (its key) is never queued again. Supervisors only."""
     require_supervisor(actor, "queue the reminders of every case")
     chosen = _channels(channels)
-    planned, known = _plan(
+    planned, already = _plan(
         session, now=now, settings=settings, case_ids=None, channels=chosen, owner_id=None
     )
     queued = 0
@@ -722,7 +809,7 @@ def queue_due(
     return QueueResult(
         queued=queued,
         skipped=sum(1 for item in planned if item.action == SKIP),
-        already=len(known),
+        already=already,
         plan=tuple(planned),
     )
 
