@@ -46,8 +46,10 @@ from collector_tui.models import (
     Activity,
     Case,
     Debtor,
+    DisputeStatus,
     EmailAddress,
     Hold,
+    InvoiceDispute,
     Phone,
     PostalAddress,
     Promise,
@@ -288,6 +290,10 @@ class _CaseView:
     today: date
     day_start: datetime
     language: str
+    # The balance less what is under open dispute, once known (the plan knows it for a chunk).
+    collectible: int | None = None
+    # Where each channel's message would go (or why nowhere), once looked up for this case.
+    targets: dict[str, _Target | str] = field(default_factory=dict)
 
 
 def _language(debtor: Debtor) -> str:
@@ -296,7 +302,15 @@ def _language(debtor: Debtor) -> str:
     return "zh" if debtor.country.upper() == "CN" else "en"
 
 
-def _view(session: Session, case: Case, now: datetime, settings: Settings) -> _CaseView:
+def _view(
+    session: Session,
+    case: Case,
+    now: datetime,
+    settings: Settings,
+    holds: list[tuple[str, str | None]] | None = None,
+) -> _CaseView:
+    """The case as the checks see it; `holds` (its active holds, oldest first) when the caller
+    read them already."""
     debtor = session.get(Debtor, case.debtor_id)
     if debtor is None:
         raise NotFound("the case's debtor is missing")
@@ -304,14 +318,15 @@ def _view(session: Session, case: Case, now: datetime, settings: Settings) -> _C
     zone = ZoneInfo(zones[0]) if zones else UTC
     local = now.astimezone(zone)
     start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
-    holds = [
-        (kind, reason)
-        for kind, reason in session.exec(
-            select(Hold.kind, Hold.reason)
-            .where(Hold.case_id == case.id, col(Hold.released_at).is_(None))
-            .order_by(col(Hold.placed_at))
-        )
-    ]
+    if holds is None:
+        holds = [
+            (kind, reason)
+            for kind, reason in session.exec(
+                select(Hold.kind, Hold.reason)
+                .where(Hold.case_id == case.id, col(Hold.released_at).is_(None))
+                .order_by(col(Hold.placed_at))
+            )
+        ]
     facts = CaseFacts(
         case_id=case.id,
         debtor_id=case.debtor_id,
@@ -393,6 +408,12 @@ _TARGETS: dict[str, Callable[[Session, _CaseView], _Target | str]] = {
 }
 
 
+def _target(session: Session, view: _CaseView, channel: str) -> _Target | str:
+    if channel not in view.targets:
+        view.targets[channel] = _TARGETS[channel](session, view)
+    return view.targets[channel]
+
+
 def _blocked(session: Session, view: _CaseView, channel: str) -> str | None:
     """Why nothing may go to this case by `channel` at all (not a matter of waiting)."""
     reason = compliance.contact_block(view.facts, view.holds, view.pack)
@@ -400,7 +421,9 @@ def _blocked(session: Session, view: _CaseView, channel: str) -> str | None:
         return reason
     if channel not in view.pack.channels:
         return f"{channel} not allowed ({view.pack.name})"
-    if balances.collectible(session, view.case) <= 0:
+    if view.collectible is None:
+        view.collectible = balances.collectible(session, view.case)
+    if view.collectible <= 0:
         return "nothing collectible: the rest of the balance is disputed"
     return None
 
@@ -554,7 +577,7 @@ def _check(
     blocked = _blocked(session, view, channel)
     if blocked is not None:
         return blocked, None, None
-    target = _TARGETS[channel](session, view)
+    target = _target(session, view, channel)
     if isinstance(target, str):
         return target, None, None
     hours = _hours(target, channel, view, now)
@@ -636,6 +659,33 @@ AHEAD_OF_UTC = timedelta(hours=14)
 PLAN_CHUNK = 1000
 
 
+def _chunk_facts(
+    session: Session, case_ids: list[uuid.UUID]
+) -> tuple[dict[uuid.UUID, Case], dict[uuid.UUID, list[tuple[str, str | None]]], set[uuid.UUID]]:
+    """For the cases the plan checks in full, read together: the cases and their debtors (then
+    in the session), their active holds oldest first, and which have an open invoice dispute
+    (the others' collectible amount is their balance)."""
+    cases = {case.id: case for case in session.exec(select(Case).where(col(Case.id).in_(case_ids)))}
+    debtor_ids = list({case.debtor_id for case in cases.values()})
+    session.exec(select(Debtor).where(col(Debtor.id).in_(debtor_ids))).all()
+    holds: dict[uuid.UUID, list[tuple[str, str | None]]] = defaultdict(list)
+    for case_id, kind, reason in session.exec(
+        select(Hold.case_id, Hold.kind, Hold.reason)
+        .where(col(Hold.case_id).in_(case_ids), col(Hold.released_at).is_(None))
+        .order_by(col(Hold.case_id), col(Hold.placed_at))
+    ):
+        holds[case_id].append((kind, reason))
+    disputed = set(
+        session.exec(
+            select(InvoiceDispute.case_id).where(
+                col(InvoiceDispute.case_id).in_(case_ids),
+                InvoiceDispute.status == DisputeStatus.open,
+            )
+        ).all()
+    )
+    return cases, holds, disputed
+
+
 def _new_steps(
     steps: list[tuple[str, Step, date, str]], known: set[str], channels: frozenset[str]
 ) -> list[tuple[str, Step, date, str]]:
@@ -700,13 +750,19 @@ def _plan(
         )
         already += len(known)
         broken = _latest_broken(session, chunk) if from_broken else {}
-        for row in rows:
+        candidates = [
+            row
+            for row in rows
+            if _new_steps(_due_steps(row, rules, now, horizon, broken.get(row.id)), known, channels)
+        ]
+        if candidates:
+            cases, holds, disputed = _chunk_facts(session, [row.id for row in candidates])
+        for row in candidates:
+            case = cases[row.id]
+            view = _view(session, case, now, settings, holds=holds.get(row.id, []))
+            if row.id not in disputed:
+                view.collectible = case.balance
             latest = broken.get(row.id)
-            if not _new_steps(_due_steps(row, rules, now, horizon, latest), known, channels):
-                continue
-            case = session.get(Case, row.id)
-            assert case is not None
-            view = _view(session, case, now, settings)
             steps = _new_steps(_due_steps(row, rules, now, view.today, latest), known, channels)
             if steps:
                 views[case.id] = view
@@ -1291,7 +1347,7 @@ def _claim(
     blocked = _blocked(session, view, row.channel)
     target: _Target | str | None = None
     if blocked is None:
-        target = _TARGETS[row.channel](session, view)
+        target = _target(session, view, row.channel)
         if isinstance(target, str):
             blocked = target
     if blocked is not None:
