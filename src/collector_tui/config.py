@@ -12,6 +12,7 @@ import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -198,6 +199,13 @@ class DeliverySettings:
 
 
 WRAP_UP_MODES = ("require", "warn", "allow")
+# The promise-kept rate by amount (reporting.kpis): the upper ends of the amount bands, in major
+# units, per currency; "*" for the currencies not listed. Yuan and yen amounts run larger.
+DEFAULT_PROMISE_BANDS: dict[str, tuple[int, ...]] = {
+    "*": (100, 500, 2000),
+    "CNY": (500, 2000, 10000),
+    "JPY": (10000, 50000, 200000),
+}
 # What a balance is made of (casework.balances); a payment pays them in a client's order.
 COMPONENTS = ("principal", "fees", "interest", "costs")
 
@@ -266,6 +274,11 @@ class Settings:
     # The probability-of-payment model (services/assessment/model.py) is fitted only on at least
     # this many cases with an outcome; until then the rule score alone orders the queue.
     model_min_cases: int = 200
+    # `report promises --by amount`: the upper ends of the amount bands in major units, per
+    # currency ("*" for the others), ascending: `{ "*" = [100, 500, 2000], CNY = [500, 5000] }`.
+    promise_amount_bands: dict[str, Sequence[int | float | str]] = field(
+        default_factory=lambda: dict(DEFAULT_PROMISE_BANDS)
+    )
 
     def __post_init__(self) -> None:
         if self.wrap_up not in WRAP_UP_MODES:
@@ -293,6 +306,7 @@ class Settings:
             raise ValueError("config: assessment_stale_days must be a whole number from 1 to 3660")
         if type(self.model_min_cases) is not int or not 20 <= self.model_min_cases <= 10**7:
             raise ValueError("config: model_min_cases must be a whole number of at least 20")
+        _check_bands(self.promise_amount_bands)
         orders: dict[str, Sequence[str]] = {
             "default_allocation_order": self.default_allocation_order
         }
@@ -303,6 +317,36 @@ class Settings:
 
     def allocation_order_for(self, client: str) -> tuple[str, ...]:
         return tuple(self.allocation_order.get(client, self.default_allocation_order))
+
+
+def _check_bands(bands: Any) -> None:
+    if not isinstance(bands, dict):
+        raise ValueError("config: promise_amount_bands must be a table of currency = [limits]")
+    from collector_tui.money import MoneyError, normalize_currency
+
+    for currency, limits in bands.items():
+        try:
+            if currency != "*" and normalize_currency(currency) != currency:
+                raise MoneyError(currency)
+        except MoneyError:
+            raise ValueError(
+                f"config: promise_amount_bands: {currency!r} is not a currency code in capitals"
+                " (or '*')"
+            ) from None
+        try:
+            values = [Decimal(str(limit)) for limit in limits]
+        except (TypeError, ArithmeticError):
+            values = []
+        if (
+            not isinstance(limits, (list, tuple))
+            or not 1 <= len(values) <= 12
+            or any(not value.is_finite() or value <= 0 for value in values)
+            or values != sorted(set(values))
+        ):
+            raise ValueError(
+                f"config: promise_amount_bands of {currency!r} must list 1 to 12 amounts above 0,"
+                " ascending"
+            )
 
 
 def _config_path() -> Path | None:

@@ -194,6 +194,9 @@ CLIENTS = {
     ("GB", "person"): (("Thames Credit", "TC"), ("Northwind Telecom", "NW")),
     ("GB", "company"): (("Brightline Wholesale", "BW"),),
 }
+# The clients whose placement files give each invoice's issue date (DSO counts from it); the
+# others give due dates only, so the dashboard shows their book's days past due, said as such.
+ISSUE_DATE_CLIENTS = frozenset({"华东钢材供应有限公司", "Atlas Industrial Supply"})
 CURRENCY = {"CN": "CNY", "US": "USD", "GB": "GBP"}
 LANGUAGE = {"CN": "zh", "US": "en", "GB": "en"}
 PAY_METHODS = {
@@ -454,7 +457,11 @@ class _Planner:
                     number=f"INV-{rng.randint(10000, 99999)}-{index}",
                     due_date=due_date + timedelta(days=30 * index),
                     amount=self.amount(country, kind) // count // 100 * 100,
-                    issue_date=due_date + timedelta(days=30 * index - 30),
+                    issue_date=(
+                        due_date + timedelta(days=30 * index - 30)
+                        if client in ISSUE_DATE_CLIENTS
+                        else None
+                    ),
                 )
                 for index in range(count)
             )

@@ -239,3 +239,26 @@ def test_the_generator_makes_client_money_stories(tmp_path: Path) -> None:
                 assert balances.case_components(session, row).total == row.balance
     finally:
         store.dispose()
+
+
+def test_the_generator_makes_vintages_and_dso_on_both_bases(tmp_path: Path) -> None:
+    """Months of placements, so the dashboard's vintage chart has several curves, and issue
+    dates on some clients' invoices only: a DSO for those books, days past due for the others
+    (checked on a fresh build: the committed file follows when it is regenerated)."""
+    from collector_tui.services.reporting import kpis, reports
+
+    build_demo(tmp_path / "kpis.db")
+    store = bootstrap.open_store(tmp_path / "kpis.db")
+    try:
+        with store.read() as session:
+            vintages = kpis.vintage(session=session, now=DEMO_NOW, currency="CNY", months=6)
+            dso = reports.dso(session=session, now=DEMO_NOW)
+    finally:
+        store.dispose()
+    growing = [v for v in vintages if len(v.points) > 1 and v.points[-1].collected > 0]
+    assert len(growing) >= 3
+    assert {(row.currency, row.basis) for row in dso} == {
+        ("CNY", "issue_date"),
+        ("USD", "issue_date"),
+        ("GBP", "days_past_due"),
+    }

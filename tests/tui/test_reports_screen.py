@@ -220,12 +220,21 @@ def expected_collections(report: list[dict[str, Any]], currency: str) -> list[An
 
 def dso_words(report: list[dict[str, Any]], currency: str) -> str:
     """What the summary says of `report dso --json` for one currency."""
-    row = next((r for r in report if r["currency"] == currency), None)
-    if row is None:
+    rows = {r["basis"]: r for r in report if r["currency"] == currency}
+    if not rows:
         return f"no DSO: no open invoices in {currency}"
-    noun = "invoice" if row["invoices"] == 1 else "invoices"
-    open_amount = amount(row["open_receivables"])
-    return f"DSO {row['days']} days over {row['invoices']} open {noun} ({open_amount:,})"
+    row = rows.get("issue_date")
+    words = "DSO {days} days over {invoices} open {noun} ({amount:,})"
+    if row is None:  # no issue dates: days past due, said so
+        row = rows["days_past_due"]
+        words = "no DSO (no issue dates): {days} days past due, open invoices: {invoices}"
+        words += " ({amount:,})"
+    return words.format(
+        days=row["days"],
+        invoices=row["invoices"],
+        noun="invoice" if row["invoices"] == 1 else "invoices",
+        amount=amount(row["open_receivables"]),
+    )
 
 
 @pytest.mark.parametrize("user", ["sam", "alice"])
@@ -383,7 +392,7 @@ def test_a_currency_without_invoices_says_it_has_no_dso(demo: Seeded) -> None:
     with demo.store.read() as session:
         dso = reports.dso(session=session, now=NOW, actor=demo.users["sam"])
         per_day = reports.collections(session=session, now=NOW, actor=demo.users["sam"])
-    assert [r.currency for r in dso] == ["CNY"]
+    assert [(r.currency, r.basis) for r in dso] == [("CNY", "days_past_due")]
 
     def expected(currency: str) -> list[tuple[str, Decimal, Decimal, int]]:
         return [
@@ -406,7 +415,10 @@ def test_a_currency_without_invoices_says_it_has_no_dso(demo: Seeded) -> None:
         table = screen.query_one("#collections-table", DataTable)
         assert screen.currency == "CNY"
         open_cny = Decimal(dso[0].open_receivables).scaleb(-2)
-        assert f"DSO {dso[0].days} days over 2 open invoices ({open_cny:,})" in rendered(summary)
+        # The seed's invoices carry no issue date: days past due, not called a DSO.
+        assert (
+            f"no DSO (no issue dates): {dso[0].days} days past due, open invoices: 2 ({open_cny:,})"
+        ) in rendered(summary)
         assert collection_rows(table) == expected("CNY")
         # The chart's colour key is below the axes, not plotext's legend over the lines.
         chart = screen.query_one("#chart-collections", Chart)

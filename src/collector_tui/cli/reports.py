@@ -1,7 +1,8 @@
 """Reports.
 
-    collector-tui report aging|promises|collections|agents|dso|disputes [--from DATE --to DATE]
-                         [--period day|week] [--total] [--json|--csv]
+    collector-tui report aging|promises|collections|agents|dso|disputes|vintage
+                         [--from DATE --to DATE] [--period day|week] [--total]
+                         [--by agent|amount] [--currency CODE] [--months N] [--json|--csv]
     collector-tui statement CLIENT --from DATE --to DATE [--json|--csv|--pdf FILE]  (supervisors)
     collector-tui closures CLIENT --from DATE --to DATE [--json|--csv]       (supervisors)
 
@@ -25,7 +26,8 @@ from typing import TYPE_CHECKING, TextIO
 from collector_tui.cli.arguments import Commands, day_value
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import CliError, print_table, show
-from collector_tui.services.reporting.tables import REPORT_KINDS
+from collector_tui.i18n import gettext as _
+from collector_tui.services.reporting.tables import PROMISE_GROUPINGS, REPORT_KINDS
 
 if TYPE_CHECKING:
     from collector_tui.config import Settings
@@ -36,7 +38,7 @@ __all__ = ["register", "run_report"]
 
 
 def register(commands: Commands) -> None:
-    about = "print a report: aging, promises, collections, agents, dso or disputes"
+    about = "print a report: aging, promises, collections, agents, dso, disputes or vintage"
     report = commands.add("report", _cmd_report, help=about, description=about)
     report.add_argument("kind", choices=REPORT_KINDS, metavar="|".join(REPORT_KINDS))
     report.add_argument(
@@ -62,10 +64,41 @@ def register(commands: Commands) -> None:
     report.add_argument(
         "--total", action="store_true", help="promises: one row per currency, not per agent"
     )
+    report.add_argument(
+        "--by",
+        choices=PROMISE_GROUPINGS,
+        default="agent",
+        help=_("promises: per agent (the default) or per amount band (the kept rate by amount)"),
+    )
+    report.add_argument(
+        "--currency",
+        metavar="CODE",
+        help=_("only the figures of this currency (ISO 4217, e.g. CNY)"),
+    )
+    report.add_argument(
+        "--months",
+        type=_months_value,
+        metavar="N",
+        help=_("vintage: how many placement months back, this month included (default 12)"),
+    )
     output = report.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON")
     output.add_argument("--csv", action="store_true", help="print CSV with a header")
     _register_statement(commands)
+
+
+def _months_value(text: str) -> int:
+    from collector_tui.services.reporting.kpis import MAX_VINTAGE_MONTHS
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_VINTAGE_MONTHS:
+        raise argparse.ArgumentTypeError(
+            _("--months must be a whole number from 1 to {most}").format(most=MAX_VINTAGE_MONTHS)
+        )
+    return value
 
 
 def _register_statement(commands: Commands) -> None:
@@ -197,6 +230,10 @@ def run_report(
         date_to=getattr(args, "date_to", None),
         period=getattr(args, "period", "day") or "day",
         by_agent=not getattr(args, "total", False),
+        by=getattr(args, "by", "agent") or "agent",
+        currency=getattr(args, "currency", None),
+        months=getattr(args, "months", None),
+        settings=settings,
     )
     print_table(
         table,

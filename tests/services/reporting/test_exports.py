@@ -362,3 +362,27 @@ def test_export_command(store, now, settings, users, place, tmp_path, monkeypatc
     assert json.loads(out) == {"exported": what, "rows": expected, "path": str(target)}
     assert target.read_bytes().startswith(b"\xef\xbb\xbf")
     assert all(row["client_ref"] == "PX-1" for row in _read(target, "utf-8-sig"))
+
+
+def test_export_cases_ends_with_the_first_invoice_issue_date(store, users, place, tmp_path) -> None:
+    from collector_tui.services.casework.cases import InvoiceInput
+
+    place(
+        "I-1",
+        principal=0,
+        invoices=(
+            InvoiceInput("A", issue_date=date(2026, 8, 3), due_date=date(2026, 9, 2), amount=100),
+            InvoiceInput("B", issue_date=date(2026, 7, 1), due_date=date(2026, 8, 1), amount=100),
+            InvoiceInput("C", due_date=date(2026, 6, 1), amount=100),
+        ),
+    )
+    place("I-2")  # no invoices: no issue date
+    target = tmp_path / "issued.csv"
+    with store.read() as session:
+        exports.export_cases(session=session, path=target)
+    rows = _read(target)
+    assert list(rows[0])[-1] == "issue_date"
+    assert {row["client_ref"]: row["issue_date"] for row in rows} == {
+        "I-1": "2026-07-01",
+        "I-2": "",
+    }

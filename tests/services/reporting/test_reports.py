@@ -475,16 +475,26 @@ def test_dso_weighted_by_open_amount(book: Book, store: db.Store) -> None:
     book.place("NO-INVOICES", principal=99_999)  # no issue date to age from: left out
     with store.read() as session:
         rows = reports.dso(session=session, now=NOW)
-    # (300 x 10 + 100 x 40 + 100 x 60) / 500 = 26 days
+    # Issued: (300 x 10 + 100 x 40) / 400 = 17.5 days; D has no issue date: its 60 days past due
+    # are a row of their own, never mixed into the DSO.
     assert rows == [
         reports.DsoRow(
             currency="CNY",
-            open_receivables=50_000,
-            days=Decimal("26.0"),
-            invoices=3,
-            collectible_receivables=50_000,
-            collectible_days=Decimal("26.0"),
-        )
+            open_receivables=40_000,
+            days=Decimal("17.5"),
+            invoices=2,
+            collectible_receivables=40_000,
+            collectible_days=Decimal("17.5"),
+        ),
+        reports.DsoRow(
+            currency="CNY",
+            open_receivables=10_000,
+            days=Decimal("60.0"),
+            invoices=1,
+            collectible_receivables=10_000,
+            collectible_days=Decimal("60.0"),
+            basis="days_past_due",
+        ),
     ]
 
 
@@ -527,6 +537,7 @@ def test_report_agents_json(book: Book, store: db.Store, settings: Settings, use
             "agent": "alice",
             "attempts": 0,
             "right_party_contacts": 0,
+            "rpc_rate": None,  # no attempt: no rate
             "promises": 0,
             "collected_by_currency": {"CNY": "1234.56"},
         }

@@ -133,6 +133,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "placed_date": "placed_date placed placement_date 委托日期",
         "risk_grade": "risk_grade grade risk 风险等级",
         "invoice_no": "invoice_no invoice invoice_number 发票号 发票号码",
+        # The invoice's issue date: DSO counts from it (reporting.reports.dso).
+        "issue_date": "issue_date invoice_date issued issued_on 开票日期 开票日",
     }.items()
 }
 _CANONICAL: dict[str, str] = {
@@ -206,6 +208,7 @@ class PlacementRow(NamedTuple):
     placed_date: date | None
     risk_grade: str | None
     invoice_no: str | None
+    issue_date: date | None = None  # the invoice's; only with an invoice_no
 
 
 @dataclass(frozen=True)
@@ -508,6 +511,18 @@ class _RowParser:
         invoice_no = fields[at["invoice_no"]].strip() or None
         if invoice_no is not None and len(invoice_no) > _MAX_LENGTHS["invoice_no"]:
             raise _too_long("invoice_no")
+        text = fields[at["issue_date"]].strip()
+        issue_date = None
+        if text:
+            issue_date = self.dates.get(text) or self._date(text, "issue_date")
+            if invoice_no is None:
+                # The date belongs to an invoice: without one it would be read and then lost.
+                raise BadValue(f"{names['issue_date']} without an invoice_no: it dates an invoice")
+            if issue_date > due_date:
+                raise BadValue(
+                    f"{names['issue_date']} {issue_date.isoformat()} is after the due date"
+                    f" {due_date.isoformat()}"
+                )
 
         return PlacementRow(
             line,
@@ -527,6 +542,7 @@ class _RowParser:
             placed_date,
             risk_grade,
             invoice_no,
+            issue_date,
         )
 
 
@@ -1026,7 +1042,7 @@ class _CaseBuilder:
                 self.uuid(uuid.uuid4()),
                 case_id,
                 row.invoice_no,
-                None,  # issue_date
+                None if row.issue_date is None else self.day(row.issue_date),
                 self.day(row.due_date),
                 row.balance,  # amount
                 row.balance,  # open_amount

@@ -1,4 +1,4 @@
-"""The reports dashboard's figures: five report tables of one period, read in one unit of work so
+"""The reports dashboard's figures: the report tables of one period, read in one unit of work so
 that they agree with each other (the TUI's reports screen shows them; the command line's `report`
 runs the same `report_table` one at a time)."""
 
@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
+from collector_tui.config import Settings
 from collector_tui.services.accounts import Actor
 from collector_tui.services.context import reads
 from collector_tui.services.reporting.reports import utc_today
@@ -16,6 +17,8 @@ from collector_tui.services.reporting.tables import ReportTable, report_table
 
 # From this many days the collections are summed per ISO week: weeks read better than 90 points.
 WEEKLY_FROM_DAYS = 60
+# Placement months on the dashboard's vintage chart: more curves than this do not read.
+VINTAGE_MONTHS = 6
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,10 @@ class Dashboard:
     collections: ReportTable
     agents: ReportTable
     dso: ReportTable  # as of today, whatever the period: the open invoices' weighted age
+    # Liquidation by placement month (the last VINTAGE_MONTHS, whatever the period) and the
+    # promise-kept rate by amount band over the period (reporting.kpis).
+    vintage: ReportTable | None = None
+    promise_bands: ReportTable | None = None
 
     @property
     def currencies(self) -> tuple[str, ...]:
@@ -45,13 +52,17 @@ class Dashboard:
         seen.update(row.currency for row in self.collections.records)
         for row in self.agents.records:
             seen.update(row.collected_by_currency)
+        if self.vintage is not None:
+            seen.update(row.currency for row in self.vintage.records)
         return tuple(sorted(seen, key=lambda c: (-open_items.get(c, 0), c)))
 
 
 @reads
-def load_dashboard(*, session: Session, now: datetime, actor: Actor, days: int) -> Dashboard:
-    """The dashboard's reports: aging and DSO as of today, the others over the last `days` days
-    up to today (UTC)."""
+def load_dashboard(
+    *, session: Session, now: datetime, actor: Actor, days: int, settings: Settings | None = None
+) -> Dashboard:
+    """The dashboard's reports: aging, DSO and the vintages as of today, the others over the last
+    `days` days up to today (UTC)."""
     last = utc_today(now)
     first = last - timedelta(days=days - 1)
     per = "week" if days >= WEEKLY_FROM_DAYS else "day"
@@ -79,4 +90,17 @@ def load_dashboard(*, session: Session, now: datetime, actor: Actor, days: int) 
             "agents", session=session, now=now, actor=actor, date_from=first, date_to=last
         ),
         dso=report_table("dso", session=session, now=now, actor=actor),
+        vintage=report_table(
+            "vintage", session=session, now=now, actor=actor, months=VINTAGE_MONTHS
+        ),
+        promise_bands=report_table(
+            "promises",
+            session=session,
+            now=now,
+            actor=actor,
+            date_from=first,
+            date_to=last,
+            by="amount",
+            settings=settings,
+        ),  # fmt: skip
     )

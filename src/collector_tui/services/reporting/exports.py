@@ -28,11 +28,12 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
+from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from collector_tui.db import select_columns
-from collector_tui.models import Activity, Case, Debtor, Payment, Promise, User
+from collector_tui.models import Activity, Case, Debtor, Invoice, Payment, Promise, User
 from collector_tui.money import Money, MoneyError
 from collector_tui.phones import mask_phone
 from collector_tui.services.accounts import Actor
@@ -73,6 +74,9 @@ CASE_COLUMNS: tuple[str, ...] = (
     "costs_open",
     "disputed",
     "collectible",
+    # The earliest issue date of the case's invoices (the placement file's issue_date), empty
+    # when none carries one.
+    "issue_date",
 )
 ACTIVITY_COLUMNS: tuple[str, ...] = (
     "activity_id",
@@ -222,6 +226,7 @@ CASE_HEADERS_ZH: dict[str, str] = {
     "costs_open": "未还成本",
     "disputed": "争议金额",
     "collectible": "可催收金额",
+    "issue_date": "开票日期",
 }
 HEADER_LANGUAGES = ("en", "zh_CN")
 
@@ -277,6 +282,7 @@ def export_cases(
         for batch in _batches(_stream(session, statement)):
             # The components and disputes of a batch in three grouped queries, not per case.
             owed = balances.components_of_cases(session, [(r[0], r[10], r[8], r[9]) for r in batch])
+            issued = _first_issue_dates(session, [r[0] for r in batch])
             for r in batch:
                 components, disputed = owed[r[0]]
                 currency = r[6]
@@ -285,12 +291,28 @@ def export_cases(
                     *(_amount(value, currency) for value in components.as_dict().values()),
                     _amount(disputed, currency),
                     _amount(max(0, r[10] - disputed), currency),
+                    _day(issued.get(r[0])),
                 ]
 
     header = CASE_COLUMNS
     if headers == "zh_CN":
         header = tuple(CASE_HEADERS_ZH[column] for column in CASE_COLUMNS)
     return _write(path, bom, header, rows())
+
+
+def _first_issue_dates(session: Session, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, date]:
+    """The earliest invoice issue date of each case of a batch that has one (one grouped query)."""
+    found = session.execute(
+        select_columns(Invoice.case_id, func.min(col(Invoice.issue_date)))
+        .where(col(Invoice.case_id).in_(case_ids), col(Invoice.issue_date).is_not(None))
+        .group_by(col(Invoice.case_id))
+    ).all()
+    return {case_id: _as_day(day) for case_id, day in found}
+
+
+def _as_day(value: Any) -> date:
+    # min() over a date column may come back as the ISO text on SQLite.
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _batches(rows: Iterable[Any]) -> Iterator[list[Any]]:

@@ -64,6 +64,7 @@ __all__ = [
     "AgentActivityRow",
     "AgingRow",
     "CollectionRow",
+    "DSO_BASES",
     "DisputeAgingRow",
     "DsoRow",
     "PromiseStatsRow",
@@ -164,6 +165,15 @@ class AgentActivityRow:
     promises: int
     collected_by_currency: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def rpc_rate(self) -> Decimal | None:
+        """Right-party contacts per attempt, a fraction with four decimals (reporting.kpis)."""
+        if self.attempts <= 0:
+            return None
+        return (Decimal(self.right_party_contacts) / Decimal(self.attempts)).quantize(
+            Decimal("0.0001"), ROUND_HALF_UP
+        )
+
 
 @dataclass(frozen=True)
 class DsoRow:
@@ -175,6 +185,9 @@ class DsoRow:
     # nothing is.
     collectible_receivables: int = 0
     collectible_days: Decimal | None = None
+    # "issue_date": days since the invoices were issued, the DSO; "days_past_due": invoices that
+    # carry no issue date, aged from their due date, which is not a DSO and is said so.
+    basis: str = "issue_date"
 
 
 @dataclass(frozen=True)
@@ -703,24 +716,32 @@ def agent_activity(
 # --- DSO -----------------------------------------------------------------------------------------
 
 
+DSO_BASES = ("issue_date", "days_past_due")
+
+
 def dso(*, session: Session, now: datetime, actor: Actor | None = None) -> list[DsoRow]:
-    """Days sales outstanding of the invoiced (B2B) book, per currency.
+    """Days sales outstanding of the invoiced (B2B) book, per currency and basis.
 
     days = Σ(open_amount × age) / Σ(open_amount), over the invoices with an open amount on open
-    cases, where age = today - issue date (the due date when the client gave no issue date), at
-    least 0. It is the amount-weighted average age of what is still owed: the classic "receivables
-    / sales × days" needs the client's sales, which a collector never sees. Cases without invoices
-    have no issue date and are left out.
+    cases, where age = today - issue date, at least 0. It is the balance-weighted average age of
+    what is still owed: the classic "receivables / sales × days" needs the client's sales, which a
+    collector never sees. Invoices whose client gave no issue date cannot have a DSO: they form
+    a row of their own with basis "days_past_due", aged from their due date, so a book without
+    issue dates says it shows days past due, and the two are never mixed. Cases without invoices
+    are left out.
 
     The database sums open amounts per currency and date; the weighting is done here over those
     sums (at most one row per distinct date), which keeps date arithmetic out of the SQL.
     """
     today = utc_today(now)
-    issued = func.coalesce(col(Invoice.issue_date), col(Invoice.due_date)).label("issued")
+    has_issue = col(Invoice.issue_date).is_not(None)
+    issued = case((has_issue, col(Invoice.issue_date)), else_=col(Invoice.due_date)).label("issued")
+    basis = case((has_issue, DSO_BASES[0]), else_=DSO_BASES[1]).label("basis")
     disputed = _open_disputes()
     statement = _scoped(
         sa_select(
             col(Case.currency),
+            basis,
             issued,
             func.sum(col(Invoice.open_amount)),
             func.count(),
@@ -730,14 +751,14 @@ def dso(*, session: Session, now: datetime, actor: Actor | None = None) -> list[
         .join(Case, col(Case.id) == col(Invoice.case_id))
         .outerjoin(disputed, disputed.c.invoice_id == col(Invoice.id))
         .where(col(Case.status).in_(OPEN_STATUSES), col(Invoice.open_amount) > 0)
-        .group_by(col(Case.currency), issued),
+        .group_by(col(Case.currency), basis, issued),
         actor,
     )
     # open, open x age, invoices, collectible, collectible x age
-    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    for currency, day, amount, count, held in session.execute(statement).all():
+    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for currency, kind, day, amount, count, held in session.execute(statement).all():
         age = max((today - _as_date(day)).days, 0)
-        entry = sums[currency]
+        entry = sums[(currency, str(kind))]
         entry[0] += int(amount)
         entry[1] += int(amount) * age
         entry[2] += int(count)
@@ -756,9 +777,10 @@ def dso(*, session: Session, now: datetime, actor: Actor | None = None) -> list[
             invoices=count,
             collectible_receivables=collectible,
             collectible_days=days(weighted_collectible, collectible) if collectible > 0 else None,
+            basis=kind,
         )
-        for currency, (total, weighted, count, collectible, weighted_collectible) in sorted(
-            sums.items()
+        for (currency, kind), (total, weighted, count, collectible, weighted_collectible) in sorted(
+            sums.items(), key=lambda item: (item[0][0], DSO_BASES.index(item[0][1]))
         )
         if total > 0
     ]

@@ -17,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from collector_tui.services.context import reads
 
 if TYPE_CHECKING:
+    from collector_tui.config import Settings
     from collector_tui.services.accounts import Actor
     from collector_tui.services.reporting.statements import (
         ClosureLine,
@@ -39,7 +40,9 @@ __all__ = [
     "statement_table",
 ]
 
-REPORT_KINDS = ("aging", "promises", "collections", "agents", "dso", "disputes")
+REPORT_KINDS = ("aging", "promises", "collections", "agents", "dso", "disputes", "vintage")
+# `report promises --by`: per agent (the default) or per amount band (reporting.kpis).
+PROMISE_GROUPINGS = ("agent", "amount")
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,18 @@ def _days(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+def _fraction(value: Decimal | None) -> str | None:
+    """A rate for CSV and JSON: the exact fraction ("0.3125"), None when there is none."""
+    return None if value is None else str(value)
+
+
+def _percent_text(value: Decimal | None) -> str:
+    """A rate to read: "31.3%" (one decimal, half up), "-" when there is none."""
+    if value is None:
+        return "-"
+    return f"{(value * 100).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
+
+
 def _period_text(first: date, last: date) -> str:
     return f"{first.isoformat()} to {last.isoformat()} (UTC dates)"
 
@@ -106,11 +121,93 @@ def report_table(
     date_to: date | None = None,
     period: str = "day",
     by_agent: bool = True,
+    by: str = "agent",
+    currency: str | None = None,
+    months: int | None = None,
+    settings: Settings | None = None,
 ) -> ReportTable:
-    """Run one report and lay it out: the cells for text, CSV and JSON, and the service rows."""
+    """Run one report and lay it out: the cells for text, CSV and JSON, and the service rows.
+
+    `currency` keeps the rows of that currency only (InvalidInput when it is no currency code);
+    `by="amount"` turns the promises report into the kept rate per amount band; `months` is how
+    many placement months `vintage` covers.
+    """
+    from collector_tui.services.reporting import kpis
+
+    code = kpis.checked_currency(currency)
+    table = _report_table(
+        kind, session=session, now=now, actor=actor, date_from=date_from, date_to=date_to,
+        period=period, by_agent=by_agent, by=by, currency=code, months=months, settings=settings,
+    )  # fmt: skip
+    return table if code is None else _only_currency(table, code)
+
+
+def _only_currency(table: ReportTable, currency: str) -> ReportTable:
+    """The rows of one currency; the agents table keeps its money columns of that currency."""
+    if "currency" not in table.columns:
+        keep = [
+            i
+            for i, name in enumerate(table.columns)
+            if not name.startswith("collected_") or name == f"collected_{currency}"
+        ]
+        return ReportTable(
+            title=table.title,
+            columns=tuple(table.columns[i] for i in keep),
+            numeric=table.numeric,
+            rows=tuple(tuple(row[i] for i in keep) for row in table.rows),
+            csv_rows=tuple(tuple(row[i] for i in keep) for row in table.csv_rows),
+            json_rows=tuple(
+                {
+                    **row,
+                    "collected_by_currency": {
+                        c: v
+                        for c, v in row.get("collected_by_currency", {}).items()
+                        if c == currency
+                    },
+                }
+                if "collected_by_currency" in row
+                else row
+                for row in table.json_rows
+            ),
+            records=table.records,
+        )
+    at = table.columns.index("currency")
+    keep = [i for i, row in enumerate(table.csv_rows) if row[at] == currency]
+    return ReportTable(
+        title=table.title,
+        columns=table.columns,
+        numeric=table.numeric,
+        rows=tuple(table.rows[i] for i in keep),
+        csv_rows=tuple(table.csv_rows[i] for i in keep),
+        json_rows=tuple(table.json_rows[i] for i in keep),
+        records=tuple(table.records[i] for i in keep)
+        if len(table.records) == len(table.rows)
+        else table.records,
+    )
+
+
+def _report_table(
+    kind: str,
+    *,
+    session: Any,
+    now: datetime,
+    actor: Actor | None,
+    date_from: date | None,
+    date_to: date | None,
+    period: str,
+    by_agent: bool,
+    by: str,
+    currency: str | None,
+    months: int | None,
+    settings: Settings | None,
+) -> ReportTable:
     from collector_tui.services.reporting import reports
 
     scope = _scope_text(actor)
+    if kind == "vintage":
+        return _vintage_table(
+            session=session, now=now, actor=actor, scope=scope, currency=currency, months=months
+        )
     if kind == "aging":
         return _aging_table(session=session, now=now, actor=actor, scope=scope)
     if kind == "dso":
@@ -120,6 +217,15 @@ def report_table(
 
     first, last = reports.period_bounds(now, date_from, date_to)
     during = _period_text(first, last)
+    if kind == "promises" and by == "amount":
+        return _promise_bands_table(
+            session=session, now=now, actor=actor, scope=scope, first=first, last=last,
+            during=during, currency=currency, settings=settings,
+        )  # fmt: skip
+    if by not in PROMISE_GROUPINGS:
+        from collector_tui.services.errors import InvalidInput
+
+        raise InvalidInput(f"promises are grouped by agent or amount, not {by!r}", field="by")
     if kind == "promises":
         return _promises_table(
             session=session, now=now, actor=actor, scope=scope,
@@ -192,9 +298,14 @@ def _dso_table(*, session: Any, now: datetime, actor: Actor | None, scope: str) 
 
     dso = reports.dso(session=session, now=now, actor=actor)
     return ReportTable(
-        title=f"Days sales outstanding of open invoices on {reports.utc_today(now)}, {scope}",
+        title=(
+            f"Days sales outstanding of open invoices on {reports.utc_today(now)}, {scope};"
+            " basis issue_date: days since issue (DSO), days_past_due: invoices without an"
+            " issue date, days since due (not DSO)"
+        ),
         columns=(
             "currency",
+            "basis",
             "open_receivables",
             "invoices",
             "days",
@@ -213,6 +324,7 @@ def _dso_table(*, session: Any, now: datetime, actor: Actor | None, scope: str) 
         rows=tuple(
             (
                 r.currency,
+                r.basis,
                 grouped(r.open_receivables, r.currency),
                 str(r.invoices),
                 str(r.days),
@@ -224,6 +336,7 @@ def _dso_table(*, session: Any, now: datetime, actor: Actor | None, scope: str) 
         csv_rows=tuple(
             (
                 r.currency,
+                r.basis,
                 _decimal(r.open_receivables, r.currency),
                 str(r.invoices),
                 str(r.days),
@@ -235,6 +348,7 @@ def _dso_table(*, session: Any, now: datetime, actor: Actor | None, scope: str) 
         json_rows=tuple(
             {
                 "currency": r.currency,
+                "basis": r.basis,
                 "open_receivables": _decimal(r.open_receivables, r.currency),
                 "invoices": r.invoices,
                 "days": str(r.days),
@@ -441,6 +555,7 @@ def _agents_table(
         "agent",
         "attempts",
         "right_party_contacts",
+        "rpc_rate",
         "promises",
         *(f"collected_{c}" for c in currencies),
     )
@@ -448,16 +563,21 @@ def _agents_table(
     def agent_cells(
         r: reports.AgentActivityRow, money: Callable[[int, str], str]
     ) -> tuple[str, ...]:
+        machine = money is _decimal
         return (
             r.agent,
             str(r.attempts),
             str(r.right_party_contacts),
+            (_fraction(r.rpc_rate) or "") if machine else _percent_text(r.rpc_rate),
             str(r.promises),
             *(money(r.collected_by_currency.get(c, 0), c) for c in currencies),
         )
 
     return ReportTable(
-        title=f"Agent activity {during}; money collected on the agents' current cases",
+        title=(
+            f"Agent activity {during}; rpc_rate = right-party contacts / attempts;"
+            " money collected on the agents' current cases"
+        ),
         columns=columns,
         numeric=frozenset(columns[1:]),
         rows=tuple(agent_cells(r, grouped) for r in activity),
@@ -467,6 +587,7 @@ def _agents_table(
                 "agent": r.agent,
                 "attempts": r.attempts,
                 "right_party_contacts": r.right_party_contacts,
+                "rpc_rate": _fraction(r.rpc_rate),
                 "promises": r.promises,
                 "collected_by_currency": {
                     c: _decimal(amount, c) for c, amount in r.collected_by_currency.items()
@@ -475,6 +596,152 @@ def _agents_table(
             for r in activity
         ),
         records=tuple(activity),
+    )
+
+
+VINTAGE_COLUMNS = (
+    "currency",
+    "placement_month",
+    "cases",
+    "placed",
+    "month",
+    "collected",
+    "liquidation_rate",
+)
+
+
+def _vintage_table(
+    *,
+    session: Any,
+    now: datetime,
+    actor: Actor | None,
+    scope: str,
+    currency: str | None,
+    months: int | None,
+) -> ReportTable:
+    """Liquidation by placement month: one row per vintage and month since placement."""
+    from collector_tui.services.reporting import kpis, reports
+
+    vintages = kpis.vintage(
+        session=session,
+        now=now,
+        actor=actor,
+        currency=currency,
+        months=kpis.DEFAULT_VINTAGE_MONTHS if months is None else months,
+    )
+    points = [(v, p) for v in vintages for p in v.points]
+
+    def cells(
+        v: kpis.VintageRow, p: kpis.VintagePoint, money: Callable[[int, str], str]
+    ) -> tuple[str, ...]:
+        return (
+            v.currency,
+            v.placed_month.strftime("%Y-%m"),
+            str(v.cases),
+            money(v.placed, v.currency),
+            str(p.month),
+            money(p.collected, v.currency),
+            (_fraction(p.rate) or "") if money is _decimal else _percent_text(p.rate),
+        )
+
+    return ReportTable(
+        title=(
+            f"Liquidation by placement month on {reports.utc_today(now)} (UTC), {scope}:"
+            " collected since placement / placed, month 1 = the placement month"
+        ),
+        columns=VINTAGE_COLUMNS,
+        numeric=frozenset(VINTAGE_COLUMNS[2:]),
+        rows=tuple(cells(v, p, grouped) for v, p in points),
+        csv_rows=tuple(cells(v, p, _decimal) for v, p in points),
+        json_rows=tuple(
+            {
+                "currency": v.currency,
+                "placement_month": v.placed_month.strftime("%Y-%m"),
+                "cases": v.cases,
+                "placed": _decimal(v.placed, v.currency),
+                "month": p.month,
+                "collected": _decimal(p.collected, v.currency),
+                "liquidation_rate": _fraction(p.rate),
+            }
+            for v, p in points
+        ),
+        records=tuple(vintages),
+    )
+
+
+PROMISE_BAND_COLUMNS = (
+    "currency",
+    "band",
+    "made",
+    "kept",
+    "partial",
+    "broken",
+    "pending",
+    "cancelled",
+    "due",
+    "kept_rate",
+    "amount_promised",
+)
+
+
+def _promise_bands_table(
+    *,
+    session: Any,
+    now: datetime,
+    actor: Actor | None,
+    scope: str,
+    first: date,
+    last: date,
+    during: str,
+    currency: str | None,
+    settings: Settings | None,
+) -> ReportTable:
+    """Promises made in the period per amount band: kept / due (kept, partial or broken)."""
+    from collector_tui.services.reporting import kpis
+
+    bands = kpis.promise_bands(
+        session=session, now=now, settings=settings, date_from=first, date_to=last,
+        actor=actor, currency=currency,
+    )  # fmt: skip
+
+    def cells(r: kpis.PromiseBandRow, money: Callable[[int, str], str]) -> tuple[str, ...]:
+        counts = (r.made, r.kept, r.partial, r.broken, r.pending, r.cancelled, r.due)
+        return (
+            r.currency,
+            r.band,
+            *(str(n) for n in counts),
+            (_fraction(r.kept_rate) or "") if money is _decimal else _percent_text(r.kept_rate),
+            money(r.amount_promised, r.currency),
+        )
+
+    return ReportTable(
+        title=(
+            f"Promises made {during} by amount, outcome as of now, {scope}:"
+            " kept_rate = kept / due (kept, partial or broken)"
+        ),
+        columns=PROMISE_BAND_COLUMNS,
+        numeric=frozenset(PROMISE_BAND_COLUMNS[2:]),
+        rows=tuple(cells(r, grouped) for r in bands),
+        csv_rows=tuple(cells(r, _decimal) for r in bands),
+        json_rows=tuple(
+            {
+                "currency": r.currency,
+                "band": r.band,
+                "band_from": _decimal(r.low, r.currency),
+                "band_to": None if r.high is None else _decimal(r.high, r.currency),
+                "made": r.made,
+                "kept": r.kept,
+                "partial": r.partial,
+                "broken": r.broken,
+                "pending": r.pending,
+                "cancelled": r.cancelled,
+                "due": r.due,
+                "kept_rate": _fraction(r.kept_rate),
+                "amount_promised": _decimal(r.amount_promised, r.currency),
+            }
+            for r in bands
+        ),
+        records=tuple(bands),
     )
 
 

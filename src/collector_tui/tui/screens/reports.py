@@ -44,10 +44,17 @@ from textual.widgets import (
 )
 
 from collector_tui.display import printable, safe_text
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.tui.commands import ExportCommands, ReportsCommands
 from collector_tui.tui.formatting import day_text
 from collector_tui.tui.screens.base import CollectorModal, CollectorScreen
-from collector_tui.tui.widgets.charts import AgingChart, CollectionsChart, PromiseOutcomeChart
+from collector_tui.tui.widgets.charts import (
+    AgingChart,
+    CollectionsChart,
+    PromiseOutcomeChart,
+    VintageChart,
+)
 from collector_tui.tui.widgets.tables import fill_measured
 
 if TYPE_CHECKING:
@@ -118,10 +125,28 @@ AGENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("Agent", "agent"),
     ("Attempts", "attempts"),
     ("Right party", "right_party_contacts"),
+    (N_("RPC %"), "rpc_rate"),
     ("Promises", "promises"),
     ("Collected", "collected"),
 )
-TEXT_COLUMNS = frozenset({"agent", "bucket", "period_start"})
+# The promise-kept rate by amount band (`report promises --by amount`).
+PROMISE_BAND_COLUMNS: tuple[tuple[str, str], ...] = (
+    (N_("Amount"), "band"),
+    (N_("Made"), "made"),
+    (N_("Due"), "due"),
+    (N_("Kept"), "kept"),
+    (N_("Kept %"), "kept_rate"),
+)
+# One row per placement month: where its curve stands today (`report vintage`, its last month).
+VINTAGE_COLUMNS: tuple[tuple[str, str], ...] = (
+    (N_("Placed in"), "placement_month"),
+    (N_("Cases"), "cases"),
+    (N_("Placed"), "placed"),
+    (N_("Months"), "month"),
+    (N_("Collected"), "collected"),
+    (N_("Liquidation"), "liquidation_rate"),
+)
+TEXT_COLUMNS = frozenset({"agent", "bucket", "period_start", "band", "placement_month"})
 
 
 def _cells(table: ReportTable, currency: str | None = None) -> list[dict[str, str]]:
@@ -208,6 +233,7 @@ class ReportsScreen(CollectorScreen):
                 yield AgingChart(id="chart-aging-count", classes="report-chart")
                 yield CollectionsChart(id="chart-collections", classes="report-chart")
                 yield PromiseOutcomeChart(id="chart-promises", classes="report-chart")
+                yield VintageChart(id="chart-vintage", classes="report-chart")
             with Vertical(classes="report-section"):
                 yield Static("Collections", id="collections-title", classes="report-title")
                 yield DataTable(id="collections-table", cursor_type="row", zebra_stripes=True)
@@ -218,8 +244,14 @@ class ReportsScreen(CollectorScreen):
                 yield Static("Promises per agent", id="promises-title", classes="report-title")
                 yield DataTable(id="promises-table", cursor_type="row", zebra_stripes=True)
             with Vertical(classes="report-section"):
+                yield Static(id="bands-title", classes="report-title")
+                yield DataTable(id="bands-table", cursor_type="row", zebra_stripes=True)
+            with Vertical(classes="report-section"):
                 yield Static("Agent activity", id="agents-title", classes="report-title")
                 yield DataTable(id="agents-table", cursor_type="row", zebra_stripes=True)
+            with Vertical(classes="report-section"):
+                yield Static(id="vintage-title", classes="report-title")
+                yield DataTable(id="vintage-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -230,10 +262,12 @@ class ReportsScreen(CollectorScreen):
             ("#collections-table", COLLECTION_COLUMNS),
             ("#aging-table", AGING_COLUMNS),
             ("#agents-table", AGENT_COLUMNS),
+            ("#bands-table", PROMISE_BAND_COLUMNS),
+            ("#vintage-table", VINTAGE_COLUMNS),
         ):
             table = self.query_one(table_id, DataTable)
             for label, key in columns:
-                table.add_column(label, key=key)
+                table.add_column(str(label), key=key)
         self._set_promise_columns()
         self.query_one("#reports-body", VerticalScroll).focus()
         self.load_dashboard()
@@ -379,6 +413,13 @@ class ReportsScreen(CollectorScreen):
                 for name in outcomes:
                     outcomes[name] += getattr(row, name)
         self.query_one("#chart-promises", PromiseOutcomeChart).show_outcomes(currency, outcomes)
+        vintages = dashboard.vintage.records if dashboard.vintage is not None else ()
+        curves = [
+            (row.placed_month, [point.rate for point in row.points])
+            for row in sorted(vintages, key=lambda r: r.placed_month, reverse=True)
+            if row.currency == currency
+        ]
+        self.query_one("#chart-vintage", VintageChart).show_vintages(currency, curves)
 
     def _show_tables(self, dashboard: Dashboard, currency: str) -> None:
         from collector_tui.services.reporting.tables import grouped
@@ -410,6 +451,35 @@ class ReportsScreen(CollectorScreen):
         for row in agents:
             row["collected"] = row.get(money_column, grouped(0, currency))
         _fill(self.query_one("#agents-table", DataTable), agents)
+        self._show_kpi_tables(dashboard, currency)
+
+    def _show_kpi_tables(self, dashboard: Dashboard, currency: str) -> None:
+        """The promise-kept rate by amount and the placement months' liquidation today."""
+        code = printable(currency)
+        self.query_one("#bands-title", Static).update(
+            Text(
+                _(
+                    "Promises kept by amount ({currency}): kept of those due"
+                    " (kept, partial or broken)"
+                ).format(currency=code)
+            )
+        )
+        bands = _cells(dashboard.promise_bands, currency) if dashboard.promise_bands else []
+        _fill(self.query_one("#bands-table", DataTable), bands)
+        self.query_one("#vintage-title", Static).update(
+            Text(
+                _(
+                    "Liquidation by placement month ({currency}): collected / placed, to today"
+                ).format(currency=code)
+            )
+        )
+        latest: dict[str, dict[str, str]] = {}
+        for row in _cells(dashboard.vintage, currency) if dashboard.vintage else []:
+            latest[row["placement_month"]] = row  # the rows run month 1, 2, ...: keep the last
+        _fill(
+            self.query_one("#vintage-table", DataTable),
+            [latest[month] for month in sorted(latest, reverse=True)],
+        )
 
     # -- actions ----------------------------------------------------------------------------------
 
@@ -494,13 +564,29 @@ def _dso_text(dashboard: Dashboard, currency: str) -> Text:
     age, so a book without open invoices has no DSO (which is not a DSO of 0 days)."""
     from collector_tui.services.reporting.tables import grouped
 
-    row = next((r for r in dashboard.dso.records if r.currency == currency), None)
-    if row is None:
+    rows = {r.basis: r for r in dashboard.dso.records if r.currency == currency}
+    if not rows:
         return Text(f"no DSO: no open invoices in {printable(currency)}", style="dim")
-    noun = "invoice" if row.invoices == 1 else "invoices"
     text = Text()
-    text.append(f"DSO {row.days} days", style="bold")
-    text.append(f" over {row.invoices} open {noun} ({grouped(row.open_receivables, currency)})")
+    row = rows.get("issue_date")
+    if row is not None:
+        noun = "invoice" if row.invoices == 1 else "invoices"
+        text.append(f"DSO {row.days} days", style="bold")
+        text.append(f" over {row.invoices} open {noun} ({grouped(row.open_receivables, currency)})")
+    late = rows.get("days_past_due")
+    if late is not None:
+        # Invoices without an issue date have no DSO: their age is said for what it is.
+        if row is not None:
+            text.append(" · ", style="dim")
+        else:
+            text.append(_("no DSO (no issue dates): "), style="dim")
+        text.append(
+            _("{days} days past due, open invoices: {count} ({amount})").format(
+                days=late.days,
+                count=late.invoices,
+                amount=grouped(late.open_receivables, currency),
+            )
+        )
     return text
 
 

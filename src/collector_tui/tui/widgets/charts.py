@@ -25,6 +25,7 @@ from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from collector_tui.display import printable
+from collector_tui.i18n import gettext as _
 from collector_tui.money import MoneyError, minor_digits
 from collector_tui.tui.formatting import day_text, plotext_day_forms
 
@@ -33,6 +34,7 @@ __all__ = [
     "Chart",
     "CollectionsChart",
     "PromiseOutcomeChart",
+    "VintageChart",
     "scale_for",
 ]
 
@@ -41,6 +43,8 @@ COLLECTED_COLOR = "green"
 PROMISED_COLOR = "orange"
 OUTCOME_COLORS = {"kept": "green", "partial": "orange", "broken": "red", "pending": "blue"}
 BAR_COLOR = "cyan"
+# One colour per placement month, the newest first (the vintage chart shows at most six).
+VINTAGE_COLORS = ("cyan", "green", "orange", "magenta", "blue", "red")
 COUNT_COLOR = "magenta"
 # A thick horizontal bar spreads over the rows around its label, unevenly (plotext 5 rounds each
 # bar's edges to rows on its own); a bar this thin is one row, on its label's row, at any height.
@@ -218,4 +222,45 @@ class PromiseOutcomeChart(Chart):
         ticks = nice_ticks(max(values))
         plt.xticks(ticks, _tick_labels(ticks))
         plt.xlim(0, ticks[-1])
+        self.refresh()
+
+
+class VintageChart(Chart):
+    """Liquidation by placement month: one line per placement month, the share of what was placed
+    collected by the end of each month since placement (month 1 = the placement month), in %."""
+
+    def show_vintages(
+        self, currency: str, vintages: Sequence[tuple[date, Sequence[Decimal | None]]]
+    ) -> None:
+        """`vintages`: (placement month, rate at month 1, 2, ... as fractions), newest first."""
+        shown = [
+            (month, [float((rate or Decimal(0)) * 100) for rate in rates])
+            for month, rates in vintages[: len(VINTAGE_COLORS)]
+            if rates
+        ]
+        if not shown:
+            self.show_message(
+                _("No cases placed in {currency} in the last months").format(
+                    currency=printable(currency)
+                )
+            )
+            return
+        self._start(_("Liquidation by placement month ({currency}, %)").format(currency=currency))
+        plt = self.plt
+        longest = max(len(rates) for _, rates in shown)
+        top = max(max(rates) for _, rates in shown)
+        curves = list(zip(shown, VINTAGE_COLORS, strict=False))
+        # Oldest first: plotext draws each line over the ones before, and the newest months,
+        # short and low, would vanish under the older ones.
+        for (_month, rates), color in reversed(curves):
+            months = list(range(1, len(rates) + 1))
+            # A placement month with one point so far is a dot: a line needs two.
+            plt.plot(months, rates, color=color, marker="braille" if len(rates) > 1 else "dot")
+        self._show_legend([(f"{month:%Y-%m}", color) for (month, _rates), color in curves])
+        plt.xticks(list(range(1, longest + 1)), [str(m) for m in range(1, longest + 1)])
+        plt.xlim(0.8, longest + 0.2)
+        plt.xlabel(_("months since placement"))
+        ticks = nice_ticks(top, most=4)
+        plt.yticks(ticks, _tick_labels(ticks))
+        plt.ylim(0, ticks[-1])
         self.refresh()
