@@ -161,6 +161,7 @@ class _Parsed:
     first_error: RowError | None  # the first row bad in itself (not only through its case)
     data_rows: int
     phones: dict[tuple[str, str], ParsedPhone]  # (text, country) -> parsed, as the rows gave them
+    prebuilt: dict[tuple[str, str], _NewCase]  # cases of one row, built while parsing (`build`)
 
 
 # --- decoding -----------------------------------------------------------------------------------
@@ -316,7 +317,13 @@ def _parse(
     encoding: str | None = None,
     allow_zero_balance: bool = False,
     workers: int = 1,
+    phones: dict[tuple[str, str], ParsedPhone] | None = None,
+    build: Callable[[list[PlacementRow]], _NewCase] | None = None,
 ) -> _Parsed:
+    """Read and validate the file. `phones` receives every number the chunk parsers parsed;
+    `build`, when given, is called on each row as a case of its own as soon as its chunk is back
+    (while the workers parse the next ones), and the result kept in `_Parsed.prebuilt` for the
+    rows that stay alone in their case."""
     if encoding is not None:
         check_encoding(encoding)
     if decimal is not None:
@@ -370,7 +377,8 @@ def _parse(
     errors: list[RowError] = []
     bad_cases: dict[tuple[str, str], int] = {}
     data_rows = 0
-    phones: dict[tuple[str, str], ParsedPhone] = {}
+    phones = {} if phones is None else phones
+    prebuilt: dict[tuple[str, str], _NewCase] = {}
     # A small file is parsed here: starting a worker costs more than its rows (POOL_MIN_LINES).
     pooled = workers > 1 and text.count("\n") >= POOL_MIN_LINES
     for result in _parsed_chunks(records, config, workers if pooled else 1, phones):
@@ -393,8 +401,11 @@ def _parse(
             group = groups.get(key)
             if group is None:
                 groups[key] = [row]
+                if build is not None:
+                    prebuilt[key] = build([row])
             else:
                 group.append(row)
+                prebuilt.pop(key, None)  # a case of several rows: built from all of them
     amounts.verdict(path.name)
 
     first_error = errors[0] if errors else None
@@ -429,6 +440,7 @@ def _parse(
         first_error=first_error,
         data_rows=data_rows,
         phones=phones,
+        prebuilt=prebuilt,
     )
 
 
@@ -1004,6 +1016,19 @@ def import_cases(
     if actor is not None and not actor.is_supervisor:
         raise Forbidden("only a supervisor can import placements")
     path = Path(path)
+    # The work that takes time (phones above all) is done before the write lock is taken: the
+    # rows and their phones in the parse workers, each case's rows built here as the parsed
+    # chunks come back (in parallel with the workers still parsing).
+    writers = _writers(store.engine.dialect)
+    phones: dict[tuple[str, str], ParsedPhone] = {}
+    builder = _CaseBuilder(
+        now=now,
+        settings=settings,
+        assign_to=assign_to,
+        writers=writers,
+        dialect=store.engine.dialect,
+        phones=phones,
+    )
     parsed = _parse(
         path,
         region=region,
@@ -1013,6 +1038,8 @@ def import_cases(
         encoding=encoding,
         allow_zero_balance=allow_zero_balance,
         workers=settings.imports.worker_count(),
+        phones=phones,
+        build=builder.build,
     )
     if parsed.data_rows == 0:
         raise ServiceError(f"{path.name} has a header but no rows")
@@ -1041,17 +1068,12 @@ def import_cases(
         if target.resolve() == path.resolve():
             raise ServiceError("the rejects file cannot be the file being imported")
 
-    # The work that takes time (phones above all) is done before the write lock is taken.
-    writers = _writers(store.engine.dialect)
-    builder = _CaseBuilder(
-        now=now,
-        settings=settings,
-        assign_to=assign_to,
-        writers=writers,
-        dialect=store.engine.dialect,
-        phones=parsed.phones,
-    )
-    built = [builder.build(group) for group in parsed.cases]
+    prebuilt = parsed.prebuilt
+    built: list[_NewCase] = []
+    for group in parsed.cases:
+        first = group[0]
+        new = prebuilt.get((first.client, first.client_ref)) if len(group) == 1 else None
+        built.append(new or builder.build(group))
     keys = [new.key for new in built]
 
     if dry_run:
