@@ -32,8 +32,9 @@ import os
 import re
 import tempfile
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -108,6 +109,7 @@ __all__ = [
 WRITE_CHUNK = 5000  # cases per insert round (5-10k measured best: docs/decisions.md, stack facts)
 CHUNK_ROWS = 2000  # records per parse chunk (a worker's unit of work)
 POOL_MIN_LINES = 5000  # below this many lines a file is parsed in-process, whatever the workers
+_CHUNKS_PER_WORKER = 4
 _LOOKUP_CHUNK = 500  # client refs per IN (...): under every backend's bound-parameter limit
 
 _CANONICAL: dict[str, str] = {
@@ -250,19 +252,28 @@ def _parsed_chunks(
     # spawn, not fork: the TUI imports from a worker thread, and a forked child of a threaded
     # process may inherit a lock held by another thread (docs/decisions.md, import workers).
     executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    # A few chunks in flight per worker, not the whole file: its records are held until parsed.
+    in_flight = workers * _CHUNKS_PER_WORKER
+    pending: deque[Future[ChunkResult]] = deque()
     try:
-        futures = [executor.submit(parse_chunk, config, chunk) for chunk in chunks]
-        for future in futures:
-            try:
-                result = future.result()
-            except BrokenProcessPool as error:
-                raise ServiceError(
-                    "a parse worker stopped (out of memory?): nothing was imported;"
-                    " try again, or set [imports] workers = 1"
-                ) from error
-            yield result
+        for chunk in chunks:
+            pending.append(executor.submit(parse_chunk, config, chunk))
+            if len(pending) >= in_flight:
+                yield _chunk_result(pending.popleft())
+        while pending:
+            yield _chunk_result(pending.popleft())
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _chunk_result(future: Future[ChunkResult]) -> ChunkResult:
+    try:
+        return future.result()
+    except BrokenProcessPool as error:
+        raise ServiceError(
+            "a parse worker stopped (out of memory?): nothing was imported;"
+            " try again, or set [imports] workers = 1"
+        ) from error
 
 
 def _record_chunks(
