@@ -1,6 +1,6 @@
 """The start-up baseline: a bare Textual + SQLModel app, spawned as probe_startup.py is.
 
-    python bench/probe_bare.py DB
+    python bench/probe_bare.py DB USERNAME
 
 Imports Textual and SQLModel, opens the database with SQLModel's engine, reads 100 open cases
 with their debtors in one query, paints them in a DataTable on a headless app and prints
@@ -25,17 +25,20 @@ from textual.widgets import DataTable, Footer, Header  # noqa: E402
 
 STAMPS["imported"] = time.time()
 POLL_S = 0.002
+# One agent's open cases by priority, as the queue's first page reads them (the queue index).
 QUERY = text(
     "SELECT c.client_ref, d.name, c.currency, c.balance, c.due_date, c.priority"
     " FROM collection_case c JOIN debtor d ON d.id = c.debtor_id"
-    " WHERE c.status IN ('new', 'active', 'promised') ORDER BY c.priority, c.id LIMIT 100"
+    " WHERE c.assigned_to_id = (SELECT id FROM app_user WHERE username = :agent)"
+    " AND c.status IN ('new', 'active', 'promised') ORDER BY c.priority LIMIT 100"
 )
 
 
 class Bare(App[None]):
-    def __init__(self, database: str) -> None:
+    def __init__(self, database: str, agent: str) -> None:
         super().__init__()
         self.engine = create_engine(f"sqlite:///{database}")
+        self.agent = agent
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -46,12 +49,12 @@ class Bare(App[None]):
         table = self.query_one("#table", DataTable)
         table.add_columns("ref", "debtor", "ccy", "balance", "due", "priority")
         with Session(self.engine) as session:
-            rows = session.execute(QUERY).all()
+            rows = session.execute(QUERY, {"agent": self.agent}).all()
         table.add_rows([tuple(str(value) for value in row) for row in rows])
 
 
-async def _run(database: str) -> None:
-    app = Bare(database)
+async def _run(database: str, agent: str) -> None:
+    app = Bare(database, agent)
     async with app.run_test(headless=True, size=(120, 40)):
         deadline = time.monotonic() + 60
         while app.query_one("#table", DataTable).row_count == 0:
@@ -65,4 +68,4 @@ async def _run(database: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(_run(sys.argv[1]))
+    asyncio.run(_run(sys.argv[1], sys.argv[2]))

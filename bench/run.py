@@ -810,7 +810,7 @@ def bench_startup(path: Path, runs: int) -> dict[str, Any]:
         # rows of the same database (probe_bare.py), so both meet the same load.
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, str(bare_probe), str(path)],
+            [sys.executable, str(bare_probe), str(path), QUEUE_AGENT],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
