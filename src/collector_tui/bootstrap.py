@@ -82,3 +82,15 @@ def schema_problem(store: db.Store) -> str | None:
             "run `collector-tui init` to upgrade it"
         )
     return None
+
+
+def warm_up() -> None:
+    """Import and prepare what an agent's first screen needs (the queue's services, every
+    model's mapper), ahead of the login's answer: the login screen runs it in a thread while
+    the password is typed, and the scrypt check then runs beside it (docs/decisions.md,
+    performance). Safe to run at any time, and more than once."""
+    from sqlalchemy.orm import configure_mappers
+
+    from collector_tui.services.casework import queue  # noqa: F401
+
+    configure_mappers()

@@ -198,6 +198,26 @@ class DeliverySettings:
         return Path(platformdirs.user_data_dir("collector-tui", appauthor=False)) / "outbox"
 
 
+@dataclass(frozen=True)
+class ImportSettings:
+    """`[imports]`: how placement files are read."""
+
+    # Processes parsing a large placement file's rows and phones while this one waits to write
+    # (services/imports/placement_file.py); 1 parses in-process. None: min(2, CPU count).
+    workers: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.workers is not None and (
+            type(self.workers) is not int or not 1 <= self.workers <= 32
+        ):
+            raise ValueError("config: imports workers must be a whole number from 1 to 32")
+
+    def worker_count(self) -> int:
+        if self.workers is not None:
+            return self.workers
+        return max(1, min(2, os.cpu_count() or 1))
+
+
 WRAP_UP_MODES = ("require", "warn", "allow")
 # The promise-kept rate by amount (reporting.kpis): the upper ends of the amount bands, in major
 # units, per currency; "*" for the currencies not listed. Yuan and yen amounts run larger.
@@ -258,6 +278,8 @@ class Settings:
     unmasked_roles: tuple[str, ...] = ("agent",)
     # Reminders by SMS, e-mail and letter (delivery/, services/reminders): `[delivery]`.
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    # Placement imports (services/imports): `[imports]`.
+    imports: ImportSettings = field(default_factory=ImportSettings)
     # Reminders (services/reminders): a TOML file of sequences and the rules attaching them to
     # cases, instead of the shipped `reminder_sequences.toml`; a message that cannot be delivered is
     # tried again after `reminder_retry_min` minutes, doubled each time, and after

@@ -31,7 +31,6 @@ reaches the caller).
 from __future__ import annotations
 
 import random
-import re
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -341,9 +340,12 @@ def upgrade(store: Store, revision: str = "head") -> None:
 
 
 # The app checks the schema revision at every start; importing Alembic for it (with Mako and
-# Pygments) cost a tenth of a second of the 1.5 s start-up budget (docs/decisions.md, performance).
-# Both answers are read directly, and Alembic decides whatever is not the plain case.
-_REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=]*=\s*(.+?)\s*$", re.MULTILINE)
+# Pygments) cost a tenth of a second of the start-up budget, and reading the version files to find
+# their head a few milliseconds more (docs/decisions.md, performance). The database's revision is
+# read from alembic_version and compared with SCHEMA_HEAD: the newest migration's revision, written
+# here when a migration is added (tests/core/test_db_revisions.py keeps it equal to the
+# migrations' head as Alembic computes it, and says the value to write).
+SCHEMA_HEAD = "0015"
 
 
 def current_revision(store: Store) -> str | None:
@@ -361,38 +363,6 @@ def current_revision(store: Store) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def _script_heads() -> list[str] | None:
-    """Heads of the migration graph from the version files' literal `revision` and
-    `down_revision` lines; None when a file does not have them in that plain form."""
-    import ast
-
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for script in (Path(__file__).parent / "migrations" / "versions").glob("*.py"):
-        if script.name.startswith(("__", ".#")):
-            continue
-        found = dict(_REVISION_LINE.findall(script.read_text(encoding="utf-8")))
-        try:
-            revision = ast.literal_eval(found["revision"])
-            down = ast.literal_eval(found["down_revision"])
-        except (KeyError, ValueError, SyntaxError):
-            return None
-        if not isinstance(revision, str):
-            return None
-        revisions.add(revision)
-        if isinstance(down, str):
-            parents.add(down)
-        elif isinstance(down, tuple | list):
-            parents.update(down)
-        elif down is not None:
-            return None
-    return sorted(revisions - parents)
-
-
-def head_revision(store: Store) -> str | None:
-    heads = _script_heads()
-    if heads is not None and len(heads) == 1:
-        return heads[0]
-    from alembic.script import ScriptDirectory
-
-    return ScriptDirectory.from_config(_alembic_config(store.engine)).get_current_head()
+def head_revision(store: Store | None = None) -> str:
+    """The schema revision this program needs: the migrations' head (SCHEMA_HEAD)."""
+    return SCHEMA_HEAD

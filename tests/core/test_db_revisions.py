@@ -1,6 +1,6 @@
-"""The schema revision check at every start reads Alembic's answers without importing Alembic (a
-tenth of a second of the start-up budget, docs/decisions.md, performance): the answers must be
-Alembic's."""
+"""The schema revision check at every start gives Alembic's answers without importing Alembic (a
+tenth of a second of the start-up budget, docs/decisions.md, performance) or reading the version
+files: the database's revision from alembic_version, the head from db.SCHEMA_HEAD."""
 
 from __future__ import annotations
 
@@ -14,9 +14,14 @@ from alembic.script import ScriptDirectory
 from collector_tui import bootstrap, db
 
 
-def test_script_heads_are_alembics() -> None:
+def test_the_schema_head_constant_is_the_migrations_head() -> None:
     scripts = ScriptDirectory.from_config(db._alembic_config(bootstrap.make_engine("sqlite://")))
-    assert db._script_heads() == sorted(scripts.get_heads())
+    heads = scripts.get_heads()
+    assert len(heads) == 1, f"the migrations have several heads: {heads}"
+    assert db.SCHEMA_HEAD == heads[0], (
+        f"a migration was added: set SCHEMA_HEAD = {heads[0]!r} in src/collector_tui/db.py"
+    )
+    assert db.head_revision() == heads[0]
 
 
 def test_current_revision_is_alembics_at_every_step(tmp_path) -> None:  # noqa: ANN001

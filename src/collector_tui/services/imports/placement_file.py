@@ -32,12 +32,15 @@ import os
 import re
 import tempfile
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _json_string
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -62,29 +65,35 @@ from collector_tui.models import (
 from collector_tui.money import (
     MAX_MINOR,
     MoneyError,
-    minor_digits,
     normalize_currency,
 )
-from collector_tui.phones import parse_phone
+from collector_tui.phones import ParsedPhone, parse_phone
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor
 from collector_tui.services.casework.contact_book import address_key
 from collector_tui.services.errors import Forbidden, InvalidInput, NotFound, ServiceError
 from collector_tui.services.imports.csv_reading import (
     Amounts,
-    BadValue,
-    CurrencyDigits,
     RowError,
-    bad_value,
     check_encoding,
     csv_records,
     decimal_mode,
     decode_file,
     header_key,
     is_blank,
-    parse_date,
     shortened,
     sniff_delimiter,
+)
+from collector_tui.services.imports.placement_rows import (
+    _ALIASES,
+    _MAX_LENGTHS,
+    BadRow,
+    ChunkResult,
+    PlacementRow,
+    RowConfig,
+    _country_code,
+    _Layout,
+    parse_chunk,
 )
 from collector_tui.services.rules import scoring
 
@@ -98,45 +107,11 @@ __all__ = [
 ]
 
 WRITE_CHUNK = 5000  # cases per insert round (5-10k measured best: docs/decisions.md, stack facts)
+CHUNK_ROWS = 2000  # records per parse chunk (a worker's unit of work)
+POOL_MIN_LINES = 5000  # below this many lines a file is parsed in-process, whatever the workers
+_CHUNKS_PER_WORKER = 4
 _LOOKUP_CHUNK = 500  # client refs per IN (...): under every backend's bound-parameter limit
 
-# Column lengths of the tables (models.py); PostgreSQL enforces them, SQLite would not.
-_MAX_LENGTHS = {
-    "client": 100,
-    "client_ref": 100,
-    "debtor_name": 300,
-    "address": 500,
-    "invoice_no": 100,
-    "phone": 100,
-}
-
-# Canonical column -> the header spellings accepted for it (compared after `header_key`).
-# "客户" and "客户编号" are not here: see _BESIDE_A_DEBTOR.
-_ALIASES: dict[str, tuple[str, ...]] = {
-    column: tuple(aliases.split())
-    for column, aliases in {
-        "client": "client creditor client_name creditor_name 委托方 债权人 委托机构",
-        "client_ref": "client_ref client_reference reference ref account account_no"
-        " account_number 合同号 账号 案件编号",
-        "debtor_name": "debtor_name name debtor 债务人 姓名 名称 客户名称 债务人姓名",
-        "debtor_type": "debtor_type type debtor_kind kind 类型 债务人类型",
-        "country": "country country_code 国家 国家代码",
-        "phone": "phone phones telephone tel mobile cell phone_number mobile_phone home_phone"
-        " work_phone 电话 手机 联系电话 手机号",
-        "address": "address 地址 联系地址",
-        "currency": "currency ccy 币种 货币",
-        "principal": "principal amount 本金 金额",
-        "fees": "fees fee 费用",
-        "interest": "interest 利息",
-        "balance": "balance outstanding 余额 欠款 欠款金额",
-        "due_date": "due_date due 到期日 到期日期",
-        "placed_date": "placed_date placed placement_date 委托日期",
-        "risk_grade": "risk_grade grade risk 风险等级",
-        "invoice_no": "invoice_no invoice invoice_number 发票号 发票号码",
-        # The invoice's issue date: DSO counts from it (reporting.reports.dso).
-        "issue_date": "issue_date invoice_date issued issued_on 开票日期 开票日",
-    }.items()
-}
 _CANONICAL: dict[str, str] = {
     alias: column for column, aliases in _ALIASES.items() for alias in aliases
 }
@@ -146,17 +121,9 @@ _CANONICAL: dict[str, str] = {
 _BESIDE_A_DEBTOR: dict[str, str] = {"客户": "client", "客户编号": "client_ref"}
 _NUMBERED = re.compile(r"(.*?)_?[0-9]+")  # "phone2", "phone_2", "电话2": more phone columns
 
-_DEBTOR_KINDS: dict[str, str] = {
-    **dict.fromkeys("person individual private consumer p 个人".split(), "person"),
-    **dict.fromkeys(
-        "company business corporate organisation organization c b 公司 企业 单位".split(), "company"
-    ),
-}
-_PHONE_SPLIT = re.compile(r"[;|；｜]")
-_PHONE_SEPARATORS = frozenset(";|；｜")
-_GRADE = re.compile(r"[A-E]|[0-9]{1,2}")
 _SIBLING = "case rejected with"
 _MAX_FRAGMENTS = 10_000
+_IDS_AT_ONCE = 4096
 _IMPORT_CACHE_KIB = -64 * 1024  # negative: KiB, as SQLite counts it
 _FAST_DIALECTS = frozenset({"sqlite"})  # where _TableWriter hands rows to executemany itself
 
@@ -185,41 +152,6 @@ class ImportRejected(ServiceError):
         self.report = report
 
 
-class PlacementRow(NamedTuple):
-    """One valid row of a placement file; amounts in minor units of `currency`.
-
-    A NamedTuple rather than a dataclass: tens of thousands are made per second.
-    """
-
-    line: int
-    client: str
-    client_ref: str
-    debtor_name: str
-    debtor_kind: str  # person | company
-    country: str  # ISO 3166 alpha-2
-    phones: tuple[str, ...]  # as written, split and de-duplicated; parsed per case
-    address: str | None
-    currency: str
-    principal: int
-    fees: int
-    interest: int
-    balance: int  # the row's open amount: its balance, else principal + fees + interest
-    due_date: date
-    placed_date: date | None
-    risk_grade: str | None
-    invoice_no: str | None
-    issue_date: date | None = None  # the invoice's; only with an invoice_no
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """Where each canonical column sits in the file's records."""
-
-    header: list[str]
-    index: dict[str, int]
-    phones: tuple[int, ...]
-
-
 @dataclass(frozen=True)
 class _Parsed:
     text: str
@@ -230,6 +162,8 @@ class _Parsed:
     errors: list[RowError]
     first_error: RowError | None  # the first row bad in itself (not only through its case)
     data_rows: int
+    phones: dict[tuple[str, str], ParsedPhone]  # (text, country) -> parsed, as the rows gave them
+    prebuilt: dict[tuple[str, str], _NewCase]  # cases of one row, built while parsing (`build`)
 
 
 # --- decoding -----------------------------------------------------------------------------------
@@ -296,254 +230,63 @@ def _layout(
     return _Layout(header=header, index=index, phones=tuple(phones))
 
 
-# --- values -------------------------------------------------------------------------------------
+def _parsed_chunks(
+    records: Iterator[tuple[int, list[str]]],
+    config: RowConfig,
+    workers: int,
+    seen: dict[tuple[str, str], ParsedPhone],
+) -> Iterator[ChunkResult]:
+    """The file's records parsed chunk by chunk (placement_rows.parse_chunk), in line order.
 
-
-@lru_cache(maxsize=1)
-def _countries() -> frozenset[str]:
-    from babel import Locale
-
-    # CLDR territories less its groupings and private-use codes; XK (Kosovo) is in common use.
-    pseudo = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"}
-    return frozenset(
-        code
-        for code in Locale.parse("en").territories
-        if isinstance(code, str) and len(code) == 2 and code.isalpha() and code not in pseudo
-    )
-
-
-def _country_code(text: str) -> str | None:
-    code = text.strip().upper()
-    if code == "UK":  # ISO reserves UK for GB, and people write it
-        return "GB"
-    return code if code in _countries() else None
-
-
-def _too_long(column: str) -> BadValue:
-    return BadValue(f"{column} is longer than {_MAX_LENGTHS[column]} characters")
-
-
-# --- rows ---------------------------------------------------------------------------------------
-
-
-class _RowParser:
-    """Turns one record into a PlacementRow; caches the values that repeat down a file.
-
-    Written for speed (it runs for every row): column positions live in attributes, a column the
-    file lacks points at an empty field appended to every record, and the common case of each
-    value is checked inline before any slower path.
+    With `workers` > 1, the chunks go to a pool of that many spawned processes as the CSV reader
+    cuts them (records, never raw text, so a quoted field spanning lines stays whole), and their
+    results come back in submission order whatever order they finish in. Nothing is written
+    until every chunk is back, so a worker that fails or dies fails the import before its
+    transaction opens (ServiceError), with nothing written.
     """
+    chunks = _record_chunks(records, CHUNK_ROWS)
+    if workers <= 1:
+        for chunk in chunks:
+            yield parse_chunk(config, chunk, seen)
+        return
+    # spawn, not fork: the TUI imports from a worker thread, and a forked child of a threaded
+    # process may inherit a lock held by another thread (docs/decisions.md, import workers).
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    # A few chunks in flight per worker, not the whole file: its records are held until parsed.
+    in_flight = workers * _CHUNKS_PER_WORKER
+    pending: deque[Future[ChunkResult]] = deque()
+    try:
+        for chunk in chunks:
+            pending.append(executor.submit(parse_chunk, config, chunk))
+            if len(pending) >= in_flight:
+                yield _chunk_result(pending.popleft())
+        while pending:
+            yield _chunk_result(pending.popleft())
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
 
-    def __init__(
-        self,
-        layout: _Layout,
-        amounts: Amounts,
-        client: str | None,
-        country: str | None,
-        currency: str | None,
-        allow_zero_balance: bool = False,
-    ) -> None:
-        self.header = layout.header
-        self.width = width = len(layout.header)
-        positions = {column: layout.index.get(column, width) for column in _ALIASES}
-        self.names = {
-            column: layout.header[at] if at < width else column for column, at in positions.items()
-        }
-        self.at = positions
-        self.phone_columns = layout.phones
-        self.default_client = client
-        self.default_country = country
-        self.default_currency = currency
-        self.amounts = amounts
-        self.allow_zero_balance = allow_zero_balance
-        self.dates: dict[str, date] = {}
-        self.currencies: dict[str, CurrencyDigits] = {}
-        self.countries: dict[str, str] = {}
-        self.grades: dict[str, str] = {}
 
-    def case_key(self, fields: list[str]) -> tuple[str, str] | None:
-        """client + client_ref of a bad row, as far as they can be read (to reject its case)."""
-        fields = [*fields[: self.width], *[""] * (self.width + 1 - len(fields))]
-        client = fields[self.at["client"]].strip() or self.default_client
-        client_ref = fields[self.at["client_ref"]].strip()
-        return (client, client_ref) if client and client_ref else None
+def _chunk_result(future: Future[ChunkResult]) -> ChunkResult:
+    try:
+        return future.result()
+    except BrokenProcessPool as error:
+        raise ServiceError(
+            "a parse worker stopped (out of memory?): nothing was imported;"
+            " try again, or set [imports] workers = 1"
+        ) from error
 
-    def _date(self, text: str, column: str) -> date:
-        value = parse_date(text)
-        if value is None:
-            raise bad_value("date", text, self.names[column], "use YYYY-MM-DD")
-        self.dates[text] = value
-        return value
 
-    def _currency(self, text: str) -> CurrencyDigits:
-        try:
-            code = normalize_currency(text)
-        except MoneyError:
-            raise BadValue(f"unknown currency '{shortened(text)}'") from None
-        digits = minor_digits(code)
-        value = self.currencies[text] = CurrencyDigits(code, digits, 10**digits)
-        return value
-
-    def _country(self, text: str) -> str:
-        value = _country_code(text)
-        if value is None:
-            raise BadValue(f"unknown country '{shortened(text)}' (use an ISO 3166 code like CN)")
-        self.countries[text] = value
-        return value
-
-    def _grade(self, text: str) -> str:
-        upper = text.upper()
-        if not _GRADE.fullmatch(upper):
-            raise bad_value("risk_grade", text, self.names["risk_grade"], "use A to E or a number")
-        self.grades[text] = upper
-        return upper
-
-    def __call__(self, line: int, fields: list[str]) -> PlacementRow:
-        width = self.width
-        count = len(fields)
-        if count != width:
-            if count > width:
-                if "".join(fields[width:]).strip():
-                    raise BadValue(
-                        f"{count} fields but the header has {width}"
-                        " (a value containing the delimiter needs quotes)"
-                    )
-                del fields[width:]
-            else:
-                fields.extend([""] * (width - count))
-        fields.append("")  # what a column missing from the file reads as
-        at = self.at
-        names = self.names
-
-        client = fields[at["client"]].strip()
-        if not client:
-            if self.default_client is None:
-                raise BadValue("missing client")
-            client = self.default_client
-        elif self.default_client is not None and client != self.default_client:
-            raise BadValue(
-                f"client '{shortened(client)}' is not the one given ({self.default_client})"
-            )
-        elif len(client) > _MAX_LENGTHS["client"]:
-            raise _too_long("client")
-        client_ref = fields[at["client_ref"]].strip()
-        if not client_ref:
-            raise BadValue("missing client_ref")
-        if len(client_ref) > _MAX_LENGTHS["client_ref"]:
-            raise _too_long("client_ref")
-        debtor_name = fields[at["debtor_name"]].strip()
-        if not debtor_name:
-            raise BadValue("missing debtor_name")
-        if len(debtor_name) > _MAX_LENGTHS["debtor_name"]:
-            raise _too_long("debtor_name")
-
-        text = fields[at["debtor_type"]].strip()
-        if text:
-            kind = _DEBTOR_KINDS.get(text.lower())
-            if kind is None:
-                raise bad_value("debtor_type", text, names["debtor_type"], "person or company")
-        else:
-            kind = "person"
-
-        text = fields[at["country"]].strip()
-        if text:
-            country = self.countries.get(text) or self._country(text)
-        elif self.default_country is not None:
-            country = self.default_country
-        else:
-            raise BadValue("missing country")
-
-        text = fields[at["currency"]].strip() or self.default_currency or ""
-        if not text:
-            raise BadValue("missing currency")
-        currency = self.currencies.get(text) or self._currency(text)
-
-        amount = self.amounts
-        principal_text = fields[at["principal"]].strip()
-        balance_text = fields[at["balance"]].strip()
-        principal = (
-            amount(principal_text, currency, names["principal"], line) if principal_text else None
-        )
-        text = fields[at["fees"]].strip()
-        fees = amount(text, currency, names["fees"], line) if text else 0
-        text = fields[at["interest"]].strip()
-        interest = amount(text, currency, names["interest"], line) if text else 0
-        if balance_text:
-            balance = amount(balance_text, currency, names["balance"], line)
-            if principal is None:
-                principal = balance
-        elif principal is None:
-            raise BadValue("missing principal or balance")
-        else:
-            balance = principal + fees + interest
-            if balance > MAX_MINOR:
-                raise BadValue("principal + fees + interest is too large")
-        if balance == 0 and not self.allow_zero_balance:
-            raise BadValue("the balance is zero: nothing to collect")
-
-        text = fields[at["due_date"]].strip()
-        if not text:
-            raise BadValue("missing due_date")
-        due_date = self.dates.get(text) or self._date(text, "due_date")
-        text = fields[at["placed_date"]].strip()
-        placed_date = (self.dates.get(text) or self._date(text, "placed_date")) if text else None
-
-        phones: tuple[str, ...] = ()
-        for position in self.phone_columns:
-            text = fields[position].strip()
-            if not text:
-                continue
-            if _PHONE_SEPARATORS.isdisjoint(text):
-                parts: Sequence[str] = (text,)
-            else:
-                parts = [part.strip() for part in _PHONE_SPLIT.split(text) if part.strip()]
-            for part in parts:
-                if len(part) > _MAX_LENGTHS["phone"]:
-                    raise _too_long("phone")
-                if part not in phones:
-                    phones = (*phones, part)
-
-        address = fields[at["address"]].strip() or None
-        if address is not None and len(address) > _MAX_LENGTHS["address"]:
-            raise _too_long("address")
-        text = fields[at["risk_grade"]].strip()
-        risk_grade = (self.grades.get(text) or self._grade(text)) if text else None
-        invoice_no = fields[at["invoice_no"]].strip() or None
-        if invoice_no is not None and len(invoice_no) > _MAX_LENGTHS["invoice_no"]:
-            raise _too_long("invoice_no")
-        text = fields[at["issue_date"]].strip()
-        issue_date = None
-        if text:
-            issue_date = self.dates.get(text) or self._date(text, "issue_date")
-            if invoice_no is None:
-                # The date belongs to an invoice: without one it would be read and then lost.
-                raise BadValue(f"{names['issue_date']} without an invoice_no: it dates an invoice")
-            if issue_date > due_date:
-                raise BadValue(
-                    f"{names['issue_date']} {issue_date.isoformat()} is after the due date"
-                    f" {due_date.isoformat()}"
-                )
-
-        return PlacementRow(
-            line,
-            client,
-            client_ref,
-            debtor_name,
-            kind,
-            country,
-            phones,
-            address,
-            currency.code,
-            principal,
-            fees,
-            interest,
-            balance,
-            due_date,
-            placed_date,
-            risk_grade,
-            invoice_no,
-            issue_date,
-        )
+def _record_chunks(
+    records: Iterator[tuple[int, list[str]]], size: int
+) -> Iterator[list[tuple[int, list[str]]]]:
+    chunk: list[tuple[int, list[str]]] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _sibling(line: int) -> str:
@@ -584,7 +327,14 @@ def _parse(
     decimal: str | None = None,
     encoding: str | None = None,
     allow_zero_balance: bool = False,
+    workers: int = 1,
+    phones: dict[tuple[str, str], ParsedPhone] | None = None,
+    build: Callable[[list[PlacementRow]], _NewCase] | None = None,
 ) -> _Parsed:
+    """Read and validate the file. `phones` receives every number the chunk parsers parsed;
+    `build`, when given, is called on each row as a case of its own as soon as its chunk is back
+    (while the workers parse the next ones), and the result kept in `_Parsed.prebuilt` for the
+    rows that stay alone in their case."""
     if encoding is not None:
         check_encoding(encoding)
     if decimal is not None:
@@ -625,31 +375,48 @@ def _parse(
     if layout is None:
         raise ServiceError(f"{path.name} is empty")
 
-    parse_row = _RowParser(
-        layout, amounts, default_client, default_country, default_currency, allow_zero_balance
+    config = RowConfig(
+        layout,
+        amounts.decimal,
+        amounts.chosen,
+        default_client,
+        default_country,
+        default_currency,
+        allow_zero_balance,
     )
     groups: dict[tuple[str, str], list[PlacementRow]] = {}
     errors: list[RowError] = []
     bad_cases: dict[tuple[str, str], int] = {}
     data_rows = 0
-    for line, fields in records:
-        if not "".join(fields).strip():
-            continue  # blank lines, trailing ones above all, are nobody's mistake
-        data_rows += 1
-        try:
-            row = parse_row(line, fields)
-        except BadValue as problem:
-            errors.append(RowError(line, str(problem)))
-            key = parse_row.case_key(fields)
-            if key is not None:
-                bad_cases.setdefault(key, line)
-            continue
-        key = (row.client, row.client_ref)
-        group = groups.get(key)
-        if group is None:
-            groups[key] = [row]
-        else:
-            group.append(row)
+    phones = {} if phones is None else phones
+    prebuilt: dict[tuple[str, str], _NewCase] = {}
+    # A small file is parsed here: starting a worker costs more than its rows (POOL_MIN_LINES).
+    pooled = workers > 1 and text.count("\n") >= POOL_MIN_LINES
+    for result in _parsed_chunks(records, config, workers if pooled else 1, phones):
+        data_rows += result.data_rows
+        phones.update(result.phones)
+        # Merged in chunk order, which is line order: the first line showing each decimal mark
+        # (and the first ambiguous amount) is the one a single pass would have noted.
+        for mark, first in result.shown.items():
+            amounts.shown.setdefault(mark, first)
+        if amounts.ambiguous is None:
+            amounts.ambiguous = result.ambiguous
+        for item in result.rows:
+            if type(item) is BadRow:
+                errors.append(RowError(item.line, item.reason))
+                if item.key is not None:
+                    bad_cases.setdefault(item.key, item.line)
+                continue
+            row: PlacementRow = item  # type: ignore[assignment]
+            key = (row.client, row.client_ref)
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [row]
+                if build is not None:
+                    prebuilt[key] = build([row])
+            else:
+                group.append(row)
+                prebuilt.pop(key, None)  # a case of several rows: built from all of them
     amounts.verdict(path.name)
 
     first_error = errors[0] if errors else None
@@ -683,6 +450,8 @@ def _parse(
         errors=errors,
         first_error=first_error,
         data_rows=data_rows,
+        phones=phones,
+        prebuilt=prebuilt,
     )
 
 
@@ -870,12 +639,21 @@ class _CaseBuilder:
         assign_to: uuid.UUID | None,
         writers: _Writers,
         dialect: Dialect,
+        phones: dict[tuple[str, str], ParsedPhone] | None = None,
     ) -> None:
+        # Parsed by the chunk parsers in each row's country; a case of several rows in different
+        # countries parses the others' numbers here, in its first row's country.
+        self.phones: dict[tuple[str, str], ParsedPhone] = {} if phones is None else phones
         self.today = now.date()
         self.now = now
         self.weights = settings.weights
         case_writer = writers.case
         self.uuid = case_writer.encoder("id")
+        # Where the driver gets a key as 32 hex digits (SQLite), new keys are made that way in
+        # bulk (_hex_uuid4s): uuid.uuid4() and its conversion were a tenth of the import.
+        sample = uuid.uuid4()
+        self.hex_ids = self.uuid(sample) == sample.hex
+        self.spare_ids: list[str] = []
         self.json = case_writer.encoder("score_factors")
         # json.dumps of a list is "[" + ", ".join(json.dumps(item)) + "]"; most factors repeat
         # ("grade B", "no attempt yet"), so their text is made once. Only where the driver gets
@@ -913,6 +691,21 @@ class _CaseBuilder:
             parts.append(part)
         return "[" + ", ".join(parts) + "]"
 
+    def new_id(self) -> Any:
+        """A new random (version 4) key in the driver's form."""
+        if not self.hex_ids:
+            return self.uuid(uuid.uuid4())
+        spare = self.spare_ids
+        if not spare:
+            spare.extend(_hex_uuid4s(_IDS_AT_ONCE))
+        return spare.pop()
+
+    def phone(self, text: str, country: str) -> ParsedPhone:
+        parsed = self.phones.get((text, country))
+        if parsed is None:
+            parsed = self.phones[(text, country)] = parse_phone(text, country)
+        return parsed
+
     def day(self, value: date) -> Any:
         encoded = self.days.get(value)
         if encoded is None:
@@ -938,8 +731,8 @@ class _CaseBuilder:
             address = next((row.address for row in group if row.address), None)
             risk_grade = next((row.risk_grade for row in group if row.risk_grade), None)
         at, false = self.at, self.false
-        debtor_id = self.uuid(uuid.uuid4())
-        case_id = self.uuid(uuid.uuid4())
+        debtor_id = self.new_id()
+        case_id = self.new_id()
 
         phones: list[tuple[Any, ...]] = []
         invalid = 0
@@ -947,7 +740,7 @@ class _CaseBuilder:
             seen: set[str] = set()
             primary_taken = False
             for text in texts:
-                parsed = parse_phone(text, first.country)
+                parsed = self.phone(text, first.country)
                 if parsed.valid:
                     if parsed.e164 in seen:  # "138..." and "+86 138..." are one number
                         continue
@@ -959,7 +752,7 @@ class _CaseBuilder:
                     primary = False
                 phones.append(
                     (
-                        self.uuid(uuid.uuid4()),
+                        self.new_id(),
                         debtor_id,
                         parsed.e164,
                         text,
@@ -1039,7 +832,7 @@ class _CaseBuilder:
         )
         invoices = [
             (
-                self.uuid(uuid.uuid4()),
+                self.new_id(),
                 case_id,
                 row.invoice_no,
                 None if row.issue_date is None else self.day(row.issue_date),
@@ -1054,7 +847,7 @@ class _CaseBuilder:
         addresses = (
             [
                 (
-                    self.uuid(uuid.uuid4()),
+                    self.new_id(),
                     debtor_id,
                     address,
                     address_key(address),
@@ -1077,6 +870,15 @@ class _CaseBuilder:
         return _NewCase(
             key, len(group), case_id, debtor, case, phones, invoices, invalid, addresses
         )
+
+
+def _hex_uuid4s(count: int) -> list[str]:
+    """`count` random version-4 UUIDs as 32 hex digits, as uuid.uuid4().hex gives them."""
+    raw = bytearray(os.urandom(16 * count))
+    raw[6::16] = bytes((byte & 0x0F) | 0x40 for byte in raw[6::16])  # version 4
+    raw[8::16] = bytes((byte & 0x3F) | 0x80 for byte in raw[8::16])  # RFC 4122 variant
+    text = raw.hex()
+    return [text[start : start + 32] for start in range(0, len(text), 32)]
 
 
 def _existing_keys(session: Session, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -1225,6 +1027,19 @@ def import_cases(
     if actor is not None and not actor.is_supervisor:
         raise Forbidden("only a supervisor can import placements")
     path = Path(path)
+    # The work that takes time (phones above all) is done before the write lock is taken: the
+    # rows and their phones in the parse workers, each case's rows built here as the parsed
+    # chunks come back (in parallel with the workers still parsing).
+    writers = _writers(store.engine.dialect)
+    phones: dict[tuple[str, str], ParsedPhone] = {}
+    builder = _CaseBuilder(
+        now=now,
+        settings=settings,
+        assign_to=assign_to,
+        writers=writers,
+        dialect=store.engine.dialect,
+        phones=phones,
+    )
     parsed = _parse(
         path,
         region=region,
@@ -1233,6 +1048,9 @@ def import_cases(
         decimal=decimal,
         encoding=encoding,
         allow_zero_balance=allow_zero_balance,
+        workers=settings.imports.worker_count(),
+        phones=phones,
+        build=builder.build,
     )
     if parsed.data_rows == 0:
         raise ServiceError(f"{path.name} has a header but no rows")
@@ -1261,16 +1079,12 @@ def import_cases(
         if target.resolve() == path.resolve():
             raise ServiceError("the rejects file cannot be the file being imported")
 
-    # The work that takes time (phones above all) is done before the write lock is taken.
-    writers = _writers(store.engine.dialect)
-    builder = _CaseBuilder(
-        now=now,
-        settings=settings,
-        assign_to=assign_to,
-        writers=writers,
-        dialect=store.engine.dialect,
-    )
-    built = [builder.build(group) for group in parsed.cases]
+    prebuilt = parsed.prebuilt
+    built: list[_NewCase] = []
+    for group in parsed.cases:
+        first = group[0]
+        new = prebuilt.get((first.client, first.client_ref)) if len(group) == 1 else None
+        built.append(new or builder.build(group))
     keys = [new.key for new in built]
 
     if dry_run:

@@ -67,6 +67,16 @@ class LoginScreen(CollectorScreen):
         target = "#password" if self.username else "#username"
         self.query_one(target, Input).focus()
         self.app.call_later(self._take_keys)
+        self._warm_up()
+
+    @work(thread=True, group="warm-up", exit_on_error=False, description="warm up")
+    def _warm_up(self) -> None:
+        # While the password is typed (and beside the password check, which waits outside the
+        # interpreter): the imports and mappers the queue needs, not after the login's answer.
+        from collector_tui import bootstrap
+
+        bootstrap.warm_up()
+        import collector_tui.tui.screens.queue  # noqa: F401
 
     def _take_keys(self) -> None:
         self._ready = True
@@ -113,6 +123,8 @@ class LoginScreen(CollectorScreen):
         self.collector.logged_in(actor)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "login":
+            return  # the warm-up: whatever it missed is done again after the login
         if event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self.query_one("#login", Button).disabled = False
         if event.state == WorkerState.ERROR:
