@@ -180,8 +180,9 @@ def _rows(session: Session, statement: Any) -> list[_Row]:
 
 def _factors(stored: Any) -> tuple[dict[str, Any], ...]:
     # Text on SQLite; a driver that decodes JSON itself (psycopg) hands over the list already.
-    value = json.loads(stored) if isinstance(stored, str | bytes) else stored
-    return tuple(dict(factor) for factor in value or ())
+    if isinstance(stored, str | bytes):
+        return tuple(json.loads(stored) or ())  # fresh dicts already: no copies needed
+    return tuple(dict(factor) for factor in stored or ())
 
 
 # --- Reasons --------------------------------------------------------------------------------------

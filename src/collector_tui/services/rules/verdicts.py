@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import Engine, event, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.pool import Pool
 from sqlmodel import Session, col, func, select
 
 from collector_tui.config import Settings
@@ -52,6 +53,7 @@ _DML = re.compile(
 )
 _KEEP_ROWS = 5000  # the log keeps this many rows; a process further behind empties its cache
 _WROTE = "verdict_change_written"
+_SEEN = "verdict_change_seen"
 
 _enabled = True
 
@@ -156,6 +158,12 @@ def _transaction_over(connection: Any) -> None:
     connection.info.pop(_WROTE, None)
 
 
+@event.listens_for(Pool, "reset")
+def _returned(_dbapi_connection: Any, record: Any, _state: Any) -> None:
+    # A connection back in the pool without a commit or rollback of ours (the pool rolls back).
+    record.info.pop(_WROTE, None)
+
+
 def _append(connection: Any, rows: list[dict[str, Any]]) -> None:
     if connection.dialect.name != "sqlite":
         return
@@ -163,9 +171,9 @@ def _append(connection: Any, rows: list[dict[str, Any]]) -> None:
     # would take them back and hand their numbers to other rows.
     connection.info[_WROTE] = True
     try:
-        connection.execute(insert(VerdictChange), rows)
-        last = connection.execute(select(func.max(VerdictChange.seq))).scalar()
-        if last is not None and last % 500 == 0:
+        # One multi-row INSERT; its last rowid is the newest row's number on SQLite.
+        last = connection.execute(insert(VerdictChange).values(rows)).lastrowid
+        if last is not None and last % 500 < len(rows):
             connection.execute(
                 VerdictChange.__table__.delete().where(  # type: ignore[attr-defined]
                     col(VerdictChange.seq) <= last - _KEEP_ROWS
@@ -256,9 +264,21 @@ def _cache_of(session: Session) -> _Cache | None:
 
 
 def _catch_up(session: Session, cache: _Cache) -> bool:
+    usable = _read_log(session, cache)
+    if usable:
+        session.info[_SEEN] = (session.get_transaction(), cache.seq)
+    return usable
+
+
+def _read_log(session: Session, cache: _Cache) -> bool:
     """Bring the cache to what this unit of work sees; False when it sees an older state than the
     cache holds (a long read begun before another thread's writes): then it must not be used."""
     connection = session.connection()
+    # Once per transaction: what it sees of the log changes only by its own writes, and after
+    # those the cache is not used (see cached_verdicts).
+    seen = session.info.get(_SEEN)
+    if seen is not None and seen[0] is session.get_transaction() and seen[1] == cache.seq:
+        return True
     last = connection.execute(select(func.max(VerdictChange.seq))).scalar() or 0
     if cache.seq is None:
         cache.reset(last)
@@ -288,10 +308,6 @@ def _catch_up(session: Session, cache: _Cache) -> bool:
     return True
 
 
-def _key(case: CaseFacts, settings: Settings, wait: datetime | None) -> tuple[Any, ...]:
-    return (case, compliance.pack_for_country(case.country, settings), wait)
-
-
 def cached_verdicts(
     *,
     session: Session,
@@ -314,7 +330,12 @@ def cached_verdicts(
         )
     now = now.astimezone(UTC)
     waits = not_before or {}
-    keys = {case.case_id: _key(case, settings, waits.get(case.case_id)) for case in cases}
+    packs = {
+        country: compliance.pack_for_country(country, settings)
+        for country in {case.country for case in cases}
+    }
+    # What the verdict is a function of, besides the data the log watches and the time.
+    keys = {case.case_id: (case, packs[case.country], waits.get(case.case_id)) for case in cases}
     found: dict[uuid.UUID, Verdict] = {}
     missing: list[CaseFacts] = []
     with cache.lock:
