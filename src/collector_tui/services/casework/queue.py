@@ -2,9 +2,10 @@
 
 The order comes from the cached queue place of each case (`rules.scoring`: tier, then score,
 folded into `priority`) read straight from the index `ix_case_queue` (agent, priority,
-next_action_at, status), a page of candidates at a time. Each page gets its compliance verdicts in
-a fixed number of batched queries (`compliance.evaluate_cases`), and the walk stops once `limit`
-callable cases are found or after a bounded number of candidates: the queue never loads every case.
+next_action_at, status), a page of candidates at a time. Each page gets its compliance verdicts
+from the process's cache (`rules.verdicts`, exact at `now`) or, for the cases it lacks, in a fixed
+number of batched queries (`compliance.evaluate_cases`), and the walk stops once `limit` callable
+cases are found or after a bounded number of candidates: the queue never loads every case.
 
 Every open case assigned to the agent is either offered or held with its reason (and, where time
 will lift it, the instant it becomes callable); unassigned open cases are in `unassigned_cases`.
