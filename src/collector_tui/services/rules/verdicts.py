@@ -51,6 +51,8 @@ _DML = re.compile(
     r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+\"?(\w+)",
     re.IGNORECASE,
 )
+# Most statements are reads: told apart by their first word before any pattern runs.
+_NOT_WRITES = frozenset({"SELECT", "PRAGMA", "BEGIN", "COMMIT", "SAVEPO", "RELEAS", "ROLLBA"})
 _KEEP_ROWS = 5000  # the log keeps this many rows; a process further behind empties its cache
 _WROTE = "verdict_change_written"
 _SEEN = "verdict_change_seen"
@@ -191,7 +193,9 @@ def _after_execute(
 ) -> None:
     # Writes the ORM flush does not describe (Core statements, bulk updates): anyone may have
     # changed, so the cache empties.
-    if _flushing.get() or connection.dialect.name != "sqlite":
+    if statement[:6].upper() in _NOT_WRITES or _flushing.get():
+        return
+    if connection.dialect.name != "sqlite":
         return
     match = _DML.match(statement)
     if match is None or match.group(1).lower() not in WATCHED_TABLES:
