@@ -221,6 +221,8 @@ def _check(store: db.Store, settings: Settings, actor: Actor, now: datetime) -> 
     assert pages[0] == pages[1]
 
 
+# The cache is SQLite's (PostgreSQL evaluates every time: nothing to compare there).
+@pytest.mark.sqlite_only
 @hypothesis_settings(
     max_examples=25,
     deadline=None,
@@ -267,6 +269,7 @@ def test_a_verdict_lasts_until_the_hours_open(
         store.dispose()
 
 
+@pytest.mark.sqlite_only  # the log is written where the cache is: SQLite
 def test_the_change_log_names_the_debtor_a_call_was_about(
     template: Template[Actor], workdir: Path, settings: Settings
 ) -> None:
