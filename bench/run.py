@@ -13,6 +13,8 @@ busy machine even when the absolute times move.
   promise sweep, the candidates, their compliance verdicts, the reasons, the counts.
   queue_screen_ms: the queue screen's first paint (100 callable cases and the counts);
   queue_held_ms: the second build that then fills its Held tab (200 held cases).
+  queue_uncached_ms: queue_ms with the compliance verdict cache off (rules/verdicts.py), in the
+  same run; the run checks that both give the same entries, held cases and counts.
   queue_query_ms: the first page of candidates (100 rows) as build_queue reads it through
   SQLAlchemy, inside an open unit of work; queue_raw_ms: the same query written by hand with
   sqlite3 on an open connection (same filters, order and limit; the run checks that both return
@@ -200,6 +202,18 @@ def bench_queue(path: Path, repeats: int, key: Any = None) -> dict[str, Any]:
     result.update(_stats("queue_held", *_timed(screen_held, max(5, repeats // 3))))
     result.update(_stats("queue_query", *_timed(app_query, repeats * 3)))
     result.update(_stats("queue_raw", *_timed(raw_query, repeats * 3)))
+    # The same builds with the verdict cache off (rules/verdicts.py), in the same run: its share,
+    # and the check that it changes nothing (the same entries, held cases and counts).
+    from collector_tui.services.rules import verdicts
+
+    verdicts.enabled(False)
+    try:
+        uncached = agent_queue(), screen_held()
+        result.update(_stats("queue_uncached", *_timed(agent_queue, repeats)))
+    finally:
+        verdicts.enabled(True)
+    if uncached != (page, held):
+        raise AssertionError("the queue with cached verdicts differs from the queue without")
     raw.close()
     reading.__exit__(None, None, None)
     store.dispose()
@@ -1143,6 +1157,7 @@ def _print_table(result: dict[str, Any]) -> None:
         "queue_ms": ("build_queue, default (50 callable)", "ms", "queue"),
         "queue_screen_ms": ("build_queue for the screen's first paint (100)", "ms", "queue_screen"),
         "queue_held_ms": ("build_queue filling the Held tab (200 held)", "ms", "queue_held"),
+        "queue_uncached_ms": ("  build_queue, verdict cache off", "ms", "queue_uncached"),
         "queue_query_ms": ("  candidate query via SQLAlchemy", "ms", "queue_query"),
         "queue_raw_ms": ("  same query by hand (sqlite3)", "ms", "queue_raw"),
         "queue_query_vs_raw": ("app query / raw query", "x", None),

@@ -347,6 +347,9 @@ class Case(SQLModel, table=True):
         # Supervisors' workload view: open cases and balances per agent and currency,
         # read from this index alone instead of every case row.
         Index("ix_case_workload", "assigned_to_id", "currency", "status", "balance"),
+        # The queue's count of cases waiting for a later time (next_action_at > now): a range of
+        # this index instead of every open case of the agent in ix_case_queue.
+        Index("ix_case_waiting", "assigned_to_id", "next_action_at", "priority"),
     )
     __mapper_args__ = {"version_id_col": _case_version}
 
@@ -967,3 +970,15 @@ class SyncReceivedPacket(SQLModel, table=True):
     device_id: uuid.UUID = Field(index=True)
     digest: str = Field(max_length=128)
     received_at: datetime = _instant()
+
+
+class VerdictChange(SQLModel, table=True):
+    """What changed since a process cached its compliance verdicts (services/rules/verdicts.py):
+    one row per debtor (or number) whose calls, holds, phones or third parties a write touched;
+    both empty for a change that could touch anyone. Local to the file, never synced."""
+
+    __tablename__ = "verdict_change"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    debtor_id: uuid.UUID | None = None
+    e164: str | None = Field(default=None, max_length=20)

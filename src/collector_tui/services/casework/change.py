@@ -32,6 +32,10 @@ from collector_tui.services.accounts import Actor, ensure_case_access
 from collector_tui.services.errors import InvalidInput, NotFound, StaleEdit
 from collector_tui.services.rules import scoring
 
+# Every write on a case comes through here: importing the verdict cache registers the listeners
+# that log what a write changed for it (services/rules/verdicts.py), in every process that writes.
+from collector_tui.services.rules import verdicts as _verdicts  # noqa: F401
+
 # Statuses that follow the case's promises; dispute, legal and the closed ones are set by other
 # events and a promise does not override them.
 PROMISE_DRIVEN_STATUSES = frozenset({"new", "active", "promised", "plan"})

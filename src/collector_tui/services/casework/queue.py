@@ -2,9 +2,10 @@
 
 The order comes from the cached queue place of each case (`rules.scoring`: tier, then score,
 folded into `priority`) read straight from the index `ix_case_queue` (agent, priority,
-next_action_at, status), a page of candidates at a time. Each page gets its compliance verdicts in
-a fixed number of batched queries (`compliance.evaluate_cases`), and the walk stops once `limit`
-callable cases are found or after a bounded number of candidates: the queue never loads every case.
+next_action_at, status), a page of candidates at a time. Each page gets its compliance verdicts
+from the process's cache (`rules.verdicts`, exact at `now`) or, for the cases it lacks, in a fixed
+number of batched queries (`compliance.evaluate_cases`), and the walk stops once `limit` callable
+cases are found or after a bounded number of candidates: the queue never loads every case.
 
 Every open case assigned to the agent is either offered or held with its reason (and, where time
 will lift it, the instant it becomes callable); unassigned open cases are in `unassigned_cases`.
@@ -47,6 +48,7 @@ from collector_tui.services.context import writes
 from collector_tui.services.rules import compliance
 from collector_tui.services.rules.compliance import CaseFacts, Verdict
 from collector_tui.services.rules.scoring import TIER_NAMES, TIER_SPAN, days_past_due
+from collector_tui.services.rules.verdicts import cached_verdicts
 
 __all__ = [
     "QueueCounts",
@@ -179,8 +181,9 @@ def _rows(session: Session, statement: Any) -> list[_Row]:
 
 def _factors(stored: Any) -> tuple[dict[str, Any], ...]:
     # Text on SQLite; a driver that decodes JSON itself (psycopg) hands over the list already.
-    value = json.loads(stored) if isinstance(stored, str | bytes) else stored
-    return tuple(dict(factor) for factor in value or ())
+    if isinstance(stored, str | bytes):
+        return tuple(json.loads(stored) or ())  # fresh dicts already: no copies needed
+    return tuple(dict(factor) for factor in stored or ())
 
 
 # --- Reasons --------------------------------------------------------------------------------------
@@ -340,8 +343,11 @@ def _held_order(entry: QueueEntry) -> tuple[bool, datetime]:
 # --- Building -------------------------------------------------------------------------------------
 
 
-def _count(session: Session, *conditions: Any) -> int:
-    return int(session.exec(select(func.count()).select_from(Case).where(*conditions)).one())
+def _count(session: Session, *conditions: Any, index: str | None = None) -> int:
+    statement = select(func.count()).select_from(Case).where(*conditions)
+    if index is not None:
+        statement = statement.with_hint(Case, f"INDEXED BY {index}", dialect_name="sqlite")
+    return int(session.exec(statement).one())
 
 
 def _due(now: datetime) -> Any:
@@ -398,7 +404,7 @@ def _build(
         if rows:
             last = rows[-1]
         candidates = [row for row in rows if row.id not in skip]
-        verdicts = compliance.evaluate_cases(
+        verdicts = cached_verdicts(
             session=session, cases=[row.facts() for row in candidates], now=now, settings=settings
         )
         for row in candidates:
@@ -437,7 +443,7 @@ def _build(
             .limit(held_limit)
         )
         waiting = [row for row in _rows(session, waiting_statement) if row.id not in skip]
-        later = compliance.evaluate_cases(
+        later = cached_verdicts(
             session=session,
             cases=[row.facts() for row in waiting],
             now=now,
@@ -481,7 +487,11 @@ def _build(
             col(Case.priority) < tier_range[2] * TIER_SPAN,
             _due(now),
         )
-        waiting_count = _count(session, *mine, col(Case.next_action_at) > now)
+        # The cases waiting for a later time: a range of ix_case_waiting, where ix_case_queue
+        # would have the database read every open case of the agent (most are due).
+        waiting_count = _count(
+            session, *mine, col(Case.next_action_at) > now, index="ix_case_waiting"
+        )
         counts = QueueCounts(follow_ups, broken, len(entries), held_due + waiting_count)
     return QueuePage(entries=tuple(entries), held=tuple(held), counts=counts)
 

@@ -963,11 +963,14 @@ def evaluate_cases(
     now: datetime,
     settings: Settings,
     not_before: Mapping[uuid.UUID, datetime] | None = None,
+    lasting: dict[uuid.UUID, tuple[datetime, tuple[str, ...]]] | None = None,
 ) -> dict[uuid.UUID, Verdict]:
     """Verdicts for a batch of cases with a fixed number of queries (not one per case).
 
     `not_before` asks, per case, for the first callable instant from then on (a future follow-up);
     such a case is not callable now, and its verdict's reason is None unless something else holds.
+    Given `lasting`, it receives per case (the instant until which the verdict stays the same if
+    no data changes, the debtor's numbers): what a cache of verdicts needs (rules/verdicts.py).
     """
     if not cases:
         return {}
@@ -1083,18 +1086,83 @@ def evaluate_cases(
     for case in cases:
         pack = packs[case.country]
         by_case, by_debtor, by_number = groups[pack.voided_attempts_count]
-        verdicts[case.case_id] = _evaluate(
+        wait = max(now, waits.get(case.case_id, now).astimezone(UTC))
+        own_phones = phones.get(case.debtor_id, ())
+        verdict = _evaluate(
             case=case,
             pack=pack,
-            phones=phones.get(case.debtor_id, ()),
+            phones=own_phones,
             holds=holds.get(case.case_id, ()),
             case_attempts=by_case.get(case.case_id, ()),
             debtor_attempts=by_debtor.get(case.debtor_id, ()),
             number_attempts=by_number,
             now=now,
-            not_before=max(now, waits.get(case.case_id, now).astimezone(UTC)),
+            not_before=wait,
         )
+        verdicts[case.case_id] = verdict
+        if lasting is not None:
+            lasting[case.case_id] = (
+                verdict_lasts_until(case, pack, own_phones, now, wait, verdict),
+                tuple(sorted({p.e164 for p in own_phones if p.e164})),
+            )
     return verdicts
+
+
+def _next_minute(now: datetime) -> datetime:
+    return now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+def verdict_lasts_until(
+    case: CaseFacts,
+    pack: RulePack,
+    phones: Sequence[_PhoneRow],
+    now: datetime,
+    not_before: datetime,
+    verdict: Verdict,
+) -> datetime:
+    """The first instant after `now` at which `_evaluate` could answer otherwise with the same
+    data: the verdict holds on [now, that instant).
+
+    Time enters the rules only through these instants, each counted here (a superset is safe: it
+    only ends a cached verdict early): a local midnight in a zone the rules may read (the day a
+    cap or quiet period counts from, the day's hours, and every block's end, which is such a
+    midnight), UTC midnight (the horizon of calling hours), a start or end of calling hours in
+    one of those zones (the intersection of several zones' hours starts and ends at one of them),
+    a consent's end, the wait asked for, the verdict's own callable instant, and, for a reason
+    that quotes the local time ("outside calling hours: 21:30 in ..."), the next minute.
+    """
+    zones = set(pack.zones_for_country(case.country)) | {"UTC"}
+    for phone in phones:
+        zones.update(phone_zones(phone.e164, phone.time_zones, case.country, pack))
+    utc_day = now.date()
+    candidates = [datetime.combine(utc_day + timedelta(days=1), MIDNIGHT, tzinfo=UTC)]
+    for name in zones:
+        zone = _zone(name)
+        if zone is None:
+            continue
+        local_day = now.astimezone(zone).date()
+        for offset in (1, 2):
+            day = local_day + timedelta(days=offset)
+            for latest in (False, True):
+                at = _at(day, MIDNIGHT, zone, latest=latest)
+                if at > now:
+                    candidates.append(at)
+        for start, end in _open_intervals((name,), pack, utc_day):
+            if end > now:
+                candidates.append(start if start > now else end)
+                break
+    candidates.extend(
+        phone.consent_until
+        for phone in phones
+        if phone.consent_until is not None and phone.consent_until > now
+    )
+    if not_before > now:
+        candidates.append(not_before)
+    if verdict.callable_at is not None and verdict.callable_at > now:
+        candidates.append(verdict.callable_at)
+    if not verdict.callable and (verdict.reason or "").startswith("outside calling hours:"):
+        candidates.append(_next_minute(now))
+    return min(candidates)
 
 
 def _third_parties(

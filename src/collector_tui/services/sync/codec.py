@@ -30,6 +30,8 @@ LOCAL_TABLES = frozenset(
         "sync_briefcase",
         "sync_device",
         "sync_received_packet",
+        # The compliance verdict cache's change log (services/rules/verdicts.py): derived, local.
+        "verdict_change",
     }
 )
 
