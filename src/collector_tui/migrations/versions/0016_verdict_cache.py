@@ -6,8 +6,8 @@ the last one it saw and forgets those debtors' verdicts. Local derived data: nev
 `ix_case_waiting` lets the queue count an agent's cases waiting for a later time without reading
 every open case of the agent.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 """
 
 from collections.abc import Sequence
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
