@@ -808,6 +808,26 @@ def verify_places(path: Path, sample: int = 400) -> int:
     return checked
 
 
+def verify_counters(path: Path) -> int:
+    """The workload counters (kept by migration 0015's triggers, which fire on every insert of
+    the build) must equal a full recount of the cases and promises; returns the open cases."""
+    from collector_tui.bootstrap import open_store
+    from collector_tui.services.supervision import workload
+
+    store = open_store(path)
+    try:
+        with store.read() as session:
+            found = workload.recount(session=session)
+    finally:
+        store.dispose()
+    if not found.equal:
+        raise AssertionError(
+            f"{len(found.differences)} workload counters differ from a recount, e.g. "
+            f"{found.differences[0]}"
+        )
+    return found.open_cases
+
+
 def _known_revisions() -> set[str]:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
@@ -888,6 +908,7 @@ def ensure_database(cases: int, cache: Path = CACHE, *, rebuild: bool = False) -
         source.replace(partial)
         try:
             _upgrade(partial)
+            verify_counters(partial)
         except BaseException:
             partial.replace(source)
             raise
@@ -896,7 +917,13 @@ def ensure_database(cases: int, cache: Path = CACHE, *, rebuild: bool = False) -
     _log(f"building {path.name} ({cases:,} cases): done once, then reused")
     counts = build_database(cases, partial)
     checked = verify_places(partial)
+    started = time.perf_counter()
+    opened = verify_counters(partial)
     _log(f"  rows {counts}; queue place checked against compute_place on {checked} cases")
+    _log(
+        f"  workload counters equal a recount ({opened:,} open cases, "
+        f"{time.perf_counter() - started:.1f} s)"
+    )
     for suffix in ("-wal", "-shm"):
         Path(f"{partial}{suffix}").unlink(missing_ok=True)
     partial.replace(path)

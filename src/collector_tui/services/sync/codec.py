@@ -30,6 +30,9 @@ LOCAL_TABLES = frozenset(
         "sync_briefcase",
         "sync_device",
         "sync_received_packet",
+        # Derived counts, kept by each database's own triggers from the rows it holds (migration
+        # 0015): a laptop counts its briefcase, the master its book; never sent either way.
+        "workload_counter",
     }
 )
 
