@@ -858,6 +858,20 @@ class WorkloadCounter(SQLModel, table=True):
     pending_promises: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
+class AttemptCounter(SQLModel, table=True):
+    """A user's contact attempts (every activity but notes) and right-party contacts in one
+    15-minute UTC bucket: an agent's day in any zone (its midnight is on a quarter hour) is a sum
+    of at most 96 rows. Derived like `WorkloadCounter`, by triggers on `activity` (migration
+    0015); corrections and voids are subtracted when read (services/supervision/workload.py)."""
+
+    __tablename__ = "attempt_counter"
+
+    user_id: uuid.UUID = Field(primary_key=True)
+    bucket: datetime = Field(primary_key=True, sa_type=UTCDateTime)  # a quarter hour, UTC
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    contacts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
 # Offline laptops and sync (services/sync). A laptop is a SQLite copy of one agent's
 # briefcase; its local changes are captured in the outbox in the same transaction and pushed to the
 # master, which applies each operation once.

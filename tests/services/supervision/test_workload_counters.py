@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,7 @@ from sqlmodel import col, select
 
 from collector_tui import db
 from collector_tui.config import Settings
-from collector_tui.models import Case, Payment, Promise, WorkloadCounter
+from collector_tui.models import Activity, Case, Payment, Promise, WorkloadCounter
 from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
 from collector_tui.services.casework import activities, holds, payments, promises, reversals, sweep
@@ -66,9 +66,37 @@ def book(databases: TestDatabases, tmp_path_factory: pytest.TempPathFactory) -> 
     store.dispose()
 
 
-def assert_counters_equal_recount(store: db.Store) -> workload.CounterCheck:
+ZONES = ("UTC", "Asia/Kathmandu", "America/New_York", "Asia/Shanghai")
+
+
+def counted_rows(
+    session: Any, user_id: uuid.UUID, start: datetime, end: datetime
+) -> tuple[int, int]:  # noqa: E501
+    """The day's attempts and right-party contacts counted from the rows themselves."""
+    codes = workload._right_party_codes()
+    found = session.exec(
+        select(Activity.disposition).where(
+            Activity.user_id == user_id,
+            col(Activity.occurred_at) >= start,
+            col(Activity.occurred_at) < end,
+            Activity.channel != "note",
+        )
+    ).all()
+    return len(found), sum(1 for code in found if code in codes)
+
+
+def assert_counters_equal_recount(
+    store: db.Store, users: Sequence[Actor] = (), now: datetime = START
+) -> workload.CounterCheck:
     with store.read() as session:
         found = workload.recount(session=session)
+        codes = workload._right_party_codes()
+        for user, zone in itertools.product(users, ZONES):
+            # The day's attempts from the quarter-hour buckets equal a count of the rows.
+            start, end = workload.local_day(now, zone)
+            assert workload._day_attempts(session, user.user_id, start, end, codes) == (
+                counted_rows(session, user.user_id, start, end)
+            )
     assert found.differences == ()
     return found
 
@@ -214,7 +242,7 @@ def test_any_sequence_keeps_the_counters_equal_to_a_recount(
                 _step(book, session, now, cases, step)
         except ServiceError:
             pass  # a refusal writes nothing: the counters must still be right
-        assert_counters_equal_recount(book.store)
+        assert_counters_equal_recount(book.store, [*book.agents, book.supervisor], now)
 
 
 def test_workload_rows_come_from_the_counters(book: Book) -> None:
@@ -357,3 +385,41 @@ def test_attempts_of_the_day_leave_out_the_voided_ones(book: Book) -> None:
             activity_id=logged[0].activity_id, settings=SETTINGS, reason=REASON,
         )  # fmt: skip
     assert today() == (before[0] + 1, before[1])
+
+
+def test_a_day_in_buckets_starts_and_ends_at_local_midnight(book: Book) -> None:
+    """Attempts on both sides of midnight in a zone 5:45 ahead of UTC fall in the right day; a
+    window off the quarter hours is counted from the rows."""
+    alice = book.agents[0]
+    codes = workload._right_party_codes()
+    start, _ = workload.local_day(START, "Asia/Kathmandu")
+    with book.store.write() as session:
+        case_id = _place(book, session, START, "CNY", 0)
+        for at, code in (
+            (start - timedelta(seconds=1), "right_party"),
+            (start, "no_answer"),
+            (start + timedelta(minutes=14, seconds=59), "promise"),
+            (start + timedelta(minutes=15), "no_answer"),
+        ):
+            contact = ContactInput(
+                disposition=code,
+                occurred_at=at,
+                promise=PromiseInput(100, START.date() + timedelta(days=2))
+                if code == "promise"
+                else None,
+            )
+            activities.log_contact(
+                session=session, now=START, actor=alice, case_id=case_id, contact=contact,
+                settings=SETTINGS,
+            )  # fmt: skip
+    with book.store.read() as session:
+        for window in (
+            (start, start + timedelta(minutes=15)),
+            (start - timedelta(minutes=15), start),
+            (start, start + timedelta(days=1)),
+            (start + timedelta(seconds=1), start + timedelta(minutes=20)),  # off the quarters
+        ):
+            assert workload._day_attempts(session, alice.user_id, *window, codes) == (
+                counted_rows(session, alice.user_id, *window)
+            )
+        assert counted_rows(session, alice.user_id, start, start + timedelta(minutes=15)) == (2, 1)

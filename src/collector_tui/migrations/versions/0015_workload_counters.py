@@ -7,8 +7,12 @@ and `promise` move the counters in the same statement as the change, whoever mak
 the sync's apply, imports, the sweep, erasure, a hand-made fix). The unassigned cases count under
 the nil UUID (a key column cannot be NULL). The table is then filled from a full recount.
 
-The index `ix_activity_voids` (partial: rows with `voids_id`) finds the day's void notes and
-corrections at once, for the workload's attempts of the day.
+`attempt_counter` holds each user's contact attempts (every activity but notes) and right-party
+contacts per 15-minute UTC bucket, kept by triggers on `activity`: an agent's day (from local
+midnight, which falls on a quarter hour in every zone) is then a sum of at most 96 rows instead of
+a count of every attempt of the day. The right-party codes are frozen here as they are at this
+revision (services/rules/dispositions.py). The index `ix_activity_voids` (partial: rows with
+`voids_id`) finds the day's void notes and corrections at once.
 
 The open statuses are frozen here as they are at this revision (models.OPEN_STATUSES): changing
 them takes a migration that makes the triggers again and recounts.
@@ -27,6 +31,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+import collector_tui.models
+
 revision: str = "0015"
 down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
@@ -41,6 +47,28 @@ ADD = (
     "open_cases = workload_counter.open_cases + excluded.open_cases, "
     "open_balance = workload_counter.open_balance + excluded.open_balance, "
     "pending_promises = workload_counter.pending_promises + excluded.pending_promises"
+)
+# services/rules/dispositions.py: the codes with right_party, at this revision.
+RIGHT_PARTY = (
+    "('callback', 'cease', 'dispute', 'hardship', 'paid', 'plan', 'promise', 'refused', "
+    "'right_party')"
+)
+ATTEMPT_COLUMNS = "(user_id, bucket, attempts, contacts)"
+ATTEMPT_ADD = (
+    "ON CONFLICT (user_id, bucket) DO UPDATE SET "
+    "attempts = attempt_counter.attempts + excluded.attempts, "
+    "contacts = attempt_counter.contacts + excluded.contacts"
+)
+# The quarter hour of an instant as SQLite stores it ('2026-11-20 13:37:05.000000').
+SQLITE_BUCKET = (
+    "substr({x}, 1, 14) || printf('%02d', CAST(substr({x}, 15, 2) AS INTEGER) / 15 * 15) "
+    "|| ':' || '00.000000'"  # not ':00...': op.execute would take it for a bind parameter
+)
+PG_BUCKET = "date_bin('15 minutes', {x}, TIMESTAMPTZ '2000-01-01 00:00:00+00')"
+ATTEMPT_TRIGGERS = (
+    "workload_activity_insert",
+    "workload_activity_update",
+    "workload_activity_delete",
 )
 TRIGGERS = (
     "workload_case_insert",
@@ -63,6 +91,57 @@ def _recount(nil: str) -> str:
         "FROM promise p JOIN collection_case c ON c.id = p.case_id "
         "WHERE p.status = 'pending' GROUP BY 1, 2) AS parts GROUP BY agent_id, currency"
     )
+
+
+def _attempt_recount(bucket: str) -> str:
+    return (
+        f"INSERT INTO attempt_counter {ATTEMPT_COLUMNS} "
+        f"SELECT user_id, {bucket.format(x='occurred_at')} AS quarter, count(*), "
+        f"sum(CASE WHEN disposition IN {RIGHT_PARTY} THEN 1 ELSE 0 END) FROM activity "
+        "WHERE user_id IS NOT NULL AND channel <> 'note' GROUP BY user_id, quarter"
+    )
+
+
+def _sqlite_attempt_triggers() -> list[str]:
+    def bump(row: str, sign: str) -> str:
+        return (
+            f"INSERT INTO attempt_counter {ATTEMPT_COLUMNS} "
+            f"SELECT {row}.user_id, {SQLITE_BUCKET.format(x=row + '.occurred_at')}, {sign}1, "
+            f"{sign}(CASE WHEN {row}.disposition IN {RIGHT_PARTY} THEN 1 ELSE 0 END) "
+            f"WHERE {row}.user_id IS NOT NULL AND {row}.channel <> 'note' {ATTEMPT_ADD};"
+        )
+
+    return [
+        "CREATE TRIGGER workload_activity_insert AFTER INSERT ON activity "
+        f"BEGIN {bump('NEW', '+')} END",
+        "CREATE TRIGGER workload_activity_delete AFTER DELETE ON activity "
+        f"BEGIN {bump('OLD', '-')} END",
+        "CREATE TRIGGER workload_activity_update "
+        "AFTER UPDATE OF user_id, occurred_at, channel, disposition ON activity "
+        f"BEGIN {bump('OLD', '-')} {bump('NEW', '+')} END",
+    ]
+
+
+def _postgresql_attempt_triggers() -> list[str]:
+    def bump(row: str, sign: str) -> str:
+        return (
+            f"IF {row}.user_id IS NOT NULL AND {row}.channel <> 'note' THEN "
+            f"INSERT INTO attempt_counter {ATTEMPT_COLUMNS} VALUES ({row}.user_id, "
+            f"{PG_BUCKET.format(x=row + '.occurred_at')}, {sign}1, "
+            f"{sign}(CASE WHEN {row}.disposition IN {RIGHT_PARTY} THEN 1 ELSE 0 END)) "
+            f"{ATTEMPT_ADD}; END IF;"
+        )
+
+    return [
+        "CREATE OR REPLACE FUNCTION workload_attempt_counts() RETURNS trigger LANGUAGE plpgsql "
+        "AS $$ BEGIN "
+        f"IF TG_OP <> 'INSERT' THEN {bump('OLD', '-')} END IF; "
+        f"IF TG_OP <> 'DELETE' THEN {bump('NEW', '+')} END IF; "
+        "RETURN NULL; END $$",
+        "CREATE TRIGGER workload_attempt_counts AFTER INSERT OR DELETE "
+        "OR UPDATE OF user_id, occurred_at, channel, disposition ON activity "
+        "FOR EACH ROW EXECUTE FUNCTION workload_attempt_counts()",
+    ]
 
 
 def _sqlite_triggers() -> list[str]:
@@ -193,16 +272,27 @@ def upgrade() -> None:
         sa.Column("pending_promises", sa.Integer(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("agent_id", "currency"),
     )
+    op.create_table(
+        "attempt_counter",
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("bucket", collector_tui.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("contacts", sa.Integer(), server_default="0", nullable=False),
+        sa.PrimaryKeyConstraint("user_id", "bucket"),
+    )
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
-        statements, nil = _sqlite_triggers(), NIL_SQLITE
+        statements, nil = _sqlite_triggers() + _sqlite_attempt_triggers(), NIL_SQLITE
+        bucket = SQLITE_BUCKET
     elif dialect == "postgresql":
-        statements, nil = _postgresql_triggers(), NIL_PG
+        statements, nil = _postgresql_triggers() + _postgresql_attempt_triggers(), NIL_PG
+        bucket = PG_BUCKET
     else:  # pragma: no cover - the app runs on SQLite and PostgreSQL only
         raise NotImplementedError(dialect)
     for statement in statements:
         op.execute(statement)
     op.execute(_recount(nil))
+    op.execute(_attempt_recount(bucket))
     # Void notes and corrections by instant: the workload's attempts of the day found the voided
     # ones with a look-up per attempt of the day (seconds at a million cases).
     op.create_index(
@@ -218,12 +308,15 @@ def downgrade() -> None:
     op.drop_index("ix_activity_voids", table_name="activity")
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
-        for name in TRIGGERS:
+        for name in TRIGGERS + ATTEMPT_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     elif dialect == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS workload_attempt_counts ON activity")
+        op.execute("DROP FUNCTION IF EXISTS workload_attempt_counts()")
         op.execute("DROP TRIGGER IF EXISTS workload_case_counts ON collection_case")
         op.execute("DROP TRIGGER IF EXISTS workload_promise_counts ON promise")
         op.execute("DROP FUNCTION IF EXISTS workload_case_counts()")
         op.execute("DROP FUNCTION IF EXISTS workload_promise_counts()")
         op.execute("DROP FUNCTION IF EXISTS workload_bump(uuid, varchar, bigint, bigint, bigint)")
+    op.drop_table("attempt_counter")
     op.drop_table("workload_counter")

@@ -33,6 +33,7 @@ LOCAL_TABLES = frozenset(
         # Derived counts, kept by each database's own triggers from the rows it holds (migration
         # 0015): a laptop counts its briefcase, the master its book; never sent either way.
         "workload_counter",
+        "attempt_counter",
     }
 )
 
