@@ -50,6 +50,7 @@ __all__ = ["register"]
 DECISIONS = ("legal", "write-off", "close", "unroute")
 # The figures of a workload counter, in CounterDifference's order (JSON keys).
 FIGURES = ("open_cases", "open_balance", "pending_promises")
+ATTEMPT_FIGURES = ("attempts", "contacts")
 CASES_MAX = 500
 
 
@@ -262,6 +263,15 @@ def _workload_check(ctx: Context) -> int:
                     }
                     for d in found.differences
                 ],
+                "attempts": found.attempts,
+                "attempt_differences": [
+                    {
+                        "user_id": d.user_id.hex,
+                        "stored": dict(zip(ATTEMPT_FIGURES, d.stored, strict=True)),
+                        "counted": dict(zip(ATTEMPT_FIGURES, d.counted, strict=True)),
+                    }
+                    for d in found.attempt_differences
+                ],
             }
         )
     else:
@@ -272,6 +282,13 @@ def _workload_check(ctx: Context) -> int:
                     agent=agent, currency=d.currency, stored=d.stored, counted=d.counted
                 )
             )
+        for a in found.attempt_differences:
+            ctx.print(
+                _(
+                    "{user} attempts, right-party contacts: stored {stored}, counted {counted}"
+                ).format(user=a.user_id.hex, stored=a.stored, counted=a.counted)
+            )
+        differing = len(found.differences) + len(found.attempt_differences)
         if found.equal:
             ctx.print(
                 _("the counters equal a full recount: {cases} open cases, {promises} pending "
@@ -279,14 +296,12 @@ def _workload_check(ctx: Context) -> int:
             )  # fmt: skip
         elif found.fixed:
             ctx.print(
-                _("{count} counters differed; rewritten from the recount").format(
-                    count=len(found.differences)
-                )
+                _("{count} counters differed; rewritten from the recount").format(count=differing)
             )
         else:
             ctx.print(
                 _("{count} counters differ from a full recount: run `workload check --fix`").format(
-                    count=len(found.differences)
+                    count=differing
                 )
             )
     return 0 if found.equal or found.fixed else 1

@@ -22,7 +22,7 @@ from sqlmodel import col, select
 
 from collector_tui import db
 from collector_tui.config import Settings
-from collector_tui.models import Activity, Case, Payment, Promise, WorkloadCounter
+from collector_tui.models import Activity, AttemptCounter, Case, Payment, Promise, WorkloadCounter
 from collector_tui.services import accounts
 from collector_tui.services.accounts import Actor
 from collector_tui.services.casework import activities, holds, payments, promises, reversals, sweep
@@ -295,8 +295,13 @@ def test_browser_total_from_the_counters_is_the_count(book: Book) -> None:
 
 
 def test_drift_is_found_and_fixed(book: Book) -> None:
+    boss_id = book.supervisor.user_id
     with book.store.write() as session:
         case_id = _place(book, session, START, "CNY", 0)
+        activities.log_contact(
+            session=session, now=START, actor=book.supervisor, case_id=case_id,
+            contact=ContactInput(disposition="no_answer"), settings=SETTINGS,
+        )  # fmt: skip
         session.flush()
         # Drift made by hand (a bug, a restore): the counters no longer add up.
         row = session.get(WorkloadCounter, (book.agents[0].user_id, "CNY"))
@@ -317,6 +322,16 @@ def test_drift_is_found_and_fixed(book: Book) -> None:
     with book.store.write() as session:
         again = workload.fix_counters(session=session, now=START, actor=book.supervisor)
     assert again.equal and not again.fixed
+    # The attempts' quarter hours drift too (a bucket lost): found per user, made again.
+    with book.store.write() as session:
+        session.execute(AttemptCounter.__table__.delete().where(AttemptCounter.user_id == boss_id))
+    with book.store.read() as session:
+        lost = workload.recount(session=session)
+    assert [d.user_id for d in lost.attempt_differences] == [boss_id]
+    assert lost.attempt_differences[0].stored == (0, 0) and not lost.equal
+    with book.store.write() as session:
+        assert workload.fix_counters(session=session, now=START, actor=book.supervisor).fixed
+    assert_counters_equal_recount(book.store, [*book.agents, book.supervisor])
     with book.store.read() as session:
         assert session.get(Case, case_id) is not None
         with pytest.raises(InvalidInput):

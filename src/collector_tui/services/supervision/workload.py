@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import SQLColumnExpression, and_, case, func, or_
+from sqlalchemy import SQLColumnExpression, and_, case, func, or_, text
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -348,16 +348,25 @@ class CounterDifference:
 
 
 @dataclass(frozen=True)
+class AttemptDifference:
+    user_id: uuid.UUID
+    stored: tuple[int, int]  # attempts and right-party contacts, every quarter hour summed
+    counted: tuple[int, int]  # the same from every activity
+
+
+@dataclass(frozen=True)
 class CounterCheck:
     keys: int  # (agent, currency) pairs with open cases or pending promises, by the recount
     open_cases: int  # every open case, by the recount
     pending_promises: int  # every pending promise on a case, by the recount
     differences: tuple[CounterDifference, ...]  # by currency, then agent
     fixed: bool = False  # the counters were rewritten from the recount
+    attempts: int = 0  # every attempt (activities but notes), by the recount
+    attempt_differences: tuple[AttemptDifference, ...] = ()  # by user id
 
     @property
     def equal(self) -> bool:
-        return not self.differences
+        return not self.differences and not self.attempt_differences
 
 
 def _stored(session: Session) -> dict[tuple[uuid.UUID | None, str], Figures]:
@@ -421,11 +430,58 @@ def _compare(
     )
 
 
+def _attempt_totals(session: Session) -> tuple[dict[uuid.UUID, tuple[int, int]], ...]:
+    """Each user's attempts and right-party contacts: summed over the quarter hours of
+    attempt_counter, and counted from every activity (the covering ix_activity_user_time)."""
+    stored = {
+        user_id: (int(attempts), int(contacts))
+        for user_id, attempts, contacts in session.execute(
+            select(
+                col(AttemptCounter.user_id),
+                func.sum(AttemptCounter.attempts),
+                func.sum(AttemptCounter.contacts),
+            ).group_by(col(AttemptCounter.user_id))
+        ).all()
+        if attempts or contacts
+    }
+    right_party = _right_party_codes()
+    counted = {
+        user_id: (int(attempts), int(contacts or 0))
+        for user_id, attempts, contacts in session.execute(
+            select(
+                col(Activity.user_id),
+                func.count(),
+                func.sum(case((col(Activity.disposition).in_(right_party), 1), else_=0)),
+            )
+            .where(col(Activity.user_id).is_not(None), col(Activity.channel) != "note")
+            .group_by(col(Activity.user_id))
+        ).all()
+    }
+    return stored, counted
+
+
+def _compare_attempts(
+    stored: dict[uuid.UUID, tuple[int, int]], counted: dict[uuid.UUID, tuple[int, int]]
+) -> tuple[AttemptDifference, ...]:
+    return tuple(
+        AttemptDifference(user_id, stored.get(user_id, (0, 0)), counted.get(user_id, (0, 0)))
+        for user_id in sorted(stored.keys() | counted.keys(), key=lambda found: found.hex)
+        if stored.get(user_id, (0, 0)) != counted.get(user_id, (0, 0))
+    )
+
+
 @reads
 def recount(*, session: Session) -> CounterCheck:
-    """Count the workload figures again from every case and promise and compare them with the
-    counters (tests, the bench; `check_counters` for a face)."""
-    return _compare(_stored(session), _counted(session))
+    """Count the workload figures again from every case, promise and activity and compare them
+    with the counters (tests, the bench; `check_counters` for a face). The attempts are compared
+    per user over all time (a bucket's place is the triggers' one expression)."""
+    found = _compare(_stored(session), _counted(session))
+    stored, counted = _attempt_totals(session)
+    return replace(
+        found,
+        attempts=sum(attempts for attempts, _ in counted.values()),
+        attempt_differences=_compare_attempts(stored, counted),
+    )
 
 
 @reads
@@ -441,11 +497,14 @@ def fix_counters(*, session: Session, now: datetime, actor: Actor) -> CounterChe
     (the write lock keeps every change out meanwhile); audited when anything differed."""
     require_supervisor(actor, N_("fix the workload counters"))
     counted = _counted(session)
-    found = _compare(_stored(session), counted)
+    found = recount(session=session)
     if found.equal:
         return found
-    session.execute(WorkloadCounter.__table__.delete())  # type: ignore[attr-defined]
-    if counted:
+    if found.attempt_differences:
+        _rebucket_attempts(session)
+    if found.differences:
+        session.execute(WorkloadCounter.__table__.delete())  # type: ignore[attr-defined]
+    if found.differences and counted:
         session.execute(
             WorkloadCounter.__table__.insert(),  # type: ignore[attr-defined]
             [
@@ -466,11 +525,33 @@ def fix_counters(*, session: Session, now: datetime, actor: Actor) -> CounterChe
         entity="workload_counter",
         entity_id="*",
         action="recount",
-        before={"differences": len(found.differences)},
-        after={"keys": found.keys, "open_cases": found.open_cases},
+        before={"differences": len(found.differences) + len(found.attempt_differences)},
+        after={"keys": found.keys, "open_cases": found.open_cases, "attempts": found.attempts},
     )
-    return CounterCheck(found.keys, found.open_cases, found.pending_promises, found.differences,
-                        fixed=True)  # fmt: skip
+    return replace(found, fixed=True)
+
+
+# The quarter hour of an activity's instant, as migration 0015's triggers compute it.
+_BUCKETS = {
+    "sqlite": "substr(occurred_at, 1, 14) || printf('%02d', CAST(substr(occurred_at, 15, 2) AS "
+    "INTEGER) / 15 * 15) || ':' || '00.000000'",
+    "postgresql": "date_bin('15 minutes', occurred_at, TIMESTAMPTZ '2000-01-01 00:00:00+00')",
+}
+
+
+def _rebucket_attempts(session: Session) -> None:
+    """attempt_counter again from every activity (the right-party codes of today)."""
+    bucket = _BUCKETS[session.get_bind().dialect.name]
+    codes = ", ".join(f"'{code}'" for code in _right_party_codes())  # codes of [a-z_] only
+    session.execute(AttemptCounter.__table__.delete())  # type: ignore[attr-defined]
+    session.execute(
+        text(
+            "INSERT INTO attempt_counter (user_id, bucket, attempts, contacts) "
+            f"SELECT user_id, {bucket} AS quarter, count(*), "
+            f"sum(CASE WHEN disposition IN ({codes}) THEN 1 ELSE 0 END) FROM activity "
+            "WHERE user_id IS NOT NULL AND channel <> 'note' GROUP BY user_id, quarter"
+        )
+    )
 
 
 # --- the case browser ----------------------------------------------------------------------------
