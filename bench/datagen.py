@@ -672,12 +672,22 @@ def build_database(cases: int, path: Path) -> dict[str, Any]:
         Promise,
     )
     from collector_tui.services import accounts
+    from collector_tui.services.supervision import workload
 
     started = time.perf_counter()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     store = open_store(path)
     upgrade(store)
+    # The workload counters' triggers (migration 0015) would fire on every row of the bulk load:
+    # ~40% more CPU for the whole build (measured on 20,000 cases: 16.0 s against 11.4 s). They
+    # are off during the load and the counters are recounted once at the end.
+    with store.engine.begin() as connection:
+        triggers = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'workload_%'"
+        ).all()
+        for name, _ in triggers:
+            connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
     settings = Settings()
     zones = ["Asia/Shanghai"] * 10 + ["America/New_York"] * 5 + ["Europe/London"] * 5
     agents: list[uuid.UUID] = []
@@ -693,7 +703,7 @@ def build_database(cases: int, path: Path) -> dict[str, Any]:
                 time_zone=zones[index % len(zones)],
             )
             agents.append(actor.user_id)
-        accounts.create_user(
+        supervisor = accounts.create_user(
             session=session,
             now=NOW,
             username="supervisor",
@@ -735,6 +745,13 @@ def build_database(cases: int, path: Path) -> dict[str, Any]:
             if done % (CHUNK * 20) == 0 or done == cases:
                 rate = done / (time.perf_counter() - started)
                 _log(f"  generated {done:,}/{cases:,} cases ({rate:,.0f} cases/s)")
+    with store.engine.begin() as connection:
+        for _, sql in triggers:
+            connection.exec_driver_sql(sql)
+    with store.write() as session:
+        workload.fix_counters(session=session, now=NOW, actor=supervisor)
+    with store.engine.connect() as connection:
+        raw = connection.connection.driver_connection
         raw.execute("ANALYZE")
         raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.dispose()
