@@ -680,7 +680,7 @@ def build_database(cases: int, path: Path) -> dict[str, Any]:
     store = open_store(path)
     upgrade(store)
     # The workload counters' triggers (migration 0015) would fire on every row of the bulk load:
-    # ~40% more CPU for the whole build (measured on 20,000 cases: 16.0 s against 11.4 s). They
+    # ~48% more CPU for the whole build (20,000 cases: 16.0 and 15.3 s against 11.4 and 9.8 s). They
     # are off during the load and the counters are recounted once at the end.
     with store.engine.begin() as connection:
         triggers = connection.exec_driver_sql(
