@@ -672,12 +672,22 @@ def build_database(cases: int, path: Path) -> dict[str, Any]:
         Promise,
     )
     from collector_tui.services import accounts
+    from collector_tui.services.supervision import workload
 
     started = time.perf_counter()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     store = open_store(path)
     upgrade(store)
+    # The workload counters' triggers (migration 0017) would fire on every row of the bulk load:
+    # ~48% more CPU for the whole build (20,000 cases: 16.0 and 15.3 s against 11.4 and 9.8 s). They
+    # are off during the load and the counters are recounted once at the end.
+    with store.engine.begin() as connection:
+        triggers = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'workload_%'"
+        ).all()
+        for name, _ in triggers:
+            connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
     settings = Settings()
     zones = ["Asia/Shanghai"] * 10 + ["America/New_York"] * 5 + ["Europe/London"] * 5
     agents: list[uuid.UUID] = []
@@ -693,7 +703,7 @@ def build_database(cases: int, path: Path) -> dict[str, Any]:
                 time_zone=zones[index % len(zones)],
             )
             agents.append(actor.user_id)
-        accounts.create_user(
+        supervisor = accounts.create_user(
             session=session,
             now=NOW,
             username="supervisor",
@@ -735,6 +745,13 @@ def build_database(cases: int, path: Path) -> dict[str, Any]:
             if done % (CHUNK * 20) == 0 or done == cases:
                 rate = done / (time.perf_counter() - started)
                 _log(f"  generated {done:,}/{cases:,} cases ({rate:,.0f} cases/s)")
+    with store.engine.begin() as connection:
+        for _, sql in triggers:
+            connection.exec_driver_sql(sql)
+    with store.write() as session:
+        workload.fix_counters(session=session, now=NOW, actor=supervisor)
+    with store.engine.connect() as connection:
+        raw = connection.connection.driver_connection
         raw.execute("ANALYZE")
         raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.dispose()
@@ -806,6 +823,26 @@ def verify_places(path: Path, sample: int = 400) -> int:
     finally:
         store.dispose()
     return checked
+
+
+def verify_counters(path: Path) -> int:
+    """The workload counters (kept by migration 0017's triggers, which fire on every insert of
+    the build) must equal a full recount of the cases and promises; returns the open cases."""
+    from collector_tui.bootstrap import open_store
+    from collector_tui.services.supervision import workload
+
+    store = open_store(path)
+    try:
+        with store.read() as session:
+            found = workload.recount(session=session)
+    finally:
+        store.dispose()
+    if not found.equal:
+        raise AssertionError(
+            f"{len(found.differences)} workload counters differ from a recount, e.g. "
+            f"{found.differences[0]}"
+        )
+    return found.open_cases
 
 
 def _known_revisions() -> set[str]:
@@ -888,6 +925,7 @@ def ensure_database(cases: int, cache: Path = CACHE, *, rebuild: bool = False) -
         source.replace(partial)
         try:
             _upgrade(partial)
+            verify_counters(partial)
         except BaseException:
             partial.replace(source)
             raise
@@ -896,7 +934,13 @@ def ensure_database(cases: int, cache: Path = CACHE, *, rebuild: bool = False) -
     _log(f"building {path.name} ({cases:,} cases): done once, then reused")
     counts = build_database(cases, partial)
     checked = verify_places(partial)
+    started = time.perf_counter()
+    opened = verify_counters(partial)
     _log(f"  rows {counts}; queue place checked against compute_place on {checked} cases")
+    _log(
+        f"  workload counters equal a recount ({opened:,} open cases, "
+        f"{time.perf_counter() - started:.1f} s)"
+    )
     for suffix in ("-wal", "-shm"):
         Path(f"{partial}{suffix}").unlink(missing_ok=True)
     partial.replace(path)

@@ -252,8 +252,10 @@ AND channel != 'note' AND voids_id IS NOT NULL
 
 def bench_supervisor(path: Path, repeats: int) -> dict[str, Any]:
     """`workload.agent_workloads` (the supervisor screen's table: open cases and balance per
-    currency, pending promises, follow-ups due and today's attempts per agent) against the same
-    queries by hand; and the case browser's first page."""
+    currency, pending promises, follow-ups due and today's attempts per agent), which reads the
+    counters of migration 0017, against the same figures counted by hand from every case and
+    promise (the recount the counters replace); the counters against `workload.recount`; and the
+    case browser's first page."""
     from collector_tui.bootstrap import open_store
     from collector_tui.models import OPEN_STATUSES
     from collector_tui.services import accounts
@@ -277,6 +279,10 @@ def bench_supervisor(path: Path, repeats: int) -> dict[str, Any]:
         with store.read() as session:
             return workload.browse_cases(session=session, now=now, actor=supervisor)
 
+    def app_recount() -> workload.CounterCheck:
+        with store.read() as session:
+            return workload.recount(session=session)
+
     raw = _raw_connection(path)
     statuses = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
     codes = ", ".join(f"'{code}'" for code in workload._right_party_codes())
@@ -287,14 +293,15 @@ def bench_supervisor(path: Path, repeats: int) -> dict[str, Any]:
         return instant.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
     windows = [(user_id, stamp(start), stamp(end)) for user_id, start, end in users]
+    Figures = tuple[int, tuple[tuple[str, int], ...], int]
 
-    def raw_workloads() -> dict[str | None, tuple[int, int]]:
+    def raw_workloads() -> dict[str | None, Figures]:
         # The same questions by hand, read in one transaction as the app reads them.
         raw.execute("BEGIN")
         try:
-            opened: dict[str | None, int] = {}
-            for agent_id, _currency, count, _balance in raw.execute(case_totals):
-                opened[agent_id] = opened.get(agent_id, 0) + count
+            opened: dict[str | None, dict[str, tuple[int, int]]] = {}
+            for agent_id, currency, count, balance in raw.execute(case_totals):
+                opened.setdefault(agent_id, {})[currency] = (count, balance)
             pending = dict(raw.execute(RAW_PENDING_SQL).fetchall())
             for user_id, start, end in windows:
                 raw.execute(RAW_DUE_SQL, (user_id, end)).fetchone()
@@ -302,21 +309,41 @@ def bench_supervisor(path: Path, repeats: int) -> dict[str, Any]:
                 raw.execute(RAW_VOIDED_SQL, (user_id, start, end)).fetchall()
         finally:
             raw.execute("COMMIT")
-        return {key: (count, pending.get(key, 0)) for key, count in opened.items()}
+        return {
+            key: (
+                sum(count for count, _ in by_currency.values()),
+                tuple(sorted((name, balance) for name, (_, balance) in by_currency.items())),
+                pending.get(key, 0),
+            )
+            for key, by_currency in opened.items()
+        }
 
-    # Both must count the same cases and promises, agent by agent.
+    # Both must give the same figures, agent by agent: open cases, balance per currency, pending
+    # promises; and the counters must equal the service's own recount.
     app_rows, raw_rows = app_workloads(), raw_workloads()
-    app_counts = {
-        (row.agent_id.hex if row.agent_id else None): (row.open_cases, row.pending_promises)
+    app_figures = {
+        (row.agent_id.hex if row.agent_id else None): (
+            row.open_cases,
+            tuple((b.currency, b.amount) for b in row.balances),
+            row.pending_promises,
+        )
         for row in app_rows
         if row.open_cases
     }
-    if app_counts != raw_rows:
-        raise AssertionError("the raw workload queries count other cases than the app's")
+    checked = app_recount()
+    result: dict[str, Any] = {
+        "counters_equal_recount": checked.equal and app_figures == raw_rows,
+        "counters_open_cases": checked.open_cases,
+        "counters_pending_promises": checked.pending_promises,
+    }
+    if app_figures != raw_rows:
+        datagen._log("the workload view's figures differ from the counts by hand")
+    for difference in checked.differences[:10]:
+        datagen._log(f"counter differs from the recount: {difference}")
     runs = max(5, repeats // 3)
-    result: dict[str, Any] = {}
     result.update(_stats("workload", *_timed(app_workloads, runs)))
     result.update(_stats("workload_raw", *_timed(raw_workloads, runs)))
+    result.update(_stats("workload_recount", *_timed(app_recount, runs)))
     result.update(_stats("browse", *_timed(app_browse, repeats)))
     raw.close()
     store.dispose()
@@ -1078,6 +1105,8 @@ TARGETS = (
     ("key_open_case_ms", "<=", 50.0),
     ("key_save_next_ms", "<=", 100.0),
     ("key_save_next_blank_frames", "<=", 0),
+    ("workload_ms", "<=", 100.0),
+    ("browse_ms", "<=", 100.0),
 )
 
 
@@ -1144,7 +1173,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, ensure_ascii=False))
     else:
         _print_table(result)
-    return 0
+    # Counters that differ from the recount are a bug, not a slow figure: the run fails.
+    return 1 if result.get("counters_equal_recount") is False else 0
 
 
 def _print_table(result: dict[str, Any]) -> None:
@@ -1165,6 +1195,8 @@ def _print_table(result: dict[str, Any]) -> None:
         "workload_ms": ("supervisor workload table (all agents)", "ms", "workload"),
         "workload_raw_ms": ("  same counts by hand (sqlite3)", "ms", "workload_raw"),
         "workload_vs_raw": ("workload / raw", "x", None),
+        "workload_recount_ms": ("  workload.recount", "ms", "workload_recount"),
+        "counters_equal_recount": ("  counters equal the recount", "", None),
         "browse_ms": ("case browser, first page", "ms", "browse"),
         "log_promise_next_ms": ("log + promise + next case", "ms", "log_promise_next"),
         "log_promise_ms": ("  of which log contact + promise", "ms", None),

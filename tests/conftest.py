@@ -233,6 +233,8 @@ class TestDatabases:
             elif quoted:
                 connection.exec_driver_sql(f"TRUNCATE {', '.join(quoted)} CASCADE")
             for table in SQLModel.metadata.sorted_tables:
+                if table.name in ("workload_counter", "attempt_counter") and not self._superuser:
+                    continue  # the triggers (not skipped here) count the rows inserted again
                 if rows.get(table.name):
                     connection.execute(sa.insert(table), rows[table.name])
 

@@ -13,7 +13,17 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -419,6 +429,14 @@ class Activity(SQLModel, table=True):
         # alone.
         Index(
             "ix_activity_user_time", "user_id", "occurred_at", "channel", "disposition", "voids_id"
+        ),
+        # The corrections and void notes since a day began (the workload's attempts of the day):
+        # a partial index, as small as the corrections are few.
+        Index(
+            "ix_activity_voids",
+            "occurred_at",
+            sqlite_where=text("voids_id IS NOT NULL"),
+            postgresql_where=text("voids_id IS NOT NULL"),
         ),
     )
 
@@ -835,6 +853,41 @@ class AuditEvent(SQLModel, table=True):
     # Set when an erasure redacted the personal values in `before`/`after` (migration 0013: the
     # only update the triggers let through; the event's facts stay).
     erased_at: datetime | None = _instant(default=None)
+
+
+# The nil UUID: the key of the unassigned cases in `WorkloadCounter` (a key column cannot be NULL).
+UNASSIGNED_KEY = uuid.UUID(int=0)
+
+
+class WorkloadCounter(SQLModel, table=True):
+    """Open cases, their balance and the pending promises on them, per agent and currency: the
+    supervisors' workload without reading every case. Derived data, kept by database triggers on
+    `collection_case` and `promise` in the same statement as each change (migration 0017); never
+    written by the app except `workload.fix_counters` after a recount, never carried by sync."""
+
+    __tablename__ = "workload_counter"
+
+    agent_id: uuid.UUID = Field(primary_key=True)  # UNASSIGNED_KEY: the unassigned cases
+    currency: str = Field(primary_key=True, max_length=3)
+    open_cases: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    open_balance: int = Field(
+        default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"}
+    )
+    pending_promises: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class AttemptCounter(SQLModel, table=True):
+    """A user's contact attempts (every activity but notes) and right-party contacts in one
+    15-minute UTC bucket: an agent's day in any zone (its midnight is on a quarter hour) is a sum
+    of at most 96 rows. Derived like `WorkloadCounter`, by triggers on `activity` (migration
+    0015); corrections and voids are subtracted when read (services/supervision/workload.py)."""
+
+    __tablename__ = "attempt_counter"
+
+    user_id: uuid.UUID = Field(primary_key=True)
+    bucket: datetime = Field(primary_key=True, sa_type=UTCDateTime)  # a quarter hour, UTC
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    contacts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 # Offline laptops and sync (services/sync). A laptop is a SQLite copy of one agent's

@@ -110,3 +110,27 @@ def test_erase_a_closed_case(run: Run, store: db.Store, users, place) -> None:  
     with store.read() as session:
         names = session.exec(select(Debtor.name)).all()
     assert "Sun Forget-Me" not in names and "[erased]" in names
+
+
+def test_workload_check_finds_and_fixes_drift(run: Run, store: db.Store, users, place) -> None:  # noqa: ANN001
+    from collector_tui.models import WorkloadCounter
+
+    place("K-1", principal=10_000)
+    place("K-2", principal=20_000, assigned_to_id=None)
+    assert "the counters equal a full recount: 2 open cases" in _ok(run("workload", "check"))
+    with store.write() as session:
+        row = session.get(WorkloadCounter, (users["alice"].user_id, "CNY"))
+        assert row is not None
+        row.open_balance += 1  # drift made by hand
+    code, out, _ = run("workload", "check", "--json")
+    found = json.loads(out)
+    assert code == 1 and not found["equal"] and not found["fixed"]
+    [difference] = found["differences"]
+    assert difference["agent_id"] == users["alice"].user_id.hex
+    assert difference["stored"]["open_balance"] == difference["counted"]["open_balance"] + 1
+    assert "1 counters differed; rewritten" in _ok(run("workload", "check", "--fix"))
+    assert json.loads(_ok(run("workload", "check", "--json")))["equal"] is True
+    code, _, err = run("workload", "check", user="alice")
+    assert code == 1 and "only a supervisor" in err
+    code, _, err = run("workload", "--fix")
+    assert code == 2 and "--fix goes with `workload check`" in err

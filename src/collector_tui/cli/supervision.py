@@ -1,6 +1,7 @@
 """Supervisors' commands.
 
     collector-tui workload [--json]                       every agent's load (an agent: their own)
+    collector-tui workload check [--fix] [--json]         the counters against a full recount
     collector-tui cases [--agent NAME|none] [--status S] [--aging BUCKET] [--country CC]
                         [--currency CUR --min AMOUNT --max AMOUNT] [--routed] [--limit N] [--json]
     collector-tui balance --to NAME,NAME [CASE_REF...] [--reason TEXT] [--json]
@@ -35,6 +36,7 @@ from collector_tui.cli.output import (
     pad,
     show,
 )
+from collector_tui.i18n import gettext as _
 
 if TYPE_CHECKING:
     import argparse
@@ -46,6 +48,9 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 DECISIONS = ("legal", "write-off", "close", "unroute")
+# The figures of a workload counter, in CounterDifference's order (JSON keys).
+FIGURES = ("open_cases", "open_balance", "pending_promises")
+ATTEMPT_FIGURES = ("attempts", "contacts")
 CASES_MAX = 500
 
 
@@ -54,6 +59,18 @@ def register(commands: Commands) -> None:
         return commands.add(name, handler, help=help_text, description=help_text)
 
     workload = command("workload", "every agent's workload (supervisors)", _cmd_workload)
+    workload.add_argument(
+        "check",
+        nargs="?",
+        choices=("check",),
+        metavar="check",
+        help=_("compare the workload counters with a full recount of the cases (supervisors)"),
+    )
+    workload.add_argument(
+        "--fix",
+        action="store_true",
+        help=_("with check: rewrite the counters from the recount"),
+    )
     workload.add_argument("--json", action="store_true", help="print JSON")
 
     cases = command("cases", "browse cases with filters (agents: their own)", _cmd_cases)
@@ -187,6 +204,10 @@ def _minor(text: str | None, currency: str | None, locale: str) -> int | None:
 def _cmd_workload(ctx: Context) -> int:
     from collector_tui.services.supervision import workload
 
+    if ctx.args.check:
+        return _workload_check(ctx)
+    if ctx.args.fix:
+        raise UsageError(_("--fix goes with `workload check`"))
     ctx.actor()
     rows = ctx.run(workload.agent_workloads)
     if ctx.args.json:
@@ -217,6 +238,73 @@ def _cmd_workload(ctx: Context) -> int:
             f"{row.pending_promises:>4} {row.attempts_today:>5} {row.contacts_today:>4}  {balances}"
         )
     return 0
+
+
+def _workload_check(ctx: Context) -> int:
+    """Exit 0 when the counters equal the recount (or were just fixed), 1 when they differ."""
+    from collector_tui.services.supervision import workload
+
+    ctx.actor()
+    service = workload.fix_counters if ctx.args.fix else workload.check_counters
+    found = ctx.run(service)
+    if ctx.args.json:
+        ctx.json(
+            {
+                "equal": found.equal,
+                "fixed": found.fixed,
+                "open_cases": found.open_cases,
+                "pending_promises": found.pending_promises,
+                "differences": [
+                    {
+                        "agent_id": d.agent_id.hex if d.agent_id else None,
+                        "currency": d.currency,
+                        "stored": dict(zip(FIGURES, d.stored, strict=True)),
+                        "counted": dict(zip(FIGURES, d.counted, strict=True)),
+                    }
+                    for d in found.differences
+                ],
+                "attempts": found.attempts,
+                "attempt_differences": [
+                    {
+                        "user_id": d.user_id.hex,
+                        "stored": dict(zip(ATTEMPT_FIGURES, d.stored, strict=True)),
+                        "counted": dict(zip(ATTEMPT_FIGURES, d.counted, strict=True)),
+                    }
+                    for d in found.attempt_differences
+                ],
+            }
+        )
+    else:
+        for d in found.differences:
+            agent = d.agent_id.hex if d.agent_id else _("(unassigned)")
+            ctx.print(
+                _("{agent} {currency}: stored {stored}, counted {counted}").format(
+                    agent=agent, currency=d.currency, stored=d.stored, counted=d.counted
+                )
+            )
+        for a in found.attempt_differences:
+            ctx.print(
+                _(
+                    "{user} attempts, right-party contacts: stored {stored}, counted {counted}"
+                ).format(user=a.user_id.hex, stored=a.stored, counted=a.counted)
+            )
+        differing = len(found.differences) + len(found.attempt_differences)
+        if found.equal:
+            ctx.print(
+                _("the counters equal a full recount: {cases} open cases, {promises} pending "
+                  "promises").format(cases=found.open_cases, promises=found.pending_promises)
+            )  # fmt: skip
+        elif found.fixed:
+            ctx.print(
+                _("{count} counters differed; rewritten from the recount").format(count=differing)
+            )
+        else:
+            ctx.print(
+                _("{count} counters differ from a full recount: run `workload check --fix`").format(
+                    count=differing
+                )
+            )
+    return 0 if found.equal or found.fixed else 1
 
 
 def _cmd_cases(ctx: Context) -> int:

@@ -182,7 +182,7 @@ def _append(connection: Any, rows: list[dict[str, Any]]) -> None:
                 )
             )
     except DBAPIError:
-        # A database before migration 0015 (the migrations themselves write rows): no table, and
+        # A database before migration 0016 (the migrations themselves write rows): no table, and
         # no process can cache verdicts for it either.
         pass
 

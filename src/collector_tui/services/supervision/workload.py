@@ -7,8 +7,15 @@ book. Money is never summed across currencies: a workload carries one balance pe
   "unassigned" row: open cases, balance per currency, follow-ups due by the end of the agent's own
   day (overdue ones included: they are still to do today), pending promises on the agent's cases,
   and the attempts and right-party contacts the agent logged since midnight in the agent's zone.
+  Open cases, balances and pending promises come from `workload_counter`, which database triggers
+  keep in the same statement as every change (migration 0017); the figures of the day depend on
+  "now" and are counted per agent from an index range (ix_followup_owner_open,
+  ix_activity_user_time): a few hundred rows per agent, never the whole book.
+- `recount` counts those figures again from every case and promise and compares them with the
+  counters; `check_counters` / `fix_counters` are the supervisors' `workload check [--fix]`.
 - `browse_cases`: filtered pages of ~100 cases in a stable order (client, client reference: the
   unique index), read with a keyset cursor, so "load more" costs the same on page 1 and page 1000.
+  The total of an unfiltered (open, by agent, by currency) view comes from the counters.
 
 Agents see only their own: their own workload row, their own cases in the browser.
 """
@@ -17,20 +24,23 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import SQLColumnExpression, and_, case, func, or_
+from sqlalchemy import SQLColumnExpression, and_, case, func, or_, text
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from collector_tui.db import select_columns
+from collector_tui.i18n import N_
 from collector_tui.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
+    UNASSIGNED_KEY,
     Activity,
+    AttemptCounter,
     Case,
     CaseStatus,
     Debtor,
@@ -39,9 +49,11 @@ from collector_tui.models import (
     PromiseStatus,
     Role,
     User,
+    WorkloadCounter,
 )
-from collector_tui.services.accounts import Actor
-from collector_tui.services.context import reads
+from collector_tui.services import audit
+from collector_tui.services.accounts import Actor, require_supervisor
+from collector_tui.services.context import reads, writes
 from collector_tui.services.errors import Forbidden, InvalidInput
 from collector_tui.services.rules.scoring import days_past_due
 
@@ -53,11 +65,16 @@ __all__ = [
     "BrowserFilter",
     "BrowserPage",
     "BrowserRow",
+    "CounterCheck",
+    "CounterDifference",
     "CurrencyAmount",
     "agent_workloads",
     "aging_bucket",
     "browse_cases",
+    "check_counters",
+    "fix_counters",
     "local_day",
+    "recount",
 ]
 
 PAGE_SIZE = 100
@@ -128,30 +145,25 @@ def _right_party_codes() -> tuple[str, ...]:
 def agent_workloads(*, session: Session, now: datetime, actor: Actor) -> list[AgentWorkload]:
     """Every agent's workload by username, then the unassigned row (supervisors); an agent gets
     only their own row."""
-    open_case = col(Case.status).in_(OPEN_STATUSES)
     own_only = not actor.is_supervisor
 
+    # Open cases, balances and pending promises: the counters (a row per agent and currency).
     loads: dict[uuid.UUID | None, dict[str, tuple[int, int]]] = defaultdict(dict)
-    case_totals = (
-        select(col(Case.assigned_to_id), col(Case.currency), func.count(), func.sum(Case.balance))
-        .where(open_case)
-        .group_by(col(Case.assigned_to_id), col(Case.currency))
+    pending: dict[uuid.UUID | None, int] = defaultdict(int)
+    counters = select_columns(
+        col(WorkloadCounter.agent_id),
+        col(WorkloadCounter.currency),
+        col(WorkloadCounter.open_cases),
+        col(WorkloadCounter.open_balance),
+        col(WorkloadCounter.pending_promises),
     )
     if own_only:
-        case_totals = case_totals.where(col(Case.assigned_to_id) == actor.user_id)
-    for agent_id, currency, count, balance in session.execute(case_totals).all():
-        loads[agent_id][currency] = (int(count), int(balance or 0))
-
-    promise_totals = (
-        select(col(Case.assigned_to_id), func.count())
-        .select_from(Promise)
-        .join(Case, col(Case.id) == col(Promise.case_id))
-        .where(col(Promise.status) == PromiseStatus.pending.value)
-        .group_by(col(Case.assigned_to_id))
-    )
-    if own_only:
-        promise_totals = promise_totals.where(col(Case.assigned_to_id) == actor.user_id)
-    pending = {agent_id: int(count) for agent_id, count in session.execute(promise_totals).all()}
+        counters = counters.where(col(WorkloadCounter.agent_id) == actor.user_id)
+    for key, currency, count, balance, promised in session.execute(counters).all():
+        agent_id = None if key == UNASSIGNED_KEY else key
+        if count:
+            loads[agent_id][currency] = (int(count), int(balance))
+        pending[agent_id] += int(promised)
 
     users = select(User).where(col(User.active))
     if own_only:
@@ -161,10 +173,13 @@ def agent_workloads(*, session: Session, now: datetime, actor: Actor) -> list[Ag
         agent = col(User.role) == Role.agent.value
         users = users.where(or_(agent, col(User.id).in_(holders)) if holders else agent)
     right_party = _right_party_codes()
+    agents = list(session.exec(users.order_by(col(User.username))).all())
+    days = {user.id: local_day(now, user.time_zone) for user in agents}
+    voided = _voided_today(session, days, right_party) if days else {}
 
     rows: list[AgentWorkload] = []
-    for user in session.exec(users.order_by(col(User.username))).all():
-        start, end = local_day(now, user.time_zone)
+    for user in agents:
+        start, end = days[user.id]
         # One agent at a time: each query is a range of an index on (user or owner, instant).
         due = session.exec(
             select(func.count())
@@ -176,11 +191,19 @@ def agent_workloads(*, session: Session, now: datetime, actor: Actor) -> list[Ag
             )
         ).one()
         attempts, contacts = _day_attempts(session, user.id, start, end, right_party)
+        void_attempts, void_contacts = voided.get(user.id, (0, 0))
         rows.append(_row(user.id, user, loads.get(user.id, {}), pending.get(user.id, 0), int(due),
-                         int(attempts), int(contacts or 0)))  # fmt: skip
+                         attempts - void_attempts, contacts - void_contacts))  # fmt: skip
     if not own_only:
         rows.append(_row(None, None, loads.get(None, {}), pending.get(None, 0), 0, 0, 0))
     return rows
+
+
+QUARTER = timedelta(minutes=15)
+
+
+def _on_quarter(instant: datetime) -> bool:
+    return instant.astimezone(UTC).timestamp() % QUARTER.total_seconds() == 0
 
 
 def _day_attempts(
@@ -190,55 +213,97 @@ def _day_attempts(
     end: datetime,
     right_party: tuple[str, ...],
 ) -> tuple[int, int]:
-    """Attempts and right-party contacts the user logged in [start, end), from the covering index
-    ix_activity_user_time. A correction voids the row it replaces: one call counts once, with its
-    corrected disposition (as in services.reporting.reports)."""
-    window = (
-        col(Activity.user_id) == user_id,
-        col(Activity.occurred_at) >= start,
-        col(Activity.occurred_at) < end,
-        col(Activity.channel) != "note",
-    )
+    """Attempts (every activity but notes) and right-party contacts the user logged in
+    [start, end), corrected and voided ones included. A day that starts and ends on a quarter
+    hour (local midnight in every zone today) is a sum of `attempt_counter` buckets; any other
+    window counts the rows, a range of the covering index ix_activity_user_time."""
+    if _on_quarter(start) and _on_quarter(end):
+        attempts, contacts = session.execute(
+            select(
+                func.coalesce(func.sum(AttemptCounter.attempts), 0),
+                func.coalesce(func.sum(AttemptCounter.contacts), 0),
+            ).where(
+                col(AttemptCounter.user_id) == user_id,
+                col(AttemptCounter.bucket) >= start,
+                col(AttemptCounter.bucket) < end,
+            )
+        ).one()
+        return int(attempts), int(contacts)
     attempts, contacts = session.execute(
         select(
             func.count(),
             func.coalesce(
                 func.sum(case((col(Activity.disposition).in_(right_party), 1), else_=0)), 0
             ),
-        ).where(*window)
+        ).where(
+            col(Activity.user_id) == user_id,
+            col(Activity.occurred_at) >= start,
+            col(Activity.occurred_at) < end,
+            col(Activity.channel) != "note",
+        )
     ).one()
-    voided = list(
-        session.execute(
-            select(Activity.voids_id).where(*window, col(Activity.voids_id).is_not(None))
-        ).scalars()
-    )
-    # A void (casework.corrections) is a note naming the attempt: found through the attempt's
-    # case (ix_activity_case_time), whoever voided it and whenever.
-    void = aliased(Activity)
-    voided.extend(
-        session.execute(
-            select(Activity.id).where(
-                *window,
-                col(Activity.voids_id).is_(None),
-                select(void.id)
-                .where(
-                    col(void.case_id) == col(Activity.case_id),
-                    col(void.occurred_at) >= col(Activity.occurred_at),
-                    col(void.voids_id) == col(Activity.id),
-                    col(void.channel) == "note",
-                )
-                .exists(),
+    return int(attempts), int(contacts)
+
+
+def _voided_today(
+    session: Session,
+    days: dict[uuid.UUID, tuple[datetime, datetime]],
+    right_party: tuple[str, ...],
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """Per user, the attempts and right-party contacts of their day that no longer count (as in
+    services.reporting.reports): the row a correction replaced (the correction, an attempt of the
+    same user's day, counts instead) and the attempts a void note names (casework.corrections: a
+    note on the attempt's case, at or after it, by anyone). Every such correction or note is one
+    of the few rows with `voids_id` since the earliest midnight (ix_activity_voids); the rows
+    they name are read by id. Two look-ups for every agent, where a look-up per attempt of the
+    day took seconds at a million cases."""
+    earliest = min(start for start, _ in days.values())
+
+    def in_day(user_id: uuid.UUID | None, at: datetime) -> bool:
+        day = days.get(user_id) if user_id is not None else None
+        return day is not None and day[0] <= at < day[1]
+
+    corrected: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)  # user -> rows replaced
+    notes: dict[uuid.UUID, list[tuple[uuid.UUID, datetime]]] = defaultdict(list)  # by voided id
+    for user_id, at, channel, voids_id, case_id in session.execute(
+        select_columns(
+            col(Activity.user_id),
+            col(Activity.occurred_at),
+            col(Activity.channel),
+            col(Activity.voids_id),
+            col(Activity.case_id),
+        ).where(col(Activity.voids_id).is_not(None), col(Activity.occurred_at) >= earliest)
+    ).all():
+        if channel == "note":
+            notes[voids_id].append((case_id, at))
+        elif in_day(user_id, at):
+            corrected[user_id].add(voids_id)
+    wanted = sorted(set(notes).union(*corrected.values()))
+    voided: dict[uuid.UUID, tuple[int, int]] = {}
+    for first in range(0, len(wanted), 500):
+        for row_id, user_id, at, code, voids_id, case_id in session.execute(
+            select_columns(
+                col(Activity.id),
+                col(Activity.user_id),
+                col(Activity.occurred_at),
+                col(Activity.disposition),
+                col(Activity.voids_id),
+                col(Activity.case_id),
+            ).where(
+                col(Activity.id).in_(wanted[first : first + 500]),
+                col(Activity.channel) != "note",
             )
-        ).scalars()
-    )
-    if voided:
-        # The (few) rows corrected today no longer count, wherever the correction put them.
-        for code in session.execute(
-            select(Activity.disposition).where(col(Activity.id).in_(voided), *window)
-        ).scalars():
-            attempts -= 1
-            contacts -= 1 if code in right_party else 0
-    return int(attempts), int(contacts or 0)
+        ).all():
+            if not in_day(user_id, at):
+                continue
+            noted = voids_id is None and any(  # a correction voided in turn counts (as before)
+                note_case == case_id and note_at >= at
+                for note_case, note_at in notes.get(row_id, ())
+            )
+            if noted or row_id in corrected.get(user_id, ()):
+                attempts, contacts = voided.get(user_id, (0, 0))
+                voided[user_id] = (attempts + 1, contacts + (1 if code in right_party else 0))
+    return voided
 
 
 def _row(
@@ -265,6 +330,227 @@ def _row(
         pending_promises=pending,
         attempts_today=attempts,
         contacts_today=contacts,
+    )
+
+
+# --- the counters against a full recount ---------------------------------------------------------
+
+# (open cases, their balance, pending promises) of one (agent or None, currency).
+Figures = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class CounterDifference:
+    agent_id: uuid.UUID | None  # None: the unassigned cases
+    currency: str
+    stored: Figures  # what workload_counter holds (zeros when it has no row)
+    counted: Figures  # what a full recount finds
+
+
+@dataclass(frozen=True)
+class AttemptDifference:
+    user_id: uuid.UUID
+    stored: tuple[int, int]  # attempts and right-party contacts, every quarter hour summed
+    counted: tuple[int, int]  # the same from every activity
+
+
+@dataclass(frozen=True)
+class CounterCheck:
+    keys: int  # (agent, currency) pairs with open cases or pending promises, by the recount
+    open_cases: int  # every open case, by the recount
+    pending_promises: int  # every pending promise on a case, by the recount
+    differences: tuple[CounterDifference, ...]  # by currency, then agent
+    fixed: bool = False  # the counters were rewritten from the recount
+    attempts: int = 0  # every attempt (activities but notes), by the recount
+    attempt_differences: tuple[AttemptDifference, ...] = ()  # by user id
+
+    @property
+    def equal(self) -> bool:
+        return not self.differences and not self.attempt_differences
+
+
+def _stored(session: Session) -> dict[tuple[uuid.UUID | None, str], Figures]:
+    found: dict[tuple[uuid.UUID | None, str], Figures] = {}
+    for key, currency, count, balance, promised in session.execute(
+        select_columns(
+            col(WorkloadCounter.agent_id),
+            col(WorkloadCounter.currency),
+            col(WorkloadCounter.open_cases),
+            col(WorkloadCounter.open_balance),
+            col(WorkloadCounter.pending_promises),
+        )
+    ).all():
+        if count or balance or promised:  # a row moved back to zero is no figure
+            found[(None if key == UNASSIGNED_KEY else key, currency)] = (
+                int(count),
+                int(balance),
+                int(promised),
+            )
+    return found
+
+
+def _counted(session: Session) -> dict[tuple[uuid.UUID | None, str], Figures]:
+    """The figures from every open case and every pending promise: what the workload view read
+    before the counters (0.5-0.7 s at a million cases)."""
+    counted: dict[tuple[uuid.UUID | None, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for agent_id, currency, count, balance in session.execute(
+        select(col(Case.assigned_to_id), col(Case.currency), func.count(), func.sum(Case.balance))
+        .where(col(Case.status).in_(OPEN_STATUSES))
+        .group_by(col(Case.assigned_to_id), col(Case.currency))
+    ).all():
+        figures = counted[(agent_id, currency)]
+        figures[0], figures[1] = int(count), int(balance or 0)
+    for agent_id, currency, count in session.execute(
+        select(col(Case.assigned_to_id), col(Case.currency), func.count())
+        .select_from(Promise)
+        .join(Case, col(Case.id) == col(Promise.case_id))
+        .where(col(Promise.status) == PromiseStatus.pending.value)
+        .group_by(col(Case.assigned_to_id), col(Case.currency))
+    ).all():
+        counted[(agent_id, currency)][2] = int(count)
+    return {key: (o, b, p) for key, (o, b, p) in counted.items() if o or b or p}
+
+
+def _compare(
+    stored: dict[tuple[uuid.UUID | None, str], Figures],
+    counted: dict[tuple[uuid.UUID | None, str], Figures],
+) -> CounterCheck:
+    zero: Figures = (0, 0, 0)
+    differences = [
+        CounterDifference(key[0], key[1], stored.get(key, zero), counted.get(key, zero))
+        for key in stored.keys() | counted.keys()
+        if stored.get(key, zero) != counted.get(key, zero)
+    ]
+    differences.sort(key=lambda d: (d.currency, d.agent_id.hex if d.agent_id else ""))
+    return CounterCheck(
+        keys=len(counted),
+        open_cases=sum(figures[0] for figures in counted.values()),
+        pending_promises=sum(figures[2] for figures in counted.values()),
+        differences=tuple(differences),
+    )
+
+
+def _attempt_totals(session: Session) -> tuple[dict[uuid.UUID, tuple[int, int]], ...]:
+    """Each user's attempts and right-party contacts: summed over the quarter hours of
+    attempt_counter, and counted from every activity (the covering ix_activity_user_time)."""
+    stored = {
+        user_id: (int(attempts), int(contacts))
+        for user_id, attempts, contacts in session.execute(
+            select(
+                col(AttemptCounter.user_id),
+                func.sum(AttemptCounter.attempts),
+                func.sum(AttemptCounter.contacts),
+            ).group_by(col(AttemptCounter.user_id))
+        ).all()
+        if attempts or contacts
+    }
+    right_party = _right_party_codes()
+    counted = {
+        user_id: (int(attempts), int(contacts or 0))
+        for user_id, attempts, contacts in session.execute(
+            select(
+                col(Activity.user_id),
+                func.count(),
+                func.sum(case((col(Activity.disposition).in_(right_party), 1), else_=0)),
+            )
+            .where(col(Activity.user_id).is_not(None), col(Activity.channel) != "note")
+            .group_by(col(Activity.user_id))
+        ).all()
+    }
+    return stored, counted
+
+
+def _compare_attempts(
+    stored: dict[uuid.UUID, tuple[int, int]], counted: dict[uuid.UUID, tuple[int, int]]
+) -> tuple[AttemptDifference, ...]:
+    return tuple(
+        AttemptDifference(user_id, stored.get(user_id, (0, 0)), counted.get(user_id, (0, 0)))
+        for user_id in sorted(stored.keys() | counted.keys(), key=lambda found: found.hex)
+        if stored.get(user_id, (0, 0)) != counted.get(user_id, (0, 0))
+    )
+
+
+@reads
+def recount(*, session: Session) -> CounterCheck:
+    """Count the workload figures again from every case, promise and activity and compare them
+    with the counters (tests, the bench; `check_counters` for a face). The attempts are compared
+    per user over all time (a bucket's place is the triggers' one expression)."""
+    found = _compare(_stored(session), _counted(session))
+    stored, counted = _attempt_totals(session)
+    return replace(
+        found,
+        attempts=sum(attempts for attempts, _ in counted.values()),
+        attempt_differences=_compare_attempts(stored, counted),
+    )
+
+
+@reads
+def check_counters(*, session: Session, actor: Actor) -> CounterCheck:
+    """`recount`, for a supervisor (`workload check`)."""
+    require_supervisor(actor, N_("check the workload counters"))
+    return recount(session=session)
+
+
+@writes
+def fix_counters(*, session: Session, now: datetime, actor: Actor) -> CounterCheck:
+    """Rewrite the counters from a full recount (`workload check --fix`), in one transaction
+    (the write lock keeps every change out meanwhile); audited when anything differed."""
+    require_supervisor(actor, N_("fix the workload counters"))
+    counted = _counted(session)
+    found = recount(session=session)
+    if found.equal:
+        return found
+    if found.attempt_differences:
+        _rebucket_attempts(session)
+    if found.differences:
+        session.execute(WorkloadCounter.__table__.delete())  # type: ignore[attr-defined]
+    if found.differences and counted:
+        session.execute(
+            WorkloadCounter.__table__.insert(),  # type: ignore[attr-defined]
+            [
+                {
+                    "agent_id": agent_id or UNASSIGNED_KEY,
+                    "currency": currency,
+                    "open_cases": count,
+                    "open_balance": balance,
+                    "pending_promises": promised,
+                }
+                for (agent_id, currency), (count, balance, promised) in counted.items()
+            ],
+        )
+    audit.record(
+        session=session,
+        now=now,
+        user_id=actor.user_id,
+        entity="workload_counter",
+        entity_id="*",
+        action="recount",
+        before={"differences": len(found.differences) + len(found.attempt_differences)},
+        after={"keys": found.keys, "open_cases": found.open_cases, "attempts": found.attempts},
+    )
+    return replace(found, fixed=True)
+
+
+# The quarter hour of an activity's instant, as migration 0017's triggers compute it.
+_BUCKETS = {
+    "sqlite": "substr(occurred_at, 1, 14) || printf('%02d', CAST(substr(occurred_at, 15, 2) AS "
+    "INTEGER) / 15 * 15) || ':' || '00.000000'",
+    "postgresql": "date_bin('15 minutes', occurred_at, TIMESTAMPTZ '2000-01-01 00:00:00+00')",
+}
+
+
+def _rebucket_attempts(session: Session) -> None:
+    """attempt_counter again from every activity (the right-party codes of today)."""
+    bucket = _BUCKETS[session.get_bind().dialect.name]
+    codes = ", ".join(f"'{code}'" for code in _right_party_codes())  # codes of [a-z_] only
+    session.execute(AttemptCounter.__table__.delete())  # type: ignore[attr-defined]
+    session.execute(
+        text(
+            "INSERT INTO attempt_counter (user_id, bucket, attempts, contacts) "
+            f"SELECT user_id, {bucket} AS quarter, count(*), "
+            f"sum(CASE WHEN disposition IN ({codes}) THEN 1 ELSE 0 END) FROM activity "
+            "WHERE user_id IS NOT NULL AND channel <> 'note' GROUP BY user_id, quarter"
+        )
     )
 
 
@@ -462,6 +748,8 @@ def browse_cases(
     rows = tuple(_browser_row(values, today) for values in found[:limit])
     total: int | None = None
     if after is None:
+        total = _total_from_counters(session, flt, actor)
+    if after is None and total is None:
         counted = select(func.count()).select_from(Case)
         if flt.country:  # the only condition on the debtor: else the count reads an index only
             counted = counted.join(Debtor, col(Debtor.id) == col(Case.debtor_id))
@@ -469,6 +757,32 @@ def browse_cases(
         total = int(session.execute(counted).scalar_one())
     cursor = BrowserCursor(rows[-1].client, rows[-1].client_ref) if more and rows else None
     return BrowserPage(rows=rows, next_cursor=cursor, total=total)
+
+
+def _total_from_counters(session: Session, flt: BrowserFilter, actor: Actor) -> int | None:
+    """The open cases of the whole book, of one agent or the unassigned, in one currency or all:
+    a sum of counters (counting ~1M open cases took ~35 ms at a million). None for any other
+    filter, which the page's own conditions count."""
+    narrowed = (
+        flt.aging
+        or (flt.country or "").strip()
+        or flt.routed
+        or flt.balance_min is not None
+        or flt.balance_max is not None
+    )
+    if flt.status != "open" or narrowed:
+        return None
+    statement = select(func.coalesce(func.sum(WorkloadCounter.open_cases), 0))
+    if not actor.is_supervisor:
+        statement = statement.where(col(WorkloadCounter.agent_id) == actor.user_id)
+    elif flt.unassigned:
+        statement = statement.where(col(WorkloadCounter.agent_id) == UNASSIGNED_KEY)
+    elif flt.agent_id is not None:
+        statement = statement.where(col(WorkloadCounter.agent_id) == flt.agent_id)
+    currency = (flt.currency or "").strip().upper()
+    if currency:
+        statement = statement.where(col(WorkloadCounter.currency) == currency)
+    return int(session.execute(statement).scalar_one())
 
 
 def _selective(flt: BrowserFilter, actor: Actor) -> bool:

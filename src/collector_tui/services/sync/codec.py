@@ -32,6 +32,10 @@ LOCAL_TABLES = frozenset(
         "sync_received_packet",
         # The compliance verdict cache's change log (services/rules/verdicts.py): derived, local.
         "verdict_change",
+        # Derived counts, kept by each database's own triggers from the rows it holds (migration
+        # 0017): a laptop counts its briefcase, the master its book; never sent either way.
+        "workload_counter",
+        "attempt_counter",
     }
 )
 
