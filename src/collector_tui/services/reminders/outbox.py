@@ -479,7 +479,12 @@ def _due_steps(
     conditions hold."""
     sequence = rules.sequence_for(_traits(view.case, view.debtor))
     if sequence is None:
-        return []
+        return []  # a closed case, or no attach rule for it
+    # The case's strategy may name its sequence (services/strategies, checked against these
+    # sequences when applied); one since removed from the file leaves the attach rule's.
+    chosen = (view.case.strategy_treatment or {}).get("sequence")
+    if isinstance(chosen, str) and chosen in rules.sequences:
+        sequence = rules.sequences[chosen]
     broken = None
     found: list[tuple[str, Step, date, str]] = []
     for step in sequence.steps:

@@ -599,7 +599,7 @@ def why_panel(
                     quiet.append(" · ", style="dim")
                 quiet.append_text(safe_text(factor.detail or factor.name, style="dim"))
                 continue
-            line = Text(f"+{factor.points} ", style="bold")
+            line = Text(f"{factor.points:+d} ", style="bold")
             line.append_text(safe_text(factor.name))
             if factor.detail:
                 line.append(" — ", style="dim")
@@ -615,7 +615,7 @@ def why_panel(
     header.append(f" · score {case.score}", style="dim")
     grid.add_row("", header)
     for factor in case.factors:
-        points = f"+{factor.points}" if factor.points else "·"
+        points = f"{factor.points:+d}" if factor.points else "·"
         line = safe_text(factor.name)
         if factor.detail:
             line.append(" — ", style="dim")
