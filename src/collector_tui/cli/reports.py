@@ -1,6 +1,7 @@
 """Reports.
 
-    collector-tui report aging|promises|collections|agents|dso|disputes [--from DATE --to DATE]
+    collector-tui report aging|promises|collections|agents|dso|disputes|strategies
+                         [--from DATE --to DATE]
                          [--period day|week] [--total] [--json|--csv]
     collector-tui statement CLIENT --from DATE --to DATE [--json|--csv|--pdf FILE]  (supervisors)
     collector-tui closures CLIENT --from DATE --to DATE [--json|--csv]       (supervisors)
@@ -36,7 +37,7 @@ __all__ = ["register", "run_report"]
 
 
 def register(commands: Commands) -> None:
-    about = "print a report: aging, promises, collections, agents, dso or disputes"
+    about = "print a report: aging, promises, collections, agents, dso, disputes or strategies"
     report = commands.add("report", _cmd_report, help=about, description=about)
     report.add_argument("kind", choices=REPORT_KINDS, metavar="|".join(REPORT_KINDS))
     report.add_argument(
