@@ -33,6 +33,8 @@ class Dashboard:
     collections: ReportTable
     agents: ReportTable
     dso: ReportTable  # as of today, whatever the period: the open invoices' weighted age
+    # Champion against challenger, every case each group holds (services/strategies/report.py).
+    strategies: ReportTable | None = None
 
     @property
     def currencies(self) -> tuple[str, ...]:
@@ -79,4 +81,5 @@ def load_dashboard(*, session: Session, now: datetime, actor: Actor, days: int) 
             "agents", session=session, now=now, actor=actor, date_from=first, date_to=last
         ),
         dso=report_table("dso", session=session, now=now, actor=actor),
+        strategies=report_table("strategies", session=session, now=now, actor=actor),
     )
