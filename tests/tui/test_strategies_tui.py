@@ -144,3 +144,32 @@ def test_strategies_report_snapshot(
         await pilot.pause()
 
     assert snap_compare(build_app(demo, "sam"), terminal_size=size, run_before=run_before)
+
+
+def test_the_case_at_80x24_keeps_every_panel_with_a_strategy(demo: Seeded, tmp_path: Path) -> None:
+    from textual.containers import VerticalScroll
+
+    from collector_tui.tui.widgets.timeline import Timeline
+
+    from .test_layout import inside
+
+    apply(demo, tmp_path)
+    app = build_app(demo)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await login(pilot)
+        pilot.app.push_screen(CaseScreen(demo.cases["REF-1001"]))
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CaseScreen) and screen.strategy is not None
+        details = screen.query_one("#case-details", VerticalScroll)
+        assert details.max_scroll_y == 0
+        for panel_id in ("contacts-panel", "debt-panel", "status-panel", "why-panel"):
+            panel = screen.query_one(f"#{panel_id}", Static)
+            assert panel.display and inside(panel, details), panel_id
+        assert "Strategy large" in rendered(screen.query_one("#why-panel", Static))
+        box = screen.query_one("#timeline-box")
+        assert box.region.y >= details.region.bottom
+        assert screen.query_one("#timeline", Timeline).region.height >= 3
+
+    drive(app, scenario, size=(80, 24))
