@@ -66,12 +66,12 @@ def cases(store: db.Store) -> dict[str, Case]:
 
 
 def test_the_draw_is_stable_and_near_the_share_on_10k_cases() -> None:
-    ids = [uuid.UUID(int=n * 7919 + 12345) for n in range(10_000)]
+    ids = [f"ACME\x1fREF-{n:05d}" for n in range(10_000)]
     first = [assign.draw_group(i, "standard", 20) for i in ids]
     assert first == [assign.draw_group(i, "standard", 20) for i in ids]
     share = first.count(CHALLENGER) / len(ids) * 100
     assert 17 <= share <= 23, share
-    random_ids = [uuid.uuid4() for _ in range(10_000)]
+    random_ids = [f"Bank {n % 7}\x1f{uuid.uuid4()}" for n in range(10_000)]
     share = sum(assign.draw_group(i, "standard", 20) == CHALLENGER for i in random_ids) / 100
     assert 17 <= share <= 23, share
     # Another strategy draws independently; no share, no challenger.
@@ -102,7 +102,7 @@ def test_apply_stores_the_set_and_places_every_open_case(
     assert groups == {CHAMPION, CHALLENGER}
     for ref, case in found.items():
         if ref.startswith("S-"):
-            assert case.strategy_group == assign.draw_group(case.id, "standard", 30)
+            assert case.strategy_group == assign.draw_group(assign.case_key(case), "standard", 30)
             weight = 200 if case.strategy_group == CHALLENGER else 100
             assert case.strategy_treatment["queue_weight"] == weight
     # The queue uses the weight: the firm case's score is halved, and says why.
@@ -258,7 +258,9 @@ def test_placement_assigns_new_cases_by_the_set_in_force(
     import_cases(store=store, path=csv, now=now, settings=settings, actor=users["sam"])
     found = cases(store)
     assert found["N-1"].strategy == "standard"
-    assert found["N-1"].strategy_group == assign.draw_group(found["N-1"].id, "standard", 30)
+    assert found["N-1"].strategy_group == assign.draw_group(
+        assign.case_key(found["N-1"]), "standard", 30
+    )
     assert (found["N-2"].strategy, found["N-2"].strategy_group) == ("firm", CHAMPION)
     # Its queue place carries the weight, as a refresh would compute it.
     with store.read() as session:

@@ -5,9 +5,9 @@ A file is only input. `apply_strategy_file` checks it whole (book.py) before any
 then stores it as the next `strategy_set` version (the newest is in force; a bad file leaves the
 previous set working) and assigns every open case: the rule that matches it now gives its
 strategy. A case keeps its group (champion or challenger) unless the rule that placed it changed;
-a new or re-placed case is drawn by a stable hash of (case id, strategy name), so a rerun draws the
-same. Every change to a case's strategy is audited with before and after. Placement (the import)
-assigns its new cases by the set in force, in the same transaction.
+a new or re-placed case is drawn by a stable hash of (client, client reference, strategy name),
+so a rerun draws the same. Every change to a case's strategy is audited with before and after.
+Placement (the import) assigns its new cases by the set in force, in the same transaction.
 
 Strategies are the master's: a laptop neither applies a file nor moves a case between groups
 (services/sync/policy.py: the case's strategy fields are master-owned).
@@ -66,8 +66,10 @@ __all__ = [
     "FileCheck",
     "SetView",
     "apply_strategy_file",
+    "apply_strategy_text",
     "assign_new_cases",
     "case_strategy",
+    "case_key",
     "check_strategy_file",
     "draw_group",
     "due_escalations",
@@ -80,12 +82,18 @@ _BATCH = 500
 STRATEGY_FIELDS = ("strategy", "strategy_group", "strategy_reason", "strategy_treatment")
 
 
-def draw_group(case_id: uuid.UUID, strategy: str, share: int) -> str:
+def case_key(case: Case) -> str:
+    """What the draw reads of a case: its identity as the client knows it (client and reference,
+    unique together), the same on the master, on a laptop and in a rebuilt database."""
+    return f"{case.client}\x1f{case.client_ref}"
+
+
+def draw_group(key: str, strategy: str, share: int) -> str:
     """The case's group in the strategy: a stable draw, the same on every rerun and machine
-    (a hash of the case id and the strategy's name, read as a number from 0 to 9999)."""
+    (a hash of the case's key and the strategy's name, read as a number from 0 to 9999)."""
     if share <= 0:
         return CHAMPION
-    digest = hashlib.sha256(f"{case_id}:{strategy}".encode()).digest()
+    digest = hashlib.sha256(f"{key}\x1f{strategy}".encode()).digest()
     return CHALLENGER if int.from_bytes(digest[:8], "big") % 10_000 < share * 100 else CHAMPION
 
 
@@ -234,7 +242,7 @@ def _place(case: Case, rule: Rule, strategy: Strategy) -> _Placement:
         if group == CHALLENGER and strategy.challenger is None:
             group = CHAMPION  # the challenger ended: its cases go back to the champion
     else:
-        group = draw_group(case.id, strategy.name, strategy.share)
+        group = draw_group(case_key(case), strategy.name, strategy.share)
     return _Placement(
         strategy.name,
         group,
@@ -456,15 +464,31 @@ def apply_strategy_file(
     """Check the file whole, store it as the strategy set in force and assign every open case by
     it. A file refused leaves the set in force and every case as they were."""
     require_supervisor(actor, "apply a strategy file")
+    path = Path(path)
+    return apply_strategy_text(
+        session=session,
+        now=now,
+        actor=actor,
+        settings=settings,
+        text=_read_file(path),
+        source=path.name,
+    )
+
+
+@writes
+def apply_strategy_text(
+    *, session: Session, now: datetime, actor: Actor, settings: Settings, text: str, source: str
+) -> AppliedSet:
+    """`apply_strategy_file` for a file's text already read (`source` names it in messages)."""
+    require_supervisor(actor, "apply a strategy file")
     if _is_laptop(session):
         raise Forbidden("strategies are applied on the master database, not on a laptop")
-    path = Path(path)
-    book, text = _book_of(path, settings)
+    book = parse_book(text, source, sequences=_sequence_names(settings))
     previous = current_set(session)
     version = (previous.version if previous is not None else 0) + 1
     row = StrategySet(
         version=version,
-        source=path.name[:500],
+        source=source[:500],
         text=text,
         rules=book.as_json(),
         applied_at=now,
