@@ -159,3 +159,18 @@ def test_the_stored_form_reads_back_the_same_book() -> None:
     again = book_from_json(book.as_json(), "s.toml")
     assert again.rules == book.rules
     assert again.strategies == book.strategies
+
+
+def test_the_documented_sample_and_the_demo_file_are_good() -> None:
+    from pathlib import Path
+
+    from collector_tui.config import Settings
+    from collector_tui.demo import DEMO_STRATEGIES
+    from collector_tui.services.reminders.sequences import load_rules
+
+    shipped = tuple(load_rules(Settings()).sequences)
+    sample = Path(__file__).resolve().parents[3] / "docs" / "strategies.sample.toml"
+    book = parse_book(sample.read_text(encoding="utf-8"), sample.name, sequences=shipped)
+    assert book.rules[-1].is_default and book.strategies["standard"].share == 20
+    demo = parse_book(DEMO_STRATEGIES, "demo", sequences=shipped)
+    assert demo.strategies["consumer"].share == 30
