@@ -525,3 +525,30 @@ def test_a_supervisor_settles_an_uncertain_reminder(
         assert report.sent == 0 and len(activities) == 1 and again.delivered == []
     else:
         assert report.sent == 1 and len(activities) == 1 and len(again.delivered) == 1
+
+
+def test_the_cases_strategy_chooses_its_sequence(store, place, settings, users, tmp_path) -> None:  # noqa: ANN001
+    # A second sequence the attach rules never give; a strategy names it for its cases.
+    path = Path(settings.reminder_rules or "")
+    path.write_text(
+        RULES
+        + '\n[sequences.gentle]\nsteps = [{ day = 0, channel = "email", template = "reminder" }]\n',
+        encoding="utf-8",
+    )
+    clear_rules_cache()
+    new_case(place, store, "R-9")
+    assert [p.channel for p in plan(store, settings, users["sam"])][0] == "letter"
+    strategies = tmp_path / "strategies.toml"
+    strategies.write_text(
+        '[strategies.soft]\nsequence = "gentle"\n[[rules]]\nname = "all"\nstrategy = "soft"\n',
+        encoding="utf-8",
+    )
+    from collector_tui.services.strategies import assign
+
+    with store.write() as session:
+        assign.apply_strategy_file(
+            session=session, now=MORNING, actor=users["sam"], settings=settings, path=strategies
+        )
+    assert [(p.channel, p.template) for p in plan(store, settings, users["sam"])] == [
+        ("email", "reminder")
+    ]
