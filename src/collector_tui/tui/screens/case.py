@@ -468,7 +468,10 @@ class CaseScreen(CollectorScreen):
         self._panel(
             "why-panel",
             case_panels.why_panel(
-                case, compact=compact, chance=chance, strategy=strategy_line(self.strategy)
+                case,
+                compact=compact,
+                chance=chance,
+                strategy=strategy_line(self.strategy, compact=compact),
             ),
         )
         from collector_tui.tui.screens.assessment import assessment_lines

@@ -19,7 +19,7 @@ __all__ = ["GROUP_WORDS", "strategy_line"]
 GROUP_WORDS = {"champion": N_("champion"), "challenger": N_("challenger")}
 
 
-def strategy_line(placed: CaseStrategy | None) -> Text | None:
+def strategy_line(placed: CaseStrategy | None, *, compact: bool = False) -> Text | None:
     """ "Strategy standard (challenger) · queue weight 150% · rule default: …", or None when the
     case has no strategy (none applied yet)."""
     if placed is None or placed.strategy is None:
@@ -27,13 +27,15 @@ def strategy_line(placed: CaseStrategy | None) -> Text | None:
     text = Text()
     due = placed.escalation_due
     if due is not None:
-        text.append(
-            _("Escalation due: {to}").format(to=due.to)
-            + f" (p {placed.p or 0:.2f} < {due.p_below:.2f}, "
+        # Compact (80 columns), the figures behind it give way to the strategy and group.
+        figures = (
+            ""
+            if compact
+            else f" (p {placed.p or 0:.2f} < {due.p_below:.2f}, "
             + _("{days} days placed").format(days=placed.days_placed)
-            + ") · ",
-            style="bold red",
+            + ")"
         )
+        text.append(_("Escalation due: {to}").format(to=due.to) + figures + " · ", style="bold red")
     text.append(_("Strategy") + " ", style="dim")
     text.append_text(safe_text(placed.strategy, style="bold"))
     text.append(f" ({GROUP_WORDS.get(placed.group or '', placed.group or '?')})")
