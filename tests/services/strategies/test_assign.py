@@ -96,7 +96,8 @@ def test_apply_stores_the_set_and_places_every_open_case(
     assert found["DONE"].strategy is None
     big = found["BIG"]
     assert (big.strategy, big.strategy_group) == ("firm", CHAMPION)
-    assert big.strategy_reason == "rule big: balance_min=5000.00, currency=CNY"
+    assert big.strategy_reason == "balance_min=5000.00, currency=CNY"
+    assert big.strategy_treatment["rule"] == "big"
     assert big.strategy_treatment["queue_weight"] == 50
     groups = {c.strategy_group for ref, c in found.items() if ref.startswith("S-")}
     assert groups == {CHAMPION, CHALLENGER}

@@ -79,7 +79,6 @@ __all__ = [
 
 MAX_FILE_BYTES = 1_000_000
 _BATCH = 500
-STRATEGY_FIELDS = ("strategy", "strategy_group", "strategy_reason", "strategy_treatment")
 
 
 def case_key(case: Case) -> str:
@@ -226,8 +225,8 @@ class _Placement:
 
 
 def _reason(rule: Rule) -> str:
-    words = rule.words or "default rule"
-    return f"rule {rule.name}: {words}"[:500]
+    """The matched rule's conditions as the file gave them (its name is in the treatment)."""
+    return (rule.words or "default rule")[:500]
 
 
 def _treatment_json(treatment: Treatment, rule: Rule) -> dict[str, Any]:
@@ -374,17 +373,33 @@ def _walk(
     return tally
 
 
+def _audited(case: Case) -> dict[str, Any]:
+    """What a strategy audit event says of the case: strategy, group and the rule that placed it."""
+    return {
+        "strategy": case.strategy,
+        "strategy_group": case.strategy_group,
+        "rule": (case.strategy_treatment or {}).get("rule"),
+    }
+
+
 def _writer(
     session: Session, now: datetime, settings: Settings, user_id: uuid.UUID | None, version: int
 ) -> Any:
     def write(case: Case, placed: _Placement) -> None:
-        before = audit.snapshot(case, STRATEGY_FIELDS)
+        before = _audited(case)
+        treatment_before = case.strategy_treatment
         weight_before = scoring.queue_weight_of(case)
         state = case_state(case)
         case.strategy = placed.strategy
         case.strategy_group = placed.group
         case.strategy_reason = placed.reason
         case.strategy_treatment = placed.treatment
+        after = _audited(case)
+        if treatment_before is not None and treatment_before != placed.treatment:
+            # A new treatment of the same strategy and group: its before and after. A first
+            # placement's treatment is the set version's (kept with the set), not repeated here.
+            before["treatment"] = treatment_before
+            after["treatment"] = placed.treatment
         audit.record(
             session=session,
             now=now,
@@ -393,7 +408,7 @@ def _writer(
             entity_id=case.id,
             action="strategy",
             before=before,
-            after={**audit.snapshot(case, STRATEGY_FIELDS), "set_version": version},
+            after={**after, "set_version": version},
         )
         if scoring.queue_weight_of(case) != weight_before:
             finish_case_change(

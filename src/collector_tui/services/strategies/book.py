@@ -95,12 +95,15 @@ class Treatment:
     escalations: tuple[Escalation, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "queue_weight": self.queue_weight,
-            "sequence": self.sequence,
-            "settlement_limit_pct": self.settlement_limit_pct,
-            "escalations": [e.as_dict() for e in self.escalations],
-        }
+        """The treatment as stored (on each case too: what is not set is left out)."""
+        found: dict[str, Any] = {"queue_weight": self.queue_weight}
+        if self.sequence is not None:
+            found["sequence"] = self.sequence
+        if self.settlement_limit_pct is not None:
+            found["settlement_limit_pct"] = self.settlement_limit_pct
+        if self.escalations:
+            found["escalations"] = [e.as_dict() for e in self.escalations]
+        return found
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,11 @@ def strategy_line(placed: CaseStrategy | None, *, compact: bool = False) -> Text
     weight = placed.treatment.get("queue_weight")
     if isinstance(weight, int) and weight != 100:
         text.append(" · " + _("queue weight {weight}%").format(weight=weight), style="dim")
-    if placed.reason:
-        text.append(" · ", style="dim")
-        text.append_text(safe_text(placed.reason, style="dim"))
+    rule = placed.treatment.get("rule")
+    if isinstance(rule, str):
+        text.append(" · " + _("rule") + " ", style="dim")
+        text.append_text(safe_text(rule, style="dim"))
+        if placed.reason:
+            text.append(": ", style="dim")
+            text.append_text(safe_text(placed.reason, style="dim"))
     return text
