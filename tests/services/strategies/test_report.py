@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from collector_tui import db
@@ -183,6 +184,7 @@ def test_the_report_equals_a_hand_count(
     assert len(table.rows) == 3 and len(table.csv_rows) == 3
 
 
+@pytest.mark.sqlite_only  # the command line opens the test's SQLite file
 def test_report_strategies_json_on_the_command_line(
     cli_runner: Callable[[str], Run], store: db.Store, place, users, now: datetime,
     tmp_path: Path,
