@@ -80,6 +80,7 @@ from collector_tui.services.casework.promises import PlanInput, PromiseInput
 from collector_tui.services.contacts import book
 from collector_tui.services.errors import InvalidInput
 from collector_tui.services.rules import scoring
+from collector_tui.services.strategies import assign as strategies
 from collector_tui.services.supervision import assignment, decisions
 
 DEMO_NOW = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
@@ -541,12 +542,79 @@ def _place(plan: _CasePlan) -> Callable[[_World, Session, datetime], None]:
             settings=world.settings,
             actor=world.users["sam"],
         )
+        # Placed by the strategies in force, as the placement import places its cases.
+        strategies.assign_new_cases(
+            session,
+            now=now,
+            settings=world.settings,
+            case_ids=[case.id],
+            user_id=world.users["sam"].user_id,
+        )
         world.case_ids[plan.key] = case.id
         world.assignee[plan.key] = None
         if plan.agent is not None:
             _assign_now(world, session, now, [plan.key], plan.agent, "initial allocation")
 
     return run
+
+
+# The demo's strategies (services/strategies): companies' clients, US consumers (whose sequence
+# starts with the validation notice) and everyone else, whose strategy tries a challenger on 30%
+# of its cases: cases ahead in the queue and a wider settlement limit.
+DEMO_STRATEGIES = """
+title = "Demo strategies"
+
+[strategies.consumer]
+title = "Consumers"
+queue_weight = 100
+sequence = "consumer"
+settlement_limit_pct = 10
+escalations = [{ after_days = 120, p_below = 0.15, to = "legal" }]
+
+[strategies.consumer.challenger]
+share = 30
+queue_weight = 150
+settlement_limit_pct = 20
+
+[strategies.us_consumer]
+title = "US consumers"
+queue_weight = 100
+sequence = "us_consumer"
+settlement_limit_pct = 10
+
+[strategies.business]
+title = "Companies' invoices"
+queue_weight = 120
+sequence = "business"
+settlement_limit_pct = 15
+
+[[rules]]
+name = "company clients"
+strategy = "business"
+priority = 10
+client = ["Atlas Industrial Supply", "Brightline Wholesale", "华东钢材供应有限公司"]
+
+[[rules]]
+name = "us"
+strategy = "us_consumer"
+priority = 5
+country = ["US"]
+
+[[rules]]
+name = "default"
+strategy = "consumer"
+"""
+
+
+def _apply_strategies(world: _World, session: Session, now: datetime) -> None:
+    strategies.apply_strategy_text(
+        session=session,
+        now=now,
+        actor=world.users["sam"],
+        settings=world.settings,
+        text=DEMO_STRATEGIES,
+        source="demo-strategies.toml",
+    )
 
 
 def _assign_now(
@@ -1031,6 +1099,9 @@ def build_demo(path: Path, *, cases: int = DEMO_CASES, seed: int = DEMO_SEED) ->
     _plan_disputes(planner, plans)
     _plan_contact_data(planner, plans)
     _plan_assessments(planner, plans, seed)
+    # The strategies are in force before the first placement, so every case has months of
+    # outcomes under its strategy and group (`report strategies`).
+    planner.at(HISTORY_START - timedelta(days=1), _apply_strategies)
     day = HISTORY_START
     while day < DEMO_NOW:
         planner.at(day + timedelta(minutes=5), _sweep)

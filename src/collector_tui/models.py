@@ -388,6 +388,15 @@ class Case(SQLModel, table=True):
     created_at: datetime = _instant()
     updated_at: datetime = _instant()
     version: int = Field(default=1, sa_column=_case_version)
+    # The strategy the case is treated by (services/strategies): set on the master only, at
+    # placement and by `strategy apply`; the group ("champion" | "challenger") never switches
+    # unless the rule that placed the case changed. `strategy_treatment` is the treatment in force
+    # for it (rule, set version, queue weight, reminder sequence, settlement limit, escalations),
+    # copied here so the queue, the settlement form and the reminders read it without the set.
+    strategy: str | None = Field(default=None, max_length=64)
+    strategy_group: str | None = Field(default=None, max_length=16)
+    strategy_reason: str | None = Field(default=None, max_length=500)
+    strategy_treatment: dict[str, Any] | None = Field(default=None, sa_type=JSON)
 
 
 class Invoice(SQLModel, table=True):
@@ -835,6 +844,21 @@ class RiskModel(SQLModel, table=True):
     coefficients: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     auc: float | None = None
     calibration: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+
+
+class StrategySet(SQLModel, table=True):
+    """A strategy file as applied (services/strategies): versioned, never edited; the newest is in
+    force. The file is only input: a bad one is refused whole and this set stays."""
+
+    __tablename__ = "strategy_set"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    version: int = Field(unique=True)
+    source: str = Field(max_length=500)  # the file's name, for messages
+    text: str = Field(sa_type=Text)  # the file as applied
+    rules: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # parsed, normalized
+    applied_at: datetime = _instant()
+    applied_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
 
 
 class AuditEvent(SQLModel, table=True):

@@ -32,6 +32,7 @@ GROUPS = {
     "imports",
     "reminders",
     "reports",
+    "strategies",
     "supervision",
     "sync",
     "users",

@@ -21,6 +21,7 @@ from collector_tui.cli import (
     imports,
     reminders,
     reports,
+    strategies,
     supervision,
     sync,
     users,
@@ -49,6 +50,7 @@ GROUPS = (
     charges,
     reminders,
     assessment,
+    strategies,
 )
 
 

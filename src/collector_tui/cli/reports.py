@@ -1,6 +1,6 @@
 """Reports.
 
-    collector-tui report aging|promises|collections|agents|dso|disputes|vintage
+    collector-tui report aging|promises|collections|agents|dso|disputes|vintage|strategies
                          [--from DATE --to DATE] [--period day|week] [--total]
                          [--by agent|amount] [--currency CODE] [--months N] [--json|--csv]
     collector-tui statement CLIENT --from DATE --to DATE [--json|--csv|--pdf FILE]  (supervisors)
@@ -38,7 +38,9 @@ __all__ = ["register", "run_report"]
 
 
 def register(commands: Commands) -> None:
-    about = "print a report: aging, promises, collections, agents, dso, disputes or vintage"
+    about = (
+        "print a report: aging, promises, collections, agents, dso, disputes, vintage or strategies"
+    )
     report = commands.add("report", _cmd_report, help=about, description=about)
     report.add_argument("kind", choices=REPORT_KINDS, metavar="|".join(REPORT_KINDS))
     report.add_argument(

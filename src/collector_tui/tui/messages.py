@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from collector_tui.services.casework.casefile import CaseFile
     from collector_tui.services.casework.queue import QueueEntry, QueuePage
     from collector_tui.services.casework.search import CaseHit
+    from collector_tui.services.strategies.assign import CaseStrategy
 
 
 @dataclass
@@ -59,6 +60,17 @@ class OutlookLoaded(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, OutlookLoaded)
+
+
+@dataclass
+class StrategyLoaded(Message):
+    """The case's strategy, group, why and any escalation due (services/strategies), read with
+    the outlook after the case file."""
+
+    strategy: CaseStrategy
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, StrategyLoaded)
 
 
 @dataclass

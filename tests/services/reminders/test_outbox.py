@@ -566,3 +566,30 @@ def test_the_plan_read_in_chunks_equals_the_plan_read_at_once(
     assert planned(2) == (at_once, already) and already > 0
     refs = {ref for ref, _key, _action, _reason in at_once}
     assert "C-3" in refs and "C-4" not in refs
+
+
+def test_the_cases_strategy_chooses_its_sequence(store, place, settings, users, tmp_path) -> None:  # noqa: ANN001
+    # A second sequence the attach rules never give; a strategy names it for its cases.
+    path = Path(settings.reminder_rules or "")
+    path.write_text(
+        RULES
+        + '\n[sequences.gentle]\nsteps = [{ day = 0, channel = "email", template = "reminder" }]\n',
+        encoding="utf-8",
+    )
+    clear_rules_cache()
+    new_case(place, store, "R-9")
+    assert [p.channel for p in plan(store, settings, users["sam"])][0] == "letter"
+    strategies = tmp_path / "strategies.toml"
+    strategies.write_text(
+        '[strategies.soft]\nsequence = "gentle"\n[[rules]]\nname = "all"\nstrategy = "soft"\n',
+        encoding="utf-8",
+    )
+    from collector_tui.services.strategies import assign
+
+    with store.write() as session:
+        assign.apply_strategy_file(
+            session=session, now=MORNING, actor=users["sam"], settings=settings, path=strategies
+        )
+    assert [(p.channel, p.template) for p in plan(store, settings, users["sam"])] == [
+        ("email", "reminder")
+    ]

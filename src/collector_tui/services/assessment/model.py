@@ -353,6 +353,11 @@ def _p(stored: dict[str, Any], row: dict[str, float]) -> float:
     return _sigmoid(z)
 
 
+def probability(model: RiskModel, row: dict[str, float]) -> float:
+    """p for one case's features (`feature_rows`) under a fitted model."""
+    return _p(model.coefficients, row)
+
+
 def _contribution(stored: dict[str, Any], feature: str, value: float) -> float:
     scale = stored["scales"][feature] or 1.0
     return float(stored["coefficients"][feature] * (value - stored["means"][feature]) / scale)

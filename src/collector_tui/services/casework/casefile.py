@@ -472,7 +472,7 @@ def load_case_file(
         verdict=verdict,
         debtor_today=local_today,
         debtor_zone=local_zone,
-        settlement_limit_pct=settlement_limit(session=session, actor=actor),
+        settlement_limit_pct=settlement_limit(session=session, actor=actor, case_id=case.id),
         addresses=addresses_of(session, debtor.id),
         emails=emails_of(session, debtor.id),
         third_parties=third_parties_of(session, debtor.id),

@@ -93,18 +93,33 @@ class SettlementView:
         return exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def limit_of(session: Session, actor: Actor) -> int | None:
-    """The actor's settlement limit in percent; None: no limit (supervisors, admins)."""
+def limit_of(session: Session, actor: Actor, case: Case | None = None) -> int | None:
+    """The actor's settlement limit in percent; None: no limit (supervisors, admins). Given the
+    case, an agent's limit is capped by the case's strategy (services/strategies: its treatment's
+    `settlement_limit_pct`): above it the settlement waits for a supervisor."""
     if actor.is_supervisor:
         return None
     user = session.get(User, actor.user_id)
-    return int(user.settlement_limit_pct) if user is not None else 0
+    own = int(user.settlement_limit_pct) if user is not None else 0
+    cap = strategy_limit(case) if case is not None else None
+    return own if cap is None else min(own, cap)
+
+
+def strategy_limit(case: Case) -> int | None:
+    """The settlement limit the case's strategy sets, in percent (None: the strategy sets none)."""
+    treatment = case.strategy_treatment or {}
+    cap = treatment.get("settlement_limit_pct")
+    return cap if type(cap) is int and 0 <= cap <= 100 else None
 
 
 @reads
-def settlement_limit(*, session: Session, actor: Actor) -> int | None:
-    """The discount, in percent of the balance, the actor may agree without a supervisor."""
-    return limit_of(session, actor)
+def settlement_limit(
+    *, session: Session, actor: Actor, case_id: uuid.UUID | None = None
+) -> int | None:
+    """The discount, in percent of the balance, the actor may agree without a supervisor (on the
+    case, when given: its strategy may cap it)."""
+    case = session.get(Case, case_id) if case_id is not None else None
+    return limit_of(session, actor, case)
 
 
 def within_limit(discount: int, balance: int, limit_pct: int | None) -> bool:
@@ -238,7 +253,7 @@ def request_settlement(
         today_zone=today_zone,
         committed=_committed(session, case.id),
     )
-    limit = limit_of(session, actor)
+    limit = limit_of(session, actor, case)
     within = within_limit(case.balance - amount, case.balance, limit)
     before = case_state(case)
     with changing(session):

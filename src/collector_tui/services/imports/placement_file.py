@@ -96,6 +96,7 @@ from collector_tui.services.imports.placement_rows import (
     parse_chunk,
 )
 from collector_tui.services.rules import scoring
+from collector_tui.services.strategies.assign import assign_new_cases
 
 __all__ = [
     "ImportRejected",
@@ -495,7 +496,8 @@ _DEBTOR_COLUMNS = (
 _CASE_COLUMNS = (
     "id client client_ref debtor_id currency principal fees interest balance due_date placed_date"
     " status assigned_to_id queue_tier priority score score_factors next_action_at last_attempt_at"
-    " last_contact_at routed_reason created_at updated_at version"
+    " last_contact_at routed_reason created_at updated_at version strategy strategy_group"
+    " strategy_reason strategy_treatment"
 ).split()
 _PHONE_COLUMNS = (
     "id debtor_id e164 raw extension kind is_primary valid time_zones do_not_call sms_consent"
@@ -829,6 +831,11 @@ class _CaseBuilder:
             at,
             at,
             1,  # version
+            # The strategy is drawn after the write, in the same transaction (services/strategies).
+            None,  # strategy
+            None,  # strategy_group
+            None,  # strategy_reason
+            None,  # strategy_treatment
         )
         invoices = [
             (
@@ -879,6 +886,11 @@ def _hex_uuid4s(count: int) -> list[str]:
     raw[8::16] = bytes((byte & 0x3F) | 0x80 for byte in raw[8::16])  # RFC 4122 variant
     text = raw.hex()
     return [text[start : start + 32] for start in range(0, len(text), 32)]
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    """A case id back from the driver's form (a UUID, or SQLite's hex text)."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def _existing_keys(session: Session, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -1110,6 +1122,14 @@ def import_cases(
             created = [new for new in built if new.key not in existing]
             with _large_page_cache(session):
                 _write_cases(session, writers, created, assignment=assignment, progress=progress)
+            # The strategy set in force places the new cases (nothing when none is applied).
+            assign_new_cases(
+                session,
+                now=now,
+                settings=settings,
+                case_ids=[_as_uuid(new.case_id) for new in created],
+                user_id=actor.user_id if actor else None,
+            )
             result = report(created, len(existing))
             if created:
                 audit.record(

@@ -475,6 +475,7 @@ class _Planned:
     currency: str
     placed_date: date
     last_contact_at: datetime | None
+    strategy_treatment: dict[str, Any] | None
     country: str
     debtor_kind: str
 
@@ -488,6 +489,7 @@ PLANNED_COLUMNS: tuple[Any, ...] = (
     Case.currency,
     Case.placed_date,
     Case.last_contact_at,
+    Case.strategy_treatment,
     Debtor.country,
     Debtor.kind,
 )
@@ -547,7 +549,12 @@ def _due_steps(
     hold; `broken` is the case's latest broken promise (for the steps counted from it)."""
     sequence = rules.sequence_for(_traits(case))
     if sequence is None:
-        return []
+        return []  # a closed case, or no attach rule for it
+    # The case's strategy may name its sequence (services/strategies, checked against these
+    # sequences when applied); one since removed from the file leaves the attach rule's.
+    chosen = (case.strategy_treatment or {}).get("sequence")
+    if isinstance(chosen, str) and chosen in rules.sequences:
+        sequence = rules.sequences[chosen]
     found: list[tuple[str, Step, date, str]] = []
     for step in sequence.steps:
         if step.anchor == "placement":

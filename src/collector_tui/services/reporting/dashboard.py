@@ -40,6 +40,8 @@ class Dashboard:
     # promise-kept rate by amount band over the period (reporting.kpis).
     vintage: ReportTable | None = None
     promise_bands: ReportTable | None = None
+    # Champion against challenger, every case each group holds (services/strategies/report.py).
+    strategies: ReportTable | None = None
 
     @property
     def currencies(self) -> tuple[str, ...]:
@@ -103,4 +105,5 @@ def load_dashboard(
             by="amount",
             settings=settings,
         ),  # fmt: skip
+        strategies=report_table("strategies", session=session, now=now, actor=actor),
     )

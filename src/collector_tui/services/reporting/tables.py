@@ -40,7 +40,16 @@ __all__ = [
     "statement_table",
 ]
 
-REPORT_KINDS = ("aging", "promises", "collections", "agents", "dso", "disputes", "vintage")
+REPORT_KINDS = (
+    "aging",
+    "promises",
+    "collections",
+    "agents",
+    "dso",
+    "disputes",
+    "vintage",
+    "strategies",
+)
 # `report promises --by`: per agent (the default) or per amount band (reporting.kpis).
 PROMISE_GROUPINGS = ("agent", "amount")
 
@@ -214,6 +223,8 @@ def _report_table(
         return _dso_table(session=session, now=now, actor=actor, scope=scope)
     if kind == "disputes":
         return _disputes_table(session=session, now=now, actor=actor, scope=scope)
+    if kind == "strategies":
+        return strategies_table(session=session, actor=actor, scope=scope)
 
     first, last = reports.period_bounds(now, date_from, date_to)
     during = _period_text(first, last)
@@ -742,6 +753,88 @@ def _promise_bands_table(
             for r in bands
         ),
         records=tuple(bands),
+    )
+
+
+STRATEGY_COLUMNS = (
+    "strategy",
+    "group",
+    "cases",
+    "contacted",
+    "contact_rate",
+    "rpc",
+    "rpc_rate",
+    "promises_made",
+    "promises_kept",
+    "currency",
+    "placed",
+    "collected",
+    "liquidation_rate",
+    "collected_per_case",
+)
+
+
+def _rate(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def strategies_table(*, session: Any, actor: Actor | None, scope: str) -> ReportTable:
+    """Champion against challenger (services/strategies/report.py): one text row per strategy,
+    group and currency; one JSON object per strategy and group, money per currency."""
+    from collector_tui.services.strategies.report import strategy_outcomes
+
+    outcomes = strategy_outcomes(session=session, actor=actor)
+
+    def cells(o: Any, money: Callable[[int, str], str]) -> list[tuple[str, ...]]:
+        rows: list[tuple[str, ...]] = []
+        for currency in o.placed:
+            rows.append(
+                (
+                    o.strategy,
+                    o.group,
+                    str(o.cases),
+                    str(o.contacted),
+                    _rate(o.contact_rate) or "",
+                    str(o.rpc),
+                    _rate(o.rpc_rate) or "",
+                    str(o.promises_made),
+                    str(o.promises_kept),
+                    currency,
+                    money(o.placed[currency], currency),
+                    money(o.collected.get(currency, 0), currency),
+                    _rate(o.liquidation_rate(currency)) or "",
+                    money(o.collected_per_case(currency), currency),
+                )
+            )
+        return rows
+
+    def as_json(o: Any) -> dict[str, Any]:
+        return {
+            "strategy": o.strategy,
+            "group": o.group,
+            "cases": o.cases,
+            "contacted": o.contacted,
+            "contact_rate": _rate(o.contact_rate),
+            "rpc": o.rpc,
+            "rpc_rate": _rate(o.rpc_rate),
+            "promises_made": o.promises_made,
+            "promises_kept": o.promises_kept,
+            "promise_kept_rate": _rate(o.promise_kept_rate),
+            "cases_by_currency": dict(o.cases_by_currency),
+            "placed": {c: _decimal(a, c) for c, a in o.placed.items()},
+            "collected": {c: _decimal(a, c) for c, a in o.collected.items()},
+            "liquidation_rate": {c: _rate(o.liquidation_rate(c)) for c in o.placed},
+            "collected_per_case": {c: _decimal(o.collected_per_case(c), c) for c in o.placed},
+        }
+
+    return ReportTable(
+        title=f"Strategies, champion against challenger, {scope}: rates with their counts",
+        columns=STRATEGY_COLUMNS,
+        numeric=frozenset(STRATEGY_COLUMNS[2:9]) | frozenset(STRATEGY_COLUMNS[10:]),
+        rows=tuple(row for o in outcomes for row in cells(o, grouped)),
+        csv_rows=tuple(row for o in outcomes for row in cells(o, _decimal)),
+        json_rows=tuple(as_json(o) for o in outcomes),
+        records=tuple(outcomes),
     )
 
 

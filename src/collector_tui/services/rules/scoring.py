@@ -62,6 +62,39 @@ def days_past_due(due: date, today: date) -> int:
     return max(0, (today - due).days)
 
 
+def likelihood_pct(
+    *,
+    risk_grade: str | None,
+    dpd: int,
+    broken_promises: int,
+    recent_contact: bool,
+    weights: ScoreWeights,
+) -> float:
+    """The rule score's likelihood of payment in percent: the probability a strategy rule reads
+    while no model is fitted (services/strategies)."""
+    grade = (risk_grade or "").upper()
+    likelihood = float(weights.grade_likelihood.get(grade, weights.ungraded_likelihood))
+    decay = max(weights.dpd_floor_pct, 100 - weights.dpd_decay_pct_per_30d * (dpd // 30))
+    likelihood *= decay / 100
+    likelihood *= (weights.broken_promise_factor_pct / 100) ** broken_promises
+    if recent_contact:
+        likelihood *= weights.recent_contact_factor_pct / 100
+    return min(likelihood, 95.0)
+
+
+def queue_weight_of(case: Case) -> int:
+    """The case's strategy queue weight in percent (100: none; services/strategies sets it)."""
+    treatment = case.strategy_treatment
+    if not treatment:
+        return 100
+    weight = treatment.get("queue_weight", 100)
+    return weight if type(weight) is int and weight > 0 else 100
+
+
+def weighted(score: int, weight_pct: int) -> int:
+    return score * weight_pct // 100
+
+
 def score_factors(
     *,
     balance_minor: int,
@@ -76,18 +109,19 @@ def score_factors(
 ) -> list[Factor]:
     """Expected recovery (balance x likelihood) in points, plus urgency. Pure: easy to explain."""
     grade = (risk_grade or "").upper()
-    likelihood = float(weights.grade_likelihood.get(grade, weights.ungraded_likelihood))
     decay = max(
         weights.dpd_floor_pct, 100 - weights.dpd_decay_pct_per_30d * (dpd // 30)
     )  # percent of the base likelihood that survives the passing of time
-    likelihood *= decay / 100
-    likelihood *= (weights.broken_promise_factor_pct / 100) ** broken_promises
     recent = last_contact_at is not None and now - last_contact_at <= timedelta(
         days=weights.recent_contact_days
     )
-    if recent:
-        likelihood *= weights.recent_contact_factor_pct / 100
-    likelihood = min(likelihood, 95.0)
+    likelihood = likelihood_pct(
+        risk_grade=risk_grade,
+        dpd=dpd,
+        broken_promises=broken_promises,
+        recent_contact=recent,
+        weights=weights,
+    )
     major = max(balance_minor, 0) / 10 ** minor_digits(currency)
     expected = major * likelihood / 100
     recovery_points = round(weights.points_per_decade * math.log10(1 + expected))
@@ -157,6 +191,15 @@ def compute_place(*, session: Session, case: Case, now: datetime, settings: Sett
         weights=settings.weights,
     )
     score = sum(f.points for f in factors)
+    # The strategy's queue weight scales the whole score, shown as a factor of its own so "why
+    # this case is here" accounts for every point.
+    weight = queue_weight_of(case)
+    if weight != 100:
+        moved = weighted(score, weight) - score
+        factors.append(
+            Factor("strategy", moved, f"{case.strategy or 'strategy'} queue weight {weight}%")
+        )
+        score += moved
     factor_dicts = [f.as_dict() for f in factors]
 
     def place(tier: int, next_action_at: datetime | None, rank: int | None = None) -> QueuePlace:

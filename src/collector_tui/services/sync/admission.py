@@ -562,7 +562,7 @@ def admit_settlement(
         raise Forbidden("a settlement decided in another user's name")
     if values.get("decision_note") is not None:
         raise Forbidden("a settlement's decision is a supervisor's")
-    limit = settlements.limit_of(session, actor)
+    limit = settlements.limit_of(session, actor, case)
     within = settlements.within_limit(case.balance - amount, case.balance, limit)
     if status == "approved":
         if not within:

@@ -218,6 +218,10 @@ def _context(
             "last_attempt_at": None,
             "last_contact_at": None,
             "routed_reason": None,
+            "strategy": None,
+            "strategy_group": None,
+            "strategy_reason": None,
+            "strategy_treatment": None,
         }
         for row in cases
     ]

@@ -13,8 +13,8 @@
   checked as the app checks them (services/sync/admission.py); one the master already has is kept
   retired beside it, so what was logged against it still points somewhere.
   Lifting a hold, clearing do-not-call or a wrong-number mark, un-routing, assignment,
-  placements, users, amounts, charges and their waivers, closures and settlement decisions are
-  the master's: a laptop's try is rejected.
+  placements, users, amounts, charges and their waivers, closures, settlement decisions and a
+  case's strategy and test group are the master's: a laptop's try is rejected.
 - Derived values (balance, promise status and paid amount, invoice open amounts, case status,
   the queue place) are never copied: the master recomputes them from the facts it now holds.
 - Agent-editable fields (a follow-up done, rescheduled; a promise or plan withdrawn; debtor notes)
@@ -95,6 +95,12 @@ MASTER_FIELDS: dict[str, frozenset[str]] = {
             "due_date",
             "placed_date",
             "created_at",
+            # The strategy, its test group and treatment are set on the master only
+            # (services/strategies): a packet never moves a case between groups.
+            "strategy",
+            "strategy_group",
+            "strategy_reason",
+            "strategy_treatment",
         }
     ),
     "followup": frozenset({"case_id", "owner_id", "created_by_id", "created_at"}),

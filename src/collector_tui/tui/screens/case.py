@@ -19,7 +19,7 @@ from collector_tui.display import printable, safe_text
 from collector_tui.services.errors import Forbidden, NotFound
 from collector_tui.tui.commands import CaseCommands
 from collector_tui.tui.formatting import agent_time, zone
-from collector_tui.tui.messages import CaseLoaded, NextCaseRead, OutlookLoaded
+from collector_tui.tui.messages import CaseLoaded, NextCaseRead, OutlookLoaded, StrategyLoaded
 from collector_tui.tui.screens import corrections
 from collector_tui.tui.screens.base import CollectorModal, CollectorScreen, error_text
 from collector_tui.tui.screens.forms import (
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
     from collector_tui.services.assessment.outlook import CaseOutlook
     from collector_tui.services.casework.casefile import CaseFile, TimelineEntry
+    from collector_tui.services.strategies.assign import CaseStrategy
     from collector_tui.tui.screens.contacts import MarkContactForm
 
 COMPACT_BELOW = 100  # columns; app.py's -narrow breakpoint
@@ -298,6 +299,8 @@ class CaseScreen(CollectorScreen):
         self.next_read_at: float | None = None
         # The latest assessment and the probability of payment, read after the case file.
         self.outlook: CaseOutlook | None = None
+        # The case's strategy and group, why, and an escalation due: read with the outlook.
+        self.strategy: CaseStrategy | None = None
 
     @property
     def accepts_keys(self) -> bool:
@@ -363,11 +366,20 @@ class CaseScreen(CollectorScreen):
         from collector_tui.services.assessment.outlook import case_outlook
 
         self.post_message(OutlookLoaded(self.context.run(case_outlook, case_id=self.case_id)))
+        from collector_tui.services.strategies.assign import case_strategy
+
+        self.post_message(StrategyLoaded(self.context.run(case_strategy, case_id=self.case_id)))
 
     def on_outlook_loaded(self, message: OutlookLoaded) -> None:
         if message.outlook.case_id != self.case_id:
             return
         self.outlook = message.outlook
+        self._show_panels()
+
+    def on_strategy_loaded(self, message: StrategyLoaded) -> None:
+        if message.strategy.case_id != self.case_id:
+            return
+        self.strategy = message.strategy
         self._show_panels()
 
     def worker_failed(self, worker: Worker[Any], error: BaseException | None) -> None:
@@ -451,7 +463,17 @@ class CaseScreen(CollectorScreen):
         from collector_tui.tui.screens.assessment import chance_line
 
         chance = chance_line(self.outlook.prediction, case.currency) if self.outlook else None
-        self._panel("why-panel", case_panels.why_panel(case, compact=compact, chance=chance))
+        from collector_tui.tui.screens.strategy import strategy_line
+
+        self._panel(
+            "why-panel",
+            case_panels.why_panel(
+                case,
+                compact=compact,
+                chance=chance,
+                strategy=strategy_line(self.strategy, compact=compact),
+            ),
+        )
         from collector_tui.tui.screens.assessment import assessment_lines
 
         assessed = assessment_lines(

@@ -146,7 +146,31 @@ VINTAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     (N_("Collected"), "collected"),
     (N_("Liquidation"), "liquidation_rate"),
 )
-TEXT_COLUMNS = frozenset({"agent", "bucket", "period_start", "band", "placement_month"})
+# Champion against challenger (`report strategies`): rates in percent, with the counts behind
+# them when the screen is wide; "Kept" is kept of made.
+STRATEGY_COLUMNS: tuple[tuple[str, str], ...] = (
+    (N_("Strategy"), "strategy"),
+    (N_("Group"), "group"),
+    (N_("Cases"), "cases"),
+    (N_("Contact %"), "contact_rate"),
+    (N_("RPC %"), "rpc_rate"),
+    (N_("Kept/made"), "kept_of_made"),
+    (N_("Collected"), "collected"),
+    (N_("Liquidation %"), "liquidation_rate"),
+)
+NARROW_STRATEGY_COLUMNS: tuple[tuple[str, str], ...] = (
+    (N_("Strategy"), "strategy"),
+    (N_("Group"), "group"),
+    (N_("Cases"), "cases"),
+    (N_("Cont%"), "contact_rate"),
+    (N_("RPC%"), "rpc_rate"),
+    (N_("Kept"), "kept_of_made"),
+    (N_("Collected"), "collected"),
+    (N_("Liq%"), "liquidation_rate"),
+)
+TEXT_COLUMNS = frozenset(
+    {"agent", "bucket", "period_start", "band", "placement_month", "strategy", "group"}
+)
 
 
 def _cells(table: ReportTable, currency: str | None = None) -> list[dict[str, str]]:
@@ -252,6 +276,9 @@ class ReportsScreen(CollectorScreen):
             with Vertical(classes="report-section"):
                 yield Static(id="vintage-title", classes="report-title")
                 yield DataTable(id="vintage-table", cursor_type="row", zebra_stripes=True)
+            with Vertical(classes="report-section"):
+                yield Static(_("Strategies"), id="strategies-title", classes="report-title")
+                yield DataTable(id="strategies-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -281,6 +308,10 @@ class ReportsScreen(CollectorScreen):
         table.clear(columns=True)
         for label, key in PROMISE_COLUMNS if wide else NARROW_PROMISE_COLUMNS:
             table.add_column(label, key=key)
+        table = self.query_one("#strategies-table", DataTable)
+        table.clear(columns=True)
+        for label, key in STRATEGY_COLUMNS if wide else NARROW_STRATEGY_COLUMNS:
+            table.add_column(str(label), key=key)
 
     def on_resize(self) -> None:
         if self._wide is None:
@@ -292,6 +323,7 @@ class ReportsScreen(CollectorScreen):
                 self.query_one("#promises-table", DataTable),
                 _cells(self.dashboard.promises, self.currency),
             )
+            self._show_strategies(self.dashboard, self.currency)
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -480,6 +512,31 @@ class ReportsScreen(CollectorScreen):
             self.query_one("#vintage-table", DataTable),
             [latest[month] for month in sorted(latest, reverse=True)],
         )
+        self._show_strategies(dashboard, currency)
+
+    def _show_strategies(self, dashboard: Dashboard, currency: str) -> None:
+        code = printable(currency)
+        rows = _cells(dashboard.strategies, currency) if dashboard.strategies else []
+        wide = bool(self._wide)
+        for row in rows:
+            for rate, count in (("contact_rate", "contacted"), ("rpc_rate", "rpc")):
+                shown = _percent(row.get(rate))
+                # Wide, a rate stands beside the count it is made of: "66.7 (2)".
+                row[rate] = f"{shown} ({row[count]})" if wide and shown else shown
+            row["liquidation_rate"] = _percent(row.get("liquidation_rate"))
+            row["kept_of_made"] = f"{row['promises_kept']}/{row['promises_made']}"
+        self.query_one("#strategies-title", Static).update(
+            Text(
+                _(
+                    "Strategies in {currency}: champion against challenger, every case placed"
+                ).format(currency=code)
+                if rows
+                else _("Strategies in {currency}: no case placed by a strategy").format(
+                    currency=code
+                )
+            )
+        )
+        _fill(self.query_one("#strategies-table", DataTable), rows)
 
     # -- actions ----------------------------------------------------------------------------------
 
@@ -588,6 +645,13 @@ def _dso_text(dashboard: Dashboard, currency: str) -> Text:
             )
         )
     return text
+
+
+def _percent(rate: str | None) -> str:
+    """A report's rate ("0.6667") in percent to one place ("66.7"); "" for none."""
+    if not rate:
+        return ""
+    return str((Decimal(rate) * 100).quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
 def _fill(table: DataTable[Text], rows: Sequence[dict[str, str]]) -> None:

@@ -582,12 +582,18 @@ def _compact_status(case: CaseFile, tz: str, now: datetime) -> RenderableType:
 
 
 def why_panel(
-    case: CaseFile, *, compact: bool = False, chance: Text | None = None
+    case: CaseFile,
+    *,
+    compact: bool = False,
+    chance: Text | None = None,
+    strategy: Text | None = None,
 ) -> RenderableType:
     """The queue tier, score and factors; `chance`, given, is the fitted probability of payment
-    with its top factors and the expected loss (tui/screens/assessment.py: chance_line)."""
-    if chance is not None:
-        return Lines([OneLine(chance), why_panel(case, compact=compact)])
+    with its top factors and the expected loss (tui/screens/assessment.py: chance_line);
+    `strategy` the case's strategy, group and why (tui/screens/strategy.py)."""
+    if chance is not None or strategy is not None:
+        first = [OneLine(line) for line in (strategy, chance) if line is not None]
+        return Lines([*first, why_panel(case, compact=compact)])
     if compact:
         # The tier and score are in the header: the factors that gave points, one line each,
         # then the ones that gave none on one line.
@@ -599,7 +605,7 @@ def why_panel(
                     quiet.append(" · ", style="dim")
                 quiet.append_text(safe_text(factor.detail or factor.name, style="dim"))
                 continue
-            line = Text(f"+{factor.points} ", style="bold")
+            line = Text(f"{factor.points:+d} ", style="bold")
             line.append_text(safe_text(factor.name))
             if factor.detail:
                 line.append(" — ", style="dim")
@@ -615,7 +621,7 @@ def why_panel(
     header.append(f" · score {case.score}", style="dim")
     grid.add_row("", header)
     for factor in case.factors:
-        points = f"+{factor.points}" if factor.points else "·"
+        points = f"{factor.points:+d}" if factor.points else "·"
         line = safe_text(factor.name)
         if factor.detail:
             line.append(" — ", style="dim")
