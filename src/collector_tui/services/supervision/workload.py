@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from collector_tui.db import select_columns
+from collector_tui.i18n import N_
 from collector_tui.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -39,6 +40,7 @@ from collector_tui.models import (
     PromiseStatus,
     Role,
     User,
+    case_status_label,
 )
 from collector_tui.services.accounts import Actor
 from collector_tui.services.context import reads
@@ -77,6 +79,17 @@ STATUS_GROUPS: dict[str, tuple[str, ...]] = {
     "closed": CLOSED_STATUSES,
     "all": OPEN_STATUSES + CLOSED_STATUSES,
 }
+_STATUS_GROUP_LABELS: dict[str, str] = {
+    "open": N_("open"),
+    "closed": N_("closed"),
+    "all": N_("every status"),
+}
+
+
+def status_filter_label(status: str) -> str:
+    """What the browser's status filter reads as, in the interface's language."""
+    group = _STATUS_GROUP_LABELS.get(status)
+    return str(group) if group is not None else case_status_label(status)
 
 
 @dataclass(frozen=True)
@@ -323,6 +336,11 @@ class BrowserRow:
     last_attempt_at: datetime | None
     next_action_at: datetime | None
     version: int
+
+    @property
+    def status_label(self) -> str:
+        """The status as a person reads it, in the interface's language."""
+        return case_status_label(self.status)
 
 
 @dataclass(frozen=True)
