@@ -217,7 +217,7 @@ class SupervisorScreen(CollectorScreen):
         Binding(
             "b",
             "balance",
-            N_("Balance"),
+            N_("Rebalance"),
             id="supervisor.balance",
             tooltip=N_(
                 "Spread the selected cases (none selected: the unassigned ones) over agents"
@@ -437,7 +437,8 @@ class SupervisorScreen(CollectorScreen):
         workload.clear(columns=True)
         for label, key in (
             (_("Agent"), "agent"),
-            (_("Open"), "open"),
+            # "Open" here counts open cases; the key "Open" opens one: two words in Chinese.
+            (_("open").capitalize(), "open"),
             (_("Due"), "due"),
             (_("Prom."), "promises"),
             (_("Tries"), "attempts"),
