@@ -164,3 +164,46 @@ def test_dashboard_in_chinese(snap_compare: Any, demo: Seeded, size: tuple[int, 
 
     app = build_app(demo, "sam", language="zh_CN")
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_the_supervisor_switches_language_from_the_palette(demo: Seeded) -> None:
+    from textual.widgets import DataTable
+
+    from .conftest import type_text
+
+    open_disputes(demo)
+    app = build_app(demo, "sam")
+
+    def headers(table_id: str) -> list[str]:
+        table = app.screen.query_one(table_id, DataTable)
+        return [str(column.label) for column in table.ordered_columns]
+
+    async def switch(pilot: Pilot[None], name: str) -> None:
+        await pilot.press("ctrl+p")
+        await type_text(pilot, name)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await login(pilot)
+        assert app.screen.title == "Supervisor"
+        assert "Agent" in headers("#workload-table") and "Status" in headers("#browser-table")
+        await switch(pilot, "language: 中")
+        assert i18n.current_language() == "zh_CN"
+        assert app.screen.title == "主管"
+        assert headers("#workload-table")[:2] == ["催收员", "未结"]
+        assert "状态" in headers("#browser-table")
+        text = "\n".join(pseudo.screen_text(app))
+        assert "催收中" in text and "找到" in text  # statuses and the summary line
+        await pilot.press("d")
+        await settle(pilot)
+        assert app.screen.title == "未结争议"
+        assert "负责人" in headers("#disputes-table")
+        await switch(pilot, "english")
+        assert app.screen.title == "Open disputes" and "Owner" in headers("#disputes-table")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.title == "Supervisor" and "Status" in headers("#browser-table")
+
+    drive(app, scenario, size=(120, 40))

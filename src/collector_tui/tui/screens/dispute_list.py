@@ -120,6 +120,13 @@ class DisputesScreen(CollectorScreen):
         self.sub_title = _("by owner and age")
         self.query_one("#disputes-table", DataTable).focus()
 
+    def language_changed(self) -> None:
+        super().language_changed()
+        self.title = _("Open disputes")
+        self.sub_title = _("by owner and age")
+        self.query_one("#disputes-table", DataTable).clear(columns=True)
+        self._show()
+
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
         self.load_disputes()

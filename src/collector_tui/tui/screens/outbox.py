@@ -149,6 +149,11 @@ class OutboxScreen(CollectorScreen):
         self.query_one("#outbox-progress", ProgressBar).display = False
         self.query_one("#outbox-table", DataTable).focus()
 
+    def language_changed(self) -> None:
+        super().language_changed()
+        self.query_one("#outbox-table", DataTable).clear(columns=True)
+        self._show()
+
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
         self.load_outbox()

@@ -86,6 +86,12 @@ class SkipTraceScreen(CollectorScreen):
         self.query_one("#skiptrace-table", DataTable).focus()
         self.load_cases()
 
+    def language_changed(self) -> None:
+        super().language_changed()
+        self.title = _("Skip tracing")
+        self.query_one("#skiptrace-table", DataTable).clear(columns=True)
+        self._show()
+
     @work(thread=True, exclusive=True, group="skiptrace", exit_on_error=False, description="trace")
     def load_cases(self) -> None:
         from collector_tui.services.contacts.skiptrace import skip_trace_cases
