@@ -20,6 +20,7 @@ from datetime import date
 from decimal import ROUND_CEILING, Decimal
 
 from plotext import colorize
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
@@ -230,7 +231,19 @@ class PromiseOutcomeChart(Chart):
                 width=BAR_WIDTH,
                 orientation="horizontal",
             )
-        plt.yticks(list(range(count, 0, -1)), [str(OUTCOME_WORDS[name]) for name in self.OUTCOMES])
+        labels = [str(OUTCOME_WORDS[name]) for name in self.OUTCOMES]
+        if all(cell_len(label) == len(label) for label in labels):
+            plt.yticks(list(range(count, 0, -1)), labels)
+        else:
+            # plotext counts a character as one cell: wide (CJK) tick labels would shift the bars
+            # off their axis. The words go in the colour key instead, top to bottom.
+            plt.yticks(list(range(count, 0, -1)), [""] * count)
+            self._show_legend(
+                [
+                    (label, OUTCOME_COLORS[name])
+                    for label, name in zip(labels, self.OUTCOMES, strict=True)
+                ]
+            )
         plt.ylim(0.5, count + 0.5)
         ticks = nice_ticks(max(values))
         plt.xticks(ticks, _tick_labels(ticks))
