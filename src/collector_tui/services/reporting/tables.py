@@ -43,8 +43,9 @@ __all__ = [
 
 REPORT_KINDS = ("aging", "promises", "collections", "agents", "dso", "disputes")
 
-# What a person reads over each column of a printed report. The names themselves are the CSV
-# header and the --json keys, which never change with the language.
+# What a person reads over each column of a printed report: in English the column name itself
+# (the text output reads as it always did), translated in other languages. The names are also
+# the CSV header and the --json keys, which never change with the language.
 COLUMN_LABELS: dict[str, str] = {
     "currency": N_("currency"),
     "bucket": N_("bucket"),
@@ -52,11 +53,11 @@ COLUMN_LABELS: dict[str, str] = {
     "balance": N_("balance"),
     "disputed": N_("disputed"),
     "collectible": N_("collectible"),
-    "open_receivables": N_("open receivables"),
+    "open_receivables": N_("open_receivables"),
     "invoices": N_("invoices"),
     "days": N_("days"),
-    "collectible_receivables": N_("collectible receivables"),
-    "collectible_days": N_("collectible days"),
+    "collectible_receivables": N_("collectible_receivables"),
+    "collectible_days": N_("collectible_days"),
     "age": N_("age"),
     "category": N_("category"),
     "amount": N_("amount"),
@@ -68,27 +69,27 @@ COLUMN_LABELS: dict[str, str] = {
     "broken": N_("broken"),
     "pending": N_("pending"),
     "cancelled": N_("cancelled"),
-    "amount_promised": N_("amount promised"),
-    "amount_kept": N_("amount kept"),
-    "kept_rate_count": N_("kept rate"),
-    "kept_rate_amount": N_("kept rate (amount)"),
-    "period_start": N_("period"),
+    "amount_promised": N_("amount_promised"),
+    "amount_kept": N_("amount_kept"),
+    "kept_rate_count": N_("kept_rate_count"),
+    "kept_rate_amount": N_("kept_rate_amount"),
+    "period_start": N_("period_start"),
     "collected": N_("collected"),
-    "promised_due": N_("promised due"),
+    "promised_due": N_("promised_due"),
     "payments": N_("payments"),
     "attempts": N_("attempts"),
-    "right_party_contacts": N_("right-party contacts"),
+    "right_party_contacts": N_("right_party_contacts"),
     "promises": N_("promises"),
-    "client_ref": N_("reference"),
+    "client_ref": N_("client_ref"),
     "reversed": N_("reversed"),
     "principal": N_("principal"),
     "fees": N_("fees"),
     "interest": N_("interest"),
     "costs": N_("costs"),
     "commission": N_("commission"),
-    "net_to_remit": N_("net to remit"),
+    "net_to_remit": N_("net_to_remit"),
     "status": N_("status"),
-    "closed_on": N_("closed on"),
+    "closed_on": N_("closed_on"),
     "placed": N_("placed"),
     "credited": N_("credited"),
     "charged": N_("charged"),
@@ -96,12 +97,12 @@ COLUMN_LABELS: dict[str, str] = {
 
 
 def column_label(name: str) -> str:
-    """A report column's header in the current language (`collected_CNY`: "collected CNY")."""
+    """A report column's header in the current language (`collected_CNY`: 回收额 CNY)."""
     label = COLUMN_LABELS.get(name)
     if label is not None:
         return str(label)
     if name.startswith("collected_"):
-        return _("collected {currency}").format(currency=name.removeprefix("collected_"))
+        return _("collected_{currency}").format(currency=name.removeprefix("collected_"))
     return name
 
 
