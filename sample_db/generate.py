@@ -27,7 +27,7 @@ def main(argv: list[str]) -> int:
     print(f"{target}: {summary.cases} cases in {seconds:.1f} s, {size:.2f} MB")
     print(f"  statuses: {statuses}")
     print(f"  countries: {countries}")
-    print(f"  demo clock: {DEMO_NOW_TEXT}; users alice, bob, sam, root; password demo")
+    print(f"  demo clock: {DEMO_NOW_TEXT}; users alice, bob, wang, sam, root; password demo")
     return 0
 
 

@@ -10,9 +10,10 @@ promises are due today or tomorrow, others were broken last week, so every queue
 The day before, alice agreed a settlement within her limit and asked for legal action on a case,
 and bob's settlement above his limit waits for a supervisor (the supervisor's `v` and `o`).
 
-Users (password `demo`): agents `alice` (Shanghai) and `bob` (New York), supervisor `sam`, admin
-`root`. `sample_db/generate.py` writes `sample_db/demo.db` with this module; `collector-tui --demo`
-copies that file, or builds a fresh one when the package is installed without the repository.
+Users (password `demo`): agents `alice` (Shanghai), `wang` (Shanghai, who works in Chinese: the
+app opens in Chinese for him) and `bob` (New York), supervisor `sam`, admin `root`.
+`sample_db/generate.py` writes `sample_db/demo.db` with this module; `collector-tui --demo` copies
+that file, or builds a fresh one when the package is installed without the repository.
 """
 
 from __future__ import annotations
@@ -97,7 +98,10 @@ USERS: tuple[tuple[str, str, str, str], ...] = (
     ("sam", "supervisor", "Sam Lee", "Asia/Shanghai"),
     ("alice", "agent", "Alice Wang", "Asia/Shanghai"),
     ("bob", "agent", "Bob Miller", "America/New_York"),
+    ("wang", "agent", "王伟", "Asia/Shanghai"),
 )
+# The interface's language of the users who do not work in English (`user set --lang`).
+USER_LANGUAGES: dict[str, str] = {"wang": "zh_CN"}
 
 # Every status (docs/decisions.md, data model) comes from at least one storyline; the first
 # len(STORYLINES) cases take one each, so even a small build shows them all.
@@ -321,6 +325,7 @@ class _Planner:
         self._seq = 0
         self.used_numbers: set[str] = set()
         self.used_refs: set[str] = set()
+        self._chinese_people = 0  # counts alice's Chinese private debtors: every third is wang's
 
     def at(self, instant: datetime, run: Callable[[_World, Session, datetime], None]) -> None:
         if instant >= _LAST_ACTION:
@@ -478,6 +483,11 @@ class _Planner:
         else:
             share = {"CN": 0.8, "US": 0.15, "GB": 0.5}[country]
             agent = "alice" if rng.random() < share else "bob"
+            if agent == "alice" and country == "CN" and kind == "person":
+                # No draw from the generator here: the rest of the demo keeps its content.
+                self._chinese_people += 1
+                if self._chinese_people % 3 == 0:
+                    agent = "wang"
         parsed = [parse_phone(text, country) for text in raw_phones]
         valid = tuple(p.e164 for p in parsed if p.valid and p.e164)
         zone = ZoneInfo(parsed[0].time_zones[-1] if parsed[0].time_zones else "UTC")
@@ -1175,6 +1185,7 @@ def _create_users(world: _World, session: Session) -> None:
             display_name=display,
             time_zone=zone,
             by=root,
+            language=USER_LANGUAGES.get(username),
         )
         root = root or actor
         world.users[username] = actor
@@ -1212,7 +1223,7 @@ def _plan_moves(planner: _Planner, plans: list[_CasePlan]) -> None:
 # settlement (v) and routed (o) views have work. Fixed instants and amounts, no random draws (the
 # rest of the demo stays as it was).
 _LIMITS_SET = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
-_LIMITS = {"alice": 15, "bob": 10}
+_LIMITS = {"alice": 15, "bob": 10, "wang": 10}
 # (who, instant, what, percent of the balance paid or None, pay-by date, note)
 _REQUESTS: tuple[tuple[str, datetime, str, int | None, date | None, str], ...] = (
     ("alice", datetime(2026, 11, 19, 6, 10, tzinfo=UTC), "settle", 90, date(2026, 11, 27),

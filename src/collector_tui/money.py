@@ -312,9 +312,28 @@ def parse_amount_field(
     more decimals than the currency has, negative unless allowed, too large).
     """
     code = normalize_currency(currency)
-    negative, units, fraction, mark = _field_parts(text, decimal)
+    negative, units, fraction, mark = _field_parts(_without_symbol(text, code), decimal)
     minor = _to_minor(units, fraction, code)
     return _checked(minor, negative, code, allow_negative), mark
+
+
+def _without_symbol(text: str, code: str) -> str:
+    """A file's amount without the one marker of its own currency written before or after it
+    ("¥1,234.50", "1234.5元", "人民币1234.50", "1,234.50 CNY"), as people type them in
+    spreadsheets; the sign stays in front. A marker of another currency stays, and the amount is
+    refused for it. Plain figures come back unchanged."""
+    if text.isascii() and (not text or text.strip()[-1:].isdigit()) and text.strip()[:1].isdigit():
+        return text
+    folded = amount_text(text).strip()
+    sign = folded[:1] if folded[:1] in _SIGNS else ""
+    rest = folded[len(sign) :].strip()
+    upper = rest.upper()
+    for symbol in sorted(_symbols_for(code, "en_US"), key=len, reverse=True):
+        if upper.startswith(symbol):
+            return sign + rest[len(symbol) :].strip()
+        if upper.endswith(symbol):
+            return sign + rest[: len(rest) - len(symbol)].strip()
+    return text
 
 
 def amount_field_mark(text: str, decimal: str = "auto") -> str | None:

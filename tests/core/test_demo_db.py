@@ -262,3 +262,21 @@ def test_the_generator_makes_vintages_and_dso_on_both_bases(tmp_path: Path) -> N
         ("USD", "issue_date"),
         ("GBP", "days_past_due"),
     }
+
+
+def test_the_chinese_agent_works_in_chinese_on_chinese_debtors(tmp_path: Path) -> None:
+    build_demo(tmp_path / "small.db", cases=60)
+    store = bootstrap.open_store(tmp_path / "small.db")
+    try:
+        with store.read() as session:
+            wang = accounts.authenticate(session=session, username="wang", password=DEMO_PASSWORD)
+            countries = session.exec(
+                select(Debtor.country, Debtor.kind)
+                .join(Case, col(Case.debtor_id) == col(Debtor.id))
+                .join(Assignment, col(Assignment.case_id) == col(Case.id))
+                .where(Assignment.to_user_id == wang.user_id)
+            ).all()
+    finally:
+        store.dispose()
+    assert (wang.role, wang.language, wang.time_zone) == ("agent", "zh_CN", "Asia/Shanghai")
+    assert countries and set(countries) == {("CN", "person")}

@@ -364,7 +364,7 @@ def test_the_supervisor_resolves_from_the_disputes_list_in_one_burst(demo: Seede
         assert "38,000.00 CNY" in " ".join(str(cell) for cell in table.get_row_at(0))
         summary = rendered(app.screen.query_one("#disputes-summary", Static))
         assert "overdue" not in summary
-        assert any("dispute partly, 2,500.00 CNY credited" in n for n in notifications(app))
+        assert any("dispute partly upheld, 2,500.00 CNY credited" in n for n in notifications(app))
 
     drive(app, scenario)
 

@@ -132,18 +132,6 @@ NOT_WRAPPED_YET = (
     "Confirmation",
     "Search",
     "Full entry",
-    "Supervisor",
-    "Open disputes",
-    "Reminder outbox",
-    "Reminder for a case",
-    "Supervisor's own queue",
-    "Supervisor's dialogs",
-    "Skip tracing",
-    "Audit trail",
-    "Reports",
-    "Export",
-    "Import",
-    "Sync",
 )
 
 
@@ -190,9 +178,9 @@ def test_help_screen_shows_only_catalog_text(demo: Seeded) -> None:
             checked.append(title)
             region = section.region
             lines = pseudo.screen_text(app)[region.y : region.bottom]
-            key_names = ("esc", "enter", "ctrl")
+            key_names = ("esc", "enter", "ctrl", "space", "tab")
             assert pseudo.untranslated(lines, key_names) == [], title
-        assert checked == ["Everywhere"]
+        assert "Everywhere" in checked and "Supervisor" in checked and "Import" in checked
         frame = [pseudo.screen_text(app)[0], pseudo.screen_text(app)[-1]]
         assert pseudo.untranslated(frame, ("collector", "esc")) == []
 

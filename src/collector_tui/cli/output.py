@@ -140,9 +140,13 @@ def text_table(table: ReportTable) -> list[str]:
     from rich.cells import cell_len
 
     shown = [tuple(show(cell) for cell in row) for row in table.rows]
+    from collector_tui.services.reporting.tables import column_label
+
+    # The header in the reader's language; CSV and JSON keep the column names.
+    headers = [show(column_label(name)) for name in table.columns]
     widths = [
-        max([cell_len(name), *(cell_len(row[i]) for row in shown)])
-        for i, name in enumerate(table.columns)
+        max([cell_len(header), *(cell_len(row[i]) for row in shown)])
+        for i, header in enumerate(headers)
     ]
 
     def line(cells: Sequence[str]) -> str:
@@ -152,7 +156,7 @@ def text_table(table: ReportTable) -> list[str]:
             parts.append(space + cell if name in table.numeric else cell + space)
         return "  ".join(parts).rstrip()
 
-    lines = [show(table.title), "", line(table.columns), line(["-" * w for w in widths])]
+    lines = [show(table.title), "", line(headers), line(["-" * w for w in widths])]
     lines.extend(line(row) for row in shown)
     if not shown:
         from collector_tui.i18n import gettext as _

@@ -191,8 +191,14 @@ def _write_statement_pdf(ctx: Context, statement, path: Path) -> int:
     try:
         path.write_bytes(data)
     except OSError as error:
-        raise CliError(f"cannot write {show(str(path))}: {error.strerror}") from None
-    ctx.print(f"wrote the statement of {show(statement.client)} to {show(str(path))}")
+        raise CliError(
+            _("cannot write {path}: {reason}").format(path=show(str(path)), reason=error.strerror)
+        ) from None
+    ctx.print(
+        _("wrote the statement of {client} to {path}").format(
+            client=show(statement.client), path=show(str(path))
+        )
+    )
     return 0
 
 

@@ -20,6 +20,8 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
+from collector_tui.i18n import N_, format_day
+from collector_tui.i18n import gettext as _
 from collector_tui.services.context import reads
 
 if TYPE_CHECKING:
@@ -52,6 +54,68 @@ REPORT_KINDS = (
 )
 # `report promises --by`: per agent (the default) or per amount band (reporting.kpis).
 PROMISE_GROUPINGS = ("agent", "amount")
+
+# What a person reads over each column of a printed report: in English the column name itself
+# (the text output reads as it always did), translated in other languages. The names are also
+# the CSV header and the --json keys, which never change with the language.
+COLUMN_LABELS: dict[str, str] = {
+    "currency": N_("currency"),
+    "bucket": N_("bucket"),
+    "count": N_("count"),
+    "balance": N_("balance"),
+    "disputed": N_("disputed"),
+    "collectible": N_("collectible"),
+    "open_receivables": N_("open_receivables"),
+    "invoices": N_("invoices"),
+    "days": N_("days"),
+    "collectible_receivables": N_("collectible_receivables"),
+    "collectible_days": N_("collectible_days"),
+    "age": N_("age"),
+    "category": N_("category"),
+    "amount": N_("amount"),
+    "overdue": N_("overdue"),
+    "agent": N_("agent"),
+    "made": N_("made"),
+    "kept": N_("kept"),
+    "partial": N_("partial"),
+    "broken": N_("broken"),
+    "pending": N_("pending"),
+    "cancelled": N_("cancelled"),
+    "amount_promised": N_("amount_promised"),
+    "amount_kept": N_("amount_kept"),
+    "kept_rate_count": N_("kept_rate_count"),
+    "kept_rate_amount": N_("kept_rate_amount"),
+    "period_start": N_("period_start"),
+    "collected": N_("collected"),
+    "promised_due": N_("promised_due"),
+    "payments": N_("payments"),
+    "attempts": N_("attempts"),
+    "right_party_contacts": N_("right_party_contacts"),
+    "promises": N_("promises"),
+    "client_ref": N_("client_ref"),
+    "reversed": N_("reversed"),
+    "principal": N_("principal"),
+    "fees": N_("fees"),
+    "interest": N_("interest"),
+    "costs": N_("costs"),
+    "commission": N_("commission"),
+    "net_to_remit": N_("net_to_remit"),
+    "status": N_("status"),
+    "closed_on": N_("closed_on"),
+    "placed": N_("placed"),
+    "credited": N_("credited"),
+    "charged": N_("charged"),
+}
+
+
+def column_label(name: str) -> str:
+    """A report column's header in the current language (`collected_CNY`: 回收额 CNY)."""
+    label = COLUMN_LABELS.get(name)
+    if label is not None:
+        return str(label)
+    if name.startswith("collected_"):
+        return _("collected_{currency}").format(currency=name.removeprefix("collected_"))
+    return name
 
 
 @dataclass(frozen=True)
@@ -109,14 +173,14 @@ def _percent_text(value: Decimal | None) -> str:
 
 
 def _period_text(first: date, last: date) -> str:
-    return f"{first.isoformat()} to {last.isoformat()} (UTC dates)"
+    return _("{first} to {last} (UTC dates)").format(first=format_day(first), last=format_day(last))
 
 
 def _scope_text(actor: Actor | None) -> str:
     # The user name as stored: whoever shows the title makes it safe for the screen.
     if actor is None or actor.is_supervisor:
-        return "all cases"
-    return f"cases of {actor.username}"
+        return _("all cases")
+    return _("cases of {user}").format(user=actor.username)
 
 
 @reads
@@ -263,7 +327,7 @@ def _aging_table(*, session: Any, now: datetime, actor: Actor | None, scope: str
     aging = reports.aging(session=session, now=now, actor=actor)
     today = reports.utc_today(now)
     return ReportTable(
-        title=f"Aging on {today.isoformat()} (UTC), {scope}",
+        title=_("Aging on {day} (UTC), {scope}").format(day=format_day(today), scope=scope),
         columns=("currency", "bucket", "count", "balance", "disputed", "collectible"),
         numeric=frozenset({"count", "balance", "disputed", "collectible"}),
         rows=tuple(
@@ -309,11 +373,11 @@ def _dso_table(*, session: Any, now: datetime, actor: Actor | None, scope: str) 
 
     dso = reports.dso(session=session, now=now, actor=actor)
     return ReportTable(
-        title=(
-            f"Days sales outstanding of open invoices on {reports.utc_today(now)}, {scope};"
-            " basis issue_date: days since issue (DSO), days_past_due: invoices without an"
-            " issue date, days since due (not DSO)"
-        ),
+        title=_(
+            "Days sales outstanding of open invoices on {day}, {scope}; basis issue_date: days"
+            " since issue (DSO), days_past_due: invoices without an issue date, days since due"
+            " (not DSO)"
+        ).format(day=format_day(reports.utc_today(now)), scope=scope),
         columns=(
             "currency",
             "basis",
@@ -378,7 +442,9 @@ def _disputes_table(*, session: Any, now: datetime, actor: Actor | None, scope: 
 
     open_disputes = reports.dispute_aging(session=session, now=now, actor=actor)
     return ReportTable(
-        title=f"Open invoice disputes by age on {reports.utc_today(now)} (UTC), {scope}",
+        title=_("Open invoice disputes by age on {day} (UTC), {scope}").format(
+            day=format_day(reports.utc_today(now)), scope=scope
+        ),
         columns=("currency", "age", "category", "count", "amount", "overdue"),
         numeric=frozenset({"count", "amount", "overdue"}),
         rows=tuple(
@@ -470,7 +536,9 @@ def _promises_table(
         )
 
     return ReportTable(
-        title=f"Promises made {during}, outcome as of now, {scope}",
+        title=_("Promises made {during}, outcome as of now, {scope}").format(
+            during=during, scope=scope
+        ),
         columns=columns,
         numeric=frozenset(columns[2:]),
         rows=tuple(promise_cells(r, grouped) for r in stats),
@@ -527,7 +595,11 @@ def _collections_table(
         )
 
     return ReportTable(
-        title=f"Collections per {period} {during}, {scope}",
+        title=(
+            _("Collections per week {during}, {scope}")
+            if period == "week"
+            else _("Collections per day {during}, {scope}")
+        ).format(during=during, scope=scope),
         columns=columns,
         numeric=frozenset(columns[2:]),
         rows=tuple(collection_cells(r, grouped) for r in rows),
@@ -585,10 +657,10 @@ def _agents_table(
         )
 
     return ReportTable(
-        title=(
-            f"Agent activity {during}; rpc_rate = right-party contacts / attempts;"
-            " money collected on the agents' current cases"
-        ),
+        title=_(
+            "Agent activity {during}; rpc_rate = right-party contacts / attempts; money collected"
+            " on the agents' current cases"
+        ).format(during=during),
         columns=columns,
         numeric=frozenset(columns[1:]),
         rows=tuple(agent_cells(r, grouped) for r in activity),
@@ -877,7 +949,9 @@ def statement_table(statement: Statement) -> ReportTable:
 
     period = _period_text(statement.date_from, statement.date_to)
     return ReportTable(
-        title=f"Statement of {statement.client}, {period}; commission {statement.rule}",
+        title=_("Statement of {client}, {period}; commission {rule}").format(
+            client=statement.client, period=period, rule=statement.rule
+        ),
         columns=STATEMENT_COLUMNS,
         numeric=frozenset({"payments", *_STATEMENT_MONEY}),
         rows=tuple(cells(line, grouped) for line in lines),
@@ -916,7 +990,9 @@ def closures_table(
         )
 
     return ReportTable(
-        title=f"Cases of {client} closed {_period_text(date_from, date_to)}",
+        title=_("Cases of {client} closed {period}").format(
+            client=client, period=_period_text(date_from, date_to)
+        ),
         columns=CLOSURE_COLUMNS,
         numeric=frozenset(_CLOSURE_MONEY),
         rows=tuple(cells(line, grouped) for line in lines),

@@ -50,6 +50,7 @@ from collector_tui.models import (
     Role,
     User,
     WorkloadCounter,
+    case_status_label,
 )
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor, require_supervisor
@@ -94,6 +95,17 @@ STATUS_GROUPS: dict[str, tuple[str, ...]] = {
     "closed": CLOSED_STATUSES,
     "all": OPEN_STATUSES + CLOSED_STATUSES,
 }
+_STATUS_GROUP_LABELS: dict[str, str] = {
+    "open": N_("open"),
+    "closed": N_("closed"),
+    "all": N_("every status"),
+}
+
+
+def status_filter_label(status: str) -> str:
+    """What the browser's status filter reads as, in the interface's language."""
+    group = _STATUS_GROUP_LABELS.get(status)
+    return str(group) if group is not None else case_status_label(status)
 
 
 @dataclass(frozen=True)
@@ -609,6 +621,11 @@ class BrowserRow:
     last_attempt_at: datetime | None
     next_action_at: datetime | None
     version: int
+
+    @property
+    def status_label(self) -> str:
+        """The status as a person reads it, in the interface's language."""
+        return case_status_label(self.status)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
 
 from collector_tui.display import first_line, printable, safe_text
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.services.errors import Forbidden, NotFound
 from collector_tui.tui.commands import AuditCommands
 from collector_tui.tui.formatting import agent_time
@@ -67,9 +69,9 @@ class AuditScreen(CollectorScreen):
 
     COMMANDS = {AuditCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "show", "Full entry", id="audit.show", tooltip="Before and after"),
-        Binding("r", "reload", "Reload", id="audit.reload", tooltip="Read the trail again"),
-        Binding("escape", "back", "Back", id="audit.back", tooltip="Close the history"),
+        Binding("enter", "show", N_("Full entry"), id="audit.show", tooltip=N_("Before and after")),
+        Binding("r", "reload", N_("Reload"), id="audit.reload", tooltip=N_("Read the trail again")),
+        Binding("escape", "back", N_("Back"), id="audit.back", tooltip=N_("Close the history")),
     ]
 
     def __init__(self, case_id: uuid.UUID, *, heading: str = "") -> None:
@@ -80,16 +82,21 @@ class AuditScreen(CollectorScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Reading the audit trail…", id="audit-summary")
+        yield Static(_("Reading the audit trail…"), id="audit-summary")
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.title = "History"
+        self.title = _("History")
         self.sub_title = printable(self.heading)
         table = self.query_one("#audit-table", DataTable)
-        for label, key in (("When", "at"), ("Who", "user"), ("What", "what"), ("Change", "change")):
+        for label, key in (
+            (_("When"), "at"),
+            (_("Who"), "user"),
+            (_("What"), "what"),
+            (_("Change"), "change"),
+        ):
             table.add_column(label, key=key)
         table.focus()
         self.load_trail()
@@ -127,8 +134,15 @@ class AuditScreen(CollectorScreen):
                     key=str(index),
                 )
         count = len(message.lines)
-        text = Text(f"{count} change{'s' if count != 1 else ''}, newest first", style="bold")
-        text.append("  ·  enter: before and after", style="dim")
+        text = Text(
+            (
+                _("{count} change, newest first")
+                if count == 1
+                else _("{count} changes, newest first")
+            ).format(count=count),
+            style="bold",
+        )
+        text.append("  ·  " + _("enter: before and after"), style="dim")
         self.query_one("#audit-summary", Static).update(text)
 
     def _current(self) -> AuditLine | None:
@@ -162,8 +176,10 @@ class AuditEntryScreen(CollectorModal[None]):
     """One audit event in full: every field before and after."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close", id="audit_entry.close", tooltip="Back to the list"),
-        Binding("enter", "close", "Close", show=False, id="audit_entry.close_enter"),
+        Binding(
+            "escape", "close", N_("Close"), id="audit_entry.close", tooltip=N_("Back to the list")
+        ),
+        Binding("enter", "close", N_("Close"), show=False, id="audit_entry.close_enter"),
     ]
 
     def __init__(self, line: AuditLine, *, tz: str, now: datetime) -> None:
@@ -184,14 +200,17 @@ class AuditEntryScreen(CollectorModal[None]):
             if body:
                 body.append("\n")
             body.append_text(change_text(change))
-        for label, raw in (("before", line.raw_before), ("after", line.raw_after)):
+        for label, raw in (
+            (_("recorded before:"), line.raw_before),
+            (_("recorded after:"), line.raw_after),
+        ):
             if raw is not None:
-                body.append(f"\n\nrecorded {label}:\n", style="bold dim")
+                body.append(f"\n\n{label}\n", style="bold dim")
                 body.append_text(safe_text(raw, style="dim", multiline=True))
         with Vertical(id="entry-dialog", classes="dialog"):
             yield Static(heading, classes="dialog-title")
             with VerticalScroll(id="entry-body"):
-                yield Static(body or Text("(nothing recorded)"), id="audit-entry-body")
+                yield Static(body or Text(_("(nothing recorded)")), id="audit-entry-body")
         yield Footer(compact=True, show_command_palette=False)
 
     def action_close(self) -> None:

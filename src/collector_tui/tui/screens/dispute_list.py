@@ -16,10 +16,12 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
 from collector_tui.display import first_line
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.tui.commands import DisputesCommands
 from collector_tui.tui.formatting import day_text, plain_amount
 from collector_tui.tui.screens.base import CollectorScreen
-from collector_tui.tui.screens.disputes import CATEGORY_WORDS
+from collector_tui.tui.screens.disputes import CATEGORY_WORDS, dispute_status_word
 from collector_tui.tui.widgets.tables import fill_fitted
 
 if TYPE_CHECKING:
@@ -32,14 +34,14 @@ class DisputesLoaded(Message):
 
 
 DISPUTE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("owner", "Owner"),
-    ("age", "Age"),
-    ("due", "Resolve by"),
-    ("ref", "Reference"),
-    ("invoice", "Invoice"),
-    ("amount", "Disputed"),
-    ("category", "Category"),
-    ("reason", "Reason"),
+    ("owner", N_("Owner")),
+    ("age", N_("Age")),
+    ("due", N_("Resolve by")),
+    ("ref", N_("Reference")),
+    ("invoice", N_("Invoice")),
+    ("amount", N_("Disputed")),
+    ("category", N_("Category")),
+    ("reason", N_("Reason")),
 )
 # Too narrow for every column: these go first; the amount and the due date never.
 DISPUTE_DROP_ORDER = ("category", "invoice", "age")
@@ -52,15 +54,15 @@ def dispute_rows(rows: list[DisputeView], today: date) -> dict[str, dict[str, Te
         age = (today - row.opened_at.date()).days
         due = Text(day_text(row.resolve_by))
         if row.overdue:
-            due = Text(f"{day_text(row.resolve_by)} OVERDUE", style="bold red")
+            due = Text(_("{day} OVERDUE").format(day=day_text(row.resolve_by)), style="bold red")
         cells[str(row.id)] = {
             "owner": first_line(row.owner, 12),
-            "age": Text(f"{age}d", justify="right"),
+            "age": Text(_("{n}d").format(n=age), justify="right"),
             "due": due,
             "ref": first_line(row.client_ref, 14),
             "invoice": first_line(row.invoice, 12),
             "amount": Text(plain_amount(row.amount, row.currency), justify="right", style="bold"),
-            "category": Text(CATEGORY_WORDS.get(row.category, row.category), style="dim"),
+            "category": Text(str(CATEGORY_WORDS.get(row.category, row.category)), style="dim"),
         }
     return cells
 
@@ -74,23 +76,31 @@ class DisputesScreen(CollectorScreen):
         Binding(
             "enter",
             "resolve",
-            "Resolve",
+            N_("Resolve"),
             id="disputes.resolve",
-            tooltip="Resolve the highlighted dispute: upheld (a credit), rejected or partly",
+            tooltip=N_("Resolve the highlighted dispute: upheld (a credit), rejected or partly"),
             priority=True,
         ),
         Binding(
             "o",
             "open_case",
-            "Open case",
+            N_("Open case"),
             id="disputes.open",
-            tooltip="Open the dispute's case",
+            tooltip=N_("Open the dispute's case"),
         ),
         Binding(
-            "r", "refresh", "Refresh", id="disputes.refresh", tooltip="Read the disputes again"
+            "r",
+            "refresh",
+            N_("Refresh"),
+            id="disputes.refresh",
+            tooltip=N_("Read the disputes again"),
         ),
         Binding(
-            "escape", "back", "Back", id="disputes.back", tooltip="Back to the supervisor screen"
+            "escape",
+            "back",
+            N_("Back"),
+            id="disputes.back",
+            tooltip=N_("Back to the supervisor screen"),
         ),
     ]
 
@@ -100,15 +110,22 @@ class DisputesScreen(CollectorScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Loading the open disputes…", id="disputes-summary")
+        yield Static(_("Loading the open disputes…"), id="disputes-summary")
         yield DataTable(id="disputes-table", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.title = "Open disputes"
-        self.sub_title = "by owner and age"
+        self.title = _("Open disputes")
+        self.sub_title = _("by owner and age")
         self.query_one("#disputes-table", DataTable).focus()
+
+    def language_changed(self) -> None:
+        super().language_changed()
+        self.title = _("Open disputes")
+        self.sub_title = _("by owner and age")
+        self.query_one("#disputes-table", DataTable).clear(columns=True)
+        self._show()
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
@@ -139,7 +156,7 @@ class DisputesScreen(CollectorScreen):
         with self.app.batch_update():
             fill_fitted(
                 table,
-                DISPUTE_COLUMNS,
+                [(key, str(label)) for key, label in DISPUTE_COLUMNS],
                 cells,
                 width=self.size.width or self.app.size.width,
                 drop=DISPUTE_DROP_ORDER,
@@ -150,14 +167,14 @@ class DisputesScreen(CollectorScreen):
         overdue = sum(1 for row in self.rows.values() if row.overdue)
         owners = len({row.owner for row in self.rows.values()})
         text = Text()
-        text.append("Open disputes ", style="bold")
+        text.append(_("Open disputes") + " ", style="bold")
         text.append(f"{len(self.rows)}", style="bold")
-        text.append(f" · {owners} owner(s)", style="dim")
+        text.append(" · " + _("{count} owner(s)").format(count=owners), style="dim")
         if overdue:
             text.append(" · ")
-            text.append(f"{overdue} overdue", style="bold red")
+            text.append(_("{count} overdue").format(count=overdue), style="bold red")
         if not self.rows:
-            text = Text("No open dispute.", style="dim")
+            text = Text(_("No open dispute."), style="dim")
         self.query_one("#disputes-summary", Static).update(text)
 
     def current(self) -> DisputeView | None:
@@ -170,7 +187,7 @@ class DisputesScreen(CollectorScreen):
     def action_open_case(self) -> None:
         row = self.current()
         if row is None:
-            self.collector.tell("No open dispute here.")
+            self.collector.tell(_("No open dispute here."))
             return
         from collector_tui.tui.screens.case import CaseScreen
 
@@ -184,7 +201,7 @@ class DisputesScreen(CollectorScreen):
     def action_resolve(self) -> None:
         row = self.current()
         if row is None:
-            self.collector.tell("No open dispute here.")
+            self.collector.tell(_("No open dispute here."))
             return
         from collector_tui.services.casework import disputes
         from collector_tui.services.casework.casefile import DisputeBrief
@@ -219,16 +236,22 @@ class DisputesScreen(CollectorScreen):
             minimum=self.collector.settings.min_reason_length,
             saver=save,
             on_stale=self.load_disputes,
-            subtitle=f"{row.client_ref} · invoice {row.invoice} · {row.owner}",
+            subtitle=_("{reference} · invoice {invoice} · {owner}").format(
+                reference=row.client_ref, invoice=row.invoice, owner=row.owner
+            ),
         )
 
         def closed(value: Any) -> None:
             change = form.outcome
             if value is None or change is None:
                 return
-            said = f"{row.client_ref}: dispute {change.status}"
+            said = _("{reference}: dispute {status}").format(
+                reference=row.client_ref, status=dispute_status_word(change.status)
+            )
             if change.credited:
-                said += f", {plain_amount(change.credited, change.currency)} credited"
+                said += _(", {amount} credited").format(
+                    amount=plain_amount(change.credited, change.currency)
+                )
             self.collector.tell(f"{said}.", timeout=3)
             self.load_disputes()
 

@@ -21,6 +21,8 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Select
 
 from collector_tui.display import first_line
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.tui.formatting import plain_amount
 from collector_tui.tui.screens.corrections import read_reason, reason_field
 from collector_tui.tui.screens.forms import FormScreen, Reader, read_amount
@@ -33,23 +35,35 @@ if TYPE_CHECKING:
 
 # In the debtor's words first; the services keep the codes (models.DisputeCategory).
 CATEGORY_WORDS = {
-    "goods_not_received": "goods not received",
-    "quality": "quality",
-    "price": "price",
-    "already_paid": "already paid",
-    "not_mine": "not mine",
-    "other": "other",
+    "goods_not_received": N_("goods not received"),
+    "quality": N_("quality"),
+    "price": N_("price"),
+    "already_paid": N_("already paid"),
+    "not_mine": N_("not mine"),
+    "other": N_("other"),
 }
 OUTCOME_WORDS = {
-    "upheld": "upheld: credit the whole disputed amount",
-    "rejected": "rejected: the amount is collectible again",
-    "partly": "partly upheld: credit an amount, the rest is collectible",
+    "upheld": N_("upheld: credit the whole disputed amount"),
+    "rejected": N_("rejected: the amount is collectible again"),
+    "partly": N_("partly upheld: credit an amount, the rest is collectible"),
 }
 REVERSAL_WORDS = {
-    "bounced": "bounced (returned by the bank)",
-    "chargeback": "chargeback (card payment taken back)",
-    "error": "error (posted by mistake)",
+    "bounced": N_("bounced (returned by the bank)"),
+    "chargeback": N_("chargeback (card payment taken back)"),
+    "error": N_("error (posted by mistake)"),
 }
+# A dispute's status in a sentence ("dispute upheld"); the codes are models.DisputeStatus.
+DISPUTE_STATUS_WORDS = {
+    "open": N_("open"),
+    "upheld": N_("upheld"),
+    "rejected": N_("rejected"),
+    "partly": N_("partly upheld"),
+}
+
+
+def dispute_status_word(status: str) -> str:
+    word = DISPUTE_STATUS_WORDS.get(status)
+    return str(word) if word is not None else status
 
 
 def _room(invoice: InvoiceView) -> int:
@@ -72,7 +86,7 @@ class InvoiceDisputeInput:
 class InvoiceDisputeForm(FormScreen[InvoiceDisputeInput]):
     """Which invoice, how much of it (empty: all that is open), why, and whose to resolve."""
 
-    TITLE_TEXT = "Dispute an invoice"
+    TITLE_TEXT = N_("Dispute an invoice")
     FIELD_MAP: ClassVar[dict[str, str]] = {"owner_id": "owner", "resolve_by": "reason"}
 
     def __init__(
@@ -85,6 +99,7 @@ class InvoiceDisputeForm(FormScreen[InvoiceDisputeInput]):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.TITLE_TEXT = _(self.TITLE_TEXT)  # type: ignore[misc]
         self.currency = case.currency
         self.locale = locale
         self.minimum = minimum
@@ -94,42 +109,45 @@ class InvoiceDisputeForm(FormScreen[InvoiceDisputeInput]):
     def fields(self) -> ComposeResult:
         options = [
             (
-                f"{first_line(i.number, 20).plain} · open {plain_amount(_room(i), self.currency)}",
+                _("{invoice} · open {amount}").format(
+                    invoice=first_line(i.number, 20).plain,
+                    amount=plain_amount(_room(i), self.currency),
+                ),
                 i.number,
             )
             for i in self.invoices
         ]
         yield FormField(
-            "Invoice",
+            _("Invoice"),
             Select(options, value=self.invoices[0].number, allow_blank=False, id="invoice"),
             name="invoice",
         )
         yield FormField(
-            f"Amount ({self.currency}, optional)",
+            _("Amount ({currency}, optional)").format(currency=self.currency),
             Input(
-                value=self.initial.get("amount", ""), placeholder="empty: all of it", id="amount"
+                value=self.initial.get("amount", ""), placeholder=_("empty: all of it"), id="amount"
             ),
             name="amount",
-            hint="It leaves the collectible balance; the rest stays workable.",
+            hint=_("It leaves the collectible balance; the rest stays workable."),
         )
         yield FormField(
-            "Category",
+            _("Category"),
             Select(
-                [(words, code) for code, words in CATEGORY_WORDS.items()],
-                prompt="what is disputed?",
+                [(str(words), code) for code, words in CATEGORY_WORDS.items()],
+                prompt=_("what is disputed?"),
                 id="category",
             ),
             name="category",
         )
         yield reason_field(
             self,
-            label="Reason",
-            placeholder="e.g. 20 of the 100 units arrived broken",
-            hint="Kept on the dispute and in the audit trail.",
+            label=_("Reason"),
+            placeholder=_("e.g. 20 of the 100 units arrived broken"),
+            hint=_("Kept on the dispute and in the audit trail."),
         )
         if len(self.owners) > 1:  # the case's own agent opening it: nobody else to choose
             yield FormField(
-                "Owner (resolves it)",
+                _("Owner (resolves it)"),
                 Select(
                     [(label, str(value) if value else "") for label, value in self.owners],
                     value="",
@@ -160,12 +178,13 @@ class InvoiceDisputeForm(FormScreen[InvoiceDisputeInput]):
             if amount is not None and invoice is not None and amount > _room(invoice):
                 reader.fail(
                     "amount",
-                    f"more than the open amount {plain_amount(_room(invoice), self.currency)} "
-                    f"of invoice {invoice.number}",
+                    _("more than the open amount {amount} of invoice {invoice}").format(
+                        amount=plain_amount(_room(invoice), self.currency), invoice=invoice.number
+                    ),
                 )
         category = self.query_one("#category", Select).value
         if category is Select.NULL:
-            reader.fail("category", "choose what is disputed")
+            reader.fail("category", _("choose what is disputed"))
         text = read_reason(self, reader, minimum=self.minimum)
         owners = self.query("#owner")
         owner = str(owners.first(Select).value) if owners else ""
@@ -198,7 +217,7 @@ class Resolution:
 class ResolveDisputeForm(FormScreen[Resolution]):
     """Which open dispute, the outcome, the amount credited when partly upheld, and why."""
 
-    TITLE_TEXT = "Resolve a dispute"
+    TITLE_TEXT = N_("Resolve a dispute")
 
     def __init__(
         self,
@@ -210,6 +229,7 @@ class ResolveDisputeForm(FormScreen[Resolution]):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.TITLE_TEXT = _(self.TITLE_TEXT)  # type: ignore[misc]
         self.disputes = disputes
         self.currency = currency
         self.locale = locale
@@ -219,35 +239,35 @@ class ResolveDisputeForm(FormScreen[Resolution]):
         options = [
             (
                 f"{first_line(d.invoice, 20).plain} · {plain_amount(d.amount, self.currency)} · "
-                f"{CATEGORY_WORDS.get(d.category, d.category)}",
+                f"{str(CATEGORY_WORDS.get(d.category, d.category))}",
                 str(d.id),
             )
             for d in self.disputes
         ]
         yield FormField(
-            "Dispute",
+            _("Dispute"),
             Select(options, value=str(self.disputes[0].id), allow_blank=False, id="dispute"),
             name="dispute",
         )
         yield FormField(
-            "Outcome",
+            _("Outcome"),
             Select(
-                [(words, code) for code, words in OUTCOME_WORDS.items()],
-                prompt="upheld, rejected or partly?",
+                [(str(words), code) for code, words in OUTCOME_WORDS.items()],
+                prompt=_("upheld, rejected or partly?"),
                 id="outcome",
             ),
             name="outcome",
         )
         yield FormField(
-            f"Amount credited ({self.currency})",
-            Input(value="", placeholder="only when partly upheld", id="amount"),
+            _("Amount credited ({currency})").format(currency=self.currency),
+            Input(value="", placeholder=_("only when partly upheld"), id="amount"),
             name="amount",
         )
         yield reason_field(
             self,
-            label="Reason",
-            placeholder="e.g. client confirms 20 units were damaged",
-            hint="A credit reduces the invoice and the balance; it is audited.",
+            label=_("Reason"),
+            placeholder=_("e.g. client confirms 20 units were damaged"),
+            hint=_("A credit reduces the invoice and the balance; it is audited."),
         )
 
     def focus_first(self) -> None:
@@ -270,7 +290,7 @@ class ResolveDisputeForm(FormScreen[Resolution]):
         amount: int | None = None
         typed = self.text_of("amount").strip()
         if outcome is Select.NULL:
-            reader.fail("outcome", "choose the outcome")
+            reader.fail("outcome", _("choose the outcome"))
         elif outcome == "partly":
             amount = reader.take(
                 lambda: read_amount(typed, self.currency, self.locale, field="amount")
@@ -278,11 +298,12 @@ class ResolveDisputeForm(FormScreen[Resolution]):
             if amount is not None and amount >= dispute.amount:
                 reader.fail(
                     "amount",
-                    f"a partial credit must be below the disputed "
-                    f"{plain_amount(dispute.amount, self.currency)}: uphold it instead",
+                    _(
+                        "a partial credit must be below the disputed {amount}: uphold it instead"
+                    ).format(amount=plain_amount(dispute.amount, self.currency)),
                 )
         elif typed:
-            reader.fail("amount", "an amount goes only with a partly upheld dispute")
+            reader.fail("amount", _("an amount goes only with a partly upheld dispute"))
         text = read_reason(self, reader, minimum=self.minimum)
         reader.done()
         assert text is not None
@@ -294,8 +315,10 @@ class ResolveDisputeForm(FormScreen[Resolution]):
         if not credit:
             return None
         return (
-            f"Credit {plain_amount(credit, self.currency)} on invoice {dispute.invoice}?",
-            "A credit reduces the invoice and the balance for good (it is audited).",
+            _("Credit {amount} on invoice {invoice}?").format(
+                amount=plain_amount(credit, self.currency), invoice=dispute.invoice
+            ),
+            _("A credit reduces the invoice and the balance for good (it is audited)."),
         )
 
     @on(Input.Submitted)
@@ -309,36 +332,39 @@ class ResolveDisputeForm(FormScreen[Resolution]):
 class ReversePaymentForm(FormScreen[str]):
     """Why the payment did not stand; asked again before it is reversed."""
 
-    TITLE_TEXT = "Reverse a payment"
+    TITLE_TEXT = N_("Reverse a payment")
 
     def __init__(self, *, payment: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.TITLE_TEXT = _(self.TITLE_TEXT)  # type: ignore[misc]
         self.payment = payment
 
     def fields(self) -> ComposeResult:
         yield FormField(
-            "Why is it reversed?",
+            _("Why is it reversed?"),
             Select(
-                [(words, code) for code, words in REVERSAL_WORDS.items()],
-                prompt="bounced, chargeback or error?",
+                [(str(words), code) for code, words in REVERSAL_WORDS.items()],
+                prompt=_("bounced, chargeback or error?"),
                 id="reason",
             ),
             name="reason",
-            hint="Its allocations are undone; promises it kept are judged again.",
+            hint=_("Its allocations are undone; promises it kept are judged again."),
         )
 
     def read_form(self) -> str:
         reader = Reader()
         reason = self.query_one("#reason", Select).value
         if reason is Select.NULL:
-            reader.fail("reason", "choose why the payment is reversed")
+            reader.fail("reason", _("choose why the payment is reversed"))
         reader.done()
         return str(reason)
 
     def confirmation(self, value: str) -> tuple[str, str] | None:
         return (
-            f"Reverse the {self.payment} ({value})?",
-            "The balance goes back up; a reversal cannot itself be reversed.",
+            _("Reverse the {payment} ({reason})?").format(
+                payment=self.payment, reason=str(REVERSAL_WORDS.get(value, value))
+            ),
+            _("The balance goes back up; a reversal cannot itself be reversed."),
         )
 
 
@@ -359,18 +385,20 @@ def open_invoice_dispute(screen: CaseScreen) -> None:
         return
     if not case.invoices:
         screen.collector.tell(
-            "This case has no invoices: `d` records a dispute of the whole debt.",
+            _("This case has no invoices: `d` records a dispute of the whole debt."),
             severity="warning",
         )
         return
     if not any(_room(invoice) for invoice in case.invoices):
-        screen.collector.tell("Every invoice is disputed or paid already.", severity="warning")
+        screen.collector.tell(_("Every invoice is disputed or paid already."), severity="warning")
         return
     actor = screen.actor
-    agent = case.assigned_to or "unassigned"
-    owners: list[tuple[str, uuid.UUID | None]] = [(f"the case's agent ({agent})", None)]
+    agent = case.assigned_to or _("unassigned")
+    owners: list[tuple[str, uuid.UUID | None]] = [
+        (_("the case's agent ({agent})").format(agent=agent), None)
+    ]
     if case.assigned_to_id != actor.user_id:
-        owners.append((f"me ({actor.display_name})", actor.user_id))
+        owners.append((_("me ({name})").format(name=actor.display_name), actor.user_id))
     context = screen.context
 
     def save(value: InvoiceDisputeInput) -> Any:
@@ -387,10 +415,12 @@ def open_invoice_dispute(screen: CaseScreen) -> None:
 
     def done(change: Any) -> str:
         if change is None:
-            return "Dispute opened."
-        return (
-            f"Dispute opened: {plain_amount(change.amount, case.currency)} out of the "
-            f"collectible balance (now {plain_amount(change.collectible, case.currency)})."
+            return _("Dispute opened.")
+        return _(
+            "Dispute opened: {amount} out of the collectible balance (now {collectible})."
+        ).format(
+            amount=plain_amount(change.amount, case.currency),
+            collectible=plain_amount(change.collectible, case.currency),
         )
 
     form = InvoiceDisputeForm(
@@ -410,14 +440,16 @@ def open_resolve_dispute(screen: CaseScreen) -> None:
     if case is None:
         return
     if not case.disputes:
-        screen.collector.tell("This case has no open invoice dispute.", severity="warning")
+        screen.collector.tell(_("This case has no open invoice dispute."), severity="warning")
         return
     actor = screen.actor
     mine = [d for d in case.disputes if actor.is_supervisor or d.owner_id == actor.user_id]
     if not mine:
         owners = ", ".join(sorted({d.owner for d in case.disputes}))
         screen.collector.tell(
-            f"Only a dispute's owner ({owners}) or a supervisor can resolve it.",
+            _("Only a dispute's owner ({owners}) or a supervisor can resolve it.").format(
+                owners=owners
+            ),
             severity="warning",
         )
         return
@@ -435,11 +467,15 @@ def open_resolve_dispute(screen: CaseScreen) -> None:
 
     def done(change: Any) -> str:
         if change is None:
-            return "Dispute resolved."
-        said = f"Dispute {change.status}"
+            return _("Dispute resolved.")
+        said = _("Dispute {status}").format(status=dispute_status_word(change.status))
         if change.credited:
-            said += f": {plain_amount(change.credited, case.currency)} credited"
-        return f"{said}; balance {plain_amount(change.balance, case.currency)}."
+            said += _(": {amount} credited").format(
+                amount=plain_amount(change.credited, case.currency)
+            )
+        return _("{said}; balance {balance}.").format(
+            said=said, balance=plain_amount(change.balance, case.currency)
+        )
 
     form = ResolveDisputeForm(
         disputes=mine,
@@ -459,21 +495,21 @@ def open_reverse_payment(screen: CaseScreen) -> None:
         return
     if not screen.actor.is_supervisor:
         screen.collector.tell(
-            "Only a supervisor can reverse a payment: ask one (o sends the case, saying why).",
+            _("Only a supervisor can reverse a payment: ask one (o sends the case, saying why)."),
             severity="warning",
         )
         return
     entry = screen.query_one("#timeline", Timeline).selected_entry()
     if entry is None or entry.kind != "payment":
         screen.collector.tell(
-            "Highlight a payment on the timeline to reverse it.", severity="warning"
+            _("Highlight a payment on the timeline to reverse it."), severity="warning"
         )
         return
     if entry.status == "reversal":
-        screen.collector.tell("That is a reversal: it cannot be reversed.", severity="warning")
+        screen.collector.tell(_("That is a reversal: it cannot be reversed."), severity="warning")
         return
     if entry.status == "reversed":
-        screen.collector.tell("That payment is reversed already.", severity="warning")
+        screen.collector.tell(_("That payment is reversed already."), severity="warning")
         return
     context = screen.context
     payment_id = entry.ref_id
@@ -488,11 +524,12 @@ def open_reverse_payment(screen: CaseScreen) -> None:
 
     def done(reversed_payment: Any) -> str:
         if reversed_payment is None:
-            return "Payment reversed."
-        return (
-            f"Payment reversed: balance "
-            f"{plain_amount(reversed_payment.balance_after, case.currency)}, "
-            f"status {reversed_payment.case_status}."
+            return _("Payment reversed.")
+        from collector_tui.models import case_status_label
+
+        return _("Payment reversed: balance {balance}, status {status}.").format(
+            balance=plain_amount(reversed_payment.balance_after, case.currency),
+            status=case_status_label(reversed_payment.case_status),
         )
 
     title = entry.title.split(" received ", 1)[0]

@@ -54,6 +54,8 @@ from textual.widgets import (
 )
 
 from collector_tui.display import printable, safe_text
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.services.errors import ServiceError
 from collector_tui.tui.commands import ImportCommands
 from collector_tui.tui.screens.base import CollectorScreen, error_text
@@ -80,18 +82,18 @@ OPTION_FIELDS = {
 READING_OPTIONS = frozenset({"decimal", "encoding"})  # how to read the file: both kinds take them
 # What to do about a file the services cannot read untold, in this form's words (not the CLI's).
 READING_ADVICE = {
-    "decimal": "choose 1,234.50 or 1.234,50",
-    "encoding": "type its encoding (e.g. gb18030, cp1252, shift_jis)",
+    "decimal": N_("choose 1,234.50 or 1.234,50"),
+    "encoding": N_("type its encoding (e.g. gb18030, cp1252, shift_jis)"),
 }
 DECIMAL_CHOICES = {"decimal-auto": None, "decimal-point": "point", "decimal-comma": "comma"}
 # Side by side fields share the line under their row: the message names its field.
 OPTION_LABELS = {
-    "client": "Client",
-    "region": "Region",
-    "currency": "Currency",
-    "assign_to": "Assign to",
-    "decimal": "Amounts",
-    "encoding": "Encoding",
+    "client": N_("Client"),
+    "region": N_("Region"),
+    "currency": N_("Currency"),
+    "assign_to": N_("Assign to"),
+    "decimal": N_("Amounts"),
+    "encoding": N_("Encoding"),
 }
 CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
 REJECTS_SHOWN = 500  # rows of the rejects table; the summary gives the full count
@@ -118,28 +120,44 @@ class ImportSummary:
         return self.refused is None
 
     def headline(self) -> str:
-        noun = "cases" if self.kind == "cases" else "payments"
+        counts = {
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "existing": self.existing,
+            "rejected": len(self.rejected),
+        }
+        cases = self.kind == "cases"
         if self.refused is not None:
-            return (
-                f"Refused: {self.rows} rows, {len(self.rejected)} bad. Nothing was written; "
-                "fix the lines below (or, for cases, skip bad rows) and check again."
-            )
+            return _(
+                "Refused: {rows} rows, {rejected} bad. Nothing was written; fix the lines below "
+                "(or, for cases, skip bad rows) and check again."
+            ).format(**counts)
         if self.dry_run:
-            verb = "to create" if self.kind == "cases" else "to post"
-            there = "already there" if self.kind == "cases" else "already recorded"
             text = (
-                f"Check passed: {self.rows} rows, {self.accepted} {noun} {verb}, "
-                f"{self.existing} {there}, {len(self.rejected)} rejected."
-            )
-            return text + " Nothing was written yet: press Import (ctrl+s)."
-        verb = "created" if self.kind == "cases" else "posted"
-        there = "already there" if self.kind == "cases" else "already recorded (skipped)"
+                _(
+                    "Check passed: {rows} rows, {accepted} cases to create, {existing} already "
+                    "there, {rejected} rejected."
+                )
+                if cases
+                else _(
+                    "Check passed: {rows} rows, {accepted} payments to post, {existing} already "
+                    "recorded, {rejected} rejected."
+                )
+            ).format(**counts)
+            return text + " " + _("Nothing was written yet: press Import (ctrl+s).")
         text = (
-            f"Imported: {self.rows} rows, {self.accepted} {noun} {verb}, "
-            f"{self.existing} {there}, {len(self.rejected)} rejected."
-        )
+            _(
+                "Imported: {rows} rows, {accepted} cases created, {existing} already there, "
+                "{rejected} rejected."
+            )
+            if cases
+            else _(
+                "Imported: {rows} rows, {accepted} payments posted, {existing} already recorded "
+                "(skipped), {rejected} rejected."
+            )
+        ).format(**counts)
         if self.rejects_file is not None and self.rejected:
-            text += f" Bad rows written to {self.rejects_file}."
+            text += " " + _("Bad rows written to {path}.").format(path=self.rejects_file)
         return text
 
 
@@ -214,9 +232,14 @@ def run_import(
             accepted=report.cases_created,
             existing=report.cases_existing,
             rejected=report.rejected,
-            details=f"{report.invoices} invoices, {report.phones} phones"
+            details=_("{invoices} invoices, {phones} phones").format(
+                invoices=report.invoices, phones=report.phones
+            )
             + (
-                f" ({report.phones_invalid} invalid: kept on file, never dialled)"
+                " "
+                + _("({count} invalid: kept on file, never dialled)").format(
+                    count=report.phones_invalid
+                )
                 if report.phones_invalid
                 else ""
             ),
@@ -225,7 +248,7 @@ def run_import(
         )
     if kind == "payments":
         if region or client or currency or assign_to is not None:
-            raise ServiceError("a payments file takes no region, client, currency or assignee")
+            raise ServiceError(_("a payments file takes no region, client, currency or assignee"))
         from collector_tui.services.imports.payment_file import (
             PaymentImportRejected,
             import_payments,
@@ -257,10 +280,12 @@ def run_import(
             accepted=paid.posted,
             existing=paid.duplicates,
             rejected=paid.rejected,
-            details=f"amounts: {_money_totals(paid.totals)}" if paid.totals else "",
+            details=_("amounts: {totals}").format(totals=_money_totals(paid.totals))
+            if paid.totals
+            else "",
             encoding=paid.encoding,
         )
-    raise ServiceError(f"cannot import {kind!r}: cases or payments")
+    raise ServiceError(_("cannot import {kind!r}: cases or payments").format(kind=kind))
 
 
 class ReadableFile(Validator):
@@ -269,14 +294,18 @@ class ReadableFile(Validator):
     def validate(self, value: str) -> ValidationResult:
         text = value.strip()
         if not text:
-            return self.failure("Type the path of the CSV file, or browse with ctrl+o")
+            return self.failure(_("Type the path of the CSV file, or browse with ctrl+o"))
         path = Path(text).expanduser()
         if not path.exists():
-            return self.failure(f"No file {printable(text)}")
+            return self.failure(_("No file {path}").format(path=printable(text)))
         if path.is_dir():
-            return self.failure(f"{printable(text)} is a folder: name a file in it")
+            return self.failure(
+                _("{path} is a folder: name a file in it").format(path=printable(text))
+            )
         if not os.access(path, os.R_OK):
-            return self.failure(f"{printable(text)} cannot be read (permissions)")
+            return self.failure(
+                _("{path} cannot be read (permissions)").format(path=printable(text))
+            )
         return self.success()
 
 
@@ -330,29 +359,31 @@ def _stamp(path: Path) -> tuple[int, int]:
 class ImportScreen(CollectorScreen):
     COMMANDS = {ImportCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="import.back", tooltip="Close the import screen"),
+        Binding(
+            "escape", "back", N_("Back"), id="import.back", tooltip=N_("Close the import screen")
+        ),
         Binding(
             "ctrl+r",
             "check",
-            "Check",
+            N_("Check"),
             id="import.check",
-            tooltip="Dry run: check every row, write nothing",
+            tooltip=N_("Dry run: check every row, write nothing"),
             priority=True,
         ),
         Binding(
             "ctrl+s",
             "run_import",
-            "Import",
+            N_("Import"),
             id="import.run",
-            tooltip="Import the checked file",
+            tooltip=N_("Import the checked file"),
             priority=True,
         ),
         Binding(
             "ctrl+o",
             "browse",
-            "Browse",
+            N_("Browse"),
             id="import.browse",
-            tooltip="Show or hide the folder tree",
+            tooltip=N_("Show or hide the folder tree"),
             priority=True,
         ),
     ]
@@ -370,11 +401,11 @@ class ImportScreen(CollectorScreen):
         yield Header()
         with Vertical(id="import-form"):
             yield Static(
-                "Import a CSV file. Check it first: nothing is written until you import.",
+                _("Import a CSV file. Check it first: nothing is written until you import."),
                 id="import-hint",
             )
             with Horizontal(classes="import-row"):
-                yield Label("File", classes="import-label")
+                yield Label(_("File"), classes="import-label")
                 yield Input(
                     placeholder="path/to/file.csv",
                     id="import-path",
@@ -383,88 +414,96 @@ class ImportScreen(CollectorScreen):
                 )
             yield Static("", id="import-path-error", classes="form-error")
             with Horizontal(classes="import-row"):
-                yield Label("File of", classes="import-label")
+                yield Label(_("File of"), classes="import-label")
                 with RadioSet(id="import-kind"):
                     yield RadioButton(
-                        "Cases", value=True, id="kind-cases", tooltip="A placement file"
+                        _("Cases"), value=True, id="kind-cases", tooltip=_("A placement file")
                     )
-                    yield RadioButton("Payments", id="kind-payments", tooltip="A bank's file")
+                    yield RadioButton(_("Payments"), id="kind-payments", tooltip=_("A bank's file"))
                 yield Checkbox(
-                    "Skip bad rows",
+                    _("Skip bad rows"),
                     id="import-skip-bad",
-                    tooltip="Import the good cases and write the bad rows to NAME.rejects.csv",
+                    tooltip=_("Import the good cases and write the bad rows to NAME.rejects.csv"),
                 )
             # How to read the file, for either kind: only needed when the check says so.
             with Horizontal(classes="import-row", id="import-reading"):
-                yield Label("Amounts", classes="import-label")
+                yield Label(_("Amounts"), classes="import-label")
                 with RadioSet(id="import-decimal"):
                     yield RadioButton(
-                        "auto",
+                        _("auto"),
                         value=True,
                         id="decimal-auto",
-                        tooltip="As the file shows; a file whose amounts read two ways "
-                        "(1,500) is refused",
+                        tooltip=_(
+                            "As the file shows; a file whose amounts read two ways "
+                            "(1,500) is refused"
+                        ),
                     )
                     yield RadioButton(
-                        "1,234.50", id="decimal-point", tooltip="The decimal mark is a point"
+                        "1,234.50", id="decimal-point", tooltip=_("The decimal mark is a point")
                     )
                     yield RadioButton(
-                        "1.234,50", id="decimal-comma", tooltip="The decimal mark is a comma"
+                        "1.234,50", id="decimal-comma", tooltip=_("The decimal mark is a comma")
                     )
-                yield Label("Encoding", classes="import-inline-label")
+                yield Label(_("Encoding"), classes="import-inline-label")
                 yield Input(
-                    placeholder="auto",
+                    placeholder=_("auto"),
                     id="import-encoding",
                     classes="import-option",
                     validate_on=["changed"],
-                    tooltip="The file's encoding when it is not UTF-8 and cannot be told "
-                    "(e.g. gb18030, cp1252, shift_jis)",
+                    tooltip=_(
+                        "The file's encoding when it is not UTF-8 and cannot be told "
+                        "(e.g. gb18030, cp1252, shift_jis)"
+                    ),
                 )
             yield _option_error("decimal", cases_only=False)
             yield _option_error("encoding", cases_only=False)
             # Placement files only (hidden for payments): what the file leaves out.
             with Horizontal(classes="import-row import-cases-only", id="import-defaults"):
-                yield Label("Client", classes="import-label")
+                yield Label(_("Client"), classes="import-label")
                 yield Input(
-                    placeholder="from the file",
+                    placeholder=_("from the file"),
                     id="import-client",
                     classes="import-option",
                     validate_on=["changed"],
-                    tooltip="The client of every row, for a file without a client column",
+                    tooltip=_("The client of every row, for a file without a client column"),
                 )
-                yield Label("Region", classes="import-inline-label")
+                yield Label(_("Region"), classes="import-inline-label")
                 yield Input(
-                    placeholder="e.g. CN",
+                    placeholder=_("e.g. CN"),
                     id="import-region",
                     classes="import-option",
                     validate_on=["changed"],
-                    tooltip="Country (ISO 3166, e.g. CN, US, GB) of debtors and phone numbers "
-                    "that have none in the file",
+                    tooltip=_(
+                        "Country (ISO 3166, e.g. CN, US, GB) of debtors and phone numbers "
+                        "that have none in the file"
+                    ),
                 )
-                yield Label("Currency", classes="import-inline-label")
+                yield Label(_("Currency"), classes="import-inline-label")
                 yield Input(
-                    placeholder="e.g. CNY",
+                    placeholder=_("e.g. CNY"),
                     id="import-currency",
                     classes="import-option",
                     validate_on=["changed"],
-                    tooltip="Currency (ISO 4217, e.g. CNY) for a file without a currency column",
+                    tooltip=_("Currency (ISO 4217, e.g. CNY) for a file without a currency column"),
                 )
             for option in ("client", "region", "currency"):
                 yield _option_error(option)
             with Horizontal(classes="import-row import-cases-only", id="import-assign-row"):
-                yield Label("Assign to", classes="import-label")
+                yield Label(_("Assign to"), classes="import-label")
                 yield Select(
-                    [(Text("nobody / unassigned", style="italic"), NOBODY)],
+                    [(Text(_("nobody / unassigned"), style="italic"), NOBODY)],
                     value=NOBODY,
                     allow_blank=False,
                     id="import-assign",
-                    tooltip="Give every new case to this agent (cases already there stay put)",
+                    tooltip=_("Give every new case to this agent (cases already there stay put)"),
                 )
             yield _option_error("assign")
             with Horizontal(classes="import-row", id="import-buttons"):
-                yield Button("Check (ctrl+r)", id="import-check", variant="primary")
-                yield Button("Import (ctrl+s)", id="import-run", variant="success", disabled=True)
-                yield Button("Browse (ctrl+o)", id="import-browse")
+                yield Button(_("Check (ctrl+r)"), id="import-check", variant="primary")
+                yield Button(
+                    _("Import (ctrl+s)"), id="import-run", variant="success", disabled=True
+                )
+                yield Button(_("Browse (ctrl+o)"), id="import-browse")
         # The folder tree is mounted only while browsing: a DirectoryTree keeps a loader worker
         # alive for as long as it exists.
         yield ProgressBar(id="import-progress", show_eta=False)
@@ -474,19 +513,19 @@ class ImportScreen(CollectorScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.title = "Import"
+        self.title = _("Import")
         self.sub_title = printable(self.actor.display_name)
         self.query_one("#import-progress", ProgressBar).display = False
         rejects = self.query_one("#import-rejects", DataTable)
-        rejects.add_column("Line", key="line")
-        rejects.add_column("Reason", key="reason")
+        rejects.add_column(_("Line"), key="line")
+        rejects.add_column(_("Reason"), key="reason")
         rejects.display = False
         if not self.actor.is_supervisor:
             for widget in self.query(
                 "#import-form Input, #import-form Button, RadioSet, Checkbox, #import-form Select"
             ):
                 widget.disabled = True
-            self._say("Only a supervisor can import files.", style="bold red")
+            self._say(_("Only a supervisor can import files."), style="bold red")
             return
         self.query_one("#import-path", Input).focus()
         self.load_agents()
@@ -502,7 +541,7 @@ class ImportScreen(CollectorScreen):
         self.agents = {str(agent.user_id): agent for agent in message.agents}
         choice = self.query_one("#import-assign", Select)
         kept = choice.value
-        options: list[tuple[Text, str]] = [(Text("nobody / unassigned", style="italic"), NOBODY)]
+        options: list[tuple[Text, str]] = [(Text(_("nobody / unassigned"), style="italic"), NOBODY)]
         for agent in message.agents:
             label = safe_text(agent.display_name)
             if agent.display_name != agent.username:
@@ -551,7 +590,7 @@ class ImportScreen(CollectorScreen):
         widget_id = OPTION_FIELDS[name]
         error = self.query_one(f"#{widget_id}-error", Static)
         error.update(
-            Text.assemble((f"{OPTION_LABELS[name]}: ", "bold"), safe_text(message))
+            Text.assemble((f"{OPTION_LABELS[name]!s}: ", "bold"), safe_text(message))
             if message
             else ""
         )
@@ -640,7 +679,7 @@ class ImportScreen(CollectorScreen):
 
     def action_back(self) -> None:
         if self.busy:
-            self.collector.tell("The import is still running: wait for its summary.")
+            self.collector.tell(_("The import is still running: wait for its summary."))
             return
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
@@ -676,7 +715,7 @@ class ImportScreen(CollectorScreen):
             return
         if self.checked is None or self.checked != request:
             self.collector.tell(
-                "Check the file first (ctrl+r): it changed, or was not checked.",
+                _("Check the file first (ctrl+r): it changed, or was not checked."),
                 severity="warning",
             )
             return
@@ -690,12 +729,12 @@ class ImportScreen(CollectorScreen):
         bar = self.query_one("#import-progress", ProgressBar)
         if dry_run:
             bar.display = False
-            self._say(f"Checking {printable(request.path.name)}…")
+            self._say(_("Checking {name}…").format(name=printable(request.path.name)))
         else:
             self.progress_reports.clear()
             bar.update(total=None, progress=0)
             bar.display = True
-            self._say(f"Importing {printable(request.path.name)}…")
+            self._say(_("Importing {name}…").format(name=printable(request.path.name)))
         self.query_one("#import-rejects", DataTable).display = False
         self.import_file(request, dry_run)
 
@@ -767,24 +806,31 @@ class ImportScreen(CollectorScreen):
         parts = [
             f"{name} {value}"
             for name, value in (
-                ("client", request.client),
-                ("region", request.region and request.region.upper()),
-                ("currency", request.currency and request.currency.upper()),
+                (_("client"), request.client),
+                (_("region"), request.region and request.region.upper()),
+                (_("currency"), request.currency and request.currency.upper()),
             )
             if value
         ]
-        text = f"Filled in where the file has none: {', '.join(parts)}." if parts else ""
+        sentences = []
+        if parts:
+            sentences.append(
+                _("Filled in where the file has none: {options}.").format(options=", ".join(parts))
+            )
         if request.assign_to is not None:
             agent = self.agents.get(str(request.assign_to))
             who = agent.display_name if agent is not None else str(request.assign_to)
-            text += f"{' ' if text else ''}New cases go to {who}."
+            sentences.append(_("New cases go to {agent}.").format(agent=who))
+        mark = {"point": _("point"), "comma": _("comma")}.get(request.decimal or "", "")
         reading = [
-            f"amounts with a decimal {request.decimal}" if request.decimal else "",
-            f"encoding {request.encoding}" if request.encoding else "",
+            _("amounts with a decimal {mark}").format(mark=mark) if request.decimal else "",
+            _("encoding {encoding}").format(encoding=request.encoding) if request.encoding else "",
         ]
         if any(reading):
-            text += f"{' ' if text else ''}Read with {' and '.join(r for r in reading if r)}."
-        return text
+            sentences.append(
+                _("Read with {how}.").format(how=_(" and ").join(r for r in reading if r))
+            )
+        return " ".join(sentences)
 
     def _show_summary(self, summary: ImportSummary, request: _Request | None = None) -> None:
         text = Text()
@@ -795,25 +841,31 @@ class ImportScreen(CollectorScreen):
             text.append_text(safe_text(summary.details, style="dim"))
         if summary.importable and summary.encoding not in ("", "utf-8", "utf-8-sig"):
             # Not UTF-8: say how the file was read, so a wrong guess can be seen in the names.
-            text.append(f"\nRead as {summary.encoding}.", style="dim")
+            text.append(
+                "\n" + _("Read as {encoding}.").format(encoding=summary.encoding), style="dim"
+            )
         options = self._options_line(request) if request is not None else ""
         if options and summary.importable:
             text.append("\n")
             text.append_text(safe_text(options, style="dim"))
         if summary.importable and summary.dry_run and summary.accepted == 0:
-            text.append("\nNothing new to import.", style="dim")
+            text.append("\n" + _("Nothing new to import."), style="dim")
         self._say(text)
         rejects = self.query_one("#import-rejects", DataTable)
         rejects.clear()
         rejects.display = bool(summary.rejected)
         for error in summary.rejected[:REJECTS_SHOWN]:
-            rejects.add_row(Text(f"line {error.line}", justify="right"), safe_text(error.reason))
+            rejects.add_row(
+                Text(_("line {number}").format(number=error.line), justify="right"),
+                safe_text(error.reason),
+            )
 
     def worker_failed(self, worker: Any, error: BaseException | None) -> None:
         if worker.group == "import-agents":
             # Without the list the import still works, unassigned: say so and carry on.
             self.collector.tell(
-                f"Could not list the agents: {error_text(error)}", severity="warning"
+                _("Could not list the agents: {error}").format(error=error_text(error)),
+                severity="warning",
             )
             return
         self.busy = False
@@ -829,15 +881,15 @@ class ImportScreen(CollectorScreen):
 
             message = error_text(error)
             if isinstance(error, FileReadingError):
-                message = f"{error.problem}: {READING_ADVICE[field_name]}"
+                message = f"{error.problem}: {READING_ADVICE[field_name]!s}"
             self._option_error(field_name, message)
             self.query_one(f"#{OPTION_FIELDS[field_name]}").focus()
-            self._say("Nothing was written: see the message under the field.", style="bold red")
+            self._say(_("Nothing was written: see the message under the field."), style="bold red")
             return
         super().worker_failed(worker, error)
-        message = f"Nothing was written: {error_text(error)}"
+        message = _("Nothing was written: {error}").format(error=error_text(error))
         if cases and isinstance(error, ServiceError) and error.message.startswith("missing column"):
-            message += ". Client, Region and Currency above fill in what a file leaves out."
+            message += _(". Client, Region and Currency above fill in what a file leaves out.")
         self._say(message, style="bold red")
 
 

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 from collector_tui.display import first_line
 from collector_tui.i18n import N_
 from collector_tui.i18n import gettext as _
+from collector_tui.tui.formatting import agent_time, day_text
 from collector_tui.tui.screens.base import CollectorScreen, error_text
 from collector_tui.tui.screens.confirm import ConfirmScreen
 from collector_tui.tui.widgets.tables import fill_fitted
@@ -31,15 +32,32 @@ VIEWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("failed", ("failed", "uncertain")),
     ("skipped", ("skipped", "cancelled")),
 )
+VIEW_WORDS = {
+    "due": N_("due"),
+    "sent": N_("sent"),
+    "failed": N_("failed"),
+    "skipped": N_("skipped"),
+}
 OUTBOX_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("ref", "Reference"),
-    ("channel", "Channel"),
-    ("template", "Template"),
-    ("status", "Status"),
-    ("when", "When"),
-    ("tries", "Tries"),
-    ("reason", "Reason"),
+    ("ref", N_("Reference")),
+    ("channel", N_("Channel")),
+    ("template", N_("Template")),
+    ("status", N_("Status")),
+    ("when", N_("When")),
+    ("tries", N_("Tries")),
+    ("reason", N_("Reason")),
 )
+# A reminder's status and channel as a person reads them; the codes stay in the data and --json.
+STATUS_WORDS = {
+    "queued": N_("queued"),
+    "sending": N_("sending"),
+    "sent": N_("sent"),
+    "failed": N_("failed"),
+    "uncertain": N_("uncertain"),
+    "skipped": N_("skipped"),
+    "cancelled": N_("cancelled"),
+}
+CHANNEL_WORDS = {"sms": N_("SMS"), "email": N_("email"), "letter": N_("letter")}
 OUTBOX_DROP_ORDER = ("tries", "template", "when")
 CANCELLABLE = ("queued", "failed", "uncertain")
 STATUS_STYLES = {
@@ -63,11 +81,17 @@ class SendRunDone(Message):
     error: str | None = None
 
 
-def _when(entry: OutboxEntry) -> str:
+def _word(words: dict[str, str], code: str) -> str:
+    word = words.get(code)
+    return str(word) if word is not None else code
+
+
+def _when(entry: OutboxEntry, tz: str) -> str:
+    """When it was sent or is tried next, in the user's zone; else the day it is due."""
     instant = entry.sent_at or entry.next_try_at
     if instant is not None:
-        return instant.strftime("%Y-%m-%d %H:%M UTC")
-    return entry.due.isoformat()
+        return agent_time(instant, tz)
+    return day_text(entry.due)
 
 
 class OutboxScreen(CollectorScreen):
@@ -77,23 +101,23 @@ class OutboxScreen(CollectorScreen):
         Binding(
             "f",
             "next_view",
-            "Due/Sent/Failed/Skipped",
+            N_("Due/Sent/Failed/Skipped"),
             id="outbox.view",
-            tooltip="Show the next list: due, sent, failed (and uncertain), skipped",
+            tooltip=N_("Show the next list: due, sent, failed (and uncertain), skipped"),
         ),
         Binding(
             "s",
             "send_run",
-            "Send run",
+            N_("Send run"),
             id="outbox.send",
-            tooltip="Queue what the sequences make due and send the outbox now",
+            tooltip=N_("Queue what the sequences make due and send the outbox now"),
         ),
         Binding(
             "enter",
             "open_case",
-            "Open",
+            N_("Open"),
             id="outbox.open",
-            tooltip="Open the reminder's case",
+            tooltip=N_("Open the reminder's case"),
             priority=True,
         ),
         Binding(
@@ -112,9 +136,15 @@ class OutboxScreen(CollectorScreen):
                 "The highlighted uncertain reminder: it arrived (record it sent) or queue it again"
             ),
         ),
-        Binding("r", "refresh", "Refresh", id="outbox.refresh", tooltip="Read the outbox again"),
         Binding(
-            "escape", "back", "Back", id="outbox.back", tooltip="Back to the supervisor screen"
+            "r", "refresh", N_("Refresh"), id="outbox.refresh", tooltip=N_("Read the outbox again")
+        ),
+        Binding(
+            "escape",
+            "back",
+            N_("Back"),
+            id="outbox.back",
+            tooltip=N_("Back to the supervisor screen"),
         ),
     ]
 
@@ -127,16 +157,21 @@ class OutboxScreen(CollectorScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Loading the outbox…", id="outbox-summary")
+        yield Static(_("Loading the outbox…"), id="outbox-summary")
         yield ProgressBar(id="outbox-progress", show_eta=False)
         yield DataTable(id="outbox-table", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.title = "Reminders"
+        self.title = _("Reminders")
         self.query_one("#outbox-progress", ProgressBar).display = False
         self.query_one("#outbox-table", DataTable).focus()
+
+    def language_changed(self) -> None:
+        super().language_changed()
+        self.query_one("#outbox-table", DataTable).clear(columns=True)
+        self._show()
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
@@ -166,22 +201,26 @@ class OutboxScreen(CollectorScreen):
             self._show()
 
     def _show(self) -> None:
-        self.sub_title = self.view_name
+        self.title = _("Reminders")
+        self.sub_title = _word(VIEW_WORDS, self.view_name)
+        tz = self.actor.time_zone
         cells: dict[str, dict[str, Text]] = {}
         for key, row in self.rows.items():
             cells[key] = {
                 "ref": first_line(row.client_ref, 16),
-                "channel": Text(row.channel),
+                "channel": Text(_word(CHANNEL_WORDS, row.channel)),
                 "template": first_line(row.template, 18),
-                "status": Text(row.status, style=STATUS_STYLES.get(row.status, "")),
-                "when": Text(_when(row)),
+                "status": Text(
+                    _word(STATUS_WORDS, row.status), style=STATUS_STYLES.get(row.status, "")
+                ),
+                "when": Text(_when(row, tz)),
                 "tries": Text(str(row.tries), justify="right"),
             }
         table = self.query_one("#outbox-table", DataTable)
         with self.app.batch_update():
             fill_fitted(
                 table,
-                OUTBOX_COLUMNS,
+                [(key, str(label)) for key, label in OUTBOX_COLUMNS],
                 cells,
                 width=self.size.width or self.app.size.width,
                 drop=OUTBOX_DROP_ORDER,
@@ -192,15 +231,26 @@ class OutboxScreen(CollectorScreen):
                 min_flex=10,
             )
         text = Text()
-        text.append(f"Reminders {self.view_name}: ", style="bold")
+        view = _word(VIEW_WORDS, self.view_name)
+        text.append(_("Reminders {view}:").format(view=view) + " ", style="bold")
         text.append(str(len(self.rows)), style="bold")
-        text.append("  (f: next list · s: send run · x: cancel · u: settle)", style="dim")
+        text.append("  " + _("(f: next list · s: send run · x: cancel · u: settle)"), style="dim")
         if self.last_report is not None:
             report = self.last_report
             text.append(
-                f"\nLast run: queued {report.queued}, sent {report.sent}, waiting "
-                f"{report.waiting}, skipped {report.skipped}, to retry {report.retrying}, failed "
-                f"{report.failed}, uncertain {report.uncertain}"
+                "\n"
+                + _(
+                    "Last run: queued {queued}, sent {sent}, waiting {waiting}, skipped "
+                    "{skipped}, to retry {retrying}, failed {failed}, uncertain {uncertain}"
+                ).format(
+                    queued=report.queued,
+                    sent=report.sent,
+                    waiting=report.waiting,
+                    skipped=report.skipped,
+                    retrying=report.retrying,
+                    failed=report.failed,
+                    uncertain=report.uncertain,
+                )
             )
         self.query_one("#outbox-summary", Static).update(text)
 
@@ -221,7 +271,7 @@ class OutboxScreen(CollectorScreen):
     def action_open_case(self) -> None:
         row = self.current()
         if row is None:
-            self.collector.tell("No reminder here.")
+            self.collector.tell(_("No reminder here."))
             return
         from collector_tui.tui.screens.case import CaseScreen
 
@@ -294,7 +344,7 @@ class OutboxScreen(CollectorScreen):
 
     def action_send_run(self) -> None:
         if self.running:
-            self.collector.tell("A send run is going on.")
+            self.collector.tell(_("A send run is going on."))
             return
 
         def answered(yes: bool | None) -> None:
@@ -303,10 +353,12 @@ class OutboxScreen(CollectorScreen):
 
         self.app.push_screen(
             ConfirmScreen(
-                "Send the reminders now?",
-                "What the sequences make due is queued, then every reminder due is checked "
-                "again and sent.",
-                yes="Send",
+                _("Send the reminders now?"),
+                _(
+                    "What the sequences make due is queued, then every reminder due is checked "
+                    "again and sent."
+                ),
+                yes=_("Send"),
             ),
             answered,
         )
@@ -316,7 +368,7 @@ class OutboxScreen(CollectorScreen):
         bar = self.query_one("#outbox-progress", ProgressBar)
         bar.update(total=None, progress=0)
         bar.display = True
-        self.query_one("#outbox-summary", Static).update(Text("Sending…", style="bold"))
+        self.query_one("#outbox-summary", Static).update(Text(_("Sending…"), style="bold"))
         self.send_run()
 
     @work(thread=True, exclusive=True, group="send-run", exit_on_error=False,
@@ -354,10 +406,10 @@ class OutboxScreen(CollectorScreen):
         bar = self.query_one("#outbox-progress", ProgressBar)
         bar.update(total=max(bar.total or 1, 1), progress=max(bar.total or 1, 1))
         if message.report is None:
-            self.collector.tell(message.error or "the send run failed", severity="error")
+            self.collector.tell(message.error or _("the send run failed"), severity="error")
         else:
             self.last_report = message.report
-            self.collector.tell(f"Send run done: {message.report.sent} sent.")
+            self.collector.tell(_("Send run done: {count} sent.").format(count=message.report.sent))
         self.load_outbox()
 
     def worker_failed(self, worker: Any, error: BaseException | None) -> None:

@@ -74,60 +74,60 @@ __all__ = [
 
 # (days, label): the period selector. Weeks read better than 90 daily points.
 PERIOD_CHOICES: tuple[tuple[int, str], ...] = (
-    (7, "Last 7 days"),
-    (30, "Last 30 days"),
-    (90, "Last 90 days"),
+    (7, N_("Last 7 days")),
+    (30, N_("Last 30 days")),
+    (90, N_("Last 90 days")),
 )
 DEFAULT_DAYS = 30
 
 # Table columns: (header, key of the report's column). The cells are the report's own text cells.
 AGING_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("Bucket", "bucket"),
-    ("Open items", "count"),
-    ("Balance", "balance"),
+    (N_("Bucket"), "bucket"),
+    (N_("Open items"), "count"),
+    (N_("Balance"), "balance"),
 )
 PROMISE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("Agent", "agent"),
-    ("Made", "made"),
-    ("Kept", "kept"),
-    ("Partial", "partial"),
-    ("Broken", "broken"),
-    ("Pending", "pending"),
-    ("Cancelled", "cancelled"),
-    ("Promised", "amount_promised"),
-    ("Paid in", "amount_kept"),
-    ("Kept %", "kept_rate_count"),
-    ("Kept % amt", "kept_rate_amount"),
+    (N_("Agent"), "agent"),
+    (N_("Made"), "made"),
+    (N_("Kept"), "kept"),
+    (N_("Partial"), "partial"),
+    (N_("Broken"), "broken"),
+    (N_("Pending"), "pending"),
+    (N_("Cancelled"), "cancelled"),
+    (N_("Promised"), "amount_promised"),
+    (N_("Paid in"), "amount_kept"),
+    (N_("Kept %"), "kept_rate_count"),
+    (N_("Kept % amt"), "kept_rate_amount"),
 )
 # Below WIDE_AT columns: short headers, and the cancelled promises left to `report promises`.
 WIDE_AT = 100
 NARROW_PROMISE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("Agent", "agent"),
-    ("Made", "made"),
-    ("Kept", "kept"),
-    ("Part.", "partial"),
-    ("Brkn", "broken"),
-    ("Pend.", "pending"),
-    ("Promised", "amount_promised"),
-    ("Paid in", "amount_kept"),
-    ("Kept%", "kept_rate_count"),
-    ("Amt%", "kept_rate_amount"),
+    (N_("Agent"), "agent"),
+    (N_("Made"), "made"),
+    (N_("Kept"), "kept"),
+    (N_("Part."), "partial"),
+    (N_("Brkn"), "broken"),
+    (N_("Pend."), "pending"),
+    (N_("Promised"), "amount_promised"),
+    (N_("Paid in"), "amount_kept"),
+    (N_("Kept%"), "kept_rate_count"),
+    (N_("Amt%"), "kept_rate_amount"),
 )
 # Per day, or per ISO week (the Monday) from 90 days: the rows of `report collections`.
 COLLECTION_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("Period", "period_start"),
-    ("Collected", "collected"),
-    ("Promised due", "promised_due"),
-    ("Payments", "payments"),
+    (N_("Period"), "period_start"),
+    (N_("Collected"), "collected"),
+    (N_("Promised due"), "promised_due"),
+    (N_("Payments"), "payments"),
 )
 # The agents table's money column is `collected_<CURRENCY>`, the report's own name for it.
 AGENT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("Agent", "agent"),
-    ("Attempts", "attempts"),
-    ("Right party", "right_party_contacts"),
+    (N_("Agent"), "agent"),
+    (N_("Attempts"), "attempts"),
+    (N_("Right party"), "right_party_contacts"),
     (N_("RPC %"), "rpc_rate"),
-    ("Promises", "promises"),
-    ("Collected", "collected"),
+    (N_("Promises"), "promises"),
+    (N_("Collected"), "collected"),
 )
 # The promise-kept rate by amount band (`report promises --by amount`).
 PROMISE_BAND_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -171,6 +171,13 @@ NARROW_STRATEGY_COLUMNS: tuple[tuple[str, str], ...] = (
 TEXT_COLUMNS = frozenset(
     {"agent", "bucket", "period_start", "band", "placement_month", "strategy", "group"}
 )
+# What each export holds, as the dialog lists it (the kinds are services.exports.EXPORT_KINDS).
+EXPORT_WORDS = {
+    "cases": N_("cases"),
+    "activities": N_("activities"),
+    "promises": N_("promises"),
+    "payments": N_("payments"),
+}
 
 
 def _cells(table: ReportTable, currency: str | None = None) -> list[dict[str, str]]:
@@ -181,7 +188,19 @@ def _cells(table: ReportTable, currency: str | None = None) -> list[dict[str, st
     return rows
 
 
+def _local_day(value: str) -> str:
+    """A report's ISO day (`2026-11-20`) in the user's style; anything else as it is."""
+    from datetime import date
+
+    try:
+        return day_text(date.fromisoformat(value))
+    except ValueError:
+        return printable(value)
+
+
 def _cell(key: str, value: str) -> Text:
+    if key == "period_start" and value:
+        return Text(_local_day(value))
     if key in TEXT_COLUMNS:
         return safe_text(value)
     return safe_text(value or "—", justify="right")
@@ -198,28 +217,34 @@ class DashboardLoaded(Message):
 class ReportsScreen(CollectorScreen):
     COMMANDS = {ReportsCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="reports.back", tooltip="Close the dashboard"),
+        Binding("escape", "back", N_("Back"), id="reports.back", tooltip=N_("Close the dashboard")),
         Binding(
             "c",
             "next_currency",
-            "Currency",
+            N_("Currency"),
             id="reports.currency",
-            tooltip="Show the next currency",
+            tooltip=N_("Show the next currency"),
         ),
         Binding(
             "p",
             "next_period",
-            "Period",
+            N_("Period"),
             id="reports.period",
-            tooltip="Last 7, 30 or 90 days",
+            tooltip=N_("Last 7, 30 or 90 days"),
         ),
-        Binding("r", "refresh", "Refresh", id="reports.refresh", tooltip="Read the figures again"),
+        Binding(
+            "r",
+            "refresh",
+            N_("Refresh"),
+            id="reports.refresh",
+            tooltip=N_("Read the figures again"),
+        ),
         Binding(
             "e",
             "export",
-            "Export",
+            N_("Export"),
             id="reports.export",
-            tooltip="Write cases, activities, promises or payments to a CSV file",
+            tooltip=N_("Write cases, activities, promises or payments to a CSV file"),
         ),
     ]
 
@@ -233,25 +258,25 @@ class ReportsScreen(CollectorScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="reports-bar"):
-            yield Label("Currency", classes="reports-label")
+            yield Label(_("Currency"), classes="reports-label")
             yield Select(
                 [("…", "")],
                 allow_blank=False,
                 value="",
                 compact=True,
                 id="reports-currency",
-                tooltip="Figures are never added across currencies",
+                tooltip=_("Figures are never added across currencies"),
             )
-            yield Label("Period", classes="reports-label")
+            yield Label(_("Period"), classes="reports-label")
             yield Select(
-                [(label, days) for days, label in PERIOD_CHOICES],
+                [(str(label), days) for days, label in PERIOD_CHOICES],
                 allow_blank=False,
                 value=DEFAULT_DAYS,
                 compact=True,
                 id="reports-period",
             )
         with VerticalScroll(id="reports-body"):
-            yield Static("Reading the figures…", id="reports-summary")
+            yield Static(_("Reading the figures…"), id="reports-summary")
             with Grid(id="reports-charts"):
                 yield AgingChart(id="chart-aging-balance", classes="report-chart")
                 yield AgingChart(id="chart-aging-count", classes="report-chart")
@@ -259,19 +284,19 @@ class ReportsScreen(CollectorScreen):
                 yield PromiseOutcomeChart(id="chart-promises", classes="report-chart")
                 yield VintageChart(id="chart-vintage", classes="report-chart")
             with Vertical(classes="report-section"):
-                yield Static("Collections", id="collections-title", classes="report-title")
+                yield Static(_("Collections"), id="collections-title", classes="report-title")
                 yield DataTable(id="collections-table", cursor_type="row", zebra_stripes=True)
             with Vertical(classes="report-section"):
-                yield Static("Aging", id="aging-title", classes="report-title")
+                yield Static(_("Aging"), id="aging-title", classes="report-title")
                 yield DataTable(id="aging-table", cursor_type="row", zebra_stripes=True)
             with Vertical(classes="report-section"):
-                yield Static("Promises per agent", id="promises-title", classes="report-title")
+                yield Static(_("Promises per agent"), id="promises-title", classes="report-title")
                 yield DataTable(id="promises-table", cursor_type="row", zebra_stripes=True)
             with Vertical(classes="report-section"):
                 yield Static(id="bands-title", classes="report-title")
                 yield DataTable(id="bands-table", cursor_type="row", zebra_stripes=True)
             with Vertical(classes="report-section"):
-                yield Static("Agent activity", id="agents-title", classes="report-title")
+                yield Static(_("Agent activity"), id="agents-title", classes="report-title")
                 yield DataTable(id="agents-table", cursor_type="row", zebra_stripes=True)
             with Vertical(classes="report-section"):
                 yield Static(id="vintage-title", classes="report-title")
@@ -283,7 +308,7 @@ class ReportsScreen(CollectorScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.title = "Reports"
+        self.title = _("Reports")
         self.sub_title = printable(self.actor.display_name)
         for table_id, columns in (
             ("#collections-table", COLLECTION_COLUMNS),
@@ -354,7 +379,7 @@ class ReportsScreen(CollectorScreen):
                 select.set_options([(safe_text(c), c) for c in currencies])
                 select.value = self.currency
             else:
-                select.set_options([("none", "")])
+                select.set_options([(_("none"), "")])
                 select.value = ""
         self.show_currency()
 
@@ -368,10 +393,10 @@ class ReportsScreen(CollectorScreen):
         with self.app.batch_update():
             if currency is None:
                 self.query_one("#reports-summary", Static).update(
-                    Text("Nothing to report yet: no case has a balance, a promise or a payment.")
+                    Text(_("Nothing to report yet: no case has a balance, a promise or a payment."))
                 )
                 for chart in self.query(".report-chart"):
-                    chart.show_message("No figures")  # type: ignore[attr-defined]
+                    chart.show_message(_("No figures"))  # type: ignore[attr-defined]
                 for table in self.query(DataTable):
                     table.clear()
                 return
@@ -397,24 +422,39 @@ class ReportsScreen(CollectorScreen):
         rate = (
             f"{(Decimal(kept) * 100 / judged).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
             if judged
-            else "no outcome yet"
+            else _("no outcome yet")
         )
         # First the book as it stands today (aging, DSO), then what happened in the period.
         text = Text()
         text.append(code, style="bold")
-        text.append(f" open {open_items} items {grouped(balance, currency)}")
+        text.append(
+            " "
+            + _("open {count} items {balance}").format(
+                count=open_items, balance=grouped(balance, currency)
+            )
+        )
         text.append(" · ", style="dim")
         text.append_text(_dso_text(dashboard, currency))
         text.append("\n")
-        text.append(f"collected {grouped(collected, currency)}", style="green")
-        text.append(f" of {grouped(promised, currency)} promised due")
-        text.append(" · ", style="dim")
-        noun = "promise" if made == 1 else "promises"
-        text.append(f"{made} {noun}, kept {kept} of {judged} judged ({rate})")
-        scope = "all cases" if dashboard.supervisor_view else "your cases only"
         text.append(
-            f"\n{day_text(dashboard.first)} to {day_text(dashboard.last)} (UTC dates), "
-            f"per {dashboard.per}, {scope}",
+            _("collected {amount}").format(amount=grouped(collected, currency)), style="green"
+        )
+        text.append(" " + _("of {amount} promised due").format(amount=grouped(promised, currency)))
+        text.append(" · ", style="dim")
+        text.append(
+            (
+                _("{made} promise, kept {kept} of {judged} judged ({rate})")
+                if made == 1
+                else _("{made} promises, kept {kept} of {judged} judged ({rate})")
+            ).format(made=made, kept=kept, judged=judged, rate=rate)
+        )
+        scope = _("all cases") if dashboard.supervisor_view else _("your cases only")
+        per = _("per week") if dashboard.per == "week" else _("per day")
+        text.append(
+            "\n"
+            + _("{first} to {last} (UTC dates), {per}, {scope}").format(
+                first=day_text(dashboard.first), last=day_text(dashboard.last), per=per, scope=scope
+            ),
             style="dim",
         )
         self.query_one("#reports-summary", Static).update(text)
@@ -458,23 +498,32 @@ class ReportsScreen(CollectorScreen):
 
         code = printable(currency)
         collections = _cells(dashboard.collections, currency)
-        grain = "week (from Monday)" if dashboard.per == "week" else "day"
-        self.query_one("#collections-title", Static).update(
-            Text(
-                f"Collections per {grain} in {code}: collected against promised due"
-                if collections
-                else f"Collections in {code}: nothing collected or promised due in the period"
+        if not collections:
+            title = _("Collections in {code}: nothing collected or promised due in the period")
+        elif dashboard.per == "week":
+            title = _(
+                "Collections per week (from Monday) in {code}: collected against promised due"
             )
-        )
+        else:
+            title = _("Collections per day in {code}: collected against promised due")
+        self.query_one("#collections-title", Static).update(Text(title.format(code=code)))
         _fill(self.query_one("#collections-table", DataTable), collections)
         self.query_one("#aging-title", Static).update(
-            Text(f"Aging on {day_text(dashboard.last)} ({code}): open invoices and cases")
+            Text(
+                _("Aging on {day} ({code}): open invoices and cases").format(
+                    day=day_text(dashboard.last), code=code
+                )
+            )
         )
         self.query_one("#promises-title", Static).update(
-            Text(f"Promises made in the period ({code}), outcome as of now")
+            Text(_("Promises made in the period ({code}), outcome as of now").format(code=code))
         )
         self.query_one("#agents-title", Static).update(
-            Text(f"Agent activity in the period; collected in {code} on the agents' current cases")
+            Text(
+                _(
+                    "Agent activity in the period; collected in {code} on the agents' current cases"
+                ).format(code=code)
+            )
         )
         _fill(self.query_one("#aging-table", DataTable), _cells(dashboard.aging, currency))
         _fill(self.query_one("#promises-table", DataTable), _cells(dashboard.promises, currency))
@@ -552,7 +601,7 @@ class ReportsScreen(CollectorScreen):
             return
         currencies = self.dashboard.currencies
         if len(currencies) < 2 or self.currency is None:
-            self.collector.tell("There is only one currency to show.")
+            self.collector.tell(_("There is only one currency to show."))
             return
         self.set_currency(currencies[(currencies.index(self.currency) + 1) % len(currencies)])
 
@@ -612,7 +661,11 @@ class ReportsScreen(CollectorScreen):
         app = self.collector
         count = self.context.run(export, what=choice.what, path=choice.path, bom=choice.bom)
         app.call_from_thread(
-            app.tell, f"Wrote {count} {choice.what} to {choice.path}", severity="information"
+            app.tell,
+            _("Wrote {count} {what} to {path}").format(
+                count=count, what=_(EXPORT_WORDS.get(choice.what, choice.what)), path=choice.path
+            ),
+            severity="information",
         )
 
 
@@ -623,13 +676,21 @@ def _dso_text(dashboard: Dashboard, currency: str) -> Text:
 
     rows = {r.basis: r for r in dashboard.dso.records if r.currency == currency}
     if not rows:
-        return Text(f"no DSO: no open invoices in {printable(currency)}", style="dim")
+        return Text(
+            _("no DSO: no open invoices in {code}").format(code=printable(currency)), style="dim"
+        )
     text = Text()
     row = rows.get("issue_date")
     if row is not None:
-        noun = "invoice" if row.invoices == 1 else "invoices"
-        text.append(f"DSO {row.days} days", style="bold")
-        text.append(f" over {row.invoices} open {noun} ({grouped(row.open_receivables, currency)})")
+        text.append(_("DSO {days} days").format(days=row.days), style="bold")
+        text.append(
+            " "
+            + (
+                _("over {count} open invoice ({amount})")
+                if row.invoices == 1
+                else _("over {count} open invoices ({amount})")
+            ).format(count=row.invoices, amount=grouped(row.open_receivables, currency))
+        )
     late = rows.get("days_past_due")
     if late is not None:
         # Invoices without an issue date have no DSO: their age is said for what it is.
@@ -677,13 +738,13 @@ class WritableCsvPath(Validator):
     def validate(self, value: str) -> ValidationResult:
         text = value.strip()
         if not text:
-            return self.failure("Name the file to write")
+            return self.failure(_("Name the file to write"))
         path = Path(text).expanduser()
         if path.is_dir():
-            return self.failure(f"{printable(text)} is a folder: name a file")
+            return self.failure(_("{path} is a folder: name a file").format(path=printable(text)))
         folder = path.parent if str(path.parent) else Path(".")
         if not folder.is_dir():
-            return self.failure(f"No folder {printable(str(folder))}")
+            return self.failure(_("No folder {path}").format(path=printable(str(folder))))
         return self.success()
 
 
@@ -694,38 +755,45 @@ class ExportDialog(CollectorModal[ExportChoice | None]):
 
     COMMANDS = {ExportCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="export.cancel", tooltip="Close, export nothing"),
-        Binding("ctrl+s", "save", "Export", id="export.save", tooltip="Write the file"),
+        Binding(
+            "escape",
+            "cancel",
+            N_("Cancel"),
+            id="export.cancel",
+            tooltip=N_("Close, export nothing"),
+        ),
+        Binding("ctrl+s", "save", N_("Export"), id="export.save", tooltip=N_("Write the file")),
     ]
 
     def compose(self) -> ComposeResult:
         from collector_tui.services.reporting.exports import EXPORT_KINDS
 
         with Vertical(id="export-dialog", classes="dialog"):
-            yield Static("Export to CSV", classes="dialog-title")
+            yield Static(_("Export to CSV"), classes="dialog-title")
             yield Static(
-                "UTF-8; amounts as decimal strings beside their currency; "
-                + ("every case." if self.actor.is_supervisor else "your cases only."),
+                _("UTF-8; amounts as decimal strings beside their currency;")
+                + " "
+                + (_("every case.") if self.actor.is_supervisor else _("your cases only.")),
                 classes="dialog-hint",
             )
             yield Select(
-                [(kind, kind) for kind in EXPORT_KINDS],
+                [(_(EXPORT_WORDS.get(kind, kind)), kind) for kind in EXPORT_KINDS],
                 allow_blank=False,
                 value="cases",
                 id="export-what",
             )
             yield Input(
                 value="cases.csv",
-                placeholder="file to write, e.g. cases.csv",
+                placeholder=_("file to write, e.g. cases.csv"),
                 id="export-path",
                 validators=[WritableCsvPath()],
                 validate_on=["changed", "submitted"],
             )
-            yield Checkbox("Start with a BOM (for Excel)", value=True, id="export-bom")
+            yield Checkbox(_("Start with a BOM (for Excel)"), value=True, id="export-bom")
             yield Static("", id="export-error", classes="form-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Export", id="export-save", variant="primary")
-                yield Button("Cancel", id="export-cancel")
+                yield Button(_("Export"), id="export-save", variant="primary")
+                yield Button(_("Cancel"), id="export-cancel")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -16,6 +16,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
 from collector_tui.display import first_line, safe_text
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.phones import mask_phone
 from collector_tui.tui.commands import SkipTraceCommands
 from collector_tui.tui.screens.base import CollectorScreen
@@ -25,12 +27,17 @@ if TYPE_CHECKING:
     from collector_tui.services.contacts.skiptrace import SkipTraceCase
 
 COLUMNS = (
-    ("ref", "Case"),
-    ("debtor", "Debtor"),
-    ("why", "Why"),
-    ("agent", "Agent"),
-    ("contacts", "Numbers · addresses"),
+    ("ref", N_("Case")),
+    ("debtor", N_("Debtor")),
+    ("why", N_("Why")),
+    ("agent", N_("Agent")),
+    ("contacts", N_("Numbers · addresses")),
 )
+# Why a case is to trace, as the service names it (services/contacts/skiptrace.py).
+REASON_WORDS = {
+    "no callable number": N_("no callable number"),
+    "returned mail": N_("returned mail"),
+}
 
 
 @dataclass
@@ -46,7 +53,7 @@ def _numbers_text(case: SkipTraceCase) -> str:
     for text, status in case.addresses:
         if status != "valid":
             parts.append(f"{text} {status}")
-    return "; ".join(parts) or "no number on file"
+    return "; ".join(parts) or _("no number on file")
 
 
 class SkipTraceScreen(CollectorScreen):
@@ -54,9 +61,13 @@ class SkipTraceScreen(CollectorScreen):
 
     COMMANDS = {SkipTraceCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open_case", "Open", id="skiptrace.open", tooltip="Open the case"),
-        Binding("r", "reload", "Reload", id="skiptrace.reload", tooltip="Read the list again"),
-        Binding("escape", "back", "Back", id="skiptrace.back", tooltip="Back to the supervisor"),
+        Binding("enter", "open_case", N_("Open"), id="skiptrace.open", tooltip=N_("Open the case")),
+        Binding(
+            "r", "reload", N_("Reload"), id="skiptrace.reload", tooltip=N_("Read the list again")
+        ),
+        Binding(
+            "escape", "back", N_("Back"), id="skiptrace.back", tooltip=N_("Back to the supervisor")
+        ),
     ]
 
     def __init__(self) -> None:
@@ -65,15 +76,21 @@ class SkipTraceScreen(CollectorScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Reading the cases to trace…", id="skiptrace-summary")
+        yield Static(_("Reading the cases to trace…"), id="skiptrace-summary")
         yield DataTable(id="skiptrace-table", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.title = "Skip tracing"
+        self.title = _("Skip tracing")
         self.query_one("#skiptrace-table", DataTable).focus()
         self.load_cases()
+
+    def language_changed(self) -> None:
+        super().language_changed()
+        self.title = _("Skip tracing")
+        self.query_one("#skiptrace-table", DataTable).clear(columns=True)
+        self._show()
 
     @work(thread=True, exclusive=True, group="skiptrace", exit_on_error=False, description="trace")
     def load_cases(self) -> None:
@@ -99,13 +116,16 @@ class SkipTraceScreen(CollectorScreen):
             rows[key] = {
                 "ref": ref,
                 "debtor": first_line(case.debtor_name, 24),
-                "why": Text(", ".join(case.reasons), style="yellow"),
-                "agent": first_line(case.assigned_to or "unassigned", 12, style="dim"),
+                "why": Text(
+                    ", ".join(str(REASON_WORDS.get(reason, reason)) for reason in case.reasons),
+                    style="yellow",
+                ),
+                "agent": first_line(case.assigned_to or _("unassigned"), 12, style="dim"),
             }
             texts[key] = _numbers_text(case)
         fill_fitted(
             table,
-            COLUMNS,
+            [(key, str(label)) for key, label in COLUMNS],
             rows,
             width=table.size.width or self.app.size.width,
             drop=("agent", "debtor"),
@@ -113,8 +133,15 @@ class SkipTraceScreen(CollectorScreen):
             flex_texts=texts,
         )
         count = len(self.cases)
-        summary = Text(f"{count} case{'s' if count != 1 else ''} to trace", style="bold")
-        summary.append("  ·  enter: open the case  ·  skiptrace export FILE.csv", style="dim")
+        summary = Text(
+            (_("{count} case to trace") if count == 1 else _("{count} cases to trace")).format(
+                count=count
+            ),
+            style="bold",
+        )
+        summary.append(
+            "  ·  " + _("enter: open the case  ·  skiptrace export FILE.csv"), style="dim"
+        )
         self.query_one("#skiptrace-summary", Static).update(summary)
 
     def _current(self) -> SkipTraceCase | None:

@@ -21,6 +21,8 @@ from textual.widgets import Input, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from collector_tui.display import safe_text
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.money import MoneyError, parse_money
 from collector_tui.services.errors import ServiceError
 from collector_tui.tui.formatting import day_text, plain_amount
@@ -77,9 +79,14 @@ def _agent_label(agent: AgentChoice) -> Text:
 def _reason_of(form: FormScreen[Any], reader: Reader, *, required: bool, what: str) -> str | None:
     text = " ".join(form.text_of("reason").split())
     if not text and required:
-        reader.fail("reason", f"say {what}")
+        reader.fail("reason", _("say {what}").format(what=what))
     elif len(text) > MAX_REASON:
-        reader.fail("reason", f"keep it under {MAX_REASON} characters ({len(text)} now)")
+        reader.fail(
+            "reason",
+            _("keep it under {limit} characters ({count} now)").format(
+                limit=MAX_REASON, count=len(text)
+            ),
+        )
     return text or None
 
 
@@ -87,6 +94,11 @@ class SupervisorForm(FormScreen[Any]):
     """A supervisor's dialog: saves with ctrl+s (or enter in the last line), never "and next"."""
 
     FIELD_MAP: ClassVar[dict[str, str]] = {"to_user": "agent", "agents": "agents"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Written once as lazy English on the class; the dialog shows it in the current language.
+        self.TITLE_TEXT = _(self.TITLE_TEXT)  # type: ignore[misc]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "save_next":
@@ -99,7 +111,7 @@ class SupervisorForm(FormScreen[Any]):
 
 
 class AssignForm(SupervisorForm):
-    TITLE_TEXT = "Assign cases"
+    TITLE_TEXT = N_("Assign cases")
 
     def __init__(self, *, agents: Sequence[AgentChoice], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -107,15 +119,17 @@ class AssignForm(SupervisorForm):
 
     def fields(self) -> ComposeResult:
         options: list[tuple[Text, str]] = [(_agent_label(a), str(a.user_id)) for a in self.agents]
-        options.append((Text("nobody (back to the unassigned list)", style="italic"), UNASSIGNED))
+        options.append(
+            (Text(_("nobody (back to the unassigned list)"), style="italic"), UNASSIGNED)
+        )
         yield FormField(
-            "Give them to",
-            Select(options, prompt="choose an agent", id="agent"),
+            _("Give them to"),
+            Select(options, prompt=_("choose an agent"), id="agent"),
             name="agent",
         )
         yield FormField(
-            "Why (kept in the assignment history)",
-            Input(placeholder="e.g. alice on leave this week", id="reason"),
+            _("Why (kept in the assignment history)"),
+            Input(placeholder=_("e.g. alice on leave this week"), id="reason"),
             name="reason",
         )
 
@@ -123,11 +137,11 @@ class AssignForm(SupervisorForm):
         reader = Reader()
         value = self.query_one("#agent", Select).value
         if value is Select.NULL:
-            reader.fail("agent", "choose who gets the cases")
-        reason = _reason_of(self, reader, required=False, what="why")
+            reader.fail("agent", _("choose who gets the cases"))
+        reason = _reason_of(self, reader, required=False, what=_("why"))
         reader.done()
         if value == UNASSIGNED:
-            return AssignChoice(None, "nobody", reason)
+            return AssignChoice(None, _("nobody"), reason)
         agent = next(a for a in self.agents if str(a.user_id) == value)
         return AssignChoice(agent.user_id, agent.display_name, reason)
 
@@ -155,8 +169,11 @@ def balance_lines(result: BalanceResult, names: dict[uuid.UUID, str]) -> str:
     for share in result.shares:
         money = ", ".join(plain_amount(amount, currency) for currency, amount in share.balances)
         name = names.get(share.agent_id, share.username)
-        lines.append(f"{name} gets {share.cases}" + (f" ({money})" if money else ""))
-    moving = f"{result.considered} case(s) spread, {result.moved} change hands"
+        line = _("{name} gets {count}").format(name=name, count=share.cases)
+        lines.append(line + (f" ({money})" if money else ""))
+    moving = _("{count} case(s) spread, {moved} change hands").format(
+        count=result.considered, moved=result.moved
+    )
     return "\n".join([*lines, moving])
 
 
@@ -165,7 +182,7 @@ class BalanceForm(SupervisorForm):
     never a tick); the agents are ticked `[x]` or not `[ ]`; below them the balance service's own
     plan for the agents ticked, and saving shows that plan again and asks before anything moves."""
 
-    TITLE_TEXT = "Balance workloads"
+    TITLE_TEXT = N_("Balance workloads")
 
     def __init__(
         self,
@@ -181,8 +198,8 @@ class BalanceForm(SupervisorForm):
 
     def fields(self) -> ComposeResult:
         yield FormField(
-            "Why (kept in the assignment history)",
-            Input(placeholder="e.g. new placements of the week", id="reason"),
+            _("Why (kept in the assignment history)"),
+            Input(placeholder=_("e.g. new placements of the week"), id="reason"),
             name="reason",
         )
         choices = SelectionList[str](
@@ -193,10 +210,10 @@ class BalanceForm(SupervisorForm):
             id="agents",
         )
         yield FormField(
-            "Spread over (tab here; space ticks or unticks an agent)",
+            _("Spread over (tab here; space ticks or unticks an agent)"),
             choices,
             name="agents",
-            hint="Largest balance first, each to the agent with the fewest open cases.",
+            hint=_("Largest balance first, each to the agent with the fewest open cases."),
         )
         yield Static("", id="balance-preview", classes="plan-preview")
 
@@ -227,7 +244,7 @@ class BalanceForm(SupervisorForm):
     def _ask_preview(self, *, confirm: bool) -> None:
         agent_ids = self._ticked()
         if not agent_ids and not confirm:
-            self._show_preview(Text("Tick at least one agent.", style="dim"))
+            self._show_preview(Text(_("Tick at least one agent."), style="dim"))
             return
         self._preview(agent_ids, confirm)
 
@@ -257,10 +274,10 @@ class BalanceForm(SupervisorForm):
         keys_may_flow(self)
         value = self.value
         if message.result is None or not isinstance(value, BalanceChoice):
-            self.set_general_error(message.error or "nothing to spread")
+            self.set_general_error(message.error or _("nothing to spread"))
             return
         if message.result.considered == 0:
-            self.set_general_error("There is no open case to spread.")
+            self.set_general_error(_("There is no open case to spread."))
             return
         if message.agent_ids != value.agent_ids:
             return  # the ticks changed meanwhile: the agent saves again
@@ -272,9 +289,9 @@ class BalanceForm(SupervisorForm):
 
         self.app.push_screen(
             ConfirmScreen(
-                f"Move {message.result.considered} case(s) now?",
+                _("Move {count} case(s) now?").format(count=message.result.considered),
                 balance_lines(message.result, names),
-                yes="Move them",
+                yes=_("Move them"),
             ),
             answered,
         )
@@ -292,8 +309,8 @@ class BalanceForm(SupervisorForm):
         reader = Reader()
         ticked = self._ticked()
         if not ticked:
-            reader.fail("agents", "tick at least one agent")
-        reason = _reason_of(self, reader, required=False, what="why")
+            reader.fail("agents", _("tick at least one agent"))
+        reason = _reason_of(self, reader, required=False, what=_("why"))
         reader.done()
         return BalanceChoice(ticked, reason)
 
@@ -301,23 +318,23 @@ class BalanceForm(SupervisorForm):
 # What each decision does, for the dialog's title and hint.
 DECISIONS: dict[str, tuple[str, str, bool]] = {
     "legal": (
-        "Escalate to legal",
-        "The case goes to status legal with a legal hold: no more calls from the queue.",
+        N_("Escalate to legal"),
+        N_("The case goes to status legal with a legal hold: no more calls from the queue."),
         True,
     ),
     "write_off": (
-        "Write off",
-        "The case closes as written off; pending promises and follow-ups are cancelled.",
+        N_("Write off"),
+        N_("The case closes as written off; pending promises and follow-ups are cancelled."),
         True,
     ),
     "close": (
-        "Close case",
-        "The case closes (recalled, sold, duplicate...); pending promises are cancelled.",
+        N_("Close case"),
+        N_("The case closes (recalled, sold, duplicate...); pending promises are cancelled."),
         True,
     ),
     "unroute": (
-        "Send back to the agent",
-        "Nothing to decide: the case leaves the supervisors' list and goes back to the queue.",
+        N_("Send back to the agent"),
+        N_("Nothing to decide: the case leaves the supervisors' list and goes back to the queue."),
         False,
     ),
 }
@@ -329,27 +346,32 @@ class DecisionForm(SupervisorForm):
     def __init__(self, *, decision: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.decision = decision
-        self.TITLE_TEXT = DECISIONS[decision][0]  # type: ignore[misc]
+        self.TITLE_TEXT = str(DECISIONS[decision][0])  # type: ignore[misc]
 
     def fields(self) -> ComposeResult:
-        _, hint, required = DECISIONS[self.decision]
+        hint, required = DECISIONS[self.decision][1:]
         yield FormField(
-            "Reason" + ("" if required else " (optional)"),
-            Input(placeholder="kept in the audit trail and on the case", id="reason"),
+            _("Reason") if required else _("Reason (optional)"),
+            Input(placeholder=_("kept in the audit trail and on the case"), id="reason"),
             name="reason",
-            hint=hint,
+            hint=str(hint),
         )
 
     def confirmation(self, value: str) -> tuple[str, str] | None:
         title, hint, required = DECISIONS[self.decision]
         if not required:
             return None  # sending a case back changes nothing that cannot be changed again
-        return (f"{title}: {self.subtitle or 'this case'}?", hint)
+        return (
+            _("{decision}: {case}?").format(
+                decision=str(title), case=self.subtitle or _("this case")
+            ),
+            str(hint),
+        )
 
     def read_form(self) -> str:
         reader = Reader()
         required = DECISIONS[self.decision][2]
-        reason = _reason_of(self, reader, required=required, what="why")
+        reason = _reason_of(self, reader, required=required, what=_("why"))
         reader.done()
         return reason or ""
 
@@ -357,7 +379,7 @@ class DecisionForm(SupervisorForm):
 class SettlementForm(SupervisorForm):
     """Approve or reject a settlement that is above the agent's limit."""
 
-    TITLE_TEXT = "Settlement waiting for approval"
+    TITLE_TEXT = N_("Settlement waiting for approval")
     FIELD_MAP: ClassVar[dict[str, str]] = {"note": "reason", "due_date": "decision"}
 
     def __init__(self, *, settlement: SettlementView, **kwargs: Any) -> None:
@@ -368,21 +390,30 @@ class SettlementForm(SupervisorForm):
         view = self.settlement
         terms = Text()
         terms.append(plain_amount(view.amount, view.currency), style="bold")
-        terms.append(f" by {day_text(view.due_date)} instead of ")
+        terms.append(" " + _("by {day} instead of").format(day=day_text(view.due_date)) + " ")
         terms.append(plain_amount(view.balance, view.currency))
-        terms.append(f"  ({view.discount_pct}% off", style="bold yellow")
-        limit = "no limit" if view.limit_pct is None else f"limit {view.limit_pct}%"
+        terms.append(
+            "  (" + _("{percent} off").format(percent=f"{view.discount_pct}%"), style="bold yellow"
+        )
+        limit = (
+            _("no limit")
+            if view.limit_pct is None
+            else _("limit {percent}").format(percent=f"{view.limit_pct}%")
+        )
         terms.append(f", {limit})")
-        terms.append("\nAsked by ")
+        terms.append("\n" + _("Asked by") + " ")
         terms.append_text(safe_text(view.requested_by or "?"))
         if view.note:
             terms.append(": ")
             terms.append_text(safe_text(view.note))
         yield Static(terms, classes="settlement-terms")
         yield FormField(
-            "Decision",
+            _("Decision"),
             Select(
-                [("approve: record the promise for the agent", "approve"), ("reject", "reject")],
+                [
+                    (_("approve: record the promise for the agent"), "approve"),
+                    (_("reject"), "reject"),
+                ],
                 value="approve",
                 allow_blank=False,
                 id="decision",
@@ -390,8 +421,8 @@ class SettlementForm(SupervisorForm):
             name="decision",
         )
         yield FormField(
-            "Note (optional)",
-            Input(placeholder="e.g. client agrees to 30% off", id="reason"),
+            _("Note (optional)"),
+            Input(placeholder=_("e.g. client agrees to 30 percent off"), id="reason"),
             name="reason",
         )
 
@@ -400,7 +431,7 @@ class SettlementForm(SupervisorForm):
 
     def read_form(self) -> SettlementDecision:
         reader = Reader()
-        note = _reason_of(self, reader, required=False, what="a note")
+        note = _reason_of(self, reader, required=False, what=_("a note"))
         reader.done()
         return SettlementDecision(self.query_one("#decision", Select).value == "approve", note)
 
@@ -408,7 +439,7 @@ class SettlementForm(SupervisorForm):
 class FilterForm(SupervisorForm):
     """Narrow the case browser; collects a BrowserFilter (the browser validates it again)."""
 
-    TITLE_TEXT = "Filter cases"
+    TITLE_TEXT = N_("Filter cases")
     FIELD_MAP: ClassVar[dict[str, str]] = {
         "balance": "balance_min",
         "currency": "currency",
@@ -431,38 +462,38 @@ class FilterForm(SupervisorForm):
         self.locale = locale
 
     def fields(self) -> ComposeResult:
-        from collector_tui.models import CaseStatus
+        from collector_tui.models import CaseStatus, case_status_label
         from collector_tui.services.supervision.workload import AGING_BUCKETS
 
         flt = self.current
         agent_value = (
             UNASSIGNED if flt.unassigned else str(flt.agent_id) if flt.agent_id is not None else ANY
         )
-        agent_options: list[tuple[Text | str, str]] = [("every agent", ANY)]
-        agent_options.append(("nobody (unassigned)", UNASSIGNED))
+        agent_options: list[tuple[Text | str, str]] = [(_("every agent"), ANY)]
+        agent_options.append((_("nobody (unassigned)"), UNASSIGNED))
         agent_options.extend((_agent_label(a), str(a.user_id)) for a in self.agents)
         statuses: list[tuple[str, str]] = [
-            ("open (any open status)", "open"),
-            ("closed (any closed status)", "closed"),
-            ("all", "all"),
+            (_("open (any open status)"), "open"),
+            (_("closed (any closed status)"), "closed"),
+            (_("every status"), "all"),
         ]
-        statuses.extend((status.value, status.value) for status in CaseStatus)
+        statuses.extend((case_status_label(status.value), status.value) for status in CaseStatus)
         with Horizontal(classes="form-row"):
             yield FormField(
-                "Agent",
+                _("Agent"),
                 Select(agent_options, value=agent_value, allow_blank=False, id="agent"),
                 name="agent",
             )
             yield FormField(
-                "Status",
+                _("Status"),
                 Select(statuses, value=flt.status, allow_blank=False, id="status"),
                 name="status",
             )
         with Horizontal(classes="form-row"):
             yield FormField(
-                "Days past due",
+                _("Days past due"),
                 Select(
-                    [("any", ANY), *((name, name) for name, _, _ in AGING_BUCKETS)],
+                    [(_("any"), ANY), *((name, name) for name, _low, _high in AGING_BUCKETS)],
                     value=flt.aging or ANY,
                     allow_blank=False,
                     id="aging",
@@ -470,9 +501,9 @@ class FilterForm(SupervisorForm):
                 name="aging",
             )
             yield FormField(
-                "Routed to supervisors",
+                _("Routed to supervisors"),
                 Select(
-                    [("any case", "no"), ("only routed cases", "yes")],
+                    [(_("any case"), "no"), (_("only routed cases"), "yes")],
                     value="yes" if flt.routed else "no",
                     allow_blank=False,
                     id="routed",
@@ -481,26 +512,26 @@ class FilterForm(SupervisorForm):
             )
         with Horizontal(classes="form-row"):
             yield FormField(
-                "Country",
+                _("Country"),
                 Input(value=flt.country or "", placeholder="CN", id="country"),
                 name="country",
                 classes="narrow-field",
             )
             yield FormField(
-                "Currency",
+                _("Currency"),
                 Input(value=flt.currency or "", placeholder="CNY", id="currency"),
                 name="currency",
                 classes="narrow-field",
             )
             yield FormField(
-                "Balance from",
+                _("Balance from"),
                 Input(value=self._amount(flt.balance_min), placeholder="0", id="balance_min"),
                 name="balance_min",
                 classes="narrow-field",
             )
             yield FormField(
-                "to",
-                Input(value=self._amount(flt.balance_max), placeholder="any", id="balance_max"),
+                _("to"),
+                Input(value=self._amount(flt.balance_max), placeholder=_("any"), id="balance_max"),
                 name="balance_max",
                 classes="narrow-field",
             )
@@ -525,10 +556,10 @@ class FilterForm(SupervisorForm):
         reader = Reader()
         country = self.text_of("country").strip().upper()
         if country and (len(country) != 2 or not country.isalpha()):
-            reader.fail("country", "a two-letter code like CN")
+            reader.fail("country", _("a two-letter code like CN"))
         currency = self.text_of("currency").strip().upper()
         if currency and (len(currency) != 3 or not currency.isalpha()):
-            reader.fail("currency", "a three-letter code like CNY")
+            reader.fail("currency", _("a three-letter code like CNY"))
             currency = ""
         bounds: list[int | None] = []
         for name in ("balance_min", "balance_max"):
@@ -537,7 +568,7 @@ class FilterForm(SupervisorForm):
                 bounds.append(None)
                 continue
             if not currency:
-                reader.fail("currency", "a balance range needs the currency")
+                reader.fail("currency", _("a balance range needs the currency"))
                 bounds.append(None)
                 continue
             try:

@@ -28,6 +28,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
 from collector_tui.display import first_line, safe_text
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.money import MoneyError, minor_digits
 from collector_tui.tui.commands import SupervisorCommands
 from collector_tui.tui.formatting import amount_text, plain_amount
@@ -66,14 +68,14 @@ SELECTED_MARK = "●"
 MIN_ROOM = 12
 BROWSER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("sel", " "),
-    ("ref", "Reference"),
-    ("debtor", "Debtor"),
-    ("country", "CC"),
-    ("balance", "Balance"),
-    ("dpd", "DPD"),
-    ("status", "Status"),
-    ("agent", "Agent"),
-    ("routed", "Routed to supervisors"),
+    ("ref", N_("Reference")),
+    ("debtor", N_("Debtor")),
+    ("country", N_("CC")),
+    ("balance", N_("Balance")),
+    ("dpd", N_("DPD")),
+    ("status", N_("Status")),
+    ("agent", N_("Agent")),
+    ("routed", N_("Routed to supervisors")),
 )
 NARROW_BROWSER_COLUMNS = frozenset({"sel", "ref", "debtor", "balance", "status", "agent"})
 # Too narrow for every column: these go first, in this order; a balance is never cut.
@@ -142,17 +144,19 @@ def balances_text(balances: tuple[CurrencyAmount, ...], room: int) -> Text:
 
 
 def filter_summary(flt: BrowserFilter, agents: dict[uuid.UUID, str]) -> str:
-    parts = [flt.status]
+    from collector_tui.services.supervision.workload import status_filter_label
+
+    parts = [status_filter_label(flt.status)]
     if flt.unassigned:
-        parts.append("unassigned")
+        parts.append(_("unassigned"))
     elif flt.agent_id is not None:
-        parts.append(agents.get(flt.agent_id, "one agent"))
+        parts.append(agents.get(flt.agent_id, _("one agent")))
     else:
-        parts.append("every agent")
+        parts.append(_("every agent"))
     if flt.routed:
-        parts.append("routed to supervisors")
+        parts.append(_("routed to supervisors"))
     if flt.aging:
-        parts.append(f"{flt.aging} days")
+        parts.append(_("{aging} days").format(aging=flt.aging))
     if flt.country:
         parts.append(flt.country)
     if flt.currency:
@@ -172,7 +176,13 @@ class SupervisorQueueScreen(QueueScreen):
     """The supervisor's own call queue, opened from the supervisor screen; escape goes back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="queue.back", tooltip="Back to the supervisor screen"),
+        Binding(
+            "escape",
+            "back",
+            N_("Back"),
+            id="queue.back",
+            tooltip=N_("Back to the supervisor screen"),
+        ),
     ]
 
     def action_back(self) -> None:
@@ -185,153 +195,177 @@ class SupervisorScreen(CollectorScreen):
         Binding(
             "enter",
             "open_case",
-            "Open",
+            N_("Open"),
             id="supervisor.open",
-            tooltip="Open the case (on an agent's row: show that agent's cases)",
+            tooltip=N_("Open the case (on an agent's row: show that agent's cases)"),
             priority=True,
         ),
         Binding(
             "space",
             "toggle_select",
-            "Select",
+            N_("Select"),
             id="supervisor.select",
-            tooltip="Select or unselect the case (for assign and balance)",
+            tooltip=N_("Select or unselect the case (for assign and balance)"),
         ),
         Binding(
-            "a", "assign", "Assign", id="supervisor.assign", tooltip="Give the selected cases to…"
+            "a",
+            "assign",
+            N_("Assign"),
+            id="supervisor.assign",
+            tooltip=N_("Give the selected cases to…"),
         ),
         Binding(
             "b",
             "balance",
-            "Balance",
+            N_("Rebalance"),
             id="supervisor.balance",
-            tooltip="Spread the selected cases (none selected: the unassigned ones) over agents",
+            tooltip=N_(
+                "Spread the selected cases (none selected: the unassigned ones) over agents"
+            ),
         ),
-        Binding("f", "filter", "Filter", id="supervisor.filter", tooltip="Narrow the case list"),
-        Binding("h", "history", "History", id="supervisor.history", tooltip="The audit trail"),
+        Binding(
+            "f", "filter", N_("Filter"), id="supervisor.filter", tooltip=N_("Narrow the case list")
+        ),
+        Binding(
+            "h", "history", N_("History"), id="supervisor.history", tooltip=N_("The audit trail")
+        ),
         # The case list's summary line says "m: more" when there is more: not in the footer,
         # which has no room left at 80 columns.
         Binding(
             "m",
             "more",
-            "More",
+            N_("More"),
             id="supervisor.more",
-            tooltip="Load the next page of cases",
+            tooltip=N_("Load the next page of cases"),
             show=False,
         ),
         Binding(
-            "g", "reports", "Reports", id="supervisor.reports", tooltip="The reports dashboard"
+            "g",
+            "reports",
+            N_("Reports"),
+            id="supervisor.reports",
+            tooltip=N_("The reports dashboard"),
         ),
         Binding(
             "d",
             "disputes",
-            "Disputes",
+            N_("Disputes"),
             id="supervisor.disputes",
-            tooltip="Open invoice disputes by owner and age (overdue marked)",
+            tooltip=N_("Open invoice disputes by owner and age (overdue marked)"),
             show=False,
         ),
         Binding(
             "i",
             "import_file",
-            "Import",
+            N_("Import"),
             id="supervisor.import",
-            tooltip="Import placements or payments from a CSV file",
+            tooltip=N_("Import placements or payments from a CSV file"),
             show=False,
         ),
         Binding(
             "q",
             "queue",
-            "My queue",
+            N_("My queue"),
             id="supervisor.queue",
-            tooltip="Your own call queue (escape comes back here)",
+            tooltip=N_("Your own call queue (escape comes back here)"),
             show=False,
         ),
         Binding(
             "t",
             "skip_trace",
-            "Skip trace",
+            N_("Skip trace"),
             id="supervisor.skip_trace",
-            tooltip="Cases to trace: no callable number left, or mail returned",
+            tooltip=N_("Cases to trace: no callable number left, or mail returned"),
             show=False,
         ),
         Binding(
             "o",
             "routed",
-            "Routed",
+            N_("Routed"),
             id="supervisor.routed",
-            tooltip="Only the cases routed to supervisors (press again for all)",
+            tooltip=N_("Only the cases routed to supervisors (press again for all)"),
             show=False,
         ),
         Binding(
-            "e", "legal", "Legal", id="supervisor.legal", tooltip="Escalate to legal", show=False
+            "e",
+            "legal",
+            N_("Legal"),
+            id="supervisor.legal",
+            tooltip=N_("Escalate to legal"),
+            show=False,
         ),  # fmt: skip
         Binding(
             "w",
             "write_off",
-            "Write off",
+            N_("Write off"),
             id="supervisor.write_off",
-            tooltip="Write the case off",
+            tooltip=N_("Write the case off"),
             show=False,
         ),  # fmt: skip
         Binding(
-            "c", "close_case", "Close", id="supervisor.close", tooltip="Close the case", show=False
+            "c",
+            "close_case",
+            N_("Close"),
+            id="supervisor.close",
+            tooltip=N_("Close the case"),
+            show=False,
         ),  # fmt: skip
         Binding(
             "v",
             "settlement",
-            "Settlement",
+            N_("Settlement"),
             id="supervisor.settlement",
-            tooltip="Approve or reject the case's settlement (above the agent's limit)",
+            tooltip=N_("Approve or reject the case's settlement (above the agent's limit)"),
             show=False,
         ),
         Binding(
             "u",
             "unroute",
-            "Send back",
+            N_("Send back"),
             id="supervisor.unroute",
-            tooltip="Back to the agent's queue (nothing to decide)",
+            tooltip=N_("Back to the agent's queue (nothing to decide)"),
             show=False,
         ),  # fmt: skip
         Binding(
             "x",
             "clear_selection",
-            "Unselect",
+            N_("Unselect"),
             id="supervisor.clear",
-            tooltip="Unselect every case",
+            tooltip=N_("Unselect every case"),
             show=False,
         ),  # fmt: skip
         Binding(
             "asterisk",
             "select_all",
-            "Select all",
+            N_("Select all"),
             id="supervisor.select_all",
-            tooltip="Select every case shown",
+            tooltip=N_("Select every case shown"),
             show=False,
             key_display="*",
         ),  # fmt: skip
         Binding(
             "slash",
             "search",
-            "Search",
+            N_("Search"),
             id="supervisor.search",
             key_display="/",
-            tooltip="Find a case by name, reference or phone",
+            tooltip=N_("Find a case by name, reference or phone"),
             show=False,
         ),  # fmt: skip
         Binding(
             "n",
             "reminders",
-            "Reminders",
+            N_("Reminders"),
             id="supervisor.reminders",
-            tooltip="The reminder outbox: due, sent, failed, skipped; start a send run",
+            tooltip=N_("The reminder outbox: due, sent, failed, skipped; start a send run"),
             show=False,
         ),
         Binding(
             "r",
             "refresh",
-            "Refresh",
+            N_("Refresh"),
             id="supervisor.refresh",
-            tooltip="Read workloads and cases again",
+            tooltip=N_("Read workloads and cases again"),
             show=False,
         ),  # fmt: skip
     ]
@@ -360,21 +394,31 @@ class SupervisorScreen(CollectorScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield DataTable(id="workload-table", cursor_type="row", zebra_stripes=True)
-        yield Static("Loading cases…", id="browser-summary")
+        yield Static(_("Loading cases…"), id="browser-summary")
         yield DataTable(id="browser-table", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.title = "Supervisor"
+        self.title = _("Supervisor")
         self.sub_title = self.actor.display_name
         if not self.actor.is_supervisor:
             # Home is the queue for agents; this screen is never theirs (the services refuse too).
-            self.collector.tell("The supervisor screen is for supervisors.", severity="error")
+            self.collector.tell(_("The supervisor screen is for supervisors."), severity="error")
             self.app.pop_screen()
             return
         self._set_columns()
         self.query_one("#browser-table", DataTable).focus()
+
+    def language_changed(self) -> None:
+        super().language_changed()
+        self.title = _("Supervisor")
+        if self._wide is None:
+            return
+        self._set_columns()
+        self.query_one("#browser-table", DataTable).clear(columns=True)
+        self._show_workloads()
+        self._show_rows()
 
     def on_screen_resume(self) -> None:
         if self.actor.is_supervisor:
@@ -392,13 +436,14 @@ class SupervisorScreen(CollectorScreen):
         workload = self.query_one("#workload-table", DataTable)
         workload.clear(columns=True)
         for label, key in (
-            ("Agent", "agent"),
-            ("Open", "open"),
-            ("Due", "due"),
-            ("Prom.", "promises"),
-            ("Tries", "attempts"),
-            ("RPC", "contacts"),
-            ("Balance", "balance"),
+            (_("Agent"), "agent"),
+            # "Open" here counts open cases; the key "Open" opens one: two words in Chinese.
+            (_("open").capitalize(), "open"),
+            (_("Due"), "due"),
+            (_("Prom."), "promises"),
+            (_("Tries"), "attempts"),
+            (_("RPC"), "contacts"),
+            (_("Balance"), "balance"),
         ):
             workload.add_column(label, key=key)
         self._wide = wide
@@ -481,7 +526,11 @@ class SupervisorScreen(CollectorScreen):
         for row in self.workloads:
             style = "italic dim" if row.is_unassigned else ""
             rows[str(row.agent_id or "unassigned")] = {
-                "agent": first_line(row.display_name, 20 if wide else 14, style=style),
+                "agent": first_line(
+                    _("unassigned") if row.is_unassigned else row.display_name,
+                    20 if wide else 14,
+                    style=style,
+                ),
                 "open": Text(str(row.open_cases), justify="right", style="bold"),
                 "due": _count(row.follow_ups_due, "bold yellow", row.is_unassigned),
                 "promises": _count(row.pending_promises, "cyan", False),
@@ -495,7 +544,7 @@ class SupervisorScreen(CollectorScreen):
 
     def _browser_cells(self, key: str, row: BrowserRow) -> dict[str, Text]:
         wide = self._is_wide()
-        status = Text(row.status, style=STATUS_STYLES.get(row.status, ""))
+        status = Text(row.status_label, style=STATUS_STYLES.get(row.status, ""))
         if row.routed_reason and not wide:
             # No room for the routed column: why it waits says more than its status.
             status = Text("⚑ ", style="bold yellow") + first_line(
@@ -516,7 +565,9 @@ class SupervisorScreen(CollectorScreen):
         table = self.query_one("#browser-table", DataTable)
         wide = self._is_wide()
         columns = [
-            (key, label) for key, label in BROWSER_COLUMNS if wide or key in NARROW_BROWSER_COLUMNS
+            (key, str(label))
+            for key, label in BROWSER_COLUMNS
+            if wide or key in NARROW_BROWSER_COLUMNS
         ]
         rows = {key: self._browser_cells(key, row) for key, row in self.rows.items()}
         # The debtor's name takes what the other columns leave (a row never scrolls sideways).
@@ -535,18 +586,18 @@ class SupervisorScreen(CollectorScreen):
 
     def _show_summary(self) -> None:
         text = Text()
-        text.append("Cases ", style="bold")
+        text.append(_("Cases") + " ", style="bold")
         text.append_text(safe_text(filter_summary(self.filters, self._agent_names())))
         shown = len(self.rows)
         text.append("  │  ", style="dim")
         if self.total is not None and self.total > shown:
-            text.append(f"{shown} of {self.total}", style="bold")
-            text.append("  m: more", style="dim")
+            text.append(_("{shown} of {total}").format(shown=shown, total=self.total), style="bold")
+            text.append("  " + _("m: more"), style="dim")
         else:
-            text.append(f"{shown} found", style="bold")
+            text.append(_("{shown} found").format(shown=shown), style="bold")
         if self.selected:
             text.append("  │  ", style="dim")
-            text.append(f"{len(self.selected)} selected", style="bold green")
+            text.append(_("{count} selected").format(count=len(self.selected)), style="bold green")
         self.query_one("#browser-summary", Static).update(text)
 
     def _refresh_marks(self, keys: list[str]) -> None:
@@ -569,7 +620,7 @@ class SupervisorScreen(CollectorScreen):
     def _need_row(self) -> BrowserRow | None:
         row = self.current_row()
         if row is None:
-            self.collector.tell("No case here: change the filter (f) or refresh (r).")
+            self.collector.tell(_("No case here: change the filter (f) or refresh (r)."))
         return row
 
     # -- actions: list ----------------------------------------------------------------------------
@@ -646,7 +697,7 @@ class SupervisorScreen(CollectorScreen):
 
     def action_more(self) -> None:
         if self.next_cursor is None:
-            self.collector.tell("Every case of this list is shown.")
+            self.collector.tell(_("Every case of this list is shown."))
             return
         self.load_cases(reset=False)
 
@@ -733,7 +784,7 @@ class SupervisorScreen(CollectorScreen):
 
         case_ids = self._targets()
         if not case_ids:
-            self.collector.tell("No case to assign: select some with space.")
+            self.collector.tell(_("No case to assign: select some with space."))
             return
         context = self.context
 
@@ -752,7 +803,11 @@ class SupervisorScreen(CollectorScreen):
             if choice is None:
                 return
             moved = form.outcome or 0
-            self.collector.tell(f"Moved {moved} of {len(case_ids)} case(s) to {choice.to_name}.")
+            self.collector.tell(
+                _("Moved {moved} of {count} case(s) to {agent}.").format(
+                    moved=moved, count=len(case_ids), agent=choice.to_name
+                )
+            )
             self.selected.clear()
             self.refresh_all()
 
@@ -763,7 +818,7 @@ class SupervisorScreen(CollectorScreen):
             row = self.rows.get(str(case_ids[0]))
             if row is not None:
                 return f"{row.client_ref} · {row.debtor}"
-        return f"{len(case_ids)} selected cases"
+        return _("{count} selected cases").format(count=len(case_ids))
 
     def action_balance(self) -> None:
         from collector_tui.services.supervision.assignment import auto_balance, preview_balance
@@ -771,7 +826,7 @@ class SupervisorScreen(CollectorScreen):
         case_ids = [uuid.UUID(key) for key in self.rows if key in self.selected] or None
         agents = self.agent_choices()
         if not agents:
-            self.collector.tell("No agents to spread cases over.", severity="warning")
+            self.collector.tell(_("No agents to spread cases over."), severity="warning")
             return
         context = self.context
 
@@ -782,9 +837,9 @@ class SupervisorScreen(CollectorScreen):
 
         unassigned = next((r.open_cases for r in self.workloads if r.is_unassigned), 0)
         subtitle = (
-            f"spreads the {len(case_ids)} selected cases"
+            _("spreads the {count} selected cases").format(count=len(case_ids))
             if case_ids
-            else f"spreads every open unassigned case ({unassigned})"
+            else _("spreads every open unassigned case ({count})").format(count=unassigned)
         )
 
         def preview(agent_ids: tuple[uuid.UUID, ...]) -> Any:
@@ -798,7 +853,11 @@ class SupervisorScreen(CollectorScreen):
             result = form.outcome
             if result is not None:
                 shares = ", ".join(f"{s.username} {s.cases}" for s in result.shares)
-                self.collector.tell(f"Spread {result.considered} case(s): {shares}.")
+                self.collector.tell(
+                    _("Spread {count} case(s): {shares}.").format(
+                        count=result.considered, shares=shares
+                    )
+                )
             self.selected.clear()
             self.refresh_all()
 
@@ -840,11 +899,17 @@ class SupervisorScreen(CollectorScreen):
         )
 
         def done(reason: Any) -> None:
+            from collector_tui.models import case_status_label
+
             if reason is None:
                 return
             outcome = form.outcome
             if outcome is not None:
-                self.collector.tell(f"{outcome.client_ref}: status {outcome.status}.")
+                self.collector.tell(
+                    _("{reference}: status {status}.").format(
+                        reference=outcome.client_ref, status=case_status_label(outcome.status)
+                    )
+                )
             self.refresh_all()
 
         self.app.push_screen(form, done)
@@ -861,7 +926,9 @@ class SupervisorScreen(CollectorScreen):
     def action_unroute(self) -> None:
         row = self._need_row()
         if row is not None and not row.routed_reason:
-            self.collector.tell(f"{row.client_ref} is not routed to the supervisors.")
+            self.collector.tell(
+                _("{reference} is not routed to the supervisors.").format(reference=row.client_ref)
+            )
             return
         self._decide("unroute")
 
@@ -887,7 +954,11 @@ class SupervisorScreen(CollectorScreen):
         keys_may_flow(self)
         view = message.settlement
         if view is None:
-            self.collector.tell(f"No settlement of {message.client_ref} waits for approval.")
+            self.collector.tell(
+                _("No settlement of {reference} waits for approval.").format(
+                    reference=message.client_ref
+                )
+            )
             return
         context = self.context
 
@@ -908,8 +979,12 @@ class SupervisorScreen(CollectorScreen):
         def done(choice: Any) -> None:
             if choice is None:
                 return
-            verdict = "approved: the promise is recorded" if choice.approve else "rejected"
-            self.collector.tell(f"Settlement of {view.client_ref} {verdict}.")
+            verdict = (
+                _("Settlement of {reference} approved: the promise is recorded.")
+                if choice.approve
+                else _("Settlement of {reference} rejected.")
+            )
+            self.collector.tell(verdict.format(reference=view.client_ref))
             self.refresh_all()
 
         self.app.push_screen(form, done)

@@ -20,11 +20,13 @@ from datetime import date
 from decimal import ROUND_CEILING, Decimal
 
 from plotext import colorize
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from collector_tui.display import printable
+from collector_tui.i18n import N_
 from collector_tui.i18n import gettext as _
 from collector_tui.money import MoneyError, minor_digits
 from collector_tui.tui.formatting import day_text, plotext_day_forms
@@ -41,6 +43,12 @@ __all__ = [
 # Colours by meaning, the same in every chart: money in, money expected, and the promise outcomes.
 COLLECTED_COLOR = "green"
 PROMISED_COLOR = "orange"
+OUTCOME_WORDS = {
+    "kept": N_("kept"),
+    "partial": N_("partial"),
+    "broken": N_("broken"),
+    "pending": N_("pending"),
+}
 OUTCOME_COLORS = {"kept": "green", "partial": "orange", "broken": "red", "pending": "blue"}
 BAR_COLOR = "cyan"
 # One colour per placement month, the newest first (the vintage chart shows at most six).
@@ -91,7 +99,7 @@ class Chart(PlotextPlot):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id, classes=classes)
-        self._empty: str | None = "Loading…"
+        self._empty: str | None = _("Loading…")
 
     def show_message(self, message: str) -> None:
         self._empty = message
@@ -135,19 +143,19 @@ class AgingChart(Chart):
     ) -> None:
         """`buckets`: (bucket, count, balance in minor units) in bucket order."""
         if not buckets or not any(count for _, count, _ in buckets):
-            self.show_message(f"No open balance in {printable(currency)}")
+            self.show_message(_("No open balance in {code}").format(code=printable(currency)))
             return
         labels = [printable(bucket) for bucket, _, _ in buckets]
         if measure == "count":
             values: list[float] = [count for _, count, _ in buckets]
-            title = f"Aging: open items ({currency})"
+            title = _("Aging: open items ({code})").format(code=currency)
             color = COUNT_COLOR
         else:
             amounts = [_major(balance, currency) for _, _, balance in buckets]
             divisor, suffix = scale_for(max(amounts))
             values = [float(amount / divisor) for amount in amounts]
             unit = f"{currency} {suffix}".strip() if suffix else currency
-            title = f"Aging: balance ({unit})"
+            title = _("Aging: balance ({unit})").format(unit=unit)
             color = BAR_COLOR
         self._start(title)
         plt = self.plt
@@ -171,13 +179,20 @@ class CollectionsChart(Chart):
     ) -> None:
         """`periods`: (period start, collected, promised due), minor units, in date order."""
         if not periods or not any(collected or promised for _, collected, promised in periods):
-            self.show_message(f"Nothing collected or promised in {printable(currency)}")
+            self.show_message(
+                _("Nothing collected or promised in {code}").format(code=printable(currency))
+            )
             return
         collected = [_major(value, currency) for _, value, _ in periods]
         promised = [_major(value, currency) for _, _, value in periods]
         divisor, suffix = scale_for(max(collected + promised))
         unit = f"{currency} {suffix}".strip() if suffix else currency
-        self._start(f"Collected vs promised due, per {per} ({unit})")
+        title = (
+            _("Collected vs promised due, per week ({unit})")
+            if per == "week"
+            else _("Collected vs promised due, per day ({unit})")
+        )
+        self._start(title.format(unit=unit))
         plt = self.plt
         # plotext's date patterns are strftime's without the "%": the axis shows the day cut.
         plt.date_form(*plotext_day_forms())
@@ -186,7 +201,7 @@ class CollectionsChart(Chart):
         # No `label=`: the key goes below the axes (see the module's docstring).
         for values, color in ((collected, COLLECTED_COLOR), (promised, PROMISED_COLOR)):
             plt.plot(days, [float(v / divisor) for v in values], color=color, marker=marker)
-        self._show_legend((("collected", COLLECTED_COLOR), ("promised due", PROMISED_COLOR)))
+        self._show_legend(((_("collected"), COLLECTED_COLOR), (_("promised due"), PROMISED_COLOR)))
         ticks = nice_ticks(float(max(collected + promised) / divisor), most=4)
         plt.yticks(ticks, _tick_labels(ticks))
         plt.ylim(0, ticks[-1])
@@ -201,9 +216,11 @@ class PromiseOutcomeChart(Chart):
     def show_outcomes(self, currency: str, outcomes: dict[str, int]) -> None:
         values = [outcomes.get(name, 0) for name in self.OUTCOMES]
         if not any(values):
-            self.show_message(f"No promises made in the period ({printable(currency)})")
+            self.show_message(
+                _("No promises made in the period ({code})").format(code=printable(currency))
+            )
             return
-        self._start(f"Promise outcomes ({currency}, by count)")
+        self._start(_("Promise outcomes ({code}, by count)").format(code=currency))
         plt = self.plt
         # Horizontal: the width gives a count of 1 and of 2 visibly different bars, where ten rows
         # of height would draw them alike. One bar per call: plotext colours a call alike, and
@@ -217,7 +234,19 @@ class PromiseOutcomeChart(Chart):
                 width=BAR_WIDTH,
                 orientation="horizontal",
             )
-        plt.yticks(list(range(count, 0, -1)), list(self.OUTCOMES))
+        labels = [str(OUTCOME_WORDS[name]) for name in self.OUTCOMES]
+        if all(cell_len(label) == len(label) for label in labels):
+            plt.yticks(list(range(count, 0, -1)), labels)
+        else:
+            # plotext counts a character as one cell: wide (CJK) tick labels would shift the bars
+            # off their axis. The words go in the colour key instead, top to bottom.
+            plt.yticks(list(range(count, 0, -1)), [""] * count)
+            self._show_legend(
+                [
+                    (label, OUTCOME_COLORS[name])
+                    for label, name in zip(labels, self.OUTCOMES, strict=True)
+                ]
+            )
         plt.ylim(0.5, count + 0.5)
         ticks = nice_ticks(max(values))
         plt.xticks(ticks, _tick_labels(ticks))
