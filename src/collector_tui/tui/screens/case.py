@@ -575,7 +575,7 @@ class CaseScreen(CollectorScreen):
     def action_log_contact(self) -> None:
         from collector_tui.services.casework import drafted
         from collector_tui.services.rules import dispositions
-        from collector_tui.tui.screens.contact import ContactForm
+        from collector_tui.tui.screens.contact import contact_form
 
         case = self.case_file
         if case is None:
@@ -595,7 +595,8 @@ class CaseScreen(CollectorScreen):
                 expected_version=current.version if current else None,
             )
 
-        form = ContactForm(
+        form = contact_form(
+            app,
             phones=case.phones,
             dispositions=list(dispositions.DISPOSITIONS.values()),
             tz=actor.time_zone,
