@@ -341,9 +341,13 @@ class CaseScreen(CollectorScreen):
         self.query_one("#timeline-box").border_title = "Timeline (enter: full entry, open a plan)"
         self.query_one("#timeline", Timeline).focus()
         if self.arrived is not None:
-            # Filled before the first paint; the worker checks it is still the agent's to work.
+            # Filled before the first paint; the worker checks it is still the agent's to work,
+            # once that paint is out: a reading thread started now would slow it down (the
+            # interpreter's lock), and the key that opened the case waits for that frame.
             self.show_case(self.arrived)
-        self.load_case()
+            self.call_after_refresh(self.load_case)
+        else:
+            self.load_case()
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -426,6 +430,11 @@ class CaseScreen(CollectorScreen):
         self.refresh_bindings()
         keys_may_flow(self)
         if first and self.next_read_at is None:
+            # After the frame that shows this case (see on_mount).
+            self.call_after_refresh(self._read_ahead)
+
+    def _read_ahead(self) -> None:
+        if self.next_read_at is None and not self._reading_next() and self.is_attached:
             self.read_next_case()
 
     def _compact(self) -> bool:
