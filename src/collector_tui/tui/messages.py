@@ -105,3 +105,6 @@ class SearchFinished(Message):
 @dataclass
 class DraftLoaded(Message):
     payload: dict[str, Any]
+    # The opening of the form it was read for (forms.Visit): a kept form opened again since
+    # ignores it.
+    visit: object | None = None

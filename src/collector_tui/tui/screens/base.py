@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from textual import events
 from textual._context import NoActiveAppError
 from textual.binding import ActiveBinding
 from textual.screen import ModalScreen, Screen
@@ -130,7 +131,33 @@ class ActorMixin:
             self._actor = self.app.actor  # type: ignore[attr-defined]
 
 
-class CollectorScreen(LanguageMixin, ActorMixin, Screen[None]):
+class StyledOnceMixin:
+    """Skips Textual's restyle of a whole screen when it is shown again (`ScreenResume` asks
+    for one by default) while nothing its styles depend on has changed since they were last
+    worked out: every form opened and every case shown would otherwise pay for its styles twice
+    (on mount, then on resume), and the case screen once more behind each closed form — the
+    largest single share of the time from a key to its frame (bench/run.py, keys). A theme
+    change bumps the app's CSS count (Textual's own marker), which restyles as before; a class
+    or a widget changed while the screen was hidden restyles its own nodes at once anyway."""
+
+    _styles_as_of: int | None = None
+
+    def _css_count(self) -> int | None:
+        count = getattr(self.app, "_css_update_count", None)  # type: ignore[attr-defined]
+        return count if isinstance(count, int) else None
+
+    def _on_mount(self, event: events.Mount) -> None:
+        self._styles_as_of = self._css_count()
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Screen's own handler (the MRO order Textual dispatches in).
+        count = self._css_count()
+        if count is not None and count == self._styles_as_of:
+            event.refresh_styles = False
+        self._styles_as_of = count
+
+
+class CollectorScreen(LanguageMixin, ActorMixin, StyledOnceMixin, Screen[None]):
     """A full screen of the workspace."""
 
     @property
@@ -161,7 +188,7 @@ class CollectorScreen(LanguageMixin, ActorMixin, Screen[None]):
         go()
 
 
-class CollectorModal(LanguageMixin, ActorMixin, ModalScreen[ResultType]):
+class CollectorModal(LanguageMixin, ActorMixin, StyledOnceMixin, ModalScreen[ResultType]):
     """A modal of the workspace (forms, search, help)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -344,9 +344,13 @@ class CaseScreen(CollectorScreen):
         self.query_one("#timeline-box").border_title = "Timeline (enter: full entry, open a plan)"
         self.query_one("#timeline", Timeline).focus()
         if self.arrived is not None:
-            # Filled before the first paint; the worker checks it is still the agent's to work.
+            # Filled before the first paint; the worker checks it is still the agent's to work,
+            # once that paint is out: a reading thread started now would slow it down (the
+            # interpreter's lock), and the key that opened the case waits for that frame.
             self.show_case(self.arrived)
-        self.load_case()
+            self.call_after_refresh(self.load_case)
+        else:
+            self.load_case()
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -438,6 +442,11 @@ class CaseScreen(CollectorScreen):
         self.refresh_bindings()
         keys_may_flow(self)
         if first and self.next_read_at is None:
+            # After the frame that shows this case (see on_mount).
+            self.call_after_refresh(self._read_ahead)
+
+    def _read_ahead(self) -> None:
+        if self.next_read_at is None and not self._reading_next() and self.is_attached:
             self.read_next_case()
 
     def _compact(self) -> bool:
@@ -597,7 +606,7 @@ class CaseScreen(CollectorScreen):
     def action_log_contact(self) -> None:
         from collector_tui.services.casework import drafted
         from collector_tui.services.rules import dispositions
-        from collector_tui.tui.screens.contact import ContactForm
+        from collector_tui.tui.screens.contact import contact_form
 
         case = self.case_file
         if case is None:
@@ -617,7 +626,8 @@ class CaseScreen(CollectorScreen):
                 expected_version=current.version if current else None,
             )
 
-        form = ContactForm(
+        form = contact_form(
+            app,
             phones=case.phones,
             dispositions=list(dispositions.DISPOSITIONS.values()),
             tz=actor.time_zone,

@@ -213,6 +213,38 @@ def phone_options(phones: Sequence[PhoneView]) -> list[tuple[Text, str]]:
     return options
 
 
+def contact_form(app: Any, *, dispositions: Sequence[Disposition], **kwargs: Any) -> ContactForm:
+    """The contact form for a case: the one kept from the last case, emptied and given this
+    case (`ContactForm.reuse`), or a new one, kept for the next. Opening a kept form costs a
+    fraction of composing one, and `c` is the key an agent presses most (bench/run.py, keys).
+    Kept per user and language: a login as someone else, or another language, composes anew."""
+    from collector_tui.i18n import current_language
+
+    name = "contact-form"
+    user = app.require_actor().user_id
+    language = current_language()
+    if app.is_screen_installed(name):
+        kept = app.get_screen(name)
+        in_use = kept in app.screen_stack
+        if (
+            isinstance(kept, ContactForm)
+            and not in_use
+            and kept.is_mounted
+            and kept.kept_for == (user, language, tuple(dispositions))
+        ):
+            kept.reuse(**kwargs)
+            return kept
+        if not in_use:
+            app.uninstall_screen(name)
+            if kept.is_attached:
+                kept.remove()
+    form = ContactForm(dispositions=dispositions, **kwargs)
+    form.kept_for = (user, language, tuple(dispositions))
+    if not app.is_screen_installed(name):
+        app.install_screen(form, name)
+    return form
+
+
 class ContactForm(FormScreen["ContactInput"]):
     TITLE_TEXT = "Log contact"
     FIELD_MAP: ClassVar[dict[str, str]] = {
@@ -254,6 +286,8 @@ class ContactForm(FormScreen["ContactInput"]):
         self.plan: PlanInput | None = None
         self.follow_up: FollowUpInput | None = None
         self.extra_raw: dict[str, dict[str, str]] = {}
+        # Whom and in which language it was composed for (contact_form keeps it for them).
+        self.kept_for: tuple[Any, ...] = ()
 
     def fields(self) -> ComposeResult:
         dialable = [str(p.id) for p in picker_order(self.phones) if p.dialable]
@@ -325,6 +359,58 @@ class ContactForm(FormScreen["ContactInput"]):
         # At once, not through the app's queue (as `focus()` would): the next key typed may already
         # be on its way and must land in the note.
         self.set_focus(self.query_one("#note", TextArea))
+
+    # -- opened again, for another case (contact_form) -------------------------------------------
+
+    def reuse(  # type: ignore[override]
+        self,
+        *,
+        phones: Sequence[PhoneView],
+        currency: str,
+        locale: str,
+        today: date,
+        balance: int,
+        tz: str,
+        now: datetime,
+        max_note_length: int,
+        today_zone: str = "",
+        **kwargs: Any,
+    ) -> None:
+        self.phones = tuple(phones)
+        self.currency = currency
+        self.locale = locale
+        self.today = today
+        self.today_zone = today_zone
+        self.balance = balance
+        self.tz = tz
+        self.now = now
+        self.max_note_length = max_note_length
+        self.promise = None
+        self.plan = None
+        self.follow_up = None
+        self.extra_raw = {}
+        super().reuse(**kwargs)
+
+    def clear_fields(self) -> None:
+        disposition = self.query_one("#disposition", DispositionSelect)
+        disposition.expanded = False
+        disposition.typed = ""
+        disposition.clear()
+        self.field("disposition").set_hint(PICKER_HINT)
+        self.query_one("#duration", Input).value = ""
+        # load_text, not clear: the last case's note must not come back with an undo.
+        self.query_one("#note", TextArea).load_text("")
+        dialable = [str(p.id) for p in picker_order(self.phones) if p.dialable]
+        valid = [str(p.id) for p in self.phones if p.valid]
+        picked = dialable or valid
+        phone = self.query_one("#phone", Select)
+        phone.expanded = False
+        phone.set_options(phone_options(self.phones))
+        phone.value = picked[0] if picked else Select.NULL
+        direction = self.query_one("#direction", Select)
+        direction.expanded = False
+        direction.value = "outbound"
+        self._show_extra()
 
     # -- reading ----------------------------------------------------------------------------------
 

@@ -98,6 +98,22 @@ class DraftSlot:
 DRAFT_LOCK = threading.Lock()
 
 
+class Visit:
+    """One opening of a form. A form kept and opened again (the contact form: `reuse`) has one
+    per opening; a draft worker of an earlier opening, finishing late, checks its own, never the
+    form's current one (it must neither restore an earlier case's note nor write a draft that
+    opening's save discarded)."""
+
+    __slots__ = ("draft_ready", "save_owns_draft")
+
+    def __init__(self, *, draft_ready: bool) -> None:
+        # No draft writes before the stored one is restored.
+        self.draft_ready = draft_ready
+        # Set from the save's start: the save discards the draft, no late write may re-create it
+        # (cleared again when the save is refused).
+        self.save_owns_draft = False
+
+
 class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -152,8 +168,53 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
         self.value: ValueType | None = None
         self.outcome: Any = None
         self._draft_timer: Timer | None = None
-        self._draft_ready = draft is None  # no draft writes before the stored one is restored
+        self._visit = Visit(draft_ready=draft is None)
         self._focused_once = False
+
+    @property
+    def _draft_ready(self) -> bool:
+        return self._visit.draft_ready
+
+    def reuse(
+        self,
+        *,
+        saver: Callable[[ValueType], Any] | None = None,
+        draft: DraftSlot | None = None,
+        on_stale: Callable[[], None] | None = None,
+        subtitle: str | None = None,
+    ) -> None:
+        """Make this form, composed once and closed, as new for another opening (another case),
+        before it is pushed again: opening a kept form costs a fraction of composing one
+        (bench/run.py, keys). Nothing of the last opening stays: fields, errors, what a
+        follow-on form collected, the draft slot. Only for a form whose subtitle was given when
+        it was composed; a subclass clears its own fields in `clear_fields`."""
+        self._stop_draft_timer()
+        self.saver = saver
+        self.initial = {}
+        self.initial_error = None
+        self.draft = draft
+        self.on_stale = on_stale
+        self.subtitle = subtitle
+        self.then_next = False
+        self.saving = False
+        self.closed = False
+        self.value = None
+        self.outcome = None
+        self._visit = Visit(draft_ready=draft is None)
+        self._focused_once = False
+        for label in self.query(".dialog-subtitle").results(Static):
+            label.update(safe_text(subtitle or ""))
+        self.clear_fields()
+        self.clear_errors()
+        self.query_one(".form-body", VerticalScroll).scroll_home(animate=False, immediate=True)
+        if draft is not None:
+            self._load_draft()
+        self.focus_first()
+        self.app.call_later(self._take_keys)
+
+    def clear_fields(self) -> None:
+        """Empty every field (a kept form opened again: `reuse`)."""
+        raise NotImplementedError
 
     @property
     def accepts_keys(self) -> bool:
@@ -302,6 +363,7 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
             self._finish(value)
             return
         self.saving = True
+        self._visit.save_owns_draft = True
         self._stop_draft_timer()
         self.set_general_error(None)
         self._save(value)
@@ -324,6 +386,7 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
             self._finish(self.value)
         elif event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self.saving = False
+            self._visit.save_owns_draft = False
             self.then_next = False
             self.show_service_error(event.worker.error)
             keys_may_flow(self)
@@ -373,15 +436,15 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
         if slot is None:
             return
         app = self.collector
-        # Taken now: the worker may run after a logout.
+        # Taken now: the worker may run after a logout, or once the form is opened again.
         context = self.context
-        form = self
+        visit = self._visit
 
         def write() -> None:
             from collector_tui.services.casework import drafts
 
             with DRAFT_LOCK:
-                if form.saving or (form.closed and form.outcome is not None):
+                if visit.save_owns_draft:
                     return  # the save owns the draft now (it discards it)
                 if payload:
                     context.run(
@@ -404,15 +467,18 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
         from collector_tui.services.casework import drafts
 
         slot = self.draft
+        visit = self._visit
         assert slot is not None
         try:
             payload = self.context.run(drafts.load_draft, case_id=slot.case_id, form=slot.form)
         finally:
-            self._draft_ready = True
+            visit.draft_ready = True
         if payload:
-            self.post_message(DraftLoaded(payload))
+            self.post_message(DraftLoaded(payload, visit))
 
     def on_draft_loaded(self, message: DraftLoaded) -> None:
+        if message.visit is not self._visit:
+            return  # read for an earlier opening of this form (another case)
         if self.restore_draft(message.payload):
             self.collector.tell("Your unsaved draft was restored.", timeout=3)
 
