@@ -57,6 +57,8 @@ PHONE_KIND_WORDS = {
     "uan": N_("company number"),
     "voicemail": N_("voicemail"),
     "unknown": N_("type unknown"),
+    "third_party": N_("third party"),
+    "third party": N_("third party"),
 }
 
 
