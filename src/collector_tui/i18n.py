@@ -131,6 +131,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _catalog(_current).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """`message` (English) in the current language, in `context`: one English word with two
+    meanings (a binding's "Open", an amount still "Open") gets two translations."""
+    return _catalog(_current).pgettext(context, message)
+
+
 _ = gettext
 
 

@@ -103,6 +103,35 @@ def case_status_label(status: str) -> str:
     return str(label) if label is not None else status
 
 
+# What a person reads for the state of a promise, plan, payment, follow-up, hold, settlement or
+# dispute (the timeline's outcome column); the codes are stored as they are.
+OUTCOME_LABELS: dict[str, str] = {
+    "pending": N_("pending"),
+    "kept": N_("kept"),
+    "partial": N_("partly kept"),
+    "broken": N_("broken"),
+    "cancelled": N_("cancelled"),
+    "active": N_("active"),
+    "completed": N_("completed"),
+    "reversed": N_("reversed"),
+    "reversal": N_("reversal"),
+    "done": N_("done"),
+    "open": N_("open"),
+    "released": N_("released"),
+    "approved": N_("approved"),
+    "rejected": N_("rejected"),
+    "lapsed": N_("lapsed"),
+    "upheld": N_("upheld"),
+    "partly": N_("partly upheld"),
+}
+
+
+def outcome_label(status: str) -> str:
+    """A promise's, plan's, payment's... state in the current language (unknown: as it is)."""
+    label = OUTCOME_LABELS.get(status)
+    return str(label) if label is not None else status.replace("_", " ")
+
+
 OPEN_STATUSES: tuple[str, ...] = ("new", "active", "promised", "plan", "dispute", "legal")
 CLOSED_STATUSES: tuple[str, ...] = ("settled", "paid", "written_off", "closed")
 

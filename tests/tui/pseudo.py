@@ -27,6 +27,9 @@ class PseudoTranslations(gettext.NullTranslations):
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return f"{OPEN}{singular if n == 1 else plural}{CLOSE}"
 
+    def pgettext(self, context: str, message: str) -> str:
+        return f"{OPEN}{message}{CLOSE}"
+
 
 def install() -> None:
     i18n.install_translations(PSEUDO, PseudoTranslations())

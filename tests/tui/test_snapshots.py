@@ -196,3 +196,24 @@ def test_help_in_chinese(snap_compare: Any, demo: Seeded, size: tuple[int, int])
 
     app = build_app(demo, language="zh_CN")
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_queue_in_chinese(snap_compare: Any, demo: Seeded, size: tuple[int, int]) -> None:
+    app = build_app(demo, language="zh_CN")
+    assert snap_compare(app, terminal_size=size, run_before=opening("", demo))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_case_in_chinese(snap_compare: Any, demo: Seeded, size: tuple[int, int]) -> None:
+    with_contacts(demo)
+    app = build_app(demo, language="zh_CN")
+    assert snap_compare(app, terminal_size=size, run_before=opening("REF-1001", demo))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_contact_form_in_chinese(snap_compare: Any, demo: Seeded, size: tuple[int, int]) -> None:
+    app = build_app(demo, language="zh_CN")
+    assert snap_compare(
+        app, terminal_size=size, run_before=opening("REF-1001", demo, "c", "p", "o", "k")
+    )

@@ -143,9 +143,10 @@ class CollectorApp(App[None]):
 
     def _set_language(self, language: str) -> str:
         chosen = i18n.set_language(language)
-        # Amounts are read and written in the user's locale when it is not English; in English the
-        # team's configured locale (config `locale`) stays.
-        locale = self.team_locale if chosen == i18n.ENGLISH else chosen
+        # Amounts are read and written in the user's locale when it is not English; in English (and
+        # the tests' pseudo-locale, no real locale) the team's configured locale stays.
+        spoken = chosen != i18n.ENGLISH and chosen in i18n.LANGUAGES
+        locale = chosen if spoken else self.team_locale
         if self.context.settings.locale != locale:
             settings = replace(self.context.settings, locale=locale)
             self.context = replace(self.context, settings=settings)

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rich.text import Text
 
-from collector_tui.i18n import format_day, format_day_time
+from collector_tui.i18n import N_, format_day, format_day_time
 from collector_tui.i18n import gettext as _
 from collector_tui.money import Money, format_money, format_plain
 
@@ -92,5 +92,80 @@ def relative(instant: datetime | None, now: datetime) -> str:
 
 
 def debtor_clock(local: datetime) -> str:
-    """The debtor's local time for a phone line: "22:30 Fri"."""
-    return local.strftime(f"{TIME_FORMAT} %a")
+    """The debtor's local time for a phone line: "22:30 Fri" ("22:30 周五")."""
+    return f"{local:%H:%M} {_(WEEKDAYS[local.weekday()])}"
+
+
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+
+# The words for stored codes (the codes themselves are stored, exported and printed in --json as
+# they are); `word(LABELS, code)` is the code in the current language, an unknown one as it is.
+HOLD_KINDS = {
+    "cease": N_("cease"),
+    "dispute": N_("dispute"),
+    "complaint": N_("complaint"),
+    "hardship": N_("hardship"),
+    "legal": N_("legal"),
+    "bankruptcy": N_("bankruptcy"),
+    "deceased": N_("deceased"),
+}
+DEBTOR_KINDS = {"person": N_("person"), "company": N_("company")}
+DEBTOR_FLAGS = {"deceased": N_("DECEASED"), "bankrupt": N_("BANKRUPT")}
+TIER_NAMES = {
+    "follow-up due": N_("follow-up due"),
+    "broken promise": N_("broken promise"),
+    "promise reminder": N_("promise reminder"),
+    "new placement": N_("new placement"),
+    "workable": N_("workable"),
+    "closed": N_("closed"),
+}
+AGING = {"current": N_("current")}
+CONTACT_SOURCES = {
+    "placement": N_("placement"),
+    "debtor": N_("debtor"),
+    "third party": N_("third party"),
+    "skip trace": N_("skip trace"),
+    "agent": N_("agent"),
+}
+RELATIONS = {
+    "employer": N_("employer"),
+    "relative": N_("relative"),
+    "guarantor": N_("guarantor"),
+    "reference": N_("reference"),
+}
+DISPUTE_CATEGORIES = {
+    "goods_not_received": N_("goods not received"),
+    "quality": N_("quality"),
+    "price": N_("price"),
+    "already_paid": N_("already paid"),
+    "not_mine": N_("not mine"),
+    "other": N_("other"),
+}
+CONTACT_STATUSES = {
+    "valid": N_("valid"),
+    "unverified": N_("unverified"),
+    "wrong": N_("wrong"),
+    "disconnected": N_("disconnected"),
+    "dnc": N_("dnc"),
+    "returned": N_("returned"),
+}
+# The factors of a case's score are stored with it (rules/scoring.py) in English: their names are
+# a fixed set, shown in the current language; their details are shown as stored.
+FACTOR_NAMES = {
+    "expected recovery": N_("expected recovery"),
+    "risk grade": N_("risk grade"),
+    "days past due": N_("days past due"),
+    "broken promises": N_("broken promises"),
+    "recent contact": N_("recent contact"),
+    "never contacted": N_("never contacted"),
+    "urgency": N_("urgency"),
+    "strategy": N_("strategy"),
+}
+
+
+def word(labels: dict[str, str], code: str | None) -> str:
+    """`code` in the current language through `labels`; an unknown code as it is, readable."""
+    if not code:
+        return ""
+    found = labels.get(code)
+    return _(found) if found is not None else code.replace("_", " ")

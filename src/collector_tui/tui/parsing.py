@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 
-from collector_tui.dates import DateOutOfRange, check_day
+from collector_tui.dates import DateOutOfRange, check_day, parse_day
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.money import MoneyError, amount_text
 
 
@@ -41,20 +43,24 @@ def parse_date(text: str, today: date, *, field: str) -> date:
     range (`collector_tui.dates`), whichever way it was typed."""
     value = _digits(text, field).strip().lower()
     if not value:
-        raise FieldError(field, "enter a date (YYYY-MM-DD, today, tomorrow or +N days)")
-    if value == "today":
+        raise FieldError(field, _("enter a date (YYYY-MM-DD, today, tomorrow or +N days)"))
+    if value in ("today", "今天", _("today")):
         day = today
-    elif value == "tomorrow":
+    elif value in ("tomorrow", "明天", _("tomorrow")):
         day = today + timedelta(days=1)
     elif relative := _RELATIVE.fullmatch(value):
         count = int(relative.group(1))
         day = today + timedelta(days=count * (7 if relative.group(2) == "w" else 1))
     else:
         try:
-            day = date.fromisoformat(value)
+            # 2026-11-25, and the ways Chinese users write it (2026/11/25, 2026年11月25日).
+            day = parse_day(value)
+        except DateOutOfRange as error:
+            raise FieldError(field, str(error)) from None
         except ValueError:
             raise FieldError(
-                field, f"{text.strip()[:20]!r} is not a date like 2026-11-25"
+                field,
+                _("{value} is not a date like 2026-11-25").format(value=repr(text.strip()[:20])),
             ) from None
     try:
         return check_day(day)
@@ -66,22 +72,26 @@ def parse_time(text: str, *, field: str) -> time:
     """HH:MM (24-hour) or H."""
     value = _digits(text, field).strip()
     if not value:
-        raise FieldError(field, "enter a time (HH:MM)")
+        raise FieldError(field, _("enter a time (HH:MM)"))
     match = re.fullmatch(r"([0-9]{1,2})(?::([0-9]{2}))?", value)
     if match:
         hour, minute = int(match.group(1)), int(match.group(2) or 0)
         if hour < 24 and minute < 60:
             return time(hour, minute)
-    raise FieldError(field, f"{value[:20]!r} is not a time like 14:30")
+    raise FieldError(field, _("{value} is not a time like 14:30").format(value=repr(value[:20])))
 
 
 def parse_count(text: str, *, field: str, low: int, high: int) -> int:
     value = _digits(text, field).strip()
     if not (value.isascii() and value.isdigit()):
-        raise FieldError(field, f"enter a whole number from {low} to {high}")
+        raise FieldError(
+            field, _("enter a whole number from {low} to {high}").format(low=low, high=high)
+        )
     number = int(value)
     if not low <= number <= high:
-        raise FieldError(field, f"enter a whole number from {low} to {high}")
+        raise FieldError(
+            field, _("enter a whole number from {low} to {high}").format(low=low, high=high)
+        )
     return number
 
 
@@ -98,13 +108,13 @@ def parse_duration(text: str, *, field: str) -> int | None:
     match = re.fullmatch(r"([0-9]{1,3})\s*m(?:in)?", value)
     if match:
         return int(match.group(1)) * 60
-    raise FieldError(field, "a duration is seconds (90), minutes:seconds (3:20) or minutes (5m)")
+    raise FieldError(field, _("a duration is seconds (90), minutes:seconds (3:20) or minutes (5m)"))
 
 
 INTERVALS: dict[str, str] = {
-    "weekly": "every week",
-    "biweekly": "every 2 weeks",
-    "monthly": "every month",
+    "weekly": N_("every week"),
+    "biweekly": N_("every 2 weeks"),
+    "monthly": N_("every month"),
 }
 
 

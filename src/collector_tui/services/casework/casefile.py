@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, col, func, select
 
 from collector_tui.config import Settings
+from collector_tui.i18n import N_, format_day
+from collector_tui.i18n import gettext as _
 from collector_tui.models import (
     Activity,
     Case,
@@ -31,6 +33,7 @@ from collector_tui.models import (
     Promise,
     Settlement,
     User,
+    outcome_label,
 )
 from collector_tui.money import Money, format_plain
 from collector_tui.services.accounts import Actor, ensure_case_access
@@ -340,7 +343,46 @@ def _disposition_label(code: str | None) -> str:
     except ImportError:  # pragma: no cover - activities ships with the app
         return code.replace("_", " ")
     found = DISPOSITIONS.get(code)
-    return found.label if found else code.replace("_", " ")
+    return _(found.label) if found else code.replace("_", " ")
+
+
+# An installment's entry; under its plan's row the timeline shows it without its first words.
+PLAN_INSTALLMENT = N_("plan installment {amount} due {day}")
+# The timeline's entries are worded here, in the interface's language (docs/decisions.md,
+# Languages); the codes they name stay in the entries' `kind` and `status`.
+_CHANNELS = {
+    "call": N_("call"),
+    "sms": N_("SMS"),
+    "letter": N_("letter"),
+    "email": N_("e-mail"),
+    "visit": N_("visit"),
+    "note": N_("note"),
+}
+_HOLD_KINDS = {
+    "cease": N_("cease"),
+    "dispute": N_("dispute"),
+    "complaint": N_("complaint"),
+    "hardship": N_("hardship"),
+    "legal": N_("legal"),
+    "bankruptcy": N_("bankruptcy"),
+    "deceased": N_("deceased"),
+}
+_DISPUTE_CATEGORIES = {
+    "goods_not_received": N_("goods not received"),
+    "quality": N_("quality"),
+    "price": N_("price"),
+    "already_paid": N_("already paid"),
+    "not_mine": N_("not mine"),
+    "other": N_("other"),
+}
+_CHARGE_COMPONENTS = {"costs": N_("costs"), "fees": N_("fees"), "interest": N_("interest")}
+
+
+def _word(labels: dict[str, str], code: str | None) -> str:
+    if not code:
+        return ""
+    found = labels.get(code)
+    return _(found) if found is not None else code.replace("_", " ")
 
 
 def _user_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -362,11 +404,11 @@ def load_case_file(
     """Everything about one case the actor may see; with `settings`, also whether it is callable."""
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound("no such case")
+        raise NotFound(_("no such case"))
     ensure_case_access(actor, case)
     debtor = session.get(Debtor, case.debtor_id)
     if debtor is None:  # pragma: no cover - a foreign key guarantees it
-        raise NotFound("the case has no debtor")
+        raise NotFound(_("the case has no debtor"))
     today = now.date()
     rows = _read_case_rows(session, case, debtor)
     phones, invoices, holds = rows.phones, rows.invoices, rows.holds
@@ -674,16 +716,16 @@ def _activity_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Timel
     voided_ids = {a.voids_id for a in activities if a.voids_id is not None}
     for activity in activities:
         if activity.channel == "note" and activity.voids_id is not None:
-            title = "void of a contact"
+            title = _("void of a contact")
             kind = "note"
         elif activity.channel == "note":
-            title = "note"
+            title = _("note")
             kind = "note"
         else:
             label = _disposition_label(activity.disposition)
-            parts = [activity.channel]
+            parts = [_word(_CHANNELS, activity.channel)]
             if activity.direction == "inbound":
-                parts.append("inbound")
+                parts.append(_("inbound"))
             if label:
                 parts.append(label)
             if activity.duration_s:
@@ -692,10 +734,10 @@ def _activity_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Timel
             title = " · ".join(parts)
             kind = "contact"
         if activity.voids_id is not None and activity.channel != "note":
-            title += " (correction)"
+            title += " " + _("(correction)")
         voided = activity.id in voided_ids
         if voided:
-            title += " · voided"
+            title += " · " + _("voided")
         timeline.append(
             TimelineEntry(
                 activity.occurred_at,
@@ -717,11 +759,11 @@ def _promise_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Timeli
     timeline: list[TimelineEntry] = []
     plan_versions = {p.id: p.version for p in rows.plans}
     for promise in rows.promises:
-        what = "plan installment" if promise.plan_id else "promise"
-        title = f"{what} {amount(promise.amount)} due {promise.due_date.isoformat()}"
-        title += f" · {promise.status}"
+        what = PLAN_INSTALLMENT if promise.plan_id else N_("promise {amount} due {day}")
+        title = _(what).format(amount=amount(promise.amount), day=format_day(promise.due_date))
+        title += f" · {outcome_label(promise.status)}"
         if promise.paid_amount and promise.status != "kept":
-            title += f" (paid {amount(promise.paid_amount)})"
+            title += " " + _("(paid {amount})").format(amount=amount(promise.paid_amount))
         timeline.append(
             TimelineEntry(
                 promise.created_at,
@@ -750,17 +792,19 @@ def _plan_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[TimelineE
             (p for p in promises if p.plan_id == plan_row.id), key=lambda p: p.due_date
         )
         total = sum(p.amount for p in installments)
-        title = f"plan of {len(installments)}: {amount(total)}"
+        title = _("plan of {count}: {amount}").format(count=len(installments), amount=amount(total))
         if installments:
-            title += f" from {installments[0].due_date.isoformat()} to "
-            title += installments[-1].due_date.isoformat()
+            title += " " + _("from {first} to {last}").format(
+                first=format_day(installments[0].due_date),
+                last=format_day(installments[-1].due_date),
+            )
         outcomes = [
-            f"{count} {status}"
+            f"{count} {outcome_label(status)}"
             for status in ("kept", "partial", "broken", "pending", "cancelled")
             if (count := sum(1 for p in installments if p.status == status))
         ]
         if outcomes:
-            title += " · " + ", ".join(outcomes)
+            title += " · " + _(", ").join(outcomes)
         timeline.append(
             TimelineEntry(
                 plan_row.created_at,
@@ -784,19 +828,22 @@ def _payment_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Timeli
     payments = rows.payments
     reversed_ids = {p.voids_id for p in payments if p.voids_id is not None}
     for payment in payments:
-        title = f"payment {amount(payment.amount)} received {payment.received_on.isoformat()}"
+        title = _("payment {amount} received {day}").format(
+            amount=amount(payment.amount), day=format_day(payment.received_on)
+        )
         if payment.method:
             title += f" · {payment.method}"
         status = None
         if payment.voids_id is not None:
             # The reason first: a narrow timeline cuts the end of the title.
-            title = (
-                f"reversal ({payment.reversal_reason or 'reversed'}) {amount(payment.amount)} "
-                f"on {payment.received_on.isoformat()}"
+            title = _("reversal ({reason}) {amount} on {day}").format(
+                reason=payment.reversal_reason or _("reversed"),
+                amount=amount(payment.amount),
+                day=format_day(payment.received_on),
             )
             status = "reversal"
         elif payment.id in reversed_ids:
-            title += " · reversed"
+            title += " · " + outcome_label("reversed")
             status = "reversed"
         timeline.append(
             TimelineEntry(
@@ -823,9 +870,10 @@ def _follow_up_entries(
     for follow_up in follow_ups:
         state = "done" if follow_up.done_at else "open"
         due = follow_up.due_at.astimezone(agent_zone)
-        title = f"follow-up {due:%Y-%m-%d %H:%M} · {state}"
+        title = _("follow-up {time}").format(time=f"{format_day(due.date())} {due:%H:%M}")
+        title += f" · {outcome_label(state)}"
         if follow_up.owner_id != actor.user_id:
-            title += f" · for {who(follow_up.owner_id) or '?'}"
+            title += " · " + _("for {user}").format(user=who(follow_up.owner_id) or "?")
         timeline.append(
             TimelineEntry(
                 follow_up.created_at,
@@ -850,7 +898,7 @@ def _hold_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[TimelineE
             TimelineEntry(
                 hold.placed_at,
                 "hold",
-                f"{hold.kind} hold placed",
+                _("{kind} hold placed").format(kind=_word(_HOLD_KINDS, hold.kind)),
                 who(hold.placed_by_id),
                 hold.reason,
                 hold.id,
@@ -862,7 +910,7 @@ def _hold_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[TimelineE
                 TimelineEntry(
                     hold.released_at,
                     "hold",
-                    f"{hold.kind} hold released",
+                    _("{kind} hold released").format(kind=_word(_HOLD_KINDS, hold.kind)),
                     who(hold.released_by_id),
                     None,
                     hold.id,
@@ -876,13 +924,15 @@ def _settlement_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Tim
     timeline: list[TimelineEntry] = []
     settlements = rows.settlements
     for settlement in settlements:
-        terms = f"{amount(settlement.amount)} by {settlement.due_date.isoformat()}"
-        requested = "pending approval" if settlement.status == "pending" else "requested"
+        terms = _("{amount} by {day}").format(
+            amount=amount(settlement.amount), day=format_day(settlement.due_date)
+        )
+        requested = _("pending approval") if settlement.status == "pending" else _("requested")
         timeline.append(
             TimelineEntry(
                 settlement.requested_at,
                 "settlement",
-                f"settlement {terms} · {requested}",
+                _("settlement {terms}").format(terms=terms) + f" · {requested}",
                 who(settlement.requested_by_id),
                 settlement.note,
                 settlement.id,
@@ -894,7 +944,8 @@ def _settlement_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Tim
                 TimelineEntry(
                     settlement.decided_at,
                     "settlement",
-                    f"settlement {terms} · {settlement.status}",
+                    _("settlement {terms}").format(terms=terms)
+                    + f" · {outcome_label(settlement.status)}",
                     who(settlement.decided_by_id),
                     settlement.decision_note,
                     settlement.id,
@@ -906,7 +957,8 @@ def _settlement_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Tim
                 TimelineEntry(
                     settlement.updated_at,
                     "settlement",
-                    f"settlement {terms} · {settlement.status}",
+                    _("settlement {terms}").format(terms=terms)
+                    + f" · {outcome_label(settlement.status)}",
                     None,
                     None,
                     settlement.id,
@@ -922,11 +974,14 @@ def _dispute_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Timeli
     numbers = {invoice.id: invoice.number for invoice in rows.invoices}
     timeline: list[TimelineEntry] = []
     for dispute in rows.disputes:
-        what = f"dispute of {numbers.get(dispute.invoice_id, '?')} {amount(dispute.amount)}"
+        what = _("dispute of {invoice} {amount}").format(
+            invoice=numbers.get(dispute.invoice_id, "?"), amount=amount(dispute.amount)
+        )
         if dispute.resolved_at is not None:
-            title = f"{what} · {dispute.status}"
+            title = f"{what} · {outcome_label(dispute.status)}"
             if dispute.credited:
-                title += f" · {amount(dispute.credited)} credited"
+                credited = _("{amount} credited").format(amount=amount(dispute.credited))
+                title += f" · {credited}"
             timeline.append(
                 TimelineEntry(
                     dispute.resolved_at,
@@ -942,7 +997,7 @@ def _dispute_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Timeli
             TimelineEntry(
                 dispute.opened_at,
                 "dispute",
-                f"{what} · {dispute.category.replace('_', ' ')}",
+                f"{what} · {_word(_DISPUTE_CATEGORIES, dispute.category)}",
                 who(dispute.opened_by_id),
                 dispute.reason,
                 dispute.id,
@@ -957,11 +1012,17 @@ def _charge_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Timelin
     numbers = {invoice.id: invoice.number for invoice in rows.invoices}
     timeline: list[TimelineEntry] = []
     for charge in rows.charges:
-        on = f" on {numbers.get(charge.invoice_id, '?')}" if charge.invoice_id else ""
+        component = _word(_CHARGE_COMPONENTS, charge.component)
         if charge.voids_id is None:
-            title = f"{charge.component} {amount(charge.amount)} charged{on}"
+            title = _("{component} {amount} charged").format(
+                component=component, amount=amount(charge.amount)
+            )
         else:
-            title = f"{charge.component} {amount(-charge.amount)} waived{on}"
+            title = _("{component} {amount} waived").format(
+                component=component, amount=amount(-charge.amount)
+            )
+        if charge.invoice_id:
+            title += " " + _("on {invoice}").format(invoice=numbers.get(charge.invoice_id, "?"))
         timeline.append(
             TimelineEntry(
                 charge.created_at,

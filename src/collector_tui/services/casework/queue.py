@@ -28,6 +28,8 @@ from sqlmodel import Session, col, func, select
 
 from collector_tui.config import Settings
 from collector_tui.db import select_columns
+from collector_tui.i18n import format_day, format_day_time
+from collector_tui.i18n import gettext as _
 from collector_tui.models import (
     OPEN_STATUSES,
     TIER_BROKEN_PROMISE,
@@ -201,7 +203,7 @@ class _Clock:
 
     def show(self, instant: datetime) -> str:
         local = instant.astimezone(self.zone)
-        return f"{local:%H:%M}" if local.date() == self.today else f"{local:%Y-%m-%d %H:%M}"
+        return f"{local:%H:%M}" if local.date() == self.today else format_day_time(local)
 
 
 def _agent_clock(session: Session, agent_id: uuid.UUID | None, now: datetime) -> _Clock:
@@ -274,35 +276,43 @@ def _why_here(row: _Row, details: _Details, clock: _Clock) -> str:
     if row.tier == TIER_FOLLOW_UP:
         if details.follow_up is not None:
             due_at, reason = details.follow_up
-            return f"follow-up due {clock.show(due_at)}: {reason}"
-        return "follow-up due"
+            return _("follow-up due {time}: {reason}").format(
+                time=clock.show(due_at), reason=reason
+            )
+        return _("follow-up due")
     if row.tier == TIER_BROKEN_PROMISE:
         if details.broken is not None:
             amount, due = details.broken
-            return f"broken promise of {_money(amount, row.currency)} due {due.isoformat()}"
+            return _("broken promise of {amount} due {day}").format(
+                amount=_money(amount, row.currency), day=format_day(due)
+            )
         if details.pending is not None:
             amount, due = details.pending
-            return f"promise of {_money(amount, row.currency)} due {due.isoformat()}: check payment"
-        return "broken promise"
+            return _("promise of {amount} due {day}: check payment").format(
+                amount=_money(amount, row.currency), day=format_day(due)
+            )
+        return _("broken promise")
     if row.tier == TIER_PROMISE_REMINDER:
         if details.pending is not None:
             amount, due = details.pending
-            return f"promise reminder: {_money(amount, row.currency)} due {due.isoformat()}"
-        return "promise reminder"
+            return _("promise reminder: {amount} due {day}").format(
+                amount=_money(amount, row.currency), day=format_day(due)
+            )
+        return _("promise reminder")
     if row.tier == TIER_NEW:
-        return "new placement"
-    return f"score {row.score}"
+        return _("new placement")
+    return _("score {score}").format(score=row.score)
 
 
 def _why_waiting(row: _Row, clock: _Clock) -> str:
-    when = clock.show(row.next_action_at) if row.next_action_at else "later"
+    when = clock.show(row.next_action_at) if row.next_action_at else _("later")
     if row.tier == TIER_FOLLOW_UP:
-        return f"follow-up at {when}"
+        return _("follow-up at {time}").format(time=when)
     if row.tier in (TIER_BROKEN_PROMISE, TIER_PROMISE_REMINDER):
-        return "pending promise not yet due"
+        return _("pending promise not yet due")
     if row.tier == TIER_WORKABLE:
-        return f"retry after {when}"
-    return f"next action at {when}"
+        return _("retry after {time}").format(time=when)
+    return _("next action at {time}").format(time=when)
 
 
 def _entry(
@@ -419,7 +429,7 @@ def _build(
                     _entry(
                         row,
                         callable_now=False,
-                        reason=verdict.reason or "not callable now",
+                        reason=verdict.reason or _("not callable now"),
                         callable_at=verdict.callable_at,
                         today=today,
                     )
@@ -432,7 +442,7 @@ def _build(
     for row, verdict in offered:
         reason = _why_here(row, details[row.id], clock)
         if verdict.reason:
-            reason = f"{reason}; {verdict.reason}"
+            reason = _("{reason}; {more}").format(reason=reason, more=verdict.reason)
         entries.append(_entry(row, callable_now=True, reason=reason, callable_at=None, today=today))
 
     if held_limit:
@@ -457,7 +467,7 @@ def _build(
             else:
                 reason = _why_waiting(row, clock)
                 if verdict.reason:
-                    reason = f"{reason}; {verdict.reason}"
+                    reason = _("{reason}; {more}").format(reason=reason, more=verdict.reason)
             held.append(
                 _entry(
                     row,
@@ -651,12 +661,15 @@ def unassigned_cases(
     today = now.astimezone(UTC).date() if now is not None else None
     result: list[QueueEntry] = []
     for row in rows:
-        base = f"routed to a supervisor: {row.routed_reason}" if row.routed_reason else "unassigned"
+        routed_text = (
+            compliance.routed_reason_text(row.routed_reason) if row.routed_reason else None
+        )
+        base = routed_text or _("unassigned")
         verdict = verdicts.get(row.id)
         reason = base
         if verdict is not None and not verdict.callable and verdict.reason:
-            if verdict.reason != f"routed to a supervisor: {row.routed_reason}":
-                reason = f"{base}; {verdict.reason}"
+            if verdict.reason != routed_text:
+                reason = _("{reason}; {more}").format(reason=base, more=verdict.reason)
         result.append(
             _entry(
                 row,

@@ -13,12 +13,13 @@ from __future__ import annotations
 from typing import Literal
 
 from collector_tui.config import Settings
+from collector_tui.i18n import N_
 from collector_tui.services.accounts import Actor
 
 WrapUp = Literal["require", "warn", "allow"]
 
 # What to log, for the one line shown when leaving is refused.
-WHAT_TO_LOG = (
+WHAT_TO_LOG = N_(
     "Log what happened before leaving this case: a contact (c), a note (t), a follow-up (f) "
     "or a promise (p)."
 )

@@ -58,7 +58,18 @@ from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
 from collector_tui.db import select_columns
-from collector_tui.models import CLOSED_STATUSES, Activity, Case, Debtor, Hold, Phone, ThirdParty
+from collector_tui.i18n import N_, format_day
+from collector_tui.i18n import gettext as _
+from collector_tui.models import (
+    CLOSED_STATUSES,
+    Activity,
+    Case,
+    Debtor,
+    Hold,
+    Phone,
+    ThirdParty,
+    case_status_label,
+)
 from collector_tui.phones import mask_phone, zones_for
 
 __all__ = [
@@ -578,7 +589,7 @@ def local_window_open(
 
 def _hours_text(hours: Hours) -> str:
     if hours is None:
-        return "none"
+        return _("none")
     start, end = hours
     return f"{start:%H:%M}–{'24:00' if end == MIDNIGHT else f'{end:%H:%M}'}"
 
@@ -592,15 +603,16 @@ def _window_reason(zones: Sequence[str], now: datetime, pack: RulePack) -> str:
         hours = pack.hours_on(local.date())
         kind = pack.day_kind(local.date())
         if hours is None:
-            return f"no calls on a {kind} in {zone_name} ({pack.name})"
+            return _("no calls on a {kind} in {zone} ({pack})").format(
+                kind=_(_DAY_KINDS.get(kind, kind)), zone=zone_name, pack=pack.name
+            )
         start, end = hours
         inside = local.time() >= start and (end == MIDNIGHT or local.time() < end)
         if not inside:
-            return (
-                f"outside calling hours: {local:%H:%M} in {zone_name} "
-                f"(calls {_hours_text(hours)}, {pack.name})"
+            return _("outside calling hours: {time} in {zone} (calls {hours}, {pack})").format(
+                time=f"{local:%H:%M}", zone=zone_name, hours=_hours_text(hours), pack=pack.name
             )
-    return f"outside calling hours ({pack.name})"
+    return _("outside calling hours ({pack})").format(pack=pack.name)
 
 
 # --- Counting days in the debtor's calendar -------------------------------------------------------
@@ -697,17 +709,26 @@ class _Block:
     presumption: bool  # a frequency rule that prior consent lifts (Regulation F)
 
 
+# Lazy (i18n.N_): the verdicts are worded in the interface's language where they are made.
 _HOLD_REASONS = {
-    "cease": "cease communication",
-    "dispute": "dispute hold",
-    "complaint": "complaint hold",
-    "hardship": "hardship hold",
-    "legal": "legal hold",
-    "bankruptcy": "bankruptcy hold",
-    "deceased": "deceased hold",
+    "cease": N_("cease communication"),
+    "dispute": N_("dispute hold"),
+    "complaint": N_("complaint hold"),
+    "hardship": N_("hardship hold"),
+    "legal": N_("legal hold"),
+    "bankruptcy": N_("bankruptcy hold"),
+    "deceased": N_("deceased hold"),
 }
-_STATUS_REASONS = {"dispute": "open dispute", "legal": "with legal"}
-THIRD_PARTY_NOTE = "third-party number only: ask how to reach the debtor; never disclose the debt"
+_STATUS_REASONS = {"dispute": N_("open dispute"), "legal": N_("with legal")}
+_DAY_KINDS = {"weekday": N_("weekday"), "weekend": N_("weekend"), "holiday": N_("holiday")}
+THIRD_PARTY_NOTE = N_(
+    "third-party number only: ask how to reach the debtor; never disclose the debt"
+)
+
+
+def routed_reason_text(routed_reason: str) -> str:
+    """Why a case routed to the supervisors is held, as the queue and the verdict say it."""
+    return _("routed to a supervisor: {reason}").format(reason=routed_reason)
 
 
 def _held(reason: str) -> Verdict:
@@ -721,19 +742,21 @@ def contact_block(
     pack suspends on, a held status, a deceased or bankrupt debtor, a case routed to the
     supervisors), or None. `holds` are the case's active holds as (kind, reason)."""
     if case.status in CLOSED_STATUSES:
-        return f"case {case.status.replace('_', ' ')}"
+        return _("case {status}").format(status=case_status_label(case.status))
     for kind, reason in holds:
         if kind in pack.suspending_holds:
-            text = _HOLD_REASONS.get(kind, f"{kind} hold")
+            label = _HOLD_REASONS.get(kind)
+            text = _(label) if label is not None else _("{kind} hold").format(kind=kind)
             return f"{text}: {reason}" if reason else text
     if case.status in pack.held_statuses:
-        return _STATUS_REASONS.get(case.status, f"status {case.status}")
+        label = _STATUS_REASONS.get(case.status)
+        return _(label) if label is not None else _("status {status}").format(status=case.status)
     if case.deceased:
-        return "debtor deceased"
+        return _("debtor deceased")
     if case.bankrupt:
-        return "debtor bankrupt"
+        return _("debtor bankrupt")
     if case.routed_reason:
-        return f"routed to a supervisor: {case.routed_reason}"
+        return routed_reason_text(case.routed_reason)
     return None
 
 
@@ -748,7 +771,7 @@ def hours_block(
         return None
     known = tuple(zone for zone in zones if _zone(zone) is not None)
     if not known:
-        return "the debtor's time zone is unknown", None
+        return _("the debtor's time zone is unknown"), None
     return _window_reason(known, now.astimezone(UTC), pack), opens
 
 
@@ -813,9 +836,9 @@ def _evaluate(
     if blocked is not None:
         return _held(blocked)
     if "call" not in pack.channels:
-        return _held(f"calls not allowed ({pack.name})")
+        return _held(_("calls not allowed ({pack})").format(pack=pack.name))
     if not phones:
-        return _held("no phone number")
+        return _held(_("no phone number"))
     usable = [p for p in phones if p.dialable]
     if pack.third_party_contacts:
         usable = [
@@ -827,10 +850,12 @@ def _evaluate(
     if not usable:
         if any(p.third_party_contacts for p in phones if p.dialable):
             return _held(
-                f"no number: the third party was contacted already; again only at their request "
-                f"({pack.name})"
+                _(
+                    "no number: the third party was contacted already; again only at their "
+                    "request ({pack})"
+                ).format(pack=pack.name)
             )
-        return _held("all numbers do-not-call or invalid")
+        return _held(_("all numbers do-not-call or invalid"))
     own = [p for p in usable if p.kind not in pack.third_party_kinds]
     third_party_only = False
     targets = usable
@@ -854,8 +879,15 @@ def _evaluate(
             blocks.append(
                 _Block(
                     until,
-                    f"call cap: {count} calls about this debt in {pack.calls_per_debt_days} "
-                    f"days (limit {pack.calls_per_debt}, {pack.name})",
+                    _(
+                        "call cap: {count} calls about this debt in {days} days "
+                        "(limit {limit}, {pack})"
+                    ).format(
+                        count=count,
+                        days=pack.calls_per_debt_days,
+                        limit=pack.calls_per_debt,
+                        pack=pack.name,
+                    ),
                     True,
                 )
             )
@@ -868,8 +900,11 @@ def _evaluate(
                 blocks.append(
                     _Block(
                         until,
-                        f"conversation on {_first_zone_day(latest, day_zones).isoformat()}: "
-                        f"{pack.quiet_after_conversation_days}-day quiet period ({pack.name})",
+                        _("conversation on {day}: {days}-day quiet period ({pack})").format(
+                            day=format_day(_first_zone_day(latest, day_zones)),
+                            days=pack.quiet_after_conversation_days,
+                            pack=pack.name,
+                        ),
                         True,
                     )
                 )
@@ -881,8 +916,9 @@ def _evaluate(
             blocks.append(
                 _Block(
                     until,
-                    f"{count} connected calls to this debtor today "
-                    f"(limit {pack.connected_per_debtor_per_day}, {pack.name})",
+                    _(
+                        "{count} connected calls to this debtor today (limit {limit}, {pack})"
+                    ).format(count=count, limit=pack.connected_per_debtor_per_day, pack=pack.name),
                     False,
                 )
             )
@@ -897,7 +933,10 @@ def _evaluate(
     for phone in targets:
         zones = zones_of[phone.id]
         if not zones:
-            results.append((phone, None, f"local time unknown for {mask_phone(phone.e164 or '')}"))
+            unknown = _("local time unknown for {number}").format(
+                number=mask_phone(phone.e164 or "")
+            )
+            results.append((phone, None, unknown))
             continue
         phone_blocks = list(blocks)
         if pack.unanswered_per_number_per_day and phone.e164:
@@ -910,8 +949,14 @@ def _evaluate(
                 phone_blocks.append(
                     _Block(
                         until,
-                        f"{count} unanswered calls today to {mask_phone(phone.e164)} "
-                        f"(limit {pack.unanswered_per_number_per_day}, {pack.name})",
+                        _(
+                            "{count} unanswered calls today to {number} (limit {limit}, {pack})"
+                        ).format(
+                            count=count,
+                            number=mask_phone(phone.e164),
+                            limit=pack.unanswered_per_number_per_day,
+                            pack=pack.name,
+                        ),
                         False,
                     )
                 )
@@ -932,7 +977,8 @@ def _evaluate(
             if at < consent and (opens is None or at < opens):
                 opens, binding = at, lifted
         if opens is None:
-            results.append((phone, None, f"no calling hours in the next {HORIZON_DAYS} days"))
+            none_soon = _("no calling hours in the next {days} days").format(days=HORIZON_DAYS)
+            results.append((phone, None, none_soon))
             continue
         if opens <= now:
             results.append((phone, opens, None))
@@ -948,12 +994,13 @@ def _evaluate(
 
     callable_now = tuple(phone.id for phone, at, _ in results if at is not None and at <= now)
     if callable_now:
-        return Verdict(True, THIRD_PARTY_NOTE if third_party_only else None, None, callable_now)
+        note = _(THIRD_PARTY_NOTE) if third_party_only else None
+        return Verdict(True, note, None, callable_now)
     timed = [(at, reason) for _, at, reason in results if at is not None]
     if timed:
         at, reason = min(timed, key=lambda item: item[0])
         return Verdict(False, reason, at, ())
-    return _held(next(reason for _, _, reason in results if reason) or "not callable")
+    return _held(next(reason for _, _, reason in results if reason) or _("not callable"))
 
 
 def evaluate_cases(

@@ -16,6 +16,8 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, get_current_worker
 
 from collector_tui.display import printable, safe_text
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.services.errors import Forbidden, NotFound
 from collector_tui.tui.commands import CaseCommands
 from collector_tui.tui.formatting import agent_time, zone
@@ -77,200 +79,253 @@ FORM_ACTIONS = (
 )
 # Contact changes (tui/screens/contacts.py): shown in the contacts panel's title too, the footer
 # having no room left for them at 80 columns.
-CONTACT_KEYS = "+ add · x mark · E edit · X retire"
-STATUS_WORDS = {"dnc": "do not call", "wrong": "wrong number", "returned": "mail returned"}
-CONTACTS_TITLE = f"Contacts ({CONTACT_KEYS})"
+STATUS_WORDS = {
+    "dnc": N_("do not call"),
+    "wrong": N_("wrong number"),
+    "returned": N_("mail returned"),
+}
+CONTACTS_TITLE = N_("Contacts (+ add · x mark · E edit · X retire)")
 # Numbers masked for this role: the key that shows them is said where they are.
-MASKED_CONTACTS_TITLE = f"Contacts ({CONTACT_KEYS} · R numbers)"
+MASKED_CONTACTS_TITLE = N_("Contacts (+ add · x mark · E edit · X retire · R numbers)")
+PANEL_TITLES = {
+    "contacts-panel": CONTACTS_TITLE,
+    "debt-panel": N_("Debt"),
+    "status-panel": N_("Status"),
+    "why-panel": N_("Why this case is here"),
+    "debtor-panel": N_("Debtor"),
+    "invoices-panel": N_("Invoices"),
+}
+TIMELINE_TITLE = N_("Timeline (enter: full entry, open a plan)")
+# The toast after a contact change (`contact_saved_text`): what was done, to what.
+ADDED = N_("Added {kind} {what}.")
+MARKED = N_("Marked {kind} {what}.")
+SAVED = N_("Saved {kind} {what}.")
+CONTACT_KINDS = {
+    "phone": N_("phone"),
+    "email": N_("e-mail"),
+    "address": N_("address"),
+    "third_party": N_("third party"),
+}
 
 
 class CaseScreen(CollectorScreen):
     COMMANDS = {CaseCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "log_contact", "Contact", id="case.contact", tooltip="Log a contact attempt"),
-        Binding("p", "promise", "Promise", id="case.promise", tooltip="Record a promise to pay"),
-        Binding("l", "plan", "Plan", id="case.plan", tooltip="Record a payment plan"),
-        Binding("f", "follow_up", "Follow-up", id="case.follow_up", tooltip="Schedule a callback"),
-        Binding("t", "note", "Note", id="case.note", tooltip="Add a note"),
-        Binding("d", "dispute", "Dispute", id="case.dispute", tooltip="Record a dispute (hold)"),
+        Binding(
+            "c",
+            "log_contact",
+            N_("Contact"),
+            id="case.contact",
+            tooltip=N_("Log a contact attempt"),
+        ),
+        Binding(
+            "p", "promise", N_("Promise"), id="case.promise", tooltip=N_("Record a promise to pay")
+        ),
+        Binding("l", "plan", N_("Plan"), id="case.plan", tooltip=N_("Record a payment plan")),
+        Binding(
+            "f",
+            "follow_up",
+            N_("Follow-up"),
+            id="case.follow_up",
+            tooltip=N_("Schedule a callback"),
+        ),
+        Binding("t", "note", N_("Note"), id="case.note", tooltip=N_("Add a note")),
+        Binding(
+            "d", "dispute", N_("Dispute"), id="case.dispute", tooltip=N_("Record a dispute (hold)")
+        ),
         # The footer has no room left at 80 columns: these are in the help and the palette.
         # Invoice disputes and reversals: tui/screens/disputes.py.
         Binding(
             "i",
             "dispute_invoice",
-            "Dispute invoice",
+            N_("Dispute invoice"),
             id="case.dispute_invoice",
-            tooltip="Dispute an invoice, all or an amount of it (the rest stays workable)",
+            tooltip=N_("Dispute an invoice, all or an amount of it (the rest stays workable)"),
             show=False,
         ),
         Binding(
             "D",
             "resolve_dispute",
-            "Resolve dispute",
+            N_("Resolve dispute"),
             id="case.resolve_dispute",
-            tooltip="Resolve an invoice dispute: upheld (a credit), rejected or partly",
+            tooltip=N_("Resolve an invoice dispute: upheld (a credit), rejected or partly"),
             show=False,
         ),
         Binding(
             "V",
             "reverse_payment",
-            "Reverse payment",
+            N_("Reverse payment"),
             id="case.reverse_payment",
-            tooltip="Reverse the highlighted payment: bounced, chargeback, error (supervisors)",
+            tooltip=N_("Reverse the highlighted payment: bounced, chargeback, error (supervisors)"),
             show=False,
         ),
         # Assessing the debtor (tui/screens/assessment.py).
         Binding(
             "a",
             "assess",
-            "Assess",
+            N_("Assess"),
             id="case.assess",
-            tooltip="Assess the debtor: income and expenses (a company: its standing), risk grade",
+            tooltip=N_(
+                "Assess the debtor: income and expenses (a company: its standing), risk grade"
+            ),
             show=False,
         ),
         Binding(
             "C",
             "add_charge",
-            "Charge",
+            N_("Charge"),
             id="case.add_charge",
-            tooltip="Add a charge after placement: legal costs, fees, interest (supervisors)",
+            tooltip=N_("Add a charge after placement: legal costs, fees, interest (supervisors)"),
             show=False,
         ),
         Binding(
             "s",
             "settle",
-            "Settle",
+            N_("Settle"),
             id="case.settle",
-            tooltip="Agree a settlement for less than the balance (above your limit: approval)",
+            tooltip=N_("Agree a settlement for less than the balance (above your limit: approval)"),
             show=False,
         ),
         Binding(
             "e",
             "legal",
-            "Legal",
+            N_("Legal"),
             id="case.legal",
-            tooltip="Ask a supervisor for legal action (the case leaves your queue)",
+            tooltip=N_("Ask a supervisor for legal action (the case leaves your queue)"),
             show=False,
         ),
         Binding(
             "o",
             "route",
-            "To supervisor",
+            N_("To supervisor"),
             id="case.route",
-            tooltip="Send the case to a supervisor, saying why (it leaves your queue)",
+            tooltip=N_("Send the case to a supervisor, saying why (it leaves your queue)"),
             show=False,
         ),
         # Corrections (tui/screens/corrections.py): on the highlighted timeline entry.
         Binding(
             "y",
             "payment",
-            "Payment",
+            N_("Payment"),
             id="case.payment",
-            tooltip="Post a payment received (applied to the pending promises, oldest first)",
+            tooltip=N_("Post a payment received (applied to the pending promises, oldest first)"),
             show=False,
         ),
         Binding(
             "u",
             "lift_hold",
-            "Lift hold",
+            N_("Lift hold"),
             id="case.lift_hold",
-            tooltip="Lift a hold or end a dispute, saying why (agents: hardship only)",
+            tooltip=N_("Lift a hold or end a dispute, saying why (agents: hardship only)"),
             show=False,
         ),
         Binding(
             "v",
             "void_contact",
-            "Void",
+            N_("Void"),
             id="case.void_contact",
-            tooltip="Void the highlighted contact, logged by mistake (it stays, struck through)",
+            tooltip=N_(
+                "Void the highlighted contact, logged by mistake (it stays, struck through)"
+            ),
             show=False,
         ),
         Binding(
             "w",
             "withdraw",
-            "Withdraw",
+            N_("Withdraw"),
             id="case.withdraw",
-            tooltip="Withdraw the highlighted promise (an installment: cancel its plan)",
+            tooltip=N_("Withdraw the highlighted promise (an installment: cancel its plan)"),
             show=False,
         ),
         Binding(
             "L",
             "reschedule_plan",
-            "Reschedule",
+            N_("Reschedule"),
             id="case.reschedule_plan",
-            tooltip="Reschedule the payment plan: a new schedule replaces it",
+            tooltip=N_("Reschedule the payment plan: a new schedule replaces it"),
             show=False,
         ),
         Binding(
             "m",
             "move_follow_up",
-            "Move follow-up",
+            N_("Move follow-up"),
             id="case.move_follow_up",
-            tooltip="Give the highlighted (or next) follow-up a new time",
+            tooltip=N_("Give the highlighted (or next) follow-up a new time"),
             show=False,
         ),
         # Reminders by SMS, e-mail or letter (tui/screens/reminders.py): `m` was taken already.
         Binding(
             "M",
             "remind",
-            "Reminder",
+            N_("Reminder"),
             id="case.remind",
-            tooltip="Preview a reminder (SMS, e-mail, letter) for this case and queue it",
+            tooltip=N_("Preview a reminder (SMS, e-mail, letter) for this case and queue it"),
             show=False,
         ),
         # Contact data (tui/screens/contacts.py).
         Binding(
             "plus",
             "add_contact",
-            "Add contact",
+            N_("Add contact"),
             id="case.add_contact",
-            tooltip="Add a number the debtor gives, an e-mail, a postal address or a third party",
+            tooltip=N_(
+                "Add a number the debtor gives, an e-mail, a postal address or a third party"
+            ),
             show=False,
         ),
         Binding(
             "x",
             "mark_contact",
-            "Mark contact",
+            N_("Mark contact"),
             id="case.mark_contact",
-            tooltip="Mark a number or address: wrong, disconnected, do not call, returned mail; "
-            "a third party's objection",
+            tooltip=N_(
+                "Mark a number or address: wrong, disconnected, do not call, returned mail; "
+                "a third party's objection"
+            ),
             show=False,
         ),
         Binding(
             "E",
             "edit_contact",
-            "Edit contact",
+            N_("Edit contact"),
             id="case.edit_contact",
-            tooltip="A number's type, primary and consent (call, SMS); an e-mail's opt-in",
+            tooltip=N_("A number's type, primary and consent (call, SMS); an e-mail's opt-in"),
             show=False,
         ),
         Binding(
             "X",
             "retire_contact",
-            "Retire contact",
+            N_("Retire contact"),
             id="case.retire_contact",
-            tooltip="Retire a number, address, e-mail or third party (kept in the history)",
+            tooltip=N_("Retire a number, address, e-mail or third party (kept in the history)"),
             show=False,
         ),
         Binding(
             "R",
             "reveal_numbers",
-            "Show numbers",
+            N_("Show numbers"),
             id="case.reveal_numbers",
-            tooltip="Show the debtor's numbers in full where your role sees them masked "
-            "(an audited action)",
+            tooltip=N_(
+                "Show the debtor's numbers in full where your role sees them masked "
+                "(an audited action)"
+            ),
             show=False,
         ),
         Binding(
             "n",
             "next_case",
-            "Next",
+            N_("Next"),
             id="case.next",
-            tooltip="Open the next case of the queue (after saving, or to skip this one)",
+            tooltip=N_("Open the next case of the queue (after saving, or to skip this one)"),
         ),
-        Binding("escape", "back", "Back", id="case.back", tooltip="Back to the queue"),
+        Binding("escape", "back", N_("Back"), id="case.back", tooltip=N_("Back to the queue")),
         Binding(
-            "r", "reload", "Reload", id="case.reload", tooltip="Read the case again", show=False
+            "r",
+            "reload",
+            N_("Reload"),
+            id="case.reload",
+            tooltip=N_("Read the case again"),
+            show=False,
         ),
     ]
 
@@ -310,7 +365,7 @@ class CaseScreen(CollectorScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Loading the case…", id="case-header")
+        yield Static(_("Loading the case…"), id="case-header")
         with Horizontal(id="case-body"):
             with VerticalScroll(id="case-details"):
                 yield Static(id="contacts-panel", classes="panel")
@@ -327,21 +382,10 @@ class CaseScreen(CollectorScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.title = "Case"
-        for panel_id, title in (
-            ("contacts-panel", CONTACTS_TITLE),
-            ("debt-panel", "Debt"),
-            ("status-panel", "Status"),
-            ("why-panel", "Why this case is here"),
-            ("debtor-panel", "Debtor"),
-            ("invoices-panel", "Invoices"),
-        ):
-            panel = self.query_one(f"#{panel_id}", Static)
-            panel.border_title = title
-            panel.display = False
-        # Wide, the panels share one box, titled as the first of them (app.tcss).
-        self.query_one("#case-details").border_title = CONTACTS_TITLE
-        self.query_one("#timeline-box").border_title = "Timeline (enter: full entry, open a plan)"
+        self.title = _("Case")
+        self._title_panels()
+        for panel_id in PANEL_TITLES:
+            self.query_one(f"#{panel_id}", Static).display = False
         self.query_one("#timeline", Timeline).focus()
         if self.arrived is not None:
             # Filled before the first paint; the worker checks it is still the agent's to work,
@@ -396,8 +440,9 @@ class CaseScreen(CollectorScreen):
         ):
             # Read ahead, then taken (reassigned, closed) before the agent got to it.
             self.collector.tell(
-                f"{self.arrived.client_ref} is no longer yours to work ({error_text(error)}): "
-                "opening the next case.",
+                _("{case} is no longer yours to work ({why}): opening the next case.").format(
+                    case=self.arrived.client_ref, why=error_text(error)
+                ),
                 severity="warning",
             )
             self.arrived = None
@@ -438,7 +483,7 @@ class CaseScreen(CollectorScreen):
         self._show_panels()
         self.query_one("#timeline", Timeline).show(case.timeline, tz=tz, now=now)
         box = self.query_one("#timeline-box")
-        box.border_subtitle = "" if case.timeline else "nothing on this case yet"
+        box.border_subtitle = "" if case.timeline else _("nothing on this case yet")
         self.refresh_bindings()
         keys_may_flow(self)
         if first and self.next_read_at is None:
@@ -463,7 +508,7 @@ class CaseScreen(CollectorScreen):
         compact = self._compact()
         self._compact_panels = compact
         shown = case if self.numbers_shown() else case_panels.masked_numbers(case)
-        title = CONTACTS_TITLE if shown is case else MASKED_CONTACTS_TITLE
+        title = _(CONTACTS_TITLE if shown is case else MASKED_CONTACTS_TITLE)
         self.query_one("#contacts-panel", Static).border_title = title
         self.query_one("#case-details").border_title = title
         self._panel("contacts-panel", case_panels.contacts_panel(shown, tz, now, compact=compact))
@@ -494,8 +539,36 @@ class CaseScreen(CollectorScreen):
         self._panel("invoices-panel", case_panels.invoices_panel(case))
         # Compact, the panel holds an address only when the contacts panel does not list it.
         self.query_one("#debtor-panel").border_title = (
-            "Address" if compact and case_panels.address_unlisted(case) else "Debtor"
+            _("Address") if compact and case_panels.address_unlisted(case) else _("Debtor")
         )
+
+    def _title_panels(self) -> None:
+        for panel_id, title in PANEL_TITLES.items():
+            self.query_one(f"#{panel_id}", Static).border_title = _(title)
+        # Wide, the panels share one box, titled as the first of them (app.tcss).
+        self.query_one("#case-details").border_title = _(CONTACTS_TITLE)
+        self.query_one("#timeline-box").border_title = _(TIMELINE_TITLE)
+
+    def language_changed(self) -> None:
+        """The panels in the new language at once; the case is read again for what the services
+        word (the timeline's entries, why it is here)."""
+        super().language_changed()
+        self.title = _("Case") if self.case_file is None else self.title
+        self._title_panels()
+        case = self.case_file
+        if case is None or self.loaded_at is None:
+            return
+        tz = self.actor.time_zone
+        self.query_one("#case-header", Static).update(
+            case_panels.case_header(case, self.collector.settings.locale, tz, self.loaded_at)
+        )
+        self._show_panels()
+        timeline = self.query_one("#timeline", Timeline)
+        timeline.relabel()
+        timeline.show(case.timeline, tz=tz, now=self.loaded_at)
+        box = self.query_one("#timeline-box")
+        box.border_subtitle = "" if case.timeline else _("nothing on this case yet")
+        self.load_case()
 
     def on_resize(self) -> None:
         if self.case_file is not None and self._compact() != self._compact_panels:
@@ -535,7 +608,7 @@ class CaseScreen(CollectorScreen):
         self.collector.revealed.add(self.case_id)
         self._show_panels()
         self.refresh_bindings()
-        self.collector.tell("Numbers shown in full; the audit trail records it.")
+        self.collector.tell(_("Numbers shown in full; the audit trail records it."))
 
     # -- forms ------------------------------------------------------------------------------------
 
@@ -589,7 +662,7 @@ class CaseScreen(CollectorScreen):
             if value is None:
                 return
             self.logged = True
-            said = done if isinstance(done, str) else done(form.outcome)
+            said = _(done) if isinstance(done, str) else done(form.outcome)
             if form.then_next:
                 # Shown on the next case: it names the case it was saved on.
                 self.collector.tell(f"{ref}: {said}", timeout=3)
@@ -637,7 +710,7 @@ class CaseScreen(CollectorScreen):
             **self._due_kwargs(case),
             **self._form_kwargs(case, save),
         )
-        self._open(form, "Contact logged.")
+        self._open(form, _("Contact logged."))
 
     def action_promise(self) -> None:
         from collector_tui.services.casework import activities
@@ -660,7 +733,7 @@ class CaseScreen(CollectorScreen):
             **self._due_kwargs(case),
             **self._form_kwargs(case, save),
         )
-        self._open(form, "Promise recorded.")
+        self._open(form, _("Promise recorded."))
 
     def action_plan(self) -> None:
         from collector_tui.services.casework import activities
@@ -684,7 +757,7 @@ class CaseScreen(CollectorScreen):
             disposable=self._disposable(),
             **self._form_kwargs(case, save),
         )
-        self._open(form, "Payment plan recorded.")
+        self._open(form, _("Payment plan recorded."))
 
     def action_follow_up(self) -> None:
         from collector_tui.services.casework import followups
@@ -705,7 +778,7 @@ class CaseScreen(CollectorScreen):
             now=app.clock.now(),
             **self._form_kwargs(case, save),
         )
-        self._open(form, "Follow-up scheduled.")
+        self._open(form, _("Follow-up scheduled."))
 
     def action_note(self) -> None:
         from collector_tui.services.casework import drafted
@@ -726,7 +799,7 @@ class CaseScreen(CollectorScreen):
             draft=DraftSlot(case.case_id, "note"),
             **self._form_kwargs(case, save),
         )
-        self._open(form, "Note saved.")
+        self._open(form, _("Note saved."))
 
     def action_dispute(self) -> None:
         from collector_tui.services.casework import holds
@@ -744,7 +817,7 @@ class CaseScreen(CollectorScreen):
         form = DisputeForm(
             **self._form_kwargs(case, save),
         )
-        self._open(form, "Dispute recorded: the case is on hold.")
+        self._open(form, _("Dispute recorded: the case is on hold."))
 
     # -- contact data (tui/screens/contacts.py) ---------------------------------------------------
 
@@ -762,7 +835,7 @@ class CaseScreen(CollectorScreen):
         form = AddContactForm(
             tz=self.actor.time_zone, today=self._today(), **self._form_kwargs(case, save)
         )
-        self._open(form, contact_saved_text("Added"))
+        self._open(form, contact_saved_text(ADDED))
 
     def action_mark_contact(self) -> None:
         from collector_tui.tui.screens.contacts import MarkContactForm
@@ -781,7 +854,7 @@ class CaseScreen(CollectorScreen):
         if case is None:
             return
         if not has_contacts(case, "phone", "address", "email", "third_party"):
-            self.collector.tell("No contact on file to mark: + adds one.", severity="warning")
+            self.collector.tell(_("No contact on file to mark: + adds one."), severity="warning")
             return
         context = self.context
 
@@ -789,7 +862,7 @@ class CaseScreen(CollectorScreen):
             return mark_contact(context, case.case_id, mark, self._expected_version())
 
         form = form_type(case=case, **self._form_kwargs(case, save))
-        self._open(form, contact_saved_text("Marked"))
+        self._open(form, contact_saved_text(MARKED))
 
     def action_edit_contact(self) -> None:
         from collector_tui.tui.screens.contacts import EditContactForm, has_contacts
@@ -799,7 +872,7 @@ class CaseScreen(CollectorScreen):
             return
         if not has_contacts(case, "phone", "email"):
             self.collector.tell(
-                "No number or e-mail on file to edit: + adds one.", severity="warning"
+                _("No number or e-mail on file to edit: + adds one."), severity="warning"
             )
             return
         context = self.context
@@ -814,7 +887,7 @@ class CaseScreen(CollectorScreen):
             now=self.collector.clock.now(),
             **self._form_kwargs(case, save),
         )
-        self._open(form, contact_saved_text("Saved"))
+        self._open(form, contact_saved_text(SAVED))
 
     # -- asking the supervisors -------------------------------------------------------------------
 
@@ -828,7 +901,9 @@ class CaseScreen(CollectorScreen):
         if not case.routed_reason:
             return False
         self.collector.tell(
-            f"This case is already with the supervisors: {case.routed_reason}.",
+            _("This case is already with the supervisors: {reason}.").format(
+                reason=case.routed_reason
+            ),
             severity="warning",
         )
         return True
@@ -854,8 +929,8 @@ class CaseScreen(CollectorScreen):
 
         def outcome(view: Any) -> str:
             if view is not None and view.status == "approved":
-                return "Settlement agreed; promise recorded."
-            return "Settlement above your limit: sent to a supervisor for approval."
+                return _("Settlement agreed; promise recorded.")
+            return _("Settlement above your limit: sent to a supervisor for approval.")
 
         prediction = self.outlook.prediction if self.outlook else None
         form = SettlementRequestForm(
@@ -876,7 +951,7 @@ class CaseScreen(CollectorScreen):
         self._ask_supervisors(
             LegalRequestForm,
             decisions.request_legal_escalation,
-            "Legal action requested: the case waits for a supervisor.",
+            N_("Legal action requested: the case waits for a supervisor."),
         )
 
     def action_route(self) -> None:
@@ -886,7 +961,7 @@ class CaseScreen(CollectorScreen):
         self._ask_supervisors(
             RouteForm,
             decisions.route_case,
-            "Sent to a supervisor: the case leaves your queue until they decide.",
+            N_("Sent to a supervisor: the case leaves your queue until they decide."),
         )
 
     def _ask_supervisors(
@@ -987,7 +1062,7 @@ class CaseScreen(CollectorScreen):
         if rule == "allow":
             go()
         elif rule == "require":
-            self.collector.tell(WHAT_TO_LOG, severity="warning", timeout=6)
+            self.collector.tell(_(WHAT_TO_LOG), severity="warning", timeout=6)
         else:
             from collector_tui.tui.screens.confirm import ConfirmScreen
 
@@ -996,9 +1071,9 @@ class CaseScreen(CollectorScreen):
                     go()
 
             question = ConfirmScreen(
-                "Leave without a wrap-up?",
-                "Nothing was logged on this case during this visit.",
-                yes="Leave",
+                _("Leave without a wrap-up?"),
+                _("Nothing was logged on this case during this visit."),
+                yes=_("Leave"),
             )
             self.app.push_screen(question, answered)
 
@@ -1050,7 +1125,7 @@ class CaseScreen(CollectorScreen):
     def _move_on(self, case_file: CaseFile | None) -> None:
         if case_file is None:
             self.moving_on = False
-            self.collector.tell("No more callable cases: back to the queue.", severity="warning")
+            self.collector.tell(_("No more callable cases: back to the queue."), severity="warning")
             self.app.pop_screen()
             return
         self.app.switch_screen(CaseScreen(case_file.case_id, case_file, from_queue=True))
@@ -1192,7 +1267,7 @@ def contact_saved_text(verb: str) -> Callable[[Any], str]:
 
     def said(saved: Any) -> str:
         if saved is None:
-            return "Nothing to change."
+            return _("Nothing to change.")
         from collector_tui.display import printable
 
         what = printable(saved.value)
@@ -1202,16 +1277,21 @@ def contact_saved_text(verb: str) -> Callable[[Any], str]:
             what = format_phone(what)
         if len(what) > 40:
             what = what[:39] + "…"
-        kind = saved.kind.replace("_", " ")
+        kind = _(CONTACT_KINDS[saved.kind]) if saved.kind in CONTACT_KINDS else saved.kind
         if not saved.changed:
-            text = f"{kind} {what}: already so, nothing changed."
-        elif verb == "Marked":
-            text = f"Marked {kind} {what}: {STATUS_WORDS.get(saved.status, saved.status)}."
+            text = _("{kind} {what}: already so, nothing changed.").format(kind=kind, what=what)
+        elif verb == MARKED:
+            status = STATUS_WORDS.get(saved.status)
+            text = _("Marked {kind} {what}: {status}.").format(
+                kind=kind, what=what, status=_(status) if status else saved.status
+            )
         else:
-            text = f"{verb} {kind} {what}."
+            text = _(verb).format(kind=kind, what=what)
         if saved.queue.reason:
-            head = "Note" if saved.queue.callable else "Out of the queue"
-            text += f" {head}: {saved.queue.reason}."
+            if saved.queue.callable:
+                text += " " + _("Note: {reason}.").format(reason=saved.queue.reason)
+            else:
+                text += " " + _("Out of the queue: {reason}.").format(reason=saved.queue.reason)
         return text
 
     return said
@@ -1221,8 +1301,8 @@ class EntryScreen(CollectorModal[None]):
     """One timeline entry in full (a note may be long; the list shows only its first line)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close", id="entry.close", tooltip="Back to the case"),
-        Binding("enter", "close", "Close", show=False, id="entry.close_enter"),
+        Binding("escape", "close", N_("Close"), id="entry.close", tooltip=N_("Back to the case")),
+        Binding("enter", "close", N_("Close"), show=False, id="entry.close_enter"),
     ]
 
     def __init__(self, entry: TimelineEntry, *, tz: str, now: datetime) -> None:
@@ -1246,7 +1326,7 @@ class EntryScreen(CollectorModal[None]):
             yield Static(heading, classes="dialog-title")
             with VerticalScroll(id="entry-body"):
                 yield Static(
-                    safe_text(entry.note, multiline=True) if entry.note else Text("(no note)"),
+                    safe_text(entry.note, multiline=True) if entry.note else Text(_("(no note)")),
                     id="entry-note",
                 )
         yield Footer(compact=True, show_command_palette=False)

@@ -20,6 +20,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.tui.formatting import day_text, plain_amount
 from collector_tui.tui.parsing import FieldError, parse_date
 from collector_tui.tui.screens.forms import (
@@ -46,7 +48,7 @@ class SettlementRequest:
 class SettlementRequestForm(FormScreen[SettlementRequest]):
     """Close the case for less than its balance, paid by a date ("full and final")."""
 
-    TITLE_TEXT = "Settlement"
+    TITLE_TEXT = N_("Settlement")
     # The service checks the note with its shared text check, which names the field "reason".
     FIELD_MAP: ClassVar[dict[str, str]] = {"reason": "note"}
 
@@ -80,32 +82,31 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
         # Amount and date side by side: the dialog fits 80x24 with an error under every field.
         with Horizontal(classes="form-row"):
             yield FormField(
-                f"Debtor pays ({self.currency})",
+                _("Debtor pays ({currency})").format(currency=self.currency),
                 Input(
                     value=self.initial.get("amount", ""),
-                    placeholder=f"under {balance}",
+                    placeholder=_("under {balance}").format(balance=balance),
                     id="amount",
                 ),
                 name="amount",
             )
-            yield due_date_field(self, self.today, "Pay by", self.today_zone)
+            yield due_date_field(self, self.today, _("Pay by"), self.today_zone)
         yield FormField(
-            "Note (optional)",
+            _("Note (optional)"),
             Input(
                 value=self.initial.get("note", ""),
-                placeholder="e.g. lump sum from a family loan",
+                placeholder=_("e.g. lump sum from a family loan"),
                 id="note",
             ),
             name="note",
         )
         yield Static("", id="settlement-discount", classes="settlement-discount")
         if self.limit_pct is None:
-            limit = "no discount limit: the promise is recorded now"
+            limit = _("no discount limit: the promise is recorded now")
         else:
-            limit = (
-                f"your limit: {self.limit_pct}% — within it recorded now, "
-                "above it a supervisor approves"
-            )
+            limit = _(
+                "your limit: {pct}% — within it recorded now, above it a supervisor approves"
+            ).format(pct=self.limit_pct)
         yield Static(limit, id="settlement-limit", classes="dialog-hint")
 
     def on_mount(self) -> None:
@@ -119,8 +120,10 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
         if amount is not None and amount >= self.balance:
             reader.fail(
                 "amount",
-                f"a settlement is for less than the balance "
-                f"({plain_amount(self.balance, self.currency)}): record a promise instead",
+                _(
+                    "a settlement is for less than the balance ({balance}): "
+                    "record a promise instead"
+                ).format(balance=plain_amount(self.balance, self.currency)),
             )
             return None
         return amount
@@ -128,7 +131,7 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
     def read_form(self) -> SettlementRequest:
         reader = Reader()
         amount = self._amount(reader)
-        due = read_due_date(self, reader, self.today, "pay by today or later")
+        due = read_due_date(self, reader, self.today, _("pay by today or later"))
         note = read_line(self, reader, "note", missing=None)
         reader.done()
         assert amount is not None and due is not None
@@ -137,9 +140,13 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
     def confirmation(self, value: SettlementRequest) -> tuple[str, str] | None:
         amount = plain_amount(value.amount, self.currency)
         return (
-            f"Settle {self.subtitle or 'this case'} for {amount} by {day_text(value.due_date)}?",
-            "Within your limit the promise is recorded now; above it the case goes to a "
-            "supervisor and leaves your queue until they decide.",
+            _("Settle {case} for {amount} by {day}?").format(
+                case=self.subtitle or _("this case"), amount=amount, day=day_text(value.due_date)
+            ),
+            _(
+                "Within your limit the promise is recorded now; above it the case goes to a "
+                "supervisor and leaves your queue until they decide."
+            ),
         )
 
     @on(Input.Changed, "#amount")
@@ -149,15 +156,21 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
         reader = Reader()
         amount = self._amount(reader) if self.text_of("amount").strip() else None
         if amount is None or self.balance <= 0:
-            label.update(Text(f"Balance {plain_amount(self.balance, self.currency)}", style="dim"))
+            balance = plain_amount(self.balance, self.currency)
+            label.update(Text(_("Balance {amount}").format(amount=balance), style="dim"))
             return
         discount = self.balance - amount
         pct = (Decimal(discount * 100) / Decimal(self.balance)).quantize(
             Decimal("0.1"), rounding=ROUND_HALF_UP
         )
-        text = Text("Discount ")
+        text = Text(_("Discount") + " ")
         text.append(plain_amount(discount, self.currency), style="bold")
-        text.append(f" ({pct}% of the balance, {plain_amount(self.balance, self.currency)})")
+        text.append(
+            " "
+            + _("({share} of the balance, {balance})").format(
+                share=f"{pct}%", balance=plain_amount(self.balance, self.currency)
+            )
+        )
         self._weigh(text, amount)
         label.update(text)
 
@@ -168,9 +181,10 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
         if self.expected_recovery is not None:
             expected = plain_amount(self.expected_recovery, self.currency)
             better = amount >= self.expected_recovery
-            text.append(f"\nExpected recovery without it {expected}: ", style="dim")
+            without = _("Expected recovery without it {amount}:").format(amount=expected)
+            text.append(f"\n{without} ", style="dim")
             text.append(
-                "the offer is above it" if better else "the offer is below it",
+                _("the offer is above it") if better else _("the offer is below it"),
                 style="green" if better else "yellow",
             )
         if self.disposable is None:
@@ -187,9 +201,11 @@ class SettlementRequestForm(FormScreen[SettlementRequest]):
         months = months_until(self.today, due)
         room = plain_amount(max(self.disposable, 0) * months, self.currency)
         if warning is None:
-            text.append(f"\nWithin the disposable income until then ({room})", style="green")
+            within = _("Within the disposable income until then ({amount})").format(amount=room)
+            text.append(f"\n{within}", style="green")
         else:
-            text.append(f"\n⚠ {warning} ({room} over {months} month(s))", style="bold yellow")
+            over = _("({amount} over {months} month(s))").format(amount=room, months=months)
+            text.append(f"\n⚠ {warning} {over}", style="bold yellow")
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
@@ -204,7 +220,7 @@ class MinimumReasonForm(ReasonForm):
         from collector_tui.services.reasons import reason_problem
 
         reader = Reader()
-        text = read_line(self, reader, self.FIELD, missing=self.MISSING, most=self.MAX_LENGTH)
+        text = read_line(self, reader, self.FIELD, missing=_(self.MISSING), most=self.MAX_LENGTH)
         if text is not None and not reader.errors:
             problem = reason_problem(text, minimum=self.collector.settings.min_reason_length)
             if problem is not None:
@@ -217,23 +233,23 @@ class MinimumReasonForm(ReasonForm):
 class LegalRequestForm(MinimumReasonForm):
     """Ask the supervisors for legal action: the case waits with them until they decide."""
 
-    TITLE_TEXT = "Ask for legal action"
+    TITLE_TEXT = N_("Ask for legal action")
     FIELD_MAP: ClassVar[dict[str, str]] = {"reason": "grounds"}
     FIELD = "grounds"
-    LABEL = "Grounds"
-    PLACEHOLDER = "e.g. refuses to pay although able; assets in his name"
-    HINT = "The case goes to a supervisor and leaves your queue until they decide."
-    MISSING = "say why legal action is warranted"
-    CONFIRM = "Ask for legal action on {case}?"
+    LABEL = N_("Grounds")
+    PLACEHOLDER = N_("e.g. refuses to pay although able; assets in his name")
+    HINT = N_("The case goes to a supervisor and leaves your queue until they decide.")
+    MISSING = N_("say why legal action is warranted")
+    CONFIRM = N_("Ask for legal action on {case}?")
 
 
 class RouteForm(MinimumReasonForm):
     """Hand the case to the supervisors for any other reason."""
 
-    TITLE_TEXT = "Send to a supervisor"
+    TITLE_TEXT = N_("Send to a supervisor")
     FIELD_MAP: ClassVar[dict[str, str]] = {"reason": "reason"}
-    LABEL = "Why"
-    PLACEHOLDER = "e.g. debtor asks for a manager; client instructions unclear"
-    HINT = "The case leaves your queue until a supervisor decides or sends it back."
-    MISSING = "say why a supervisor should look at it"
-    CONFIRM = "Send {case} to a supervisor?"
+    LABEL = N_("Why")
+    PLACEHOLDER = N_("e.g. debtor asks for a manager; client instructions unclear")
+    HINT = N_("The case leaves your queue until a supervisor decides or sends it back.")
+    MISSING = N_("say why a supervisor should look at it")
+    CONFIRM = N_("Send {case} to a supervisor?")

@@ -17,6 +17,8 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Select
 
 from collector_tui.display import first_line
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.tui.formatting import plain_amount
 from collector_tui.tui.screens.corrections import read_reason, reason_field
 from collector_tui.tui.screens.forms import FormScreen, Reader, read_amount
@@ -27,10 +29,11 @@ if TYPE_CHECKING:
     from collector_tui.tui.screens.case import CaseScreen
 
 COMPONENT_WORDS = {
-    "costs": "costs (legal, court, enforcement)",
-    "fees": "fees",
-    "interest": "interest",
+    "costs": N_("costs (legal, court, enforcement)"),
+    "fees": N_("fees"),
+    "interest": N_("interest"),
 }
+COMPONENT_NAMES = {"costs": N_("costs"), "fees": N_("fees"), "interest": N_("interest")}
 ON_CASE = "-"  # the invoice picker's value for the case itself
 
 
@@ -45,7 +48,7 @@ class ChargeInput:
 class ChargeForm(FormScreen[ChargeInput]):
     """How much, of which component, on which invoice (or the case), and why."""
 
-    TITLE_TEXT = "Add a charge"
+    TITLE_TEXT = N_("Add a charge")
 
     def __init__(self, *, case: CaseFile, locale: str, minimum: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -58,15 +61,17 @@ class ChargeForm(FormScreen[ChargeInput]):
 
     def fields(self) -> ComposeResult:
         yield FormField(
-            f"Amount ({self.currency})",
-            Input(value=self.initial.get("amount", ""), placeholder="e.g. 350.00", id="amount"),
+            _("Amount ({currency})").format(currency=self.currency),
+            Input(value=self.initial.get("amount", ""), placeholder=_("e.g. 350.00"), id="amount"),
             name="amount",
-            hint=f"The balance rises by it (now {plain_amount(self.balance, self.currency)}).",
+            hint=_("The balance rises by it (now {balance}).").format(
+                balance=plain_amount(self.balance, self.currency)
+            ),
         )
         yield FormField(
-            "Component",
+            _("Component"),
             Select(
-                [(words, code) for code, words in COMPONENT_WORDS.items()],
+                [(_(words), code) for code, words in COMPONENT_WORDS.items()],
                 value="costs",
                 allow_blank=False,
                 id="component",
@@ -75,10 +80,13 @@ class ChargeForm(FormScreen[ChargeInput]):
         )
         if self.invoices:
             yield FormField(
-                "On",
+                _("On"),
                 Select(
-                    [("the case itself", ON_CASE)]
-                    + [(f"invoice {first_line(n, 30).plain}", n) for n in self.invoices],
+                    [(_("the case itself"), ON_CASE)]
+                    + [
+                        (_("invoice {number}").format(number=first_line(n, 30).plain), n)
+                        for n in self.invoices
+                    ],
                     value=ON_CASE,
                     allow_blank=False,
                     id="invoice",
@@ -87,9 +95,9 @@ class ChargeForm(FormScreen[ChargeInput]):
             )
         yield reason_field(
             self,
-            label="Reason",
-            placeholder="e.g. court filing fee, claim 2026-0412",
-            hint="Kept with the charge and in the audit trail.",
+            label=_("Reason"),
+            placeholder=_("e.g. court filing fee, claim 2026-0412"),
+            hint=_("Kept with the charge and in the audit trail."),
         )
 
     def focus_first(self) -> None:
@@ -104,7 +112,7 @@ class ChargeForm(FormScreen[ChargeInput]):
         typed = self.text_of("amount").strip()
         amount: int | None = None
         if not typed:
-            reader.fail("amount", "type the amount charged")
+            reader.fail("amount", _("type the amount charged"))
         else:
             amount = reader.take(
                 lambda: read_amount(typed, self.currency, self.locale, field="amount")
@@ -121,12 +129,22 @@ class ChargeForm(FormScreen[ChargeInput]):
         return ChargeInput(amount=amount, component=component, invoice=invoice, reason=text)
 
     def confirmation(self, value: ChargeInput) -> tuple[str, str] | None:
-        on = f"invoice {value.invoice} of " if value.invoice else ""
+        amount = plain_amount(value.amount, self.currency)
+        component = _(COMPONENT_NAMES.get(value.component, value.component))
+        if value.invoice:
+            question = _("Charge {amount} of {component} to invoice {invoice} of {case}?").format(
+                amount=amount, component=component, invoice=value.invoice, case=self.client_ref
+            )
+        else:
+            question = _("Charge {amount} of {component} to {case}?").format(
+                amount=amount, component=component, case=self.client_ref
+            )
         return (
-            f"Charge {plain_amount(value.amount, self.currency)} of {value.component} to "
-            f"{on}{self.client_ref}?",
-            "The balance rises by it; the next payment pays it in the client's order. "
-            "It is audited (a supervisor can waive it: `charge waive`).",
+            question,
+            _(
+                "The balance rises by it; the next payment pays it in the client's order. "
+                "It is audited (a supervisor can waive it: `charge waive`)."
+            ),
         )
 
     @on(Input.Submitted)
@@ -142,7 +160,7 @@ def open_charge(screen: CaseScreen) -> None:
         return
     if not screen.actor.is_supervisor:
         screen.collector.tell(
-            "Only a supervisor can add a charge: ask one (o sends the case, saying why).",
+            _("Only a supervisor can add a charge: ask one (o sends the case, saying why)."),
             severity="warning",
         )
         return
@@ -162,10 +180,11 @@ def open_charge(screen: CaseScreen) -> None:
 
     def done(change: Any) -> str:
         if change is None:
-            return "Charge added."
-        return (
-            f"{change.component.capitalize()} {plain_amount(change.amount, case.currency)} "
-            f"charged; balance {plain_amount(change.balance, case.currency)}."
+            return _("Charge added.")
+        return _("{component} {amount} charged; balance {balance}.").format(
+            component=_(COMPONENT_NAMES.get(change.component, change.component)).capitalize(),
+            amount=plain_amount(change.amount, case.currency),
+            balance=plain_amount(change.balance, case.currency),
         )
 
     form = ChargeForm(

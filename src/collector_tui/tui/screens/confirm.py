@@ -20,22 +20,24 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Static
 
 from collector_tui.display import safe_text
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.tui.screens.base import CollectorModal
 from collector_tui.tui.typeahead import event_clock, keys_may_flow
 
 
 class ConfirmScreen(CollectorModal[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes", id="confirm.yes", tooltip="Do it"),
-        Binding("n", "answer(False)", "No", id="confirm.no", tooltip="Back, nothing done"),
-        Binding("escape", "answer(False)", "No", show=False, id="confirm.escape"),
+        Binding("y", "answer(True)", N_("Yes"), id="confirm.yes", tooltip=N_("Do it")),
+        Binding("n", "answer(False)", N_("No"), id="confirm.no", tooltip=N_("Back, nothing done")),
+        Binding("escape", "answer(False)", N_("No"), show=False, id="confirm.escape"),
     ]
 
-    def __init__(self, question: str, detail: str | None = None, *, yes: str = "Yes") -> None:
+    def __init__(self, question: str, detail: str | None = None, *, yes: str | None = None) -> None:
         super().__init__()
         self.question = question
         self.detail = detail
-        self.yes = yes
+        self.yes = yes or _("Yes")
         self.answers_keys_after: float | None = None
         self._shown = False
 
@@ -49,8 +51,12 @@ class ConfirmScreen(CollectorModal[bool]):
             if self.detail:
                 yield Static(safe_text(self.detail, multiline=True), classes="dialog-hint")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(Text(f"{self.yes} (y)"), id="confirm-yes", variant="warning")
-                yield Button(Text("No (n)"), id="confirm-no")
+                yield Button(
+                    Text(_("{answer} (y)").format(answer=self.yes)),
+                    id="confirm-yes",
+                    variant="warning",
+                )
+                yield Button(Text(_("No (n)")), id="confirm-no")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:

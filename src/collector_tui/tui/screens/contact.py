@@ -21,10 +21,12 @@ from textual.widgets import Input, Select, Static, TextArea
 from textual.widgets._select import NoSelection
 
 from collector_tui.display import first_line, safe_text
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.phones import format_phone
 from collector_tui.services.casework.casefile import PhoneView
 from collector_tui.services.errors import ServiceError
-from collector_tui.tui.formatting import agent_time, day_text, plain_amount
+from collector_tui.tui.formatting import HOLD_KINDS, agent_time, day_text, plain_amount, word
 from collector_tui.tui.parsing import parse_duration
 from collector_tui.tui.screens.forms import (
     FollowUpForm,
@@ -32,7 +34,9 @@ from collector_tui.tui.screens.forms import (
     PlanForm,
     PromiseForm,
     Reader,
+    note_too_long,
 )
+from collector_tui.tui.widgets.case_panels import phone_kind_words
 from collector_tui.tui.widgets.field import FormField
 
 if TYPE_CHECKING:
@@ -41,7 +45,7 @@ if TYPE_CHECKING:
     from collector_tui.services.casework.promises import PlanInput, PromiseInput
     from collector_tui.services.rules.dispositions import Disposition
 
-GROUP_TITLES = {"no_contact": "no contact", "contact": "contact", "result": "result"}
+GROUP_TITLES = {"no_contact": N_("no contact"), "contact": N_("contact"), "result": N_("result")}
 PROMISE_FIELDS = frozenset({"promise", "amount", "due_date", "grace_days"})
 PLAN_FIELDS = frozenset({"plan", "installments"})
 FOLLOW_UP_FIELDS = frozenset({"follow_up", "due_at", "reason"})
@@ -70,7 +74,7 @@ HOT_KEYS: dict[str, str] = {
     "bankrupt": "k",
     "cease": "q",
 }
-PICKER_HINT = "a letter picks, then type the note; enter lists them (type there to narrow)"
+PICKER_HINT = N_("a letter picks, then type the note; enter lists them (type there to narrow)")
 
 
 def ordered_dispositions(dispositions: Sequence[Disposition]) -> list[Disposition]:
@@ -88,8 +92,9 @@ def disposition_options(dispositions: Sequence[Disposition]) -> list[tuple[Text,
     for disposition in ordered_dispositions(dispositions):
         key = HOT_KEYS.get(disposition.code)
         prompt = Text(f"{key} " if key else "  ", style="bold")
-        prompt.append_text(safe_text(disposition.label))
-        prompt.append(f"  · {GROUP_TITLES.get(disposition.group, disposition.group)}", style="dim")
+        prompt.append_text(safe_text(_(disposition.label)))
+        group = GROUP_TITLES.get(disposition.group)
+        prompt.append(f"  · {_(group) if group else disposition.group}", style="dim")
         options.append((prompt, disposition.code))
     return options
 
@@ -104,6 +109,10 @@ def disposition_matches(dispositions: Sequence[Disposition], typed: str) -> list
     for disposition in ordered_dispositions(dispositions):
         words = disposition.label.casefold().replace("/", " ").split()
         words += disposition.code.split("_")
+        # In another language its label's words match too (a Chinese label: its first characters).
+        shown = _(disposition.label).casefold()
+        if shown != disposition.label.casefold():
+            words += [*shown.replace("/", " ").split(), shown]
         if disposition.code not in found and any(word.startswith(typed) for word in words):
             found.append(disposition.code)
     return [code for code in found if any(d.code == code for d in dispositions)]
@@ -114,7 +123,12 @@ def picker_keys() -> list[BindingType]:
     from collector_tui.services.rules.dispositions import DISPOSITIONS
 
     return [
-        Binding(HOT_KEYS[d.code], "pick", d.label, tooltip=f"What happened: {d.label}")
+        Binding(
+            HOT_KEYS[d.code],
+            "pick",
+            d.label,
+            tooltip=_("What happened: {label}").format(label=_(d.label)),
+        )
         for d in ordered_dispositions(list(DISPOSITIONS.values()))
     ]
 
@@ -175,14 +189,16 @@ class DispositionSelect(Select[str]):
     def _show_typed(self) -> None:
         field = self.parent
         if isinstance(field, FormField):
-            field.set_hint(f"typed: {self.typed}" if self.typed else PICKER_HINT)
+            field.set_hint(
+                _("typed: {letters}").format(letters=self.typed) if self.typed else _(PICKER_HINT)
+            )
 
     def on_blur(self) -> None:
         self.typed = ""
         self._show_typed()
 
 
-STATUS_MARKS = {"dnc": "DNC", "wrong": "wrong", "disconnected": "disconnected"}
+STATUS_MARKS = {"dnc": N_("DNC"), "wrong": N_("wrong"), "disconnected": N_("disconnected")}
 
 
 def picker_order(phones: Sequence[PhoneView]) -> list[PhoneView]:
@@ -198,17 +214,17 @@ def phone_options(phones: Sequence[PhoneView]) -> list[tuple[Text, str]]:
     for phone in picker_order(phones):
         shown = format_phone(phone.e164, phone.extension) if phone.e164 else phone.raw
         prompt = safe_text(shown)
-        prompt.append(f" {phone.kind}", style="dim")
+        prompt.append(f" {phone_kind_words(phone.kind)}", style="dim")
         if phone.retired:
-            prompt.append(" retired", style="bold red")
+            prompt.append(" " + _("retired"), style="bold red")
         elif phone.do_not_call or phone.status == "dnc":
-            prompt.append(" DNC", style="bold red")
+            prompt.append(" " + _("DNC"), style="bold red")
         elif phone.status in STATUS_MARKS:
-            prompt.append(f" {STATUS_MARKS[phone.status]}", style="bold red")
+            prompt.append(f" {_(STATUS_MARKS[phone.status])}", style="bold red")
         elif not phone.valid:
-            prompt.append(" invalid", style="bold red")
+            prompt.append(" " + _("invalid"), style="bold red")
         elif phone.status == "unverified":
-            prompt.append(" unverified", style="yellow")
+            prompt.append(" " + _("unverified"), style="yellow")
         options.append((prompt, str(phone.id)))
     return options
 
@@ -246,7 +262,7 @@ def contact_form(app: Any, *, dispositions: Sequence[Disposition], **kwargs: Any
 
 
 class ContactForm(FormScreen["ContactInput"]):
-    TITLE_TEXT = "Log contact"
+    TITLE_TEXT = N_("Log contact")
     FIELD_MAP: ClassVar[dict[str, str]] = {
         "phone_id": "phone",
         "phone_e164": "phone",
@@ -296,23 +312,23 @@ class ContactForm(FormScreen["ContactInput"]):
         default_phone: str | NoSelection = picked[0] if picked else Select.NULL
         with Horizontal(classes="form-row"):
             yield FormField(
-                "What happened",
+                _("What happened"),
                 DispositionSelect(
                     self.disposition_list,
                     value=self.initial.get("disposition", Select.NULL),
-                    prompt="pick a disposition (letter keys)",
+                    prompt=_("pick a disposition (letter keys)"),
                     id="disposition",
                     on_pick=self._picked_by_letter,
                 ),
                 name="disposition",
                 classes="wide-field",
-                hint=PICKER_HINT,
+                hint=_(PICKER_HINT),
             )
             yield FormField(
-                "Duration",
+                _("Duration"),
                 Input(
                     value=self.initial.get("duration", ""),
-                    placeholder="3:20 or 5m",
+                    placeholder=_("3:20 or 5m"),
                     id="duration",
                 ),
                 name="duration",
@@ -320,22 +336,25 @@ class ContactForm(FormScreen["ContactInput"]):
             )
         area = TextArea(self.initial.get("note", ""), id="note", soft_wrap=True)
         area.show_line_numbers = False
-        yield FormField("Negotiation note", area, name="note")
+        yield FormField(_("Negotiation note"), area, name="note")
         with Horizontal(classes="form-row"):
             yield FormField(
-                "Phone",
+                _("Phone"),
                 Select(
                     phone_options(self.phones),
                     value=self.initial.get("phone", default_phone),
-                    prompt="no phone (letter, visit…)",
+                    prompt=_("no phone (letter, visit…)"),
                     id="phone",
                 ),
                 name="phone",
             )
             yield FormField(
-                "Direction",
+                _("Direction"),
                 Select(
-                    [("outbound (we called)", "outbound"), ("inbound (they called)", "inbound")],
+                    [
+                        (_("outbound (we called)"), "outbound"),
+                        (_("inbound (they called)"), "inbound"),
+                    ],
                     value=self.initial.get("direction", "outbound"),
                     allow_blank=False,
                     id="direction",
@@ -424,13 +443,11 @@ class ContactForm(FormScreen["ContactInput"]):
         reader = Reader()
         code = self._selected("disposition")
         if code is None:
-            reader.fail("disposition", "pick what happened on this attempt")
+            reader.fail("disposition", _("pick what happened on this attempt"))
         duration = reader.take(lambda: parse_duration(self.text_of("duration"), field="duration"))
         note = self.text_of("note").strip()
         if len(note) > self.max_note_length:
-            reader.fail(
-                "note", f"a note holds at most {self.max_note_length} characters ({len(note)} now)"
-            )
+            reader.fail("note", note_too_long(self.max_note_length, len(note)))
         reader.done()
         assert code is not None
         phone_id = self._selected("phone")
@@ -460,10 +477,14 @@ class ContactForm(FormScreen["ContactInput"]):
         kind = HOLD_FOR.get(value.disposition)
         if kind is None:
             return None
-        label = self.dispositions[value.disposition].label
+        label = _(self.dispositions[value.disposition].label)
         return (
-            f"Log \u201c{label}\u201d on {self.subtitle or 'this case'}?",
-            f"It places a {kind} hold: the case leaves your queue until the hold is lifted.",
+            _("Log \u201c{label}\u201d on {case}?").format(
+                label=label, case=self.subtitle or _("this case")
+            ),
+            _(
+                "It places a {kind} hold: the case leaves your queue until the hold is lifted."
+            ).format(kind=word(HOLD_KINDS, kind)),
         )
 
     def submit(self, value: ContactInput) -> None:
@@ -491,7 +512,7 @@ class ContactForm(FormScreen["ContactInput"]):
                 balance=self.balance,
                 initial=initial,
                 error=error,
-                subtitle="part of this contact: saved together with it",
+                subtitle=_("part of this contact: saved together with it"),
             )
         elif needs == "plan":
             form = PlanForm(
@@ -502,15 +523,15 @@ class ContactForm(FormScreen["ContactInput"]):
                 balance=self.balance,
                 initial=initial,
                 error=error,
-                subtitle="part of this contact: saved together with it",
+                subtitle=_("part of this contact: saved together with it"),
             )
         else:
             form = FollowUpForm(
                 tz=self.tz,
                 now=self.now,
-                initial=initial or {"reason": "callback requested"},
+                initial=initial or {"reason": _("callback requested")},
                 error=error,
-                subtitle="part of this contact: saved together with it",
+                subtitle=_("part of this contact: saved together with it"),
             )
 
         def collected(value: Any) -> None:
@@ -534,19 +555,23 @@ class ContactForm(FormScreen["ContactInput"]):
         extra = self.query_one("#contact-extra", Static)
         text = Text()
         if self.promise is not None:
-            text.append("Promise: ", style="bold")
+            text.append(_("Promise:") + " ", style="bold")
             due = day_text(self.promise.due_date)
-            text.append(f"{plain_amount(self.promise.amount, self.currency)} on {due}")
+            amount = plain_amount(self.promise.amount, self.currency)
+            text.append(_("{amount} on {day}").format(amount=amount, day=due))
         elif self.plan is not None:
             rows = self.plan.installments
             total = sum(p.amount for p in rows)
-            text.append("Plan: ", style="bold")
+            text.append(_("Plan:") + " ", style="bold")
             text.append(
-                f"{len(rows)} installments, {plain_amount(total, self.currency)}, "
-                f"first {day_text(rows[0].due_date)}"
+                _("{count} installments, {total}, first {day}").format(
+                    count=len(rows),
+                    total=plain_amount(total, self.currency),
+                    day=day_text(rows[0].due_date),
+                )
             )
         elif self.follow_up is not None:
-            text.append("Follow-up: ", style="bold")
+            text.append(_("Follow-up:") + " ", style="bold")
             text.append(agent_time(self.follow_up.due_at, self.tz, self.now) + " ")
             text.append_text(first_line(self.follow_up.reason, 40))
         extra.update(text)

@@ -34,6 +34,8 @@ from textual.widgets import Footer, Input, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from collector_tui.display import safe_text
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.money import MoneyError, parse_money
 from collector_tui.services.errors import ServiceError, StaleEdit
 from collector_tui.tui.formatting import TIME_FORMAT, agent_time, day_text, plain_amount, zone
@@ -119,25 +121,25 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
         Binding(
             "ctrl+s",
             "save",
-            "Save",
+            N_("Save"),
             id="form.save",
-            tooltip="Save; on a problem the form stays open with the message under the field",
+            tooltip=N_("Save; on a problem the form stays open with the message under the field"),
             priority=True,
         ),
         Binding(
             "ctrl+n",
             "save_next",
-            "Save & next",
+            N_("Save & next"),
             id="form.save_next",
-            tooltip="Save, then open the next case of the queue",
+            tooltip=N_("Save, then open the next case of the queue"),
             priority=True,
         ),
         Binding(
             "escape",
             "cancel",
-            "Cancel",
+            N_("Cancel"),
             id="form.cancel",
-            tooltip="Close without saving (typed notes stay as a draft)",
+            tooltip=N_("Close without saving (typed notes stay as a draft)"),
         ),
     ]
     TITLE_TEXT: ClassVar[str] = ""
@@ -226,7 +228,7 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes=self.DIALOG_CLASSES, id="dialog"):
-            yield Static(self.TITLE_TEXT, classes="dialog-title")
+            yield Static(_(self.TITLE_TEXT), classes="dialog-title")
             if self.subtitle:
                 yield Static(safe_text(self.subtitle), classes="dialog-subtitle")
             body = VerticalScroll(classes="form-body")
@@ -273,7 +275,7 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
             return widget.value
         if isinstance(widget, TextArea):
             return widget.text
-        raise TypeError(f"field {name} is not a text field")
+        raise TypeError(f"field {name} is not a text field")  # a programming error
 
     # -- reading and saving -----------------------------------------------------------------------
 
@@ -313,8 +315,12 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
     def show_service_error(self, error: BaseException | None) -> None:
         if isinstance(error, StaleEdit):
             self.set_general_error(
-                f"{error.message} Nothing was saved and your input is kept: the case has been "
-                "read again; check it and save again."
+                error.message
+                + " "
+                + _(
+                    "Nothing was saved and your input is kept: the case has been read again; "
+                    "check it and save again."
+                )
             )
             if self.on_stale is not None:
                 self.on_stale()
@@ -480,7 +486,7 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
         if message.visit is not self._visit:
             return  # read for an earlier opening of this form (another case)
         if self.restore_draft(message.payload):
-            self.collector.tell("Your unsaved draft was restored.", timeout=3)
+            self.collector.tell(_("Your unsaved draft was restored."), timeout=3)
 
     @on(TextArea.Changed)
     def _text_changed(self) -> None:
@@ -490,19 +496,25 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
 # -- promise --------------------------------------------------------------------------------------
 
 
+def note_too_long(most: int, count: int) -> str:
+    return _("a note holds at most {max} characters ({count} now)").format(max=most, count=count)
+
+
 def read_amount(text: str, currency: str, locale: str, *, field: str) -> int:
     try:
         money = parse_money(text, currency, locale)
     except MoneyError as error:
         raise FieldError(field, str(error)) from None
     if money.minor <= 0:
-        raise FieldError(field, "the amount must be more than zero")
+        raise FieldError(field, _("the amount must be more than zero"))
     return money.minor
 
 
 def today_hint(today: date, zone: str) -> str:
     """Which day "today" is for a due date, and where: the debtor's, which the service checks."""
-    return f"today is {day_text(today)}" + (f" in {zone}" if zone else "")
+    if zone:
+        return _("today is {day} in {zone}").format(day=day_text(today), zone=zone)
+    return _("today is {day}").format(day=day_text(today))
 
 
 def due_date_field(form: FormScreen[Any], today: date, label: str, zone: str = "") -> FormField:
@@ -512,7 +524,7 @@ def due_date_field(form: FormScreen[Any], today: date, label: str, zone: str = "
         label,
         Input(
             value=form.initial.get("due_date", ""),
-            placeholder="YYYY-MM-DD, tomorrow, or +7 (days)",
+            placeholder=_("YYYY-MM-DD, tomorrow, or +7 (days)"),
             id="due_date",
         ),
         name="due_date",
@@ -526,14 +538,16 @@ def read_due_date(form: FormScreen[Any], reader: Reader, today: date, rule: str)
         lambda: parse_date(form.text_of("due_date"), today, field="due_date")
     )
     if due is not None and due < today:
-        reader.fail("due_date", f"{day_text(due)} is in the past: {rule}")
+        reader.fail(
+            "due_date", _("{day} is in the past: {rule}").format(day=day_text(due), rule=rule)
+        )
     return due
 
 
 class PromiseForm(FormScreen["PromiseInput"]):
     """Promise to pay: an amount in the case's currency and a date (today or later)."""
 
-    TITLE_TEXT = "Promise to pay"
+    TITLE_TEXT = N_("Promise to pay")
     FIELD_MAP: ClassVar[dict[str, str]] = {"promise": "amount", "date": "due_date"}
 
     def __init__(
@@ -555,15 +569,17 @@ class PromiseForm(FormScreen["PromiseInput"]):
 
     def fields(self) -> ComposeResult:
         yield FormField(
-            f"Amount ({self.currency})",
+            _("Amount ({currency})").format(currency=self.currency),
             Input(
                 value=self.initial.get("amount", ""),
-                placeholder=f"e.g. 1,234.50 — balance {plain_amount(self.balance, self.currency)}",
+                placeholder=_("e.g. 1,234.50 — balance {balance}").format(
+                    balance=plain_amount(self.balance, self.currency)
+                ),
                 id="amount",
             ),
             name="amount",
         )
-        yield due_date_field(self, self.today, "Due date", self.today_zone)
+        yield due_date_field(self, self.today, _("Due date"), self.today_zone)
 
     def raw_values(self) -> dict[str, str]:
         return {"amount": self.text_of("amount"), "due_date": self.text_of("due_date")}
@@ -575,7 +591,7 @@ class PromiseForm(FormScreen["PromiseInput"]):
         amount = reader.take(
             lambda: read_amount(self.text_of("amount"), self.currency, self.locale, field="amount")
         )
-        due = read_due_date(self, reader, self.today, "a promise is for today or later")
+        due = read_due_date(self, reader, self.today, _("a promise is for today or later"))
         reader.done()
         assert due is not None
         return PromiseInput(amount=amount, due_date=due)
@@ -591,7 +607,7 @@ class PromiseForm(FormScreen["PromiseInput"]):
 class PlanForm(FormScreen["PlanInput"]):
     """A payment plan: a total split into N installments from a first date at an interval."""
 
-    TITLE_TEXT = "Payment plan"
+    TITLE_TEXT = N_("Payment plan")
     # "installments" (the schedule as a whole) is shown above the keys, under the preview.
     FIELD_MAP: ClassVar[dict[str, str]] = {
         "plan": "total",
@@ -634,34 +650,34 @@ class PlanForm(FormScreen["PlanInput"]):
         default_total = plain_amount(self.balance, self.currency).rsplit(" ", 1)[0]
         with Horizontal(classes="form-row"):
             yield FormField(
-                f"Total ({self.currency})",
+                _("Total ({currency})").format(currency=self.currency),
                 Input(value=self.initial.get("total", default_total), id="total"),
                 name="total",
             )
             yield FormField(
-                "Installments",
+                _("Installments"),
                 Input(
                     value=self.initial.get("count", self._default_count()),
                     id="count",
-                    placeholder="how many",
+                    placeholder=_("how many"),
                 ),
                 name="count",
             )
         with Horizontal(classes="form-row"):
             yield FormField(
-                "First due date",
+                _("First due date"),
                 Input(
                     value=self.initial.get("first", ""),
-                    placeholder="YYYY-MM-DD or +7",
+                    placeholder=_("YYYY-MM-DD or +7"),
                     id="first",
                 ),
                 name="first",
                 hint=today_hint(self.today, self.today_zone),
             )
             yield FormField(
-                "Every",
+                _("Every"),
                 Select(
-                    [(label, key) for key, label in INTERVALS.items()],
+                    [(_(label), key) for key, label in INTERVALS.items()],
                     value=self.initial.get("interval", "monthly"),
                     allow_blank=False,
                     id="interval",
@@ -700,9 +716,9 @@ class PlanForm(FormScreen["PlanInput"]):
         )
         first = reader.take(lambda: parse_date(self.text_of("first"), self.today, field="first"))
         if first is not None and first < self.today:
-            reader.fail("first", f"{day_text(first)} is in the past")
+            reader.fail("first", _("{day} is in the past").format(day=day_text(first)))
         if total is not None and count is not None and total < count:
-            reader.fail("total", "the total is too small for that many installments")
+            reader.fail("total", _("the total is too small for that many installments"))
         if reader.errors:
             return None
         interval = str(self.query_one("#interval", Select).value)
@@ -726,19 +742,20 @@ class PlanForm(FormScreen["PlanInput"]):
         rows = self._schedule(Reader())
         if not rows:
             preview.update(
-                Text("The schedule appears here once the fields are filled.", style="dim")
+                Text(_("The schedule appears here once the fields are filled."), style="dim")
             )
             return
         text = Text()
         shown = rows if len(rows) <= 6 else [*rows[:4], None, rows[-1]]
         for row in shown:
             if row is None:
-                text.append(f"   … {len(rows) - 5} more …\n", style="dim")
+                more = _("… {count} more …").format(count=len(rows) - 5)
+                text.append(f"   {more}\n", style="dim")
                 continue
             due, amount = row
             text.append(f"  {day_text(due)}  ")
             text.append(plain_amount(amount, self.currency) + "\n", style="bold")
-        text.append(f"  {len(rows)} installments", style="dim")
+        text.append("  " + _("{count} installments").format(count=len(rows)), style="dim")
         self._affordability(text, max(amount for _, amount in rows))
         preview.update(text)
 
@@ -751,10 +768,14 @@ class PlanForm(FormScreen["PlanInput"]):
         left = plain_amount(self.disposable, self.currency)
         warning = plan_warning(installment, interval, self.disposable)
         if warning is None:
-            text.append(f"\n  within the disposable income ({left} a month)", style="green")
+            within = _("within the disposable income ({amount} a month)").format(amount=left)
+            text.append(f"\n  {within}", style="green")
             return
         load = plain_amount(monthly_load(installment, interval), self.currency)
-        text.append(f"\n  ⚠ {load} a month is {warning} ({left})", style="bold yellow")
+        over = _("{load} a month is {warning} ({left})").format(
+            load=load, warning=warning, left=left
+        )
+        text.append(f"\n  ⚠ {over}", style="bold yellow")
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
@@ -766,7 +787,9 @@ class PlanForm(FormScreen["PlanInput"]):
 
 def agent_day_hint(tz: str, now: datetime) -> str:
     """Which zone the times are typed in and what time it is there: the agent's own."""
-    return f"times in your zone, {tz}; it is now {agent_time(now, tz)}"
+    return _("times in your zone, {zone}; it is now {time}").format(
+        zone=tz, time=agent_time(now, tz)
+    )
 
 
 class CallTimeForm(FormScreen[ValueType], Generic[ValueType]):
@@ -783,13 +806,13 @@ class CallTimeForm(FormScreen[ValueType], Generic[ValueType]):
         Binding(
             "ctrl+t",
             "use_allowed",
-            "Use allowed time",
+            N_("Use allowed time"),
             id="follow_up.use_allowed",
-            tooltip="Put the next time inside the debtor's contact hours in the fields",
+            tooltip=N_("Put the next time inside the debtor's contact hours in the fields"),
             priority=True,
         ),
     ]
-    DATE_LABEL: ClassVar[str] = "Date"
+    DATE_LABEL: ClassVar[str] = N_("Date")
 
     def __init__(self, *, tz: str, now: datetime, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -816,10 +839,12 @@ class CallTimeForm(FormScreen[ValueType], Generic[ValueType]):
         self.allowed_at = error.next_allowed
         message = error.message
         if error.next_allowed is not None and error.zone != self.tz:
-            message += f" ({agent_time(error.next_allowed, self.tz)} your time)"
-        message += " — press ctrl+s again to keep"
+            yours = agent_time(error.next_allowed, self.tz)
+            message += " " + _("({time} your time)").format(time=yours)
         if error.next_allowed is not None:
-            message += ", or ctrl+t to use it"
+            message += _(" — press ctrl+s again to keep, or ctrl+t to use it")
+        else:
+            message += _(" — press ctrl+s again to keep")
         self.show_field_errors([FieldError("date", message)])
         self.refresh_bindings()
 
@@ -837,17 +862,17 @@ class CallTimeForm(FormScreen[ValueType], Generic[ValueType]):
     def when_fields(self) -> ComposeResult:
         with Horizontal(classes="form-row"):
             yield FormField(
-                self.DATE_LABEL,
+                _(self.DATE_LABEL),
                 Input(
                     value=self.initial.get("date", ""),
-                    placeholder="YYYY-MM-DD, tomorrow or +N",
+                    placeholder=_("YYYY-MM-DD, tomorrow or +N"),
                     id="date",
                 ),
                 name="date",
             )
             yield FormField(
-                "Time",
-                Input(value=self.initial.get("time", ""), placeholder="HH:MM", id="time"),
+                _("Time"),
+                Input(value=self.initial.get("time", ""), placeholder=_("HH:MM"), id="time"),
                 name="time",
             )
 
@@ -865,7 +890,7 @@ class CallTimeForm(FormScreen[ValueType], Generic[ValueType]):
         due = local_instant(day, at, tz)
         if due <= self.now:
             field = "time" if day == today else "date"
-            reader.fail(field, "that moment has passed: pick a time in the future")
+            reader.fail(field, _("that moment has passed: pick a time in the future"))
         return due
 
     def outside_hours_ok(self, due_at: datetime) -> bool:
@@ -880,16 +905,16 @@ class CallTimeForm(FormScreen[ValueType], Generic[ValueType]):
 class FollowUpForm(CallTimeForm["FollowUpInput"]):
     """A callback: date and time in the agent's own time zone, and why."""
 
-    TITLE_TEXT = "Follow-up"
+    TITLE_TEXT = N_("Follow-up")
     FIELD_MAP: ClassVar[dict[str, str]] = {"follow_up": "date", "due_at": "date"}
 
     def fields(self) -> ComposeResult:
         yield from self.when_fields()
         yield FormField(
-            "Reason",
+            _("Reason"),
             Input(
                 value=self.initial.get("reason", ""),
-                placeholder="e.g. call back after payday",
+                placeholder=_("e.g. call back after payday"),
                 id="reason",
             ),
             name="reason",
@@ -906,9 +931,9 @@ class FollowUpForm(CallTimeForm["FollowUpInput"]):
         due_at = self.read_when(reader)
         reason = " ".join(self.text_of("reason").split())
         if not reason:
-            reader.fail("reason", "say why to call back")
+            reader.fail("reason", _("say why to call back"))
         elif len(reason) > 500:
-            reader.fail("reason", "keep the reason under 500 characters")
+            reader.fail("reason", _("keep the reason under 500 characters"))
         reader.done()
         assert due_at is not None
         return FollowUpInput(
@@ -922,7 +947,7 @@ class FollowUpForm(CallTimeForm["FollowUpInput"]):
 class NoteForm(FormScreen[str]):
     """A free-text note on the case (kept as a draft while typed)."""
 
-    TITLE_TEXT = "Note"
+    TITLE_TEXT = N_("Note")
     FIELD_MAP: ClassVar[dict[str, str]] = {"text": "note"}
 
     def __init__(self, *, max_length: int, **kwargs: Any) -> None:
@@ -932,17 +957,17 @@ class NoteForm(FormScreen[str]):
     def fields(self) -> ComposeResult:
         area = TextArea(self.initial.get("note", ""), id="note", soft_wrap=True)
         area.show_line_numbers = False
-        yield FormField("Note", area, name="note", hint="ctrl+s saves; enter starts a new line")
+        yield FormField(
+            _("Note"), area, name="note", hint=_("ctrl+s saves; enter starts a new line")
+        )
 
     def read_form(self) -> str:
         text = self.text_of("note").strip()
         reader = Reader()
         if not text:
-            reader.fail("note", "the note is empty")
+            reader.fail("note", _("the note is empty"))
         elif len(text) > self.max_length:
-            reader.fail(
-                "note", f"a note holds at most {self.max_length} characters ({len(text)} now)"
-            )
+            reader.fail("note", note_too_long(self.max_length, len(text)))
         reader.done()
         return text
 
@@ -964,10 +989,11 @@ class ReasonForm(FormScreen[str]):
     """A form of one required line of text: why. Subclasses say which field, and its words."""
 
     FIELD: ClassVar[str] = "reason"
-    LABEL: ClassVar[str] = "Why"
+    # Written N_("...") in subclasses: translated where shown.
+    LABEL: ClassVar[str] = N_("Why")
     PLACEHOLDER: ClassVar[str] = ""
     HINT: ClassVar[str] = ""
-    MISSING: ClassVar[str] = "say why"
+    MISSING: ClassVar[str] = N_("say why")
     MAX_LENGTH: ClassVar[int] = 500  # the services' bound on a reason
     # Asked before saving (with the case's name): the saving takes the case out of the queue.
     CONFIRM: ClassVar[str | None] = None
@@ -975,23 +1001,26 @@ class ReasonForm(FormScreen[str]):
     def confirmation(self, value: str) -> tuple[str, str] | None:
         if self.CONFIRM is None:
             return None
-        return (self.CONFIRM.format(case=self.subtitle or "this case"), self.HINT)
+        return (
+            _(self.CONFIRM).format(case=self.subtitle or _("this case")),
+            _(self.HINT) if self.HINT else "",
+        )
 
     def fields(self) -> ComposeResult:
         yield FormField(
-            self.LABEL,
+            _(self.LABEL),
             Input(
                 value=self.initial.get(self.FIELD, ""),
-                placeholder=self.PLACEHOLDER,
+                placeholder=_(self.PLACEHOLDER) if self.PLACEHOLDER else "",
                 id=self.FIELD,
             ),
             name=self.FIELD,
-            hint=self.HINT or None,
+            hint=_(self.HINT) if self.HINT else None,
         )
 
     def read_form(self) -> str:
         reader = Reader()
-        text = read_line(self, reader, self.FIELD, missing=self.MISSING, most=self.MAX_LENGTH)
+        text = read_line(self, reader, self.FIELD, missing=_(self.MISSING), most=self.MAX_LENGTH)
         reader.done()
         assert text is not None
         return text
@@ -1012,17 +1041,20 @@ def read_line(
             reader.fail(name, missing)
         return None
     if len(text) > most:
-        reader.fail(name, f"keep it under {most} characters ({len(text)} now)")
+        reader.fail(
+            name,
+            _("keep it under {max} characters ({count} now)").format(max=most, count=len(text)),
+        )
     return text
 
 
 class DisputeForm(ReasonForm):
     """A dispute: places a dispute hold (no contact until it is resolved)."""
 
-    TITLE_TEXT = "Dispute"
+    TITLE_TEXT = N_("Dispute")
     FIELD_MAP: ClassVar[dict[str, str]] = {"reason": "reason", "kind": "reason"}
-    LABEL = "What does the debtor dispute?"
-    PLACEHOLDER = "e.g. says invoice 1042 was paid in March"
-    HINT = "Saving places a dispute hold: the case leaves the queue until it is resolved."
-    MISSING = "say what is disputed"
-    CONFIRM = "Place a dispute hold on {case}?"
+    LABEL = N_("What does the debtor dispute?")
+    PLACEHOLDER = N_("e.g. says invoice 1042 was paid in March")
+    HINT = N_("Saving places a dispute hold: the case leaves the queue until it is resolved.")
+    MISSING = N_("say what is disputed")
+    CONFIRM = N_("Place a dispute hold on {case}?")

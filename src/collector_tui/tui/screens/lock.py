@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
+from collector_tui.i18n import gettext as _
 from collector_tui.services import accounts
 from collector_tui.tui.screens.base import ActorMixin, error_text
 from collector_tui.tui.typeahead import keys_may_flow
@@ -29,19 +30,21 @@ class LockScreen(ActorMixin, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Center(id="lock-center"):
             with Vertical(id="lock-box"):
-                yield Static("Locked", id="lock-title")
+                yield Static(_("Locked"), id="lock-title")
                 yield Static(
-                    f"The workspace of {self.actor.display_name} was idle. "
-                    "Type your password to go on; nothing typed before is lost.",
+                    _(
+                        "The workspace of {user} was idle. "
+                        "Type your password to go on; nothing typed before is lost."
+                    ).format(user=self.actor.display_name),
                     id="lock-text",
                     markup=False,
                 )
                 yield FormField(
-                    "Password",
-                    Input(password=True, id="lock-password", placeholder="password"),
+                    _("Password"),
+                    Input(password=True, id="lock-password", placeholder=_("password")),
                     name="lock-password",
                 )
-                yield Static("enter unlocks · ctrl+q quits", id="lock-keys")
+                yield Static(_("enter unlocks · ctrl+q quits"), id="lock-keys")
 
     def on_mount(self) -> None:
         self.capture_actor()
@@ -52,7 +55,7 @@ class LockScreen(ActorMixin, ModalScreen[None]):
     def unlock(self) -> None:
         password = self.query_one("#lock-password", Input).value
         field = self.query_one("#field-lock-password", FormField)
-        field.set_error(None if password else "enter your password")
+        field.set_error(None if password else _("enter your password"))
         if password:
             self.check(password)
 

@@ -16,6 +16,8 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 from textual.worker import Worker
 
 from collector_tui.display import first_line, safe_text
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.tui.commands import QueueCommands
 from collector_tui.tui.formatting import agent_time, amount_text, relative
 from collector_tui.tui.messages import CasePeeked, CaseReadToOpen, HeldLoaded, QueueLoaded
@@ -37,7 +39,13 @@ PEEK_AFTER_S = 0.12
 PEEK_FRESH_S = 30.0
 
 # Short tier names keep the first column narrow enough for 80 columns.
-TIER_LABELS: dict[int, str] = {1: "callback", 2: "broken", 3: "reminder", 4: "new", 5: "workable"}
+TIER_LABELS: dict[int, str] = {
+    1: N_("callback"),
+    2: N_("broken"),
+    3: N_("reminder"),
+    4: N_("new"),
+    5: N_("workable"),
+}
 TIER_STYLES: dict[int, str] = {1: "bold yellow", 2: "bold red", 3: "cyan", 4: "green", 5: ""}
 
 
@@ -46,28 +54,28 @@ TIER_STYLES: dict[int, str] = {1: "bold yellow", 2: "bold red", 3: "cyan", 4: "g
 # column, keeps at least MIN_REASON_WIDTH cells, and a balance is never cut.
 WIDE_AT = 100
 QUEUE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("tier", "Tier"),
-    ("debtor", "Debtor"),
-    ("balance", "Balance"),
-    ("dpd", "DPD"),
-    ("last", "Last try"),
-    ("next", "Next action"),
-    ("reason", "Reason"),
+    ("tier", N_("Tier")),
+    ("debtor", N_("Debtor")),
+    ("balance", N_("Balance")),
+    ("dpd", N_("DPD")),
+    ("last", N_("Last try")),
+    ("next", N_("Next action")),
+    ("reason", N_("Reason")),
 )
 QUEUE_DROP_ORDER = ("next", "last", "dpd", "tier", "reason")
 MIN_REASON_WIDTH = 24
 HELD_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("debtor", "Debtor"),
-    ("balance", "Balance"),
-    ("status", "Status"),
-    ("callable_at", "Callable at"),
-    ("reason", "Why held"),
+    ("debtor", N_("Debtor")),
+    ("balance", N_("Balance")),
+    ("status", N_("Status")),
+    ("callable_at", N_("Callable at")),
+    ("reason", N_("Why held")),
 )
 HELD_DROP_ORDER = ("status", "callable_at", "reason")
 
 
 def tier_cell(tier: int, name: str) -> Text:
-    label = TIER_LABELS.get(tier, name)
+    label = _(TIER_LABELS[tier]) if tier in TIER_LABELS else name
     return Text(label, style=TIER_STYLES.get(tier, ""))
 
 
@@ -77,29 +85,35 @@ class QueueScreen(CollectorScreen):
         Binding(
             "enter",
             "open_case",
-            "Open",
+            N_("Open"),
             id="queue.open",
-            tooltip="Open the highlighted case",
+            tooltip=N_("Open the highlighted case"),
             priority=True,
         ),
         Binding(
-            "n", "next_case", "Next case", id="queue.next", tooltip="Open the next callable case"
+            "n",
+            "next_case",
+            N_("Next case"),
+            id="queue.next",
+            tooltip=N_("Open the next callable case"),
         ),
         Binding(
             "slash",
             "search",
-            "Search",
+            N_("Search"),
             id="queue.search",
-            tooltip="Find a case by name, client reference or phone",
+            tooltip=N_("Find a case by name, client reference or phone"),
             key_display="/",
         ),
-        Binding("r", "refresh", "Refresh", id="queue.refresh", tooltip="Rebuild the queue now"),
+        Binding(
+            "r", "refresh", N_("Refresh"), id="queue.refresh", tooltip=N_("Rebuild the queue now")
+        ),
         Binding(
             "h",
             "toggle_held",
-            "Held",
+            N_("Held"),
             id="queue.held",
-            tooltip="The held cases, why and when callable (again: back to the call queue)",
+            tooltip=N_("The held cases, why and when callable (again: back to the call queue)"),
         ),
     ]
 
@@ -121,19 +135,19 @@ class QueueScreen(CollectorScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Loading the queue…", id="queue-counts")
+        yield Static(_("Loading the queue…"), id="queue-counts")
         with TabbedContent(id="queue-tabs", initial="queue"):
-            with TabPane("Call queue", id="queue"):
+            with TabPane(_("Call queue"), id="queue"):
                 yield DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="queue-empty", classes="empty-note")
-            with TabPane("Held", id="held"):
+            with TabPane(_("Held"), id="held"):
                 yield DataTable(id="held-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
         super().on_mount()
         actor = self.actor
-        self.title = "Queue"
+        self.title = _("Queue")
         self.sub_title = actor.display_name
         queue = self.query_one("#queue-table", DataTable)
         self._fill_queue(())
@@ -190,10 +204,10 @@ class QueueScreen(CollectorScreen):
         counts = page.counts
         text = Text()
         for label, value, style in (
-            ("Follow-ups due", counts.follow_ups_due, "bold yellow"),
-            ("Broken promises", counts.broken_promises, "bold red"),
-            ("Callable", counts.callable, "bold green"),
-            ("Held", counts.held, "bold"),
+            (_("Follow-ups due"), counts.follow_ups_due, "bold yellow"),
+            (_("Broken promises"), counts.broken_promises, "bold red"),
+            (_("Callable"), counts.callable, "bold green"),
+            (_("Held"), counts.held, "bold"),
         ):
             if text:
                 text.append("  │  ", style="dim")
@@ -201,8 +215,8 @@ class QueueScreen(CollectorScreen):
             text.append(str(value), style=style)
         self.query_one("#queue-counts", Static).update(text)
         tabs = self.query_one("#queue-tabs", TabbedContent)
-        tabs.get_tab("queue").label = f"Call queue ({len(page.entries)})"
-        tabs.get_tab("held").label = f"Held ({counts.held})"
+        tabs.get_tab("queue").label = _("Call queue ({count})").format(count=len(page.entries))
+        tabs.get_tab("held").label = _("Held ({count})").format(count=counts.held)
 
     def _wide(self) -> bool:
         return self.app.size.width >= WIDE_AT
@@ -236,7 +250,7 @@ class QueueScreen(CollectorScreen):
         rows = {str(e.case_id): self._queue_row(e, now, actor.time_zone) for e in entries}
         fill_fitted(
             table,
-            QUEUE_COLUMNS,
+            [(key, _(label)) for key, label in QUEUE_COLUMNS],
             rows,
             width=self._width(),
             drop=QUEUE_DROP_ORDER,
@@ -248,11 +262,15 @@ class QueueScreen(CollectorScreen):
         empty.display = empty_note and not entries
         if empty_note and not entries:
             empty.update(
-                "Nothing to call right now. Held cases and the moment they become callable "
-                "are in the Held tab; press r to refresh."
+                _(
+                    "Nothing to call right now. Held cases and the moment they become callable "
+                    "are in the Held tab; press r to refresh."
+                )
             )
 
     def _fill_held(self, entries: tuple[QueueEntry, ...]) -> None:
+        from collector_tui.models import case_status_label
+
         table = self.query_one("#held-table", DataTable)
         actor = self.actor
         now = self.built_at or self.collector.clock.now()
@@ -260,14 +278,14 @@ class QueueScreen(CollectorScreen):
             str(e.case_id): {
                 "debtor": first_line(e.debtor, 22),
                 "balance": amount_text(e.balance, e.currency),
-                "status": safe_text(e.status),
+                "status": safe_text(case_status_label(e.status)),
                 "callable_at": Text(agent_time(e.callable_at, actor.time_zone, now)),
             }
             for e in entries
         }
         fill_fitted(
             table,
-            HELD_COLUMNS,
+            [(key, _(label)) for key, label in HELD_COLUMNS],
             rows,
             width=self._width(),
             drop=HELD_DROP_ORDER,
@@ -285,9 +303,9 @@ class QueueScreen(CollectorScreen):
     def action_open_case(self) -> None:
         table = self._active_table()
         if table.row_count == 0:
-            self.collector.tell("No case to open here.")
+            self.collector.tell(_("No case to open here."))
             return
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        row_key, _column = table.coordinate_to_cell_key(table.cursor_coordinate)
         if row_key.value is not None:
             self.open_case(uuid.UUID(row_key.value))
 
@@ -362,7 +380,7 @@ class QueueScreen(CollectorScreen):
         case_file = message.case_file
         if case_file is None:
             keys_may_flow(self)
-            self.collector.tell("No callable case right now.", severity="warning")
+            self.collector.tell(_("No callable case right now."), severity="warning")
             return
         self.app.push_screen(
             CaseScreen(case_file.case_id, case_file, from_queue=message.from_queue)

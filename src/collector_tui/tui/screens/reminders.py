@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,6 +19,8 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from collector_tui.display import safe_text
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.tui.screens.base import CollectorModal
 from collector_tui.tui.screens.confirm import ConfirmScreen
 
@@ -47,6 +50,16 @@ class ReminderQueued(Message):
     error: str | None = None
 
 
+# A reminder's channel in the agent's words (the codes are the outbox's).
+CHANNELS = {"sms": N_("SMS"), "email": N_("e-mail"), "letter": N_("letter")}
+
+
+def channel_word(channel: str, *, pad: bool = False) -> str:
+    """The channel; `pad`: to six cells, lining the templates up (a CJK character is two)."""
+    shown = _(CHANNELS[channel]) if channel in CHANNELS else channel
+    return shown + " " * max(0, 6 - cell_len(shown)) if pad else shown
+
+
 class ReminderScreen(CollectorModal[str | None]):
     """Pick a template for a channel, see it rendered for this case, queue it (after a yes).
     Dismissed with the message to show on the case screen, or None."""
@@ -55,11 +68,17 @@ class ReminderScreen(CollectorModal[str | None]):
         Binding(
             "ctrl+s",
             "queue",
-            "Queue",
+            N_("Queue"),
             id="reminder.queue",
-            tooltip="Queue the highlighted reminder (the next send run sends it)",
+            tooltip=N_("Queue the highlighted reminder (the next send run sends it)"),
         ),
-        Binding("escape", "cancel", "Cancel", id="reminder.cancel", tooltip="Back, nothing queued"),
+        Binding(
+            "escape",
+            "cancel",
+            N_("Cancel"),
+            id="reminder.cancel",
+            tooltip=N_("Back, nothing queued"),
+        ),
     ]
 
     def __init__(self, case_id: uuid.UUID, client_ref: str) -> None:
@@ -72,11 +91,14 @@ class ReminderScreen(CollectorModal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="reminder-dialog", classes="dialog"):
-            yield Static(safe_text(f"Reminder for {self.client_ref}"), classes="dialog-title")
+            yield Static(
+                safe_text(_("Reminder for {case}").format(case=self.client_ref)),
+                classes="dialog-title",
+            )
             yield OptionList(id="reminder-choices")
             yield Static("", id="reminder-message", classes="field-error")
             with VerticalScroll(id="reminder-preview-box"):
-                yield Static("Loading the templates…", id="reminder-preview")
+                yield Static(_("Loading the templates…"), id="reminder-preview")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -95,11 +117,12 @@ class ReminderScreen(CollectorModal[str | None]):
         options = self.query_one("#reminder-choices", OptionList)
         options.clear_options()
         options.add_options(
-            [Option(safe_text(f"{c.channel:<6}  {c.template}"), id=f"{c.channel}/{c.template}")
+            [Option(safe_text(f"{channel_word(c.channel, pad=True)}  {c.template}"),
+                    id=f"{c.channel}/{c.template}")
              for c in self.choices]
         )  # fmt: skip
         if not self.choices:
-            self.query_one("#reminder-preview", Static).update("No template to choose from.")
+            self.query_one("#reminder-preview", Static).update(_("No template to choose from."))
             return
         options.highlighted = 0
 
@@ -112,7 +135,7 @@ class ReminderScreen(CollectorModal[str | None]):
         if cached is not None:
             self._show_preview(choice, cached, None)
             return
-        self.query_one("#reminder-preview", Static).update(Text("Rendering…", style="dim"))
+        self.query_one("#reminder-preview", Static).update(Text(_("Rendering…"), style="dim"))
         self.load_preview(choice)
 
     def current(self) -> ReminderChoice | None:
@@ -151,21 +174,24 @@ class ReminderScreen(CollectorModal[str | None]):
         note = self.query_one("#reminder-message", Static)
         body = self.query_one("#reminder-preview", Static)
         if preview is None:
-            note.update(safe_text(error or "cannot show this reminder"))
+            note.update(safe_text(error or _("cannot show this reminder")))
             body.update("")
             return
         check = preview.check
         refusal = check.refusal or preview.error
         if refusal:
-            note.update(safe_text(f"Cannot queue: {refusal}"))
+            note.update(safe_text(_("Cannot queue: {why}").format(why=refusal)))
         elif check.waits:
-            note.update(safe_text(f"Queued now, it waits: {check.waits}"))
+            note.update(safe_text(_("Queued now, it waits: {why}").format(why=check.waits)))
         else:
             note.update("")
         text = Text()
-        text.append(f"To: {check.destination or '—'}\n", style="bold")
+        text.append(
+            _("To: {destination}").format(destination=check.destination or "—"), style="bold"
+        )
+        text.append("\n")
         if preview.subject:
-            text.append("Subject: ", style="bold")
+            text.append(_("Subject:") + " ", style="bold")
             text.append(safe_text(preview.subject))
             text.append("\n")
         text.append("\n")
@@ -177,13 +203,13 @@ class ReminderScreen(CollectorModal[str | None]):
             return
         choice = self.current()
         if choice is None:
-            self.query_one("#reminder-message", Static).update("Choose a reminder first.")
+            self.query_one("#reminder-message", Static).update(_("Choose a reminder first."))
             return
         preview = self.previews.get((choice.channel, choice.template))
         if preview is not None and (preview.check.refusal or preview.error):
             refusal = preview.check.refusal or preview.error or ""
             self.query_one("#reminder-message", Static).update(
-                safe_text(f"Cannot queue: {refusal}")
+                safe_text(_("Cannot queue: {why}").format(why=refusal))
             )
             return
 
@@ -194,9 +220,11 @@ class ReminderScreen(CollectorModal[str | None]):
 
         self.app.push_screen(
             ConfirmScreen(
-                f"Queue the {choice.template} reminder by {choice.channel}?",
-                "The next send run checks the case again and sends it.",
-                yes="Queue",
+                _("Queue the {template} reminder by {channel}?").format(
+                    template=choice.template, channel=channel_word(choice.channel)
+                ),
+                _("The next send run checks the case again and sends it."),
+                yes=_("Queue"),
             ),
             answered,
         )
@@ -222,11 +250,15 @@ class ReminderScreen(CollectorModal[str | None]):
         self.busy = False
         if message.entry is None:
             self.query_one("#reminder-message", Static).update(
-                safe_text(f"Cannot queue: {message.error}")
+                safe_text(_("Cannot queue: {why}").format(why=message.error))
             )
             return
         entry = message.entry
-        self.dismiss(f"Reminder queued: {entry.template} by {entry.channel}.")
+        self.dismiss(
+            _("Reminder queued: {template} by {channel}.").format(
+                template=entry.template, channel=channel_word(entry.channel)
+            )
+        )
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -23,7 +23,9 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Input, Static
 
 from collector_tui.display import first_line, safe_text
-from collector_tui.tui.formatting import amount_text
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
+from collector_tui.tui.formatting import amount_text, word
 from collector_tui.tui.messages import CasePeeked, SearchFinished
 from collector_tui.tui.screens.base import CollectorModal, error_text
 from collector_tui.tui.typeahead import keys_may_flow
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
     from collector_tui.services.casework.casefile import CaseFile
 
 SEARCH_LIMIT = 50
+# What a case was found by (services/casework/search.py), in the agent's words.
+FOUND_BY = {"reference": N_("reference"), "phone": N_("phone"), "name": N_("name")}
 # As the queue: a result the cursor rests on this long is read ahead; a read older than
 # PEEK_FRESH_S is read again when opened.
 PEEK_AFTER_S = 0.12
@@ -46,32 +50,34 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
     # Priority: the query line has bindings of its own for these keys (enter submits, up and
     # down scroll it), which would hide these from the footer.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close", id="search.close", tooltip="Back without opening"),
+        Binding(
+            "escape", "close", N_("Close"), id="search.close", tooltip=N_("Back without opening")
+        ),
         Binding(
             "enter",
             "search_or_open",
-            "Search / open",
+            N_("Search / open"),
             id="search.enter",
             key_display="⏎",
-            tooltip="Search; once the results are shown, open the highlighted case",
+            tooltip=N_("Search; once the results are shown, open the highlighted case"),
             priority=True,
         ),
         Binding(
             "down",
             "move(1)",
-            "Next",
+            N_("Next"),
             id="search.down",
             key_display="↓",
-            tooltip="Highlight the next result (the typing stays in the query line)",
+            tooltip=N_("Highlight the next result (the typing stays in the query line)"),
             priority=True,
         ),
         Binding(
             "up",
             "move(-1)",
-            "Prev",
+            N_("Prev"),
             id="search.up",
             key_display="↑",
-            tooltip="Highlight the previous result",
+            tooltip=N_("Highlight the previous result"),
             priority=True,
         ),
     ]
@@ -91,9 +97,9 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-dialog", classes="dialog"):
-            yield Static("Find a case", classes="dialog-title")
+            yield Static(_("Find a case"), classes="dialog-title")
             yield Input(
-                placeholder="name, client reference or phone (any format), then enter",
+                placeholder=_("name, client reference or phone (any format), then enter"),
                 id="search-input",
             )
             yield Static("", id="search-status", classes="dialog-status")
@@ -109,12 +115,12 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
         super().on_mount()
         table = self.query_one("#search-results", DataTable)
         for label, key in (
-            ("Ref", "ref"),
-            ("Debtor", "debtor"),
-            ("Balance", "balance"),
-            ("Status", "status"),
-            ("Agent", "agent"),
-            ("Found by", "matched"),
+            (_("Ref"), "ref"),
+            (_("Debtor"), "debtor"),
+            (_("Balance"), "balance"),
+            (_("Status"), "status"),
+            (_("Agent"), "agent"),
+            (_("Found by"), "matched"),
         ):
             table.add_column(label, key=key)
         self.query_one("#search-input", Input).focus()
@@ -127,13 +133,13 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
     def action_search_or_open(self) -> None:
         text = self.query_one("#search-input", Input).value.strip()
         if not text:
-            self.query_one("#search-status", Static).update("Type something to look for.")
+            self.query_one("#search-status", Static).update(_("Type something to look for."))
             return
         table = self.query_one("#search-results", DataTable)
         if text == self.shown_query and table.row_count:
             self._open_highlighted()
             return
-        self.query_one("#search-status", Static).update("Searching…")
+        self.query_one("#search-status", Static).update(_("Searching…"))
         self.searching = True
         self.run_search(text)
 
@@ -153,6 +159,8 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
         self.post_message(SearchFinished(text, hits))
 
     def on_search_finished(self, message: SearchFinished) -> None:
+        from collector_tui.models import case_status_label
+
         self.searching = False
         keys_may_flow(self)
         self.shown_query = message.query
@@ -163,18 +171,23 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
                 first_line(hit.client_ref, 18),
                 first_line(hit.debtor, 24),
                 amount_text(hit.balance, hit.currency),
-                safe_text(hit.status),
-                first_line(hit.assigned_to or "unassigned", 14),
-                Text(hit.matched, style="dim"),
+                safe_text(case_status_label(hit.status)),
+                first_line(hit.assigned_to, 14) if hit.assigned_to else Text(_("unassigned")),
+                Text(word(FOUND_BY, hit.matched), style="dim"),
                 key=str(hit.case_id),
             )
         status = self.query_one("#search-status", Static)
         count = len(message.hits)
         if not count:
-            status.update(safe_text(f"Nothing found for {message.query!r}."))
+            status.update(
+                safe_text(_("Nothing found for {query}.").format(query=repr(message.query)))
+            )
             return
-        more = " (first 50: refine the search)" if count >= SEARCH_LIMIT else ""
-        status.update(safe_text(f"{count} found{more}. ↑↓ choose, enter opens."))
+        if count >= SEARCH_LIMIT:
+            said = _("{count} found (first 50: refine the search). ↑↓ choose, enter opens.")
+        else:
+            said = _("{count} found. ↑↓ choose, enter opens.")
+        status.update(safe_text(said.format(count=count)))
         table.move_cursor(row=0, animate=False)
 
     def on_worker_state_changed(self, event: object) -> None:

@@ -13,15 +13,29 @@ from rich.table import Table
 from rich.text import Text
 
 from collector_tui.display import first_line, safe_text
+from collector_tui.i18n import N_, pgettext
+from collector_tui.i18n import gettext as _
+from collector_tui.models import case_status_label
 from collector_tui.phones import format_phone, mask_phone
 from collector_tui.services.casework.casefile import CaseFile, DisputeBrief, HoldView, PhoneView
 from collector_tui.tui.formatting import (
+    AGING,
+    CONTACT_SOURCES,
+    CONTACT_STATUSES,
+    DEBTOR_FLAGS,
+    DEBTOR_KINDS,
+    DISPUTE_CATEGORIES,
+    FACTOR_NAMES,
+    HOLD_KINDS,
+    RELATIONS,
+    TIER_NAMES,
     agent_time,
     day_text,
     debtor_clock,
     locale_amount,
     plain_amount,
     relative,
+    word,
 )
 
 FLAG_STYLE = "bold white on red"
@@ -29,23 +43,27 @@ ELLIPSIS = "…"
 
 # Phone types in the agent's words (phones.py stores phonenumbers' categories).
 PHONE_KIND_WORDS = {
-    "mobile": "mobile",
-    "landline": "landline",
-    "fixed_or_mobile": "mobile or landline",
-    "toll_free": "toll-free",
-    "premium": "premium rate",
-    "shared_cost": "shared cost",
-    "voip": "internet (VoIP)",
-    "personal": "personal number",
-    "pager": "pager",
-    "uan": "company number",
-    "voicemail": "voicemail",
-    "unknown": "type unknown",
+    "mobile": N_("mobile"),
+    "landline": N_("landline"),
+    "home": N_("home"),
+    "work": N_("work"),
+    "fixed_or_mobile": N_("mobile or landline"),
+    "toll_free": N_("toll-free"),
+    "premium": N_("premium rate"),
+    "shared_cost": N_("shared cost"),
+    "voip": N_("internet (VoIP)"),
+    "personal": N_("personal number"),
+    "pager": N_("pager"),
+    "uan": N_("company number"),
+    "voicemail": N_("voicemail"),
+    "unknown": N_("type unknown"),
+    "third_party": N_("third party"),
+    "third party": N_("third party"),
 }
 
 
 def phone_kind_words(kind: str) -> str:
-    return PHONE_KIND_WORDS.get(kind, kind.replace("_", " "))
+    return word(PHONE_KIND_WORDS, kind)
 
 
 class OneLine:
@@ -98,50 +116,58 @@ def case_header(case: CaseFile, locale: str, tz: str, now: datetime) -> Text:
     debtor = case.debtor
     text = Text()
     text.append_text(safe_text(debtor.name, style="bold"))
-    text.append(f"  {debtor.kind} · {debtor.country}", style="dim")
+    text.append(f"  {word(DEBTOR_KINDS, debtor.kind)} · {debtor.country}", style="dim")
     if debtor.risk_grade:
-        text.append(" · risk ", style="dim")
+        text.append(" · " + _("risk") + " ", style="dim")
         text.append_text(safe_text(debtor.risk_grade, style="dim"))
     for flag in debtor.flags:
         text.append("  ")
-        text.append(f" {flag.upper()} ", style=FLAG_STYLE)
+        text.append(f" {word(DEBTOR_FLAGS, flag)} ", style=FLAG_STYLE)
     text.append("   ")
     text.append_text(safe_text(case.client, style="dim"))
     text.append(" / ", style="dim")
     text.append_text(safe_text(case.client_ref, style="bold"))
     text.append("\n")
-    text.append("Balance ")
+    text.append(_("Balance") + " ")
     text.append(locale_amount(case.balance, case.currency, locale), style="bold")
-    text.append(f"  ·  {case.days_past_due} days past due ({case.aging})")
-    text.append("  ·  status ")
-    text.append_text(safe_text(case.status, style="bold"))
+    text.append("  ·  ")
+    text.append(
+        _("{days} days past due ({aging})").format(
+            days=case.days_past_due, aging=word(AGING, case.aging)
+        )
+    )
+    text.append("  ·  " + _("status") + " ")
+    text.append_text(safe_text(case_status_label(case.status), style="bold"))
     if case.holds:
         text.append("  ")
-        text.append(f" ON HOLD: {', '.join(h.kind for h in case.holds)} ", style=FLAG_STYLE)
+        kinds = _(", ").join(word(HOLD_KINDS, h.kind) for h in case.holds)
+        text.append(" " + _("ON HOLD: {kinds}").format(kinds=kinds) + " ", style=FLAG_STYLE)
     # The third line answers "may I call, and why am I here" without scrolling at 80x24.
     text.append("\n")
     if case.verdict is not None:
         if case.verdict.callable:
-            text.append("call now: allowed", style="bold green")
+            text.append(_("call now: allowed"), style="bold green")
         else:
-            text.append("call now: no", style="bold red")
+            text.append(_("call now: no"), style="bold red")
             if case.verdict.callable_at is not None:
-                text.append(f" until {agent_time(case.verdict.callable_at, tz, now)}", style="red")
+                until = agent_time(case.verdict.callable_at, tz, now)
+                text.append(" " + _("until {time}").format(time=until), style="red")
         text.append(" · ")
     if case.next_action_at is not None and case.next_action_at > now:
         # Waiting (a promise not yet due, a retry delay): say until when, not the tier's name.
-        text.append(f"next action {agent_time(case.next_action_at, tz, now)}", style="bold")
+        next_at = agent_time(case.next_action_at, tz, now)
+        text.append(_("next action {time}").format(time=next_at), style="bold")
     else:
-        text.append(case.tier_name, style="bold")
-    text.append(f" (score {case.score})", style="dim")
-    text.append(" · last try ")
+        text.append(word(TIER_NAMES, case.tier_name), style="bold")
+    text.append(" " + _("(score {score})").format(score=case.score), style="dim")
+    text.append(" · " + _("last try") + " ")
     text.append(relative(case.last_attempt_at, now))
     return text
 
 
 def _local_clock(phone: PhoneView, zones: int = 2) -> Text:
     if not phone.local_times:
-        return Text("local time unknown", style="dim")
+        return Text(_("local time unknown"), style="dim")
     clocks = " / ".join(
         f"{debtor_clock(t.at)} {_zone_name(t.zone)}" for t in phone.local_times[:zones]
     )
@@ -149,40 +175,40 @@ def _local_clock(phone: PhoneView, zones: int = 2) -> Text:
         clocks += f" +{len(phone.local_times) - zones}"
     text = Text(clocks, style="bold cyan")
     if phone.zones_guessed:
-        text.append(" (country)", style="dim")
+        text.append(" " + _("(country)"), style="dim")
     return text
 
 
 # A phone's status in the agent's words, flagged when it stops the number being dialled.
 STATUS_FLAGS = {
-    "wrong": "WRONG",
-    "disconnected": "DISCONNECTED",
-    "dnc": "DO NOT CALL",
-    "unverified": "unverified",
+    "wrong": N_("WRONG"),
+    "disconnected": N_("DISCONNECTED"),
+    "dnc": N_("DO NOT CALL"),
+    "unverified": N_("unverified"),
 }
 
 
 def _phone_flags(phone: PhoneView, now: datetime | None = None) -> Text:
     flags = Text()
     if phone.retired:
-        flags.append("retired", style="dim")
+        flags.append(_("retired"), style="dim")
         return flags
     status = phone.status
     if status == "valid" and phone.do_not_call:
         status = "dnc"
     if status == "valid" and not phone.valid:
-        flags.append(" INVALID ", style=FLAG_STYLE)
+        flags.append(" " + _("INVALID") + " ", style=FLAG_STYLE)
         flags.append(" ")
     elif status == "unverified":
-        flags.append("unverified ", style="yellow")
+        flags.append(_("unverified") + " ", style="yellow")
     elif status in STATUS_FLAGS:
-        flags.append(f" {STATUS_FLAGS[status]} ", style=FLAG_STYLE)
+        flags.append(f" {_(STATUS_FLAGS[status])} ", style=FLAG_STYLE)
         flags.append(" ")
     consents = phone.mark.consents(now) if phone.mark is not None and now is not None else ()
     if "call" in consents:
-        flags.append("call ok ", style="green")
+        flags.append(_("call ok") + " ", style="green")
     if phone.sms_consent:
-        flags.append("sms ok", style="green")
+        flags.append(_("sms ok"), style="green")
     flags.rstrip()
     return flags
 
@@ -269,7 +295,7 @@ class PhoneLines:
 def phones_panel(case: CaseFile) -> RenderableType:
     """Every number in full, its type in words, with the debtor's clock."""
     if not case.phones:
-        return Text("No phone number on file.", style="dim")
+        return Text(_("No phone number on file."), style="dim")
     return PhoneLines(case.phones)
 
 
@@ -280,11 +306,13 @@ def _phone_detail(phone: PhoneView, tz: str, now: datetime) -> Text | None:
         return None
     parts: list[Text] = []
     if mark.source != "placement":
-        parts.append(Text(f"from {mark.source}"))
+        parts.append(Text(_("from {source}").format(source=word(CONTACT_SOURCES, mark.source))))
     if mark.call_consent_until is not None and mark.call_consent_until > now:
-        parts.append(Text(f"call ok until {agent_time(mark.call_consent_until, tz, now)}"))
+        until = agent_time(mark.call_consent_until, tz, now)
+        parts.append(Text(_("call ok until {time}").format(time=until)))
     if mark.status_reason and (mark.status != "valid" or mark.retired):
-        reason = Text(f"{'retired' if mark.retired else mark.status}: ")
+        state = _("retired") if mark.retired else word(CONTACT_STATUSES, mark.status)
+        reason = Text(f"{state}: ")
         reason.append_text(first_line(mark.status_reason))
         parts.append(reason)
     if not parts:
@@ -296,11 +324,13 @@ def _phone_detail(phone: PhoneView, tz: str, now: datetime) -> Text | None:
 
 def _mark_words(status: str, retired: bool) -> Text:
     if retired:
-        return Text("retired", style="dim")
+        return Text(_("retired"), style="dim")
     if status == "valid":
         return Text("")
     style = "yellow" if status == "unverified" else "bold red"
-    return Text(STATUS_FLAGS.get(status, status.upper()), style=style)
+    flag = STATUS_FLAGS.get(status)
+    shown = _(flag) if flag is not None else word(CONTACT_STATUSES, status).upper()
+    return Text(shown, style=style)
 
 
 def _contact_line(glyph: str, value: Text, *extra: Text, retired: bool = False) -> Text:
@@ -324,24 +354,24 @@ def contact_lines(case: CaseFile, *, compact: bool) -> list[Text]:
         value = first_line(address.text)
         lines.append(
             _contact_line(
-                "addr",
+                _("addr"),
                 value,
                 _mark_words(address.status, address.retired),
-                Text(address.source, style="dim"),
+                Text(word(CONTACT_SOURCES, address.source), style="dim"),
                 retired=address.retired,
             )
         )
     for email in case.emails:
         if compact and email.retired:
             continue
-        opt_in = Text("opted in", style="green") if email.opt_in else Text("")
+        opt_in = Text(_("opted in"), style="green") if email.opt_in else Text("")
         lines.append(
             _contact_line(
-                "mail",
+                _("mail"),
                 safe_text(email.address),
                 _mark_words(email.status, email.retired),
                 opt_in,
-                Text(email.source, style="dim"),
+                Text(word(CONTACT_SOURCES, email.source), style="dim"),
                 retired=email.retired,
             )
         )
@@ -349,14 +379,14 @@ def contact_lines(case: CaseFile, *, compact: bool) -> list[Text]:
         if compact and party.retired:
             continue
         who = safe_text(party.name, style="bold")
-        who.append(f" ({party.relation})", style="dim")
+        who.append(f" ({word(RELATIONS, party.relation)})", style="dim")
         number = Text(format_phone(party.phone_e164) if party.phone_e164 else "")
         objected = Text("")
         if party.objected:
-            objected = Text(" OBJECTED ", style=FLAG_STYLE)
+            objected = Text(" " + _("OBJECTED") + " ", style=FLAG_STYLE)
         elif party.recontact_requested_at is not None:
-            objected = Text("asked to be called again", style="green")
-        lines.append(_contact_line("3rd ", who, objected, number, retired=party.retired))
+            objected = Text(_("asked to be called again"), style="green")
+        lines.append(_contact_line(_("3rd "), who, objected, number, retired=party.retired))
     return lines
 
 
@@ -387,10 +417,11 @@ def contacts_panel(
     if phones:
         lines.append(PhoneLines(phones, now, details))
     else:
-        lines.append(Text("No phone number on file.", style="dim"))
+        lines.append(Text(_("No phone number on file."), style="dim"))
     retired = len(case.phones) - len(phones)
     if retired:
-        lines.append(Text(f"  + {retired} retired (wide screen shows them)", style="dim"))
+        more = _("+ {count} retired (wide screen shows them)").format(count=retired)
+        lines.append(Text(f"  {more}", style="dim"))
     lines.extend(OneLine(line) for line in contact_lines(case, compact=compact))
     return Lines(lines)
 
@@ -401,18 +432,18 @@ def debt_panel(case: CaseFile, tz: str, now: datetime, *, compact: bool = False)
         # are left out (the wide layout has them).
         line = Text()
         for label, minor in (
-            ("principal", case.principal),
-            ("fees", case.fees),
-            ("interest", case.interest),
-            *((("charged", case.charged),) if case.charged else ()),
+            (_("principal"), case.principal),
+            (_("fees"), case.fees),
+            (_("interest"), case.interest),
+            *(((_("charged"), case.charged),) if case.charged else ()),
         ):
             if line:
                 line.append(" + ", style="dim")
             line.append(f"{label} ", style="dim")
             line.append(plain_amount(minor, case.currency).rsplit(" ", 1)[0])
         line.append(f" {case.currency}")
-        line.append("  ·  due ", style="dim")
-        line.append(case.due_date.isoformat())
+        line.append("  ·  " + _("due") + " ", style="dim")
+        line.append(day_text(case.due_date))
         return line  # wraps between words only: an amount is never cut
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim")
@@ -420,18 +451,30 @@ def debt_panel(case: CaseFile, tz: str, now: datetime, *, compact: bool = False)
     grid.add_column(style="dim")
     grid.add_column()
     amount = lambda minor: plain_amount(minor, case.currency)  # noqa: E731
-    grid.add_row("Principal", amount(case.principal), "Due date", day_text(case.due_date))
-    grid.add_row("Fees", amount(case.fees), "Placed", day_text(case.placed_date))
-    grid.add_row("Interest", amount(case.interest), "Aging", case.aging)
+    grid.add_row(_("Principal"), amount(case.principal), _("Due date"), day_text(case.due_date))
+    grid.add_row(_("Fees"), amount(case.fees), _("Placed"), day_text(case.placed_date))
+    grid.add_row(_("Interest"), amount(case.interest), _("Aging"), word(AGING, case.aging))
     if case.charged:  # after placement (legal costs, fees, interest), less waivers
-        grid.add_row("Charged", amount(case.charged), "", "")
+        grid.add_row(_("Charged"), amount(case.charged), "", "")
     grid.add_row(
-        Text("Balance", style="bold"),
+        Text(_("Balance"), style="bold"),
         Text(amount(case.balance), style="bold"),
-        "Agent",
-        safe_text(case.assigned_to or "unassigned"),
+        _("Agent"),
+        safe_text(case.assigned_to) if case.assigned_to else Text(_("unassigned")),
     )
     return grid
+
+
+def _amount_due(minor: int, currency: str, day: str) -> str:
+    return _("{amount} due {day}").format(amount=plain_amount(minor, currency), day=day)
+
+
+def _paid(minor: int, currency: str) -> str:
+    return _("(paid {amount})").format(amount=plain_amount(minor, currency))
+
+
+def _score(score: int) -> str:
+    return _("score {score}").format(score=score)
 
 
 def address_unlisted(case: CaseFile) -> str | None:
@@ -460,14 +503,14 @@ def debtor_panel(
         if assessment is not None:
             lines.append(OneLine(assessment))
         elif debtor.capacity_notes:
-            capacity = Text("capacity: ", style="dim")
+            capacity = Text(_("capacity:") + " ", style="dim")
             capacity.append_text(first_line(debtor.capacity_notes))
             lines.append(OneLine(capacity))
         return Lines(lines) if lines else None
     rows = [
-        ("Address", address),
-        ("Language", debtor.language),
-        ("Capacity", debtor.capacity_notes),
+        (_("Address"), address),
+        (_("Language"), debtor.language),
+        (_("Capacity"), debtor.capacity_notes),
     ]
     rows = [(label, value) for label, value in rows if value]
     if not rows and assessment is None:
@@ -478,7 +521,7 @@ def debtor_panel(
     for label, value in rows:
         grid.add_row(label, safe_text(value, multiline=True))
     if assessment is not None:
-        grid.add_row("Assessment", assessment)
+        grid.add_row(_("Assessment"), assessment)
     return grid
 
 
@@ -493,41 +536,46 @@ def status_panel(
 
     def when(instant: datetime | None) -> Text:
         if instant is None:
-            return Text("never", style="dim")
+            return Text(_("never"), style="dim")
         return Text(f"{agent_time(instant, tz, now)} ({relative(instant, now)})")
 
     if case.verdict is not None:
         if case.verdict.callable:
-            grid.add_row("Call now", Text("allowed", style="bold green"))
+            grid.add_row(_("Call now"), Text(_("allowed"), style="bold green"))
         else:
-            reason = safe_text(case.verdict.reason or "not callable now", style="bold red")
+            reason = safe_text(case.verdict.reason or _("not callable now"), style="bold red")
             if case.verdict.callable_at is not None:
-                reason.append(f" · from {agent_time(case.verdict.callable_at, tz, now)}")
-            grid.add_row("Call now", reason)
-    grid.add_row("Last attempt", when(case.last_attempt_at))
-    grid.add_row("Last contact", when(case.last_contact_at))
-    grid.add_row("Next action", when(case.next_action_at))
+                since = agent_time(case.verdict.callable_at, tz, now)
+                reason.append(" · " + _("from {time}").format(time=since))
+            grid.add_row(_("Call now"), reason)
+    grid.add_row(_("Last attempt"), when(case.last_attempt_at))
+    grid.add_row(_("Last contact"), when(case.last_contact_at))
+    grid.add_row(_("Next action"), when(case.next_action_at))
     for hold in case.holds:
-        grid.add_row("Hold", OneLine(_hold_line(hold, tz, now)))
+        grid.add_row(_("Hold"), OneLine(_hold_line(hold, tz, now)))
     for promise in case.open_promises:
-        what = "Installment" if promise.plan_id else "Promise"
+        what = _("Installment") if promise.plan_id else _("Promise")
         due = day_text(promise.due_date)
-        line = Text(f"{plain_amount(promise.amount, case.currency)} due {due}")
+        line = Text(_amount_due(promise.amount, case.currency, due))
         if promise.paid_amount:
-            line.append(f" (paid {plain_amount(promise.paid_amount, case.currency)})", style="dim")
+            line.append(" " + _paid(promise.paid_amount, case.currency), style="dim")
         grid.add_row(what, line)
     for follow_up in case.open_follow_ups:
         line = Text(f"{agent_time(follow_up.due_at, tz, now)} ")
         line.append_text(first_line(follow_up.reason))
-        grid.add_row("Follow-up", OneLine(line))
+        grid.add_row(_("Follow-up"), OneLine(line))
     if case.routed_reason:
-        grid.add_row("Routed", safe_text(case.routed_reason, style="bold yellow"))
+        grid.add_row(_("Routed"), safe_text(case.routed_reason, style="bold yellow"))
     return grid
 
 
 def _hold_line(hold: HoldView, tz: str, now: datetime) -> Text:
     # One line (the full reason is on the timeline's entry): a wrapped hold label read as two.
-    line = Text(f"{hold.kind} since {agent_time(hold.placed_at, tz, now)}", style="bold red")
+    since = agent_time(hold.placed_at, tz, now)
+    line = Text(
+        _("{kind} since {time}").format(kind=word(HOLD_KINDS, hold.kind), time=since),
+        style="bold red",
+    )
     if hold.reason:
         line.append(": ")
         line.append_text(first_line(hold.reason))
@@ -539,15 +587,16 @@ def _compact_status(case: CaseFile, tz: str, now: datetime) -> RenderableType:
     in the header, so here only why not, then one line per hold, promise and follow-up."""
     lines: list[RenderableType] = []
     if case.verdict is not None and not case.verdict.callable and case.verdict.reason:
-        lines.append(OneLine(safe_text(f"why not: {case.verdict.reason}", style="red")))
+        why_not = _("why not: {reason}").format(reason=case.verdict.reason)
+        lines.append(OneLine(safe_text(why_not, style="red")))
     times = Text()
-    times.append("last contact ", style="dim")
-    times.append(agent_time(case.last_contact_at, tz, now) if case.last_contact_at else "never")
-    times.append(" · next action ", style="dim")
+    times.append(_("last contact") + " ", style="dim")
+    times.append(agent_time(case.last_contact_at, tz, now) if case.last_contact_at else _("never"))
+    times.append(" · " + _("next action") + " ", style="dim")
     times.append(agent_time(case.next_action_at, tz, now))
     lines.append(OneLine(times))
     for hold in case.holds:
-        hold_line = Text("hold ", style="dim")
+        hold_line = Text(_("hold") + " ", style="dim")
         hold_line.append_text(_hold_line(hold, tz, now))
         lines.append(OneLine(hold_line))
     shown_plans: set[object] = set()
@@ -558,24 +607,23 @@ def _compact_status(case: CaseFile, tz: str, now: datetime) -> RenderableType:
                 continue
             shown_plans.add(promise.plan_id)
             left = sum(1 for p in case.open_promises if p.plan_id == promise.plan_id)
-            line = Text("plan, next ", style="dim")
-            line.append(f"{plain_amount(promise.amount, case.currency)} due {promise.due_date}")
-            line.append(f" ({left} to pay)", style="dim")
+            line = Text(_("plan, next") + " ", style="dim")
+            line.append(_amount_due(promise.amount, case.currency, day_text(promise.due_date)))
+            line.append(" " + _("({count} to pay)").format(count=left), style="dim")
             lines.append(line)
             continue
-        what = "promise "
-        line = Text(what, style="dim")
-        line.append(f"{plain_amount(promise.amount, case.currency)} due {promise.due_date}")
+        line = Text(_("promise") + " ", style="dim")
+        line.append(_amount_due(promise.amount, case.currency, day_text(promise.due_date)))
         if promise.paid_amount:
-            line.append(f" (paid {plain_amount(promise.paid_amount, case.currency)})", style="dim")
+            line.append(" " + _paid(promise.paid_amount, case.currency), style="dim")
         lines.append(line)  # wraps between words: an amount is never cut
     for follow_up in case.open_follow_ups:
-        line = Text("follow-up ", style="dim")
+        line = Text(_("follow-up") + " ", style="dim")
         line.append(f"{agent_time(follow_up.due_at, tz, now)} ")
         line.append_text(first_line(follow_up.reason))
         lines.append(OneLine(line))
     if case.routed_reason:
-        routed = Text("routed ", style="dim")
+        routed = Text(_("routed") + " ", style="dim")
         routed.append_text(safe_text(case.routed_reason, style="bold yellow"))
         lines.append(OneLine(routed))
     return Lines(lines)
@@ -603,26 +651,29 @@ def why_panel(
             if not factor.points:
                 if quiet:
                     quiet.append(" · ", style="dim")
-                quiet.append_text(safe_text(factor.detail or factor.name, style="dim"))
+                quiet.append_text(
+                    safe_text(factor.detail or word(FACTOR_NAMES, factor.name), style="dim")
+                )
                 continue
             line = Text(f"{factor.points:+d} ", style="bold")
-            line.append_text(safe_text(factor.name))
+            line.append_text(safe_text(word(FACTOR_NAMES, factor.name)))
             if factor.detail:
                 line.append(" — ", style="dim")
                 line.append_text(safe_text(factor.detail, style="dim"))
             lines.append(OneLine(line))
         if quiet:
             lines.append(OneLine(quiet))
-        return Lines(lines) if lines else Text(f"{case.tier_name} · score {case.score}")
+        tier = word(TIER_NAMES, case.tier_name)
+        return Lines(lines) if lines else Text(f"{tier} · " + _score(case.score))
     grid = Table.grid(padding=(0, 1))
     grid.add_column(justify="right", style="bold")
     grid.add_column()
-    header = Text(f"{case.tier_name}", style="bold")
-    header.append(f" · score {case.score}", style="dim")
+    header = Text(word(TIER_NAMES, case.tier_name), style="bold")
+    header.append(" · " + _score(case.score), style="dim")
     grid.add_row("", header)
     for factor in case.factors:
         points = f"{factor.points:+d}" if factor.points else "·"
-        line = safe_text(factor.name)
+        line = safe_text(word(FACTOR_NAMES, factor.name))
         if factor.detail:
             line.append(" — ", style="dim")
             line.append_text(safe_text(factor.detail, style="dim"))
@@ -650,16 +701,21 @@ def _invoice_table(
         collapse_padding=tight,
         pad_edge=not tight,
     )
-    table.add_column("Invoice" if currency_in_cells else f"Invoice ({case.currency})", no_wrap=True)
+    invoice_title = (
+        _("Invoice")
+        if currency_in_cells
+        else _("Invoice ({currency})").format(currency=case.currency)
+    )
+    table.add_column(invoice_title, no_wrap=True)
     if due:
-        table.add_column("Due", no_wrap=True)
-    table.add_column("Amount", justify="right", no_wrap=True)
-    table.add_column("Open", justify="right", no_wrap=True)
+        table.add_column(_("Due"), no_wrap=True)
+    table.add_column(_("Amount"), justify="right", no_wrap=True)
+    table.add_column(pgettext("amount", "Open"), justify="right", no_wrap=True)
     if disputed:
         # Out of the collectible balance while the dispute is open (casework.disputes).
-        table.add_column("Disputed", justify="right", no_wrap=True)
+        table.add_column(_("Disputed"), justify="right", no_wrap=True)
     if dpd:
-        table.add_column("DPD", justify="right", no_wrap=True)
+        table.add_column(_("DPD"), justify="right", no_wrap=True)
     for invoice in case.invoices:
         number = first_line(invoice.number, 16)
         cells: list[RenderableType] = [number]
@@ -673,7 +729,7 @@ def _invoice_table(
                 else Text("—", style="dim", justify="right")
             )
         elif invoice.disputed:
-            number.append(" disputed", style="bold red")
+            number.append(" " + _("disputed"), style="bold red")
         if dpd:
             cells.append(str(invoice.days_past_due))
         table.add_row(*cells)
@@ -720,9 +776,9 @@ def invoices_panel(case: CaseFile) -> RenderableType | None:
 
 
 def _collectible_line(case: CaseFile) -> Text:
-    line = Text("collectible ", style="dim")
+    line = Text(_("collectible") + " ", style="dim")
     line.append(plain_amount(case.collectible, case.currency), style="bold")
-    line.append(" · disputed ", style="dim")
+    line.append(" · " + _("disputed") + " ", style="dim")
     line.append(plain_amount(case.disputed, case.currency), style="bold red")
     return line
 
@@ -734,11 +790,11 @@ def _dispute_line(case: CaseFile, dispute: DisputeBrief) -> Text:
     line.append(f" {plain_amount(dispute.amount, case.currency)}")
     line.append(" · ", style="dim")
     if dispute.overdue:
-        line.append(f"OVERDUE {day_text(dispute.resolve_by)}", style="bold red")
+        line.append(_("OVERDUE {day}").format(day=day_text(dispute.resolve_by)), style="bold red")
     else:
-        line.append(f"by {day_text(dispute.resolve_by)}")
+        line.append(_("by {day}").format(day=day_text(dispute.resolve_by)))
     line.append(" · ", style="dim")
-    line.append(dispute.category.replace("_", " "))
+    line.append(word(DISPUTE_CATEGORIES, dispute.category))
     line.append(" · ", style="dim")
     line.append_text(safe_text(dispute.owner))
     line.append(" · ", style="dim")

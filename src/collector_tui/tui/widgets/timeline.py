@@ -11,14 +11,18 @@ import uuid
 from datetime import datetime
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from collector_tui.display import first_line, safe_text
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
+from collector_tui.models import outcome_label
 from collector_tui.phones import mask_phone
-from collector_tui.services.casework.casefile import TimelineEntry
+from collector_tui.services.casework.casefile import PLAN_INSTALLMENT, TimelineEntry
 from collector_tui.tui.formatting import agent_time
 from collector_tui.tui.widgets.tables import PADDING_PER_COLUMN, SCROLLBAR, fit_line
 
@@ -57,11 +61,11 @@ ELLIPSIS = "…"
 VOIDED_STYLE = "strike dim"
 
 LABELS = {
-    "when": "When",
-    "what": "What · note",
-    "outcome": "Outcome",
-    "who": "Who",
-    "entry": "What · note",
+    "when": N_("When"),
+    "what": N_("What · note"),
+    "outcome": N_("Outcome"),
+    "who": N_("Who"),
+    "entry": N_("What · note"),
 }
 
 
@@ -76,10 +80,16 @@ def outcome_of(entry: TimelineEntry) -> str | None:
     return entry.status if entry.kind in OUTCOME_KINDS and entry.status else None
 
 
+def outcome_word(entry: TimelineEntry) -> str | None:
+    """The outcome as the agent reads it (the title says it in the same words)."""
+    outcome = outcome_of(entry)
+    return outcome_label(outcome) if outcome else None
+
+
 def summary_of(entry: TimelineEntry, *, with_outcome: bool) -> str:
     """The entry's title; a promise's status goes to the outcome column when there is one."""
     title = entry.title
-    outcome = outcome_of(entry)
+    outcome = outcome_word(entry)
     if entry.kind == "promise" and outcome and not with_outcome:
         return title
     if entry.kind == "promise" and outcome:
@@ -99,7 +109,7 @@ def entry_cell(entry: TimelineEntry, width: int, *, with_outcome: bool, indent: 
     title = summary_of(entry, with_outcome=with_outcome)
     if indent:
         # Under its plan's row an installment is its amount and due date.
-        title = title.removeprefix("plan installment ")
+        title = title.removeprefix(_(PLAN_INSTALLMENT).split("{amount}", 1)[0])
     summary.append_text(fit_line(title, width - len(indent), style=style))
     number = number_text(entry, width - summary.cell_len - 3, with_note=bool(entry.note))
     if number:
@@ -138,16 +148,16 @@ def column_widths(
         return sum(layout.values()) + PADDING_PER_COLUMN * len(layout) + SCROLLBAR
 
     if width >= COLUMNS_FROM:
-        outcomes = [outcome_of(e) for e in entries]
-        outcome_width = max((len(o) for o in outcomes if o), default=0)
+        outcomes = [outcome_word(e) for e in entries]
+        outcome_width = max((cell_len(o) for o in outcomes if o), default=0)
         who_width = min(
             MAX_WHO_WIDTH, max((Text(e.user).cell_len for e in entries if e.user), default=0)
         )
         layout = {"when": when_width, "what": 0}
         if outcome_width:
-            layout["outcome"] = max(outcome_width, len(LABELS["outcome"]))
+            layout["outcome"] = max(outcome_width, cell_len(_(LABELS["outcome"])))
         if who_width:
-            layout["who"] = max(who_width, len(LABELS["who"]))
+            layout["who"] = max(who_width, cell_len(_(LABELS["who"])))
         for optional in ("who", "outcome"):
             if width - spent(layout) >= MIN_WHAT_WIDTH:
                 break
@@ -168,9 +178,11 @@ class Timeline(DataTable[Text]):
         Binding(
             "enter,space",
             "select_cursor",
-            "Open",
+            N_("Open"),
             id="timeline.open",
-            tooltip="Timeline: the full entry; on a payment plan, show or hide its installments",
+            tooltip=N_(
+                "Timeline: the full entry; on a payment plan, show or hide its installments"
+            ),
             show=False,
         ),
     ]
@@ -217,27 +229,30 @@ class Timeline(DataTable[Text]):
     def _draw(self) -> None:
         rows = self._rows()
         self.entries = tuple(entry for entry, _ in rows)
-        when_width = max([len(LABELS["when"])] + [self._when(e).cell_len for e in self.all_entries])
+        when_width = max(
+            [cell_len(_(LABELS["when"]))] + [self._when(e).cell_len for e in self.all_entries]
+        )
         widths = column_widths(self.size.width or 80, self.all_entries, when_width)
         row = self.cursor_row
         with self.app.batch_update():
             if widths != self._widths:
                 self.clear(columns=True)
                 for key, width in widths.items():
-                    self.add_column(LABELS[key], width=width, key=key)
+                    self.add_column(_(LABELS[key]), width=width, key=key)
                 self._widths = widths
             else:
                 self.clear()
             with_outcome = "outcome" in widths
             for index, (entry, installment) in enumerate(rows):
                 indent = INSTALLMENT_MARK if installment else ""
-                outcome = outcome_of(entry) or ""
+                code = outcome_of(entry) or ""
+                outcome = outcome_label(code) if code else ""
                 cells = {
                     "when": self._when(entry),
                     "what": entry_cell(
                         entry, widths.get("what", 0), with_outcome=with_outcome, indent=indent
                     ),
-                    "outcome": Text(outcome, style=OUTCOME_STYLES.get(outcome, "")),
+                    "outcome": Text(outcome, style=OUTCOME_STYLES.get(code, "")),
                     "who": first_line(
                         entry.user or "",
                         widths.get("who", 0),
@@ -251,8 +266,12 @@ class Timeline(DataTable[Text]):
             if rows:
                 self.move_cursor(row=min(row, len(rows) - 1), animate=False)
 
+    def relabel(self) -> None:
+        """Set the column titles again at the next draw (the language changed)."""
+        self._widths = {}
+
     def on_resize(self, event: events.Resize) -> None:
-        when_width = self._widths.get("when", len(LABELS["when"]))
+        when_width = self._widths.get("when", cell_len(_(LABELS["when"])))
         if column_widths(event.size.width, self.all_entries, when_width) != self._widths:
             self._draw()
 
