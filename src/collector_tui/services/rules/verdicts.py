@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, event, insert
+from sqlalchemy import Engine, event, insert, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import Pool
@@ -205,6 +205,17 @@ def _after_execute(
         _append(connection, [{"debtor_id": None, "e164": None}])
     finally:
         _flushing.set(False)
+
+
+def forget_numbers(session: Session) -> None:
+    """Erasure: no phone number stays in the change log. A row naming a number becomes a row
+    that empties every cache (a process that has not read it yet forgets more than needed, never
+    less); the file's old pages go with the erasure's checkpoint."""
+    session.execute(
+        update(VerdictChange)
+        .where(col(VerdictChange.e164).is_not(None))
+        .values(e164=None, debtor_id=None)
+    )
 
 
 # --- Reading: the cache ---------------------------------------------------------------------------

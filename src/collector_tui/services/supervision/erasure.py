@@ -55,6 +55,7 @@ from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor, require_supervisor
 from collector_tui.services.context import writes
 from collector_tui.services.errors import InvalidInput, NotFound
+from collector_tui.services.rules import verdicts
 
 ERASED = "[erased]"
 # Keys under which the audit trail and sync log quote personal values, whatever the value.
@@ -304,6 +305,7 @@ def erase_case(
     ids = _erase_contact_data(eraser, debtor) + _erase_case_text(eraser, cases)
     session.flush()
     redacted = _redact_logs(session, now, ids, eraser.values)
+    verdicts.forget_numbers(session)
     for case in cases:
         case.updated_at = now
         session.add(case)
