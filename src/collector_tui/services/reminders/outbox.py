@@ -1438,9 +1438,12 @@ def _record_sent(
         subject = f"{message.subject}\n\n" if message.subject else ""
         note = f"{subject}{message.text}"
     phone_id = row.destination_id if message.channel == "sms" else None
+    # Sent by the run, not by a person: no user on the activity, so a reminder is never one of
+    # the supervisor's contact attempts (agent activity, the workload's attempts of the day);
+    # the audit event below says who ran it.
     activity = Activity(
         case_id=row.case_id,
-        user_id=actor.user_id if actor is not None else None,
+        user_id=None,
         occurred_at=now,
         channel=message.channel,
         direction="outbound",
