@@ -286,9 +286,42 @@ class ContactForm(FormScreen["ContactInput"]):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.phones = tuple(phones)
         self.dispositions = {d.code: d for d in dispositions}
         self.disposition_list = tuple(dispositions)
+        # What the follow-on form collected, and what was typed in it (to reopen it on an error).
+        self.promise: PromiseInput | None = None
+        self.plan: PlanInput | None = None
+        self.follow_up: FollowUpInput | None = None
+        self.extra_raw: dict[str, dict[str, str]] = {}
+        # Whom and in which language it was composed for (contact_form keeps it for them).
+        self.kept_for: tuple[Any, ...] = ()
+        self._for_case(
+            phones=phones,
+            currency=currency,
+            locale=locale,
+            today=today,
+            balance=balance,
+            tz=tz,
+            now=now,
+            max_note_length=max_note_length,
+            today_zone=today_zone,
+        )
+
+    def _for_case(
+        self,
+        *,
+        phones: Sequence[PhoneView],
+        currency: str,
+        locale: str,
+        today: date,
+        balance: int,
+        tz: str,
+        now: datetime,
+        max_note_length: int,
+        today_zone: str,
+    ) -> None:
+        """What the form knows of the case it is open on; nothing collected for it yet."""
+        self.phones = tuple(phones)
         self.currency = currency
         self.locale = locale
         self.today = today
@@ -297,19 +330,20 @@ class ContactForm(FormScreen["ContactInput"]):
         self.tz = tz
         self.now = now
         self.max_note_length = max_note_length
-        # What the follow-on form collected, and what was typed in it (to reopen it on an error).
-        self.promise: PromiseInput | None = None
-        self.plan: PlanInput | None = None
-        self.follow_up: FollowUpInput | None = None
-        self.extra_raw: dict[str, dict[str, str]] = {}
-        # Whom and in which language it was composed for (contact_form keeps it for them).
-        self.kept_for: tuple[Any, ...] = ()
+        self.promise = None
+        self.plan = None
+        self.follow_up = None
+        self.extra_raw = {}
 
-    def fields(self) -> ComposeResult:
+    def _default_phone(self) -> str | NoSelection:
+        """The number the form starts on: the first dialable one, else the first valid one."""
         dialable = [str(p.id) for p in picker_order(self.phones) if p.dialable]
         valid = [str(p.id) for p in self.phones if p.valid]
         picked = dialable or valid
-        default_phone: str | NoSelection = picked[0] if picked else Select.NULL
+        return picked[0] if picked else Select.NULL
+
+    def fields(self) -> ComposeResult:
+        default_phone = self._default_phone()
         with Horizontal(classes="form-row"):
             yield FormField(
                 _("What happened"),
@@ -395,19 +429,17 @@ class ContactForm(FormScreen["ContactInput"]):
         today_zone: str = "",
         **kwargs: Any,
     ) -> None:
-        self.phones = tuple(phones)
-        self.currency = currency
-        self.locale = locale
-        self.today = today
-        self.today_zone = today_zone
-        self.balance = balance
-        self.tz = tz
-        self.now = now
-        self.max_note_length = max_note_length
-        self.promise = None
-        self.plan = None
-        self.follow_up = None
-        self.extra_raw = {}
+        self._for_case(
+            phones=phones,
+            currency=currency,
+            locale=locale,
+            today=today,
+            balance=balance,
+            tz=tz,
+            now=now,
+            max_note_length=max_note_length,
+            today_zone=today_zone,
+        )
         super().reuse(**kwargs)
 
     def clear_fields(self) -> None:
@@ -419,13 +451,10 @@ class ContactForm(FormScreen["ContactInput"]):
         self.query_one("#duration", Input).value = ""
         # load_text, not clear: the last case's note must not come back with an undo.
         self.query_one("#note", TextArea).load_text("")
-        dialable = [str(p.id) for p in picker_order(self.phones) if p.dialable]
-        valid = [str(p.id) for p in self.phones if p.valid]
-        picked = dialable or valid
         phone = self.query_one("#phone", Select)
         phone.expanded = False
         phone.set_options(phone_options(self.phones))
-        phone.value = picked[0] if picked else Select.NULL
+        phone.value = self._default_phone()
         direction = self.query_one("#direction", Select)
         direction.expanded = False
         direction.value = "outbound"
