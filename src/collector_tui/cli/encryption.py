@@ -26,6 +26,7 @@ from typing import Any
 from collector_tui.cli.arguments import Commands
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import CliError, show
+from collector_tui.i18n import gettext as _
 
 __all__ = ["register"]
 
@@ -33,47 +34,49 @@ RECOVERY_FORMAT = "collector-tui recovery key 1"
 
 
 def register(commands: Commands) -> None:
-    about = "encrypt a SQLite database file in place (opens with your password only)"
+    about = _("encrypt a SQLite database file in place (opens with your password only)")
     encrypt = commands.add("encrypt", _cmd_encrypt, help=about, description=about)
     encrypt.add_argument("file", metavar="FILE", type=Path)
     encrypt.add_argument(
         "--recovery",
         metavar="PUBLIC_KEY",
-        help="the team's recovery public key (from `recovery-key new`)",
+        help=_("the team's recovery public key (from `recovery-key new`)"),
     )
-    encrypt.add_argument("--json", action="store_true", help="print the result as JSON")
+    encrypt.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
-    about = "turn an encrypted database file back into plain SQLite, in place"
+    about = _("turn an encrypted database file back into plain SQLite, in place")
     decrypt = commands.add("decrypt", _cmd_decrypt, help=about, description=about)
     decrypt.add_argument("file", metavar="FILE", type=Path)
-    decrypt.add_argument("--json", action="store_true", help="print the result as JSON")
+    decrypt.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
-    about = "the team's recovery key: opens a laptop file whose password was forgotten"
+    about = _("the team's recovery key: opens a laptop file whose password was forgotten")
     recovery = commands.group(
         "recovery-key",
         help=about,
         description=about,
         dest="recovery_command",
-        without_action="recovery-key: say what to do, e.g. `recovery-key new --out FILE`",
+        without_action=_("recovery-key: say what to do, e.g. `recovery-key new --out FILE`"),
     )
     new = recovery.add(
-        "new", _cmd_recovery_new, help="make a recovery key pair (private half in --out)"
+        "new", _cmd_recovery_new, help=_("make a recovery key pair (private half in --out)")
     )
     new.add_argument("--out", required=True, metavar="FILE", type=Path)
-    new.add_argument("--json", action="store_true", help="print the result as JSON")
+    new.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     keep = recovery.add(
         "set",
         _cmd_recovery_set,
-        help="keep the recovery public key on the master: laptops pulled from it are sealed to it",
+        help=_(
+            "keep the recovery public key on the master: laptops pulled from it are sealed to it"
+        ),
     )
     keep.add_argument("public_key", metavar="PUBLIC_KEY")
-    keep.add_argument("--json", action="store_true", help="print the result as JSON")
+    keep.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
-    about = "open an encrypted file with the recovery key and give a user a new password"
+    about = _("open an encrypted file with the recovery key and give a user a new password")
     recover = commands.add("recover", _cmd_recover, help=about, description=about)
     recover.add_argument("file", metavar="FILE", type=Path)
     recover.add_argument("--key", required=True, metavar="FILE", type=Path)
-    recover.add_argument("--json", action="store_true", help="print the result as JSON")
+    recover.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
 
 def _answer(ctx: Context, text: str, **fields: Any) -> int:
