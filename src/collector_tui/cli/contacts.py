@@ -111,7 +111,12 @@ def register(commands: Commands) -> None:
     party = contact.add("add-party", _cmd_add_party, help=about, description=about)
     party.add_argument("case", metavar="CASE")
     party.add_argument("name", metavar="NAME")
-    party.add_argument("--relation", required=True, metavar="REL", help=", ".join(RELATIONS))
+    party.add_argument(
+        "--relation",
+        required=True,
+        metavar="REL",
+        help=_("one of: {relations}").format(relations=", ".join(RELATIONS)),
+    )
     party.add_argument("--phone", metavar="NUMBER", help=_("their number, as typed"))
     party.add_argument("--note", metavar="TEXT")
     party.add_argument("--source", default="agent", metavar="TEXT")
