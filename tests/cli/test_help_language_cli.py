@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from collector_tui import cli, i18n
 from collector_tui.cli.parser import build_parser, cell_width, wrap_cells
 from tui import pseudo
+
+Run = Callable[..., tuple[int, str, str]]
 
 
 def _commands(
@@ -169,3 +171,22 @@ def test_wrapping_by_cells() -> None:
     assert wrap_cells("$COLLECTOR_PASSWORD 或提示输入", 10)[0] == "$COLLECTOR_PASSWORD"
     with i18n.language("zh_CN"):
         assert cell_width(i18n.gettext("usage: ")) == 6
+
+
+@pytest.mark.parametrize(
+    ("arguments", "chinese"),
+    [
+        (
+            ["contact", "add", "REF-1", "--address", "1 Main St", "--type", "mobile"],
+            "--type 只能与 --phone 一起使用",
+        ),
+        (["payment", "reverse", "123"], "payment reverse 需要 --reason bounced|chargeback|error"),
+        (["plan", "cancel", "nope", "--reason", "x"], "不是 ID（UUID）：'nope'"),
+    ],
+)
+def test_the_commands_own_usage_mistakes_in_chinese(
+    arguments: list[str], chinese: str, cli_runner: Callable[[str], Run]
+) -> None:
+    code, out, err = cli_runner("root")("--lang", "zh_CN", *arguments)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and chinese in err, err

@@ -132,7 +132,7 @@ def _count(text: str) -> int:
 
     stripped = text.strip()
     if not stripped.isascii() or not stripped.isdigit():
-        raise BadValue(f"--creditors: {text[:20]!r} is not a whole number")
+        raise BadValue(_("--creditors: {text} is not a whole number").format(text=repr(text[:20])))
     return int(stripped)
 
 
@@ -182,7 +182,7 @@ def _cmd_assess(ctx: Context) -> int:
     target = list(args.target)
     showing = target[0] == "show" and len(target) == 2
     if len(target) != 1 and not showing:
-        raise UsageError("assess: give one CASE_REF (or `assess show CASE_REF`)")
+        raise UsageError(_("assess: give one CASE_REF (or `assess show CASE_REF`)"))
     actor = ctx.actor()
     case = ctx.run(cases.resolve_case, reference=target[-1])
     if showing:

@@ -174,7 +174,7 @@ def _cmd_log(ctx: Context) -> int:
 
     args = ctx.args
     if args.reason is not None and args.follow_up is None:
-        raise UsageError("--reason goes with --follow-up")
+        raise UsageError(_("--reason goes with --follow-up"))
     actor = ctx.actor()
     settings = ctx.load_settings()
     case = ctx.run(cases.resolve_case, reference=args.case)
@@ -243,7 +243,7 @@ def _cmd_payment(ctx: Context) -> int:
     if args.case == "reverse":
         return _reverse_payment(ctx)
     if args.reason is not None:
-        raise UsageError("--reason goes with `payment reverse PAYMENT_ID`")
+        raise UsageError(_("--reason goes with `payment reverse PAYMENT_ID`"))
     ctx.actor()
     settings = ctx.load_settings()
     now = ctx.now()
@@ -296,13 +296,13 @@ def _reverse_payment(ctx: Context) -> int:
     args = ctx.args
     extra = [name for name in ("on", "reference", "method") if getattr(args, name) is not None]
     if extra:
-        raise UsageError(f"--{extra[0]} does not go with `payment reverse`")
+        raise UsageError(_("--{option} does not go with `payment reverse`").format(option=extra[0]))
     if args.reason is None:
-        raise UsageError("payment reverse needs --reason bounced|chargeback|error")
+        raise UsageError(_("payment reverse needs --reason bounced|chargeback|error"))
     try:
         payment_id = uuid.UUID(args.amount)
     except ValueError:
-        raise CliError(f"not a payment id: {show(args.amount[:64])}") from None
+        raise CliError(_("not a payment id: {text}").format(text=show(args.amount[:64]))) from None
     ctx.actor()
     done = ctx.run(reversals.reverse_payment, payment_id=payment_id, reason=args.reason)
     currency = done.currency

@@ -110,7 +110,7 @@ def _cmd_waive(ctx: Context) -> int:
     try:
         charge_id = uuid.UUID(args.charge)
     except ValueError:
-        raise CliError(f"not a charge id: {show(args.charge[:64])}") from None
+        raise CliError(_("not a charge id: {text}").format(text=show(args.charge[:64]))) from None
     ctx.actor()
     settings = ctx.load_settings()
     amount = None

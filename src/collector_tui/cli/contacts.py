@@ -202,13 +202,13 @@ def _cmd_add(ctx: Context) -> int:
     args = ctx.args
     consent = tuple(args.consent or ())
     if args.type is not None and args.phone is None:
-        raise UsageError("--type goes with --phone")
+        raise UsageError(_("--type goes with --phone"))
     if args.consent_until is not None and "call" not in consent:
-        raise UsageError("--consent-until goes with --consent call")
+        raise UsageError(_("--consent-until goes with --consent call"))
     if args.email is not None and set(consent) - {"email"}:
-        raise UsageError("an e-mail takes --consent email only")
+        raise UsageError(_("an e-mail takes --consent email only"))
     if args.phone is None and args.email is None and (consent or args.how):
-        raise UsageError("a postal address takes no --consent")
+        raise UsageError(_("a postal address takes no --consent"))
     actor = ctx.actor()
     case = ctx.run(cases.resolve_case, reference=args.case)
     common: dict[str, Any] = {"case_id": case.case_id, "source": args.source}

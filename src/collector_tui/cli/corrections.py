@@ -40,7 +40,9 @@ def _uuid(text: str) -> uuid.UUID:
     try:
         return uuid.UUID(text.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an id (a UUID): {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            _("not an id (a UUID): {text}").format(text=repr(text))
+        ) from None
 
 
 def _installments(text: str) -> int:
@@ -49,9 +51,13 @@ def _installments(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            _("not a whole number: {text}").format(text=repr(text))
+        ) from None
     if not MIN_INSTALLMENTS <= value <= MAX_INSTALLMENTS:
-        raise argparse.ArgumentTypeError(f"choose {MIN_INSTALLMENTS} to {MAX_INSTALLMENTS}")
+        raise argparse.ArgumentTypeError(
+            _("choose {min} to {max}").format(min=MIN_INSTALLMENTS, max=MAX_INSTALLMENTS)
+        )
     return value
 
 

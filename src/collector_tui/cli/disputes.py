@@ -123,7 +123,7 @@ def _cmd_resolve(ctx: Context) -> int:
     try:
         dispute_id = uuid.UUID(args.dispute)
     except ValueError:
-        raise CliError(f"not a dispute id: {show(args.dispute[:64])}") from None
+        raise CliError(_("not a dispute id: {text}").format(text=show(args.dispute[:64]))) from None
     outcome = "upheld" if args.upheld else "rejected" if args.rejected else "partly"
     ctx.actor()
     settings = ctx.load_settings()
@@ -176,7 +176,7 @@ def _cmd_list(ctx: Context) -> int:
 
     args = ctx.args
     if args.case is not None and not args.case.strip():
-        raise UsageError("--case needs a case reference")
+        raise UsageError(_("--case needs a case reference"))
     ctx.actor()
     case_id = ctx.run(cases.resolve_case, reference=args.case).case_id if args.case else None
     views = ctx.run(disputes.list_disputes, status=None if args.all else "open", case_id=case_id)

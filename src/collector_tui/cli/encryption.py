@@ -105,9 +105,9 @@ def _cmd_encrypt(ctx: Context) -> int:
     args = ctx.args
     args.db = str(args.file)
     if not args.file.is_file():
-        raise CliError(f"no database file at {args.file}")
+        raise CliError(_("no database file at {path}").format(path=args.file))
     if bootstrap.encrypted_file(args.file) is not None:
-        raise CliError(f"{args.file.name} is already encrypted")
+        raise CliError(_("{file} is already encrypted").format(file=args.file.name))
     recovery = recovery_public(args.recovery)
     path = args.file
     actor = ctx.actor()
@@ -132,10 +132,10 @@ def _cmd_decrypt(ctx: Context) -> int:
     args = ctx.args
     args.db = str(args.file)
     if not args.file.is_file():
-        raise CliError(f"no database file at {args.file}")
+        raise CliError(_("no database file at {path}").format(path=args.file))
     store = ctx.open()
     if store.key is None:
-        raise CliError(f"{args.file.name} is not encrypted")
+        raise CliError(_("{file} is not encrypted").format(file=args.file.name))
     ctx.actor()  # the file's key opened; the user must still be one of its users
     key = store.key.reveal()
     ctx.close()
@@ -151,12 +151,16 @@ def _cmd_recovery_new(ctx: Context) -> int:
 
     out: Path = ctx.args.out
     if out.exists():
-        raise CliError(f"{out} exists: choose another file (a recovery key is never overwritten)")
+        raise CliError(
+            _("{path} exists: choose another file (a recovery key is never overwritten)").format(
+                path=out
+            )
+        )
     passphrase = ctx.password(
         "COLLECTOR_RECOVERY_PASSWORD", "passphrase for the recovery key: ", confirm=True
     )
     if len(passphrase) < 12:
-        raise CliError("a recovery passphrase needs at least 12 characters")
+        raise CliError(_("a recovery passphrase needs at least 12 characters"))
     pair = vault.new_recovery_keys()
     data = {
         "format": RECOVERY_FORMAT,
@@ -194,14 +198,14 @@ def _recovery_private(ctx: Context, path: Path) -> bytes:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        raise CliError(f"{path} is not a recovery key file") from None
+        raise CliError(_("{path} is not a recovery key file").format(path=path)) from None
     if not isinstance(data, dict) or data.get("format") != RECOVERY_FORMAT:
-        raise CliError(f"{path} is not a recovery key file")
+        raise CliError(_("{path} is not a recovery key file").format(path=path))
     passphrase = ctx.password("COLLECTOR_RECOVERY_PASSWORD", "passphrase for the recovery key: ")
     try:
         return vault.unwrap_entry(data.get("private"), "recovery", passphrase, where=path.name)
     except vault.WrongPassword:
-        raise CliError("wrong passphrase for the recovery key") from None
+        raise CliError(_("wrong passphrase for the recovery key")) from None
     except vault.VaultError as error:
         raise CliError(str(error)) from None
 
@@ -213,9 +217,9 @@ def _cmd_recover(ctx: Context) -> int:
     args = ctx.args
     name = ctx.username()
     if not name:
-        raise CliError("say whose password to set: --user NAME")
+        raise CliError(_("say whose password to set: --user NAME"))
     if bootstrap.encrypted_file(args.file) is None:
-        raise CliError(f"{args.file.name} is not an encrypted database file")
+        raise CliError(_("{file} is not an encrypted database file").format(file=args.file.name))
     private = _recovery_private(ctx, args.key)
     try:
         key = vault.recover_key(args.file, private)

@@ -138,7 +138,7 @@ def _cmd_import_cases(ctx: Context) -> int:
 
     args = ctx.args
     if args.rejects is not None and not args.skip_bad:
-        raise UsageError("--rejects goes with --skip-bad")
+        raise UsageError(_("--rejects goes with --skip-bad"))
     actor = ctx.actor()
     assign_to = _user_id(ctx, args.assign_to) if args.assign_to else None
     try:

@@ -185,7 +185,7 @@ def _cmd_list(ctx: Context) -> int:
 
     args = ctx.args
     if args.case is not None and not args.case.strip():
-        raise UsageError("--case needs a case reference")
+        raise UsageError(_("--case needs a case reference"))
     ctx.actor()
     case_id = ctx.run(cases.resolve_case, reference=args.case).case_id if args.case else None
     entries = ctx.run(outbox.list_outbox, statuses=args.status, case_id=case_id, limit=args.limit)
@@ -236,7 +236,7 @@ def _reminder_id(text: str) -> uuid.UUID:
     try:
         return uuid.UUID(text)
     except ValueError:
-        raise CliError(f"not a reminder id: {show(text[:64])}") from None
+        raise CliError(_("not a reminder id: {text}").format(text=show(text[:64]))) from None
 
 
 def _cmd_settle(ctx: Context) -> int:

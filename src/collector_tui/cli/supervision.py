@@ -379,7 +379,7 @@ def _cmd_balance(ctx: Context) -> int:
     args = ctx.args
     names = [name.strip() for name in args.to.split(",") if name.strip()]
     if not names:
-        raise UsageError("--to needs at least one agent, e.g. --to alice,bob")
+        raise UsageError(_("--to needs at least one agent, e.g. --to alice,bob"))
     ctx.actor()
     agent_ids = [ctx.run(accounts.get_actor, username=n).user_id for n in names]
     case_ids = (

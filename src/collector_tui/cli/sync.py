@@ -160,7 +160,7 @@ def _open_master(ctx: Context, target: str) -> Store:
 
     is_file, path = _is_file(target)
     if is_file and (not path or path == ":memory:" or not Path(path).exists()):
-        raise CliError(f"no master database at {path or target}")
+        raise CliError(_("no master database at {path}").format(path=path or target))
 
     def ask() -> str:
         return ctx.password(
@@ -178,7 +178,7 @@ def _laptop_target(ctx: Context) -> str:
     target = ctx.target()
     is_file, path = _is_file(target)
     if not is_file or not path or path == ":memory:":
-        raise CliError("a laptop is a SQLite file: give --db PATH")
+        raise CliError(_("a laptop is a SQLite file: give --db PATH"))
     return target
 
 
@@ -256,8 +256,10 @@ def _print_push(ctx: Context, result: PushResult, target: str) -> int:
     if result.errors:
         first = next((n for n in result.notes if n.startswith("error")), "")
         raise CliError(
-            f"{result.errors} change(s) could not be applied and stay in the outbox for the "
-            f"next push ({first})"
+            _(
+                "{count} change(s) could not be applied and stay in the outbox for the next "
+                "push ({first})"
+            ).format(count=result.errors, first=first)
         )
     return 0
 
