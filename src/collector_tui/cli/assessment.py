@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from collector_tui.cli.arguments import Commands, day_value
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import CliError, UsageError, local, money, show
+from collector_tui.i18n import gettext as _
 
 if TYPE_CHECKING:
     from collector_tui.services.assessment.assess import AssessmentView
@@ -35,44 +36,49 @@ AMOUNTS = (
 
 
 def register(commands: Commands) -> None:
-    about = "assess the debtor's capacity to pay on a case (or `assess show CASE_REF`)"
+    about = _("assess the debtor's capacity to pay on a case (or `assess show CASE_REF`)")
     parser = commands.add(
         "assess",
         _cmd_assess,
         help=about,
-        description=about + "; amounts are monthly, in the case's currency",
+        description=_(
+            "assess the debtor's capacity to pay on a case (or `assess show CASE_REF`); amounts "
+            "are monthly, in the case's currency"
+        ),
     )
-    parser.add_argument("target", nargs="+", metavar="CASE_REF", help="CASE_REF, or show CASE_REF")
-    parser.add_argument("--income", metavar="A", help="a person's monthly income")
-    parser.add_argument("--housing", metavar="A", help="rent or mortgage, a month")
-    parser.add_argument("--family", metavar="A", help="family and living costs, a month")
-    parser.add_argument("--other-debts", metavar="A", help="other debts' payments, a month")
     parser.add_argument(
-        "--revenue-trend", metavar="T", help="a company's: growing, stable, falling"
+        "target", nargs="+", metavar="CASE_REF", help=_("CASE_REF, or show CASE_REF")
     )
-    parser.add_argument("--creditors", type=_count, metavar="N", help="other overdue creditors")
-    parser.add_argument("--trading", metavar="S", help="trading, reduced, dormant, ceased")
-    parser.add_argument("--insolvency", metavar="TEXT", help="signals of insolvency seen")
-    parser.add_argument("--judgement", metavar="TEXT", help="the agent's judgement")
-    parser.add_argument("--grade", metavar="X", help="risk grade A (best) .. E (worst)")
-    parser.add_argument("--reason", metavar="TEXT", help="why this grade")
+    parser.add_argument("--income", metavar="A", help=_("a person's monthly income"))
+    parser.add_argument("--housing", metavar="A", help=_("rent or mortgage, a month"))
+    parser.add_argument("--family", metavar="A", help=_("family and living costs, a month"))
+    parser.add_argument("--other-debts", metavar="A", help=_("other debts' payments, a month"))
+    parser.add_argument(
+        "--revenue-trend", metavar="T", help=_("a company's: growing, stable, falling")
+    )
+    parser.add_argument("--creditors", type=_count, metavar="N", help=_("other overdue creditors"))
+    parser.add_argument("--trading", metavar="S", help=_("trading, reduced, dormant, ceased"))
+    parser.add_argument("--insolvency", metavar="TEXT", help=_("signals of insolvency seen"))
+    parser.add_argument("--judgement", metavar="TEXT", help=_("the agent's judgement"))
+    parser.add_argument("--grade", metavar="X", help=_("risk grade A (best) .. E (worst)"))
+    parser.add_argument("--reason", metavar="TEXT", help=_("why this grade"))
     parser.add_argument("--review-by", type=day_value("--review-by"), metavar="DATE")
-    parser.add_argument("--history", action="store_true", help="show: every assessment")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--history", action="store_true", help=_("show: every assessment"))
+    parser.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
     models = commands.group(
         "model",
-        help="the probability-of-payment model: fit, show",
-        description="a logistic regression fitted on this database's paid and written-off cases",
+        help=_("the probability-of-payment model: fit, show"),
+        description=_("a logistic regression fitted on this database's paid and written-off cases"),
         dest="model_command",
-        without_action="model: say what to do, e.g. `model show`",
+        without_action=_("model: say what to do, e.g. `model show`"),
     )
-    about = "fit a new version on the history and print its validation (supervisors)"
+    about = _("fit a new version on the history and print its validation (supervisors)")
     fit = models.add("fit", _cmd_fit, help=about, description=about)
-    fit.add_argument("--json", action="store_true", help="print the result as JSON")
-    about = "the model in force, its coefficients and validation"
+    fit.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    about = _("the model in force, its coefficients and validation")
     shown = models.add("show", _cmd_model_show, help=about, description=about)
-    shown.add_argument("--json", action="store_true", help="print the result as JSON")
+    shown.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
 
 def _model_lines(view: Any) -> list[str]:
@@ -126,7 +132,7 @@ def _count(text: str) -> int:
 
     stripped = text.strip()
     if not stripped.isascii() or not stripped.isdigit():
-        raise BadValue(f"--creditors: {text[:20]!r} is not a whole number")
+        raise BadValue(_("--creditors: {text} is not a whole number").format(text=repr(text[:20])))
     return int(stripped)
 
 
@@ -176,7 +182,7 @@ def _cmd_assess(ctx: Context) -> int:
     target = list(args.target)
     showing = target[0] == "show" and len(target) == 2
     if len(target) != 1 and not showing:
-        raise UsageError("assess: give one CASE_REF (or `assess show CASE_REF`)")
+        raise UsageError(_("assess: give one CASE_REF (or `assess show CASE_REF`)"))
     actor = ctx.actor()
     case = ctx.run(cases.resolve_case, reference=target[-1])
     if showing:

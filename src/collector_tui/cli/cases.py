@@ -29,6 +29,7 @@ from collector_tui.cli.arguments import (
 )
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import CliError, UsageError, decimal, local, money, pad, show
+from collector_tui.i18n import gettext as _
 from collector_tui.services.errors import Forbidden
 
 if TYPE_CHECKING:
@@ -40,66 +41,70 @@ QUEUE_MAX = 500
 
 
 def register(commands: Commands) -> None:
-    about = "print an agent's call queue"
+    about = _("print an agent's call queue")
     queue = commands.add("queue", _cmd_queue, help=about, description=about)
-    queue.add_argument("--agent", metavar="NAME", help="whose queue (default: yours)")
-    queue.add_argument("--json", action="store_true", help="print JSON")
+    queue.add_argument("--agent", metavar="NAME", help=_("whose queue (default: yours)"))
+    queue.add_argument("--json", action="store_true", help=_("print JSON"))
     queue.add_argument(
         "--limit",
         type=limit_value(QUEUE_MAX),
         default=50,
         metavar="N",
-        help="callable cases, 1-500",
+        help=_("callable cases, 1-500"),
     )
-    queue.add_argument("--held", action="store_true", help="add the held cases and why")
+    queue.add_argument("--held", action="store_true", help=_("add the held cases and why"))
 
-    about = "log a contact attempt (e.g. a dialer's result)"
+    about = _("log a contact attempt (e.g. a dialer's result)")
     log = commands.add("log", _cmd_log, help=about, description=about)
-    log.add_argument("case", metavar="CASE_REF", help="client reference, CLIENT/REF, or case id")
+    log.add_argument("case", metavar="CASE_REF", help=_("client reference, CLIENT/REF, or case id"))
     log.add_argument("--disposition", required=True, metavar="CODE")
     log.add_argument("--note", metavar="TEXT")
-    log.add_argument("--phone", metavar="E164", help="the number dialled")
-    log.add_argument("--at", type=instant_value("--at"), metavar="ISO", help="when (default: now)")
+    log.add_argument("--phone", metavar="E164", help=_("the number dialled"))
     log.add_argument(
-        "--promise", type=promise_value, metavar="AMOUNT@DATE", help="e.g. 500.00@2026-12-01"
+        "--at", type=instant_value("--at"), metavar="ISO", help=_("when (default: now)")
     )
     log.add_argument(
-        "--follow-up", type=instant_value("--follow-up"), metavar="ISO", help="when to call back"
+        "--promise", type=promise_value, metavar="AMOUNT@DATE", help=_("e.g. 500.00@2026-12-01")
     )
-    log.add_argument("--reason", metavar="TEXT", help="why to call back (with --follow-up)")
-    log.add_argument("--channel", default="call", metavar="CHANNEL", help="call, sms, ...")
-    log.add_argument("--inbound", action="store_true", help="the debtor called us")
+    log.add_argument(
+        "--follow-up", type=instant_value("--follow-up"), metavar="ISO", help=_("when to call back")
+    )
+    log.add_argument("--reason", metavar="TEXT", help=_("why to call back (with --follow-up)"))
+    log.add_argument("--channel", default="call", metavar="CHANNEL", help=_("call, sms, ..."))
+    log.add_argument("--inbound", action="store_true", help=_("the debtor called us"))
     log.add_argument("--duration", type=int, metavar="SECONDS")
-    log.add_argument("--json", action="store_true", help="print the result as JSON")
+    log.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
-    about = "post a payment received, or reverse one (`payment reverse PAYMENT_ID --reason R`)"
+    about = _("post a payment received, or reverse one (`payment reverse PAYMENT_ID --reason R`)")
     payment = commands.add("payment", _cmd_payment, help=about, description=about)
-    payment.add_argument("case", metavar="CASE_REF", help="the case, or `reverse`")
+    payment.add_argument("case", metavar="CASE_REF", help=_("the case, or `reverse`"))
     payment.add_argument(
         "amount",
         metavar="AMOUNT",
-        help="in the case's currency, e.g. 1234.50 (after `reverse`: the payment's id)",
+        help=_("in the case's currency, e.g. 1234.50 (after `reverse`: the payment's id)"),
     )
     payment.add_argument(
-        "--reason", metavar="R", help="with `reverse`: bounced, chargeback or error"
+        "--reason", metavar="R", help=_("with `reverse`: bounced, chargeback or error")
     )
     payment.add_argument(
-        "--on", type=day_value("--on"), metavar="DATE", help="received (default: today)"
+        "--on", type=day_value("--on"), metavar="DATE", help=_("received (default: today)")
     )
-    payment.add_argument("--reference", metavar="TEXT", help="bank reference (no duplicates)")
-    payment.add_argument("--method", metavar="M", help="bank transfer, card, ...")
-    payment.add_argument("--json", action="store_true", help="print the result as JSON")
+    payment.add_argument("--reference", metavar="TEXT", help=_("bank reference (no duplicates)"))
+    payment.add_argument("--method", metavar="M", help=_("bank transfer, card, ..."))
+    payment.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
-    about = "give cases to a user (supervisors)"
+    about = _("give cases to a user (supervisors)")
     assign = commands.add("assign", _cmd_assign, help=about, description=about)
     assign.add_argument("cases", metavar="CASE_REF", nargs="+")
-    assign.add_argument("--to", required=True, metavar="NAME", help="a user, or none to unassign")
+    assign.add_argument(
+        "--to", required=True, metavar="NAME", help=_("a user, or none to unassign")
+    )
     assign.add_argument("--reason", metavar="TEXT")
-    assign.add_argument("--json", action="store_true", help="print the result as JSON")
+    assign.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
-    about = "judge due promises: kept, partial or broken"
+    about = _("judge due promises: kept, partial or broken")
     sweep = commands.add("sweep", _cmd_sweep, help=about, description=about)
-    sweep.add_argument("--json", action="store_true", help="print the result as JSON")
+    sweep.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
 
 # --- queue ---------------------------------------------------------------------------------------
@@ -169,7 +174,7 @@ def _cmd_log(ctx: Context) -> int:
 
     args = ctx.args
     if args.reason is not None and args.follow_up is None:
-        raise UsageError("--reason goes with --follow-up")
+        raise UsageError(_("--reason goes with --follow-up"))
     actor = ctx.actor()
     settings = ctx.load_settings()
     case = ctx.run(cases.resolve_case, reference=args.case)
@@ -238,7 +243,7 @@ def _cmd_payment(ctx: Context) -> int:
     if args.case == "reverse":
         return _reverse_payment(ctx)
     if args.reason is not None:
-        raise UsageError("--reason goes with `payment reverse PAYMENT_ID`")
+        raise UsageError(_("--reason goes with `payment reverse PAYMENT_ID`"))
     ctx.actor()
     settings = ctx.load_settings()
     now = ctx.now()
@@ -291,13 +296,13 @@ def _reverse_payment(ctx: Context) -> int:
     args = ctx.args
     extra = [name for name in ("on", "reference", "method") if getattr(args, name) is not None]
     if extra:
-        raise UsageError(f"--{extra[0]} does not go with `payment reverse`")
+        raise UsageError(_("--{option} does not go with `payment reverse`").format(option=extra[0]))
     if args.reason is None:
-        raise UsageError("payment reverse needs --reason bounced|chargeback|error")
+        raise UsageError(_("payment reverse needs --reason bounced|chargeback|error"))
     try:
         payment_id = uuid.UUID(args.amount)
     except ValueError:
-        raise CliError(f"not a payment id: {show(args.amount[:64])}") from None
+        raise CliError(_("not a payment id: {text}").format(text=show(args.amount[:64]))) from None
     ctx.actor()
     done = ctx.run(reversals.reverse_payment, payment_id=payment_id, reason=args.reason)
     currency = done.currency

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from collector_tui.cli.arguments import Commands
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import CliError, decimal, iso_utc, money, pad, show
+from collector_tui.i18n import gettext as _
 
 if TYPE_CHECKING:
     from collector_tui.services.casework.charges import ChargeChange, ChargeView
@@ -29,31 +30,33 @@ COMPONENTS = ("costs", "fees", "interest")
 def register(commands: Commands) -> None:
     group = commands.group(
         "charge",
-        help="charges after placement (legal costs, fees, interest): add, waive, list",
-        description="charges a supervisor adds to a case after placement, and their waivers",
+        help=_("charges after placement (legal costs, fees, interest): add, waive, list"),
+        description=_("charges a supervisor adds to a case after placement, and their waivers"),
         dest="charge_command",
-        without_action="charge: say what to do, e.g. `charge list CASE_REF`",
+        without_action=_("charge: say what to do, e.g. `charge list CASE_REF`"),
     )
-    about = "add a charge to a case (supervisors): the balance rises by it"
+    about = _("add a charge to a case (supervisors): the balance rises by it")
     added = group.add("add", _cmd_add, help=about, description=about)
     added.add_argument("case", metavar="CASE_REF")
-    added.add_argument("amount", metavar="AMOUNT", help="in the case's currency, e.g. 350.00")
+    added.add_argument("amount", metavar="AMOUNT", help=_("in the case's currency, e.g. 350.00"))
     added.add_argument("--component", required=True, choices=COMPONENTS)
-    added.add_argument("--reason", required=True, metavar="TEXT", help="why (it is audited)")
-    added.add_argument("--invoice", metavar="NO", help="on this invoice (default: the case)")
-    added.add_argument("--json", action="store_true", help="print the result as JSON")
+    added.add_argument("--reason", required=True, metavar="TEXT", help=_("why (it is audited)"))
+    added.add_argument("--invoice", metavar="NO", help=_("on this invoice (default: the case)"))
+    added.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
-    about = "waive a charge, all that is left of it or --amount (supervisors)"
+    about = _("waive a charge, all that is left of it or --amount (supervisors)")
     waived = group.add("waive", _cmd_waive, help=about, description=about)
     waived.add_argument("charge", metavar="CHARGE_ID")
-    waived.add_argument("--amount", metavar="A", help="waive this much (default: all that is left)")
-    waived.add_argument("--reason", required=True, metavar="TEXT", help="why (it is audited)")
-    waived.add_argument("--json", action="store_true", help="print the result as JSON")
+    waived.add_argument(
+        "--amount", metavar="A", help=_("waive this much (default: all that is left)")
+    )
+    waived.add_argument("--reason", required=True, metavar="TEXT", help=_("why (it is audited)"))
+    waived.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
-    about = "list a case's charges and waivers"
+    about = _("list a case's charges and waivers")
     listed = group.add("list", _cmd_list, help=about, description=about)
     listed.add_argument("case", metavar="CASE_REF")
-    listed.add_argument("--json", action="store_true", help="print JSON")
+    listed.add_argument("--json", action="store_true", help=_("print JSON"))
 
 
 def _change_json(change: ChargeChange) -> dict[str, Any]:
@@ -107,7 +110,7 @@ def _cmd_waive(ctx: Context) -> int:
     try:
         charge_id = uuid.UUID(args.charge)
     except ValueError:
-        raise CliError(f"not a charge id: {show(args.charge[:64])}") from None
+        raise CliError(_("not a charge id: {text}").format(text=show(args.charge[:64]))) from None
     ctx.actor()
     settings = ctx.load_settings()
     amount = None

@@ -29,6 +29,7 @@ from typing import Any
 from collector_tui.cli.arguments import Commands, instant_value
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import PROG, UsageError, iso_utc, local, pad, show
+from collector_tui.i18n import gettext as _
 
 __all__ = ["register"]
 
@@ -40,113 +41,122 @@ RELATIONS = ("employer", "relative", "guarantor", "reference")
 
 
 def register(commands: Commands) -> None:
-    about = "a debtor's phones, addresses and e-mails; logged contacts (void)"
+    about = _("a debtor's phones, addresses and e-mails; logged contacts (void)")
     contact = commands.group(
         "contact",
         help=about,
         description=about,
         dest="contact_command",
-        without_action="contact: say what to do, e.g. `contact add CASE --phone NUMBER`",
+        without_action=_("contact: say what to do, e.g. `contact add CASE --phone NUMBER`"),
     )
-    about = "add a phone number, an e-mail or a postal address"
+    about = _("add a phone number, an e-mail or a postal address")
     add = contact.add("add", _cmd_add, help=about, description=about)
-    add.add_argument("case", metavar="CASE", help="client reference, CLIENT/REF, or case id")
+    add.add_argument("case", metavar="CASE", help=_("client reference, CLIENT/REF, or case id"))
     what = add.add_mutually_exclusive_group(required=True)
-    what.add_argument("--phone", metavar="NUMBER", help="as typed; the debtor's country decides")
+    what.add_argument("--phone", metavar="NUMBER", help=_("as typed; the debtor's country decides"))
     what.add_argument("--email", metavar="ADDR")
-    what.add_argument("--address", metavar="TEXT", help="a postal address, as written")
-    add.add_argument("--type", metavar="TYPE", help="a phone's type: mobile, home or work")
+    what.add_argument("--address", metavar="TEXT", help=_("a postal address, as written"))
+    add.add_argument("--type", metavar="TYPE", help=_("a phone's type: mobile, home or work"))
     add.add_argument(
         "--consent",
         action="append",
         choices=("call", "sms", "email"),
-        help="consent given now: call (Reg F prior consent), sms (a phone), email (an e-mail)",
+        help=_("consent given now: call (Reg F prior consent), sms (a phone), email (an e-mail)"),
     )
     add.add_argument(
         "--consent-until",
         type=instant_value("--consent-until"),
         metavar="ISO",
-        help="when consent to call ends (default: in 7 days)",
+        help=_("when consent to call ends (default: in 7 days)"),
     )
-    add.add_argument("--how", metavar="TEXT", help="how consent was given")
+    add.add_argument("--how", metavar="TEXT", help=_("how consent was given"))
     add.add_argument(
         "--source",
         default="agent",
         metavar="TEXT",
-        help="placement, debtor, third party, skip trace or agent (default)",
+        help=_("placement, debtor, third party, skip trace or agent (default)"),
     )
-    add.add_argument("--primary", action="store_true", help="make it the first number or address")
-    add.add_argument("--json", action="store_true", help="print the result as JSON")
+    add.add_argument(
+        "--primary", action="store_true", help=_("make it the first number or address")
+    )
+    add.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
-    about = "mark a contact: valid, wrong, disconnected, dnc, unverified, returned (mail)"
+    about = _("mark a contact: valid, wrong, disconnected, dnc, unverified, returned (mail)")
     mark = contact.add("set", _cmd_set, help=about, description=about)
     mark.add_argument("case", metavar="CASE")
-    mark.add_argument("value", metavar="NUMBER|ADDR", help="the number, e-mail or address")
+    mark.add_argument("value", metavar="NUMBER|ADDR", help=_("the number, e-mail or address"))
     mark.add_argument("--status", required=True, choices=STATUSES)
     mark.add_argument("--reason", metavar="TEXT")
-    mark.add_argument("--how", metavar="TEXT", help="how a do-not-call request was made")
-    mark.add_argument("--json", action="store_true", help="print the result as JSON")
+    mark.add_argument("--how", metavar="TEXT", help=_("how a do-not-call request was made"))
+    mark.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
-    about = "stop using a contact (kept in the history, never deleted)"
+    about = _("stop using a contact (kept in the history, never deleted)")
     retire = contact.add("retire", _cmd_retire, help=about, description=about)
     retire.add_argument("case", metavar="CASE")
     retire.add_argument("value", metavar="NUMBER|ADDR")
     retire.add_argument("--reason", metavar="TEXT")
-    retire.add_argument("--json", action="store_true", help="print the result as JSON")
+    retire.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
-    about = "list the debtor's contacts with their status, consent and source"
+    about = _("list the debtor's contacts with their status, consent and source")
     listing = contact.add("list", _cmd_list, help=about, description=about)
     listing.add_argument("case", metavar="CASE")
     listing.add_argument(
         "--reveal",
         action="store_true",
-        help="numbers in full for a role that sees them masked (an audited action)",
+        help=_("numbers in full for a role that sees them masked (an audited action)"),
     )
-    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.add_argument("--json", action="store_true", help=_("print JSON"))
 
-    about = "add a third party: someone who knows the debtor (a relative, an employer...)"
+    about = _("add a third party: someone who knows the debtor (a relative, an employer...)")
     party = contact.add("add-party", _cmd_add_party, help=about, description=about)
     party.add_argument("case", metavar="CASE")
     party.add_argument("name", metavar="NAME")
-    party.add_argument("--relation", required=True, metavar="REL", help=", ".join(RELATIONS))
-    party.add_argument("--phone", metavar="NUMBER", help="their number, as typed")
+    party.add_argument(
+        "--relation",
+        required=True,
+        metavar="REL",
+        help=_("one of: {relations}").format(relations=", ".join(RELATIONS)),
+    )
+    party.add_argument("--phone", metavar="NUMBER", help=_("their number, as typed"))
     party.add_argument("--note", metavar="TEXT")
     party.add_argument("--source", default="agent", metavar="TEXT")
-    party.add_argument("--json", action="store_true", help="print the result as JSON")
+    party.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
-    about = "a third party objected to being contacted: never again, their number do-not-call"
+    about = _("a third party objected to being contacted: never again, their number do-not-call")
     objected = contact.add("objected", _cmd_party_request, help=about, description=about)
     objected.add_argument("case", metavar="CASE")
-    objected.add_argument("name", metavar="NAME", help="the third party's name")
-    objected.add_argument("--how", metavar="TEXT", help="how the objection was made")
-    objected.add_argument("--json", action="store_true", help="print the result as JSON")
+    objected.add_argument("name", metavar="NAME", help=_("the third party's name"))
+    objected.add_argument("--how", metavar="TEXT", help=_("how the objection was made"))
+    objected.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     objected.set_defaults(party_request="objected")
 
-    about = "a third party asked to be called again (one more contact is allowed)"
+    about = _("a third party asked to be called again (one more contact is allowed)")
     again = contact.add("call-again", _cmd_party_request, help=about, description=about)
     again.add_argument("case", metavar="CASE")
-    again.add_argument("name", metavar="NAME", help="the third party's name")
-    again.add_argument("--json", action="store_true", help="print the result as JSON")
+    again.add_argument("name", metavar="NAME", help=_("the third party's name"))
+    again.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     again.set_defaults(party_request="call-again", how=None)
 
-    about = "cases with no callable number or with returned mail, and what a tracer found"
+    about = _("cases with no callable number or with returned mail, and what a tracer found")
     trace = commands.group(
         "skiptrace",
         help=about,
         description=about,
         dest="skiptrace_action",
-        without_action="say what to do: skiptrace export or import",
+        without_action=_("say what to do: skiptrace export or import"),
     )
-    about = "write the cases to trace to a CSV file (with empty columns for what is found)"
+    about = _("write the cases to trace to a CSV file (with empty columns for what is found)")
     export = trace.add("export", _cmd_export, help=about, description=about)
     export.add_argument("file", metavar="FILE.csv", type=Path)
-    export.add_argument("--bom", action="store_true", help="start with a UTF-8 BOM (Excel)")
-    export.add_argument("--json", action="store_true", help="print the result as JSON")
-    about = "add the phones, addresses and e-mails found (source: skip trace)"
+    export.add_argument("--bom", action="store_true", help=_("start with a UTF-8 BOM (Excel)"))
+    export.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    about = _("add the phones, addresses and e-mails found (source: skip trace)")
     load = trace.add("import", _cmd_import, help=about, description=about)
     load.add_argument("file", metavar="FILE.csv", type=Path)
-    load.add_argument("--encoding", metavar="NAME", help="the file's encoding (default: guessed)")
-    load.add_argument("--json", action="store_true", help="print the result as JSON")
+    load.add_argument(
+        "--encoding", metavar="NAME", help=_("the file's encoding (default: guessed)")
+    )
+    load.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
 
 # --- contact ---------------------------------------------------------------------------------
@@ -192,13 +202,13 @@ def _cmd_add(ctx: Context) -> int:
     args = ctx.args
     consent = tuple(args.consent or ())
     if args.type is not None and args.phone is None:
-        raise UsageError("--type goes with --phone")
+        raise UsageError(_("--type goes with --phone"))
     if args.consent_until is not None and "call" not in consent:
-        raise UsageError("--consent-until goes with --consent call")
+        raise UsageError(_("--consent-until goes with --consent call"))
     if args.email is not None and set(consent) - {"email"}:
-        raise UsageError("an e-mail takes --consent email only")
+        raise UsageError(_("an e-mail takes --consent email only"))
     if args.phone is None and args.email is None and (consent or args.how):
-        raise UsageError("a postal address takes no --consent")
+        raise UsageError(_("a postal address takes no --consent"))
     actor = ctx.actor()
     case = ctx.run(cases.resolve_case, reference=args.case)
     common: dict[str, Any] = {"case_id": case.case_id, "source": args.source}

@@ -157,7 +157,9 @@ class Context:
 
         name = self.username()
         if not name:
-            raise CliError(f"{database.name} is encrypted: give --user NAME to open it")
+            raise CliError(
+                _("{file} is encrypted: give --user NAME to open it").format(file=database.name)
+            )
         password = self.given_password_or_ask()
         try:
             key = vault.unlock(database, name, password)
@@ -222,7 +224,7 @@ class Context:
     def given_password(self) -> str:
         """The password the acting user logged in with (to wrap an encrypted file's key)."""
         if self._password is None:
-            raise CliError("log in first")
+            raise CliError(_("log in first"))
         return self._password
 
     def password(self, variable: str, prompt: str, *, confirm: bool = False) -> str:

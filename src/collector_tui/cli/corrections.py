@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from collector_tui.cli.arguments import Commands, day_value, instant_value
 from collector_tui.cli.context import Context, Handler
 from collector_tui.cli.output import decimal, local, show
+from collector_tui.i18n import gettext as _
 
 if TYPE_CHECKING:
     from collector_tui.services.casework.corrections import Correction
@@ -39,7 +40,9 @@ def _uuid(text: str) -> uuid.UUID:
     try:
         return uuid.UUID(text.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an id (a UUID): {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            _("not an id (a UUID): {text}").format(text=repr(text))
+        ) from None
 
 
 def _installments(text: str) -> int:
@@ -48,9 +51,13 @@ def _installments(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            _("not a whole number: {text}").format(text=repr(text))
+        ) from None
     if not MIN_INSTALLMENTS <= value <= MAX_INSTALLMENTS:
-        raise argparse.ArgumentTypeError(f"choose {MIN_INSTALLMENTS} to {MAX_INSTALLMENTS}")
+        raise argparse.ArgumentTypeError(
+            _("choose {min} to {max}").format(min=MIN_INSTALLMENTS, max=MAX_INSTALLMENTS)
+        )
     return value
 
 
@@ -63,50 +70,54 @@ def register(commands: Commands) -> None:
             help=help_text,
             description=help_text,
             dest=f"{name}_command",
-            without_action=f"{name}: say what to do, e.g. `{example}`",
+            without_action=_("{name}: say what to do, e.g. `{example}`").format(
+                name=name, example=example
+            ),
         )
 
     def action(
         actions: Commands, name: str, help_text: str, handler: Handler
     ) -> argparse.ArgumentParser:
         parser = actions.add(name, handler, help=help_text, description=help_text)
-        parser.add_argument("--json", action="store_true", help="print JSON")
+        parser.add_argument("--json", action="store_true", help=_("print JSON"))
         return parser
 
-    holds = group("hold", "holds on a case", "hold release CASE_REF --kind dispute --reason TEXT")
+    holds = group(
+        "hold", _("holds on a case"), "hold release CASE_REF --kind dispute --reason TEXT"
+    )
     release = action(
         holds,
         "release",
-        "lift a case's holds of one kind (agents: hardship; supervisors: any), or end a dispute",
+        _("lift a case's holds of one kind (agents: hardship; supervisors: any), or end a dispute"),
         _cmd_hold_release,
     )
     release.add_argument("case", metavar="CASE_REF")
     release.add_argument("--kind", required=True, choices=HOLD_KINDS, metavar="KIND")
     release.add_argument("--reason", required=True, metavar="TEXT")
 
-    contacts = group("contact", "logged contacts", "contact void ACTIVITY_ID --reason TEXT")
+    contacts = group("contact", _("logged contacts"), "contact void ACTIVITY_ID --reason TEXT")
     void = action(
         contacts,
         "void",
-        "void a wrongly logged contact (it stays, marked void; its own effects are undone)",
+        _("void a wrongly logged contact (it stays, marked void; its own effects are undone)"),
         _cmd_contact_void,
     )
     void.add_argument("activity", metavar="ACTIVITY_ID", type=_uuid)
     void.add_argument("--reason", required=True, metavar="TEXT")
 
-    promise = group("promise", "promises to pay", "promise withdraw PROMISE_ID --reason TEXT")
-    withdraw = action(promise, "withdraw", "withdraw a pending promise", _cmd_promise_withdraw)
+    promise = group("promise", _("promises to pay"), "promise withdraw PROMISE_ID --reason TEXT")
+    withdraw = action(promise, "withdraw", _("withdraw a pending promise"), _cmd_promise_withdraw)
     withdraw.add_argument("promise", metavar="PROMISE_ID", type=_uuid)
     withdraw.add_argument("--reason", required=True, metavar="TEXT")
 
-    plans = group("plan", "payment plans", "plan cancel PLAN_ID --reason TEXT")
-    cancel = action(plans, "cancel", "cancel an active payment plan", _cmd_plan_cancel)
+    plans = group("plan", _("payment plans"), "plan cancel PLAN_ID --reason TEXT")
+    cancel = action(plans, "cancel", _("cancel an active payment plan"), _cmd_plan_cancel)
     cancel.add_argument("plan", metavar="PLAN_ID", type=_uuid)
     cancel.add_argument("--reason", required=True, metavar="TEXT")
     reschedule = action(
         plans,
         "reschedule",
-        "replace an active plan by a new schedule (the old one is cancelled)",
+        _("replace an active plan by a new schedule (the old one is cancelled)"),
         _cmd_plan_reschedule,
     )
     reschedule.add_argument("plan", metavar="PLAN_ID", type=_uuid)
@@ -114,12 +125,12 @@ def register(commands: Commands) -> None:
     reschedule.add_argument("--first", required=True, type=day_value("--first"), metavar="DATE")
     reschedule.add_argument("--every", choices=INTERVALS, default="monthly")
     reschedule.add_argument(
-        "--total", metavar="AMOUNT", help="default: what the old plan still owes"
+        "--total", metavar="AMOUNT", help=_("default: what the old plan still owes")
     )
     reschedule.add_argument("--reason", required=True, metavar="TEXT")
 
-    followups = group("followup", "follow-ups (callbacks)", "followup move ID --to ISO")
-    move = action(followups, "move", "give an open follow-up a new due time", _cmd_followup_move)
+    followups = group("followup", _("follow-ups (callbacks)"), "followup move ID --to ISO")
+    move = action(followups, "move", _("give an open follow-up a new due time"), _cmd_followup_move)
     move.add_argument("follow_up", metavar="FOLLOW_UP_ID", type=_uuid)
     move.add_argument("--to", required=True, type=instant_value("--to"), metavar="ISO")
     move.add_argument("--reason", metavar="TEXT")

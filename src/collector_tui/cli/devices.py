@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from collector_tui.cli.arguments import Commands
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import local, pad, show
+from collector_tui.i18n import gettext as _
 
 if TYPE_CHECKING:
     from collector_tui.services.sync.devices import Device
@@ -25,28 +26,30 @@ __all__ = ["register"]
 def register(commands: Commands) -> None:
     actions = commands.group(
         "device",
-        help="the laptops registered on the master: list, revoke (supervisors)",
-        description="list the laptops' devices registered on the master, or revoke one so "
-        "that nothing it sends is taken any more",
+        help=_("the laptops registered on the master: list, revoke (supervisors)"),
+        description=_(
+            "list the laptops' devices registered on the master, or revoke one so "
+            "that nothing it sends is taken any more"
+        ),
         dest="device_command",
-        without_action="device: say what to do, e.g. `device list`",
+        without_action=_("device: say what to do, e.g. `device list`"),
     )
     listing = actions.add(
         "list",
         _cmd_list,
-        help="every laptop's device: user, label, registered, last seen, revoked",
+        help=_("every laptop's device: user, label, registered, last seen, revoked"),
     )
     # `--user` is the acting user (a global option), so the filter is named as in `queue`.
-    listing.add_argument("--agent", metavar="NAME", help="only this user's devices")
-    listing.add_argument("--json", action="store_true", help="print the result as JSON")
+    listing.add_argument("--agent", metavar="NAME", help=_("only this user's devices"))
+    listing.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     revoke = actions.add(
         "revoke",
         _cmd_revoke,
-        help="refuse everything a laptop sends from now on (audited)",
+        help=_("refuse everything a laptop sends from now on (audited)"),
     )
-    revoke.add_argument("device", metavar="DEVICE_ID", help="the id (or its first 8 characters)")
-    revoke.add_argument("--reason", metavar="TEXT", help="why (kept in the audit trail)")
-    revoke.add_argument("--json", action="store_true", help="print the result as JSON")
+    revoke.add_argument("device", metavar="DEVICE_ID", help=_("the id (or its first 8 characters)"))
+    revoke.add_argument("--reason", metavar="TEXT", help=_("why (kept in the audit trail)"))
+    revoke.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
 
 def _json(device: Device) -> dict[str, Any]:

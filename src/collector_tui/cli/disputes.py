@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from collector_tui.cli.arguments import Commands, day_value
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import CliError, UsageError, decimal, iso_utc, money, pad, show
+from collector_tui.i18n import gettext as _
 
 if TYPE_CHECKING:
     from collector_tui.services.casework.disputes import DisputeChange, DisputeView
@@ -29,37 +30,37 @@ CATEGORIES = ("goods_not_received", "quality", "price", "already_paid", "not_min
 def register(commands: Commands) -> None:
     disputes = commands.group(
         "dispute",
-        help="invoice disputes: open, resolve, list",
-        description="invoice disputes: the disputed amount is not collected until resolved",
+        help=_("invoice disputes: open, resolve, list"),
+        description=_("invoice disputes: the disputed amount is not collected until resolved"),
         dest="dispute_command",
-        without_action="dispute: say what to do, e.g. `dispute list`",
+        without_action=_("dispute: say what to do, e.g. `dispute list`"),
     )
-    about = "dispute an invoice, whole or an amount of it"
+    about = _("dispute an invoice, whole or an amount of it")
     opened = disputes.add("open", _cmd_open, help=about, description=about)
     opened.add_argument("case", metavar="CASE_REF")
-    opened.add_argument("--invoice", required=True, metavar="NO", help="the invoice number")
-    opened.add_argument("--amount", metavar="A", help="the disputed amount (default: all of it)")
+    opened.add_argument("--invoice", required=True, metavar="NO", help=_("the invoice number"))
+    opened.add_argument("--amount", metavar="A", help=_("the disputed amount (default: all of it)"))
     opened.add_argument("--category", required=True, choices=CATEGORIES)
     opened.add_argument("--reason", required=True, metavar="TEXT")
-    opened.add_argument("--owner", metavar="NAME", help="who resolves it (default: the agent)")
-    opened.add_argument("--by", type=day_value("--by"), metavar="DATE", help="resolve by")
-    opened.add_argument("--json", action="store_true", help="print the result as JSON")
+    opened.add_argument("--owner", metavar="NAME", help=_("who resolves it (default: the agent)"))
+    opened.add_argument("--by", type=day_value("--by"), metavar="DATE", help=_("resolve by"))
+    opened.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
-    about = "resolve a dispute: upheld (credit), rejected, or partly upheld"
+    about = _("resolve a dispute: upheld (credit), rejected, or partly upheld")
     resolve = disputes.add("resolve", _cmd_resolve, help=about, description=about)
     resolve.add_argument("dispute", metavar="ID")
     outcome = resolve.add_mutually_exclusive_group(required=True)
-    outcome.add_argument("--upheld", action="store_true", help="credit the disputed amount")
-    outcome.add_argument("--rejected", action="store_true", help="the amount is owed after all")
-    outcome.add_argument("--partly", metavar="AMOUNT", help="credit AMOUNT, the rest is owed")
+    outcome.add_argument("--upheld", action="store_true", help=_("credit the disputed amount"))
+    outcome.add_argument("--rejected", action="store_true", help=_("the amount is owed after all"))
+    outcome.add_argument("--partly", metavar="AMOUNT", help=_("credit AMOUNT, the rest is owed"))
     resolve.add_argument("--reason", required=True, metavar="TEXT")
-    resolve.add_argument("--json", action="store_true", help="print the result as JSON")
+    resolve.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
-    about = "list disputes (open ones unless --all)"
+    about = _("list disputes (open ones unless --all)")
     listed = disputes.add("list", _cmd_list, help=about, description=about)
-    listed.add_argument("--all", action="store_true", help="resolved ones too")
-    listed.add_argument("--case", metavar="CASE_REF", help="one case's disputes")
-    listed.add_argument("--json", action="store_true", help="print JSON")
+    listed.add_argument("--all", action="store_true", help=_("resolved ones too"))
+    listed.add_argument("--case", metavar="CASE_REF", help=_("one case's disputes"))
+    listed.add_argument("--json", action="store_true", help=_("print JSON"))
 
 
 def _change_json(change: DisputeChange) -> dict[str, Any]:
@@ -122,7 +123,7 @@ def _cmd_resolve(ctx: Context) -> int:
     try:
         dispute_id = uuid.UUID(args.dispute)
     except ValueError:
-        raise CliError(f"not a dispute id: {show(args.dispute[:64])}") from None
+        raise CliError(_("not a dispute id: {text}").format(text=show(args.dispute[:64]))) from None
     outcome = "upheld" if args.upheld else "rejected" if args.rejected else "partly"
     ctx.actor()
     settings = ctx.load_settings()
@@ -175,7 +176,7 @@ def _cmd_list(ctx: Context) -> int:
 
     args = ctx.args
     if args.case is not None and not args.case.strip():
-        raise UsageError("--case needs a case reference")
+        raise UsageError(_("--case needs a case reference"))
     ctx.actor()
     case_id = ctx.run(cases.resolve_case, reference=args.case).case_id if args.case else None
     views = ctx.run(disputes.list_disputes, status=None if args.all else "open", case_id=case_id)

@@ -26,6 +26,7 @@ from typing import Any
 from collector_tui.cli.arguments import Commands
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import CliError, show
+from collector_tui.i18n import gettext as _
 
 __all__ = ["register"]
 
@@ -33,47 +34,49 @@ RECOVERY_FORMAT = "collector-tui recovery key 1"
 
 
 def register(commands: Commands) -> None:
-    about = "encrypt a SQLite database file in place (opens with your password only)"
+    about = _("encrypt a SQLite database file in place (opens with your password only)")
     encrypt = commands.add("encrypt", _cmd_encrypt, help=about, description=about)
     encrypt.add_argument("file", metavar="FILE", type=Path)
     encrypt.add_argument(
         "--recovery",
         metavar="PUBLIC_KEY",
-        help="the team's recovery public key (from `recovery-key new`)",
+        help=_("the team's recovery public key (from `recovery-key new`)"),
     )
-    encrypt.add_argument("--json", action="store_true", help="print the result as JSON")
+    encrypt.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
-    about = "turn an encrypted database file back into plain SQLite, in place"
+    about = _("turn an encrypted database file back into plain SQLite, in place")
     decrypt = commands.add("decrypt", _cmd_decrypt, help=about, description=about)
     decrypt.add_argument("file", metavar="FILE", type=Path)
-    decrypt.add_argument("--json", action="store_true", help="print the result as JSON")
+    decrypt.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
-    about = "the team's recovery key: opens a laptop file whose password was forgotten"
+    about = _("the team's recovery key: opens a laptop file whose password was forgotten")
     recovery = commands.group(
         "recovery-key",
         help=about,
         description=about,
         dest="recovery_command",
-        without_action="recovery-key: say what to do, e.g. `recovery-key new --out FILE`",
+        without_action=_("recovery-key: say what to do, e.g. `recovery-key new --out FILE`"),
     )
     new = recovery.add(
-        "new", _cmd_recovery_new, help="make a recovery key pair (private half in --out)"
+        "new", _cmd_recovery_new, help=_("make a recovery key pair (private half in --out)")
     )
     new.add_argument("--out", required=True, metavar="FILE", type=Path)
-    new.add_argument("--json", action="store_true", help="print the result as JSON")
+    new.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     keep = recovery.add(
         "set",
         _cmd_recovery_set,
-        help="keep the recovery public key on the master: laptops pulled from it are sealed to it",
+        help=_(
+            "keep the recovery public key on the master: laptops pulled from it are sealed to it"
+        ),
     )
     keep.add_argument("public_key", metavar="PUBLIC_KEY")
-    keep.add_argument("--json", action="store_true", help="print the result as JSON")
+    keep.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
-    about = "open an encrypted file with the recovery key and give a user a new password"
+    about = _("open an encrypted file with the recovery key and give a user a new password")
     recover = commands.add("recover", _cmd_recover, help=about, description=about)
     recover.add_argument("file", metavar="FILE", type=Path)
     recover.add_argument("--key", required=True, metavar="FILE", type=Path)
-    recover.add_argument("--json", action="store_true", help="print the result as JSON")
+    recover.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
 
 def _answer(ctx: Context, text: str, **fields: Any) -> int:
@@ -102,9 +105,9 @@ def _cmd_encrypt(ctx: Context) -> int:
     args = ctx.args
     args.db = str(args.file)
     if not args.file.is_file():
-        raise CliError(f"no database file at {args.file}")
+        raise CliError(_("no database file at {path}").format(path=args.file))
     if bootstrap.encrypted_file(args.file) is not None:
-        raise CliError(f"{args.file.name} is already encrypted")
+        raise CliError(_("{file} is already encrypted").format(file=args.file.name))
     recovery = recovery_public(args.recovery)
     path = args.file
     actor = ctx.actor()
@@ -129,10 +132,10 @@ def _cmd_decrypt(ctx: Context) -> int:
     args = ctx.args
     args.db = str(args.file)
     if not args.file.is_file():
-        raise CliError(f"no database file at {args.file}")
+        raise CliError(_("no database file at {path}").format(path=args.file))
     store = ctx.open()
     if store.key is None:
-        raise CliError(f"{args.file.name} is not encrypted")
+        raise CliError(_("{file} is not encrypted").format(file=args.file.name))
     ctx.actor()  # the file's key opened; the user must still be one of its users
     key = store.key.reveal()
     ctx.close()
@@ -148,12 +151,16 @@ def _cmd_recovery_new(ctx: Context) -> int:
 
     out: Path = ctx.args.out
     if out.exists():
-        raise CliError(f"{out} exists: choose another file (a recovery key is never overwritten)")
+        raise CliError(
+            _("{path} exists: choose another file (a recovery key is never overwritten)").format(
+                path=out
+            )
+        )
     passphrase = ctx.password(
         "COLLECTOR_RECOVERY_PASSWORD", "passphrase for the recovery key: ", confirm=True
     )
     if len(passphrase) < 12:
-        raise CliError("a recovery passphrase needs at least 12 characters")
+        raise CliError(_("a recovery passphrase needs at least 12 characters"))
     pair = vault.new_recovery_keys()
     data = {
         "format": RECOVERY_FORMAT,
@@ -191,14 +198,14 @@ def _recovery_private(ctx: Context, path: Path) -> bytes:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        raise CliError(f"{path} is not a recovery key file") from None
+        raise CliError(_("{path} is not a recovery key file").format(path=path)) from None
     if not isinstance(data, dict) or data.get("format") != RECOVERY_FORMAT:
-        raise CliError(f"{path} is not a recovery key file")
+        raise CliError(_("{path} is not a recovery key file").format(path=path))
     passphrase = ctx.password("COLLECTOR_RECOVERY_PASSWORD", "passphrase for the recovery key: ")
     try:
         return vault.unwrap_entry(data.get("private"), "recovery", passphrase, where=path.name)
     except vault.WrongPassword:
-        raise CliError("wrong passphrase for the recovery key") from None
+        raise CliError(_("wrong passphrase for the recovery key")) from None
     except vault.VaultError as error:
         raise CliError(str(error)) from None
 
@@ -210,9 +217,9 @@ def _cmd_recover(ctx: Context) -> int:
     args = ctx.args
     name = ctx.username()
     if not name:
-        raise CliError("say whose password to set: --user NAME")
+        raise CliError(_("say whose password to set: --user NAME"))
     if bootstrap.encrypted_file(args.file) is None:
-        raise CliError(f"{args.file.name} is not an encrypted database file")
+        raise CliError(_("{file} is not an encrypted database file").format(file=args.file.name))
     private = _recovery_private(ctx, args.key)
     try:
         key = vault.recover_key(args.file, private)

@@ -13,17 +13,18 @@ from pathlib import Path
 from collector_tui.cli.arguments import Commands
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import show
+from collector_tui.i18n import gettext as _
 
 __all__ = ["register"]
 
 
 def register(commands: Commands) -> None:
-    about = "write cases, activities, promises or payments to a CSV file"
+    about = _("write cases, activities, promises or payments to a CSV file")
     export = commands.add("export", _cmd_export, help=about, description=about)
     export.add_argument("what", choices=("cases", "activities", "promises", "payments"))
     export.add_argument("file", metavar="FILE.csv", type=Path)
-    export.add_argument("--bom", action="store_true", help="start with a UTF-8 BOM (Excel)")
-    export.add_argument("--json", action="store_true", help="print the result as JSON")
+    export.add_argument("--bom", action="store_true", help=_("start with a UTF-8 BOM (Excel)"))
+    export.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
 
 def _cmd_export(ctx: Context) -> int:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from collector_tui.cli.arguments import Commands
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import PROG, UsageError, decimal, error, json_text, money, show
+from collector_tui.i18n import gettext as _
 
 if TYPE_CHECKING:
     from collector_tui.config import Settings
@@ -40,64 +41,68 @@ def _add_file_reading_arguments(parser: argparse.ArgumentParser) -> None:
         dest="decimal",
         action="store_const",
         const="point",
-        help="amounts are written 1,234.50 (default for comma-separated files)",
+        help=_("amounts are written 1,234.50 (default for comma-separated files)"),
     )
     marks.add_argument(
         "--decimal-comma",
         dest="decimal",
         action="store_const",
         const="comma",
-        help="amounts are written 1.234,50",
+        help=_("amounts are written 1.234,50"),
     )
     parser.add_argument(
-        "--encoding", metavar="NAME", help="the file's encoding when it is not UTF-8 (e.g. gbk)"
+        "--encoding", metavar="NAME", help=_("the file's encoding when it is not UTF-8 (e.g. gbk)")
     )
 
 
 def register(commands: Commands) -> None:
     kinds = commands.group(
         "import",
-        help="import a file",
-        description="import a file",
+        help=_("import a file"),
+        description=_("import a file"),
         dest="import_command",
         metavar="KIND",
-        without_action="import: say what to import, e.g. `import cases FILE.csv`",
+        without_action=_("import: say what to import, e.g. `import cases FILE.csv`"),
     )
     cases = kinds.add(
         "cases",
         _cmd_import_cases,
-        help="import placements from a CSV file",
-        description="import placements from a CSV file; one bad row rejects the whole file "
-        "unless --skip-bad",
+        help=_("import placements from a CSV file"),
+        description=_(
+            "import placements from a CSV file; one bad row rejects the whole file "
+            "unless --skip-bad"
+        ),
     )
     cases.add_argument("file", metavar="FILE.csv", type=Path)
-    cases.add_argument("--dry-run", action="store_true", help="check only, write nothing")
-    cases.add_argument("--region", metavar="CC", help="country for numbers without +code")
-    cases.add_argument("--client", metavar="NAME", help="client for rows without one")
-    cases.add_argument("--currency", metavar="CODE", help="currency for rows without one")
-    cases.add_argument("--skip-bad", action="store_true", help="import the good rows")
+    cases.add_argument("--dry-run", action="store_true", help=_("check only, write nothing"))
+    cases.add_argument("--region", metavar="CC", help=_("country for numbers without +code"))
+    cases.add_argument("--client", metavar="NAME", help=_("client for rows without one"))
+    cases.add_argument("--currency", metavar="CODE", help=_("currency for rows without one"))
+    cases.add_argument("--skip-bad", action="store_true", help=_("import the good rows"))
     cases.add_argument(
-        "--rejects", metavar="FILE", type=Path, help="with --skip-bad: write bad rows here"
+        "--rejects", metavar="FILE", type=Path, help=_("with --skip-bad: write bad rows here")
     )
-    cases.add_argument("--assign-to", metavar="NAME", help="give the new cases to NAME")
+    cases.add_argument("--assign-to", metavar="NAME", help=_("give the new cases to NAME"))
     cases.add_argument(
-        "--allow-zero-balance", action="store_true", help="take rows with nothing to collect"
+        "--allow-zero-balance", action="store_true", help=_("take rows with nothing to collect")
     )
     _add_file_reading_arguments(cases)
-    cases.add_argument("--json", action="store_true", help="print the report as JSON")
+    cases.add_argument("--json", action="store_true", help=_("print the report as JSON"))
 
     payments = kinds.add(
         "payments",
         _cmd_import_payments,
-        help="post payments received from a CSV file",
-        description="post payments from a CSV file (client_ref or case_id, amount, date, "
-        "reference); one bad row rejects the whole file; a reference already recorded on "
-        "its case is skipped",
+        help=_("post payments received from a CSV file"),
+        description=_(
+            "post payments from a CSV file (client_ref or case_id, amount, date, "
+            "reference); one bad row rejects the whole file; a reference already recorded on "
+            "its case is skipped"
+        ),
     )
     payments.add_argument("file", metavar="FILE.csv", type=Path)
-    payments.add_argument("--dry-run", action="store_true", help="check only, write nothing")
+    payments.add_argument("--dry-run", action="store_true", help=_("check only, write nothing"))
     _add_file_reading_arguments(payments)
-    payments.add_argument("--json", action="store_true", help="print the report as JSON")
+    payments.add_argument("--json", action="store_true", help=_("print the report as JSON"))
 
 
 # --- import cases --------------------------------------------------------------------------------
@@ -133,7 +138,7 @@ def _cmd_import_cases(ctx: Context) -> int:
 
     args = ctx.args
     if args.rejects is not None and not args.skip_bad:
-        raise UsageError("--rejects goes with --skip-bad")
+        raise UsageError(_("--rejects goes with --skip-bad"))
     actor = ctx.actor()
     assign_to = _user_id(ctx, args.assign_to) if args.assign_to else None
     try:

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import argparse
+import unicodedata
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from collector_tui import __version__, i18n
 from collector_tui.cli import (
@@ -67,8 +68,10 @@ def language_value(text: str) -> str:
 
 
 # argparse's own words (its help's headings, its usage mistakes) through our catalog: argparse
-# looks them up with the standard library's `gettext`, whose domain has no Chinese here. Words not
-# listed stay English, as before.
+# looks them up with the standard library's `gettext`, whose domain has no Chinese here, through
+# the names `_` and `ngettext` of its module; pointing those at i18n touches argparse only (no
+# global gettext is installed). Its messages for mistakes in building a parser (a programmer's,
+# never a user's) are not listed and stay English.
 ARGPARSE_WORDS = (
     N_("usage: "),
     N_("positional arguments"),
@@ -76,13 +79,31 @@ ARGPARSE_WORDS = (
     N_("show this help message and exit"),
     N_("argument %(argument_name)s: %(message)s"),
     N_("the following arguments are required: %s"),
+    N_("one of the arguments %s is required"),
     N_("unrecognized arguments: %s"),
     N_("expected one argument"),
+    N_("expected at most one argument"),
+    N_("expected at least one argument"),
+    N_("expected %s argument"),
+    N_("expected %s arguments"),
+    N_("not allowed with argument %s"),
+    N_("ignored explicit argument %r"),
     N_("invalid choice: %(value)r (choose from %(choices)s)"),
     N_("invalid %(type)s value: %(value)r"),
     N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("unexpected option string: %s"),
+    N_("unknown parser %(parser_name)r (choices: %(choices)s)"),
+    N_("can't open '%(filename)s': %(error)s"),
 )
+
+
+def _argparse_plural(singular: str, plural: str, count: int) -> str:
+    # Each form is a message of its own above (Chinese has one form; English keeps argparse's).
+    return i18n.gettext(singular if count == 1 else plural)
+
+
 argparse._ = i18n.gettext  # type: ignore[attr-defined]
+argparse.ngettext = _argparse_plural  # type: ignore[attr-defined]
 
 # Commands whose own --lang names a user's language: `user add`, `user set`.
 OWN_LANG_COMMANDS = ("add", "set")
@@ -105,7 +126,96 @@ def asked_language(arguments: Sequence[str]) -> str | None:
     return chosen if chosen in i18n.LANGUAGES else None
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help wrapped by terminal cells: a Chinese character takes two cells and Chinese
+    has no spaces to break at, so argparse's wrapping (textwrap: len() and spaces) would run
+    Chinese help past the terminal's edge and misalign the usage. Text without a wide character
+    is left to argparse, so English help is what it always was."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        if not _has_wide(text):
+            return super()._split_lines(text, width)
+        return wrap_cells(self._whitespace_matcher.sub(" ", text).strip(), width)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if not _has_wide(text):
+            return super()._fill_text(text, width, indent)
+        lines = wrap_cells(self._whitespace_matcher.sub(" ", text).strip(), width - len(indent))
+        return "\n".join(indent + line for line in lines)
+
+    def _format_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None) -> str:
+        # argparse indents the usage's next lines by len(prefix): lay it out with an ASCII
+        # stand-in as wide as the prefix on screen ("用法：" is 6 cells, 3 characters).
+        if prefix is None:
+            prefix = _("usage: ")
+        stand_in = "u" * cell_width(prefix)
+        text: str = super()._format_usage(usage, actions, groups, stand_in)
+        return prefix + text[len(stand_in) :]
+
+
+def _wide(character: str) -> bool:
+    return unicodedata.east_asian_width(character) in ("W", "F")
+
+
+def _has_wide(text: str) -> bool:
+    return not text.isascii() and any(_wide(character) for character in text)
+
+
+def cell_width(text: str) -> int:
+    """The cells `text` takes in a terminal (wide East Asian characters take two)."""
+    return sum(2 if _wide(character) else 1 for character in text)
+
+
+# Closing punctuation never starts a line, opening never ends one (the Chinese line-breaking
+# rule); ASCII ones are in words already.
+_NO_LINE_START = frozenset("，。、；：？！）」』】》〉”’…")
+_NO_LINE_END = frozenset("（「『【《〈“‘")
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` cells, broken at spaces and between wide characters;
+    a run of narrow characters (a word, an option, `$COLLECTOR_DB`) is never cut."""
+    tokens: list[str] = []
+    for character in text:
+        if character == " ":
+            tokens.append(" ")
+        elif _wide(character) or not tokens or tokens[-1] == " " or _wide(tokens[-1][-1]):
+            tokens.append(character)
+        else:
+            tokens[-1] += character
+    glued: list[str] = []
+    for token in tokens:
+        if (
+            glued
+            and glued[-1] != " "
+            and (token[0] in _NO_LINE_START or glued[-1][-1] in _NO_LINE_END)
+        ):
+            glued[-1] += token
+        else:
+            glued.append(token)
+    lines: list[str] = []
+    line, spaced = "", False
+    for token in glued:
+        if token == " ":
+            spaced = bool(line)
+            continue
+        piece = f" {token}" if spaced else token
+        if line and cell_width(line + piece) > width:
+            lines.append(line)
+            line = token
+        else:
+            line += piece
+        spaced = False
+    if line:
+        lines.append(line)
+    return lines
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:  # one line, not argparse's usage dump
         raise UsageError(message)
 
@@ -171,7 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
             "Shanghai unless --now is given)"
         ),
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {__version__}",
+        help=_("show program's version number and exit"),
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands = Commands(subparsers, [common], [_global_options(with_lang=False)])
     for group in GROUPS:

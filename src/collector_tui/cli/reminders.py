@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from collector_tui.cli.arguments import Commands, limit_value
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import CliError, UsageError, iso_utc, pad, show
+from collector_tui.i18n import gettext as _
 
 if TYPE_CHECKING:
     from collector_tui.services.reminders.outbox import OutboxEntry, PlannedReminder
@@ -34,52 +35,52 @@ STATUSES = ("queued", "sending", "sent", "failed", "uncertain", "skipped", "canc
 def register(commands: Commands) -> None:
     remind = commands.group(
         "remind",
-        help="reminders by SMS, e-mail and letter: plan, send, list",
-        description="reminders by SMS, e-mail and letter from the sequences file",
+        help=_("reminders by SMS, e-mail and letter: plan, send, list"),
+        description=_("reminders by SMS, e-mail and letter from the sequences file"),
         dest="remind_command",
-        without_action="remind: say what to do, e.g. `remind plan`",
+        without_action=_("remind: say what to do, e.g. `remind plan`"),
     )
-    about = "what is due now, per case, sent or skipped and why (writes nothing)"
+    about = _("what is due now, per case, sent or skipped and why (writes nothing)")
     plan = remind.add("plan", _cmd_plan, help=about, description=about)
-    plan.add_argument("--channel", action="append", choices=CHANNELS, help="only this channel")
-    plan.add_argument("--json", action="store_true", help="print JSON")
+    plan.add_argument("--channel", action="append", choices=CHANNELS, help=_("only this channel"))
+    plan.add_argument("--json", action="store_true", help=_("print JSON"))
 
-    about = "queue what is due and send the outbox (the master, supervisors)"
+    about = _("queue what is due and send the outbox (the master, supervisors)")
     send = remind.add("send", _cmd_send, help=about, description=about)
-    send.add_argument("--channel", action="append", choices=CHANNELS, help="only this channel")
+    send.add_argument("--channel", action="append", choices=CHANNELS, help=_("only this channel"))
     send.add_argument(
-        "--outbox", type=Path, metavar="DIR", help="where letters and file messages go"
+        "--outbox", type=Path, metavar="DIR", help=_("where letters and file messages go")
     )
     send.add_argument(
         "--take-over",
         action="store_true",
-        help="take the outbox from an earlier run that was stopped (one run at a time)",
+        help=_("take the outbox from an earlier run that was stopped (one run at a time)"),
     )
-    send.add_argument("--json", action="store_true", help="print the run's counts as JSON")
+    send.add_argument("--json", action="store_true", help=_("print the run's counts as JSON"))
 
-    about = "the outbox, newest first"
+    about = _("the outbox, newest first")
     listed = remind.add("list", _cmd_list, help=about, description=about)
-    listed.add_argument("--status", action="append", choices=STATUSES, help="only this status")
-    listed.add_argument("--case", metavar="CASE_REF", help="one case's reminders")
+    listed.add_argument("--status", action="append", choices=STATUSES, help=_("only this status"))
+    listed.add_argument("--case", metavar="CASE_REF", help=_("one case's reminders"))
     listed.add_argument("--limit", type=limit_value(10_000), default=500, metavar="N")
-    listed.add_argument("--json", action="store_true", help="print JSON")
+    listed.add_argument("--json", action="store_true", help=_("print JSON"))
 
-    about = "queue one reminder on a case (the next send run sends it)"
+    about = _("queue one reminder on a case (the next send run sends it)")
     queue = remind.add("queue", _cmd_queue, help=about, description=about)
     queue.add_argument("case", metavar="CASE_REF")
     queue.add_argument("--channel", required=True, choices=CHANNELS)
     queue.add_argument("--template", required=True, metavar="NAME")
-    queue.add_argument("--json", action="store_true", help="print the reminder as JSON")
+    queue.add_argument("--json", action="store_true", help=_("print the reminder as JSON"))
 
-    about = "settle a reminder left uncertain by a crash: it arrived, or send it again"
+    about = _("settle a reminder left uncertain by a crash: it arrived, or send it again")
     settle = remind.add("settle", _cmd_settle, help=about, description=about)
     settle.add_argument("reminder", metavar="ID")
     outcome = settle.add_mutually_exclusive_group(required=True)
-    outcome.add_argument("--delivered", action="store_true", help="it arrived: record it sent")
-    outcome.add_argument("--not-delivered", action="store_true", help="queue it again")
+    outcome.add_argument("--delivered", action="store_true", help=_("it arrived: record it sent"))
+    outcome.add_argument("--not-delivered", action="store_true", help=_("queue it again"))
     settle.add_argument("--reason", required=True, metavar="TEXT")
 
-    about = "cancel a queued, failed or uncertain reminder (supervisors)"
+    about = _("cancel a queued, failed or uncertain reminder (supervisors)")
     cancel = remind.add("cancel", _cmd_cancel, help=about, description=about)
     cancel.add_argument("reminder", metavar="ID")
     cancel.add_argument("--reason", required=True, metavar="TEXT")
@@ -184,7 +185,7 @@ def _cmd_list(ctx: Context) -> int:
 
     args = ctx.args
     if args.case is not None and not args.case.strip():
-        raise UsageError("--case needs a case reference")
+        raise UsageError(_("--case needs a case reference"))
     ctx.actor()
     case_id = ctx.run(cases.resolve_case, reference=args.case).case_id if args.case else None
     entries = ctx.run(outbox.list_outbox, statuses=args.status, case_id=case_id, limit=args.limit)
@@ -235,7 +236,7 @@ def _reminder_id(text: str) -> uuid.UUID:
     try:
         return uuid.UUID(text)
     except ValueError:
-        raise CliError(f"not a reminder id: {show(text[:64])}") from None
+        raise CliError(_("not a reminder id: {text}").format(text=show(text[:64]))) from None
 
 
 def _cmd_settle(ctx: Context) -> int:

@@ -38,7 +38,7 @@ __all__ = ["register", "run_report"]
 
 
 def register(commands: Commands) -> None:
-    about = (
+    about = _(
         "print a report: aging, promises, collections, agents, dso, disputes, vintage or strategies"
     )
     report = commands.add("report", _cmd_report, help=about, description=about)
@@ -48,23 +48,23 @@ def register(commands: Commands) -> None:
         dest="date_from",
         type=day_value("--from"),
         metavar="DATE",
-        help="first day (UTC)",
+        help=_("first day (UTC)"),
     )
     report.add_argument(
         "--to",
         dest="date_to",
         type=day_value("--to"),
         metavar="DATE",
-        help="last day, included (UTC)",
+        help=_("last day, included (UTC)"),
     )
     report.add_argument(
         "--period",
         choices=("day", "week"),
         default="day",
-        help="collections: per day or per ISO week (Monday first)",
+        help=_("collections: per day or per ISO week (Monday first)"),
     )
     report.add_argument(
-        "--total", action="store_true", help="promises: one row per currency, not per agent"
+        "--total", action="store_true", help=_("promises: one row per currency, not per agent")
     )
     report.add_argument(
         "--by",
@@ -84,8 +84,8 @@ def register(commands: Commands) -> None:
         help=_("vintage: how many placement months back, this month included (default 12)"),
     )
     output = report.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print JSON")
-    output.add_argument("--csv", action="store_true", help="print CSV with a header")
+    output.add_argument("--json", action="store_true", help=_("print JSON"))
+    output.add_argument("--csv", action="store_true", help=_("print CSV with a header"))
     _register_statement(commands)
 
 
@@ -104,7 +104,7 @@ def _months_value(text: str) -> int:
 
 
 def _register_statement(commands: Commands) -> None:
-    about = "a client's statement: collected per case, reversals, commission, net to remit"
+    about = _("a client's statement: collected per case, reversals, commission, net to remit")
     statement = commands.add("statement", _cmd_statement, help=about, description=about)
     statement.add_argument("client", metavar="CLIENT")
     statement.add_argument(
@@ -114,11 +114,11 @@ def _register_statement(commands: Commands) -> None:
         "--to", dest="date_to", type=day_value("--to"), required=True, metavar="DATE"
     )
     output = statement.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print JSON")
-    output.add_argument("--csv", action="store_true", help="print CSV with a header")
-    output.add_argument("--pdf", type=Path, metavar="FILE", help="write the statement as a PDF")
+    output.add_argument("--json", action="store_true", help=_("print JSON"))
+    output.add_argument("--csv", action="store_true", help=_("print CSV with a header"))
+    output.add_argument("--pdf", type=Path, metavar="FILE", help=_("write the statement as a PDF"))
 
-    about = "a client's recall and closure file: its cases closed in the period"
+    about = _("a client's recall and closure file: its cases closed in the period")
     closures = commands.add("closures", _cmd_closures, help=about, description=about)
     closures.add_argument("client", metavar="CLIENT")
     closures.add_argument(
@@ -128,8 +128,8 @@ def _register_statement(commands: Commands) -> None:
         "--to", dest="date_to", type=day_value("--to"), required=True, metavar="DATE"
     )
     output = closures.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print JSON")
-    output.add_argument("--csv", action="store_true", help="print CSV with a header")
+    output.add_argument("--json", action="store_true", help=_("print JSON"))
+    output.add_argument("--csv", action="store_true", help=_("print CSV with a header"))
 
 
 def _cmd_closures(ctx: Context) -> int:

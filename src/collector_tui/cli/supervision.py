@@ -58,7 +58,7 @@ def register(commands: Commands) -> None:
     def command(name: str, help_text: str, handler: Handler) -> argparse.ArgumentParser:
         return commands.add(name, handler, help=help_text, description=help_text)
 
-    workload = command("workload", "every agent's workload (supervisors)", _cmd_workload)
+    workload = command("workload", _("every agent's workload (supervisors)"), _cmd_workload)
     workload.add_argument(
         "check",
         nargs="?",
@@ -71,77 +71,83 @@ def register(commands: Commands) -> None:
         action="store_true",
         help=_("with check: rewrite the counters from the recount"),
     )
-    workload.add_argument("--json", action="store_true", help="print JSON")
+    workload.add_argument("--json", action="store_true", help=_("print JSON"))
 
-    cases = command("cases", "browse cases with filters (agents: their own)", _cmd_cases)
-    cases.add_argument("--agent", metavar="NAME", help="one agent's cases; none: unassigned")
-    cases.add_argument("--status", default="open", help="a status, or open|closed|all")
-    cases.add_argument("--aging", metavar="BUCKET", help="current, 1-30, 31-60, 61-90, ...")
-    cases.add_argument("--country", metavar="CC", help="debtor's country, e.g. CN")
-    cases.add_argument("--currency", metavar="CUR", help="needed by --min/--max")
-    cases.add_argument("--min", dest="balance_min", metavar="AMOUNT", help="lowest balance")
-    cases.add_argument("--max", dest="balance_max", metavar="AMOUNT", help="highest balance")
-    cases.add_argument("--routed", action="store_true", help="only cases routed to supervisors")
+    cases = command("cases", _("browse cases with filters (agents: their own)"), _cmd_cases)
+    cases.add_argument("--agent", metavar="NAME", help=_("one agent's cases; none: unassigned"))
+    cases.add_argument("--status", default="open", help=_("a status, or open|closed|all"))
+    cases.add_argument("--aging", metavar="BUCKET", help=_("current, 1-30, 31-60, 61-90, ..."))
+    cases.add_argument("--country", metavar="CC", help=_("debtor's country, e.g. CN"))
+    cases.add_argument("--currency", metavar="CUR", help=_("needed by --min/--max"))
+    cases.add_argument("--min", dest="balance_min", metavar="AMOUNT", help=_("lowest balance"))
+    cases.add_argument("--max", dest="balance_max", metavar="AMOUNT", help=_("highest balance"))
+    cases.add_argument("--routed", action="store_true", help=_("only cases routed to supervisors"))
     cases.add_argument(
-        "--limit", type=limit_value(CASES_MAX), default=100, metavar="N", help="1-500"
+        "--limit", type=limit_value(CASES_MAX), default=100, metavar="N", help=_("1-500")
     )
-    cases.add_argument("--json", action="store_true", help="print JSON")
+    cases.add_argument("--json", action="store_true", help=_("print JSON"))
 
     balance = command(
         "balance",
-        "spread cases over agents by count and balance (supervisors); without CASE_REF, every "
-        "open unassigned case",
+        _(
+            "spread cases over agents by count and balance (supervisors); without CASE_REF, every "
+            "open unassigned case"
+        ),
         _cmd_balance,
     )
     balance.add_argument("cases", metavar="CASE_REF", nargs="*")
-    balance.add_argument("--to", required=True, metavar="NAME,NAME", help="the agents")
+    balance.add_argument("--to", required=True, metavar="NAME,NAME", help=_("the agents"))
     balance.add_argument("--reason", metavar="TEXT")
-    balance.add_argument("--json", action="store_true", help="print JSON")
+    balance.add_argument("--json", action="store_true", help=_("print JSON"))
 
-    route = command("route", "send a case to the supervisors", _cmd_route)
+    route = command("route", _("send a case to the supervisors"), _cmd_route)
     route.add_argument("case", metavar="CASE_REF")
     route.add_argument("--reason", required=True, metavar="TEXT")
-    route.add_argument("--legal", action="store_true", help="ask for legal escalation")
-    route.add_argument("--json", action="store_true", help="print JSON")
+    route.add_argument("--legal", action="store_true", help=_("ask for legal escalation"))
+    route.add_argument("--json", action="store_true", help=_("print JSON"))
 
-    decide = command("decide", "a supervisor's decision on a case", _cmd_decide)
+    decide = command("decide", _("a supervisor's decision on a case"), _cmd_decide)
     decide.add_argument("case", metavar="CASE_REF")
     decide.add_argument("decision", choices=DECISIONS, metavar="|".join(DECISIONS))
-    decide.add_argument("--reason", metavar="TEXT", help="required except for unroute")
-    decide.add_argument("--json", action="store_true", help="print JSON")
+    decide.add_argument("--reason", metavar="TEXT", help=_("required except for unroute"))
+    decide.add_argument("--json", action="store_true", help=_("print JSON"))
 
     settle = command(
-        "settle", "agree to close a case for less than its balance (full and final)", _cmd_settle
+        "settle", _("agree to close a case for less than its balance (full and final)"), _cmd_settle
     )
     settle.add_argument("case", metavar="CASE_REF")
     settle.add_argument("terms", type=promise_value, metavar="AMOUNT@DATE")
     settle.add_argument("--note", metavar="TEXT")
-    settle.add_argument("--json", action="store_true", help="print JSON")
+    settle.add_argument("--json", action="store_true", help=_("print JSON"))
 
     approve = command(
-        "approve", "approve (or --reject) a case's settlement waiting (supervisors)", _cmd_approve
+        "approve",
+        _("approve (or --reject) a case's settlement waiting (supervisors)"),
+        _cmd_approve,
     )
     approve.add_argument("case", metavar="CASE_REF")
     approve.add_argument("--reject", action="store_true")
     approve.add_argument("--note", metavar="TEXT")
-    approve.add_argument("--json", action="store_true", help="print JSON")
+    approve.add_argument("--json", action="store_true", help=_("print JSON"))
 
     routed = command(
-        "routed", "cases routed to the supervisors and settlements waiting", _cmd_routed
+        "routed", _("cases routed to the supervisors and settlements waiting"), _cmd_routed
     )
-    routed.add_argument("--json", action="store_true", help="print JSON")
+    routed.add_argument("--json", action="store_true", help=_("print JSON"))
 
-    history = command("history", "a case's audit trail, newest first", _cmd_history)
+    history = command("history", _("a case's audit trail, newest first"), _cmd_history)
     history.add_argument("case", metavar="CASE_REF")
-    history.add_argument("--json", action="store_true", help="print JSON")
+    history.add_argument("--json", action="store_true", help=_("print JSON"))
     erase = command(
         "erase",
-        "remove a closed case's debtor's personal data on request (amounts and dates stay)",
+        _("remove a closed case's debtor's personal data on request (amounts and dates stay)"),
         _cmd_erase,
     )
     erase.add_argument("case", metavar="CASE_REF")
-    erase.add_argument("--reason", required=True, metavar="TEXT", help="the request, for the audit")
-    erase.add_argument("--json", action="store_true", help="print JSON")
+    erase.add_argument(
+        "--reason", required=True, metavar="TEXT", help=_("the request, for the audit")
+    )
+    erase.add_argument("--json", action="store_true", help=_("print JSON"))
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -373,7 +379,7 @@ def _cmd_balance(ctx: Context) -> int:
     args = ctx.args
     names = [name.strip() for name in args.to.split(",") if name.strip()]
     if not names:
-        raise UsageError("--to needs at least one agent, e.g. --to alice,bob")
+        raise UsageError(_("--to needs at least one agent, e.g. --to alice,bob"))
     ctx.actor()
     agent_ids = [ctx.run(accounts.get_actor, username=n).user_id for n in names]
     case_ids = (

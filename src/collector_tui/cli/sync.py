@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from collector_tui.cli.arguments import Commands
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import CliError, show
+from collector_tui.i18n import gettext as _
 from collector_tui.services.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -43,81 +44,93 @@ def register(commands: Commands) -> None:
     """`sync` (pull, push, status, rejected, reviewed) and `packet` (export, apply)."""
     actions = commands.group(
         "sync",
-        help="exchange changes between this laptop and the master",
-        description="pull the briefcase from the master, push the laptop's changes, or show "
-        "where the laptop stands",
+        help=_("exchange changes between this laptop and the master"),
+        description=_(
+            "pull the briefcase from the master, push the laptop's changes, or show "
+            "where the laptop stands"
+        ),
         dest="sync_command",
-        without_action="sync: say what to do, e.g. `sync pull --from MASTER`",
+        without_action=_("sync: say what to do, e.g. `sync pull --from MASTER`"),
     )
     pull = actions.add(
         "pull",
         _cmd_pull,
-        help="bring your briefcase from the master (creates the laptop database the first time)",
-        description="bring your briefcase from the master: your cases with their history; "
-        "cases moved away become read-only, and are dropped once their changes are pushed",
+        help=_("bring your briefcase from the master (creates the laptop database the first time)"),
+        description=_(
+            "bring your briefcase from the master: your cases with their history; "
+            "cases moved away become read-only, and are dropped once their changes are pushed"
+        ),
     )
-    pull.add_argument("--from", dest="master", metavar="MASTER", help="master path or URL")
+    pull.add_argument("--from", dest="master", metavar="MASTER", help=_("master path or URL"))
     pull.add_argument(
         "--plain",
         action="store_true",
-        help="make a new laptop file unencrypted (default: encrypted with your password)",
+        help=_("make a new laptop file unencrypted (default: encrypted with your password)"),
     )
-    pull.add_argument("--json", action="store_true", help="print the result as JSON")
+    pull.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     push = actions.add(
         "push",
         _cmd_push,
-        help="send the laptop's changes to the master",
-        description="send the changes waiting in the laptop's outbox to the master; each is "
-        "answered accepted, conflict or rejected",
+        help=_("send the laptop's changes to the master"),
+        description=_(
+            "send the changes waiting in the laptop's outbox to the master; each is "
+            "answered accepted, conflict or rejected"
+        ),
     )
-    push.add_argument("--to", dest="master", metavar="MASTER", help="master path or URL")
-    push.add_argument("--json", action="store_true", help="print the result as JSON")
-    status = actions.add("status", _cmd_status, help="the laptop's master, outbox and briefcase")
-    status.add_argument("--json", action="store_true", help="print the result as JSON")
+    push.add_argument("--to", dest="master", metavar="MASTER", help=_("master path or URL"))
+    push.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    status = actions.add("status", _cmd_status, help=_("the laptop's master, outbox and briefcase"))
+    status.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     rejected = actions.add(
         "rejected",
         _cmd_rejected,
-        help="on the master: the laptops' changes it refused, for review (supervisors)",
-        description="list the operations the master refused, with who sent them, the reason and "
-        "what they carried; reviewed ones only with --all",
+        help=_("on the master: the laptops' changes it refused, for review (supervisors)"),
+        description=_(
+            "list the operations the master refused, with who sent them, the reason and "
+            "what they carried; reviewed ones only with --all"
+        ),
     )
-    rejected.add_argument("--all", action="store_true", help="include the reviewed ones")
-    rejected.add_argument("--json", action="store_true", help="print the result as JSON")
+    rejected.add_argument("--all", action="store_true", help=_("include the reviewed ones"))
+    rejected.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     reviewed = actions.add(
         "reviewed",
         _cmd_reviewed,
-        help="on the master: mark a refused change reviewed (supervisors)",
+        help=_("on the master: mark a refused change reviewed (supervisors)"),
     )
     reviewed.add_argument(
-        "op_id", metavar="OP_ID", help="the operation's id (from `sync rejected`)"
+        "op_id", metavar="OP_ID", help=_("the operation's id (from `sync rejected`)")
     )
-    reviewed.add_argument("--json", action="store_true", help="print the result as JSON")
+    reviewed.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
     packets = commands.group(
         "packet",
-        help="carry a briefcase or an outbox as a file (no network)",
-        description="write or apply packet files: a briefcase from the master to a laptop, an "
-        "outbox from a laptop to the master",
+        help=_("carry a briefcase or an outbox as a file (no network)"),
+        description=_(
+            "write or apply packet files: a briefcase from the master to a laptop, an "
+            "outbox from a laptop to the master"
+        ),
         dest="packet_command",
-        without_action="packet: say what to do, e.g. `packet apply FILE`",
+        without_action=_("packet: say what to do, e.g. `packet apply FILE`"),
     )
     export = packets.add(
         "export",
         _cmd_packet_export,
-        help="on the master: an agent's briefcase (--agent); on a laptop: its outbox",
-        description="on the master, write AGENT's briefcase to FILE; on a laptop, write the "
-        "changes waiting in its outbox to FILE",
+        help=_("on the master: an agent's briefcase (--agent); on a laptop: its outbox"),
+        description=_(
+            "on the master, write AGENT's briefcase to FILE; on a laptop, write the "
+            "changes waiting in its outbox to FILE"
+        ),
     )
-    export.add_argument("--agent", metavar="NAME", help="whose briefcase (on the master)")
+    export.add_argument("--agent", metavar="NAME", help=_("whose briefcase (on the master)"))
     export.add_argument("file", metavar="FILE", type=Path)
-    export.add_argument("--json", action="store_true", help="print the result as JSON")
+    export.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     apply = packets.add(
         "apply",
         _cmd_packet_apply,
-        help="apply a packet: a briefcase on a laptop (created if new), an outbox on the master",
+        help=_("apply a packet: a briefcase on a laptop (created if new), an outbox on the master"),
     )
     apply.add_argument("file", metavar="FILE", type=Path)
-    apply.add_argument("--json", action="store_true", help="print the result as JSON")
+    apply.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -147,7 +160,7 @@ def _open_master(ctx: Context, target: str) -> Store:
 
     is_file, path = _is_file(target)
     if is_file and (not path or path == ":memory:" or not Path(path).exists()):
-        raise CliError(f"no master database at {path or target}")
+        raise CliError(_("no master database at {path}").format(path=path or target))
 
     def ask() -> str:
         return ctx.password(
@@ -165,7 +178,7 @@ def _laptop_target(ctx: Context) -> str:
     target = ctx.target()
     is_file, path = _is_file(target)
     if not is_file or not path or path == ":memory:":
-        raise CliError("a laptop is a SQLite file: give --db PATH")
+        raise CliError(_("a laptop is a SQLite file: give --db PATH"))
     return target
 
 
@@ -243,8 +256,10 @@ def _print_push(ctx: Context, result: PushResult, target: str) -> int:
     if result.errors:
         first = next((n for n in result.notes if n.startswith("error")), "")
         raise CliError(
-            f"{result.errors} change(s) could not be applied and stay in the outbox for the "
-            f"next push ({first})"
+            _(
+                "{count} change(s) could not be applied and stay in the outbox for the next "
+                "push ({first})"
+            ).format(count=result.errors, first=first)
         )
     return 0
 

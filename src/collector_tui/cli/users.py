@@ -143,7 +143,7 @@ def _cmd_init(ctx: Context) -> int:
     store = ctx.open(must_exist=False)
     if ctx.option("encrypt") and store.file is None:
         raise CliError(
-            "--encrypt: only a SQLite file can be encrypted (PostgreSQL: the server's disk)"
+            _("--encrypt: only a SQLite file can be encrypted (PostgreSQL: the server's disk)")
         )
     needs_admin = True
     if db.current_revision(store) is not None:
