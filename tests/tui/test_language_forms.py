@@ -67,7 +67,10 @@ CASE_KEYS = (
     ("L", None, "ReschedulePlanForm"),
     ("m", None, "MoveFollowUpForm"),
     ("a", None, "AssessmentForm"),
+    ("M", None, "ReminderScreen"),
 )
+# The outbox's templates, named in the team's configuration.
+REMINDER_TEMPLATES = ("broken_promise", "first_notice", "validation_notice", "reminder")
 
 
 def _checked(
@@ -81,6 +84,7 @@ def _checked(
         + FACTOR_WORDS
         + stored_factor_details(demo, case_id)
         + CONTACT_DATA
+        + REMINDER_TEMPLATES
     )
     app = build_app(demo, language=pseudo.PSEUDO)
 
@@ -93,6 +97,10 @@ def _checked(
         await pilot.press(key)
         await settle(pilot)
         assert type(app.screen).__name__ == form, type(app.screen).__name__
+        if key == "M":
+            # The reminder's preview is the template's own text (reminder_templates/): blanked.
+            app.screen.query_one("#reminder-preview", Static).update("")
+            await settle(pilot)
         lines = pseudo.screen_text(app)
         assert agent_untranslated(lines, allowed) == [], "\n".join(lines)
         # Nothing the footer names is cut: each of its keys' words is whole.
@@ -331,3 +339,38 @@ def test_the_export_dialog_writes_chinese_headers_when_ticked(demo: Seeded, tmp_
     with english.open(encoding="utf-8-sig", newline="") as handle:
         header = next(csv.reader(handle))
     assert "client_ref" in header, header
+
+
+@pytest.mark.usefixtures("pseudo_locale")
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_strategy_line_shows_only_catalog_text(
+    demo: Seeded, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """The "why this case is here" panel of a case placed by a strategy, its escalation due."""
+    from collector_tui.tui.screens.case import CaseScreen
+
+    from .test_strategies_tui import apply
+
+    apply(demo, tmp_path)
+    case_id = demo.cases["REF-1005"]
+    # The strategies' and rules' names are the team's file (stored), as the escalation's target.
+    allowed = (
+        AGENT_ALLOWED
+        + FACTOR_WORDS
+        + stored_factor_details(demo, case_id)
+        + ("standard", "legal", "default", "large")
+    )
+    app = build_app(demo, language=pseudo.PSEUDO)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await login(pilot)
+        app.push_screen(CaseScreen(case_id))
+        await settle(pilot)
+        panel = app.screen.query_one("#why-panel", Static)
+        region = panel.region
+        lines = pseudo.screen_text(app)[region.y : region.bottom]
+        text = "\n".join(lines)
+        assert "⟦Strategy⟧" in text or "⟦Escalation due" in text, text
+        assert agent_untranslated(lines, allowed) == [], text
+
+    drive(app, scenario, size=size)
