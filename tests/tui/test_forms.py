@@ -344,6 +344,9 @@ def test_dates_and_times_read_by_forms() -> None:
     today = date(2026, 11, 20)
     assert parse_date("tomorrow", today, field="d") == today + timedelta(days=1)
     assert parse_date("+2w", today, field="d") == date(2026, 12, 4)
+    # The payment form's hint offers "yesterday" (昨天 in Chinese).
+    assert parse_date("yesterday", today, field="d") == date(2026, 11, 19)
+    assert parse_date("昨天", today, field="d") == date(2026, 11, 19)
     assert parse_duration("3:20", field="x") == 200
     assert parse_duration("5m", field="x") == 300
     assert sum(amount for _, amount in even_installments(100_00, 3, today, "weekly")) == 100_00

@@ -39,8 +39,8 @@ def _digits(text: str, field: str) -> str:
 
 
 def parse_date(text: str, today: date, *, field: str) -> date:
-    """YYYY-MM-DD, "today", "tomorrow", or "+N" days ("+2w" for weeks); always inside the accepted
-    range (`collector_tui.dates`), whichever way it was typed."""
+    """YYYY-MM-DD, "today", "tomorrow", "yesterday", or "+N" days ("+2w" for weeks); always
+    inside the accepted range (`collector_tui.dates`), whichever way it was typed."""
     value = _digits(text, field).strip().lower()
     if not value:
         raise FieldError(field, _("enter a date (YYYY-MM-DD, today, tomorrow or +N days)"))
@@ -48,6 +48,9 @@ def parse_date(text: str, today: date, *, field: str) -> date:
         day = today
     elif value in ("tomorrow", "明天", _("tomorrow")):
         day = today + timedelta(days=1)
+    elif value in ("yesterday", "昨天", _("yesterday")):
+        # The payment form's hint offers it (money that came in yesterday).
+        day = today - timedelta(days=1)
     elif relative := _RELATIVE.fullmatch(value):
         count = int(relative.group(1))
         day = today + timedelta(days=count * (7 if relative.group(2) == "w" else 1))

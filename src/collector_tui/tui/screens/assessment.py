@@ -18,8 +18,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Select, Static
 
+from collector_tui.i18n import N_, _
 from collector_tui.money import MoneyError, parse_money
-from collector_tui.tui.formatting import day_text, plain_amount
+from collector_tui.tui.formatting import day_text, plain_amount, word
 from collector_tui.tui.parsing import FieldError, parse_count
 from collector_tui.tui.screens.corrections import reason_field
 from collector_tui.tui.screens.forms import FormScreen, Reader, read_line
@@ -32,25 +33,30 @@ if TYPE_CHECKING:
     from collector_tui.tui.screens.case import CaseScreen
 
 GRADE_WORDS = {
-    "A": "A · very likely to pay",
-    "B": "B · likely",
-    "C": "C · uncertain",
-    "D": "D · unlikely",
-    "E": "E · very unlikely",
+    "A": N_("A · very likely to pay"),
+    "B": N_("B · likely"),
+    "C": N_("C · uncertain"),
+    "D": N_("D · unlikely"),
+    "E": N_("E · very unlikely"),
 }
-TREND_WORDS = {"growing": "growing", "stable": "stable", "falling": "falling", "unknown": "unknown"}
+TREND_WORDS = {
+    "growing": N_("growing"),
+    "stable": N_("stable"),
+    "falling": N_("falling"),
+    "unknown": N_("unknown"),
+}
 TRADING_WORDS = {
-    "trading": "trading",
-    "reduced": "trading, reduced",
-    "dormant": "dormant",
-    "ceased": "ceased trading",
-    "unknown": "unknown",
+    "trading": N_("trading"),
+    "reduced": N_("trading, reduced"),
+    "dormant": N_("dormant"),
+    "ceased": N_("ceased trading"),
+    "unknown": N_("unknown"),
 }
 AMOUNT_FIELDS = (
-    ("income", "Monthly income"),
-    ("housing", "Housing"),
-    ("family", "Family"),
-    ("other_debts", "Other debts"),
+    ("income", N_("Monthly income")),
+    ("housing", N_("Housing")),
+    ("family", N_("Family")),
+    ("other_debts", N_("Other debts")),
 )
 
 
@@ -58,7 +64,7 @@ def read_monthly(text: str, currency: str, locale: str, *, field: str, required:
     """A monthly amount: empty is zero (an expense) or missing (the income); never negative."""
     if not text.strip():
         if required:
-            raise FieldError(field, "enter the monthly income")
+            raise FieldError(field, _("enter the monthly income"))
         return 0
     try:
         money = parse_money(text, currency, locale)
@@ -70,7 +76,7 @@ def read_monthly(text: str, currency: str, locale: str, *, field: str, required:
 class AssessmentForm(FormScreen["AssessmentInput"]):
     """The debtor's capacity to pay and the risk grade."""
 
-    TITLE_TEXT = "Assess the debtor"
+    TITLE_TEXT = N_("Assess the debtor")
     FIELD_MAP: ClassVar[dict[str, str]] = {
         "currency": "income",
         "other_creditors": "creditors",
@@ -100,22 +106,28 @@ class AssessmentForm(FormScreen["AssessmentInput"]):
             yield from self._company_fields()
         else:
             yield from self._person_fields()
-        current = f"now {self.grade}" if self.grade else "none yet"
+        caption = (
+            _("Risk grade (now {grade})").format(grade=self.grade)
+            if self.grade
+            else _("Risk grade (none yet)")
+        )
         yield FormField(
-            f"Risk grade ({current})",
+            caption,
             Select(
-                [(words, code) for code, words in GRADE_WORDS.items()],
+                [(_(words), code) for code, words in GRADE_WORDS.items()],
                 value=self.grade if self.grade in GRADE_WORDS else Select.NULL,
-                prompt="no grade",
+                prompt=_("no grade"),
                 id="grade",
             ),
             name="grade",
         )
         yield reason_field(
             self,
-            label="Reason for the grade",
-            placeholder="e.g. payslip seen, steady job; rent shared",
-            hint=f"Needed when the grade changes (at least {self.minimum} characters).",
+            label=N_("Reason for the grade"),
+            placeholder=N_("e.g. payslip seen, steady job; rent shared"),
+            hint=_("Needed when the grade changes (at least {count} characters).").format(
+                count=self.minimum
+            ),
         )
 
     def _person_fields(self) -> ComposeResult:
@@ -123,10 +135,12 @@ class AssessmentForm(FormScreen["AssessmentInput"]):
             with Horizontal(classes="form-row"):
                 for name, label in AMOUNT_FIELDS[start : start + 2]:
                     yield FormField(
-                        f"{label} ({self.currency}/month)",
+                        _("{label} ({currency}/month)").format(
+                            label=_(label), currency=self.currency
+                        ),
                         Input(
                             value=self.initial.get(name, ""),
-                            placeholder="required" if name == "income" else "0",
+                            placeholder=_("required") if name == "income" else "0",
                             id=name,
                         ),
                         name=name,
@@ -136,42 +150,44 @@ class AssessmentForm(FormScreen["AssessmentInput"]):
     def _company_fields(self) -> ComposeResult:
         with Horizontal(classes="form-row"):
             yield FormField(
-                "Revenue",
+                _("Revenue"),
                 Select(
-                    [(words, code) for code, words in TREND_WORDS.items()],
-                    prompt="trend?",
+                    [(_(words), code) for code, words in TREND_WORDS.items()],
+                    prompt=_("trend?"),
                     id="revenue_trend",
                 ),
                 name="revenue_trend",
             )
             yield FormField(
-                "Trading",
+                _("Trading"),
                 Select(
-                    [(words, code) for code, words in TRADING_WORDS.items()],
-                    prompt="status?",
+                    [(_(words), code) for code, words in TRADING_WORDS.items()],
+                    prompt=_("status?"),
                     id="trading",
                 ),
                 name="trading",
             )
         yield FormField(
-            "Other overdue creditors",
-            Input(value=self.initial.get("creditors", ""), placeholder="how many", id="creditors"),
+            _("Other overdue creditors"),
+            Input(
+                value=self.initial.get("creditors", ""), placeholder=_("how many"), id="creditors"
+            ),
             name="creditors",
         )
         yield FormField(
-            "Insolvency signals",
+            _("Insolvency signals"),
             Input(
                 value=self.initial.get("insolvency", ""),
-                placeholder="e.g. late accounts, court claims",
+                placeholder=_("e.g. late accounts, court claims"),
                 id="insolvency",
             ),
             name="insolvency",
         )
         yield FormField(
-            "Judgement",
+            _("Judgement"),
             Input(
                 value=self.initial.get("judgement", ""),
-                placeholder="will it pay, and how?",
+                placeholder=_("will it pay, and how?"),
                 id="judgement",
             ),
             name="judgement",
@@ -221,10 +237,10 @@ class AssessmentForm(FormScreen["AssessmentInput"]):
         if grade is not None and grade != self.grade:
             values["grade"] = grade
             if reason is None:
-                reader.fail("reason", "say why the grade changes")
+                reader.fail("reason", _("say why the grade changes"))
         if reason is not None:
             problem = reason_problem(
-                reason, minimum=self.minimum if "grade" in values else 0, what="the reason"
+                reason, minimum=self.minimum if "grade" in values else 0, what=_("the reason")
             )
             if problem:
                 reader.fail("reason", problem)
@@ -239,17 +255,20 @@ class AssessmentForm(FormScreen["AssessmentInput"]):
         shown = self.query_one("#disposable", Static)
         amounts = self._amounts(Reader())
         if any(value is None for value in amounts.values()):
-            shown.update(Text("Disposable income appears once the figures are read.", style="dim"))
+            shown.update(
+                Text(_("Disposable income appears once the figures are read."), style="dim")
+            )
             return
         left = (amounts["income"] or 0) - sum(
             amounts[name] or 0 for name in ("housing", "family", "other_debts")
         )
-        text = Text("Disposable: ")
+        text = Text(_("Disposable: "))
         text.append(
-            plain_amount(left, self.currency) + " a month", style="bold" if left > 0 else "bold red"
+            _("{amount} a month").format(amount=plain_amount(left, self.currency)),
+            style="bold" if left > 0 else "bold red",
         )
         if left <= 0:
-            text.append(" — nothing left for an arrangement", style="dim")
+            text.append(_(" — nothing left for an arrangement"), style="dim")
         shown.update(text)
 
     @on(Input.Submitted)
@@ -261,25 +280,35 @@ def assessment_lines(view: AssessmentView | None, *, compact: bool) -> Text | No
     """The debtor panel's lines for the latest assessment (None: never assessed)."""
     if view is None:
         return None
-    text = Text("assessed ", style="dim")
+    text = Text(_("assessed") + " ", style="dim")
     text.append(day_text(view.assessed_at.date()))
     if view.stale:
-        text.append(" stale", style="bold yellow")
+        text.append(" " + _("stale"), style="bold yellow")
     if view.kind == "person" and view.currency is not None and view.disposable is not None:
-        text.append(" · disposable ", style="dim")
+        text.append(" · " + _("disposable") + " ", style="dim")
         style = "bold" if view.disposable > 0 else "bold red"
-        text.append(plain_amount(view.disposable, view.currency) + "/month", style=style)
+        text.append(
+            _("{amount}/month").format(amount=plain_amount(view.disposable, view.currency)),
+            style=style,
+        )
     else:
+        creditors = view.other_creditors
         bits = [
-            f"revenue {view.revenue_trend}" if view.revenue_trend else "",
-            view.trading_status or "",
-            f"{view.other_creditors} other creditors" if view.other_creditors is not None else "",
+            _("revenue {trend}").format(trend=word(TREND_WORDS, view.revenue_trend))
+            if view.revenue_trend
+            else "",
+            word(TRADING_WORDS, view.trading_status),
+            (
+                _("{count} other creditor") if creditors == 1 else _("{count} other creditors")
+            ).format(count=creditors)
+            if creditors is not None
+            else "",
         ]
         shown = " · ".join(bit for bit in bits if bit)
         if shown:
             text.append(" · " + shown)
     if view.grade and not compact:
-        text.append(f" · grade {view.grade}", style="bold")
+        text.append(" · " + _("grade {grade}").format(grade=view.grade), style="bold")
     return text
 
 
@@ -287,8 +316,8 @@ def chance_line(prediction: Prediction | None, currency: str) -> Text | None:
     """p, the expected loss and the three largest effects (+ raises p, − lowers it)."""
     if prediction is None:
         return None
-    text = Text(f"p(pay) {prediction.p:.2f}", style="bold")
-    text.append(" · expected loss ", style="dim")
+    text = Text(_("p(pay) {p:.2f}").format(p=prediction.p), style="bold")
+    text.append(" · " + _("expected loss") + " ", style="dim")
     text.append(plain_amount(prediction.expected_loss, currency))
     effects = [f for f in prediction.factors if abs(f.contribution) >= 0.05][:3]
     if effects:
@@ -320,9 +349,9 @@ def open_assessment(screen: CaseScreen) -> None:
 
     def done(view: Any) -> str:
         if view is None or view.disposable is None:
-            return "Assessment saved."
-        return (
-            f"Assessment saved: disposable {plain_amount(view.disposable, case.currency)} a month."
+            return _("Assessment saved.")
+        return _("Assessment saved: disposable {amount} a month.").format(
+            amount=plain_amount(view.disposable, case.currency)
         )
 
     form = AssessmentForm(

@@ -19,14 +19,17 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Input, Label, Select
+from textual.widgets import Input, Select
 
 from collector_tui.display import first_line, safe_text
+from collector_tui.i18n import N_, _
 from collector_tui.phones import format_phone
 from collector_tui.services.casework.casefile import CaseFile
-from collector_tui.tui.formatting import day_text, zone
+from collector_tui.tui.formatting import CONTACT_STATUSES, day_text, word, zone
+from collector_tui.tui.formatting import RELATIONS as RELATION_WORDS
 from collector_tui.tui.parsing import local_instant, parse_date
 from collector_tui.tui.screens.forms import FormScreen, Reader, read_line
+from collector_tui.tui.widgets.case_panels import phone_kind_words
 from collector_tui.tui.widgets.field import FormField
 
 
@@ -42,22 +45,22 @@ class KeySelect(Select[str]):
     """A list whose options each have a key (a letter or digit) that picks it, open or closed."""
 
     def __init__(self, options: Sequence[tuple[str, str, Text | str]], **kwargs: Any) -> None:
-        """`options`: (key, value, label)."""
+        """`options`: (key, value, label); a `str` label is a message, shown translated."""
         kwargs.setdefault("allow_blank", False)
         super().__init__(self._prompts(options), type_to_search=False, **kwargs)
-        self.keys = {key: value for key, value, _ in options}
+        self.keys = {key: value for key, value, _label in options}
 
     @staticmethod
     def _prompts(options: Sequence[tuple[str, str, Text | str]]) -> list[tuple[Text, str]]:
         prompts: list[tuple[Text, str]] = []
         for key, value, label in options:
             prompt = Text(f"{key} ", style="bold")
-            prompt.append_text(label if isinstance(label, Text) else Text(label))
+            prompt.append_text(label if isinstance(label, Text) else Text(_(label)))
             prompts.append((prompt, value))
         return prompts
 
     def set_keyed(self, options: Sequence[tuple[str, str, Text | str]], value: str) -> None:
-        self.keys = {key: value for key, value, _ in options}
+        self.keys = {key: value for key, value, _label in options}
         self.set_options(self._prompts(options))
         self.value = value
 
@@ -71,45 +74,45 @@ class KeySelect(Select[str]):
 
 
 KINDS = (
-    ("p", "phone", "phone number"),
-    ("e", "email", "e-mail address"),
-    ("a", "address", "postal address"),
-    ("t", "third_party", "third party (employer, relative...)"),
+    ("p", "phone", N_("phone number")),
+    ("e", "email", N_("e-mail address")),
+    ("a", "address", N_("postal address")),
+    ("t", "third_party", N_("third party (employer, relative...)")),
 )
 VALUE_CAPTIONS = {
-    "phone": "Number (as the debtor says it; +country for a foreign one)",
-    "email": "E-mail address",
-    "address": "Postal address (one line; commas between parts)",
-    "third_party": "Name",
+    "phone": N_("Number (as the debtor says it; +country for a foreign one)"),
+    "email": N_("E-mail address"),
+    "address": N_("Postal address (one line; commas between parts)"),
+    "third_party": N_("Name"),
 }
 SOURCES = (
-    ("d", "debtor", "debtor"),
-    ("a", "agent", "agent"),
-    ("t", "third party", "third party"),
-    ("s", "skip trace", "skip trace"),
-    ("p", "placement", "placement"),
+    ("d", "debtor", N_("debtor")),
+    ("a", "agent", N_("agent")),
+    ("t", "third party", N_("third party")),
+    ("s", "skip trace", N_("skip trace")),
+    ("p", "placement", N_("placement")),
 )
 PHONE_TYPES = (
-    ("m", "mobile", "mobile"),
-    ("h", "home", "home"),
-    ("w", "work", "work"),
-    ("n", "", "not said (from the number)"),
+    ("m", "mobile", N_("mobile")),
+    ("h", "home", N_("home")),
+    ("w", "work", N_("work")),
+    ("n", "", N_("not said (from the number)")),
 )
 PHONE_CONSENT = (
-    ("n", "", "none"),
-    ("c", "call", "call at otherwise inconvenient times (Reg F)"),
-    ("s", "sms", "text messages"),
-    ("b", "call sms", "calls and text messages"),
+    ("n", "", N_("none")),
+    ("c", "call", N_("call at otherwise inconvenient times (Reg F)")),
+    ("s", "sms", N_("text messages")),
+    ("b", "call sms", N_("calls and text messages")),
 )
 EMAIL_CONSENT = (
-    ("n", "", "no opt-in"),
-    ("o", "opt_in", "opted in to e-mail"),
+    ("n", "", N_("no opt-in")),
+    ("o", "opt_in", N_("opted in to e-mail")),
 )
 RELATIONS = (
-    ("e", "employer", "employer"),
-    ("r", "relative", "relative"),
-    ("g", "guarantor", "guarantor"),
-    ("f", "reference", "reference (friend, neighbour)"),
+    ("e", "employer", N_("employer")),
+    ("r", "relative", N_("relative")),
+    ("g", "guarantor", N_("guarantor")),
+    ("f", "reference", N_("reference (friend, neighbour)")),
 )
 # Field name -> the kinds that show it.
 KIND_FIELDS = {
@@ -138,7 +141,7 @@ class NewContact:
 class AddContactForm(FormScreen[NewContact]):
     """`+` on the case: a number the debtor just gave, an e-mail, an address, a third party."""
 
-    TITLE_TEXT = "Add contact"
+    TITLE_TEXT = N_("Add contact")
     FIELD_MAP: ClassVar[dict[str, str]] = {
         "phone": "value",
         "email": "value",
@@ -158,42 +161,44 @@ class AddContactForm(FormScreen[NewContact]):
 
     def fields(self) -> ComposeResult:
         yield FormField(
-            "Kind",
+            _("Kind"),
             KeySelect(KINDS, value=self.initial.get("kind", "phone"), id="kind"),
             name="kind",
-            hint="p phone · e e-mail · a address · t third party",
+            hint=_("p phone · e e-mail · a address · t third party"),
         )
         yield FormField(
-            VALUE_CAPTIONS["phone"],
+            _(VALUE_CAPTIONS["phone"]),
             Input(value=self.initial.get("value", ""), id="value"),
             name="value",
         )
         with Horizontal(classes="form-row"):
-            yield FormField("Type", KeySelect(PHONE_TYPES, value="", id="type"), name="type")
+            yield FormField(_("Type"), KeySelect(PHONE_TYPES, value="", id="type"), name="type")
             yield FormField(
-                "Consent", KeySelect(PHONE_CONSENT, value="", id="consent"), name="consent"
+                _("Consent"), KeySelect(PHONE_CONSENT, value="", id="consent"), name="consent"
             )
             yield FormField(
-                "Relation", KeySelect(RELATIONS, value="employer", id="relation"), name="relation"
+                _("Relation"),
+                KeySelect(RELATIONS, value="employer", id="relation"),
+                name="relation",
             )
             yield FormField(
-                "Their number (optional)",
+                _("Their number (optional)"),
                 Input(id="party_phone", placeholder="+86 10 1234 5678"),
                 name="party_phone",
             )
         with Horizontal(classes="form-row"):
             yield FormField(
-                "Source", KeySelect(SOURCES, value="debtor", id="source"), name="source"
+                _("Source"), KeySelect(SOURCES, value="debtor", id="source"), name="source"
             )
             yield FormField(
-                "Call consent until",
-                Input(id="until", placeholder="date or +30"),
+                _("Call consent until"),
+                Input(id="until", placeholder=_("date or +30")),
                 name="until",
-                hint="empty: a week",
+                hint=_("empty: a week"),
             )
             yield FormField(
-                "How given (optional)",
-                Input(id="how", placeholder="e.g. on the call"),
+                _("How given (optional)"),
+                Input(id="how", placeholder=_("e.g. on the call")),
                 name="how",
             )
 
@@ -219,8 +224,7 @@ class AddContactForm(FormScreen[NewContact]):
         for name, kinds in KIND_FIELDS.items():
             self.field(name).display = kind in kinds
         field = self.field("value")
-        field.caption = VALUE_CAPTIONS.get(kind, "Value")
-        field.query_one(".field-caption", Label).update(safe_text(field.caption))
+        field.set_caption(_(VALUE_CAPTIONS.get(kind, N_("Value"))))
         consent = self.query_one("#consent", KeySelect)
         if kind == "email" and "opt_in" not in consent.keys.values():
             consent.set_keyed(EMAIL_CONSENT, "")
@@ -236,12 +240,14 @@ class AddContactForm(FormScreen[NewContact]):
     def read_form(self) -> NewContact:
         kind = self._kind()
         reader = Reader()
-        missing = {
-            "phone": "type the number",
-            "email": "type the e-mail address",
-            "address": "type the address",
-            "third_party": "type their name",
-        }[kind]
+        missing = _(
+            {
+                "phone": N_("type the number"),
+                "email": N_("type the e-mail address"),
+                "address": N_("type the address"),
+                "third_party": N_("type their name"),
+            }[kind]
+        )
         value = read_line(self, reader, "value", missing=missing)
         consent: tuple[str, ...] = ()
         until = None
@@ -254,9 +260,9 @@ class AddContactForm(FormScreen[NewContact]):
             if typed:
                 day = reader.take(lambda: parse_date(typed, self.today, field="until"))
                 if day is not None and day < self.today:
-                    reader.fail("until", f"{day_text(day)} is in the past")
+                    reader.fail("until", _("{day} is in the past").format(day=day_text(day)))
                 elif day is not None and "call" not in consent:
-                    reader.fail("until", "a date is for consent to call: pick c or b above")
+                    reader.fail("until", _("a date is for consent to call: pick c or b above"))
                 elif day is not None:
                     until = end_of_day(day, self.tz)
         party_phone = None
@@ -302,19 +308,22 @@ def contact_choices(case: CaseFile, *, with_retired: bool = False) -> list[Conta
     for phone in case.phones:
         shown = format_phone(phone.e164, phone.extension) if phone.e164 else phone.raw
         label = safe_text(shown)
-        label.append(f" {phone.kind} · {phone.status}", style="dim")
+        label.append(
+            f" {phone_kind_words(phone.kind)} · {word(CONTACT_STATUSES, phone.status)}",
+            style="dim",
+        )
         found.append(ContactChoice("phone", phone.id, label, phone.status, phone.retired))
     for address in case.addresses:
         label = first_line(address.text, 40)
-        label.append(f" · {address.status}", style="dim")
+        label.append(f" · {word(CONTACT_STATUSES, address.status)}", style="dim")
         found.append(ContactChoice("address", address.id, label, address.status, address.retired))
     for email in case.emails:
         label = safe_text(email.address)
-        label.append(f" · {email.status}", style="dim")
+        label.append(f" · {word(CONTACT_STATUSES, email.status)}", style="dim")
         found.append(ContactChoice("email", email.id, label, email.status, email.retired))
     for party in case.third_parties:
         label = first_line(party.name, 30)
-        label.append(f" · {party.relation}", style="dim")
+        label.append(f" · {word(RELATION_WORDS, party.relation)}", style="dim")
         status = "objected" if party.objected else "valid"
         found.append(ContactChoice("third_party", party.id, label, status, party.retired))
     return [choice for choice in found if with_retired or not choice.retired]
@@ -344,36 +353,43 @@ class ContactMark:
 
 STATUS_CHOICES = {
     "phone": (
-        ("v", "valid", "valid: the debtor answers on it"),
-        ("w", "wrong", "wrong number: not the debtor's"),
-        ("x", "disconnected", "disconnected"),
-        ("d", "dnc", "do not call (asked to stop)"),
-        ("u", "unverified", "unverified"),
+        ("v", "valid", N_("valid: the debtor answers on it")),
+        ("w", "wrong", N_("wrong number: not the debtor's")),
+        ("x", "disconnected", N_("disconnected")),
+        ("d", "dnc", N_("do not call (asked to stop)")),
+        ("u", "unverified", N_("unverified")),
     ),
     "address": (
-        ("v", "valid", "valid"),
-        ("w", "wrong", "wrong: not the debtor's"),
-        ("r", "returned", "mail returned"),
-        ("u", "unverified", "unverified"),
+        ("v", "valid", N_("valid")),
+        ("w", "wrong", N_("wrong: not the debtor's")),
+        ("r", "returned", N_("mail returned")),
+        ("u", "unverified", N_("unverified")),
     ),
     "email": (
-        ("v", "valid", "valid"),
-        ("w", "wrong", "wrong: not the debtor's"),
-        ("d", "dnc", "do not e-mail (asked to stop)"),
-        ("u", "unverified", "unverified"),
+        ("v", "valid", N_("valid")),
+        ("w", "wrong", N_("wrong: not the debtor's")),
+        ("d", "dnc", N_("do not e-mail (asked to stop)")),
+        ("u", "unverified", N_("unverified")),
     ),
     "third_party": (
-        ("o", "objected", "objected: never contact them again"),
-        ("a", "recontact", "asked to be called again"),
+        ("o", "objected", N_("objected: never contact them again")),
+        ("a", "recontact", N_("asked to be called again")),
     ),
 }
-RETIRE = (("r", "retire", "retire: no longer in use (kept in the history)"),)
+# The marks in the hint under the field: the contact statuses, and what a third party asks.
+MARK_WORDS = {
+    **CONTACT_STATUSES,
+    "objected": N_("objected"),
+    "recontact": N_("call again"),
+    "retire": N_("retire"),
+}
+RETIRE = (("r", "retire", N_("retire: no longer in use (kept in the history)")),)
 
 
 class MarkContactForm(FormScreen[ContactMark]):
     """`x` on the case: mark a contact (or a third party's objection); `X`: retire one."""
 
-    TITLE_TEXT = "Mark contact"
+    TITLE_TEXT = N_("Mark contact")
     FIELD_MAP: ClassVar[dict[str, str]] = {
         "contact": "contact",
         "kind": "contact",
@@ -394,34 +410,34 @@ class MarkContactForm(FormScreen[ContactMark]):
         keyed = choice_keys(self.choices)
         first = self.choices[0] if self.choices else None
         yield FormField(
-            "Contact",
+            _("Contact"),
             KeySelect(keyed, value=keyed[0][1] if keyed else Select.NULL, id="contact"),
             name="contact",
-            hint="a digit picks (1: the first)",
+            hint=_("a digit picks (1: the first)"),
         )
         statuses = self._statuses(first.kind if first else "phone")
         default = statuses[0][1] if self.RETIRING else ""
         yield FormField(
-            "Mark as" if not self.RETIRING else "Retire",
+            _("Mark as") if not self.RETIRING else _("Retire"),
             KeySelect(
                 statuses,
                 value=default or Select.NULL,
                 allow_blank=not self.RETIRING,
-                prompt="a letter picks",
+                prompt=_("a letter picks"),
                 id="status",
             ),
             name="status",
             hint=self._status_hint(statuses),
         )
         yield FormField(
-            "Why (optional)",
-            Input(id="reason", placeholder="e.g. the debtor asked on the call of 11-20"),
+            _("Why (optional)"),
+            Input(id="reason", placeholder=_("e.g. the debtor asked on the call of 11-20")),
             name="reason",
         )
 
     @staticmethod
     def _status_hint(statuses: Sequence[tuple[str, str, str]]) -> str:
-        return " · ".join(f"{key} {value}" for key, value, _ in statuses)
+        return " · ".join(f"{key} {word(MARK_WORDS, value)}" for key, value, _label in statuses)
 
     def focus_first(self) -> None:
         for field in self.query(FormField):
@@ -445,10 +461,10 @@ class MarkContactForm(FormScreen[ContactMark]):
         reader = Reader()
         choice = self.by_value.get(str(self.query_one("#contact", Select).value))
         if choice is None:
-            reader.fail("contact", "pick a contact")
+            reader.fail("contact", _("pick a contact"))
         status = self.query_one("#status", Select).value
         if status is Select.NULL:
-            reader.fail("status", "pick a mark (a letter)")
+            reader.fail("status", _("pick a mark (a letter)"))
         reason = read_line(self, reader, "reason", missing=None)
         reader.done()
         assert choice is not None
@@ -466,7 +482,7 @@ class MarkContactForm(FormScreen[ContactMark]):
 
 
 class RetireContactForm(MarkContactForm):
-    TITLE_TEXT = "Retire contact"
+    TITLE_TEXT = N_("Retire contact")
     RETIRING = True
 
 
@@ -484,13 +500,13 @@ class ContactEdit:
     how: str | None
 
 
-PRIMARY = (("y", "yes", "yes: dial it first"), ("n", "no", "no"))
+PRIMARY = (("y", "yes", N_("yes: dial it first")), ("n", "no", N_("no")))
 
 
 class EditContactForm(FormScreen[ContactEdit]):
     """`E` on the case: a number's type, primary and consent; an e-mail's opt-in."""
 
-    TITLE_TEXT = "Edit contact"
+    TITLE_TEXT = N_("Edit contact")
     FIELD_MAP: ClassVar[dict[str, str]] = {
         "phone": "contact",
         "consent_until": "until",
@@ -512,27 +528,29 @@ class EditContactForm(FormScreen[ContactEdit]):
     def fields(self) -> ComposeResult:
         keyed = choice_keys(self.choices)
         yield FormField(
-            "Contact",
+            _("Contact"),
             KeySelect(keyed, value=keyed[0][1] if keyed else Select.NULL, id="contact"),
             name="contact",
-            hint="a digit picks (1: the first)",
+            hint=_("a digit picks (1: the first)"),
         )
         with Horizontal(classes="form-row"):
-            yield FormField("Type", KeySelect(PHONE_TYPES, value="", id="type"), name="type")
-            yield FormField("Primary", KeySelect(PRIMARY, value="no", id="primary"), name="primary")
+            yield FormField(_("Type"), KeySelect(PHONE_TYPES, value="", id="type"), name="type")
             yield FormField(
-                "Consent", KeySelect(PHONE_CONSENT, value="", id="consent"), name="consent"
+                _("Primary"), KeySelect(PRIMARY, value="no", id="primary"), name="primary"
+            )
+            yield FormField(
+                _("Consent"), KeySelect(PHONE_CONSENT, value="", id="consent"), name="consent"
             )
         with Horizontal(classes="form-row"):
             yield FormField(
-                "Call consent until",
-                Input(id="until", placeholder="date or +30"),
+                _("Call consent until"),
+                Input(id="until", placeholder=_("date or +30")),
                 name="until",
-                hint="empty: a week",
+                hint=_("empty: a week"),
             )
             yield FormField(
-                "How given (optional)",
-                Input(id="how", placeholder="e.g. on the call"),
+                _("How given (optional)"),
+                Input(id="how", placeholder=_("e.g. on the call")),
                 name="how",
             )
 
@@ -567,7 +585,7 @@ class EditContactForm(FormScreen[ContactEdit]):
         reader = Reader()
         choice = self.by_value.get(str(self.query_one("#contact", Select).value))
         if choice is None:
-            reader.fail("contact", "no number or e-mail to edit")
+            reader.fail("contact", _("no number or e-mail to edit"))
         consent = tuple(str(self.query_one("#consent", Select).value).split())
         how = read_line(self, reader, "how", missing=None)
         until = None
@@ -575,9 +593,9 @@ class EditContactForm(FormScreen[ContactEdit]):
         if choice is not None and choice.kind == "phone" and typed:
             day = reader.take(lambda: parse_date(typed, self.today, field="until"))
             if day is not None and day < self.today:
-                reader.fail("until", f"{day_text(day)} is in the past")
+                reader.fail("until", _("{day} is in the past").format(day=day_text(day)))
             elif day is not None and "call" not in consent:
-                reader.fail("until", "a date is for consent to call: pick c or b above")
+                reader.fail("until", _("a date is for consent to call: pick c or b above"))
             elif day is not None:
                 until = end_of_day(day, self.tz)
         reader.done()

@@ -23,8 +23,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Select, Static
 
+from collector_tui.i18n import N_, _
 from collector_tui.services.reasons import reason_problem, tidy
-from collector_tui.tui.formatting import day_text, plain_amount
+from collector_tui.tui.formatting import HOLD_KINDS, day_text, plain_amount, word
 from collector_tui.tui.parsing import parse_date
 from collector_tui.tui.screens.forms import (
     CallTimeForm,
@@ -50,7 +51,7 @@ def read_reason(
     text = tidy(form.text_of("reason"))
     if not text:
         if required:
-            reader.fail("reason", "say why")
+            reader.fail("reason", _("say why"))
         return None
     problem = reason_problem(text, minimum=minimum)
     if problem is not None:
@@ -59,11 +60,16 @@ def read_reason(
 
 
 def reason_field(form: FormScreen[Any], *, label: str, placeholder: str, hint: str) -> FormField:
+    """The `reason` field; `label`, `placeholder` and `hint` are messages, shown translated."""
     return FormField(
-        label,
-        Input(value=form.initial.get("reason", ""), placeholder=placeholder, id="reason"),
+        _(label),
+        Input(
+            value=form.initial.get("reason", ""),
+            placeholder=_(placeholder) if placeholder else "",
+            id="reason",
+        ),
         name="reason",
-        hint=hint,
+        hint=_(hint) if hint else "",
     )
 
 
@@ -73,7 +79,7 @@ def reason_field(form: FormScreen[Any], *, label: str, placeholder: str, hint: s
 class CorrectionReasonForm(FormScreen[str]):
     """One required reason, at least `minimum` characters: void, withdraw, cancel."""
 
-    LABEL: ClassVar[str] = "Why"
+    LABEL: ClassVar[str] = N_("Why")
     PLACEHOLDER: ClassVar[str] = ""
     HINT: ClassVar[str] = ""
 
@@ -97,23 +103,23 @@ class CorrectionReasonForm(FormScreen[str]):
 
 
 class VoidContactForm(CorrectionReasonForm):
-    TITLE_TEXT = "Void a contact"
-    LABEL = "Why was it logged wrongly?"
-    PLACEHOLDER = "e.g. logged on the wrong case; the call was to REF-1002"
-    HINT = "The contact stays on the timeline, struck through; what it changed is undone."
+    TITLE_TEXT = N_("Void a contact")
+    LABEL = N_("Why was it logged wrongly?")
+    PLACEHOLDER = N_("e.g. logged on the wrong case; the call was to REF-1002")
+    HINT = N_("The contact stays on the timeline, struck through; what it changed is undone.")
 
 
 class WithdrawPromiseForm(CorrectionReasonForm):
-    TITLE_TEXT = "Withdraw a promise"
-    LABEL = "Why is the promise withdrawn?"
-    PLACEHOLDER = "e.g. debtor called back: lost the job, cannot pay on the 1st"
+    TITLE_TEXT = N_("Withdraw a promise")
+    LABEL = N_("Why is the promise withdrawn?")
+    PLACEHOLDER = N_("e.g. debtor called back: lost the job, cannot pay on the 1st")
 
 
 class CancelPlanForm(CorrectionReasonForm):
-    TITLE_TEXT = "Cancel the payment plan"
-    LABEL = "Why is the plan cancelled?"
-    PLACEHOLDER = "e.g. debtor will pay the rest in one sum instead"
-    HINT = "The pending installments are cancelled; payments made stay."
+    TITLE_TEXT = N_("Cancel the payment plan")
+    LABEL = N_("Why is the plan cancelled?")
+    PLACEHOLDER = N_("e.g. debtor will pay the rest in one sum instead")
+    HINT = N_("The pending installments are cancelled; payments made stay.")
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,7 @@ class HoldRelease:
 class ReleaseHoldForm(FormScreen[HoldRelease]):
     """Which of the case's active holds to lift (all of that kind), and why."""
 
-    TITLE_TEXT = "Lift a hold"
+    TITLE_TEXT = N_("Lift a hold")
     FIELD_MAP: ClassVar[dict[str, str]] = {"kind": "kind", "reason": "reason"}
 
     def __init__(self, *, kinds: list[str], kind: str, minimum: int, **kwargs: Any) -> None:
@@ -135,18 +141,23 @@ class ReleaseHoldForm(FormScreen[HoldRelease]):
         self.minimum = minimum
 
     def fields(self) -> ComposeResult:
-        options = [("dispute (end the dispute)" if k == "dispute" else k, k) for k in self.kinds]
+        options = [
+            (_("dispute (end the dispute)") if k == "dispute" else word(HOLD_KINDS, k), k)
+            for k in self.kinds
+        ]
         yield FormField(
-            "Hold",
+            _("Hold"),
             Select(options, value=self.kind, allow_blank=False, id="kind"),
             name="kind",
-            hint="Agents may lift a hardship hold; the others (a dispute too) need a supervisor.",
+            hint=_(
+                "Agents may lift a hardship hold; the others (a dispute too) need a supervisor."
+            ),
         )
         yield reason_field(
             self,
-            label="Why may contact resume?",
-            placeholder="e.g. verification sent on 11-18, debtor accepts the balance",
-            hint="Kept in the audit trail and on the timeline.",
+            label=N_("Why may contact resume?"),
+            placeholder=N_("e.g. verification sent on 11-18, debtor accepts the balance"),
+            hint=N_("Kept in the audit trail and on the timeline."),
         )
 
     def focus_first(self) -> None:
@@ -177,7 +188,7 @@ class NewSchedule:
 class ReschedulePlanForm(PlanForm):
     """The plan form with a reason: the new schedule replaces the active plan."""
 
-    TITLE_TEXT = "Reschedule the payment plan"
+    TITLE_TEXT = N_("Reschedule the payment plan")
 
     def __init__(self, *, minimum: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -187,9 +198,9 @@ class ReschedulePlanForm(PlanForm):
         yield from super().fields()
         yield reason_field(
             self,
-            label="Why a new schedule?",
-            placeholder="e.g. paid late twice: smaller amounts every two weeks",
-            hint="The old plan is cancelled (payments made stay); the note links the two.",
+            label=N_("Why a new schedule?"),
+            placeholder=N_("e.g. paid late twice: smaller amounts every two weeks"),
+            hint=N_("The old plan is cancelled (payments made stay); the note links the two."),
         )
 
     def read_form(self) -> Any:  # a NewSchedule (PlanForm's own type says PlanInput)
@@ -216,15 +227,15 @@ class MoveFollowUpForm(CallTimeForm[NewDueTime]):
     """A follow-up's new date and time in the agent's zone, and optionally why; a time outside the
     debtor's contact hours is warned about as on the follow-up form."""
 
-    TITLE_TEXT = "Move the follow-up"
-    DATE_LABEL = "New date"
+    TITLE_TEXT = N_("Move the follow-up")
+    DATE_LABEL = N_("New date")
 
     def fields(self) -> ComposeResult:
         yield from self.when_fields()
         yield reason_field(
             self,
-            label="Why (optional)",
-            placeholder="e.g. debtor travels until Monday",
+            label=N_("Why (optional)"),
+            placeholder=N_("e.g. debtor travels until Monday"),
             hint=self.day_hint(),
         )
 
@@ -248,7 +259,7 @@ class PaymentForm(FormScreen[PaymentReceived]):
     """Money received: an amount typed as the command line takes it, the day it came in (today
     in the agent's zone unless changed), and the bank's reference."""
 
-    TITLE_TEXT = "Payment received"
+    TITLE_TEXT = N_("Payment received")
     FIELD_MAP: ClassVar[dict[str, str]] = {"received_on": "date", "payment": "amount"}
 
     def __init__(
@@ -262,32 +273,34 @@ class PaymentForm(FormScreen[PaymentReceived]):
 
     def fields(self) -> ComposeResult:
         yield FormField(
-            f"Amount ({self.currency})",
+            _("Amount ({currency})").format(currency=self.currency),
             Input(
                 value=self.initial.get("amount", ""),
-                placeholder=f"e.g. 1,234.50 — balance {plain_amount(self.balance, self.currency)}",
+                placeholder=_("e.g. 1,234.50 — balance {balance}").format(
+                    balance=plain_amount(self.balance, self.currency)
+                ),
                 id="amount",
             ),
             name="amount",
         )
         with Horizontal(classes="form-row"):
             yield FormField(
-                "Received on",
+                _("Received on"),
                 Input(value=self.initial.get("date", day_text(self.today)), id="date"),
                 name="date",
-                hint="YYYY-MM-DD, today or yesterday",
+                hint=_("YYYY-MM-DD, today or yesterday"),
             )
             yield FormField(
-                "Reference (optional)",
+                _("Reference (optional)"),
                 Input(
                     value=self.initial.get("reference", ""),
-                    placeholder="the bank's reference",
+                    placeholder=_("the bank's reference"),
                     id="reference",
                 ),
                 name="reference",
             )
         yield Static(
-            "Applied to the pending promises, oldest first, as `collector-tui payment` does.",
+            _("Applied to the pending promises, oldest first, as `collector-tui payment` does."),
             classes="dialog-hint",
         )
 
@@ -298,7 +311,7 @@ class PaymentForm(FormScreen[PaymentReceived]):
         )
         day = reader.take(lambda: parse_date(self.text_of("date"), self.today, field="date"))
         if day is not None and day > self.today:
-            reader.fail("date", "money cannot be received in the future")
+            reader.fail("date", _("money cannot be received in the future"))
         reference = " ".join(self.text_of("reference").split()) or None
         reader.done()
         return PaymentReceived(amount, day, reference)
@@ -333,10 +346,14 @@ def open_release_hold(screen: CaseScreen) -> None:
         return
     kinds = sorted({h.kind for h in case.holds})
     if not kinds:
-        screen.collector.tell("This case has no active hold.", severity="warning")
+        screen.collector.tell(_("This case has no active hold."), severity="warning")
         return
     selected = _selected(screen)
-    kind = selected.title.split()[0] if selected is not None and selected.kind == "hold" else ""
+    # The highlighted hold's kind from the case's holds: its title is worded in the user's
+    # language, so its first word is no kind.
+    kind = ""
+    if selected is not None and selected.kind == "hold":
+        kind = next((h.kind for h in case.holds if h.id == selected.ref_id), "")
     settings = screen.collector.settings
     context = screen.context
 
@@ -357,9 +374,13 @@ def open_release_hold(screen: CaseScreen) -> None:
     )
 
     def done(outcome: Any) -> str:
+        from collector_tui.models import case_status_label
+
         if outcome is not None and outcome.kind == "dispute":
-            return f"Dispute ended: the case is {outcome.case_status} again."
-        return "Hold lifted."
+            return _("Dispute ended: the case is {status} again.").format(
+                status=case_status_label(outcome.case_status)
+            )
+        return _("Hold lifted.")
 
     screen._open(form, done)
 
@@ -372,10 +393,12 @@ def open_void_contact(screen: CaseScreen) -> None:
     if case is None:
         return
     if entry is None or entry.kind != "contact" or entry.voids_id is not None:
-        screen.collector.tell("Highlight a contact on the timeline to void it.", severity="warning")
+        screen.collector.tell(
+            _("Highlight a contact on the timeline to void it."), severity="warning"
+        )
         return
     if entry.voided:
-        screen.collector.tell("That contact is already voided.", severity="warning")
+        screen.collector.tell(_("That contact is already voided."), severity="warning")
         return
     settings = screen.collector.settings
     context = screen.context
@@ -390,7 +413,8 @@ def open_void_contact(screen: CaseScreen) -> None:
 
     kwargs = screen._form_kwargs(case, save)
     kwargs["subtitle"] = f"{kwargs['subtitle']} · {entry.title}"
-    screen._open(VoidContactForm(minimum=settings.min_reason_length, **kwargs), "Contact voided.")
+    form = VoidContactForm(minimum=settings.min_reason_length, **kwargs)
+    screen._open(form, N_("Contact voided."))
 
 
 def _promise_entry(screen: CaseScreen, case: CaseFile) -> TimelineEntry | None:
@@ -425,10 +449,17 @@ def open_withdraw(screen: CaseScreen) -> None:
         return
     entry = _promise_entry(screen, case)
     if entry is None:
-        screen.collector.tell("Highlight a promise on the timeline.", severity="warning")
+        screen.collector.tell(_("Highlight a promise on the timeline."), severity="warning")
         return
     if entry.status != "pending":
-        screen.collector.tell(f"That promise is already {entry.status}.", severity="warning")
+        from collector_tui.models import OUTCOME_LABELS
+
+        screen.collector.tell(
+            _("That promise is already {status}.").format(
+                status=word(OUTCOME_LABELS, entry.status)
+            ),
+            severity="warning",
+        )
         return
     settings = screen.collector.settings
     context = screen.context
@@ -445,7 +476,7 @@ def open_withdraw(screen: CaseScreen) -> None:
             )
 
         form: FormScreen[Any] = CancelPlanForm(minimum=minimum, **screen._form_kwargs(case, cancel))
-        screen._open(form, "Payment plan cancelled.")
+        screen._open(form, N_("Payment plan cancelled."))
         return
 
     def withdraw(reason: str) -> Any:
@@ -458,7 +489,7 @@ def open_withdraw(screen: CaseScreen) -> None:
 
     kwargs = screen._form_kwargs(case, withdraw)
     kwargs["subtitle"] = f"{kwargs['subtitle']} · {entry.title}"
-    screen._open(WithdrawPromiseForm(minimum=minimum, **kwargs), "Promise withdrawn.")
+    screen._open(WithdrawPromiseForm(minimum=minimum, **kwargs), N_("Promise withdrawn."))
 
 
 def open_reschedule_plan(screen: CaseScreen) -> None:
@@ -470,14 +501,14 @@ def open_reschedule_plan(screen: CaseScreen) -> None:
     entry = _selected(screen)
     plan_id = entry.plan_id if entry is not None and entry.plan_id else case.active_plan_id
     if plan_id is None:
-        screen.collector.tell("This case has no active payment plan.", severity="warning")
+        screen.collector.tell(_("This case has no active payment plan."), severity="warning")
         return
     installments = [e for e in case.timeline if e.plan_id == plan_id]
     version = installments[0].plan_version if installments else None
     remainder = sum(p.amount - p.paid_amount for p in case.open_promises if p.plan_id == plan_id)
     pending = [p for p in case.open_promises if p.plan_id == plan_id]
     if not pending:
-        screen.collector.tell("That plan is no longer active.", severity="warning")
+        screen.collector.tell(_("That plan is no longer active."), severity="warning")
         return
     settings = screen.collector.settings
     context = screen.context
@@ -500,7 +531,7 @@ def open_reschedule_plan(screen: CaseScreen) -> None:
     form = ReschedulePlanForm(
         minimum=settings.min_reason_length, **screen._due_kwargs(case), **kwargs
     )
-    screen._open(form, "Payment plan rescheduled.")
+    screen._open(form, N_("Payment plan rescheduled."))
 
 
 def open_move_follow_up(screen: CaseScreen) -> None:
@@ -514,7 +545,7 @@ def open_move_follow_up(screen: CaseScreen) -> None:
         first = case.open_follow_ups[0] if case.open_follow_ups else None
         entry = _entry(case, first.id) if first is not None else None
     if entry is None:
-        screen.collector.tell("This case has no open follow-up.", severity="warning")
+        screen.collector.tell(_("This case has no open follow-up."), severity="warning")
         return
     context = screen.context
     follow_up_id, version = entry.ref_id, entry.version
@@ -532,7 +563,7 @@ def open_move_follow_up(screen: CaseScreen) -> None:
     kwargs = screen._form_kwargs(case, save)
     kwargs["subtitle"] = f"{kwargs['subtitle']} · {entry.title}"
     form = MoveFollowUpForm(tz=screen.actor.time_zone, now=screen.collector.clock.now(), **kwargs)
-    screen._open(form, "Follow-up moved.")
+    screen._open(form, N_("Follow-up moved."))
 
 
 def open_payment(screen: CaseScreen) -> None:
@@ -553,11 +584,13 @@ def open_payment(screen: CaseScreen) -> None:
         )
 
     def done(posted: Any) -> str:
+        from collector_tui.models import case_status_label
+
         if posted is None:
-            return "Payment posted."
-        return (
-            f"Payment posted: balance {plain_amount(posted.balance_after, case.currency)}, "
-            f"status {posted.case_status}."
+            return _("Payment posted.")
+        return _("Payment posted: balance {balance}, status {status}.").format(
+            balance=plain_amount(posted.balance_after, case.currency),
+            status=case_status_label(posted.case_status),
         )
 
     form = PaymentForm(**screen._money_kwargs(case), **screen._form_kwargs(case, save))

@@ -180,6 +180,18 @@ EXPORT_WORDS = {
 }
 
 
+# The sections' titles before the figures are read (then each says its currency and period).
+SECTION_TITLES = {
+    "collections-title": N_("Collections"),
+    "aging-title": N_("Aging"),
+    "promises-title": N_("Promises per agent"),
+    "bands-title": "",
+    "agents-title": N_("Agent activity"),
+    "vintage-title": "",
+    "strategies-title": N_("Strategies"),
+}
+
+
 def _cells(table: ReportTable, currency: str | None = None) -> list[dict[str, str]]:
     """The report's text cells by column name, the rows of `currency` only when it has one."""
     rows = [dict(zip(table.columns, row, strict=True)) for row in table.rows]
@@ -284,25 +296,39 @@ class ReportsScreen(CollectorScreen):
                 yield PromiseOutcomeChart(id="chart-promises", classes="report-chart")
                 yield VintageChart(id="chart-vintage", classes="report-chart")
             with Vertical(classes="report-section"):
-                yield Static(_("Collections"), id="collections-title", classes="report-title")
+                yield Static(
+                    _(SECTION_TITLES["collections-title"]),
+                    id="collections-title",
+                    classes="report-title",
+                )
                 yield DataTable(id="collections-table", cursor_type="row", zebra_stripes=True)
             with Vertical(classes="report-section"):
-                yield Static(_("Aging"), id="aging-title", classes="report-title")
+                yield Static(
+                    _(SECTION_TITLES["aging-title"]), id="aging-title", classes="report-title"
+                )
                 yield DataTable(id="aging-table", cursor_type="row", zebra_stripes=True)
             with Vertical(classes="report-section"):
-                yield Static(_("Promises per agent"), id="promises-title", classes="report-title")
+                yield Static(
+                    _(SECTION_TITLES["promises-title"]), id="promises-title", classes="report-title"
+                )
                 yield DataTable(id="promises-table", cursor_type="row", zebra_stripes=True)
             with Vertical(classes="report-section"):
                 yield Static(id="bands-title", classes="report-title")
                 yield DataTable(id="bands-table", cursor_type="row", zebra_stripes=True)
             with Vertical(classes="report-section"):
-                yield Static(_("Agent activity"), id="agents-title", classes="report-title")
+                yield Static(
+                    _(SECTION_TITLES["agents-title"]), id="agents-title", classes="report-title"
+                )
                 yield DataTable(id="agents-table", cursor_type="row", zebra_stripes=True)
             with Vertical(classes="report-section"):
                 yield Static(id="vintage-title", classes="report-title")
                 yield DataTable(id="vintage-table", cursor_type="row", zebra_stripes=True)
             with Vertical(classes="report-section"):
-                yield Static(_("Strategies"), id="strategies-title", classes="report-title")
+                yield Static(
+                    _(SECTION_TITLES["strategies-title"]),
+                    id="strategies-title",
+                    classes="report-title",
+                )
                 yield DataTable(id="strategies-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -310,6 +336,12 @@ class ReportsScreen(CollectorScreen):
         super().on_mount()
         self.title = _("Reports")
         self.sub_title = printable(self.actor.display_name)
+        self._set_columns()
+        self._set_promise_columns()
+        self.query_one("#reports-body", VerticalScroll).focus()
+        self.load_dashboard()
+
+    def _set_columns(self) -> None:
         for table_id, columns in (
             ("#collections-table", COLLECTION_COLUMNS),
             ("#aging-table", AGING_COLUMNS),
@@ -318,10 +350,37 @@ class ReportsScreen(CollectorScreen):
             ("#vintage-table", VINTAGE_COLUMNS),
         ):
             table = self.query_one(table_id, DataTable)
+            table.clear(columns=True)
             for label, key in columns:
                 table.add_column(str(label), key=key)
+
+    def language_changed(self) -> None:
+        """Every word of the dashboard in the new language at once: the bar, the section titles,
+        the columns and the charts from the figures already read; then the figures are read
+        again for what the services word (the period, the buckets)."""
+        super().language_changed()
+        self.title = _("Reports")
+        if self._wide is None:
+            return  # not mounted yet: on_mount words it
+        currency_label, period_label = self.query(".reports-label").results(Label)
+        currency_label.update(_("Currency"))
+        period_label.update(_("Period"))
+        self.query_one("#reports-currency", Select).tooltip = _(
+            "Figures are never added across currencies"
+        )
+        period = self.query_one("#reports-period", Select)
+        with period.prevent(Select.Changed):
+            period.set_options([(str(label), days) for days, label in PERIOD_CHOICES])
+            period.value = self.days
+        for section_id, title in SECTION_TITLES.items():
+            self.query_one(f"#{section_id}", Static).update(_(title) if title else "")
+        self._set_columns()
+        self._wide = None  # the promise and strategy columns too
         self._set_promise_columns()
-        self.query_one("#reports-body", VerticalScroll).focus()
+        if self.dashboard is None:
+            self.query_one("#reports-summary", Static).update(_("Reading the figures…"))
+        else:
+            self.show_currency()
         self.load_dashboard()
 
     def _set_promise_columns(self) -> None:
@@ -659,7 +718,9 @@ class ReportsScreen(CollectorScreen):
         from collector_tui.services.reporting.exports import export
 
         app = self.collector
-        count = self.context.run(export, what=choice.what, path=choice.path, bom=choice.bom)
+        count = self.context.run(
+            export, what=choice.what, path=choice.path, bom=choice.bom, headers=choice.headers
+        )
         app.call_from_thread(
             app.tell,
             _("Wrote {count} {what} to {path}").format(
@@ -730,6 +791,7 @@ class ExportChoice:
     what: str  # one of services.exports.EXPORT_KINDS
     path: Path
     bom: bool
+    headers: str = "en"  # "zh_CN": the cases' column headers in Chinese (ticked in the dialog)
 
 
 class WritableCsvPath(Validator):
@@ -790,6 +852,14 @@ class ExportDialog(CollectorModal[ExportChoice | None]):
                 validate_on=["changed", "submitted"],
             )
             yield Checkbox(_("Start with a BOM (for Excel)"), value=True, id="export-bom")
+            # Off whatever the user's language, as `export cases` without `--lang zh_CN`: the
+            # English headers are what scripts and imports read (docs/decisions.md).
+            yield Checkbox(
+                _("Chinese column headers (cases)"),
+                value=False,
+                id="export-zh",
+                tooltip=_("English headers are what scripts read; Chinese ones for people"),
+            )
             yield Static("", id="export-error", classes="form-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(_("Export"), id="export-save", variant="primary")
@@ -810,6 +880,8 @@ class ExportDialog(CollectorModal[ExportChoice | None]):
                 str(typed.with_name(f"{event.value}.csv")) if path.value else (f"{event.value}.csv")
             )
         self._suggested = str(event.value)
+        # Only the cases' export has Chinese headers (services/reporting/exports.py).
+        self.query_one("#export-zh", Checkbox).disabled = event.value != "cases"
 
     @on(Button.Pressed, "#export-save")
     @on(Input.Submitted, "#export-path")
@@ -822,11 +894,13 @@ class ExportDialog(CollectorModal[ExportChoice | None]):
             path_input.focus()
             return
         what = self.query_one("#export-what", Select).value
+        chinese = self.query_one("#export-zh", Checkbox)
         self.dismiss(
             ExportChoice(
                 what=str(what),
                 path=Path(path_input.value.strip()).expanduser(),
                 bom=self.query_one("#export-bom", Checkbox).value,
+                headers="zh_CN" if what == "cases" and chinese.value else "en",
             )
         )
 
