@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
-from collector_tui.i18n import N_, _
+from collector_tui.i18n import N_, _, format_day_time
 from collector_tui.models import (
     Case,
     FollowUp,
@@ -111,8 +111,8 @@ def check_contact_hours(
         )
     local = opens.astimezone(ZoneInfo(zone))
     raise OutsideContactHours(
-        _("outside contact hours in {zone}: next allowed {local:%Y-%m-%d %H:%M}").format(
-            zone=zone, local=local
+        _("outside contact hours in {zone}: next allowed {time}").format(
+            zone=zone, time=format_day_time(local)
         ),
         at=due_at,
         next_allowed=opens,

@@ -23,7 +23,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
-from collector_tui.i18n import _
+from collector_tui.i18n import N_, _
 from collector_tui.models import (
     OPEN_STATUSES,
     Case,
@@ -380,8 +380,8 @@ def set_phone_consent(
     consent_until = _consent_until(channels, until, now) if given else None
     if given and not _dialable(phone):
         raise InvalidInput(
-            _("{phone} is {phone2}: consent cannot be recorded on it").format(
-                phone=_value(phone), phone2=_status_words(phone)
+            _("{phone} is {status}: consent cannot be recorded on it").format(
+                phone=_value(phone), status=_status_words(phone)
             ),
             field="consent",
         )
@@ -725,7 +725,7 @@ def set_email_opt_in(
     if opt_in and (email.retired_at is not None or email.status in ("wrong", "dnc")):
         raise InvalidInput(
             _("{address} is {status}: no opt-in on it").format(
-                address=email.address, status=email.status
+                address=email.address, status=_status_words(email)
             ),
             field="consent",
         )
@@ -984,11 +984,24 @@ def _dialable(phone: Phone) -> bool:
     return phone.valid and not phone.do_not_call and phone.retired_at is None
 
 
+# A contact's state inside a refusal ("+86 ... is do-not-call: ..."), in the reader's language.
+_STATUS_WORDS = {
+    "retired": N_("retired"),
+    "dnc": N_("do-not-call"),
+    "wrong": N_("a wrong number"),
+    "disconnected": N_("disconnected"),
+    "returned": N_("returned"),
+    "unverified": N_("unverified"),
+    "valid": N_("valid"),
+}
+
+
 def _status_words(row: Any) -> str:
-    if row.retired_at is not None:
-        return "retired"
-    status = str(row.status)
-    return {"dnc": "do-not-call", "wrong": "a wrong number"}.get(status, status)
+    status = "retired" if row.retired_at is not None else str(row.status)
+    if status == "wrong" and not isinstance(row, Phone):
+        return _("a wrong address")
+    found = _STATUS_WORDS.get(status)
+    return _(found) if found is not None else status
 
 
 def _case(session: Session, actor: Actor, case_id: uuid.UUID) -> Case:
@@ -1111,9 +1124,11 @@ def _refuse_duplicate_phone(session: Session, debtor_id: uuid.UUID, e164: str) -
         select(Phone).where(Phone.debtor_id == debtor_id, Phone.e164 == e164)
     ).first()
     if existing is not None:
-        state = " (retired)" if existing.retired_at is not None else ""
         raise InvalidInput(
-            _("{e164} is already on file{state}").format(e164=e164, state=state), field="phone"
+            _("{e164} is already on file (retired)").format(e164=e164)
+            if existing.retired_at is not None
+            else _("{e164} is already on file").format(e164=e164),
+            field="phone",
         )
 
 
