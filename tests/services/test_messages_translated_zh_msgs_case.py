@@ -332,6 +332,7 @@ def test_strategy_rule_pack_phone_and_config_refusals(language: str, settings: S
         assert phone == "not a phone number"
 
 
+@pytest.mark.sqlite_only  # the command line runs on the SQLite file it is given
 def test_a_refusal_on_the_command_line_in_chinese(
     cli_runner: Callable[[str], Callable[..., tuple[int, str, str]]],
     place: Callable[..., Case],
