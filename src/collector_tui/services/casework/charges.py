@@ -89,13 +89,13 @@ class ChargeView:
 def _check_component(component: str) -> str:
     if component not in CHARGE_COMPONENTS:
         what = (
-            "principal is placed, never charged"
+            _("principal is placed, never charged")
             if component == "principal"
-            else f"unknown component {str(component)[:32]!r}"
+            else _("unknown component {component!r}").format(component=str(component)[:32])
         )
         raise InvalidInput(
             _("{what}: a charge is one of {components}").format(
-                what=_(what), components=", ".join(CHARGE_COMPONENTS)
+                what=what, components=", ".join(CHARGE_COMPONENTS)
             ),
             field="component",
         )

@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
-from collector_tui.i18n import _
+from collector_tui.i18n import N_, _
 from collector_tui.models import (
     Activity,
     AuditEvent,
@@ -262,7 +262,7 @@ def void_contact(
         )
     ).first()
     if pending is not None:
-        what = "the payment plan" if pending[1] is not None else "the promise"
+        what = N_("the payment plan") if pending[1] is not None else N_("the promise")
         raise InvalidInput(
             _("{what} taken in this contact is still pending: withdraw it first").format(
                 what=_(what)

@@ -233,10 +233,12 @@ def open_dispute(
             case=case,
             follow_up=FollowUpInput(
                 due_at=datetime.combine(by + timedelta(days=1), time(0), tzinfo=UTC),
-                reason=f"resolve the dispute of invoice {row.number}",
+                reason=_("resolve the dispute of invoice {number}").format(number=row.number),
             ),
             owner_id=owner,
-            reason=f"resolve the dispute of invoice {row.number} (due {by.isoformat()})",
+            reason=_("resolve the dispute of invoice {number} (due {day})").format(
+                number=row.number, day=by.isoformat()
+            ),
         )
         hold_id = None
         if balances.disputed_total(session, case.id) + wanted >= case.balance:
@@ -247,7 +249,7 @@ def open_dispute(
                 actor=actor,
                 case=case,
                 kind=HoldKind.dispute.value,
-                reason=f"the whole balance is disputed: {text}",
+                reason=_("the whole balance is disputed: {reason}").format(reason=text),
             )
         dispute = InvoiceDispute(
             case_id=case.id,
@@ -451,7 +453,7 @@ def _release_whole_case_hold(
             actor=actor,
             case=case,
             hold_id=hold_id,
-            reason=f"the whole balance is no longer disputed: {reason}",
+            reason=_("the whole balance is no longer disputed: {reason}").format(reason=reason),
         )
 
 

@@ -141,7 +141,9 @@ def reverse_payment(
         )
 
     before = case_state(case)
-    why = f"payment of {show_money(payment.amount, case.currency)} reversed ({reason})"
+    why = _("payment of {amount} reversed ({reason})").format(
+        amount=show_money(payment.amount, case.currency), reason=reason
+    )
     with changing(session):
         reversal = Payment(
             case_id=case.id,
