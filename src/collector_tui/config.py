@@ -17,6 +17,8 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from collector_tui.i18n import _
+
 
 @dataclass(frozen=True)
 class ScoreWeights:
@@ -51,8 +53,10 @@ def _env_name(value: str | None, name: str, *, optional: bool = False) -> None:
         return
     if not isinstance(value, str) or not _ENV_NAME.fullmatch(value):
         raise ValueError(
-            f"config: delivery {name} must name an environment variable (the secret is never"
-            " written in the config file)"
+            _(
+                "config: delivery {name} must name an environment variable (the secret is never "
+                "written in the config file)"
+            ).format(name=name)
         )
 
 
@@ -89,22 +93,26 @@ class SmsSettings:
     def __post_init__(self) -> None:
         if self.kind not in SMS_KINDS:
             raise ValueError(
-                f"config: delivery sms kind must be one of {', '.join(SMS_KINDS)}"
-                f" (not {self.kind!r})"
+                _("config: delivery sms kind must be one of {kinds} (not {kind!r})").format(
+                    kinds=", ".join(SMS_KINDS), kind=self.kind
+                )
             )
         if self.kind == "http" and not (
             isinstance(self.url, str) and self.url.startswith(("http://", "https://"))
         ):
-            raise ValueError("config: delivery sms url must start with http:// or https://")
+            raise ValueError(_("config: delivery sms url must start with http:// or https://"))
         _env_name(self.token_env, "sms token_env")
         if not isinstance(self.body_template, dict) or not self.body_template:
-            raise ValueError("config: delivery sms body_template must be a table")
+            raise ValueError(_("config: delivery sms body_template must be a table"))
         unknown = _placeholders(self.body_template) - _SMS_PLACEHOLDERS
         if unknown:
             raise ValueError(
-                "config: delivery sms body_template may name only "
-                + ", ".join(f"${{{name}}}" for name in sorted(_SMS_PLACEHOLDERS))
-                + f" (not {', '.join(sorted(unknown))})"
+                _(
+                    "config: delivery sms body_template may name only {allowed} (not {unknown})"
+                ).format(
+                    allowed=", ".join(f"${{{name}}}" for name in sorted(_SMS_PLACEHOLDERS)),
+                    unknown=", ".join(sorted(unknown)),
+                )
             )
         _timeout(self.timeout_s, "sms timeout_s")
 
@@ -124,23 +132,25 @@ class SmtpSettings:
 
     def __post_init__(self) -> None:
         if type(self.port) is not int or not 1 <= self.port <= 65535:
-            raise ValueError("config: delivery smtp port must be a whole number from 1 to 65535")
+            raise ValueError(_("config: delivery smtp port must be a whole number from 1 to 65535"))
         if type(self.starttls) is not bool:
-            raise ValueError("config: delivery smtp starttls must be true or false")
+            raise ValueError(_("config: delivery smtp starttls must be true or false"))
         _env_name(self.user_env, "smtp user_env", optional=True)
         _env_name(self.password_env, "smtp password_env", optional=True)
         if (self.user_env is None) != (self.password_env is None):
             raise ValueError(
-                "config: delivery smtp needs both user_env and password_env, or neither"
+                _("config: delivery smtp needs both user_env and password_env, or neither")
             )
         if self.host is not None and "@" not in self.sender:
-            raise ValueError("config: delivery smtp sender must be an e-mail address")
+            raise ValueError(_("config: delivery smtp sender must be an e-mail address"))
         _timeout(self.timeout_s, "smtp timeout_s")
 
 
 def _timeout(value: object, name: str) -> None:
     if type(value) not in (int, float) or not 0 < value <= 600:  # type: ignore[operator]
-        raise ValueError(f"config: delivery {name} must be a number of seconds from 0 to 600")
+        raise ValueError(
+            _("config: delivery {name} must be a number of seconds from 0 to 600").format(name=name)
+        )
 
 
 @dataclass(frozen=True)
@@ -175,20 +185,22 @@ class DeliverySettings:
             "payment_url",
         ):
             if not isinstance(getattr(self, name), str):
-                raise ValueError(f"config: delivery {name} must be text")
+                raise ValueError(_("config: delivery {name} must be text").format(name=name))
         if not self.agency_name.strip():
-            raise ValueError("config: delivery agency_name must not be empty")
+            raise ValueError(_("config: delivery agency_name must not be empty"))
         if self.letter_font is not None and (
             not isinstance(self.letter_font, str)
             or not self.letter_font.lower().endswith((".ttf", ".ttc"))
         ):
             raise ValueError(
-                "config: delivery letter_font must be a TrueType font file (.ttf or .ttc)"
+                _("config: delivery letter_font must be a TrueType font file (.ttf or .ttc)")
             )
         for name in ("templates_dir", "outbox_dir"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
-                raise ValueError(f"config: delivery {name} must be a folder path")
+                raise ValueError(
+                    _("config: delivery {name} must be a folder path").format(name=name)
+                )
 
     def outbox_path(self) -> Path:
         if self.outbox_dir:
@@ -210,7 +222,7 @@ class ImportSettings:
         if self.workers is not None and (
             type(self.workers) is not int or not 1 <= self.workers <= 32
         ):
-            raise ValueError("config: imports workers must be a whole number from 1 to 32")
+            raise ValueError(_("config: imports workers must be a whole number from 1 to 32"))
 
     def worker_count(self) -> int:
         if self.workers is not None:
@@ -305,29 +317,37 @@ class Settings:
     def __post_init__(self) -> None:
         if self.wrap_up not in WRAP_UP_MODES:
             raise ValueError(
-                f"config: wrap_up must be one of {', '.join(WRAP_UP_MODES)} (not {self.wrap_up!r})"
+                _("config: wrap_up must be one of {modes} (not {wrap_up!r})").format(
+                    modes=", ".join(WRAP_UP_MODES), wrap_up=self.wrap_up
+                )
             )
         unknown_roles = set(self.unmasked_roles) - {"agent", "supervisor", "admin"}
         if unknown_roles:
             raise ValueError(
-                f"config: unmasked_roles names unknown roles: {', '.join(sorted(unknown_roles))}"
+                _("config: unmasked_roles names unknown roles: {unknown_roles}").format(
+                    unknown_roles=", ".join(sorted(unknown_roles))
+                )
             )
         if type(self.idle_lock_minutes) is not int or not 0 <= self.idle_lock_minutes <= 480:
-            raise ValueError("config: idle_lock_minutes must be a whole number from 0 to 480")
+            raise ValueError(_("config: idle_lock_minutes must be a whole number from 0 to 480"))
         if type(self.dispute_resolve_days) is not int or not 1 <= self.dispute_resolve_days <= 365:
-            raise ValueError("config: dispute_resolve_days must be a whole number from 1 to 365")
+            raise ValueError(_("config: dispute_resolve_days must be a whole number from 1 to 365"))
         if type(self.reminder_max_tries) is not int or not 1 <= self.reminder_max_tries <= 50:
-            raise ValueError("config: reminder_max_tries must be a whole number from 1 to 50")
+            raise ValueError(_("config: reminder_max_tries must be a whole number from 1 to 50"))
         if type(self.reminder_retry_min) is not int or not 1 <= self.reminder_retry_min <= 1440:
-            raise ValueError("config: reminder_retry_min must be a whole number from 1 to 1440")
+            raise ValueError(_("config: reminder_retry_min must be a whole number from 1 to 1440"))
         lease = self.reminder_run_lease_min
         if type(lease) is not int or not 1 <= lease <= 1440:
-            raise ValueError("config: reminder_run_lease_min must be a whole number from 1 to 1440")
+            raise ValueError(
+                _("config: reminder_run_lease_min must be a whole number from 1 to 1440")
+            )
         stale = self.assessment_stale_days
         if type(stale) is not int or not 1 <= stale <= 3660:
-            raise ValueError("config: assessment_stale_days must be a whole number from 1 to 3660")
+            raise ValueError(
+                _("config: assessment_stale_days must be a whole number from 1 to 3660")
+            )
         if type(self.model_min_cases) is not int or not 20 <= self.model_min_cases <= 10**7:
-            raise ValueError("config: model_min_cases must be a whole number of at least 20")
+            raise ValueError(_("config: model_min_cases must be a whole number of at least 20"))
         _check_bands(self.promise_amount_bands)
         orders: dict[str, Sequence[str]] = {
             "default_allocation_order": self.default_allocation_order
@@ -335,7 +355,11 @@ class Settings:
         orders.update({f"allocation_order of {k!r}": v for k, v in self.allocation_order.items()})
         for name, order in orders.items():
             if sorted(order) != sorted(COMPONENTS):
-                raise ValueError(f"config: {name} must list each of {', '.join(COMPONENTS)} once")
+                raise ValueError(
+                    _("config: {name} must list each of {components} once").format(
+                        name=name, components=", ".join(COMPONENTS)
+                    )
+                )
 
     def allocation_order_for(self, client: str) -> tuple[str, ...]:
         return tuple(self.allocation_order.get(client, self.default_allocation_order))
@@ -343,7 +367,7 @@ class Settings:
 
 def _check_bands(bands: Any) -> None:
     if not isinstance(bands, dict):
-        raise ValueError("config: promise_amount_bands must be a table of currency = [limits]")
+        raise ValueError(_("config: promise_amount_bands must be a table of currency = [limits]"))
     from collector_tui.money import MoneyError, normalize_currency
 
     for currency, limits in bands.items():
@@ -352,8 +376,10 @@ def _check_bands(bands: Any) -> None:
                 raise MoneyError(currency)
         except MoneyError:
             raise ValueError(
-                f"config: promise_amount_bands: {currency!r} is not a currency code in capitals"
-                " (or '*')"
+                _(
+                    "config: promise_amount_bands: {currency!r} is not a currency code in "
+                    "capitals (or '*')"
+                ).format(currency=currency)
             ) from None
         try:
             values = [Decimal(str(limit)) for limit in limits]
@@ -366,8 +392,10 @@ def _check_bands(bands: Any) -> None:
             or values != sorted(set(values))
         ):
             raise ValueError(
-                f"config: promise_amount_bands of {currency!r} must list 1 to 12 amounts above 0,"
-                " ascending"
+                _(
+                    "config: promise_amount_bands of {currency!r} must list 1 to 12 amounts above "
+                    "0, ascending"
+                ).format(currency=currency)
             )
 
 
@@ -386,7 +414,7 @@ def _apply(base: Any, values: dict[str, Any]) -> Any:
     changes: dict[str, Any] = {}
     for key, value in values.items():
         if key not in known:
-            raise ValueError(f"config: unknown setting {key!r}")
+            raise ValueError(_("config: unknown setting {key!r}").format(key=key))
         current = getattr(base, key)
         if hasattr(current, "__dataclass_fields__"):
             changes[key] = _apply(current, value)

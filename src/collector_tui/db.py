@@ -44,6 +44,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from sqlmodel.sql.expression import Select
 
+from collector_tui.i18n import _
+
 # The longest a write unit waits for the write lock, in all, before it gives up (the module
 # docstring says how): 60 s. Also SQLite's busy timeout for any other statement.
 BUSY_TIMEOUT_MS = 60_000
@@ -116,7 +118,7 @@ class DatabaseKey:
 
     def pragma(self) -> str:
         if self._key is None:
-            raise DatabaseLocked("the database is encrypted: log in to open it")
+            raise DatabaseLocked(_("the database is encrypted: log in to open it"))
         from collector_tui.vault import pragma_key
 
         return pragma_key(self._key)
@@ -124,7 +126,7 @@ class DatabaseKey:
     def reveal(self) -> bytes:
         """The raw key, for rewrapping it (a password change) or converting the file only."""
         if self._key is None:
-            raise DatabaseLocked("the database is encrypted: log in to open it")
+            raise DatabaseLocked(_("the database is encrypted: log in to open it"))
         return self._key
 
     def __repr__(self) -> str:
@@ -140,7 +142,7 @@ def _apply_key(dbapi_connection: Any, key: DatabaseKey) -> None:
         try:
             cursor.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except Exception:
-            raise DatabaseLocked("this key does not open the database") from None
+            raise DatabaseLocked(_("this key does not open the database")) from None
     finally:
         cursor.close()
 
@@ -234,7 +236,9 @@ def make_engine(target: str | Path, *, key: DatabaseKey | None = None, **kwargs:
         _configure_sqlite(engine, key)
         return engine
     if key is not None:
-        raise DatabaseError("only a SQLite file can be encrypted (PostgreSQL: the server's disk)")
+        raise DatabaseError(
+            _("only a SQLite file can be encrypted (PostgreSQL: the server's disk)")
+        )
     engine = create_engine(url, pool_pre_ping=True, **kwargs)
     if url.get_backend_name() == "postgresql":
         _configure_postgresql(engine)

@@ -34,6 +34,8 @@ from phonenumbers.timezone import (
     time_zones_for_number,
 )
 
+from collector_tui.i18n import N_, _
+
 __all__ = [
     "PHONE_KINDS",
     "ParsedPhone",
@@ -66,17 +68,20 @@ _KINDS: dict[int, str] = {
 }
 PHONE_KINDS: tuple[str, ...] = (*_KINDS.values(), "unknown")
 
+# Messages are made in the language current when a number is judged (an import's status reason
+# keeps the language of the process that imported it: docs/decisions.md, Languages).
 _PARSE_ERRORS: dict[int, str] = {
-    NumberParseException.NOT_A_NUMBER: "not a phone number",
-    NumberParseException.TOO_SHORT_NSN: "not a phone number: too short",
-    NumberParseException.TOO_SHORT_AFTER_IDD: "not a phone number: too short",
-    NumberParseException.TOO_LONG: "not a phone number: too long",
+    NumberParseException.NOT_A_NUMBER: N_("not a phone number"),
+    NumberParseException.TOO_SHORT_NSN: N_("not a phone number: too short"),
+    NumberParseException.TOO_SHORT_AFTER_IDD: N_("not a phone number: too short"),
+    NumberParseException.TOO_LONG: N_("not a phone number: too long"),
 }
+_INVALID_NUMBER = N_("not a valid {where} number")
 _LENGTH_PROBLEMS: dict[int, str] = {
-    ValidationResult.TOO_SHORT: " (too short)",
-    ValidationResult.TOO_LONG: " (too long)",
-    ValidationResult.INVALID_LENGTH: " (wrong length)",
-    ValidationResult.IS_POSSIBLE_LOCAL_ONLY: " (area code missing)",
+    ValidationResult.TOO_SHORT: N_("not a valid {where} number (too short)"),
+    ValidationResult.TOO_LONG: N_("not a valid {where} number (too long)"),
+    ValidationResult.INVALID_LENGTH: N_("not a valid {where} number (wrong length)"),
+    ValidationResult.IS_POSSIBLE_LOCAL_ONLY: N_("not a valid {where} number (area code missing)"),
 }
 _NON_GEO_REGION = "001"  # phonenumbers' region for global services such as +800, not a country
 
@@ -110,7 +115,7 @@ def parse_phone(text: str, default_region: str | None) -> ParsedPhone:
     """Parse and validate a number as typed or imported; never raises for bad input."""
     region_hint = _region_hint(default_region)
     if not isinstance(text, str):
-        return _failed(str(text), "not a phone number")
+        return _failed(str(text), _("not a phone number"))
     try:
         number = phonenumbers.parse(text, region_hint)
     except NumberParseException as error:
@@ -196,9 +201,9 @@ def _parse_error_message(error: NumberParseException, text: str, region_hint: st
     if error.error_type == NumberParseException.INVALID_COUNTRY_CODE:
         written_with_plus = text.lstrip()[:1] in ("+", "\uff0b")  # full-width plus from CJK IMEs
         if not written_with_plus and region_hint not in phonenumbers.SUPPORTED_REGIONS:
-            return "not a phone number: no country code (write it as +<country code> <number>)"
-        return "not a phone number: unknown country code"
-    return _PARSE_ERRORS.get(error.error_type, "not a phone number")
+            return _("not a phone number: no country code (write it as +<country code> <number>)")
+        return _("not a phone number: unknown country code")
+    return _(_PARSE_ERRORS.get(error.error_type, N_("not a phone number")))
 
 
 def _invalid_message(number: PhoneNumber, region_hint: str | None) -> str:
@@ -211,7 +216,7 @@ def _invalid_message(number: PhoneNumber, region_hint: str | None) -> str:
         where = phonenumbers.region_code_for_country_code(country_code)
         if where in (_NON_GEO_REGION, phonenumbers.UNKNOWN_REGION):
             where = f"+{country_code}"
-    return f"not a valid {where} number{_LENGTH_PROBLEMS.get(possible, '')}"
+    return _(_LENGTH_PROBLEMS.get(possible, _INVALID_NUMBER)).format(where=where)
 
 
 # Zones of non-geographic numbers (mobiles in most countries, toll-free, shared cost) depend only on

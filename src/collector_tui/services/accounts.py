@@ -346,7 +346,7 @@ def change_password(
     changed, never what to. (An encrypted file's keys are rewrapped by the face: vault.py.)"""
     user = _user_by_name(session, username)
     if user is None:
-        raise NotFound(f"no user named {username.strip()!r}")
+        raise NotFound(_("no user named {username!r}").format(username=username.strip()))
     if user.id != actor.user_id and not actor.is_admin:
         raise Forbidden(_("only an admin can change another user's password"))
     _check_password(password)

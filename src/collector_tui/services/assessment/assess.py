@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
 from collector_tui.dates import DateOutOfRange, check_day
+from collector_tui.i18n import N_, _
 from collector_tui.models import Assessment, Case, Debtor, User
 from collector_tui.money import minor_digits
 from collector_tui.services import audit, reasons
@@ -40,10 +41,10 @@ MAX_JUDGEMENT = 2000
 MAX_SIGNALS = 500
 MAX_REVIEW_DAYS = 3 * 366
 LABELS = {
-    "income": "the monthly income",
-    "housing": "housing",
-    "family": "family",
-    "other_debts": "other debts",
+    "income": N_("the monthly income"),
+    "housing": N_("housing"),
+    "family": N_("family"),
+    "other_debts": N_("other debts"),
 }
 
 
@@ -130,12 +131,19 @@ class CheckedFigures:
 
 def _amount(value: Any, field: str, currency: str) -> int:
     if type(value) is not int:
-        raise InvalidInput(f"{LABELS[field]} must be a whole number of minor units", field=field)
+        raise InvalidInput(
+            _("{what} must be a whole number of minor units").format(what=_(LABELS[field])),
+            field=field,
+        )
     if value < 0:
-        raise InvalidInput(f"{LABELS[field]} cannot be negative", field=field)
+        raise InvalidInput(
+            _("{what} cannot be negative").format(what=_(LABELS[field])), field=field
+        )
     if value > MAX_MONTHLY_UNITS * 10 ** minor_digits(currency):
         raise InvalidInput(
-            f"{LABELS[field]} is more than {MAX_MONTHLY_UNITS:,} {currency} a month: check it",
+            _("{what} is more than {limit:,} {currency} a month: check it").format(
+                what=_(LABELS[field]), limit=MAX_MONTHLY_UNITS, currency=currency
+            ),
             field=field,
         )
     return value
@@ -145,11 +153,14 @@ def _text(value: Any, field: str, limit: int, what: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidInput(f"{what} must be text", field=field)
+        raise InvalidInput(_("{what} must be text").format(what=_(what)), field=field)
     tidy = " ".join(value.split())
     if len(tidy) > limit:
         raise InvalidInput(
-            f"{what} can be at most {limit} characters ({len(tidy)} now)", field=field
+            _("{what} can be at most {limit} characters ({count} now)").format(
+                what=_(what), limit=limit, count=len(tidy)
+            ),
+            field=field,
         )
     return tidy or None
 
@@ -159,7 +170,10 @@ def _choice(value: Any, field: str, allowed: tuple[str, ...], what: str) -> str 
         return None
     word = str(value).strip().lower()
     if word not in allowed:
-        raise InvalidInput(f"{what} is one of {', '.join(allowed)}", field=field)
+        raise InvalidInput(
+            _("{what} is one of {allowed}").format(what=_(what), allowed=", ".join(allowed)),
+            field=field,
+        )
     return word
 
 
@@ -178,8 +192,9 @@ def check_figures(
     if kind == "person":
         if given.currency is not None and given.currency.strip().upper() != currency:
             raise InvalidInput(
-                f"the figures must be in the case's currency {currency} "
-                f"(not {str(given.currency)[:8]})",
+                _("the figures must be in the case's currency {currency} (not {given})").format(
+                    currency=currency, given=str(given.currency)[:8]
+                ),
                 field="currency",
             )
         if any(
@@ -187,10 +202,10 @@ def check_figures(
             for name in ("revenue_trend", "other_creditors", "trading_status")
         ):
             raise InvalidInput(
-                "revenue, creditors and trading status are for a company", field="revenue_trend"
+                _("revenue, creditors and trading status are for a company"), field="revenue_trend"
             )
         if given.income is None:
-            raise InvalidInput("a person's assessment needs the monthly income", field="income")
+            raise InvalidInput(_("a person's assessment needs the monthly income"), field="income")
         amounts = {
             name: _amount(getattr(given, name) or 0, name, currency) for name in PERSON_FIELDS
         }
@@ -202,26 +217,29 @@ def check_figures(
     elif kind == "company":
         if any(getattr(given, name) is not None for name in PERSON_FIELDS):
             raise InvalidInput(
-                "income and expenses are for a person; a company has its revenue trend",
+                _("income and expenses are for a person; a company has its revenue trend"),
                 field="income",
             )
         values["revenue_trend"] = _choice(
-            given.revenue_trend, "revenue_trend", REVENUE_TRENDS, "the revenue trend"
+            given.revenue_trend, "revenue_trend", REVENUE_TRENDS, N_("the revenue trend")
         )
         values["trading_status"] = _choice(
-            given.trading_status, "trading_status", TRADING_STATUSES, "the trading status"
+            given.trading_status, "trading_status", TRADING_STATUSES, N_("the trading status")
         )
         creditors = given.other_creditors
         if creditors is not None and (
             type(creditors) is not int or not 0 <= creditors <= MAX_CREDITORS
         ):
             raise InvalidInput(
-                f"other overdue creditors is a count from 0 to {MAX_CREDITORS}",
+                _("other overdue creditors is a count from 0 to {max}").format(max=MAX_CREDITORS),
                 field="other_creditors",
             )
         values["other_creditors"] = creditors
         values["insolvency_signals"] = _text(
-            given.insolvency_signals, "insolvency_signals", MAX_SIGNALS, "the insolvency signals"
+            given.insolvency_signals,
+            "insolvency_signals",
+            MAX_SIGNALS,
+            N_("the insolvency signals"),
         )
         if (
             not any(
@@ -236,32 +254,32 @@ def check_figures(
             and not (given.judgement or "").strip()
         ):
             raise InvalidInput(
-                "a company's assessment needs at least one figure or the judgement",
+                _("a company's assessment needs at least one figure or the judgement"),
                 field="revenue_trend",
             )
     else:
-        raise InvalidInput(f"cannot assess a debtor of kind {kind[:16]!r}")
-    values["judgement"] = _text(given.judgement, "judgement", MAX_JUDGEMENT, "the judgement")
-    grade = _choice(given.grade, "grade", tuple(g.lower() for g in GRADES), "the grade")
+        raise InvalidInput(_("cannot assess a debtor of kind {kind!r}").format(kind=kind[:16]))
+    values["judgement"] = _text(given.judgement, "judgement", MAX_JUDGEMENT, N_("the judgement"))
+    grade = _choice(given.grade, "grade", tuple(g.lower() for g in GRADES), N_("the grade"))
     grade = grade.upper() if grade else None
     changes_grade = grade is not None and grade != current_grade
     reason = reasons.check_reason(
         given.reason,
         minimum=min_reason if changes_grade else 0,
         required=changes_grade,
-        what="the reason for the grade",
+        what=N_("the reason for the grade"),
     )
     values.update(grade=grade, grade_before=current_grade if grade else None, reason=reason)
     review = given.review_by
     if review is not None:
         try:
-            check_day(review, what="the review date")
+            check_day(review, what=N_("the review date"))
         except DateOutOfRange as error:
             raise InvalidInput(str(error), field="review_by") from None
         if review <= today:
-            raise InvalidInput("the review date must be after today", field="review_by")
+            raise InvalidInput(_("the review date must be after today"), field="review_by")
         if review > today + timedelta(days=MAX_REVIEW_DAYS):
-            raise InvalidInput("the review date is at most three years ahead", field="review_by")
+            raise InvalidInput(_("the review date is at most three years ahead"), field="review_by")
     values["review_by"] = review
     return CheckedFigures(kind=kind, values=values)
 
@@ -360,10 +378,10 @@ def assess(
     case = change.case_for_change(
         session=session, case_id=case_id, actor=actor, expected_version=expected_version
     )
-    change.check_not_closed(case, "assess it")
+    change.check_not_closed(case, N_("assess it"))
     debtor = session.get(Debtor, case.debtor_id)
     if debtor is None:
-        raise NotFound("the case has no debtor")
+        raise NotFound(_("the case has no debtor"))
     checked = check_figures(
         kind=debtor.kind,
         currency=case.currency,
@@ -416,7 +434,7 @@ def latest_assessment(
     """The newest assessment of the case's debtor, stale or not; None when never assessed."""
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound("no such case")
+        raise NotFound(_("no such case"))
     ensure_case_access(actor, case)
     row = latest_row(session, case=case)
     return view_of(session, row, now=now, settings=settings) if row is not None else None
@@ -429,7 +447,7 @@ def assessment_history(
     """Every assessment of the case's debtor, newest first."""
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound("no such case")
+        raise NotFound(_("no such case"))
     ensure_case_access(actor, case)
     rows = session.exec(
         select(Assessment)

@@ -31,6 +31,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from collector_tui.config import Settings
+from collector_tui.i18n import _
 from collector_tui.models import Activity, Assessment, Case, Debtor, Promise, RiskModel
 from collector_tui.money import minor_digits
 from collector_tui.services import audit
@@ -210,7 +211,7 @@ def fit_logistic(xs: list[list[float]], ys: list[int]) -> list[float]:
     rows = [[1.0, *x] for x in xs]
     size = len(rows[0])
     weights = [0.0] * size
-    for _ in range(MAX_ITERATIONS):
+    for _iteration in range(MAX_ITERATIONS):
         gradient = [0.0] * size
         hessian = [[0.0] * size for _ in range(size)]
         for row, y in zip(rows, ys, strict=True):
@@ -294,9 +295,13 @@ def fit_model(*, session: Session, now: datetime, actor: Actor, settings: Settin
     needed = settings.model_min_cases
     if len(history) < needed or not payers or payers == len(history):
         raise InvalidInput(
-            f"not enough history to fit a model: {len(history)} cases with an outcome "
-            f"({payers} paid or settled, {len(history) - payers} written off); it needs at least "
-            f"{needed}, with both outcomes. The rule score stays in force."
+            _(
+                "not enough history to fit a model: {count} cases with an outcome ({payers} paid "
+                "or settled, {written_off} written off); it needs at least {needed}, with both "
+                "outcomes. The rule score stays in force."
+            ).format(
+                count=len(history), payers=payers, written_off=len(history) - payers, needed=needed
+            )
         )
     rows = feature_rows(session, [(case, debtor) for case, debtor, _ in history])
     train = [i for i, (case, _, _) in enumerate(history) if not held_out(case.id)]
@@ -412,7 +417,7 @@ def case_prediction(*, session: Session, actor: Actor, case_id: uuid.UUID) -> Pr
     """The case's probability of payment under the model in force (None: no model yet)."""
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound("no such case")
+        raise NotFound(_("no such case"))
     ensure_case_access(actor, case)
     model = current_model(session)
     debtor = session.get(Debtor, case.debtor_id)

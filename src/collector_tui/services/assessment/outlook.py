@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from collector_tui.config import Settings
+from collector_tui.i18n import _
 from collector_tui.models import Case, Debtor
 from collector_tui.services.accounts import Actor, ensure_case_access
 from collector_tui.services.assessment import assess, model
@@ -34,7 +35,7 @@ def case_outlook(
 ) -> CaseOutlook:
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound("no such case")
+        raise NotFound(_("no such case"))
     ensure_case_access(actor, case)
     row = assess.latest_row(session, case=case)
     view = assess.view_of(session, row, now=now, settings=settings) if row is not None else None

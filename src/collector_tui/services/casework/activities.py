@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from collector_tui.clock import as_utc
 from collector_tui.config import Settings
+from collector_tui.i18n import _
 from collector_tui.models import (
     Activity,
     Case,
@@ -112,11 +113,16 @@ class LoggedContact:
 def _check_channel(channel: str, direction: str) -> None:
     if channel not in Channel.__members__:
         kinds = ", ".join(c for c in Channel.__members__ if c != "note")
-        raise InvalidInput(f"unknown channel {str(channel)[:16]!r}: use {kinds}", field="channel")
+        raise InvalidInput(
+            _("unknown channel {channel!r}: use {kinds}").format(
+                channel=str(channel)[:16], kinds=kinds
+            ),
+            field="channel",
+        )
     if channel == Channel.note:
-        raise InvalidInput("a note is not a contact attempt: add it as a note", field="channel")
+        raise InvalidInput(_("a note is not a contact attempt: add it as a note"), field="channel")
     if direction not in ("outbound", "inbound"):
-        raise InvalidInput("the direction is outbound or inbound", field="direction")
+        raise InvalidInput(_("the direction is outbound or inbound"), field="direction")
 
 
 def _check_occurred(occurred_at: datetime | None, now: datetime) -> datetime:
@@ -124,11 +130,11 @@ def _check_occurred(occurred_at: datetime | None, now: datetime) -> datetime:
         return now
     if not isinstance(occurred_at, datetime) or occurred_at.tzinfo is None:
         raise InvalidInput(
-            "the time of contact needs a date, a time and a zone", field="occurred_at"
+            _("the time of contact needs a date, a time and a zone"), field="occurred_at"
         )
     instant = as_utc(occurred_at)
     if instant > now:
-        raise InvalidInput("a contact cannot be logged in the future", field="occurred_at")
+        raise InvalidInput(_("a contact cannot be logged in the future"), field="occurred_at")
     return instant
 
 
@@ -136,7 +142,7 @@ def _check_duration(duration_s: int | None) -> None:
     if duration_s is None:
         return
     if type(duration_s) is not int or not 0 <= duration_s <= MAX_DURATION_S:
-        raise InvalidInput("the duration is a number of seconds, 0 to 86400", field="duration_s")
+        raise InvalidInput(_("the duration is a number of seconds, 0 to 86400"), field="duration_s")
 
 
 def _resolve_phone(
@@ -147,20 +153,21 @@ def _resolve_phone(
     if contact.phone_id is not None:
         phone = session.get(Phone, contact.phone_id)
         if phone is None or phone.debtor_id != case.debtor_id:
-            raise InvalidInput("that phone is not one of this debtor's numbers", field="phone")
+            raise InvalidInput(_("that phone is not one of this debtor's numbers"), field="phone")
     if contact.phone_e164 is not None and contact.phone_e164.strip():
         key = search_key(contact.phone_e164, country) or contact.phone_e164.strip()
         if phone is not None:
             if phone.e164 != key:
-                raise InvalidInput("the number does not match the phone chosen", field="phone")
+                raise InvalidInput(_("the number does not match the phone chosen"), field="phone")
         else:
             phone = session.exec(
                 select(Phone).where(Phone.debtor_id == case.debtor_id, Phone.e164 == key)
             ).first()
             if phone is None:
                 raise InvalidInput(
-                    f"{contact.phone_e164.strip()[:24]} is not a number of this debtor: "
-                    "add it to the debtor first",
+                    _("{phone} is not a number of this debtor: add it to the debtor first").format(
+                        phone=contact.phone_e164.strip()[:24]
+                    ),
                     field="phone",
                 )
     return phone
@@ -172,7 +179,7 @@ def _wrong_phone(session: Session, case: Case, phone: Phone | None) -> Phone:
     phones = session.exec(select(Phone).where(Phone.debtor_id == case.debtor_id)).all()
     if len(phones) == 1:
         return phones[0]
-    raise InvalidInput("wrong number: say which number was wrong", field="phone")
+    raise InvalidInput(_("wrong number: say which number was wrong"), field="phone")
 
 
 def _hold_reason(disposition: Disposition, note: str | None) -> str:
@@ -281,18 +288,20 @@ def _check_agreement(
     """The promise or plan the disposition needs, and only that, checked against the debtor's
     calendar, the balance and what is already promised."""
     if contact.promise is not None and disposition.needs != "promise":
-        raise InvalidInput("a promise goes with the 'promise' disposition", field="disposition")
+        raise InvalidInput(_("a promise goes with the 'promise' disposition"), field="disposition")
     if contact.plan is not None and disposition.needs != "plan":
-        raise InvalidInput("a payment plan goes with the 'plan' disposition", field="disposition")
+        raise InvalidInput(
+            _("a payment plan goes with the 'plan' disposition"), field="disposition"
+        )
     if disposition.needs == "promise" and contact.promise is None:
         raise InvalidInput(
-            "a promise disposition needs a promise: amount and date", field="promise"
+            _("a promise disposition needs a promise: amount and date"), field="promise"
         )
     if disposition.needs == "plan" and contact.plan is None:
-        raise InvalidInput("a plan disposition needs a plan: its installments", field="plan")
+        raise InvalidInput(_("a plan disposition needs a plan: its installments"), field="plan")
     if disposition.needs == "follow_up" and contact.follow_up is None:
         raise InvalidInput(
-            "a callback needs a follow-up: when to call back and why", field="follow_up"
+            _("a callback needs a follow-up: when to call back and why"), field="follow_up"
         )
     if contact.promise is not None or contact.plan is not None:
         today, zone = debtor_today(session=session, case=case, now=now, settings=settings)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from collector_tui.config import Settings
+from collector_tui.i18n import _
 from collector_tui.models import Case, CaseStatus, Debtor, Invoice, Phone, PostalAddress
 from collector_tui.phones import parse_phone
 from collector_tui.services import audit
@@ -62,15 +63,18 @@ def add_placement(
 ) -> Case:
     """Create debtor, phones, case (and invoices) in the caller's transaction."""
     if not placement.client.strip() or not placement.client_ref.strip():
-        raise InvalidInput("client and client reference are required", field="client_ref")
+        raise InvalidInput(_("client and client reference are required"), field="client_ref")
     if not placement.debtor_name.strip():
-        raise InvalidInput("the debtor needs a name", field="debtor_name")
+        raise InvalidInput(_("the debtor needs a name"), field="debtor_name")
     existing = session.exec(
         select(Case).where(Case.client == placement.client, Case.client_ref == placement.client_ref)
     ).first()
     if existing is not None:
         raise InvalidInput(
-            f"case {placement.client}/{placement.client_ref} already exists", field="client_ref"
+            _("case {client}/{client_ref} already exists").format(
+                client=placement.client, client_ref=placement.client_ref
+            ),
+            field="client_ref",
         )
     debtor = Debtor(
         kind=placement.debtor_kind,
@@ -202,12 +206,14 @@ def find_case(*, session: Session, reference: str, actor: Actor | None = None) -
                 matches = list(session.exec(statement.where(Case.id == case_id)))
     if not matches:
         if scoped:
-            raise Forbidden(f"no case {text!r} among your cases")
-        raise NotFound(f"no case {text!r}")
+            raise Forbidden(_("no case {text!r} among your cases").format(text=text))
+        raise NotFound(_("no case {text!r}").format(text=text))
     if len(matches) > 1:
         clients = ", ".join(sorted(m.client for m in matches))
         raise InvalidInput(
-            f"{text!r} is a reference of several clients ({clients}): use CLIENT/REF"
+            _("{text!r} is a reference of several clients ({clients}): use CLIENT/REF").format(
+                text=text, clients=clients
+            )
         )
     case = matches[0]
     if actor is not None:
@@ -218,7 +224,7 @@ def find_case(*, session: Session, reference: str, actor: Actor | None = None) -
 def get_case(*, session: Session, case_id: uuid.UUID, actor: Actor | None = None) -> Case:
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound("no such case")
+        raise NotFound(_("no such case"))
     if actor is not None:
         ensure_case_access(actor, case)
     return case

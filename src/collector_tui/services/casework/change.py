@@ -19,12 +19,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from collector_tui.config import Settings
+from collector_tui.i18n import N_, _
 from collector_tui.models import (
     CLOSED_STATUSES,
     Case,
     CaseStatus,
     Promise,
     PromiseStatus,
+    case_status_label,
 )
 from collector_tui.money import Money, MoneyError, format_plain
 from collector_tui.services import audit
@@ -50,7 +52,7 @@ CASE_AUDIT_FIELDS = (
 )
 
 
-STALE_MESSAGE = "this case was changed by someone else since you opened it; reload it"
+STALE_MESSAGE = N_("this case was changed by someone else since you opened it; reload it")
 
 
 def utc_today(now: datetime) -> date:
@@ -93,7 +95,7 @@ def changing(session: Session) -> Iterator[None]:
         with session.begin_nested():
             yield
     except StaleDataError:
-        raise StaleEdit(STALE_MESSAGE) from None
+        raise StaleEdit(_(STALE_MESSAGE)) from None
 
 
 def case_for_change(
@@ -103,16 +105,20 @@ def case_for_change(
     a case changed by someone else since is refused with the one stale-edit message."""
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound("no such case")
+        raise NotFound(_("no such case"))
     ensure_case_access(actor, case)
     if expected_version is not None and expected_version != case.version:
-        raise StaleEdit(STALE_MESSAGE)
+        raise StaleEdit(_(STALE_MESSAGE))
     return case
 
 
 def check_not_closed(case: Case, doing: str) -> None:
     if case.status in CLOSED_STATUSES:
-        raise InvalidInput(f"case {case.client_ref} is already {case.status}: cannot {doing}")
+        raise InvalidInput(
+            _("case {client_ref} is already {status}: cannot {doing}").format(
+                client_ref=case.client_ref, status=case_status_label(case.status), doing=_(doing)
+            )
+        )
 
 
 def case_state(case: Case) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlmodel import Session, col, func, select
 
 from collector_tui.config import Settings
+from collector_tui.i18n import N_, _
 from collector_tui.models import CLOSED_STATUSES, Case, CaseCharge, CaseStatus, Invoice, User
 from collector_tui.money import MAX_MINOR
 from collector_tui.services import audit, reasons
@@ -88,25 +89,29 @@ class ChargeView:
 def _check_component(component: str) -> str:
     if component not in CHARGE_COMPONENTS:
         what = (
-            "principal is placed, never charged"
+            _("principal is placed, never charged")
             if component == "principal"
-            else f"unknown component {str(component)[:32]!r}"
+            else _("unknown component {component!r}").format(component=str(component)[:32])
         )
         raise InvalidInput(
-            f"{what}: a charge is one of {', '.join(CHARGE_COMPONENTS)}", field="component"
+            _("{what}: a charge is one of {components}").format(
+                what=what, components=", ".join(CHARGE_COMPONENTS)
+            ),
+            field="component",
         )
     return component
 
 
 def _check_amount(amount: object, case: Case, *, doing: str) -> int:
     if type(amount) is not int:
-        raise InvalidInput("the amount must be a whole number of minor units", field="amount")
+        raise InvalidInput(_("the amount must be a whole number of minor units"), field="amount")
     if amount <= 0:
-        raise InvalidInput(f"{doing} must be above zero", field="amount")
+        raise InvalidInput(_("{doing} must be above zero").format(doing=_(doing)), field="amount")
     if amount > MAX_MINOR or case.balance + amount > MAX_MINOR:
         raise InvalidInput(
-            f"{doing} of {show_money(amount, case.currency)} is beyond any real debt: check the "
-            "amount",
+            _("{doing} of {amount} is beyond any real debt: check the amount").format(
+                doing=_(doing), amount=show_money(amount, case.currency)
+            ),
             field="amount",
         )
     return amount
@@ -152,9 +157,9 @@ def add_charge(
         session=session, case_id=case_id, actor=actor, expected_version=expected_version
     )
     require_supervisor(actor, "add a charge to a case")
-    check_not_closed(case, "add a charge")
+    check_not_closed(case, N_("add a charge"))
     _check_component(component)
-    wanted = _check_amount(amount, case, doing="a charge")
+    wanted = _check_amount(amount, case, doing=N_("a charge"))
     text = reasons.check_reason(reason, minimum=settings.min_reason_length)
     assert text is not None
     row: Invoice | None = None
@@ -165,7 +170,10 @@ def add_charge(
         ).first()
         if row is None:
             raise InvalidInput(
-                f"case {case.client_ref} has no invoice {number[:100]!r}", field="invoice"
+                _("case {client_ref} has no invoice {invoice!r}").format(
+                    client_ref=case.client_ref, invoice=number[:100]
+                ),
+                field="invoice",
             )
 
     before = case_state(case)
@@ -230,31 +238,34 @@ def waive_charge(
     by what is waived. What a payment already took of the component stays paid."""
     charge = session.get(CaseCharge, charge_id)
     if charge is None:
-        raise NotFound("no such charge")
+        raise NotFound(_("no such charge"))
     case = case_for_change(
         session=session, case_id=charge.case_id, actor=actor, expected_version=expected_version
     )
     require_supervisor(actor, "waive a charge")
     if charge.voids_id is not None or charge.amount <= 0:
-        raise InvalidInput("this is a waiver: a waiver cannot be waived")
-    check_not_closed(case, "waive a charge")
+        raise InvalidInput(_("this is a waiver: a waiver cannot be waived"))
+    check_not_closed(case, N_("waive a charge"))
     text = reasons.check_reason(reason, minimum=settings.min_reason_length)
     assert text is not None
     left = charge.amount - _waived(session, charge.id)
     if left <= 0:
-        raise InvalidInput("this charge is waived already")
+        raise InvalidInput(_("this charge is waived already"))
     open_now = balances.open_in_component(session, case, charge.invoice_id, charge.component)
     room = min(left, open_now)
     if room <= 0:
         raise InvalidInput(
-            f"nothing of the {charge.component} is open any more: payments took it (a refund is "
-            "not a waiver)"
+            _(
+                "nothing of the {component} is open any more: payments took it (a refund is not a "
+                "waiver)"
+            ).format(component=charge.component)
         )
-    wanted = room if amount is None else _check_amount(amount, case, doing="a waiver")
+    wanted = room if amount is None else _check_amount(amount, case, doing=N_("a waiver"))
     if wanted > room:
         raise InvalidInput(
-            f"a waiver of {show_money(wanted, case.currency)} is more than the "
-            f"{show_money(room, case.currency)} left of this charge",
+            _("a waiver of {amount} is more than the {room} left of this charge").format(
+                amount=show_money(wanted, case.currency), room=show_money(room, case.currency)
+            ),
             field="amount",
         )
 
@@ -327,7 +338,7 @@ def list_charges(*, session: Session, actor: Actor, case_id: uuid.UUID) -> list[
     """A case's charges and waivers, oldest first (whoever may see the case)."""
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound("no such case")
+        raise NotFound(_("no such case"))
     ensure_case_access(actor, case)
     rows = session.exec(
         select(CaseCharge, Invoice.number, User.username)
@@ -337,7 +348,7 @@ def list_charges(*, session: Session, actor: Actor, case_id: uuid.UUID) -> list[
         .order_by(col(CaseCharge.created_at), col(CaseCharge.id))
     ).all()
     waived: dict[uuid.UUID, int] = {}
-    for charge, _, _ in rows:
+    for charge, _invoice, _user in rows:
         if charge.voids_id is not None:
             waived[charge.voids_id] = waived.get(charge.voids_id, 0) - charge.amount
     return [

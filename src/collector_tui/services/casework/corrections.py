@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
+from collector_tui.i18n import N_, _
 from collector_tui.models import (
     Activity,
     AuditEvent,
@@ -44,6 +45,7 @@ from collector_tui.models import (
     Phone,
     Promise,
     PromiseStatus,
+    outcome_label,
 )
 from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor, ensure_case_access
@@ -99,7 +101,7 @@ class Correction:
 
 def _stale_unless(expected: int | None, actual: int) -> None:
     if expected is not None and expected != actual:
-        raise StaleEdit(STALE_MESSAGE)
+        raise StaleEdit(_(STALE_MESSAGE))
 
 
 def _done(row_id: uuid.UUID, case: Case) -> Correction:
@@ -233,22 +235,24 @@ def void_contact(
     no counter: it never changes)."""
     activity = session.get(Activity, activity_id)
     if activity is None:
-        raise NotFound("no such contact")
+        raise NotFound(_("no such contact"))
     case = case_for_change(session=session, case_id=activity.case_id, actor=actor)
     _stale_unless(expected_version, case.version)
     if activity.voids_id is not None:
-        raise InvalidInput("this entry is itself a correction: a void cannot be voided")
+        raise InvalidInput(_("this entry is itself a correction: a void cannot be voided"))
     if activity.channel == "note":
-        raise InvalidInput("a note is not a contact attempt: add a note that corrects it")
+        raise InvalidInput(_("a note is not a contact attempt: add a note that corrects it"))
     if session.exec(select(Activity.id).where(Activity.voids_id == activity.id)).first():
-        raise InvalidInput("this contact is already voided")
+        raise InvalidInput(_("this contact is already voided"))
     if not actor.is_supervisor:
         if activity.user_id != actor.user_id:
-            raise Forbidden("only the agent who logged a contact, or a supervisor, can void it")
+            raise Forbidden(_("only the agent who logged a contact, or a supervisor, can void it"))
         if local_day(activity.created_at, actor.time_zone) != local_day(now, actor.time_zone):
             raise Forbidden(
-                "a contact can be voided by its agent only on the day it was logged: "
-                "ask a supervisor"
+                _(
+                    "a contact can be voided by its agent only on the day it was logged: ask a "
+                    "supervisor"
+                )
             )
     text = reasons.check_reason(reason, minimum=settings.min_reason_length)
     assert text is not None
@@ -258,8 +262,12 @@ def void_contact(
         )
     ).first()
     if pending is not None:
-        what = "the payment plan" if pending[1] is not None else "the promise"
-        raise InvalidInput(f"{what} taken in this contact is still pending: withdraw it first")
+        what = N_("the payment plan") if pending[1] is not None else N_("the promise")
+        raise InvalidInput(
+            _("{what} taken in this contact is still pending: withdraw it first").format(
+                what=_(what)
+            )
+        )
     before = case_state(case)
     with changing(session):
         void = Activity(
@@ -314,15 +322,17 @@ def withdraw_promise(
     installment is not withdrawn alone: cancel or reschedule its plan."""
     promise = session.get(Promise, promise_id)
     if promise is None:
-        raise NotFound("no such promise")
+        raise NotFound(_("no such promise"))
     case = case_for_change(session=session, case_id=promise.case_id, actor=actor)
     _stale_unless(expected_version, promise.version)
     if promise.plan_id is not None:
         raise InvalidInput(
-            "this is an installment of a payment plan: cancel or reschedule the plan"
+            _("this is an installment of a payment plan: cancel or reschedule the plan")
         )
     if promise.status != PromiseStatus.pending:
-        raise InvalidInput(f"this promise is already {promise.status}")
+        raise InvalidInput(
+            _("this promise is already {status}").format(status=outcome_label(promise.status))
+        )
     text = reasons.check_reason(reason)
     before = case_state(case)
     with changing(session):
@@ -353,11 +363,13 @@ def _active_plan(
 ) -> tuple[PaymentPlan, Case]:
     plan = session.get(PaymentPlan, plan_id)
     if plan is None:
-        raise NotFound("no such payment plan")
+        raise NotFound(_("no such payment plan"))
     case = case_for_change(session=session, case_id=plan.case_id, actor=actor)
     _stale_unless(expected_version, plan.version)
     if plan.status != "active":
-        raise InvalidInput(f"this plan is already {plan.status}")
+        raise InvalidInput(
+            _("this plan is already {status}").format(status=outcome_label(plan.status))
+        )
     return plan, case
 
 
@@ -411,10 +423,12 @@ def plan_to_reschedule(*, session: Session, actor: Actor, plan_id: uuid.UUID) ->
     plan = session.get(PaymentPlan, plan_id)
     case = session.get(Case, plan.case_id) if plan is not None else None
     if plan is None or case is None:
-        raise NotFound("no such payment plan")
+        raise NotFound(_("no such payment plan"))
     ensure_case_access(actor, case)
     if plan.status != "active":
-        raise InvalidInput(f"this plan is already {plan.status}")
+        raise InvalidInput(
+            _("this plan is already {status}").format(status=outcome_label(plan.status))
+        )
     rows = session.exec(
         select(Promise.amount, Promise.paid_amount).where(
             Promise.plan_id == plan_id, Promise.status == PromiseStatus.pending
@@ -515,18 +529,19 @@ def move_follow_up(
     (followups.OutsideContactHours), as creating one does."""
     row = session.get(FollowUp, follow_up_id)
     if row is None:
-        raise NotFound("no such follow-up")
+        raise NotFound(_("no such follow-up"))
     case = case_for_change(session=session, case_id=row.case_id, actor=actor)
     _stale_unless(expected_version, row.version)
     if row.done_at is not None:
-        raise InvalidInput("this follow-up is already done")
+        raise InvalidInput(_("this follow-up is already done"))
     if not isinstance(due_at, datetime) or due_at.tzinfo is None:
-        raise InvalidInput("the new time needs a date, a time and a zone", field="due_at")
+        raise InvalidInput(_("the new time needs a date, a time and a zone"), field="due_at")
     if due_at < now - PAST_TOLERANCE:
-        raise InvalidInput("a follow-up cannot be moved into the past", field="due_at")
+        raise InvalidInput(_("a follow-up cannot be moved into the past"), field="due_at")
     if (due_at - now).days > MAX_DAYS_AHEAD:
         raise InvalidInput(
-            f"a follow-up can be due at most {MAX_DAYS_AHEAD} days ahead", field="due_at"
+            _("a follow-up can be due at most {days} days ahead").format(days=MAX_DAYS_AHEAD),
+            field="due_at",
         )
     text = reasons.check_reason(reason, required=False)
     if not outside_hours_ok:

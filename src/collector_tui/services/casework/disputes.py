@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
 from collector_tui.dates import check_day
+from collector_tui.i18n import N_, _
 from collector_tui.models import (
     CLOSED_STATUSES,
     Case,
@@ -34,6 +35,7 @@ from collector_tui.models import (
     Invoice,
     InvoiceDispute,
     User,
+    outcome_label,
 )
 from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor
@@ -103,7 +105,9 @@ class DisputeView:
 def check_category(category: str) -> str:
     if category not in CATEGORIES:
         raise InvalidInput(
-            f"unknown category {str(category)[:32]!r}: use one of {', '.join(CATEGORIES)}",
+            _("unknown category {category!r}: use one of {categories}").format(
+                category=str(category)[:32], categories=", ".join(CATEGORIES)
+            ),
             field="category",
         )
     return category
@@ -111,9 +115,9 @@ def check_category(category: str) -> str:
 
 def _check_amount(amount: object, *, field: str = "amount") -> int:
     if type(amount) is not int:
-        raise InvalidInput("the amount must be a whole number of minor units", field=field)
+        raise InvalidInput(_("the amount must be a whole number of minor units"), field=field)
     if amount <= 0:
-        raise InvalidInput("a disputed amount must be above zero", field=field)
+        raise InvalidInput(_("a disputed amount must be above zero"), field=field)
     return amount
 
 
@@ -171,14 +175,17 @@ def open_dispute(
     case = case_for_change(
         session=session, case_id=case_id, actor=actor, expected_version=expected_version
     )
-    check_not_closed(case, "dispute an invoice")
+    check_not_closed(case, N_("dispute an invoice"))
     number = reasons.tidy(invoice)
     row = session.exec(
         select(Invoice).where(Invoice.case_id == case.id, Invoice.number == number)
     ).first()
     if row is None:
         raise InvalidInput(
-            f"case {case.client_ref} has no invoice {number[:100]!r}", field="invoice"
+            _("case {client_ref} has no invoice {invoice!r}").format(
+                client_ref=case.client_ref, invoice=number[:100]
+            ),
+            field="invoice",
         )
     check_category(category)
     text = reasons.check_reason(reason, minimum=settings.min_reason_length)
@@ -186,24 +193,33 @@ def open_dispute(
     already = balances.disputed_by_invoice(session, case.id).get(row.id, 0)
     room = row.open_amount - already
     if room <= 0:
-        raise InvalidInput(f"invoice {row.number} has nothing open left to dispute", field="amount")
+        raise InvalidInput(
+            _("invoice {number} has nothing open left to dispute").format(number=row.number),
+            field="amount",
+        )
     wanted = room if amount is None else _check_amount(amount)
     if wanted > room:
         held = f" ({show_money(already, case.currency)} already disputed)" if already else ""
         raise InvalidInput(
-            f"a dispute of {show_money(wanted, case.currency)} exceeds the open amount "
-            f"{show_money(room, case.currency)} of invoice {row.number}{held}",
+            _(
+                "a dispute of {amount} exceeds the open amount {room} of invoice {number}{held}"
+            ).format(
+                amount=show_money(wanted, case.currency),
+                room=show_money(room, case.currency),
+                number=row.number,
+                held=held,
+            ),
             field="amount",
         )
     owner = follow_up_owner(session=session, actor=actor, case=case, owner_id=owner_id)
     today = utc_today(now)
     by = resolve_by or today + timedelta(days=settings.dispute_resolve_days)
     try:
-        check_day(by, what="the resolve-by date")
+        check_day(by, what=N_("the resolve-by date"))
     except ValueError as bad:
         raise InvalidInput(str(bad), field="resolve_by") from None
     if by < today:
-        raise InvalidInput("the resolve-by date cannot be in the past", field="resolve_by")
+        raise InvalidInput(_("the resolve-by date cannot be in the past"), field="resolve_by")
 
     before = case_state(case)
     with changing(session):
@@ -217,10 +233,12 @@ def open_dispute(
             case=case,
             follow_up=FollowUpInput(
                 due_at=datetime.combine(by + timedelta(days=1), time(0), tzinfo=UTC),
-                reason=f"resolve the dispute of invoice {row.number}",
+                reason=_("resolve the dispute of invoice {number}").format(number=row.number),
             ),
             owner_id=owner,
-            reason=f"resolve the dispute of invoice {row.number} (due {by.isoformat()})",
+            reason=_("resolve the dispute of invoice {number} (due {day})").format(
+                number=row.number, day=by.isoformat()
+            ),
         )
         hold_id = None
         if balances.disputed_total(session, case.id) + wanted >= case.balance:
@@ -231,7 +249,7 @@ def open_dispute(
                 actor=actor,
                 case=case,
                 kind=HoldKind.dispute.value,
-                reason=f"the whole balance is disputed: {text}",
+                reason=_("the whole balance is disputed: {reason}").format(reason=text),
             )
         dispute = InvoiceDispute(
             case_id=case.id,
@@ -289,7 +307,7 @@ def resolve_dispute(
     collectible)."""
     dispute = session.get(InvoiceDispute, dispute_id)
     if dispute is None:
-        raise NotFound("no such dispute")
+        raise NotFound(_("no such dispute"))
     case = case_for_change(
         session=session,
         case_id=dispute.case_id,
@@ -297,28 +315,37 @@ def resolve_dispute(
         expected_version=expected_version,
     )
     if not actor.is_supervisor and actor.user_id != dispute.owner_id:
-        raise Forbidden("only the dispute's owner or a supervisor can resolve it")
+        raise Forbidden(_("only the dispute's owner or a supervisor can resolve it"))
     if dispute.status != DisputeStatus.open:
-        raise InvalidInput(f"this dispute is already resolved ({dispute.status})")
+        raise InvalidInput(
+            _("this dispute is already resolved ({status})").format(
+                status=outcome_label(dispute.status)
+            )
+        )
     if outcome not in OUTCOMES:
         raise InvalidInput(
-            f"unknown outcome {str(outcome)[:32]!r}: use one of {', '.join(OUTCOMES)}",
+            _("unknown outcome {outcome!r}: use one of {outcomes}").format(
+                outcome=str(outcome)[:32], outcomes=", ".join(OUTCOMES)
+            ),
             field="outcome",
         )
     text = reasons.check_reason(reason, minimum=settings.min_reason_length)
     assert text is not None
     if outcome == "partly":
         if amount is None:
-            raise InvalidInput("a partly upheld dispute needs the amount credited", field="amount")
+            raise InvalidInput(
+                _("a partly upheld dispute needs the amount credited"), field="amount"
+            )
         credit = _check_amount(amount)
         if credit >= dispute.amount:
             raise InvalidInput(
-                f"a partial credit must be below the disputed "
-                f"{show_money(dispute.amount, case.currency)}: uphold it instead",
+                _("a partial credit must be below the disputed {amount}: uphold it instead").format(
+                    amount=show_money(dispute.amount, case.currency)
+                ),
                 field="amount",
             )
     elif amount is not None:
-        raise InvalidInput("an amount goes only with a partly upheld dispute", field="amount")
+        raise InvalidInput(_("an amount goes only with a partly upheld dispute"), field="amount")
     else:
         credit = dispute.amount if outcome == "upheld" else 0
     invoice = session.get(Invoice, dispute.invoice_id)
@@ -426,7 +453,7 @@ def _release_whole_case_hold(
             actor=actor,
             case=case,
             hold_id=hold_id,
-            reason=f"the whole balance is no longer disputed: {reason}",
+            reason=_("the whole balance is no longer disputed: {reason}").format(reason=reason),
         )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from collector_tui.i18n import _
 from collector_tui.models import Draft
 from collector_tui.services.accounts import Actor
 from collector_tui.services.casework.change import case_for_change
@@ -31,21 +32,24 @@ MAX_PAYLOAD_CHARS = 64_000
 def _check_form(form: str) -> str:
     name = form.strip() if isinstance(form, str) else ""
     if not name or len(name) > MAX_FORM_NAME:
-        raise InvalidInput(f"a form name is 1-{MAX_FORM_NAME} characters", field="form")
+        raise InvalidInput(
+            _("a form name is 1-{max} characters").format(max=MAX_FORM_NAME),
+            field="form",
+        )
     return name
 
 
 def _clean_payload(payload: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(payload, dict):
-        raise InvalidInput("a draft is a set of named fields", field="payload")
+        raise InvalidInput(_("a draft is a set of named fields"), field="payload")
     try:
         text = json.dumps(payload, ensure_ascii=False)
     except (TypeError, ValueError):
         raise InvalidInput(
-            "a draft holds only text, numbers, true/false and lists of them", field="payload"
+            _("a draft holds only text, numbers, true/false and lists of them"), field="payload"
         ) from None
     if len(text) > MAX_PAYLOAD_CHARS:
-        raise InvalidInput("this draft is too long to keep", field="payload")
+        raise InvalidInput(_("this draft is too long to keep"), field="payload")
     # A fresh copy: the JSON column must see a new value, and the caller's dict stays theirs.
     loaded: dict[str, Any] = json.loads(text)
     return loaded

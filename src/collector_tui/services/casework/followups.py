@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
+from collector_tui.i18n import N_, _, format_day_time
 from collector_tui.models import (
     Case,
     FollowUp,
@@ -77,15 +78,16 @@ def validate_follow_up(*, follow_up: FollowUpInput, now: datetime) -> str:
     """The cleaned reason ("call back" when none is given), or InvalidInput naming the field."""
     due = follow_up.due_at
     if not isinstance(due, datetime) or due.tzinfo is None:
-        raise InvalidInput("the follow-up time needs a date, a time and a zone", field="due_at")
+        raise InvalidInput(_("the follow-up time needs a date, a time and a zone"), field="due_at")
     if due < now - PAST_TOLERANCE:
-        raise InvalidInput("a follow-up cannot be due in the past", field="due_at")
+        raise InvalidInput(_("a follow-up cannot be due in the past"), field="due_at")
     if due > now + timedelta(days=MAX_DAYS_AHEAD):
         raise InvalidInput(
-            f"a follow-up can be due at most {MAX_DAYS_AHEAD} days ahead", field="due_at"
+            _("a follow-up can be due at most {days} days ahead").format(days=MAX_DAYS_AHEAD),
+            field="due_at",
         )
     # A bare time (a dialer's "--follow-up ISO", a quick callback) still means something.
-    reason = reasons.check_reason(follow_up.reason, required=False, what="the reason")
+    reason = reasons.check_reason(follow_up.reason, required=False, what=N_("the reason"))
     return reason or DEFAULT_REASON
 
 
@@ -100,14 +102,18 @@ def check_contact_hours(
     zone = zones[0]
     if opens is None:
         raise OutsideContactHours(
-            f"outside contact hours in {zone}: no allowed time in the weeks after it",
+            _("outside contact hours in {zone}: no allowed time in the weeks after it").format(
+                zone=zone
+            ),
             at=due_at,
             next_allowed=None,
             zone=zone,
         )
     local = opens.astimezone(ZoneInfo(zone))
     raise OutsideContactHours(
-        f"outside contact hours in {zone}: next allowed {local:%Y-%m-%d %H:%M}",
+        _("outside contact hours in {zone}: next allowed {time}").format(
+            zone=zone, time=format_day_time(local)
+        ),
         at=due_at,
         next_allowed=opens,
         zone=zone,
@@ -124,13 +130,16 @@ def follow_up_owner(
     if owner_id == actor.user_id:
         return owner_id
     if not actor.is_supervisor:
-        raise Forbidden("only a supervisor can give a follow-up to someone else")
+        raise Forbidden(_("only a supervisor can give a follow-up to someone else"))
     owner = session.get(User, owner_id)
     if owner is None or not owner.active:
-        raise InvalidInput("no active user to own this follow-up", field="owner_id")
+        raise InvalidInput(_("no active user to own this follow-up"), field="owner_id")
     if owner.role == "agent" and case.assigned_to_id != owner.id:
         raise InvalidInput(
-            f"{owner.username} cannot open this case: assign it to them first", field="owner_id"
+            _("{username} cannot open this case: assign it to them first").format(
+                username=owner.username
+            ),
+            field="owner_id",
         )
     return owner_id
 
@@ -244,10 +253,10 @@ def complete_follow_up(
 ) -> None:
     row = session.get(FollowUp, follow_up_id)
     if row is None:
-        raise NotFound("no such follow-up")
+        raise NotFound(_("no such follow-up"))
     case = case_for_change(session=session, case_id=row.case_id, actor=actor)
     if row.done_at is not None:
-        raise InvalidInput("this follow-up is already done")
+        raise InvalidInput(_("this follow-up is already done"))
     before = case_state(case)
     with changing(session):
         mark_done(session=session, now=now, row=row, user_id=actor.user_id, why="completed")

@@ -32,6 +32,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
+from collector_tui.i18n import _
 from collector_tui.models import (
     CLOSED_STATUSES,
     Activity,
@@ -87,7 +88,10 @@ class HoldView:
 def check_kind(kind: str) -> str:
     if kind not in HoldKind.__members__:
         kinds = ", ".join(HoldKind.__members__)
-        raise InvalidInput(f"unknown hold {str(kind)[:32]!r}: use one of {kinds}", field="kind")
+        raise InvalidInput(
+            _("unknown hold {kind!r}: use one of {kinds}").format(kind=str(kind)[:32], kinds=kinds),
+            field="kind",
+        )
     return kind
 
 
@@ -250,7 +254,7 @@ def _lift(
     """Release one active hold already checked, and undo what it alone carried. `decided`: the
     matter the hold stood for was decided by the caller (an invoice dispute resolved)."""
     if hold.kind not in AGENT_RELEASABLE and not actor.is_supervisor and not decided:
-        raise Forbidden(f"only a supervisor can lift a {hold.kind} hold")
+        raise Forbidden(_("only a supervisor can lift a {kind} hold").format(kind=hold.kind))
     hold.released_at = now
     hold.released_by_id = actor.user_id
     session.add(hold)
@@ -309,12 +313,12 @@ def release_hold(
     """Lift one hold; `expected_version` is the case's (a hold has no counter of its own)."""
     hold = session.get(Hold, hold_id)
     if hold is None:
-        raise NotFound("no such hold")
+        raise NotFound(_("no such hold"))
     case = case_for_change(session=session, case_id=hold.case_id, actor=actor)
     if expected_version is not None and expected_version != case.version:
-        raise StaleEdit(STALE_MESSAGE)
+        raise StaleEdit(_(STALE_MESSAGE))
     if hold.released_at is not None:
-        raise InvalidInput("this hold is already released")
+        raise InvalidInput(_("this hold is already released"))
     text = check_reason(reason, settings)
     before = case_state(case)
     with changing(session):
@@ -348,14 +352,19 @@ def release_holds(
     dispute ends all of it, not one of two dispute holds."""
     case = case_for_change(session=session, case_id=case_id, actor=actor)
     if expected_version is not None and expected_version != case.version:
-        raise StaleEdit(STALE_MESSAGE)
+        raise StaleEdit(_(STALE_MESSAGE))
     check_kind(kind)
     text = check_reason(reason, settings)
     found = _active(session, case.id, kind)
     if not found:
-        raise InvalidInput(f"case {case.client_ref} has no active {kind} hold", field="kind")
+        raise InvalidInput(
+            _("case {client_ref} has no active {kind} hold").format(
+                client_ref=case.client_ref, kind=kind
+            ),
+            field="kind",
+        )
     if kind not in AGENT_RELEASABLE and not actor.is_supervisor:
-        raise Forbidden(f"only a supervisor can lift a {kind} hold")
+        raise Forbidden(_("only a supervisor can lift a {kind} hold").format(kind=kind))
     before = case_state(case)
     with changing(session):
         for hold in found:

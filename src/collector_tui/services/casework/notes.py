@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from collector_tui.config import Settings
+from collector_tui.i18n import _
 from collector_tui.models import (
     Activity,
     Case,
@@ -32,12 +33,13 @@ def check_note(note: str | None, settings: Settings, *, required: bool = False) 
     text = (note or "").strip()
     if not text:
         if required:
-            raise InvalidInput("a note cannot be empty", field="note")
+            raise InvalidInput(_("a note cannot be empty"), field="note")
         return None
     if len(text) > settings.max_note_length:
         raise InvalidInput(
-            f"a note can be at most {settings.max_note_length} characters "
-            f"(this one has {len(text)})",
+            _("a note can be at most {max_note_length} characters (this one has {count})").format(
+                max_note_length=settings.max_note_length, count=len(text)
+            ),
             field="note",
         )
     return text

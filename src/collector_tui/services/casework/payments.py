@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
+from collector_tui.i18n import N_, _
 from collector_tui.models import (
     Case,
     CaseStatus,
@@ -170,26 +171,30 @@ def _check_payment(
 ) -> tuple[str | None, str | None]:
     """Every check of a payment before anything is written; the method and reference, tidied."""
     if type(amount) is not int:
-        raise InvalidInput("the amount must be a whole number of minor units", field="amount")
+        raise InvalidInput(_("the amount must be a whole number of minor units"), field="amount")
     if amount <= 0:
-        raise InvalidInput("a payment needs an amount above zero", field="amount")
+        raise InvalidInput(_("a payment needs an amount above zero"), field="amount")
     if amount > case.balance:
         raise InvalidInput(
-            f"payment of {show_money(amount, case.currency)} exceeds the balance "
-            f"{show_money(case.balance, case.currency)}",
+            _("payment of {amount} exceeds the balance {balance}").format(
+                amount=show_money(amount, case.currency),
+                balance=show_money(case.balance, case.currency),
+            ),
             field="amount",
         )
     if not isinstance(received_on, date) or isinstance(received_on, datetime):
-        raise InvalidInput("the date received must be a calendar date", field="received_on")
+        raise InvalidInput(_("the date received must be a calendar date"), field="received_on")
     if received_on > max(utc_today(now), actor_today(now, actor)):
-        raise InvalidInput("a payment cannot be received in the future", field="received_on")
-    method_text = check_text(method, field="method", what="the method", required=False)
+        raise InvalidInput(_("a payment cannot be received in the future"), field="received_on")
+    method_text = check_text(method, field="method", what=N_("the method"), required=False)
     if method_text is not None and len(method_text) > 32:
-        raise InvalidInput("the method can be at most 32 characters", field="method")
-    reference_text = check_text(reference, field="reference", what="the reference", required=False)
+        raise InvalidInput(_("the method can be at most 32 characters"), field="method")
+    reference_text = check_text(
+        reference, field="reference", what=N_("the reference"), required=False
+    )
     if reference_text is not None:
         if len(reference_text) > 100:
-            raise InvalidInput("the reference can be at most 100 characters", field="reference")
+            raise InvalidInput(_("the reference can be at most 100 characters"), field="reference")
         repeat = session.exec(
             select(Payment.id).where(
                 Payment.case_id == case.id, Payment.reference == reference_text
@@ -198,7 +203,9 @@ def _check_payment(
         if repeat is not None:
             # Imports rely on this: the same file twice must not take the money twice.
             raise InvalidInput(
-                f"a payment with reference {reference_text!r} is already recorded on this case",
+                _(
+                    "a payment with reference {reference_text!r} is already recorded on this case"
+                ).format(reference_text=reference_text),
                 field="reference",
             )
     return method_text, reference_text

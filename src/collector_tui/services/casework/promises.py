@@ -23,6 +23,7 @@ from sqlmodel import Session, col, func, select
 
 from collector_tui.config import Settings
 from collector_tui.dates import add_months
+from collector_tui.i18n import N_, _
 from collector_tui.models import (
     CLOSED_STATUSES,
     Activity,
@@ -30,6 +31,8 @@ from collector_tui.models import (
     PaymentPlan,
     Promise,
     PromiseStatus,
+    case_status_label,
+    outcome_label,
 )
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor
@@ -87,10 +90,13 @@ def check_text(value: str | None, *, field: str, what: str, required: bool) -> s
     text = (value or "").strip()
     if not text:
         if required:
-            raise InvalidInput(f"{what} is required", field=field)
+            raise InvalidInput(_("{what} is required").format(what=_(what)), field=field)
         return None
     if len(text) > MAX_TEXT:
-        raise InvalidInput(f"{what} can be at most {MAX_TEXT} characters", field=field)
+        raise InvalidInput(
+            _("{what} can be at most {max} characters").format(what=_(what), max=MAX_TEXT),
+            field=field,
+        )
     return text
 
 
@@ -110,32 +116,45 @@ def check_terms(
     """Amount and date rules that need no database; `today` is the debtor's (in `today_zone`)."""
     amount = promise.amount
     if type(amount) is not int:  # bool is an int; a float would bring rounding back
-        raise InvalidInput("the amount must be a whole number of minor units", field="amount")
+        raise InvalidInput(_("the amount must be a whole number of minor units"), field="amount")
     if amount <= 0:
-        raise InvalidInput("a promise needs an amount above zero", field="amount")
+        raise InvalidInput(_("a promise needs an amount above zero"), field="amount")
     due = promise.due_date
     if not isinstance(due, date) or isinstance(due, datetime):
-        raise InvalidInput("the due date must be a calendar date", field="due_date")
+        raise InvalidInput(_("the due date must be a calendar date"), field="due_date")
     if due < today:
         raise InvalidInput(
-            f"a promise cannot be due in the past (today is {today.isoformat()}"
-            f"{f' in {today_zone}' if today_zone else ''})",
+            _("a promise cannot be due in the past (today is {today} in {zone})").format(
+                today=today.isoformat(), zone=today_zone
+            )
+            if today_zone
+            else _("a promise cannot be due in the past (today is {today})").format(
+                today=today.isoformat()
+            ),
             field="due_date",
         )
     if due > today + timedelta(days=horizon_days):
         raise InvalidInput(
-            f"a promise can be due at most {horizon_days} days ahead", field="due_date"
+            _("a promise can be due at most {horizon_days} days ahead").format(
+                horizon_days=horizon_days
+            ),
+            field="due_date",
         )
     grace = promise.grace_days
     if grace is not None and (type(grace) is not int or not 0 <= grace <= MAX_GRACE_DAYS):
         raise InvalidInput(
-            f"grace days must be a whole number from 0 to {MAX_GRACE_DAYS}", field="grace_days"
+            _("grace days must be a whole number from 0 to {max}").format(max=MAX_GRACE_DAYS),
+            field="grace_days",
         )
 
 
 def check_open(case: Case) -> None:
     if case.status in CLOSED_STATUSES:
-        raise InvalidInput(f"case {case.client_ref} is {case.status}: nothing left to promise")
+        raise InvalidInput(
+            _("case {client_ref} is {status}: nothing left to promise").format(
+                client_ref=case.client_ref, status=case_status_label(case.status)
+            )
+        )
 
 
 def check_within_balance(
@@ -145,20 +164,29 @@ def check_within_balance(
     cannot be promised."""
     room = case.balance - committed - disputed
     if amount > room:
-        label = f"{what} of {show_money(amount, case.currency)}"
+        label = _("{what} of {amount}").format(
+            what=_(what), amount=show_money(amount, case.currency)
+        )
         taken = []
         if committed:
-            taken.append(f"{show_money(committed, case.currency)} already promised")
+            taken.append(
+                _("{amount} already promised").format(amount=show_money(committed, case.currency))
+            )
         if disputed:
-            taken.append(f"{show_money(disputed, case.currency)} disputed")
+            taken.append(_("{amount} disputed").format(amount=show_money(disputed, case.currency)))
         if taken:
             raise InvalidInput(
-                f"{label} exceeds the open balance {show_money(max(room, 0), case.currency)}"
-                f" ({', '.join(taken)})",
+                _("{label} exceeds the open balance {room} ({taken})").format(
+                    label=label,
+                    room=show_money(max(room, 0), case.currency),
+                    taken=_(", ").join(taken),
+                ),
                 field=field,
             )
         raise InvalidInput(
-            f"{label} exceeds the open balance {show_money(case.balance, case.currency)}",
+            _("{label} exceeds the open balance {balance}").format(
+                label=label, balance=show_money(case.balance, case.currency)
+            ),
             field=field,
         )
 
@@ -176,7 +204,7 @@ def validate_promise(
     check_open(case)
     check_terms(promise, today=today, horizon_days=MAX_PROMISE_DAYS_AHEAD, today_zone=today_zone)
     check_within_balance(
-        case, promise.amount, committed, what="promise", field="amount", disputed=disputed
+        case, promise.amount, committed, what=N_("promise"), field="amount", disputed=disputed
     )
 
 
@@ -193,7 +221,9 @@ def validate_plan(
     installments = tuple(plan.installments)
     if not MIN_INSTALLMENTS <= len(installments) <= MAX_INSTALLMENTS:
         raise InvalidInput(
-            f"a plan has {MIN_INSTALLMENTS} to {MAX_INSTALLMENTS} installments",
+            _("a plan has {low} to {high} installments").format(
+                low=MIN_INSTALLMENTS, high=MAX_INSTALLMENTS
+            ),
             field="installments",
         )
     previous: date | None = None
@@ -204,17 +234,20 @@ def validate_plan(
             check_terms(installment, today=today, horizon_days=horizon, today_zone=today_zone)
         except InvalidInput as refusal:
             raise InvalidInput(
-                f"installment {number}: {refusal.message}", field="installments"
+                _("installment {number}: {message}").format(number=number, message=refusal.message),
+                field="installments",
             ) from None
         if previous is not None and installment.due_date <= previous:
             raise InvalidInput(
-                f"installment {number}: each installment must fall after the one before",
+                _("installment {number}: each installment must fall after the one before").format(
+                    number=number
+                ),
                 field="installments",
             )
         previous = installment.due_date
     total = sum(i.amount for i in installments)
     check_within_balance(
-        case, total, committed, what="plan", field="installments", disputed=disputed
+        case, total, committed, what=N_("plan"), field="installments", disputed=disputed
     )
 
 
@@ -227,10 +260,13 @@ def even_installments(total: int, count: int, first: date, interval: str) -> lis
     remainder so the last payment is never the largest surprise."""
     if interval not in INSTALLMENT_INTERVALS:
         raise InvalidInput(
-            f"installments fall due {', '.join(INSTALLMENT_INTERVALS)}", field="every"
+            _("installments fall due {intervals}").format(
+                intervals=", ".join(INSTALLMENT_INTERVALS)
+            ),
+            field="every",
         )
     if count < 1 or total < count:
-        raise InvalidInput("the total is too small for that many installments", field="total")
+        raise InvalidInput(_("the total is too small for that many installments"), field="total")
     base, extra = divmod(total, count)
     step = {"weekly": 1, "biweekly": 2}.get(interval)
     dates = [
@@ -255,7 +291,7 @@ def _check_activity(session: Session, case: Case, activity_id: uuid.UUID | None)
         return
     activity = session.get(Activity, activity_id)
     if activity is None or activity.case_id != case.id:
-        raise InvalidInput("the contact this refers to belongs to another case")
+        raise InvalidInput(_("the contact this refers to belongs to another case"))
 
 
 # --- promises and plans ------------------------------------------------------------------------
@@ -566,11 +602,13 @@ def cancel_plan(
 ) -> None:
     plan = session.get(PaymentPlan, plan_id)
     if plan is None:
-        raise NotFound("no such payment plan")
+        raise NotFound(_("no such payment plan"))
     case = case_for_change(session=session, case_id=plan.case_id, actor=actor)
-    text = check_text(reason, field="reason", what="a reason", required=True)
+    text = check_text(reason, field="reason", what=N_("a reason"), required=True)
     if plan.status != "active":
-        raise InvalidInput(f"this plan is already {plan.status}")
+        raise InvalidInput(
+            _("this plan is already {status}").format(status=outcome_label(plan.status))
+        )
     before = case_state(case)
     with changing(session):
         _end_plan(session, now, plan, "cancelled", actor.user_id, text or "")
@@ -599,11 +637,13 @@ def cancel_promise(
     cancels the plan (its pending installments); the payments already made stay allocated."""
     promise = session.get(Promise, promise_id)
     if promise is None:
-        raise NotFound("no such promise")
+        raise NotFound(_("no such promise"))
     case = case_for_change(session=session, case_id=promise.case_id, actor=actor)
-    text = check_text(reason, field="reason", what="a reason", required=True)
+    text = check_text(reason, field="reason", what=N_("a reason"), required=True)
     if promise.status != PromiseStatus.pending:
-        raise InvalidInput(f"this promise is already {promise.status}")
+        raise InvalidInput(
+            _("this promise is already {status}").format(status=outcome_label(promise.status))
+        )
     if promise.plan_id is not None:
         cancel_plan(
             session=session,

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
+from collector_tui.i18n import _
 from collector_tui.models import (
     CaseStatus,
     Payment,
@@ -30,6 +31,7 @@ from collector_tui.models import (
     PaymentPlan,
     Promise,
     PromiseStatus,
+    case_status_label,
 )
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor, require_supervisor
@@ -114,28 +116,34 @@ def reverse_payment(
 ) -> ReversedPayment:
     payment = session.get(Payment, payment_id)
     if payment is None:
-        raise NotFound("no such payment")
+        raise NotFound(_("no such payment"))
     case = case_for_change(
         session=session, case_id=payment.case_id, actor=actor, expected_version=expected_version
     )
     require_supervisor(actor, "reverse a payment")
     if reason not in REVERSAL_REASONS:
         raise InvalidInput(
-            f"unknown reason {str(reason)[:32]!r}: use one of {', '.join(REVERSAL_REASONS)}",
+            _("unknown reason {reason!r}: use one of {reasons}").format(
+                reason=str(reason)[:32], reasons=", ".join(REVERSAL_REASONS)
+            ),
             field="reason",
         )
     if payment.voids_id is not None or payment.amount <= 0:
-        raise InvalidInput("this is a reversal: a reversal cannot be reversed")
+        raise InvalidInput(_("this is a reversal: a reversal cannot be reversed"))
     already = session.exec(select(Payment.id).where(Payment.voids_id == payment.id)).first()
     if already is not None:
-        raise InvalidInput("this payment is already reversed")
+        raise InvalidInput(_("this payment is already reversed"))
     if case.status in (CaseStatus.settled, CaseStatus.written_off):
         raise InvalidInput(
-            f"case {case.client_ref} is {case.status}: undo that first, then reverse the payment"
+            _("case {client_ref} is {status}: undo that first, then reverse the payment").format(
+                client_ref=case.client_ref, status=case_status_label(case.status)
+            )
         )
 
     before = case_state(case)
-    why = f"payment of {show_money(payment.amount, case.currency)} reversed ({reason})"
+    why = _("payment of {amount} reversed ({reason})").format(
+        amount=show_money(payment.amount, case.currency), reason=reason
+    )
     with changing(session):
         reversal = Payment(
             case_id=case.id,

@@ -20,6 +20,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
+from collector_tui.i18n import N_, _
 from collector_tui.models import (
     CLOSED_STATUSES,
     Case,
@@ -29,6 +30,7 @@ from collector_tui.models import (
     PromiseStatus,
     Settlement,
     User,
+    outcome_label,
 )
 from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor, require_supervisor
@@ -229,21 +231,28 @@ def request_settlement(
     case = case_for_change(
         session=session, actor=actor, case_id=case_id, expected_version=expected_version
     )
-    text = reasons.check_reason(note, required=False, what="the note")
-    check_not_closed(case, "settle it")
+    text = reasons.check_reason(note, required=False, what=N_("the note"))
+    check_not_closed(case, N_("settle it"))
     if type(amount) is not int or amount <= 0:
-        raise InvalidInput("a settlement needs an amount above zero", field="amount")
+        raise InvalidInput(_("a settlement needs an amount above zero"), field="amount")
     if amount >= case.balance:
         raise InvalidInput(
-            f"{show_money(amount, case.currency)} is not below the balance "
-            f"{show_money(case.balance, case.currency)}: record a promise instead",
+            _("{amount} is not below the balance {balance}: record a promise instead").format(
+                amount=show_money(amount, case.currency),
+                balance=show_money(case.balance, case.currency),
+            ),
             field="amount",
         )
     existing = live_settlement(session, case.id)
     if existing is not None and not _lapse_if_dead(session, now, existing):
         raise InvalidInput(
-            f"case {case.client_ref} already has a settlement {existing.status}"
-            + (" (waiting for approval)" if existing.status == "pending" else "")
+            _("case {client_ref} already has a settlement pending (waiting for approval)").format(
+                client_ref=case.client_ref
+            )
+            if existing.status == "pending"
+            else _("case {client_ref} already has a settlement {status}").format(
+                client_ref=case.client_ref, status=outcome_label(existing.status)
+            )
         )
     today, today_zone = debtor_today(session=session, case=case, now=now, settings=settings)
     validate_promise(
@@ -322,18 +331,21 @@ def decide_settlement(
     require_supervisor(actor, "approve or reject a settlement")
     settlement = session.get(Settlement, settlement_id)
     if settlement is None:
-        raise NotFound("no such settlement")
+        raise NotFound(_("no such settlement"))
     case = case_for_change(session=session, case_id=settlement.case_id, actor=actor)
-    text = reasons.check_reason(note, required=False, what="the note")
+    text = reasons.check_reason(note, required=False, what=N_("the note"))
     if settlement.status != "pending":
-        raise InvalidInput(f"this settlement is already {settlement.status}")
+        raise InvalidInput(
+            _("this settlement is already {status}").format(status=outcome_label(settlement.status))
+        )
     if approve:
-        check_not_closed(case, "settle it")
+        check_not_closed(case, N_("settle it"))
         today, today_zone = debtor_today(session=session, case=case, now=now, settings=settings)
         if settlement.due_date < today:
             raise InvalidInput(
-                f"the agreed date {settlement.due_date.isoformat()} has passed: reject it and "
-                "agree a new date",
+                _("the agreed date {day} has passed: reject it and agree a new date").format(
+                    day=settlement.due_date.isoformat()
+                ),
                 field="due_date",
             )
         validate_promise(
@@ -484,10 +496,10 @@ def set_settlement_limit(
     """The discount (percent of the balance) an agent may agree without approval."""
     require_supervisor(actor, "set a settlement limit")
     if type(limit_pct) is not int or not 0 <= limit_pct <= 100:
-        raise InvalidInput("a settlement limit is a whole percent from 0 to 100", field="limit")
+        raise InvalidInput(_("a settlement limit is a whole percent from 0 to 100"), field="limit")
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("no such user")
+        raise NotFound(_("no such user"))
     if user.settlement_limit_pct == limit_pct:
         return
     before = user.settlement_limit_pct

@@ -23,6 +23,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
+from collector_tui.i18n import N_, _
 from collector_tui.models import (
     OPEN_STATUSES,
     Case,
@@ -334,7 +335,9 @@ def edit_phone(
     kind = _phone_type(phone_type) if phone_type is not None else None
     new_source = _source(source) if source is not None else None
     if primary and (phone.retired_at is not None or not phone.valid):
-        raise InvalidInput("a retired or wrong number cannot be the primary one", field="primary")
+        raise InvalidInput(
+            _("a retired or wrong number cannot be the primary one"), field="primary"
+        )
     before = change.case_state(case)
     state = _phone_state(phone)
     with change.changing(session):
@@ -377,7 +380,9 @@ def set_phone_consent(
     consent_until = _consent_until(channels, until, now) if given else None
     if given and not _dialable(phone):
         raise InvalidInput(
-            f"{_value(phone)} is {_status_words(phone)}: consent cannot be recorded on it",
+            _("{phone} is {status}: consent cannot be recorded on it").format(
+                phone=_value(phone), status=_status_words(phone)
+            ),
             field="consent",
         )
     before = change.case_state(case)
@@ -423,20 +428,23 @@ def mark_contact(
     row = _contact(session, case, kind, contact_id)
     allowed = {"phone": PHONE_STATUSES, "address": ADDRESS_STATUSES, "email": EMAIL_STATUSES}
     if kind not in allowed:
-        raise InvalidInput("a third party is not marked: record their objection", field="status")
+        raise InvalidInput(_("a third party is not marked: record their objection"), field="status")
     wanted = (status or "").strip().lower()
     if wanted not in allowed[kind]:
-        raise InvalidInput(f"status must be one of: {', '.join(allowed[kind])}", field="status")
+        raise InvalidInput(
+            _("status must be one of: {allowed}").format(allowed=", ".join(allowed[kind])),
+            field="status",
+        )
     reason_text = _text(reason, "reason", MAX_REASON)
     how_text = _how(how, "how")
     if row.retired_at is not None:
-        raise InvalidInput("this contact is retired: add it again instead", field="status")
+        raise InvalidInput(_("this contact is retired: add it again instead"), field="status")
     if isinstance(row, Phone) and row.e164 is None and wanted in ("valid", "unverified"):
         raise InvalidInput(
-            "this number cannot exist as written: add the right one instead", field="status"
+            _("this number cannot exist as written: add the right one instead"), field="status"
         )
     if row.status == "dnc" and wanted != "dnc" and not actor.is_supervisor:
-        raise Forbidden("only a supervisor can lift a do-not-call request")
+        raise Forbidden(_("only a supervisor can lift a do-not-call request"))
     if row.status == wanted and (reason_text is None or reason_text == row.status_reason):
         return _unchanged(session, settings, now, case, kind, row)
     before = change.case_state(case)
@@ -578,7 +586,7 @@ def add_address(
             PostalAddress.debtor_id == debtor.id, PostalAddress.match_key == key
         )
     ).first():
-        raise InvalidInput("this address is already on file", field="address")
+        raise InvalidInput(_("this address is already on file"), field="address")
     before = change.case_state(case)
     with change.changing(session):
         first = not session.exec(
@@ -632,14 +640,16 @@ def normalise_email(text: str) -> str:
 
     cleaned = (text or "").strip()
     if not cleaned:
-        raise InvalidInput("an e-mail address is needed", field="email")
+        raise InvalidInput(_("an e-mail address is needed"), field="email")
     if len(cleaned) > 320:
-        raise InvalidInput("an e-mail address is at most 320 characters", field="email")
+        raise InvalidInput(_("an e-mail address is at most 320 characters"), field="email")
     try:
         # Syntax only: whether the domain takes mail is not ours to ask while the debtor waits.
         found = validate_email(cleaned, check_deliverability=False)
     except EmailNotValidError as error:
-        raise InvalidInput(f"not an e-mail address: {error}", field="email") from None
+        raise InvalidInput(
+            _("not an e-mail address: {error}").format(error=error), field="email"
+        ) from None
     return str(found.normalized)
 
 
@@ -672,7 +682,7 @@ def add_email(
             EmailAddress.address == normalised,
         )
     ).first():
-        raise InvalidInput("this e-mail address is already on file", field="email")
+        raise InvalidInput(_("this e-mail address is already on file"), field="email")
     before = change.case_state(case)
     with change.changing(session):
         email = EmailAddress(
@@ -713,7 +723,12 @@ def set_email_opt_in(
     assert isinstance(email, EmailAddress)
     how_text = _how(how, "how")
     if opt_in and (email.retired_at is not None or email.status in ("wrong", "dnc")):
-        raise InvalidInput(f"{email.address} is {email.status}: no opt-in on it", field="consent")
+        raise InvalidInput(
+            _("{address} is {status}: no opt-in on it").format(
+                address=email.address, status=_status_words(email)
+            ),
+            field="consent",
+        )
     before = change.case_state(case)
     state = _state_of("email", email)
     with change.changing(session):
@@ -750,10 +765,13 @@ def add_third_party(
     debtor = _debtor(session, case)
     name_text = _text(name, "name", MAX_NAME)
     if name_text is None:
-        raise InvalidInput("a name is needed", field="name")
+        raise InvalidInput(_("a name is needed"), field="name")
     relation_text = (relation or "").strip().lower()
     if relation_text not in RELATIONS:
-        raise InvalidInput(f"relation must be one of: {', '.join(RELATIONS)}", field="relation")
+        raise InvalidInput(
+            _("relation must be one of: {relations}").format(relations=", ".join(RELATIONS)),
+            field="relation",
+        )
     source = _source(source)
     note_text = _text(note, "note", MAX_NOTE)
     parsed = None
@@ -817,10 +835,13 @@ def edit_third_party(
     assert isinstance(party, ThirdParty)
     name_text = _text(name, "name", MAX_NAME) if name is not None else None
     if name is not None and name_text is None:
-        raise InvalidInput("a name is needed", field="name")
+        raise InvalidInput(_("a name is needed"), field="name")
     relation_text = relation.strip().lower() if relation is not None else None
     if relation_text is not None and relation_text not in RELATIONS:
-        raise InvalidInput(f"relation must be one of: {', '.join(RELATIONS)}", field="relation")
+        raise InvalidInput(
+            _("relation must be one of: {relations}").format(relations=", ".join(RELATIONS)),
+            field="relation",
+        )
     note_text = _text(note, "note", MAX_NOTE) if note is not None else None
     before = change.case_state(case)
     state = _state_of("third_party", party)
@@ -897,7 +918,9 @@ def record_recontact_request(
     party = _contact(session, case, "third_party", party_id)
     assert isinstance(party, ThirdParty)
     if party.objected_at is not None:
-        raise InvalidInput("this third party objected: they are not contacted again", field="party")
+        raise InvalidInput(
+            _("this third party objected: they are not contacted again"), field="party"
+        )
     before = change.case_state(case)
     state = _state_of("third_party", party)
     with change.changing(session):
@@ -927,11 +950,17 @@ def record_third_party_request(
     """`contact objected|call-again CASE NAME`: find the third party by name and record what
     they asked (no more contact, or one more call), in one unit."""
     if request not in THIRD_PARTY_REQUESTS:
-        raise InvalidInput(f"a third party's request is {' or '.join(THIRD_PARTY_REQUESTS)}")
+        raise InvalidInput(
+            _("a third party's request is {requests}").format(
+                requests=" or ".join(THIRD_PARTY_REQUESTS)
+            )
+        )
     case = _case(session, actor, case_id)
     kind, party_id = find_contact(session=session, case=case, value=name)
     if kind != "third_party":
-        raise NotFound(f"{name.strip()[:40]!r} is not a third party of this debtor")
+        raise NotFound(
+            _("{name!r} is not a third party of this debtor").format(name=name.strip()[:40])
+        )
     common: dict[str, Any] = {
         "session": session,
         "now": now,
@@ -944,7 +973,7 @@ def record_third_party_request(
     if request == "objected":
         return record_objection(**common, how=how)
     if how is not None:
-        raise InvalidInput("--how goes with an objection", field="how")
+        raise InvalidInput(_("--how goes with an objection"), field="how")
     return record_recontact_request(**common)
 
 
@@ -955,17 +984,30 @@ def _dialable(phone: Phone) -> bool:
     return phone.valid and not phone.do_not_call and phone.retired_at is None
 
 
+# A contact's state inside a refusal ("+86 ... is do-not-call: ..."), in the reader's language.
+_STATUS_WORDS = {
+    "retired": N_("retired"),
+    "dnc": N_("do-not-call"),
+    "wrong": N_("a wrong number"),
+    "disconnected": N_("disconnected"),
+    "returned": N_("returned"),
+    "unverified": N_("unverified"),
+    "valid": N_("valid"),
+}
+
+
 def _status_words(row: Any) -> str:
-    if row.retired_at is not None:
-        return "retired"
-    status = str(row.status)
-    return {"dnc": "do-not-call", "wrong": "a wrong number"}.get(status, status)
+    status = "retired" if row.retired_at is not None else str(row.status)
+    if status == "wrong" and not isinstance(row, Phone):
+        return _("a wrong address")
+    found = _STATUS_WORDS.get(status)
+    return _(found) if found is not None else status
 
 
 def _case(session: Session, actor: Actor, case_id: uuid.UUID) -> Case:
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound("no such case")
+        raise NotFound(_("no such case"))
     ensure_case_access(actor, case)
     return case
 
@@ -973,14 +1015,14 @@ def _case(session: Session, actor: Actor, case_id: uuid.UUID) -> Case:
 def _debtor(session: Session, case: Case) -> Debtor:
     debtor = session.get(Debtor, case.debtor_id)
     if debtor is None:  # pragma: no cover - a foreign key guarantees it
-        raise NotFound("the case has no debtor")
+        raise NotFound(_("the case has no debtor"))
     return debtor
 
 
 def _phone(session: Session, case: Case, phone_id: uuid.UUID) -> Phone:
     phone = session.get(Phone, phone_id)
     if phone is None or phone.debtor_id != case.debtor_id:
-        raise NotFound("that phone is not one of this debtor's numbers")
+        raise NotFound(_("that phone is not one of this debtor's numbers"))
     return phone
 
 
@@ -995,10 +1037,16 @@ _MODELS: dict[str, Any] = {
 def _contact(session: Session, case: Case, kind: str, contact_id: uuid.UUID) -> Any:
     model = _MODELS.get(kind)
     if model is None:
-        raise InvalidInput(f"kind must be one of: {', '.join(KINDS)}", field="kind")
+        raise InvalidInput(
+            _("kind must be one of: {kinds}").format(kinds=", ".join(KINDS)), field="kind"
+        )
     row = session.get(model, contact_id)
     if row is None or row.debtor_id != case.debtor_id:
-        raise NotFound(f"that {kind.replace('_', ' ')} is not one of this debtor's contacts")
+        raise NotFound(
+            _("that {kind} is not one of this debtor's contacts").format(
+                kind=kind.replace("_", " ")
+            )
+        )
     return row
 
 
@@ -1007,7 +1055,9 @@ def find_contact(*, session: Session, case: Case, value: str) -> tuple[str, uuid
     address's text, a third party's name. NotFound when none is."""
     text = (value or "").strip()
     if not text:
-        raise InvalidInput("say which contact: a number, an e-mail or an address", field="contact")
+        raise InvalidInput(
+            _("say which contact: a number, an e-mail or an address"), field="contact"
+        )
     debtor = _debtor(session, case)
     if "@" in text:
         found = session.exec(
@@ -1037,7 +1087,7 @@ def find_contact(*, session: Session, case: Case, value: str) -> tuple[str, uuid
     ).first()
     if found is not None:
         return "third_party", found
-    raise NotFound(f"{text[:40]!r} is not a contact of this debtor")
+    raise NotFound(_("{text!r} is not a contact of this debtor").format(text=text[:40]))
 
 
 def _quiet_email(text: str) -> str:
@@ -1050,12 +1100,12 @@ def _quiet_email(text: str) -> str:
 def _parsed_phone(number: str, phone_type: str | None, country: str) -> tuple[Any, str]:
     text = (number or "").strip()
     if not text:
-        raise InvalidInput("a phone number is needed", field="phone")
+        raise InvalidInput(_("a phone number is needed"), field="phone")
     if len(text) > 100:
-        raise InvalidInput("a phone number is at most 100 characters", field="phone")
+        raise InvalidInput(_("a phone number is at most 100 characters"), field="phone")
     parsed = parse_phone(text, country)
     if not parsed.valid or parsed.e164 is None:
-        raise InvalidInput(parsed.error or "not a valid phone number", field="phone")
+        raise InvalidInput(parsed.error or _("not a valid phone number"), field="phone")
     kind = _phone_type(phone_type) if phone_type is not None else parsed.kind
     return parsed, kind
 
@@ -1063,7 +1113,9 @@ def _parsed_phone(number: str, phone_type: str | None, country: str) -> tuple[An
 def _phone_type(value: str) -> str:
     kind = (value or "").strip().lower()
     if kind not in PHONE_TYPES:
-        raise InvalidInput(f"type must be one of: {', '.join(PHONE_TYPES[:3])}", field="type")
+        raise InvalidInput(
+            _("type must be one of: {types}").format(types=", ".join(PHONE_TYPES[:3])), field="type"
+        )
     return kind
 
 
@@ -1072,8 +1124,12 @@ def _refuse_duplicate_phone(session: Session, debtor_id: uuid.UUID, e164: str) -
         select(Phone).where(Phone.debtor_id == debtor_id, Phone.e164 == e164)
     ).first()
     if existing is not None:
-        state = " (retired)" if existing.retired_at is not None else ""
-        raise InvalidInput(f"{e164} is already on file{state}", field="phone")
+        raise InvalidInput(
+            _("{e164} is already on file (retired)").format(e164=e164)
+            if existing.retired_at is not None
+            else _("{e164} is already on file").format(e164=e164),
+            field="phone",
+        )
 
 
 def _new_phone(
@@ -1123,7 +1179,9 @@ def _make_primary(session: Session, debtor_id: uuid.UUID, phone: Phone) -> None:
 def _source(value: str | None) -> str:
     text = (value or "").strip().lower().replace("_", " ")
     if text not in SOURCES:
-        raise InvalidInput(f"source must be one of: {', '.join(SOURCES)}", field="source")
+        raise InvalidInput(
+            _("source must be one of: {sources}").format(sources=", ".join(SOURCES)), field="source"
+        )
     return text
 
 
@@ -1133,7 +1191,10 @@ def _consent_channels(values: Sequence[str], *, allowed: Sequence[str]) -> tuple
         channel = (value or "").strip().lower()
         if channel not in allowed:
             raise InvalidInput(
-                f"consent on this contact is one of: {', '.join(allowed)}", field="consent"
+                _("consent on this contact is one of: {allowed}").format(
+                    allowed=", ".join(allowed)
+                ),
+                field="consent",
             )
         if channel not in channels:
             channels.append(channel)
@@ -1145,16 +1206,16 @@ def _consent_until(
 ) -> datetime | None:
     if "call" not in channels:
         if until is not None:
-            raise InvalidInput("an end date goes with consent to call", field="consent_until")
+            raise InvalidInput(_("an end date goes with consent to call"), field="consent_until")
         return None
     if until is None:
         return now + DEFAULT_CALL_CONSENT
     if until.tzinfo is None:
-        raise InvalidInput("the consent's end needs a time zone", field="consent_until")
+        raise InvalidInput(_("the consent's end needs a time zone"), field="consent_until")
     if until <= now:
-        raise InvalidInput("the consent's end is in the past", field="consent_until")
+        raise InvalidInput(_("the consent's end is in the past"), field="consent_until")
     if until > now + timedelta(days=366):
-        raise InvalidInput("consent to call lasts at most a year", field="consent_until")
+        raise InvalidInput(_("consent to call lasts at most a year"), field="consent_until")
     return until.astimezone(UTC)
 
 
@@ -1169,14 +1230,14 @@ def _text(value: str | None, field: str, limit: int) -> str | None:
     if not text:
         return None
     if len(text) > limit:
-        raise InvalidInput(f"at most {limit} characters", field=field)
+        raise InvalidInput(_("at most {limit} characters").format(limit=limit), field=field)
     return text
 
 
 def _address_text(value: str) -> str:
     text = _text(value, "address", MAX_ADDRESS)
     if text is None:
-        raise InvalidInput("an address is needed", field="address")
+        raise InvalidInput(_("an address is needed"), field="address")
     return text
 
 

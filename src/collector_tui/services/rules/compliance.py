@@ -227,7 +227,7 @@ def _shipped(name: str) -> dict[str, Any] | None:
     try:
         return tomllib.loads(resource.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
-        raise PackError(f"rule pack {name}: {error}") from error
+        raise PackError(_("rule pack {name}: {error}").format(name=name, error=error)) from error
 
 
 def _override(name: str, packs_dir: str | None) -> dict[str, Any] | None:
@@ -240,7 +240,7 @@ def _override(name: str, packs_dir: str | None) -> dict[str, Any] | None:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as error:
-        raise PackError(f"rule pack {path}: {error}") from error
+        raise PackError(_("rule pack {path}: {error}").format(path=path, error=error)) from error
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -255,19 +255,21 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def _raw_pack(name: str, packs_dir: str | None, seen: frozenset[str]) -> dict[str, Any]:
     if not _NAME.match(name):
-        raise PackError(f"{name!r} is not a rule pack name (letters, digits, - and _)")
+        raise PackError(
+            _("{name!r} is not a rule pack name (letters, digits, - and _)").format(name=name)
+        )
     if name in seen:
-        raise PackError(f"rule pack {name}: 'extends' goes round in a circle")
+        raise PackError(_("rule pack {name}: 'extends' goes round in a circle").format(name=name))
     shipped = _shipped(name)
     override = _override(name, packs_dir)
     if override is None:
         if shipped is None:
-            raise PackError(f"no rule pack named {name!r}")
+            raise PackError(_("no rule pack named {name!r}").format(name=name))
         return shipped
     extends = override.get("extends")
     if extends is not None:
         if not isinstance(extends, str):
-            raise PackError(f"rule pack {name}: 'extends' must be a pack name")
+            raise PackError(_("rule pack {name}: 'extends' must be a pack name").format(name=name))
         base = _raw_pack(extends.strip().lower(), packs_dir, seen | {name})
     elif shipped is not None:
         base = shipped
@@ -281,10 +283,12 @@ def _hours(value: Any, where: str) -> Hours:
     if value is None or value == "none" or value == []:
         return None
     if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
-        raise PackError(f'{where}: write hours as ["HH:MM", "HH:MM"] or "none"')
+        raise PackError(
+            _('{where}: write hours as ["HH:MM", "HH:MM"] or "none"').format(where=where)
+        )
     start, end = (_clock_time(text, where) for text in value)
     if end != MIDNIGHT and end <= start:
-        raise PackError(f"{where}: the hours end before they start")
+        raise PackError(_("{where}: the hours end before they start").format(where=where))
     return start, end
 
 
@@ -294,48 +298,60 @@ def _clock_time(text: str, where: str) -> time:
     try:
         return time.fromisoformat(text.strip())
     except ValueError as error:
-        raise PackError(f"{where}: {text!r} is not a time of day (HH:MM)") from error
+        raise PackError(
+            _("{where}: {text!r} is not a time of day (HH:MM)").format(where=where, text=text)
+        ) from error
 
 
 def _strings(value: Any, where: str) -> frozenset[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise PackError(f"{where}: expected a list of names")
+        raise PackError(_("{where}: expected a list of names").format(where=where))
     return frozenset(v.strip() for v in value)
 
 
 def _count(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise PackError(f"{where}: expected a whole number, 0 or more")
+        raise PackError(_("{where}: expected a whole number, 0 or more").format(where=where))
     return value
 
 
 def _flag(value: Any, where: str) -> bool:
     if not isinstance(value, bool):
-        raise PackError(f"{where}: expected true or false")
+        raise PackError(_("{where}: expected true or false").format(where=where))
     return value
 
 
 def _pack_from_data(name: str, data: dict[str, Any]) -> RulePack:
     for key, value in data.items():
         if key not in _TOP_LEVEL:
-            raise PackError(f"rule pack {name}: unknown key {key!r}")
+            raise PackError(_("rule pack {name}: unknown key {key!r}").format(name=name, key=key))
         known = _SECTIONS.get(key)
         if known:
             if not isinstance(value, dict):
-                raise PackError(f"rule pack {name}: [{key}] must be a table")
+                raise PackError(
+                    _("rule pack {name}: [{key}] must be a table").format(name=name, key=key)
+                )
             for inner in value:
                 if inner not in known:
-                    raise PackError(f"rule pack {name}: unknown key {key}.{inner}")
+                    raise PackError(
+                        _("rule pack {name}: unknown key {key}.{inner}").format(
+                            name=name, key=key, inner=inner
+                        )
+                    )
 
     def section(key: str) -> dict[str, Any]:
         value = data.get(key, {})
         if not isinstance(value, dict):
-            raise PackError(f"rule pack {name}: [{key}] must be a table")
+            raise PackError(
+                _("rule pack {name}: [{key}] must be a table").format(name=name, key=key)
+            )
         return value
 
     def need(table: dict[str, Any], key: str, where: str) -> Any:
         if key not in table:
-            raise PackError(f"rule pack {name}: {where} is missing")
+            raise PackError(
+                _("rule pack {name}: {where} is missing").format(name=name, where=where)
+            )
         return table[key]
 
     hours, frequency = section("hours"), section("frequency")
@@ -344,7 +360,11 @@ def _pack_from_data(name: str, data: dict[str, Any]) -> RulePack:
     weekend_names = _strings(data.get("weekend_days", ["sat", "sun"]), f"{name}: weekend_days")
     unknown_days = weekend_names - set(WEEKDAY_NAMES)
     if unknown_days:
-        raise PackError(f"rule pack {name}: unknown weekend day {sorted(unknown_days)[0]!r}")
+        raise PackError(
+            _("rule pack {name}: unknown weekend day {day!r}").format(
+                name=name, day=sorted(unknown_days)[0]
+            )
+        )
     holidays: set[date] = set()
     for value in data.get("holidays", []):
         if isinstance(value, date) and not isinstance(value, datetime):
@@ -353,15 +373,23 @@ def _pack_from_data(name: str, data: dict[str, Any]) -> RulePack:
             try:
                 holidays.add(date.fromisoformat(value.strip()))
             except ValueError as error:
-                raise PackError(f"rule pack {name}: holiday {value!r} is not a date") from error
+                raise PackError(
+                    _("rule pack {name}: holiday {day!r} is not a date").format(
+                        name=name, day=value
+                    )
+                ) from error
         else:
-            raise PackError(f"rule pack {name}: holiday {value!r} is not a date")
+            raise PackError(
+                _("rule pack {name}: holiday {day!r} is not a date").format(name=name, day=value)
+            )
     fallback: list[tuple[str, tuple[str, ...]]] = []
     for country, zones in section("fallback_zones").items():
         listed = tuple(sorted(_strings(zones, f"{name}: fallback_zones.{country}")))
         for zone in listed:
             if _zone(zone) is None:
-                raise PackError(f"rule pack {name}: unknown time zone {zone!r}")
+                raise PackError(
+                    _("rule pack {name}: unknown time zone {zone!r}").format(name=name, zone=zone)
+                )
         fallback.append((country.strip().upper(), listed))
     where = f"rule pack {name}"
     return RulePack(

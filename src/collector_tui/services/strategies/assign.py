@@ -27,6 +27,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from collector_tui.config import Settings
+from collector_tui.i18n import _
 from collector_tui.models import (
     CLOSED_STATUSES,
     Case,
@@ -177,19 +178,27 @@ def _sequence_names(settings: Settings) -> frozenset[str]:
         return frozenset(load_rules(settings).sequences)
     except RulesError as error:
         raise InvalidInput(
-            f"the reminder sequences cannot be read to check the file: {error}"
+            _("the reminder sequences cannot be read to check the file: {error}").format(
+                error=error
+            )
         ) from None
 
 
 def _read_file(path: Path) -> str:
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise InvalidInput(f"{path.name}: larger than {MAX_FILE_BYTES} bytes")
+            raise InvalidInput(
+                _("{name}: larger than {max} bytes").format(name=path.name, max=MAX_FILE_BYTES)
+            )
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise InvalidInput(f"{path.name}: not UTF-8 text") from None
+        raise InvalidInput(_("{name}: not UTF-8 text").format(name=path.name)) from None
     except OSError as error:
-        raise InvalidInput(f"{path.name}: cannot be read ({error.strerror or error})") from None
+        raise InvalidInput(
+            _("{name}: cannot be read ({error})").format(
+                name=path.name, error=error.strerror or error
+            )
+        ) from None
 
 
 def _book_of(path: Path, settings: Settings) -> tuple[StrategyBook, str]:
@@ -497,7 +506,7 @@ def apply_strategy_text(
     """`apply_strategy_file` for a file's text already read (`source` names it in messages)."""
     require_supervisor(actor, "apply a strategy file")
     if _is_laptop(session):
-        raise Forbidden("strategies are applied on the master database, not on a laptop")
+        raise Forbidden(_("strategies are applied on the master database, not on a laptop"))
     book = parse_book(text, source, sequences=_sequence_names(settings))
     previous = current_set(session)
     version = (previous.version if previous is not None else 0) + 1
@@ -605,7 +614,7 @@ def case_strategy(
     """The case's strategy, group, why, treatment, and whether an escalation point is due."""
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound("no such case")
+        raise NotFound(_("no such case"))
     ensure_case_access(actor, case)
     treatment = dict(case.strategy_treatment or {})
     days = max(0, (now.date() - case.placed_date).days)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from collector_tui.i18n import _
 from collector_tui.money import MoneyError, normalize_currency, parse_decimal_string
 from collector_tui.services.errors import InvalidInput
 
@@ -248,20 +249,24 @@ def _fail(source: str, where: str, message: str) -> StrategyFileError:
 def _unknown(table: Mapping[str, Any], allowed: frozenset[str], source: str, where: str) -> None:
     for key in table:
         if key not in allowed:
-            raise _fail(source, where, f"unknown field {key!r}")
+            raise _fail(source, where, _("unknown field {key!r}").format(key=key))
 
 
 def _int(value: Any, source: str, where: str, *, low: int, high: int) -> int:
     if type(value) is not int or not low <= value <= high:
-        raise _fail(source, where, f"must be a whole number from {low} to {high}")
+        raise _fail(
+            source,
+            where,
+            _("must be a whole number from {low} to {high}").format(low=low, high=high),
+        )
     return value
 
 
 def _probability(value: Any, source: str, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _fail(source, where, "must be a probability from 0 to 1 (e.g. 0.25)")
+        raise _fail(source, where, _("must be a probability from 0 to 1 (e.g. 0.25)"))
     if not 0 <= value <= 1:
-        raise _fail(source, where, "must be a probability from 0 to 1 (e.g. 0.25)")
+        raise _fail(source, where, _("must be a probability from 0 to 1 (e.g. 0.25)"))
     return float(value)
 
 
@@ -269,17 +274,25 @@ def _names(
     value: Any, source: str, where: str, allowed: Sequence[str] | None = None
 ) -> frozenset[str]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
-        raise _fail(source, where, "must be a non-empty list of names")
+        raise _fail(source, where, _("must be a non-empty list of names"))
     if allowed is not None:
         for v in value:
             if v.upper() not in allowed:
-                raise _fail(source, where, f"unknown {v!r} (one of {', '.join(allowed)})")
+                raise _fail(
+                    source,
+                    where,
+                    _("unknown {v!r} (one of {allowed})").format(v=v, allowed=", ".join(allowed)),
+                )
     return frozenset(value)
 
 
 def _name(value: Any, source: str, where: str) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > NAME_LENGTH:
-        raise _fail(source, where, f"must be a name of 1 to {NAME_LENGTH} characters")
+        raise _fail(
+            source,
+            where,
+            _("must be a name of 1 to {max} characters").format(max=NAME_LENGTH),
+        )
     return value
 
 
@@ -302,7 +315,11 @@ def _treatment(
         if sequences is not None and sequence not in sequences:
             known = ", ".join(sorted(sequences)) or "none"
             raise _fail(
-                source, f"{where}.sequence", f"no reminder sequence named {sequence!r} ({known})"
+                source,
+                f"{where}.sequence",
+                _("no reminder sequence named {sequence!r} ({known})").format(
+                    sequence=sequence, known=known
+                ),
             )
     limit = (
         _int(raw["settlement_limit_pct"], source, f"{where}.settlement_limit_pct", low=0, high=100)
@@ -313,19 +330,23 @@ def _treatment(
     if "escalations" in raw:
         items = raw["escalations"]
         if not isinstance(items, list):
-            raise _fail(source, f"{where}.escalations", "must be a list of tables")
+            raise _fail(source, f"{where}.escalations", _("must be a list of tables"))
         found = []
         for number, item in enumerate(items, start=1):
             at = f"{where}.escalations[{number}]"
             if not isinstance(item, dict):
-                raise _fail(source, at, "an escalation must be a table")
+                raise _fail(source, at, _("an escalation must be a table"))
             _unknown(item, _ESCALATION_KEYS, source, at)
             for required in ("after_days", "p_below"):
                 if required not in item:
-                    raise _fail(source, f"{at}.{required}", "missing")
+                    raise _fail(source, f"{at}.{required}", _("missing"))
             to = item.get("to", "legal")
             if to not in ESCALATION_TARGETS:
-                raise _fail(source, f"{at}.to", f"must be one of {', '.join(ESCALATION_TARGETS)}")
+                raise _fail(
+                    source,
+                    f"{at}.to",
+                    _("must be one of {targets}").format(targets=", ".join(ESCALATION_TARGETS)),
+                )
             found.append(
                 Escalation(
                     _int(item["after_days"], source, f"{at}.after_days", low=0, high=MAX_DAYS),
@@ -341,21 +362,21 @@ def _strategy(name: str, raw: Any, source: str, sequences: frozenset[str] | None
     where = f"strategy {name!r}"
     _name(name, source, where)
     if not isinstance(raw, dict):
-        raise _fail(source, where, "a strategy must be a table")
+        raise _fail(source, where, _("a strategy must be a table"))
     _unknown(raw, _STRATEGY_KEYS, source, where)
     title = raw.get("title", name)
     if not isinstance(title, str):
-        raise _fail(source, f"{where}.title", "must be text")
+        raise _fail(source, f"{where}.title", _("must be text"))
     champion = _treatment(raw, source, where, sequences)
     if "challenger" not in raw:
         return Strategy(name, title, champion)
     challenger = raw["challenger"]
     at = f"{where}.challenger"
     if not isinstance(challenger, dict):
-        raise _fail(source, at, "must be a table")
+        raise _fail(source, at, _("must be a table"))
     _unknown(challenger, _CHALLENGER_KEYS, source, at)
     if "share" not in challenger:
-        raise _fail(source, f"{at}.share", "missing (the percent of cases drawn to it)")
+        raise _fail(source, f"{at}.share", _("missing (the percent of cases drawn to it)"))
     share = _int(challenger["share"], source, f"{at}.share", low=1, high=99)
     return Strategy(
         name, title, champion, _treatment(challenger, source, at, sequences, champion), share
@@ -364,7 +385,7 @@ def _strategy(name: str, raw: Any, source: str, sequences: frozenset[str] | None
 
 def _money(value: Any, currency: str, source: str, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise _fail(source, where, 'must be an amount in major units as text (e.g. "99.50")')
+        raise _fail(source, where, _('must be an amount in major units as text (e.g. "99.50")'))
     try:
         return parse_decimal_string(str(value), currency, allow_negative=False).minor
     except MoneyError as error:
@@ -373,21 +394,25 @@ def _money(value: Any, currency: str, source: str, where: str) -> int:
 
 def _range(raw: Mapping[str, Any], low: str, high: str, source: str, where: str) -> None:
     if low in raw and high in raw and raw[low] > raw[high]:
-        raise _fail(source, f"{where}.{high}", f"is below {low}")
+        raise _fail(source, f"{where}.{high}", _("is below {low}").format(low=low))
 
 
 def _rule(raw: Any, order: int, strategies: Mapping[str, Strategy], source: str) -> Rule:
     where = f"rules[{order}]"
     if not isinstance(raw, dict):
-        raise _fail(source, where, "a rule must be a table")
+        raise _fail(source, where, _("a rule must be a table"))
     name = _name(raw.get("name", f"rule {order}"), source, f"{where}.name")
     where = f"rule {name!r} (rules[{order}])"
     _unknown(raw, _RULE_KEYS, source, where)
     strategy = raw.get("strategy")
     if not isinstance(strategy, str):
-        raise _fail(source, f"{where}.strategy", "missing")
+        raise _fail(source, f"{where}.strategy", _("missing"))
     if strategy not in strategies:
-        raise _fail(source, f"{where}.strategy", f"no strategy named {strategy!r}")
+        raise _fail(
+            source,
+            f"{where}.strategy",
+            _("no strategy named {strategy!r}").format(strategy=strategy),
+        )
     priority = _int(raw.get("priority", 0), source, f"{where}.priority", low=-1000, high=1000)
     currency = None
     if "currency" in raw:
@@ -397,7 +422,7 @@ def _rule(raw: Any, order: int, strategies: Mapping[str, Strategy], source: str)
             raise _fail(source, f"{where}.currency", str(error)) from None
     band = [key for key in ("balance_min", "balance_max") if key in raw]
     if band and currency is None:
-        raise _fail(source, f"{where}.{band[0]}", "a balance band needs its currency")
+        raise _fail(source, f"{where}.{band[0]}", _("a balance band needs its currency"))
     low = (
         _money(raw["balance_min"], currency, source, f"{where}.balance_min")
         if currency and "balance_min" in raw
@@ -409,7 +434,7 @@ def _rule(raw: Any, order: int, strategies: Mapping[str, Strategy], source: str)
         else None
     )
     if low is not None and high is not None and low > high:
-        raise _fail(source, f"{where}.balance_max", "is below balance_min")
+        raise _fail(source, f"{where}.balance_max", _("is below balance_min"))
     dpd_min = (
         _int(raw["dpd_min"], source, f"{where}.dpd_min", low=0, high=100_000)
         if "dpd_min" in raw
@@ -424,7 +449,7 @@ def _rule(raw: Any, order: int, strategies: Mapping[str, Strategy], source: str)
     p_min = _probability(raw["p_min"], source, f"{where}.p_min") if "p_min" in raw else None
     p_max = _probability(raw["p_max"], source, f"{where}.p_max") if "p_max" in raw else None
     if p_min is not None and p_max is not None and p_min >= p_max:
-        raise _fail(source, f"{where}.p_max", "must be above p_min")
+        raise _fail(source, f"{where}.p_max", _("must be above p_min"))
     countries = _names(raw["country"], source, f"{where}.country") if "country" in raw else None
     grades = _names(raw["grade"], source, f"{where}.grade", GRADES) if "grade" in raw else None
     return Rule(
@@ -497,7 +522,7 @@ def _check_rules(rules: Iterable[Rule], source: str) -> None:
     for rule in ordered:
         if rule.name in names:
             raise _fail(
-                source, f"rule {rule.name!r} (rules[{rule.order}])", "the name is used twice"
+                source, f"rule {rule.name!r} (rules[{rule.order}])", _("the name is used twice")
             )
         names[rule.name] = rule
     for index, rule in enumerate(ordered):
@@ -506,14 +531,16 @@ def _check_rules(rules: Iterable[Rule], source: str) -> None:
                 raise _fail(
                     source,
                     f"rule {other.name!r} (rules[{other.order}])",
-                    f"overlaps rule {rule.name!r} (rules[{rule.order}]) at the same priority "
-                    f"{rule.priority}: give one a higher priority or make them exclusive",
+                    _(
+                        "overlaps rule {name!r} (rules[{order}]) at the same priority {priority}: "
+                        "give one a higher priority or make them exclusive"
+                    ).format(name=rule.name, order=rule.order, priority=rule.priority),
                 )
     if not any(rule.is_default for rule in ordered):
         raise _fail(
             source,
             "rules",
-            "no default rule (one with no condition): some cases would get no strategy",
+            _("no default rule (one with no condition): some cases would get no strategy"),
         )
 
 
@@ -524,18 +551,18 @@ def parse_book(text: str, source: str, *, sequences: Iterable[str] | None = None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise StrategyFileError(f"{source}: {error}") from None
+        raise StrategyFileError(_("{source}: {error}").format(source=source, error=error)) from None
     _unknown(data, _TOP_KEYS, source, "the file")
     title = data.get("title", source)
     if not isinstance(title, str):
-        raise _fail(source, "title", "must be text")
+        raise _fail(source, "title", _("must be text"))
     raw_strategies = data.get("strategies")
     if not isinstance(raw_strategies, dict) or not raw_strategies:
-        raise _fail(source, "strategies", "must name at least one [strategies.NAME] table")
+        raise _fail(source, "strategies", _("must name at least one [strategies.NAME] table"))
     strategies = {name: _strategy(name, raw, source, known) for name, raw in raw_strategies.items()}
     raw_rules = data.get("rules")
     if not isinstance(raw_rules, list) or not raw_rules:
-        raise _fail(source, "rules", "must list at least one [[rules]] table")
+        raise _fail(source, "rules", _("must list at least one [[rules]] table"))
     rules = [_rule(raw, order, strategies, source) for order, raw in enumerate(raw_rules, start=1)]
     rules.sort(key=lambda rule: (-rule.priority, rule.order))
     _check_rules(rules, source)
