@@ -249,7 +249,7 @@ def reminder_fields(
     locale = debtor_locale(debtor.language, debtor.country, settings.locale)
     # The debtor's day, as the outbox dates the letter: a notice sent at 21:00 in New York is
     # dated that day, not the next (UTC), and its receipt days count from it.
-    _, zones = compliance.case_contact_zones(session=session, case=case, settings=settings)
+    _verdict, zones = compliance.case_contact_zones(session=session, case=case, settings=settings)
     today = as_utc(now).astimezone(ZoneInfo(zones[0]) if zones else UTC).date()
 
     def shown(minor: int) -> str:

@@ -373,7 +373,7 @@ class TemplateBook:
         output = _render(self._texts[key], values)
         subject, opt_out, body = "", "", output
         if channel in ("email", "letter"):
-            head, _, body = output.partition("\n\n")
+            head, _sep, body = output.partition("\n\n")
             headers = dict(_split_header(line) for line in head.splitlines())
             subject = headers.get("Subject") or headers.get("Title") or ""
             opt_out = headers.get("Opt-out", "")
@@ -396,7 +396,7 @@ class TemplateBook:
 
 
 def _split_header(line: str) -> tuple[str, str]:
-    key, _, value = line.partition(":")
+    key, _sep, value = line.partition(":")
     return key.strip(), value.strip()
 
 

@@ -141,7 +141,7 @@ def _device_key(laptop: db.Store) -> tuple[uuid.UUID, uuid.UUID | None, str | No
 
 def _made_key(laptop: db.Store) -> str:
     """The laptop's private key, made on first use (Core: the outbox listener never sees it)."""
-    _, _, key = _device_key(laptop)
+    _device, _agent, key = _device_key(laptop)
     if key is not None:
         return key
     key = devices.new_private_key()
@@ -152,14 +152,14 @@ def _made_key(laptop: db.Store) -> str:
             .where(state.c.id == 1, state.c.device_key.is_(None))
             .values(device_key=key)
         )
-    _, _, stored = _device_key(laptop)
+    _device, _agent, stored = _device_key(laptop)
     return stored or key
 
 
 def _register(laptop: db.Store, master: db.Store, actor: Actor, now: datetime, how: str) -> None:
     """Register the laptop's key on the master for its agent, who is `actor`, logged in on the
     master just now: the key travels over the live link only."""
-    device_id, agent_id, _ = _device_key(laptop)
+    device_id, agent_id, _key = _device_key(laptop)
     if agent_id != actor.user_id:
         return
     public_key = devices.public_key_of(_made_key(laptop))
@@ -199,7 +199,7 @@ def _adopt(connection: Connection, issued: devices.IssuedKey | None) -> None:
 
 
 def _signing_key(laptop: db.Store) -> tuple[uuid.UUID, str]:
-    device_id, _, key = _device_key(laptop)
+    device_id, _agent, key = _device_key(laptop)
     if key is None:
         raise InvalidInput(
             "this laptop has no device key yet: its agent registers it with `sync pull` (or a "
