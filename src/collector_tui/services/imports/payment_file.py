@@ -42,7 +42,6 @@ from sqlmodel import Session, col, select
 from collector_tui.config import Settings
 from collector_tui.db import Store, in_batches, select_columns
 from collector_tui.i18n import gettext as _
-from collector_tui.i18n import ngettext
 from collector_tui.models import Case, Payment
 from collector_tui.money import Money, MoneyError, format_plain, minor_digits, normalize_currency
 from collector_tui.services.accounts import Actor
@@ -157,10 +156,10 @@ class PaymentImportRejected(ServiceError):
         count = len(report.rejected)
         first = report.rejected[0]
         super().__init__(
-            ngettext(
-                "{count} bad row; first: line {line}: {reason}",
-                "{count} bad rows; first: line {line}: {reason}",
-                count,
+            (
+                _("1 bad row; first: line {line}: {reason}")
+                if count == 1
+                else _("{count} bad rows; first: line {line}: {reason}")
             ).format(count=count, line=first.line, reason=first.reason)
         )
         self.report = report
@@ -231,8 +230,10 @@ def _layout(header: list[str]) -> dict[str, int]:
     if missing:
         names = ", ".join(_("date (received_on)") if c == "received_on" else c for c in missing)
         raise ServiceError(
-            ngettext(
-                "missing column: {columns}", "missing columns: {columns}", len(missing)
+            (
+                _("missing column: {columns}")
+                if len(missing) == 1
+                else _("missing columns: {columns}")
             ).format(columns=names)
         )
     return index

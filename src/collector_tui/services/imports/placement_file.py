@@ -51,7 +51,7 @@ from sqlmodel import Session
 
 from collector_tui.config import Settings
 from collector_tui.db import Store
-from collector_tui.i18n import current_language, ngettext
+from collector_tui.i18n import current_language
 from collector_tui.i18n import gettext as _
 from collector_tui.models import (
     TIER_NEW,
@@ -151,10 +151,10 @@ class ImportRejected(ServiceError):
     def __init__(self, report: ImportReport, first: RowError) -> None:
         count = len(report.rejected)
         super().__init__(
-            ngettext(
-                "{count} bad row; first: line {line}: {reason}",
-                "{count} bad rows; first: line {line}: {reason}",
-                count,
+            (
+                _("1 bad row; first: line {line}: {reason}")
+                if count == 1
+                else _("{count} bad rows; first: line {line}: {reason}")
             ).format(count=count, line=first.line, reason=first.reason)
         )
         self.report = report
@@ -238,8 +238,10 @@ def _layout(
         missing.append(_("country (or give a region)"))
     if missing:
         raise ServiceError(
-            ngettext(
-                "missing column: {columns}", "missing columns: {columns}", len(missing)
+            (
+                _("missing column: {columns}")
+                if len(missing) == 1
+                else _("missing columns: {columns}")
             ).format(columns=", ".join(missing))
         )
     return _Layout(header=header, index=index, phones=tuple(phones))

@@ -27,7 +27,6 @@ from sqlmodel import Session, col, select
 from collector_tui.config import Settings
 from collector_tui.db import select_columns
 from collector_tui.i18n import gettext as _
-from collector_tui.i18n import ngettext
 from collector_tui.models import Case, Debtor, EmailAddress, Phone, PostalAddress
 from collector_tui.phones import parse_phone
 from collector_tui.services.accounts import Actor
@@ -78,10 +77,10 @@ class SkipTraceRejected(ServiceError):
         count = len(rejected)
         first = rejected[0]
         super().__init__(
-            ngettext(
-                "{count} bad row; first: line {line}: {reason}",
-                "{count} bad rows; first: line {line}: {reason}",
-                count,
+            (
+                _("1 bad row; first: line {line}: {reason}")
+                if count == 1
+                else _("{count} bad rows; first: line {line}: {reason}")
             ).format(count=count, line=first.line, reason=first.reason)
         )
         self.rejected = rejected

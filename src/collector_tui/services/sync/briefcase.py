@@ -33,6 +33,7 @@ from sqlmodel import Session
 
 from collector_tui.config import Settings
 from collector_tui.db import in_batches
+from collector_tui.i18n import gettext as _
 from collector_tui.models import TIER_NONE
 from collector_tui.services.errors import Forbidden, InvalidInput
 from collector_tui.services.sync import codec, hlc
@@ -269,7 +270,7 @@ def export_briefcase(
     users = codec.table("app_user")
     agent = connection.execute(select(users).where(users.c.id == agent_id)).mappings().first()
     if agent is None:
-        raise InvalidInput("no such agent")
+        raise InvalidInput(_("no such agent"))
     case = codec.table("collection_case")
     case_ids = set(
         connection.execute(select(case.c.id).where(case.c.assigned_to_id == agent_id)).scalars()
@@ -533,15 +534,15 @@ def _check_laptop(connection: Connection, briefcase: Briefcase) -> tuple[bool, A
         case = codec.table("collection_case")
         if connection.execute(select(func.count()).select_from(case)).scalar():
             raise Forbidden(
-                "this database already holds cases and is not a laptop: pull into a new file"
+                _("this database already holds cases and is not a laptop: pull into a new file")
             )
         return True, None
     if row["role"] != LAPTOP:
-        raise Forbidden("this database is a master, not a laptop: pull into a laptop's file")
+        raise Forbidden(_("this database is a master, not a laptop: pull into a laptop's file"))
     if row["master_id"] is not None and row["master_id"] != briefcase.master_id:
-        raise Forbidden("this laptop belongs to another master database")
+        raise Forbidden(_("this laptop belongs to another master database"))
     if row["agent_id"] != briefcase.agent_id:
-        raise Forbidden("this laptop is another agent's: each agent pulls into their own file")
+        raise Forbidden(_("this laptop is another agent's: each agent pulls into their own file"))
     return False, row
 
 
@@ -555,7 +556,7 @@ def apply_briefcase(
 ) -> PullResult:
     """Write the briefcase into the laptop on `connection` (one transaction, SQLite)."""
     if connection.dialect.name != "sqlite":
-        raise InvalidInput("a laptop is a SQLite file")
+        raise InvalidInput(_("a laptop is a SQLite file"))
     tell = progress or (lambda _text, _done: None)
     created, existing = _check_laptop(connection, briefcase)
     connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
