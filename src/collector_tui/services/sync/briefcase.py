@@ -563,7 +563,7 @@ def apply_briefcase(
     if created:
         _create_state(connection, now, briefcase, master)
     answers = _record_answers(connection, briefcase.answers, now)
-    tell("users", 0.1)
+    tell(_("users"), 0.1)
     _upsert(connection, "app_user", briefcase.rows.get("app_user", []))
 
     briefcase_table = codec.table("sync_briefcase")
@@ -584,7 +584,7 @@ def apply_briefcase(
     # anything about a dropped case. Conflicts and rejections stay a while for `sync status`.
     _settle(connection, fresh, purge, now)
     _finish_state(connection, existing, briefcase, master, now)
-    tell("done", 1.0)
+    tell(_("done"), 1.0)
     return PullResult(
         created=created,
         cases=len(incoming),
@@ -643,7 +643,7 @@ def _refresh_cases(
         ]
         for name in codec.DEBTOR_TABLES
     }
-    tell("debtors and phones", 0.25)
+    tell(_("debtors and phones"), 0.25)
     _upsert(connection, "debtor", debtor_rows)
     for name in codec.DEBTOR_TABLES:
         _upsert(connection, name, contact_rows[name])
@@ -651,7 +651,7 @@ def _refresh_cases(
     settled = refreshed_debtors - _debtors_with_waiting_phones(connection, waiting_other)
     for name in reversed(codec.DEBTOR_TABLES):
         _delete_missing(connection, name, "debtor_id", settled, _ids(contact_rows[name]))
-    tell("cases", 0.4)
+    tell(_("cases"), 0.4)
     _upsert(connection, "collection_case", cases_in)
     # A case the laptop has as context becomes a real one (or the other way round) right here.
     for name in CASE_TABLES:
@@ -688,7 +688,7 @@ def _cases_moved_away(
 ) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
     """Cases no longer the agent's: kept read-only while changes wait on them, else purged.
     The read-only ones and the purged ones."""
-    tell("cases moved away", 0.8)
+    tell(_("cases moved away"), 0.8)
     laptop_cases = {case_id for case_id, s in held.items() if s in ("active", "read_only")}
     away = laptop_cases - incoming
     case_table = codec.table("collection_case")
@@ -716,7 +716,7 @@ def _replace_context(
     debtors no case points at any more. The context case ids."""
     briefcase_table = codec.table("sync_briefcase")
     case_table = codec.table("collection_case")
-    tell("compliance context", 0.9)
+    tell(_("compliance context"), 0.9)
     old_context = {case_id for case_id, s in held.items() if s == "context"}
     context_cases_in = [
         row

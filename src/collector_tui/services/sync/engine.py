@@ -303,7 +303,7 @@ def pull(
         # Before anything moves: a revoked laptop is refused, an older one gets its key.
         _register(laptop, master, actor, now, "sync pull")
     laptop_cases, waiting = _laptop_cases(laptop) if info is not None else (set(), set())
-    tell("reading the briefcase on the master", 0.05)
+    tell(_("reading the briefcase on the master"), 0.05)
     with master.write() as session:
         briefcase = export_briefcase(
             session=session,
@@ -313,7 +313,7 @@ def pull(
             laptop_cases=laptop_cases,
             waiting_ops=waiting,
         )
-    tell(f"writing {len(briefcase.case_ids)} cases to the laptop", 0.3)
+    tell(_("writing {count} cases to the laptop").format(count=len(briefcase.case_ids)), 0.3)
 
     def scaled(text: str, done: float) -> None:
         tell(text, 0.3 + 0.7 * done)
@@ -403,7 +403,9 @@ def push(
     batches = _batches(ops)
     for number, batch in enumerate(batches, start=1):
         tell(
-            f"sending {len(batch)} changes ({number}/{len(batches)})",
+            _("sending {count} changes ({number}/{total})").format(
+                count=len(batch), number=number, total=len(batches)
+            ),
             0.1 + 0.8 * (number - 1) / len(batches),
         )
         message = push_message(
@@ -428,7 +430,7 @@ def push(
         if row is not None:
             row.last_push_at = now
             session.add(row)
-    tell("sent", 1.0)
+    tell(_("sent"), 1.0)
     return _result(ops, results)
 
 
@@ -502,10 +504,10 @@ def sync_now(
     info = _require_laptop(laptop)
 
     def first(text: str, done: float) -> None:
-        tell(f"push: {text}", 0.5 * done)
+        tell(_("push: {step}").format(step=text), 0.5 * done)
 
     def second(text: str, done: float) -> None:
-        tell(f"pull: {text}", 0.5 + 0.5 * done)
+        tell(_("pull: {step}").format(step=text), 0.5 + 0.5 * done)
 
     pushed = push(
         laptop=laptop, master=master, actor=actor, now=now, settings=settings, progress=first
