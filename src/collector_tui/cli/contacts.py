@@ -394,9 +394,15 @@ def _cmd_import(ctx: Context) -> int:
         message = " ".join(show(str(rejected)).split())
         print(f"{PROG}: error: {message}; nothing was written", file=ctx.err)
         for line in rejected.rejected[:REJECTS_SHOWN]:
-            print(f"line {line.line}: {show(line.reason)}", file=ctx.err)
+            print(
+                _("line {line}: {reason}").format(line=line.line, reason=show(line.reason)),
+                file=ctx.err,
+            )
         if len(rejected.rejected) > REJECTS_SHOWN:
-            print(f"... and {len(rejected.rejected) - REJECTS_SHOWN} more", file=ctx.err)
+            print(
+                _("... and {count} more").format(count=len(rejected.rejected) - REJECTS_SHOWN),
+                file=ctx.err,
+            )
         return 1
     if args.json:
         ctx.json(

@@ -163,9 +163,12 @@ def _cmd_import_cases(ctx: Context) -> int:
         error(ctx.err, str(rejected))
         errors = tuple(getattr(rejected.report, "rejected", ()))
         for bad in errors[:REJECTS_SHOWN]:
-            print(f"line {bad.line}: {show(bad.reason)}", file=ctx.err)
+            print(
+                _("line {line}: {reason}").format(line=bad.line, reason=show(bad.reason)),
+                file=ctx.err,
+            )
         if len(errors) > REJECTS_SHOWN:
-            print(f"... and {len(errors) - REJECTS_SHOWN} more", file=ctx.err)
+            print(_("... and {count} more").format(count=len(errors) - REJECTS_SHOWN), file=ctx.err)
         return 1
     if args.json:
         ctx.json(_cases_json(report))
@@ -246,9 +249,12 @@ def run_import_payments(
         print(f"{PROG}: error: {message}; nothing was written", file=errors)
         bad = rejected.report.rejected
         for line in bad[:REJECTS_SHOWN]:
-            print(f"line {line.line}: {show(line.reason)}", file=errors)
+            print(
+                _("line {line}: {reason}").format(line=line.line, reason=show(line.reason)),
+                file=errors,
+            )
         if len(bad) > REJECTS_SHOWN:
-            print(f"... and {len(bad) - REJECTS_SHOWN} more", file=errors)
+            print(_("... and {count} more").format(count=len(bad) - REJECTS_SHOWN), file=errors)
         return 1
     if getattr(args, "json", False):
         print(json_text(_payments_json(report)), file=stream)

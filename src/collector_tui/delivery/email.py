@@ -20,6 +20,7 @@ from typing import Protocol
 
 from collector_tui.delivery.errors import DeliveryFailed
 from collector_tui.delivery.files import key_file_name, write_atomically
+from collector_tui.i18n import gettext as _
 
 __all__ = [
     "FileMailer",
@@ -98,7 +99,11 @@ class FileMailer:
         try:
             path = write_atomically(self.folder, key_file_name(key, ".eml"), message.as_bytes())
         except OSError as error:
-            raise DeliveryFailed(f"cannot write {self.folder}: {error.strerror}") from error
+            raise DeliveryFailed(
+                _("cannot write {folder}: {strerror}").format(
+                    folder=self.folder, strerror=error.strerror
+                )
+            ) from error
         return str(path)
 
 
@@ -133,7 +138,9 @@ class SmtpMailer:
         password = os.environ.get(self.password_env, "") if self.password_env else ""
         if self.user_env and not (user and password):
             raise DeliveryFailed(
-                f"the SMTP login ({self.user_env}, {self.password_env}) is not set"
+                _("the SMTP login ({user_env}, {password_env}) is not set").format(
+                    user_env=self.user_env, password_env=self.password_env
+                )
             )
         envelope_from = self.sender or str(message["From"])
         recipients = [str(message["To"])]
@@ -152,13 +159,17 @@ class SmtpMailer:
         except smtplib.SMTPDataError as error:
             raise _refusal("message refused", error.smtp_code, error.smtp_error) from None
         except smtplib.SMTPAuthenticationError as error:
-            raise DeliveryFailed(f"SMTP login refused ({error.smtp_code})") from None
+            raise DeliveryFailed(
+                _("SMTP login refused ({smtp_code})").format(smtp_code=error.smtp_code)
+            ) from None
         except smtplib.SMTPNotSupportedError:
-            raise DeliveryFailed("the SMTP server does not offer STARTTLS") from None
+            raise DeliveryFailed(_("the SMTP server does not offer STARTTLS")) from None
         except TimeoutError:
-            raise DeliveryFailed(f"SMTP server did not answer in {self.timeout_s:g} s") from None
+            raise DeliveryFailed(
+                _("SMTP server did not answer in {timeout_s:g} s").format(timeout_s=self.timeout_s)
+            ) from None
         except (smtplib.SMTPException, OSError) as error:
-            raise DeliveryFailed(f"SMTP: {_short(error)}") from None
+            raise DeliveryFailed(_("SMTP: {error}").format(error=_short(error))) from None
         if refused:
             code, answer = next(iter(refused.values()))
             raise _refusal("recipient refused", code, answer)
@@ -168,7 +179,10 @@ class SmtpMailer:
 def _refusal(what: str, code: int, answer: bytes | str) -> DeliveryFailed:
     text = answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
     # 5xx is the server's final word (a bounce); 4xx asks to try again later.
-    return DeliveryFailed(f"{what}: {code} {_short(text)}", permanent=500 <= code < 600)
+    return DeliveryFailed(
+        _("{what}: {code} {text}").format(what=what, code=code, text=_short(text)),
+        permanent=500 <= code < 600,
+    )
 
 
 def _short(value: object) -> str:

@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol
 
 from collector_tui.delivery.errors import DeliveryFailed
 from collector_tui.delivery.files import key_file_name, write_atomically
+from collector_tui.i18n import gettext as _
 
 __all__ = [
     "DEFAULT_BODY_TEMPLATE",
@@ -113,7 +114,11 @@ class FileSmsGateway:
                 self.folder, key_file_name(message.idempotency_key, ".json"), data
             )
         except OSError as error:
-            raise DeliveryFailed(f"cannot write {self.folder}: {error.strerror}") from error
+            raise DeliveryFailed(
+                _("cannot write {folder}: {strerror}").format(
+                    folder=self.folder, strerror=error.strerror
+                )
+            ) from error
         return str(path)
 
 
@@ -158,7 +163,9 @@ class HttpSmsGateway:
         token = os.environ.get(self.token_env, "")
         if not token:
             # Not permanent: the message is fine, the operator sets the variable and it goes.
-            raise DeliveryFailed(f"the SMS gateway token ({self.token_env}) is not set")
+            raise DeliveryFailed(
+                _("the SMS gateway token ({token_env}) is not set").format(token_env=self.token_env)
+            )
         values = {
             "to": message.to_e164,
             "sender": message.sender,
@@ -187,19 +194,30 @@ class HttpSmsGateway:
             # 408 and 429 say "later", like a 5xx; any other 4xx refuses this message for good.
             permanent = 400 <= status < 500 and status not in (408, 429)
             raise DeliveryFailed(
-                f"SMS gateway answered {status} {_reason(error.reason)}", permanent=permanent
+                _("SMS gateway answered {status} {reason}").format(
+                    status=status, reason=_reason(error.reason)
+                ),
+                permanent=permanent,
             ) from None
         except TimeoutError:
-            raise DeliveryFailed(f"SMS gateway did not answer in {self.timeout_s:g} s") from None
+            raise DeliveryFailed(
+                _("SMS gateway did not answer in {timeout_s:g} s").format(timeout_s=self.timeout_s)
+            ) from None
         except urllib.error.URLError as error:
             reason = error.reason
             if isinstance(reason, TimeoutError | socket.timeout):
                 raise DeliveryFailed(
-                    f"SMS gateway did not answer in {self.timeout_s:g} s"
+                    _("SMS gateway did not answer in {timeout_s:g} s").format(
+                        timeout_s=self.timeout_s
+                    )
                 ) from None
-            raise DeliveryFailed(f"SMS gateway unreachable: {_reason(reason)}") from None
+            raise DeliveryFailed(
+                _("SMS gateway unreachable: {reason}").format(reason=_reason(reason))
+            ) from None
         except OSError as error:
-            raise DeliveryFailed(f"SMS gateway unreachable: {_reason(error)}") from None
+            raise DeliveryFailed(
+                _("SMS gateway unreachable: {error}").format(error=_reason(error))
+            ) from None
         return _receipt(answer) or f"http {status} {message.idempotency_key}"
 
 

@@ -21,6 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.money import (
     DECIMAL_MARKS,
     MAX_MINOR,
@@ -56,7 +58,9 @@ class FileReadingError(ServiceError):
     why; the message adds what to say on the command line, which a form replaces with its own."""
 
     def __init__(self, problem: str, advice: str, *, field: str) -> None:
-        super().__init__(f"{problem}: {advice}", field=field)
+        super().__init__(
+            _("{problem}: {advice}").format(problem=problem, advice=advice), field=field
+        )
         self.problem = problem
 
 
@@ -70,7 +74,9 @@ def decode_file(path: Path, encoding: str | None = None) -> tuple[str, str]:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise ServiceError(f"cannot read {path}: {error.strerror or error}") from error
+        raise ServiceError(
+            _("cannot read {path}: {reason}").format(path=path, reason=error.strerror or error)
+        ) from error
     if encoding is not None:
         return _decode_as(path, data, encoding)
     if data.startswith(b"\xef\xbb\xbf"):
@@ -79,8 +85,9 @@ def decode_file(path: Path, encoding: str | None = None) -> tuple[str, str]:
         encoding = "utf-16"
     elif b"\x00" in data:
         raise ServiceError(
-            f"{path.name} is not a text CSV file (UTF-16 without a byte order mark? "
-            "save it as UTF-8)"
+            _(
+                "{name} is not a text CSV file (UTF-16 without a byte order mark? save it as UTF-8)"
+            ).format(name=path.name)
         )
     else:
         try:
@@ -89,8 +96,8 @@ def decode_file(path: Path, encoding: str | None = None) -> tuple[str, str]:
             guessed = _guess_encoding(data)
         if guessed is None:
             raise FileReadingError(
-                f"could not tell the encoding of {path.name} (it is not UTF-8)",
-                "say --encoding NAME (e.g. gb18030, cp1252, shift_jis)",
+                _("could not tell the encoding of {name} (it is not UTF-8)").format(name=path.name),
+                _("say --encoding NAME (e.g. gb18030, cp1252, shift_jis)"),
                 field="encoding",
             )
         return guessed
@@ -98,7 +105,9 @@ def decode_file(path: Path, encoding: str | None = None) -> tuple[str, str]:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:
         raise ServiceError(
-            f"{path.name} is not UTF-8, UTF-16 or GBK text (bad bytes at offset {error.start})"
+            _("{name} is not UTF-8, UTF-16 or GBK text (bad bytes at offset {offset})").format(
+                name=path.name, offset=error.start
+            )
         ) from error
     return text, encoding
 
@@ -110,9 +119,11 @@ def check_encoding(name: str) -> str:
     try:
         info = codecs.lookup(name.strip())
     except (LookupError, ValueError):
-        raise ServiceError(f"unknown encoding '{shown}'", field="encoding") from None
+        raise ServiceError(
+            _("unknown encoding '{name}'").format(name=shown), field="encoding"
+        ) from None
     if not getattr(info, "_is_text_encoding", True):
-        raise ServiceError(f"unknown encoding '{shown}'", field="encoding")
+        raise ServiceError(_("unknown encoding '{name}'").format(name=shown), field="encoding")
     return info.name
 
 
@@ -122,7 +133,9 @@ def _decode_as(path: Path, data: bytes, encoding: str) -> tuple[str, str]:
         text = data.decode("utf-8-sig" if name == "utf-8" else name)
     except UnicodeDecodeError as error:
         raise ServiceError(
-            f"{path.name} is not {name} text (bad bytes at offset {error.start})",
+            _("{name} is not {encoding} text (bad bytes at offset {offset})").format(
+                name=path.name, encoding=name, offset=error.start
+            ),
             field="encoding",
         ) from error
     return text.removeprefix("\ufeff"), name
@@ -248,7 +261,9 @@ def csv_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
             line += 1
             yield line, fields
     except csv.Error as error:
-        raise ServiceError(f"line {line + 1}: unreadable CSV ({error})") from error
+        raise ServiceError(
+            _("line {line}: unreadable CSV ({error})").format(line=line + 1, error=error)
+        ) from error
 
 
 def is_blank(fields: list[str]) -> bool:
@@ -266,10 +281,33 @@ def shortened(text: str, limit: int = 32) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# What `bad_value` calls a value of each kind: the file's own column (its header) is named beside.
+_KINDS = {"amount": N_("amount"), "date": N_("date")}
+
+
 def bad_value(kind: str, value: str, header: str, detail: str | None = None) -> BadValue:
-    """ "bad amount '12,3x'", naming the file's column when it is not called like the kind."""
-    where = "" if header_key(header) == kind else f" ({shortened(header)})"
-    return BadValue(f"bad {kind} '{shortened(value)}'{where}" + (f": {detail}" if detail else ""))
+    """ "bad amount '12,3x'", naming the file's column when it is not called like the kind.
+
+    Worded in the current language here, where a bad row is found: only bad rows pay for it."""
+    named = _KINDS.get(kind)
+    what = str(named) if named is not None else kind
+    shown = shortened(value)
+    if header_key(header) == kind:
+        if detail:
+            message = _("bad {kind} '{value}': {detail}").format(
+                kind=what, value=shown, detail=detail
+            )
+        else:
+            message = _("bad {kind} '{value}'").format(kind=what, value=shown)
+    elif detail:
+        message = _("bad {kind} '{value}' ({column}): {detail}").format(
+            kind=what, value=shown, column=shortened(header), detail=detail
+        )
+    else:
+        message = _("bad {kind} '{value}' ({column})").format(
+            kind=what, value=shown, column=shortened(header)
+        )
+    return BadValue(message)
 
 
 def parse_date(text: str) -> date | None:
@@ -332,7 +370,7 @@ class Amounts:
             if fraction:
                 minor += int(fraction) * 10 ** (currency.digits - len(fraction))
             if minor > MAX_MINOR:
-                raise bad_value("amount", text, header, "too large")
+                raise bad_value("amount", text, header, _("too large"))
             return minor
         return self._slowly(text, currency, header, line)
 
@@ -351,11 +389,11 @@ class Amounts:
         except AmbiguousAmount as error:
             if self.ambiguous is None:
                 self.ambiguous = (line, text, error.readings)
-            raise bad_value("amount", text, header, "reads two ways") from None
+            raise bad_value("amount", text, header, _("reads two ways")) from None
         except NotAnAmount as error:
             detail = str(error) if error.reason else None
             if detail is not None and "," in text and self.decimal == "point" and not self.chosen:
-                detail += " (a decimal comma? say --decimal-comma)"
+                detail = _("{detail} (a decimal comma? say --decimal-comma)").format(detail=detail)
             raise bad_value("amount", text, header, detail) from None
         except MoneyError as error:
             raise bad_value("amount", text, header, money_detail(str(error))) from None
@@ -378,23 +416,36 @@ class Amounts:
 
     def verdict(self, name: str) -> None:
         """ServiceError when the file's amounts cannot be read one way (see the class)."""
-        options = "say --decimal-point or --decimal-comma"
+        options = _("say --decimal-point or --decimal-comma")
         if self.ambiguous is not None:
             line, text, (one, other) = self.ambiguous
             raise FileReadingError(
-                f"{name}: the amount '{shortened(text)}' on line {line} reads two ways ({one} or"
-                f" {other})",
+                _(
+                    "{name}: the amount '{text}' on line {line} reads two ways ({one} or {other})"
+                ).format(name=name, text=shortened(text), line=line, one=one, other=other),
                 options,
                 field="decimal",
             )
         if len(self.shown) == 2:
             (first_line, first), (second_line, second) = sorted(self.shown.values())
-            first_mark = "point" if self.shown.get(".") == (first_line, first) else "comma"
-            second_mark = "comma" if first_mark == "point" else "point"
+            if self.shown.get(".") == (first_line, first):
+                message = _(
+                    "{name} writes decimals both ways: '{first}' on line {first_line} with a"
+                    " decimal point, '{second}' on line {second_line} with a decimal comma"
+                )
+            else:
+                message = _(
+                    "{name} writes decimals both ways: '{first}' on line {first_line} with a"
+                    " decimal comma, '{second}' on line {second_line} with a decimal point"
+                )
             raise FileReadingError(
-                f"{name} writes decimals both ways: '{shortened(first)}' on line {first_line}"
-                f" with a decimal {first_mark}, '{shortened(second)}' on line {second_line}"
-                f" with a decimal {second_mark}",
+                message.format(
+                    name=name,
+                    first=shortened(first),
+                    first_line=first_line,
+                    second=shortened(second),
+                    second_line=second_line,
+                ),
                 options,
                 field="decimal",
             )
@@ -403,10 +454,11 @@ class Amounts:
 def money_detail(message: str) -> str:
     """money's message as the detail of "bad amount '…' (column): …", not repeating the value."""
     detail = re.sub(r'^".*?" ', "", message)
-    return {
-        "amount is too large": "too large",
-        "amount must not be negative": "must not be negative",
-    }.get(detail, detail)
+    if detail == "amount is too large":
+        return _("too large")
+    if detail == "amount must not be negative":
+        return _("must not be negative")
+    return detail
 
 
 def decimal_mode(decimal: str | None, delimiter: str) -> tuple[str, bool]:
@@ -420,7 +472,8 @@ def decimal_mode(decimal: str | None, delimiter: str) -> tuple[str, bool]:
     if decimal is not None and decimal != "auto":
         if decimal not in DECIMAL_MARKS:
             raise ServiceError(
-                f"decimal must be point or comma, not '{shortened(decimal)}'", field="decimal"
+                _("decimal must be point or comma, not '{value}'").format(value=shortened(decimal)),
+                field="decimal",
             )
         return decimal, True
     return ("point" if delimiter == "," else "auto"), False

@@ -41,6 +41,7 @@ from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
 from collector_tui.db import Store, in_batches, select_columns
+from collector_tui.i18n import gettext as _
 from collector_tui.models import Case, Payment
 from collector_tui.money import Money, MoneyError, format_plain, minor_digits, normalize_currency
 from collector_tui.services.accounts import Actor
@@ -154,8 +155,13 @@ class PaymentImportRejected(ServiceError):
     def __init__(self, report: PaymentImportReport) -> None:
         count = len(report.rejected)
         first = report.rejected[0]
-        rows = "row" if count == 1 else "rows"
-        super().__init__(f"{count} bad {rows}; first: line {first.line}: {first.reason}")
+        super().__init__(
+            (
+                _("1 bad row; first: line {line}: {reason}")
+                if count == 1
+                else _("{count} bad rows; first: line {line}: {reason}")
+            ).format(count=count, line=first.line, reason=first.reason)
+        )
         self.report = report
 
 
@@ -212,25 +218,34 @@ def _layout(header: list[str]) -> dict[str, int]:
         if column in index:
             first = header[index[column]].strip()
             raise ServiceError(
-                f"columns {first!r} and {name.strip()!r} both mean {column}: keep one"
+                _("columns {first} and {second} both mean {column}: keep one").format(
+                    first=repr(first), second=repr(name.strip()), column=column
+                )
             )
         index[column] = position
     missing = []
     if "client_ref" not in index and "case_id" not in index:
-        missing.append("client_ref (or case_id)")
+        missing.append(_("client_ref (or case_id)"))
     missing.extend(c for c in ("amount", "received_on", "reference") if c not in index)
     if missing:
-        plural = "s" if len(missing) > 1 else ""
-        names = ", ".join("date (received_on)" if c == "received_on" else c for c in missing)
-        raise ServiceError(f"missing column{plural}: {names}")
+        names = ", ".join(_("date (received_on)") if c == "received_on" else c for c in missing)
+        raise ServiceError(
+            (
+                _("missing column: {columns}")
+                if len(missing) == 1
+                else _("missing columns: {columns}")
+            ).format(columns=names)
+        )
     return index
 
 
 def _row(line: int, fields: list[str], header: list[str], index: dict[str, int]) -> _RawRow:
     if len(fields) > len(header) and any(f.strip() for f in fields[len(header) :]):
         raise BadValue(
-            f"{len(fields)} fields but the header has {len(header)}"
-            " (a value containing the delimiter needs quotes)"
+            _(
+                "{count} fields but the header has {width}"
+                " (a value containing the delimiter needs quotes)"
+            ).format(count=len(fields), width=len(header))
         )
 
     def value(column: str) -> str:
@@ -246,31 +261,43 @@ def _row(line: int, fields: list[str], header: list[str], index: dict[str, int])
         try:
             case_id = uuid.UUID(case_text)
         except ValueError:
-            raise BadValue(f"bad case_id '{shortened(case_text)}'") from None
+            raise BadValue(_("bad case_id '{value}'").format(value=shortened(case_text))) from None
     elif client_ref is None:
-        raise BadValue("missing client_ref")
+        raise BadValue(_("missing client_ref"))
     if client_ref is not None and len(client_ref) > _MAX_CLIENT_REF:
-        raise BadValue(f"client_ref is longer than {_MAX_CLIENT_REF} characters")
+        raise BadValue(
+            _("{column} is longer than {limit} characters").format(
+                column="client_ref", limit=_MAX_CLIENT_REF
+            )
+        )
 
     amount = value("amount")
     if not amount:
-        raise BadValue("missing amount")
+        raise BadValue(_("missing amount"))
     date_text = value("received_on")
     if not date_text:
-        raise BadValue("missing date")
+        raise BadValue(_("missing date"))
     received_on = csv_reading.parse_date(date_text)
     if received_on is None:
-        raise BadValue(f"bad date '{shortened(date_text)}': use YYYY-MM-DD")
+        raise BadValue(_("bad date '{value}': use YYYY-MM-DD").format(value=shortened(date_text)))
     reference = value("reference")
     if not reference:
         raise BadValue(
-            "missing reference (it keeps a second import from posting the payment twice)"
+            _("missing reference (it keeps a second import from posting the payment twice)")
         )
     if len(reference) > _MAX_REFERENCE:
-        raise BadValue(f"reference is longer than {_MAX_REFERENCE} characters")
+        raise BadValue(
+            _("{column} is longer than {limit} characters").format(
+                column="reference", limit=_MAX_REFERENCE
+            )
+        )
     method = value("method") or None
     if method is not None and len(method) > _MAX_METHOD:
-        raise BadValue(f"method is longer than {_MAX_METHOD} characters")
+        raise BadValue(
+            _("{column} is longer than {limit} characters").format(
+                column="method", limit=_MAX_METHOD
+            )
+        )
     amount_position = index["amount"]
     return _RawRow(
         line=line,
@@ -293,19 +320,19 @@ def _read(path: Path, *, decimal: str | None, encoding: str | None) -> _File:
         csv_reading.decimal_mode(decimal, ",")  # refuses an unknown mode before the file is read
     text, encoding = csv_reading.decode_file(Path(path), encoding)
     if not text.strip():
-        raise ServiceError(f"{Path(path).name} is empty")
+        raise ServiceError(_("{name} is empty").format(name=Path(path).name))
     delimiter = csv_reading.sniff_delimiter(text.lstrip("\r\n"))
     amounts = csv_reading.Amounts(*csv_reading.decimal_mode(decimal, delimiter))
     records = csv_reading.csv_records(text, delimiter)
     header: list[str] | None = None
     index: dict[str, int] = {}
-    for _, fields in records:
+    for _line, fields in records:
         if not csv_reading.is_blank(fields):
             header = fields
             index = _layout(fields)
             break
     if header is None:
-        raise ServiceError(f"{Path(path).name} is empty")
+        raise ServiceError(_("{name} is empty").format(name=Path(path).name))
     rows: list[_RawRow] = []
     errors: list[RowError] = []
     data_rows = 0
@@ -389,7 +416,7 @@ def _money(minor: int, currency: str) -> str:
     try:
         return format_plain(Money(minor, currency))
     except MoneyError:
-        return f"{minor} {currency} (minor units)"
+        return _("{minor} {currency} (minor units)").format(minor=minor, currency=currency)
 
 
 def _match_case(
@@ -399,7 +426,6 @@ def _match_case(
     actor: Actor,
 ) -> _CaseFacts:
     mine_only = not actor.is_supervisor
-    where = " assigned to you" if mine_only else ""
 
     def visible(case: _CaseFacts) -> bool:
         # An agent learns nothing about cases that are not theirs: same message as unknown.
@@ -408,24 +434,47 @@ def _match_case(
     if row.case_id is not None:
         case = by_id.get(row.case_id)
         if case is None or not visible(case):
-            raise BadValue(f"no case {row.case_id}{where}")
+            if mine_only:
+                message = _("no case {case_id} assigned to you")
+            else:
+                message = _("no case {case_id}")
+            raise BadValue(message.format(case_id=row.case_id))
         if row.client_ref is not None and row.client_ref != case.client_ref:
-            raise BadValue(f"case_id is case {case.client_ref}, not '{shortened(row.client_ref)}'")
+            raise BadValue(
+                _("case_id is case {client_ref}, not '{given}'").format(
+                    client_ref=case.client_ref, given=shortened(row.client_ref)
+                )
+            )
         if row.client is not None and row.client != case.client:
-            raise BadValue(f"case_id is a case of {case.client}, not '{shortened(row.client)}'")
+            raise BadValue(
+                _("case_id is a case of {client}, not '{given}'").format(
+                    client=case.client, given=shortened(row.client)
+                )
+            )
         return case
     assert row.client_ref is not None
     candidates = [c for c in by_ref.get(row.client_ref, ()) if visible(c)]
     if row.client is not None:
         candidates = [c for c in candidates if c.client == row.client]
     if not candidates:
-        of_client = f" of client '{shortened(row.client)}'" if row.client is not None else ""
-        raise BadValue(f"unknown case '{shortened(row.client_ref)}'{of_client}{where}")
+        if row.client is not None and mine_only:
+            message = _("unknown case '{client_ref}' of client '{client}' assigned to you")
+        elif row.client is not None:
+            message = _("unknown case '{client_ref}' of client '{client}'")
+        elif mine_only:
+            message = _("unknown case '{client_ref}' assigned to you")
+        else:
+            message = _("unknown case '{client_ref}'")
+        raise BadValue(
+            message.format(client_ref=shortened(row.client_ref), client=shortened(row.client or ""))
+        )
     if len(candidates) > 1:
         clients = ", ".join(sorted(c.client for c in candidates))
         raise BadValue(
-            f"client_ref '{shortened(row.client_ref)}' is a case of several clients ({clients}):"
-            " add a client column"
+            _(
+                "client_ref '{client_ref}' is a case of several clients ({clients}):"
+                " add a client column"
+            ).format(client_ref=shortened(row.client_ref), clients=clients)
         )
     return candidates[0]
 
@@ -440,9 +489,15 @@ def _amount(row: _RawRow, case: _CaseFacts, amounts: csv_reading.Amounts) -> int
         try:
             given = normalize_currency(row.currency)
         except MoneyError:
-            raise BadValue(f"unknown currency '{shortened(row.currency)}'") from None
+            raise BadValue(
+                _("unknown currency '{value}'").format(value=shortened(row.currency))
+            ) from None
         if given != code:
-            raise BadValue(f"currency {given} is not the case's currency {code}")
+            raise BadValue(
+                _("currency {given} is not the case's currency {currency}").format(
+                    given=given, currency=code
+                )
+            )
     try:
         minor = amounts(
             row.amount,
@@ -453,7 +508,7 @@ def _amount(row: _RawRow, case: _CaseFacts, amounts: csv_reading.Amounts) -> int
     except csv_reading.BadValue as problem:
         raise BadValue(str(problem)) from None
     if minor == 0:
-        raise BadValue("amount must be above zero")
+        raise BadValue(_("amount must be above zero"))
     return minor
 
 
@@ -479,14 +534,21 @@ def _check(
             case = _match_case(row, by_id, by_ref, actor)
             amount = _amount(row, case, amounts)
             if row.received_on > today:
-                raise BadValue(f"date {row.received_on.isoformat()} is in the future")
+                raise BadValue(
+                    _("date {day} is in the future").format(day=row.received_on.isoformat())
+                )
             key = (case.id, row.reference)
             if key in recorded:
                 earlier = recorded[key]
                 if earlier is not None and earlier != amount:
                     raise BadValue(
-                        f"reference '{shortened(row.reference)}' is already recorded on this case"
-                        f" with another amount ({_money(earlier, case.currency)})"
+                        _(
+                            "reference '{reference}' is already recorded on this case"
+                            " with another amount ({amount})"
+                        ).format(
+                            reference=shortened(row.reference),
+                            amount=_money(earlier, case.currency),
+                        )
                     )
                 duplicates += 1
                 continue
@@ -494,17 +556,30 @@ def _check(
                 line, first_amount, first_date = in_file[key]
                 if (first_amount, first_date) != (amount, row.received_on):
                     raise BadValue(
-                        f"reference '{shortened(row.reference)}' repeats line {line}"
-                        " with another amount or date"
+                        _(
+                            "reference '{reference}' repeats line {line}"
+                            " with another amount or date"
+                        ).format(reference=shortened(row.reference), line=line)
                     )
                 duplicates += 1
                 continue
             left = balance_left.get(case.id, case.balance)
             if amount > left:
-                earlier_rows = " after the file's earlier rows" if case.id in balance_left else ""
+                if case.id in balance_left:
+                    message = _(
+                        "amount {amount} is above the balance {balance} of case {client_ref}"
+                        " after the file's earlier rows"
+                    )
+                else:
+                    message = _(
+                        "amount {amount} is above the balance {balance} of case {client_ref}"
+                    )
                 raise BadValue(
-                    f"amount {_money(amount, case.currency)} is above the balance"
-                    f" {_money(left, case.currency)} of case {case.client_ref}{earlier_rows}"
+                    message.format(
+                        amount=_money(amount, case.currency),
+                        balance=_money(left, case.currency),
+                        client_ref=case.client_ref,
+                    )
                 )
         except BadValue as problem:
             errors.append(RowError(row.line, str(problem)))

@@ -51,6 +51,8 @@ from sqlmodel import Session
 
 from collector_tui.config import Settings
 from collector_tui.db import Store
+from collector_tui.i18n import current_language
+from collector_tui.i18n import gettext as _
 from collector_tui.models import (
     TIER_NEW,
     Assignment,
@@ -122,7 +124,7 @@ _CANONICAL: dict[str, str] = {
 _BESIDE_A_DEBTOR: dict[str, str] = {"客户": "client", "客户编号": "client_ref"}
 _NUMBERED = re.compile(r"(.*?)_?[0-9]+")  # "phone2", "phone_2", "电话2": more phone columns
 
-_SIBLING = "case rejected with"
+
 _MAX_FRAGMENTS = 10_000
 _IDS_AT_ONCE = 4096
 _IMPORT_CACHE_KIB = -64 * 1024  # negative: KiB, as SQLite counts it
@@ -148,8 +150,13 @@ class ImportRejected(ServiceError):
 
     def __init__(self, report: ImportReport, first: RowError) -> None:
         count = len(report.rejected)
-        rows = "row" if count == 1 else "rows"
-        super().__init__(f"{count} bad {rows}; first: line {first.line}: {first.reason}")
+        super().__init__(
+            (
+                _("1 bad row; first: line {line}: {reason}")
+                if count == 1
+                else _("{count} bad rows; first: line {line}: {reason}")
+            ).format(count=count, line=first.line, reason=first.reason)
+        )
         self.report = report
 
 
@@ -195,8 +202,10 @@ def _layout(
         if customer is not None:
             if not names_debtor:
                 raise ServiceError(
-                    f"column {name.strip()!r} may mean the client or the debtor: name the debtor's"
-                    " column 债务人 (or the client's 委托方)"
+                    _(
+                        "column {name} may mean the client or the debtor: name the debtor's"
+                        " column 债务人 (or the client's 委托方)"
+                    ).format(name=repr(name.strip()))
                 )
             column = customer
         if column is None:
@@ -206,7 +215,9 @@ def _layout(
         elif column in index:
             first = header[index[column]].strip()
             raise ServiceError(
-                f"columns {first!r} and {name.strip()!r} both mean {column}: keep one"
+                _("columns {first} and {second} both mean {column}: keep one").format(
+                    first=repr(first), second=repr(name.strip()), column=column
+                )
             )
         else:
             index[column] = position
@@ -222,12 +233,17 @@ def _layout(
         if column not in index and default is None
     ]
     if "principal" not in index and "balance" not in index:
-        missing.append("principal or balance")
+        missing.append(_("principal or balance"))
     if "country" not in index and region is None:
-        missing.append("country (or give a region)")
+        missing.append(_("country (or give a region)"))
     if missing:
-        plural = "s" if len(missing) > 1 else ""
-        raise ServiceError(f"missing column{plural}: {', '.join(missing)}")
+        raise ServiceError(
+            (
+                _("missing column: {columns}")
+                if len(missing) == 1
+                else _("missing columns: {columns}")
+            ).format(columns=", ".join(missing))
+        )
     return _Layout(header=header, index=index, phones=tuple(phones))
 
 
@@ -272,8 +288,10 @@ def _chunk_result(future: Future[ChunkResult]) -> ChunkResult:
         return future.result()
     except BrokenProcessPool as error:
         raise ServiceError(
-            "a parse worker stopped (out of memory?): nothing was imported;"
-            " try again, or set [imports] workers = 1"
+            _(
+                "a parse worker stopped (out of memory?): nothing was imported;"
+                " try again, or set [imports] workers = 1"
+            )
         ) from error
 
 
@@ -291,7 +309,9 @@ def _record_chunks(
 
 
 def _sibling(line: int) -> str:
-    return f"{_SIBLING} line {line} (rows of one case are imported together)"
+    return _("case rejected with line {line} (rows of one case are imported together)").format(
+        line=line
+    )
 
 
 def _conflicts(group: list[PlacementRow]) -> list[RowError]:
@@ -303,19 +323,27 @@ def _conflicts(group: list[PlacementRow]) -> list[RowError]:
         invoices[first.invoice_no] = first.line
     for row in group[1:]:
         if row.debtor_name != first.debtor_name:
-            reason = f"debtor_name differs from line {first.line} (same client_ref)"
+            reason = _("debtor_name differs from line {line} (same client_ref)").format(
+                line=first.line
+            )
         elif row.currency != first.currency:
-            reason = f"currency differs from line {first.line} (same client_ref)"
+            reason = _("currency differs from line {line} (same client_ref)").format(
+                line=first.line
+            )
         elif row.invoice_no is None or first.invoice_no is None:
-            reason = f"client_ref repeats line {first.line}: rows of one case need an invoice_no"
+            reason = _(
+                "client_ref repeats line {line}: rows of one case need an invoice_no"
+            ).format(line=first.line)
         elif row.invoice_no in invoices:
-            reason = f"invoice_no repeats line {invoices[row.invoice_no]} (same case)"
+            reason = _("invoice_no repeats line {line} (same case)").format(
+                line=invoices[row.invoice_no]
+            )
         else:
             invoices[row.invoice_no] = row.line
             continue
         errors.append(RowError(row.line, reason))
     if not errors and sum(row.balance for row in group) > MAX_MINOR:
-        errors.append(RowError(group[-1].line, "the case's balance is too large"))
+        errors.append(RowError(group[-1].line, _("the case's balance is too large")))
     return errors
 
 
@@ -343,14 +371,17 @@ def _parse(
     default_client = (client or "").strip() or None
     if default_client is not None and len(default_client) > _MAX_LENGTHS["client"]:
         raise ServiceError(
-            f"client is longer than {_MAX_LENGTHS['client']} characters", field="client"
+            _("client is longer than {limit} characters").format(limit=_MAX_LENGTHS["client"]),
+            field="client",
         )
     default_country: str | None = None
     if region is not None and region.strip():
         default_country = _country_code(region)
         if default_country is None:
             raise ServiceError(
-                f"unknown region '{shortened(region)}': use an ISO 3166 code like CN",
+                _("unknown region '{region}': use an ISO 3166 code like CN").format(
+                    region=shortened(region)
+                ),
                 field="region",
             )
     default_currency: str | None = None
@@ -358,11 +389,11 @@ def _parse(
         try:
             default_currency = normalize_currency(currency)
         except MoneyError as error:
-            raise ServiceError(str(error), field="currency") from error
+            raise ServiceError(str(error), field="currency") from error  # money's own message
 
     text, encoding = decode_file(path, encoding)
     if not text.strip():
-        raise ServiceError(f"{path.name} is empty")
+        raise ServiceError(_("{name} is empty").format(name=path.name))
     delimiter = sniff_delimiter(text)
     amounts = Amounts(*decimal_mode(decimal, delimiter))
     records = csv_records(text, delimiter)
@@ -374,7 +405,7 @@ def _parse(
             )
             break
     if layout is None:
-        raise ServiceError(f"{path.name} is empty")
+        raise ServiceError(_("{name} is empty").format(name=path.name))
 
     config = RowConfig(
         layout,
@@ -384,6 +415,7 @@ def _parse(
         default_country,
         default_currency,
         allow_zero_balance,
+        current_language(),
     )
     groups: dict[tuple[str, str], list[PlacementRow]] = {}
     errors: list[RowError] = []
@@ -915,9 +947,11 @@ def _check_assignee(session: Session, user_id: uuid.UUID | None) -> None:
         return
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("no such user to assign the imported cases to", field="assign_to")
+        raise NotFound(_("no such user to assign the imported cases to"), field="assign_to")
     if not user.active:
-        raise InvalidInput(f"{user.username} is not an active user", field="assign_to")
+        raise InvalidInput(
+            _("{username} is not an active user").format(username=user.username), field="assign_to"
+        )
 
 
 @contextmanager
@@ -982,7 +1016,9 @@ def _write_rejects(parsed: _Parsed, target: Path) -> None:
     try:
         descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
     except OSError as error:
-        raise ServiceError(f"cannot write {target}: {error.strerror or error}") from error
+        raise ServiceError(
+            _("cannot write {path}: {reason}").format(path=target, reason=error.strerror or error)
+        ) from error
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle, delimiter=parsed.delimiter)
@@ -995,7 +1031,9 @@ def _write_rejects(parsed: _Parsed, target: Path) -> None:
         os.replace(temporary, target)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
-        raise ServiceError(f"cannot write {target}: {error.strerror or error}") from error
+        raise ServiceError(
+            _("cannot write {path}: {reason}").format(path=target, reason=error.strerror or error)
+        ) from error
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -1037,7 +1075,7 @@ def import_cases(
     whose balance is zero is refused unless `allow_zero_balance`.
     """
     if actor is not None and not actor.is_supervisor:
-        raise Forbidden("only a supervisor can import placements")
+        raise Forbidden(_("only a supervisor can import placements"))
     path = Path(path)
     # The work that takes time (phones above all) is done before the write lock is taken: the
     # rows and their phones in the parse workers, each case's rows built here as the parsed
@@ -1065,7 +1103,7 @@ def import_cases(
         build=builder.build,
     )
     if parsed.data_rows == 0:
-        raise ServiceError(f"{path.name} has a header but no rows")
+        raise ServiceError(_("{name} has a header but no rows").format(name=path.name))
     errors = tuple(parsed.errors)
 
     def report(created: list[_NewCase], existing: int) -> ImportReport:
@@ -1089,7 +1127,7 @@ def import_cases(
     if errors and not dry_run:
         target = Path(rejects_path) if rejects_path is not None else _default_rejects_path(path)
         if target.resolve() == path.resolve():
-            raise ServiceError("the rejects file cannot be the file being imported")
+            raise ServiceError(_("the rejects file cannot be the file being imported"))
 
     prebuilt = parsed.prebuilt
     built: list[_NewCase] = []
@@ -1158,7 +1196,9 @@ def import_cases(
                 _write_rejects(parsed, target)
     except IntegrityError as error:
         raise ServiceError(
-            "the database refused the import (were the same cases imported at the same time?)"
-            ": nothing was written, try again"
+            _(
+                "the database refused the import (were the same cases imported at the same time?)"
+                ": nothing was written, try again"
+            )
         ) from error
     return result

@@ -16,6 +16,8 @@ from datetime import date
 from functools import lru_cache
 from typing import NamedTuple
 
+from collector_tui import i18n
+from collector_tui.i18n import gettext as _
 from collector_tui.money import MAX_MINOR, MoneyError, minor_digits, normalize_currency
 from collector_tui.phones import ParsedPhone, parse_phone
 from collector_tui.services.imports.csv_reading import (
@@ -136,7 +138,11 @@ def _country_code(text: str) -> str | None:
 
 
 def _too_long(column: str) -> BadValue:
-    return BadValue(f"{column} is longer than {_MAX_LENGTHS[column]} characters")
+    return BadValue(
+        _("{column} is longer than {limit} characters").format(
+            column=column, limit=_MAX_LENGTHS[column]
+        )
+    )
 
 
 # --- rows ---------------------------------------------------------------------------------------
@@ -187,7 +193,7 @@ class _RowParser:
     def _date(self, text: str, column: str) -> date:
         value = parse_date(text)
         if value is None:
-            raise bad_value("date", text, self.names[column], "use YYYY-MM-DD")
+            raise bad_value("date", text, self.names[column], _("use YYYY-MM-DD"))
         self.dates[text] = value
         return value
 
@@ -195,7 +201,7 @@ class _RowParser:
         try:
             code = normalize_currency(text)
         except MoneyError:
-            raise BadValue(f"unknown currency '{shortened(text)}'") from None
+            raise BadValue(_("unknown currency '{value}'").format(value=shortened(text))) from None
         digits = minor_digits(code)
         value = self.currencies[text] = CurrencyDigits(code, digits, 10**digits)
         return value
@@ -203,14 +209,20 @@ class _RowParser:
     def _country(self, text: str) -> str:
         value = _country_code(text)
         if value is None:
-            raise BadValue(f"unknown country '{shortened(text)}' (use an ISO 3166 code like CN)")
+            raise BadValue(
+                _("unknown country '{value}' (use an ISO 3166 code like CN)").format(
+                    value=shortened(text)
+                )
+            )
         self.countries[text] = value
         return value
 
     def _grade(self, text: str) -> str:
         upper = text.upper()
         if not _GRADE.fullmatch(upper):
-            raise bad_value("risk_grade", text, self.names["risk_grade"], "use A to E or a number")
+            raise bad_value(
+                "risk_grade", text, self.names["risk_grade"], _("use A to E or a number")
+            )
         self.grades[text] = upper
         return upper
 
@@ -221,8 +233,10 @@ class _RowParser:
             if count > width:
                 if "".join(fields[width:]).strip():
                     raise BadValue(
-                        f"{count} fields but the header has {width}"
-                        " (a value containing the delimiter needs quotes)"
+                        _(
+                            "{count} fields but the header has {width}"
+                            " (a value containing the delimiter needs quotes)"
+                        ).format(count=count, width=width)
                     )
                 del fields[width:]
             else:
@@ -234,22 +248,24 @@ class _RowParser:
         client = fields[at["client"]].strip()
         if not client:
             if self.default_client is None:
-                raise BadValue("missing client")
+                raise BadValue(_("missing client"))
             client = self.default_client
         elif self.default_client is not None and client != self.default_client:
             raise BadValue(
-                f"client '{shortened(client)}' is not the one given ({self.default_client})"
+                _("client '{client}' is not the one given ({given})").format(
+                    client=shortened(client), given=self.default_client
+                )
             )
         elif len(client) > _MAX_LENGTHS["client"]:
             raise _too_long("client")
         client_ref = fields[at["client_ref"]].strip()
         if not client_ref:
-            raise BadValue("missing client_ref")
+            raise BadValue(_("missing client_ref"))
         if len(client_ref) > _MAX_LENGTHS["client_ref"]:
             raise _too_long("client_ref")
         debtor_name = fields[at["debtor_name"]].strip()
         if not debtor_name:
-            raise BadValue("missing debtor_name")
+            raise BadValue(_("missing debtor_name"))
         if len(debtor_name) > _MAX_LENGTHS["debtor_name"]:
             raise _too_long("debtor_name")
 
@@ -257,7 +273,7 @@ class _RowParser:
         if text:
             kind = _DEBTOR_KINDS.get(text.lower())
             if kind is None:
-                raise bad_value("debtor_type", text, names["debtor_type"], "person or company")
+                raise bad_value("debtor_type", text, names["debtor_type"], _("person or company"))
         else:
             kind = "person"
 
@@ -267,11 +283,11 @@ class _RowParser:
         elif self.default_country is not None:
             country = self.default_country
         else:
-            raise BadValue("missing country")
+            raise BadValue(_("missing country"))
 
         text = fields[at["currency"]].strip() or self.default_currency or ""
         if not text:
-            raise BadValue("missing currency")
+            raise BadValue(_("missing currency"))
         currency = self.currencies.get(text) or self._currency(text)
 
         amount = self.amounts
@@ -289,17 +305,17 @@ class _RowParser:
             if principal is None:
                 principal = balance
         elif principal is None:
-            raise BadValue("missing principal or balance")
+            raise BadValue(_("missing principal or balance"))
         else:
             balance = principal + fees + interest
             if balance > MAX_MINOR:
-                raise BadValue("principal + fees + interest is too large")
+                raise BadValue(_("principal + fees + interest is too large"))
         if balance == 0 and not self.allow_zero_balance:
-            raise BadValue("the balance is zero: nothing to collect")
+            raise BadValue(_("the balance is zero: nothing to collect"))
 
         text = fields[at["due_date"]].strip()
         if not text:
-            raise BadValue("missing due_date")
+            raise BadValue(_("missing due_date"))
         due_date = self.dates.get(text) or self._date(text, "due_date")
         text = fields[at["placed_date"]].strip()
         placed_date = (self.dates.get(text) or self._date(text, "placed_date")) if text else None
@@ -333,11 +349,18 @@ class _RowParser:
             issue_date = self.dates.get(text) or self._date(text, "issue_date")
             if invoice_no is None:
                 # The date belongs to an invoice: without one it would be read and then lost.
-                raise BadValue(f"{names['issue_date']} without an invoice_no: it dates an invoice")
+                raise BadValue(
+                    _("{column} without an invoice_no: it dates an invoice").format(
+                        column=names["issue_date"]
+                    )
+                )
             if issue_date > due_date:
                 raise BadValue(
-                    f"{names['issue_date']} {issue_date.isoformat()} is after the due date"
-                    f" {due_date.isoformat()}"
+                    _("{column} {issued} is after the due date {due}").format(
+                        column=names["issue_date"],
+                        issued=issue_date.isoformat(),
+                        due=due_date.isoformat(),
+                    )
                 )
 
         return PlacementRow(
@@ -375,6 +398,9 @@ class RowConfig(NamedTuple):
     country: str | None
     currency: str | None
     allow_zero_balance: bool
+    # The importing process's language: a spawned worker starts in English, and the reasons it
+    # words for bad rows are read by the person who imports (and in the rejects file).
+    language: str = i18n.ENGLISH
 
 
 class BadRow(NamedTuple):
@@ -418,6 +444,8 @@ def parse_chunk(
     uses its own (_WORKER_PHONES). Only numbers not in the cache are parsed and returned.
     """
     cache = _WORKER_PHONES if seen is None else seen
+    if config.language != i18n.current_language():
+        i18n.set_language(config.language)  # a worker process: word its reasons as asked
     amounts = Amounts(config.decimal, config.decimal_chosen)
     parse_row = _RowParser(
         config.layout,

@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
 from collector_tui.db import select_columns
+from collector_tui.i18n import gettext as _
 from collector_tui.models import Case, Debtor, EmailAddress, Phone, PostalAddress
 from collector_tui.phones import parse_phone
 from collector_tui.services.accounts import Actor
@@ -75,8 +76,13 @@ class SkipTraceRejected(ServiceError):
     def __init__(self, rejected: tuple[RowError, ...]) -> None:
         count = len(rejected)
         first = rejected[0]
-        rows = "row" if count == 1 else "rows"
-        super().__init__(f"{count} bad {rows}; first: line {first.line}: {first.reason}")
+        super().__init__(
+            (
+                _("1 bad row; first: line {line}: {reason}")
+                if count == 1
+                else _("{count} bad rows; first: line {line}: {reason}")
+            ).format(count=count, line=first.line, reason=first.reason)
+        )
         self.rejected = rejected
 
 
@@ -117,7 +123,9 @@ def import_skip_trace(
     records = list(csv_reading.csv_records(text, delimiter))
     header_at = next((i for i, (_l, f) in enumerate(records) if not csv_reading.is_blank(f)), None)
     if header_at is None:
-        raise ServiceError(f"{Path(path).name} is empty: it needs a header line")
+        raise ServiceError(
+            _("{name} is empty: it needs a header line").format(name=Path(path).name)
+        )
     header = records[header_at][1]
     index: dict[str, int] = {}
     for position, name in enumerate(header):
@@ -125,9 +133,9 @@ def import_skip_trace(
         if key is not None and key not in index:
             index[key] = position
     if "case_id" not in index and "client_ref" not in index:
-        raise ServiceError("the file needs a case_id or a client_ref column")
+        raise ServiceError(_("the file needs a case_id or a client_ref column"))
     if not {"phone", "address", "email"} & index.keys():
-        raise ServiceError("the file needs a phone, address or email column")
+        raise ServiceError(_("the file needs a phone, address or email column"))
 
     errors: list[RowError] = []
     rows: list[_Row] = []
@@ -191,7 +199,9 @@ def import_skip_trace(
                         source=SOURCE,
                     )
             except ServiceError as refusal:  # the checks above should have caught it
-                errors.append(RowError(row.line, f"{kind}: {refusal}"))
+                errors.append(
+                    RowError(row.line, _("{kind}: {reason}").format(kind=kind, reason=refusal))
+                )
                 continue
             added[kind] += 1
             touched.add(row.case_id)
@@ -267,7 +277,6 @@ def _check(
     actor: Actor,
 ) -> _Row:
     mine_only = not actor.is_supervisor
-    where = " assigned to you" if mine_only else ""
 
     def visible(case: _Case) -> bool:
         return not mine_only or case.assigned_to_id == actor.user_id
@@ -279,20 +288,34 @@ def _check(
         try:
             case_id = uuid.UUID(case_text)
         except ValueError:
-            raise InvalidInput(f"bad case_id '{shortened(case_text)}'") from None
+            raise InvalidInput(
+                _("bad case_id '{value}'").format(value=shortened(case_text))
+            ) from None
         candidates = [c for c in cases.get(f"id:{case_id}", []) if visible(c)]
         if not candidates:
-            raise InvalidInput(f"no case {case_id}{where}")
+            if mine_only:
+                message = _("no case {case_id} assigned to you")
+            else:
+                message = _("no case {case_id}")
+            raise InvalidInput(message.format(case_id=case_id))
     elif ref:
         candidates = [c for c in cases.get(f"ref:{ref}", []) if visible(c)]
         if client is not None:
             candidates = [c for c in candidates if c.client == client]
         if not candidates:
-            raise InvalidInput(f"unknown case '{shortened(ref)}'{where}")
+            if mine_only:
+                message = _("unknown case '{client_ref}' assigned to you")
+            else:
+                message = _("unknown case '{client_ref}'")
+            raise InvalidInput(message.format(client_ref=shortened(ref)))
         if len(candidates) > 1:
-            raise InvalidInput(f"client_ref '{shortened(ref)}' is at several clients: add client")
+            raise InvalidInput(
+                _("client_ref '{client_ref}' is at several clients: add client").format(
+                    client_ref=shortened(ref)
+                )
+            )
     else:
-        raise InvalidInput("no case_id or client_ref")
+        raise InvalidInput(_("no case_id or client_ref"))
     case = candidates[0]
 
     phone_raw = _cell(fields, index, "phone")
@@ -300,29 +323,35 @@ def _check(
     address = _cell(fields, index, "address")
     email_text = _cell(fields, index, "email")
     if not (phone_raw or address or email_text):
-        raise InvalidInput("nothing found on this line: fill phone, address or email")
+        raise InvalidInput(_("nothing found on this line: fill phone, address or email"))
     e164: str | None = None
     if phone_raw:
         if len(phone_raw) > 100:
-            raise InvalidInput("phone: at most 100 characters")
+            raise InvalidInput(_("phone: at most {limit} characters").format(limit=100))
         parsed = parse_phone(phone_raw, case.country)
         if not parsed.valid or parsed.e164 is None:
             raise InvalidInput(
-                f"phone '{shortened(phone_raw)}': {parsed.error or 'not a valid number'}"
+                _("phone '{phone}': {reason}").format(
+                    phone=shortened(phone_raw), reason=parsed.error or _("not a valid number")
+                )
             )
         e164 = parsed.e164
         if phone_type is not None and phone_type.lower() not in book.PHONE_TYPES:
-            raise InvalidInput(f"phone_type '{shortened(phone_type)}': mobile, home or work")
+            raise InvalidInput(
+                _("phone_type '{value}': mobile, home or work").format(value=shortened(phone_type))
+            )
     elif phone_type:
-        raise InvalidInput("phone_type without a phone")
+        raise InvalidInput(_("phone_type without a phone"))
     if address is not None and len(address) > book.MAX_ADDRESS:
-        raise InvalidInput(f"address: at most {book.MAX_ADDRESS} characters")
+        raise InvalidInput(_("address: at most {limit} characters").format(limit=book.MAX_ADDRESS))
     email = None
     if email_text:
         try:
             email = book.normalise_email(email_text)
         except InvalidInput as error:
-            raise InvalidInput(f"email '{shortened(email_text)}': {error}") from None
+            raise InvalidInput(
+                _("email '{email}': {reason}").format(email=shortened(email_text), reason=error)
+            ) from None
     return _Row(
         line=line,
         case_id=case.id,

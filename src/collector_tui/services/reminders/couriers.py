@@ -28,6 +28,7 @@ from collector_tui.delivery.pdf import (
     render_pdf,
 )
 from collector_tui.delivery.sms import SmsGateway, SmsMessage
+from collector_tui.i18n import gettext as _
 from collector_tui.services.reminders import channels
 from collector_tui.services.reminders.outbox import Courier, Outgoing, Receipt
 
@@ -154,13 +155,19 @@ class LetterCourier:
                 else render_pdf(self.document(message, self.settings))
             )
         except ValueError as error:
-            raise DeliveryFailed(f"cannot render the letter: {error}", permanent=True) from None
+            raise DeliveryFailed(
+                _("cannot render the letter: {error}").format(error=error), permanent=True
+            ) from None
         try:
             path = write_atomically(
                 self.folder / "letters", key_file_name(message.idempotency_key, ".pdf"), data
             )
         except OSError as error:
-            raise DeliveryFailed(f"cannot write {self.folder}: {error.strerror}") from None
+            raise DeliveryFailed(
+                _("cannot write {folder}: {strerror}").format(
+                    folder=self.folder, strerror=error.strerror
+                )
+            ) from None
         self.printed.append(data)
         return Receipt(
             reference=path.name, pdf_path=str(path), pdf_sha256=hashlib.sha256(data).hexdigest()

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, func, select
 
 from collector_tui.clock import as_utc
 from collector_tui.config import Settings
+from collector_tui.i18n import gettext as _
 from collector_tui.models import (
     Case,
     Debtor,
@@ -242,14 +243,16 @@ def reminder_fields(
 ) -> ReminderFields:
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound(f"case {case_id} not found")
+        raise NotFound(_("case {case_id} not found").format(case_id=case_id))
     debtor = session.get(Debtor, case.debtor_id)
     if debtor is None:
-        raise NotFound(f"debtor of case {case.client_ref} not found")
+        raise NotFound(
+            _("debtor of case {client_ref} not found").format(client_ref=case.client_ref)
+        )
     locale = debtor_locale(debtor.language, debtor.country, settings.locale)
     # The debtor's day, as the outbox dates the letter: a notice sent at 21:00 in New York is
     # dated that day, not the next (UTC), and its receipt days count from it.
-    _, zones = compliance.case_contact_zones(session=session, case=case, settings=settings)
+    _verdict, zones = compliance.case_contact_zones(session=session, case=case, settings=settings)
     today = as_utc(now).astimezone(ZoneInfo(zones[0]) if zones else UTC).date()
 
     def shown(minor: int) -> str:

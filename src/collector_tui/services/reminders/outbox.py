@@ -40,6 +40,8 @@ from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
 from collector_tui.delivery.errors import DeliveryFailed
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.models import (
     OPEN_STATUSES,
     REMINDER_CHANNELS,
@@ -313,7 +315,7 @@ def _view(
     read them already."""
     debtor = session.get(Debtor, case.debtor_id)
     if debtor is None:
-        raise NotFound("the case's debtor is missing")
+        raise NotFound(_("the case's debtor is missing"))
     pack, zones = compliance.case_contact_zones(session=session, case=case, settings=settings)
     zone = ZoneInfo(zones[0]) if zones else UTC
     local = now.astimezone(zone)
@@ -349,15 +351,15 @@ def _sms_target(session: Session, view: _CaseView) -> _Target | str:
     ).all()
     own = [p for p in phones if p.kind not in view.pack.third_party_kinds and p.e164]
     if not own:
-        return "no mobile number"
+        return _("no mobile number")
     usable = [
         p for p in own if p.valid and not p.do_not_call and p.status not in NOT_CALLABLE_STATUSES
     ]
     if not usable:
-        return "every number is marked wrong or do-not-call"
+        return _("every number is marked wrong or do-not-call")
     consented = [p for p in usable if p.sms_consent]
     if not consented:
-        return "no SMS consent on any number"
+        return _("no SMS consent on any number")
     phone = consented[0]
     assert phone.e164 is not None
     zones = compliance.phone_zones(phone.e164, phone.time_zones, view.debtor.country, view.pack)
@@ -371,15 +373,15 @@ def _email_target(session: Session, view: _CaseView) -> _Target | str:
         .order_by(col(EmailAddress.created_at), col(EmailAddress.id))
     ).all()
     if not rows:
-        return "no e-mail address"
+        return _("no e-mail address")
     if all(row.status == "dnc" for row in rows):
-        return "e-mail opted out"
+        return _("e-mail opted out")
     usable = [row for row in rows if row.status in ("valid", "unverified")]
     if not usable:
-        return "every e-mail address is marked wrong or opted out"
+        return _("every e-mail address is marked wrong or opted out")
     opted = [row for row in usable if row.opt_in]
     if not opted:
-        return "e-mail not opted in"
+        return _("e-mail not opted in")
     return _Target(opted[0].id, opted[0].address, opted[0].address, view.zones)
 
 
@@ -394,10 +396,10 @@ def _letter_target(session: Session, view: _CaseView) -> _Target | str:
         )
     ).all()
     if not rows:
-        return "no postal address"
+        return _("no postal address")
     usable = [row for row in rows if row.status in ("valid", "unverified")]
     if not usable:
-        return "every postal address is marked returned or wrong"
+        return _("every postal address is marked returned or wrong")
     return _Target(usable[0].id, usable[0].text, usable[0].text, ())
 
 
@@ -420,11 +422,11 @@ def _blocked(session: Session, view: _CaseView, channel: str) -> str | None:
     if reason is not None:
         return reason
     if channel not in view.pack.channels:
-        return f"{channel} not allowed ({view.pack.name})"
+        return _("{channel} not allowed ({pack})").format(channel=channel, pack=view.pack.name)
     if view.collectible is None:
         view.collectible = balances.collectible(session, view.case)
     if view.collectible <= 0:
-        return "nothing collectible: the rest of the balance is disputed"
+        return _("nothing collectible: the rest of the balance is disputed")
     return None
 
 
@@ -648,12 +650,17 @@ def _one_a_day(
             indexes, key=lambda i: (-planned[i].priority, planned[i].due, planned[i].key)
         )
         if holder is not None:
-            what = "sent today" if taken is not None else "waiting in the outbox"
-            note = f"one reminder a day: {holder.template} by {holder.channel} {what}"
+            if taken is not None:
+                note = _("one reminder a day: {template} by {channel} sent today")
+            else:
+                note = _("one reminder a day: {template} by {channel} waiting in the outbox")
+            note = note.format(template=holder.template, channel=holder.channel)
             losers = ordered
         else:
             winner = planned[ordered[0]]
-            note = f"one reminder a day: {winner.template} by {winner.channel} goes first"
+            note = _("one reminder a day: {template} by {channel} goes first").format(
+                template=winner.template, channel=winner.channel
+            )
             losers = ordered[1:]
         for index in losers:
             result[index] = replace(planned[index], action=SKIP, reason=note)
@@ -786,7 +793,9 @@ def _channels(channels: Iterable[str] | None) -> frozenset[str]:
     unknown = sorted(chosen - set(REMINDER_CHANNELS))
     if unknown:
         raise InvalidInput(
-            f"unknown channel {unknown[0]!r} (one of {', '.join(REMINDER_CHANNELS)})",
+            _("unknown channel {unknown} (one of {choices})").format(
+                unknown=repr(unknown[0]), choices=", ".join(REMINDER_CHANNELS)
+            ),
             field="channel",
         )
     return chosen
@@ -846,7 +855,7 @@ def queue_due(
 ) -> QueueResult:
     """Put every reminder the plan says to send into the outbox (status queued). Idempotent: a
     step already in the outbox (its key) is never queued again. Supervisors only."""
-    require_supervisor(actor, "queue the reminders of every case")
+    require_supervisor(actor, N_("queue the reminders of every case"))
     chosen = _channels(channels)
     planned, already = _plan(
         session, now=now, settings=settings, case_ids=None, channels=chosen, owner_id=None
@@ -879,10 +888,15 @@ def queue_due(
 
 def _check_template(channel: str, template: str, settings: Settings) -> None:
     if not template or len(template) > MAX_TEMPLATE:
-        raise InvalidInput("name a template", field="template")
+        raise InvalidInput(_("name a template"), field="template")
     names = template_names(settings)
     if names is not None and template not in names.get(channel, frozenset()):
-        raise InvalidInput(f"no {channel} template named {template!r}", field="template")
+        raise InvalidInput(
+            _("no {channel} template named {template}").format(
+                channel=channel, template=repr(template)
+            ),
+            field="template",
+        )
 
 
 def manual_key(case_id: uuid.UUID, channel: str, template: str, day: date) -> str:
@@ -918,7 +932,7 @@ def _manual(
             select(Reminder.status).where(Reminder.idempotency_key == key)
         ).first()
         if existing is not None:
-            refusal = f"this reminder is already {existing} today"
+            refusal = _("this reminder is already {status} today").format(status=existing)
     return (
         ManualCheck(
             case_id=case.id,
@@ -938,7 +952,7 @@ def _manual(
 def _case_of(session: Session, case_id: uuid.UUID, actor: Actor) -> Case:
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound("no such case")
+        raise NotFound(_("no such case"))
     ensure_case_access(actor, case)
     return case
 
@@ -1073,7 +1087,7 @@ def queue_reminder(
     try:
         session.flush()
     except IntegrityError:
-        raise InvalidInput("this reminder is already queued today", field="channel") from None
+        raise InvalidInput(_("this reminder is already queued today"), field="channel") from None
     return _entry(row, case.client_ref)
 
 
@@ -1125,8 +1139,10 @@ def list_outbox(
         unknown = sorted(set(chosen) - {status.value for status in ReminderStatus})
         if unknown:
             raise InvalidInput(
-                f"unknown status {unknown[0]!r} "
-                f"(one of {', '.join(status.value for status in ReminderStatus)})",
+                _("unknown status {unknown} (one of {value})").format(
+                    unknown=repr(unknown[0]),
+                    value=", ".join(status.value for status in ReminderStatus),
+                ),
                 field="status",
             )
     statement = select(Reminder, Case.client_ref).join(Case, col(Case.id) == col(Reminder.case_id))
@@ -1154,17 +1170,19 @@ def cancel_reminder(
 ) -> OutboxEntry:
     """A supervisor cancels a queued, failed or uncertain reminder (never a sent one), saying why
     (at least `min_reason_length` characters, as for holds: it goes to the audit trail)."""
-    require_supervisor(actor, "cancel a reminder")
+    require_supervisor(actor, N_("cancel a reminder"))
     why = reasons.check_reason(reason, minimum=settings.min_reason_length) or ""
     row = session.get(Reminder, reminder_id)
     if row is None:
-        raise NotFound("no such reminder")
+        raise NotFound(_("no such reminder"))
     if row.status not in (
         ReminderStatus.queued,
         ReminderStatus.failed,
         ReminderStatus.uncertain,
     ):
-        raise InvalidInput(f"a {row.status} reminder cannot be cancelled", field="reminder")
+        raise InvalidInput(
+            _("a {status} reminder cannot be cancelled").format(status=row.status), field="reminder"
+        )
     before = row.status
     row.status = ReminderStatus.cancelled.value
     row.reason = why
@@ -1199,13 +1217,15 @@ def settle_uncertain(
     """A supervisor settles a reminder left `uncertain` by a crash: it did arrive (recorded sent,
     with its activity, as the run would have) or it did not (queued again for the next run).
     The reason (how the supervisor knows) is required, as for a cancel."""
-    require_supervisor(actor, "settle an uncertain reminder")
+    require_supervisor(actor, N_("settle an uncertain reminder"))
     why = reasons.check_reason(reason, minimum=settings.min_reason_length) or ""
     row = session.get(Reminder, reminder_id)
     if row is None:
-        raise NotFound("no such reminder")
+        raise NotFound(_("no such reminder"))
     if row.status != ReminderStatus.uncertain:
-        raise InvalidInput(f"the reminder is {row.status}, not uncertain", field="reminder")
+        raise InvalidInput(
+            _("the reminder is {status}, not uncertain").format(status=row.status), field="reminder"
+        )
     case = session.get(Case, row.case_id)
     assert case is not None
     if delivered:
@@ -1342,10 +1362,10 @@ def _claim(
             row,
             now,
             status=ReminderStatus.uncertain.value,
-            reason=(
-                f"the send run stopped while handing it to the {row.channel} channel: whether it "
+            reason=_(
+                "the send run stopped while handing it to the {channel} channel: whether it "
                 "went out is not known; check before sending it again"
-            ),
+            ).format(channel=row.channel),
         )
         session.add(row)
         tally["uncertain"] += 1
@@ -1370,7 +1390,9 @@ def _claim(
             reason, opens = hours[0], hours[1] or now + timedelta(hours=1)
         else:
             assert taken is not None
-            reason = f"one reminder a day: {taken.template} by {taken.channel} sent today"
+            reason = _("one reminder a day: {template} by {channel} sent today").format(
+                template=taken.template, channel=taken.channel
+            )
             opens = view.day_start + timedelta(days=1)
         # Back to the queue (a crash's `sending` too: nothing goes out now).
         _set(row, now, status=ReminderStatus.queued.value, reason=reason[:500], next_try_at=opens)
@@ -1545,10 +1567,12 @@ def send_due(
     with store.read() as session:
         if is_laptop(session):
             raise Forbidden(
-                "reminders are sent by the master: queue them here, sync, and the "
-                "master's send run sends them"
+                _(
+                    "reminders are sent by the master: queue them here, sync, "
+                    "and the master's send run sends them"
+                )
             )
-    require_supervisor(actor, "send reminders")
+    require_supervisor(actor, N_("send reminders"))
     chosen = _channels(channels)
     missing = sorted(chosen - set(couriers))
     renderer = render or book_renderer(settings)
@@ -1606,8 +1630,10 @@ def _run(
         with store.write() as session:
             if not still_ours(session):
                 raise run_lease.RunBusy(
-                    f"another send run took over the outbox; this one stopped after {done - 1} "
-                    f"of {total}",
+                    _(
+                        "another send run took over the outbox; this one stopped "
+                        "after {done} of {total}"
+                    ).format(done=done - 1, total=total),
                     field="run",
                 )
             claim = _claim(

@@ -23,6 +23,7 @@ from sqlalchemy import delete, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from collector_tui.i18n import gettext as _
 from collector_tui.models import RunLease
 from collector_tui.services.errors import ServiceError
 
@@ -78,12 +79,19 @@ def acquire(
             with session.begin_nested():
                 session.execute(insert(RunLease).values(name=lease.name, **values))
         except IntegrityError:
-            raise RunBusy("another send run started at the same moment", field="run") from None
+            raise RunBusy(_("another send run started at the same moment"), field="run") from None
         return
     raise RunBusy(
-        f"another send run holds the outbox: {current.holder_label}, started "
-        f"{current.acquired_at:%Y-%m-%d %H:%M} UTC, until {current.expires_at:%Y-%m-%d %H:%M} "
-        "UTC unless it ends first; if that run was stopped, run again with --take-over",
+        _(
+            "another send run holds the outbox: {holder_label}, started "
+            "{acquired_at:%Y-%m-%d %H:%M} UTC, until "
+            "{expires_at:%Y-%m-%d %H:%M} UTC unless it ends first; if "
+            "that run was stopped, run again with --take-over"
+        ).format(
+            holder_label=current.holder_label,
+            acquired_at=current.acquired_at,
+            expires_at=current.expires_at,
+        ),
         field="run",
     )
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from collector_tui.config import Settings
+from collector_tui.i18n import gettext as _
 from collector_tui.models import OPEN_STATUSES, REMINDER_CHANNELS, CaseStatus
 from collector_tui.money import minor_digits
 
@@ -159,12 +160,18 @@ class ReminderRules:
 
 
 def _fail(source: str, where: str, message: str) -> RulesError:
-    return RulesError(f"{source}: {where}: {message}")
+    return RulesError(
+        _("{source}: {where}: {message}").format(source=source, where=where, message=message)
+    )
 
 
 def _int(value: Any, source: str, where: str, *, low: int, high: int) -> int:
     if type(value) is not int or not low <= value <= high:
-        raise _fail(source, where, f"must be a whole number from {low} to {high}")
+        raise _fail(
+            source,
+            where,
+            _("must be a whole number from {low} to {high}").format(low=low, high=high),
+        )
     return value
 
 
@@ -172,23 +179,29 @@ def _names(
     value: Any, source: str, where: str, allowed: Sequence[str] | None = None
 ) -> frozenset[str]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise _fail(source, where, "must be a non-empty list of names")
+        raise _fail(source, where, _("must be a non-empty list of names"))
     if allowed is not None:
         unknown = [v for v in value if v not in allowed]
         if unknown:
-            raise _fail(source, where, f"unknown {unknown[0]!r} (one of {', '.join(allowed)})")
+            raise _fail(
+                source,
+                where,
+                _("unknown {unknown} (one of {allowed})").format(
+                    unknown=repr(unknown[0]), allowed=", ".join(allowed)
+                ),
+            )
     return frozenset(value)
 
 
 def _amount(value: Any, source: str, where: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise _fail(source, where, 'must be an amount in major units (e.g. 500 or "99.50")')
+        raise _fail(source, where, _('must be an amount in major units (e.g. 500 or "99.50")'))
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise _fail(source, where, f"not an amount: {value!r}") from None
+        raise _fail(source, where, _("not an amount: {value}").format(value=repr(value))) from None
     if not amount.is_finite() or amount < 0:
-        raise _fail(source, where, "must be zero or more")
+        raise _fail(source, where, _("must be zero or more"))
     return amount
 
 
@@ -197,7 +210,7 @@ def _unknown_keys(
 ) -> None:
     for key in table:
         if key not in allowed:
-            raise _fail(source, f"{where}.{key}" if where else key, "unknown key")
+            raise _fail(source, f"{where}.{key}" if where else key, _("unknown key"))
 
 
 def _step(
@@ -208,25 +221,39 @@ def _step(
     templates: Callable[[str], frozenset[str]] | None,
 ) -> Step:
     if not isinstance(raw, dict):
-        raise _fail(source, where, "a step must be a table")
+        raise _fail(source, where, _("a step must be a table"))
     _unknown_keys(raw, _STEP_KEYS, source, where)
     for required in ("day", "channel", "template"):
         if required not in raw:
-            raise _fail(source, f"{where}.{required}", "missing")
+            raise _fail(source, f"{where}.{required}", _("missing"))
     day = _int(raw["day"], source, f"{where}.day", low=0, high=MAX_DAYS)
     anchor = raw.get("from", "placement")
     if anchor not in ANCHORS:
-        raise _fail(source, f"{where}.from", f"must be one of {', '.join(ANCHORS)}")
+        raise _fail(
+            source,
+            f"{where}.from",
+            _("must be one of {choices}").format(choices=", ".join(ANCHORS)),
+        )
     channel = raw["channel"]
     if channel not in REMINDER_CHANNELS:
         raise _fail(
-            source, f"{where}.channel", f"{channel!r} is not one of {', '.join(REMINDER_CHANNELS)}"
+            source,
+            f"{where}.channel",
+            _("{channel} is not one of {choices}").format(
+                channel=repr(channel), choices=", ".join(REMINDER_CHANNELS)
+            ),
         )
     template = raw["template"]
     if not isinstance(template, str) or not template.strip():
-        raise _fail(source, f"{where}.template", "must name a template")
+        raise _fail(source, f"{where}.template", _("must name a template"))
     if templates is not None and template not in templates(channel):
-        raise _fail(source, f"{where}.template", f"no {channel} template named {template!r}")
+        raise _fail(
+            source,
+            f"{where}.template",
+            _("no {channel} template named {template}").format(
+                channel=channel, template=repr(template)
+            ),
+        )
     quiet = raw.get("no_contact_since_days")
     if quiet is not None:
         quiet = _int(quiet, source, f"{where}.no_contact_since_days", low=1, high=MAX_DAYS)
@@ -240,13 +267,17 @@ def _step(
 def _rule(raw: Any, order: int, names: Mapping[str, ReminderSequence], source: str) -> AttachRule:
     where = f"rules[{order}]"
     if not isinstance(raw, dict):
-        raise _fail(source, where, "a rule must be a table")
+        raise _fail(source, where, _("a rule must be a table"))
     _unknown_keys(raw, _RULE_KEYS, source, where)
     sequence = raw.get("sequence")
     if not isinstance(sequence, str):
-        raise _fail(source, f"{where}.sequence", "missing")
+        raise _fail(source, f"{where}.sequence", _("missing"))
     if sequence not in names:
-        raise _fail(source, f"{where}.sequence", f"no sequence named {sequence!r}")
+        raise _fail(
+            source,
+            f"{where}.sequence",
+            _("no sequence named {sequence}").format(sequence=repr(sequence)),
+        )
     priority = _int(raw.get("priority", 0), source, f"{where}.priority", low=-1000, high=1000)
 
     def optional(key: str, allowed: Sequence[str] | None = None) -> frozenset[str] | None:
@@ -266,7 +297,7 @@ def _rule(raw: Any, order: int, names: Mapping[str, ReminderSequence], source: s
         else None
     )
     if low is not None and high is not None and low > high:
-        raise _fail(source, f"{where}.balance_max", "is below balance_min")
+        raise _fail(source, f"{where}.balance_max", _("is below balance_min"))
     return AttachRule(
         sequence=sequence,
         priority=priority,
@@ -292,25 +323,25 @@ def parse_rules(
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise RulesError(f"{source}: {error}") from None
+        raise RulesError(_("{source}: {error}").format(source=source, error=error)) from None
     _unknown_keys(data, _TOP_KEYS, source, "")
     raw_sequences = data.get("sequences", {})
     if not isinstance(raw_sequences, dict):
-        raise _fail(source, "sequences", "must be a table of sequences")
+        raise _fail(source, "sequences", _("must be a table of sequences"))
     sequences: dict[str, ReminderSequence] = {}
     for name, raw in raw_sequences.items():
         where = f"sequences.{name}"
         if not isinstance(raw, dict):
-            raise _fail(source, where, "a sequence must be a table")
+            raise _fail(source, where, _("a sequence must be a table"))
         if len(name) > 64:
-            raise _fail(source, where, "a sequence name has at most 64 characters")
+            raise _fail(source, where, _("a sequence name has at most 64 characters"))
         _unknown_keys(raw, _SEQUENCE_KEYS, source, where)
         steps = raw.get("steps")
         if not isinstance(steps, list) or not steps:
-            raise _fail(source, f"{where}.steps", "must list at least one step")
+            raise _fail(source, f"{where}.steps", _("must list at least one step"))
         title = raw.get("title", name)
         if not isinstance(title, str):
-            raise _fail(source, f"{where}.title", "must be text")
+            raise _fail(source, f"{where}.title", _("must be text"))
         sequences[name] = ReminderSequence(
             name,
             title,
@@ -321,7 +352,7 @@ def parse_rules(
         )
     raw_rules = data.get("rules", [])
     if not isinstance(raw_rules, list):
-        raise _fail(source, "rules", "must be a list of [[rules]] tables")
+        raise _fail(source, "rules", _("must be a list of [[rules]] tables"))
     rules = [_rule(raw, order, sequences, source) for order, raw in enumerate(raw_rules, start=1)]
     rules.sort(key=lambda rule: (-rule.priority, rule.order))
     return ReminderRules(source, sequences, tuple(rules))
@@ -343,7 +374,9 @@ def _load(path: str | None, templates_key: Any) -> ReminderRules:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise RulesError(f"{path}: cannot be read ({error})") from None
+            raise RulesError(
+                _("{path}: cannot be read ({error})").format(path=path, error=error)
+            ) from None
         source = path
     names = dict(templates_key) if templates_key is not None else None
     return parse_rules(

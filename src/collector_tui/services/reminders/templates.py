@@ -41,6 +41,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 
 from collector_tui.config import Settings
 from collector_tui.delivery.email import text_to_html
+from collector_tui.i18n import gettext as _
 from collector_tui.services.reminders.fields import ReminderFields
 
 __all__ = [
@@ -207,7 +208,9 @@ class _Checker:
     def visit(self, node: nodes.Node, scope: dict[str, Any]) -> None:
         for refused, tag in _REFUSED_TAGS.items():
             if isinstance(node, refused):
-                raise self.fail(node, f"{{% {tag} %}} is not allowed in a reminder template")
+                raise self.fail(
+                    node, _("{{% {tag} %}} is not allowed in a reminder template").format(tag=tag)
+                )
         if isinstance(node, nodes.For):
             self.visit(node.iter, scope)
             item = _dataclass_in(self.type_of(node.iter, scope))
@@ -240,11 +243,13 @@ class _Checker:
             if node.ctx == "load" and not (
                 node.name in scope or node.name in self.fields or node.name in _GLOBALS
             ):
-                raise self.fail(node, f"unknown field {node.name!r}")
+                raise self.fail(node, _("unknown field {name}").format(name=repr(node.name)))
             return
         if isinstance(node, nodes.Getattr):
             if node.attr.startswith("_"):
-                raise self.fail(node, f"attribute {node.attr!r} is not allowed")
+                raise self.fail(
+                    node, _("attribute {attr} is not allowed").format(attr=repr(node.attr))
+                )
             holder_type = self.type_of(node.node, scope)
             holder = _dataclass_in(holder_type)
             if (
@@ -252,12 +257,14 @@ class _Checker:
                 and not _is_collection(holder_type)
                 and node.attr not in _field_types(holder)
             ):
-                raise self.fail(node, f"unknown field {_dotted(node)!r}")
+                raise self.fail(node, _("unknown field {node}").format(node=repr(_dotted(node))))
             self.visit(node.node, scope)
             return
         if isinstance(node, nodes.Getitem):
             if isinstance(node.arg, nodes.Const) and str(node.arg.value).startswith("_"):
-                raise self.fail(node, f"item {node.arg.value!r} is not allowed")
+                raise self.fail(
+                    node, _("item {value} is not allowed").format(value=repr(node.arg.value))
+                )
         for child in node.iter_child_nodes():
             self.visit(child, scope)
 
@@ -295,17 +302,20 @@ def _check_headers(path: Path, channel: str, source: str) -> None:
             raise TemplateError(
                 path,
                 number,
-                f"a {channel} template starts with {', '.join(k + ':' for k in wanted)} lines,"
-                " then a blank line",
+                _("a {channel} template starts with {keys} lines, then a blank line").format(
+                    channel=channel, keys=", ".join(k + ":" for k in wanted)
+                ),
             )
         if not match["value"].strip():
-            raise TemplateError(path, number, f"{match['key']}: is empty")
+            raise TemplateError(path, number, _("{key}: is empty").format(key=match["key"]))
         seen.add(match["key"])
     else:
-        raise TemplateError(path, None, "no blank line after the header lines")
+        raise TemplateError(path, None, _("no blank line after the header lines"))
     missing = [key for key in wanted if key not in seen]
     if missing:
-        raise TemplateError(path, 1, f"missing {', '.join(k + ':' for k in missing)} line")
+        raise TemplateError(
+            path, 1, _("missing {keys} line").format(keys=", ".join(k + ":" for k in missing))
+        )
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -335,9 +345,11 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise TemplateError(path, None, "not UTF-8 text") from None
+        raise TemplateError(path, None, _("not UTF-8 text")) from None
     except OSError as error:
-        raise TemplateError(path, None, f"cannot read: {error.strerror}") from None
+        raise TemplateError(
+            path, None, _("cannot read: {strerror}").format(strerror=error.strerror)
+        ) from None
 
 
 Key = tuple[str, str, str]  # channel, name, language
@@ -373,7 +385,7 @@ class TemplateBook:
         output = _render(self._texts[key], values)
         subject, opt_out, body = "", "", output
         if channel in ("email", "letter"):
-            head, _, body = output.partition("\n\n")
+            head, _sep, body = output.partition("\n\n")
             headers = dict(_split_header(line) for line in head.splitlines())
             subject = headers.get("Subject") or headers.get("Title") or ""
             opt_out = headers.get("Opt-out", "")
@@ -396,7 +408,7 @@ class TemplateBook:
 
 
 def _split_header(line: str) -> tuple[str, str]:
-    key, _, value = line.partition(":")
+    key, _sep, value = line.partition(":")
     return key.strip(), value.strip()
 
 
@@ -428,20 +440,20 @@ def _load_folder(folder: Path) -> tuple[dict[Key, _Compiled], dict[Key, _Compile
             match = _FILE_NAME.fullmatch(path.name)
             if match is None:
                 raise TemplateError(
-                    path, None, "a template is named <name>.<lang>.txt (or .html for e-mail)"
+                    path, None, _("a template is named <name>.<lang>.txt (or .html for e-mail)")
                 )
             key: Key = (channel, match["name"], match["lang"].lower())
             source = _read(path)
             if match["ext"] == "html":
                 if channel != "email":
-                    raise TemplateError(path, None, "only e-mail templates have an HTML part")
+                    raise TemplateError(path, None, _("only e-mail templates have an HTML part"))
                 htmls[key] = _compile(path, "html", source)
             else:
                 _check_headers(path, channel, source)
                 texts[key] = _compile(path, "letter" if channel == "letter" else "text", source)
     for key, compiled in htmls.items():
         if key not in texts:
-            raise TemplateError(compiled.path, None, "an HTML part without its .txt template")
+            raise TemplateError(compiled.path, None, _("an HTML part without its .txt template"))
     return texts, htmls
 
 
@@ -453,7 +465,7 @@ def load_template_book(settings: Settings) -> TemplateBook:
     if team:
         folder = Path(team).expanduser()
         if not folder.is_dir():
-            raise TemplateError(folder, None, "templates folder not found")
+            raise TemplateError(folder, None, _("templates folder not found"))
         team_texts, team_htmls = _load_folder(folder)
         for key in team_texts:
             # The team's text replaces the shipped one whole: a shipped HTML part would no

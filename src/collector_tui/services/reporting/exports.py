@@ -33,6 +33,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from collector_tui.db import select_columns
+from collector_tui.i18n import gettext as _
 from collector_tui.models import Activity, Case, Debtor, Invoice, Payment, Promise, User
 from collector_tui.money import Money, MoneyError
 from collector_tui.phones import mask_phone
@@ -163,9 +164,14 @@ def _atomic_csv(path: Path, bom: bool) -> Iterator[IO[str]]:
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if target.is_dir():
-        raise InvalidInput(f"{target} is a folder: name a file to write", field="path")
+        raise InvalidInput(
+            _("{target} is a folder: name a file to write").format(target=target), field="path"
+        )
     if not folder.is_dir():
-        raise InvalidInput(f"no folder {folder} to write {target.name} in", field="path")
+        raise InvalidInput(
+            _("no folder {folder} to write {name} in").format(folder=folder, name=target.name),
+            field="path",
+        )
     descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
     try:
         with os.fdopen(
@@ -244,7 +250,10 @@ def export_cases(
     writes the Chinese headers (CASE_HEADERS_ZH); the rows are the same."""
     if headers not in HEADER_LANGUAGES:
         raise InvalidInput(
-            f"headers in {headers!r}: one of {', '.join(HEADER_LANGUAGES)}", field="headers"
+            _("headers in {headers}: one of {choices}").format(
+                headers=repr(headers), choices=", ".join(HEADER_LANGUAGES)
+            ),
+            field="headers",
         )
     statement = (
         select_columns(
@@ -560,7 +569,10 @@ def export(
     writer = writers.get(what)
     if writer is None:
         raise InvalidInput(
-            f"cannot export {what!r}: one of {', '.join(EXPORT_KINDS)}", field="what"
+            _("cannot export {what}: one of {choices}").format(
+                what=repr(what), choices=", ".join(EXPORT_KINDS)
+            ),
+            field="what",
         )
     return writer(session=session, path=path, bom=bom, actor=actor)
 

@@ -18,6 +18,7 @@ from sqlalchemy import case, extract, func, select
 from sqlmodel import Session, col
 
 from collector_tui.config import DEFAULT_PROMISE_BANDS, Settings
+from collector_tui.i18n import gettext as _
 from collector_tui.models import Case, Payment, Promise, PromiseStatus
 from collector_tui.money import MoneyError, minor_digits, normalize_currency
 from collector_tui.services.accounts import Actor
@@ -115,7 +116,8 @@ def vintage(
     """
     if type(months) is not int or not 1 <= months <= MAX_VINTAGE_MONTHS:
         raise InvalidInput(
-            f"months must be a whole number from 1 to {MAX_VINTAGE_MONTHS}", field="months"
+            _("months must be a whole number from 1 to {limit}").format(limit=MAX_VINTAGE_MONTHS),
+            field="months",
         )
     code = checked_currency(currency)
     today = utc_today(now)
@@ -291,7 +293,7 @@ def promise_bands(
     layouts = {c: _band_labels(c, band_limits(c, settings)) for c in currencies}
     whens: list[Any] = []
     for currency_code, bands in layouts.items():
-        for position, (_, _, high) in enumerate(bands):
+        for position, (_low, _label, high) in enumerate(bands):
             if high is None:
                 whens.append((col(Case.currency) == currency_code, position))
             else:

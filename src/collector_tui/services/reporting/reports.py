@@ -44,6 +44,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from collector_tui.i18n import gettext as _
 from collector_tui.models import (
     OPEN_STATUSES,
     Activity,
@@ -221,7 +222,9 @@ def period_bounds(
     """[from, to] with the defaults filled in and checked (InvalidInput when backwards or huge)."""
     for value, name in ((date_from, "from"), (date_to, "to")):
         if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
-            raise InvalidInput(f"the '{name}' date must be a calendar date", field=name)
+            raise InvalidInput(
+                _("the '{name}' date must be a calendar date").format(name=name), field=name
+            )
     first, last = default_period(now)
     if date_from is None and date_to is not None:
         # Only an end: the 30 days up to it.
@@ -232,11 +235,13 @@ def period_bounds(
         last = date_to if date_to is not None else max(date_from, last)
     if first > last:
         raise InvalidInput(
-            f"the period starts ({first.isoformat()}) after it ends ({last.isoformat()})",
+            _("the period starts ({first}) after it ends ({last})").format(
+                first=first.isoformat(), last=last.isoformat()
+            ),
             field="from",
         )
     if (last - first).days >= MAX_PERIOD_DAYS:
-        raise InvalidInput("a report period can be at most five years", field="from")
+        raise InvalidInput(_("a report period can be at most five years"), field="from")
     return first, last
 
 
@@ -365,7 +370,7 @@ def aging(*, session: Session, now: datetime, actor: Actor | None = None) -> lis
         for currency, bucket, count, balance, held in totals
     }
     rows: list[AgingRow] = []
-    for currency in sorted({currency for currency, _ in found}):
+    for currency in sorted({currency for currency, _bucket in found}):
         for bucket in AGING_BUCKETS:
             count, balance, held = found.get((currency, bucket), (0, 0, 0))
             rows.append(AgingRow(currency, bucket, count, balance, held))
@@ -548,7 +553,10 @@ def collections(
     currency.
     """
     if period not in PERIODS:
-        raise InvalidInput(f"the period is 'day' or 'week', not {period!r}", field="period")
+        raise InvalidInput(
+            _("the period is 'day' or 'week', not {period}").format(period=repr(period)),
+            field="period",
+        )
     first, last = period_bounds(now, date_from, date_to)
 
     payments = _net_payments().subquery()

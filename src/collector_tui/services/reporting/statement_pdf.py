@@ -4,6 +4,7 @@ per case and a total per currency, on a landscape page a client can file."""
 from __future__ import annotations
 
 from collector_tui.delivery.pdf import Document, Heading, Para, TableBlock, render_pdf
+from collector_tui.i18n import gettext as _
 from collector_tui.services.reporting.statements import Statement
 from collector_tui.services.reporting.tables import statement_table
 
@@ -14,23 +15,28 @@ def statement_document(statement: Statement, *, agency_name: str = "") -> Docume
     table = statement_table(statement)
     header = tuple(column.replace("_", " ") for column in table.columns)
     numeric = tuple(i for i, column in enumerate(table.columns) if column in table.numeric)
-    period = f"{statement.date_from.isoformat()} to {statement.date_to.isoformat()}"
     blocks: list[Heading | Para | TableBlock] = [
-        Para(f"Period: {period} (UTC dates)\nCommission: {statement.rule}"),
+        Para(
+            _("Period: {start} to {end} (UTC dates)\nCommission: {rule}").format(
+                start=statement.date_from.isoformat(),
+                end=statement.date_to.isoformat(),
+                rule=statement.rule,
+            )
+        ),
     ]
     if statement.cases:
-        blocks.append(Heading("Collected by case"))
+        blocks.append(Heading(_("Collected by case")))
         blocks.append(TableBlock((header, *table.rows[: len(statement.cases)]), numeric=numeric))
-        blocks.append(Heading("Totals by currency"))
+        blocks.append(Heading(_("Totals by currency")))
         blocks.append(TableBlock((header, *table.rows[len(statement.cases) :]), numeric=numeric))
     else:
         blocks.append(
-            Para("No money was received or reversed on this client's cases in the period.")
+            Para(_("No money was received or reversed on this client's cases in the period."))
         )
     if agency_name:
-        blocks.append(Para(f"Prepared by {agency_name}.", small=True))
+        blocks.append(Para(_("Prepared by {agency}.").format(agency=agency_name), small=True))
     return Document(
-        title=f"Statement of {statement.client}",
+        title=_("Statement of {client}").format(client=statement.client),
         blocks=tuple(blocks),
         author=agency_name,
         landscape=True,

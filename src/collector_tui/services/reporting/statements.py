@@ -28,6 +28,8 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from collector_tui.config import COMPONENTS, Settings
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.models import (
     CLOSED_STATUSES,
     AuditEvent,
@@ -86,9 +88,11 @@ def _percent(value: Any, what: str) -> Decimal:
     try:
         rate = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise InvalidInput(f"config: {what} is not a number: {value!r}") from None
+        raise InvalidInput(
+            _("config: {what} is not a number: {value}").format(what=what, value=repr(value))
+        ) from None
     if not rate.is_finite() or not 0 <= rate <= 100:
-        raise InvalidInput(f"config: {what} must be a percentage from 0 to 100")
+        raise InvalidInput(_("config: {what} must be a percentage from 0 to 100").format(what=what))
     return rate
 
 
@@ -96,16 +100,18 @@ def _rate_function(settings: Settings, client: str) -> tuple[Any, str]:
     """(days past due -> percent, the rule in words) for the client's configured commission."""
     rule = settings.commission.get(client)
     if not rule:
-        return (lambda days: Decimal(0)), "no commission configured"
+        return (lambda days: Decimal(0)), _("no commission configured")
     if set(rule) == {"flat"}:
         flat = _percent(rule["flat"], f"the flat commission of {client!r}")
-        return (lambda days: flat), f"flat {flat} %"
+        return (lambda days: flat), _("flat {rate} %").format(rate=flat)
     if set(rule) == {"bands"} and isinstance(rule["bands"], list) and rule["bands"]:
         bands: list[tuple[int, Decimal]] = []
         for band in rule["bands"]:
             if not (isinstance(band, list | tuple) and len(band) == 2 and type(band[0]) is int):
                 raise InvalidInput(
-                    f"config: each commission band of {client!r} is [up to days, percent]"
+                    _("config: each commission band of {client} is [up to days, percent]").format(
+                        client=repr(client)
+                    )
                 )
             bands.append((band[0], _percent(band[1], f"a commission band of {client!r}")))
         bands.sort()
@@ -116,11 +122,15 @@ def _rate_function(settings: Settings, client: str) -> tuple[Any, str]:
                     return rate
             return bands[-1][1]
 
-        words = ", ".join(f"up to {upto} days {rate} %" for upto, rate in bands)
-        return by_age, f"by days past due: {words}"
+        words = ", ".join(
+            _("up to {days} days {rate} %").format(days=upto, rate=rate) for upto, rate in bands
+        )
+        return by_age, _("by days past due: {bands}").format(bands=words)
     raise InvalidInput(
-        f"config: the commission of {client!r} is {{ flat = PERCENT }} or "
-        "{ bands = [[DAYS, PERCENT], ...] }"
+        _(
+            "config: the commission of {client} is {{ flat = PERCENT }} "
+            "or {{ bands = [[DAYS, PERCENT], ...] }}"
+        ).format(client=repr(client))
     )
 
 
@@ -160,16 +170,18 @@ def client_statement(
     date_from: date,
     date_to: date,
 ) -> Statement:
-    require_supervisor(actor, "print a client's statement")
+    require_supervisor(actor, N_("print a client's statement"))
     if date_from > date_to:
         raise InvalidInput(
-            f"the period starts ({date_from.isoformat()}) after it ends ({date_to.isoformat()})",
+            _("the period starts ({date_from}) after it ends ({date_to})").format(
+                date_from=date_from.isoformat(), date_to=date_to.isoformat()
+            ),
             field="date_from",
         )
     name = (client or "").strip()
     cases = {case.id: case for case in session.exec(select(Case).where(Case.client == name)).all()}
     if not cases:
-        raise NotFound(f"no cases of client {name[:100]!r}")
+        raise NotFound(_("no cases of client {name}").format(name=repr(name[:100])))
     rate_of, rule = _rate_function(settings, name)
     moved = session.exec(
         select(Payment).where(
@@ -290,10 +302,12 @@ def client_closures(
 ) -> list[ClosureLine]:
     """The client's cases whose status became a closed one during the period (the audit trail
     says when), still closed now, oldest closure first."""
-    require_supervisor(actor, "print a client's closures")
+    require_supervisor(actor, N_("print a client's closures"))
     if date_from > date_to:
         raise InvalidInput(
-            f"the period starts ({date_from.isoformat()}) after it ends ({date_to.isoformat()})",
+            _("the period starts ({date_from}) after it ends ({date_to})").format(
+                date_from=date_from.isoformat(), date_to=date_to.isoformat()
+            ),
             field="date_from",
         )
     name = (client or "").strip()
@@ -301,7 +315,7 @@ def client_closures(
         str(case.id): case for case in session.exec(select(Case).where(Case.client == name)).all()
     }
     if not cases:
-        raise NotFound(f"no cases of client {name[:100]!r}")
+        raise NotFound(_("no cases of client {name}").format(name=repr(name[:100])))
     closed = {key: case for key, case in cases.items() if case.status in CLOSED_STATUSES}
     start = datetime.combine(date_from, time(0), tzinfo=UTC)
     end = datetime.combine(date_to + timedelta(days=1), time(0), tzinfo=UTC)

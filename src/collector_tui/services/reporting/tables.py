@@ -300,7 +300,9 @@ def _report_table(
     if by not in PROMISE_GROUPINGS:
         from collector_tui.services.errors import InvalidInput
 
-        raise InvalidInput(f"promises are grouped by agent or amount, not {by!r}", field="by")
+        raise InvalidInput(
+            _("promises are grouped by agent or amount, not {by}").format(by=repr(by)), field="by"
+        )
     if kind == "promises":
         return _promises_table(
             session=session, now=now, actor=actor, scope=scope,
@@ -317,7 +319,11 @@ def _report_table(
         )
     from collector_tui.services.errors import InvalidInput
 
-    raise InvalidInput(f"unknown report {kind!r}: one of {', '.join(REPORT_KINDS)}")
+    raise InvalidInput(
+        _("unknown report {kind}: one of {choices}").format(
+            kind=repr(kind), choices=", ".join(REPORT_KINDS)
+        )
+    )
 
 
 def _aging_table(*, session: Any, now: datetime, actor: Actor | None, scope: str) -> ReportTable:
@@ -728,10 +734,10 @@ def _vintage_table(
         )
 
     return ReportTable(
-        title=(
-            f"Liquidation by placement month on {reports.utc_today(now)} (UTC), {scope}:"
+        title=_(
+            "Liquidation by placement month on {day} (UTC), {scope}:"
             " collected since placement / placed, month 1 = the placement month"
-        ),
+        ).format(day=format_day(reports.utc_today(now)), scope=scope),
         columns=VINTAGE_COLUMNS,
         numeric=frozenset(VINTAGE_COLUMNS[2:]),
         rows=tuple(cells(v, p, grouped) for v, p in points),
@@ -798,10 +804,10 @@ def _promise_bands_table(
         )
 
     return ReportTable(
-        title=(
-            f"Promises made {during} by amount, outcome as of now, {scope}:"
+        title=_(
+            "Promises made {during} by amount, outcome as of now, {scope}:"
             " kept_rate = kept / due (kept, partial or broken)"
-        ),
+        ).format(during=during, scope=scope),
         columns=PROMISE_BAND_COLUMNS,
         numeric=frozenset(PROMISE_BAND_COLUMNS[2:]),
         rows=tuple(cells(r, grouped) for r in bands),

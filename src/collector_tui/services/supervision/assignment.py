@@ -23,6 +23,8 @@ from sqlmodel import Session, col, func, select
 
 from collector_tui.config import Settings
 from collector_tui.db import in_batches
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.models import OPEN_STATUSES, Assignment, Case, FollowUp, Role, User
 from collector_tui.services import audit, reasons
 from collector_tui.services.accounts import Actor, ensure_case_access
@@ -34,7 +36,7 @@ MAX_REASON = reasons.MAX_REASON  # the one bound (services/reasons.py)
 
 
 def _check_reason(reason: str | None) -> str | None:
-    return reasons.check_reason(reason, required=False, what="the reason")
+    return reasons.check_reason(reason, required=False, what=N_("the reason"))
 
 
 def _target(session: Session, to_user_id: uuid.UUID | None) -> User | None:
@@ -42,9 +44,11 @@ def _target(session: Session, to_user_id: uuid.UUID | None) -> User | None:
         return None
     user = session.get(User, to_user_id)
     if user is None:
-        raise NotFound("no such user to assign to")
+        raise NotFound(_("no such user to assign to"))
     if not user.active:
-        raise InvalidInput(f"{user.username} is not an active user", field="to_user")
+        raise InvalidInput(
+            _("{username} is not an active user").format(username=user.username), field="to_user"
+        )
     return user
 
 
@@ -55,8 +59,11 @@ def _load_cases(session: Session, case_ids: Sequence[uuid.UUID]) -> list[Case]:
             found[case.id] = case
     missing = [case_id for case_id in case_ids if case_id not in found]
     if missing:
-        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
-        raise NotFound(f"no case with id {missing[0]}{more}")
+        if len(missing) == 1:
+            raise NotFound(_("no case with id {id}").format(id=missing[0]))
+        raise NotFound(
+            _("no case with id {id} and {count} more").format(id=missing[0], count=len(missing) - 1)
+        )
     return [found[case_id] for case_id in case_ids]
 
 
@@ -161,7 +168,7 @@ def assign_cases(
     Nothing is written unless every case exists and the target user can take them.
     """
     if not actor.is_supervisor:
-        raise Forbidden("only a supervisor can assign cases")
+        raise Forbidden(_("only a supervisor can assign cases"))
     why = _check_reason(reason)
     target = _target(session, to_user_id)
     unique = list(dict.fromkeys(case_ids))
@@ -196,7 +203,7 @@ def assignment_history(
     if actor is not None:
         case = session.get(Case, case_id)
         if case is None:
-            raise NotFound("no such case")
+            raise NotFound(_("no such case"))
         ensure_case_access(actor, case)
     statement = select(Assignment).where(Assignment.case_id == case_id).order_by(col(Assignment.at))
     return [
@@ -255,7 +262,7 @@ def plan_balance(
     case to the agent with the fewest cases, then the smallest balance in its currency, then the
     first in `loads` order. Agents that start level end at most one case apart."""
     if not loads:
-        raise InvalidInput("choose at least one agent", field="agents")
+        raise InvalidInput(_("choose at least one agent"), field="agents")
     agents = list(loads)
     counts = {agent: loads[agent].open_cases for agent in agents}
     money: dict[uuid.UUID, dict[str, int]] = {
@@ -305,7 +312,7 @@ def _current_loads(
 def _balance_targets(session: Session, agent_ids: Sequence[uuid.UUID]) -> list[User]:
     unique = list(dict.fromkeys(agent_ids))
     if not unique:
-        raise InvalidInput("choose at least one agent to spread the cases over", field="agents")
+        raise InvalidInput(_("choose at least one agent to spread the cases over"), field="agents")
     targets: list[User] = []
     for agent_id in unique:
         user = _target(session, agent_id)
@@ -354,7 +361,7 @@ def _plan(
 ) -> _BalancePlan:
     """Which agent each case goes to, read from the database as it is now; writes nothing."""
     if not actor.is_supervisor:
-        raise Forbidden("only a supervisor can balance workloads")
+        raise Forbidden(_("only a supervisor can balance workloads"))
     targets = _balance_targets(session, agent_ids)
     holders: dict[uuid.UUID, uuid.UUID | None] = {}
     chosen: list[BalanceCase] = []
@@ -414,7 +421,7 @@ def auto_balance(
     whole. Supervisors and admins only; nothing is written unless all of it can be.
     """
     if not actor.is_supervisor:
-        raise Forbidden("only a supervisor can balance workloads")
+        raise Forbidden(_("only a supervisor can balance workloads"))
     why = _check_reason(reason)
     label = f"{BALANCE_REASON}: {why}" if why else BALANCE_REASON
     balance_plan = _plan(session, actor, agent_ids, case_ids)

@@ -25,6 +25,8 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.models import (
     Case,
     CaseStatus,
@@ -111,10 +113,12 @@ def route_case(
     )
     text = reasons.check_reason(reason, required=True, minimum=settings.min_reason_length)
     assert text is not None
-    check_not_closed(case, "route it")
+    check_not_closed(case, N_("route it"))
     if case.routed_reason:
         raise InvalidInput(
-            f"case {case.client_ref} is already with the supervisors: {case.routed_reason}"
+            _("case {client_ref} is already with the supervisors: {routed_reason}").format(
+                client_ref=case.client_ref, routed_reason=case.routed_reason
+            )
         )
     before = case_state(case)
     with changing(session):
@@ -152,15 +156,19 @@ def request_legal_escalation(
     text = reasons.check_reason(
         reason,
         required=True,
-        what="the grounds for legal action",
+        what=N_("the grounds for legal action"),
         minimum=settings.min_reason_length,
     )
-    check_not_closed(case, "escalate it")
+    check_not_closed(case, N_("escalate it"))
     if case.status == CaseStatus.legal:
-        raise InvalidInput(f"case {case.client_ref} is already with legal")
+        raise InvalidInput(
+            _("case {client_ref} is already with legal").format(client_ref=case.client_ref)
+        )
     if case.routed_reason:
         raise InvalidInput(
-            f"case {case.client_ref} is already with the supervisors: {case.routed_reason}"
+            _("case {client_ref} is already with the supervisors: {routed_reason}").format(
+                client_ref=case.client_ref, routed_reason=case.routed_reason
+            )
         )
     before = case_state(case)
     with changing(session):
@@ -208,20 +216,26 @@ def unroute_case(
     expected_version: int | None = None,
 ) -> CaseDecision:
     """Nothing for a supervisor to decide after all: back to the agent's queue."""
-    require_supervisor(actor, "send a routed case back")
+    require_supervisor(actor, N_("send a routed case back"))
     case = case_for_change(
         session=session, actor=actor, case_id=case_id, expected_version=expected_version
     )
     text = reasons.check_reason(reason, required=False)
     if not case.routed_reason:
-        raise InvalidInput(f"case {case.client_ref} is not routed to the supervisors")
+        raise InvalidInput(
+            _("case {client_ref} is not routed to the supervisors").format(
+                client_ref=case.client_ref
+            )
+        )
     hold = _has_routing_hold(session, case)
     if hold is not None:
         raise InvalidInput(
-            f"case {case.client_ref} has an active {hold} hold: release the hold instead"
+            _("case {client_ref} has an active {hold} hold: release the hold instead").format(
+                client_ref=case.client_ref, hold=hold
+            )
         )
     if case.routed_reason == SETTLEMENT_ROUTED and live_settlement(session, case.id, ("pending",)):
-        raise InvalidInput("a settlement waits for approval: approve or reject it instead")
+        raise InvalidInput(_("a settlement waits for approval: approve or reject it instead"))
     before = case_state(case)
     with changing(session):
         previous = case.routed_reason
@@ -248,7 +262,7 @@ def unroute_case(
 @reads
 def routed_cases(*, session: Session, now: datetime, actor: Actor, limit: int = 100) -> BrowserPage:
     """Open cases waiting for a supervisor (deceased, bankrupt, legal requests, settlements...)."""
-    require_supervisor(actor, "see the cases routed to the supervisors")
+    require_supervisor(actor, N_("see the cases routed to the supervisors"))
     return browse_cases(
         session=session, now=now, actor=actor, filters=BrowserFilter(routed=True), limit=limit
     )
@@ -335,7 +349,7 @@ def write_off(
     expected_version: int | None = None,
 ) -> CaseDecision:
     """Stop pursuing the debt: status `written_off`; the balance stays as the amount written off."""
-    require_supervisor(actor, "write off a case")
+    require_supervisor(actor, N_("write off a case"))
     return _close(
         session=session,
         now=now,
@@ -362,7 +376,7 @@ def close_case(
     expected_version: int | None = None,
 ) -> CaseDecision:
     """Close a case for any other reason (recalled by the client, sold, duplicate...)."""
-    require_supervisor(actor, "close a case")
+    require_supervisor(actor, N_("close a case"))
     return _close(
         session=session,
         now=now,
@@ -389,15 +403,17 @@ def escalate_to_legal(
     expected_version: int | None = None,
 ) -> CaseDecision:
     """Hand the case to legal: status `legal`, a legal hold (no contact from the queue)."""
-    require_supervisor(actor, "escalate a case to legal")
+    require_supervisor(actor, N_("escalate a case to legal"))
     case = case_for_change(
         session=session, actor=actor, case_id=case_id, expected_version=expected_version
     )
     text = reasons.check_reason(reason, required=True)
     assert text is not None
-    check_not_closed(case, "escalate it")
+    check_not_closed(case, N_("escalate it"))
     if case.status == CaseStatus.legal:
-        raise InvalidInput(f"case {case.client_ref} is already with legal")
+        raise InvalidInput(
+            _("case {client_ref} is already with legal").format(client_ref=case.client_ref)
+        )
     before = case_state(case)
     with changing(session):
         case.status = CaseStatus.legal.value

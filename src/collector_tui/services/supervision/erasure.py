@@ -29,6 +29,8 @@ from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
 from collector_tui.db import in_batches
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.models import (
     CLOSED_STATUSES,
     Activity,
@@ -161,16 +163,17 @@ def _pattern(values: Iterable[str]) -> re.Pattern[str] | None:
 def _debtor_cases(session: Session, case_id: uuid.UUID) -> tuple[Debtor, list[Case]]:
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound("no such case")
+        raise NotFound(_("no such case"))
     debtor = session.get(Debtor, case.debtor_id)
     if debtor is None:  # pragma: no cover - a foreign key guarantees it
-        raise NotFound("no such debtor")
+        raise NotFound(_("no such debtor"))
     cases = list(session.exec(select(Case).where(Case.debtor_id == debtor.id)).all())
     still_open = [c for c in cases if c.status not in CLOSED_STATUSES]
     if still_open:
         refs = ", ".join(sorted(c.client_ref for c in still_open)[:5])
         raise InvalidInput(
-            f"the debtor has open cases ({refs}): close them before erasing", field="case"
+            _("the debtor has open cases ({refs}): close them before erasing").format(refs=refs),
+            field="case",
         )
     return debtor, cases
 
@@ -294,12 +297,12 @@ def erase_case(
     reason: str,
 ) -> Erasure:
     """Erase the personal data of a closed case's debtor (the module docstring says what)."""
-    require_supervisor(actor, "erase a debtor's personal data")
+    require_supervisor(actor, N_("erase a debtor's personal data"))
     text = reasons.check_reason(reason, minimum=settings.min_reason_length)
     assert text is not None
     role = session.exec(select(SyncState.role)).first()
     if role == "laptop":
-        raise InvalidInput("erasure is done on the master; laptops get it at their next pull")
+        raise InvalidInput(_("erasure is done on the master; laptops get it at their next pull"))
     debtor, cases = _debtor_cases(session, case_id)
     eraser = _Eraser(session)
     ids = _erase_contact_data(eraser, debtor) + _erase_case_text(eraser, cases)

@@ -35,6 +35,7 @@ from sqlmodel import Session, col, select
 
 from collector_tui.db import select_columns
 from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -641,7 +642,12 @@ def _statuses(status: str) -> tuple[str, ...]:
     if status in CaseStatus.__members__:
         return (status,)
     names = ", ".join([*STATUS_GROUPS, *CaseStatus.__members__])
-    raise InvalidInput(f"unknown status {status[:20]!r}: use one of {names}", field="status")
+    raise InvalidInput(
+        _("unknown status {status}: use one of {names}").format(
+            status=repr(status[:20]), names=names
+        ),
+        field="status",
+    )
 
 
 def _aging_bounds(bucket: str, today: date) -> tuple[date | None, date | None]:
@@ -652,18 +658,23 @@ def _aging_bounds(bucket: str, today: date) -> tuple[date | None, date | None]:
             earliest = today - timedelta(days=high) if high is not None else None
             return earliest, latest
     names = ", ".join(name for name, _, _ in AGING_BUCKETS)
-    raise InvalidInput(f"unknown aging bucket {bucket[:20]!r}: use one of {names}", field="aging")
+    raise InvalidInput(
+        _("unknown aging bucket {bucket}: use one of {names}").format(
+            bucket=repr(bucket[:20]), names=names
+        ),
+        field="aging",
+    )
 
 
 def _conditions(flt: BrowserFilter, actor: Actor, today: date) -> list[Any]:
     if not actor.is_supervisor:
         if flt.unassigned or (flt.agent_id is not None and flt.agent_id != actor.user_id):
-            raise Forbidden("agents see only their own cases")
+            raise Forbidden(_("agents see only their own cases"))
     conditions: list[Any] = [col(Case.status).in_(_statuses(flt.status))]
     if not actor.is_supervisor:
         conditions.append(col(Case.assigned_to_id) == actor.user_id)
     if flt.unassigned and flt.agent_id is not None:
-        raise InvalidInput("choose an agent or the unassigned cases, not both", field="agent")
+        raise InvalidInput(_("choose an agent or the unassigned cases, not both"), field="agent")
     if flt.unassigned:
         conditions.append(col(Case.assigned_to_id).is_(None))
     elif flt.agent_id is not None:
@@ -677,14 +688,16 @@ def _conditions(flt: BrowserFilter, actor: Actor, today: date) -> list[Any]:
     currency = (flt.currency or "").strip().upper() or None
     if currency:
         if len(currency) != 3 or not currency.isalpha():
-            raise InvalidInput("a currency is a three-letter code like CNY", field="currency")
+            raise InvalidInput(_("a currency is a three-letter code like CNY"), field="currency")
         conditions.append(col(Case.currency) == currency)
     for bound in (flt.balance_min, flt.balance_max):
         if bound is not None and (type(bound) is not int or bound < 0):
-            raise InvalidInput("a balance bound is a whole number of minor units", field="balance")
+            raise InvalidInput(
+                _("a balance bound is a whole number of minor units"), field="balance"
+            )
     if flt.balance_min is not None or flt.balance_max is not None:
         if currency is None:
-            raise InvalidInput("a balance range needs a currency", field="currency")
+            raise InvalidInput(_("a balance range needs a currency"), field="currency")
         if flt.balance_min is not None:
             conditions.append(col(Case.balance) >= flt.balance_min)
         if flt.balance_max is not None:
@@ -694,11 +707,11 @@ def _conditions(flt: BrowserFilter, actor: Actor, today: date) -> list[Any]:
             and flt.balance_max is not None
             and flt.balance_min > flt.balance_max
         ):
-            raise InvalidInput("the lowest balance is above the highest", field="balance")
+            raise InvalidInput(_("the lowest balance is above the highest"), field="balance")
     country = (flt.country or "").strip().upper()
     if country:
         if len(country) != 2 or not country.isalpha():
-            raise InvalidInput("a country is a two-letter code like CN", field="country")
+            raise InvalidInput(_("a country is a two-letter code like CN"), field="country")
         conditions.append(col(Debtor.country) == country)
     if flt.routed:
         # `> ''` rather than IS NOT NULL: SQLite then seeks ix_case_routed.

@@ -30,6 +30,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from collector_tui.config import Settings
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.models import (
     REMINDER_CHANNELS,
     Activity,
@@ -127,18 +129,18 @@ def check_shape(*, kind: str, entity: str, entity_id: str, clock: str) -> None:
     """An operation the master can read at all: known kind and table, a row key that is a UUID,
     a well-formed clock (one running ahead is capped where it is compared: apply._clock)."""
     if kind not in KINDS:
-        raise InvalidInput(f"unknown operation {str(kind)[:16]!r}")
+        raise InvalidInput(_("unknown operation {kind}").format(kind=repr(str(kind)[:16])))
     if entity in codec.LOCAL_TABLES or entity not in codec.BRIEFCASE_TABLES + ("auditevent",):
-        raise InvalidInput(f"{str(entity)[:64]} rows are not synchronised")
+        raise InvalidInput(_("{entity} rows are not synchronised").format(entity=str(entity)[:64]))
     if len(entity_id) > MAX_KEY_LENGTH:
-        raise InvalidInput("the row key is too long")
+        raise InvalidInput(_("the row key is too long"))
     try:
         uuid.UUID(entity_id)
     except ValueError:
-        raise InvalidInput("the row key is not an id") from None
+        raise InvalidInput(_("the row key is not an id")) from None
     stamp = hlc.parse(clock)
     if stamp.wall_ms <= 0 or stamp.text() != clock:
-        raise InvalidInput("the operation's clock is malformed")
+        raise InvalidInput(_("the operation's clock is malformed"))
 
 
 def offline_day(clock: str, now: datetime) -> date:
@@ -157,7 +159,11 @@ def check_actor_columns(entity: str, values: dict[str, Any], actor: Actor) -> No
     for name in ACTOR_COLUMNS.get(entity, ()):
         given = values.get(name)
         if given is not None and given != actor.user_id:
-            raise Forbidden(f"{entity} written in another user's name ({name})")
+            raise Forbidden(
+                _("{entity} written in another user's name ({name})").format(
+                    entity=entity, name=name
+                )
+            )
         values[name] = actor.user_id
 
 
@@ -172,7 +178,7 @@ def may_change_row(entity: str, row: Any, case: Case | None, actor: Actor) -> No
     }.get(entity, ())
     if any(getattr(row, name, None) == actor.user_id for name in own):
         return
-    raise Forbidden("not your case: only its agent or a supervisor can change it")
+    raise Forbidden(_("not your case: only its agent or a supervisor can change it"))
 
 
 # --- values -------------------------------------------------------------------------------------
@@ -181,28 +187,36 @@ def may_change_row(entity: str, row: Any, case: Case | None, actor: Actor) -> No
 def _instant(value: Any, field: str, *, required: bool = True) -> datetime | None:
     if value is None:
         if required:
-            raise InvalidInput(f"{field} is required", field=field)
+            raise InvalidInput(_("{field} is required").format(field=_(field)), field=field)
         return None
     if not isinstance(value, datetime) or value.tzinfo is None:
-        raise InvalidInput(f"{field} needs a date, a time and a zone", field=field)
+        raise InvalidInput(
+            _("{field} needs a date, a time and a zone").format(field=_(field)), field=field
+        )
     if not EARLIEST <= value.astimezone(UTC).date() <= LATEST:
         raise InvalidInput(
-            f"{field} must fall between {EARLIEST.year} and {LATEST.year}", field=field
+            _("{field} must fall between {first} and {last}").format(
+                field=field, first=EARLIEST.year, last=LATEST.year
+            ),
+            field=field,
         )
     return value
 
 
 def _not_later(value: datetime | None, now: datetime, field: str) -> None:
     if value is not None and value > now + MAX_CLOCK_SKEW:
-        raise InvalidInput(f"{field} is in the future", field=field)
+        raise InvalidInput(_("{field} is in the future").format(field=_(field)), field=field)
 
 
 def _date(value: Any, field: str) -> date:
     if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidInput(f"{field} must be a calendar date", field=field)
+        raise InvalidInput(_("{field} must be a calendar date").format(field=_(field)), field=field)
     if not EARLIEST <= value <= LATEST:
         raise InvalidInput(
-            f"{field} must fall between {EARLIEST.year} and {LATEST.year}", field=field
+            _("{field} must fall between {first} and {last}").format(
+                field=field, first=EARLIEST.year, last=LATEST.year
+            ),
+            field=field,
         )
     return value
 
@@ -210,12 +224,15 @@ def _date(value: Any, field: str) -> date:
 def _text(value: Any, field: str, *, limit: int, required: bool = False) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise InvalidInput(f"{field} is required", field=field)
+            raise InvalidInput(_("{field} is required").format(field=_(field)), field=field)
         return None
     if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be text", field=field)
+        raise InvalidInput(_("{field} must be text").format(field=_(field)), field=field)
     if len(value) > limit:
-        raise InvalidInput(f"{field} can be at most {limit} characters", field=field)
+        raise InvalidInput(
+            _("{field} can be at most {limit} characters").format(field=_(field), limit=limit),
+            field=field,
+        )
     return value
 
 
@@ -223,8 +240,15 @@ def _flag(value: Any, field: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise InvalidInput(f"{field} is true or false", field=field)
+        raise InvalidInput(_("{field} is true or false").format(field=_(field)), field=field)
     return value
+
+
+# What `_same_case` refuses, by the kind of row referred to (lazy: worded when raised).
+_ANOTHER_CASE = {
+    "plan": N_("the payment plan this refers to belongs to another case"),
+    "contact": N_("the contact this refers to belongs to another case"),
+}
 
 
 def _same_case(session: Session, model: type[Any], key: Any, case: Case, what: str) -> None:
@@ -232,7 +256,7 @@ def _same_case(session: Session, model: type[Any], key: Any, case: Case, what: s
         return
     row = session.get(model, key)
     if row is None or row.case_id != case.id:
-        raise InvalidInput(f"the {what} this refers to belongs to another case")
+        raise InvalidInput(_(_ANOTHER_CASE[what]))
 
 
 # --- inserts, table by table ----------------------------------------------------------------------
@@ -249,44 +273,47 @@ def admit_activity(
     """A contact attempt or a note, as services/activities checks them."""
     channel = values.get("channel")
     if channel not in Channel.__members__:
-        raise InvalidInput(f"unknown channel {str(channel)[:16]!r}", field="channel")
+        raise InvalidInput(
+            _("unknown channel {channel}").format(channel=repr(str(channel)[:16])), field="channel"
+        )
     direction = values.get("direction") or "outbound"
     if direction not in ("outbound", "inbound"):
-        raise InvalidInput("the direction is outbound or inbound", field="direction")
+        raise InvalidInput(_("the direction is outbound or inbound"), field="direction")
     values["direction"] = direction
     code = values.get("disposition")
     if channel == Channel.note:
         if code is not None:
-            raise InvalidInput("a note has no disposition", field="disposition")
+            raise InvalidInput(_("a note has no disposition"), field="disposition")
     elif code is not None:
         dispositions.check_disposition(code)
     note = values.get("note")
     if note is not None and not isinstance(note, str):
-        raise InvalidInput("the note must be text", field="note")
+        raise InvalidInput(_("the note must be text"), field="note")
     if note is not None and len(note) > settings.max_note_length:
         raise InvalidInput(
-            f"a note can be at most {settings.max_note_length} characters "
-            f"(this one has {len(note)})",
+            _("a note can be at most {max_note_length} characters (this one has {note})").format(
+                max_note_length=settings.max_note_length, note=len(note)
+            ),
             field="note",
         )
-    occurred = _instant(values.get("occurred_at"), "the time of contact")
-    _not_later(occurred, now, "the time of contact")
+    occurred = _instant(values.get("occurred_at"), N_("the time of contact"))
+    _not_later(occurred, now, N_("the time of contact"))
     values["created_at"] = _instant(values.get("created_at"), "created_at", required=False) or now
     duration = values.get("duration_s")
     if duration is not None and (type(duration) is not int or not 0 <= duration <= 86_400):
-        raise InvalidInput("the duration is a number of seconds, 0 to 86400", field="duration_s")
+        raise InvalidInput(_("the duration is a number of seconds, 0 to 86400"), field="duration_s")
     values["with_consent"] = _flag(values.get("with_consent"), "with_consent")
     phone_id = values.get("phone_id")
     if phone_id is not None:
         phone = session.get(Phone, phone_id)
         if phone is None or phone.debtor_id != case.debtor_id:
-            raise InvalidInput("that phone is not one of this debtor's numbers", field="phone")
+            raise InvalidInput(_("that phone is not one of this debtor's numbers"), field="phone")
         given = values.get("phone_e164")
         if given is not None and given != phone.e164:
-            raise InvalidInput("the number does not match the phone chosen", field="phone")
+            raise InvalidInput(_("the number does not match the phone chosen"), field="phone")
         values["phone_e164"] = phone.e164
     elif values.get("phone_e164") is not None:
-        raise InvalidInput("a number dialled must be one of the debtor's phones", field="phone")
+        raise InvalidInput(_("a number dialled must be one of the debtor's phones"), field="phone")
     voided = values.get("voids_id")
     if voided is not None:
         _admit_void(session, case, values, voided, actor)
@@ -302,20 +329,20 @@ def _admit_void(
 
     target = session.get(Activity, voided)
     if target is None or target.case_id != case.id:
-        raise InvalidInput("the contact this voids belongs to another case")
+        raise InvalidInput(_("the contact this voids belongs to another case"))
     if values.get("channel") != Channel.note:
-        raise InvalidInput("a void is a note on the timeline")
+        raise InvalidInput(_("a void is a note on the timeline"))
     if target.voids_id is not None or target.channel == Channel.note:
-        raise InvalidInput("only a contact attempt can be voided")
+        raise InvalidInput(_("only a contact attempt can be voided"))
     already = session.exec(select(Activity.id).where(Activity.voids_id == target.id)).first()
     if already is not None:
-        raise InvalidInput("this contact is already voided")
+        raise InvalidInput(_("this contact is already voided"))
     if not actor.is_supervisor:
         if target.user_id != actor.user_id:
-            raise Forbidden("only the agent who logged a contact, or a supervisor, can void it")
+            raise Forbidden(_("only the agent who logged a contact, or a supervisor, can void it"))
         when = values["occurred_at"]  # admitted above: an aware instant
         if local_day(target.created_at, actor.time_zone) != local_day(when, actor.time_zone):
-            raise Forbidden("a contact can be voided by its agent only on the day it was logged")
+            raise Forbidden(_("a contact can be voided by its agent only on the day it was logged"))
 
 
 def admit_promise(
@@ -338,8 +365,10 @@ def admit_promise(
     whole = max(case.principal + case.fees + case.interest, case.balance)
     if amount > whole:  # type: ignore[operator]
         raise InvalidInput(
-            f"a promise of {change.show_money(amount, case.currency)} is more than the whole "  # type: ignore[arg-type]
-            f"debt ({change.show_money(whole, case.currency)})",
+            _("a promise of {amount} is more than the whole debt ({whole})").format(
+                amount=change.show_money(amount, case.currency),  # type: ignore[arg-type]
+                whole=change.show_money(whole, case.currency),
+            ),
             field="amount",
         )
     _same_case(session, PaymentPlan, values.get("plan_id"), case, "plan")
@@ -366,12 +395,12 @@ def admit_plan(values: dict[str, Any], now: datetime) -> None:
 def admit_follow_up(values: dict[str, Any], actor: Actor, now: datetime) -> None:
     """A follow-up: an agent's own (as the app makes them), a reason, a due time in range."""
     if not actor.is_supervisor and values.get("owner_id") not in (None, actor.user_id):
-        raise Forbidden("an agent sets follow-ups for themselves")
+        raise Forbidden(_("an agent sets follow-ups for themselves"))
     values.setdefault("owner_id", actor.user_id)
     if values["owner_id"] is None:
         values["owner_id"] = actor.user_id
-    _instant(values.get("due_at"), "the due time")
-    _text(values.get("reason"), "the reason", limit=MAX_REASON, required=True)
+    _instant(values.get("due_at"), N_("the due time"))
+    _text(values.get("reason"), N_("the reason"), limit=MAX_REASON, required=True)
     done = _instant(values.get("done_at"), "done_at", required=False)
     _not_later(done, now, "done_at")
     values.update(created_at=now, updated_at=now)
@@ -386,18 +415,18 @@ def admit_reminder(
     checks the case again (a hold placed here meanwhile wins)."""
     ensure_case_access(actor, case)
     if values.get("channel") not in REMINDER_CHANNELS:
-        raise InvalidInput("not a reminder channel", field="channel")
-    _text(values.get("template"), "the template", limit=64, required=True)
-    _text(values.get("language"), "the language", limit=16, required=True)
-    key = _text(values.get("idempotency_key"), "the key", limit=200, required=True)
+        raise InvalidInput(_("not a reminder channel"), field="channel")
+    _text(values.get("template"), N_("the template"), limit=64, required=True)
+    _text(values.get("language"), N_("the language"), limit=16, required=True)
+    key = _text(values.get("idempotency_key"), N_("the key"), limit=200, required=True)
     if values.get("sequence") is not None or values.get("step") is not None:
-        raise Forbidden("sequence steps are queued by the master")
+        raise Forbidden(_("sequence steps are queued by the master"))
     if not str(key).startswith(f"manual:{case.id}:"):
-        raise InvalidInput("a reminder queued offline carries its case's key", field="key")
+        raise InvalidInput(_("a reminder queued offline carries its case's key"), field="key")
     if values.get("debtor_id") != case.debtor_id:
-        raise InvalidInput("the reminder's debtor is not the case's", field="debtor")
+        raise InvalidInput(_("the reminder's debtor is not the case's"), field="debtor")
     _date(values.get("due_date"), "the due date")
-    _text(values.get("destination"), "the destination", limit=500)
+    _text(values.get("destination"), N_("the destination"), limit=500)
     values.update(
         status="queued",
         reason=None,
@@ -418,7 +447,7 @@ def admit_reminder(
 def admit_hold(values: dict[str, Any], now: datetime) -> None:
     """A hold placed offline (it only stops contact): a known kind, a reason of sane length."""
     holds.check_kind(str(values.get("kind")))
-    _text(values.get("reason"), "the reason", limit=MAX_REASON)
+    _text(values.get("reason"), N_("the reason"), limit=MAX_REASON)
     placed = _instant(values.get("placed_at"), "placed_at", required=False) or now
     _not_later(placed, now, "placed_at")
     values.update(placed_at=placed, released_at=None, released_by_id=None)
@@ -438,7 +467,7 @@ def admit_assessment(
 
     debtor = session.get(Debtor, case.debtor_id)
     if debtor is None:
-        raise InvalidInput("the case has no debtor on the master")
+        raise InvalidInput(_("the case has no debtor on the master"))
     made = _instant(values.get("assessed_at"), "assessed_at")
     _not_later(made, now, "assessed_at")
     review = values.get("review_by")
@@ -484,24 +513,29 @@ def admit_dispute(
 
     invoice = session.get(Invoice, values.get("invoice_id"))
     if invoice is None or invoice.case_id != case.id:
-        raise InvalidInput("the invoice this dispute is about belongs to another case")
+        raise InvalidInput(_("the invoice this dispute is about belongs to another case"))
     disputes.check_category(str(values.get("category")))
-    text = _text(values.get("reason"), "the reason", limit=MAX_REASON, required=True)
+    text = _text(values.get("reason"), N_("the reason"), limit=MAX_REASON, required=True)
     if text is None or len(text) < settings.min_reason_length:
-        raise InvalidInput("the dispute's reason is too short", field="reason")
+        raise InvalidInput(_("the dispute's reason is too short"), field="reason")
     amount = values.get("amount")
     if type(amount) is not int or amount <= 0:
-        raise InvalidInput("a disputed amount must be above zero", field="amount")
+        raise InvalidInput(_("a disputed amount must be above zero"), field="amount")
     room = invoice.open_amount - balances.disputed_by_invoice(session, case.id).get(invoice.id, 0)
     if amount > room:
         raise InvalidInput(
-            f"a dispute of {change.show_money(amount, case.currency)} is more than the "
-            f"{change.show_money(max(room, 0), case.currency)} open and undisputed on invoice "
-            f"{invoice.number} on the master now",
+            _(
+                "a dispute of {amount} is more than the {room} open and "
+                "undisputed on invoice {number} on the master now"
+            ).format(
+                amount=change.show_money(amount, case.currency),
+                room=change.show_money(max(room, 0), case.currency),
+                number=invoice.number,
+            ),
             field="amount",
         )
     if not actor.is_supervisor and values.get("owner_id") not in (None, actor.user_id):
-        raise Forbidden("an agent opens disputes for themselves")
+        raise Forbidden(_("an agent opens disputes for themselves"))
     if values.get("owner_id") is None:
         values["owner_id"] = actor.user_id
     _date(values.get("resolve_by"), "the resolve-by date")
@@ -543,35 +577,45 @@ def admit_settlement(
     promises.check_open(case)
     amount = values.get("amount")
     if type(amount) is not int or amount <= 0:
-        raise InvalidInput("a settlement needs an amount above zero", field="amount")
+        raise InvalidInput(_("a settlement needs an amount above zero"), field="amount")
     if amount >= case.balance:
-        raise InvalidInput("a settlement is below the balance: record a promise instead")
+        raise InvalidInput(_("a settlement is below the balance: record a promise instead"))
     due = _date(values.get("due_date"), "the due date")
     promises.check_terms(
         promises.PromiseInput(amount=amount, due_date=due),
         today=day,
         horizon_days=promises.MAX_PROMISE_DAYS_AHEAD,
     )
-    _text(values.get("note"), "the note", limit=MAX_REASON)
+    _text(values.get("note"), N_("the note"), limit=MAX_REASON)
     live = settlements.live_settlement(session, case.id)
     if live is not None:
-        raise InvalidInput(f"case {case.client_ref} already has a settlement {live.status}")
+        raise InvalidInput(
+            _("case {client_ref} already has a settlement {status}").format(
+                client_ref=case.client_ref, status=live.status
+            )
+        )
     status: object = values.get("status")  # anything a packet holds, until checked below
     decided_by = values.get("decided_by_id")
     if decided_by is not None and decided_by != actor.user_id:
-        raise Forbidden("a settlement decided in another user's name")
+        raise Forbidden(_("a settlement decided in another user's name"))
     if values.get("decision_note") is not None:
-        raise Forbidden("a settlement's decision is a supervisor's")
+        raise Forbidden(_("a settlement's decision is a supervisor's"))
     limit = settlements.limit_of(session, actor, case)
     within = settlements.within_limit(case.balance - amount, case.balance, limit)
     if status == "approved":
         if not within:
             raise Forbidden(
-                f"a discount of {change.show_money(case.balance - amount, case.currency)} is "
-                f"above {actor.username}'s limit ({limit or 0}%): it needs a supervisor's approval"
+                _(
+                    "a discount of {discount} is above {username}'s limit "
+                    "({limit}%): it needs a supervisor's approval"
+                ).format(
+                    discount=change.show_money(case.balance - amount, case.currency),
+                    username=actor.username,
+                    limit=limit or 0,
+                )
             )
         if decided_by is not None and not actor.is_supervisor:
-            raise Forbidden("an agent does not decide settlements")
+            raise Forbidden(_("an agent does not decide settlements"))
         promise_id = values.get("promise_id")
         promise = session.get(Promise, promise_id) if promise_id is not None else None
         if promise_id is not None and (
@@ -580,12 +624,16 @@ def admit_settlement(
             or promise.amount != amount
             or promise.due_date != due
         ):
-            raise InvalidInput("an approved settlement's promise has the settlement's terms")
+            raise InvalidInput(_("an approved settlement's promise has the settlement's terms"))
     elif status == "pending":
         if values.get("promise_id") is not None or decided_by is not None:
-            raise InvalidInput("a settlement waiting for approval has no decision yet")
+            raise InvalidInput(_("a settlement waiting for approval has no decision yet"))
     else:
-        raise Forbidden(f"a settlement {str(status)[:16]!r} is a supervisor's decision")
+        raise Forbidden(
+            _("a settlement {status} is a supervisor's decision").format(
+                status=repr(str(status)[:16])
+            )
+        )
     requested = _instant(values.get("requested_at"), "requested_at", required=False) or now
     _not_later(requested, now, "requested_at")
     values.update(
@@ -605,13 +653,13 @@ def admit_changes(entity: str, changes: Mapping[str, Any], now: datetime) -> Non
     """The values of an agent-editable update, checked as the app checks the same edit."""
     if entity == "followup":
         if "due_at" in changes:
-            _instant(changes["due_at"], "the due time")
+            _instant(changes["due_at"], N_("the due time"))
         if "done_at" in changes:
             _not_later(_instant(changes["done_at"], "done_at", required=False), now, "done_at")
         if "reason" in changes:
-            _text(changes["reason"], "the reason", limit=MAX_REASON, required=True)
+            _text(changes["reason"], N_("the reason"), limit=MAX_REASON, required=True)
     if entity == "collection_case" and "routed_reason" in changes:
-        _text(changes["routed_reason"], "the reason", limit=200)
+        _text(changes["routed_reason"], N_("the reason"), limit=200)
 
 
 # --- contact data (services/contacts) -------------------------------------------------------------
@@ -627,7 +675,12 @@ def offline_moment(clock: str, now: datetime) -> datetime:
 
 def _one_of(value: Any, allowed: tuple[str, ...], field: str) -> str:
     if not isinstance(value, str) or value not in allowed:
-        raise InvalidInput(f"{field} must be one of: {', '.join(allowed)}", field=field)
+        raise InvalidInput(
+            _("{field} must be one of: {allowed}").format(
+                field=_(field), allowed=", ".join(allowed)
+            ),
+            field=field,
+        )
     return value
 
 
@@ -645,10 +698,10 @@ def admit_contact(
         raw = _text(values.get("raw"), "phone", limit=100, required=True)
         parsed = parse_phone(raw or "", debtor.country)
         if not parsed.valid or parsed.e164 is None:
-            raise InvalidInput(parsed.error or "not a valid phone number", field="phone")
+            raise InvalidInput(parsed.error or _("not a valid phone number"), field="phone")
         given = values.get("e164")
         if given is not None and given != parsed.e164:
-            raise InvalidInput("the number does not match what was typed", field="phone")
+            raise InvalidInput(_("the number does not match what was typed"), field="phone")
         values["e164"], values["extension"] = parsed.e164, parsed.extension
         values["time_zones"] = ",".join(parsed.time_zones)
         kinds = (*contacts.PHONE_TYPES, "third_party")
@@ -706,7 +759,7 @@ def admit_contact(
     if phone_id is not None:
         phone = session.get(Phone, phone_id)
         if phone is None or phone.debtor_id != debtor.id:
-            raise InvalidInput("that phone is not one of this debtor's numbers", field="phone")
+            raise InvalidInput(_("that phone is not one of this debtor's numbers"), field="phone")
     return (
         phone_id is not None
         and session.exec(select(ThirdParty.id).where(ThirdParty.phone_id == phone_id)).first()
@@ -737,10 +790,15 @@ def admit_contact_changes(entity: str, row: Any, changes: dict[str, Any], made: 
         loosening = changes.get("sms_consent") or changes.get("consent_until") is not None
         if loosening and (row.do_not_call or not row.valid or row.retired_at is not None):
             raise InvalidInput(
-                "consent cannot be recorded on a number not dialled", field="consent"
+                _("consent cannot be recorded on a number not dialled"), field="consent"
             )
     if entity == "emailaddress" and changes.get("opt_in") and row.status in ("wrong", "dnc"):
-        raise InvalidInput(f"{row.address} is {row.status}: no opt-in on it", field="consent")
+        raise InvalidInput(
+            _("{address} is {status}: no opt-in on it").format(
+                address=row.address, status=row.status
+            ),
+            field="consent",
+        )
     if entity == "thirdparty":
         if "name" in changes:
             _text(changes["name"], "name", limit=contacts.MAX_NAME, required=True)
@@ -749,7 +807,7 @@ def admit_contact_changes(entity: str, row: Any, changes: dict[str, Any], made: 
         if "note" in changes:
             _text(changes["note"], "note", limit=contacts.MAX_NOTE)
         if changes.get("recontact_requested_at") is not None and row.objected_at is not None:
-            raise InvalidInput("this third party objected: not contacted again", field="party")
+            raise InvalidInput(_("this third party objected: not contacted again"), field="party")
 
 
 def _consent_end(value: Any, made: datetime, given: Any) -> None:
@@ -759,9 +817,9 @@ def _consent_end(value: Any, made: datetime, given: Any) -> None:
         return
     start = given if isinstance(given, datetime) and given.tzinfo is not None else made
     if end <= min(start, made):
-        raise InvalidInput("the consent's end is in the past", field="consent_until")
+        raise InvalidInput(_("the consent's end is in the past"), field="consent_until")
     if end > made + timedelta(days=366):
-        raise InvalidInput("consent to call lasts at most a year", field="consent_until")
+        raise InvalidInput(_("consent to call lasts at most a year"), field="consent_until")
 
 
 def _has_primary(session: Session, debtor_id: uuid.UUID) -> bool:

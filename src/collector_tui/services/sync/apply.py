@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
+from collector_tui.i18n import gettext as _
 from collector_tui.models import (
     CLOSED_STATUSES,
     Activity,
@@ -303,12 +304,17 @@ def _had_case(run: _Run, case: Case, user_id: uuid.UUID | None) -> bool:
 
 def _case(run: _Run, op: Op) -> Case:
     if op.case_id is None:
-        raise _Refused(REJECTED, "no case: nothing to apply it to")
+        raise _Refused(REJECTED, _("no case: nothing to apply it to"))
     case = run.session.get(Case, op.case_id)
     if case is None:
-        raise _Refused(REJECTED, "the case is no longer on the master")
+        raise _Refused(REJECTED, _("the case is no longer on the master"))
     if not _had_case(run, case, op.actor_id):
-        raise _Refused(REJECTED, f"case {case.client_ref} was never assigned to this agent")
+        raise _Refused(
+            REJECTED,
+            _("case {client_ref} was never assigned to this agent").format(
+                client_ref=case.client_ref
+            ),
+        )
     return case
 
 
@@ -326,7 +332,7 @@ def _tombstoned(session: Session, op: Op) -> bool:
 def _model(entity: str) -> Any:
     model = codec.model_for(entity)
     if model is None:
-        raise _Refused(REJECTED, f"{entity} rows are not synchronised")
+        raise _Refused(REJECTED, _("{entity} rows are not synchronised").format(entity=entity))
     return model
 
 
@@ -344,24 +350,27 @@ def _insert(run: _Run, op: Op) -> tuple[str, str | None]:
     session = run.session
     model = _model(op.entity)
     if session.get(model, uuid.UUID(op.entity_id)) is not None:
-        return ACCEPTED, "already on the master"
+        return ACCEPTED, _("already on the master")
     if op.entity in policy.DERIVED_TABLES:
         if op.entity == "invoice":
-            raise _Refused(REJECTED, "invoices are placed on the master")
-        return ACCEPTED, "recomputed on the master"
+            raise _Refused(REJECTED, _("invoices are placed on the master"))
+        return ACCEPTED, _("recomputed on the master")
     if op.entity in policy.MASTER_TABLES:
-        raise _Refused(REJECTED, f"{op.entity.replace('_', ' ')} rows are created on the master")
+        raise _Refused(
+            REJECTED,
+            _("{entity} rows are created on the master").format(entity=op.entity.replace("_", " ")),
+        )
     if op.entity == "auditevent":
         # The master writes its own trail of what it applied (as whom, from which device); a
         # laptop's events are never copied, and one in another user's name is refused.
         written_by = _new_row(op).get("user_id")
         if written_by is not None and written_by != run.pusher.user_id:
-            raise Forbidden("an audit event in another user's name")
-        return ACCEPTED, "the master keeps its own audit trail"
+            raise Forbidden(_("an audit event in another user's name"))
+        return ACCEPTED, _("the master keeps its own audit trail")
     if op.entity in codec.DEBTOR_TABLES:
         return _insert_contact(run, op, model)
     if op.entity not in policy.FACT_TABLES | policy.KEPT_INSERTS:
-        raise _Refused(REJECTED, f"{op.entity} rows are not synchronised")
+        raise _Refused(REJECTED, _("{entity} rows are not synchronised").format(entity=op.entity))
     case = _case(run, op)
     run.touched.add(case.id)
     values = _new_row(op)
@@ -390,7 +399,7 @@ def _insert(run: _Run, op: Op) -> tuple[str, str | None]:
             select(Reminder.id).where(Reminder.idempotency_key == values["idempotency_key"])
         ).first()
         if taken is not None:
-            return ACCEPTED, "already queued on the master"
+            return ACCEPTED, _("already queued on the master")
     elif op.entity == "settlement":
         routed = admission.admit_settlement(session, case, values, run.pusher, day, run.now)
     elif op.entity == "invoice_dispute":
@@ -486,7 +495,7 @@ def _follow_up_owner(run: _Run, case: Case, values: dict[str, Any]) -> tuple[str
         return ACCEPTED, None
     new_owner = case.assigned_to_id or _supervisor_for(run, case)
     if new_owner is None:
-        raise _Refused(REJECTED, "nobody on the master can own this follow-up")
+        raise _Refused(REJECTED, _("nobody on the master can own this follow-up"))
     values["owner_id"] = new_owner
     name = run.user(new_owner)
     return CONFLICT, (
@@ -544,7 +553,9 @@ def _promise_review(
     if key not in run.reviewed:
         run.reviewed.add(key)
         _review(run, case, [case.assigned_to_id, _supervisor_for(run, case)], reason)
-    return CONFLICT, f"kept and credited to {who}; {why}: review tasks raised"
+    return CONFLICT, _("kept and credited to {who}; {why}: review tasks raised").format(
+        who=who, why=why
+    )
 
 
 def _replay_payment(
@@ -558,19 +569,23 @@ def _replay_payment(
     agent = run.pusher
     amount = values.get("amount")
     if type(amount) is not int or amount <= 0:
-        raise InvalidInput("a payment needs an amount above zero", field="amount")
+        raise InvalidInput(_("a payment needs an amount above zero"), field="amount")
     if amount > max(case.principal + case.fees + case.interest, case.balance):
         raise InvalidInput(
-            f"a payment of {_money(amount, case.currency)} is more than the whole debt",
+            _("a payment of {amount} is more than the whole debt").format(
+                amount=_money(amount, case.currency)
+            ),
             field="amount",
         )
     if values.get("voids_id") is not None:
-        raise Forbidden("payments are reversed on the master")
+        raise Forbidden(_("payments are reversed on the master"))
     received_on = values.get("received_on")
     if isinstance(received_on, datetime) or not isinstance(received_on, date):
-        raise InvalidInput("the date received must be a calendar date", field="received_on")
+        raise InvalidInput(_("the date received must be a calendar date"), field="received_on")
     if not admission.EARLIEST <= received_on <= admission.LATEST:
-        raise InvalidInput("the date received must fall between 1900 and 2200", field="received_on")
+        raise InvalidInput(
+            _("the date received must fall between 1900 and 2200"), field="received_on"
+        )
     try:
         # The agent's own authority: a case that moved away meanwhile is refused by the service,
         # and then kept with a reversal for a supervisor (below), as any refusal.
@@ -626,7 +641,9 @@ def _replay_payment(
             f"check a payment of {_money(int(values.get('amount') or 0), case.currency)} "
             f"reported offline by {who}: not applied ({refusal.message})",
         )
-        return CONFLICT, f"kept but not applied: {refusal.message}; a supervisor will check it"
+        return CONFLICT, _("kept but not applied: {reason}; a supervisor will check it").format(
+            reason=refusal.message
+        )
     return ACCEPTED, None
 
 
@@ -637,21 +654,24 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
     session = run.session
     model = _model(op.entity)
     if op.entity in policy.FACT_TABLES:
-        raise _Refused(REJECTED, "facts are never edited: a correction is a new entry")
+        raise _Refused(REJECTED, _("facts are never edited: a correction is a new entry"))
     if op.entity in policy.DERIVED_TABLES:
         # Before the look-up: a derived row the laptop made (balance components) never exists
         # on the master under the laptop's id.
-        return ACCEPTED, "recomputed on the master"
+        return ACCEPTED, _("recomputed on the master")
     row = session.get(model, uuid.UUID(op.entity_id))
     if row is None:
-        raise _Refused(REJECTED, "no longer on the master")
+        raise _Refused(REJECTED, _("no longer on the master"))
     case_id = getattr(row, "case_id", None) if op.entity != "collection_case" else row.id
     if op.entity == "hold":
-        raise _Refused(REJECTED, "holds are lifted on the master")
+        raise _Refused(REJECTED, _("holds are lifted on the master"))
     if op.entity == "reminder":
-        raise _Refused(REJECTED, "reminders are sent and changed on the master")
+        raise _Refused(REJECTED, _("reminders are sent and changed on the master"))
     if op.entity in ("app_user", "assignment", "case_charge"):
-        raise _Refused(REJECTED, f"{op.entity.replace('_', ' ')} rows change on the master only")
+        raise _Refused(
+            REJECTED,
+            _("{entity} rows change on the master only").format(entity=op.entity.replace("_", " ")),
+        )
     checked: list[bool] = []
 
     def permitted() -> None:
@@ -663,7 +683,7 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
 
     sent = op.payload.get("set") or {}
     if not isinstance(sent, dict):
-        raise InvalidInput("an update carries the fields it sets")
+        raise InvalidInput(_("an update carries the fields it sets"))
     changes = {name: value for name, value in sent.items() if name not in policy.ignored(op.entity)}
     agent_fields = admission.AGENT_FIELDS.get(op.entity, frozenset())
     columns = codec.table(op.entity).columns
@@ -688,7 +708,9 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
                     row.resolved_at = run.now
                 applied.append(name)
             elif getattr(row, name) != decoded:
-                lost.append(f"it is already {getattr(row, name)} on the master")
+                lost.append(
+                    _("it is already {value} on the master").format(value=getattr(row, name))
+                )
             continue
         if (op.entity, name) == policy.ROUTING_FIELD:
             current = getattr(row, name)
@@ -700,7 +722,9 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
                 setattr(row, name, decoded)
                 applied.append(name)
             else:
-                lost.append(f"the case is already with the supervisors ({current})")
+                lost.append(
+                    _("the case is already with the supervisors ({reason})").format(reason=current)
+                )
             continue
         if name in tightening:
             rule, current = tightening[name], getattr(row, name)
@@ -747,7 +771,9 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
                 setattr(row, name, decoded)
             applied.extend(editable)
         else:
-            lost.append(f"the master changed {', '.join(sorted(editable))} later")
+            lost.append(
+                _("the master changed {fields} later").format(fields=", ".join(sorted(editable)))
+            )
     if applied:
         if case_id is not None:  # only a change applied here can move what follows from it
             run.touched.add(case_id)
@@ -771,10 +797,14 @@ def _update(run: _Run, op: Op) -> tuple[str, str | None]:
         )
     notes: list[str] = []
     if refused:
-        notes.append(f"{', '.join(sorted(refused))}: the master's value stands")
+        notes.append(
+            _("{fields}: the master's value stands").format(fields=", ".join(sorted(refused)))
+        )
     notes.extend(lost)
     if recomputed:
-        notes.append(f"{', '.join(sorted(recomputed))}: recomputed on the master")
+        notes.append(
+            _("{fields}: recomputed on the master").format(fields=", ".join(sorted(recomputed)))
+        )
     message = "; ".join(notes) or None
     if refused and not applied and not lost:
         return REJECTED, message
@@ -787,9 +817,12 @@ def _delete(run: _Run, op: Op) -> tuple[str, str | None]:
     session = run.session
     model = _model(op.entity)
     if op.entity in policy.FACT_TABLES:
-        raise _Refused(REJECTED, "facts are never deleted: a correction is a new entry")
+        raise _Refused(REJECTED, _("facts are never deleted: a correction is a new entry"))
     if op.entity not in policy.DELETABLE:
-        raise _Refused(REJECTED, f"{op.entity.replace('_', ' ')} rows are removed on the master")
+        raise _Refused(
+            REJECTED,
+            _("{entity} rows are removed on the master").format(entity=op.entity.replace("_", " ")),
+        )
     row = session.get(model, uuid.UUID(op.entity_id))
     if row is not None:
         admission.may_change_row(op.entity, row, _case_of(run, op.entity, row), run.pusher)
@@ -798,7 +831,7 @@ def _delete(run: _Run, op: Op) -> tuple[str, str | None]:
         if not unchanged and _clock(run, op) <= hlc.parse(
             _row_clock(session, op.entity, op.entity_id, row)
         ):
-            return CONFLICT, "the master changed it later: kept"
+            return CONFLICT, _("the master changed it later: kept")
         case_id = getattr(row, "case_id", None)
         if case_id is not None:
             run.touched.add(case_id)
@@ -856,10 +889,10 @@ def _insert_contact(run: _Run, op: Op, model: Any) -> tuple[str, str | None]:
     debtor_id = values.get("debtor_id")
     debtor = session.get(Debtor, debtor_id) if isinstance(debtor_id, uuid.UUID) else None
     if debtor is None:
-        raise _Refused(REJECTED, "the debtor is not on the master")
+        raise _Refused(REJECTED, _("the debtor is not on the master"))
     cases = _debtor_cases(run, debtor.id)
     if not cases and not run.pusher.is_supervisor:
-        raise Forbidden("not your case: only its agent or a supervisor can change it")
+        raise Forbidden(_("not your case: only its agent or a supervisor can change it"))
     admission.check_actor_columns(op.entity, values, run.pusher)
     duplicate = admission.admit_contact(
         session, op.entity, values, debtor, admission.offline_moment(op.hlc, run.now)
@@ -904,16 +937,16 @@ def _apply_one(run: _Run, op: Op) -> tuple[str, str | None]:
     if op.actor_id != run.pusher.user_id:
         # The pusher is who the master authenticated (a courier carrying an agent's packet
         # applies it as that agent): a change in someone else's name is never theirs to make.
-        raise Forbidden("sent in another user's name: each user pushes their own changes")
+        raise Forbidden(_("sent in another user's name: each user pushes their own changes"))
     if _tombstoned(run.session, op):
-        raise _Refused(REJECTED, "deleted on the master")
+        raise _Refused(REJECTED, _("deleted on the master"))
     if op.kind == "insert":
         return _insert(run, op)
     if op.kind == "update":
         return _update(run, op)
     if op.kind == "delete":
         return _delete(run, op)
-    raise _Refused(REJECTED, f"unknown operation {op.kind!r}")
+    raise _Refused(REJECTED, _("unknown operation {kind}").format(kind=repr(op.kind)))
 
 
 # --- recompute ----------------------------------------------------------------------------------
@@ -1006,7 +1039,10 @@ def apply_ops(
                     except ServiceError as refusal:
                         outcome, message = REJECTED, refusal.message
                     except MALFORMED as failure:
-                        outcome, message = REJECTED, f"malformed: {_first_line(failure)}"
+                        outcome, message = (
+                            REJECTED,
+                            _("malformed: {error}").format(error=_first_line(failure)),
+                        )
                     if outcome == REJECTED:
                         run.touched = untouched
                     decided.append(Answer(op.op_id, outcome, _short(message) if message else None))

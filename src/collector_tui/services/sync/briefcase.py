@@ -33,6 +33,7 @@ from sqlmodel import Session
 
 from collector_tui.config import Settings
 from collector_tui.db import in_batches
+from collector_tui.i18n import gettext as _
 from collector_tui.models import TIER_NONE
 from collector_tui.services.errors import Forbidden, InvalidInput
 from collector_tui.services.sync import codec, hlc
@@ -269,7 +270,7 @@ def export_briefcase(
     users = codec.table("app_user")
     agent = connection.execute(select(users).where(users.c.id == agent_id)).mappings().first()
     if agent is None:
-        raise InvalidInput("no such agent")
+        raise InvalidInput(_("no such agent"))
     case = codec.table("collection_case")
     case_ids = set(
         connection.execute(select(case.c.id).where(case.c.assigned_to_id == agent_id)).scalars()
@@ -533,15 +534,15 @@ def _check_laptop(connection: Connection, briefcase: Briefcase) -> tuple[bool, A
         case = codec.table("collection_case")
         if connection.execute(select(func.count()).select_from(case)).scalar():
             raise Forbidden(
-                "this database already holds cases and is not a laptop: pull into a new file"
+                _("this database already holds cases and is not a laptop: pull into a new file")
             )
         return True, None
     if row["role"] != LAPTOP:
-        raise Forbidden("this database is a master, not a laptop: pull into a laptop's file")
+        raise Forbidden(_("this database is a master, not a laptop: pull into a laptop's file"))
     if row["master_id"] is not None and row["master_id"] != briefcase.master_id:
-        raise Forbidden("this laptop belongs to another master database")
+        raise Forbidden(_("this laptop belongs to another master database"))
     if row["agent_id"] != briefcase.agent_id:
-        raise Forbidden("this laptop is another agent's: each agent pulls into their own file")
+        raise Forbidden(_("this laptop is another agent's: each agent pulls into their own file"))
     return False, row
 
 
@@ -555,14 +556,14 @@ def apply_briefcase(
 ) -> PullResult:
     """Write the briefcase into the laptop on `connection` (one transaction, SQLite)."""
     if connection.dialect.name != "sqlite":
-        raise InvalidInput("a laptop is a SQLite file")
+        raise InvalidInput(_("a laptop is a SQLite file"))
     tell = progress or (lambda _text, _done: None)
     created, existing = _check_laptop(connection, briefcase)
     connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
     if created:
         _create_state(connection, now, briefcase, master)
     answers = _record_answers(connection, briefcase.answers, now)
-    tell("users", 0.1)
+    tell(_("users"), 0.1)
     _upsert(connection, "app_user", briefcase.rows.get("app_user", []))
 
     briefcase_table = codec.table("sync_briefcase")
@@ -583,7 +584,7 @@ def apply_briefcase(
     # anything about a dropped case. Conflicts and rejections stay a while for `sync status`.
     _settle(connection, fresh, purge, now)
     _finish_state(connection, existing, briefcase, master, now)
-    tell("done", 1.0)
+    tell(_("done"), 1.0)
     return PullResult(
         created=created,
         cases=len(incoming),
@@ -642,7 +643,7 @@ def _refresh_cases(
         ]
         for name in codec.DEBTOR_TABLES
     }
-    tell("debtors and phones", 0.25)
+    tell(_("debtors and phones"), 0.25)
     _upsert(connection, "debtor", debtor_rows)
     for name in codec.DEBTOR_TABLES:
         _upsert(connection, name, contact_rows[name])
@@ -650,7 +651,7 @@ def _refresh_cases(
     settled = refreshed_debtors - _debtors_with_waiting_phones(connection, waiting_other)
     for name in reversed(codec.DEBTOR_TABLES):
         _delete_missing(connection, name, "debtor_id", settled, _ids(contact_rows[name]))
-    tell("cases", 0.4)
+    tell(_("cases"), 0.4)
     _upsert(connection, "collection_case", cases_in)
     # A case the laptop has as context becomes a real one (or the other way round) right here.
     for name in CASE_TABLES:
@@ -687,7 +688,7 @@ def _cases_moved_away(
 ) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
     """Cases no longer the agent's: kept read-only while changes wait on them, else purged.
     The read-only ones and the purged ones."""
-    tell("cases moved away", 0.8)
+    tell(_("cases moved away"), 0.8)
     laptop_cases = {case_id for case_id, s in held.items() if s in ("active", "read_only")}
     away = laptop_cases - incoming
     case_table = codec.table("collection_case")
@@ -715,7 +716,7 @@ def _replace_context(
     debtors no case points at any more. The context case ids."""
     briefcase_table = codec.table("sync_briefcase")
     case_table = codec.table("collection_case")
-    tell("compliance context", 0.9)
+    tell(_("compliance context"), 0.9)
     old_context = {case_id for case_id, s in held.items() if s == "context"}
     context_cases_in = [
         row

@@ -28,6 +28,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from collector_tui.clock import SystemClock
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.models import (
     Activity,
     Assessment,
@@ -57,10 +59,22 @@ AUDIT_ENTITIES: dict[str, type[Any]] = {
     "settlement": Settlement,
     "assessment": Assessment,
 }
-READ_ONLY_MESSAGE = (
+# Lazy (i18n.N_): worded in the language current when the refusal is raised.
+READ_ONLY_MESSAGE = N_(
     "case {ref} was moved to another agent on the master: it is read-only on this laptop"
 )
-NOT_CARRIED_MESSAGE = "this laptop works on its briefcase only: {what} is done on the master"
+NOT_CARRIED_CASE = N_(
+    "this laptop works on its briefcase only: a change to case {ref} is done on the master"
+)
+NOT_CARRIED_DEBTOR = N_(
+    "this laptop works on its briefcase only: a change to this debtor is done on the master"
+)
+NOT_CARRIED_USERS = N_(
+    "this laptop works on its briefcase only: managing users is done on the master"
+)
+NOT_CARRIED_PLACING = N_(
+    "this laptop works on its briefcase only: placing a case is done on the master"
+)
 
 _UNKNOWN = object()
 # Connection pool -> the laptop's identity (device, agent) or None for a database that is not a
@@ -207,8 +221,8 @@ def _guard(
             if state == "active":
                 continue
             if state == "read_only":
-                raise Forbidden(READ_ONLY_MESSAGE.format(ref=ref))
-            raise Forbidden(NOT_CARRIED_MESSAGE.format(what=f"a change to case {ref}"))
+                raise Forbidden(_(READ_ONLY_MESSAGE).format(ref=ref))
+            raise Forbidden(_(NOT_CARRIED_CASE).format(ref=ref))
     if debtors:
         case_table = Case.__table__  # type: ignore[attr-defined]
         active = set(
@@ -222,7 +236,7 @@ def _guard(
             ).scalars()
         )
         if debtors - active:
-            raise Forbidden(NOT_CARRIED_MESSAGE.format(what="a change to this debtor"))
+            raise Forbidden(_(NOT_CARRIED_DEBTOR))
 
 
 def _case_ref(session: Session, case_id: uuid.UUID) -> str:
@@ -293,13 +307,13 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     case_of = {id(obj): _case_id(session, obj, table) for _, table, obj, _, _ in pending}
     guarded: dict[uuid.UUID, str] = {}
     debtors: set[uuid.UUID] = set()
-    for kind, table, obj, _, _ in pending:
+    for kind, table, obj, _change, _version in pending:
         if table == "auditevent":
             continue  # it follows the change it records, which is checked itself
         if table == "app_user":
-            raise Forbidden(NOT_CARRIED_MESSAGE.format(what="managing users"))
+            raise Forbidden(_(NOT_CARRIED_USERS))
         if table == "collection_case" and kind == "insert":
-            raise Forbidden(NOT_CARRIED_MESSAGE.format(what="placing a case"))
+            raise Forbidden(_(NOT_CARRIED_PLACING))
         case_id = case_of[id(obj)]
         if case_id is not None:
             guarded.setdefault(case_id, "")
@@ -312,7 +326,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
 
     bases: dict[tuple[str, str], int | None] = {}
     by_table: dict[str, list[str]] = {}
-    for kind, table, obj, _, _ in pending:
+    for kind, table, obj, _change, _version in pending:
         if kind != "insert":
             by_table.setdefault(table, []).append(str(obj.id))
     for table, ids in by_table.items():

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
+from collector_tui.i18n import gettext as _
 from collector_tui.models import SyncDevice, SyncReceivedPacket, SyncState, User
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor, actor_of
@@ -97,7 +98,7 @@ def _private(private_key: str) -> Ed25519PrivateKey:
     try:
         return Ed25519PrivateKey.from_private_bytes(base64.b64decode(private_key, validate=True))
     except (ValueError, binascii.Error):
-        raise InvalidInput("this laptop's device key is damaged: make a new laptop") from None
+        raise InvalidInput(_("this laptop's device key is damaged: make a new laptop")) from None
 
 
 def public_key_of(private_key: str) -> str:
@@ -133,8 +134,10 @@ def _when(at: datetime) -> str:
 def _revoked(row: SyncDevice) -> Forbidden:
     when = _when(row.revoked_at) if row.revoked_at is not None else "?"
     return Forbidden(
-        f"this laptop (device {row.id}) was revoked on the master on {when}: nothing it sends "
-        "is taken; make a new laptop file"
+        _(
+            "this laptop (device {id}) was revoked on the master on "
+            "{when}: nothing it sends is taken; make a new laptop file"
+        ).format(id=row.id, when=when)
     )
 
 
@@ -159,8 +162,10 @@ def register(
             raise _revoked(row)
         if row.user_id != user_id or row.public_key != public_key:
             raise Forbidden(
-                f"this laptop's device {device_id} is registered on the master with another key "
-                "or user: make a new laptop file"
+                _(
+                    "this laptop's device {device_id} is registered on the "
+                    "master with another key or user: make a new laptop file"
+                ).format(device_id=device_id)
             )
         row.last_seen_at = now
         session.add(row)
@@ -216,37 +221,54 @@ def accept(*, session: Session, now: datetime, signed: Signed, courier: Actor) -
     applies nothing."""
     what = signed.what
     if not signed.signature:
-        raise Forbidden(f"the {what} is not signed by its laptop: refused")
+        raise Forbidden(_("the {what} is not signed by its laptop: refused").format(what=_(what)))
     row = session.get(SyncDevice, signed.device_id)
     if row is None:
         raise Forbidden(
-            f"the {what} comes from device {signed.device_id}, which is not registered on this "
-            "master: refused"
+            _(
+                "the {what} comes from device {device_id}, which is not "
+                "registered on this master: refused"
+            ).format(what=_(what), device_id=signed.device_id)
         )
     if row.revoked_at is not None:
         raise Forbidden(
-            f"the {what} comes from device {signed.device_id}, revoked on "
-            f"{_when(row.revoked_at)}: refused"
+            _("the {what} comes from device {device_id}, revoked on {revoked_at}: refused").format(
+                what=_(what), device_id=signed.device_id, revoked_at=_when(row.revoked_at)
+            )
         )
     user = session.get(User, row.user_id)
     if user is None or not user.active:
-        raise Forbidden(f"the {what}'s device belongs to a user who is no longer active: refused")
+        raise Forbidden(
+            _("the {what}'s device belongs to a user who is no longer active: refused").format(
+                what=_(what)
+            )
+        )
     if signed.agent_id != row.user_id:
         raise Forbidden(
-            f"the {what} names another agent than its device is registered to ({user.username}): "
-            "refused"
+            _(
+                "the {what} names another agent than its device is "
+                "registered to ({username}): refused"
+            ).format(what=_(what), username=user.username)
         )
     if not _valid(row.public_key, signed.signature, signed.message):
         raise Forbidden(
-            f"the {what}'s signature does not match its device's key (altered or forged): refused"
+            _(
+                "the {what}'s signature does not match its device's key "
+                "(altered or forged): refused"
+            ).format(what=_(what))
         )
     if courier.user_id != row.user_id and not courier.is_supervisor:
-        raise Forbidden(f"only {user.username} or a supervisor may apply {user.username}'s changes")
+        raise Forbidden(
+            _("only {username} or a supervisor may apply {username}'s changes").format(
+                username=user.username
+            )
+        )
     seen = session.get(SyncReceivedPacket, signed.packet_id)
     if seen is not None:
         raise Forbidden(
-            f"the {what} {signed.packet_id} was already received on {_when(seen.received_at)}: "
-            "a replay, refused"
+            _(
+                "the {what} {packet_id} was already received on {received_at}: a replay, refused"
+            ).format(what=_(what), packet_id=signed.packet_id, received_at=_when(seen.received_at))
         )
     session.add(
         SyncReceivedPacket(
@@ -267,7 +289,7 @@ def accept(*, session: Session, now: datetime, signed: Signed, courier: Actor) -
 
 def _require_supervisor(actor: Actor) -> None:
     if not actor.is_supervisor:
-        raise Forbidden("only a supervisor or an admin manages laptops' devices")
+        raise Forbidden(_("only a supervisor or an admin manages laptops' devices"))
 
 
 def _device(row: SyncDevice, names: dict[uuid.UUID, str]) -> Device:
@@ -294,7 +316,7 @@ def list_devices(*, session: Session, actor: Actor, username: str | None = None)
     if username is not None:
         user = session.exec(select(User).where(User.username == username.strip())).first()
         if user is None:
-            raise NotFound(f"no user named {username!r}")
+            raise NotFound(_("no user named {username}").format(username=repr(username)))
         statement = statement.where(SyncDevice.user_id == user.id)
     names = _names(session)
     return [_device(row, names) for row in session.exec(statement).all()]
@@ -318,10 +340,14 @@ def find(*, session: Session, text: str) -> SyncDevice:
                 if str(device.id).startswith(wanted) or device.id.hex.startswith(wanted)
             ]
             if len(matches) > 1:
-                raise InvalidInput(f"{text!r} names more than one device: give more of its id")
+                raise InvalidInput(
+                    _("{text} names more than one device: give more of its id").format(
+                        text=repr(text)
+                    )
+                )
             row = matches[0] if matches else None
     if row is None:
-        raise NotFound(f"no device {text!r}")
+        raise NotFound(_("no device {text}").format(text=repr(text)))
     return row
 
 
@@ -333,10 +359,16 @@ def revoke(
     _require_supervisor(actor)
     row = find(session=session, text=device)
     if row.revoked_at is not None:
-        raise InvalidInput(f"device {row.id} was already revoked on {_when(row.revoked_at)}")
+        raise InvalidInput(
+            _("device {id} was already revoked on {revoked_at}").format(
+                id=row.id, revoked_at=_when(row.revoked_at)
+            )
+        )
     why = (reason or "").strip()
     if len(why) > MAX_REASON:
-        raise InvalidInput(f"the reason is too long (at most {MAX_REASON} characters)")
+        raise InvalidInput(
+            _("the reason is too long (at most {limit} characters)").format(limit=MAX_REASON)
+        )
     row.revoked_at = now
     row.revoked_by_id = actor.user_id
     session.add(row)
@@ -371,7 +403,7 @@ def set_recovery_key(*, session: Session, now: datetime, actor: Actor, public_ke
         raise InvalidInput(str(error), field="public_key") from None
     existing = session.get(SyncState, 1)
     if existing is not None and existing.role == LAPTOP:
-        raise InvalidInput("the recovery key is set on the master")
+        raise InvalidInput(_("the recovery key is set on the master"))
     row = master_state(session=session, now=now)
     before = row.recovery_key
     row.recovery_key = public_key.strip()

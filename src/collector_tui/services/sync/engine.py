@@ -25,6 +25,8 @@ from sqlmodel import Session, select
 
 from collector_tui import db
 from collector_tui.config import Settings
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.models import SyncBriefcaseCase, SyncOutboxOp, SyncState
 from collector_tui.services.accounts import Actor, actor_of, verify_password
 from collector_tui.services.errors import Forbidden, InvalidInput
@@ -107,18 +109,20 @@ def laptop_info(store: db.Store) -> SyncInfo | None:
 def _require_laptop(store: db.Store) -> SyncInfo:
     info = laptop_info(store)
     if info is None or not info.is_laptop:
-        raise InvalidInput("this database is not a laptop: make one with `sync pull --from MASTER`")
+        raise InvalidInput(
+            _("this database is not a laptop: make one with `sync pull --from MASTER`")
+        )
     return info
 
 
 def _require_master(store: db.Store) -> None:
     if db.current_revision(store) is None:
-        raise InvalidInput("the master database is not initialised")
+        raise InvalidInput(_("the master database is not initialised"))
     if db.current_revision(store) != db.head_revision(store):
-        raise InvalidInput("the master database needs `collector-tui init` (schema out of date)")
+        raise InvalidInput(_("the master database needs `collector-tui init` (schema out of date)"))
     info = laptop_info(store)
     if info is not None and info.is_laptop:
-        raise InvalidInput("that database is a laptop, not a master")
+        raise InvalidInput(_("that database is a laptop, not a master"))
 
 
 def _master_id(store: db.Store) -> uuid.UUID | None:
@@ -135,13 +139,13 @@ def _device_key(laptop: db.Store) -> tuple[uuid.UUID, uuid.UUID | None, str | No
     with laptop.read() as session:
         row = session.get(SyncState, 1)
         if row is None:
-            raise InvalidInput("this database is not a laptop")
+            raise InvalidInput(_("this database is not a laptop"))
         return row.device_id, row.agent_id, row.device_key
 
 
 def _made_key(laptop: db.Store) -> str:
     """The laptop's private key, made on first use (Core: the outbox listener never sees it)."""
-    _, _, key = _device_key(laptop)
+    _device, _agent, key = _device_key(laptop)
     if key is not None:
         return key
     key = devices.new_private_key()
@@ -152,14 +156,14 @@ def _made_key(laptop: db.Store) -> str:
             .where(state.c.id == 1, state.c.device_key.is_(None))
             .values(device_key=key)
         )
-    _, _, stored = _device_key(laptop)
+    _device, _agent, stored = _device_key(laptop)
     return stored or key
 
 
 def _register(laptop: db.Store, master: db.Store, actor: Actor, now: datetime, how: str) -> None:
     """Register the laptop's key on the master for its agent, who is `actor`, logged in on the
     master just now: the key travels over the live link only."""
-    device_id, agent_id, _ = _device_key(laptop)
+    device_id, agent_id, _key = _device_key(laptop)
     if agent_id != actor.user_id:
         return
     public_key = devices.public_key_of(_made_key(laptop))
@@ -199,11 +203,13 @@ def _adopt(connection: Connection, issued: devices.IssuedKey | None) -> None:
 
 
 def _signing_key(laptop: db.Store) -> tuple[uuid.UUID, str]:
-    device_id, _, key = _device_key(laptop)
+    device_id, _agent, key = _device_key(laptop)
     if key is None:
         raise InvalidInput(
-            "this laptop has no device key yet: its agent registers it with `sync pull` (or a "
-            "briefcase packet made on the master)"
+            _(
+                "this laptop has no device key yet: its agent registers it "
+                "with `sync pull` (or a briefcase packet made on the master)"
+            )
         )
     return device_id, key
 
@@ -219,10 +225,16 @@ def _take(
     """On the master: check what a laptop sent; the actor to apply it as (its device's user)."""
     own = master_state(session=session, now=now).device_id
     if signed.master_id is not None and signed.master_id != own:
-        raise Forbidden(f"this {signed.what} comes from a laptop of another master database")
+        raise Forbidden(
+            _("this {what} comes from a laptop of another master database").format(
+                what=_(signed.what)
+            )
+        )
     actor = devices.accept(session=session, now=now, signed=signed, courier=courier)
     if any(op.device_id != signed.device_id for op in ops):
-        raise Forbidden(f"the {signed.what} carries changes of another device: refused")
+        raise Forbidden(
+            _("the {what} carries changes of another device: refused").format(what=_(signed.what))
+        )
     return actor
 
 
@@ -253,7 +265,7 @@ def apply_briefcase_to(
 ) -> PullResult:
     ensure_schema(laptop)
     if not laptop.is_sqlite:
-        raise InvalidInput("a laptop is a SQLite file, not a server database")
+        raise InvalidInput(_("a laptop is a SQLite file, not a server database"))
     with laptop.write() as session:
         result = apply_briefcase(
             connection=session.connection(),
@@ -284,14 +296,14 @@ def pull(
     ensure_schema(laptop)
     info = laptop_info(laptop)
     if info is not None and info.agent_id != actor.user_id:
-        raise Forbidden("this laptop is another agent's: each agent pulls into their own file")
+        raise Forbidden(_("this laptop is another agent's: each agent pulls into their own file"))
     if info is not None:
         if info.master_id is not None and _master_id(master) != info.master_id:
-            raise Forbidden("this laptop belongs to another master database")
+            raise Forbidden(_("this laptop belongs to another master database"))
         # Before anything moves: a revoked laptop is refused, an older one gets its key.
         _register(laptop, master, actor, now, "sync pull")
     laptop_cases, waiting = _laptop_cases(laptop) if info is not None else (set(), set())
-    tell("reading the briefcase on the master", 0.05)
+    tell(_("reading the briefcase on the master"), 0.05)
     with master.write() as session:
         briefcase = export_briefcase(
             session=session,
@@ -301,7 +313,7 @@ def pull(
             laptop_cases=laptop_cases,
             waiting_ops=waiting,
         )
-    tell(f"writing {len(briefcase.case_ids)} cases to the laptop", 0.3)
+    tell(_("writing {count} cases to the laptop").format(count=len(briefcase.case_ids)), 0.3)
 
     def scaled(text: str, done: float) -> None:
         tell(text, 0.3 + 0.7 * done)
@@ -380,9 +392,9 @@ def push(
     info = _require_laptop(laptop)
     _require_master(master)
     if info.master_id is not None and _master_id(master) != info.master_id:
-        raise Forbidden("this laptop belongs to another master database")
+        raise Forbidden(_("this laptop belongs to another master database"))
     if actor.user_id != info.agent_id and not actor.is_supervisor:
-        raise Forbidden("only the laptop's agent (or a supervisor) can push its changes")
+        raise Forbidden(_("only the laptop's agent (or a supervisor) can push its changes"))
     _register(laptop, master, actor, now, "sync push")
     device_id, key = _signing_key(laptop)
     with laptop.read() as session:
@@ -391,7 +403,9 @@ def push(
     batches = _batches(ops)
     for number, batch in enumerate(batches, start=1):
         tell(
-            f"sending {len(batch)} changes ({number}/{len(batches)})",
+            _("sending {count} changes ({number}/{total})").format(
+                count=len(batch), number=number, total=len(batches)
+            ),
             0.1 + 0.8 * (number - 1) / len(batches),
         )
         message = push_message(
@@ -416,7 +430,7 @@ def push(
         if row is not None:
             row.last_push_at = now
             session.add(row)
-    tell("sent", 1.0)
+    tell(_("sent"), 1.0)
     return _result(ops, results)
 
 
@@ -454,12 +468,12 @@ def receive_push(
     """On the master: check one signed batch and apply the operations it carries, exactly those
     signed, as the device's registered user."""
     if not message.startswith(devices.PUSH_CONTEXT):
-        raise InvalidInput("not a signed push")
+        raise InvalidInput(_("not a signed push"))
     try:
         body = json.loads(message[len(devices.PUSH_CONTEXT) :])
         ops = [Op.from_json(data) for data in body["ops"]]
         signed = devices.Signed(
-            what="push",
+            what=N_("push"),
             packet_id=uuid.UUID(str(body["packet_id"])),
             device_id=uuid.UUID(str(body["device_id"])),
             agent_id=uuid.UUID(str(body["agent_id"])) if body.get("agent_id") else None,
@@ -469,7 +483,7 @@ def receive_push(
             digest=hashlib.sha256(message).hexdigest(),
         )
     except (KeyError, ValueError, TypeError, AttributeError) as bad:
-        raise InvalidInput(f"not a valid push ({bad})") from None
+        raise InvalidInput(_("not a valid push ({bad})").format(bad=bad)) from None
     actor = _take(session=session, now=now, signed=signed, ops=ops, courier=courier)
     return apply_ops(session=session, now=now, actor=actor, ops=ops, settings=settings)
 
@@ -490,10 +504,10 @@ def sync_now(
     info = _require_laptop(laptop)
 
     def first(text: str, done: float) -> None:
-        tell(f"push: {text}", 0.5 * done)
+        tell(_("push: {step}").format(step=text), 0.5 * done)
 
     def second(text: str, done: float) -> None:
-        tell(f"pull: {text}", 0.5 + 0.5 * done)
+        tell(_("pull: {step}").format(step=text), 0.5 + 0.5 * done)
 
     pushed = push(
         laptop=laptop, master=master, actor=actor, now=now, settings=settings, progress=first
@@ -589,14 +603,18 @@ def briefcase_login(briefcase: Briefcase, username: str, password: str) -> Actor
 
                 return actor_of(User(**codec.decode_row("app_user", row)))
             break
-    raise Forbidden("wrong user name or password")
+    raise Forbidden(_("wrong user name or password"))
 
 
 def apply_briefcase_packet(
     *, laptop: db.Store, briefcase: Briefcase, actor: Actor, now: datetime
 ) -> PullResult:
     if actor.user_id != briefcase.agent_id:
-        raise Forbidden(f"this packet is {briefcase.agent_username}'s briefcase")
+        raise Forbidden(
+            _("this packet is {agent_username}'s briefcase").format(
+                agent_username=briefcase.agent_username
+            )
+        )
     info = laptop_info(laptop)
     return apply_briefcase_to(
         laptop=laptop,

@@ -36,8 +36,8 @@ def parse(text: str | None) -> Hlc:
     """The clock in `text`; an empty or malformed value is the zero clock (orders first)."""
     if not text:
         return Hlc(0, 0, "0")
-    wall, _, rest = text.partition("-")
-    counter, _, node = rest.partition("-")
+    wall, _sep, rest = text.partition("-")
+    counter, _sep2, node = rest.partition("-")
     try:
         return Hlc(int(wall), int(counter), node or "0")
     except ValueError:

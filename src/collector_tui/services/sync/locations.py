@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from collector_tui.i18n import gettext as _
 from collector_tui.services.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -102,7 +103,9 @@ def with_password(
     if password is None and url.password == MASK:
         if ask is None:
             raise InvalidInput(
-                f"the master {masked(target)} needs its password: set {PASSWORD_VARIABLE}"
+                _("the master {target} needs its password: set {variable}").format(
+                    target=masked(target), variable=PASSWORD_VARIABLE
+                )
             )
         password = ask()
     if password is None:

@@ -33,6 +33,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from collector_tui.i18n import N_
+from collector_tui.i18n import gettext as _
 from collector_tui.services.errors import InvalidInput
 from collector_tui.services.sync import devices
 from collector_tui.services.sync.apply import Op
@@ -71,7 +73,7 @@ class OutboxPacket:
     def signed_by(self) -> devices.Signed:
         """What the master checks before applying it (services/sync/devices.accept)."""
         return devices.Signed(
-            what="packet",
+            what=N_("packet"),
             packet_id=self.packet_id or uuid.UUID(int=0),
             device_id=self.device_id,
             agent_id=self.agent_id,
@@ -172,15 +174,21 @@ def _no_constant(name: str) -> Any:
 
 def _parse(line: bytes, where: str) -> dict[str, Any]:
     if _too_deep(line):
-        raise InvalidInput(f"{where}: nested deeper than {MAX_DEPTH} levels: refused")
+        raise InvalidInput(
+            _("{where}: nested deeper than {limit} levels: refused").format(
+                where=where, limit=MAX_DEPTH
+            )
+        )
     try:
         value = json.loads(line, parse_constant=_no_constant)
     except RecursionError:
-        raise InvalidInput(f"{where}: nested too deep: refused") from None
+        raise InvalidInput(_("{where}: nested too deep: refused").format(where=where)) from None
     except ValueError as bad:  # JSONDecodeError, UnicodeDecodeError, huge integers
-        raise InvalidInput(f"{where}: not valid JSON ({str(bad)[:80]})") from None
+        raise InvalidInput(
+            _("{where}: not valid JSON ({bad})").format(where=where, bad=str(bad)[:80])
+        ) from None
     if not isinstance(value, dict):
-        raise InvalidInput(f"{where}: not a packet record")
+        raise InvalidInput(_("{where}: not a packet record").format(where=where))
     return value
 
 
@@ -193,51 +201,64 @@ def _read(path: Path) -> _Packet:
     try:
         handle = Path(path).open("rb")
     except FileNotFoundError:
-        raise InvalidInput(f"no packet file {name}") from None
+        raise InvalidInput(_("no packet file {name}").format(name=name)) from None
     except IsADirectoryError:
-        raise InvalidInput(f"{name} is a folder, not a packet file") from None
+        raise InvalidInput(_("{name} is a folder, not a packet file").format(name=name)) from None
     with handle:
         first = handle.readline(MAX_HEADER + 1)
         if not first:
-            raise InvalidInput(f"{name} is empty: not a packet")
+            raise InvalidInput(_("{name} is empty: not a packet").format(name=name))
         if len(first) > MAX_HEADER:
             raise InvalidInput(
-                f"{name} line 1: longer than {_size(MAX_HEADER)} (the most a packet header may "
-                "hold): not a collector-tui packet"
+                _(
+                    "{name} line 1: longer than {limit} (the most a packet "
+                    "header may hold): not a collector-tui packet"
+                ).format(name=name, limit=_size(MAX_HEADER))
             )
         lines: list[bytes] = []
         while line := handle.readline(MAX_LINE + 1):
             if len(line) > MAX_LINE:
                 raise InvalidInput(
-                    f"{name} line {len(lines) + 2}: longer than {_size(MAX_LINE)} (the most a "
-                    "packet line may hold): refused"
+                    _(
+                        "{name} line {line}: longer than {limit} (the most a "
+                        "packet line may hold): refused"
+                    ).format(name=name, line=len(lines) + 2, limit=_size(MAX_LINE))
                 )
             lines.append(line)
     try:
         header = _parse(first, f"{name} line 1")
     except InvalidInput as bad:
-        raise InvalidInput(f"{bad.message}: not a collector-tui packet") from None
+        raise InvalidInput(
+            _("{message}: not a collector-tui packet").format(message=bad.message)
+        ) from None
     if header.get("format") != FORMAT:
-        raise InvalidInput(f"{name} is not a collector-tui packet")
+        raise InvalidInput(_("{name} is not a collector-tui packet").format(name=name))
     if header.get("version") != VERSION:
         raise InvalidInput(
-            f"{name} is a packet of format version {str(header.get('version'))[:20]}; this "
-            f"program reads version {VERSION}"
+            _(
+                "{name} is a packet of format version {found}; this program reads version {version}"
+            ).format(name=name, found=str(header.get("version"))[:20], version=VERSION)
         )
     if header.get("kind") not in KINDS:
-        raise InvalidInput(f"{name}: unknown packet kind {str(header.get('kind'))[:20]!r}")
+        raise InvalidInput(
+            _("{name}: unknown packet kind {kind}").format(
+                name=name, kind=repr(str(header.get("kind"))[:20])
+            )
+        )
     try:
         end = _parse(lines[-1], f"{name} line {len(lines) + 1}") if lines else None
     except InvalidInput:
         end = None
     if end is None or end.get("record") != "end":
-        raise InvalidInput(f"{name} is incomplete (cut short?): carry it again")
+        raise InvalidInput(_("{name} is incomplete (cut short?): carry it again").format(name=name))
     digest = hashlib.sha256(first)
     for line in lines[:-1]:
         digest.update(line)
     hexdigest = digest.hexdigest()
     if hexdigest != end.get("sha256") or end.get("records") != len(lines) - 1:
-        raise InvalidInput(f"{name} is damaged (checksum mismatch): carry it again")
+        raise InvalidInput(
+            _("{name} is damaged (checksum mismatch): carry it again").format(name=name)
+        )
     records = [
         _parse(line, f"{name} line {number}") for number, line in enumerate(lines[:-1], start=2)
     ]
@@ -281,7 +302,9 @@ def read_briefcase(path: Path) -> Briefcase:
     read = _read(path)
     header, records = read.header, read.records
     if header["kind"] != "briefcase":
-        raise InvalidInput(f"{Path(path).name} is an outbox packet: apply it on the master")
+        raise InvalidInput(
+            _("{name} is an outbox packet: apply it on the master").format(name=Path(path).name)
+        )
     rows: dict[str, list[dict[str, Any]]] = {}
     context: dict[str, list[dict[str, Any]]] = {}
     answers: list[dict[str, Any]] = []
@@ -315,7 +338,11 @@ def read_briefcase(path: Path) -> Briefcase:
             device=device,
         )
     except (KeyError, ValueError, TypeError, AttributeError) as bad:
-        raise InvalidInput(f"{Path(path).name} is not a valid briefcase packet ({bad})") from None
+        raise InvalidInput(
+            _("{name} is not a valid briefcase packet ({bad})").format(
+                name=Path(path).name, bad=bad
+            )
+        ) from None
 
 
 def write_outbox(path: Path, packet: OutboxPacket, *, key: str) -> int:
@@ -337,7 +364,9 @@ def read_outbox(path: Path) -> OutboxPacket:
     read = _read(path)
     header, records = read.header, read.records
     if header["kind"] != "outbox":
-        raise InvalidInput(f"{Path(path).name} is a briefcase packet: apply it on the laptop")
+        raise InvalidInput(
+            _("{name} is a briefcase packet: apply it on the laptop").format(name=Path(path).name)
+        )
     try:
         signature = read.end.get("signature")
         return OutboxPacket(
@@ -352,4 +381,6 @@ def read_outbox(path: Path) -> OutboxPacket:
             digest=read.digest,
         )
     except (KeyError, ValueError, TypeError, AttributeError) as bad:
-        raise InvalidInput(f"{Path(path).name} is not a valid outbox packet ({bad})") from None
+        raise InvalidInput(
+            _("{name} is not a valid outbox packet ({bad})").format(name=Path(path).name, bad=bad)
+        ) from None

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from collector_tui.i18n import gettext as _
 from collector_tui.models import SyncAppliedOp, User
 from collector_tui.services import audit
 from collector_tui.services.accounts import Actor
@@ -40,7 +41,7 @@ class RejectedOp:
 
 def _require_supervisor(actor: Actor) -> None:
     if not actor.is_supervisor:
-        raise Forbidden("only a supervisor reviews refused sync operations")
+        raise Forbidden(_("only a supervisor reviews refused sync operations"))
 
 
 @reads
@@ -81,9 +82,9 @@ def mark_reviewed(*, session: Session, now: datetime, actor: Actor, op_id: uuid.
     _require_supervisor(actor)
     row = session.get(SyncAppliedOp, op_id)
     if row is None or row.outcome != REJECTED:
-        raise NotFound("no refused operation with that id")
+        raise NotFound(_("no refused operation with that id"))
     if row.reviewed_at is not None:
-        raise InvalidInput("that operation is already reviewed")
+        raise InvalidInput(_("that operation is already reviewed"))
     row.reviewed_at = now
     row.reviewed_by_id = actor.user_id
     session.add(row)

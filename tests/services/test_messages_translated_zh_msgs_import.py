@@ -1,0 +1,163 @@
+"""Every refusal of the imports, supervision, reminders, reporting and sync services (and of the
+delivery channels) goes through the message catalog (issue 20).
+
+An AST check: each `raise` of a service error (or of a package's own refusal class) has as its
+message a `_()` / `ngettext()` call, `.format()` on one, or a name bound only to such in the same
+function. The few that pass on another error's text (already worded where it was made) are
+allow-listed below, each with its reason.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "collector_tui"
+PACKAGES = (
+    "services/imports",
+    "services/supervision",
+    "services/reminders",
+    "services/reporting",
+    "services/sync",
+    "delivery",
+)
+# Refusal classes whose first argument is read by a person.
+ERRORS = frozenset(
+    {
+        "ServiceError",
+        "InvalidInput",
+        "Forbidden",
+        "NotFound",
+        "StaleEdit",
+        # the packages' own
+        "BadValue",
+        "FileReadingError",
+        "RunBusy",
+        "RulesError",
+        "TemplateError",
+        "DeliveryFailed",
+        "_Refused",
+        "SyncRefused",
+        "fail",  # reminders.templates._Checker.fail(node, message) makes a TemplateError
+        "_fail",  # reminders.sequences._fail(source, where, message) makes a RulesError
+    }
+)
+# Where the person-read text is among a class's positional arguments (default: the first).
+MESSAGE_ARGUMENTS = {
+    "_Refused": (1, 2),
+    "FileReadingError": (0, 2),
+    "TemplateError": (2, 3),
+    "fail": (1, 2),
+    "_fail": (2, 3),
+}
+TRANSLATORS = frozenset({"_", "gettext", "ngettext", "pgettext"})
+
+# (file, source of the message argument): messages worded elsewhere, passed on as they are.
+ALLOWED: dict[tuple[str, str], str] = {
+    ("services/imports/placement_file.py", "str(error)"): "money.normalize_currency's own message",
+    ("services/imports/payment_file.py", "str(error)"): "money's own message (never reached)",
+    ("services/imports/payment_file.py", "str(problem)"): "csv_reading.bad_value's, worded there",
+    ("services/reminders/templates.py", "message"): "Jinja's own message about the template",
+    ("services/reminders/outbox.py", "check.refusal"): "worded by reminder_check (_manual)",
+    ("services/reporting/kpis.py", "str(error)"): "money.normalize_currency's own message",
+    ("services/sync/admission.py", "parsed.error or _('not a valid phone number')"): (
+        "phones' own message, else ours"
+    ),
+    ("services/sync/devices.py", "str(error)"): "vault's own message about the key",
+}
+
+
+def _translated(node: ast.expr, bound: set[str]) -> bool:
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in TRANSLATORS:
+            return True
+        if isinstance(func, ast.Attribute) and func.attr == "format":
+            return _translated(func.value, bound)
+    if isinstance(node, ast.Name):
+        return node.id in bound
+    if isinstance(node, ast.IfExp):
+        return _translated(node.body, bound) and _translated(node.orelse, bound)
+    return False
+
+
+def _bound_names(function: ast.AST) -> set[str]:
+    """Names every assignment of which, in `function`, is a translated message."""
+    good: dict[str, bool] = {}
+    assignments = [n for n in ast.walk(function) if isinstance(n, ast.Assign)]
+    # Two passes: `message = _(...)` then `text = message.format(...)`.
+    for _pass in range(2):
+        names = {name for name, ok in good.items() if ok}
+        for assign in assignments:
+            for target in assign.targets:
+                if isinstance(target, ast.Name):
+                    ok = _translated(assign.value, names)
+                    good[target.id] = good.get(target.id, True) and ok if _pass else ok
+    return {name for name, ok in good.items() if ok}
+
+
+def _error_name(call: ast.Call) -> str | None:
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+def _functions(tree: ast.Module) -> Iterator[ast.AST]:
+    yield tree
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node
+
+
+def _messages() -> Iterator[tuple[str, int, ast.expr, set[str]]]:
+    for package in PACKAGES:
+        for path in sorted((SRC / package).rglob("*.py")):
+            relative = path.relative_to(SRC).as_posix()
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            seen: set[int] = set()
+            # Innermost function first, so a name is judged where it is bound.
+            functions = sorted(_functions(tree), key=lambda f: -getattr(f, "lineno", 0))
+            for function in functions:
+                bound = _bound_names(function)
+                for node in ast.walk(function):
+                    if not isinstance(node, ast.Call) or id(node) in seen:
+                        continue
+                    if _error_name(node) not in ERRORS:
+                        continue
+                    seen.add(id(node))
+                    arguments = list(node.args) or [
+                        k.value for k in node.keywords if k.arg in ("message", "problem")
+                    ]
+                    first, last = MESSAGE_ARGUMENTS.get(_error_name(node) or "", (0, 1))
+                    for argument in arguments[first:last]:
+                        yield relative, node.lineno, argument, bound
+
+
+def test_every_refusal_goes_through_the_catalog() -> None:
+    bad = []
+    for relative, line, argument, bound in _messages():
+        if _translated(argument, bound):
+            continue
+        if (relative, ast.unparse(argument)) in ALLOWED:
+            continue
+        bad.append(f"{relative}:{line}: {ast.unparse(argument)}")
+    assert not bad, "messages that bypass the catalog:\n" + "\n".join(bad)
+
+
+def test_the_check_finds_something() -> None:
+    # A check that walks no file would pass for the wrong reason.
+    assert sum(1 for _ in _messages()) > 150
+
+
+@pytest.mark.parametrize("relative", sorted(file for file, _source in ALLOWED))
+def test_allowed_entries_still_exist(relative: str) -> None:
+    sources = {
+        ast.unparse(argument) for file, _line, argument, _b in _messages() if file == relative
+    }
+    assert {s for f, s in ALLOWED if f == relative} <= sources
