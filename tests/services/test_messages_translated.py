@@ -1,10 +1,12 @@
-"""Every refusal of the imports, supervision, reminders, reporting and sync services (and of the
-delivery channels) goes through the message catalog (issue 20).
+"""Every refusal a person reads goes through the message catalog: the services, the delivery
+channels and the core modules that word input errors (phones, config, db, dates, money).
 
-An AST check: each `raise` of a service error (or of a package's own refusal class) has as its
-message a `_()` / `ngettext()` call, `.format()` on one, or a name bound only to such in the same
-function. The few that pass on another error's text (already worded where it was made) are
-allow-listed below, each with its reason.
+An AST check: each construction of a service error (or of a package's own refusal class) has as
+its message a `_()` / `ngettext()` call, `.format()` on one, a choice between two of them, or a
+name bound only to such in the same function. The few that pass on another error's text (already
+worded where it was made) are allow-listed below, each with its reason. The refusals raised for
+real, in Chinese and in English, are tested next to their services and in
+test_refusals_in_both_languages.py.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "collector_tui"
 PACKAGES = (
+    "services/casework",
+    "services/contacts",
+    "services/assessment",
+    "services/strategies",
+    "services/rules",
     "services/imports",
     "services/supervision",
     "services/reminders",
@@ -24,6 +31,19 @@ PACKAGES = (
     "services/sync",
     "delivery",
 )
+MODULES = (
+    "services/accounts.py",
+    "services/reasons.py",
+    "services/context.py",
+    "phones.py",
+    "config.py",
+    "db.py",
+    "dates.py",
+    "money.py",
+)
+# In these core modules a plain ValueError is the message channel (a bad setting, a day typed
+# wrong); elsewhere a ValueError is a programming error nobody is meant to read.
+VALUE_ERROR_MODULES = frozenset({"config.py", "dates.py"})
 # Refusal classes whose first argument is read by a person.
 ERRORS = frozenset(
     {
@@ -41,8 +61,17 @@ ERRORS = frozenset(
         "DeliveryFailed",
         "_Refused",
         "SyncRefused",
+        "OutsideContactHours",
+        "StrategyFileError",
+        "PackError",
+        "DateOutOfRange",
+        "DatabaseError",
+        "DatabaseLocked",
+        "MoneyError",
+        "NotAnAmount",
+        "AmbiguousAmount",
         "fail",  # reminders.templates._Checker.fail(node, message) makes a TemplateError
-        "_fail",  # reminders.sequences._fail(source, where, message) makes a RulesError
+        "_fail",  # reminders.sequences._fail and strategies.book._fail(source, where, message)
     }
 )
 # Where the person-read text is among a class's positional arguments (default: the first).
@@ -67,6 +96,17 @@ ALLOWED: dict[tuple[str, str], str] = {
         "phones' own message, else ours"
     ),
     ("services/sync/devices.py", "str(error)"): "vault's own message about the key",
+    ("services/casework/disputes.py", "str(bad)"): "dates.check_day's message, translated there",
+    ("services/assessment/assess.py", "str(error)"): "dates.check_day's message, translated there",
+    ("services/strategies/book.py", "f'{source}: {where}: {message}'"): (
+        "a file name, a key path and a message its callers translate (_fail's third argument)"
+    ),
+    ("services/strategies/book.py", "str(error)"): "a MoneyError's message, translated in money",
+    ("services/contacts/book.py", "parsed.error or _('not a valid phone number')"): (
+        "phones.parse_phone's message, translated where the number is judged"
+    ),
+    ("config.py", "currency"): "re-raised at once as a ValueError with a translated message",
+    ("services/reasons.py", "problem"): "reason_problem's text, built with _() there",
 }
 
 
@@ -115,28 +155,35 @@ def _functions(tree: ast.Module) -> Iterator[ast.AST]:
             yield node
 
 
-def _messages() -> Iterator[tuple[str, int, ast.expr, set[str]]]:
+def _files() -> Iterator[tuple[str, Path]]:
     for package in PACKAGES:
         for path in sorted((SRC / package).rglob("*.py")):
-            relative = path.relative_to(SRC).as_posix()
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            seen: set[int] = set()
-            # Innermost function first, so a name is judged where it is bound.
-            functions = sorted(_functions(tree), key=lambda f: -getattr(f, "lineno", 0))
-            for function in functions:
-                bound = _bound_names(function)
-                for node in ast.walk(function):
-                    if not isinstance(node, ast.Call) or id(node) in seen:
-                        continue
-                    if _error_name(node) not in ERRORS:
-                        continue
-                    seen.add(id(node))
-                    arguments = list(node.args) or [
-                        k.value for k in node.keywords if k.arg in ("message", "problem")
-                    ]
-                    first, last = MESSAGE_ARGUMENTS.get(_error_name(node) or "", (0, 1))
-                    for argument in arguments[first:last]:
-                        yield relative, node.lineno, argument, bound
+            yield path.relative_to(SRC).as_posix(), path
+    for module in MODULES:
+        yield module, SRC / module
+
+
+def _messages() -> Iterator[tuple[str, int, ast.expr, set[str]]]:
+    for relative, path in _files():
+        errors = ERRORS | ({"ValueError"} if relative in VALUE_ERROR_MODULES else set())
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        seen: set[int] = set()
+        # Innermost function first, so a name is judged where it is bound.
+        functions = sorted(_functions(tree), key=lambda f: -getattr(f, "lineno", 0))
+        for function in functions:
+            bound = _bound_names(function)
+            for node in ast.walk(function):
+                if not isinstance(node, ast.Call) or id(node) in seen:
+                    continue
+                if _error_name(node) not in errors:
+                    continue
+                seen.add(id(node))
+                arguments = list(node.args) or [
+                    k.value for k in node.keywords if k.arg in ("message", "problem")
+                ]
+                first, last = MESSAGE_ARGUMENTS.get(_error_name(node) or "", (0, 1))
+                for argument in arguments[first:last]:
+                    yield relative, node.lineno, argument, bound
 
 
 def test_every_refusal_goes_through_the_catalog() -> None:
@@ -152,7 +199,30 @@ def test_every_refusal_goes_through_the_catalog() -> None:
 
 def test_the_check_finds_something() -> None:
     # A check that walks no file would pass for the wrong reason.
-    assert sum(1 for _ in _messages()) > 150
+    assert sum(1 for _ in _messages()) > 400
+
+
+def test_the_check_finds_a_message_that_bypasses_the_catalog() -> None:
+    """The check itself: an f-string, a plain literal and a name bound to one are caught."""
+    sample = (
+        "def f(x):\n"
+        "    raise InvalidInput(f'{x} is bad')\n"
+        "def g():\n"
+        "    raise NotFound('no such thing')\n"
+        "def h():\n"
+        "    message = 'nope'\n"
+        "    raise Forbidden(message)\n"
+        "def ok(x):\n"
+        "    message = _('nope {x}').format(x=x)\n"
+        "    raise Forbidden(message)\n"
+    )
+    verdicts = []
+    for function in ast.parse(sample).body:
+        bound = _bound_names(function)
+        calls = [n for n in ast.walk(function) if isinstance(n, ast.Call) and _error_name(n)]
+        refusals = [c for c in calls if _error_name(c) in ERRORS]
+        verdicts.append(all(_translated(c.args[0], bound) for c in refusals))
+    assert verdicts == [False, False, False, True]
 
 
 @pytest.mark.parametrize("relative", sorted(file for file, _source in ALLOWED))
