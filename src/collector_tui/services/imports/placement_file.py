@@ -97,6 +97,7 @@ from collector_tui.services.imports.placement_rows import (
 )
 from collector_tui.services.rules import scoring
 from collector_tui.services.strategies.assign import assign_new_cases
+from collector_tui.services.supervision import workload
 
 __all__ = [
     "ImportRejected",
@@ -1120,7 +1121,8 @@ def import_cases(
             _check_assignee(session, assign_to)
             existing = _existing_keys(session, keys)
             created = [new for new in built if new.key not in existing]
-            with _large_page_cache(session):
+            # The workload counters take the new cases in one statement, not a trigger per row.
+            with _large_page_cache(session), workload.cases_inserted_in_bulk(session):
                 _write_cases(session, writers, created, assignment=assignment, progress=progress)
             # The strategy set in force places the new cases (nothing when none is applied).
             assign_new_cases(
