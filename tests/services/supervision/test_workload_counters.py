@@ -1,6 +1,7 @@
-"""The workload counters (migration 0015's triggers) against a full recount: random sequences of
-placements, assignments, balancing, contacts, promises, payments, reversals, closures, holds,
-erasure and the sweep keep them equal, on SQLite and PostgreSQL; `fix_counters` repairs drift.
+"""The workload counters (migration 0017's triggers) against a full recount: random sequences of
+placements, placement files imported (counted in bulk), assignments, balancing, contacts,
+promises, payments, reversals, closures, holds, erasure and the sweep keep them equal, on SQLite
+and PostgreSQL; `fix_counters` repairs drift.
 
 One migrated database serves the module; each example adds its own cases to it.
 """
@@ -12,6 +13,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -30,6 +32,7 @@ from collector_tui.services.casework.activities import ContactInput
 from collector_tui.services.casework.cases import PlacementInput, add_placement
 from collector_tui.services.casework.promises import PromiseInput
 from collector_tui.services.errors import Forbidden, InvalidInput, ServiceError
+from collector_tui.services.imports.placement_file import import_cases
 from collector_tui.services.supervision import assignment, decisions, erasure, workload
 
 if TYPE_CHECKING:
@@ -47,6 +50,7 @@ class Book:
     agents: list[Actor]
     supervisor: Actor
     refs: Iterator[int]
+    folder: Path
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +66,8 @@ def book(databases: TestDatabases, tmp_path_factory: pytest.TempPathFactory) -> 
         supervisor = accounts.create_user(
             session=session, now=START, username="sam", password="demo", role="supervisor"
         )
-    yield Book(store, agents, supervisor, itertools.count())
+    folder = tmp_path_factory.mktemp("counter-files")
+    yield Book(store, agents, supervisor, itertools.count(), folder)
     store.dispose()
 
 
@@ -118,6 +123,7 @@ operations = st.lists(
         st.tuples(st.just("release"), case_index, st.just(0)),
         st.tuples(st.just("erase"), case_index, st.just(0)),
         st.tuples(st.just("wait"), st.integers(1, 20), st.just(0)),
+        st.tuples(st.just("import"), st.integers(1, 4), agent_index),
     ),
     min_size=1,
     max_size=14,
@@ -142,6 +148,30 @@ def _place(book: Book, session: Any, now: datetime, currency: str, agent: int | 
         ),
         settings=SETTINGS,
     ).id
+
+
+def _import(book: Book, now: datetime, rows: int, agent: int | None) -> list[uuid.UUID]:
+    """A placement file of `rows` cases (its own transaction; the counters take the new cases in
+    one statement: workload.cases_inserted_in_bulk)."""
+    refs = [f"F-{next(book.refs)}-{uuid.uuid4().hex[:6]}" for _ in range(rows)]
+    lines = [
+        f"Counters,{ref},Debtor {ref},{'CN' if index % 2 else 'US'},,"
+        f"{'CNY' if index % 2 else 'USD'},{100 + index}.50,2026-09-01\n"
+        for index, ref in enumerate(refs)
+    ]
+    path = book.folder / f"{refs[0]}.csv"
+    header = "client,client_ref,debtor_name,country,phone,currency,principal,due_date\n"
+    path.write_text(header + "".join(lines), encoding="utf-8")
+    import_cases(
+        store=book.store,
+        path=path,
+        now=now,
+        settings=SETTINGS,
+        actor=book.supervisor,
+        assign_to=book.agents[agent].user_id if agent is not None else None,
+    )
+    with book.store.read() as session:
+        return list(session.exec(select(Case.id).where(col(Case.client_ref).in_(refs))).all())
 
 
 def _step(
@@ -237,6 +267,10 @@ def test_any_sequence_keeps_the_counters_equal_to_a_recount(
             with book.store.write() as session:
                 # The sweep judges the promises past their grace (as every queue does first).
                 sweep.sweep(session=session, now=now, settings=SETTINGS)
+        if step[0] == "import":
+            cases.extend(_import(book, now, step[1], step[2]))
+            assert_counters_equal_recount(book.store, [*book.agents, book.supervisor], now)
+            continue
         try:
             with book.store.write() as session:
                 _step(book, session, now, cases, step)

@@ -99,6 +99,7 @@ from collector_tui.services.imports.placement_rows import (
 )
 from collector_tui.services.rules import scoring
 from collector_tui.services.strategies.assign import assign_new_cases
+from collector_tui.services.supervision import workload
 
 __all__ = [
     "ImportRejected",
@@ -126,7 +127,8 @@ _NUMBERED = re.compile(r"(.*?)_?[0-9]+")  # "phone2", "phone_2", "电话2": more
 
 
 _MAX_FRAGMENTS = 10_000
-_IDS_AT_ONCE = 4096
+_IDS_AT_ONCE = 4096  # the first batch of new keys; each next one twice as many, up to:
+_IDS_AT_MOST = 65536
 _IMPORT_CACHE_KIB = -64 * 1024  # negative: KiB, as SQLite counts it
 _FAST_DIALECTS = frozenset({"sqlite"})  # where _TableWriter hands rows to executemany itself
 
@@ -688,6 +690,7 @@ class _CaseBuilder:
         sample = uuid.uuid4()
         self.hex_ids = self.uuid(sample) == sample.hex
         self.spare_ids: list[str] = []
+        self.id_batch = _IDS_AT_ONCE
         self.json = case_writer.encoder("score_factors")
         # json.dumps of a list is "[" + ", ".join(json.dumps(item)) + "]"; most factors repeat
         # ("grade B", "no attempt yet"), so their text is made once. Only where the driver gets
@@ -731,7 +734,12 @@ class _CaseBuilder:
             return self.uuid(uuid.uuid4())
         spare = self.spare_ids
         if not spare:
-            spare.extend(_hex_uuid4s(_IDS_AT_ONCE))
+            # Handed out in ascending order (popped from a list sorted downwards): the rows of a
+            # file then reach every index on a key (case, debtor, phone ids; the debtor_id of
+            # cases and phones) in long ascending runs, and SQLite's B-trees insert next to
+            # where the last row went instead of at a random page. Still random version-4 keys.
+            spare.extend(sorted(_hex_uuid4s(self.id_batch), reverse=True))
+            self.id_batch = min(self.id_batch * 2, _IDS_AT_MOST)
         return spare.pop()
 
     def phone(self, text: str, country: str) -> ParsedPhone:
@@ -1158,7 +1166,8 @@ def import_cases(
             _check_assignee(session, assign_to)
             existing = _existing_keys(session, keys)
             created = [new for new in built if new.key not in existing]
-            with _large_page_cache(session):
+            # The workload counters take the new cases in one statement, not a trigger per row.
+            with _large_page_cache(session), workload.cases_inserted_in_bulk(session):
                 _write_cases(session, writers, created, assignment=assignment, progress=progress)
             # The strategy set in force places the new cases (nothing when none is applied).
             assign_new_cases(
