@@ -838,6 +838,7 @@ def bench_startup(path: Path, runs: int) -> dict[str, Any]:
     probe = HERE / "probe_startup.py"
     walls: list[float] = []
     stages: list[dict[str, float]] = []
+    cpu_stages: list[dict[str, float]] = []
     rss: list[float] = []
     env = {**os.environ, "COLLECTOR_PASSWORD": datagen.PASSWORD}
     env.pop("COLLECTOR_CONFIG", None)
@@ -846,6 +847,7 @@ def bench_startup(path: Path, runs: int) -> dict[str, Any]:
     # brings the database file into the OS cache as a second start of the day would find it.
     bare_probe = HERE / "probe_bare.py"
     bare_walls: list[float] = []
+    bare_cpus: list[float] = []
     for index in range(runs + 1):
         # The baseline first, spawned the same way: a bare Textual + SQLModel app painting 100
         # rows of the same database (probe_bare.py), so both meet the same load.
@@ -865,6 +867,7 @@ def bench_startup(path: Path, runs: int) -> dict[str, Any]:
             raise RuntimeError(f"bare start-up probe failed: {line}{stdout}{stderr}")
         if index > 0:
             bare_walls.append(ready - started)
+            bare_cpus.append(json.loads(line[len("READY ") :])["cpu_s"])
         spawned = time.time()
         started = time.perf_counter()
         process = subprocess.Popen(
@@ -885,6 +888,7 @@ def bench_startup(path: Path, runs: int) -> dict[str, Any]:
             continue
         walls.append(ready - started)
         stages.append({name: stamp - spawned for name, stamp in report["stamps"].items()})
+        cpu_stages.append(report["cpu"])
         rss.append(report["max_rss_mb"])
     # The import of the CLI module alone (what `collector-tui --help` pays).
     cli = []
@@ -904,6 +908,18 @@ def bench_startup(path: Path, runs: int) -> dict[str, Any]:
         "startup_bare_s": round(statistics.median(bare_walls), 3),
         "startup_vs_bare": round(statistics.median(walls) / statistics.median(bare_walls), 2),
         "startup_stages_s": {name: round(value, 3) for name, value in stages[middle].items()},
+        # CPU seconds of the process (every thread), what a shared machine disturbs least.
+        "startup_cpu_s": round(statistics.median(cpu["queue_shown"] for cpu in cpu_stages), 3),
+        "startup_bare_cpu_s": round(statistics.median(bare_cpus), 3),
+        "startup_cpu_vs_bare": round(
+            statistics.median(cpu["queue_shown"] for cpu in cpu_stages)
+            / statistics.median(bare_cpus),
+            2,
+        ),
+        "startup_stages_cpu_s": {
+            name: round(statistics.median(cpu[name] for cpu in cpu_stages), 3)
+            for name in cpu_stages[0]
+        },
         "import_cli_s": round(statistics.median(cli), 3),
         "python_bare_s": round(statistics.median(bare), 3),
         "peak_rss_mb": round(max(rss), 1),
