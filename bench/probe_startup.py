@@ -75,6 +75,9 @@ def _drive(app: Any) -> int:
 
             await _until(login_ready)
             _stamp("login_shown")
+            # A person's typing of the password (COLLECTOR_PROBE_TYPING_S, 0 by default): what
+            # the login's warm-up gets done before the password's answer.
+            await asyncio.sleep(float(os.environ.get("COLLECTOR_PROBE_TYPING_S", "0")))
             password = app.screen.query_one("#password", Input)
             password.value = os.environ["COLLECTOR_PASSWORD"]
             # What the enter key does (Input.action_submit), without Pilot.press, which would
