@@ -4,8 +4,9 @@
 
 Imports Textual and SQLModel, opens the database with SQLModel's engine, reads 100 open cases
 with their debtors in one query, paints them in a DataTable on a headless app and prints
-`READY {json}` when the table shows rows (the same moment probe_startup.py waits for). No app
-code, no login, no password hash: what any Textual + SQLModel program over this file pays.
+`READY {json}` (with the process's CPU time, every thread) when the table shows rows (the same
+moment probe_startup.py waits for). No app code, no login, no password hash: what any Textual +
+SQLModel program over this file pays.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ async def _run(database: str, agent: str) -> None:
                 raise TimeoutError("no rows")
             await asyncio.sleep(POLL_S)
         STAMPS["table_shown"] = time.time()
-        sys.stdout.write("READY " + json.dumps({"stamps": STAMPS}) + "\n")
+        report = {"stamps": STAMPS, "cpu_s": time.process_time()}
+        sys.stdout.write("READY " + json.dumps(report) + "\n")
         sys.stdout.flush()
         app.exit()
 

@@ -7,6 +7,7 @@ work per call, and render the frozen dataclasses it returns.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -82,6 +83,10 @@ class CollectorApp(App[None]):
         # The idle lock measures real time, whatever clock the work runs on (--now, tests).
         self.idle_clock: Callable[[], float] = time.monotonic
         self.last_activity = self.idle_clock()
+        # Clear while the login's warm-up runs (its thread clears and sets it): the queue's first
+        # build waits for it rather than judge the same cases again beside it.
+        self.warm_up_idle = threading.Event()
+        self.warm_up_idle.set()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.Paste | events.MouseDown):

@@ -28,6 +28,9 @@ class LoggedIn(Message):
 @dataclass
 class QueueLoaded(Message):
     page: QueuePage
+    # The screen's first build: the top of the queue, a screenful, before the whole page and its
+    # counts (which follow in another QueueLoaded).
+    partial: bool = False
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, QueueLoaded)

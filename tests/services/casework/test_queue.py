@@ -489,3 +489,33 @@ def test_a_reminded_promise_waits_as_pending_not_as_broken(
     assert page.counts.broken_promises == 0
     with store.read() as session:
         assert session.get(Case, case.id).queue_tier != queue.TIER_BROKEN_PROMISE  # type: ignore[union-attr]
+
+
+def test_prepare_queue_judges_the_top_and_writes_nothing(
+    store: db.Store, settings: Settings, users: dict[str, Actor], worked_book: dict[str, Case]
+) -> None:
+    # What the login screen runs while the password is typed: a read, no sweep.
+    with store.read() as session:
+        found = queue.prepare_queue(session=session, now=NOW, settings=settings, username="alice")
+        assert found == 5
+        assert (
+            queue.prepare_queue(
+                session=session, now=NOW, settings=settings, username=" Alice ", limit=2
+            )
+            == 2
+        )
+        assert queue.prepare_queue(session=session, now=NOW, settings=settings, username="sam") == 0
+        assert (
+            queue.prepare_queue(session=session, now=NOW, settings=settings, username="nobody") == 0
+        )
+        assert queue.prepare_queue(session=session, now=NOW, settings=settings, username="") == 0
+        pending = session.exec(
+            select(Promise).where(Promise.case_id == worked_book["BROKEN"].id)
+        ).one()
+        assert pending.status == "pending"  # the sweep is build_queue's, after the login
+    # The build after it, from the cache the preparation filled, is the same build.
+    page = build(store, settings, users["alice"])
+    assert refs(page.entries) == ["CALLBACK", "BROKEN", "REMIND", "NEW", "WORK"]
+    assert page.counts == queue.QueueCounts(follow_ups_due=1, broken_promises=1, callable=5, held=0)
+    verdicts.clear()
+    assert build(store, settings, users["alice"]) == page

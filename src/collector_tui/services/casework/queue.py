@@ -46,7 +46,7 @@ from collector_tui.models import (
     User,
 )
 from collector_tui.money import Money, MoneyError, format_plain
-from collector_tui.services.context import writes
+from collector_tui.services.context import reads, writes
 from collector_tui.services.rules import compliance
 from collector_tui.services.rules.compliance import CaseFacts, Verdict
 from collector_tui.services.rules.scoring import TIER_NAMES, TIER_SPAN, days_past_due
@@ -59,6 +59,7 @@ __all__ = [
     "build_queue",
     "entry_json",
     "next_case",
+    "prepare_queue",
     "unassigned_cases",
 ]
 
@@ -599,6 +600,36 @@ def build_queue(
         exclude=(),
         with_counts=True,
     )
+
+
+@reads
+def prepare_queue(
+    *, session: Session, now: datetime, settings: Settings, username: str, limit: int = 40
+) -> int:
+    """Judge the top `limit` cases of `username`'s queue at `now` into the process's verdict
+    cache (rules/verdicts), with the queue's statements compiled and the rules' data loaded on
+    the way: what makes a fresh process's first `build_queue` a warm one. The login screen runs it
+    in a thread while the password is typed (docs/decisions.md, performance). Shows and returns
+    nothing of the queue (the number of callable cases found, 0 for a name that is no active
+    agent: a supervisor lands on the workloads); no sweep, no write: `build_queue` still sweeps
+    and counts after the login."""
+    from collector_tui.services.accounts import _user_by_name, actor_of
+
+    user = _user_by_name(session, username)
+    if user is None or not user.active or user.id is None or actor_of(user).is_supervisor:
+        return 0
+    page = _build(
+        session=session,
+        now=now,
+        agent_id=user.id,
+        settings=settings,
+        limit=max(1, limit),
+        include_held=False,
+        held_limit=0,
+        exclude=(),
+        with_counts=False,
+    )
+    return len(page.entries)
 
 
 @writes

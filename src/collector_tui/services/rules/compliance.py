@@ -478,6 +478,8 @@ def _zone(name: str) -> ZoneInfo | None:
 
 @lru_cache(maxsize=1)
 def _zone_table() -> dict[str, tuple[str, ...]]:
+    # The names only: a zone is loaded (and a name this system cannot load left out) when its
+    # country is asked for, not ~420 zone files for the first queue of a process.
     try:
         text = resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError):
@@ -487,14 +489,16 @@ def _zone_table() -> dict[str, tuple[str, ...]]:
         if not line or line.startswith("#"):
             continue
         parts = line.split("\t")
-        if len(parts) >= 3 and _zone(parts[2]) is not None:
+        if len(parts) >= 3:
             table[parts[0].upper()].append(parts[2])
     return {country: tuple(sorted(zones)) for country, zones in table.items()}
 
 
+@lru_cache(maxsize=512)
 def country_zones(country: str) -> tuple[str, ...]:
     """Every zone tzdata lists for an ISO 3166 country (empty for an unknown code)."""
-    return _zone_table().get((country or "").strip().upper(), ())
+    listed = _zone_table().get((country or "").strip().upper(), ())
+    return tuple(zone for zone in listed if _zone(zone) is not None)
 
 
 @lru_cache(maxsize=65536)

@@ -73,10 +73,24 @@ class LoginScreen(CollectorScreen):
     def _warm_up(self) -> None:
         # While the password is typed (and beside the password check, which waits outside the
         # interpreter): the imports and mappers the queue needs, not after the login's answer.
-        from collector_tui import bootstrap
+        idle = self.collector.warm_up_idle
+        idle.clear()
+        try:
+            from collector_tui import bootstrap
 
-        bootstrap.warm_up()
-        import collector_tui.tui.screens.queue  # noqa: F401
+            bootstrap.warm_up()
+            from collector_tui.tui.screens import queue
+
+            # The name given on the command line: the top of that agent's queue judged now into
+            # the verdict cache, so the queue after the login paints from it. Nothing is shown
+            # or written; a wrong password still shows nothing.
+            context = self.collector.context
+            if self.username and not context.store.locked:
+                from collector_tui.services.casework.queue import prepare_queue
+
+                context.run(prepare_queue, username=self.username, limit=queue.first_rows(self.app))
+        finally:
+            idle.set()
 
     def _take_keys(self) -> None:
         self._ready = True

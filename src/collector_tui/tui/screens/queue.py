@@ -32,6 +32,12 @@ if TYPE_CHECKING:
     from collector_tui.services.casework.queue import QueueEntry, QueuePage
 
 QUEUE_LIMIT = 100
+# The first build of a fresh screen asks for a screenful first (at least this many rows): in a
+# process just started it judges every candidate cold (compliance rules, phone metadata,
+# statements not yet compiled), and a screenful of rows needs a fraction of the candidates.
+FIRST_ROWS_MIN = 10
+# How long the first build waits for the login's warm-up still judging the same cases.
+WARM_UP_WAIT_S = 10.0
 HELD_LIMIT = 200
 # The file of the case under the cursor is read once the cursor rests this long on its row, and
 # opens that case at once (its screen reads it again behind) while it is this fresh.
@@ -72,6 +78,11 @@ HELD_COLUMNS: tuple[tuple[str, str], ...] = (
     ("reason", N_("Why held")),
 )
 HELD_DROP_ORDER = ("status", "callable_at", "reason")
+
+
+def first_rows(app: Any) -> int:
+    """The rows of the queue's first paint: a screenful."""
+    return min(QUEUE_LIMIT, max(FIRST_ROWS_MIN, app.size.height))
 
 
 def tier_cell(tier: int, name: str) -> Text:
@@ -120,6 +131,7 @@ class QueueScreen(CollectorScreen):
     def __init__(self) -> None:
         super().__init__()
         self.page: QueuePage | None = None
+        self.page_partial = False  # only the top of the queue so far (load_queue)
         self.built_at: datetime | None = None
         self.finding_next = False
         self.opening = False
@@ -172,7 +184,16 @@ class QueueScreen(CollectorScreen):
         agent_id = self.actor.user_id
         # Both halves as of one instant. The callable page comes first: finding the held cases
         # means judging many more candidates (bench/README).
+        top_rows = first_rows(self.app)
+        if self.page is None:
+            self.collector.warm_up_idle.wait(WARM_UP_WAIT_S)
         now = context.now()
+        if self.page is None and top_rows < QUEUE_LIMIT:
+            # Nothing shown yet: the top of the queue as soon as it is judged. The same walk in
+            # the same order at the same instant, so these rows are the first of the page that
+            # replaces them, each as lawful to call as there.
+            top = context.run(build_queue, now=now, agent_id=agent_id, limit=top_rows)
+            self.post_message(QueueLoaded(top, partial=True))
         page = context.run(build_queue, now=now, agent_id=agent_id, limit=QUEUE_LIMIT)
         self.post_message(QueueLoaded(page))
         held = context.run(
@@ -189,10 +210,14 @@ class QueueScreen(CollectorScreen):
         # The held list of the previous build stays until the new one arrives.
         held = self.page.held if self.page is not None else ()
         self.page = replace(message.page, held=held)
+        self.page_partial = message.partial
         self.built_at = self.collector.clock.now()
-        self._show_counts(message.page)
+        # A partial page's counts stop where its walk stopped: the line keeps saying the queue
+        # is loading until the whole page brings them, and no "nothing to call" is said early.
+        if not message.partial:
+            self._show_counts(message.page)
         with self.app.batch_update():
-            self._fill_queue(message.page.entries)
+            self._fill_queue(message.page.entries, empty_note=not message.partial)
 
     def on_held_loaded(self, message: HeldLoaded) -> None:
         if self.page is None:
@@ -229,7 +254,7 @@ class QueueScreen(CollectorScreen):
         if not self.is_mounted:
             return
         entries = self.page.entries if self.page is not None else ()
-        self._fill_queue(entries, empty_note=self.page is not None)
+        self._fill_queue(entries, empty_note=self.page is not None and not self.page_partial)
         self._fill_held(self.page.held if self.page is not None else ())
 
     def _queue_row(self, entry: QueueEntry, now: datetime, tz: str) -> dict[str, Text]:
