@@ -391,6 +391,9 @@ def _build(
     clock = _agent_clock(session, agent_id, now)
     mine = (col(Case.assigned_to_id) == agent_id, col(Case.priority) < OPEN_PRIORITY_LIMIT)
     skip = set(exclude)
+    # "Next case": one callable case, no held ones, no counts; the candidates after the first
+    # callable one need no verdict.
+    first_only = limit == 1 and not held_limit and not with_counts
 
     entries: list[QueueEntry] = []
     offered: list[tuple[_Row, Verdict]] = []
@@ -415,10 +418,16 @@ def _build(
             last = rows[-1]
         candidates = [row for row in rows if row.id not in skip]
         verdicts = cached_verdicts(
-            session=session, cases=[row.facts() for row in candidates], now=now, settings=settings
+            session=session,
+            cases=[row.facts() for row in candidates],
+            now=now,
+            settings=settings,
+            first_callable=first_only,
         )
         for row in candidates:
-            verdict = verdicts[row.id]
+            verdict = verdicts.get(row.id)
+            if verdict is None:  # after the first callable case, which is all `first_only` wants
+                break
             if verdict.callable:
                 if len(offered) < limit:
                     offered.append((row, verdict))
