@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlmodel import Session, col, func, select
 
 from collector_tui import db
@@ -210,6 +210,49 @@ def test_promise_disposition_creates_the_promise_in_the_same_transaction(
     after = read_case(store, case.id)
     assert logged.case_status == after.status == "promised"
     assert after.queue_tier == TIER_PROMISE_REMINDER
+
+
+def test_a_save_writes_the_case_row_once(
+    store: db.Store, place, log, users, now: datetime, settings: Settings
+) -> None:
+    # Each UPDATE of a case rewrites its row and indexes and fires the workload counters'
+    # trigger: the contact, its promise, the status and the queue place go out in one.
+    case = place("A-3b")
+    with store.write() as session:
+        followups.create_follow_up(
+            session=session,
+            now=now - timedelta(hours=2),
+            actor=users["alice"],
+            case_id=case.id,
+            follow_up=FollowUpInput(due_at=now - timedelta(hours=1), reason="call back"),
+            settings=settings,
+        )
+    updates: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE COLLECTION_CASE"):
+            updates.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        logged = log(
+            users["alice"],
+            case.id,
+            disposition="promise",
+            promise=PromiseInput(amount=40_000, due_date=date(2026, 11, 27)),
+        )
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+    assert len(updates) == 1
+    after = read_case(store, case.id)
+    assert (after.status, after.queue_tier, after.last_attempt_at) == (
+        "promised",
+        TIER_PROMISE_REMINDER,
+        now,
+    )
+    assert logged.case_version == after.version
+    (follow_up,) = rows(store, FollowUp, FollowUp.case_id == case.id)
+    assert follow_up.done_at == now  # the callback was made
 
 
 def test_promise_disposition_without_a_promise_is_refused_and_writes_nothing(

@@ -219,6 +219,26 @@ def _check(store: db.Store, settings: Settings, actor: Actor, now: datetime) -> 
         finally:
             verdicts.enabled(True)
     assert pages[0] == pages[1]
+    # "Next case" evaluates only the candidates before the first callable one: the same case
+    # as the first callable entry of the queue built afresh, with and without the top one
+    # skipped (the case just saved).
+    full = pages[1].entries
+    for skip in ((), tuple(entry.case_id for entry in full[:1])):
+        with store.write() as session:
+            first = queue.next_case(
+                session=session, now=now, agent_id=actor.user_id, settings=settings, exclude=skip
+            )
+        rest = [entry for entry in full if entry.case_id not in skip]
+        assert first == (rest[0] if rest else None)
+    with store.read() as session:
+        facts = _facts(session)
+        partial = verdicts.cached_verdicts(
+            session=session, cases=facts, now=now, settings=settings, first_callable=True
+        )
+        fresh = compliance.evaluate_cases(session=session, cases=facts, now=now, settings=settings)
+    assert partial.items() <= fresh.items()
+    wanted = next((i for i, f in enumerate(facts) if fresh[f.case_id].callable), len(facts) - 1)
+    assert all(f.case_id in partial for f in facts[: wanted + 1])
 
 
 # The cache is SQLite's (PostgreSQL evaluates every time: nothing to compare there).

@@ -36,6 +36,7 @@ from collector_tui.services.casework.balances import disputed_total
 from collector_tui.services.casework.change import (
     case_for_change,
     case_state,
+    case_writes_deferred,
     changing,
     debtor_today,
     finish_case_change,
@@ -226,9 +227,9 @@ def log_contact(
         activity = _record_activity(
             session, now, actor, case, contact, disposition, occurred_at, phone, note
         )
-        _mark_attempt(session, now, actor, case, disposition, occurred_at)
+        _close_due_follow_ups(session, now, actor, case, occurred_at)
         promise_ids, plan_id = _add_agreement(
-            session, now, actor, case, contact, settings, activity
+            session, now, actor, case, contact, settings, activity, validated=True
         )
         follow_up_id = None
         if callback is not None:
@@ -242,6 +243,12 @@ def log_contact(
                 reason=callback.reason,
                 activity_id=activity.id,
             )
+        # The case row is written once per save: its attempt times and status are set only now,
+        # after every query that would have flushed them in an UPDATE of their own, and the
+        # status and queue place below follow without flushing in between (change.py).
+        if session.new or session.dirty or session.deleted:
+            session.flush()
+        _stamp_attempt(case, disposition, occurred_at)
         hold_ids: list[uuid.UUID] = []
         if disposition.code in HOLD_FOR:
             hold_ids.append(
@@ -257,15 +264,16 @@ def log_contact(
         if disposition.code == "wrong_number" and phone is not None and phone.valid:
             _mark_number_wrong(session, now, actor, phone)
 
-        settle_status(session=session, case=case)
-        finish_case_change(
-            session=session,
-            now=now,
-            settings=settings,
-            case=case,
-            before=before,
-            user_id=actor.user_id,
-        )
+        with case_writes_deferred(session, case):
+            settle_status(session=session, case=case)
+            finish_case_change(
+                session=session,
+                now=now,
+                settings=settings,
+                case=case,
+                before=before,
+                user_id=actor.user_id,
+            )
     return LoggedContact(
         activity_id=activity.id,
         promise_ids=promise_ids,
@@ -408,16 +416,8 @@ def _record_activity(
     return activity
 
 
-def _mark_attempt(
-    session: Session,
-    now: datetime,
-    actor: Actor,
-    case: Case,
-    disposition: Disposition,
-    occurred_at: datetime,
-) -> None:
-    """The case was worked: active, its attempt (and contact) times, the actor's due
-    follow-ups on it done."""
+def _stamp_attempt(case: Case, disposition: Disposition, occurred_at: datetime) -> None:
+    """The case was worked: active, its attempt (and contact) times."""
     if case.status == CaseStatus.new:
         case.status = CaseStatus.active.value
     if case.last_attempt_at is None or occurred_at > case.last_attempt_at:
@@ -427,7 +427,11 @@ def _mark_attempt(
     ):
         case.last_contact_at = occurred_at
 
-    # The callback was made: the actor's follow-ups on this case that were due are done.
+
+def _close_due_follow_ups(
+    session: Session, now: datetime, actor: Actor, case: Case, occurred_at: datetime
+) -> None:
+    """The callback was made: the actor's follow-ups on this case that were due are done."""
     for due in session.exec(
         select(FollowUp).where(
             FollowUp.case_id == case.id,
@@ -447,9 +451,12 @@ def _add_agreement(
     contact: ContactInput,
     settings: Settings,
     activity: Activity,
+    *,
+    validated: bool = False,
 ) -> tuple[tuple[uuid.UUID, ...], uuid.UUID | None]:
     """The promise or plan agreed in the contact: the promises' ids (a plan's, by due date) and
-    the plan's."""
+    the plan's. `validated`: _check_agreement has checked it against the same case, in this
+    transaction, and nothing written since changes what it checked."""
     promise_ids: tuple[uuid.UUID, ...] = ()
     plan_id = None
     if contact.promise is not None:
@@ -462,6 +469,7 @@ def _add_agreement(
                 promise=contact.promise,
                 settings=settings,
                 activity_id=activity.id,
+                validated=validated,
             ),
         )
     if contact.plan is not None:

@@ -125,6 +125,21 @@ def case_state(case: Case) -> dict[str, Any]:
     return audit.snapshot(case, CASE_AUDIT_FIELDS)
 
 
+@contextmanager
+def case_writes_deferred(session: Session, case: Case) -> Iterator[None]:
+    """Queries inside do not flush the case: its changes go out in one UPDATE at the end.
+
+    Each UPDATE of a case row rewrites the row, its changed indexes, and fires the workload
+    counters' trigger (migration 0017); a save that set the case's times, then its status, then
+    its queue place, with a query between each, wrote the row three times. Every other pending
+    change is flushed first, so the queries inside see all of it; they read other tables
+    (promises, follow-ups, disputes), never the case row, whose state is the object's."""
+    if session.new or session.deleted or any(row is not case for row in session.dirty):
+        session.flush()
+    with session.no_autoflush:
+        yield
+
+
 def finish_case_change(
     *,
     session: Session,
@@ -137,7 +152,8 @@ def finish_case_change(
 ) -> None:
     """Stamp, re-place in the queue and audit what changed on the case itself."""
     case.updated_at = now
-    scoring.refresh_case(session=session, case=case, now=now, settings=settings)
+    with case_writes_deferred(session, case):
+        scoring.refresh_case(session=session, case=case, now=now, settings=settings)
     after = case_state(case)
     changed = [name for name in CASE_AUDIT_FIELDS if before.get(name) != after.get(name)]
     if changed:

@@ -335,19 +335,23 @@ def add_promise_to_case(
     settings: Settings,
     activity_id: uuid.UUID | None = None,
     settles_disputes: bool = False,
+    validated: bool = False,
 ) -> uuid.UUID:
     """create_promise for a case already loaded and checked (log_contact uses it).
     `settles_disputes`: the promise of a settlement, which closes the whole debt, disputed parts
-    included, so they do not limit it."""
-    today, today_zone = debtor_today(session=session, case=case, now=now, settings=settings)
-    validate_promise(
-        case=case,
-        promise=promise,
-        today=today,
-        today_zone=today_zone,
-        committed=pending_committed(session=session, case_id=case.id),
-        disputed=0 if settles_disputes else disputed_total(session, case.id),
-    )
+    included, so they do not limit it. `validated`: the caller has run validate_promise on this
+    promise in this transaction (log_contact, before its first write), so the debtor's day, the
+    pending total and the disputed total are not read a second time."""
+    if not validated:
+        today, today_zone = debtor_today(session=session, case=case, now=now, settings=settings)
+        validate_promise(
+            case=case,
+            promise=promise,
+            today=today,
+            today_zone=today_zone,
+            committed=pending_committed(session=session, case_id=case.id),
+            disputed=0 if settles_disputes else disputed_total(session, case.id),
+        )
     row = _insert_promise(
         session=session,
         now=now,

@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import CompoundSelect, Text, or_, type_coerce, union_all
+from sqlalchemy import CompoundSelect, Text, bindparam, or_, type_coerce, union_all
 from sqlmodel import Session, col, func, select
 
 from collector_tui.config import Settings
@@ -174,12 +174,77 @@ def _select_rows() -> Any:
     return select_columns(*_COLUMNS).join(Debtor, col(Debtor.id) == col(Case.debtor_id))
 
 
-def _rows(session: Session, statement: Any) -> list[_Row]:
+def _rows(session: Session, statement: Any, parameters: dict[str, Any] | None = None) -> list[_Row]:
     # Plain column rows: Core execution on the session's connection, all rows fetched at once.
     # The ORM would have flushed pending changes first; so does this.
     if session.new or session.dirty or session.deleted:
         session.flush()
-    return [_Row(*row) for row in session.connection().execute(statement).all()]
+    return [_Row(*row) for row in session.connection().execute(statement, parameters).all()]
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The statements every queue and "next case" runs, built once with bound parameters
+    (`agent`, `now`; `priority` and `after` for the next page): building them for each call took
+    longer than SQLAlchemy's cached compilation of them."""
+
+    due: Any  # the agent's due candidates in queue order (the walk's first page)
+    due_after: Any  # the same after a (priority, id)
+    waiting: Any  # the agent's cases waiting for a later time, in queue order (the Held tab)
+    counts: Any  # cases waiting, follow-ups due, broken promises: one statement, three seeks
+    zone: Any  # the agent's time zone
+
+
+@lru_cache(maxsize=1)
+def _statements() -> _Statements:
+    agent: Any = bindparam("agent")
+    now: Any = bindparam("now")
+    mine = (col(Case.assigned_to_id) == agent, col(Case.priority) < OPEN_PRIORITY_LIMIT)
+    due = or_(col(Case.next_action_at).is_(None), col(Case.next_action_at) <= now)
+    order = (col(Case.priority), col(Case.id))
+    first = _select_rows().where(*mine, due).order_by(*order)
+    priority: Any = bindparam("priority")
+    after: Any = bindparam("after")
+    # (priority, id) > (:priority, :after), written so that the index on priority bounds it.
+    later = (
+        col(Case.priority) >= priority,
+        or_(col(Case.priority) > priority, col(Case.id) > after),
+    )
+
+    def count(low: int, high: int) -> Any:
+        # Uncorrelated: the outer statement's FROM is the same table.
+        return (
+            select(func.count())
+            .select_from(Case)
+            .where(
+                col(Case.assigned_to_id) == agent,
+                col(Case.priority) >= low * TIER_SPAN,
+                col(Case.priority) < high * TIER_SPAN,
+                due,
+            )
+            .correlate(None)
+            .scalar_subquery()
+        )
+
+    counts = (
+        select_columns(
+            func.count(),
+            count(TIER_FOLLOW_UP, TIER_BROKEN_PROMISE),
+            count(TIER_BROKEN_PROMISE, TIER_PROMISE_REMINDER),
+        )
+        .select_from(Case)
+        .where(*mine, col(Case.next_action_at) > now)
+        # The cases waiting for a later time: a range of ix_case_waiting (SQLite's plan), where
+        # ix_case_queue would have the database read every open case of the agent (most are
+        # due); the two tiers' counts are ranges of ix_case_queue.
+    )
+    return _Statements(
+        due=first,
+        due_after=first.where(*later),
+        waiting=_select_rows().where(*mine, col(Case.next_action_at) > now).order_by(*order),
+        counts=counts,
+        zone=select(User.time_zone).where(col(User.id) == agent),
+    )
 
 
 def _factors(stored: Any) -> tuple[dict[str, Any], ...]:
@@ -210,7 +275,7 @@ class _Clock:
 def _agent_clock(session: Session, agent_id: uuid.UUID | None, now: datetime) -> _Clock:
     zone = None
     if agent_id is not None:
-        zone = session.exec(select(User.time_zone).where(User.id == agent_id)).first()
+        zone = session.connection().execute(_statements().zone, {"agent": agent_id}).scalar()
     return _Clock(zone, now)
 
 
@@ -232,9 +297,12 @@ def _details(session: Session, rows: Sequence[_Row]) -> dict[uuid.UUID, _Details
     """What the tier reasons quote: the due follow-up, the broken or pending promise."""
     follow_ids = [r.id for r in rows if r.tier == TIER_FOLLOW_UP]
     promise_ids = [r.id for r in rows if r.tier in (TIER_BROKEN_PROMISE, TIER_PROMISE_REMINDER)]
+    # Core on the session's connection (flushed by _rows before): the ORM's execution path cost
+    # more than these two small queries.
+    connection = session.connection()
     follow_ups: dict[uuid.UUID, tuple[datetime, str]] = {}
     if follow_ids:
-        for case_id, due_at, reason in session.exec(
+        for case_id, due_at, reason in connection.execute(
             select(FollowUp.case_id, FollowUp.due_at, FollowUp.reason)
             .where(col(FollowUp.case_id).in_(follow_ids), col(FollowUp.done_at).is_(None))
             .order_by(col(FollowUp.due_at))
@@ -243,7 +311,7 @@ def _details(session: Session, rows: Sequence[_Row]) -> dict[uuid.UUID, _Details
     broken: dict[uuid.UUID, tuple[datetime, int, date]] = {}
     pending: dict[uuid.UUID, tuple[int, date]] = {}
     if promise_ids:
-        for case_id, amount, due, status, resolved_at in session.exec(
+        for case_id, amount, due, status, resolved_at in connection.execute(
             select_columns(
                 Promise.case_id,
                 Promise.amount,
@@ -354,23 +422,8 @@ def _held_order(entry: QueueEntry) -> tuple[bool, datetime]:
 # --- Building -------------------------------------------------------------------------------------
 
 
-def _count(session: Session, *conditions: Any, index: str | None = None) -> int:
-    statement = select(func.count()).select_from(Case).where(*conditions)
-    if index is not None:
-        statement = statement.with_hint(Case, f"INDEXED BY {index}", dialect_name="sqlite")
-    return int(session.exec(statement).one())
-
-
 def _due(now: datetime) -> Any:
     return or_(col(Case.next_action_at).is_(None), col(Case.next_action_at) <= now)
-
-
-def _after(row: _Row) -> tuple[Any, ...]:
-    # (priority, id) > (row.priority, row.id), written so that the index on priority bounds it.
-    return (
-        col(Case.priority) >= row.priority,
-        or_(col(Case.priority) > row.priority, col(Case.id) > row.id),
-    )
 
 
 def _build(
@@ -390,8 +443,10 @@ def _build(
     limit = max(0, limit)
     held_limit = max(0, held_limit) if include_held else 0
     clock = _agent_clock(session, agent_id, now)
-    mine = (col(Case.assigned_to_id) == agent_id, col(Case.priority) < OPEN_PRIORITY_LIMIT)
     skip = set(exclude)
+    # "Next case": one callable case, no held ones, no counts; the candidates after the first
+    # callable one need no verdict.
+    first_only = limit == 1 and not held_limit and not with_counts
 
     entries: list[QueueEntry] = []
     offered: list[tuple[_Row, Verdict]] = []
@@ -402,24 +457,35 @@ def _build(
     # "Next case" wants one: a short first page spares the compliance rules most candidates, and
     # the pages grow when the top of the queue is held.
     size = min(page_size, max(8, 2 * limit, held_limit))
-    statement = _select_rows().where(*mine, _due(now)).order_by(col(Case.priority), col(Case.id))
+    statements = _statements()
+    parameters: dict[str, Any] = {"agent": agent_id, "now": now}
     offset = 0
     last: _Row | None = None
     while offset < budget and (len(offered) < limit or held_due < held_limit):
         # Each page starts after the last row of the one before (priority, id): the rows an
         # OFFSET would give, without making the database walk past every earlier page again.
-        page = statement if last is None else statement.where(*_after(last))
+        if last is None:
+            page = statements.due
+        else:
+            page = statements.due_after
+            parameters.update(priority=last.priority, after=last.id)
         wanted = min(size, budget - offset)
-        rows = _rows(session, page.limit(wanted))
+        rows = _rows(session, page.limit(wanted), parameters)
         offset += len(rows)
         if rows:
             last = rows[-1]
         candidates = [row for row in rows if row.id not in skip]
         verdicts = cached_verdicts(
-            session=session, cases=[row.facts() for row in candidates], now=now, settings=settings
+            session=session,
+            cases=[row.facts() for row in candidates],
+            now=now,
+            settings=settings,
+            first_callable=first_only,
         )
         for row in candidates:
-            verdict = verdicts[row.id]
+            verdict = verdicts.get(row.id)
+            if verdict is None:  # after the first callable case, which is all `first_only` wants
+                break
             if verdict.callable:
                 if len(offered) < limit:
                     offered.append((row, verdict))
@@ -447,13 +513,13 @@ def _build(
         entries.append(_entry(row, callable_now=True, reason=reason, callable_at=None, today=today))
 
     if held_limit:
-        waiting_statement = (
-            _select_rows()
-            .where(*mine, col(Case.next_action_at) > now)
-            .order_by(col(Case.priority), col(Case.id))
-            .limit(held_limit)
-        )
-        waiting = [row for row in _rows(session, waiting_statement) if row.id not in skip]
+        waiting = [
+            row
+            for row in _rows(
+                session, statements.waiting.limit(held_limit), {"agent": agent_id, "now": now}
+            )
+            if row.id not in skip
+        ]
         later = cached_verdicts(
             session=session,
             cases=[row.facts() for row in waiting],
@@ -483,27 +549,12 @@ def _build(
 
     counts = QueueCounts(0, 0, len(entries), held_due)
     if with_counts:
-        tier_range = (TIER_FOLLOW_UP, TIER_BROKEN_PROMISE, TIER_PROMISE_REMINDER)
-        follow_ups = _count(
-            session,
-            col(Case.assigned_to_id) == agent_id,
-            col(Case.priority) >= tier_range[0] * TIER_SPAN,
-            col(Case.priority) < tier_range[1] * TIER_SPAN,
-            _due(now),
+        waiting_count, follow_ups, broken = (
+            session.connection().execute(statements.counts, {"agent": agent_id, "now": now}).one()
         )
-        broken = _count(
-            session,
-            col(Case.assigned_to_id) == agent_id,
-            col(Case.priority) >= tier_range[1] * TIER_SPAN,
-            col(Case.priority) < tier_range[2] * TIER_SPAN,
-            _due(now),
+        counts = QueueCounts(
+            int(follow_ups), int(broken), len(entries), held_due + int(waiting_count)
         )
-        # The cases waiting for a later time: a range of ix_case_waiting, where ix_case_queue
-        # would have the database read every open case of the agent (most are due).
-        waiting_count = _count(
-            session, *mine, col(Case.next_action_at) > now, index="ix_case_waiting"
-        )
-        counts = QueueCounts(follow_ups, broken, len(entries), held_due + waiting_count)
     return QueuePage(entries=tuple(entries), held=tuple(held), counts=counts)
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from collector_tui.config import ScoreWeights, Settings
@@ -163,22 +165,53 @@ class QueuePlace:
     next_action_at: datetime | None
 
 
+@dataclass(frozen=True)
+class _Reads:
+    """compute_place's queries, built once with the case as a bound parameter (`case`): every
+    save re-places its case, and building these five statements cost more than running them.
+    Columns, not entities: only these values are read."""
+
+    broken: Any  # count of broken promises
+    disputed: Any  # amount under open invoice dispute
+    follow_up: Any  # due time of the earliest open follow-up
+    latest_broken: Any  # resolution time of the latest broken promise
+    pending: Any  # due date and grace of the earliest pending promise
+
+
+@lru_cache(maxsize=1)
+def _reads() -> _Reads:
+    case: Any = bindparam("case")
+    broken = (col(Promise.case_id) == case, col(Promise.status) == PromiseStatus.broken)
+    return _Reads(
+        broken=select(func.count()).select_from(Promise).where(*broken),
+        disputed=select(func.coalesce(func.sum(InvoiceDispute.amount), 0)).where(
+            col(InvoiceDispute.case_id) == case, col(InvoiceDispute.status) == "open"
+        ),
+        follow_up=select(FollowUp.due_at)
+        .where(col(FollowUp.case_id) == case, col(FollowUp.done_at).is_(None))
+        .order_by(col(FollowUp.due_at))
+        .limit(1),
+        latest_broken=select(Promise.resolved_at)
+        .where(*broken)
+        .order_by(col(Promise.resolved_at).desc())
+        .limit(1),
+        pending=select(col(Promise.due_date), col(Promise.grace_days))
+        .where(col(Promise.case_id) == case, col(Promise.status) == PromiseStatus.pending)
+        .order_by(col(Promise.due_date))
+        .limit(1),
+    )
+
+
 def compute_place(*, session: Session, case: Case, now: datetime, settings: Settings) -> QueuePlace:
     if case.status in CLOSED_STATUSES:
         return QueuePlace(TIER_NONE, TIER_NONE * TIER_SPAN, 0, [], None)
     today = now.date()
     debtor = session.get(Debtor, case.debtor_id)
-    broken = session.exec(
-        select(func.count())
-        .select_from(Promise)
-        .where(Promise.case_id == case.id, Promise.status == PromiseStatus.broken)
-    ).one()
+    reads = _reads()
+    params = {"case": case.id}
+    broken = session.exec(reads.broken, params=params).one()
     # An amount under open invoice dispute is not chased (casework.disputes).
-    disputed = session.exec(
-        select(func.coalesce(func.sum(InvoiceDispute.amount), 0)).where(
-            InvoiceDispute.case_id == case.id, InvoiceDispute.status == "open"
-        )
-    ).one()
+    disputed = session.exec(reads.disputed, params=params).one()
     factors = score_factors(
         balance_minor=case.balance - min(int(disputed or 0), case.balance),
         currency=case.currency,
@@ -206,42 +239,28 @@ def compute_place(*, session: Session, case: Case, now: datetime, settings: Sett
         within = rank if rank is not None else SCORE_CEILING - score
         return QueuePlace(tier, tier * TIER_SPAN + within, score, factor_dicts, next_action_at)
 
-    follow_up = session.exec(
-        select(FollowUp)
-        .where(FollowUp.case_id == case.id, col(FollowUp.done_at).is_(None))
-        .order_by(col(FollowUp.due_at))
-        .limit(1)
-    ).first()
-    if follow_up is not None:
+    follow_up_due = session.exec(reads.follow_up, params=params).first()
+    if follow_up_due is not None:
         # Callbacks come earliest-due first, whatever the score.
-        return place(TIER_FOLLOW_UP, follow_up.due_at, int(follow_up.due_at.timestamp()))
+        return place(TIER_FOLLOW_UP, follow_up_due, int(follow_up_due.timestamp()))
 
     last_attempt = case.last_attempt_at
-    latest_broken = session.exec(
-        select(Promise)
-        .where(Promise.case_id == case.id, Promise.status == PromiseStatus.broken)
-        .order_by(col(Promise.resolved_at).desc())
-        .limit(1)
-    ).first()
-    if latest_broken is not None and latest_broken.resolved_at is not None:
-        if last_attempt is None or last_attempt < latest_broken.resolved_at:
+    latest_broken = session.exec(reads.latest_broken, params=params).first()
+    if latest_broken is not None:
+        if last_attempt is None or last_attempt < latest_broken:
             return place(TIER_BROKEN_PROMISE, None)
 
-    pending = session.exec(
-        select(Promise)
-        .where(Promise.case_id == case.id, Promise.status == PromiseStatus.pending)
-        .order_by(col(Promise.due_date))
-        .limit(1)
-    ).first()
+    pending = session.exec(reads.pending, params=params).first()
     if pending is not None:
-        reminder_from = _start_of(pending.due_date - timedelta(days=1))
+        due_date, grace_days = pending
+        reminder_from = _start_of(due_date - timedelta(days=1))
         if last_attempt is None or last_attempt < reminder_from:
             return place(TIER_PROMISE_REMINDER, reminder_from)
         # Reminded already: it waits in the promise tier (held as "pending promise not yet
         # due") until the sweep can call it kept or broken; it is not a broken promise yet.
         return place(
             TIER_PROMISE_REMINDER,
-            _start_of(pending.due_date + timedelta(days=pending.grace_days + 1)),
+            _start_of(due_date + timedelta(days=grace_days + 1)),
         )
 
     if last_attempt is None:

@@ -323,6 +323,20 @@ def _read_log(session: Session, cache: _Cache) -> bool:
     return True
 
 
+def _before_first_callable(
+    cases: Sequence[CaseFacts], found: Mapping[uuid.UUID, Verdict], missing: list[CaseFacts]
+) -> list[CaseFacts]:
+    # The cases to evaluate: those lacking a verdict before the first cached callable one.
+    lacking = {case.case_id for case in missing}
+    wanted: list[CaseFacts] = []
+    for case in cases:
+        if case.case_id in lacking:
+            wanted.append(case)
+        elif found[case.case_id].callable:
+            break
+    return wanted
+
+
 def cached_verdicts(
     *,
     session: Session,
@@ -330,8 +344,15 @@ def cached_verdicts(
     now: datetime,
     settings: Settings,
     not_before: Mapping[uuid.UUID, datetime] | None = None,
+    first_callable: bool = False,
 ) -> dict[uuid.UUID, Verdict]:
-    """`compliance.evaluate_cases`, answered from the cache where it holds at `now`."""
+    """`compliance.evaluate_cases`, answered from the cache where it holds at `now`.
+
+    With `first_callable`, only the verdicts of `cases` up to the first callable one, in their
+    order, are wanted ("next case"): the cases after the first cached callable one are not
+    evaluated, and may be left out of the answer. A call right after a save typically finds every
+    candidate cached but the one that moved up into the page: evaluating it cost a fixed set of
+    queries for a verdict nobody reads."""
     if not cases:
         return {}
     cache = _cache_of(session) if _enabled else None
@@ -369,6 +390,8 @@ def cached_verdicts(
                     missing.append(case)
         else:
             missing = list(cases)
+    if first_callable and missing:
+        missing = _before_first_callable(cases, found, missing)
     if not missing:
         return found
     lasting: dict[uuid.UUID, tuple[datetime, tuple[str, ...]]] = {}
