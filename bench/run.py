@@ -538,8 +538,16 @@ class _Frames:
         return done[0][0] - started, done[0][1] - cpu
 
 
+# Between two keys an agent reads the screen: this long at least once it is idle. Without it the
+# next key came within a millisecond of the last worker, as no person types.
+AGENT_PAUSE_S = 0.3
+
+
 async def _idle(pilot: Any) -> None:
-    """Wait as an agent does between keys: every worker done, every key handled."""
+    """Wait as an agent does between keys: every worker done, every key handled, then the time to
+    read the screen (AGENT_PAUSE_S)."""
+    import asyncio
+
     from textual.worker import WorkerFailed
 
     app = pilot.app
@@ -552,7 +560,9 @@ async def _idle(pilot: Any) -> None:
         order = getattr(app, "key_order", None)
         busy = order is not None and (order.waiting or order.in_flight is not None)
         if not busy and not any(worker.is_running for worker in app.workers):
-            return
+            break
+    await asyncio.sleep(AGENT_PAUSE_S)
+    await pilot.pause()
 
 
 def _bare_app(refs: list[str]) -> Any:
@@ -674,6 +684,52 @@ def _key_figures(
     return figures
 
 
+def bare_keys(runs: int) -> dict[str, list[tuple[float, float]]]:
+    """The keys of bench_keys on the bare Textual app (_bare_app), in this process."""
+    import asyncio
+
+    refs = [f"B-{number:08d}" for number in range(200)]
+    bare_app = _bare_app(refs)
+    bare: dict[str, list[tuple[float, float]]] = {"open_case": [], "open_form": [], "save_next": []}
+
+    async def drive_bare() -> None:
+        async with bare_app.run_test(headless=True, size=(120, 40)) as pilot:
+            frames = _Frames(bare_app)
+            await _idle(pilot)
+            for index in range(runs + 2):
+
+                def case_painted(screen: Any, text: str, ref: str = refs[0]) -> bool:
+                    return getattr(screen, "ref", None) == ref and ref in text
+
+                opened = await frames.press("enter", "\r", case_painted)
+                await _idle(pilot)
+                old = bare_app.screen
+                ref = old.ref
+
+                def form_painted(screen: Any, text: str, ref: str = ref) -> bool:
+                    return type(screen).__name__ == "BareForm" and ref in text
+
+                formed = await frames.press("c", "c", form_painted)
+                await _idle(pilot)
+
+                def next_painted(screen: Any, text: str, old: Any = old) -> bool:
+                    ref = getattr(screen, "ref", None)
+                    return type(screen).__name__ == "BareCase" and screen is not old and ref in text
+
+                moved = await frames.press("ctrl+n", None, next_painted)
+                await _idle(pilot)
+                await pilot.press("escape")
+                await _idle(pilot)
+                if index >= 2:
+                    bare["open_case"].append(opened)
+                    bare["open_form"].append(formed)
+                    bare["save_next"].append(moved)
+            bare_app.exit()
+
+    asyncio.run(drive_bare())
+    return bare
+
+
 def bench_keys(path: Path, repeats: int) -> dict[str, Any]:
     """The keystroke budget, through Textual's Pilot on a headless app: from a key posted as the
     terminal driver posts it to the first frame that shows the target screen with its data (the
@@ -786,45 +842,19 @@ def bench_keys(path: Path, repeats: int) -> dict[str, Any]:
     asyncio.run(drive_app())
     store.dispose()
 
-    refs = [f"B-{number:08d}" for number in range(200)]
-    bare_app = _bare_app(refs)
-    bare: dict[str, list[tuple[float, float]]] = {"open_case": [], "open_form": [], "save_next": []}
-
-    async def drive_bare() -> None:
-        async with bare_app.run_test(headless=True, size=(120, 40)) as pilot:
-            frames = _Frames(bare_app)
-            await _idle(pilot)
-            for index in range(runs + 2):
-
-                def case_painted(screen: Any, text: str, ref: str = refs[0]) -> bool:
-                    return getattr(screen, "ref", None) == ref and ref in text
-
-                opened = await frames.press("enter", "\r", case_painted)
-                await _idle(pilot)
-                old = bare_app.screen
-                ref = old.ref
-
-                def form_painted(screen: Any, text: str, ref: str = ref) -> bool:
-                    return type(screen).__name__ == "BareForm" and ref in text
-
-                formed = await frames.press("c", "c", form_painted)
-                await _idle(pilot)
-
-                def next_painted(screen: Any, text: str, old: Any = old) -> bool:
-                    ref = getattr(screen, "ref", None)
-                    return type(screen).__name__ == "BareCase" and screen is not old and ref in text
-
-                moved = await frames.press("ctrl+n", None, next_painted)
-                await _idle(pilot)
-                await pilot.press("escape")
-                await _idle(pilot)
-                if index >= 2:
-                    bare["open_case"].append(opened)
-                    bare["open_form"].append(formed)
-                    bare["save_next"].append(moved)
-            bare_app.exit()
-
-    asyncio.run(drive_bare())
+    # The bare app in a process of its own: in this one its garbage collections walked the
+    # app's objects too (SQLAlchemy, the services), and its pauses were the app's as much as its.
+    process = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--bare-keys", str(runs)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if process.returncode != 0:
+        raise RuntimeError(f"bare keys failed: {process.stderr}")
+    bare = {
+        name: [tuple(pair) for pair in pairs] for name, pairs in json.loads(process.stdout).items()
+    }
     result: dict[str, Any] = {"key_samples": runs, "key_save_next_blank_frames": blank_frames}
     for name in ("open_form", "save_next", "open_case"):
         result.update(_key_figures(f"key_{name}", walls[name], bare[name]))
@@ -1208,7 +1238,12 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated subset of queue,supervisor,log,keys,startup,import,encrypted "
         "(encrypted: the queue and log benches on a SQLCipher copy, not in the default run)",
     )
+    # Internal: bench_keys runs the bare app's keys in a process of its own (JSON on stdout).
+    parser.add_argument("--bare-keys", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.bare_keys:
+        print(json.dumps(bare_keys(args.bare_keys)))
+        return 0
     wanted = set(args.only.split(","))
 
     path = datagen.ensure_database(args.cases)

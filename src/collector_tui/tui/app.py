@@ -25,6 +25,7 @@ from collector_tui.display import printable
 from collector_tui.i18n import N_
 from collector_tui.services.context import Context
 from collector_tui.tui.commands import SessionCommands
+from collector_tui.tui.pauses import Pauses
 from collector_tui.tui.typeahead import KeyOrder
 
 if TYPE_CHECKING:
@@ -87,10 +88,13 @@ class CollectorApp(App[None]):
         # build waits for it rather than judge the same cases again beside it.
         self.warm_up_idle = threading.Event()
         self.warm_up_idle.set()
+        # The garbage collector runs in the agent's pauses (tui/pauses.py).
+        self.pauses = Pauses(self)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.Paste | events.MouseDown):
             self.last_activity = self.idle_clock()
+            self.pauses.activity()
         # Keys and pastes from the terminal are handled one after another (tui/typeahead.py).
         if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
             await self.key_order.arrived(event)
@@ -102,6 +106,9 @@ class CollectorApp(App[None]):
 
         self.push_screen(LoginScreen(username=self.initial_username))
         self.set_interval(IDLE_CHECK_S, self.lock_if_idle)
+
+    def on_unmount(self) -> None:
+        self.pauses.release()
 
     def lock_if_idle(self) -> None:
         """Cover the workspace when nobody has typed for `idle_lock_minutes` (0: never)."""
@@ -179,6 +186,7 @@ class CollectorApp(App[None]):
         self.skipped.clear()
         self.sub_title = printable(f"{actor.display_name} ({actor.role})")
         self.switch_screen(self.home_screen(actor))
+        self.pauses.activity(logged_in=True)
 
     def _leave_work_then(self, go: Callable[[], object]) -> None:
         """Run `go` once the screen being worked lets the agent leave it: the topmost full screen
