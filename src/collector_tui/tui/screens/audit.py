@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker
 
 from collector_tui.display import first_line, printable, safe_text
@@ -29,6 +29,7 @@ from collector_tui.services.errors import Forbidden, NotFound
 from collector_tui.tui.commands import AuditCommands
 from collector_tui.tui.formatting import agent_time
 from collector_tui.tui.screens.base import CollectorModal, CollectorScreen
+from collector_tui.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from collector_tui.services.supervision.audit_trail import AuditLine, ShownChange
@@ -84,7 +85,7 @@ class AuditScreen(CollectorScreen):
         yield Header()
         yield Static(_("Reading the audit trail…"), id="audit-summary")
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -211,7 +212,7 @@ class AuditEntryScreen(CollectorModal[None]):
             yield Static(heading, classes="dialog-title")
             with VerticalScroll(id="entry-body"):
                 yield Static(body or Text(_("(nothing recorded)")), id="audit-entry-body")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter(compact=True, show_command_palette=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -12,7 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker, get_current_worker
 
 from collector_tui.display import printable, safe_text
@@ -35,6 +35,7 @@ from collector_tui.tui.screens.forms import (
 )
 from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets import case_panels
+from collector_tui.tui.widgets.footer import KeyFooter
 from collector_tui.tui.widgets.timeline import Timeline
 
 if TYPE_CHECKING:
@@ -378,7 +379,7 @@ class CaseScreen(CollectorScreen):
                 yield Timeline(id="timeline")
         # The palette key is on the queue's footer and in the help; here the room goes to the
         # case's own keys, all of which must fit in 80 columns.
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -1329,7 +1330,7 @@ class EntryScreen(CollectorModal[None]):
                     safe_text(entry.note, multiline=True) if entry.note else Text(_("(no note)")),
                     id="entry-note",
                 )
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter(compact=True, show_command_palette=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -17,13 +17,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from collector_tui.display import safe_text
 from collector_tui.i18n import N_
 from collector_tui.i18n import gettext as _
 from collector_tui.tui.screens.base import CollectorModal
 from collector_tui.tui.typeahead import event_clock, keys_may_flow
+from collector_tui.tui.widgets.footer import KeyFooter
 
 
 class ConfirmScreen(CollectorModal[bool]):
@@ -57,7 +58,7 @@ class ConfirmScreen(CollectorModal[bool]):
                     variant="warning",
                 )
                 yield Button(Text(_("No (n)")), id="confirm-no")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         super().on_mount()

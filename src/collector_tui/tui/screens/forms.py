@@ -30,7 +30,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Select, Static, TextArea
+from textual.widgets import Input, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from collector_tui.display import safe_text
@@ -51,6 +51,7 @@ from collector_tui.tui.parsing import (
 from collector_tui.tui.screens.base import CollectorModal, error_text
 from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets.field import FormField
+from collector_tui.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from collector_tui.services.casework.followups import FollowUpInput
@@ -239,7 +240,7 @@ class FormScreen(CollectorModal[ValueType | None], Generic[ValueType]):
             with body:
                 yield from self.fields()
             yield Static("", id="form-error", classes="form-error")
-        yield Footer()
+        yield KeyFooter()
 
     def fields(self) -> ComposeResult:
         raise NotImplementedError

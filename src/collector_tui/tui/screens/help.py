@@ -10,11 +10,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from collector_tui.i18n import N_
 from collector_tui.i18n import gettext as _
 from collector_tui.tui.screens.base import CollectorModal
+from collector_tui.tui.widgets.footer import KeyFooter
 
 
 def _key_name(binding: Binding) -> str:
@@ -144,7 +145,7 @@ class HelpScreen(CollectorModal[None]):
             with VerticalScroll(id="help-body"):
                 for title, bindings in help_sections(self.came_from, type(self.app).BINDINGS):
                     yield Static(_section(title, bindings), classes="help-section")
-        yield Footer()
+        yield KeyFooter()
 
     def language_changed(self) -> None:
         # Nothing here is typed or chosen: compose it again in the new language.

@@ -42,7 +42,6 @@ from textual.widgets import (
     Checkbox,
     DataTable,
     DirectoryTree,
-    Footer,
     Header,
     Input,
     Label,
@@ -59,6 +58,7 @@ from collector_tui.i18n import gettext as _
 from collector_tui.services.errors import ServiceError
 from collector_tui.tui.commands import ImportCommands
 from collector_tui.tui.screens.base import CollectorScreen, error_text
+from collector_tui.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from collector_tui.config import Settings
@@ -509,7 +509,7 @@ class ImportScreen(CollectorScreen):
         yield ProgressBar(id="import-progress", show_eta=False)
         yield Static("", id="import-summary")
         yield DataTable(id="import-rejects", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -7,7 +7,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
-from textual.widgets import Button, Footer, Header, Input, Static
+from textual.widgets import Button, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from collector_tui.i18n import gettext as _
@@ -17,6 +17,7 @@ from collector_tui.tui.messages import LoggedIn
 from collector_tui.tui.screens.base import CollectorScreen, error_text
 from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets.field import FormField
+from collector_tui.tui.widgets.footer import KeyFooter
 
 
 class LoginScreen(CollectorScreen):
@@ -48,7 +49,7 @@ class LoginScreen(CollectorScreen):
                     name="password",
                 )
                 yield Button(_("Log in"), id="login", variant="primary")
-        yield Footer()
+        yield KeyFooter()
 
     def language_changed(self) -> None:
         # Set the words again rather than recompose: what is typed and the focus stay.

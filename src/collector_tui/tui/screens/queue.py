@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
 from collector_tui.display import first_line, safe_text
@@ -23,6 +23,7 @@ from collector_tui.tui.formatting import agent_time, amount_text, relative
 from collector_tui.tui.messages import CasePeeked, CaseReadToOpen, HeldLoaded, QueueLoaded
 from collector_tui.tui.screens.base import CollectorScreen
 from collector_tui.tui.typeahead import keys_may_flow
+from collector_tui.tui.widgets.footer import KeyFooter
 from collector_tui.tui.widgets.tables import fill_fitted
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ class QueueScreen(CollectorScreen):
                 yield Static("", id="queue-empty", classes="empty-note")
             with TabPane(_("Held"), id="held"):
                 yield DataTable(id="held-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

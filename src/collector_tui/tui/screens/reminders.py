@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from collector_tui.display import safe_text
@@ -23,6 +23,7 @@ from collector_tui.i18n import N_
 from collector_tui.i18n import gettext as _
 from collector_tui.tui.screens.base import CollectorModal
 from collector_tui.tui.screens.confirm import ConfirmScreen
+from collector_tui.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from collector_tui.services.reminders.outbox import (
@@ -99,7 +100,7 @@ class ReminderScreen(CollectorModal[str | None]):
             yield Static("", id="reminder-message", classes="field-error")
             with VerticalScroll(id="reminder-preview-box"):
                 yield Static(_("Loading the templates…"), id="reminder-preview")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -35,7 +35,6 @@ from textual.widgets import (
     Button,
     Checkbox,
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -55,6 +54,7 @@ from collector_tui.tui.widgets.charts import (
     PromiseOutcomeChart,
     VintageChart,
 )
+from collector_tui.tui.widgets.footer import KeyFooter
 from collector_tui.tui.widgets.tables import fill_measured
 
 if TYPE_CHECKING:
@@ -330,7 +330,7 @@ class ReportsScreen(CollectorScreen):
                     classes="report-title",
                 )
                 yield DataTable(id="strategies-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -864,7 +864,7 @@ class ExportDialog(CollectorModal[ExportChoice | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(_("Export"), id="export-save", variant="primary")
                 yield Button(_("Cancel"), id="export-cancel")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

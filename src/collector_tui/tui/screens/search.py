@@ -20,7 +20,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from collector_tui.display import first_line, safe_text
 from collector_tui.i18n import N_
@@ -29,6 +29,7 @@ from collector_tui.tui.formatting import amount_text, word
 from collector_tui.tui.messages import CasePeeked, SearchFinished
 from collector_tui.tui.screens.base import CollectorModal, error_text
 from collector_tui.tui.typeahead import keys_may_flow
+from collector_tui.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -109,7 +110,7 @@ class SearchScreen(CollectorModal[uuid.UUID | None]):
             )
             table.can_focus = False
             yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -25,7 +25,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from collector_tui.display import first_line, safe_text
 from collector_tui.i18n import N_
@@ -47,6 +47,7 @@ from collector_tui.tui.screens.supervision_forms import (
     SettlementForm,
 )
 from collector_tui.tui.typeahead import keys_may_flow
+from collector_tui.tui.widgets.footer import KeyFooter
 from collector_tui.tui.widgets.tables import fill_fitted, fill_measured
 
 if TYPE_CHECKING:
@@ -396,7 +397,7 @@ class SupervisorScreen(CollectorScreen):
         yield DataTable(id="workload-table", cursor_type="row", zebra_stripes=True)
         yield Static(_("Loading cases…"), id="browser-summary")
         yield DataTable(id="browser-table", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Header, Input, Log, ProgressBar, Static
+from textual.widgets import Button, Header, Input, Log, ProgressBar, Static
 
 from collector_tui.display import printable
 from collector_tui.i18n import N_
@@ -28,6 +28,7 @@ from collector_tui.services.errors import InvalidInput, ServiceError
 from collector_tui.services.sync import locations
 from collector_tui.tui.formatting import agent_time
 from collector_tui.tui.screens.base import CollectorScreen
+from collector_tui.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from collector_tui.services.sync.engine import LaptopStatus, SyncResult
@@ -117,7 +118,7 @@ class SyncScreen(CollectorScreen):
                 yield Button(_("Sync now"), id="sync-run", variant="primary")
             yield ProgressBar(total=100, show_eta=False, id="sync-progress")
             yield Log(id="sync-log", highlight=False)
-        yield Footer()
+        yield KeyFooter()
 
     # The master as known (it may hold a password: the config file's, an older laptop's); the
     # field shows it masked, and a field left as shown means this one.
