@@ -24,6 +24,8 @@ import gc
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
+from collector_tui.tui.watchers import forget_closed_watchers
+
 if TYPE_CHECKING:
     from textual.app import App
     from textual.timer import Timer
@@ -75,7 +77,11 @@ class Pauses:
         busy = any(worker.is_running for worker in self.app.workers)
         if waited < QUIET_S or busy:
             self.timer = self.app.set_timer(max(QUIET_S - waited, 0.05), self._quiet)
-        elif not self.settled:
-            self.settle()  # the home screen is up, its workers done
         else:
-            gc.collect()
+            # Closed screens' headers stay on the app's watcher lists (tui/watchers.py): let go
+            # of them first, or the collection below finds them alive.
+            forget_closed_watchers(self.app)
+            if not self.settled:
+                self.settle()  # the home screen is up, its workers done
+            else:
+                gc.collect()

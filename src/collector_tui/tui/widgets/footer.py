@@ -1,24 +1,18 @@
-"""The footer of every screen: Textual's, without the keys it forgets to let go of.
+"""The footer of every screen: Textual's, letting go of the keys it rebuilt.
 
 Textual's `Footer` builds its keys anew each time the screen's bindings change (a focus move, a
-form opening over it), and each `FooterKey` it builds subscribes to the footer's `compact` value.
-Textual drops the subscriptions of closed keys only when `compact` changes, which in this app it
-never does: a queue screen open all day kept every key it had ever shown — hundreds after a few
-cases, each holding its old widget tree — and every full garbage collection walked them.
+form opening over it), and each key watches the footer's `compact`, which never changes here: see
+tui/watchers.py.
 """
 
 from __future__ import annotations
 
 from textual.widgets import Footer
 
+from collector_tui.tui.watchers import forget_closed_watchers
+
 
 class KeyFooter(Footer):
     async def recompose(self) -> None:
         await super().recompose()
-        self.forget_closed_keys()
-
-    def forget_closed_keys(self) -> None:
-        # Textual's own rule for a watcher that may go (reactive._check_watchers): its node closed.
-        watchers = getattr(self, "__watchers", {}).get("compact")
-        if watchers:
-            watchers[:] = [(node, callback) for node, callback in watchers if not node._closing]
+        forget_closed_watchers(self)
