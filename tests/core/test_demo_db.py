@@ -208,54 +208,44 @@ def test_follow_ups_are_due_on_demo_day_for_every_agent(shipped: db.Store) -> No
     assert later_today
 
 
-def test_the_generator_makes_client_money_stories(tmp_path: Path) -> None:
+def test_the_generator_makes_client_money_stories(shipped: db.Store) -> None:
     """Disputed B2B invoices (one partly upheld), a reversed payment and legal costs charged after
-    placement, each balance still the sum of its components (checked on a fresh build: the
-    committed file follows when it is regenerated)."""
+    placement, each balance still the sum of its components (read from the committed file, which
+    test_the_committed_file_is_what_the_generator_builds holds equal to a fresh build)."""
     from collector_tui.models import BalanceComponent, CaseCharge, InvoiceDispute, Payment
     from collector_tui.services.casework import balances
 
-    build_demo(tmp_path / "money.db")
-    store = bootstrap.open_store(tmp_path / "money.db")
-    try:
-        with store.read() as session:
-            disputed = session.exec(
-                select(InvoiceDispute.status, Debtor.kind)
-                .join(Case, col(Case.id) == col(InvoiceDispute.case_id))
-                .join(Debtor, col(Debtor.id) == col(Case.debtor_id))
-            ).all()
-            assert {kind for _, kind in disputed} == {"company"}
-            assert {"open", "partly"} <= {status for status, _ in disputed}
-            assert session.exec(
-                select(Payment.reversal_reason).where(col(Payment.voids_id).is_not(None))
-            ).all() == ["bounced"]
-            charged = session.exec(select(CaseCharge)).all()
-            assert [(c.component, c.amount > 0) for c in charged] == [("costs", True)]
-            case = session.get(Case, charged[0].case_id)
-            assert case is not None
-            assert balances.case_components(session, case).costs == charged[0].amount
-            for case_id in set(session.exec(select(BalanceComponent.case_id)).all()):
-                row = session.get(Case, case_id)
-                assert row is not None
-                assert balances.case_components(session, row).total == row.balance
-    finally:
-        store.dispose()
+    with shipped.read() as session:
+        disputed = session.exec(
+            select(InvoiceDispute.status, Debtor.kind)
+            .join(Case, col(Case.id) == col(InvoiceDispute.case_id))
+            .join(Debtor, col(Debtor.id) == col(Case.debtor_id))
+        ).all()
+        assert {kind for _, kind in disputed} == {"company"}
+        assert {"open", "partly"} <= {status for status, _ in disputed}
+        assert session.exec(
+            select(Payment.reversal_reason).where(col(Payment.voids_id).is_not(None))
+        ).all() == ["bounced"]
+        charged = session.exec(select(CaseCharge)).all()
+        assert [(c.component, c.amount > 0) for c in charged] == [("costs", True)]
+        case = session.get(Case, charged[0].case_id)
+        assert case is not None
+        assert balances.case_components(session, case).costs == charged[0].amount
+        for case_id in set(session.exec(select(BalanceComponent.case_id)).all()):
+            row = session.get(Case, case_id)
+            assert row is not None
+            assert balances.case_components(session, row).total == row.balance
 
 
-def test_the_generator_makes_vintages_and_dso_on_both_bases(tmp_path: Path) -> None:
+def test_the_generator_makes_vintages_and_dso_on_both_bases(shipped: db.Store) -> None:
     """Months of placements, so the dashboard's vintage chart has several curves, and issue
     dates on some clients' invoices only: a DSO for those books, days past due for the others
-    (checked on a fresh build: the committed file follows when it is regenerated)."""
+    (read from the committed file, held equal to a fresh build by the test above)."""
     from collector_tui.services.reporting import kpis, reports
 
-    build_demo(tmp_path / "kpis.db")
-    store = bootstrap.open_store(tmp_path / "kpis.db")
-    try:
-        with store.read() as session:
-            vintages = kpis.vintage(session=session, now=DEMO_NOW, currency="CNY", months=6)
-            dso = reports.dso(session=session, now=DEMO_NOW)
-    finally:
-        store.dispose()
+    with shipped.read() as session:
+        vintages = kpis.vintage(session=session, now=DEMO_NOW, currency="CNY", months=6)
+        dso = reports.dso(session=session, now=DEMO_NOW)
     growing = [v for v in vintages if len(v.points) > 1 and v.points[-1].collected > 0]
     assert len(growing) >= 3
     assert {(row.currency, row.basis) for row in dso} == {

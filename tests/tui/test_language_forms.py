@@ -119,7 +119,9 @@ def _checked(
 
 
 @pytest.mark.usefixtures("pseudo_locale")
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+# At 80x24 only: the words are the same at 120x40, and the small screen is where they get cut (a
+# run of every form at both sizes cost CI a minute and a half).
+@pytest.mark.parametrize("size", SIZES[:1], ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize(
     ("key", "highlight", "form"), CASE_KEYS, ids=[f"{k[2]}" for k in CASE_KEYS]
 )

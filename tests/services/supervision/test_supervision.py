@@ -275,7 +275,7 @@ def test_write_off_cancels_promises_and_follow_ups(store, now, settings, users, 
         "promised",
         "written_off",
     )
-    with pytest.raises(InvalidInput, match="already written_off"):
+    with pytest.raises(InvalidInput, match="already written off: cannot close it"):
         _write(store, decisions.close_case, now=now, actor=sam, case_id=case.id,
                settings=settings, reason="again")  # fmt: skip
 

@@ -298,13 +298,14 @@ def _close(
     status: str,
     action: str,
     label: str,
+    doing: str,
     expected_version: int | None,
 ) -> CaseDecision:
     case = case_for_change(
         session=session, actor=actor, case_id=case_id, expected_version=expected_version
     )
     text = reasons.check_reason(reason, required=True)
-    check_not_closed(case, label)
+    check_not_closed(case, doing)
     before = case_state(case)
     with changing(session):
         # The status first: the promise services then leave a closed status alone.
@@ -360,6 +361,7 @@ def write_off(
         status=CaseStatus.written_off.value,
         action="write_off",
         label="written off",
+        doing=N_("write it off"),
         expected_version=expected_version,
     )
 
@@ -387,6 +389,7 @@ def close_case(
         status=CaseStatus.closed.value,
         action="close",
         label="closed",
+        doing=N_("close it"),
         expected_version=expected_version,
     )
 
