@@ -120,7 +120,7 @@ def _cmd_model_show(ctx: Context) -> int:
         ctx.json(view.as_json() if view is not None else None)
         return 0
     if view is None:
-        ctx.print("no model fitted yet: the queue is ordered by the rule score alone")
+        ctx.print(_("no model fitted yet: the queue is ordered by the rule score alone"))
         return 0
     for line in _model_lines(view):
         ctx.print(line)
@@ -206,7 +206,7 @@ def _show(ctx: Context, case_id: Any, zone: str) -> int:
             ctx.json(_view_json(views[0]) if views else None)
         return 0
     if not views:
-        ctx.print("never assessed")
+        ctx.print(_("never assessed"))
     for view in views:
         for line in _lines(view, zone):
             ctx.print(line)

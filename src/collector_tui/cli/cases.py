@@ -150,14 +150,23 @@ def _cmd_queue(ctx: Context) -> int:
         return 0
     counts = page.counts
     ctx.print(
-        f"queue of {show(agent.username)} at {local(ctx.now(), actor.time_zone)} "
-        f"({actor.time_zone}): {len(page.entries)} to call, {counts.follow_ups_due} follow-ups "
-        f"due, {counts.broken_promises} broken promises, {counts.held} held"
+        _(
+            "queue of {agent} at {time} ({zone}): {to_call} to call, {follow_ups} follow-ups "
+            "due, {broken} broken promises, {held} held"
+        ).format(
+            agent=show(agent.username),
+            time=local(ctx.now(), actor.time_zone),
+            zone=actor.time_zone,
+            to_call=len(page.entries),
+            follow_ups=counts.follow_ups_due,
+            broken=counts.broken_promises,
+            held=counts.held,
+        )
     )
     for number, entry in enumerate(page.entries, start=1):
         ctx.print(_queue_line(str(number), entry, actor.time_zone))
     if args.held:
-        ctx.print("held:")
+        ctx.print(_("held:"))
         for entry in page.held:
             ctx.print(_queue_line("-", entry, actor.time_zone))
     return 0
@@ -220,15 +229,25 @@ def _cmd_log(ctx: Context) -> int:
             }
         )
         return 0
-    parts = [f"logged {args.disposition} on {show(reference)}; status {logged.case_status}"]
+    parts = [
+        _("logged {disposition} on {reference}; status {status}").format(
+            disposition=args.disposition, reference=show(reference), status=logged.case_status
+        )
+    ]
     if promise is not None:
         parts.append(
-            f"promise of {money(promise.amount, currency)} due {promise.due_date.isoformat()}"
+            _("promise of {amount} due {day}").format(
+                amount=money(promise.amount, currency), day=promise.due_date.isoformat()
+            )
         )
     if logged.follow_up_id is not None and follow_up is not None:
-        parts.append(f"follow-up at {local(follow_up.due_at, actor.time_zone)} {actor.time_zone}")
+        parts.append(
+            _("follow-up at {time} {zone}").format(
+                time=local(follow_up.due_at, actor.time_zone), zone=actor.time_zone
+            )
+        )
     if logged.hold_ids:
-        parts.append("hold placed")
+        parts.append(_("hold placed"))
     ctx.print("; ".join(parts))
     return 0
 
@@ -355,8 +374,16 @@ def _cmd_assign(ctx: Context) -> int:
     if args.json:
         ctx.json({"moved": moved, "cases": len(set(case_ids)), "to": to_name})
     else:
-        where = f"to {show(to_name)}" if to_name else "to nobody (unassigned)"
-        ctx.print(f"moved {moved} of {len(set(case_ids))} case(s) {where}")
+        total = len(set(case_ids))
+        if to_name:
+            line = _("moved {moved} of {total} case(s) to {name}").format(
+                moved=moved, total=total, name=show(to_name)
+            )
+        else:
+            line = _("moved {moved} of {total} case(s) to nobody (unassigned)").format(
+                moved=moved, total=total
+            )
+        ctx.print(line)
     return 0
 
 

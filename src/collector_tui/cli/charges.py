@@ -158,7 +158,7 @@ def _cmd_list(ctx: Context) -> int:
         ctx.json([_view_json(view) for view in views])
         return 0
     if not views:
-        ctx.print("no charges")
+        ctx.print(_("no charges"))
     for view in views:
         kind = "waiver" if view.voids_id else "charge"
         ctx.print(

@@ -341,7 +341,7 @@ def _cmd_list(ctx: Context) -> int:
         return 0
     ctx.print(f"{show(reference)}  {show(listed.debtor_name)}")
     if not listed.entries:
-        ctx.print("no contacts")
+        ctx.print(_("no contacts"))
     for entry in listed.entries:
         status = "retired" if entry.retired else entry.status
         consent = ",".join(entry.consent) or "-"
@@ -372,7 +372,11 @@ def _cmd_export(ctx: Context) -> int:
     if args.json:
         ctx.json({"exported": "skiptrace", "rows": count, "path": str(args.file)})
     else:
-        ctx.print(f"wrote {count} cases to trace to {show(str(args.file))}")
+        ctx.print(
+            _("wrote {count} cases to trace to {file}").format(
+                count=count, file=show(str(args.file))
+            )
+        )
     return 0
 
 
@@ -392,7 +396,10 @@ def _cmd_import(ctx: Context) -> int:
                 }
             )
         message = " ".join(show(str(rejected)).split())
-        print(f"{PROG}: error: {message}; nothing was written", file=ctx.err)
+        print(
+            _("{prog}: error: {message}; nothing was written").format(prog=PROG, message=message),
+            file=ctx.err,
+        )
         for line in rejected.rejected[:REJECTS_SHOWN]:
             print(
                 _("line {line}: {reason}").format(line=line.line, reason=show(line.reason)),

@@ -148,7 +148,11 @@ def _answer(ctx: Context, done: Correction, text: str, **extra: Any) -> int:
             }
         )
     else:
-        ctx.print(f"{text} on {show(done.client_ref)}; status {done.case_status}")
+        ctx.print(
+            _("{what} on {client_ref}; status {status}").format(
+                what=text, client_ref=show(done.client_ref), status=done.case_status
+            )
+        )
     return 0
 
 
@@ -170,8 +174,15 @@ def _cmd_hold_release(ctx: Context) -> int:
             }
         )
     else:
-        what = "dispute ended" if done.kind == "dispute" else f"{done.kind} hold lifted"
-        ctx.print(f"{what} on {show(done.client_ref)}; status {done.case_status}")
+        if done.kind == "dispute":
+            what = _("dispute ended")
+        else:
+            what = _("{kind} hold lifted").format(kind=done.kind)
+        ctx.print(
+            _("{what} on {client_ref}; status {status}").format(
+                what=what, client_ref=show(done.client_ref), status=done.case_status
+            )
+        )
     return 0
 
 

@@ -77,7 +77,7 @@ def _cmd_list(ctx: Context) -> int:
         ctx.json([_json(device) for device in found])
         return 0
     if not found:
-        ctx.print("no devices registered")
+        ctx.print(_("no devices registered"))
         return 0
     zone = actor.time_zone
     ctx.print(

@@ -184,7 +184,7 @@ def _cmd_list(ctx: Context) -> int:
         ctx.json([_view_json(view) for view in views])
         return 0
     if not views:
-        ctx.print("no disputes" if args.all else "no open disputes")
+        ctx.print(_("no disputes") if args.all else _("no open disputes"))
     for view in views:
         ctx.print(
             "  ".join(

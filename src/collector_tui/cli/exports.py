@@ -46,5 +46,9 @@ def _cmd_export(ctx: Context) -> int:
     if args.json:
         ctx.json({"exported": args.what, "rows": count, "path": str(args.file)})
     else:
-        ctx.print(f"wrote {count} {args.what} to {show(str(args.file))}")
+        ctx.print(
+            _("wrote {count} {what} to {file}").format(
+                count=count, what=args.what, file=show(str(args.file))
+            )
+        )
     return 0

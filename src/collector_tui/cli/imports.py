@@ -174,16 +174,32 @@ def _cmd_import_cases(ctx: Context) -> int:
         ctx.json(_cases_json(report))
         return 0
     rejected_count = len(report.rejected)
-    created = "would be created" if report.dry_run else "created"
+    if report.dry_run:
+        summary = _(
+            "{file}: {rows} rows, {created} cases would be created, {existing} already there, "
+            "{invoices} invoices, {phones} phones ({invalid} invalid), {rejected} rejected"
+        )
+    else:
+        summary = _(
+            "{file}: {rows} rows, {created} cases created, {existing} already there, "
+            "{invoices} invoices, {phones} phones ({invalid} invalid), {rejected} rejected"
+        )
     ctx.print(
-        f"{show(str(args.file))}: {report.rows} rows, {report.cases_created} cases {created}, "
-        f"{report.cases_existing} already there, {report.invoices} invoices, "
-        f"{report.phones} phones ({report.phones_invalid} invalid), {rejected_count} rejected"
+        summary.format(
+            file=show(str(args.file)),
+            rows=report.rows,
+            created=report.cases_created,
+            existing=report.cases_existing,
+            invoices=report.invoices,
+            phones=report.phones,
+            invalid=report.phones_invalid,
+            rejected=rejected_count,
+        )
     )
     if report.dry_run:
-        ctx.print("dry run: nothing was written")
+        ctx.print(_("dry run: nothing was written"))
     elif rejected_count and args.rejects is not None:
-        ctx.print(f"bad rows written to {show(str(args.rejects))}")
+        ctx.print(_("bad rows written to {file}").format(file=show(str(args.rejects))))
     return 0
 
 
@@ -246,7 +262,10 @@ def run_import_payments(
         if getattr(args, "json", False):
             print(json_text(_payments_json(rejected.report)), file=stream)
         message = " ".join(show(str(rejected)).split())
-        print(f"{PROG}: error: {message}; nothing was written", file=errors)
+        print(
+            _("{prog}: error: {message}; nothing was written").format(prog=PROG, message=message),
+            file=errors,
+        )
         bad = rejected.report.rejected
         for line in bad[:REJECTS_SHOWN]:
             print(
@@ -260,13 +279,26 @@ def run_import_payments(
         print(json_text(_payments_json(report)), file=stream)
         return 0
     totals = ", ".join(money(amount, currency) for currency, amount in report.totals)
-    verb = "to post" if report.dry_run else "posted"
+    if report.dry_run:
+        summary = _(
+            "{file}: {rows} rows, {posted} payments to post{totals}, "
+            "{duplicates} already recorded (skipped)"
+        )
+    else:
+        summary = _(
+            "{file}: {rows} rows, {posted} payments posted{totals}, "
+            "{duplicates} already recorded (skipped)"
+        )
     print(
-        f"{show(str(args.file))}: {report.rows} rows, {report.posted} payments {verb}"
-        + (f" ({totals})" if totals else "")
-        + f", {report.duplicates} already recorded (skipped)",
+        summary.format(
+            file=show(str(args.file)),
+            rows=report.rows,
+            posted=report.posted,
+            totals=f" ({totals})" if totals else "",
+            duplicates=report.duplicates,
+        ),
         file=stream,
     )
     if report.dry_run:
-        print("dry run: nothing was written", file=stream)
+        print(_("dry run: nothing was written"), file=stream)
     return 0

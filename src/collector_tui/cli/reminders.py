@@ -117,12 +117,16 @@ def _cmd_plan(ctx: Context) -> int:
         ctx.json([item.as_json() for item in planned])
         return 0
     if not planned:
-        ctx.print("nothing due")
+        ctx.print(_("nothing due"))
         return 0
     for item in planned:
         ctx.print(_planned_line(item))
     sending = sum(1 for item in planned if item.action == "send")
-    ctx.print(f"{sending} to send, {len(planned) - sending} skipped")
+    ctx.print(
+        _("{sending} to send, {skipped} skipped").format(
+            sending=sending, skipped=len(planned) - sending
+        )
+    )
     return 0
 
 
@@ -169,9 +173,9 @@ def _cmd_send(ctx: Context) -> int:
         f"{report.uncertain}"
     )
     for made in report.files:
-        ctx.print(f"print batch: {show(made)}")
+        ctx.print(_("print batch: {file}").format(file=show(made)))
     if report.failed or report.uncertain:
-        ctx.print("see `remind list --status failed --status uncertain`")
+        ctx.print(_("see `remind list --status failed --status uncertain`"))
     return 0
 
 
@@ -193,7 +197,7 @@ def _cmd_list(ctx: Context) -> int:
         ctx.json([_entry_json(entry) for entry in entries])
         return 0
     if not entries:
-        ctx.print("the outbox is empty")
+        ctx.print(_("the outbox is empty"))
     for entry in entries:
         when = iso_utc(entry.sent_at) or iso_utc(entry.next_try_at) or entry.due.isoformat()
         ctx.print(
@@ -251,7 +255,7 @@ def _cmd_settle(ctx: Context) -> int:
         delivered=bool(args.delivered),
         reason=args.reason,
     )
-    ctx.print(f"reminder {entry.id} {entry.status}")
+    ctx.print(_("reminder {id} {status}").format(id=entry.id, status=entry.status))
     return 0
 
 
@@ -262,5 +266,5 @@ def _cmd_cancel(ctx: Context) -> int:
     reminder_id = _reminder_id(args.reminder)
     ctx.actor()
     entry = ctx.run(outbox.cancel_reminder, reminder_id=reminder_id, reason=args.reason)
-    ctx.print(f"reminder {entry.id} cancelled")
+    ctx.print(_("reminder {id} cancelled").format(id=entry.id))
     return 0

@@ -360,8 +360,11 @@ def _cmd_cases(ctx: Context) -> int:
             ]
         )
         return 0
-    shown = f"{len(page.rows)} of {page.total}" if page.total is not None else str(len(page.rows))
-    ctx.print(f"{shown} case(s)")
+    if page.total is not None:
+        shown = _("{count} of {total}").format(count=len(page.rows), total=page.total)
+    else:
+        shown = str(len(page.rows))
+    ctx.print(_("{shown} case(s)").format(shown=shown))
     for row in page.rows:
         ctx.print(
             f"{pad(row.client_ref, 14)} {pad(row.debtor, 20)} {row.debtor_country} "
@@ -409,11 +412,18 @@ def _cmd_balance(ctx: Context) -> int:
             }
         )
         return 0
-    source = "selected" if args.cases else "unassigned"
-    ctx.print(f"spread {result.considered} {source} case(s), {result.moved} moved")
+    if args.cases:
+        spread = _("spread {considered} selected case(s), {moved} moved")
+    else:
+        spread = _("spread {considered} unassigned case(s), {moved} moved")
+    ctx.print(spread.format(considered=result.considered, moved=result.moved))
     for share in result.shares:
         balances = ", ".join(money(amount, cur) for cur, amount in share.balances) or "-"
-        ctx.print(f"  {show(share.username)}: {share.cases} case(s), {balances}")
+        ctx.print(
+            _("  {name}: {cases} case(s), {balances}").format(
+                name=show(share.username), cases=share.cases, balances=balances
+            )
+        )
     return 0
 
 
@@ -457,8 +467,12 @@ def _cmd_decide(ctx: Context) -> int:
     if args.json:
         ctx.json(_decision_json(decision))
     else:
-        routed = f", routed: {show(decision.routed_reason)}" if decision.routed_reason else ""
-        ctx.print(f"{show(decision.client_ref)}: status {decision.status}{routed}")
+        line = _("{client_ref}: status {status}").format(
+            client_ref=show(decision.client_ref), status=decision.status
+        )
+        if decision.routed_reason:
+            line += _(", routed: {reason}").format(reason=show(decision.routed_reason))
+        ctx.print(line)
     return 0
 
 
@@ -482,9 +496,13 @@ def _cmd_settle(ctx: Context) -> int:
     if args.json:
         ctx.json(_settlement_json(view))
     elif view.status == "pending":
-        ctx.print(f"waiting for a supervisor: {_settlement_line(view)}")
+        ctx.print(
+            _("waiting for a supervisor: {settlement}").format(settlement=_settlement_line(view))
+        )
     else:
-        ctx.print(f"agreed: {_settlement_line(view)}; promise recorded")
+        ctx.print(
+            _("agreed: {settlement}; promise recorded").format(settlement=_settlement_line(view))
+        )
     return 0
 
 
@@ -541,14 +559,14 @@ def _cmd_routed(ctx: Context) -> int:
             }
         )
         return 0
-    ctx.print(f"{len(page.rows)} case(s) routed to the supervisors")
+    ctx.print(_("{count} case(s) routed to the supervisors").format(count=len(page.rows)))
     for row in page.rows:
         ctx.print(
             f"  {pad(row.client_ref, 14)} {pad(row.debtor, 20)} "
             f"{money(row.balance, row.currency):>18} {pad(row.assigned_to or '-', 10)} "
             f"{show(row.routed_reason)}"
         )
-    ctx.print(f"{len(waiting)} settlement(s) waiting for approval")
+    ctx.print(_("{count} settlement(s) waiting for approval").format(count=len(waiting)))
     for view in waiting:
         ctx.print(f"  {_settlement_line(view)}")
     return 0
@@ -625,5 +643,5 @@ def _cmd_erase(ctx: Context) -> int:
             f"{done.audit_events} audit event(s) redacted"
         )
         if not folded:
-            ctx.print("note: another program is reading the file; its old pages go at its close")
+            ctx.print(_("note: another program is reading the file; its old pages go at its close"))
     return 0

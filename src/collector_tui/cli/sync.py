@@ -252,7 +252,7 @@ def _print_push(ctx: Context, result: PushResult, target: str) -> int:
         for note in result.notes[:NOTES_SHOWN]:
             ctx.print(f"  {show(note)}")
         if len(result.notes) > NOTES_SHOWN:
-            ctx.print(f"  ... and {len(result.notes) - NOTES_SHOWN} more")
+            ctx.print(_("  ... and {count} more").format(count=len(result.notes) - NOTES_SHOWN))
     if result.errors:
         first = next((n for n in result.notes if n.startswith("error")), "")
         raise CliError(
@@ -403,7 +403,7 @@ def _cmd_rejected(ctx: Context) -> int:
         )
         return 0
     if not found:
-        ctx.print("no refused changes waiting for review")
+        ctx.print(_("no refused changes waiting for review"))
     for op in found:
         done = f" (reviewed {op.reviewed_at:%Y-%m-%d})" if op.reviewed_at else ""
         ctx.print(
@@ -428,7 +428,7 @@ def _cmd_reviewed(ctx: Context) -> int:
     if ctx.args.json:
         ctx.json({"op_id": str(op_id), "reviewed": True})
     else:
-        ctx.print(f"{op_id} reviewed")
+        ctx.print(_("{op_id} reviewed").format(op_id=op_id))
     return 0
 
 
@@ -445,7 +445,7 @@ def _cmd_packet_export(ctx: Context) -> int:
         if ctx.args.agent:
             raise InvalidInput("on a laptop, packet export writes its outbox: drop --agent")
         written = engine.export_outbox_packet(laptop=store, path=ctx.args.file, now=now)
-        what = f"{written.cases} change(s)"
+        what = _("{count} change(s)").format(count=written.cases)
     else:
         if not ctx.args.agent:
             raise InvalidInput("on the master, say whose briefcase: --agent NAME")
@@ -460,7 +460,7 @@ def _cmd_packet_export(ctx: Context) -> int:
             settings=ctx.load_settings(),
             by=actor,
         )
-        what = f"{written.cases} case(s) of {agent.username}"
+        what = _("{count} case(s) of {agent}").format(count=written.cases, agent=agent.username)
     if ctx.args.json:
         ctx.json(
             {
@@ -471,7 +471,11 @@ def _cmd_packet_export(ctx: Context) -> int:
             }  # fmt: skip
         )
     else:
-        ctx.print(f"wrote a {written.kind} packet with {what} to {written.path}")
+        ctx.print(
+            _("wrote a {kind} packet with {what} to {file}").format(
+                kind=written.kind, what=what, file=written.path
+            )
+        )
     return 0
 
 

@@ -187,7 +187,7 @@ def _cmd_init(ctx: Context) -> int:
         ctx.print(_("created admin {name}").format(name=name))
     if ctx.option("encrypt"):
         if store.key is not None:
-            ctx.print(f"database {where} is already encrypted")
+            ctx.print(_("database {where} is already encrypted").format(where=where))
             return 0
         from collector_tui import cipherfile
 
