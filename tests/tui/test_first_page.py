@@ -61,12 +61,17 @@ def test_first_paint_is_the_lawful_top_of_the_queue(
     held_ids = {entry.case_id for entry in held}
     assert held_ids, "the demo has held cases: the test needs some"
     assert len(callable_ids) > 2
-    # The first message is the partial page, painted alone before the whole page came.
-    first_partial, first_ids, first_rows = seen[0]
-    assert first_partial and first_rows == len(first_ids) == 2
-    # It is the top of the queue in the queue's order: no held case, none skipped.
-    assert list(first_ids) == callable_ids[:2]
-    assert not held_ids & set(first_ids)
+    # A partial page comes before the whole one. On a busy machine the screen may be built twice
+    # at its start (mount, then resume), and the second build can find the whole page already
+    # shown: then it sends none. Each one sent is the top of the queue in the queue's order, no
+    # held case, none skipped.
+    partials = [ids for partial, ids, _rows in seen if partial]
+    assert partials and seen.index(next(s for s in seen if s[0])) < len(seen) - 1
+    for ids in partials:
+        assert list(ids) == callable_ids[:2]
+        assert not held_ids & set(ids)
+    if seen[0][0]:  # painted alone, before anything else
+        assert seen[0][2] == 2
     last_partial, last_ids, last_rows = seen[-1]
     assert not last_partial and list(last_ids) == callable_ids and last_rows == len(callable_ids)
 
