@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from rich.text import Text
-from textual import events
+from textual import _wait, events
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -25,6 +25,14 @@ from collector_tui.config import Settings
 from collector_tui.tui.app import CollectorApp, make_app
 
 from .seed import NOW, PASSWORD, Seeded, seed
+
+# Pilot waits after each key and pause until the process has used (almost) no CPU for one sample
+# of 20 ms: 40–60 ms a key, most of a test's time when it types a note key by key. Samples of 5 ms
+# tell the same (no CPU used meanwhile, at the same 5% ratio) four times sooner; what a test must
+# not run ahead of (workers, screen switches, the keys in flight) `settle` and `typed` wait for
+# explicitly.
+_wait.SLEEP_GRANULARITY = 0.005
+_wait.SLEEP_IDLE = _wait.SLEEP_GRANULARITY / 20.0
 
 
 def _template(folder: Path, *, hostile: bool) -> tuple[Path, Seeded]:
@@ -71,7 +79,11 @@ def hostile(hostile_template: tuple[Path, Seeded], tmp_path: Path) -> Iterator[S
 
 
 def build_app(
-    seeded: Seeded, username: str | None = "alice", language: str | None = None
+    seeded: Seeded,
+    username: str | None = "alice",
+    language: str | None = None,
+    *,
+    collect_in_pauses: bool = False,
 ) -> CollectorApp:
     app = make_app(
         store=seeded.store,
@@ -81,6 +93,9 @@ def build_app(
         language=language,
     )
     app.cursor_blink = False
+    # A full collection in this process walks every test module and fixture as well: half a
+    # second per test, for nothing the test looks at. test_pauses.py runs the app's schedule.
+    app.pauses.collecting = collect_in_pauses
     return app
 
 
@@ -156,7 +171,10 @@ async def typed(pilot: Pilot[None], limit_s: float = 20) -> None:
     """Wait until every key sent has been handled (the app takes them one after another)."""
     order = pilot.app.key_order  # type: ignore[attr-defined]
     waited = 0.0
+    # An app that quit (the last key was ctrl+q) handles no more keys: nothing to wait for.
     while (order.waiting or order.in_flight is not None) and waited < limit_s:
+        if not pilot.app.is_running:
+            return
         await pilot.pause(0.02)
         waited += 0.02
     await settle(pilot)

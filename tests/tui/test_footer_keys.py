@@ -20,7 +20,7 @@ from .seed import Seeded
 
 
 def test_the_queue_footer_keeps_only_the_keys_it_shows(demo: Seeded) -> None:
-    app = build_app(demo)
+    app = build_app(demo, collect_in_pauses=True)
     seen: dict[str, int] = {}
 
     async def scenario(pilot: Pilot[None]) -> None:

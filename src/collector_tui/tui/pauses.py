@@ -38,8 +38,11 @@ FULL_EVERY = 200
 
 
 class Pauses:
-    def __init__(self, app: App[Any]) -> None:
+    def __init__(self, app: App[Any], *, collecting: bool = True) -> None:
         self.app = app
+        # Off, the collector keeps Python's own schedule (the test suite runs hundreds of apps in
+        # one process, where a full collection walks far more than the app).
+        self.collecting = collecting
         self.last_key = monotonic()
         self.timer: Timer | None = None
         self.settled = False
@@ -48,7 +51,7 @@ class Pauses:
 
     def settle(self) -> None:
         """The session's long-lived objects, collected once and frozen (after login)."""
-        if self.settled:
+        if self.settled or not self.collecting:
             return
         self.settled = True
         self.threshold = gc.get_threshold()
@@ -68,7 +71,7 @@ class Pauses:
         """A key was typed (or someone logged in): collect once the agent pauses after it."""
         self.last_key = monotonic()
         self.logged_in = self.logged_in or logged_in
-        if self.timer is None and self.logged_in:
+        if self.timer is None and self.logged_in and self.collecting:
             self.timer = self.app.set_timer(QUIET_S, self._quiet)
 
     def _quiet(self) -> None:

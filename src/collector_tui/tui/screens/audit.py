@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker
 
 from collector_tui.display import first_line, printable, safe_text
@@ -30,6 +30,7 @@ from collector_tui.tui.commands import AuditCommands
 from collector_tui.tui.formatting import agent_time
 from collector_tui.tui.screens.base import CollectorModal, CollectorScreen
 from collector_tui.tui.widgets.footer import KeyFooter
+from collector_tui.tui.widgets.header import TitleHeader
 
 if TYPE_CHECKING:
     from collector_tui.services.supervision.audit_trail import AuditLine, ShownChange
@@ -82,7 +83,7 @@ class AuditScreen(CollectorScreen):
         self.lines: list[AuditLine] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         yield Static(_("Reading the audit trail…"), id="audit-summary")
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield KeyFooter(compact=True, show_command_palette=False)

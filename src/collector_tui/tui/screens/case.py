@@ -12,7 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, get_current_worker
 
 from collector_tui.display import printable, safe_text
@@ -36,6 +36,7 @@ from collector_tui.tui.screens.forms import (
 from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets import case_panels
 from collector_tui.tui.widgets.footer import KeyFooter
+from collector_tui.tui.widgets.header import TitleHeader
 from collector_tui.tui.widgets.timeline import Timeline
 
 if TYPE_CHECKING:
@@ -365,7 +366,7 @@ class CaseScreen(CollectorScreen):
         return self.case_file is not None and not self.moving_on and not self.rereading
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         yield Static(_("Loading the case…"), id="case-header")
         with Horizontal(id="case-body"):
             with VerticalScroll(id="case-details"):

@@ -13,7 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 
 from collector_tui.display import first_line
 from collector_tui.i18n import N_
@@ -23,6 +23,7 @@ from collector_tui.tui.formatting import day_text, plain_amount
 from collector_tui.tui.screens.base import CollectorScreen
 from collector_tui.tui.screens.disputes import CATEGORY_WORDS, dispute_status_word
 from collector_tui.tui.widgets.footer import KeyFooter
+from collector_tui.tui.widgets.header import TitleHeader
 from collector_tui.tui.widgets.tables import fill_fitted
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ class DisputesScreen(CollectorScreen):
         self.rows: dict[str, DisputeView] = {}
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         yield Static(_("Loading the open disputes…"), id="disputes-summary")
         yield DataTable(id="disputes-table", cursor_type="row", zebra_stripes=True)
         yield KeyFooter(compact=True, show_command_palette=False)

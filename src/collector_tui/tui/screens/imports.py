@@ -42,7 +42,6 @@ from textual.widgets import (
     Checkbox,
     DataTable,
     DirectoryTree,
-    Header,
     Input,
     Label,
     ProgressBar,
@@ -59,6 +58,7 @@ from collector_tui.services.errors import ServiceError
 from collector_tui.tui.commands import ImportCommands
 from collector_tui.tui.screens.base import CollectorScreen, error_text
 from collector_tui.tui.widgets.footer import KeyFooter
+from collector_tui.tui.widgets.header import TitleHeader
 
 if TYPE_CHECKING:
     from collector_tui.config import Settings
@@ -398,7 +398,7 @@ class ImportScreen(CollectorScreen):
         self.agents: dict[str, Actor] = {}  # who new cases can go to, by str(user_id)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         with Vertical(id="import-form"):
             yield Static(
                 _("Import a CSV file. Check it first: nothing is written until you import."),

@@ -7,7 +7,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
-from textual.widgets import Button, Header, Input, Static
+from textual.widgets import Button, Input, Static
 from textual.worker import Worker, WorkerState
 
 from collector_tui.i18n import gettext as _
@@ -18,6 +18,7 @@ from collector_tui.tui.screens.base import CollectorScreen, error_text
 from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets.field import FormField
 from collector_tui.tui.widgets.footer import KeyFooter
+from collector_tui.tui.widgets.header import TitleHeader
 
 
 class LoginScreen(CollectorScreen):
@@ -34,7 +35,7 @@ class LoginScreen(CollectorScreen):
         return self._ready
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         with Center(id="login-center"):
             with Vertical(id="login-box"):
                 yield Static(_("Sign in"), id="login-title")

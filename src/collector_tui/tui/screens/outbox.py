@@ -12,7 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable, Header, ProgressBar, Static
+from textual.widgets import DataTable, ProgressBar, Static
 
 from collector_tui.display import first_line
 from collector_tui.i18n import N_
@@ -21,6 +21,7 @@ from collector_tui.tui.formatting import agent_time, day_text
 from collector_tui.tui.screens.base import CollectorScreen, error_text
 from collector_tui.tui.screens.confirm import ConfirmScreen
 from collector_tui.tui.widgets.footer import KeyFooter
+from collector_tui.tui.widgets.header import TitleHeader
 from collector_tui.tui.widgets.tables import fill_fitted
 
 if TYPE_CHECKING:
@@ -157,7 +158,7 @@ class OutboxScreen(CollectorScreen):
         self.last_report: RunReport | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         yield Static(_("Loading the outbox…"), id="outbox-summary")
         yield ProgressBar(id="outbox-progress", show_eta=False)
         yield DataTable(id="outbox-table", cursor_type="row", zebra_stripes=True)

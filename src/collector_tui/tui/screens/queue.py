@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
 from collector_tui.display import first_line, safe_text
@@ -24,6 +24,7 @@ from collector_tui.tui.messages import CasePeeked, CaseReadToOpen, HeldLoaded, Q
 from collector_tui.tui.screens.base import CollectorScreen
 from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets.footer import KeyFooter
+from collector_tui.tui.widgets.header import TitleHeader
 from collector_tui.tui.widgets.tables import fill_fitted
 
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ class QueueScreen(CollectorScreen):
         return not (self.finding_next or self.opening)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         yield Static(_("Loading the queue…"), id="queue-counts")
         with TabbedContent(id="queue-tabs", initial="queue"):
             with TabPane(_("Call queue"), id="queue"):

@@ -35,7 +35,6 @@ from textual.widgets import (
     Button,
     Checkbox,
     DataTable,
-    Header,
     Input,
     Label,
     Select,
@@ -55,6 +54,7 @@ from collector_tui.tui.widgets.charts import (
     VintageChart,
 )
 from collector_tui.tui.widgets.footer import KeyFooter
+from collector_tui.tui.widgets.header import TitleHeader
 from collector_tui.tui.widgets.tables import fill_measured
 
 if TYPE_CHECKING:
@@ -268,7 +268,7 @@ class ReportsScreen(CollectorScreen):
         self._wide: bool | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         with Horizontal(id="reports-bar"):
             yield Label(_("Currency"), classes="reports-label")
             yield Select(

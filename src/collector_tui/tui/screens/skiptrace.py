@@ -13,7 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 
 from collector_tui.display import first_line, safe_text
 from collector_tui.i18n import N_
@@ -22,6 +22,7 @@ from collector_tui.phones import mask_phone
 from collector_tui.tui.commands import SkipTraceCommands
 from collector_tui.tui.screens.base import CollectorScreen
 from collector_tui.tui.widgets.footer import KeyFooter
+from collector_tui.tui.widgets.header import TitleHeader
 from collector_tui.tui.widgets.tables import fill_fitted
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ class SkipTraceScreen(CollectorScreen):
         self.cases: tuple[SkipTraceCase, ...] = ()
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         yield Static(_("Reading the cases to trace…"), id="skiptrace-summary")
         yield DataTable(id="skiptrace-table", cursor_type="row", zebra_stripes=True)
         yield KeyFooter(compact=True, show_command_palette=False)

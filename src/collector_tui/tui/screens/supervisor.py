@@ -25,7 +25,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 
 from collector_tui.display import first_line, safe_text
 from collector_tui.i18n import N_
@@ -48,6 +48,7 @@ from collector_tui.tui.screens.supervision_forms import (
 )
 from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets.footer import KeyFooter
+from collector_tui.tui.widgets.header import TitleHeader
 from collector_tui.tui.widgets.tables import fill_fitted, fill_measured
 
 if TYPE_CHECKING:
@@ -393,7 +394,7 @@ class SupervisorScreen(CollectorScreen):
     # -- building ---------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         yield DataTable(id="workload-table", cursor_type="row", zebra_stripes=True)
         yield Static(_("Loading cases…"), id="browser-summary")
         yield DataTable(id="browser-table", cursor_type="row", zebra_stripes=True)

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Header, Input, Log, ProgressBar, Static
+from textual.widgets import Button, Input, Log, ProgressBar, Static
 
 from collector_tui.display import printable
 from collector_tui.i18n import N_
@@ -29,6 +29,7 @@ from collector_tui.services.sync import locations
 from collector_tui.tui.formatting import agent_time
 from collector_tui.tui.screens.base import CollectorScreen
 from collector_tui.tui.widgets.footer import KeyFooter
+from collector_tui.tui.widgets.header import TitleHeader
 
 if TYPE_CHECKING:
     from collector_tui.services.sync.engine import LaptopStatus, SyncResult
@@ -105,7 +106,7 @@ class SyncScreen(CollectorScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         with Vertical(id="sync-body"):
             yield Static(_("Sync with the master"), classes="dialog-title")
             yield Static(_("Reading the laptop…"), id="sync-status")
