@@ -255,6 +255,111 @@ def test_a_save_writes_the_case_row_once(
     assert follow_up.done_at == now  # the callback was made
 
 
+def test_a_save_writes_its_audit_trail_in_one_flush_of_rows(
+    store: db.Store, place, log, users, now: datetime, settings: Settings
+) -> None:
+    # The save's rows go out together (one flush before the case is re-placed, one with the
+    # case): the audit trail is the one the save always wrote, event for event and in order.
+    case = place("A-3c")
+    alice = users["alice"]
+    with store.write() as session:
+        follow_up_id = followups.create_follow_up(
+            session=session,
+            now=now - timedelta(hours=2),
+            actor=alice,
+            case_id=case.id,
+            follow_up=FollowUpInput(due_at=now - timedelta(hours=1), reason="call back"),
+            settings=settings,
+        )
+    before = read_case(store, case.id)
+    audit_inserts: list[int] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool):
+        if statement.lstrip().upper().startswith("INSERT INTO AUDITEVENT"):
+            audit_inserts.append(len(parameters) if many else 1)
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        logged = log(
+            alice,
+            case.id,
+            disposition="promise",
+            promise=PromiseInput(amount=40_000, due_date=date(2026, 11, 27)),
+            duration_s=90,
+            note="will pay",
+        )
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+    assert sum(audit_inserts) == 4
+    assert len(audit_inserts) <= 2  # the rows' events in one executemany, the case's with it
+    stamp = now.isoformat()
+    (promise_id,) = logged.promise_ids
+    expected = [
+        (
+            "activity",
+            str(logged.activity_id),
+            "create",
+            None,
+            {
+                "case_id": str(case.id),
+                "occurred_at": stamp,
+                "channel": "call",
+                "direction": "outbound",
+                "phone_id": None,
+                "disposition": "promise",
+                "duration_s": 90,
+                "note_length": len("will pay"),
+            },
+        ),
+        (
+            "follow_up",
+            str(follow_up_id),
+            "complete",
+            {"done_at": None},
+            {"done_at": stamp, "why": "attempt logged"},
+        ),
+        (
+            "promise",
+            str(promise_id),
+            "create",
+            None,
+            {
+                "case_id": str(case.id),
+                "plan_id": None,
+                "amount": 40_000,
+                "paid_amount": 0,
+                "due_date": "2026-11-27",
+                "grace_days": settings.promise_grace_days,
+                "status": "pending",
+                "activity_id": str(logged.activity_id),
+            },
+        ),
+        (
+            "case",
+            str(case.id),
+            "update",
+            {"status": before.status, "last_attempt_at": None, "last_contact_at": None},
+            {"status": "promised", "last_attempt_at": stamp, "last_contact_at": stamp},
+        ),
+    ]
+    with store.read() as session:
+        order = [col(AuditEvent.at)]
+        if store.is_sqlite:
+            order.append(text("auditevent.rowid"))
+        events = session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.at == now, col(AuditEvent.action) != "place")
+            .where(col(AuditEvent.entity) != "user")
+            .order_by(*order)
+        ).all()
+    assert all(e.user_id == alice.user_id and e.erased_at is None for e in events)
+    found = [(e.entity, e.entity_id, e.action, e.before, e.after) for e in events]
+    if store.is_sqlite:
+        assert found == expected
+    else:  # no insertion order to read back on PostgreSQL
+        assert sorted(found, key=repr) == sorted(expected, key=repr)
+
+
 def test_promise_disposition_without_a_promise_is_refused_and_writes_nothing(
     store: db.Store, place, users, settings: Settings, now: datetime
 ) -> None:

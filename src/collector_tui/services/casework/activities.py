@@ -221,13 +221,21 @@ def log_contact(
         phone = _wrong_phone(session, case, phone)
     _check_agreement(session, now, case, disposition, contact, settings)
     callback = _check_callback(session, now, actor, case, disposition, contact, settings)
+    # Read before the first write: nothing written below changes which follow-ups are due, and a
+    # query among the writes would flush them one by one (an INSERT or UPDATE each).
+    due_follow_ups = _due_follow_ups(session, actor, case, occurred_at)
 
     before = case_state(case)
     with changing(session):
+        # The activity, its promise and the closed follow-ups go out in one flush below, with
+        # their audit events in one executemany: their ids are made here, not by the database.
         activity = _record_activity(
             session, now, actor, case, contact, disposition, occurred_at, phone, note
         )
-        _close_due_follow_ups(session, now, actor, case, occurred_at)
+        for due in due_follow_ups:
+            mark_done(
+                session=session, now=now, row=due, user_id=actor.user_id, why="attempt logged"
+            )
         promise_ids, plan_id = _add_agreement(
             session, now, actor, case, contact, settings, activity, validated=True
         )
@@ -396,7 +404,6 @@ def _record_activity(
         created_at=now,
     )
     session.add(activity)
-    session.flush()  # promises and follow-ups point at it
     audit.record(
         session=session,
         now=now,
@@ -428,19 +435,20 @@ def _stamp_attempt(case: Case, disposition: Disposition, occurred_at: datetime) 
         case.last_contact_at = occurred_at
 
 
-def _close_due_follow_ups(
-    session: Session, now: datetime, actor: Actor, case: Case, occurred_at: datetime
-) -> None:
-    """The callback was made: the actor's follow-ups on this case that were due are done."""
-    for due in session.exec(
-        select(FollowUp).where(
-            FollowUp.case_id == case.id,
-            col(FollowUp.done_at).is_(None),
-            FollowUp.owner_id == actor.user_id,
-            FollowUp.due_at <= occurred_at,
-        )
-    ).all():
-        mark_done(session=session, now=now, row=due, user_id=actor.user_id, why="attempt logged")
+def _due_follow_ups(
+    session: Session, actor: Actor, case: Case, occurred_at: datetime
+) -> list[FollowUp]:
+    """The actor's follow-ups on this case that were due: the attempt makes them done."""
+    return list(
+        session.exec(
+            select(FollowUp).where(
+                FollowUp.case_id == case.id,
+                col(FollowUp.done_at).is_(None),
+                FollowUp.owner_id == actor.user_id,
+                FollowUp.due_at <= occurred_at,
+            )
+        ).all()
+    )
 
 
 def _add_agreement(
@@ -470,6 +478,7 @@ def _add_agreement(
                 settings=settings,
                 activity_id=activity.id,
                 validated=validated,
+                flush=not validated,
             ),
         )
     if contact.plan is not None:

@@ -336,12 +336,14 @@ def add_promise_to_case(
     activity_id: uuid.UUID | None = None,
     settles_disputes: bool = False,
     validated: bool = False,
+    flush: bool = True,
 ) -> uuid.UUID:
     """create_promise for a case already loaded and checked (log_contact uses it).
     `settles_disputes`: the promise of a settlement, which closes the whole debt, disputed parts
     included, so they do not limit it. `validated`: the caller has run validate_promise on this
     promise in this transaction (log_contact, before its first write), so the debtor's day, the
-    pending total and the disputed total are not read a second time."""
+    pending total and the disputed total are not read a second time. `flush=False`: the caller
+    flushes it with the rest of its writes (its id is made here; the ORM orders the INSERTs)."""
     if not validated:
         today, today_zone = debtor_today(session=session, case=case, now=now, settings=settings)
         validate_promise(
@@ -361,7 +363,8 @@ def add_promise_to_case(
         settings=settings,
         activity_id=activity_id,
     )
-    session.flush()
+    if flush:
+        session.flush()
     audit.record(
         session=session,
         now=now,

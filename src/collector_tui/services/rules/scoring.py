@@ -14,10 +14,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, literal, true
 from sqlmodel import Session, col, func, select
 
 from collector_tui.config import ScoreWeights, Settings
+from collector_tui.db import select_columns
 from collector_tui.models import (
     CLOSED_STATUSES,
     TIER_BROKEN_PROMISE,
@@ -165,41 +166,42 @@ class QueuePlace:
     next_action_at: datetime | None
 
 
-@dataclass(frozen=True)
-class _Reads:
-    """compute_place's queries, built once with the case as a bound parameter (`case`): every
-    save re-places its case, and building these five statements cost more than running them.
-    Columns, not entities: only these values are read."""
-
-    broken: Any  # count of broken promises
-    disputed: Any  # amount under open invoice dispute
-    follow_up: Any  # due time of the earliest open follow-up
-    latest_broken: Any  # resolution time of the latest broken promise
-    pending: Any  # due date and grace of the earliest pending promise
-
-
 @lru_cache(maxsize=1)
-def _reads() -> _Reads:
+def _reads() -> Any:
+    """compute_place's reads in one statement, built once with the case as a bound parameter
+    (`case`): every save re-places its case, and each statement's round trip through SQLAlchemy
+    cost more than SQLite's work on it. One row: the count of broken promises, the amount under
+    open invoice dispute, the due time of the earliest open follow-up, the resolution time of the
+    latest broken promise, and the due date and grace of the earliest pending promise (NULLs when
+    there is none: an outer join on a one-row select)."""
     case: Any = bindparam("case")
     broken = (col(Promise.case_id) == case, col(Promise.status) == PromiseStatus.broken)
-    return _Reads(
-        broken=select(func.count()).select_from(Promise).where(*broken),
-        disputed=select(func.coalesce(func.sum(InvoiceDispute.amount), 0)).where(
-            col(InvoiceDispute.case_id) == case, col(InvoiceDispute.status) == "open"
-        ),
-        follow_up=select(FollowUp.due_at)
-        .where(col(FollowUp.case_id) == case, col(FollowUp.done_at).is_(None))
-        .order_by(col(FollowUp.due_at))
-        .limit(1),
-        latest_broken=select(Promise.resolved_at)
-        .where(*broken)
-        .order_by(col(Promise.resolved_at).desc())
-        .limit(1),
-        pending=select(col(Promise.due_date), col(Promise.grace_days))
+    pending = (
+        select(col(Promise.due_date), col(Promise.grace_days))
         .where(col(Promise.case_id) == case, col(Promise.status) == PromiseStatus.pending)
         .order_by(col(Promise.due_date))
-        .limit(1),
+        .limit(1)
+        .subquery()
     )
+    one = select(literal(1).label("one")).subquery()
+    return select_columns(
+        select(func.count()).select_from(Promise).where(*broken).scalar_subquery(),
+        select(func.coalesce(func.sum(InvoiceDispute.amount), 0))
+        .where(col(InvoiceDispute.case_id) == case, col(InvoiceDispute.status) == "open")
+        .scalar_subquery(),
+        select(FollowUp.due_at)
+        .where(col(FollowUp.case_id) == case, col(FollowUp.done_at).is_(None))
+        .order_by(col(FollowUp.due_at))
+        .limit(1)
+        .scalar_subquery(),
+        select(Promise.resolved_at)
+        .where(*broken)
+        .order_by(col(Promise.resolved_at).desc())
+        .limit(1)
+        .scalar_subquery(),
+        pending.c.due_date,
+        pending.c.grace_days,
+    ).select_from(one.outerjoin(pending, true()))
 
 
 def compute_place(*, session: Session, case: Case, now: datetime, settings: Settings) -> QueuePlace:
@@ -207,11 +209,10 @@ def compute_place(*, session: Session, case: Case, now: datetime, settings: Sett
         return QueuePlace(TIER_NONE, TIER_NONE * TIER_SPAN, 0, [], None)
     today = now.date()
     debtor = session.get(Debtor, case.debtor_id)
-    reads = _reads()
-    params = {"case": case.id}
-    broken = session.exec(reads.broken, params=params).one()
+    broken, disputed, follow_up_due, latest_broken, pending_due, pending_grace = session.execute(
+        _reads(), {"case": case.id}
+    ).one()
     # An amount under open invoice dispute is not chased (casework.disputes).
-    disputed = session.exec(reads.disputed, params=params).one()
     factors = score_factors(
         balance_minor=case.balance - min(int(disputed or 0), case.balance),
         currency=case.currency,
@@ -239,20 +240,17 @@ def compute_place(*, session: Session, case: Case, now: datetime, settings: Sett
         within = rank if rank is not None else SCORE_CEILING - score
         return QueuePlace(tier, tier * TIER_SPAN + within, score, factor_dicts, next_action_at)
 
-    follow_up_due = session.exec(reads.follow_up, params=params).first()
     if follow_up_due is not None:
         # Callbacks come earliest-due first, whatever the score.
         return place(TIER_FOLLOW_UP, follow_up_due, int(follow_up_due.timestamp()))
 
     last_attempt = case.last_attempt_at
-    latest_broken = session.exec(reads.latest_broken, params=params).first()
     if latest_broken is not None:
         if last_attempt is None or last_attempt < latest_broken:
             return place(TIER_BROKEN_PROMISE, None)
 
-    pending = session.exec(reads.pending, params=params).first()
-    if pending is not None:
-        due_date, grace_days = pending
+    if pending_due is not None:
+        due_date, grace_days = pending_due, pending_grace
         reminder_from = _start_of(due_date - timedelta(days=1))
         if last_attempt is None or last_attempt < reminder_from:
             return place(TIER_PROMISE_REMINDER, reminder_from)
