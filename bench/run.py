@@ -398,6 +398,22 @@ def bench_log_promise_next(path: Path, repeats: int, key: Any = None) -> dict[st
     walls: list[float] = []
     cpus: list[float] = []
     log_walls: list[float] = []
+    # Statements (every cursor execute: BEGIN and PRAGMAs included) and ORM flushes per save and
+    # per "next case": what the CPU figures are made of, and the same on any machine.
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session as OrmSession
+
+    counted = {"statements": 0, "flushes": 0}
+
+    def on_statement(*_args: Any) -> None:
+        counted["statements"] += 1
+
+    def on_flush(*_args: Any) -> None:
+        counted["flushes"] += 1
+
+    event.listen(store.engine, "before_cursor_execute", on_statement)
+    event.listen(OrmSession, "after_flush", on_flush)
+    per_save: list[tuple[int, int, int]] = []  # statements of the save, flushes, of the next
     for index in range(repeats + 2):
         promise = PromiseInput(
             amount=max(1, min(entry.balance, 10_000)),
@@ -406,6 +422,7 @@ def bench_log_promise_next(path: Path, repeats: int, key: Any = None) -> dict[st
         contact = activities.ContactInput(
             disposition="promise", note="will pay next week", duration_s=120, promise=promise
         )
+        counted.update(statements=0, flushes=0)
         started, cpu = time.perf_counter(), time.process_time()
         with store.write() as session:
             activities.log_contact(
@@ -417,20 +434,33 @@ def bench_log_promise_next(path: Path, repeats: int, key: Any = None) -> dict[st
                 settings=settings,
             )
         logged = time.perf_counter()
+        save_counts = dict(counted)
         skipped.add(entry.case_id)
         entry = next_entry(actor)
         if index >= 2:  # warm-up
             walls.append(time.perf_counter() - started)
             cpus.append(time.process_time() - cpu)
             log_walls.append(logged - started)
+            per_save.append(
+                (
+                    save_counts["statements"],
+                    save_counts["flushes"],
+                    counted["statements"] - save_counts["statements"],
+                )
+            )
         if entry is None:
             agents.pop(0)
             actor, entry = seed()
+    event.remove(store.engine, "before_cursor_execute", on_statement)
+    event.remove(OrmSession, "after_flush", on_flush)
     store.dispose()
     return {
         **_stats("log_promise_next", walls, cpus),
         "log_promise_ms": _ms(statistics.median(log_walls)),
         "log_promise_next_samples": len(walls),
+        "log_promise_statements": statistics.median(s for s, _, _ in per_save),
+        "log_promise_flushes": statistics.median(f for _, f, _ in per_save),
+        "next_case_statements": statistics.median(n for _, _, n in per_save),
     }
 
 
