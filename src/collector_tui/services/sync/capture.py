@@ -149,7 +149,11 @@ def _case_id(session: Session, obj: Any, table: str) -> uuid.UUID | None:
                 return None
             if model is Case:
                 return key
-            row = session.get(model, key)
+            # The row may be flushed with its event (a save's rows and their audit events go out
+            # in one flush): then it is still pending, and no SELECT would find it.
+            row = next((o for o in session.new if isinstance(o, model) and o.id == key), None)
+            if row is None:
+                row = session.get(model, key)
             return getattr(row, "case_id", None)
     return None
 
