@@ -18,6 +18,7 @@ from collector_tui.cli.arguments import Commands
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import CliError, decimal, iso_utc, money, pad, show
 from collector_tui.i18n import gettext as _
+from collector_tui.labels import CHARGE_COMPONENTS, CHARGE_KINDS, word
 
 if TYPE_CHECKING:
     from collector_tui.services.casework.charges import ChargeChange, ChargeView
@@ -165,8 +166,8 @@ def _cmd_list(ctx: Context) -> int:
             "  ".join(
                 (
                     str(view.id),
-                    pad(kind, 6),
-                    pad(view.component, 8),
+                    pad(word(CHARGE_KINDS, kind), 6),
+                    pad(word(CHARGE_COMPONENTS, view.component), 8),
                     f"{money(view.amount, view.currency):>16}",
                     pad(view.invoice or "-", 12),
                     pad(view.created_by or "-", 10),

@@ -18,6 +18,7 @@ from collector_tui.cli.arguments import Commands, day_value
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import CliError, UsageError, decimal, iso_utc, money, pad, show
 from collector_tui.i18n import gettext as _
+from collector_tui.labels import outcome_label
 
 if TYPE_CHECKING:
     from collector_tui.services.casework.disputes import DisputeChange, DisputeView
@@ -195,8 +196,8 @@ def _cmd_list(ctx: Context) -> int:
                     f"{money(view.amount, view.currency):>16}",
                     pad(view.category, 18),
                     pad(view.owner, 10),
-                    view.resolve_by.isoformat() + (" overdue" if view.overdue else ""),
-                    view.status,
+                    view.resolve_by.isoformat() + (" " + _("overdue") if view.overdue else ""),
+                    outcome_label(view.status),
                 )
             )
         )
