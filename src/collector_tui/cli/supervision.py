@@ -40,7 +40,7 @@ from collector_tui.cli.output import (
 )
 from collector_tui.i18n import gettext as _
 from collector_tui.i18n import pgettext
-from collector_tui.labels import case_status_label
+from collector_tui.labels import case_status_label, outcome_label
 
 if TYPE_CHECKING:
     import argparse
@@ -189,12 +189,17 @@ def _settlement_json(view: SettlementView) -> dict[str, Any]:
 
 
 def _settlement_line(view: SettlementView) -> str:
-    return (
-        f"{show(view.client_ref)}: {money(view.amount, view.currency)} by "
-        f"{view.due_date.isoformat()} instead of {money(view.balance, view.currency)} "
-        f"({view.discount_pct}% off), {view.status}"
-        + (f", asked by {show(view.requested_by)}" if view.requested_by else "")
+    line = _("{case}: {amount} by {day} instead of {balance} ({pct}% off), {status}").format(
+        case=show(view.client_ref),
+        amount=money(view.amount, view.currency),
+        day=view.due_date.isoformat(),
+        balance=money(view.balance, view.currency),
+        pct=view.discount_pct,
+        status=outcome_label(view.status),
     )
+    if view.requested_by:
+        line += _(", asked by {user}").format(user=show(view.requested_by))
+    return line
 
 
 def _minor(text: str | None, currency: str | None, locale: str) -> int | None:
@@ -563,7 +568,11 @@ def _cmd_approve(ctx: Context) -> int:
     if args.json:
         ctx.json(_settlement_json(view))
     else:
-        ctx.print(f"{view.status}: {_settlement_line(view)}")
+        ctx.print(
+            _("{outcome}: {line}").format(
+                outcome=outcome_label(view.status), line=_settlement_line(view)
+            )
+        )
     return 0
 
 
