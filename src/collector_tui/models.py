@@ -29,7 +29,12 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
-from collector_tui.i18n import N_
+# The words for statuses and outcomes live in collector_tui.labels (no database there: the TUI
+# reads them); kept importable from here.
+from collector_tui.labels import CASE_STATUS_LABELS as CASE_STATUS_LABELS
+from collector_tui.labels import OUTCOME_LABELS as OUTCOME_LABELS
+from collector_tui.labels import case_status_label as case_status_label
+from collector_tui.labels import outcome_label as outcome_label
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -79,57 +84,6 @@ class CaseStatus(StrEnum):
     paid = "paid"
     written_off = "written_off"
     closed = "closed"
-
-
-# What a person reads for each status (lazy: `str(label)` in the interface's language); the codes
-# themselves are stored, exported and printed in --json as they are.
-CASE_STATUS_LABELS: dict[str, str] = {
-    "new": N_("new"),
-    "active": N_("active"),
-    "promised": N_("promised"),
-    "plan": N_("on a plan"),
-    "dispute": N_("in dispute"),
-    "legal": N_("legal"),
-    "settled": N_("settled"),
-    "paid": N_("paid"),
-    "written_off": N_("written off"),
-    "closed": N_("closed"),
-}
-
-
-def case_status_label(status: str) -> str:
-    """A case status as a person reads it, in the current language (unknown codes as they are)."""
-    label = CASE_STATUS_LABELS.get(status)
-    return str(label) if label is not None else status
-
-
-# What a person reads for the state of a promise, plan, payment, follow-up, hold, settlement or
-# dispute (the timeline's outcome column); the codes are stored as they are.
-OUTCOME_LABELS: dict[str, str] = {
-    "pending": N_("pending"),
-    "kept": N_("kept"),
-    "partial": N_("partly kept"),
-    "broken": N_("broken"),
-    "cancelled": N_("cancelled"),
-    "active": N_("active"),
-    "completed": N_("completed"),
-    "reversed": N_("reversed"),
-    "reversal": N_("reversal"),
-    "done": N_("done"),
-    "open": N_("open"),
-    "released": N_("released"),
-    "approved": N_("approved"),
-    "rejected": N_("rejected"),
-    "lapsed": N_("lapsed"),
-    "upheld": N_("upheld"),
-    "partly": N_("partly upheld"),
-}
-
-
-def outcome_label(status: str) -> str:
-    """A promise's, plan's, payment's... state in the current language (unknown: as it is)."""
-    label = OUTCOME_LABELS.get(status)
-    return str(label) if label is not None else status.replace("_", " ")
 
 
 OPEN_STATUSES: tuple[str, ...] = ("new", "active", "promised", "plan", "dispute", "legal")

@@ -129,6 +129,15 @@ def test_add_list_waive(run: Run, store: db.Store, users, b2b) -> None:  # noqa:
     assert [c["waived"] for c in listed] == ["100.00", "0.00", "0.00"]
     assert listed[2]["waives"] == listed[0]["id"]
     assert "waiver" in _ok(run("charge", "list", "B2B-8"))
+    # In Chinese the kinds and components read as words, --json keeps the codes.
+    shown = _ok(run("--lang", "zh_CN", "charge", "list", "B2B-8"))
+    assert "减免" in shown and "加收" in shown
+    kinds = [tuple(line.split()[1:3]) for line in shown.splitlines()]
+    assert sorted(kinds) == [("减免", "成本"), ("加收", "利息"), ("加收", "成本")], shown
+    added = _ok(run("--lang", "zh_CN", "charge", "add", "B2B-8", "1", "--component", "costs",
+                    "--reason", REASON))  # fmt: skip
+    assert "成本" in added and "已计入" in added and "costs" not in added, added
+    assert {c["component"] for c in listed} <= {"costs", "fees", "interest"}
 
 
 def test_bad_charges_are_one_line_and_write_nothing(

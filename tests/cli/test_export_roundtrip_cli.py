@@ -45,7 +45,8 @@ def test_chinese_headers_round_trip_through_the_import(
     place("招商-1", client="招商银行", debtor_name="王小明", principal=123_450, fees=1_000)
     place("招商-2", client="招商银行", debtor_name="深圳华信贸易有限公司", principal=5_000_000)
     exported = tmp_path / "zh.csv"
-    assert run("--lang", "zh_CN", "export", "cases", str(exported), "--bom")[0] == 0
+    code, out, _err = run("--lang", "zh_CN", "export", "cases", str(exported), "--bom")
+    assert code == 0 and "cases" not in out.replace(str(exported), "") and "案件" in out, out
     with exported.open(encoding="utf-8-sig", newline="") as file:
         table = list(csv.reader(file))
     header = table[0]

@@ -63,6 +63,7 @@ def test_check_apply_show_and_escalate(
     assert _ok(run("strategy", "show", "--file")).splitlines()[1] == 'title = "CLI strategies"'
     due = json.loads(_ok(run("strategy", "escalations", "--json")))
     assert [d["client_ref"] for d in due] == ["OLD-1"]
+    _groups_and_statuses_in_chinese(run, text)
     out = _ok(run("strategy", "escalations", "--escalate"))
     assert "1 cases sent to legal." in out
     with store.read() as session:
@@ -94,3 +95,22 @@ def test_a_bad_file_is_one_line_and_changes_nothing(
     agent = cli_runner("alice")
     _refused(agent("strategy", "apply", str(good)), "only a supervisor can apply a strategy file")
     assert _ok(agent("strategy", "show", "--json"))
+
+
+def _groups_and_statuses_in_chinese(run: Run, english: str) -> None:
+    """The codes a person reads (groups, the status escalated to) in the reader's language,
+    the tables aligned by terminal cells; English as it was."""
+    from rich.cells import cell_len
+
+    assert "  champion: queue weight 100%" in english
+    assert "  challenger 50%: queue weight 150%" in english
+    counts = [line for line in english.splitlines() if line.startswith("  standard ")]
+    assert counts and all(line[27:38].strip() in ("champion", "challenger") for line in counts)
+
+    shown = _ok(run("--lang", "zh_CN", "strategy", "show"))
+    assert "  冠军组：" in shown or "  冠军组: " in shown
+    assert "挑战组 50%" in shown and "champion" not in shown and "challenger" not in shown
+    counts = [line for line in shown.splitlines() if line.startswith("  standard ")]
+    assert counts and len({cell_len(line) for line in counts}) == 1  # counts end on one cell
+    due = _ok(run("--lang", "zh_CN", "strategy", "escalations"))
+    assert "→ 法律" in due and "legal" not in due

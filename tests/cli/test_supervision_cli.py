@@ -134,3 +134,43 @@ def test_workload_check_finds_and_fixes_drift(run: Run, store: db.Store, users, 
     assert code == 1 and "only a supervisor" in err
     code, _, err = run("workload", "--fix")
     assert code == 2 and "--fix goes with `workload check`" in err
+
+
+def test_workload_table_is_aligned_by_cells_in_both_languages(
+    run: Run,
+    users,
+    place,  # noqa: ANN001
+) -> None:
+    from rich.cells import cell_len
+
+    place("W-1", principal=10_000)
+    place("W-2", principal=20_000, assigned_to_id=None)
+    english = _ok(run("workload")).splitlines()
+    # English byte for byte as before the header was translated.
+    assert english[0] == "agent             open  due prom tries  rpc  balance"
+    assert english[1].startswith("alice                1    ")
+    assert english[-1].startswith("(unassigned)         1    ")
+
+    chinese = _ok(run("--lang", "zh_CN", "workload")).splitlines()
+    header, rows = chinese[0], chinese[1:]
+    assert header.split()[:3] == ["催收员", "未结", "待跟进"] and header.endswith("余额")
+    assert rows[-1].startswith("（未分配）")
+
+    def ends(line: str) -> list[int]:
+        """The cell where each right-aligned count column ends (after the agent's column)."""
+        found, cells, inside = [], 0, False
+        for character in line:
+            width = cell_len(character)
+            if character == " " and inside:
+                found.append(cells)
+            inside = character != " "
+            cells += width
+        return found
+
+    # Every count column ends at the same cell as its header (right-aligned by cells), and the
+    # balances start where their header does.
+    balance_at = cell_len(header) - cell_len("余额")
+    for row in rows:
+        assert ends(row)[1:6] == ends(header)[1:6], (header, row)
+        assert cell_len(row.split("  ")[0]) <= 16  # the agent's column
+        assert ends(row)[5] + 2 == balance_at, (header, row)

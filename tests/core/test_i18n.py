@@ -179,3 +179,42 @@ def test_money_and_date_messages_in_chinese() -> None:
             parse_day("tomorrow")
         with pytest.raises(ValueError, match="超出范围"):
             parse_day("2999-01-01")
+
+
+def test_codes_read_through_one_label_module_without_the_database() -> None:
+    """Hold kinds, statuses and the other codes shown in sentences have one table each
+    (collector_tui.labels), shared by the TUI and the services, and importing it (as the app's
+    start does through tui/formatting) loads neither sqlmodel nor sqlalchemy."""
+    import subprocess
+    import sys
+
+    from collector_tui import labels, models
+    from collector_tui.i18n import language
+    from collector_tui.services.casework import casefile
+    from collector_tui.tui import formatting
+
+    assert formatting.HOLD_KINDS is labels.HOLD_KINDS
+    assert not hasattr(casefile, "_HOLD_KINDS") and casefile.HOLD_KINDS is labels.HOLD_KINDS
+    assert models.CASE_STATUS_LABELS is labels.CASE_STATUS_LABELS
+    with language("zh_CN"):
+        shown = [
+            labels.word(table, code)
+            for table in (
+                labels.HOLD_KINDS,
+                labels.CHARGE_COMPONENTS,
+                labels.CHARGE_KINDS,
+                labels.REVERSAL_REASONS,
+                labels.EXPORT_KINDS,
+                labels.PACKET_KINDS,
+                labels.STRATEGY_GROUPS,
+                labels.CHANNELS,
+            )
+            for code in table
+        ]
+    assert all(not any("a" <= c.lower() <= "z" for c in text) for text in shown if text != "SMS")
+    code = (
+        "import sys, collector_tui.labels; "
+        "print('sqlmodel' in sys.modules, 'sqlalchemy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

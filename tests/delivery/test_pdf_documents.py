@@ -103,6 +103,11 @@ def test_unusable_font_file(tmp_path: Path) -> None:
         render_pdf(DOCUMENT, font_file=str(bad))
     with pytest.raises(ValueError, match="letter font"):
         render_pdf(DOCUMENT, font_file=str(tmp_path / "missing.ttf"))
+    # A send run's failure reason and the command line show it: in the reader's language.
+    from collector_tui.i18n import language
+
+    with language("zh_CN"), pytest.raises(ValueError, match="^信函字体 .*bad.ttf："):
+        render_pdf(DOCUMENT, font_file=str(bad))
 
 
 def test_several_documents_and_a_print_batch() -> None:
@@ -114,7 +119,9 @@ def test_several_documents_and_a_print_batch() -> None:
     assert len(reader.pages) == 3
     assert "Dear Ms Jones" in reader.pages[1].extract_text()
     assert "张伟" in reader.pages[2].extract_text()
-    with pytest.raises(ValueError):
+    from collector_tui.i18n import language
+
+    with pytest.raises(ValueError, match="no letters to print"):
         print_batch([])
-    with pytest.raises(ValueError):
+    with language("zh_CN"), pytest.raises(ValueError, match="^没有要生成的文件$"):
         render_pdfs([])

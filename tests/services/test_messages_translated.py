@@ -44,7 +44,7 @@ MODULES = (
 )
 # In these core modules a plain ValueError is the message channel (a bad setting, a day typed
 # wrong); elsewhere a ValueError is a programming error nobody is meant to read.
-VALUE_ERROR_MODULES = frozenset({"config.py", "dates.py"})
+VALUE_ERROR_MODULES = frozenset({"config.py", "dates.py", "delivery/pdf.py"})
 # Refusal classes whose first argument is read by a person.
 ERRORS = frozenset(
     {

@@ -30,6 +30,7 @@ from collector_tui.cli.arguments import (
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import CliError, UsageError, decimal, local, money, pad, show
 from collector_tui.i18n import gettext as _
+from collector_tui.labels import case_status_label
 from collector_tui.services.errors import Forbidden
 
 if TYPE_CHECKING:
@@ -111,7 +112,11 @@ def register(commands: Commands) -> None:
 
 
 def _queue_line(position: str, entry: QueueEntry, zone: str) -> str:
-    waiting = f" (from {local(entry.callable_at, zone)})" if entry.callable_at else ""
+    waiting = (
+        " " + _("(from {time})").format(time=local(entry.callable_at, zone))
+        if entry.callable_at
+        else ""
+    )
     return "  ".join(
         (
             pad(position, 4),
@@ -120,7 +125,7 @@ def _queue_line(position: str, entry: QueueEntry, zone: str) -> str:
             pad(f"{entry.client}/{entry.client_ref}", 26),
             pad(entry.debtor, 22),
             f"{money(entry.balance, entry.currency):>18}",
-            pad(entry.status, 8),
+            pad(case_status_label(entry.status), 8),
             show(entry.reason) + waiting,
         )
     )

@@ -18,6 +18,7 @@ from collector_tui.cli.arguments import Commands
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import CliError, decimal, iso_utc, money, pad, show
 from collector_tui.i18n import gettext as _
+from collector_tui.labels import CHARGE_COMPONENTS, CHARGE_KINDS, case_status_label, word
 
 if TYPE_CHECKING:
     from collector_tui.services.casework.charges import ChargeChange, ChargeView
@@ -93,11 +94,22 @@ def _cmd_add(ctx: Context) -> int:
     if args.json:
         ctx.json(_change_json(change))
         return 0
-    on = f" on invoice {show(change.invoice)}" if change.invoice else ""
+    if change.invoice:
+        added = _(
+            "charge {id}: {amount} of {component} added to {case} on invoice {invoice}; "
+            "balance {balance}"
+        )
+    else:
+        added = _("charge {id}: {amount} of {component} added to {case}; balance {balance}")
     ctx.print(
-        f"charge {change.charge_id}: {money(change.amount, change.currency)} of {change.component}"
-        f" added to {show(f'{case.client}/{case.client_ref}')}{on}; balance "
-        f"{money(change.balance, change.currency)}"
+        added.format(
+            id=change.charge_id,
+            amount=money(change.amount, change.currency),
+            component=word(CHARGE_COMPONENTS, change.component),
+            case=show(f"{case.client}/{case.client_ref}"),
+            invoice=show(change.invoice or ""),
+            balance=money(change.balance, change.currency),
+        )
     )
     return 0
 
@@ -122,10 +134,15 @@ def _cmd_waive(ctx: Context) -> int:
     if args.json:
         ctx.json(_change_json(change))
         return 0
+    waived = _("waived {amount} of {component} (waiver {id}); balance {balance}, status {status}")
     ctx.print(
-        f"waived {money(change.amount, change.currency)} of {change.component} "
-        f"(waiver {change.charge_id}); balance {money(change.balance, change.currency)}, "
-        f"status {change.case_status}"
+        waived.format(
+            amount=money(change.amount, change.currency),
+            component=word(CHARGE_COMPONENTS, change.component),
+            id=change.charge_id,
+            balance=money(change.balance, change.currency),
+            status=case_status_label(change.case_status),
+        )
     )
     return 0
 
@@ -165,8 +182,8 @@ def _cmd_list(ctx: Context) -> int:
             "  ".join(
                 (
                     str(view.id),
-                    pad(kind, 6),
-                    pad(view.component, 8),
+                    pad(word(CHARGE_KINDS, kind), 6),
+                    pad(word(CHARGE_COMPONENTS, view.component), 8),
                     f"{money(view.amount, view.currency):>16}",
                     pad(view.invoice or "-", 12),
                     pad(view.created_by or "-", 10),

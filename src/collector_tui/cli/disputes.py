@@ -18,6 +18,7 @@ from collector_tui.cli.arguments import Commands, day_value
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import CliError, UsageError, decimal, iso_utc, money, pad, show
 from collector_tui.i18n import gettext as _
+from collector_tui.labels import case_status_label, outcome_label
 
 if TYPE_CHECKING:
     from collector_tui.services.casework.disputes import DisputeChange, DisputeView
@@ -143,9 +144,13 @@ def _cmd_resolve(ctx: Context) -> int:
         ctx.json(_change_json(change))
         return 0
     ctx.print(
-        f"dispute {change.dispute_id} {change.status}: credited "
-        f"{money(change.credited, change.currency)}; balance "
-        f"{money(change.balance, change.currency)}, status {change.case_status}"
+        _("dispute {id} {outcome}: credited {credited}; balance {balance}, status {status}").format(
+            id=change.dispute_id,
+            outcome=outcome_label(change.status),
+            credited=money(change.credited, change.currency),
+            balance=money(change.balance, change.currency),
+            status=case_status_label(change.case_status),
+        )
     )
     return 0
 
@@ -195,8 +200,8 @@ def _cmd_list(ctx: Context) -> int:
                     f"{money(view.amount, view.currency):>16}",
                     pad(view.category, 18),
                     pad(view.owner, 10),
-                    view.resolve_by.isoformat() + (" overdue" if view.overdue else ""),
-                    view.status,
+                    view.resolve_by.isoformat() + (" " + _("overdue") if view.overdue else ""),
+                    outcome_label(view.status),
                 )
             )
         )

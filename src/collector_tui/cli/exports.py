@@ -14,6 +14,7 @@ from collector_tui.cli.arguments import Commands
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import show
 from collector_tui.i18n import gettext as _
+from collector_tui.labels import EXPORT_KINDS, word
 
 __all__ = ["register"]
 
@@ -48,7 +49,7 @@ def _cmd_export(ctx: Context) -> int:
     else:
         ctx.print(
             _("wrote {count} {what} to {file}").format(
-                count=count, what=args.what, file=show(str(args.file))
+                count=count, what=word(EXPORT_KINDS, args.what), file=show(str(args.file))
             )
         )
     return 0

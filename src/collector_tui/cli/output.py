@@ -33,7 +33,9 @@ __all__ = [
     "iso_utc",
     "json_text",
     "local",
+    "cell_len",
     "money",
+    "align_right",
     "pad",
     "print_table",
     "show",
@@ -68,14 +70,32 @@ def show(text: str | None) -> str:
     return printable(text)
 
 
-def pad(text: str, width: int) -> str:
-    """`text` shown safely, cut or padded to exactly `width` terminal cells."""
+def pad(text: str, width: int, *, cut: bool = True) -> str:
+    """`text` shown safely, cut or padded to exactly `width` terminal cells; with `cut=False`
+    only padded (like `f"{text:<{width}}"`, a longer text takes the room it needs)."""
     from rich.cells import cell_len
 
-    from collector_tui.display import cut
+    from collector_tui.display import cut as cut_to
 
-    shown = cut(show(text), width)
-    return shown + " " * (width - cell_len(shown))
+    shown = cut_to(show(text), width) if cut else show(text)
+    return shown + " " * max(0, width - cell_len(shown))
+
+
+def align_right(text: str, width: int) -> str:
+    """`text` shown safely and right-aligned in `width` terminal cells: `pad`'s twin for numbers
+    and amounts. Never cut: like `f"{text:>{width}}"`, a longer text takes the room it needs (a
+    count or an amount cut short would read as another figure)."""
+    from rich.cells import cell_len
+
+    shown = show(text)
+    return " " * max(0, width - cell_len(shown)) + shown
+
+
+def cell_len(text: str) -> int:
+    """The terminal cells `text` takes (a Chinese character takes two)."""
+    from rich.cells import cell_len as measure
+
+    return measure(text)
 
 
 def money(amount: int, currency: str) -> str:

@@ -18,8 +18,9 @@ from typing import Any
 
 from collector_tui.cli.arguments import Commands
 from collector_tui.cli.context import Context
-from collector_tui.cli.output import local, show
+from collector_tui.cli.output import align_right, local, pad, show
 from collector_tui.i18n import gettext as _
+from collector_tui.labels import case_status_label, group_label
 
 __all__ = ["register"]
 
@@ -56,7 +57,11 @@ def _counts_json(counts: Any) -> list[dict[str, Any]]:
 
 def _count_lines(ctx: Context, counts: Any) -> None:
     for c in counts:
-        ctx.print(f"  {show(c.strategy):<24} {c.group:<11} {c.cases:>8}")
+        # Aligned by terminal cells: a Chinese strategy name or group takes two a character.
+        ctx.print(
+            f"  {pad(c.strategy, 24, cut=False)} {pad(group_label(c.group), 11, cut=False)} "
+            f"{align_right(str(c.cases), 8)}"
+        )
 
 
 def _cmd_check(ctx: Context) -> int:
@@ -164,9 +169,14 @@ def _cmd_show(ctx: Context) -> int:
     )
     for strategy in view.strategies:
         ctx.print(f"{show(strategy['name'])}: {show(strategy['title'])}")
-        groups = [("champion", strategy["champion"])]
+        groups = [(group_label("champion"), strategy["champion"])]
         if strategy.get("challenger"):
-            groups.append((f"challenger {strategy['share']}%", strategy["challenger"]))
+            groups.append(
+                (
+                    _("challenger {share}%").format(share=strategy["share"]),
+                    strategy["challenger"],
+                )
+            )
         for label, treatment in groups:
             ctx.print(f"  {label}: {_treatment_text(treatment)}")
     ctx.print(_("Rules, in the order they are tried:"))
@@ -189,7 +199,9 @@ def _treatment_text(treatment: dict[str, Any]) -> str:
     for escalation in treatment.get("escalations") or []:
         parts.append(
             _("to {to} after {days} days if p < {p}").format(
-                to=escalation["to"], days=escalation["after_days"], p=escalation["p_below"]
+                to=case_status_label(escalation["to"]),
+                days=escalation["after_days"],
+                p=escalation["p_below"],
             )
         )
     return " · ".join(parts)
@@ -225,9 +237,10 @@ def _cmd_escalations(ctx: Context) -> int:
         return 0
     for d in due:
         ctx.print(
-            f"{show(d.client_ref):<20} {show(d.strategy):<16} {d.group:<11} "
+            f"{pad(d.client_ref, 20, cut=False)} {pad(d.strategy, 16, cut=False)} "
+            f"{pad(group_label(d.group), 11, cut=False)} "
             + _("{days} days placed, p {p:.2f} < {below:.2f} → {to}").format(
-                days=d.days_placed, p=d.p, below=d.p_below, to=d.to
+                days=d.days_placed, p=d.p, below=d.p_below, to=case_status_label(d.to)
             )
         )
     if ctx.args.escalate:

@@ -28,6 +28,8 @@ from collector_tui.cli.arguments import Commands, limit_value, promise_value
 from collector_tui.cli.context import Context, Handler
 from collector_tui.cli.output import (
     UsageError,
+    align_right,
+    cell_len,
     day_text,
     decimal,
     iso_utc,
@@ -37,6 +39,8 @@ from collector_tui.cli.output import (
     show,
 )
 from collector_tui.i18n import gettext as _
+from collector_tui.i18n import pgettext
+from collector_tui.labels import case_status_label, outcome_label
 
 if TYPE_CHECKING:
     import argparse
@@ -185,12 +189,17 @@ def _settlement_json(view: SettlementView) -> dict[str, Any]:
 
 
 def _settlement_line(view: SettlementView) -> str:
-    return (
-        f"{show(view.client_ref)}: {money(view.amount, view.currency)} by "
-        f"{view.due_date.isoformat()} instead of {money(view.balance, view.currency)} "
-        f"({view.discount_pct}% off), {view.status}"
-        + (f", asked by {show(view.requested_by)}" if view.requested_by else "")
+    line = _("{case}: {amount} by {day} instead of {balance} ({pct}% off), {status}").format(
+        case=show(view.client_ref),
+        amount=money(view.amount, view.currency),
+        day=view.due_date.isoformat(),
+        balance=money(view.balance, view.currency),
+        pct=view.discount_pct,
+        status=outcome_label(view.status),
     )
+    if view.requested_by:
+        line += _(", asked by {user}").format(user=show(view.requested_by))
+    return line
 
 
 def _minor(text: str | None, currency: str | None, locale: str) -> int | None:
@@ -235,13 +244,42 @@ def _cmd_workload(ctx: Context) -> int:
             ]
         )
         return 0
-    ctx.print(f"{'agent':<16} {'open':>5} {'due':>4} {'prom':>4} {'tries':>5} {'rpc':>4}  balance")
+    # The header in the reader's language, each column as wide as its English one or its
+    # label, whichever takes more cells (a Chinese label is two cells a character).
+    headers = [
+        _("agent"),
+        _("open"),
+        pgettext("workload", "due"),
+        pgettext("workload", "prom"),
+        pgettext("workload", "tries"),
+        pgettext("workload", "rpc"),
+    ]
+    widths = [max(w, cell_len(h)) for w, h in zip((16, 5, 4, 4, 5, 4), headers, strict=True)]
+    name_width, *count_widths = widths
+    ctx.print(
+        " ".join(
+            [pad(headers[0], name_width)]
+            + [align_right(h, w) for h, w in zip(headers[1:], count_widths, strict=True)]
+        )
+        + "  "
+        + _("balance")
+    )
     for row in rows:
-        name = row.username or "(unassigned)"
+        name = row.username or _("(unassigned)")
         balances = ", ".join(money(b.amount, b.currency) for b in row.balances) or "-"
+        counts = (
+            row.open_cases,
+            row.follow_ups_due,
+            row.pending_promises,
+            row.attempts_today,
+            row.contacts_today,
+        )
         ctx.print(
-            f"{pad(name, 16)} {row.open_cases:>5} {row.follow_ups_due:>4} "
-            f"{row.pending_promises:>4} {row.attempts_today:>5} {row.contacts_today:>4}  {balances}"
+            " ".join(
+                [pad(name, name_width)]
+                + [align_right(str(n), w) for n, w in zip(counts, count_widths, strict=True)]
+            )
+            + f"  {balances}"
         )
     return 0
 
@@ -368,7 +406,9 @@ def _cmd_cases(ctx: Context) -> int:
     for row in page.rows:
         ctx.print(
             f"{pad(row.client_ref, 14)} {pad(row.debtor, 20)} {row.debtor_country} "
-            f"{money(row.balance, row.currency):>18} {row.status:<11} {row.aging:>6} "
+            f"{money(row.balance, row.currency):>18} "
+            f"{pad(case_status_label(row.status), 11, cut=False)} "
+            f"{row.aging:>6} "
             f"{pad(row.assigned_to or '-', 10)} {show(row.routed_reason or '')}"
         )
     return 0
@@ -528,7 +568,11 @@ def _cmd_approve(ctx: Context) -> int:
     if args.json:
         ctx.json(_settlement_json(view))
     else:
-        ctx.print(f"{view.status}: {_settlement_line(view)}")
+        ctx.print(
+            _("{outcome}: {line}").format(
+                outcome=outcome_label(view.status), line=_settlement_line(view)
+            )
+        )
     return 0
 
 

@@ -27,6 +27,7 @@ from collector_tui.cli.arguments import Commands
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import CliError, show
 from collector_tui.i18n import gettext as _
+from collector_tui.labels import PACKET_KINDS, word
 from collector_tui.services.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -473,7 +474,7 @@ def _cmd_packet_export(ctx: Context) -> int:
     else:
         ctx.print(
             _("wrote a {kind} packet with {what} to {file}").format(
-                kind=written.kind, what=what, file=written.path
+                kind=word(PACKET_KINDS, written.kind), what=what, file=written.path
             )
         )
     return 0

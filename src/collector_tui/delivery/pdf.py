@@ -38,6 +38,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from collector_tui.i18n import gettext as _
+
 __all__ = [
     "AddressBlock",
     "Block",
@@ -107,7 +109,8 @@ def _embedded_font(path: str) -> str:
         pdfmetrics.registerFont(TTFont(name, path, subfontIndex=0))
     except (OSError, TTFError) as error:
         # An OpenType font with PostScript outlines (.otf) is not TrueType: ReportLab refuses it.
-        raise ValueError(f"letter font {path}: {error}") from None
+        # Read by a person (a send run's failure reason, the command line): through the catalog.
+        raise ValueError(_("letter font {path}: {error}").format(path=path, error=error)) from None
     return name
 
 
@@ -274,7 +277,7 @@ def render_pdf(document: Document, *, font_file: str | None = None) -> bytes:
 def render_pdfs(documents: Sequence[Document], *, font_file: str | None = None) -> bytes:
     """Several documents in one PDF, each from a new page."""
     if not documents:
-        raise ValueError("no documents to render")
+        raise ValueError(_("no documents to render"))
     return _build(documents, font_file)
 
 
@@ -288,7 +291,7 @@ def print_batch(pdfs: Iterable[bytes]) -> bytes:
         writer.append(PdfReader(io.BytesIO(data)))
         count += 1
     if not count:
-        raise ValueError("no letters to print")
+        raise ValueError(_("no letters to print"))
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()

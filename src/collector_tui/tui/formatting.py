@@ -21,6 +21,7 @@ from rich.text import Text
 
 from collector_tui.i18n import N_, format_day, format_day_time
 from collector_tui.i18n import gettext as _
+from collector_tui.labels import HOLD_KINDS as HOLD_KINDS
 from collector_tui.money import Money, format_money, format_plain
 
 DAY_FORMAT = "%Y-%m-%d"
@@ -100,15 +101,6 @@ WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_
 
 # The words for stored codes (the codes themselves are stored, exported and printed in --json as
 # they are); `word(LABELS, code)` is the code in the current language, an unknown one as it is.
-HOLD_KINDS = {
-    "cease": N_("cease"),
-    "dispute": N_("dispute"),
-    "complaint": N_("complaint"),
-    "hardship": N_("hardship"),
-    "legal": N_("legal"),
-    "bankruptcy": N_("bankruptcy"),
-    "deceased": N_("deceased"),
-}
 DEBTOR_KINDS = {"person": N_("person"), "company": N_("company")}
 DEBTOR_FLAGS = {"deceased": N_("DECEASED"), "bankrupt": N_("BANKRUPT")}
 TIER_NAMES = {

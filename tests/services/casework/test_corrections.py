@@ -265,7 +265,8 @@ def test_voiding_a_contact_keeps_it_and_undoes_its_own_consequences(
     assert read(store, Phone, wrong_phone.id).valid is True
     void = read(store, Activity, done.row_id)
     assert void.voids_id == logged.activity_id and void.channel == "note"
-    assert "logged on the wrong number" in (void.note or "")
+    assert (void.note or "").startswith("Voided call · ")
+    assert (void.note or "").endswith(": logged on the wrong number")
     assert read(store, Activity, logged.activity_id).disposition == "wrong_number"  # kept
     assert "void" in audit_actions(store, "activity", logged.activity_id)
     # A void of a void, and a second void, are refused.
@@ -273,8 +274,17 @@ def test_voiding_a_contact_keeps_it_and_undoes_its_own_consequences(
         work(corrections.void_contact, actor=alice, activity_id=done.row_id, reason=WHY)
     with pytest.raises(InvalidInput, match="already voided"):
         work(corrections.void_contact, actor=alice, activity_id=logged.activity_id, reason=WHY)
-    # The last attempt voided: the case is new again.
-    work(corrections.void_contact, actor=alice, activity_id=earlier.activity_id, reason=WHY)
+    # The last attempt voided: the case is new again. The note is written in the language of
+    # whoever voids (docs/decisions.md, Languages), the reason as typed.
+    from collector_tui.i18n import language
+
+    with language("zh_CN"):
+        done = work(
+            corrections.void_contact, actor=alice, activity_id=earlier.activity_id, reason=WHY
+        )
+    note = read(store, Activity, done.row_id).note or ""
+    assert note.startswith("已作废 ") and note.endswith("：" + WHY), note
+    assert "call" not in note.removesuffix(WHY) and "no_answer" not in note
     case_now = read(store, Case, case.id)
     assert case_now.last_attempt_at is None and case_now.status == "new"
 

@@ -130,10 +130,20 @@ def test_reversal_inside_the_grace_reopens_the_promise_and_the_paid_case(
     _promise(store, users["alice"], case, 6_500, date(2026, 11, 25), now, settings)
     posted = _pay(store, users["alice"], case, 6_500, now, settings)
     assert posted.case_status == "paid"
-    done = _reverse(store, users["sam"], posted.payment_id, now, settings, reason="chargeback")
+    # Reversed by a Chinese supervisor: the follow-up's reason is written in Chinese (the
+    # language of the process that reverses), the reason's code stays a code.
+    from collector_tui.i18n import language
+
+    with language("zh_CN"):
+        done = _reverse(store, users["sam"], posted.payment_id, now, settings, reason="chargeback")
     assert done.case_status == "promised"
     assert [status for _, status in done.promises] == ["pending"]
     assert _totals(store, case.id) == (6_500, 6_500, 0, 0)
+    with store.read() as session:
+        reason = session.get(FollowUp, done.follow_up_id).reason
+        reversal = session.exec(select(Payment).where(Payment.amount < 0)).one()
+    assert "拒付" in reason and "chargeback" not in reason, reason
+    assert reversal.reversal_reason == "chargeback"
 
 
 def test_bad_reversals_are_refused_and_write_nothing(

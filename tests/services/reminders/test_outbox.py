@@ -415,13 +415,19 @@ def test_failing_courier_retries_with_backoff_then_fails(store, place, settings,
     [row] = rows(store)
     assert row.status == "queued" and row.tries == 1
     assert row.next_try_at == MORNING + timedelta(minutes=10)
+    assert (row.reason or "").startswith("try 1 failed: ")
     assert (
         run(store, settings, users["sam"], couriers, now=MORNING + timedelta(minutes=5)).retrying
         == 0
     )
-    run(store, settings, users["sam"], couriers, now=MORNING + timedelta(minutes=10))
+    # A send run in Chinese writes its reason in Chinese (the reason is stored as judged).
+    from collector_tui.i18n import language
+
+    with language("zh_CN"):
+        run(store, settings, users["sam"], couriers, now=MORNING + timedelta(minutes=10))
     [row] = rows(store)
     assert row.tries == 2 and row.next_try_at == MORNING + timedelta(minutes=30)
+    assert (row.reason or "").startswith("第 2 次尝试失败："), row.reason
     report = run(store, settings, users["sam"], couriers, now=MORNING + timedelta(minutes=30))
     assert report.failed == 1
     [row] = rows(store)

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, func, select
 from collector_tui.config import Settings
 from collector_tui.i18n import N_, format_day
 from collector_tui.i18n import gettext as _
+from collector_tui.labels import CHANNELS, CHARGE_COMPONENTS, HOLD_KINDS, REVERSAL_REASONS, word
 from collector_tui.models import (
     Activity,
     Case,
@@ -350,23 +351,6 @@ def _disposition_label(code: str | None) -> str:
 PLAN_INSTALLMENT = N_("plan installment {amount} due {day}")
 # The timeline's entries are worded here, in the interface's language (docs/decisions.md,
 # Languages); the codes they name stay in the entries' `kind` and `status`.
-_CHANNELS = {
-    "call": N_("call"),
-    "sms": N_("SMS"),
-    "letter": N_("letter"),
-    "email": N_("e-mail"),
-    "visit": N_("visit"),
-    "note": N_("note"),
-}
-_HOLD_KINDS = {
-    "cease": N_("cease"),
-    "dispute": N_("dispute"),
-    "complaint": N_("complaint"),
-    "hardship": N_("hardship"),
-    "legal": N_("legal"),
-    "bankruptcy": N_("bankruptcy"),
-    "deceased": N_("deceased"),
-}
 _DISPUTE_CATEGORIES = {
     "goods_not_received": N_("goods not received"),
     "quality": N_("quality"),
@@ -375,7 +359,6 @@ _DISPUTE_CATEGORIES = {
     "not_mine": N_("not mine"),
     "other": N_("other"),
 }
-_CHARGE_COMPONENTS = {"costs": N_("costs"), "fees": N_("fees"), "interest": N_("interest")}
 
 
 def _word(labels: dict[str, str], code: str | None) -> str:
@@ -723,7 +706,7 @@ def _activity_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Timel
             kind = "note"
         else:
             label = _disposition_label(activity.disposition)
-            parts = [_word(_CHANNELS, activity.channel)]
+            parts = [word(CHANNELS, activity.channel)]
             if activity.direction == "inbound":
                 parts.append(_("inbound"))
             if label:
@@ -837,7 +820,7 @@ def _payment_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Timeli
         if payment.voids_id is not None:
             # The reason first: a narrow timeline cuts the end of the title.
             title = _("reversal ({reason}) {amount} on {day}").format(
-                reason=payment.reversal_reason or _("reversed"),
+                reason=word(REVERSAL_REASONS, payment.reversal_reason) or _("reversed"),
                 amount=amount(payment.amount),
                 day=format_day(payment.received_on),
             )
@@ -898,7 +881,7 @@ def _hold_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[TimelineE
             TimelineEntry(
                 hold.placed_at,
                 "hold",
-                _("{kind} hold placed").format(kind=_word(_HOLD_KINDS, hold.kind)),
+                _("{kind} hold placed").format(kind=word(HOLD_KINDS, hold.kind)),
                 who(hold.placed_by_id),
                 hold.reason,
                 hold.id,
@@ -910,7 +893,7 @@ def _hold_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[TimelineE
                 TimelineEntry(
                     hold.released_at,
                     "hold",
-                    _("{kind} hold released").format(kind=_word(_HOLD_KINDS, hold.kind)),
+                    _("{kind} hold released").format(kind=word(HOLD_KINDS, hold.kind)),
                     who(hold.released_by_id),
                     None,
                     hold.id,
@@ -1012,7 +995,7 @@ def _charge_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Timelin
     numbers = {invoice.id: invoice.number for invoice in rows.invoices}
     timeline: list[TimelineEntry] = []
     for charge in rows.charges:
-        component = _word(_CHARGE_COMPONENTS, charge.component)
+        component = word(CHARGE_COMPONENTS, charge.component)
         if charge.voids_id is None:
             title = _("{component} {amount} charged").format(
                 component=component, amount=amount(charge.amount)

@@ -36,6 +36,7 @@ from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
 from collector_tui.i18n import N_, _
+from collector_tui.labels import CHANNELS, word
 from collector_tui.models import (
     Activity,
     AuditEvent,
@@ -120,9 +121,13 @@ def local_day(instant: datetime, zone_name: str) -> object:
 
 
 def _describe(activity: Activity) -> str:
+    # Stored in the language of the process that voids (docs/decisions.md, Languages).
     found = DISPOSITIONS.get(activity.disposition or "")
-    label = found.label if found else (activity.disposition or "no disposition")
-    return f"{activity.channel} · {label}"
+    if found is not None:
+        label = _(found.label)
+    else:
+        label = activity.disposition or _("no disposition")
+    return f"{word(CHANNELS, activity.channel)} · {label}"
 
 
 def _live_attempts(session: Session, case_id: uuid.UUID) -> list[tuple[datetime, str | None]]:
@@ -275,7 +280,7 @@ def void_contact(
             user_id=actor.user_id,
             occurred_at=now,
             channel="note",
-            note=f"Voided {_describe(activity)}: {text}",
+            note=_("Voided {what}: {reason}").format(what=_describe(activity), reason=text),
             voids_id=activity.id,
             created_at=now,
         )

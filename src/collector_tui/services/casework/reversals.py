@@ -24,6 +24,8 @@ from sqlmodel import Session, col, select
 
 from collector_tui.config import Settings
 from collector_tui.i18n import _
+from collector_tui.labels import REVERSAL_REASONS as REVERSAL_REASON_WORDS
+from collector_tui.labels import word
 from collector_tui.models import (
     CaseStatus,
     Payment,
@@ -141,8 +143,10 @@ def reverse_payment(
         )
 
     before = case_state(case)
+    # Stored (the follow-up's and the assignment's reason) in the language of the process that
+    # reverses, the reason's code through its label (docs/decisions.md, Languages).
     why = _("payment of {amount} reversed ({reason})").format(
-        amount=show_money(payment.amount, case.currency), reason=reason
+        amount=show_money(payment.amount, case.currency), reason=word(REVERSAL_REASON_WORDS, reason)
     )
     with changing(session):
         reversal = Payment(
@@ -220,7 +224,7 @@ def reverse_payment(
                 case=case,
                 follow_up=FollowUpInput(due_at=now, reason=why),
                 owner_id=case.assigned_to_id or actor.user_id,
-                reason=f"{why}: call the debtor",
+                reason=_("{why}: call the debtor").format(why=why),
             )
         audit.record(
             session=session,

@@ -1402,7 +1402,12 @@ def _claim(
     try:
         rendered = render(session, case, row, now, settings)
     except (ValueError, LookupError, InvalidInput, TemplateError) as error:
-        _set(row, now, status=ReminderStatus.failed.value, reason=f"cannot render: {error}"[:500])
+        _set(
+            row,
+            now,
+            status=ReminderStatus.failed.value,
+            reason=_("cannot render: {error}").format(error=error)[:500],
+        )
         session.add(row)
         tally["failed"] += 1
         return None
@@ -1515,11 +1520,13 @@ def _record_failure(
         _set(row, now, status=ReminderStatus.failed.value, reason=failure.reason[:500])
         outcome = "failed"
     else:
+        # Stored in the send run's language (docs/decisions.md, Languages).
+        why = _("try {tries} failed: {reason}").format(tries=row.tries, reason=failure.reason)
         _set(
             row,
             now,
             status=ReminderStatus.queued.value,
-            reason=f"try {row.tries} failed: {failure.reason}"[:500],
+            reason=why[:500],
             next_try_at=_retry_at(now, row.tries, settings),
         )
         outcome = "retrying"

@@ -291,7 +291,14 @@ class OutboxScreen(CollectorScreen):
         form = CancelReminderForm(
             minimum=self.collector.settings.min_reason_length,
             saver=lambda reason: context.run(cancel_reminder, reminder_id=row.id, reason=reason),
-            subtitle=f"{row.client_ref} · {row.channel} · {row.template} · {row.status}",
+            subtitle=" · ".join(
+                (
+                    row.client_ref,
+                    _word(CHANNEL_WORDS, row.channel),
+                    row.template,
+                    _word(STATUS_WORDS, row.status),
+                )
+            ),
         )
 
         def closed(value: Any) -> None:

@@ -44,6 +44,7 @@ from textual.widgets import (
 from collector_tui.display import printable, safe_text
 from collector_tui.i18n import N_
 from collector_tui.i18n import gettext as _
+from collector_tui.labels import EXPORT_KINDS
 from collector_tui.tui.commands import ExportCommands, ReportsCommands
 from collector_tui.tui.formatting import day_text
 from collector_tui.tui.screens.base import CollectorModal, CollectorScreen
@@ -172,12 +173,7 @@ TEXT_COLUMNS = frozenset(
     {"agent", "bucket", "period_start", "band", "placement_month", "strategy", "group"}
 )
 # What each export holds, as the dialog lists it (the kinds are services.exports.EXPORT_KINDS).
-EXPORT_WORDS = {
-    "cases": N_("cases"),
-    "activities": N_("activities"),
-    "promises": N_("promises"),
-    "payments": N_("payments"),
-}
+EXPORT_WORDS = EXPORT_KINDS
 
 
 # The sections' titles before the figures are read (then each says its currency and period).
