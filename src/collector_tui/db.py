@@ -45,6 +45,7 @@ from sqlmodel import Session
 from sqlmodel.sql.expression import Select
 
 from collector_tui.i18n import _
+from collector_tui.schema import SCHEMA_HEAD as SCHEMA_HEAD
 
 # The longest a write unit waits for the write lock, in all, before it gives up (the module
 # docstring says how): 60 s. Also SQLite's busy timeout for any other statement.
@@ -346,10 +347,8 @@ def upgrade(store: Store, revision: str = "head") -> None:
 # The app checks the schema revision at every start; importing Alembic for it (with Mako and
 # Pygments) cost a tenth of a second of the start-up budget, and reading the version files to find
 # their head a few milliseconds more (docs/decisions.md, performance). The database's revision is
-# read from alembic_version and compared with SCHEMA_HEAD: the newest migration's revision, written
-# here when a migration is added (tests/core/test_db_revisions.py keeps it equal to the
-# migrations' head as Alembic computes it, and says the value to write).
-SCHEMA_HEAD = "0018"
+# read from alembic_version and compared with SCHEMA_HEAD (schema.py: the newest migration's
+# revision, kept apart so the command line can check a file without SQLAlchemy).
 
 
 def current_revision(store: Store) -> str | None:

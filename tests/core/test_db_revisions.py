@@ -19,7 +19,7 @@ def test_the_schema_head_constant_is_the_migrations_head() -> None:
     heads = scripts.get_heads()
     assert len(heads) == 1, f"the migrations have several heads: {heads}"
     assert db.SCHEMA_HEAD == heads[0], (
-        f"a migration was added: set SCHEMA_HEAD = {heads[0]!r} in src/collector_tui/db.py"
+        f"a migration was added: set SCHEMA_HEAD = {heads[0]!r} in src/collector_tui/schema.py"
     )
     assert db.head_revision() == heads[0]
 

@@ -27,9 +27,11 @@ def run_app(app: Any) -> int:
 
 
 def open_app(ctx: Context) -> int:
+    # Checked now (a refusal is one line, before Textual is imported), opened in a thread while
+    # the login screen paints; an encrypted file is unlocked at the login screen.
+    store = ctx.open_later()
     from collector_tui.tui.app import make_app
 
-    store = ctx.open(unlock=False)  # an encrypted file is opened at the login screen
     app = make_app(
         store=store,
         settings=ctx.load_settings(),

@@ -152,6 +152,73 @@ class Context:
         self._store = store
         return store
 
+    def open_later(self) -> Callable[[], Store]:
+        """The app's store, as a function the app runs in a thread while its login screen paints
+        (SQLAlchemy, SQLModel and the models are most of the start-up's imports). A plain SQLite
+        file is checked now without them: missing, not initialised or of another schema, the
+        refusal is `open`'s, before any screen. Any other target (a URL, an encrypted file, a
+        file the quick look cannot read) is opened now, as `open` does."""
+        if self._store is None:
+            path = self._plain_file()
+            if path is not None and self._check_revision(path):
+                return lambda: self.open(must_exist=False, unlock=False)
+        store = self.open(unlock=False)
+        return lambda: store
+
+    def _plain_file(self) -> Path | None:
+        """The file of a --db given as a path (not a URL) to an unencrypted SQLite file; a
+        missing file is refused as `open` refuses it."""
+        from collector_tui import vault
+
+        target = self.target()
+        if "://" in target:
+            return None
+        path = Path(target).expanduser().resolve()
+        if not path.exists():
+            raise CliError(
+                _("no database at {path}: run `{prog} init` first").format(path=path, prog=PROG)
+            )
+        return None if vault.is_encrypted(path) else path
+
+    def _check_revision(self, path: Path) -> bool:
+        """Refuse a file whose schema is not this program's, read with sqlite3 alone; False when
+        the quick look cannot tell (an unreadable file, several heads): `open` then decides, and
+        says what is wrong as it always has."""
+        import sqlite3
+        from contextlib import closing
+
+        from collector_tui.schema import SCHEMA_HEAD
+
+        try:
+            with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as connection:
+                found = connection.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+                ).fetchone()
+                versions = (
+                    connection.execute("SELECT version_num FROM alembic_version").fetchall()
+                    if found
+                    else []
+                )
+        except sqlite3.Error:
+            return False
+        if len(versions) > 1:
+            return False
+        if not versions:
+            raise CliError(
+                _("the database at {where} is not initialised: run `{prog} init` first").format(
+                    where=self.shown_target(), prog=PROG
+                )
+            )
+        current = versions[0][0]
+        if current != SCHEMA_HEAD:
+            raise CliError(
+                _(
+                    "the database at {where} has schema {current}, this program needs "
+                    "{head}: run `{prog} init` to upgrade it"
+                ).format(where=self.shown_target(), current=current, head=SCHEMA_HEAD, prog=PROG)
+            )
+        return True
+
     def _unwrap_key(self, database: Path) -> bytes:
         from collector_tui import vault
 

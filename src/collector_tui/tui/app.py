@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -58,7 +59,7 @@ class CollectorApp(App[None]):
     def __init__(
         self,
         *,
-        store: Store,
+        store: Store | Callable[[], Store],
         settings: Settings,
         clock: Clock,
         username: str | None = None,
@@ -66,7 +67,15 @@ class CollectorApp(App[None]):
     ) -> None:
         super().__init__()
         # Who acts changes at login and logout (`acting_as`), and the language with the user.
-        self.context = Context(store=store, clock=clock, settings=settings)
+        # A store given as a function is opened in a thread from now on (StoreOpening).
+        self._services: Context | None = None
+        self._opening: StoreOpening | None = None
+        self._services_pending = Context(store=None, clock=clock, settings=settings)  # type: ignore[arg-type]
+        self._services_lock = threading.Lock()
+        if callable(store):
+            self._opening = StoreOpening(store)
+        else:
+            self._services = Context(store=store, clock=clock, settings=settings)
         self.initial_username = username
         # --lang holds for the whole session; without it the user's own language replaces the
         # environment's at login (and the environment's comes back at logout).
@@ -123,20 +132,39 @@ class CollectorApp(App[None]):
             self.push_screen(lock_screen(self))
 
     @property
+    def context(self) -> Context:
+        """The services' context. While the store is still being opened (StoreOpening), asking
+        for it waits until it is open and raises what the opening raised: the login's workers
+        ask for it, the login screen paints without it."""
+        context = self._services
+        if context is not None:
+            return context
+        assert self._opening is not None
+        store = self._opening.result()
+        with self._services_lock:
+            if self._services is None:
+                self._services = replace(self._services_pending, store=store)
+            return self._services
+
+    @context.setter
+    def context(self, context: Context) -> None:
+        self._services = context
+
+    @property
     def store(self) -> Store:
         return self.context.store
 
     @property
     def settings(self) -> Settings:
-        return self.context.settings
+        return (self._services or self._services_pending).settings
 
     @property
     def clock(self) -> Clock:
-        return self.context.clock
+        return (self._services or self._services_pending).clock
 
     @property
     def actor(self) -> Actor | None:
-        return self.context.actor
+        return (self._services or self._services_pending).actor
 
     # -- session -------------------------------------------------------------------------------
 
@@ -159,9 +187,16 @@ class CollectorApp(App[None]):
         # the tests' pseudo-locale, no real locale) the team's configured locale stays.
         spoken = chosen != i18n.ENGLISH and chosen in i18n.LANGUAGES
         locale = chosen if spoken else self.team_locale
-        if self.context.settings.locale != locale:
-            settings = replace(self.context.settings, locale=locale)
-            self.context = replace(self.context, settings=settings)
+        with self._services_lock:
+            # Before the store is open the settings wait in `_pending` (the context is made
+            # from it); no one waits for the store here.
+            current = self._services or self._services_pending
+            if current.settings.locale != locale:
+                changed = replace(current, settings=replace(current.settings, locale=locale))
+                if self._services is None:
+                    self._services_pending = changed
+                else:
+                    self._services = changed
         return chosen
 
     def switch_language(self, language: str) -> None:
@@ -244,15 +279,36 @@ class CollectorApp(App[None]):
         self.push_screen(HelpScreen(context=type(self.screen)))
 
 
+class StoreOpening:
+    """A store being opened in a thread, started when the app is made: importing SQLAlchemy,
+    SQLModel and the models is most of the start-up's work, and the login screen needs none of
+    it to paint (docs/decisions.md, performance)."""
+
+    def __init__(self, open_store: Callable[[], Store]) -> None:
+        self._open_store = open_store
+        self._opened: Future[Store] = Future()
+        threading.Thread(target=self._open, name="open the store", daemon=True).start()
+
+    def _open(self) -> None:
+        try:
+            self._opened.set_result(self._open_store())
+        except BaseException as failure:  # given to whoever asks for the store
+            self._opened.set_exception(failure)
+
+    def result(self) -> Store:
+        return self._opened.result()
+
+
 def make_app(
     *,
-    store: Store,
+    store: Store | Callable[[], Store],
     settings: Settings,
     clock: Clock,
     username: str | None = None,
     language: str | None = None,
 ) -> CollectorApp:
-    """The workspace on `store`, with `clock` as the only source of now; `username` preselects
+    """The workspace on `store` (or the store a function opens, in a thread, while the login
+    screen paints), with `clock` as the only source of now; `username` preselects
     the login field and puts the cursor in the password field; `language` (--lang) holds for the
     session, else the user's own, else the environment's."""
     return CollectorApp(

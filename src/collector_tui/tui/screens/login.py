@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -11,14 +11,17 @@ from textual.widgets import Button, Input, Static
 from textual.worker import Worker, WorkerState
 
 from collector_tui.i18n import gettext as _
-from collector_tui.services import accounts
-from collector_tui.services.accounts import Actor
 from collector_tui.tui.messages import LoggedIn
 from collector_tui.tui.screens.base import CollectorScreen, error_text
 from collector_tui.tui.typeahead import keys_may_flow
 from collector_tui.tui.widgets.field import FormField
 from collector_tui.tui.widgets.footer import KeyFooter
 from collector_tui.tui.widgets.header import TitleHeader
+
+if TYPE_CHECKING:
+    # The login paints before the database layer is imported (the app opens the store in a
+    # thread meanwhile): the accounts service is imported by the login's worker.
+    from collector_tui.services.accounts import Actor
 
 
 class LoginScreen(CollectorScreen):
@@ -78,6 +81,9 @@ class LoginScreen(CollectorScreen):
         idle = self.collector.warm_up_idle
         idle.clear()
         try:
+            # Once the store is open (the app opens it in a thread from its start): one thread
+            # imports the database layer, not two at once.
+            context = self.collector.context
             from collector_tui import bootstrap
 
             bootstrap.warm_up()
@@ -86,7 +92,6 @@ class LoginScreen(CollectorScreen):
             # The name given on the command line: the top of that agent's queue judged now into
             # the verdict cache, so the queue after the login paints from it. Nothing is shown
             # or written; a wrong password still shows nothing.
-            context = self.collector.context
             if self.username and not context.store.locked:
                 from collector_tui.services.casework.queue import prepare_queue
 
@@ -124,6 +129,8 @@ class LoginScreen(CollectorScreen):
 
     @work(thread=True, exclusive=True, group="login", exit_on_error=False, description="log in")
     def authenticate(self, username: str, password: str) -> None:
+        from collector_tui.services import accounts
+
         store = self.collector.context.store
         if store.locked:  # an encrypted file opens with the password of one of its users
             from collector_tui import bootstrap
