@@ -1148,7 +1148,7 @@ class CaseScreen(CollectorScreen):
         and laying out every widget again), with the toast of the save still on it. Everything
         this screen knows of a case starts over as a new screen's would; what the screen keeps
         (its widgets, its styles, the contact form kept for reuse) belongs to no case."""
-        for worker in self.workers:
+        for worker in list(self.workers):
             if worker.node is self and worker.group in ("case", "next", "reveal"):
                 worker.cancel()  # their answers are the case before's (each handler checks)
         self.case_id = case_file.case_id
