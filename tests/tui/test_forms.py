@@ -318,8 +318,8 @@ def test_note_then_dispute_then_save_and_next(demo: Seeded) -> None:
         # A dispute hold takes the case out of the queue: asked first.
         assert isinstance(app.screen, ConfirmScreen)
         await save(pilot, "y")
-        # Saved, then straight on to the next case of the queue.
-        assert isinstance(app.screen, CaseScreen) and app.screen is not case_screen
+        # Saved, then straight on to the next case of the queue, in the same screen.
+        assert app.screen is case_screen and case_screen.case_id != case_id
 
     drive(app, scenario)
     with demo.store.read() as session:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import col, select
 from textual._compositor import CompositorUpdate
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Static, TextArea
 
 from collector_tui.models import Activity
 from collector_tui.services import accounts
@@ -23,7 +23,7 @@ from collector_tui.tui.screens.contact import ContactForm
 from collector_tui.tui.screens.queue import QueueScreen
 from collector_tui.tui.widgets.timeline import Timeline
 
-from .conftest import build_app, drive, login, rendered, settle
+from .conftest import build_app, burst, drive, login, rendered, settle
 from .seed import NOW, Seeded
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -101,10 +101,12 @@ def test_save_and_next_paints_the_next_case_filled_in_its_first_frame(demo: Seed
         told = record_toasts(app)
         await pilot.press("ctrl+n")
         await settle(pilot)
-        frames.extend(frame for frame in recorded if frame.screen is not first)
+        # The same screen shows the next case (save & next in place): every frame of it after
+        # the form closed shows the next case, none of the case just saved.
+        frames.extend(recorded)
         said.extend(told)
         arrived = app.screen
-        assert isinstance(arrived, CaseScreen) and arrived is not first
+        assert arrived is first
         assert arrived.case_file is not None and arrived.case_file.client_ref == "REF-1004"
 
     drive(app, scenario)
@@ -317,3 +319,81 @@ def test_enter_on_a_search_result_opens_the_case_read_ahead_filled_in_its_first_
     drive(app, scenario)
     assert read_by_the_queue == []  # opened with what the search read ahead
     _never_loading(frames, "REF-1003")
+
+
+def test_three_cases_in_a_row_each_shows_only_its_own_data(demo: Seeded) -> None:
+    """Save & next shows the next case in the same screen: nothing of the case before may stay
+    (header, phones, timeline and its cursor, notes, the outlook, the wrap-up flag, the form)."""
+    from collector_tui.services.casework.casefile import load_case_file
+
+    app = build_app(demo)
+    worked: list[str] = []
+    phones = {ref: tuple(p[-4:] for p in digits) for ref, digits in SEEDED_PHONES.items()}
+
+    def fresh(ref: str) -> Any:
+        with demo.store.read() as session:
+            return load_case_file(
+                session=session,
+                now=NOW,
+                actor=accounts.get_actor(session=session, username="alice"),
+                case_id=demo.cases[ref],
+            )
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        screen = await open_first_case(pilot)
+        for _round in range(3):
+            case = screen.case_file
+            assert app.screen is screen and case is not None
+            ref = case.client_ref
+            assert ref not in worked and screen.case_id == demo.cases[ref]
+            assert not screen.logged and not screen.moving_on
+            # What the screen shows is this case's, as read from the database now.
+            expected = fresh(ref)
+            assert [e.title for e in case.timeline] == [e.title for e in expected.timeline]
+            assert case.debtor.name == expected.debtor.name
+            header = rendered(screen.query_one("#case-header", Static))
+            contacts = rendered(screen.query_one("#contacts-panel", Static))
+            timeline = screen.query_one("#timeline", Timeline)
+            assert ref in header and expected.debtor.name in header
+            assert screen.sub_title.endswith(ref) and screen.title == expected.debtor.name
+            assert timeline.cursor_row == 0 and not timeline.open_plans
+            notes_shown = [entry.note or "" for entry in timeline.entries]
+            for before in worked:
+                assert before not in header and f"worked {before}" not in " ".join(notes_shown)
+                assert all(four not in contacts for four in phones.get(before, ()))
+            assert all(four in contacts for four in phones.get(ref, ()))
+            assert screen.outlook is None or screen.outlook.case_id == screen.case_id
+            assert screen.strategy is None or screen.strategy.case_id == screen.case_id
+            assert screen.next_file is None or screen.next_file.case_id != screen.case_id
+            # The contact form (kept between cases) opens empty, on this case.
+            await burst(pilot, "c")
+            form = app.screen
+            assert isinstance(form, ContactForm)
+            assert form.query_one("#note", TextArea).text == ""
+            assert ref in rendered(form.query_one(".dialog-subtitle", Static))
+            await burst(pilot, "n", f"worked {ref}", "ctrl+n")  # the code moves on to the note
+            await settle(pilot)
+            worked.append(ref)
+        assert app.screen is screen and screen.case_file is not None
+        assert screen.case_file.client_ref not in worked
+
+    drive(app, scenario)
+    assert worked[:2] == ["REF-1002", "REF-1004"]
+    with demo.store.read() as session:
+        for ref in worked:
+            logged = session.exec(
+                select(Activity).where(
+                    Activity.case_id == demo.cases[ref], col(Activity.occurred_at) >= NOW
+                )
+            ).all()
+            assert [(a.disposition, a.note) for a in logged] == [("no_answer", f"worked {ref}")]
+
+
+SEEDED_PHONES = {
+    "REF-1001": ("+86 138 0013 8000", "010 6552 9988"),
+    "REF-1002": ("+86 139 1234 5678",),
+    "REF-1003": ("+86 755 8888 1234",),
+    "REF-1004": ("+86 137 0000 1111",),
+    "REF-1005": ("+86 136 2222 3333",),
+    "REF-2001": ("+1 212 555 0123",),
+}

@@ -461,6 +461,8 @@ class CaseScreen(CollectorScreen):
             keys_may_flow(self)
 
     def on_case_loaded(self, message: CaseLoaded) -> None:
+        if message.case_file.case_id != self.case_id:
+            return  # read for the case this screen showed before save & next moved it on
         self.show_case(message.case_file)
 
     def show_case(self, case: CaseFile) -> None:
@@ -470,7 +472,7 @@ class CaseScreen(CollectorScreen):
             keys_may_flow(self)
         if shown is not None and shown == case:
             return  # read again and unchanged (a case read ahead, checked on arrival)
-        first = shown is None
+        first = shown is None or shown.case_id != case.case_id
         self.case_file = case
         app = self.collector
         actor = self.actor
@@ -483,7 +485,9 @@ class CaseScreen(CollectorScreen):
             case_panels.case_header(case, app.settings.locale, tz, now)
         )
         self._show_panels()
-        self.query_one("#timeline", Timeline).show(case.timeline, tz=tz, now=now)
+        self.query_one("#timeline", Timeline).show(
+            case.timeline, tz=tz, now=now, another_case=first and shown is not None
+        )
         box = self.query_one("#timeline-box")
         box.border_subtitle = "" if case.timeline else _("nothing on this case yet")
         self.refresh_bindings()
@@ -603,11 +607,15 @@ class CaseScreen(CollectorScreen):
     def reveal_numbers(self) -> None:
         from collector_tui.services.contacts import book
 
-        self.context.run(book.reveal_contacts, case_id=self.case_id)
-        self.app.call_from_thread(self._numbers_revealed)
+        # Taken once: save & next may show another case in this screen before the answer.
+        case_id = self.case_id
+        self.context.run(book.reveal_contacts, case_id=case_id)
+        self.app.call_from_thread(self._numbers_revealed, case_id)
 
-    def _numbers_revealed(self) -> None:
-        self.collector.revealed.add(self.case_id)
+    def _numbers_revealed(self, case_id: uuid.UUID) -> None:
+        self.collector.revealed.add(case_id)
+        if case_id != self.case_id:
+            return
         self._show_panels()
         self.refresh_bindings()
         self.collector.tell(_("Numbers shown in full; the audit trail records it."))
@@ -1119,6 +1127,8 @@ class CaseScreen(CollectorScreen):
             self.post_message(NextCaseRead(case_file))
 
     def on_next_case_read(self, message: NextCaseRead) -> None:
+        if message.case_file is not None and message.case_file.case_id == self.case_id:
+            return  # read ahead for the case before, and this is the case it found
         self.next_file = message.case_file
         self.next_read_at = monotonic()
         if self.moving_on:
@@ -1130,7 +1140,31 @@ class CaseScreen(CollectorScreen):
             self.collector.tell(_("No more callable cases: back to the queue."), severity="warning")
             self.app.pop_screen()
             return
-        self.app.switch_screen(CaseScreen(case_file.case_id, case_file, from_queue=True))
+        self._arrive(case_file)
+
+    def _arrive(self, case_file: CaseFile) -> None:
+        """Save & next: the next case, read ahead, shown in this same screen, in the frame that
+        follows the key (a new screen cost four times the bare app's push: composing, styling
+        and laying out every widget again), with the toast of the save still on it. Everything
+        this screen knows of a case starts over as a new screen's would; what the screen keeps
+        (its widgets, its styles, the contact form kept for reuse) belongs to no case."""
+        for worker in list(self.workers):
+            if worker.node is self and worker.group in ("case", "next", "reveal"):
+                worker.cancel()  # their answers are the case before's (each handler checks)
+        self.case_id = case_file.case_id
+        self.from_queue = True
+        self.logged = False
+        self.moving_on = False
+        self.rereading = False
+        self.arrived = case_file
+        self.next_file = None
+        self.next_read_at = None
+        self.outlook = None
+        self.strategy = None
+        self.query_one("#case-details").scroll_home(animate=False, immediate=True)
+        # As on_mount: filled now, then checked (still the agent's? changed?) after the paint.
+        self.show_case(case_file)
+        self.call_after_refresh(self.load_case)
 
     def action_back(self) -> None:
         self.leave_then(self.app.pop_screen)

@@ -196,11 +196,22 @@ class Timeline(DataTable[Text]):
         self.now: datetime | None = None
         self._widths: dict[str, int] = {}
 
-    def show(self, entries: tuple[TimelineEntry, ...], *, tz: str, now: datetime) -> None:
+    def show(
+        self,
+        entries: tuple[TimelineEntry, ...],
+        *,
+        tz: str,
+        now: datetime,
+        another_case: bool = False,
+    ) -> None:
+        """`another_case`: the entries are another case's (save & next shows it in the same
+        screen), so no plan stays open and the cursor starts at the top, as on a new screen."""
         self.all_entries = entries
         self.tz = tz
         self.now = now
-        self._draw()
+        if another_case:
+            self.open_plans = set()
+        self._draw(top=another_case)
 
     # -- rows -------------------------------------------------------------------------------------
 
@@ -226,14 +237,14 @@ class Timeline(DataTable[Text]):
             agent_time(entry.at, self.tz, self.now), style=VOIDED_STYLE if entry.voided else ""
         )
 
-    def _draw(self) -> None:
+    def _draw(self, *, top: bool = False) -> None:
         rows = self._rows()
         self.entries = tuple(entry for entry, _ in rows)
         when_width = max(
             [cell_len(_(LABELS["when"]))] + [self._when(e).cell_len for e in self.all_entries]
         )
         widths = column_widths(self.size.width or 80, self.all_entries, when_width)
-        row = self.cursor_row
+        row = 0 if top else self.cursor_row
         with self.app.batch_update():
             if widths != self._widths:
                 self.clear(columns=True)
