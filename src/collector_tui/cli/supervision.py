@@ -189,12 +189,13 @@ def _settlement_json(view: SettlementView) -> dict[str, Any]:
 
 
 def _settlement_line(view: SettlementView) -> str:
-    line = _("{case}: {amount} by {day} instead of {balance} ({pct}% off), {status}").format(
+    # The percent sign goes with the figure: "% o" in a message reads as a printf conversion.
+    line = _("{case}: {amount} by {day} instead of {balance} ({discount} off), {status}").format(
         case=show(view.client_ref),
         amount=money(view.amount, view.currency),
         day=view.due_date.isoformat(),
         balance=money(view.balance, view.currency),
-        pct=view.discount_pct,
+        discount=f"{view.discount_pct}%",
         status=outcome_label(view.status),
     )
     if view.requested_by:
