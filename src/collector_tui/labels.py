@@ -21,6 +21,8 @@ __all__ = [
     "CHANNELS",
     "CHARGE_COMPONENTS",
     "CHARGE_KINDS",
+    "CONTACT_KINDS",
+    "CONTACT_STATUSES",
     "EXPORT_KINDS",
     "HOLD_KINDS",
     "OUTCOME_LABELS",
@@ -70,6 +72,24 @@ OUTCOME_LABELS: dict[str, str] = {
 }
 
 # A hold's kind (what stops the collection).
+# A contact's kind and status (contacts service), in the command line's result lines.
+CONTACT_KINDS: dict[str, str] = {
+    "phone": N_("phone"),
+    "address": N_("address"),
+    "email": N_("e-mail"),
+    "third_party": N_("third party"),
+}
+CONTACT_STATUSES: dict[str, str] = {
+    "valid": N_("valid"),
+    # Not "wrong number": a wrong address or e-mail is marked the same way.
+    "wrong": N_("wrong (not the debtor's)"),
+    "disconnected": N_("disconnected"),
+    "dnc": N_("do not call"),
+    "unverified": N_("unverified"),
+    "returned": N_("mail returned"),
+    "retired": N_("retired"),
+}
+
 HOLD_KINDS: dict[str, str] = {
     "cease": N_("cease"),
     "dispute": N_("dispute"),

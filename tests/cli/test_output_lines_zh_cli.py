@@ -47,3 +47,22 @@ def test_an_assignment_line_in_chinese(run: Run, users, tmp_path: Path) -> None:
     code, out, err = run("--lang", "zh_CN", "assign", "ACME/Z1", "ACME/Z2", "--to", "alice")
     assert (code, err) == (0, "")
     assert out.strip() == "已将 2 个案件中的 2 个移交给 alice"
+
+
+def test_a_contact_change_line_in_chinese_then_in_english(run: Run, users, tmp_path: Path) -> None:  # noqa: ANN001
+    path = tmp_path / "good.csv"
+    path.write_text(GOOD_FILE, encoding="utf-8")
+    assert run("import", "cases", str(path))[0] == 0
+    code, out, err = run(
+        "--lang", "zh_CN", "contact", "add", "ACME/Z1", "--email", "li@example.com"
+    )
+    assert (code, err) == (0, "")
+    assert out.startswith("已在 ACME/Z1 添加邮箱 li@example.com；")
+    code, out, err = run(
+        "--lang", "zh_CN", "contact", "set", "ACME/Z1", "li@example.com", "--status", "wrong",
+        "--reason", "bounced twice",
+    )  # fmt: skip
+    assert (code, err) == (0, ""), err
+    assert out.startswith("已标记为有误（非债务人所有）：ACME/Z1 的邮箱 li@example.com；")
+    code, out, _err = run("contact", "retire", "ACME/Z1", "li@example.com", "--reason", "gone")
+    assert code == 0 and out.startswith("retired e-mail li@example.com on ACME/Z1; ")

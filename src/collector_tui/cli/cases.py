@@ -142,7 +142,7 @@ def _cmd_queue(ctx: Context) -> int:
         actor.username
     )
     if not actor.is_supervisor and not own:  # before the look-up: no oracle of user names
-        raise Forbidden("agents see only their own queue")
+        raise Forbidden(_("agents see only their own queue"))
     agent = ctx.run(accounts.get_actor, username=args.agent) if args.agent else actor
     page = ctx.run(
         queue.build_queue, agent_id=agent.user_id, limit=args.limit, include_held=args.held

@@ -29,6 +29,7 @@ from typing import Any
 from collector_tui.cli.arguments import Commands, instant_value
 from collector_tui.cli.context import Context
 from collector_tui.cli.output import PROG, UsageError, iso_utc, local, pad, show
+from collector_tui.i18n import N_
 from collector_tui.i18n import gettext as _
 
 __all__ = ["register"]
@@ -177,21 +178,32 @@ def _saved_json(saved: Any) -> dict[str, Any]:
     }
 
 
-def _report(ctx: Context, saved: Any, verb: str, reference: str, zone: str) -> None:
+def _report(ctx: Context, saved: Any, done: str, reference: str, zone: str) -> None:
+    """One line: `done` (a catalog template naming {kind}, {value} and {case}) and where the
+    case stands in the queue, in the run's language."""
+    from collector_tui.labels import CONTACT_KINDS, CONTACT_STATUSES, word
+
     if ctx.args.json:
         ctx.json(_saved_json(saved))
         return
-    kind = saved.kind.replace("_", " ")
-    line = f"{verb} {kind} {show(saved.value)} on {show(reference)}"
-    if not saved.changed:
-        line = f"{kind} {show(saved.value)} on {show(reference)} was already {saved.status}"
+    names = {
+        "kind": word(CONTACT_KINDS, saved.kind),
+        "value": show(saved.value),
+        "case": show(reference),
+    }
+    if saved.changed:
+        line = _(done).format(**names, status=word(CONTACT_STATUSES, saved.status))
+    else:
+        line = _("{kind} {value} on {case} was already {status}").format(
+            **names, status=word(CONTACT_STATUSES, saved.status)
+        )
     queue = saved.queue
     if queue.callable:
-        line += "; callable now"
+        line += _("; callable now")
     else:
-        line += f"; not callable: {show(queue.reason or 'held')}"
+        line += _("; not callable: {reason}").format(reason=show(queue.reason or _("held")))
         if queue.callable_at is not None:
-            line += f" (from {local(queue.callable_at, zone)} {zone})"
+            line += _(" (from {at} {zone})").format(at=local(queue.callable_at, zone), zone=zone)
     ctx.print(line)
 
 
@@ -234,7 +246,7 @@ def _cmd_add(ctx: Context) -> int:
     else:
         saved = ctx.run(book.add_address, **common, text=args.address, primary=args.primary)
     reference = f"{case.client}/{case.client_ref}"
-    _report(ctx, saved, "added", reference, actor.time_zone)
+    _report(ctx, saved, N_("added {kind} {value} on {case}"), reference, actor.time_zone)
     return 0
 
 
@@ -245,7 +257,7 @@ def _book() -> Any:
     return book
 
 
-def _change(ctx: Context, verb: str, service: Callable[..., Any], **arguments: Any) -> int:
+def _change(ctx: Context, done: str, service: Callable[..., Any], **arguments: Any) -> int:
     """Find the case named on the command line, run one contacts service on it, say what
     changed and where the case stands in the queue."""
     from collector_tui.services.casework import cases
@@ -253,7 +265,7 @@ def _change(ctx: Context, verb: str, service: Callable[..., Any], **arguments: A
     actor = ctx.actor()
     case = ctx.run(cases.resolve_case, reference=ctx.args.case)
     saved = ctx.run(service, case_id=case.case_id, **arguments)
-    _report(ctx, saved, verb, f"{case.client}/{case.client_ref}", actor.time_zone)
+    _report(ctx, saved, done, f"{case.client}/{case.client_ref}", actor.time_zone)
     return 0
 
 
@@ -261,7 +273,7 @@ def _cmd_set(ctx: Context) -> int:
     args = ctx.args
     return _change(
         ctx,
-        f"marked {args.status}:",
+        N_("marked {status}: {kind} {value} on {case}"),
         _book().set_contact_status,
         value=args.value,
         status=args.status,
@@ -273,7 +285,11 @@ def _cmd_set(ctx: Context) -> int:
 def _cmd_retire(ctx: Context) -> int:
     args = ctx.args
     return _change(
-        ctx, "retired", _book().retire_contact_by_value, value=args.value, reason=args.reason
+        ctx,
+        N_("retired {kind} {value} on {case}"),
+        _book().retire_contact_by_value,
+        value=args.value,
+        reason=args.reason,
     )
 
 
@@ -281,7 +297,7 @@ def _cmd_add_party(ctx: Context) -> int:
     args = ctx.args
     return _change(
         ctx,
-        "added",
+        N_("added {kind} {value} on {case}"),
         _book().add_third_party,
         name=args.name,
         relation=args.relation,
@@ -293,10 +309,14 @@ def _cmd_add_party(ctx: Context) -> int:
 
 def _cmd_party_request(ctx: Context) -> int:
     args = ctx.args
-    verb = "objection recorded for" if args.party_request == "objected" else "call again:"
+    done = (
+        N_("objection recorded for {kind} {value} on {case}")
+        if args.party_request == "objected"
+        else N_("call again: {kind} {value} on {case}")
+    )
     return _change(
         ctx,
-        verb,
+        done,
         _book().record_third_party_request,
         name=args.name,
         request=args.party_request,

@@ -186,7 +186,7 @@ def _laptop_target(ctx: Context) -> str:
 def _master_target(ctx: Context, given: str | None, stored: str | None) -> str:
     target = given or stored or ctx.load_settings().master
     if not target:
-        raise CliError("say where the master is: --from MASTER (or --to for a push)")
+        raise CliError(_("say where the master is: --from MASTER (or --to for a push)"))
     return str(target)
 
 
@@ -197,7 +197,7 @@ def _login(ctx: Context, store: Store) -> Actor:
 
     name = ctx.username()
     if not name:
-        raise CliError("this command acts as a user: give --user NAME (or set COLLECTOR_USER)")
+        raise CliError(_("this command acts as a user: give --user NAME (or set COLLECTOR_USER)"))
     password = ctx.given_password_or_ask()
     # On `store` (the master for a pull), not the run's own store: a context of its own.
     on_store = Services(store=store, clock=ctx.clock, settings=ctx.settings or Settings())
@@ -326,7 +326,9 @@ def _cmd_push(ctx: Context) -> int:
     laptop = ctx.open()
     info = engine.laptop_info(laptop)
     if info is None or not info.is_laptop:
-        raise InvalidInput("this database is not a laptop: make one with `sync pull --from MASTER`")
+        raise InvalidInput(
+            _("this database is not a laptop: make one with `sync pull --from MASTER`")
+        )
     master_target = _master_target(ctx, ctx.args.master, info.master)
     master = _open_master(ctx, master_target)
     actor = _login(ctx, master)
@@ -422,7 +424,7 @@ def _cmd_reviewed(ctx: Context) -> int:
     try:
         op_id = uuid.UUID(ctx.args.op_id)
     except ValueError:
-        raise InvalidInput("OP_ID is an operation id, as `sync rejected` prints it") from None
+        raise InvalidInput(_("OP_ID is an operation id, as `sync rejected` prints it")) from None
     ctx.open()
     ctx.actor()
     ctx.run(review.mark_reviewed, op_id=op_id)
@@ -444,15 +446,15 @@ def _cmd_packet_export(ctx: Context) -> int:
     now = ctx.now()
     if info is not None and info.is_laptop:
         if ctx.args.agent:
-            raise InvalidInput("on a laptop, packet export writes its outbox: drop --agent")
+            raise InvalidInput(_("on a laptop, packet export writes its outbox: drop --agent"))
         written = engine.export_outbox_packet(laptop=store, path=ctx.args.file, now=now)
         what = _("{count} change(s)").format(count=written.cases)
     else:
         if not ctx.args.agent:
-            raise InvalidInput("on the master, say whose briefcase: --agent NAME")
+            raise InvalidInput(_("on the master, say whose briefcase: --agent NAME"))
         agent = ctx.run(accounts.get_actor, username=ctx.args.agent)
         if agent.user_id != actor.user_id and not actor.is_supervisor:
-            raise Forbidden("only a supervisor can export another agent's briefcase")
+            raise Forbidden(_("only a supervisor can export another agent's briefcase"))
         written = engine.export_briefcase_packet(
             master=store,
             agent=agent,
@@ -490,7 +492,7 @@ def _cmd_packet_apply(ctx: Context) -> int:
         carried = packet.read_briefcase(path)
         name = ctx.username()
         if not name:
-            raise CliError("this command acts as a user: give --user NAME")
+            raise CliError(_("this command acts as a user: give --user NAME"))
         password = ctx.password("COLLECTOR_PASSWORD", f"password for {name}: ")
         actor = engine.briefcase_login(carried, name, password)
         target = _laptop_target(ctx)
