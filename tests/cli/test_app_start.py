@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from collector_tui import db
 
 # Holds the store's opening until the login screen is shown, then logs alice in: the login's
@@ -69,6 +71,7 @@ DRIVER = textwrap.dedent(
 )
 
 
+@pytest.mark.sqlite_only  # hands the SQLite file to the command line (a URL opens up front)
 def test_the_login_paints_before_the_database_layer_is_imported(
     store: db.Store, users: dict[str, Any], tmp_path: Path
 ) -> None:
