@@ -23,6 +23,7 @@ from collector_tui import bootstrap, db
 from collector_tui.clock import FixedClock
 from collector_tui.config import Settings
 from collector_tui.tui.app import CollectorApp, make_app
+from collector_tui.tui.widgets.footer import KeyFooter
 
 from .seed import NOW, PASSWORD, Seeded, seed
 
@@ -120,7 +121,35 @@ async def settle(pilot: Pilot[None], rounds: int = 6) -> None:
             # starts the save): look once more before calling the app settled.
             await pilot.pause()
             if not any(worker.is_running for worker in pilot.app.workers):
+                await footer_built(pilot)
                 return
+    await footer_built(pilot)
+
+
+async def footer_built(pilot: Pilot[None], limit_s: float = 2) -> None:
+    """Wait until the screen shows what its widgets hold: a footer rebuild it has scheduled or
+    started finished, and the layout and repaint it asked for done. Pilot's pause can end in
+    between (more often on a loaded machine), and a test reading the screen's lines then reads
+    the frame before: a blank footer, which a terminal never shows (the rebuild is one batch)."""
+    waited = 0.0
+    while waited < limit_s:
+        app = pilot.app
+        try:
+            screen = app.screen
+            footers = list(screen.query(KeyFooter))
+        except Exception:  # no screen (the app has quit)
+            return
+        pending = (
+            any(footer.rebuild_pending or footer.rebuilding for footer in footers)
+            or app._batch_count
+            or screen._layout_required
+            or screen._repaint_required
+            or screen._dirty_widgets
+        )
+        if not pending:
+            return
+        await pilot.pause(0.005)
+        waited += 0.005
 
 
 async def login(pilot: Pilot[None], password: str = PASSWORD) -> None:

@@ -23,6 +23,7 @@ from collector_tui.tui.watchers import forget_closed_watchers
 
 class KeyFooter(Footer):
     rebuild_pending = False
+    rebuilding = False  # between removing the old keys and mounting the new ones
     keys_built: tuple[Any, ...] | None = None
 
     def bindings_changed(self, screen: Screen) -> None:
@@ -60,5 +61,9 @@ class KeyFooter(Footer):
 
     async def recompose(self) -> None:
         self.keys_built = self._keys_shown() if self._bindings_ready else None
-        await super().recompose()
+        self.rebuilding = True
+        try:
+            await super().recompose()
+        finally:
+            self.rebuilding = False
         forget_closed_watchers(self)
