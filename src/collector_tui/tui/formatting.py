@@ -22,6 +22,7 @@ from rich.text import Text
 from collector_tui.i18n import N_, format_day, format_day_time
 from collector_tui.i18n import gettext as _
 from collector_tui.labels import HOLD_KINDS as HOLD_KINDS
+from collector_tui.labels import word as word
 from collector_tui.money import Money, format_money, format_plain
 
 DAY_FORMAT = "%Y-%m-%d"
@@ -153,11 +154,3 @@ FACTOR_NAMES = {
     "urgency": N_("urgency"),
     "strategy": N_("strategy"),
 }
-
-
-def word(labels: dict[str, str], code: str | None) -> str:
-    """`code` in the current language through `labels`; an unknown code as it is, readable."""
-    if not code:
-        return ""
-    found = labels.get(code)
-    return _(found) if found is not None else code.replace("_", " ")

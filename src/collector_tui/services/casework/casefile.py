@@ -361,13 +361,6 @@ _DISPUTE_CATEGORIES = {
 }
 
 
-def _word(labels: dict[str, str], code: str | None) -> str:
-    if not code:
-        return ""
-    found = labels.get(code)
-    return _(found) if found is not None else code.replace("_", " ")
-
-
 def _user_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     if not ids:
         return {}
@@ -980,7 +973,7 @@ def _dispute_entries(rows: _CaseRows, who: _Who, amount: _Amount) -> list[Timeli
             TimelineEntry(
                 dispute.opened_at,
                 "dispute",
-                f"{what} · {_word(_DISPUTE_CATEGORIES, dispute.category)}",
+                f"{what} · {word(_DISPUTE_CATEGORIES, dispute.category)}",
                 who(dispute.opened_by_id),
                 dispute.reason,
                 dispute.id,
